@@ -1,0 +1,138 @@
+//! The normalized advertisement.
+//!
+//! Every source of advertisements — raw AD bytes from a capture, the maps a Web Bluetooth
+//! `advertisementreceived` event carries, a Shelly gateway's relayed service data, the simulator —
+//! becomes one [`Advertisement`]. Everything downstream (BTHome and Shelly decoding, filters, the
+//! manager) reads only this type.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::str::FromStr;
+
+use crate::uuid::Uuid;
+
+/// A Bluetooth device address, most significant byte first (as an OS prints it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MacAddress(pub [u8; 6]);
+
+/// Why a MAC address string did not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MacAddressError {
+    /// The text is not six colon-separated pairs of hex digits (`AA:BB:CC:DD:EE:FF`).
+    BadFormat,
+}
+
+impl fmt::Display for MacAddressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a MAC address is six pairs of hex digits separated by colons, like AA:BB:CC:DD:EE:FF",
+        )
+    }
+}
+
+impl core::error::Error for MacAddressError {}
+
+impl FromStr for MacAddress {
+    type Err = MacAddressError;
+
+    /// Parses `AA:BB:CC:DD:EE:FF` (any case; `-` accepted as the separator too).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 17 {
+            return Err(MacAddressError::BadFormat);
+        }
+        let mut out = [0u8; 6];
+        for (i, slot) in out.iter_mut().enumerate() {
+            let at = i * 3;
+            let pair = text.get(at..at + 2).ok_or(MacAddressError::BadFormat)?;
+            if !pair.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return Err(MacAddressError::BadFormat);
+            }
+            *slot = u8::from_str_radix(pair, 16).map_err(|_| MacAddressError::BadFormat)?;
+            if i < 5 && !matches!(bytes.get(at + 2), Some(b':' | b'-')) {
+                return Err(MacAddressError::BadFormat);
+            }
+        }
+        Ok(Self(out))
+    }
+}
+
+impl fmt::Display for MacAddress {
+    /// Upper-case, colon-separated, most significant byte first.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [a, b, c, d, e, g] = self.0;
+        write!(f, "{a:02X}:{b:02X}:{c:02X}:{d:02X}:{e:02X}:{g:02X}")
+    }
+}
+
+/// One received advertisement, normalized.
+///
+/// Manufacturer data values exclude the two company-id bytes, as Web Bluetooth and Home Assistant
+/// hand them over. Service data values exclude the UUID.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Advertisement {
+    /// The device address when the source knows it (browsers hide it).
+    pub address: Option<MacAddress>,
+    /// The local name (complete, or shortened when that is all there is).
+    pub name: Option<String>,
+    /// Received signal strength in dBm.
+    pub rssi: Option<i8>,
+    /// Advertised transmit power in dBm.
+    pub tx_power: Option<i8>,
+    /// Manufacturer-specific data by company id.
+    pub manufacturer_data: BTreeMap<u16, Vec<u8>>,
+    /// Service data by service UUID.
+    pub service_data: BTreeMap<Uuid, Vec<u8>>,
+    /// Advertised service UUIDs, in the order first seen, without repeats.
+    pub service_uuids: Vec<Uuid>,
+}
+
+impl Advertisement {
+    /// Adds a service UUID unless it is already listed.
+    pub fn add_service_uuid(&mut self, uuid: Uuid) {
+        if !self.service_uuids.contains(&uuid) {
+            self.service_uuids.push(uuid);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_address_round_trips_through_text() {
+        let mac: MacAddress = "a4:c1:38:8d:18:b2".parse().unwrap();
+        assert_eq!(mac.0, [0xA4, 0xC1, 0x38, 0x8D, 0x18, 0xB2]);
+        assert_eq!(mac.to_string(), "A4:C1:38:8D:18:B2");
+    }
+
+    #[test]
+    fn mac_address_rejects_malformed_text() {
+        for bad in [
+            "",
+            "A4:C1:38:8D:18",
+            "A4:C1:38:8D:18:B2:00",
+            "A4.C1.38.8D.18.B2",
+            "G4:C1:38:8D:18:B2",
+            "+4:C1:38:8D:18:B2",
+        ] {
+            assert_eq!(
+                bad.parse::<MacAddress>(),
+                Err(MacAddressError::BadFormat),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn service_uuids_are_kept_once() {
+        let mut adv = Advertisement::default();
+        adv.add_service_uuid(Uuid::BTHOME_V2);
+        adv.add_service_uuid(Uuid::BTHOME_V2);
+        assert_eq!(adv.service_uuids, [Uuid::BTHOME_V2]);
+    }
+}

@@ -1,0 +1,11 @@
+//! bluehome: a Bluetooth console for the smart home, in the browser.
+//!
+//! The app is a thin shell over `bluehome-core`: `ble` turns Web Bluetooth into core types,
+//! `state` holds what the pages show, `pages` and `components` render it.
+
+pub mod app;
+pub mod ble;
+pub mod components;
+pub mod pages;
+
+pub use app::App;
