@@ -15,6 +15,7 @@
 extern crate alloc;
 
 pub mod advertisement;
+pub mod profiles;
 pub mod uuid;
 
 pub use advertisement::{Advertisement, MacAddress};
