@@ -1,0 +1,1 @@
+//! Typed Shelly RPC methods.

@@ -1,0 +1,792 @@
+//! The client side of the GATT transport, sans-IO.
+//!
+//! One RPC call is a [`Call`]: ask it for its next [`Action`] (write these bytes to a
+//! characteristic, read a characteristic, sleep until an absolute time, or done), perform it, and
+//! hand the result back with [`Call::advance`] together with the current time. When the action is
+//! [`Action::Done`], give the call back to [`Client::finish`] for the response.
+//!
+//! ```text
+//! let mut call = client.call("Shelly.GetDeviceInfo", None, cnonce, now());
+//! loop {
+//!     let feedback = match call.action() {
+//!         Action::Write { characteristic, value } => gatt.write(characteristic, value).await,
+//!         Action::Read { characteristic } => gatt.read(characteristic).await,
+//!         Action::Sleep { until_ms } => { sleep_until(until_ms).await; Feedback::Woke }
+//!         Action::Done => break,
+//!     };
+//!     call.advance(feedback, now());
+//! }
+//! let response = client.finish(call)?;
+//! ```
+//!
+//! Quirks handled (reference: shelly_rpc_ble.md §2): `rx_ctl` reads 0 until the answer is ready
+//! (poll again after [`Options::poll_interval_ms`]); a data read may come back empty for a while
+//! (retry after [`Options::empty_read_delay_ms`], at most [`Options::max_empty_reads`] times); some
+//! firmware reports a garbage length while data holds a complete frame (when reads run dry and the
+//! bytes so far are one complete JSON value, that is the frame); a failing data write makes the
+//! client restart the frame with 20-byte chunks (and keep using them); frames without an id are
+//! notifications, kept apart; answers with another id are dropped; a 401 answer is retried once
+//! with digest auth when credentials are set. Every call has an absolute deadline.
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde_json::Value;
+
+use super::{AttError, Characteristic, MAX_WRITE, SMALL_WRITE, decode_len, encode_len};
+use crate::shelly::auth::{self, Challenge, Credentials};
+use crate::shelly::frame::{self, Frame, Id, Notification, Request, Response, is_complete_json};
+
+/// Tunables of the client transport. The defaults follow aioshelly's field-tested values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Largest data write (Web Bluetooth caps single writes at 512 bytes).
+    pub chunk_size: usize,
+    /// Chunk size after a write failed (fits the default 23-byte ATT MTU).
+    pub fallback_chunk_size: usize,
+    /// Delay before reading `rx_ctl` again after it read 0.
+    pub poll_interval_ms: u64,
+    /// Delay before reading data again after an empty read.
+    pub empty_read_delay_ms: u64,
+    /// Empty data reads tolerated in a row before giving up.
+    pub max_empty_reads: u32,
+    /// Largest answer accepted; a larger announced length is treated as the garbage-length bug.
+    pub max_response_len: u32,
+    /// Time allowed for one call (all attempts), from its start.
+    pub timeout_ms: u64,
+    /// Frames with someone else's id tolerated in one call.
+    pub max_stray_frames: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            chunk_size: MAX_WRITE,
+            fallback_chunk_size: SMALL_WRITE,
+            poll_interval_ms: 100,
+            empty_read_delay_ms: 50,
+            max_empty_reads: 20,
+            max_response_len: 64 * 1024,
+            timeout_ms: 10_000,
+            max_stray_frames: 16,
+        }
+    }
+}
+
+/// What the backend must do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// Write `value` (with response) to `characteristic`.
+    Write {
+        /// Where.
+        characteristic: Characteristic,
+        /// What.
+        value: &'a [u8],
+    },
+    /// Read `characteristic`.
+    Read {
+        /// Where.
+        characteristic: Characteristic,
+    },
+    /// Do nothing until `until_ms` (same clock as the `now_ms` arguments), then feed [`Feedback::Woke`].
+    Sleep {
+        /// Absolute wake-up time.
+        until_ms: u64,
+    },
+    /// Finished: hand the call to [`Client::finish`] (or [`Client::finish_listen`]).
+    Done,
+}
+
+/// The result of the last [`Action`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feedback<'a> {
+    /// The write succeeded.
+    Written,
+    /// The read returned these bytes.
+    Read(&'a [u8]),
+    /// The sleep is over.
+    Woke,
+    /// The GATT operation failed.
+    Failed(AttError),
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A GATT operation failed.
+    Gatt {
+        /// The characteristic operated on.
+        characteristic: Characteristic,
+        /// The error.
+        error: AttError,
+    },
+    /// The deadline passed while waiting for `waiting_for`.
+    Timeout {
+        /// What the call was doing (`"write"`, `"rx_ctl length"`, `"data"`).
+        waiting_for: &'static str,
+    },
+    /// The answer's announced or received size exceeds [`Options::max_response_len`].
+    TooLarge {
+        /// Bytes announced or received.
+        len: u64,
+        /// The limit.
+        max: u32,
+    },
+    /// Data reads ran dry before the announced length arrived, and what came is not a complete frame.
+    Incomplete {
+        /// Announced length.
+        expected: u32,
+        /// Bytes received.
+        received: usize,
+    },
+    /// More data arrived than announced.
+    Overrun {
+        /// Announced length.
+        expected: u32,
+        /// Bytes received.
+        received: usize,
+    },
+    /// `rx_ctl` did not hold 4 bytes.
+    BadControlValue {
+        /// Its length.
+        len: usize,
+    },
+    /// The reassembled bytes are not a frame.
+    Frame(frame::Error),
+    /// A 401 answer carried a challenge that could not be used.
+    Challenge(auth::Error),
+    /// Too many answers with other ids.
+    TooManyStrayFrames {
+        /// How many were dropped.
+        dropped: u32,
+    },
+    /// [`Client::finish`] was given a call that is not done, or of the other kind.
+    NotFinished,
+    /// The request is larger than the 32-bit length field.
+    RequestTooLarge {
+        /// Its length.
+        len: usize,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Gatt {
+                characteristic,
+                error,
+            } => write!(f, "GATT operation on {characteristic} failed: {error}"),
+            Self::Timeout { waiting_for } => write!(f, "timed out waiting for {waiting_for}"),
+            Self::TooLarge { len, max } => {
+                write!(f, "answer of {len} bytes exceeds the {max}-byte limit")
+            }
+            Self::Incomplete { expected, received } => write!(
+                f,
+                "answer incomplete: {received} of {expected} bytes, then reads ran dry"
+            ),
+            Self::Overrun { expected, received } => write!(
+                f,
+                "answer overran its length: {received} bytes for {expected} announced"
+            ),
+            Self::BadControlValue { len } => {
+                write!(f, "rx_ctl held {len} bytes instead of a 4-byte length")
+            }
+            Self::Frame(e) => write!(f, "bad answer frame: {e}"),
+            Self::Challenge(e) => write!(f, "bad auth challenge: {e}"),
+            Self::TooManyStrayFrames { dropped } => {
+                write!(f, "dropped {dropped} answers with foreign ids")
+            }
+            Self::NotFinished => f.write_str("the call is not finished (or is of the other kind)"),
+            Self::RequestTooLarge { len } => write!(f, "request of {len} bytes is too large"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Where the transport is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Write the length to `tx_ctl`.
+    WriteLen,
+    /// Write `frame[offset..end]` to data.
+    WriteData {
+        offset: usize,
+        end: usize,
+    },
+    /// Read `rx_ctl`.
+    ReadLen,
+    /// Sleep, then read `rx_ctl`.
+    PollLen {
+        until: u64,
+    },
+    /// Read data.
+    ReadData {
+        expected: u32,
+        garbage: bool,
+    },
+    /// Sleep, then read data.
+    RetryData {
+        until: u64,
+        expected: u32,
+        garbage: bool,
+    },
+    /// A frame sits in `rx`.
+    Received,
+    /// Listening and nothing is pending.
+    Idle,
+    Failed(Error),
+}
+
+/// The byte-level half of a call.
+#[derive(Debug, Clone)]
+struct Link {
+    options: Options,
+    chunk: usize,
+    fell_back: bool,
+    frame: Vec<u8>,
+    len_bytes: [u8; 4],
+    phase: Phase,
+    rx: Vec<u8>,
+    empty_reads: u32,
+    deadline: u64,
+    listen_only: bool,
+    ops: u32,
+    bytes_written: usize,
+    bytes_read: usize,
+}
+
+impl Link {
+    fn new(options: &Options, chunk: usize, deadline: u64) -> Self {
+        Self {
+            options: options.clone(),
+            chunk: chunk.max(1),
+            fell_back: false,
+            frame: Vec::new(),
+            len_bytes: [0; 4],
+            phase: Phase::ReadLen,
+            rx: Vec::new(),
+            empty_reads: 0,
+            deadline,
+            listen_only: false,
+            ops: 0,
+            bytes_written: 0,
+            bytes_read: 0,
+        }
+    }
+
+    fn send(&mut self, frame: Vec<u8>) {
+        match u32::try_from(frame.len()) {
+            Ok(len) => {
+                self.len_bytes = encode_len(len);
+                self.frame = frame;
+                self.phase = Phase::WriteLen;
+            }
+            Err(_) => self.phase = Phase::Failed(Error::RequestTooLarge { len: frame.len() }),
+        }
+    }
+
+    fn receive(&mut self) {
+        self.rx.clear();
+        self.empty_reads = 0;
+        self.phase = Phase::ReadLen;
+    }
+
+    fn action(&self) -> Action<'_> {
+        match &self.phase {
+            Phase::WriteLen => Action::Write {
+                characteristic: Characteristic::TxCtl,
+                value: &self.len_bytes,
+            },
+            Phase::WriteData { offset, end } => Action::Write {
+                characteristic: Characteristic::Data,
+                value: self.frame.get(*offset..*end).unwrap_or_default(),
+            },
+            Phase::ReadLen => Action::Read {
+                characteristic: Characteristic::RxCtl,
+            },
+            Phase::ReadData { .. } => Action::Read {
+                characteristic: Characteristic::Data,
+            },
+            Phase::PollLen { until } | Phase::RetryData { until, .. } => {
+                Action::Sleep { until_ms: *until }
+            }
+            Phase::Received | Phase::Idle | Phase::Failed(_) => Action::Done,
+        }
+    }
+
+    fn next_chunk(&self, offset: usize) -> Phase {
+        if offset >= self.frame.len() {
+            Phase::ReadLen
+        } else {
+            Phase::WriteData {
+                offset,
+                end: offset.saturating_add(self.chunk).min(self.frame.len()),
+            }
+        }
+    }
+
+    fn sleep_until(&self, now: u64, delay: u64) -> u64 {
+        now.saturating_add(delay).min(self.deadline)
+    }
+
+    fn waiting_for(&self) -> &'static str {
+        match self.phase {
+            Phase::WriteLen | Phase::WriteData { .. } => "write",
+            Phase::ReadLen | Phase::PollLen { .. } => "rx_ctl length",
+            _ => "data",
+        }
+    }
+
+    fn advance(&mut self, feedback: Feedback<'_>, now: u64) {
+        let action = self.action();
+        if matches!(action, Action::Done) {
+            return;
+        }
+        if !matches!(feedback, Feedback::Woke) {
+            self.ops = self.ops.saturating_add(1);
+        }
+        let phase = core::mem::replace(&mut self.phase, Phase::ReadLen);
+        self.phase = self.step(phase, feedback, now);
+        if now >= self.deadline
+            && !matches!(self.phase, Phase::Received | Phase::Idle | Phase::Failed(_))
+        {
+            self.phase = Phase::Failed(Error::Timeout {
+                waiting_for: self.waiting_for(),
+            });
+        }
+    }
+
+    fn step(&mut self, phase: Phase, feedback: Feedback<'_>, now: u64) -> Phase {
+        match (phase, feedback) {
+            (Phase::WriteLen, Feedback::Written) => {
+                self.bytes_written = self.bytes_written.saturating_add(4);
+                self.next_chunk(0)
+            }
+            (Phase::WriteData { end, offset }, Feedback::Written) => {
+                self.bytes_written = self
+                    .bytes_written
+                    .saturating_add(end.saturating_sub(offset));
+                self.next_chunk(end)
+            }
+            (Phase::WriteData { .. }, Feedback::Failed(error))
+                if self.chunk > self.options.fallback_chunk_size
+                    && !matches!(
+                        error,
+                        AttError::Disconnected
+                            | AttError::InsufficientAuthentication
+                            | AttError::WriteNotPermitted
+                    ) =>
+            {
+                // Restart the frame with small chunks; writing tx_ctl discards the partial frame.
+                self.chunk = self.options.fallback_chunk_size.max(1);
+                self.fell_back = true;
+                Phase::WriteLen
+            }
+            (Phase::WriteLen, Feedback::Failed(error)) => Phase::Failed(Error::Gatt {
+                characteristic: Characteristic::TxCtl,
+                error,
+            }),
+            (Phase::WriteData { .. } | Phase::ReadData { .. }, Feedback::Failed(error)) => {
+                Phase::Failed(Error::Gatt {
+                    characteristic: Characteristic::Data,
+                    error,
+                })
+            }
+            (Phase::ReadLen, Feedback::Failed(error)) => Phase::Failed(Error::Gatt {
+                characteristic: Characteristic::RxCtl,
+                error,
+            }),
+            (Phase::ReadLen, Feedback::Read(value)) => {
+                self.bytes_read = self.bytes_read.saturating_add(value.len());
+                let len = if value.is_empty() {
+                    0
+                } else {
+                    match decode_len(value) {
+                        Some(len) => len,
+                        None => return Phase::Failed(Error::BadControlValue { len: value.len() }),
+                    }
+                };
+                if len == 0 {
+                    if self.listen_only {
+                        Phase::Idle
+                    } else {
+                        Phase::PollLen {
+                            until: self.sleep_until(now, self.options.poll_interval_ms),
+                        }
+                    }
+                } else {
+                    self.rx.clear();
+                    self.empty_reads = 0;
+                    Phase::ReadData {
+                        expected: len,
+                        garbage: len > self.options.max_response_len,
+                    }
+                }
+            }
+            (Phase::PollLen { .. }, Feedback::Woke) => Phase::ReadLen,
+            (
+                Phase::RetryData {
+                    expected, garbage, ..
+                },
+                Feedback::Woke,
+            ) => Phase::ReadData { expected, garbage },
+            (Phase::ReadData { expected, garbage }, Feedback::Read(chunk)) => {
+                self.bytes_read = self.bytes_read.saturating_add(chunk.len());
+                self.read_data(expected, garbage, chunk, now)
+            }
+            // Feedback that does not answer the pending action: keep waiting for the right one.
+            (phase, _) => phase,
+        }
+    }
+
+    fn read_data(&mut self, expected: u32, garbage: bool, chunk: &[u8], now: u64) -> Phase {
+        if chunk.is_empty() {
+            if !self.rx.is_empty() && is_complete_json(&self.rx) {
+                // Reads ran dry and what came is a whole frame: the garbage-length firmware bug.
+                return Phase::Received;
+            }
+            self.empty_reads = self.empty_reads.saturating_add(1);
+            if self.empty_reads > self.options.max_empty_reads {
+                return Phase::Failed(Error::Incomplete {
+                    expected,
+                    received: self.rx.len(),
+                });
+            }
+            return Phase::RetryData {
+                until: self.sleep_until(now, self.options.empty_read_delay_ms),
+                expected,
+                garbage,
+            };
+        }
+        self.empty_reads = 0;
+        self.rx.extend_from_slice(chunk);
+        let received = self.rx.len();
+        let max = self.options.max_response_len;
+        if u64::try_from(received).unwrap_or(u64::MAX) > u64::from(max) {
+            return Phase::Failed(Error::TooLarge {
+                len: u64::try_from(received).unwrap_or(u64::MAX),
+                max,
+            });
+        }
+        let expected_len = usize::try_from(expected).unwrap_or(usize::MAX);
+        if garbage {
+            // The length is not to be trusted; finish as soon as the bytes form a frame.
+            if is_complete_json(&self.rx) {
+                return Phase::Received;
+            }
+            return Phase::ReadData { expected, garbage };
+        }
+        match received.cmp(&expected_len) {
+            core::cmp::Ordering::Less => Phase::ReadData { expected, garbage },
+            core::cmp::Ordering::Equal => Phase::Received,
+            core::cmp::Ordering::Greater => Phase::Failed(Error::Overrun { expected, received }),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Rpc(Box<RpcState>),
+    Listen,
+}
+
+#[derive(Debug, Clone)]
+struct RpcState {
+    request: Request,
+    retried: bool,
+    response: Option<Response>,
+}
+
+/// Byte and operation counts of one call (for benchmarks and diagnostics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// GATT operations performed (reads and writes, not sleeps).
+    pub gatt_ops: u32,
+    /// Bytes written (control values included).
+    pub bytes_written: usize,
+    /// Bytes read (control values included).
+    pub bytes_read: usize,
+}
+
+/// One RPC call (or one drain of pending notifications) in progress. See the module docs.
+#[derive(Debug, Clone)]
+pub struct Call {
+    kind: Kind,
+    link: Link,
+    credentials: Option<Credentials>,
+    cnonce: u64,
+    next_id: u64,
+    notifications: Vec<Notification>,
+    stray: u32,
+}
+
+impl Call {
+    /// The next GATT operation to perform.
+    pub fn action(&self) -> Action<'_> {
+        self.link.action()
+    }
+
+    /// True when [`Call::action`] is [`Action::Done`].
+    pub fn is_done(&self) -> bool {
+        matches!(self.action(), Action::Done)
+    }
+
+    /// The request currently being sent (its id changes on the auth retry); `None` when listening.
+    pub fn request(&self) -> Option<&Request> {
+        match &self.kind {
+            Kind::Rpc(state) => Some(&state.request),
+            Kind::Listen => None,
+        }
+    }
+
+    /// Operation and byte counts so far.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            gatt_ops: self.link.ops,
+            bytes_written: self.link.bytes_written,
+            bytes_read: self.link.bytes_read,
+        }
+    }
+
+    /// Feeds the result of the last action, at time `now_ms`.
+    pub fn advance(&mut self, feedback: Feedback<'_>, now_ms: u64) {
+        if self.is_done() {
+            return;
+        }
+        self.link.advance(feedback, now_ms);
+        if self.link.phase == Phase::Received {
+            let bytes = core::mem::take(&mut self.link.rx);
+            self.on_frame(&bytes);
+        }
+    }
+
+    fn on_frame(&mut self, bytes: &[u8]) {
+        let frame = match Frame::parse(bytes) {
+            Ok(frame) => frame,
+            Err(e) => {
+                self.link.phase = Phase::Failed(Error::Frame(e));
+                return;
+            }
+        };
+        match frame {
+            Frame::Notification(n) => {
+                self.notifications.push(n);
+                self.link.receive();
+            }
+            Frame::Response(resp) => self.on_response(resp),
+            Frame::Request(_) => self.stray_frame(),
+        }
+    }
+
+    fn stray_frame(&mut self) {
+        self.stray = self.stray.saturating_add(1);
+        if self.stray > self.link.options.max_stray_frames {
+            self.link.phase = Phase::Failed(Error::TooManyStrayFrames {
+                dropped: self.stray,
+            });
+        } else {
+            self.link.receive();
+        }
+    }
+
+    fn on_response(&mut self, resp: Response) {
+        let Kind::Rpc(state) = &mut self.kind else {
+            return self.stray_frame();
+        };
+        let RpcState {
+            request,
+            retried,
+            response,
+        } = &mut **state;
+        if resp.id != request.id {
+            return self.stray_frame();
+        }
+        let challenge = match &resp.outcome {
+            Err(e) if e.code == 401 && !*retried && self.credentials.is_some() => {
+                Some(Challenge::parse(&e.message))
+            }
+            _ => None,
+        };
+        match (challenge, self.credentials.as_mut()) {
+            (Some(Ok(challenge)), Some(creds)) => {
+                creds.accept_challenge(challenge);
+                *retried = true;
+                request.id = Id::Num(self.next_id);
+                self.next_id = self.next_id.wrapping_add(1);
+                request.auth = creds.next_auth(self.cnonce);
+                let bytes = request.to_bytes();
+                self.link.send(bytes);
+            }
+            (Some(Err(e)), _) => self.link.phase = Phase::Failed(Error::Challenge(e)),
+            _ => {
+                *response = Some(resp);
+                self.link.phase = Phase::Received;
+            }
+        }
+    }
+}
+
+/// The per-connection client: request ids, credentials, chunk size, queued notifications.
+#[derive(Debug, Clone)]
+pub struct Client {
+    src: String,
+    next_id: u64,
+    options: Options,
+    chunk_size: usize,
+    credentials: Option<Credentials>,
+    notifications: VecDeque<Notification>,
+    last_stats: Stats,
+}
+
+impl Client {
+    /// A client that sends `src` as its name and numbers requests from `first_id` (pass a random
+    /// value so that answers from an earlier session cannot be mistaken for ours).
+    pub fn new(src: impl Into<String>, first_id: u64) -> Self {
+        Self::with_options(src, first_id, Options::default())
+    }
+
+    /// As [`Client::new`], with explicit options.
+    pub fn with_options(src: impl Into<String>, first_id: u64, options: Options) -> Self {
+        Self {
+            src: src.into(),
+            next_id: first_id,
+            chunk_size: options.chunk_size,
+            options,
+            credentials: None,
+            notifications: VecDeque::new(),
+            last_stats: Stats::default(),
+        }
+    }
+
+    /// Sets (or clears) the credentials used to answer 401 challenges.
+    pub fn set_credentials(&mut self, credentials: Option<Credentials>) {
+        self.credentials = credentials;
+    }
+
+    /// The credentials, with the current challenge and nonce count.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    /// The data chunk size in use (drops to the fallback after a failed write, for good).
+    pub fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Counts of the last finished call.
+    pub fn last_stats(&self) -> Stats {
+        self.last_stats
+    }
+
+    /// Starts a call of `method`. `cnonce` is a random value used if the device asks for auth;
+    /// `now_ms` starts the call's deadline.
+    pub fn call(&mut self, method: &str, params: Option<Value>, cnonce: u64, now_ms: u64) -> Call {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        let mut credentials = self.credentials.clone();
+        let auth = credentials.as_mut().and_then(|c| c.next_auth(cnonce));
+        let request = Request {
+            id: Id::Num(id),
+            src: Some(self.src.clone()),
+            method: method.into(),
+            params,
+            auth,
+        };
+        let mut link = Link::new(
+            &self.options,
+            self.chunk_size,
+            now_ms.saturating_add(self.options.timeout_ms),
+        );
+        link.send(request.to_bytes());
+        Call {
+            kind: Kind::Rpc(Box::new(RpcState {
+                request,
+                retried: false,
+                response: None,
+            })),
+            link,
+            credentials,
+            cnonce,
+            next_id: self.next_id,
+            notifications: Vec::new(),
+            stray: 0,
+        }
+    }
+
+    /// Starts draining frames the device has queued without a request (notifications such as
+    /// `device_discovered`): reads `rx_ctl` until it reads 0.
+    pub fn listen(&mut self, now_ms: u64) -> Call {
+        let mut link = Link::new(
+            &self.options,
+            self.chunk_size,
+            now_ms.saturating_add(self.options.timeout_ms),
+        );
+        link.listen_only = true;
+        link.receive();
+        Call {
+            kind: Kind::Listen,
+            link,
+            credentials: None,
+            cnonce: 0,
+            next_id: self.next_id,
+            notifications: Vec::new(),
+            stray: 0,
+        }
+    }
+
+    fn absorb(&mut self, call: &mut Call) {
+        if call.link.fell_back {
+            self.chunk_size = call.link.chunk;
+        }
+        if let (Kind::Rpc(_), Some(creds)) = (&call.kind, call.credentials.take()) {
+            self.credentials = Some(creds);
+        }
+        self.next_id = self.next_id.max(call.next_id);
+        self.notifications.extend(call.notifications.drain(..));
+        self.last_stats = call.stats();
+    }
+
+    /// Ends a call: the response (an RPC error such as 401 or -105 is a response, not an `Err`).
+    /// Notifications received meanwhile go to [`Client::take_notifications`].
+    pub fn finish(&mut self, mut call: Call) -> Result<Response, Error> {
+        if !call.is_done() {
+            return Err(Error::NotFinished);
+        }
+        self.absorb(&mut call);
+        if let Phase::Failed(e) = call.link.phase {
+            return Err(e);
+        }
+        match call.kind {
+            Kind::Rpc(state) => state.response.ok_or(Error::NotFinished),
+            Kind::Listen => Err(Error::NotFinished),
+        }
+    }
+
+    /// Ends a [`Client::listen`] call; returns how many notifications arrived.
+    pub fn finish_listen(&mut self, mut call: Call) -> Result<usize, Error> {
+        if !call.is_done() || !matches!(call.kind, Kind::Listen) {
+            return Err(Error::NotFinished);
+        }
+        let count = call.notifications.len();
+        self.absorb(&mut call);
+        match call.link.phase {
+            Phase::Failed(e) => Err(e),
+            _ => Ok(count),
+        }
+    }
+
+    /// Notifications received so far, oldest first.
+    pub fn take_notifications(&mut self) -> Vec<Notification> {
+        self.notifications.drain(..).collect()
+    }
+}

@@ -1,0 +1,541 @@
+//! The client against the server over an in-memory link, with each transport fault injected.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use serde_json::{Value, json};
+
+use super::client::{Action, Call, Client, Error, Feedback, Options};
+use super::server::Server;
+use super::{AttError, Characteristic};
+use crate::shelly::auth::{AuthParams, Challenge, Credentials, ha1};
+use crate::shelly::frame::{Frame, Id, Notification, Request, Response, RpcError};
+
+type Handler = Box<dyn FnMut(&Request, u64) -> Response>;
+
+/// A device: the transport server, a request handler and the faults to inject.
+struct Link {
+    server: Server,
+    now: u64,
+    handler: Handler,
+    /// The next N data reads return nothing.
+    empty_reads: u32,
+    /// rx_ctl reports this instead of the real length.
+    garbage_len: Option<u32>,
+    /// Answers become readable this long after the request completes.
+    delay_ms: u64,
+    ready_at: Option<(u64, Vec<u8>)>,
+    /// A frame with a foreign id goes out before each answer.
+    wrong_id_first: bool,
+    /// The link drops after this many data bytes were written.
+    disconnect_after: Option<usize>,
+    data_written: usize,
+    /// Data writes longer than this fail.
+    max_write: usize,
+    /// Notifications sent along with the next answer.
+    notify: Vec<Notification>,
+    /// Every GATT operation, in order.
+    log: Vec<String>,
+}
+
+fn echo(req: &Request, _now: u64) -> Response {
+    Response {
+        id: req.id.clone(),
+        src: Some("sim-1".into()),
+        dst: req.src.clone(),
+        outcome: Ok(json!({ "method": req.method, "params": req.params })),
+    }
+}
+
+impl Link {
+    fn new(handler: Handler) -> Self {
+        Self {
+            server: Server::new(247, 4096),
+            now: 1_000,
+            handler,
+            empty_reads: 0,
+            garbage_len: None,
+            delay_ms: 0,
+            ready_at: None,
+            wrong_id_first: false,
+            disconnect_after: None,
+            data_written: 0,
+            max_write: usize::MAX,
+            notify: Vec::new(),
+            log: Vec::new(),
+        }
+    }
+
+    fn release(&mut self) {
+        if self
+            .ready_at
+            .as_ref()
+            .is_some_and(|(at, _)| self.now >= *at)
+            && let Some((_, frame)) = self.ready_at.take()
+        {
+            self.server.push_response(frame);
+        }
+    }
+
+    fn write(&mut self, ch: Characteristic, value: &[u8]) -> Feedback<'static> {
+        self.log.push(alloc::format!("w {ch} {}", value.len()));
+        if ch == Characteristic::Data {
+            if value.len() > self.max_write {
+                return Feedback::Failed(AttError::RequestNotSupported);
+            }
+            if let Some(limit) = self.disconnect_after
+                && self.data_written + value.len() > limit
+            {
+                self.disconnect_after = None;
+                self.server.disconnect();
+                return Feedback::Failed(AttError::Disconnected);
+            }
+            self.data_written += value.len();
+        }
+        match self.server.write(ch, value) {
+            Ok(Some(bytes)) => {
+                let Ok(Frame::Request(req)) = Frame::parse(&bytes) else {
+                    panic!(
+                        "server got a non-request: {:?}",
+                        String::from_utf8_lossy(&bytes)
+                    )
+                };
+                let resp = (self.handler)(&req, self.now);
+                if self.wrong_id_first {
+                    let mut stale = resp.clone();
+                    stale.id = Id::Num(999_999);
+                    self.server.push_response(stale.to_bytes());
+                }
+                for n in self.notify.drain(..) {
+                    self.server.push_notification(n.to_bytes());
+                }
+                self.ready_at = Some((self.now + self.delay_ms, resp.to_bytes()));
+                self.release();
+                Feedback::Written
+            }
+            Ok(None) => Feedback::Written,
+            Err(e) => Feedback::Failed(e),
+        }
+    }
+
+    fn read(&mut self, ch: Characteristic) -> Result<Vec<u8>, AttError> {
+        self.log.push(alloc::format!("r {ch}"));
+        self.release();
+        if ch == Characteristic::Data && self.empty_reads > 0 {
+            self.empty_reads -= 1;
+            return Ok(Vec::new());
+        }
+        let value = self.server.read(ch)?;
+        if ch == Characteristic::RxCtl
+            && value != [0, 0, 0, 0]
+            && let Some(garbage) = self.garbage_len
+        {
+            return Ok(garbage.to_be_bytes().to_vec());
+        }
+        Ok(value)
+    }
+
+    /// Drives `call` to completion; every operation takes 1 ms of simulated time.
+    fn drive(&mut self, call: &mut Call) {
+        for _ in 0..100_000 {
+            let feedback_owned;
+            let feedback = match call.action() {
+                Action::Done => return,
+                Action::Write {
+                    characteristic,
+                    value,
+                } => {
+                    let value = value.to_vec();
+                    self.write(characteristic, &value)
+                }
+                Action::Read { characteristic } => match self.read(characteristic) {
+                    Ok(v) => {
+                        feedback_owned = v;
+                        Feedback::Read(&feedback_owned)
+                    }
+                    Err(e) => Feedback::Failed(e),
+                },
+                Action::Sleep { until_ms } => {
+                    assert!(until_ms >= self.now, "sleep into the past");
+                    self.log
+                        .push(alloc::format!("sleep {}", until_ms - self.now));
+                    self.now = until_ms;
+                    Feedback::Woke
+                }
+            };
+            self.now += 1;
+            call.advance(feedback, self.now);
+        }
+        panic!("call did not finish");
+    }
+
+    fn call(
+        &mut self,
+        client: &mut Client,
+        method: &str,
+        params: Option<Value>,
+    ) -> Result<Response, Error> {
+        let mut call = client.call(method, params, 77, self.now);
+        self.drive(&mut call);
+        client.finish(call)
+    }
+}
+
+fn echo_link() -> Link {
+    Link::new(Box::new(echo))
+}
+
+fn result(resp: Response) -> Value {
+    resp.outcome.expect("an RPC result")
+}
+
+#[test]
+fn round_trip_with_multi_chunk_request_and_answer() {
+    let mut link = echo_link();
+    let mut client = Client::new("test", 1);
+    let big = "x".repeat(1500);
+    let resp = link
+        .call(&mut client, "Test.Echo", Some(json!({ "blob": big })))
+        .unwrap();
+    assert_eq!(resp.id, Id::Num(1));
+    assert_eq!(resp.dst.as_deref(), Some("test"));
+    assert_eq!(result(resp)["params"]["blob"].as_str().unwrap().len(), 1500);
+    // 4 data writes of at most 512 bytes for a ~1530-byte frame.
+    let writes: Vec<_> = link
+        .log
+        .iter()
+        .filter(|l| l.starts_with("w data"))
+        .collect();
+    assert_eq!(writes.len(), 4);
+    assert!(link.log.first().unwrap().starts_with("w tx_ctl 4"));
+    // The next call uses the next id.
+    let resp = link.call(&mut client, "Test.Echo", None).unwrap();
+    assert_eq!(resp.id, Id::Num(2));
+}
+
+#[test]
+fn zero_length_means_poll_again_after_the_interval() {
+    let mut link = echo_link();
+    link.delay_ms = 450;
+    let mut client = Client::new("test", 1);
+    let resp = link.call(&mut client, "Slow.Thing", None).unwrap();
+    assert_eq!(result(resp)["method"], "Slow.Thing");
+    let sleeps = link.log.iter().filter(|l| *l == "sleep 100").count();
+    assert!((4..=5).contains(&sleeps), "{:?}", link.log);
+}
+
+#[test]
+fn empty_data_reads_are_retried() {
+    let mut link = echo_link();
+    link.empty_reads = 3;
+    let mut client = Client::new("test", 1);
+    let resp = link.call(&mut client, "A.B", None).unwrap();
+    assert_eq!(result(resp)["method"], "A.B");
+    assert_eq!(link.log.iter().filter(|l| *l == "sleep 50").count(), 3);
+}
+
+#[test]
+fn endless_empty_reads_end_as_incomplete() {
+    let mut link = echo_link();
+    link.empty_reads = 1_000;
+    let mut client = Client::new("test", 1);
+    let err = link.call(&mut client, "A.B", None).unwrap_err();
+    assert!(
+        matches!(err, Error::Incomplete { received: 0, .. }),
+        "{err:?}"
+    );
+}
+
+/// Shelly 1PM Mini Gen4 reported 0x3213005f in rx_ctl while data held the frame (aioshelly #991).
+#[test]
+fn garbage_length_with_a_complete_frame_is_accepted() {
+    let mut link = echo_link();
+    link.garbage_len = Some(0x3213_005f);
+    let mut client = Client::new("test", 1);
+    let resp = link
+        .call(&mut client, "A.B", Some(json!({ "pad": "y".repeat(600) })))
+        .unwrap();
+    assert_eq!(result(resp)["method"], "A.B");
+}
+
+#[test]
+fn garbage_length_still_respects_the_size_limit() {
+    let mut link = echo_link();
+    link.garbage_len = Some(0x3213_005f);
+    let options = Options {
+        max_response_len: 300,
+        ..Options::default()
+    };
+    let mut client = Client::with_options("test", 1, options);
+    let err = link
+        .call(&mut client, "A.B", Some(json!({ "pad": "y".repeat(600) })))
+        .unwrap_err();
+    assert!(matches!(err, Error::TooLarge { max: 300, .. }), "{err:?}");
+}
+
+#[test]
+fn failed_write_falls_back_to_20_byte_chunks_for_good() {
+    let mut link = echo_link();
+    link.max_write = 20;
+    let mut client = Client::new("test", 1);
+    let resp = link
+        .call(&mut client, "A.B", Some(json!({ "pad": "z".repeat(100) })))
+        .unwrap();
+    assert_eq!(result(resp)["params"]["pad"].as_str().unwrap().len(), 100);
+    assert_eq!(client.chunk_size(), 20);
+    // The frame was restarted with tx_ctl after the failed 512-byte write.
+    assert_eq!(
+        link.log
+            .iter()
+            .filter(|l| l.starts_with("w tx_ctl"))
+            .count(),
+        2
+    );
+    link.log.clear();
+    link.call(&mut client, "A.B", None).unwrap();
+    assert!(
+        link.log
+            .iter()
+            .filter(|l| l.starts_with("w data"))
+            .all(|l| l["w data ".len()..].parse::<usize>().unwrap() <= 20)
+    );
+}
+
+#[test]
+fn too_large_announced_answer_is_refused() {
+    let mut link = echo_link();
+    let options = Options {
+        max_response_len: 64,
+        ..Options::default()
+    };
+    let mut client = Client::with_options("test", 1, options);
+    let err = link
+        .call(&mut client, "A.B", Some(json!({ "pad": "q".repeat(200) })))
+        .unwrap_err();
+    assert!(matches!(err, Error::TooLarge { max: 64, .. }), "{err:?}");
+}
+
+#[test]
+fn a_silent_device_times_out_at_the_deadline() {
+    let mut link = echo_link();
+    link.delay_ms = 1_000_000;
+    let mut client = Client::new("test", 1);
+    let start = link.now;
+    let err = link.call(&mut client, "A.B", None).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Timeout {
+            waiting_for: "rx_ctl length"
+        }
+    );
+    let elapsed = link.now - start;
+    assert!((10_000..=10_002).contains(&elapsed), "{elapsed}");
+}
+
+#[test]
+fn answers_with_foreign_ids_are_dropped() {
+    let mut link = echo_link();
+    link.wrong_id_first = true;
+    let mut client = Client::new("test", 5);
+    let resp = link.call(&mut client, "A.B", None).unwrap();
+    assert_eq!(resp.id, Id::Num(5));
+}
+
+#[test]
+fn notifications_are_routed_apart_from_the_response() {
+    let mut link = echo_link();
+    let event = Notification {
+        src: Some("sim-1".into()),
+        dst: None,
+        method: Notification::EVENT.into(),
+        params: json!({"ts": 1.0, "events": [{"component": "bthome", "event": "discovery_done", "device_count": 0}]}),
+    };
+    link.notify = vec![event.clone()];
+    // The notification waits behind the answer: the call takes the answer and leaves the
+    // notification queued on the device, for a listen.
+    let mut client = Client::new("test", 1);
+    let resp = link.call(&mut client, "A.B", None).unwrap();
+    assert_eq!(resp.id, Id::Num(1));
+    assert!(client.take_notifications().is_empty());
+    let mut listen = client.listen(link.now);
+    link.drive(&mut listen);
+    assert_eq!(client.finish_listen(listen), Ok(1));
+    assert_eq!(client.take_notifications(), vec![event]);
+    // Nothing pending: listening ends after one rx_ctl read.
+    link.log.clear();
+    let mut listen = client.listen(link.now);
+    link.drive(&mut listen);
+    assert_eq!(client.finish_listen(listen), Ok(0));
+    assert_eq!(link.log, ["r rx_ctl"]);
+}
+
+#[test]
+fn notification_queued_before_the_answer_is_collected_during_the_call() {
+    let mut link = echo_link();
+    link.delay_ms = 200;
+    link.server.push_notification(
+        Notification {
+            src: None,
+            dst: None,
+            method: Notification::STATUS.into(),
+            params: json!({"ble": {}}),
+        }
+        .to_bytes(),
+    );
+    let mut client = Client::new("test", 1);
+    link.call(&mut client, "A.B", None).unwrap();
+    assert_eq!(client.take_notifications().len(), 1);
+}
+
+#[test]
+fn disconnect_mid_frame_fails_the_call_and_the_next_call_works() {
+    let mut link = echo_link();
+    link.disconnect_after = Some(30);
+    let options = Options {
+        chunk_size: 20,
+        ..Options::default()
+    };
+    let mut client = Client::with_options("test", 1, options);
+    let err = link
+        .call(&mut client, "A.B", Some(json!({ "pad": "p".repeat(80) })))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::Gatt {
+            characteristic: Characteristic::Data,
+            error: AttError::Disconnected
+        }
+    );
+    assert!(!link.server.receiving());
+    let resp = link.call(&mut client, "A.C", None).unwrap();
+    assert_eq!(result(resp)["method"], "A.C");
+}
+
+#[test]
+fn gatt_read_errors_are_reported_with_the_characteristic() {
+    let mut client = Client::new("test", 1);
+    let mut call = client.call("A.B", None, 0, 0);
+    call.advance(Feedback::Written, 1);
+    while let Action::Write { .. } = call.action() {
+        call.advance(Feedback::Written, 1);
+    }
+    call.advance(Feedback::Failed(AttError::InsufficientAuthentication), 2);
+    assert_eq!(
+        client.finish(call),
+        Err(Error::Gatt {
+            characteristic: Characteristic::RxCtl,
+            error: AttError::InsufficientAuthentication
+        })
+    );
+}
+
+#[test]
+fn bad_control_value_and_bad_frames_fail_cleanly() {
+    let mut client = Client::new("test", 1);
+    let mut call = client.call("A.B", None, 0, 0);
+    while let Action::Write { .. } = call.action() {
+        call.advance(Feedback::Written, 1);
+    }
+    call.advance(Feedback::Read(&[1, 2, 3]), 2);
+    assert_eq!(client.finish(call), Err(Error::BadControlValue { len: 3 }));
+
+    let mut call = client.call("A.B", None, 0, 0);
+    while let Action::Write { .. } = call.action() {
+        call.advance(Feedback::Written, 1);
+    }
+    call.advance(Feedback::Read(&[0, 0, 0, 3]), 2);
+    call.advance(Feedback::Read(b"{x}"), 3);
+    assert!(matches!(client.finish(call), Err(Error::Frame(_))));
+}
+
+const REALM: &str = "shellyblugwg3-aabbccddeeff";
+
+/// A handler that wants digest auth for everything, with HA1 of password "pw".
+fn auth_handler() -> Handler {
+    let stored = ha1(REALM, "pw");
+    Box::new(move |req: &Request, now: u64| {
+        let ok = req.auth.as_ref().is_some_and(|a: &AuthParams| {
+            a.verify(&stored) && a.realm == REALM && a.nonce == 1_700_000_000
+        });
+        let outcome = if ok {
+            Ok(json!({ "authed": true, "nc": req.auth.as_ref().map(|a| a.nc) }))
+        } else {
+            let _ = now;
+            Err(RpcError {
+                code: 401,
+                message: Challenge::new(REALM, 1_700_000_000).to_message(),
+            })
+        };
+        Response {
+            id: req.id.clone(),
+            src: Some(REALM.into()),
+            dst: req.src.clone(),
+            outcome,
+        }
+    })
+}
+
+#[test]
+fn a_401_is_retried_once_with_auth_and_nc_counts_up() {
+    let mut link = Link::new(auth_handler());
+    let mut client = Client::new("test", 10);
+    client.set_credentials(Some(Credentials::from_password(REALM, "pw")));
+    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    // The retry went out under a fresh id.
+    assert_eq!(resp.id, Id::Num(11));
+    assert_eq!(result(resp), json!({"authed": true, "nc": 1}));
+    // The next call carries auth up front (one request, nc 2).
+    link.log.clear();
+    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    assert_eq!(resp.id, Id::Num(12));
+    assert_eq!(result(resp)["nc"], 2);
+    assert_eq!(
+        link.log
+            .iter()
+            .filter(|l| l.starts_with("w tx_ctl"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn wrong_password_returns_the_401_after_one_retry() {
+    let mut link = Link::new(auth_handler());
+    let mut client = Client::new("test", 1);
+    client.set_credentials(Some(Credentials::from_password(REALM, "nope")));
+    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    assert_eq!(resp.outcome.unwrap_err().code, 401);
+    assert_eq!(
+        link.log
+            .iter()
+            .filter(|l| l.starts_with("w tx_ctl"))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn without_credentials_a_401_is_just_the_answer() {
+    let mut link = Link::new(auth_handler());
+    let mut client = Client::new("test", 1);
+    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    let err = resp.outcome.unwrap_err();
+    assert_eq!(err.code, 401);
+    assert_eq!(Challenge::parse(&err.message).unwrap().realm, REALM);
+    assert_eq!(
+        link.log
+            .iter()
+            .filter(|l| l.starts_with("w tx_ctl"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn finish_refuses_an_unfinished_call() {
+    let mut client = Client::new("test", 1);
+    let call = client.call("A.B", None, 0, 0);
+    assert_eq!(client.finish(call), Err(Error::NotFinished));
+}
