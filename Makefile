@@ -1,0 +1,17 @@
+# The two commands of README.md. Both install whatever is missing first (.ci/setup).
+SHELL := /bin/bash
+.PHONY: serve test build bench
+
+## Set up, build and serve the app at http://127.0.0.1:8080 (demo mode: http://127.0.0.1:8080/?demo).
+serve:
+	bash .ci/setup
+	. .ci/env && trunk serve
+
+## Set up and run every check and test suite; the last line is "N passed, N failed".
+test:
+	bash .ci/test
+
+## The release build alone, into dist/ (host it anywhere, at any sub-path).
+build:
+	bash .ci/setup
+	. .ci/env && trunk build --release && bash .ci/dist-size dist

@@ -1,0 +1,50 @@
+// A static file server that behaves like a plain static host: it serves dist/ under a path prefix,
+// answers unknown paths with 404.html (status 404), and knows nothing about the app's routes.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** Serves `dist` at `prefix` (e.g. "/" or "/bluehome/") on 127.0.0.1; resolves to {url, close}. */
+export async function serveDist(dist, prefix = '/') {
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    let body = null;
+    let status = 200;
+    let type = TYPES['.html'];
+    if (path.startsWith(prefix)) {
+      let rel = normalize(path.slice(prefix.length)).replace(/^(\.\.[/\\])+/, '');
+      if (rel === '' || rel === '.' || rel.endsWith('/')) rel = join(rel, 'index.html');
+      try {
+        body = await readFile(join(dist, rel));
+        type = TYPES[extname(rel)] ?? 'application/octet-stream';
+      } catch {
+        body = null;
+      }
+    }
+    if (body === null) {
+      status = 404;
+      type = TYPES['.html'];
+      body = await readFile(join(dist, '404.html')).catch(() => 'not found');
+    }
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}${prefix}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}

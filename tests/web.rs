@@ -1,0 +1,75 @@
+//! Browser tests: mount the app in headless Chromium and check what it renders.
+#![cfg(target_arch = "wasm32")]
+
+use std::time::Duration;
+
+use bluehome::App;
+use bluehome::ble::{Capabilities, Capability};
+use js_sys::Reflect;
+use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Mounts the app into a fresh element and lets it render.
+async fn mount_app() -> web_sys::HtmlElement {
+    let document = document();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let handle = leptos::mount::mount_to(host.clone(), App);
+    handle.forget();
+    gloo_timers::future::sleep(Duration::from_millis(50)).await;
+    host
+}
+
+fn texts(host: &web_sys::HtmlElement, selector: &str) -> Vec<String> {
+    let nodes = host.query_selector_all(selector).unwrap();
+    (0..nodes.length())
+        .map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn renders_navigation_to_every_page() {
+    let host = mount_app().await;
+    assert_eq!(
+        texts(&host, "nav a"),
+        ["Scan", "Devices", "Decode", "About"]
+    );
+    assert_eq!(texts(&host, "main h1"), ["Scan"]);
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn capability_panel_lists_every_capability_and_advice_for_each_missing_one() {
+    let host = mount_app().await;
+    let badges = texts(&host, ".capabilities .badge");
+    assert_eq!(badges.len(), Capability::ALL.len());
+    for (badge, capability) in badges.iter().zip(Capability::ALL) {
+        assert!(badge.contains(capability.label()), "{badge:?}");
+    }
+    let detected = Capabilities::detect();
+    let advice = texts(&host, ".advice li");
+    let missing: Vec<_> = detected.missing().collect();
+    assert_eq!(advice.len(), missing.len());
+    for (line, capability) in advice.iter().zip(missing) {
+        assert!(line.contains(capability.advice()), "{line:?}");
+    }
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+fn detection_agrees_with_the_browser() {
+    // The test browser runs with --enable-experimental-web-platform-features (webdriver.json), so on
+    // Linux navigator.bluetooth exists; check detection against the objects themselves either way.
+    let window = web_sys::window().unwrap();
+    let bluetooth = Reflect::get(&window.navigator(), &JsValue::from_str("bluetooth")).unwrap();
+    let detected = Capabilities::detect();
+    assert_eq!(detected.bluetooth, !bluetooth.is_undefined());
+    assert_eq!(detected.secure_context, window.is_secure_context());
+    if detected.bluetooth {
+        let request_device = Reflect::get(&bluetooth, &JsValue::from_str("requestDevice")).unwrap();
+        assert_eq!(detected.request_device, request_device.is_function());
+    }
+}
