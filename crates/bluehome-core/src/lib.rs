@@ -15,6 +15,7 @@
 extern crate alloc;
 
 pub mod advertisement;
+pub mod filter;
 pub mod profiles;
 pub mod shelly;
 pub mod uuid;

@@ -1,0 +1,688 @@
+//! Shelly scan filters and scan options (`BLE.Scanner.start`, Shelly BLE component docs).
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
+
+use super::{
+    Error, Pattern, as_array, as_bool, as_hex, as_int, as_object, as_str, as_uuid, check_keys,
+    index, join, normalize_address, parse_json, to_hex,
+};
+use crate::advertisement::Advertisement;
+use crate::uuid::Uuid;
+
+/// Leading bytes to compare, with an optional mask (`0xFF` exact, `0x00` wildcard, per bit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataPrefix {
+    prefix: Vec<u8>,
+    mask: Option<Vec<u8>>,
+}
+
+impl DataPrefix {
+    /// A prefix with an optional mask of the same length.
+    pub fn new(prefix: Vec<u8>, mask: Option<Vec<u8>>) -> Result<Self, Error> {
+        if let Some(m) = &mask
+            && m.len() != prefix.len()
+        {
+            return Err(Error::MaskLength {
+                field: String::from("mask"),
+                prefix: prefix.len(),
+                mask: m.len(),
+            });
+        }
+        Ok(Self { prefix, mask })
+    }
+
+    /// The prefix bytes.
+    pub fn prefix(&self) -> &[u8] {
+        &self.prefix
+    }
+
+    /// The mask bytes, when given.
+    pub fn mask(&self) -> Option<&[u8]> {
+        self.mask.as_deref()
+    }
+
+    /// True when `data` starts with the prefix under the mask: for every prefix byte `i`,
+    /// `data[i] & mask[i] == prefix[i] & mask[i]`. Data shorter than the prefix never matches.
+    pub fn matches(&self, data: &[u8]) -> bool {
+        let Some(head) = data.get(..self.prefix.len()) else {
+            return false;
+        };
+        match &self.mask {
+            None => head == self.prefix.as_slice(),
+            Some(mask) => head
+                .iter()
+                .zip(&self.prefix)
+                .zip(mask)
+                .all(|((d, p), m)| d & m == p & m),
+        }
+    }
+
+    fn parse(object: &serde_json::Map<String, Value>, path: &str) -> Result<Self, Error> {
+        let prefix = match object.get("dataPrefix") {
+            Some(v) => as_hex(v, &join(path, "dataPrefix"))?,
+            None => Vec::new(),
+        };
+        let mask = match object.get("mask") {
+            Some(v) => Some(as_hex(v, &join(path, "mask"))?),
+            None => None,
+        };
+        Self::new(prefix, mask).map_err(|e| match e {
+            Error::MaskLength { prefix, mask, .. } => Error::MaskLength {
+                field: join(path, "mask"),
+                prefix,
+                mask,
+            },
+            other => other,
+        })
+    }
+
+    fn write(&self, map: &mut serde_json::Map<String, Value>) {
+        if !self.prefix.is_empty() {
+            map.insert("dataPrefix".into(), Value::from(to_hex(&self.prefix)));
+        }
+        if let Some(mask) = &self.mask {
+            map.insert("mask".into(), Value::from(to_hex(mask)));
+        }
+    }
+}
+
+/// A `serviceData` condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceDataFilter {
+    /// The service UUID; `None` makes the condition match everything (Shelly docs).
+    pub service: Option<Uuid>,
+    /// The leading bytes of that service's data.
+    pub data: DataPrefix,
+}
+
+/// A `manufacturerData` condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManufacturerDataFilter {
+    /// The company id; `None` makes the condition match everything (Shelly docs).
+    pub company: Option<u16>,
+    /// The leading bytes of that company's data (after the two id bytes).
+    pub data: DataPrefix,
+}
+
+/// One Shelly scan filter: all its conditions must hold (omitted ones hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanFilter {
+    /// Device keys (normalized with [`normalize_address`]); any one matches.
+    pub addrs: Vec<String>,
+    /// Device name with `?` and `*`.
+    pub name: Option<Pattern>,
+    /// Advertised service UUIDs; any one present matches.
+    pub services: Vec<Uuid>,
+    /// Service data condition.
+    pub service_data: Option<ServiceDataFilter>,
+    /// Manufacturer data condition.
+    pub manufacturer_data: Option<ManufacturerDataFilter>,
+}
+
+impl ScanFilter {
+    /// Parses one filter object.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        Self::from_value(&parse_json(text)?, "")
+    }
+
+    /// Parses one filter object at `path` (used in error messages).
+    pub fn from_value(value: &Value, path: &str) -> Result<Self, Error> {
+        let object = as_object(value, path)?;
+        check_keys(
+            object,
+            path,
+            &[
+                "addrs",
+                "name",
+                "services",
+                "serviceData",
+                "manufacturerData",
+            ],
+        )?;
+        let mut filter = Self::default();
+        if let Some(v) = object.get("addrs") {
+            let field = join(path, "addrs");
+            for (i, a) in as_array(v, &field)?.iter().enumerate() {
+                let at = index(&field, i);
+                let text = as_str(a, &at)?;
+                if text.is_empty() {
+                    return Err(Error::Empty { field: at });
+                }
+                filter.addrs.push(normalize_address(text));
+            }
+        }
+        if let Some(v) = object.get("name") {
+            filter.name = Some(Pattern::shelly(as_str(v, &join(path, "name"))?));
+        }
+        if let Some(v) = object.get("services") {
+            let field = join(path, "services");
+            for (i, u) in as_array(v, &field)?.iter().enumerate() {
+                filter.services.push(as_uuid(u, &index(&field, i))?);
+            }
+        }
+        if let Some(v) = object.get("serviceData") {
+            let field = join(path, "serviceData");
+            let inner = as_object(v, &field)?;
+            check_keys(inner, &field, &["service", "dataPrefix", "mask"])?;
+            filter.service_data = Some(ServiceDataFilter {
+                service: match inner.get("service") {
+                    Some(u) => Some(as_uuid(u, &join(&field, "service"))?),
+                    None => None,
+                },
+                data: DataPrefix::parse(inner, &field)?,
+            });
+        }
+        if let Some(v) = object.get("manufacturerData") {
+            let field = join(path, "manufacturerData");
+            let inner = as_object(v, &field)?;
+            check_keys(inner, &field, &["companyIdentifier", "dataPrefix", "mask"])?;
+            filter.manufacturer_data = Some(ManufacturerDataFilter {
+                company: match inner.get("companyIdentifier") {
+                    Some(n) => Some(as_int(
+                        n,
+                        &join(&field, "companyIdentifier"),
+                        0,
+                        0xFFFF,
+                        "0..=65535",
+                    )? as u16),
+                    None => None,
+                },
+                data: DataPrefix::parse(inner, &field)?,
+            });
+        }
+        Ok(filter)
+    }
+
+    /// Whether the advertisement of the device with this (normalized) key passes every condition.
+    pub fn matches(&self, key: &str, adv: &Advertisement) -> bool {
+        if !self.addrs.is_empty() && !self.addrs.iter().any(|a| a == key) {
+            return false;
+        }
+        if let Some(pattern) = &self.name {
+            match &adv.name {
+                Some(name) if pattern.matches(name) => {}
+                _ => return false,
+            }
+        }
+        if !self.services.is_empty() && !self.services.iter().any(|u| adv.service_uuids.contains(u))
+        {
+            return false;
+        }
+        if let Some(ServiceDataFilter {
+            service: Some(uuid),
+            data,
+        }) = &self.service_data
+        {
+            match adv.service_data.get(uuid) {
+                Some(bytes) if data.matches(bytes) => {}
+                _ => return false,
+            }
+        }
+        if let Some(ManufacturerDataFilter {
+            company: Some(id),
+            data,
+        }) = &self.manufacturer_data
+        {
+            match adv.manufacturer_data.get(id) {
+                Some(bytes) if data.matches(bytes) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// The filter as a Shelly JSON object (the inverse of [`ScanFilter::from_value`]; addresses
+    /// normalized, UUIDs in the lower-case 128-bit form, hex lower-case).
+    pub fn to_value(&self) -> Value {
+        let mut map = serde_json::Map::new();
+        if !self.addrs.is_empty() {
+            map.insert("addrs".into(), Value::from(self.addrs.clone()));
+        }
+        if let Some(name) = &self.name {
+            map.insert("name".into(), Value::from(name.as_str()));
+        }
+        if !self.services.is_empty() {
+            let list: Vec<Value> = self
+                .services
+                .iter()
+                .map(|u| Value::from(u.to_string()))
+                .collect();
+            map.insert("services".into(), Value::from(list));
+        }
+        if let Some(sd) = &self.service_data {
+            let mut inner = serde_json::Map::new();
+            if let Some(u) = sd.service {
+                inner.insert("service".into(), Value::from(u.to_string()));
+            }
+            sd.data.write(&mut inner);
+            map.insert("serviceData".into(), Value::Object(inner));
+        }
+        if let Some(md) = &self.manufacturer_data {
+            let mut inner = serde_json::Map::new();
+            if let Some(id) = md.company {
+                inner.insert("companyIdentifier".into(), Value::from(id));
+            }
+            md.data.write(&mut inner);
+            map.insert("manufacturerData".into(), Value::Object(inner));
+        }
+        Value::Object(map)
+    }
+}
+
+impl Serialize for ScanFilter {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(serializer)
+    }
+}
+
+/// Any-of a list of filters; the empty set matches every advertisement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilterSet {
+    /// The filters.
+    pub filters: Vec<ScanFilter>,
+}
+
+impl FilterSet {
+    /// Parses a JSON array of filter objects.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        Self::from_value(&parse_json(text)?, "filters")
+    }
+
+    /// Parses a JSON array of filter objects found at `path`.
+    pub fn from_value(value: &Value, path: &str) -> Result<Self, Error> {
+        let filters = as_array(value, path)?
+            .iter()
+            .enumerate()
+            .map(|(i, f)| ScanFilter::from_value(f, &index(path, i)))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { filters })
+    }
+
+    /// True when the set is empty or any filter matches.
+    pub fn matches(&self, key: &str, adv: &Advertisement) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| f.matches(key, adv))
+    }
+
+    /// True when the set lets everything through.
+    pub fn accepts_all(&self) -> bool {
+        self.filters.is_empty()
+    }
+}
+
+impl Serialize for FilterSet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(&self.filters)
+    }
+}
+
+/// Shelly scan options, with Shelly's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Scan length in ms; `-1` scans until cancelled.
+    pub duration_ms: i64,
+    /// Active scanning (asks for scan responses).
+    pub active: bool,
+    /// Scan interval in ms.
+    pub interval_ms: u32,
+    /// Scan window in ms (at most the interval).
+    pub window_ms: u32,
+    /// Deliver only results with RSSI above this; `0` means no filtering.
+    pub rssi_thr: i32,
+    /// Deliver only results some filter accepts (all when empty).
+    pub filters: FilterSet,
+}
+
+impl Default for ScanOptions {
+    /// Shelly's documented defaults: 5000 ms, passive, interval 241 ms, window 61 ms, no RSSI
+    /// threshold, no filters.
+    fn default() -> Self {
+        Self {
+            duration_ms: 5000,
+            active: false,
+            interval_ms: 241,
+            window_ms: 61,
+            rssi_thr: 0,
+            filters: FilterSet::default(),
+        }
+    }
+}
+
+impl ScanOptions {
+    /// `duration_ms` meaning "until cancelled".
+    pub const PERPETUAL: i64 = -1;
+
+    /// Parses a scan-options object.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        Self::from_value(&parse_json(text)?, "", &[])
+    }
+
+    /// Parses a scan-options object at `path`; keys in `extra` are allowed and ignored (a caller's
+    /// own keys, such as a client name).
+    pub fn from_value(value: &Value, path: &str, extra: &[&str]) -> Result<Self, Error> {
+        let object = as_object(value, path)?;
+        let known = [
+            "duration_ms",
+            "active",
+            "interval_ms",
+            "window_ms",
+            "rssi_thr",
+            "filters",
+        ];
+        if let Some(key) = object
+            .keys()
+            .find(|k| !known.contains(&k.as_str()) && !extra.contains(&k.as_str()))
+        {
+            return Err(Error::UnknownField {
+                field: join(path, key),
+            });
+        }
+        let mut options = Self::default();
+        if let Some(v) = object.get("duration_ms") {
+            options.duration_ms = as_int(
+                v,
+                &join(path, "duration_ms"),
+                -1,
+                i64::from(u32::MAX),
+                "-1 (perpetual) or 0..=4294967295",
+            )?;
+        }
+        if let Some(v) = object.get("active") {
+            options.active = as_bool(v, &join(path, "active"))?;
+        }
+        if let Some(v) = object.get("interval_ms") {
+            options.interval_ms = as_int(
+                v,
+                &join(path, "interval_ms"),
+                1,
+                0xFFFF_FFFF,
+                "1..=4294967295",
+            )? as u32;
+        }
+        if let Some(v) = object.get("window_ms") {
+            options.window_ms = as_int(
+                v,
+                &join(path, "window_ms"),
+                1,
+                0xFFFF_FFFF,
+                "1..=4294967295",
+            )? as u32;
+        }
+        if let Some(v) = object.get("rssi_thr") {
+            options.rssi_thr = as_int(v, &join(path, "rssi_thr"), -128, 127, "-128..=127")? as i32;
+        }
+        if let Some(v) = object.get("filters") {
+            options.filters = FilterSet::from_value(v, &join(path, "filters"))?;
+        }
+        if options.window_ms > options.interval_ms {
+            return Err(Error::WindowAboveInterval {
+                window_ms: options.window_ms,
+                interval_ms: options.interval_ms,
+            });
+        }
+        Ok(options)
+    }
+
+    /// True when an advertisement with this RSSI passes `rssi_thr` (`0` lets everything pass; a
+    /// missing RSSI passes only then).
+    pub fn rssi_passes(&self, rssi: Option<i8>) -> bool {
+        self.rssi_thr == 0 || rssi.is_some_and(|r| i32::from(r) > self.rssi_thr)
+    }
+}
+
+impl Serialize for ScanOptions {
+    /// The Shelly JSON form: `duration_ms`, `active`, `interval_ms`, `window_ms`, `rssi_thr`,
+    /// `filters`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(6))?;
+        map.serialize_entry("duration_ms", &self.duration_ms)?;
+        map.serialize_entry("active", &self.active)?;
+        map.serialize_entry("interval_ms", &self.interval_ms)?;
+        map.serialize_entry("window_ms", &self.window_ms)?;
+        map.serialize_entry("rssi_thr", &self.rssi_thr)?;
+        map.serialize_entry("filters", &self.filters)?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::collections::BTreeMap;
+
+    use super::*;
+
+    fn adv() -> Advertisement {
+        let mut a = Advertisement {
+            name: Some("SBHT-003C".into()),
+            ..Default::default()
+        };
+        a.service_data
+            .insert(Uuid::BTHOME_V2, alloc::vec![0x44, 0x00, 0x0b, 0x01, 0x64]);
+        a.manufacturer_data
+            .insert(0x0BA9, alloc::vec![0x01, 0x02, 0x00]);
+        a.add_service_uuid(Uuid::from_u16(0x180F));
+        a
+    }
+
+    const KEY: &str = "3C:2E:F5:71:D9:B0";
+
+    #[test]
+    fn empty_filter_matches_everything() {
+        assert!(ScanFilter::default().matches(KEY, &Advertisement::default()));
+        assert!(FilterSet::default().matches(KEY, &Advertisement::default()));
+    }
+
+    #[test]
+    fn filter_needs_all_conditions() {
+        let f = ScanFilter::from_json(r#"{"name":"SBHT-*","services":["180f"]}"#).unwrap();
+        assert!(f.matches(KEY, &adv()));
+        let f = ScanFilter::from_json(r#"{"name":"SBHT-*","services":["180a"]}"#).unwrap();
+        assert!(!f.matches(KEY, &adv()));
+    }
+
+    #[test]
+    fn set_needs_any_filter() {
+        let set =
+            FilterSet::from_json(r#"[{"name":"nope"},{"addrs":["3c:2e:f5:71:d9:b0"]}]"#).unwrap();
+        assert!(set.matches(KEY, &adv()));
+        let set =
+            FilterSet::from_json(r#"[{"name":"nope"},{"addrs":["00:00:00:00:00:01"]}]"#).unwrap();
+        assert!(!set.matches(KEY, &adv()));
+    }
+
+    #[test]
+    fn addrs_match_any_listed_address_in_any_case() {
+        let f = ScanFilter::from_json(r#"{"addrs":["11:22:33:44:55:66","3c:2e:f5:71:d9:b0"]}"#)
+            .unwrap();
+        assert!(f.matches(KEY, &adv()));
+    }
+
+    #[test]
+    fn services_match_any_listed_uuid() {
+        let f = ScanFilter::from_json(
+            r#"{"services":["180a","0000180f-0000-1000-8000-00805f9b34fb"]}"#,
+        )
+        .unwrap();
+        assert!(f.matches(KEY, &adv()));
+    }
+
+    #[test]
+    fn name_condition_fails_without_a_name() {
+        let f = ScanFilter::from_json(r#"{"name":"*"}"#).unwrap();
+        assert!(!f.matches(KEY, &Advertisement::default()));
+        assert!(f.matches(KEY, &adv()));
+    }
+
+    #[test]
+    fn service_data_prefix_with_mask() {
+        // Byte 0 of BTHome service data is the device-info byte; 0x44 = v2, trigger based.
+        // Mask 0xe0 compares only the version bits.
+        let f = ScanFilter::from_json(
+            r#"{"serviceData":{"service":"fcd2","dataPrefix":"40","mask":"e0"}}"#,
+        )
+        .unwrap();
+        assert!(f.matches(KEY, &adv()));
+        let f = ScanFilter::from_json(
+            r#"{"serviceData":{"service":"fcd2","dataPrefix":"40","mask":"ff"}}"#,
+        )
+        .unwrap();
+        assert!(!f.matches(KEY, &adv()));
+    }
+
+    #[test]
+    fn service_data_without_service_matches_everything() {
+        let f = ScanFilter::from_json(r#"{"serviceData":{"dataPrefix":"99"}}"#).unwrap();
+        assert!(f.matches(KEY, &Advertisement::default()));
+    }
+
+    #[test]
+    fn manufacturer_data_prefix_is_after_the_company_id() {
+        let f = ScanFilter::from_json(
+            r#"{"manufacturerData":{"companyIdentifier":2985,"dataPrefix":"0102"}}"#,
+        )
+        .unwrap();
+        assert!(f.matches(KEY, &adv()));
+        let f = ScanFilter::from_json(
+            r#"{"manufacturerData":{"companyIdentifier":2986,"dataPrefix":"0102"}}"#,
+        )
+        .unwrap();
+        assert!(!f.matches(KEY, &adv()));
+    }
+
+    #[test]
+    fn data_shorter_than_prefix_does_not_match() {
+        let p = DataPrefix::new(alloc::vec![1, 2, 3], Some(alloc::vec![0, 0, 0])).unwrap();
+        assert!(!p.matches(&[1, 2]));
+        assert!(p.matches(&[9, 9, 9, 9]));
+    }
+
+    /// Property: a masked prefix matches exactly when every masked bit agrees (reference: a
+    /// bit-by-bit loop), for random prefixes, masks and data (xorshift PRNG, 20 000 cases).
+    #[test]
+    fn masked_prefix_agrees_with_bitwise_reference() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 4) as usize;
+            let dlen = (next() % 6) as usize;
+            // Small value space so that matches are frequent.
+            let prefix: Vec<u8> = (0..len).map(|_| (next() % 4) as u8).collect();
+            let mask: Vec<u8> = (0..len).map(|_| (next() % 4) as u8).collect();
+            let data: Vec<u8> = (0..dlen).map(|_| (next() % 4) as u8).collect();
+            let mut want = data.len() >= len;
+            if want {
+                for i in 0..len {
+                    for bit in 0..8 {
+                        let m = (mask[i] >> bit) & 1;
+                        if m == 1 && ((data[i] >> bit) & 1) != ((prefix[i] >> bit) & 1) {
+                            want = false;
+                        }
+                    }
+                }
+            }
+            let p = DataPrefix::new(prefix.clone(), Some(mask.clone())).unwrap();
+            assert_eq!(p.matches(&data), want, "{prefix:?} {mask:?} {data:?}");
+            // A full mask is the plain prefix test.
+            let exact = DataPrefix::new(prefix.clone(), None).unwrap();
+            assert_eq!(exact.matches(&data), data.starts_with(&prefix));
+        }
+    }
+
+    #[test]
+    fn mask_length_must_equal_prefix_length() {
+        let err = FilterSet::from_json(
+            r#"[{},{"manufacturerData":{"companyIdentifier":1,"dataPrefix":"0102","mask":"ff"}}]"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            Error::MaskLength {
+                field: "filters[1].manufacturerData.mask".into(),
+                prefix: 2,
+                mask: 1
+            }
+        );
+    }
+
+    #[test]
+    fn parse_errors_name_the_field() {
+        let cases: BTreeMap<&str, &str> = [
+            (r#"[{"nam":"x"}]"#, "filters[0].nam"),
+            (r#"[{"services":["fcd"]}]"#, "filters[0].services[0]"),
+            (r#"[{"addrs":[""]}]"#, "filters[0].addrs[0]"),
+            (
+                r#"[{"serviceData":{"service":"fcd2","dataPrefix":"4"}}]"#,
+                "filters[0].serviceData.dataPrefix",
+            ),
+            (
+                r#"[{"manufacturerData":{"companyIdentifier":70000}}]"#,
+                "filters[0].manufacturerData.companyIdentifier",
+            ),
+            (r#"[{"name":5}]"#, "filters[0].name"),
+        ]
+        .into_iter()
+        .collect();
+        for (json, field) in cases {
+            let err = FilterSet::from_json(json).unwrap_err();
+            assert!(err.to_string().starts_with(field), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn filter_round_trips_through_shelly_json() {
+        let text = r#"{"addrs":["3C:2E:F5:71:D9:B0"],"name":"SB*","services":["0000180f-0000-1000-8000-00805f9b34fb"],"serviceData":{"service":"0000fcd2-0000-1000-8000-00805f9b34fb","dataPrefix":"40","mask":"e0"},"manufacturerData":{"companyIdentifier":2985,"dataPrefix":"01"}}"#;
+        let f = ScanFilter::from_json(text).unwrap();
+        let again = ScanFilter::from_value(&f.to_value(), "").unwrap();
+        assert_eq!(f, again);
+        let want: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(f.to_value(), want);
+    }
+
+    #[test]
+    fn scan_options_defaults_are_shellys() {
+        let o = ScanOptions::from_json("{}").unwrap();
+        assert_eq!(o.duration_ms, 5000);
+        assert!(!o.active);
+        assert_eq!((o.interval_ms, o.window_ms, o.rssi_thr), (241, 61, 0));
+    }
+
+    #[test]
+    fn scan_options_reject_window_above_interval() {
+        assert_eq!(
+            ScanOptions::from_json(r#"{"interval_ms":50,"window_ms":60}"#).unwrap_err(),
+            Error::WindowAboveInterval {
+                window_ms: 60,
+                interval_ms: 50
+            }
+        );
+    }
+
+    #[test]
+    fn scan_options_reject_durations_below_minus_one() {
+        let err = ScanOptions::from_json(r#"{"duration_ms":-2}"#).unwrap_err();
+        assert!(matches!(err, Error::OutOfRange { field, .. } if field == "duration_ms"));
+    }
+
+    #[test]
+    fn rssi_threshold_zero_means_no_filtering() {
+        let o = ScanOptions::default();
+        assert!(o.rssi_passes(None));
+        assert!(o.rssi_passes(Some(-100)));
+        let o = ScanOptions {
+            rssi_thr: -70,
+            ..Default::default()
+        };
+        assert!(o.rssi_passes(Some(-69)));
+        assert!(!o.rssi_passes(Some(-70)));
+        assert!(!o.rssi_passes(None));
+    }
+}
