@@ -1,0 +1,480 @@
+//! `BLE.*` and `BLE.CloudRelay.*` (reference: the BLE component document, shelly_rpc_ble.md §6.2).
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::shelly::SetConfigResult;
+use super::{Error, Page, Paged};
+use crate::advertisement::{Advertisement, MacAddress};
+use crate::uuid::Uuid;
+
+/// `rpc` part of the BLE config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RpcConfig {
+    /// RPC over Bluetooth enabled.
+    pub enable: bool,
+    /// (1.6+) Changing the config needs a restart when true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_running: Option<bool>,
+}
+
+/// `observer` part of the BLE config (obsolete since 1.5.0-beta1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ObserverConfig {
+    /// Observer enabled.
+    pub enable: bool,
+}
+
+/// BLE config (`BLE.GetConfig`, `BLE.SetConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BleConfig {
+    /// Bluetooth enabled (removed in firmware 2.0.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
+    /// RPC service settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc: Option<RpcConfig>,
+    /// Observer settings (obsolete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observer: Option<ObserverConfig>,
+}
+
+/// `BLE.SetConfig` parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SetConfigParams {
+    /// The config subset to change.
+    pub config: BleConfig,
+}
+
+/// Pairing window, present in the status while pairing is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairingStatus {
+    /// Unix time pairing was enabled.
+    pub started_at: u64,
+    /// Seconds it stays enabled.
+    pub duration: u32,
+}
+
+/// `BLE.GetStatus` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BleStatus {
+    /// Bluetooth address with type suffix, e.g. `AA:BB:CC:DD:EE:FF,p`.
+    #[serde(default)]
+    pub addr: String,
+    /// `scanning`, `advertising`, `connected`; absent when idle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<String>>,
+    /// Present while pairing is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairing: Option<PairingStatus>,
+    /// Provisioning state (`pending`, `confirmed`, `complete`, `locked`). Only bluehome's
+    /// simulator reports it here: where real firmware reports it is not documented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning: Option<String>,
+}
+
+/// `BLE.StartPairing` parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StartPairingParams {
+    /// Seconds pairing stays enabled (default 180).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u32>,
+}
+
+/// `BLE.StartPairing` result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartPairingResult {
+    /// The timeout applied.
+    pub timeout: u32,
+}
+
+/// A bonded client (`BLE.ListPairedDevices`, pairing events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairedDevice {
+    /// Its address.
+    pub addr: String,
+    /// Unix time the bond was made.
+    #[serde(default)]
+    pub ctime: u64,
+    /// Unix time of the last connection.
+    #[serde(default)]
+    pub atime: u64,
+}
+
+/// `BLE.DeletePairedDevice` parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletePairedDeviceParams {
+    /// Address of the bond to remove.
+    pub addr: String,
+}
+
+/// `BLE.AdvertiseOnce` parameters: hex AD structures, built with [`AdvertiseOnceParams::new`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvertiseOnceParams {
+    /// Advertising data, hex, at most 28 bytes, no Flags AD (the firmware prepends it).
+    pub adv_data: String,
+    /// Scan response, hex, at most 31 bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_rsp: Option<String>,
+}
+
+/// Largest `adv_data` (31 minus the 3-byte Flags AD the firmware prepends).
+pub const MAX_ADV_DATA: usize = 28;
+/// Largest `scan_rsp`.
+pub const MAX_SCAN_RSP: usize = 31;
+
+impl AdvertiseOnceParams {
+    /// Checks and hex-encodes the AD structures.
+    pub fn new(adv_data: &[u8], scan_rsp: Option<&[u8]>) -> Result<Self, Error> {
+        check_ad("adv_data", adv_data, MAX_ADV_DATA)?;
+        if let Some(rsp) = scan_rsp {
+            check_ad("scan_rsp", rsp, MAX_SCAN_RSP)?;
+        }
+        Ok(Self {
+            adv_data: encode_hex(adv_data),
+            scan_rsp: scan_rsp.map(encode_hex),
+        })
+    }
+
+    /// Server side: decodes and checks both members (the simulator's validation).
+    pub fn validate(&self) -> Result<(Vec<u8>, Option<Vec<u8>>), Error> {
+        let bad_hex = |field| Error::BadParams {
+            field,
+            reason: "not an even number of hex digits",
+        };
+        let adv = decode_hex(&self.adv_data).ok_or(bad_hex("adv_data"))?;
+        check_ad("adv_data", &adv, MAX_ADV_DATA)?;
+        let rsp = match &self.scan_rsp {
+            Some(hex) => {
+                let rsp = decode_hex(hex).ok_or(bad_hex("scan_rsp"))?;
+                check_ad("scan_rsp", &rsp, MAX_SCAN_RSP)?;
+                Some(rsp)
+            }
+            None => None,
+        };
+        Ok((adv, rsp))
+    }
+}
+
+/// Checks that `data` is at most `max` bytes of well-formed AD structures without a Flags AD.
+fn check_ad(field: &'static str, data: &[u8], max: usize) -> Result<(), Error> {
+    let bad = |reason| Error::BadParams { field, reason };
+    if data.len() > max {
+        return Err(bad(if max == MAX_ADV_DATA {
+            "longer than 28 bytes (31 minus the Flags AD the firmware adds)"
+        } else {
+            "longer than 31 bytes"
+        }));
+    }
+    let mut rest = data;
+    while let Some((&len, tail)) = rest.split_first() {
+        if len == 0 {
+            break;
+        }
+        let Some((body, after)) = tail.split_at_checked(usize::from(len)) else {
+            return Err(bad("an AD structure runs past the end"));
+        };
+        if body.first() == Some(&0x01) {
+            return Err(bad(
+                "contains a Flags AD structure (the firmware adds its own)",
+            ));
+        }
+        rest = after;
+    }
+    Ok(())
+}
+
+/// Lower-case hex.
+pub fn encode_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        for nibble in [b >> 4, b & 0x0f] {
+            out.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
+    }
+    out
+}
+
+/// Hex of any case; `None` unless an even number of hex digits.
+pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|pair| {
+            let hi = char::from(*pair.first()?).to_digit(16)?;
+            let lo = char::from(*pair.get(1)?).to_digit(16)?;
+            u8::try_from(hi * 16 + lo).ok()
+        })
+        .collect()
+}
+
+/// `BLE.StartAssociations` parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StartAssociationsParams {
+    /// Target Bluetooth model id (0 = first supported device in pairing mode).
+    pub target: u16,
+    /// Target-specific parameter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<Value>,
+    /// Discovery duration in seconds (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
+    /// RSSI threshold (default -80).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rssi_thr: Option<i32>,
+}
+
+/// `BLE.CloudRelay.List` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RelayList {
+    /// Internal list revision.
+    #[serde(default)]
+    pub rev: u64,
+    /// Managed device addresses.
+    #[serde(default)]
+    pub addrs: Vec<String>,
+}
+
+/// What the gateway last received from one cloud-managed device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RelayInfo {
+    /// Local name (active scans only).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Model id (0 unless seen in an active scan).
+    #[serde(default)]
+    pub model: u16,
+    /// Service data: UUID (e.g. `fcd2`) → base64.
+    #[serde(default)]
+    pub sdata: BTreeMap<String, String>,
+    /// Manufacturer data: company id in hex (e.g. `0ba9`) → base64.
+    #[serde(default)]
+    pub mdata: BTreeMap<String, String>,
+    /// Unix time of the last advertisement.
+    #[serde(default)]
+    pub last_seen: u64,
+}
+
+impl RelayInfo {
+    /// The relayed data as an [`Advertisement`] from `addr`. Entries whose key or base64 does not
+    /// parse are skipped and counted in the second value.
+    pub fn to_advertisement(&self, addr: &str) -> (Advertisement, usize) {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut skipped = 0;
+        let mut adv = Advertisement {
+            address: addr.parse::<MacAddress>().ok(),
+            name: self.name.clone(),
+            ..Advertisement::default()
+        };
+        for (key, b64) in &self.sdata {
+            match (key.parse::<Uuid>(), engine.decode(b64)) {
+                (Ok(uuid), Ok(bytes)) => {
+                    adv.service_data.insert(uuid, bytes);
+                }
+                _ => skipped += 1,
+            }
+        }
+        for (key, b64) in &self.mdata {
+            match (u16::from_str_radix(key, 16), engine.decode(b64)) {
+                (Ok(company), Ok(bytes)) => {
+                    adv.manufacturer_data.insert(company, bytes);
+                }
+                _ => skipped += 1,
+            }
+        }
+        (adv, skipped)
+    }
+}
+
+/// `BLE.CloudRelay.ListInfos` parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ListInfosParams {
+    /// First item (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u32>,
+}
+
+/// `BLE.CloudRelay.ListInfos` result (one page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RelayInfos {
+    /// Unix time of the answer.
+    #[serde(default)]
+    pub ts: f64,
+    /// First item of this page.
+    #[serde(default)]
+    pub offset: u32,
+    /// Items in this page.
+    #[serde(default)]
+    pub count: u32,
+    /// Items in all pages.
+    #[serde(default)]
+    pub total: u32,
+    /// One single-key object per device: address → info.
+    #[serde(default)]
+    pub devices: Vec<BTreeMap<String, RelayInfo>>,
+}
+
+method!(
+    /// `BLE.GetConfig`.
+    GetConfig = "BLE.GetConfig", () => BleConfig
+);
+method!(
+    /// `BLE.SetConfig` (`rpc.enable`).
+    SetConfig = "BLE.SetConfig", SetConfigParams => SetConfigResult
+);
+method!(
+    /// `BLE.GetStatus`.
+    GetStatus = "BLE.GetStatus", () => BleStatus
+);
+method!(
+    /// `BLE.StartPairing` (firmware 2.0+).
+    StartPairing = "BLE.StartPairing", StartPairingParams => StartPairingResult
+);
+method!(
+    /// `BLE.StopPairing`.
+    StopPairing = "BLE.StopPairing", () => ()
+);
+method!(
+    /// `BLE.ListPairedDevices`.
+    ListPairedDevices = "BLE.ListPairedDevices", () => Vec<PairedDevice>
+);
+method!(
+    /// `BLE.DeletePairedDevice`.
+    DeletePairedDevice = "BLE.DeletePairedDevice", DeletePairedDeviceParams => ()
+);
+method!(
+    /// `BLE.AdvertiseOnce` (about 3 s of one advertisement).
+    AdvertiseOnce = "BLE.AdvertiseOnce", AdvertiseOnceParams => ()
+);
+method!(
+    /// `BLE.StartAssociations` (firmware 2.0+).
+    StartAssociations = "BLE.StartAssociations", StartAssociationsParams => ()
+);
+method!(
+    /// `BLE.CloudRelay.List`.
+    CloudRelayList = "BLE.CloudRelay.List", () => RelayList
+);
+method!(
+    /// `BLE.CloudRelay.ListInfos` (paged: use a [`super::Pager`]).
+    CloudRelayListInfos = "BLE.CloudRelay.ListInfos", ListInfosParams => RelayInfos
+);
+
+impl Paged for CloudRelayListInfos {
+    type Item = (String, RelayInfo);
+
+    fn with_offset(_: &ListInfosParams, offset: u32) -> ListInfosParams {
+        ListInfosParams {
+            offset: Some(offset),
+        }
+    }
+
+    fn page(result: RelayInfos) -> Page<(String, RelayInfo)> {
+        Page {
+            items: result.devices.into_iter().flatten().collect(),
+            offset: result.offset,
+            total: result.total,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The BLE component document's example: `adv_data="07095368656c6c79"` (Complete Local Name
+    /// "Shelly").
+    #[test]
+    fn advertise_once_accepts_the_documented_example() {
+        let p = AdvertiseOnceParams::new(b"\x07\x09Shelly", None).unwrap();
+        assert_eq!(p.adv_data, "07095368656c6c79");
+        assert_eq!(p.validate().unwrap().0, b"\x07\x09Shelly");
+    }
+
+    #[test]
+    fn advertise_once_rejects_flags_length_and_malformed_data() {
+        assert!(matches!(
+            AdvertiseOnceParams::new(&[0x02, 0x01, 0x06], None),
+            Err(Error::BadParams {
+                field: "adv_data",
+                ..
+            })
+        ));
+        let long = [[0x1c, 0xff].as_slice(), &[0u8; 27]].concat(); // 29 bytes
+        assert!(AdvertiseOnceParams::new(&long, None).is_err());
+        assert!(
+            AdvertiseOnceParams::new(&long[..28].iter().map(|_| 0).collect::<Vec<u8>>(), None)
+                .is_ok()
+        );
+        assert!(AdvertiseOnceParams::new(&[0x05, 0xff, 0x01], None).is_err());
+        let rsp = [[0x1e, 0xff].as_slice(), &[0u8; 29]].concat(); // 31 bytes
+        assert!(AdvertiseOnceParams::new(b"", Some(&rsp)).is_ok());
+        assert!(matches!(
+            AdvertiseOnceParams::new(b"", Some(&[rsp.as_slice(), &[0]].concat())),
+            Err(Error::BadParams {
+                field: "scan_rsp",
+                ..
+            })
+        ));
+        let odd = AdvertiseOnceParams {
+            adv_data: "abc".into(),
+            scan_rsp: None,
+        };
+        assert!(odd.validate().is_err());
+    }
+
+    #[test]
+    fn hex_round_trips_any_case() {
+        assert_eq!(decode_hex("0aFf"), Some(alloc::vec![0x0a, 0xff]));
+        assert_eq!(encode_hex(&[0x0a, 0xff]), "0aff");
+        assert_eq!(decode_hex("0g"), None);
+        assert_eq!(decode_hex("0"), None);
+    }
+
+    /// The BLE component document's `BLE.CloudRelay.ListInfos` example; `RAAVAWQ6AQ==` is
+    /// `44 00 15 01 64 3a 01` (BTHome: packet 21, battery 100 %, button press).
+    #[test]
+    fn relay_infos_become_advertisements() {
+        let page: RelayInfos = serde_json::from_value(json!({
+            "ts": 1732804839, "offset": 0, "count": 1, "total": 1,
+            "devices": [{"5c:c7:c1:f0:db:60": {"name": null, "model": 0,
+                "sdata": {"fcd2": "RAAVAWQ6AQ=="}, "mdata": {}, "last_seen": 1732804835}}]
+        }))
+        .unwrap();
+        let items = CloudRelayListInfos::page(page).items;
+        let (addr, info) = &items[0];
+        assert_eq!(addr, "5c:c7:c1:f0:db:60");
+        let (adv, skipped) = info.to_advertisement(addr);
+        assert_eq!(skipped, 0);
+        assert_eq!(adv.address.unwrap().to_string(), "5C:C7:C1:F0:DB:60");
+        assert_eq!(
+            adv.service_data[&Uuid::BTHOME_V2],
+            [0x44, 0x00, 0x15, 0x01, 0x64, 0x3a, 0x01]
+        );
+    }
+
+    #[test]
+    fn ble_status_and_paired_devices_match_the_documented_examples() {
+        let s: BleStatus = serde_json::from_value(json!({
+            "addr": "44:17:93:ce:3f:08,p", "flags": ["scanning", "advertising"]
+        }))
+        .unwrap();
+        assert_eq!(s.flags.unwrap().len(), 2);
+        let list: Vec<PairedDevice> = serde_json::from_value(json!([
+            {"addr": "AA:BB:CC:DD:EE:FF", "ctime": 1729259400, "atime": 1729259500}
+        ]))
+        .unwrap();
+        assert_eq!(list[0].atime, 1_729_259_500);
+    }
+}
