@@ -16,6 +16,7 @@ extern crate alloc;
 
 pub mod advertisement;
 pub mod filter;
+pub mod manager;
 pub mod profiles;
 pub mod shelly;
 pub mod uuid;

@@ -37,7 +37,7 @@ mod pattern;
 mod scan;
 pub mod web;
 
-pub use matcher::Matcher;
+pub use matcher::{LOCAL_NAME_INDEX_CHARS, Matcher};
 pub use pattern::{Dialect, Pattern};
 pub use scan::{
     DataPrefix, FilterSet, ManufacturerDataFilter, ScanFilter, ScanOptions, ServiceDataFilter,

@@ -1,0 +1,1201 @@
+//! The Bluetooth manager: Home Assistant's Bluetooth manager and Shelly's scan manager as pure
+//! logic. Time is an argument; results are [`Output`]s the caller drains.
+//!
+//! ```text
+//! ingest(now, source, key, connectable, adv)   one packet from a scanner (local or remote)
+//! advance(now)                                  fire timers (unavailability, scan expiry, waiters)
+//! next_deadline()                               when to call advance next
+//! drain()                                       the events, each stamped with its exact time
+//! ```
+//!
+//! What happens to a packet, in order (Home Assistant `habluetooth` semantics):
+//! 1. Delivery to every live scan request whose RSSI threshold and filters accept the packet itself.
+//! 2. BTHome: service data is decoded with the device's receiver state (key, counter, packet id).
+//! 3. Per-source merge: the packet is merged into what this source knew about the device (union of
+//!    manufacturer data, service data and UUIDs; the longer name kept; latest RSSI, tx power, time).
+//! 4. Best source: a packet from another source than the current owner takes over only when the
+//!    owner is unregistered or silent (remote, 90 s), its last packet is stale (the learned
+//!    interval plus 5 s, or 900 s while unknown), or the new packet is more than 16 dB stronger.
+//!    A packet that loses still refreshes the connectable history when it is connectable and no
+//!    better connectable entry exists.
+//! 5. Interval learning from the owner's packets; a new owner restarts it.
+//! 6. Dedupe: callbacks fire only when manufacturer data, service data, UUIDs or name changed (or
+//!    the device is new to the connectable history). RSSI alone never fires.
+//! 7. Dispatch through the matcher index to callbacks and waiters.
+//!
+//! Unavailability is exact: the all-sources entry expires at the last packet plus the learned
+//! interval plus 5 s (900 s while unknown); the connectable entry likewise from the last
+//! connectable packet.
+//!
+//! Memory is bounded: at most [`Config::max_devices`] devices (the least recently seen is evicted),
+//! [`Config::max_sources_per_device`] sources per device and [`Config::max_events`] undrained
+//! events (the oldest are dropped and counted).
+
+use alloc::boxed::Box;
+use alloc::collections::{BTreeSet, BinaryHeap, VecDeque};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::cmp::Reverse;
+use core::fmt;
+
+use hashbrown::HashMap;
+
+use crate::advertisement::{Advertisement, MacAddress};
+use crate::filter::{Matcher, ScanOptions};
+
+mod device;
+mod index;
+mod scan;
+
+pub use device::{ADVERTISING_TIMES_NEEDED, ServiceInfo};
+use device::{Device, SourceEntry};
+use index::Index;
+use scan::{Effective, ScanRequest, ScanRequests};
+
+/// The source name of the browser's own scanner.
+pub const LOCAL_SOURCE: &str = "local";
+
+/// Tunables, with Home Assistant's values as defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Devices kept at most; the least recently seen one is evicted for a new one.
+    pub max_devices: usize,
+    /// Sources remembered per device; the least recently heard one is dropped.
+    pub max_sources_per_device: usize,
+    /// Undrained events kept at most; older ones are dropped (see [`Manager::dropped_events`]).
+    pub max_events: usize,
+    /// Stale/unavailable limit while no interval is known (`FALLBACK_MAXIMUM_STALE_ADVERTISEMENT_SECONDS`).
+    pub fallback_stale_ms: u64,
+    /// Added to a learned interval (`TRACKER_BUFFERING_WOBBLE_SECONDS`).
+    pub wobble_ms: u64,
+    /// A new source must be this many dB stronger to take over (`ADV_RSSI_SWITCH_THRESHOLD`).
+    pub rssi_switch_db: i16,
+    /// A remote scanner silent this long stops counting as scanning (`SCANNER_WATCHDOG_TIMEOUT`).
+    pub remote_silence_ms: u64,
+    /// A source's merged data older than this starts afresh (scanner expiry, 195 s).
+    pub source_expire_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_devices: 4096,
+            max_sources_per_device: 8,
+            max_events: 65_536,
+            fallback_stale_ms: 900_000,
+            wobble_ms: 5_000,
+            rssi_switch_db: 16,
+            remote_silence_ms: 90_000,
+            source_expire_ms: 195_000,
+        }
+    }
+}
+
+/// A registered callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallbackId(pub u64);
+
+/// A registered unavailability tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TrackId(pub u64);
+
+/// A registered waiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WaiterId(pub u64);
+
+/// A waiter's test on a matching advertisement.
+pub type Predicate = Box<dyn Fn(&ServiceInfo) -> bool + Send + Sync>;
+
+/// Something the caller must act on.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event {
+    /// A callback's matcher matched new data (or history, on registration).
+    Callback {
+        /// Which callback.
+        id: CallbackId,
+        /// The device's merged data from its best source.
+        info: ServiceInfo,
+    },
+    /// A tracked device is no longer seen (by connectable sources, or by any, as registered).
+    Unavailable {
+        /// Which tracker.
+        id: TrackId,
+        /// The last data seen.
+        info: ServiceInfo,
+    },
+    /// A waiter's matcher and predicate accepted an advertisement. The waiter is gone.
+    WaiterDone {
+        /// Which waiter.
+        id: WaiterId,
+        /// What it accepted.
+        info: ServiceInfo,
+    },
+    /// A waiter's deadline passed. The waiter is gone.
+    WaiterTimedOut {
+        /// Which waiter.
+        id: WaiterId,
+    },
+    /// A packet delivered to a scan-request client (`info.data` is this packet alone).
+    Delivery {
+        /// The client's name.
+        client: Arc<str>,
+        /// The packet.
+        info: ServiceInfo,
+    },
+    /// The effective scan changed; `None` means no scan is needed any more.
+    ScanChanged {
+        /// The merged options; `duration_ms` is the time left (or -1).
+        options: Option<ScanOptions>,
+    },
+}
+
+/// An event with the exact time it happened (a timer's own deadline, not the time `advance` ran).
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// When it happened.
+    pub at_ms: u64,
+    /// What happened.
+    pub event: Event,
+}
+
+/// Why the manager refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A source name is already registered.
+    DuplicateScanner {
+        /// The name.
+        source: Arc<str>,
+    },
+    /// No scanner with this name is registered.
+    UnknownScanner {
+        /// The name.
+        source: Arc<str>,
+    },
+    /// A device key is empty.
+    EmptyKey,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DuplicateScanner { source } => {
+                write!(f, "scanner {source:?} is already registered")
+            }
+            Self::UnknownScanner { source } => write!(f, "no scanner named {source:?}"),
+            Self::EmptyKey => f.write_str("a device key (address or browser id) must not be empty"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[derive(Debug)]
+struct Scanner {
+    name: Arc<str>,
+    connectable: bool,
+    remote: bool,
+    registered: bool,
+    last_seen_ms: Option<u64>,
+}
+
+enum Kind {
+    Callback,
+    Waiter {
+        predicate: Option<Predicate>,
+        deadline_ms: u64,
+    },
+}
+
+struct Registration {
+    matcher: Matcher,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+struct Tracker {
+    id: u64,
+    key: Arc<str>,
+    connectable: bool,
+}
+
+/// Timer kinds in the heap.
+const ALL: u8 = 0;
+const CONNECTABLE: u8 = 1;
+
+#[derive(Debug, Default)]
+struct Slot {
+    generation: u32,
+    device: Option<Device>,
+}
+
+/// The manager. See the module documentation.
+pub struct Manager {
+    config: Config,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    keys: HashMap<Arc<str>, u32>,
+    scanners: Vec<Scanner>,
+    registrations: HashMap<u64, Registration>,
+    index: Index,
+    trackers: Vec<Tracker>,
+    waiter_deadlines: BTreeSet<(u64, u64)>,
+    scan: ScanRequests,
+    /// (deadline, slot, generation, kind), earliest first; entries may be stale (see `advance`).
+    timers: BinaryHeap<Reverse<(u64, u32, u32, u8)>>,
+    events: VecDeque<Output>,
+    dropped_events: u64,
+    next_id: u64,
+    scratch: Vec<u64>,
+}
+
+impl fmt::Debug for Manager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Manager")
+            .field("devices", &self.keys.len())
+            .field("scanners", &self.scanners)
+            .field("registrations", &self.registrations.len())
+            .field("events", &self.events.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Manager {
+    fn default() -> Self {
+        Self::new(Config::default())
+    }
+}
+
+/// Upper-case MAC form of `key` when it is a MAC address, else `None` (keep it as it is).
+fn canonical_mac(key: &str) -> Option<alloc::string::String> {
+    let b = key.as_bytes();
+    let already = b.len() == 17
+        && b.iter().enumerate().all(|(i, &c)| {
+            if i % 3 == 2 {
+                c == b':'
+            } else {
+                c.is_ascii_digit() || (b'A'..=b'F').contains(&c)
+            }
+        });
+    if already {
+        return None;
+    }
+    key.parse::<MacAddress>()
+        .ok()
+        .map(|m| alloc::string::ToString::to_string(&m))
+}
+
+impl Manager {
+    /// A manager with these tunables.
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            slots: Vec::new(),
+            free: Vec::new(),
+            keys: HashMap::new(),
+            scanners: Vec::new(),
+            registrations: HashMap::new(),
+            index: Index::default(),
+            trackers: Vec::new(),
+            waiter_deadlines: BTreeSet::new(),
+            scan: ScanRequests::default(),
+            timers: BinaryHeap::new(),
+            events: VecDeque::new(),
+            dropped_events: 0,
+            next_id: 1,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The tunables.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    // ----- events ---------------------------------------------------------------------------
+
+    fn emit(&mut self, at_ms: u64, event: Event) {
+        if self.events.len() >= self.config.max_events.max(1) {
+            self.events.pop_front();
+            self.dropped_events += 1;
+        }
+        self.events.push_back(Output { at_ms, event });
+    }
+
+    /// Takes every pending event, oldest first.
+    pub fn drain(&mut self) -> impl Iterator<Item = Output> + '_ {
+        self.events.drain(..)
+    }
+
+    /// Takes the oldest pending event.
+    pub fn pop_event(&mut self) -> Option<Output> {
+        self.events.pop_front()
+    }
+
+    /// How many events were dropped because nobody drained them.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped_events
+    }
+
+    fn fresh_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    // ----- scanners -------------------------------------------------------------------------
+
+    /// Registers a named source. `remote` scanners (a Shelly gateway, a capture's other sources)
+    /// stop counting as scanning after [`Config::remote_silence_ms`] without a packet.
+    pub fn register_scanner(
+        &mut self,
+        now_ms: u64,
+        source: &str,
+        connectable: bool,
+        remote: bool,
+    ) -> Result<(), Error> {
+        if let Some(s) = self.scanners.iter_mut().find(|s| &*s.name == source) {
+            if s.registered {
+                return Err(Error::DuplicateScanner {
+                    source: Arc::clone(&s.name),
+                });
+            }
+            s.registered = true;
+            s.connectable = connectable;
+            s.remote = remote;
+            s.last_seen_ms = Some(now_ms);
+            return Ok(());
+        }
+        self.scanners.push(Scanner {
+            name: source.into(),
+            connectable,
+            remote,
+            registered: true,
+            last_seen_ms: Some(now_ms),
+        });
+        Ok(())
+    }
+
+    /// Unregisters a source and forgets what it alone knew (Home Assistant's
+    /// `async_remove_scanner`). Devices it owned are handed to another source on their next packet.
+    pub fn unregister_scanner(&mut self, source: &str) -> Result<(), Error> {
+        let Some(idx) = self
+            .scanners
+            .iter()
+            .position(|s| &*s.name == source && s.registered)
+        else {
+            return Err(Error::UnknownScanner {
+                source: source.into(),
+            });
+        };
+        if let Some(s) = self.scanners.get_mut(idx) {
+            s.registered = false;
+        }
+        let idx = idx as u16;
+        for slot in &mut self.slots {
+            if let Some(d) = &mut slot.device {
+                d.sources.retain(|e| e.scanner != idx);
+                if d.owner == Some(idx) {
+                    d.interval.reset();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Registered scanners: connectable ones only, or all (Home Assistant's
+    /// `async_scanner_count`).
+    pub fn scanner_count(&self, connectable: bool) -> usize {
+        self.scanners
+            .iter()
+            .filter(|s| s.registered && (s.connectable || !connectable))
+            .count()
+    }
+
+    /// Whether a registered scanner is scanning: local ones always, remote ones while they have
+    /// sent something within [`Config::remote_silence_ms`].
+    pub fn scanner_is_scanning(&self, now_ms: u64, source: &str) -> bool {
+        self.scanners
+            .iter()
+            .find(|s| &*s.name == source)
+            .is_some_and(|s| self.scanning(s, now_ms))
+    }
+
+    fn scanning(&self, s: &Scanner, now_ms: u64) -> bool {
+        s.registered
+            && (!s.remote
+                || s.last_seen_ms
+                    .is_some_and(|t| now_ms.saturating_sub(t) <= self.config.remote_silence_ms))
+    }
+
+    fn scanner_for(&mut self, now_ms: u64, source: &str, connectable: bool) -> u16 {
+        if let Some(i) = self.scanners.iter().position(|s| &*s.name == source) {
+            if let Some(s) = self.scanners.get_mut(i) {
+                if !s.registered {
+                    s.registered = true;
+                    s.remote = source != LOCAL_SOURCE;
+                }
+                s.connectable |= connectable;
+                s.last_seen_ms = Some(now_ms);
+            }
+            return i as u16;
+        }
+        self.scanners.push(Scanner {
+            name: source.into(),
+            connectable,
+            remote: source != LOCAL_SOURCE,
+            registered: true,
+            last_seen_ms: Some(now_ms),
+        });
+        (self.scanners.len() - 1) as u16
+    }
+
+    // ----- devices --------------------------------------------------------------------------
+
+    fn slot_of(&self, key: &str) -> Option<u32> {
+        match canonical_mac(key) {
+            Some(k) => self.keys.get(k.as_str()).copied(),
+            None => self.keys.get(key).copied(),
+        }
+    }
+
+    fn device(&self, key: &str) -> Option<&Device> {
+        let slot = self.slot_of(key)?;
+        self.slots.get(slot as usize)?.device.as_ref()
+    }
+
+    fn device_mut(&mut self, key: &str) -> Option<&mut Device> {
+        let slot = self.slot_of(key)?;
+        self.slots.get_mut(slot as usize)?.device.as_mut()
+    }
+
+    fn device_at(&mut self, slot: u32) -> Option<&mut Device> {
+        self.slots.get_mut(slot as usize)?.device.as_mut()
+    }
+
+    fn insert_device(&mut self, key: Arc<str>, now_ms: u64) -> u32 {
+        if self.keys.len() >= self.config.max_devices.max(1) {
+            self.evict_oldest();
+        }
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(Slot::default());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        if let Some(s) = self.slots.get_mut(slot as usize) {
+            s.device = Some(Device::new(Arc::clone(&key), now_ms));
+        }
+        self.keys.insert(key, slot);
+        slot
+    }
+
+    fn evict_oldest(&mut self) {
+        let oldest = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.device.as_ref().map(|d| (d.last_seen_ms, i)))
+            .min();
+        if let Some((_, i)) = oldest {
+            self.remove_slot(i as u32);
+        }
+    }
+
+    fn remove_slot(&mut self, slot: u32) {
+        if let Some(s) = self.slots.get_mut(slot as usize)
+            && let Some(d) = s.device.take()
+        {
+            s.generation = s.generation.wrapping_add(1);
+            self.keys.remove(&d.key);
+            self.free.push(slot);
+        }
+    }
+
+    /// Devices in the table (with or without current history).
+    pub fn device_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The best source's data: from the connectable history, or from all sources (Home
+    /// Assistant's `async_last_service_info`).
+    pub fn last_service_info(&self, key: &str, connectable: bool) -> Option<&ServiceInfo> {
+        let d = self.device(key)?;
+        if connectable {
+            d.connectable.as_ref()
+        } else {
+            d.all.as_ref()
+        }
+    }
+
+    /// Whether the device is currently in the history (`async_address_present`).
+    pub fn address_present(&self, key: &str, connectable: bool) -> bool {
+        self.last_service_info(key, connectable).is_some()
+    }
+
+    /// Every device currently in the history (`async_discovered_service_info`).
+    pub fn discovered(&self, connectable: bool) -> impl Iterator<Item = &ServiceInfo> {
+        self.slots.iter().filter_map(move |s| {
+            let d = s.device.as_ref()?;
+            if connectable {
+                d.connectable.as_ref()
+            } else {
+                d.all.as_ref()
+            }
+        })
+    }
+
+    /// Each source's own view of a device (`async_scanner_devices_by_address`).
+    pub fn service_info_by_source(&self, key: &str) -> impl Iterator<Item = &ServiceInfo> {
+        self.device(key)
+            .into_iter()
+            .flat_map(|d| d.sources.iter().map(|e| &e.info))
+    }
+
+    /// The learned advertising interval, without the 5 s wobble.
+    pub fn learned_interval_ms(&self, key: &str) -> Option<u64> {
+        self.device(key)?.interval.learned_ms()
+    }
+
+    /// Sets the interval used while none is learned (`async_set_fallback_availability_interval`).
+    /// Has no effect on a device not in the table yet.
+    pub fn set_fallback_interval(&mut self, key: &str, interval_ms: Option<u64>) {
+        if let Some(d) = self.device_mut(key) {
+            d.fallback_interval_ms = interval_ms;
+        }
+    }
+
+    /// Forgets a device's histories, per-source data and learned interval, so its next packet
+    /// counts as new even when byte-identical (`async_clear_advertisement_history`).
+    pub fn clear_history(&mut self, key: &str) {
+        if let Some(d) = self.device_mut(key) {
+            d.all = None;
+            d.connectable = None;
+            d.sources.clear();
+            d.owner = None;
+            d.interval.reset();
+            d.queued = [None, None];
+        }
+    }
+
+    /// Replays the device's current data to every matching callback and waiter, as if it were new
+    /// (`async_rediscover_address`): the connectable entry, else the all-sources entry.
+    pub fn rediscover_address(&mut self, now_ms: u64, key: &str) {
+        let info = match self.device(key) {
+            Some(d) => d.connectable.clone().or_else(|| d.all.clone()),
+            None => None,
+        };
+        if let Some(info) = info {
+            self.dispatch(now_ms, &info);
+        }
+    }
+
+    fn limit_ms(&self, d: &Device) -> u64 {
+        match d.interval.learned_ms().or(d.fallback_interval_ms) {
+            Some(i) => i + self.config.wobble_ms,
+            None => self.config.fallback_stale_ms,
+        }
+    }
+
+    /// Classic arbitration: true when the old entry keeps ownership against the new one.
+    fn prefer_previous(&self, d: &Device, old: &ServiceInfo, new: &ServiceInfo) -> bool {
+        if new.time_ms.saturating_sub(old.time_ms) > self.limit_ms(d) {
+            return false;
+        }
+        let rssi = |r: Option<i8>| i16::from(r.unwrap_or(-127));
+        rssi(new.rssi) - self.config.rssi_switch_db <= rssi(old.rssi)
+    }
+
+    fn owner_still_scanning(&self, source: &str, now_ms: u64) -> bool {
+        self.scanners
+            .iter()
+            .find(|s| &*s.name == source)
+            .is_some_and(|s| self.scanning(s, now_ms))
+    }
+
+    // ----- ingestion ------------------------------------------------------------------------
+
+    /// Feeds one packet heard by `source` from the device `key` (a MAC address in any case, or a
+    /// browser device id). Unknown sources are registered on the fly (`"local"` as the local
+    /// scanner, any other name as a remote one). Timers due before `now_ms` fire first.
+    pub fn ingest(
+        &mut self,
+        now_ms: u64,
+        source: &str,
+        key: &str,
+        connectable: bool,
+        adv: Advertisement,
+    ) -> Result<(), Error> {
+        if key.is_empty() {
+            return Err(Error::EmptyKey);
+        }
+        self.advance(now_ms.saturating_sub(1));
+        let scanner = self.scanner_for(now_ms, source, connectable);
+        let slot = match self.slot_of(key) {
+            Some(s) => s,
+            None => {
+                let k: Arc<str> = match canonical_mac(key) {
+                    Some(k) => k.into(),
+                    None => key.into(),
+                };
+                self.insert_device(k, now_ms)
+            }
+        };
+        let Some(d) = self.device_at(slot) else {
+            return Ok(());
+        };
+        let key = Arc::clone(&d.key);
+        let source_name = self
+            .scanners
+            .get(scanner as usize)
+            .map(|s| Arc::clone(&s.name))
+            .unwrap_or_else(|| source.into());
+
+        // 1. Deliveries, on the packet itself.
+        if !self.scan.requests.is_empty() {
+            self.deliver(now_ms, &key, &source_name, connectable, &adv);
+        }
+
+        // 3. Per-source merge.
+        let (rssi, tx_power) = (adv.rssi, adv.tx_power);
+        let expire = self.config.source_expire_ms;
+        let max_sources = self.config.max_sources_per_device.max(1);
+        let Some(d) = self.device_at(slot) else {
+            return Ok(());
+        };
+        let pos = d.sources.iter().position(|e| e.scanner == scanner);
+        let data = match pos.and_then(|p| d.sources.get(p)) {
+            Some(e) if now_ms.saturating_sub(e.info.time_ms) <= expire => {
+                device::merge(&e.info.data, adv)
+            }
+            _ => device::fresh(adv),
+        };
+        let info = ServiceInfo {
+            key,
+            source: source_name,
+            data,
+            rssi,
+            tx_power,
+            time_ms: now_ms,
+            connectable,
+        };
+        match pos.and_then(|p| d.sources.get_mut(p)) {
+            Some(e) => e.info = info.clone(),
+            None => {
+                if d.sources.len() >= max_sources
+                    && let Some(oldest) = d
+                        .sources
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, e)| e.info.time_ms)
+                        .map(|(i, _)| i)
+                {
+                    d.sources.swap_remove(oldest);
+                }
+                d.sources.push(SourceEntry {
+                    scanner,
+                    info: info.clone(),
+                });
+            }
+        }
+        d.last_seen_ms = now_ms;
+        if connectable {
+            d.last_connectable_ms = Some(now_ms);
+        }
+
+        // 4. Best source.
+        let keep_old = match (
+            self.device_ref(slot),
+            self.device_ref(slot).and_then(|d| d.all.as_ref()),
+        ) {
+            (Some(d), Some(old)) if old.source != info.source => {
+                self.owner_still_scanning(&old.source, now_ms)
+                    && self.prefer_previous(d, old, &info)
+            }
+            _ => false,
+        };
+        if keep_old {
+            if connectable {
+                let replace = match self.device_ref(slot) {
+                    Some(d) => match (&d.connectable, &d.all) {
+                        (Some(c), Some(all)) => {
+                            !(c.source == all.source || self.prefer_previous(d, c, &info))
+                        }
+                        _ => true,
+                    },
+                    None => false,
+                };
+                if replace && let Some(d) = self.device_at(slot) {
+                    d.connectable = Some(info);
+                }
+            }
+            self.schedule(slot);
+            return Ok(());
+        }
+
+        let Some(d) = self.device_at(slot) else {
+            return Ok(());
+        };
+        let connectable_is_new = connectable && d.connectable.is_none();
+        let changed = d.all.as_ref().is_none_or(|old| !old.same_data(&info));
+        if connectable {
+            d.connectable = Some(info.clone());
+        }
+        d.owner = Some(scanner);
+        // 5. Interval learning from the owner.
+        d.interval.collect(scanner, now_ms);
+        d.all = Some(info.clone());
+        self.schedule(slot);
+
+        // 6. + 7. Dedupe and dispatch.
+        if changed || connectable_is_new {
+            self.dispatch(now_ms, &info);
+        }
+        Ok(())
+    }
+
+    fn device_ref(&self, slot: u32) -> Option<&Device> {
+        self.slots.get(slot as usize)?.device.as_ref()
+    }
+
+    fn deliver(
+        &mut self,
+        now_ms: u64,
+        key: &Arc<str>,
+        source: &Arc<str>,
+        connectable: bool,
+        adv: &Advertisement,
+    ) {
+        let mut packet: Option<Arc<Advertisement>> = None;
+        let mut out = Vec::new();
+        for r in &self.scan.requests {
+            if r.live_at(now_ms)
+                && r.options.rssi_passes(adv.rssi)
+                && r.options.filters.matches(key, adv)
+            {
+                let data = packet
+                    .get_or_insert_with(|| {
+                        let mut a = adv.clone();
+                        a.rssi = None;
+                        a.tx_power = None;
+                        Arc::new(a)
+                    })
+                    .clone();
+                out.push(Event::Delivery {
+                    client: Arc::clone(&r.client),
+                    info: ServiceInfo {
+                        key: Arc::clone(key),
+                        source: Arc::clone(source),
+                        data,
+                        rssi: adv.rssi,
+                        tx_power: adv.tx_power,
+                        time_ms: now_ms,
+                        connectable,
+                    },
+                });
+            }
+        }
+        for e in out {
+            self.emit(now_ms, e);
+        }
+    }
+
+    /// Runs the matcher index for this data and emits callbacks (in registration order) and
+    /// resolved waiters.
+    fn dispatch(&mut self, now_ms: u64, info: &ServiceInfo) {
+        let mut scratch = core::mem::take(&mut self.scratch);
+        scratch.clear();
+        self.index
+            .candidates(&info.key, info.name(), &info.data, &mut scratch);
+        if scratch.is_empty() {
+            self.scratch = scratch;
+            return;
+        }
+        scratch.sort_unstable();
+        scratch.dedup();
+        let mut resolved = Vec::new();
+        for &id in &scratch {
+            let Some(reg) = self.registrations.get(&id) else {
+                continue;
+            };
+            if !reg
+                .matcher
+                .matches_ignoring_address(&info.key, &info.data, info.connectable)
+            {
+                continue;
+            }
+            match &reg.kind {
+                Kind::Callback => {
+                    let event = Event::Callback {
+                        id: CallbackId(id),
+                        info: info.clone(),
+                    };
+                    self.emit(now_ms, event);
+                }
+                Kind::Waiter { predicate, .. } => {
+                    if predicate.as_ref().is_none_or(|p| p(info)) {
+                        resolved.push(id);
+                    }
+                }
+            }
+        }
+        self.scratch = scratch;
+        for id in resolved {
+            self.finish_waiter(id);
+            self.emit(
+                now_ms,
+                Event::WaiterDone {
+                    id: WaiterId(id),
+                    info: info.clone(),
+                },
+            );
+        }
+    }
+
+    // ----- timers ---------------------------------------------------------------------------
+
+    fn deadline(&self, d: &Device, kind: u8) -> Option<u64> {
+        let limit = self.limit_ms(d);
+        match kind {
+            ALL => d.all.as_ref().map(|_| d.last_seen_ms + limit),
+            _ => d
+                .connectable
+                .as_ref()
+                .and(d.last_connectable_ms)
+                .map(|t| t + limit),
+        }
+    }
+
+    /// Makes sure each of the device's current deadlines has a heap entry at or before it.
+    fn schedule(&mut self, slot: u32) {
+        let Some(s) = self.slots.get(slot as usize) else {
+            return;
+        };
+        let generation = s.generation;
+        let Some(d) = s.device.as_ref() else {
+            return;
+        };
+        let wanted = [self.deadline(d, ALL), self.deadline(d, CONNECTABLE)];
+        for (kind, deadline) in wanted.into_iter().enumerate() {
+            let Some(deadline) = deadline else { continue };
+            let Some(d) = self.device_at(slot) else {
+                return;
+            };
+            let queued = d.queued.get_mut(kind);
+            if let Some(q) = queued
+                && q.is_none_or(|q| deadline < q)
+            {
+                *q = Some(deadline);
+                self.timers
+                    .push(Reverse((deadline, slot, generation, kind as u8)));
+            }
+        }
+    }
+
+    /// The earliest time [`Manager::advance`] has work to do (it may find nothing due then: call
+    /// it and ask again).
+    pub fn next_deadline(&self) -> Option<u64> {
+        [
+            self.timers.peek().map(|Reverse((t, ..))| *t),
+            self.scan.next_expiry(),
+            self.waiter_deadlines.first().map(|(t, _)| *t),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Fires everything due at or before `now_ms`, in time order, each stamped with its own time:
+    /// unavailability, scan-request expiry, waiter timeouts.
+    pub fn advance(&mut self, now_ms: u64) {
+        loop {
+            let unavailable = self
+                .timers
+                .peek()
+                .map(|Reverse((t, ..))| *t)
+                .filter(|&t| t <= now_ms);
+            let scan = self.scan.next_expiry().filter(|&t| t <= now_ms);
+            let waiter = self
+                .waiter_deadlines
+                .first()
+                .map(|(t, _)| *t)
+                .filter(|&t| t <= now_ms);
+            let Some(t) = [unavailable, scan, waiter].into_iter().flatten().min() else {
+                return;
+            };
+            if scan == Some(t) {
+                self.expire_scans(t);
+            } else if waiter == Some(t) {
+                self.expire_waiters(t);
+            } else {
+                self.fire_timer();
+            }
+        }
+    }
+
+    fn fire_timer(&mut self) {
+        let Some(Reverse((t, slot, generation, kind))) = self.timers.pop() else {
+            return;
+        };
+        let Some(s) = self.slots.get(slot as usize) else {
+            return;
+        };
+        if s.generation != generation {
+            return;
+        }
+        let Some(d) = s.device.as_ref() else {
+            return;
+        };
+        if d.queued.get(kind as usize).copied().flatten() != Some(t) {
+            return; // superseded by an earlier entry
+        }
+        let current = self.deadline(d, kind);
+        let Some(d) = self.device_at(slot) else {
+            return;
+        };
+        if let Some(q) = d.queued.get_mut(kind as usize) {
+            *q = None;
+        }
+        match current {
+            None => {}
+            Some(c) if c > t => {
+                if let Some(q) = d.queued.get_mut(kind as usize) {
+                    *q = Some(c);
+                }
+                self.timers.push(Reverse((c, slot, generation, kind)));
+            }
+            Some(c) => self.expire_device(slot, kind, c),
+        }
+    }
+
+    fn expire_device(&mut self, slot: u32, kind: u8, at_ms: u64) {
+        let Some(d) = self.device_at(slot) else {
+            return;
+        };
+        let info = if kind == ALL {
+            // Home Assistant's all pass: the device is gone; forget everything but its BTHome
+            // receiver state (kept so counters stay monotonic).
+            d.sources.clear();
+            d.owner = None;
+            d.interval.reset();
+            d.all.take()
+        } else {
+            d.connectable.take()
+        };
+        let Some(info) = info else { return };
+        let hits: Vec<u64> = self
+            .trackers
+            .iter()
+            .filter(|t| t.key == info.key && t.connectable == (kind == CONNECTABLE))
+            .map(|t| t.id)
+            .collect();
+        for id in hits {
+            self.emit(
+                at_ms,
+                Event::Unavailable {
+                    id: TrackId(id),
+                    info: info.clone(),
+                },
+            );
+        }
+    }
+
+    // ----- callbacks, trackers, waiters -------------------------------------------------------
+
+    fn replay_history(&self, matcher: &Matcher) -> Vec<ServiceInfo> {
+        let pick = |d: &Device| -> Option<ServiceInfo> {
+            let info = if matcher.connectable {
+                d.connectable.as_ref()
+            } else {
+                d.all.as_ref()
+            }?;
+            matcher
+                .matches_ignoring_address(&info.key, &info.data, info.connectable)
+                .then(|| info.clone())
+        };
+        match &matcher.address {
+            Some(a) => self.device(a).and_then(pick).into_iter().collect(),
+            None => self
+                .slots
+                .iter()
+                .filter_map(|s| s.device.as_ref().and_then(pick))
+                .collect(),
+        }
+    }
+
+    /// Registers a callback. Matching devices already in the history are reported at once (as
+    /// Home Assistant's registration does).
+    pub fn register_callback(&mut self, now_ms: u64, matcher: Matcher) -> CallbackId {
+        let id = self.fresh_id();
+        for info in self.replay_history(&matcher) {
+            self.emit(
+                now_ms,
+                Event::Callback {
+                    id: CallbackId(id),
+                    info,
+                },
+            );
+        }
+        self.index.insert(id, &matcher);
+        self.registrations.insert(
+            id,
+            Registration {
+                matcher,
+                kind: Kind::Callback,
+            },
+        );
+        CallbackId(id)
+    }
+
+    /// Cancels a callback. Returns false when it was not registered.
+    pub fn cancel_callback(&mut self, id: CallbackId) -> bool {
+        match self.registrations.remove(&id.0) {
+            Some(reg) => {
+                self.index.remove(id.0, &reg.matcher);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Waits for the first advertisement the matcher and the predicate accept, until
+    /// `deadline_ms` (then [`Event::WaiterTimedOut`]). History counts: a matching device already
+    /// known resolves it at once (`async_process_advertisements`).
+    pub fn wait_for(
+        &mut self,
+        now_ms: u64,
+        matcher: Matcher,
+        predicate: Option<Predicate>,
+        deadline_ms: u64,
+    ) -> WaiterId {
+        let id = self.fresh_id();
+        let hit = self
+            .replay_history(&matcher)
+            .into_iter()
+            .find(|info| predicate.as_ref().is_none_or(|p| p(info)));
+        if let Some(info) = hit {
+            self.emit(
+                now_ms,
+                Event::WaiterDone {
+                    id: WaiterId(id),
+                    info,
+                },
+            );
+            return WaiterId(id);
+        }
+        self.index.insert(id, &matcher);
+        self.waiter_deadlines.insert((deadline_ms, id));
+        self.registrations.insert(
+            id,
+            Registration {
+                matcher,
+                kind: Kind::Waiter {
+                    predicate,
+                    deadline_ms,
+                },
+            },
+        );
+        WaiterId(id)
+    }
+
+    /// Cancels a waiter without an event. Returns false when it was not waiting.
+    pub fn cancel_waiter(&mut self, id: WaiterId) -> bool {
+        self.finish_waiter(id.0)
+    }
+
+    fn finish_waiter(&mut self, id: u64) -> bool {
+        match self.registrations.remove(&id) {
+            Some(reg) => {
+                self.index.remove(id, &reg.matcher);
+                if let Kind::Waiter { deadline_ms, .. } = reg.kind {
+                    self.waiter_deadlines.remove(&(deadline_ms, id));
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn expire_waiters(&mut self, t: u64) {
+        while let Some(&(deadline, id)) = self.waiter_deadlines.first() {
+            if deadline > t {
+                break;
+            }
+            self.finish_waiter(id);
+            self.waiter_deadlines.remove(&(deadline, id));
+            self.emit(deadline, Event::WaiterTimedOut { id: WaiterId(id) });
+        }
+    }
+
+    /// Reports when the device leaves the connectable history (`connectable`) or the all-sources
+    /// history (`async_track_unavailable`).
+    pub fn track_unavailable(&mut self, key: &str, connectable: bool) -> TrackId {
+        let id = self.fresh_id();
+        let key: Arc<str> = match canonical_mac(key) {
+            Some(k) => k.into(),
+            None => key.into(),
+        };
+        self.trackers.push(Tracker {
+            id,
+            key,
+            connectable,
+        });
+        TrackId(id)
+    }
+
+    /// Cancels a tracker. Returns false when it was not registered.
+    pub fn cancel_tracker(&mut self, id: TrackId) -> bool {
+        let before = self.trackers.len();
+        self.trackers.retain(|t| t.id != id.0);
+        self.trackers.len() != before
+    }
+
+    // ----- scan requests ----------------------------------------------------------------------
+
+    /// Submits (or replaces) a client's scan request. Emits [`Event::ScanChanged`] when the
+    /// effective scan changes.
+    pub fn submit_scan(&mut self, now_ms: u64, client: &str, options: ScanOptions) {
+        self.scan.requests.retain(|r| &*r.client != client);
+        let expires_ms = u64::try_from(options.duration_ms)
+            .ok()
+            .map(|d| now_ms.saturating_add(d));
+        self.scan.requests.push(ScanRequest {
+            client: client.into(),
+            options,
+            expires_ms,
+        });
+        self.recompute_scan(now_ms);
+    }
+
+    /// Withdraws a client's scan request.
+    pub fn cancel_scan(&mut self, now_ms: u64, client: &str) {
+        self.scan.requests.retain(|r| &*r.client != client);
+        self.recompute_scan(now_ms);
+    }
+
+    /// The effective scan now, or `None` when no request is live.
+    pub fn effective_scan(&self, now_ms: u64) -> Option<ScanOptions> {
+        self.scan.effective.as_ref().map(|e| e.at(now_ms))
+    }
+
+    fn expire_scans(&mut self, t: u64) {
+        self.scan
+            .requests
+            .retain(|r| r.expires_ms.is_none_or(|e| e > t));
+        self.recompute_scan(t);
+    }
+
+    fn recompute_scan(&mut self, now_ms: u64) {
+        let next: Option<Effective> = scan::combine(&self.scan.requests);
+        if next != self.scan.effective {
+            let options = next.as_ref().map(|e| e.at(now_ms));
+            self.scan.effective = next;
+            self.emit(now_ms, Event::ScanChanged { options });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

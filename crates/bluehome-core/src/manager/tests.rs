@@ -1,0 +1,747 @@
+//! Manager behaviour, one rule a test. Rules: ../shared/reference/ha_bluetooth.md (sections cited)
+//! and the Shelly BLE component's scan options.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::*;
+use crate::filter::ScanOptions;
+use crate::uuid::Uuid;
+
+const A: &str = "AA:BB:CC:DD:EE:01";
+const B: &str = "AA:BB:CC:DD:EE:02";
+const S: u64 = 1000;
+
+fn adv(rssi: i8, payload: u8) -> Advertisement {
+    let mut a = Advertisement {
+        rssi: Some(rssi),
+        ..Default::default()
+    };
+    a.manufacturer_data.insert(0x0BA9, alloc::vec![payload]);
+    a
+}
+
+fn named(name: &str) -> Advertisement {
+    Advertisement {
+        name: Some(name.into()),
+        rssi: Some(-60),
+        ..Default::default()
+    }
+}
+
+fn m(json: &str) -> Matcher {
+    Matcher::from_json(json).unwrap()
+}
+
+fn events(mgr: &mut Manager) -> Vec<Output> {
+    mgr.drain().collect()
+}
+
+fn callbacks(mgr: &mut Manager) -> Vec<(u64, CallbackId, String)> {
+    events(mgr)
+        .into_iter()
+        .filter_map(|o| match o.event {
+            Event::Callback { id, info } => Some((o.at_ms, id, String::from(&*info.key))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn unavailable(mgr: &mut Manager) -> Vec<(u64, TrackId)> {
+    events(mgr)
+        .into_iter()
+        .filter_map(|o| match o.event {
+            Event::Unavailable { id, .. } => Some((o.at_ms, id)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn feed(mgr: &mut Manager, t: u64, source: &str, key: &str, a: Advertisement) {
+    mgr.ingest(t, source, key, true, a).unwrap();
+}
+
+// ----- §2.4 callbacks --------------------------------------------------------------------------
+
+#[test]
+fn first_packet_fires_a_matching_callback() {
+    let mut mgr = Manager::default();
+    let id = mgr.register_callback(0, m(r#"{"manufacturer_id":2985}"#));
+    feed(&mut mgr, S, "local", A, adv(-60, 1));
+    assert_eq!(callbacks(&mut mgr), [(S, id, A.into())]);
+}
+
+#[test]
+fn rssi_alone_never_fires() {
+    let mut mgr = Manager::default();
+    mgr.register_callback(0, Matcher::default());
+    feed(&mut mgr, S, "local", A, adv(-60, 1));
+    events(&mut mgr);
+    feed(&mut mgr, 2 * S, "local", A, adv(-40, 1));
+    assert!(callbacks(&mut mgr).is_empty());
+    assert_eq!(mgr.last_service_info(A, true).unwrap().rssi, Some(-40));
+}
+
+#[test]
+fn changed_data_fires_again() {
+    let mut mgr = Manager::default();
+    mgr.register_callback(0, Matcher::default());
+    feed(&mut mgr, S, "local", A, adv(-60, 1));
+    feed(&mut mgr, 2 * S, "local", A, adv(-60, 2));
+    assert_eq!(callbacks(&mut mgr).len(), 2);
+}
+
+#[test]
+fn non_matching_callbacks_stay_quiet() {
+    let mut mgr = Manager::default();
+    mgr.register_callback(0, m(r#"{"manufacturer_id":76}"#));
+    mgr.register_callback(0, m(r#"{"local_name":"Prodigio_*"}"#));
+    mgr.register_callback(0, m(r#"{"address":"AA:BB:CC:DD:EE:09"}"#));
+    feed(&mut mgr, S, "local", A, adv(-60, 1));
+    assert!(callbacks(&mut mgr).is_empty());
+}
+
+#[test]
+fn callbacks_fire_in_registration_order() {
+    let mut mgr = Manager::default();
+    let first = mgr.register_callback(0, m(r#"{"manufacturer_id":2985}"#));
+    let second = mgr.register_callback(0, m(r#"{"address":"aa:bb:cc:dd:ee:01"}"#));
+    let third = mgr.register_callback(0, Matcher::default());
+    feed(&mut mgr, S, "local", A, adv(-60, 1));
+    let ids: Vec<_> = callbacks(&mut mgr).into_iter().map(|c| c.1).collect();
+    assert_eq!(ids, [first, second, third]);
+}
+
+#[test]
+fn registration_replays_matching_history() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, adv(-60, 1));
+    feed(&mut mgr, S, "local", B, named("other"));
+    let id = mgr.register_callback(5 * S, m(r#"{"manufacturer_id":2985}"#));
+    assert_eq!(callbacks(&mut mgr), [(5 * S, id, A.into())]);
+}
+
+#[test]
+fn address_matcher_replays_only_that_device() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, adv(-60, 1));
+    feed(&mut mgr, S, "local", B, adv(-60, 1));
+    mgr.register_callback(2 * S, m(r#"{"address":"aa:bb:cc:dd:ee:02"}"#));
+    let got = callbacks(&mut mgr);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].2, B);
+}
+
+#[test]
+fn connectable_matchers_ignore_non_connectable_packets() {
+    let mut mgr = Manager::default();
+    let strict = mgr.register_callback(0, Matcher::default());
+    let loose = mgr.register_callback(0, m(r#"{"connectable":false}"#));
+    mgr.ingest(S, "proxy", A, false, adv(-60, 1)).unwrap();
+    let ids: Vec<_> = callbacks(&mut mgr).into_iter().map(|c| c.1).collect();
+    assert_eq!(ids, [loose]);
+    assert_ne!(ids[0], strict);
+    assert!(!mgr.address_present(A, true));
+    assert!(mgr.address_present(A, false));
+}
+
+#[test]
+fn cancelled_callbacks_stop_firing() {
+    let mut mgr = Manager::default();
+    let id = mgr.register_callback(0, Matcher::default());
+    assert!(mgr.cancel_callback(id));
+    assert!(!mgr.cancel_callback(id));
+    feed(&mut mgr, S, "local", A, adv(-60, 1));
+    assert!(callbacks(&mut mgr).is_empty());
+}
+
+#[test]
+fn matching_uses_data_merged_across_packets() {
+    // §3.1: a name that came only in the scan response still counts for later packets.
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, named("Prodigio_A1"));
+    let id = mgr.register_callback(
+        S,
+        m(r#"{"local_name":"Prodigio_*","manufacturer_id":2985}"#),
+    );
+    assert!(callbacks(&mut mgr).is_empty());
+    feed(&mut mgr, 2 * S, "local", A, adv(-60, 1));
+    assert_eq!(callbacks(&mut mgr), [(2 * S, id, A.into())]);
+    let info = mgr.last_service_info(A, true).unwrap();
+    assert_eq!(info.name(), "Prodigio_A1");
+}
+
+#[test]
+fn keys_are_case_insensitive_mac_addresses() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", "aa:bb:cc:dd:ee:01", adv(-60, 1));
+    feed(&mut mgr, 2 * S, "local", A, adv(-60, 1));
+    assert_eq!(mgr.device_count(), 1);
+    assert!(mgr.address_present("aa-bb-cc-dd-ee-01", true));
+}
+
+#[test]
+fn browser_ids_are_kept_verbatim() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", "q1w2e3r4t5==", adv(-60, 1));
+    assert!(mgr.address_present("q1w2e3r4t5==", true));
+    assert!(!mgr.address_present("Q1W2E3R4T5==", true));
+}
+
+// ----- §3.4 best source ------------------------------------------------------------------------
+
+#[test]
+fn weaker_second_source_does_not_take_over() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, adv(-70, 1));
+    feed(&mut mgr, 2 * S, "proxy", A, adv(-60, 2));
+    assert_eq!(&*mgr.last_service_info(A, false).unwrap().source, "local");
+}
+
+#[test]
+fn source_more_than_16_db_stronger_takes_over() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, adv(-80, 1));
+    feed(&mut mgr, 2 * S, "proxy", A, adv(-64, 1)); // exactly 16 dB: not enough
+    assert_eq!(&*mgr.last_service_info(A, false).unwrap().source, "local");
+    feed(&mut mgr, 3 * S, "proxy", A, adv(-63, 1));
+    assert_eq!(&*mgr.last_service_info(A, false).unwrap().source, "proxy");
+}
+
+#[test]
+fn losing_source_does_not_fire_callbacks() {
+    let mut mgr = Manager::default();
+    mgr.register_callback(0, Matcher::default());
+    feed(&mut mgr, S, "local", A, adv(-70, 1));
+    events(&mut mgr);
+    feed(&mut mgr, 2 * S, "proxy", A, adv(-70, 2));
+    assert!(callbacks(&mut mgr).is_empty());
+}
+
+#[test]
+fn stale_owner_loses_after_the_fallback_900_s() {
+    let mut mgr = Manager::default();
+    mgr.register_scanner(0, "proxy", true, false).unwrap();
+    feed(&mut mgr, S, "local", A, adv(-50, 1));
+    feed(&mut mgr, S + 900 * S, "proxy", A, adv(-90, 1));
+    assert_eq!(&*mgr.last_service_info(A, false).unwrap().source, "local");
+    feed(&mut mgr, S + 900 * S + 1, "proxy", A, adv(-90, 1));
+    assert_eq!(&*mgr.last_service_info(A, false).unwrap().source, "proxy");
+}
+
+#[test]
+fn stale_owner_loses_after_learned_interval_plus_5_s() {
+    let mut mgr = Manager::default();
+    for i in 0..16 {
+        feed(&mut mgr, i * 2 * S, "local", A, adv(-50, 1));
+    }
+    assert_eq!(mgr.learned_interval_ms(A), Some(2 * S));
+    let last = 15 * 2 * S;
+    feed(&mut mgr, last + 7 * S, "local2", A, adv(-90, 1));
+    assert_eq!(&*mgr.last_service_info(A, false).unwrap().source, "local");
+    feed(&mut mgr, last + 7 * S + 1, "local2", A, adv(-90, 1));
+    assert_eq!(&*mgr.last_service_info(A, false).unwrap().source, "local2");
+}
+
+#[test]
+fn silent_remote_owner_loses_at_once() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "gateway", A, adv(-50, 1));
+    // The gateway sends nothing for more than 90 s, so it no longer counts as scanning.
+    feed(&mut mgr, 92 * S, "local", A, adv(-90, 1));
+    assert_eq!(&*mgr.last_service_info(A, false).unwrap().source, "local");
+}
+
+#[test]
+fn unregistered_owner_loses_at_once() {
+    let mut mgr = Manager::default();
+    mgr.register_scanner(0, "gw", true, true).unwrap();
+    feed(&mut mgr, S, "gw", A, adv(-50, 1));
+    mgr.unregister_scanner("gw").unwrap();
+    feed(&mut mgr, 2 * S, "local", A, adv(-90, 1));
+    assert_eq!(&*mgr.last_service_info(A, false).unwrap().source, "local");
+}
+
+#[test]
+fn each_source_keeps_its_own_view() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, adv(-50, 1));
+    feed(&mut mgr, 2 * S, "proxy", A, named("Shelly"));
+    let sources: Vec<_> = mgr
+        .service_info_by_source(A)
+        .map(|i| (String::from(&*i.source), i.data.name.clone()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("local".into(), None),
+            ("proxy".into(), Some("Shelly".into()))
+        ]
+    );
+}
+
+// ----- §3.5 / §4 availability ----------------------------------------------------------------
+
+#[test]
+fn interval_needs_sixteen_packets() {
+    let mut mgr = Manager::default();
+    for i in 0..15 {
+        feed(&mut mgr, i * S, "local", A, adv(-50, 1));
+    }
+    assert_eq!(mgr.learned_interval_ms(A), None);
+    feed(&mut mgr, 15 * S, "local", A, adv(-50, 1));
+    assert_eq!(mgr.learned_interval_ms(A), Some(S));
+}
+
+#[test]
+fn unavailable_fires_exactly_at_interval_plus_5_s() {
+    let mut mgr = Manager::default();
+    let id = mgr.track_unavailable(A, false);
+    for i in 0..16 {
+        feed(&mut mgr, i * 10 * S, "local", A, adv(-50, 1));
+    }
+    let last = 150 * S;
+    mgr.advance(last + 15 * S - 1);
+    assert!(unavailable(&mut mgr).is_empty());
+    mgr.advance(10_000 * S);
+    assert_eq!(unavailable(&mut mgr), [(last + 15 * S, id)]);
+    assert!(!mgr.address_present(A, false));
+}
+
+#[test]
+fn unavailable_falls_back_to_900_s() {
+    let mut mgr = Manager::default();
+    let id = mgr.track_unavailable(A, false);
+    feed(&mut mgr, S, "local", A, adv(-50, 1));
+    assert_eq!(mgr.next_deadline(), Some(S + 900 * S));
+    mgr.advance(S + 900 * S);
+    assert_eq!(unavailable(&mut mgr), [(S + 900 * S, id)]);
+}
+
+#[test]
+fn a_packet_at_the_deadline_keeps_the_device() {
+    let mut mgr = Manager::default();
+    mgr.track_unavailable(A, false);
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    feed(&mut mgr, 900 * S, "local", A, adv(-50, 1));
+    mgr.advance(1000 * S);
+    assert!(unavailable(&mut mgr).is_empty());
+    assert!(mgr.address_present(A, false));
+}
+
+#[test]
+fn fallback_interval_override_applies_while_none_is_learned() {
+    let mut mgr = Manager::default();
+    let id = mgr.track_unavailable(A, false);
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    mgr.set_fallback_interval(A, Some(60 * S));
+    feed(&mut mgr, S, "local", A, adv(-50, 1));
+    mgr.advance(100 * S);
+    assert_eq!(unavailable(&mut mgr), [(66 * S, id)]);
+}
+
+#[test]
+fn connectable_tracking_ignores_non_connectable_packets() {
+    let mut mgr = Manager::default();
+    let conn = mgr.track_unavailable(A, true);
+    let any = mgr.track_unavailable(A, false);
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    for t in 1..=20 {
+        mgr.ingest(t * 60 * S, "proxy", A, false, adv(-50, 1))
+            .unwrap();
+    }
+    // Only non-connectable packets since t = 0: the connectable entry goes at 900 s, the device
+    // itself stays present for any-source tracking.
+    assert_eq!(unavailable(&mut mgr), [(900 * S, conn)]);
+    assert!(!mgr.address_present(A, true));
+    assert!(mgr.address_present(A, false));
+    mgr.advance(3000 * S);
+    assert_eq!(unavailable(&mut mgr), [(1200 * S + 900 * S, any)]);
+}
+
+#[test]
+fn untracked_devices_expire_silently() {
+    let mut mgr = Manager::default();
+    mgr.track_unavailable(B, false);
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    mgr.advance(2000 * S);
+    assert!(events(&mut mgr).is_empty());
+    assert_eq!(mgr.discovered(false).count(), 0);
+}
+
+#[test]
+fn cancelled_tracker_is_quiet() {
+    let mut mgr = Manager::default();
+    let id = mgr.track_unavailable(A, false);
+    assert!(mgr.cancel_tracker(id));
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    mgr.advance(2000 * S);
+    assert!(unavailable(&mut mgr).is_empty());
+}
+
+#[test]
+fn discovered_lists_present_devices() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    mgr.ingest(0, "proxy", B, false, adv(-50, 1)).unwrap();
+    assert_eq!(mgr.discovered(true).count(), 1);
+    assert_eq!(mgr.discovered(false).count(), 2);
+}
+
+#[test]
+fn a_device_that_returns_after_unavailable_is_new_again() {
+    let mut mgr = Manager::default();
+    mgr.register_callback(0, Matcher::default());
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    mgr.advance(1000 * S);
+    events(&mut mgr);
+    feed(&mut mgr, 1000 * S, "local", A, adv(-50, 1));
+    assert_eq!(callbacks(&mut mgr).len(), 1);
+}
+
+#[test]
+fn clear_history_makes_an_identical_packet_new() {
+    let mut mgr = Manager::default();
+    mgr.register_callback(0, Matcher::default());
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    mgr.clear_history(A);
+    feed(&mut mgr, S, "local", A, adv(-50, 1));
+    assert_eq!(callbacks(&mut mgr).len(), 2);
+}
+
+#[test]
+fn rediscover_replays_to_matching_callbacks() {
+    let mut mgr = Manager::default();
+    let id = mgr.register_callback(0, m(r#"{"manufacturer_id":2985}"#));
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    events(&mut mgr);
+    mgr.rediscover_address(5 * S, A);
+    assert_eq!(callbacks(&mut mgr), [(5 * S, id, A.into())]);
+}
+
+// ----- waiters ----------------------------------------------------------------------------------
+
+#[test]
+fn waiter_takes_the_first_packet_its_predicate_accepts() {
+    let mut mgr = Manager::default();
+    let id = mgr.wait_for(
+        0,
+        m(r#"{"manufacturer_id":2985}"#),
+        Some(Box::new(|i: &ServiceInfo| {
+            i.data.manufacturer_data.get(&0x0BA9) == Some(&alloc::vec![2])
+        })),
+        60 * S,
+    );
+    feed(&mut mgr, S, "local", A, adv(-50, 1));
+    assert!(events(&mut mgr).is_empty());
+    feed(&mut mgr, 2 * S, "local", A, adv(-50, 2));
+    feed(&mut mgr, 3 * S, "local", A, adv(-50, 3));
+    let done: Vec<_> = events(&mut mgr)
+        .into_iter()
+        .filter_map(|o| match o.event {
+            Event::WaiterDone { id, .. } => Some((o.at_ms, id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, [(2 * S, id)]);
+    assert!(!mgr.cancel_waiter(id));
+}
+
+#[test]
+fn waiter_times_out_at_its_deadline() {
+    let mut mgr = Manager::default();
+    let id = mgr.wait_for(0, m(r#"{"manufacturer_id":76}"#), None, 30 * S);
+    assert_eq!(mgr.next_deadline(), Some(30 * S));
+    feed(&mut mgr, S, "local", A, adv(-50, 1));
+    mgr.advance(100 * S);
+    let out = events(&mut mgr);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].at_ms, 30 * S);
+    assert!(matches!(out[0].event, Event::WaiterTimedOut { id: w } if w == id));
+}
+
+#[test]
+fn waiter_resolves_from_history_at_once() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, adv(-50, 1));
+    let id = mgr.wait_for(5 * S, m(r#"{"manufacturer_id":2985}"#), None, 60 * S);
+    let out = events(&mut mgr);
+    assert!(matches!(out[0].event, Event::WaiterDone { id: w, .. } if w == id));
+    assert_eq!(mgr.next_deadline(), Some(S + 900 * S));
+}
+
+// ----- scan requests ------------------------------------------------------------------------------
+
+fn scan_events(mgr: &mut Manager) -> Vec<(u64, Option<ScanOptions>)> {
+    events(mgr)
+        .into_iter()
+        .filter_map(|o| match o.event {
+            Event::ScanChanged { options } => Some((o.at_ms, options)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn deliveries(mgr: &mut Manager) -> Vec<(String, String)> {
+    events(mgr)
+        .into_iter()
+        .filter_map(|o| match o.event {
+            Event::Delivery { client, info } => {
+                Some((String::from(&*client), String::from(&*info.key)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn submitting_a_request_starts_the_scan() {
+    let mut mgr = Manager::default();
+    mgr.submit_scan(0, "ui", ScanOptions::default());
+    let got = scan_events(&mut mgr);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1.as_ref().unwrap().duration_ms, 5000);
+}
+
+#[test]
+fn requests_expire_and_the_scan_stops() {
+    let mut mgr = Manager::default();
+    mgr.submit_scan(0, "ui", ScanOptions::default());
+    mgr.submit_scan(
+        1000,
+        "bg",
+        ScanOptions {
+            duration_ms: 10_000,
+            active: true,
+            ..Default::default()
+        },
+    );
+    mgr.advance(20_000);
+    let got = scan_events(&mut mgr);
+    let summary: Vec<_> = got
+        .iter()
+        .map(|(t, o)| (*t, o.as_ref().map(|o| (o.active, o.duration_ms))))
+        .collect();
+    // ui alone; ui + bg (active, ends at 11 000); ui expires at 5 000 (nothing changes: bg is
+    // already the latest and active); bg expires at 11 000.
+    assert_eq!(
+        summary,
+        [
+            (0, Some((false, 5000))),
+            (1000, Some((true, 10_000))),
+            (11_000, None)
+        ]
+    );
+}
+
+#[test]
+fn an_expiry_that_changes_the_combination_is_reported() {
+    let mut mgr = Manager::default();
+    mgr.submit_scan(
+        0,
+        "a",
+        ScanOptions {
+            active: true,
+            duration_ms: 1000,
+            ..Default::default()
+        },
+    );
+    mgr.submit_scan(0, "b", ScanOptions::default());
+    mgr.advance(1000);
+    let got = scan_events(&mut mgr);
+    assert_eq!(got.last().unwrap().0, 1000);
+    let o = got.last().unwrap().1.clone().unwrap();
+    assert!(!o.active);
+    assert_eq!(o.duration_ms, 4000);
+}
+
+#[test]
+fn each_client_gets_what_its_own_filters_accept() {
+    let mut mgr = Manager::default();
+    mgr.submit_scan(
+        0,
+        "shelly",
+        ScanOptions::from_json(
+            r#"{"duration_ms":-1,"filters":[{"manufacturerData":{"companyIdentifier":2985}}]}"#,
+        )
+        .unwrap(),
+    );
+    mgr.submit_scan(
+        0,
+        "names",
+        ScanOptions::from_json(r#"{"duration_ms":-1,"filters":[{"name":"SB*"}]}"#).unwrap(),
+    );
+    events(&mut mgr);
+    feed(&mut mgr, S, "local", A, adv(-50, 1));
+    feed(&mut mgr, S, "local", B, named("SBHT"));
+    assert_eq!(
+        deliveries(&mut mgr),
+        [("shelly".into(), A.into()), ("names".into(), B.into())]
+    );
+}
+
+#[test]
+fn each_client_gets_what_its_own_rssi_threshold_accepts() {
+    let mut mgr = Manager::default();
+    mgr.submit_scan(
+        0,
+        "near",
+        ScanOptions::from_json(r#"{"duration_ms":-1,"rssi_thr":-60}"#).unwrap(),
+    );
+    mgr.submit_scan(
+        0,
+        "all",
+        ScanOptions::from_json(r#"{"duration_ms":-1}"#).unwrap(),
+    );
+    events(&mut mgr);
+    feed(&mut mgr, S, "local", A, adv(-70, 1));
+    feed(&mut mgr, S, "local", B, adv(-50, 1));
+    assert_eq!(
+        deliveries(&mut mgr),
+        [
+            ("all".into(), A.into()),
+            ("near".into(), B.into()),
+            ("all".into(), B.into())
+        ]
+    );
+}
+
+#[test]
+fn repeats_are_delivered_every_time() {
+    let mut mgr = Manager::default();
+    mgr.submit_scan(
+        0,
+        "ui",
+        ScanOptions::from_json(r#"{"duration_ms":-1}"#).unwrap(),
+    );
+    events(&mut mgr);
+    feed(&mut mgr, S, "local", A, adv(-70, 1));
+    feed(&mut mgr, 2 * S, "local", A, adv(-70, 1));
+    assert_eq!(deliveries(&mut mgr).len(), 2);
+}
+
+#[test]
+fn nothing_is_delivered_at_or_after_expiry() {
+    let mut mgr = Manager::default();
+    mgr.submit_scan(0, "ui", ScanOptions::default());
+    events(&mut mgr);
+    feed(&mut mgr, 4999, "local", A, adv(-70, 1));
+    feed(&mut mgr, 5000, "local", A, adv(-70, 2));
+    assert_eq!(deliveries(&mut mgr).len(), 1);
+}
+
+#[test]
+fn replacing_a_request_keeps_one_per_client() {
+    let mut mgr = Manager::default();
+    mgr.submit_scan(0, "ui", ScanOptions::default());
+    mgr.submit_scan(0, "ui", ScanOptions::default());
+    events(&mut mgr);
+    feed(&mut mgr, 1, "local", A, adv(-70, 1));
+    assert_eq!(deliveries(&mut mgr).len(), 1);
+    mgr.cancel_scan(2, "ui");
+    assert_eq!(scan_events(&mut mgr), [(2, None)]);
+}
+
+// ----- scanners ----------------------------------------------------------------------------------
+
+#[test]
+fn scanner_count_distinguishes_connectable_sources() {
+    let mut mgr = Manager::default();
+    mgr.register_scanner(0, "local", true, false).unwrap();
+    mgr.register_scanner(0, "gw", false, true).unwrap();
+    assert_eq!(mgr.scanner_count(true), 1);
+    assert_eq!(mgr.scanner_count(false), 2);
+    assert_eq!(
+        mgr.register_scanner(0, "gw", false, true),
+        Err(Error::DuplicateScanner {
+            source: "gw".into()
+        })
+    );
+    mgr.unregister_scanner("gw").unwrap();
+    assert_eq!(mgr.scanner_count(false), 1);
+}
+
+#[test]
+fn remote_scanner_is_stale_after_90_s_of_silence() {
+    let mut mgr = Manager::default();
+    mgr.register_scanner(0, "gw", false, true).unwrap();
+    assert!(mgr.scanner_is_scanning(90 * S, "gw"));
+    assert!(!mgr.scanner_is_scanning(90 * S + 1, "gw"));
+    mgr.ingest(100 * S, "gw", A, false, adv(-50, 1)).unwrap();
+    assert!(mgr.scanner_is_scanning(150 * S, "gw"));
+}
+
+// ----- bounds ---------------------------------------------------------------------------------
+
+#[test]
+fn device_cap_evicts_the_least_recently_seen() {
+    let mut mgr = Manager::new(Config {
+        max_devices: 2,
+        ..Default::default()
+    });
+    feed(&mut mgr, 1, "local", A, adv(-50, 1));
+    feed(&mut mgr, 2, "local", B, adv(-50, 1));
+    feed(&mut mgr, 3, "local", A, adv(-50, 1));
+    feed(&mut mgr, 4, "local", "AA:BB:CC:DD:EE:03", adv(-50, 1));
+    assert_eq!(mgr.device_count(), 2);
+    assert!(mgr.address_present(A, true));
+    assert!(!mgr.address_present(B, true));
+}
+
+#[test]
+fn source_cap_drops_the_oldest_source() {
+    let mut mgr = Manager::new(Config {
+        max_sources_per_device: 2,
+        ..Default::default()
+    });
+    feed(&mut mgr, 1, "s1", A, adv(-50, 1));
+    feed(&mut mgr, 2, "s2", A, adv(-50, 1));
+    feed(&mut mgr, 3, "s3", A, adv(-50, 1));
+    let sources: Vec<_> = mgr
+        .service_info_by_source(A)
+        .map(|i| String::from(&*i.source))
+        .collect();
+    assert_eq!(sources.len(), 2);
+    assert!(!sources.contains(&"s1".into()));
+}
+
+#[test]
+fn undrained_events_are_capped() {
+    let mut mgr = Manager::new(Config {
+        max_events: 3,
+        ..Default::default()
+    });
+    mgr.register_callback(0, Matcher::default());
+    for i in 0..5 {
+        feed(&mut mgr, i, "local", A, adv(-50, i as u8));
+    }
+    assert_eq!(events(&mut mgr).len(), 3);
+    assert_eq!(mgr.dropped_events(), 2);
+}
+
+#[test]
+fn empty_key_is_refused() {
+    let mut mgr = Manager::default();
+    assert_eq!(
+        mgr.ingest(0, "local", "", true, Advertisement::default()),
+        Err(Error::EmptyKey)
+    );
+}
+
+#[test]
+fn service_uuid_and_service_data_matchers_dispatch() {
+    let mut mgr = Manager::default();
+    let by_uuid = mgr.register_callback(0, m(r#"{"service_uuid":"180f"}"#));
+    let by_data = mgr.register_callback(0, m(r#"{"service_data_uuid":"fcd2"}"#));
+    let mut a = adv(-50, 1);
+    a.add_service_uuid(Uuid::from_u16(0x180F));
+    feed(&mut mgr, 0, "local", A, a);
+    let mut b = adv(-50, 1);
+    b.service_data.insert(Uuid::BTHOME_V2, alloc::vec![0x40]);
+    feed(&mut mgr, 0, "local", B, b);
+    let got: Vec<_> = callbacks(&mut mgr)
+        .into_iter()
+        .map(|c| (c.1, c.2))
+        .collect();
+    assert_eq!(got, [(by_uuid, A.into()), (by_data, B.into())]);
+}
