@@ -14,7 +14,9 @@
 
 extern crate alloc;
 
+pub mod ad;
 pub mod advertisement;
+pub mod bthome;
 pub mod filter;
 pub mod manager;
 pub mod profiles;

@@ -1,0 +1,381 @@
+//! BTHome v2 (service data `0xFCD2`) and legacy v1 (`0x181C` plain, `0x181E` encrypted): decoding,
+//! AES-CCM decryption, encoding, and the per-device receiver state (replay counter, packet-id
+//! de-duplication, downgrade rule).
+//!
+//! Two entry points:
+//! - [`decode`] is **stateless**: bytes (+ MAC and key when encrypted) in, [`Packet`] out. It never
+//!   rejects a packet for being old or repeated; the command line's `decode` uses it.
+//! - [`ReceiverState`] is the per-device state the caller owns (the manager keeps one per device);
+//!   [`ReceiverState::receive`] decodes like [`decode`] and then applies bthome-ble 3.25's receiver
+//!   rules, reporting a rejection as the packet's [`Error`].
+//!
+//! A [`Packet`] always comes back: on failure it carries the objects decoded before the problem
+//! plus an [`Error`] naming what went wrong and at which byte offset of the service data.
+//! Its `serde::Serialize` impl produces the `bthome` member of `bluehome decode`'s output
+//! (crates/bluehome-cli/README.md), and [`Object`]'s produces one element of its `objects` list.
+//!
+//! Facts: ../shared/reference/bthome_objects.md (spec + bthome-ble behaviour).
+
+mod crypto;
+mod decode;
+mod encode;
+mod receiver;
+pub mod table;
+mod value;
+
+use core::fmt;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+pub use decode::{decode, decode_v1, decode_v2};
+pub use encode::{EncodeError, Encryption, encode_object, encode_v1, encode_v2};
+pub use receiver::ReceiverState;
+pub use table::{Kind, OBJECTS, ObjectInfo, info};
+pub use value::{FirmwareVersion, Object, Value};
+
+use crate::advertisement::{Advertisement, MacAddress};
+use crate::uuid::Uuid;
+
+/// The device-information header of a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// BTHome version: 2 for `0xFCD2`, 1 for `0x181C`/`0x181E`.
+    pub version: u8,
+    /// Encrypted (v2: device-info bit 0; v1: UUID `0x181E`).
+    pub encrypted: bool,
+    /// v2 device-info bit 1 (legacy, bthome-ble only): a reversed MAC follows the info byte.
+    pub mac_included: bool,
+    /// v2 device-info bit 2: the device advertises on events, not at a regular interval.
+    pub trigger_based: bool,
+}
+
+impl Header {
+    /// Reads a v2 device-information byte; `None` when the version bits are not 2.
+    pub fn from_v2_byte(info: u8) -> Option<Self> {
+        (info >> 5 == 2).then_some(Self {
+            version: 2,
+            encrypted: info & 0x01 != 0,
+            mac_included: info & 0x02 != 0,
+            trigger_based: info & 0x04 != 0,
+        })
+    }
+
+    /// The v2 device-information byte for this header (version bits 2, reserved bits 0).
+    pub fn to_v2_byte(self) -> u8 {
+        0x40 | u8::from(self.encrypted)
+            | u8::from(self.mac_included) << 1
+            | u8::from(self.trigger_based) << 2
+    }
+}
+
+/// One decoded BTHome service-data block.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Packet {
+    /// The header; `None` when the device-info byte is missing or has an unsupported version.
+    pub header: Option<Header>,
+    /// The MAC carried in the payload (v2 device-info bit 1), most significant byte first.
+    pub payload_mac: Option<MacAddress>,
+    /// The encryption counter (encrypted packets long enough to carry one).
+    pub counter: Option<u32>,
+    /// The value of the first packet-id object (`0x00`), if any.
+    pub packet_id: Option<u8>,
+    /// The objects, in the order they appear; those before an error are kept.
+    pub objects: alloc::vec::Vec<Object>,
+    /// What stopped the decode, if anything.
+    pub error: Option<Error>,
+}
+
+impl Packet {
+    /// A packet that failed before any object was read.
+    pub(crate) fn failed(header: Option<Header>, error: Error) -> Self {
+        Self {
+            header,
+            error: Some(error),
+            ..Self::default()
+        }
+    }
+
+    /// `true` when the whole payload decoded without an error.
+    pub fn is_ok(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+impl Serialize for Packet {
+    /// `{"version":2,"encrypted":…,"mac_included":…,"trigger_based":…,"objects":[…],"error":…}`;
+    /// the four header fields are `null` when there is no usable header.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(6))?;
+        let h = self.header;
+        map.serialize_entry("version", &h.map(|h| h.version))?;
+        map.serialize_entry("encrypted", &h.map(|h| h.encrypted))?;
+        map.serialize_entry("mac_included", &h.map(|h| h.mac_included))?;
+        map.serialize_entry("trigger_based", &h.map(|h| h.trigger_based))?;
+        map.serialize_entry("objects", &self.objects)?;
+        map.serialize_entry("error", &self.error)?;
+        map.end()
+    }
+}
+
+/// Why a BTHome payload (or part of it) could not be used. Offsets count bytes of the service data
+/// (after the UUID); for encrypted packets, object offsets are those of the ciphertext bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service data ends before a required part (device-info byte, ciphertext+counter+MIC).
+    TooShort {
+        /// Where the missing part starts.
+        offset: usize,
+        /// Bytes needed from `offset`.
+        needed: usize,
+        /// Bytes present from `offset`.
+        available: usize,
+    },
+    /// The v2 device-info byte's version bits (5–7) are not 2.
+    UnsupportedVersion {
+        /// The version found.
+        version: u8,
+    },
+    /// An object (or the payload MAC / a v1 control byte) runs past the end of the data.
+    Truncated {
+        /// Where the object starts.
+        offset: usize,
+        /// The object id, `None` for the payload MAC or a v1 control byte without its id.
+        id: Option<u8>,
+        /// Bytes the object needs.
+        needed: usize,
+        /// Bytes left.
+        available: usize,
+    },
+    /// An object id BTHome does not define: its length is unknown, so decoding stops there.
+    UnknownObject {
+        /// Where the object starts.
+        offset: usize,
+        /// The id.
+        id: u8,
+    },
+    /// The packet is encrypted and no key was given.
+    MissingKey,
+    /// The packet is encrypted and neither the caller nor the payload gave the device's MAC
+    /// (the nonce needs it; browsers hide addresses).
+    MissingMac,
+    /// The AES-CCM tag did not verify: wrong key, wrong MAC, or tampered data.
+    MicFailure {
+        /// Where the 4-byte MIC starts.
+        offset: usize,
+    },
+    /// The service UUID is none of `0xFCD2`, `0x181C`, `0x181E`.
+    NotBthome {
+        /// The UUID given.
+        uuid: Uuid,
+    },
+    /// Receiver state: the encryption counter went backwards (possible replay).
+    Replayed {
+        /// Where the counter starts.
+        offset: usize,
+        /// The counter received.
+        counter: u32,
+        /// The last counter accepted.
+        last: u32,
+    },
+    /// Receiver state: a packet id equal to or older than the last one within 4 seconds.
+    DuplicatePacketId {
+        /// Where the packet-id object starts.
+        offset: usize,
+        /// The packet id received.
+        packet_id: u8,
+        /// The last packet id accepted.
+        last: u8,
+    },
+    /// Receiver state: the same encrypted service data again, more than 4 seconds later.
+    RepeatedAdvertisement,
+    /// Receiver state: a plaintext packet from a device whose key is known.
+    Downgrade,
+}
+
+impl Error {
+    /// The `kind` string of the JSON error object (`too_short`, `unsupported_version`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::TooShort { .. } => "too_short",
+            Self::UnsupportedVersion { .. } => "unsupported_version",
+            Self::Truncated { .. } => "truncated",
+            Self::UnknownObject { .. } => "unknown_object",
+            Self::MissingKey => "missing_key",
+            Self::MissingMac => "missing_mac",
+            Self::MicFailure { .. } => "mic_failure",
+            Self::NotBthome { .. } => "not_bthome",
+            Self::Replayed { .. } => "replayed",
+            Self::DuplicatePacketId { .. } => "duplicate_packet_id",
+            Self::RepeatedAdvertisement => "repeated_advertisement",
+            Self::Downgrade => "downgrade",
+        }
+    }
+
+    /// The byte offset in the service data the error is about (0 when it concerns the whole).
+    pub fn offset(&self) -> usize {
+        match *self {
+            Self::TooShort { offset, .. }
+            | Self::Truncated { offset, .. }
+            | Self::UnknownObject { offset, .. }
+            | Self::MicFailure { offset }
+            | Self::Replayed { offset, .. }
+            | Self::DuplicatePacketId { offset, .. } => offset,
+            _ => 0,
+        }
+    }
+
+    /// Whether the error is a receiver-state rejection (replay, duplicate, repeat, downgrade)
+    /// rather than a problem with the bytes themselves.
+    pub fn is_rejection(&self) -> bool {
+        matches!(
+            self,
+            Self::Replayed { .. }
+                | Self::DuplicatePacketId { .. }
+                | Self::RepeatedAdvertisement
+                | Self::Downgrade
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::TooShort { offset, needed, available } => write!(
+                f,
+                "service data too short: {needed} bytes needed from byte {offset}, {available} present"
+            ),
+            Self::UnsupportedVersion { version } => write!(
+                f,
+                "device-info byte says BTHome version {version}; only version 2 is defined"
+            ),
+            Self::Truncated { offset, id: Some(id), needed, available } => write!(
+                f,
+                "object {id:#04x} at byte {offset} needs {needed} bytes, only {available} left"
+            ),
+            Self::Truncated { offset, id: None, needed, available } => write!(
+                f,
+                "data ends inside the {needed}-byte field at byte {offset} ({available} bytes left)"
+            ),
+            Self::UnknownObject { offset, id } => write!(
+                f,
+                "unknown object id {id:#04x} at byte {offset}; its length is unknown, decoding stops"
+            ),
+            Self::MissingKey => f.write_str("the packet is encrypted and no bind key was given"),
+            Self::MissingMac => f.write_str(
+                "the packet is encrypted and the device's MAC address (needed for the nonce) is unknown",
+            ),
+            Self::MicFailure { offset } => write!(
+                f,
+                "decryption failed: the MIC at byte {offset} does not verify (wrong key or MAC, or tampered data)"
+            ),
+            Self::NotBthome { uuid } => write!(f, "service UUID {uuid} is not a BTHome UUID"),
+            Self::Replayed { counter, last, .. } => write!(
+                f,
+                "encryption counter {counter} is below the last accepted {last}: possible replay, ignored"
+            ),
+            Self::DuplicatePacketId { packet_id, last, .. } => write!(
+                f,
+                "packet id {packet_id} is not newer than the last one ({last}) within 4 s: duplicate, ignored"
+            ),
+            Self::RepeatedAdvertisement => f.write_str(
+                "the same encrypted service data again more than 4 s later: repeated, ignored",
+            ),
+            Self::Downgrade => f.write_str(
+                "plaintext packet from a device whose bind key is known: possible downgrade, ignored",
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Serializes an error as `{"kind":…,"offset":…,"message":…}` (the shape every decode error uses).
+pub(crate) fn serialize_error<S: Serializer>(
+    serializer: S,
+    kind: &str,
+    offset: usize,
+    message: &dyn fmt::Display,
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(3))?;
+    map.serialize_entry("kind", kind)?;
+    map.serialize_entry("offset", &offset)?;
+    map.serialize_entry("message", &alloc::format!("{message}"))?;
+    map.end()
+}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_error(serializer, self.kind(), self.offset(), self)
+    }
+}
+
+/// Picks the BTHome service data of an advertisement: `0xFCD2`, else `0x181E`, else `0x181C`.
+pub fn service_data(adv: &Advertisement) -> Option<(Uuid, &[u8])> {
+    [Uuid::BTHOME_V2, Uuid::BTHOME_V1_ENCRYPTED, Uuid::BTHOME_V1]
+        .into_iter()
+        .find_map(|uuid| {
+            adv.service_data
+                .get(&uuid)
+                .map(|data| (uuid, data.as_slice()))
+        })
+}
+
+/// Decodes the BTHome data of an advertisement (see [`service_data`]) with the advertisement's
+/// address as the MAC unless `mac` is given. `None` when it carries no BTHome service data.
+pub fn decode_advertisement(
+    adv: &Advertisement,
+    mac: Option<MacAddress>,
+    key: Option<&[u8; 16]>,
+) -> Option<Packet> {
+    let (uuid, data) = service_data(adv)?;
+    Some(decode(uuid, data, mac.or(adv.address), key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_byte_round_trips() {
+        for byte in [0x40, 0x41, 0x42, 0x44, 0x45, 0x47] {
+            let h = Header::from_v2_byte(byte).unwrap();
+            assert_eq!(h.to_v2_byte(), byte);
+        }
+        assert_eq!(Header::from_v2_byte(0x20), None);
+        assert_eq!(Header::from_v2_byte(0x60), None);
+        // Reserved bits 3-4 are ignored, as bthome-ble does.
+        assert_eq!(Header::from_v2_byte(0x58), Header::from_v2_byte(0x40));
+    }
+
+    #[test]
+    fn service_data_prefers_fcd2_then_181e_then_181c() {
+        let mut adv = Advertisement::default();
+        adv.service_data.insert(Uuid::BTHOME_V1, alloc::vec![1]);
+        assert_eq!(service_data(&adv), Some((Uuid::BTHOME_V1, &[1u8][..])));
+        adv.service_data
+            .insert(Uuid::BTHOME_V1_ENCRYPTED, alloc::vec![2]);
+        assert_eq!(
+            service_data(&adv),
+            Some((Uuid::BTHOME_V1_ENCRYPTED, &[2u8][..]))
+        );
+        adv.service_data.insert(Uuid::BTHOME_V2, alloc::vec![3]);
+        adv.service_data
+            .insert(Uuid::from_u16(0x181A), alloc::vec![4]);
+        assert_eq!(service_data(&adv), Some((Uuid::BTHOME_V2, &[3u8][..])));
+    }
+
+    #[test]
+    fn errors_serialize_as_kind_offset_message() {
+        let e = Error::UnknownObject {
+            offset: 4,
+            id: 0xFE,
+        };
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"unknown_object","offset":4,"message":"unknown object id 0xfe at byte 4; its length is unknown, decoding stops"}"#
+        );
+    }
+}

@@ -1,0 +1,343 @@
+//! Per-device receiver state: the checks bthome-ble 3.25 applies between advertisements of one
+//! device (bthome_objects.md, "Receiver checks" and "Packet-id de-duplication").
+
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use super::decode::decode_checked;
+use super::{Error, Header, Packet, Value};
+use crate::advertisement::{Advertisement, MacAddress};
+use crate::uuid::Uuid;
+
+/// How long (ms) after the last accepted advertisement a repeated packet id still counts as a
+/// duplicate, and after which identical encrypted service data counts as a replay.
+const WINDOW_MS: u64 = 4_000;
+/// Encryption counters below this are accepted even when lower than the last one (the device
+/// restarted), as in bthome-ble.
+const RESTART_COUNTERS: u32 = 100;
+
+/// State kept per device between advertisements. The caller owns it (one per device), passes the
+/// time in, and may persist it (it is `Serialize`/`Deserialize`; persisting `counter` keeps replay
+/// protection across restarts).
+///
+/// Rules, as bthome-ble 3.25 applies them:
+/// - **downgrade**: a plaintext packet while a key is set is rejected ([`Error::Downgrade`]);
+/// - **replay**: an encrypted packet whose counter is below the last accepted one is rejected
+///   ([`Error::Replayed`]) once the key has been verified, unless the counter is below 100 (the
+///   device restarted); an equal counter is accepted;
+/// - **repeat**: identical encrypted service data more than 4 s after the last accepted
+///   advertisement is rejected ([`Error::RepeatedAdvertisement`]);
+/// - **packet id**: within 4 s of the last accepted advertisement, a packet id that is not newer
+///   by 1…63 (modulo 256) stops the decode at that object ([`Error::DuplicatePacketId`]; objects
+///   before it are kept, as bthome-ble does);
+/// - **key verification**: a good MIC marks the key verified; two MIC failures in a row clear it
+///   (the point where Home Assistant asks for a new key).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiverState {
+    /// The bind key, when known.
+    pub key: Option<[u8; 16]>,
+    /// The key decrypted a packet, and has not failed twice in a row since.
+    pub key_verified: bool,
+    /// The last decryption failed.
+    pub decryption_failed: bool,
+    /// The last accepted encryption counter (0 before any).
+    pub counter: u32,
+    /// The last accepted packet id.
+    pub packet_id: Option<u8>,
+    /// When (caller's clock, ms) the last advertisement was accepted.
+    pub last_time_ms: Option<u64>,
+    /// The service data of that advertisement.
+    pub last_service_data: Vec<u8>,
+    /// The last advertisement was rejected by the downgrade rule.
+    pub downgrade_detected: bool,
+}
+
+impl ReceiverState {
+    /// A fresh state, with the device's key when known.
+    pub fn new(key: Option<[u8; 16]>) -> Self {
+        Self {
+            key,
+            ..Self::default()
+        }
+    }
+
+    /// Sets or clears the key (the verification starts over).
+    pub fn set_key(&mut self, key: Option<[u8; 16]>) {
+        self.key = key;
+        self.key_verified = false;
+        self.decryption_failed = false;
+    }
+
+    /// Forgets the last encryption counter (bthome-ble's `reset_encryption_counter`).
+    pub fn reset_counter(&mut self) {
+        self.counter = 0;
+    }
+
+    /// Decodes one advertisement's BTHome service data for this device and applies the rules
+    /// above. `mac` is the device address (needed for decryption unless the payload carries it);
+    /// `now_ms` is the caller's clock. A rejected advertisement comes back with its header, no
+    /// objects (or those before a duplicate packet id) and the rejection as its error.
+    pub fn receive(
+        &mut self,
+        uuid: Uuid,
+        service_data: &[u8],
+        mac: Option<MacAddress>,
+        now_ms: u64,
+    ) -> Packet {
+        let encrypted = if uuid == Uuid::BTHOME_V2 {
+            match service_data.first() {
+                Some(&info) => info & 1 != 0,
+                None => return decode_checked(uuid, service_data, mac, None, &mut |_| Ok(())),
+            }
+        } else if uuid == Uuid::BTHOME_V1_ENCRYPTED {
+            true
+        } else if uuid == Uuid::BTHOME_V1 {
+            false
+        } else {
+            return Packet::failed(None, Error::NotBthome { uuid });
+        };
+        let header = if uuid == Uuid::BTHOME_V2 {
+            service_data.first().and_then(|&b| Header::from_v2_byte(b))
+        } else {
+            Some(Header {
+                version: 1,
+                encrypted,
+                mac_included: false,
+                trigger_based: false,
+            })
+        };
+        let recent = self
+            .last_time_ms
+            .map(|t| now_ms.saturating_sub(t) <= WINDOW_MS);
+
+        if encrypted
+            && recent == Some(false)
+            && self.key_verified
+            && self.last_service_data == service_data
+        {
+            return Packet::failed(header, Error::RepeatedAdvertisement);
+        }
+        if self.key.is_some() && !encrypted {
+            self.downgrade_detected = true;
+            return Packet::failed(header, Error::Downgrade);
+        }
+        self.downgrade_detected = false;
+
+        let verified = self.key_verified;
+        let last = self.counter;
+        let counter_offset = service_data.len().saturating_sub(8);
+        let mut packet =
+            decode_checked(uuid, service_data, mac, self.key.as_ref(), &mut |counter| {
+                if counter < last && verified && counter >= RESTART_COUNTERS {
+                    Err(Error::Replayed {
+                        offset: counter_offset,
+                        counter,
+                        last,
+                    })
+                } else {
+                    Ok(())
+                }
+            });
+        if packet.header.is_none() {
+            return packet; // no usable device-info byte: nothing changes
+        }
+
+        if encrypted {
+            match packet.error {
+                Some(Error::MissingKey) => {
+                    self.key_verified = false;
+                    self.accept(service_data, now_ms);
+                    return packet;
+                }
+                Some(Error::MicFailure { .. }) => {
+                    if self.decryption_failed {
+                        self.key_verified = false;
+                    } else {
+                        self.decryption_failed = true;
+                    }
+                    self.accept(service_data, now_ms);
+                    return packet;
+                }
+                Some(Error::Replayed { .. } | Error::TooShort { .. }) => {
+                    self.accept(service_data, now_ms);
+                    return packet;
+                }
+                Some(Error::MissingMac) => return packet,
+                _ => {
+                    self.decryption_failed = false;
+                    self.key_verified = true;
+                    if let Some(counter) = packet.counter {
+                        self.counter = counter;
+                    }
+                }
+            }
+        }
+
+        // Packet-id de-duplication, object by object as bthome-ble does it.
+        let window_open = recent == Some(true);
+        let mut cut = None;
+        for (index, object) in packet.objects.iter().enumerate() {
+            if object.id != 0 {
+                continue;
+            }
+            let Value::Int(new) = object.value else {
+                continue;
+            };
+            let new = new as u8;
+            if let (Some(last), true) = (self.packet_id, window_open) {
+                let ahead = new.wrapping_sub(last);
+                if ahead == 0 || ahead >= 64 {
+                    cut = Some((
+                        index,
+                        Error::DuplicatePacketId {
+                            offset: usize::from(object.offset),
+                            packet_id: new,
+                            last,
+                        },
+                    ));
+                    break;
+                }
+            }
+            self.packet_id = Some(new);
+        }
+        if let Some((index, error)) = cut {
+            packet.objects.truncate(index);
+            packet.error = Some(error);
+        }
+
+        // bthome-ble remembers the advertisement when at least one object produced a value.
+        if packet.objects.iter().any(counts_as_value) {
+            self.accept(service_data, now_ms);
+        }
+        packet
+    }
+
+    /// [`Self::receive`] for an advertisement's BTHome data (FCD2, else 181E, else 181C), with
+    /// its address as the MAC unless `mac` is given. `None` when it carries no BTHome data.
+    pub fn receive_advertisement(
+        &mut self,
+        adv: &Advertisement,
+        mac: Option<MacAddress>,
+        now_ms: u64,
+    ) -> Option<Packet> {
+        let (uuid, data) = super::service_data(adv)?;
+        Some(self.receive(uuid, data, mac.or(adv.address), now_ms))
+    }
+
+    fn accept(&mut self, service_data: &[u8], now_ms: u64) {
+        self.last_time_ms = Some(now_ms);
+        self.last_service_data.clear();
+        self.last_service_data.extend_from_slice(service_data);
+    }
+}
+
+/// Whether bthome-ble would count this object as a decoded value (zero-length text/raw are
+/// skipped and undecodable text is dropped there).
+fn counts_as_value(object: &super::Object) -> bool {
+    match &object.value {
+        Value::InvalidText(_) => false,
+        Value::Text(t) => !t.is_empty(),
+        Value::Raw(r) => !r.is_empty(),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    const KEY: [u8; 16] = [
+        0x23, 0x1d, 0x39, 0xc1, 0xd7, 0xcc, 0x1a, 0xb1, 0xae, 0xe2, 0x24, 0xcd, 0x09, 0x6d, 0xb9,
+        0x32,
+    ];
+    const MAC: MacAddress = MacAddress([0x54, 0x48, 0xE6, 0x8F, 0x80, 0xA5]);
+
+    /// bthome-ble `test_identical_packet_id`: 9 accepted, 9 and 8 skipped, 9 again after 5 s.
+    #[test]
+    fn duplicate_packet_ids_are_dropped_within_four_seconds() {
+        let mut state = ReceiverState::new(None);
+        let v2 = Uuid::BTHOME_V2;
+        assert!(state.receive(v2, &hex("400009"), None, 0).is_ok());
+        let dup = state.receive(v2, &hex("400009"), None, 0);
+        assert_eq!(
+            dup.error,
+            Some(Error::DuplicatePacketId {
+                offset: 1,
+                packet_id: 9,
+                last: 9
+            })
+        );
+        assert!(dup.objects.is_empty());
+        assert!(!state.receive(v2, &hex("400008"), None, 0).is_ok());
+        assert!(state.receive(v2, &hex("400009"), None, 5_000).is_ok());
+    }
+
+    /// bthome-ble `test_increasing_packet_id`: 189 → 190 → 253 → 47 all accepted.
+    #[test]
+    fn increasing_packet_ids_wrap_around() {
+        let mut state = ReceiverState::new(None);
+        for id in ["bd", "be", "fd", "2f"] {
+            let p = state.receive(Uuid::BTHOME_V2, &hex(&alloc::format!("4000{id}")), None, 0);
+            assert!(p.is_ok(), "{id}: {:?}", p.error);
+        }
+    }
+
+    /// edge::replay_sequence_equal_then_lower_counter (bthome-ble 3.25 behaviour).
+    #[test]
+    fn equal_counter_is_accepted_lower_is_replay() {
+        let mut state = ReceiverState::new(Some(KEY));
+        let v2 = Uuid::BTHOME_V2;
+        let first = hex("41e445f3c9962b332211006c7c4519");
+        assert!(state.receive(v2, &first, Some(MAC), 0).is_ok());
+        assert!(state.key_verified);
+        assert!(state.receive(v2, &first, Some(MAC), 1_000).is_ok());
+        let older = state.receive(v2, &hex("41723d3035fb88322211009e7414c0"), Some(MAC), 2_000);
+        assert_eq!(
+            older.error,
+            Some(Error::Replayed {
+                offset: 7,
+                counter: 1_122_866,
+                last: 1_122_867
+            })
+        );
+    }
+
+    /// bthome-ble `test_same_service_data`: the identical encrypted adv 5 s later is skipped.
+    #[test]
+    fn identical_encrypted_data_after_four_seconds_is_a_repeat() {
+        let mut state = ReceiverState::new(Some(KEY));
+        let first = hex("41e445f3c9962b332211006c7c4519");
+        assert!(state.receive(Uuid::BTHOME_V2, &first, Some(MAC), 0).is_ok());
+        let repeat = state.receive(Uuid::BTHOME_V2, &first, Some(MAC), 5_000);
+        assert_eq!(repeat.error, Some(Error::RepeatedAdvertisement));
+        assert!(repeat.objects.is_empty());
+    }
+
+    #[test]
+    fn plaintext_from_a_keyed_device_is_a_downgrade() {
+        let mut state = ReceiverState::new(Some(KEY));
+        let p = state.receive(Uuid::BTHOME_V2, &hex("4002ca09"), Some(MAC), 0);
+        assert_eq!(p.error, Some(Error::Downgrade));
+        assert!(p.objects.is_empty());
+        assert!(state.downgrade_detected);
+    }
+
+    #[test]
+    fn two_mic_failures_in_a_row_unverify_the_key() {
+        let mut state = ReceiverState::new(Some(KEY));
+        state.key_verified = true;
+        let tampered = hex("4107f3b93b67b501000000d8555241");
+        state.receive(Uuid::BTHOME_V2, &tampered, Some(MAC), 0);
+        assert!(state.key_verified && state.decryption_failed);
+        state.receive(Uuid::BTHOME_V2, &tampered, Some(MAC), 0);
+        assert!(!state.key_verified);
+    }
+}

@@ -1,0 +1,383 @@
+//! Decoded objects and their values, and the one JSON form they have everywhere.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use super::table::{self, Kind, ObjectInfo, info};
+
+/// A firmware version from object `0xF1` (4 parts) or `0xF2` (3 parts), most significant first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirmwareVersion {
+    /// The parts, most significant first; only the first `len` are meaningful.
+    pub parts: [u8; 4],
+    /// 3 or 4.
+    pub len: u8,
+}
+
+impl fmt::Display for FirmwareVersion {
+    /// `a.b.c` or `a.b.c.d`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [a, b, c, d] = self.parts;
+        if self.len == 4 {
+            write!(f, "{a}.{b}.{c}.{d}")
+        } else {
+            write!(f, "{a}.{b}.{c}")
+        }
+    }
+}
+
+/// The value of one object.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// An integer object whose factor is 1 (battery %, counts, CO2 ppm, packet id …).
+    Int(i64),
+    /// A scaled value, already rounded to the factor's decimal places (25.06, not 25.060000000000002).
+    Float(f64),
+    /// A binary sensor (any non-zero byte is `true`).
+    Bool(bool),
+    /// `0x53` text.
+    Text(String),
+    /// `0x53` text whose bytes are not UTF-8 (bthome-ble drops it; JSON shows `null`).
+    InvalidText(Vec<u8>),
+    /// `0x54` raw bytes.
+    Raw(Vec<u8>),
+    /// `0x50`: unix seconds (UTC).
+    Timestamp(u64),
+    /// `0xF0`: device type id.
+    DeviceTypeId(u16),
+    /// `0xF1` / `0xF2`.
+    Firmware(FirmwareVersion),
+    /// `0x3A`: the event byte (`0x00` = no event).
+    Button(u8),
+    /// `0x3C`: the event byte and the number of steps.
+    Dimmer {
+        /// `0x00` none, `0x01` rotate left, `0x02` rotate right.
+        event: u8,
+        /// Steps, unsigned (spec and bthome-ble 3.25).
+        steps: u8,
+    },
+    /// `0x3B`: the opcode and its argument bytes.
+    Command {
+        /// `0x00` off, `0x01` on, `0x02` toggle, `0x03` step up, `0x04` step down.
+        opcode: u8,
+        /// Opcode- or manufacturer-specific arguments.
+        args: Vec<u8>,
+    },
+}
+
+/// Button event names by event byte (bthome.io + bthome-ble 3.25's `0x81`).
+pub(crate) fn button_event(code: u8) -> Option<&'static str> {
+    Some(match code {
+        0x01 => "press",
+        0x02 => "double_press",
+        0x03 => "triple_press",
+        0x04 => "long_press",
+        0x05 => "long_double_press",
+        0x06 => "long_triple_press",
+        0x80 => "hold_press",
+        0x81 => "hold_release",
+        _ => return None,
+    })
+}
+
+/// Dimmer event names by event byte.
+pub(crate) fn dimmer_event(code: u8) -> Option<&'static str> {
+    match code {
+        0x01 => Some("rotate_left"),
+        0x02 => Some("rotate_right"),
+        _ => None,
+    }
+}
+
+/// Command names by opcode.
+pub(crate) fn command_event(opcode: u8) -> Option<&'static str> {
+    Some(match opcode {
+        0x00 => "off",
+        0x01 => "on",
+        0x02 => "toggle",
+        0x03 => "step_up",
+        0x04 => "step_down",
+        _ => return None,
+    })
+}
+
+impl Value {
+    /// The event name for button, dimmer and command values (`press`, `rotate_left`, `toggle` …);
+    /// `None` for other values and for event bytes that mean "no event" or are unknown.
+    pub fn event(&self) -> Option<&'static str> {
+        match *self {
+            Self::Button(code) => button_event(code),
+            Self::Dimmer { event, .. } => dimmer_event(event),
+            Self::Command { opcode, .. } => command_event(opcode),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an event value (button, dimmer, command).
+    pub fn is_event(&self) -> bool {
+        matches!(
+            self,
+            Self::Button(_) | Self::Dimmer { .. } | Self::Command { .. }
+        )
+    }
+
+    /// The value as a number, when it is one (ints, floats, booleans as 0/1, timestamps, ids).
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Self::Int(v) => Some(v as f64),
+            Self::Float(v) => Some(v),
+            Self::Bool(v) => Some(f64::from(u8::from(v))),
+            Self::Timestamp(v) => Some(v as f64),
+            Self::DeviceTypeId(v) => Some(f64::from(v)),
+            _ => None,
+        }
+    }
+
+    /// Scales a raw integer by a table row's factor and rounds like bthome-ble:
+    /// `round(raw × factor, decimals)`, an integer when the factor is 1.
+    pub fn scaled(raw: i64, info: &ObjectInfo) -> Self {
+        if info.decimals == 0 && info.factor == 1.0 {
+            Self::Int(raw)
+        } else if table::is_power_of_ten(info) {
+            // Dividing the exact integer by an exact power of ten is correctly rounded, which is
+            // what Python's round(raw * 10^-d, d) yields too (its error is far below 10^-d / 2).
+            Self::Float(raw as f64 / table::pow10(info.decimals))
+        } else {
+            Self::Float(round_decimals(raw as f64 * info.factor, info.decimals))
+        }
+    }
+}
+
+/// Python's `round(x, decimals)`: the decimal with `decimals` places nearest to the exact binary
+/// value of `x` (ties to even), converted back to the nearest `f64`.
+pub(crate) fn round_decimals(x: f64, decimals: u8) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    let bits = x.to_bits();
+    let negative = bits >> 63 != 0;
+    let exponent = ((bits >> 52) & 0x7FF) as i32;
+    let fraction = bits & ((1u64 << 52) - 1);
+    // x = mantissa × 2^power exactly.
+    let (mantissa, power) = if exponent == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1u64 << 52), exponent - 1075)
+    };
+    let scale = 10u128.pow(u32::from(decimals.min(9)));
+    let n = u128::from(mantissa) * scale; // < 2^53 × 2^30
+    let rounded = if power >= 0 {
+        // Already an integer (|x| ≥ 2^52): nothing to round.
+        return x;
+    } else {
+        let shift = power.unsigned_abs();
+        if shift >= 127 {
+            0
+        } else {
+            let q = n >> shift;
+            let rem = n - (q << shift);
+            let half = 1u128 << (shift - 1);
+            if rem > half || (rem == half && q & 1 == 1) {
+                q + 1
+            } else {
+                q
+            }
+        }
+    };
+    let v = rounded as f64 / scale as f64;
+    if negative { -v } else { v }
+}
+
+/// One decoded object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// The object id.
+    pub id: u8,
+    /// Byte offset of the object in the service data.
+    pub offset: u16,
+    /// The value.
+    pub value: Value,
+}
+
+impl Object {
+    /// This object's table row (always present for decoded objects).
+    pub fn info(&self) -> Option<&'static ObjectInfo> {
+        info(self.id)
+    }
+
+    /// The name from the object table (`temperature`, `button`, …).
+    pub fn name(&self) -> &'static str {
+        self.info().map_or("unknown", |i| i.name)
+    }
+
+    /// The unit from the object table, as bthome-ble reports it.
+    pub fn unit(&self) -> Option<&'static str> {
+        self.info().and_then(|i| i.unit)
+    }
+}
+
+/// Writes lower-case hex.
+pub(crate) struct Hex<'a>(pub &'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Hex<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl Serialize for Object {
+    /// `{"id":2,"name":"temperature","value":25.06,"unit":"°C"}` for values;
+    /// `{"id":58,"name":"button","event":"press"}` for events, plus `"steps"` (dimmer) or
+    /// `"args"` (command, hex).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("name", self.name())?;
+        match &self.value {
+            Value::Button(_) => map.serialize_entry("event", &self.value.event())?,
+            Value::Dimmer { steps, .. } => {
+                map.serialize_entry("event", &self.value.event())?;
+                map.serialize_entry("steps", steps)?;
+            }
+            Value::Command { args, .. } => {
+                map.serialize_entry("event", &self.value.event())?;
+                map.serialize_entry("args", &Hex(args))?;
+            }
+            value => {
+                match value {
+                    Value::Int(v) => map.serialize_entry("value", v)?,
+                    Value::Float(v) => map.serialize_entry("value", v)?,
+                    Value::Bool(v) => map.serialize_entry("value", v)?,
+                    Value::Text(v) => map.serialize_entry("value", v)?,
+                    Value::Raw(v) => map.serialize_entry("value", &Hex(v))?,
+                    Value::Timestamp(v) => map.serialize_entry("value", v)?,
+                    Value::DeviceTypeId(v) => map.serialize_entry("value", v)?,
+                    Value::Firmware(v) => map.serialize_entry("value", &alloc::format!("{v}"))?,
+                    _ => map.serialize_entry("value", &())?,
+                }
+                map.serialize_entry("unit", &self.unit())?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// Whether a table kind is read as a number (for the v1 decoder's format checks).
+pub(crate) fn kind_is_numeric(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Number | Kind::Binary | Kind::Timestamp | Kind::DeviceTypeId
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_like_python() {
+        // Python: round(0.35, 1) == 0.3 (0.35 is 0.34999… in binary); round(-22 * 0.35, 1) == -7.7
+        assert_eq!(round_decimals(0.35, 1), 0.3);
+        assert_eq!(round_decimals(-22.0 * 0.35, 1), -7.7);
+        // Python: round(2.675, 2) == 2.67; round(0.125, 2) == 0.12 (exact tie → even)
+        assert_eq!(round_decimals(2.675, 2), 2.67);
+        assert_eq!(round_decimals(0.125, 2), 0.12);
+        assert_eq!(round_decimals(0.375, 2), 0.38);
+        assert_eq!(round_decimals(25.0 * 0.01, 2), 0.25);
+        assert_eq!(round_decimals(1.5, 0), 2.0);
+        assert_eq!(round_decimals(2.5, 0), 2.0);
+    }
+
+    #[test]
+    fn scales_to_the_shortest_float() {
+        let t = info(0x02).unwrap();
+        assert_eq!(Value::scaled(2506, t), Value::Float(25.06));
+        assert_eq!(
+            serde_json::to_string(&Value::scaled(2506, t).as_f64()).unwrap(),
+            "25.06"
+        );
+        assert_eq!(Value::scaled(97, info(0x01).unwrap()), Value::Int(97));
+        assert_eq!(
+            Value::scaled(-2_123_456, info(0x62).unwrap()),
+            Value::Float(-2.123456)
+        );
+    }
+
+    #[test]
+    fn objects_serialize_in_the_decode_schema() {
+        let temp = Object {
+            id: 2,
+            offset: 1,
+            value: Value::Float(23.45),
+        };
+        assert_eq!(
+            serde_json::to_string(&temp).unwrap(),
+            r#"{"id":2,"name":"temperature","value":23.45,"unit":"°C"}"#
+        );
+        let dimmer = Object {
+            id: 0x3C,
+            offset: 1,
+            value: Value::Dimmer { event: 1, steps: 3 },
+        };
+        assert_eq!(
+            serde_json::to_string(&dimmer).unwrap(),
+            r#"{"id":60,"name":"dimmer","event":"rotate_left","steps":3}"#
+        );
+        let none = Object {
+            id: 0x3A,
+            offset: 1,
+            value: Value::Button(0),
+        };
+        assert_eq!(
+            serde_json::to_string(&none).unwrap(),
+            r#"{"id":58,"name":"button","event":null}"#
+        );
+        let cmd = Object {
+            id: 0x3B,
+            offset: 1,
+            value: Value::Command {
+                opcode: 3,
+                args: alloc::vec![5],
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&cmd).unwrap(),
+            r#"{"id":59,"name":"command","event":"step_up","args":"05"}"#
+        );
+        let fw = Object {
+            id: 0xF1,
+            offset: 1,
+            value: Value::Firmware(FirmwareVersion {
+                parts: [4, 2, 1, 0],
+                len: 4,
+            }),
+        };
+        assert_eq!(
+            serde_json::to_string(&fw).unwrap(),
+            r#"{"id":241,"name":"firmware_version","value":"4.2.1.0","unit":null}"#
+        );
+        let bad = Object {
+            id: 0x53,
+            offset: 1,
+            value: Value::InvalidText(alloc::vec![0xFF]),
+        };
+        assert_eq!(
+            serde_json::to_string(&bad).unwrap(),
+            r#"{"id":83,"name":"text","value":null,"unit":null}"#
+        );
+    }
+}

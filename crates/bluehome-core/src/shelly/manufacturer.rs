@@ -1,0 +1,519 @@
+//! Shelly manufacturer data (company `0x0BA9`): type-prefixed blocks with implicit sizes —
+//! `0x01` flags (u16), `0x0A` MAC (6 bytes, reversed), `0x0B` model id (u16), `0x0D` date/time
+//! beacon (20 bytes); all little-endian. An unknown block type ends the parse (its size is
+//! unknown), as in aioshelly. Sources: ../shared/reference/shelly_blu.md §2–3 and Shelly's BLE
+//! component documentation ("Date/Time Broadcast").
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::advertisement::MacAddress;
+
+/// Allterco Robotics (Shelly), Bluetooth SIG company id 2985.
+pub const COMPANY_ID: u16 = 0x0BA9;
+/// The manufacturer id Shelly gateways use for the date/time beacon (Shelly's BLE docs).
+pub const BEACON_COMPANY_ID: u16 = 0xFCD2;
+
+/// Block types.
+const BLOCK_FLAGS: u8 = 0x01;
+const BLOCK_MAC: u8 = 0x0A;
+const BLOCK_MODEL: u8 = 0x0B;
+const BLOCK_BEACON: u8 = 0x0D;
+
+/// Size of the date/time beacon block after its type byte.
+const BEACON_LEN: usize = 20;
+
+/// The flags block (aioshelly's constants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags(pub u16);
+
+impl Flags {
+    /// Bit 0: discoverable.
+    pub fn discoverable(self) -> bool {
+        self.0 & 0x01 != 0
+    }
+    /// Bit 1: authentication enabled.
+    pub fn auth(self) -> bool {
+        self.0 & 0x02 != 0
+    }
+    /// Bit 2: RPC over BLE enabled.
+    pub fn rpc_over_ble(self) -> bool {
+        self.0 & 0x04 != 0
+    }
+    /// Bit 3: buzzer enabled.
+    pub fn buzzer(self) -> bool {
+        self.0 & 0x08 != 0
+    }
+    /// Bit 4: in pairing mode.
+    pub fn pairing(self) -> bool {
+        self.0 & 0x10 != 0
+    }
+}
+
+impl Serialize for Flags {
+    /// `{"raw":N,"discoverable":…,"auth":…,"rpc_over_ble":…,"buzzer":…,"pairing":…}`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(6))?;
+        map.serialize_entry("raw", &self.0)?;
+        map.serialize_entry("discoverable", &self.discoverable())?;
+        map.serialize_entry("auth", &self.auth())?;
+        map.serialize_entry("rpc_over_ble", &self.rpc_over_ble())?;
+        map.serialize_entry("buzzer", &self.buzzer())?;
+        map.serialize_entry("pairing", &self.pairing())?;
+        map.end()
+    }
+}
+
+/// The date/time beacon block (`0x0D`) Shelly gateways broadcast so BLU devices can set their
+/// clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TimeBeacon {
+    /// Current unix time, seconds.
+    pub unix_time: u32,
+    /// Standard time zone offset from UTC, seconds.
+    pub utc_offset: i32,
+    /// Unix time when DST starts this year.
+    pub dst_start: u32,
+    /// Unix time when DST ends this year.
+    pub dst_end: u32,
+    /// DST shift, seconds.
+    pub dst_shift: i32,
+}
+
+impl TimeBeacon {
+    fn from_bytes(bytes: &[u8; BEACON_LEN]) -> Self {
+        let word = |i: usize| {
+            let mut w = [0u8; 4];
+            if let Some(src) = bytes.get(i..i + 4) {
+                w.copy_from_slice(src);
+            }
+            w
+        };
+        Self {
+            unix_time: u32::from_le_bytes(word(0)),
+            utc_offset: i32::from_le_bytes(word(4)),
+            dst_start: u32::from_le_bytes(word(8)),
+            dst_end: u32::from_le_bytes(word(12)),
+            dst_shift: i32::from_le_bytes(word(16)),
+        }
+    }
+
+    /// The block as it goes on air: `0x0D` then the five little-endian fields (21 bytes).
+    pub fn to_block(&self) -> [u8; 1 + BEACON_LEN] {
+        let mut out = [0u8; 1 + BEACON_LEN];
+        let fields = [
+            self.unix_time.to_le_bytes(),
+            self.utc_offset.to_le_bytes(),
+            self.dst_start.to_le_bytes(),
+            self.dst_end.to_le_bytes(),
+            self.dst_shift.to_le_bytes(),
+        ];
+        let mut parts = core::iter::once(BLOCK_BEACON).chain(fields.into_iter().flatten());
+        for slot in &mut out {
+            *slot = parts.next().unwrap_or_default();
+        }
+        out
+    }
+
+    /// Whether DST is in effect at `unix_time` (between `dst_start` and `dst_end`).
+    pub fn dst_active(&self) -> bool {
+        self.dst_start <= self.unix_time && self.unix_time < self.dst_end
+    }
+
+    /// Local wall-clock time as unix seconds: UTC offset plus the DST shift when DST is active.
+    pub fn local_time(&self) -> i64 {
+        let shift = if self.dst_active() {
+            i64::from(self.dst_shift)
+        } else {
+            0
+        };
+        i64::from(self.unix_time) + i64::from(self.utc_offset) + shift
+    }
+}
+
+/// Why parsing stopped before the end of the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// No bytes at all.
+    Empty,
+    /// A block type whose size is unknown: parsing stops there.
+    UnknownBlock {
+        /// Where the block starts.
+        offset: usize,
+        /// Its type byte.
+        block: u8,
+    },
+    /// A known block cut short.
+    Truncated {
+        /// Where the block starts.
+        offset: usize,
+        /// Its type byte.
+        block: u8,
+        /// Bytes the block needs after its type byte.
+        needed: usize,
+        /// Bytes left after its type byte.
+        available: usize,
+    },
+}
+
+impl Error {
+    /// The JSON `kind` string.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Empty => "too_short",
+            Self::UnknownBlock { .. } => "unknown_block",
+            Self::Truncated { .. } => "truncated",
+        }
+    }
+
+    /// Byte offset in the manufacturer data (after the company id).
+    pub fn offset(&self) -> usize {
+        match *self {
+            Self::Empty => 0,
+            Self::UnknownBlock { offset, .. } | Self::Truncated { offset, .. } => offset,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Empty => f.write_str("manufacturer data is empty"),
+            Self::UnknownBlock { offset, block } => write!(
+                f,
+                "unknown block type {block:#04x} at byte {offset}; its size is unknown, parsing stops"
+            ),
+            Self::Truncated {
+                offset,
+                block,
+                needed,
+                available,
+            } => write!(
+                f,
+                "block {block:#04x} at byte {offset} needs {needed} bytes, only {available} left"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::bthome::serialize_error(serializer, self.kind(), self.offset(), self)
+    }
+}
+
+/// Parsed Shelly manufacturer data. Fields are `None` when their block is absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManufacturerData {
+    /// Block `0x01`.
+    pub flags: Option<Flags>,
+    /// Block `0x0A`, turned back to most-significant-byte-first.
+    pub mac: Option<MacAddress>,
+    /// Block `0x0B`.
+    pub model_id: Option<u16>,
+    /// Block `0x0D`.
+    pub beacon: Option<TimeBeacon>,
+    /// Why parsing stopped early, if it did; blocks before it are kept.
+    pub error: Option<Error>,
+}
+
+/// Parses manufacturer data **without** the two company-id bytes (as Web Bluetooth and Home
+/// Assistant hand it over).
+pub fn parse(data: &[u8]) -> ManufacturerData {
+    let mut out = ManufacturerData::default();
+    if data.is_empty() {
+        out.error = Some(Error::Empty);
+        return out;
+    }
+    let mut at = 0usize;
+    while let Some(&block) = data.get(at) {
+        let needed = match block {
+            BLOCK_FLAGS | BLOCK_MODEL => 2,
+            BLOCK_MAC => 6,
+            BLOCK_BEACON => BEACON_LEN,
+            _ => {
+                out.error = Some(Error::UnknownBlock { offset: at, block });
+                return out;
+            }
+        };
+        let Some(body) = data.get(at + 1..at + 1 + needed) else {
+            out.error = Some(Error::Truncated {
+                offset: at,
+                block,
+                needed,
+                available: data.len() - at - 1,
+            });
+            return out;
+        };
+        match (block, body) {
+            (BLOCK_FLAGS, &[a, b]) => out.flags = Some(Flags(u16::from_le_bytes([a, b]))),
+            (BLOCK_MODEL, &[a, b]) => out.model_id = Some(u16::from_le_bytes([a, b])),
+            (BLOCK_MAC, &[a, b, c, d, e, f]) => out.mac = Some(MacAddress([f, e, d, c, b, a])),
+            _ => {
+                if let Ok(bytes) = <&[u8; BEACON_LEN]>::try_from(body) {
+                    out.beacon = Some(TimeBeacon::from_bytes(bytes));
+                }
+            }
+        }
+        at += 1 + needed;
+    }
+    out
+}
+
+/// Builds manufacturer data (without the company id) from the given blocks, in the order Shelly
+/// devices send them: flags, model, MAC, beacon.
+pub fn encode(data: &ManufacturerData) -> Vec<u8> {
+    let mut out = Vec::with_capacity(40);
+    if let Some(flags) = data.flags {
+        out.push(BLOCK_FLAGS);
+        out.extend_from_slice(&flags.0.to_le_bytes());
+    }
+    if let Some(model) = data.model_id {
+        out.push(BLOCK_MODEL);
+        out.extend_from_slice(&model.to_le_bytes());
+    }
+    if let Some(mac) = data.mac {
+        out.push(BLOCK_MAC);
+        out.extend(mac.0.iter().rev());
+    }
+    if let Some(beacon) = data.beacon {
+        out.extend_from_slice(&beacon.to_block());
+    }
+    out
+}
+
+/// A Shelly BLE model: id (block `0x0B`, also BTHome object `0xF0`), model code, product name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Model {
+    /// The model id.
+    pub id: u16,
+    /// The model code the device also uses as its local name (`SBBT-002C`).
+    pub code: &'static str,
+    /// The product name.
+    pub name: &'static str,
+}
+
+/// Known BLU model ids (shelly_blu.md §3). `0x0004` is disputed between sources (one third-party
+/// table says BLU Distance, which ShellyUSA lists as `0x000A`), so it is left out.
+pub static MODELS: [Model; 17] = [
+    Model {
+        id: 0x0001,
+        code: "SBBT-002C",
+        name: "Shelly BLU Button1",
+    },
+    Model {
+        id: 0x0002,
+        code: "SBDW-002C",
+        name: "Shelly BLU Door/Window",
+    },
+    Model {
+        id: 0x0003,
+        code: "SBHT-003C",
+        name: "Shelly BLU H&T",
+    },
+    Model {
+        id: 0x0005,
+        code: "SBMO-003Z",
+        name: "Shelly BLU Motion",
+    },
+    Model {
+        id: 0x0006,
+        code: "SBBT-004CEU",
+        name: "Shelly BLU Wall Switch 4",
+    },
+    Model {
+        id: 0x0007,
+        code: "SBBT-004CUS",
+        name: "Shelly BLU RC Button 4",
+    },
+    Model {
+        id: 0x0008,
+        code: "SBTR-001AEU",
+        name: "Shelly BLU TRV",
+    },
+    Model {
+        id: 0x0009,
+        code: "SBRC-005B",
+        name: "Shelly BLU Remote Control ZB",
+    },
+    Model {
+        id: 0x000A,
+        code: "SBDI-003E",
+        name: "Shelly BLU Distance",
+    },
+    Model {
+        id: 0x000B,
+        code: "SBWS-90CM",
+        name: "Shelly BLU Weather Station",
+    },
+    Model {
+        id: 0x000C,
+        code: "SBHT-103C",
+        name: "Shelly BLU H&T Display ZB",
+    },
+    Model {
+        id: 0x0011,
+        code: "SBHT-203C",
+        name: "Shelly BLU H&T ZB",
+    },
+    Model {
+        id: 0x0013,
+        code: "SBMO-103Z",
+        name: "Shelly BLU Motion ZB",
+    },
+    Model {
+        id: 0x0014,
+        code: "SBDW-103C",
+        name: "Shelly BLU Door/Window ZB",
+    },
+    Model {
+        id: 0x0015,
+        code: "SBBT-104CEU",
+        name: "Shelly BLU Wall Switch 4 ZB",
+    },
+    Model {
+        id: 0x0016,
+        code: "SBBT-104CUS",
+        name: "Shelly BLU RC Button 4 ZB",
+    },
+    Model {
+        id: 0x0017,
+        code: "SBBT-102C",
+        name: "Shelly BLU Button Tough 1 ZB",
+    },
+];
+
+/// The model with this id, if known.
+pub fn model(id: u16) -> Option<&'static Model> {
+    MODELS.iter().find(|m| m.id == id)
+}
+
+impl ManufacturerData {
+    /// The model table entry for `model_id`.
+    pub fn model(&self) -> Option<&'static Model> {
+        self.model_id.and_then(model)
+    }
+}
+
+impl Serialize for ManufacturerData {
+    /// `{"flags":…|null,"mac":"AA:BB:…"|null,"model_id":N|null,"model":"SBBT-002C"|null,
+    /// "beacon":…|null,"error":…|null}`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(6))?;
+        map.serialize_entry("flags", &self.flags)?;
+        map.serialize_entry("mac", &self.mac.map(|m| alloc::format!("{m}")))?;
+        map.serialize_entry("model_id", &self.model_id)?;
+        map.serialize_entry("model", &self.model().map(|m| m.code))?;
+        map.serialize_entry("beacon", &self.beacon)?;
+        map.serialize_entry("error", &self.error)?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// BLU Button1 capture (Theengs tests, shelly_blu.md §5), company id stripped:
+    /// `01 0900 0b 0100 0a ccbbaa6e02bc`.
+    #[test]
+    fn parses_a_blu_button() {
+        let m = parse(&hex("0109000b01000accbbaa6e02bc"));
+        assert_eq!(m.error, None);
+        assert_eq!(m.flags, Some(Flags(0x0009)));
+        assert!(m.flags.unwrap().discoverable() && m.flags.unwrap().buzzer());
+        assert_eq!(m.model_id, Some(1));
+        assert_eq!(m.model().map(|m| m.code), Some("SBBT-002C"));
+        assert_eq!(
+            m.mac,
+            Some(MacAddress([0xBC, 0x02, 0x6E, 0xAA, 0xBB, 0xCC]))
+        );
+    }
+
+    /// aioshelly's tests: `01 04` → nothing; `01 04 00 0A C0 49` → flags 4;
+    /// `01 04 00 FF 01 02` → flags 4.
+    #[test]
+    fn stops_at_truncated_or_unknown_blocks() {
+        let m = parse(&hex("0104"));
+        assert_eq!(m.flags, None);
+        assert_eq!(
+            m.error,
+            Some(Error::Truncated {
+                offset: 0,
+                block: 1,
+                needed: 2,
+                available: 1
+            })
+        );
+        let m = parse(&hex("0104000ac049"));
+        assert_eq!(m.flags, Some(Flags(4)));
+        assert_eq!(
+            m.error,
+            Some(Error::Truncated {
+                offset: 3,
+                block: 0x0A,
+                needed: 6,
+                available: 2
+            })
+        );
+        let m = parse(&hex("010400ff0102"));
+        assert_eq!(m.flags, Some(Flags(4)));
+        assert_eq!(
+            m.error,
+            Some(Error::UnknownBlock {
+                offset: 3,
+                block: 0xFF
+            })
+        );
+        assert_eq!(parse(&[]).error, Some(Error::Empty));
+    }
+
+    #[test]
+    fn beacon_round_trips() {
+        let beacon = TimeBeacon {
+            unix_time: 1_700_000_000,
+            utc_offset: 3600,
+            dst_start: 1_679_792_400,
+            dst_end: 1_698_541_200,
+            dst_shift: 3600,
+        };
+        let block = beacon.to_block();
+        assert_eq!(block[0], 0x0D);
+        // 1_700_000_000 = 0x6553F100, little-endian.
+        assert_eq!(&block[1..5], &[0x00, 0xF1, 0x53, 0x65]);
+        let m = parse(&block);
+        assert_eq!(m.beacon, Some(beacon));
+        assert!(!beacon.dst_active());
+        assert_eq!(beacon.local_time(), 1_700_003_600);
+        let full = ManufacturerData {
+            flags: Some(Flags(0x11)),
+            mac: Some(MacAddress([1, 2, 3, 4, 5, 6])),
+            model_id: Some(3),
+            beacon: Some(beacon),
+            error: None,
+        };
+        assert_eq!(parse(&encode(&full)), full);
+    }
+
+    #[test]
+    fn serializes_in_the_decode_schema() {
+        let m = parse(&hex("0111000b03000affeeddccbbaa"));
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"flags":{"raw":17,"discoverable":true,"auth":false,"rpc_over_ble":false,"buzzer":false,"pairing":true},"mac":"AA:BB:CC:DD:EE:FF","model_id":3,"model":"SBHT-003C","beacon":null,"error":null}"#
+        );
+    }
+}
