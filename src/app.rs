@@ -7,6 +7,7 @@ use leptos_router::path;
 use crate::ble::Capabilities;
 use crate::components::capabilities::CapabilityPanel;
 use crate::pages::{AboutPage, DecodePage, DevicesPage, NotFound, ScanPage};
+use crate::pwa::UpdateBanner;
 
 /// The whole app.
 #[component]
@@ -25,6 +26,7 @@ pub fn App() -> impl IntoView {
                 </nav>
             </header>
             <CapabilityPanel capabilities=capabilities />
+            <UpdateBanner />
             <main>
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=ScanPage />

@@ -7,5 +7,6 @@ pub mod app;
 pub mod ble;
 pub mod components;
 pub mod pages;
+pub mod pwa;
 
 pub use app::App;

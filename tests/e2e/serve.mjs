@@ -16,8 +16,12 @@ const TYPES = {
   '.webmanifest': 'application/manifest+json',
 };
 
-/** Serves `dist` at `prefix` (e.g. "/" or "/bluehome/") on 127.0.0.1; resolves to {url, close}. */
+/**
+ * Serves `dist` at `prefix` (e.g. "/" or "/bluehome/") on 127.0.0.1; resolves to {url, close, replace}.
+ * `replace(file, body)` serves other content for one file from then on (a new deploy of that file).
+ */
 export async function serveDist(dist, prefix = '/') {
+  const replaced = new Map();
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     let body = null;
@@ -27,7 +31,7 @@ export async function serveDist(dist, prefix = '/') {
       let rel = normalize(path.slice(prefix.length)).replace(/^(\.\.[/\\])+/, '');
       if (rel === '' || rel === '.' || rel.endsWith('/')) rel = join(rel, 'index.html');
       try {
-        body = await readFile(join(dist, rel));
+        body = replaced.get(rel) ?? (await readFile(join(dist, rel)));
         type = TYPES[extname(rel)] ?? 'application/octet-stream';
       } catch {
         body = null;
@@ -46,5 +50,6 @@ export async function serveDist(dist, prefix = '/') {
   return {
     url: `http://127.0.0.1:${port}${prefix}`,
     close: () => new Promise((resolve) => server.close(resolve)),
+    replace: (file, body) => replaced.set(file, body),
   };
 }

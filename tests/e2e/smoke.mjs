@@ -1,9 +1,11 @@
-// Smoke test of the release build: served at / and under a sub-path by a plain static server,
-// the app renders in headless Chromium with no console errors and no broken assets, deep links load,
-// and in-app navigation keeps the sub-path.
+// Hosting tests of the release build, served by a plain static server at / and under a sub-path:
+// the app renders with no console errors, broken assets or CSP violations; deep links load through
+// 404.html; navigation keeps the sub-path; the Content-Security-Policy is in force; after the first
+// visit the app works offline; a new deploy is announced and activated on the user's click.
 // Usage: node tests/e2e/smoke.mjs [dist]
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { serveDist } from './serve.mjs';
 import { launchChromium, runner, watchPage } from './browser.mjs';
 
@@ -11,25 +13,33 @@ const dist = resolve(process.argv[2] ?? 'dist');
 const t = runner();
 const browser = await launchChromium();
 
-async function open(url) {
-  const page = await browser.newPage();
+async function open(url, context = browser) {
+  const page = await context.newPage();
   const problems = watchPage(page);
+  await page.evaluateOnNewDocument(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`),
+    );
+  });
   await page.goto(url, { waitUntil: 'networkidle0' });
   await page.waitForSelector('main h1', { timeout: 10_000 });
   return { page, problems };
 }
 
 const heading = (page) => page.$eval('main h1', (h) => h.textContent.trim());
+const violations = (page) => page.evaluate(() => window.__cspViolations);
 
 for (const prefix of ['/', '/bluehome/']) {
   const server = await serveDist(dist, prefix);
   try {
-    await t.test(`renders at ${prefix} with no console errors`, async () => {
+    await t.test(`renders at ${prefix} with no console errors or CSP violations`, async () => {
       const { page, problems } = await open(server.url);
       assert.equal(await heading(page), 'Scan');
       const badges = await page.$$eval('.capabilities .badge', (els) => els.length);
       assert.equal(badges, 6, 'one badge per Web Bluetooth capability');
       assert.deepEqual(problems, []);
+      assert.deepEqual(await violations(page), []);
       await page.close();
     });
 
@@ -48,6 +58,70 @@ for (const prefix of ['/', '/bluehome/']) {
       assert.deepEqual(problems, []);
       await page.close();
     });
+  } finally {
+    await server.close();
+  }
+}
+
+{
+  const server = await serveDist(dist, '/bluehome/');
+  try {
+    await t.test('the CSP blocks an injected inline script and the app keeps working', async () => {
+      const { page } = await open(server.url);
+      const policy = await page.$eval('meta[http-equiv="Content-Security-Policy"]', (m) => m.content);
+      assert.match(policy, /script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
+      assert.doesNotMatch(policy, /unsafe-inline/);
+      const ran = await page.evaluate(async () => {
+        const script = document.createElement('script');
+        script.textContent = 'window.__injected = true;';
+        document.body.append(script);
+        await new Promise((r) => setTimeout(r, 50));
+        return window.__injected === true;
+      });
+      assert.equal(ran, false, 'the injected inline script must not run');
+      assert.deepEqual(await violations(page), ['script-src-elem blocked inline']);
+      await page.click('nav a[href$="decode"]');
+      await page.waitForFunction(() => document.querySelector('main h1')?.textContent.includes('Decode'));
+      await page.close();
+    });
+
+    const context = await browser.createBrowserContext();
+    await t.test('after the first visit the app loads offline, deep links included', async () => {
+      const { page } = await open(server.url, context);
+      await page.evaluate(async () => {
+        await navigator.serviceWorker.ready;
+        if (!navigator.serviceWorker.controller) {
+          await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+        }
+      });
+      await page.setOfflineMode(true);
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForSelector('main h1', { timeout: 10_000 });
+      assert.equal(await heading(page), 'Scan');
+      await page.goto(`${server.url}decode`, { waitUntil: 'load' });
+      await page.waitForSelector('main h1', { timeout: 10_000 });
+      assert.equal(await heading(page), 'Decode');
+      await page.setOfflineMode(false);
+      await page.close();
+    });
+
+    await t.test('a new deploy is announced, and activated when the user asks', async () => {
+      const { page } = await open(server.url, context);
+      assert.equal(await page.$('.update-banner'), null, 'no banner before a new version exists');
+      const current = await readFile(join(dist, 'sw.js'), 'utf8');
+      const next = current.replace(/const VERSION = "([0-9a-f]+)"/, 'const VERSION = "$1-next"');
+      assert.notEqual(next, current);
+      server.replace('sw.js', next);
+      await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
+      await page.waitForSelector('.update-banner', { timeout: 10_000 });
+      await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('.update-banner button')]);
+      await page.waitForSelector('main h1', { timeout: 10_000 });
+      const cacheNames = await page.evaluate(() => caches.keys());
+      assert.ok(cacheNames.some((name) => name.endsWith('-next')), `new cache active: ${cacheNames}`);
+      assert.equal(await page.$('.update-banner'), null, 'banner gone after the update');
+      await page.close();
+    });
+    await context.close();
   } finally {
     await server.close();
   }

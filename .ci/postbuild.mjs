@@ -1,0 +1,61 @@
+// Trunk post-build hook (Trunk.toml), run in the staging directory of every build:
+// - release builds get a Content-Security-Policy <meta> tag with the sha256 of each inline script;
+// - the service worker is installed at the app's root with the build's asset list and version;
+// - 404.html is a copy of index.html, so static hosts serve the app for deep links.
+import { createHash } from 'node:crypto';
+import { readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+
+const staging = process.env.TRUNK_STAGING_DIR;
+if (!staging) throw new Error('postbuild: TRUNK_STAGING_DIR is not set (run by trunk)');
+const release = process.env.TRUNK_PROFILE === 'release';
+
+const sha256 = (data) => createHash('sha256').update(data).digest('base64');
+
+async function files(dir) {
+  const out = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await files(path)));
+    else out.push(relative(staging, path).split(sep).join('/'));
+  }
+  return out.sort();
+}
+
+let html = await readFile(join(staging, 'index.html'), 'utf8');
+
+if (release) {
+  const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+  const hashes = inline.map((body) => `'sha256-${sha256(body)}'`).join(' ');
+  const policy = [
+    "default-src 'self'",
+    // The wasm module needs 'wasm-unsafe-eval'; inline scripts are allowed only by their hashes.
+    `script-src 'self' 'wasm-unsafe-eval' ${hashes}`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'none'",
+  ].join('; ');
+  const meta = `<meta http-equiv="Content-Security-Policy" content="${policy}" />`;
+  if (!html.includes('<meta charset="utf-8" />')) throw new Error('postbuild: no <meta charset> to put the CSP after');
+  html = html.replace('<meta charset="utf-8" />', `<meta charset="utf-8" />\n    ${meta}`);
+  await writeFile(join(staging, 'index.html'), html);
+  console.log(`postbuild: CSP with ${inline.length} inline script hash(es)`);
+}
+
+// The service worker lives at the root so that its scope is the whole app.
+const template = await readFile(join(staging, 'public', 'sw.js'), 'utf8');
+const assets = (await files(staging)).filter((f) => f !== '404.html' && f !== 'public/sw.js');
+const version = createHash('sha256');
+for (const file of assets) version.update(file).update(await readFile(join(staging, file)));
+const worker = template
+  .replace('"__BLUEHOME_VERSION__"', JSON.stringify(version.digest('hex').slice(0, 16)))
+  .replace('["__BLUEHOME_ASSETS__"]', JSON.stringify(['./', ...assets]));
+await writeFile(join(staging, 'sw.js'), worker);
+await unlink(join(staging, 'public', 'sw.js'));
+
+await writeFile(join(staging, '404.html'), html);
