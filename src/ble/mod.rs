@@ -1,7 +1,16 @@
-//! Bluetooth as the app sees it: what this browser can do, and (in later modules) the backends.
+//! Bluetooth as the app sees it: what this browser can do, the [`BleBackend`] trait with its
+//! platform-neutral types, and the two backends (`web` on Web Bluetooth, `mock` on the core
+//! simulator). Nothing outside this module names a concrete backend except `app.rs`, which picks one.
 
+mod any;
+pub mod mock;
 #[cfg(target_arch = "wasm32")]
-mod web;
+pub mod web;
+
+mod types;
+
+pub use any::{Backend, BackendContext, provide_backend, use_backend};
+pub use types::*;
 
 /// The Web Bluetooth features this browser exposes to this page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,9 +1,32 @@
-//! The Web Bluetooth backend: the only code that reads browser Bluetooth objects.
+//! The Web Bluetooth backend: the only code that talks to `navigator.bluetooth`.
+//!
+//! `convert` is the one place JS objects become Rust values; `sys` binds what web-sys lacks.
+//! GATT operations are serialized through one queue (Chrome runs one at a time and rejects the
+//! rest with "GATT operation already in progress"), and every attribute object is dropped when the
+//! device disconnects (the browser invalidates them).
 
+pub mod convert;
+mod sys;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use futures::lock::Mutex;
 use js_sys::{Object, Reflect};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    AbortController, BluetoothAdvertisingEvent, BluetoothDevice, BluetoothRemoteGattCharacteristic,
+    Event,
+};
 
-use super::Capabilities;
+use super::{
+    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, DeviceInfo, ErrorKind,
+    EventSink, MAX_GATT_VALUE, RequestDeviceOptions, ScanOptions, Subscribers, Subscription,
+    WriteMode,
+};
 
 /// Whether `target[name]` exists and is a function.
 fn has_method(target: &JsValue, name: &str) -> bool {
@@ -34,5 +57,481 @@ pub(super) fn detect_capabilities() -> Capabilities {
             .as_ref()
             .is_some_and(|p| has_method(p, "watchAdvertisements")),
         get_devices: on_bluetooth("getDevices"),
+    }
+}
+
+type Listener = Closure<dyn FnMut(Event)>;
+
+/// What the backend keeps per granted device.
+struct DeviceHandle {
+    device: BluetoothDevice,
+    watch: Option<AbortController>,
+    on_advertisement: Option<Listener>,
+    _on_disconnect: Listener,
+    characteristics: HashMap<Characteristic, BluetoothRemoteGattCharacteristic>,
+    notify_listeners: HashMap<Characteristic, Listener>,
+}
+
+struct Inner {
+    bluetooth: Option<web_sys::Bluetooth>,
+    capabilities: Capabilities,
+    subscribers: Subscribers,
+    devices: RefCell<HashMap<DeviceId, DeviceHandle>>,
+    scan: RefCell<Option<sys::BluetoothLeScan>>,
+    scan_listener: RefCell<Option<Listener>>,
+    gatt_queue: Mutex<()>,
+}
+
+/// Web Bluetooth through web-sys (and `sys` for the experimental parts).
+#[derive(Clone)]
+pub struct WebBackend {
+    inner: Rc<Inner>,
+}
+
+impl fmt::Debug for WebBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebBackend")
+            .field("capabilities", &self.inner.capabilities)
+            .field("devices", &self.inner.devices.borrow().len())
+            .finish()
+    }
+}
+
+impl Default for WebBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn unsupported(what: &str) -> BleError {
+    BleError::new(
+        ErrorKind::Unsupported,
+        format!("{what} is not available in this browser"),
+    )
+}
+
+/// Whether an event reached the listener at its own target (not by bubbling).
+fn at_target(event: &Event) -> bool {
+    event.event_phase() == Event::AT_TARGET
+}
+
+impl WebBackend {
+    /// Binds to `navigator.bluetooth` (an inert backend when there is none).
+    pub fn new() -> Self {
+        let bluetooth = web_sys::window()
+            .and_then(|w| Reflect::get(&w.navigator(), &JsValue::from_str("bluetooth")).ok())
+            .filter(|b| !b.is_undefined() && !b.is_null())
+            .map(JsCast::unchecked_into::<web_sys::Bluetooth>);
+        Self {
+            inner: Rc::new(Inner {
+                bluetooth,
+                capabilities: detect_capabilities(),
+                subscribers: Subscribers::default(),
+                devices: RefCell::new(HashMap::new()),
+                scan: RefCell::new(None),
+                scan_listener: RefCell::new(None),
+                gatt_queue: Mutex::new(()),
+            }),
+        }
+    }
+
+    fn bluetooth(&self) -> Result<&web_sys::Bluetooth, BleError> {
+        self.inner
+            .bluetooth
+            .as_ref()
+            .ok_or_else(|| unsupported("Web Bluetooth"))
+    }
+
+    /// A listener that turns advertisement events into [`BleEvent::Advertisement`].
+    ///
+    /// On `navigator.bluetooth` it also takes events that bubbled up from devices nobody watches;
+    /// on a device it takes only events aimed at that device, so each event is delivered once
+    /// whether or not the browser bubbles device events.
+    fn advertisement_listener(weak: Weak<Inner>, on_navigator: bool) -> Listener {
+        Closure::new(move |event: Event| {
+            let Some(inner) = weak.upgrade() else { return };
+            if !at_target(&event) {
+                let watched = convert::event_device(&event).is_some_and(|device| {
+                    inner
+                        .devices
+                        .borrow()
+                        .get(&DeviceId(device.id()))
+                        .is_some_and(|h| h.on_advertisement.is_some())
+                });
+                if !on_navigator || watched {
+                    return;
+                }
+            }
+            if let Ok(event) = event.dyn_into::<BluetoothAdvertisingEvent>() {
+                let (device, advertisement) = convert::advertisement(&event);
+                inner.subscribers.emit(&BleEvent::Advertisement {
+                    device,
+                    advertisement,
+                });
+            }
+        })
+    }
+
+    /// Keeps a granted device, listening for its disconnection; returns its info.
+    fn register(&self, device: BluetoothDevice) -> DeviceInfo {
+        let info = convert::device_info(&device);
+        let mut devices = self.inner.devices.borrow_mut();
+        if let Some(handle) = devices.get_mut(&info.id) {
+            handle.device = device;
+            return info;
+        }
+        let weak = Rc::downgrade(&self.inner);
+        let id = info.id.clone();
+        let on_disconnect: Listener = Closure::new(move |event: Event| {
+            if !at_target(&event) {
+                return;
+            }
+            let Some(inner) = weak.upgrade() else { return };
+            if let Some(handle) = inner.devices.borrow_mut().get_mut(&id) {
+                // The browser invalidates every attribute object on disconnect.
+                handle.characteristics.clear();
+                handle.notify_listeners.clear();
+            }
+            inner
+                .subscribers
+                .emit(&BleEvent::Disconnected { device: id.clone() });
+        });
+        let _ = device.add_event_listener_with_callback(
+            "gattserverdisconnected",
+            on_disconnect.as_ref().unchecked_ref(),
+        );
+        devices.insert(
+            info.id.clone(),
+            DeviceHandle {
+                device,
+                watch: None,
+                on_advertisement: None,
+                _on_disconnect: on_disconnect,
+                characteristics: HashMap::new(),
+                notify_listeners: HashMap::new(),
+            },
+        );
+        info
+    }
+
+    fn device(&self, id: &DeviceId) -> Result<BluetoothDevice, BleError> {
+        self.inner
+            .devices
+            .borrow()
+            .get(id)
+            .map(|h| h.device.clone())
+            .ok_or_else(|| {
+                BleError::new(
+                    ErrorKind::NotAllowed,
+                    format!("device {id} was not granted to this page (pick it in the chooser)"),
+                )
+            })
+    }
+
+    /// The characteristic object, fetched through the connected server once and then cached.
+    async fn characteristic(
+        &self,
+        id: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<BluetoothRemoteGattCharacteristic, BleError> {
+        if let Some(found) = self
+            .inner
+            .devices
+            .borrow()
+            .get(id)
+            .and_then(|h| h.characteristics.get(&characteristic).cloned())
+        {
+            return Ok(found);
+        }
+        let device = self.device(id)?;
+        let server = device
+            .gatt()
+            .filter(|s| s.connected())
+            .ok_or_else(|| BleError::new(ErrorKind::Disconnected, "not connected"))?;
+        let service = server
+            .get_primary_service_with_str(&characteristic.service.to_string())
+            .await
+            .map_err(|e| convert::error(&e))?;
+        let found = service
+            .get_characteristic_with_str(&characteristic.uuid.to_string())
+            .await
+            .map_err(|e| convert::error(&e))?;
+        if let Some(handle) = self.inner.devices.borrow_mut().get_mut(id) {
+            handle.characteristics.insert(characteristic, found.clone());
+        }
+        Ok(found)
+    }
+}
+
+impl BleBackend for WebBackend {
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities
+    }
+
+    fn subscribe(&self, sink: EventSink) -> Subscription {
+        self.inner.subscribers.add(sink)
+    }
+
+    fn unsubscribe(&self, subscription: Subscription) {
+        self.inner.subscribers.remove(subscription);
+    }
+
+    async fn start_scan(&self, options: &ScanOptions) -> Result<(), BleError> {
+        if !self.inner.capabilities.request_le_scan {
+            return Err(unsupported("requestLEScan"));
+        }
+        let bluetooth = self.bluetooth()?;
+        if self.inner.scan_listener.borrow().is_none() {
+            let listener = Self::advertisement_listener(Rc::downgrade(&self.inner), true);
+            let _ = bluetooth.add_event_listener_with_callback(
+                "advertisementreceived",
+                listener.as_ref().unchecked_ref(),
+            );
+            *self.inner.scan_listener.borrow_mut() = Some(listener);
+        }
+        let promise = bluetooth
+            .unchecked_ref::<sys::BluetoothApi>()
+            .request_le_scan(&convert::scan_options(options))
+            .map_err(|e| convert::error(&e))?;
+        let scan = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|e| convert::error(&e))?;
+        if let Some(previous) = self.inner.scan.borrow_mut().replace(scan.unchecked_into()) {
+            previous.stop();
+        }
+        Ok(())
+    }
+
+    fn stop_scan(&self) {
+        let scan = self.inner.scan.borrow_mut().take();
+        if let Some(scan) = scan {
+            scan.stop();
+            self.inner.subscribers.emit(&BleEvent::ScanStopped);
+        }
+    }
+
+    fn is_scanning(&self) -> bool {
+        self.inner
+            .scan
+            .borrow()
+            .as_ref()
+            .is_some_and(|s| s.active())
+    }
+
+    async fn request_device(&self, options: &RequestDeviceOptions) -> Result<DeviceInfo, BleError> {
+        if !self.inner.capabilities.request_device {
+            return Err(unsupported("requestDevice"));
+        }
+        let promise = self
+            .bluetooth()?
+            .unchecked_ref::<sys::BluetoothApi>()
+            .request_device_with(&convert::request_device_options(options))
+            .map_err(|e| convert::error(&e))?;
+        let device = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|e| convert::error(&e))?;
+        Ok(self.register(device.unchecked_into()))
+    }
+
+    async fn get_devices(&self) -> Result<Vec<DeviceInfo>, BleError> {
+        if !self.inner.capabilities.get_devices {
+            return Err(unsupported("getDevices"));
+        }
+        let promise = self
+            .bluetooth()?
+            .unchecked_ref::<sys::BluetoothApi>()
+            .get_devices_checked()
+            .map_err(|e| convert::error(&e))?;
+        let list = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|e| convert::error(&e))?;
+        let list: js_sys::Array = list.unchecked_into();
+        Ok(list
+            .iter()
+            .map(|d| self.register(d.unchecked_into()))
+            .collect())
+    }
+
+    async fn watch_advertisements(&self, id: &DeviceId) -> Result<(), BleError> {
+        if !self.inner.capabilities.watch_advertisements {
+            return Err(unsupported("watchAdvertisements"));
+        }
+        let device = self.device(id)?;
+        let controller = AbortController::new().map_err(|e| convert::error(&e))?;
+        let options = Object::new();
+        let _ = Reflect::set(&options, &JsValue::from_str("signal"), &controller.signal());
+        let listener = Self::advertisement_listener(Rc::downgrade(&self.inner), false);
+        let _ = device.add_event_listener_with_callback(
+            "advertisementreceived",
+            listener.as_ref().unchecked_ref(),
+        );
+        if let Some(handle) = self.inner.devices.borrow_mut().get_mut(id) {
+            if let Some(old) = handle.watch.replace(controller) {
+                old.abort();
+            }
+            if let Some(old) = handle.on_advertisement.replace(listener) {
+                let _ = device.remove_event_listener_with_callback(
+                    "advertisementreceived",
+                    old.as_ref().unchecked_ref(),
+                );
+            }
+        }
+        let promise = device
+            .unchecked_ref::<sys::DeviceApi>()
+            .watch_advertisements_checked(&options)
+            .map_err(|e| convert::error(&e))?;
+        if let Err(e) = wasm_bindgen_futures::JsFuture::from(promise).await {
+            self.unwatch_advertisements(id);
+            return Err(convert::error(&e));
+        }
+        Ok(())
+    }
+
+    fn unwatch_advertisements(&self, id: &DeviceId) {
+        if let Some(handle) = self.inner.devices.borrow_mut().get_mut(id) {
+            if let Some(controller) = handle.watch.take() {
+                controller.abort();
+            }
+            if let Some(listener) = handle.on_advertisement.take() {
+                let _ = handle.device.remove_event_listener_with_callback(
+                    "advertisementreceived",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+        }
+    }
+
+    async fn connect(&self, id: &DeviceId) -> Result<(), BleError> {
+        let device = self.device(id)?;
+        let server = device.gatt().ok_or_else(|| {
+            BleError::new(ErrorKind::Unsupported, "the device has no GATT server")
+        })?;
+        let _queue = self.inner.gatt_queue.lock().await;
+        server
+            .connect()
+            .await
+            .map_err(|e| convert::error(&e))
+            .map(drop)
+    }
+
+    fn disconnect(&self, id: &DeviceId) {
+        if let Ok(device) = self.device(id)
+            && let Some(server) = device.gatt()
+        {
+            // The browser fires gattserverdisconnected, which emits the event.
+            server.disconnect();
+        }
+    }
+
+    fn is_connected(&self, id: &DeviceId) -> bool {
+        self.device(id)
+            .ok()
+            .and_then(|d| d.gatt())
+            .is_some_and(|s| s.connected())
+    }
+
+    async fn read(
+        &self,
+        id: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<Vec<u8>, BleError> {
+        let _queue = self.inner.gatt_queue.lock().await;
+        let found = self.characteristic(id, characteristic).await?;
+        let view = found.read_value().await.map_err(|e| convert::error(&e))?;
+        Ok(convert::bytes(&view))
+    }
+
+    async fn write(
+        &self,
+        id: &DeviceId,
+        characteristic: Characteristic,
+        value: &[u8],
+        mode: WriteMode,
+    ) -> Result<(), BleError> {
+        if value.len() > MAX_GATT_VALUE {
+            return Err(BleError::new(
+                ErrorKind::Gatt,
+                "Value can't exceed 512 bytes.",
+            ));
+        }
+        let _queue = self.inner.gatt_queue.lock().await;
+        let found = self.characteristic(id, characteristic).await?;
+        let bytes = js_sys::Uint8Array::from(value);
+        let promise = match mode {
+            WriteMode::WithResponse => found.write_value_with_response_with_u8_array(&bytes),
+            WriteMode::WithoutResponse => found.write_value_without_response_with_u8_array(&bytes),
+        }
+        .map_err(|e| convert::error(&e))?;
+        promise.await.map_err(|e| convert::error(&e)).map(drop)
+    }
+
+    async fn start_notifications(
+        &self,
+        id: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<(), BleError> {
+        let _queue = self.inner.gatt_queue.lock().await;
+        let found = self.characteristic(id, characteristic).await?;
+        let weak = Rc::downgrade(&self.inner);
+        let device = id.clone();
+        let listener: Listener = Closure::new(move |event: Event| {
+            let Some(inner) = weak.upgrade() else { return };
+            let value = event
+                .target()
+                .and_then(|t| t.dyn_into::<BluetoothRemoteGattCharacteristic>().ok())
+                .and_then(|c| c.value());
+            if let Some(view) = value {
+                inner.subscribers.emit(&BleEvent::Notification {
+                    device: device.clone(),
+                    characteristic,
+                    value: convert::bytes(&view),
+                });
+            }
+        });
+        let _ = found.add_event_listener_with_callback(
+            "characteristicvaluechanged",
+            listener.as_ref().unchecked_ref(),
+        );
+        if let Some(handle) = self.inner.devices.borrow_mut().get_mut(id)
+            && let Some(old) = handle.notify_listeners.insert(characteristic, listener)
+        {
+            let _ = found.remove_event_listener_with_callback(
+                "characteristicvaluechanged",
+                old.as_ref().unchecked_ref(),
+            );
+        }
+        // After a reconnect notifications may be silently lost unless stopped first (ZMK Studio).
+        let _ = found.stop_notifications().await;
+        found
+            .start_notifications()
+            .await
+            .map_err(|e| convert::error(&e))
+            .map(drop)
+    }
+
+    async fn stop_notifications(
+        &self,
+        id: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<(), BleError> {
+        let _queue = self.inner.gatt_queue.lock().await;
+        let found = self.characteristic(id, characteristic).await?;
+        let listener = self
+            .inner
+            .devices
+            .borrow_mut()
+            .get_mut(id)
+            .and_then(|h| h.notify_listeners.remove(&characteristic));
+        if let Some(listener) = listener {
+            let _ = found.remove_event_listener_with_callback(
+                "characteristicvaluechanged",
+                listener.as_ref().unchecked_ref(),
+            );
+        }
+        found
+            .stop_notifications()
+            .await
+            .map_err(|e| convert::error(&e))
+            .map(drop)
     }
 }

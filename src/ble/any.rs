@@ -1,0 +1,159 @@
+//! [`Backend`]: the one backend the app runs, chosen at start-up, and its Leptos context.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use super::mock::MockBackend;
+#[cfg(target_arch = "wasm32")]
+use super::web::WebBackend;
+use super::{
+    BleBackend, BleError, Capabilities, Characteristic, DeviceId, DeviceInfo, EventSink,
+    RequestDeviceOptions, ScanOptions, Subscription, WriteMode,
+};
+
+/// Either backend, behind the one trait (an enum, so no boxed futures are needed).
+#[derive(Debug)]
+pub enum Backend {
+    /// Web Bluetooth.
+    #[cfg(target_arch = "wasm32")]
+    Web(WebBackend),
+    /// The simulator (demo mode and tests).
+    Mock(MockBackend),
+}
+
+impl Backend {
+    /// The mock inside, in demo mode (to drive its clock or add simulated devices).
+    pub fn as_mock(&self) -> Option<&MockBackend> {
+        match self {
+            Self::Mock(mock) => Some(mock),
+            #[cfg(target_arch = "wasm32")]
+            Self::Web(_) => None,
+        }
+    }
+
+    /// Whether this is the simulator.
+    pub fn is_simulated(&self) -> bool {
+        self.as_mock().is_some()
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $b:ident => $e:expr) => {
+        match $self {
+            #[cfg(target_arch = "wasm32")]
+            Backend::Web($b) => $e,
+            Backend::Mock($b) => $e,
+        }
+    };
+}
+
+impl BleBackend for Backend {
+    fn capabilities(&self) -> Capabilities {
+        delegate!(self, b => b.capabilities())
+    }
+    fn subscribe(&self, sink: EventSink) -> Subscription {
+        delegate!(self, b => b.subscribe(sink))
+    }
+    fn unsubscribe(&self, subscription: Subscription) {
+        delegate!(self, b => b.unsubscribe(subscription))
+    }
+    async fn start_scan(&self, options: &ScanOptions) -> Result<(), BleError> {
+        delegate!(self, b => b.start_scan(options).await)
+    }
+    fn stop_scan(&self) {
+        delegate!(self, b => b.stop_scan())
+    }
+    fn is_scanning(&self) -> bool {
+        delegate!(self, b => b.is_scanning())
+    }
+    async fn request_device(&self, options: &RequestDeviceOptions) -> Result<DeviceInfo, BleError> {
+        delegate!(self, b => b.request_device(options).await)
+    }
+    async fn get_devices(&self) -> Result<Vec<DeviceInfo>, BleError> {
+        delegate!(self, b => b.get_devices().await)
+    }
+    async fn watch_advertisements(&self, device: &DeviceId) -> Result<(), BleError> {
+        delegate!(self, b => b.watch_advertisements(device).await)
+    }
+    fn unwatch_advertisements(&self, device: &DeviceId) {
+        delegate!(self, b => b.unwatch_advertisements(device))
+    }
+    async fn connect(&self, device: &DeviceId) -> Result<(), BleError> {
+        delegate!(self, b => b.connect(device).await)
+    }
+    fn disconnect(&self, device: &DeviceId) {
+        delegate!(self, b => b.disconnect(device))
+    }
+    fn is_connected(&self, device: &DeviceId) -> bool {
+        delegate!(self, b => b.is_connected(device))
+    }
+    async fn read(&self, device: &DeviceId, c: Characteristic) -> Result<Vec<u8>, BleError> {
+        delegate!(self, b => b.read(device, c).await)
+    }
+    async fn write(
+        &self,
+        device: &DeviceId,
+        c: Characteristic,
+        value: &[u8],
+        mode: WriteMode,
+    ) -> Result<(), BleError> {
+        delegate!(self, b => b.write(device, c, value, mode).await)
+    }
+    async fn start_notifications(
+        &self,
+        device: &DeviceId,
+        c: Characteristic,
+    ) -> Result<(), BleError> {
+        delegate!(self, b => b.start_notifications(device, c).await)
+    }
+    async fn stop_notifications(
+        &self,
+        device: &DeviceId,
+        c: Characteristic,
+    ) -> Result<(), BleError> {
+        delegate!(self, b => b.stop_notifications(device, c).await)
+    }
+}
+
+/// The backend as Leptos context: a local (non-`Send`) value behind a `Copy` handle.
+#[derive(Debug, Clone, Copy)]
+pub struct BackendContext(StoredValue<Rc<Backend>, LocalStorage>);
+
+impl BackendContext {
+    /// Wraps a backend.
+    pub fn new(backend: Rc<Backend>) -> Self {
+        Self(StoredValue::new_local(backend))
+    }
+
+    /// The backend.
+    pub fn get(&self) -> Rc<Backend> {
+        self.0.get_value()
+    }
+}
+
+/// Provides the backend to every component below.
+pub fn provide_backend(backend: Rc<Backend>) -> BackendContext {
+    let context = BackendContext::new(backend);
+    provide_context(context);
+    context
+}
+
+/// The backend the app runs (provided by `App`).
+///
+/// # Panics
+/// When called outside `App` (a programming error, caught by every page test).
+pub fn use_backend() -> Rc<Backend> {
+    #[allow(clippy::expect_used)] // Every page is mounted under App, which provides it.
+    expect_context::<BackendContext>().get()
+}
+
+/// Checks at compile time that both backends implement the trait.
+#[allow(dead_code)]
+fn assert_backends() {
+    fn is_backend<B: BleBackend>() {}
+    is_backend::<MockBackend>();
+    is_backend::<Backend>();
+    #[cfg(target_arch = "wasm32")]
+    is_backend::<WebBackend>();
+}

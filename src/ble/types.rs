@@ -1,0 +1,474 @@
+//! The backend trait and the platform-neutral types it speaks.
+//!
+//! Web Bluetooth hides MAC addresses, so devices are named by [`DeviceId`] (the browser's opaque
+//! per-origin id, or the simulator's name for a simulated device). Advertisements arrive already
+//! converted to [`bluehome_core::Advertisement`]; GATT attributes are named by [`Uuid`].
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+
+use bluehome_core::{Advertisement, Uuid};
+
+use super::Capabilities;
+
+/// A device as the backend names it: the browser's opaque `BluetoothDevice.id`, or a simulated
+/// device's id. Never a MAC address (Web Bluetooth does not expose one).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeviceId(pub String);
+
+impl DeviceId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for DeviceId {
+    fn from(id: &str) -> Self {
+        Self(id.to_owned())
+    }
+}
+
+/// What kind of failure a Bluetooth operation met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// This browser (or the backend) does not offer the operation.
+    Unsupported,
+    /// The user closed the chooser or denied the scan prompt.
+    UserCancelled,
+    /// The page may not use Bluetooth here (no user gesture, permissions policy, insecure context).
+    NotAllowed,
+    /// The device, service or characteristic was not found (or is not in `optionalServices`).
+    NotFound,
+    /// The Bluetooth adapter is off or missing.
+    AdapterUnavailable,
+    /// The device is not connected (or the connection dropped during the operation).
+    Disconnected,
+    /// A GATT operation failed (network error, not permitted, not paired, value too long).
+    Gatt,
+    /// The operation took too long.
+    Timeout,
+    /// The request itself was malformed (an empty filter list, a bad UUID).
+    InvalidRequest,
+}
+
+impl ErrorKind {
+    /// A short phrase for the kind.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unsupported => "not supported",
+            Self::UserCancelled => "cancelled",
+            Self::NotAllowed => "not allowed",
+            Self::NotFound => "not found",
+            Self::AdapterUnavailable => "Bluetooth unavailable",
+            Self::Disconnected => "disconnected",
+            Self::Gatt => "GATT error",
+            Self::Timeout => "timed out",
+            Self::InvalidRequest => "invalid request",
+        }
+    }
+}
+
+/// A failed Bluetooth operation: its kind and the browser's own words (the DOMException name and
+/// message on the web).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BleError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The detail, as the browser or simulator reported it.
+    pub message: String,
+}
+
+impl BleError {
+    /// Builds an error of one kind.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for BleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.label(), self.message)
+    }
+}
+
+impl std::error::Error for BleError {}
+
+/// A manufacturer-data condition of a device filter (Web Bluetooth `BluetoothManufacturerDataFilterInit`).
+///
+/// `data_prefix` and `mask` apply to the bytes after the two company-id bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ManufacturerDataFilter {
+    /// The Bluetooth SIG company identifier (0x0BA9 for Shelly).
+    pub company_id: u16,
+    /// Required leading bytes (empty: any).
+    pub data_prefix: Vec<u8>,
+    /// Which bits of the prefix count (empty: all).
+    pub mask: Vec<u8>,
+}
+
+/// One device filter as Web Bluetooth takes it; every set field must match.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeviceFilter {
+    /// Advertised services (also grants access to them).
+    pub services: Vec<Uuid>,
+    /// The exact local name.
+    pub name: Option<String>,
+    /// A prefix of the local name.
+    pub name_prefix: Option<String>,
+    /// Manufacturer data conditions.
+    pub manufacturer_data: Vec<ManufacturerDataFilter>,
+}
+
+impl DeviceFilter {
+    /// Whether an advertisement with this name satisfies the filter (the backend-independent part
+    /// the mock uses; service and manufacturer conditions are checked on the advertisement).
+    pub fn matches(&self, name: Option<&str>, advertisement: Option<&Advertisement>) -> bool {
+        if let Some(want) = &self.name
+            && name != Some(want.as_str())
+        {
+            return false;
+        }
+        if let Some(prefix) = &self.name_prefix
+            && !name.is_some_and(|n| n.starts_with(prefix.as_str()))
+        {
+            return false;
+        }
+        if self.services.is_empty() && self.manufacturer_data.is_empty() {
+            return true;
+        }
+        let Some(adv) = advertisement else {
+            return false;
+        };
+        let services_ok = self
+            .services
+            .iter()
+            .all(|s| adv.service_uuids.contains(s) || adv.service_data.contains_key(s));
+        let manufacturer_ok = self.manufacturer_data.iter().all(|m| {
+            adv.manufacturer_data
+                .get(&m.company_id)
+                .is_some_and(|data| {
+                    m.data_prefix.iter().enumerate().all(|(i, want)| {
+                        let mask = m.mask.get(i).copied().unwrap_or(0xFF);
+                        data.get(i).is_some_and(|have| have & mask == want & mask)
+                    })
+                })
+        });
+        services_ok && manufacturer_ok
+    }
+}
+
+/// Options of `navigator.bluetooth.requestDevice` (the chooser).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestDeviceOptions {
+    /// Devices offered match any of these (must be non-empty unless `accept_all_devices`).
+    pub filters: Vec<DeviceFilter>,
+    /// Devices matching any of these are left out (Chrome 114+).
+    pub exclusion_filters: Vec<DeviceFilter>,
+    /// Services the page may use beyond those in `filters` (BTHome 0xFCD2 for its service data).
+    pub optional_services: Vec<Uuid>,
+    /// Company ids whose manufacturer data advertisements may show (0x0BA9 for Shelly).
+    pub optional_manufacturer_data: Vec<u16>,
+    /// Offer every device (then `filters` must be empty).
+    pub accept_all_devices: bool,
+}
+
+impl RequestDeviceOptions {
+    /// The chooser options that find Shelly devices and grant their RPC service and manufacturer data.
+    pub fn shelly(rpc_service: Uuid) -> Self {
+        Self {
+            filters: vec![
+                DeviceFilter {
+                    services: vec![rpc_service],
+                    ..DeviceFilter::default()
+                },
+                DeviceFilter {
+                    manufacturer_data: vec![ManufacturerDataFilter {
+                        company_id: SHELLY_COMPANY_ID,
+                        ..ManufacturerDataFilter::default()
+                    }],
+                    ..DeviceFilter::default()
+                },
+                DeviceFilter {
+                    name_prefix: Some("Shelly".to_owned()),
+                    ..DeviceFilter::default()
+                },
+            ],
+            optional_services: vec![rpc_service, Uuid::BTHOME_V2],
+            optional_manufacturer_data: vec![SHELLY_COMPANY_ID],
+            ..Self::default()
+        }
+    }
+
+    /// The chooser options that find BTHome sensors (to watch their advertisements).
+    pub fn bthome_sensors() -> Self {
+        Self {
+            accept_all_devices: true,
+            optional_services: vec![Uuid::BTHOME_V2, Uuid::BTHOME_V1, Uuid::BTHOME_V1_ENCRYPTED],
+            optional_manufacturer_data: vec![SHELLY_COMPANY_ID],
+            ..Self::default()
+        }
+    }
+}
+
+/// Shelly's (Allterco's) Bluetooth SIG company identifier.
+pub const SHELLY_COMPANY_ID: u16 = 0x0BA9;
+
+/// Options of `navigator.bluetooth.requestLEScan`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Advertisements must match one of these (ignored with `accept_all_advertisements`).
+    pub filters: Vec<DeviceFilter>,
+    /// Report every advertisement, not only the first per device.
+    pub keep_repeated_devices: bool,
+    /// Report advertisements of every device.
+    pub accept_all_advertisements: bool,
+}
+
+impl Default for ScanOptions {
+    /// Everything, repeatedly: what a sensor console wants.
+    fn default() -> Self {
+        Self {
+            filters: Vec::new(),
+            keep_repeated_devices: true,
+            accept_all_advertisements: true,
+        }
+    }
+}
+
+/// A device the user granted (from the chooser or `getDevices`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// The backend's id for it.
+    pub id: DeviceId,
+    /// Its name, when known.
+    pub name: Option<String>,
+}
+
+/// How to write a characteristic value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    /// Write request, acknowledged by the device (Shelly RPC uses this).
+    #[default]
+    WithResponse,
+    /// Write command, not acknowledged.
+    WithoutResponse,
+}
+
+/// A GATT characteristic of a connected device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Characteristic {
+    /// The primary service it belongs to.
+    pub service: Uuid,
+    /// The characteristic.
+    pub uuid: Uuid,
+}
+
+/// Something that happened in the backend, delivered to every subscriber.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BleEvent {
+    /// An advertisement arrived (from a scan or a watched device).
+    Advertisement {
+        /// Who sent it.
+        device: DeviceId,
+        /// Its content, normalized by the core type.
+        advertisement: Advertisement,
+    },
+    /// A notification (or indication) of a characteristic whose notifications were started.
+    Notification {
+        /// The device.
+        device: DeviceId,
+        /// The characteristic.
+        characteristic: Characteristic,
+        /// The new value.
+        value: Vec<u8>,
+    },
+    /// The GATT connection to a device dropped (`gattserverdisconnected`), asked for or not.
+    Disconnected {
+        /// The device.
+        device: DeviceId,
+    },
+    /// The LE scan ended (stopped by the page, or ended by the browser).
+    ScanStopped,
+}
+
+/// Receives backend events.
+pub type EventSink = Rc<dyn Fn(&BleEvent)>;
+
+/// A subscription handle; pass it to [`BleBackend::unsubscribe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscription(u64);
+
+/// The subscriber list every backend keeps.
+#[derive(Default)]
+pub struct Subscribers {
+    next: Cell<u64>,
+    sinks: RefCell<Vec<(u64, EventSink)>>,
+}
+
+impl fmt::Debug for Subscribers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscribers")
+            .field("count", &self.sinks.borrow().len())
+            .finish()
+    }
+}
+
+impl Subscribers {
+    /// Adds a sink.
+    pub fn add(&self, sink: EventSink) -> Subscription {
+        let id = self.next.get();
+        self.next.set(id + 1);
+        self.sinks.borrow_mut().push((id, sink));
+        Subscription(id)
+    }
+
+    /// Removes a sink (no-op when already gone).
+    pub fn remove(&self, subscription: Subscription) {
+        self.sinks
+            .borrow_mut()
+            .retain(|(id, _)| *id != subscription.0);
+    }
+
+    /// Delivers an event to every sink. Sinks may subscribe or unsubscribe while it runs.
+    pub fn emit(&self, event: &BleEvent) {
+        let sinks: Vec<EventSink> = self
+            .sinks
+            .borrow()
+            .iter()
+            .map(|(_, s)| Rc::clone(s))
+            .collect();
+        for sink in sinks {
+            sink(event);
+        }
+    }
+}
+
+/// A Bluetooth backend: Web Bluetooth in the browser, or the simulator.
+///
+/// The futures are `!Send` (Web Bluetooth promises live on the page's thread), so the methods are
+/// plain `async fn` without `Send` bounds. Implementations serialize GATT operations themselves
+/// (Chrome allows one at a time per device), so callers may issue them freely.
+#[allow(async_fn_in_trait)] // Deliberately no Send bound: wasm futures are single-threaded.
+pub trait BleBackend {
+    /// What this backend can do (the UI offers only these).
+    fn capabilities(&self) -> Capabilities;
+
+    /// Starts delivering events to `sink`.
+    fn subscribe(&self, sink: EventSink) -> Subscription;
+
+    /// Stops delivering events to a sink.
+    fn unsubscribe(&self, subscription: Subscription);
+
+    /// Starts an LE scan (`requestLEScan`; needs a user gesture on the web).
+    async fn start_scan(&self, options: &ScanOptions) -> Result<(), BleError>;
+
+    /// Stops the LE scan, if one runs.
+    fn stop_scan(&self);
+
+    /// Whether an LE scan runs.
+    fn is_scanning(&self) -> bool;
+
+    /// Shows the chooser (`requestDevice`; needs a user gesture on the web).
+    async fn request_device(&self, options: &RequestDeviceOptions) -> Result<DeviceInfo, BleError>;
+
+    /// Devices the user permitted before (`getDevices`).
+    async fn get_devices(&self) -> Result<Vec<DeviceInfo>, BleError>;
+
+    /// Starts delivering a granted device's advertisements (`watchAdvertisements`).
+    async fn watch_advertisements(&self, device: &DeviceId) -> Result<(), BleError>;
+
+    /// Stops watching a device's advertisements.
+    fn unwatch_advertisements(&self, device: &DeviceId);
+
+    /// Connects to a granted device's GATT server.
+    async fn connect(&self, device: &DeviceId) -> Result<(), BleError>;
+
+    /// Disconnects (a [`BleEvent::Disconnected`] follows).
+    fn disconnect(&self, device: &DeviceId);
+
+    /// Whether the device's GATT server is connected.
+    fn is_connected(&self, device: &DeviceId) -> bool;
+
+    /// Reads a characteristic value.
+    async fn read(
+        &self,
+        device: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<Vec<u8>, BleError>;
+
+    /// Writes a characteristic value (at most 512 bytes).
+    async fn write(
+        &self,
+        device: &DeviceId,
+        characteristic: Characteristic,
+        value: &[u8],
+        mode: WriteMode,
+    ) -> Result<(), BleError>;
+
+    /// Starts notifications of a characteristic ([`BleEvent::Notification`] follows).
+    async fn start_notifications(
+        &self,
+        device: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<(), BleError>;
+
+    /// Stops notifications of a characteristic.
+    async fn stop_notifications(
+        &self,
+        device: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<(), BleError>;
+}
+
+/// The largest value one GATT read or write may carry in Web Bluetooth.
+pub const MAX_GATT_VALUE: usize = 512;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscribers_receive_until_unsubscribed() {
+        let subscribers = Subscribers::default();
+        let seen = Rc::new(Cell::new(0));
+        let counter = Rc::clone(&seen);
+        let sub = subscribers.add(Rc::new(move |_| counter.set(counter.get() + 1)));
+        subscribers.emit(&BleEvent::ScanStopped);
+        subscribers.remove(sub);
+        subscribers.emit(&BleEvent::ScanStopped);
+        assert_eq!(seen.get(), 1);
+    }
+
+    #[test]
+    fn filter_checks_name_prefix_and_manufacturer_prefix_with_mask() {
+        let mut adv = Advertisement::default();
+        adv.manufacturer_data
+            .insert(SHELLY_COMPANY_ID, vec![0x01, 0x37]);
+        let filter = DeviceFilter {
+            name_prefix: Some("SBHT".into()),
+            manufacturer_data: vec![ManufacturerDataFilter {
+                company_id: SHELLY_COMPANY_ID,
+                data_prefix: vec![0x01, 0x30],
+                mask: vec![0xFF, 0xF0],
+            }],
+            ..DeviceFilter::default()
+        };
+        assert!(filter.matches(Some("SBHT-003C"), Some(&adv)));
+        assert!(!filter.matches(Some("ATC_1234"), Some(&adv)));
+        adv.manufacturer_data
+            .insert(SHELLY_COMPANY_ID, vec![0x01, 0x47]);
+        assert!(!filter.matches(Some("SBHT-003C"), Some(&adv)));
+    }
+}

@@ -1,0 +1,223 @@
+//! The one boundary between JS objects and Rust types.
+//!
+//! Incoming: `BluetoothAdvertisingEvent` → [`bluehome_core::Advertisement`], `DataView` → bytes,
+//! a rejected promise's `DOMException` → [`BleError`], `BluetoothDevice` → [`DeviceInfo`].
+//! Outgoing: our option types → the plain objects `requestDevice` / `requestLEScan` take.
+//! Nothing else in the app reads or builds these JS objects.
+
+use std::str::FromStr;
+
+use bluehome_core::{Advertisement, Uuid};
+use js_sys::{Array, DataView, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::ble::{
+    BleError, DeviceFilter, DeviceId, DeviceInfo, ErrorKind, RequestDeviceOptions, ScanOptions,
+};
+
+/// Copies the bytes a `DataView` covers.
+pub fn bytes(view: &DataView) -> Vec<u8> {
+    Uint8Array::new_with_byte_offset_and_length(
+        &view.buffer(),
+        view.byte_offset() as u32,
+        view.byte_length() as u32,
+    )
+    .to_vec()
+}
+
+/// Reads an `advertisementreceived` event into the core's advertisement, with the device's id.
+///
+/// The browser exposes only the manufacturer data and service data the page was granted; UUIDs
+/// it cannot parse are skipped (they cannot come from a conforming browser).
+pub fn advertisement(event: &web_sys::BluetoothAdvertisingEvent) -> (DeviceId, Advertisement) {
+    let device = event.device();
+    let mut adv = Advertisement {
+        address: None, // Web Bluetooth never reveals it.
+        name: event.name().or_else(|| device.name()),
+        rssi: event.rssi(),
+        tx_power: event.tx_power(),
+        ..Advertisement::default()
+    };
+    // Both are maplike objects; read them through Map's forEach (called structurally).
+    let manufacturer: js_sys::Map = event.manufacturer_data().unchecked_into();
+    manufacturer.for_each(&mut |value: JsValue, key: JsValue| {
+        let company = key.as_f64().filter(|k| (0.0..=65535.0).contains(k));
+        if let (Some(company), Some(view)) = (company, value.dyn_ref::<DataView>()) {
+            adv.manufacturer_data.insert(company as u16, bytes(view));
+        }
+    });
+    let service: js_sys::Map = event.service_data().unchecked_into();
+    service.for_each(&mut |value: JsValue, key: JsValue| {
+        let uuid = key.as_string().and_then(|k| Uuid::from_str(&k).ok());
+        if let (Some(uuid), Some(view)) = (uuid, value.dyn_ref::<DataView>()) {
+            adv.service_data.insert(uuid, bytes(view));
+        }
+    });
+    let uuids: js_sys::Array = event.uuids().unchecked_into();
+    for uuid in uuids.iter() {
+        if let Some(text) = uuid.as_string()
+            && let Ok(uuid) = Uuid::from_str(&text)
+        {
+            adv.add_service_uuid(uuid);
+        }
+    }
+    (DeviceId(device.id()), adv)
+}
+
+/// The id and name of a granted device.
+pub fn device_info(device: &web_sys::BluetoothDevice) -> DeviceInfo {
+    DeviceInfo {
+        id: DeviceId(device.id()),
+        name: device.name(),
+    }
+}
+
+/// Turns a rejection (usually a `DOMException`) into a typed error, keeping the browser's words.
+pub fn error(value: &JsValue) -> BleError {
+    let text = |key: &str| {
+        Reflect::get(value, &JsValue::from_str(key))
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let name = text("name");
+    let mut message = text("message");
+    if message.is_empty() {
+        message = value
+            .as_string()
+            .unwrap_or_else(|| "unknown error".to_owned());
+    }
+    let lower = message.to_ascii_lowercase();
+    let kind = match name.as_str() {
+        "NotFoundError" if lower.contains("cancelled") => ErrorKind::UserCancelled,
+        "NotFoundError" if lower.contains("adapter") => ErrorKind::AdapterUnavailable,
+        "NotFoundError" => ErrorKind::NotFound,
+        "SecurityError" | "NotAllowedError" if lower.contains("blocked by user") => {
+            ErrorKind::UserCancelled
+        }
+        "SecurityError" | "NotAllowedError" => ErrorKind::NotAllowed,
+        "NetworkError" if lower.contains("disconnected") => ErrorKind::Disconnected,
+        "TimeoutError" => ErrorKind::Timeout,
+        "TypeError" => ErrorKind::InvalidRequest,
+        "AbortError" if lower.contains("cancel") => ErrorKind::UserCancelled,
+        _ if lower.contains("not available") || lower.contains("adapter") => {
+            ErrorKind::AdapterUnavailable
+        }
+        _ => ErrorKind::Gatt,
+    };
+    let message = if name.is_empty() {
+        message
+    } else {
+        format!("{name}: {message}")
+    };
+    BleError::new(kind, message)
+}
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+fn uuid_array(uuids: &[Uuid]) -> Array {
+    uuids
+        .iter()
+        .map(|u| JsValue::from_str(&u.to_string()))
+        .collect()
+}
+
+fn filter_object(filter: &DeviceFilter) -> Object {
+    let object = Object::new();
+    if !filter.services.is_empty() {
+        set(&object, "services", &uuid_array(&filter.services));
+    }
+    if let Some(name) = &filter.name {
+        set(&object, "name", &JsValue::from_str(name));
+    }
+    if let Some(prefix) = &filter.name_prefix {
+        set(&object, "namePrefix", &JsValue::from_str(prefix));
+    }
+    if !filter.manufacturer_data.is_empty() {
+        let list: Array = filter
+            .manufacturer_data
+            .iter()
+            .map(|m| {
+                let entry = Object::new();
+                set(&entry, "companyIdentifier", &JsValue::from(m.company_id));
+                if !m.data_prefix.is_empty() {
+                    set(
+                        &entry,
+                        "dataPrefix",
+                        &Uint8Array::from(m.data_prefix.as_slice()),
+                    );
+                }
+                if !m.mask.is_empty() {
+                    set(&entry, "mask", &Uint8Array::from(m.mask.as_slice()));
+                }
+                JsValue::from(entry)
+            })
+            .collect();
+        set(&object, "manufacturerData", &list);
+    }
+    object
+}
+
+fn filter_array(filters: &[DeviceFilter]) -> Array {
+    filters
+        .iter()
+        .map(|f| JsValue::from(filter_object(f)))
+        .collect()
+}
+
+/// The `requestDevice` options object.
+pub fn request_device_options(options: &RequestDeviceOptions) -> JsValue {
+    let object = Object::new();
+    if options.accept_all_devices {
+        set(&object, "acceptAllDevices", &JsValue::TRUE);
+    } else {
+        set(&object, "filters", &filter_array(&options.filters));
+    }
+    if !options.exclusion_filters.is_empty() {
+        set(
+            &object,
+            "exclusionFilters",
+            &filter_array(&options.exclusion_filters),
+        );
+    }
+    if !options.optional_services.is_empty() {
+        set(
+            &object,
+            "optionalServices",
+            &uuid_array(&options.optional_services),
+        );
+    }
+    if !options.optional_manufacturer_data.is_empty() {
+        let ids: Array = options
+            .optional_manufacturer_data
+            .iter()
+            .map(|&id| JsValue::from(id))
+            .collect();
+        set(&object, "optionalManufacturerData", &ids);
+    }
+    object.into()
+}
+
+/// The `requestLEScan` options object.
+pub fn scan_options(options: &ScanOptions) -> JsValue {
+    let object = Object::new();
+    if options.accept_all_advertisements {
+        set(&object, "acceptAllAdvertisements", &JsValue::TRUE);
+    } else {
+        set(&object, "filters", &filter_array(&options.filters));
+    }
+    set(
+        &object,
+        "keepRepeatedDevices",
+        &JsValue::from_bool(options.keep_repeated_devices),
+    );
+    object.into()
+}
+
+/// Reads an event's `target` as a `BluetoothDevice`, when it is one.
+pub fn event_device(event: &web_sys::Event) -> Option<web_sys::BluetoothDevice> {
+    event.target()?.dyn_into().ok()
+}
