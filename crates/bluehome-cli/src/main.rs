@@ -2,11 +2,16 @@
 
 use std::process::ExitCode;
 
+mod replay;
+
 const USAGE: &str = "\
 usage: bluehome <command> [args]
 
 commands:
   decode [ARG...]      decode advertisements (JSON Lines on stdin, or fcd2:HEX / mfr:ID:HEX / ad:HEX)
+  replay CAPTURE --rules RULES [--until T]
+                       run a capture through the manager: callbacks, readings, unavailability,
+                       scan changes and deliveries as JSON Lines
   help                 this text
 
 See crates/bluehome-cli/README.md for the input and output formats.";
@@ -18,6 +23,7 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Some("replay") => replay::run(args),
         Some(other) => {
             eprintln!("bluehome: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

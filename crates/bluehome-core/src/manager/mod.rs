@@ -220,9 +220,10 @@ struct Tracker {
     connectable: bool,
 }
 
-/// Timer kinds in the heap.
-const ALL: u8 = 0;
-const CONNECTABLE: u8 = 1;
+/// Timer kinds in the heap (the connectable entry goes first at equal deadlines: it can only
+/// expire at or before the all-sources entry).
+const CONNECTABLE: u8 = 0;
+const ALL: u8 = 1;
 
 #[derive(Debug, Default)]
 struct Slot {
@@ -248,6 +249,7 @@ pub struct Manager {
     dropped_events: u64,
     next_id: u64,
     scratch: Vec<u64>,
+    bindkeys: HashMap<Arc<str>, [u8; 16]>,
 }
 
 impl fmt::Debug for Manager {
@@ -305,6 +307,7 @@ impl Manager {
             dropped_events: 0,
             next_id: 1,
             scratch: Vec::new(),
+            bindkeys: HashMap::new(),
         }
     }
 
@@ -615,6 +618,31 @@ impl Manager {
             .is_some_and(|s| self.scanning(s, now_ms))
     }
 
+    /// Sets (or clears) the BTHome bind key of a device. Keys are kept apart from the device
+    /// table, so they survive eviction and may be set before the device is first heard.
+    pub fn set_bindkey(&mut self, key: &str, bindkey: Option<[u8; 16]>) {
+        let key: Arc<str> = match canonical_mac(key) {
+            Some(k) => k.into(),
+            None => key.into(),
+        };
+        match bindkey {
+            Some(b) => {
+                self.bindkeys.insert(key, b);
+            }
+            None => {
+                self.bindkeys.remove(&key);
+            }
+        }
+    }
+
+    /// The BTHome bind key of a device, when set.
+    pub fn bindkey(&self, key: &str) -> Option<&[u8; 16]> {
+        match canonical_mac(key) {
+            Some(k) => self.bindkeys.get(k.as_str()),
+            None => self.bindkeys.get(key),
+        }
+    }
+
     // ----- ingestion ------------------------------------------------------------------------
 
     /// Feeds one packet heard by `source` from the device `key` (a MAC address in any case, or a
@@ -877,7 +905,7 @@ impl Manager {
         let Some(d) = s.device.as_ref() else {
             return;
         };
-        let wanted = [self.deadline(d, ALL), self.deadline(d, CONNECTABLE)];
+        let wanted = [self.deadline(d, CONNECTABLE), self.deadline(d, ALL)];
         for (kind, deadline) in wanted.into_iter().enumerate() {
             let Some(deadline) = deadline else { continue };
             let Some(d) = self.device_at(slot) else {
@@ -971,6 +999,13 @@ impl Manager {
     }
 
     fn expire_device(&mut self, slot: u32, kind: u8, at_ms: u64) {
+        if kind == ALL
+            && self
+                .device_at(slot)
+                .is_some_and(|d| d.connectable.is_some())
+        {
+            self.expire_device(slot, CONNECTABLE, at_ms);
+        }
         let Some(d) = self.device_at(slot) else {
             return;
         };
@@ -1157,15 +1192,26 @@ impl Manager {
     /// Submits (or replaces) a client's scan request. Emits [`Event::ScanChanged`] when the
     /// effective scan changes.
     pub fn submit_scan(&mut self, now_ms: u64, client: &str, options: ScanOptions) {
-        self.scan.requests.retain(|r| &*r.client != client);
-        let expires_ms = u64::try_from(options.duration_ms)
-            .ok()
-            .map(|d| now_ms.saturating_add(d));
-        self.scan.requests.push(ScanRequest {
-            client: client.into(),
-            options,
-            expires_ms,
-        });
+        self.submit_scans(now_ms, [(client, options)]);
+    }
+
+    /// Submits several requests at once: the effective scan is computed (and reported) once.
+    pub fn submit_scans<'a>(
+        &mut self,
+        now_ms: u64,
+        requests: impl IntoIterator<Item = (&'a str, ScanOptions)>,
+    ) {
+        for (client, options) in requests {
+            self.scan.requests.retain(|r| &*r.client != client);
+            let expires_ms = u64::try_from(options.duration_ms)
+                .ok()
+                .map(|d| now_ms.saturating_add(d));
+            self.scan.requests.push(ScanRequest {
+                client: client.into(),
+                options,
+                expires_ms,
+            });
+        }
         self.recompute_scan(now_ms);
     }
 

@@ -745,3 +745,38 @@ fn service_uuid_and_service_data_matchers_dispatch() {
         .collect();
     assert_eq!(got, [(by_uuid, A.into()), (by_data, B.into())]);
 }
+
+#[test]
+fn connectable_and_all_expire_together_with_a_learned_interval() {
+    // Regression: expiring the all-sources entry used to reset the interval before the
+    // connectable entry, due at the same time, was checked.
+    let mut mgr = Manager::default();
+    let conn = mgr.track_unavailable(A, true);
+    let any = mgr.track_unavailable(A, false);
+    for i in 0..16 {
+        feed(&mut mgr, i * 2 * S, "local", A, adv(-50, 1));
+    }
+    mgr.advance(2000 * S);
+    assert_eq!(unavailable(&mut mgr), [(37 * S, conn), (37 * S, any)]);
+}
+
+#[test]
+fn submitting_several_requests_reports_one_combination() {
+    let mut mgr = Manager::default();
+    mgr.submit_scans(
+        0,
+        [
+            ("a", ScanOptions::default()),
+            (
+                "b",
+                ScanOptions {
+                    active: true,
+                    ..Default::default()
+                },
+            ),
+        ],
+    );
+    let got = scan_events(&mut mgr);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].1.as_ref().unwrap().active);
+}

@@ -1,0 +1,713 @@
+//! `bluehome replay CAPTURE --rules RULES [--until T]`: runs a capture through the core manager and
+//! prints what it did, one JSON line per event, in time order. Formats: README.md, schema/.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::process::ExitCode;
+
+use bluehome_core::filter::{Matcher, ScanOptions, normalize_address};
+use bluehome_core::manager::{Event, Manager, Output};
+use bluehome_core::{Advertisement, MacAddress, Uuid};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+const USAGE: &str = "usage: bluehome replay CAPTURE --rules RULES [--until T]\n\
+  CAPTURE  JSON Lines (the decode input plus \"time\", \"source\", \"connectable\"); - for stdin\n\
+  RULES    JSON file: callbacks, track_unavailable, scan_requests, bindkeys\n\
+  --until  run the clock to T (seconds) instead of the last line's time";
+
+/// A problem that stops the replay.
+#[derive(Debug)]
+pub enum ReplayError {
+    /// Bad command line.
+    Usage(String),
+    /// A file could not be read or the output not written.
+    Io(String),
+    /// The rules file is wrong; the message names the field.
+    Rules(String),
+    /// A capture line is wrong; the message names the line and field.
+    Capture { line: usize, message: String },
+}
+
+impl std::fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Usage(m) => write!(f, "{m}\n\n{USAGE}"),
+            Self::Io(m) => f.write_str(m),
+            Self::Rules(m) => write!(f, "rules: {m}"),
+            Self::Capture { line, message } => write!(f, "capture line {line}: {message}"),
+        }
+    }
+}
+
+/// Entry point from `main`.
+pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bluehome replay: {e}");
+            match e {
+                ReplayError::Usage(_) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
+}
+
+fn run_inner(mut args: impl Iterator<Item = String>) -> Result<(), ReplayError> {
+    let mut capture = None;
+    let mut rules = None;
+    let mut until = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--rules" => {
+                rules = Some(
+                    args.next()
+                        .ok_or_else(|| ReplayError::Usage("--rules needs a file".into()))?,
+                );
+            }
+            "--until" => {
+                let text = args
+                    .next()
+                    .ok_or_else(|| ReplayError::Usage("--until needs a time".into()))?;
+                let t: f64 = text
+                    .parse()
+                    .ok()
+                    .filter(|t: &f64| t.is_finite() && *t >= 0.0)
+                    .ok_or_else(|| {
+                        ReplayError::Usage(format!("--until {text:?} is not a time in seconds"))
+                    })?;
+                until = Some(t);
+            }
+            "-h" | "--help" => return Err(ReplayError::Usage("help".into())),
+            other if capture.is_none() && (other == "-" || !other.starts_with('-')) => {
+                capture = Some(arg);
+            }
+            other => return Err(ReplayError::Usage(format!("unexpected argument {other:?}"))),
+        }
+    }
+    let capture = capture.ok_or_else(|| ReplayError::Usage("CAPTURE is missing".into()))?;
+    let rules_path = rules.ok_or_else(|| ReplayError::Usage("--rules is missing".into()))?;
+    let rules_text = std::fs::read_to_string(&rules_path)
+        .map_err(|e| ReplayError::Io(format!("{rules_path}: {e}")))?;
+    let rules = Rules::parse(&rules_text)?;
+    let input: Box<dyn BufRead> = if capture == "-" {
+        Box::new(BufReader::new(io::stdin().lock()))
+    } else {
+        let file = File::open(&capture).map_err(|e| ReplayError::Io(format!("{capture}: {e}")))?;
+        Box::new(BufReader::new(file))
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    replay(input, &rules, until, &mut out)?;
+    out.flush()
+        .map_err(|e| ReplayError::Io(format!("writing output: {e}")))
+}
+
+// ----- rules --------------------------------------------------------------------------------
+
+/// The parsed rules file.
+#[derive(Debug, Default)]
+pub struct Rules {
+    callbacks: Vec<(String, Matcher)>,
+    track_unavailable: Vec<(String, bool)>,
+    scan_requests: Vec<(String, ScanOptions)>,
+    bindkeys: Vec<(String, [u8; 16])>,
+}
+
+fn rules_err(field: &str, what: &str) -> ReplayError {
+    ReplayError::Rules(format!("{field}: {what}"))
+}
+
+fn check_keys(obj: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result<(), ReplayError> {
+    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(rules_err(&join(path, k), "unknown field")),
+        None => Ok(()),
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn list<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], ReplayError> {
+    match obj.get(key) {
+        None => Ok(&[]),
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(rules_err(key, "expected an array")),
+    }
+}
+
+fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, ReplayError> {
+    value
+        .as_object()
+        .ok_or_else(|| rules_err(path, "expected an object"))
+}
+
+fn parse_key(text: &str, field: &str) -> Result<[u8; 16], String> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 32 {
+        return Err(format!(
+            "{field}: a bind key is 32 hex digits, not {}",
+            bytes.len()
+        ));
+    }
+    let mut key = [0u8; 16];
+    for (i, slot) in key.iter_mut().enumerate() {
+        let pair = text.get(i * 2..i * 2 + 2).unwrap_or("");
+        *slot = u8::from_str_radix(pair, 16)
+            .map_err(|_| format!("{field}: not hex at character {}", i * 2))?;
+    }
+    Ok(key)
+}
+
+impl Rules {
+    /// Parses the rules JSON; errors name the field (`callbacks[1].matcher.local_name`).
+    pub fn parse(text: &str) -> Result<Self, ReplayError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ReplayError::Rules(format!("not JSON: {e}")))?;
+        let top = object(&value, "(top level)")?;
+        check_keys(
+            top,
+            "",
+            &[
+                "callbacks",
+                "track_unavailable",
+                "scan_requests",
+                "bindkeys",
+            ],
+        )?;
+        let mut rules = Self::default();
+        for (i, item) in list(top, "callbacks")?.iter().enumerate() {
+            let path = format!("callbacks[{i}]");
+            let obj = object(item, &path)?;
+            check_keys(obj, &path, &["name", "matcher"])?;
+            let name = match obj.get("name") {
+                Some(Value::String(s)) => s.clone(),
+                Some(_) => return Err(rules_err(&join(&path, "name"), "expected a string")),
+                None => return Err(rules_err(&join(&path, "name"), "required field is missing")),
+            };
+            let matcher = match obj.get("matcher") {
+                Some(m) => Matcher::from_value(m, &join(&path, "matcher"))
+                    .map_err(|e| ReplayError::Rules(e.to_string()))?,
+                None => Matcher::default(),
+            };
+            rules.callbacks.push((name, matcher));
+        }
+        for (i, item) in list(top, "track_unavailable")?.iter().enumerate() {
+            let path = format!("track_unavailable[{i}]");
+            let obj = object(item, &path)?;
+            check_keys(obj, &path, &["address", "connectable"])?;
+            let address = match obj.get("address") {
+                Some(Value::String(s)) if !s.is_empty() => normalize_address(s),
+                Some(_) => {
+                    return Err(rules_err(
+                        &join(&path, "address"),
+                        "expected a non-empty string",
+                    ));
+                }
+                None => {
+                    return Err(rules_err(
+                        &join(&path, "address"),
+                        "required field is missing",
+                    ));
+                }
+            };
+            let connectable = match obj.get("connectable") {
+                None => true,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => {
+                    return Err(rules_err(
+                        &join(&path, "connectable"),
+                        "expected true or false",
+                    ));
+                }
+            };
+            rules.track_unavailable.push((address, connectable));
+        }
+        for (i, item) in list(top, "scan_requests")?.iter().enumerate() {
+            let path = format!("scan_requests[{i}]");
+            let obj = object(item, &path)?;
+            let client = match obj.get("client") {
+                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                Some(_) => {
+                    return Err(rules_err(
+                        &join(&path, "client"),
+                        "expected a non-empty string",
+                    ));
+                }
+                None => {
+                    return Err(rules_err(
+                        &join(&path, "client"),
+                        "required field is missing",
+                    ));
+                }
+            };
+            if rules.scan_requests.iter().any(|(c, _)| *c == client) {
+                return Err(rules_err(&join(&path, "client"), "duplicate client name"));
+            }
+            let options = ScanOptions::from_value(item, &path, &["client"])
+                .map_err(|e| ReplayError::Rules(e.to_string()))?;
+            rules.scan_requests.push((client, options));
+        }
+        match top.get("bindkeys") {
+            None => {}
+            Some(Value::Object(keys)) => {
+                for (address, key) in keys {
+                    let field = format!("bindkeys.{address}");
+                    let text = key
+                        .as_str()
+                        .ok_or_else(|| rules_err(&field, "expected a hex string"))?;
+                    let key = parse_key(text, &field).map_err(ReplayError::Rules)?;
+                    rules.bindkeys.push((normalize_address(address), key));
+                }
+            }
+            Some(_) => return Err(rules_err("bindkeys", "expected an object")),
+        }
+        Ok(rules)
+    }
+}
+
+// ----- capture ----------------------------------------------------------------------------
+
+/// One capture line, read.
+struct Line {
+    time: f64,
+    source: String,
+    connectable: bool,
+    key: String,
+    bindkey: Option<[u8; 16]>,
+    adv: Advertisement,
+}
+
+fn hex_bytes(text: &str, field: &str) -> Result<Vec<u8>, String> {
+    if text.len() % 2 != 0 {
+        return Err(format!("{field}: odd number of hex digits"));
+    }
+    (0..text.len() / 2)
+        .map(|i| {
+            text.get(i * 2..i * 2 + 2)
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(|| format!("{field}: not hex at character {}", i * 2))
+        })
+        .collect()
+}
+
+fn parse_line(text: &str) -> Result<Line, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let obj = value.as_object().ok_or("expected a JSON object")?;
+    let time = match obj.get("time") {
+        Some(v) => v
+            .as_f64()
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .ok_or("time: expected a number of seconds, at least 0")?,
+        None => return Err("time: required field is missing".into()),
+    };
+    let key = match obj.get("address") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(_) => return Err("address: expected a non-empty string".into()),
+        None => return Err("address: required field is missing".into()),
+    };
+    let source = match obj.get("source") {
+        None => "local".to_string(),
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(_) => return Err("source: expected a non-empty string".into()),
+    };
+    let connectable = match obj.get("connectable") {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("connectable: expected true or false".into()),
+    };
+    let mut adv = Advertisement {
+        address: key.parse::<MacAddress>().ok(),
+        ..Default::default()
+    };
+    if let Some(v) = obj.get("mac") {
+        let text = v.as_str().ok_or("mac: expected a string")?;
+        adv.address = Some(
+            text.parse()
+                .map_err(|_| "mac: expected AA:BB:CC:DD:EE:FF".to_string())?,
+        );
+    }
+    if let Some(v) = obj.get("rssi") {
+        let r = v
+            .as_i64()
+            .filter(|r| (-128..=127).contains(r))
+            .ok_or("rssi: expected an integer in -128..=127")?;
+        adv.rssi = Some(r as i8);
+    }
+    if let Some(v) = obj.get("local_name") {
+        adv.name = Some(
+            v.as_str()
+                .ok_or("local_name: expected a string")?
+                .to_string(),
+        );
+    }
+    if let Some(v) = obj.get("service_data") {
+        let map = v.as_object().ok_or("service_data: expected an object")?;
+        for (uuid, data) in map {
+            let field = format!("service_data.{uuid}");
+            let u: Uuid = uuid.parse().map_err(|e| format!("{field}: {e}"))?;
+            let hex = data
+                .as_str()
+                .ok_or_else(|| format!("{field}: expected a hex string"))?;
+            adv.service_data.insert(u, hex_bytes(hex, &field)?);
+        }
+    }
+    if let Some(v) = obj.get("manufacturer_data") {
+        let map = v
+            .as_object()
+            .ok_or("manufacturer_data: expected an object")?;
+        for (id, data) in map {
+            let field = format!("manufacturer_data.{id}");
+            let company: u16 = id
+                .parse()
+                .map_err(|_| format!("{field}: the key is a decimal company id 0..=65535"))?;
+            let hex = data
+                .as_str()
+                .ok_or_else(|| format!("{field}: expected a hex string"))?;
+            adv.manufacturer_data
+                .insert(company, hex_bytes(hex, &field)?);
+        }
+    }
+    let bindkey = match obj.get("bindkey") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(parse_key(
+            v.as_str().ok_or("bindkey: expected a hex string")?,
+            "bindkey",
+        )?),
+    };
+    Ok(Line {
+        time,
+        source,
+        connectable,
+        key,
+        bindkey,
+        adv,
+    })
+}
+
+// ----- output --------------------------------------------------------------------------------
+
+/// Output categories, in their order at equal `t`.
+const READING: u8 = 0;
+const CALLBACK: u8 = 1;
+const DELIVERY: u8 = 2;
+const TIMER: u8 = 3;
+
+/// One output line waiting for its turn: sorted by (time, category, rule order, arrival).
+struct Pending {
+    at_ms: u64,
+    category: u8,
+    order: usize,
+    seq: u64,
+    json: String,
+}
+
+fn seconds(ms: u64) -> Value {
+    if ms % 1000 == 0 {
+        Value::from(ms / 1000)
+    } else {
+        Value::from(ms as f64 / 1000.0)
+    }
+}
+
+#[derive(Serialize)]
+struct CallbackLine<'a> {
+    t: Value,
+    event: &'static str,
+    name: &'a str,
+    address: &'a str,
+}
+
+#[derive(Serialize)]
+struct AddressLine<'a> {
+    t: Value,
+    event: &'static str,
+    address: &'a str,
+}
+
+#[derive(Serialize)]
+struct ScanLine {
+    t: Value,
+    event: &'static str,
+    options: Option<ScanOptions>,
+}
+
+#[derive(Serialize)]
+struct DeliveryLine<'a> {
+    t: Value,
+    event: &'static str,
+    client: &'a str,
+    address: &'a str,
+}
+
+struct Replayer<'r, W: Write> {
+    rules: &'r Rules,
+    mgr: Manager,
+    callback_ids: HashMap<u64, usize>,
+    tracker_ids: HashMap<u64, usize>,
+    pending: Vec<Pending>,
+    seq: u64,
+    out: W,
+}
+
+impl<W: Write> Replayer<'_, W> {
+    fn push(&mut self, at_ms: u64, category: u8, order: usize, json: String) {
+        self.seq += 1;
+        self.pending.push(Pending {
+            at_ms,
+            category,
+            order,
+            seq: self.seq,
+            json,
+        });
+    }
+
+    fn collect(&mut self) -> Result<(), ReplayError> {
+        let outputs: Vec<Output> = self.mgr.drain().collect();
+        for Output { at_ms, event } in outputs {
+            let t = seconds(at_ms);
+            let (category, order, json) = match event {
+                Event::Callback { id, info } => {
+                    let Some(&i) = self.callback_ids.get(&id.0) else {
+                        continue;
+                    };
+                    let name = self.rules.callbacks.get(i).map_or("", |c| c.0.as_str());
+                    let line = CallbackLine {
+                        t,
+                        event: "callback",
+                        name,
+                        address: &info.key,
+                    };
+                    (CALLBACK, i, to_json(&line)?)
+                }
+                Event::Unavailable { id, info } => {
+                    let Some(&i) = self.tracker_ids.get(&id.0) else {
+                        continue;
+                    };
+                    let line = AddressLine {
+                        t,
+                        event: "unavailable",
+                        address: &info.key,
+                    };
+                    // Scan changes sort before unavailability at the same time.
+                    (TIMER, i + 1, to_json(&line)?)
+                }
+                Event::ScanChanged { options } => {
+                    let line = ScanLine {
+                        t,
+                        event: "scan",
+                        options,
+                    };
+                    (TIMER, 0, to_json(&line)?)
+                }
+                Event::Delivery { client, info } => {
+                    let order = self
+                        .rules
+                        .scan_requests
+                        .iter()
+                        .position(|(c, _)| **c == *client)
+                        .unwrap_or(usize::MAX);
+                    let line = DeliveryLine {
+                        t,
+                        event: "delivery",
+                        client: &client,
+                        address: &info.key,
+                    };
+                    (DELIVERY, order, to_json(&line)?)
+                }
+                _ => continue,
+            };
+            self.push(at_ms, category, order, json);
+        }
+        Ok(())
+    }
+
+    /// Writes every pending line whose time is before `before_ms` (all when `None`).
+    fn flush(&mut self, before_ms: Option<u64>) -> Result<(), ReplayError> {
+        self.pending
+            .sort_by_key(|p| (p.at_ms, p.category, p.order, p.seq));
+        let cut = match before_ms {
+            Some(b) => self.pending.partition_point(|p| p.at_ms < b),
+            None => self.pending.len(),
+        };
+        for p in self.pending.drain(..cut) {
+            writeln!(self.out, "{}", p.json)
+                .map_err(|e| ReplayError::Io(format!("writing output: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, ReplayError> {
+    serde_json::to_string(value).map_err(|e| ReplayError::Io(format!("serializing: {e}")))
+}
+
+fn to_ms(seconds: f64) -> u64 {
+    (seconds * 1000.0).round() as u64
+}
+
+/// Runs the capture through a fresh manager set up from the rules, writing JSON lines to `out`.
+pub fn replay(
+    input: impl BufRead,
+    rules: &Rules,
+    until: Option<f64>,
+    out: impl Write,
+) -> Result<(), ReplayError> {
+    let mut r = Replayer {
+        rules,
+        mgr: Manager::default(),
+        callback_ids: HashMap::new(),
+        tracker_ids: HashMap::new(),
+        pending: Vec::new(),
+        seq: 0,
+        out,
+    };
+    let mut started = false;
+    let mut last_time: Option<f64> = None;
+    for (n, line) in input.lines().enumerate() {
+        let number = n + 1;
+        let text = line.map_err(|e| ReplayError::Io(format!("reading capture: {e}")))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let line = parse_line(&text).map_err(|message| ReplayError::Capture {
+            line: number,
+            message,
+        })?;
+        if let Some(prev) = last_time
+            && line.time < prev
+        {
+            return Err(ReplayError::Capture {
+                line: number,
+                message: format!("time goes backwards ({} after {prev})", line.time),
+            });
+        }
+        if until.is_some_and(|u| line.time > u) {
+            break;
+        }
+        last_time = Some(line.time);
+        let now = to_ms(line.time);
+        if !started {
+            started = true;
+            start(&mut r, now);
+        }
+        if let Some(key) = line.bindkey {
+            r.mgr.set_bindkey(&line.key, Some(key));
+        }
+        r.mgr
+            .ingest(now, &line.source, &line.key, line.connectable, line.adv)
+            .map_err(|e| ReplayError::Capture {
+                line: number,
+                message: e.to_string(),
+            })?;
+        r.collect()?;
+        r.flush(Some(now))?;
+    }
+    let end = until.or(last_time);
+    if let Some(end) = end
+        && started
+    {
+        r.mgr.advance(to_ms(end));
+        r.collect()?;
+    }
+    r.flush(None)
+}
+
+/// Sets the manager up from the rules at the first line's time.
+fn start<W: Write>(r: &mut Replayer<'_, W>, now: u64) {
+    for (address, key) in &r.rules.bindkeys {
+        r.mgr.set_bindkey(address, Some(*key));
+    }
+    for (i, (_, matcher)) in r.rules.callbacks.iter().enumerate() {
+        let id = r.mgr.register_callback(now, matcher.clone());
+        r.callback_ids.insert(id.0, i);
+    }
+    for (i, (address, connectable)) in r.rules.track_unavailable.iter().enumerate() {
+        let id = r.mgr.track_unavailable(address, *connectable);
+        r.tracker_ids.insert(id.0, i);
+    }
+    let requests = r.rules.scan_requests.iter();
+    r.mgr
+        .submit_scans(now, requests.map(|(c, o)| (c.as_str(), o.clone())));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_text(capture: &str, rules: &str, until: Option<f64>) -> Result<String, ReplayError> {
+        let rules = Rules::parse(rules)?;
+        let mut out = Vec::new();
+        replay(capture.as_bytes(), &rules, until, &mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn time_going_backwards_is_an_error_with_the_line() {
+        let capture = "{\"time\":2,\"address\":\"AA:BB:CC:DD:EE:FF\"}\n{\"time\":1,\"address\":\"AA:BB:CC:DD:EE:FF\"}\n";
+        match run_text(capture, "{}", None) {
+            Err(ReplayError::Capture { line: 2, message }) => {
+                assert!(message.contains("backwards"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rules_errors_name_the_field() {
+        let err = Rules::parse(r#"{"callbacks":[{"name":"x","matcher":{"local_name":"*x"}}]}"#)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("callbacks[0].matcher.local_name"),
+            "{err}"
+        );
+        let err = Rules::parse(r#"{"scan_requests":[{"client":"a","rssi":1}]}"#).unwrap_err();
+        assert!(err.to_string().contains("scan_requests[0].rssi"), "{err}");
+        let err = Rules::parse(r#"{"bindkeys":{"AA:BB:CC:DD:EE:FF":"00"}}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("bindkeys.AA:BB:CC:DD:EE:FF"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn capture_errors_name_line_and_field() {
+        let err = run_text(
+            "{\"time\":1,\"address\":\"x\",\"rssi\":\"loud\"}\n",
+            "{}",
+            None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("capture line 1: rssi"), "{err}");
+        let err = run_text("{\"address\":\"x\"}\n", "{}", None).unwrap_err();
+        assert!(err.to_string().contains("time"), "{err}");
+    }
+
+    #[test]
+    fn seconds_print_as_integers_when_whole() {
+        assert_eq!(seconds(5000).to_string(), "5");
+        assert_eq!(seconds(5250).to_string(), "5.25");
+    }
+
+    #[test]
+    fn until_before_a_line_stops_there() {
+        let capture = "{\"time\":1,\"address\":\"AA:BB:CC:DD:EE:FF\"}\n{\"time\":9,\"address\":\"AA:BB:CC:DD:EE:01\"}\n";
+        let out = run_text(
+            capture,
+            r#"{"callbacks":[{"name":"all","matcher":{}}]}"#,
+            Some(5.0),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "{\"t\":1,\"event\":\"callback\",\"name\":\"all\",\"address\":\"AA:BB:CC:DD:EE:FF\"}\n"
+        );
+    }
+}

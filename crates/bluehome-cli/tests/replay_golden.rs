@@ -1,0 +1,77 @@
+//! Golden files for `bluehome replay`: every directory under tests/golden/replay/ holds
+//! `capture.jsonl`, `rules.json`, optional `args` (extra arguments, whitespace-separated) and
+//! `expected.jsonl`, the exact output. The expected files were written by hand from the rules in
+//! the README (time order, category order at equal t, the HA and Shelly semantics), not produced by
+//! the tool.
+
+use std::path::Path;
+use std::process::Command;
+
+fn run_case(dir: &Path) -> Result<(), String> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bluehome"));
+    cmd.arg("replay")
+        .arg(dir.join("capture.jsonl"))
+        .arg("--rules")
+        .arg(dir.join("rules.json"));
+    if let Ok(extra) = std::fs::read_to_string(dir.join("args")) {
+        cmd.args(extra.split_whitespace());
+    }
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let got = String::from_utf8_lossy(&out.stdout);
+    let want = std::fs::read_to_string(dir.join("expected.jsonl")).map_err(|e| e.to_string())?;
+    if got != want {
+        return Err(format!("--- expected\n{want}--- got\n{got}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn replay_golden_files_match() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/replay");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("tests/golden/replay exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 4, "golden cases missing");
+    let failures: Vec<String> = dirs
+        .iter()
+        .filter_map(|d| run_case(d).err().map(|e| format!("{}: {e}", d.display())))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn replay_reports_time_going_backwards() {
+    let dir = std::env::temp_dir().join(format!("bluehome-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let capture = dir.join("capture.jsonl");
+    std::fs::write(
+        &capture,
+        "{\"time\":5,\"address\":\"AA:BB:CC:DD:EE:01\"}\n{\"time\":4.5,\"address\":\"AA:BB:CC:DD:EE:01\"}\n",
+    )
+    .unwrap();
+    let rules = dir.join("rules.json");
+    std::fs::write(&rules, "{}").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bluehome"))
+        .arg("replay")
+        .arg(&capture)
+        .arg("--rules")
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("capture line 2") && err.contains("backwards"),
+        "{err}"
+    );
+}
