@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::process::ExitCode;
 
+use bluehome_core::bthome;
 use bluehome_core::filter::{Matcher, ScanOptions, normalize_address};
 use bluehome_core::manager::{Event, Manager, Output};
 use bluehome_core::{Advertisement, MacAddress, Uuid};
@@ -286,7 +287,7 @@ struct Line {
 }
 
 fn hex_bytes(text: &str, field: &str) -> Result<Vec<u8>, String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(format!("{field}: odd number of hex digits"));
     }
     (0..text.len() / 2)
@@ -410,7 +411,7 @@ struct Pending {
 }
 
 fn seconds(ms: u64) -> Value {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         Value::from(ms / 1000)
     } else {
         Value::from(ms as f64 / 1000.0)
@@ -430,6 +431,16 @@ struct AddressLine<'a> {
     t: Value,
     event: &'static str,
     address: &'a str,
+}
+
+#[derive(Serialize)]
+struct ReadingLine<'a> {
+    t: Value,
+    event: &'static str,
+    address: &'a str,
+    objects: &'a [bthome::Object],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<&'a bthome::Error>,
 }
 
 #[derive(Serialize)]
@@ -498,6 +509,16 @@ impl<W: Write> Replayer<'_, W> {
                     };
                     // Scan changes sort before unavailability at the same time.
                     (TIMER, i + 1, to_json(&line)?)
+                }
+                Event::Reading { key, packet, .. } => {
+                    let line = ReadingLine {
+                        t,
+                        event: "reading",
+                        address: &key,
+                        objects: &packet.objects,
+                        verdict: packet.error.as_ref(),
+                    };
+                    (READING, 0, to_json(&line)?)
                 }
                 Event::ScanChanged { options } => {
                     let line = ScanLine {

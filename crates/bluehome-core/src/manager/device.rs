@@ -180,6 +180,8 @@ pub(crate) struct Device {
     pub(crate) fallback_interval_ms: Option<u64>,
     /// The earliest deadline queued in the timer heap, per timer kind (all, connectable).
     pub(crate) queued: [Option<u64>; 2],
+    /// BTHome receiver state (key, counter, packet id), created with the first BTHome packet.
+    pub(crate) bthome: Option<crate::bthome::ReceiverState>,
 }
 
 impl Device {
@@ -195,6 +197,7 @@ impl Device {
             interval: IntervalTracker::default(),
             fallback_interval_ms: None,
             queued: [None, None],
+            bthome: None,
         }
     }
 }

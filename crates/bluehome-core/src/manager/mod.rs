@@ -10,7 +10,9 @@
 //!
 //! What happens to a packet, in order (Home Assistant `habluetooth` semantics):
 //! 1. Delivery to every live scan request whose RSSI threshold and filters accept the packet itself.
-//! 2. BTHome: service data is decoded with the device's receiver state (key, counter, packet id).
+//! 2. BTHome: service data (FCD2, else 181E, else 181C) is decoded with the device's receiver state
+//!    (bind key, encryption counter, packet id) into an [`Event::Reading`]. The MAC for decryption
+//!    is the packet's address, else the key when it is a MAC address.
 //! 3. Per-source merge: the packet is merged into what this source knew about the device (union of
 //!    manufacturer data, service data and UUIDs; the longer name kept; latest RSSI, tx power, time).
 //! 4. Best source: a packet from another source than the current owner takes over only when the
@@ -41,6 +43,7 @@ use core::fmt;
 use hashbrown::HashMap;
 
 use crate::advertisement::{Advertisement, MacAddress};
+use crate::bthome;
 use crate::filter::{Matcher, ScanOptions};
 
 mod device;
@@ -142,6 +145,17 @@ pub enum Event {
         client: Arc<str>,
         /// The packet.
         info: ServiceInfo,
+    },
+    /// A BTHome packet from the device, decoded with its receiver state. `packet.error` holds the
+    /// verdict when there is one (a replayed counter, a duplicate packet id, a downgrade, a MIC
+    /// failure, …); objects decoded before a problem are kept.
+    Reading {
+        /// The device key.
+        key: Arc<str>,
+        /// The scanner that heard it.
+        source: Arc<str>,
+        /// The decoded packet.
+        packet: bthome::Packet,
     },
     /// The effective scan changed; `None` means no scan is needed any more.
     ScanChanged {
@@ -625,6 +639,11 @@ impl Manager {
             Some(k) => k.into(),
             None => key.into(),
         };
+        if let Some(state) = self.device_mut(&key).and_then(|d| d.bthome.as_mut())
+            && state.key != bindkey
+        {
+            state.set_key(bindkey);
+        }
         match bindkey {
             Some(b) => {
                 self.bindkeys.insert(key, b);
@@ -633,6 +652,11 @@ impl Manager {
                 self.bindkeys.remove(&key);
             }
         }
+    }
+
+    /// A device's BTHome receiver state (to persist its counter, or to show key verification).
+    pub fn bthome_state(&self, key: &str) -> Option<&bthome::ReceiverState> {
+        self.device(key)?.bthome.as_ref()
     }
 
     /// The BTHome bind key of a device, when set.
@@ -684,6 +708,27 @@ impl Manager {
         // 1. Deliveries, on the packet itself.
         if !self.scan.requests.is_empty() {
             self.deliver(now_ms, &key, &source_name, connectable, &adv);
+        }
+
+        // 2. BTHome.
+        if bthome::service_data(&adv).is_some() {
+            let bindkey = self.bindkeys.get(&key).copied();
+            let mac = adv.address.or_else(|| key.parse::<MacAddress>().ok());
+            if let Some(d) = self.device_at(slot) {
+                let state = d
+                    .bthome
+                    .get_or_insert_with(|| bthome::ReceiverState::new(bindkey));
+                if let Some(packet) = state.receive_advertisement(&adv, mac, now_ms) {
+                    self.emit(
+                        now_ms,
+                        Event::Reading {
+                            key: Arc::clone(&key),
+                            source: Arc::clone(&source_name),
+                            packet,
+                        },
+                    );
+                }
+            }
         }
 
         // 3. Per-source merge.
