@@ -21,6 +21,8 @@ pub mod filter;
 pub mod manager;
 pub mod profiles;
 pub mod shelly;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod uuid;
 
 pub use advertisement::{Advertisement, MacAddress};

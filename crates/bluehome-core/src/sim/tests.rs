@@ -1,0 +1,804 @@
+//! Every method against the simulator, through the real client and the GATT transport.
+
+use alloc::string::ToString;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use serde_json::json;
+
+use super::*;
+use crate::shelly::auth::{Credentials, SetAuthParams};
+use crate::shelly::frame::Notification;
+use crate::shelly::methods::events::Event;
+use crate::shelly::methods::{
+    Error as MethodError, ErrorCode, Method, Paged, Pager, ble, bthome, shelly, wifi,
+};
+use crate::shelly::rpc::client::{self, Action, Call, Client, Feedback};
+use crate::shelly::rpc::{AttError, Characteristic};
+
+struct Bench {
+    p: Peripheral,
+    now: u64,
+    client: Client,
+    ops: usize,
+}
+
+fn fleet() -> Vec<SimSensor> {
+    SensorSpec::parse_list("button,ht,dw+enc,motion,rc4,thermo,ht")
+        .unwrap()
+        .into_iter()
+        .map(SimSensor::new)
+        .collect()
+}
+
+impl Bench {
+    fn with(options: GatewayOptions, faults: Faults) -> Self {
+        let mut p = Peripheral::new(Gateway::new(options, fleet()), 247, faults);
+        p.connect("11:22:33:44:55:66", 0);
+        Self {
+            p,
+            now: 0,
+            client: Client::new("bluehome-test", 100),
+            ops: 0,
+        }
+    }
+
+    fn new() -> Self {
+        Self::with(GatewayOptions::default(), Faults::default())
+    }
+
+    fn drive(&mut self, call: &mut Call) {
+        for _ in 0..1_000_000 {
+            let owned;
+            let feedback = match call.action() {
+                Action::Done => return,
+                Action::Write {
+                    characteristic,
+                    value,
+                } => match self.p.write(characteristic, value, self.now) {
+                    Ok(()) => Feedback::Written,
+                    Err(e) => Feedback::Failed(e),
+                },
+                Action::Read { characteristic } => match self.p.read(characteristic, self.now) {
+                    Ok(v) => {
+                        owned = v;
+                        Feedback::Read(&owned)
+                    }
+                    Err(e) => Feedback::Failed(e),
+                },
+                Action::Sleep { until_ms } => {
+                    self.now = until_ms;
+                    Feedback::Woke
+                }
+            };
+            self.ops += 1;
+            self.now += 1;
+            call.advance(feedback, self.now);
+        }
+        panic!("call did not finish");
+    }
+
+    fn call<M: Method>(&mut self, params: &M::Params) -> Result<M::Result, MethodError> {
+        let mut call = self.client.call_method::<M>(params, 4242, self.now);
+        self.drive(&mut call);
+        self.client.finish_method::<M>(call)
+    }
+
+    fn ok<M: Method>(&mut self, params: &M::Params) -> M::Result {
+        match self.call::<M>(params) {
+            Ok(r) => r,
+            Err(e) => panic!("{} failed: {e}", M::NAME),
+        }
+    }
+
+    fn rpc_code<M: Method>(&mut self, params: &M::Params) -> ErrorCode
+    where
+        M::Result: core::fmt::Debug,
+    {
+        match self.call::<M>(params) {
+            Err(MethodError::Rpc { code, .. }) => code,
+            other => panic!("{} should fail with an RPC error: {other:?}", M::NAME),
+        }
+    }
+
+    fn all_pages<M: Paged>(&mut self, params: M::Params) -> Vec<M::Item> {
+        let mut pager = Pager::<M>::new(params, 100);
+        while let Some(p) = pager.next_params() {
+            let result = self.ok::<M>(&p);
+            pager.add(result).unwrap();
+        }
+        pager.into_items()
+    }
+
+    fn listen(&mut self) -> Vec<Notification> {
+        let mut call = self.client.listen(self.now);
+        self.drive(&mut call);
+        self.client.finish_listen(call).unwrap();
+        self.client.take_notifications()
+    }
+
+    fn advance(&mut self, ms: u64) {
+        self.now += ms;
+    }
+}
+
+fn events(notifications: &[Notification]) -> Vec<Event> {
+    notifications
+        .iter()
+        .flat_map(Event::from_notification)
+        .collect()
+}
+
+#[test]
+fn device_info_names_the_gateway() {
+    let mut b = Bench::new();
+    let info = b.ok::<shelly::GetDeviceInfo>(&Default::default());
+    assert_eq!(info.id, "shellyblugwg3-ccba970d5e01");
+    assert_eq!(info.realm(), info.id);
+    assert_eq!(info.r#gen, 3);
+    assert_eq!(info.mac, "CCBA970D5E01");
+    assert!(!info.auth_en);
+}
+
+#[test]
+fn status_and_config_list_every_component() {
+    let mut b = Bench::new();
+    let status = b.ok::<shelly::GetStatus>(&());
+    for key in ["ble", "bthome", "wifi", "sys"] {
+        assert!(status.get(key).is_some(), "{key} missing from {status}");
+    }
+    assert_eq!(status["ble"]["provisioning"], "pending");
+    let config = b.ok::<shelly::GetConfig>(&());
+    assert_eq!(config["ble"]["rpc"]["enable"], true);
+    assert_eq!(config["wifi"]["ap"]["enable"], true);
+}
+
+#[test]
+fn wifi_scan_join_and_ip() {
+    let mut b = Bench::new();
+    let scan = b.ok::<wifi::Scan>(&());
+    assert_eq!(scan.results.len(), 3);
+    assert_eq!(scan.results[0].ssid.as_deref(), Some("HomeNet"));
+    let r = b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
+        "HomeNet",
+        Some("correct horse"),
+    ));
+    assert!(!r.restart_required);
+    let s = b.ok::<wifi::GetStatus>(&());
+    assert_eq!(
+        (s.status.as_str(), s.sta_ip.as_deref()),
+        ("connecting", None)
+    );
+    assert_eq!(
+        b.ok::<ble::GetStatus>(&()).provisioning.as_deref(),
+        Some("confirmed")
+    );
+    b.advance(3_000);
+    let s = b.ok::<wifi::GetStatus>(&());
+    assert_eq!(s.status, "got ip");
+    assert_eq!(s.sta_ip.as_deref(), Some("192.168.1.42"));
+    assert_eq!(s.ssid.as_deref(), Some("HomeNet"));
+    let status = b.ok::<shelly::GetStatus>(&());
+    assert_eq!(status["wifi"]["sta_ip"], "192.168.1.42");
+    // The connection result also went out as a status notification.
+    assert!(
+        b.listen()
+            .iter()
+            .any(|n| n.method == Notification::STATUS && n.params.get("wifi").is_some())
+    );
+    // Turning the access point off is kept.
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::access_point(false));
+    assert_eq!(
+        b.ok::<shelly::GetConfig>(&())["wifi"]["ap"]["enable"],
+        false
+    );
+}
+
+#[test]
+fn wrong_wifi_password_never_gets_an_ip() {
+    let mut b = Bench::new();
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join("HomeNet", Some("wrong")));
+    b.advance(10_000);
+    let s = b.ok::<wifi::GetStatus>(&());
+    assert_eq!((s.status.as_str(), s.sta_ip), ("disconnected", None));
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join("Guest", None));
+    b.advance(3_000);
+    assert_eq!(b.ok::<wifi::GetStatus>(&()).status, "got ip");
+}
+
+#[test]
+fn provisioning_completes_after_wifi_and_then_pairing_is_required() {
+    let mut b = Bench::new();
+    // Bond this client during the set-up window.
+    b.p.pair(None, b.now).unwrap();
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
+        "HomeNet",
+        Some("correct horse"),
+    ));
+    b.advance(5_000);
+    b.ok::<wifi::GetStatus>(&());
+    b.p.disconnect(b.now);
+    assert_eq!(b.p.gateway().provisioning(), Provisioning::Complete);
+    // A stranger is refused at the first GATT operation.
+    b.p.connect("99:99:99:99:99:99", b.now);
+    match b.call::<shelly::GetDeviceInfo>(&Default::default()) {
+        Err(MethodError::Transport(client::Error::Gatt { error, .. })) => {
+            assert_eq!(error, AttError::InsufficientAuthentication)
+        }
+        other => panic!("{other:?}"),
+    }
+    // It cannot bond outside a pairing window.
+    assert_eq!(
+        b.p.pair(None, b.now),
+        Err(AttError::InsufficientAuthentication)
+    );
+    // The bonded client can, and opens a pairing window for the stranger.
+    b.p.connect("11:22:33:44:55:66", b.now);
+    assert_eq!(
+        b.ok::<ble::GetStatus>(&()).provisioning.as_deref(),
+        Some("complete")
+    );
+    let r = b.ok::<ble::StartPairing>(&ble::StartPairingParams { timeout: Some(60) });
+    assert_eq!(r.timeout, 60);
+    b.p.connect("99:99:99:99:99:99", b.now);
+    b.p.pair(None, b.now).unwrap();
+    b.ok::<shelly::GetDeviceInfo>(&Default::default());
+}
+
+#[test]
+fn locked_state_requires_pairing_from_the_start() {
+    let options = GatewayOptions {
+        provisioning: Provisioning::Locked,
+        ..GatewayOptions::default()
+    };
+    let mut b = Bench::with(options, Faults::default());
+    assert!(matches!(
+        b.call::<shelly::GetDeviceInfo>(&Default::default()),
+        Err(MethodError::Transport(client::Error::Gatt {
+            error: AttError::InsufficientAuthentication,
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn pairing_window_bonds_and_the_21st_bond_fails() {
+    let mut b = Bench::new();
+    b.ok::<ble::StartPairing>(&Default::default());
+    let st = b.ok::<ble::GetStatus>(&());
+    assert_eq!(st.pairing.unwrap().duration, 180);
+    for i in 0..20u8 {
+        b.p.connect(&alloc::format!("AA:00:00:00:00:{i:02X}"), b.now);
+        b.p.pair(None, b.now).unwrap();
+    }
+    b.p.connect("AA:00:00:00:00:FF", b.now);
+    assert_eq!(b.p.pair(None, b.now), Err(AttError::InsufficientResources));
+    let bonds = b.ok::<ble::ListPairedDevices>(&());
+    assert_eq!(bonds.len(), 20);
+    let added = events(&b.listen())
+        .into_iter()
+        .filter(|e| matches!(e, Event::PairedDeviceAdded(_)))
+        .count();
+    assert_eq!(added, 20);
+    b.ok::<ble::DeletePairedDevice>(&ble::DeletePairedDeviceParams {
+        addr: bonds[3].addr.clone(),
+    });
+    assert!(
+        events(&b.listen())
+            .iter()
+            .any(|e| matches!(e, Event::PairedDeviceRemoved(d) if d.addr == bonds[3].addr))
+    );
+    assert_eq!(
+        b.rpc_code::<ble::DeletePairedDevice>(&ble::DeletePairedDeviceParams {
+            addr: "00:00:00:00:00:00".into()
+        }),
+        ErrorCode::NotFound
+    );
+    b.p.pair(None, b.now).unwrap();
+    b.ok::<ble::StopPairing>(&());
+    assert_eq!(b.ok::<ble::GetStatus>(&()).pairing, None);
+}
+
+#[test]
+fn set_auth_turns_on_401_challenges_and_the_client_answers_them() {
+    let mut b = Bench::new();
+    let realm = b.p.gateway().id().to_string();
+    b.ok::<shelly::SetAuth>(&SetAuthParams::new(&realm, Some("s3cret")));
+    assert!(b.ok::<shelly::GetDeviceInfo>(&Default::default()).auth_en);
+    // Without credentials: 401.
+    assert_eq!(
+        b.rpc_code::<shelly::GetStatus>(&()),
+        ErrorCode::AuthRequired
+    );
+    // Wrong password: 401 after the retry.
+    b.client
+        .set_credentials(Some(Credentials::from_password(&realm, "nope")));
+    assert_eq!(
+        b.rpc_code::<shelly::GetStatus>(&()),
+        ErrorCode::AuthRequired
+    );
+    // Right password: works, and keeps working with nc counting up.
+    b.client
+        .set_credentials(Some(Credentials::from_password(&realm, "s3cret")));
+    b.ok::<shelly::GetStatus>(&());
+    b.ok::<wifi::GetStatus>(&());
+    // GetDeviceInfo never needs auth.
+    let mut anon = Client::new("anon", 1);
+    core::mem::swap(&mut anon, &mut b.client);
+    b.ok::<shelly::GetDeviceInfo>(&Default::default());
+    core::mem::swap(&mut anon, &mut b.client);
+    // Disable auth again.
+    b.ok::<shelly::SetAuth>(&SetAuthParams::new(&realm, None));
+    b.client.set_credentials(None);
+    b.ok::<shelly::GetStatus>(&());
+    // Bad SetAuth parameters.
+    assert_eq!(
+        b.rpc_code::<shelly::SetAuth>(&SetAuthParams::new("other-realm", Some("x"))),
+        ErrorCode::InvalidArgument
+    );
+}
+
+#[test]
+fn option_password_starts_with_auth_on() {
+    let options = GatewayOptions {
+        password: Some("pw".into()),
+        ..GatewayOptions::default()
+    };
+    let mut b = Bench::with(options, Faults::default());
+    let info = b.ok::<shelly::GetDeviceInfo>(&Default::default());
+    assert!(info.auth_en);
+    b.client
+        .set_credentials(Some(Credentials::from_password(info.realm(), "pw")));
+    b.ok::<shelly::GetConfig>(&());
+}
+
+#[test]
+fn sys_name_and_reboot() {
+    let mut b = Bench::new();
+    let r = b.ok::<shelly::SysSetConfig>(&shelly::SysSetConfigParams::device_name("Hall gateway"));
+    assert!(!r.restart_required);
+    assert_eq!(
+        b.ok::<shelly::GetDeviceInfo>(&Default::default())
+            .name
+            .as_deref(),
+        Some("Hall gateway")
+    );
+    assert_eq!(
+        b.ok::<shelly::GetConfig>(&())["sys"]["device"]["name"],
+        "Hall gateway"
+    );
+    b.ok::<shelly::Reboot>(&shelly::RebootParams {
+        delay_ms: Some(1000),
+    });
+}
+
+#[test]
+fn ble_config_rpc_disable_refuses_further_writes() {
+    let mut b = Bench::new();
+    assert!(b.ok::<ble::GetConfig>(&()).rpc.unwrap().enable);
+    b.ok::<ble::SetConfig>(&ble::SetConfigParams {
+        config: ble::BleConfig {
+            rpc: Some(ble::RpcConfig {
+                enable: false,
+                keep_running: None,
+            }),
+            ..Default::default()
+        },
+    });
+    assert!(matches!(
+        b.call::<ble::GetConfig>(&()),
+        Err(MethodError::Transport(client::Error::Gatt {
+            characteristic: Characteristic::TxCtl,
+            error: AttError::WriteNotPermitted
+        }))
+    ));
+}
+
+#[test]
+fn advertise_once_is_validated_and_goes_on_air() {
+    let mut b = Bench::new();
+    let p = ble::AdvertiseOnceParams::new(b"\x07\x09Shelly", None).unwrap();
+    b.ok::<ble::AdvertiseOnce>(&p);
+    let on_air = b.p.advertisements(b.now);
+    assert!(on_air.iter().any(|a| a.name.as_deref() == Some("Shelly")));
+    b.advance(3_500);
+    assert!(
+        !b.p.advertisements(b.now)
+            .iter()
+            .any(|a| a.name.as_deref() == Some("Shelly"))
+    );
+    let flags = ble::AdvertiseOnceParams {
+        adv_data: "020106".into(),
+        scan_rsp: None,
+    };
+    assert_eq!(
+        b.rpc_code::<ble::AdvertiseOnce>(&flags),
+        ErrorCode::InvalidArgument
+    );
+    let long = ble::AdvertiseOnceParams {
+        adv_data: "00".repeat(29),
+        scan_rsp: None,
+    };
+    assert_eq!(
+        b.rpc_code::<ble::AdvertiseOnce>(&long),
+        ErrorCode::InvalidArgument
+    );
+}
+
+#[test]
+fn start_associations_runs_for_its_duration() {
+    let mut b = Bench::new();
+    b.ok::<ble::StartAssociations>(&ble::StartAssociationsParams {
+        target: 8,
+        duration: Some(5),
+        ..Default::default()
+    });
+    let bad = ble::StartAssociationsParams {
+        target: 77,
+        ..Default::default()
+    };
+    assert_eq!(
+        b.rpc_code::<ble::StartAssociations>(&bad),
+        ErrorCode::InvalidArgument
+    );
+    b.advance(6_000);
+    let n = b.listen();
+    assert!(
+        n.iter()
+            .any(|n| n.params.get("ble") == Some(&json!({"ble_assoc": null})))
+    );
+}
+
+#[test]
+fn cloud_relay_lists_blu_devices_with_base64_service_data() {
+    let mut b = Bench::new();
+    b.advance(70_000); // every sensor has emitted
+    let list = b.ok::<ble::CloudRelayList>(&());
+    assert_eq!(
+        list.addrs.len(),
+        6,
+        "the generic thermometer is not a BLU device"
+    );
+    let items = b.all_pages::<ble::CloudRelayListInfos>(Default::default());
+    assert_eq!(items.len(), 6);
+    for (addr, info) in &items {
+        let (adv, skipped) = info.to_advertisement(addr);
+        assert_eq!(skipped, 0);
+        let data = &adv.service_data[&crate::uuid::Uuid::BTHOME_V2];
+        let encrypted = data[0] & 0x01 != 0;
+        let key = encrypted.then_some(&sensors::SIM_KEY);
+        let packet = crate::bthome::decode(crate::uuid::Uuid::BTHOME_V2, data, adv.address, key);
+        assert!(packet.is_ok(), "{addr}: {packet:?}");
+        assert!(
+            packet.objects.iter().any(|o| o.id == 0x01),
+            "battery in {addr}"
+        );
+        let mfd = crate::shelly::manufacturer::parse(&adv.manufacturer_data[&0x0BA9]);
+        assert_eq!(mfd.mac, adv.address);
+    }
+}
+
+#[test]
+fn bthome_components_take_ids_200_to_299() {
+    let mut b = Bench::new();
+    assert_eq!(b.ok::<bthome::GetConfig>(&()), json!({}));
+    b.ok::<bthome::SetConfig>(&Default::default());
+    assert_eq!(b.ok::<bthome::GetStatus>(&()).discovery, None);
+    let add = |addr: &str, id: Option<u16>| bthome::AddDeviceParams {
+        config: bthome::DeviceConfig {
+            addr: Some(addr.into()),
+            name: Some("x".into()),
+            ..Default::default()
+        },
+        id,
+    };
+    assert_eq!(
+        b.ok::<bthome::AddDevice>(&add("3c:2e:f5:5b:00:01", None))
+            .key,
+        "bthomedevice:200"
+    );
+    assert_eq!(
+        b.ok::<bthome::AddDevice>(&add("3c:2e:f5:5b:01:02", Some(205)))
+            .key,
+        "bthomedevice:205"
+    );
+    assert_eq!(
+        b.ok::<bthome::AddDevice>(&add("3c:2e:f5:5b:02:03", None))
+            .id(),
+        Some(201)
+    );
+    assert_eq!(
+        b.rpc_code::<bthome::AddDevice>(&add("aa:aa:aa:aa:aa:aa", Some(205))),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        b.rpc_code::<bthome::AddDevice>(&add("aa:aa:aa:aa:aa:aa", Some(300))),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        b.rpc_code::<bthome::AddDevice>(&add("3c:2e:f5:5b:00:01", None)),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        b.rpc_code::<bthome::AddDevice>(&add("not-a-mac", None)),
+        ErrorCode::InvalidArgument
+    );
+    b.ok::<bthome::DeleteDevice>(&bthome::IdParams { id: 201 });
+    assert_eq!(
+        b.rpc_code::<bthome::DeleteDevice>(&bthome::IdParams { id: 201 }),
+        ErrorCode::NotFound
+    );
+    // Fill the range: 98 more fit (200 and 205 are taken), the next fails.
+    for i in 0..98u16 {
+        let addr = alloc::format!("aa:bb:cc:dd:{:02x}:{:02x}", i >> 8, i & 0xff);
+        b.ok::<bthome::AddDevice>(&add(&addr, None));
+    }
+    assert_eq!(
+        b.rpc_code::<bthome::AddDevice>(&add("aa:bb:cc:ee:00:00", None)),
+        ErrorCode::ResourceExhausted
+    );
+}
+
+#[test]
+fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
+    let mut b = Bench::new();
+    b.advance(70_000);
+    b.p.sync(b.now);
+    // The H&T (second in the fleet).
+    let ht = b.p.gateway().sensors()[1].clone();
+    let addr = ht.mac().to_string().to_ascii_lowercase();
+    let dev = b.ok::<bthome::AddDevice>(&bthome::AddDeviceParams {
+        config: bthome::DeviceConfig {
+            addr: Some(addr.clone()),
+            ..Default::default()
+        },
+        id: None,
+    });
+    let id = dev.id().unwrap();
+    let cfg = b.ok::<bthome::DeviceGetConfig>(&bthome::IdParams { id });
+    assert_eq!(cfg.addr.as_deref(), Some(addr.as_str()));
+    b.ok::<bthome::DeviceSetConfig>(&bthome::DeviceSetConfigParams {
+        id,
+        config: bthome::DeviceConfig {
+            name: Some("Bedroom".into()),
+            ..Default::default()
+        },
+    });
+    assert_eq!(
+        b.ok::<bthome::DeviceGetConfig>(&bthome::IdParams { id })
+            .name
+            .as_deref(),
+        Some("Bedroom")
+    );
+    let st = b.ok::<bthome::DeviceGetStatus>(&bthome::IdParams { id });
+    assert_eq!(st.rssi, Some(i32::from(ht.rssi())));
+    assert_eq!(st.battery, ht.battery());
+    // Temperature is object 0x45, index 0.
+    let sensor = b.ok::<bthome::AddSensor>(&bthome::AddSensorParams {
+        config: bthome::SensorConfig {
+            addr: Some(addr.clone()),
+            obj_id: Some(0x45),
+            obj_idx: Some(0),
+            ..Default::default()
+        },
+        id: Some(210),
+    });
+    assert_eq!(sensor.key, "bthomesensor:210");
+    let st = b.ok::<bthome::SensorGetStatus>(&bthome::IdParams { id: 210 });
+    let expected = ht.value(0x45, 0).unwrap();
+    assert_eq!(st.value, expected);
+    assert!(st.value.as_f64().unwrap() >= 20.0);
+    let known = b.ok::<bthome::DeviceGetKnownObjects>(&bthome::IdParams { id });
+    let temp = known.objects.iter().find(|o| o.obj_id == 0x45).unwrap();
+    assert_eq!(temp.component.as_deref(), Some("bthomesensor:210"));
+    assert!(
+        known
+            .objects
+            .iter()
+            .any(|o| o.obj_id == 0x2E && o.component.is_none())
+    );
+    b.ok::<bthome::SensorSetConfig>(&bthome::SensorSetConfigParams {
+        id: 210,
+        config: bthome::SensorConfig {
+            name: Some("Temp".into()),
+            ..Default::default()
+        },
+    });
+    let cfg = b.ok::<bthome::SensorGetConfig>(&bthome::IdParams { id: 210 });
+    assert_eq!((cfg.name.as_deref(), cfg.obj_idx), (Some("Temp"), Some(0)));
+    let status = b.ok::<shelly::GetStatus>(&());
+    assert!(status.get("bthomesensor:210").is_some());
+    assert!(status.get(alloc::format!("bthomedevice:{id}")).is_some());
+    // Missing obj_idx and unknown ids.
+    let missing = bthome::AddSensorParams {
+        config: bthome::SensorConfig {
+            addr: Some(addr),
+            obj_id: Some(2),
+            ..Default::default()
+        },
+        id: None,
+    };
+    assert_eq!(
+        b.rpc_code::<bthome::AddSensor>(&missing),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        b.rpc_code::<bthome::SensorGetStatus>(&bthome::IdParams { id: 299 }),
+        ErrorCode::NotFound
+    );
+    b.ok::<bthome::DeleteSensor>(&bthome::IdParams { id: 210 });
+    assert_eq!(
+        b.rpc_code::<bthome::DeleteSensor>(&bthome::IdParams { id: 210 }),
+        ErrorCode::NotFound
+    );
+}
+
+#[test]
+fn discovery_emits_device_discovered_then_discovery_done() {
+    let mut b = Bench::new();
+    b.ok::<bthome::StartDeviceDiscovery>(&bthome::StartDiscoveryParams { duration: Some(10) });
+    assert_eq!(
+        b.ok::<bthome::GetStatus>(&()).discovery.unwrap().duration,
+        10
+    );
+    assert_eq!(
+        b.rpc_code::<bthome::StartDeviceDiscovery>(&Default::default()),
+        ErrorCode::InvalidArgument
+    );
+    let mut found = Vec::new();
+    let mut done = None;
+    for _ in 0..30 {
+        b.advance(500);
+        for e in events(&b.listen()) {
+            match e {
+                Event::DeviceDiscovered { device, .. } => found.push(device),
+                Event::DiscoveryDone { device_count, .. } => done = Some(device_count),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(found.len(), 7);
+    assert_eq!(done, Some(7));
+    assert_eq!(found[0].local_name.as_deref(), Some("SBBT-002C"));
+    assert_eq!(found[0].shelly_mfdata.as_ref().unwrap().model_id, 1);
+    assert!(found[2].encrypted);
+    assert!(
+        found[5].shelly_mfdata.is_none(),
+        "the generic thermometer has no Shelly data"
+    );
+    assert_eq!(b.ok::<bthome::GetStatus>(&()).discovery, None);
+}
+
+#[test]
+fn object_infos_page_through_the_bthome_table() {
+    let mut b = Bench::new();
+    let items = b.all_pages::<bthome::GetObjectInfos>(bthome::GetObjectInfosParams {
+        obj_ids: vec![0x01, 0x02, 0x03, 0x05, 0x2D, 0x3A, 0x45],
+        offset: None,
+    });
+    assert_eq!(items.len(), 7);
+    assert_eq!(items[1].obj_name.as_deref(), Some("temperature"));
+    assert_eq!(items[4].kind.as_deref(), Some("binary_sensor"));
+    assert_eq!(items[5].kind.as_deref(), Some("event"));
+}
+
+#[test]
+fn unknown_methods_and_bad_params_fail_with_their_codes() {
+    let mut b = Bench::new();
+    let mut call = b.client.call("Nope.Nothing", None, 1, b.now);
+    b.drive(&mut call);
+    let resp = b.client.finish(call).unwrap();
+    assert_eq!(
+        ErrorCode::from(resp.outcome.unwrap_err().code),
+        ErrorCode::NoHandler
+    );
+    let mut call = b
+        .client
+        .call("BTHome.DeleteDevice", Some(json!({"id": "x"})), 1, b.now);
+    b.drive(&mut call);
+    let err = b.client.finish(call).unwrap().outcome.unwrap_err();
+    assert_eq!(ErrorCode::from(err.code), ErrorCode::InvalidArgument);
+}
+
+fn faulty(faults: Faults) -> Bench {
+    Bench::with(GatewayOptions::default(), faults)
+}
+
+#[test]
+fn client_survives_every_transport_fault_of_the_simulator() {
+    let cases = [
+        Faults {
+            empty_reads: 3,
+            ..Faults::default()
+        },
+        Faults {
+            garbage_length: true,
+            ..Faults::default()
+        },
+        Faults {
+            slow_ms: 1_500,
+            ..Faults::default()
+        },
+        Faults {
+            wrong_ids: 2,
+            ..Faults::default()
+        },
+        Faults {
+            max_write: Some(20),
+            ..Faults::default()
+        },
+    ];
+    for faults in cases {
+        let mut b = faulty(faults.clone());
+        let info = b.ok::<shelly::GetDeviceInfo>(&Default::default());
+        assert_eq!(info.r#gen, 3, "{faults:?}");
+        // A larger answer too.
+        let status = b.ok::<shelly::GetConfig>(&());
+        assert!(status.get("wifi").is_some(), "{faults:?}");
+    }
+}
+
+#[test]
+fn disconnect_mid_frame_drops_the_frame_and_a_reconnect_works() {
+    let mut b = faulty(Faults {
+        disconnect_after: Some(10),
+        ..Faults::default()
+    });
+    b.client = Client::with_options(
+        "t",
+        1,
+        client::Options {
+            chunk_size: 20,
+            ..Default::default()
+        },
+    );
+    match b.call::<shelly::GetDeviceInfo>(&Default::default()) {
+        Err(MethodError::Transport(client::Error::Gatt {
+            error: AttError::Disconnected,
+            ..
+        })) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(b.p.client(), None);
+    assert!(matches!(
+        b.call::<shelly::GetDeviceInfo>(&Default::default()),
+        Err(MethodError::Transport(client::Error::Gatt {
+            error: AttError::Disconnected,
+            ..
+        }))
+    ));
+    b.p.connect("11:22:33:44:55:66", b.now);
+    b.ok::<shelly::GetDeviceInfo>(&Default::default());
+}
+
+#[test]
+fn sensors_advertise_through_the_bthome_encoder() {
+    let mut b = Bench::new();
+    assert_eq!(
+        b.p.advertisements(0).len(),
+        1,
+        "only the gateway before any emission"
+    );
+    b.advance(61_000);
+    let on_air = b.p.advertisements(b.now);
+    assert_eq!(on_air.len(), 8);
+    let gw = crate::shelly::manufacturer::parse(&on_air[0].manufacturer_data[&0x0BA9]);
+    assert_eq!(gw.model_id, Some(0x1817));
+    assert!(gw.flags.unwrap().rpc_over_ble());
+    let thermo = on_air
+        .iter()
+        .find(|a| a.name.as_deref().is_some_and(|n| n.starts_with("BTH-")))
+        .unwrap();
+    let data = &thermo.service_data[&crate::uuid::Uuid::BTHOME_V2];
+    assert_eq!(data[0], 0x40, "plain, periodic");
+    let packet = crate::bthome::decode(crate::uuid::Uuid::BTHOME_V2, data, None, None);
+    let temp = packet.objects.iter().find(|o| o.id == 0x02).unwrap();
+    assert!((18.0..25.0).contains(&temp.value.as_f64().unwrap()));
+    // A button press is trigger-based and emits at once.
+    b.p.gateway_mut().sensors_mut()[0].press(b.now);
+    let button = b.p.gateway().sensors()[0].advertisement();
+    let data = &button.service_data[&crate::uuid::Uuid::BTHOME_V2];
+    assert_eq!(data[0], 0x44);
+    let packet = crate::bthome::decode(crate::uuid::Uuid::BTHOME_V2, data, None, None);
+    assert!(packet.objects.iter().any(|o| o.id == 0x3A));
+}
