@@ -432,7 +432,7 @@ const V1_TIMESTAMP: u8 = 5;
 
 /// The value of a v1 object: the control byte's format decides how bytes are read, the table
 /// decides the factor and whether it is a binary sensor or an event. `None` = skipped (as
-/// bthome-ble does: unknown format, float of odd width, integer wider than 8 bytes, empty event).
+/// bthome-ble does: unknown format, float of odd width, empty event).
 fn v1_value(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
     if matches!(info.kind, Kind::Button | Kind::Dimmer | Kind::Command) {
         return (!bytes.is_empty()).then(|| table_value(info, bytes));
@@ -448,6 +448,17 @@ fn v1_value(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
                 return Some(Value::Timestamp(raw as u64));
             }
             Value::scaled(raw, info)
+        }
+        V1_UINT | V1_SINT => {
+            // Wider than 8 bytes (bthome-ble uses Python's big integers): approximate as a float.
+            let mut v = bytes
+                .iter()
+                .rev()
+                .fold(0.0f64, |acc, &b| acc * 256.0 + f64::from(b));
+            if format == V1_SINT && bytes.last().is_some_and(|&b| b & 0x80 != 0) {
+                v -= bytes.iter().fold(1.0f64, |acc, _| acc * 256.0);
+            }
+            Value::Float(round_decimals(v * info.factor, info.decimals))
         }
         V1_FLOAT => {
             let v = match *bytes {
