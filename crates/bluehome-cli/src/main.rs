@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+mod decode;
 mod replay;
 
 const USAGE: &str = "\
@@ -22,6 +23,16 @@ fn main() -> ExitCode {
         None | Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
+        }
+        Some("decode") => {
+            let rest: Vec<String> = args.collect();
+            match decode::run(&rest) {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("bluehome decode: {e}");
+                    ExitCode::from(1)
+                }
+            }
         }
         Some("replay") => replay::run(args),
         Some(other) => {

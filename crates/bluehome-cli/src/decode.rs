@@ -1,0 +1,692 @@
+//! `bluehome decode`: advertisements in (JSON Lines on stdin, or arguments), decoded BTHome and
+//! Shelly data out. Formats: crates/bluehome-cli/README.md and schema/decode-*.schema.json.
+//!
+//! Decoding is stateless per line (no packet-id de-duplication, replay or downgrade checks).
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+use std::io::{self, BufRead, IsTerminal, Write};
+
+use bluehome_core::bthome::{self, Packet, Value};
+use bluehome_core::shelly::manufacturer::{self, ManufacturerData};
+use bluehome_core::shelly::{BEACON_COMPANY_ID, COMPANY_ID};
+use bluehome_core::{Advertisement, MacAddress, Uuid};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+const USAGE: &str = "\
+usage: bluehome decode                       JSON Lines on stdin, one JSON line out per line
+       bluehome decode [--key HEX] [--mac MAC] ARG...
+ARG:   fcd2:HEX | 181c:HEX | 181e:HEX | <uuid>:HEX   service data (bytes after the UUID)
+       mfr:ID:HEX                                 manufacturer data, company ID in decimal
+                                                  (or 0x…), HEX without the company-id bytes
+       ad:HEX                                     raw advertising data (AD structures)
+All ARGs together form one advertisement. A table is printed when stdout is a terminal.";
+
+/// Runs the subcommand; `Ok(code)` is the process exit code.
+pub fn run(args: &[String]) -> io::Result<u8> {
+    if args.is_empty() {
+        let stdin = io::stdin().lock();
+        let stdout = io::stdout().lock();
+        decode_stream(stdin, io::BufWriter::with_capacity(1 << 16, stdout))?;
+        return Ok(0);
+    }
+    let mut input = Input::default();
+    let mut owned_key = None;
+    let mut owned_mac = None;
+    let mut iter = args.iter();
+    let mut problem = None;
+    while let Some(arg) = iter.next() {
+        let result = match arg.as_str() {
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(0);
+            }
+            "--key" => iter
+                .next()
+                .cloned()
+                .map(|k| owned_key = Some(k))
+                .ok_or(("bindkey", "--key needs a value".to_string())),
+            "--mac" => iter
+                .next()
+                .cloned()
+                .map(|m| owned_mac = Some(m))
+                .ok_or(("mac", "--mac needs a value".to_string())),
+            other => add_argument(&mut input, other),
+        };
+        if let Err(e) = result {
+            problem = Some(e);
+            break;
+        }
+    }
+    input.bindkey = owned_key.map(Cow::Owned);
+    input.mac = owned_mac.map(Cow::Owned);
+    let mut out = io::stdout().lock();
+    if let Some((field, message)) = problem {
+        eprintln!("bluehome decode: {message}\n\n{USAGE}");
+        let err = LineError {
+            line: 1,
+            kind: "invalid_field",
+            field: Some(field),
+            message,
+        };
+        serde_json::to_writer(&mut out, &err)?;
+        writeln!(out)?;
+        return Ok(2);
+    }
+    let as_table = out.is_terminal();
+    match input.decode() {
+        Ok(record) if as_table => write!(out, "{}", Table(&record))?,
+        Ok(record) => {
+            serde_json::to_writer(&mut out, &record)?;
+            writeln!(out)?;
+        }
+        Err((field, message)) => {
+            let err = LineError {
+                line: 1,
+                kind: "invalid_field",
+                field: Some(field),
+                message,
+            };
+            if as_table {
+                writeln!(
+                    out,
+                    "error in {}: {}",
+                    err.field.unwrap_or("input"),
+                    err.message
+                )?;
+            } else {
+                serde_json::to_writer(&mut out, &err)?;
+                writeln!(out)?;
+            }
+            return Ok(1);
+        }
+    }
+    Ok(0)
+}
+
+/// Adds one positional argument (`fcd2:HEX`, `mfr:ID:HEX`, `ad:HEX`) to the advertisement.
+fn add_argument<'a>(input: &mut Input<'a>, arg: &'a str) -> Result<(), (&'static str, String)> {
+    let (kind, rest) = arg.split_once(':').ok_or((
+        "argument",
+        format!("{arg:?} is not fcd2:HEX, mfr:ID:HEX or ad:HEX"),
+    ))?;
+    match kind.to_ascii_lowercase().as_str() {
+        "mfr" => {
+            let (id, hex) = rest
+                .split_once(':')
+                .ok_or(("manufacturer_data", format!("{arg:?}: expected mfr:ID:HEX")))?;
+            let id = match id.strip_prefix("0x").or_else(|| id.strip_prefix("0X")) {
+                Some(h) => u16::from_str_radix(h, 16).ok(),
+                None => id.parse().ok(),
+            }
+            .ok_or((
+                "manufacturer_data",
+                format!("{id:?} is not a company id (0..65535)"),
+            ))?;
+            input
+                .manufacturer_data
+                .push((Cow::Owned(id.to_string()), Cow::Borrowed(hex)));
+        }
+        "ad" => input.ad = Some(Cow::Borrowed(rest)),
+        _ => input
+            .service_data
+            .push((Cow::Borrowed(kind), Cow::Borrowed(rest))),
+    }
+    Ok(())
+}
+
+/// Reads JSON Lines from `reader`, writes one JSON line per input line to `out`.
+pub fn decode_stream(mut reader: impl BufRead, mut out: impl Write) -> io::Result<()> {
+    let mut line = String::with_capacity(512);
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        number += 1;
+        let text = line.trim_end_matches(['\n', '\r']);
+        decode_line(number, text, &mut out)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+/// Decodes one input line and writes the output JSON (without the newline).
+pub fn decode_line(number: usize, text: &str, out: &mut impl Write) -> io::Result<()> {
+    let failed_field = Cell::new(None);
+    let parsed = if text.trim().is_empty() {
+        Err(LineError {
+            line: number,
+            kind: "invalid_json",
+            field: None,
+            message: "empty line: expected one JSON object".into(),
+        })
+    } else {
+        let mut de = serde_json::Deserializer::from_str(text);
+        match (InputSeed {
+            failed_field: &failed_field,
+        })
+        .deserialize(&mut de)
+        .and_then(|i| de.end().map(|()| i))
+        {
+            Ok(input) => input.decode().map_err(|(field, message)| LineError {
+                line: number,
+                kind: "invalid_field",
+                field: Some(field),
+                message,
+            }),
+            Err(e) => Err(match failed_field.get() {
+                Some(field) => LineError {
+                    line: number,
+                    kind: "invalid_field",
+                    field: Some(field),
+                    message: strip_position(&e),
+                },
+                None => LineError {
+                    line: number,
+                    kind: "invalid_json",
+                    field: None,
+                    message: e.to_string(),
+                },
+            }),
+        }
+    };
+    let result = match parsed {
+        Ok(record) => serde_json::to_writer(&mut *out, &record),
+        Err(error) => serde_json::to_writer(&mut *out, &error),
+    };
+    result.map_err(io::Error::from)
+}
+
+/// serde_json's message without " at line 1 column N" (the field is named separately).
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// A line that could not be read.
+#[derive(Debug)]
+struct LineError {
+    line: usize,
+    kind: &'static str,
+    field: Option<&'static str>,
+    message: String,
+}
+
+impl Serialize for LineError {
+    /// `{"line":N,"error":{"kind":…,"field":…,"message":…}}`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Inner<'a>(&'a LineError);
+        impl Serialize for Inner<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("kind", self.0.kind)?;
+                map.serialize_entry("field", &self.0.field)?;
+                map.serialize_entry("message", &self.0.message)?;
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("line", &self.line)?;
+        map.serialize_entry("error", &Inner(self))?;
+        map.end()
+    }
+}
+
+/// A string that borrows from the input line unless it had escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+type Pairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+/// A JSON object of string → string, kept in order.
+struct StringMap<'a>(Pairs<'a>);
+
+impl<'de> Deserialize<'de> for StringMap<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StringMap<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut pairs = Vec::with_capacity(2);
+                while let Some((k, v)) = map.next_entry::<Text<'de>, Text<'de>>()? {
+                    pairs.push((k.0, v.0));
+                }
+                Ok(StringMap(pairs))
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+/// One input record (borrowing from the line).
+#[derive(Default)]
+struct Input<'a> {
+    address: Option<Cow<'a, str>>,
+    mac: Option<Cow<'a, str>>,
+    service_data: Pairs<'a>,
+    manufacturer_data: Pairs<'a>,
+    bindkey: Option<Cow<'a, str>>,
+    /// Argument form `ad:HEX` only.
+    ad: Option<Cow<'a, str>>,
+}
+
+/// Deserializes an [`Input`], remembering which field failed.
+struct InputSeed<'c> {
+    failed_field: &'c Cell<Option<&'static str>>,
+}
+
+impl<'de> de::DeserializeSeed<'de> for InputSeed<'_> {
+    type Value = Input<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for InputSeed<'_> {
+    type Value = Input<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object describing one advertisement")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut input = Input::default();
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            let field: &'static str = match key.0.as_ref() {
+                "address" => "address",
+                "mac" => "mac",
+                "rssi" => "rssi",
+                "local_name" => "local_name",
+                "service_data" => "service_data",
+                "manufacturer_data" => "manufacturer_data",
+                "bindkey" => "bindkey",
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            self.failed_field.set(Some(field));
+            match field {
+                "address" => input.address = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0),
+                "mac" => input.mac = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0),
+                "rssi" => {
+                    map.next_value::<Option<i16>>()?;
+                }
+                "local_name" => {
+                    map.next_value::<Option<Text<'de>>>()?;
+                }
+                "service_data" => {
+                    input.service_data = map
+                        .next_value::<Option<StringMap<'de>>>()?
+                        .map(|m| m.0)
+                        .unwrap_or_default();
+                }
+                "manufacturer_data" => {
+                    input.manufacturer_data = map
+                        .next_value::<Option<StringMap<'de>>>()?
+                        .map(|m| m.0)
+                        .unwrap_or_default();
+                }
+                _ => input.bindkey = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0),
+            }
+            self.failed_field.set(None);
+        }
+        Ok(input)
+    }
+}
+
+/// Decodes hex (either case, even length).
+fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return Err(format!("hex has an odd number of digits ({})", bytes.len()));
+    }
+    let digit = |at: usize| -> Result<u8, String> {
+        let c = bytes[at];
+        match c {
+            b'0'..=b'9' => Ok(c - b'0'),
+            b'a'..=b'f' => Ok(c - b'a' + 10),
+            b'A'..=b'F' => Ok(c - b'A' + 10),
+            _ => Err(format!(
+                "{:?} at position {at} is not a hex digit",
+                c as char
+            )),
+        }
+    };
+    (0..bytes.len() / 2)
+        .map(|i| Ok(digit(2 * i)? << 4 | digit(2 * i + 1)?))
+        .collect()
+}
+
+/// The decoded record for one line.
+struct Record<'a> {
+    address: Option<Cow<'a, str>>,
+    bthome: Option<Packet>,
+    shelly: Option<ManufacturerData>,
+}
+
+impl Serialize for Record<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("address", &self.address)?;
+        map.serialize_entry("bthome", &self.bthome)?;
+        map.serialize_entry("shelly", &self.shelly)?;
+        map.end()
+    }
+}
+
+impl<'a> Input<'a> {
+    fn decode(self) -> Result<Record<'a>, (&'static str, String)> {
+        if self.address.as_deref() == Some("") {
+            return Err(("address", "address must not be empty".into()));
+        }
+        let mut mac: Option<MacAddress> = self.address.as_deref().and_then(|a| a.parse().ok());
+        if let Some(text) = self.mac.as_deref() {
+            mac = Some(
+                text.parse()
+                    .map_err(|e| ("mac", format!("{text:?}: {e}")))?,
+            );
+        }
+        let key: Option<[u8; 16]> = match self.bindkey.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(
+                parse_hex(text)
+                    .and_then(|k| {
+                        k.try_into().map_err(|k: Vec<u8>| {
+                            format!("{} bytes; a bind key is 16 bytes (32 hex digits)", k.len())
+                        })
+                    })
+                    .map_err(|e| ("bindkey", e))?,
+            ),
+        };
+
+        // The BTHome service data: FCD2, else 181E, else 181C.
+        let mut best: Option<(u8, Uuid, Vec<u8>)> = None;
+        for (uuid_text, hex) in &self.service_data {
+            let uuid: Uuid = uuid_text
+                .parse()
+                .map_err(|e| ("service_data", format!("key {uuid_text:?}: {e}")))?;
+            let data = parse_hex(hex)
+                .map_err(|e| ("service_data", format!("value of {uuid_text:?}: {e}")))?;
+            let rank = if uuid == Uuid::BTHOME_V2 {
+                3
+            } else if uuid == Uuid::BTHOME_V1_ENCRYPTED {
+                2
+            } else if uuid == Uuid::BTHOME_V1 {
+                1
+            } else {
+                continue;
+            };
+            if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
+                best = Some((rank, uuid, data));
+            }
+        }
+        let mut shelly_data = None;
+        let mut beacon_data = None;
+        for (id_text, hex) in &self.manufacturer_data {
+            let id: u16 = id_text.parse().map_err(|_| {
+                (
+                    "manufacturer_data",
+                    format!("key {id_text:?} is not a decimal company id (0..65535)"),
+                )
+            })?;
+            let data = parse_hex(hex)
+                .map_err(|e| ("manufacturer_data", format!("value of {id_text:?}: {e}")))?;
+            if id == COMPANY_ID {
+                shelly_data = Some(data);
+            } else if id == BEACON_COMPANY_ID {
+                beacon_data = Some(data);
+            }
+        }
+        if let Some(hex) = self.ad.as_deref() {
+            let bytes = parse_hex(hex).map_err(|e| ("ad", e))?;
+            let adv = Advertisement::from_ad_bytes(&bytes).map_err(|e| ("ad", e.to_string()))?;
+            if let Some((uuid, data)) = bthome::service_data(&adv) {
+                best = Some((0, uuid, data.to_vec()));
+            }
+            if let Some(d) = adv.manufacturer_data.get(&COMPANY_ID) {
+                shelly_data = Some(d.clone());
+            }
+            if let Some(d) = adv.manufacturer_data.get(&BEACON_COMPANY_ID) {
+                beacon_data = Some(d.clone());
+            }
+        }
+
+        let bthome = best.map(|(_, uuid, data)| bthome::decode(uuid, &data, mac, key.as_ref()));
+        let mut shelly = shelly_data.map(|d| manufacturer::parse(&d));
+        if let Some(d) = beacon_data {
+            let parsed = manufacturer::parse(&d);
+            match &mut shelly {
+                Some(s) if s.beacon.is_none() => s.beacon = parsed.beacon,
+                Some(_) => {}
+                None => shelly = Some(parsed),
+            }
+        }
+        Ok(Record {
+            address: self.address,
+            bthome,
+            shelly,
+        })
+    }
+}
+
+/// The readable form for a terminal.
+struct Table<'a, 'b>(&'a Record<'b>);
+
+impl fmt::Display for Table<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let record = self.0;
+        if record.bthome.is_none() && record.shelly.is_none() {
+            writeln!(f, "no BTHome service data and no Shelly manufacturer data")?;
+        }
+        if let Some(p) = &record.bthome {
+            match p.header {
+                Some(h) => writeln!(
+                    f,
+                    "BTHome v{}  encrypted: {}  MAC included: {}  trigger based: {}{}",
+                    h.version,
+                    yes(h.encrypted),
+                    yes(h.mac_included),
+                    yes(h.trigger_based),
+                    p.counter
+                        .map(|c| format!("  counter: {c}"))
+                        .unwrap_or_default()
+                )?,
+                None => writeln!(f, "BTHome (unusable device-info byte)")?,
+            }
+            if !p.objects.is_empty() {
+                writeln!(f, "  {:<6} {:<28} value", "id", "name")?;
+            }
+            for o in &p.objects {
+                let value = match &o.value {
+                    Value::Button(_) | Value::Dimmer { .. } | Value::Command { .. } => {
+                        let mut s = o.value.event().unwrap_or("(no event)").to_string();
+                        if let Value::Dimmer { steps, .. } = o.value {
+                            s += &format!(", {steps} steps");
+                        }
+                        if let Value::Command { args, .. } = &o.value
+                            && !args.is_empty()
+                        {
+                            s += &format!(
+                                ", args {}",
+                                args.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                            );
+                        }
+                        s
+                    }
+                    _ => {
+                        let json = serde_json::to_value(o).unwrap_or_default();
+                        let v = match &json["value"] {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        match o.unit() {
+                            Some(u) => format!("{v} {u}"),
+                            None => v,
+                        }
+                    }
+                };
+                writeln!(
+                    f,
+                    "  {:<6} {:<28} {}",
+                    format!("{:#04x}", o.id),
+                    o.name(),
+                    value
+                )?;
+            }
+            if let Some(e) = &p.error {
+                writeln!(f, "  error ({}, byte {}): {}", e.kind(), e.offset(), e)?;
+            }
+        }
+        if let Some(s) = &record.shelly {
+            write!(f, "Shelly")?;
+            if let Some(id) = s.model_id {
+                write!(f, "  model {id:#06x}")?;
+                if let Some(m) = s.model() {
+                    write!(f, " {} ({})", m.code, m.name)?;
+                }
+            }
+            if let Some(mac) = s.mac {
+                write!(f, "  MAC {mac}")?;
+            }
+            if let Some(flags) = s.flags {
+                write!(f, "  flags {:#06x}", flags.0)?;
+                for (on, name) in [
+                    (flags.discoverable(), "discoverable"),
+                    (flags.auth(), "auth"),
+                    (flags.rpc_over_ble(), "rpc-over-ble"),
+                    (flags.buzzer(), "buzzer"),
+                    (flags.pairing(), "pairing"),
+                ] {
+                    if on {
+                        write!(f, " {name}")?;
+                    }
+                }
+            }
+            writeln!(f)?;
+            if let Some(b) = &s.beacon {
+                writeln!(
+                    f,
+                    "  time beacon: unix {}  UTC offset {} s  DST {}..{} shift {} s",
+                    b.unix_time, b.utc_offset, b.dst_start, b.dst_end, b.dst_shift
+                )?;
+            }
+            if let Some(e) = &s.error {
+                writeln!(f, "  error ({}, byte {}): {}", e.kind(), e.offset(), e)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> serde_json::Value {
+        let mut out = Vec::new();
+        decode_line(7, line, &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn decodes_a_plain_line() {
+        let v = one(r#"{"address":"AA:BB:CC:DD:EE:FF","service_data":{"fcd2":"4002ca0903bf13"}}"#);
+        assert_eq!(v["address"], "AA:BB:CC:DD:EE:FF");
+        assert_eq!(v["bthome"]["objects"][0]["value"], 25.06);
+        assert_eq!(v["bthome"]["objects"][1]["name"], "humidity");
+        assert_eq!(v["shelly"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn picks_fcd2_over_v1() {
+        let v = one(
+            r#"{"address":"x","service_data":{"0000181c-0000-1000-8000-00805f9b34fb":"2302ca09","FCD2":"40015d"}}"#,
+        );
+        assert_eq!(v["bthome"]["version"], 2);
+        assert_eq!(v["bthome"]["objects"][0]["name"], "battery");
+    }
+
+    #[test]
+    fn bad_lines_name_the_problem() {
+        assert_eq!(one("")["error"]["kind"], "invalid_json");
+        assert_eq!(one("{nope")["error"]["kind"], "invalid_json");
+        assert_eq!(one("{nope")["line"], 7);
+        let rssi = one(r#"{"address":"x","rssi":"loud"}"#);
+        assert_eq!(rssi["error"]["kind"], "invalid_field");
+        assert_eq!(rssi["error"]["field"], "rssi");
+        let key = one(r#"{"address":"x","bindkey":"abcd"}"#);
+        assert_eq!(key["error"]["field"], "bindkey");
+        let uuid = one(r#"{"service_data":{"fc":"40"}}"#);
+        assert_eq!(uuid["error"]["field"], "service_data");
+        let hex = one(r#"{"service_data":{"fcd2":"4"}}"#);
+        assert_eq!(hex["error"]["field"], "service_data");
+        let empty = one(r#"{"address":""}"#);
+        assert_eq!(empty["error"]["field"], "address");
+        let mac = one(r#"{"address":"x","mac":"nope"}"#);
+        assert_eq!(mac["error"]["field"], "mac");
+    }
+
+    #[test]
+    fn address_is_the_mac_unless_mac_overrides() {
+        let line = |addr: &str, mac: &str| {
+            format!(
+                r#"{{"address":"{addr}"{mac},"bindkey":"231d39c1d7cc1ab1aee224cd096db932","service_data":{{"fcd2":"41e445f3c9962b332211006c7c4519"}}}}"#
+            )
+        };
+        let ok = one(&line("54:48:E6:8F:80:A5", ""));
+        assert_eq!(ok["bthome"]["error"], serde_json::Value::Null);
+        let opaque = one(&line("opaque-browser-id", ""));
+        assert_eq!(opaque["bthome"]["error"]["kind"], "missing_mac");
+        let overridden = one(&line("opaque-browser-id", r#","mac":"54:48:e6:8f:80:a5""#));
+        assert_eq!(overridden["bthome"]["objects"][0]["value"], 25.06);
+    }
+
+    #[test]
+    fn shelly_manufacturer_data_and_beacon() {
+        let v = one(
+            r#"{"address":"x","manufacturer_data":{"2985":"0109000b01000accbbaa6e02bc","64722":"0d00f15365100e000010991f6490ae3d65100e0000"}}"#,
+        );
+        assert_eq!(v["shelly"]["model"], "SBBT-002C");
+        assert_eq!(v["shelly"]["mac"], "BC:02:6E:AA:BB:CC");
+        assert_eq!(v["shelly"]["flags"]["buzzer"], true);
+        assert_eq!(v["shelly"]["beacon"]["unix_time"], 1_700_000_000);
+    }
+}
