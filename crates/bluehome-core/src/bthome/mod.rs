@@ -244,7 +244,7 @@ impl fmt::Display for Error {
         match *self {
             Self::TooShort { offset, needed, available } => write!(
                 f,
-                "service data too short: {needed} bytes needed from byte {offset}, {available} present"
+                "service data too short: byte {offset} onwards needs {needed} byte(s), has {available}"
             ),
             Self::UnsupportedVersion { version } => write!(
                 f,
