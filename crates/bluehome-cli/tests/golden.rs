@@ -78,25 +78,25 @@ fn check(root: &Value, schema: &Value, value: &Value, path: &str) -> Result<(), 
             return Err(format!("{path}: {value} is not {types:?}"));
         }
     }
-    if let Some(options) = schema["enum"].as_array() {
-        if !options.contains(value) {
-            return Err(format!("{path}: {value} not in {options:?}"));
-        }
+    if let Some(options) = schema["enum"].as_array()
+        && !options.contains(value)
+    {
+        return Err(format!("{path}: {value} not in {options:?}"));
     }
-    if let (Some(min), Some(v)) = (schema["minimum"].as_f64(), value.as_f64()) {
-        if v < min {
-            return Err(format!("{path}: {v} < {min}"));
-        }
+    if let (Some(min), Some(v)) = (schema["minimum"].as_f64(), value.as_f64())
+        && v < min
+    {
+        return Err(format!("{path}: {v} < {min}"));
     }
-    if let (Some(max), Some(v)) = (schema["maximum"].as_f64(), value.as_f64()) {
-        if v > max {
-            return Err(format!("{path}: {v} > {max}"));
-        }
+    if let (Some(max), Some(v)) = (schema["maximum"].as_f64(), value.as_f64())
+        && v > max
+    {
+        return Err(format!("{path}: {v} > {max}"));
     }
-    if let (Some(min), Some(s)) = (schema["minLength"].as_u64(), value.as_str()) {
-        if (s.chars().count() as u64) < min {
-            return Err(format!("{path}: shorter than {min}"));
-        }
+    if let (Some(min), Some(s)) = (schema["minLength"].as_u64(), value.as_str())
+        && (s.chars().count() as u64) < min
+    {
+        return Err(format!("{path}: shorter than {min}"));
     }
     if let Some(object) = value.as_object() {
         for req in schema["required"].as_array().into_iter().flatten() {
