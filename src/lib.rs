@@ -8,5 +8,6 @@ pub mod ble;
 pub mod components;
 pub mod pages;
 pub mod pwa;
+pub mod state;
 
 pub use app::App;

@@ -1,0 +1,314 @@
+//! Bluetooth on the device: RPC over Bluetooth, pairing with a countdown, the paired-devices
+//! list, and the AdvertiseOnce composer with its 28-byte budget.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use serde_json::{Value, json};
+
+use super::TextField;
+use crate::state::shelly::ShellySession;
+use crate::state::shelly::explain::{Failure, FailureKind};
+use crate::state::shelly::link::now_ms;
+
+/// `BLE.AdvertiseOnce` takes at most this many bytes of advertising data (31 minus the 3-byte
+/// Flags structure the device adds itself).
+pub const ADV_BUDGET: usize = 28;
+
+/// Parses hex (spaces and colons allowed).
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let digits: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
+    if !digits.len().is_multiple_of(2) {
+        return Err("an odd number of hex digits".into());
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            let pair = digits.get(i..i + 2).unwrap_or_default();
+            u8::from_str_radix(pair, 16)
+                .map_err(|_| format!("\"{pair}\" at character {i} is not hex"))
+        })
+        .collect()
+}
+
+/// Lower-case hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks advertising data for AdvertiseOnce: well-formed AD structures, no Flags structure,
+/// within the budget.
+pub fn check_adv_data(bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() > ADV_BUDGET {
+        return Err(format!(
+            "{} bytes: {} over the {ADV_BUDGET}-byte budget",
+            bytes.len(),
+            bytes.len() - ADV_BUDGET
+        ));
+    }
+    let mut rest = bytes;
+    let mut offset = 0;
+    while let Some((&len, tail)) = rest.split_first() {
+        if len == 0 {
+            return Err(format!("a zero-length AD structure at byte {offset}"));
+        }
+        let Some((body, next)) = tail.split_at_checked(usize::from(len)) else {
+            return Err(format!(
+                "the AD structure at byte {offset} runs past the end"
+            ));
+        };
+        if body.first() == Some(&0x01) {
+            return Err(format!(
+                "a Flags structure at byte {offset}: the device adds its own"
+            ));
+        }
+        offset += 1 + usize::from(len);
+        rest = next;
+    }
+    Ok(())
+}
+
+/// Wraps a BTHome v2 payload in its service-data AD structure (UUID 0xFCD2, little-endian).
+pub fn bthome_ad(payload: &[u8]) -> Vec<u8> {
+    let mut ad = Vec::with_capacity(payload.len() + 4);
+    ad.push(u8::try_from(payload.len() + 3).unwrap_or(u8::MAX));
+    ad.extend_from_slice(&[0x16, 0xD2, 0xFC]);
+    ad.extend_from_slice(payload);
+    ad
+}
+
+/// The Bluetooth panel.
+#[component]
+pub fn BlePanel(
+    /// The session.
+    session: ShellySession,
+) -> impl IntoView {
+    let rpc_enabled = RwSignal::new(None::<bool>);
+    let paired = RwSignal::new(Vec::<Value>::new());
+    let pairing_until = RwSignal::new(None::<u64>);
+    let pairing_seconds = RwSignal::new("180".to_owned());
+    let now = RwSignal::new(now_ms());
+    if let Ok(handle) = set_interval_with_handle(move || now.set(now_ms()), Duration::from_secs(1))
+    {
+        on_cleanup(move || handle.clear());
+    }
+    let remaining = move || {
+        pairing_until
+            .get()
+            .map(|until| until.saturating_sub(now.get()) / 1000)
+            .filter(|&s| s > 0)
+    };
+
+    let load = move |_| {
+        session.run("Bluetooth settings", move |s| async move {
+            s.step("Reading the Bluetooth settings (BLE.GetConfig)");
+            let cfg = s.call("BLE.GetConfig", None).await?;
+            rpc_enabled.set(cfg.pointer("/rpc/enable").and_then(Value::as_bool));
+            s.step("Listing paired devices (BLE.ListPairedDevices)");
+            let list = s.call("BLE.ListPairedDevices", None).await?;
+            paired.set(paired_list(&list));
+            s.step_done();
+            Ok(())
+        });
+    };
+    let set_rpc = move |enable: bool| {
+        session.run("RPC over Bluetooth", move |s| async move {
+            s.step(format!(
+                "{} RPC over Bluetooth (BLE.SetConfig)",
+                if enable { "Turning on" } else { "Turning off" }
+            ));
+            s.call(
+                "BLE.SetConfig",
+                Some(json!({"config": {"rpc": {"enable": enable}}})),
+            )
+            .await?;
+            rpc_enabled.set(Some(enable));
+            s.step_done();
+            Ok(())
+        });
+    };
+    let start_pairing = move |_| {
+        let secs: u64 = pairing_seconds
+            .get_untracked()
+            .trim()
+            .parse()
+            .unwrap_or(180)
+            .clamp(10, 600);
+        session.run("Start pairing", move |s| async move {
+            s.step(format!(
+                "Opening the pairing window for {secs} s (BLE.StartPairing)"
+            ));
+            let r = s
+                .call("BLE.StartPairing", Some(json!({"timeout": secs})))
+                .await?;
+            let granted = r.get("timeout").and_then(Value::as_u64).unwrap_or(secs);
+            pairing_until.set(Some(now_ms() + granted * 1000));
+            s.step_done();
+            Ok(())
+        });
+    };
+    let stop_pairing = move |_| {
+        session.run("Stop pairing", move |s| async move {
+            s.step("Closing the pairing window (BLE.StopPairing)");
+            s.call("BLE.StopPairing", None).await?;
+            pairing_until.set(None);
+            s.step_done();
+            Ok(())
+        });
+    };
+    let delete = move |addr: String| {
+        session.run("Delete paired device", move |s| {
+            let addr = addr.clone();
+            async move {
+                s.step(format!(
+                    "Deleting the bond with {addr} (BLE.DeletePairedDevice)"
+                ));
+                s.call("BLE.DeletePairedDevice", Some(json!({"addr": addr})))
+                    .await?;
+                let list = s.call("BLE.ListPairedDevices", None).await?;
+                paired.set(paired_list(&list));
+                s.step_done();
+                Ok(())
+            }
+        });
+    };
+
+    view! {
+        <section class="shelly-ble" aria-label="Bluetooth">
+            <h2>"Bluetooth"</h2>
+            <button on:click=load>"Read Bluetooth settings and paired devices"</button>
+            {move || rpc_enabled.get().map(|on| view! {
+                <p>
+                    {if on { "RPC over Bluetooth is on. " } else { "RPC over Bluetooth is off. " }}
+                    <button on:click=move |_| set_rpc(!on)>{if on { "Turn off" } else { "Turn on" }}</button>
+                </p>
+            })}
+            <h3>"Pairing"</h3>
+            <p class="hint">"Outside its set-up window a Shelly accepts Bluetooth RPC only from paired devices (at most 20). Open the pairing window, then connect from the new phone or computer before it closes."</p>
+            <div class="row">
+                <TextField label="Seconds" value=pairing_seconds />
+                <button class="primary" on:click=start_pairing>"Start pairing"</button>
+                <button on:click=stop_pairing>"Stop pairing"</button>
+                {move || remaining().map(|s| view! {
+                    <span class="countdown" role="timer" aria-live="off">{format!("Pairing open: {}:{:02} left", s / 60, s % 60)}</span>
+                })}
+            </div>
+            <h3>{move || format!("Paired devices ({} of 20)", paired.with(Vec::len))}</h3>
+            <ul class="paired">
+                {move || paired.get().into_iter().map(|d| {
+                    let addr = d.get("addr").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let label = addr.clone();
+                    view! {
+                        <li>
+                            <code>{label}</code>
+                            <button class="small" on:click=move |_| delete(addr.clone())>"Delete"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <AdvertiseComposer session=session />
+        </section>
+    }
+}
+
+fn paired_list(result: &Value) -> Vec<Value> {
+    result
+        .as_array()
+        .or_else(|| result.get("devices").and_then(Value::as_array))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Builds advertising data (raw hex, or a BTHome payload wrapped in service data) and sends it
+/// with `BLE.AdvertiseOnce`.
+#[component]
+pub fn AdvertiseComposer(
+    /// The session.
+    session: ShellySession,
+) -> impl IntoView {
+    let raw = RwSignal::new(String::new());
+    let bthome = RwSignal::new(false);
+    let bytes = move || {
+        let parsed = parse_hex(&raw.get())?;
+        Ok::<Vec<u8>, String>(if bthome.get() {
+            bthome_ad(&parsed)
+        } else {
+            parsed
+        })
+    };
+    let verdict = move || bytes().and_then(|b| check_adv_data(&b).map(|()| b));
+    let send = move |_| {
+        let Ok(b) = verdict() else {
+            session.failure.set(Some(Failure::new(
+                FailureKind::Refused,
+                "BLE.AdvertiseOnce",
+                verdict().err().unwrap_or_default(),
+            )));
+            return;
+        };
+        session.run("Advertise once", move |s| {
+            let hex = to_hex(&b);
+            async move {
+                s.step("Advertising once (BLE.AdvertiseOnce)");
+                s.call("BLE.AdvertiseOnce", Some(json!({"adv_data": hex})))
+                    .await?;
+                s.step_done();
+                Ok(())
+            }
+        });
+    };
+    view! {
+        <div class="advertise">
+            <h3>"Advertise once"</h3>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || bthome.get()
+                    on:change=move |ev| bthome.set(event_target_checked(&ev)) />
+                " The hex is a BTHome v2 payload (wrap it in 0xFCD2 service data)"
+            </label>
+            <TextField label="Advertising data (hex)" value=raw placeholder="e.g. 40 02 ca 09" />
+            <p class="budget">{move || match verdict() {
+                Ok(b) => format!("{} of {ADV_BUDGET} bytes: {}", b.len(), to_hex(&b)),
+                Err(e) => e,
+            }}</p>
+            <button on:click=send disabled=move || verdict().is_err()>"Send"</button>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bthome_payload_is_wrapped_in_fcd2_service_data() {
+        // Temperature 25.06 °C, bthome.io/format example.
+        let ad = bthome_ad(&[0x40, 0x02, 0xca, 0x09]);
+        assert_eq!(ad, [0x07, 0x16, 0xD2, 0xFC, 0x40, 0x02, 0xca, 0x09]);
+        assert_eq!(check_adv_data(&ad), Ok(()));
+    }
+
+    #[test]
+    fn budget_flags_and_truncation_are_refused() {
+        assert!(check_adv_data(&[0u8; 29]).unwrap_err().contains("1 over"));
+        assert!(
+            check_adv_data(&[0x02, 0x01, 0x06])
+                .unwrap_err()
+                .contains("Flags")
+        );
+        assert!(
+            check_adv_data(&[0x05, 0x09, b'a'])
+                .unwrap_err()
+                .contains("past the end")
+        );
+    }
+
+    #[test]
+    fn hex_accepts_spaces_and_rejects_junk() {
+        assert_eq!(parse_hex("40 02:ca09"), Ok(vec![0x40, 0x02, 0xca, 0x09]));
+        assert!(parse_hex("4").is_err());
+        assert!(parse_hex("zz").is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! Connecting: the button, step-by-step progress, and the explained failure with its retry
+//! (and the password form when the device asks for one).
+
+use leptos::prelude::*;
+
+use crate::state::shelly::explain::FailureKind;
+use crate::state::shelly::{Phase, ShellySession, StepState};
+
+/// The connection panel.
+#[component]
+pub fn ConnectPanel(
+    /// The session.
+    session: ShellySession,
+) -> impl IntoView {
+    let connected = move || session.phase.get() == Phase::Connected;
+    let busy = move || session.busy.get().is_some();
+    view! {
+        <section class="shelly-connect" aria-label="Connection">
+            <div class="row">
+                <Show
+                    when=connected
+                    fallback=move || view! {
+                        <button class="primary" disabled=busy on:click=move |_| session.connect_new()>
+                            "Connect a Shelly device…"
+                        </button>
+                    }
+                >
+                    <strong class="connected-name">
+                        {move || session.device.get().map(|d| d.display_name()).unwrap_or_default()}
+                    </strong>
+                    <button on:click=move |_| session.disconnect()>"Disconnect"</button>
+                </Show>
+                {move || session.busy.get().map(|b| view! {
+                    <span class="busy" role="status" aria-live="polite">{format!("{b}…")}</span>
+                })}
+            </div>
+            <ol class="steps" aria-label="Progress">
+                {move || session.steps.get().into_iter().map(|s| {
+                    let (mark, class) = match s.state {
+                        StepState::Running => ("…", "running"),
+                        StepState::Done => ("✓", "done"),
+                        StepState::Failed => ("✗", "failed"),
+                    };
+                    view! { <li class=class><span aria-hidden="true">{mark}</span>" "{s.label}</li> }
+                }).collect_view()}
+            </ol>
+            <FailurePanel session=session />
+        </section>
+    }
+}
+
+/// The last failure, explained, with its retry.
+#[component]
+pub fn FailurePanel(
+    /// The session.
+    session: ShellySession,
+) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let remember = RwSignal::new(false);
+    move || {
+        session.failure.get().map(|f| {
+            let wants_password = matches!(
+                f.kind,
+                FailureKind::PasswordNeeded | FailureKind::WrongPassword
+            );
+            let retryable = f.kind.retryable();
+            view! {
+                <div class="notice error failure" role="alert" data-kind=format!("{:?}", f.kind)>
+                    <strong>{f.kind.title()}</strong>
+                    <span class="during">{format!(" — while {}", f.during)}</span>
+                    <p>{f.kind.advice()}</p>
+                    <details><summary>"Details"</summary><code>{f.detail.clone()}</code></details>
+                    {wants_password.then(|| view! {
+                        <form class="password-form" on:submit=move |ev| {
+                            ev.prevent_default();
+                            let p = password.get_untracked();
+                            session.use_password(&p, remember.get_untracked());
+                            password.set(String::new());
+                            session.retry();
+                        }>
+                            <label class="field">
+                                <span>"Device password (user admin)"</span>
+                                <input type="password" autocomplete="current-password"
+                                    prop:value=move || password.get()
+                                    on:input=move |ev| password.set(event_target_value(&ev)) />
+                            </label>
+                            <label class="check">
+                                <input type="checkbox" prop:checked=move || remember.get()
+                                    on:change=move |ev| remember.set(event_target_checked(&ev)) />
+                                " Remember it in this profile (only its digest, HA1, is stored)"
+                            </label>
+                            <button type="submit" class="primary">"Send password and retry"</button>
+                        </form>
+                    })}
+                    {(retryable && !wants_password).then(|| view! {
+                        <button class="primary" on:click=move |_| session.retry()>"Retry"</button>
+                    })}
+                    <button on:click=move |_| session.failure.set(None)>"Dismiss"</button>
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,60 @@
+//! The pieces of the Devices page: profile slots, connection progress and failures, device
+//! info, the Wi-Fi wizard, security, Bluetooth, the BTHome gateway and the raw RPC console.
+
+pub mod ble;
+pub mod connect;
+pub mod console;
+pub mod gateway;
+pub mod info;
+pub mod profiles;
+pub mod security;
+pub mod wifi;
+
+use leptos::prelude::*;
+use serde_json::Value;
+
+/// Pretty JSON for display (never fails).
+pub fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// A `data:` URL holding `text`, for a download link.
+pub fn data_url(mime: &str, text: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let encoded: String = js_sys::encode_uri_component(text).into();
+        format!("data:{mime};charset=utf-8,{encoded}")
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        format!("data:{mime};charset=utf-8,{}", text.len())
+    }
+}
+
+/// A small labelled text input bound to a signal.
+#[component]
+pub fn TextField(
+    /// The label.
+    label: &'static str,
+    /// The value.
+    value: RwSignal<String>,
+    /// The input type (`text`, `password`, …).
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// A placeholder.
+    #[prop(default = "")]
+    placeholder: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input
+                type=kind
+                placeholder=placeholder
+                autocomplete="off"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        </label>
+    }
+}

@@ -1,0 +1,3 @@
+//! What the pages show, and the actions that change it.
+
+pub mod shelly;

@@ -1,0 +1,886 @@
+//! The Shelly session: the connected device, its RPC link, step-by-step progress, explained
+//! failures with a retry, the console history, and the device-profile slots.
+//!
+//! [`ShellySession`] is a `Copy` handle of signals, provided as context. Every action runs as a
+//! local task; while it runs [`ShellySession::busy`] names it, each step is appended to
+//! [`ShellySession::steps`], and a failure lands in [`ShellySession::failure`] with the action kept
+//! for [`ShellySession::retry`]. Everything shown or logged goes through [`redact`].
+
+pub mod explain;
+pub mod link;
+pub mod redact;
+pub mod store;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use bluehome_core::MacAddress;
+use bluehome_core::profiles::{Binding, Config, Effect, Profiles, Seeking};
+use bluehome_core::shelly::auth::Credentials;
+use bluehome_core::shelly::frame::Notification;
+use bluehome_core::shelly::rpc::SERVICE_UUID;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::{Value, json};
+
+use self::explain::{Failure, FailureKind, kind_of_ble_error};
+use self::link::{Link, now_ms, result_of, sleep_ms};
+use self::redact::redact_value;
+use self::store::{KeyValue, LoadNotice};
+use crate::ble::{Backend, BleBackend, DeviceFilter, DeviceId, DeviceInfo, RequestDeviceOptions};
+
+/// Where the connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// No device.
+    #[default]
+    Idle,
+    /// Connecting (the steps say how far).
+    Connecting,
+    /// Connected and identified.
+    Connected,
+}
+
+/// The state of one progress step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepState {
+    /// Under way.
+    Running,
+    /// Finished.
+    Done,
+    /// Failed (the failure panel explains).
+    Failed,
+}
+
+/// One line of progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// What is being done.
+    pub label: String,
+    /// How it went.
+    pub state: StepState,
+}
+
+/// One RPC exchange, secrets masked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    /// When it was sent (ms since the epoch).
+    pub at_ms: u64,
+    /// The method.
+    pub method: String,
+    /// The params as sent, masked.
+    pub params: Value,
+    /// The result (`Ok`) or the error text (`Err`), masked.
+    pub outcome: Result<Value, String>,
+}
+
+/// What is known about the connected device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceSummary {
+    /// The browser's id of it.
+    pub device_id: DeviceId,
+    /// The name the chooser showed.
+    pub ble_name: Option<String>,
+    /// Its MAC (from `Shelly.GetDeviceInfo`).
+    pub mac: Option<MacAddress>,
+    /// The device id (`shellyplus1-a8032ab12345`), also the auth realm unless `auth_domain` is set.
+    pub id: String,
+    /// The model code.
+    pub model: Option<String>,
+    /// The generation.
+    pub generation: Option<u64>,
+    /// The firmware id.
+    pub firmware: Option<String>,
+    /// The user-given name.
+    pub name: Option<String>,
+    /// Whether a password is set.
+    pub auth_enabled: bool,
+    /// The digest-auth realm.
+    pub realm: String,
+    /// The whole `Shelly.GetDeviceInfo` result.
+    pub raw: Value,
+}
+
+impl DeviceSummary {
+    fn from_info(device_id: DeviceId, ble_name: Option<String>, raw: Value) -> Self {
+        let text = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
+        let id = text("id").unwrap_or_default();
+        Self {
+            device_id,
+            ble_name,
+            mac: text("mac").as_deref().and_then(parse_shelly_mac),
+            realm: text("auth_domain").unwrap_or_else(|| id.clone()),
+            id,
+            model: text("model"),
+            generation: raw.get("gen").and_then(Value::as_u64),
+            firmware: text("fw_id").or_else(|| text("ver")),
+            name: text("name"),
+            auth_enabled: raw.get("auth_en").and_then(Value::as_bool).unwrap_or(false),
+            raw,
+        }
+    }
+
+    /// The best name to show.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .or_else(|| self.ble_name.clone())
+            .unwrap_or_else(|| self.id.clone())
+    }
+}
+
+/// Reads Shelly's MAC form (`A8032AB12345`, 12 hex digits) or the colon form.
+pub fn parse_shelly_mac(text: &str) -> Option<MacAddress> {
+    if let Ok(mac) = text.parse() {
+        return Some(mac);
+    }
+    if text.len() != 12 || !text.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 6];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(MacAddress(out))
+}
+
+type Task = Pin<Box<dyn Future<Output = Result<(), Failure>>>>;
+type Action = Rc<dyn Fn(ShellySession) -> Task>;
+
+/// Longest histories kept.
+const MAX_LOG: usize = 200;
+
+/// The session handle.
+#[derive(Clone, Copy)]
+pub struct ShellySession {
+    /// Where the connection is.
+    pub phase: RwSignal<Phase>,
+    /// Progress of the current (or last) action.
+    pub steps: RwSignal<Vec<Step>>,
+    /// The last failure, explained.
+    pub failure: RwSignal<Option<Failure>>,
+    /// What is running now.
+    pub busy: RwSignal<Option<String>>,
+    /// The connected device.
+    pub device: RwSignal<Option<DeviceSummary>>,
+    /// The last `Shelly.GetStatus`.
+    pub status: RwSignal<Option<Value>>,
+    /// Every RPC exchange, masked, newest last.
+    pub log: RwSignal<Vec<LogEntry>>,
+    /// The raw console's own history, masked, newest last.
+    pub console: RwSignal<Vec<LogEntry>>,
+    /// `NotifyEvent` events received, newest last.
+    pub events: RwSignal<Vec<Value>>,
+    /// The profile slots.
+    pub profiles: RwSignal<Profiles>,
+    /// A problem found loading the profiles.
+    pub profile_notice: RwSignal<Option<LoadNotice>>,
+    /// A short message about the profiles (saved, slot taken…).
+    pub profile_message: RwSignal<Option<String>>,
+    retry_action: StoredValue<Option<(String, Action)>, LocalStorage>,
+    /// Credentials entered for a device, used by the next connection to it.
+    pending_credentials: StoredValue<Option<(DeviceId, Credentials)>, LocalStorage>,
+    link: StoredValue<Option<Rc<Link>>, LocalStorage>,
+    backend: StoredValue<Rc<Backend>, LocalStorage>,
+    storage: StoredValue<Rc<dyn KeyValue>, LocalStorage>,
+}
+
+impl std::fmt::Debug for ShellySession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShellySession")
+            .field("phase", &self.phase.get_untracked())
+            .finish()
+    }
+}
+
+impl ShellySession {
+    /// A session over a backend, with profiles loaded from `storage`.
+    pub fn new(backend: Rc<Backend>, storage: Rc<dyn KeyValue>, config: Config) -> Self {
+        let (profiles, notice) = store::load(storage.as_ref(), config, now_ms());
+        Self {
+            phase: RwSignal::new(Phase::Idle),
+            steps: RwSignal::new(Vec::new()),
+            failure: RwSignal::new(None),
+            busy: RwSignal::new(None),
+            device: RwSignal::new(None),
+            status: RwSignal::new(None),
+            log: RwSignal::new(Vec::new()),
+            console: RwSignal::new(Vec::new()),
+            events: RwSignal::new(Vec::new()),
+            profiles: RwSignal::new(profiles),
+            profile_notice: RwSignal::new(notice),
+            profile_message: RwSignal::new(None),
+            retry_action: StoredValue::new_local(None),
+            pending_credentials: StoredValue::new_local(None),
+            link: StoredValue::new_local(None),
+            backend: StoredValue::new_local(backend),
+            storage: StoredValue::new_local(storage),
+        }
+    }
+
+    /// The session from context, or a new one (with the app's backend and local storage)
+    /// provided for this part of the tree.
+    pub fn use_or_provide() -> Self {
+        if let Some(session) = use_context::<Self>() {
+            return session;
+        }
+        let backend = match use_context::<crate::ble::BackendContext>() {
+            Some(context) => context.get(),
+            None => default_backend(),
+        };
+        let session = Self::new(backend, Rc::new(store::LocalStorage), Config::default());
+        provide_context(session);
+        session
+    }
+
+    /// The link, when connected.
+    pub fn link(&self) -> Option<Rc<Link>> {
+        self.link.get_value()
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Rc<Backend> {
+        self.backend.get_value()
+    }
+
+    // ---- running actions ------------------------------------------------------------------
+
+    /// Runs an action: marks the session busy, clears the last failure, and on failure keeps the
+    /// action for [`Self::retry`].
+    pub fn run<F, Fut>(self, label: &str, action: F)
+    where
+        F: Fn(ShellySession) -> Fut + 'static,
+        Fut: Future<Output = Result<(), Failure>> + 'static,
+    {
+        let action: Action = Rc::new(move |s| Box::pin(action(s)));
+        self.run_action(label.to_owned(), action);
+    }
+
+    fn run_action(self, label: String, action: Action) {
+        self.failure.set(None);
+        self.busy.set(Some(label.clone()));
+        spawn_local(async move {
+            let outcome = action(self).await;
+            self.busy.set(None);
+            if let Err(failure) = outcome {
+                self.steps.update(|steps| {
+                    if let Some(last) = steps.last_mut().filter(|s| s.state == StepState::Running) {
+                        last.state = StepState::Failed;
+                    }
+                });
+                if self.phase.get_untracked() == Phase::Connecting {
+                    self.phase.set(Phase::Idle);
+                }
+                self.failure.set(Some(failure));
+                self.retry_action.set_value(Some((label, action)));
+            }
+        });
+    }
+
+    /// Runs the failed action again.
+    pub fn retry(self) {
+        if let Some((label, action)) = self.retry_action.get_value() {
+            self.run_action(label, action);
+        }
+    }
+
+    /// Whether there is an action to retry.
+    pub fn can_retry(self) -> bool {
+        self.retry_action.with_value(Option::is_some)
+    }
+
+    /// Starts a progress step.
+    pub fn step(self, label: impl Into<String>) {
+        let label = label.into();
+        self.steps.update(|steps| {
+            for s in steps.iter_mut().filter(|s| s.state == StepState::Running) {
+                s.state = StepState::Done;
+            }
+            steps.push(Step {
+                label,
+                state: StepState::Running,
+            });
+        });
+    }
+
+    /// Marks the last step done.
+    pub fn step_done(self) {
+        self.steps.update(|steps| {
+            for s in steps.iter_mut().filter(|s| s.state == StepState::Running) {
+                s.state = StepState::Done;
+            }
+        });
+    }
+
+    // ---- RPC ------------------------------------------------------------------------------
+
+    /// Calls a method on the connected device; logs it masked; explains an error answer.
+    pub async fn call(self, method: &str, params: Option<Value>) -> Result<Value, Failure> {
+        self.call_logged(method, params, false).await
+    }
+
+    /// As [`Self::call`], also recorded in the console history.
+    pub async fn console_call(self, method: &str, params: Option<Value>) -> Result<Value, Failure> {
+        self.call_logged(method, params, true).await
+    }
+
+    async fn call_logged(
+        self,
+        method: &str,
+        params: Option<Value>,
+        console: bool,
+    ) -> Result<Value, Failure> {
+        let link = self.link().ok_or_else(|| {
+            Failure::new(FailureKind::Disconnected, method, "no device is connected")
+        })?;
+        let shown_params = params.as_ref().map(redact_value).unwrap_or(Value::Null);
+        let at_ms = now_ms();
+        let answer = link.call(method, params).await;
+        self.collect_notifications(&link);
+        let result = answer.and_then(|response| {
+            let is_401 = matches!(&response.outcome, Err(e) if e.code == 401);
+            let has_credentials = link.ha1().is_some();
+            result_of(method, response, |t| link.redact(t)).map_err(|mut f| {
+                if is_401 && !has_credentials {
+                    f.kind = FailureKind::PasswordNeeded;
+                }
+                f
+            })
+        });
+        if let Err(f) = &result
+            && f.kind == FailureKind::WrongPassword
+        {
+            self.forget_credentials(&link);
+        }
+        let entry = LogEntry {
+            at_ms,
+            method: method.to_owned(),
+            params: shown_params,
+            outcome: match &result {
+                Ok(v) => Ok(redact_value(v)),
+                Err(f) => Err(f.detail.clone()),
+            },
+        };
+        if console {
+            push_bounded(self.console, entry.clone());
+        }
+        push_bounded(self.log, entry);
+        result
+    }
+
+    /// Drains queued notifications (discovery events) from the device.
+    pub async fn listen(self) -> Result<usize, Failure> {
+        let link = self.link().ok_or_else(|| {
+            Failure::new(
+                FailureKind::Disconnected,
+                "listening",
+                "no device is connected",
+            )
+        })?;
+        let count = link.listen().await?;
+        self.collect_notifications(&link);
+        Ok(count)
+    }
+
+    fn collect_notifications(self, link: &Link) {
+        let notes: Vec<Notification> = link.take_notifications();
+        if notes.is_empty() {
+            return;
+        }
+        self.events.update(|events| {
+            for note in &notes {
+                events.extend(note.events().iter().map(redact_value));
+            }
+            let excess = events.len().saturating_sub(MAX_LOG);
+            events.drain(..excess);
+        });
+    }
+
+    fn forget_credentials(self, link: &Link) {
+        link.set_credentials(None);
+        self.pending_credentials.set_value(None);
+        let mac = self
+            .device
+            .with_untracked(|d| d.as_ref().and_then(|d| d.mac));
+        if let Some(index) = mac.and_then(|m| self.profiles.with_untracked(|p| p.find(m))) {
+            let effects = self
+                .profiles
+                .try_update(|p| p.set_ha1(index, None))
+                .and_then(Result::ok);
+            self.apply(effects.unwrap_or_default());
+        }
+    }
+
+    /// Uses a password for this device: HA1 is computed (the password itself is not kept), and
+    /// remembered in the device's profile only if `remember`.
+    pub fn use_password(self, password: &str, remember: bool) {
+        let Some(link) = self.link() else { return };
+        let realm = self
+            .device
+            .with_untracked(|d| d.as_ref().map(|d| d.realm.clone()));
+        let Some(realm) = realm else { return };
+        link.add_secret(password);
+        let credentials = Credentials::from_password(&realm, password);
+        let ha1 = credentials.ha1().to_owned();
+        link.add_secret(&ha1);
+        self.pending_credentials
+            .set_value(Some((link.device().clone(), credentials.clone())));
+        link.set_credentials(Some(credentials));
+        if remember {
+            self.remember_ha1(Some(ha1));
+        }
+    }
+
+    /// Stores (or forgets) HA1 in the connected device's profile.
+    pub fn remember_ha1(self, ha1: Option<String>) {
+        let mac = self
+            .device
+            .with_untracked(|d| d.as_ref().and_then(|d| d.mac));
+        let Some(index) = mac.and_then(|m| self.profiles.with_untracked(|p| p.find(m))) else {
+            self.profile_message.set(Some(
+                "This device has no profile, so the password cannot be remembered.".to_owned(),
+            ));
+            return;
+        };
+        if let Some(link) = self.link()
+            && let Some(h) = &ha1
+        {
+            link.add_secret(h);
+        }
+        let effects = self
+            .profiles
+            .try_update(|p| p.set_ha1(index, ha1))
+            .and_then(Result::ok);
+        self.apply(effects.unwrap_or_default());
+    }
+
+    // ---- connecting -------------------------------------------------------------------------
+
+    /// Opens the chooser narrowed to Shelly devices and connects to the one picked.
+    pub fn connect_new(self) {
+        self.steps.set(Vec::new());
+        self.run("Connect", |s| async move {
+            s.phase.set(Phase::Connecting);
+            s.step("Choosing a Shelly device (RPC service or Allterco manufacturer data)");
+            let options = RequestDeviceOptions::shelly(SERVICE_UUID);
+            let info = s.backend().request_device(&options).await.map_err(|e| {
+                Failure::new(
+                    kind_of_ble_error(&e.to_string(), true),
+                    "choosing",
+                    e.to_string(),
+                )
+            })?;
+            s.open(info).await
+        });
+    }
+
+    /// Reconnects the active profile's device: through `getDevices` when the browser offers it,
+    /// else with the chooser narrowed to that device's name.
+    pub fn reconnect_active(self) {
+        let Some(binding) = self
+            .profiles
+            .with_untracked(|p| p.active_binding().cloned())
+        else {
+            return self.connect_new();
+        };
+        self.steps.set(Vec::new());
+        self.run("Reconnect", move |s| {
+            let binding = binding.clone();
+            async move {
+                s.phase.set(Phase::Connecting);
+                let backend = s.backend();
+                let mut found = None;
+                if backend.capabilities().get_devices
+                    && let Some(id) = &binding.device_id
+                {
+                    s.step("Looking for the device among those permitted before");
+                    if let Ok(devices) = backend.get_devices().await {
+                        found = devices.into_iter().find(|d| d.id.as_str() == id);
+                    }
+                }
+                let info = match found {
+                    Some(info) => info,
+                    None => {
+                        s.step(format!(
+                            "Choosing {} (the chooser shows only this device)",
+                            binding.name
+                        ));
+                        let options = RequestDeviceOptions {
+                            filters: vec![DeviceFilter {
+                                name: Some(binding.name.clone()),
+                                ..DeviceFilter::default()
+                            }],
+                            ..RequestDeviceOptions::shelly(SERVICE_UUID)
+                        };
+                        backend.request_device(&options).await.map_err(|e| {
+                            Failure::new(
+                                kind_of_ble_error(&e.to_string(), true),
+                                "choosing",
+                                e.to_string(),
+                            )
+                        })?
+                    }
+                };
+                if let Some(ha1) = binding.ha1.clone() {
+                    s.open_with(info, Some(Credentials::from_ha1(ha1))).await
+                } else {
+                    s.open(info).await
+                }
+            }
+        });
+    }
+
+    /// Connects to a granted device and identifies it.
+    pub async fn open(self, info: DeviceInfo) -> Result<(), Failure> {
+        self.open_with(info, None).await
+    }
+
+    async fn open_with(
+        self,
+        info: DeviceInfo,
+        credentials: Option<Credentials>,
+    ) -> Result<(), Failure> {
+        let backend = self.backend();
+        let label = info.name.clone().unwrap_or_else(|| info.id.to_string());
+        self.phase.set(Phase::Connecting);
+        self.step(format!("Connecting to {label}"));
+        if let Some(old) = self.link() {
+            if old.device() != &info.id {
+                backend.disconnect(old.device());
+            }
+            self.link.set_value(None);
+        }
+        backend.connect(&info.id).await.map_err(|e| {
+            Failure::new(
+                kind_of_ble_error(&e.to_string(), true),
+                "connecting",
+                e.to_string(),
+            )
+        })?;
+        let link = Rc::new(Link::new(Rc::clone(&backend), info.id.clone()));
+        let credentials = credentials
+            .or_else(|| {
+                self.pending_credentials.with_value(|p| {
+                    p.as_ref()
+                        .filter(|(id, _)| *id == info.id)
+                        .map(|(_, c)| c.clone())
+                })
+            })
+            .or_else(|| {
+                self.profiles.with_untracked(|p| {
+                    p.slots()
+                        .flatten()
+                        .find(|b| b.device_id.as_deref() == Some(info.id.as_str()))
+                        .and_then(|b| b.ha1.clone())
+                        .map(Credentials::from_ha1)
+                })
+            });
+        if let Some(c) = credentials {
+            link.add_secret(c.ha1());
+            link.set_credentials(Some(c));
+        }
+        self.link.set_value(Some(link));
+        self.step(
+            "Opening the Shelly RPC service and reading the device info (Shelly.GetDeviceInfo)",
+        );
+        let raw = self.call("Shelly.GetDeviceInfo", None).await?;
+        let summary = DeviceSummary::from_info(info.id.clone(), info.name.clone(), raw);
+        self.device.set(Some(summary.clone()));
+        self.phase.set(Phase::Connected);
+        self.bind_profile(&summary);
+        self.step("Reading the status (Shelly.GetStatus)");
+        let status = self.call("Shelly.GetStatus", None).await?;
+        self.status.set(Some(status));
+        self.step_done();
+        Ok(())
+    }
+
+    /// Drops the connection.
+    pub fn disconnect(self) {
+        if let Some(link) = self.link() {
+            self.backend().disconnect(link.device());
+        }
+        self.link.set_value(None);
+        if let Some(mac) = self
+            .device
+            .with_untracked(|d| d.as_ref().and_then(|d| d.mac))
+        {
+            let effects = self
+                .profiles
+                .try_update(|p| p.disconnected(mac))
+                .unwrap_or_default();
+            self.apply(effects);
+        }
+        self.device.set(None);
+        self.status.set(None);
+        self.phase.set(Phase::Idle);
+    }
+
+    /// Refreshes the status.
+    pub fn refresh_status(self) {
+        self.run("Refresh status", |s| async move {
+            let status = s.call("Shelly.GetStatus", None).await?;
+            s.status.set(Some(status));
+            Ok(())
+        });
+    }
+
+    /// Polls the device until `done` accepts a `method` result, at most `tries` times `every_ms`.
+    pub async fn poll_until(
+        self,
+        method: &str,
+        params: Option<Value>,
+        every_ms: u64,
+        tries: u32,
+        done: impl Fn(&Value) -> bool,
+    ) -> Result<Value, Failure> {
+        let mut last = Value::Null;
+        for _ in 0..tries {
+            last = self.call(method, params.clone()).await?;
+            if done(&last) {
+                return Ok(last);
+            }
+            sleep_ms(every_ms).await;
+        }
+        Err(Failure::new(
+            FailureKind::Timeout,
+            method,
+            format!(
+                "still not done after {} s; last answer: {}",
+                every_ms * u64::from(tries) / 1000,
+                redact_value(&last)
+            ),
+        ))
+    }
+
+    // ---- profiles -----------------------------------------------------------------------------
+
+    fn bind_profile(self, summary: &DeviceSummary) {
+        let Some(mac) = summary.mac else {
+            self.profile_message.set(Some(
+                "The device did not report its MAC; it is not saved in a profile.".to_owned(),
+            ));
+            return;
+        };
+        let now = now_ms();
+        let mut binding = Binding::new(
+            mac,
+            summary
+                .ble_name
+                .clone()
+                .unwrap_or_else(|| summary.id.clone()),
+        );
+        binding.model = summary.model.clone();
+        binding.device_id = Some(summary.device_id.to_string());
+        let effects = self.profiles.try_update(|p| {
+            let mut effects = Vec::new();
+            if let Some(index) = p.find(mac) {
+                binding.ha1 = p.slot(index).and_then(|b| b.ha1.clone());
+                effects.extend(p.select(index, now).unwrap_or_default());
+                effects.extend(p.update(binding.clone()).unwrap_or_default());
+            } else {
+                if p.active_binding().is_some()
+                    && let Some(open) = (0..p.len()).find(|&i| p.slot(i).is_none())
+                {
+                    effects.extend(p.select(open, now).unwrap_or_default());
+                }
+                match p.bind(binding.clone()) {
+                    Ok(e) => effects.extend(e),
+                    Err(e) => return (effects, Some(e.to_string())),
+                }
+            }
+            effects.extend(p.connected(mac));
+            (effects, None)
+        });
+        if let Some((effects, message)) = effects {
+            if let Some(m) = message {
+                self.profile_message
+                    .set(Some(format!("Not saved in a profile: {m}")));
+            }
+            self.apply(effects);
+        }
+    }
+
+    /// Performs what the profile state machine asks for.
+    pub fn apply(self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::SaveNow => self.save_profiles(),
+                Effect::SaveDueAt(due) => {
+                    spawn_local(async move {
+                        sleep_ms(due.saturating_sub(now_ms())).await;
+                        if self.profiles.try_update(|p| p.poll(now_ms())) == Some(true) {
+                            self.save_profiles();
+                        }
+                    });
+                }
+                Effect::Disconnect(mac) => {
+                    if self
+                        .device
+                        .with_untracked(|d| d.as_ref().and_then(|d| d.mac))
+                        == Some(mac)
+                    {
+                        self.disconnect();
+                    }
+                }
+                Effect::Forget(_) | Effect::ActiveChanged { .. } => {}
+            }
+        }
+    }
+
+    /// Writes the profiles now.
+    pub fn save_profiles(self) {
+        let ok = self
+            .profiles
+            .with_untracked(|p| self.storage.with_value(|s| store::save(s.as_ref(), p)));
+        if !ok {
+            self.profile_message.set(Some(
+                "The browser refused to save the profiles (storage full or disabled).".to_owned(),
+            ));
+        }
+    }
+
+    /// Writes a pending debounced save at once (the page is being hidden).
+    pub fn flush_profiles(self) {
+        if self.profiles.try_update(Profiles::flush) == Some(true) {
+            self.save_profiles();
+        }
+    }
+
+    /// Selects a slot.
+    pub fn select_slot(self, index: usize) {
+        match self.profiles.try_update(|p| p.select(index, now_ms())) {
+            Some(Ok(effects)) => self.apply(effects),
+            Some(Err(e)) => self.profile_message.set(Some(e.to_string())),
+            None => {}
+        }
+    }
+
+    /// Next slot (wrapping).
+    pub fn next_slot(self) {
+        let effects = self
+            .profiles
+            .try_update(|p| p.next(now_ms()))
+            .unwrap_or_default();
+        self.apply(effects);
+    }
+
+    /// Previous slot (wrapping).
+    pub fn prev_slot(self) {
+        let effects = self
+            .profiles
+            .try_update(|p| p.prev(now_ms()))
+            .unwrap_or_default();
+        self.apply(effects);
+    }
+
+    /// Clears the active slot.
+    pub fn clear_slot(self) {
+        let effects = self
+            .profiles
+            .try_update(Profiles::clear)
+            .unwrap_or_default();
+        self.apply(effects);
+    }
+
+    /// Clears every slot.
+    pub fn clear_all_slots(self) {
+        let effects = self
+            .profiles
+            .try_update(|p| p.clear_all(now_ms()))
+            .unwrap_or_default();
+        self.apply(effects);
+    }
+
+    /// Disconnects the device of a slot (kept bound).
+    pub fn disconnect_slot(self, index: usize) {
+        match self.profiles.try_update(|p| p.disconnect(index)) {
+            Some(Ok(effects)) => self.apply(effects),
+            Some(Err(e)) => self.profile_message.set(Some(e.to_string())),
+            None => {}
+        }
+    }
+
+    /// What the active slot wants.
+    pub fn seeking(self) -> Seeking {
+        self.profiles.with(Profiles::seeking)
+    }
+
+    /// The export file's content (no secrets).
+    pub fn export_profiles(self) -> String {
+        self.profiles.with_untracked(Profiles::export)
+    }
+
+    /// Imports an export file.
+    pub fn import_profiles(self, text: &str) {
+        match self.profiles.try_update(|p| p.import(text, now_ms())) {
+            Some(Ok(effects)) => {
+                self.profile_message
+                    .set(Some("Profiles imported.".to_owned()));
+                self.apply(effects);
+            }
+            Some(Err(e)) => self
+                .profile_message
+                .set(Some(format!("Import refused: {e}"))),
+            None => {}
+        }
+    }
+}
+
+/// The backend when the app provided none: Web Bluetooth in a browser.
+fn default_backend() -> Rc<Backend> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Rc::new(Backend::Web(crate::ble::web::WebBackend::new()))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Rc::new(Backend::Mock(crate::ble::mock::MockBackend::new()))
+    }
+}
+
+fn push_bounded(signal: RwSignal<Vec<LogEntry>>, entry: LogEntry) {
+    signal.update(|log| {
+        log.push(entry);
+        let excess = log.len().saturating_sub(MAX_LOG);
+        log.drain(..excess);
+    });
+}
+
+/// The params of `Sys.SetConfig` that set the device name.
+pub fn set_name_params(name: &str) -> Value {
+    json!({"config": {"device": {"name": name}}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shelly_mac_forms_parse() {
+        assert_eq!(
+            parse_shelly_mac("A8032AB12345"),
+            Some(MacAddress([0xA8, 0x03, 0x2A, 0xB1, 0x23, 0x45]))
+        );
+        assert_eq!(
+            parse_shelly_mac("a8:03:2a:b1:23:45"),
+            Some(MacAddress([0xA8, 0x03, 0x2A, 0xB1, 0x23, 0x45]))
+        );
+        assert_eq!(parse_shelly_mac("A8032AB1234"), None);
+    }
+
+    #[test]
+    fn summary_takes_realm_from_auth_domain_when_present() {
+        let s = DeviceSummary::from_info(
+            DeviceId::from("x"),
+            None,
+            json!({"id": "shellyplus1-a8032ab12345", "mac": "A8032AB12345", "auth_en": true, "auth_domain": "dom"}),
+        );
+        assert_eq!(s.realm, "dom");
+        assert!(s.auth_enabled);
+        let s = DeviceSummary::from_info(DeviceId::from("x"), None, json!({"id": "abc"}));
+        assert_eq!(s.realm, "abc");
+    }
+}
