@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 mod decode;
 mod replay;
+mod sim;
 
 const USAGE: &str = "\
 usage: bluehome <command> [args]
@@ -13,6 +14,9 @@ commands:
   replay CAPTURE --rules RULES [--until T]
                        run a capture through the manager: callbacks, readings, unavailability,
                        scan changes and deliveries as JSON Lines
+  sim shelly --stdio [--virtual-clock] [--mtu N] [options]
+                       a simulated Shelly BLU Gateway Gen3's GATT server on stdin/stdout,
+                       one JSON request per line, one JSON answer per line
   help                 this text
 
 See crates/bluehome-cli/README.md for the input and output formats.";
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
             }
         }
         Some("replay") => replay::run(args),
+        Some("sim") => sim::run(args),
         Some(other) => {
             eprintln!("bluehome: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

@@ -110,6 +110,8 @@ pub struct GatewayOptions {
     pub object_page_size: usize,
     /// Bond capacity.
     pub max_bonds: usize,
+    /// Clients bonded from the start.
+    pub bonds: Vec<String>,
 }
 
 /// The default networks: `HomeNet` (WPA2, password `correct horse`), `Guest` (open),
@@ -161,6 +163,7 @@ impl Default for GatewayOptions {
             relay_page_size: 5,
             object_page_size: 5,
             max_bonds: 20,
+            bonds: Vec::new(),
         }
     }
 }
@@ -270,7 +273,16 @@ impl Gateway {
             name: None,
             provisioning: options.provisioning,
             rpc_enabled: options.rpc_enabled,
-            bonds: Vec::new(),
+            bonds: options
+                .bonds
+                .iter()
+                .take(options.max_bonds)
+                .map(|addr| PairedDevice {
+                    addr: addr.clone(),
+                    ctime: options.epoch_s,
+                    atime: options.epoch_s,
+                })
+                .collect(),
             pairing: None,
             associations: None,
             wifi: Wifi {

@@ -12,6 +12,7 @@ use crate::shelly::rpc::server::Server;
 use crate::shelly::rpc::{AttError, Characteristic};
 
 use super::gateway::{BondError, Gateway};
+use super::sensors::SimSensor;
 
 /// The length a Shelly 1PM Mini Gen4 was seen to report in `rx_ctl` (aioshelly PR #991).
 pub const GARBAGE_LENGTH: u32 = 0x3213_005f;
@@ -234,9 +235,9 @@ impl Peripheral {
         self.mtu
     }
 
-    /// What is on the air now: the gateway's own advertisement, its `BLE.AdvertiseOnce`
-    /// advertisement while it lasts, and every simulated sensor that has emitted.
-    pub fn advertisements(&mut self, now_ms: u64) -> Vec<Advertisement> {
+    /// The gateway's own advertisements now: its Shelly manufacturer data (flags, MAC, model
+    /// 0x1817), and its `BLE.AdvertiseOnce` advertisement while it lasts.
+    pub fn gateway_advertisements(&mut self, now_ms: u64) -> Vec<Advertisement> {
         self.sync(now_ms);
         let gw = &self.gateway;
         let mut flags = 0x0001 | 0x0004; // discoverable, RPC over BLE
@@ -268,12 +269,17 @@ impl Peripheral {
             adv.address = Some(gw.mac());
             out.push(adv);
         }
-        out.extend(
-            gw.sensors()
-                .iter()
-                .filter(|s| s.has_emitted())
-                .map(|s| s.advertisement()),
-        );
         out
+    }
+
+    /// The last advertisement of every simulated sensor that has emitted.
+    pub fn sensor_advertisements(&mut self, now_ms: u64) -> Vec<Advertisement> {
+        self.sync(now_ms);
+        self.gateway
+            .sensors()
+            .iter()
+            .filter(|s| s.has_emitted())
+            .map(SimSensor::advertisement)
+            .collect()
     }
 }

@@ -399,11 +399,11 @@ fn advertise_once_is_validated_and_goes_on_air() {
     let mut b = Bench::new();
     let p = ble::AdvertiseOnceParams::new(b"\x07\x09Shelly", None).unwrap();
     b.ok::<ble::AdvertiseOnce>(&p);
-    let on_air = b.p.advertisements(b.now);
+    let on_air = b.p.gateway_advertisements(b.now);
     assert!(on_air.iter().any(|a| a.name.as_deref() == Some("Shelly")));
     b.advance(3_500);
     assert!(
-        !b.p.advertisements(b.now)
+        !b.p.gateway_advertisements(b.now)
             .iter()
             .any(|a| a.name.as_deref() == Some("Shelly"))
     );
@@ -774,15 +774,16 @@ fn disconnect_mid_frame_drops_the_frame_and_a_reconnect_works() {
 #[test]
 fn sensors_advertise_through_the_bthome_encoder() {
     let mut b = Bench::new();
-    assert_eq!(
-        b.p.advertisements(0).len(),
-        1,
-        "only the gateway before any emission"
+    assert!(
+        b.p.sensor_advertisements(0).is_empty(),
+        "nothing before the first emission"
     );
     b.advance(61_000);
-    let on_air = b.p.advertisements(b.now);
-    assert_eq!(on_air.len(), 8);
-    let gw = crate::shelly::manufacturer::parse(&on_air[0].manufacturer_data[&0x0BA9]);
+    let on_air = b.p.sensor_advertisements(b.now);
+    assert_eq!(on_air.len(), 7);
+    let own = b.p.gateway_advertisements(b.now);
+    assert_eq!(own.len(), 1);
+    let gw = crate::shelly::manufacturer::parse(&own[0].manufacturer_data[&0x0BA9]);
     assert_eq!(gw.model_id, Some(0x1817));
     assert!(gw.flags.unwrap().rpc_over_ble());
     let thermo = on_air
