@@ -625,13 +625,6 @@ impl Manager {
         rssi(new.rssi) - self.config.rssi_switch_db <= rssi(old.rssi)
     }
 
-    fn owner_still_scanning(&self, source: &str, now_ms: u64) -> bool {
-        self.scanners
-            .iter()
-            .find(|s| &*s.name == source)
-            .is_some_and(|s| self.scanning(s, now_ms))
-    }
-
     /// Sets (or clears) the BTHome bind key of a device. Keys are kept apart from the device
     /// table, so they survive eviction and may be set before the device is first heard.
     pub fn set_bindkey(&mut self, key: &str, bindkey: Option<[u8; 16]>) {
@@ -779,22 +772,25 @@ impl Manager {
         }
 
         // 4. Best source.
-        let keep_old = match (
-            self.device_ref(slot),
-            self.device_ref(slot).and_then(|d| d.all.as_ref()),
-        ) {
-            (Some(d), Some(old)) if old.source != info.source => {
-                self.owner_still_scanning(&old.source, now_ms)
-                    && self.prefer_previous(d, old, &info)
-            }
-            _ => false,
+        let keep_old = match self.device_ref(slot) {
+            Some(d) => match (&d.all, d.owner) {
+                (Some(old), Some(owner)) if owner != scanner => {
+                    self.scanners
+                        .get(owner as usize)
+                        .is_some_and(|s| self.scanning(s, now_ms))
+                        && self.prefer_previous(d, old, &info)
+                }
+                _ => false,
+            },
+            None => false,
         };
         if keep_old {
             if connectable {
                 let replace = match self.device_ref(slot) {
                     Some(d) => match (&d.connectable, &d.all) {
                         (Some(c), Some(all)) => {
-                            !(c.source == all.source || self.prefer_previous(d, c, &info))
+                            !(Arc::ptr_eq(&c.source, &all.source)
+                                || self.prefer_previous(d, c, &info))
                         }
                         _ => true,
                     },
