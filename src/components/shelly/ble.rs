@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use bluehome_core::bthome::{self, Kind, OBJECTS, Object, ObjectInfo, Value as Reading};
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
@@ -222,7 +223,56 @@ fn paired_list(result: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Builds advertising data (raw hex, or a BTHome payload wrapped in service data) and sends it
+/// Objects the composer offers: numeric sensors, binary sensors and the button.
+fn composable() -> impl Iterator<Item = &'static ObjectInfo> {
+    OBJECTS
+        .iter()
+        .filter(|o| matches!(o.kind, Kind::Number | Kind::Binary | Kind::Button) && o.id != 0x00)
+}
+
+/// One composed object: its id and the value as typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The BTHome object id.
+    pub id: u8,
+    /// The value as typed (a number; 0/1 for binary; an event code for the button).
+    pub value: String,
+}
+
+/// Encodes composed rows as a BTHome v2 payload with the core encoder.
+pub fn encode_rows(rows: &[Row]) -> Result<Vec<u8>, String> {
+    let mut objects = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let info = bthome::info(row.id).ok_or_else(|| format!("object {}: unknown id", i + 1))?;
+        let number: f64 = row.value.trim().parse().map_err(|_| {
+            format!(
+                "object {} ({}): \"{}\" is not a number",
+                i + 1,
+                info.name,
+                row.value
+            )
+        })?;
+        let value = match info.kind {
+            Kind::Binary => Reading::Bool(number != 0.0),
+            Kind::Button => Reading::Button(
+                u8::try_from(number as i64)
+                    .map_err(|_| format!("object {}: event code 0–255", i + 1))?,
+            ),
+            _ if info.decimals == 0 => Reading::Int(number.round() as i64),
+            _ => Reading::Float(number),
+        };
+        objects.push(Object {
+            id: row.id,
+            offset: 0,
+            value,
+        });
+    }
+    objects.sort_by_key(|o| o.id);
+    let trigger = objects.iter().any(|o| o.id == 0x3A);
+    bthome::encode_v2(&objects, trigger, None, None).map_err(|e| e.to_string())
+}
+
+/// Builds advertising data (BTHome objects through the core encoder, or raw hex) and sends it
 /// with `BLE.AdvertiseOnce`.
 #[component]
 pub fn AdvertiseComposer(
@@ -230,24 +280,31 @@ pub fn AdvertiseComposer(
     session: ShellySession,
 ) -> impl IntoView {
     let raw = RwSignal::new(String::new());
-    let bthome = RwSignal::new(false);
+    let use_raw = RwSignal::new(false);
+    let rows = RwSignal::new(vec![Row {
+        id: 0x02,
+        value: "21.5".into(),
+    }]);
     let bytes = move || {
-        let parsed = parse_hex(&raw.get())?;
-        Ok::<Vec<u8>, String>(if bthome.get() {
-            bthome_ad(&parsed)
+        if use_raw.get() {
+            parse_hex(&raw.get())
         } else {
-            parsed
-        })
+            rows.with(|r| encode_rows(r))
+                .map(|payload| bthome_ad(&payload))
+        }
     };
     let verdict = move || bytes().and_then(|b| check_adv_data(&b).map(|()| b));
     let send = move |_| {
-        let Ok(b) = verdict() else {
-            session.failure.set(Some(Failure::new(
-                FailureKind::Refused,
-                "BLE.AdvertiseOnce",
-                verdict().err().unwrap_or_default(),
-            )));
-            return;
+        let b = match verdict() {
+            Ok(b) => b,
+            Err(e) => {
+                session.failure.set(Some(Failure::new(
+                    FailureKind::Refused,
+                    "BLE.AdvertiseOnce",
+                    e,
+                )));
+                return;
+            }
         };
         session.run("Advertise once", move |s| {
             let hex = to_hex(&b);
@@ -260,16 +317,50 @@ pub fn AdvertiseComposer(
             }
         });
     };
+    let options = move |selected: u8| {
+        composable()
+            .map(|o| {
+                let label = match o.unit {
+                    Some(u) => format!("{} ({u})", o.name),
+                    None => o.name.to_owned(),
+                };
+                view! { <option value=o.id.to_string() selected=o.id == selected>{label}</option> }
+            })
+            .collect_view()
+    };
     view! {
         <div class="advertise">
             <h3>"Advertise once"</h3>
             <label class="check">
-                <input type="checkbox" prop:checked=move || bthome.get()
-                    on:change=move |ev| bthome.set(event_target_checked(&ev)) />
-                " The hex is a BTHome v2 payload (wrap it in 0xFCD2 service data)"
+                <input type="checkbox" prop:checked=move || use_raw.get()
+                    on:change=move |ev| use_raw.set(event_target_checked(&ev)) />
+                " Raw advertising data (hex AD structures) instead of BTHome objects"
             </label>
-            <TextField label="Advertising data (hex)" value=raw placeholder="e.g. 40 02 ca 09" />
-            <p class="budget">{move || match verdict() {
+            <Show
+                when=move || use_raw.get()
+                fallback=move || view! {
+                    <ul class="composer">
+                        {move || rows.get().into_iter().enumerate().map(|(i, row)| view! {
+                            <li class="row">
+                                <select aria-label="Object" on:change=move |ev| {
+                                    let id = event_target_value(&ev).parse().unwrap_or(0x02);
+                                    rows.update(|r| if let Some(x) = r.get_mut(i) { x.id = id; });
+                                }>{options(row.id)}</select>
+                                <input aria-label="Value" prop:value=row.value.clone()
+                                    on:input=move |ev| {
+                                        let v = event_target_value(&ev);
+                                        rows.update(|r| if let Some(x) = r.get_mut(i) { x.value = v; });
+                                    } />
+                                <button class="small" on:click=move |_| rows.update(|r| { if i < r.len() { r.remove(i); } })>"Remove"</button>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    <button class="small" on:click=move |_| rows.update(|r| r.push(Row { id: 0x03, value: "50".into() }))>"Add object"</button>
+                }
+            >
+                <TextField label="Advertising data (hex)" value=raw placeholder="e.g. 07 16 d2 fc 40 02 ca 09" />
+            </Show>
+            <p class="budget" aria-live="polite">{move || match verdict() {
                 Ok(b) => format!("{} of {ADV_BUDGET} bytes: {}", b.len(), to_hex(&b)),
                 Err(e) => e,
             }}</p>
@@ -302,6 +393,42 @@ mod tests {
             check_adv_data(&[0x05, 0x09, b'a'])
                 .unwrap_err()
                 .contains("past the end")
+        );
+    }
+
+    #[test]
+    fn composed_objects_go_through_the_core_encoder() {
+        // Temperature 25.06 °C and humidity 50.55 %, the STYLE.md example bytes.
+        let rows = [
+            Row {
+                id: 0x03,
+                value: "50.55".into(),
+            },
+            Row {
+                id: 0x02,
+                value: "25.06".into(),
+            },
+        ];
+        assert_eq!(
+            encode_rows(&rows),
+            Ok(vec![0x40, 0x02, 0xca, 0x09, 0x03, 0xbf, 0x13])
+        );
+        let press = [Row {
+            id: 0x3A,
+            value: "1".into(),
+        }];
+        assert_eq!(
+            encode_rows(&press),
+            Ok(vec![0x44, 0x3A, 0x01]),
+            "button packets are trigger-based"
+        );
+        assert!(
+            encode_rows(&[Row {
+                id: 0x02,
+                value: "warm".into()
+            }])
+            .unwrap_err()
+            .contains("not a number")
         );
     }
 

@@ -5,9 +5,14 @@
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-use super::{TextField, pretty};
+use super::TextField;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::link::sleep_ms;
+use crate::state::shelly::remote::describe_readings;
+
+/// How often a gateway feeding the Scan page is polled: often enough for live readings (BLU
+/// sensors send every 10–60 s), rare enough to leave the one RPC channel free.
+pub const FEED_EVERY_MS: u64 = 5_000;
 
 /// A configured BTHome device or sensor component.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,7 +126,6 @@ pub fn GatewayPanel(
     let errors = RwSignal::new(Vec::<String>::new());
     let devices = RwSignal::new(Vec::<Component>::new());
     let sensors = RwSignal::new(Vec::<Component>::new());
-    let relayed = RwSignal::new(Value::Null);
     let discovering = RwSignal::new(false);
     let discover_secs = RwSignal::new("10".to_owned());
     let add_addr = RwSignal::new(String::new());
@@ -272,11 +276,19 @@ pub fn GatewayPanel(
     };
     let load_relay = move |_| {
         session.run("Relayed devices", move |s| async move {
-            s.step("Reading the devices the gateway relays (BLE.CloudRelay.ListInfos)");
-            relayed.set(s.call("BLE.CloudRelay.ListInfos", None).await?);
+            s.step("Reading what the gateway hears (BLE.CloudRelay.ListInfos, BTHome sensors)");
+            let adverts = s.poll_remote().await?;
+            s.remote_adverts.set(adverts);
             s.step_done();
             Ok(())
         });
+    };
+    let toggle_feed = move |_| {
+        if session.remote_running.get_untracked() {
+            session.stop_remote_scanner();
+        } else {
+            session.start_remote_scanner(FEED_EVERY_MS);
+        }
     };
 
     view! {
@@ -351,9 +363,20 @@ pub fn GatewayPanel(
                         <button class="small" on:click=move |_| delete("BTHome.DeleteSensor", id)>"Delete"</button></li> }
                 }).collect_view()}
             </ul>
-            <h3>"Relayed devices"</h3>
-            <button on:click=load_relay>"Read relayed devices"</button>
-            {move || (!relayed.with(Value::is_null)).then(|| view! { <pre>{pretty(&relayed.get())}</pre> })}
+            <h3>"What the gateway hears"</h3>
+            <div class="row">
+                <button on:click=load_relay>"Read relayed devices"</button>
+                <button on:click=toggle_feed aria-pressed=move || session.remote_running.get().to_string()>
+                    {move || if session.remote_running.get() { "Stop feeding the Scan page" } else { "Feed the Scan page" }}
+                </button>
+            </div>
+            <p class="hint">"While fed, the Scan page shows what this gateway hears (relayed devices and its BTHome sensors, every 5 s) as a remote, non-connectable source: no browser scanning flag needed."</p>
+            <ul class="relayed">
+                {move || session.remote_adverts.get().into_iter().map(|a| {
+                    let name = a.advertisement.name.clone().unwrap_or_default();
+                    view! { <li><code>{a.key.clone()}</code>" "{name}": "{describe_readings(&a.advertisement)}</li> }
+                }).collect_view()}
+            </ul>
         </section>
     }
 }

@@ -9,6 +9,7 @@
 pub mod explain;
 pub mod link;
 pub mod redact;
+pub mod remote;
 pub mod store;
 
 use std::future::Future;
@@ -146,6 +147,9 @@ pub fn parse_shelly_mac(text: &str) -> Option<MacAddress> {
     Some(MacAddress(out))
 }
 
+/// Receives what a gateway hears: the manager source name, and the advertisement.
+pub type RemoteSink = Rc<dyn Fn(&str, &remote::RemoteAdvert)>;
+
 type Task = Pin<Box<dyn Future<Output = Result<(), Failure>>>>;
 type Action = Rc<dyn Fn(ShellySession) -> Task>;
 
@@ -179,6 +183,12 @@ pub struct ShellySession {
     pub profile_notice: RwSignal<Option<LoadNotice>>,
     /// A short message about the profiles (saved, slot taken…).
     pub profile_message: RwSignal<Option<String>>,
+    /// Whether the gateway feeds the Scan page (the remote scanner runs).
+    pub remote_running: RwSignal<bool>,
+    /// What the gateway heard at the last poll (relayed devices and its sensors).
+    pub remote_adverts: RwSignal<Vec<remote::RemoteAdvert>>,
+    /// Where remote advertisements go (the Scan page's manager): source, advertisement.
+    remote_sink: StoredValue<Option<RemoteSink>, LocalStorage>,
     retry_action: StoredValue<Option<(String, Action)>, LocalStorage>,
     /// Credentials entered for a device, used by the next connection to it.
     pending_credentials: StoredValue<Option<(DeviceId, Credentials)>, LocalStorage>,
@@ -212,6 +222,9 @@ impl ShellySession {
             profiles: RwSignal::new(profiles),
             profile_notice: RwSignal::new(notice),
             profile_message: RwSignal::new(None),
+            remote_running: RwSignal::new(false),
+            remote_adverts: RwSignal::new(Vec::new()),
+            remote_sink: StoredValue::new_local(None),
             retry_action: StoredValue::new_local(None),
             pending_credentials: StoredValue::new_local(None),
             link: StoredValue::new_local(None),
@@ -599,6 +612,7 @@ impl ShellySession {
 
     /// Drops the connection.
     pub fn disconnect(self) {
+        self.remote_running.set(false);
         if let Some(link) = self.link() {
             self.backend().disconnect(link.device());
         }
@@ -653,6 +667,75 @@ impl ShellySession {
                 redact_value(&last)
             ),
         ))
+    }
+
+    // ---- remote scanner -------------------------------------------------------------------------
+
+    /// Sets where remote advertisements go (the app wires the Scan page's manager here).
+    pub fn set_remote_sink(self, sink: Option<RemoteSink>) {
+        self.remote_sink.set_value(sink);
+    }
+
+    /// Polls what the connected gateway hears every `every_ms` and hands it to the sink, until
+    /// stopped or disconnected.
+    pub fn start_remote_scanner(self, every_ms: u64) {
+        if self.remote_running.get_untracked() {
+            return;
+        }
+        let Some(link) = self.link() else { return };
+        let Some(device_id) = self
+            .device
+            .with_untracked(|d| d.as_ref().map(|d| d.id.clone()))
+        else {
+            return;
+        };
+        self.remote_running.set(true);
+        spawn_local(async move {
+            let source = remote::source_name(&device_id);
+            while self.remote_running.get_untracked()
+                && self.link().is_some_and(|l| Rc::ptr_eq(&l, &link))
+            {
+                match self.poll_remote().await {
+                    Ok(adverts) => {
+                        if let Some(sink) = self.remote_sink.get_value() {
+                            adverts.iter().for_each(|a| sink(&source, a));
+                        }
+                        self.remote_adverts.set(adverts);
+                    }
+                    Err(failure) => {
+                        self.failure.set(Some(failure));
+                        break;
+                    }
+                }
+                sleep_ms(every_ms).await;
+            }
+            self.remote_running.set(false);
+        });
+    }
+
+    /// Stops the remote scanner.
+    pub fn stop_remote_scanner(self) {
+        self.remote_running.set(false);
+    }
+
+    /// One poll: every page of `BLE.CloudRelay.ListInfos`, then the BTHome sensor values.
+    pub async fn poll_remote(self) -> Result<Vec<remote::RemoteAdvert>, Failure> {
+        let mut adverts = Vec::new();
+        let mut offset = 0u32;
+        for _ in 0..20 {
+            let params = (offset > 0).then(|| json!({"offset": offset}));
+            let page = self.call("BLE.CloudRelay.ListInfos", params).await?;
+            let (mut found, next) = remote::relay_page(&page);
+            adverts.append(&mut found);
+            match next {
+                Some(n) => offset = n,
+                None => break,
+            }
+        }
+        let config = self.call("Shelly.GetConfig", None).await?;
+        let status = self.call("Shelly.GetStatus", None).await?;
+        adverts.extend(remote::sensor_adverts(&config, &status));
+        Ok(adverts)
     }
 
     // ---- profiles -----------------------------------------------------------------------------
