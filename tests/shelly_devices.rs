@@ -540,3 +540,41 @@ async fn corrupt_storage_is_recovered_with_a_notice() {
     assert!(text(&w.host, ".shelly-profiles .warning").is_empty());
     w.host.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
+    let sensors = vec![SimSensor::new(SensorSpec::numbered(
+        SensorKind::HumidityTemperature,
+        0,
+        false,
+    ))];
+    let w = world(
+        gateway(GatewayOptions::default(), sensors),
+        MemoryStorage::default(),
+    )
+    .await;
+    let heard: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
+    let sink = Rc::clone(&heard);
+    w.session.set_remote_sink(Some(Rc::new(
+        move |source: &str, advert: &bluehome::state::shelly::remote::RemoteAdvert| {
+            sink.borrow_mut()
+                .push((source.to_owned(), advert.key.clone()));
+        },
+    )));
+    connect(&w).await;
+    click(&w.host, "BTHome gateway");
+    tick().await;
+    click(&w.host, "Feed the Scan page");
+    until(10, "remote advertisements", || !heard.borrow().is_empty()).await;
+    let (source, key) = heard.borrow()[0].clone();
+    assert_eq!(source, format!("shelly:{}", w.gateway.borrow().id()));
+    assert!(key.starts_with("3c:2e:f5:5b:"), "{key}");
+    until(5, "decoded readings", || {
+        text(&w.host, ".relayed").contains("temperature")
+    })
+    .await;
+    click(&w.host, "Stop feeding the Scan page");
+    tick().await;
+    assert!(!w.session.remote_running.get_untracked());
+    w.host.remove();
+}
