@@ -531,6 +531,18 @@ impl Call {
         self.link.action()
     }
 
+    /// Replaces the call's deadline (by default the start time plus [`Options::timeout_ms`]) with
+    /// an absolute time, e.g. 30 s after the start for `WiFi.Scan`, which takes up to ~20 s.
+    pub fn with_deadline(mut self, deadline_ms: u64) -> Self {
+        self.link.deadline = deadline_ms;
+        self
+    }
+
+    /// The absolute deadline.
+    pub fn deadline(&self) -> u64 {
+        self.link.deadline
+    }
+
     /// True when [`Call::action`] is [`Action::Done`].
     pub fn is_done(&self) -> bool {
         matches!(self.action(), Action::Done)

@@ -539,3 +539,22 @@ fn finish_refuses_an_unfinished_call() {
     let call = client.call("A.B", None, 0, 0);
     assert_eq!(client.finish(call), Err(Error::NotFinished));
 }
+
+#[test]
+fn a_call_can_carry_its_own_absolute_deadline() {
+    let mut link = echo_link();
+    link.delay_ms = 15_000; // like WiFi.Scan
+    let mut client = Client::new("test", 1);
+    let start = link.now;
+    let mut call = client
+        .call("WiFi.Scan", None, 0, start)
+        .with_deadline(start + 30_000);
+    assert_eq!(call.deadline(), start + 30_000);
+    link.drive(&mut call);
+    assert!(client.finish(call).is_ok());
+    assert!(link.now - start >= 15_000);
+    // With the default 10 s it would have failed.
+    let mut call = client.call("WiFi.Scan", None, 0, link.now);
+    link.drive(&mut call);
+    assert!(matches!(client.finish(call), Err(Error::Timeout { .. })));
+}
