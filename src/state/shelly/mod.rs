@@ -234,7 +234,8 @@ impl ShellySession {
     }
 
     /// The session from context, or a new one (with the app's backend and local storage)
-    /// provided for this part of the tree.
+    /// created and provided at the root of the tree, so it outlives the page that asked for it:
+    /// a gateway keeps feeding the Scan page after leaving the Devices page.
     pub fn use_or_provide() -> Self {
         if let Some(session) = use_context::<Self>() {
             return session;
@@ -243,14 +244,24 @@ impl ShellySession {
             Some(context) => context.get(),
             None => default_backend(),
         };
-        let session = Self::new(backend, Rc::new(store::LocalStorage), Config::default());
-        provide_context(session);
-        session
+        let mut root = Owner::current();
+        while let Some(parent) = root.as_ref().and_then(Owner::parent) {
+            root = Some(parent);
+        }
+        let create = move || {
+            let session = Self::new(backend, Rc::new(store::LocalStorage), Config::default());
+            provide_context(session);
+            session
+        };
+        match root {
+            Some(root) => root.with(create),
+            None => create(),
+        }
     }
 
     /// The link, when connected.
     pub fn link(&self) -> Option<Rc<Link>> {
-        self.link.get_value()
+        self.link.try_get_value().flatten()
     }
 
     /// The backend.
@@ -692,24 +703,28 @@ impl ShellySession {
         self.remote_running.set(true);
         spawn_local(async move {
             let source = remote::source_name(&device_id);
-            while self.remote_running.get_untracked()
-                && self.link().is_some_and(|l| Rc::ptr_eq(&l, &link))
+            while self.remote_running.try_get_untracked() == Some(true)
+                && self
+                    .link
+                    .try_get_value()
+                    .flatten()
+                    .is_some_and(|l| Rc::ptr_eq(&l, &link))
             {
                 match self.poll_remote().await {
                     Ok(adverts) => {
-                        if let Some(sink) = self.remote_sink.get_value() {
+                        if let Some(sink) = self.remote_sink.try_get_value().flatten() {
                             adverts.iter().for_each(|a| sink(&source, a));
                         }
-                        self.remote_adverts.set(adverts);
+                        self.remote_adverts.try_set(adverts);
                     }
                     Err(failure) => {
-                        self.failure.set(Some(failure));
+                        self.failure.try_set(Some(failure));
                         break;
                     }
                 }
                 sleep_ms(every_ms).await;
             }
-            self.remote_running.set(false);
+            self.remote_running.try_set(false);
         });
     }
 
