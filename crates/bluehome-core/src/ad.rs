@@ -311,13 +311,10 @@ impl<'a> AdStructure<'a> {
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
         let len = self.encoded_len();
         let ad_type = self.ad_type();
-        let length = u8::try_from(len - 1)
-            .ok()
-            .filter(|&n| n < 255)
-            .ok_or(Error::TooLong {
-                ad_type,
-                len: self.data_len(),
-            })?;
+        let length = u8::try_from(len - 1).ok().ok_or(Error::TooLong {
+            ad_type,
+            len: self.data_len(),
+        })?;
         let dest = out
             .get_mut(..len)
             .ok_or(Error::BufferTooSmall { needed: len })?;
@@ -642,7 +639,17 @@ mod tests {
 
     #[test]
     fn emit_rejects_oversized_data() {
-        let big = [0u8; 254];
+        // 254 data bytes + the type byte is the largest length byte (255).
+        let max = [0u8; 254];
+        let fits = AdStructure::Unknown {
+            ad_type: 0x2A,
+            data: &max,
+        };
+        let mut out = Vec::new();
+        fits.encode_to_vec(&mut out).unwrap();
+        assert_eq!(out.len(), 256);
+        assert_eq!(iter(&out).next(), Some(Ok(fits)));
+        let big = [0u8; 255];
         let s = AdStructure::Unknown {
             ad_type: 0x2A,
             data: &big,
@@ -651,7 +658,7 @@ mod tests {
             s.encode_to_vec(&mut Vec::new()),
             Err(Error::TooLong {
                 ad_type: 0x2A,
-                len: 254
+                len: 255
             })
         );
         let mut small = [0u8; 2];
