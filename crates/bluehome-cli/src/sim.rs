@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use bluehome_core::shelly::methods::ble::{decode_hex, encode_hex};
 use bluehome_core::shelly::rpc::{AttError, Characteristic, server::DEFAULT_MTU};
+use bluehome_core::sim::sensors::SIM_KEY;
 use bluehome_core::sim::{
     Faults, Gateway, GatewayOptions, Peripheral, Provisioning, SensorSpec, SimSensor,
 };
@@ -307,8 +308,18 @@ impl Session {
                 if request.get("include_gateway").and_then(Value::as_bool) == Some(true) {
                     list.extend(p.gateway_advertisements(now));
                 }
-                list.extend(p.sensor_advertisements(now));
-                let records: Vec<Value> = list.iter().map(|a| record(a, now)).collect();
+                let mut records: Vec<Value> = list.iter().map(|a| record(a, now)).collect();
+                let sensors = p.sensor_advertisements(now);
+                let emitted = p.gateway().sensors().iter().filter(|s| s.has_emitted());
+                for (adv, sensor) in sensors.iter().zip(emitted) {
+                    let mut rec = record(adv, now);
+                    if sensor.spec().encrypted
+                        && let Value::Object(map) = &mut rec
+                    {
+                        map.insert("bindkey".into(), json!(encode_hex(&SIM_KEY)));
+                    }
+                    records.push(rec);
+                }
                 Answer {
                     ok: true,
                     advertisements: Some(records),
