@@ -462,3 +462,70 @@ pub fn object_info(id: u8) -> Json {
         None => json!({"obj_id": id, "obj_name": null, "type": null, "unit": null}),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bthome::decode;
+
+    #[test]
+    fn fleet_lists_parse_with_encryption_flags() {
+        let fleet = SensorSpec::parse_list("ht,button+enc,,thermo").unwrap();
+        assert_eq!(fleet.len(), 3);
+        assert_eq!(fleet[1].kind, SensorKind::Button);
+        assert!(fleet[1].encrypted && !fleet[0].encrypted);
+        assert_ne!(fleet[0].mac, fleet[2].mac);
+        assert!(SensorSpec::parse_list("lamp").is_err());
+    }
+
+    #[test]
+    fn emissions_follow_the_schedule_even_across_long_jumps() {
+        let spec = SensorSpec::numbered(SensorKind::HumidityTemperature, 0, false);
+        let mut s = SimSensor::new(spec);
+        s.tick(249);
+        assert!(!s.has_emitted());
+        s.tick(250);
+        assert_eq!((s.last_emit_ms(), s.packet_id()), (250, 0));
+        // Ten hours later, in one step: the newest emission only.
+        s.tick(36_000_250);
+        assert_eq!(s.last_emit_ms(), 36_000_250);
+        assert_eq!(u32::from(s.packet_id()), 600 % 256);
+        // A press emits at once, outside the schedule.
+        s.press(36_000_300);
+        assert_eq!(s.last_emit_ms(), 36_000_300);
+    }
+
+    /// Encrypted adverts decrypt with [`SIM_KEY`] and the sensor's MAC in the decoder.
+    #[test]
+    fn encrypted_sensors_decrypt_with_the_sim_key() {
+        let mut s = SimSensor::new(SensorSpec::numbered(SensorKind::DoorWindow, 3, true));
+        s.tick(100_000);
+        let adv = s.advertisement();
+        let data = &adv.service_data[&Uuid::BTHOME_V2];
+        assert_eq!(data[0], 0x45, "v2, encrypted, trigger-based");
+        let plain = decode(Uuid::BTHOME_V2, data, Some(s.mac()), Some(&SIM_KEY));
+        assert!(plain.is_ok(), "{plain:?}");
+        let ids: Vec<u8> = plain.objects.iter().map(|o| o.id).collect();
+        assert_eq!(ids, [0x00, 0x01, 0x05, 0x2D, 0x3F]);
+        let wrong = decode(Uuid::BTHOME_V2, data, Some(s.mac()), Some(&[0u8; 16]));
+        assert!(!wrong.is_ok());
+        // Shelly manufacturer data names the model and the MAC.
+        let mfd = manufacturer::parse(&adv.manufacturer_data[&manufacturer::COMPANY_ID]);
+        assert_eq!((mfd.model_id, mfd.mac), (Some(2), Some(s.mac())));
+    }
+
+    #[test]
+    fn rc_button_4_sends_four_button_objects_with_indexes() {
+        let mut s = SimSensor::new(SensorSpec::numbered(SensorKind::RcButton4, 0, false));
+        s.tick(250);
+        let slots = s.object_slots();
+        let buttons: Vec<_> = slots.iter().filter(|(id, _)| *id == 0x3A).collect();
+        assert_eq!(buttons, [&(0x3A, 0), &(0x3A, 1), &(0x3A, 2), &(0x3A, 3)]);
+        assert_eq!(
+            s.value(0x3A, 0),
+            Some(serde_json::json!(1)),
+            "button 1 pressed first"
+        );
+        assert_eq!(s.value(0x3A, 1), Some(serde_json::json!(0)));
+    }
+}
