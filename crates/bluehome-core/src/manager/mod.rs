@@ -8,6 +8,32 @@
 //! drain()                                       the events, each stamped with its exact time
 //! ```
 //!
+//! ```
+//! use bluehome_core::filter::Matcher;
+//! use bluehome_core::manager::{Event, Manager};
+//! use bluehome_core::{Advertisement, Uuid};
+//!
+//! let mut mgr = Manager::default();
+//! let shelly = mgr.register_callback(0, Matcher::from_json(r#"{"manufacturer_id":2985}"#).unwrap());
+//! let gone = mgr.track_unavailable("3C:2E:F5:71:D9:B0", false);
+//!
+//! let mut adv = Advertisement { rssi: Some(-60), ..Default::default() };
+//! adv.manufacturer_data.insert(0x0BA9, vec![0x01]);
+//! adv.service_data.insert(Uuid::BTHOME_V2, vec![0x40, 0x02, 0xca, 0x09]); // 25.06 °C
+//! mgr.ingest(1_000, "local", "3c:2e:f5:71:d9:b0", true, adv).unwrap();
+//!
+//! let events: Vec<_> = mgr.drain().collect();
+//! assert!(matches!(&events[0].event, Event::Reading { packet, .. } if packet.is_ok()));
+//! assert!(matches!(&events[1].event, Event::Callback { id, .. } if *id == shelly));
+//!
+//! // Nothing more heard: unavailable 900 s later (no interval learned yet).
+//! assert_eq!(mgr.next_deadline(), Some(901_000));
+//! mgr.advance(901_000);
+//! let out = mgr.pop_event().unwrap();
+//! assert_eq!(out.at_ms, 901_000);
+//! assert!(matches!(out.event, Event::Unavailable { id, .. } if id == gone));
+//! ```
+//!
 //! What happens to a packet, in order (Home Assistant `habluetooth` semantics):
 //! 1. Delivery to every live scan request whose RSSI threshold and filters accept the packet itself.
 //! 2. BTHome: service data (FCD2, else 181E, else 181C) is decoded with the device's receiver state
