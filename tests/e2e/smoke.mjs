@@ -105,6 +105,17 @@ for (const prefix of ['/', '/bluehome/']) {
       await page.close();
     });
 
+    await t.test('the web app manifest makes it installable', async () => {
+      const { page } = await open(server.url); // the default profile: incognito contexts never install
+      const cdp = await page.createCDPSession();
+      const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+      assert.deepEqual(installabilityErrors, []);
+      const { url, errors } = await cdp.send('Page.getAppManifest');
+      assert.ok(url.endsWith('/bluehome/public/manifest.webmanifest'), url);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+
     await t.test('a new deploy is announced, and activated when the user asks', async () => {
       const { page } = await open(server.url, context);
       assert.equal(await page.$('.update-banner'), null, 'no banner before a new version exists');
