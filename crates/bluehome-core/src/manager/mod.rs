@@ -49,7 +49,9 @@
 //! 5. Interval learning from the owner's packets; a new owner restarts it.
 //! 6. Dedupe: callbacks fire only when manufacturer data, service data, UUIDs or name changed (or
 //!    the device is new to the connectable history). RSSI alone never fires.
-//! 7. Dispatch through the matcher index to callbacks and waiters.
+//! 7. Dispatch through the matcher index to callbacks and waiters. A non-connectable packet of a
+//!    device that a registered connectable scanner also has in the connectable history is
+//!    dispatched as connectable, so connectable matchers see its new data.
 //!
 //! Unavailability is exact: the all-sources entry expires at the last packet plus the learned
 //! interval plus 5 s (900 s while unknown); the connectable entry likewise from the last
@@ -844,9 +846,24 @@ impl Manager {
         d.all = Some(info.clone());
         self.schedule(slot);
 
-        // 6. + 7. Dedupe and dispatch.
+        // 6. + 7. Dedupe and dispatch. A non-connectable packet of a device that a registered
+        // connectable scanner also hears is dispatched as connectable (habluetooth step 8).
         if changed || connectable_is_new {
-            self.dispatch(now_ms, &info);
+            let reachable = !connectable
+                && self.device_ref(slot).is_some_and(|d| {
+                    d.connectable.as_ref().is_some_and(|c| {
+                        self.scanners
+                            .iter()
+                            .any(|s| Arc::ptr_eq(&s.name, &c.source) && s.registered)
+                    })
+                });
+            if reachable {
+                let mut copy = info;
+                copy.connectable = true;
+                self.dispatch(now_ms, &copy);
+            } else {
+                self.dispatch(now_ms, &info);
+            }
         }
         Ok(())
     }

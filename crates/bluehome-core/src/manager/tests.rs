@@ -903,3 +903,18 @@ fn repeated_packet_id_from_another_source_is_flagged() {
         Some("duplicate_packet_id")
     );
 }
+
+#[test]
+fn non_connectable_news_of_a_connectable_device_reach_connectable_matchers() {
+    // habluetooth manager step 8: the advert is dispatched as a connectable copy when a
+    // registered connectable scanner has the device in the connectable history.
+    let mut mgr = Manager::default();
+    let id = mgr.register_callback(0, Matcher::default());
+    feed(&mut mgr, S, "local", A, adv(-80, 1));
+    events(&mut mgr);
+    mgr.ingest(2 * S, "proxy", A, false, adv(-40, 2)).unwrap();
+    assert_eq!(callbacks(&mut mgr), [(2 * S, id, A.into())]);
+    // A device only ever heard non-connectably stays invisible to connectable matchers.
+    mgr.ingest(3 * S, "proxy", B, false, adv(-40, 2)).unwrap();
+    assert!(callbacks(&mut mgr).is_empty());
+}
