@@ -578,3 +578,68 @@ async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
     assert!(!w.session.remote_running.get_untracked());
     w.host.remove();
 }
+
+#[wasm_bindgen_test]
+async fn profiles_export_without_secrets_and_import_elsewhere() {
+    let options = GatewayOptions {
+        password: Some("s3cret-pw".into()),
+        ..GatewayOptions::default()
+    };
+    let w = world(gateway(options, Vec::new()), MemoryStorage::default()).await;
+    click(&w.host, "Connect a Shelly device…");
+    until(10, "the password request", || {
+        text(&w.host, ".failure").contains("password protected")
+    })
+    .await;
+    type_into(&w.host, "Device password (user admin)", "s3cret-pw");
+    check_box(&w.host, "Remember it in this profile");
+    click(&w.host, "Send password and retry");
+    until(10, "connected", || {
+        w.session.status.get_untracked().is_some()
+    })
+    .await;
+    let href = w
+        .host
+        .query_selector("a[download='bluehome-profiles.json']")
+        .unwrap()
+        .unwrap()
+        .get_attribute("href")
+        .unwrap();
+    let exported: String = js_sys::decode_uri_component(href.split_once(',').unwrap().1)
+        .unwrap()
+        .into();
+    assert!(exported.contains("CC:BA:97:0D:5E:01"), "{exported}");
+    assert!(exported.contains("\"ha1_remembered\":true"), "{exported}");
+    let ha1 = bluehome_core::shelly::auth::ha1(w.gateway.borrow().id(), "s3cret-pw");
+    assert!(!exported.contains(&ha1) && !exported.contains("s3cret-pw"));
+    w.host.remove();
+
+    let other = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStorage::default(),
+    )
+    .await;
+    click(&other.host, "Import…");
+    tick().await;
+    let area: web_sys::HtmlTextAreaElement = other
+        .host
+        .query_selector(".import textarea")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    area.set_value(&exported);
+    area.dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    click(&other.host, "Import");
+    tick().await;
+    assert!(text(&other.host, ".slots").contains("CC:BA:97:0D:5E:01"));
+    assert!(text(&other.host, ".shelly-profiles").contains("Profiles imported."));
+    assert!(
+        other
+            .storage
+            .get(PROFILES_KEY)
+            .unwrap()
+            .contains("CC:BA:97:0D:5E:01")
+    );
+    other.host.remove();
+}

@@ -135,6 +135,22 @@ pub fn ProfileSlots(
                         session.import_profiles(&import_text.get_untracked());
                         show_import.set(false);
                     }>"Import"</button>
+                    <label class="field">
+                        <span>"…or choose the file"</span>
+                        <input type="file" accept="application/json,.json" on:change=move |ev| {
+                            let input: web_sys::HtmlInputElement = event_target(&ev);
+                            if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                                leptos::task::spawn_local(async move {
+                                    let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+                                    match text.ok().and_then(|t| t.as_string()) {
+                                        Some(t) => session.import_profiles(&t),
+                                        None => session.profile_message.set(Some("The file could not be read.".to_owned())),
+                                    }
+                                    show_import.set(false);
+                                });
+                            }
+                        } />
+                    </label>
                 </div>
             </Show>
         </section>
