@@ -115,17 +115,34 @@ fn cpu_ns(wall: Instant) -> u128 {
         .unwrap_or_else(|| wall.elapsed().as_nanos())
 }
 
+/// 10,000 matchers of the same kinds that can never match these devices, plus the one matcher of
+/// the single-matcher run: the cost of matchers that cannot match.
+fn non_matching(n: usize) -> Vec<Matcher> {
+    let mut out = matchers(1);
+    for i in 0..n - 1 {
+        let json = match i % 5 {
+            0 => format!(r#"{{"address":"{}"}}"#, mac(100_000 + i)),
+            1 => format!(r#"{{"local_name":"{:03}-nothing*"}}"#, 1000 + i),
+            2 => format!(r#"{{"manufacturer_id":{}}}"#, 3000 + i),
+            3 => format!(r#"{{"service_uuid":"{:04x}"}}"#, 0x2000 + i),
+            _ => format!(r#"{{"service_data_uuid":"{:04x}"}}"#, 0x5000 + i),
+        };
+        out.push(Matcher::from_json(&json).unwrap());
+    }
+    out
+}
+
 struct Run {
     ns_per_adv: f64,
     events: usize,
 }
 
-fn run(n_matchers: usize, rounds: u32) -> Run {
+fn run(set: &[Matcher], rounds: u32) -> Run {
     let templates: Vec<Advertisement> = (0..DEVICES).map(template).collect();
     let keys: Vec<String> = (0..DEVICES).map(mac).collect();
     let mut mgr = Manager::new(Config::default());
-    for m in matchers(n_matchers) {
-        mgr.register_callback(0, m);
+    for m in set {
+        mgr.register_callback(0, m.clone());
     }
     let mut now = 0u64;
     // Warm-up round: creates the devices.
@@ -217,15 +234,20 @@ fn main() {
     let build = packet_cost(rounds);
     println!("  building the Advertisement (clone + tweak), included below: {build:.0} ns");
     let mut base = None;
-    for n in [1usize, 100, 10_000] {
-        let r = run(n, rounds);
+    let runs = [
+        ("1 matcher", matchers(1)),
+        ("100 matchers (mix)", matchers(100)),
+        ("10,000 matchers (mix)", matchers(10_000)),
+        ("10,000 matchers, 9,999 unmatchable", non_matching(10_000)),
+    ];
+    for (label, set) in runs {
+        let r = run(&set, rounds);
         let per = r.ns_per_adv;
         let ratio = per / *base.get_or_insert(per);
         println!(
-            "  {n:>6} matchers: {per:7.0} ns/adv  {:>10.0} adv/s  ({:.2}x of 1 matcher; {} events per sample)",
+            "  {label:>36}: {per:5.0} ns/adv {:>9.0} adv/s  ({ratio:.2}x of 1; {:.2} events/adv)",
             1e9 / per,
-            ratio,
-            r.events
+            r.events as f64 / (rounds as f64 * DEVICES as f64),
         );
     }
     match memory_per_device(50_000) {
