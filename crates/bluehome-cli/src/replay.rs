@@ -598,13 +598,21 @@ pub fn replay(
         if text.trim().is_empty() {
             continue;
         }
-        let line = parse_line(&text).map_err(|message| ReplayError::Capture {
-            line: number,
-            message,
-        })?;
+        let line = match parse_line(&text) {
+            Ok(line) => line,
+            Err(message) => {
+                // What happened before the bad line is still reported.
+                r.flush(None)?;
+                return Err(ReplayError::Capture {
+                    line: number,
+                    message,
+                });
+            }
+        };
         if let Some(prev) = last_time
             && line.time < prev
         {
+            r.flush(None)?;
             return Err(ReplayError::Capture {
                 line: number,
                 message: format!("time goes backwards ({} after {prev})", line.time),
@@ -709,6 +717,19 @@ mod tests {
         assert!(err.to_string().contains("capture line 1: rssi"), "{err}");
         let err = run_text("{\"address\":\"x\"}\n", "{}", None).unwrap_err();
         assert!(err.to_string().contains("time"), "{err}");
+    }
+
+    #[test]
+    fn events_before_a_bad_line_are_still_written() {
+        let rules = Rules::parse(r#"{"callbacks":[{"name":"all","matcher":{}}]}"#).unwrap();
+        let capture = "{\"time\":1,\"address\":\"AA:BB:CC:DD:EE:FF\"}\nnot json\n";
+        let mut out = Vec::new();
+        let err = replay(capture.as_bytes(), &rules, None, &mut out).unwrap_err();
+        assert!(matches!(err, ReplayError::Capture { line: 2, .. }));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"t\":1,\"event\":\"callback\",\"name\":\"all\",\"address\":\"AA:BB:CC:DD:EE:FF\"}\n"
+        );
     }
 
     #[test]
