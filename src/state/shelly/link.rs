@@ -55,6 +55,19 @@ pub async fn sleep_ms(ms: u64) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
+/// Time allowed for an ordinary call.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+/// Methods that take longer than an ordinary call, and how long they get: `WiFi.Scan` takes up to
+/// ~20 s (aioshelly allows 30 s).
+pub fn long_timeout_ms(method: &str) -> Option<u64> {
+    match method {
+        "WiFi.Scan" => Some(30_000),
+        "Shelly.CheckForUpdate" | "Shelly.Update" => Some(20_000),
+        _ => None,
+    }
+}
+
 /// A live RPC link to one device.
 #[derive(Debug)]
 pub struct Link {
