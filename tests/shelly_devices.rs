@@ -80,6 +80,21 @@ fn att(e: AttError) -> BleError {
 }
 
 impl GattPeer for SimPeer {
+    fn connect(&mut self) -> Result<(), BleError> {
+        let out_of_range = OUT_OF_RANGE.with(|n| {
+            let left = n.get();
+            n.set(left.saturating_sub(1));
+            left > 0
+        });
+        if out_of_range {
+            return Err(BleError::new(
+                ErrorKind::Gatt,
+                "NetworkError: Connection attempt failed.",
+            ));
+        }
+        Ok(())
+    }
+
     fn disconnect(&mut self) {
         self.server.disconnect();
         let now = self.now();
@@ -106,6 +121,11 @@ impl GattPeer for SimPeer {
         }
         Ok(())
     }
+}
+
+thread_local! {
+    /// How many connection attempts fail as if the device were out of range.
+    static OUT_OF_RANGE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 const DEVICE_NAME: &str = "ShellyBluGwG3-CCBA970D5E01";
@@ -642,4 +662,30 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
             .contains("CC:BA:97:0D:5E:01")
     );
     other.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn out_of_range_is_explained_and_retry_connects() {
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStorage::default(),
+    )
+    .await;
+    OUT_OF_RANGE.with(|n| n.set(1));
+    click(&w.host, "Connect a Shelly device…");
+    until(10, "the failure", || {
+        text(&w.host, ".failure").contains("did not answer")
+    })
+    .await;
+    let failure = text(&w.host, ".failure");
+    assert!(failure.contains("Move closer"), "{failure}");
+    assert!(failure.contains("Connection attempt failed"), "{failure}");
+    assert!(text(&w.host, ".steps").contains("✗"));
+    click(&w.host, "Retry");
+    until(10, "connected on retry", || {
+        w.session.status.get_untracked().is_some()
+    })
+    .await;
+    assert!(text(&w.host, ".failure").is_empty());
+    w.host.remove();
 }
