@@ -4,16 +4,27 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::ble::Capabilities;
+use std::rc::Rc;
+
+use crate::ble::{Backend, Capabilities, provide_backend};
 use crate::components::capabilities::CapabilityPanel;
+use crate::components::scan::controls::demo_requested;
 use crate::pages::{AboutPage, DecodePage, DevicesPage, NotFound, ScanPage};
 use crate::pwa::UpdateBanner;
+use crate::state::AppStore;
 
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
     let capabilities = Capabilities::detect();
     provide_context(capabilities);
+    let demo = demo_requested();
+    let store = provide_app_state(choose_backend(demo), true);
+    store.start_ticker();
+    if demo {
+        // The simulated radio is always there: start listening at once.
+        leptos::task::spawn_local(async move { store.start_scan().await });
+    }
     view! {
         <Router base=router_base()>
             <header class="app-header">
@@ -53,4 +64,28 @@ fn router_base() -> String {
         .map(|url| url.pathname())
         .unwrap_or_default();
     base.trim_end_matches('/').to_owned()
+}
+
+/// The backend for this page: the simulator with `?demo`, else Web Bluetooth.
+fn choose_backend(demo: bool) -> Rc<Backend> {
+    if demo {
+        return Rc::new(Backend::Mock(crate::ble::demo::demo_backend()));
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        Rc::new(Backend::Web(crate::ble::web::WebBackend::new()))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Rc::new(Backend::Mock(crate::ble::mock::MockBackend::new()))
+    }
+}
+
+/// Provides the backend and the store to everything below (the app does this; tests call it to
+/// mount a page over a mock backend). `persist` turns localStorage on.
+pub fn provide_app_state(backend: Rc<Backend>, persist: bool) -> AppStore {
+    provide_backend(Rc::clone(&backend));
+    let store = AppStore::new(backend, persist);
+    provide_context(store);
+    store
 }

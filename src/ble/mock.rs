@@ -18,18 +18,23 @@ use super::{
     WriteMode,
 };
 
-/// The GATT server of a simulated device.
+/// The GATT server of a simulated device. `now_ms` is the mock's clock (see [`MockBackend::tick`]).
 pub trait GattPeer {
     /// A central connected.
-    fn connect(&mut self) -> Result<(), BleError> {
+    fn connect(&mut self, _now_ms: u64) -> Result<(), BleError> {
         Ok(())
     }
     /// The central disconnected.
-    fn disconnect(&mut self) {}
+    fn disconnect(&mut self, _now_ms: u64) {}
     /// Reads a characteristic.
-    fn read(&mut self, characteristic: Characteristic) -> Result<Vec<u8>, BleError>;
+    fn read(&mut self, characteristic: Characteristic, now_ms: u64) -> Result<Vec<u8>, BleError>;
     /// Writes a characteristic.
-    fn write(&mut self, characteristic: Characteristic, value: &[u8]) -> Result<(), BleError>;
+    fn write(
+        &mut self,
+        characteristic: Characteristic,
+        value: &[u8],
+        now_ms: u64,
+    ) -> Result<(), BleError>;
 }
 
 /// Something that produces advertisements as simulated time passes.
@@ -71,6 +76,7 @@ struct MockState {
 /// The in-memory backend.
 pub struct MockBackend {
     capabilities: Capabilities,
+    now_ms: std::cell::Cell<u64>,
     subscribers: Subscribers,
     state: RefCell<MockState>,
 }
@@ -108,6 +114,7 @@ impl MockBackend {
     pub fn with_capabilities(capabilities: Capabilities) -> Self {
         Self {
             capabilities,
+            now_ms: std::cell::Cell::new(0),
             subscribers: Subscribers::default(),
             state: RefCell::new(MockState::default()),
         }
@@ -146,8 +153,14 @@ impl MockBackend {
         self.state.borrow_mut().chooser = answer;
     }
 
+    /// The mock's clock: the last time given to [`MockBackend::tick`].
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms.get()
+    }
+
     /// Advances simulated time: polls every source and delivers what they advertise.
     pub fn tick(&self, now_ms: u64) {
+        self.now_ms.set(now_ms);
         let mut sources = std::mem::take(&mut self.state.borrow_mut().sources);
         let due: Vec<_> = sources.iter_mut().flat_map(|s| s.poll(now_ms)).collect();
         {
@@ -312,10 +325,12 @@ impl BleBackend for MockBackend {
         };
         let picked = match chooser {
             ChooserAnswer::Cancel => None,
+            // Connectable devices (with a GATT server) first, as a user would pick them.
             ChooserAnswer::FirstMatch => state
                 .devices
                 .iter()
-                .find(|(_, d)| matches(d))
+                .filter(|(_, d)| matches(d))
+                .min_by_key(|(_, d)| d.peer.is_none())
                 .map(|(id, _)| id.clone()),
             ChooserAnswer::Device(id) => state
                 .devices
@@ -388,7 +403,7 @@ impl BleBackend for MockBackend {
                 BleError::new(ErrorKind::Gatt, "Connection failed for unknown reason.")
             })?
         };
-        let result = peer.connect();
+        let result = peer.connect(self.now_ms.get());
         let mut state = self.state.borrow_mut();
         if let Some(entry) = state.devices.get_mut(device) {
             entry.peer = Some(peer);
@@ -405,7 +420,7 @@ impl BleBackend for MockBackend {
             state.notifying.retain(|(d, _)| d != device);
             let was = state.connected.remove(device);
             if was && let Some(peer) = state.devices.get_mut(device).and_then(|d| d.peer.as_mut()) {
-                peer.disconnect();
+                peer.disconnect(self.now_ms.get());
             }
             was
         };
@@ -425,7 +440,7 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<Vec<u8>, BleError> {
-        self.with_peer(device, |peer| peer.read(characteristic))
+        self.with_peer(device, |peer| peer.read(characteristic, self.now_ms.get()))
     }
 
     async fn write(
@@ -441,7 +456,9 @@ impl BleBackend for MockBackend {
                 "Value can't exceed 512 bytes.",
             ));
         }
-        self.with_peer(device, |peer| peer.write(characteristic, value))
+        self.with_peer(device, |peer| {
+            peer.write(characteristic, value, self.now_ms.get())
+        })
     }
 
     async fn start_notifications(
@@ -500,10 +517,10 @@ mod tests {
 
     struct Echo(Vec<u8>);
     impl GattPeer for Echo {
-        fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+        fn read(&mut self, _: Characteristic, _: u64) -> Result<Vec<u8>, BleError> {
             Ok(self.0.clone())
         }
-        fn write(&mut self, _: Characteristic, value: &[u8]) -> Result<(), BleError> {
+        fn write(&mut self, _: Characteristic, value: &[u8], _: u64) -> Result<(), BleError> {
             self.0 = value.to_vec();
             Ok(())
         }

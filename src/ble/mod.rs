@@ -3,6 +3,7 @@
 //! simulator). Nothing outside this module names a concrete backend except `app.rs`, which picks one.
 
 mod any;
+pub mod demo;
 pub mod mock;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

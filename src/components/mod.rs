@@ -1,4 +1,5 @@
 //! Reusable pieces of the interface.
 
 pub mod capabilities;
+pub mod scan;
 pub mod shelly;

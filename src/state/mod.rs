@@ -1,3 +1,13 @@
-//! What the pages show, and the actions that change it.
+//! The app's state: plain models mutated by named actions (unit-tested natively), explicit
+//! persistence, and the Leptos store that holds them and feeds them from the backend.
 
+pub mod capture;
+pub mod export;
+pub mod hex;
+pub mod model;
+pub mod persist;
+pub mod settings;
 pub mod shelly;
+pub mod store;
+
+pub use store::{AppStore, use_store};

@@ -1,0 +1,253 @@
+//! Demo mode: the mock backend populated from the core simulator — a simulated Shelly BLU Gateway
+//! Gen3 (connectable, speaking the real GATT RPC protocol) and the BTHome sensors in its range
+//! (plain and encrypted), advertising as simulated time passes.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use bluehome_core::shelly::rpc::{self, AttError};
+use bluehome_core::sim::{Faults, Gateway, GatewayOptions, Peripheral, SensorSpec, SimSensor};
+use bluehome_core::{Advertisement, MacAddress};
+
+use super::mock::{AdvertisementSource, GattPeer, MockBackend};
+use super::{BleError, Characteristic, DeviceId, ErrorKind};
+
+/// The fleet the demo shows (`+enc`: encrypted with [`bluehome_core::sim::sensors::SIM_KEY`]).
+pub const DEMO_FLEET: &str = "ht,thermo,button,dw,motion,rc4,ht+enc,thermo+enc";
+
+/// The simulated gateway shared by its GATT peer and its advertisement source.
+pub type SharedPeripheral = Rc<RefCell<Peripheral>>;
+
+/// A device id for the simulator's devices: the MAC, as a remote scanner would report it.
+pub fn device_id(mac: MacAddress) -> DeviceId {
+    DeviceId(mac.to_string())
+}
+
+/// The simulated gateway with the demo fleet, sensors advertising every few seconds.
+pub fn demo_peripheral() -> SharedPeripheral {
+    let sensors = SensorSpec::parse_list(DEMO_FLEET)
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut spec)| {
+            // Livelier than real devices (which send every 30–60 s).
+            spec.interval_ms = 2_000 + 700 * i as u64;
+            SimSensor::new(spec)
+        })
+        .collect();
+    let gateway = Gateway::new(GatewayOptions::default(), sensors);
+    Rc::new(RefCell::new(Peripheral::new(
+        gateway,
+        rpc::server::DEFAULT_MTU,
+        Faults::default(),
+    )))
+}
+
+/// A mock backend running the demo: the gateway is a connectable device with the Shelly RPC
+/// service; every simulated device advertises.
+pub fn demo_backend() -> MockBackend {
+    let backend = MockBackend::new();
+    let peripheral = demo_peripheral();
+    let mac = peripheral.borrow().gateway().mac();
+    let name = peripheral.borrow().gateway().id().to_owned();
+    backend.set_gatt_peer(
+        &device_id(mac),
+        Some(&name),
+        Box::new(GatewayPeer::new(Rc::clone(&peripheral))),
+    );
+    backend.add_source(Box::new(PeripheralSource::new(peripheral)));
+    backend
+}
+
+/// The advertisements of the simulated gateway and its sensors.
+#[derive(Debug)]
+pub struct PeripheralSource {
+    peripheral: SharedPeripheral,
+    last: BTreeMap<MacAddress, (Advertisement, u64)>,
+}
+
+/// A device that sends nothing new is still re-announced this often (real devices repeat).
+const REPEAT_MS: u64 = 3_000;
+
+impl PeripheralSource {
+    /// Advertisements of this peripheral.
+    pub fn new(peripheral: SharedPeripheral) -> Self {
+        Self {
+            peripheral,
+            last: BTreeMap::new(),
+        }
+    }
+}
+
+impl AdvertisementSource for PeripheralSource {
+    fn poll(&mut self, now_ms: u64) -> Vec<(DeviceId, Advertisement)> {
+        let adverts = self.peripheral.borrow_mut().advertisements(now_ms);
+        let mut out = Vec::new();
+        for adv in adverts {
+            let Some(mac) = adv.address else { continue };
+            let fresh = match self.last.get(&mac) {
+                Some((previous, at)) => *previous != adv || now_ms >= at + REPEAT_MS,
+                None => true,
+            };
+            if fresh {
+                self.last.insert(mac, (adv.clone(), now_ms));
+                out.push((device_id(mac), adv));
+            }
+        }
+        out
+    }
+}
+
+/// The simulated gateway's GATT server.
+#[derive(Debug)]
+pub struct GatewayPeer {
+    peripheral: SharedPeripheral,
+}
+
+/// The client name the simulator sees for the browser.
+const CLIENT: &str = "browser";
+
+impl GatewayPeer {
+    /// The GATT side of a shared peripheral.
+    pub fn new(peripheral: SharedPeripheral) -> Self {
+        Self { peripheral }
+    }
+
+    fn characteristic(c: Characteristic) -> Result<rpc::Characteristic, BleError> {
+        if c.service != rpc::SERVICE_UUID {
+            return Err(BleError::new(
+                ErrorKind::NotFound,
+                format!("No Services matching UUID {} found in Device.", c.service),
+            ));
+        }
+        rpc::Characteristic::from_uuid(c.uuid).ok_or_else(|| {
+            BleError::new(
+                ErrorKind::NotFound,
+                format!(
+                    "No Characteristics matching UUID {} found in Service.",
+                    c.uuid
+                ),
+            )
+        })
+    }
+
+    /// Runs an operation; on an authentication error, pairs (as macOS and Android do by
+    /// themselves) and tries once more.
+    fn with_pairing<T>(
+        &self,
+        now_ms: u64,
+        op: impl Fn(&mut Peripheral) -> Result<T, AttError>,
+    ) -> Result<T, BleError> {
+        let mut peripheral = self.peripheral.borrow_mut();
+        match op(&mut peripheral) {
+            Err(AttError::InsufficientAuthentication) => {
+                peripheral
+                    .pair(None, now_ms)
+                    .map_err(|e| att_error(e, "GATT Error: Not paired."))?;
+                op(&mut peripheral).map_err(|e| att_error(e, "GATT operation failed"))
+            }
+            other => other.map_err(|e| att_error(e, "GATT operation failed")),
+        }
+    }
+}
+
+fn att_error(error: AttError, context: &str) -> BleError {
+    let kind = match error {
+        AttError::Disconnected => ErrorKind::Disconnected,
+        AttError::AttributeNotFound => ErrorKind::NotFound,
+        _ => ErrorKind::Gatt,
+    };
+    BleError::new(kind, format!("{context}: {error}"))
+}
+
+impl GattPeer for GatewayPeer {
+    fn connect(&mut self, now_ms: u64) -> Result<(), BleError> {
+        self.peripheral.borrow_mut().connect(CLIENT, now_ms);
+        Ok(())
+    }
+
+    fn disconnect(&mut self, now_ms: u64) {
+        self.peripheral.borrow_mut().disconnect(now_ms);
+    }
+
+    fn read(&mut self, c: Characteristic, now_ms: u64) -> Result<Vec<u8>, BleError> {
+        let c = Self::characteristic(c)?;
+        self.with_pairing(now_ms, |p| p.read(c, now_ms))
+    }
+
+    fn write(&mut self, c: Characteristic, value: &[u8], now_ms: u64) -> Result<(), BleError> {
+        let c = Self::characteristic(c)?;
+        self.with_pairing(now_ms, |p| p.write(c, value, now_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ble::{BleBackend, BleEvent, RequestDeviceOptions, ScanOptions};
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => unreachable!("mock futures are always ready"),
+        }
+    }
+
+    #[test]
+    fn demo_sensors_advertise_while_scanning() {
+        let backend = demo_backend();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let sink = Rc::clone(&seen);
+        backend.subscribe(Rc::new(move |e: &BleEvent| {
+            if let BleEvent::Advertisement { device, .. } = e {
+                sink.borrow_mut().push(device.clone());
+            }
+        }));
+        block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+        for t in (0..20_000).step_by(250) {
+            backend.tick(t);
+        }
+        let mut devices = seen.borrow().clone();
+        devices.sort();
+        devices.dedup();
+        // The gateway and all eight sensors.
+        assert_eq!(devices.len(), 9, "{devices:?}");
+    }
+
+    #[test]
+    fn the_gateway_answers_an_rpc_frame_over_gatt() {
+        let backend = demo_backend();
+        backend.tick(1_000);
+        let options = RequestDeviceOptions::shelly(rpc::SERVICE_UUID);
+        let device = block_on(backend.request_device(&options)).unwrap();
+        block_on(backend.connect(&device.id)).unwrap();
+        let request = br#"{"id":1,"src":"test","method":"Shelly.GetDeviceInfo"}"#;
+        let tx = Characteristic {
+            service: rpc::SERVICE_UUID,
+            uuid: rpc::TX_CTL_UUID,
+        };
+        let data = Characteristic {
+            uuid: rpc::DATA_UUID,
+            ..tx
+        };
+        let rx = Characteristic {
+            uuid: rpc::RX_CTL_UUID,
+            ..tx
+        };
+        let len = (request.len() as u32).to_be_bytes();
+        block_on(backend.write(&device.id, tx, &len, Default::default())).unwrap();
+        block_on(backend.write(&device.id, data, request, Default::default())).unwrap();
+        let answer_len = block_on(backend.read(&device.id, rx)).unwrap();
+        let want = u32::from_be_bytes(answer_len.try_into().unwrap()) as usize;
+        let mut body = Vec::new();
+        while body.len() < want {
+            body.extend(block_on(backend.read(&device.id, data)).unwrap());
+        }
+        let text = String::from_utf8(body).unwrap();
+        assert!(text.contains("\"id\":1"), "{text}");
+        assert!(text.contains("shellyblugwg3"), "{text}");
+    }
+}

@@ -1,0 +1,139 @@
+//! Inline SVG charts: a sparkline per reading and a full chart with axes and a time range.
+
+use leptos::prelude::*;
+
+/// The SVG polyline points of a series scaled into a `width` × `height` box (with `pad` inside).
+/// Times run left to right from `from_ms` to `to_ms`; values bottom to top from min to max.
+pub fn polyline(
+    points: &[(u64, f64)],
+    from_ms: u64,
+    to_ms: u64,
+    width: f64,
+    height: f64,
+    pad: f64,
+) -> String {
+    let visible: Vec<_> = points
+        .iter()
+        .filter(|(t, v)| *t >= from_ms && *t <= to_ms && v.is_finite())
+        .collect();
+    let (min, max) = value_range(visible.iter().map(|p| p.1));
+    let span_t = (to_ms.saturating_sub(from_ms)).max(1) as f64;
+    let span_v = if max > min { max - min } else { 1.0 };
+    let mut out = String::new();
+    for (t, v) in visible {
+        let x = pad + (t - from_ms) as f64 / span_t * (width - 2.0 * pad);
+        let y = if max > min {
+            height - pad - (v - min) / span_v * (height - 2.0 * pad)
+        } else {
+            height / 2.0
+        };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&format!("{x:.1},{y:.1}"));
+    }
+    out
+}
+
+/// The lowest and highest value (0, 0 when there are none).
+pub fn value_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values
+        .fold(None, |acc: Option<(f64, f64)>, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
+        .unwrap_or((0.0, 0.0))
+}
+
+/// A small line of a reading's recent history.
+#[component]
+pub fn Sparkline(
+    /// `(time, value)` points, oldest first.
+    points: Vec<(u64, f64)>,
+    /// Text for screen readers (the reading's name and range).
+    label: String,
+) -> impl IntoView {
+    let (from, to) = match (points.first(), points.last()) {
+        (Some(a), Some(b)) => (a.0, b.0.max(a.0 + 1)),
+        _ => (0, 1),
+    };
+    let line = polyline(&points, from, to, 100.0, 24.0, 2.0);
+    view! {
+        <svg class="sparkline" viewBox="0 0 100 24" preserveAspectRatio="none" role="img" aria-label=label>
+            <polyline points=line />
+        </svg>
+    }
+}
+
+/// A chart of one reading over a time range, with its value and time bounds.
+#[component]
+pub fn FullChart(
+    /// `(time, value)` points, oldest first.
+    points: Vec<(u64, f64)>,
+    /// Start of the range shown.
+    from_ms: u64,
+    /// End of the range shown.
+    to_ms: u64,
+    /// Label of the value axis (name and unit).
+    label: String,
+    /// Formats a time for the axis.
+    format_time: fn(u64) -> String,
+) -> impl IntoView {
+    let visible: Vec<(u64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(t, _)| *t >= from_ms && *t <= to_ms)
+        .collect();
+    let (min, max) = value_range(visible.iter().map(|p| p.1));
+    let line = polyline(&visible, from_ms, to_ms, 600.0, 200.0, 8.0);
+    let summary = if visible.is_empty() {
+        format!("{label}: no data in this range")
+    } else {
+        format!(
+            "{label}: {} points, from {} to {}",
+            visible.len(),
+            crate::state::model::format_number(min),
+            crate::state::model::format_number(max)
+        )
+    };
+    view! {
+        <figure class="full-chart">
+            <svg viewBox="0 0 600 200" preserveAspectRatio="none" role="img" aria-label=summary.clone()>
+                <line class="axis" x1="8" y1="192" x2="592" y2="192" />
+                <line class="axis" x1="8" y1="8" x2="8" y2="192" />
+                <polyline points=line />
+            </svg>
+            <figcaption>
+                <span class="chart-max">{format!("max {}", crate::state::model::format_number(max))}</span>
+                <span class="chart-min">{format!("min {}", crate::state::model::format_number(min))}</span>
+                <span class="chart-from">{format_time(from_ms)}</span>
+                <span class="chart-to">{format_time(to_ms)}</span>
+                <span class="visually-hidden">{summary}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polyline_spans_the_box_from_min_to_max() {
+        let points = [(0, 10.0), (50, 20.0), (100, 15.0)];
+        assert_eq!(
+            polyline(&points, 0, 100, 100.0, 20.0, 0.0),
+            "0.0,20.0 50.0,0.0 100.0,10.0"
+        );
+    }
+
+    #[test]
+    fn polyline_skips_points_outside_the_range_and_flat_series_sit_in_the_middle() {
+        let points = [(0, 1.0), (10, 5.0), (20, 5.0)];
+        assert_eq!(
+            polyline(&points, 10, 20, 10.0, 8.0, 0.0),
+            "0.0,4.0 10.0,4.0"
+        );
+        assert_eq!(polyline(&[], 0, 1, 10.0, 8.0, 0.0), "");
+    }
+}

@@ -1,0 +1,391 @@
+//! The Scan page's controls: sources (with what is missing and why), the toolbar (search, sort,
+//! RSSI threshold, units, clock, pause), the filter editor, import/export and recording.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::ble::{BleBackend, Capability};
+use crate::state::settings::SortKey;
+use crate::state::store::now_ms;
+use crate::state::{export, use_store};
+
+/// Offers `text` as a file download.
+pub fn download(filename: &str, mime: &str, text: &str) {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    let anchor: Option<web_sys::HtmlAnchorElement> = document()
+        .create_element("a")
+        .ok()
+        .and_then(|e| e.dyn_into().ok());
+    if let Some(anchor) = anchor {
+        anchor.set_href(&url);
+        anchor.set_download(filename);
+        anchor.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Whether the page was opened with `?demo`.
+pub fn demo_requested() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|s| {
+            s.trim_start_matches('?')
+                .split('&')
+                .any(|p| p == "demo" || p.starts_with("demo="))
+        })
+}
+
+/// Reloads the page in demo mode (keeping the path).
+fn open_demo() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_search("demo");
+    }
+}
+
+/// Where readings come from, and what this browser is missing for each.
+#[component]
+pub fn SourcePanel() -> impl IntoView {
+    let store = use_store();
+    let backend = store.backend();
+    let simulated = backend.is_simulated();
+    let caps = backend.capabilities();
+    let can_scan = caps.request_le_scan;
+    let can_watch = caps.request_device && caps.watch_advertisements;
+    let can_reconnect = caps.get_devices && caps.watch_advertisements;
+    let scanning = move || store.status.with(|s| s.scanning);
+    let toggle_scan = move |_| {
+        if scanning() {
+            store.stop_scan();
+        } else {
+            spawn_local(async move { store.start_scan().await });
+        }
+    };
+    let missing: Vec<Capability> = [
+        Capability::SecureContext,
+        Capability::Bluetooth,
+        Capability::RequestLeScan,
+        Capability::WatchAdvertisements,
+    ]
+    .into_iter()
+    .filter(|c| !caps.has(*c))
+    .collect();
+    let explain = (!simulated && !can_scan).then(|| {
+        view! {
+            <div class="source-help" role="note">
+                <p>
+                    <strong>"Scanning every sensor nearby is not available in this browser."</strong>
+                    " What is missing:"
+                </p>
+                <ul>
+                    {missing.iter().map(|c| view! {
+                        <li><code>{c.label()}</code>": "{c.advice()}</li>
+                    }).collect_view()}
+                </ul>
+                <p>"You can still use a capture file or the demo below (and a Shelly gateway on the Devices page)."</p>
+            </div>
+        }
+    });
+    view! {
+        <section class="sources" aria-label="Sources">
+            <h2 class="visually-hidden">"Sources"</h2>
+            {simulated.then(|| view! {
+                <p class="demo-banner" role="status">
+                    "Demo mode: simulated Shelly BLU sensors, a generic BTHome thermometer and a simulated Shelly BLU Gateway. The encrypted ones use the key "
+                    <code>"90bffd73cb6b26ef58a7a8eba9232036"</code>"."
+                </p>
+            })}
+            {explain}
+            <div class="source-buttons">
+                <Show when=move || can_scan>
+                    <button type="button" class="primary" aria-pressed=move || scanning().to_string() on:click=toggle_scan>
+                        {move || if scanning() { "Stop scan" } else { "Scan nearby" }}
+                    </button>
+                </Show>
+                <Show when=move || can_watch && !simulated>
+                    <button type="button" on:click=move |_| spawn_local(async move { store.watch_new_device().await })>
+                        "Watch a sensor…"
+                    </button>
+                </Show>
+                <Show when=move || can_reconnect && !simulated>
+                    <button type="button" on:click=move |_| spawn_local(async move { store.watch_known_devices().await })>
+                        "Watch permitted devices"
+                    </button>
+                </Show>
+                <Show when=move || !simulated>
+                    <button type="button" on:click=move |_| open_demo()>"Try the demo"</button>
+                </Show>
+                <ImportButton />
+                <RecordButton />
+            </div>
+            <WatchedList />
+            {move || store.status.with(|s| s.error.clone()).map(|e| view! { <p class="problem" role="alert">{e}</p> })}
+            {move || store.status.with(|s| s.replay).map(|(played, total)| view! {
+                <p class="replay" role="status">{format!("Replaying capture: {played} of {total}")}</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn WatchedList() -> impl IntoView {
+    let store = use_store();
+    move || {
+        let watched = store.status.with(|s| s.watched.clone());
+        (!watched.is_empty()).then(|| {
+            view! {
+                <ul class="watched" aria-label="Watched devices">
+                    {watched.into_iter().map(|d| {
+                        let id = d.id.clone();
+                        let name = d.name.clone().unwrap_or_else(|| d.id.to_string());
+                        view! {
+                            <li>
+                                {name.clone()}
+                                " "
+                                <button type="button" aria-label=format!("Stop watching {name}") on:click=move |_| store.unwatch(&id)>
+                                    "Stop"
+                                </button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }
+        })
+    }
+}
+
+#[component]
+fn ImportButton() -> impl IntoView {
+    let store = use_store();
+    let on_change = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Ok(text) => {
+                    let count = store.import_capture(&text.as_string().unwrap_or_default());
+                    store.notice(format!("Import: {count} advertisements to replay."));
+                }
+                Err(_) => store.notice("Import: the file could not be read."),
+            }
+        });
+    };
+    view! {
+        <label class="button file-button">
+            "Import capture…"
+            <input type="file" accept=".jsonl,.json,.txt,.ndjson" class="visually-hidden" on:change=on_change />
+        </label>
+    }
+}
+
+#[component]
+fn RecordButton() -> impl IntoView {
+    let store = use_store();
+    let recording = move || store.status.with(|s| s.recording);
+    let toggle = move |_| {
+        if let Some(text) = store.toggle_recording() {
+            download("bluehome-capture.jsonl", "application/x-ndjson", &text);
+        }
+    };
+    view! {
+        <button type="button" aria-pressed=move || recording().to_string() on:click=toggle>
+            {move || if recording() { "Stop and save recording" } else { "Record" }}
+        </button>
+    }
+}
+
+/// Search, sort, threshold, units, clock, pause, clear and export.
+#[component]
+pub fn Toolbar() -> impl IntoView {
+    let store = use_store();
+    let paused = RwSignal::new(false);
+    let toggle_pause = move |_| {
+        let now = !paused.get_untracked();
+        paused.set(now);
+        store.set_paused(now);
+    };
+    let export_csv = move |_| {
+        if let Some(text) = store.with_model(export::csv) {
+            download("bluehome-readings.csv", "text/csv", &text);
+        }
+    };
+    let export_json = move |_| {
+        let now = now_ms();
+        if let Some(text) = store.with_model(|m| export::json(m, now)) {
+            download("bluehome-readings.json", "application/json", &text);
+        }
+    };
+    view! {
+        <section class="toolbar" aria-label="View">
+            <label class="search">
+                <span class="visually-hidden">"Search devices"</span>
+                <input
+                    type="search"
+                    placeholder="Search name, label, MAC, kind"
+                    bind:value=store.search
+                />
+            </label>
+            <label>
+                "Sort "
+                <select on:change=move |ev| {
+                    if let Some(key) = SortKey::from_id(&event_target_value(&ev)) {
+                        store.update_settings(|s| s.sort = key);
+                    }
+                }>
+                    {SortKey::ALL.into_iter().map(|k| view! {
+                        <option value=k.id() selected=move || store.settings.with(|s| s.sort == k)>{k.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Min. signal "
+                <select on:change=move |ev| {
+                    let value = event_target_value(&ev).parse::<i8>().ok();
+                    store.update_settings(|s| s.rssi_threshold = value);
+                }>
+                    <option value="" selected=move || store.settings.with(|s| s.rssi_threshold.is_none())>"any"</option>
+                    {[-90i8, -80, -70, -60, -50].into_iter().map(|v| view! {
+                        <option value=v.to_string() selected=move || store.settings.with(|s| s.rssi_threshold == Some(v))>
+                            {format!("{v} dBm")}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    prop:checked=move || store.settings.with(|s| s.fahrenheit)
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        store.update_settings(|s| s.fahrenheit = on);
+                    }
+                />
+                " °F"
+            </label>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    prop:checked=move || store.settings.with(|s| s.local_time)
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        store.update_settings(|s| s.local_time = on);
+                    }
+                />
+                " local time"
+            </label>
+            <button type="button" aria-pressed=move || paused.get().to_string() on:click=toggle_pause>
+                {move || if paused.get() { "Resume" } else { "Pause" }}
+            </button>
+            <button type="button" on:click=move |_| store.clear()>"Clear"</button>
+            <button type="button" on:click=export_csv>"Export CSV"</button>
+            <button type="button" on:click=export_json>"Export JSON"</button>
+        </section>
+    }
+}
+
+/// The filter set in Shelly's form, as JSON, with its parse error and examples.
+#[component]
+pub fn FilterEditor() -> impl IntoView {
+    let store = use_store();
+    let text = RwSignal::new(store.settings.with_untracked(|s| s.filter_json.clone()));
+    let error = move || {
+        store.settings.track();
+        store.filters().err()
+    };
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = text.get_untracked();
+        store.update_settings(|s| s.filter_json = value);
+    };
+    let example = |json: &'static str, label: &'static str| {
+        view! {
+            <button type="button" class="link" on:click=move |_| text.set(json.to_owned())>{label}</button>
+        }
+    };
+    view! {
+        <details class="filter-editor">
+            <summary>
+                "Filters "
+                {move || {
+                    let active = store.settings.with(|s| !s.filter_json.trim().is_empty());
+                    active.then_some("(active)")
+                }}
+            </summary>
+            <form on:submit=apply>
+                <label for="filter-json">
+                    "A JSON list of Shelly scan filters; a device shows when any filter matches (all conditions of that filter hold). Empty shows everything."
+                </label>
+                <textarea id="filter-json" class="mono" rows="4" spellcheck="false" bind:value=text></textarea>
+                <p class="examples">
+                    "Examples: "
+                    {example(r#"[{"name":"SB*"}]"#, "Shelly BLU by name")}
+                    " · "
+                    {example(r#"[{"serviceData":{"service":"fcd2"}}]"#, "BTHome v2")}
+                    " · "
+                    {example(r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#, "Shelly manufacturer data")}
+                </p>
+                {move || error().map(|e| view! { <p class="problem" role="alert">{e}</p> })}
+                <button type="submit">"Apply filters"</button>
+            </form>
+        </details>
+    }
+}
+
+/// Button, dimmer and command events, newest first.
+#[component]
+pub fn Timeline() -> impl IntoView {
+    let store = use_store();
+    let items = move || {
+        store.revision.track();
+        let local = store.settings.with(|s| s.local_time);
+        store
+            .with_model(|m| {
+                m.timeline
+                    .iter()
+                    .rev()
+                    .take(50)
+                    .map(|e| {
+                        let title = m
+                            .devices
+                            .get(&e.key)
+                            .map_or(e.key.clone(), |d| d.title(&m.labels).to_owned());
+                        let offset = if local {
+                            crate::state::store::local_offset_minutes(e.at_ms)
+                        } else {
+                            0
+                        };
+                        let when = crate::state::settings::format_time(e.at_ms, offset);
+                        view! {
+                            <li>
+                                <time>{when}</time>
+                                " "
+                                <span class="timeline-device">{title}</span>
+                                " "
+                                <span class="timeline-event">{format!("{} {}", e.object, e.event.replace('_', " "))}</span>
+                                " "
+                                <span class="timeline-detail">{e.detail.clone()}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            })
+            .unwrap_or_default()
+    };
+    view! {
+        <section class="timeline" aria-label="Events">
+            <h2>"Events"</h2>
+            <ol>{items}</ol>
+        </section>
+    }
+}

@@ -1,0 +1,333 @@
+//! The details of the selected device: label, bind key, full chart, every reading, raw packets.
+
+use std::str::FromStr;
+
+use bluehome_core::MacAddress;
+use leptos::prelude::*;
+
+use crate::state::hex;
+use crate::state::model::{DeviceEntry, KeyEntry, ScanModel};
+use crate::state::settings::{format_datetime, format_time};
+use crate::state::store::local_offset_minutes;
+use crate::state::use_store;
+
+use super::chart::FullChart;
+
+/// The chart's time ranges: label and length.
+pub const RANGES: [(&str, u64); 4] = [
+    ("5 min", 300_000),
+    ("15 min", 900_000),
+    ("1 h", 3_600_000),
+    ("all", u64::MAX),
+];
+
+fn with_selected<T>(f: impl FnOnce(&DeviceEntry, &ScanModel) -> T) -> Option<T> {
+    let store = use_store();
+    store.revision.track();
+    let key = store.selected.get()?;
+    store
+        .with_model(|m| m.devices.get(&key).map(|d| f(d, m)))
+        .flatten()
+}
+
+fn axis_time_local(ms: u64) -> String {
+    format_time(ms, local_offset_minutes(ms))
+}
+
+fn axis_time_utc(ms: u64) -> String {
+    format!("{} UTC", format_time(ms, 0))
+}
+
+/// The panel for the selected device (nothing when none is selected).
+#[component]
+pub fn DeviceDetails() -> impl IntoView {
+    let store = use_store();
+    move || {
+        let key = store.selected.get()?;
+        let exists = store
+            .with_model(|m| m.devices.contains_key(&key))
+            .unwrap_or(false);
+        exists.then(|| view! { <DetailsPanel key=key /> })
+    }
+}
+
+#[component]
+fn DetailsPanel(
+    /// The device key.
+    key: String,
+) -> impl IntoView {
+    let store = use_store();
+    let title = move || with_selected(|d, m| d.title(&m.labels).to_owned()).unwrap_or_default();
+    let initial_label = store
+        .with_model(|m| m.labels.get(&key).cloned())
+        .flatten()
+        .unwrap_or_default();
+    let label = RwSignal::new(initial_label);
+    let k = key.clone();
+    let save_label = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        store.set_label(&k, &label.get_untracked());
+    };
+
+    // Bind key form: the key never leaves this form, the store and localStorage.
+    let existing = store
+        .with_model(|m| {
+            m.keys
+                .get(&crate::state::model::canonical_key(&key))
+                .copied()
+        })
+        .flatten();
+    let key_text = RwSignal::new(String::new());
+    let mac_text = RwSignal::new(
+        existing
+            .and_then(|e| e.mac)
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+    );
+    let key_error = RwSignal::new(None::<String>);
+    let has_key = RwSignal::new(existing.is_some());
+    let k = key.clone();
+    let save_key = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let bindkey = match hex::decode_key(&key_text.get_untracked()) {
+            Ok(b) => b,
+            Err(e) => return key_error.set(Some(e)),
+        };
+        let mac_input = mac_text.get_untracked();
+        let mac = if mac_input.trim().is_empty() {
+            None
+        } else {
+            match MacAddress::from_str(mac_input.trim()) {
+                Ok(m) => Some(m),
+                Err(e) => return key_error.set(Some(format!("MAC: {e}"))),
+            }
+        };
+        key_error.set(None);
+        store.set_key(&k, Some(KeyEntry { bindkey, mac }));
+        key_text.set(String::new());
+        has_key.set(true);
+    };
+    let k = key.clone();
+    let forget_key = move |_| {
+        store.set_key(&k, None);
+        has_key.set(false);
+    };
+    let needs_mac = move || {
+        with_selected(|d, _| d.mac.is_none() && d.key.parse::<MacAddress>().is_err())
+            .unwrap_or(false)
+    };
+
+    // Chart: which reading, over which range.
+    let chart_reading = RwSignal::new(None::<(u8, u8)>);
+    let range = RwSignal::new(2usize);
+    let numeric = move || {
+        with_selected(|d, _| {
+            d.readings
+                .values()
+                .filter(|r| r.value.as_f64().is_some())
+                .map(|r| ((r.id, r.index), r.name.replace('_', " "), r.key()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    };
+    let chart = move || {
+        let settings = store.settings.get();
+        let now = store.now.get();
+        let span = RANGES.get(range.get()).map_or(3_600_000, |r| r.1);
+        let pick = chart_reading.get();
+        with_selected(|d, _| {
+            let reading = pick
+                .and_then(|p| d.readings.get(&p))
+                .or_else(|| d.readings.values().find(|r| r.value.as_f64().is_some()))?;
+            let points: Vec<(u64, f64)> = reading
+                .history
+                .iter()
+                .map(|&(t, v)| (t, settings.display_value(v, reading.unit).0))
+                .collect();
+            let unit = settings.display_value(0.0, reading.unit).1;
+            let from = if span == u64::MAX {
+                points.first().map_or(now, |p| p.0)
+            } else {
+                now.saturating_sub(span)
+            };
+            let label = match unit {
+                Some(u) => format!("{} ({u})", reading.name.replace('_', " ")),
+                None => reading.name.replace('_', " "),
+            };
+            let format_time: fn(u64) -> String = if settings.local_time {
+                axis_time_local
+            } else {
+                axis_time_utc
+            };
+            Some(view! {
+                <FullChart points=points from_ms=from to_ms=now.max(from + 1) label=label format_time=format_time />
+            })
+        })
+        .flatten()
+    };
+
+    let readings_table = move || {
+        let settings = store.settings.get();
+        with_selected(|d, _| {
+            d.readings
+                .values()
+                .map(|r| {
+                    let when = if settings.local_time {
+                        format_datetime(r.at_ms, local_offset_minutes(r.at_ms))
+                    } else {
+                        format!("{} UTC", format_datetime(r.at_ms, 0))
+                    };
+                    view! {
+                        <tr>
+                            <th scope="row">{r.name.replace('_', " ")}</th>
+                            <td>{r.display(&settings)}</td>
+                            <td class="mono">{format!("{:#04x}", r.id)}</td>
+                            <td>{when}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()
+        })
+    };
+
+    let raw_rows = move || {
+        let settings = store.settings.get();
+        with_selected(|d, _| {
+            d.raw
+                .iter()
+                .rev()
+                .map(|p| {
+                    let when = if settings.local_time {
+                        format_time(p.at_ms, local_offset_minutes(p.at_ms))
+                    } else {
+                        format_time(p.at_ms, 0)
+                    };
+                    let mut lines = Vec::new();
+                    for (company, data) in &p.manufacturer {
+                        lines.push(format!("mfr {company:#06x}: {}", hex::encode(data)));
+                    }
+                    for (uuid, data) in &p.service {
+                        let short = uuid
+                            .as_u16()
+                            .map_or_else(|| uuid.to_string(), |s| format!("{s:04x}"));
+                        lines.push(format!("svc {short}: {}", hex::encode(data)));
+                    }
+                    view! {
+                        <li>
+                            <span class="raw-time">{when}</span>
+                            " "
+                            <span class="raw-rssi">{p.rssi.map(|r| format!("{r} dBm")).unwrap_or_default()}</span>
+                            <code class="raw-data">{lines.join("  ")}</code>
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    };
+
+    let problem = move || {
+        with_selected(|d, _| d.problem.clone())
+            .flatten()
+            .map(|p| view! { <p class="problem" role="alert">{format!("{} ({})", p.message, p.kind)}</p> })
+    };
+
+    view! {
+        <section id="device-details" class="device-details" aria-label="Device details">
+            <h2>{title}</h2>
+            {problem}
+            <form class="label-form" on:submit=save_label>
+                <label>
+                    "Label "
+                    <input type="text" maxlength="60" bind:value=label />
+                </label>
+                <button type="submit">"Save label"</button>
+            </form>
+            <form class="key-form" on:submit=save_key autocomplete="off">
+                <fieldset>
+                    <legend>"Encryption"</legend>
+                    <p class="hint">
+                        {move || if has_key.get() {
+                            "A bind key is saved for this device (in this browser only)."
+                        } else {
+                            "Encrypted BTHome sensors need their bind key."
+                        }}
+                    </p>
+                    <label>
+                        "Bind key (32 hex digits) "
+                        <input
+                            type="password"
+                            class="mono"
+                            name="bindkey"
+                            spellcheck="false"
+                            autocomplete="off"
+                            bind:value=key_text
+                        />
+                    </label>
+                    <label>
+                        "Device MAC "
+                        <input
+                            type="text"
+                            class="mono"
+                            name="mac"
+                            placeholder="AA:BB:CC:DD:EE:FF"
+                            spellcheck="false"
+                            bind:value=mac_text
+                        />
+                    </label>
+                    <Show when=needs_mac>
+                        <p class="hint">
+                            "The browser hides this device's address; decryption needs the MAC printed on the device or shown by its app."
+                        </p>
+                    </Show>
+                    {move || key_error.get().map(|e| view! { <p class="problem" role="alert">{e}</p> })}
+                    <button type="submit">"Save key"</button>
+                    <Show when=move || has_key.get()>
+                        <button type="button" on:click=forget_key.clone()>"Forget key"</button>
+                    </Show>
+                </fieldset>
+            </form>
+            <div class="chart-controls">
+                <label>
+                    "Chart "
+                    <select on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        let parsed = value.split_once('.').map_or_else(
+                            || value.parse().ok().map(|id| (id, 0)),
+                            |(a, b)| Some((a.parse().ok()?, b.parse().ok()?)),
+                        );
+                        chart_reading.set(parsed);
+                    }>
+                        {move || numeric().into_iter().map(|(key, name, value)| {
+                            let selected = chart_reading.get() == Some(key);
+                            view! { <option value=value selected=selected>{name}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <fieldset class="ranges">
+                    <legend class="visually-hidden">"Time range"</legend>
+                    {RANGES.iter().enumerate().map(|(i, (name, _))| view! {
+                        <button
+                            type="button"
+                            aria-pressed=move || (range.get() == i).to_string()
+                            on:click=move |_| range.set(i)
+                        >
+                            {*name}
+                        </button>
+                    }).collect_view()}
+                </fieldset>
+            </div>
+            {chart}
+            <table class="readings-table">
+                <caption class="visually-hidden">"Readings"</caption>
+                <thead>
+                    <tr><th scope="col">"Reading"</th><th scope="col">"Value"</th><th scope="col">"Object"</th><th scope="col">"Received"</th></tr>
+                </thead>
+                <tbody>{readings_table}</tbody>
+            </table>
+            <details class="raw-view">
+                <summary>"Raw advertisements (hex)"</summary>
+                <ol class="raw-list">{raw_rows}</ol>
+            </details>
+        </section>
+    }
+}
