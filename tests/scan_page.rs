@@ -1,0 +1,312 @@
+//! Browser tests of the Scan page over the mock backend (headless Chromium).
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bluehome::app::provide_app_state;
+use bluehome::ble::mock::MockBackend;
+use bluehome::ble::{Backend, BleBackend, DeviceId, ScanOptions};
+use bluehome::pages::ScanPage;
+use bluehome::state::store::now_ms;
+use bluehome::state::{AppStore, export};
+use bluehome_core::bthome::{Encryption, Object, Value, encode_v2};
+use bluehome_core::{Advertisement, MacAddress, Uuid};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// BTHome v2, unencrypted: temperature 25.06 °C, humidity 50.55 % (bthome.io/format example).
+const TEMP_HUMIDITY: &[u8] = &[0x40, 0x02, 0xca, 0x09, 0x03, 0xbf, 0x13];
+
+struct Page {
+    host: web_sys::HtmlElement,
+    store: AppStore,
+}
+
+impl Page {
+    async fn mount() -> Self {
+        let document = document();
+        let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+        document.body().unwrap().append_child(&host).unwrap();
+        let slot: Rc<Cell<Option<AppStore>>> = Rc::new(Cell::new(None));
+        let out = Rc::clone(&slot);
+        let handle = leptos::mount::mount_to(host.clone(), move || {
+            let backend = Rc::new(Backend::Mock(MockBackend::new()));
+            out.set(Some(provide_app_state(backend, false)));
+            view! { <ScanPage /> }
+        });
+        handle.forget();
+        let store = slot.get().unwrap();
+        store.start_scan().await;
+        settle().await;
+        Self { host, store }
+    }
+
+    fn mock(&self) -> Rc<Backend> {
+        self.store.backend()
+    }
+
+    fn advertise(&self, id: &str, adv: Advertisement) {
+        let backend = self.mock();
+        backend
+            .as_mock()
+            .unwrap()
+            .advertise(&DeviceId::from(id), adv);
+    }
+
+    async fn refresh(&self) {
+        self.store.flush(now_ms());
+        settle().await;
+    }
+
+    fn texts(&self, selector: &str) -> Vec<String> {
+        let nodes = self.host.query_selector_all(selector).unwrap();
+        (0..nodes.length())
+            .map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default())
+            .collect()
+    }
+
+    fn input(&self, selector: &str, value: &str) {
+        let input: web_sys::HtmlInputElement = self
+            .host
+            .query_selector(selector)
+            .unwrap()
+            .unwrap()
+            .unchecked_into();
+        input.set_value(value);
+        let event = web_sys::Event::new("input").unwrap();
+        input.dispatch_event(&event).unwrap();
+    }
+
+    fn click(&self, selector: &str) {
+        let element: web_sys::HtmlElement = self
+            .host
+            .query_selector(selector)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {selector}"))
+            .unchecked_into();
+        element.click();
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        self.host.remove();
+    }
+}
+
+async fn settle() {
+    gloo_timers::future::sleep(Duration::from_millis(30)).await;
+}
+
+fn sensor(name: &str, service: &[u8], rssi: i8) -> Advertisement {
+    let mut adv = Advertisement {
+        name: Some(name.to_owned()),
+        rssi: Some(rssi),
+        ..Advertisement::default()
+    };
+    adv.service_data.insert(Uuid::BTHOME_V2, service.to_vec());
+    adv
+}
+
+#[wasm_bindgen_test]
+async fn the_list_shows_decoded_values() {
+    let page = Page::mount().await;
+    page.advertise("dev-1", sensor("ATC_KITCHEN", TEMP_HUMIDITY, -60));
+    page.refresh().await;
+    let rows = page.texts(".device-row");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("ATC_KITCHEN"), "{}", rows[0]);
+    assert!(rows[0].contains("temperature 25.06 °C"), "{}", rows[0]);
+    assert!(rows[0].contains("humidity 50.55 %"), "{}", rows[0]);
+    assert!(rows[0].contains("BTHome v2"), "{}", rows[0]);
+    assert!(rows[0].contains("-60 dBm"), "{}", rows[0]);
+}
+
+#[wasm_bindgen_test]
+async fn filters_and_search_narrow_the_list() {
+    let page = Page::mount().await;
+    page.advertise("a", sensor("SBHT-003C", TEMP_HUMIDITY, -50));
+    page.advertise("b", sensor("ATC_1", TEMP_HUMIDITY, -50));
+    page.refresh().await;
+    assert_eq!(page.texts(".device-row").len(), 2);
+    page.store
+        .update_settings(|s| s.filter_json = r#"[{"name":"SB*"}]"#.to_owned());
+    settle().await;
+    let titles = page.texts(".device-title");
+    assert_eq!(titles, ["SBHT-003C"]);
+    page.store
+        .update_settings(|s| s.filter_json = String::new());
+    page.input(".search input", "atc");
+    settle().await;
+    assert_eq!(page.texts(".device-title"), ["ATC_1"]);
+}
+
+#[wasm_bindgen_test]
+async fn an_encrypted_sensor_decodes_after_its_key_is_entered() {
+    let page = Page::mount().await;
+    let key = [0x23u8; 16];
+    let mac: MacAddress = "A4:C1:38:11:22:33".parse().unwrap();
+    let packet = |counter: u32| {
+        let objects = [Object {
+            id: 0x02,
+            offset: 0,
+            value: Value::Float(21.5),
+        }];
+        let encryption = Encryption { key, mac, counter };
+        encode_v2(&objects, false, None, Some(&encryption)).unwrap()
+    };
+    // The browser hides the MAC: the device is known only by an opaque id.
+    page.advertise("opaque-id", sensor("ENC", &packet(1), -55));
+    page.refresh().await;
+    let row = page.texts(".device-row").pop().unwrap();
+    assert!(row.contains("no bind key"), "{row}");
+    assert!(!row.contains("21.5"), "{row}");
+
+    page.click(".row-title");
+    settle().await;
+    page.input(".key-form input[name=bindkey]", &"23".repeat(16));
+    page.input(".key-form input[name=mac]", "a4:c1:38:11:22:33");
+    page.click(".key-form button[type=submit]");
+    settle().await;
+
+    page.advertise("opaque-id", sensor("ENC", &packet(2), -55));
+    page.refresh().await;
+    let row = page.texts(".device-row").pop().unwrap();
+    assert!(row.contains("temperature 21.5 °C"), "{row}");
+    assert!(!row.contains("bind key"), "{row}");
+    // The key is nowhere in the page.
+    assert!(!page.host.inner_html().contains(&"23".repeat(16)));
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_key_shows_the_decryption_failure() {
+    let page = Page::mount().await;
+    let mac: MacAddress = "A4:C1:38:11:22:34".parse().unwrap();
+    let encryption = Encryption {
+        key: [1; 16],
+        mac,
+        counter: 1,
+    };
+    let objects = [Object {
+        id: 0x02,
+        offset: 0,
+        value: Value::Float(20.0),
+    }];
+    let payload = encode_v2(&objects, false, None, Some(&encryption)).unwrap();
+    page.store.set_key(
+        "A4:C1:38:11:22:34",
+        Some(bluehome::state::model::KeyEntry {
+            bindkey: [2; 16],
+            mac: None,
+        }),
+    );
+    page.advertise("A4:C1:38:11:22:34", sensor("ENC2", &payload, -55));
+    page.refresh().await;
+    let row = page.texts(".device-row").pop().unwrap();
+    assert!(row.contains("mic_failure"), "{row}");
+}
+
+#[wasm_bindgen_test]
+async fn export_content_is_right() {
+    let page = Page::mount().await;
+    page.advertise("dev-9", sensor("EXPORTED", TEMP_HUMIDITY, -60));
+    page.store.set_label("dev-9", "Cellar");
+    page.refresh().await;
+    let csv = page.store.with_model(export::csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "time,time_ms,device,label,name,object,reading,value,unit"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[1].contains(",dev-9,Cellar,EXPORTED,temperature,2,25.06,°C"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].ends_with(",humidity,3,50.55,%"), "{}", lines[2]);
+    let json = page
+        .store
+        .with_model(|m| export::json(m, now_ms()))
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["devices"][0]["label"], "Cellar");
+    assert_eq!(doc["devices"][0]["readings"][1]["points"][0][1], 50.55);
+}
+
+#[wasm_bindgen_test]
+async fn a_hostile_device_name_renders_as_text() {
+    let page = Page::mount().await;
+    let evil = "<img src=x onerror=alert(1)>";
+    page.advertise("evil", sensor(evil, TEMP_HUMIDITY, -60));
+    page.refresh().await;
+    assert_eq!(page.texts(".device-title"), [evil]);
+    assert!(
+        page.host
+            .query_selector(".device-list img")
+            .unwrap()
+            .is_none()
+    );
+    page.click(".row-title");
+    settle().await;
+    assert!(page.host.query_selector("img").unwrap().is_none());
+    assert_eq!(page.texts(".device-details h2"), [evil]);
+}
+
+#[wasm_bindgen_test]
+async fn importing_a_capture_replays_it() {
+    let page = Page::mount().await;
+    let capture = concat!(
+        r#"{"time":1000.0,"address":"A4:C1:38:00:00:01","rssi":-61,"local_name":"CAP_1","service_data":{"fcd2":"4002ca0903bf13"}}"#,
+        "\n",
+        r#"{"time":1000.2,"address":"A4:C1:38:00:00:02","rssi":-62,"local_name":"CAP_2","service_data":{"0000fcd2-0000-1000-8000-00805f9b34fb":"40021009"}}"#,
+        "\n",
+    );
+    let count = page.store.import_capture(capture);
+    assert_eq!(count, 2);
+    page.refresh().await;
+    // Only the first record is due at once; the second 200 ms later.
+    assert_eq!(page.texts(".device-title"), ["CAP_1"]);
+    page.store.tick(now_ms() + 250);
+    settle().await;
+    let mut titles = page.texts(".device-title");
+    titles.sort();
+    assert_eq!(titles, ["CAP_1", "CAP_2"]);
+    let rows = page.texts(".device-row").join("\n");
+    assert!(rows.contains("temperature 23.2 °C"), "{rows}");
+    assert!(rows.contains("A4:C1:38:00:00:02"), "{rows}");
+}
+
+#[wasm_bindgen_test]
+async fn pause_stops_the_list_and_resume_continues() {
+    let page = Page::mount().await;
+    page.click(".toolbar button[aria-pressed]");
+    settle().await;
+    page.advertise("p", sensor("PAUSED", TEMP_HUMIDITY, -60));
+    page.refresh().await;
+    assert!(page.texts(".device-row").is_empty());
+    page.click(".toolbar button[aria-pressed]");
+    page.advertise("p", sensor("PAUSED", TEMP_HUMIDITY, -60));
+    page.refresh().await;
+    assert_eq!(page.texts(".device-title"), ["PAUSED"]);
+}
+
+#[wasm_bindgen_test]
+async fn scanning_can_be_stopped() {
+    let page = Page::mount().await;
+    let backend = page.mock();
+    assert!(backend.is_scanning());
+    page.click(".source-buttons button.primary");
+    settle().await;
+    assert!(!backend.is_scanning());
+    assert_eq!(
+        page.texts(".source-buttons button.primary"),
+        ["Scan nearby"]
+    );
+    let _ = ScanOptions::default();
+}
