@@ -2,7 +2,7 @@
 //! Gen3 (connectable, speaking the real GATT RPC protocol) and the BTHome sensors in its range
 //! (plain and encrypted), advertising as simulated time passes.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -54,7 +54,7 @@ pub fn demo_backend() -> MockBackend {
     backend.set_gatt_peer(
         &device_id(mac),
         Some(&name),
-        Box::new(GatewayPeer::new(Rc::clone(&peripheral))),
+        Box::new(GatewayPeer::new(Rc::clone(&peripheral), backend.clock())),
     );
     backend.add_source(Box::new(PeripheralSource::new(peripheral)));
     backend
@@ -82,7 +82,12 @@ impl PeripheralSource {
 
 impl AdvertisementSource for PeripheralSource {
     fn poll(&mut self, now_ms: u64) -> Vec<(DeviceId, Advertisement)> {
-        let adverts = self.peripheral.borrow_mut().advertisements(now_ms);
+        let adverts = {
+            let mut peripheral = self.peripheral.borrow_mut();
+            let mut all = peripheral.gateway_advertisements(now_ms);
+            all.extend(peripheral.sensor_advertisements(now_ms));
+            all
+        };
         let mut out = Vec::new();
         for adv in adverts {
             let Some(mac) = adv.address else { continue };
@@ -103,15 +108,16 @@ impl AdvertisementSource for PeripheralSource {
 #[derive(Debug)]
 pub struct GatewayPeer {
     peripheral: SharedPeripheral,
+    clock: Rc<Cell<u64>>,
 }
 
 /// The client name the simulator sees for the browser.
 const CLIENT: &str = "browser";
 
 impl GatewayPeer {
-    /// The GATT side of a shared peripheral.
-    pub fn new(peripheral: SharedPeripheral) -> Self {
-        Self { peripheral }
+    /// The GATT side of a shared peripheral, on the mock's clock.
+    pub fn new(peripheral: SharedPeripheral, clock: Rc<Cell<u64>>) -> Self {
+        Self { peripheral, clock }
     }
 
     fn characteristic(c: Characteristic) -> Result<rpc::Characteristic, BleError> {
@@ -162,22 +168,26 @@ fn att_error(error: AttError, context: &str) -> BleError {
 }
 
 impl GattPeer for GatewayPeer {
-    fn connect(&mut self, now_ms: u64) -> Result<(), BleError> {
-        self.peripheral.borrow_mut().connect(CLIENT, now_ms);
+    fn connect(&mut self) -> Result<(), BleError> {
+        self.peripheral
+            .borrow_mut()
+            .connect(CLIENT, self.clock.get());
         Ok(())
     }
 
-    fn disconnect(&mut self, now_ms: u64) {
-        self.peripheral.borrow_mut().disconnect(now_ms);
+    fn disconnect(&mut self) {
+        self.peripheral.borrow_mut().disconnect(self.clock.get());
     }
 
-    fn read(&mut self, c: Characteristic, now_ms: u64) -> Result<Vec<u8>, BleError> {
+    fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
         let c = Self::characteristic(c)?;
+        let now_ms = self.clock.get();
         self.with_pairing(now_ms, |p| p.read(c, now_ms))
     }
 
-    fn write(&mut self, c: Characteristic, value: &[u8], now_ms: u64) -> Result<(), BleError> {
+    fn write(&mut self, c: Characteristic, value: &[u8]) -> Result<(), BleError> {
         let c = Self::characteristic(c)?;
+        let now_ms = self.clock.get();
         self.with_pairing(now_ms, |p| p.write(c, value, now_ms))
     }
 }

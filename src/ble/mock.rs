@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::rc::Rc;
 
 use bluehome_core::Advertisement;
 
@@ -18,23 +19,19 @@ use super::{
     WriteMode,
 };
 
-/// The GATT server of a simulated device. `now_ms` is the mock's clock (see [`MockBackend::tick`]).
+/// The GATT server of a simulated device. A peer that needs the time reads the mock's clock
+/// (see [`MockBackend::clock`]).
 pub trait GattPeer {
     /// A central connected.
-    fn connect(&mut self, _now_ms: u64) -> Result<(), BleError> {
+    fn connect(&mut self) -> Result<(), BleError> {
         Ok(())
     }
     /// The central disconnected.
-    fn disconnect(&mut self, _now_ms: u64) {}
+    fn disconnect(&mut self) {}
     /// Reads a characteristic.
-    fn read(&mut self, characteristic: Characteristic, now_ms: u64) -> Result<Vec<u8>, BleError>;
+    fn read(&mut self, characteristic: Characteristic) -> Result<Vec<u8>, BleError>;
     /// Writes a characteristic.
-    fn write(
-        &mut self,
-        characteristic: Characteristic,
-        value: &[u8],
-        now_ms: u64,
-    ) -> Result<(), BleError>;
+    fn write(&mut self, characteristic: Characteristic, value: &[u8]) -> Result<(), BleError>;
 }
 
 /// Something that produces advertisements as simulated time passes.
@@ -76,7 +73,7 @@ struct MockState {
 /// The in-memory backend.
 pub struct MockBackend {
     capabilities: Capabilities,
-    now_ms: std::cell::Cell<u64>,
+    now_ms: Rc<std::cell::Cell<u64>>,
     subscribers: Subscribers,
     state: RefCell<MockState>,
 }
@@ -114,7 +111,7 @@ impl MockBackend {
     pub fn with_capabilities(capabilities: Capabilities) -> Self {
         Self {
             capabilities,
-            now_ms: std::cell::Cell::new(0),
+            now_ms: Rc::new(std::cell::Cell::new(0)),
             subscribers: Subscribers::default(),
             state: RefCell::new(MockState::default()),
         }
@@ -156,6 +153,11 @@ impl MockBackend {
     /// The mock's clock: the last time given to [`MockBackend::tick`].
     pub fn now_ms(&self) -> u64 {
         self.now_ms.get()
+    }
+
+    /// A shared handle on the mock's clock (for peers that need the time).
+    pub fn clock(&self) -> Rc<std::cell::Cell<u64>> {
+        Rc::clone(&self.now_ms)
     }
 
     /// Advances simulated time: polls every source and delivers what they advertise.
@@ -403,7 +405,7 @@ impl BleBackend for MockBackend {
                 BleError::new(ErrorKind::Gatt, "Connection failed for unknown reason.")
             })?
         };
-        let result = peer.connect(self.now_ms.get());
+        let result = peer.connect();
         let mut state = self.state.borrow_mut();
         if let Some(entry) = state.devices.get_mut(device) {
             entry.peer = Some(peer);
@@ -420,7 +422,7 @@ impl BleBackend for MockBackend {
             state.notifying.retain(|(d, _)| d != device);
             let was = state.connected.remove(device);
             if was && let Some(peer) = state.devices.get_mut(device).and_then(|d| d.peer.as_mut()) {
-                peer.disconnect(self.now_ms.get());
+                peer.disconnect();
             }
             was
         };
@@ -440,7 +442,7 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<Vec<u8>, BleError> {
-        self.with_peer(device, |peer| peer.read(characteristic, self.now_ms.get()))
+        self.with_peer(device, |peer| peer.read(characteristic))
     }
 
     async fn write(
@@ -456,9 +458,7 @@ impl BleBackend for MockBackend {
                 "Value can't exceed 512 bytes.",
             ));
         }
-        self.with_peer(device, |peer| {
-            peer.write(characteristic, value, self.now_ms.get())
-        })
+        self.with_peer(device, |peer| peer.write(characteristic, value))
     }
 
     async fn start_notifications(
@@ -517,10 +517,10 @@ mod tests {
 
     struct Echo(Vec<u8>);
     impl GattPeer for Echo {
-        fn read(&mut self, _: Characteristic, _: u64) -> Result<Vec<u8>, BleError> {
+        fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
             Ok(self.0.clone())
         }
-        fn write(&mut self, _: Characteristic, value: &[u8], _: u64) -> Result<(), BleError> {
+        fn write(&mut self, _: Characteristic, value: &[u8]) -> Result<(), BleError> {
             self.0 = value.to_vec();
             Ok(())
         }
