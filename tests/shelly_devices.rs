@@ -689,3 +689,57 @@ async fn out_of_range_is_explained_and_retry_connects() {
     assert!(text(&w.host, ".failure").is_empty());
     w.host.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_dropped_link_is_explained_and_retry_reconnects() {
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStorage::default(),
+    )
+    .await;
+    connect(&w).await;
+    assert_eq!(
+        w.host
+            .query_selector(".slot.active")
+            .unwrap()
+            .unwrap()
+            .get_attribute("data-state")
+            .as_deref(),
+        Some("connected")
+    );
+    w.session
+        .backend()
+        .as_mock()
+        .unwrap()
+        .drop_connection(&DeviceId::from("gw-1"));
+    until(5, "the drop explained", || {
+        text(&w.host, ".failure").contains("The connection dropped")
+    })
+    .await;
+    assert_eq!(
+        w.host
+            .query_selector(".slot.active")
+            .unwrap()
+            .unwrap()
+            .get_attribute("data-state")
+            .as_deref(),
+        Some("not connected")
+    );
+    assert!(w.session.link().is_none());
+    click(&w.host, "Retry");
+    until(10, "reconnected", || {
+        w.session.link().is_some() && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    assert!(text(&w.host, ".failure").is_empty());
+    assert_eq!(
+        w.host
+            .query_selector(".slot.active")
+            .unwrap()
+            .unwrap()
+            .get_attribute("data-state")
+            .as_deref(),
+        Some("connected")
+    );
+    w.host.remove();
+}

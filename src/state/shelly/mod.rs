@@ -29,7 +29,9 @@ use self::explain::{Failure, FailureKind, kind_of_ble_error};
 use self::link::{Link, now_ms, result_of, sleep_ms};
 use self::redact::redact_value;
 use self::store::{KeyValue, LoadNotice};
-use crate::ble::{Backend, BleBackend, DeviceFilter, DeviceId, DeviceInfo, RequestDeviceOptions};
+use crate::ble::{
+    Backend, BleBackend, BleEvent, DeviceFilter, DeviceId, DeviceInfo, RequestDeviceOptions,
+};
 
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -209,7 +211,7 @@ impl ShellySession {
     /// A session over a backend, with profiles loaded from `storage`.
     pub fn new(backend: Rc<Backend>, storage: Rc<dyn KeyValue>, config: Config) -> Self {
         let (profiles, notice) = store::load(storage.as_ref(), config, now_ms());
-        Self {
+        let session = Self {
             phase: RwSignal::new(Phase::Idle),
             steps: RwSignal::new(Vec::new()),
             failure: RwSignal::new(None),
@@ -228,9 +230,58 @@ impl ShellySession {
             retry_action: StoredValue::new_local(None),
             pending_credentials: StoredValue::new_local(None),
             link: StoredValue::new_local(None),
-            backend: StoredValue::new_local(backend),
+            backend: StoredValue::new_local(Rc::clone(&backend)),
             storage: StoredValue::new_local(storage),
+        };
+        backend.subscribe(Rc::new(move |event| {
+            if let BleEvent::Disconnected { device } = event {
+                session.link_dropped(device);
+            }
+        }));
+        session
+    }
+
+    /// The device's link dropped without being asked to (out of range, device restart).
+    fn link_dropped(self, device: &DeviceId) {
+        let Some(link) = self.link() else { return };
+        if link.device() != device {
+            return;
         }
+        let info = DeviceInfo {
+            id: device.clone(),
+            name: self
+                .device
+                .try_with_untracked(|d| d.as_ref().and_then(|d| d.ble_name.clone()))
+                .flatten(),
+        };
+        self.link.try_set_value(None);
+        self.remote_running.try_set(false);
+        if let Some(mac) = self
+            .device
+            .try_with_untracked(|d| d.as_ref().and_then(|d| d.mac))
+            .flatten()
+        {
+            let effects = self
+                .profiles
+                .try_update(|p| p.disconnected(mac))
+                .unwrap_or_default();
+            self.apply(effects);
+        }
+        self.phase.try_set(Phase::Idle);
+        self.failure.try_set(Some(Failure::new(
+            FailureKind::Disconnected,
+            "connected",
+            "the device closed the Bluetooth link (out of range, restarted, or turned off)",
+        )));
+        let action: Action = Rc::new(move |s| {
+            let info = info.clone();
+            Box::pin(async move {
+                s.steps.set(Vec::new());
+                s.open(info).await
+            })
+        });
+        self.retry_action
+            .try_set_value(Some(("Reconnect".to_owned(), action)));
     }
 
     /// The session from context, or a new one (with the app's backend and local storage)
@@ -625,9 +676,9 @@ impl ShellySession {
     pub fn disconnect(self) {
         self.remote_running.set(false);
         if let Some(link) = self.link() {
+            self.link.set_value(None);
             self.backend().disconnect(link.device());
         }
-        self.link.set_value(None);
         if let Some(mac) = self
             .device
             .with_untracked(|d| d.as_ref().and_then(|d| d.mac))
