@@ -101,11 +101,11 @@ fn raw_integer(info: &ObjectInfo, value: &Value) -> Option<i128> {
     } else {
         scaled / info.factor
     };
-    raw.is_finite().then(|| libm_round(raw) as i128)
+    raw.is_finite().then(|| round_half_away(raw) as i128)
 }
 
-/// Round half away from zero without std.
-fn libm_round(x: f64) -> f64 {
+/// Rounds half away from zero (`f64::round` needs std).
+fn round_half_away(x: f64) -> f64 {
     let t = x as i128 as f64; // truncates toward zero; |x| is far below 2^127 here
     let diff = x - t;
     if diff >= 0.5 {
