@@ -9,12 +9,10 @@
 //!   `expected` already is 3.25's. Shelly manufacturer data is checked against the parsed form.
 //! - `edge_vectors` (56) go through a fresh `ReceiverState` (one is a 3-step sequence).
 //!
-//! Our objects are projected onto bthome-ble's emissions: keys get `_1`, `_2` … postfixes per
-//! measurement description (kind + name + unit), events without a known type emit nothing but
+//! Our objects are projected onto bthome-ble's emissions: keys from `bthome::entity_keys` (`_1`,
+//! `_2` … per measurement description: kind + name + unit), events without a known type emit nothing but
 //! count, undecodable or empty text/raw emits nothing, and device information (0xF0–0xF2) is
 //! compared with `expected_device_info` instead.
-
-use std::collections::HashMap;
 
 use bluehome_core::bthome::{self, Error, Kind, Packet, ReceiverState, Value};
 use bluehome_core::shelly::manufacturer;
@@ -86,38 +84,20 @@ fn expected_emissions(list: &Json) -> Vec<Emission> {
         .collect()
 }
 
-/// Projects decoded objects onto bthome-ble's emissions (see the module docs).
+/// Projects decoded objects onto bthome-ble's emissions (see the module docs). Keys come from
+/// `bthome::entity_keys`, so bthome-ble's expected keys check that function too.
 fn emissions(packet: &Packet) -> Vec<Emission> {
-    let describe = |o: &bthome::Object| -> Option<(u8, &'static str, Option<&'static str>)> {
-        let info = o.info()?;
-        let class = match info.kind {
-            Kind::DeviceTypeId | Kind::Firmware => return None,
-            Kind::Binary => 1,
-            Kind::Button | Kind::Dimmer | Kind::Command => 2,
-            _ => 0,
-        };
-        Some((class, info.name, info.unit))
-    };
-    let skipped = |o: &bthome::Object| match &o.value {
-        Value::Text(t) => t.is_empty(),
-        Value::Raw(r) => r.is_empty(),
-        _ => false,
-    };
-    let mut seen: HashMap<_, usize> = HashMap::new();
-    for o in packet.objects.iter().filter(|o| !skipped(o)) {
-        if let Some(d) = describe(o) {
-            *seen.entry(d).or_default() += 1;
-        }
-    }
-    let mut counters: HashMap<_, usize> = HashMap::new();
+    let keys = bthome::entity_keys(&packet.objects);
     let mut out = Vec::new();
-    for o in packet.objects.iter().filter(|o| !skipped(o)) {
-        let Some(d) = describe(o) else { continue };
-        let mut key = d.1.to_string();
-        if seen[&d] > 1 {
-            let n = counters.entry(d).or_default();
-            *n += 1;
-            key = format!("{key}_{n}");
+    for (o, key) in packet.objects.iter().zip(keys) {
+        let kind = o.info().map(|i| i.kind);
+        if matches!(kind, Some(Kind::DeviceTypeId | Kind::Firmware)) {
+            continue; // device information: compared with expected_device_info
+        }
+        match &o.value {
+            Value::Text(t) if t.is_empty() => continue,
+            Value::Raw(r) if r.is_empty() => continue,
+            _ => {}
         }
         match &o.value {
             Value::Button(_) => {

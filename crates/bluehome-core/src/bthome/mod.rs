@@ -311,6 +311,60 @@ impl Serialize for Error {
     }
 }
 
+/// What makes two objects "the same measurement" for naming: sensor / binary / event, name, unit.
+fn description(object: &Object) -> Option<(u8, &'static str, Option<&'static str>)> {
+    let info = object.info()?;
+    let class = match info.kind {
+        Kind::DeviceTypeId | Kind::Firmware => return None,
+        Kind::Binary => 1,
+        Kind::Button | Kind::Dimmer | Kind::Command => 2,
+        _ => 0,
+    };
+    Some((class, info.name, info.unit))
+}
+
+/// Entity keys as bthome-ble (and so Home Assistant) names them, one per object: the object's
+/// name, plus `_1`, `_2`, … when several objects of the packet share a measurement description
+/// (kind + name + unit: `0x02` and `0x45` are both `temperature` in °C, so `temperature_1`,
+/// `temperature_2`; `0x06` kg and `0x07` lb stay `mass`). Objects that carry no event still count
+/// (a Shelly RC Button 4 sends `button_1` … `button_4`); empty text/raw objects do not (bthome-ble
+/// skips them). Device-information objects keep their plain name.
+pub fn entity_keys(objects: &[Object]) -> alloc::vec::Vec<alloc::string::String> {
+    let counted = |o: &&Object| match &o.value {
+        Value::Text(t) => !t.is_empty(),
+        Value::Raw(r) => !r.is_empty(),
+        _ => true,
+    };
+    let mut seen: alloc::vec::Vec<(u8, &str, Option<&str>)> = alloc::vec::Vec::new();
+    let mut shared: alloc::vec::Vec<(u8, &str, Option<&str>)> = alloc::vec::Vec::new();
+    for d in objects.iter().filter(counted).filter_map(description) {
+        if seen.contains(&d) {
+            if !shared.contains(&d) {
+                shared.push(d);
+            }
+        } else {
+            seen.push(d);
+        }
+    }
+    let mut counters = alloc::vec![0usize; shared.len()];
+    objects
+        .iter()
+        .map(|o| {
+            let name = o.name();
+            let position = description(o)
+                .filter(|_| counted(&o))
+                .and_then(|d| shared.iter().position(|s| *s == d));
+            match (position, counters.get_mut(position.unwrap_or(usize::MAX))) {
+                (Some(_), Some(n)) => {
+                    *n += 1;
+                    alloc::format!("{name}_{n}")
+                }
+                _ => alloc::string::String::from(name),
+            }
+        })
+        .collect()
+}
+
 /// Picks the BTHome service data of an advertisement: `0xFCD2`, else `0x181E`, else `0x181C`.
 pub fn service_data(adv: &Advertisement) -> Option<(Uuid, &[u8])> {
     [Uuid::BTHOME_V2, Uuid::BTHOME_V1_ENCRYPTED, Uuid::BTHOME_V1]
@@ -336,6 +390,54 @@ pub fn decode_advertisement(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn obj(id: u8, value: Value) -> Object {
+        Object {
+            id,
+            offset: 0,
+            value,
+        }
+    }
+
+    /// Key naming from bthome_objects.md §2 "Multiple measurements of the same kind".
+    #[test]
+    fn entity_keys_number_shared_descriptions() {
+        let keys = entity_keys(&[
+            obj(0x02, Value::Float(25.06)),
+            obj(0x45, Value::Float(27.3)),
+            obj(0x06, Value::Float(80.3)),
+            obj(0x07, Value::Float(74.86)),
+            obj(0x0B, Value::Float(69.14)),
+            obj(0x10, Value::Bool(true)),
+            obj(0x3A, Value::Button(0)),
+            obj(0x3A, Value::Button(1)),
+            obj(
+                0xF1,
+                Value::Firmware(FirmwareVersion {
+                    parts: [1, 2, 3, 4],
+                    len: 4,
+                }),
+            ),
+            obj(0x53, Value::Text(alloc::string::String::new())),
+            obj(0x53, Value::Text("x".into())),
+        ]);
+        assert_eq!(
+            keys,
+            [
+                "temperature_1",
+                "temperature_2",
+                "mass",
+                "mass",
+                "power",
+                "power",
+                "button_1",
+                "button_2",
+                "firmware_version",
+                "text",
+                "text"
+            ]
+        );
+    }
 
     #[test]
     fn header_byte_round_trips() {
