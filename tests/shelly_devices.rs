@@ -7,9 +7,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use bluehome::app::provide_app_state;
 use bluehome::ble::mock::{GattPeer, MockBackend};
 use bluehome::ble::{Backend, BleError, Characteristic, DeviceId, ErrorKind};
-use bluehome::pages::DevicesPage;
+use bluehome::pages::{DevicesPage, ScanPage};
+use bluehome::state::AppStore;
 use bluehome::state::shelly::ShellySession;
 use bluehome::state::shelly::store::{KeyValue, MemoryStorage, PROFILES_KEY};
 use bluehome_core::profiles::Config;
@@ -742,4 +744,48 @@ async fn a_dropped_link_is_explained_and_retry_reconnects() {
         Some("connected")
     );
     w.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
+    let sensors = vec![SimSensor::new(SensorSpec::numbered(
+        SensorKind::HumidityTemperature,
+        0,
+        false,
+    ))];
+    let gw = gateway(GatewayOptions::default(), sensors);
+    let mock = MockBackend::new();
+    let peer = SimPeer {
+        gateway: Rc::clone(&gw),
+        server: Server::default(),
+        client: "aa:bb:cc:00:00:98".into(),
+        start: js_sys::Date::now(),
+    };
+    mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), Box::new(peer));
+    let backend = Rc::new(Backend::Mock(mock));
+    let document = document();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let slot: Rc<std::cell::Cell<Option<AppStore>>> = Rc::default();
+    let out = Rc::clone(&slot);
+    leptos::mount::mount_to(host.clone(), move || {
+        out.set(Some(provide_app_state(backend, false)));
+        view! { <DevicesPage /> <ScanPage /> }
+    })
+    .forget();
+    tick().await;
+    let store = slot.get().unwrap();
+    click(&host, "Connect a Shelly device…");
+    until(10, "connected", || host.inner_text().contains("Disconnect")).await;
+    click(&host, "BTHome gateway");
+    tick().await;
+    click(&host, "Feed the Scan page");
+    until(10, "the sensor on the Scan page", || {
+        store.flush(js_sys::Date::now() as u64);
+        let scan = text(&host, ".page:not(.devices-page)").to_ascii_lowercase();
+        scan.contains("3c:2e:f5:5b") && scan.contains("°c")
+    })
+    .await;
+    click(&host, "Stop feeding the Scan page");
+    host.remove();
 }

@@ -299,8 +299,12 @@ impl ShellySession {
         while let Some(parent) = root.as_ref().and_then(Owner::parent) {
             root = Some(parent);
         }
+        let scan_store = use_context::<crate::state::AppStore>();
         let create = move || {
             let session = Self::new(backend, Rc::new(store::LocalStorage), Config::default());
+            if let Some(scan) = scan_store {
+                session.set_remote_sink(Some(scan_page_sink(scan)));
+            }
             provide_context(session);
             session
         };
@@ -976,6 +980,21 @@ impl ShellySession {
             None => {}
         }
     }
+}
+
+/// Feeds the Scan page's manager: a gateway is a remote, non-connectable source.
+pub fn scan_page_sink(scan: crate::state::AppStore) -> RemoteSink {
+    Rc::new(move |source: &str, advert: &remote::RemoteAdvert| {
+        scan.update_model(|m| {
+            m.ingest(
+                now_ms(),
+                source,
+                &advert.key,
+                false,
+                advert.advertisement.clone(),
+            );
+        });
+    })
 }
 
 /// The backend when the app provided none: Web Bluetooth in a browser.
