@@ -370,25 +370,39 @@ impl<'de> Visitor<'de> for InputSeed<'_> {
 
 /// Decodes hex (either case, even length).
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
     let bytes = text.as_bytes();
     if !bytes.len().is_multiple_of(2) {
         return Err(format!("hex has an odd number of digits ({})", bytes.len()));
     }
-    let digit = |at: usize| -> Result<u8, String> {
-        let c = bytes[at];
-        match c {
-            b'0'..=b'9' => Ok(c - b'0'),
-            b'a'..=b'f' => Ok(c - b'a' + 10),
-            b'A'..=b'F' => Ok(c - b'A' + 10),
-            _ => Err(format!(
-                "{:?} at position {at} is not a hex digit",
-                c as char
-            )),
+    let mut out = Vec::with_capacity(bytes.len() / 2);
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        match (nibble(pair[0]), nibble(pair[1])) {
+            (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
+            (None, _) => {
+                return Err(format!(
+                    "{:?} at position {} is not a hex digit",
+                    pair[0] as char,
+                    2 * i
+                ));
+            }
+            (_, None) => {
+                return Err(format!(
+                    "{:?} at position {} is not a hex digit",
+                    pair[1] as char,
+                    2 * i + 1
+                ));
+            }
         }
-    };
-    (0..bytes.len() / 2)
-        .map(|i| Ok(digit(2 * i)? << 4 | digit(2 * i + 1)?))
-        .collect()
+    }
+    Ok(out)
 }
 
 /// The decoded record for one line.
