@@ -15,3 +15,11 @@ test:
 build:
 	bash .ci/setup
 	. .ci/env && trunk build --release && bash .ci/dist-size dist
+
+## Benchmarks (figures printed; not part of `make test`): core decode, manager and Shelly RPC,
+## decode as wasm under Node's WASI, and `bluehome decode` against bthome-ble (needs PyPI).
+bench:
+	bash .ci/setup
+	. .ci/env && cargo bench -p bluehome-core --features sim
+	. .ci/env && bash crates/bluehome-core/benches/wasm.sh
+	. .ci/env && python3 crates/bluehome-cli/bench/compare_bthome_ble.py
