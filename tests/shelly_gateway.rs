@@ -1,0 +1,171 @@
+//! Browser tests of a connected gateway as a remote scanner (feeding the Scan page) and of the
+//! profiles export and import, against the simulated Shelly gateway behind the mock backend.
+#![cfg(target_arch = "wasm32")]
+
+mod shelly_support;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bluehome::app::provide_app_state;
+use bluehome::ble::mock::MockBackend;
+use bluehome::ble::{Backend, DeviceId};
+use bluehome::pages::{DevicesPage, ScanPage};
+use bluehome::state::AppStore;
+use bluehome::state::shelly::store::{KeyValue, MemoryStorage, PROFILES_KEY};
+use bluehome_core::shelly::rpc::server::Server;
+use bluehome_core::sim::gateway::GatewayOptions;
+use bluehome_core::sim::sensors::{SensorKind, SensorSpec, SimSensor};
+use leptos::prelude::*;
+use shelly_support::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
+    let sensors = vec![SimSensor::new(SensorSpec::numbered(
+        SensorKind::HumidityTemperature,
+        0,
+        false,
+    ))];
+    let w = world(
+        gateway(GatewayOptions::default(), sensors),
+        MemoryStorage::default(),
+    )
+    .await;
+    let heard: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
+    let sink = Rc::clone(&heard);
+    w.session.set_remote_sink(Some(Rc::new(
+        move |source: &str, advert: &bluehome::state::shelly::remote::RemoteAdvert| {
+            sink.borrow_mut()
+                .push((source.to_owned(), advert.key.clone()));
+        },
+    )));
+    connect(&w).await;
+    click(&w.host, "BTHome gateway");
+    tick().await;
+    click(&w.host, "Feed the Scan page");
+    until(10, "remote advertisements", || !heard.borrow().is_empty()).await;
+    let (source, key) = heard.borrow()[0].clone();
+    assert_eq!(source, format!("shelly:{}", w.gateway.borrow().id()));
+    assert!(key.starts_with("3c:2e:f5:5b:"), "{key}");
+    until(5, "decoded readings", || {
+        text(&w.host, ".relayed").contains("temperature")
+    })
+    .await;
+    click(&w.host, "Stop feeding the Scan page");
+    tick().await;
+    assert!(!w.session.remote_running.get_untracked());
+    w.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn profiles_export_without_secrets_and_import_elsewhere() {
+    let options = GatewayOptions {
+        password: Some("s3cret-pw".into()),
+        ..GatewayOptions::default()
+    };
+    let w = world(gateway(options, Vec::new()), MemoryStorage::default()).await;
+    click(&w.host, "Connect a Shelly device…");
+    until(10, "the password request", || {
+        text(&w.host, ".failure").contains("password protected")
+    })
+    .await;
+    type_into(&w.host, "Device password (user admin)", "s3cret-pw");
+    check_box(&w.host, "Remember it in this profile");
+    click(&w.host, "Send password and retry");
+    until(10, "connected", || {
+        w.session.status.get_untracked().is_some()
+    })
+    .await;
+    let href = w
+        .host
+        .query_selector("a[download='bluehome-profiles.json']")
+        .unwrap()
+        .unwrap()
+        .get_attribute("href")
+        .unwrap();
+    let exported: String = js_sys::decode_uri_component(href.split_once(',').unwrap().1)
+        .unwrap()
+        .into();
+    assert!(exported.contains("CC:BA:97:0D:5E:01"), "{exported}");
+    assert!(exported.contains("\"ha1_remembered\":true"), "{exported}");
+    let ha1 = bluehome_core::shelly::auth::ha1(w.gateway.borrow().id(), "s3cret-pw");
+    assert!(!exported.contains(&ha1) && !exported.contains("s3cret-pw"));
+    w.host.remove();
+
+    let other = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStorage::default(),
+    )
+    .await;
+    click(&other.host, "Import…");
+    tick().await;
+    let area: web_sys::HtmlTextAreaElement = other
+        .host
+        .query_selector(".import textarea")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    area.set_value(&exported);
+    area.dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    click(&other.host, "Import");
+    tick().await;
+    assert!(text(&other.host, ".slots").contains("CC:BA:97:0D:5E:01"));
+    assert!(text(&other.host, ".shelly-profiles").contains("Profiles imported."));
+    assert!(
+        other
+            .storage
+            .get(PROFILES_KEY)
+            .unwrap()
+            .contains("CC:BA:97:0D:5E:01")
+    );
+    other.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
+    let sensors = vec![SimSensor::new(SensorSpec::numbered(
+        SensorKind::HumidityTemperature,
+        0,
+        false,
+    ))];
+    let gw = gateway(GatewayOptions::default(), sensors);
+    let mock = MockBackend::new();
+    let peer = SimPeer {
+        gateway: Rc::clone(&gw),
+        server: Server::default(),
+        client: "aa:bb:cc:00:00:98".into(),
+        start: js_sys::Date::now(),
+    };
+    mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), Box::new(peer));
+    let backend = Rc::new(Backend::Mock(mock));
+    let document = document();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let slot: Rc<std::cell::Cell<Option<AppStore>>> = Rc::default();
+    let out = Rc::clone(&slot);
+    leptos::mount::mount_to(host.clone(), move || {
+        out.set(Some(provide_app_state(backend, false)));
+        view! { <DevicesPage /> <ScanPage /> }
+    })
+    .forget();
+    tick().await;
+    let store = slot.get().unwrap();
+    click(&host, "Connect a Shelly device…");
+    until(10, "connected", || host.inner_text().contains("Disconnect")).await;
+    click(&host, "BTHome gateway");
+    tick().await;
+    click(&host, "Feed the Scan page");
+    until(10, "the sensor on the Scan page", || {
+        store.flush(js_sys::Date::now() as u64);
+        let scan = text(&host, ".page:not(.devices-page)").to_ascii_lowercase();
+        scan.contains("3c:2e:f5:5b") && scan.contains("°c")
+    })
+    .await;
+    click(&host, "Stop feeding the Scan page");
+    host.remove();
+}

@@ -1,0 +1,268 @@
+//! Shared by the Devices page browser tests: the simulated Shelly gateway behind the mock
+//! backend, mounting, and DOM helpers.
+#![allow(dead_code)] // Each test binary uses its own subset.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bluehome::ble::mock::{GattPeer, MockBackend};
+use bluehome::ble::{Backend, BleError, Characteristic, DeviceId, ErrorKind};
+use bluehome::pages::DevicesPage;
+use bluehome::state::shelly::ShellySession;
+use bluehome::state::shelly::store::MemoryStorage;
+use bluehome_core::profiles::Config;
+use bluehome_core::shelly::frame::{Frame, Request};
+use bluehome_core::shelly::rpc::server::Server;
+use bluehome_core::shelly::rpc::{AttError, Characteristic as RpcCharacteristic};
+use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
+use bluehome_core::sim::sensors::SimSensor;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+// ---- the simulated device behind the mock backend ------------------------------------------
+
+/// The simulated gateway's GATT server, as the mock backend's peer. Time is real time since the
+/// test started, so the page's timers and the simulator agree.
+pub struct SimPeer {
+    pub gateway: Rc<RefCell<Gateway>>,
+    pub server: Server,
+    pub client: String,
+    pub start: f64,
+}
+
+impl SimPeer {
+    fn now(&self) -> u64 {
+        (js_sys::Date::now() - self.start).max(0.0) as u64
+    }
+
+    /// The first encrypted access after the set-up window bonds the link, as an OS would.
+    fn secure(&mut self) -> Result<(), BleError> {
+        let now = self.now();
+        let mut gw = self.gateway.borrow_mut();
+        if !gw.provisioning().pairing_required() || gw.is_bonded(&self.client) {
+            return Ok(());
+        }
+        gw.bond(&self.client, now).map_err(|e| {
+            BleError::new(
+                ErrorKind::Gatt,
+                format!("GATT Error: Not paired. Pairing failed: {e}"),
+            )
+        })
+    }
+
+    fn pump(&mut self) {
+        let now = self.now();
+        let mut gw = self.gateway.borrow_mut();
+        gw.tick(now);
+        for note in gw.take_notifications() {
+            self.server.push_notification(note.to_bytes());
+        }
+    }
+}
+
+pub fn rpc_char(c: Characteristic) -> Result<RpcCharacteristic, BleError> {
+    RpcCharacteristic::from_uuid(c.uuid).ok_or_else(|| {
+        BleError::new(
+            ErrorKind::NotFound,
+            "No Characteristics matching UUID found.",
+        )
+    })
+}
+
+pub fn att(e: AttError) -> BleError {
+    BleError::new(ErrorKind::Gatt, e.to_string())
+}
+
+impl GattPeer for SimPeer {
+    fn connect(&mut self) -> Result<(), BleError> {
+        let out_of_range = OUT_OF_RANGE.with(|n| {
+            let left = n.get();
+            n.set(left.saturating_sub(1));
+            left > 0
+        });
+        if out_of_range {
+            return Err(BleError::new(
+                ErrorKind::Gatt,
+                "NetworkError: Connection attempt failed.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn disconnect(&mut self) {
+        self.server.disconnect();
+        let now = self.now();
+        self.gateway.borrow_mut().on_disconnect(now);
+    }
+
+    fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
+        self.secure()?;
+        self.pump();
+        self.server.read(rpc_char(c)?).map_err(att)
+    }
+
+    fn write(&mut self, c: Characteristic, value: &[u8]) -> Result<(), BleError> {
+        self.secure()?;
+        if let Some(frame) = self.server.write(rpc_char(c)?, value).map_err(att)? {
+            let request: Request = match Frame::parse(&frame) {
+                Ok(Frame::Request(r)) => r,
+                _ => return Err(BleError::new(ErrorKind::Gatt, "not a request")),
+            };
+            let now = self.now();
+            let response = self.gateway.borrow_mut().handle(&request, now);
+            self.server.push_response(response.to_bytes());
+            self.pump();
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// How many connection attempts fail as if the device were out of range.
+    pub static OUT_OF_RANGE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+pub const DEVICE_NAME: &str = "ShellyBluGwG3-CCBA970D5E01";
+
+pub struct World {
+    pub session: ShellySession,
+    pub gateway: Rc<RefCell<Gateway>>,
+    pub storage: MemoryStorage,
+    pub host: web_sys::HtmlElement,
+}
+
+pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<Gateway>> {
+    Rc::new(RefCell::new(Gateway::new(options, sensors)))
+}
+
+/// Mounts the Devices page over a mock backend whose one device is `gateway`.
+pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStorage) -> World {
+    let mock = MockBackend::new();
+    let peer = SimPeer {
+        gateway: Rc::clone(&gateway),
+        server: Server::default(),
+        client: "aa:bb:cc:00:00:99".into(),
+        start: js_sys::Date::now(),
+    };
+    mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), Box::new(peer));
+    let backend = Rc::new(Backend::Mock(mock));
+    let session = ShellySession::new(backend, Rc::new(storage.clone()), Config::default());
+    let host = mount(session).await;
+    World {
+        session,
+        gateway,
+        storage,
+        host,
+    }
+}
+
+pub async fn mount(session: ShellySession) -> web_sys::HtmlElement {
+    let document = document();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        provide_context(session);
+        view! { <DevicesPage /> }
+    });
+    handle.forget();
+    tick().await;
+    host
+}
+
+pub async fn tick() {
+    gloo_timers::future::sleep(Duration::from_millis(20)).await;
+}
+
+/// Waits until `check` holds (checked every 20 ms, at most `secs` seconds).
+pub async fn until(secs: u64, what: &str, check: impl Fn() -> bool) {
+    for _ in 0..secs * 50 {
+        if check() {
+            return;
+        }
+        tick().await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+pub fn text(host: &web_sys::HtmlElement, selector: &str) -> String {
+    let nodes = host.query_selector_all(selector).unwrap();
+    (0..nodes.length())
+        .map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn button(host: &web_sys::HtmlElement, label: &str) -> web_sys::HtmlElement {
+    let nodes = host.query_selector_all("button").unwrap();
+    (0..nodes.length())
+        .filter_map(|i| nodes.item(i))
+        .map(|n| n.unchecked_into::<web_sys::HtmlElement>())
+        .find(|b| b.text_content().unwrap_or_default().trim() == label)
+        .unwrap_or_else(|| panic!("no button {label:?} in {}", host.inner_text()))
+}
+
+pub fn click(host: &web_sys::HtmlElement, label: &str) {
+    button(host, label).click();
+}
+
+/// Types into the input of the field labelled `label`.
+pub fn type_into(host: &web_sys::HtmlElement, label: &str, value: &str) {
+    let fields = host.query_selector_all("label.field").unwrap();
+    let field = (0..fields.length())
+        .filter_map(|i| fields.item(i))
+        .map(|n| n.unchecked_into::<web_sys::Element>())
+        .find(|f| {
+            f.query_selector("span")
+                .unwrap()
+                .and_then(|s| s.text_content())
+                .as_deref()
+                == Some(label)
+        })
+        .unwrap_or_else(|| panic!("no field {label:?}"));
+    let input: web_sys::HtmlInputElement = field
+        .query_selector("input")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    input.set_value(value);
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+}
+
+/// Ticks the checkbox whose label contains `label`.
+pub fn check_box(host: &web_sys::HtmlElement, label: &str) {
+    let labels = host.query_selector_all("label.check").unwrap();
+    let found = (0..labels.length())
+        .filter_map(|i| labels.item(i))
+        .map(|n| n.unchecked_into::<web_sys::Element>())
+        .find(|l| l.text_content().unwrap_or_default().contains(label))
+        .unwrap_or_else(|| panic!("no checkbox {label:?}"));
+    let input: web_sys::HtmlInputElement = found
+        .query_selector("input")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    input.set_checked(true);
+    input
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+}
+
+pub async fn connect(w: &World) {
+    click(&w.host, "Connect a Shelly device…");
+    until(10, "connected", || {
+        w.host.inner_text().contains("Disconnect") && w.session.status.get_untracked().is_some()
+    })
+    .await;
+}
+
+pub fn log_text(session: ShellySession) -> String {
+    session.log.with_untracked(|log| {
+        log.iter()
+            .map(|e| format!("{} {} {:?}", e.method, e.params, e.outcome))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
