@@ -1,5 +1,7 @@
-//! Browser tests of a connected gateway as a remote scanner (feeding the Scan page) and of the
-//! profiles export and import, against the simulated Shelly gateway behind the mock backend.
+//! Browser tests of a connected gateway as a remote scanner (feeding the Scan page), of the
+//! profiles export and import, and of a Wi-Fi join failure, against the simulated Shelly gateway
+//! behind the mock backend. (Split from shelly_devices.rs to keep each binary well inside the
+//! test runner's 20 s limit.)
 #![cfg(target_arch = "wasm32")]
 
 mod shelly_support;
@@ -168,4 +170,34 @@ async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
     .await;
     click(&host, "Stop feeding the Scan page");
     host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_wifi_password_is_explained() {
+    let options = GatewayOptions {
+        wifi_connect_ms: 1_000,
+        ..GatewayOptions::default()
+    };
+    let w = world(gateway(options, Vec::new()), MemoryStorage::default()).await;
+    connect(&w).await;
+    click(&w.host, "Wi-Fi");
+    tick().await;
+    type_into(&w.host, "Network name (SSID)", "HomeNet");
+    type_into(&w.host, "Wi-Fi password", "wrong horse");
+    click(&w.host, "Scan for networks");
+    until(10, "scan results", || {
+        text(&w.host, ".networks").contains("HomeNet")
+    })
+    .await;
+    check_box(&w.host, "I understand");
+    tick().await;
+    click(&w.host, "Apply");
+    until(15, "the join failure", || {
+        text(&w.host, ".failure").contains("could not join the Wi-Fi network")
+    })
+    .await;
+    let failure = text(&w.host, ".failure");
+    assert!(failure.contains("Check the password"), "{failure}");
+    assert!(!failure.contains("wrong horse"), "{failure}");
+    w.host.remove();
 }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::TextField;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::{Failure, FailureKind};
+use crate::state::shelly::link::sleep_ms;
 
 /// One network from `WiFi.Scan`.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +69,57 @@ fn bars(rssi: i64) -> &'static str {
 /// Whether the link is still in the pairing-free set-up window (not encrypted).
 fn in_setup_window(provisioning: Option<&str>) -> bool {
     !matches!(provisioning, Some("complete" | "locked"))
+}
+
+/// What one `WiFi.GetStatus` says about joining.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Joining {
+    /// Connected with this address.
+    Joined(String),
+    /// Still trying.
+    Trying,
+    /// Not connected and not trying.
+    Idle,
+}
+
+/// Reads a `WiFi.GetStatus` result.
+pub fn joining(status: &Value) -> Joining {
+    let ip = status
+        .get("sta_ip")
+        .and_then(Value::as_str)
+        .filter(|ip| !ip.is_empty());
+    match (status.get("status").and_then(Value::as_str), ip) {
+        (Some("got ip"), Some(ip)) => Joining::Joined(ip.to_owned()),
+        (Some("disconnected") | None, _) => Joining::Idle,
+        _ => Joining::Trying,
+    }
+}
+
+/// Polls `WiFi.GetStatus` every second until the device has an address (at most 45 s). Once it
+/// has been seen trying, falling back to "disconnected" twice in a row means it gave up.
+async fn wait_for_ip(s: ShellySession, ssid: &str) -> Result<Value, Failure> {
+    let (mut tried, mut idle) = (false, 0);
+    for _ in 0..45 {
+        let status = s.call("WiFi.GetStatus", None).await?;
+        match joining(&status) {
+            Joining::Joined(_) => return Ok(status),
+            Joining::Trying => (tried, idle) = (true, 0),
+            Joining::Idle => idle += 1,
+        }
+        if (tried && idle >= 2) || idle >= 10 {
+            return Err(Failure::new(
+                FailureKind::WifiJoinFailed,
+                "joining Wi-Fi",
+                format!("the device reports \"disconnected\" after trying to join {ssid}"),
+            ));
+        }
+        sleep_ms(1_000).await;
+    }
+    Err(Failure::new(
+        FailureKind::Timeout,
+        "joining Wi-Fi",
+        format!("no address from {ssid} after 45 s"),
+    ))
 }
 
 /// The wizard.
@@ -132,12 +184,7 @@ pub fn WifiWizard(
                 s.call("WiFi.SetConfig", Some(json!({"config": {"sta": sta}})))
                     .await?;
                 s.step("Waiting for the device to join the network (WiFi.GetStatus)");
-                let status = s
-                    .poll_until("WiFi.GetStatus", None, 1_000, 45, |v| {
-                        v.get("status").and_then(Value::as_str) == Some("got ip")
-                            && v.get("sta_ip").and_then(Value::as_str).is_some()
-                    })
-                    .await?;
+                let status = wait_for_ip(s, &chosen).await?;
                 ip.set(
                     status
                         .get("sta_ip")
@@ -211,6 +258,22 @@ mod tests {
         );
         assert_eq!(security_label(list[1].auth), "WPA/WPA2-PSK");
         assert_eq!(list[0].ssid, None);
+    }
+
+    #[test]
+    fn join_states_are_read_from_wifi_get_status() {
+        assert_eq!(
+            joining(&json!({"status": "got ip", "sta_ip": "192.168.1.42"})),
+            Joining::Joined("192.168.1.42".into())
+        );
+        assert_eq!(
+            joining(&json!({"status": "connecting", "sta_ip": null})),
+            Joining::Trying
+        );
+        assert_eq!(
+            joining(&json!({"status": "disconnected", "sta_ip": null})),
+            Joining::Idle
+        );
     }
 
     #[test]

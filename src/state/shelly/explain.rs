@@ -40,6 +40,8 @@ pub enum FailureKind {
     Refused,
     /// The answer made no sense (bad frame, wrong id).
     Protocol,
+    /// The device took the Wi-Fi settings but could not join the network.
+    WifiJoinFailed,
 }
 
 impl FailureKind {
@@ -60,6 +62,7 @@ impl FailureKind {
             Self::Disconnected => "The connection dropped",
             Self::Refused => "The device refused the request",
             Self::Protocol => "The device's answer could not be read",
+            Self::WifiJoinFailed => "The device could not join the Wi-Fi network",
         }
     }
 
@@ -96,6 +99,9 @@ impl FailureKind {
             Self::Disconnected => "Reconnect and retry.",
             Self::Refused => "Check the values you entered and retry.",
             Self::Protocol => "Retry; if it persists, reconnect the device.",
+            Self::WifiJoinFailed => {
+                "Check the password, and that the network is 2.4 GHz and within reach of the device, then apply again."
+            }
         }
     }
 
