@@ -201,3 +201,29 @@ async fn a_wrong_wifi_password_is_explained() {
     assert!(!failure.contains("wrong horse"), "{failure}");
     w.host.remove();
 }
+
+#[wasm_bindgen_test]
+async fn demo_mode_offers_the_simulated_gateway() {
+    let document = document();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let slot: Rc<std::cell::Cell<Option<AppStore>>> = Rc::default();
+    let out = Rc::clone(&slot);
+    leptos::mount::mount_to(host.clone(), move || {
+        let backend = Rc::new(Backend::Mock(bluehome::ble::demo::demo_backend()));
+        out.set(Some(provide_app_state(backend, false)));
+        view! { <DevicesPage /> }
+    })
+    .forget();
+    let store = slot.get().unwrap();
+    store.start_ticker();
+    // Let the ticker deliver the gateway's first advertisement (the chooser lists it).
+    gloo_timers::future::sleep(std::time::Duration::from_millis(300)).await;
+    click(&host, "Connect a Shelly device…");
+    until(10, "connected to the demo gateway", || {
+        host.inner_text().contains("Disconnect")
+            && text(&host, ".shelly-info").contains("CC:BA:97:0D:5E:01")
+    })
+    .await;
+    host.remove();
+}
