@@ -1,0 +1,227 @@
+//! Browser tests of the Devices page's settings against the simulated Shelly gateway behind the
+//! mock backend: password and name, Bluetooth pairing and the paired list, the AdvertiseOnce
+//! composer, and the raw RPC console's masked history.
+#![cfg(target_arch = "wasm32")]
+
+mod shelly_support;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bluehome::state::shelly::store::{KeyValue, MemoryStorage, PROFILES_KEY};
+use bluehome_core::shelly::frame::{Id, Request};
+use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
+use leptos::prelude::*;
+use serde_json::{Value, json};
+use shelly_support::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Calls the simulator directly (as another client would), for checking its state.
+fn sim_call(gw: &Rc<RefCell<Gateway>>, method: &str, params: Value) -> Value {
+    let request = Request {
+        id: Id::Num(9_999),
+        src: Some("checker".into()),
+        method: method.into(),
+        params: Some(params),
+        auth: None,
+    };
+    gw.borrow_mut()
+        .handle(&request, 0)
+        .outcome
+        .unwrap_or_else(|e| json!({"error": e.code}))
+}
+
+#[wasm_bindgen_test]
+async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStorage::default(),
+    )
+    .await;
+    connect(&w).await;
+    click(&w.host, "Password & name");
+    tick().await;
+    type_into(&w.host, "New password", "n3w-pass");
+    type_into(&w.host, "Repeat it", "n3w-pass");
+    check_box(&w.host, "Remember it in this device's profile");
+    click(&w.host, "Set password");
+    until(10, "the password set", || {
+        w.session.busy.get_untracked().is_none() && w.gateway.borrow().auth_enabled()
+    })
+    .await;
+    let ha1 = bluehome_core::shelly::auth::ha1(w.gateway.borrow().id(), "n3w-pass");
+    let stored = w.storage.get(PROFILES_KEY).unwrap();
+    assert!(
+        stored.contains(&ha1) && !stored.contains("n3w-pass"),
+        "{stored}"
+    );
+    // The next call is challenged and answered with the new HA1.
+    type_into(&w.host, "Device name", "Hall gateway");
+    click(&w.host, "Rename");
+    until(10, "renamed", || w.session.busy.get_untracked().is_none()).await;
+    assert!(
+        text(&w.host, ".failure").is_empty(),
+        "{}",
+        text(&w.host, ".failure")
+    );
+    assert_eq!(
+        sim_call(&w.gateway, "Shelly.GetDeviceInfo", json!({}))["name"],
+        "Hall gateway"
+    );
+    let log = log_text(w.session);
+    assert!(!log.contains("n3w-pass") && !log.contains(&ha1), "{log}");
+    assert!(log.contains("Shelly.SetAuth"));
+    w.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn pairing_counts_down_and_the_paired_list_deletes() {
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStorage::default(),
+    )
+    .await;
+    connect(&w).await;
+    click(&w.host, "Bluetooth");
+    tick().await;
+    type_into(&w.host, "Seconds", "60");
+    click(&w.host, "Start pairing");
+    until(10, "the countdown", || {
+        text(&w.host, ".countdown").contains("Pairing open")
+    })
+    .await;
+    let countdown = text(&w.host, ".countdown");
+    assert!(
+        countdown.contains("0:59") || countdown.contains("1:00"),
+        "{countdown}"
+    );
+    w.gateway.borrow_mut().bond("11:22:33:44:55:66", 0).unwrap();
+    click(&w.host, "Read Bluetooth settings and paired devices");
+    until(10, "the paired list", || {
+        text(&w.host, ".paired").contains("11:22:33:44:55:66")
+    })
+    .await;
+    assert!(text(&w.host, ".shelly-ble").contains("Paired devices (1 of 20)"));
+    assert!(text(&w.host, ".shelly-ble").contains("RPC over Bluetooth is on"));
+    click(&w.host, "Delete");
+    until(10, "the bond deleted", || {
+        !text(&w.host, ".paired").contains("11:22:33:44:55:66")
+    })
+    .await;
+    assert!(w.gateway.borrow().bonds().is_empty());
+    click(&w.host, "Stop pairing");
+    until(5, "the countdown gone", || {
+        text(&w.host, ".countdown").is_empty()
+    })
+    .await;
+    w.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn advertise_once_sends_a_composed_bthome_payload_within_the_budget() {
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStorage::default(),
+    )
+    .await;
+    connect(&w).await;
+    click(&w.host, "Bluetooth");
+    tick().await;
+    // The default row: temperature 21.5 °C → 40 02 66 08 in FCD2 service data.
+    let budget = text(&w.host, ".budget");
+    assert_eq!(budget, "8 of 28 bytes: 0716d2fc40026608");
+    click(&w.host, "Send");
+    until(10, "advertised", || {
+        w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let sent = w
+        .gateway
+        .borrow()
+        .user_advert(0)
+        .map(|a| a.adv_data.clone());
+    assert_eq!(
+        sent,
+        Some(vec![0x07, 0x16, 0xD2, 0xFC, 0x40, 0x02, 0x66, 0x08])
+    );
+    // Raw mode: 29 bytes are over the budget and cannot be sent.
+    check_box(&w.host, "Raw advertising data");
+    tick().await;
+    // A 29-byte complete local name: 1c 09 and 27 × 'a'.
+    type_into(
+        &w.host,
+        "Advertising data (hex)",
+        &format!("1c09{}", "61".repeat(27)),
+    );
+    tick().await;
+    assert!(
+        text(&w.host, ".budget").contains("1 over the 28-byte budget"),
+        "{}",
+        text(&w.host, ".budget")
+    );
+    assert!(button(&w.host, "Send").has_attribute("disabled"));
+    w.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_console_shows_answers_and_masks_secrets() {
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStorage::default(),
+    )
+    .await;
+    connect(&w).await;
+    click(&w.host, "Console");
+    tick().await;
+    let method: web_sys::HtmlInputElement = w
+        .host
+        .query_selector(".shelly-console input")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    method.set_value("WiFi.SetConfig");
+    method
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    let params: web_sys::HtmlTextAreaElement = w
+        .host
+        .query_selector(".shelly-console textarea")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    params.set_value(r#"{"config":{"sta":{"ssid":"Guest","pass":"top-secret-1","enable":true}}}"#);
+    params
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    click(&w.host, "Call");
+    until(10, "the answer", || {
+        text(&w.host, ".history").contains("restart_required")
+    })
+    .await;
+    let history = text(&w.host, ".history");
+    assert!(
+        history.contains("«redacted»") && !history.contains("top-secret-1"),
+        "{history}"
+    );
+    method.set_value("No.Such");
+    method
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    params.set_value("");
+    params
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    click(&w.host, "Call");
+    until(10, "the error answer", || {
+        text(&w.host, ".history").contains("error 404")
+    })
+    .await;
+    assert!(
+        text(&w.host, ".failure").is_empty(),
+        "an error answer is shown in the history, not as a failure"
+    );
+    w.host.remove();
+}
