@@ -76,6 +76,26 @@ async fn provisioning_end_to_end() {
             && done.contains(href.trim_start_matches("http://").trim_end_matches('/')),
         "{done} {href}"
     );
+    // Figures for the closing note: RPC calls, GATT operations and bytes of the whole flow.
+    w.session.log.with_untracked(|log| {
+        let ops: u32 = log.iter().map(|e| e.gatt_ops).sum();
+        let out: usize = log.iter().map(|e| e.bytes.0).sum();
+        let inn: usize = log.iter().map(|e| e.bytes.1).sum();
+        wasm_bindgen_test::console_log!(
+            "provisioning flow: {} RPC calls, {ops} GATT operations, {out} B written, {inn} B read",
+            log.len()
+        );
+        for e in log {
+            wasm_bindgen_test::console_log!(
+                "  {} {} ms, {} ops, {}/{} B",
+                e.method,
+                e.took_ms,
+                e.gatt_ops,
+                e.bytes.0,
+                e.bytes.1
+            );
+        }
+    });
     // The Wi-Fi password never shows in the log.
     let log = log_text(w.session);
     assert!(log.contains("WiFi.SetConfig"));

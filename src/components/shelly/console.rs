@@ -84,6 +84,7 @@ pub fn RpcConsole(
                     view! {
                         <li class=class>
                             <code class="call">{format!("{} {}", e.method, if e.params.is_null() { String::new() } else { e.params.to_string() })}</code>
+                            <small class="stats">{format!(" {} ms, {} GATT operations, {} B out, {} B in", e.took_ms, e.gatt_ops, e.bytes.0, e.bytes.1)}</small>
                             <pre>{body}</pre>
                         </li>
                     }

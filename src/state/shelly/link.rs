@@ -136,6 +136,11 @@ impl Link {
         redact_text(text, &self.secrets.borrow())
     }
 
+    /// GATT operations and bytes of the last finished call.
+    pub fn last_stats(&self) -> client::Stats {
+        self.client.borrow().last_stats()
+    }
+
     /// Notifications (NotifyEvent, NotifyStatus) received so far, oldest first.
     pub fn take_notifications(&self) -> Vec<Notification> {
         self.client.borrow_mut().take_notifications()

@@ -76,6 +76,12 @@ pub struct LogEntry {
     pub params: Value,
     /// The result (`Ok`) or the error text (`Err`), masked.
     pub outcome: Result<Value, String>,
+    /// How long the call took, in milliseconds.
+    pub took_ms: u64,
+    /// GATT operations performed.
+    pub gatt_ops: u32,
+    /// Bytes written and read over GATT (control values included).
+    pub bytes: (usize, usize),
 }
 
 /// What is known about the connected device.
@@ -433,8 +439,12 @@ impl ShellySession {
         {
             self.forget_credentials(&link);
         }
+        let stats = link.last_stats();
         let entry = LogEntry {
             at_ms,
+            took_ms: now_ms().saturating_sub(at_ms),
+            gatt_ops: stats.gatt_ops,
+            bytes: (stats.bytes_written, stats.bytes_read),
             method: method.to_owned(),
             params: shown_params,
             outcome: match &result {
