@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::TextField;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::{Failure, FailureKind};
-use crate::state::shelly::link::now_ms;
+use crate::state::shelly::link::{now_ms, sleep_ms};
 
 /// `BLE.AdvertiseOnce` takes at most this many bytes of advertising data (31 minus the 3-byte
 /// Flags structure the device adds itself).
@@ -146,8 +146,10 @@ pub fn BlePanel(
                 .call("BLE.StartPairing", Some(json!({"timeout": secs})))
                 .await?;
             let granted = r.get("timeout").and_then(Value::as_u64).unwrap_or(secs);
-            pairing_until.set(Some(now_ms() + granted * 1000));
+            let until = now_ms() + granted * 1000;
+            pairing_until.set(Some(until));
             s.step_done();
+            leptos::task::spawn_local(watch_pairing(s, pairing_until, paired, until));
             Ok(())
         });
     };
@@ -212,6 +214,45 @@ pub fn BlePanel(
             </ul>
             <AdvertiseComposer session=session />
         </section>
+    }
+}
+
+/// While the pairing window is open, reads the device's events every 2 s and refreshes the
+/// paired list when a device pairs (`paired_device_added`) or is removed.
+async fn watch_pairing(
+    s: ShellySession,
+    pairing_until: RwSignal<Option<u64>>,
+    paired: RwSignal<Vec<Value>>,
+    until: u64,
+) {
+    let seen = |s: ShellySession| {
+        s.events
+            .try_with_untracked(|events| {
+                events
+                    .iter()
+                    .filter(|e| {
+                        matches!(
+                            e.get("event").and_then(Value::as_str),
+                            Some("paired_device_added" | "paired_device_removed")
+                        )
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let mut known = seen(s);
+    while now_ms() < until && pairing_until.try_get_untracked().flatten() == Some(until) {
+        sleep_ms(2_000).await;
+        if s.link().is_none() || s.listen().await.is_err() {
+            break;
+        }
+        let now_seen = seen(s);
+        if now_seen != known {
+            known = now_seen;
+            if let Ok(list) = s.call("BLE.ListPairedDevices", None).await {
+                paired.try_set(paired_list(&list));
+            }
+        }
     }
 }
 
