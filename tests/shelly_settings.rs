@@ -1,6 +1,7 @@
 //! Browser tests of the Devices page's settings against the simulated Shelly gateway behind the
 //! mock backend: password and name, Bluetooth pairing and the paired list, the AdvertiseOnce
-//! composer, and the raw RPC console's masked history.
+//! composer, the raw RPC console's masked history, and connection failures (out of range, a
+//! dropped link).
 #![cfg(target_arch = "wasm32")]
 
 mod shelly_support;
@@ -8,6 +9,7 @@ mod shelly_support;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use bluehome::ble::DeviceId;
 use bluehome::state::shelly::store::{KeyValue, MemoryStorage, PROFILES_KEY};
 use bluehome_core::shelly::frame::{Id, Request};
 use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
@@ -228,5 +230,81 @@ async fn the_console_shows_answers_and_masks_secrets() {
         text(&w.host, ".failure").is_empty(),
         "an error answer is shown in the history, not as a failure"
     );
+    w.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn out_of_range_is_explained_and_retry_connects() {
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStorage::default(),
+    )
+    .await;
+    OUT_OF_RANGE.with(|n| n.set(1));
+    click(&w.host, "Connect a Shelly device…");
+    until(10, "the failure", || {
+        text(&w.host, ".failure").contains("did not answer")
+    })
+    .await;
+    let failure = text(&w.host, ".failure");
+    assert!(failure.contains("Move closer"), "{failure}");
+    assert!(failure.contains("Connection attempt failed"), "{failure}");
+    assert!(text(&w.host, ".steps").contains("✗"));
+    click(&w.host, "Retry");
+    until(10, "connected on retry", || {
+        w.session.status.get_untracked().is_some()
+    })
+    .await;
+    assert!(text(&w.host, ".failure").is_empty());
+    w.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStorage::default(),
+    )
+    .await;
+    connect(&w).await;
+    let state = |w: &World| {
+        w.host
+            .query_selector(".slot.active")
+            .unwrap()
+            .unwrap()
+            .get_attribute("data-state")
+    };
+    assert_eq!(state(&w).as_deref(), Some("connected"));
+    let drop_link = |w: &World| {
+        w.session
+            .backend()
+            .as_mock()
+            .unwrap()
+            .drop_connection(&DeviceId::from("gw-1"));
+    };
+    // ZMK: the active profile's device is sought again at once.
+    drop_link(&w);
+    tick().await;
+    assert_eq!(state(&w).as_deref(), Some("not connected"));
+    assert!(w.session.link().is_none());
+    until(5, "reconnected by itself", || {
+        state(&w).as_deref() == Some("connected")
+    })
+    .await;
+    assert!(text(&w.host, ".failure").is_empty());
+    // Out of range this time: the automatic attempt fails, is explained, and Retry reconnects.
+    OUT_OF_RANGE.with(|n| n.set(1));
+    drop_link(&w);
+    until(5, "the failure explained", || {
+        text(&w.host, ".failure").contains("did not answer")
+    })
+    .await;
+    assert_eq!(state(&w).as_deref(), Some("not connected"));
+    click(&w.host, "Retry");
+    until(10, "reconnected", || {
+        state(&w).as_deref() == Some("connected")
+    })
+    .await;
+    assert!(text(&w.host, ".failure").is_empty());
     w.host.remove();
 }

@@ -161,6 +161,9 @@ pub type RemoteSink = Rc<dyn Fn(&str, &remote::RemoteAdvert)>;
 type Task = Pin<Box<dyn Future<Output = Result<(), Failure>>>>;
 type Action = Rc<dyn Fn(ShellySession) -> Task>;
 
+/// Wait before reconnecting the active profile's device after its link dropped.
+pub const AUTO_RECONNECT_DELAY_MS: u64 = 1_000;
+
 /// Longest histories kept.
 const MAX_LOG: usize = 200;
 
@@ -262,11 +265,11 @@ impl ShellySession {
         };
         self.link.try_set_value(None);
         self.remote_running.try_set(false);
-        if let Some(mac) = self
+        let mac = self
             .device
             .try_with_untracked(|d| d.as_ref().and_then(|d| d.mac))
-            .flatten()
-        {
+            .flatten();
+        if let Some(mac) = mac {
             let effects = self
                 .profiles
                 .try_update(|p| p.disconnected(mac))
@@ -274,20 +277,36 @@ impl ShellySession {
             self.apply(effects);
         }
         self.phase.try_set(Phase::Idle);
-        self.failure.try_set(Some(Failure::new(
-            FailureKind::Disconnected,
-            "connected",
-            "the device closed the Bluetooth link (out of range, restarted, or turned off)",
-        )));
-        let action: Action = Rc::new(move |s| {
+        let reconnect: Action = Rc::new(move |s| {
             let info = info.clone();
             Box::pin(async move {
                 s.steps.set(Vec::new());
                 s.open(info).await
             })
         });
+        // ZMK: the active profile's device is sought again at once. A permitted device reconnects
+        // without a chooser, so try once by ourselves; a failure is explained with its retry.
+        let active = mac.is_some_and(|m| {
+            self.profiles
+                .try_with_untracked(|p| p.seeking() == Seeking::Reconnect(m))
+                .unwrap_or(false)
+        });
+        if active {
+            spawn_local(async move {
+                sleep_ms(AUTO_RECONNECT_DELAY_MS).await;
+                if self.link().is_none() && self.busy.try_get_untracked() == Some(None) {
+                    self.run_action("Reconnect".to_owned(), reconnect);
+                }
+            });
+            return;
+        }
+        self.failure.try_set(Some(Failure::new(
+            FailureKind::Disconnected,
+            "connected",
+            "the device closed the Bluetooth link (out of range, restarted, or turned off)",
+        )));
         self.retry_action
-            .try_set_value(Some(("Reconnect".to_owned(), action)));
+            .try_set_value(Some(("Reconnect".to_owned(), reconnect)));
     }
 
     /// The session from context, or a new one (with the app's backend and local storage)
