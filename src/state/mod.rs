@@ -2,6 +2,7 @@
 //! persistence, and the Leptos store that holds them and feeds them from the backend.
 
 pub mod capture;
+pub mod decode;
 pub mod export;
 pub mod hex;
 pub mod model;

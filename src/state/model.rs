@@ -99,24 +99,39 @@ impl Reading {
 
     /// The value as text (numbers in the user's unit, with it).
     pub fn display(&self, settings: &Settings) -> String {
-        match &self.value {
-            Value::Int(_) | Value::Float(_) => {
-                let raw = self.value.as_f64().unwrap_or_default();
-                let (value, unit) = settings.display_value(raw, self.unit);
-                let text = format_number(value);
-                match unit {
-                    Some(unit) => format!("{text} {unit}"),
-                    None => text,
-                }
+        value_text(&self.value, self.unit, settings)
+    }
+}
+
+/// A decoded value as text: numbers in the user's unit (with it), events by name.
+pub fn value_text(value: &Value, unit: Option<&'static str>, settings: &Settings) -> String {
+    match value {
+        Value::Int(_) | Value::Float(_) => {
+            let raw = value.as_f64().unwrap_or_default();
+            let (value, unit) = settings.display_value(raw, unit);
+            let text = format_number(value);
+            match unit {
+                Some(unit) => format!("{text} {unit}"),
+                None => text,
             }
-            Value::Bool(on) => if *on { "on" } else { "off" }.to_owned(),
-            Value::Text(text) => text.clone(),
-            Value::InvalidText(bytes) | Value::Raw(bytes) => hex::encode(bytes),
-            Value::Timestamp(s) => super::settings::format_rfc3339(s * 1000),
-            Value::DeviceTypeId(id) => format!("{id:#06x}"),
-            Value::Firmware(v) => v.to_string(),
-            other => other.event().unwrap_or("—").to_owned(),
         }
+        Value::Bool(on) => if *on { "on" } else { "off" }.to_owned(),
+        Value::Text(text) => text.clone(),
+        Value::InvalidText(bytes) | Value::Raw(bytes) => hex::encode(bytes),
+        Value::Timestamp(s) => super::settings::format_rfc3339(s.saturating_mul(1000)),
+        Value::DeviceTypeId(id) => format!("{id:#06x}"),
+        Value::Firmware(v) => v.to_string(),
+        Value::Dimmer { steps, .. } => {
+            format!("{} ({steps} steps)", value.event().unwrap_or("none"))
+        }
+        Value::Command { args, .. } if !args.is_empty() => {
+            format!(
+                "{} (args {})",
+                value.event().unwrap_or("unknown"),
+                hex::encode(args)
+            )
+        }
+        other => other.event().unwrap_or("none").to_owned(),
     }
 }
 
