@@ -25,13 +25,18 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// An H&T sensor whose first advertisement goes out at time 0, so the gateway's first poll
+/// already relays it.
+fn heard_at_once() -> SensorSpec {
+    SensorSpec {
+        phase_ms: 0,
+        ..SensorSpec::numbered(SensorKind::HumidityTemperature, 0, false)
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
-    let sensors = vec![SimSensor::new(SensorSpec::numbered(
-        SensorKind::HumidityTemperature,
-        0,
-        false,
-    ))];
+    let sensors = vec![SimSensor::new(heard_at_once())];
     let w = world(
         gateway(GatewayOptions::default(), sensors),
         MemoryStorage::default(),
@@ -130,11 +135,7 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
 
 #[wasm_bindgen_test]
 async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
-    let sensors = vec![SimSensor::new(SensorSpec::numbered(
-        SensorKind::HumidityTemperature,
-        0,
-        false,
-    ))];
+    let sensors = vec![SimSensor::new(heard_at_once())];
     let gw = gateway(GatewayOptions::default(), sensors);
     let mock = MockBackend::new();
     let peer = SimPeer {

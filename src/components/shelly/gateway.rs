@@ -159,13 +159,24 @@ pub fn GatewayPanel(
     };
     let load = move |_| session.run("Gateway", refresh);
     let discover = move |_| {
+        let secs: u64 = discover_secs
+            .get_untracked()
+            .trim()
+            .parse()
+            .unwrap_or(10)
+            .clamp(1, 120);
         session.run("Discovery", move |s| async move {
-            s.step("Discovering BTHome devices for 10 s (BTHome.StartDeviceDiscovery)");
+            s.step(format!(
+                "Discovering BTHome devices for {secs} s (BTHome.StartDeviceDiscovery)"
+            ));
             s.events.set(Vec::new());
-            s.call("BTHome.StartDeviceDiscovery", Some(json!({"duration": 10})))
-                .await?;
+            s.call(
+                "BTHome.StartDeviceDiscovery",
+                Some(json!({"duration": secs})),
+            )
+            .await?;
             discovering.set(true);
-            for _ in 0..30 {
+            for _ in 0..secs * 2 + 6 {
                 let _ = s.listen().await;
                 if s.events
                     .with_untracked(|e| e.iter().any(|e| event_name(e) == Some("discovery_done")))

@@ -89,9 +89,8 @@ impl Link {
             client: RefCell::new(Client::with_options(
                 src,
                 random_u64() >> 12,
-                // WiFi.Scan takes up to ~20 s (aioshelly allows 30 s).
                 client::Options {
-                    timeout_ms: 30_000,
+                    timeout_ms: DEFAULT_TIMEOUT_MS,
                     ..client::Options::default()
                 },
             )),
@@ -157,10 +156,14 @@ impl Link {
     /// failures are explained [`Failure`]s.
     pub async fn call(&self, method: &str, params: Option<Value>) -> Result<Response, Failure> {
         self.lock().await;
-        let call = self
+        let start = now_ms();
+        let mut call = self
             .client
             .borrow_mut()
-            .call(method, params, random_u64(), now_ms());
+            .call(method, params, random_u64(), start);
+        if let Some(ms) = long_timeout_ms(method) {
+            call = call.with_deadline(start.saturating_add(ms));
+        }
         let result = self.drive(call).await;
         let result = result.and_then(|call| {
             self.client
