@@ -435,6 +435,13 @@ mod tests {
     }
 
     #[test]
+    fn gateway_status_errors_say_what_to_turn_on() {
+        assert!(explain_status_error("bluetooth_disabled").contains("Bluetooth is turned off"));
+        assert!(explain_status_error("observer_disabled").contains("observer is off"));
+        assert_eq!(explain_status_error("odd"), "The gateway reports \"odd\".");
+    }
+
+    #[test]
     fn add_answers_give_the_component_id() {
         assert_eq!(component_id(&json!({"key": "bthomedevice:203"})), Some(203));
         assert_eq!(component_id(&json!({})), None);

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::pretty;
+use super::{pretty, web_ui_url};
 use crate::state::shelly::ShellySession;
 
 /// The device's identity and a few status figures, with the raw JSON folded away.
@@ -40,9 +40,9 @@ pub fn DeviceInfoPanel(
                     <dl>
                         {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
                     </dl>
-                    {sta_ip.map(|ip| view! {
-                        <p><a href=format!("http://{ip}/") target="_blank" rel="noopener noreferrer">
-                            {format!("Open the device's web UI at http://{ip}/")}
+                    {sta_ip.as_deref().and_then(web_ui_url).map(|url| view! {
+                        <p><a href=url.clone() target="_blank" rel="noopener noreferrer">
+                            {format!("Open the device's web UI at {url}")}
                         </a></p>
                     })}
                     <button on:click=move |_| session.refresh_status()>"Refresh status"</button>

@@ -18,6 +18,15 @@ pub fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
+/// The device's web UI address, only for a well-formed IP address (a device-supplied string
+/// never becomes an arbitrary link).
+pub fn web_ui_url(ip: &str) -> Option<String> {
+    match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => Some(format!("http://{v4}/")),
+        std::net::IpAddr::V6(v6) => Some(format!("http://[{v6}]/")),
+    }
+}
+
 /// A `data:` URL holding `text`, for a download link.
 pub fn data_url(mime: &str, text: &str) -> String {
     #[cfg(target_arch = "wasm32")]
@@ -56,5 +65,21 @@ pub fn TextField(
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
         </label>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ip_addresses_become_web_ui_links() {
+        assert_eq!(
+            web_ui_url("192.168.1.42").as_deref(),
+            Some("http://192.168.1.42/")
+        );
+        assert_eq!(web_ui_url("fe80::1").as_deref(), Some("http://[fe80::1]/"));
+        assert_eq!(web_ui_url("javascript:alert(1)"), None);
+        assert_eq!(web_ui_url("evil.example/x"), None);
     }
 }

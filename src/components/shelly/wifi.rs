@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-use super::TextField;
+use super::{TextField, web_ui_url};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::{Failure, FailureKind};
 use crate::state::shelly::link::sleep_ms;
@@ -235,7 +235,9 @@ pub fn WifiWizard(
             {move || ip.get().map(|ip| view! {
                 <p class="notice success" role="status">
                     {format!("Connected to Wi-Fi with address {ip}. ")}
-                    <a href=format!("http://{ip}/") target="_blank" rel="noopener noreferrer">"Open its web UI"</a>
+                    {web_ui_url(&ip).map(|url| view! {
+                        <a href=url target="_blank" rel="noopener noreferrer">"Open its web UI"</a>
+                    })}
                 </p>
             })}
         </section>
