@@ -19,7 +19,8 @@ pub fn App() -> impl IntoView {
     let capabilities = Capabilities::detect();
     provide_context(capabilities);
     let demo = demo_requested();
-    let store = provide_app_state(choose_backend(demo), true);
+    // The demo keeps its simulated devices out of the user's saved data.
+    let store = provide_app_state(choose_backend(demo), !demo);
     store.start_ticker();
     if demo {
         // The simulated radio is always there: start listening at once.

@@ -95,6 +95,9 @@ pub fn DeviceList() -> impl IntoView {
             <p class="list-count" aria-live="polite">{count_text}</p>
             <div
                 class="device-list"
+                tabindex="0"
+                role="region"
+                aria-label="Device list (scrollable)"
                 style:height=format!("{VIEWPORT_HEIGHT}px")
                 on:scroll=move |ev| {
                     let target: web_sys::Element = event_target(&ev);
@@ -108,8 +111,21 @@ pub fn DeviceList() -> impl IntoView {
                     class="device-rows"
                     style:height=move || format!("{}px", total() as f64 * ROW_HEIGHT)
                 >
-                    <For each=rows key=|(i, key)| (*i, key.clone()) let:((index, key))>
-                        <DeviceRow key=key index=index total=Signal::derive(total) />
+                    // Keyed by device only: a row keeps its DOM (and keyboard focus) while the
+                    // order changes; its position follows the list.
+                    <For each=rows key=|(_, key)| key.clone() let:((_, key))>
+                        {
+                            let position = {
+                                let key = key.clone();
+                                Signal::derive(move || {
+                                    keys.with(|k| {
+                                        k.as_ref().ok().and_then(|k| k.iter().position(|x| *x == key))
+                                    })
+                                    .unwrap_or(0)
+                                })
+                            };
+                            view! { <DeviceRow key=key index=position total=Signal::derive(total) /> }
+                        }
                     </For>
                 </ul>
                 <Show when=move || total() == 0>
@@ -143,12 +159,11 @@ pub fn DeviceRow(
     /// The device key.
     key: String,
     /// Its position in the filtered list.
-    index: usize,
+    index: Signal<usize>,
     /// The list's length.
     total: Signal<usize>,
 ) -> impl IntoView {
     let store = use_store();
-    let top = format!("{}px", index as f64 * ROW_HEIGHT);
     let k = key.clone();
     let title = move || with_device(&k, |d, m| d.title(&m.labels).to_owned()).unwrap_or_default();
     let k = key.clone();
@@ -238,9 +253,9 @@ pub fn DeviceRow(
         <li
             class="device-row"
             class:selected=move || selected.get()
-            style:top=top
+            style:top=move || format!("{}px", index.get() as f64 * ROW_HEIGHT)
             aria-setsize=move || total.get().to_string()
-            aria-posinset=(index + 1).to_string()
+            aria-posinset=move || (index.get() + 1).to_string()
             data-key=key.clone()
         >
             <div class="row-head">
