@@ -736,34 +736,6 @@ impl ShellySession {
         });
     }
 
-    /// Polls the device until `done` accepts a `method` result, at most `tries` times `every_ms`.
-    pub async fn poll_until(
-        self,
-        method: &str,
-        params: Option<Value>,
-        every_ms: u64,
-        tries: u32,
-        done: impl Fn(&Value) -> bool,
-    ) -> Result<Value, Failure> {
-        let mut last = Value::Null;
-        for _ in 0..tries {
-            last = self.call(method, params.clone()).await?;
-            if done(&last) {
-                return Ok(last);
-            }
-            sleep_ms(every_ms).await;
-        }
-        Err(Failure::new(
-            FailureKind::Timeout,
-            method,
-            format!(
-                "still not done after {} s; last answer: {}",
-                every_ms * u64::from(tries) / 1000,
-                redact_value(&last)
-            ),
-        ))
-    }
-
     // ---- remote scanner -------------------------------------------------------------------------
 
     /// Sets where remote advertisements go (the app wires the Scan page's manager here).
