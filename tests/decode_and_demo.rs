@@ -111,3 +111,27 @@ async fn demo_mode_shows_simulated_sensors_without_hardware() {
     host.remove();
     set_url(&path);
 }
+
+#[wasm_bindgen_test]
+async fn decode_page_controls_are_labelled() {
+    let host = host();
+    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
+    settle(30).await;
+    let controls = host.query_selector_all("input, select, textarea").unwrap();
+    assert!(controls.length() >= 5);
+    for i in 0..controls.length() {
+        let element: web_sys::Element = controls.item(i).unwrap().unchecked_into();
+        let label = element
+            .closest("label")
+            .unwrap()
+            .and_then(|l| l.text_content())
+            .unwrap_or_default();
+        assert!(
+            !label.trim().is_empty(),
+            "unlabelled: {}",
+            element.outer_html()
+        );
+    }
+    drop(handle);
+    host.remove();
+}

@@ -310,3 +310,59 @@ async fn scanning_can_be_stopped() {
     );
     let _ = ScanOptions::default();
 }
+
+/// The name a screen reader announces, approximately: `aria-label`, a button's text, or the
+/// enclosing or referring `<label>`.
+fn accessible_name(element: &web_sys::Element) -> String {
+    if let Some(label) = element.get_attribute("aria-label") {
+        return label;
+    }
+    if matches!(element.tag_name().as_str(), "BUTTON" | "SUMMARY") {
+        return element.text_content().unwrap_or_default();
+    }
+    if let Ok(Some(label)) = element.closest("label") {
+        return label.text_content().unwrap_or_default();
+    }
+    let id = element.id();
+    if !id.is_empty()
+        && let Ok(Some(label)) = document().query_selector(&format!("label[for='{id}']"))
+    {
+        return label.text_content().unwrap_or_default();
+    }
+    String::new()
+}
+
+#[wasm_bindgen_test]
+async fn every_control_is_named_and_reachable_from_the_keyboard() {
+    let page = Page::mount().await;
+    page.advertise("dev-1", sensor("ATC_1", TEMP_HUMIDITY, -60));
+    page.refresh().await;
+    page.click(".row-title");
+    settle().await;
+    // Open the collapsed sections too.
+    let details = page.host.query_selector_all("details").unwrap();
+    for i in 0..details.length() {
+        let d: web_sys::HtmlDetailsElement = details.item(i).unwrap().unchecked_into();
+        d.set_open(true);
+    }
+    settle().await;
+    let controls = page
+        .host
+        .query_selector_all("button, input, select, textarea, summary")
+        .unwrap();
+    assert!(controls.length() > 20, "{}", controls.length());
+    for i in 0..controls.length() {
+        let element: web_sys::HtmlElement = controls.item(i).unwrap().unchecked_into();
+        let name = accessible_name(&element);
+        assert!(
+            !name.trim().is_empty(),
+            "unnamed control: {}",
+            element.outer_html()
+        );
+        assert!(
+            element.tab_index() >= 0,
+            "not reachable by Tab: {}",
+            element.outer_html()
+        );
+    }
+}

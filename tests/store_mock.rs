@@ -1,4 +1,5 @@
 //! Native: the demo backend (core simulator) drives the scan model through the core manager.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::cell::RefCell;
 use std::rc::Rc;
