@@ -55,7 +55,8 @@ impl DeviceKind {
         match self {
             Self::BthomeV1 => "BTHome v1".into(),
             Self::BthomeV2 => "BTHome v2".into(),
-            Self::ShellyBlu(model) => format!("Shelly BLU {} ({})", model.name, model.code),
+            // The model table's names already read "Shelly BLU …".
+            Self::ShellyBlu(model) => format!("{} ({})", model.name, model.code),
             Self::Shelly => "Shelly device".into(),
             Self::Other => "Other".into(),
         }

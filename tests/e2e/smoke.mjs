@@ -4,7 +4,7 @@
 // visit the app works offline; a new deploy is announced and activated on the user's click.
 // Usage: node tests/e2e/smoke.mjs [dist]
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { serveDist } from './serve.mjs';
 import { launchChromium, runner, watchPage } from './browser.mjs';
@@ -82,6 +82,18 @@ for (const prefix of ['/', '/bluehome/']) {
       assert.deepEqual(await violations(page), ['script-src-elem blocked inline']);
       await page.click('nav a[href$="decode"]');
       await page.waitForFunction(() => document.querySelector('main h1')?.textContent.includes('Decode'));
+      await page.close();
+    });
+
+    await t.test('demo mode shows simulated sensors with decoded readings', async () => {
+      const { page, problems } = await open(`${server.url}?demo`);
+      await page.setViewport({ width: 1100, height: 900 });
+      await page.waitForFunction(() => /°C/.test(document.querySelector('main')?.innerText ?? ''), { timeout: 15_000 });
+      await new Promise((r) => setTimeout(r, 2500)); // let a few readings arrive for the sparklines
+      await mkdir('tests/e2e/screenshots', { recursive: true });
+      await page.screenshot({ path: 'tests/e2e/screenshots/00-demo-scan.png', fullPage: true });
+      assert.deepEqual(problems, []);
+      assert.deepEqual(await violations(page), []);
       await page.close();
     });
 

@@ -1,0 +1,194 @@
+// End to end in real Chromium: the release build's real Web Bluetooth code path against an emulated
+// Shelly gateway (CDP BluetoothEmulation) whose GATT answers come from `bluehome sim shelly --stdio`.
+// A person's walk through the app: connect; set a password, reconnect and answer the auth challenge;
+// provision Wi-Fi; list and delete a pairing; discover and add a BTHome device with two sensors on the
+// gateway; watch a chosen device's advertisements arrive on the Scan page. Each step is screenshotted
+// (tests/e2e/screenshots/); on failure the page console is printed.
+// Usage: node tests/e2e/shelly.mjs [dist] [path/to/bluehome]
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { serveDist } from './serve.mjs';
+import { launchChromium, runner } from './browser.mjs';
+import { emulateShelly, startSimulator } from './peripheral.mjs';
+
+const dist = resolve(process.argv[2] ?? 'dist');
+const bin = resolve(process.argv[3] ?? 'target/debug/bluehome');
+const shots = resolve('tests/e2e/screenshots');
+await mkdir(shots, { recursive: true });
+
+const GATEWAY = 'CC:BA:97:0D:5E:01';
+const BONDS = ['11:22:33:44:55:66', '22:33:44:55:66:77'];
+const PASSWORD = 'tr0ub4dor&3';
+
+const t = runner();
+const server = await serveDist(dist, '/bluehome/');
+const browser = await launchChromium();
+const sim = startSimulator(bin, ['--mac', GATEWAY, '--sensors', 'ht,dw,button', ...BONDS.flatMap((b) => ['--bond', b])]);
+
+// The gateway's own advertisement, from the simulator: its Shelly manufacturer data (flags, MAC, model).
+const { advertisements } = await sim.request({ op: 'advertisements', include_gateway: true });
+const own = advertisements.find((a) => (a.address ?? '').toUpperCase() === GATEWAY) ?? advertisements.at(-1);
+const manufacturerData = Buffer.from(own.manufacturer_data['2985'], 'hex');
+const peripheral = await emulateShelly(browser, sim, { address: GATEWAY, name: 'ShellyBluGwG3-5E01', manufacturerData });
+
+const page = await browser.newPage();
+await page.setViewport({ width: 1100, height: 900 });
+const consoleLines = [];
+page.on('console', (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
+page.on('pageerror', (err) => consoleLines.push(`pageerror: ${err.message}`));
+
+let shot = 0;
+const screenshot = (name) => page.screenshot({ path: `${shots}/${String(++shot).padStart(2, '0')}-${name}.png`, fullPage: true });
+const button = (text) => page.locator(`button::-p-text(${text})`);
+const mainText = () => page.$eval('main', (m) => m.innerText);
+const waitText = (text, timeout = 15_000) =>
+  page.waitForFunction((s) => document.querySelector('main')?.innerText.includes(s), { timeout }, text);
+
+/** Types into the text field whose label reads `label`. */
+async function fill(label, value) {
+  const input = await page.waitForFunction(
+    (l) =>
+      [...document.querySelectorAll('label.field')]
+        .find((f) => f.querySelector('span')?.textContent.trim() === l)
+        ?.querySelector('input'),
+    {},
+    label,
+  );
+  await input.asElement().click({ count: 3 });
+  await input.asElement().type(value);
+}
+
+// Chromium's device chooser, driven through CDP DeviceAccess on one session kept for the whole run
+// (detaching a second page session confuses Puppeteer's frame bookkeeping).
+const access = await page.createCDPSession();
+await access.send('DeviceAccess.enable');
+let choice = null;
+access.on('DeviceAccess.deviceRequestPrompted', (prompt) => {
+  // The event repeats as the chooser's list updates: pick once the wanted device is listed.
+  if (!choice || !prompt.devices.some((d) => d.id === choice.address)) return;
+  const { address, resolve, reject } = choice;
+  choice = null;
+  access.send('DeviceAccess.selectPrompt', { id: prompt.id, deviceId: address }).then(resolve, reject);
+});
+
+/** Clicks `trigger`, then picks the emulated device in the chooser it opens. */
+async function choose(trigger, address = GATEWAY) {
+  const picked = new Promise((resolve, reject) => {
+    choice = { address, resolve, reject };
+    setTimeout(() => reject(new Error(`no chooser listed ${address} within 10 s`)), 10_000);
+  });
+  await trigger();
+  await picked;
+}
+
+async function connectWithChooser() {
+  await choose(() => button('Connect a Shelly device').click());
+}
+
+const tab = (label) => page.locator(`[role="tab"]::-p-text(${label})`).click();
+
+async function step(name, body) {
+  await t.test(name, async () => {
+    try {
+      await body();
+    } finally {
+      await screenshot(name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()).catch(() => {});
+    }
+  });
+}
+
+try {
+  await page.goto(`${server.url}devices`, { waitUntil: 'networkidle0' });
+
+  await step('connect to the gateway', async () => {
+    await connectWithChooser();
+    await page.waitForSelector('.connected-name', { timeout: 20_000 });
+    await tab('Device');
+    await waitText('shellyblugwg3');
+  });
+
+  await step('set a password', async () => {
+    await tab('Password & name');
+    await fill('New password', PASSWORD);
+    await fill('Repeat it', PASSWORD);
+    await button('Set password').click();
+    await page.waitForFunction(() => !document.querySelector('.busy'), { timeout: 15_000 });
+    assert.doesNotMatch(await mainText(), /failed/i);
+  });
+
+  await step('reconnect and answer the auth challenge', async () => {
+    await button('Disconnect').click();
+    await page.waitForSelector('.connected-name', { hidden: true });
+    await connectWithChooser();
+    await page.waitForSelector('.password-form', { timeout: 20_000 });
+    await fill('Device password (user admin)', PASSWORD);
+    // The retry connects again from the start, so the (narrowed) chooser asks once more.
+    await choose(() => button('Send password and retry').click());
+    await page.waitForSelector('.connected-name', { timeout: 20_000 });
+    assert.ok(!(await mainText()).includes(PASSWORD), 'the password is never shown');
+  });
+
+  await step('provision Wi-Fi', async () => {
+    await tab('Wi-Fi');
+    await button('Scan for networks').click();
+    await page.locator('button.network::-p-text(HomeNet)').click();
+    await fill('Wi-Fi password', 'correct horse');
+    const acknowledge = await page.$('.shelly-wifi .notice.warning input[type="checkbox"]');
+    if (acknowledge) await acknowledge.click();
+    await page.locator('.shelly-wifi button.primary::-p-text(Apply)').click();
+    await waitText('Connected to Wi-Fi with address 192.168.1.42', 30_000);
+  });
+
+  await step('list and delete a pairing', async () => {
+    await tab('Bluetooth');
+    await button('Read Bluetooth settings and paired devices').click();
+    await waitText('Paired devices (2 of 20)');
+    const before = await page.$$eval('ul.paired code', (els) => els.map((e) => e.textContent.toUpperCase()));
+    assert.deepEqual(before.sort(), [...BONDS].sort());
+    await page.locator('ul.paired li:first-child button::-p-text(Delete)').click();
+    await waitText('Paired devices (1 of 20)');
+  });
+
+  await step('add a BTHome device and two sensors on the gateway', async () => {
+    await tab('BTHome gateway');
+    await fill('Discovery seconds', '3');
+    await button('Discover devices').click();
+    await page.waitForSelector('button.discovered-device', { timeout: 20_000 });
+    await page.locator('button.discovered-device').click();
+    await fill('Name', 'Kitchen H&T');
+    await button('Add device').click();
+    await page.waitForSelector('fieldset.objects input[type="checkbox"]', { timeout: 20_000 });
+    const boxes = await page.$$('fieldset.objects input[type="checkbox"]');
+    assert.ok(boxes.length >= 2, `known objects offered: ${boxes.length}`);
+    for (const box of boxes.slice(0, 2)) {
+      if (!(await box.evaluate((b) => b.checked))) await box.click();
+    }
+    await button('Add selected sensors').click();
+    await page.waitForFunction(() => document.querySelectorAll('ul.bthome-sensors li').length >= 2, { timeout: 20_000 });
+    assert.match(await mainText(), /Kitchen H&T/);
+  });
+
+  await step('watch advertisements of a chosen device on the Scan page', async () => {
+    await page.locator('nav a::-p-text(Scan)').click();
+    await choose(() => button('Watch a sensor').click());
+    for (const rssi of [-61, -58, -55]) {
+      await peripheral.advertise({ rssi });
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await page.waitForFunction(() => /-55/.test(document.querySelector('main')?.innerText ?? ''), { timeout: 15_000 });
+    assert.match(await mainText(), /BLU Gateway|Shelly/i);
+  });
+} finally {
+  const code = t.finish();
+  if (code !== 0) {
+    console.log('--- page console ---');
+    console.log(consoleLines.join('\n'));
+    console.log('--- simulator transcript (last 40 lines) ---');
+    console.log(sim.transcript.slice(-40).join('\n'));
+  }
+  await browser.close();
+  await sim.stop();
+  await server.close();
+  process.exit(code);
+}
