@@ -16,8 +16,11 @@ use super::capture::{self, Replay};
 use super::model::{KeyEntry, ScanModel};
 use super::persist::{self, KeyValue};
 use super::settings::Settings;
+use bluehome_core::Uuid;
+
 use crate::ble::{
-    BleBackend, BleError, BleEvent, DeviceId, DeviceInfo, RequestDeviceOptions, ScanOptions,
+    BleBackend, BleError, BleEvent, DeviceFilter, DeviceId, DeviceInfo, ManufacturerDataFilter,
+    RequestDeviceOptions, ScanOptions,
 };
 
 /// The view refresh period.
@@ -310,11 +313,13 @@ impl AppStore {
         self.status.update(|s| s.error = Some(error.to_string()));
     }
 
-    /// Starts the browser's LE scan (needs a user gesture on the web).
+    /// Starts the browser's LE scan (needs a user gesture on the web), narrowed by the filter set
+    /// where Web Bluetooth can express it (the list applies the exact filters either way).
     pub async fn start_scan(&self) {
         let backend = self.backend();
         self.status.update(|s| s.error = None);
-        match backend.start_scan(&ScanOptions::default()).await {
+        let options = self.filters().map(|f| scan_options(&f)).unwrap_or_default();
+        match backend.start_scan(&options).await {
             Ok(()) => self.status.update(|s| s.scanning = true),
             Err(e) => self.fail(&e),
         }
@@ -476,6 +481,43 @@ impl AppStore {
     }
 }
 
+/// The `requestLEScan` options for a Shelly filter set: its Web Bluetooth translation (core
+/// `filter::web`), or every advertisement when the set needs conditions Chrome lacks (service
+/// data filters) or cannot be narrowed.
+pub fn scan_options(filters: &FilterSet) -> ScanOptions {
+    let web = bluehome_core::filter::web::translate(filters);
+    if web.accept_all || web.filters.iter().any(|f| !f.service_data.is_empty()) {
+        return ScanOptions::default();
+    }
+    let filters = web
+        .filters
+        .into_iter()
+        .map(|f| DeviceFilter {
+            services: f
+                .services
+                .iter()
+                .filter_map(|u| u.parse::<Uuid>().ok())
+                .collect(),
+            name: f.name,
+            name_prefix: f.name_prefix,
+            manufacturer_data: f
+                .manufacturer_data
+                .into_iter()
+                .map(|m| ManufacturerDataFilter {
+                    company_id: m.company_identifier,
+                    data_prefix: m.data_prefix,
+                    mask: m.mask.unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect();
+    ScanOptions {
+        filters,
+        keep_repeated_devices: true,
+        accept_all_advertisements: false,
+    }
+}
+
 /// The store provided by `App`.
 ///
 /// # Panics
@@ -483,4 +525,30 @@ impl AppStore {
 pub fn use_store() -> AppStore {
     #[allow(clippy::expect_used)] // Every page is mounted under App, which provides it.
     expect_context::<AppStore>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_options_follow_the_filter_set_where_chrome_can() {
+        let all = scan_options(&FilterSet::default());
+        assert!(all.accept_all_advertisements && all.keep_repeated_devices);
+
+        let blu = scan_options(&FilterSet::from_json(r#"[{"name":"SB*"}]"#).unwrap());
+        assert!(!blu.accept_all_advertisements);
+        assert_eq!(blu.filters.len(), 1);
+        assert_eq!(blu.filters[0].name_prefix.as_deref(), Some("SB"));
+
+        let shelly = scan_options(
+            &FilterSet::from_json(r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#).unwrap(),
+        );
+        assert_eq!(shelly.filters[0].manufacturer_data[0].company_id, 0x0BA9);
+
+        // Chrome has no service-data filters: scan everything, the list still filters exactly.
+        let bthome =
+            scan_options(&FilterSet::from_json(r#"[{"serviceData":{"service":"fcd2"}}]"#).unwrap());
+        assert!(bthome.accept_all_advertisements);
+    }
 }
