@@ -23,3 +23,4 @@ bench:
 	. .ci/env && cargo bench -p bluehome-core --features sim
 	. .ci/env && bash crates/bluehome-core/benches/wasm.sh
 	. .ci/env && python3 crates/bluehome-cli/bench/compare_bthome_ble.py
+	. .ci/env && cargo test --release -p bluehome --target wasm32-unknown-unknown --test bench_scan -- --include-ignored --nocapture

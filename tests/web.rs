@@ -73,3 +73,22 @@ fn detection_agrees_with_the_browser() {
         assert_eq!(detected.request_device, request_device.is_function());
     }
 }
+
+#[wasm_bindgen_test]
+fn forget_everything_erases_only_bluehome_entries() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage
+        .set_item("bluehome.keys", "{\"version\":1,\"keys\":{}}")
+        .unwrap();
+    storage.set_item("bluehome.profiles", "{}").unwrap();
+    storage.set_item("another-app.token", "keep me").unwrap();
+    let removed = bluehome::state::privacy::forget_everything();
+    assert!(removed >= 2, "{removed}");
+    assert_eq!(storage.get_item("bluehome.keys").unwrap(), None);
+    assert_eq!(storage.get_item("bluehome.profiles").unwrap(), None);
+    assert_eq!(
+        storage.get_item("another-app.token").unwrap().as_deref(),
+        Some("keep me")
+    );
+    storage.remove_item("another-app.token").unwrap();
+}

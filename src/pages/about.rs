@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-/// What bluehome is and where it works.
+/// What bluehome is, where it works, and the control that erases what it keeps.
 #[component]
 pub fn AboutPage() -> impl IntoView {
     view! {
@@ -14,8 +14,39 @@ pub fn AboutPage() -> impl IntoView {
             <p>
                 "It works in Chrome and Edge on Windows, macOS, ChromeOS and Android. On Linux, enable "
                 <code>"chrome://flags/#enable-experimental-web-platform-features"</code>
-                ". Scanning every sensor nearby needs that flag on every platform."
+                ". Scanning every sensor nearby needs that flag on every platform; without it, readings come from a connected Shelly gateway, a capture file or the demo."
             </p>
+            <ForgetEverything />
+        </section>
+    }
+}
+
+/// Erases bind keys, remembered password digests, profiles, labels and history from this browser.
+#[component]
+fn ForgetEverything() -> impl IntoView {
+    let forget = move |_| {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let sure = window
+            .confirm_with_message(
+                "Erase every bind key, remembered password digest, device profile, label and saved history bluehome keeps in this browser?",
+            )
+            .unwrap_or(false);
+        if sure {
+            #[cfg(target_arch = "wasm32")]
+            crate::state::privacy::forget_everything();
+            // Reload so nothing erased lives on in memory.
+            let _ = window.location().reload();
+        }
+    };
+    view! {
+        <section class="forget" aria-labelledby="your-data">
+            <h2 id="your-data">"Your data"</h2>
+            <p>
+                "bluehome keeps bind keys, remembered password digests (HA1, never a password), device profiles, sensor labels and the last hour of readings in this browser's local storage, and nowhere else."
+            </p>
+            <button type="button" class="danger" on:click=forget>"Forget everything"</button>
         </section>
     }
 }

@@ -7,6 +7,7 @@ pub mod export;
 pub mod hex;
 pub mod model;
 pub mod persist;
+pub mod privacy;
 pub mod settings;
 pub mod shelly;
 pub mod store;
