@@ -9,6 +9,7 @@ use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Write};
 
 use bluehome_core::bthome::{self, Packet, Value};
+use bluehome_core::hex;
 use bluehome_core::shelly::manufacturer::{self, ManufacturerData};
 use bluehome_core::shelly::{BEACON_COMPANY_ID, COMPANY_ID};
 use bluehome_core::{Advertisement, MacAddress, Uuid};
@@ -368,41 +369,18 @@ impl<'de> Visitor<'de> for InputSeed<'_> {
     }
 }
 
-/// Decodes hex (either case, even length).
+/// Decodes hex (either case, even length), with the error wording of the decode format.
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
+    hex::decode(text).map_err(|error| match error {
+        hex::Error::BadDigit { offset } => {
+            let c = text
+                .get(offset..)
+                .and_then(|t| t.chars().next())
+                .unwrap_or('?');
+            format!("{c:?} at position {offset} is not a hex digit")
         }
-    }
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(2) {
-        return Err(format!("hex has an odd number of digits ({})", bytes.len()));
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 2);
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        match (nibble(pair[0]), nibble(pair[1])) {
-            (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-            (None, _) => {
-                return Err(format!(
-                    "{:?} at position {} is not a hex digit",
-                    pair[0] as char,
-                    2 * i
-                ));
-            }
-            (_, None) => {
-                return Err(format!(
-                    "{:?} at position {} is not a hex digit",
-                    pair[1] as char,
-                    2 * i + 1
-                ));
-            }
-        }
-    }
-    Ok(out)
+        _ => format!("hex has an odd number of digits ({})", text.len()),
+    })
 }
 
 /// The decoded record for one line.

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use bluehome_core::bthome;
 use bluehome_core::filter::{Matcher, ScanOptions, normalize_address};
+use bluehome_core::hex;
 use bluehome_core::manager::{Event, Manager, Output};
 use bluehome_core::{Advertisement, MacAddress, Uuid};
 use serde::Serialize;
@@ -158,13 +159,8 @@ fn parse_key(text: &str, field: &str) -> Result<[u8; 16], String> {
             bytes.len()
         ));
     }
-    let mut key = [0u8; 16];
-    for (i, slot) in key.iter_mut().enumerate() {
-        let pair = text.get(i * 2..i * 2 + 2).unwrap_or("");
-        *slot = u8::from_str_radix(pair, 16)
-            .map_err(|_| format!("{field}: not hex at character {}", i * 2))?;
-    }
-    Ok(key)
+    let bytes = hex_bytes(text, field)?;
+    <[u8; 16]>::try_from(bytes.as_slice()).map_err(|_| format!("{field}: a bind key is 16 bytes"))
 }
 
 impl Rules {
@@ -287,16 +283,7 @@ struct Line {
 }
 
 fn hex_bytes(text: &str, field: &str) -> Result<Vec<u8>, String> {
-    if !text.len().is_multiple_of(2) {
-        return Err(format!("{field}: odd number of hex digits"));
-    }
-    (0..text.len() / 2)
-        .map(|i| {
-            text.get(i * 2..i * 2 + 2)
-                .and_then(|p| u8::from_str_radix(p, 16).ok())
-                .ok_or_else(|| format!("{field}: not hex at character {}", i * 2))
-        })
-        .collect()
+    hex::decode(text).map_err(|error| format!("{field}: {error}"))
 }
 
 fn parse_line(text: &str) -> Result<Line, String> {

@@ -5,7 +5,7 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use bluehome_core::shelly::methods::ble::{decode_hex, encode_hex};
+use bluehome_core::hex;
 use bluehome_core::shelly::rpc::{AttError, Characteristic, server::DEFAULT_MTU};
 use bluehome_core::sim::sensors::SIM_KEY;
 use bluehome_core::sim::{
@@ -191,7 +191,7 @@ fn record(adv: &Advertisement, now_ms: u64) -> Value {
             let key = uuid
                 .as_u16()
                 .map_or_else(|| uuid.to_string(), |u| format!("{u:04x}"));
-            (key, json!(encode_hex(data)))
+            (key, json!(hex::encode(data)))
         })
         .collect();
     if !service.is_empty() {
@@ -200,7 +200,7 @@ fn record(adv: &Advertisement, now_ms: u64) -> Value {
     let manufacturer: Map<String, Value> = adv
         .manufacturer_data
         .iter()
-        .map(|(company, data)| (company.to_string(), json!(encode_hex(data))))
+        .map(|(company, data)| (company.to_string(), json!(hex::encode(data))))
         .collect();
     if !manufacturer.is_empty() {
         map.insert("manufacturer_data".into(), Value::Object(manufacturer));
@@ -280,7 +280,7 @@ impl Session {
                 let Some(bytes) = request
                     .get("data")
                     .and_then(Value::as_str)
-                    .and_then(decode_hex)
+                    .and_then(|text| hex::decode(text).ok())
                 else {
                     return bad_request("\"data\" must be a string of hex digit pairs");
                 };
@@ -297,7 +297,7 @@ impl Session {
                 match p.read(ch, now) {
                     Ok(bytes) => Answer {
                         ok: true,
-                        data: Some(encode_hex(&bytes)),
+                        data: Some(hex::encode(&bytes)),
                         ..Answer::default()
                     },
                     Err(e) => att_error(e, None),
@@ -316,7 +316,7 @@ impl Session {
                     if sensor.spec().encrypted
                         && let Value::Object(map) = &mut rec
                     {
-                        map.insert("bindkey".into(), json!(encode_hex(&SIM_KEY)));
+                        map.insert("bindkey".into(), json!(hex::encode(&SIM_KEY)));
                     }
                     records.push(rec);
                 }

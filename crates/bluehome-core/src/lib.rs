@@ -18,6 +18,7 @@ pub mod ad;
 pub mod advertisement;
 pub mod bthome;
 pub mod filter;
+pub mod hex;
 pub mod manager;
 pub mod profiles;
 pub mod shelly;

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use serde_json::{Value, json};
 
 use super::TextField;
+use crate::state::hex;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::{Failure, FailureKind};
 use crate::state::shelly::link::{now_ms, sleep_ms};
@@ -15,30 +16,6 @@ use crate::state::shelly::link::{now_ms, sleep_ms};
 /// `BLE.AdvertiseOnce` takes at most this many bytes of advertising data (31 minus the 3-byte
 /// Flags structure the device adds itself).
 pub const ADV_BUDGET: usize = 28;
-
-/// Parses hex (spaces and colons allowed).
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != ':')
-        .collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err("an odd number of hex digits".into());
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| {
-            let pair = digits.get(i..i + 2).unwrap_or_default();
-            u8::from_str_radix(pair, 16)
-                .map_err(|_| format!("\"{pair}\" at character {i} is not hex"))
-        })
-        .collect()
-}
-
-/// Lower-case hex.
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Checks advertising data for AdvertiseOnce: well-formed AD structures, no Flags structure,
 /// within the budget.
@@ -328,7 +305,7 @@ pub fn AdvertiseComposer(
     }]);
     let bytes = move || {
         if use_raw.get() {
-            parse_hex(&raw.get())
+            hex::decode(&raw.get()).map_err(|e| e.to_string())
         } else {
             rows.with(|r| encode_rows(r))
                 .map(|payload| bthome_ad(&payload))
@@ -348,10 +325,10 @@ pub fn AdvertiseComposer(
             }
         };
         session.run("Advertise once", move |s| {
-            let hex = to_hex(&b);
+            let adv_data = hex::encode(&b);
             async move {
                 s.step("Advertising once (BLE.AdvertiseOnce)");
-                s.call("BLE.AdvertiseOnce", Some(json!({"adv_data": hex})))
+                s.call("BLE.AdvertiseOnce", Some(json!({"adv_data": adv_data})))
                     .await?;
                 s.step_done();
                 Ok(())
@@ -402,7 +379,7 @@ pub fn AdvertiseComposer(
                 <TextField label="Advertising data (hex)" value=raw placeholder="e.g. 07 16 d2 fc 40 02 ca 09" />
             </Show>
             <p class="budget" aria-live="polite">{move || match verdict() {
-                Ok(b) => format!("{} of {ADV_BUDGET} bytes: {}", b.len(), to_hex(&b)),
+                Ok(b) => format!("{} of {ADV_BUDGET} bytes: {}", b.len(), hex::encode(&b)),
                 Err(e) => e,
             }}</p>
             <button on:click=send disabled=move || verdict().is_err()>"Send"</button>
@@ -471,12 +448,5 @@ mod tests {
             .unwrap_err()
             .contains("not a number")
         );
-    }
-
-    #[test]
-    fn hex_accepts_spaces_and_rejects_junk() {
-        assert_eq!(parse_hex("40 02:ca09"), Ok(vec![0x40, 0x02, 0xca, 0x09]));
-        assert!(parse_hex("4").is_err());
-        assert!(parse_hex("zz").is_err());
     }
 }

@@ -278,10 +278,7 @@ mod tests {
     use crate::bthome::{decode_v1, decode_v2};
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        crate::hex::decode(s).unwrap()
     }
 
     fn obj(id: u8, value: Value) -> Object {

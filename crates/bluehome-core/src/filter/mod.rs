@@ -271,32 +271,14 @@ pub(crate) fn as_uuid(value: &Value, field: &str) -> Result<Uuid, Error> {
 /// Decodes a hex string (any case, even length).
 pub(crate) fn as_hex(value: &Value, field: &str) -> Result<Vec<u8>, Error> {
     let text = as_str(value, field)?;
-    let bytes = text.as_bytes();
-    let bad = |offset| Error::BadHex {
+    crate::hex::decode(text).map_err(|error| Error::BadHex {
         field: String::from(field),
-        offset,
-    };
-    let mut out = Vec::with_capacity(bytes.len() / 2);
-    for (i, pair) in bytes.chunks(2).enumerate() {
-        let digit = |k: usize| -> Result<u8, Error> {
-            let c = pair.get(k).copied().ok_or(bad(i * 2 + k))?;
-            (c as char)
-                .to_digit(16)
-                .map(|d| d as u8)
-                .ok_or(bad(i * 2 + k))
-        };
-        out.push(digit(0)? << 4 | digit(1)?);
-    }
-    Ok(out)
-}
-
-/// Lower-case hex.
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+        offset: match error {
+            crate::hex::Error::BadDigit { offset } => offset,
+            // An odd length: the missing digit would stand at the end.
+            _ => text.len(),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{
     Error, Pattern, as_array, as_bool, as_hex, as_int, as_object, as_str, as_uuid, check_keys,
-    index, join, normalize_address, parse_json, to_hex,
+    index, join, normalize_address, parse_json,
 };
 use crate::advertisement::Advertisement;
 use crate::uuid::Uuid;
@@ -83,10 +83,13 @@ impl DataPrefix {
 
     fn write(&self, map: &mut serde_json::Map<String, Value>) {
         if !self.prefix.is_empty() {
-            map.insert("dataPrefix".into(), Value::from(to_hex(&self.prefix)));
+            map.insert(
+                "dataPrefix".into(),
+                Value::from(crate::hex::encode(&self.prefix)),
+            );
         }
         if let Some(mask) = &self.mask {
-            map.insert("mask".into(), Value::from(to_hex(mask)));
+            map.insert("mask".into(), Value::from(crate::hex::encode(mask)));
         }
     }
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::shelly::SetConfigResult;
 use super::{Error, Page, Paged};
 use crate::advertisement::{Advertisement, MacAddress};
+use crate::hex;
 use crate::uuid::Uuid;
 
 /// `rpc` part of the BLE config.
@@ -136,8 +137,8 @@ impl AdvertiseOnceParams {
             check_ad("scan_rsp", rsp, MAX_SCAN_RSP)?;
         }
         Ok(Self {
-            adv_data: encode_hex(adv_data),
-            scan_rsp: scan_rsp.map(encode_hex),
+            adv_data: hex::encode(adv_data),
+            scan_rsp: scan_rsp.map(hex::encode),
         })
     }
 
@@ -147,11 +148,11 @@ impl AdvertiseOnceParams {
             field,
             reason: "not an even number of hex digits",
         };
-        let adv = decode_hex(&self.adv_data).ok_or(bad_hex("adv_data"))?;
+        let adv = hex::decode(&self.adv_data).map_err(|_| bad_hex("adv_data"))?;
         check_ad("adv_data", &adv, MAX_ADV_DATA)?;
         let rsp = match &self.scan_rsp {
-            Some(hex) => {
-                let rsp = decode_hex(hex).ok_or(bad_hex("scan_rsp"))?;
+            Some(text) => {
+                let rsp = hex::decode(text).map_err(|_| bad_hex("scan_rsp"))?;
                 check_ad("scan_rsp", &rsp, MAX_SCAN_RSP)?;
                 Some(rsp)
             }
@@ -187,36 +188,6 @@ fn check_ad(field: &'static str, data: &[u8], max: usize) -> Result<(), Error> {
         rest = after;
     }
     Ok(())
-}
-
-/// Lower-case hex.
-pub fn encode_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        for nibble in [b >> 4, b & 0x0f] {
-            out.push(char::from(
-                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
-            ));
-        }
-    }
-    out
-}
-
-/// Hex of any case; `None` unless an even number of hex digits.
-pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(2) {
-        return None;
-    }
-    bytes
-        .chunks_exact(2)
-        .map(|pair| {
-            let hi = char::from(*pair.first()?).to_digit(16)?;
-            let lo = char::from(*pair.get(1)?).to_digit(16)?;
-            u8::try_from(hi * 16 + lo).ok()
-        })
-        .collect()
 }
 
 /// `BLE.StartAssociations` parameters.
@@ -432,14 +403,6 @@ mod tests {
             scan_rsp: None,
         };
         assert!(odd.validate().is_err());
-    }
-
-    #[test]
-    fn hex_round_trips_any_case() {
-        assert_eq!(decode_hex("0aFf"), Some(alloc::vec![0x0a, 0xff]));
-        assert_eq!(encode_hex(&[0x0a, 0xff]), "0aff");
-        assert_eq!(decode_hex("0g"), None);
-        assert_eq!(decode_hex("0"), None);
     }
 
     /// The BLE component document's `BLE.CloudRelay.ListInfos` example; `RAAVAWQ6AQ==` is
