@@ -7,7 +7,8 @@ mod shelly_support;
 
 use std::rc::Rc;
 
-use bluehome::state::shelly::store::{KeyValue, MemoryStorage, PROFILES_KEY};
+use bluehome::state::shelly::store::PROFILES_KEY;
+use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::frame::Request;
 use bluehome_core::sim::gateway::{GatewayOptions, Provisioning};
 use bluehome_core::sim::sensors::{SensorKind, SensorSpec, SimSensor};
@@ -25,7 +26,7 @@ async fn provisioning_end_to_end() {
         wifi_connect_ms: 1_500,
         ..GatewayOptions::default()
     };
-    let w = world(gateway(options, Vec::new()), MemoryStorage::default()).await;
+    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
     connect(&w).await;
     assert!(text(&w.host, ".steps").contains("Shelly.GetDeviceInfo"));
     assert!(text(&w.host, ".shelly-info").contains("CC:BA:97:0D:5E:01"));
@@ -108,7 +109,7 @@ async fn auth_challenge_is_answered_and_retried() {
         password: Some("s3cret-pw".into()),
         ..GatewayOptions::default()
     };
-    let w = world(gateway(options, Vec::new()), MemoryStorage::default()).await;
+    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
     click(&w.host, "Connect a Shelly device…");
     // Shelly.GetDeviceInfo is open; Shelly.GetStatus is challenged.
     until(10, "the password request", || {
@@ -160,7 +161,7 @@ async fn the_21st_bond_is_refused_with_a_clear_message() {
             g.bond(&format!("aa:bb:cc:00:00:{i:02x}"), 0).unwrap();
         }
     }
-    let w = world(gw, MemoryStorage::default()).await;
+    let w = world(gw, MemoryStore::default()).await;
     click(&w.host, "Connect a Shelly device…");
     until(10, "the refusal", || {
         text(&w.host, ".failure").contains("cannot pair with more devices")
@@ -182,7 +183,7 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
     ))];
     let w = world(
         gateway(GatewayOptions::default(), sensors),
-        MemoryStorage::default(),
+        MemoryStore::default(),
     )
     .await;
     connect(&w).await;
@@ -243,7 +244,7 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
 
 #[wasm_bindgen_test]
 async fn profile_slots_survive_a_reload() {
-    let storage = MemoryStorage::default();
+    let storage = MemoryStore::default();
     let gw = gateway(GatewayOptions::default(), Vec::new());
     let w = world(Rc::clone(&gw), storage.clone()).await;
     connect(&w).await;
@@ -290,11 +291,13 @@ async fn profile_slots_survive_a_reload() {
 
 #[wasm_bindgen_test]
 async fn corrupt_storage_is_recovered_with_a_notice() {
-    let storage = MemoryStorage::default();
-    storage.set(
-        PROFILES_KEY,
-        "{\"schema\":\"bluehome.profiles\",\"version\":1,\"slots\":[tru",
-    );
+    let storage = MemoryStore::default();
+    storage
+        .set(
+            PROFILES_KEY,
+            "{\"schema\":\"bluehome.profiles\",\"version\":1,\"slots\":[tru",
+        )
+        .unwrap();
     let w = world(
         gateway(GatewayOptions::default(), Vec::new()),
         storage.clone(),

@@ -14,7 +14,8 @@ use bluehome::ble::mock::MockBackend;
 use bluehome::ble::{Backend, DeviceId};
 use bluehome::pages::{DevicesPage, ScanPage};
 use bluehome::state::AppStore;
-use bluehome::state::shelly::store::{KeyValue, MemoryStorage, PROFILES_KEY};
+use bluehome::state::shelly::store::PROFILES_KEY;
+use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::rpc::server::Server;
 use bluehome_core::sim::gateway::GatewayOptions;
 use bluehome_core::sim::sensors::{SensorKind, SensorSpec, SimSensor};
@@ -39,7 +40,7 @@ async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
     let sensors = vec![SimSensor::new(heard_at_once())];
     let w = world(
         gateway(GatewayOptions::default(), sensors),
-        MemoryStorage::default(),
+        MemoryStore::default(),
     )
     .await;
     let heard: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
@@ -74,7 +75,7 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
         password: Some("s3cret-pw".into()),
         ..GatewayOptions::default()
     };
-    let w = world(gateway(options, Vec::new()), MemoryStorage::default()).await;
+    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
     click(&w.host, "Connect a Shelly device…");
     until(10, "the password request", || {
         text(&w.host, ".failure").contains("password protected")
@@ -105,7 +106,7 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
 
     let other = world(
         gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStorage::default(),
+        MemoryStore::default(),
     )
     .await;
     click(&other.host, "Import…");
@@ -179,7 +180,7 @@ async fn a_wrong_wifi_password_is_explained() {
         wifi_connect_ms: 1_000,
         ..GatewayOptions::default()
     };
-    let w = world(gateway(options, Vec::new()), MemoryStorage::default()).await;
+    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
     connect(&w).await;
     click(&w.host, "Wi-Fi");
     tick().await;

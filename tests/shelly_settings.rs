@@ -10,7 +10,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bluehome::ble::DeviceId;
-use bluehome::state::shelly::store::{KeyValue, MemoryStorage, PROFILES_KEY};
+use bluehome::state::shelly::store::PROFILES_KEY;
+use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::frame::{Id, Request};
 use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
 use leptos::prelude::*;
@@ -40,7 +41,7 @@ fn sim_call(gw: &Rc<RefCell<Gateway>>, method: &str, params: Value) -> Value {
 async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
     let w = world(
         gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStorage::default(),
+        MemoryStore::default(),
     )
     .await;
     connect(&w).await;
@@ -83,7 +84,7 @@ async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
 async fn pairing_counts_down_and_the_paired_list_deletes() {
     let w = world(
         gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStorage::default(),
+        MemoryStore::default(),
     )
     .await;
     connect(&w).await;
@@ -131,7 +132,7 @@ async fn pairing_counts_down_and_the_paired_list_deletes() {
 async fn advertise_once_sends_a_composed_bthome_payload_within_the_budget() {
     let w = world(
         gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStorage::default(),
+        MemoryStore::default(),
     )
     .await;
     connect(&w).await;
@@ -177,7 +178,7 @@ async fn advertise_once_sends_a_composed_bthome_payload_within_the_budget() {
 async fn the_console_shows_answers_and_masks_secrets() {
     let w = world(
         gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStorage::default(),
+        MemoryStore::default(),
     )
     .await;
     connect(&w).await;
@@ -237,7 +238,7 @@ async fn the_console_shows_answers_and_masks_secrets() {
 async fn out_of_range_is_explained_and_retry_connects() {
     let w = world(
         gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStorage::default(),
+        MemoryStore::default(),
     )
     .await;
     OUT_OF_RANGE.with(|n| n.set(1));
@@ -263,7 +264,7 @@ async fn out_of_range_is_explained_and_retry_connects() {
 async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
     let w = world(
         gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStorage::default(),
+        MemoryStore::default(),
     )
     .await;
     connect(&w).await;

@@ -10,6 +10,7 @@ pub mod persist;
 pub mod privacy;
 pub mod settings;
 pub mod shelly;
+pub mod storage;
 pub mod store;
 
 pub use store::{AppStore, use_store};

@@ -9,7 +9,6 @@
 //! Data that does not parse, or was written by a newer version, is copied aside under
 //! `<name>.unreadable` and reported; it is never silently dropped.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -19,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::hex;
 use super::model::{HISTORY_WINDOW_MS, KeyEntry, ScanModel};
 use super::settings::Settings;
+use super::storage::KeyValue;
 
 /// The schema version this build writes.
 pub const VERSION: u32 = 1;
@@ -30,53 +30,6 @@ pub const KEYS_KEY: &str = "bluehome.keys";
 pub const SAVED_DEVICES: usize = 100;
 /// Saved history keeps one point per this many ms.
 pub const SAVED_STEP_MS: u64 = 30_000;
-
-/// A string key-value store (localStorage, or memory in tests).
-pub trait KeyValue {
-    /// The value, if any.
-    fn get(&self, key: &str) -> Option<String>;
-    /// Stores a value.
-    fn set(&self, key: &str, value: &str) -> Result<(), String>;
-}
-
-/// An in-memory store.
-#[derive(Debug, Default)]
-pub struct MemoryStore(pub RefCell<BTreeMap<String, String>>);
-
-impl KeyValue for MemoryStore {
-    fn get(&self, key: &str) -> Option<String> {
-        self.0.borrow().get(key).cloned()
-    }
-    fn set(&self, key: &str, value: &str) -> Result<(), String> {
-        self.0.borrow_mut().insert(key.to_owned(), value.to_owned());
-        Ok(())
-    }
-}
-
-/// The page's localStorage.
-#[cfg(target_arch = "wasm32")]
-#[derive(Debug)]
-pub struct BrowserStore(web_sys::Storage);
-
-#[cfg(target_arch = "wasm32")]
-impl BrowserStore {
-    /// localStorage, when the page may use it.
-    pub fn open() -> Option<Self> {
-        web_sys::window()?.local_storage().ok()?.map(Self)
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-impl KeyValue for BrowserStore {
-    fn get(&self, key: &str) -> Option<String> {
-        self.0.get_item(key).ok().flatten()
-    }
-    fn set(&self, key: &str, value: &str) -> Result<(), String> {
-        self.0
-            .set_item(key, value)
-            .map_err(|_| format!("could not save {key} (storage full or blocked)"))
-    }
-}
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct SavedReading {
@@ -285,6 +238,7 @@ mod tests {
     use bluehome_core::{Advertisement, Uuid};
 
     use super::*;
+    use crate::state::storage::MemoryStore;
 
     fn sensor_model(now: u64) -> ScanModel {
         let mut model = ScanModel::new();

@@ -14,8 +14,9 @@ use leptos::prelude::*;
 
 use super::capture::{self, Replay};
 use super::model::{KeyEntry, ScanModel};
-use super::persist::{self, KeyValue};
+use super::persist;
 use super::settings::Settings;
+use super::storage::{BrowserStorage, KeyValue};
 use bluehome_core::Uuid;
 
 use crate::ble::{
@@ -113,14 +114,7 @@ impl std::fmt::Debug for InnerCell {
 }
 
 fn storage() -> Option<Box<dyn KeyValue>> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        persist::BrowserStore::open().map(|s| Box::new(s) as Box<dyn KeyValue>)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        None
-    }
+    BrowserStorage::available().then(|| Box::new(BrowserStorage) as Box<dyn KeyValue>)
 }
 
 impl AppStore {

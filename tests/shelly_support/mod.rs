@@ -10,7 +10,7 @@ use bluehome::ble::mock::{GattPeer, MockBackend};
 use bluehome::ble::{Backend, BleError, Characteristic, DeviceId, ErrorKind};
 use bluehome::pages::DevicesPage;
 use bluehome::state::shelly::ShellySession;
-use bluehome::state::shelly::store::MemoryStorage;
+use bluehome::state::storage::MemoryStore;
 use bluehome_core::profiles::Config;
 use bluehome_core::shelly::frame::{Frame, Request};
 use bluehome_core::shelly::rpc::server::Server;
@@ -128,7 +128,7 @@ pub const DEVICE_NAME: &str = "ShellyBluGwG3-CCBA970D5E01";
 pub struct World {
     pub session: ShellySession,
     pub gateway: Rc<RefCell<Gateway>>,
-    pub storage: MemoryStorage,
+    pub storage: MemoryStore,
     pub host: web_sys::HtmlElement,
 }
 
@@ -137,7 +137,7 @@ pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<G
 }
 
 /// Mounts the Devices page over a mock backend whose one device is `gateway`.
-pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStorage) -> World {
+pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World {
     let mock = MockBackend::new();
     let peer = SimPeer {
         gateway: Rc::clone(&gateway),

@@ -28,7 +28,8 @@ use serde_json::{Value, json};
 use self::explain::{Failure, FailureKind, kind_of_ble_error};
 use self::link::{Link, now_ms, result_of, sleep_ms};
 use self::redact::redact_value;
-use self::store::{KeyValue, LoadNotice};
+use self::store::LoadNotice;
+use super::storage::{BrowserStorage, KeyValue};
 use crate::ble::{
     Backend, BleBackend, BleEvent, DeviceFilter, DeviceId, DeviceInfo, RequestDeviceOptions,
 };
@@ -326,7 +327,7 @@ impl ShellySession {
         }
         let scan_store = use_context::<crate::state::AppStore>();
         let create = move || {
-            let session = Self::new(backend, Rc::new(store::LocalStorage), Config::default());
+            let session = Self::new(backend, Rc::new(BrowserStorage), Config::default());
             if let Some(scan) = scan_store {
                 session.set_remote_sink(Some(scan_page_sink(scan)));
             }
