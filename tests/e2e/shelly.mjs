@@ -179,6 +179,11 @@ try {
     await page.waitForFunction(() => /-55/.test(document.querySelector('main')?.innerText ?? ''), { timeout: 15_000 });
     assert.match(await mainText(), /BLU Gateway|Shelly/i);
   });
+
+  await t.test('the walk broke no Content-Security-Policy rule and threw no page error', async () => {
+    const bad = consoleLines.filter((l) => /Content Security Policy|^pageerror/i.test(l));
+    assert.deepEqual(bad, []);
+  });
 } finally {
   const code = t.finish();
   if (code !== 0) {
