@@ -4,6 +4,8 @@
 //! the README (time order, category order at equal t, the HA and Shelly semantics), not produced by
 //! the tool.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -34,19 +36,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn replay_golden_files_match() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/replay");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("tests/golden/replay exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 4, "golden cases missing");
-    let failures: Vec<String> = dirs
-        .iter()
-        .filter_map(|d| run_case(d).err().map(|e| format!("{}: {e}", d.display())))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    common::assert_all_pass(&common::case_dirs("replay", 4), run_case);
 }
 
 #[test]

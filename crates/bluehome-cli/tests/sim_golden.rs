@@ -4,6 +4,8 @@
 //! documented frame formats; lengths, hex and digest hashes were computed with Python, not by
 //! this tool.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -62,19 +64,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn sim_golden_transcripts_match() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sim");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("tests/golden/sim exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 6, "golden cases missing");
-    let failures: Vec<String> = dirs
-        .iter()
-        .filter_map(|d| run_case(d).err().map(|e| format!("{}: {e}", d.display())))
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    common::assert_all_pass(&common::case_dirs("sim", 6), run_case);
 }
 
 /// Each answer is flushed before the next request is read: a client can talk turn by turn.
