@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use bluehome_core::shelly::methods::{Method, Pager, ble, shelly, wifi};
-use bluehome_core::shelly::rpc::client::{Action, Call, Client, Feedback, Options, Stats};
+use bluehome_core::shelly::rpc::client::{Call, Client, Options, Stats};
 use bluehome_core::sim::{
     Faults, Gateway, GatewayOptions, Peripheral, SensorKind, SensorSpec, SimSensor,
 };
@@ -48,31 +48,9 @@ impl Link {
     }
 
     fn drive(&mut self, call: &mut Call) {
-        loop {
-            let owned;
-            let feedback = match call.action() {
-                Action::Done => return,
-                Action::Write {
-                    characteristic,
-                    value,
-                } => match self.p.write(characteristic, value, self.now) {
-                    Ok(()) => Feedback::Written,
-                    Err(e) => Feedback::Failed(e),
-                },
-                Action::Read { characteristic } => match self.p.read(characteristic, self.now) {
-                    Ok(v) => {
-                        owned = v;
-                        Feedback::Read(&owned)
-                    }
-                    Err(e) => Feedback::Failed(e),
-                },
-                Action::Sleep { until_ms } => {
-                    self.now = until_ms;
-                    Feedback::Woke
-                }
-            };
-            call.advance(feedback, self.now);
-        }
+        self.p
+            .run_call(call, &mut self.now, 0, 1_000_000)
+            .expect("call finished");
     }
 
     fn call<M: Method>(&mut self, client: &mut Client, params: &M::Params) -> (M::Result, Stats) {

@@ -171,48 +171,98 @@ pub(crate) fn decode_v2_checked(
         body = after;
         body_offset = 7;
     }
-    if !header.encrypted {
-        packet.error = parse_v2_objects(body, body_offset, &mut packet.objects).err();
-        packet.packet_id = first_packet_id(&packet.objects);
-        return packet;
-    }
-    let (ciphertext, counter, mic) = match split_encrypted(body, body_offset, MIN_CIPHERTEXT_V2) {
-        Ok(parts) => parts,
-        Err(e) => {
-            packet.error = Some(e);
-            return packet;
-        }
-    };
-    let counter_value = u32::from_le_bytes(counter);
-    packet.counter = Some(counter_value);
-    let Some(key) = key else {
-        packet.error = Some(Error::MissingKey);
-        return packet;
-    };
-    if let Err(e) = check(counter_value) {
-        packet.error = Some(e);
-        return packet;
-    }
-    let Some(nonce_mac) = packet.payload_mac.or(mac) else {
-        packet.error = Some(Error::MissingMac);
-        return packet;
-    };
-    let nonce = crypto::nonce_v2(nonce_mac, info_byte, counter);
-    let mut result = Ok(());
-    let ok = with_plaintext(
-        ciphertext,
-        |buffer| crypto::decrypt_v2(key, &nonce, buffer, mic),
-        |plain| result = parse_v2_objects(plain, body_offset, &mut packet.objects),
-    );
-    packet.error = if ok {
-        result.err()
+    packet.error = if header.encrypted {
+        let nonce_mac = packet.payload_mac.or(mac);
+        let scheme = Scheme::V2 { info_byte };
+        decode_encrypted(
+            scheme,
+            body,
+            body_offset,
+            (key, nonce_mac),
+            check,
+            &mut packet,
+        )
     } else {
-        Some(Error::MicFailure {
-            offset: body_offset + ciphertext.len() + 4,
-        })
-    };
+        parse_v2_objects(body, body_offset, &mut packet.objects)
+    }
+    .err();
     packet.packet_id = first_packet_id(&packet.objects);
     packet
+}
+
+/// What differs between the versions on the encrypted path.
+#[derive(Debug, Clone, Copy)]
+enum Scheme {
+    /// v1 (`0x181E`): 12-byte nonce, AAD `0x11`, v1 objects.
+    V1,
+    /// v2: 13-byte nonce with the device-info byte, v2 objects.
+    V2 {
+        /// The device-info byte, part of the nonce.
+        info_byte: u8,
+    },
+}
+
+impl Scheme {
+    fn min_ciphertext(self) -> usize {
+        match self {
+            Self::V1 => MIN_CIPHERTEXT_V1,
+            Self::V2 { .. } => MIN_CIPHERTEXT_V2,
+        }
+    }
+
+    fn decrypt(
+        self,
+        key: &[u8; 16],
+        mac: MacAddress,
+        counter: [u8; 4],
+        buffer: &mut [u8],
+        mic: [u8; 4],
+    ) -> bool {
+        match self {
+            Self::V1 => crypto::decrypt_v1(key, &crypto::nonce_v1(mac, counter), buffer, mic),
+            Self::V2 { info_byte } => {
+                crypto::decrypt_v2(key, &crypto::nonce_v2(mac, info_byte, counter), buffer, mic)
+            }
+        }
+    }
+
+    fn parse(self, plain: &[u8], base: usize, out: &mut Vec<Object>) -> Result<(), Error> {
+        match self {
+            Self::V1 => parse_v1_objects(plain, base, out),
+            Self::V2 { .. } => parse_v2_objects(plain, base, out),
+        }
+    }
+}
+
+/// The encrypted path of both versions, in the order bthome-ble checks it: split
+/// `ciphertext ‖ counter ‖ MIC` (the counter is recorded), a key is needed, the receiver's replay
+/// check runs, a MAC is needed for the nonce, then the MIC must verify and the plaintext parses.
+fn decode_encrypted(
+    scheme: Scheme,
+    body: &[u8],
+    body_offset: usize,
+    (key, mac): (Option<&[u8; 16]>, Option<MacAddress>),
+    check: &mut CounterCheck<'_>,
+    packet: &mut Packet,
+) -> Result<(), Error> {
+    let (ciphertext, counter, mic) = split_encrypted(body, body_offset, scheme.min_ciphertext())?;
+    let counter_value = u32::from_le_bytes(counter);
+    packet.counter = Some(counter_value);
+    let key = key.ok_or(Error::MissingKey)?;
+    check(counter_value)?;
+    let mac = mac.ok_or(Error::MissingMac)?;
+    let mut result = Ok(());
+    let verified = with_plaintext(
+        ciphertext,
+        |buffer| scheme.decrypt(key, mac, counter, buffer, mic),
+        |plain| result = scheme.parse(plain, body_offset, &mut packet.objects),
+    );
+    if !verified {
+        return Err(Error::MicFailure {
+            offset: body_offset + ciphertext.len() + 4,
+        });
+    }
+    result
 }
 
 fn first_packet_id(objects: &[Object]) -> Option<u8> {
@@ -364,46 +414,12 @@ pub(crate) fn decode_v1_checked(
         });
         return packet;
     }
-    if !encrypted {
-        packet.error = parse_v1_objects(data, 0, &mut packet.objects).err();
-        packet.packet_id = first_packet_id(&packet.objects);
-        return packet;
-    }
-    let (ciphertext, counter, mic) = match split_encrypted(data, 0, MIN_CIPHERTEXT_V1) {
-        Ok(parts) => parts,
-        Err(e) => {
-            packet.error = Some(e);
-            return packet;
-        }
-    };
-    let counter_value = u32::from_le_bytes(counter);
-    packet.counter = Some(counter_value);
-    let Some(key) = key else {
-        packet.error = Some(Error::MissingKey);
-        return packet;
-    };
-    if let Err(e) = check(counter_value) {
-        packet.error = Some(e);
-        return packet;
-    }
-    let Some(mac) = mac else {
-        packet.error = Some(Error::MissingMac);
-        return packet;
-    };
-    let nonce = crypto::nonce_v1(mac, counter);
-    let mut result = Ok(());
-    let ok = with_plaintext(
-        ciphertext,
-        |buffer| crypto::decrypt_v1(key, &nonce, buffer, mic),
-        |plain| result = parse_v1_objects(plain, 0, &mut packet.objects),
-    );
-    packet.error = if ok {
-        result.err()
+    packet.error = if encrypted {
+        decode_encrypted(Scheme::V1, data, 0, (key, mac), check, &mut packet)
     } else {
-        Some(Error::MicFailure {
-            offset: ciphertext.len() + 4,
-        })
-    };
+        parse_v1_objects(data, 0, &mut packet.objects)
+    }
+    .err();
     packet.packet_id = first_packet_id(&packet.objects);
     packet
 }

@@ -257,6 +257,16 @@ fn mac_lower(mac: &MacAddress) -> String {
 }
 
 /// Parses `AA:BB:…` in any case, with `,p`-style type suffixes tolerated.
+/// The `config.addr` of `BTHome.AddDevice` / `BTHome.AddSensor`, which must be a MAC address.
+fn config_addr(addr: Option<&str>) -> Result<MacAddress, RpcError> {
+    addr.and_then(parse_addr).ok_or_else(|| {
+        rpc_error(
+            ErrorCode::InvalidArgument,
+            "config.addr must be a MAC address",
+        )
+    })
+}
+
 fn parse_addr(text: &str) -> Option<MacAddress> {
     text.split(',').next()?.parse().ok()
 }
@@ -715,17 +725,7 @@ impl Gateway {
             "BTHome.GetStatus" => Ok(self.bthome_status()),
             "BTHome.AddDevice" => {
                 let p: AddDeviceParams = params(req)?;
-                let addr = p
-                    .config
-                    .addr
-                    .as_deref()
-                    .and_then(parse_addr)
-                    .ok_or_else(|| {
-                        rpc_error(
-                            ErrorCode::InvalidArgument,
-                            "config.addr must be a MAC address",
-                        )
-                    })?;
+                let addr = config_addr(p.config.addr.as_deref())?;
                 if let Some(key) = &p.config.key
                     && (key.len() != 32 || !key.bytes().all(|c| c.is_ascii_hexdigit()))
                 {
@@ -760,17 +760,7 @@ impl Gateway {
             }
             "BTHome.AddSensor" => {
                 let p: AddSensorParams = params(req)?;
-                let addr = p
-                    .config
-                    .addr
-                    .as_deref()
-                    .and_then(parse_addr)
-                    .ok_or_else(|| {
-                        rpc_error(
-                            ErrorCode::InvalidArgument,
-                            "config.addr must be a MAC address",
-                        )
-                    })?;
+                let addr = config_addr(p.config.addr.as_deref())?;
                 if p.config.obj_id.is_none() {
                     return Err(rpc_error(
                         ErrorCode::InvalidArgument,

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use crate::advertisement::Advertisement;
 use crate::shelly::frame::{Frame, Id};
 use crate::shelly::manufacturer::{self, Flags, ManufacturerData};
+use crate::shelly::rpc::client::{Action, Call, Feedback};
 use crate::shelly::rpc::server::Server;
 use crate::shelly::rpc::{AttError, Characteristic};
 
@@ -201,6 +202,46 @@ impl Peripheral {
         // Anything else (bad JSON, a response, a notification) is dropped, as the device does.
         self.sync(now_ms);
         Ok(())
+    }
+
+    /// Performs every GATT operation one client call asks for, as a browser would, until the
+    /// call is done. The clock moves to each requested wake-up time and by `ms_per_op` after each
+    /// operation. Returns the number of GATT operations, or `None` if the call was not done after
+    /// `max_ops` of them.
+    pub fn run_call(
+        &mut self,
+        call: &mut Call,
+        now_ms: &mut u64,
+        ms_per_op: u64,
+        max_ops: usize,
+    ) -> Option<usize> {
+        for ops in 0..max_ops {
+            let owned;
+            let feedback = match call.action() {
+                Action::Done => return Some(ops),
+                Action::Write {
+                    characteristic,
+                    value,
+                } => match self.write(characteristic, value, *now_ms) {
+                    Ok(()) => Feedback::Written,
+                    Err(e) => Feedback::Failed(e),
+                },
+                Action::Read { characteristic } => match self.read(characteristic, *now_ms) {
+                    Ok(value) => {
+                        owned = value;
+                        Feedback::Read(&owned)
+                    }
+                    Err(e) => Feedback::Failed(e),
+                },
+                Action::Sleep { until_ms } => {
+                    *now_ms = until_ms;
+                    Feedback::Woke
+                }
+            };
+            *now_ms = now_ms.saturating_add(ms_per_op);
+            call.advance(feedback, *now_ms);
+        }
+        matches!(call.action(), Action::Done).then_some(max_ops)
     }
 
     /// A read of one of the service's characteristics.

@@ -13,7 +13,7 @@ use crate::shelly::methods::events::Event;
 use crate::shelly::methods::{
     Error as MethodError, ErrorCode, Method, Paged, Pager, ble, bthome, shelly, wifi,
 };
-use crate::shelly::rpc::client::{self, Action, Call, Client, Feedback};
+use crate::shelly::rpc::client::{self, Call, Client};
 use crate::shelly::rpc::{AttError, Characteristic};
 
 struct Bench {
@@ -48,34 +48,8 @@ impl Bench {
     }
 
     fn drive(&mut self, call: &mut Call) {
-        for _ in 0..1_000_000 {
-            let owned;
-            let feedback = match call.action() {
-                Action::Done => return,
-                Action::Write {
-                    characteristic,
-                    value,
-                } => match self.p.write(characteristic, value, self.now) {
-                    Ok(()) => Feedback::Written,
-                    Err(e) => Feedback::Failed(e),
-                },
-                Action::Read { characteristic } => match self.p.read(characteristic, self.now) {
-                    Ok(v) => {
-                        owned = v;
-                        Feedback::Read(&owned)
-                    }
-                    Err(e) => Feedback::Failed(e),
-                },
-                Action::Sleep { until_ms } => {
-                    self.now = until_ms;
-                    Feedback::Woke
-                }
-            };
-            self.ops += 1;
-            self.now += 1;
-            call.advance(feedback, self.now);
-        }
-        panic!("call did not finish");
+        let ops = self.p.run_call(call, &mut self.now, 1, 1_000_000);
+        self.ops += ops.expect("call did not finish");
     }
 
     fn call<M: Method>(&mut self, params: &M::Params) -> Result<M::Result, MethodError> {
