@@ -14,7 +14,7 @@ test:
 ## The release build alone, into dist/ (host it anywhere, at any sub-path).
 build:
 	bash .ci/setup
-	. .ci/env && trunk build --release && bash .ci/dist-size dist
+	bash .ci/release-build && bash .ci/dist-size dist
 
 ## Benchmarks (figures printed; not part of `make test`): core decode, manager and Shelly RPC,
 ## decode as wasm under Node's WASI, and `bluehome decode` against bthome-ble (needs PyPI).
