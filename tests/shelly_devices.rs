@@ -7,6 +7,8 @@ mod shelly_support;
 
 use std::rc::Rc;
 
+use bluehome::ble::Backend;
+use bluehome::ble::mock::ChooserAnswer;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::frame::Request;
@@ -116,6 +118,12 @@ async fn auth_challenge_is_answered_and_retried() {
         text(&w.host, ".failure").contains("password protected")
     })
     .await;
+    // A retry connects to the device already chosen: from here on, any chooser is closed.
+    let backend = w.session.backend();
+    let Backend::Mock(mock) = backend.as_ref() else {
+        unreachable!("the test world runs the mock backend")
+    };
+    mock.set_chooser(ChooserAnswer::Cancel);
     type_into(&w.host, "Device password (user admin)", "wrong");
     click(&w.host, "Send password and retry");
     until(10, "wrong password", || {

@@ -162,6 +162,17 @@ pub type RemoteSink = Rc<dyn Fn(&str, &remote::RemoteAdvert)>;
 type Task = Pin<Box<dyn Future<Output = Result<(), Failure>>>>;
 type Action = Rc<dyn Fn(ShellySession) -> Task>;
 
+/// An action that connects to a granted device (no chooser) and identifies it.
+fn open_action(info: DeviceInfo, credentials: Option<Credentials>) -> Action {
+    Rc::new(move |s| {
+        let (info, credentials) = (info.clone(), credentials.clone());
+        Box::pin(async move {
+            s.steps.set(Vec::new());
+            s.open_with(info, credentials).await
+        })
+    })
+}
+
 /// Wait before reconnecting the active profile's device after its link dropped.
 pub const AUTO_RECONNECT_DELAY_MS: u64 = 1_000;
 
@@ -202,6 +213,9 @@ pub struct ShellySession {
     /// Where remote advertisements go (the Scan page's manager): source, advertisement.
     remote_sink: StoredValue<Option<RemoteSink>, LocalStorage>,
     retry_action: StoredValue<Option<(String, Action)>, LocalStorage>,
+    /// Set by a running action once part of it need not run again (a device was chosen): on
+    /// failure, this is what a retry runs instead of the whole action.
+    narrowed_retry: StoredValue<Option<Action>, LocalStorage>,
     /// Credentials entered for a device, used by the next connection to it.
     pending_credentials: StoredValue<Option<(DeviceId, Credentials)>, LocalStorage>,
     link: StoredValue<Option<Rc<Link>>, LocalStorage>,
@@ -238,6 +252,7 @@ impl ShellySession {
             remote_adverts: RwSignal::new(Vec::new()),
             remote_sink: StoredValue::new_local(None),
             retry_action: StoredValue::new_local(None),
+            narrowed_retry: StoredValue::new_local(None),
             pending_credentials: StoredValue::new_local(None),
             link: StoredValue::new_local(None),
             backend: StoredValue::new_local(Rc::clone(&backend)),
@@ -278,13 +293,7 @@ impl ShellySession {
             self.apply(effects);
         }
         self.phase.try_set(Phase::Idle);
-        let reconnect: Action = Rc::new(move |s| {
-            let info = info.clone();
-            Box::pin(async move {
-                s.steps.set(Vec::new());
-                s.open(info).await
-            })
-        });
+        let reconnect = open_action(info, None);
         // ZMK: the active profile's device is sought again at once. A permitted device reconnects
         // without a chooser, so try once by ourselves; a failure is explained with its retry.
         let active = mac.is_some_and(|m| {
@@ -366,8 +375,10 @@ impl ShellySession {
     fn run_action(self, label: String, action: Action) {
         self.failure.set(None);
         self.busy.set(Some(label.clone()));
+        self.narrowed_retry.set_value(None);
         spawn_local(async move {
             let outcome = action(self).await;
+            let action = self.narrowed_retry.get_value().unwrap_or(action);
             self.busy.set(None);
             if let Err(failure) = outcome {
                 self.steps.update(|steps| {
@@ -382,6 +393,13 @@ impl ShellySession {
                 self.retry_action.set_value(Some((label, action)));
             }
         });
+    }
+
+    /// From here on, a retry of the running action connects to this device again, with these
+    /// credentials, instead of asking the user to choose it once more.
+    fn retry_by_opening(self, info: &DeviceInfo, credentials: Option<Credentials>) {
+        self.narrowed_retry
+            .set_value(Some(open_action(info.clone(), credentials)));
     }
 
     /// Runs the failed action again.
@@ -581,6 +599,7 @@ impl ShellySession {
                     e.to_string(),
                 )
             })?;
+            s.retry_by_opening(&info, None);
             s.open(info).await
         });
     }
@@ -632,11 +651,9 @@ impl ShellySession {
                         })?
                     }
                 };
-                if let Some(ha1) = binding.ha1.clone() {
-                    s.open_with(info, Some(Credentials::from_ha1(ha1))).await
-                } else {
-                    s.open(info).await
-                }
+                let credentials = binding.ha1.clone().map(Credentials::from_ha1);
+                s.retry_by_opening(&info, credentials.clone());
+                s.open_with(info, credentials).await
             }
         });
     }
@@ -669,23 +686,22 @@ impl ShellySession {
             )
         })?;
         let link = Rc::new(Link::new(Rc::clone(&backend), info.id.clone()));
-        let credentials = credentials
-            .or_else(|| {
-                self.pending_credentials.with_value(|p| {
-                    p.as_ref()
-                        .filter(|(id, _)| *id == info.id)
-                        .map(|(_, c)| c.clone())
-                })
+        // A password just entered for this device wins over credentials passed in (a retry may
+        // carry a remembered HA1 that has since proved wrong) and over the profile's.
+        let entered = self.pending_credentials.with_value(|p| {
+            p.as_ref()
+                .filter(|(id, _)| *id == info.id)
+                .map(|(_, c)| c.clone())
+        });
+        let credentials = entered.or(credentials).or_else(|| {
+            self.profiles.with_untracked(|p| {
+                p.slots()
+                    .flatten()
+                    .find(|b| b.device_id.as_deref() == Some(info.id.as_str()))
+                    .and_then(|b| b.ha1.clone())
+                    .map(Credentials::from_ha1)
             })
-            .or_else(|| {
-                self.profiles.with_untracked(|p| {
-                    p.slots()
-                        .flatten()
-                        .find(|b| b.device_id.as_deref() == Some(info.id.as_str()))
-                        .and_then(|b| b.ha1.clone())
-                        .map(Credentials::from_ha1)
-                })
-            });
+        });
         if let Some(c) = credentials {
             link.add_secret(c.ha1());
             link.set_credentials(Some(c));
