@@ -7,8 +7,8 @@ mod shelly_support;
 
 use std::rc::Rc;
 
-use bluehome::ble::Backend;
 use bluehome::ble::mock::ChooserAnswer;
+use bluehome::ble::{Backend, BleBackend};
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::frame::Request;
@@ -334,5 +334,26 @@ async fn corrupt_storage_is_recovered_with_a_notice() {
     click(&w.host, "Dismiss");
     tick().await;
     assert!(text(&w.host, ".shelly-profiles .warning").is_empty());
+    w.host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn clearing_a_profile_revokes_the_browsers_permission() {
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStore::default(),
+    )
+    .await;
+    connect(&w).await;
+    let backend = w.session.backend();
+    let Backend::Mock(mock) = backend.as_ref() else {
+        unreachable!("the test world runs the mock backend")
+    };
+    let permitted = || async { mock.get_devices().await.unwrap().len() };
+    assert_eq!(permitted().await, 1);
+    click(&w.host, "Clear this profile");
+    until(10, "disconnected", || w.session.link().is_none()).await;
+    tick().await;
+    assert_eq!(permitted().await, 0, "the device is still permitted");
     w.host.remove();
 }

@@ -85,6 +85,9 @@ impl BleBackend for Backend {
     fn disconnect(&self, device: &DeviceId) {
         delegate!(self, b => b.disconnect(device))
     }
+    async fn forget(&self, device: &DeviceId) -> Result<(), BleError> {
+        delegate!(self, b => b.forget(device).await)
+    }
     fn is_connected(&self, device: &DeviceId) -> bool {
         delegate!(self, b => b.is_connected(device))
     }

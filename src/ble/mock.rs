@@ -437,6 +437,15 @@ impl BleBackend for MockBackend {
         self.state.borrow().connected.contains(device)
     }
 
+    async fn forget(&self, device: &DeviceId) -> Result<(), BleError> {
+        self.unwatch_advertisements(device);
+        self.disconnect(device);
+        if let Some(entry) = self.state.borrow_mut().devices.get_mut(device) {
+            entry.granted = false;
+        }
+        Ok(())
+    }
+
     async fn read(
         &self,
         device: &DeviceId,
@@ -575,6 +584,34 @@ mod tests {
                 .kind,
             ErrorKind::Gatt
         );
+    }
+
+    #[test]
+    fn a_forgotten_device_is_disconnected_and_needs_the_chooser_again() {
+        let backend = MockBackend::new();
+        let events = recorder(&backend);
+        let id = DeviceId::from("shelly");
+        backend.set_gatt_peer(&id, Some("Shelly"), Box::new(Echo(vec![])));
+        let all = RequestDeviceOptions {
+            accept_all_devices: true,
+            ..Default::default()
+        };
+        block_on(backend.request_device(&all)).unwrap();
+        block_on(backend.connect(&id)).unwrap();
+        block_on(backend.forget(&id)).unwrap();
+        assert!(!backend.is_connected(&id));
+        assert!(
+            events
+                .borrow()
+                .contains(&BleEvent::Disconnected { device: id.clone() })
+        );
+        assert_eq!(block_on(backend.get_devices()).unwrap(), vec![]);
+        assert_eq!(
+            block_on(backend.connect(&id)).unwrap_err().kind,
+            ErrorKind::NotAllowed
+        );
+        block_on(backend.request_device(&all)).unwrap();
+        block_on(backend.connect(&id)).unwrap();
     }
 
     #[test]

@@ -401,6 +401,11 @@ pub trait BleBackend {
     /// Whether the device's GATT server is connected.
     fn is_connected(&self, device: &DeviceId) -> bool;
 
+    /// Revokes this page's permission for a device (`BluetoothDevice.forget()`), disconnecting
+    /// it: the chooser is needed to use it again. A device the browser does not list as
+    /// permitted is already forgotten.
+    async fn forget(&self, device: &DeviceId) -> Result<(), BleError>;
+
     /// Reads a characteristic value.
     async fn read(
         &self,

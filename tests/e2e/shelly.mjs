@@ -2,7 +2,8 @@
 // Shelly gateway (CDP BluetoothEmulation) whose GATT answers come from `bluehome sim shelly --stdio`.
 // A person's walk through the app: connect; set a password, reconnect and answer the auth challenge;
 // provision Wi-Fi; list and delete a pairing; discover and add a BTHome device with two sensors on the
-// gateway; watch a chosen device's advertisements arrive on the Scan page. Each step is screenshotted
+// gateway; watch a chosen device's advertisements arrive on the Scan page; clear the device's profile,
+// which revokes the page's permission for it. Each step is screenshotted
 // (tests/e2e/screenshots/); on failure the page console is printed.
 // Usage: node tests/e2e/shelly.mjs [dist] [path/to/bluehome]
 import assert from 'node:assert/strict';
@@ -179,6 +180,18 @@ try {
     }
     await page.waitForFunction(() => /-55/.test(document.querySelector('main')?.innerText ?? ''), { timeout: 15_000 });
     assert.match(await mainText(), /BLU Gateway|Shelly/i);
+  });
+
+  await step("clearing the device's profile revokes the page's permission for it", async () => {
+    const permitted = () => page.evaluate(async () => (await navigator.bluetooth.getDevices()).map((d) => d.name));
+    assert.ok((await permitted()).includes('ShellyBluGwG3-5E01'));
+    await page.locator('nav a::-p-text(Devices)').click();
+    await button('Clear this profile').click();
+    await page.waitForFunction(
+      async () => !(await navigator.bluetooth.getDevices()).some((d) => d.name === 'ShellyBluGwG3-5E01'),
+      { timeout: 10_000, polling: 200 },
+    );
+    assert.doesNotMatch(await mainText(), /still lets this page/);
   });
 
   await t.test('the walk broke no Content-Security-Policy rule and threw no page error', async () => {

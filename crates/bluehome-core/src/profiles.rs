@@ -230,9 +230,10 @@ pub enum Effect {
     SaveDueAt(u64),
     /// Drop the live link to this device (its binding stays).
     Disconnect(MacAddress),
-    /// Forget this device on the browser side (`BluetoothDevice.forget()` where available) and
-    /// drop any remembered secret, so nothing keeps using a cleared binding.
-    Forget(MacAddress),
+    /// Forget this cleared binding's device on the browser side (`BluetoothDevice.forget()`
+    /// where available, through its `device_id`) and drop any secret entered for it, so nothing
+    /// keeps using a cleared binding.
+    Forget(Binding),
 }
 
 /// Slot-count and debounce settings.
@@ -413,7 +414,7 @@ impl Profiles {
         if self.live.remove(&binding.mac) {
             effects.push(Effect::Disconnect(binding.mac));
         }
-        effects.push(Effect::Forget(binding.mac));
+        effects.push(Effect::Forget(binding));
         effects
     }
 
@@ -689,7 +690,7 @@ impl Profiles {
                 if self.live.contains(&old.mac) {
                     effects.push(Effect::Disconnect(old.mac));
                 }
-                effects.push(Effect::Forget(old.mac));
+                effects.push(Effect::Forget(old.clone()));
             }
         }
         self.live
@@ -901,6 +902,36 @@ mod tests {
         p
     }
 
+    /// The MACs of the bindings an effect list forgets, in order.
+    fn forgotten(effects: &[Effect]) -> Vec<MacAddress> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Forget(binding) => Some(binding.mac),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_cleared_binding_is_forgotten_with_its_browser_device_id() {
+        let mut p = five();
+        p.bind(Binding {
+            device_id: Some("browser-id".into()),
+            ..Binding::new(A, "a")
+        })
+        .unwrap();
+        let effects = p.clear();
+        let ids: Vec<_> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Forget(binding) => binding.device_id.as_deref(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids, ["browser-id"]);
+    }
+
     #[test]
     fn five_open_slots_by_default_with_slot_0_active() {
         // "non-split: BT_MAX_PAIRED = BT_MAX_CONN = 5, which gives 5 profiles"; active 0 when nothing stored.
@@ -1109,13 +1140,12 @@ mod tests {
         let mut p = bound_three();
         p.select(1, 0).unwrap();
         let effects = p.clear();
-        assert_eq!(
-            effects,
-            vec![
-                Effect::Forget(B),
-                Effect::SaveNow,
-                Effect::ActiveChanged { index: 1 }
-            ]
+        assert!(
+            matches!(
+                &effects[..],
+                [Effect::Forget(b), Effect::SaveNow, Effect::ActiveChanged { index: 1 }] if b.mac == B
+            ),
+            "{effects:?}"
         );
         assert_eq!(p.active(), 1);
         assert_eq!(p.state(1), Some(SlotState::Open));
@@ -1148,9 +1178,7 @@ mod tests {
         let effects = p.clear_all(50);
         assert_eq!(p.active(), 0);
         assert!((0..5).all(|i| p.state(i) == Some(SlotState::Open)));
-        for mac in [A, B, C] {
-            assert!(effects.contains(&Effect::Forget(mac)));
-        }
+        assert_eq!(forgotten(&effects), [A, B, C]);
         assert!(effects.contains(&Effect::SaveNow));
         assert!(effects.contains(&Effect::SaveDueAt(1_050)));
         assert!(effects.contains(&Effect::ActiveChanged { index: 0 }));
@@ -1398,7 +1426,7 @@ mod tests {
         target.connected(MacAddress([7; 6]));
         let effects = target.import(&bound_three().export(), 0).unwrap();
         assert!(effects.contains(&Effect::Disconnect(MacAddress([7; 6]))));
-        assert!(effects.contains(&Effect::Forget(MacAddress([7; 6]))));
+        assert_eq!(forgotten(&effects), [MacAddress([7; 6])]);
         assert!(!target.is_live(MacAddress([7; 6])));
     }
 

@@ -423,6 +423,25 @@ impl BleBackend for WebBackend {
         }
     }
 
+    async fn forget(&self, id: &DeviceId) -> Result<(), BleError> {
+        if self.device(id).is_err() && self.inner.capabilities.get_devices {
+            // Not met since the page loaded: the browser lists what it still permits.
+            self.get_devices().await?;
+        }
+        let Ok(device) = self.device(id) else {
+            return Ok(());
+        };
+        self.unwatch_advertisements(id);
+        let promise = device
+            .unchecked_ref::<sys::DeviceApi>()
+            .forget()
+            .map_err(|e| convert::error(&e))?;
+        wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|e| convert::error(&e))?;
+        Ok(())
+    }
+
     fn is_connected(&self, id: &DeviceId) -> bool {
         self.device(id)
             .ok()

@@ -5,8 +5,8 @@
 //! - `requestDevice(options)` with a plain options object, so `optionalManufacturerData`,
 //!   `exclusionFilters` and `manufacturerData` filters (which web-sys's `RequestDeviceOptions`
 //!   lacks or types loosely) go through as the spec writes them.
-//! - `watchAdvertisements(options)` / `getDevices()` called with `catch`, so a browser without
-//!   them gives an error instead of a trap.
+//! - `watchAdvertisements(options)`, `getDevices()` and `forget()` called with `catch`, so a
+//!   browser without them gives an error instead of a trap.
 
 use wasm_bindgen::prelude::*;
 
@@ -46,6 +46,10 @@ extern "C" {
         this: &DeviceApi,
         options: &JsValue,
     ) -> Result<js_sys::Promise, JsValue>;
+
+    /// `device.forget()`.
+    #[wasm_bindgen(method, catch)]
+    pub fn forget(this: &DeviceApi) -> Result<js_sys::Promise, JsValue>;
 
     /// A running LE scan.
     #[wasm_bindgen(extends = js_sys::Object)]

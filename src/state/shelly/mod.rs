@@ -896,9 +896,28 @@ impl ShellySession {
                         self.disconnect();
                     }
                 }
-                Effect::Forget(_) | Effect::ActiveChanged { .. } => {}
+                Effect::Forget(binding) => self.forget_device(binding),
+                Effect::ActiveChanged { .. } => {}
             }
         }
+    }
+
+    /// A cleared profile's device: the password typed for it is dropped, and the browser is
+    /// asked to revoke its permission, so the device needs the chooser again.
+    fn forget_device(self, binding: Binding) {
+        let Some(id) = binding.device_id.map(DeviceId) else {
+            return;
+        };
+        self.pending_credentials
+            .update_value(|p| *p = p.take().filter(|(device, _)| *device != id));
+        spawn_local(async move {
+            if let Err(e) = self.backend().forget(&id).await {
+                self.profile_message.try_set(Some(format!(
+                    "The browser still lets this page use {}: {e}",
+                    binding.name
+                )));
+            }
+        });
     }
 
     /// Writes the profiles now.
