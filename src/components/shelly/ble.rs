@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
+use bluehome_core::ad::AdStructure;
 use bluehome_core::bthome::{self, Kind, OBJECTS, Object, ObjectInfo, Value as Reading};
+use bluehome_core::shelly::methods::ble::{AdvertiseOnceParams, MAX_ADV_DATA, check_ad_data};
+use bluehome_core::uuid::Uuid;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
@@ -13,49 +16,17 @@ use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::{Failure, FailureKind};
 use crate::state::shelly::link::{now_ms, sleep_ms};
 
-/// `BLE.AdvertiseOnce` takes at most this many bytes of advertising data (31 minus the 3-byte
-/// Flags structure the device adds itself).
-pub const ADV_BUDGET: usize = 28;
-
-/// Checks advertising data for AdvertiseOnce: well-formed AD structures, no Flags structure,
-/// within the budget.
-pub fn check_adv_data(bytes: &[u8]) -> Result<(), String> {
-    if bytes.len() > ADV_BUDGET {
-        return Err(format!(
-            "{} bytes: {} over the {ADV_BUDGET}-byte budget",
-            bytes.len(),
-            bytes.len() - ADV_BUDGET
-        ));
+/// Wraps a BTHome v2 payload in its service-data AD structure (UUID 0xFCD2).
+pub fn bthome_ad(payload: &[u8]) -> Result<Vec<u8>, String> {
+    let mut ad = Vec::new();
+    AdStructure::ServiceData {
+        uuid: Uuid::BTHOME_V2,
+        width: 2,
+        data: payload,
     }
-    let mut rest = bytes;
-    let mut offset = 0;
-    while let Some((&len, tail)) = rest.split_first() {
-        if len == 0 {
-            return Err(format!("a zero-length AD structure at byte {offset}"));
-        }
-        let Some((body, next)) = tail.split_at_checked(usize::from(len)) else {
-            return Err(format!(
-                "the AD structure at byte {offset} runs past the end"
-            ));
-        };
-        if body.first() == Some(&0x01) {
-            return Err(format!(
-                "a Flags structure at byte {offset}: the device adds its own"
-            ));
-        }
-        offset += 1 + usize::from(len);
-        rest = next;
-    }
-    Ok(())
-}
-
-/// Wraps a BTHome v2 payload in its service-data AD structure (UUID 0xFCD2, little-endian).
-pub fn bthome_ad(payload: &[u8]) -> Vec<u8> {
-    let mut ad = Vec::with_capacity(payload.len() + 4);
-    ad.push(u8::try_from(payload.len() + 3).unwrap_or(u8::MAX));
-    ad.extend_from_slice(&[0x16, 0xD2, 0xFC]);
-    ad.extend_from_slice(payload);
-    ad
+    .encode_to_vec(&mut ad)
+    .map_err(|e| e.to_string())?;
+    Ok(ad)
 }
 
 /// The Bluetooth panel.
@@ -308,13 +279,22 @@ pub fn AdvertiseComposer(
             hex::decode(&raw.get()).map_err(|e| e.to_string())
         } else {
             rows.with(|r| encode_rows(r))
-                .map(|payload| bthome_ad(&payload))
+                .and_then(|payload| bthome_ad(&payload))
         }
     };
-    let verdict = move || bytes().and_then(|b| check_adv_data(&b).map(|()| b));
+    let verdict = move || {
+        bytes().and_then(|b| {
+            check_ad_data(&b, MAX_ADV_DATA)
+                .map(|()| b)
+                .map_err(|e| e.to_string())
+        })
+    };
     let send = move |_| {
-        let b = match verdict() {
-            Ok(b) => b,
+        let params = bytes()
+            .and_then(|b| AdvertiseOnceParams::new(&b, None).map_err(|e| e.to_string()))
+            .and_then(|p| serde_json::to_value(p).map_err(|e| e.to_string()));
+        let params = match params {
+            Ok(params) => params,
             Err(e) => {
                 session.failure.set(Some(Failure::new(
                     FailureKind::Refused,
@@ -325,11 +305,10 @@ pub fn AdvertiseComposer(
             }
         };
         session.run("Advertise once", move |s| {
-            let adv_data = hex::encode(&b);
+            let params = params.clone();
             async move {
                 s.step("Advertising once (BLE.AdvertiseOnce)");
-                s.call("BLE.AdvertiseOnce", Some(json!({"adv_data": adv_data})))
-                    .await?;
+                s.call("BLE.AdvertiseOnce", Some(params)).await?;
                 s.step_done();
                 Ok(())
             }
@@ -379,7 +358,7 @@ pub fn AdvertiseComposer(
                 <TextField label="Advertising data (hex)" value=raw placeholder="e.g. 07 16 d2 fc 40 02 ca 09" />
             </Show>
             <p class="budget" aria-live="polite">{move || match verdict() {
-                Ok(b) => format!("{} of {ADV_BUDGET} bytes: {}", b.len(), hex::encode(&b)),
+                Ok(b) => format!("{} of {MAX_ADV_DATA} bytes: {}", b.len(), hex::encode(&b)),
                 Err(e) => e,
             }}</p>
             <button on:click=send disabled=move || verdict().is_err()>"Send"</button>
@@ -394,24 +373,9 @@ mod tests {
     #[test]
     fn bthome_payload_is_wrapped_in_fcd2_service_data() {
         // Temperature 25.06 °C, bthome.io/format example.
-        let ad = bthome_ad(&[0x40, 0x02, 0xca, 0x09]);
+        let ad = bthome_ad(&[0x40, 0x02, 0xca, 0x09]).unwrap();
         assert_eq!(ad, [0x07, 0x16, 0xD2, 0xFC, 0x40, 0x02, 0xca, 0x09]);
-        assert_eq!(check_adv_data(&ad), Ok(()));
-    }
-
-    #[test]
-    fn budget_flags_and_truncation_are_refused() {
-        assert!(check_adv_data(&[0u8; 29]).unwrap_err().contains("1 over"));
-        assert!(
-            check_adv_data(&[0x02, 0x01, 0x06])
-                .unwrap_err()
-                .contains("Flags")
-        );
-        assert!(
-            check_adv_data(&[0x05, 0x09, b'a'])
-                .unwrap_err()
-                .contains("past the end")
-        );
+        assert_eq!(check_ad_data(&ad, MAX_ADV_DATA), Ok(()));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use serde_json::Value;
 
 use super::shelly::SetConfigResult;
 use super::{Error, Page, Paged};
+use crate::ad;
 use crate::advertisement::{Advertisement, MacAddress};
 use crate::hex;
 use crate::uuid::Uuid;
@@ -162,32 +164,81 @@ impl AdvertiseOnceParams {
     }
 }
 
-/// Checks that `data` is at most `max` bytes of well-formed AD structures without a Flags AD.
-fn check_ad(field: &'static str, data: &[u8], max: usize) -> Result<(), Error> {
-    let bad = |reason| Error::BadParams { field, reason };
+/// Why bytes cannot go out as one `BLE.AdvertiseOnce` member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdDataError {
+    /// More bytes than the member carries.
+    TooLong {
+        /// The bytes given.
+        len: usize,
+        /// The member's limit ([`MAX_ADV_DATA`] or [`MAX_SCAN_RSP`]).
+        max: usize,
+    },
+    /// A malformed AD structure.
+    Malformed(ad::Error),
+    /// A Flags AD structure: the firmware prepends its own.
+    Flags {
+        /// Where its length byte is.
+        offset: usize,
+    },
+    /// A non-zero byte after the zero length byte that ends the data (the rest is padding,
+    /// all zeros: Core Specification Vol 3, Part C, 11).
+    Padding {
+        /// Where the byte is.
+        offset: usize,
+    },
+}
+
+impl fmt::Display for AdDataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::TooLong { len, max } => {
+                write!(f, "{len} bytes: {} over the {max}-byte budget", len - max)
+            }
+            Self::Malformed(ref e) => write!(f, "{e}"),
+            Self::Flags { offset } => write!(
+                f,
+                "a Flags AD structure at byte {offset}: the firmware adds its own"
+            ),
+            Self::Padding { offset } => write!(
+                f,
+                "byte {offset} is not zero, but the data ended at a zero length byte before it"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for AdDataError {}
+
+/// Checks that `data` can go out as a `BLE.AdvertiseOnce` member of at most `max` bytes:
+/// well-formed AD structures, no Flags AD, only zeros after an early terminator.
+pub fn check_ad_data(data: &[u8], max: usize) -> Result<(), AdDataError> {
     if data.len() > max {
-        return Err(bad(if max == MAX_ADV_DATA {
-            "longer than 28 bytes (31 minus the Flags AD the firmware adds)"
-        } else {
-            "longer than 31 bytes"
-        }));
+        return Err(AdDataError::TooLong {
+            len: data.len(),
+            max,
+        });
     }
-    let mut rest = data;
-    while let Some((&len, tail)) = rest.split_first() {
-        if len == 0 {
-            break;
+    let mut offset = 0;
+    for structure in ad::iter(data) {
+        let structure = structure.map_err(AdDataError::Malformed)?;
+        if structure.ad_type() == ad::types::FLAGS {
+            return Err(AdDataError::Flags { offset });
         }
-        let Some((body, after)) = tail.split_at_checked(usize::from(len)) else {
-            return Err(bad("an AD structure runs past the end"));
-        };
-        if body.first() == Some(&0x01) {
-            return Err(bad(
-                "contains a Flags AD structure (the firmware adds its own)",
-            ));
-        }
-        rest = after;
+        offset += structure.encoded_len();
     }
-    Ok(())
+    // The walk ended at the end of the data or at a zero length byte; padding follows that.
+    let padding = data.get(offset + 1..).unwrap_or_default();
+    match padding.iter().position(|&b| b != 0) {
+        Some(i) => Err(AdDataError::Padding {
+            offset: offset + 1 + i,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn check_ad(field: &'static str, data: &[u8], max: usize) -> Result<(), Error> {
+    check_ad_data(data, max).map_err(|error| Error::BadAdData { field, error })
 }
 
 /// `BLE.StartAssociations` parameters.
@@ -375,34 +426,78 @@ mod tests {
 
     #[test]
     fn advertise_once_rejects_flags_length_and_malformed_data() {
-        assert!(matches!(
-            AdvertiseOnceParams::new(&[0x02, 0x01, 0x06], None),
-            Err(Error::BadParams {
-                field: "adv_data",
-                ..
-            })
-        ));
-        let long = [[0x1c, 0xff].as_slice(), &[0u8; 27]].concat(); // 29 bytes
-        assert!(AdvertiseOnceParams::new(&long, None).is_err());
-        assert!(
-            AdvertiseOnceParams::new(&long[..28].iter().map(|_| 0).collect::<Vec<u8>>(), None)
-                .is_ok()
+        let ad_error = |adv: &[u8], rsp: Option<&[u8]>| match AdvertiseOnceParams::new(adv, rsp) {
+            Err(Error::BadAdData { field, error }) => Some((field, error)),
+            _ => None,
+        };
+        let name = [0x03, 0x09, b'h', b'i'];
+        assert_eq!(
+            ad_error(&[&name[..], &[0x02, 0x01, 0x06]].concat(), None),
+            Some(("adv_data", AdDataError::Flags { offset: 4 }))
         );
-        assert!(AdvertiseOnceParams::new(&[0x05, 0xff, 0x01], None).is_err());
+        let long = [[0x1c, 0xff].as_slice(), &[0u8; 27]].concat(); // 29 bytes
+        assert_eq!(
+            ad_error(&long, None),
+            Some(("adv_data", AdDataError::TooLong { len: 29, max: 28 }))
+        );
+        assert_eq!(
+            ad_error(&[0x05, 0xff, 0x01], None),
+            Some((
+                "adv_data",
+                AdDataError::Malformed(ad::Error::Truncated {
+                    offset: 0,
+                    length: 5,
+                    available: 2
+                })
+            ))
+        );
+        // Tx Power with two bytes: a structure of the wrong size for its type.
+        assert!(matches!(
+            ad_error(&[0x03, 0x0a, 0x01, 0x02], None),
+            Some((
+                "adv_data",
+                AdDataError::Malformed(ad::Error::BadLength { offset: 0, .. })
+            ))
+        ));
         let rsp = [[0x1e, 0xff].as_slice(), &[0u8; 29]].concat(); // 31 bytes
         assert!(AdvertiseOnceParams::new(b"", Some(&rsp)).is_ok());
-        assert!(matches!(
-            AdvertiseOnceParams::new(b"", Some(&[rsp.as_slice(), &[0]].concat())),
-            Err(Error::BadParams {
-                field: "scan_rsp",
-                ..
-            })
-        ));
+        assert_eq!(
+            ad_error(b"", Some(&[rsp.as_slice(), &[0]].concat())),
+            Some(("scan_rsp", AdDataError::TooLong { len: 32, max: 31 }))
+        );
         let odd = AdvertiseOnceParams {
             adv_data: "abc".into(),
             scan_rsp: None,
         };
         assert!(odd.validate().is_err());
+    }
+
+    #[test]
+    fn a_zero_length_byte_ends_the_data_and_only_zeros_may_follow() {
+        let name = [0x03, 0x09, b'h', b'i'];
+        assert!(AdvertiseOnceParams::new(&[&name[..], &[0, 0, 0]].concat(), None).is_ok());
+        assert!(AdvertiseOnceParams::new(&[0u8; 28], None).is_ok());
+        let error = check_ad_data(&[&name[..], &[0, 0, 7]].concat(), MAX_ADV_DATA).unwrap_err();
+        assert_eq!(error, AdDataError::Padding { offset: 6 });
+        assert_eq!(
+            error.to_string(),
+            "byte 6 is not zero, but the data ended at a zero length byte before it"
+        );
+    }
+
+    #[test]
+    fn ad_data_errors_say_where() {
+        let over = check_ad_data(&[0u8; 29], MAX_ADV_DATA).unwrap_err();
+        assert_eq!(over.to_string(), "29 bytes: 1 over the 28-byte budget");
+        let flags = check_ad_data(&[0x02, 0x01, 0x06], MAX_ADV_DATA).unwrap_err();
+        assert_eq!(
+            Error::BadAdData {
+                field: "adv_data",
+                error: flags
+            }
+            .to_string(),
+            "parameter adv_data: a Flags AD structure at byte 0: the firmware adds its own"
+        );
     }
 
     /// The BLE component document's `BLE.CloudRelay.ListInfos` example; `RAAVAWQ6AQ==` is

@@ -185,6 +185,13 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// AD bytes that cannot go out with `BLE.AdvertiseOnce`.
+    BadAdData {
+        /// The member: `adv_data` or `scan_rsp`.
+        field: &'static str,
+        /// What is wrong, and where.
+        error: ble::AdDataError,
+    },
     /// A paged method's pages did not add up.
     Paging {
         /// The method called.
@@ -207,6 +214,7 @@ impl fmt::Display for Error {
                 write!(f, "{method} returned an unexpected result: {reason}")
             }
             Self::BadParams { field, reason } => write!(f, "parameter {field}: {reason}"),
+            Self::BadAdData { field, error } => write!(f, "parameter {field}: {error}"),
             Self::Paging { method, reason } => write!(f, "{method} paging: {reason}"),
         }
     }
