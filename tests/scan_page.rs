@@ -127,6 +127,36 @@ async fn the_list_shows_decoded_values() {
     assert!(rows[0].contains("-60 dBm"), "{}", rows[0]);
 }
 
+/// Types into the filter editor and applies it, as a person would.
+async fn apply_filters(page: &Page, json: &str) {
+    let area: web_sys::HtmlTextAreaElement = page
+        .host
+        .query_selector("#filter-json")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    area.set_value(json);
+    area.dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    page.click(".filter-editor button[type=submit]");
+    settle().await;
+}
+
+#[wasm_bindgen_test]
+async fn applying_filters_restarts_a_running_scan_narrowed() {
+    let page = Page::mount().await;
+    let asked = || page.mock().as_mock().unwrap().scan_options();
+    assert_eq!(asked(), Some(ScanOptions::default()));
+    apply_filters(&page, r#"[{"name":"SB*"}]"#).await;
+    let narrowed = asked().expect("the scan runs on");
+    assert!(!narrowed.accept_all_advertisements);
+    assert_eq!(narrowed.filters.len(), 1);
+    assert_eq!(narrowed.filters[0].name_prefix.as_deref(), Some("SB"));
+    // Back to everything.
+    apply_filters(&page, "").await;
+    assert_eq!(asked(), Some(ScanOptions::default()));
+}
+
 #[wasm_bindgen_test]
 async fn filters_and_search_narrow_the_list() {
     let page = Page::mount().await;

@@ -150,6 +150,11 @@ impl MockBackend {
         self.state.borrow_mut().chooser = answer;
     }
 
+    /// What the running LE scan was asked for, if one runs.
+    pub fn scan_options(&self) -> Option<ScanOptions> {
+        self.state.borrow().scan.clone()
+    }
+
     /// The mock's clock: the last time given to [`MockBackend::tick`].
     pub fn now_ms(&self) -> u64 {
         self.now_ms.get()

@@ -413,6 +413,24 @@ impl AppStore {
         self.flush(now);
     }
 
+    /// Applies a new filter set (Shelly's JSON form): the list narrows at once, and a running
+    /// browser scan restarts narrowed the new way when that differs (from a user gesture: the
+    /// restart asks for `requestLEScan` again).
+    pub async fn apply_filters(&self, filter_json: String) {
+        let asked = |store: &Self| {
+            store
+                .filters()
+                .map(|f| scan_options(&f))
+                .unwrap_or_default()
+        };
+        let before = asked(self);
+        self.update_settings(|s| s.filter_json = filter_json);
+        if self.status.with_untracked(|s| s.scanning) && asked(self) != before {
+            self.stop_scan();
+            self.start_scan().await;
+        }
+    }
+
     /// The filter set from the settings, or the error that stops it parsing.
     pub fn filters(&self) -> Result<FilterSet, String> {
         let text = self.settings.with(|s| s.filter_json.clone());

@@ -306,7 +306,7 @@ pub fn FilterEditor() -> impl IntoView {
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let value = text.get_untracked();
-        store.update_settings(|s| s.filter_json = value);
+        spawn_local(async move { store.apply_filters(value).await });
     };
     let example = |json: &'static str, label: &'static str| {
         view! {
