@@ -7,8 +7,8 @@ mod shelly_support;
 
 use std::rc::Rc;
 
+use bluehome::ble::BleBackend;
 use bluehome::ble::mock::ChooserAnswer;
-use bluehome::ble::{Backend, BleBackend};
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::frame::Request;
@@ -119,11 +119,7 @@ async fn auth_challenge_is_answered_and_retried() {
     })
     .await;
     // A retry connects to the device already chosen: from here on, any chooser is closed.
-    let backend = w.session.backend();
-    let Backend::Mock(mock) = backend.as_ref() else {
-        unreachable!("the test world runs the mock backend")
-    };
-    mock.set_chooser(ChooserAnswer::Cancel);
+    w.mock().set_chooser(ChooserAnswer::Cancel);
     type_into(&w.host, "Device password (user admin)", "wrong");
     click(&w.host, "Send password and retry");
     until(10, "wrong password", || {
@@ -345,11 +341,7 @@ async fn clearing_a_profile_revokes_the_browsers_permission() {
     )
     .await;
     connect(&w).await;
-    let backend = w.session.backend();
-    let Backend::Mock(mock) = backend.as_ref() else {
-        unreachable!("the test world runs the mock backend")
-    };
-    let permitted = || async { mock.get_devices().await.unwrap().len() };
+    let permitted = || async { w.mock().get_devices().await.unwrap().len() };
     assert_eq!(permitted().await, 1);
     click(&w.host, "Clear this profile");
     until(10, "disconnected", || w.session.link().is_none()).await;

@@ -10,13 +10,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bluehome::app::provide_app_state;
-use bluehome::ble::mock::MockBackend;
-use bluehome::ble::{Backend, DeviceId};
+use bluehome::ble::Backend;
 use bluehome::pages::{DevicesPage, ScanPage};
 use bluehome::state::AppStore;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
-use bluehome_core::shelly::rpc::server::Server;
 use bluehome_core::sim::gateway::GatewayOptions;
 use bluehome_core::sim::sensors::{SensorKind, SensorSpec, SimSensor};
 use leptos::prelude::*;
@@ -137,16 +135,7 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
 #[wasm_bindgen_test]
 async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
     let sensors = vec![SimSensor::new(heard_at_once())];
-    let gw = gateway(GatewayOptions::default(), sensors);
-    let mock = MockBackend::new();
-    let peer = SimPeer {
-        gateway: Rc::clone(&gw),
-        server: Server::default(),
-        client: "aa:bb:cc:00:00:98".into(),
-        start: js_sys::Date::now(),
-    };
-    mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), Box::new(peer));
-    let backend = Rc::new(Backend::Mock(mock));
+    let backend = gateway_backend(&gateway(GatewayOptions::default(), sensors));
     let document = document();
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();

@@ -127,30 +127,50 @@ pub const DEVICE_NAME: &str = "ShellyBluGwG3-CCBA970D5E01";
 
 pub struct World {
     pub session: ShellySession,
+    pub backend: Rc<Backend>,
     pub gateway: Rc<RefCell<Gateway>>,
     pub storage: MemoryStore,
     pub host: web_sys::HtmlElement,
+}
+
+impl World {
+    /// The mock backend the page runs on.
+    pub fn mock(&self) -> &MockBackend {
+        self.backend
+            .as_mock()
+            .expect("the test world runs the mock backend")
+    }
 }
 
 pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<Gateway>> {
     Rc::new(RefCell::new(Gateway::new(options, sensors)))
 }
 
-/// Mounts the Devices page over a mock backend whose one device is `gateway`.
-pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World {
+/// A mock backend whose one device, `gw-1`, is `gateway`'s GATT server.
+pub fn gateway_backend(gateway: &Rc<RefCell<Gateway>>) -> Rc<Backend> {
     let mock = MockBackend::new();
     let peer = SimPeer {
-        gateway: Rc::clone(&gateway),
+        gateway: Rc::clone(gateway),
         server: Server::default(),
         client: "aa:bb:cc:00:00:99".into(),
         start: js_sys::Date::now(),
     };
     mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), Box::new(peer));
-    let backend = Rc::new(Backend::Mock(mock));
-    let session = ShellySession::new(backend, Rc::new(storage.clone()), Config::default());
+    Rc::new(Backend::Mock(mock))
+}
+
+/// Mounts the Devices page over a mock backend whose one device is `gateway`.
+pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World {
+    let backend = gateway_backend(&gateway);
+    let session = ShellySession::new(
+        Rc::clone(&backend),
+        Rc::new(storage.clone()),
+        Config::default(),
+    );
     let host = mount(session).await;
     World {
         session,
+        backend,
         gateway,
         storage,
         host,
