@@ -335,12 +335,7 @@ async fn corrupt_storage_is_recovered_with_a_notice() {
 
 #[wasm_bindgen_test]
 async fn clearing_a_profile_revokes_the_browsers_permission() {
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStore::default(),
-    )
-    .await;
-    connect(&w).await;
+    let w = connected_world().await;
     let permitted = || async { w.mock().get_devices().await.unwrap().len() };
     assert_eq!(permitted().await, 1);
     click(&w.host, "Clear this profile");

@@ -39,12 +39,7 @@ fn sim_call(gw: &Rc<RefCell<Gateway>>, method: &str, params: Value) -> Value {
 
 #[wasm_bindgen_test]
 async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStore::default(),
-    )
-    .await;
-    connect(&w).await;
+    let w = connected_world().await;
     click(&w.host, "Password & name");
     tick().await;
     type_into(&w.host, "New password", "n3w-pass");
@@ -82,12 +77,7 @@ async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
 
 #[wasm_bindgen_test]
 async fn pairing_counts_down_and_the_paired_list_deletes() {
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStore::default(),
-    )
-    .await;
-    connect(&w).await;
+    let w = connected_world().await;
     click(&w.host, "Bluetooth");
     tick().await;
     type_into(&w.host, "Seconds", "60");
@@ -130,12 +120,7 @@ async fn pairing_counts_down_and_the_paired_list_deletes() {
 
 #[wasm_bindgen_test]
 async fn advertise_once_sends_a_composed_bthome_payload_within_the_budget() {
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStore::default(),
-    )
-    .await;
-    connect(&w).await;
+    let w = connected_world().await;
     click(&w.host, "Bluetooth");
     tick().await;
     // The default row: temperature 21.5 °C → 40 02 66 08 in FCD2 service data.
@@ -176,12 +161,7 @@ async fn advertise_once_sends_a_composed_bthome_payload_within_the_budget() {
 
 #[wasm_bindgen_test]
 async fn the_console_shows_answers_and_masks_secrets() {
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStore::default(),
-    )
-    .await;
-    connect(&w).await;
+    let w = connected_world().await;
     click(&w.host, "Console");
     tick().await;
     let method: web_sys::HtmlInputElement = w
@@ -262,12 +242,7 @@ async fn out_of_range_is_explained_and_retry_connects() {
 
 #[wasm_bindgen_test]
 async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStore::default(),
-    )
-    .await;
-    connect(&w).await;
+    let w = connected_world().await;
     let state = |w: &World| {
         w.host
             .query_selector(".slot.active")

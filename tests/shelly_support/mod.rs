@@ -177,6 +177,17 @@ pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World
     }
 }
 
+/// The Devices page connected to a default gateway (no sensors, no password), fresh storage.
+pub async fn connected_world() -> World {
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        MemoryStore::default(),
+    )
+    .await;
+    connect(&w).await;
+    w
+}
+
 pub async fn mount(session: ShellySession) -> web_sys::HtmlElement {
     let document = document();
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
