@@ -107,17 +107,7 @@ async fn provisioning_end_to_end() {
 
 #[wasm_bindgen_test]
 async fn auth_challenge_is_answered_and_retried() {
-    let options = GatewayOptions {
-        password: Some("s3cret-pw".into()),
-        ..GatewayOptions::default()
-    };
-    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
-    click(&w.host, "Connect a Shelly device…");
-    // Shelly.GetDeviceInfo is open; Shelly.GetStatus is challenged.
-    until(10, "the password request", || {
-        text(&w.host, ".failure").contains("password protected")
-    })
-    .await;
+    let w = challenged_world("s3cret-pw").await;
     // A retry connects to the device already chosen: from here on, any chooser is closed.
     w.mock().set_chooser(ChooserAnswer::Cancel);
     type_into(&w.host, "Device password (user admin)", "wrong");

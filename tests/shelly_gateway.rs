@@ -69,16 +69,7 @@ async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
 
 #[wasm_bindgen_test]
 async fn profiles_export_without_secrets_and_import_elsewhere() {
-    let options = GatewayOptions {
-        password: Some("s3cret-pw".into()),
-        ..GatewayOptions::default()
-    };
-    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
-    click(&w.host, "Connect a Shelly device…");
-    until(10, "the password request", || {
-        text(&w.host, ".failure").contains("password protected")
-    })
-    .await;
+    let w = challenged_world("s3cret-pw").await;
     type_into(&w.host, "Device password (user admin)", "s3cret-pw");
     check_box(&w.host, "Remember it in this profile");
     click(&w.host, "Send password and retry");

@@ -188,6 +188,22 @@ pub async fn connected_world() -> World {
     w
 }
 
+/// The Devices page asked for the password of a gateway protected by `password`: the connect
+/// reads Shelly.GetDeviceInfo (open) and is challenged at Shelly.GetStatus.
+pub async fn challenged_world(password: &str) -> World {
+    let options = GatewayOptions {
+        password: Some(password.into()),
+        ..GatewayOptions::default()
+    };
+    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
+    click(&w.host, "Connect a Shelly device…");
+    until(10, "the password request", || {
+        text(&w.host, ".failure").contains("password protected")
+    })
+    .await;
+    w
+}
+
 pub async fn mount(session: ShellySession) -> web_sys::HtmlElement {
     let document = document();
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
