@@ -492,10 +492,7 @@ impl Advertisement {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        crate::hex::decode(s).unwrap()
-    }
+    use crate::hex::fixture as hex;
 
     /// The spec's full example advertisement (bthome_objects.md §1): flags, complete local name
     /// "DIY-sensor", service data FCD2 `40 02C409 03BF13`.

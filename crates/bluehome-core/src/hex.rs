@@ -52,6 +52,12 @@ pub fn decode(text: &str) -> Result<Vec<u8>, Error> {
     Ok(::hex::decode(text)?)
 }
 
+/// Test fixtures: hex the test itself wrote (a typo there fails the test at once).
+#[cfg(test)]
+pub(crate) fn fixture(text: &str) -> Vec<u8> {
+    decode(text).unwrap_or_else(|e| panic!("bad hex fixture {text:?}: {e}"))
+}
+
 /// Decodes hex as people paste it: surrounding space, a leading `0x`, and spaces, tabs, line breaks,
 /// colons and dashes between digits are ignored. Error offsets refer to the original text.
 pub fn decode_lenient(text: &str) -> Result<Vec<u8>, Error> {

@@ -77,16 +77,8 @@ pub(crate) fn encrypt_v1(key: &[u8; 16], nonce: &[u8; 12], buffer: &mut [u8]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        crate::hex::decode(s).unwrap()
-    }
-
-    const KEY: [u8; 16] = [
-        0x23, 0x1d, 0x39, 0xc1, 0xd7, 0xcc, 0x1a, 0xb1, 0xae, 0xe2, 0x24, 0xcd, 0x09, 0x6d, 0xb9,
-        0x32,
-    ];
-    const MAC: MacAddress = MacAddress([0x54, 0x48, 0xE6, 0x8F, 0x80, 0xA5]);
+    use crate::bthome::spec_example::{KEY, MAC};
+    use crate::hex::fixture as hex;
 
     /// bthome.io encryption page worked example (bthome_objects.md section 6): plaintext
     /// `02CA09 03BF13`, counter `33221100` → `41 e445f3c9962b 33221100 6c7c4519`.

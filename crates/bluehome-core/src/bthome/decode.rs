@@ -553,20 +553,12 @@ pub(crate) fn parse_v1_objects(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        crate::hex::decode(s).unwrap()
-    }
+    use crate::bthome::spec_example::{KEY, MAC};
+    use crate::hex::fixture as hex;
 
     fn values(p: &Packet) -> Vec<(u8, Value)> {
         p.objects.iter().map(|o| (o.id, o.value.clone())).collect()
     }
-
-    const KEY: [u8; 16] = [
-        0x23, 0x1d, 0x39, 0xc1, 0xd7, 0xcc, 0x1a, 0xb1, 0xae, 0xe2, 0x24, 0xcd, 0x09, 0x6d, 0xb9,
-        0x32,
-    ];
-    const MAC: MacAddress = MacAddress([0x54, 0x48, 0xE6, 0x8F, 0x80, 0xA5]);
 
     /// Temperature 25.06 °C and humidity 50.55 %, bthome.io format page (bthome_objects.md §9.1).
     #[test]

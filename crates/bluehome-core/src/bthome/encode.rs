@@ -275,11 +275,9 @@ pub fn encode_v1(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bthome::spec_example::{KEY, MAC};
     use crate::bthome::{decode_v1, decode_v2};
-
-    fn hex(s: &str) -> Vec<u8> {
-        crate::hex::decode(s).unwrap()
-    }
+    use crate::hex::fixture as hex;
 
     fn obj(id: u8, value: Value) -> Object {
         Object {
@@ -297,8 +295,8 @@ mod tests {
             hex("4002ca0903bf13")
         );
         let enc = Encryption {
-            key: hex("231d39c1d7cc1ab1aee224cd096db932").try_into().unwrap(),
-            mac: MacAddress([0x54, 0x48, 0xE6, 0x8F, 0x80, 0xA5]),
+            key: KEY,
+            mac: MAC,
             counter: 0x0011_2233,
         };
         assert_eq!(

@@ -387,6 +387,21 @@ pub fn decode_advertisement(
     Some(decode(uuid, data, mac.or(adv.address), key))
 }
 
+/// The bind key and MAC of the bthome.io encryption example (bthome_objects.md section 6), which
+/// bthome-ble's tests use too.
+#[cfg(test)]
+pub(crate) mod spec_example {
+    use crate::advertisement::MacAddress;
+
+    /// `231d39c1d7cc1ab1aee224cd096db932`.
+    pub const KEY: [u8; 16] = [
+        0x23, 0x1d, 0x39, 0xc1, 0xd7, 0xcc, 0x1a, 0xb1, 0xae, 0xe2, 0x24, 0xcd, 0x09, 0x6d, 0xb9,
+        0x32,
+    ];
+    /// `54:48:E6:8F:80:A5`.
+    pub const MAC: MacAddress = MacAddress([0x54, 0x48, 0xE6, 0x8F, 0x80, 0xA5]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

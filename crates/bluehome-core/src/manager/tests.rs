@@ -788,14 +788,10 @@ const PLAIN_TEMP_HUM: &str = "4002ca0903bf13";
 /// bthome-ble test_bindkey_correct (vectors/bthome_public.json): MAC 54:48:E6:8F:80:A5.
 const ENCRYPTED: &str = "41a47266c95f730011223378237214";
 const ENCRYPTED_MAC: &str = "54:48:E6:8F:80:A5";
-const BINDKEY: [u8; 16] = [
-    0x23, 0x1d, 0x39, 0xc1, 0xd7, 0xcc, 0x1a, 0xb1, 0xae, 0xe2, 0x24, 0xcd, 0x09, 0x6d, 0xb9, 0x32,
-];
+const BINDKEY: [u8; 16] = crate::bthome::spec_example::KEY;
 
 fn bthome_adv(hex: &str) -> Advertisement {
-    let bytes = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap())
-        .collect();
+    let bytes = crate::hex::fixture(hex);
     let mut a = Advertisement {
         rssi: Some(-60),
         ..Default::default()

@@ -419,10 +419,7 @@ impl Serialize for ManufacturerData {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        crate::hex::decode(s).unwrap()
-    }
+    use crate::hex::fixture as hex;
 
     /// BLU Button1 capture (Theengs tests, shelly_blu.md §5), company id stripped:
     /// `01 0900 0b 0100 0a ccbbaa6e02bc`.
