@@ -5,18 +5,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bluehome::ble::demo::demo_backend;
+use bluehome::ble::mock::block_on;
 use bluehome::ble::{BleBackend, BleEvent, ScanOptions};
 use bluehome::state::model::{DeviceKind, KeyEntry, ScanModel};
 use bluehome_core::sim::sensors::SIM_KEY;
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(out) => out,
-        std::task::Poll::Pending => unreachable!("mock futures are always ready"),
-    }
-}
 
 /// Runs the demo for `ms` of simulated time, feeding every advertisement into the model.
 fn run(

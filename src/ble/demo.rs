@@ -195,16 +195,8 @@ impl GattPeer for GatewayPeer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ble::mock::block_on;
     use crate::ble::{BleBackend, BleEvent, RequestDeviceOptions, ScanOptions};
-
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        let mut future = std::pin::pin!(future);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        match future.as_mut().poll(&mut cx) {
-            std::task::Poll::Ready(out) => out,
-            std::task::Poll::Pending => unreachable!("mock futures are always ready"),
-        }
-    }
 
     #[test]
     fn demo_sensors_advertise_while_scanning() {

@@ -40,6 +40,17 @@ pub trait AdvertisementSource {
     fn poll(&mut self, now_ms: u64) -> Vec<(DeviceId, Advertisement)>;
 }
 
+/// Runs one of the mock's futures to its end outside an executor (native tests): they never
+/// wait, so one poll finishes them.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => unreachable!("mock futures are always ready"),
+    }
+}
+
 /// What the simulated chooser answers to `request_device`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ChooserAnswer {
@@ -52,6 +63,7 @@ pub enum ChooserAnswer {
     Cancel,
 }
 
+#[derive(Default)]
 struct MockDevice {
     name: Option<String>,
     last_advertisement: Option<Advertisement>,
@@ -120,15 +132,7 @@ impl MockBackend {
     /// Adds (or renames) a device; it is not granted until the chooser returns it.
     pub fn add_device(&self, id: &DeviceId, name: Option<&str>) {
         let mut state = self.state.borrow_mut();
-        let device = state
-            .devices
-            .entry(id.clone())
-            .or_insert_with(|| MockDevice {
-                name: None,
-                last_advertisement: None,
-                peer: None,
-                granted: false,
-            });
+        let device = state.devices.entry(id.clone()).or_default();
         device.name = name.map(str::to_owned);
     }
 
@@ -184,15 +188,7 @@ impl MockBackend {
     pub fn advertise(&self, id: &DeviceId, advertisement: Advertisement) {
         let deliver = {
             let mut state = self.state.borrow_mut();
-            let entry = state
-                .devices
-                .entry(id.clone())
-                .or_insert_with(|| MockDevice {
-                    name: None,
-                    last_advertisement: None,
-                    peer: None,
-                    granted: false,
-                });
+            let entry = state.devices.entry(id.clone()).or_default();
             if advertisement.name.is_some() {
                 entry.name.clone_from(&advertisement.name);
             }
@@ -509,16 +505,6 @@ mod tests {
     use bluehome_core::Uuid;
 
     use super::*;
-
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        // The mock's futures never wait, so one poll finishes them.
-        let mut future = std::pin::pin!(future);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        match future.as_mut().poll(&mut cx) {
-            std::task::Poll::Ready(out) => out,
-            std::task::Poll::Pending => unreachable!("mock futures are always ready"),
-        }
-    }
 
     fn recorder(backend: &MockBackend) -> Rc<RefCell<Vec<BleEvent>>> {
         let events = Rc::new(RefCell::new(Vec::new()));
