@@ -19,15 +19,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
         cmd.args(extra.split_whitespace());
     }
     let out = cmd.output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "exit {:?}: {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let got = String::from_utf8_lossy(&out.stdout);
-    let want = std::fs::read_to_string(dir.join("expected.jsonl")).map_err(|e| e.to_string())?;
+    let (got, want) = common::output_and_expected(&out, dir)?;
     if got != want {
         return Err(format!("--- expected\n{want}--- got\n{got}"));
     }

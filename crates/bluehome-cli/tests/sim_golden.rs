@@ -32,15 +32,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
         .write_all(&input)
         .map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "exit {:?}: {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let got = String::from_utf8_lossy(&out.stdout);
-    let want = std::fs::read_to_string(dir.join("expected.jsonl")).map_err(|e| e.to_string())?;
+    let (got, want) = common::output_and_expected(&out, dir)?;
     let requests = input
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())

@@ -1,6 +1,7 @@
 //! What the golden-file tests share: finding the cases and running them all.
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// The case directories under `tests/golden/<kind>/`, sorted; there must be at least `min`.
 pub fn case_dirs(kind: &str, min: usize) -> Vec<PathBuf> {
@@ -19,6 +20,20 @@ pub fn case_dirs(kind: &str, min: usize) -> Vec<PathBuf> {
         root.display()
     );
     dirs
+}
+
+/// The standard output of a run that must have succeeded, and the case's `expected.jsonl`.
+pub fn output_and_expected(out: &Output, dir: &Path) -> Result<(String, String), String> {
+    if !out.status.success() {
+        return Err(format!(
+            "exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let got = String::from_utf8_lossy(&out.stdout).into_owned();
+    let want = std::fs::read_to_string(dir.join("expected.jsonl")).map_err(|e| e.to_string())?;
+    Ok((got, want))
 }
 
 /// Runs every case and fails once, naming every case that failed and why.
