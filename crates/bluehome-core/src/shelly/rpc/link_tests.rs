@@ -187,6 +187,20 @@ fn echo_link() -> Link {
     Link::new(Box::new(echo))
 }
 
+/// A client whose answers may be at most `max` bytes.
+fn client_with_response_limit(max: u32) -> Client {
+    let options = Options {
+        max_response_len: max,
+        ..Options::default()
+    };
+    Client::with_options("test", 1, options)
+}
+
+/// Calls `A.B` with a `pad` parameter of `len` characters (the echo answers with it).
+fn call_padded(link: &mut Link, client: &mut Client, len: usize) -> Result<Response, Error> {
+    link.call(client, "A.B", Some(json!({ "pad": "p".repeat(len) })))
+}
+
 fn result(resp: Response) -> Value {
     resp.outcome.expect("an RPC result")
 }
@@ -254,9 +268,7 @@ fn garbage_length_with_a_complete_frame_is_accepted() {
     let mut link = echo_link();
     link.garbage_len = Some(0x3213_005f);
     let mut client = Client::new("test", 1);
-    let resp = link
-        .call(&mut client, "A.B", Some(json!({ "pad": "y".repeat(600) })))
-        .unwrap();
+    let resp = call_padded(&mut link, &mut client, 600).unwrap();
     assert_eq!(result(resp)["method"], "A.B");
 }
 
@@ -264,14 +276,8 @@ fn garbage_length_with_a_complete_frame_is_accepted() {
 fn garbage_length_still_respects_the_size_limit() {
     let mut link = echo_link();
     link.garbage_len = Some(0x3213_005f);
-    let options = Options {
-        max_response_len: 300,
-        ..Options::default()
-    };
-    let mut client = Client::with_options("test", 1, options);
-    let err = link
-        .call(&mut client, "A.B", Some(json!({ "pad": "y".repeat(600) })))
-        .unwrap_err();
+    let mut client = client_with_response_limit(300);
+    let err = call_padded(&mut link, &mut client, 600).unwrap_err();
     assert!(matches!(err, Error::TooLarge { max: 300, .. }), "{err:?}");
 }
 
@@ -280,9 +286,7 @@ fn failed_write_falls_back_to_20_byte_chunks_for_good() {
     let mut link = echo_link();
     link.max_write = 20;
     let mut client = Client::new("test", 1);
-    let resp = link
-        .call(&mut client, "A.B", Some(json!({ "pad": "z".repeat(100) })))
-        .unwrap();
+    let resp = call_padded(&mut link, &mut client, 100).unwrap();
     assert_eq!(result(resp)["params"]["pad"].as_str().unwrap().len(), 100);
     assert_eq!(client.chunk_size(), 20);
     // The frame was restarted with tx_ctl after the failed 512-byte write.
@@ -306,14 +310,8 @@ fn failed_write_falls_back_to_20_byte_chunks_for_good() {
 #[test]
 fn too_large_announced_answer_is_refused() {
     let mut link = echo_link();
-    let options = Options {
-        max_response_len: 64,
-        ..Options::default()
-    };
-    let mut client = Client::with_options("test", 1, options);
-    let err = link
-        .call(&mut client, "A.B", Some(json!({ "pad": "q".repeat(200) })))
-        .unwrap_err();
+    let mut client = client_with_response_limit(64);
+    let err = call_padded(&mut link, &mut client, 200).unwrap_err();
     assert!(matches!(err, Error::TooLarge { max: 64, .. }), "{err:?}");
 }
 
@@ -398,9 +396,7 @@ fn disconnect_mid_frame_fails_the_call_and_the_next_call_works() {
         ..Options::default()
     };
     let mut client = Client::with_options("test", 1, options);
-    let err = link
-        .call(&mut client, "A.B", Some(json!({ "pad": "p".repeat(80) })))
-        .unwrap_err();
+    let err = call_padded(&mut link, &mut client, 80).unwrap_err();
     assert_eq!(
         err,
         Error::Gatt {
