@@ -79,21 +79,12 @@ fn wasm_memory() -> f64 {
 /// The advertisement of thermometer `device`, `n`-th packet: temperature and humidity that move.
 fn advertisement(device: u32, n: u32) -> Advertisement {
     let objects = [
-        Object {
-            id: 0x00,
-            offset: 0,
-            value: Value::Int(i64::from(n % 256)),
-        },
-        Object {
-            id: 0x02,
-            offset: 0,
-            value: Value::Float(f64::from((device * 7 + n) % 400) / 10.0),
-        },
-        Object {
-            id: 0x03,
-            offset: 0,
-            value: Value::Float(f64::from((device * 3 + n) % 1000) / 10.0),
-        },
+        Object::new(0x00, Value::Int(i64::from(n % 256))),
+        Object::new(0x02, Value::Float(f64::from((device * 7 + n) % 400) / 10.0)),
+        Object::new(
+            0x03,
+            Value::Float(f64::from((device * 3 + n) % 1000) / 10.0),
+        ),
     ];
     let mut adv = Advertisement {
         name: Some(format!("BENCH-{device:03}")),

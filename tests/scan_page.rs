@@ -182,11 +182,7 @@ async fn an_encrypted_sensor_decodes_after_its_key_is_entered() {
     let key = [0x23u8; 16];
     let mac: MacAddress = "A4:C1:38:11:22:33".parse().unwrap();
     let packet = |counter: u32| {
-        let objects = [Object {
-            id: 0x02,
-            offset: 0,
-            value: Value::Float(21.5),
-        }];
+        let objects = [Object::new(0x02, Value::Float(21.5))];
         let encryption = Encryption { key, mac, counter };
         encode_v2(&objects, false, None, Some(&encryption)).unwrap()
     };
@@ -222,11 +218,7 @@ async fn a_wrong_key_shows_the_decryption_failure() {
         mac,
         counter: 1,
     };
-    let objects = [Object {
-        id: 0x02,
-        offset: 0,
-        value: Value::Float(20.0),
-    }];
+    let objects = [Object::new(0x02, Value::Float(20.0))];
     let payload = encode_v2(&objects, false, None, Some(&encryption)).unwrap();
     page.store.set_key(
         "A4:C1:38:11:22:34",

@@ -100,11 +100,7 @@ fn random_objects(rng: &mut Rng, count: u64, max_len: u64) -> Vec<Object> {
     (0..count)
         .map(|_| {
             let info = &OBJECTS[rng.below(OBJECTS.len() as u64) as usize];
-            Object {
-                id: info.id,
-                offset: 0,
-                value: random_value(rng, info, max_len),
-            }
+            Object::new(info.id, random_value(rng, info, max_len))
         })
         .collect()
 }
@@ -120,11 +116,7 @@ fn every_object_round_trips_through_v2_plain_and_encrypted() {
         let objects = if seed < OBJECTS.len() as u64 * 8 {
             // First, every table row on its own, several times.
             let info = &OBJECTS[(seed % OBJECTS.len() as u64) as usize];
-            vec![Object {
-                id: info.id,
-                offset: 0,
-                value: random_value(&mut rng, info, 40),
-            }]
+            vec![Object::new(info.id, random_value(&mut rng, info, 40))]
         } else {
             let n = 1 + rng.below(8);
             random_objects(&mut rng, n, 12)

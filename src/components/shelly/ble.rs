@@ -250,11 +250,7 @@ pub fn encode_rows(rows: &[Row]) -> Result<Vec<u8>, String> {
             _ if info.decimals == 0 => Reading::Int(number.round() as i64),
             _ => Reading::Float(number),
         };
-        objects.push(Object {
-            id: row.id,
-            offset: 0,
-            value,
-        });
+        objects.push(Object::new(row.id, value));
     }
     objects.sort_by_key(|o| o.id);
     let trigger = objects.iter().any(|o| o.id == 0x3A);

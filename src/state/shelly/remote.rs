@@ -69,11 +69,10 @@ pub fn sensor_adverts(config: &Value, status: &Value) -> Vec<RemoteAdvert> {
             continue;
         };
         if let Some(reading) = reading_for(id, value) {
-            by_addr.entry(addr).or_default().push(Object {
-                id,
-                offset: 0,
-                value: reading,
-            });
+            by_addr
+                .entry(addr)
+                .or_default()
+                .push(Object::new(id, reading));
         }
     }
     by_addr

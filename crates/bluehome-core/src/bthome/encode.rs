@@ -279,17 +279,12 @@ mod tests {
     use crate::bthome::{decode_v1, decode_v2};
     use crate::hex::fixture as hex;
 
-    fn obj(id: u8, value: Value) -> Object {
-        Object {
-            id,
-            offset: 0,
-            value,
-        }
-    }
-
     #[test]
     fn encodes_the_spec_example() {
-        let objects = [obj(2, Value::Float(25.06)), obj(3, Value::Float(50.55))];
+        let objects = [
+            Object::new(2, Value::Float(25.06)),
+            Object::new(3, Value::Float(50.55)),
+        ];
         assert_eq!(
             encode_v2(&objects, false, None, None).unwrap(),
             hex("4002ca0903bf13")
@@ -317,21 +312,21 @@ mod tests {
     #[test]
     fn encodes_length_prefixed_and_events() {
         let objects = [
-            obj(
+            Object::new(
                 0x3B,
                 Value::Command {
                     opcode: 3,
                     args: alloc::vec![5],
                 },
             ),
-            obj(
+            Object::new(
                 0x3C,
                 Value::Dimmer {
                     event: 2,
                     steps: 10,
                 },
             ),
-            obj(0x53, Value::Text("Hi".into())),
+            Object::new(0x53, Value::Text("Hi".into())),
         ];
         assert_eq!(
             encode_v2(&objects, true, None, None).unwrap(),
@@ -350,15 +345,20 @@ mod tests {
     #[test]
     fn rejects_values_that_do_not_fit() {
         assert_eq!(
-            encode_v2(&[obj(1, Value::Int(256))], false, None, None),
+            encode_v2(&[Object::new(1, Value::Int(256))], false, None, None),
             Err(EncodeError::OutOfRange { index: 0, id: 1 })
         );
         assert_eq!(
-            encode_v2(&[obj(2, Value::Text("x".into()))], false, None, None),
+            encode_v2(
+                &[Object::new(2, Value::Text("x".into()))],
+                false,
+                None,
+                None
+            ),
             Err(EncodeError::WrongValue { index: 0, id: 2 })
         );
         assert_eq!(
-            encode_v2(&[obj(0x30, Value::Int(0))], false, None, None),
+            encode_v2(&[Object::new(0x30, Value::Int(0))], false, None, None),
             Err(EncodeError::UnknownObject { index: 0, id: 0x30 })
         );
     }
@@ -366,10 +366,10 @@ mod tests {
     #[test]
     fn v1_round_trips() {
         let objects = [
-            obj(2, Value::Float(-12.5)),
-            obj(0x53, Value::Text("Hello".into())),
-            obj(0x50, Value::Timestamp(1_684_093_277)),
-            obj(0x1E, Value::Bool(true)),
+            Object::new(2, Value::Float(-12.5)),
+            Object::new(0x53, Value::Text("Hello".into())),
+            Object::new(0x50, Value::Timestamp(1_684_093_277)),
+            Object::new(0x1E, Value::Bool(true)),
         ];
         let bytes = encode_v1(&objects, None).unwrap();
         let back = decode_v1(&bytes, false, None, None);

@@ -406,35 +406,27 @@ pub(crate) mod spec_example {
 mod tests {
     use super::*;
 
-    fn obj(id: u8, value: Value) -> Object {
-        Object {
-            id,
-            offset: 0,
-            value,
-        }
-    }
-
     /// Key naming from bthome_objects.md §2 "Multiple measurements of the same kind".
     #[test]
     fn entity_keys_number_shared_descriptions() {
         let keys = entity_keys(&[
-            obj(0x02, Value::Float(25.06)),
-            obj(0x45, Value::Float(27.3)),
-            obj(0x06, Value::Float(80.3)),
-            obj(0x07, Value::Float(74.86)),
-            obj(0x0B, Value::Float(69.14)),
-            obj(0x10, Value::Bool(true)),
-            obj(0x3A, Value::Button(0)),
-            obj(0x3A, Value::Button(1)),
-            obj(
+            Object::new(0x02, Value::Float(25.06)),
+            Object::new(0x45, Value::Float(27.3)),
+            Object::new(0x06, Value::Float(80.3)),
+            Object::new(0x07, Value::Float(74.86)),
+            Object::new(0x0B, Value::Float(69.14)),
+            Object::new(0x10, Value::Bool(true)),
+            Object::new(0x3A, Value::Button(0)),
+            Object::new(0x3A, Value::Button(1)),
+            Object::new(
                 0xF1,
                 Value::Firmware(FirmwareVersion {
                     parts: [1, 2, 3, 4],
                     len: 4,
                 }),
             ),
-            obj(0x53, Value::Text(alloc::string::String::new())),
-            obj(0x53, Value::Text("x".into())),
+            Object::new(0x53, Value::Text(alloc::string::String::new())),
+            Object::new(0x53, Value::Text("x".into())),
         ]);
         assert_eq!(
             keys,

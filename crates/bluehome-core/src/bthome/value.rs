@@ -204,6 +204,15 @@ pub struct Object {
 }
 
 impl Object {
+    /// An object to encode: not read from a packet, so its offset is 0.
+    pub fn new(id: u8, value: Value) -> Self {
+        Self {
+            id,
+            offset: 0,
+            value,
+        }
+    }
+
     /// This object's table row (always present for decoded objects).
     pub fn info(&self) -> Option<&'static ObjectInfo> {
         info(self.id)

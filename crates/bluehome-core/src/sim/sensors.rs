@@ -184,14 +184,6 @@ pub struct SimSensor {
     advertisement: Advertisement,
 }
 
-fn obj(id: u8, value: Value) -> Object {
-    Object {
-        id,
-        offset: 0,
-        value,
-    }
-}
-
 fn tenths(n: u32, base: f64, span: u32) -> f64 {
     base + f64::from(n.wrapping_mul(7) % span) / 10.0
 }
@@ -354,7 +346,7 @@ impl SimSensor {
         let n = self.emissions.saturating_sub(1);
         let packet = Value::Int(i64::from(n % 256));
         let battery = Value::Int(i64::from(100 - (n / 50) % 10));
-        let mut objects = alloc::vec![obj(0x00, packet), obj(0x01, battery)];
+        let mut objects = alloc::vec![Object::new(0x00, packet), Object::new(0x01, battery)];
         match self.spec.kind {
             SensorKind::Button => {
                 let code = match n % 3 {
@@ -362,47 +354,47 @@ impl SimSensor {
                     1 => 0x02,
                     _ => 0x04,
                 };
-                objects.push(obj(0x3A, Value::Button(code)));
+                objects.push(Object::new(0x3A, Value::Button(code)));
             }
             SensorKind::HumidityTemperature => {
-                objects.push(obj(
+                objects.push(Object::new(
                     0x2E,
                     Value::Int(i64::from(40 + n.wrapping_mul(3) % 30)),
                 ));
-                objects.push(obj(0x45, Value::Float(tenths(n, 20.0, 50))));
+                objects.push(Object::new(0x45, Value::Float(tenths(n, 20.0, 50))));
             }
             SensorKind::DoorWindow => {
-                objects.push(obj(
+                objects.push(Object::new(
                     0x05,
                     Value::Float(f64::from(n.wrapping_mul(1337) % 50_000) / 100.0),
                 ));
-                objects.push(obj(0x2D, Value::Bool(n % 2 == 1)));
-                objects.push(obj(
+                objects.push(Object::new(0x2D, Value::Bool(n % 2 == 1)));
+                objects.push(Object::new(
                     0x3F,
                     Value::Float(f64::from(n.wrapping_mul(15) % 900) / 10.0),
                 ));
             }
             SensorKind::Motion => {
-                objects.push(obj(
+                objects.push(Object::new(
                     0x05,
                     Value::Float(f64::from(n.wrapping_mul(911) % 30_000) / 100.0),
                 ));
-                objects.push(obj(0x21, Value::Bool(n % 2 == 1)));
+                objects.push(Object::new(0x21, Value::Bool(n % 2 == 1)));
             }
             SensorKind::RcButton4 => {
                 for b in 0..4u32 {
                     let code = if n % 4 == b { 0x01 } else { 0x00 };
-                    objects.push(obj(0x3A, Value::Button(code)));
+                    objects.push(Object::new(0x3A, Value::Button(code)));
                 }
             }
             SensorKind::Thermometer => {
                 objects.truncate(0);
-                objects.push(obj(0x01, battery_of(n)));
-                objects.push(obj(
+                objects.push(Object::new(0x01, battery_of(n)));
+                objects.push(Object::new(
                     0x02,
                     Value::Float(f64::from(1800 + n.wrapping_mul(13) % 700) / 100.0),
                 ));
-                objects.push(obj(
+                objects.push(Object::new(
                     0x03,
                     Value::Float(f64::from(4000 + n.wrapping_mul(17) % 2000) / 100.0),
                 ));
