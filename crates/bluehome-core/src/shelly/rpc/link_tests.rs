@@ -50,6 +50,14 @@ fn echo(req: &Request, _now: u64) -> Response {
 }
 
 impl Link {
+    /// Request frames started so far: each begins with a write of its length to tx_ctl.
+    fn frames_sent(&self) -> usize {
+        self.log
+            .iter()
+            .filter(|l| l.starts_with("w tx_ctl"))
+            .count()
+    }
+
     fn new(handler: Handler) -> Self {
         Self {
             server: Server::new(247, 4096),
@@ -290,13 +298,7 @@ fn failed_write_falls_back_to_20_byte_chunks_for_good() {
     assert_eq!(result(resp)["params"]["pad"].as_str().unwrap().len(), 100);
     assert_eq!(client.chunk_size(), 20);
     // The frame was restarted with tx_ctl after the failed 512-byte write.
-    assert_eq!(
-        link.log
-            .iter()
-            .filter(|l| l.starts_with("w tx_ctl"))
-            .count(),
-        2
-    );
+    assert_eq!(link.frames_sent(), 2);
     link.log.clear();
     link.call(&mut client, "A.B", None).unwrap();
     assert!(
@@ -487,13 +489,7 @@ fn a_401_is_retried_once_with_auth_and_nc_counts_up() {
     let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
     assert_eq!(resp.id, Id::Num(12));
     assert_eq!(result(resp)["nc"], 2);
-    assert_eq!(
-        link.log
-            .iter()
-            .filter(|l| l.starts_with("w tx_ctl"))
-            .count(),
-        1
-    );
+    assert_eq!(link.frames_sent(), 1);
 }
 
 #[test]
@@ -503,13 +499,7 @@ fn wrong_password_returns_the_401_after_one_retry() {
     client.set_credentials(Some(Credentials::from_password(REALM, "nope")));
     let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
     assert_eq!(resp.outcome.unwrap_err().code, 401);
-    assert_eq!(
-        link.log
-            .iter()
-            .filter(|l| l.starts_with("w tx_ctl"))
-            .count(),
-        2
-    );
+    assert_eq!(link.frames_sent(), 2);
 }
 
 #[test]
@@ -520,13 +510,7 @@ fn without_credentials_a_401_is_just_the_answer() {
     let err = resp.outcome.unwrap_err();
     assert_eq!(err.code, 401);
     assert_eq!(Challenge::parse(&err.message).unwrap().realm, REALM);
-    assert_eq!(
-        link.log
-            .iter()
-            .filter(|l| l.starts_with("w tx_ctl"))
-            .count(),
-        1
-    );
+    assert_eq!(link.frames_sent(), 1);
 }
 
 #[test]
