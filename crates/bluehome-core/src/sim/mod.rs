@@ -13,7 +13,7 @@ pub mod gateway;
 pub mod peripheral;
 pub mod sensors;
 
-pub use gateway::{Gateway, GatewayOptions, Provisioning};
+pub use gateway::{AddAnswer, Gateway, GatewayOptions, Provisioning};
 pub use peripheral::{Faults, Peripheral};
 pub use sensors::{SensorKind, SensorSpec, SimSensor};
 
