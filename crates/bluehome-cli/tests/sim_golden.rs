@@ -56,7 +56,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn sim_golden_transcripts_match() {
-    common::assert_all_pass(&common::case_dirs("sim", 6), run_case);
+    common::assert_all_pass(&common::case_dirs("sim", 7), run_case);
 }
 
 /// Each answer is flushed before the next request is read: a client can talk turn by turn.
