@@ -5,6 +5,19 @@
 //! sensors in demo mode, scripted ones in tests) or from [`MockBackend::advertise`], and GATT
 //! requests go to a [`GattPeer`] (the core's simulated Shelly gateway). Time is driven from outside
 //! through [`MockBackend::tick`], so tests are deterministic and need no timers.
+//!
+//! On the connection and GATT side it is as strict as Chrome (chromium's
+//! `third_party/blink/renderer/modules/bluetooth/bluetooth_remote_gatt_server.cc`,
+//! `bluetooth_error.cc`, `content/browser/bluetooth/README.md`):
+//! * `disconnect()` fires [`BleEvent::Disconnected`] synchronously, before it returns, and aborts a
+//!   pending `connect()` (which then rejects; no event, since nothing was connected);
+//! * a connect can be made to never settle ([`MockBackend::set_connect_hangs`]), as on macOS;
+//! * one GATT operation at a time per device: an overlapping one rejects with
+//!   "GATT operation already in progress.";
+//! * errors carry Chrome's own texts;
+//! * chooser `services` filters match only the service UUIDs a device advertises;
+//! * pairing on demand (an operation that needs an encrypted link pairs first) only on the
+//!   [`Platform`]s that do it, Android and macOS; elsewhere it fails with "GATT Error: Not paired.".
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,15 +25,21 @@ use std::fmt;
 use std::rc::Rc;
 
 use bluehome_core::Advertisement;
+use bluehome_core::shelly::rpc::AttError;
 
 use super::{
-    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, DeviceInfo, ErrorKind,
-    EventSink, MAX_GATT_VALUE, RequestDeviceOptions, ScanOptions, Subscribers, Subscription,
-    WriteMode,
+    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceFilter, DeviceId,
+    DeviceInfo, ErrorKind, EventSink, MAX_GATT_VALUE, RequestDeviceOptions, ScanOptions,
+    Subscribers, Subscription, WriteMode,
 };
 
 /// The GATT server of a simulated device. A peer that needs the time reads the mock's clock
 /// (see [`MockBackend::clock`]).
+///
+/// A peer reports an operation that needs an encrypted link with an [`ErrorKind::NotPaired`]
+/// error; the mock then pairs through [`GattPeer::pair`] where the platform pairs on demand. An
+/// [`ErrorKind::Disconnected`] error means the device dropped the link (it restarted, or went out
+/// of range): the mock disconnects and fires the event.
 pub trait GattPeer {
     /// A central connected.
     fn connect(&mut self) -> Result<(), BleError> {
@@ -28,10 +47,73 @@ pub trait GattPeer {
     }
     /// The central disconnected.
     fn disconnect(&mut self) {}
+    /// The operating system pairs with the device (on demand, or from its settings).
+    fn pair(&mut self) -> Result<(), BleError> {
+        Err(not_paired())
+    }
     /// Reads a characteristic.
     fn read(&mut self, characteristic: Characteristic) -> Result<Vec<u8>, BleError>;
     /// Writes a characteristic.
     fn write(&mut self, characteristic: Characteristic, value: &[u8]) -> Result<(), BleError>;
+}
+
+/// Chrome's error for an operation on a link that must be paired first.
+pub fn not_paired() -> BleError {
+    BleError::new(
+        ErrorKind::NotPaired,
+        "NetworkError: GATT Error: Not paired.",
+    )
+}
+
+/// What Chrome reports when a device answers a GATT operation with an ATT error: the page never
+/// sees the code, only one of a few texts (chromium `bluetooth_error.cc`; the GATT error codes
+/// are sorted in `device/bluetooth`). For peers built on the core simulator.
+pub fn att_failure(error: AttError) -> BleError {
+    match error {
+        AttError::Disconnected => BleError::new(
+            ErrorKind::Disconnected,
+            "NetworkError: GATT Server is disconnected. Cannot perform GATT operations.",
+        ),
+        AttError::InsufficientAuthentication => not_paired(),
+        AttError::WriteNotPermitted => BleError::new(
+            ErrorKind::NotPermitted,
+            "NotSupportedError: GATT operation not permitted.",
+        ),
+        AttError::RequestNotSupported => BleError::new(
+            ErrorKind::Gatt,
+            "NotSupportedError: GATT Error: Not supported.",
+        ),
+        AttError::AttributeNotFound => BleError::new(
+            ErrorKind::NotFound,
+            "NotFoundError: No Characteristics matching UUID found in Service.",
+        ),
+        _ => BleError::new(
+            ErrorKind::Busy,
+            "NotSupportedError: GATT operation failed for unknown reason.",
+        ),
+    }
+}
+
+/// The operating system Chrome runs on, where Web Bluetooth differs between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Platform {
+    /// Linux (and ChromeOS): no pairing on demand.
+    #[default]
+    Linux,
+    /// Windows: no pairing on demand.
+    Windows,
+    /// macOS: pairs on demand.
+    MacOs,
+    /// Android: pairs on demand.
+    Android,
+}
+
+impl Platform {
+    /// Whether touching a protected characteristic makes the OS pair by itself (chromium
+    /// `content/browser/bluetooth/README.md`, "Secure Characteristics": Android and macOS only).
+    pub const fn pairs_on_demand(self) -> bool {
+        matches!(self, Self::MacOs | Self::Android)
+    }
 }
 
 /// Something that produces advertisements as simulated time passes.
@@ -40,15 +122,34 @@ pub trait AdvertisementSource {
     fn poll(&mut self, now_ms: u64) -> Vec<(DeviceId, Advertisement)>;
 }
 
-/// Runs one of the mock's futures to its end outside an executor (native tests): they never
-/// wait, so one poll finishes them.
+/// Runs one of the mock's futures to its end outside an executor (native tests). They wait on
+/// nothing but a yield (a GATT operation lets other tasks run once), so a few polls finish them;
+/// a connect made to hang never does, which is a test's mistake here.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(out) => out,
-        std::task::Poll::Pending => unreachable!("mock futures are always ready"),
+    for _ in 0..1_000 {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
     }
+    panic!("a mock future never finished (a hanging connect?)")
+}
+
+/// Lets other tasks run once: a GATT operation takes time on a real radio, and this is where an
+/// overlapping one can start.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
 }
 
 /// What the simulated chooser answers to `request_device`.
@@ -63,12 +164,23 @@ pub enum ChooserAnswer {
     Cancel,
 }
 
+/// A connect in progress: settled by the device, or aborted by `disconnect()`.
+#[derive(Default)]
+struct PendingConnect {
+    aborted: bool,
+    waker: Option<std::task::Waker>,
+}
+
 #[derive(Default)]
 struct MockDevice {
     name: Option<String>,
     last_advertisement: Option<Advertisement>,
     peer: Option<Box<dyn GattPeer>>,
     granted: bool,
+    connect_hangs: bool,
+    connecting: Option<Rc<RefCell<PendingConnect>>>,
+    /// A GATT operation is under way.
+    busy: bool,
 }
 
 #[derive(Default)]
@@ -80,6 +192,7 @@ struct MockState {
     devices: BTreeMap<DeviceId, MockDevice>,
     chooser: ChooserAnswer,
     sources: Vec<Box<dyn AdvertisementSource>>,
+    platform: Platform,
 }
 
 /// The in-memory backend.
@@ -116,6 +229,7 @@ impl MockBackend {
             request_le_scan: true,
             watch_advertisements: true,
             get_devices: true,
+            forget: true,
         })
     }
 
@@ -152,6 +266,31 @@ impl MockBackend {
     /// Sets the chooser's answer.
     pub fn set_chooser(&self, answer: ChooserAnswer) {
         self.state.borrow_mut().chooser = answer;
+    }
+
+    /// Sets the platform Chrome runs on (default: [`Platform::Linux`]).
+    pub fn set_platform(&self, platform: Platform) {
+        self.state.borrow_mut().platform = platform;
+    }
+
+    /// Makes connects to a device never settle (until `disconnect()` aborts them), as Chrome on
+    /// macOS does for a device that is not there.
+    pub fn set_connect_hangs(&self, id: &DeviceId, hangs: bool) {
+        self.state
+            .borrow_mut()
+            .devices
+            .entry(id.clone())
+            .or_default()
+            .connect_hangs = hangs;
+    }
+
+    /// Whether a connect to the device is pending.
+    pub fn is_connecting(&self, id: &DeviceId) -> bool {
+        self.state
+            .borrow()
+            .devices
+            .get(id)
+            .is_some_and(|d| d.connecting.is_some())
     }
 
     /// What the running LE scan was asked for, if one runs.
@@ -243,27 +382,85 @@ impl MockBackend {
         }
     }
 
-    fn with_peer<T>(
+    fn not_connected() -> BleError {
+        BleError::new(
+            ErrorKind::Disconnected,
+            "NetworkError: GATT Server is disconnected. Cannot perform GATT operations.",
+        )
+    }
+
+    /// One GATT operation: one at a time per device, taking a moment (another task may try to
+    /// start one meanwhile and is refused), pairing on demand where the platform does, and a link
+    /// the device dropped ends in a disconnection.
+    async fn gatt_op<T>(
         &self,
         id: &DeviceId,
-        op: impl FnOnce(&mut dyn GattPeer) -> Result<T, BleError>,
+        op: impl Fn(&mut dyn GattPeer) -> Result<T, BleError>,
     ) -> Result<T, BleError> {
-        // Take the peer out while it runs, so it may not re-enter the backend's state.
-        let mut peer = {
+        {
             let mut state = self.state.borrow_mut();
             if !state.connected.contains(id) {
+                return Err(Self::not_connected());
+            }
+            let device = state.devices.get_mut(id).ok_or_else(Self::not_connected)?;
+            if device.busy {
                 return Err(BleError::new(
-                    ErrorKind::Disconnected,
-                    "GATT Server is disconnected. Cannot perform GATT operations.",
+                    ErrorKind::Busy,
+                    "NetworkError: GATT operation already in progress.",
                 ));
             }
-            state
+            device.busy = true;
+        }
+        yield_once().await;
+        let result = self.run_on_peer(id, &op);
+        if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
+            device.busy = false;
+        }
+        if result
+            .as_ref()
+            .is_err_and(|e| e.kind == ErrorKind::Disconnected)
+        {
+            self.disconnect(id);
+        }
+        result
+    }
+
+    fn run_on_peer<T>(
+        &self,
+        id: &DeviceId,
+        op: &impl Fn(&mut dyn GattPeer) -> Result<T, BleError>,
+    ) -> Result<T, BleError> {
+        // Take the peer out while it runs, so it may not re-enter the backend's state.
+        let (mut peer, platform) = {
+            let mut state = self.state.borrow_mut();
+            if !state.connected.contains(id) {
+                return Err(Self::not_connected());
+            }
+            let platform = state.platform;
+            let peer = state
                 .devices
                 .get_mut(id)
                 .and_then(|d| d.peer.take())
-                .ok_or_else(|| BleError::new(ErrorKind::NotFound, "No Services found in device."))?
+                .ok_or_else(|| {
+                    BleError::new(
+                        ErrorKind::NotFound,
+                        "NotFoundError: No Services found in device.",
+                    )
+                })?;
+            (peer, platform)
         };
-        let result = op(peer.as_mut());
+        let mut result = op(peer.as_mut());
+        if platform.pairs_on_demand()
+            && result
+                .as_ref()
+                .is_err_and(|e| e.kind == ErrorKind::NotPaired)
+        {
+            result = match peer.pair() {
+                Ok(()) => op(peer.as_mut()),
+                // Whatever the peer says, Chrome reports a failed pairing this one way.
+                Err(_) => Err(not_paired()),
+            };
+        }
         if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
             device.peer = Some(peer);
         }
@@ -317,14 +514,19 @@ impl BleBackend for MockBackend {
         }
         let mut state = self.state.borrow_mut();
         let chooser = state.chooser.clone();
-        let matches = |device: &MockDevice| {
-            let name = device.name.as_deref();
+        // Chrome matches a filter's `services` against the UUIDs a device advertises (or has
+        // shown before), never against its service data.
+        let offered = |filter: &DeviceFilter, device: &MockDevice| {
             let adv = device.last_advertisement.as_ref();
-            (options.accept_all_devices || options.filters.iter().any(|f| f.matches(name, adv)))
-                && !options
-                    .exclusion_filters
+            filter.matches(device.name.as_deref(), adv)
+                && filter
+                    .services
                     .iter()
-                    .any(|f| f.matches(name, adv))
+                    .all(|s| adv.is_some_and(|a| a.service_uuids.contains(s)))
+        };
+        let matches = |device: &MockDevice| {
+            (options.accept_all_devices || options.filters.iter().any(|f| offered(f, device)))
+                && !options.exclusion_filters.iter().any(|f| offered(f, device))
         };
         let picked = match chooser {
             ChooserAnswer::Cancel => None,
@@ -344,13 +546,15 @@ impl BleBackend for MockBackend {
         let Some(id) = picked else {
             return Err(BleError::new(
                 ErrorKind::UserCancelled,
-                "User cancelled the requestDevice() chooser.",
+                "NotFoundError: User cancelled the requestDevice() chooser.",
             ));
         };
-        let device = state
-            .devices
-            .get_mut(&id)
-            .ok_or_else(|| BleError::new(ErrorKind::NotFound, "device vanished"))?;
+        let device = state.devices.get_mut(&id).ok_or_else(|| {
+            BleError::new(
+                ErrorKind::NotFound,
+                "NotFoundError: User selected a device that doesn't exist anymore.",
+            )
+        })?;
         device.granted = true;
         Ok(DeviceInfo {
             id,
@@ -394,18 +598,64 @@ impl BleBackend for MockBackend {
     }
 
     async fn connect(&self, device: &DeviceId) -> Result<(), BleError> {
-        let mut peer = {
+        let pending = {
             let mut state = self.state.borrow_mut();
             let Some(entry) = state.devices.get_mut(device).filter(|d| d.granted) else {
+                // Unreachable in Chrome: a page only holds devices it was granted.
                 return Err(BleError::new(
                     ErrorKind::NotAllowed,
                     "Device was not authorized (pick it in the chooser first).",
                 ));
             };
-            entry.peer.take().ok_or_else(|| {
-                BleError::new(ErrorKind::Gatt, "Connection failed for unknown reason.")
-            })?
+            let pending = Rc::new(RefCell::new(PendingConnect::default()));
+            entry.connecting = Some(Rc::clone(&pending));
+            pending
         };
+        // The radio takes a moment; a device made to hang never answers.
+        yield_once().await;
+        std::future::poll_fn(|cx| {
+            let hangs = self
+                .state
+                .borrow()
+                .devices
+                .get(device)
+                .is_some_and(|d| d.connect_hangs);
+            let mut p = pending.borrow_mut();
+            if hangs && !p.aborted {
+                p.waker = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            } else {
+                std::task::Poll::Ready(())
+            }
+        })
+        .await;
+        let mut state = self.state.borrow_mut();
+        let Some(entry) = state.devices.get_mut(device) else {
+            return Err(BleError::new(
+                ErrorKind::NotFound,
+                "NotFoundError: User selected a device that doesn't exist anymore.",
+            ));
+        };
+        if entry
+            .connecting
+            .as_ref()
+            .is_some_and(|p| Rc::ptr_eq(p, &pending))
+        {
+            entry.connecting = None;
+        }
+        if pending.borrow().aborted {
+            return Err(BleError::new(
+                ErrorKind::Disconnected,
+                "AbortError: Connection is no longer valid.",
+            ));
+        }
+        let mut peer = entry.peer.take().ok_or_else(|| {
+            BleError::new(
+                ErrorKind::Gatt,
+                "NetworkError: Connection failed for unknown reason.",
+            )
+        })?;
+        drop(state);
         let result = peer.connect();
         let mut state = self.state.borrow_mut();
         if let Some(entry) = state.devices.get_mut(device) {
@@ -422,11 +672,21 @@ impl BleBackend for MockBackend {
             let mut state = self.state.borrow_mut();
             state.notifying.retain(|(d, _)| d != device);
             let was = state.connected.remove(device);
-            if was && let Some(peer) = state.devices.get_mut(device).and_then(|d| d.peer.as_mut()) {
-                peer.disconnect();
+            if let Some(entry) = state.devices.get_mut(device) {
+                if let Some(pending) = entry.connecting.take() {
+                    let mut p = pending.borrow_mut();
+                    p.aborted = true;
+                    if let Some(waker) = p.waker.take() {
+                        waker.wake();
+                    }
+                }
+                if was && let Some(peer) = entry.peer.as_mut() {
+                    peer.disconnect();
+                }
             }
             was
         };
+        // Chrome fires gattserverdisconnected inside disconnect(), before it returns.
         if was {
             self.subscribers.emit(&BleEvent::Disconnected {
                 device: device.clone(),
@@ -439,6 +699,7 @@ impl BleBackend for MockBackend {
     }
 
     async fn forget(&self, device: &DeviceId) -> Result<(), BleError> {
+        self.require(self.capabilities.forget, "BluetoothDevice.forget()")?;
         self.unwatch_advertisements(device);
         self.disconnect(device);
         if let Some(entry) = self.state.borrow_mut().devices.get_mut(device) {
@@ -452,7 +713,7 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<Vec<u8>, BleError> {
-        self.with_peer(device, |peer| peer.read(characteristic))
+        self.gatt_op(device, |peer| peer.read(characteristic)).await
     }
 
     async fn write(
@@ -465,10 +726,11 @@ impl BleBackend for MockBackend {
         if value.len() > MAX_GATT_VALUE {
             return Err(BleError::new(
                 ErrorKind::Gatt,
-                "Value can't exceed 512 bytes.",
+                "InvalidModificationError: Value can't exceed 512 bytes.",
             ));
         }
-        self.with_peer(device, |peer| peer.write(characteristic, value))
+        self.gatt_op(device, |peer| peer.write(characteristic, value))
+            .await
     }
 
     async fn start_notifications(
@@ -476,7 +738,7 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
-        self.with_peer(device, |_| Ok(()))?;
+        self.gatt_op(device, |_| Ok(())).await?;
         self.state
             .borrow_mut()
             .notifying

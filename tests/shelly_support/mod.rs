@@ -2,11 +2,11 @@
 //! backend, mounting, and DOM helpers.
 #![allow(dead_code)] // Each test binary uses its own subset.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use bluehome::ble::mock::{GattPeer, MockBackend};
+use bluehome::ble::mock::{GattPeer, MockBackend, att_failure};
 use bluehome::ble::{Backend, BleError, Characteristic, DeviceId, ErrorKind};
 use bluehome::pages::DevicesPage;
 use bluehome::state::shelly::ShellySession;
@@ -23,12 +23,16 @@ use wasm_bindgen::JsCast;
 // ---- the simulated device behind the mock backend ------------------------------------------
 
 /// The simulated gateway's GATT server, as the mock backend's peer. Time is real time since the
-/// test started, so the page's timers and the simulator agree.
+/// test started, so the page's timers and the simulator agree. It fails as Chrome reports a
+/// device's failures (`mock::att_failure`): an unpaired link after the set-up window is "Not
+/// paired" (the mock pairs on demand where the platform does), a restart drops the link.
 pub struct SimPeer {
     pub gateway: Rc<RefCell<Gateway>>,
     pub server: Server,
     pub client: String,
     pub start: f64,
+    /// Whether the device's NotifyEvent / NotifyStatus frames reach a Bluetooth client.
+    pub events_over_ble: Rc<Cell<bool>>,
 }
 
 impl SimPeer {
@@ -36,28 +40,33 @@ impl SimPeer {
         (js_sys::Date::now() - self.start).max(0.0) as u64
     }
 
-    /// The first encrypted access after the set-up window bonds the link, as an OS would.
+    /// After the set-up window only a bonded client gets in.
     fn secure(&mut self) -> Result<(), BleError> {
-        let now = self.now();
-        let mut gw = self.gateway.borrow_mut();
+        let gw = self.gateway.borrow();
         if !gw.provisioning().pairing_required() || gw.is_bonded(&self.client) {
-            return Ok(());
+            Ok(())
+        } else {
+            Err(att_failure(AttError::InsufficientAuthentication))
         }
-        gw.bond(&self.client, now).map_err(|e| {
-            BleError::new(
-                ErrorKind::Gatt,
-                format!("GATT Error: Not paired. Pairing failed: {e}"),
-            )
-        })
     }
 
-    fn pump(&mut self) {
+    /// Brings the device up to now: a restart drops the link and what was queued on it.
+    fn pump(&mut self) -> Result<(), BleError> {
         let now = self.now();
         let mut gw = self.gateway.borrow_mut();
         gw.tick(now);
-        for note in gw.take_notifications() {
-            self.server.push_notification(note.to_bytes());
+        if gw.take_reboot() {
+            self.server.disconnect();
+            self.server.clear_outbound();
+            return Err(att_failure(AttError::Disconnected));
         }
+        let notes = gw.take_notifications();
+        if self.events_over_ble.get() {
+            for note in notes {
+                self.server.push_notification(note.to_bytes());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -65,13 +74,9 @@ pub fn rpc_char(c: Characteristic) -> Result<RpcCharacteristic, BleError> {
     RpcCharacteristic::from_uuid(c.uuid).ok_or_else(|| {
         BleError::new(
             ErrorKind::NotFound,
-            "No Characteristics matching UUID found.",
+            "NotFoundError: No Characteristics matching UUID found in Service.",
         )
     })
-}
-
-pub fn att(e: AttError) -> BleError {
-    BleError::new(ErrorKind::Gatt, e.to_string())
 }
 
 impl GattPeer for SimPeer {
@@ -87,6 +92,9 @@ impl GattPeer for SimPeer {
                 "NetworkError: Connection attempt failed.",
             ));
         }
+        // A device that restarted meanwhile is simply there again.
+        let _ = self.pump();
+        self.server = Server::default();
         Ok(())
     }
 
@@ -96,23 +104,32 @@ impl GattPeer for SimPeer {
         self.gateway.borrow_mut().on_disconnect(now);
     }
 
+    fn pair(&mut self) -> Result<(), BleError> {
+        let now = self.now();
+        self.gateway
+            .borrow_mut()
+            .bond(&self.client, now)
+            .map_err(|_| att_failure(AttError::InsufficientAuthentication))
+    }
+
     fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
+        self.pump()?;
         self.secure()?;
-        self.pump();
-        self.server.read(rpc_char(c)?).map_err(att)
+        self.server.read(rpc_char(c)?).map_err(att_failure)
     }
 
     fn write(&mut self, c: Characteristic, value: &[u8]) -> Result<(), BleError> {
+        self.pump()?;
         self.secure()?;
-        if let Some(frame) = self.server.write(rpc_char(c)?, value).map_err(att)? {
+        if let Some(frame) = self.server.write(rpc_char(c)?, value).map_err(att_failure)? {
             let request: Request = match Frame::parse(&frame) {
                 Ok(Frame::Request(r)) => r,
-                _ => return Err(BleError::new(ErrorKind::Gatt, "not a request")),
+                _ => return Err(att_failure(AttError::Other(0x0E))),
             };
             let now = self.now();
             let response = self.gateway.borrow_mut().handle(&request, now);
             self.server.push_response(response.to_bytes());
-            self.pump();
+            self.pump()?;
         }
         Ok(())
     }
@@ -131,6 +148,8 @@ pub struct World {
     pub gateway: Rc<RefCell<Gateway>>,
     pub storage: MemoryStore,
     pub host: web_sys::HtmlElement,
+    /// Whether the gateway's events reach the page over Bluetooth (see [`SimPeer`]).
+    pub events_over_ble: Rc<Cell<bool>>,
 }
 
 impl World {
@@ -146,22 +165,31 @@ pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<G
     Rc::new(RefCell::new(Gateway::new(options, sensors)))
 }
 
-/// A mock backend whose one device, `gw-1`, is `gateway`'s GATT server.
-pub fn gateway_backend(gateway: &Rc<RefCell<Gateway>>) -> Rc<Backend> {
-    let mock = MockBackend::new();
+/// `gateway`'s GATT server, as the mock backend's peer for a device; the returned switch says
+/// whether its events reach the page.
+pub fn sim_peer(gateway: &Rc<RefCell<Gateway>>) -> (Box<SimPeer>, Rc<Cell<bool>>) {
+    let events_over_ble = Rc::new(Cell::new(true));
     let peer = SimPeer {
         gateway: Rc::clone(gateway),
         server: Server::default(),
         client: "aa:bb:cc:00:00:99".into(),
         start: js_sys::Date::now(),
+        events_over_ble: Rc::clone(&events_over_ble),
     };
-    mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), Box::new(peer));
-    Rc::new(Backend::Mock(mock))
+    (Box::new(peer), events_over_ble)
+}
+
+/// A mock backend whose one device, `gw-1`, is `gateway`'s GATT server.
+pub fn gateway_backend(gateway: &Rc<RefCell<Gateway>>) -> (Rc<Backend>, Rc<Cell<bool>>) {
+    let mock = MockBackend::new();
+    let (peer, events_over_ble) = sim_peer(gateway);
+    mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), peer);
+    (Rc::new(Backend::Mock(mock)), events_over_ble)
 }
 
 /// Mounts the Devices page over a mock backend whose one device is `gateway`.
 pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World {
-    let backend = gateway_backend(&gateway);
+    let (backend, events_over_ble) = gateway_backend(&gateway);
     let session = ShellySession::new(
         Rc::clone(&backend),
         Rc::new(storage.clone()),
@@ -174,6 +202,7 @@ pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World
         gateway,
         storage,
         host,
+        events_over_ble,
     }
 }
 
