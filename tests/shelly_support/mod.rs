@@ -31,8 +31,18 @@ pub struct SimPeer {
     pub server: Server,
     pub client: String,
     pub start: f64,
-    /// Whether the device's NotifyEvent / NotifyStatus frames reach a Bluetooth client.
+    /// What the test sees of the device.
+    pub taps: Taps,
+}
+
+/// A test's view into a [`SimPeer`].
+#[derive(Clone, Default)]
+pub struct Taps {
+    /// Whether the device's NotifyEvent / NotifyStatus frames reach a Bluetooth client (true
+    /// unless a test turns it off).
     pub events_over_ble: Rc<Cell<bool>>,
+    /// Every request frame the device received, in order.
+    pub requests: Rc<RefCell<Vec<Request>>>,
 }
 
 impl SimPeer {
@@ -61,7 +71,7 @@ impl SimPeer {
             return Err(att_failure(AttError::Disconnected));
         }
         let notes = gw.take_notifications();
-        if self.events_over_ble.get() {
+        if self.taps.events_over_ble.get() {
             for note in notes {
                 self.server.push_notification(note.to_bytes());
             }
@@ -121,11 +131,16 @@ impl GattPeer for SimPeer {
     fn write(&mut self, c: Characteristic, value: &[u8]) -> Result<(), BleError> {
         self.pump()?;
         self.secure()?;
-        if let Some(frame) = self.server.write(rpc_char(c)?, value).map_err(att_failure)? {
+        if let Some(frame) = self
+            .server
+            .write(rpc_char(c)?, value)
+            .map_err(att_failure)?
+        {
             let request: Request = match Frame::parse(&frame) {
                 Ok(Frame::Request(r)) => r,
                 _ => return Err(att_failure(AttError::Other(0x0E))),
             };
+            self.taps.requests.borrow_mut().push(request.clone());
             let now = self.now();
             let response = self.gateway.borrow_mut().handle(&request, now);
             self.server.push_response(response.to_bytes());
@@ -148,8 +163,8 @@ pub struct World {
     pub gateway: Rc<RefCell<Gateway>>,
     pub storage: MemoryStore,
     pub host: web_sys::HtmlElement,
-    /// Whether the gateway's events reach the page over Bluetooth (see [`SimPeer`]).
-    pub events_over_ble: Rc<Cell<bool>>,
+    /// The test's view into `gw-1` (see [`SimPeer`]).
+    pub taps: Taps,
 }
 
 impl World {
@@ -165,31 +180,41 @@ pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<G
     Rc::new(RefCell::new(Gateway::new(options, sensors)))
 }
 
-/// `gateway`'s GATT server, as the mock backend's peer for a device; the returned switch says
-/// whether its events reach the page.
-pub fn sim_peer(gateway: &Rc<RefCell<Gateway>>) -> (Box<SimPeer>, Rc<Cell<bool>>) {
-    let events_over_ble = Rc::new(Cell::new(true));
+/// `gateway`'s GATT server, as the mock backend's peer for a device, and the test's view into it.
+pub fn sim_peer(gateway: &Rc<RefCell<Gateway>>) -> (Box<SimPeer>, Taps) {
+    let taps = Taps::default();
+    taps.events_over_ble.set(true);
     let peer = SimPeer {
         gateway: Rc::clone(gateway),
         server: Server::default(),
         client: "aa:bb:cc:00:00:99".into(),
         start: js_sys::Date::now(),
-        events_over_ble: Rc::clone(&events_over_ble),
+        taps: taps.clone(),
     };
-    (Box::new(peer), events_over_ble)
+    (Box::new(peer), taps)
 }
 
 /// A mock backend whose one device, `gw-1`, is `gateway`'s GATT server.
-pub fn gateway_backend(gateway: &Rc<RefCell<Gateway>>) -> (Rc<Backend>, Rc<Cell<bool>>) {
+pub fn gateway_backend(gateway: &Rc<RefCell<Gateway>>) -> (Rc<Backend>, Taps) {
     let mock = MockBackend::new();
-    let (peer, events_over_ble) = sim_peer(gateway);
+    let (peer, taps) = sim_peer(gateway);
     mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), peer);
-    (Rc::new(Backend::Mock(mock)), events_over_ble)
+    (Rc::new(Backend::Mock(mock)), taps)
 }
 
 /// Mounts the Devices page over a mock backend whose one device is `gateway`.
 pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World {
-    let (backend, events_over_ble) = gateway_backend(&gateway);
+    let (backend, taps) = gateway_backend(&gateway);
+    world_on(backend, gateway, taps, storage).await
+}
+
+/// Mounts the Devices page over `backend`, where `gateway` (seen through `taps`) is one device.
+pub async fn world_on(
+    backend: Rc<Backend>,
+    gateway: Rc<RefCell<Gateway>>,
+    taps: Taps,
+    storage: MemoryStore,
+) -> World {
     let session = ShellySession::new(
         Rc::clone(&backend),
         Rc::new(storage.clone()),
@@ -202,8 +227,23 @@ pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World
         gateway,
         storage,
         host,
-        events_over_ble,
+        taps,
     }
+}
+
+/// The Shelly manufacturer data a Gen3 gateway advertises (flags, model 0x1817, its MAC), as an
+/// advertisement without a name.
+pub fn shelly_advert(mac: bluehome_core::MacAddress) -> bluehome_core::Advertisement {
+    use bluehome_core::shelly::manufacturer::{COMPANY_ID, Flags, ManufacturerData, encode};
+    let mut adv = bluehome_core::Advertisement::default();
+    let data = encode(&ManufacturerData {
+        flags: Some(Flags(0x0005)),
+        model_id: Some(0x1817),
+        mac: Some(mac),
+        ..ManufacturerData::default()
+    });
+    adv.manufacturer_data.insert(COMPANY_ID, data);
+    adv
 }
 
 /// The Devices page connected to a default gateway (no sensors, no password), fresh storage.

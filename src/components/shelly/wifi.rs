@@ -1,6 +1,7 @@
 //! The Wi-Fi provisioning wizard: scan, pick or type the network, password, apply (restarting the
 //! device when it asks for that), wait for the device's IP address.
 
+use bluehome_core::shelly::methods::shelly;
 use bluehome_core::shelly::methods::wifi::{self, WifiStatus};
 use leptos::prelude::*;
 use serde_json::Value;
@@ -173,7 +174,15 @@ pub fn WifiWizard(
     let ssid = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let provisioning = RwSignal::new(None::<String>);
-    let ip = RwSignal::new(None::<String>);
+    // From the session, not this panel: a restart remounts the panel while the action runs.
+    let ip = move || {
+        session.status.with(|st| {
+            st.as_ref()
+                .and_then(|st| st.get("wifi")?.get("sta_ip")?.as_str())
+                .filter(|ip| !ip.is_empty())
+                .map(str::to_owned)
+        })
+    };
     let acknowledged = RwSignal::new(false);
 
     let scan = move |_| {
@@ -225,9 +234,16 @@ pub fn WifiWizard(
                 }
                 s.step("Waiting for the device to join the network (WiFi.GetStatus)");
                 let status = wait_for_ip(s, &chosen).await?;
-                ip.set(status.sta_ip);
+                s.status.update(|st| {
+                    if let Some(map) = st.as_mut().and_then(Value::as_object_mut) {
+                        map.insert(
+                            "wifi".into(),
+                            serde_json::to_value(&status).unwrap_or_default(),
+                        );
+                    }
+                });
                 s.step_done();
-                if let Ok(st) = s.call("Shelly.GetStatus", None).await {
+                if let Ok(st) = s.call_method::<shelly::GetStatus>(&()).await {
                     s.status.set(Some(st));
                 }
                 Ok(())
@@ -267,7 +283,7 @@ pub fn WifiWizard(
                 disabled=move || session.busy.get().is_some()
                     || (in_setup_window(provisioning.get().as_deref()) && !acknowledged.get())
                 on:click=apply>"Apply"</button>
-            {move || ip.get().map(|ip| view! {
+            {move || ip().map(|ip| view! {
                 <p class="notice success" role="status">
                     {format!("Connected to Wi-Fi with address {ip}. ")}
                     {web_ui_url(&ip).map(|url| view! {
