@@ -893,6 +893,171 @@ mod tests {
         assert_eq!(events[1], BleEvent::Disconnected { device: id });
     }
 
+    fn granted(backend: &MockBackend, id: &DeviceId, peer: Box<dyn GattPeer>) {
+        backend.set_gatt_peer(id, Some("Shelly"), peer);
+        backend.set_chooser(ChooserAnswer::Device(id.clone()));
+        block_on(backend.request_device(&RequestDeviceOptions {
+            accept_all_devices: true,
+            ..Default::default()
+        }))
+        .unwrap();
+    }
+
+    /// Polls a future once (a mock GATT operation stops at its yield).
+    fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+        f.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    }
+
+    /// Chrome runs one GATT operation at a time per device and rejects an overlapping one.
+    #[test]
+    fn one_gatt_operation_at_a_time_per_device() {
+        let backend = MockBackend::new();
+        let (a, b) = (DeviceId::from("a"), DeviceId::from("b"));
+        granted(&backend, &a, Box::new(Echo(vec![1])));
+        granted(&backend, &b, Box::new(Echo(vec![2])));
+        block_on(backend.connect(&a)).unwrap();
+        block_on(backend.connect(&b)).unwrap();
+        let mut first = std::pin::pin!(backend.read(&a, CHAR));
+        assert!(poll_once(first.as_mut()).is_pending());
+        let err = block_on(backend.read(&a, CHAR)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Busy);
+        assert_eq!(
+            err.message,
+            "NetworkError: GATT operation already in progress."
+        );
+        assert_eq!(
+            block_on(backend.read(&b, CHAR)).unwrap(),
+            [2],
+            "another device is free"
+        );
+        assert_eq!(block_on(first).unwrap(), [1]);
+        assert_eq!(block_on(backend.read(&a, CHAR)).unwrap(), [1]);
+    }
+
+    /// A connect can pend forever (macOS); disconnect() aborts it, and fires no event for a
+    /// device that never connected.
+    #[test]
+    fn a_hanging_connect_is_aborted_by_disconnect() {
+        let backend = MockBackend::new();
+        let events = recorder(&backend);
+        let id = DeviceId::from("far");
+        granted(&backend, &id, Box::new(Echo(vec![])));
+        backend.set_connect_hangs(&id, true);
+        let mut connect = std::pin::pin!(backend.connect(&id));
+        for _ in 0..10 {
+            assert!(poll_once(connect.as_mut()).is_pending());
+        }
+        assert!(backend.is_connecting(&id));
+        backend.disconnect(&id);
+        let std::task::Poll::Ready(Err(err)) = poll_once(connect.as_mut()) else {
+            panic!("the connect should end when disconnect() aborts it")
+        };
+        assert!(err.message.starts_with("AbortError"), "{err}");
+        assert!(!backend.is_connecting(&id) && !backend.is_connected(&id));
+        assert!(events.borrow().is_empty(), "{:?}", events.borrow());
+    }
+
+    /// Chooser `services` filters match the UUIDs a device advertises, not its service data.
+    #[test]
+    fn chooser_services_filters_need_advertised_uuids() {
+        let backend = MockBackend::new();
+        let id = DeviceId::from("sensor");
+        let mut adv = Advertisement::default();
+        adv.service_data.insert(Uuid::BTHOME_V2, vec![0x40]);
+        backend.advertise(&id, adv.clone());
+        let options = RequestDeviceOptions {
+            filters: vec![super::super::DeviceFilter {
+                services: vec![Uuid::BTHOME_V2],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let err = block_on(backend.request_device(&options)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UserCancelled);
+        adv.add_service_uuid(Uuid::BTHOME_V2);
+        backend.advertise(&id, adv);
+        assert_eq!(block_on(backend.request_device(&options)).unwrap().id, id);
+    }
+
+    /// A peer that wants an encrypted link until it is paired.
+    struct Guarded {
+        paired: Rc<std::cell::Cell<bool>>,
+    }
+    impl GattPeer for Guarded {
+        fn pair(&mut self) -> Result<(), BleError> {
+            self.paired.set(true);
+            Ok(())
+        }
+        fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+            if self.paired.get() {
+                Ok(vec![5])
+            } else {
+                Err(not_paired())
+            }
+        }
+        fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
+            Ok(())
+        }
+    }
+
+    /// Pairing on demand happens on Android and macOS only; elsewhere "Not paired." stands.
+    #[test]
+    fn pairing_on_demand_only_on_android_and_macos() {
+        for (platform, pairs) in [
+            (Platform::Linux, false),
+            (Platform::Windows, false),
+            (Platform::MacOs, true),
+            (Platform::Android, true),
+        ] {
+            let backend = MockBackend::new();
+            backend.set_platform(platform);
+            let paired = Rc::new(std::cell::Cell::new(false));
+            let id = DeviceId::from("shelly");
+            granted(
+                &backend,
+                &id,
+                Box::new(Guarded {
+                    paired: Rc::clone(&paired),
+                }),
+            );
+            block_on(backend.connect(&id)).unwrap();
+            let read = block_on(backend.read(&id, CHAR));
+            assert_eq!(read.is_ok(), pairs, "{platform:?}: {read:?}");
+            assert_eq!(paired.get(), pairs, "{platform:?}");
+            if !pairs {
+                assert_eq!(
+                    read.unwrap_err().message,
+                    "NetworkError: GATT Error: Not paired."
+                );
+            }
+        }
+    }
+
+    /// A peer reporting the link gone (the device restarted) ends in a disconnection.
+    #[test]
+    fn a_link_the_device_drops_fires_the_event() {
+        struct Gone;
+        impl GattPeer for Gone {
+            fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+                Err(att_failure(AttError::Disconnected))
+            }
+            fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
+                Ok(())
+            }
+        }
+        let backend = MockBackend::new();
+        let events = recorder(&backend);
+        let id = DeviceId::from("gone");
+        granted(&backend, &id, Box::new(Gone));
+        block_on(backend.connect(&id)).unwrap();
+        assert_eq!(
+            block_on(backend.read(&id, CHAR)).unwrap_err().kind,
+            ErrorKind::Disconnected
+        );
+        assert!(!backend.is_connected(&id));
+        assert_eq!(*events.borrow(), [BleEvent::Disconnected { device: id }]);
+    }
+
     #[test]
     fn cancelled_chooser_is_a_user_cancel() {
         let backend = MockBackend::new();
