@@ -81,7 +81,11 @@ export async function emulateShelly(browser, sim, { address, name, manufacturerD
     characteristics.set(characteristicId, char);
   }
 
+  // While `holding`, connection requests get no answer: Chrome's connect() then never settles,
+  // as it can on macOS for a device that is not there.
+  let holding = false;
   cdp.on('BluetoothEmulation.gattOperationReceived', async (event) => {
+    if (event.type === 'connection' && holding) return;
     if (event.type === 'connection') await sim.request({ op: 'connect', client: 'chromium' });
     await cdp.send('BluetoothEmulation.simulateGATTOperationResponse', { address, type: event.type, code: 0 });
   });
@@ -107,6 +111,10 @@ export async function emulateShelly(browser, sim, { address, name, manufacturerD
 
   return {
     cdp,
+    /** Leaves connection requests unanswered (true) or answers them again (false). */
+    holdConnections(hold) {
+      holding = hold;
+    },
     /** Drops the link, as walking out of range does. */
     async disconnect() {
       await sim.request({ op: 'disconnect' });

@@ -347,6 +347,26 @@ impl Session {
                 self.peripheral.sync(self.virtual_now);
                 ok()
             }
+            "press" => {
+                let Some(mac) = request
+                    .get("addr")
+                    .and_then(Value::as_str)
+                    .and_then(|a| a.parse::<MacAddress>().ok())
+                else {
+                    return bad_request("\"addr\" must be a MAC address");
+                };
+                let Some(sensor) = p
+                    .gateway_mut()
+                    .sensors_mut()
+                    .iter_mut()
+                    .find(|s| s.mac() == mac)
+                else {
+                    return bad_request(format!("no simulated sensor has address {mac}"));
+                };
+                sensor.press(now);
+                p.sync(now);
+                ok()
+            }
             other => bad_request(format!("unknown op {other:?}")),
         }
     }
@@ -439,6 +459,29 @@ mod tests {
             answer(&mut s, r#"{"op":"read","char":"battery"}"#)["error"],
             "attribute_not_found"
         );
+    }
+
+    /// A press makes a sensor send at once: the gateway learns a freshly added device from it.
+    #[test]
+    fn press_makes_a_sensor_send_at_once() {
+        let mut s = session("--sensors ht");
+        s.handle_line(r#"{"op":"advance","ms":1000}"#);
+        let before = s.peripheral.gateway().sensors()[0].emissions();
+        assert_eq!(
+            answer(&mut s, r#"{"op":"press","addr":"3c:2e:f5:5b:01:01"}"#),
+            json!({"ok": true})
+        );
+        assert_eq!(s.peripheral.gateway().sensors()[0].emissions(), before + 1);
+        for bad in [
+            r#"{"op":"press"}"#,
+            r#"{"op":"press","addr":"AA:AA:AA:AA:AA:AA"}"#,
+        ] {
+            assert_eq!(
+                answer(&mut s, bad)["error"],
+                "request_not_supported",
+                "{bad}"
+            );
+        }
     }
 
     #[test]
