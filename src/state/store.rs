@@ -493,12 +493,13 @@ impl AppStore {
     }
 }
 
-/// The `requestLEScan` options for a Shelly filter set: its Web Bluetooth translation (core
-/// `filter::web`), or every advertisement when the set needs conditions Chrome lacks (service
-/// data filters) or cannot be narrowed.
+/// The `requestLEScan` options for a Shelly filter set: the core's scan translation
+/// (`filter::web::translate_scan`: advertised services only, else every advertisement). Names and
+/// manufacturer data cannot narrow a scan safely; the list applies the whole set to each device's
+/// merged data.
 pub fn scan_options(filters: &FilterSet) -> ScanOptions {
-    let web = bluehome_core::filter::web::translate(filters);
-    if web.accept_all || web.filters.iter().any(|f| !f.service_data.is_empty()) {
+    let web = bluehome_core::filter::web::translate_scan(filters);
+    if web.accept_all {
         return ScanOptions::default();
     }
     let filters = web
@@ -543,24 +544,38 @@ pub fn use_store() -> AppStore {
 mod tests {
     use super::*;
 
+    fn options(json: &str) -> ScanOptions {
+        scan_options(&FilterSet::from_json(json).unwrap())
+    }
+
     #[test]
     fn scan_options_follow_the_filter_set_where_chrome_can() {
         let all = scan_options(&FilterSet::default());
         assert!(all.accept_all_advertisements && all.keep_repeated_devices);
 
-        let blu = scan_options(&FilterSet::from_json(r#"[{"name":"SB*"}]"#).unwrap());
-        assert!(!blu.accept_all_advertisements);
-        assert_eq!(blu.filters.len(), 1);
-        assert_eq!(blu.filters[0].name_prefix.as_deref(), Some("SB"));
-
-        let shelly = scan_options(
-            &FilterSet::from_json(r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#).unwrap(),
-        );
-        assert_eq!(shelly.filters[0].manufacturer_data[0].company_id, 0x0BA9);
-
         // Chrome has no service-data filters: scan everything, the list still filters exactly.
-        let bthome =
-            scan_options(&FilterSet::from_json(r#"[{"serviceData":{"service":"fcd2"}}]"#).unwrap());
-        assert!(bthome.accept_all_advertisements);
+        assert_eq!(options(r#"[{"serviceData":{"service":"fcd2"}}]"#), all);
+
+        let battery = options(r#"[{"services":["180f"]}]"#);
+        assert!(!battery.accept_all_advertisements);
+        assert_eq!(battery.filters.len(), 1);
+        assert_eq!(battery.filters[0].services, [Uuid::from_u16(0x180F)]);
+    }
+
+    #[test]
+    fn scan_options_never_narrow_by_name_or_manufacturer_data() {
+        // Chrome matches a scan's name filter against each packet's own name (a Shelly BLU data
+        // packet has none on Windows) and ignores manufacturerData: both would lose packets.
+        let all = ScanOptions::default();
+        assert_eq!(options(r#"[{"name":"SB*"}]"#), all);
+        assert_eq!(options(r#"[{"name":"SBHT-003C"}]"#), all);
+        assert_eq!(
+            options(r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#),
+            all
+        );
+        let narrowed = options(r#"[{"services":["180f"],"name":"SB*"}]"#);
+        assert_eq!(narrowed.filters.len(), 1);
+        assert_eq!(narrowed.filters[0].name_prefix, None);
+        assert_eq!(narrowed.filters[0].name, None);
     }
 }
