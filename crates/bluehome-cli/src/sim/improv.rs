@@ -27,7 +27,7 @@ struct Config {
 }
 
 enum Parsed {
-    Run(Config),
+    Run(Box<Config>),
     Help,
 }
 
@@ -69,7 +69,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
     if !stdio {
         return Err("only --stdio mode exists: pass --stdio".into());
     }
-    Ok(Parsed::Run(config))
+    Ok(Parsed::Run(Box::new(config)))
 }
 
 impl Device for ImprovDevice {
