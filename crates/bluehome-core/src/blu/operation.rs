@@ -285,12 +285,12 @@ impl Operation {
 
     /// Feeds the result of the last action. Feedback that does not answer it is ignored.
     pub fn advance(&mut self, feedback: Feedback<'_>) {
-        let Some(step) = self.steps.get(self.next).cloned() else {
-            return;
-        };
         if self.result.is_some() {
             return;
         }
+        let Some(step) = self.steps.get(self.next).cloned() else {
+            return;
+        };
         match (step, feedback) {
             (Step::Write(c, _), Feedback::Written) => {
                 self.next += 1;

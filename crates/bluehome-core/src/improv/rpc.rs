@@ -354,7 +354,8 @@ impl Request {
 
     /// Reads a command frame, as a device does: length, checksum, command, and for Wi-Fi
     /// settings the two length-prefixed strings with nothing after them. Any SSID length a frame
-    /// can carry is accepted (the device decides whether it can join it).
+    /// can carry is accepted (the device decides whether it can join it); data after a command
+    /// that takes none is ignored, as ESPHome's `parse_improv_data` does.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
         let (command, data) = unframe(bytes)?;
         match Command::from(command) {
@@ -676,6 +677,8 @@ mod tests {
         for r in [Request::Identify, Request::DeviceInfo, Request::ScanWifi] {
             assert_eq!(Request::parse(&r.encode()), Ok(r));
         }
+        // Data after identify is ignored, as ESPHome does (found by the improv_rpc fuzz target).
+        assert_eq!(Request::parse(&hex("02018d90")), Ok(Request::Identify));
     }
 
     #[test]

@@ -388,26 +388,26 @@ impl BluDevice {
         Ok(())
     }
 
-    /// Checks the link, that the characteristic exists, and the bond when `access` wants one.
-    fn check(&self, c: Characteristic, access: Access) -> Result<(), AttError> {
+    /// Checks the link, that the characteristic exists, and its access rule: `never` is the
+    /// error when the access is [`Access::Never`].
+    fn check(&self, c: Characteristic, access: Access, never: AttError) -> Result<(), AttError> {
         let conn = self.connection.as_ref().ok_or(AttError::Disconnected)?;
         if !self.exposed.has(c) {
             return Err(AttError::AttributeNotFound);
         }
-        if access == Access::Bonded && !self.bonded(&conn.client) {
-            return Err(AttError::InsufficientAuthentication);
+        match access {
+            Access::Never => Err(never),
+            Access::Bonded if !self.bonded(&conn.client) => {
+                Err(AttError::InsufficientAuthentication)
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// A read.
     pub fn read(&mut self, c: Characteristic, now_ms: u64) -> Result<Vec<u8>, AttError> {
         self.tick(now_ms);
-        let access = c.info().read;
-        if access == Access::Never && self.connection.is_some() && self.exposed.has(c) {
-            return Err(AttError::ReadNotPermitted);
-        }
-        self.check(c, access)?;
+        self.check(c, c.info().read, AttError::ReadNotPermitted)?;
         Ok(match c {
             Characteristic::EncryptionKey => self.key.unwrap_or_default().to_vec(),
             Characteristic::FirmwareRevision => self.firmware.as_bytes().to_vec(),
@@ -423,11 +423,7 @@ impl BluDevice {
     /// A write (with response). Values are checked with the core's own decoder.
     pub fn write(&mut self, c: Characteristic, value: &[u8], now_ms: u64) -> Result<(), AttError> {
         self.tick(now_ms);
-        let access = c.info().write;
-        if access == Access::Never && self.connection.is_some() && self.exposed.has(c) {
-            return Err(AttError::WriteNotPermitted);
-        }
-        self.check(c, access)?;
+        self.check(c, c.info().write, AttError::WriteNotPermitted)?;
         let decoded = c.decode(value).map_err(|e| match e {
             ValueError::Length { .. } => AttError::InvalidAttributeValueLength,
             _ => AttError::ValueNotAllowed,
