@@ -282,6 +282,16 @@ mod tests {
     }
 
     #[test]
+    fn the_gateway_has_no_button() {
+        let answer = answer(&mut shelly(""), r#"{"op":"press"}"#);
+        assert_eq!(answer["error"], "request_not_supported");
+        assert_eq!(
+            answer["detail"],
+            "the simulated gateway has no button to press"
+        );
+    }
+
+    #[test]
     fn advertisements_are_decode_records() {
         let mut s = shelly("--sensors thermo");
         assert_eq!(

@@ -29,7 +29,8 @@
 //! 3. An error other than 0 ends the task with [`Error::Device`] when it differs from the error
 //!    before the command; the same error as before only once the device has shown progress
 //!    (error 0, or state "provisioning") and left "provisioning": a device keeps its last error
-//!    until it processes the next command, and some never clear it.
+//!    until it processes the next command, and some never clear it. An answer (a new result, or
+//!    "provisioned") wins over an error left from before.
 //! 4. A result counts when its bytes differ from the result before the command, or when it came
 //!    as a notification. A result identical to the one before the command cannot be told apart
 //!    from no answer yet; it is taken after [`Options::same_answer_ms`] (a scan:
@@ -572,6 +573,32 @@ impl Client {
                 if matches!(p.request, Request::Identify) {
                     return Some(Ok(Response::Identified));
                 }
+                let fresh = p.result_notified || self.result != p.baseline_result;
+                let awaited = match p.request {
+                    Request::WifiSettings(_) => p
+                        .provisioned_at
+                        .map(|at| (Command::WifiSettings, self.options.same_answer_ms, at)),
+                    Request::ScanWifi => {
+                        Some((Command::ScanWifi, self.options.scan_same_answer_ms, sent_at))
+                    }
+                    _ => Some((Command::DeviceInfo, self.options.same_answer_ms, sent_at)),
+                };
+                if let Some((command, grace, since)) = awaited {
+                    let stood = now_ms.saturating_sub(since) >= grace;
+                    if (fresh || stood)
+                        && let Some(done) = answer(command, &self.result, fresh)
+                    {
+                        return Some(done);
+                    }
+                    if command == Command::WifiSettings {
+                        // "Provisioned" settles it, whatever the error still says. Without a
+                        // result of its own after the grace time: no URL.
+                        return stood.then_some(Ok(Response::Provisioned {
+                            redirect: None,
+                            redirect_error: None,
+                        }));
+                    }
+                }
                 // A new error counts at once; the error of an earlier attempt only once the device
                 // has shown progress and is no longer provisioning (some devices never clear it).
                 let settled = p.progress && self.state != Some(State::Provisioning);
@@ -581,40 +608,12 @@ impl Client {
                 {
                     return Some(Err(Error::Device(code)));
                 }
-                let fresh = p.result_notified || self.result != p.baseline_result;
-                let (command, grace, since) = match p.request {
-                    Request::WifiSettings(_) => match p.provisioned_at {
-                        Some(at) => (Command::WifiSettings, self.options.same_answer_ms, at),
-                        None => {
-                            return timed_out.then_some(Err(Error::Timeout {
-                                waiting_for: "\"provisioned\" state",
-                            }));
-                        }
+                timed_out.then_some(Err(Error::Timeout {
+                    waiting_for: match p.request {
+                        Request::WifiSettings(_) => "\"provisioned\" state",
+                        _ => "RPC result",
                     },
-                    Request::ScanWifi => {
-                        (Command::ScanWifi, self.options.scan_same_answer_ms, sent_at)
-                    }
-                    _ => (Command::DeviceInfo, self.options.same_answer_ms, sent_at),
-                };
-                let stood = now_ms.saturating_sub(since) >= grace;
-                let answer = if fresh || stood {
-                    answer(command, &self.result, fresh)
-                } else {
-                    None
-                };
-                match answer {
-                    Some(done) => Some(done),
-                    // Provisioned, but no result of its own after the grace time: no URL.
-                    None if command == Command::WifiSettings && stood => {
-                        Some(Ok(Response::Provisioned {
-                            redirect: None,
-                            redirect_error: None,
-                        }))
-                    }
-                    None => timed_out.then_some(Err(Error::Timeout {
-                        waiting_for: "RPC result",
-                    })),
-                }
+                }))
             }
         }
     }
@@ -893,6 +892,34 @@ mod tests {
         assert_eq!(
             client.take_outcome(),
             Some(Err(Error::Device(ErrorCode::UnableToConnect)))
+        );
+    }
+
+    /// A device that never clears an earlier error still succeeds: "provisioned" settles it.
+    #[test]
+    fn provisioned_wins_over_an_error_left_from_an_earlier_attempt() {
+        let mut script = Script::new(0x02);
+        script.error = 0x03;
+        let mut client = connected(&mut script);
+        client
+            .send_wifi(Credentials::new("HomeNet", "correct horse").unwrap(), 0)
+            .unwrap();
+        script.serve(&mut client, 0);
+        script.state = 0x04; // joined; the error still reads 3
+        script.result = RpcResult {
+            command: Command::WifiSettings,
+            strings: alloc::vec![],
+        }
+        .encode()
+        .unwrap();
+        client.advance(Feedback::Woke, 500);
+        script.serve(&mut client, 500);
+        assert_eq!(
+            client.take_outcome(),
+            Some(Ok(Response::Provisioned {
+                redirect: None,
+                redirect_error: None
+            }))
         );
     }
 
