@@ -184,6 +184,9 @@ impl core::error::Error for Error {}
 struct Pending {
     request: Request,
     frame: Vec<u8>,
+    /// The write is under way: from here on, what the device says answers this command.
+    issued: bool,
+    /// The write was acknowledged.
     sent_at: Option<u64>,
     baseline_error: Option<ErrorCode>,
     baseline_result: Vec<u8>,
@@ -324,6 +327,7 @@ impl Client {
         let pending = Pending {
             request,
             frame,
+            issued: false,
             sent_at: None,
             baseline_error: None,
             baseline_result: Vec::new(),
@@ -387,11 +391,8 @@ impl Client {
                 }));
             }
             (Phase::Write, Feedback::Written) => {
-                let (error, result) = (self.error, self.result.clone());
                 if let Some(Task::Command(p)) = &mut self.task {
                     p.sent_at = Some(now_ms);
-                    p.baseline_error = error;
-                    p.baseline_result = result;
                 }
                 self.queue = self.poll_set();
             }
@@ -414,7 +415,7 @@ impl Client {
         self.notifications = true;
         if characteristic == Characteristic::RpcResult
             && let Some(Task::Command(p)) = &mut self.task
-            && p.sent_at.is_some()
+            && p.issued
         {
             p.result_notified = true;
         }
@@ -462,7 +463,7 @@ impl Client {
         let (state, error) = (self.state, self.error);
         let mut newly_provisioned = false;
         if let Some(Task::Command(p)) = &mut self.task
-            && p.sent_at.is_some()
+            && p.issued
         {
             match characteristic {
                 Characteristic::Error if error == Some(ErrorCode::NoError) => p.progress = true,
@@ -505,9 +506,14 @@ impl Client {
             self.phase = Phase::Read(next);
             return;
         }
-        if let Some(Task::Command(p)) = &self.task
-            && p.sent_at.is_none()
+        let (error, result) = (self.error, &self.result);
+        if let Some(Task::Command(p)) = &mut self.task
+            && !p.issued
         {
+            // What the device holds now is what an answer must differ from.
+            p.issued = true;
+            p.baseline_error = error;
+            p.baseline_result = result.clone();
             self.phase = Phase::Write;
             return;
         }
@@ -556,6 +562,12 @@ impl Client {
             },
             Task::Command(p) => {
                 let Some(sent_at) = p.sent_at else {
+                    if p.issued {
+                        // Notifications may come before the write is acknowledged.
+                        return timed_out.then_some(Err(Error::Timeout {
+                            waiting_for: "the command's write",
+                        }));
+                    }
                     // Before the write: Wi-Fi settings need the authorized state.
                     if reads_pending || !matches!(p.request, Request::WifiSettings(_)) {
                         return None;
@@ -893,6 +905,52 @@ mod tests {
             client.take_outcome(),
             Some(Err(Error::Device(ErrorCode::UnableToConnect)))
         );
+    }
+
+    /// ESPHome notifies "provisioning" as soon as it handles the command, which can be before the
+    /// browser reports the write done: that belongs to this command, not a reason to refuse it.
+    #[test]
+    fn notifications_before_the_write_is_acknowledged_count_for_the_command() {
+        let mut script = Script::new(0x02);
+        let mut client = connected(&mut script);
+        client
+            .send_wifi(Credentials::new("HomeNet", "correct horse").unwrap(), 0)
+            .unwrap();
+        while !matches!(client.action(), Action::Write { .. }) {
+            let value = alloc::vec![script.state];
+            let value = match client.action() {
+                Action::Read {
+                    characteristic: Characteristic::Error,
+                } => alloc::vec![script.error],
+                Action::Read {
+                    characteristic: Characteristic::RpcResult,
+                } => Vec::new(),
+                _ => value,
+            };
+            client.advance(Feedback::Read(&value), 0);
+        }
+        let redirect = RpcResult {
+            command: Command::WifiSettings,
+            strings: alloc::vec![b"https://example.org/next".to_vec()],
+        }
+        .encode()
+        .unwrap();
+        client.notified(Characteristic::State, &[0x03], 5);
+        client.notified(Characteristic::State, &[0x04], 6);
+        client.notified(Characteristic::RpcResult, &redirect, 7);
+        assert!(
+            client.take_outcome().is_none(),
+            "nothing before the write is done"
+        );
+        client.advance(Feedback::Written, 8);
+        let Some(Ok(Response::Provisioned {
+            redirect: Some(url),
+            ..
+        })) = client.take_outcome()
+        else {
+            panic!("not provisioned")
+        };
+        assert_eq!(url.as_str(), "https://example.org/next");
     }
 
     /// A device that never clears an earlier error still succeeds: "provisioned" settles it.
