@@ -16,9 +16,12 @@ extern crate alloc;
 
 pub mod ad;
 pub mod advertisement;
+pub mod blu;
 pub mod bthome;
 pub mod filter;
+pub mod gatt;
 pub mod hex;
+pub mod improv;
 pub mod manager;
 pub mod profiles;
 pub mod shelly;
