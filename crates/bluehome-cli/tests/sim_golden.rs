@@ -136,7 +136,7 @@ fn answers_are_flushed_line_by_line_and_eof_exits_0() {
         (r#"{"op":"connect","client":"x"}"#, r#"{"ok":true}"#),
         (
             r#"{"op":"read","char":"RX_CTL"}"#,
-            r#"{"ok":false,"att":1,"error":"attribute_not_found","detail":"unknown characteristic \"RX_CTL\""}"#,
+            r#"{"ok":false,"att":10,"error":"attribute_not_found","detail":"unknown characteristic \"RX_CTL\""}"#,
         ),
         (
             r#"{"op":"read","char":"rx_ctl"}"#,

@@ -2,9 +2,9 @@
 //! with, and the action/feedback pair through which a client asks its IO shell for the next GATT
 //! operation and hears how it went.
 //!
-//! The Shelly BLU settings ([`crate::blu`]) and Improv ([`crate::improv`]) clients speak
-//! [`Action`] and [`Feedback`]; the Shelly RPC transport has its own copy of the same shape in
-//! [`crate::shelly::rpc::client`], with its characteristic type built in.
+//! The Shelly RPC transport ([`crate::shelly::rpc::client`]), the Shelly BLU settings
+//! ([`crate::blu`]) and Improv ([`crate::improv`]) clients all speak [`Action`] and [`Feedback`],
+//! each over its own characteristic type.
 
 use core::fmt;
 
@@ -13,7 +13,8 @@ use core::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttError {
-    /// 0x01: the handle (here: characteristic name) does not exist.
+    /// 0x0A: no such attribute (here: the service has no characteristic of that name or UUID,
+    /// what a discovery of it answers).
     AttributeNotFound,
     /// 0x02: the characteristic cannot be read (a write-only one such as a passkey).
     ReadNotPermitted,
@@ -42,7 +43,7 @@ impl AttError {
     /// The ATT error code.
     pub const fn code(self) -> u8 {
         match self {
-            Self::AttributeNotFound => 0x01,
+            Self::AttributeNotFound => 0x0A,
             Self::ReadNotPermitted => 0x02,
             Self::WriteNotPermitted => 0x03,
             Self::InsufficientAuthentication => 0x05,
@@ -160,12 +161,29 @@ mod tests {
         assert_eq!(AttError::from_name("whatever", 0x80), AttError::Other(0x80));
     }
 
-    /// Codes from the Core Specification's ATT error table (Vol 3 Part F 3.4.1.1).
+    /// Codes from the Core Specification's ATT error table (Vol 3 Part F 3.4.1.1): 0x01 is
+    /// Invalid Handle, 0x0A Attribute Not Found, 0x0E Unlikely Error.
     #[test]
     fn codes_follow_the_core_specification() {
-        assert_eq!(AttError::ReadNotPermitted.code(), 0x02);
-        assert_eq!(AttError::InsufficientAuthentication.code(), 0x05);
-        assert_eq!(AttError::InvalidAttributeValueLength.code(), 0x0D);
-        assert_eq!(AttError::ValueNotAllowed.code(), 0x13);
+        let table = [
+            (AttError::ReadNotPermitted, 0x02),
+            (AttError::WriteNotPermitted, 0x03),
+            (AttError::InsufficientAuthentication, 0x05),
+            (AttError::RequestNotSupported, 0x06),
+            (AttError::InvalidOffset, 0x07),
+            (AttError::AttributeNotFound, 0x0A),
+            (AttError::InvalidAttributeValueLength, 0x0D),
+            (AttError::Disconnected, 0x0E),
+            (AttError::InsufficientResources, 0x11),
+            (AttError::ValueNotAllowed, 0x13),
+        ];
+        for (error, code) in table {
+            assert_eq!(error.code(), code, "{error:?}");
+        }
+        assert_eq!(
+            AttError::Other(0x01).code(),
+            0x01,
+            "Invalid Handle is kept as a code"
+        );
     }
 }
