@@ -12,6 +12,9 @@ use crate::components::scan::controls::demo_requested;
 use crate::pages::{AboutPage, DecodePage, DevicesPage, NotFound, ScanPage};
 use crate::pwa::UpdateBanner;
 use crate::state::AppStore;
+use crate::state::shelly::{ShellySession, scan_page_sink};
+use crate::state::storage::BrowserStorage;
+use bluehome_core::profiles::Config;
 
 /// The whole app.
 #[component]
@@ -82,11 +85,16 @@ fn choose_backend(demo: bool) -> Rc<Backend> {
     }
 }
 
-/// Provides the backend and the store to everything below (the app does this; tests call it to
-/// mount a page over a mock backend). `persist` turns localStorage on.
+/// Provides the backend, the store and the Shelly session to everything below (the app does
+/// this; tests call it to mount a page over a mock backend). `persist` turns localStorage on for
+/// the store. The session lives as long as the app, so a gateway keeps feeding the Scan page
+/// after leaving the Devices page.
 pub fn provide_app_state(backend: Rc<Backend>, persist: bool) -> AppStore {
     provide_backend(Rc::clone(&backend));
-    let store = AppStore::new(backend, persist);
+    let store = AppStore::new(Rc::clone(&backend), persist);
     provide_context(store);
+    let session = ShellySession::new(backend, Rc::new(BrowserStorage), Config::default());
+    session.set_remote_sink(Some(scan_page_sink(store)));
+    provide_context(session);
     store
 }

@@ -105,7 +105,7 @@ fn forget_everything_erases_only_bluehome_entries() {
 #[wasm_bindgen_test]
 fn chrome_error_texts_get_the_right_explanation() {
     use bluehome::ble::web::convert;
-    use bluehome::state::shelly::explain::{FailureKind, kind_of_ble_error};
+    use bluehome::state::shelly::explain::{FailureKind, Stage};
     let rejection = |name: &str, message: &str| {
         let error = js_sys::Object::new();
         Reflect::set(&error, &"name".into(), &name.into()).unwrap();
@@ -176,8 +176,13 @@ fn chrome_error_texts_get_the_right_explanation() {
     ];
     for (name, message, connecting, want) in cases {
         let error = rejection(name, message);
+        let stage = if connecting {
+            Stage::Connecting
+        } else {
+            Stage::Connected
+        };
         assert_eq!(
-            kind_of_ble_error(&error, connecting),
+            FailureKind::of_ble_error(error.kind, stage),
             want,
             "{name}: {message}"
         );

@@ -8,7 +8,7 @@ use super::mock::MockBackend;
 #[cfg(target_arch = "wasm32")]
 use super::web::WebBackend;
 use super::{
-    BleBackend, BleError, Capabilities, Characteristic, DeviceId, DeviceInfo, EventSink,
+    BleBackend, BleError, Capabilities, Characteristic, DeviceId, EventSink, GrantedDevice,
     RequestDeviceOptions, ScanOptions, Subscription, WriteMode,
 };
 
@@ -67,10 +67,13 @@ impl BleBackend for Backend {
     fn is_scanning(&self) -> bool {
         delegate!(self, b => b.is_scanning())
     }
-    async fn request_device(&self, options: &RequestDeviceOptions) -> Result<DeviceInfo, BleError> {
+    async fn request_device(
+        &self,
+        options: &RequestDeviceOptions,
+    ) -> Result<GrantedDevice, BleError> {
         delegate!(self, b => b.request_device(options).await)
     }
-    async fn get_devices(&self) -> Result<Vec<DeviceInfo>, BleError> {
+    async fn get_devices(&self) -> Result<Vec<GrantedDevice>, BleError> {
         delegate!(self, b => b.get_devices().await)
     }
     async fn watch_advertisements(&self, device: &DeviceId) -> Result<(), BleError> {

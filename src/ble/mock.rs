@@ -43,8 +43,8 @@ use bluehome_core::Advertisement;
 use bluehome_core::shelly::rpc::AttError;
 
 use super::{
-    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceFilter, DeviceId,
-    DeviceInfo, Dispatch, ErrorKind, EventSink, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions,
+    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceFilter, DeviceId, Dispatch,
+    ErrorKind, EventSink, GrantedDevice, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions,
     SHELLY_COMPANY_ID, ScanEnd, ScanOptions, Subscribers, Subscription, WriteMode,
 };
 
@@ -671,7 +671,10 @@ impl BleBackend for MockBackend {
         self.state.borrow().scan.is_some()
     }
 
-    async fn request_device(&self, options: &RequestDeviceOptions) -> Result<DeviceInfo, BleError> {
+    async fn request_device(
+        &self,
+        options: &RequestDeviceOptions,
+    ) -> Result<GrantedDevice, BleError> {
         self.require(self.capabilities.request_device, "requestDevice")?;
         if options.accept_all_devices != options.filters.is_empty() {
             return Err(BleError::new(
@@ -723,13 +726,13 @@ impl BleBackend for MockBackend {
             )
         })?;
         device.granted = true;
-        Ok(DeviceInfo {
+        Ok(GrantedDevice {
             id,
             name: device.name.clone(),
         })
     }
 
-    async fn get_devices(&self) -> Result<Vec<DeviceInfo>, BleError> {
+    async fn get_devices(&self) -> Result<Vec<GrantedDevice>, BleError> {
         self.require(self.capabilities.get_devices, "getDevices")?;
         Ok(self
             .state
@@ -737,7 +740,7 @@ impl BleBackend for MockBackend {
             .devices
             .iter()
             .filter(|(_, d)| d.granted)
-            .map(|(id, d)| DeviceInfo {
+            .map(|(id, d)| GrantedDevice {
                 id: id.clone(),
                 name: d.name.clone(),
             })

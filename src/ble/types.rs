@@ -294,7 +294,7 @@ impl Default for ScanOptions {
 
 /// A device the user granted (from the chooser or `getDevices`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceInfo {
+pub struct GrantedDevice {
     /// The backend's id for it.
     pub id: DeviceId,
     /// Its name, when known.
@@ -517,10 +517,13 @@ pub trait BleBackend {
     fn is_scanning(&self) -> bool;
 
     /// Shows the chooser (`requestDevice`; needs a user gesture on the web).
-    async fn request_device(&self, options: &RequestDeviceOptions) -> Result<DeviceInfo, BleError>;
+    async fn request_device(
+        &self,
+        options: &RequestDeviceOptions,
+    ) -> Result<GrantedDevice, BleError>;
 
     /// Devices the user permitted before (`getDevices`).
-    async fn get_devices(&self) -> Result<Vec<DeviceInfo>, BleError>;
+    async fn get_devices(&self) -> Result<Vec<GrantedDevice>, BleError>;
 
     /// Starts delivering a granted device's advertisements (`watchAdvertisements`).
     ///

@@ -48,7 +48,7 @@ impl Tab {
 /// Connect to a Shelly device over Bluetooth to provision Wi-Fi, passwords, pairing and its BTHome devices; keep device profiles.
 #[component]
 pub fn DevicesPage() -> impl IntoView {
-    let session = ShellySession::use_or_provide();
+    let session = ShellySession::from_context();
     let tab = RwSignal::new(Tab::Info);
     on_cleanup(move || session.flush_profiles());
     view! {

@@ -20,7 +20,7 @@ use super::storage::{BrowserStorage, KeyValue};
 use bluehome_core::Uuid;
 
 use crate::ble::{
-    BleBackend, BleError, BleEvent, DeviceFilter, DeviceId, DeviceInfo, ManufacturerDataFilter,
+    BleBackend, BleError, BleEvent, DeviceFilter, DeviceId, GrantedDevice, ManufacturerDataFilter,
     RequestDeviceOptions, ScanEnd, ScanOptions,
 };
 
@@ -67,7 +67,7 @@ pub struct SourceStatus {
     /// Why the last scan ended, when the page did not stop it (cleared by the next scan).
     pub scan_ended: Option<ScanEnd>,
     /// Devices whose advertisements are watched.
-    pub watched: Vec<DeviceInfo>,
+    pub watched: Vec<GrantedDevice>,
     /// `(played, total)` of a capture replay.
     pub replay: Option<(usize, usize)>,
     /// The last thing that failed, for the user.
@@ -392,7 +392,7 @@ impl AppStore {
         }
     }
 
-    async fn watch(&self, device: DeviceInfo) {
+    async fn watch(&self, device: GrantedDevice) {
         match self.backend().watch_advertisements(&device.id).await {
             Ok(()) => self.status.update(|s| {
                 if !s.watched.iter().any(|d| d.id == device.id) {

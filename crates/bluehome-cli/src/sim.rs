@@ -9,12 +9,11 @@ mod line;
 
 use std::process::ExitCode;
 
+use bluehome_core::shelly::methods::ble::Provisioning;
+use bluehome_core::shelly::methods::bthome::AddedMember;
 use bluehome_core::shelly::rpc::{AttError, Characteristic, server::DEFAULT_MTU};
-use bluehome_core::sim::gateway::AddAnswer;
 use bluehome_core::sim::sensors::SIM_KEY;
-use bluehome_core::sim::{
-    Faults, Gateway, GatewayOptions, Peripheral, Provisioning, SensorSpec, SimSensor,
-};
+use bluehome_core::sim::{Faults, Gateway, GatewayOptions, Peripheral, SensorSpec, SimSensor};
 use bluehome_core::{MacAddress, hex};
 use serde_json::{Value, json};
 
@@ -85,7 +84,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> 
                     .ok_or_else(|| format!("--provisioning: unknown state {text:?}"))?;
             }
             "--rpc-disabled" => config.options.rpc_enabled = false,
-            "--add-answer-key" => config.options.add_answer = AddAnswer::Key,
+            "--add-answer-key" => config.options.add_answer = AddedMember::Key,
             "--objects-known-at-once" => config.options.objects_known_at_once = true,
             "--clock-synced" => config.options.clock_synced = true,
             "--wifi-steady" => config.options.wifi_steady = true,
@@ -275,9 +274,9 @@ mod tests {
         assert!(parse("shelly --stdio --provisioning sideways").is_err());
         assert!(parse("shelly --stdio --sensors ht,lamp").is_err());
         let c = parse("shelly --stdio --mtu 23 --provisioning locked --sensors ht+enc --bond AA:BB:CC:DD:EE:FF --empty-reads 2 --garbage-length").unwrap();
-        assert!(!c.options.clock_synced && c.options.add_answer == AddAnswer::Added);
+        assert!(!c.options.clock_synced && c.options.add_answer == AddedMember::Added);
         let kinder = parse("shelly --stdio --add-answer-key --objects-known-at-once --clock-synced --wifi-steady --report-provisioning --wifi-restart-required").unwrap();
-        assert_eq!(kinder.options.add_answer, AddAnswer::Key);
+        assert_eq!(kinder.options.add_answer, AddedMember::Key);
         assert!(kinder.options.objects_known_at_once && kinder.options.clock_synced);
         assert!(kinder.options.wifi_steady && kinder.options.report_provisioning);
         assert!(kinder.options.wifi_restart_required);

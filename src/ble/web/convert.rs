@@ -1,7 +1,7 @@
 //! The one boundary between JS objects and Rust types.
 //!
 //! Incoming: `BluetoothAdvertisingEvent` → [`bluehome_core::Advertisement`], `DataView` → bytes,
-//! a rejected promise's `DOMException` → [`BleError`], `BluetoothDevice` → [`DeviceInfo`].
+//! a rejected promise's `DOMException` → [`BleError`], `BluetoothDevice` → [`GrantedDevice`].
 //! Outgoing: our option types → the plain objects `requestDevice` / `requestLEScan` take.
 //! Nothing else in the app reads or builds these JS objects.
 
@@ -12,7 +12,7 @@ use js_sys::{Array, DataView, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::ble::{
-    BleError, DeviceFilter, DeviceId, DeviceInfo, ErrorKind, RequestDeviceOptions, ScanOptions,
+    BleError, DeviceFilter, DeviceId, ErrorKind, GrantedDevice, RequestDeviceOptions, ScanOptions,
 };
 
 /// Copies the bytes a `DataView` covers.
@@ -65,8 +65,8 @@ pub fn advertisement(event: &web_sys::BluetoothAdvertisingEvent) -> (DeviceId, A
 }
 
 /// The id and name of a granted device.
-pub fn device_info(device: &web_sys::BluetoothDevice) -> DeviceInfo {
-    DeviceInfo {
+pub fn granted_device(device: &web_sys::BluetoothDevice) -> GrantedDevice {
+    GrantedDevice {
         id: DeviceId(device.id()),
         name: device.name(),
     }

@@ -31,9 +31,9 @@ use web_sys::{
 };
 
 use super::{
-    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, DeviceInfo, Dispatch,
-    ErrorKind, EventSink, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions, ScanEnd, ScanOptions,
-    Subscribers, Subscription, WriteMode,
+    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, Dispatch, ErrorKind,
+    EventSink, GrantedDevice, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions, ScanEnd,
+    ScanOptions, Subscribers, Subscription, WriteMode,
 };
 
 /// Whether `target[name]` exists and is a function.
@@ -278,8 +278,8 @@ impl WebBackend {
     }
 
     /// Keeps a granted device, listening for its disconnection; returns its info.
-    fn register(&self, device: BluetoothDevice) -> DeviceInfo {
-        let info = convert::device_info(&device);
+    fn register(&self, device: BluetoothDevice) -> GrantedDevice {
+        let info = convert::granted_device(&device);
         let mut devices = self.inner.devices.borrow_mut();
         if let Some(handle) = devices.get_mut(&info.id) {
             handle.device = device;
@@ -435,7 +435,10 @@ impl BleBackend for WebBackend {
             .is_some_and(|s| s.active())
     }
 
-    async fn request_device(&self, options: &RequestDeviceOptions) -> Result<DeviceInfo, BleError> {
+    async fn request_device(
+        &self,
+        options: &RequestDeviceOptions,
+    ) -> Result<GrantedDevice, BleError> {
         if !self.inner.capabilities.request_device {
             return Err(unsupported("requestDevice"));
         }
@@ -450,7 +453,7 @@ impl BleBackend for WebBackend {
         Ok(self.register(device.unchecked_into()))
     }
 
-    async fn get_devices(&self) -> Result<Vec<DeviceInfo>, BleError> {
+    async fn get_devices(&self) -> Result<Vec<GrantedDevice>, BleError> {
         if !self.inner.capabilities.get_devices {
             return Err(unsupported("getDevices"));
         }

@@ -1,11 +1,12 @@
 //! The raw RPC console for power users: method, JSON params, response, history (masked).
 
+use bluehome_core::shelly::methods::Method;
+use bluehome_core::shelly::methods::shelly::GetDeviceInfo;
 use leptos::prelude::*;
-use serde_json::Value;
 
 use super::pretty;
 use crate::state::shelly::ShellySession;
-use crate::state::shelly::explain::{Failure, FailureKind};
+use crate::state::shelly::rpc::CONSOLE_SUGGESTIONS;
 
 /// The console.
 #[component]
@@ -13,47 +14,11 @@ pub fn RpcConsole(
     /// The session.
     session: ShellySession,
 ) -> impl IntoView {
-    let method = RwSignal::new("Shelly.GetDeviceInfo".to_owned());
+    let method = RwSignal::new(GetDeviceInfo::NAME.to_owned());
     let params = RwSignal::new(String::new());
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let m = method.get_untracked().trim().to_owned();
-        let text = params.get_untracked();
-        let parsed = if text.trim().is_empty() {
-            Ok(None)
-        } else {
-            serde_json::from_str::<Value>(&text).map(Some)
-        };
-        let p = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                session.failure.set(Some(Failure::new(
-                    FailureKind::Refused,
-                    "the console",
-                    format!("the params are not JSON: {e}"),
-                )));
-                return;
-            }
-        };
-        session.run("Console", move |s| {
-            let (m, p) = (m.clone(), p.clone());
-            async move {
-                // An error answer is shown in the history; only transport failures are failures.
-                match s.console_call(&m, p).await {
-                    Err(f)
-                        if matches!(
-                            f.kind,
-                            FailureKind::Refused
-                                | FailureKind::WrongPassword
-                                | FailureKind::BondsFull
-                        ) =>
-                    {
-                        Ok(())
-                    }
-                    other => other.map(|_| ()),
-                }
-            }
-        });
+        session.send_console(&method.get_untracked(), &params.get_untracked());
     };
     view! {
         <section class="shelly-console" aria-label="RPC console">
@@ -64,10 +29,7 @@ pub fn RpcConsole(
                         on:input=move |ev| method.set(event_target_value(&ev)) />
                 </label>
                 <datalist id="shelly-methods">
-                    {["Shelly.GetDeviceInfo", "Shelly.GetStatus", "Shelly.GetConfig", "Shelly.GetComponents",
-                      "Sys.GetConfig", "WiFi.GetStatus", "WiFi.Scan", "BLE.GetConfig", "BLE.GetStatus",
-                      "BLE.ListPairedDevices", "BLE.CloudRelay.ListInfos", "BTHome.GetStatus", "BTHome.GetConfig"]
-                        .into_iter().map(|m| view! { <option value=m></option> }).collect_view()}
+                    {CONSOLE_SUGGESTIONS.into_iter().map(|m| view! { <option value=m></option> }).collect_view()}
                 </datalist>
                 <label class="field"><span>"Params (JSON object, optional)"</span>
                     <textarea rows="3" prop:value=move || params.get()

@@ -1,7 +1,9 @@
 //! Device info and status.
 
+use bluehome_core::shelly::methods::ble::BleStatus;
+use bluehome_core::shelly::methods::shelly::SysStatus;
+use bluehome_core::shelly::methods::wifi::WifiStatus;
 use leptos::prelude::*;
-use serde_json::Value;
 
 use super::{pretty, web_ui_url};
 use crate::state::shelly::ShellySession;
@@ -14,25 +16,24 @@ pub fn DeviceInfoPanel(
 ) -> impl IntoView {
     move || {
         session.device.get().map(|d| {
-            let status = session.status.get().unwrap_or(Value::Null);
-            let wifi = status.get("wifi").cloned().unwrap_or(Value::Null);
-            let sta_ip = wifi.get("sta_ip").and_then(Value::as_str).map(str::to_owned);
-            let uptime = status.pointer("/sys/uptime").and_then(Value::as_u64);
+            let status = session.status.get().unwrap_or_default();
+            let sta_ip = status.get::<WifiStatus>("wifi").and_then(|w| w.sta_ip);
+            let uptime = status.get::<SysStatus>("sys").and_then(|s| s.uptime);
             let provisioning = status
-                .pointer("/ble/provisioning")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+                .get::<BleStatus>("ble")
+                .and_then(|b| b.provisioning);
+            let info = &d.info;
             let rows = vec![
                 ("Name", d.display_name()),
-                ("Device id", d.id.clone()),
+                ("Device id", info.id.clone()),
                 ("MAC", d.mac.map(|m| m.to_string()).unwrap_or_else(|| "unknown".into())),
-                ("Model", d.model.clone().unwrap_or_default()),
-                ("Generation", d.generation.map(|g| g.to_string()).unwrap_or_default()),
-                ("Firmware", d.firmware.clone().unwrap_or_default()),
-                ("Password", if d.auth_enabled { "set".into() } else { "none".into() }),
+                ("Model", info.model.clone()),
+                ("Generation", if info.r#gen == 0 { String::new() } else { info.r#gen.to_string() }),
+                ("Firmware", d.firmware().to_owned()),
+                ("Password", if info.auth_en { "set".into() } else { "none".into() }),
                 ("Wi-Fi", sta_ip.clone().map(|ip| format!("connected, {ip}")).unwrap_or_else(|| "no IP".into())),
                 ("Uptime", uptime.map(|u| format!("{u} s")).unwrap_or_default()),
-                ("Set-up state", provisioning.unwrap_or_else(|| "not reported".into())),
+                ("Set-up state", provisioning.map_or("not reported", |p| p.name()).to_owned()),
             ];
             view! {
                 <section class="shelly-info" aria-label="Device">
@@ -48,7 +49,7 @@ pub fn DeviceInfoPanel(
                     <button on:click=move |_| session.refresh_status()>"Refresh status"</button>
                     <details>
                         <summary>"Raw device info and status"</summary>
-                        <pre>{pretty(&d.raw)}</pre>
+                        <pre>{pretty(info)}</pre>
                         <pre>{pretty(&status)}</pre>
                     </details>
                 </section>

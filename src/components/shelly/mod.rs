@@ -11,10 +11,10 @@ pub mod security;
 pub mod wifi;
 
 use leptos::prelude::*;
-use serde_json::Value;
+use serde::Serialize;
 
 /// Pretty JSON for display (never fails).
-pub fn pretty(value: &Value) -> String {
+pub fn pretty(value: &impl Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 

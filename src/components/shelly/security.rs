@@ -1,18 +1,10 @@
 //! Device password (Shelly.SetAuth with HA1), device name, and hardening after set-up.
 
-use bluehome_core::shelly::auth::{Credentials, ha1};
 use leptos::prelude::*;
-use serde_json::json;
 
 use super::TextField;
-use crate::state::shelly::explain::{Failure, FailureKind};
-use crate::state::shelly::{ShellySession, set_name_params};
-
-/// The `Shelly.SetAuth` params for a password (`None` turns the password off). Only HA1 leaves
-/// this function.
-pub fn set_auth_params(realm: &str, password: Option<&str>) -> serde_json::Value {
-    json!({"user": "admin", "realm": realm, "ha1": password.map(|p| ha1(realm, p))})
-}
+use crate::state::shelly::ShellySession;
+use crate::state::shelly::security::Hardening;
 
 /// Password, name and hardening.
 #[component]
@@ -26,135 +18,19 @@ pub fn SecurityPanel(
     let name = RwSignal::new(String::new());
     let ap_off = RwSignal::new(false);
     let rpc_off = RwSignal::new(false);
-    let realm = move || {
-        session
-            .device
-            .with_untracked(|d| d.as_ref().map(|d| d.realm.clone()))
-    };
 
     let set_password = move |_| {
-        let p = password.get_untracked();
-        let c = confirm.get_untracked();
+        let (p, c) = (password.get_untracked(), confirm.get_untracked());
         password.set(String::new());
         confirm.set(String::new());
-        if p != c {
-            session.failure.set(Some(Failure::new(
-                FailureKind::Refused,
-                "setting the password",
-                "the two passwords differ",
-            )));
-            return;
-        }
-        if p.is_empty() {
-            session.failure.set(Some(Failure::new(
-                FailureKind::Refused,
-                "setting the password",
-                "the password is empty",
-            )));
-            return;
-        }
-        let Some(realm) = realm() else { return };
-        let new_ha1 = ha1(&realm, &p);
-        if let Some(link) = session.link() {
-            link.add_secret(&p);
-            link.add_secret(&new_ha1);
-        }
-        let keep = remember.get_untracked();
-        session.run("Set password", move |s| {
-            let params = set_auth_params(&realm, Some(&p));
-            let new_ha1 = new_ha1.clone();
-            async move {
-                s.step("Setting the device password (Shelly.SetAuth, HA1 only)");
-                s.call("Shelly.SetAuth", Some(params)).await?;
-                if let Some(link) = s.link() {
-                    link.set_credentials(Some(Credentials::from_ha1(new_ha1.clone())));
-                }
-                s.remember_ha1(keep.then_some(new_ha1));
-                s.device.update(|d| {
-                    if let Some(d) = d {
-                        d.auth_enabled = true;
-                    }
-                });
-                s.step_done();
-                Ok(())
-            }
-        });
+        session.set_password(p, &c, remember.get_untracked());
     };
-    let remove_password = move |_| {
-        let Some(realm) = realm() else { return };
-        session.run("Remove password", move |s| {
-            let params = set_auth_params(&realm, None);
-            async move {
-                s.step("Removing the device password (Shelly.SetAuth with ha1 null)");
-                s.call("Shelly.SetAuth", Some(params)).await?;
-                if let Some(link) = s.link() {
-                    link.set_credentials(None);
-                }
-                s.remember_ha1(None);
-                s.device.update(|d| {
-                    if let Some(d) = d {
-                        d.auth_enabled = false;
-                    }
-                });
-                s.step_done();
-                Ok(())
-            }
-        });
-    };
-    let set_name = move |_| {
-        let n = name.get_untracked();
-        session.run("Set name", move |s| {
-            let n = n.clone();
-            async move {
-                s.step(format!("Naming the device \"{n}\" (Sys.SetConfig)"));
-                s.call("Sys.SetConfig", Some(set_name_params(&n))).await?;
-                s.device.update(|d| {
-                    if let Some(d) = d {
-                        d.name = Some(n.clone());
-                    }
-                });
-                s.step_done();
-                Ok(())
-            }
-        });
-    };
+    let remove_password = move |_| session.remove_password();
+    let set_name = move |_| session.rename(name.get_untracked());
     let harden = move |_| {
-        let (ap, rpc) = (ap_off.get_untracked(), rpc_off.get_untracked());
-        session.run("Harden", move |s| async move {
-            let mut restart = false;
-            if ap {
-                s.step("Turning off the device's access point (WiFi.SetConfig)");
-                let r = s
-                    .call(
-                        "WiFi.SetConfig",
-                        Some(json!({"config": {"ap": {"enable": false}}})),
-                    )
-                    .await?;
-                restart |= r
-                    .get("restart_required")
-                    .and_then(serde_json::Value::as_bool)
-                    .unwrap_or(false);
-            }
-            if rpc {
-                s.step("Turning off RPC over Bluetooth (BLE.SetConfig)");
-                let r = s
-                    .call(
-                        "BLE.SetConfig",
-                        Some(json!({"config": {"rpc": {"enable": false}}})),
-                    )
-                    .await?;
-                restart |= r
-                    .get("restart_required")
-                    .and_then(serde_json::Value::as_bool)
-                    .unwrap_or(false);
-            }
-            if restart {
-                s.step("Restarting the device to apply (Shelly.Reboot)");
-                s.call("Shelly.Reboot", Some(json!({"delay_ms": 1000})))
-                    .await?;
-            }
-            s.step_done();
-            Ok(())
+        session.harden(Hardening {
+            access_point_off: ap_off.get_untracked(),
+            ble_rpc_off: rpc_off.get_untracked(),
         });
     };
 
@@ -199,22 +75,5 @@ pub fn SecurityPanel(
             })}
             <button on:click=harden disabled=move || !(ap_off.get() || rpc_off.get())>"Apply"</button>
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn set_auth_sends_ha1_not_the_password() {
-        let params = set_auth_params("shellyplus1-a8032ab12345", Some("secret"));
-        // sha256("admin:shellyplus1-a8032ab12345:secret"), computed with Python's hashlib.
-        assert_eq!(
-            params["ha1"],
-            "e7321a38e256c665fb8fe807d3fb54d8db23a8e90186a71b382949a84e3816c4"
-        );
-        assert!(!params.to_string().contains("\"secret\""));
-        assert_eq!(set_auth_params("r", None)["ha1"], serde_json::Value::Null);
     }
 }

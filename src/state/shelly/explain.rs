@@ -8,7 +8,9 @@
 
 use std::fmt;
 
-use crate::ble::{BleError, ErrorKind};
+use bluehome_core::shelly::methods::ErrorCode;
+
+use crate::ble::ErrorKind;
 
 /// What kind of failure, as the user needs to know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,49 +157,66 @@ impl fmt::Display for Failure {
     }
 }
 
-/// Sorts a JSON-RPC error from the device. `method` helps where a code means different things.
-pub fn kind_of_rpc_error(code: i64, message: &str, method: &str) -> FailureKind {
-    let lower = message.to_ascii_lowercase();
-    match code {
-        401 => FailureKind::WrongPassword,
-        -104 => FailureKind::Timeout,
-        -108 if method.starts_with("BLE.") || lower.contains("bond") || lower.contains("pair") => {
-            FailureKind::BondsFull
-        }
-        -114 | 418 => FailureKind::DeviceBusy,
-        _ if lower.contains("busy") => FailureKind::DeviceBusy,
-        _ => FailureKind::Refused,
-    }
+/// When a browser failure happened: while the link is being set up (choosing the device,
+/// connecting to it) or over an open link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Choosing or connecting: a failure without a clearer kind means the device did not answer.
+    Connecting,
+    /// A GATT operation over an open link.
+    Connected,
 }
 
-/// Sorts a browser Bluetooth failure (already sorted by kind where it was read, `ble::web::convert`)
-/// during a given stage: while connecting, a failure without a clearer kind means the device did
-/// not answer.
-pub fn kind_of_ble_error(error: &BleError, connecting: bool) -> FailureKind {
-    match error.kind {
-        ErrorKind::UserCancelled => FailureKind::Cancelled,
-        ErrorKind::PermissionDenied => FailureKind::BrowserPermission,
-        ErrorKind::Unsupported | ErrorKind::AdapterUnavailable | ErrorKind::NotAllowed => {
-            FailureKind::BluetoothUnavailable
+impl FailureKind {
+    /// The explanation of a browser Bluetooth failure, from the kind `ble::web::convert` read it
+    /// as (the one place the browser's words are read).
+    pub fn of_ble_error(kind: ErrorKind, stage: Stage) -> Self {
+        use ErrorKind as K;
+        match (kind, stage) {
+            (K::UserCancelled, _) => Self::Cancelled,
+            (K::PermissionDenied, _) => Self::BrowserPermission,
+            (K::Unsupported | K::AdapterUnavailable | K::NotAllowed, _) => {
+                Self::BluetoothUnavailable
+            }
+            (K::NotPaired, _) => Self::PairingRequired,
+            (K::NotPermitted, _) => Self::RpcDisabled,
+            (K::Busy, _) => Self::DeviceBusy,
+            (K::Timeout, _) => Self::Timeout,
+            (K::NotFound | K::Disconnected | K::Gatt | K::InvalidRequest, Stage::Connecting) => {
+                Self::OutOfRange
+            }
+            (K::NotFound, Stage::Connected) => Self::NotShelly,
+            (K::Disconnected, Stage::Connected) => Self::Disconnected,
+            (K::Gatt | K::InvalidRequest, Stage::Connected) => Self::Protocol,
         }
-        ErrorKind::NotPaired => FailureKind::PairingRequired,
-        ErrorKind::NotPermitted => FailureKind::RpcDisabled,
-        ErrorKind::Busy => FailureKind::DeviceBusy,
-        ErrorKind::Timeout => FailureKind::Timeout,
-        _ if connecting => FailureKind::OutOfRange,
-        ErrorKind::NotFound => FailureKind::NotShelly,
-        ErrorKind::Disconnected => FailureKind::Disconnected,
-        _ => FailureKind::Protocol,
+    }
+
+    /// The explanation of an error answer, from its code. `method` tells a full bond list apart:
+    /// -108 (resource exhausted) from the BLE component's methods.
+    pub fn of_rpc_error(code: ErrorCode, method: &str) -> Self {
+        use ErrorCode as C;
+        match code {
+            C::AuthRequired => Self::WrongPassword,
+            C::DeadlineExceeded => Self::Timeout,
+            C::ResourceExhausted if method.starts_with("BLE.") => Self::BondsFull,
+            C::Unavailable | C::LockedOut => Self::DeviceBusy,
+            C::InvalidArgument
+            | C::NotFound
+            | C::AlreadyExists
+            | C::ResourceExhausted
+            | C::FailedPrecondition
+            | C::BadRequest
+            | C::Forbidden
+            | C::NoHandler
+            | C::Internal
+            | C::Other(_) => Self::Refused,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ble(kind: ErrorKind, message: &str) -> BleError {
-        BleError::new(kind, message)
-    }
 
     /// Chrome's texts, each with the kind `ble::web::convert` gives it (tested in the browser,
     /// tests/web.rs), land on the explanation a person can act on.
@@ -266,11 +285,12 @@ mod tests {
             ),
         ];
         for (kind, text, connecting, want) in cases {
-            assert_eq!(
-                kind_of_ble_error(&ble(kind, text), connecting),
-                want,
-                "{text}"
-            );
+            let stage = if connecting {
+                Stage::Connecting
+            } else {
+                Stage::Connected
+            };
+            assert_eq!(FailureKind::of_ble_error(kind, stage), want, "{text}");
         }
     }
 
@@ -286,26 +306,15 @@ mod tests {
 
     #[test]
     fn rpc_codes_are_sorted() {
-        assert_eq!(
-            kind_of_rpc_error(401, "{}", "WiFi.Scan"),
-            FailureKind::WrongPassword
-        );
-        assert_eq!(
-            kind_of_rpc_error(-108, "Resource exhausted", "BLE.StartPairing"),
-            FailureKind::BondsFull
-        );
-        assert_eq!(
-            kind_of_rpc_error(-108, "Too many", "BTHome.AddSensor"),
-            FailureKind::Refused
-        );
-        assert_eq!(
-            kind_of_rpc_error(418, "", "Shelly.GetStatus"),
-            FailureKind::DeviceBusy
-        );
-        assert_eq!(
-            kind_of_rpc_error(-104, "", "WiFi.Scan"),
-            FailureKind::Timeout
-        );
+        let kind = |code: i64, method| FailureKind::of_rpc_error(ErrorCode::from(code), method);
+        assert_eq!(kind(401, "WiFi.Scan"), FailureKind::WrongPassword);
+        assert_eq!(kind(-108, "BLE.StartPairing"), FailureKind::BondsFull);
+        assert_eq!(kind(-108, "BTHome.AddSensor"), FailureKind::Refused);
+        assert_eq!(kind(418, "Shelly.GetStatus"), FailureKind::DeviceBusy);
+        assert_eq!(kind(-114, "Shelly.GetStatus"), FailureKind::DeviceBusy);
+        assert_eq!(kind(-104, "WiFi.Scan"), FailureKind::Timeout);
+        assert_eq!(kind(-105, "BTHome.DeleteDevice"), FailureKind::Refused);
+        assert_eq!(kind(-999, "WiFi.Scan"), FailureKind::Refused);
     }
 
     #[test]

@@ -5,16 +5,18 @@
 //! on the [`BleBackend`] and hands the results back. Calls are serialized: Shelly's GATT channel
 //! holds one frame in flight, and Chrome allows one GATT operation at a time.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use bluehome_core::shelly::auth::Credentials;
 use bluehome_core::shelly::frame::{Notification, Response};
+use bluehome_core::shelly::methods::{Method, shelly, wifi};
 use bluehome_core::shelly::rpc::client::{self, Action, Client, Feedback};
 use bluehome_core::shelly::rpc::{AttError, SERVICE_UUID};
+use futures::lock::Mutex;
 use serde_json::Value;
 
-use super::explain::{Failure, FailureKind, kind_of_ble_error, kind_of_rpc_error};
+use super::explain::{Failure, FailureKind, Stage};
 use super::redact::redact_text;
 use crate::ble::{Backend, BleBackend, BleError, Characteristic, DeviceId, ErrorKind, WriteMode};
 
@@ -36,7 +38,8 @@ pub fn now_ms() -> u64 {
 }
 
 /// A random 32-bit value (for request ids, digest-auth cnonces and the client name; not for
-/// keys). The core keeps ids below 2^31; the cnonce must fit 32 bits (shelly_rpc_ble.md §8).
+/// keys). The core keeps ids below 2^31; the cnonce must fit 32 bits (closed firmware may read it
+/// as a number; aioshelly `rpc_device/wsrpc.py` sends a Unix-time-sized one).
 pub fn random_u32() -> u32 {
     #[cfg(target_arch = "wasm32")]
     {
@@ -59,12 +62,18 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
 /// Methods that take longer than an ordinary call, and how long they get: `WiFi.Scan` takes up to
 /// ~20 s (aioshelly allows 30 s).
+const LONG_CALLS: [(&str, u64); 3] = [
+    (wifi::Scan::NAME, 30_000),
+    (shelly::CheckForUpdate::NAME, 20_000),
+    (shelly::Update::NAME, 20_000),
+];
+
+/// How long a call of `method` may take, when longer than [`DEFAULT_TIMEOUT_MS`].
 pub fn long_timeout_ms(method: &str) -> Option<u64> {
-    match method {
-        "WiFi.Scan" => Some(30_000),
-        "Shelly.CheckForUpdate" | "Shelly.Update" => Some(20_000),
-        _ => None,
-    }
+    LONG_CALLS
+        .iter()
+        .find(|(name, _)| *name == method)
+        .map(|&(_, ms)| ms)
 }
 
 /// A live RPC link to one device.
@@ -73,8 +82,8 @@ pub struct Link {
     backend: Rc<Backend>,
     device: DeviceId,
     client: RefCell<Client>,
-    busy: Cell<bool>,
-    last_ble_error: RefCell<Option<BleError>>,
+    /// Held for the whole of a call: Shelly's GATT channel holds one frame in flight.
+    in_flight: Mutex<()>,
     secrets: RefCell<Vec<String>>,
 }
 
@@ -93,8 +102,7 @@ impl Link {
                     ..client::Options::default()
                 },
             )),
-            busy: Cell::new(false),
-            last_ble_error: RefCell::new(None),
+            in_flight: Mutex::new(()),
             secrets: RefCell::new(Vec::new()),
         }
     }
@@ -144,17 +152,10 @@ impl Link {
         self.client.borrow_mut().take_notifications()
     }
 
-    async fn lock(&self) {
-        while self.busy.get() {
-            sleep_ms(5).await;
-        }
-        self.busy.set(true);
-    }
-
     /// Calls `method`. A JSON-RPC error answer (401, -108, …) is an `Ok` response; transport
-    /// failures are explained [`Failure`]s.
+    /// failures are explained [`Failure`]s. Waits for a call under way to end first.
     pub async fn call(&self, method: &str, params: Option<Value>) -> Result<Response, Failure> {
-        self.lock().await;
+        let _in_flight = self.in_flight.lock().await;
         let start = now_ms();
         let mut call = self
             .client
@@ -163,36 +164,27 @@ impl Link {
         if let Some(ms) = long_timeout_ms(method) {
             call = call.with_deadline(start.saturating_add(ms));
         }
-        let result = self.drive(call).await;
-        let result = result.and_then(|call| {
-            self.client
-                .borrow_mut()
-                .finish(call)
-                .map_err(|e| self.explain(method, &e))
-        });
-        self.busy.set(false);
-        result
+        let (call, browser) = self.drive(call).await;
+        let finished = self.client.borrow_mut().finish(call);
+        finished.map_err(|e| self.explain(method, &e, browser.as_ref()))
     }
 
     /// Reads the frames the device queued by itself (discovery events); returns how many.
     pub async fn listen(&self) -> Result<usize, Failure> {
-        self.lock().await;
+        let _in_flight = self.in_flight.lock().await;
         let call = self.client.borrow_mut().listen(now_ms());
-        let result = self.drive(call).await;
-        let result = result.and_then(|call| {
-            self.client
-                .borrow_mut()
-                .finish_listen(call)
-                .map_err(|e| self.explain("listening", &e))
-        });
-        self.busy.set(false);
-        result
+        let (call, browser) = self.drive(call).await;
+        let finished = self.client.borrow_mut().finish_listen(call);
+        finished.map_err(|e| self.explain("listening", &e, browser.as_ref()))
     }
 
-    async fn drive(&self, mut call: client::Call) -> Result<client::Call, Failure> {
+    /// Performs the GATT operations the call asks for until it is done; returns it with the
+    /// browser's last error, if an operation failed.
+    async fn drive(&self, mut call: client::Call) -> (client::Call, Option<BleError>) {
+        let mut browser = None;
         loop {
             let (target, write) = match call.action() {
-                Action::Done => return Ok(call),
+                Action::Done => return (call, browser),
                 Action::Sleep { until_ms } => {
                     let wait = until_ms.saturating_sub(now_ms());
                     if wait > 0 {
@@ -211,80 +203,104 @@ impl Link {
                 service: SERVICE_UUID,
                 uuid: target.uuid(),
             };
-            match write {
-                Some(value) => {
-                    let done = self
-                        .backend
-                        .write(&self.device, gatt, &value, WriteMode::WithResponse)
-                        .await;
-                    match done {
-                        Ok(()) => call.advance(Feedback::Written, now_ms()),
-                        Err(e) => call.advance(Feedback::Failed(self.att(e)), now_ms()),
-                    }
+            let outcome = match write {
+                Some(value) => self
+                    .backend
+                    .write(&self.device, gatt, &value, WriteMode::WithResponse)
+                    .await
+                    .map(|()| None),
+                None => self.backend.read(&self.device, gatt).await.map(Some),
+            };
+            match outcome {
+                Ok(None) => call.advance(Feedback::Written, now_ms()),
+                Ok(Some(bytes)) => call.advance(Feedback::Read(&bytes), now_ms()),
+                Err(e) => {
+                    call.advance(Feedback::Failed(att_error(e.kind)), now_ms());
+                    browser = Some(e);
                 }
-                None => match self.backend.read(&self.device, gatt).await {
-                    Ok(bytes) => call.advance(Feedback::Read(&bytes), now_ms()),
-                    Err(e) => call.advance(Feedback::Failed(self.att(e)), now_ms()),
-                },
             }
         }
     }
 
-    /// Turns a browser error into the ATT error the core expects, remembering the original.
-    /// (The page never sees ATT codes; this is as near as the browser's kinds get.)
-    fn att(&self, error: BleError) -> AttError {
-        let att = match error.kind {
-            ErrorKind::Disconnected => AttError::Disconnected,
-            ErrorKind::NotPaired => AttError::InsufficientAuthentication,
-            ErrorKind::NotPermitted => AttError::WriteNotPermitted,
-            ErrorKind::NotFound => AttError::AttributeNotFound,
-            _ => AttError::Other(0x0E),
-        };
-        *self.last_ble_error.borrow_mut() = Some(error);
-        att
-    }
-
-    /// Explains a transport failure.
-    pub fn explain(&self, during: &str, error: &client::Error) -> Failure {
-        let kind = match error {
-            client::Error::Gatt { error, .. } => match error {
-                AttError::InsufficientAuthentication => FailureKind::PairingRequired,
-                AttError::WriteNotPermitted => FailureKind::RpcDisabled,
-                AttError::AttributeNotFound => FailureKind::NotShelly,
-                AttError::Disconnected => FailureKind::Disconnected,
-                AttError::InsufficientResources => FailureKind::DeviceBusy,
-                _ => self
-                    .last_ble_error
-                    .borrow()
-                    .as_ref()
-                    .map_or(FailureKind::Protocol, |e| kind_of_ble_error(e, false)),
-            },
-            client::Error::Timeout { .. } => FailureKind::Timeout,
-            _ => FailureKind::Protocol,
+    /// Explains a transport failure; `browser` is the browser's error behind a failed GATT
+    /// operation (the page never sees ATT codes, so its kind says more than the core's).
+    fn explain(&self, during: &str, error: &client::Error, browser: Option<&BleError>) -> Failure {
+        use client::Error as E;
+        let kind = match (error, browser) {
+            (E::Gatt { .. }, Some(ble)) => FailureKind::of_ble_error(ble.kind, Stage::Connected),
+            // Every failed operation here carries the browser's error; without one, say little.
+            (E::Gatt { .. }, None) => FailureKind::Protocol,
+            (E::Timeout { .. }, _) => FailureKind::Timeout,
+            (
+                E::TooLarge { .. }
+                | E::Incomplete { .. }
+                | E::Overrun { .. }
+                | E::BadControlValue { .. }
+                | E::Frame(_)
+                | E::Challenge(_)
+                | E::TooManyStrayFrames { .. }
+                | E::NotFinished
+                | E::RequestTooLarge { .. },
+                _,
+            ) => FailureKind::Protocol,
         };
         let mut detail = error.to_string();
-        if let Some(ble) = self.last_ble_error.borrow().as_ref() {
+        if let Some(ble) = browser {
             detail = format!("{detail} — browser said: {ble}");
         }
         Failure::new(kind, during, self.redact(&detail))
     }
 }
 
-/// Turns an RPC answer into its result, or an explained failure for an error answer.
-pub fn result_of(
-    method: &str,
-    response: Response,
-    redact: impl Fn(&str) -> String,
-) -> Result<Value, Failure> {
-    match response.outcome {
-        Ok(value) => Ok(value),
-        Err(e) => {
-            let kind = kind_of_rpc_error(e.code, &e.message, method);
-            Err(Failure::new(
-                kind,
-                method,
-                redact(&format!("error {}: {}", e.code, e.message)),
-            ))
-        }
+/// The ATT error the core is told for a browser failure: the page never sees ATT codes, so this
+/// is as near as the browser's kinds get (the rest are 0x0E, Unlikely Error).
+fn att_error(kind: ErrorKind) -> AttError {
+    use ErrorKind as K;
+    match kind {
+        K::Disconnected => AttError::Disconnected,
+        K::NotPaired => AttError::InsufficientAuthentication,
+        K::NotPermitted => AttError::WriteNotPermitted,
+        K::NotFound => AttError::AttributeNotFound,
+        K::Unsupported
+        | K::UserCancelled
+        | K::NotAllowed
+        | K::AdapterUnavailable
+        | K::Gatt
+        | K::Busy
+        | K::PermissionDenied
+        | K::Timeout
+        | K::InvalidRequest => AttError::Other(0x0E),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bluehome_core::shelly::methods::shelly::{GetDeviceInfo, GetStatus};
+
+    use super::*;
+    use crate::ble::demo::demo_backend;
+    use crate::ble::mock::block_on;
+    use crate::ble::{BleBackend, RequestDeviceOptions};
+
+    /// Two calls started together run one after the other: the second waits on the link's
+    /// mutex and goes as soon as the first is done (no timer: this runs outside a browser,
+    /// where there is none), instead of overlapping GATT operations the device would refuse.
+    #[test]
+    fn overlapping_calls_wait_for_each_other() {
+        let mock = demo_backend();
+        mock.tick(1_000); // The chooser lists the gateway once it has advertised.
+        let backend = Rc::new(Backend::Mock(mock));
+        let options = RequestDeviceOptions::shelly(SERVICE_UUID);
+        let device = block_on(backend.request_device(&options)).unwrap();
+        block_on(backend.connect(&device.id)).unwrap();
+        let link = Link::new(Rc::clone(&backend), device.id);
+        let (info, status) = block_on(futures::future::join(
+            link.call(GetDeviceInfo::NAME, None),
+            link.call(GetStatus::NAME, None),
+        ));
+        let info = info.unwrap().outcome.unwrap();
+        assert_eq!(info["id"], "shellyblugwg3-ccba970d5e01");
+        let status = status.unwrap().outcome.unwrap();
+        assert!(status.get("wifi").is_some(), "{status}");
     }
 }

@@ -7,11 +7,27 @@
 //! last values, re-encoded with the core BTHome encoder as one v2 packet per device address).
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use bluehome_core::bthome::{self, Kind, Object, Value as Reading};
-use bluehome_core::shelly::methods::ble::RelayInfos;
+use bluehome_core::shelly::methods::ble::{CloudRelayListInfos, ListInfosParams, RelayInfo};
+use bluehome_core::shelly::methods::bthome::{SensorConfig, SensorStatus};
+use bluehome_core::shelly::methods::shelly::{self, ComponentMap};
+use bluehome_core::shelly::methods::{Method, Pager};
 use bluehome_core::{Advertisement, MacAddress, Uuid};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
 use serde_json::Value;
+
+use super::ShellySession;
+use super::explain::{Failure, FailureKind};
+use super::link::{now_ms, sleep_ms};
+
+/// Receives what a gateway hears: the manager source name, and the advertisement.
+pub type RemoteSink = Rc<dyn Fn(&str, &RemoteAdvert)>;
+
+/// Pages of `BLE.CloudRelay.ListInfos` read at most in one poll.
+const MAX_RELAY_PAGES: u32 = 20;
 
 /// One advertisement heard by the gateway, keyed by the device's MAC (lower-case text).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,52 +43,35 @@ pub fn source_name(device_id: &str) -> String {
     format!("shelly:{device_id}")
 }
 
-/// The devices of one `BLE.CloudRelay.ListInfos` page, and the offset of the next page (when
-/// there is one).
-pub fn relay_page(result: &Value) -> (Vec<RemoteAdvert>, Option<u32>) {
-    let Ok(page) = serde_json::from_value::<RelayInfos>(result.clone()) else {
-        return (Vec::new(), None);
-    };
-    let adverts = page
-        .devices
+/// The relayed devices (every page of `BLE.CloudRelay.ListInfos`), keyed by lower-case address.
+pub fn relayed_adverts(relayed: &[(String, RelayInfo)]) -> Vec<RemoteAdvert> {
+    relayed
         .iter()
-        .flat_map(|entry| entry.iter())
         .map(|(addr, info)| RemoteAdvert {
             key: addr.to_ascii_lowercase(),
             advertisement: info.to_advertisement(addr).0,
         })
-        .collect();
-    let next = page.offset.saturating_add(page.count);
-    let more = page.count > 0 && next < page.total;
-    (adverts, more.then_some(next))
+        .collect()
 }
 
 /// The gateway's BTHome sensor components (from `Shelly.GetConfig` and `Shelly.GetStatus`),
 /// grouped by device and re-encoded as one BTHome v2 service-data packet each. Values that do
 /// not fit their object (or are missing) are left out.
-pub fn sensor_adverts(config: &Value, status: &Value) -> Vec<RemoteAdvert> {
+pub fn sensor_adverts(config: &ComponentMap, status: &ComponentMap) -> Vec<RemoteAdvert> {
     let mut by_addr: BTreeMap<String, Vec<Object>> = BTreeMap::new();
-    let Some(map) = config.as_object() else {
-        return Vec::new();
-    };
-    for (key, cfg) in map.iter().filter(|(k, _)| k.starts_with("bthomesensor:")) {
-        let addr = cfg
-            .get("addr")
-            .and_then(Value::as_str)
-            .map(str::to_ascii_lowercase);
-        let obj_id = cfg
-            .get("obj_id")
-            .and_then(Value::as_u64)
-            .and_then(|i| u8::try_from(i).ok());
-        let value = status.get(key).and_then(|s| s.get("value"));
-        let (Some(addr), Some(id), Some(value)) = (addr, obj_id, value) else {
+    for (id, sensor) in config.numbered::<SensorConfig>("bthomesensor") {
+        let value = status
+            .get::<SensorStatus>(&format!("bthomesensor:{id}"))
+            .map(|s| s.value);
+        let addr = sensor.addr.as_deref().map(str::to_ascii_lowercase);
+        let (Some(addr), Some(obj_id), Some(value)) = (addr, sensor.obj_id, value) else {
             continue;
         };
-        if let Some(reading) = reading_for(id, value) {
+        if let Some(reading) = reading_for(obj_id, &value) {
             by_addr
                 .entry(addr)
                 .or_default()
-                .push(Object::new(id, reading));
+                .push(Object::new(obj_id, reading));
         }
     }
     by_addr
@@ -146,20 +145,120 @@ pub fn describe_readings(advertisement: &Advertisement) -> String {
     }
 }
 
+impl ShellySession {
+    /// Sets where remote advertisements go (the app wires the Scan page's manager here).
+    pub fn set_remote_sink(self, sink: Option<RemoteSink>) {
+        self.remote_sink.set_value(sink);
+    }
+
+    /// Polls what the connected gateway hears every `every_ms` and hands it to the sink, until
+    /// stopped or disconnected.
+    pub fn start_remote_scanner(self, every_ms: u64) {
+        if self.remote_running.get_untracked() {
+            return;
+        }
+        let Some(link) = self.link() else { return };
+        let Some(device_id) = self
+            .device
+            .with_untracked(|d| d.as_ref().map(|d| d.id().to_owned()))
+        else {
+            return;
+        };
+        self.remote_running.set(true);
+        spawn_local(async move {
+            let source = source_name(&device_id);
+            while self.remote_running.try_get_untracked() == Some(true)
+                && self
+                    .link
+                    .try_get_value()
+                    .flatten()
+                    .is_some_and(|l| Rc::ptr_eq(&l, &link))
+            {
+                match self.poll_remote().await {
+                    Ok(adverts) => {
+                        if let Some(sink) = self.remote_sink.try_get_value().flatten() {
+                            adverts.iter().for_each(|a| sink(&source, a));
+                        }
+                        self.remote_adverts.try_set(adverts);
+                    }
+                    Err(failure) => {
+                        self.failure.try_set(Some(failure));
+                        break;
+                    }
+                }
+                sleep_ms(every_ms).await;
+            }
+            self.remote_running.try_set(false);
+        });
+    }
+
+    /// Stops the remote scanner.
+    pub fn stop_remote_scanner(self) {
+        self.remote_running.set(false);
+    }
+
+    /// One poll: every page of `BLE.CloudRelay.ListInfos`, then the BTHome sensor values.
+    pub async fn poll_remote(self) -> Result<Vec<RemoteAdvert>, Failure> {
+        let mut pager =
+            Pager::<CloudRelayListInfos>::new(ListInfosParams::default(), MAX_RELAY_PAGES);
+        while let Some(params) = pager.next_params() {
+            let page = self.call::<CloudRelayListInfos>(&params).await?;
+            pager.add(page).map_err(|e| {
+                Failure::new(
+                    FailureKind::Protocol,
+                    CloudRelayListInfos::NAME,
+                    e.to_string(),
+                )
+            })?;
+        }
+        let mut adverts = relayed_adverts(&pager.into_items());
+        let config = self.call::<shelly::GetConfig>(&()).await?;
+        let status = self.call::<shelly::GetStatus>(&()).await?;
+        adverts.extend(sensor_adverts(&config, &status));
+        Ok(adverts)
+    }
+}
+
+/// Feeds the Scan page's manager: a gateway is a remote, non-connectable source.
+pub fn scan_page_sink(scan: crate::state::AppStore) -> RemoteSink {
+    Rc::new(move |source: &str, advert: &RemoteAdvert| {
+        scan.update_model(|m| {
+            m.ingest(
+                now_ms(),
+                source,
+                &advert.key,
+                false,
+                advert.advertisement.clone(),
+            );
+        });
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    use bluehome_core::shelly::methods::ble::RelayInfos;
     use serde_json::json;
 
     use super::*;
 
+    /// Every page of `BLE.CloudRelay.ListInfos` through the core's pager, then keyed by address.
     #[test]
-    fn relay_pages_become_advertisements_with_the_next_offset() {
+    fn relay_pages_become_advertisements() {
         // QEDKCQ== is base64 of 40 02 ca 09: BTHome v2, temperature 25.06 °C (bthome.io example).
-        let page = json!({"ts": 1.0, "offset": 0, "count": 1, "total": 3,
-            "devices": [{"3c:2e:f5:5b:01:01": {"name": "H&T", "model": 3, "sdata": {"fcd2": "QALKCQ=="}, "mdata": {}, "last_seen": 5}}]});
-        let (adverts, next) = relay_page(&page);
-        assert_eq!(next, Some(1));
-        assert_eq!(adverts[0].key, "3c:2e:f5:5b:01:01");
+        let page = |offset: u32, addr: &str| {
+            serde_json::from_value::<RelayInfos>(json!({"ts": 1.0, "offset": offset, "count": 1,
+                "total": 2, "devices": [{addr: {"name": "H&T", "model": 3,
+                "sdata": {"fcd2": "QALKCQ=="}, "mdata": {}, "last_seen": 5}}]}))
+            .unwrap()
+        };
+        let mut pager = Pager::<CloudRelayListInfos>::new(ListInfosParams::default(), 5);
+        pager.add(page(0, "3C:2E:F5:5B:01:01")).unwrap();
+        assert_eq!(pager.next_params().unwrap().offset, Some(1));
+        pager.add(page(1, "3c:2e:f5:5b:02:01")).unwrap();
+        assert!(pager.is_done());
+        let adverts = relayed_adverts(&pager.into_items());
+        let keys: Vec<&str> = adverts.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["3c:2e:f5:5b:01:01", "3c:2e:f5:5b:02:01"]);
         assert_eq!(
             adverts[0].advertisement.service_data.get(&Uuid::BTHOME_V2),
             Some(&vec![0x40, 0x02, 0xca, 0x09])
@@ -168,19 +267,18 @@ mod tests {
             describe_readings(&adverts[0].advertisement),
             "temperature 25.06 °C"
         );
-        let (_, last) = relay_page(&json!({"offset": 2, "count": 1, "total": 3, "devices": []}));
-        assert_eq!(last, None);
     }
 
     #[test]
     fn sensor_statuses_are_re_encoded_per_device() {
-        let config = json!({
+        let components = |v| serde_json::from_value::<ComponentMap>(v).unwrap();
+        let config = components(json!({
             "bthomesensor:200": {"addr": "3C:2E:F5:5B:01:01", "obj_id": 2, "idx": 0},
             "bthomesensor:201": {"addr": "3c:2e:f5:5b:01:01", "obj_id": 1, "idx": 0},
             "bthomesensor:202": {"addr": "aa:bb:cc:dd:ee:ff", "obj_id": 45, "idx": 0},
-            "bthomedevice:200": {"addr": "3c:2e:f5:5b:01:01"}});
-        let status = json!({"bthomesensor:200": {"value": 21.5}, "bthomesensor:201": {"value": 87},
-            "bthomesensor:202": {"value": true}});
+            "bthomedevice:200": {"addr": "3c:2e:f5:5b:01:01"}}));
+        let status = components(json!({"bthomesensor:200": {"value": 21.5},
+            "bthomesensor:201": {"value": 87}, "bthomesensor:202": {"value": true}}));
         let adverts = sensor_adverts(&config, &status);
         assert_eq!(adverts.len(), 2);
         let ht = adverts

@@ -16,9 +16,12 @@ use serde_json::{Value as Json, json};
 use crate::advertisement::{Advertisement, MacAddress};
 use crate::bthome::{self, Encryption, Kind, Object, Value};
 use crate::shelly::manufacturer::{self, Flags, ManufacturerData};
+use crate::shelly::methods::bthome::ObjectInfo;
+use crate::shelly::methods::events::{DiscoveredDevice, ShellyMfdata};
 use crate::uuid::Uuid;
 
-/// The bind key of every encrypted simulated sensor (the bthome-ble test key, shelly_blu.md §5).
+/// The bind key of every encrypted simulated sensor (the key of the encrypted examples in
+/// Bluetooth-Devices/bthome-ble's tests).
 pub const SIM_KEY: [u8; 16] = [
     0x90, 0xbf, 0xfd, 0x73, 0xcb, 0x6b, 0x26, 0xef, 0x58, 0xa7, 0xa8, 0xeb, 0xa9, 0x23, 0x20, 0x36,
 ];
@@ -298,21 +301,19 @@ impl SimSensor {
     }
 
     /// What `device_discovered` reports.
-    pub fn discovered(&self) -> Json {
-        let mut device = json!({
-            "addr": self.spec.mac.to_string().to_ascii_lowercase(),
-            "local_name": self.local_name(),
-            "rssi": self.spec.rssi,
-            "encrypted": self.spec.encrypted,
-        });
-        if let (Some(model), Json::Object(map)) = (self.model_id(), &mut device) {
-            map.insert(
-                "shelly_mfdata".into(),
-                json!({"flags": self.flags().0, "model_id": model,
-                       "mac": self.spec.mac.to_string().to_ascii_lowercase()}),
-            );
+    pub fn discovered(&self) -> DiscoveredDevice {
+        let addr = self.spec.mac.to_string().to_ascii_lowercase();
+        DiscoveredDevice {
+            shelly_mfdata: self.model_id().map(|model_id| ShellyMfdata {
+                flags: self.flags().0,
+                model_id,
+                mac: Some(addr.clone()),
+            }),
+            addr,
+            local_name: Some(self.local_name()),
+            rssi: i32::from(self.spec.rssi),
+            encrypted: self.spec.encrypted,
         }
-        device
     }
 
     fn flags(&self) -> Flags {
@@ -446,17 +447,20 @@ fn battery_of(n: u32) -> Value {
 }
 
 /// `BTHome.GetObjectInfos` entry for an object id, from the BTHome object table.
-pub fn object_info(id: u8) -> Json {
-    match bthome::info(id) {
-        Some(info) => {
-            let kind = match info.kind {
+pub fn object_info(id: u8) -> ObjectInfo {
+    let info = bthome::info(id);
+    ObjectInfo {
+        obj_id: id,
+        obj_name: info.map(|i| i.name.into()),
+        kind: info.map(|i| {
+            match i.kind {
                 Kind::Binary => "binary_sensor",
                 Kind::Button | Kind::Dimmer | Kind::Command => "event",
                 _ => "sensor",
-            };
-            json!({"obj_id": id, "obj_name": info.name, "type": kind, "unit": info.unit})
-        }
-        None => json!({"obj_id": id, "obj_name": null, "type": null, "unit": null}),
+            }
+            .into()
+        }),
+        unit: info.and_then(|i| i.unit).map(Into::into),
     }
 }
 

@@ -74,6 +74,11 @@ impl Bench {
         }
     }
 
+    /// The result as JSON, for tests that look at members the typed result keeps as JSON.
+    fn json<M: Method>(&mut self, params: &M::Params) -> serde_json::Value {
+        serde_json::to_value(self.ok::<M>(params)).unwrap()
+    }
+
     fn rpc_code<M: Method>(&mut self, params: &M::Params) -> ErrorCode
     where
         M::Result: core::fmt::Debug,
@@ -126,17 +131,17 @@ fn device_info_names_the_gateway() {
 #[test]
 fn status_and_config_list_every_component() {
     let mut b = Bench::new();
-    let status = b.ok::<shelly::GetStatus>(&());
+    let status = b.json::<shelly::GetStatus>(&());
     for key in ["ble", "bthome", "wifi", "sys"] {
         assert!(status.get(key).is_some(), "{key} missing from {status}");
     }
     // Firmware documents no provisioning member; the simulator adds one only when asked.
     assert_eq!(status["ble"].get("provisioning"), None);
     assert_eq!(
-        Bench::reporting_provisioning().ok::<shelly::GetStatus>(&())["ble"]["provisioning"],
+        Bench::reporting_provisioning().json::<shelly::GetStatus>(&())["ble"]["provisioning"],
         "pending"
     );
-    let config = b.ok::<shelly::GetConfig>(&());
+    let config = b.json::<shelly::GetConfig>(&());
     assert_eq!(config["ble"]["rpc"]["enable"], true);
     assert_eq!(config["wifi"]["ap"]["enable"], true);
 }
@@ -158,15 +163,15 @@ fn wifi_scan_join_and_ip() {
         ("connecting", None)
     );
     assert_eq!(
-        b.ok::<ble::GetStatus>(&()).provisioning.as_deref(),
-        Some("confirmed")
+        b.ok::<ble::GetStatus>(&()).provisioning,
+        Some(ble::Provisioning::Confirmed)
     );
     b.advance(3_000);
     let s = b.ok::<wifi::GetStatus>(&());
     assert_eq!(s.status, "got ip");
     assert_eq!(s.sta_ip.as_deref(), Some("192.168.1.42"));
     assert_eq!(s.ssid.as_deref(), Some("HomeNet"));
-    let status = b.ok::<shelly::GetStatus>(&());
+    let status = b.json::<shelly::GetStatus>(&());
     assert_eq!(status["wifi"]["sta_ip"], "192.168.1.42");
     // The connection result also went out as a status notification.
     assert!(
@@ -177,7 +182,7 @@ fn wifi_scan_join_and_ip() {
     // Turning the access point off is kept.
     b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::access_point(false));
     assert_eq!(
-        b.ok::<shelly::GetConfig>(&())["wifi"]["ap"]["enable"],
+        b.json::<shelly::GetConfig>(&())["wifi"]["ap"]["enable"],
         false
     );
 }
@@ -281,7 +286,7 @@ fn provisioning_completes_after_wifi_and_then_pairing_is_required() {
     b.advance(5_000);
     b.ok::<wifi::GetStatus>(&());
     b.p.disconnect(b.now);
-    assert_eq!(b.p.gateway().provisioning(), Provisioning::Complete);
+    assert_eq!(b.p.gateway().provisioning(), ble::Provisioning::Complete);
     // A stranger is refused at the first GATT operation.
     b.p.connect("99:99:99:99:99:99", b.now);
     match b.call::<shelly::GetDeviceInfo>(&Default::default()) {
@@ -298,11 +303,11 @@ fn provisioning_completes_after_wifi_and_then_pairing_is_required() {
     // The bonded client can, and opens a pairing window for the stranger.
     b.p.connect("11:22:33:44:55:66", b.now);
     assert_eq!(
-        b.ok::<ble::GetStatus>(&()).provisioning.as_deref(),
-        Some("complete")
+        b.ok::<ble::GetStatus>(&()).provisioning,
+        Some(ble::Provisioning::Complete)
     );
     let r = b.ok::<ble::StartPairing>(&ble::StartPairingParams { timeout: Some(60) });
-    assert_eq!(r.timeout, 60);
+    assert_eq!(r.timeout, Some(60));
     b.p.connect("99:99:99:99:99:99", b.now);
     b.p.pair(None, b.now).unwrap();
     b.ok::<shelly::GetDeviceInfo>(&Default::default());
@@ -311,7 +316,7 @@ fn provisioning_completes_after_wifi_and_then_pairing_is_required() {
 #[test]
 fn locked_state_requires_pairing_from_the_start() {
     let options = GatewayOptions {
-        provisioning: Provisioning::Locked,
+        provisioning: ble::Provisioning::Locked,
         ..GatewayOptions::default()
     };
     let mut b = Bench::with(options, Faults::default());
@@ -336,7 +341,7 @@ fn pairing_window_bonds_and_the_21st_bond_fails() {
     }
     b.p.connect("AA:00:00:00:00:FF", b.now);
     assert_eq!(b.p.pair(None, b.now), Err(AttError::InsufficientResources));
-    let bonds = b.ok::<ble::ListPairedDevices>(&());
+    let bonds = b.ok::<ble::ListPairedDevices>(&()).0;
     assert_eq!(bonds.len(), 20);
     let added = events(&b.listen())
         .into_iter()
@@ -383,7 +388,7 @@ fn set_auth_turns_on_401_challenges_and_the_client_answers_them() {
     // Right password: works, and keeps working with nc counting up.
     b.client
         .set_credentials(Some(Credentials::from_password(&realm, "s3cret")));
-    b.ok::<shelly::GetStatus>(&());
+    b.json::<shelly::GetStatus>(&());
     b.ok::<wifi::GetStatus>(&());
     // GetDeviceInfo never needs auth.
     let mut anon = Client::new("anon", 1);
@@ -393,7 +398,7 @@ fn set_auth_turns_on_401_challenges_and_the_client_answers_them() {
     // Disable auth again.
     b.ok::<shelly::SetAuth>(&SetAuthParams::new(&realm, None));
     b.client.set_credentials(None);
-    b.ok::<shelly::GetStatus>(&());
+    b.json::<shelly::GetStatus>(&());
     // Bad SetAuth parameters.
     assert_eq!(
         b.rpc_code::<shelly::SetAuth>(&SetAuthParams::new("other-realm", Some("x"))),
@@ -429,14 +434,14 @@ fn the_nonce_is_the_device_clock_and_jumps_when_wifi_joins() {
         message.starts_with(r#"{"auth_type": "digest", "nonce": 5, "nc": 1, "realm": ""#),
         "{message}"
     );
-    b.ok::<shelly::GetStatus>(&());
+    b.json::<shelly::GetStatus>(&());
     let before = b.client.credentials().unwrap().clone();
     b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
         "HomeNet",
         Some("correct horse"),
     ));
     b.advance(4_000);
-    let status = b.ok::<shelly::GetStatus>(&());
+    let status = b.json::<shelly::GetStatus>(&());
     assert!(status["sys"]["unixtime"].as_u64().unwrap() >= 1_700_000_000);
     let after = b.client.credentials().unwrap().clone();
     assert_ne!(
@@ -482,7 +487,7 @@ fn send_with_auth(
 fn nonce_counts_must_increase_and_cnonces_fit_32_bits() {
     use crate::shelly::auth::{Challenge, response_hash};
     let mut b = authed_bench();
-    b.ok::<shelly::GetStatus>(&());
+    b.json::<shelly::GetStatus>(&());
     let mut creds = b.client.credentials().unwrap().clone();
     let fresh = creds.next_auth(7).unwrap();
     let mut replay = fresh.clone();
@@ -514,7 +519,7 @@ fn option_password_starts_with_auth_on() {
     assert!(info.auth_en);
     b.client
         .set_credentials(Some(Credentials::from_password(info.realm(), "pw")));
-    b.ok::<shelly::GetConfig>(&());
+    b.json::<shelly::GetConfig>(&());
 }
 
 #[test]
@@ -529,7 +534,7 @@ fn sys_name_and_reboot() {
         Some("Hall gateway")
     );
     assert_eq!(
-        b.ok::<shelly::GetConfig>(&())["sys"]["device"]["name"],
+        b.json::<shelly::GetConfig>(&())["sys"]["device"]["name"],
         "Hall gateway"
     );
     b.ok::<shelly::Reboot>(&shelly::RebootParams {
@@ -548,6 +553,80 @@ fn sys_name_and_reboot() {
             .as_deref(),
         Some("Hall gateway"),
         "the name survives the restart"
+    );
+}
+
+#[test]
+fn sys_config_and_status_read_the_device_part() {
+    let mut b = Bench::new();
+    b.ok::<shelly::SysSetConfig>(&shelly::SysSetConfigParams::device_name("Hall gateway"));
+    let device = b.ok::<shelly::SysGetConfig>(&()).device.unwrap();
+    assert_eq!(device.name.as_deref(), Some("Hall gateway"));
+    assert_eq!(device.mac.as_deref(), Some("CCBA970D5E01"));
+    b.advance(42_000);
+    let status = b.ok::<shelly::SysGetStatus>(&());
+    assert_eq!(status.uptime, Some(42));
+    assert_eq!(
+        b.ok::<shelly::GetStatus>(&())
+            .get::<shelly::SysStatus>("sys"),
+        Some(status),
+        "the same as in Shelly.GetStatus"
+    );
+}
+
+/// `Shelly.GetComponents` pages through every component, with what `include` asks for;
+/// `dynamic_only` keeps the BTHome components (ids 200..299).
+#[test]
+fn get_components_pages_through_status_and_config() {
+    let mut b = Bench::new();
+    let add = |b: &mut Bench, addr: &str| {
+        b.ok::<bthome::AddDevice>(&bthome::AddDeviceParams {
+            config: bthome::DeviceConfig {
+                addr: Some(addr.into()),
+                ..Default::default()
+            },
+            id: None,
+        })
+    };
+    add(&mut b, "3c:2e:f5:5b:01:01");
+    add(&mut b, "3c:2e:f5:5b:02:01");
+    let everything = b.all_pages::<shelly::GetComponents>(shelly::GetComponentsParams {
+        include: vec![shelly::Include::Config],
+        ..Default::default()
+    });
+    let keys: Vec<&str> = everything.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "ble",
+            "bthome",
+            "bthomedevice:200",
+            "bthomedevice:201",
+            "sys",
+            "wifi"
+        ],
+        "more than one page (5 per page), each key once"
+    );
+    assert!(
+        everything
+            .iter()
+            .all(|c| c.config.is_some() && c.status.is_none())
+    );
+    let dynamic = b.all_pages::<shelly::GetComponents>(shelly::GetComponentsParams {
+        include: vec![shelly::Include::Status],
+        dynamic_only: Some(true),
+        ..Default::default()
+    });
+    assert_eq!(dynamic.len(), 2);
+    assert_eq!(dynamic[0].status.as_ref().unwrap()["id"], 200);
+    let one = b.all_pages::<shelly::GetComponents>(shelly::GetComponentsParams {
+        keys: vec!["wifi".into()],
+        ..Default::default()
+    });
+    assert_eq!(one.len(), 1);
+    assert_eq!(
+        (one[0].status.as_ref(), one[0].config.as_ref()),
+        (None, None)
     );
 }
 
@@ -816,7 +895,7 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
     });
     let cfg = b.ok::<bthome::SensorGetConfig>(&bthome::IdParams { id: 210 });
     assert_eq!((cfg.name.as_deref(), cfg.obj_idx), (Some("Temp"), Some(0)));
-    let status = b.ok::<shelly::GetStatus>(&());
+    let status = b.json::<shelly::GetStatus>(&());
     assert!(status.get("bthomesensor:210").is_some());
     assert!(status.get(alloc::format!("bthomedevice:{id}")).is_some());
     // Missing obj_idx and unknown ids.
@@ -849,7 +928,7 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
 fn options_keep_the_old_kinder_behaviours() {
     let options = GatewayOptions {
         objects_known_at_once: true,
-        add_answer: AddAnswer::Key,
+        add_answer: bthome::AddedMember::Key,
         ..GatewayOptions::default()
     };
     let mut b = Bench::with(options, Faults::default());
@@ -996,7 +1075,7 @@ fn client_survives_every_transport_fault_of_the_simulator() {
         let info = b.ok::<shelly::GetDeviceInfo>(&Default::default());
         assert_eq!(info.r#gen, 3, "{faults:?}");
         // A larger answer too.
-        let status = b.ok::<shelly::GetConfig>(&());
+        let status = b.json::<shelly::GetConfig>(&());
         assert!(status.get("wifi").is_some(), "{faults:?}");
     }
 }

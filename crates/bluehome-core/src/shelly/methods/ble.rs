@@ -1,4 +1,5 @@
-//! `BLE.*` and `BLE.CloudRelay.*` (reference: the BLE component document, shelly_rpc_ble.md §6.2).
+//! `BLE.*` and `BLE.CloudRelay.*` (the BLE component document,
+//! <https://shelly-api-docs.shelly.cloud/gen2/ComponentsAndServices/BLE>).
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -54,6 +55,21 @@ pub struct SetConfigParams {
     pub config: BleConfig,
 }
 
+impl SetConfigParams {
+    /// Turns RPC over Bluetooth on or off: `{"config":{"rpc":{"enable":…}}}`.
+    pub fn rpc(enable: bool) -> Self {
+        Self {
+            config: BleConfig {
+                rpc: Some(RpcConfig {
+                    enable,
+                    keep_running: None,
+                }),
+                ..BleConfig::default()
+            },
+        }
+    }
+}
+
 /// Pairing window, present in the status while pairing is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairingStatus {
@@ -61,6 +77,61 @@ pub struct PairingStatus {
     pub started_at: u64,
     /// Seconds it stays enabled.
     pub duration: u32,
+}
+
+/// Provisioning state of the BLE RPC channel (the BLE component document, firmware 2.0): while
+/// `pending` or `confirmed` a client needs no pairing, in `complete` and `locked` it must be bonded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provisioning {
+    /// Fresh device: RPC without pairing.
+    #[default]
+    Pending,
+    /// Set-up in progress: RPC without pairing.
+    Confirmed,
+    /// Set up: pairing required.
+    Complete,
+    /// Locked: pairing required.
+    Locked,
+}
+
+impl Provisioning {
+    /// Every state, in the order a device goes through them.
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Confirmed, Self::Complete, Self::Locked];
+
+    /// `pending`, `confirmed`, `complete`, `locked`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Confirmed => "confirmed",
+            Self::Complete => "complete",
+            Self::Locked => "locked",
+        }
+    }
+
+    /// Parses [`Provisioning::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// True in `complete` and `locked`: connections must be bonded.
+    pub const fn pairing_required(self) -> bool {
+        matches!(self, Self::Complete | Self::Locked)
+    }
+}
+
+impl fmt::Display for Provisioning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Reads a provisioning member leniently: anything but a state this crate knows reads as absent.
+fn lenient_provisioning<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Provisioning>, D::Error> {
+    let value = Value::deserialize(d)?;
+    Ok(value.as_str().and_then(Provisioning::from_name))
 }
 
 /// `BLE.GetStatus` result.
@@ -75,10 +146,14 @@ pub struct BleStatus {
     /// Present while pairing is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairing: Option<PairingStatus>,
-    /// Provisioning state (`pending`, `confirmed`, `complete`, `locked`). Only bluehome's
-    /// simulator reports it here: where real firmware reports it is not documented.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning: Option<String>,
+    /// Provisioning state. Only bluehome's simulator reports it here: where real firmware reports
+    /// it is not documented. A state not listed in [`Provisioning`] reads as absent.
+    #[serde(
+        default,
+        deserialize_with = "lenient_provisioning",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub provisioning: Option<Provisioning>,
 }
 
 /// `BLE.StartPairing` parameters.
@@ -90,10 +165,11 @@ pub struct StartPairingParams {
 }
 
 /// `BLE.StartPairing` result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct StartPairingResult {
-    /// The timeout applied.
-    pub timeout: u32,
+    /// The timeout applied (absent: the one asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u32>,
 }
 
 /// A bonded client (`BLE.ListPairedDevices`, pairing events).
@@ -107,6 +183,26 @@ pub struct PairedDevice {
     /// Unix time of the last connection.
     #[serde(default)]
     pub atime: u64,
+}
+
+/// `BLE.ListPairedDevices` result: the bonds, as the BLE document shows them (an array). An
+/// object with the array in `devices` is read as well, as bluehome's earlier client did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(transparent)]
+pub struct PairedDevices(pub Vec<PairedDevice>);
+
+impl<'de> Deserialize<'de> for PairedDevices {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            List(Vec<PairedDevice>),
+            Wrapped { devices: Vec<PairedDevice> },
+        }
+        Ok(Self(match Either::deserialize(d)? {
+            Either::List(list) | Either::Wrapped { devices: list } => list,
+        }))
+    }
 }
 
 /// `BLE.DeletePairedDevice` parameters.
@@ -369,7 +465,7 @@ method!(
 );
 method!(
     /// `BLE.ListPairedDevices`.
-    ListPairedDevices = "BLE.ListPairedDevices", () => Vec<PairedDevice>
+    ListPairedDevices = "BLE.ListPairedDevices", () => PairedDevices
 );
 method!(
     /// `BLE.DeletePairedDevice`.
@@ -523,16 +619,47 @@ mod tests {
     }
 
     #[test]
+    fn rpc_switch_sends_only_rpc_enable() {
+        assert_eq!(
+            serde_json::to_value(SetConfigParams::rpc(false)).unwrap(),
+            json!({"config": {"rpc": {"enable": false}}})
+        );
+    }
+
+    #[test]
+    fn provisioning_reads_known_states_and_ignores_others() {
+        let status = |p: Value| {
+            serde_json::from_value::<BleStatus>(json!({"addr": "x", "provisioning": p}))
+                .unwrap()
+                .provisioning
+        };
+        for p in Provisioning::ALL {
+            assert_eq!(status(json!(p.name())), Some(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), json!(p.name()));
+        }
+        assert_eq!(status(json!("someday")), None);
+        assert_eq!(status(json!(3)), None);
+        assert_eq!(status(Value::Null), None);
+        let required: Vec<_> = Provisioning::ALL
+            .into_iter()
+            .filter(|p| p.pairing_required())
+            .collect();
+        assert_eq!(required, [Provisioning::Complete, Provisioning::Locked]);
+    }
+
+    #[test]
     fn ble_status_and_paired_devices_match_the_documented_examples() {
         let s: BleStatus = serde_json::from_value(json!({
             "addr": "44:17:93:ce:3f:08,p", "flags": ["scanning", "advertising"]
         }))
         .unwrap();
         assert_eq!(s.flags.unwrap().len(), 2);
-        let list: Vec<PairedDevice> = serde_json::from_value(json!([
-            {"addr": "AA:BB:CC:DD:EE:FF", "ctime": 1729259400, "atime": 1729259500}
-        ]))
-        .unwrap();
-        assert_eq!(list[0].atime, 1_729_259_500);
+        let bond = json!({"addr": "AA:BB:CC:DD:EE:FF", "ctime": 1729259400, "atime": 1729259500});
+        let list: PairedDevices = serde_json::from_value(json!([bond])).unwrap();
+        assert_eq!(list.0[0].atime, 1_729_259_500);
+        assert_eq!(serde_json::to_value(&list).unwrap(), json!([bond]));
+        let wrapped: PairedDevices = serde_json::from_value(json!({"devices": [bond]})).unwrap();
+        assert_eq!(wrapped, list);
+        assert!(serde_json::from_value::<PairedDevices>(json!({"bonds": []})).is_err());
     }
 }

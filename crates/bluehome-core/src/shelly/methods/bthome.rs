@@ -1,5 +1,6 @@
-//! `BTHome.*`, `BTHomeDevice.*`, `BTHomeSensor.*` (reference: the BTHome component document,
-//! shelly_rpc_ble.md §6.3). Component ids are 200..299.
+//! `BTHome.*`, `BTHomeDevice.*`, `BTHomeSensor.*` (the BTHome component documents,
+//! <https://shelly-api-docs.shelly.cloud/gen2/DynamicComponents/BTHome> and its BTHomeDevice and
+//! BTHomeSensor pages). Component ids are 200..299.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -107,14 +108,39 @@ pub struct AddSensorParams {
     pub id: Option<u16>,
 }
 
-/// Result of `BTHome.AddDevice` / `AddSensor`: the new component key. Real firmware answers
-/// `{"added": "bthomedevice:200"}` (the BTHome document's examples; usnaShellyScanner reads
-/// `added`), the document's table names the member `key`: both are read, `added` first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Which member of an Add answer names the new component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddedMember {
+    /// `added`, as real firmware answers (the BTHome document's examples; usnaShellyScanner reads
+    /// `added`).
+    #[default]
+    Added,
+    /// `key`, as the document's table names it.
+    Key,
+}
+
+/// Result of `BTHome.AddDevice` / `AddSensor`: the new component key, `{"added":
+/// "bthomedevice:200"}` from real firmware or `{"key": …}` as the document's table says. Both are
+/// read, `added` first; the member read is kept, and written back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Added {
     /// `bthomedevice:200`, `bthomesensor:201`, …
-    #[serde(rename = "added")]
     pub key: String,
+    /// The member that carries it.
+    pub member: AddedMember,
+}
+
+impl Serialize for Added {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(1))?;
+        let name = match self.member {
+            AddedMember::Added => "added",
+            AddedMember::Key => "key",
+        };
+        map.serialize_entry(name, &self.key)?;
+        map.end()
+    }
 }
 
 impl<'de> Deserialize<'de> for Added {
@@ -125,10 +151,17 @@ impl<'de> Deserialize<'de> for Added {
             key: Option<String>,
         }
         let Either { added, key } = Either::deserialize(d)?;
-        added
-            .or(key)
-            .map(|key| Self { key })
-            .ok_or_else(|| serde::de::Error::missing_field("added"))
+        match (added, key) {
+            (Some(key), _) => Ok(Self {
+                key,
+                member: AddedMember::Added,
+            }),
+            (None, Some(key)) => Ok(Self {
+                key,
+                member: AddedMember::Key,
+            }),
+            (None, None) => Err(serde::de::Error::missing_field("added")),
+        }
     }
 }
 
@@ -219,6 +252,7 @@ pub struct SensorSetConfigParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeviceStatus {
     /// Component id.
+    #[serde(default)]
     pub id: u16,
     /// Last RSSI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,6 +275,7 @@ pub struct DeviceStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct SensorStatus {
     /// Component id.
+    #[serde(default)]
     pub id: u16,
     /// Last value (number or boolean; `null` before the first reading).
     #[serde(default)]
@@ -398,6 +433,17 @@ mod tests {
         assert_eq!(a.id(), Some(202));
         assert!(serde_json::from_value::<Added>(json!({})).is_err());
         assert!(serde_json::from_value::<Added>(json!({"added": 5})).is_err());
+        for answer in [
+            json!({"added": "bthomesensor:203"}),
+            json!({"key": "bthomesensor:203"}),
+        ] {
+            let read: Added = serde_json::from_value(answer.clone()).unwrap();
+            assert_eq!(
+                serde_json::to_value(&read).unwrap(),
+                answer,
+                "written as read"
+            );
+        }
     }
 
     /// The document's `BTHome.GetObjectInfos?obj_ids=[2,3,4]` example.

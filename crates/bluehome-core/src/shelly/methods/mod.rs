@@ -1,5 +1,5 @@
-//! Typed Shelly RPC methods (reference: shelly_rpc_ble.md §5–6, the BLE and BTHome component
-//! documents).
+//! Typed Shelly RPC methods (the Shelly API documents, <https://shelly-api-docs.shelly.cloud/gen2/>:
+//! common errors, the Shelly, Sys, WiFi, BLE and BTHome components).
 //!
 //! Each method is a unit struct implementing [`Method`] with its parameter and result types. Start a
 //! call with [`Client::call_method`], drive it like any [`Call`], end it with
@@ -40,20 +40,22 @@ use serde_json::Value;
 use super::frame::Response;
 use super::rpc::client::{self, Call, Client};
 
-/// A Shelly RPC method.
+/// A Shelly RPC method, as both ends see it: a client sends its parameters and reads its result,
+/// the simulator reads the parameters and sends the result.
 pub trait Method {
     /// `Component.Method`.
     const NAME: &'static str;
     /// Parameters; `()` for none (no `params` member is sent).
-    type Params: Serialize;
+    type Params: Serialize + DeserializeOwned;
     /// The result; `()` for methods answering `null`.
-    type Result: DeserializeOwned;
+    type Result: Serialize + DeserializeOwned;
 }
 
-/// Error codes (DOC CommonErrors; the HTTP-like codes from mongoose-os rpc-common). Codes not
-/// listed are kept in [`ErrorCode::Other`].
+/// Error codes (<https://shelly-api-docs.shelly.cloud/gen2/General/CommonErrors>; the HTTP-like
+/// codes from mongoose-os-libs/rpc-common `src/mg_rpc.c`). Codes not listed are kept in
+/// [`ErrorCode::Other`]. Exhaustive on purpose: a code added here must be explained wherever codes
+/// are turned into advice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ErrorCode {
     /// -103: invalid argument (e.g. "Missing required 'id'").
     InvalidArgument,

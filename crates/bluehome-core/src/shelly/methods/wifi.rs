@@ -1,4 +1,5 @@
-//! `WiFi.*` (reference: shelly_rpc_ble.md §6.1).
+//! `WiFi.*` (the WiFi component document,
+//! <https://shelly-api-docs.shelly.cloud/gen2/ComponentsAndServices/WiFi>).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -17,14 +18,30 @@ pub struct ScanResult {
     #[serde(default)]
     pub bssid: String,
     /// 0 open, 1 WEP, 2 WPA-PSK, 3 WPA2-PSK, 4 WPA/WPA2-PSK, 5 WPA2-Enterprise.
-    #[serde(default)]
-    pub auth: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<u8>,
     /// Channel.
-    #[serde(default)]
-    pub channel: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<u8>,
     /// Signal strength, dBm.
-    #[serde(default)]
-    pub rssi: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rssi: Option<i32>,
+}
+
+impl ScanResult {
+    /// The security of `auth`, named as the WiFi document names it; `None` for a value it does
+    /// not list, or none.
+    pub fn security(&self) -> Option<&'static str> {
+        match self.auth? {
+            0 => Some("open"),
+            1 => Some("WEP"),
+            2 => Some("WPA-PSK"),
+            3 => Some("WPA2-PSK"),
+            4 => Some("WPA/WPA2-PSK"),
+            5 => Some("WPA2-Enterprise"),
+            _ => None,
+        }
+    }
 }
 
 /// `WiFi.Scan` result.
@@ -155,8 +172,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The sta nesting matters: an old client sent `config:{ssid,pass}` and it does not work
-    /// (shelly_rpc_ble.md §6.1).
+    /// The sta nesting matters: an old client (ALLTERCO/fleet-management
+    /// `packages/ble/src/ShellyBLE.ts`) sent `config:{ssid,pass}`, which does not work; aioshelly's
+    /// `wifi_setconfig` nests them under `sta`.
     #[test]
     fn join_nests_credentials_under_sta() {
         assert_eq!(
@@ -176,6 +194,7 @@ mod tests {
         ]}))
         .unwrap();
         assert_eq!(r.results[0].ssid, None);
-        assert_eq!(r.results[0].auth, 3);
+        assert_eq!(r.results[0].auth, Some(3));
+        assert_eq!(r.results[0].security(), Some("WPA2-PSK"));
     }
 }

@@ -108,46 +108,16 @@ fn later_request_id(a: u64, b: u64) -> u64 {
     }
 }
 
-/// What the backend must do next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action<'a> {
-    /// Write `value` (with response) to `characteristic`.
-    Write {
-        /// Where.
-        characteristic: Characteristic,
-        /// What.
-        value: &'a [u8],
-    },
-    /// Read `characteristic`.
-    Read {
-        /// Where.
-        characteristic: Characteristic,
-    },
-    /// Do nothing until `until_ms` (same clock as the `now_ms` arguments), then feed [`Feedback::Woke`].
-    Sleep {
-        /// Absolute wake-up time.
-        until_ms: u64,
-    },
-    /// Finished: hand the call to [`Client::finish`] (or [`Client::finish_listen`]).
-    Done,
-}
+/// What the backend must do next: the GATT operation every core client asks for
+/// ([`crate::gatt::Action`]), on one of the RPC service's characteristics. At
+/// [`Action::Done`], hand the call to [`Client::finish`] (or [`Client::finish_listen`]).
+pub type Action<'a> = crate::gatt::Action<'a, Characteristic>;
 
-/// The result of the last [`Action`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Feedback<'a> {
-    /// The write succeeded.
-    Written,
-    /// The read returned these bytes.
-    Read(&'a [u8]),
-    /// The sleep is over.
-    Woke,
-    /// The GATT operation failed.
-    Failed(AttError),
-}
+pub use crate::gatt::Feedback;
 
-/// Why a call failed.
+/// Why a call failed. Exhaustive on purpose: a failure added here must be explained wherever
+/// failures are turned into advice.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Error {
     /// A GATT operation failed.
     Gatt {

@@ -1,0 +1,449 @@
+//! `BTHome.*`, `BTHomeDevice.*`, `BTHomeSensor.*`: discovery, the BTHome devices and sensors the
+//! gateway keeps as components 200..299, and what it learns from their packets.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::vec::Vec;
+
+use serde_json::{Map, Value, json};
+
+use super::{Answer, Gateway, Route, bad_id, mac_lower, parse_addr, route, rpc_error};
+use crate::advertisement::MacAddress;
+use crate::shelly::frame::RpcError;
+use crate::shelly::methods::ErrorCode;
+use crate::shelly::methods::bthome::{
+    AddDevice, AddDeviceParams, AddSensor, AddSensorParams, Added, BthomeSetConfigParams,
+    BthomeStatus, DeleteDevice, DeleteSensor, DeviceConfig, DeviceGetConfig, DeviceGetKnownObjects,
+    DeviceGetStatus, DeviceSetConfig, DeviceSetConfigParams, DeviceStatus, FIRST_ID, GetConfig,
+    GetObjectInfos, GetObjectInfosParams, GetStatus, IdParams, KnownObject, KnownObjects, LAST_ID,
+    ObjectInfos, SensorConfig, SensorGetConfig, SensorGetStatus, SensorSetConfig,
+    SensorSetConfigParams, SensorStatus, SetConfig, StartDeviceDiscovery, StartDiscoveryParams,
+};
+use crate::shelly::methods::shelly::SetConfigResult;
+use crate::sim::sensors::{self, SimSensor};
+
+pub(super) const ROUTES: &[Route] = &[
+    route::<GetConfig>(),
+    route::<SetConfig>(),
+    route::<GetStatus>(),
+    route::<AddDevice>(),
+    route::<DeleteDevice>(),
+    route::<AddSensor>(),
+    route::<DeleteSensor>(),
+    route::<StartDeviceDiscovery>(),
+    route::<GetObjectInfos>(),
+    route::<DeviceGetConfig>(),
+    route::<DeviceSetConfig>(),
+    route::<DeviceGetStatus>(),
+    route::<DeviceGetKnownObjects>(),
+    route::<SensorGetConfig>(),
+    route::<SensorSetConfig>(),
+    route::<SensorGetStatus>(),
+];
+
+/// Whether the gateway knows a BTHome device's objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Heard {
+    /// Not until its sensor has sent more than this many packets.
+    After(u32),
+    /// Known.
+    Known,
+}
+
+/// A `BTHome.StartDeviceDiscovery` under way.
+#[derive(Debug, Clone)]
+pub(super) struct DiscoveryRun {
+    pub(super) started_ms: u64,
+    pub(super) duration_s: u32,
+    emitted: usize,
+}
+
+/// The `config.addr` of `BTHome.AddDevice` / `BTHome.AddSensor`, which must be a MAC address.
+fn config_addr(addr: Option<&str>) -> Result<MacAddress, RpcError> {
+    addr.and_then(parse_addr).ok_or_else(|| {
+        rpc_error(
+            ErrorCode::InvalidArgument,
+            "config.addr must be a MAC address",
+        )
+    })
+}
+
+/// The id a new component gets: `wanted` when it is free and in 200..299, else the first free one.
+fn free_id<T>(taken: &BTreeMap<u16, T>, wanted: Option<u16>) -> Result<u16, RpcError> {
+    match wanted {
+        Some(id) if !(FIRST_ID..=LAST_ID).contains(&id) => Err(rpc_error(
+            ErrorCode::InvalidArgument,
+            format!("id {id} is outside 200..299"),
+        )),
+        Some(id) if taken.contains_key(&id) => Err(rpc_error(
+            ErrorCode::InvalidArgument,
+            format!("id {id} is taken"),
+        )),
+        Some(id) => Ok(id),
+        None => (FIRST_ID..=LAST_ID)
+            .find(|id| !taken.contains_key(id))
+            .ok_or_else(|| rpc_error(ErrorCode::ResourceExhausted, "no free component id")),
+    }
+}
+
+impl Gateway {
+    /// A BTHome device's objects become known with its first packet after `BTHome.AddDevice`.
+    pub(super) fn tick_heard(&mut self, now_ms: u64) {
+        let learned: Vec<u16> = self
+            .heard
+            .iter()
+            .filter_map(|(&id, heard)| match heard {
+                Heard::After(count) => self
+                    .device_sensor(id)
+                    .filter(|s| s.emissions() > *count)
+                    .map(|_| id),
+                Heard::Known => None,
+            })
+            .collect();
+        for id in learned {
+            self.heard.insert(id, Heard::Known);
+            self.event(
+                now_ms,
+                json!({"component": format!("bthomedevice:{id}"), "id": id, "event": "new_objects"}),
+            );
+        }
+    }
+
+    /// Sends `device_discovered` for each sensor as the scan reaches it, then `discovery_done`.
+    pub(super) fn tick_discovery(&mut self, now_ms: u64) {
+        let Some(run) = self.discovery.clone() else {
+            return;
+        };
+        let total_ms = u64::from(run.duration_s).saturating_mul(1000);
+        let count = self.sensors.len();
+        // Sensor i is found at (i + 1) / (count + 1) of the scan, at most 1 s apart.
+        let step = (total_ms / (count as u64 + 1)).min(1000);
+        let mut emitted = run.emitted;
+        while emitted < count {
+            let due = run
+                .started_ms
+                .saturating_add(step.saturating_mul(emitted as u64 + 1));
+            if now_ms < due {
+                break;
+            }
+            if let Some(device) = self.sensors.get(emitted).map(SimSensor::discovered) {
+                self.event(
+                    due,
+                    json!({"component": "bthome", "event": "device_discovered", "device": device}),
+                );
+            }
+            emitted += 1;
+        }
+        if let Some(r) = self.discovery.as_mut() {
+            r.emitted = emitted;
+        }
+        let end = run.started_ms.saturating_add(total_ms);
+        if now_ms >= end {
+            self.discovery = None;
+            self.event(
+                end,
+                json!({"component": "bthome", "event": "discovery_done", "device_count": emitted}),
+            );
+        }
+    }
+
+    /// The simulated sensor a BTHome device component stands for.
+    fn device_sensor(&self, id: u16) -> Option<&SimSensor> {
+        let device = self.devices.get(&id)?;
+        self.sensor_by_addr(device.addr.as_deref())
+    }
+
+    fn knows(&self, id: u16) -> bool {
+        self.heard.get(&id) == Some(&Heard::Known)
+    }
+
+    fn sensor_by_addr(&self, addr: Option<&str>) -> Option<&SimSensor> {
+        let mac = addr.and_then(parse_addr)?;
+        self.sensors.iter().find(|s| s.mac() == mac)
+    }
+
+    /// `{"added": "<kind>:<id>"}` (or `key`, by option).
+    fn added(&self, kind: &str, id: u16) -> Added {
+        Added {
+            key: format!("{kind}:{id}"),
+            member: self.options.add_answer,
+        }
+    }
+
+    pub(super) fn device_status(&self, id: u16) -> Result<DeviceStatus, RpcError> {
+        let d = self.devices.get(&id).ok_or_else(|| bad_id(id))?;
+        let mut status = DeviceStatus {
+            id,
+            ..DeviceStatus::default()
+        };
+        let heard = self
+            .sensor_by_addr(d.addr.as_deref())
+            .filter(|_| self.knows(id));
+        if let Some(s) = heard {
+            status.rssi = Some(i32::from(s.rssi()));
+            status.battery = s.battery();
+            status.packet_id = Some(u32::from(s.packet_id()));
+            status.last_updated_ts = Some(self.unix_s(s.last_emit_ms()) as f64);
+        }
+        Ok(status)
+    }
+
+    pub(super) fn sensor_status(&self, id: u16) -> Result<SensorStatus, RpcError> {
+        let c = self.sensor_components.get(&id).ok_or_else(|| bad_id(id))?;
+        let sensor = self
+            .sensor_by_addr(c.addr.as_deref())
+            .filter(|s| s.has_emitted());
+        let value = match (sensor, c.obj_id, c.obj_idx) {
+            (Some(s), Some(obj), Some(idx)) => s.value(obj, idx).unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        Ok(SensorStatus {
+            id,
+            value,
+            last_updated_ts: sensor.map(|s| self.unix_s(s.last_emit_ms()) as f64),
+        })
+    }
+}
+
+impl Answer<GetConfig> for Gateway {
+    fn answer(&mut self, (): (), _: u64) -> Result<Value, RpcError> {
+        Ok(Value::Object(Map::new()))
+    }
+}
+
+impl Answer<SetConfig> for Gateway {
+    fn answer(
+        &mut self,
+        _: BthomeSetConfigParams,
+        _: u64,
+    ) -> Result<Option<SetConfigResult>, RpcError> {
+        Ok(None)
+    }
+}
+
+impl Answer<GetStatus> for Gateway {
+    fn answer(&mut self, (): (), _: u64) -> Result<BthomeStatus, RpcError> {
+        Ok(self.bthome_status())
+    }
+}
+
+impl Answer<AddDevice> for Gateway {
+    fn answer(&mut self, p: AddDeviceParams, _: u64) -> Result<Added, RpcError> {
+        let addr = config_addr(p.config.addr.as_deref())?;
+        if let Some(key) = &p.config.key
+            && (key.len() != 32 || !key.bytes().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(rpc_error(
+                ErrorCode::InvalidArgument,
+                "config.key must be 32 hex digits",
+            ));
+        }
+        if self
+            .devices
+            .values()
+            .any(|d| d.addr.as_deref().and_then(parse_addr) == Some(addr))
+        {
+            return Err(rpc_error(
+                ErrorCode::InvalidArgument,
+                format!("device {} already added", mac_lower(&addr)),
+            ));
+        }
+        let id = free_id(&self.devices, p.id)?;
+        let config = DeviceConfig {
+            id: Some(id),
+            addr: Some(mac_lower(&addr)),
+            ..p.config
+        };
+        self.devices.insert(id, config);
+        let sent = self.device_sensor(id).map(SimSensor::emissions);
+        let heard = match sent {
+            Some(n) if n > 0 && self.options.objects_known_at_once => Heard::Known,
+            sent => Heard::After(sent.unwrap_or(0)),
+        };
+        self.heard.insert(id, heard);
+        Ok(self.added("bthomedevice", id))
+    }
+}
+
+impl Answer<DeleteDevice> for Gateway {
+    fn answer(&mut self, p: IdParams, _: u64) -> Result<(), RpcError> {
+        self.devices.remove(&p.id).ok_or_else(|| bad_id(p.id))?;
+        self.heard.remove(&p.id);
+        Ok(())
+    }
+}
+
+impl Answer<AddSensor> for Gateway {
+    fn answer(&mut self, p: AddSensorParams, _: u64) -> Result<Added, RpcError> {
+        let addr = config_addr(p.config.addr.as_deref())?;
+        if p.config.obj_id.is_none() {
+            return Err(rpc_error(
+                ErrorCode::InvalidArgument,
+                "Missing required 'obj_id'",
+            ));
+        }
+        if p.config.obj_idx.is_none() {
+            return Err(rpc_error(
+                ErrorCode::InvalidArgument,
+                "Missing required 'obj_idx'",
+            ));
+        }
+        let id = free_id(&self.sensor_components, p.id)?;
+        let config = SensorConfig {
+            id: Some(id),
+            addr: Some(mac_lower(&addr)),
+            ..p.config
+        };
+        self.sensor_components.insert(id, config);
+        Ok(self.added("bthomesensor", id))
+    }
+}
+
+impl Answer<DeleteSensor> for Gateway {
+    fn answer(&mut self, p: IdParams, _: u64) -> Result<(), RpcError> {
+        self.sensor_components
+            .remove(&p.id)
+            .ok_or_else(|| bad_id(p.id))?;
+        Ok(())
+    }
+}
+
+impl Answer<StartDeviceDiscovery> for Gateway {
+    fn answer(&mut self, p: StartDiscoveryParams, now_ms: u64) -> Result<(), RpcError> {
+        if self.discovery.is_some() {
+            return Err(rpc_error(
+                ErrorCode::InvalidArgument,
+                "discovery already running",
+            ));
+        }
+        let duration = p.duration.unwrap_or(30).max(1);
+        self.discovery = Some(DiscoveryRun {
+            started_ms: now_ms,
+            duration_s: duration,
+            emitted: 0,
+        });
+        Ok(())
+    }
+}
+
+impl Answer<GetObjectInfos> for Gateway {
+    fn answer(&mut self, p: GetObjectInfosParams, _: u64) -> Result<ObjectInfos, RpcError> {
+        let total = p.obj_ids.len();
+        let start = usize::try_from(p.offset.unwrap_or(0))
+            .unwrap_or(usize::MAX)
+            .min(total);
+        let objects: Vec<_> = p
+            .obj_ids
+            .iter()
+            .skip(start)
+            .take(self.options.object_page_size.max(1))
+            .map(|&id| sensors::object_info(id))
+            .collect();
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(ObjectInfos {
+            offset: count(start),
+            count: count(objects.len()),
+            total: count(total),
+            objects,
+        })
+    }
+}
+
+impl Answer<DeviceGetConfig> for Gateway {
+    fn answer(&mut self, p: IdParams, _: u64) -> Result<DeviceConfig, RpcError> {
+        self.devices.get(&p.id).cloned().ok_or_else(|| bad_id(p.id))
+    }
+}
+
+impl Answer<DeviceSetConfig> for Gateway {
+    fn answer(
+        &mut self,
+        p: DeviceSetConfigParams,
+        _: u64,
+    ) -> Result<Option<SetConfigResult>, RpcError> {
+        let d = self.devices.get_mut(&p.id).ok_or_else(|| bad_id(p.id))?;
+        if p.config.name.is_some() {
+            d.name = p.config.name;
+        }
+        if p.config.key.is_some() {
+            d.key = p.config.key;
+        }
+        if p.config.meta.is_some() {
+            d.meta = p.config.meta;
+        }
+        Ok(Some(SetConfigResult {
+            restart_required: false,
+        }))
+    }
+}
+
+impl Answer<DeviceGetStatus> for Gateway {
+    fn answer(&mut self, p: IdParams, _: u64) -> Result<DeviceStatus, RpcError> {
+        self.device_status(p.id)
+    }
+}
+
+impl Answer<DeviceGetKnownObjects> for Gateway {
+    fn answer(&mut self, p: IdParams, _: u64) -> Result<KnownObjects, RpcError> {
+        let id = p.id;
+        let d = self.devices.get(&id).ok_or_else(|| bad_id(id))?;
+        let objects = match self.sensor_by_addr(d.addr.as_deref()) {
+            Some(s) if self.knows(id) => s
+                .object_slots()
+                .into_iter()
+                .map(|(obj_id, idx)| KnownObject {
+                    obj_id,
+                    idx,
+                    component: self
+                        .sensor_components
+                        .iter()
+                        .find(|(_, c)| {
+                            c.obj_id == Some(obj_id)
+                                && c.obj_idx == Some(idx)
+                                && c.addr.as_deref().and_then(parse_addr) == Some(s.mac())
+                        })
+                        .map(|(cid, _)| format!("bthomesensor:{cid}")),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(KnownObjects { id, objects })
+    }
+}
+
+impl Answer<SensorGetConfig> for Gateway {
+    fn answer(&mut self, p: IdParams, _: u64) -> Result<SensorConfig, RpcError> {
+        self.sensor_components
+            .get(&p.id)
+            .cloned()
+            .ok_or_else(|| bad_id(p.id))
+    }
+}
+
+impl Answer<SensorSetConfig> for Gateway {
+    fn answer(
+        &mut self,
+        p: SensorSetConfigParams,
+        _: u64,
+    ) -> Result<Option<SetConfigResult>, RpcError> {
+        let s = self
+            .sensor_components
+            .get_mut(&p.id)
+            .ok_or_else(|| bad_id(p.id))?;
+        if p.config.name.is_some() {
+            s.name = p.config.name;
+        }
+        if p.config.meta.is_some() {
+            s.meta = p.config.meta;
+        }
+        Ok(Some(SetConfigResult {
+            restart_required: false,
+        }))
+    }
+}
+
+impl Answer<SensorGetStatus> for Gateway {
+    fn answer(&mut self, p: IdParams, _: u64) -> Result<SensorStatus, RpcError> {
+        self.sensor_status(p.id)
+    }
+}

@@ -1,0 +1,531 @@
+//! The simulated Shelly BLU Gateway Gen3: device state and the RPC methods over it.
+//!
+//! Everything the methods change is real state that later calls read back. Time is the `now_ms`
+//! passed to [`Gateway::handle`] and [`Gateway::tick`].
+//!
+//! Requests are routed by the typed methods' names ([`Method::NAME`]): each namespace module
+//! (`shelly`: `Shelly.*` and `Sys.*`; `wifi`; `ble`; `relay`: `BLE.CloudRelay.*`; `bthome`:
+//! `BTHome*.*`) answers its methods through [`Answer`], reading the method's own parameter type and
+//! answering its own result type, and lists them in its route table.
+//!
+//! By default it does what real firmware does where a simulator is easily kinder (sources:
+//! mongoose-os-libs rpc-common and rpc-gatts, the Shelly API documents at
+//! <https://shelly-api-docs.shelly.cloud/gen2/>, a real BLU Gateway Gen3's RPC dump in
+//! Luligu/matterbridge-shelly `src/mock/`, aioshelly `rpc_device/blerpc.py`); each kinder
+//! behaviour of earlier versions stays as an option of [`GatewayOptions`]:
+//! * `BTHome.AddDevice` / `AddSensor` answer `{"added": "bthomedevice:200"}` ([`AddedMember`]).
+//! * A freshly added BTHome device has no known objects until the gateway hears its next packet;
+//!   then a `new_objects` event goes out ([`GatewayOptions::objects_known_at_once`]).
+//! * The device clock counts seconds from boot (1970) until Wi-Fi first gets an IP, then jumps to
+//!   real time (`epoch_s + now_ms / 1000`, as SNTP would set it): the 401 nonce is that clock, so
+//!   nonces from before the jump are refused with a new 401 ([`GatewayOptions::clock_synced`]).
+//!   A nonce lasts an hour; each use needs a higher `nc` than the last (at most 30,000).
+//! * `WiFi.GetStatus` swings between `connecting` and `disconnected` while the station retries
+//!   ([`GatewayOptions::wifi_steady`]); `WiFi.SetConfig` may answer `restart_required: true`, the
+//!   settings then apply after `Shelly.Reboot` ([`GatewayOptions::wifi_restart_required`]).
+//! * `BLE.GetStatus` has no `provisioning` member ([`GatewayOptions::report_provisioning`]).
+//!
+//! Behaviour the firmware documentation leaves open is modelled as follows (and marked so in the
+//! CLI README):
+//! * Provisioning state: `pending` → `confirmed` when `WiFi.SetConfig` gives station credentials;
+//!   `confirmed` → `complete` when the client disconnects after Wi-Fi got an IP. `locked` only by
+//!   option.
+//! * Component-id conflicts, bad parameters and a second discovery answer -103; unknown ids -105;
+//!   a full id range or bond list -108; unknown methods 404.
+//! * The `new_objects` event is `{"component": "bthomedevice:<id>", "id": <id>, "event":
+//!   "new_objects", "ts": …}` (the document names the event without an example).
+//! * A wrong Wi-Fi password: two attempts (`connecting` 1 s, `disconnected` 1 s), then the station
+//!   gives up and stays `disconnected`. A `cnonce` above 32 bits is refused (closed firmware may
+//!   read it as a number).
+
+mod ble;
+mod bthome;
+mod relay;
+mod shelly;
+mod wifi;
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde_json::{Map, Value, json};
+
+pub use self::ble::{BondError, UserAdvert};
+pub use self::wifi::{Network, default_networks};
+use crate::advertisement::MacAddress;
+use crate::shelly::auth::{self, AuthParams, Challenge};
+use crate::shelly::frame::{Notification, Request, Response, RpcError};
+use crate::shelly::methods::ble::{PairedDevice, Provisioning};
+use crate::shelly::methods::bthome::{AddedMember, DeviceConfig, SensorConfig};
+use crate::shelly::methods::{ErrorCode, Method};
+
+use super::sensors::SimSensor;
+
+/// Initial state of the simulated gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// Bluetooth/Wi-Fi MAC.
+    pub mac: MacAddress,
+    /// Model code.
+    pub model: String,
+    /// Digest-auth password (auth enabled when set).
+    pub password: Option<String>,
+    /// Provisioning state.
+    pub provisioning: Provisioning,
+    /// `BLE.rpc.enable`.
+    pub rpc_enabled: bool,
+    /// Unix time at `now_ms = 0`.
+    pub epoch_s: u64,
+    /// Networks `WiFi.Scan` finds.
+    pub networks: Vec<Network>,
+    /// Time from `WiFi.SetConfig` to `got ip`.
+    pub wifi_connect_ms: u64,
+    /// Items per `BLE.CloudRelay.ListInfos` page.
+    pub relay_page_size: usize,
+    /// Items per `BTHome.GetObjectInfos` and `Shelly.GetComponents` page.
+    pub object_page_size: usize,
+    /// Bond capacity.
+    pub max_bonds: usize,
+    /// Clients bonded from the start.
+    pub bonds: Vec<String>,
+    /// The member naming a new BTHome component.
+    pub add_answer: AddedMember,
+    /// A BTHome device's objects are known as soon as it is added, if its sensor ever sent
+    /// (instead of after its next packet).
+    pub objects_known_at_once: bool,
+    /// The clock is real time from the start (instead of counting from boot until Wi-Fi joins).
+    pub clock_synced: bool,
+    /// `WiFi.GetStatus` stays `connecting` until the join ends (instead of swinging).
+    pub wifi_steady: bool,
+    /// `WiFi.SetConfig` with station settings answers `restart_required: true`; they apply after
+    /// `Shelly.Reboot`.
+    pub wifi_restart_required: bool,
+    /// `BLE.GetStatus` reports the provisioning state as `provisioning`.
+    pub report_provisioning: bool,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        Self {
+            mac: MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x01]),
+            model: "S3GW-1DBT001".into(),
+            password: None,
+            provisioning: Provisioning::Pending,
+            rpc_enabled: true,
+            epoch_s: 1_700_000_000,
+            networks: default_networks(),
+            wifi_connect_ms: 3_000,
+            relay_page_size: 5,
+            object_page_size: 5,
+            max_bonds: 20,
+            bonds: Vec::new(),
+            add_answer: AddedMember::Added,
+            objects_known_at_once: false,
+            clock_synced: false,
+            wifi_steady: false,
+            wifi_restart_required: false,
+            report_provisioning: false,
+        }
+    }
+}
+
+/// How long a digest nonce is good for (shelly-api-docs, Authentication: about an hour).
+const NONCE_LIFETIME_S: u64 = 3_600;
+/// Requests one nonce may serve (shelly-api-docs, Authentication: up to 30,000).
+const MAX_NC: u64 = 30_000;
+
+/// A window that stays open for a while (pairing, associations).
+#[derive(Debug, Clone)]
+struct Window {
+    started_ms: u64,
+    duration_s: u32,
+}
+
+impl Window {
+    fn end_ms(&self) -> u64 {
+        self.started_ms
+            .saturating_add(u64::from(self.duration_s).saturating_mul(1000))
+    }
+}
+
+/// The simulated gateway.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    options: GatewayOptions,
+    id: String,
+    ha1: Option<String>,
+    name: Option<String>,
+    provisioning: Provisioning,
+    rpc_enabled: bool,
+    bonds: Vec<PairedDevice>,
+    pairing: Option<Window>,
+    associations: Option<Window>,
+    wifi: wifi::Wifi,
+    devices: BTreeMap<u16, DeviceConfig>,
+    heard: BTreeMap<u16, bthome::Heard>,
+    sensor_components: BTreeMap<u16, SensorConfig>,
+    discovery: Option<bthome::DiscoveryRun>,
+    sensors: Vec<SimSensor>,
+    outbox: VecDeque<Notification>,
+    user_advert: Option<UserAdvert>,
+    clock_synced: bool,
+    boot_ms: u64,
+    reboot_at: Option<u64>,
+    rebooted: bool,
+    /// Highest `nc` accepted per nonce.
+    nonce_counts: BTreeMap<u64, u64>,
+}
+
+/// A method the gateway answers, typed: its parameters in, its result (or an error) out.
+trait Answer<M: Method> {
+    /// Answers one call at `now_ms`.
+    fn answer(&mut self, params: M::Params, now_ms: u64) -> Result<M::Result, RpcError>;
+}
+
+/// One entry of a route table: a method's name and its typed answer behind one signature.
+struct Route {
+    name: &'static str,
+    answer: fn(&mut Gateway, Option<&Value>, u64) -> Result<Value, RpcError>,
+}
+
+/// The route of method `M`.
+const fn route<M: Method>() -> Route
+where
+    Gateway: Answer<M>,
+{
+    Route {
+        name: M::NAME,
+        answer: answer_json::<M>,
+    }
+}
+
+/// Reads `M`'s parameters, answers, and writes the result as JSON.
+fn answer_json<M: Method>(
+    gateway: &mut Gateway,
+    params: Option<&Value>,
+    now_ms: u64,
+) -> Result<Value, RpcError>
+where
+    Gateway: Answer<M>,
+{
+    let params = read_params::<M::Params>(params)?;
+    let result = <Gateway as Answer<M>>::answer(gateway, params, now_ms)?;
+    Ok(serde_json::to_value(&result).unwrap_or(Value::Null))
+}
+
+/// Every method the gateway answers, by namespace.
+const ROUTES: [&[Route]; 5] = [
+    shelly::ROUTES,
+    wifi::ROUTES,
+    ble::ROUTES,
+    relay::ROUTES,
+    bthome::ROUTES,
+];
+
+/// A method's parameters. A method without any (`()`) ignores what was sent, as firmware does;
+/// the others read a missing `params` as `{}`.
+fn read_params<P: serde::de::DeserializeOwned>(params: Option<&Value>) -> Result<P, RpcError> {
+    if let Ok(none) = serde_json::from_value::<P>(Value::Null) {
+        return Ok(none);
+    }
+    let value = params.cloned().unwrap_or_else(|| Value::Object(Map::new()));
+    serde_json::from_value(value)
+        .map_err(|e| rpc_error(ErrorCode::InvalidArgument, format!("invalid params: {e}")))
+}
+
+fn rpc_error(code: ErrorCode, message: impl Into<String>) -> RpcError {
+    RpcError {
+        code: code.code(),
+        message: message.into(),
+    }
+}
+
+fn bad_id(id: u16) -> RpcError {
+    rpc_error(ErrorCode::NotFound, format!("Bad id={id}"))
+}
+
+fn mac_lower(mac: &MacAddress) -> String {
+    mac.to_string().to_ascii_lowercase()
+}
+
+/// The MAC in Shelly's form: upper-case hex without separators.
+fn mac_plain(mac: &MacAddress) -> String {
+    mac.to_string().replace(':', "")
+}
+
+/// Parses `AA:BB:…` in any case, with `,p`-style type suffixes tolerated.
+fn parse_addr(text: &str) -> Option<MacAddress> {
+    text.split(',').next()?.parse().ok()
+}
+
+impl Gateway {
+    /// A gateway in the given state, with these simulated sensors in radio range.
+    pub fn new(options: GatewayOptions, sensors: Vec<SimSensor>) -> Self {
+        let mac_hex: String = options.mac.0.iter().map(|b| format!("{b:02x}")).collect();
+        let id = format!("shellyblugwg3-{mac_hex}");
+        let ha1 = options.password.as_deref().map(|pw| auth::ha1(&id, pw));
+        Self {
+            id,
+            ha1,
+            name: None,
+            provisioning: options.provisioning,
+            rpc_enabled: options.rpc_enabled,
+            bonds: options
+                .bonds
+                .iter()
+                .take(options.max_bonds)
+                .map(|addr| PairedDevice {
+                    addr: addr.clone(),
+                    ctime: options.epoch_s,
+                    atime: options.epoch_s,
+                })
+                .collect(),
+            pairing: None,
+            associations: None,
+            wifi: wifi::Wifi::new(),
+            devices: BTreeMap::new(),
+            heard: BTreeMap::new(),
+            sensor_components: BTreeMap::new(),
+            discovery: None,
+            sensors,
+            outbox: VecDeque::new(),
+            user_advert: None,
+            clock_synced: options.clock_synced,
+            boot_ms: 0,
+            reboot_at: None,
+            rebooted: false,
+            nonce_counts: BTreeMap::new(),
+            options,
+        }
+    }
+
+    /// The device id (`shellyblugwg3-<mac>`), also the auth realm.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The MAC.
+    pub fn mac(&self) -> MacAddress {
+        self.options.mac
+    }
+
+    /// The device clock at `now_ms`, in Unix seconds: seconds since boot until Wi-Fi has given
+    /// it real time, then `epoch_s + now_ms / 1000`.
+    pub fn unix_s(&self, now_ms: u64) -> u64 {
+        if self.clock_synced {
+            self.options.epoch_s.saturating_add(now_ms / 1000)
+        } else {
+            now_ms.saturating_sub(self.boot_ms) / 1000
+        }
+    }
+
+    /// True once after the device restarted (`Shelly.Reboot`): the transport drops the link.
+    pub fn take_reboot(&mut self) -> bool {
+        core::mem::take(&mut self.rebooted)
+    }
+
+    /// The provisioning state.
+    pub fn provisioning(&self) -> Provisioning {
+        self.provisioning
+    }
+
+    /// True when RPC over BLE is enabled.
+    pub fn rpc_enabled(&self) -> bool {
+        self.rpc_enabled
+    }
+
+    /// True when digest auth is on.
+    pub fn auth_enabled(&self) -> bool {
+        self.ha1.is_some()
+    }
+
+    /// The simulated sensors.
+    pub fn sensors(&self) -> &[SimSensor] {
+        &self.sensors
+    }
+
+    /// The simulated sensors, mutable (tests press buttons).
+    pub fn sensors_mut(&mut self) -> &mut [SimSensor] {
+        &mut self.sensors
+    }
+
+    /// The client went away: the set-up window closes once Wi-Fi is up.
+    pub fn on_disconnect(&mut self, now_ms: u64) {
+        self.tick(now_ms);
+        if self.provisioning == Provisioning::Confirmed && self.wifi.connected {
+            self.provisioning = Provisioning::Complete;
+        }
+    }
+
+    /// Queues a `NotifyEvent` with one event (its `ts` added when missing).
+    fn event(&mut self, now_ms: u64, mut event: Value) {
+        let ts = self.unix_s(now_ms);
+        if let Value::Object(map) = &mut event {
+            map.entry("ts").or_insert(json!(ts));
+        }
+        self.outbox.push_back(Notification {
+            src: Some(self.id.clone()),
+            dst: None,
+            method: Notification::EVENT.into(),
+            params: json!({"ts": ts, "events": [event]}),
+        });
+    }
+
+    /// Queues a `NotifyStatus` with one component's changed members.
+    fn status_change(&mut self, now_ms: u64, component: &str, status: Value) {
+        let ts = self.unix_s(now_ms);
+        let mut params = Map::new();
+        params.insert("ts".into(), json!(ts));
+        params.insert(component.into(), status);
+        self.outbox.push_back(Notification {
+            src: Some(self.id.clone()),
+            dst: None,
+            method: Notification::STATUS.into(),
+            params: Value::Object(params),
+        });
+    }
+
+    /// Notifications produced so far (events, status changes), oldest first.
+    pub fn take_notifications(&mut self) -> Vec<Notification> {
+        self.outbox.drain(..).collect()
+    }
+
+    /// Advances time-driven state: Wi-Fi connection, discovery events, windows, sensors.
+    pub fn tick(&mut self, now_ms: u64) {
+        if let Some(at) = self.reboot_at
+            && now_ms >= at
+        {
+            self.reboot(at);
+        }
+        self.tick_wifi(now_ms);
+        self.tick_windows(now_ms);
+        for sensor in &mut self.sensors {
+            sensor.tick(now_ms);
+        }
+        self.tick_heard(now_ms);
+        self.tick_discovery(now_ms);
+    }
+
+    /// The device restarts: volatile state goes, the clock counts from boot again, and station
+    /// settings that waited for the restart start joining.
+    fn reboot(&mut self, at_ms: u64) {
+        self.reboot_at = None;
+        self.rebooted = true;
+        self.boot_ms = at_ms;
+        self.clock_synced = self.options.clock_synced;
+        self.pairing = None;
+        self.associations = None;
+        self.discovery = None;
+        self.outbox.clear();
+        self.wifi.connected = false;
+        self.wifi.join = None;
+        if core::mem::take(&mut self.wifi.join_on_boot) {
+            self.start_join(at_ms);
+        }
+    }
+
+    /// A 401 with the clock as nonce and the next `nc` that nonce accepts.
+    fn challenge(&self, now_ms: u64) -> RpcError {
+        let nonce = self.unix_s(now_ms);
+        let mut challenge = Challenge::new(&self.id, nonce);
+        challenge.nc = self.nonce_counts.get(&nonce).map_or(1, |nc| nc + 1);
+        RpcError {
+            code: ErrorCode::AuthRequired.code(),
+            message: challenge.to_message(),
+        }
+    }
+
+    fn check_auth(&mut self, auth: Option<&AuthParams>, now_ms: u64) -> Result<(), RpcError> {
+        let Some(ha1) = &self.ha1 else {
+            return Ok(());
+        };
+        let now_s = self.unix_s(now_ms);
+        let accepted = auth.and_then(|a| {
+            let nonce = a.nonce.seconds()?;
+            let last_nc = self.nonce_counts.get(&nonce).copied().unwrap_or(0);
+            let good = a.realm == self.id
+                && nonce <= now_s
+                && now_s - nonce < NONCE_LIFETIME_S
+                && (last_nc + 1..=MAX_NC).contains(&a.nc)
+                && u32::try_from(a.cnonce).is_ok()
+                && a.verify(ha1);
+            good.then_some((nonce, a.nc))
+        });
+        let Some((nonce, nc)) = accepted else {
+            return Err(self.challenge(now_ms));
+        };
+        self.nonce_counts
+            .retain(|&n, _| n <= now_s && now_s - n < NONCE_LIFETIME_S);
+        self.nonce_counts.insert(nonce, nc);
+        Ok(())
+    }
+
+    /// Answers one request.
+    pub fn handle(&mut self, req: &Request, now_ms: u64) -> Response {
+        self.tick(now_ms);
+        // `Shelly.GetDeviceInfo` needs no auth (the Authentication document).
+        let open = req.method == crate::shelly::methods::shelly::GetDeviceInfo::NAME;
+        let outcome = match open {
+            true => Ok(()),
+            false => self.check_auth(req.auth.as_ref(), now_ms),
+        }
+        .and_then(|()| self.dispatch(req, now_ms));
+        Response {
+            id: req.id.clone(),
+            src: Some(self.id.clone()),
+            dst: req.src.clone(),
+            outcome,
+        }
+    }
+
+    fn dispatch(&mut self, req: &Request, now_ms: u64) -> Result<Value, RpcError> {
+        let route = ROUTES
+            .iter()
+            .flat_map(|table| table.iter())
+            .find(|route| route.name == req.method)
+            .ok_or_else(|| {
+                rpc_error(
+                    ErrorCode::NoHandler,
+                    format!("No handler for {}", req.method),
+                )
+            })?;
+        (route.answer)(self, req.params.as_ref(), now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each method has one route, and only the typed methods' names are routed.
+    #[test]
+    fn every_route_is_named_once() {
+        let names: Vec<&str> = ROUTES
+            .iter()
+            .flat_map(|table| table.iter().map(|r| r.name))
+            .collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        for wanted in [
+            crate::shelly::methods::shelly::GetDeviceInfo::NAME,
+            crate::shelly::methods::wifi::Scan::NAME,
+            crate::shelly::methods::ble::CloudRelayListInfos::NAME,
+            crate::shelly::methods::bthome::SensorGetStatus::NAME,
+        ] {
+            assert!(names.contains(&wanted), "{wanted} is not routed");
+        }
+    }
+
+    #[test]
+    fn parameterless_methods_ignore_params_and_others_read_an_empty_object() {
+        assert_eq!(read_params::<()>(Some(&json!({"x": 1}))), Ok(()));
+        let p: crate::shelly::methods::ble::StartPairingParams = read_params(None).unwrap();
+        assert_eq!(p.timeout, None);
+        let bad = read_params::<crate::shelly::methods::bthome::IdParams>(None).unwrap_err();
+        assert_eq!(bad.code, ErrorCode::InvalidArgument.code());
+        assert!(bad.message.starts_with("invalid params"), "{}", bad.message);
+    }
+}

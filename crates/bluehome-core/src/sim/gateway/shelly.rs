@@ -1,0 +1,226 @@
+//! `Shelly.*` and `Sys.*`: identity, the whole status and config, auth, restart, name.
+
+use alloc::format;
+use alloc::vec::Vec;
+
+use serde_json::{Value, json};
+
+use super::{Answer, Gateway, Route, mac_plain, route, rpc_error};
+use crate::shelly::auth::{self, SetAuthParams};
+use crate::shelly::frame::RpcError;
+use crate::shelly::methods::ErrorCode;
+use crate::shelly::methods::bthome::{BthomeStatus, Discovery};
+use crate::shelly::methods::shelly::{
+    Component, ComponentMap, Components, DeviceInfo, GetComponents, GetComponentsParams, GetConfig,
+    GetDeviceInfo, GetDeviceInfoParams, GetStatus, Include, Reboot, RebootParams, SetAuth,
+    SetConfigResult, SysConfig, SysDeviceConfig, SysGetConfig, SysGetStatus, SysSetConfig,
+    SysSetConfigParams, SysStatus, component_id,
+};
+
+pub(super) const ROUTES: &[Route] = &[
+    route::<GetDeviceInfo>(),
+    route::<GetStatus>(),
+    route::<GetConfig>(),
+    route::<GetComponents>(),
+    route::<SetAuth>(),
+    route::<Reboot>(),
+    route::<SysGetConfig>(),
+    route::<SysSetConfig>(),
+    route::<SysGetStatus>(),
+];
+
+impl Gateway {
+    fn sys_config(&self) -> SysConfig {
+        SysConfig {
+            device: Some(SysDeviceConfig {
+                name: self.name.clone(),
+                mac: Some(mac_plain(&self.options.mac)),
+            }),
+        }
+    }
+
+    fn sys_status(&self, now_ms: u64) -> SysStatus {
+        SysStatus {
+            mac: Some(mac_plain(&self.options.mac)),
+            unixtime: Some(self.unix_s(now_ms)),
+            uptime: Some(now_ms / 1000),
+        }
+    }
+
+    pub(super) fn bthome_status(&self) -> BthomeStatus {
+        BthomeStatus {
+            discovery: self.discovery.as_ref().map(|run| Discovery {
+                started_at: self.unix_s(run.started_ms),
+                duration: run.duration_s,
+            }),
+            errors: None,
+        }
+    }
+
+    fn full_status(&self, now_ms: u64) -> ComponentMap {
+        let mut map = ComponentMap::default();
+        map.insert("ble", &self.ble_status(now_ms));
+        map.insert("bthome", &self.bthome_status());
+        map.insert("wifi", &self.wifi_status(now_ms));
+        map.insert("sys", &self.sys_status(now_ms));
+        for id in self.devices.keys() {
+            if let Ok(s) = self.device_status(*id) {
+                map.insert(format!("bthomedevice:{id}"), &s);
+            }
+        }
+        for id in self.sensor_components.keys() {
+            if let Ok(s) = self.sensor_status(*id) {
+                map.insert(format!("bthomesensor:{id}"), &s);
+            }
+        }
+        map
+    }
+
+    fn full_config(&self) -> ComponentMap {
+        let mut map = ComponentMap::default();
+        map.insert("ble", &self.ble_config());
+        map.insert("bthome", &json!({}));
+        map.insert("sys", &self.sys_config());
+        map.insert("wifi", &self.wifi_config());
+        for (id, d) in &self.devices {
+            map.insert(format!("bthomedevice:{id}"), d);
+        }
+        for (id, s) in &self.sensor_components {
+            map.insert(format!("bthomesensor:{id}"), s);
+        }
+        map
+    }
+}
+
+impl Answer<GetDeviceInfo> for Gateway {
+    fn answer(&mut self, _: GetDeviceInfoParams, _: u64) -> Result<DeviceInfo, RpcError> {
+        Ok(DeviceInfo {
+            id: self.id.clone(),
+            mac: mac_plain(&self.options.mac),
+            slot: Some(0),
+            model: self.options.model.clone(),
+            r#gen: 3,
+            fw_id: "20261101-000000/2.0.0-bluehome-sim".into(),
+            ver: "2.0.0".into(),
+            app: "BluGwG3".into(),
+            name: self.name.clone(),
+            auth_en: self.ha1.is_some(),
+            auth_domain: None,
+        })
+    }
+}
+
+impl Answer<GetStatus> for Gateway {
+    fn answer(&mut self, (): (), now_ms: u64) -> Result<ComponentMap, RpcError> {
+        Ok(self.full_status(now_ms))
+    }
+}
+
+impl Answer<GetConfig> for Gateway {
+    fn answer(&mut self, (): (), _: u64) -> Result<ComponentMap, RpcError> {
+        Ok(self.full_config())
+    }
+}
+
+impl Answer<GetComponents> for Gateway {
+    fn answer(&mut self, p: GetComponentsParams, now_ms: u64) -> Result<Components, RpcError> {
+        let (status, config) = (self.full_status(now_ms), self.full_config());
+        let dynamic = |key: &str| {
+            ["bthomedevice", "bthomesensor"]
+                .iter()
+                .any(|kind| component_id(key, kind).is_some())
+        };
+        let all: Vec<Component> = config
+            .iter()
+            .map(|(key, _)| key)
+            .filter(|key| p.keys.is_empty() || p.keys.contains(key))
+            .filter(|key| !p.dynamic_only.unwrap_or(false) || dynamic(key))
+            .map(|key| Component {
+                key: key.clone(),
+                status: p
+                    .include
+                    .contains(&Include::Status)
+                    .then(|| status.get::<Value>(key))
+                    .flatten(),
+                config: p
+                    .include
+                    .contains(&Include::Config)
+                    .then(|| config.get::<Value>(key))
+                    .flatten(),
+            })
+            .collect();
+        let total = all.len();
+        let start = usize::try_from(p.offset.unwrap_or(0))
+            .unwrap_or(usize::MAX)
+            .min(total);
+        Ok(Components {
+            components: all
+                .into_iter()
+                .skip(start)
+                .take(self.options.object_page_size.max(1))
+                .collect(),
+            cfg_rev: u32::try_from(self.devices.len() + self.sensor_components.len())
+                .unwrap_or(u32::MAX),
+            offset: u32::try_from(start).unwrap_or(u32::MAX),
+            total: u32::try_from(total).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+impl Answer<SetAuth> for Gateway {
+    fn answer(&mut self, p: SetAuthParams, _: u64) -> Result<(), RpcError> {
+        if p.user != auth::USERNAME {
+            return Err(rpc_error(ErrorCode::InvalidArgument, "user must be admin"));
+        }
+        if p.realm != self.id {
+            return Err(rpc_error(
+                ErrorCode::InvalidArgument,
+                "realm must be the device id",
+            ));
+        }
+        match p.ha1 {
+            Some(h) if h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()) => {
+                self.ha1 = Some(h.to_ascii_lowercase());
+            }
+            Some(_) => {
+                return Err(rpc_error(
+                    ErrorCode::InvalidArgument,
+                    "ha1 must be 64 hex digits",
+                ));
+            }
+            None => self.ha1 = None,
+        }
+        Ok(())
+    }
+}
+
+impl Answer<Reboot> for Gateway {
+    fn answer(&mut self, p: RebootParams, now_ms: u64) -> Result<(), RpcError> {
+        let delay = p.delay_ms.map_or(1_000, u64::from);
+        self.reboot_at = Some(now_ms.saturating_add(delay));
+        Ok(())
+    }
+}
+
+impl Answer<SysGetConfig> for Gateway {
+    fn answer(&mut self, (): (), _: u64) -> Result<SysConfig, RpcError> {
+        Ok(self.sys_config())
+    }
+}
+
+impl Answer<SysSetConfig> for Gateway {
+    fn answer(&mut self, p: SysSetConfigParams, _: u64) -> Result<SetConfigResult, RpcError> {
+        if let Some(name) = p.config.device.and_then(|d| d.name) {
+            self.name = Some(name);
+        }
+        Ok(SetConfigResult {
+            restart_required: false,
+        })
+    }
+}
+
+impl Answer<SysGetStatus> for Gateway {
+    fn answer(&mut self, (): (), now_ms: u64) -> Result<SysStatus, RpcError> {
+        Ok(self.sys_status(now_ms))
+    }
+}

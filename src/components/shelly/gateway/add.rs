@@ -1,0 +1,68 @@
+//! Adding a BTHome device to the gateway, then the sensors it sends.
+
+use leptos::prelude::*;
+
+use super::AddForm;
+
+use crate::components::shelly::TextField;
+use crate::state::shelly::ShellySession;
+use crate::state::shelly::gateway::{BthomeGateway, NewDevice};
+
+/// The add form, the wait for a new device to send, and the sensors to pick.
+#[component]
+pub fn AddDevice(
+    /// The session.
+    session: ShellySession,
+    /// The panel's state.
+    gateway: BthomeGateway,
+    /// The address and name typed, or picked from the discovered or relayed devices.
+    form: AddForm,
+) -> impl IntoView {
+    let AddForm { addr, name } = form;
+    let key = RwSignal::new(String::new());
+    let add = move |_| {
+        let device = NewDevice {
+            addr: addr.get_untracked().trim().to_owned(),
+            name: name.get_untracked(),
+            key: key.get_untracked(),
+        };
+        gateway.add_device(session, device);
+    };
+    view! {
+        <h3>"Add a device"</h3>
+        <TextField label="Address" value=addr placeholder="aa:bb:cc:dd:ee:ff" />
+        <TextField label="Name" value=name />
+        <TextField label="Bind key (encrypted devices, 32 hex digits)" value=key kind="password" />
+        <button class="primary" on:click=add>"Add device"</button>
+        {move || gateway.waiting.get().map(|w| view! {
+            <div class="notice waiting-for-device" role="status">
+                <p>{w.message()}</p>
+                <button on:click=move |_| gateway.read_again(session)>"Read again"</button>
+            </div>
+        })}
+        <Show when=move || !gateway.candidates.with(Vec::is_empty)>
+            <fieldset class="objects">
+                <legend>"Sensors to add"</legend>
+                {move || gateway.candidates.get().into_iter().map(|k| {
+                    let pair = (k.obj_id, k.idx);
+                    let label = format!("{}{} (object 0x{:02x}, #{}){}", k.name,
+                        if k.unit.is_empty() { String::new() } else { format!(" [{}]", k.unit) },
+                        k.obj_id, k.idx,
+                        k.component.as_deref().map(|c| format!(" — already {c}")).unwrap_or_default());
+                    view! {
+                        <label class="check">
+                            <input type="checkbox" data-obj=k.obj_id
+                                prop:checked=move || gateway.chosen.with(|c| c.contains(&pair))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    gateway.chosen.update(|c| { c.retain(|p| *p != pair); if on { c.push(pair); } });
+                                } />
+                            " " {label}
+                        </label>
+                    }
+                }).collect_view()}
+                <button class="primary" on:click=move |_| gateway.add_sensors(session)>"Add selected sensors"</button>
+            </fieldset>
+        </Show>
+    }
+}

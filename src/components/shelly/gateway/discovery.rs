@@ -1,0 +1,57 @@
+//! Reading the gateway, discovering BTHome devices, and what was found.
+
+use leptos::prelude::*;
+
+use super::AddForm;
+
+use crate::components::shelly::TextField;
+use crate::state::shelly::ShellySession;
+use crate::state::shelly::gateway::{BthomeGateway, discovered};
+
+/// The read and discover buttons, the status errors, the devices discovered, and what to do when
+/// a discovery found none.
+#[component]
+pub fn Discovery(
+    /// The session.
+    session: ShellySession,
+    /// The panel's state.
+    gateway: BthomeGateway,
+    /// Filled with a device's address and name when one is picked.
+    form: AddForm,
+) -> impl IntoView {
+    let discover_secs = RwSignal::new("10".to_owned());
+    let discover = move |_| {
+        let secs: u32 = discover_secs
+            .get_untracked()
+            .trim()
+            .parse()
+            .unwrap_or(10)
+            .clamp(1, 120);
+        gateway.discover(session, secs);
+    };
+    view! {
+        <div class="row">
+            <button on:click=move |_| gateway.load(session)>"Read devices and sensors"</button>
+            <TextField label="Discovery seconds" value=discover_secs />
+            <button class="primary" on:click=discover disabled=move || gateway.discovering.get()>"Discover devices"</button>
+        </div>
+        {move || gateway.errors.get().into_iter().map(|e| view! { <p class="notice warning" role="alert">{e}</p> }).collect_view()}
+        <h3>"Discovered"</h3>
+        <ul class="discovered">
+            {move || session.events.with(|events| discovered(events)).into_iter().map(|dev| {
+                let name = dev.local_name.clone().unwrap_or_default();
+                let label = format!("{} {name} ({} dBm)", dev.addr, dev.rssi);
+                let picked = (dev.addr.clone(), name);
+                view! {
+                    <li><button class="discovered-device" on:click=move |_| form.pick(picked.0.clone(), picked.1.clone())>{label}</button></li>
+                }
+            }).collect_view()}
+        </ul>
+        {move || gateway.discovery_note.get().map(|note| view! {
+            <div class="notice warning discovery-note" role="status">
+                <p>{note}</p>
+                <button on:click=move |_| session.read_relayed()>"Read relayed devices"</button>
+            </div>
+        })}
+    }
+}

@@ -1,0 +1,90 @@
+//! The BTHome gateway panel: its status, discovery ([`discovery`]), adding a device and its
+//! sensors ([`add`]), the devices and sensors it keeps, and what it hears ([`relay`]). The
+//! actions are [`BthomeGateway`]'s.
+
+pub mod add;
+pub mod discovery;
+pub mod relay;
+
+use leptos::prelude::*;
+
+use self::add::AddDevice;
+use self::discovery::Discovery;
+use self::relay::Relayed;
+use crate::state::shelly::ShellySession;
+use crate::state::shelly::gateway::BthomeGateway;
+
+/// The gateway panel.
+#[component]
+pub fn GatewayPanel(
+    /// The session.
+    session: ShellySession,
+) -> impl IntoView {
+    let gateway = BthomeGateway::default();
+    let form = AddForm::default();
+    view! {
+        <section class="shelly-gateway" aria-label="BTHome gateway">
+            <h2>"BTHome gateway"</h2>
+            <Discovery session=session gateway=gateway form=form />
+            <AddDevice session=session gateway=gateway form=form />
+            <Components session=session gateway=gateway />
+            <Relayed session=session form=form />
+        </section>
+    }
+}
+
+/// The add form's address and name, which picking a discovered or relayed device fills in.
+#[derive(Debug, Clone, Copy)]
+pub struct AddForm {
+    /// The address typed or picked.
+    pub addr: RwSignal<String>,
+    /// The name typed or picked.
+    pub name: RwSignal<String>,
+}
+
+impl Default for AddForm {
+    fn default() -> Self {
+        Self {
+            addr: RwSignal::new(String::new()),
+            name: RwSignal::new(String::new()),
+        }
+    }
+}
+
+impl AddForm {
+    /// Fills the form with a picked device.
+    pub fn pick(self, addr: String, name: String) {
+        self.addr.set(addr);
+        self.name.set(name);
+    }
+}
+
+/// The BTHome devices and sensors the gateway keeps, each with its delete button.
+#[component]
+fn Components(
+    /// The session.
+    session: ShellySession,
+    /// The panel's state.
+    gateway: BthomeGateway,
+) -> impl IntoView {
+    view! {
+        <h3>"Devices"</h3>
+        <ul class="bthome-devices">
+            {move || gateway.devices.get().into_iter().map(|(id, d)| {
+                let (addr, name) = (d.addr.unwrap_or_default(), d.name.unwrap_or_default());
+                view! { <li>{format!("bthomedevice:{id} {addr} {name}")}
+                    <button class="small" on:click=move |_| gateway.delete_device(session, id)>"Delete"</button></li> }
+            }).collect_view()}
+        </ul>
+        <h3>"Sensors"</h3>
+        <ul class="bthome-sensors">
+            {move || gateway.sensors.get().into_iter().map(|s| {
+                let name = s.config.name.unwrap_or_default();
+                let value = s.status.map(|st| st.value.to_string()).unwrap_or_default();
+                let id = s.id;
+                view! { <li>{format!("bthomesensor:{id} {name}: {value}")}
+                    <button class="small" on:click=move |_| gateway.delete_sensor(session, id)>"Delete"</button></li> }
+            }).collect_view()}
+        </ul>
+    }
+}

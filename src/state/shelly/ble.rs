@@ -1,0 +1,279 @@
+//! Bluetooth on the device: RPC over Bluetooth on or off, the pairing window and the bonds, and
+//! `BLE.AdvertiseOnce` with BTHome objects composed through the core encoder.
+
+use bluehome_core::ad::AdStructure;
+use bluehome_core::bthome::{self, Kind, OBJECTS, Object, ObjectInfo, Value as Reading};
+use bluehome_core::shelly::methods::Method;
+use bluehome_core::shelly::methods::ble::{self, AdvertiseOnceParams, PairedDevice};
+use bluehome_core::shelly::methods::events::Event;
+use bluehome_core::uuid::Uuid;
+use leptos::prelude::*;
+
+use super::ShellySession;
+use super::explain::{Failure, FailureKind};
+use super::link::{now_ms, sleep_ms};
+
+/// How often an open pairing window is watched for new bonds.
+const WATCH_PAIRING_EVERY_MS: u64 = 2_000;
+
+/// What the Bluetooth panel shows: the RPC switch, the bonds, the pairing window.
+#[derive(Debug, Clone, Copy)]
+pub struct BleSettings {
+    /// RPC over Bluetooth, once read.
+    pub rpc_enabled: RwSignal<Option<bool>>,
+    /// The bonded clients.
+    pub paired: RwSignal<Vec<PairedDevice>>,
+    /// When the pairing window closes (ms since the epoch), while it is open.
+    pub pairing_until: RwSignal<Option<u64>>,
+}
+
+impl Default for BleSettings {
+    fn default() -> Self {
+        Self {
+            rpc_enabled: RwSignal::new(None),
+            paired: RwSignal::new(Vec::new()),
+            pairing_until: RwSignal::new(None),
+        }
+    }
+}
+
+impl BleSettings {
+    /// Reads the RPC switch and the bonds.
+    pub fn load(self, session: ShellySession) {
+        session.run("Bluetooth settings", move |s| async move {
+            s.step("Reading the Bluetooth settings (BLE.GetConfig)");
+            let config = s.call::<ble::GetConfig>(&()).await?;
+            self.rpc_enabled.try_set(config.rpc.map(|rpc| rpc.enable));
+            s.step("Listing paired devices (BLE.ListPairedDevices)");
+            self.read_bonds(s).await?;
+            s.step_done();
+            Ok(())
+        });
+    }
+
+    async fn read_bonds(self, s: ShellySession) -> Result<(), Failure> {
+        let list = s.call::<ble::ListPairedDevices>(&()).await?;
+        self.paired.try_set(list.0);
+        Ok(())
+    }
+
+    /// Turns RPC over Bluetooth on or off.
+    pub fn set_rpc(self, session: ShellySession, enable: bool) {
+        session.run("RPC over Bluetooth", move |s| async move {
+            s.step(format!(
+                "{} RPC over Bluetooth (BLE.SetConfig)",
+                if enable { "Turning on" } else { "Turning off" }
+            ));
+            s.call::<ble::SetConfig>(&ble::SetConfigParams::rpc(enable))
+                .await?;
+            self.rpc_enabled.try_set(Some(enable));
+            s.step_done();
+            Ok(())
+        });
+    }
+
+    /// Opens the pairing window for `secs` seconds, and watches it for new bonds.
+    pub fn start_pairing(self, session: ShellySession, secs: u32) {
+        session.run("Start pairing", move |s| async move {
+            s.step(format!(
+                "Opening the pairing window for {secs} s (BLE.StartPairing)"
+            ));
+            let answer = s
+                .call::<ble::StartPairing>(&ble::StartPairingParams {
+                    timeout: Some(secs),
+                })
+                .await?;
+            let granted = answer.timeout.unwrap_or(secs);
+            let until = now_ms().saturating_add(u64::from(granted) * 1000);
+            self.pairing_until.try_set(Some(until));
+            s.step_done();
+            leptos::task::spawn_local(self.watch_pairing(s, until));
+            Ok(())
+        });
+    }
+
+    /// Closes the pairing window.
+    pub fn stop_pairing(self, session: ShellySession) {
+        session.run("Stop pairing", move |s| async move {
+            s.step("Closing the pairing window (BLE.StopPairing)");
+            s.call::<ble::StopPairing>(&()).await?;
+            self.pairing_until.try_set(None);
+            s.step_done();
+            Ok(())
+        });
+    }
+
+    /// Removes the bond with `addr`.
+    pub fn delete(self, session: ShellySession, addr: String) {
+        session.run("Delete paired device", move |s| {
+            let addr = addr.clone();
+            async move {
+                s.step(format!(
+                    "Deleting the bond with {addr} (BLE.DeletePairedDevice)"
+                ));
+                s.call::<ble::DeletePairedDevice>(&ble::DeletePairedDeviceParams { addr })
+                    .await?;
+                self.read_bonds(s).await?;
+                s.step_done();
+                Ok(())
+            }
+        });
+    }
+
+    /// While the pairing window is open, reads the device's events every 2 s and refreshes the
+    /// bonds when a device pairs (`paired_device_added`) or is removed.
+    async fn watch_pairing(self, s: ShellySession, until: u64) {
+        let is_bond_event = |e: &Event| {
+            matches!(
+                e,
+                Event::PairedDeviceAdded(_) | Event::PairedDeviceRemoved(_)
+            )
+        };
+        let mut seen = s.events_seen();
+        while now_ms() < until && self.pairing_until.try_get_untracked().flatten() == Some(until) {
+            sleep_ms(WATCH_PAIRING_EVERY_MS).await;
+            if s.link().is_none() || s.listen().await.is_err() {
+                break;
+            }
+            if s.event_since(seen, is_bond_event) {
+                seen = s.events_seen();
+                let _ = self.read_bonds(s).await;
+            }
+        }
+    }
+}
+
+/// Sends one advertisement (`BLE.AdvertiseOnce`) of these AD structures (or explains why the
+/// composed data cannot go out).
+pub fn advertise_once(session: ShellySession, adv_data: Result<Vec<u8>, String>) {
+    let params =
+        adv_data.and_then(|b| AdvertiseOnceParams::new(&b, None).map_err(|e| e.to_string()));
+    let params = match params {
+        Ok(params) => params,
+        Err(e) => {
+            return session.refuse(Failure::new(
+                FailureKind::Refused,
+                ble::AdvertiseOnce::NAME,
+                e,
+            ));
+        }
+    };
+    session.run("Advertise once", move |s| {
+        let params = params.clone();
+        async move {
+            s.step("Advertising once (BLE.AdvertiseOnce)");
+            s.call::<ble::AdvertiseOnce>(&params).await?;
+            s.step_done();
+            Ok(())
+        }
+    });
+}
+
+/// Wraps a BTHome v2 payload in its service-data AD structure (UUID 0xFCD2).
+pub fn bthome_ad(payload: &[u8]) -> Result<Vec<u8>, String> {
+    let mut ad = Vec::new();
+    AdStructure::ServiceData {
+        uuid: Uuid::BTHOME_V2,
+        width: 2,
+        data: payload,
+    }
+    .encode_to_vec(&mut ad)
+    .map_err(|e| e.to_string())?;
+    Ok(ad)
+}
+
+/// Objects the composer offers: numeric sensors, binary sensors and the button.
+pub fn composable() -> impl Iterator<Item = &'static ObjectInfo> {
+    OBJECTS
+        .iter()
+        .filter(|o| matches!(o.kind, Kind::Number | Kind::Binary | Kind::Button) && o.id != 0x00)
+}
+
+/// One composed object: its id and the value as typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The BTHome object id.
+    pub id: u8,
+    /// The value as typed (a number; 0/1 for binary; an event code for the button).
+    pub value: String,
+}
+
+/// Encodes composed rows as a BTHome v2 payload with the core encoder.
+pub fn encode_rows(rows: &[Row]) -> Result<Vec<u8>, String> {
+    let mut objects = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let info = bthome::info(row.id).ok_or_else(|| format!("object {}: unknown id", i + 1))?;
+        let number: f64 = row.value.trim().parse().map_err(|_| {
+            format!(
+                "object {} ({}): \"{}\" is not a number",
+                i + 1,
+                info.name,
+                row.value
+            )
+        })?;
+        let value = match info.kind {
+            Kind::Binary => Reading::Bool(number != 0.0),
+            Kind::Button => Reading::Button(
+                u8::try_from(number as i64)
+                    .map_err(|_| format!("object {}: event code 0–255", i + 1))?,
+            ),
+            _ if info.decimals == 0 => Reading::Int(number.round() as i64),
+            _ => Reading::Float(number),
+        };
+        objects.push(Object::new(row.id, value));
+    }
+    objects.sort_by_key(|o| o.id);
+    let trigger = objects.iter().any(|o| o.id == 0x3A);
+    bthome::encode_v2(&objects, trigger, None, None).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use bluehome_core::shelly::methods::ble::{MAX_ADV_DATA, check_ad_data};
+
+    use super::*;
+
+    #[test]
+    fn bthome_payload_is_wrapped_in_fcd2_service_data() {
+        // Temperature 25.06 °C, bthome.io/format example.
+        let ad = bthome_ad(&[0x40, 0x02, 0xca, 0x09]).unwrap();
+        assert_eq!(ad, [0x07, 0x16, 0xD2, 0xFC, 0x40, 0x02, 0xca, 0x09]);
+        assert_eq!(check_ad_data(&ad, MAX_ADV_DATA), Ok(()));
+    }
+
+    #[test]
+    fn composed_objects_go_through_the_core_encoder() {
+        // Temperature 25.06 °C and humidity 50.55 %, the bthome.io/format example bytes.
+        let rows = [
+            Row {
+                id: 0x03,
+                value: "50.55".into(),
+            },
+            Row {
+                id: 0x02,
+                value: "25.06".into(),
+            },
+        ];
+        assert_eq!(
+            encode_rows(&rows),
+            Ok(vec![0x40, 0x02, 0xca, 0x09, 0x03, 0xbf, 0x13])
+        );
+        let press = [Row {
+            id: 0x3A,
+            value: "1".into(),
+        }];
+        assert_eq!(
+            encode_rows(&press),
+            Ok(vec![0x44, 0x3A, 0x01]),
+            "button packets are trigger-based"
+        );
+        assert!(
+            encode_rows(&[Row {
+                id: 0x02,
+                value: "warm".into()
+            }])
+            .unwrap_err()
+            .contains("not a number")
+        );
+    }
+}

@@ -1,0 +1,404 @@
+//! Connecting: the chooser, reconnecting a profile's device, identifying it, a connection that
+//! drops, restarting the device and reconnecting, and the device password.
+
+use std::rc::Rc;
+
+use bluehome_core::profiles::Seeking;
+use bluehome_core::shelly::auth::Credentials;
+use bluehome_core::shelly::methods::shelly::{self, GetDeviceInfoParams, RebootParams};
+use bluehome_core::shelly::rpc::SERVICE_UUID;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::explain::{Failure, FailureKind, Stage};
+use super::link::{Link, sleep_ms};
+use super::{Action, DeviceSummary, Phase, ShellySession};
+use crate::ble::{BleBackend, DeviceId, GrantedDevice, RequestDeviceOptions};
+
+/// Wait before reconnecting the active profile's device after its link dropped.
+pub const AUTO_RECONNECT_DELAY_MS: u64 = 1_000;
+
+/// How long a connection attempt may take (a Shelly nearby answers in a second or two).
+pub const CONNECT_TIMEOUT_MS: u64 = 15_000;
+
+/// The delay a restart is asked for (`Shelly.Reboot`'s `delay_ms`; HA uses one second).
+pub const REBOOT_DELAY_MS: u32 = 1_000;
+
+/// Time a Shelly takes to boot and advertise again, waited before each reconnection attempt.
+const BOOT_TIME_MS: u64 = 2_000;
+
+/// Reconnection attempts after a restart.
+const RECONNECT_ATTEMPTS: u32 = 5;
+
+/// An action that connects to a granted device (no chooser) and identifies it.
+fn open_action(device: GrantedDevice, credentials: Option<Credentials>) -> Action {
+    Rc::new(move |s| {
+        let (device, credentials) = (device.clone(), credentials.clone());
+        Box::pin(async move {
+            s.steps.set(Vec::new());
+            s.open_with(device, credentials).await
+        })
+    })
+}
+
+/// A browser failure while choosing or connecting, explained.
+fn connecting_failure(during: &str, error: crate::ble::BleError) -> Failure {
+    Failure::new(
+        FailureKind::of_ble_error(error.kind, Stage::Connecting),
+        during,
+        error.to_string(),
+    )
+}
+
+impl ShellySession {
+    /// The connected device as the browser knows it.
+    fn granted(self, id: DeviceId) -> GrantedDevice {
+        GrantedDevice {
+            id,
+            name: self
+                .device
+                .try_with_untracked(|d| d.as_ref().and_then(|d| d.ble_name.clone()))
+                .flatten(),
+        }
+    }
+
+    /// The device's link dropped without being asked to (out of range, device restart).
+    pub(super) fn link_dropped(self, device: &DeviceId) {
+        let Some(link) = self.link() else { return };
+        if link.device() != device {
+            return;
+        }
+        let granted = self.granted(device.clone());
+        self.link.try_set_value(None);
+        self.remote_running.try_set(false);
+        let mac = self
+            .device
+            .try_with_untracked(|d| d.as_ref().and_then(|d| d.mac))
+            .flatten();
+        if let Some(mac) = mac {
+            let effects = self
+                .profiles
+                .try_update(|p| p.disconnected(mac))
+                .unwrap_or_default();
+            self.apply(effects);
+        }
+        self.phase.try_set(Phase::Idle);
+        let reconnect = open_action(granted, None);
+        // ZMK: the active profile's device is sought again at once. A permitted device reconnects
+        // without a chooser, so try once by ourselves; a failure is explained with its retry.
+        let active = mac.is_some_and(|m| {
+            self.profiles
+                .try_with_untracked(|p| p.seeking() == Seeking::Reconnect(m))
+                .unwrap_or(false)
+        });
+        if active {
+            spawn_local(async move {
+                sleep_ms(AUTO_RECONNECT_DELAY_MS).await;
+                if self.link().is_none() && self.busy.try_get_untracked() == Some(None) {
+                    self.run_action("Reconnect".to_owned(), reconnect);
+                }
+            });
+            return;
+        }
+        self.failure.try_set(Some(Failure::new(
+            FailureKind::Disconnected,
+            "connected",
+            "the device closed the Bluetooth link (out of range, restarted, or turned off)",
+        )));
+        self.retry_action
+            .try_set_value(Some(("Reconnect".to_owned(), reconnect)));
+    }
+
+    /// From here on, a retry of the running action connects to this device again, with these
+    /// credentials, instead of asking the user to choose it once more.
+    fn retry_by_opening(self, device: &GrantedDevice, credentials: Option<Credentials>) {
+        self.narrowed_retry
+            .set_value(Some(open_action(device.clone(), credentials)));
+    }
+
+    /// Opens the chooser narrowed to Shelly devices and connects to the one picked.
+    pub fn connect_new(self) {
+        self.steps.set(Vec::new());
+        self.run("Connect", |s| async move {
+            s.phase.set(Phase::Connecting);
+            s.step("Choosing a Shelly device (RPC service or Allterco manufacturer data)");
+            let options = RequestDeviceOptions::shelly(SERVICE_UUID);
+            let device = s
+                .backend()
+                .request_device(&options)
+                .await
+                .map_err(|e| connecting_failure("choosing", e))?;
+            s.retry_by_opening(&device, None);
+            s.open(device).await
+        });
+    }
+
+    /// Reconnects the active profile's device: through `getDevices` when the browser offers it,
+    /// else with the chooser narrowed to that device's Shelly manufacturer data (its MAC).
+    pub fn reconnect_active(self) {
+        let Some(binding) = self
+            .profiles
+            .with_untracked(|p| p.active_binding().cloned())
+        else {
+            return self.connect_new();
+        };
+        self.steps.set(Vec::new());
+        self.run("Reconnect", move |s| {
+            let binding = binding.clone();
+            async move {
+                s.phase.set(Phase::Connecting);
+                let backend = s.backend();
+                let mut found = None;
+                if backend.capabilities().get_devices
+                    && let Some(id) = &binding.device_id
+                {
+                    s.step("Looking for the device among those permitted before");
+                    if let Ok(devices) = backend.get_devices().await {
+                        found = devices.into_iter().find(|d| d.id.as_str() == id);
+                    }
+                }
+                let device = match found {
+                    Some(device) => device,
+                    None => {
+                        s.step(format!(
+                            "Choosing {} (the chooser shows only the Shelly with MAC {})",
+                            binding.name, binding.mac
+                        ));
+                        let options = RequestDeviceOptions::shelly_device(
+                            SERVICE_UUID,
+                            binding.mac,
+                            &binding.name,
+                        );
+                        backend
+                            .request_device(&options)
+                            .await
+                            .map_err(|e| connecting_failure("choosing", e))?
+                    }
+                };
+                let credentials = binding.ha1.clone().map(Credentials::from_ha1);
+                s.retry_by_opening(&device, credentials.clone());
+                s.open_with(device, credentials).await
+            }
+        });
+    }
+
+    /// Connects to a granted device and identifies it.
+    pub async fn open(self, device: GrantedDevice) -> Result<(), Failure> {
+        self.open_with(device, None).await
+    }
+
+    async fn open_with(
+        self,
+        device: GrantedDevice,
+        credentials: Option<Credentials>,
+    ) -> Result<(), Failure> {
+        let backend = self.backend();
+        let label = device.name.clone().unwrap_or_else(|| device.id.to_string());
+        // End the old session first: Chrome fires gattserverdisconnected inside disconnect(), and
+        // with the old link still in place that would read as the connection dropping.
+        match self.link() {
+            Some(old) if old.device() != &device.id => self.disconnect(),
+            _ => self.link.set_value(None),
+        }
+        self.phase.set(Phase::Connecting);
+        self.step(format!("Connecting to {label}"));
+        self.connect_in_time(&device.id).await?;
+        let link = Rc::new(Link::new(Rc::clone(&backend), device.id.clone()));
+        // A password just entered for this device wins over credentials passed in (a retry may
+        // carry a remembered HA1 that has since proved wrong) and over the profile's.
+        let entered = self.pending_credentials.with_value(|p| {
+            p.as_ref()
+                .filter(|(id, _)| *id == device.id)
+                .map(|(_, c)| c.clone())
+        });
+        let credentials = entered.or(credentials).or_else(|| {
+            self.profiles.with_untracked(|p| {
+                p.slots()
+                    .flatten()
+                    .find(|b| b.device_id.as_deref() == Some(device.id.as_str()))
+                    .and_then(|b| b.ha1.clone())
+                    .map(Credentials::from_ha1)
+            })
+        });
+        if let Some(c) = credentials {
+            link.add_secret(c.ha1());
+            link.set_credentials(Some(c));
+        }
+        self.link.set_value(Some(link));
+        self.step(
+            "Opening the Shelly RPC service and reading the device info (Shelly.GetDeviceInfo)",
+        );
+        let info = self
+            .call::<shelly::GetDeviceInfo>(&GetDeviceInfoParams::default())
+            .await?;
+        let summary = DeviceSummary::from_info(device.id.clone(), device.name.clone(), info);
+        self.device.set(Some(summary.clone()));
+        self.phase.set(Phase::Connected);
+        self.bind_profile(&summary);
+        self.step("Reading the status (Shelly.GetStatus)");
+        let status = self.call::<shelly::GetStatus>(&()).await?;
+        self.status.set(Some(status));
+        self.step_done();
+        Ok(())
+    }
+
+    /// Connects, giving up after [`CONNECT_TIMEOUT_MS`]: Chrome's `connect()` has no timeout (on
+    /// macOS it may never settle for a device that is not there), so it is raced against a timer
+    /// and cancelled with `disconnect()`.
+    async fn connect_in_time(self, device: &DeviceId) -> Result<(), Failure> {
+        let backend = self.backend();
+        let connect = std::pin::pin!(backend.connect(device));
+        let timer = std::pin::pin!(sleep_ms(CONNECT_TIMEOUT_MS));
+        match futures::future::select(connect, timer).await {
+            futures::future::Either::Left((Ok(()), _)) => Ok(()),
+            futures::future::Either::Left((Err(e), _)) => Err(connecting_failure("connecting", e)),
+            futures::future::Either::Right(((), _)) => {
+                backend.disconnect(device);
+                Err(Failure::new(
+                    FailureKind::OutOfRange,
+                    "connecting",
+                    format!(
+                        "no answer to the connection within {} s; the attempt was cancelled",
+                        CONNECT_TIMEOUT_MS / 1000
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Restarts the device (`Shelly.Reboot`), which drops the link, and connects to it again once
+    /// it is back. The drop is expected, so it is not reported; connecting is retried while the
+    /// device boots.
+    pub async fn restart_and_reconnect(self) -> Result<(), Failure> {
+        let link = self.link().ok_or_else(|| {
+            Failure::new(
+                FailureKind::Disconnected,
+                "restarting",
+                "no device is connected",
+            )
+        })?;
+        let device = self.granted(link.device().clone());
+        let credentials = link.ha1().map(Credentials::from_ha1);
+        self.call::<shelly::Reboot>(&RebootParams {
+            delay_ms: Some(REBOOT_DELAY_MS),
+        })
+        .await?;
+        // From here the link is gone for us: its drop is the restart, not a failure.
+        self.link.set_value(None);
+        self.remote_running.set(false);
+        sleep_ms(REBOOT_DELAY_MS.into()).await;
+        self.backend().disconnect(&device.id);
+        sleep_ms(BOOT_TIME_MS).await;
+        let mut attempt = 1;
+        loop {
+            match self.open_with(device.clone(), credentials.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(f)
+                    if attempt < RECONNECT_ATTEMPTS
+                        && matches!(
+                            f.kind,
+                            FailureKind::OutOfRange
+                                | FailureKind::Disconnected
+                                | FailureKind::Timeout
+                        ) =>
+                {
+                    attempt += 1;
+                    sleep_ms(BOOT_TIME_MS).await;
+                }
+                Err(f) => return Err(f),
+            }
+        }
+    }
+
+    /// Drops the connection.
+    pub fn disconnect(self) {
+        self.remote_running.set(false);
+        if let Some(link) = self.link() {
+            self.link.set_value(None);
+            self.backend().disconnect(link.device());
+        }
+        if let Some(mac) = self
+            .device
+            .with_untracked(|d| d.as_ref().and_then(|d| d.mac))
+        {
+            let effects = self
+                .profiles
+                .try_update(|p| p.disconnected(mac))
+                .unwrap_or_default();
+            self.apply(effects);
+        }
+        self.device.set(None);
+        self.status.set(None);
+        self.phase.set(Phase::Idle);
+    }
+
+    /// Refreshes the status.
+    pub fn refresh_status(self) {
+        self.run("Refresh status", |s| async move {
+            let status = s.call::<shelly::GetStatus>(&()).await?;
+            s.status.set(Some(status));
+            Ok(())
+        });
+    }
+
+    // ---- the device password --------------------------------------------------------------
+
+    /// A password was refused: it is dropped from the link, the pending entry and the profile.
+    pub(super) fn forget_credentials(self, link: &Link) {
+        link.set_credentials(None);
+        self.pending_credentials.set_value(None);
+        let mac = self
+            .device
+            .with_untracked(|d| d.as_ref().and_then(|d| d.mac));
+        if let Some(index) = mac.and_then(|m| self.profiles.with_untracked(|p| p.find(m))) {
+            let effects = self
+                .profiles
+                .try_update(|p| p.set_ha1(index, None))
+                .and_then(Result::ok);
+            self.apply(effects.unwrap_or_default());
+        }
+    }
+
+    /// Uses a password for this device: HA1 is computed (the password itself is not kept), and
+    /// remembered in the device's profile only if `remember`.
+    pub fn use_password(self, password: &str, remember: bool) {
+        let Some(link) = self.link() else { return };
+        let realm = self
+            .device
+            .with_untracked(|d| d.as_ref().map(|d| d.realm().to_owned()));
+        let Some(realm) = realm else { return };
+        link.add_secret(password);
+        let credentials = Credentials::from_password(&realm, password);
+        let ha1 = credentials.ha1().to_owned();
+        link.add_secret(&ha1);
+        self.pending_credentials
+            .set_value(Some((link.device().clone(), credentials.clone())));
+        link.set_credentials(Some(credentials));
+        if remember {
+            self.remember_ha1(Some(ha1));
+        }
+    }
+
+    /// Stores (or forgets) HA1 in the connected device's profile.
+    pub fn remember_ha1(self, ha1: Option<String>) {
+        let mac = self
+            .device
+            .with_untracked(|d| d.as_ref().and_then(|d| d.mac));
+        let Some(index) = mac.and_then(|m| self.profiles.with_untracked(|p| p.find(m))) else {
+            self.profile_message.set(Some(
+                "This device has no profile, so the password cannot be remembered.".to_owned(),
+            ));
+            return;
+        };
+        if let Some(link) = self.link()
+            && let Some(h) = &ha1
+        {
+            link.add_secret(h);
+        }
+        let effects = self
+            .profiles
+            .try_update(|p| p.set_ha1(index, ha1))
+            .and_then(Result::ok);
+        self.apply(effects.unwrap_or_default());
+    }
+}

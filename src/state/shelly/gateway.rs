@@ -1,0 +1,583 @@
+//! The BTHome gateway: status errors explained, discovery with live results (and what to say
+//! when none arrive), adding a device and its sensors (from `BTHomeDevice.GetKnownObjects`, named
+//! by `BTHome.GetObjectInfos`; a new device is waited for until the gateway has heard it),
+//! deleting, and the devices the gateway relays.
+
+use bluehome_core::shelly::methods::bthome::{
+    self, DeviceConfig, KnownObjects, ObjectInfo, SensorConfig, SensorStatus,
+};
+use bluehome_core::shelly::methods::events::{DiscoveredDevice, Event};
+use bluehome_core::shelly::methods::shelly::{self, ComponentMap};
+use bluehome_core::shelly::methods::{Method, Pager};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::ShellySession;
+use super::explain::{Failure, FailureKind};
+use super::link::{now_ms, sleep_ms};
+
+/// How often a gateway feeding the Scan page is polled: often enough for live readings (BLU
+/// sensors send every 10–60 s), rare enough to leave the one RPC channel free.
+pub const FEED_EVERY_MS: u64 = 5_000;
+
+/// How long the panel re-reads a newly added device's objects by itself. Battery sensors send
+/// about once a minute (ALLTERCO/fleet-management waits for a new device's first broadcast), so
+/// a little more than a minute.
+pub const WAIT_FOR_OBJECTS_MS: u64 = 75_000;
+
+/// How often it re-reads them meanwhile (a `new_objects` event makes it read at once).
+const REREAD_EVERY_MS: u64 = 5_000;
+
+/// Pages of `BTHome.GetObjectInfos` read at most.
+const MAX_OBJECT_PAGES: u32 = 20;
+
+/// A BTHome sensor component with its last value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BthomeSensor {
+    /// Its id (200..299).
+    pub id: u16,
+    /// Its configuration.
+    pub config: SensorConfig,
+    /// Its status, if the gateway reported one.
+    pub status: Option<SensorStatus>,
+}
+
+/// The BTHome sensor components of `Shelly.GetConfig`, each with its `Shelly.GetStatus`.
+pub fn sensors_with_status(config: &ComponentMap, status: &ComponentMap) -> Vec<BthomeSensor> {
+    config
+        .numbered::<SensorConfig>("bthomesensor")
+        .into_iter()
+        .map(|(id, config)| BthomeSensor {
+            id,
+            config,
+            status: status.get(&format!("bthomesensor:{id}")),
+        })
+        .collect()
+}
+
+/// Explains a `BTHome.GetStatus` error.
+pub fn explain_status_error(code: &str) -> String {
+    match code {
+        "bluetooth_disabled" => "Bluetooth is turned off on the gateway: turn it on (BLE settings) so it can hear sensors.".into(),
+        "observer_disabled" => "The gateway's Bluetooth observer is off: turn on \"Bluetooth gateway\" in its settings.".into(),
+        other => format!("The gateway reports \"{other}\"."),
+    }
+}
+
+/// An object a BTHome device sends (`BTHomeDevice.GetKnownObjects`), named from
+/// `BTHome.GetObjectInfos`: what the user may make a sensor component of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensorCandidate {
+    /// The BTHome object id.
+    pub obj_id: u8,
+    /// Which occurrence of that id.
+    pub idx: u8,
+    /// The sensor component already made from it.
+    pub component: Option<String>,
+    /// The object's name.
+    pub name: String,
+    /// Its unit.
+    pub unit: String,
+}
+
+/// Joins `BTHomeDevice.GetKnownObjects` with `BTHome.GetObjectInfos`.
+pub fn sensor_candidates(known: &KnownObjects, infos: &[ObjectInfo]) -> Vec<SensorCandidate> {
+    known
+        .objects
+        .iter()
+        .map(|o| {
+            let info = infos.iter().find(|i| i.obj_id == o.obj_id);
+            let text = |t: Option<&Option<String>>| t.cloned().flatten().unwrap_or_default();
+            SensorCandidate {
+                obj_id: o.obj_id,
+                idx: o.idx,
+                component: o.component.clone(),
+                name: match text(info.map(|i| &i.obj_name)) {
+                    n if n.is_empty() => format!("object 0x{:02x}", o.obj_id),
+                    n => n,
+                },
+                unit: text(info.map(|i| &i.unit)),
+            }
+        })
+        .collect()
+}
+
+/// A newly added device whose objects the gateway does not know yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    /// Its BTHome device component id.
+    pub id: u16,
+    /// Its address.
+    pub addr: String,
+    /// The automatic re-reads are over.
+    pub gave_up: bool,
+}
+
+impl Waiting {
+    /// What the panel says meanwhile.
+    pub fn message(&self) -> String {
+        if self.gave_up {
+            format!(
+                "Nothing heard from {} yet. Check that it is in range and has a battery, press its button, then read again.",
+                self.addr
+            )
+        } else {
+            format!(
+                "Waiting for {} to send: the gateway learns a device's sensors from its next packet. Press the device's button (most Shelly BLU devices then send at once), or wait up to a minute: battery sensors send about once a minute.",
+                self.addr
+            )
+        }
+    }
+}
+
+/// What to say when a discovery brought no device (`None` when it found some).
+pub fn discovery_outcome(found: usize, done: bool) -> Option<&'static str> {
+    match (found, done) {
+        (0, false) => Some(
+            "The gateway sent no discovery results over Bluetooth (not every firmware passes its events to a Bluetooth client). Type the device's address below, or pick it from the devices the gateway already hears.",
+        ),
+        (0, true) => Some(
+            "The gateway found no BTHome device nearby. Press the device's button to wake it and discover again, type its address below, or pick it from the devices the gateway already hears.",
+        ),
+        _ => None,
+    }
+}
+
+/// A device to add with `BTHome.AddDevice`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewDevice {
+    /// Its address.
+    pub addr: String,
+    /// Its name (empty: none).
+    pub name: String,
+    /// Its bind key, 32 hex digits (empty: unencrypted).
+    pub key: String,
+}
+
+/// What the gateway panel shows, and its actions.
+#[derive(Debug, Clone, Copy)]
+pub struct BthomeGateway {
+    /// `BTHome.GetStatus` errors, explained.
+    pub errors: RwSignal<Vec<String>>,
+    /// The BTHome device components.
+    pub devices: RwSignal<Vec<(u16, DeviceConfig)>>,
+    /// The BTHome sensor components.
+    pub sensors: RwSignal<Vec<BthomeSensor>>,
+    /// A discovery runs.
+    pub discovering: RwSignal<bool>,
+    /// What to say about the last discovery, when it found nothing.
+    pub discovery_note: RwSignal<Option<&'static str>>,
+    /// The device just added: its id and address.
+    pub added_device: RwSignal<Option<(u16, String)>>,
+    /// What it sends, to make sensors of.
+    pub candidates: RwSignal<Vec<SensorCandidate>>,
+    /// The candidates picked, as (object id, index).
+    pub chosen: RwSignal<Vec<(u8, u8)>>,
+    /// The device waited for.
+    pub waiting: RwSignal<Option<Waiting>>,
+}
+
+impl Default for BthomeGateway {
+    fn default() -> Self {
+        Self {
+            errors: RwSignal::new(Vec::new()),
+            devices: RwSignal::new(Vec::new()),
+            sensors: RwSignal::new(Vec::new()),
+            discovering: RwSignal::new(false),
+            discovery_note: RwSignal::new(None),
+            added_device: RwSignal::new(None),
+            candidates: RwSignal::new(Vec::new()),
+            chosen: RwSignal::new(Vec::new()),
+            waiting: RwSignal::new(None),
+        }
+    }
+}
+
+/// The devices the gateway found, from the discovery events received.
+pub fn discovered(events: &[Event]) -> Vec<DiscoveredDevice> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::DeviceDiscovered { device, .. } => Some(device.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl BthomeGateway {
+    /// Reads the gateway's status and its BTHome components.
+    pub fn load(self, session: ShellySession) {
+        session.run("Gateway", move |s| self.refresh(s));
+    }
+
+    async fn refresh(self, s: ShellySession) -> Result<(), Failure> {
+        s.step("Reading the gateway status (BTHome.GetStatus)");
+        let status = s.call::<bthome::GetStatus>(&()).await?;
+        let errors = status.errors.unwrap_or_default();
+        self.errors
+            .try_set(errors.iter().map(|e| explain_status_error(e)).collect());
+        s.step("Reading BTHome devices and sensors (Shelly.GetConfig, Shelly.GetStatus)");
+        let config = s.call::<shelly::GetConfig>(&()).await?;
+        let status = s.call::<shelly::GetStatus>(&()).await?;
+        self.devices.try_set(config.numbered("bthomedevice"));
+        self.sensors.try_set(sensors_with_status(&config, &status));
+        s.step_done();
+        Ok(())
+    }
+
+    /// Reads what the gateway knows of device `id`; true once it knows something.
+    async fn read_known(self, s: ShellySession, id: u16) -> Result<bool, Failure> {
+        let known = s
+            .call::<bthome::DeviceGetKnownObjects>(&bthome::IdParams { id })
+            .await?;
+        if known.objects.is_empty() {
+            return Ok(false);
+        }
+        let mut ids: Vec<u8> = known.objects.iter().map(|o| o.obj_id).collect();
+        ids.dedup();
+        let mut pager = Pager::<bthome::GetObjectInfos>::new(
+            bthome::GetObjectInfosParams {
+                obj_ids: ids,
+                offset: None,
+            },
+            MAX_OBJECT_PAGES,
+        );
+        while let Some(params) = pager.next_params() {
+            let page = s.call::<bthome::GetObjectInfos>(&params).await?;
+            pager.add(page).map_err(|e| {
+                Failure::new(
+                    FailureKind::Protocol,
+                    bthome::GetObjectInfos::NAME,
+                    e.to_string(),
+                )
+            })?;
+        }
+        let infos = pager.into_items();
+        self.candidates.try_set(sensor_candidates(&known, &infos));
+        self.chosen.try_set(Vec::new());
+        self.waiting.try_set(None);
+        Ok(true)
+    }
+
+    /// Re-reads a new device's objects until the gateway knows them, at once on `new_objects`.
+    fn wait_for_objects(self, s: ShellySession, id: u16) {
+        let start = now_ms();
+        spawn_local(async move {
+            let mut last_read = start;
+            loop {
+                sleep_ms(1_000).await;
+                let still = self
+                    .waiting
+                    .try_with_untracked(|w| w.as_ref().is_some_and(|w| w.id == id && !w.gave_up));
+                if still != Some(true) || s.link().is_none() {
+                    return;
+                }
+                let seen = s.events_seen();
+                let _ = s.listen().await;
+                let told = s.event_since(seen, |e| *e == Event::NewObjects { id });
+                let now = now_ms();
+                if told || now.saturating_sub(last_read) >= REREAD_EVERY_MS {
+                    last_read = now;
+                    match self.read_known(s, id).await {
+                        Ok(true) => return,
+                        Ok(false) => {}
+                        Err(failure) => {
+                            s.failure.try_set(Some(failure));
+                            return;
+                        }
+                    }
+                }
+                if now.saturating_sub(start) >= WAIT_FOR_OBJECTS_MS {
+                    self.waiting.try_update(|w| {
+                        if let Some(w) = w {
+                            w.gave_up = true;
+                        }
+                    });
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Discovers BTHome devices for `secs` seconds and listens for what the gateway finds.
+    pub fn discover(self, session: ShellySession, secs: u32) {
+        session.run("Discovery", move |s| async move {
+            s.step(format!(
+                "Discovering BTHome devices for {secs} s (BTHome.StartDeviceDiscovery)"
+            ));
+            s.events.set(Vec::new());
+            self.discovery_note.try_set(None);
+            s.call::<bthome::StartDeviceDiscovery>(&bthome::StartDiscoveryParams {
+                duration: Some(secs),
+            })
+            .await?;
+            self.discovering.try_set(true);
+            s.step("Listening for what the gateway finds (its NotifyEvent frames)");
+            let done =
+                |s: ShellySession| s.event_since(0, |e| matches!(e, Event::DiscoveryDone { .. }));
+            for _ in 0..secs * 2 + 6 {
+                let _ = s.listen().await;
+                if done(s) {
+                    break;
+                }
+                sleep_ms(500).await;
+            }
+            self.discovering.try_set(false);
+            let found = s.events.with_untracked(|events| discovered(events).len());
+            self.discovery_note
+                .try_set(discovery_outcome(found, done(s)));
+            s.step_done();
+            Ok(())
+        });
+    }
+
+    /// Adds a device, then reads what it sends (waiting for it when the gateway has not heard
+    /// it yet).
+    pub fn add_device(self, session: ShellySession, device: NewDevice) {
+        if let Some(link) = session.link() {
+            link.add_secret(&device.key);
+        }
+        session.run("Add BTHome device", move |s| {
+            let NewDevice { addr, name, key } = device.clone();
+            async move {
+                s.step(format!("Adding {addr} (BTHome.AddDevice)"));
+                let params = bthome::AddDeviceParams {
+                    config: DeviceConfig {
+                        addr: Some(addr.clone()),
+                        name: (!name.is_empty()).then_some(name),
+                        key: (!key.is_empty()).then_some(key),
+                        ..DeviceConfig::default()
+                    },
+                    id: None,
+                };
+                let added = s.call::<bthome::AddDevice>(&params).await?;
+                let id = added.id().ok_or_else(|| {
+                    Failure::new(
+                        FailureKind::Protocol,
+                        bthome::AddDevice::NAME,
+                        format!("the answer names no component id: {:?}", added.key),
+                    )
+                })?;
+                self.added_device.try_set(Some((id, addr.clone())));
+                self.candidates.try_set(Vec::new());
+                s.step(format!(
+                    "Reading what the device sends (BTHomeDevice.GetKnownObjects id {id})"
+                ));
+                if !self.read_known(s, id).await? {
+                    self.waiting.try_set(Some(Waiting {
+                        id,
+                        addr,
+                        gave_up: false,
+                    }));
+                    self.wait_for_objects(s, id);
+                }
+                self.refresh(s).await
+            }
+        });
+    }
+
+    /// Reads the waited-for device's objects again (and waits another minute if it still sent
+    /// nothing after the automatic re-reads ended).
+    pub fn read_again(self, session: ShellySession) {
+        let Some(w) = self.waiting.get_untracked() else {
+            return;
+        };
+        session.run("Read the device's sensors", move |s| {
+            let w = w.clone();
+            async move {
+                s.step(format!(
+                    "Reading what {} sends (BTHomeDevice.GetKnownObjects id {})",
+                    w.addr, w.id
+                ));
+                if !self.read_known(s, w.id).await? && w.gave_up {
+                    // Another minute of automatic re-reads: the user may just have pressed the button.
+                    self.waiting.try_set(Some(Waiting {
+                        gave_up: false,
+                        ..w.clone()
+                    }));
+                    self.wait_for_objects(s, w.id);
+                }
+                s.step_done();
+                Ok(())
+            }
+        });
+    }
+
+    /// Makes sensor components of the chosen candidates.
+    pub fn add_sensors(self, session: ShellySession) {
+        let Some((_, addr)) = self.added_device.get_untracked() else {
+            return;
+        };
+        let chosen = self.chosen.get_untracked();
+        let picks: Vec<SensorCandidate> = self.candidates.with_untracked(|c| {
+            c.iter()
+                .filter(|k| chosen.contains(&(k.obj_id, k.idx)))
+                .cloned()
+                .collect()
+        });
+        session.run("Add sensors", move |s| {
+            let (addr, picks) = (addr.clone(), picks.clone());
+            async move {
+                for k in &picks {
+                    s.step(format!("Adding sensor {} (BTHome.AddSensor)", k.name));
+                    let params = bthome::AddSensorParams {
+                        config: SensorConfig {
+                            addr: Some(addr.clone()),
+                            obj_id: Some(k.obj_id),
+                            obj_idx: Some(k.idx),
+                            name: Some(k.name.clone()),
+                            ..SensorConfig::default()
+                        },
+                        id: None,
+                    };
+                    s.call::<bthome::AddSensor>(&params).await?;
+                }
+                self.candidates.try_set(Vec::new());
+                self.chosen.try_set(Vec::new());
+                self.refresh(s).await
+            }
+        });
+    }
+
+    /// Deletes BTHome device component `id`.
+    pub fn delete_device(self, session: ShellySession, id: u16) {
+        session.run("Delete", move |s| async move {
+            s.step(format!("Deleting device {id} (BTHome.DeleteDevice)"));
+            s.call::<bthome::DeleteDevice>(&bthome::IdParams { id })
+                .await?;
+            self.refresh(s).await
+        });
+    }
+
+    /// Deletes BTHome sensor component `id`.
+    pub fn delete_sensor(self, session: ShellySession, id: u16) {
+        session.run("Delete", move |s| async move {
+            s.step(format!("Deleting sensor {id} (BTHome.DeleteSensor)"));
+            s.call::<bthome::DeleteSensor>(&bthome::IdParams { id })
+                .await?;
+            self.refresh(s).await
+        });
+    }
+}
+
+impl ShellySession {
+    /// Reads once what the gateway hears (relayed devices and its BTHome sensors).
+    pub fn read_relayed(self) {
+        self.run("Relayed devices", move |s| async move {
+            s.step("Reading what the gateway hears (BLE.CloudRelay.ListInfos, BTHome sensors)");
+            let adverts = s.poll_remote().await?;
+            s.remote_adverts.set(adverts);
+            s.step_done();
+            Ok(())
+        });
+    }
+
+    /// Starts or stops feeding the Scan page with what the gateway hears.
+    pub fn toggle_feed(self) {
+        if self.remote_running.get_untracked() {
+            self.stop_remote_scanner();
+        } else {
+            self.start_remote_scanner(FEED_EVERY_MS);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sensors_are_found_in_id_order_with_their_status() {
+        let components = |v| serde_json::from_value::<ComponentMap>(v).unwrap();
+        let config = components(json!({"bthomesensor:201": {"addr": "b", "obj_id": 1},
+            "bthomesensor:200": {"addr": "a", "obj_id": 2}, "bthomedevice:200": {"addr": "a"},
+            "sys": {}}));
+        let status = components(json!({"bthomesensor:200": {"id": 200, "value": 21.5}}));
+        let sensors = sensors_with_status(&config, &status);
+        assert_eq!(sensors.iter().map(|s| s.id).collect::<Vec<_>>(), [200, 201]);
+        assert_eq!(sensors[0].status.as_ref().unwrap().value, json!(21.5));
+        assert_eq!(sensors[1].status, None);
+        let devices = config.numbered::<DeviceConfig>("bthomedevice");
+        assert_eq!(devices[0].1.addr.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn candidates_take_names_and_units_from_infos() {
+        let known: KnownObjects = serde_json::from_value(json!({"id": 200, "objects": [
+            {"obj_id": 2, "idx": 0, "component": null},
+            {"obj_id": 1, "idx": 0, "component": "bthomesensor:200"}]}))
+        .unwrap();
+        let infos: bthome::ObjectInfos = serde_json::from_value(json!({"objects": [
+            {"obj_id": 2, "obj_name": "temperature", "type": "sensor", "unit": "°C"}]}))
+        .unwrap();
+        let list = sensor_candidates(&known, &infos.objects);
+        assert_eq!(list[0].name, "temperature");
+        assert_eq!(list[0].unit, "°C");
+        assert_eq!(list[1].name, "object 0x01");
+        assert_eq!(list[1].component.as_deref(), Some("bthomesensor:200"));
+    }
+
+    /// The panel reads Add answers through the core's typed result: real firmware's `added`
+    /// and the document's `key` both give the id.
+    #[test]
+    fn add_answers_give_the_component_id() {
+        let id = |v| {
+            serde_json::from_value::<bthome::Added>(v)
+                .ok()
+                .and_then(|a| a.id())
+        };
+        assert_eq!(id(json!({"added": "bthomedevice:203"})), Some(203));
+        assert_eq!(id(json!({"key": "bthomedevice:203"})), Some(203));
+        assert_eq!(id(json!({})), None);
+    }
+
+    #[test]
+    fn waiting_for_a_device_says_what_to_do() {
+        let mut w = Waiting {
+            id: 200,
+            addr: "3c:2e:f5:5b:01:01".into(),
+            gave_up: false,
+        };
+        assert!(w.message().contains("Press the device's button"));
+        assert!(w.message().contains("wait up to a minute"));
+        w.gave_up = true;
+        assert!(w.message().contains("then read again"));
+    }
+
+    #[test]
+    fn an_empty_discovery_says_why_and_offers_the_fallbacks() {
+        let silent = discovery_outcome(0, false).unwrap();
+        assert!(silent.contains("sent no discovery results"));
+        assert!(silent.contains("Type the device's address"));
+        assert!(
+            discovery_outcome(0, true)
+                .unwrap()
+                .contains("found no BTHome device")
+        );
+        assert_eq!(discovery_outcome(2, true), None);
+    }
+
+    #[test]
+    fn discovered_devices_come_from_device_discovered_events_only() {
+        let events: Vec<Event> = [
+            json!({"component": "bthome", "event": "device_discovered",
+                "device": {"addr": "3c:2e:f5:71:d5:2a", "rssi": -59}}),
+            json!({"component": "bthome", "event": "discovery_done", "device_count": 1}),
+            json!({"component": "ble", "event": "paired_device_added", "info": {"addr": "x"}}),
+        ]
+        .iter()
+        .map(Event::parse)
+        .collect();
+        let found = discovered(&events);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].addr, "3c:2e:f5:71:d5:2a");
+    }
+
+    #[test]
+    fn gateway_status_errors_say_what_to_turn_on() {
+        assert!(explain_status_error("bluetooth_disabled").contains("Bluetooth is turned off"));
+        assert!(explain_status_error("observer_disabled").contains("observer is off"));
+        assert_eq!(explain_status_error("odd"), "The gateway reports \"odd\".");
+    }
+}

@@ -1,0 +1,207 @@
+//! The device-profile slots (ZMK's model, the core's [`Profiles`]): binding the connected device,
+//! performing the state machine's effects, and the slot actions.
+
+use bluehome_core::profiles::{Binding, Effect, Profiles, Seeking};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::link::{now_ms, sleep_ms};
+use super::{DeviceSummary, ShellySession, store};
+use crate::ble::{BleBackend, DeviceId, ErrorKind};
+
+impl ShellySession {
+    /// Saves the connected device in a profile (its own slot again, else a free one) and marks
+    /// it connected.
+    pub(super) fn bind_profile(self, summary: &DeviceSummary) {
+        let Some(mac) = summary.mac else {
+            self.profile_message.set(Some(
+                "The device did not report its MAC; it is not saved in a profile.".to_owned(),
+            ));
+            return;
+        };
+        let now = now_ms();
+        let mut binding = Binding::new(
+            mac,
+            summary
+                .ble_name
+                .clone()
+                .unwrap_or_else(|| summary.id().to_owned()),
+        );
+        binding.model = Some(summary.info.model.clone()).filter(|m| !m.is_empty());
+        binding.device_id = Some(summary.device_id.to_string());
+        let effects = self.profiles.try_update(|p| {
+            let mut effects = Vec::new();
+            if let Some(index) = p.find(mac) {
+                binding.ha1 = p.slot(index).and_then(|b| b.ha1.clone());
+                effects.extend(p.select(index, now).unwrap_or_default());
+                effects.extend(p.update(binding.clone()).unwrap_or_default());
+            } else {
+                if p.active_binding().is_some()
+                    && let Some(open) = (0..p.len()).find(|&i| p.slot(i).is_none())
+                {
+                    effects.extend(p.select(open, now).unwrap_or_default());
+                }
+                match p.bind(binding.clone()) {
+                    Ok(e) => effects.extend(e),
+                    Err(e) => return (effects, Some(e.to_string())),
+                }
+            }
+            effects.extend(p.connected(mac));
+            (effects, None)
+        });
+        if let Some((effects, message)) = effects {
+            if let Some(m) = message {
+                self.profile_message
+                    .set(Some(format!("Not saved in a profile: {m}")));
+            }
+            self.apply(effects);
+        }
+    }
+
+    /// Performs what the profile state machine asks for.
+    pub fn apply(self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::SaveNow => self.save_profiles(),
+                Effect::SaveDueAt(due) => {
+                    spawn_local(async move {
+                        sleep_ms(due.saturating_sub(now_ms())).await;
+                        if self.profiles.try_update(|p| p.poll(now_ms())) == Some(true) {
+                            self.save_profiles();
+                        }
+                    });
+                }
+                Effect::Disconnect(mac) => {
+                    if self
+                        .device
+                        .with_untracked(|d| d.as_ref().and_then(|d| d.mac))
+                        == Some(mac)
+                    {
+                        self.disconnect();
+                    }
+                }
+                Effect::Forget(binding) => self.forget_device(binding),
+                Effect::ActiveChanged { .. } => {}
+            }
+        }
+    }
+
+    /// A cleared profile's device: the password typed for it is dropped, and the browser is
+    /// asked to revoke its permission, so the device needs the chooser again.
+    fn forget_device(self, binding: Binding) {
+        let Some(id) = binding.device_id.map(DeviceId) else {
+            return;
+        };
+        self.pending_credentials
+            .update_value(|p| *p = p.take().filter(|(device, _)| *device != id));
+        spawn_local(async move {
+            let message = match self.backend().forget(&id).await {
+                Ok(()) => return,
+                Err(e) if e.kind == ErrorKind::Unsupported => format!(
+                    "This browser cannot revoke the page's permission for {} (no BluetoothDevice.forget): remove it under chrome://settings/content/bluetoothDevices.",
+                    binding.name
+                ),
+                Err(e) => format!("The browser still lets this page use {}: {e}", binding.name),
+            };
+            self.profile_message.try_set(Some(message));
+        });
+    }
+
+    /// Writes the profiles now.
+    pub fn save_profiles(self) {
+        let ok = self
+            .profiles
+            .with_untracked(|p| self.storage.with_value(|s| store::save(s.as_ref(), p)));
+        if !ok {
+            self.profile_message.set(Some(
+                "The browser refused to save the profiles (storage full or disabled).".to_owned(),
+            ));
+        }
+    }
+
+    /// Writes a pending debounced save at once (the page is being hidden).
+    pub fn flush_profiles(self) {
+        if self.profiles.try_update(Profiles::flush) == Some(true) {
+            self.save_profiles();
+        }
+    }
+
+    /// Selects a slot.
+    pub fn select_slot(self, index: usize) {
+        match self.profiles.try_update(|p| p.select(index, now_ms())) {
+            Some(Ok(effects)) => self.apply(effects),
+            Some(Err(e)) => self.profile_message.set(Some(e.to_string())),
+            None => {}
+        }
+    }
+
+    /// Next slot (wrapping).
+    pub fn next_slot(self) {
+        let effects = self
+            .profiles
+            .try_update(|p| p.next(now_ms()))
+            .unwrap_or_default();
+        self.apply(effects);
+    }
+
+    /// Previous slot (wrapping).
+    pub fn prev_slot(self) {
+        let effects = self
+            .profiles
+            .try_update(|p| p.prev(now_ms()))
+            .unwrap_or_default();
+        self.apply(effects);
+    }
+
+    /// Clears the active slot.
+    pub fn clear_slot(self) {
+        let effects = self
+            .profiles
+            .try_update(Profiles::clear)
+            .unwrap_or_default();
+        self.apply(effects);
+    }
+
+    /// Clears every slot.
+    pub fn clear_all_slots(self) {
+        let effects = self
+            .profiles
+            .try_update(|p| p.clear_all(now_ms()))
+            .unwrap_or_default();
+        self.apply(effects);
+    }
+
+    /// Disconnects the device of a slot (kept bound).
+    pub fn disconnect_slot(self, index: usize) {
+        match self.profiles.try_update(|p| p.disconnect(index)) {
+            Some(Ok(effects)) => self.apply(effects),
+            Some(Err(e)) => self.profile_message.set(Some(e.to_string())),
+            None => {}
+        }
+    }
+
+    /// What the active slot wants.
+    pub fn seeking(self) -> Seeking {
+        self.profiles.with(Profiles::seeking)
+    }
+
+    /// The export file's content (no secrets).
+    pub fn export_profiles(self) -> String {
+        self.profiles.with_untracked(Profiles::export)
+    }
+
+    /// Imports an export file.
+    pub fn import_profiles(self, text: &str) {
+        match self.profiles.try_update(|p| p.import(text, now_ms())) {
+            Some(Ok(effects)) => {
+                self.profile_message
+                    .set(Some("Profiles imported.".to_owned()));
+                self.apply(effects);
+            }
+            Some(Err(e)) => self
+                .profile_message
+                .set(Some(format!("Import refused: {e}"))),
+            None => {}
+        }
+    }
+}

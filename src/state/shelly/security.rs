@@ -1,0 +1,162 @@
+//! The device's password (`Shelly.SetAuth` with HA1 only), its name, and hardening after set-up.
+
+use bluehome_core::shelly::auth::{Credentials, SetAuthParams, ha1};
+use bluehome_core::shelly::methods::shelly::{self, RebootParams, SysSetConfigParams};
+use bluehome_core::shelly::methods::{ble, wifi};
+use leptos::prelude::*;
+
+use super::ShellySession;
+use super::connect::REBOOT_DELAY_MS;
+use super::explain::{Failure, FailureKind};
+
+/// What to turn off once the device is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Hardening {
+    /// The device's own Wi-Fi access point.
+    pub access_point_off: bool,
+    /// RPC over Bluetooth.
+    pub ble_rpc_off: bool,
+}
+
+impl ShellySession {
+    /// The connected device's digest-auth realm.
+    fn realm(self) -> Option<String> {
+        self.device
+            .with_untracked(|d| d.as_ref().map(|d| d.realm().to_owned()))
+    }
+
+    /// Sets the device password (`confirm` must repeat it); only HA1 leaves the page, and it is
+    /// remembered in the device's profile if `remember`.
+    pub fn set_password(self, password: String, confirm: &str, remember: bool) {
+        let refused = |detail| {
+            self.refuse(Failure::new(
+                FailureKind::Refused,
+                "setting the password",
+                detail,
+            ));
+        };
+        if password != confirm {
+            return refused("the two passwords differ");
+        }
+        if password.is_empty() {
+            return refused("the password is empty");
+        }
+        let Some(realm) = self.realm() else { return };
+        let new_ha1 = ha1(&realm, &password);
+        if let Some(link) = self.link() {
+            link.add_secret(&password);
+            link.add_secret(&new_ha1);
+        }
+        self.run("Set password", move |s| {
+            let params = SetAuthParams::new(&realm, Some(&password));
+            let new_ha1 = new_ha1.clone();
+            async move {
+                s.step("Setting the device password (Shelly.SetAuth, HA1 only)");
+                s.call::<shelly::SetAuth>(&params).await?;
+                if let Some(link) = s.link() {
+                    link.set_credentials(Some(Credentials::from_ha1(new_ha1.clone())));
+                }
+                s.remember_ha1(remember.then_some(new_ha1));
+                s.device.update(|d| {
+                    if let Some(d) = d {
+                        d.info.auth_en = true;
+                    }
+                });
+                s.step_done();
+                Ok(())
+            }
+        });
+    }
+
+    /// Turns the device password off.
+    pub fn remove_password(self) {
+        let Some(realm) = self.realm() else { return };
+        self.run("Remove password", move |s| {
+            let params = SetAuthParams::new(&realm, None);
+            async move {
+                s.step("Removing the device password (Shelly.SetAuth with ha1 null)");
+                s.call::<shelly::SetAuth>(&params).await?;
+                if let Some(link) = s.link() {
+                    link.set_credentials(None);
+                }
+                s.remember_ha1(None);
+                s.device.update(|d| {
+                    if let Some(d) = d {
+                        d.info.auth_en = false;
+                    }
+                });
+                s.step_done();
+                Ok(())
+            }
+        });
+    }
+
+    /// Names the device (`Sys.SetConfig`).
+    pub fn rename(self, name: String) {
+        self.run("Set name", move |s| {
+            let name = name.clone();
+            async move {
+                s.step(format!("Naming the device \"{name}\" (Sys.SetConfig)"));
+                s.call::<shelly::SysSetConfig>(&SysSetConfigParams::device_name(&name))
+                    .await?;
+                s.device.update(|d| {
+                    if let Some(d) = d {
+                        d.info.name = Some(name.clone());
+                    }
+                });
+                s.step_done();
+                Ok(())
+            }
+        });
+    }
+
+    /// Turns off what `hardening` names, restarting the device when a change needs it.
+    pub fn harden(self, hardening: Hardening) {
+        self.run("Harden", move |s| async move {
+            let mut restart = false;
+            if hardening.access_point_off {
+                s.step("Turning off the device's access point (WiFi.SetConfig)");
+                let answer = s
+                    .call::<wifi::SetConfig>(&wifi::SetConfigParams::access_point(false))
+                    .await?;
+                restart |= answer.restart_required;
+            }
+            if hardening.ble_rpc_off {
+                s.step("Turning off RPC over Bluetooth (BLE.SetConfig)");
+                let answer = s
+                    .call::<ble::SetConfig>(&ble::SetConfigParams::rpc(false))
+                    .await?;
+                restart |= answer.restart_required;
+            }
+            if restart {
+                s.step("Restarting the device to apply (Shelly.Reboot)");
+                s.call::<shelly::Reboot>(&RebootParams {
+                    delay_ms: Some(REBOOT_DELAY_MS),
+                })
+                .await?;
+            }
+            s.step_done();
+            Ok(())
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_auth_sends_ha1_not_the_password() {
+        let params = SetAuthParams::new("shellyplus1-a8032ab12345", Some("secret"));
+        // sha256("admin:shellyplus1-a8032ab12345:secret"), computed with Python's hashlib.
+        assert_eq!(
+            params.ha1.as_deref(),
+            Some("e7321a38e256c665fb8fe807d3fb54d8db23a8e90186a71b382949a84e3816c4")
+        );
+        let sent = serde_json::to_value(&params).unwrap();
+        assert_eq!(sent["user"], "admin");
+        assert!(!sent.to_string().contains("\"secret\""));
+        let off = serde_json::to_value(SetAuthParams::new("r", None)).unwrap();
+        assert_eq!(off["ha1"], serde_json::Value::Null);
+    }
+}
