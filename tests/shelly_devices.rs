@@ -1,6 +1,6 @@
 //! Browser tests of the Devices page against the simulated Shelly gateway (core `sim`), behind
 //! the mock Bluetooth backend: the page's real code path (chooser, GATT, the core RPC client)
-//! drives a device that runs the real GATT RPC server. Issue 7's required cases.
+//! drives a device that runs the real GATT RPC server.
 #![cfg(target_arch = "wasm32")]
 
 mod shelly_support;

@@ -171,7 +171,8 @@ pub fn att_failure(error: AttError) -> BleError {
             "NetworkError: GATT Server is disconnected. Cannot perform GATT operations.",
         ),
         AttError::InsufficientAuthentication => not_paired(),
-        AttError::WriteNotPermitted => BleError::new(
+        // Chrome's platform layers sort read and write refusals into one "not permitted".
+        AttError::ReadNotPermitted | AttError::WriteNotPermitted => BleError::new(
             ErrorKind::NotPermitted,
             "NotSupportedError: GATT operation not permitted.",
         ),
@@ -183,7 +184,12 @@ pub fn att_failure(error: AttError) -> BleError {
             ErrorKind::NotFound,
             "NotFoundError: No Characteristics matching UUID found in Service.",
         ),
-        _ => BleError::new(
+        // Every other ATT error reaches the page as this one text.
+        AttError::InvalidOffset
+        | AttError::InvalidAttributeValueLength
+        | AttError::InsufficientResources
+        | AttError::ValueNotAllowed
+        | AttError::Other(_) => BleError::new(
             ErrorKind::Busy,
             "NotSupportedError: GATT operation failed for unknown reason.",
         ),

@@ -9,9 +9,9 @@
 use core::fmt;
 
 /// Why a GATT operation failed, as an ATT error (Core Specification Vol 3 Part F 3.4.1.1), or
-/// because the link went down.
+/// because the link went down. Exhaustive on purpose (codes without a variant are kept in
+/// [`AttError::Other`]): a variant added here must be mapped wherever ATT errors are explained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum AttError {
     /// 0x0A: no such attribute (here: the service has no characteristic of that name or UUID,
     /// what a discovery of it answers).

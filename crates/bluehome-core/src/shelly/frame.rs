@@ -1,4 +1,5 @@
-//! JSON-RPC frames as Shelly devices exchange them (reference: shelly_rpc_ble.md §3).
+//! JSON-RPC frames as Shelly devices exchange them (the RPC protocol document,
+//! <https://shelly-api-docs.shelly.cloud/gen2/General/RPCProtocol>).
 //!
 //! * request `{"id", "src", "method", "params"?, "auth"?}`;
 //! * response `{"id", "src", "dst", "result" | "error": {"code", "message"}}`;

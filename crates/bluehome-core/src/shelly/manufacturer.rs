@@ -1,8 +1,9 @@
 //! Shelly manufacturer data (company `0x0BA9`): type-prefixed blocks with implicit sizes —
 //! `0x01` flags (u16), `0x0A` MAC (6 bytes, reversed), `0x0B` model id (u16), `0x0D` date/time
 //! beacon (20 bytes); all little-endian. An unknown block type ends the parse (its size is
-//! unknown), as in aioshelly. Sources: ../shared/reference/shelly_blu.md §2–3 and Shelly's BLE
-//! component documentation ("Date/Time Broadcast").
+//! unknown), as in aioshelly. Sources: aioshelly `aioshelly/ble/manufacturer_data.py` and its tests,
+//! the Theengs decoder's Shelly BLU definitions, and Shelly's BLE component documentation
+//! ("Date/Time Broadcast").
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -345,7 +346,8 @@ pub struct Model {
     pub name: &'static str,
 }
 
-/// Known BLU model ids (shelly_blu.md §3). `0x0004` is disputed between sources (one third-party
+/// Known BLU model ids (Shelly's BLU API documents, ShellyUSA/Hubitat-Drivers
+/// `Scripts/HubitatBLEHelper.js`). `0x0004` is disputed between sources (one third-party
 /// table says BLU Distance, which ShellyUSA lists as `0x000A`), so it is left out.
 pub static MODELS: [Model; 17] = [
     Model {
@@ -499,7 +501,7 @@ mod tests {
     use super::*;
     use crate::hex::fixture as hex;
 
-    /// BLU Button1 capture (Theengs tests, shelly_blu.md §5), company id stripped:
+    /// BLU Button1 capture (theengs/decoder `tests/BLE/test_ble.cpp`), company id stripped:
     /// `01 0900 0b 0100 0a ccbbaa6e02bc`.
     #[test]
     fn parses_a_blu_button() {

@@ -188,7 +188,8 @@ fn wifi_scan_join_and_ip() {
 }
 
 /// Real stations retry: `WiFi.GetStatus` falls back to `disconnected` between attempts before
-/// `got ip` (shelly_rpc_ble.md §8); `wifi_steady` keeps the old steady `connecting`.
+/// `got ip` (an ESP32 station backs off between attempts); `wifi_steady` keeps the old steady
+/// `connecting`.
 #[test]
 fn wifi_status_swings_while_the_station_retries() {
     let mut seen = Vec::new();
@@ -755,7 +756,7 @@ fn bthome_components_take_ids_200_to_299() {
             .key,
         "bthomedevice:200"
     );
-    // Real firmware names the new component in `added` (shelly_rpc_ble.md §8).
+    // Real firmware names the new component in `added` (the BTHome document's examples).
     let mut call = b.client.call(
         "BTHome.AddDevice",
         Some(json!({"config": {"addr": "3c:2e:f5:5b:00:09"}})),

@@ -548,8 +548,8 @@ fn without_credentials_a_401_is_just_the_answer() {
 }
 
 /// Request ids stay below 2^31 whatever the first id (a random 64-bit seed included) and wrap
-/// to 1; the auth retry's id follows the same rule (shelly_rpc_ble.md §8: keep request ids below
-/// 2^31).
+/// to 1; the auth retry's id follows the same rule (closed firmware may keep ids in a signed
+/// 32-bit field).
 #[test]
 fn request_ids_stay_below_two_to_the_31() {
     let mut link = echo_link();

@@ -1,7 +1,7 @@
 //! Shelly JSON-RPC over GATT: the transport both sides run.
 //!
-//! The service is the Mongoose OS `rpc-gatts` channel Shelly firmware derives from (reference:
-//! shelly_rpc_ble.md §1–2). A request frame is sent by writing its length as a 4-byte big-endian
+//! The service is the Mongoose OS `rpc-gatts` channel Shelly firmware derives from
+//! (mongoose-os-libs/rpc-gatts `src/mgos_rpc_channel_gatts.c` and its `README.md`). A request frame is sent by writing its length as a 4-byte big-endian
 //! integer to [`Characteristic::TxCtl`], then the frame bytes to [`Characteristic::Data`] in chunks;
 //! the answer's length is read from [`Characteristic::RxCtl`] (0 = nothing ready yet) and its bytes
 //! from `Data`, one chunk of at most MTU − 2 bytes per read.
@@ -113,7 +113,8 @@ mod tests {
     use super::*;
     use alloc::string::ToString;
 
-    /// The UUIDs are the ASCII names read as big-endian 128-bit numbers (shelly_rpc_ble.md §1).
+    /// The UUIDs are the ASCII names read as big-endian 128-bit numbers (mongoose-os-libs/rpc-gatts
+    /// `src/mgos_rpc_channel_gatts.c`).
     #[test]
     fn uuids_spell_the_mongoose_names() {
         for (uuid, ascii) in [

@@ -1,5 +1,5 @@
 //! The device side of the GATT transport (what the simulator runs), after mongoose-os
-//! `rpc-gatts` (reference: shelly_rpc_ble.md §2).
+//! `rpc-gatts` (mongoose-os-libs/rpc-gatts `src/mgos_rpc_channel_gatts.c`).
 //!
 //! * `tx_ctl` write: 4-byte big-endian length; clears any half-written frame. Shorter or longer →
 //!   `request_not_supported`; above the maximum frame → `insufficient_resources`.
