@@ -319,7 +319,45 @@ mod tests {
 
     #[test]
     fn only_unfixable_kinds_hide_retry() {
-        assert!(FailureKind::OutOfRange.retryable());
-        assert!(!FailureKind::NotShelly.retryable());
+        use FailureKind as F;
+        // Every kind (the match makes a new kind fail to compile until it is listed here).
+        let every = [
+            F::Cancelled,
+            F::BluetoothUnavailable,
+            F::BrowserPermission,
+            F::OutOfRange,
+            F::PairingRequired,
+            F::RpcDisabled,
+            F::NotShelly,
+            F::PasswordNeeded,
+            F::WrongPassword,
+            F::Timeout,
+            F::DeviceBusy,
+            F::BondsFull,
+            F::Disconnected,
+            F::Refused,
+            F::Protocol,
+            F::WifiJoinFailed,
+        ];
+        let unfixable = |kind| match kind {
+            F::NotShelly | F::BluetoothUnavailable => true,
+            F::Cancelled
+            | F::BrowserPermission
+            | F::OutOfRange
+            | F::PairingRequired
+            | F::RpcDisabled
+            | F::PasswordNeeded
+            | F::WrongPassword
+            | F::Timeout
+            | F::DeviceBusy
+            | F::BondsFull
+            | F::Disconnected
+            | F::Refused
+            | F::Protocol
+            | F::WifiJoinFailed => false,
+        };
+        for kind in every {
+            assert_eq!(kind.retryable(), !unfixable(kind), "{kind:?}");
+        }
     }
 }
