@@ -13,9 +13,11 @@ pub mod wifi;
 use leptos::prelude::*;
 use serde::Serialize;
 
-/// Pretty JSON for display (never fails).
+/// Pretty JSON for display (never fails). Through a JSON value, so that one pretty printer
+/// serves every type.
 pub fn pretty(value: &impl Serialize) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default()
+    let value = serde_json::to_value(value).unwrap_or_default();
+    serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
 /// The device's web UI address, only for a well-formed IP address (a device-supplied string

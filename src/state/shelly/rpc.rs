@@ -1,6 +1,9 @@
 //! Calls on the connected device: typed calls of the core's methods ([`ShellySession::call`]), the
 //! raw console's calls, notifications, and the masked log of every exchange.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use bluehome_core::shelly::frame::Notification;
 use bluehome_core::shelly::methods::events::Event;
 use bluehome_core::shelly::methods::{ErrorCode, Method, ble, bthome, params_value, shelly, wifi};
@@ -38,6 +41,16 @@ enum History {
     Log,
     /// The log and the raw console's history.
     Console,
+}
+
+/// An answer of another shape than the method's result.
+#[inline(never)]
+fn unexpected_answer(method: &str, error: &serde_json::Error) -> Failure {
+    Failure::new(
+        FailureKind::Protocol,
+        method,
+        format!("unexpected answer: {error}"),
+    )
 }
 
 /// The methods the raw console suggests.
@@ -102,21 +115,26 @@ impl ShellySession {
     /// protocol failure. Logged, masked.
     pub async fn call<M: Method>(self, params: &M::Params) -> Result<M::Result, Failure> {
         let value = self
-            .exchange(M::NAME, params_value(params), History::Log)
+            .exchange_boxed(M::NAME, params_value(params), History::Log)
             .await?;
-        serde_json::from_value(value).map_err(|e| {
-            Failure::new(
-                FailureKind::Protocol,
-                M::NAME,
-                format!("unexpected answer: {e}"),
-            )
-        })
+        serde_json::from_value(value).map_err(|e| unexpected_answer(M::NAME, &e))
     }
 
     /// Calls any method with any parameters, for the raw console (the one place that sends
     /// arbitrary JSON); recorded in the console's history too.
     pub async fn console_call(self, method: &str, params: Option<Value>) -> Result<Value, Failure> {
-        self.exchange(method, params, History::Console).await
+        self.exchange_boxed(method, params, History::Console).await
+    }
+
+    /// [`Self::exchange`] behind one boxed future, so that each typed call (one per method) does
+    /// not carry a copy of the whole exchange: the wasm stays smaller.
+    fn exchange_boxed<'a>(
+        self,
+        method: &'a str,
+        params: Option<Value>,
+        history: History,
+    ) -> Pin<Box<dyn Future<Output = Result<Value, Failure>> + 'a>> {
+        Box::pin(self.exchange(method, params, history))
     }
 
     async fn exchange(

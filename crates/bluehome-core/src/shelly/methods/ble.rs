@@ -193,15 +193,13 @@ pub struct PairedDevices(pub Vec<PairedDevice>);
 
 impl<'de> Deserialize<'de> for PairedDevices {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            List(Vec<PairedDevice>),
-            Wrapped { devices: Vec<PairedDevice> },
-        }
-        Ok(Self(match Either::deserialize(d)? {
-            Either::List(list) | Either::Wrapped { devices: list } => list,
-        }))
+        let list = match Value::deserialize(d)? {
+            Value::Object(mut object) => object.remove("devices").unwrap_or(Value::Null),
+            list => list,
+        };
+        serde_json::from_value(list)
+            .map(Self)
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -165,7 +165,8 @@ pub struct ComponentMap(Map<String, Value>);
 impl ComponentMap {
     /// Component `key` read as `T`; `None` when absent or of another shape.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        T::deserialize(self.0.get(key)?).ok()
+        // From an owned copy: the same deserializer typed calls use, not a second one.
+        serde_json::from_value(self.0.get(key)?.clone()).ok()
     }
 
     /// Every `<kind>:<id>` component read as `T`, in id order (those of another shape left out).
@@ -175,7 +176,7 @@ impl ComponentMap {
             .iter()
             .filter_map(|(key, value)| {
                 let id = component_id(key, kind)?;
-                Some((id, T::deserialize(value).ok()?))
+                Some((id, serde_json::from_value(value.clone()).ok()?))
             })
             .collect();
         found.sort_by_key(|(id, _)| *id);
