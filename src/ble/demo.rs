@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use bluehome_core::gatt::Characteristics as _;
 use bluehome_core::shelly::rpc;
 use bluehome_core::sim::{Faults, Gateway, GatewayOptions, Peripheral, SensorSpec, SimSensor};
 use bluehome_core::{Advertisement, MacAddress};

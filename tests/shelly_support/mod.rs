@@ -11,6 +11,7 @@ use bluehome::ble::{Backend, BleError, Characteristic, DeviceId, ErrorKind};
 use bluehome::pages::DevicesPage;
 use bluehome::state::shelly::ShellySession;
 use bluehome::state::storage::MemoryStore;
+use bluehome_core::gatt::Characteristics as _;
 use bluehome_core::profiles::Config;
 use bluehome_core::shelly::frame::{Frame, Request};
 use bluehome_core::shelly::rpc::server::Server;

@@ -4,9 +4,40 @@
 //!
 //! The Shelly RPC transport ([`crate::shelly::rpc::client`]), the Shelly BLU settings
 //! ([`crate::blu`]) and Improv ([`crate::improv`]) clients all speak [`Action`] and [`Feedback`],
-//! each over its own characteristic type.
+//! each over its own characteristic type, which implements [`Characteristics`].
 
 use core::fmt;
+
+use crate::uuid::Uuid;
+
+/// The characteristics of the one GATT service a client speaks to: each has a UUID and a short
+/// name (for logs and the simulators' line protocol), and is found by either.
+pub trait Characteristics: Sized + Copy + 'static {
+    /// Every characteristic of the service.
+    const ALL: &'static [Self];
+
+    /// Its UUID.
+    fn uuid(self) -> Uuid;
+
+    /// Its short name.
+    fn name(self) -> &'static str;
+
+    /// Looks one up by its UUID.
+    fn from_uuid(uuid: Uuid) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.uuid() == uuid)
+    }
+
+    /// Reads a short name or a UUID (any form [`Uuid`] parses); one the service does not have
+    /// is [`AttError::AttributeNotFound`], as a discovery of it would answer.
+    fn parse(text: &str) -> Result<Self, AttError> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == text)
+            .or_else(|| text.parse::<Uuid>().ok().and_then(Self::from_uuid))
+            .ok_or(AttError::AttributeNotFound)
+    }
+}
 
 /// Why a GATT operation failed, as an ATT error (Core Specification Vol 3 Part F 3.4.1.1), or
 /// because the link went down. Exhaustive on purpose (codes without a variant are kept in

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bluehome_core::shelly::methods::ble::{MAX_ADV_DATA, check_ad_data};
 use leptos::prelude::*;
 
-use super::TextField;
+use super::{TextField, seconds};
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::ble::{
@@ -34,15 +34,8 @@ pub fn BlePanel(
             .map(|until| until.saturating_sub(now.get()) / 1000)
             .filter(|&s| s > 0)
     };
-    let start_pairing = move |_| {
-        let secs: u32 = pairing_seconds
-            .get_untracked()
-            .trim()
-            .parse()
-            .unwrap_or(180)
-            .clamp(10, 600);
-        settings.start_pairing(session, secs);
-    };
+    let start_pairing =
+        move |_| settings.start_pairing(session, seconds(pairing_seconds, 180, 10..=600));
 
     view! {
         <section class="shelly-ble" aria-label="Bluetooth">

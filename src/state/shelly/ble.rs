@@ -17,7 +17,7 @@ use super::link::{now_ms, sleep_ms};
 const WATCH_PAIRING_EVERY_MS: u64 = 2_000;
 
 /// What the Bluetooth panel shows: the RPC switch, the bonds, the pairing window.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct BleSettings {
     /// RPC over Bluetooth, once read.
     pub rpc_enabled: RwSignal<Option<bool>>,
@@ -25,16 +25,6 @@ pub struct BleSettings {
     pub paired: RwSignal<Vec<PairedDevice>>,
     /// When the pairing window closes (ms since the epoch), while it is open.
     pub pairing_until: RwSignal<Option<u64>>,
-}
-
-impl Default for BleSettings {
-    fn default() -> Self {
-        Self {
-            rpc_enabled: RwSignal::new(None),
-            paired: RwSignal::new(Vec::new()),
-            pairing_until: RwSignal::new(None),
-        }
-    }
 }
 
 impl BleSettings {

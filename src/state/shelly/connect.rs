@@ -76,11 +76,7 @@ impl ShellySession {
             .try_with_untracked(|d| d.as_ref().and_then(|d| d.mac))
             .flatten();
         if let Some(mac) = mac {
-            let effects = self
-                .profiles
-                .try_update(|p| p.disconnected(mac))
-                .unwrap_or_default();
-            self.apply(effects);
+            self.update_profiles(|p| p.disconnected(mac));
         }
         self.phase.try_set(Phase::Idle);
         let reconnect = open_action(granted, None);
@@ -321,11 +317,7 @@ impl ShellySession {
             .device
             .with_untracked(|d| d.as_ref().and_then(|d| d.mac))
         {
-            let effects = self
-                .profiles
-                .try_update(|p| p.disconnected(mac))
-                .unwrap_or_default();
-            self.apply(effects);
+            self.update_profiles(|p| p.disconnected(mac));
         }
         self.device.set(None);
         self.status.set(None);

@@ -155,7 +155,7 @@ pub struct NewDevice {
 }
 
 /// What the gateway panel shows, and its actions.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct BthomeGateway {
     /// `BTHome.GetStatus` errors, explained.
     pub errors: RwSignal<Vec<String>>,
@@ -175,22 +175,6 @@ pub struct BthomeGateway {
     pub chosen: RwSignal<Vec<(u8, u8)>>,
     /// The device waited for.
     pub waiting: RwSignal<Option<Waiting>>,
-}
-
-impl Default for BthomeGateway {
-    fn default() -> Self {
-        Self {
-            errors: RwSignal::new(Vec::new()),
-            devices: RwSignal::new(Vec::new()),
-            sensors: RwSignal::new(Vec::new()),
-            discovering: RwSignal::new(false),
-            discovery_note: RwSignal::new(None),
-            added_device: RwSignal::new(None),
-            candidates: RwSignal::new(Vec::new()),
-            chosen: RwSignal::new(Vec::new()),
-            waiting: RwSignal::new(None),
-        }
-    }
 }
 
 /// The devices the gateway found, from the discovery events received.
@@ -439,24 +423,40 @@ impl BthomeGateway {
         });
     }
 
-    /// Deletes BTHome device component `id`.
-    pub fn delete_device(self, session: ShellySession, id: u16) {
+    /// Deletes a BTHome device or sensor component.
+    pub fn delete(self, session: ShellySession, component: Kept) {
         session.run("Delete", move |s| async move {
-            s.step(format!("Deleting device {id} (BTHome.DeleteDevice)"));
-            s.call::<bthome::DeleteDevice>(&bthome::IdParams { id })
-                .await?;
+            let params = bthome::IdParams { id: component.id() };
+            match component {
+                Kept::Device(id) => {
+                    s.step(format!("Deleting device {id} (BTHome.DeleteDevice)"));
+                    s.call::<bthome::DeleteDevice>(&params).await?;
+                }
+                Kept::Sensor(id) => {
+                    s.step(format!("Deleting sensor {id} (BTHome.DeleteSensor)"));
+                    s.call::<bthome::DeleteSensor>(&params).await?;
+                }
+            }
             self.refresh(s).await
         });
     }
+}
 
-    /// Deletes BTHome sensor component `id`.
-    pub fn delete_sensor(self, session: ShellySession, id: u16) {
-        session.run("Delete", move |s| async move {
-            s.step(format!("Deleting sensor {id} (BTHome.DeleteSensor)"));
-            s.call::<bthome::DeleteSensor>(&bthome::IdParams { id })
-                .await?;
-            self.refresh(s).await
-        });
+/// A BTHome component the gateway keeps, by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// A `bthomedevice`.
+    Device(u16),
+    /// A `bthomesensor`.
+    Sensor(u16),
+}
+
+impl Kept {
+    /// Its component id.
+    pub fn id(self) -> u16 {
+        match self {
+            Self::Device(id) | Self::Sensor(id) => id,
+        }
     }
 }
 

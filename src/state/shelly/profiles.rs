@@ -126,6 +126,12 @@ impl ShellySession {
         }
     }
 
+    /// Changes the slots and performs what the change asks for.
+    pub(super) fn update_profiles(self, change: impl FnOnce(&mut Profiles) -> Vec<Effect>) {
+        let effects = self.profiles.try_update(change).unwrap_or_default();
+        self.apply(effects);
+    }
+
     /// Selects a slot.
     pub fn select_slot(self, index: usize) {
         match self.profiles.try_update(|p| p.select(index, now_ms())) {
@@ -137,38 +143,22 @@ impl ShellySession {
 
     /// Next slot (wrapping).
     pub fn next_slot(self) {
-        let effects = self
-            .profiles
-            .try_update(|p| p.next(now_ms()))
-            .unwrap_or_default();
-        self.apply(effects);
+        self.update_profiles(|p| p.next(now_ms()));
     }
 
     /// Previous slot (wrapping).
     pub fn prev_slot(self) {
-        let effects = self
-            .profiles
-            .try_update(|p| p.prev(now_ms()))
-            .unwrap_or_default();
-        self.apply(effects);
+        self.update_profiles(|p| p.prev(now_ms()));
     }
 
     /// Clears the active slot.
     pub fn clear_slot(self) {
-        let effects = self
-            .profiles
-            .try_update(Profiles::clear)
-            .unwrap_or_default();
-        self.apply(effects);
+        self.update_profiles(Profiles::clear);
     }
 
     /// Clears every slot.
     pub fn clear_all_slots(self) {
-        let effects = self
-            .profiles
-            .try_update(|p| p.clear_all(now_ms()))
-            .unwrap_or_default();
-        self.apply(effects);
+        self.update_profiles(|p| p.clear_all(now_ms()));
     }
 
     /// Disconnects the device of a slot (kept bound).

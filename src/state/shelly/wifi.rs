@@ -115,21 +115,12 @@ async fn wait_for_ip(s: ShellySession, ssid: &str) -> Result<WifiStatus, Failure
 }
 
 /// What the Wi-Fi wizard found: the networks of the last scan and the set-up state.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct WifiSetup {
     /// The networks, strongest first.
     pub found: RwSignal<Vec<ScanResult>>,
     /// The provisioning state, when the device reports it.
     pub provisioning: RwSignal<Option<Provisioning>>,
-}
-
-impl Default for WifiSetup {
-    fn default() -> Self {
-        Self {
-            found: RwSignal::new(Vec::new()),
-            provisioning: RwSignal::new(None),
-        }
-    }
 }
 
 impl WifiSetup {

@@ -39,7 +39,7 @@ pub use value::{
 use core::fmt;
 use core::str::FromStr;
 
-use crate::gatt::AttError;
+use crate::gatt::{AttError, Characteristics};
 use crate::shelly::manufacturer::{self, ManufacturerData, Model};
 use crate::uuid::Uuid;
 
@@ -320,11 +320,6 @@ impl Characteristic {
         self.info().name
     }
 
-    /// Looks a characteristic up by UUID.
-    pub fn from_uuid(uuid: Uuid) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.uuid() == uuid)
-    }
-
     /// Whether it is one of the per-model settings (not encryption, reset or information).
     pub fn is_setting(self) -> bool {
         self.info().read == Access::Open && self.info().write == Access::Bonded
@@ -340,13 +335,21 @@ impl fmt::Display for Characteristic {
 impl FromStr for Characteristic {
     type Err = AttError;
 
-    /// Accepts the short names or the UUIDs (any form [`Uuid`] parses).
+    /// Accepts the short names or the UUIDs.
     fn from_str(text: &str) -> Result<Self, AttError> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.name() == text)
-            .or_else(|| text.parse::<Uuid>().ok().and_then(Self::from_uuid))
-            .ok_or(AttError::AttributeNotFound)
+        Self::parse(text)
+    }
+}
+
+impl Characteristics for Characteristic {
+    const ALL: &'static [Self] = &Self::ALL;
+
+    fn uuid(self) -> Uuid {
+        self.uuid()
+    }
+
+    fn name(self) -> &'static str {
+        self.name()
     }
 }
 

@@ -27,7 +27,7 @@ pub use rpc::{Credentials, DeviceInfo, Network, RedirectUrl, Request, RpcResult}
 use core::fmt;
 use core::str::FromStr;
 
-use crate::gatt::AttError;
+use crate::gatt::{AttError, Characteristics};
 use crate::uuid::Uuid;
 
 /// The Improv service; a device must advertise it.
@@ -83,11 +83,6 @@ impl Characteristic {
             Self::Capabilities => "capabilities",
         }
     }
-
-    /// Looks a characteristic up by UUID.
-    pub fn from_uuid(uuid: Uuid) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.uuid() == uuid)
-    }
 }
 
 impl fmt::Display for Characteristic {
@@ -101,11 +96,19 @@ impl FromStr for Characteristic {
 
     /// Accepts the short names or the UUIDs.
     fn from_str(text: &str) -> Result<Self, AttError> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.name() == text)
-            .or_else(|| text.parse::<Uuid>().ok().and_then(Self::from_uuid))
-            .ok_or(AttError::AttributeNotFound)
+        Self::parse(text)
+    }
+}
+
+impl Characteristics for Characteristic {
+    const ALL: &'static [Self] = &Self::ALL;
+
+    fn uuid(self) -> Uuid {
+        self.uuid()
+    }
+
+    fn name(self) -> &'static str {
+        self.name()
     }
 }
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use super::AddForm;
 
-use crate::components::shelly::TextField;
+use crate::components::shelly::{TextField, seconds};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::gateway::{BthomeGateway, discovered};
 
@@ -20,15 +20,7 @@ pub fn Discovery(
     form: AddForm,
 ) -> impl IntoView {
     let discover_secs = RwSignal::new("10".to_owned());
-    let discover = move |_| {
-        let secs: u32 = discover_secs
-            .get_untracked()
-            .trim()
-            .parse()
-            .unwrap_or(10)
-            .clamp(1, 120);
-        gateway.discover(session, secs);
-    };
+    let discover = move |_| gateway.discover(session, seconds(discover_secs, 10, 1..=120));
     view! {
         <div class="row">
             <button on:click=move |_| gateway.load(session)>"Read devices and sensors"</button>

@@ -12,7 +12,7 @@ use self::add::AddDevice;
 use self::discovery::Discovery;
 use self::relay::Relayed;
 use crate::state::shelly::ShellySession;
-use crate::state::shelly::gateway::BthomeGateway;
+use crate::state::shelly::gateway::{BthomeGateway, Kept};
 
 /// The gateway panel.
 #[component]
@@ -34,21 +34,12 @@ pub fn GatewayPanel(
 }
 
 /// The add form's address and name, which picking a discovered or relayed device fills in.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct AddForm {
     /// The address typed or picked.
     pub addr: RwSignal<String>,
     /// The name typed or picked.
     pub name: RwSignal<String>,
-}
-
-impl Default for AddForm {
-    fn default() -> Self {
-        Self {
-            addr: RwSignal::new(String::new()),
-            name: RwSignal::new(String::new()),
-        }
-    }
 }
 
 impl AddForm {
@@ -73,7 +64,7 @@ fn Components(
             {move || gateway.devices.get().into_iter().map(|(id, d)| {
                 let (addr, name) = (d.addr.unwrap_or_default(), d.name.unwrap_or_default());
                 view! { <li>{format!("bthomedevice:{id} {addr} {name}")}
-                    <button class="small" on:click=move |_| gateway.delete_device(session, id)>"Delete"</button></li> }
+                    <button class="small" on:click=move |_| gateway.delete(session, Kept::Device(id))>"Delete"</button></li> }
             }).collect_view()}
         </ul>
         <h3>"Sensors"</h3>
@@ -83,7 +74,7 @@ fn Components(
                 let value = s.status.map(|st| st.value.to_string()).unwrap_or_default();
                 let id = s.id;
                 view! { <li>{format!("bthomesensor:{id} {name}: {value}")}
-                    <button class="small" on:click=move |_| gateway.delete_sensor(session, id)>"Delete"</button></li> }
+                    <button class="small" on:click=move |_| gateway.delete(session, Kept::Sensor(id))>"Delete"</button></li> }
             }).collect_view()}
         </ul>
     }

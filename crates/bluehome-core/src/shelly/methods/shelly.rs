@@ -114,6 +114,13 @@ pub struct SetConfigResult {
     pub restart_required: bool,
 }
 
+impl SetConfigResult {
+    /// The change took effect at once.
+    pub const APPLIED: Self = Self {
+        restart_required: false,
+    };
+}
+
 /// `Sys.SetConfig` parameters: `{"config":{"device":{"name":…}}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SysSetConfigParams {

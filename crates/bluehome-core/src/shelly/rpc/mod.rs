@@ -17,6 +17,7 @@ use core::fmt;
 use core::str::FromStr;
 
 pub use crate::gatt::AttError;
+use crate::gatt::Characteristics;
 use crate::uuid::Uuid;
 
 /// The RPC service, `_mOS_RPC_SVC_ID_` in ASCII.
@@ -47,6 +48,9 @@ pub enum Characteristic {
 }
 
 impl Characteristic {
+    /// Every characteristic of the service.
+    pub const ALL: [Self; 3] = [Self::Data, Self::TxCtl, Self::RxCtl];
+
     /// The characteristic's UUID.
     pub const fn uuid(self) -> Uuid {
         match self {
@@ -64,13 +68,6 @@ impl Characteristic {
             Self::RxCtl => "rx_ctl",
         }
     }
-
-    /// Looks a characteristic up by its UUID.
-    pub fn from_uuid(uuid: Uuid) -> Option<Self> {
-        [Self::Data, Self::TxCtl, Self::RxCtl]
-            .into_iter()
-            .find(|c| c.uuid() == uuid)
-    }
 }
 
 impl fmt::Display for Characteristic {
@@ -82,18 +79,21 @@ impl fmt::Display for Characteristic {
 impl FromStr for Characteristic {
     type Err = AttError;
 
-    /// Accepts the short names (`data`, `tx_ctl`, `rx_ctl`) or the UUIDs.
+    /// Accepts the short names or the UUIDs.
     fn from_str(text: &str) -> Result<Self, AttError> {
-        match text {
-            "data" => Ok(Self::Data),
-            "tx_ctl" => Ok(Self::TxCtl),
-            "rx_ctl" => Ok(Self::RxCtl),
-            _ => text
-                .parse::<Uuid>()
-                .ok()
-                .and_then(Self::from_uuid)
-                .ok_or(AttError::AttributeNotFound),
-        }
+        Self::parse(text)
+    }
+}
+
+impl Characteristics for Characteristic {
+    const ALL: &'static [Self] = &Self::ALL;
+
+    fn uuid(self) -> Uuid {
+        self.uuid()
+    }
+
+    fn name(self) -> &'static str {
+        self.name()
     }
 }
 

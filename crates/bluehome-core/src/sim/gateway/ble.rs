@@ -88,15 +88,10 @@ impl Gateway {
     /// Bonds `client` (Just Works). Allowed while the pairing window or the set-up window
     /// (`pending`, `confirmed`) is open; fails when the bond list is full.
     pub fn bond(&mut self, client: &str, now_ms: u64) -> Result<(), BondError> {
-        let now_s = self.unix_s(now_ms);
-        if let Some(b) = self
-            .bonds
-            .iter_mut()
-            .find(|b| b.addr.eq_ignore_ascii_case(client))
-        {
-            b.atime = now_s;
+        if self.touch_bond(client, now_ms) {
             return Ok(());
         }
+        let now_s = self.unix_s(now_ms);
         if !self.pairing_open(now_ms) && self.provisioning.pairing_required() {
             return Err(BondError::NotPairable);
         }
@@ -116,15 +111,29 @@ impl Gateway {
         Ok(())
     }
 
-    /// Records a connection from a bonded client (updates `atime`).
-    pub fn touch_bond(&mut self, client: &str, now_ms: u64) {
+    /// Records a connection from a bonded client (updates `atime`); false when it has no bond.
+    pub fn touch_bond(&mut self, client: &str, now_ms: u64) -> bool {
         let now_s = self.unix_s(now_ms);
-        if let Some(b) = self
+        let bond = self
             .bonds
             .iter_mut()
-            .find(|b| b.addr.eq_ignore_ascii_case(client))
-        {
-            b.atime = now_s;
+            .find(|b| b.addr.eq_ignore_ascii_case(client));
+        bond.map(|b| b.atime = now_s).is_some()
+    }
+
+    /// A window (pairing, associations) that opens now for `duration_s`, announced as a `ble`
+    /// status change of `member`.
+    fn open_window(&mut self, member: &str, now_ms: u64, duration_s: u32) -> Window {
+        let started_at = self.unix_s(now_ms);
+        let mut change = serde_json::Map::new();
+        change.insert(
+            member.into(),
+            json!({"started_at": started_at, "duration": duration_s}),
+        );
+        self.status_change(now_ms, "ble", serde_json::Value::Object(change));
+        Window {
+            started_ms: now_ms,
+            duration_s,
         }
     }
 
@@ -193,9 +202,7 @@ impl Answer<SetConfig> for Gateway {
         if let Some(rpc) = p.config.rpc {
             self.rpc_enabled = rpc.enable;
         }
-        Ok(SetConfigResult {
-            restart_required: false,
-        })
+        Ok(SetConfigResult::APPLIED)
     }
 }
 
@@ -218,16 +225,7 @@ impl Answer<StartPairing> for Gateway {
                 "timeout must be positive",
             ));
         }
-        self.pairing = Some(Window {
-            started_ms: now_ms,
-            duration_s: timeout,
-        });
-        let now_s = self.unix_s(now_ms);
-        self.status_change(
-            now_ms,
-            "ble",
-            json!({"pairing": {"started_at": now_s, "duration": timeout}}),
-        );
+        self.pairing = Some(self.open_window("pairing", now_ms, timeout));
         Ok(StartPairingResult {
             timeout: Some(timeout),
         })
@@ -293,16 +291,7 @@ impl Answer<StartAssociations> for Gateway {
             ));
         }
         let duration = p.duration.unwrap_or(30);
-        self.associations = Some(Window {
-            started_ms: now_ms,
-            duration_s: duration,
-        });
-        let now_s = self.unix_s(now_ms);
-        self.status_change(
-            now_ms,
-            "ble",
-            json!({"ble_assoc": {"duration": duration, "started_at": now_s}}),
-        );
+        self.associations = Some(self.open_window("ble_assoc", now_ms, duration));
         Ok(())
     }
 }

@@ -362,18 +362,11 @@ impl Answer<DeviceSetConfig> for Gateway {
         _: u64,
     ) -> Result<Option<SetConfigResult>, RpcError> {
         let d = self.devices.get_mut(&p.id).ok_or_else(|| bad_id(p.id))?;
-        if p.config.name.is_some() {
-            d.name = p.config.name;
-        }
-        if p.config.key.is_some() {
-            d.key = p.config.key;
-        }
-        if p.config.meta.is_some() {
-            d.meta = p.config.meta;
-        }
-        Ok(Some(SetConfigResult {
-            restart_required: false,
-        }))
+        // Members left out keep their value.
+        d.name = p.config.name.or(d.name.take());
+        d.key = p.config.key.or(d.key.take());
+        d.meta = p.config.meta.or(d.meta.take());
+        Ok(Some(SetConfigResult::APPLIED))
     }
 }
 
@@ -430,15 +423,9 @@ impl Answer<SensorSetConfig> for Gateway {
             .sensor_components
             .get_mut(&p.id)
             .ok_or_else(|| bad_id(p.id))?;
-        if p.config.name.is_some() {
-            s.name = p.config.name;
-        }
-        if p.config.meta.is_some() {
-            s.meta = p.config.meta;
-        }
-        Ok(Some(SetConfigResult {
-            restart_required: false,
-        }))
+        s.name = p.config.name.or(s.name.take());
+        s.meta = p.config.meta.or(s.meta.take());
+        Ok(Some(SetConfigResult::APPLIED))
     }
 }
 

@@ -213,9 +213,7 @@ impl Answer<SysSetConfig> for Gateway {
         if let Some(name) = p.config.device.and_then(|d| d.name) {
             self.name = Some(name);
         }
-        Ok(SetConfigResult {
-            restart_required: false,
-        })
+        Ok(SetConfigResult::APPLIED)
     }
 }
 
