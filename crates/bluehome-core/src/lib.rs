@@ -17,6 +17,7 @@ extern crate alloc;
 pub mod ad;
 pub mod advertisement;
 pub mod bthome;
+pub mod capture;
 pub mod filter;
 pub mod hex;
 pub mod manager;
@@ -24,6 +25,7 @@ pub mod profiles;
 pub mod shelly;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod text;
 pub mod uuid;
 
 pub use advertisement::{Advertisement, MacAddress};
