@@ -1,19 +1,18 @@
 //! `bluehome sim shelly --stdio`: the simulated Shelly BLU Gateway Gen3's GATT server on stdin and
 //! stdout, one JSON request per line, one JSON answer per line. See the README for the protocol.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use bluehome_core::hex;
-use bluehome_core::shelly::rpc::{AttError, Characteristic, server::DEFAULT_MTU};
-use bluehome_core::sim::sensors::SIM_KEY;
+use bluehome_core::MacAddress;
+use bluehome_core::shelly::rpc::server::DEFAULT_MTU;
+use bluehome_core::sim::line::{self, Session};
 use bluehome_core::sim::{
     Faults, Gateway, GatewayOptions, Peripheral, Provisioning, SensorSpec, SimSensor,
 };
-use bluehome_core::{Advertisement, MacAddress};
-use serde::Serialize;
-use serde_json::{Map, Value, json};
+
+use crate::lines::{Line, Lines};
 
 const USAGE: &str = "\
 usage: bluehome sim shelly --stdio [--virtual-clock] [--mtu N] [options]
@@ -126,220 +125,15 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> 
     Ok(config)
 }
 
-/// The running simulator: the peripheral and its clock.
-pub struct Session {
-    peripheral: Peripheral,
-    virtual_clock: bool,
-    virtual_now: u64,
-    started: Instant,
-}
-
-/// One answer line. A struct (not a map) so the key order is fixed: `ok` first.
-#[derive(Debug, Default, Serialize)]
-pub struct Answer {
-    ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    att: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    advertisements: Option<Vec<Value>>,
-}
-
-fn ok() -> Answer {
-    Answer {
-        ok: true,
-        ..Answer::default()
-    }
-}
-
-fn att_error(error: AttError, detail: Option<String>) -> Answer {
-    Answer {
-        ok: false,
-        att: Some(error.code()),
-        error: Some(error.name()),
-        detail,
-        ..Answer::default()
-    }
-}
-
-fn bad_request(detail: impl Into<String>) -> Answer {
-    att_error(AttError::RequestNotSupported, Some(detail.into()))
-}
-
-/// A `bluehome decode` input record (also a `bluehome replay` capture line).
-fn record(adv: &Advertisement, now_ms: u64) -> Value {
-    let mut map = Map::new();
-    map.insert("time".into(), seconds(now_ms));
-    if let Some(addr) = adv.address {
-        map.insert("address".into(), json!(addr.to_string()));
-    }
-    if let Some(rssi) = adv.rssi {
-        map.insert("rssi".into(), json!(rssi));
-    }
-    if let Some(name) = &adv.name {
-        map.insert("local_name".into(), json!(name));
-    }
-    let service: Map<String, Value> = adv
-        .service_data
-        .iter()
-        .map(|(uuid, data)| {
-            let key = uuid
-                .as_u16()
-                .map_or_else(|| uuid.to_string(), |u| format!("{u:04x}"));
-            (key, json!(hex::encode(data)))
-        })
-        .collect();
-    if !service.is_empty() {
-        map.insert("service_data".into(), Value::Object(service));
-    }
-    let manufacturer: Map<String, Value> = adv
-        .manufacturer_data
-        .iter()
-        .map(|(company, data)| (company.to_string(), json!(hex::encode(data))))
-        .collect();
-    if !manufacturer.is_empty() {
-        map.insert("manufacturer_data".into(), Value::Object(manufacturer));
-    }
-    Value::Object(map)
-}
-
-fn seconds(ms: u64) -> Value {
-    if ms.is_multiple_of(1000) {
-        json!(ms / 1000)
-    } else {
-        json!(ms as f64 / 1000.0)
-    }
-}
-
-impl Session {
-    fn new(config: Config) -> Self {
-        let sensors = config.sensors.into_iter().map(SimSensor::new).collect();
-        Self {
-            peripheral: Peripheral::new(
-                Gateway::new(config.options, sensors),
-                config.mtu,
-                config.faults,
-            ),
-            virtual_clock: config.virtual_clock,
-            virtual_now: 0,
-            started: Instant::now(),
-        }
-    }
-
-    fn now(&self) -> u64 {
-        if self.virtual_clock {
-            self.virtual_now
-        } else {
-            u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
-        }
-    }
-
-    /// Answers one request line.
-    pub fn handle_line(&mut self, line: &str) -> Answer {
-        let request: Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(e) => return bad_request(format!("not JSON: {e}")),
-        };
-        let Some(op) = request.get("op").and_then(Value::as_str) else {
-            return bad_request("missing \"op\"");
-        };
-        let now = self.now();
-        let p = &mut self.peripheral;
-        let characteristic = || -> Result<Characteristic, Answer> {
-            let name = request
-                .get("char")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad_request("missing \"char\""))?;
-            name.parse::<Characteristic>()
-                .map_err(|e| att_error(e, Some(format!("unknown characteristic {name:?}"))))
-        };
-        let client = request.get("client").and_then(Value::as_str);
-        match op {
-            "connect" => {
-                p.connect(client.unwrap_or("sim-client"), now);
-                ok()
-            }
-            "disconnect" => {
-                p.disconnect(now);
-                ok()
-            }
-            "pair" => match p.pair(client, now) {
-                Ok(()) => ok(),
-                Err(e) => att_error(e, None),
-            },
-            "write" => {
-                let ch = match characteristic() {
-                    Ok(c) => c,
-                    Err(answer) => return answer,
-                };
-                let Some(bytes) = request
-                    .get("data")
-                    .and_then(Value::as_str)
-                    .and_then(|text| hex::decode(text).ok())
-                else {
-                    return bad_request("\"data\" must be a string of hex digit pairs");
-                };
-                match p.write(ch, &bytes, now) {
-                    Ok(()) => ok(),
-                    Err(e) => att_error(e, None),
-                }
-            }
-            "read" => {
-                let ch = match characteristic() {
-                    Ok(c) => c,
-                    Err(answer) => return answer,
-                };
-                match p.read(ch, now) {
-                    Ok(bytes) => Answer {
-                        ok: true,
-                        data: Some(hex::encode(&bytes)),
-                        ..Answer::default()
-                    },
-                    Err(e) => att_error(e, None),
-                }
-            }
-            "advertisements" => {
-                let mut list = Vec::new();
-                if request.get("include_gateway").and_then(Value::as_bool) == Some(true) {
-                    list.extend(p.gateway_advertisements(now));
-                }
-                let mut records: Vec<Value> = list.iter().map(|a| record(a, now)).collect();
-                let sensors = p.sensor_advertisements(now);
-                let emitted = p.gateway().sensors().iter().filter(|s| s.has_emitted());
-                for (adv, sensor) in sensors.iter().zip(emitted) {
-                    let mut rec = record(adv, now);
-                    if sensor.spec().encrypted
-                        && let Value::Object(map) = &mut rec
-                    {
-                        map.insert("bindkey".into(), json!(hex::encode(&SIM_KEY)));
-                    }
-                    records.push(rec);
-                }
-                Answer {
-                    ok: true,
-                    advertisements: Some(records),
-                    ..Answer::default()
-                }
-            }
-            "advance" => {
-                if !self.virtual_clock {
-                    return bad_request("\"advance\" needs --virtual-clock");
-                }
-                let Some(ms) = request.get("ms").and_then(Value::as_u64) else {
-                    return bad_request("\"ms\" must be a non-negative integer");
-                };
-                self.virtual_now = self.virtual_now.saturating_add(ms);
-                self.peripheral.sync(self.virtual_now);
-                ok()
-            }
-            other => bad_request(format!("unknown op {other:?}")),
-        }
-    }
+/// The session a configuration starts.
+fn session(config: Config) -> Session {
+    let sensors = config.sensors.into_iter().map(SimSensor::new).collect();
+    let peripheral = Peripheral::new(
+        Gateway::new(config.options, sensors),
+        config.mtu,
+        config.faults,
+    );
+    Session::new(peripheral, config.virtual_clock)
 }
 
 /// Entry point.
@@ -351,42 +145,49 @@ pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut session = Session::new(config);
+    let mut session = session(config);
+    let started = Instant::now();
     let stdin = std::io::stdin();
+    let mut lines = Lines::new(stdin.lock(), line::MAX_LINE_BYTES);
     let mut stdout = std::io::stdout().lock();
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else {
-            eprintln!("bluehome sim: stdin is not UTF-8 text");
-            return ExitCode::from(1);
+    loop {
+        let answer = match lines.next_line() {
+            Ok(None) => return ExitCode::SUCCESS,
+            Ok(Some((_, Line::Text(text)))) if text.trim().is_empty() => continue,
+            Ok(Some((_, Line::Text(text)))) => {
+                let now = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                session.handle_line(text, now)
+            }
+            // Bad input gets its answer line like any malformed request; the session goes on.
+            Ok(Some((_, Line::TooLong { bytes }))) => line::too_long(bytes),
+            Ok(Some((_, Line::NotUtf8 { offset }))) => line::not_utf8(offset),
+            Err(e) => {
+                eprintln!("bluehome sim: reading stdin: {e}");
+                return ExitCode::from(1);
+            }
         };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let answer = session.handle_line(&line);
-        let text = serde_json::to_string(&answer).unwrap_or_else(|_| {
-            r#"{"ok":false,"att":6,"error":"request_not_supported"}"#.to_string()
-        });
-        if writeln!(stdout, "{text}")
+        if writeln!(stdout, "{}", answer.to_line())
             .and_then(|()| stdout.flush())
             .is_err()
         {
             return ExitCode::SUCCESS; // the reader went away
         }
     }
-    ExitCode::SUCCESS
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use serde_json::{Value, json};
+
     fn answer(s: &mut Session, line: &str) -> Value {
-        serde_json::to_value(s.handle_line(line)).unwrap()
+        serde_json::to_value(s.handle_line(line, 0)).unwrap()
     }
 
-    fn session(args: &str) -> Session {
+    fn start(args: &str) -> Session {
         let args = format!("shelly --stdio --virtual-clock {args}");
-        Session::new(parse_args(args.split_whitespace().map(String::from)).unwrap())
+        session(parse_args(args.split_whitespace().map(String::from)).unwrap())
     }
 
     #[test]
@@ -407,7 +208,7 @@ mod tests {
 
     #[test]
     fn malformed_lines_get_one_error_line_each() {
-        let mut s = session("");
+        let mut s = start("");
         for line in [
             "nope",
             "{}",
@@ -427,20 +228,19 @@ mod tests {
 
     #[test]
     fn advance_needs_the_virtual_clock() {
-        let mut s = Session::new(
-            parse_args("shelly --stdio".split_whitespace().map(String::from)).unwrap(),
-        );
+        let mut s =
+            session(parse_args("shelly --stdio".split_whitespace().map(String::from)).unwrap());
         assert_eq!(answer(&mut s, r#"{"op":"advance","ms":5}"#)["ok"], false);
     }
 
     #[test]
     fn advertisements_are_decode_records() {
-        let mut s = session("--sensors thermo");
+        let mut s = start("--sensors thermo");
         assert_eq!(
             answer(&mut s, r#"{"op":"advertisements"}"#),
             json!({"ok": true, "advertisements": []})
         );
-        s.handle_line(r#"{"op":"advance","ms":1000}"#);
+        s.handle_line(r#"{"op":"advance","ms":1000}"#, 0);
         let answer = answer(&mut s, r#"{"op":"advertisements","include_gateway":true}"#);
         let records = answer["advertisements"].as_array().unwrap();
         assert_eq!(records.len(), 2);

@@ -6,10 +6,13 @@
 //!   and [`peripheral::Faults`].
 //! * [`sensors::SimSensor`]: Shelly BLU devices and a generic thermometer, encoded with the BTHome
 //!   encoder.
+//! * [`line::Session`]: the line protocol of `bluehome sim shelly --stdio` (JSON request in, JSON
+//!   answer out), everything but the IO.
 //!
 //! Time is always an argument (`now_ms`, milliseconds on any monotonic clock starting at 0).
 
 pub mod gateway;
+pub mod line;
 pub mod peripheral;
 pub mod sensors;
 
