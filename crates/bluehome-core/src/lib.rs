@@ -22,6 +22,7 @@ pub mod filter;
 pub mod hex;
 pub mod manager;
 pub mod profiles;
+pub mod saved;
 pub mod shelly;
 #[cfg(feature = "sim")]
 pub mod sim;

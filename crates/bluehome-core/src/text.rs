@@ -15,6 +15,10 @@
 //!   (U+200B, U+2060, U+FEFF) as `\u{202e}` and so on: shown, never applied.
 //!
 //! Everything else, including the zero-width joiners that emoji sequences need, is kept.
+//!
+//! [`printable_json`] is the same rule for JSON text shown as such (a device's raw answer): JSON
+//! already escapes control characters and backslashes, so only the invisible and bidirectional
+//! characters are escaped, as JSON `\uXXXX` escapes, and the text stays valid JSON.
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -67,6 +71,28 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `json` (JSON text, as serde_json writes it) with the bidirectional controls, invisible
+/// separators and line separators inside its strings escaped as `\uXXXX`: still the same JSON
+/// value, now shown as it is. Borrows when there is nothing to escape.
+pub fn printable_json(json: &str) -> Cow<'_, str> {
+    let hidden = |c: char| needs_escape(c) && c != '\\' && !c.is_control();
+    let Some(first) = json.find(hidden) else {
+        return Cow::Borrowed(json);
+    };
+    let (clean, rest) = json.split_at(first);
+    let mut out = String::with_capacity(json.len() + 8);
+    out.push_str(clean);
+    for c in rest.chars() {
+        if hidden(c) {
+            // Every such character is in the Basic Multilingual Plane: one \uXXXX escape.
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +130,17 @@ mod tests {
             "\\u{2066}\\u{2067}\\u{2068}\\u{2069}\\u{200e}\\u{200f}\\u{61c}"
         );
         assert_eq!(printable("a\u{200b}b\u{feff}"), "a\\u{200b}b\\u{feff}");
+    }
+
+    #[test]
+    fn json_keeps_its_own_escapes_and_gets_the_invisible_ones() {
+        let json = "{\n  \"name\": \"\u{202e}gpj.exe \\\" \\u001b\"\n}";
+        let shown = printable_json(json);
+        assert_eq!(shown, "{\n  \"name\": \"\\u202egpj.exe \\\" \\u001b\"\n}");
+        let a: serde_json::Value = serde_json::from_str(json).unwrap();
+        let b: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(a, b);
+        assert!(matches!(printable_json("{\"a\":1}"), Cow::Borrowed(_)));
     }
 
     #[test]
