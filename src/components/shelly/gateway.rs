@@ -2,6 +2,7 @@
 //! and its sensors (from BTHomeDevice.GetKnownObjects, named by BTHome.GetObjectInfos),
 //! deleting, and the devices the gateway relays (BLE.CloudRelay).
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
@@ -318,7 +319,7 @@ pub fn GatewayPanel(
                     let addr = dev.get("addr").and_then(Value::as_str).unwrap_or_default().to_owned();
                     let name = dev.get("local_name").and_then(Value::as_str).unwrap_or_default().to_owned();
                     let rssi = dev.get("rssi").and_then(Value::as_i64);
-                    let label = format!("{addr} {name}{}", rssi.map(|r| format!(" ({r} dBm)")).unwrap_or_default());
+                    let label = printable(&format!("{addr} {name}{}", rssi.map(|r| format!(" ({r} dBm)")).unwrap_or_default())).into_owned();
                     let (a, n) = (addr.clone(), name.clone());
                     view! {
                         <li><button class="discovered-device" on:click=move |_| { add_addr.set(a.clone()); add_name.set(n.clone()); }>{label}</button></li>
@@ -360,7 +361,7 @@ pub fn GatewayPanel(
                     let name = d.config.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
                     let addr = d.config.get("addr").and_then(Value::as_str).unwrap_or_default().to_owned();
                     let id = d.id;
-                    view! { <li>{format!("{} {addr} {name}", d.key)}
+                    view! { <li>{printable(&format!("{} {addr} {name}", d.key)).into_owned()}
                         <button class="small" on:click=move |_| delete("BTHome.DeleteDevice", id)>"Delete"</button></li> }
                 }).collect_view()}
             </ul>
@@ -370,7 +371,7 @@ pub fn GatewayPanel(
                     let name = c.config.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
                     let value = c.status.get("value").map(Value::to_string).unwrap_or_default();
                     let id = c.id;
-                    view! { <li>{format!("{} {name}: {value}", c.key)}
+                    view! { <li>{printable(&format!("{} {name}: {value}", c.key)).into_owned()}
                         <button class="small" on:click=move |_| delete("BTHome.DeleteSensor", id)>"Delete"</button></li> }
                 }).collect_view()}
             </ul>
@@ -384,8 +385,8 @@ pub fn GatewayPanel(
             <p class="hint">"While fed, the Scan page shows what this gateway hears (relayed devices and its BTHome sensors, every 5 s) as a remote, non-connectable source: no browser scanning flag needed."</p>
             <ul class="relayed">
                 {move || session.remote_adverts.get().into_iter().map(|a| {
-                    let name = a.advertisement.name.clone().unwrap_or_default();
-                    view! { <li><code>{a.key.clone()}</code>" "{name}": "{describe_readings(&a.advertisement)}</li> }
+                    let name = printable(a.advertisement.name.as_deref().unwrap_or_default()).into_owned();
+                    view! { <li><code>{printable(&a.key).into_owned()}</code>" "{name}": "{describe_readings(&a.advertisement)}</li> }
                 }).collect_view()}
             </ul>
         </section>

@@ -1,6 +1,7 @@
 //! The Wi-Fi provisioning wizard: scan, pick or type the network, password, apply, wait for
 //! the device's IP address.
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
@@ -206,7 +207,7 @@ pub fn WifiWizard(
             <button on:click=scan disabled=move || session.busy.get().is_some()>"Scan for networks"</button>
             <ul class="networks">
                 {move || found.get().into_iter().map(|n| {
-                    let name = n.ssid.clone().unwrap_or_else(|| "(hidden network)".into());
+                    let name = n.ssid.as_deref().map_or_else(|| "(hidden network)".into(), |s| printable(s).into_owned());
                     let pick = n.ssid.clone().unwrap_or_default();
                     let label = format!("{name} — {} {} dBm, {}{}", bars(n.rssi), n.rssi, security_label(n.auth),
                         n.channel.map(|c| format!(", channel {c}")).unwrap_or_default());
