@@ -64,7 +64,9 @@
 //! packet costs the same whether the manager has heard one source or a million.
 //!
 //! Time never wraps: every deadline is computed with saturating arithmetic, so a clock near
-//! `u64::MAX` makes deadlines stop at `u64::MAX` rather than come round to the past.
+//! `u64::MAX` makes deadlines stop at `u64::MAX` rather than come round to the past. Events come
+//! out in time order: every call that takes the time fires the timers due before it first (as
+//! `ingest` does), and a waiter's deadline is never before the time it was registered.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeSet, BinaryHeap, VecDeque};
@@ -367,6 +369,8 @@ pub struct Manager {
     timers: BinaryHeap<Reverse<(u64, u32, u32, u8)>>,
     events: VecDeque<Output>,
     dropped_events: u64,
+    /// The stamp of the latest event: no later event is stamped earlier.
+    last_event_ms: u64,
     next_id: u64,
     scratch: Vec<u64>,
     bindkeys: HashMap<Arc<str>, [u8; 16]>,
@@ -425,6 +429,7 @@ impl Manager {
             timers: BinaryHeap::new(),
             events: VecDeque::new(),
             dropped_events: 0,
+            last_event_ms: 0,
             next_id: 1,
             scratch: Vec::new(),
             bindkeys: HashMap::new(),
@@ -438,7 +443,12 @@ impl Manager {
 
     // ----- events ---------------------------------------------------------------------------
 
+    /// Queues an event. Stamps never go back: an event whose time is before the last one's (a
+    /// caller's clock that went backwards, a deadline moved before what was already reported)
+    /// is stamped with the last one's.
     fn emit(&mut self, at_ms: u64, event: Event) {
+        let at_ms = at_ms.max(self.last_event_ms);
+        self.last_event_ms = at_ms;
         if self.events.len() >= self.config.max_events.max(1) {
             self.events.pop_front();
             self.dropped_events += 1;
@@ -666,9 +676,14 @@ impl Manager {
     /// Sets the interval used while none is learned (`async_set_fallback_availability_interval`).
     /// Has no effect on a device not in the table yet.
     pub fn set_fallback_interval(&mut self, key: &str, interval_ms: Option<u64>) {
-        if let Some(d) = self.device_mut(key) {
+        let Some(slot) = self.slot_of(key) else {
+            return;
+        };
+        if let Some(d) = self.device_at(slot) {
             d.fallback_interval_ms = interval_ms;
         }
+        // A shorter interval brings the deadlines forward: queue them.
+        self.schedule(slot);
     }
 
     /// Forgets a device's histories, per-source data and learned interval, so its next packet
@@ -687,6 +702,7 @@ impl Manager {
     /// Replays the device's current data to every matching callback and waiter, as if it were new
     /// (`async_rediscover_address`): the connectable entry, else the all-sources entry.
     pub fn rediscover_address(&mut self, now_ms: u64, key: &str) {
+        self.catch_up(now_ms);
         let info = match self.device(key) {
             Some(d) => d.connectable.clone().or_else(|| d.all.clone()),
             None => None,
@@ -763,7 +779,7 @@ impl Manager {
         if key.is_empty() {
             return Err(Error::EmptyKey);
         }
-        self.advance(now_ms.saturating_sub(1));
+        self.catch_up(now_ms);
         let scanner = self.scanner_for(now_ms, source, connectable);
         let slot = match self.slot_of(key) {
             Some(s) => s,
@@ -1076,6 +1092,12 @@ impl Manager {
         .min()
     }
 
+    /// Fires what is due before `now_ms` (not at it: a packet at a device's deadline keeps it),
+    /// so that what a call at `now_ms` emits comes after them.
+    fn catch_up(&mut self, now_ms: u64) {
+        self.advance(now_ms.saturating_sub(1));
+    }
+
     /// Fires everything due at or before `now_ms`, in time order, each stamped with its own time:
     /// unavailability, scan-request expiry, waiter timeouts.
     pub fn advance(&mut self, now_ms: u64) {
@@ -1204,6 +1226,7 @@ impl Manager {
     /// Registers a callback. Matching devices already in the history are reported at once (as
     /// Home Assistant's registration does).
     pub fn register_callback(&mut self, now_ms: u64, matcher: Matcher) -> CallbackId {
+        self.catch_up(now_ms);
         let id = self.fresh_id();
         for info in self.replay_history(&matcher) {
             self.emit(
@@ -1237,8 +1260,9 @@ impl Manager {
     }
 
     /// Waits for the first advertisement the matcher and the predicate accept, until
-    /// `deadline_ms` (then [`Event::WaiterTimedOut`]). History counts: a matching device already
-    /// known resolves it at once (`async_process_advertisements`).
+    /// `deadline_ms` (then [`Event::WaiterTimedOut`]; a deadline already past times out at
+    /// `now_ms`). History counts: a matching device already known resolves it at once
+    /// (`async_process_advertisements`).
     pub fn wait_for(
         &mut self,
         now_ms: u64,
@@ -1246,6 +1270,8 @@ impl Manager {
         predicate: Option<Predicate>,
         deadline_ms: u64,
     ) -> WaiterId {
+        self.catch_up(now_ms);
+        let deadline_ms = deadline_ms.max(now_ms);
         let id = self.fresh_id();
         let hit = self
             .replay_history(&matcher)
@@ -1342,6 +1368,7 @@ impl Manager {
         now_ms: u64,
         requests: impl IntoIterator<Item = (&'a str, ScanOptions)>,
     ) {
+        self.catch_up(now_ms);
         for (client, options) in requests {
             self.scan.requests.retain(|r| &*r.client != client);
             let expires_ms = u64::try_from(options.duration_ms)
@@ -1358,6 +1385,7 @@ impl Manager {
 
     /// Withdraws a client's scan request.
     pub fn cancel_scan(&mut self, now_ms: u64, client: &str) {
+        self.catch_up(now_ms);
         self.scan.requests.retain(|r| &*r.client != client);
         self.recompute_scan(now_ms);
     }

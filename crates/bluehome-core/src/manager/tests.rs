@@ -741,6 +741,49 @@ fn deadlines_near_the_end_of_time_saturate() {
     assert_eq!(unavailable(&mut mgr), [(u64::MAX, gone)]);
 }
 
+/// Found by the `manager_ops` fuzz target: a waiter due at 7.4 s, then a scan request at 74 s
+/// (no `advance` between): the scan change came out stamped 74 s, the time-out after it stamped
+/// 7.4 s. Calls that take the time now fire what is due before it first, as `ingest` does.
+#[test]
+fn events_come_out_in_time_order_whatever_the_calls() {
+    let mut mgr = Manager::default();
+    let waiter = mgr.wait_for(0, Matcher::default(), None, 7_400);
+    mgr.submit_scan(74_001, "ui", ScanOptions::default());
+    let times: Vec<u64> = events(&mut mgr).iter().map(|o| o.at_ms).collect();
+    assert_eq!(times, [7_400, 74_001]);
+    assert!(!mgr.cancel_waiter(waiter), "timed out already");
+
+    // A deadline already past times out at once, not in the past.
+    let mut mgr = Manager::default();
+    mgr.register_callback(5 * S, Matcher::default());
+    mgr.wait_for(5 * S, Matcher::default(), None, S);
+    mgr.advance(5 * S);
+    let times: Vec<u64> = events(&mut mgr).iter().map(|o| o.at_ms).collect();
+    assert_eq!(times, [5 * S]);
+}
+
+/// Found by the `manager_ops` fuzz target: a shorter fallback interval brought a device's
+/// deadline forward (5 s) without queueing it, so it fired with the old timer (900 s), after a
+/// waiter's time-out at 19.6 s, stamped 5 s: out of order.
+#[test]
+fn a_shorter_fallback_interval_is_queued_in_time() {
+    let mut mgr = Manager::default();
+    let gone = mgr.track_unavailable(A, false);
+    let waiter = mgr.wait_for(0, m(r#"{"address":"AA:BB:CC:DD:EE:09"}"#), None, 19_600);
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    mgr.set_fallback_interval(A, Some(1));
+    mgr.advance(2_000 * S);
+    let out: Vec<(u64, bool)> = events(&mut mgr)
+        .into_iter()
+        .filter_map(|o| match o.event {
+            Event::Unavailable { id, .. } => Some((o.at_ms, id == gone)),
+            Event::WaiterTimedOut { id } => Some((o.at_ms, id == waiter)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(out, [(5_001, true), (19_600, true)]);
+}
+
 // ----- bounds ---------------------------------------------------------------------------------
 
 #[test]
