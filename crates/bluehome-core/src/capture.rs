@@ -213,22 +213,26 @@ fn time_ms(value: &Value) -> Result<u64, Error> {
         seconds: value.to_string(),
     };
     let seconds = value.as_f64().ok_or_else(bad)?;
-    let ms = seconds * 1000.0;
-    // `MAX_TIME_MS` is below 2^53, so it and every whole number under it are exact as f64; the
-    // range check comes before the conversion, which would otherwise saturate.
-    if !(0.0..MAX_TIME_MS as f64 + 1.0).contains(&ms) {
+    // The range check comes before any conversion, which would otherwise saturate.
+    if !(0.0..=(MAX_TIME_MS / 1000 + 1) as f64).contains(&seconds) {
         return Err(bad());
     }
-    let whole = ms as u64;
-    let rounded = if ms - whole as f64 >= 0.5 {
-        whole + 1
+    // Whole seconds and the fraction apart: `seconds - whole` is exact, and a double this size
+    // still resolves a millisecond, so every time written by [`seconds`] reads back exactly
+    // (`seconds * 1000` rounded would be off by one for some times near the end of the range).
+    let whole = seconds as u64;
+    let millis = (seconds - whole as f64) * 1000.0;
+    let truncated = millis as u64;
+    let millis = if millis - truncated as f64 >= 0.5 {
+        truncated + 1
     } else {
-        whole
+        truncated
     };
-    if rounded > MAX_TIME_MS {
+    let ms = whole.saturating_mul(1000).saturating_add(millis);
+    if ms > MAX_TIME_MS {
         return Err(bad());
     }
-    Ok(rounded)
+    Ok(ms)
 }
 
 /// A bind key: 32 hex digits.
@@ -499,6 +503,27 @@ mod tests {
         }
         let last = format!(r#"{{"time":{},"address":"x"}}"#, MAX_TIME_MS / 1000);
         assert_eq!(parse_line(&last).unwrap().time_ms, Some(MAX_TIME_MS));
+        let after = format!(r#"{{"time":{}.001,"address":"x"}}"#, MAX_TIME_MS / 1000);
+        assert!(matches!(parse_line(&after), Err(Error::BadTime { .. })));
+    }
+
+    /// Times written by `seconds` read back to the millisecond over the whole range (multiplying
+    /// by 1000 and rounding was off by one for some times near the end).
+    #[test]
+    fn written_times_read_back_exactly() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..100_000u64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let ms = match i {
+                0 => MAX_TIME_MS,
+                1 => MAX_TIME_MS - 1,
+                _ => state % (MAX_TIME_MS + 1),
+            };
+            let line = format!(r#"{{"time":{},"address":"x"}}"#, seconds(ms));
+            assert_eq!(parse_line(&line).unwrap().time_ms, Some(ms), "{line}");
+        }
     }
 
     /// A 50 MB line cost the app 476 MB and the CLI 1.78 GB; now it is refused by its length,
