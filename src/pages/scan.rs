@@ -1,5 +1,6 @@
 //! The Scan page.
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use crate::components::scan::controls::{FilterEditor, SourcePanel, Timeline, Toolbar};
@@ -17,7 +18,7 @@ pub fn ScanPage() -> impl IntoView {
             .notices
             .get()
             .into_iter()
-            .map(|n| view! { <li>{n}</li> })
+            .map(|n| view! { <li>{printable(&n).into_owned()}</li> })
             .collect_view()
     };
     // Saved data that could not be used: each with its download; data still in its place (the
@@ -36,7 +37,7 @@ pub fn ScanPage() -> impl IntoView {
                 };
                 view! {
                     <div class="notice warning unreadable" role="alert">
-                        <p>{u.message}</p>
+                        <p>{printable(&u.message).into_owned()}</p>
                         <a class="button" download=u.file_name
                             href=data_url("application/json", &u.text)>"Download"</a>
                         " "

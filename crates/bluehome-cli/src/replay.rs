@@ -10,6 +10,7 @@ use bluehome_core::bthome;
 use bluehome_core::capture::{self, MAX_LINE_BYTES, MAX_TIME_MS, seconds};
 use bluehome_core::filter::{Matcher, ScanOptions, normalize_address};
 use bluehome_core::manager::{Event, Manager, Output};
+use bluehome_core::text::printable;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -49,8 +50,12 @@ impl std::fmt::Display for ReplayError {
         match self {
             Self::Usage(m) => write!(f, "{m}\n\n{USAGE}"),
             Self::Io(m) => f.write_str(m),
-            Self::Rules(m) => write!(f, "rules: {m}"),
-            Self::Capture { line, message } => write!(f, "capture line {line}: {message}"),
+            // These quote the files (a field name is the file's key): shown, never sent to the
+            // terminal as they are.
+            Self::Rules(m) => write!(f, "rules: {}", printable(m)),
+            Self::Capture { line, message } => {
+                write!(f, "capture line {line}: {}", printable(message))
+            }
             Self::ClosedPipe => f.write_str("the output was closed"),
         }
     }
@@ -716,5 +721,14 @@ mod tests {
         let capture = "{\"time\":1,\"address\":\"AA:BB:CC:DD:EE:FF\"}\n";
         let err = replay(capture.as_bytes(), &rules, None, Closed).unwrap_err();
         assert!(matches!(err, ReplayError::ClosedPipe));
+    }
+
+    /// A field name is the capture's own key: an escape sequence there reached the terminal.
+    #[test]
+    fn errors_show_the_files_words_escaped() {
+        let capture = "{\"time\":1,\"address\":\"x\",\"service_data\":{\"\\u001b]0;x\":\"00\"}}\n";
+        let err = run_text(capture, "{}", None).unwrap_err().to_string();
+        assert!(!err.contains('\u{1b}'), "{err:?}");
+        assert!(err.contains("service_data.\\u{1b}]0;x"), "{err}");
     }
 }

@@ -105,7 +105,7 @@ pub fn ProfileSlots(
             {move || session.profile_notice.get().map(|notice| view! {
                 <div class="notice warning" role="alert">
                     <strong>"Saved profiles could not be fully loaded."</strong>
-                    <ul>{notice.issues.iter().map(|i| view! { <li>{i.clone()}</li> }).collect_view()}</ul>
+                    <ul>{notice.issues.iter().map(|i| view! { <li>{printable(i).into_owned()}</li> }).collect_view()}</ul>
                     <p>{match &notice.kept_under {
                         Some(key) => format!("The original data is kept in local storage under \"{key}\"."),
                         None => "The original data could not be copied aside (storage full): it stays where it is, and nothing is saved over it until you dismiss this notice. Download it first.".to_owned(),
