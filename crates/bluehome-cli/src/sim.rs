@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use bluehome_core::MacAddress;
 use bluehome_core::shelly::rpc::server::DEFAULT_MTU;
-use bluehome_core::sim::line::{self, Session};
+use bluehome_core::sim::line::{self, Clock, Session};
 use bluehome_core::sim::{
     Faults, Gateway, GatewayOptions, Peripheral, Provisioning, SensorSpec, SimSensor,
 };
@@ -133,7 +133,12 @@ fn session(config: Config) -> Session {
         config.mtu,
         config.faults,
     );
-    Session::new(peripheral, config.virtual_clock)
+    let clock = if config.virtual_clock {
+        Clock::Virtual
+    } else {
+        Clock::Caller
+    };
+    Session::new(peripheral, clock)
 }
 
 /// Entry point.

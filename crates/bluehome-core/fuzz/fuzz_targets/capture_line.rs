@@ -17,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
     let adv = &record.advertisement;
     assert!(adv.name.as_ref().is_none_or(|n| n.len() <= MAX_NAME_BYTES));
     assert!(adv.service_data.values().all(|d| d.len() <= MAX_DATA_BYTES));
-    assert!(adv.manufacturer_data.values().all(|d| d.len() <= MAX_DATA_BYTES));
+    assert!(
+        adv.manufacturer_data
+            .values()
+            .all(|d| d.len() <= MAX_DATA_BYTES)
+    );
     let line = record.to_line();
     if line.len() <= MAX_LINE_BYTES {
         let mut again = capture::parse_line(&line).expect("a written line parses");

@@ -37,7 +37,8 @@ fuzz_target!(|data: &[u8]| {
                 };
                 match c % 4 {
                     0 => {
-                        adv.service_data.insert(Uuid::BTHOME_V2, vec![0x40, 0x00, a, 0x02, b, c]);
+                        adv.service_data
+                            .insert(Uuid::BTHOME_V2, vec![0x40, 0x00, a, 0x02, b, c]);
                     }
                     1 => {
                         adv.manufacturer_data.insert(u16::from(a % 3), vec![b]);
@@ -62,7 +63,9 @@ fuzz_target!(|data: &[u8]| {
             6 => {
                 let matcher = match a % 4 {
                     0 => Matcher::default(),
-                    1 => Matcher::from_json(r#"{"manufacturer_id":1,"connectable":false}"#).unwrap(),
+                    1 => {
+                        Matcher::from_json(r#"{"manufacturer_id":1,"connectable":false}"#).unwrap()
+                    }
                     2 => Matcher::from_json(r#"{"local_name":"dev*"}"#).unwrap(),
                     _ => Matcher::from_json(r#"{"address":"AA:BB:CC:DD:EE:01"}"#).unwrap(),
                 };

@@ -5,7 +5,7 @@
 #![no_main]
 
 use bluehome_core::shelly::rpc::server::DEFAULT_MTU;
-use bluehome_core::sim::line::{self, Session};
+use bluehome_core::sim::line::{self, Clock, Session};
 use bluehome_core::sim::{Faults, Gateway, GatewayOptions, Peripheral, SensorSpec, SimSensor};
 use libfuzzer_sys::fuzz_target;
 
@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
         .map(SimSensor::new)
         .collect();
     let gateway = Gateway::new(GatewayOptions::default(), sensors);
-    let mut session = Session::new(Peripheral::new(gateway, DEFAULT_MTU, Faults::default()), true);
+    let peripheral = Peripheral::new(gateway, DEFAULT_MTU, Faults::default());
+    let mut session = Session::new(peripheral, Clock::Virtual);
     for raw in data.split(|&b| b == b'\n') {
         let answer = match core::str::from_utf8(raw) {
             Ok(text) if text.len() > line::MAX_LINE_BYTES => line::too_long(text.len()),

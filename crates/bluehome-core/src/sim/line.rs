@@ -136,21 +136,29 @@ fn text<'a>(request: &'a Value, key: &str) -> Result<Option<&'a str>, Answer> {
     }
 }
 
+/// Whose clock a session runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The caller's: each line comes with the time (`--virtual-clock` not given).
+    Caller,
+    /// Its own, from 0, moved only by `advance` requests (`--virtual-clock`).
+    Virtual,
+}
+
 /// A running simulator session: the peripheral and, with a virtual clock, its time.
 #[derive(Debug)]
 pub struct Session {
     peripheral: Peripheral,
-    virtual_clock: bool,
+    clock: Clock,
     virtual_now: u64,
 }
 
 impl Session {
-    /// A session over a peripheral. With `virtual_clock`, time starts at 0 and moves only by
-    /// `advance` requests; otherwise each request carries the caller's clock.
-    pub fn new(peripheral: Peripheral, virtual_clock: bool) -> Self {
+    /// A session over a peripheral.
+    pub fn new(peripheral: Peripheral, clock: Clock) -> Self {
         Self {
             peripheral,
-            virtual_clock,
+            clock,
             virtual_now: 0,
         }
     }
@@ -161,7 +169,7 @@ impl Session {
     }
 
     /// Answers one request line (without its line break). `clock_ms` is the caller's clock,
-    /// used unless the session has a virtual clock.
+    /// used with [`Clock::Caller`].
     pub fn handle_line(&mut self, line: &str, clock_ms: u64) -> Answer {
         if line.len() > MAX_LINE_BYTES {
             return too_long(line.len());
@@ -180,10 +188,9 @@ impl Session {
 
     fn handle(&mut self, request: &Value, clock_ms: u64) -> Result<Answer, Answer> {
         let op = text(request, "op")?.ok_or_else(|| bad_request("missing \"op\""))?;
-        let now = if self.virtual_clock {
-            self.virtual_now
-        } else {
-            clock_ms
+        let now = match self.clock {
+            Clock::Virtual => self.virtual_now,
+            Clock::Caller => clock_ms,
         };
         let client = text(request, "client")?;
         let characteristic = || -> Result<Characteristic, Answer> {
@@ -250,7 +257,7 @@ impl Session {
                 }
             }
             "advance" => {
-                if !self.virtual_clock {
+                if self.clock != Clock::Virtual {
                     return Err(bad_request("\"advance\" needs --virtual-clock"));
                 }
                 let Some(ms) = request.get("ms").and_then(Value::as_u64) else {
@@ -279,10 +286,8 @@ mod tests {
             .map(SimSensor::new)
             .collect();
         let gateway = Gateway::new(GatewayOptions::default(), sensors);
-        Session::new(
-            Peripheral::new(gateway, DEFAULT_MTU, Faults::default()),
-            true,
-        )
+        let peripheral = Peripheral::new(gateway, DEFAULT_MTU, Faults::default());
+        Session::new(peripheral, Clock::Virtual)
     }
 
     fn detail(answer: &Answer) -> &str {
