@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bluehome::app::provide_app_state;
-use bluehome::ble::mock::MockBackend;
+use bluehome::ble::mock::{ChooserAnswer, MockBackend};
 use bluehome::ble::{Backend, BleBackend, DeviceId, ScanOptions};
 use bluehome::pages::ScanPage;
 use bluehome::state::store::now_ms;
@@ -147,14 +147,208 @@ async fn applying_filters_restarts_a_running_scan_narrowed() {
     let page = Page::mount().await;
     let asked = || page.mock().as_mock().unwrap().scan_options();
     assert_eq!(asked(), Some(ScanOptions::default()));
-    apply_filters(&page, r#"[{"name":"SB*"}]"#).await;
+    apply_filters(&page, r#"[{"services":["180f"]}]"#).await;
     let narrowed = asked().expect("the scan runs on");
     assert!(!narrowed.accept_all_advertisements);
     assert_eq!(narrowed.filters.len(), 1);
-    assert_eq!(narrowed.filters[0].name_prefix.as_deref(), Some("SB"));
+    assert_eq!(narrowed.filters[0].services, [Uuid::from_u16(0x180F)]);
     // Back to everything.
     apply_filters(&page, "").await;
     assert_eq!(asked(), Some(ScanOptions::default()));
+    // A name cannot narrow a scan (it is checked on each packet); the scan stays as it is.
+    apply_filters(&page, r#"[{"name":"SB*"}]"#).await;
+    assert_eq!(asked(), Some(ScanOptions::default()));
+}
+
+/// A Shelly BLU H&T advertisement as the core simulator builds it: name, MAC, BTHome service data
+/// and Shelly manufacturer data (model 3, the MAC block) in one value. `advertise_as_sent` sends
+/// it as the device does: the BTHome data in one packet, name and manufacturer data in the scan
+/// response.
+fn blu(service: &[u8], mac: &str) -> Advertisement {
+    use bluehome_core::shelly::manufacturer::{self, ManufacturerData};
+    let mac: MacAddress = mac.parse().unwrap();
+    let mut adv = sensor("SBHT-003C", service, -58);
+    adv.address = Some(mac);
+    let data = ManufacturerData {
+        model_id: Some(3),
+        mac: Some(mac),
+        ..ManufacturerData::default()
+    };
+    adv.manufacturer_data
+        .insert(manufacturer::COMPANY_ID, manufacturer::encode(&data));
+    adv
+}
+
+#[wasm_bindgen_test]
+async fn a_name_filter_keeps_the_nameless_data_packets_of_a_blu_sensor() {
+    let page = Page::mount().await;
+    apply_filters(&page, r#"[{"name":"SBHT*"}]"#).await;
+    let backend = page.mock();
+    let mock = backend.as_mock().unwrap();
+    mock.advertise_as_sent(
+        &DeviceId::from("blu-1"),
+        blu(TEMP_HUMIDITY, "3C:2E:F5:5B:00:01"),
+    );
+    page.advertise("atc-1", sensor("ATC_1", TEMP_HUMIDITY, -50));
+    page.refresh().await;
+    let rows = page.texts(".device-row");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("SBHT-003C"), "{}", rows[0]);
+    assert!(rows[0].contains("temperature 25.06 °C"), "{}", rows[0]);
+}
+
+/// An encrypted BLU packet: temperature 21.5 °C under the key `23…23` and `mac`.
+fn encrypted_blu(mac: &str, counter: u32) -> Advertisement {
+    let encryption = Encryption {
+        key: [0x23; 16],
+        mac: mac.parse().unwrap(),
+        counter,
+    };
+    let objects = [Object::new(0x02, Value::Float(21.5))];
+    let payload = encode_v2(&objects, true, None, Some(&encryption)).unwrap();
+    blu(&payload, mac)
+}
+
+#[wasm_bindgen_test]
+async fn the_key_form_offers_the_mac_an_encrypted_blu_sensor_announced() {
+    const MAC: &str = "3C:2E:F5:5B:00:07";
+    let page = Page::mount().await;
+    let backend = page.mock();
+    let mock = backend.as_mock().unwrap();
+    // The browser names the device by an opaque id and hides its address.
+    let id = DeviceId::from("xJ3k9Q==");
+    mock.advertise_as_sent(&id, encrypted_blu(MAC, 1));
+    page.refresh().await;
+    page.click(".row-title");
+    settle().await;
+    let mac_field: web_sys::HtmlInputElement = page
+        .host
+        .query_selector(".key-form input[name=mac]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(mac_field.value(), MAC);
+    page.input(".key-form input[name=bindkey]", &"23".repeat(16));
+    page.click(".key-form button[type=submit]");
+    settle().await;
+    mock.advertise_as_sent(&id, encrypted_blu(MAC, 2));
+    page.refresh().await;
+    let row = page.texts(".device-row").pop().unwrap();
+    assert!(row.contains("temperature 21.5 °C"), "{row}");
+}
+
+#[wasm_bindgen_test]
+async fn an_encrypted_blu_sensor_decrypts_with_only_its_key() {
+    const MAC: &str = "3C:2E:F5:5B:00:08";
+    let page = Page::mount().await;
+    let backend = page.mock();
+    let mock = backend.as_mock().unwrap();
+    let id = DeviceId::from("p0QmZw==");
+    page.store.set_key(
+        id.as_str(),
+        Some(bluehome::state::model::KeyEntry {
+            bindkey: [0x23; 16],
+            mac: None,
+        }),
+    );
+    mock.advertise_as_sent(&id, encrypted_blu(MAC, 1));
+    mock.advertise_as_sent(&id, encrypted_blu(MAC, 2));
+    page.refresh().await;
+    let row = page.texts(".device-row").pop().unwrap();
+    assert!(row.contains("temperature 21.5 °C"), "{row}");
+}
+
+/// Picks `id` in the (simulated) chooser and watches it, as "Watch a sensor…" does.
+async fn watch(page: &Page, id: &str, name: &str) {
+    let backend = page.mock();
+    let mock = backend.as_mock().unwrap();
+    mock.add_device(&DeviceId::from(id), Some(name));
+    mock.set_chooser(ChooserAnswer::Device(DeviceId::from(id)));
+    page.store.watch_new_device().await;
+    settle().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_watched_and_scanned_device_counts_each_advertisement_once() {
+    let page = Page::mount().await;
+    watch(&page, "both-1", "BOTH").await;
+    for _ in 0..3 {
+        page.advertise("both-1", sensor("BOTH", TEMP_HUMIDITY, -60));
+    }
+    page.refresh().await;
+    let packets = page
+        .store
+        .with_model(|m| m.devices.values().map(|d| d.packets).collect::<Vec<_>>())
+        .unwrap();
+    assert_eq!(packets, [3]);
+}
+
+#[wasm_bindgen_test]
+async fn hiding_the_page_says_the_scan_stopped_and_one_click_starts_it_again() {
+    let page = Page::mount().await;
+    let backend = page.mock();
+    let mock = backend.as_mock().unwrap();
+    mock.set_page_visible(false);
+    mock.set_page_visible(true);
+    page.refresh().await;
+    assert!(!backend.is_scanning());
+    assert_eq!(
+        page.texts(".source-buttons button.primary"),
+        ["Scan nearby"],
+        "never \"Stop scan\" when nothing scans"
+    );
+    let said = page.texts(".scan-ended");
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("hidden or loses focus"), "{}", said[0]);
+    page.click(".scan-ended button");
+    settle().await;
+    assert!(backend.is_scanning());
+    assert!(page.texts(".scan-ended").is_empty());
+    assert_eq!(page.texts(".source-buttons button.primary"), ["Stop scan"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_scan_the_browser_ended_silently_is_not_shown_as_running() {
+    let page = Page::mount().await;
+    let backend = page.mock();
+    backend.as_mock().unwrap().end_scan_silently();
+    page.store.tick(now_ms());
+    settle().await;
+    assert_eq!(
+        page.texts(".source-buttons button.primary"),
+        ["Scan nearby"]
+    );
+    let said = page.texts(".scan-ended");
+    assert!(
+        said.first()
+            .is_some_and(|s| s.contains("the browser ended the scan")),
+        "{said:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn watches_resume_when_the_page_is_focused_again() {
+    let page = Page::mount().await;
+    page.store.stop_scan();
+    watch(&page, "watched-1", "ATC_WATCHED").await;
+    page.advertise("watched-1", sensor("ATC_WATCHED", TEMP_HUMIDITY, -60));
+    page.refresh().await;
+    assert!(page.texts(".device-row")[0].contains("temperature 25.06 °C"));
+
+    let backend = page.mock();
+    let mock = backend.as_mock().unwrap();
+    mock.set_page_focused(false);
+    mock.set_page_focused(true);
+    settle().await;
+    // 23.2 °C (bthome.io/format: 0x02 temperature, sint16 × 0.01).
+    page.advertise(
+        "watched-1",
+        sensor("ATC_WATCHED", &[0x40, 0x02, 0x10, 0x09], -55),
+    );
+    page.refresh().await;
+    let row = page.texts(".device-row").pop().unwrap();
+    assert!(row.contains("temperature 23.2 °C"), "{row}");
+    assert_eq!(page.texts(".watched li").len(), 1);
 }
 
 #[wasm_bindgen_test]

@@ -10,7 +10,7 @@ use bluehome_core::shelly::rpc::{self, AttError};
 use bluehome_core::sim::{Faults, Gateway, GatewayOptions, Peripheral, SensorSpec, SimSensor};
 use bluehome_core::{Advertisement, MacAddress};
 
-use super::mock::{AdvertisementSource, GattPeer, MockBackend};
+use super::mock::{AdvertisementSource, GattPeer, MockBackend, shelly_blu_packets};
 use super::{BleError, Characteristic, DeviceId, ErrorKind};
 
 /// The fleet the demo shows (`+enc`: encrypted with [`bluehome_core::sim::sensors::SIM_KEY`]).
@@ -97,7 +97,11 @@ impl AdvertisementSource for PeripheralSource {
             };
             if fresh {
                 self.last.insert(mac, (adv.clone(), now_ms));
-                out.push((device_id(mac), adv));
+                // Shelly BLU sensors send their name and MAC in the scan response.
+                match shelly_blu_packets(&adv) {
+                    Some(packets) => out.extend(packets.map(|p| (device_id(mac), p))),
+                    None => out.push((device_id(mac), adv)),
+                }
             }
         }
         out

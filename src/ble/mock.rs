@@ -5,6 +5,23 @@
 //! sensors in demo mode, scripted ones in tests) or from [`MockBackend::advertise`], and GATT
 //! requests go to a [`GattPeer`] (the core's simulated Shelly gateway). Time is driven from outside
 //! through [`MockBackend::tick`], so tests are deterministic and need no timers.
+//!
+//! By default it is as strict as Chrome (chromium `content/browser/bluetooth/` and
+//! `third_party/blink/renderer/modules/bluetooth/`); anything kinder is an explicit option:
+//! - advertisements never carry the device's address;
+//! - a page that is hidden or loses focus ([`MockBackend::set_page_visible`],
+//!   [`MockBackend::set_page_focused`]) loses its scan and every watch at once, silently, while
+//!   `watchingAdvertisements` stays true: watching again re-arms nothing until the watch is
+//!   aborted ([`BleBackend::unwatch_advertisements`]) first;
+//! - scan results are dispatched as on `navigator.bluetooth` and watch results as on the device,
+//!   so a device both scanned and watched yields two events (the backend delivers one, by
+//!   [`Dispatch::delivers`], as the web backend does);
+//! - `requestLEScan` filters match each event by itself: `name` and `namePrefix` against the
+//!   event's own name (on [`Platform::Windows`], the default, only the packet that carries the
+//!   name has one; [`shelly_blu_packets`] splits a Shelly BLU advertisement as the device sends
+//!   it), `services` against the UUIDs it advertises; `manufacturerData` is ignored;
+//!   `keepRepeatedDevices: false` reports each device once;
+//! - a closed scan prompt ([`ScanPrompt::Cancel`]) fails with Chrome's words.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,10 +31,85 @@ use std::rc::Rc;
 use bluehome_core::Advertisement;
 
 use super::{
-    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, DeviceInfo, ErrorKind,
-    EventSink, MAX_GATT_VALUE, RequestDeviceOptions, ScanOptions, Subscribers, Subscription,
-    WriteMode,
+    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, DeviceInfo, Dispatch,
+    ErrorKind, EventSink, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions, SHELLY_COMPANY_ID,
+    ScanEnd, ScanOptions, Subscribers, Subscription, WriteMode,
 };
+
+/// Where Chrome's Web Bluetooth differs by operating system, as far as the mock models it. The
+/// default is the strictest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Platform {
+    /// Windows: an advertisement event carries the local name of its own packet only
+    /// (`device/bluetooth/bluetooth_adapter_winrt.cc`, `OnAdvertisementReceived`), so a device
+    /// that names itself in its scan response sends nameless data packets.
+    #[default]
+    Windows,
+    /// macOS: every event carries the device's name once the system heard it.
+    MacOs,
+    /// Android: every event carries the device's name once heard (the scan record merges the
+    /// scan response).
+    Android,
+    /// Linux (BlueZ): every event carries the device's name once heard (BlueZ keeps it).
+    Linux,
+}
+
+impl Platform {
+    /// Whether an event carries only its own packet's name.
+    pub fn names_per_packet(self) -> bool {
+        self == Self::Windows
+    }
+}
+
+/// What the simulated user answers to `requestLEScan`'s permission prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScanPrompt {
+    /// Allows the scan.
+    #[default]
+    Allow,
+    /// Closes the prompt.
+    Cancel,
+}
+
+/// Shelly BLU's two packets for one advertisement: the advertising data with the BTHome service
+/// data, and the scan response with the local name and the Shelly manufacturer data (the name
+/// needs an active scan: Shelly's BLU script examples; the MAC block rides along). `None` for
+/// anything but a Shelly BLU advertisement (BTHome service data and Shelly manufacturer data).
+pub fn shelly_blu_packets(advertisement: &Advertisement) -> Option<[Advertisement; 2]> {
+    let manufacturer = advertisement.manufacturer_data.get(&SHELLY_COMPANY_ID)?;
+    bluehome_core::bthome::service_data(advertisement)?;
+    let data = Advertisement {
+        name: None,
+        manufacturer_data: Default::default(),
+        ..advertisement.clone()
+    };
+    let mut response = Advertisement {
+        name: advertisement.name.clone(),
+        address: advertisement.address,
+        rssi: advertisement.rssi,
+        tx_power: advertisement.tx_power,
+        ..Advertisement::default()
+    };
+    response
+        .manufacturer_data
+        .insert(SHELLY_COMPANY_ID, manufacturer.clone());
+    Some([data, response])
+}
+
+/// Whether a running scan reports this event, as Chrome matches `requestLEScan` filters: `name`
+/// and `namePrefix` against the event's own name, `services` against the UUIDs it advertises;
+/// `manufacturerData` is ignored (crbug.com/41310835).
+fn scan_accepts(scan: &ScanOptions, event: &Advertisement) -> bool {
+    let name = event.name.as_deref();
+    scan.accept_all_advertisements
+        || scan.filters.iter().any(|f| {
+            f.name.as_deref().is_none_or(|want| name == Some(want))
+                && f.name_prefix
+                    .as_deref()
+                    .is_none_or(|prefix| name.is_some_and(|n| n.starts_with(prefix)))
+                && f.services.iter().all(|s| event.service_uuids.contains(s))
+        })
+}
 
 /// The GATT server of a simulated device. A peer that needs the time reads the mock's clock
 /// (see [`MockBackend::clock`]).
@@ -73,8 +165,17 @@ struct MockDevice {
 
 #[derive(Default)]
 struct MockState {
+    platform: Platform,
+    page: PageActivity,
+    scan_prompt: ScanPrompt,
+    /// The scan the browser runs (ended by the page or by the browser).
     scan: Option<ScanOptions>,
-    watched: BTreeSet<DeviceId>,
+    /// Devices a scan with `keepRepeatedDevices: false` reported already.
+    scan_reported: BTreeSet<DeviceId>,
+    /// Devices whose `watchingAdvertisements` is true.
+    watching: BTreeSet<DeviceId>,
+    /// Devices whose watch the browser still serves (a subset of `watching`).
+    armed: BTreeSet<DeviceId>,
     connected: BTreeSet<DeviceId>,
     notifying: BTreeSet<(DeviceId, Characteristic)>,
     devices: BTreeMap<DeviceId, MockDevice>,
@@ -154,6 +255,62 @@ impl MockBackend {
         self.state.borrow_mut().chooser = answer;
     }
 
+    /// Which Chrome to behave like (default [`Platform::Windows`]).
+    pub fn set_platform(&self, platform: Platform) {
+        self.state.borrow_mut().platform = platform;
+    }
+
+    /// Sets the answer to the next `requestLEScan` permission prompts.
+    pub fn set_scan_prompt(&self, answer: ScanPrompt) {
+        self.state.borrow_mut().scan_prompt = answer;
+    }
+
+    /// The page is shown, or hidden (another tab in front, the window minimised).
+    pub fn set_page_visible(&self, visible: bool) {
+        let focused = self.state.borrow().page.is_focused();
+        self.set_page(visible, focused);
+    }
+
+    /// The page gains or loses focus (a click into another window, a browser dialog).
+    pub fn set_page_focused(&self, focused: bool) {
+        let visible = self.state.borrow().page.is_visible();
+        self.set_page(visible, focused);
+    }
+
+    fn set_page(&self, visible: bool, focused: bool) {
+        let (change, scan_ended) = {
+            let mut state = self.state.borrow_mut();
+            let change = state.page.update(visible, focused);
+            let mut scan_ended = false;
+            if !state.page.is_active() {
+                // ClearAdvertisementClients: every scan and watch ends; `watching` stays.
+                scan_ended = state.scan.take().is_some();
+                state.armed.clear();
+            }
+            (change, scan_ended)
+        };
+        if scan_ended {
+            self.subscribers.emit(&BleEvent::ScanStopped {
+                reason: ScanEnd::PageInactive,
+            });
+        }
+        if let Some(change) = change {
+            self.subscribers.emit(&change);
+        }
+    }
+
+    /// The browser ends the scan by itself (the adapter turned off): `BluetoothLEScan.active`
+    /// turns false and no event says so.
+    pub fn end_scan_silently(&self) {
+        self.state.borrow_mut().scan = None;
+    }
+
+    /// `device.watchingAdvertisements`: true from a watch until it is aborted, even after the
+    /// browser dropped it.
+    pub fn watching_advertisements(&self, id: &DeviceId) -> bool {
+        self.state.borrow().watching.contains(id)
+    }
+
     /// What the running LE scan was asked for, if one runs.
     pub fn scan_options(&self) -> Option<ScanOptions> {
         self.state.borrow().scan.clone()
@@ -184,30 +341,54 @@ impl MockBackend {
         }
     }
 
-    /// A device advertises: delivered when a scan accepts it or the device is watched.
-    pub fn advertise(&self, id: &DeviceId, advertisement: Advertisement) {
-        let deliver = {
+    /// A device sends one packet: dispatched to the scan if it accepts the event and to the
+    /// device if its watch is armed, each delivered as [`Dispatch::delivers`] says.
+    pub fn advertise(&self, id: &DeviceId, packet: Advertisement) {
+        let (event, deliveries) = {
             let mut state = self.state.borrow_mut();
+            let platform = state.platform;
             let entry = state.devices.entry(id.clone()).or_default();
-            if advertisement.name.is_some() {
-                entry.name.clone_from(&advertisement.name);
+            if packet.name.is_some() {
+                entry.name.clone_from(&packet.name);
             }
-            entry.last_advertisement = Some(advertisement.clone());
-            let name = entry.name.clone();
-            let by_scan = state.scan.as_ref().is_some_and(|scan| {
-                scan.accept_all_advertisements
-                    || scan
-                        .filters
-                        .iter()
-                        .any(|f| f.matches(name.as_deref(), Some(&advertisement)))
-            });
-            by_scan || state.watched.contains(id)
+            entry.last_advertisement = Some(packet.clone());
+            // What the page gets: never the address; the name as this platform reports it.
+            let mut event = packet;
+            event.address = None;
+            if !platform.names_per_packet() && event.name.is_none() {
+                event.name.clone_from(&entry.name);
+            }
+            let scanned = match &state.scan {
+                Some(scan) if scan_accepts(scan, &event) => {
+                    scan.keep_repeated_devices || state.scan_reported.insert(id.clone())
+                }
+                _ => false,
+            };
+            let watched = state.watching.contains(id);
+            let dispatched = [
+                (Dispatch::Scan, scanned),
+                (Dispatch::Watch, state.armed.contains(id)),
+            ];
+            let deliveries = dispatched
+                .into_iter()
+                .filter(|&(dispatch, fired)| fired && dispatch.delivers(watched))
+                .count();
+            (event, deliveries)
         };
-        if deliver {
+        for _ in 0..deliveries {
             self.subscribers.emit(&BleEvent::Advertisement {
                 device: id.clone(),
-                advertisement,
+                advertisement: event.clone(),
             });
+        }
+    }
+
+    /// A Shelly BLU device advertises: its two packets (see [`shelly_blu_packets`]), or the one
+    /// packet of anything else.
+    pub fn advertise_as_sent(&self, id: &DeviceId, advertisement: Advertisement) {
+        match shelly_blu_packets(&advertisement) {
+            Some(packets) => packets.into_iter().for_each(|p| self.advertise(id, p)),
+            None => self.advertise(id, advertisement),
         }
     }
 
@@ -292,14 +473,24 @@ impl BleBackend for MockBackend {
                 "requestLEScan needs filters or acceptAllAdvertisements",
             ));
         }
-        self.state.borrow_mut().scan = Some(options.clone());
+        let mut state = self.state.borrow_mut();
+        if state.scan_prompt == ScanPrompt::Cancel {
+            return Err(BleError::new(
+                ErrorKind::UserCancelled,
+                "InvalidStateError: User canceled the permission prompt.",
+            ));
+        }
+        state.scan = Some(options.clone());
+        state.scan_reported.clear();
         Ok(())
     }
 
     fn stop_scan(&self) {
         let was = self.state.borrow_mut().scan.take().is_some();
         if was {
-            self.subscribers.emit(&BleEvent::ScanStopped);
+            self.subscribers.emit(&BleEvent::ScanStopped {
+                reason: ScanEnd::Stopped,
+            });
         }
     }
 
@@ -385,12 +576,17 @@ impl BleBackend for MockBackend {
                 format!("device {device} was not granted to this page"),
             ));
         }
-        state.watched.insert(device.clone());
+        // While `watchingAdvertisements` is true Chrome resolves at once and re-arms nothing.
+        if state.watching.insert(device.clone()) {
+            state.armed.insert(device.clone());
+        }
         Ok(())
     }
 
     fn unwatch_advertisements(&self, device: &DeviceId) {
-        self.state.borrow_mut().watched.remove(device);
+        let mut state = self.state.borrow_mut();
+        state.watching.remove(device);
+        state.armed.remove(device);
     }
 
     async fn connect(&self, device: &DeviceId) -> Result<(), BleError> {
@@ -544,7 +740,12 @@ mod tests {
         let events = events.borrow();
         assert_eq!(events.len(), 2, "{events:?}");
         assert!(matches!(events[0], BleEvent::Advertisement { .. }));
-        assert_eq!(events[1], BleEvent::ScanStopped);
+        assert_eq!(
+            events[1],
+            BleEvent::ScanStopped {
+                reason: ScanEnd::Stopped
+            }
+        );
     }
 
     #[test]
@@ -642,5 +843,223 @@ mod tests {
         }))
         .unwrap_err();
         assert_eq!(err.kind, ErrorKind::UserCancelled);
+    }
+
+    fn advertisements(events: &RefCell<Vec<BleEvent>>) -> Vec<Advertisement> {
+        events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                BleEvent::Advertisement { advertisement, .. } => Some(advertisement.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A granted device, watched.
+    fn watched(backend: &MockBackend, id: &DeviceId) {
+        backend.add_device(id, Some("SBHT-003C"));
+        backend.set_chooser(ChooserAnswer::Device(id.clone()));
+        block_on(backend.request_device(&RequestDeviceOptions {
+            accept_all_devices: true,
+            ..Default::default()
+        }))
+        .unwrap();
+        block_on(backend.watch_advertisements(id)).unwrap();
+    }
+
+    /// A Shelly BLU H&T advertisement as the core simulator builds it (name, MAC, BTHome data and
+    /// Shelly manufacturer data in one value).
+    fn blu() -> Advertisement {
+        let mut adv = Advertisement {
+            address: Some("3C:2E:F5:5B:00:01".parse().unwrap()),
+            name: Some("SBHT-003C".into()),
+            rssi: Some(-60),
+            ..Advertisement::default()
+        };
+        adv.service_data
+            .insert(Uuid::BTHOME_V2, vec![0x44, 0x02, 0xca, 0x09]);
+        adv.manufacturer_data
+            .insert(SHELLY_COMPANY_ID, vec![0x0B, 0x03, 0x00]);
+        adv
+    }
+
+    #[test]
+    fn hiding_the_page_ends_the_scan_and_every_watch_silently() {
+        let backend = MockBackend::new();
+        let id = DeviceId::from("sensor");
+        watched(&backend, &id);
+        block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+        let events = recorder(&backend);
+        backend.set_page_visible(false);
+        assert_eq!(
+            *events.borrow(),
+            [
+                BleEvent::ScanStopped {
+                    reason: ScanEnd::PageInactive
+                },
+                BleEvent::PageActivity { active: false }
+            ]
+        );
+        assert!(!backend.is_scanning());
+        backend.advertise(&id, blu());
+        backend.set_page_visible(true);
+        backend.advertise(&id, blu());
+        assert!(advertisements(&events).is_empty());
+        // The stale flag: watching again resolves and re-arms nothing.
+        assert!(backend.watching_advertisements(&id));
+        block_on(backend.watch_advertisements(&id)).unwrap();
+        backend.advertise(&id, blu());
+        assert!(advertisements(&events).is_empty());
+        // Abort, then watch again: re-armed.
+        backend.unwatch_advertisements(&id);
+        block_on(backend.watch_advertisements(&id)).unwrap();
+        backend.advertise(&id, blu());
+        assert_eq!(advertisements(&events).len(), 1);
+        assert_eq!(events.borrow()[2], BleEvent::PageActivity { active: true });
+    }
+
+    #[test]
+    fn losing_focus_ends_them_too_and_regaining_it_reports_an_active_page() {
+        let backend = MockBackend::new();
+        let id = DeviceId::from("sensor");
+        watched(&backend, &id);
+        let events = recorder(&backend);
+        backend.set_page_focused(false);
+        backend.advertise(&id, blu());
+        backend.set_page_focused(true);
+        assert_eq!(
+            *events.borrow(),
+            [
+                BleEvent::PageActivity { active: false },
+                BleEvent::PageActivity { active: true }
+            ],
+            "no scan ran, so no ScanStopped; nothing delivered"
+        );
+    }
+
+    #[test]
+    fn a_watched_and_scanned_device_is_delivered_once() {
+        let backend = MockBackend::new();
+        let id = DeviceId::from("sensor");
+        watched(&backend, &id);
+        block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+        let events = recorder(&backend);
+        backend.advertise(&id, blu());
+        assert_eq!(advertisements(&events).len(), 1);
+        // Unwatched, it comes from the scan.
+        backend.unwatch_advertisements(&id);
+        backend.advertise(&id, blu());
+        assert_eq!(advertisements(&events).len(), 2);
+    }
+
+    #[test]
+    fn advertisements_never_carry_the_address() {
+        let backend = MockBackend::new();
+        let events = recorder(&backend);
+        block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+        backend.advertise(&DeviceId::from("a"), blu());
+        assert_eq!(advertisements(&events)[0].address, None);
+    }
+
+    fn name_prefix_scan(prefix: &str) -> ScanOptions {
+        ScanOptions {
+            filters: vec![super::super::DeviceFilter {
+                name_prefix: Some(prefix.into()),
+                ..Default::default()
+            }],
+            accept_all_advertisements: false,
+            keep_repeated_devices: true,
+        }
+    }
+
+    #[test]
+    fn on_windows_a_name_filter_drops_the_nameless_data_packet_of_a_blu_sensor() {
+        let backend = MockBackend::new();
+        let events = recorder(&backend);
+        block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
+        backend.advertise_as_sent(&DeviceId::from("blu"), blu());
+        let got = advertisements(&events);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].name.as_deref(), Some("SBHT-003C"));
+        assert!(got[0].service_data.is_empty(), "only the scan response");
+        assert!(got[0].manufacturer_data.contains_key(&SHELLY_COMPANY_ID));
+    }
+
+    #[test]
+    fn elsewhere_every_event_carries_the_name_once_heard() {
+        let backend = MockBackend::new();
+        backend.set_platform(Platform::MacOs);
+        let events = recorder(&backend);
+        block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
+        let id = DeviceId::from("blu");
+        // Nothing is known of the device before its first scan response.
+        backend.advertise_as_sent(&id, blu());
+        backend.advertise_as_sent(&id, blu());
+        let got = advertisements(&events);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[1].name.as_deref(), Some("SBHT-003C"));
+        assert!(got[1].service_data.contains_key(&Uuid::BTHOME_V2));
+    }
+
+    #[test]
+    fn scans_ignore_manufacturer_data_filters() {
+        let backend = MockBackend::new();
+        let events = recorder(&backend);
+        let shelly_only = ScanOptions {
+            filters: vec![super::super::DeviceFilter {
+                manufacturer_data: vec![super::super::ManufacturerDataFilter {
+                    company_id: SHELLY_COMPANY_ID,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            accept_all_advertisements: false,
+            keep_repeated_devices: true,
+        };
+        block_on(backend.start_scan(&shelly_only)).unwrap();
+        backend.advertise(&DeviceId::from("atc"), Advertisement::default());
+        assert_eq!(advertisements(&events).len(), 1);
+    }
+
+    #[test]
+    fn without_keep_repeated_devices_a_scan_reports_each_device_once() {
+        let backend = MockBackend::new();
+        let events = recorder(&backend);
+        let once = ScanOptions {
+            keep_repeated_devices: false,
+            ..ScanOptions::default()
+        };
+        block_on(backend.start_scan(&once)).unwrap();
+        let id = DeviceId::from("a");
+        backend.advertise(&id, blu());
+        backend.advertise(&id, blu());
+        assert_eq!(advertisements(&events).len(), 1);
+    }
+
+    #[test]
+    fn a_closed_scan_prompt_fails_in_chromes_words() {
+        let backend = MockBackend::new();
+        backend.set_scan_prompt(ScanPrompt::Cancel);
+        let err = block_on(backend.start_scan(&ScanOptions::default())).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UserCancelled);
+        assert_eq!(
+            err.message,
+            "InvalidStateError: User canceled the permission prompt."
+        );
+        assert!(!backend.is_scanning());
+    }
+
+    #[test]
+    fn blu_packets_split_name_and_manufacturer_data_from_the_bthome_data() {
+        let [data, response] = shelly_blu_packets(&blu()).unwrap();
+        assert_eq!(data.name, None);
+        assert!(data.manufacturer_data.is_empty());
+        assert!(data.service_data.contains_key(&Uuid::BTHOME_V2));
+        assert_eq!(response.name.as_deref(), Some("SBHT-003C"));
+        assert!(response.service_data.is_empty());
+        assert!(response.manufacturer_data.contains_key(&SHELLY_COMPANY_ID));
+        // Anything else is one packet.
+        assert!(shelly_blu_packets(&Advertisement::default()).is_none());
     }
 }

@@ -299,8 +299,99 @@ pub enum BleEvent {
         /// The device.
         device: DeviceId,
     },
-    /// The LE scan ended (stopped by the page, or ended by the browser).
-    ScanStopped,
+    /// The LE scan ended.
+    ScanStopped {
+        /// Why.
+        reason: ScanEnd,
+    },
+    /// The page became inactive (hidden, or lost focus) or active again (visible and focused).
+    /// Going inactive, Chrome silently ends the LE scan and every watch (`ClearAdvertisementClients`
+    /// in `content/browser/bluetooth/web_bluetooth_service_impl.cc`); back, a watch can be re-armed
+    /// without a user gesture (unwatch, then watch), a scan cannot.
+    PageActivity {
+        /// Visible and focused.
+        active: bool,
+    },
+}
+
+/// Why an LE scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanEnd {
+    /// The page stopped it.
+    Stopped,
+    /// The page was hidden or lost focus, and the browser ended it.
+    PageInactive,
+    /// The browser ended it for a reason of its own (`BluetoothLEScan.active` turned false).
+    Browser,
+}
+
+/// Where the browser dispatched an advertisement event. Chrome dispatches a scan's results on
+/// `navigator.bluetooth` and a watch's on the `BluetoothDevice`, so a device that is both watched
+/// and scanned yields two events per advertisement (`third_party/blink/renderer/modules/bluetooth/`
+/// `bluetooth.cc` and `bluetooth_device.cc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatch {
+    /// A scan result, dispatched on `navigator.bluetooth`.
+    Scan,
+    /// A watch result, dispatched on the device.
+    Watch,
+}
+
+impl Dispatch {
+    /// Whether a backend delivers the event, so that each advertisement is delivered once: a
+    /// watched device's from its watch, any other device's from the scan.
+    pub fn delivers(self, watched: bool) -> bool {
+        match self {
+            Self::Scan => !watched,
+            Self::Watch => watched,
+        }
+    }
+}
+
+/// Tracks whether the page is visible and focused, from the browser's page events (the web
+/// backend) or a test's calls (the mock), and says when that changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageActivity {
+    visible: bool,
+    focused: bool,
+}
+
+impl Default for PageActivity {
+    /// A visible, focused page.
+    fn default() -> Self {
+        Self::new(true, true)
+    }
+}
+
+impl PageActivity {
+    /// The page as it is now.
+    pub fn new(visible: bool, focused: bool) -> Self {
+        Self { visible, focused }
+    }
+
+    /// Visible and focused: scans and watches run only then.
+    pub fn is_active(&self) -> bool {
+        self.visible && self.focused
+    }
+
+    /// Visible (another tab is not in front, the window is not minimised).
+    pub fn is_visible(&self) -> bool {
+        self.visible
+    }
+
+    /// Focused (no other window, or browser dialog, has the focus).
+    pub fn is_focused(&self) -> bool {
+        self.focused
+    }
+
+    /// Records the page's state; returns the event to emit when its activity changed.
+    pub fn update(&mut self, visible: bool, focused: bool) -> Option<BleEvent> {
+        let was = self.is_active();
+        *self = Self::new(visible, focused);
+        (self.is_active() != was).then_some(BleEvent::PageActivity {
+            active: self.is_active(),
+        })
+    }
 }
 
 /// Receives backend events.
@@ -377,7 +468,7 @@ pub trait BleBackend {
     /// Stops the LE scan, if one runs.
     fn stop_scan(&self);
 
-    /// Whether an LE scan runs.
+    /// Whether an LE scan runs (false once the browser ended it, even without an event).
     fn is_scanning(&self) -> bool;
 
     /// Shows the chooser (`requestDevice`; needs a user gesture on the web).
@@ -387,9 +478,13 @@ pub trait BleBackend {
     async fn get_devices(&self) -> Result<Vec<DeviceInfo>, BleError>;
 
     /// Starts delivering a granted device's advertisements (`watchAdvertisements`).
+    ///
+    /// For a device already watched this may do nothing at all: Chrome resolves at once while
+    /// `watchingAdvertisements` is true, even after it silently dropped the watch (page hidden or
+    /// unfocused). To re-arm a watch, unwatch first.
     async fn watch_advertisements(&self, device: &DeviceId) -> Result<(), BleError>;
 
-    /// Stops watching a device's advertisements.
+    /// Stops watching a device's advertisements (aborts the watch).
     fn unwatch_advertisements(&self, device: &DeviceId);
 
     /// Connects to a granted device's GATT server.
@@ -450,10 +545,32 @@ mod tests {
         let seen = Rc::new(Cell::new(0));
         let counter = Rc::clone(&seen);
         let sub = subscribers.add(Rc::new(move |_| counter.set(counter.get() + 1)));
-        subscribers.emit(&BleEvent::ScanStopped);
+        let stopped = BleEvent::ScanStopped {
+            reason: ScanEnd::Stopped,
+        };
+        subscribers.emit(&stopped);
         subscribers.remove(sub);
-        subscribers.emit(&BleEvent::ScanStopped);
+        subscribers.emit(&stopped);
         assert_eq!(seen.get(), 1);
+    }
+
+    #[test]
+    fn each_advertisement_is_delivered_once() {
+        // Watched and scanned: Chrome dispatches it twice, the watch's copy goes through.
+        assert!(Dispatch::Watch.delivers(true) && !Dispatch::Scan.delivers(true));
+        // Only scanned: the scan's copy.
+        assert!(Dispatch::Scan.delivers(false) && !Dispatch::Watch.delivers(false));
+    }
+
+    #[test]
+    fn page_activity_reports_each_change_once() {
+        let mut page = PageActivity::default();
+        let active = |active| Some(BleEvent::PageActivity { active });
+        assert_eq!(page.update(true, false), active(false), "focus lost");
+        assert_eq!(page.update(false, false), None, "hidden as well");
+        assert_eq!(page.update(true, false), None, "visible, not focused yet");
+        assert_eq!(page.update(true, true), active(true));
+        assert_eq!(page.update(false, true), active(false), "hidden");
     }
 
     #[test]

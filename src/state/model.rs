@@ -394,6 +394,7 @@ impl ScanModel {
         raw: RawPacket,
         address: Option<MacAddress>,
     ) {
+        let announced = self.manager.announced_mac(key);
         let Some(info) = self.manager.last_service_info(key, false) else {
             return;
         };
@@ -438,7 +439,7 @@ impl ScanModel {
             .get(&crate::ble::SHELLY_COMPANY_ID)
             .map(|bytes| manufacturer::parse(bytes));
         entry.mac = address
-            .or(shelly.as_ref().and_then(|s| s.mac))
+            .or(announced)
             .or(entry.mac)
             .or_else(|| key.parse().ok());
         entry.kind = classify(&data, shelly.as_ref());

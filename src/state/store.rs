@@ -21,7 +21,7 @@ use bluehome_core::Uuid;
 
 use crate::ble::{
     BleBackend, BleError, BleEvent, DeviceFilter, DeviceId, DeviceInfo, ManufacturerDataFilter,
-    RequestDeviceOptions, ScanOptions,
+    RequestDeviceOptions, ScanEnd, ScanOptions,
 };
 
 /// The view refresh period.
@@ -64,6 +64,8 @@ pub fn local_offset_minutes(ms: u64) -> i32 {
 pub struct SourceStatus {
     /// An LE scan runs.
     pub scanning: bool,
+    /// Why the last scan ended, when the page did not stop it (cleared by the next scan).
+    pub scan_ended: Option<ScanEnd>,
     /// Devices whose advertisements are watched.
     pub watched: Vec<DeviceInfo>,
     /// `(played, total)` of a capture replay.
@@ -190,9 +192,37 @@ impl AppStore {
                 device,
                 advertisement,
             } => self.ingest(device.as_str(), advertisement.clone()),
-            BleEvent::ScanStopped => self.status.update(|s| s.scanning = false),
-            BleEvent::Disconnected { .. } | BleEvent::Notification { .. } => {}
+            BleEvent::ScanStopped { reason } => self.scan_ended(*reason),
+            BleEvent::PageActivity { active: true } => self.rearm_watches(),
+            BleEvent::PageActivity { active: false }
+            | BleEvent::Disconnected { .. }
+            | BleEvent::Notification { .. } => {}
         }
+    }
+
+    fn scan_ended(&self, reason: ScanEnd) {
+        self.status.update(|s| {
+            s.scanning = false;
+            s.scan_ended = (reason != ScanEnd::Stopped).then_some(reason);
+        });
+    }
+
+    /// Re-arms every watch once the page is visible and focused again. Chrome dropped them when
+    /// it was not, and while `watchingAdvertisements` stays true a plain watch re-arms nothing:
+    /// each is aborted, then started again (no user gesture needed, unlike a scan).
+    fn rearm_watches(&self) {
+        let watched = self.status.with_untracked(|s| s.watched.clone());
+        if watched.is_empty() {
+            return;
+        }
+        let store = *self;
+        leptos::task::spawn_local(async move {
+            let backend = store.backend();
+            for device in watched {
+                backend.unwatch_advertisements(&device.id);
+                store.watch(device).await;
+            }
+        });
     }
 
     /// One live advertisement (from the backend), through the model and its manager.
@@ -216,6 +246,10 @@ impl AppStore {
         if let Some(mock) = backend.as_mock() {
             let started = self.inner.with_value(|c| c.0.started_ms);
             mock.tick(now.saturating_sub(started));
+        }
+        // A scan the browser ended without an event (`BluetoothLEScan.active` turned false).
+        if self.status.with_untracked(|s| s.scanning) && !backend.is_scanning() {
+            self.scan_ended(ScanEnd::Browser);
         }
         let mut kept_own = Vec::new();
         let progress = self.inner.try_update_value(|c| {
@@ -356,7 +390,10 @@ impl AppStore {
         self.status.update(|s| s.error = None);
         let options = self.filters().map(|f| scan_options(&f)).unwrap_or_default();
         match backend.start_scan(&options).await {
-            Ok(()) => self.status.update(|s| s.scanning = true),
+            Ok(()) => self.status.update(|s| {
+                s.scanning = true;
+                s.scan_ended = None;
+            }),
             Err(e) => self.fail(&e),
         }
     }
@@ -364,7 +401,10 @@ impl AppStore {
     /// Stops the LE scan.
     pub fn stop_scan(&self) {
         self.backend().stop_scan();
-        self.status.update(|s| s.scanning = false);
+        self.status.update(|s| {
+            s.scanning = false;
+            s.scan_ended = None;
+        });
     }
 
     /// Picks a sensor in the chooser and watches its advertisements.
@@ -401,7 +441,11 @@ impl AppStore {
                     s.watched.push(device);
                 }
             }),
-            Err(e) => self.fail(&e),
+            Err(e) => {
+                self.status
+                    .update(|s| s.watched.retain(|d| d.id != device.id));
+                self.fail(&e);
+            }
         }
     }
 
@@ -534,12 +578,13 @@ impl AppStore {
     }
 }
 
-/// The `requestLEScan` options for a Shelly filter set: its Web Bluetooth translation (core
-/// `filter::web`), or every advertisement when the set needs conditions Chrome lacks (service
-/// data filters) or cannot be narrowed.
+/// The `requestLEScan` options for a Shelly filter set: the core's scan translation
+/// (`filter::web::translate_scan`: advertised services only, else every advertisement). Names and
+/// manufacturer data cannot narrow a scan safely; the list applies the whole set to each device's
+/// merged data.
 pub fn scan_options(filters: &FilterSet) -> ScanOptions {
-    let web = bluehome_core::filter::web::translate(filters);
-    if web.accept_all || web.filters.iter().any(|f| !f.service_data.is_empty()) {
+    let web = bluehome_core::filter::web::translate_scan(filters);
+    if web.accept_all {
         return ScanOptions::default();
     }
     let filters = web
@@ -584,24 +629,38 @@ pub fn use_store() -> AppStore {
 mod tests {
     use super::*;
 
+    fn options(json: &str) -> ScanOptions {
+        scan_options(&FilterSet::from_json(json).unwrap())
+    }
+
     #[test]
     fn scan_options_follow_the_filter_set_where_chrome_can() {
         let all = scan_options(&FilterSet::default());
         assert!(all.accept_all_advertisements && all.keep_repeated_devices);
 
-        let blu = scan_options(&FilterSet::from_json(r#"[{"name":"SB*"}]"#).unwrap());
-        assert!(!blu.accept_all_advertisements);
-        assert_eq!(blu.filters.len(), 1);
-        assert_eq!(blu.filters[0].name_prefix.as_deref(), Some("SB"));
-
-        let shelly = scan_options(
-            &FilterSet::from_json(r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#).unwrap(),
-        );
-        assert_eq!(shelly.filters[0].manufacturer_data[0].company_id, 0x0BA9);
-
         // Chrome has no service-data filters: scan everything, the list still filters exactly.
-        let bthome =
-            scan_options(&FilterSet::from_json(r#"[{"serviceData":{"service":"fcd2"}}]"#).unwrap());
-        assert!(bthome.accept_all_advertisements);
+        assert_eq!(options(r#"[{"serviceData":{"service":"fcd2"}}]"#), all);
+
+        let battery = options(r#"[{"services":["180f"]}]"#);
+        assert!(!battery.accept_all_advertisements);
+        assert_eq!(battery.filters.len(), 1);
+        assert_eq!(battery.filters[0].services, [Uuid::from_u16(0x180F)]);
+    }
+
+    #[test]
+    fn scan_options_never_narrow_by_name_or_manufacturer_data() {
+        // Chrome matches a scan's name filter against each packet's own name (a Shelly BLU data
+        // packet has none on Windows) and ignores manufacturerData: both would lose packets.
+        let all = ScanOptions::default();
+        assert_eq!(options(r#"[{"name":"SB*"}]"#), all);
+        assert_eq!(options(r#"[{"name":"SBHT-003C"}]"#), all);
+        assert_eq!(
+            options(r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#),
+            all
+        );
+        let narrowed = options(r#"[{"services":["180f"],"name":"SB*"}]"#);
+        assert_eq!(narrowed.filters.len(), 1);
+        assert_eq!(narrowed.filters[0].name_prefix, None);
+        assert_eq!(narrowed.filters[0].name, None);
     }
 }

@@ -2,8 +2,9 @@
 // Shelly gateway (CDP BluetoothEmulation) whose GATT answers come from `bluehome sim shelly --stdio`.
 // A person's walk through the app: connect; set a password, reconnect and answer the auth challenge;
 // provision Wi-Fi; list and delete a pairing; discover and add a BTHome device with two sensors on the
-// gateway; watch a chosen device's advertisements arrive on the Scan page; clear the device's profile,
-// which revokes the page's permission for it. Each step is screenshotted
+// gateway; watch a chosen device's advertisements arrive on the Scan page; switch to another tab and
+// back (Chrome ends every watch of a hidden page) and see them arrive again; clear the device's
+// profile, which revokes the page's permission for it. Each step is screenshotted
 // (tests/e2e/screenshots/); on failure the page console is printed.
 // Usage: node tests/e2e/shelly.mjs [dist] [path/to/bluehome]
 import assert from 'node:assert/strict';
@@ -180,6 +181,26 @@ try {
     }
     await page.waitForFunction(() => /-55/.test(document.querySelector('main')?.innerText ?? ''), { timeout: 15_000 });
     assert.match(await mainText(), /BLU Gateway|Shelly/i);
+  });
+
+  await step('watching resumes after the page was hidden behind another tab', async () => {
+    const other = await browser.newPage();
+    await other.bringToFront();
+    await page.waitForFunction(() => document.visibilityState === 'hidden', { timeout: 5_000 });
+    // Chrome ends the page's watches now, and leaves watchingAdvertisements true.
+    await peripheral.advertise({ rssi: -71 });
+    await new Promise((r) => setTimeout(r, 500));
+    await page.bringToFront();
+    await other.close();
+    await page.waitForFunction(() => document.visibilityState === 'visible' && document.hasFocus(), { timeout: 5_000 });
+    // The app re-arms the watch on its own; keep advertising until a packet gets through.
+    const seen = () => page.evaluate(() => /-49 dBm/.test(document.querySelector('main')?.innerText ?? ''));
+    for (let i = 0; i < 20 && !(await seen()); i++) {
+      await peripheral.advertise({ rssi: -49 });
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.ok(await seen(), 'no advertisement arrived after the page came back');
+    assert.equal((await page.$$('ul.watched li')).length, 1, 'the device is still listed as watched');
   });
 
   await step("clearing the device's profile revokes the page's permission for it", async () => {

@@ -18,6 +18,11 @@ commands:
   sim shelly --stdio [--virtual-clock] [--mtu N] [options]
                        a simulated Shelly BLU Gateway Gen3's GATT server on stdin/stdout,
                        one JSON request per line, one JSON answer per line
+  sim blu --stdio [--virtual-clock] [--model CODE] [options]
+                       a simulated Shelly BLU sensor's settings service (encryption, bonding,
+                       beacon mode, per-model settings); `sim blu --help` lists the models
+  sim improv --stdio [--virtual-clock] [options]
+                       a simulated Improv Wi-Fi device (authorization, provisioning)
   help                 this text
 
 See crates/bluehome-cli/README.md for the input and output formats.";

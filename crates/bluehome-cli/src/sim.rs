@@ -1,18 +1,20 @@
-//! `bluehome sim shelly --stdio`: the simulated Shelly BLU Gateway Gen3's GATT server on stdin and
-//! stdout, one JSON request per line, one JSON answer per line. See the README for the protocol.
+//! `bluehome sim <device> --stdio`: simulated devices on stdin and stdout, one JSON request per
+//! line, one JSON answer per line ([`line`]). `shelly` (here) is a Shelly BLU Gateway Gen3's GATT
+//! RPC server; [`blu`] a Shelly BLU sensor's settings service; [`improv`] an Improv Wi-Fi device.
+//! See the README for the protocol.
 
-use std::io::Write;
+mod blu;
+mod improv;
+mod line;
+
 use std::process::ExitCode;
-use std::time::Instant;
 
 use bluehome_core::MacAddress;
 use bluehome_core::shelly::rpc::server::DEFAULT_MTU;
-use bluehome_core::sim::line::{self, Clock, Session};
+use bluehome_core::sim::line::Session;
 use bluehome_core::sim::{
     Faults, Gateway, GatewayOptions, Peripheral, Provisioning, SensorSpec, SimSensor,
 };
-
-use crate::lines::{Line, Lines};
 
 const USAGE: &str = "\
 usage: bluehome sim shelly --stdio [--virtual-clock] [--mtu N] [options]
@@ -37,8 +39,12 @@ struct Config {
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> {
     match args.next().as_deref() {
         Some("shelly") => {}
-        Some(other) => return Err(format!("unknown device {other:?} (only `shelly`)")),
-        None => return Err("missing device (`shelly`)".into()),
+        Some(other) => {
+            return Err(format!(
+                "unknown device {other:?} (`shelly`, `blu` or `improv`)"
+            ));
+        }
+        None => return Err("missing device (`shelly`, `blu` or `improv`)".into()),
     }
     let mut stdio = false;
     let mut config = Config {
@@ -125,72 +131,47 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> 
     Ok(config)
 }
 
-/// The session a configuration starts.
-fn session(config: Config) -> Session {
+fn session(config: Config) -> Session<Peripheral> {
     let sensors = config.sensors.into_iter().map(SimSensor::new).collect();
     let peripheral = Peripheral::new(
         Gateway::new(config.options, sensors),
         config.mtu,
         config.faults,
     );
-    let clock = if config.virtual_clock {
-        Clock::Virtual
-    } else {
-        Clock::Caller
-    };
-    Session::new(peripheral, clock)
+    Session::new(peripheral, line::clock(config.virtual_clock))
 }
 
-/// Entry point.
-pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
-    let config = match parse_args(args) {
-        Ok(c) => c,
+/// Entry point: `args` are what follows `sim`.
+pub fn run(mut args: impl Iterator<Item = String>) -> ExitCode {
+    let device = args.next();
+    match device.as_deref() {
+        Some("blu") => blu::run(args),
+        Some("improv") => improv::run(args),
+        _ => run_shelly(device.into_iter().chain(args)),
+    }
+}
+
+fn run_shelly(args: impl Iterator<Item = String>) -> ExitCode {
+    match parse_args(args) {
+        Ok(config) => line::serve(session(config), "shelly"),
         Err(e) => {
             eprintln!("bluehome sim: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut session = session(config);
-    let started = Instant::now();
-    let stdin = std::io::stdin();
-    let mut lines = Lines::new(stdin.lock(), line::MAX_LINE_BYTES);
-    let mut stdout = std::io::stdout().lock();
-    loop {
-        let answer = match lines.next_line() {
-            Ok(None) => return ExitCode::SUCCESS,
-            Ok(Some((_, Line::Text(text)))) if text.trim().is_empty() => continue,
-            Ok(Some((_, Line::Text(text)))) => {
-                let now = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                session.handle_line(text, now)
-            }
-            // Bad input gets its answer line like any malformed request; the session goes on.
-            Ok(Some((_, Line::TooLong { bytes }))) => line::too_long(bytes),
-            Ok(Some((_, Line::NotUtf8 { offset }))) => line::not_utf8(offset),
-            Err(e) => {
-                eprintln!("bluehome sim: reading stdin: {e}");
-                return ExitCode::from(1);
-            }
-        };
-        if writeln!(stdout, "{}", answer.to_line())
-            .and_then(|()| stdout.flush())
-            .is_err()
-        {
-            return ExitCode::SUCCESS; // the reader went away
+            ExitCode::from(2)
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     use serde_json::{Value, json};
 
-    fn answer(s: &mut Session, line: &str) -> Value {
+    use super::*;
+
+    fn answer(s: &mut Session<Peripheral>, line: &str) -> Value {
         serde_json::to_value(s.handle_line(line, 0)).unwrap()
     }
 
-    fn start(args: &str) -> Session {
+    fn shelly(args: &str) -> Session<Peripheral> {
         let args = format!("shelly --stdio --virtual-clock {args}");
         session(parse_args(args.split_whitespace().map(String::from)).unwrap())
     }
@@ -213,7 +194,7 @@ mod tests {
 
     #[test]
     fn malformed_lines_get_one_error_line_each() {
-        let mut s = start("");
+        let mut s = shelly("");
         for line in [
             "nope",
             "{}",
@@ -239,8 +220,18 @@ mod tests {
     }
 
     #[test]
+    fn the_gateway_has_no_button() {
+        let answer = answer(&mut shelly(""), r#"{"op":"press"}"#);
+        assert_eq!(answer["error"], "request_not_supported");
+        assert_eq!(
+            answer["detail"],
+            "the simulated gateway has no button to press"
+        );
+    }
+
+    #[test]
     fn advertisements_are_decode_records() {
-        let mut s = start("--sensors thermo");
+        let mut s = shelly("--sensors thermo");
         assert_eq!(
             answer(&mut s, r#"{"op":"advertisements"}"#),
             json!({"ok": true, "advertisements": []})

@@ -16,10 +16,13 @@ extern crate alloc;
 
 pub mod ad;
 pub mod advertisement;
+pub mod blu;
 pub mod bthome;
 pub mod capture;
 pub mod filter;
+pub mod gatt;
 pub mod hex;
+pub mod improv;
 pub mod manager;
 pub mod profiles;
 pub mod saved;

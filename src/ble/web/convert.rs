@@ -216,8 +216,3 @@ pub fn scan_options(options: &ScanOptions) -> JsValue {
     );
     object.into()
 }
-
-/// Reads an event's `target` as a `BluetoothDevice`, when it is one.
-pub fn event_device(event: &web_sys::Event) -> Option<web_sys::BluetoothDevice> {
-    event.target()?.dyn_into().ok()
-}

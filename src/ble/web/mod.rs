@@ -4,11 +4,18 @@
 //! GATT operations are serialized through one queue (Chrome runs one at a time and rejects the
 //! rest with "GATT operation already in progress"), and every attribute object is dropped when the
 //! device disconnects (the browser invalidates them).
+//!
+//! Advertisements: Chrome dispatches scan results on `navigator.bluetooth` and watch results on
+//! the device, so each is taken where [`Dispatch::delivers`] says (once per advertisement). Chrome
+//! also ends every scan and watch when the page is hidden or loses focus, without an event and
+//! with `watchingAdvertisements` left true: the backend follows the page's visibility and focus
+//! and reports them as [`BleEvent::PageActivity`] (and the scan's end as [`BleEvent::ScanStopped`]);
+//! the app re-arms its watches when the page is active again.
 
 pub mod convert;
 mod sys;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::{Rc, Weak};
@@ -23,9 +30,9 @@ use web_sys::{
 };
 
 use super::{
-    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, DeviceInfo, ErrorKind,
-    EventSink, MAX_GATT_VALUE, RequestDeviceOptions, ScanOptions, Subscribers, Subscription,
-    WriteMode,
+    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, DeviceInfo, Dispatch,
+    ErrorKind, EventSink, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions, ScanEnd, ScanOptions,
+    Subscribers, Subscription, WriteMode,
 };
 
 /// Whether `target[name]` exists and is a function.
@@ -80,6 +87,66 @@ struct Inner {
     scan: RefCell<Option<sys::BluetoothLeScan>>,
     scan_listener: RefCell<Option<Listener>>,
     gatt_queue: Mutex<()>,
+    page: Cell<PageActivity>,
+    /// The page's visibility and focus listeners, removed when the backend goes.
+    page_listeners: RefCell<Vec<(web_sys::EventTarget, &'static str, Listener)>>,
+}
+
+impl Drop for Inner {
+    /// Unhooks what listens on the page and on `navigator.bluetooth`, which outlive the backend.
+    fn drop(&mut self) {
+        for (target, name, listener) in self.page_listeners.get_mut().drain(..) {
+            let _ =
+                target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+        }
+        if let (Some(bluetooth), Some(listener)) = (&self.bluetooth, self.scan_listener.get_mut()) {
+            let _ = bluetooth.remove_event_listener_with_callback(
+                "advertisementreceived",
+                listener.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}
+
+impl Inner {
+    /// Follows the page's visibility and focus (`focused` when the event says it, else asked).
+    fn page_changed(&self, focused: Option<bool>) {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let focused = focused.unwrap_or_else(|| document.has_focus().unwrap_or(false));
+        let mut page = self.page.get();
+        let change = page.update(!document.hidden(), focused);
+        self.page.set(page);
+        if !page.is_active()
+            && let Some(scan) = self.scan.borrow_mut().take()
+        {
+            // Chrome has ended it already; `active` may still say true after a focus loss.
+            scan.stop();
+            self.subscribers.emit(&BleEvent::ScanStopped {
+                reason: ScanEnd::PageInactive,
+            });
+        }
+        if let Some(change) = change {
+            self.subscribers.emit(&change);
+        }
+    }
+
+    /// Whether the page watches this device (it has a live AbortController for it).
+    fn watches(&self, id: &DeviceId) -> bool {
+        self.devices
+            .borrow()
+            .get(id)
+            .is_some_and(|h| h.watch.is_some())
+    }
+
+    /// Whether `controller` is the device's current watch (a newer watch replaces it).
+    fn is_current_watch(&self, id: &DeviceId, controller: &AbortController) -> bool {
+        self.devices
+            .borrow()
+            .get(id)
+            .is_some_and(|h| h.watch.as_ref() == Some(controller))
+    }
 }
 
 /// Web Bluetooth through web-sys (and `sys` for the experimental parts).
@@ -116,13 +183,18 @@ fn at_target(event: &Event) -> bool {
 }
 
 impl WebBackend {
-    /// Binds to `navigator.bluetooth` (an inert backend when there is none).
+    /// Binds to `navigator.bluetooth` (an inert backend when there is none) and follows the
+    /// page's visibility and focus.
     pub fn new() -> Self {
         let bluetooth = web_sys::window()
             .and_then(|w| Reflect::get(&w.navigator(), &JsValue::from_str("bluetooth")).ok())
             .filter(|b| !b.is_undefined() && !b.is_null())
             .map(JsCast::unchecked_into::<web_sys::Bluetooth>);
-        Self {
+        let document = web_sys::window().and_then(|w| w.document());
+        let page = document.as_ref().map_or_else(PageActivity::default, |d| {
+            PageActivity::new(!d.hidden(), d.has_focus().unwrap_or(false))
+        });
+        let backend = Self {
             inner: Rc::new(Inner {
                 bluetooth,
                 capabilities: detect_capabilities(),
@@ -131,7 +203,47 @@ impl WebBackend {
                 scan: RefCell::new(None),
                 scan_listener: RefCell::new(None),
                 gatt_queue: Mutex::new(()),
+                page: Cell::new(page),
+                page_listeners: RefCell::new(Vec::new()),
             }),
+        };
+        backend.follow_page();
+        backend
+    }
+
+    /// Listens to `visibilitychange` on the document and `blur` / `focus` on the window.
+    fn follow_page(&self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let targets: [(web_sys::EventTarget, &'static str, Option<bool>); 3] = [
+            (
+                window
+                    .document()
+                    .map_or_else(|| window.clone().into(), Into::into),
+                "visibilitychange",
+                None,
+            ),
+            (window.clone().into(), "blur", Some(false)),
+            (window.into(), "focus", Some(true)),
+        ];
+        for (target, name, focused) in targets {
+            let weak = Rc::downgrade(&self.inner);
+            let listener: Listener = Closure::new(move |event: Event| {
+                // Focus events of elements do not bubble, but keep to the window's own.
+                if !at_target(&event) {
+                    return;
+                }
+                if let Some(inner) = weak.upgrade() {
+                    inner.page_changed(focused);
+                }
+            });
+            let _ =
+                target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+            self.inner
+                .page_listeners
+                .borrow_mut()
+                .push((target, name, listener));
         }
     }
 
@@ -142,28 +254,17 @@ impl WebBackend {
             .ok_or_else(|| unsupported("Web Bluetooth"))
     }
 
-    /// A listener that turns advertisement events into [`BleEvent::Advertisement`].
-    ///
-    /// On `navigator.bluetooth` it also takes events that bubbled up from devices nobody watches;
-    /// on a device it takes only events aimed at that device, so each event is delivered once
-    /// whether or not the browser bubbles device events.
-    fn advertisement_listener(weak: Weak<Inner>, on_navigator: bool) -> Listener {
+    /// A listener that turns advertisement events into [`BleEvent::Advertisement`]: on
+    /// `navigator.bluetooth` for the scan's ([`Dispatch::Scan`], also taking device events that a
+    /// browser following the spec bubbles up), on a device for its watch's ([`Dispatch::Watch`]).
+    fn advertisement_listener(weak: Weak<Inner>, dispatch: Dispatch) -> Listener {
         Closure::new(move |event: Event| {
             let Some(inner) = weak.upgrade() else { return };
-            if !at_target(&event) {
-                let watched = convert::event_device(&event).is_some_and(|device| {
-                    inner
-                        .devices
-                        .borrow()
-                        .get(&DeviceId(device.id()))
-                        .is_some_and(|h| h.on_advertisement.is_some())
-                });
-                if !on_navigator || watched {
-                    return;
-                }
-            }
-            if let Ok(event) = event.dyn_into::<BluetoothAdvertisingEvent>() {
-                let (device, advertisement) = convert::advertisement(&event);
+            let Ok(event) = event.dyn_into::<BluetoothAdvertisingEvent>() else {
+                return;
+            };
+            let (device, advertisement) = convert::advertisement(&event);
+            if dispatch.delivers(inner.watches(&device)) {
                 inner.subscribers.emit(&BleEvent::Advertisement {
                     device,
                     advertisement,
@@ -282,7 +383,7 @@ impl BleBackend for WebBackend {
         }
         let bluetooth = self.bluetooth()?;
         if self.inner.scan_listener.borrow().is_none() {
-            let listener = Self::advertisement_listener(Rc::downgrade(&self.inner), true);
+            let listener = Self::advertisement_listener(Rc::downgrade(&self.inner), Dispatch::Scan);
             let _ = bluetooth.add_event_listener_with_callback(
                 "advertisementreceived",
                 listener.as_ref().unchecked_ref(),
@@ -306,7 +407,9 @@ impl BleBackend for WebBackend {
         let scan = self.inner.scan.borrow_mut().take();
         if let Some(scan) = scan {
             scan.stop();
-            self.inner.subscribers.emit(&BleEvent::ScanStopped);
+            self.inner.subscribers.emit(&BleEvent::ScanStopped {
+                reason: ScanEnd::Stopped,
+            });
         }
     }
 
@@ -357,16 +460,18 @@ impl BleBackend for WebBackend {
             return Err(unsupported("watchAdvertisements"));
         }
         let device = self.device(id)?;
+        // One AbortController per watch: a newer watch aborts the older one, whose rejection then
+        // must not tear the newer one down.
         let controller = AbortController::new().map_err(|e| convert::error(&e))?;
         let options = Object::new();
         let _ = Reflect::set(&options, &JsValue::from_str("signal"), &controller.signal());
-        let listener = Self::advertisement_listener(Rc::downgrade(&self.inner), false);
+        let listener = Self::advertisement_listener(Rc::downgrade(&self.inner), Dispatch::Watch);
         let _ = device.add_event_listener_with_callback(
             "advertisementreceived",
             listener.as_ref().unchecked_ref(),
         );
         if let Some(handle) = self.inner.devices.borrow_mut().get_mut(id) {
-            if let Some(old) = handle.watch.replace(controller) {
+            if let Some(old) = handle.watch.replace(controller.clone()) {
                 old.abort();
             }
             if let Some(old) = handle.on_advertisement.replace(listener) {
@@ -376,15 +481,24 @@ impl BleBackend for WebBackend {
                 );
             }
         }
-        let promise = device
+        let started = match device
             .unchecked_ref::<sys::DeviceApi>()
             .watch_advertisements_checked(&options)
-            .map_err(|e| convert::error(&e))?;
-        if let Err(e) = wasm_bindgen_futures::JsFuture::from(promise).await {
-            self.unwatch_advertisements(id);
-            return Err(convert::error(&e));
+        {
+            Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .map(drop),
+            Err(e) => Err(e),
+        };
+        match started {
+            Ok(()) => Ok(()),
+            Err(e) if self.inner.is_current_watch(id, &controller) => {
+                self.unwatch_advertisements(id);
+                Err(convert::error(&e))
+            }
+            // Superseded (aborted by a newer watch of the device): that one stands.
+            Err(_) => Ok(()),
         }
-        Ok(())
     }
 
     fn unwatch_advertisements(&self, id: &DeviceId) {

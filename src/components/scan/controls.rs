@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use crate::ble::{BleBackend, Capability};
+use crate::ble::{BleBackend, Capability, ScanEnd};
 use crate::state::settings::SortKey;
 use crate::state::store::now_ms;
 use crate::state::{export, use_store};
@@ -127,12 +127,43 @@ pub fn SourcePanel() -> impl IntoView {
                 <ImportButton />
                 <RecordButton />
             </div>
+            <ScanEnded />
             <WatchedList />
             {move || store.status.with(|s| s.error.clone()).map(|e| view! { <p class="problem" role="alert">{e}</p> })}
             {move || store.status.with(|s| s.replay).map(|(played, total)| view! {
                 <p class="replay" role="status">{format!("Replaying capture: {played} of {total}")}</p>
             })}
         </section>
+    }
+}
+
+/// Says plainly that the scan ended when the page did not stop it, with the one click a new scan
+/// needs (Chrome wants a user gesture for `requestLEScan`).
+#[component]
+fn ScanEnded() -> impl IntoView {
+    let store = use_store();
+    move || {
+        let (reason, watching) = store.status.with(|s| {
+            let reason = s.scan_ended.filter(|_| !s.scanning);
+            (reason, !s.watched.is_empty())
+        });
+        let why = match reason? {
+            ScanEnd::PageInactive => {
+                "Scanning stopped: Chrome ends a scan when the page is hidden or loses focus, and only your click can start a new one."
+            }
+            ScanEnd::Browser | ScanEnd::Stopped => "Scanning stopped: the browser ended the scan.",
+        };
+        let watches = watching.then_some(" Watched devices carry on by themselves.");
+        Some(view! {
+            <p class="scan-ended" role="status">
+                {why}
+                {watches}
+                " "
+                <button type="button" on:click=move |_| spawn_local(async move { store.start_scan().await })>
+                    "Scan again"
+                </button>
+            </p>
+        })
     }
 }
 

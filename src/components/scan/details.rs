@@ -78,9 +78,15 @@ fn DetailsPanel(
         })
         .flatten();
     let key_text = RwSignal::new(String::new());
+    // Prefilled with the MAC typed before, else the one the device told (its Shelly manufacturer
+    // data, its BTHome payload): the browser hides the address.
+    let known_mac = store
+        .with_model(|m| m.devices.get(&key).and_then(|d| d.mac))
+        .flatten();
     let mac_text = RwSignal::new(
         existing
             .and_then(|e| e.mac)
+            .or(known_mac)
             .map(|m| m.to_string())
             .unwrap_or_default(),
     );

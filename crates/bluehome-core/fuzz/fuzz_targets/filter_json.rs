@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(&again, filter);
         }
         let _ = web::translate(&set);
+        let _ = web::request_le_scan_options(&set);
         let mut adv = Advertisement {
             name: Some("SBHT-003C".into()),
             ..Default::default()

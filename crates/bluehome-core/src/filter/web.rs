@@ -15,6 +15,13 @@
 //!
 //! A filter left with no condition at all means "everything", which Web Bluetooth expresses only
 //! as `acceptAllDevices` / `acceptAllAdvertisements`.
+//!
+//! `requestLEScan` gets less ([`translate_scan`]): Chrome compares a scan filter's `name` and
+//! `namePrefix` with each advertisement event's own name, and on Windows an event carries only the
+//! name of its own packet, so the nameless BTHome data packets of a device that names itself in
+//! its scan response (Shelly BLU) would be dropped; `manufacturerData` in scan filters is ignored
+//! (crbug.com/41310835); `serviceData` is not implemented. Only `services` conditions go to the
+//! scan; the rest is checked on the device's merged data, where the manager keeps it.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -106,6 +113,12 @@ pub enum LossKind {
     ManufacturerDataWithoutCompany,
     /// Nothing was left of the filter, so the browser has to accept everything.
     AcceptsEverything,
+    /// A condition a scan cannot apply to each packet (`name`, `manufacturerData`,
+    /// `serviceData`): left out of `requestLEScan`, checked on the merged device data instead.
+    CheckedAfterMerge {
+        /// The condition's field name in the Shelly filter.
+        field: &'static str,
+    },
 }
 
 /// A loss, with the index of the Shelly filter it belongs to.
@@ -143,19 +156,61 @@ impl WebFilters {
             json!({ "filters": self.filters })
         }
     }
+}
 
-    /// The options object for `navigator.bluetooth.requestLEScan` (repeated advertisements kept,
-    /// as the manager wants every packet).
-    pub fn request_le_scan_options(&self) -> Value {
-        if self.accept_all {
-            json!({ "acceptAllAdvertisements": true, "keepRepeatedDevices": true })
-        } else {
-            json!({ "filters": self.filters, "keepRepeatedDevices": true })
-        }
+/// The options object for `navigator.bluetooth.requestLEScan` for a filter set: its
+/// [`translate_scan`], repeated advertisements kept (the manager wants every packet).
+pub fn request_le_scan_options(set: &FilterSet) -> Value {
+    let scan = translate_scan(set);
+    if scan.accept_all {
+        json!({ "acceptAllAdvertisements": true, "keepRepeatedDevices": true })
+    } else {
+        json!({ "filters": scan.filters, "keepRepeatedDevices": true })
     }
 }
 
-/// Translates a Shelly filter set.
+/// Translates a filter set for `requestLEScan`: each filter's `services` alone (one scan filter
+/// per listed service), and everything when any filter has none. Names, manufacturer and service
+/// data are reported as [`LossKind::CheckedAfterMerge`] (see the module documentation).
+pub fn translate_scan(set: &FilterSet) -> WebFilters {
+    let mut out = WebFilters::default();
+    if set.accepts_all() {
+        out.accept_all = true;
+        return out;
+    }
+    for (i, filter) in set.filters.iter().enumerate() {
+        let mut lose = |kind| out.losses.push(Loss { filter: i, kind });
+        if !filter.addrs.is_empty() {
+            lose(LossKind::Addresses);
+        }
+        let later = [
+            ("name", filter.name.is_some()),
+            ("manufacturerData", filter.manufacturer_data.is_some()),
+            ("serviceData", filter.service_data.is_some()),
+        ];
+        for (field, present) in later {
+            if present {
+                lose(LossKind::CheckedAfterMerge { field });
+            }
+        }
+        if filter.services.is_empty() {
+            lose(LossKind::AcceptsEverything);
+            out.accept_all = true;
+        }
+        for uuid in &filter.services {
+            out.filters.push(WebFilter {
+                services: alloc::vec![uuid.to_string()],
+                ..WebFilter::default()
+            });
+        }
+    }
+    if out.accept_all {
+        out.filters.clear();
+    }
+    out
+}
+
+/// Translates a filter set for `requestDevice` (the chooser).
 pub fn translate(set: &FilterSet) -> WebFilters {
     let mut out = WebFilters::default();
     if set.accepts_all() {
@@ -244,14 +299,81 @@ mod tests {
         translate(&FilterSet::from_json(json).unwrap())
     }
 
+    fn scan(json: &str) -> WebFilters {
+        translate_scan(&FilterSet::from_json(json).unwrap())
+    }
+
     #[test]
     fn empty_set_is_accept_all_without_loss() {
         let w = web("[]");
         assert!(w.accept_all && w.is_exact());
         assert_eq!(
-            w.request_le_scan_options(),
+            request_le_scan_options(&FilterSet::default()),
             json!({"acceptAllAdvertisements": true, "keepRepeatedDevices": true})
         );
+    }
+
+    #[test]
+    fn a_scan_by_name_accepts_everything_and_names_the_condition_checked_later() {
+        // A Shelly BLU device's BTHome data packets carry no name on Windows; a name filter in
+        // requestLEScan would drop every one of them.
+        let w = scan(r#"[{"name":"SBHT-*"}]"#);
+        assert!(w.accept_all && w.filters.is_empty());
+        assert_eq!(
+            w.losses,
+            [
+                Loss {
+                    filter: 0,
+                    kind: LossKind::CheckedAfterMerge { field: "name" }
+                },
+                Loss {
+                    filter: 0,
+                    kind: LossKind::AcceptsEverything
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_scan_by_manufacturer_or_service_data_accepts_everything() {
+        // Chrome ignores manufacturerData in scan filters and has no serviceData filter.
+        for json in [
+            r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#,
+            r#"[{"serviceData":{"service":"fcd2"}}]"#,
+        ] {
+            assert!(scan(json).accept_all, "{json}");
+            assert_eq!(
+                request_le_scan_options(&FilterSet::from_json(json).unwrap()),
+                json!({"acceptAllAdvertisements": true, "keepRepeatedDevices": true}),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_scan_keeps_only_the_services_of_each_filter() {
+        let json = r#"[{"services":["180f","fcd2"],"name":"SB*","manufacturerData":{"companyIdentifier":2985}}]"#;
+        let w = scan(json);
+        assert!(!w.accept_all);
+        assert_eq!(
+            request_le_scan_options(&FilterSet::from_json(json).unwrap()),
+            json!({"filters": [
+                {"services": ["0000180f-0000-1000-8000-00805f9b34fb"]},
+                {"services": ["0000fcd2-0000-1000-8000-00805f9b34fb"]}
+            ], "keepRepeatedDevices": true})
+        );
+        let later: Vec<_> = w.losses.iter().map(|l| &l.kind).collect();
+        assert_eq!(
+            later,
+            [
+                &LossKind::CheckedAfterMerge { field: "name" },
+                &LossKind::CheckedAfterMerge {
+                    field: "manufacturerData"
+                }
+            ]
+        );
+        // One filter without services widens the whole scan.
+        assert!(scan(r#"[{"services":["fcd2"]},{"name":"x"}]"#).accept_all);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::ScannerId;
-use crate::advertisement::Advertisement;
+use crate::advertisement::{Advertisement, MacAddress};
 
 /// What the manager knows about a device as one source saw it: the merged advertisement data plus
 /// the latest packet's RSSI, tx power, time and connectability (Home Assistant's
@@ -183,6 +183,9 @@ pub(crate) struct Device {
     pub(crate) queued: [Option<u64>; 2],
     /// BTHome receiver state (key, counter, packet id), created with the first BTHome packet.
     pub(crate) bthome: Option<crate::bthome::ReceiverState>,
+    /// The MAC the device's Shelly manufacturer data announced last (kept, like `bthome`, when
+    /// the histories expire: the next data packet may come before the next scan response).
+    pub(crate) announced_mac: Option<MacAddress>,
 }
 
 impl Device {
@@ -199,6 +202,7 @@ impl Device {
             fallback_interval_ms: None,
             queued: [None, None],
             bthome: None,
+            announced_mac: None,
         }
     }
 }

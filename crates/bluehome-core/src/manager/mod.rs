@@ -38,7 +38,9 @@
 //! 1. Delivery to every live scan request whose RSSI threshold and filters accept the packet itself.
 //! 2. BTHome: service data (FCD2, else 181E, else 181C) is decoded with the device's receiver state
 //!    (bind key, encryption counter, packet id) into an [`Event::Reading`]. The MAC for decryption
-//!    is the packet's address, else the key when it is a MAC address.
+//!    is the packet's address, else the key when it is a MAC address, else the MAC the device's
+//!    Shelly manufacturer data announced in this or an earlier packet (Shelly BLU sends it in the
+//!    scan response, apart from the BTHome data; browsers hide the address).
 //! 3. Per-source merge: the packet is merged into what this source knew about the device (union of
 //!    manufacturer data, service data and UUIDs; the longer name kept; latest RSSI, tx power, time).
 //! 4. Best source: a packet from another source than the current owner takes over only when the
@@ -80,6 +82,7 @@ use hashbrown::HashMap;
 use crate::advertisement::{Advertisement, MacAddress};
 use crate::bthome;
 use crate::filter::{Matcher, ScanOptions};
+use crate::shelly::manufacturer;
 
 mod device;
 mod index;
@@ -391,6 +394,12 @@ impl Default for Manager {
     fn default() -> Self {
         Self::new(Config::default())
     }
+}
+
+/// The MAC in a packet's Shelly manufacturer data (block `0x0A`), if it carries one.
+fn announced_mac(adv: &Advertisement) -> Option<MacAddress> {
+    let data = adv.manufacturer_data.get(&manufacturer::COMPANY_ID)?;
+    manufacturer::parse(data).mac
 }
 
 /// Upper-case MAC form of `key` when it is a MAC address, else `None` (keep it as it is).
@@ -750,6 +759,13 @@ impl Manager {
         }
     }
 
+    /// The MAC the device's Shelly manufacturer data announced (block `0x0A`, heard in any of its
+    /// packets, kept while the device is in the table). Browsers hide addresses, so for a device
+    /// named by an opaque id this is what decrypts its BTHome data (step 2).
+    pub fn announced_mac(&self, key: &str) -> Option<MacAddress> {
+        self.device(key)?.announced_mac
+    }
+
     /// A device's BTHome receiver state (to persist its counter, or to show key verification).
     pub fn bthome_state(&self, key: &str) -> Option<&bthome::ReceiverState> {
         self.device(key)?.bthome.as_ref()
@@ -807,9 +823,17 @@ impl Manager {
         }
 
         // 2. BTHome.
+        if let Some(mac) = announced_mac(&adv)
+            && let Some(d) = self.device_at(slot)
+        {
+            d.announced_mac = Some(mac);
+        }
         if bthome::service_data(&adv).is_some() {
             let bindkey = self.bindkeys.get(&key).copied();
-            let mac = adv.address.or_else(|| key.parse::<MacAddress>().ok());
+            let mac = adv
+                .address
+                .or_else(|| key.parse::<MacAddress>().ok())
+                .or_else(|| self.device_ref(slot).and_then(|d| d.announced_mac));
             if let Some(d) = self.device_at(slot) {
                 let state = d
                     .bthome

@@ -1027,3 +1027,133 @@ fn non_connectable_news_of_a_connectable_device_reach_connectable_matchers() {
     mgr.ingest(3 * S, "proxy", B, false, adv(-40, 2)).unwrap();
     assert!(callbacks(&mut mgr).is_empty());
 }
+
+// ----- the MAC for decryption ------------------------------------------------------------------------
+
+/// A Shelly BLU device as a browser hears it: named by an opaque id (Web Bluetooth hides the
+/// address), its encrypted BTHome data in one packet and its manufacturer data, with the MAC block
+/// `0x0A`, in another (the scan response; shelly_blu.md §1-2, aioshelly `manufacturer_data.py`).
+const OPAQUE: &str = "wFwP3y0pUrj+5N7c2hQn2A==";
+
+fn shelly_scan_response(mac: &str) -> Advertisement {
+    use crate::shelly::manufacturer::{self, ManufacturerData};
+    let mut a = named("SBHT-003C");
+    let data = ManufacturerData {
+        model_id: Some(3),
+        mac: Some(mac.parse().unwrap()),
+        ..ManufacturerData::default()
+    };
+    a.manufacturer_data
+        .insert(manufacturer::COMPANY_ID, manufacturer::encode(&data));
+    a
+}
+
+/// An encrypted BLU packet (temperature 21.5 °C) with its own counter, for [`BINDKEY`] and `mac`.
+fn encrypted_blu(mac: &str, counter: u32) -> Advertisement {
+    use crate::bthome::{Encryption, Object, Value, encode_v2};
+    let encryption = Encryption {
+        key: BINDKEY,
+        mac: mac.parse().unwrap(),
+        counter,
+    };
+    let objects = [Object::new(0x02, Value::Float(21.5))];
+    let mut a = Advertisement {
+        rssi: Some(-60),
+        ..Default::default()
+    };
+    let data = encode_v2(&objects, true, None, Some(&encryption)).unwrap();
+    a.service_data.insert(Uuid::BTHOME_V2, data);
+    a
+}
+
+#[test]
+fn the_mac_of_the_shelly_manufacturer_data_decrypts_an_opaque_device() {
+    let mut mgr = Manager::default();
+    mgr.set_bindkey(OPAQUE, Some(BINDKEY));
+    feed(
+        &mut mgr,
+        S,
+        "local",
+        OPAQUE,
+        shelly_scan_response(ENCRYPTED_MAC),
+    );
+    feed(
+        &mut mgr,
+        2 * S,
+        "local",
+        OPAQUE,
+        encrypted_blu(ENCRYPTED_MAC, 7),
+    );
+    let got = readings(&mut mgr);
+    assert!(got[0].is_ok(), "{:?}", got[0].error);
+    assert_eq!(values(&got[0]), [("temperature".into(), Some(21.5))]);
+    assert_eq!(mgr.announced_mac(OPAQUE), ENCRYPTED_MAC.parse().ok());
+}
+
+#[test]
+fn data_heard_before_the_scan_response_decrypts_from_the_next_packet_on() {
+    let mut mgr = Manager::default();
+    mgr.set_bindkey(OPAQUE, Some(BINDKEY));
+    feed(
+        &mut mgr,
+        S,
+        "local",
+        OPAQUE,
+        encrypted_blu(ENCRYPTED_MAC, 7),
+    );
+    feed(
+        &mut mgr,
+        S + 50,
+        "local",
+        OPAQUE,
+        shelly_scan_response(ENCRYPTED_MAC),
+    );
+    feed(
+        &mut mgr,
+        2 * S,
+        "local",
+        OPAQUE,
+        encrypted_blu(ENCRYPTED_MAC, 8),
+    );
+    let got = readings(&mut mgr);
+    assert_eq!(got[0].error.as_ref().map(|e| e.kind()), Some("missing_mac"));
+    assert!(got[1].is_ok(), "{:?}", got[1].error);
+}
+
+#[test]
+fn the_announced_mac_outlives_the_device_going_unavailable() {
+    // The all-sources history expires after 900 s of silence and forgets the merged data; the
+    // next data packet, heard before any scan response, still decrypts.
+    let mut mgr = Manager::default();
+    mgr.set_bindkey(OPAQUE, Some(BINDKEY));
+    feed(
+        &mut mgr,
+        S,
+        "local",
+        OPAQUE,
+        shelly_scan_response(ENCRYPTED_MAC),
+    );
+    mgr.advance(S + 901_000);
+    assert!(!mgr.address_present(OPAQUE, false));
+    feed(
+        &mut mgr,
+        S + 902_000,
+        "local",
+        OPAQUE,
+        encrypted_blu(ENCRYPTED_MAC, 9),
+    );
+    let got = readings(&mut mgr);
+    assert!(got[0].is_ok(), "{:?}", got[0].error);
+}
+
+#[test]
+fn the_packet_address_and_a_mac_key_come_before_the_announced_mac() {
+    // A user-typed MAC arrives as the packet's address: it wins over what the device announces.
+    let mut mgr = Manager::default();
+    mgr.set_bindkey(OPAQUE, Some(BINDKEY));
+    feed(&mut mgr, S, "local", OPAQUE, shelly_scan_response(A));
+    let mut packet = encrypted_blu(ENCRYPTED_MAC, 7);
+    packet.address = ENCRYPTED_MAC.parse().ok();
+    feed(&mut mgr, 2 * S, "local", OPAQUE, packet);
+    assert!(readings(&mut mgr)[0].is_ok());
+}

@@ -1,30 +1,73 @@
-//! The simulator's line protocol (`bluehome sim shelly --stdio`): one JSON request per line, one
-//! JSON answer per request. The requests, answers and errors are specified in the CLI's README
-//! and `schema/sim-request.schema.json` / `sim-answer.schema.json`.
+//! The line protocol every `bluehome sim <device> --stdio` speaks: one JSON request per line,
+//! exactly one JSON answer per request. The requests, answers and errors are specified in the
+//! CLI's README and `schema/sim-request.schema.json` / `sim-answer.schema.json`.
 //!
 //! This is the whole protocol but the IO: the CLI reads lines, keeps the real clock and writes
-//! the answers; [`Session::handle_line`] does everything in between, so tests and the fuzz target
-//! drive exactly what the command runs. Bad input never ends a session: a line that is not JSON,
-//! not UTF-8 ([`not_utf8`]) or too long ([`too_long`]) gets a `request_not_supported` answer with
-//! a `detail`, and the next line is read.
+//! the answers; [`Session::handle_line`] does everything in between for any simulated [`Device`]
+//! (the Shelly gateway's [`Peripheral`], a [`BluDevice`], an [`ImprovDevice`]), so tests and the
+//! fuzz target drive exactly what the command runs. Bad input never ends a session: a line that
+//! is not JSON, not UTF-8 ([`not_utf8`]), too long ([`too_long`]) or with a member of the wrong
+//! type gets a `request_not_supported` answer with a `detail`, and the next line is read.
 
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec;
 use alloc::vec::Vec;
+use core::str::FromStr;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::Peripheral;
+use super::blu::{BluDevice, PAIRING_HOLD_MS};
+use super::improv::ImprovDevice;
+use super::peripheral::Peripheral;
 use super::sensors::SIM_KEY;
 use crate::advertisement::Advertisement;
 use crate::capture::seconds;
+use crate::gatt::AttError;
 use crate::hex;
-use crate::shelly::rpc::{AttError, Characteristic};
 
 /// The longest request line, in bytes: a write of a whole 4096-byte frame in one piece (8192 hex
 /// digits) fits with room to spare.
 pub const MAX_LINE_BYTES: usize = 16_384;
+
+/// A failed request: the ATT error it answers with, and what went wrong when that needs words.
+#[derive(Debug)]
+pub struct Failure {
+    /// The ATT error.
+    pub att: AttError,
+    /// A sentence for people.
+    pub detail: Option<String>,
+}
+
+impl From<AttError> for Failure {
+    fn from(att: AttError) -> Self {
+        Self { att, detail: None }
+    }
+}
+
+/// A simulated device as the line protocol sees it.
+pub trait Device {
+    /// Its characteristics, named in requests by short name or UUID.
+    type Characteristic: FromStr<Err = AttError>;
+
+    /// Brings time-driven state up to `now_ms`.
+    fn sync(&mut self, now_ms: u64);
+    /// A client connects.
+    fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure>;
+    /// The link drops.
+    fn disconnect(&mut self, now_ms: u64);
+    /// Bonds the connected client (or `client`).
+    fn pair(&mut self, client: Option<&str>, now_ms: u64) -> Result<(), Failure>;
+    /// A read.
+    fn read(&mut self, c: Self::Characteristic, now_ms: u64) -> Result<Vec<u8>, Failure>;
+    /// A write with response.
+    fn write(&mut self, c: Self::Characteristic, value: &[u8], now_ms: u64) -> Result<(), Failure>;
+    /// The current advertisements as `bluehome decode` input records.
+    fn advertisements(&mut self, request: &Value, now_ms: u64) -> Vec<Value>;
+    /// A person presses the device's button, holding it `hold_ms` when given.
+    fn press(&mut self, hold_ms: Option<u64>, now_ms: u64) -> Result<(), Failure>;
+}
 
 /// One answer line. A struct (not a map) so the key order is fixed: `ok` first.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -37,7 +80,7 @@ pub struct Answer {
     /// The ATT error's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'static str>,
-    /// What was wrong with a malformed request.
+    /// What was wrong, when that needs words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Hex of the bytes a read returned.
@@ -64,18 +107,21 @@ fn ok() -> Answer {
     }
 }
 
-fn att_error(error: AttError, detail: Option<String>) -> Answer {
+fn failed(failure: Failure) -> Answer {
     Answer {
         ok: false,
-        att: Some(error.code()),
-        error: Some(error.name()),
-        detail,
+        att: Some(failure.att.code()),
+        error: Some(failure.att.name()),
+        detail: failure.detail,
         ..Answer::default()
     }
 }
 
 fn bad_request(detail: impl Into<String>) -> Answer {
-    att_error(AttError::RequestNotSupported, Some(detail.into()))
+    failed(Failure {
+        att: AttError::RequestNotSupported,
+        detail: Some(detail.into()),
+    })
 }
 
 /// The answer to a line that is not UTF-8 (`offset`: its first bad byte).
@@ -91,7 +137,7 @@ pub fn too_long(bytes: usize) -> Answer {
 }
 
 /// A `bluehome decode` input record (also a `bluehome replay` capture line), keys sorted.
-fn record(adv: &Advertisement, now_ms: u64) -> Value {
+pub fn record(adv: &Advertisement, now_ms: u64) -> Value {
     let mut map = Map::new();
     map.insert("time".into(), seconds(now_ms));
     if let Some(addr) = adv.address {
@@ -136,6 +182,17 @@ fn text<'a>(request: &'a Value, key: &str) -> Result<Option<&'a str>, Answer> {
     }
 }
 
+/// A non-negative integer member of the request, when present.
+fn milliseconds(request: &Value) -> Result<Option<u64>, Answer> {
+    match request.get("ms") {
+        None => Ok(None),
+        Some(ms) => ms
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| bad_request("\"ms\" must be a non-negative integer")),
+    }
+}
+
 /// Whose clock a session runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
@@ -145,27 +202,27 @@ pub enum Clock {
     Virtual,
 }
 
-/// A running simulator session: the peripheral and, with a virtual clock, its time.
+/// A running simulator session: a device and, with a virtual clock, its time.
 #[derive(Debug)]
-pub struct Session {
-    peripheral: Peripheral,
+pub struct Session<D> {
+    device: D,
     clock: Clock,
     virtual_now: u64,
 }
 
-impl Session {
-    /// A session over a peripheral.
-    pub fn new(peripheral: Peripheral, clock: Clock) -> Self {
+impl<D: Device> Session<D> {
+    /// A session over a device.
+    pub fn new(device: D, clock: Clock) -> Self {
         Self {
-            peripheral,
+            device,
             clock,
             virtual_now: 0,
         }
     }
 
-    /// The peripheral.
-    pub fn peripheral(&self) -> &Peripheral {
-        &self.peripheral
+    /// The device.
+    pub fn device(&self) -> &D {
+        &self.device
     }
 
     /// Answers one request line (without its line break). `clock_ms` is the caller's clock,
@@ -193,83 +250,212 @@ impl Session {
             Clock::Caller => clock_ms,
         };
         let client = text(request, "client")?;
-        let characteristic = || -> Result<Characteristic, Answer> {
+        let characteristic = || -> Result<D::Characteristic, Answer> {
             let name = text(request, "char")?.ok_or_else(|| bad_request("missing \"char\""))?;
-            name.parse::<Characteristic>()
-                .map_err(|e| att_error(e, Some(format!("unknown characteristic {name:?}"))))
+            name.parse::<D::Characteristic>().map_err(|e| {
+                failed(Failure {
+                    att: e,
+                    detail: Some(format!("unknown characteristic {name:?}")),
+                })
+            })
         };
-        let p = &mut self.peripheral;
-        let answer = match op {
-            "connect" => {
-                p.connect(client.unwrap_or("sim-client"), now);
-                ok()
-            }
+        let done = |result: Result<(), Failure>| result.map_or_else(failed, |()| ok());
+        let d = &mut self.device;
+        Ok(match op {
+            "connect" => done(d.connect(client.unwrap_or("sim-client"), now)),
             "disconnect" => {
-                p.disconnect(now);
+                d.disconnect(now);
                 ok()
             }
-            "pair" => match p.pair(client, now) {
-                Ok(()) => ok(),
-                Err(e) => att_error(e, None),
-            },
+            "pair" => done(d.pair(client, now)),
             "write" => {
                 let ch = characteristic()?;
                 let Some(bytes) = text(request, "data")?.and_then(|t| hex::decode(t).ok()) else {
                     return Err(bad_request("\"data\" must be a string of hex digit pairs"));
                 };
-                match p.write(ch, &bytes, now) {
-                    Ok(()) => ok(),
-                    Err(e) => att_error(e, None),
-                }
+                done(d.write(ch, &bytes, now))
             }
             "read" => {
                 let ch = characteristic()?;
-                match p.read(ch, now) {
+                match d.read(ch, now) {
                     Ok(bytes) => Answer {
                         ok: true,
                         data: Some(hex::encode(&bytes)),
                         ..Answer::default()
                     },
-                    Err(e) => att_error(e, None),
+                    Err(e) => failed(e),
                 }
             }
-            "advertisements" => {
-                let mut list = Vec::new();
-                if request.get("include_gateway").and_then(Value::as_bool) == Some(true) {
-                    list.extend(p.gateway_advertisements(now));
-                }
-                let mut records: Vec<Value> = list.iter().map(|a| record(a, now)).collect();
-                let sensors = p.sensor_advertisements(now);
-                let emitted = p.gateway().sensors().iter().filter(|s| s.has_emitted());
-                for (adv, sensor) in sensors.iter().zip(emitted) {
-                    let mut rec = record(adv, now);
-                    if sensor.spec().encrypted
-                        && let Value::Object(map) = &mut rec
-                    {
-                        map.insert("bindkey".into(), json!(hex::encode(&SIM_KEY)));
-                    }
-                    records.push(rec);
-                }
-                Answer {
-                    ok: true,
-                    advertisements: Some(records),
-                    ..Answer::default()
-                }
-            }
+            "advertisements" => Answer {
+                ok: true,
+                advertisements: Some(d.advertisements(request, now)),
+                ..Answer::default()
+            },
+            "press" => done(d.press(milliseconds(request)?, now)),
             "advance" => {
                 if self.clock != Clock::Virtual {
                     return Err(bad_request("\"advance\" needs --virtual-clock"));
                 }
-                let Some(ms) = request.get("ms").and_then(Value::as_u64) else {
-                    return Err(bad_request("\"ms\" must be a non-negative integer"));
-                };
+                let ms = milliseconds(request)?
+                    .ok_or_else(|| bad_request("\"ms\" must be a non-negative integer"))?;
                 self.virtual_now = self.virtual_now.saturating_add(ms);
-                self.peripheral.sync(self.virtual_now);
+                self.device.sync(self.virtual_now);
                 ok()
             }
             other => bad_request(format!("unknown op {other:?}")),
-        };
-        Ok(answer)
+        })
+    }
+}
+
+/// The Shelly BLU Gateway Gen3 behind its GATT RPC service (`bluehome sim shelly`).
+impl Device for Peripheral {
+    type Characteristic = crate::shelly::rpc::Characteristic;
+
+    fn sync(&mut self, now_ms: u64) {
+        Peripheral::sync(self, now_ms);
+    }
+
+    fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure> {
+        Peripheral::connect(self, client, now_ms);
+        Ok(())
+    }
+
+    fn disconnect(&mut self, now_ms: u64) {
+        Peripheral::disconnect(self, now_ms);
+    }
+
+    fn pair(&mut self, client: Option<&str>, now_ms: u64) -> Result<(), Failure> {
+        Ok(Peripheral::pair(self, client, now_ms)?)
+    }
+
+    fn read(&mut self, c: Self::Characteristic, now_ms: u64) -> Result<Vec<u8>, Failure> {
+        Ok(Peripheral::read(self, c, now_ms)?)
+    }
+
+    fn write(&mut self, c: Self::Characteristic, value: &[u8], now_ms: u64) -> Result<(), Failure> {
+        Ok(Peripheral::write(self, c, value, now_ms)?)
+    }
+
+    /// The sensors' advertisements (encrypted ones with their `bindkey`), after the gateway's own
+    /// with `"include_gateway": true`.
+    fn advertisements(&mut self, request: &Value, now_ms: u64) -> Vec<Value> {
+        let mut records = Vec::new();
+        if request.get("include_gateway").and_then(Value::as_bool) == Some(true) {
+            records.extend(
+                self.gateway_advertisements(now_ms)
+                    .iter()
+                    .map(|a| record(a, now_ms)),
+            );
+        }
+        let sensors = self.sensor_advertisements(now_ms);
+        let emitted = self.gateway().sensors().iter().filter(|s| s.has_emitted());
+        for (adv, sensor) in sensors.iter().zip(emitted) {
+            let mut rec = record(adv, now_ms);
+            if sensor.spec().encrypted
+                && let Value::Object(map) = &mut rec
+            {
+                map.insert("bindkey".into(), json!(hex::encode(&SIM_KEY)));
+            }
+            records.push(rec);
+        }
+        records
+    }
+
+    fn press(&mut self, _hold_ms: Option<u64>, _now_ms: u64) -> Result<(), Failure> {
+        Err(Failure {
+            att: AttError::RequestNotSupported,
+            detail: Some(String::from("the simulated gateway has no button to press")),
+        })
+    }
+}
+
+/// A Shelly BLU device's settings service (`bluehome sim blu`).
+impl Device for BluDevice {
+    type Characteristic = crate::blu::Characteristic;
+
+    fn sync(&mut self, now_ms: u64) {
+        self.tick(now_ms);
+    }
+
+    fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure> {
+        BluDevice::connect(self, client, now_ms).map_err(|e| Failure {
+            att: AttError::Disconnected,
+            detail: Some(e.to_string()),
+        })
+    }
+
+    fn disconnect(&mut self, now_ms: u64) {
+        BluDevice::disconnect(self, now_ms);
+    }
+
+    fn pair(&mut self, client: Option<&str>, now_ms: u64) -> Result<(), Failure> {
+        Ok(BluDevice::pair(self, client, now_ms)?)
+    }
+
+    fn read(&mut self, c: Self::Characteristic, now_ms: u64) -> Result<Vec<u8>, Failure> {
+        Ok(BluDevice::read(self, c, now_ms)?)
+    }
+
+    fn write(&mut self, c: Self::Characteristic, value: &[u8], now_ms: u64) -> Result<(), Failure> {
+        Ok(BluDevice::write(self, c, value, now_ms)?)
+    }
+
+    /// Its last advertisement (none before the first). No `bindkey`: the key is read over GATT.
+    fn advertisements(&mut self, _request: &Value, now_ms: u64) -> Vec<Value> {
+        self.advertisement(now_ms)
+            .map(|adv| record(&adv, now_ms))
+            .into_iter()
+            .collect()
+    }
+
+    /// Without `ms`, the hold that enters pairing mode.
+    fn press(&mut self, hold_ms: Option<u64>, now_ms: u64) -> Result<(), Failure> {
+        BluDevice::press(self, hold_ms.unwrap_or(PAIRING_HOLD_MS), now_ms);
+        Ok(())
+    }
+}
+
+/// An Improv Wi-Fi device (`bluehome sim improv`).
+impl Device for ImprovDevice {
+    type Characteristic = crate::improv::Characteristic;
+
+    fn sync(&mut self, now_ms: u64) {
+        self.tick(now_ms);
+    }
+
+    fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure> {
+        ImprovDevice::connect(self, client, now_ms);
+        Ok(())
+    }
+
+    fn disconnect(&mut self, now_ms: u64) {
+        ImprovDevice::disconnect(self, now_ms);
+    }
+
+    /// Improv needs no bond; pairing (Just Works) succeeds and changes nothing.
+    fn pair(&mut self, _client: Option<&str>, now_ms: u64) -> Result<(), Failure> {
+        self.tick(now_ms);
+        match self.client() {
+            Some(_) => Ok(()),
+            None => Err(AttError::Disconnected.into()),
+        }
+    }
+
+    fn read(&mut self, c: Self::Characteristic, now_ms: u64) -> Result<Vec<u8>, Failure> {
+        Ok(ImprovDevice::read(self, c, now_ms)?)
+    }
+
+    fn write(&mut self, c: Self::Characteristic, value: &[u8], now_ms: u64) -> Result<(), Failure> {
+        Ok(ImprovDevice::write(self, c, value, now_ms)?)
+    }
+
+    fn advertisements(&mut self, _request: &Value, now_ms: u64) -> Vec<Value> {
+        vec![record(&self.advertisement(now_ms), now_ms)]
+    }
+
+    fn press(&mut self, _hold_ms: Option<u64>, now_ms: u64) -> Result<(), Failure> {
+        ImprovDevice::press(self, now_ms);
+        Ok(())
     }
 }
 
@@ -279,7 +465,7 @@ mod tests {
     use crate::shelly::rpc::server::DEFAULT_MTU;
     use crate::sim::{Faults, Gateway, GatewayOptions, SensorSpec, SimSensor};
 
-    fn session() -> Session {
+    fn session() -> Session<Peripheral> {
         let sensors = SensorSpec::parse_list("thermo")
             .unwrap()
             .into_iter()
@@ -312,6 +498,10 @@ mod tests {
         assert_eq!(
             detail(&s.handle_line(r#"{"op":"connect","client":[]}"#, 0)),
             "\"client\" must be a string"
+        );
+        assert_eq!(
+            detail(&s.handle_line(r#"{"op":"advance","ms":-1}"#, 0)),
+            "\"ms\" must be a non-negative integer"
         );
         assert_eq!(
             detail(&s.handle_line("[1]", 0)),

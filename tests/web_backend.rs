@@ -1,0 +1,209 @@
+//! The web backend's advertisement handling, in headless Chromium, against a stand-in for what the
+//! browser cannot give a test: a device, an allowed scan prompt, and advertisements.
+//!
+//! `navigator.bluetooth` is the real one (with the experimental flag); only its `getDevices` and
+//! `requestLEScan` are replaced on the page's instance. The device is an `EventTarget` whose
+//! `watchAdvertisements` behaves as Chrome's: it settles when the test says, and rejects with an
+//! `AbortError` once its signal aborts. Advertisement events are real `Event`s dressed as
+//! `BluetoothAdvertisingEvent`s (the real constructor refuses a stand-in device), dispatched where
+//! Chrome dispatches them: scan results on `navigator.bluetooth`, watch results on the device.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bluehome::ble::web::WebBackend;
+use bluehome::ble::{BleBackend, BleError, BleEvent, DeviceId, ScanEnd, ScanOptions};
+use js_sys::{Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Installs the stand-in for a device called `id`; returns its handles (see `STAND_IN`).
+const STAND_IN: &str = r#"
+const bluetooth = navigator.bluetooth;
+const device = new EventTarget();
+Object.assign(device, { id, name: 'SBHT-003C', gatt: null, signals: [], settle: [] });
+device.watchAdvertisements = function (options) {
+  const signal = options && options.signal;
+  this.signals.push(signal);
+  return new Promise((resolve, reject) => {
+    this.settle.push(resolve);
+    if (signal) signal.addEventListener('abort', () =>
+      reject(new DOMException('The Bluetooth operation was cancelled.', 'AbortError')));
+  });
+};
+bluetooth.getDevices = async () => [device];
+bluetooth.requestLEScan = async () => ({ active: true, stop() { this.active = false; } });
+const advertise = (target) => {
+  const event = new Event('advertisementreceived');
+  Object.setPrototypeOf(event, BluetoothAdvertisingEvent.prototype);
+  const fields = { device, name: 'SBHT-003C', rssi: -60, txPower: null, appearance: null,
+                   uuids: [], manufacturerData: new Map(), serviceData: new Map() };
+  for (const [key, value] of Object.entries(fields)) Object.defineProperty(event, key, { value });
+  target.dispatchEvent(event);
+};
+return {
+  scanResult: () => advertise(bluetooth),
+  watchResult: () => advertise(device),
+  settle: (i) => device.settle[i](),
+  aborted: (i) => device.signals[i].aborted,
+};
+"#;
+
+struct StandIn(JsValue);
+
+impl StandIn {
+    fn install(id: &str) -> Self {
+        let make = Function::new_with_args("id", STAND_IN);
+        Self(make.call1(&JsValue::NULL, &JsValue::from_str(id)).unwrap())
+    }
+
+    fn call(&self, name: &str, arg: Option<u32>) -> JsValue {
+        let f: Function = Reflect::get(&self.0, &JsValue::from_str(name))
+            .unwrap()
+            .unchecked_into();
+        match arg {
+            Some(i) => f.call1(&JsValue::NULL, &JsValue::from(i)),
+            None => f.call0(&JsValue::NULL),
+        }
+        .unwrap()
+    }
+
+    /// Chrome dispatches a scan result on `navigator.bluetooth`.
+    fn scan_result(&self) {
+        self.call("scanResult", None);
+    }
+
+    /// Chrome dispatches a watch result on the device.
+    fn watch_result(&self) {
+        self.call("watchResult", None);
+    }
+
+    /// The browser resolves the `i`-th `watchAdvertisements` call.
+    fn settle(&self, i: u32) {
+        self.call("settle", Some(i));
+    }
+
+    /// Whether the signal of the `i`-th `watchAdvertisements` call was aborted.
+    fn aborted(&self, i: u32) -> bool {
+        self.call("aborted", Some(i)).as_bool().unwrap()
+    }
+}
+
+async fn settle() {
+    gloo_timers::future::sleep(Duration::from_millis(20)).await;
+}
+
+fn recorder(backend: &WebBackend) -> Rc<RefCell<Vec<BleEvent>>> {
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&events);
+    backend.subscribe(Rc::new(move |e: &BleEvent| {
+        sink.borrow_mut().push(e.clone())
+    }));
+    events
+}
+
+fn advertisements(events: &RefCell<Vec<BleEvent>>) -> usize {
+    events
+        .borrow()
+        .iter()
+        .filter(|e| matches!(e, BleEvent::Advertisement { .. }))
+        .count()
+}
+
+/// A backend with the stand-in device granted.
+async fn backend_with(id: &str) -> (Rc<WebBackend>, StandIn, DeviceId) {
+    let stand_in = StandIn::install(id);
+    let backend = Rc::new(WebBackend::new());
+    let devices = backend.get_devices().await.unwrap();
+    assert_eq!(devices.len(), 1);
+    (backend, stand_in, devices[0].id.clone())
+}
+
+type Outcome = Rc<RefCell<Option<Result<(), BleError>>>>;
+
+/// Starts watching in the background; the outcome lands in the returned cell.
+fn watch_in_background(backend: &Rc<WebBackend>, id: &DeviceId) -> Outcome {
+    let outcome: Outcome = Rc::new(RefCell::new(None));
+    let (backend, id, out) = (Rc::clone(backend), id.clone(), Rc::clone(&outcome));
+    wasm_bindgen_futures::spawn_local(async move {
+        let result = backend.watch_advertisements(&id).await;
+        *out.borrow_mut() = Some(result);
+    });
+    outcome
+}
+
+#[wasm_bindgen_test]
+async fn a_newer_watch_survives_the_abort_of_the_one_it_replaced() {
+    let (backend, stand_in, id) = backend_with("watch-twice").await;
+    let first = watch_in_background(&backend, &id);
+    settle().await;
+    // A second watch while the first still pends: it aborts the first, whose rejection must not
+    // tear the second down.
+    let second = watch_in_background(&backend, &id);
+    settle().await;
+    assert!(stand_in.aborted(0));
+    stand_in.settle(1);
+    settle().await;
+    assert!(!stand_in.aborted(1), "the newer watch was aborted");
+    assert_eq!(*second.borrow(), Some(Ok(())));
+    assert_eq!(*first.borrow(), Some(Ok(())), "superseded, not failed");
+    let events = recorder(&backend);
+    stand_in.watch_result();
+    assert_eq!(advertisements(&events), 1, "the newer watch delivers");
+}
+
+#[wasm_bindgen_test]
+async fn a_device_both_watched_and_scanned_is_delivered_once() {
+    let (backend, stand_in, id) = backend_with("watched-and-scanned").await;
+    backend.start_scan(&ScanOptions::default()).await.unwrap();
+    let watch = watch_in_background(&backend, &id);
+    settle().await;
+    stand_in.settle(0);
+    settle().await;
+    assert_eq!(*watch.borrow(), Some(Ok(())));
+    let events = recorder(&backend);
+    // One advertisement: Chrome dispatches it to the scan and to the watch.
+    stand_in.scan_result();
+    stand_in.watch_result();
+    assert_eq!(advertisements(&events), 1);
+    // No longer watched: the scan's copy is the one.
+    backend.unwatch_advertisements(&id);
+    stand_in.scan_result();
+    assert_eq!(advertisements(&events), 2);
+}
+
+fn window_event(name: &str) {
+    let window = web_sys::window().unwrap();
+    window
+        .dispatch_event(&web_sys::Event::new(name).unwrap())
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn losing_focus_ends_the_scan_and_regaining_it_reports_an_active_page() {
+    let (backend, _stand_in, _id) = backend_with("focus").await;
+    window_event("focus");
+    backend.start_scan(&ScanOptions::default()).await.unwrap();
+    assert!(backend.is_scanning());
+    let events = recorder(&backend);
+    window_event("blur");
+    assert!(
+        !backend.is_scanning(),
+        "Chrome ended it; the scan object may not say so"
+    );
+    window_event("focus");
+    assert_eq!(
+        *events.borrow(),
+        [
+            BleEvent::ScanStopped {
+                reason: ScanEnd::PageInactive
+            },
+            BleEvent::PageActivity { active: false },
+            BleEvent::PageActivity { active: true },
+        ]
+    );
+}
