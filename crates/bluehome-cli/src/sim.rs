@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use bluehome_core::MacAddress;
 use bluehome_core::shelly::rpc::server::DEFAULT_MTU;
+use bluehome_core::sim::gateway::AddAnswer;
 use bluehome_core::sim::line::Session;
 use bluehome_core::sim::{
     Faults, Gateway, GatewayOptions, Peripheral, Provisioning, SensorSpec, SimSensor,
@@ -23,6 +24,9 @@ state:   --password PW  --provisioning pending|confirmed|complete|locked  --rpc-
          --sensors LIST (default button,ht,dw,motion,rc4,thermo; +enc = encrypted)
          --bond ADDR (repeatable)  --mac AA:BB:CC:DD:EE:FF  --epoch UNIX_SECONDS
          --wifi-connect-ms N  --relay-page-size N  --object-page-size N
+kinder:  --add-answer-key  --objects-known-at-once  --clock-synced  --wifi-steady
+         --report-provisioning
+firmware: --wifi-restart-required
 faults:  --empty-reads N  --garbage-length  --slow-ms N  --wrong-ids N
          --disconnect-after BYTES  --max-write N";
 
@@ -78,6 +82,12 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> 
                     .ok_or_else(|| format!("--provisioning: unknown state {text:?}"))?;
             }
             "--rpc-disabled" => config.options.rpc_enabled = false,
+            "--add-answer-key" => config.options.add_answer = AddAnswer::Key,
+            "--objects-known-at-once" => config.options.objects_known_at_once = true,
+            "--clock-synced" => config.options.clock_synced = true,
+            "--wifi-steady" => config.options.wifi_steady = true,
+            "--wifi-restart-required" => config.options.wifi_restart_required = true,
+            "--report-provisioning" => config.options.report_provisioning = true,
             "--sensors" => {
                 config.sensors =
                     SensorSpec::parse_list(&value("--sensors")?).map_err(|e| e.to_string())?;
@@ -185,6 +195,12 @@ mod tests {
         assert!(parse("shelly --stdio --provisioning sideways").is_err());
         assert!(parse("shelly --stdio --sensors ht,lamp").is_err());
         let c = parse("shelly --stdio --mtu 23 --provisioning locked --sensors ht+enc --bond AA:BB:CC:DD:EE:FF --empty-reads 2 --garbage-length").unwrap();
+        assert!(!c.options.clock_synced && c.options.add_answer == AddAnswer::Added);
+        let kinder = parse("shelly --stdio --add-answer-key --objects-known-at-once --clock-synced --wifi-steady --report-provisioning --wifi-restart-required").unwrap();
+        assert_eq!(kinder.options.add_answer, AddAnswer::Key);
+        assert!(kinder.options.objects_known_at_once && kinder.options.clock_synced);
+        assert!(kinder.options.wifi_steady && kinder.options.report_provisioning);
+        assert!(kinder.options.wifi_restart_required);
         assert_eq!(c.mtu, 23);
         assert_eq!(c.options.provisioning, Provisioning::Locked);
         assert!(c.sensors[0].encrypted);
@@ -227,6 +243,38 @@ mod tests {
             answer["detail"],
             "the simulated gateway has no button to press"
         );
+    }
+
+    /// A sensor's press makes it send at once: the gateway learns a freshly added device from it.
+    #[test]
+    fn press_makes_a_sensor_send_at_once() {
+        let mut s = shelly("--sensors ht");
+        s.handle_line(r#"{"op":"advance","ms":1000}"#, 0);
+        let packet = |s: &mut Session<Peripheral>| {
+            answer(s, r#"{"op":"advertisements"}"#)["advertisements"][0]["service_data"]["fcd2"]
+                .clone()
+        };
+        let before = packet(&mut s);
+        assert_eq!(
+            answer(&mut s, r#"{"op":"press","addr":"3c:2e:f5:5b:01:01"}"#),
+            json!({"ok": true})
+        );
+        assert_ne!(
+            packet(&mut s),
+            before,
+            "a new packet (its packet id moved on)"
+        );
+        for bad in [
+            r#"{"op":"press","addr":"AA:AA:AA:AA:AA:AA"}"#,
+            r#"{"op":"press","addr":"nope"}"#,
+            r#"{"op":"press","addr":5}"#,
+        ] {
+            assert_eq!(
+                answer(&mut s, bad)["error"],
+                "request_not_supported",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ use super::blu::{BluDevice, PAIRING_HOLD_MS};
 use super::improv::ImprovDevice;
 use super::peripheral::Peripheral;
 use super::sensors::SIM_KEY;
-use crate::advertisement::Advertisement;
+use crate::advertisement::{Advertisement, MacAddress};
 use crate::capture::seconds;
 use crate::gatt::AttError;
 use crate::hex;
@@ -65,8 +65,17 @@ pub trait Device {
     fn write(&mut self, c: Self::Characteristic, value: &[u8], now_ms: u64) -> Result<(), Failure>;
     /// The current advertisements as `bluehome decode` input records.
     fn advertisements(&mut self, request: &Value, now_ms: u64) -> Vec<Value>;
-    /// A person presses the device's button, holding it `hold_ms` when given.
-    fn press(&mut self, hold_ms: Option<u64>, now_ms: u64) -> Result<(), Failure>;
+    /// A person presses a button: the device's own, or (`addr`) that of a sensor it hears.
+    fn press(&mut self, press: &Press<'_>, now_ms: u64) -> Result<(), Failure>;
+}
+
+/// What a `press` request says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Press<'a> {
+    /// How long the button is held, when given.
+    pub hold_ms: Option<u64>,
+    /// Whose button, when not the device's own (sim shelly: a simulated sensor's address).
+    pub addr: Option<&'a str>,
 }
 
 /// One answer line. A struct (not a map) so the key order is fixed: `ok` first.
@@ -291,7 +300,13 @@ impl<D: Device> Session<D> {
                 advertisements: Some(d.advertisements(request, now)),
                 ..Answer::default()
             },
-            "press" => done(d.press(milliseconds(request)?, now)),
+            "press" => {
+                let press = Press {
+                    hold_ms: milliseconds(request)?,
+                    addr: text(request, "addr")?,
+                };
+                done(d.press(&press, now))
+            }
             "advance" => {
                 if self.clock != Clock::Virtual {
                     return Err(bad_request("\"advance\" needs --virtual-clock"));
@@ -361,11 +376,29 @@ impl Device for Peripheral {
         records
     }
 
-    fn press(&mut self, _hold_ms: Option<u64>, _now_ms: u64) -> Result<(), Failure> {
-        Err(Failure {
+    /// A sensor's button (`addr`): it sends at once, as a press makes a Shelly BLU device do.
+    fn press(&mut self, press: &Press<'_>, now_ms: u64) -> Result<(), Failure> {
+        let refuse = |detail: String| Failure {
             att: AttError::RequestNotSupported,
-            detail: Some(String::from("the simulated gateway has no button to press")),
-        })
+            detail: Some(detail),
+        };
+        let Some(addr) = press.addr else {
+            return Err(refuse(String::from(
+                "the simulated gateway has no button to press",
+            )));
+        };
+        let mac: MacAddress = addr
+            .parse()
+            .map_err(|_| refuse(format!("\"addr\" {addr:?} is not a MAC address")))?;
+        let sensor = self
+            .gateway_mut()
+            .sensors_mut()
+            .iter_mut()
+            .find(|s| s.mac() == mac)
+            .ok_or_else(|| refuse(format!("no simulated sensor has address {mac}")))?;
+        sensor.press(now_ms);
+        Peripheral::sync(self, now_ms);
+        Ok(())
     }
 }
 
@@ -409,8 +442,8 @@ impl Device for BluDevice {
     }
 
     /// Without `ms`, the hold that enters pairing mode.
-    fn press(&mut self, hold_ms: Option<u64>, now_ms: u64) -> Result<(), Failure> {
-        BluDevice::press(self, hold_ms.unwrap_or(PAIRING_HOLD_MS), now_ms);
+    fn press(&mut self, press: &Press<'_>, now_ms: u64) -> Result<(), Failure> {
+        BluDevice::press(self, press.hold_ms.unwrap_or(PAIRING_HOLD_MS), now_ms);
         Ok(())
     }
 }
@@ -453,7 +486,7 @@ impl Device for ImprovDevice {
         vec![record(&self.advertisement(now_ms), now_ms)]
     }
 
-    fn press(&mut self, _hold_ms: Option<u64>, now_ms: u64) -> Result<(), Failure> {
+    fn press(&mut self, _press: &Press<'_>, now_ms: u64) -> Result<(), Failure> {
         ImprovDevice::press(self, now_ms);
         Ok(())
     }

@@ -24,7 +24,7 @@ pub mod peripheral;
 pub mod sensors;
 
 pub use blu::{BluDevice, BluOptions};
-pub use gateway::{Gateway, GatewayOptions, Provisioning};
+pub use gateway::{AddAnswer, Gateway, GatewayOptions, Provisioning};
 pub use improv::{ImprovDevice, ImprovOptions};
 pub use peripheral::{Faults, Peripheral};
 pub use sensors::{SensorKind, SensorSpec, SimSensor};
