@@ -363,11 +363,9 @@ async fn corrupt_storage_is_recovered_with_a_notice() {
     assert!(notice.contains("could not be fully loaded"), "{notice}");
     assert!(notice.contains("unreadable"), "{notice}");
     let kept = storage
-        .0
-        .borrow()
-        .keys()
-        .find(|k| k.starts_with("bluehome.profiles.kept-aside."))
-        .cloned();
+        .names()
+        .into_iter()
+        .find(|k| k.starts_with("bluehome.profiles.kept-aside."));
     let kept = kept.expect("the original kept aside");
     assert!(notice.contains(&kept), "{notice}");
     assert!(storage.get(&kept).unwrap().ends_with("[tru"));
@@ -718,5 +716,53 @@ async fn a_browser_without_forget_says_where_to_revoke() {
             .is_some_and(|m| m.contains("chrome://settings/content/bluetoothDevices"))
     })
     .await;
+    w.host.remove();
+}
+
+/// A network name comes from the device (`WiFi.Scan`): one with U+202E (RIGHT-TO-LEFT OVERRIDE)
+/// was shown as it is, reversing what the user reads.
+#[wasm_bindgen_test]
+async fn a_network_name_with_a_bidi_override_is_shown_escaped() {
+    let mut options = GatewayOptions::default();
+    options.networks[0].scan.ssid = Some("\u{202e}teNemoH".into());
+    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
+    connect(&w).await;
+    click(&w.host, "Wi-Fi");
+    tick().await;
+    click(&w.host, "Scan for networks");
+    until(10, "scan results", || {
+        text(&w.host, ".networks").contains("teNemoH")
+    })
+    .await;
+    let networks = text(&w.host, ".networks");
+    assert!(networks.contains("\\u{202e}teNemoH"), "{networks}");
+    assert!(!networks.contains('\u{202e}'), "{networks}");
+    w.host.remove();
+}
+
+/// When a corrupt store could not be copied aside (storage full), connecting a device saved over
+/// the only copy. Now saving waits until the user dismisses the notice.
+#[wasm_bindgen_test]
+async fn an_uncopyable_corrupt_store_is_not_saved_over() {
+    let corrupt = format!(
+        "{{\"schema\":\"bluehome.profiles\",\"version\":1,\"slots\":[{}tru",
+        " ".repeat(1000)
+    );
+    let storage = MemoryStore::with_quota(1500);
+    storage.set(PROFILES_KEY, &corrupt).unwrap();
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        storage.clone(),
+    )
+    .await;
+    let notice = text(&w.host, ".shelly-profiles .warning");
+    assert!(notice.contains("could not be copied aside"), "{notice}");
+    connect(&w).await;
+    assert_eq!(storage.get(PROFILES_KEY), Some(corrupt));
+    click(&w.host, "Dismiss");
+    tick().await;
+    w.session.save_profiles();
+    let stored = storage.get(PROFILES_KEY).unwrap();
+    assert!(stored.contains("CC:BA:97:0D:5E:01"), "{stored}");
     w.host.remove();
 }

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 mod decode;
+mod lines;
 mod replay;
 mod sim;
 
@@ -37,6 +38,8 @@ fn main() -> ExitCode {
             let rest: Vec<String> = args.collect();
             match decode::run(&rest) {
                 Ok(code) => ExitCode::from(code),
+                // The reader went away (`bluehome decode | head`): stop quietly, as Unix tools do.
+                Err(e) if lines::is_closed_pipe(&e) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("bluehome decode: {e}");
                     ExitCode::from(1)

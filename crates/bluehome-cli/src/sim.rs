@@ -9,15 +9,12 @@ mod line;
 
 use std::process::ExitCode;
 
+use bluehome_core::MacAddress;
 use bluehome_core::shelly::methods::ble::Provisioning;
 use bluehome_core::shelly::methods::bthome::AddedMember;
-use bluehome_core::shelly::rpc::{AttError, Characteristic, server::DEFAULT_MTU};
-use bluehome_core::sim::sensors::SIM_KEY;
+use bluehome_core::shelly::rpc::server::DEFAULT_MTU;
+use bluehome_core::sim::line::Session;
 use bluehome_core::sim::{Faults, Gateway, GatewayOptions, Peripheral, SensorSpec, SimSensor};
-use bluehome_core::{MacAddress, hex};
-use serde_json::{Value, json};
-
-use line::{Device, Failure, Press, Session, record};
 
 const USAGE: &str = "\
 usage: bluehome sim shelly --stdio [--virtual-clock] [--mtu N] [options]
@@ -143,85 +140,6 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> 
     Ok(config)
 }
 
-impl Device for Peripheral {
-    type Characteristic = Characteristic;
-
-    fn sync(&mut self, now_ms: u64) {
-        Peripheral::sync(self, now_ms);
-    }
-
-    fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure> {
-        Peripheral::connect(self, client, now_ms);
-        Ok(())
-    }
-
-    fn disconnect(&mut self, now_ms: u64) {
-        Peripheral::disconnect(self, now_ms);
-    }
-
-    fn pair(&mut self, client: Option<&str>, now_ms: u64) -> Result<(), Failure> {
-        Ok(Peripheral::pair(self, client, now_ms)?)
-    }
-
-    fn read(&mut self, c: Characteristic, now_ms: u64) -> Result<Vec<u8>, Failure> {
-        Ok(Peripheral::read(self, c, now_ms)?)
-    }
-
-    fn write(&mut self, c: Characteristic, value: &[u8], now_ms: u64) -> Result<(), Failure> {
-        Ok(Peripheral::write(self, c, value, now_ms)?)
-    }
-
-    /// The sensors' advertisements (encrypted ones with their `bindkey`), after the gateway's own
-    /// with `"include_gateway": true`.
-    fn advertisements(&mut self, request: &Value, now_ms: u64) -> Vec<Value> {
-        let mut records = Vec::new();
-        if request.get("include_gateway").and_then(Value::as_bool) == Some(true) {
-            records.extend(
-                self.gateway_advertisements(now_ms)
-                    .iter()
-                    .map(|a| record(a, now_ms)),
-            );
-        }
-        let sensors = self.sensor_advertisements(now_ms);
-        let emitted = self.gateway().sensors().iter().filter(|s| s.has_emitted());
-        for (adv, sensor) in sensors.iter().zip(emitted) {
-            let mut rec = record(adv, now_ms);
-            if sensor.spec().encrypted
-                && let Value::Object(map) = &mut rec
-            {
-                map.insert("bindkey".into(), json!(hex::encode(&SIM_KEY)));
-            }
-            records.push(rec);
-        }
-        records
-    }
-
-    /// A sensor's button (`addr`): it sends at once, as a press makes a Shelly BLU device do.
-    fn press(&mut self, press: &Press<'_>, now_ms: u64) -> Result<(), Failure> {
-        let refuse = |detail: String| Failure {
-            att: AttError::RequestNotSupported,
-            detail: Some(detail),
-        };
-        let Some(addr) = press.addr else {
-            return Err(refuse(
-                "the simulated gateway has no button to press".into(),
-            ));
-        };
-        let mac: MacAddress = addr
-            .parse()
-            .map_err(|_| refuse(format!("\"addr\" {addr:?} is not a MAC address")))?;
-        let sensor = self
-            .gateway_mut()
-            .sensors_mut()
-            .iter_mut()
-            .find(|s| s.mac() == mac)
-            .ok_or_else(|| refuse(format!("no simulated sensor has address {mac}")))?;
-        sensor.press(now_ms);
-        Peripheral::sync(self, now_ms);
-        Ok(())
-    }
-}
-
 fn session(config: Config) -> Session<Peripheral> {
     let sensors = config.sensors.into_iter().map(SimSensor::new).collect();
     let peripheral = Peripheral::new(
@@ -229,7 +147,7 @@ fn session(config: Config) -> Session<Peripheral> {
         config.mtu,
         config.faults,
     );
-    Session::new(peripheral, config.virtual_clock)
+    Session::new(peripheral, line::clock(config.virtual_clock))
 }
 
 /// Entry point: `args` are what follows `sim`.
@@ -254,10 +172,12 @@ fn run_shelly(args: impl Iterator<Item = String>) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
 
     fn answer(s: &mut Session<Peripheral>, line: &str) -> Value {
-        serde_json::to_value(s.handle_line(line)).unwrap()
+        serde_json::to_value(s.handle_line(line, 0)).unwrap()
     }
 
     fn shelly(args: &str) -> Session<Peripheral> {
@@ -328,7 +248,7 @@ mod tests {
     #[test]
     fn press_makes_a_sensor_send_at_once() {
         let mut s = shelly("--sensors ht");
-        s.handle_line(r#"{"op":"advance","ms":1000}"#);
+        s.handle_line(r#"{"op":"advance","ms":1000}"#, 0);
         let packet = |s: &mut Session<Peripheral>| {
             answer(s, r#"{"op":"advertisements"}"#)["advertisements"][0]["service_data"]["fcd2"]
                 .clone()
@@ -363,7 +283,7 @@ mod tests {
             answer(&mut s, r#"{"op":"advertisements"}"#),
             json!({"ok": true, "advertisements": []})
         );
-        s.handle_line(r#"{"op":"advance","ms":1000}"#);
+        s.handle_line(r#"{"op":"advance","ms":1000}"#, 0);
         let answer = answer(&mut s, r#"{"op":"advertisements","include_gateway":true}"#);
         let records = answer["advertisements"].as_array().unwrap();
         assert_eq!(records.len(), 2);

@@ -309,3 +309,38 @@ fn blu_and_improv_help_and_bad_command_lines() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+/// A line that is not UTF-8, or too long, used to end the simulator ("stdin is not UTF-8 text",
+/// status 1): now it gets an error answer like any malformed request, and the session goes on.
+#[test]
+fn bad_input_lines_get_an_error_answer_and_the_session_goes_on() {
+    let mut input = b"{\"op\":\"connect\"}\n{\"op\":\"\xff\"}\n".to_vec();
+    input.extend_from_slice(format!("{{\"op\":\"{}\"}}\n", "x".repeat(20_000)).as_bytes());
+    input.extend_from_slice(b"{\"op\":123}\n{\"op\":\"read\",\"char\":\"rx_ctl\"}\n");
+    let mut child = bluehome()
+        .args(["sim", "shelly", "--stdio", "--virtual-clock"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let answers: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 5, "{answers:?}");
+    assert_eq!(answers[0]["ok"], true);
+    for (answer, detail) in answers[1..4].iter().zip([
+        "not UTF-8 text (byte 8 is not)",
+        "the line is 20009 bytes; a request line is at most 16384",
+        "\"op\" must be a string",
+    ]) {
+        assert_eq!(answer["error"], "request_not_supported");
+        assert_eq!(answer["detail"], detail);
+    }
+    assert_eq!(answers[4]["data"], "00000000");
+}

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use bluehome_core::shelly::methods::ble::{MAX_ADV_DATA, check_ad_data};
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::{TextField, seconds};
@@ -63,7 +64,7 @@ pub fn BlePanel(
                     let addr = d.addr.clone();
                     view! {
                         <li>
-                            <code>{d.addr}</code>
+                            <code>{printable(&d.addr).into_owned()}</code>
                             <button class="small" on:click=move |_| settings.delete(session, addr.clone())>"Delete"</button>
                         </li>
                     }

@@ -2,6 +2,7 @@
 
 use bluehome_core::shelly::methods::Method;
 use bluehome_core::shelly::methods::shelly::GetDeviceInfo;
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::pretty;
@@ -41,7 +42,7 @@ pub fn RpcConsole(
                 {move || session.console.get().into_iter().rev().map(|e| {
                     let (class, body) = match &e.outcome {
                         Ok(v) => ("ok", pretty(v)),
-                        Err(text) => ("error", text.clone()),
+                        Err(text) => ("error", printable(text).into_owned()),
                     };
                     view! {
                         <li class=class>

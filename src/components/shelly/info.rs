@@ -3,6 +3,7 @@
 use bluehome_core::shelly::methods::ble::BleStatus;
 use bluehome_core::shelly::methods::shelly::SysStatus;
 use bluehome_core::shelly::methods::wifi::WifiStatus;
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::{pretty, web_ui_url};
@@ -39,7 +40,7 @@ pub fn DeviceInfoPanel(
                 <section class="shelly-info" aria-label="Device">
                     <h2>"Device"</h2>
                     <dl>
-                        {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                        {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{printable(&v).into_owned()}</dd> }).collect_view()}
                     </dl>
                     {sta_ip.as_deref().and_then(web_ui_url).map(|url| view! {
                         <p><a href=url.clone() target="_blank" rel="noopener noreferrer">

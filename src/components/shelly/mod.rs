@@ -10,6 +10,7 @@ pub mod profiles;
 pub mod security;
 pub mod wifi;
 
+use bluehome_core::text::printable_json;
 use leptos::prelude::*;
 use serde::Serialize;
 
@@ -17,7 +18,8 @@ use serde::Serialize;
 /// serves every type.
 pub fn pretty(value: &impl Serialize) -> String {
     let value = serde_json::to_value(value).unwrap_or_default();
-    serde_json::to_string_pretty(&value).unwrap_or_default()
+    let json = serde_json::to_string_pretty(&value).unwrap_or_default();
+    printable_json(&json).into_owned()
 }
 
 /// The device's web UI address, only for a well-formed IP address (a device-supplied string

@@ -2,6 +2,7 @@
 //! device when it asks for that), wait for the device's IP address.
 
 use bluehome_core::shelly::methods::wifi::WifiStatus;
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::{TextField, web_ui_url};
@@ -51,7 +52,7 @@ pub fn WifiWizard(
             <button on:click=move |_| setup.scan(session) disabled=move || session.busy.get().is_some()>"Scan for networks"</button>
             <ul class="networks">
                 {move || setup.found.get().into_iter().map(|n| {
-                    let name = n.ssid.clone().unwrap_or_else(|| "(hidden network)".into());
+                    let name = n.ssid.as_deref().map_or_else(|| "(hidden network)".into(), |s| printable(s).into_owned());
                     let pick = n.ssid.clone().unwrap_or_default();
                     let signal = n.rssi.map(|r| format!("{} {r} dBm", bars(r))).unwrap_or_else(|| "signal unknown".into());
                     let label = format!("{name} — {signal}, {}{}", n.security().unwrap_or("unknown"),

@@ -107,8 +107,20 @@ impl ShellySession {
         });
     }
 
-    /// Writes the profiles now.
+    /// Writes the profiles now, unless the unreadable original could not be copied aside and is
+    /// still in place (then saving waits until the user dismisses its notice).
     pub fn save_profiles(self) {
+        let held = self
+            .profile_notice
+            .with_untracked(|n| n.as_ref().is_some_and(|n| n.kept_under.is_none()));
+        if held {
+            self.profile_message.set(Some(
+                "Not saved: the unreadable saved profiles could not be copied aside and are still \
+                 in place. Download them, then dismiss the notice, and saving resumes."
+                    .to_owned(),
+            ));
+            return;
+        }
         let ok = self
             .profiles
             .with_untracked(|p| self.storage.with_value(|s| store::save(s.as_ref(), p)));

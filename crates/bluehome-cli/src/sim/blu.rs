@@ -5,11 +5,10 @@ use std::process::ExitCode;
 
 use bluehome_core::MacAddress;
 use bluehome_core::blu::{self, Characteristic};
-use bluehome_core::gatt::AttError;
-use bluehome_core::sim::blu::{BluDevice, BluOptions, PAIRING_HOLD_MS};
-use serde_json::Value;
+use bluehome_core::sim::blu::{BluDevice, BluOptions};
+use bluehome_core::sim::line::Session;
 
-use super::line::{self, Device, Failure, Press, Session, record};
+use super::line;
 
 fn usage() -> String {
     let models: Vec<String> = blu::MODELS
@@ -94,56 +93,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
     }))
 }
 
-impl Device for BluDevice {
-    type Characteristic = Characteristic;
-
-    fn sync(&mut self, now_ms: u64) {
-        self.tick(now_ms);
-    }
-
-    fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure> {
-        BluDevice::connect(self, client, now_ms).map_err(|e| Failure {
-            att: AttError::Disconnected,
-            detail: Some(e.to_string()),
-        })
-    }
-
-    fn disconnect(&mut self, now_ms: u64) {
-        BluDevice::disconnect(self, now_ms);
-    }
-
-    fn pair(&mut self, client: Option<&str>, now_ms: u64) -> Result<(), Failure> {
-        Ok(BluDevice::pair(self, client, now_ms)?)
-    }
-
-    fn read(&mut self, c: Characteristic, now_ms: u64) -> Result<Vec<u8>, Failure> {
-        Ok(BluDevice::read(self, c, now_ms)?)
-    }
-
-    fn write(&mut self, c: Characteristic, value: &[u8], now_ms: u64) -> Result<(), Failure> {
-        Ok(BluDevice::write(self, c, value, now_ms)?)
-    }
-
-    /// Its last advertisement (none before the first). No `bindkey`: the key is read over GATT.
-    fn advertisements(&mut self, _request: &Value, now_ms: u64) -> Vec<Value> {
-        self.advertisement(now_ms)
-            .map(|adv| record(&adv, now_ms))
-            .into_iter()
-            .collect()
-    }
-
-    /// Without `ms`, the hold that enters pairing mode.
-    fn press(&mut self, press: &Press<'_>, now_ms: u64) -> Result<(), Failure> {
-        BluDevice::press(self, press.hold_ms.unwrap_or(PAIRING_HOLD_MS), now_ms);
-        Ok(())
-    }
-}
-
 /// Entry point: `args` are what follows `sim blu`.
 pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
     match parse_args(args) {
         Ok(Parsed::Run(config)) => line::serve(
-            Session::new(BluDevice::new(config.options), config.virtual_clock),
+            Session::new(
+                BluDevice::new(config.options),
+                line::clock(config.virtual_clock),
+            ),
             "blu",
         ),
         Ok(Parsed::Help) => {
@@ -159,6 +116,8 @@ pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
+    use bluehome_core::sim::line::Clock;
+
     use super::*;
 
     fn parse(args: &str) -> Result<Parsed, String> {
@@ -202,8 +161,8 @@ mod tests {
 
     #[test]
     fn a_refused_connection_says_why() {
-        let mut s = Session::new(BluDevice::new(config("--stdio").options), true);
-        let answer = serde_json::to_value(s.handle_line(r#"{"op":"connect"}"#)).unwrap();
+        let mut s = Session::new(BluDevice::new(config("--stdio").options), Clock::Virtual);
+        let answer = serde_json::to_value(s.handle_line(r#"{"op":"connect"}"#, 0)).unwrap();
         assert_eq!(answer["error"], "disconnected");
         assert!(answer["detail"].as_str().unwrap().contains("pairing mode"));
     }

@@ -3,11 +3,11 @@
 
 use std::process::ExitCode;
 
-use bluehome_core::improv::{Capabilities, Characteristic};
+use bluehome_core::improv::Capabilities;
 use bluehome_core::sim::improv::{ImprovDevice, ImprovOptions};
-use serde_json::Value;
+use bluehome_core::sim::line::Session;
 
-use super::line::{self, Device, Failure, Press, Session, number, record};
+use super::line::{self, number};
 
 const USAGE: &str = "\
 usage: bluehome sim improv --stdio [--virtual-clock] [options]
@@ -72,54 +72,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
     Ok(Parsed::Run(Box::new(config)))
 }
 
-impl Device for ImprovDevice {
-    type Characteristic = Characteristic;
-
-    fn sync(&mut self, now_ms: u64) {
-        self.tick(now_ms);
-    }
-
-    fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure> {
-        ImprovDevice::connect(self, client, now_ms);
-        Ok(())
-    }
-
-    fn disconnect(&mut self, now_ms: u64) {
-        ImprovDevice::disconnect(self, now_ms);
-    }
-
-    /// Improv needs no bond; pairing (Just Works) succeeds and changes nothing.
-    fn pair(&mut self, _client: Option<&str>, now_ms: u64) -> Result<(), Failure> {
-        self.tick(now_ms);
-        match self.client() {
-            Some(_) => Ok(()),
-            None => Err(bluehome_core::gatt::AttError::Disconnected.into()),
-        }
-    }
-
-    fn read(&mut self, c: Characteristic, now_ms: u64) -> Result<Vec<u8>, Failure> {
-        Ok(ImprovDevice::read(self, c, now_ms)?)
-    }
-
-    fn write(&mut self, c: Characteristic, value: &[u8], now_ms: u64) -> Result<(), Failure> {
-        Ok(ImprovDevice::write(self, c, value, now_ms)?)
-    }
-
-    fn advertisements(&mut self, _request: &Value, now_ms: u64) -> Vec<Value> {
-        vec![record(&self.advertisement(now_ms), now_ms)]
-    }
-
-    fn press(&mut self, _press: &Press<'_>, now_ms: u64) -> Result<(), Failure> {
-        ImprovDevice::press(self, now_ms);
-        Ok(())
-    }
-}
-
 /// Entry point: `args` are what follows `sim improv`.
 pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
     match parse_args(args) {
         Ok(Parsed::Run(config)) => line::serve(
-            Session::new(ImprovDevice::new(config.options), config.virtual_clock),
+            Session::new(
+                ImprovDevice::new(config.options),
+                line::clock(config.virtual_clock),
+            ),
             "improv",
         ),
         Ok(Parsed::Help) => {
@@ -135,6 +95,8 @@ pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
+    use bluehome_core::sim::line::Clock;
+
     use super::*;
 
     fn parse(args: &str) -> Result<Parsed, String> {
@@ -163,11 +125,11 @@ mod tests {
         let Ok(Parsed::Run(c)) = parse("--stdio --virtual-clock") else {
             panic!("not parsed")
         };
-        let mut s = Session::new(ImprovDevice::new(c.options), true);
-        s.handle_line(r#"{"op":"connect"}"#);
+        let mut s = Session::new(ImprovDevice::new(c.options), Clock::Virtual);
+        s.handle_line(r#"{"op":"connect"}"#, 0);
         for char in ["state", "00467768-6228-2272-4663-277478268001"] {
             let line = format!(r#"{{"op":"read","char":"{char}"}}"#);
-            let answer = serde_json::to_value(s.handle_line(&line)).unwrap();
+            let answer = serde_json::to_value(s.handle_line(&line, 0)).unwrap();
             assert_eq!(answer["data"], "01", "{char}");
         }
     }

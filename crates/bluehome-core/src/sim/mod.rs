@@ -11,12 +11,15 @@
 //!   beacon mode, per-model settings, factory reset) and advertisements that follow them.
 //! * [`improv::ImprovDevice`]: an Improv Wi-Fi device (authorization, provisioning, identify,
 //!   device info, scan).
+//! * [`line::Session`]: the line protocol of `bluehome sim <device> --stdio` (JSON request in,
+//!   JSON answer out) for any of them, everything but the IO.
 //!
 //! Time is always an argument (`now_ms`, milliseconds on any monotonic clock starting at 0).
 
 pub mod blu;
 pub mod gateway;
 pub mod improv;
+pub mod line;
 pub mod peripheral;
 pub mod sensors;
 

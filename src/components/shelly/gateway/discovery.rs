@@ -1,5 +1,6 @@
 //! Reading the gateway, discovering BTHome devices, and what was found.
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::AddForm;
@@ -32,7 +33,7 @@ pub fn Discovery(
         <ul class="discovered">
             {move || session.events.with(|events| discovered(events)).into_iter().map(|dev| {
                 let name = dev.local_name.clone().unwrap_or_default();
-                let label = format!("{} {name} ({} dBm)", dev.addr, dev.rssi);
+                let label = printable(&format!("{} {name} ({} dBm)", dev.addr, dev.rssi)).into_owned();
                 let picked = (dev.addr.clone(), name);
                 view! {
                     <li><button class="discovered-device" on:click=move |_| form.pick(picked.0.clone(), picked.1.clone())>{label}</button></li>

@@ -6,6 +6,7 @@ pub mod add;
 pub mod discovery;
 pub mod relay;
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use self::add::AddDevice;
@@ -63,7 +64,7 @@ fn Components(
         <ul class="bthome-devices">
             {move || gateway.devices.get().into_iter().map(|(id, d)| {
                 let (addr, name) = (d.addr.unwrap_or_default(), d.name.unwrap_or_default());
-                view! { <li>{format!("bthomedevice:{id} {addr} {name}")}
+                view! { <li>{printable(&format!("bthomedevice:{id} {addr} {name}")).into_owned()}
                     <button class="small" on:click=move |_| gateway.delete(session, Kept::Device(id))>"Delete"</button></li> }
             }).collect_view()}
         </ul>
@@ -73,7 +74,7 @@ fn Components(
                 let name = s.config.name.unwrap_or_default();
                 let value = s.status.map(|st| st.value.to_string()).unwrap_or_default();
                 let id = s.id;
-                view! { <li>{format!("bthomesensor:{id} {name}: {value}")}
+                view! { <li>{printable(&format!("bthomesensor:{id} {name}: {value}")).into_owned()}
                     <button class="small" on:click=move |_| gateway.delete(session, Kept::Sensor(id))>"Delete"</button></li> }
             }).collect_view()}
         </ul>

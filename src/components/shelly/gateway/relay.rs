@@ -1,6 +1,7 @@
 //! What the gateway hears: the devices it relays and its BTHome sensors, read once or fed to the
 //! Scan page.
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::AddForm;
@@ -30,7 +31,7 @@ pub fn Relayed(
                 let name = a.advertisement.name.clone().unwrap_or_default();
                 let picked = (a.key.clone(), name.clone());
                 view! { <li><button class="relayed-device" on:click=move |_| form.pick(picked.0.clone(), picked.1.clone())>
-                    <code>{a.key.clone()}</code>" "{name}</button>": "{describe_readings(&a.advertisement)}</li> }
+                    <code>{printable(&a.key).into_owned()}</code>" "{printable(&name).into_owned()}</button>": "{describe_readings(&a.advertisement)}</li> }
             }).collect_view()}
         </ul>
     }
