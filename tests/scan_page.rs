@@ -9,7 +9,7 @@ use bluehome::app::provide_app_state;
 use bluehome::ble::mock::{ChooserAnswer, MockBackend};
 use bluehome::ble::{Backend, BleBackend, DeviceId, LeScanOptions};
 use bluehome::pages::ScanPage;
-use bluehome::state::store::now_ms;
+use bluehome::platform::now_ms;
 use bluehome::state::{AppStore, export};
 use bluehome_core::bthome::{Encryption, Object, Value, encode_v2};
 use bluehome_core::{Advertisement, MacAddress, Uuid};

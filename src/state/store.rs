@@ -22,6 +22,7 @@ use crate::ble::{
     BleBackend, BleError, BleEvent, DeviceId, DeviceInfo, LeScanOptions, RequestDeviceOptions,
     ScanEnd,
 };
+use crate::platform::now_ms;
 
 /// The view refresh period.
 pub const FRAME_MS: u64 = 250;
@@ -29,34 +30,6 @@ pub const FRAME_MS: u64 = 250;
 pub const SAVE_EVERY_MS: u64 = 30_000;
 /// The source name of imported captures in the manager.
 pub const CAPTURE_SOURCE: &str = "capture";
-
-/// The page's clock: unix milliseconds.
-pub fn now_ms() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        js_sys::Date::now() as u64
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
-    }
-}
-
-/// The browser's offset from UTC in minutes east (0 outside a browser).
-pub fn local_offset_minutes(ms: u64) -> i32 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        -(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64)).get_timezone_offset()
-            as i32)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = ms;
-        0
-    }
-}
 
 /// What the live sources are doing.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -12,10 +12,10 @@ use leptos::prelude::*;
 use serde_json::{Value, json};
 
 use super::TextField;
+use crate::platform::{now_ms, sleep_ms};
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::{Failure, FailureKind};
-use crate::state::shelly::link::{now_ms, sleep_ms};
 
 /// Wraps a BTHome v2 payload in its service-data AD structure (UUID 0xFCD2).
 pub fn bthome_ad(payload: &[u8]) -> Result<Vec<u8>, String> {

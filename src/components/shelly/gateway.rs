@@ -12,9 +12,9 @@ use leptos::task::spawn_local;
 use serde_json::Value;
 
 use super::TextField;
+use crate::platform::{now_ms, sleep_ms};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::{Failure, FailureKind};
-use crate::state::shelly::link::{now_ms, sleep_ms};
 use crate::state::shelly::remote::describe_readings;
 
 /// How often a gateway feeding the Scan page is polled: often enough for live readings (BLU

@@ -8,9 +8,9 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use super::{TextField, web_ui_url};
+use crate::platform::{now_ms, sleep_ms};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::{Failure, FailureKind};
-use crate::state::shelly::link::{now_ms, sleep_ms};
 
 /// One network from `WiFi.Scan`.
 #[derive(Debug, Clone, PartialEq)]

@@ -28,13 +28,14 @@ use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
 use self::explain::{Failure, FailureKind, kind_of_ble_error};
-use self::link::{Link, now_ms, result_of, sleep_ms};
+use self::link::{Link, result_of};
 use self::redact::redact_value;
 use self::store::LoadNotice;
 use super::storage::{BrowserStorage, KeyValue};
 use crate::ble::{
     Backend, BleBackend, BleEvent, DeviceId, DeviceInfo, ErrorKind, RequestDeviceOptions,
 };
+use crate::platform::{now_ms, sleep_ms};
 
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
