@@ -8,8 +8,8 @@ use std::rc::Rc;
 
 use crate::ble::{Backend, Capabilities, provide_backend};
 use crate::components::capabilities::CapabilityPanel;
-use crate::components::scan::controls::demo_requested;
 use crate::pages::{AboutPage, DecodePage, DevicesPage, NotFound, ScanPage};
+use crate::platform;
 use crate::pwa::UpdateBanner;
 use crate::state::AppStore;
 use crate::state::shelly::{ShellySession, scan_page_sink};
@@ -21,7 +21,7 @@ use bluehome_core::profiles::Config;
 pub fn App() -> impl IntoView {
     let capabilities = Capabilities::detect();
     provide_context(capabilities);
-    let demo = demo_requested();
+    let demo = platform::query_has("demo");
     // The demo keeps its simulated devices out of the user's saved data.
     let store = provide_app_state(choose_backend(demo), !demo);
     store.start_ticker();

@@ -1,12 +1,14 @@
 //! bluehome: a Bluetooth console for the smart home, in the browser.
 //!
 //! The app is a thin shell over `bluehome-core`: `ble` turns Web Bluetooth into core types,
-//! `state` holds what the pages show, `pages` and `components` render it.
+//! `state` holds what the pages show, `pages` and `components` render it; `platform` is every
+//! other browser service (clock, timers, randomness, files, dialogs, the URL).
 
 pub mod app;
 pub mod ble;
 pub mod components;
 pub mod pages;
+pub mod platform;
 pub mod pwa;
 pub mod state;
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use bluehome::app::provide_app_state;
 use bluehome::ble::mock::{ChooserAnswer, MockBackend};
-use bluehome::ble::{Backend, BleBackend, DeviceId, ScanOptions};
+use bluehome::ble::{Backend, BleBackend, DeviceId, LeScanOptions};
 use bluehome::pages::ScanPage;
-use bluehome::state::store::now_ms;
+use bluehome::platform::now_ms;
 use bluehome::state::{AppStore, export};
 use bluehome_core::bthome::{Encryption, Object, Value, encode_v2};
 use bluehome_core::{Advertisement, MacAddress, Uuid};
@@ -146,7 +146,7 @@ async fn apply_filters(page: &Page, json: &str) {
 async fn applying_filters_restarts_a_running_scan_narrowed() {
     let page = Page::mount().await;
     let asked = || page.mock().as_mock().unwrap().scan_options();
-    assert_eq!(asked(), Some(ScanOptions::default()));
+    assert_eq!(asked(), Some(LeScanOptions::default()));
     apply_filters(&page, r#"[{"services":["180f"]}]"#).await;
     let narrowed = asked().expect("the scan runs on");
     assert!(!narrowed.accept_all_advertisements);
@@ -154,10 +154,10 @@ async fn applying_filters_restarts_a_running_scan_narrowed() {
     assert_eq!(narrowed.filters[0].services, [Uuid::from_u16(0x180F)]);
     // Back to everything.
     apply_filters(&page, "").await;
-    assert_eq!(asked(), Some(ScanOptions::default()));
+    assert_eq!(asked(), Some(LeScanOptions::default()));
     // A name cannot narrow a scan (it is checked on each packet); the scan stays as it is.
     apply_filters(&page, r#"[{"name":"SB*"}]"#).await;
-    assert_eq!(asked(), Some(ScanOptions::default()));
+    assert_eq!(asked(), Some(LeScanOptions::default()));
 }
 
 /// A Shelly BLU H&T advertisement as the core simulator builds it: name, MAC, BTHome service data
@@ -568,7 +568,7 @@ async fn scanning_can_be_stopped() {
         page.texts(".source-buttons button.primary"),
         ["Scan nearby"]
     );
-    let _ = ScanOptions::default();
+    let _ = LeScanOptions::default();
 }
 
 /// The name a screen reader announces, approximately: `aria-label`, a button's text, or the

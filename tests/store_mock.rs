@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use bluehome::ble::demo::demo_backend;
 use bluehome::ble::mock::block_on;
-use bluehome::ble::{BleBackend, BleEvent, ScanOptions};
+use bluehome::ble::{BleBackend, BleEvent, LeScanOptions};
 use bluehome::state::model::{DeviceKind, KeyEntry, ScanModel};
 use bluehome_core::sim::sensors::SIM_KEY;
 
@@ -49,7 +49,7 @@ fn subscribe(backend: &bluehome::ble::mock::MockBackend) -> Rc<RefCell<ScanModel
 fn the_demo_fleet_appears_with_kinds_and_readings() {
     let backend = demo_backend();
     let model = subscribe(&backend);
-    block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
     run(&model, &backend, 0, 20_000);
     let model = model.borrow();
     assert_eq!(model.devices.len(), 9);
@@ -78,7 +78,7 @@ fn the_demo_fleet_appears_with_kinds_and_readings() {
 fn encrypted_demo_sensors_decode_once_the_sim_key_is_entered() {
     let backend = demo_backend();
     let model = subscribe(&backend);
-    block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
     run(&model, &backend, 0, 20_000);
     let encrypted: Vec<String> = model
         .borrow()

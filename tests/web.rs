@@ -192,3 +192,95 @@ fn chrome_error_texts_get_the_right_explanation() {
         );
     }
 }
+
+/// The options objects `requestDevice` and `requestLEScan` get, as the Web Bluetooth
+/// specification spells them: UUIDs as strings, `dataPrefix` and `mask` as `BufferSource`s.
+#[wasm_bindgen_test]
+fn filters_become_the_options_objects_web_bluetooth_takes() {
+    use bluehome::ble::web::convert;
+    use bluehome::ble::{LeScanOptions, RequestDeviceOptions};
+    use bluehome_core::filter::web::{WebFilter, WebServiceData};
+    use bluehome_core::filter::{DataPrefix, FilterSet};
+    use bluehome_core::shelly::manufacturer::mac_prefixes;
+    use bluehome_core::shelly::rpc::SERVICE_UUID;
+    use bluehome_core::{MacAddress, Uuid};
+
+    let get = |target: &JsValue, key: &str| Reflect::get(target, &key.into()).unwrap();
+    let at = |list: &JsValue, i: u32| js_sys::Array::from(list).get(i);
+    let bytes = |value: &JsValue| {
+        value
+            .dyn_ref::<js_sys::Uint8Array>()
+            .expect("a Uint8Array")
+            .to_vec()
+    };
+
+    let mac = MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x01]);
+    let chooser = convert::request_device_options(&RequestDeviceOptions::shelly_device(
+        SERVICE_UUID,
+        mac,
+        "ShellyPlus1-CCBA970D5E01",
+    ));
+    assert!(get(&chooser, "acceptAllDevices").is_undefined());
+    let filters = get(&chooser, "filters");
+    assert_eq!(js_sys::Array::from(&filters).length(), 3);
+    let by_mac = at(&get(&at(&filters, 0), "manufacturerData"), 0);
+    assert_eq!(get(&by_mac, "companyIdentifier").as_f64(), Some(2985.0));
+    let [mac_first, _] = mac_prefixes(mac);
+    assert_eq!(bytes(&get(&by_mac, "dataPrefix")), mac_first.prefix());
+    assert_eq!(
+        bytes(&get(&by_mac, "mask")),
+        mac_first.mask().unwrap().to_vec()
+    );
+    assert_eq!(
+        get(&at(&filters, 2), "name").as_string().as_deref(),
+        Some("ShellyPlus1-CCBA970D5E01")
+    );
+    assert_eq!(
+        at(&get(&chooser, "optionalServices"), 0).as_string(),
+        Some(SERVICE_UUID.to_string())
+    );
+    assert_eq!(
+        at(&get(&chooser, "optionalManufacturerData"), 0).as_f64(),
+        Some(2985.0)
+    );
+    let sensors = convert::request_device_options(&RequestDeviceOptions::bthome_sensors());
+    assert_eq!(get(&sensors, "acceptAllDevices").as_bool(), Some(true));
+    assert!(get(&sensors, "filters").is_undefined());
+
+    let everything = convert::scan_options(&LeScanOptions::default());
+    assert_eq!(
+        get(&everything, "acceptAllAdvertisements").as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        get(&everything, "keepRepeatedDevices").as_bool(),
+        Some(true)
+    );
+    assert!(get(&everything, "filters").is_undefined());
+    let battery =
+        LeScanOptions::for_filters(&FilterSet::from_json(r#"[{"services":["180f"]}]"#).unwrap());
+    let scan = convert::scan_options(&battery);
+    assert!(get(&scan, "acceptAllAdvertisements").is_undefined());
+    assert_eq!(
+        at(&get(&at(&get(&scan, "filters"), 0), "services"), 0)
+            .as_string()
+            .as_deref(),
+        Some("0000180f-0000-1000-8000-00805f9b34fb")
+    );
+
+    let by_data = convert::filter_object(&WebFilter {
+        service_data: vec![WebServiceData {
+            service: Uuid::BTHOME_V2,
+            data: DataPrefix::masked([(0x40, 0xE0)]),
+        }],
+        ..WebFilter::default()
+    });
+    let entry = at(&get(&by_data, "serviceData"), 0);
+    assert_eq!(
+        get(&entry, "service").as_string().as_deref(),
+        Some("0000fcd2-0000-1000-8000-00805f9b34fb")
+    );
+    assert_eq!(bytes(&get(&entry, "dataPrefix")), [0x40]);
+    assert_eq!(bytes(&get(&entry, "mask")), [0xE0]);
+    assert!(get(&by_data, "name").is_undefined() && get(&by_data, "services").is_undefined());
+}

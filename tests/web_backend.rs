@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bluehome::ble::web::WebBackend;
-use bluehome::ble::{BleBackend, BleError, BleEvent, DeviceId, ScanEnd, ScanOptions};
+use bluehome::ble::{BleBackend, BleError, BleEvent, DeviceId, LeScanOptions, ScanEnd};
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -159,7 +159,7 @@ async fn a_newer_watch_survives_the_abort_of_the_one_it_replaced() {
 #[wasm_bindgen_test]
 async fn a_device_both_watched_and_scanned_is_delivered_once() {
     let (backend, stand_in, id) = backend_with("watched-and-scanned").await;
-    backend.start_scan(&ScanOptions::default()).await.unwrap();
+    backend.start_scan(&LeScanOptions::default()).await.unwrap();
     let watch = watch_in_background(&backend, &id);
     settle().await;
     stand_in.settle(0);
@@ -187,7 +187,7 @@ fn window_event(name: &str) {
 async fn losing_focus_ends_the_scan_and_regaining_it_reports_an_active_page() {
     let (backend, _stand_in, _id) = backend_with("focus").await;
     window_event("focus");
-    backend.start_scan(&ScanOptions::default()).await.unwrap();
+    backend.start_scan(&LeScanOptions::default()).await.unwrap();
     assert!(backend.is_scanning());
     let events = recorder(&backend);
     window_event("blur");

@@ -9,7 +9,7 @@ use super::mock::MockBackend;
 use super::web::WebBackend;
 use super::{
     BleBackend, BleError, Capabilities, Characteristic, DeviceId, EventSink, GrantedDevice,
-    RequestDeviceOptions, ScanOptions, Subscription, WriteMode,
+    LeScanOptions, RequestDeviceOptions, Subscription, WriteMode,
 };
 
 /// Either backend, behind the one trait (an enum, so no boxed futures are needed).
@@ -58,7 +58,7 @@ impl BleBackend for Backend {
     fn unsubscribe(&self, subscription: Subscription) {
         delegate!(self, b => b.unsubscribe(subscription))
     }
-    async fn start_scan(&self, options: &ScanOptions) -> Result<(), BleError> {
+    async fn start_scan(&self, options: &LeScanOptions) -> Result<(), BleError> {
         delegate!(self, b => b.start_scan(options).await)
     }
     fn stop_scan(&self) {

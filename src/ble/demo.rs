@@ -189,7 +189,7 @@ impl GattPeer for GatewayPeer {
 mod tests {
     use super::*;
     use crate::ble::mock::block_on;
-    use crate::ble::{BleBackend, BleEvent, RequestDeviceOptions, ScanOptions};
+    use crate::ble::{BleBackend, BleEvent, LeScanOptions, RequestDeviceOptions};
 
     #[test]
     fn demo_sensors_advertise_while_scanning() {
@@ -201,7 +201,7 @@ mod tests {
                 sink.borrow_mut().push(device.clone());
             }
         }));
-        block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+        block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
         for t in (0..20_000).step_by(250) {
             backend.tick(t);
         }

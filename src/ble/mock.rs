@@ -40,12 +40,14 @@ use std::fmt;
 use std::rc::Rc;
 
 use bluehome_core::Advertisement;
+use bluehome_core::filter::web::WebFilter;
+use bluehome_core::shelly;
 use bluehome_core::shelly::rpc::AttError;
 
 use super::{
-    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceFilter, DeviceId, Dispatch,
-    ErrorKind, EventSink, GrantedDevice, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions,
-    SHELLY_COMPANY_ID, ScanEnd, ScanOptions, Subscribers, Subscription, WriteMode,
+    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, Dispatch, ErrorKind,
+    EventSink, GrantedDevice, LeScanOptions, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions,
+    ScanEnd, Subscribers, Subscription, WriteMode,
 };
 
 /// Where Chrome's Web Bluetooth differs by operating system, as far as the mock models it. The
@@ -94,7 +96,7 @@ pub enum ScanPrompt {
 /// needs an active scan: Shelly's BLU script examples; the MAC block rides along). `None` for
 /// anything but a Shelly BLU advertisement (BTHome service data and Shelly manufacturer data).
 pub fn shelly_blu_packets(advertisement: &Advertisement) -> Option<[Advertisement; 2]> {
-    let manufacturer = advertisement.manufacturer_data.get(&SHELLY_COMPANY_ID)?;
+    let manufacturer = advertisement.manufacturer_data.get(&shelly::COMPANY_ID)?;
     bluehome_core::bthome::service_data(advertisement)?;
     let data = Advertisement {
         name: None,
@@ -110,23 +112,19 @@ pub fn shelly_blu_packets(advertisement: &Advertisement) -> Option<[Advertisemen
     };
     response
         .manufacturer_data
-        .insert(SHELLY_COMPANY_ID, manufacturer.clone());
+        .insert(shelly::COMPANY_ID, manufacturer.clone());
     Some([data, response])
 }
 
 /// Whether a running scan reports this event, as Chrome matches `requestLEScan` filters: `name`
 /// and `namePrefix` against the event's own name, `services` against the UUIDs it advertises;
 /// `manufacturerData` is ignored (crbug.com/41310835).
-fn scan_accepts(scan: &ScanOptions, event: &Advertisement) -> bool {
-    let name = event.name.as_deref();
+fn scan_accepts(scan: &LeScanOptions, event: &Advertisement) -> bool {
     scan.accept_all_advertisements
-        || scan.filters.iter().any(|f| {
-            f.name.as_deref().is_none_or(|want| name == Some(want))
-                && f.name_prefix
-                    .as_deref()
-                    .is_none_or(|prefix| name.is_some_and(|n| n.starts_with(prefix)))
-                && f.services.iter().all(|s| event.service_uuids.contains(s))
-        })
+        || scan
+            .filters
+            .iter()
+            .any(|f| f.name_matches(event.name.as_deref()) && f.services_advertised(event))
 }
 
 /// The GATT server of a simulated device. A peer that needs the time reads the mock's clock
@@ -269,7 +267,7 @@ struct MockState {
     page: PageActivity,
     scan_prompt: ScanPrompt,
     /// The scan the browser runs (ended by the page or by the browser).
-    scan: Option<ScanOptions>,
+    scan: Option<LeScanOptions>,
     /// Devices a scan with `keepRepeatedDevices: false` reported already.
     scan_reported: BTreeSet<DeviceId>,
     /// Devices whose `watchingAdvertisements` is true.
@@ -433,7 +431,7 @@ impl MockBackend {
     }
 
     /// What the running LE scan was asked for, if one runs.
-    pub fn scan_options(&self) -> Option<ScanOptions> {
+    pub fn scan_options(&self) -> Option<LeScanOptions> {
         self.state.borrow().scan.clone()
     }
 
@@ -644,7 +642,7 @@ impl BleBackend for MockBackend {
         self.subscribers.remove(subscription);
     }
 
-    async fn start_scan(&self, options: &ScanOptions) -> Result<(), BleError> {
+    async fn start_scan(&self, options: &LeScanOptions) -> Result<(), BleError> {
         self.require(self.capabilities.request_le_scan, "requestLEScan")?;
         if !options.accept_all_advertisements && options.filters.is_empty() {
             return Err(BleError::new(
@@ -690,15 +688,9 @@ impl BleBackend for MockBackend {
         }
         let mut state = self.state.borrow_mut();
         let chooser = state.chooser.clone();
-        // Chrome matches a filter's `services` against the UUIDs a device advertises (or has
-        // shown before), never against its service data.
-        let offered = |filter: &DeviceFilter, device: &MockDevice| {
-            let adv = device.last_advertisement.as_ref();
-            filter.matches(device.name.as_deref(), adv)
-                && filter
-                    .services
-                    .iter()
-                    .all(|s| adv.is_some_and(|a| a.service_uuids.contains(s)))
+        // Against the device's name and the last advertisement it showed.
+        let offered = |filter: &WebFilter, device: &MockDevice| {
+            filter.matches(device.name.as_deref(), device.last_advertisement.as_ref())
         };
         let matches = |device: &MockDevice| {
             (options.accept_all_devices || options.filters.iter().any(|f| offered(f, device)))
@@ -946,6 +938,8 @@ mod tests {
     use std::rc::Rc;
 
     use bluehome_core::Uuid;
+    use bluehome_core::filter::DataPrefix;
+    use bluehome_core::filter::web::WebManufacturerData;
 
     use super::*;
 
@@ -980,7 +974,7 @@ mod tests {
         let events = recorder(&backend);
         let id = DeviceId::from("a");
         backend.advertise(&id, Advertisement::default());
-        block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+        block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
         backend.advertise(&id, Advertisement::default());
         backend.stop_scan();
         backend.advertise(&id, Advertisement::default());
@@ -1005,7 +999,7 @@ mod tests {
             ErrorKind::NotAllowed
         );
         let opts = RequestDeviceOptions {
-            filters: vec![super::super::DeviceFilter {
+            filters: vec![WebFilter {
                 name_prefix: Some("Shelly".into()),
                 ..Default::default()
             }],
@@ -1152,7 +1146,7 @@ mod tests {
         adv.service_data.insert(Uuid::BTHOME_V2, vec![0x40]);
         backend.advertise(&id, adv.clone());
         let options = RequestDeviceOptions {
-            filters: vec![super::super::DeviceFilter {
+            filters: vec![WebFilter {
                 services: vec![Uuid::BTHOME_V2],
                 ..Default::default()
             }],
@@ -1292,7 +1286,7 @@ mod tests {
         adv.service_data
             .insert(Uuid::BTHOME_V2, vec![0x44, 0x02, 0xca, 0x09]);
         adv.manufacturer_data
-            .insert(SHELLY_COMPANY_ID, vec![0x0B, 0x03, 0x00]);
+            .insert(shelly::COMPANY_ID, vec![0x0B, 0x03, 0x00]);
         adv
     }
 
@@ -1301,7 +1295,7 @@ mod tests {
         let backend = MockBackend::new();
         let id = DeviceId::from("sensor");
         watched(&backend, &id);
-        block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+        block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
         let events = recorder(&backend);
         backend.set_page_visible(false);
         assert_eq!(
@@ -1355,7 +1349,7 @@ mod tests {
         let backend = MockBackend::new();
         let id = DeviceId::from("sensor");
         watched(&backend, &id);
-        block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+        block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
         let events = recorder(&backend);
         backend.advertise(&id, blu());
         assert_eq!(advertisements(&events).len(), 1);
@@ -1369,14 +1363,14 @@ mod tests {
     fn advertisements_never_carry_the_address() {
         let backend = MockBackend::new();
         let events = recorder(&backend);
-        block_on(backend.start_scan(&ScanOptions::default())).unwrap();
+        block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
         backend.advertise(&DeviceId::from("a"), blu());
         assert_eq!(advertisements(&events)[0].address, None);
     }
 
-    fn name_prefix_scan(prefix: &str) -> ScanOptions {
-        ScanOptions {
-            filters: vec![super::super::DeviceFilter {
+    fn name_prefix_scan(prefix: &str) -> LeScanOptions {
+        LeScanOptions {
+            filters: vec![WebFilter {
                 name_prefix: Some(prefix.into()),
                 ..Default::default()
             }],
@@ -1395,7 +1389,7 @@ mod tests {
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].name.as_deref(), Some("SBHT-003C"));
         assert!(got[0].service_data.is_empty(), "only the scan response");
-        assert!(got[0].manufacturer_data.contains_key(&SHELLY_COMPANY_ID));
+        assert!(got[0].manufacturer_data.contains_key(&shelly::COMPANY_ID));
     }
 
     #[test]
@@ -1418,11 +1412,11 @@ mod tests {
     fn scans_ignore_manufacturer_data_filters() {
         let backend = MockBackend::new();
         let events = recorder(&backend);
-        let shelly_only = ScanOptions {
-            filters: vec![super::super::DeviceFilter {
-                manufacturer_data: vec![super::super::ManufacturerDataFilter {
-                    company_id: SHELLY_COMPANY_ID,
-                    ..Default::default()
+        let shelly_only = LeScanOptions {
+            filters: vec![WebFilter {
+                manufacturer_data: vec![WebManufacturerData {
+                    company: shelly::COMPANY_ID,
+                    data: DataPrefix::default(),
                 }],
                 ..Default::default()
             }],
@@ -1438,9 +1432,9 @@ mod tests {
     fn without_keep_repeated_devices_a_scan_reports_each_device_once() {
         let backend = MockBackend::new();
         let events = recorder(&backend);
-        let once = ScanOptions {
+        let once = LeScanOptions {
             keep_repeated_devices: false,
-            ..ScanOptions::default()
+            ..LeScanOptions::default()
         };
         block_on(backend.start_scan(&once)).unwrap();
         let id = DeviceId::from("a");
@@ -1453,7 +1447,7 @@ mod tests {
     fn a_closed_scan_prompt_fails_in_chromes_words() {
         let backend = MockBackend::new();
         backend.set_scan_prompt(ScanPrompt::Cancel);
-        let err = block_on(backend.start_scan(&ScanOptions::default())).unwrap_err();
+        let err = block_on(backend.start_scan(&LeScanOptions::default())).unwrap_err();
         assert_eq!(err.kind, ErrorKind::UserCancelled);
         assert_eq!(
             err.message,
@@ -1470,7 +1464,7 @@ mod tests {
         assert!(data.service_data.contains_key(&Uuid::BTHOME_V2));
         assert_eq!(response.name.as_deref(), Some("SBHT-003C"));
         assert!(response.service_data.is_empty());
-        assert!(response.manufacturer_data.contains_key(&SHELLY_COMPANY_ID));
+        assert!(response.manufacturer_data.contains_key(&shelly::COMPANY_ID));
         // Anything else is one packet.
         assert!(shelly_blu_packets(&Advertisement::default()).is_none());
     }

@@ -8,7 +8,9 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
 
-use bluehome_core::shelly::manufacturer;
+use bluehome_core::filter::web::{self, WebFilter, WebManufacturerData};
+use bluehome_core::filter::{DataPrefix, FilterSet};
+use bluehome_core::shelly::{self, manufacturer};
 use bluehome_core::{Advertisement, MacAddress, Uuid};
 
 use super::Capabilities;
@@ -121,77 +123,13 @@ impl fmt::Display for BleError {
 
 impl std::error::Error for BleError {}
 
-/// A manufacturer-data condition of a device filter (Web Bluetooth `BluetoothManufacturerDataFilterInit`).
-///
-/// `data_prefix` and `mask` apply to the bytes after the two company-id bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ManufacturerDataFilter {
-    /// The Bluetooth SIG company identifier (0x0BA9 for Shelly).
-    pub company_id: u16,
-    /// Required leading bytes (empty: any).
-    pub data_prefix: Vec<u8>,
-    /// Which bits of the prefix count (empty: all).
-    pub mask: Vec<u8>,
-}
-
-/// One device filter as Web Bluetooth takes it; every set field must match.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct DeviceFilter {
-    /// Advertised services (also grants access to them).
-    pub services: Vec<Uuid>,
-    /// The exact local name.
-    pub name: Option<String>,
-    /// A prefix of the local name.
-    pub name_prefix: Option<String>,
-    /// Manufacturer data conditions.
-    pub manufacturer_data: Vec<ManufacturerDataFilter>,
-}
-
-impl DeviceFilter {
-    /// Whether an advertisement with this name satisfies the filter (the backend-independent part
-    /// the mock uses; service and manufacturer conditions are checked on the advertisement).
-    pub fn matches(&self, name: Option<&str>, advertisement: Option<&Advertisement>) -> bool {
-        if let Some(want) = &self.name
-            && name != Some(want.as_str())
-        {
-            return false;
-        }
-        if let Some(prefix) = &self.name_prefix
-            && !name.is_some_and(|n| n.starts_with(prefix.as_str()))
-        {
-            return false;
-        }
-        if self.services.is_empty() && self.manufacturer_data.is_empty() {
-            return true;
-        }
-        let Some(adv) = advertisement else {
-            return false;
-        };
-        let services_ok = self
-            .services
-            .iter()
-            .all(|s| adv.service_uuids.contains(s) || adv.service_data.contains_key(s));
-        let manufacturer_ok = self.manufacturer_data.iter().all(|m| {
-            adv.manufacturer_data
-                .get(&m.company_id)
-                .is_some_and(|data| {
-                    m.data_prefix.iter().enumerate().all(|(i, want)| {
-                        let mask = m.mask.get(i).copied().unwrap_or(0xFF);
-                        data.get(i).is_some_and(|have| have & mask == want & mask)
-                    })
-                })
-        });
-        services_ok && manufacturer_ok
-    }
-}
-
 /// Options of `navigator.bluetooth.requestDevice` (the chooser).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RequestDeviceOptions {
     /// Devices offered match any of these (must be non-empty unless `accept_all_devices`).
-    pub filters: Vec<DeviceFilter>,
+    pub filters: Vec<WebFilter>,
     /// Devices matching any of these are left out (Chrome 114+).
-    pub exclusion_filters: Vec<DeviceFilter>,
+    pub exclusion_filters: Vec<WebFilter>,
     /// Services the page may use beyond those in `filters` (BTHome 0xFCD2 for its service data).
     pub optional_services: Vec<Uuid>,
     /// Company ids whose manufacturer data advertisements may show (0x0BA9 for Shelly).
@@ -205,24 +143,24 @@ impl RequestDeviceOptions {
     pub fn shelly(rpc_service: Uuid) -> Self {
         Self {
             filters: vec![
-                DeviceFilter {
+                WebFilter {
                     services: vec![rpc_service],
-                    ..DeviceFilter::default()
+                    ..WebFilter::default()
                 },
-                DeviceFilter {
-                    manufacturer_data: vec![ManufacturerDataFilter {
-                        company_id: SHELLY_COMPANY_ID,
-                        ..ManufacturerDataFilter::default()
+                WebFilter {
+                    manufacturer_data: vec![WebManufacturerData {
+                        company: shelly::COMPANY_ID,
+                        data: DataPrefix::default(),
                     }],
-                    ..DeviceFilter::default()
+                    ..WebFilter::default()
                 },
-                DeviceFilter {
+                WebFilter {
                     name_prefix: Some("Shelly".to_owned()),
-                    ..DeviceFilter::default()
+                    ..WebFilter::default()
                 },
             ],
             optional_services: vec![rpc_service, Uuid::BTHOME_V2],
-            optional_manufacturer_data: vec![SHELLY_COMPANY_ID],
+            optional_manufacturer_data: vec![shelly::COMPANY_ID],
             ..Self::default()
         }
     }
@@ -232,22 +170,21 @@ impl RequestDeviceOptions {
     /// and, for Gen2 devices that advertise `<Model>-<MAC>`, `name` when it carries the MAC.
     /// Never the exact name alone: Gen3/Gen4 devices advertise none that says which device.
     pub fn shelly_device(rpc_service: Uuid, mac: MacAddress, name: &str) -> Self {
-        let mut filters: Vec<DeviceFilter> = manufacturer::mac_prefixes(mac)
+        let mut filters: Vec<WebFilter> = manufacturer::mac_prefixes(mac)
             .into_iter()
-            .map(|p| DeviceFilter {
-                manufacturer_data: vec![ManufacturerDataFilter {
-                    company_id: SHELLY_COMPANY_ID,
-                    data_prefix: p.prefix,
-                    mask: p.mask,
+            .map(|data| WebFilter {
+                manufacturer_data: vec![WebManufacturerData {
+                    company: shelly::COMPANY_ID,
+                    data,
                 }],
-                ..DeviceFilter::default()
+                ..WebFilter::default()
             })
             .collect();
         let hex: String = mac.0.iter().map(|b| format!("{b:02x}")).collect();
         if name.to_ascii_lowercase().ends_with(&hex) {
-            filters.push(DeviceFilter {
+            filters.push(WebFilter {
                 name: Some(name.to_owned()),
-                ..DeviceFilter::default()
+                ..WebFilter::default()
             });
         }
         Self {
@@ -261,33 +198,46 @@ impl RequestDeviceOptions {
         Self {
             accept_all_devices: true,
             optional_services: vec![Uuid::BTHOME_V2, Uuid::BTHOME_V1, Uuid::BTHOME_V1_ENCRYPTED],
-            optional_manufacturer_data: vec![SHELLY_COMPANY_ID],
+            optional_manufacturer_data: vec![shelly::COMPANY_ID],
             ..Self::default()
         }
     }
 }
 
-/// Shelly's (Allterco's) Bluetooth SIG company identifier.
-pub const SHELLY_COMPANY_ID: u16 = 0x0BA9;
-
-/// Options of `navigator.bluetooth.requestLEScan`.
+/// Options of `navigator.bluetooth.requestLEScan` (not Shelly's scan options, which are
+/// [`bluehome_core::filter::ScanOptions`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScanOptions {
+pub struct LeScanOptions {
     /// Advertisements must match one of these (ignored with `accept_all_advertisements`).
-    pub filters: Vec<DeviceFilter>,
+    pub filters: Vec<WebFilter>,
     /// Report every advertisement, not only the first per device.
     pub keep_repeated_devices: bool,
     /// Report advertisements of every device.
     pub accept_all_advertisements: bool,
 }
 
-impl Default for ScanOptions {
+impl Default for LeScanOptions {
     /// Everything, repeatedly: what a sensor console wants.
     fn default() -> Self {
         Self {
             filters: Vec::new(),
             keep_repeated_devices: true,
             accept_all_advertisements: true,
+        }
+    }
+}
+
+impl LeScanOptions {
+    /// The scan for a Shelly filter set: the core's scan translation
+    /// ([`bluehome_core::filter::web::translate_scan`]: advertised services only, else every
+    /// advertisement), every packet kept. Names and manufacturer data cannot narrow a scan
+    /// safely; the list applies the whole set to each device's merged data.
+    pub fn for_filters(filters: &FilterSet) -> Self {
+        let web = web::translate_scan(filters);
+        Self {
+            accept_all_advertisements: web.accept_all,
+            filters: web.filters,
+            keep_repeated_devices: true,
         }
     }
 }
@@ -508,7 +458,7 @@ pub trait BleBackend {
     fn unsubscribe(&self, subscription: Subscription);
 
     /// Starts an LE scan (`requestLEScan`; needs a user gesture on the web).
-    async fn start_scan(&self, options: &ScanOptions) -> Result<(), BleError>;
+    async fn start_scan(&self, options: &LeScanOptions) -> Result<(), BleError>;
 
     /// Stops the LE scan, if one runs.
     fn stop_scan(&self);
@@ -616,7 +566,7 @@ mod tests {
                 mac: Some(mac),
                 ..ManufacturerData::default()
             });
-            adv.manufacturer_data.insert(SHELLY_COMPANY_ID, data);
+            adv.manufacturer_data.insert(shelly::COMPANY_ID, data);
             adv
         };
         let options =
@@ -660,24 +610,39 @@ mod tests {
         assert_eq!(page.update(false, true), active(false), "hidden");
     }
 
+    fn options(json: &str) -> LeScanOptions {
+        LeScanOptions::for_filters(&FilterSet::from_json(json).unwrap())
+    }
+
     #[test]
-    fn filter_checks_name_prefix_and_manufacturer_prefix_with_mask() {
-        let mut adv = Advertisement::default();
-        adv.manufacturer_data
-            .insert(SHELLY_COMPANY_ID, vec![0x01, 0x37]);
-        let filter = DeviceFilter {
-            name_prefix: Some("SBHT".into()),
-            manufacturer_data: vec![ManufacturerDataFilter {
-                company_id: SHELLY_COMPANY_ID,
-                data_prefix: vec![0x01, 0x30],
-                mask: vec![0xFF, 0xF0],
-            }],
-            ..DeviceFilter::default()
-        };
-        assert!(filter.matches(Some("SBHT-003C"), Some(&adv)));
-        assert!(!filter.matches(Some("ATC_1234"), Some(&adv)));
-        adv.manufacturer_data
-            .insert(SHELLY_COMPANY_ID, vec![0x01, 0x47]);
-        assert!(!filter.matches(Some("SBHT-003C"), Some(&adv)));
+    fn scan_options_follow_the_filter_set_where_chrome_can() {
+        let all = LeScanOptions::for_filters(&FilterSet::default());
+        assert!(all.accept_all_advertisements && all.keep_repeated_devices);
+        assert_eq!(all, LeScanOptions::default());
+
+        // Chrome has no service-data filters: scan everything, the list still filters exactly.
+        assert_eq!(options(r#"[{"serviceData":{"service":"fcd2"}}]"#), all);
+
+        let battery = options(r#"[{"services":["180f"]}]"#);
+        assert!(!battery.accept_all_advertisements && battery.keep_repeated_devices);
+        assert_eq!(battery.filters.len(), 1);
+        assert_eq!(battery.filters[0].services, [Uuid::from_u16(0x180F)]);
+    }
+
+    #[test]
+    fn scan_options_never_narrow_by_name_or_manufacturer_data() {
+        // Chrome matches a scan's name filter against each packet's own name (a Shelly BLU data
+        // packet has none on Windows) and ignores manufacturerData: both would lose packets.
+        let all = LeScanOptions::default();
+        assert_eq!(options(r#"[{"name":"SB*"}]"#), all);
+        assert_eq!(options(r#"[{"name":"SBHT-003C"}]"#), all);
+        assert_eq!(
+            options(r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#),
+            all
+        );
+        let narrowed = options(r#"[{"services":["180f"],"name":"SB*"}]"#);
+        assert_eq!(narrowed.filters.len(), 1);
+        assert_eq!(narrowed.filters[0].name_prefix, None);
+        assert_eq!(narrowed.filters[0].name, None);
     }
 }

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::platform;
+
 /// What bluehome is, where it works, and the control that erases what it keeps.
 #[component]
 pub fn AboutPage() -> impl IntoView {
@@ -25,19 +27,13 @@ pub fn AboutPage() -> impl IntoView {
 #[component]
 fn ForgetEverything() -> impl IntoView {
     let forget = move |_| {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let sure = window
-            .confirm_with_message(
-                "Erase every bind key, remembered password digest, device profile, label and saved history bluehome keeps in this browser?",
-            )
-            .unwrap_or(false);
-        if sure {
+        if platform::confirm(
+            "Erase every bind key, remembered password digest, device profile, label and saved history bluehome keeps in this browser?",
+        ) {
             #[cfg(target_arch = "wasm32")]
             crate::state::privacy::forget_everything();
             // Reload so nothing erased lives on in memory.
-            let _ = window.location().reload();
+            platform::reload();
         }
     };
     view! {

@@ -2,30 +2,9 @@
 
 use leptos::prelude::*;
 
+use crate::platform;
 use crate::state::decode::{DecodeInput, DecodeView, Field, InputKind, decode};
 use crate::state::settings::Settings;
-
-/// The fragment of the page's URL, without `#`.
-fn read_fragment() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .map(|h| h.trim_start_matches('#').to_owned())
-        .unwrap_or_default()
-}
-
-/// Replaces the fragment without a navigation or a history entry.
-fn write_fragment(fragment: &str) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(
-            &wasm_bindgen::JsValue::NULL,
-            "",
-            Some(&format!("#{fragment}")),
-        );
-    }
-}
 
 fn fields(list: Vec<Field>) -> impl IntoView {
     list.into_iter()
@@ -95,7 +74,7 @@ fn result_view(view_model: DecodeView) -> impl IntoView {
 /// Paste an advertisement in hex and see every field decoded.
 #[component]
 pub fn DecodePage() -> impl IntoView {
-    let start = DecodeInput::from_fragment(&read_fragment());
+    let start = DecodeInput::from_fragment(&platform::fragment());
     let kind = RwSignal::new(start.kind);
     let uuid = RwSignal::new(start.uuid);
     let company = RwSignal::new(start.company);
@@ -112,7 +91,7 @@ pub fn DecodePage() -> impl IntoView {
     });
     Effect::new(move |_| {
         let fragment = input.with(DecodeInput::to_fragment);
-        write_fragment(&fragment);
+        platform::replace_fragment(&fragment);
     });
     let settings = Settings::default();
     let result = move || result_view(decode(&input.get(), &key.get(), &settings));

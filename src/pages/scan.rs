@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::components::scan::controls::{FilterEditor, SourcePanel, Timeline, Toolbar};
 use crate::components::scan::details::DeviceDetails;
 use crate::components::scan::device_list::DeviceList;
-use crate::components::shelly::data_url;
+use crate::platform;
 use crate::state::use_store;
 
 /// Every BTHome sensor nearby, decoded and charted live.
@@ -35,11 +35,13 @@ pub fn ScanPage() -> impl IntoView {
                 } else {
                     "Dismiss"
                 };
+                let (file_name, text) = (u.file_name, u.text);
                 view! {
                     <div class="notice warning unreadable" role="alert">
                         <p>{printable(&u.message).into_owned()}</p>
-                        <a class="button" download=u.file_name
-                            href=data_url("application/json", &u.text)>"Download"</a>
+                        <button on:click=move |_| platform::download(&file_name, "application/json", &text)>
+                            "Download"
+                        </button>
                         " "
                         <button on:click=move |_| store.discard_unreadable(i)>{discard}</button>
                     </div>

@@ -72,7 +72,7 @@ impl Default for DecodeInput {
         Self {
             kind: InputKind::ServiceData,
             uuid: "fcd2".into(),
-            company: "0x0ba9".into(),
+            company: format!("{:#06x}", manufacturer::COMPANY_ID),
             hex: String::new(),
             mac: String::new(),
         }
@@ -363,8 +363,9 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
                 view.shelly = shelly_fields(&bytes);
             } else {
                 view.note = Some(format!(
-                    "Manufacturer data of company {company:#06x}: {} bytes; only Shelly (0x0ba9) is decoded.",
-                    bytes.len()
+                    "Manufacturer data of company {company:#06x}: {} bytes; only Shelly ({:#06x}) is decoded.",
+                    bytes.len(),
+                    manufacturer::COMPANY_ID
                 ));
             }
         }

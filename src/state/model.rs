@@ -436,7 +436,7 @@ impl ScanModel {
         entry.packets += 1;
         let shelly = data
             .manufacturer_data
-            .get(&crate::ble::SHELLY_COMPANY_ID)
+            .get(&bluehome_core::shelly::COMPANY_ID)
             .map(|bytes| manufacturer::parse(bytes));
         entry.mac = address
             .or(announced)

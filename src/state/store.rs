@@ -17,12 +17,12 @@ use super::model::{CaptureKey, KeyEntry, ScanModel};
 use super::persist::{self, Held, Unreadable};
 use super::settings::Settings;
 use super::storage::{BrowserStorage, KeyValue};
-use bluehome_core::Uuid;
 
 use crate::ble::{
-    BleBackend, BleError, BleEvent, DeviceFilter, DeviceId, GrantedDevice, ManufacturerDataFilter,
-    RequestDeviceOptions, ScanEnd, ScanOptions,
+    BleBackend, BleError, BleEvent, DeviceId, GrantedDevice, LeScanOptions, RequestDeviceOptions,
+    ScanEnd,
 };
+use crate::platform::now_ms;
 
 /// The view refresh period.
 pub const FRAME_MS: u64 = 250;
@@ -30,34 +30,6 @@ pub const FRAME_MS: u64 = 250;
 pub const SAVE_EVERY_MS: u64 = 30_000;
 /// The source name of imported captures in the manager.
 pub const CAPTURE_SOURCE: &str = "capture";
-
-/// The page's clock: unix milliseconds.
-pub fn now_ms() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        js_sys::Date::now() as u64
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
-    }
-}
-
-/// The browser's offset from UTC in minutes east (0 outside a browser).
-pub fn local_offset_minutes(ms: u64) -> i32 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        -(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64)).get_timezone_offset()
-            as i32)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = ms;
-        0
-    }
-}
 
 /// What the live sources are doing.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -388,7 +360,10 @@ impl AppStore {
     pub async fn start_scan(&self) {
         let backend = self.backend();
         self.status.update(|s| s.error = None);
-        let options = self.filters().map(|f| scan_options(&f)).unwrap_or_default();
+        let options = self
+            .filters()
+            .map(|f| LeScanOptions::for_filters(&f))
+            .unwrap_or_default();
         match backend.start_scan(&options).await {
             Ok(()) => self.status.update(|s| {
                 s.scanning = true;
@@ -506,7 +481,7 @@ impl AppStore {
         let asked = |store: &Self| {
             store
                 .filters()
-                .map(|f| scan_options(&f))
+                .map(|f| LeScanOptions::for_filters(&f))
                 .unwrap_or_default()
         };
         let before = asked(self);
@@ -578,44 +553,6 @@ impl AppStore {
     }
 }
 
-/// The `requestLEScan` options for a Shelly filter set: the core's scan translation
-/// (`filter::web::translate_scan`: advertised services only, else every advertisement). Names and
-/// manufacturer data cannot narrow a scan safely; the list applies the whole set to each device's
-/// merged data.
-pub fn scan_options(filters: &FilterSet) -> ScanOptions {
-    let web = bluehome_core::filter::web::translate_scan(filters);
-    if web.accept_all {
-        return ScanOptions::default();
-    }
-    let filters = web
-        .filters
-        .into_iter()
-        .map(|f| DeviceFilter {
-            services: f
-                .services
-                .iter()
-                .filter_map(|u| u.parse::<Uuid>().ok())
-                .collect(),
-            name: f.name,
-            name_prefix: f.name_prefix,
-            manufacturer_data: f
-                .manufacturer_data
-                .into_iter()
-                .map(|m| ManufacturerDataFilter {
-                    company_id: m.company_identifier,
-                    data_prefix: m.data_prefix,
-                    mask: m.mask.unwrap_or_default(),
-                })
-                .collect(),
-        })
-        .collect();
-    ScanOptions {
-        filters,
-        keep_repeated_devices: true,
-        accept_all_advertisements: false,
-    }
-}
-
 /// The store provided by `App`.
 ///
 /// # Panics
@@ -623,44 +560,4 @@ pub fn scan_options(filters: &FilterSet) -> ScanOptions {
 pub fn use_store() -> AppStore {
     #[allow(clippy::expect_used)] // Every page is mounted under App, which provides it.
     expect_context::<AppStore>()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn options(json: &str) -> ScanOptions {
-        scan_options(&FilterSet::from_json(json).unwrap())
-    }
-
-    #[test]
-    fn scan_options_follow_the_filter_set_where_chrome_can() {
-        let all = scan_options(&FilterSet::default());
-        assert!(all.accept_all_advertisements && all.keep_repeated_devices);
-
-        // Chrome has no service-data filters: scan everything, the list still filters exactly.
-        assert_eq!(options(r#"[{"serviceData":{"service":"fcd2"}}]"#), all);
-
-        let battery = options(r#"[{"services":["180f"]}]"#);
-        assert!(!battery.accept_all_advertisements);
-        assert_eq!(battery.filters.len(), 1);
-        assert_eq!(battery.filters[0].services, [Uuid::from_u16(0x180F)]);
-    }
-
-    #[test]
-    fn scan_options_never_narrow_by_name_or_manufacturer_data() {
-        // Chrome matches a scan's name filter against each packet's own name (a Shelly BLU data
-        // packet has none on Windows) and ignores manufacturerData: both would lose packets.
-        let all = ScanOptions::default();
-        assert_eq!(options(r#"[{"name":"SB*"}]"#), all);
-        assert_eq!(options(r#"[{"name":"SBHT-003C"}]"#), all);
-        assert_eq!(
-            options(r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#),
-            all
-        );
-        let narrowed = options(r#"[{"services":["180f"],"name":"SB*"}]"#);
-        assert_eq!(narrowed.filters.len(), 1);
-        assert_eq!(narrowed.filters[0].name_prefix, None);
-        assert_eq!(narrowed.filters[0].name, None);
-    }
 }

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::ffi::OsString;
 use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Write};
 
@@ -19,6 +20,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
+use crate::args::{self, Arg};
 use crate::lines::{Line, Lines};
 
 const USAGE: &str = "\
@@ -30,57 +32,68 @@ ARG:   fcd2:HEX | 181c:HEX | 181e:HEX | <uuid>:HEX   service data (bytes after t
        ad:HEX                                     raw advertising data (AD structures)
 All ARGs together form one advertisement. A table is printed when stdout is a terminal.";
 
-/// Runs the subcommand; `Ok(code)` is the process exit code.
-pub fn run(args: &[String]) -> io::Result<u8> {
-    if args.is_empty() {
-        let stdin = io::stdin().lock();
-        let stdout = io::stdout().lock();
-        decode_stream(stdin, io::BufWriter::with_capacity(1 << 16, stdout))?;
-        return Ok(0);
-    }
-    let mut input = Input::default();
-    let mut owned_key = None;
-    let mut owned_mac = None;
-    let mut iter = args.iter();
-    let mut problem = None;
-    while let Some(arg) = iter.next() {
-        let result = match arg.as_str() {
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(0);
-            }
-            "--key" => iter
-                .next()
-                .cloned()
-                .map(|k| owned_key = Some(k))
-                .ok_or(("bindkey", "--key needs a value".to_string())),
-            "--mac" => iter
-                .next()
-                .cloned()
-                .map(|m| owned_mac = Some(m))
-                .ok_or(("mac", "--mac needs a value".to_string())),
-            other => add_argument(&mut input, other),
-        };
-        if let Err(e) = result {
-            problem = Some(e);
-            break;
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Command {
+    /// JSON Lines on stdin (no arguments).
+    Stream,
+    /// `-h` / `--help`.
+    Help,
+    /// One advertisement from the arguments.
+    One {
+        key: Option<String>,
+        mac: Option<String>,
+        parts: Vec<String>,
+    },
+}
+
+/// Reads the command line; an error names the input field it concerns, for the error line.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, (&'static str, String)> {
+    let mut parser = args::parser(args);
+    let (mut key, mut mac, mut parts) = (None, None, Vec::new());
+    while let Some(arg) = args::next(&mut parser).map_err(|e| ("argument", e))? {
+        match arg {
+            Arg::Short('h') | Arg::Long("help") => return Ok(Command::Help),
+            Arg::Long("key") => key = Some(args::text(&mut parser).map_err(|e| ("bindkey", e))?),
+            Arg::Long("mac") => mac = Some(args::text(&mut parser).map_err(|e| ("mac", e))?),
+            Arg::Value(part) => parts.push(args::positional(part).map_err(|e| ("argument", e))?),
+            other => return Err(("argument", args::unexpected(other))),
         }
     }
-    input.bindkey = owned_key.map(Cow::Owned);
-    input.mac = owned_mac.map(Cow::Owned);
-    let mut out = io::stdout().lock();
-    if let Some((field, message)) = problem {
-        eprintln!("bluehome decode: {message}\n\n{USAGE}");
-        let err = LineError {
-            line: 1,
-            kind: "invalid_field",
-            field: Some(field),
-            message,
-        };
-        serde_json::to_writer(&mut out, &err)?;
-        writeln!(out)?;
-        return Ok(2);
+    if key.is_none() && mac.is_none() && parts.is_empty() {
+        Ok(Command::Stream)
+    } else {
+        Ok(Command::One { key, mac, parts })
     }
+}
+
+/// Runs the subcommand; `Ok(code)` is the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> io::Result<u8> {
+    let (key, mac, parts) = match parse_args(args) {
+        Ok(Command::Stream) => {
+            let stdin = io::stdin().lock();
+            let stdout = io::stdout().lock();
+            decode_stream(stdin, io::BufWriter::with_capacity(1 << 16, stdout))?;
+            return Ok(0);
+        }
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return Ok(0);
+        }
+        Ok(Command::One { key, mac, parts }) => (key, mac, parts),
+        Err(problem) => return usage_error(problem),
+    };
+    let mut input = Input {
+        bindkey: key.map(Cow::Owned),
+        mac: mac.map(Cow::Owned),
+        ..Input::default()
+    };
+    for part in &parts {
+        if let Err(problem) = add_argument(&mut input, part) {
+            return usage_error(problem);
+        }
+    }
+    let mut out = io::stdout().lock();
     let as_table = out.is_terminal();
     match input.decode() {
         Ok(record) if as_table => write!(out, "{}", Table(&record))?,
@@ -110,6 +123,21 @@ pub fn run(args: &[String]) -> io::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// A bad command line: the message and the usage on stderr, the error line on stdout.
+fn usage_error((field, message): (&'static str, String)) -> io::Result<u8> {
+    eprintln!("bluehome decode: {message}\n\n{USAGE}");
+    let mut out = io::stdout().lock();
+    let err = LineError {
+        line: 1,
+        kind: "invalid_field",
+        field: Some(field),
+        message,
+    };
+    serde_json::to_writer(&mut out, &err)?;
+    writeln!(out)?;
+    Ok(args::USAGE_ERROR)
 }
 
 /// Adds one positional argument (`fcd2:HEX`, `mfr:ID:HEX`, `ad:HEX`) to the advertisement.

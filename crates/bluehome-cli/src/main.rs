@@ -1,7 +1,11 @@
 //! `bluehome`: the native command line of bluehome. See this crate's README for the formats.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
+use args::Arg;
+
+mod args;
 mod decode;
 mod lines;
 mod replay;
@@ -28,29 +32,39 @@ commands:
 See crates/bluehome-cli/README.md for the input and output formats.";
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        None | Some("help" | "-h" | "--help") => {
+    let mut parser = lexopt::Parser::from_env();
+    let command = match args::next(&mut parser) {
+        Ok(None | Some(Arg::Short('h') | Arg::Long("help"))) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Some(Arg::Value(command))) => command,
+        Ok(Some(other)) => return usage_error(&args::unexpected(other)),
+        Err(e) => return usage_error(&e),
+    };
+    // What follows the command is the command's to read.
+    let rest: Vec<OsString> = parser.raw_args().map(Iterator::collect).unwrap_or_default();
+    match command.to_str() {
+        Some("help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Some("decode") => {
-            let rest: Vec<String> = args.collect();
-            match decode::run(&rest) {
-                Ok(code) => ExitCode::from(code),
-                // The reader went away (`bluehome decode | head`): stop quietly, as Unix tools do.
-                Err(e) if lines::is_closed_pipe(&e) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("bluehome decode: {e}");
-                    ExitCode::from(1)
-                }
+        Some("decode") => match decode::run(rest) {
+            Ok(code) => ExitCode::from(code),
+            // The reader went away (`bluehome decode | head`): stop quietly, as Unix tools do.
+            Err(e) if lines::is_closed_pipe(&e) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bluehome decode: {e}");
+                ExitCode::from(1)
             }
-        }
-        Some("replay") => replay::run(args),
-        Some("sim") => sim::run(args),
-        Some(other) => {
-            eprintln!("bluehome: unknown command {other:?}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
+        },
+        Some("replay") => replay::run(rest),
+        Some("sim") => sim::run(rest),
+        _ => usage_error(&format!("unknown command {command:?}")),
     }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("bluehome: {message}\n\n{USAGE}");
+    ExitCode::from(args::USAGE_ERROR)
 }

@@ -2,8 +2,10 @@
 //! prints what it did, one JSON line per event, in time order. Formats: README.md, schema/.
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use bluehome_core::bthome;
@@ -14,6 +16,7 @@ use bluehome_core::text::printable;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::args::{self, Arg};
 use crate::lines::{Line, Lines, is_closed_pipe};
 
 const USAGE: &str = "usage: bluehome replay CAPTURE --rules RULES [--until T]\n\
@@ -24,8 +27,6 @@ const USAGE: &str = "usage: bluehome replay CAPTURE --rules RULES [--until T]\n\
 /// A problem that stops the replay.
 #[derive(Debug)]
 pub enum ReplayError {
-    /// Bad command line.
-    Usage(String),
     /// A file could not be read or the output not written.
     Io(String),
     /// The rules file is wrong; the message names the field.
@@ -48,7 +49,6 @@ fn write_error(e: io::Error) -> ReplayError {
 impl std::fmt::Display for ReplayError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Usage(m) => write!(f, "{m}\n\n{USAGE}"),
             Self::Io(m) => f.write_str(m),
             // These quote the files (a field name is the file's key): shown, never sent to the
             // terminal as they are.
@@ -61,66 +61,90 @@ impl std::fmt::Display for ReplayError {
     }
 }
 
-/// Entry point from `main`.
-pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
-    match run_inner(args) {
-        // Stop quietly when the reader went away, as Unix tools do.
-        Ok(()) | Err(ReplayError::ClosedPipe) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bluehome replay: {e}");
-            match e {
-                ReplayError::Usage(_) => ExitCode::from(2),
-                _ => ExitCode::from(1),
-            }
-        }
-    }
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Command {
+    /// `-h` / `--help`.
+    Help,
+    /// A replay.
+    Run {
+        capture: OsString,
+        rules: OsString,
+        until: Option<u64>,
+    },
 }
 
-fn run_inner(mut args: impl Iterator<Item = String>) -> Result<(), ReplayError> {
-    let mut capture = None;
-    let mut rules = None;
-    let mut until = None;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--rules" => {
-                rules = Some(
-                    args.next()
-                        .ok_or_else(|| ReplayError::Usage("--rules needs a file".into()))?,
-                );
-            }
-            "--until" => {
-                let text = args
-                    .next()
-                    .ok_or_else(|| ReplayError::Usage("--until needs a time".into()))?;
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
+    let mut parser = args::parser(args);
+    let (mut capture, mut rules, mut until) = (None, None, None);
+    while let Some(arg) = args::next(&mut parser)? {
+        match arg {
+            Arg::Short('h') | Arg::Long("help") => return Ok(Command::Help),
+            Arg::Long("rules") => rules = Some(parser.value().map_err(|e| e.to_string())?),
+            Arg::Long("until") => {
+                let text = args::text(&mut parser)?;
                 let ms = text
                     .parse::<f64>()
                     .ok()
                     .filter(|t| (0.0..=(MAX_TIME_MS / 1000) as f64).contains(t))
                     .map(to_ms)
                     .ok_or_else(|| {
-                        ReplayError::Usage(format!(
+                        format!(
                             "--until {text:?} is not a time in seconds (0 to {})",
                             MAX_TIME_MS / 1000
-                        ))
+                        )
                     })?;
                 until = Some(ms);
             }
-            "-h" | "--help" => return Err(ReplayError::Usage("help".into())),
-            other if capture.is_none() && (other == "-" || !other.starts_with('-')) => {
-                capture = Some(arg);
-            }
-            other => return Err(ReplayError::Usage(format!("unexpected argument {other:?}"))),
+            Arg::Value(file) if capture.is_none() => capture = Some(file),
+            other => return Err(args::unexpected(other)),
         }
     }
-    let capture = capture.ok_or_else(|| ReplayError::Usage("CAPTURE is missing".into()))?;
-    let rules_path = rules.ok_or_else(|| ReplayError::Usage("--rules is missing".into()))?;
-    let rules_text = std::fs::read_to_string(&rules_path)
-        .map_err(|e| ReplayError::Io(format!("{rules_path}: {e}")))?;
+    Ok(Command::Run {
+        capture: capture.ok_or("CAPTURE is missing")?,
+        rules: rules.ok_or("--rules is missing")?,
+        until,
+    })
+}
+
+/// Entry point from `main`.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let (capture, rules, until) = match parse_args(args) {
+        Ok(Command::Run {
+            capture,
+            rules,
+            until,
+        }) => (capture, rules, until),
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("bluehome replay: {e}\n\n{USAGE}");
+            return ExitCode::from(args::USAGE_ERROR);
+        }
+    };
+    match run_files(&capture, &rules, until) {
+        // Stop quietly when the reader went away, as Unix tools do.
+        Ok(()) | Err(ReplayError::ClosedPipe) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bluehome replay: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_files(capture: &OsStr, rules: &OsStr, until: Option<u64>) -> Result<(), ReplayError> {
+    let rules_path = Path::new(rules);
+    let rules_text = std::fs::read_to_string(rules_path)
+        .map_err(|e| ReplayError::Io(format!("{}: {e}", rules_path.display())))?;
     let rules = Rules::parse(&rules_text)?;
     let input: Box<dyn BufRead> = if capture == "-" {
         Box::new(BufReader::new(io::stdin().lock()))
     } else {
-        let file = File::open(&capture).map_err(|e| ReplayError::Io(format!("{capture}: {e}")))?;
+        let path = Path::new(capture);
+        let file =
+            File::open(path).map_err(|e| ReplayError::Io(format!("{}: {e}", path.display())))?;
         Box::new(BufReader::new(file))
     };
     let stdout = io::stdout();

@@ -7,12 +7,14 @@
 
 use std::str::FromStr;
 
+use bluehome_core::filter::DataPrefix;
+use bluehome_core::filter::web::WebFilter;
 use bluehome_core::{Advertisement, Uuid};
 use js_sys::{Array, DataView, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::ble::{
-    BleError, DeviceFilter, DeviceId, ErrorKind, GrantedDevice, RequestDeviceOptions, ScanOptions,
+    BleError, DeviceId, ErrorKind, GrantedDevice, LeScanOptions, RequestDeviceOptions,
 };
 
 /// Copies the bytes a `DataView` covers.
@@ -157,7 +159,18 @@ fn uuid_array(uuids: &[Uuid]) -> Array {
         .collect()
 }
 
-fn filter_object(filter: &DeviceFilter) -> Object {
+/// Sets `dataPrefix` and `mask` (both `BufferSource`s) on a data-filter entry.
+fn set_data_prefix(entry: &Object, data: &DataPrefix) {
+    if !data.prefix().is_empty() {
+        set(entry, "dataPrefix", &Uint8Array::from(data.prefix()));
+    }
+    if let Some(mask) = data.mask().filter(|m| !m.is_empty()) {
+        set(entry, "mask", &Uint8Array::from(mask));
+    }
+}
+
+/// A `BluetoothLEScanFilterInit` object.
+pub fn filter_object(filter: &WebFilter) -> Object {
     let object = Object::new();
     if !filter.services.is_empty() {
         set(&object, "services", &uuid_array(&filter.services));
@@ -174,26 +187,34 @@ fn filter_object(filter: &DeviceFilter) -> Object {
             .iter()
             .map(|m| {
                 let entry = Object::new();
-                set(&entry, "companyIdentifier", &JsValue::from(m.company_id));
-                if !m.data_prefix.is_empty() {
-                    set(
-                        &entry,
-                        "dataPrefix",
-                        &Uint8Array::from(m.data_prefix.as_slice()),
-                    );
-                }
-                if !m.mask.is_empty() {
-                    set(&entry, "mask", &Uint8Array::from(m.mask.as_slice()));
-                }
+                set(&entry, "companyIdentifier", &JsValue::from(m.company));
+                set_data_prefix(&entry, &m.data);
                 JsValue::from(entry)
             })
             .collect();
         set(&object, "manufacturerData", &list);
     }
+    if !filter.service_data.is_empty() {
+        let list: Array = filter
+            .service_data
+            .iter()
+            .map(|d| {
+                let entry = Object::new();
+                set(
+                    &entry,
+                    "service",
+                    &JsValue::from_str(&d.service.to_string()),
+                );
+                set_data_prefix(&entry, &d.data);
+                JsValue::from(entry)
+            })
+            .collect();
+        set(&object, "serviceData", &list);
+    }
     object
 }
 
-fn filter_array(filters: &[DeviceFilter]) -> Array {
+fn filter_array(filters: &[WebFilter]) -> Array {
     filters
         .iter()
         .map(|f| JsValue::from(filter_object(f)))
@@ -234,7 +255,7 @@ pub fn request_device_options(options: &RequestDeviceOptions) -> JsValue {
 }
 
 /// The `requestLEScan` options object.
-pub fn scan_options(options: &ScanOptions) -> JsValue {
+pub fn scan_options(options: &LeScanOptions) -> JsValue {
     let object = Object::new();
     if options.accept_all_advertisements {
         set(&object, "acceptAllAdvertisements", &JsValue::TRUE);

@@ -32,8 +32,8 @@ use web_sys::{
 
 use super::{
     BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, Dispatch, ErrorKind,
-    EventSink, GrantedDevice, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions, ScanEnd,
-    ScanOptions, Subscribers, Subscription, WriteMode,
+    EventSink, GrantedDevice, LeScanOptions, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions,
+    ScanEnd, Subscribers, Subscription, WriteMode,
 };
 
 /// Whether `target[name]` exists and is a function.
@@ -391,7 +391,7 @@ impl BleBackend for WebBackend {
         self.inner.subscribers.remove(subscription);
     }
 
-    async fn start_scan(&self, options: &ScanOptions) -> Result<(), BleError> {
+    async fn start_scan(&self, options: &LeScanOptions) -> Result<(), BleError> {
         if !self.inner.capabilities.request_le_scan {
             return Err(unsupported("requestLEScan"));
         }

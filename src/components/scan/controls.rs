@@ -4,53 +4,11 @@
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
 use crate::ble::{BleBackend, Capability, ScanEnd};
+use crate::platform::{self, now_ms};
 use crate::state::settings::SortKey;
-use crate::state::store::now_ms;
 use crate::state::{export, use_store};
-
-/// Offers `text` as a file download.
-pub fn download(filename: &str, mime: &str, text: &str) {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    let anchor: Option<web_sys::HtmlAnchorElement> = document()
-        .create_element("a")
-        .ok()
-        .and_then(|e| e.dyn_into().ok());
-    if let Some(anchor) = anchor {
-        anchor.set_href(&url);
-        anchor.set_download(filename);
-        anchor.click();
-    }
-    let _ = web_sys::Url::revoke_object_url(&url);
-}
-
-/// Whether the page was opened with `?demo`.
-pub fn demo_requested() -> bool {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .is_some_and(|s| {
-            s.trim_start_matches('?')
-                .split('&')
-                .any(|p| p == "demo" || p.starts_with("demo="))
-        })
-}
-
-/// Reloads the page in demo mode (keeping the path).
-fn open_demo() {
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().set_search("demo");
-    }
-}
 
 /// Where readings come from, and what this browser is missing for each.
 #[component]
@@ -122,7 +80,7 @@ pub fn SourcePanel() -> impl IntoView {
                     </button>
                 </Show>
                 <Show when=move || !simulated>
-                    <button type="button" on:click=move |_| open_demo()>"Try the demo"</button>
+                    <button type="button" on:click=move |_| platform::set_query("demo")>"Try the demo"</button>
                 </Show>
                 <ImportButton />
                 <RecordButton />
@@ -198,18 +156,16 @@ fn WatchedList() -> impl IntoView {
 fn ImportButton() -> impl IntoView {
     let store = use_store();
     let on_change = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        let Some(file) = platform::chosen_file(&ev) else {
             return;
         };
-        input.set_value("");
         spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+            match platform::read_text(&file).await {
                 Ok(text) => {
-                    let count = store.import_capture(&text.as_string().unwrap_or_default());
+                    let count = store.import_capture(&text);
                     store.notice(format!("Import: {count} advertisements to replay."));
                 }
-                Err(_) => store.notice("Import: the file could not be read."),
+                Err(e) => store.notice(format!("Import: {e}.")),
             }
         });
     };
@@ -227,7 +183,7 @@ fn RecordButton() -> impl IntoView {
     let recording = move || store.status.with(|s| s.recording);
     let toggle = move |_| {
         if let Some(text) = store.toggle_recording() {
-            download("bluehome-capture.jsonl", "application/x-ndjson", &text);
+            platform::download("bluehome-capture.jsonl", "application/x-ndjson", &text);
         }
     };
     view! {
@@ -249,13 +205,13 @@ pub fn Toolbar() -> impl IntoView {
     };
     let export_csv = move |_| {
         if let Some(text) = store.with_model(export::csv) {
-            download("bluehome-readings.csv", "text/csv", &text);
+            platform::download("bluehome-readings.csv", "text/csv", &text);
         }
     };
     let export_json = move |_| {
         let now = now_ms();
         if let Some(text) = store.with_model(|m| export::json(m, now)) {
-            download("bluehome-readings.json", "application/json", &text);
+            platform::download("bluehome-readings.json", "application/json", &text);
         }
     };
     view! {
@@ -393,7 +349,7 @@ pub fn Timeline() -> impl IntoView {
                             .get(&e.key)
                             .map_or_else(|| printable(&e.key).into_owned(), |d| d.shown_title(&m.labels));
                         let offset = if local {
-                            crate::state::store::local_offset_minutes(e.at_ms)
+                            crate::platform::local_offset_minutes(e.at_ms)
                         } else {
                             0
                         };

@@ -5,10 +5,10 @@ use std::str::FromStr;
 use bluehome_core::MacAddress;
 use leptos::prelude::*;
 
+use crate::platform::local_offset_minutes;
 use crate::state::hex;
 use crate::state::model::{DeviceEntry, KeyEntry, ScanModel};
 use crate::state::settings::{format_datetime, format_time};
-use crate::state::store::local_offset_minutes;
 use crate::state::use_store;
 
 use super::chart::FullChart;

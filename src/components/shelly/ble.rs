@@ -8,12 +8,12 @@ use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::{TextField, seconds};
+use crate::platform::now_ms;
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::ble::{
     BleSettings, Row, advertise_once, bthome_ad, composable, encode_rows,
 };
-use crate::state::shelly::link::now_ms;
 
 /// The Bluetooth panel.
 #[component]

@@ -31,19 +31,6 @@ pub fn web_ui_url(ip: &str) -> Option<String> {
     }
 }
 
-/// A `data:` URL holding `text`, for a download link.
-pub fn data_url(mime: &str, text: &str) -> String {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let encoded: String = js_sys::encode_uri_component(text).into();
-        format!("data:{mime};charset=utf-8,{encoded}")
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        format!("data:{mime};charset=utf-8,{}", text.len())
-    }
-}
-
 /// A number of seconds typed into `field`: `default` when it is not a number, kept within
 /// `range`.
 pub fn seconds(field: RwSignal<String>, default: u32, range: std::ops::RangeInclusive<u32>) -> u32 {

@@ -5,7 +5,7 @@ use bluehome_core::profiles::{Seeking, SlotState};
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use super::data_url;
+use crate::platform;
 use crate::state::shelly::ShellySession;
 
 /// The slots bar.
@@ -80,9 +80,12 @@ pub fn ProfileSlots(
         .into_any(),
     }
     };
-    let export_href = move || {
-        session.profiles.with(|_| ());
-        data_url("application/json", &session.export_profiles())
+    let export = move |_| {
+        platform::download(
+            "bluehome-profiles.json",
+            "application/json",
+            &session.export_profiles(),
+        );
     };
     view! {
         <section class="shelly-profiles" aria-label="Device profiles">
@@ -92,14 +95,11 @@ pub fn ProfileSlots(
                 <button on:click=move |_| session.next_slot() aria-label="Next profile">"▶"</button>
                 <button on:click=move |_| session.clear_slot()>"Clear this profile"</button>
                 <button on:click=move |_| {
-                    let sure = window()
-                        .confirm_with_message("Forget every saved device?")
-                        .unwrap_or(false);
-                    if sure {
+                    if platform::confirm("Forget every saved device?") {
                         session.clear_all_slots();
                     }
                 }>"Clear all"</button>
-                <a class="button" download="bluehome-profiles.json" href=export_href>"Export"</a>
+                <button on:click=export>"Export"</button>
                 <button on:click=move |_| show_import.update(|v| *v = !*v)>"Import…"</button>
             </header>
             {move || session.profile_notice.get().map(|notice| view! {
@@ -110,12 +110,15 @@ pub fn ProfileSlots(
                         Some(key) => format!("The original data is kept in local storage under \"{key}\"."),
                         None => "The original data could not be copied aside (storage full): it stays where it is, and nothing is saved over it until you dismiss this notice. Download it first.".to_owned(),
                     }}</p>
-                    <a class="button" download="bluehome-profiles-kept-aside.json"
-                        href=data_url("application/json", &notice.original)>"Download the original"</a>
-                    {notice.removed.as_ref().map(|(key, text)| view! {
+                    <button on:click={
+                        let original = notice.original.clone();
+                        move |_| platform::download("bluehome-profiles-kept-aside.json", "application/json", &original)
+                    }>"Download the original"</button>
+                    {notice.removed.clone().map(|(key, text)| view! {
                         <p>{format!("To make room, the oldest kept-aside copy \"{key}\" was removed from storage.")}</p>
-                        <a class="button" download=format!("{key}.json")
-                            href=data_url("application/json", text)>"Download the removed copy"</a>
+                        <button on:click=move |_| platform::download(&format!("{key}.json"), "application/json", &text)>
+                            "Download the removed copy"
+                        </button>
                     })}
                     <button on:click=move |_| session.profile_notice.set(None)>"Dismiss"</button>
                 </div>
@@ -144,13 +147,11 @@ pub fn ProfileSlots(
                     <label class="field">
                         <span>"…or choose the file"</span>
                         <input type="file" accept="application/json,.json" on:change=move |ev| {
-                            let input: web_sys::HtmlInputElement = event_target(&ev);
-                            if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                            if let Some(file) = platform::chosen_file(&ev) {
                                 leptos::task::spawn_local(async move {
-                                    let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
-                                    match text.ok().and_then(|t| t.as_string()) {
-                                        Some(t) => session.import_profiles(&t),
-                                        None => session.profile_message.set(Some("The file could not be read.".to_owned())),
+                                    match platform::read_text(&file).await {
+                                        Ok(text) => session.import_profiles(&text),
+                                        Err(e) => session.profile_message.set(Some(format!("Import: {e}."))),
                                     }
                                     show_import.set(false);
                                 });

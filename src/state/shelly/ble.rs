@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use super::ShellySession;
 use super::explain::{Failure, FailureKind};
-use super::link::{now_ms, sleep_ms};
+use crate::platform::{now_ms, sleep_ms};
 
 /// How often an open pairing window is watched for new bonds.
 const WATCH_PAIRING_EVERY_MS: u64 = 2_000;

@@ -11,9 +11,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::explain::{Failure, FailureKind, Stage};
-use super::link::{Link, sleep_ms};
+use super::link::Link;
 use super::{Action, DeviceSummary, Phase, ShellySession};
 use crate::ble::{BleBackend, DeviceId, GrantedDevice, RequestDeviceOptions};
+use crate::platform::sleep_ms;
 
 /// Wait before reconnecting the active profile's device after its link dropped.
 pub const AUTO_RECONNECT_DELAY_MS: u64 = 1_000;

@@ -14,7 +14,7 @@ use leptos::task::spawn_local;
 
 use super::ShellySession;
 use super::explain::{Failure, FailureKind};
-use super::link::{now_ms, sleep_ms};
+use crate::platform::{now_ms, sleep_ms};
 
 /// How often a gateway feeding the Scan page is polled: often enough for live readings (BLU
 /// sensors send every 10–60 s), rare enough to leave the one RPC channel free.

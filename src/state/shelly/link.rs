@@ -19,43 +19,7 @@ use serde_json::Value;
 use super::explain::{Failure, FailureKind, Stage};
 use super::redact::redact_text;
 use crate::ble::{Backend, BleBackend, BleError, Characteristic, DeviceId, ErrorKind, WriteMode};
-
-/// The current time in milliseconds (the browser's clock; 0 outside a browser).
-pub fn now_ms() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let now = js_sys::Date::now();
-        if now.is_finite() && now > 0.0 {
-            now as u64
-        } else {
-            0
-        }
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0
-    }
-}
-
-/// A random 32-bit value (for request ids, digest-auth cnonces and the client name; not for
-/// keys). The core keeps ids below 2^31; the cnonce must fit 32 bits (closed firmware may read it
-/// as a number; aioshelly `rpc_device/wsrpc.py` sends a Unix-time-sized one).
-pub fn random_u32() -> u32 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        (js_sys::Math::random() * f64::from(u32::MAX)) as u32
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0x5eed
-    }
-}
-
-/// Waits `ms` milliseconds without blocking the page.
-pub async fn sleep_ms(ms: u64) {
-    let ms = u32::try_from(ms).unwrap_or(u32::MAX);
-    gloo_timers::future::TimeoutFuture::new(ms).await;
-}
+use crate::platform::{now_ms, random_u32, sleep_ms};
 
 /// Time allowed for an ordinary call.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;

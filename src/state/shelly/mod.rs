@@ -45,6 +45,7 @@ pub use self::rpc::LogEntry;
 use self::store::LoadNotice;
 use super::storage::KeyValue;
 use crate::ble::{Backend, BleBackend, BleEvent, DeviceId};
+use crate::platform::now_ms;
 
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -139,7 +140,7 @@ impl std::fmt::Debug for ShellySession {
 impl ShellySession {
     /// A session over a backend, with profiles loaded from `storage`.
     pub fn new(backend: Rc<Backend>, storage: Rc<dyn KeyValue>, config: Config) -> Self {
-        let (profiles, notice) = store::load(storage.as_ref(), config, link::now_ms());
+        let (profiles, notice) = store::load(storage.as_ref(), config, now_ms());
         let session = Self {
             phase: RwSignal::new(Phase::Idle),
             steps: RwSignal::new(Vec::new()),

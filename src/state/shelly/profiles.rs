@@ -5,9 +5,9 @@ use bluehome_core::profiles::{Binding, Effect, Profiles, Seeking};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::link::{now_ms, sleep_ms};
 use super::{DeviceSummary, ShellySession, store};
 use crate::ble::{BleBackend, DeviceId, ErrorKind};
+use crate::platform::{now_ms, sleep_ms};
 
 impl ShellySession {
     /// Saves the connected device in a profile (its own slot again, else a free one) and marks

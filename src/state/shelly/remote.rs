@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::ShellySession;
 use super::explain::{Failure, FailureKind};
-use super::link::{now_ms, sleep_ms};
+use crate::platform::{now_ms, sleep_ms};
 
 /// Receives what a gateway hears: the manager source name, and the advertisement.
 pub type RemoteSink = Rc<dyn Fn(&str, &RemoteAdvert)>;

@@ -11,9 +11,10 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use super::explain::{Failure, FailureKind};
-use super::link::{Link, now_ms};
+use super::link::Link;
 use super::redact::redact_value;
 use super::{ShellySession, push_bounded};
+use crate::platform::now_ms;
 
 /// One RPC exchange, secrets masked.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::ShellySession;
 use super::explain::{Failure, FailureKind};
-use super::link::{now_ms, sleep_ms};
+use crate::platform::{now_ms, sleep_ms};
 
 /// How long the device may take to join a network.
 pub const JOIN_TIMEOUT_MS: u64 = 45_000;

@@ -1,6 +1,7 @@
 //! `bluehome sim blu --stdio [--model CODE]`: a simulated Shelly BLU device's settings service
 //! (`bluehome_core::sim::blu`) on the line protocol.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use bluehome_core::MacAddress;
@@ -9,6 +10,7 @@ use bluehome_core::sim::blu::{BluDevice, BluOptions};
 use bluehome_core::sim::line::Session;
 
 use super::line;
+use crate::args::{self, Arg};
 
 fn usage() -> String {
     let models: Vec<String> = blu::MODELS
@@ -43,43 +45,49 @@ enum Parsed {
     Help,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
+    let mut parser = args::parser(args);
     let mut stdio = false;
     let mut virtual_clock = false;
     let mut model = blu::model_by_code("SBBT-002C").ok_or("the default model is missing")?;
     let mut mac = None;
     let mut options = BluOptions::new(model);
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(Parsed::Help),
-            "--stdio" => stdio = true,
-            "--virtual-clock" => virtual_clock = true,
-            "--model" => {
-                let code = value("--model")?;
+    while let Some(arg) = args::next(&mut parser)? {
+        let name = match arg {
+            Arg::Long(name) => name.to_owned(),
+            Arg::Short('h') => return Ok(Parsed::Help),
+            other => return Err(args::unexpected(other)),
+        };
+        let p = &mut parser;
+        match name.as_str() {
+            "help" => return Ok(Parsed::Help),
+            "stdio" => stdio = true,
+            "virtual-clock" => virtual_clock = true,
+            "model" => {
+                let code = args::text(p)?;
                 model = blu::model_by_code(&code).ok_or_else(|| {
                     format!("--model: {code:?} is not a BLU model with documented settings")
                 })?;
             }
-            "--mac" => {
-                let text = value("--mac")?;
+            "mac" => {
+                let text = args::text(p)?;
                 mac = Some(
                     text.parse::<MacAddress>()
                         .map_err(|e| format!("--mac: {e}"))?,
                 );
             }
-            "--firmware" => options.firmware = value("--firmware")?,
-            "--bond" => options.bonds.push(value("--bond")?),
-            "--beacon" => options.beacon = true,
-            "--undocumented" => options.undocumented = true,
-            "--without" => {
-                let name = value("--without")?;
+            "firmware" => options.firmware = args::text(p)?,
+            "bond" => options.bonds.push(args::text(p)?),
+            "beacon" => options.beacon = true,
+            "undocumented" => options.undocumented = true,
+            "without" => {
+                let name = args::text(p)?;
                 options.without.push(
                     name.parse::<Characteristic>()
                         .map_err(|_| format!("--without: unknown characteristic {name:?}"))?,
                 );
             }
-            other => return Err(format!("unknown option {other:?}")),
+            _ => return Err(args::unexpected(Arg::Long(&name))),
         }
     }
     if !stdio {
@@ -94,7 +102,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
 }
 
 /// Entry point: `args` are what follows `sim blu`.
-pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match parse_args(args) {
         Ok(Parsed::Run(config)) => line::serve(
             Session::new(
@@ -109,7 +117,7 @@ pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
         }
         Err(e) => {
             eprintln!("bluehome sim blu: {e}\n\n{}", usage());
-            ExitCode::from(2)
+            ExitCode::from(args::USAGE_ERROR)
         }
     }
 }
@@ -121,7 +129,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &str) -> Result<Parsed, String> {
-        parse_args(args.split_whitespace().map(String::from))
+        parse_args(args.split_whitespace().map(OsString::from))
     }
 
     fn config(args: &str) -> Config {

@@ -1,13 +1,15 @@
 //! `bluehome sim improv --stdio`: a simulated Improv Wi-Fi device (`bluehome_core::sim::improv`)
 //! on the line protocol.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use bluehome_core::improv::Capabilities;
 use bluehome_core::sim::improv::{ImprovDevice, ImprovOptions};
 use bluehome_core::sim::line::Session;
 
-use super::line::{self, number};
+use super::line;
+use crate::args::{self, Arg};
 
 const USAGE: &str = "\
 usage: bluehome sim improv --stdio [--virtual-clock] [options]
@@ -31,39 +33,47 @@ enum Parsed {
     Help,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
+    let mut parser = args::parser(args);
     let mut stdio = false;
     let mut config = Config {
         virtual_clock: false,
         options: ImprovOptions::default(),
     };
     let o = &mut config.options;
-    while let Some(arg) = args.next() {
-        let mut ms = |name: &str| number(name, args.next());
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(Parsed::Help),
-            "--stdio" => stdio = true,
-            "--virtual-clock" => config.virtual_clock = true,
-            "--no-authorization" => o.authorization = false,
-            "--capabilities" => {
-                let n = ms("--capabilities")?;
-                o.capabilities =
-                    Capabilities(u8::try_from(n).map_err(|_| "--capabilities must be 0..=255")?);
+    while let Some(arg) = args::next(&mut parser)? {
+        let name = match arg {
+            Arg::Long(name) => name.to_owned(),
+            Arg::Short('h') => return Ok(Parsed::Help),
+            other => return Err(args::unexpected(other)),
+        };
+        let option = format!("--{name}");
+        let p = &mut parser;
+        let ms = |p: &mut args::Parser| args::number(p, &option);
+        match name.as_str() {
+            "help" => return Ok(Parsed::Help),
+            "stdio" => stdio = true,
+            "virtual-clock" => config.virtual_clock = true,
+            "no-authorization" => o.authorization = false,
+            "capabilities" => {
+                o.capabilities = Capabilities(
+                    u8::try_from(ms(p)?).map_err(|_| "--capabilities must be 0..=255")?,
+                );
             }
-            "--authorization-ms" => o.authorization_ms = ms("--authorization-ms")?,
-            "--connect-ms" => o.connect_ms = ms("--connect-ms")?,
-            "--connect-timeout-ms" => o.connect_timeout_ms = ms("--connect-timeout-ms")?,
-            "--scan-ms" => o.scan_ms = ms("--scan-ms")?,
-            "--identify-ms" => o.identify_ms = ms("--identify-ms")?,
-            "--redirect" => {
-                let url = args.next().ok_or("--redirect needs a value")?;
+            "authorization-ms" => o.authorization_ms = ms(p)?,
+            "connect-ms" => o.connect_ms = ms(p)?,
+            "connect-timeout-ms" => o.connect_timeout_ms = ms(p)?,
+            "scan-ms" => o.scan_ms = ms(p)?,
+            "identify-ms" => o.identify_ms = ms(p)?,
+            "redirect" => {
+                let url = args::text(p)?;
                 if url.len() > 255 {
                     return Err("--redirect: at most 255 bytes fit a result string".into());
                 }
                 o.redirect_url = Some(url);
             }
-            "--no-redirect" => o.redirect_url = None,
-            other => return Err(format!("unknown option {other:?}")),
+            "no-redirect" => o.redirect_url = None,
+            _ => return Err(args::unexpected(Arg::Long(&name))),
         }
     }
     if !stdio {
@@ -73,7 +83,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
 }
 
 /// Entry point: `args` are what follows `sim improv`.
-pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match parse_args(args) {
         Ok(Parsed::Run(config)) => line::serve(
             Session::new(
@@ -88,7 +98,7 @@ pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
         }
         Err(e) => {
             eprintln!("bluehome sim improv: {e}\n\n{USAGE}");
-            ExitCode::from(2)
+            ExitCode::from(args::USAGE_ERROR)
         }
     }
 }
@@ -100,7 +110,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &str) -> Result<Parsed, String> {
-        parse_args(args.split_whitespace().map(String::from))
+        parse_args(args.split_whitespace().map(OsString::from))
     }
 
     #[test]

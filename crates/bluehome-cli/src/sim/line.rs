@@ -51,10 +51,3 @@ pub fn serve<D: Device>(mut session: Session<D>, name: &str) -> ExitCode {
         }
     }
 }
-
-/// The value of a command-line option that takes a number.
-pub fn number(name: &str, text: Option<String>) -> Result<u64, String> {
-    let text = text.ok_or_else(|| format!("{name} needs a value"))?;
-    text.parse::<u64>()
-        .map_err(|_| format!("{name}: {text:?} is not a non-negative integer"))
-}

@@ -34,14 +34,14 @@ use crate::uuid::{self, Uuid};
 
 mod matcher;
 mod pattern;
+mod prefix;
 mod scan;
 pub mod web;
 
 pub use matcher::{LOCAL_NAME_INDEX_CHARS, Matcher};
 pub use pattern::{Dialect, MAX_PATTERN_CHARS, Pattern};
-pub use scan::{
-    DataPrefix, FilterSet, ManufacturerDataFilter, ScanFilter, ScanOptions, ServiceDataFilter,
-};
+pub use prefix::DataPrefix;
+pub use scan::{FilterSet, ManufacturerDataFilter, ScanFilter, ScanOptions, ServiceDataFilter};
 
 /// Why a filter, matcher or scan-options document was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]

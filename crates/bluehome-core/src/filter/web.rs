@@ -3,7 +3,8 @@
 //! Web Bluetooth's `BluetoothLEScanFilterInit` (used by both `navigator.bluetooth.requestDevice`
 //! and `requestLEScan`) has `services` (all must be present), `name` (exact), `namePrefix`,
 //! `manufacturerData` and `serviceData` (lists of `{companyIdentifier|service, dataPrefix, mask}`).
-//! This module builds those dictionaries as plain serde data; the app turns them into JS objects.
+//! [`WebFilter`] is that dictionary with typed fields (UUIDs, [`DataPrefix`]); this module
+//! translates Shelly filter sets into it, and the app's conversion module turns it into JS objects.
 //!
 //! What cannot be said in Web Bluetooth is widened, never narrowed, and reported as a [`Loss`], so
 //! the browser delivers a superset and the manager applies the exact Shelly filter afterwards:
@@ -23,58 +24,47 @@
 //! (crbug.com/41310835); `serviceData` is not implemented. Only `services` conditions go to the
 //! scan; the rest is checked on the device's merged data, where the manager keeps it.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
-use super::{FilterSet, ScanFilter};
+use super::{DataPrefix, FilterSet, ScanFilter};
+use crate::advertisement::Advertisement;
+use crate::uuid::Uuid;
 
-/// One `manufacturerData` entry of a Web Bluetooth filter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One `manufacturerData` entry of a Web Bluetooth filter (`BluetoothManufacturerDataFilterInit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebManufacturerData {
-    /// The company id.
-    #[serde(rename = "companyIdentifier")]
-    pub company_identifier: u16,
-    /// Leading bytes (after the company id); omitted when empty.
-    #[serde(rename = "dataPrefix", skip_serializing_if = "Vec::is_empty")]
-    pub data_prefix: Vec<u8>,
-    /// Mask of the same length; omitted when absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mask: Option<Vec<u8>>,
+    /// The company id (`companyIdentifier`).
+    pub company: u16,
+    /// `dataPrefix` and `mask`, compared with the bytes after the company id.
+    pub data: DataPrefix,
 }
 
-/// One `serviceData` entry of a Web Bluetooth filter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One `serviceData` entry of a Web Bluetooth filter (`BluetoothServiceDataFilterInit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebServiceData {
-    /// The service UUID, lower-case 128-bit form.
-    pub service: String,
-    /// Leading bytes; omitted when empty.
-    #[serde(rename = "dataPrefix", skip_serializing_if = "Vec::is_empty")]
-    pub data_prefix: Vec<u8>,
-    /// Mask of the same length; omitted when absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mask: Option<Vec<u8>>,
+    /// The service UUID.
+    pub service: Uuid,
+    /// `dataPrefix` and `mask`, compared with that service's data.
+    pub data: DataPrefix,
 }
 
-/// One Web Bluetooth `BluetoothLEScanFilterInit`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// One Web Bluetooth filter (`BluetoothLEScanFilterInit`, taken by `requestDevice` and
+/// `requestLEScan`): every condition set must hold. The app's conversion module turns it into the
+/// JS object; [`WebFilter::matches`] is how the browser applies it (the mock backend's chooser).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WebFilter {
     /// Service UUIDs that must all be advertised.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub services: Vec<String>,
+    pub services: Vec<Uuid>,
     /// Exact name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Name prefix.
-    #[serde(rename = "namePrefix", skip_serializing_if = "Option::is_none")]
     pub name_prefix: Option<String>,
     /// Manufacturer data conditions.
-    #[serde(rename = "manufacturerData", skip_serializing_if = "Vec::is_empty")]
     pub manufacturer_data: Vec<WebManufacturerData>,
     /// Service data conditions.
-    #[serde(rename = "serviceData", skip_serializing_if = "Vec::is_empty")]
     pub service_data: Vec<WebServiceData>,
 }
 
@@ -85,6 +75,54 @@ impl WebFilter {
             && self.name_prefix.is_none()
             && self.manufacturer_data.is_empty()
             && self.service_data.is_empty()
+    }
+
+    /// Whether a device with this name and last advertisement passes the filter, as the Web
+    /// Bluetooth specification matches a filter (webbluetoothcg.github.io/web-bluetooth,
+    /// "matches a filter"): `name` exactly, `namePrefix`, every service among the advertised
+    /// service UUIDs (Chrome never counts service data as a service), and every manufacturer and
+    /// service data condition on that company's or service's data. Conditions other than the
+    /// name need an advertisement.
+    pub fn matches(&self, name: Option<&str>, advertisement: Option<&Advertisement>) -> bool {
+        if !self.name_matches(name) {
+            return false;
+        }
+        if self.services.is_empty()
+            && self.manufacturer_data.is_empty()
+            && self.service_data.is_empty()
+        {
+            return true;
+        }
+        let Some(adv) = advertisement else {
+            return false;
+        };
+        self.services_advertised(adv)
+            && self.manufacturer_data.iter().all(|m| {
+                adv.manufacturer_data
+                    .get(&m.company)
+                    .is_some_and(|bytes| m.data.matches(bytes))
+            })
+            && self.service_data.iter().all(|s| {
+                adv.service_data
+                    .get(&s.service)
+                    .is_some_and(|bytes| s.data.matches(bytes))
+            })
+    }
+
+    /// The `name` and `namePrefix` conditions alone.
+    pub fn name_matches(&self, name: Option<&str>) -> bool {
+        self.name.as_deref().is_none_or(|want| name == Some(want))
+            && self
+                .name_prefix
+                .as_deref()
+                .is_none_or(|prefix| name.is_some_and(|n| n.starts_with(prefix)))
+    }
+
+    /// The `services` condition alone: every listed UUID is advertised.
+    pub fn services_advertised(&self, advertisement: &Advertisement) -> bool {
+        self.services
+            .iter()
+            .all(|s| advertisement.service_uuids.contains(s))
     }
 }
 
@@ -132,7 +170,7 @@ pub struct Loss {
 }
 
 /// A filter set translated for Web Bluetooth.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WebFilters {
     /// The filters (empty when `accept_all`).
     pub filters: Vec<WebFilter>,
@@ -146,26 +184,6 @@ impl WebFilters {
     /// True when the browser's filtering equals the Shelly set's.
     pub fn is_exact(&self) -> bool {
         self.losses.is_empty()
-    }
-
-    /// The options object for `navigator.bluetooth.requestDevice`.
-    pub fn request_device_options(&self) -> Value {
-        if self.accept_all {
-            json!({ "acceptAllDevices": true })
-        } else {
-            json!({ "filters": self.filters })
-        }
-    }
-}
-
-/// The options object for `navigator.bluetooth.requestLEScan` for a filter set: its
-/// [`translate_scan`], repeated advertisements kept (the manager wants every packet).
-pub fn request_le_scan_options(set: &FilterSet) -> Value {
-    let scan = translate_scan(set);
-    if scan.accept_all {
-        json!({ "acceptAllAdvertisements": true, "keepRepeatedDevices": true })
-    } else {
-        json!({ "filters": scan.filters, "keepRepeatedDevices": true })
     }
 }
 
@@ -199,7 +217,7 @@ pub fn translate_scan(set: &FilterSet) -> WebFilters {
         }
         for uuid in &filter.services {
             out.filters.push(WebFilter {
-                services: alloc::vec![uuid.to_string()],
+                services: alloc::vec![*uuid],
                 ..WebFilter::default()
             });
         }
@@ -234,7 +252,7 @@ pub fn translate(set: &FilterSet) -> WebFilters {
             // services, so each alternative becomes its own filter.
             for uuid in &filter.services {
                 let mut f = base.clone();
-                f.services.push(uuid.to_string());
+                f.services.push(*uuid);
                 out.filters.push(f);
             }
         }
@@ -270,20 +288,18 @@ fn translate_one(i: usize, filter: &ScanFilter, losses: &mut Vec<Loss>) -> WebFi
     }
     if let Some(sd) = &filter.service_data {
         match sd.service {
-            Some(uuid) => web.service_data.push(WebServiceData {
-                service: uuid.to_string(),
-                data_prefix: sd.data.prefix().to_vec(),
-                mask: sd.data.mask().map(<[u8]>::to_vec),
+            Some(service) => web.service_data.push(WebServiceData {
+                service,
+                data: sd.data.clone(),
             }),
             None => lose(LossKind::ServiceDataWithoutService),
         }
     }
     if let Some(md) = &filter.manufacturer_data {
         match md.company {
-            Some(id) => web.manufacturer_data.push(WebManufacturerData {
-                company_identifier: id,
-                data_prefix: md.data.prefix().to_vec(),
-                mask: md.data.mask().map(<[u8]>::to_vec),
+            Some(company) => web.manufacturer_data.push(WebManufacturerData {
+                company,
+                data: md.data.clone(),
             }),
             None => lose(LossKind::ManufacturerDataWithoutCompany),
         }
@@ -293,6 +309,8 @@ fn translate_one(i: usize, filter: &ScanFilter, losses: &mut Vec<Loss>) -> WebFi
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn web(json: &str) -> WebFilters {
@@ -303,14 +321,22 @@ mod tests {
         translate_scan(&FilterSet::from_json(json).unwrap())
     }
 
+    fn services(uuids: &[u16]) -> Vec<WebFilter> {
+        uuids
+            .iter()
+            .map(|&u| WebFilter {
+                services: alloc::vec![Uuid::from_u16(u)],
+                ..WebFilter::default()
+            })
+            .collect()
+    }
+
     #[test]
     fn empty_set_is_accept_all_without_loss() {
         let w = web("[]");
         assert!(w.accept_all && w.is_exact());
-        assert_eq!(
-            request_le_scan_options(&FilterSet::default()),
-            json!({"acceptAllAdvertisements": true, "keepRepeatedDevices": true})
-        );
+        let s = scan("[]");
+        assert!(s.accept_all && s.filters.is_empty() && s.is_exact());
     }
 
     #[test]
@@ -341,12 +367,8 @@ mod tests {
             r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#,
             r#"[{"serviceData":{"service":"fcd2"}}]"#,
         ] {
-            assert!(scan(json).accept_all, "{json}");
-            assert_eq!(
-                request_le_scan_options(&FilterSet::from_json(json).unwrap()),
-                json!({"acceptAllAdvertisements": true, "keepRepeatedDevices": true}),
-                "{json}"
-            );
+            let w = scan(json);
+            assert!(w.accept_all && w.filters.is_empty(), "{json}");
         }
     }
 
@@ -355,13 +377,7 @@ mod tests {
         let json = r#"[{"services":["180f","fcd2"],"name":"SB*","manufacturerData":{"companyIdentifier":2985}}]"#;
         let w = scan(json);
         assert!(!w.accept_all);
-        assert_eq!(
-            request_le_scan_options(&FilterSet::from_json(json).unwrap()),
-            json!({"filters": [
-                {"services": ["0000180f-0000-1000-8000-00805f9b34fb"]},
-                {"services": ["0000fcd2-0000-1000-8000-00805f9b34fb"]}
-            ], "keepRepeatedDevices": true})
-        );
+        assert_eq!(w.filters, services(&[0x180F, 0xFCD2]));
         let later: Vec<_> = w.losses.iter().map(|l| &l.kind).collect();
         assert_eq!(
             later,
@@ -382,14 +398,21 @@ mod tests {
             r#"[{"name":"SBHT-003C","serviceData":{"service":"fcd2","dataPrefix":"40","mask":"e0"},
                  "manufacturerData":{"companyIdentifier":2985}}]"#,
         );
-        assert!(w.is_exact());
+        assert!(w.is_exact() && !w.accept_all);
         assert_eq!(
-            w.request_device_options(),
-            json!({"filters":[{
-                "name":"SBHT-003C",
-                "manufacturerData":[{"companyIdentifier":2985}],
-                "serviceData":[{"service":"0000fcd2-0000-1000-8000-00805f9b34fb","dataPrefix":[64],"mask":[224]}]
-            }]})
+            w.filters,
+            [WebFilter {
+                name: Some("SBHT-003C".into()),
+                manufacturer_data: alloc::vec![WebManufacturerData {
+                    company: 2985,
+                    data: DataPrefix::default(),
+                }],
+                service_data: alloc::vec![WebServiceData {
+                    service: Uuid::BTHOME_V2,
+                    data: DataPrefix::new(alloc::vec![0x40], Some(alloc::vec![0xE0])).unwrap(),
+                }],
+                ..WebFilter::default()
+            }]
         );
     }
 
@@ -421,10 +444,7 @@ mod tests {
         let w = web(r#"[{"services":["180f","fcd2"],"name":"x"}]"#);
         assert!(w.is_exact());
         assert_eq!(w.filters.len(), 2);
-        assert_eq!(
-            w.filters[1].services,
-            ["0000fcd2-0000-1000-8000-00805f9b34fb"]
-        );
+        assert_eq!(w.filters[1].services, [Uuid::BTHOME_V2]);
         assert_eq!(w.filters[1].name.as_deref(), Some("x"));
     }
 
@@ -453,5 +473,66 @@ mod tests {
             serde_json::to_value(&w.losses).unwrap(),
             json!([{"filter":0,"kind":"addresses"}])
         );
+    }
+
+    #[test]
+    fn a_filter_checks_name_prefix_and_manufacturer_prefix_with_mask() {
+        let mut adv = Advertisement::default();
+        adv.manufacturer_data
+            .insert(0x0BA9, alloc::vec![0x01, 0x37]);
+        let filter = WebFilter {
+            name_prefix: Some("SBHT".into()),
+            manufacturer_data: alloc::vec![WebManufacturerData {
+                company: 0x0BA9,
+                data: DataPrefix::masked([(0x01, 0xFF), (0x30, 0xF0)]),
+            }],
+            ..WebFilter::default()
+        };
+        assert!(filter.matches(Some("SBHT-003C"), Some(&adv)));
+        assert!(!filter.matches(Some("ATC_1234"), Some(&adv)));
+        assert!(!filter.matches(None, Some(&adv)), "a prefix needs a name");
+        assert!(
+            !filter.matches(Some("SBHT-003C"), None),
+            "data needs an advertisement"
+        );
+        adv.manufacturer_data
+            .insert(0x0BA9, alloc::vec![0x01, 0x47]);
+        assert!(!filter.matches(Some("SBHT-003C"), Some(&adv)));
+        adv.manufacturer_data.remove(&0x0BA9);
+        assert!(
+            !filter.matches(Some("SBHT-003C"), Some(&adv)),
+            "no such company"
+        );
+    }
+
+    /// Chrome matches `services` against the advertised UUIDs only: service data under a UUID does
+    /// not make it an advertised service.
+    #[test]
+    fn services_must_be_advertised_and_service_data_must_match_its_prefix() {
+        let mut adv = Advertisement::default();
+        adv.service_data
+            .insert(Uuid::BTHOME_V2, alloc::vec![0x44, 0x00]);
+        let by_service = WebFilter {
+            services: alloc::vec![Uuid::BTHOME_V2],
+            ..WebFilter::default()
+        };
+        assert!(!by_service.matches(None, Some(&adv)));
+        adv.add_service_uuid(Uuid::BTHOME_V2);
+        assert!(by_service.matches(None, Some(&adv)));
+        let by_data = |prefix: u8| WebFilter {
+            service_data: alloc::vec![WebServiceData {
+                service: Uuid::BTHOME_V2,
+                data: DataPrefix::masked([(prefix, 0xE0)]),
+            }],
+            ..WebFilter::default()
+        };
+        assert!(by_data(0x40).matches(None, Some(&adv)));
+        assert!(!by_data(0x20).matches(None, Some(&adv)));
+        let exact = WebFilter {
+            name: Some("SBHT-003C".into()),
+            ..WebFilter::default()
+        };
+        assert!(exact.matches(Some("SBHT-003C"), None));
+        assert!(!exact.matches(Some("SBHT-003"), None));
     }
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::advertisement::MacAddress;
+use crate::filter::DataPrefix;
 
 /// Allterco Robotics (Shelly), Bluetooth SIG company id 2985.
 pub const COMPANY_ID: u16 = 0x0BA9;
@@ -289,50 +290,20 @@ pub fn encode(data: &ManufacturerData) -> Vec<u8> {
     out
 }
 
-/// A byte prefix with a mask (only bits set in `mask` count), the form of Web Bluetooth's
-/// manufacturer-data filters (`dataPrefix`, `mask`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MaskedPrefix {
-    /// The bytes wanted.
-    pub prefix: Vec<u8>,
-    /// Which bits of them count.
-    pub mask: Vec<u8>,
-}
-
-impl MaskedPrefix {
-    /// Whether `data` starts with the prefix under the mask.
-    pub fn matches(&self, data: &[u8]) -> bool {
-        data.len() >= self.prefix.len()
-            && self
-                .prefix
-                .iter()
-                .zip(&self.mask)
-                .zip(data)
-                .all(|((want, mask), have)| have & mask == want & mask)
-    }
-}
-
 /// The prefixes that pick one device by its MAC block, whatever its flags and model, in the two
 /// layouts seen from firmware: flags, MAC, model (aioshelly's `tests/ble/test_manufacturer_data.py`)
 /// and flags, model, MAC (Home Assistant's Shelly config-flow test capture, and [`encode`]).
 /// Gen3/Gen4 devices advertise no name that says which device they are; this does.
-pub fn mac_prefixes(mac: MacAddress) -> [MaskedPrefix; 2] {
-    let reversed = mac.0.iter().rev().copied();
-    let flags = [BLOCK_FLAGS, 0, 0];
-    let flags_mask = [0xFF, 0, 0];
-    let mut mac_first = MaskedPrefix {
-        prefix: [&flags[..], &[BLOCK_MAC]].concat(),
-        mask: [&flags_mask[..], &[0xFF]].concat(),
-    };
-    let mut model_first = MaskedPrefix {
-        prefix: [&flags[..], &[BLOCK_MODEL, 0, 0, BLOCK_MAC]].concat(),
-        mask: [&flags_mask[..], &[0xFF, 0, 0, 0xFF]].concat(),
-    };
-    for p in [&mut mac_first, &mut model_first] {
-        p.prefix.extend(reversed.clone());
-        p.mask.extend([0xFF; 6]);
-    }
-    [mac_first, model_first]
+pub fn mac_prefixes(mac: MacAddress) -> [DataPrefix; 2] {
+    // Flags block type exact, its value any; then the MAC block, reversed as it is sent.
+    let flags = [(BLOCK_FLAGS, 0xFF), (0, 0), (0, 0)];
+    let mac_block =
+        || core::iter::once((BLOCK_MAC, 0xFF)).chain(mac.0.iter().rev().map(|&b| (b, 0xFF)));
+    let model = [(BLOCK_MODEL, 0xFF), (0, 0), (0, 0)];
+    [
+        DataPrefix::masked(flags.into_iter().chain(mac_block())),
+        DataPrefix::masked(flags.into_iter().chain(model).chain(mac_block())),
+    ]
 }
 
 /// A Shelly BLE model: id (block `0x0B`, also BTHome object `0xF0`), model code, product name.

@@ -1,0 +1,176 @@
+//! The command line as the README promises it: every command's `--help` prints its usage and
+//! exits 0; a bad command line exits 2 with the reason on stderr (and, for `decode`, an error line
+//! naming the field on stdout); values may follow their option or be attached with `=`; an
+//! argument that is not UTF-8 is a bad command line, never a crash.
+
+use std::ffi::OsString;
+use std::process::{Command, Output, Stdio};
+
+fn bluehome(args: &[OsString]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bluehome"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn run(args: &[&str]) -> Output {
+    bluehome(&args.iter().map(OsString::from).collect::<Vec<_>>())
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn every_command_prints_its_usage_for_help() {
+    for (args, says) in [
+        (&["--help"][..], "usage: bluehome <command>"),
+        (&["help"], "usage: bluehome <command>"),
+        (&[], "usage: bluehome <command>"),
+        (&["decode", "--help"], "usage: bluehome decode"),
+        (
+            &["replay", "--help"],
+            "usage: bluehome replay CAPTURE --rules RULES",
+        ),
+        (
+            &["replay", "-h"],
+            "usage: bluehome replay CAPTURE --rules RULES",
+        ),
+        (&["sim", "--help"], "usage: bluehome sim shelly|blu|improv"),
+        (
+            &["sim", "shelly", "--help"],
+            "usage: bluehome sim shelly --stdio",
+        ),
+        (&["sim", "blu", "-h"], "usage: bluehome sim blu --stdio"),
+        (
+            &["sim", "improv", "--help"],
+            "usage: bluehome sim improv --stdio",
+        ),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains(says), "{args:?}: {}", stdout(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}
+
+#[test]
+fn bad_command_lines_exit_2_and_say_why() {
+    for (args, says) in [
+        (&["toast"][..], "unknown command \"toast\""),
+        (&["--version"], "unknown option \"--version\""),
+        (&["replay", "capture.jsonl"], "--rules is missing"),
+        (&["replay", "--rules", "r.json"], "CAPTURE is missing"),
+        (
+            &["replay", "a", "b", "--rules", "r"],
+            "unexpected argument \"b\"",
+        ),
+        (
+            &["replay", "-", "--rules", "r", "--until", "soon"],
+            "--until \"soon\"",
+        ),
+        (
+            &["replay", "-", "--rules"],
+            "missing argument for option '--rules'",
+        ),
+        (&["sim"], "missing device"),
+        (&["sim", "toaster", "--stdio"], "unknown device \"toaster\""),
+        (
+            &["sim", "shelly", "--stdio", "--mtu"],
+            "missing argument for option '--mtu'",
+        ),
+        (
+            &["sim", "shelly", "--stdio", "--mtu", "x"],
+            "--mtu: \"x\" is not a non-negative integer",
+        ),
+        (
+            &["sim", "shelly", "--stdio", "--colour", "blue"],
+            "unknown option \"--colour\"",
+        ),
+        (
+            &["sim", "blu", "--stdio", "--virtual-clock=yes"],
+            "unexpected argument for option '--virtual-clock'",
+        ),
+        (
+            &["sim", "improv", "--stdio", "--scan-ms", "-5"],
+            "--scan-ms: \"-5\" is not a non-negative integer",
+        ),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("usage: bluehome"), "{args:?}");
+    }
+}
+
+#[test]
+fn decode_names_the_field_of_a_bad_command_line_on_stdout() {
+    for (args, field) in [
+        (&["decode", "--key"][..], "bindkey"),
+        (&["decode", "fcd2:40", "--mac"], "mac"),
+        (&["decode", "--colour"], "argument"),
+        (&["decode", "nonsense"], "argument"),
+        (&["decode", "mfr:70000:01"], "manufacturer_data"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let line: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(line["line"], 1, "{args:?}");
+        assert_eq!(line["error"]["kind"], "invalid_field", "{args:?}");
+        assert_eq!(line["error"]["field"], field, "{args:?}");
+        assert!(stderr(&out).contains("usage: bluehome decode"), "{args:?}");
+    }
+}
+
+#[test]
+fn values_may_be_attached_with_an_equals_sign() {
+    let out = run(&[
+        "decode",
+        "--key=90bffd73cb6b26ef58a7a8eba9232036",
+        "--mac=B4:35:22:F5:3D:A4",
+        "fcd2:450aeb84467f85ba0100003188788c",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let line: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(line["bthome"]["encrypted"], true);
+    assert_eq!(line["bthome"]["error"], serde_json::Value::Null);
+}
+
+/// A file name or option value that is not UTF-8 (possible on Unix) used to make the command
+/// panic (status 101) before it read anything.
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_utf8_is_a_bad_command_line() {
+    use std::os::unix::ffi::OsStringExt;
+    let not_utf8 = OsString::from_vec(vec![b'f', 0xFF, b'2']);
+    for args in [
+        vec![not_utf8.clone()],
+        vec!["decode".into(), not_utf8.clone()],
+        vec!["decode".into(), "--key".into(), not_utf8.clone()],
+        vec![
+            "sim".into(),
+            "blu".into(),
+            "--stdio".into(),
+            "--firmware".into(),
+            not_utf8.clone(),
+        ],
+    ] {
+        let out = bluehome(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{args:?}");
+    }
+    // A capture file name needs no UTF-8: it is only opened.
+    let out = bluehome(&[
+        "replay".into(),
+        not_utf8,
+        "--rules".into(),
+        "/nonexistent/rules.json".into(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("/nonexistent/rules.json"));
+}

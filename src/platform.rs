@@ -1,0 +1,210 @@
+//! The browser services the app uses outside Bluetooth, each in one place: the clock and the
+//! time zone, sleeping, randomness, offering a file for download, reading a file the user chose,
+//! the confirmation dialog, and the page's URL (query string and fragment).
+//!
+//! Outside a browser (native unit tests) the clock is the system's, randomness the operating
+//! system's, and what needs a page (dialogs, downloads, the URL) does nothing or answers "no".
+
+use std::fmt;
+
+/// The current time, in milliseconds since 1970 (the browser's `Date.now()`). A clock that reads
+/// before 1970 or is not a number reads 0.
+pub fn now_ms() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let now = js_sys::Date::now();
+        if now.is_finite() && now > 0.0 {
+            now as u64
+        } else {
+            0
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// The browser's offset from UTC at time `ms`, in minutes east (0 outside a browser).
+pub fn local_offset_minutes(ms: u64) -> i32 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        -(date.get_timezone_offset() as i32)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = ms;
+        0
+    }
+}
+
+/// Waits `ms` milliseconds without blocking the page.
+pub async fn sleep_ms(ms: u64) {
+    let ms = u32::try_from(ms).unwrap_or(u32::MAX);
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
+/// A random 32-bit value from the platform's cryptographic generator (`crypto.getRandomValues`
+/// in the browser), for request ids, digest-auth cnonces and the client name. Should the
+/// generator fail, the clock's low bits stand in: none of these uses is a secret.
+pub fn random_u32() -> u32 {
+    let mut bytes = [0u8; 4];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => u32::from_le_bytes(bytes),
+        Err(_) => now_ms() as u32,
+    }
+}
+
+/// Offers `text` as a file download named `filename`: a `Blob` behind an `<a download>` that is
+/// clicked at once. The object URL is revoked a minute later, not at once, so the browser has it
+/// for as long as it takes to start the download (any size; a `data:` URL would be capped).
+pub fn download(filename: &str, mime: &str, text: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    let anchor: Option<web_sys::HtmlAnchorElement> = document
+        .create_element("a")
+        .ok()
+        .and_then(|e| e.dyn_into().ok());
+    if let (Some(anchor), Some(body)) = (anchor, document.body()) {
+        anchor.set_href(&url);
+        anchor.set_download(filename);
+        anchor.set_hidden(true);
+        // In the document while clicked, so the click is seen like any other.
+        if body.append_child(&anchor).is_ok() {
+            anchor.click();
+            anchor.remove();
+        }
+    }
+    gloo_timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
+}
+
+/// The browser could not read a file the user chose (it was moved, deleted or is unreadable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileUnreadable;
+
+impl fmt::Display for FileUnreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the file could not be read")
+    }
+}
+
+impl std::error::Error for FileUnreadable {}
+
+/// The file chosen in the `<input type="file">` whose `change` event this is. The input is
+/// emptied, so choosing the same file again is a change again.
+pub fn chosen_file(event: &web_sys::Event) -> Option<web_sys::File> {
+    use wasm_bindgen::JsCast;
+    let input: web_sys::HtmlInputElement = event.target()?.dyn_into().ok()?;
+    let file = input.files().and_then(|files| files.get(0));
+    input.set_value("");
+    file
+}
+
+/// A chosen file's content as text (UTF-8; invalid sequences become U+FFFD, as `File.text()`
+/// decodes).
+pub async fn read_text(file: &web_sys::File) -> Result<String, FileUnreadable> {
+    wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or(FileUnreadable)
+}
+
+/// Asks the user to confirm `question` (the browser's `confirm` dialog); no without a page.
+pub fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false)
+}
+
+/// Reloads the page.
+pub fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
+
+/// Whether the page's query string has the parameter `name` (`?name` or `?name=…`, among
+/// others joined by `&`).
+pub fn query_has(name: &str) -> bool {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    has_parameter(&search, name)
+}
+
+fn has_parameter(search: &str, name: &str) -> bool {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .any(|p| p == name || p.strip_prefix(name).is_some_and(|v| v.starts_with('=')))
+}
+
+/// Loads the page again with the query string `search` (the path kept).
+pub fn set_query(search: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_search(search);
+    }
+}
+
+/// The fragment of the page's URL, without `#`.
+pub fn fragment() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .map(|h| h.trim_start_matches('#').to_owned())
+        .unwrap_or_default()
+}
+
+/// Replaces the fragment without a navigation or a history entry.
+pub fn replace_fragment(fragment: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("#{fragment}")),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_parameter_is_found_with_or_without_a_value() {
+        assert!(has_parameter("?demo", "demo"));
+        assert!(has_parameter("?a=1&demo=2", "demo"));
+        assert!(has_parameter("demo&x", "demo"));
+        assert!(!has_parameter("?demonstration", "demo"));
+        assert!(!has_parameter("?x=demo", "demo"));
+        assert!(!has_parameter("", "demo"));
+    }
+
+    #[test]
+    fn the_clock_reads_unix_time_and_randomness_varies() {
+        // 2020-01-01 in ms: a clock stuck at 0 or counting from boot would fail.
+        assert!(now_ms() > 1_577_836_800_000);
+        let draws: std::collections::BTreeSet<u32> = (0..8).map(|_| random_u32()).collect();
+        assert!(draws.len() > 1, "eight equal draws: {draws:?}");
+    }
+}
