@@ -1125,12 +1125,15 @@ impl ShellySession {
 /// Feeds the Scan page's manager: a gateway is a remote, non-connectable source.
 pub fn scan_page_sink(scan: crate::state::AppStore) -> RemoteSink {
     Rc::new(move |source: &str, advert: &remote::RemoteAdvert| {
+        let Ok(key) = advert.key.parse::<bluehome_core::DeviceKey>() else {
+            return;
+        };
         scan.update_model(|m| {
             m.ingest(
                 now_ms(),
                 source,
-                &advert.key,
-                false,
+                &key,
+                bluehome_core::Connectable::No,
                 advert.advertisement.clone(),
             );
         });

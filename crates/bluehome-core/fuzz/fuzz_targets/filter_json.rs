@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         };
         adv.service_data.insert(Uuid::BTHOME_V2, vec![0x44, 0x00, 0x01]);
         adv.manufacturer_data.insert(0x0BA9, vec![0x01, 0x02]);
-        let _ = set.matches("AA:BB:CC:DD:EE:FF", &adv);
+        let _ = set.matches(&"AA:BB:CC:DD:EE:FF".parse().unwrap(), &adv);
     }
     if let Ok(options) = ScanOptions::from_json(text) {
         let _ = serde_json::to_string(&options);
