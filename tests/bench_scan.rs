@@ -202,7 +202,7 @@ async fn scan_page_under_a_thousand_advertisements_a_second() {
         .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
         .unwrap_or_default();
     let longest = long_tasks.iter().copied().fold(0.0, f64::max);
-    let devices = store.with_model(|m| m.devices.len()).unwrap_or(0);
+    let devices = store.model_untracked(|m| m.device_count()).unwrap_or(0);
     let rows = host.query_selector_all(".device-row").unwrap().length();
     let mb = |bytes: f64| bytes / 1_048_576.0;
     console_log!(

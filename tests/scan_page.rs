@@ -11,8 +11,8 @@ use bluehome::ble::{Backend, BleBackend, DeviceId, LeScanOptions};
 use bluehome::pages::ScanPage;
 use bluehome::platform::now_ms;
 use bluehome::state::{AppStore, export};
-use bluehome_core::bthome::{Encryption, Object, Value, encode_v2};
-use bluehome_core::{Advertisement, MacAddress, Uuid};
+use bluehome_core::bthome::{BindKey, Encryption, Object, Value, encode_v2};
+use bluehome_core::{Advertisement, DeviceKey, MacAddress, Uuid};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -97,6 +97,10 @@ impl Drop for Page {
     fn drop(&mut self) {
         self.host.remove();
     }
+}
+
+fn key(text: &str) -> DeviceKey {
+    text.parse().unwrap()
 }
 
 async fn settle() {
@@ -200,7 +204,7 @@ async fn a_name_filter_keeps_the_nameless_data_packets_of_a_blu_sensor() {
 /// An encrypted BLU packet: temperature 21.5 °C under the key `23…23` and `mac`.
 fn encrypted_blu(mac: &str, counter: u32) -> Advertisement {
     let encryption = Encryption {
-        key: [0x23; 16],
+        key: BindKey::new([0x23; 16]),
         mac: mac.parse().unwrap(),
         counter,
     };
@@ -245,9 +249,9 @@ async fn an_encrypted_blu_sensor_decrypts_with_only_its_key() {
     let mock = backend.as_mock().unwrap();
     let id = DeviceId::from("p0QmZw==");
     page.store.set_key(
-        id.as_str(),
+        &key(id.as_str()),
         Some(bluehome::state::model::KeyEntry {
-            bindkey: [0x23; 16],
+            bindkey: BindKey::new([0x23; 16]),
             mac: None,
         }),
     );
@@ -278,7 +282,7 @@ async fn a_watched_and_scanned_device_counts_each_advertisement_once() {
     page.refresh().await;
     let packets = page
         .store
-        .with_model(|m| m.devices.values().map(|d| d.packets).collect::<Vec<_>>())
+        .model_untracked(|m| m.devices().map(|d| d.packets).collect::<Vec<_>>())
         .unwrap();
     assert_eq!(packets, [3]);
 }
@@ -373,7 +377,7 @@ async fn filters_and_search_narrow_the_list() {
 #[wasm_bindgen_test]
 async fn an_encrypted_sensor_decodes_after_its_key_is_entered() {
     let page = Page::mount().await;
-    let key = [0x23u8; 16];
+    let key = BindKey::new([0x23; 16]);
     let mac: MacAddress = "A4:C1:38:11:22:33".parse().unwrap();
     let packet = |counter: u32| {
         let objects = [Object::new(0x02, Value::Float(21.5))];
@@ -408,16 +412,16 @@ async fn a_wrong_key_shows_the_decryption_failure() {
     let page = Page::mount().await;
     let mac: MacAddress = "A4:C1:38:11:22:34".parse().unwrap();
     let encryption = Encryption {
-        key: [1; 16],
+        key: BindKey::new([1; 16]),
         mac,
         counter: 1,
     };
     let objects = [Object::new(0x02, Value::Float(20.0))];
     let payload = encode_v2(&objects, false, None, Some(&encryption)).unwrap();
     page.store.set_key(
-        "A4:C1:38:11:22:34",
+        &key("A4:C1:38:11:22:34"),
         Some(bluehome::state::model::KeyEntry {
-            bindkey: [2; 16],
+            bindkey: BindKey::new([2; 16]),
             mac: None,
         }),
     );
@@ -431,9 +435,9 @@ async fn a_wrong_key_shows_the_decryption_failure() {
 async fn export_content_is_right() {
     let page = Page::mount().await;
     page.advertise("dev-9", sensor("EXPORTED", TEMP_HUMIDITY, -60));
-    page.store.set_label("dev-9", "Cellar");
+    page.store.set_label(&key("dev-9"), "Cellar");
     page.refresh().await;
-    let csv = page.store.with_model(export::csv).unwrap();
+    let csv = page.store.model_untracked(export::csv).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
@@ -448,7 +452,7 @@ async fn export_content_is_right() {
     assert!(lines[2].ends_with(",humidity,3,50.55,%"), "{}", lines[2]);
     let json = page
         .store
-        .with_model(|m| export::json(m, now_ms()))
+        .model_untracked(|m| export::json(m, now_ms()))
         .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["devices"][0]["label"], "Cellar");
@@ -497,10 +501,10 @@ async fn control_and_bidi_characters_in_a_name_are_shown_escaped() {
 async fn an_imported_bindkey_never_replaces_the_users_key() {
     let page = Page::mount().await;
     let own = bluehome::state::model::KeyEntry {
-        bindkey: [0x11; 16],
+        bindkey: BindKey::new([0x11; 16]),
         mac: None,
     };
-    page.store.set_key("A4:C1:38:00:00:09", Some(own));
+    page.store.set_key(&key("A4:C1:38:00:00:09"), Some(own));
     let capture = concat!(
         r#"{"time":1,"address":"A4:C1:38:00:00:09","service_data":{"fcd2":"4002ca09"},"#,
         r#""bindkey":"22222222222222222222222222222222"}"#,
@@ -511,7 +515,7 @@ async fn an_imported_bindkey_never_replaces_the_users_key() {
     settle().await;
     let kept = page
         .store
-        .with_model(|m| m.keys.get("A4:C1:38:00:00:09").copied())
+        .model_untracked(|m| m.key_entry(&key("A4:C1:38:00:00:09")))
         .flatten();
     assert_eq!(kept, Some(own));
     let notices = page.store.notices.get_untracked().join("\n");

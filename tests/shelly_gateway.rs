@@ -44,9 +44,9 @@ async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
     let heard: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
     let sink = Rc::clone(&heard);
     w.session.set_remote_sink(Some(Rc::new(
-        move |source: &str, advert: &bluehome::state::shelly::remote::RemoteAdvert| {
+        move |source: &str, heard: &bluehome::state::shelly::remote::Heard| {
             sink.borrow_mut()
-                .push((source.to_owned(), advert.key.clone()));
+                .push((source.to_owned(), heard.key.to_string()));
         },
     )));
     connect(&w).await;
@@ -56,7 +56,7 @@ async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
     until(10, "remote advertisements", || !heard.borrow().is_empty()).await;
     let (source, key) = heard.borrow()[0].clone();
     assert_eq!(source, format!("shelly:{}", w.gateway.borrow().id()));
-    assert!(key.starts_with("3c:2e:f5:5b:"), "{key}");
+    assert!(key.starts_with("3C:2E:F5:5B:"), "{key}");
     until(5, "decoded readings", || {
         text(&w.host, ".relayed").contains("temperature")
     })

@@ -1,101 +1,103 @@
-//! Native: the demo backend (core simulator) drives the scan model through the core manager.
+//! Native: the demo backend (core simulator) drives the app's own store — its subscription to the
+//! backend, its ticker step, its model and the core manager under it — on a simulated clock.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::rc::Rc;
 
+use bluehome::ble::Backend;
 use bluehome::ble::demo::demo_backend;
 use bluehome::ble::mock::block_on;
-use bluehome::ble::{BleBackend, BleEvent, LeScanOptions};
-use bluehome::state::model::{DeviceKind, KeyEntry, ScanModel};
+use bluehome::state::AppStore;
+use bluehome::state::model::KeyEntry;
+use bluehome::state::store::FRAME_MS;
 use bluehome_core::sim::sensors::SIM_KEY;
+use bluehome_core::{DeviceKey, DeviceKind};
+use leptos::prelude::GetUntracked;
 
-/// Runs the demo for `ms` of simulated time, feeding every advertisement into the model.
-fn run(
-    model: &Rc<RefCell<ScanModel>>,
-    backend: &bluehome::ble::mock::MockBackend,
-    from: u64,
-    ms: u64,
-) {
-    for t in (from..from + ms).step_by(250) {
-        backend.tick(t);
-        model.borrow_mut().advance(t);
-    }
+/// The store over the demo backend, scanning, with the clock at 0.
+struct Demo {
+    store: AppStore,
+    clock: Rc<Cell<u64>>,
 }
 
-fn subscribe(backend: &bluehome::ble::mock::MockBackend) -> Rc<RefCell<ScanModel>> {
-    let model = Rc::new(RefCell::new(ScanModel::new()));
-    let sink = Rc::clone(&model);
-    let clock = backend.clock();
-    backend.subscribe(Rc::new(move |event: &BleEvent| {
-        if let BleEvent::Advertisement {
-            device,
-            advertisement,
-        } = event
-        {
-            sink.borrow_mut().ingest(
-                clock.get(),
-                "local",
-                device.as_str(),
-                true,
-                advertisement.clone(),
-            );
+impl Demo {
+    fn start() -> Self {
+        let backend = Rc::new(Backend::Mock(demo_backend()));
+        let clock = Rc::new(Cell::new(0));
+        let time = Rc::clone(&clock);
+        let store = AppStore::with_clock(backend, false, Rc::new(move || time.get()));
+        block_on(store.start_scan());
+        assert!(store.status.get_untracked().scanning, "the demo scan runs");
+        Self { store, clock }
+    }
+
+    /// Runs the store's ticker for `ms` of simulated time, one frame at a time.
+    fn run(&self, ms: u64) {
+        let end = self.clock.get() + ms;
+        while self.clock.get() < end {
+            self.clock.set(self.clock.get() + FRAME_MS);
+            self.store.tick(self.clock.get());
         }
-    }));
-    model
+    }
 }
 
 #[test]
 fn the_demo_fleet_appears_with_kinds_and_readings() {
-    let backend = demo_backend();
-    let model = subscribe(&backend);
-    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
-    run(&model, &backend, 0, 20_000);
-    let model = model.borrow();
-    assert_eq!(model.devices.len(), 9);
-    let blu = model
-        .devices
-        .values()
-        .filter(|d| matches!(d.kind, DeviceKind::ShellyBlu(_)))
-        .count();
-    assert!(blu >= 5, "{blu} Shelly BLU devices");
-    let thermometers: Vec<_> = model
-        .devices
-        .values()
-        .filter(|d| d.kind == DeviceKind::BthomeV2)
-        .collect();
-    assert_eq!(
-        thermometers.len(),
-        2,
-        "the plain and the encrypted generic thermometer"
-    );
-    let plain = thermometers.iter().find(|d| !d.encrypted).unwrap();
-    assert!(plain.readings.values().any(|r| r.name == "temperature"));
-    assert!(!model.timeline.is_empty(), "buttons pressed during the run");
+    let demo = Demo::start();
+    demo.run(20_000);
+    demo.store
+        .model_untracked(|model| {
+            assert_eq!(model.device_count(), 9);
+            let blu = model
+                .devices()
+                .filter(|d| matches!(d.kind, DeviceKind::ShellyBlu(_)))
+                .count();
+            assert!(blu >= 5, "{blu} Shelly BLU devices");
+            let thermometers: Vec<_> = model
+                .devices()
+                .filter(|d| d.kind == DeviceKind::BthomeV2)
+                .collect();
+            assert_eq!(
+                thermometers.len(),
+                2,
+                "the plain and the encrypted generic thermometer"
+            );
+            let plain = thermometers.iter().find(|d| !d.encrypted).unwrap();
+            assert!(plain.readings.values().any(|r| r.name == "temperature"));
+            assert!(!model.timeline.is_empty(), "buttons pressed during the run");
+        })
+        .unwrap();
+    // The ticker refreshed the views on the simulated clock (the page's clock moves on at least
+    // once a second).
+    assert!(demo.store.revision.get_untracked() > 0);
+    let now = demo.store.now.get_untracked();
+    assert!((19_000..=20_000).contains(&now), "{now}");
 }
 
 #[test]
 fn encrypted_demo_sensors_decode_once_the_sim_key_is_entered() {
-    let backend = demo_backend();
-    let model = subscribe(&backend);
-    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
-    run(&model, &backend, 0, 20_000);
-    let encrypted: Vec<String> = model
-        .borrow()
-        .devices
-        .values()
-        .filter(|d| d.encrypted)
-        .map(|d| d.key.clone())
-        .collect();
+    let demo = Demo::start();
+    demo.run(20_000);
+    let encrypted: Vec<DeviceKey> = demo
+        .store
+        .model_untracked(|m| {
+            m.devices()
+                .filter(|d| d.encrypted)
+                .map(|d| d.key.clone())
+                .collect()
+        })
+        .unwrap();
     assert_eq!(encrypted.len(), 2, "{encrypted:?}");
+    demo.store.model_untracked(|model| {
+        for key in &encrypted {
+            let device = model.device(key).unwrap();
+            assert_eq!(device.problem.map(|p| p.kind), Some("missing_key"));
+            assert!(device.readings.is_empty());
+        }
+    });
     for key in &encrypted {
-        let model = model.borrow();
-        let device = &model.devices[key];
-        assert_eq!(device.problem.as_ref().map(|p| p.kind), Some("missing_key"));
-        assert!(device.readings.is_empty());
-    }
-    for key in &encrypted {
-        model.borrow_mut().set_key(
+        demo.store.set_key(
             key,
             Some(KeyEntry {
                 bindkey: SIM_KEY,
@@ -103,11 +105,12 @@ fn encrypted_demo_sensors_decode_once_the_sim_key_is_entered() {
             }),
         );
     }
-    run(&model, &backend, 20_000, 20_000);
-    let model = model.borrow();
-    for key in &encrypted {
-        let device = &model.devices[key];
-        assert_eq!(device.problem, None, "{key}");
-        assert!(!device.readings.is_empty(), "{key}");
-    }
+    demo.run(20_000);
+    demo.store.model_untracked(|model| {
+        for key in &encrypted {
+            let device = model.device(key).unwrap();
+            assert_eq!(device.problem, None, "{key}");
+            assert!(!device.readings.is_empty(), "{key}");
+        }
+    });
 }

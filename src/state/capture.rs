@@ -8,7 +8,7 @@
 
 pub use bluehome_core::capture::Record;
 use bluehome_core::capture::parse_line;
-use bluehome_core::{Advertisement, MacAddress};
+use bluehome_core::{Advertisement, BindKey, DeviceKey, MacAddress};
 
 /// Gap between records of a capture without times.
 pub const STEADY_INTERVAL_MS: u64 = 250;
@@ -24,8 +24,8 @@ pub const MAX_ERRORS_KEPT: usize = 20;
 pub struct Scheduled {
     /// When to play it, from the start of the replay.
     pub offset_ms: u64,
-    /// The device key.
-    pub key: String,
+    /// The device.
+    pub key: DeviceKey,
     /// The advertisement.
     pub advertisement: Advertisement,
     /// Its source.
@@ -33,7 +33,7 @@ pub struct Scheduled {
     /// Whether it was connectable.
     pub connectable: bool,
     /// A bind key the file carried for the device.
-    pub bindkey: Option<[u8; 16]>,
+    pub bindkey: Option<BindKey>,
 }
 
 impl Scheduled {
@@ -135,7 +135,7 @@ pub fn parse(text: &str, source: &str) -> Capture {
         };
         capture.records.push(Scheduled {
             offset_ms,
-            key: record.address,
+            key: record.key,
             advertisement: record.advertisement,
             source: record.source.unwrap_or_else(|| source.to_owned()),
             connectable: record.connectable.unwrap_or(true),
@@ -247,7 +247,7 @@ mod tests {
             &scheduled.key,
             &scheduled.advertisement,
             "local",
-            true,
+            bluehome_core::Connectable::Yes,
         );
         let again = parse(&record.to_line(), "capture");
         assert_eq!(again.records[0].advertisement, scheduled.advertisement);

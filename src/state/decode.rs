@@ -3,7 +3,8 @@
 
 use std::str::FromStr;
 
-use bluehome_core::bthome::{self, Packet};
+use bluehome_core::advertisement::parse_company_id;
+use bluehome_core::bthome::{self, BindKey, Packet};
 use bluehome_core::capture::MAX_DATA_BYTES;
 use bluehome_core::shelly::manufacturer;
 use bluehome_core::{Advertisement, MacAddress, Uuid, ad};
@@ -271,14 +272,6 @@ fn shelly_fields(data: &[u8]) -> Vec<Field> {
     out
 }
 
-fn parse_company(text: &str) -> Option<u16> {
-    let t = text.trim();
-    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => u16::from_str_radix(h, 16).ok(),
-        None => t.parse().ok(),
-    }
-}
-
 /// Decodes the form. `key` is the bind key text (may be empty).
 pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView {
     let mut view = DecodeView::default();
@@ -324,10 +317,10 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
     let key = if key.trim().is_empty() {
         None
     } else {
-        match hex::decode_key(key) {
+        match BindKey::from_pasted(key) {
             Ok(k) => Some(k),
             Err(e) => {
-                view.input_error = Some(e);
+                view.input_error = Some(format!("bind key: {e}"));
                 return view;
             }
         }
@@ -352,7 +345,7 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
             }
         }
         InputKind::ManufacturerData => {
-            let Some(company) = parse_company(&input.company) else {
+            let Ok(company) = parse_company_id(input.company.trim()) else {
                 view.input_error = Some(format!(
                     "Company id: {:?} is not a number (decimal or 0x hex)",
                     input.company

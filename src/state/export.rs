@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::model::{ScanModel, reading_key};
+use super::model::{DeviceEntry, ScanModel, reading_key};
 use super::settings::format_rfc3339;
 
 /// Quotes a CSV field when needed, and defuses spreadsheet formulas (`=`, `+`, `-`, `@` first).
@@ -20,19 +20,26 @@ fn csv_field(text: &str) -> String {
     }
 }
 
+/// The devices in key order (the order both exports list them in).
+fn sorted(model: &ScanModel) -> Vec<DeviceEntry<'_>> {
+    let mut devices: Vec<_> = model.devices().collect();
+    devices.sort_by(|a, b| a.key.cmp(b.key));
+    devices
+}
+
 /// Every history point of every numeric reading:
 /// `time,time_ms,device,label,name,object,reading,value,unit`.
 pub fn csv(model: &ScanModel) -> String {
     let mut out = String::from("time,time_ms,device,label,name,object,reading,value,unit\n");
-    for device in model.devices.values() {
-        let label = model.labels.get(&device.key).map_or("", String::as_str);
-        let name = device.name.as_deref().unwrap_or("");
+    for device in sorted(model) {
+        let label = model.labels.get(device.key).map_or("", String::as_str);
+        let name = device.name.unwrap_or("");
         for reading in device.readings.values() {
             for &(at_ms, value) in &reading.history {
                 let row = [
                     format_rfc3339(at_ms),
                     at_ms.to_string(),
-                    csv_field(&device.key),
+                    csv_field(device.key.as_str()),
                     csv_field(label),
                     csv_field(name),
                     reading.name.to_owned(),
@@ -51,9 +58,8 @@ pub fn csv(model: &ScanModel) -> String {
 /// `{"exported_at":…,"devices":[{"key","label","name","mac","kind","readings":[{"object","reading",
 /// "unit","points":[[time_ms,value],…]}]}]}`.
 pub fn json(model: &ScanModel, now_ms: u64) -> String {
-    let devices: Vec<Json> = model
-        .devices
-        .values()
+    let devices: Vec<Json> = sorted(model)
+        .into_iter()
         .map(|device| {
             let readings: Vec<Json> = device
                 .readings
@@ -70,10 +76,10 @@ pub fn json(model: &ScanModel, now_ms: u64) -> String {
                 .collect();
             json!({
                 "key": device.key,
-                "label": model.labels.get(&device.key),
+                "label": model.labels.get(device.key),
                 "name": device.name,
                 "mac": device.mac.map(|m| m.to_string()),
-                "kind": device.kind.label(),
+                "kind": device.kind.to_string(),
                 "readings": readings,
             })
         })
@@ -87,7 +93,7 @@ pub fn json(model: &ScanModel, now_ms: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use bluehome_core::{Advertisement, Uuid};
+    use bluehome_core::{Advertisement, BindKey, Connectable, DeviceKey, Uuid};
 
     use super::*;
     use crate::state::model::KeyEntry;
@@ -103,12 +109,13 @@ mod tests {
             Uuid::BTHOME_V2,
             vec![0x40, 0x02, 0xca, 0x09, 0x03, 0xbf, 0x13],
         );
-        model.ingest(1_234_567_890_000, "local", "dev,1", true, adv);
-        model.set_label("dev,1", "Kitchen \"north\"");
+        let key: DeviceKey = "dev,1".parse().unwrap();
+        model.ingest(1_234_567_890_000, "local", &key, Connectable::Yes, adv);
+        model.set_label(&key, "Kitchen \"north\"");
         model.set_key(
-            "dev,1",
+            &key,
             Some(KeyEntry {
-                bindkey: [0xAB; 16],
+                bindkey: BindKey::new([0xAB; 16]),
                 mac: None,
             }),
         );

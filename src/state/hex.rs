@@ -1,22 +1,11 @@
 //! Hex text in the app: the core's one codec (lower-case out; as people paste it in: any case,
-//! spaces, colons, dashes, a leading `0x`), and bind keys.
+//! spaces, colons, dashes, a leading `0x`). Bind keys are the core's `BindKey::from_pasted`.
 
 pub use bluehome_core::hex::{Error, encode};
 
 /// Parses hex as people type or paste it.
 pub fn decode(text: &str) -> Result<Vec<u8>, Error> {
     bluehome_core::hex::decode_lenient(text)
-}
-
-/// Parses a 16-byte BTHome bind key (32 hex digits).
-pub fn decode_key(text: &str) -> Result<[u8; 16], String> {
-    let bytes = decode(text).map_err(|e| format!("bind key: {e}"))?;
-    <[u8; 16]>::try_from(bytes.as_slice()).map_err(|_| {
-        format!(
-            "a bind key is 16 bytes (32 hex digits); this one has {} bytes",
-            bytes.len()
-        )
-    })
 }
 
 #[cfg(test)]
@@ -34,6 +23,5 @@ mod tests {
     fn rejects_bad_digits_and_odd_length() {
         assert_eq!(decode("4g"), Err(Error::BadDigit { offset: 1 }));
         assert_eq!(decode("400"), Err(Error::OddLength));
-        assert!(decode_key("00").unwrap_err().contains("16 bytes"));
     }
 }

@@ -164,9 +164,6 @@ pub fn load(store: &dyn KeyValue, model: &mut ScanModel, now_ms: u64) -> Loaded 
                 .collect();
             model.restore_history(&key, device.name, readings);
         }
-        model
-            .devices
-            .retain(|_, d| !d.readings.is_empty() || d.packets > 0);
     }
     match kept_aside {
         Some(original) => loaded.keep(store, SCAN_KEY, &issues, original, now_ms),
@@ -200,11 +197,7 @@ pub fn save_scan(
         return Err(held_message(SCAN_KEY));
     }
     let cutoff = now_ms.saturating_sub(HISTORY_WINDOW_MS);
-    let mut devices: Vec<_> = model
-        .devices
-        .values()
-        .filter(|d| !d.readings.is_empty())
-        .collect();
+    let mut devices: Vec<_> = model.devices().filter(|d| !d.readings.is_empty()).collect();
     devices.sort_by_key(|d| std::cmp::Reverse(d.last_seen_ms));
     let history = devices
         .into_iter()
@@ -234,7 +227,7 @@ pub fn save_scan(
             (
                 d.key.clone(),
                 SavedDevice {
-                    name: d.name.clone(),
+                    name: d.name.map(String::from),
                     readings,
                 },
             )
@@ -255,8 +248,7 @@ pub fn save_keys(store: &dyn KeyValue, held: &Held, model: &ScanModel) -> Result
     }
     let doc = KeysDocument {
         keys: model
-            .keys
-            .iter()
+            .key_entries()
             .map(|(k, e)| {
                 (
                     k.clone(),
@@ -280,10 +272,14 @@ fn held_message(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use bluehome_core::{Advertisement, Uuid};
+    use bluehome_core::{Advertisement, BindKey, Connectable, DeviceKey, Uuid};
 
     use super::*;
     use crate::state::storage::MemoryStore;
+
+    fn key(text: &str) -> DeviceKey {
+        text.parse().unwrap()
+    }
 
     fn sensor_model(now: u64) -> ScanModel {
         let mut model = ScanModel::new();
@@ -293,8 +289,8 @@ mod tests {
             Uuid::BTHOME_V2,
             vec![0x40, 0x02, 0xca, 0x09, 0x03, 0xbf, 0x13],
         );
-        model.ingest(now, "local", "dev", true, adv);
-        model.set_label("dev", "Kitchen");
+        model.ingest(now, "local", &key("dev"), Connectable::Yes, adv);
+        model.set_label(&key("dev"), "Kitchen");
         model
     }
 
@@ -304,9 +300,9 @@ mod tests {
         let now = 10_000_000;
         let mut model = sensor_model(now);
         model.set_key(
-            "dev",
+            &key("dev"),
             Some(KeyEntry {
-                bindkey: [7; 16],
+                bindkey: BindKey::new([7; 16]),
                 mac: Some("A4:C1:38:00:00:01".parse().unwrap()),
             }),
         );
@@ -324,8 +320,11 @@ mod tests {
         assert!(loaded.unreadable.is_empty(), "{:?}", loaded.unreadable);
         assert!(loaded.settings.fahrenheit);
         assert_eq!(again.labels["dev"], "Kitchen");
-        assert_eq!(again.keys["dev"].bindkey, [7; 16]);
-        let history = &again.devices["dev"].readings[&(0x02, 0)].history;
+        assert_eq!(
+            again.key_entry(&key("dev")).unwrap().bindkey,
+            BindKey::new([7; 16])
+        );
+        let history = &again.device(&key("dev")).unwrap().readings[&(0x02, 0)].history;
         assert_eq!(history.iter().copied().collect::<Vec<_>>(), [(now, 25.06)]);
     }
 
@@ -343,7 +342,7 @@ mod tests {
         .unwrap();
         let mut again = ScanModel::new();
         load(&store, &mut again, 1_000 + HISTORY_WINDOW_MS + 1);
-        assert!(again.devices.is_empty());
+        assert_eq!(again.device_count(), 0);
         assert_eq!(again.labels["dev"], "Kitchen");
     }
 
@@ -395,7 +394,7 @@ mod tests {
         // v1 (0x181C): control 0x45 = float, 5 bytes with the id; 0x02 temperature; f32 NaN.
         adv.service_data
             .insert(Uuid::BTHOME_V1, vec![0x45, 0x02, 0x00, 0x00, 0xc0, 0x7f]);
-        model.ingest(now + 60_000, "local", "dev", true, adv);
+        model.ingest(now + 60_000, "local", &key("dev"), Connectable::Yes, adv);
         save_scan(
             &store,
             &Held::default(),
@@ -421,7 +420,7 @@ mod tests {
         let loaded = load(&store, &mut again, now + 61_000);
         assert!(loaded.settings.fahrenheit);
         assert_eq!(again.labels["dev"], "Kitchen");
-        let history = &again.devices["dev"].readings[&(0x02, 0)].history;
+        let history = &again.device(&key("dev")).unwrap().readings[&(0x02, 0)].history;
         assert_eq!(
             history.iter().copied().collect::<Vec<_>>(),
             [(10_030_000, 21.5)]
@@ -483,11 +482,11 @@ mod tests {
         let loaded = load(&store, &mut model, 3);
         assert_eq!(loaded.unreadable.len(), 1);
         assert!(loaded.unreadable[0].message.contains("keys.bad"));
-        assert_eq!(model.keys.len(), 1);
+        assert_eq!(model.key_entries().count(), 1);
         model.set_key(
-            "other",
+            &key("other"),
             Some(KeyEntry {
-                bindkey: [1; 16],
+                bindkey: BindKey::new([1; 16]),
                 mac: None,
             }),
         );

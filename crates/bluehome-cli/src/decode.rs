@@ -9,13 +9,14 @@ use std::ffi::OsString;
 use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Write};
 
+use bluehome_core::advertisement::{parse_company_id, parse_company_id_decimal};
 use bluehome_core::bthome::{self, Packet, Value};
 use bluehome_core::capture::{MAX_DATA_BYTES, MAX_LINE_BYTES};
 use bluehome_core::hex;
 use bluehome_core::shelly::manufacturer::{self, ManufacturerData};
 use bluehome_core::shelly::{BEACON_COMPANY_ID, COMPANY_ID};
 use bluehome_core::text::printable;
-use bluehome_core::{Advertisement, MacAddress, Uuid};
+use bluehome_core::{Advertisement, BindKey, MacAddress, Uuid};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -151,14 +152,12 @@ fn add_argument<'a>(input: &mut Input<'a>, arg: &'a str) -> Result<(), (&'static
             let (id, hex) = rest
                 .split_once(':')
                 .ok_or(("manufacturer_data", format!("{arg:?}: expected mfr:ID:HEX")))?;
-            let id = match id.strip_prefix("0x").or_else(|| id.strip_prefix("0X")) {
-                Some(h) => u16::from_str_radix(h, 16).ok(),
-                None => id.parse().ok(),
-            }
-            .ok_or((
-                "manufacturer_data",
-                format!("{id:?} is not a company id (0..65535)"),
-            ))?;
+            let id = parse_company_id(id).map_err(|_| {
+                (
+                    "manufacturer_data",
+                    format!("{id:?} is not a company id (0..65535)"),
+                )
+            })?;
             input
                 .manufacturer_data
                 .push((Cow::Owned(id.to_string()), Cow::Borrowed(hex)));
@@ -468,17 +467,9 @@ impl<'a> Input<'a> {
                     .map_err(|e| ("mac", format!("{text:?}: {e}")))?,
             );
         }
-        let key: Option<[u8; 16]> = match self.bindkey.as_deref() {
+        let key: Option<BindKey> = match self.bindkey.as_deref() {
             None | Some("") => None,
-            Some(text) => Some(
-                parse_hex(text)
-                    .and_then(|k| {
-                        k.try_into().map_err(|k: Vec<u8>| {
-                            format!("{} bytes; a bind key is 16 bytes (32 hex digits)", k.len())
-                        })
-                    })
-                    .map_err(|e| ("bindkey", e))?,
-            ),
+            Some(text) => Some(text.parse().map_err(|e| ("bindkey", format!("{e}")))?),
         };
 
         // The BTHome service data: FCD2, else 181E, else 181C.
@@ -505,7 +496,7 @@ impl<'a> Input<'a> {
         let mut shelly_data = None;
         let mut beacon_data = None;
         for (id_text, hex) in &self.manufacturer_data {
-            let id: u16 = id_text.parse().map_err(|_| {
+            let id = parse_company_id_decimal(id_text).map_err(|_| {
                 (
                     "manufacturer_data",
                     format!("key {id_text:?} is not a decimal company id (0..65535)"),

@@ -10,9 +10,10 @@ use std::process::ExitCode;
 
 use bluehome_core::bthome;
 use bluehome_core::capture::{self, MAX_LINE_BYTES, MAX_TIME_MS, seconds};
-use bluehome_core::filter::{Matcher, ScanOptions, normalize_address};
-use bluehome_core::manager::{Event, Manager, Output};
+use bluehome_core::filter::{Matcher, ScanOptions};
+use bluehome_core::manager::{Event, History, Manager, Output};
 use bluehome_core::text::printable;
+use bluehome_core::{BindKey, Connectable, DeviceKey};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -159,9 +160,9 @@ fn run_files(capture: &OsStr, rules: &OsStr, until: Option<u64>) -> Result<(), R
 #[derive(Debug, Default)]
 pub struct Rules {
     callbacks: Vec<(String, Matcher)>,
-    track_unavailable: Vec<(String, bool)>,
+    track_unavailable: Vec<(DeviceKey, History)>,
     scan_requests: Vec<(String, ScanOptions)>,
-    bindkeys: Vec<(String, [u8; 16])>,
+    bindkeys: Vec<(DeviceKey, BindKey)>,
 }
 
 fn rules_err(field: &str, what: &str) -> ReplayError {
@@ -234,8 +235,10 @@ impl Rules {
             let path = format!("track_unavailable[{i}]");
             let obj = object(item, &path)?;
             check_keys(obj, &path, &["address", "connectable"])?;
-            let address = match obj.get("address") {
-                Some(Value::String(s)) if !s.is_empty() => normalize_address(s),
+            let address: DeviceKey = match obj.get("address").map(|a| (a, a.as_str())) {
+                Some((_, Some(s))) if !s.is_empty() => s
+                    .parse()
+                    .map_err(|e| rules_err(&join(&path, "address"), &format!("{e}")))?,
                 Some(_) => {
                     return Err(rules_err(
                         &join(&path, "address"),
@@ -249,9 +252,9 @@ impl Rules {
                     ));
                 }
             };
-            let connectable = match obj.get("connectable") {
-                None => true,
-                Some(Value::Bool(b)) => *b,
+            let history = match obj.get("connectable") {
+                None | Some(Value::Bool(true)) => History::Connectable,
+                Some(Value::Bool(false)) => History::All,
                 Some(_) => {
                     return Err(rules_err(
                         &join(&path, "connectable"),
@@ -259,7 +262,7 @@ impl Rules {
                     ));
                 }
             };
-            rules.track_unavailable.push((address, connectable));
+            rules.track_unavailable.push((address, history));
         }
         for (i, item) in list(top, "scan_requests")?.iter().enumerate() {
             let path = format!("scan_requests[{i}]");
@@ -296,7 +299,10 @@ impl Rules {
                         .ok_or_else(|| rules_err(&field, "expected a hex string"))?;
                     let key = capture::parse_bindkey(text, &field)
                         .map_err(|e| ReplayError::Rules(e.to_string()))?;
-                    rules.bindkeys.push((normalize_address(address), key));
+                    let device: DeviceKey = address
+                        .parse()
+                        .map_err(|e| rules_err(&field, &format!("{e}")))?;
+                    rules.bindkeys.push((device, key));
                 }
             }
             Some(_) => return Err(rules_err("bindkeys", "expected an object")),
@@ -398,7 +404,7 @@ impl<W: Write> Replayer<'_, W> {
                         t,
                         event: "callback",
                         name,
-                        address: &info.key,
+                        address: info.key.as_str(),
                     };
                     (CALLBACK, i, to_json(&line)?)
                 }
@@ -409,7 +415,7 @@ impl<W: Write> Replayer<'_, W> {
                     let line = AddressLine {
                         t,
                         event: "unavailable",
-                        address: &info.key,
+                        address: info.key.as_str(),
                     };
                     // Scan changes sort before unavailability at the same time.
                     (TIMER, i + 1, to_json(&line)?)
@@ -418,7 +424,7 @@ impl<W: Write> Replayer<'_, W> {
                     let line = ReadingLine {
                         t,
                         event: "reading",
-                        address: &key,
+                        address: key.as_str(),
                         objects: &packet.objects,
                         verdict: packet.error.as_ref(),
                     };
@@ -443,7 +449,7 @@ impl<W: Write> Replayer<'_, W> {
                         t,
                         event: "delivery",
                         client: &client,
-                        address: &info.key,
+                        address: info.key.as_str(),
                     };
                     (DELIVERY, order, to_json(&line)?)
                 }
@@ -553,19 +559,12 @@ pub fn replay(
             start(&mut r, now);
         }
         if let Some(key) = record.bindkey {
-            r.mgr.set_bindkey(&record.address, Some(key));
+            r.mgr.set_bindkey(&record.key, Some(key));
         }
         let source = record.source.as_deref().unwrap_or("local");
-        let connectable = record.connectable.unwrap_or(true);
-        if let Err(e) = r.mgr.ingest(
-            now,
-            source,
-            &record.address,
-            connectable,
-            record.advertisement,
-        ) {
-            return bad_line(&mut r, number, e);
-        }
+        let connectable = Connectable::from(record.connectable.unwrap_or(true));
+        r.mgr
+            .ingest(now, source, &record.key, connectable, record.advertisement);
         r.collect()?;
         r.flush(Some(now))?;
     }
@@ -587,8 +586,8 @@ fn start<W: Write>(r: &mut Replayer<'_, W>, now: u64) {
         let id = r.mgr.register_callback(now, matcher.clone());
         r.callback_ids.insert(id.0, i);
     }
-    for (i, (address, connectable)) in r.rules.track_unavailable.iter().enumerate() {
-        let id = r.mgr.track_unavailable(address, *connectable);
+    for (i, (address, history)) in r.rules.track_unavailable.iter().enumerate() {
+        let id = r.mgr.track_unavailable(address, *history);
         r.tracker_ids.insert(id.0, i);
     }
     let requests = r.rules.scan_requests.iter();

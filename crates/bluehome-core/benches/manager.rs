@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use bluehome_core::filter::Matcher;
 use bluehome_core::manager::{Config, Manager};
-use bluehome_core::{Advertisement, Uuid};
+use bluehome_core::{Advertisement, Connectable, DeviceKey, Uuid};
 
 const DEVICES: usize = 1000;
 
@@ -142,7 +142,7 @@ struct Run {
 
 fn run(set: &[Matcher], rounds: u32) -> Run {
     let templates: Vec<Advertisement> = (0..DEVICES).map(template).collect();
-    let keys: Vec<String> = (0..DEVICES).map(mac).collect();
+    let keys: Vec<DeviceKey> = (0..DEVICES).map(|i| mac(i).parse().unwrap()).collect();
     let mut mgr = Manager::new(Config::default());
     for m in set {
         mgr.register_callback(0, m.clone());
@@ -151,7 +151,7 @@ fn run(set: &[Matcher], rounds: u32) -> Run {
     // Warm-up round: creates the devices.
     for (t, k) in templates.iter().zip(&keys) {
         now += 1;
-        mgr.ingest(now, "local", k, true, packet(t, 0)).unwrap();
+        mgr.ingest(now, "local", k, Connectable::Yes, packet(t, 0));
     }
     mgr.drain().for_each(drop);
     // Best of five samples: the machine is shared, the minimum is the least disturbed figure.
@@ -165,7 +165,7 @@ fn run(set: &[Matcher], rounds: u32) -> Run {
             round += 1;
             for (t, k) in templates.iter().zip(&keys) {
                 now += 1;
-                mgr.ingest(now, "local", k, true, packet(t, round)).unwrap();
+                mgr.ingest(now, "local", k, Connectable::Yes, packet(t, round));
                 for e in mgr.drain() {
                     black_box(&e);
                     events += 1;
@@ -209,7 +209,7 @@ fn resident_bytes() -> Option<usize> {
 /// overhead, measured from outside so that the timed runs use the plain system allocator).
 fn memory_per_device(devices: usize) -> Option<f64> {
     let templates: Vec<Advertisement> = (0..devices).map(template).collect();
-    let keys: Vec<String> = (0..devices).map(mac).collect();
+    let keys: Vec<DeviceKey> = (0..devices).map(|i| mac(i).parse().unwrap()).collect();
     let packets: Vec<Advertisement> = templates.iter().map(|t| packet(t, 1)).collect();
     let mut mgr = Manager::new(Config {
         max_devices: devices,
@@ -218,7 +218,7 @@ fn memory_per_device(devices: usize) -> Option<f64> {
     mgr.register_callback(0, Matcher::default());
     let before = resident_bytes()?;
     for (i, (p, k)) in packets.into_iter().zip(&keys).enumerate() {
-        mgr.ingest(i as u64, "local", k, true, p).unwrap();
+        mgr.ingest(i as u64, "local", k, Connectable::Yes, p);
         mgr.drain().for_each(drop);
     }
     let after = resident_bytes()?;
@@ -230,7 +230,7 @@ fn memory_per_device(devices: usize) -> Option<f64> {
 /// (each hearing one of 1,000 devices), as a capture with that many gateways replays.
 fn new_sources(sources: usize) -> f64 {
     let templates: Vec<Advertisement> = (0..DEVICES).map(template).collect();
-    let keys: Vec<String> = (0..DEVICES).map(mac).collect();
+    let keys: Vec<DeviceKey> = (0..DEVICES).map(|i| mac(i).parse().unwrap()).collect();
     let names: Vec<String> = (0..sources).map(|i| format!("gateway-{i}")).collect();
     let mut best = f64::INFINITY;
     for _ in 0..3 {
@@ -244,10 +244,9 @@ fn new_sources(sources: usize) -> f64 {
                 i as u64,
                 name,
                 &keys[d],
-                true,
+                Connectable::Yes,
                 packet(&templates[d], i as u32),
-            )
-            .unwrap();
+            );
             mgr.drain().for_each(drop);
         }
         best = best.min((cpu_ns(wall) - start) as f64 / sources as f64);

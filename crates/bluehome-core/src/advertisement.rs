@@ -68,6 +68,71 @@ impl fmt::Display for MacAddress {
     }
 }
 
+/// Whether a packet was connectable advertising (or a scanner can connect to what it hears).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connectable {
+    /// Connectable.
+    Yes,
+    /// Not connectable (a beacon, or a remote scanner that only listens).
+    No,
+}
+
+impl Connectable {
+    /// `true` for [`Connectable::Yes`].
+    pub const fn is_yes(self) -> bool {
+        matches!(self, Self::Yes)
+    }
+}
+
+impl From<bool> for Connectable {
+    fn from(connectable: bool) -> Self {
+        if connectable { Self::Yes } else { Self::No }
+    }
+}
+
+/// Why text is not a Bluetooth company identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CompanyIdError {
+    /// Not a number in the notation asked for.
+    NotANumber,
+    /// A number above 65535 (`0xFFFF`).
+    OutOfRange,
+}
+
+impl fmt::Display for CompanyIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotANumber => f.write_str("not a company id"),
+            Self::OutOfRange => f.write_str("a company id is at most 65535 (0xFFFF)"),
+        }
+    }
+}
+
+impl core::error::Error for CompanyIdError {}
+
+/// Parses a company identifier (Bluetooth Assigned Numbers, "Company Identifiers") as people write
+/// it: decimal (`2985`) or hex after `0x` (`0x0BA9`).
+pub fn parse_company_id(text: &str) -> Result<u16, CompanyIdError> {
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(digits) => company_id_digits(digits, 16),
+        None => parse_company_id_decimal(text),
+    }
+}
+
+/// Parses a company identifier in decimal digits only, the notation of the JSON formats (capture
+/// lines, `bluehome decode` input) where it is an object key.
+pub fn parse_company_id_decimal(text: &str) -> Result<u16, CompanyIdError> {
+    company_id_digits(text, 10)
+}
+
+fn company_id_digits(digits: &str, radix: u32) -> Result<u16, CompanyIdError> {
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(CompanyIdError::NotANumber);
+    }
+    u16::from_str_radix(digits, radix).map_err(|_| CompanyIdError::OutOfRange)
+}
+
 /// One received advertisement, normalized.
 ///
 /// Manufacturer data values exclude the two company-id bytes, as Web Bluetooth and Home Assistant
@@ -126,6 +191,28 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn company_ids_read_in_decimal_or_0x_hex() {
+        assert_eq!(parse_company_id("2985"), Ok(0x0BA9));
+        assert_eq!(parse_company_id("0x0BA9"), Ok(0x0BA9));
+        assert_eq!(parse_company_id("0X0ba9"), Ok(0x0BA9));
+        assert_eq!(parse_company_id("65535"), Ok(0xFFFF));
+        assert_eq!(parse_company_id("65536"), Err(CompanyIdError::OutOfRange));
+        assert_eq!(parse_company_id("0x10000"), Err(CompanyIdError::OutOfRange));
+        for bad in ["", "0x", "+5", "-1", " 5", "0b1", "x12", "12a"] {
+            assert_eq!(
+                parse_company_id(bad),
+                Err(CompanyIdError::NotANumber),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(parse_company_id_decimal("2985"), Ok(2985));
+        assert_eq!(
+            parse_company_id_decimal("0x0BA9"),
+            Err(CompanyIdError::NotANumber)
+        );
     }
 
     #[test]

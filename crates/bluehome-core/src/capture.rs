@@ -28,7 +28,9 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::advertisement::{Advertisement, MacAddress};
+use crate::advertisement::{Advertisement, Connectable, MacAddress, parse_company_id_decimal};
+use crate::bthome::{BindKey, BindKeyError};
+use crate::device::DeviceKey;
 use crate::hex;
 use crate::uuid::{self, Uuid};
 
@@ -51,19 +53,19 @@ pub const MAX_NAME_BYTES: usize = 248;
 pub const MAX_TIME_MS: u64 = 8_640_000_000_000_000;
 
 /// One capture line, read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     /// When it was heard, in milliseconds since the Unix epoch (`time` is in seconds, kept to the
     /// millisecond). `None` for a `bluehome decode` line, which has no time.
     pub time_ms: Option<u64>,
-    /// The device key, as written: a MAC address or a browser's opaque device id.
-    pub address: String,
+    /// The device (the line's `address`: a MAC address or a browser's opaque device id).
+    pub key: DeviceKey,
     /// The scanner that heard it, when the line says.
     pub source: Option<String>,
     /// Whether it was connectable, when the line says.
     pub connectable: Option<bool>,
     /// A BTHome bind key the line carries for the device.
-    pub bindkey: Option<[u8; 16]>,
+    pub bindkey: Option<BindKey>,
     /// The advertisement. Its `address` is `mac` when given, else `address` when that is a MAC.
     pub advertisement: Advertisement,
 }
@@ -108,6 +110,13 @@ pub enum Error {
         /// What is wrong with it.
         error: uuid::Error,
     },
+    /// A bind key that does not parse.
+    BadBindKey {
+        /// Path of the value.
+        field: String,
+        /// What is wrong with it.
+        error: BindKeyError,
+    },
     /// Hex that does not parse.
     BadHex {
         /// Path of the value.
@@ -145,6 +154,7 @@ impl fmt::Display for Error {
             ),
             Self::BadUuid { field, error } => write!(f, "{field}: {error}"),
             Self::BadHex { field, error } => write!(f, "{field}: {error}"),
+            Self::BadBindKey { field, error } => write!(f, "{field}: {error}"),
             Self::TooLong { field, bytes, max } => {
                 write!(
                     f,
@@ -235,14 +245,12 @@ fn time_ms(value: &Value) -> Result<u64, Error> {
     Ok(ms)
 }
 
-/// A bind key: 32 hex digits.
-pub fn parse_bindkey(text: &str, field: &str) -> Result<[u8; 16], Error> {
-    let bytes = hex::decode(text).map_err(|error| Error::BadHex {
+/// A bind key (32 hex digits) at `field`.
+pub fn parse_bindkey(text: &str, field: &str) -> Result<BindKey, Error> {
+    text.parse().map_err(|error| Error::BadBindKey {
         field: String::from(field),
         error,
-    })?;
-    <[u8; 16]>::try_from(bytes.as_slice())
-        .map_err(|_| invalid(field, "a bind key of 32 hex digits"))
+    })
 }
 
 /// Reads one capture line (without its line break).
@@ -255,9 +263,10 @@ pub fn parse_line(text: &str) -> Result<Record, Error> {
     })?;
     let obj = value.as_object().ok_or(Error::NotAnObject)?;
     let time_ms = get(obj, "time").map(time_ms).transpose()?;
-    let address = match string(obj, "address")? {
-        Some("") => return Err(invalid("address", "a non-empty string")),
-        Some(a) => String::from(a),
+    let key: DeviceKey = match string(obj, "address")? {
+        Some(a) => a
+            .parse()
+            .map_err(|_| invalid("address", "a non-empty string"))?,
         None => return Err(Error::Missing { field: "address" }),
     };
     let source = match string(obj, "source")? {
@@ -275,7 +284,7 @@ pub fn parse_line(text: &str) -> Result<Record, Error> {
                 MacAddress::from_str(text)
                     .map_err(|_| invalid("mac", "a MAC address like AA:BB:CC:DD:EE:FF"))?,
             ),
-            None => MacAddress::from_str(&address).ok(),
+            None => key.mac(),
         },
         ..Advertisement::default()
     };
@@ -309,8 +318,7 @@ pub fn parse_line(text: &str) -> Result<Record, Error> {
     if let Some(map) = object(obj, "manufacturer_data")? {
         for (key, value) in map {
             let field = format!("manufacturer_data.{key}");
-            let company: u16 = key
-                .parse()
+            let company = parse_company_id_decimal(key)
                 .map_err(|_| invalid(&field, "a decimal company id 0..=65535 as the key"))?;
             adv.manufacturer_data.insert(company, data(value, &field)?);
         }
@@ -321,7 +329,7 @@ pub fn parse_line(text: &str) -> Result<Record, Error> {
     };
     Ok(Record {
         time_ms,
-        address,
+        key,
         source,
         connectable,
         bindkey,
@@ -342,16 +350,16 @@ impl Record {
     /// The record of one received advertisement (no bind key: recordings never carry one).
     pub fn from_advertisement(
         time_ms: u64,
-        key: &str,
+        key: &DeviceKey,
         adv: &Advertisement,
         source: &str,
-        connectable: bool,
+        connectable: Connectable,
     ) -> Self {
         Self {
             time_ms: Some(time_ms),
-            address: String::from(key),
+            key: key.clone(),
             source: Some(String::from(source)),
-            connectable: Some(connectable),
+            connectable: Some(connectable.is_yes()),
             bindkey: None,
             advertisement: adv.clone(),
         }
@@ -375,9 +383,9 @@ impl Serialize for Line<'_> {
         if let Some(t) = r.time_ms {
             map.serialize_entry("time", &seconds(t))?;
         }
-        map.serialize_entry("address", &r.address)?;
+        map.serialize_entry("address", r.key.as_str())?;
         if let Some(mac) = adv.address
-            && MacAddress::from_str(&r.address) != Ok(mac)
+            && r.key.mac() != Some(mac)
         {
             map.serialize_entry("mac", &mac.to_string())?;
         }
@@ -434,10 +442,10 @@ mod tests {
     fn reads_every_field() {
         let r = parse_line(LINE).unwrap();
         assert_eq!(r.time_ms, Some(100_500));
-        assert_eq!(r.address, "a4:c1:38:00:00:01");
+        assert_eq!(r.key.as_str(), "A4:C1:38:00:00:01");
         assert_eq!(r.source.as_deref(), Some("gw"));
         assert_eq!(r.connectable, Some(false));
-        assert_eq!(r.bindkey.map(|k| k[0]), Some(0x23));
+        assert_eq!(r.bindkey.map(|k| k.as_bytes()[0]), Some(0x23));
         let adv = &r.advertisement;
         assert_eq!(adv.address, Some(MacAddress([0xa4, 0xc1, 0x38, 0, 0, 1])));
         assert_eq!(adv.rssi, Some(-60));
@@ -578,7 +586,13 @@ mod tests {
         adv.service_data
             .insert(Uuid::from_u32(0x1234_5678), vec![2]);
         adv.manufacturer_data.insert(2985, vec![3]);
-        let record = Record::from_advertisement(1_500, "browser-id", &adv, "local", true);
+        let record = Record::from_advertisement(
+            1_500,
+            &"browser-id".parse().unwrap(),
+            &adv,
+            "local",
+            Connectable::Yes,
+        );
         let line = record.to_line();
         assert_eq!(
             line,
@@ -586,7 +600,13 @@ mod tests {
         );
         assert_eq!(parse_line(&line).unwrap(), record);
         // The address as MAC is not written twice.
-        let same = Record::from_advertisement(2_000, "01:02:03:04:05:06", &adv, "local", true);
+        let same = Record::from_advertisement(
+            2_000,
+            &"01:02:03:04:05:06".parse().unwrap(),
+            &adv,
+            "local",
+            Connectable::Yes,
+        );
         assert!(!same.to_line().contains("\"mac\""));
         assert!(same.to_line().starts_with(r#"{"time":2,"#));
     }

@@ -19,6 +19,7 @@ pub mod advertisement;
 pub mod blu;
 pub mod bthome;
 pub mod capture;
+pub mod device;
 pub mod filter;
 pub mod gatt;
 pub mod hex;
@@ -32,5 +33,7 @@ pub mod sim;
 pub mod text;
 pub mod uuid;
 
-pub use advertisement::{Advertisement, MacAddress};
+pub use advertisement::{Advertisement, Connectable, MacAddress};
+pub use bthome::BindKey;
+pub use device::{DeviceKey, DeviceKind};
 pub use uuid::Uuid;

@@ -26,8 +26,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::advertisement::MacAddress;
-use crate::capture::parse_bindkey;
-use crate::hex;
+use crate::bthome::BindKey;
+use crate::device::DeviceKey;
 
 /// The schema version this code writes and reads.
 pub const VERSION: u64 = 1;
@@ -174,10 +174,10 @@ pub struct SavedDevice {
 pub struct ScanDocument {
     /// The app's settings object, as saved (the app reads it; `None` when absent).
     pub settings: Option<Value>,
-    /// User labels by device key.
-    pub labels: BTreeMap<String, String>,
-    /// History by device key.
-    pub history: BTreeMap<String, SavedDevice>,
+    /// User labels by device.
+    pub labels: BTreeMap<DeviceKey, String>,
+    /// History by device.
+    pub history: BTreeMap<DeviceKey, SavedDevice>,
 }
 
 #[derive(Serialize)]
@@ -185,7 +185,7 @@ struct ScanOut<'a> {
     version: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     settings: Option<&'a Value>,
-    labels: &'a BTreeMap<String, String>,
+    labels: &'a BTreeMap<DeviceKey, String>,
     history: BTreeMap<&'a str, SavedDevice>,
 }
 
@@ -251,11 +251,13 @@ impl ScanDocument {
             None | Some(Value::Null) => {}
             Some(Value::Object(labels)) => {
                 for (key, label) in labels {
-                    match label {
-                        Value::String(l) => {
-                            doc.labels.insert(key.clone(), l.clone());
+                    let part = format!("labels.{key}");
+                    match (device_key(key, &part, &mut issues), label) {
+                        (None, _) => {}
+                        (Some(key), Value::String(l)) => {
+                            doc.labels.insert(key, l.clone());
                         }
-                        _ => issues.push(dropped(format!("labels.{key}"), "not a string")),
+                        (Some(_), _) => issues.push(dropped(part, "not a string")),
                     }
                 }
             }
@@ -267,9 +269,12 @@ impl ScanDocument {
             Some(Value::Object(history)) => {
                 for (key, device) in history {
                     let part = format!("history.{key}");
+                    let Some(key) = device_key(key, &part, &mut issues) else {
+                        continue;
+                    };
                     match load_device(device, &part, &mut issues, &mut not_numbers) {
                         Some(d) => {
-                            doc.history.insert(key.clone(), d);
+                            doc.history.insert(key, d);
                         }
                         None => issues.push(dropped(part, "not a device's history")),
                     }
@@ -287,6 +292,17 @@ impl ScanDocument {
             value: Some(doc),
             issues,
             kept_aside: keep.then(|| String::from(text)),
+        }
+    }
+}
+
+/// The device key a member name holds, or an issue.
+fn device_key(text: &str, part: &str, issues: &mut Vec<LoadIssue>) -> Option<DeviceKey> {
+    match text.parse() {
+        Ok(key) => Some(key),
+        Err(e) => {
+            issues.push(dropped(String::from(part), &e.to_string()));
+            None
         }
     }
 }
@@ -372,8 +388,8 @@ fn load_device(
 /// A saved bind key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SavedKey {
-    /// The 16-byte key.
-    pub bindkey: [u8; 16],
+    /// The key.
+    pub bindkey: BindKey,
     /// The device's MAC, for devices the browser names by an opaque id.
     pub mac: Option<MacAddress>,
 }
@@ -381,8 +397,8 @@ pub struct SavedKey {
 /// `bluehome.keys`: bind keys by device key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeysDocument {
-    /// The keys.
-    pub keys: BTreeMap<String, SavedKey>,
+    /// The keys, by device.
+    pub keys: BTreeMap<DeviceKey, SavedKey>,
 }
 
 #[derive(Serialize)]
@@ -407,7 +423,7 @@ impl KeysDocument {
                 (
                     k.as_str(),
                     KeyOut {
-                        bindkey: hex::encode(&e.bindkey),
+                        bindkey: e.bindkey.to_hex(),
                         mac: e.mac.map(|m| m.to_string()),
                     },
                 )
@@ -446,11 +462,15 @@ impl KeysDocument {
             None | Some(Value::Null) => {}
             Some(Value::Object(keys)) => {
                 for (device, entry) in keys {
+                    let part = format!("keys.{device}");
+                    let Some(device) = device_key(device, &part, &mut issues) else {
+                        continue;
+                    };
                     match load_key(entry) {
                         Ok(key) => {
-                            doc.keys.insert(device.clone(), key);
+                            doc.keys.insert(device, key);
                         }
-                        Err(problem) => issues.push(dropped(format!("keys.{device}"), &problem)),
+                        Err(problem) => issues.push(dropped(part, &problem)),
                     }
                 }
             }
@@ -470,7 +490,9 @@ fn load_key(entry: &Value) -> Result<SavedKey, String> {
         .get("bindkey")
         .and_then(Value::as_str)
         .ok_or_else(|| String::from("no bindkey text"))?;
-    let bindkey = parse_bindkey(bindkey, "bindkey").map_err(|e| e.to_string())?;
+    let bindkey: BindKey = bindkey
+        .parse()
+        .map_err(|e| alloc::format!("bindkey: {e}"))?;
     let mac = match entry.get("mac") {
         None | Some(Value::Null) => None,
         Some(Value::String(m)) => Some(
@@ -497,9 +519,9 @@ mod tests {
             settings: Some(serde_json::json!({"fahrenheit": true})),
             ..ScanDocument::default()
         };
-        doc.labels.insert("dev".into(), "Kitchen".into());
+        doc.labels.insert("dev".parse().unwrap(), "Kitchen".into());
         doc.history.insert(
-            "dev".into(),
+            "dev".parse().unwrap(),
             SavedDevice {
                 name: Some("ATC".into()),
                 readings: vec![SavedReading {
@@ -520,9 +542,9 @@ mod tests {
     #[test]
     fn non_finite_points_are_never_written_and_a_null_point_costs_only_itself() {
         let mut doc = ScanDocument::default();
-        doc.labels.insert("dev".into(), "Kitchen".into());
+        doc.labels.insert("dev".parse().unwrap(), "Kitchen".into());
         doc.history.insert(
-            "dev".into(),
+            "dev".parse().unwrap(),
             SavedDevice {
                 name: None,
                 readings: vec![SavedReading {
@@ -611,9 +633,9 @@ mod tests {
     fn keys_round_trip_and_a_malformed_key_is_kept_aside() {
         let mut doc = KeysDocument::default();
         doc.keys.insert(
-            "dev".into(),
+            "dev".parse().unwrap(),
             SavedKey {
-                bindkey: [7; 16],
+                bindkey: BindKey::new([7; 16]),
                 mac: Some(MacAddress([1, 2, 3, 4, 5, 6])),
             },
         );

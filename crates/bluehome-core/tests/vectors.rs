@@ -14,7 +14,7 @@
 //! count, undecodable or empty text/raw emits nothing, and device information (0xF0–0xF2) is
 //! compared with `expected_device_info` instead.
 
-use bluehome_core::bthome::{self, Error, Kind, Packet, ReceiverState, Value};
+use bluehome_core::bthome::{self, BindKey, Error, Kind, Packet, ReceiverState, Value};
 use bluehome_core::shelly::manufacturer;
 use bluehome_core::{MacAddress, Uuid};
 use serde_json::Value as Json;
@@ -32,10 +32,8 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn key_of(v: &Json) -> Option<[u8; 16]> {
-    v["bindkey_hex"]
-        .as_str()
-        .and_then(|k| hex(k).try_into().ok())
+fn key_of(v: &Json) -> Option<BindKey> {
+    v["bindkey_hex"].as_str().and_then(|k| k.parse().ok())
 }
 
 /// A bindkey is configured (even one of the wrong length, which bthome-ble rejects at use).

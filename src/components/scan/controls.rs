@@ -204,13 +204,13 @@ pub fn Toolbar() -> impl IntoView {
         store.set_paused(now);
     };
     let export_csv = move |_| {
-        if let Some(text) = store.with_model(export::csv) {
+        if let Some(text) = store.model_untracked(export::csv) {
             platform::download("bluehome-readings.csv", "text/csv", &text);
         }
     };
     let export_json = move |_| {
         let now = now_ms();
-        if let Some(text) = store.with_model(|m| export::json(m, now)) {
+        if let Some(text) = store.model_untracked(|m| export::json(m, now)) {
             platform::download("bluehome-readings.json", "application/json", &text);
         }
     };
@@ -335,19 +335,17 @@ pub fn FilterEditor() -> impl IntoView {
 pub fn Timeline() -> impl IntoView {
     let store = use_store();
     let items = move || {
-        store.revision.track();
         let local = store.settings.with(|s| s.local_time);
         store
-            .with_model(|m| {
+            .model(|m| {
                 m.timeline
                     .iter()
                     .rev()
                     .take(50)
                     .map(|e| {
                         let title = m
-                            .devices
-                            .get(&e.key)
-                            .map_or_else(|| printable(&e.key).into_owned(), |d| d.shown_title(&m.labels));
+                            .device(&e.key)
+                            .map_or_else(|| printable(e.key.as_str()).into_owned(), |d| d.shown_title(&m.labels));
                         let offset = if local {
                             crate::platform::local_offset_minutes(e.at_ms)
                         } else {

@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use bluehome_core::MacAddress;
+use bluehome_core::{BindKey, DeviceKey, MacAddress};
 use leptos::prelude::*;
 
 use crate::platform::local_offset_minutes;
@@ -23,11 +23,8 @@ pub const RANGES: [(&str, u64); 4] = [
 
 fn with_selected<T>(f: impl FnOnce(&DeviceEntry, &ScanModel) -> T) -> Option<T> {
     let store = use_store();
-    store.revision.track();
     let key = store.selected.get()?;
-    store
-        .with_model(|m| m.devices.get(&key).map(|d| f(d, m)))
-        .flatten()
+    store.model(|m| m.device(&key).map(|d| f(&d, m))).flatten()
 }
 
 fn axis_time_local(ms: u64) -> String {
@@ -44,8 +41,10 @@ pub fn DeviceDetails() -> impl IntoView {
     let store = use_store();
     move || {
         let key = store.selected.get()?;
+        // Untracked: the panel (and what is typed into it) stays while the device updates; its
+        // parts track the model themselves.
         let exists = store
-            .with_model(|m| m.devices.contains_key(&key))
+            .model_untracked(|m| m.device(&key).is_some())
             .unwrap_or(false);
         exists.then(|| view! { <DetailsPanel key=key /> })
     }
@@ -53,13 +52,15 @@ pub fn DeviceDetails() -> impl IntoView {
 
 #[component]
 fn DetailsPanel(
-    /// The device key.
-    key: String,
+    /// The device.
+    key: DeviceKey,
 ) -> impl IntoView {
     let store = use_store();
     let title = move || with_selected(|d, m| d.shown_title(&m.labels)).unwrap_or_default();
+    // The forms start from what is known when the panel opens (untracked: typing is not undone
+    // by the next packet).
     let initial_label = store
-        .with_model(|m| m.labels.get(&key).cloned())
+        .model_untracked(|m| m.labels.get(&key).cloned())
         .flatten()
         .unwrap_or_default();
     let label = RwSignal::new(initial_label);
@@ -70,18 +71,12 @@ fn DetailsPanel(
     };
 
     // Bind key form: the key never leaves this form, the store and localStorage.
-    let existing = store
-        .with_model(|m| {
-            m.keys
-                .get(&crate::state::model::canonical_key(&key))
-                .copied()
-        })
-        .flatten();
+    let existing = store.model_untracked(|m| m.key_entry(&key)).flatten();
     let key_text = RwSignal::new(String::new());
     // Prefilled with the MAC typed before, else the one the device told (its Shelly manufacturer
     // data, its BTHome payload): the browser hides the address.
     let known_mac = store
-        .with_model(|m| m.devices.get(&key).and_then(|d| d.mac))
+        .model_untracked(|m| m.device(&key).and_then(|d| d.mac))
         .flatten();
     let mac_text = RwSignal::new(
         existing
@@ -95,9 +90,9 @@ fn DetailsPanel(
     let k = key.clone();
     let save_key = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let bindkey = match hex::decode_key(&key_text.get_untracked()) {
+        let bindkey = match BindKey::from_pasted(&key_text.get_untracked()) {
             Ok(b) => b,
-            Err(e) => return key_error.set(Some(e)),
+            Err(e) => return key_error.set(Some(format!("bind key: {e}"))),
         };
         let mac_input = mac_text.get_untracked();
         let mac = if mac_input.trim().is_empty() {
@@ -118,10 +113,8 @@ fn DetailsPanel(
         store.set_key(&k, None);
         has_key.set(false);
     };
-    let needs_mac = move || {
-        with_selected(|d, _| d.mac.is_none() && d.key.parse::<MacAddress>().is_err())
-            .unwrap_or(false)
-    };
+    let needs_mac =
+        move || with_selected(|d, _| d.mac.is_none() && d.key.mac().is_none()).unwrap_or(false);
 
     // Chart: which reading, over which range.
     let chart_reading = RwSignal::new(None::<(u8, u8)>);
@@ -232,7 +225,7 @@ fn DetailsPanel(
     };
 
     let problem = move || {
-        with_selected(|d, _| d.problem.clone())
+        with_selected(|d, _| d.problem.cloned())
             .flatten()
             .map(|p| view! { <p class="problem" role="alert">{format!("{} ({})", p.message, p.kind)}</p> })
     };

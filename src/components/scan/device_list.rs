@@ -3,7 +3,9 @@
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use crate::state::model::{DeviceEntry, Reading};
+use bluehome_core::DeviceKey;
+
+use crate::state::model::{DeviceEntry, Reading, ScanModel, kind_class};
 use crate::state::settings::format_age;
 use crate::state::use_store;
 
@@ -32,14 +34,13 @@ pub fn rssi_percent(rssi: Option<i8>) -> f64 {
 }
 
 /// The visible, sorted device keys (reads the store; call inside a reactive closure).
-fn visible_keys() -> Result<Vec<String>, String> {
+fn visible_keys() -> Result<Vec<DeviceKey>, String> {
     let store = use_store();
-    store.revision.track();
     let filters = store.filters()?;
     let search = store.search.get();
     let settings = store.settings.get();
     Ok(store
-        .with_model(|m| {
+        .model(|m| {
             m.visible(&settings, &filters, &search)
                 .into_iter()
                 .map(|d| d.key.clone())
@@ -49,15 +50,9 @@ fn visible_keys() -> Result<Vec<String>, String> {
 }
 
 /// Reads one device (inside a reactive closure).
-fn with_device<T>(
-    key: &str,
-    f: impl FnOnce(&DeviceEntry, &crate::state::model::ScanModel) -> T,
-) -> Option<T> {
+fn with_device<T>(key: &DeviceKey, f: impl FnOnce(&DeviceEntry, &ScanModel) -> T) -> Option<T> {
     let store = use_store();
-    store.revision.track();
-    store
-        .with_model(|m| m.devices.get(key).map(|d| f(d, m)))
-        .flatten()
+    store.model(|m| m.device(key).map(|d| f(&d, m))).flatten()
 }
 
 /// Every device the sources report, filtered, searched and sorted, in a virtualised list.
@@ -81,10 +76,7 @@ pub fn DeviceList() -> impl IntoView {
     };
     let count_text = move || {
         let shown = total();
-        let all = {
-            store.revision.track();
-            store.with_model(|m| m.devices.len()).unwrap_or(0)
-        };
+        let all = store.model(ScanModel::device_count).unwrap_or(0);
         if shown == all {
             format!("{all} devices")
         } else {
@@ -157,8 +149,8 @@ fn reading_text(reading: &Reading, settings: &crate::state::settings::Settings) 
 /// One device row.
 #[component]
 pub fn DeviceRow(
-    /// The device key.
-    key: String,
+    /// The device.
+    key: DeviceKey,
     /// Its position in the filtered list.
     index: Signal<usize>,
     /// The list's length.
@@ -171,28 +163,28 @@ pub fn DeviceRow(
     let subtitle = move || {
         with_device(&k, |d, m| {
             let mut parts = Vec::new();
-            if m.labels.contains_key(&d.key)
-                && let Some(name) = &d.name
+            if m.labels.contains_key(d.key)
+                && let Some(name) = d.name
             {
                 parts.push(printable(name).into_owned());
             }
             match d.mac {
-                Some(mac) if mac.to_string() != d.key => {
-                    parts.push(format!("{} · {}", mac, printable(&d.key)));
+                Some(mac) if d.key.mac() != Some(mac) => {
+                    parts.push(format!("{} · {}", mac, printable(d.key.as_str())));
                 }
-                _ => parts.push(printable(&d.key).into_owned()),
+                _ => parts.push(printable(d.key.as_str()).into_owned()),
             }
             parts.join(" · ")
         })
         .unwrap_or_default()
     };
     let k = key.clone();
-    let kind = move || with_device(&k, |d, _| d.kind.label()).unwrap_or_default();
+    let kind = move || with_device(&k, |d, _| d.kind.to_string()).unwrap_or_default();
     let k = key.clone();
     let kind_class = move || {
         format!(
             "kind {}",
-            with_device(&k, |d, _| d.kind.class()).unwrap_or("other")
+            with_device(&k, |d, _| kind_class(d.kind)).unwrap_or("other")
         )
     };
     let k = key.clone();
@@ -237,13 +229,12 @@ pub fn DeviceRow(
         })
     };
     let k = key.clone();
-    let selected =
-        Signal::derive(move || store.selected.with(|s| s.as_deref() == Some(k.as_str())));
+    let selected = Signal::derive(move || store.selected.with(|s| s.as_ref() == Some(&k)));
     let k = key.clone();
     let select = move |_| {
         let k = k.clone();
         store.selected.update(|s| {
-            *s = if s.as_deref() == Some(k.as_str()) {
+            *s = if s.as_ref() == Some(&k) {
                 None
             } else {
                 Some(k)
@@ -257,7 +248,7 @@ pub fn DeviceRow(
             style:top=move || format!("{}px", index.get() as f64 * ROW_HEIGHT)
             aria-setsize=move || total.get().to_string()
             aria-posinset=move || (index.get() + 1).to_string()
-            data-key=key.clone()
+            data-key=key.to_string()
         >
             <div class="row-head">
                 <button

@@ -465,8 +465,8 @@ impl ShellySession {
     pub fn read_relayed(self) {
         self.run("Relayed devices", move |s| async move {
             s.step("Reading what the gateway hears (BLE.CloudRelay.ListInfos, BTHome sensors)");
-            let adverts = s.poll_remote().await?;
-            s.remote_adverts.set(adverts);
+            let heard = s.poll_remote().await?;
+            s.remote_heard.set(heard);
             s.step_done();
             Ok(())
         });

@@ -115,7 +115,7 @@ pub struct ShellySession {
     /// Whether the gateway feeds the Scan page (the remote scanner runs).
     pub remote_running: RwSignal<bool>,
     /// What the gateway heard at the last poll (relayed devices and its sensors).
-    pub remote_adverts: RwSignal<Vec<remote::RemoteAdvert>>,
+    pub remote_heard: RwSignal<Vec<remote::Heard>>,
     /// Where remote advertisements go (the Scan page's manager): source, advertisement.
     remote_sink: StoredValue<Option<RemoteSink>, LocalStorage>,
     retry_action: StoredValue<Option<(String, Action)>, LocalStorage>,
@@ -155,7 +155,7 @@ impl ShellySession {
             profile_notice: RwSignal::new(notice),
             profile_message: RwSignal::new(None),
             remote_running: RwSignal::new(false),
-            remote_adverts: RwSignal::new(Vec::new()),
+            remote_heard: RwSignal::new(Vec::new()),
             remote_sink: StoredValue::new_local(None),
             retry_action: StoredValue::new_local(None),
             narrowed_retry: StoredValue::new_local(None),

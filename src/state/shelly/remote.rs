@@ -1,10 +1,9 @@
-//! A connected Shelly gateway as a remote scanner: what it hears becomes advertisements for the
-//! Scan page's manager, as a non-connectable source, so sensor readings work without any
-//! browser scanning flag.
+//! A connected Shelly gateway as a remote scanner: what it hears goes to the Scan page's manager,
+//! as a non-connectable source, so sensor readings work without any browser scanning flag.
 //!
 //! Two feeds, polled: `BLE.CloudRelay.ListInfos` (the raw service and manufacturer data of the
-//! devices the gateway relays, every page) and the gateway's BTHome sensor components (their
-//! last values, re-encoded with the core BTHome encoder as one v2 packet per device address).
+//! devices the gateway relays, every page), and the gateway's BTHome sensor components (values the
+//! gateway decoded itself; they enter the manager as objects, not as a packet made up for them).
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -14,7 +13,7 @@ use bluehome_core::shelly::methods::ble::{CloudRelayListInfos, ListInfosParams, 
 use bluehome_core::shelly::methods::bthome::{SensorConfig, SensorStatus};
 use bluehome_core::shelly::methods::shelly::{self, ComponentMap};
 use bluehome_core::shelly::methods::{Method, Pager};
-use bluehome_core::{Advertisement, MacAddress, Uuid};
+use bluehome_core::{Advertisement, DeviceKey};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
@@ -23,19 +22,30 @@ use super::ShellySession;
 use super::explain::{Failure, FailureKind};
 use crate::platform::{now_ms, sleep_ms};
 
-/// Receives what a gateway hears: the manager source name, and the advertisement.
-pub type RemoteSink = Rc<dyn Fn(&str, &RemoteAdvert)>;
+/// Receives what a gateway hears: the manager source name, and the report.
+pub type RemoteSink = Rc<dyn Fn(&str, &Heard)>;
 
 /// Pages of `BLE.CloudRelay.ListInfos` read at most in one poll.
 const MAX_RELAY_PAGES: u32 = 20;
 
-/// One advertisement heard by the gateway, keyed by the device's MAC (lower-case text).
+/// What a gateway heard from one device.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RemoteAdvert {
-    /// The device address as the manager keys it.
-    pub key: String,
+pub struct Heard {
+    /// The device.
+    pub key: DeviceKey,
+    /// Its name, where the gateway knows one.
+    pub name: Option<String>,
     /// What was heard.
-    pub advertisement: Advertisement,
+    pub data: HeardData,
+}
+
+/// The two forms a gateway reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeardData {
+    /// The advertisement data as relayed (`BLE.CloudRelay.ListInfos`).
+    Advertisement(Advertisement),
+    /// The last values of the gateway's BTHome sensor components, in object id order.
+    Objects(Vec<Object>),
 }
 
 /// The manager source name of a gateway (`shelly:<device id>`).
@@ -43,52 +53,51 @@ pub fn source_name(device_id: &str) -> String {
     format!("shelly:{device_id}")
 }
 
-/// The relayed devices (every page of `BLE.CloudRelay.ListInfos`), keyed by lower-case address.
-pub fn relayed_adverts(relayed: &[(String, RelayInfo)]) -> Vec<RemoteAdvert> {
+/// The relayed devices (every page of `BLE.CloudRelay.ListInfos`); entries whose address is
+/// not a device key are left out.
+pub fn relayed(relayed: &[(String, RelayInfo)]) -> Vec<Heard> {
     relayed
         .iter()
-        .map(|(addr, info)| RemoteAdvert {
-            key: addr.to_ascii_lowercase(),
-            advertisement: info.to_advertisement(addr).0,
+        .filter_map(|(addr, info)| {
+            let advertisement = info.to_advertisement(addr).0;
+            Some(Heard {
+                key: addr.parse().ok()?,
+                name: advertisement.name.clone(),
+                data: HeardData::Advertisement(advertisement),
+            })
         })
         .collect()
 }
 
 /// The gateway's BTHome sensor components (from `Shelly.GetConfig` and `Shelly.GetStatus`),
-/// grouped by device and re-encoded as one BTHome v2 service-data packet each. Values that do
-/// not fit their object (or are missing) are left out.
-pub fn sensor_adverts(config: &ComponentMap, status: &ComponentMap) -> Vec<RemoteAdvert> {
-    let mut by_addr: BTreeMap<String, Vec<Object>> = BTreeMap::new();
+/// grouped by device. Values that do not fit their object (or are missing) are left out.
+pub fn sensor_values(config: &ComponentMap, status: &ComponentMap) -> Vec<Heard> {
+    let mut by_device: BTreeMap<DeviceKey, Vec<Object>> = BTreeMap::new();
     for (id, sensor) in config.numbered::<SensorConfig>("bthomesensor") {
         let value = status
             .get::<SensorStatus>(&format!("bthomesensor:{id}"))
             .map(|s| s.value);
-        let addr = sensor.addr.as_deref().map(str::to_ascii_lowercase);
-        let (Some(addr), Some(obj_id), Some(value)) = (addr, sensor.obj_id, value) else {
+        let key = sensor.addr.as_deref().and_then(|a| a.parse().ok());
+        let (Some(key), Some(obj_id), Some(value)) = (key, sensor.obj_id, value) else {
             continue;
         };
         if let Some(reading) = reading_for(obj_id, &value) {
-            by_addr
-                .entry(addr)
+            by_device
+                .entry(key)
                 .or_default()
                 .push(Object::new(obj_id, reading));
         }
     }
-    by_addr
+    by_device
         .into_iter()
-        .filter_map(|(addr, mut objects)| {
-            // BTHome wants objects in id order.
+        .map(|(key, mut objects)| {
+            // BTHome's order: by object id.
             objects.sort_by_key(|o| o.id);
-            let payload = bthome::encode_v2(&objects, false, None, None).ok()?;
-            let mut advertisement = Advertisement {
-                address: addr.parse::<MacAddress>().ok(),
-                ..Advertisement::default()
-            };
-            advertisement.service_data.insert(Uuid::BTHOME_V2, payload);
-            Some(RemoteAdvert {
-                key: addr,
-                advertisement,
-            })
+            Heard {
+                key,
+                name: None,
+                data: HeardData::Objects(objects),
+            }
         })
         .collect()
 }
@@ -109,14 +118,19 @@ fn reading_for(id: u8, value: &Value) -> Option<Reading> {
     }
 }
 
-/// A relayed device's readings in words (`temperature 21.5 °C, humidity 48 %`), or why not.
-pub fn describe_readings(advertisement: &Advertisement) -> String {
-    let Some((uuid, data)) = bthome::service_data(advertisement) else {
-        return "no BTHome data".into();
+/// A device's readings in words (`temperature 21.5 °C, humidity 48 %`), or why there are none.
+pub fn describe_readings(data: &HeardData) -> String {
+    let (objects, error) = match data {
+        HeardData::Objects(objects) => (objects.clone(), None),
+        HeardData::Advertisement(advertisement) => {
+            let Some((uuid, bytes)) = bthome::service_data(advertisement) else {
+                return "no BTHome data".into();
+            };
+            let packet = bthome::decode(uuid, bytes, advertisement.address, None);
+            (packet.objects, packet.error)
+        }
     };
-    let packet = bthome::decode(uuid, data, advertisement.address, None);
-    let mut parts: Vec<String> = packet
-        .objects
+    let mut parts: Vec<String> = objects
         .iter()
         .filter(|o| o.id != 0x00)
         .map(|o| {
@@ -135,7 +149,7 @@ pub fn describe_readings(advertisement: &Advertisement) -> String {
             }
         })
         .collect();
-    if let Some(error) = packet.error {
+    if let Some(error) = error {
         parts.push(format!("({error})"));
     }
     if parts.is_empty() {
@@ -175,11 +189,11 @@ impl ShellySession {
                     .is_some_and(|l| Rc::ptr_eq(&l, &link))
             {
                 match self.poll_remote().await {
-                    Ok(adverts) => {
+                    Ok(heard) => {
                         if let Some(sink) = self.remote_sink.try_get_value().flatten() {
-                            adverts.iter().for_each(|a| sink(&source, a));
+                            heard.iter().for_each(|h| sink(&source, h));
                         }
-                        self.remote_adverts.try_set(adverts);
+                        self.remote_heard.try_set(heard);
                     }
                     Err(failure) => {
                         self.failure.try_set(Some(failure));
@@ -198,7 +212,7 @@ impl ShellySession {
     }
 
     /// One poll: every page of `BLE.CloudRelay.ListInfos`, then the BTHome sensor values.
-    pub async fn poll_remote(self) -> Result<Vec<RemoteAdvert>, Failure> {
+    pub async fn poll_remote(self) -> Result<Vec<Heard>, Failure> {
         let mut pager =
             Pager::<CloudRelayListInfos>::new(ListInfosParams::default(), MAX_RELAY_PAGES);
         while let Some(params) = pager.next_params() {
@@ -211,31 +225,37 @@ impl ShellySession {
                 )
             })?;
         }
-        let mut adverts = relayed_adverts(&pager.into_items());
+        let mut heard = relayed(&pager.into_items());
         let config = self.call::<shelly::GetConfig>(&()).await?;
         let status = self.call::<shelly::GetStatus>(&()).await?;
-        adverts.extend(sensor_adverts(&config, &status));
-        Ok(adverts)
+        heard.extend(sensor_values(&config, &status));
+        Ok(heard)
     }
 }
 
 /// Feeds the Scan page's manager: a gateway is a remote, non-connectable source.
 pub fn scan_page_sink(scan: crate::state::AppStore) -> RemoteSink {
-    Rc::new(move |source: &str, advert: &RemoteAdvert| {
-        scan.update_model(|m| {
-            m.ingest(
-                now_ms(),
-                source,
-                &advert.key,
-                false,
-                advert.advertisement.clone(),
-            );
-        });
+    Rc::new(move |source: &str, heard: &Heard| match &heard.data {
+        HeardData::Advertisement(advertisement) => {
+            scan.update_model(|m| {
+                m.ingest(
+                    now_ms(),
+                    source,
+                    &heard.key,
+                    bluehome_core::Connectable::No,
+                    advertisement.clone(),
+                );
+            });
+        }
+        HeardData::Objects(objects) => {
+            scan.ingest_objects(source, &heard.key, objects.clone());
+        }
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use bluehome_core::Uuid;
     use bluehome_core::shelly::methods::ble::RelayInfos;
     use serde_json::json;
 
@@ -256,21 +276,22 @@ mod tests {
         assert_eq!(pager.next_params().unwrap().offset, Some(1));
         pager.add(page(1, "3c:2e:f5:5b:02:01")).unwrap();
         assert!(pager.is_done());
-        let adverts = relayed_adverts(&pager.into_items());
-        let keys: Vec<&str> = adverts.iter().map(|a| a.key.as_str()).collect();
-        assert_eq!(keys, ["3c:2e:f5:5b:01:01", "3c:2e:f5:5b:02:01"]);
+        let heard = relayed(&pager.into_items());
+        let keys: Vec<&str> = heard.iter().map(|h| h.key.as_str()).collect();
+        assert_eq!(keys, ["3C:2E:F5:5B:01:01", "3C:2E:F5:5B:02:01"]);
+        assert_eq!(heard[0].name.as_deref(), Some("H&T"));
+        let HeardData::Advertisement(advertisement) = &heard[0].data else {
+            panic!("{heard:?}");
+        };
         assert_eq!(
-            adverts[0].advertisement.service_data.get(&Uuid::BTHOME_V2),
+            advertisement.service_data.get(&Uuid::BTHOME_V2),
             Some(&vec![0x40, 0x02, 0xca, 0x09])
         );
-        assert_eq!(
-            describe_readings(&adverts[0].advertisement),
-            "temperature 25.06 °C"
-        );
+        assert_eq!(describe_readings(&heard[0].data), "temperature 25.06 °C");
     }
 
     #[test]
-    fn sensor_statuses_are_re_encoded_per_device() {
+    fn sensor_values_are_objects_per_device() {
         let components = |v| serde_json::from_value::<ComponentMap>(v).unwrap();
         let config = components(json!({
             "bthomesensor:200": {"addr": "3C:2E:F5:5B:01:01", "obj_id": 2, "idx": 0},
@@ -279,25 +300,25 @@ mod tests {
             "bthomedevice:200": {"addr": "3c:2e:f5:5b:01:01"}}));
         let status = components(json!({"bthomesensor:200": {"value": 21.5},
             "bthomesensor:201": {"value": 87}, "bthomesensor:202": {"value": true}}));
-        let adverts = sensor_adverts(&config, &status);
-        assert_eq!(adverts.len(), 2);
-        let ht = adverts
-            .iter()
-            .find(|a| a.key == "3c:2e:f5:5b:01:01")
-            .unwrap();
-        // 40 = v2 plain; 01 57 = battery 87 %; 02 66 08 = temperature 21.50 °C (0x0866 = 2150).
+        let heard = sensor_values(&config, &status);
+        let keys: Vec<&str> = heard.iter().map(|h| h.key.as_str()).collect();
+        assert_eq!(keys, ["3C:2E:F5:5B:01:01", "AA:BB:CC:DD:EE:FF"]);
+        // Battery (0x01) before temperature (0x02): BTHome's object order.
         assert_eq!(
-            ht.advertisement.service_data.get(&Uuid::BTHOME_V2),
-            Some(&vec![0x40, 0x01, 0x57, 0x02, 0x66, 0x08])
+            heard[0].data,
+            HeardData::Objects(vec![
+                Object::new(0x01, Reading::Int(87)),
+                Object::new(0x02, Reading::Float(21.5)),
+            ])
         );
-        let window = adverts
-            .iter()
-            .find(|a| a.key == "aa:bb:cc:dd:ee:ff")
-            .unwrap();
-        // 0x2D window, binary: 01 = open.
         assert_eq!(
-            window.advertisement.service_data.get(&Uuid::BTHOME_V2),
-            Some(&vec![0x40, 0x2D, 0x01])
+            describe_readings(&heard[0].data),
+            "battery 87 %, temperature 21.5 °C"
+        );
+        // 0x2D is the window object, binary.
+        assert_eq!(
+            heard[1].data,
+            HeardData::Objects(vec![Object::new(0x2D, Reading::Bool(true))])
         );
     }
 }

@@ -15,7 +15,7 @@ fuzz_target!(|input: &[u8]| {
         _ => Uuid::BTHOME_V1_ENCRYPTED,
     };
     let mac = MacAddress([0x54, 0x48, 0xE6, 0x8F, 0x80, 0xA5]);
-    let key = [0x23u8; 16];
+    let key = bthome::BindKey::new([0x23u8; 16]);
     let with_key = selector & 0x80 != 0;
     let packet = bthome::decode(uuid, rest, Some(mac), with_key.then_some(&key));
     let json = serde_json::to_string(&packet).expect("a packet serializes");

@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         adv.service_data.insert(Uuid::BTHOME_V2, vec![0x44, 0x00, 0x01]);
         adv.manufacturer_data.insert(0x0BA9, vec![0x01, 0x02]);
         adv.add_service_uuid(Uuid::from_u16(0x180F));
-        let matched = set.matches("AA:BB:CC:DD:EE:FF", &adv);
+        let matched = set.matches(&"AA:BB:CC:DD:EE:FF".parse().unwrap(), &adv);
         // The translations widen, never narrow: what the Shelly set accepts, the browser offers.
         let name = adv.name.as_deref();
         if matched && !chooser.accept_all {

@@ -5,8 +5,8 @@
 #![no_main]
 
 use bluehome_core::filter::{Matcher, ScanOptions};
-use bluehome_core::manager::{Config, Manager};
-use bluehome_core::{Advertisement, Uuid};
+use bluehome_core::manager::{Config, History, Manager};
+use bluehome_core::{Advertisement, Connectable, DeviceKey, Uuid};
 use libfuzzer_sys::fuzz_target;
 
 const KEYS: [&str; 4] = [
@@ -17,6 +17,7 @@ const KEYS: [&str; 4] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
+    let keys: Vec<DeviceKey> = KEYS.iter().map(|k| k.parse().unwrap()).collect();
     let mut mgr = Manager::new(Config {
         max_devices: 3,
         max_scanners: 32,
@@ -46,14 +47,14 @@ fuzz_target!(|data: &[u8]| {
                     2 => adv.name = Some(format!("dev{}", a % 5)),
                     _ => adv.add_service_uuid(Uuid::from_u16(u16::from(a % 3))),
                 }
-                let key = KEYS[usize::from(a) % KEYS.len()];
+                let key = &keys[usize::from(a) % keys.len()];
                 // "local", a few recurring gateways, or one of 65,536 names (a capture of many).
                 let source = match kind % 4 {
                     0 => "local".to_owned(),
                     1 => format!("gw{}", b % 3),
                     _ => format!("s{}", u16::from_le_bytes([b, c])),
                 };
-                let _ = mgr.ingest(now, &source, key, c & 0x80 != 0, adv);
+                mgr.ingest(now, &source, key, Connectable::from(c & 0x80 != 0), adv);
             }
             4 => now = now.saturating_add(u64::from(a) * 1000 + u64::from(b)),
             5 => {
@@ -74,7 +75,8 @@ fuzz_target!(|data: &[u8]| {
                 } else if let Some(id) = callbacks.pop() {
                     mgr.cancel_callback(id);
                 }
-                mgr.track_unavailable(KEYS[usize::from(c) % KEYS.len()], c % 2 == 0);
+                let history = if c % 2 == 0 { History::Connectable } else { History::All };
+                mgr.track_unavailable(&keys[usize::from(c) % keys.len()], history);
                 let deadline = now.saturating_add(u64::from(b) * 100);
                 let _ = mgr.wait_for(now, Matcher::default(), None, deadline);
             }
@@ -89,7 +91,7 @@ fuzz_target!(|data: &[u8]| {
             }
             8 => {
                 let fallback = (u64::from(b) << (a % 64)).max(1);
-                mgr.set_fallback_interval(KEYS[usize::from(c) % KEYS.len()], Some(fallback));
+                mgr.set_fallback_interval(&keys[usize::from(c) % keys.len()], Some(fallback));
             }
             _ => {
                 let options = ScanOptions {

@@ -4,7 +4,7 @@
 #![no_main]
 
 use bluehome_core::filter::{Matcher, Pattern};
-use bluehome_core::{Advertisement, Uuid};
+use bluehome_core::{Advertisement, Connectable, DeviceKey, Uuid};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,8 +18,9 @@ fuzz_target!(|data: &[u8]| {
         };
         adv.service_data.insert(Uuid::from_u16(0xfd3d), vec![0x48]);
         adv.manufacturer_data.insert(2409, vec![0xc1, 0x01]);
-        let _ = matcher.matches("AA:BB:CC:DD:EE:FF", &adv, true);
-        let _ = matcher.matches("AA:BB:CC:DD:EE:FF", &adv, false);
+        let key: DeviceKey = "AA:BB:CC:DD:EE:FF".parse().unwrap();
+        let _ = matcher.matches(&key, &adv, Connectable::Yes);
+        let _ = matcher.matches(&key, &adv, Connectable::No);
     }
     let (pattern, name) = text.split_once('\0').unwrap_or((text, "Prodigio_A1"));
     let _ = Pattern::fnmatch(pattern).matches(name);

@@ -87,10 +87,10 @@ mod tests {
         let nonce = nonce_v2(MAC, 0x41, [0x33, 0x22, 0x11, 0x00]);
         assert_eq!(nonce.to_vec(), hex("5448e68f80a5d2fc4133221100"));
         let mut buf = hex("02ca0903bf13");
-        let mic = encrypt_v2(&KEY, &nonce, &mut buf);
+        let mic = encrypt_v2(KEY.as_bytes(), &nonce, &mut buf);
         assert_eq!(buf, hex("e445f3c9962b"));
         assert_eq!(mic.to_vec(), hex("6c7c4519"));
-        assert!(decrypt_v2(&KEY, &nonce, &mut buf, mic));
+        assert!(decrypt_v2(KEY.as_bytes(), &nonce, &mut buf, mic));
         assert_eq!(buf, hex("02ca0903bf13"));
     }
 
@@ -99,7 +99,12 @@ mod tests {
     fn v1_matches_bthome_ble() {
         let nonce = nonce_v1(MAC, [0x00, 0x11, 0x22, 0x33]);
         let mut buf = hex("fba435e4d3c312fb");
-        assert!(decrypt_v1(&KEY, &nonce, &mut buf, [0x57, 0xd9, 0x0a, 0x99]));
+        assert!(decrypt_v1(
+            KEY.as_bytes(),
+            &nonce,
+            &mut buf,
+            [0x57, 0xd9, 0x0a, 0x99]
+        ));
         assert_eq!(buf, hex("2302ca090303bf13"));
     }
 
@@ -108,7 +113,7 @@ mod tests {
         let nonce = nonce_v2(MAC, 0x41, [0x33, 0x22, 0x11, 0x00]);
         let mut buf = hex("e445f3c9962b");
         assert!(!decrypt_v2(
-            &KEY,
+            KEY.as_bytes(),
             &nonce,
             &mut buf,
             [0x6c, 0x7c, 0x45, 0x18]

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use super::crypto;
 use super::table::{Kind, ObjectInfo, info};
 use super::value::{FirmwareVersion, Object, Value, kind_is_numeric, round_decimals};
-use super::{Error, Header, Packet};
+use super::{BindKey, Error, Header, Packet};
 use crate::advertisement::MacAddress;
 use crate::uuid::Uuid;
 
@@ -32,13 +32,13 @@ pub fn decode(
     service_uuid: Uuid,
     service_data: &[u8],
     mac: Option<MacAddress>,
-    key: Option<&[u8; 16]>,
+    key: Option<&BindKey>,
 ) -> Packet {
     decode_checked(service_uuid, service_data, mac, key, &mut |_| Ok(()))
 }
 
 /// Decodes v2 service data (UUID `0xFCD2`); see [`decode`].
-pub fn decode_v2(service_data: &[u8], mac: Option<MacAddress>, key: Option<&[u8; 16]>) -> Packet {
+pub fn decode_v2(service_data: &[u8], mac: Option<MacAddress>, key: Option<&BindKey>) -> Packet {
     decode_v2_checked(service_data, mac, key, &mut |_| Ok(()))
 }
 
@@ -47,7 +47,7 @@ pub fn decode_v1(
     service_data: &[u8],
     encrypted: bool,
     mac: Option<MacAddress>,
-    key: Option<&[u8; 16]>,
+    key: Option<&BindKey>,
 ) -> Packet {
     decode_v1_checked(service_data, encrypted, mac, key, &mut |_| Ok(()))
 }
@@ -59,7 +59,7 @@ pub(crate) fn decode_checked(
     service_uuid: Uuid,
     service_data: &[u8],
     mac: Option<MacAddress>,
-    key: Option<&[u8; 16]>,
+    key: Option<&BindKey>,
     check: &mut CounterCheck<'_>,
 ) -> Packet {
     if service_uuid == Uuid::BTHOME_V2 {
@@ -126,7 +126,7 @@ fn with_plaintext(
 pub(crate) fn decode_v2_checked(
     data: &[u8],
     mac: Option<MacAddress>,
-    key: Option<&[u8; 16]>,
+    key: Option<&BindKey>,
     check: &mut CounterCheck<'_>,
 ) -> Packet {
     let Some((&info_byte, rest)) = data.split_first() else {
@@ -241,7 +241,7 @@ fn decode_encrypted(
     scheme: Scheme,
     body: &[u8],
     body_offset: usize,
-    (key, mac): (Option<&[u8; 16]>, Option<MacAddress>),
+    (key, mac): (Option<&BindKey>, Option<MacAddress>),
     check: &mut CounterCheck<'_>,
     packet: &mut Packet,
 ) -> Result<(), Error> {
@@ -254,7 +254,7 @@ fn decode_encrypted(
     let mut result = Ok(());
     let verified = with_plaintext(
         ciphertext,
-        |buffer| scheme.decrypt(key, mac, counter, buffer, mic),
+        |buffer| scheme.decrypt(key.as_bytes(), mac, counter, buffer, mic),
         |plain| result = scheme.parse(plain, body_offset, &mut packet.objects),
     );
     if !verified {
@@ -393,7 +393,7 @@ pub(crate) fn decode_v1_checked(
     data: &[u8],
     encrypted: bool,
     mac: Option<MacAddress>,
-    key: Option<&[u8; 16]>,
+    key: Option<&BindKey>,
     check: &mut CounterCheck<'_>,
 ) -> Packet {
     let header = Header {
@@ -677,7 +677,7 @@ mod tests {
     /// Shelly BLU Button1 capture (bthome-ble `test_encrypted_shelly_blu_button_event`).
     #[test]
     fn decrypts_a_shelly_button_with_info_byte_0x45() {
-        let key: [u8; 16] = hex("90bffd73cb6b26ef58a7a8eba9232036").try_into().unwrap();
+        let key: BindKey = "90bffd73cb6b26ef58a7a8eba9232036".parse().unwrap();
         let mac = MacAddress([0xB4, 0x35, 0x22, 0xF5, 0x3D, 0xA4]);
         let p = decode_v2(
             &hex("450aeb84467f85ba0100003188788c"),

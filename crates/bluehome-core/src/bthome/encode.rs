@@ -6,14 +6,14 @@ use core::fmt;
 
 use super::crypto;
 use super::table::{self, Kind, ObjectInfo, info};
-use super::{Header, Object, Value};
+use super::{BindKey, Header, Object, Value};
 use crate::advertisement::MacAddress;
 
 /// What encryption needs: the bind key, the device MAC (goes into the nonce) and the counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Encryption {
-    /// The 16-byte bind key.
-    pub key: [u8; 16],
+    /// The bind key.
+    pub key: BindKey,
     /// The device address, most significant byte first (v2 with a payload MAC uses that one).
     pub mac: MacAddress,
     /// The encryption counter; the caller increases it for every new packet.
@@ -222,7 +222,7 @@ pub fn encode_v2(
         let counter = enc.counter.to_le_bytes();
         let nonce = crypto::nonce_v2(payload_mac.unwrap_or(enc.mac), info_byte, counter);
         let mic = crypto::encrypt_v2(
-            &enc.key,
+            enc.key.as_bytes(),
             &nonce,
             out.get_mut(body_start..).unwrap_or_default(),
         );
@@ -265,7 +265,7 @@ pub fn encode_v1(
     if let Some(enc) = encryption {
         let counter = enc.counter.to_le_bytes();
         let nonce = crypto::nonce_v1(enc.mac, counter);
-        let mic = crypto::encrypt_v1(&enc.key, &nonce, &mut out);
+        let mic = crypto::encrypt_v1(enc.key.as_bytes(), &nonce, &mut out);
         out.extend_from_slice(&counter);
         out.extend_from_slice(&mic);
     }

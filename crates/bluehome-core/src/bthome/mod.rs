@@ -19,6 +19,7 @@
 mod crypto;
 mod decode;
 mod encode;
+mod key;
 mod receiver;
 pub mod table;
 mod value;
@@ -30,6 +31,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 pub use decode::{decode, decode_v1, decode_v2};
 pub use encode::{EncodeError, Encryption, encode_object, encode_v1, encode_v2};
+pub use key::{BindKey, BindKeyError};
 pub use receiver::ReceiverState;
 pub use table::{Kind, OBJECTS, ObjectInfo, info};
 pub use value::{FirmwareVersion, Object, Value};
@@ -381,7 +383,7 @@ pub fn service_data(adv: &Advertisement) -> Option<(Uuid, &[u8])> {
 pub fn decode_advertisement(
     adv: &Advertisement,
     mac: Option<MacAddress>,
-    key: Option<&[u8; 16]>,
+    key: Option<&BindKey>,
 ) -> Option<Packet> {
     let (uuid, data) = service_data(adv)?;
     Some(decode(uuid, data, mac.or(adv.address), key))
@@ -391,13 +393,14 @@ pub fn decode_advertisement(
 /// bthome-ble's tests use too.
 #[cfg(test)]
 pub(crate) mod spec_example {
+    use super::BindKey;
     use crate::advertisement::MacAddress;
 
     /// `231d39c1d7cc1ab1aee224cd096db932`.
-    pub const KEY: [u8; 16] = [
+    pub const KEY: BindKey = BindKey::new([
         0x23, 0x1d, 0x39, 0xc1, 0xd7, 0xcc, 0x1a, 0xb1, 0xae, 0xe2, 0x24, 0xcd, 0x09, 0x6d, 0xb9,
         0x32,
-    ];
+    ]);
     /// `54:48:E6:8F:80:A5`.
     pub const MAC: MacAddress = MacAddress([0x54, 0x48, 0xE6, 0x8F, 0x80, 0xA5]);
 }

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::decode::decode_checked;
-use super::{Error, Header, Packet, Value};
+use super::{BindKey, Error, Header, Packet, Value};
 use crate::advertisement::{Advertisement, MacAddress};
 use crate::uuid::Uuid;
 
@@ -36,7 +36,7 @@ const RESTART_COUNTERS: u32 = 100;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiverState {
     /// The bind key, when known.
-    pub key: Option<[u8; 16]>,
+    pub key: Option<BindKey>,
     /// The key decrypted a packet, and has not failed twice in a row since.
     pub key_verified: bool,
     /// The last decryption failed.
@@ -55,7 +55,7 @@ pub struct ReceiverState {
 
 impl ReceiverState {
     /// A fresh state, with the device's key when known.
-    pub fn new(key: Option<[u8; 16]>) -> Self {
+    pub fn new(key: Option<BindKey>) -> Self {
         Self {
             key,
             ..Self::default()
@@ -63,7 +63,7 @@ impl ReceiverState {
     }
 
     /// Sets or clears the key (the verification starts over).
-    pub fn set_key(&mut self, key: Option<[u8; 16]>) {
+    pub fn set_key(&mut self, key: Option<BindKey>) {
         self.key = key;
         self.key_verified = false;
         self.decryption_failed = false;

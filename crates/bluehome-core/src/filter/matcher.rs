@@ -7,9 +7,10 @@ use serde_json::Value;
 
 use super::{
     Error, Pattern, as_array, as_bool, as_int, as_object, as_str, as_uuid, check_keys, index, join,
-    normalize_address, parse_json,
+    parse_json,
 };
-use crate::advertisement::Advertisement;
+use crate::advertisement::{Advertisement, Connectable};
+use crate::device::DeviceKey;
 use crate::uuid::Uuid;
 
 /// How many leading `local_name` characters must be literal (Home Assistant's
@@ -19,8 +20,8 @@ pub const LOCAL_NAME_INDEX_CHARS: usize = 3;
 /// A Home Assistant matcher: every present field must hold (AND); a missing field holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matcher {
-    /// Device key (normalized with [`normalize_address`]).
-    pub address: Option<String>,
+    /// The device.
+    pub address: Option<DeviceKey>,
     /// A UUID that must be among the advertised service UUIDs.
     pub service_uuid: Option<Uuid>,
     /// A UUID that must be a service-data key.
@@ -76,10 +77,7 @@ impl Matcher {
         if let Some(v) = object.get("address") {
             let field = join(path, "address");
             let text = as_str(v, &field)?;
-            if text.is_empty() {
-                return Err(Error::Empty { field });
-            }
-            m.address = Some(normalize_address(text));
+            m.address = Some(text.parse().map_err(|_| Error::Empty { field })?);
         }
         if let Some(v) = object.get("service_uuid") {
             m.service_uuid = Some(as_uuid(v, &join(path, "service_uuid"))?);
@@ -132,10 +130,9 @@ impl Matcher {
         Ok(Pattern::fnmatch(pattern))
     }
 
-    /// Whether an advertisement of the device with this (normalized) key matches, including the
-    /// `address` field.
-    pub fn matches(&self, key: &str, adv: &Advertisement, connectable: bool) -> bool {
-        if self.address.as_deref().is_some_and(|a| a != key) {
+    /// Whether an advertisement of the device matches, including the `address` field.
+    pub fn matches(&self, key: &DeviceKey, adv: &Advertisement, connectable: Connectable) -> bool {
+        if self.address.as_ref().is_some_and(|a| a != key) {
             return false;
         }
         self.matches_ignoring_address(key, adv, connectable)
@@ -144,11 +141,11 @@ impl Matcher {
     /// Home Assistant's `ble_device_matches`: every field except `address`, in its order.
     pub fn matches_ignoring_address(
         &self,
-        key: &str,
+        key: &DeviceKey,
         adv: &Advertisement,
-        connectable: bool,
+        connectable: Connectable,
     ) -> bool {
-        if self.connectable && !connectable {
+        if self.connectable && !connectable.is_yes() {
             return false;
         }
         if let Some(u) = &self.service_uuid
@@ -168,7 +165,7 @@ impl Matcher {
             }
         }
         if let Some(pattern) = &self.local_name
-            && !pattern.matches(adv.name.as_deref().unwrap_or(key))
+            && !pattern.matches(adv.name.as_deref().unwrap_or(key.as_str()))
         {
             return false;
         }
@@ -181,6 +178,10 @@ mod tests {
     use super::*;
 
     const KEY: &str = "44:33:11:22:33:22";
+
+    fn key(text: &str) -> DeviceKey {
+        text.parse().unwrap()
+    }
 
     fn switchbot() -> Advertisement {
         // Shape of a SwitchBot advertisement as HA's tests build it (service data 0xfd3d,
@@ -201,10 +202,10 @@ mod tests {
     fn connectable_defaults_to_true_and_rejects_non_connectable() {
         let m = Matcher::from_json(r#"{"manufacturer_id":2409}"#).unwrap();
         assert!(m.connectable);
-        assert!(m.matches(KEY, &switchbot(), true));
-        assert!(!m.matches(KEY, &switchbot(), false));
+        assert!(m.matches(&key(KEY), &switchbot(), Connectable::Yes));
+        assert!(!m.matches(&key(KEY), &switchbot(), Connectable::No));
         let m = Matcher::from_json(r#"{"manufacturer_id":2409,"connectable":false}"#).unwrap();
-        assert!(m.matches(KEY, &switchbot(), false));
+        assert!(m.matches(&key(KEY), &switchbot(), Connectable::No));
     }
 
     #[test]
@@ -213,12 +214,12 @@ mod tests {
             r#"{"service_uuid":"cba20d00-224d-11e6-9fb8-0002a5d5c51b","manufacturer_id":2409}"#,
         )
         .unwrap();
-        assert!(m.matches(KEY, &switchbot(), true));
+        assert!(m.matches(&key(KEY), &switchbot(), Connectable::Yes));
         let m = Matcher::from_json(
             r#"{"service_uuid":"cba20d00-224d-11e6-9fb8-0002a5d5c51b","manufacturer_id":76}"#,
         )
         .unwrap();
-        assert!(!m.matches(KEY, &switchbot(), true));
+        assert!(!m.matches(&key(KEY), &switchbot(), Connectable::Yes));
     }
 
     #[test]
@@ -228,45 +229,45 @@ mod tests {
             m.service_data_uuid.unwrap().to_string(),
             "0000fd3d-0000-1000-8000-00805f9b34fb"
         );
-        assert!(m.matches(KEY, &switchbot(), true));
+        assert!(m.matches(&key(KEY), &switchbot(), Connectable::Yes));
         let m =
             Matcher::from_json(r#"{"service_data_uuid":"0000FD3D-0000-1000-8000-00805F9B34FB"}"#)
                 .unwrap();
-        assert!(m.matches(KEY, &switchbot(), true));
+        assert!(m.matches(&key(KEY), &switchbot(), Connectable::Yes));
     }
 
     #[test]
     fn manufacturer_data_start_is_a_prefix_of_that_company_payload() {
         let m = Matcher::from_json(r#"{"manufacturer_id":2409,"manufacturer_data_start":[193,1]}"#)
             .unwrap();
-        assert!(m.matches(KEY, &switchbot(), true));
+        assert!(m.matches(&key(KEY), &switchbot(), Connectable::Yes));
         let m = Matcher::from_json(r#"{"manufacturer_id":2409,"manufacturer_data_start":[1]}"#)
             .unwrap();
-        assert!(!m.matches(KEY, &switchbot(), true));
+        assert!(!m.matches(&key(KEY), &switchbot(), Connectable::Yes));
     }
 
     #[test]
     fn manufacturer_data_start_alone_is_ignored() {
         // Only evaluated when manufacturer_id is present (HA match.py, newest).
         let m = Matcher::from_json(r#"{"manufacturer_data_start":[99]}"#).unwrap();
-        assert!(m.matches(KEY, &switchbot(), true));
+        assert!(m.matches(&key(KEY), &switchbot(), Connectable::Yes));
     }
 
     #[test]
     fn manufacturer_id_zero_is_a_real_id() {
         let m = Matcher::from_json(r#"{"manufacturer_id":0}"#).unwrap();
-        assert!(!m.matches(KEY, &switchbot(), true));
+        assert!(!m.matches(&key(KEY), &switchbot(), Connectable::Yes));
         let mut a = switchbot();
         a.manufacturer_data.insert(0, alloc::vec![]);
-        assert!(m.matches(KEY, &a, true));
+        assert!(m.matches(&key(KEY), &a, Connectable::Yes));
     }
 
     #[test]
     fn local_name_uses_fnmatch_and_falls_back_to_the_address() {
         let m = Matcher::from_json(r#"{"local_name":"WoH*"}"#).unwrap();
-        assert!(m.matches(KEY, &switchbot(), true));
+        assert!(m.matches(&key(KEY), &switchbot(), Connectable::Yes));
         let m = Matcher::from_json(r#"{"local_name":"44:33:*"}"#).unwrap();
-        assert!(m.matches(KEY, &Advertisement::default(), true));
+        assert!(m.matches(&key(KEY), &Advertisement::default(), Connectable::Yes));
     }
 
     #[test]
@@ -304,10 +305,10 @@ mod tests {
     #[test]
     fn address_compares_normalized() {
         let m = Matcher::from_json(r#"{"address":"44:33:11:22:33:22"}"#).unwrap();
-        assert!(m.matches(KEY, &switchbot(), true));
-        assert!(!m.matches("44:33:11:22:33:23", &switchbot(), true));
+        assert!(m.matches(&key(KEY), &switchbot(), Connectable::Yes));
+        assert!(!m.matches(&key("44:33:11:22:33:23"), &switchbot(), Connectable::Yes));
         let m = Matcher::from_json(r#"{"address":"44-33-11-22-33-22"}"#).unwrap();
-        assert_eq!(m.address.as_deref(), Some(KEY));
+        assert_eq!(m.address.as_ref().map(DeviceKey::as_str), Some(KEY));
     }
 
     #[test]

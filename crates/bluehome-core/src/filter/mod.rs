@@ -20,7 +20,7 @@
 //! - A `serviceData` without `service` (or `manufacturerData` without `companyIdentifier`) matches
 //!   every advertisement ("Required otherwise all data matches").
 //! - A `name` condition fails for a device with no name.
-//! - Addresses compare through [`normalize_address`]: a MAC in any case or with `-` is one key.
+//! - Addresses compare as [`DeviceKey`](crate::DeviceKey)s: a MAC in any case or with `-` is one key.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -29,7 +29,6 @@ use core::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::advertisement::MacAddress;
 use crate::uuid::{self, Uuid};
 
 mod matcher;
@@ -170,15 +169,6 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// The canonical device key for an address: a MAC address (any case, `:` or `-`) becomes
-/// upper-case `AA:BB:CC:DD:EE:FF`; anything else (a browser's opaque device id) is kept as is.
-pub fn normalize_address(text: &str) -> String {
-    match text.parse::<MacAddress>() {
-        Ok(mac) => mac.to_string(),
-        Err(_) => String::from(text),
-    }
-}
-
 /// Parses JSON text into a value, mapping the error.
 pub(crate) fn parse_json(text: &str) -> Result<Value, Error> {
     serde_json::from_str(text).map_err(|e| Error::Json {
@@ -308,13 +298,6 @@ pub(crate) fn as_hex(value: &Value, field: &str) -> Result<Vec<u8>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn normalizes_mac_addresses_and_keeps_opaque_ids() {
-        assert_eq!(normalize_address("a4:c1:38-8d:18:b2"), "A4:C1:38:8D:18:B2");
-        assert_eq!(normalize_address("a4-c1-38-8d-18-b2"), "A4:C1:38:8D:18:B2");
-        assert_eq!(normalize_address("Xa9Lq0=="), "Xa9Lq0==");
-    }
 
     #[test]
     fn hex_errors_give_the_character_offset() {

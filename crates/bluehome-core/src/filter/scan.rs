@@ -1,6 +1,6 @@
 //! Shelly scan filters and scan options (`BLE.Scanner.start`, Shelly BLE component docs).
 
-use alloc::string::{String, ToString};
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use serde::Serialize;
@@ -9,9 +9,10 @@ use serde_json::Value;
 
 use super::{
     DataPrefix, Error, Pattern, as_array, as_bool, as_int, as_object, as_str, as_uuid, check_keys,
-    index, join, normalize_address, parse_json,
+    index, join, parse_json,
 };
 use crate::advertisement::Advertisement;
+use crate::device::DeviceKey;
 use crate::uuid::Uuid;
 
 /// A `serviceData` condition.
@@ -35,8 +36,8 @@ pub struct ManufacturerDataFilter {
 /// One Shelly scan filter: all its conditions must hold (omitted ones hold).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanFilter {
-    /// Device keys (normalized with [`normalize_address`]); any one matches.
-    pub addrs: Vec<String>,
+    /// Devices; any one matches.
+    pub addrs: Vec<DeviceKey>,
     /// Device name with `?` and `*`.
     pub name: Option<Pattern>,
     /// Advertised service UUIDs; any one present matches.
@@ -73,10 +74,9 @@ impl ScanFilter {
             for (i, a) in as_array(v, &field)?.iter().enumerate() {
                 let at = index(&field, i);
                 let text = as_str(a, &at)?;
-                if text.is_empty() {
-                    return Err(Error::Empty { field: at });
-                }
-                filter.addrs.push(normalize_address(text));
+                filter
+                    .addrs
+                    .push(text.parse().map_err(|_| Error::Empty { field: at })?);
             }
         }
         if let Some(v) = object.get("name") {
@@ -124,8 +124,8 @@ impl ScanFilter {
         Ok(filter)
     }
 
-    /// Whether the advertisement of the device with this (normalized) key passes every condition.
-    pub fn matches(&self, key: &str, adv: &Advertisement) -> bool {
+    /// Whether the advertisement of the device passes every condition.
+    pub fn matches(&self, key: &DeviceKey, adv: &Advertisement) -> bool {
         if !self.addrs.is_empty() && !self.addrs.iter().any(|a| a == key) {
             return false;
         }
@@ -167,7 +167,8 @@ impl ScanFilter {
     pub fn to_value(&self) -> Value {
         let mut map = serde_json::Map::new();
         if !self.addrs.is_empty() {
-            map.insert("addrs".into(), Value::from(self.addrs.clone()));
+            let addrs: Vec<Value> = self.addrs.iter().map(|a| Value::from(a.as_str())).collect();
+            map.insert("addrs".into(), Value::from(addrs));
         }
         if let Some(name) = &self.name {
             map.insert("name".into(), Value::from(name.as_str()));
@@ -230,7 +231,7 @@ impl FilterSet {
     }
 
     /// True when the set is empty or any filter matches.
-    pub fn matches(&self, key: &str, adv: &Advertisement) -> bool {
+    pub fn matches(&self, key: &DeviceKey, adv: &Advertisement) -> bool {
         self.filters.is_empty() || self.filters.iter().any(|f| f.matches(key, adv))
     }
 
@@ -396,18 +397,22 @@ mod tests {
 
     const KEY: &str = "3C:2E:F5:71:D9:B0";
 
+    fn key() -> DeviceKey {
+        KEY.parse().unwrap()
+    }
+
     #[test]
     fn empty_filter_matches_everything() {
-        assert!(ScanFilter::default().matches(KEY, &Advertisement::default()));
-        assert!(FilterSet::default().matches(KEY, &Advertisement::default()));
+        assert!(ScanFilter::default().matches(&key(), &Advertisement::default()));
+        assert!(FilterSet::default().matches(&key(), &Advertisement::default()));
     }
 
     #[test]
     fn filter_needs_all_conditions() {
         let f = ScanFilter::from_json(r#"{"name":"SBHT-*","services":["180f"]}"#).unwrap();
-        assert!(f.matches(KEY, &adv()));
+        assert!(f.matches(&key(), &adv()));
         let f = ScanFilter::from_json(r#"{"name":"SBHT-*","services":["180a"]}"#).unwrap();
-        assert!(!f.matches(KEY, &adv()));
+        assert!(!f.matches(&key(), &adv()));
     }
 
     #[test]
@@ -426,17 +431,17 @@ mod tests {
     fn set_needs_any_filter() {
         let set =
             FilterSet::from_json(r#"[{"name":"nope"},{"addrs":["3c:2e:f5:71:d9:b0"]}]"#).unwrap();
-        assert!(set.matches(KEY, &adv()));
+        assert!(set.matches(&key(), &adv()));
         let set =
             FilterSet::from_json(r#"[{"name":"nope"},{"addrs":["00:00:00:00:00:01"]}]"#).unwrap();
-        assert!(!set.matches(KEY, &adv()));
+        assert!(!set.matches(&key(), &adv()));
     }
 
     #[test]
     fn addrs_match_any_listed_address_in_any_case() {
         let f = ScanFilter::from_json(r#"{"addrs":["11:22:33:44:55:66","3c:2e:f5:71:d9:b0"]}"#)
             .unwrap();
-        assert!(f.matches(KEY, &adv()));
+        assert!(f.matches(&key(), &adv()));
     }
 
     #[test]
@@ -445,14 +450,14 @@ mod tests {
             r#"{"services":["180a","0000180f-0000-1000-8000-00805f9b34fb"]}"#,
         )
         .unwrap();
-        assert!(f.matches(KEY, &adv()));
+        assert!(f.matches(&key(), &adv()));
     }
 
     #[test]
     fn name_condition_fails_without_a_name() {
         let f = ScanFilter::from_json(r#"{"name":"*"}"#).unwrap();
-        assert!(!f.matches(KEY, &Advertisement::default()));
-        assert!(f.matches(KEY, &adv()));
+        assert!(!f.matches(&key(), &Advertisement::default()));
+        assert!(f.matches(&key(), &adv()));
     }
 
     #[test]
@@ -463,18 +468,18 @@ mod tests {
             r#"{"serviceData":{"service":"fcd2","dataPrefix":"40","mask":"e0"}}"#,
         )
         .unwrap();
-        assert!(f.matches(KEY, &adv()));
+        assert!(f.matches(&key(), &adv()));
         let f = ScanFilter::from_json(
             r#"{"serviceData":{"service":"fcd2","dataPrefix":"40","mask":"ff"}}"#,
         )
         .unwrap();
-        assert!(!f.matches(KEY, &adv()));
+        assert!(!f.matches(&key(), &adv()));
     }
 
     #[test]
     fn service_data_without_service_matches_everything() {
         let f = ScanFilter::from_json(r#"{"serviceData":{"dataPrefix":"99"}}"#).unwrap();
-        assert!(f.matches(KEY, &Advertisement::default()));
+        assert!(f.matches(&key(), &Advertisement::default()));
     }
 
     #[test]
@@ -483,12 +488,12 @@ mod tests {
             r#"{"manufacturerData":{"companyIdentifier":2985,"dataPrefix":"0102"}}"#,
         )
         .unwrap();
-        assert!(f.matches(KEY, &adv()));
+        assert!(f.matches(&key(), &adv()));
         let f = ScanFilter::from_json(
             r#"{"manufacturerData":{"companyIdentifier":2986,"dataPrefix":"0102"}}"#,
         )
         .unwrap();
-        assert!(!f.matches(KEY, &adv()));
+        assert!(!f.matches(&key(), &adv()));
     }
 
     #[test]

@@ -3,16 +3,18 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::ScannerId;
+use super::timers::TimerKind;
+use super::{History, ScannerId};
 use crate::advertisement::{Advertisement, MacAddress};
+use crate::device::DeviceKey;
 
 /// What the manager knows about a device as one source saw it: the merged advertisement data plus
 /// the latest packet's RSSI, tx power, time and connectability (Home Assistant's
 /// `BluetoothServiceInfoBleak`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceInfo {
-    /// The device key: upper-case MAC address, or the browser's opaque device id.
-    pub key: Arc<str>,
+    /// The device.
+    pub key: DeviceKey,
     /// The scanner (source) that heard it.
     pub source: Arc<str>,
     /// Merged name, manufacturer data, service data and service UUIDs. `rssi` and `tx_power` in
@@ -31,7 +33,7 @@ pub struct ServiceInfo {
 impl ServiceInfo {
     /// The name, or the key when the device has not sent one (Home Assistant's rule).
     pub fn name(&self) -> &str {
-        self.data.name.as_deref().unwrap_or(&self.key)
+        self.data.name.as_deref().unwrap_or(self.key.as_str())
     }
 
     /// True when the data fields Home Assistant compares (manufacturer data, service data, service
@@ -168,42 +170,77 @@ pub(crate) struct SourceEntry {
 /// One device-table entry.
 #[derive(Debug)]
 pub(crate) struct Device {
-    pub(crate) key: Arc<str>,
+    pub(crate) key: DeviceKey,
     pub(crate) sources: Vec<SourceEntry>,
     /// Home Assistant's `all_history` entry: the owning source's info.
     pub(crate) all: Option<ServiceInfo>,
     /// Home Assistant's `connectable_history` entry.
     pub(crate) connectable: Option<ServiceInfo>,
+    /// The last `all` entry, once the device left the history (what it was when last seen).
+    pub(crate) gone: Option<ServiceInfo>,
     pub(crate) owner: Option<ScannerId>,
+    pub(crate) first_seen_ms: u64,
     pub(crate) last_seen_ms: u64,
     pub(crate) last_connectable_ms: Option<u64>,
+    /// Packets received from every source.
+    pub(crate) packets: u64,
     pub(crate) interval: IntervalTracker,
     pub(crate) fallback_interval_ms: Option<u64>,
-    /// The earliest deadline queued in the timer heap, per timer kind (all, connectable).
-    pub(crate) queued: [Option<u64>; 2],
+    /// The earliest deadline queued in the timer heap, per [`TimerKind`].
+    pub(crate) queued: [Option<u64>; TimerKind::COUNT],
     /// BTHome receiver state (key, counter, packet id), created with the first BTHome packet.
     pub(crate) bthome: Option<crate::bthome::ReceiverState>,
     /// The MAC the device's Shelly manufacturer data announced last (kept, like `bthome`, when
     /// the histories expire: the next data packet may come before the next scan response).
     pub(crate) announced_mac: Option<MacAddress>,
+    /// The MAC the device's BTHome payload carried last (the "MAC included" flag).
+    pub(crate) payload_mac: Option<MacAddress>,
+    /// A remote scanner handed in BTHome objects it decoded itself for this device.
+    pub(crate) decoded_remotely: bool,
 }
 
 impl Device {
-    pub(crate) fn new(key: Arc<str>, now_ms: u64) -> Self {
+    pub(crate) fn new(key: DeviceKey, now_ms: u64) -> Self {
         Self {
             key,
             sources: Vec::new(),
             all: None,
             connectable: None,
+            gone: None,
             owner: None,
+            first_seen_ms: now_ms,
             last_seen_ms: now_ms,
             last_connectable_ms: None,
+            packets: 0,
             interval: IntervalTracker::default(),
             fallback_interval_ms: None,
-            queued: [None, None],
+            queued: [None; TimerKind::COUNT],
             bthome: None,
             announced_mac: None,
+            payload_mac: None,
+            decoded_remotely: false,
         }
+    }
+
+    /// The entry of one of the two histories.
+    pub(crate) fn history(&self, history: History) -> Option<&ServiceInfo> {
+        match history {
+            History::All => self.all.as_ref(),
+            History::Connectable => self.connectable.as_ref(),
+        }
+    }
+
+    /// Forgets what was heard (see [`super::Manager::clear_history`]); the next packet starts the
+    /// first-seen time and the packet count again.
+    pub(crate) fn clear_history(&mut self) {
+        self.all = None;
+        self.connectable = None;
+        self.gone = None;
+        self.sources.clear();
+        self.owner = None;
+        self.interval.reset();
+        self.queued = [None; TimerKind::COUNT];
+        self.packets = 0;
     }
 }
 

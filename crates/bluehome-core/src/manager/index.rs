@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 use hashbrown::HashMap;
 
 use crate::advertisement::Advertisement;
+use crate::device::DeviceKey;
 use crate::filter::Matcher;
 use crate::filter::Pattern;
 use crate::uuid::Uuid;
@@ -19,7 +20,7 @@ use crate::uuid::Uuid;
 /// Where a matcher lives.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Bucket {
-    Address(String),
+    Address(DeviceKey),
     Name(String),
     Manufacturer(u16, Option<u8>),
     Service(Uuid),
@@ -61,7 +62,7 @@ fn name_key(p: &Pattern) -> String {
 /// Registration ids by bucket.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    address: HashMap<String, Vec<u64>>,
+    address: HashMap<DeviceKey, Vec<u64>>,
     name: HashMap<String, Vec<u64>>,
     manufacturer: HashMap<(u16, Option<u8>), Vec<u64>>,
     service: HashMap<Uuid, Vec<u64>>,
@@ -104,7 +105,7 @@ impl Index {
     /// Pushes the ids of every registration that might match (each at most once), unsorted.
     pub(crate) fn candidates(
         &self,
-        key: &str,
+        key: &DeviceKey,
         name: &str,
         adv: &Advertisement,
         out: &mut Vec<u64>,
@@ -161,7 +162,7 @@ mod tests {
     fn each_matcher_lands_in_one_bucket_by_priority() {
         assert_eq!(
             bucket_of(&m(r#"{"address":"aa:bb:cc:dd:ee:ff","local_name":"abc"}"#)),
-            Bucket::Address("AA:BB:CC:DD:EE:FF".into())
+            Bucket::Address("AA:BB:CC:DD:EE:FF".parse().unwrap())
         );
         assert_eq!(
             bucket_of(&m(r#"{"local_name":"Shelly*","manufacturer_id":2985}"#)),
@@ -197,7 +198,12 @@ mod tests {
         let mut adv = Advertisement::default();
         adv.manufacturer_data.insert(76, alloc::vec![6, 0]);
         let mut out = Vec::new();
-        index.candidates("AA:BB:CC:DD:EE:FF", "Prodigio_1", &adv, &mut out);
+        index.candidates(
+            &"AA:BB:CC:DD:EE:FF".parse().unwrap(),
+            "Prodigio_1",
+            &adv,
+            &mut out,
+        );
         out.sort_unstable();
         assert_eq!(out, [1, 2, 4]);
     }

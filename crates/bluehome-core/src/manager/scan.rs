@@ -3,6 +3,7 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use super::{Event, Manager};
 use crate::filter::{FilterSet, ScanOptions};
 
 /// One client's live request.
@@ -94,6 +95,63 @@ impl ScanRequests {
     /// The earliest expiry.
     pub(crate) fn next_expiry(&self) -> Option<u64> {
         self.requests.iter().filter_map(|r| r.expires_ms).min()
+    }
+}
+
+impl Manager {
+    /// Submits (or replaces) a client's scan request. Emits [`Event::ScanChanged`] when the
+    /// effective scan changes.
+    pub fn submit_scan(&mut self, now_ms: u64, client: &str, options: ScanOptions) {
+        self.submit_scans(now_ms, [(client, options)]);
+    }
+
+    /// Submits several requests at once: the effective scan is computed (and reported) once.
+    pub fn submit_scans<'a>(
+        &mut self,
+        now_ms: u64,
+        requests: impl IntoIterator<Item = (&'a str, ScanOptions)>,
+    ) {
+        self.catch_up(now_ms);
+        for (client, options) in requests {
+            self.scan.requests.retain(|r| &*r.client != client);
+            let expires_ms = u64::try_from(options.duration_ms)
+                .ok()
+                .map(|d| now_ms.saturating_add(d));
+            self.scan.requests.push(ScanRequest {
+                client: client.into(),
+                options,
+                expires_ms,
+            });
+        }
+        self.recompute_scan(now_ms);
+    }
+
+    /// Withdraws a client's scan request.
+    pub fn cancel_scan(&mut self, now_ms: u64, client: &str) {
+        self.catch_up(now_ms);
+        self.scan.requests.retain(|r| &*r.client != client);
+        self.recompute_scan(now_ms);
+    }
+
+    /// The effective scan now, or `None` when no request is live.
+    pub fn effective_scan(&self, now_ms: u64) -> Option<ScanOptions> {
+        self.scan.effective.as_ref().map(|e| e.at(now_ms))
+    }
+
+    pub(crate) fn expire_scans(&mut self, t: u64) {
+        self.scan
+            .requests
+            .retain(|r| r.expires_ms.is_none_or(|e| e > t));
+        self.recompute_scan(t);
+    }
+
+    fn recompute_scan(&mut self, now_ms: u64) {
+        let next: Option<Effective> = combine(&self.scan.requests);
+        if next != self.scan.effective {
+            let options = next.as_ref().map(|e| e.at(now_ms));
+            self.scan.effective = next;
+            self.emit(now_ms, Event::ScanChanged { options });
+        }
     }
 }
 

@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use crate::advertisement::{Advertisement, MacAddress};
 use crate::blu::{Access, BluModel, Characteristic, Exposed, Passkey, Value, ValueError};
-use crate::bthome::{self, Encryption, Object, Value as Reading};
+use crate::bthome::{self, BindKey, Encryption, Object, Value as Reading};
 use crate::gatt::AttError;
 use crate::shelly::manufacturer::{self, Flags, ManufacturerData};
 use crate::uuid::Uuid;
@@ -552,7 +552,7 @@ impl BluDevice {
         self.emissions = self.emissions.wrapping_add(1);
         let n = self.emissions;
         let encryption = self.key.map(|key| Encryption {
-            key,
+            key: BindKey::new(key),
             mac: self.mac,
             counter: n,
         });
@@ -751,7 +751,7 @@ mod tests {
         let data = &adv.service_data[&Uuid::BTHOME_V2];
         assert_eq!(data[0], 0x45, "encrypted, trigger-based");
         let mfd = manufacturer::parse(&adv.manufacturer_data[&manufacturer::COMPANY_ID]);
-        let packet = bthome::decode(Uuid::BTHOME_V2, data, mfd.mac, Some(&key));
+        let packet = bthome::decode(Uuid::BTHOME_V2, data, mfd.mac, Some(&BindKey::new(key)));
         assert!(packet.is_ok(), "{packet:?}");
         assert!(
             packet
@@ -759,7 +759,7 @@ mod tests {
                 .iter()
                 .any(|o| o.id == 0x3A && o.value == Reading::Button(0x01))
         );
-        let wrong = bthome::decode(Uuid::BTHOME_V2, data, mfd.mac, Some(&[0; 16]));
+        let wrong = bthome::decode(Uuid::BTHOME_V2, data, mfd.mac, Some(&BindKey::new([0; 16])));
         assert!(!wrong.is_ok());
     }
 

@@ -369,7 +369,7 @@ impl Device for Peripheral {
             if sensor.spec().encrypted
                 && let Value::Object(map) = &mut rec
             {
-                map.insert("bindkey".into(), json!(hex::encode(&SIM_KEY)));
+                map.insert("bindkey".into(), json!(SIM_KEY.to_hex()));
             }
             records.push(rec);
         }

@@ -14,7 +14,7 @@ use core::str::FromStr;
 use serde_json::{Value as Json, json};
 
 use crate::advertisement::{Advertisement, MacAddress};
-use crate::bthome::{self, Encryption, Kind, Object, Value};
+use crate::bthome::{self, BindKey, Encryption, Kind, Object, Value};
 use crate::shelly::manufacturer::{self, Flags, ManufacturerData};
 use crate::shelly::methods::bthome::ObjectInfo;
 use crate::shelly::methods::events::{DiscoveredDevice, ShellyMfdata};
@@ -22,9 +22,9 @@ use crate::uuid::Uuid;
 
 /// The bind key of every encrypted simulated sensor (the key of the encrypted examples in
 /// Bluetooth-Devices/bthome-ble's tests).
-pub const SIM_KEY: [u8; 16] = [
+pub const SIM_KEY: BindKey = BindKey::new([
     0x90, 0xbf, 0xfd, 0x73, 0xcb, 0x6b, 0x26, 0xef, 0x58, 0xa7, 0xa8, 0xeb, 0xa9, 0x23, 0x20, 0x36,
-];
+]);
 
 /// What a simulated sensor is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -508,7 +508,12 @@ mod tests {
         assert!(plain.is_ok(), "{plain:?}");
         let ids: Vec<u8> = plain.objects.iter().map(|o| o.id).collect();
         assert_eq!(ids, [0x00, 0x01, 0x05, 0x2D, 0x3F]);
-        let wrong = decode(Uuid::BTHOME_V2, data, Some(s.mac()), Some(&[0u8; 16]));
+        let wrong = decode(
+            Uuid::BTHOME_V2,
+            data,
+            Some(s.mac()),
+            Some(&BindKey::new([0; 16])),
+        );
         assert!(!wrong.is_ok());
         // Shelly manufacturer data names the model and the MAC.
         let mfd = manufacturer::parse(&adv.manufacturer_data[&manufacturer::COMPANY_ID]);

@@ -27,11 +27,11 @@ pub fn Relayed(
         </div>
         <p class="hint">"While fed, the Scan page shows what this gateway hears (relayed devices and its BTHome sensors, every 5 s) as a remote, non-connectable source: no browser scanning flag needed. Pick one to add it."</p>
         <ul class="relayed">
-            {move || session.remote_adverts.get().into_iter().map(|a| {
-                let name = a.advertisement.name.clone().unwrap_or_default();
-                let picked = (a.key.clone(), name.clone());
+            {move || session.remote_heard.get().into_iter().map(|heard| {
+                let name = heard.name.clone().unwrap_or_default();
+                let picked = (heard.key.to_string(), name.clone());
                 view! { <li><button class="relayed-device" on:click=move |_| form.pick(picked.0.clone(), picked.1.clone())>
-                    <code>{printable(&a.key).into_owned()}</code>" "{printable(&name).into_owned()}</button>": "{describe_readings(&a.advertisement)}</li> }
+                    <code>{heard.key.to_string()}</code>" "{printable(&name).into_owned()}</button>": "{describe_readings(&heard.data)}</li> }
             }).collect_view()}
         </ul>
     }

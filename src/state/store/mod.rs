@@ -3,13 +3,14 @@
 //!
 //! Advertisements may arrive a thousand times a second; they only mutate the model. The ticker
 //! (every [`FRAME_MS`]) runs the manager's timers, plays due capture records, advances the demo
-//! simulator and bumps [`AppStore::revision`] when something changed — views read the model under
-//! that signal, so the page renders at most 1000 / [`FRAME_MS`] times a second whatever the load.
+//! simulator and bumps [`AppStore::revision`] when something changed. Views read the model with
+//! [`AppStore::model`], which tracks that signal, so the page renders at most 1000 / [`FRAME_MS`]
+//! times a second whatever the load.
 
 use std::rc::Rc;
 
-use bluehome_core::Advertisement;
-use bluehome_core::filter::FilterSet;
+use bluehome_core::manager::LOCAL_SOURCE;
+use bluehome_core::{Advertisement, Connectable, DeviceKey, bthome};
 use leptos::prelude::*;
 
 use super::capture::{self, Replay};
@@ -18,11 +19,12 @@ use super::persist::{self, Held, Unreadable};
 use super::settings::Settings;
 use super::storage::{BrowserStorage, KeyValue};
 
-use crate::ble::{
-    BleBackend, BleError, BleEvent, DeviceId, GrantedDevice, LeScanOptions, RequestDeviceOptions,
-    ScanEnd,
-};
+use crate::ble::{BleBackend, BleEvent, ScanEnd};
 use crate::platform::now_ms;
+
+mod sources;
+
+pub use sources::SourceStatus;
 
 /// The view refresh period.
 pub const FRAME_MS: u64 = 250;
@@ -31,38 +33,27 @@ pub const SAVE_EVERY_MS: u64 = 30_000;
 /// The source name of imported captures in the manager.
 pub const CAPTURE_SOURCE: &str = "capture";
 
-/// What the live sources are doing.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SourceStatus {
-    /// An LE scan runs.
-    pub scanning: bool,
-    /// Why the last scan ended, when the page did not stop it (cleared by the next scan).
-    pub scan_ended: Option<ScanEnd>,
-    /// Devices whose advertisements are watched.
-    pub watched: Vec<GrantedDevice>,
-    /// `(played, total)` of a capture replay.
-    pub replay: Option<(usize, usize)>,
-    /// The last thing that failed, for the user.
-    pub error: Option<String>,
-    /// Recording a capture.
-    pub recording: bool,
-}
-
 struct Inner {
     model: ScanModel,
     replay: Option<Replay>,
+    /// Whether the store saves to localStorage (tests run without).
+    persist: bool,
     last_save_ms: u64,
     started_ms: u64,
     /// Storage names not to write until the user decides about the data they hold.
     held: Held,
 }
 
+/// The page's clock, as the store reads it (tests drive their own).
+pub type Clock = Rc<dyn Fn() -> u64>;
+
 /// The store handle (cheap to copy, provided by context).
 #[derive(Debug, Clone, Copy)]
 pub struct AppStore {
     inner: StoredValue<InnerCell, LocalStorage>,
     backend: StoredValue<Rc<crate::ble::Backend>, LocalStorage>,
-    /// Bumped (at most every [`FRAME_MS`]) when the model changed; views track it.
+    clock: StoredValue<Clock, LocalStorage>,
+    /// Bumped (at most every [`FRAME_MS`]) when the model changed; [`AppStore::model`] tracks it.
     pub revision: RwSignal<u64>,
     /// The user's preferences (saved when they change).
     pub settings: RwSignal<Settings>,
@@ -76,7 +67,7 @@ pub struct AppStore {
     /// over it when it is still in place.
     pub unreadable: RwSignal<Vec<Unreadable>>,
     /// The device whose details are open.
-    pub selected: RwSignal<Option<String>>,
+    pub selected: RwSignal<Option<DeviceKey>>,
     /// The page's clock at the last refresh.
     pub now: RwSignal<u64>,
 }
@@ -87,7 +78,7 @@ pub struct InnerCell(Inner);
 impl std::fmt::Debug for InnerCell {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InnerCell")
-            .field("devices", &self.0.model.devices.len())
+            .field("devices", &self.0.model.manager().device_count())
             .finish_non_exhaustive()
     }
 }
@@ -100,7 +91,12 @@ impl AppStore {
     /// Creates the store over a backend, loads what was saved, and subscribes to the backend.
     /// `persist` turns localStorage on (tests pass `false` for a clean slate).
     pub fn new(backend: Rc<crate::ble::Backend>, persist: bool) -> Self {
-        let now = now_ms();
+        Self::with_clock(backend, persist, Rc::new(now_ms))
+    }
+
+    /// [`AppStore::new`] with another clock than the page's (a test's simulated time).
+    pub fn with_clock(backend: Rc<crate::ble::Backend>, persist: bool, clock: Clock) -> Self {
+        let now = clock();
         let mut model = ScanModel::new();
         let mut settings = Settings::default();
         let mut notices = Vec::new();
@@ -117,11 +113,13 @@ impl AppStore {
             inner: StoredValue::new_local(InnerCell(Inner {
                 model,
                 replay: None,
+                persist,
                 last_save_ms: now,
                 started_ms: now,
                 held,
             })),
             backend: StoredValue::new_local(Rc::clone(&backend)),
+            clock: StoredValue::new_local(clock),
             revision: RwSignal::new(0),
             settings: RwSignal::new(settings),
             search: RwSignal::new(String::new()),
@@ -131,16 +129,17 @@ impl AppStore {
             selected: RwSignal::new(None),
             now: RwSignal::new(now),
         };
-        store.persist_enabled(persist);
         backend.subscribe(Rc::new(move |event: &BleEvent| store.on_event(event)));
         store
     }
 
-    fn persist_enabled(&self, on: bool) {
-        if !on {
-            // A huge last-save time means the periodic save never comes due.
-            self.inner.update_value(|c| c.0.last_save_ms = u64::MAX / 2);
-        }
+    /// The store's clock now.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.with_value(|clock| clock())
+    }
+
+    fn persisting(&self) -> bool {
+        self.inner.try_with_value(|c| c.0.persist).unwrap_or(false)
     }
 
     /// The backend.
@@ -148,8 +147,15 @@ impl AppStore {
         self.backend.get_value()
     }
 
-    /// Reads the model (untracked: pair it with `revision.get()` in views).
-    pub fn with_model<T>(&self, f: impl FnOnce(&ScanModel) -> T) -> Option<T> {
+    /// Reads the model in a view: tracks [`AppStore::revision`], so the view runs again when the
+    /// model changes.
+    pub fn model<T>(&self, f: impl FnOnce(&ScanModel) -> T) -> Option<T> {
+        self.revision.track();
+        self.model_untracked(f)
+    }
+
+    /// Reads the model without tracking (event handlers, actions, tests).
+    pub fn model_untracked<T>(&self, f: impl FnOnce(&ScanModel) -> T) -> Option<T> {
         self.inner.try_with_value(|c| f(&c.0.model))
     }
 
@@ -163,7 +169,12 @@ impl AppStore {
             BleEvent::Advertisement {
                 device,
                 advertisement,
-            } => self.ingest(device.as_str(), advertisement.clone()),
+            } => {
+                // A browser's device id is never empty; one that were would name no device.
+                if let Ok(key) = device.as_str().parse() {
+                    self.ingest(&key, advertisement.clone());
+                }
+            }
             BleEvent::ScanStopped { reason } => self.scan_ended(*reason),
             BleEvent::PageActivity { active: true } => self.rearm_watches(),
             BleEvent::PageActivity { active: false }
@@ -172,43 +183,16 @@ impl AppStore {
         }
     }
 
-    fn scan_ended(&self, reason: ScanEnd) {
-        self.status.update(|s| {
-            s.scanning = false;
-            s.scan_ended = (reason != ScanEnd::Stopped).then_some(reason);
-        });
-    }
-
-    /// Re-arms every watch once the page is visible and focused again. Chrome dropped them when
-    /// it was not, and while `watchingAdvertisements` stays true a plain watch re-arms nothing:
-    /// each is aborted, then started again (no user gesture needed, unlike a scan).
-    fn rearm_watches(&self) {
-        let watched = self.status.with_untracked(|s| s.watched.clone());
-        if watched.is_empty() {
-            return;
-        }
-        let store = *self;
-        leptos::task::spawn_local(async move {
-            let backend = store.backend();
-            for device in watched {
-                backend.unwatch_advertisements(&device.id);
-                store.watch(device).await;
-            }
-        });
-    }
-
     /// One live advertisement (from the backend), through the model and its manager.
-    pub fn ingest(&self, key: &str, advertisement: Advertisement) {
-        let now = now_ms();
-        self.update_model(|m| {
-            m.ingest(
-                now,
-                bluehome_core::manager::LOCAL_SOURCE,
-                key,
-                true,
-                advertisement,
-            )
-        });
+    pub fn ingest(&self, key: &DeviceKey, advertisement: Advertisement) {
+        let now = self.now_ms();
+        self.update_model(|m| m.ingest(now, LOCAL_SOURCE, key, Connectable::Yes, advertisement));
+    }
+
+    /// BTHome objects a remote scanner (a Shelly gateway) decoded itself, from `source`.
+    pub fn ingest_objects(&self, source: &str, key: &DeviceKey, objects: Vec<bthome::Object>) {
+        let now = self.now_ms();
+        self.update_model(|m| m.ingest_objects(now, source, key, objects));
     }
 
     /// Runs one ticker step at `now`: the demo clock, capture replay, manager timers, refresh,
@@ -239,7 +223,7 @@ impl AppStore {
                     at,
                     &record.source,
                     &record.key,
-                    record.connectable,
+                    Connectable::from(record.connectable),
                     record.advertisement,
                 );
             }
@@ -284,9 +268,13 @@ impl AppStore {
         }
     }
 
-    /// Saves settings, labels and history (bind keys are saved when they change).
+    /// Saves settings, labels and history (bind keys are saved when they change), when the store
+    /// persists.
     pub fn save(&self, now: u64) {
         self.inner.update_value(|c| c.0.last_save_ms = now);
+        if !self.persisting() {
+            return;
+        }
         let Some(store) = storage() else { return };
         let settings = self.settings.get_untracked();
         let result = self
@@ -302,11 +290,7 @@ impl AppStore {
     }
 
     fn save_keys(&self) {
-        let persisting = self
-            .inner
-            .try_with_value(|c| c.0.last_save_ms < u64::MAX / 2)
-            .unwrap_or(false);
-        if !persisting {
+        if !self.persisting() {
             return;
         }
         if let Some(store) = storage()
@@ -333,7 +317,7 @@ impl AppStore {
         if name == persist::KEYS_KEY {
             self.save_keys();
         } else {
-            self.save(now_ms());
+            self.save(self.now_ms());
         }
     }
 
@@ -351,85 +335,6 @@ impl AppStore {
         });
     }
 
-    fn fail(&self, error: &BleError) {
-        self.status.update(|s| s.error = Some(error.to_string()));
-    }
-
-    /// Starts the browser's LE scan (needs a user gesture on the web), narrowed by the filter set
-    /// where Web Bluetooth can express it (the list applies the exact filters either way).
-    pub async fn start_scan(&self) {
-        let backend = self.backend();
-        self.status.update(|s| s.error = None);
-        let options = self
-            .filters()
-            .map(|f| LeScanOptions::for_filters(&f))
-            .unwrap_or_default();
-        match backend.start_scan(&options).await {
-            Ok(()) => self.status.update(|s| {
-                s.scanning = true;
-                s.scan_ended = None;
-            }),
-            Err(e) => self.fail(&e),
-        }
-    }
-
-    /// Stops the LE scan.
-    pub fn stop_scan(&self) {
-        self.backend().stop_scan();
-        self.status.update(|s| {
-            s.scanning = false;
-            s.scan_ended = None;
-        });
-    }
-
-    /// Picks a sensor in the chooser and watches its advertisements.
-    pub async fn watch_new_device(&self) {
-        let backend = self.backend();
-        self.status.update(|s| s.error = None);
-        let device = match backend
-            .request_device(&RequestDeviceOptions::bthome_sensors())
-            .await
-        {
-            Ok(d) => d,
-            Err(e) => return self.fail(&e),
-        };
-        self.watch(device).await;
-    }
-
-    /// Watches devices granted before (`getDevices`).
-    pub async fn watch_known_devices(&self) {
-        let backend = self.backend();
-        match backend.get_devices().await {
-            Ok(devices) => {
-                for device in devices {
-                    self.watch(device).await;
-                }
-            }
-            Err(e) => self.fail(&e),
-        }
-    }
-
-    async fn watch(&self, device: GrantedDevice) {
-        match self.backend().watch_advertisements(&device.id).await {
-            Ok(()) => self.status.update(|s| {
-                if !s.watched.iter().any(|d| d.id == device.id) {
-                    s.watched.push(device);
-                }
-            }),
-            Err(e) => {
-                self.status
-                    .update(|s| s.watched.retain(|d| d.id != device.id));
-                self.fail(&e);
-            }
-        }
-    }
-
-    /// Stops watching a device.
-    pub fn unwatch(&self, id: &DeviceId) {
-        self.backend().unwatch_advertisements(id);
-        self.status.update(|s| s.watched.retain(|d| &d.id != id));
-    }
-
     /// Pauses or resumes the live view.
     pub fn set_paused(&self, paused: bool) {
         self.update_model(|m| {
@@ -439,21 +344,17 @@ impl AppStore {
     }
 
     /// Sets a device's bind key (and MAC) and saves the keys.
-    pub fn set_key(&self, key: &str, entry: Option<KeyEntry>) {
+    pub fn set_key(&self, key: &DeviceKey, entry: Option<KeyEntry>) {
         self.update_model(|m| m.set_key(key, entry));
         self.save_keys();
-        self.flush(now_ms());
+        self.flush(self.now_ms());
     }
 
     /// Sets a device's label and saves.
-    pub fn set_label(&self, key: &str, label: &str) {
+    pub fn set_label(&self, key: &DeviceKey, label: &str) {
         self.update_model(|m| m.set_label(key, label));
-        let now = now_ms();
-        if self
-            .inner
-            .try_with_value(|c| c.0.last_save_ms < u64::MAX / 2)
-            .unwrap_or(false)
-        {
+        let now = self.now_ms();
+        if self.persisting() {
             self.save(now);
         }
         self.flush(now);
@@ -462,43 +363,12 @@ impl AppStore {
     /// Changes the settings and saves.
     pub fn update_settings(&self, f: impl FnOnce(&mut Settings)) {
         self.settings.update(f);
-        let now = now_ms();
-        if self
-            .inner
-            .try_with_value(|c| c.0.last_save_ms < u64::MAX / 2)
-            .unwrap_or(false)
-        {
+        let now = self.now_ms();
+        if self.persisting() {
             self.save(now);
         }
         self.update_model(|m| m.touch());
         self.flush(now);
-    }
-
-    /// Applies a new filter set (Shelly's JSON form): the list narrows at once, and a running
-    /// browser scan restarts narrowed the new way when that differs (from a user gesture: the
-    /// restart asks for `requestLEScan` again).
-    pub async fn apply_filters(&self, filter_json: String) {
-        let asked = |store: &Self| {
-            store
-                .filters()
-                .map(|f| LeScanOptions::for_filters(&f))
-                .unwrap_or_default()
-        };
-        let before = asked(self);
-        self.update_settings(|s| s.filter_json = filter_json);
-        if self.status.with_untracked(|s| s.scanning) && asked(self) != before {
-            self.stop_scan();
-            self.start_scan().await;
-        }
-    }
-
-    /// The filter set from the settings, or the error that stops it parsing.
-    pub fn filters(&self) -> Result<FilterSet, String> {
-        let text = self.settings.with(|s| s.filter_json.clone());
-        if text.trim().is_empty() {
-            return Ok(FilterSet::default());
-        }
-        FilterSet::from_json(&text).map_err(|e| e.to_string())
     }
 
     /// Replays a capture file's text; returns how many records will play.
@@ -508,7 +378,7 @@ impl AppStore {
         if let Some(summary) = parsed.errors.summary() {
             self.notice(format!("Import: {summary}"));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         self.inner.update_value(|c| {
             c.0.model.end_capture_keys();
             c.0.replay = Some(Replay::new(parsed, now));
@@ -520,7 +390,9 @@ impl AppStore {
 
     /// Starts or stops recording; stopping returns the capture text.
     pub fn toggle_recording(&self) -> Option<String> {
-        let recording = self.with_model(|m| m.recording.is_some()).unwrap_or(false);
+        let recording = self
+            .model_untracked(|m| m.recording.is_some())
+            .unwrap_or(false);
         let text = if recording {
             self.update_model(|m| m.stop_recording()).flatten()
         } else {
@@ -534,7 +406,7 @@ impl AppStore {
     /// Forgets the devices and events on screen.
     pub fn clear(&self) {
         self.update_model(|m| m.clear());
-        self.flush(now_ms());
+        self.flush(self.now_ms());
     }
 
     /// Starts the ticker (in the browser).
@@ -543,7 +415,7 @@ impl AppStore {
         {
             let store = *self;
             let handle = set_interval_with_handle(
-                move || store.tick(now_ms()),
+                move || store.tick(store.now_ms()),
                 std::time::Duration::from_millis(FRAME_MS),
             );
             if let Ok(handle) = handle {

@@ -1,0 +1,239 @@
+//! What the Scan page knows of one device: the app's own record of it (readings with their
+//! history, the raw packets, the latest decode verdict) and [`DeviceEntry`], the view that joins
+//! that record with what the core manager's device table says.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bluehome_core::bthome::Value;
+use bluehome_core::manager::DeviceRef;
+use bluehome_core::text::printable;
+use bluehome_core::{Advertisement, DeviceKey, DeviceKind, MacAddress, Uuid};
+
+use super::format::{reading_key, value_text};
+use crate::state::settings::Settings;
+
+/// One reading of a device: an object id and its position among objects with that id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// BTHome object id.
+    pub id: u8,
+    /// 0 for the first object with this id in a packet, 1 for the second …
+    pub index: u8,
+    /// Name from the core's object table.
+    pub name: &'static str,
+    /// Unit from the core's object table.
+    pub unit: Option<&'static str>,
+    /// The latest value.
+    pub value: Value,
+    /// When it arrived.
+    pub at_ms: u64,
+    /// Numeric history `(time, value)`, oldest first.
+    pub history: VecDeque<(u64, f64)>,
+}
+
+impl Reading {
+    /// The reading's stable key within its device (`"2"`, `"2.1"` for a second temperature).
+    pub fn key(&self) -> String {
+        reading_key(self.id, self.index)
+    }
+
+    /// The value as text (numbers in the user's unit, with it).
+    pub fn display(&self, settings: &Settings) -> String {
+        value_text(&self.value, self.unit, settings)
+    }
+}
+
+/// One received advertisement's data, for the raw view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawPacket {
+    /// When it arrived.
+    pub at_ms: u64,
+    /// Its RSSI.
+    pub rssi: Option<i8>,
+    /// Manufacturer data by company id.
+    pub manufacturer: Vec<(u16, Vec<u8>)>,
+    /// Service data by UUID.
+    pub service: Vec<(Uuid, Vec<u8>)>,
+}
+
+impl RawPacket {
+    /// The data of one advertisement, heard at `at_ms`.
+    pub fn of(at_ms: u64, adv: &Advertisement) -> Self {
+        Self {
+            at_ms,
+            rssi: adv.rssi,
+            manufacturer: adv
+                .manufacturer_data
+                .iter()
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
+            service: adv
+                .service_data
+                .iter()
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// Why the latest BTHome packet of a device could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeProblem {
+    /// The core error's kind (`mic_failure`, `missing_key`, …).
+    pub kind: &'static str,
+    /// The core error's message.
+    pub message: String,
+}
+
+/// What the app keeps of a device itself (the manager's table has the rest).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeviceRecord {
+    /// Readings by `(object id, index)`.
+    pub readings: BTreeMap<(u8, u8), Reading>,
+    /// Its BTHome data is encrypted.
+    pub encrypted: bool,
+    /// Why the latest BTHome packet failed, until one decodes.
+    pub problem: Option<DecodeProblem>,
+    /// The latest packets, newest last.
+    pub raw: VecDeque<RawPacket>,
+    /// The name saved with its history (for a device not heard since the page loaded).
+    pub saved_name: Option<String>,
+}
+
+/// The record of a device the app has kept nothing of yet.
+static NO_RECORD: DeviceRecord = DeviceRecord {
+    readings: BTreeMap::new(),
+    encrypted: false,
+    problem: None,
+    raw: VecDeque::new(),
+    saved_name: None,
+};
+
+impl DeviceRecord {
+    /// The first and last time of its readings' history, when it has any.
+    fn span(&self) -> Option<(u64, u64)> {
+        let first = self
+            .readings
+            .values()
+            .filter_map(|r| r.history.front().map(|p| p.0))
+            .min()?;
+        let last = self.readings.values().map(|r| r.at_ms).max()?;
+        Some((first, last))
+    }
+}
+
+/// No data (a device known only from saved history).
+static NO_DATA: Advertisement = Advertisement {
+    address: None,
+    name: None,
+    rssi: None,
+    tx_power: None,
+    manufacturer_data: BTreeMap::new(),
+    service_data: BTreeMap::new(),
+    service_uuids: Vec::new(),
+};
+
+/// A device as the list shows it: the manager's view of it joined with the app's record.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceEntry<'a> {
+    /// The device.
+    pub key: &'a DeviceKey,
+    /// The advertised name (or the one saved with its history).
+    pub name: Option<&'a str>,
+    /// The MAC, when anything told it (the address, the BTHome payload, the user, Shelly data).
+    pub mac: Option<MacAddress>,
+    /// The latest RSSI of the source that hears it best.
+    pub rssi: Option<i8>,
+    /// When it was first heard (or its saved history starts).
+    pub first_seen_ms: u64,
+    /// When it was last heard.
+    pub last_seen_ms: u64,
+    /// The source that hears it best (`saved` for a device known only from saved history).
+    pub source: &'a str,
+    /// What it is.
+    pub kind: DeviceKind,
+    /// Advertisements received from it.
+    pub packets: u64,
+    /// The merged advertisement data (for filters).
+    pub data: &'a Advertisement,
+    /// Readings by `(object id, index)`.
+    pub readings: &'a BTreeMap<(u8, u8), Reading>,
+    /// Its BTHome data is encrypted.
+    pub encrypted: bool,
+    /// Why the latest BTHome packet failed, until one decodes.
+    pub problem: Option<&'a DecodeProblem>,
+    /// The latest packets, newest last.
+    pub raw: &'a VecDeque<RawPacket>,
+}
+
+impl<'a> DeviceEntry<'a> {
+    /// The entry of a device the manager has data for and/or the app has a record of; `None`
+    /// when neither.
+    pub(super) fn join(
+        key: &'a DeviceKey,
+        heard: Option<DeviceRef<'a>>,
+        record: Option<&'a DeviceRecord>,
+        given_mac: Option<MacAddress>,
+    ) -> Option<Self> {
+        let heard = heard.and_then(|d| Some((d, d.info()?)));
+        if heard.is_none() && record.is_none() {
+            return None;
+        }
+        let own = record.unwrap_or(&NO_RECORD);
+        let span = own.span();
+        let (first, last) = match (heard, span) {
+            (Some((d, _)), Some((a, b))) => (d.first_seen_ms().min(a), d.last_seen_ms().max(b)),
+            (Some((d, _)), None) => (d.first_seen_ms(), d.last_seen_ms()),
+            (None, Some(span)) => span,
+            (None, None) => (0, 0),
+        };
+        Some(Self {
+            key,
+            name: heard
+                .and_then(|(_, info)| info.data.name.as_deref())
+                .or(own.saved_name.as_deref()),
+            mac: heard.and_then(|(d, _)| d.mac()).or(given_mac).or(key.mac()),
+            rssi: heard.and_then(|(_, info)| info.rssi),
+            first_seen_ms: first,
+            last_seen_ms: last,
+            source: heard.map_or("saved", |(_, info)| &info.source),
+            kind: heard.map_or(DeviceKind::Other, |(d, _)| d.kind()),
+            packets: heard.map_or(0, |(d, _)| d.packets()),
+            data: heard.map_or(&NO_DATA, |(_, info)| &info.data),
+            readings: &own.readings,
+            encrypted: own.encrypted,
+            problem: own.problem.as_ref(),
+            raw: &own.raw,
+        })
+    }
+
+    /// The label if the user gave one, else the name, else the key.
+    pub fn title<'b>(&'b self, labels: &'b BTreeMap<DeviceKey, String>) -> &'b str {
+        labels
+            .get(self.key)
+            .map(String::as_str)
+            .or(self.name)
+            .unwrap_or(self.key.as_str())
+    }
+
+    /// [`DeviceEntry::title`] as the page shows it: control characters and bidirectional
+    /// overrides as visible escapes (a device picks its own name).
+    pub fn shown_title(&self, labels: &BTreeMap<DeviceKey, String>) -> String {
+        printable(self.title(labels)).into_owned()
+    }
+}
+
+/// A button, dimmer or command event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    /// When it arrived.
+    pub at_ms: u64,
+    /// The device.
+    pub key: DeviceKey,
+    /// The object (`button`, `dimmer`, …).
+    pub object: &'static str,
+    /// The event (`press`, `rotate_left`, `toggle`, …).
+    pub event: &'static str,
+    /// Steps or arguments, if any.
+    pub detail: String,
+}

@@ -1,0 +1,100 @@
+//! Readings and devices as the Scan page writes them: values in the user's units, reading keys,
+//! numbers, kinds.
+
+use bluehome_core::DeviceKind;
+use bluehome_core::bthome::Value;
+use bluehome_core::text::printable;
+
+use crate::state::hex;
+use crate::state::settings::{Settings, format_rfc3339};
+
+/// A decoded value as text: numbers in the user's unit (with it), events by name.
+pub fn value_text(value: &Value, unit: Option<&'static str>, settings: &Settings) -> String {
+    match value {
+        Value::Int(_) | Value::Float(_) => {
+            let raw = value.as_f64().unwrap_or_default();
+            let (value, unit) = settings.display_value(raw, unit);
+            let text = format_number(value);
+            match unit {
+                Some(unit) => format!("{text} {unit}"),
+                None => text,
+            }
+        }
+        Value::Bool(on) => if *on { "on" } else { "off" }.to_owned(),
+        Value::Text(text) => printable(text).into_owned(),
+        Value::InvalidText(bytes) | Value::Raw(bytes) => hex::encode(bytes),
+        Value::Timestamp(s) => format_rfc3339(s.saturating_mul(1000)),
+        Value::DeviceTypeId(id) => format!("{id:#06x}"),
+        Value::Firmware(v) => v.to_string(),
+        Value::Dimmer { steps, .. } => {
+            format!("{} ({steps} steps)", value.event().unwrap_or("none"))
+        }
+        Value::Command { args, .. } if !args.is_empty() => {
+            format!(
+                "{} (args {})",
+                value.event().unwrap_or("unknown"),
+                hex::encode(args)
+            )
+        }
+        other => other.event().unwrap_or("none").to_owned(),
+    }
+}
+
+/// The detail of an event object for the timeline: dimmer steps, command arguments.
+pub fn event_detail(value: &Value) -> String {
+    match value {
+        Value::Dimmer { steps, .. } => format!("{steps} steps"),
+        Value::Command { args, .. } if !args.is_empty() => {
+            format!("args {}", hex::encode(args))
+        }
+        _ => String::new(),
+    }
+}
+
+/// The key of a reading within its device (`"2"`, `"2.1"` for a second temperature).
+pub fn reading_key(id: u8, index: u8) -> String {
+    if index == 0 {
+        id.to_string()
+    } else {
+        format!("{id}.{index}")
+    }
+}
+
+/// A number with at most 3 decimals and no trailing zeros.
+pub fn format_number(value: f64) -> String {
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
+}
+
+/// A short class name for styling a device's kind.
+pub fn kind_class(kind: DeviceKind) -> &'static str {
+    match kind {
+        DeviceKind::BthomeV1 | DeviceKind::BthomeV2 => "bthome",
+        DeviceKind::ShellyBlu(_) => "blu",
+        DeviceKind::Shelly => "shelly",
+        DeviceKind::Other => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_lose_trailing_zeros_and_negative_zero() {
+        assert_eq!(format_number(25.060), "25.06");
+        assert_eq!(format_number(3.0), "3");
+        assert_eq!(format_number(-0.0001), "0");
+    }
+
+    #[test]
+    fn reading_keys_number_repeated_objects() {
+        assert_eq!(reading_key(2, 0), "2");
+        assert_eq!(reading_key(2, 1), "2.1");
+    }
+}

@@ -1,0 +1,665 @@
+//! The Scan page's model: everything the page shows, built from what the core manager says.
+//!
+//! Live advertisements enter through [`ScanModel::ingest`], which hands them to the core
+//! [`Manager`]. The manager's device table is the one record of the devices (name, data, RSSI,
+//! best source, times, MAC, kind, bind keys); the model keeps only what is the page's own: each
+//! device's readings with their history (from the manager's `Reading` events), its latest raw
+//! packets and decode verdict ([`DeviceRecord`]), the timeline of events, labels, and a
+//! recording. [`DeviceEntry`] joins the two for the views ([`query`]). Everything here is a plain
+//! function of its inputs (time is an argument), so it is unit-tested natively.
+//!
+//! Memory is bounded: [`MAX_DEVICES`] devices (the manager evicts the least recently heard, and
+//! its record goes with it), [`MAX_TIMELINE`] events, [`MAX_RAW`] raw packets per device, one
+//! history point per reading per [`HISTORY_STEP_MS`] over [`HISTORY_WINDOW_MS`].
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use bluehome_core::bthome::{self, BindKey, Value};
+use bluehome_core::capture::Record;
+use bluehome_core::manager::{Config, Event, Manager};
+use bluehome_core::{Advertisement, Connectable, DeviceKey, MacAddress};
+
+mod entry;
+pub mod format;
+pub mod query;
+
+pub use entry::{DecodeProblem, DeviceEntry, DeviceRecord, RawPacket, Reading, TimelineEntry};
+pub use format::{format_number, kind_class, reading_key, value_text};
+
+/// Devices kept at most (the least recently heard is dropped for a new one).
+pub const MAX_DEVICES: usize = 1000;
+/// Timeline entries kept at most.
+pub const MAX_TIMELINE: usize = 300;
+/// Raw packets kept per device.
+pub const MAX_RAW: usize = 12;
+/// How far back histories reach.
+pub const HISTORY_WINDOW_MS: u64 = 3_600_000;
+/// At most one history point per reading in this time.
+pub const HISTORY_STEP_MS: u64 = 5_000;
+/// Lines a recording keeps at most (then it stops by itself).
+pub const MAX_RECORDING: usize = 500_000;
+
+/// What became of a bind key an imported capture carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureKey {
+    /// Used to decode the replay (the user has no key for the device).
+    Used,
+    /// The user's own key is the same one.
+    Same,
+    /// The user's own, different key is kept; the capture's is not used.
+    OwnKept,
+}
+
+/// A bind key the user entered, with the MAC the browser cannot know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyEntry {
+    /// The key.
+    pub bindkey: BindKey,
+    /// The device's MAC, for devices the browser names by an opaque id.
+    pub mac: Option<MacAddress>,
+}
+
+/// The model. See the module documentation.
+#[derive(Debug)]
+pub struct ScanModel {
+    manager: Manager,
+    /// What the page keeps of each device itself.
+    records: BTreeMap<DeviceKey, DeviceRecord>,
+    /// Events, oldest first.
+    pub timeline: VecDeque<TimelineEntry>,
+    /// User labels by device.
+    pub labels: BTreeMap<DeviceKey, String>,
+    /// Capture lines while recording.
+    pub recording: Option<Vec<String>>,
+    /// Live input is ignored while paused.
+    pub paused: bool,
+    /// Devices decoding with a bind key an imported capture carried (never saved).
+    capture_keys: BTreeSet<DeviceKey>,
+    /// Advertisements received in total (including while paused).
+    pub received: u64,
+    dirty: bool,
+}
+
+impl Default for ScanModel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScanModel {
+    /// An empty model.
+    pub fn new() -> Self {
+        Self {
+            manager: Manager::new(Config {
+                max_devices: MAX_DEVICES,
+                max_events: 4096,
+                ..Config::default()
+            }),
+            records: BTreeMap::new(),
+            timeline: VecDeque::new(),
+            labels: BTreeMap::new(),
+            recording: None,
+            paused: false,
+            capture_keys: BTreeSet::new(),
+            received: 0,
+            dirty: false,
+        }
+    }
+
+    /// Whether anything changed since the last call (and clears the flag).
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// Marks the model changed (for edits made from outside).
+    pub fn touch(&mut self) {
+        self.dirty = true;
+    }
+
+    /// The manager (read-only), for views that show its state.
+    pub fn manager(&self) -> &Manager {
+        &self.manager
+    }
+
+    /// One advertisement from a source: recorded if recording, then through the manager.
+    pub fn ingest(
+        &mut self,
+        now_ms: u64,
+        source: &str,
+        key: &DeviceKey,
+        connectable: Connectable,
+        adv: Advertisement,
+    ) {
+        self.received += 1;
+        if self.paused {
+            return;
+        }
+        if let Some(lines) = &mut self.recording
+            && lines.len() < MAX_RECORDING
+        {
+            lines
+                .push(Record::from_advertisement(now_ms, key, &adv, source, connectable).to_line());
+        }
+        let raw = RawPacket::of(now_ms, &adv);
+        self.manager.ingest(now_ms, source, key, connectable, adv);
+        let record = self.records.entry(key.clone()).or_default();
+        if record.raw.len() >= MAX_RAW {
+            record.raw.pop_front();
+        }
+        record.raw.push_back(raw);
+        self.drain(now_ms);
+        self.dirty = true;
+    }
+
+    /// BTHome objects a remote scanner decoded itself (a Shelly gateway's sensor values): a
+    /// reading like any other, without a packet to record or show raw.
+    pub fn ingest_objects(
+        &mut self,
+        now_ms: u64,
+        source: &str,
+        key: &DeviceKey,
+        objects: Vec<bthome::Object>,
+    ) {
+        self.received += 1;
+        if self.paused {
+            return;
+        }
+        self.manager.ingest_objects(now_ms, source, key, objects);
+        self.drain(now_ms);
+        self.dirty = true;
+    }
+
+    /// Runs the manager's timers.
+    pub fn advance(&mut self, now_ms: u64) {
+        self.manager.advance(now_ms);
+        self.drain(now_ms);
+    }
+
+    fn drain(&mut self, now_ms: u64) {
+        let events: Vec<_> = self.manager.drain().collect();
+        for output in events {
+            match output.event {
+                Event::Reading { key, packet, .. } => {
+                    self.apply_reading(output.at_ms.max(now_ms), key, packet);
+                }
+                Event::Evicted { key } => {
+                    self.records.remove(&key);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn apply_reading(&mut self, at_ms: u64, key: DeviceKey, packet: bthome::Packet) {
+        let entry = self.records.entry(key.clone()).or_default();
+        if let Some(header) = packet.header {
+            entry.encrypted = header.encrypted;
+        }
+        match &packet.error {
+            // Repeats of the same packet are normal (devices send each one several times).
+            Some(e) if e.is_rejection() => {}
+            Some(e) => {
+                entry.problem = Some(DecodeProblem {
+                    kind: e.kind(),
+                    message: e.to_string(),
+                })
+            }
+            None => entry.problem = None,
+        }
+        let mut seen: BTreeMap<u8, u8> = BTreeMap::new();
+        for object in packet.objects {
+            let index = {
+                let count = seen.entry(object.id).or_insert(0);
+                let index = *count;
+                *count = count.saturating_add(1);
+                index
+            };
+            if object.id == 0x00 {
+                continue; // packet id: bookkeeping, not a reading
+            }
+            if object.value.is_event() {
+                if let Some(event) = object.value.event() {
+                    if self.timeline.len() >= MAX_TIMELINE {
+                        self.timeline.pop_front();
+                    }
+                    self.timeline.push_back(TimelineEntry {
+                        at_ms,
+                        key: key.clone(),
+                        object: object.name(),
+                        event,
+                        detail: format::event_detail(&object.value),
+                    });
+                }
+                continue;
+            }
+            let reading = entry
+                .readings
+                .entry((object.id, index))
+                .or_insert_with(|| Reading {
+                    id: object.id,
+                    index,
+                    name: object.name(),
+                    unit: object.unit(),
+                    value: object.value.clone(),
+                    at_ms,
+                    history: VecDeque::new(),
+                });
+            if let Some(number) = object.value.as_f64() {
+                push_point(&mut reading.history, at_ms, number);
+            }
+            reading.value = object.value;
+            reading.at_ms = at_ms;
+        }
+    }
+
+    /// The user's bind key (and MAC) for a device, when there is one.
+    pub fn key_entry(&self, key: &DeviceKey) -> Option<KeyEntry> {
+        if self.capture_keys.contains(key) {
+            return None;
+        }
+        let bindkey = *self.manager.bindkey(key)?;
+        Some(KeyEntry {
+            bindkey,
+            mac: self.manager.given_mac(key),
+        })
+    }
+
+    /// Every bind key the user entered, by device (never those a capture carried).
+    pub fn key_entries(&self) -> impl Iterator<Item = (&DeviceKey, KeyEntry)> {
+        self.manager
+            .bindkeys()
+            .filter(|(key, _)| !self.capture_keys.contains(*key))
+            .map(|(key, bindkey)| {
+                let mac = self.manager.given_mac(key);
+                (
+                    key,
+                    KeyEntry {
+                        bindkey: *bindkey,
+                        mac,
+                    },
+                )
+            })
+    }
+
+    /// Sets (or with `None` removes) a device's bind key and MAC; the next packet uses them.
+    pub fn set_key(&mut self, key: &DeviceKey, entry: Option<KeyEntry>) {
+        self.capture_keys.remove(key);
+        self.manager.set_bindkey(key, entry.map(|e| e.bindkey));
+        self.manager.set_mac(key, entry.and_then(|e| e.mac));
+        self.dirty = true;
+    }
+
+    /// Decodes a replayed device with the bind key its capture carries: for the replay only (never
+    /// saved, gone with [`ScanModel::end_capture_keys`]) and never in place of the user's own key.
+    pub fn use_capture_key(&mut self, key: &DeviceKey, bindkey: BindKey) -> CaptureKey {
+        match self.key_entry(key) {
+            Some(own) if own.bindkey == bindkey => CaptureKey::Same,
+            Some(_) => CaptureKey::OwnKept,
+            None => {
+                self.manager.set_bindkey(key, Some(bindkey));
+                self.capture_keys.insert(key.clone());
+                CaptureKey::Used
+            }
+        }
+    }
+
+    /// Stops using the bind keys a capture carried (its replay ended or was replaced).
+    pub fn end_capture_keys(&mut self) {
+        for key in std::mem::take(&mut self.capture_keys) {
+            self.manager.set_bindkey(&key, None);
+        }
+    }
+
+    /// Sets (or with an empty text removes) a device's label.
+    pub fn set_label(&mut self, key: &DeviceKey, label: &str) {
+        let label = label.trim();
+        if label.is_empty() {
+            self.labels.remove(key);
+        } else {
+            self.labels.insert(key.clone(), label.to_owned());
+        }
+        self.dirty = true;
+    }
+
+    /// Starts recording a capture.
+    pub fn start_recording(&mut self) {
+        self.recording = Some(Vec::new());
+        self.dirty = true;
+    }
+
+    /// Stops recording and returns the capture file's text.
+    pub fn stop_recording(&mut self) -> Option<String> {
+        self.dirty = true;
+        self.recording.take().map(|lines| {
+            let mut text = lines.join("\n");
+            text.push('\n');
+            text
+        })
+    }
+
+    /// Forgets every device, reading and event (labels and keys stay).
+    pub fn clear(&mut self) {
+        let keys: Vec<DeviceKey> = self.manager.devices().map(|d| d.key().clone()).collect();
+        for key in keys {
+            self.manager.clear_history(&key);
+        }
+        self.records.clear();
+        self.timeline.clear();
+        self.dirty = true;
+    }
+
+    /// Drops history points older than the window.
+    pub fn prune(&mut self, now_ms: u64) {
+        let cutoff = now_ms.saturating_sub(HISTORY_WINDOW_MS);
+        for record in self.records.values_mut() {
+            for reading in record.readings.values_mut() {
+                while reading.history.front().is_some_and(|(t, _)| *t < cutoff) {
+                    reading.history.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Restores a device's saved history (after a reload), reading by reading, unless the device
+    /// already has that reading. Readings without points are not restored.
+    pub fn restore_history(
+        &mut self,
+        key: &DeviceKey,
+        name: Option<String>,
+        readings: Vec<SavedReading>,
+    ) {
+        for (id, index, points) in readings {
+            let Some(info) = bthome::info(id) else {
+                continue;
+            };
+            let Some(&(at_ms, last)) = points.last() else {
+                continue;
+            };
+            let record = self.records.entry(key.clone()).or_default();
+            if record.saved_name.is_none() {
+                record.saved_name.clone_from(&name);
+            }
+            record
+                .readings
+                .entry((id, index))
+                .or_insert_with(|| Reading {
+                    id,
+                    index,
+                    name: info.name,
+                    unit: info.unit,
+                    value: Value::Float(last),
+                    at_ms,
+                    history: points.into_iter().collect(),
+                });
+        }
+        self.dirty = true;
+    }
+}
+
+/// A saved reading: object id, index among same-id objects, `(time, value)` points.
+pub type SavedReading = (u8, u8, Vec<(u64, f64)>);
+
+/// Appends a point unless the last one is within [`HISTORY_STEP_MS`]. Only finite values are
+/// history: a NaN or infinite reading (BTHome v1 floats can be) is shown as the latest value but
+/// never charted nor saved.
+fn push_point(history: &mut VecDeque<(u64, f64)>, at_ms: u64, value: f64) {
+    if !value.is_finite() {
+        return;
+    }
+    if history
+        .back()
+        .is_some_and(|(t, _)| at_ms < t.saturating_add(HISTORY_STEP_MS))
+    {
+        return;
+    }
+    let cap = (HISTORY_WINDOW_MS / HISTORY_STEP_MS) as usize + 1;
+    if history.len() >= cap {
+        history.pop_front();
+    }
+    history.push_back((at_ms, value));
+}
+
+#[cfg(test)]
+mod tests {
+    use bluehome_core::filter::FilterSet;
+    use bluehome_core::{DeviceKind, Uuid};
+
+    use super::*;
+    use crate::state::settings::{Settings, SortKey};
+
+    fn key(text: &str) -> DeviceKey {
+        text.parse().unwrap()
+    }
+
+    /// BTHome v2, unencrypted: temperature 25.06 °C, humidity 50.55 % (bthome.io/format example;
+    /// also bthome-ble's `test_bthome_temperature_humidity`).
+    pub(crate) const TEMP_HUMIDITY: &[u8] = &[0x40, 0x02, 0xca, 0x09, 0x03, 0xbf, 0x13];
+
+    fn adv(name: &str, service: &[u8], rssi: i8) -> Advertisement {
+        let mut adv = Advertisement {
+            name: Some(name.to_owned()),
+            rssi: Some(rssi),
+            ..Advertisement::default()
+        };
+        adv.service_data.insert(Uuid::BTHOME_V2, service.to_vec());
+        adv
+    }
+
+    #[test]
+    fn an_advertisement_becomes_a_device_with_decoded_readings() {
+        let mut model = ScanModel::new();
+        model.ingest(
+            1_000,
+            "local",
+            &key("dev-1"),
+            Connectable::Yes,
+            adv("ATC_1", TEMP_HUMIDITY, -60),
+        );
+        let device = model.device(&key("dev-1")).unwrap();
+        assert_eq!(device.kind, DeviceKind::BthomeV2);
+        assert_eq!(device.rssi, Some(-60));
+        let temp = &device.readings[&(0x02, 0)];
+        assert_eq!(temp.name, "temperature");
+        assert_eq!(temp.display(&Settings::default()), "25.06 °C");
+        assert_eq!(
+            device.readings[&(0x03, 0)].display(&Settings::default()),
+            "50.55 %"
+        );
+        assert!(model.take_dirty());
+        assert!(!model.take_dirty());
+    }
+
+    #[test]
+    fn button_events_go_to_the_timeline_not_the_readings() {
+        let mut model = ScanModel::new();
+        // 0x00 packet id 1, 0x3A button 0x02 double press (bthome.io/format event objects).
+        model.ingest(
+            1_000,
+            "local",
+            &key("btn"),
+            Connectable::Yes,
+            adv("BTN", &[0x44, 0x00, 0x01, 0x3a, 0x02], -50),
+        );
+        assert_eq!(model.timeline.len(), 1);
+        assert_eq!(model.timeline[0].event, "double_press");
+        assert!(model.device(&key("btn")).unwrap().readings.is_empty());
+    }
+
+    #[test]
+    fn history_keeps_one_point_per_step() {
+        let mut model = ScanModel::new();
+        for t in [0u64, 1_000, 5_000, 9_000, 10_000] {
+            model.ingest(
+                t + 1,
+                "local",
+                &key("d"),
+                Connectable::Yes,
+                adv("d", TEMP_HUMIDITY, -60),
+            );
+        }
+        let history = &model.device(&key("d")).unwrap().readings[&(0x02, 0)].history;
+        let times: Vec<u64> = history.iter().map(|p| p.0).collect();
+        assert_eq!(times, [1, 5_001, 10_001]);
+    }
+
+    /// An imported capture's key replaced the user's saved one for that device.
+    #[test]
+    fn a_capture_key_never_replaces_the_users_key() {
+        let mut model = ScanModel::new();
+        let own = KeyEntry {
+            bindkey: BindKey::new([1; 16]),
+            mac: None,
+        };
+        model.set_key(&key("AA:BB:CC:DD:EE:01"), Some(own));
+        assert_eq!(
+            model.use_capture_key(&key("aa:bb:cc:dd:ee:01"), BindKey::new([2; 16])),
+            CaptureKey::OwnKept
+        );
+        assert_eq!(model.key_entry(&key("AA:BB:CC:DD:EE:01")).unwrap(), own);
+        assert_eq!(
+            model.manager().bindkey(&key("AA:BB:CC:DD:EE:01")),
+            Some(&BindKey::new([1; 16]))
+        );
+
+        // Without a key of the user's, the capture's decodes the replay, and only the replay.
+        assert_eq!(
+            model.use_capture_key(&key("AA:BB:CC:DD:EE:02"), BindKey::new([2; 16])),
+            CaptureKey::Used
+        );
+        assert!(model.key_entry(&key("AA:BB:CC:DD:EE:02")).is_none());
+        assert_eq!(
+            model.manager().bindkey(&key("AA:BB:CC:DD:EE:02")),
+            Some(&BindKey::new([2; 16]))
+        );
+        model.end_capture_keys();
+        assert_eq!(model.manager().bindkey(&key("AA:BB:CC:DD:EE:02")), None);
+        assert_eq!(
+            model.manager().bindkey(&key("AA:BB:CC:DD:EE:01")),
+            Some(&BindKey::new([1; 16]))
+        );
+    }
+
+    /// A NaN reading is shown as such but never enters the history (it cannot be saved as JSON).
+    #[test]
+    fn non_finite_readings_are_shown_not_charted() {
+        let mut model = ScanModel::new();
+        let mut adv = Advertisement::default();
+        // v1 (0x181C): control 0x45 = float, 5 bytes with the id; 0x02 temperature; f32 NaN.
+        adv.service_data
+            .insert(Uuid::BTHOME_V1, vec![0x45, 0x02, 0x00, 0x00, 0xc0, 0x7f]);
+        model.ingest(1_000, "local", &key("v1"), Connectable::Yes, adv);
+        let reading = &model.device(&key("v1")).unwrap().readings[&(0x02, 0)];
+        assert_eq!(reading.display(&Settings::default()), "NaN °C");
+        assert!(reading.history.is_empty());
+    }
+
+    #[test]
+    fn paused_model_ignores_input_but_counts_it() {
+        let mut model = ScanModel::new();
+        model.paused = true;
+        model.ingest(
+            1,
+            "local",
+            &key("d"),
+            Connectable::Yes,
+            adv("d", TEMP_HUMIDITY, -60),
+        );
+        assert!((model.device_count() == 0));
+        assert_eq!(model.received, 1);
+    }
+
+    #[test]
+    fn filters_search_and_rssi_threshold_narrow_the_list() {
+        let mut model = ScanModel::new();
+        model.ingest(
+            1,
+            "local",
+            &key("a"),
+            Connectable::Yes,
+            adv("SBHT-003C", TEMP_HUMIDITY, -40),
+        );
+        model.ingest(
+            2,
+            "local",
+            &key("b"),
+            Connectable::Yes,
+            adv("ATC_9", TEMP_HUMIDITY, -90),
+        );
+        let all = FilterSet::default();
+        let mut settings = Settings::default();
+        assert_eq!(model.visible(&settings, &all, "").len(), 2);
+        let sb = FilterSet::from_json(r#"[{"name":"SB*"}]"#).unwrap();
+        let keys: Vec<_> = model
+            .visible(&settings, &sb, "")
+            .iter()
+            .map(|d| d.key.to_string())
+            .collect();
+        assert_eq!(keys, ["a"]);
+        assert_eq!(model.visible(&settings, &all, "atc").len(), 1);
+        settings.rssi_threshold = Some(-70);
+        assert_eq!(model.visible(&settings, &all, "").len(), 1);
+    }
+
+    #[test]
+    fn sorting_by_rssi_puts_the_strongest_first() {
+        let mut model = ScanModel::new();
+        model.ingest(
+            1,
+            "local",
+            &key("weak"),
+            Connectable::Yes,
+            adv("w", TEMP_HUMIDITY, -90),
+        );
+        model.ingest(
+            2,
+            "local",
+            &key("strong"),
+            Connectable::Yes,
+            adv("s", TEMP_HUMIDITY, -30),
+        );
+        let settings = Settings {
+            sort: SortKey::Rssi,
+            ..Settings::default()
+        };
+        let keys: Vec<_> = model
+            .visible(&settings, &FilterSet::default(), "")
+            .iter()
+            .map(|d| d.key.as_str())
+            .collect();
+        assert_eq!(keys, ["strong", "weak"]);
+    }
+
+    #[test]
+    fn the_device_table_is_bounded() {
+        let mut model = ScanModel::new();
+        for i in 0..(MAX_DEVICES as u64 + 5) {
+            model.ingest(
+                i + 1,
+                "local",
+                &key(&format!("d{i}")),
+                Connectable::Yes,
+                adv("x", TEMP_HUMIDITY, -60),
+            );
+        }
+        assert_eq!(model.device_count(), MAX_DEVICES);
+        assert!(model.device(&key("d0")).is_none());
+    }
+
+    #[test]
+    fn recording_writes_capture_lines_that_parse_back() {
+        let mut model = ScanModel::new();
+        model.start_recording();
+        model.ingest(
+            1_500,
+            "local",
+            &key("dev"),
+            Connectable::Yes,
+            adv("n", TEMP_HUMIDITY, -60),
+        );
+        let text = model.stop_recording().unwrap();
+        let capture = super::super::capture::parse(&text, "capture");
+        assert_eq!(capture.records.len(), 1);
+        assert_eq!(capture.records[0].key.as_str(), "dev");
+        assert!(capture.timed);
+    }
+}
