@@ -77,16 +77,8 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
         w.session.status.get_untracked().is_some()
     })
     .await;
-    let href = w
-        .host
-        .query_selector("a[download='bluehome-profiles.json']")
-        .unwrap()
-        .unwrap()
-        .get_attribute("href")
-        .unwrap();
-    let exported: String = js_sys::decode_uri_component(href.split_once(',').unwrap().1)
-        .unwrap()
-        .into();
+    let (name, exported) = download(&w.host, "Export").await;
+    assert_eq!(name, "bluehome-profiles.json");
     assert!(exported.contains("CC:BA:97:0D:5E:01"), "{exported}");
     assert!(exported.contains("\"ha1_remembered\":true"), "{exported}");
     let ha1 = bluehome_core::shelly::auth::ha1(w.gateway.borrow().id(), "s3cret-pw");

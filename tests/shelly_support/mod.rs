@@ -383,3 +383,46 @@ pub fn log_text(session: ShellySession) -> String {
             .join("\n")
     })
 }
+
+/// Clicks the button `label` and returns the file it offers for download (its name and text),
+/// read back from the Blob URL the page clicked. The download itself is cancelled.
+pub async fn download(host: &web_sys::HtmlElement, label: &str) -> (String, String) {
+    use wasm_bindgen::closure::Closure;
+    let offered: Rc<RefCell<Option<(String, String)>>> = Rc::default();
+    let seen = Rc::clone(&offered);
+    let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+        let anchor = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+        if let Some(anchor) = anchor.filter(|a| !a.download().is_empty()) {
+            event.prevent_default();
+            *seen.borrow_mut() = Some((anchor.download(), anchor.href()));
+        }
+    });
+    let document = web_sys::window().unwrap().document().unwrap();
+    document
+        .add_event_listener_with_callback_and_bool("click", listener.as_ref().unchecked_ref(), true)
+        .unwrap();
+    click(host, label);
+    document
+        .remove_event_listener_with_callback_and_bool(
+            "click",
+            listener.as_ref().unchecked_ref(),
+            true,
+        )
+        .unwrap();
+    let (name, url) = offered
+        .take()
+        .unwrap_or_else(|| panic!("{label:?} offered no download"));
+    let response: web_sys::Response =
+        wasm_bindgen_futures::JsFuture::from(web_sys::window().unwrap().fetch_with_str(&url))
+            .await
+            .unwrap()
+            .unchecked_into();
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    (name, text)
+}
