@@ -1,10 +1,10 @@
 //! The root component: header, navigation and routes.
 //!
-//! The release build is split into parts (`.ci/release-build`): this module, the Scan page and the
-//! web backend load first; the Devices page, the Decode page and the demo's simulator each load on
-//! first use. A function marked `#[cfg_attr(bluehome_split, lazy(..))]` is one such part: in the
-//! split build (`--cfg bluehome_split`) calling it fetches its module first; everywhere else (tests,
-//! `trunk serve`) it is a plain `async fn`.
+//! The release build is split into parts (`.ci/release-build`): the shell, the router, the Scan page
+//! with the store and the web backend load first; the Devices page, the Decode page and the demo's
+//! simulator each load on first use. A function marked `#[cfg_attr(bluehome_split, lazy(..))]` is one
+//! such part: in the split build (`--cfg bluehome_split`) calling it fetches its module first;
+//! everywhere else (tests, `trunk serve`) it is a plain `async fn`.
 
 #[cfg(bluehome_split)]
 use leptos::lazy;
@@ -52,8 +52,10 @@ fn Shell(
         // The simulated radio is always there: start listening at once.
         leptos::task::spawn_local(async move { store.start_scan().await });
     }
+    // True while the router waits for a page, which may be a part still on its way.
+    let (routing, set_routing) = signal(false);
     view! {
-        <Router base=router_base()>
+        <Router base=router_base() set_is_routing=set_routing>
             <header class="app-header">
                 <a class="brand" href="./">"bluehome"</a>
                 <nav aria-label="Pages">
@@ -65,7 +67,7 @@ fn Shell(
             </header>
             <CapabilityPanel capabilities=capabilities />
             <UpdateBanner />
-            <main>
+            <main aria-busy=move || routing.get().to_string()>
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=ScanPage />
                     <Route path=path!("scan") view=ScanPage />

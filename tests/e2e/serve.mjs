@@ -21,6 +21,8 @@ const TYPES = {
  * Serves `dist` at `prefix` (e.g. "/" or "/bluehome/") on 127.0.0.1; resolves to {url, close, replace, counter}.
  * `replace(file, body)` serves other content for one file from then on (a new deploy of that file).
  * `counter.bytes` is what the server has written to its sockets (headers and bodies) since `counter.reset()`.
+ * `setOffline(true)` drops every connection and request from then on, as a lost signal does, until
+ * `setOffline(false)`.
  * With `{ gzip: true }`, bodies go out gzip -9 compressed to clients that accept it, as static hosts
  * serve them (the load benchmark).
  */
@@ -29,7 +31,13 @@ export async function serveDist(dist, prefix = '/', { gzip = false } = {}) {
   const compressed = new Map();
   const counter = { bytes: 0, reset: () => (counter.bytes = 0) };
   const written = new WeakMap();
+  const sockets = new Set();
+  let offline = false;
   const server = createServer(async (req, res) => {
+    if (offline) {
+      req.socket.destroy();
+      return;
+    }
     res.on('finish', () => {
       const socket = req.socket;
       counter.bytes += socket.bytesWritten - (written.get(socket) ?? 0);
@@ -70,6 +78,10 @@ export async function serveDist(dist, prefix = '/', { gzip = false } = {}) {
     res.writeHead(status, headers);
     res.end(body);
   });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
@@ -77,5 +89,9 @@ export async function serveDist(dist, prefix = '/', { gzip = false } = {}) {
     close: () => new Promise((resolve) => server.close(resolve)),
     replace: (file, body) => replaced.set(file, body),
     counter,
+    setOffline: (on) => {
+      offline = on;
+      if (on) for (const socket of sockets) socket.destroy();
+    },
   };
 }
