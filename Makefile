@@ -1,6 +1,6 @@
 # The two commands of README.md. Both install whatever is missing first (.ci/setup).
 SHELL := /bin/bash
-.PHONY: serve test build bench
+.PHONY: serve test build bench fuzz
 
 ## Set up, build and serve the app at http://127.0.0.1:8080 (demo mode: http://127.0.0.1:8080/?demo).
 serve:
@@ -28,3 +28,11 @@ bench:
 	. .ci/env && WASM_BINDGEN_TEST_TIMEOUT=180 cargo test --release -p bluehome --target wasm32-unknown-unknown --test bench_scan -- --include-ignored --nocapture
 	bash .ci/release-build && bash .ci/dist-size dist
 	node tests/e2e/bench_load.mjs dist
+
+## Every fuzz target for SECONDS seconds each (default 60), then runs, execs/s and coverage per
+## target (`make fuzz SECONDS=3600` for an hour each). Not part of `make test`, which runs a few
+## seconds of each.
+SECONDS ?= 60
+fuzz:
+	bash .ci/setup
+	bash .ci/fuzz $(SECONDS)

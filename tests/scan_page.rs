@@ -474,6 +474,50 @@ async fn a_hostile_device_name_renders_as_text() {
     assert_eq!(page.texts(".device-details h2"), [evil]);
 }
 
+/// A name with NUL and U+202E (RIGHT-TO-LEFT OVERRIDE, which makes "gpj.exe" read "exe.jpg") was
+/// shown as it is; the page now shows such characters as escapes, in the list and the details.
+#[wasm_bindgen_test]
+async fn control_and_bidi_characters_in_a_name_are_shown_escaped() {
+    let page = Page::mount().await;
+    page.advertise(
+        "bidi",
+        sensor("\u{202e}gpj.exe\u{0}\u{1b}]0;x", TEMP_HUMIDITY, -60),
+    );
+    page.refresh().await;
+    let shown = "\\u{202e}gpj.exe\\u{0}\\u{1b}]0;x";
+    assert_eq!(page.texts(".device-title"), [shown]);
+    page.click(".row-title");
+    settle().await;
+    assert_eq!(page.texts(".device-details h2"), [shown]);
+    assert!(!page.host.inner_html().contains('\u{202e}'));
+}
+
+/// An imported capture's `bindkey` replaced the user's saved key for that device.
+#[wasm_bindgen_test]
+async fn an_imported_bindkey_never_replaces_the_users_key() {
+    let page = Page::mount().await;
+    let own = bluehome::state::model::KeyEntry {
+        bindkey: [0x11; 16],
+        mac: None,
+    };
+    page.store.set_key("A4:C1:38:00:00:09", Some(own));
+    let capture = concat!(
+        r#"{"time":1,"address":"A4:C1:38:00:00:09","service_data":{"fcd2":"4002ca09"},"#,
+        r#""bindkey":"22222222222222222222222222222222"}"#,
+        "\n",
+    );
+    page.store.import_capture(capture);
+    page.store.tick(now_ms() + 1_000);
+    settle().await;
+    let kept = page
+        .store
+        .with_model(|m| m.keys.get("A4:C1:38:00:00:09").copied())
+        .flatten();
+    assert_eq!(kept, Some(own));
+    let notices = page.store.notices.get_untracked().join("\n");
+    assert!(notices.contains("your saved key is kept"), "{notices}");
+}
+
 #[wasm_bindgen_test]
 async fn importing_a_capture_replays_it() {
     let page = Page::mount().await;

@@ -126,7 +126,7 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
 #[wasm_bindgen_test]
 async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
     let sensors = vec![SimSensor::new(heard_at_once())];
-    let backend = gateway_backend(&gateway(GatewayOptions::default(), sensors));
+    let (backend, _) = gateway_backend(&gateway(GatewayOptions::default(), sensors));
     let document = document();
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();

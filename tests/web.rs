@@ -72,6 +72,13 @@ fn detection_agrees_with_the_browser() {
         let request_device = Reflect::get(&bluetooth, &JsValue::from_str("requestDevice")).unwrap();
         assert_eq!(detected.request_device, request_device.is_function());
     }
+    // forget() is looked for before it is called (it is behind a flag on desktop).
+    let device = Reflect::get(&window, &JsValue::from_str("BluetoothDevice")).unwrap();
+    let forget = !device.is_undefined()
+        && Reflect::get(&device, &JsValue::from_str("prototype"))
+            .and_then(|p| Reflect::get(&p, &JsValue::from_str("forget")))
+            .is_ok_and(|f| f.is_function());
+    assert_eq!(detected.forget, forget);
 }
 
 #[wasm_bindgen_test]
@@ -91,4 +98,92 @@ fn forget_everything_erases_only_bluehome_entries() {
         Some("keep me")
     );
     storage.remove_item("another-app.token").unwrap();
+}
+
+/// The texts Chrome really produces (chromium `bluetooth_error.cc`), as rejections carry them,
+/// each sorted into the explanation a person can act on.
+#[wasm_bindgen_test]
+fn chrome_error_texts_get_the_right_explanation() {
+    use bluehome::ble::web::convert;
+    use bluehome::state::shelly::explain::{FailureKind, kind_of_ble_error};
+    let rejection = |name: &str, message: &str| {
+        let error = js_sys::Object::new();
+        Reflect::set(&error, &"name".into(), &name.into()).unwrap();
+        Reflect::set(&error, &"message".into(), &message.into()).unwrap();
+        convert::error(&error.into())
+    };
+    let cases = [
+        (
+            "InvalidStateError",
+            "User canceled the permission prompt.",
+            false,
+            FailureKind::Cancelled,
+        ),
+        (
+            "NotFoundError",
+            "User cancelled the requestDevice() chooser.",
+            true,
+            FailureKind::Cancelled,
+        ),
+        (
+            "NotSupportedError",
+            "GATT operation failed for unknown reason.",
+            false,
+            FailureKind::DeviceBusy,
+        ),
+        (
+            "NetworkError",
+            "GATT operation already in progress.",
+            false,
+            FailureKind::DeviceBusy,
+        ),
+        (
+            "NotAllowedError",
+            "User denied the browser permission to scan for Bluetooth devices.",
+            true,
+            FailureKind::BrowserPermission,
+        ),
+        (
+            "NetworkError",
+            "GATT Error: Not paired.",
+            false,
+            FailureKind::PairingRequired,
+        ),
+        (
+            "NotSupportedError",
+            "GATT operation not permitted.",
+            false,
+            FailureKind::RpcDisabled,
+        ),
+        (
+            "NetworkError",
+            "GATT Server is disconnected. Cannot perform GATT operations.",
+            false,
+            FailureKind::Disconnected,
+        ),
+        (
+            "NetworkError",
+            "Connection attempt failed.",
+            true,
+            FailureKind::OutOfRange,
+        ),
+        (
+            "NotFoundError",
+            "Bluetooth adapter not available.",
+            true,
+            FailureKind::BluetoothUnavailable,
+        ),
+    ];
+    for (name, message, connecting, want) in cases {
+        let error = rejection(name, message);
+        assert_eq!(
+            kind_of_ble_error(&error, connecting),
+            want,
+            "{name}: {message}"
+        );
+        assert!(
+            error.message.contains(message),
+            "the browser's words are kept"
+        );
+    }
 }

@@ -6,11 +6,13 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use bluehome_core::shelly::rpc::{self, AttError};
+use bluehome_core::shelly::rpc;
 use bluehome_core::sim::{Faults, Gateway, GatewayOptions, Peripheral, SensorSpec, SimSensor};
 use bluehome_core::{Advertisement, MacAddress};
 
-use super::mock::{AdvertisementSource, GattPeer, MockBackend, shelly_blu_packets};
+use super::mock::{
+    AdvertisementSource, GattPeer, MockBackend, Platform, att_failure, shelly_blu_packets,
+};
 use super::{BleError, Characteristic, DeviceId, ErrorKind};
 
 /// The fleet the demo shows (`+enc`: encrypted with [`bluehome_core::sim::sensors::SIM_KEY`]).
@@ -48,6 +50,9 @@ pub fn demo_peripheral() -> SharedPeripheral {
 /// service; every simulated device advertises.
 pub fn demo_backend() -> MockBackend {
     let backend = MockBackend::new();
+    // Pairing on demand, as Chrome on Android and macOS does: after its set-up window the demo
+    // gateway wants a paired link, and the demo has no operating system to pair in.
+    backend.set_platform(Platform::MacOs);
     let peripheral = demo_peripheral();
     let mac = peripheral.borrow().gateway().mac();
     let name = peripheral.borrow().gateway().id().to_owned();
@@ -141,34 +146,6 @@ impl GatewayPeer {
             )
         })
     }
-
-    /// Runs an operation; on an authentication error, pairs (as macOS and Android do by
-    /// themselves) and tries once more.
-    fn with_pairing<T>(
-        &self,
-        now_ms: u64,
-        op: impl Fn(&mut Peripheral) -> Result<T, AttError>,
-    ) -> Result<T, BleError> {
-        let mut peripheral = self.peripheral.borrow_mut();
-        match op(&mut peripheral) {
-            Err(AttError::InsufficientAuthentication) => {
-                peripheral
-                    .pair(None, now_ms)
-                    .map_err(|e| att_error(e, "GATT Error: Not paired."))?;
-                op(&mut peripheral).map_err(|e| att_error(e, "GATT operation failed"))
-            }
-            other => other.map_err(|e| att_error(e, "GATT operation failed")),
-        }
-    }
-}
-
-fn att_error(error: AttError, context: &str) -> BleError {
-    let kind = match error {
-        AttError::Disconnected => ErrorKind::Disconnected,
-        AttError::AttributeNotFound => ErrorKind::NotFound,
-        _ => ErrorKind::Gatt,
-    };
-    BleError::new(kind, format!("{context}: {error}"))
 }
 
 impl GattPeer for GatewayPeer {
@@ -183,16 +160,27 @@ impl GattPeer for GatewayPeer {
         self.peripheral.borrow_mut().disconnect(self.clock.get());
     }
 
+    fn pair(&mut self) -> Result<(), BleError> {
+        self.peripheral
+            .borrow_mut()
+            .pair(None, self.clock.get())
+            .map_err(att_failure)
+    }
+
     fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
         let c = Self::characteristic(c)?;
-        let now_ms = self.clock.get();
-        self.with_pairing(now_ms, |p| p.read(c, now_ms))
+        self.peripheral
+            .borrow_mut()
+            .read(c, self.clock.get())
+            .map_err(att_failure)
     }
 
     fn write(&mut self, c: Characteristic, value: &[u8]) -> Result<(), BleError> {
         let c = Self::characteristic(c)?;
-        let now_ms = self.clock.get();
-        self.with_pairing(now_ms, |p| p.write(c, value, now_ms))
+        self.peripheral
+            .borrow_mut()
+            .write(c, value, self.clock.get())
+            .map_err(att_failure)
     }
 }
 

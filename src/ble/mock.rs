@@ -22,6 +22,17 @@
 //!   it), `services` against the UUIDs it advertises; `manufacturerData` is ignored;
 //!   `keepRepeatedDevices: false` reports each device once;
 //! - a closed scan prompt ([`ScanPrompt::Cancel`]) fails with Chrome's words.
+//! - on the connection and GATT side (chromium's
+//!   `third_party/blink/renderer/modules/bluetooth/bluetooth_remote_gatt_server.cc`,
+//!   `bluetooth_error.cc`, `content/browser/bluetooth/README.md`): `disconnect()` fires
+//!   [`BleEvent::Disconnected`] synchronously, before it returns, and aborts a pending `connect()`
+//!   (which then rejects; no event, since nothing was connected); a connect can be made to never
+//!   settle ([`MockBackend::set_connect_hangs`]), as on macOS; one GATT operation at a time per
+//!   device (an overlapping one rejects with "GATT operation already in progress."); errors carry
+//!   Chrome's own texts ([`att_failure`] for a device's ATT errors); chooser `services` filters
+//!   match only the service UUIDs a device advertises; pairing on demand (an operation that needs
+//!   an encrypted link pairs first) only where [`Platform::pairs_on_demand`], elsewhere "GATT
+//!   Error: Not paired.".
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,11 +40,12 @@ use std::fmt;
 use std::rc::Rc;
 
 use bluehome_core::Advertisement;
+use bluehome_core::shelly::rpc::AttError;
 
 use super::{
-    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, DeviceInfo, Dispatch,
-    ErrorKind, EventSink, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions, SHELLY_COMPANY_ID,
-    ScanEnd, ScanOptions, Subscribers, Subscription, WriteMode,
+    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceFilter, DeviceId,
+    DeviceInfo, Dispatch, ErrorKind, EventSink, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions,
+    SHELLY_COMPANY_ID, ScanEnd, ScanOptions, Subscribers, Subscription, WriteMode,
 };
 
 /// Where Chrome's Web Bluetooth differs by operating system, as far as the mock models it. The
@@ -58,6 +70,12 @@ impl Platform {
     /// Whether an event carries only its own packet's name.
     pub fn names_per_packet(self) -> bool {
         self == Self::Windows
+    }
+
+    /// Whether touching a protected characteristic makes the OS pair by itself (chromium
+    /// `content/browser/bluetooth/README.md`, "Secure Characteristics": Android and macOS only).
+    pub const fn pairs_on_demand(self) -> bool {
+        matches!(self, Self::MacOs | Self::Android)
     }
 }
 
@@ -113,6 +131,11 @@ fn scan_accepts(scan: &ScanOptions, event: &Advertisement) -> bool {
 
 /// The GATT server of a simulated device. A peer that needs the time reads the mock's clock
 /// (see [`MockBackend::clock`]).
+///
+/// A peer reports an operation that needs an encrypted link with an [`ErrorKind::NotPaired`]
+/// error; the mock then pairs through [`GattPeer::pair`] where the platform pairs on demand. An
+/// [`ErrorKind::Disconnected`] error means the device dropped the link (it restarted, or went out
+/// of range): the mock disconnects and fires the event.
 pub trait GattPeer {
     /// A central connected.
     fn connect(&mut self) -> Result<(), BleError> {
@@ -120,10 +143,51 @@ pub trait GattPeer {
     }
     /// The central disconnected.
     fn disconnect(&mut self) {}
+    /// The operating system pairs with the device (on demand, or from its settings).
+    fn pair(&mut self) -> Result<(), BleError> {
+        Err(not_paired())
+    }
     /// Reads a characteristic.
     fn read(&mut self, characteristic: Characteristic) -> Result<Vec<u8>, BleError>;
     /// Writes a characteristic.
     fn write(&mut self, characteristic: Characteristic, value: &[u8]) -> Result<(), BleError>;
+}
+
+/// Chrome's error for an operation on a link that must be paired first.
+pub fn not_paired() -> BleError {
+    BleError::new(
+        ErrorKind::NotPaired,
+        "NetworkError: GATT Error: Not paired.",
+    )
+}
+
+/// What Chrome reports when a device answers a GATT operation with an ATT error: the page never
+/// sees the code, only one of a few texts (chromium `bluetooth_error.cc`; the GATT error codes
+/// are sorted in `device/bluetooth`). For peers built on the core simulator.
+pub fn att_failure(error: AttError) -> BleError {
+    match error {
+        AttError::Disconnected => BleError::new(
+            ErrorKind::Disconnected,
+            "NetworkError: GATT Server is disconnected. Cannot perform GATT operations.",
+        ),
+        AttError::InsufficientAuthentication => not_paired(),
+        AttError::WriteNotPermitted => BleError::new(
+            ErrorKind::NotPermitted,
+            "NotSupportedError: GATT operation not permitted.",
+        ),
+        AttError::RequestNotSupported => BleError::new(
+            ErrorKind::Gatt,
+            "NotSupportedError: GATT Error: Not supported.",
+        ),
+        AttError::AttributeNotFound => BleError::new(
+            ErrorKind::NotFound,
+            "NotFoundError: No Characteristics matching UUID found in Service.",
+        ),
+        _ => BleError::new(
+            ErrorKind::Busy,
+            "NotSupportedError: GATT operation failed for unknown reason.",
+        ),
+    }
 }
 
 /// Something that produces advertisements as simulated time passes.
@@ -132,15 +196,34 @@ pub trait AdvertisementSource {
     fn poll(&mut self, now_ms: u64) -> Vec<(DeviceId, Advertisement)>;
 }
 
-/// Runs one of the mock's futures to its end outside an executor (native tests): they never
-/// wait, so one poll finishes them.
+/// Runs one of the mock's futures to its end outside an executor (native tests). They wait on
+/// nothing but a yield (a GATT operation lets other tasks run once), so a few polls finish them;
+/// a connect made to hang never does, which is a test's mistake here.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(out) => out,
-        std::task::Poll::Pending => unreachable!("mock futures are always ready"),
+    for _ in 0..1_000 {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
     }
+    panic!("a mock future never finished (a hanging connect?)")
+}
+
+/// Lets other tasks run once: a GATT operation takes time on a real radio, and this is where an
+/// overlapping one can start.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
 }
 
 /// What the simulated chooser answers to `request_device`.
@@ -155,12 +238,23 @@ pub enum ChooserAnswer {
     Cancel,
 }
 
+/// A connect in progress: settled by the device, or aborted by `disconnect()`.
+#[derive(Default)]
+struct PendingConnect {
+    aborted: bool,
+    waker: Option<std::task::Waker>,
+}
+
 #[derive(Default)]
 struct MockDevice {
     name: Option<String>,
     last_advertisement: Option<Advertisement>,
     peer: Option<Box<dyn GattPeer>>,
     granted: bool,
+    connect_hangs: bool,
+    connecting: Option<Rc<RefCell<PendingConnect>>>,
+    /// A GATT operation is under way.
+    busy: bool,
 }
 
 #[derive(Default)]
@@ -217,6 +311,7 @@ impl MockBackend {
             request_le_scan: true,
             watch_advertisements: true,
             get_devices: true,
+            forget: true,
         })
     }
 
@@ -258,6 +353,26 @@ impl MockBackend {
     /// Which Chrome to behave like (default [`Platform::Windows`]).
     pub fn set_platform(&self, platform: Platform) {
         self.state.borrow_mut().platform = platform;
+    }
+
+    /// Makes connects to a device never settle (until `disconnect()` aborts them), as Chrome on
+    /// macOS does for a device that is not there.
+    pub fn set_connect_hangs(&self, id: &DeviceId, hangs: bool) {
+        self.state
+            .borrow_mut()
+            .devices
+            .entry(id.clone())
+            .or_default()
+            .connect_hangs = hangs;
+    }
+
+    /// Whether a connect to the device is pending.
+    pub fn is_connecting(&self, id: &DeviceId) -> bool {
+        self.state
+            .borrow()
+            .devices
+            .get(id)
+            .is_some_and(|d| d.connecting.is_some())
     }
 
     /// Sets the answer to the next `requestLEScan` permission prompts.
@@ -424,27 +539,85 @@ impl MockBackend {
         }
     }
 
-    fn with_peer<T>(
+    fn not_connected() -> BleError {
+        BleError::new(
+            ErrorKind::Disconnected,
+            "NetworkError: GATT Server is disconnected. Cannot perform GATT operations.",
+        )
+    }
+
+    /// One GATT operation: one at a time per device, taking a moment (another task may try to
+    /// start one meanwhile and is refused), pairing on demand where the platform does, and a link
+    /// the device dropped ends in a disconnection.
+    async fn gatt_op<T>(
         &self,
         id: &DeviceId,
-        op: impl FnOnce(&mut dyn GattPeer) -> Result<T, BleError>,
+        op: impl Fn(&mut dyn GattPeer) -> Result<T, BleError>,
     ) -> Result<T, BleError> {
-        // Take the peer out while it runs, so it may not re-enter the backend's state.
-        let mut peer = {
+        {
             let mut state = self.state.borrow_mut();
             if !state.connected.contains(id) {
+                return Err(Self::not_connected());
+            }
+            let device = state.devices.get_mut(id).ok_or_else(Self::not_connected)?;
+            if device.busy {
                 return Err(BleError::new(
-                    ErrorKind::Disconnected,
-                    "GATT Server is disconnected. Cannot perform GATT operations.",
+                    ErrorKind::Busy,
+                    "NetworkError: GATT operation already in progress.",
                 ));
             }
-            state
+            device.busy = true;
+        }
+        yield_once().await;
+        let result = self.run_on_peer(id, &op);
+        if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
+            device.busy = false;
+        }
+        if result
+            .as_ref()
+            .is_err_and(|e| e.kind == ErrorKind::Disconnected)
+        {
+            self.disconnect(id);
+        }
+        result
+    }
+
+    fn run_on_peer<T>(
+        &self,
+        id: &DeviceId,
+        op: &impl Fn(&mut dyn GattPeer) -> Result<T, BleError>,
+    ) -> Result<T, BleError> {
+        // Take the peer out while it runs, so it may not re-enter the backend's state.
+        let (mut peer, platform) = {
+            let mut state = self.state.borrow_mut();
+            if !state.connected.contains(id) {
+                return Err(Self::not_connected());
+            }
+            let platform = state.platform;
+            let peer = state
                 .devices
                 .get_mut(id)
                 .and_then(|d| d.peer.take())
-                .ok_or_else(|| BleError::new(ErrorKind::NotFound, "No Services found in device."))?
+                .ok_or_else(|| {
+                    BleError::new(
+                        ErrorKind::NotFound,
+                        "NotFoundError: No Services found in device.",
+                    )
+                })?;
+            (peer, platform)
         };
-        let result = op(peer.as_mut());
+        let mut result = op(peer.as_mut());
+        if platform.pairs_on_demand()
+            && result
+                .as_ref()
+                .is_err_and(|e| e.kind == ErrorKind::NotPaired)
+        {
+            result = match peer.pair() {
+                Ok(()) => op(peer.as_mut()),
+                // Whatever the peer says, Chrome reports a failed pairing this one way.
+                Err(_) => Err(not_paired()),
+            };
+        }
         if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
             device.peer = Some(peer);
         }
@@ -508,14 +681,19 @@ impl BleBackend for MockBackend {
         }
         let mut state = self.state.borrow_mut();
         let chooser = state.chooser.clone();
-        let matches = |device: &MockDevice| {
-            let name = device.name.as_deref();
+        // Chrome matches a filter's `services` against the UUIDs a device advertises (or has
+        // shown before), never against its service data.
+        let offered = |filter: &DeviceFilter, device: &MockDevice| {
             let adv = device.last_advertisement.as_ref();
-            (options.accept_all_devices || options.filters.iter().any(|f| f.matches(name, adv)))
-                && !options
-                    .exclusion_filters
+            filter.matches(device.name.as_deref(), adv)
+                && filter
+                    .services
                     .iter()
-                    .any(|f| f.matches(name, adv))
+                    .all(|s| adv.is_some_and(|a| a.service_uuids.contains(s)))
+        };
+        let matches = |device: &MockDevice| {
+            (options.accept_all_devices || options.filters.iter().any(|f| offered(f, device)))
+                && !options.exclusion_filters.iter().any(|f| offered(f, device))
         };
         let picked = match chooser {
             ChooserAnswer::Cancel => None,
@@ -535,13 +713,15 @@ impl BleBackend for MockBackend {
         let Some(id) = picked else {
             return Err(BleError::new(
                 ErrorKind::UserCancelled,
-                "User cancelled the requestDevice() chooser.",
+                "NotFoundError: User cancelled the requestDevice() chooser.",
             ));
         };
-        let device = state
-            .devices
-            .get_mut(&id)
-            .ok_or_else(|| BleError::new(ErrorKind::NotFound, "device vanished"))?;
+        let device = state.devices.get_mut(&id).ok_or_else(|| {
+            BleError::new(
+                ErrorKind::NotFound,
+                "NotFoundError: User selected a device that doesn't exist anymore.",
+            )
+        })?;
         device.granted = true;
         Ok(DeviceInfo {
             id,
@@ -590,18 +770,64 @@ impl BleBackend for MockBackend {
     }
 
     async fn connect(&self, device: &DeviceId) -> Result<(), BleError> {
-        let mut peer = {
+        let pending = {
             let mut state = self.state.borrow_mut();
             let Some(entry) = state.devices.get_mut(device).filter(|d| d.granted) else {
+                // Unreachable in Chrome: a page only holds devices it was granted.
                 return Err(BleError::new(
                     ErrorKind::NotAllowed,
                     "Device was not authorized (pick it in the chooser first).",
                 ));
             };
-            entry.peer.take().ok_or_else(|| {
-                BleError::new(ErrorKind::Gatt, "Connection failed for unknown reason.")
-            })?
+            let pending = Rc::new(RefCell::new(PendingConnect::default()));
+            entry.connecting = Some(Rc::clone(&pending));
+            pending
         };
+        // The radio takes a moment; a device made to hang never answers.
+        yield_once().await;
+        std::future::poll_fn(|cx| {
+            let hangs = self
+                .state
+                .borrow()
+                .devices
+                .get(device)
+                .is_some_and(|d| d.connect_hangs);
+            let mut p = pending.borrow_mut();
+            if hangs && !p.aborted {
+                p.waker = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            } else {
+                std::task::Poll::Ready(())
+            }
+        })
+        .await;
+        let mut state = self.state.borrow_mut();
+        let Some(entry) = state.devices.get_mut(device) else {
+            return Err(BleError::new(
+                ErrorKind::NotFound,
+                "NotFoundError: User selected a device that doesn't exist anymore.",
+            ));
+        };
+        if entry
+            .connecting
+            .as_ref()
+            .is_some_and(|p| Rc::ptr_eq(p, &pending))
+        {
+            entry.connecting = None;
+        }
+        if pending.borrow().aborted {
+            return Err(BleError::new(
+                ErrorKind::Disconnected,
+                "AbortError: Connection is no longer valid.",
+            ));
+        }
+        let mut peer = entry.peer.take().ok_or_else(|| {
+            BleError::new(
+                ErrorKind::Gatt,
+                "NetworkError: Connection failed for unknown reason.",
+            )
+        })?;
+        drop(state);
         let result = peer.connect();
         let mut state = self.state.borrow_mut();
         if let Some(entry) = state.devices.get_mut(device) {
@@ -618,11 +844,21 @@ impl BleBackend for MockBackend {
             let mut state = self.state.borrow_mut();
             state.notifying.retain(|(d, _)| d != device);
             let was = state.connected.remove(device);
-            if was && let Some(peer) = state.devices.get_mut(device).and_then(|d| d.peer.as_mut()) {
-                peer.disconnect();
+            if let Some(entry) = state.devices.get_mut(device) {
+                if let Some(pending) = entry.connecting.take() {
+                    let mut p = pending.borrow_mut();
+                    p.aborted = true;
+                    if let Some(waker) = p.waker.take() {
+                        waker.wake();
+                    }
+                }
+                if was && let Some(peer) = entry.peer.as_mut() {
+                    peer.disconnect();
+                }
             }
             was
         };
+        // Chrome fires gattserverdisconnected inside disconnect(), before it returns.
         if was {
             self.subscribers.emit(&BleEvent::Disconnected {
                 device: device.clone(),
@@ -635,6 +871,7 @@ impl BleBackend for MockBackend {
     }
 
     async fn forget(&self, device: &DeviceId) -> Result<(), BleError> {
+        self.require(self.capabilities.forget, "BluetoothDevice.forget()")?;
         self.unwatch_advertisements(device);
         self.disconnect(device);
         if let Some(entry) = self.state.borrow_mut().devices.get_mut(device) {
@@ -648,7 +885,7 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<Vec<u8>, BleError> {
-        self.with_peer(device, |peer| peer.read(characteristic))
+        self.gatt_op(device, |peer| peer.read(characteristic)).await
     }
 
     async fn write(
@@ -661,10 +898,11 @@ impl BleBackend for MockBackend {
         if value.len() > MAX_GATT_VALUE {
             return Err(BleError::new(
                 ErrorKind::Gatt,
-                "Value can't exceed 512 bytes.",
+                "InvalidModificationError: Value can't exceed 512 bytes.",
             ));
         }
-        self.with_peer(device, |peer| peer.write(characteristic, value))
+        self.gatt_op(device, |peer| peer.write(characteristic, value))
+            .await
     }
 
     async fn start_notifications(
@@ -672,7 +910,7 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
-        self.with_peer(device, |_| Ok(()))?;
+        self.gatt_op(device, |_| Ok(())).await?;
         self.state
             .borrow_mut()
             .notifying
@@ -830,6 +1068,171 @@ mod tests {
         let events = events.borrow();
         assert_eq!(events.len(), 2, "{events:?}");
         assert_eq!(events[1], BleEvent::Disconnected { device: id });
+    }
+
+    fn granted(backend: &MockBackend, id: &DeviceId, peer: Box<dyn GattPeer>) {
+        backend.set_gatt_peer(id, Some("Shelly"), peer);
+        backend.set_chooser(ChooserAnswer::Device(id.clone()));
+        block_on(backend.request_device(&RequestDeviceOptions {
+            accept_all_devices: true,
+            ..Default::default()
+        }))
+        .unwrap();
+    }
+
+    /// Polls a future once (a mock GATT operation stops at its yield).
+    fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+        f.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    }
+
+    /// Chrome runs one GATT operation at a time per device and rejects an overlapping one.
+    #[test]
+    fn one_gatt_operation_at_a_time_per_device() {
+        let backend = MockBackend::new();
+        let (a, b) = (DeviceId::from("a"), DeviceId::from("b"));
+        granted(&backend, &a, Box::new(Echo(vec![1])));
+        granted(&backend, &b, Box::new(Echo(vec![2])));
+        block_on(backend.connect(&a)).unwrap();
+        block_on(backend.connect(&b)).unwrap();
+        let mut first = std::pin::pin!(backend.read(&a, CHAR));
+        assert!(poll_once(first.as_mut()).is_pending());
+        let err = block_on(backend.read(&a, CHAR)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Busy);
+        assert_eq!(
+            err.message,
+            "NetworkError: GATT operation already in progress."
+        );
+        assert_eq!(
+            block_on(backend.read(&b, CHAR)).unwrap(),
+            [2],
+            "another device is free"
+        );
+        assert_eq!(block_on(first).unwrap(), [1]);
+        assert_eq!(block_on(backend.read(&a, CHAR)).unwrap(), [1]);
+    }
+
+    /// A connect can pend forever (macOS); disconnect() aborts it, and fires no event for a
+    /// device that never connected.
+    #[test]
+    fn a_hanging_connect_is_aborted_by_disconnect() {
+        let backend = MockBackend::new();
+        let events = recorder(&backend);
+        let id = DeviceId::from("far");
+        granted(&backend, &id, Box::new(Echo(vec![])));
+        backend.set_connect_hangs(&id, true);
+        let mut connect = std::pin::pin!(backend.connect(&id));
+        for _ in 0..10 {
+            assert!(poll_once(connect.as_mut()).is_pending());
+        }
+        assert!(backend.is_connecting(&id));
+        backend.disconnect(&id);
+        let std::task::Poll::Ready(Err(err)) = poll_once(connect.as_mut()) else {
+            panic!("the connect should end when disconnect() aborts it")
+        };
+        assert!(err.message.starts_with("AbortError"), "{err}");
+        assert!(!backend.is_connecting(&id) && !backend.is_connected(&id));
+        assert!(events.borrow().is_empty(), "{:?}", events.borrow());
+    }
+
+    /// Chooser `services` filters match the UUIDs a device advertises, not its service data.
+    #[test]
+    fn chooser_services_filters_need_advertised_uuids() {
+        let backend = MockBackend::new();
+        let id = DeviceId::from("sensor");
+        let mut adv = Advertisement::default();
+        adv.service_data.insert(Uuid::BTHOME_V2, vec![0x40]);
+        backend.advertise(&id, adv.clone());
+        let options = RequestDeviceOptions {
+            filters: vec![super::super::DeviceFilter {
+                services: vec![Uuid::BTHOME_V2],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let err = block_on(backend.request_device(&options)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UserCancelled);
+        adv.add_service_uuid(Uuid::BTHOME_V2);
+        backend.advertise(&id, adv);
+        assert_eq!(block_on(backend.request_device(&options)).unwrap().id, id);
+    }
+
+    /// A peer that wants an encrypted link until it is paired.
+    struct Guarded {
+        paired: Rc<std::cell::Cell<bool>>,
+    }
+    impl GattPeer for Guarded {
+        fn pair(&mut self) -> Result<(), BleError> {
+            self.paired.set(true);
+            Ok(())
+        }
+        fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+            if self.paired.get() {
+                Ok(vec![5])
+            } else {
+                Err(not_paired())
+            }
+        }
+        fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
+            Ok(())
+        }
+    }
+
+    /// Pairing on demand happens on Android and macOS only; elsewhere "Not paired." stands.
+    #[test]
+    fn pairing_on_demand_only_on_android_and_macos() {
+        for (platform, pairs) in [
+            (Platform::Linux, false),
+            (Platform::Windows, false),
+            (Platform::MacOs, true),
+            (Platform::Android, true),
+        ] {
+            let backend = MockBackend::new();
+            backend.set_platform(platform);
+            let paired = Rc::new(std::cell::Cell::new(false));
+            let id = DeviceId::from("shelly");
+            granted(
+                &backend,
+                &id,
+                Box::new(Guarded {
+                    paired: Rc::clone(&paired),
+                }),
+            );
+            block_on(backend.connect(&id)).unwrap();
+            let read = block_on(backend.read(&id, CHAR));
+            assert_eq!(read.is_ok(), pairs, "{platform:?}: {read:?}");
+            assert_eq!(paired.get(), pairs, "{platform:?}");
+            if !pairs {
+                assert_eq!(
+                    read.unwrap_err().message,
+                    "NetworkError: GATT Error: Not paired."
+                );
+            }
+        }
+    }
+
+    /// A peer reporting the link gone (the device restarted) ends in a disconnection.
+    #[test]
+    fn a_link_the_device_drops_fires_the_event() {
+        struct Gone;
+        impl GattPeer for Gone {
+            fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+                Err(att_failure(AttError::Disconnected))
+            }
+            fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
+                Ok(())
+            }
+        }
+        let backend = MockBackend::new();
+        let events = recorder(&backend);
+        let id = DeviceId::from("gone");
+        granted(&backend, &id, Box::new(Gone));
+        block_on(backend.connect(&id)).unwrap();
+        assert_eq!(
+            block_on(backend.read(&id, CHAR)).unwrap_err().kind,
+            ErrorKind::Disconnected
+        );
+        assert!(!backend.is_connected(&id));
+        assert_eq!(*events.borrow(), [BleEvent::Disconnected { device: id }]);
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct Capabilities {
     pub watch_advertisements: bool,
     /// `navigator.bluetooth.getDevices`: devices permitted before, without a chooser (flag).
     pub get_devices: bool,
+    /// `BluetoothDevice.prototype.forget`: revoking the page's permission for a device (flag).
+    /// Not listed in the header: without it a cleared profile says where to revoke by hand.
+    pub forget: bool,
 }
 
 /// One capability, for listing with its advice.

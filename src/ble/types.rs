@@ -8,7 +8,8 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
 
-use bluehome_core::{Advertisement, Uuid};
+use bluehome_core::shelly::manufacturer;
+use bluehome_core::{Advertisement, MacAddress, Uuid};
 
 use super::Capabilities;
 
@@ -42,7 +43,7 @@ impl From<&str> for DeviceId {
 pub enum ErrorKind {
     /// This browser (or the backend) does not offer the operation.
     Unsupported,
-    /// The user closed the chooser or denied the scan prompt.
+    /// The user closed the chooser or the scan permission prompt.
     UserCancelled,
     /// The page may not use Bluetooth here (no user gesture, permissions policy, insecure context).
     NotAllowed,
@@ -52,8 +53,19 @@ pub enum ErrorKind {
     AdapterUnavailable,
     /// The device is not connected (or the connection dropped during the operation).
     Disconnected,
-    /// A GATT operation failed (network error, not permitted, not paired, value too long).
+    /// A GATT operation failed for another reason (a network error, a value too long).
     Gatt,
+    /// The link must be paired (bonded) first: "GATT Error: Not paired.", a failed or refused
+    /// authentication, insufficient encryption.
+    NotPaired,
+    /// The device refuses the operation: "GATT operation not permitted.".
+    NotPermitted,
+    /// The device (or the browser's one GATT slot) is busy, or failed the operation for no stated
+    /// reason: "GATT operation already in progress.", "GATT operation failed for unknown reason.".
+    Busy,
+    /// The operating system denies the browser Bluetooth (Android: "User denied the browser
+    /// permission to scan for Bluetooth devices.").
+    PermissionDenied,
     /// The operation took too long.
     Timeout,
     /// The request itself was malformed (an empty filter list, a bad UUID).
@@ -71,6 +83,10 @@ impl ErrorKind {
             Self::AdapterUnavailable => "Bluetooth unavailable",
             Self::Disconnected => "disconnected",
             Self::Gatt => "GATT error",
+            Self::NotPaired => "not paired",
+            Self::NotPermitted => "not permitted",
+            Self::Busy => "busy",
+            Self::PermissionDenied => "permission denied",
             Self::Timeout => "timed out",
             Self::InvalidRequest => "invalid request",
         }
@@ -208,6 +224,35 @@ impl RequestDeviceOptions {
             optional_services: vec![rpc_service, Uuid::BTHOME_V2],
             optional_manufacturer_data: vec![SHELLY_COMPANY_ID],
             ..Self::default()
+        }
+    }
+
+    /// The chooser options that find one Shelly device again, whose MAC is `mac`: its Shelly
+    /// manufacturer data (company 0x0BA9) with that MAC block, in either layout firmware uses,
+    /// and, for Gen2 devices that advertise `<Model>-<MAC>`, `name` when it carries the MAC.
+    /// Never the exact name alone: Gen3/Gen4 devices advertise none that says which device.
+    pub fn shelly_device(rpc_service: Uuid, mac: MacAddress, name: &str) -> Self {
+        let mut filters: Vec<DeviceFilter> = manufacturer::mac_prefixes(mac)
+            .into_iter()
+            .map(|p| DeviceFilter {
+                manufacturer_data: vec![ManufacturerDataFilter {
+                    company_id: SHELLY_COMPANY_ID,
+                    data_prefix: p.prefix,
+                    mask: p.mask,
+                }],
+                ..DeviceFilter::default()
+            })
+            .collect();
+        let hex: String = mac.0.iter().map(|b| format!("{b:02x}")).collect();
+        if name.to_ascii_lowercase().ends_with(&hex) {
+            filters.push(DeviceFilter {
+                name: Some(name.to_owned()),
+                ..DeviceFilter::default()
+            });
+        }
+        Self {
+            filters,
+            ..Self::shelly(rpc_service)
         }
     }
 
@@ -552,6 +597,45 @@ mod tests {
         subscribers.remove(sub);
         subscribers.emit(&stopped);
         assert_eq!(seen.get(), 1);
+    }
+
+    /// Reconnecting finds the device by the MAC block of its manufacturer data (a Gen3 gateway
+    /// advertising no useful name), not a neighbour; a Gen2 name with the MAC is kept as well.
+    #[test]
+    fn shelly_device_filters_match_only_that_mac() {
+        use bluehome_core::shelly::manufacturer::{Flags, ManufacturerData, encode};
+        let mac = MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x01]);
+        let advert = |mac| {
+            let mut adv = Advertisement::default();
+            let data = encode(&ManufacturerData {
+                flags: Some(Flags(0x0005)),
+                model_id: Some(0x1817),
+                mac: Some(mac),
+                ..ManufacturerData::default()
+            });
+            adv.manufacturer_data.insert(SHELLY_COMPANY_ID, data);
+            adv
+        };
+        let options =
+            RequestDeviceOptions::shelly_device(Uuid::BTHOME_V2, mac, "shellyblugwg3-ccba970d5e01");
+        let offered =
+            |adv: &Advertisement, name| options.filters.iter().any(|f| f.matches(name, Some(adv)));
+        assert!(offered(&advert(mac), None));
+        let neighbour = MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x02]);
+        assert!(!offered(&advert(neighbour), None));
+        let renamed = RequestDeviceOptions::shelly_device(Uuid::BTHOME_V2, mac, "Kitchen gateway");
+        assert!(
+            renamed.filters.iter().all(|f| f.name.is_none()),
+            "a name without the MAC says nothing about the device"
+        );
+        let gen2 =
+            RequestDeviceOptions::shelly_device(Uuid::BTHOME_V2, mac, "ShellyPlus1-CCBA970D5E01");
+        assert_eq!(gen2.filters.len(), 3);
+        assert!(
+            gen2.filters
+                .iter()
+                .any(|f| f.matches(Some("ShellyPlus1-CCBA970D5E01"), None))
+        );
     }
 
     #[test]

@@ -1,18 +1,14 @@
-//! Capture files: the `bluehome replay` format (the decode input format plus `time`, `source`,
-//! `connectable`), written while recording and read back to replay in the page.
+//! Capture files in the page: recording writes capture lines, import reads them back to replay
+//! (also `bluehome decode` lines without times, played at a steady rate). The line format and its
+//! parser are the core's (`bluehome_core::capture`), shared with `bluehome replay`.
 //!
-//! One JSON object a line:
-//! `{"time":1732165000.25,"address":"…","rssi":-60,"local_name":"…","service_data":{"<uuid>":"<hex>"},
-//! "manufacturer_data":{"<company id, decimal>":"<hex>"},"source":"local","connectable":true}`.
-//! Lines without `time` (plain decode-format input) replay at a steady rate.
+//! What import does with what it reads is decided here: a bad line is skipped and counted (a few
+//! are kept, with their line numbers, to show), a time going backwards skips its line, and the
+//! records replay at their offsets from the first time.
 
-use std::collections::BTreeMap;
-use std::str::FromStr;
-
-use bluehome_core::{Advertisement, MacAddress, Uuid};
-use serde::{Deserialize, Serialize};
-
-use super::hex;
+pub use bluehome_core::capture::Record;
+use bluehome_core::capture::parse_line;
+use bluehome_core::{Advertisement, MacAddress};
 
 /// Gap between records of a capture without times.
 pub const STEADY_INTERVAL_MS: u64 = 250;
@@ -20,113 +16,8 @@ pub const STEADY_INTERVAL_MS: u64 = 250;
 /// Lines read from one file at most (a bound on memory for any file a user picks).
 pub const MAX_RECORDS: usize = 200_000;
 
-/// One line of a capture file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Record {
-    /// Absolute seconds (fractions allowed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time: Option<f64>,
-    /// The device key: a MAC address or a browser device id.
-    pub address: String,
-    /// The MAC to decrypt with, when `address` is not one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mac: Option<String>,
-    /// RSSI in dBm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rssi: Option<i64>,
-    /// The local name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_name: Option<String>,
-    /// Service data by UUID (hex).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub service_data: BTreeMap<String, String>,
-    /// Manufacturer data by decimal company id (hex, without the company id bytes).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub manufacturer_data: BTreeMap<String, String>,
-    /// The scanner that heard it (default "local").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Whether it was connectable (default true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connectable: Option<bool>,
-    /// A bind key for the device (only read; recording never writes one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bindkey: Option<String>,
-}
-
-impl Record {
-    /// The record of one received advertisement.
-    pub fn from_advertisement(
-        time_ms: u64,
-        key: &str,
-        adv: &Advertisement,
-        source: &str,
-        connectable: bool,
-    ) -> Self {
-        Self {
-            time: Some(time_ms as f64 / 1000.0),
-            address: key.to_owned(),
-            mac: adv
-                .address
-                .map(|m| m.to_string())
-                .filter(|m| !m.eq_ignore_ascii_case(key)),
-            rssi: adv.rssi.map(i64::from),
-            local_name: adv.name.clone(),
-            service_data: adv
-                .service_data
-                .iter()
-                .map(|(uuid, data)| (uuid.to_string(), hex::encode(data)))
-                .collect(),
-            manufacturer_data: adv
-                .manufacturer_data
-                .iter()
-                .map(|(id, data)| (id.to_string(), hex::encode(data)))
-                .collect(),
-            source: Some(source.to_owned()),
-            connectable: Some(connectable),
-            bindkey: None,
-        }
-    }
-
-    /// The advertisement this record describes.
-    pub fn to_advertisement(&self) -> Result<Advertisement, String> {
-        if self.address.is_empty() {
-            return Err("field address: must not be empty".into());
-        }
-        let mut adv = Advertisement {
-            name: self.local_name.clone(),
-            rssi: self
-                .rssi
-                .map(|r| i8::try_from(r).map_err(|_| format!("field rssi: {r} is out of range")))
-                .transpose()?,
-            ..Advertisement::default()
-        };
-        adv.address = match &self.mac {
-            Some(mac) => Some(MacAddress::from_str(mac).map_err(|e| format!("field mac: {e}"))?),
-            None => MacAddress::from_str(&self.address).ok(),
-        };
-        for (uuid, data) in &self.service_data {
-            let parsed = Uuid::from_str(uuid)
-                .map_err(|_| format!("field service_data: {uuid:?} is not a UUID"))?;
-            let bytes = hex::decode(data).map_err(|e| format!("field service_data.{uuid}: {e}"))?;
-            adv.service_data.insert(parsed, bytes);
-        }
-        for (id, data) in &self.manufacturer_data {
-            let company: u16 = id.parse().map_err(|_| {
-                format!("field manufacturer_data: {id:?} is not a decimal company id")
-            })?;
-            let bytes =
-                hex::decode(data).map_err(|e| format!("field manufacturer_data.{id}: {e}"))?;
-            adv.manufacturer_data.insert(company, bytes);
-        }
-        Ok(adv)
-    }
-
-    /// The line as written to a capture file.
-    pub fn to_line(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
+/// Skipped lines whose number and reason are kept to show; the rest are only counted.
+pub const MAX_ERRORS_KEPT: usize = 20;
 
 /// A record ready to replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,88 +36,110 @@ pub struct Scheduled {
     pub bindkey: Option<[u8; 16]>,
 }
 
+impl Scheduled {
+    /// The MAC the record gives for decryption.
+    pub fn mac(&self) -> Option<MacAddress> {
+        self.advertisement.address
+    }
+}
+
+/// The lines a capture could not use: how many, and the first few with their line numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Lines skipped in all.
+    pub count: usize,
+    /// `(line number, reason)` of the first [`MAX_ERRORS_KEPT`].
+    pub sample: Vec<(usize, String)>,
+}
+
+impl Skipped {
+    fn push(&mut self, line: usize, reason: String) {
+        self.count += 1;
+        if self.sample.len() < MAX_ERRORS_KEPT {
+            self.sample.push((line, reason));
+        }
+    }
+
+    /// A one-line report: the count and the first three reasons.
+    pub fn summary(&self) -> Option<String> {
+        let first: Vec<String> = self
+            .sample
+            .iter()
+            .take(3)
+            .map(|(line, reason)| format!("line {line}: {reason}"))
+            .collect();
+        (self.count > 0).then(|| {
+            let more = if self.count > first.len() {
+                "; …"
+            } else {
+                ""
+            };
+            format!("{} line(s) skipped; {}{more}", self.count, first.join("; "))
+        })
+    }
+}
+
 /// A parsed capture: what will replay, and what could not be read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Capture {
     /// The records, in file order.
     pub records: Vec<Scheduled>,
-    /// `(line number, message)` for every line that was skipped.
-    pub errors: Vec<(usize, String)>,
+    /// The lines that were skipped.
+    pub errors: Skipped,
     /// Whether the file had times (else it plays at a steady rate).
     pub timed: bool,
 }
 
-/// Reads a capture file (or decode-format lines without times).
-pub fn parse(text: &str) -> Capture {
+/// Reads a capture file (or decode-format lines without times). `source` names records that
+/// do not say who heard them.
+pub fn parse(text: &str, source: &str) -> Capture {
     let mut capture = Capture::default();
-    let mut first_time: Option<f64> = None;
-    let mut last_time: Option<f64> = None;
+    let mut first_ms: Option<u64> = None;
+    let mut last_ms: Option<u64> = None;
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         if line.trim().is_empty() {
             continue;
         }
         if capture.records.len() >= MAX_RECORDS {
-            capture.errors.push((
+            capture.errors.push(
                 number,
                 format!("more than {MAX_RECORDS} records; the rest is skipped"),
-            ));
+            );
             break;
         }
-        let record: Record = match serde_json::from_str(line) {
+        let record = match parse_line(line) {
             Ok(r) => r,
             Err(e) => {
-                capture
-                    .errors
-                    .push((number, format!("not a capture record: {e}")));
+                capture.errors.push(number, e.to_string());
                 continue;
             }
         };
-        let advertisement = match record.to_advertisement() {
-            Ok(a) => a,
-            Err(e) => {
-                capture.errors.push((number, e));
-                continue;
-            }
-        };
-        let bindkey = match record.bindkey.as_deref().map(hex::decode_key).transpose() {
-            Ok(k) => k,
-            Err(e) => {
-                capture.errors.push((number, e));
-                continue;
-            }
-        };
-        let offset_ms = match record.time {
-            Some(t) if !t.is_finite() => {
-                capture
-                    .errors
-                    .push((number, "field time: not a number".into()));
-                continue;
-            }
+        let offset_ms = match record.time_ms {
             Some(t) => {
-                if last_time.is_some_and(|last| t < last) {
-                    capture
-                        .errors
-                        .push((number, format!("field time: {t} goes backwards")));
+                if let Some(last) = last_ms.filter(|&last| t < last) {
+                    capture.errors.push(
+                        number,
+                        format!(
+                            "time goes backwards ({} ms before the line above)",
+                            last - t
+                        ),
+                    );
                     continue;
                 }
-                last_time = Some(t);
-                let start = *first_time.get_or_insert(t);
+                last_ms = Some(t);
                 capture.timed = true;
-                ((t - start) * 1000.0).round() as u64
+                t - *first_ms.get_or_insert(t)
             }
             None => capture.records.len() as u64 * STEADY_INTERVAL_MS,
         };
         capture.records.push(Scheduled {
             offset_ms,
-            key: record.address.clone(),
-            advertisement,
-            source: record
-                .source
-                .clone()
-                .unwrap_or_else(|| "capture".to_owned()),
+            key: record.address,
+            advertisement: record.advertisement,
+            source: record.source.unwrap_or_else(|| source.to_owned()),
             connectable: record.connectable.unwrap_or(true),
-            bindkey,
+            bindkey: record.bindkey,
         });
     }
     capture
@@ -254,7 +167,7 @@ impl Replay {
     pub fn due(&mut self, now_ms: u64) -> Vec<(u64, Scheduled)> {
         let mut out = Vec::new();
         while let Some(record) = self.records.get(self.next) {
-            let at = self.start_ms + record.offset_ms;
+            let at = self.start_ms.saturating_add(record.offset_ms);
             if at > now_ms {
                 break;
             }
@@ -277,6 +190,8 @@ impl Replay {
 
 #[cfg(test)]
 mod tests {
+    use bluehome_core::Uuid;
+
     use super::*;
 
     /// A BTHome v2 temperature 25.06 °C + humidity 50.55 % payload (bthome.io/format example).
@@ -285,8 +200,8 @@ mod tests {
     #[test]
     fn parses_timed_lines_relative_to_the_first() {
         let text = format!("{LINE}\n\n{}\n", LINE.replace("100.5", "101.75"));
-        let capture = parse(&text);
-        assert!(capture.errors.is_empty(), "{:?}", capture.errors);
+        let capture = parse(&text, "capture");
+        assert_eq!(capture.errors, Skipped::default());
         assert!(capture.timed);
         let offsets: Vec<u64> = capture.records.iter().map(|r| r.offset_ms).collect();
         assert_eq!(offsets, [0, 1250]);
@@ -306,25 +221,26 @@ mod tests {
     fn untimed_lines_play_at_a_steady_rate_and_bad_lines_are_reported() {
         let text =
             "{\"address\":\"x\"}\nnot json\n{\"address\":\"y\",\"rssi\":999}\n{\"address\":\"z\"}";
-        let capture = parse(text);
+        let capture = parse(text, "capture");
         assert!(!capture.timed);
         assert_eq!(capture.records.len(), 2);
         assert_eq!(capture.records[1].offset_ms, STEADY_INTERVAL_MS);
-        let lines: Vec<usize> = capture.errors.iter().map(|e| e.0).collect();
+        let lines: Vec<usize> = capture.errors.sample.iter().map(|e| e.0).collect();
         assert_eq!(lines, [2, 3]);
+        assert_eq!(capture.errors.count, 2);
     }
 
     #[test]
     fn time_going_backwards_is_an_error() {
         let text = format!("{LINE}\n{}", LINE.replace("100.5", "99"));
-        let capture = parse(&text);
+        let capture = parse(&text, "capture");
         assert_eq!(capture.records.len(), 1);
-        assert!(capture.errors[0].1.contains("backwards"));
+        assert!(capture.errors.sample[0].1.contains("backwards"));
     }
 
     #[test]
     fn record_round_trips_through_a_line() {
-        let capture = parse(LINE);
+        let capture = parse(LINE, "capture");
         let scheduled = &capture.records[0];
         let record = Record::from_advertisement(
             100_500,
@@ -333,7 +249,7 @@ mod tests {
             "local",
             true,
         );
-        let again = parse(&record.to_line());
+        let again = parse(&record.to_line(), "capture");
         assert_eq!(again.records[0].advertisement, scheduled.advertisement);
         assert!(!record.to_line().contains("bindkey"));
     }
@@ -341,11 +257,60 @@ mod tests {
     #[test]
     fn replay_releases_records_when_due() {
         let text = format!("{LINE}\n{}", LINE.replace("100.5", "102.5"));
-        let mut replay = Replay::new(parse(&text), 1_000);
+        let mut replay = Replay::new(parse(&text, "capture"), 1_000);
         assert_eq!(replay.due(1_000).len(), 1);
         assert!(replay.due(2_999).is_empty());
         let later = replay.due(3_000);
         assert_eq!(later[0].0, 3_000);
         assert!(replay.finished());
+    }
+
+    /// 3 MB of bad lines took 117 MB of wasm memory: every error was kept, one shown.
+    #[test]
+    fn bad_lines_are_counted_and_only_a_sample_is_kept() {
+        let text = "x\n".repeat(100_000);
+        let capture = parse(&text, "capture");
+        assert_eq!(capture.errors.count, 100_000);
+        assert_eq!(capture.errors.sample.len(), MAX_ERRORS_KEPT);
+        let summary = capture.errors.summary().unwrap();
+        assert!(
+            summary.starts_with("100000 line(s) skipped; line 1: not JSON"),
+            "{summary}"
+        );
+    }
+
+    /// One 50 MB line cost 476 MB; now it is refused by its length, with the cap.
+    #[test]
+    fn an_overlong_line_is_refused_by_its_length() {
+        let line = format!(
+            r#"{{"address":"x","service_data":{{"fcd2":"{}"}}}}"#,
+            "00".repeat(100_000)
+        );
+        let capture = parse(&format!("{line}\n{LINE}"), "capture");
+        assert_eq!(capture.records.len(), 1);
+        assert_eq!(capture.errors.sample[0].0, 1);
+        assert!(
+            capture.errors.sample[0].1.contains("at most 8192"),
+            "{:?}",
+            capture.errors
+        );
+    }
+
+    /// A time of 1.8e16 s saturated to u64::MAX and `start + offset` overflowed.
+    #[test]
+    fn times_beyond_the_clock_are_skipped_and_replay_never_overflows() {
+        let text = format!("{LINE}\n{}", LINE.replace("100.5", "1.8e16"));
+        let capture = parse(&text, "capture");
+        assert_eq!(capture.records.len(), 1);
+        assert!(capture.errors.sample[0].1.starts_with("time: "));
+        let far = format!(
+            "{LINE}\n{}",
+            LINE.replace(
+                "100.5",
+                &(bluehome_core::capture::MAX_TIME_MS / 1000).to_string()
+            )
+        );
+        let mut replay = Replay::new(parse(&far, "capture"), u64::MAX - 10);
+        assert_eq!(replay.due(u64::MAX).len(), 2);
     }
 }

@@ -4,6 +4,7 @@
 use std::str::FromStr;
 
 use bluehome_core::bthome::{self, Packet};
+use bluehome_core::capture::MAX_DATA_BYTES;
 use bluehome_core::shelly::manufacturer;
 use bluehome_core::{Advertisement, MacAddress, Uuid, ad};
 
@@ -79,10 +80,10 @@ impl Default for DecodeInput {
 }
 
 /// Keeps only characters that can appear in these fields (so nothing else reaches a link).
+/// Nothing is cut: an input longer than any advertisement is reported as such by [`decode`].
 fn clean(text: &str) -> String {
     text.chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | ' '))
-        .take(1024)
         .collect()
 }
 
@@ -284,6 +285,16 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
     if input.hex.trim().is_empty() {
         return view;
     }
+    // Counted before decoding, so a huge pasted text or link costs no more than reading it.
+    let digits = input.hex.chars().filter(char::is_ascii_hexdigit).count();
+    if digits > 2 * MAX_DATA_BYTES + 1 {
+        view.input_error = Some(format!(
+            "Hex: about {} bytes, longer than any advertisement (at most {MAX_DATA_BYTES} bytes). \
+             Nothing was decoded.",
+            digits / 2
+        ));
+        return view;
+    }
     let bytes = match hex::decode(&input.hex) {
         Ok(b) => b,
         Err(e) => {
@@ -291,6 +302,14 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
             return view;
         }
     };
+    if bytes.len() > MAX_DATA_BYTES {
+        view.input_error = Some(format!(
+            "Hex: {} bytes, longer than any advertisement (at most {MAX_DATA_BYTES} bytes). \
+             Nothing was decoded.",
+            bytes.len()
+        ));
+        return view;
+    }
     let mac = if input.mac.trim().is_empty() {
         None
     } else {
@@ -487,5 +506,27 @@ mod tests {
         let names: Vec<_> = view.shelly.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["flags", "MAC", "model"]);
         assert_eq!(view.shelly[1].value, "66:55:44:33:22:11");
+    }
+
+    /// A link with more than 1,024 characters of hex was cut there without a word, and the cut
+    /// payload was then decoded, reporting a truncation the user never made.
+    #[test]
+    fn input_longer_than_any_advertisement_is_reported_with_the_limit() {
+        let long = "40".repeat(750);
+        let input = DecodeInput::from_fragment(&format!("kind=svc&uuid=fcd2&hex={long}"));
+        assert_eq!(input.hex.len(), 1500);
+        let view = decode(&input, "", &Settings::default());
+        let error = view.input_error.unwrap();
+        assert!(
+            error.contains("750 bytes, longer than any advertisement (at most 255 bytes)"),
+            "{error}"
+        );
+        assert_eq!(view.bthome, None);
+        // The longest advertisement still decodes.
+        let most = DecodeInput {
+            hex: format!("40{}", "00".repeat(254)),
+            ..DecodeInput::default()
+        };
+        assert_eq!(decode(&most, "", &Settings::default()).input_error, None);
     }
 }

@@ -15,6 +15,7 @@ use bluehome_core::bthome::{self, Value};
 use bluehome_core::filter::{FilterSet, normalize_address};
 use bluehome_core::manager::{Config, Event, Manager};
 use bluehome_core::shelly::manufacturer;
+use bluehome_core::text::printable;
 use bluehome_core::{Advertisement, MacAddress, Uuid};
 
 use super::capture::Record;
@@ -117,7 +118,7 @@ pub fn value_text(value: &Value, unit: Option<&'static str>, settings: &Settings
             }
         }
         Value::Bool(on) => if *on { "on" } else { "off" }.to_owned(),
-        Value::Text(text) => text.clone(),
+        Value::Text(text) => printable(text).into_owned(),
         Value::InvalidText(bytes) | Value::Raw(bytes) => hex::encode(bytes),
         Value::Timestamp(s) => super::settings::format_rfc3339(s.saturating_mul(1000)),
         Value::DeviceTypeId(id) => format!("{id:#06x}"),
@@ -220,6 +221,12 @@ impl DeviceEntry {
             .or(self.name.as_deref())
             .unwrap_or(&self.key)
     }
+
+    /// [`DeviceEntry::title`] as the page shows it: control characters and bidirectional
+    /// overrides as visible escapes (a device picks its own name).
+    pub fn shown_title(&self, labels: &BTreeMap<String, String>) -> String {
+        printable(self.title(labels)).into_owned()
+    }
 }
 
 /// A button, dimmer or command event.
@@ -235,6 +242,17 @@ pub struct TimelineEntry {
     pub event: &'static str,
     /// Steps or arguments, if any.
     pub detail: String,
+}
+
+/// What became of a bind key an imported capture carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureKey {
+    /// Used to decode the replay (the user has no key for the device).
+    Used,
+    /// The user's own key is the same one.
+    Same,
+    /// The user's own, different key is kept; the capture's is not used.
+    OwnKept,
 }
 
 /// A bind key the user entered, with the MAC the browser cannot know.
@@ -262,6 +280,8 @@ pub struct ScanModel {
     pub recording: Option<Vec<String>>,
     /// Live input is ignored while paused.
     pub paused: bool,
+    /// Devices decoding with a bind key an imported capture carried (never saved).
+    capture_keys: std::collections::BTreeSet<String>,
     /// Advertisements received in total (including while paused).
     pub received: u64,
     dirty: bool,
@@ -293,6 +313,7 @@ impl ScanModel {
             labels: BTreeMap::new(),
             recording: None,
             paused: false,
+            capture_keys: std::collections::BTreeSet::new(),
             received: 0,
             dirty: false,
         }
@@ -515,6 +536,7 @@ impl ScanModel {
     /// Sets (or with `None` removes) a device's bind key and MAC; the next packet uses them.
     pub fn set_key(&mut self, key: &str, entry: Option<KeyEntry>) {
         let key = canonical_key(key);
+        self.capture_keys.remove(&key);
         self.manager.set_bindkey(&key, entry.map(|e| e.bindkey));
         match entry {
             Some(e) => {
@@ -528,6 +550,30 @@ impl ScanModel {
             }
         }
         self.dirty = true;
+    }
+
+    /// Decodes a replayed device with the bind key its capture carries: for the replay only (never
+    /// saved, gone with [`ScanModel::end_capture_keys`]) and never in place of the user's own key.
+    pub fn use_capture_key(&mut self, key: &str, bindkey: [u8; 16]) -> CaptureKey {
+        let key = canonical_key(key);
+        match self.keys.get(&key) {
+            Some(own) if own.bindkey == bindkey => CaptureKey::Same,
+            Some(_) => CaptureKey::OwnKept,
+            None => {
+                self.manager.set_bindkey(&key, Some(bindkey));
+                self.capture_keys.insert(key);
+                CaptureKey::Used
+            }
+        }
+    }
+
+    /// Stops using the bind keys a capture carried (its replay ended or was replaced).
+    pub fn end_capture_keys(&mut self) {
+        for key in std::mem::take(&mut self.capture_keys) {
+            if !self.keys.contains_key(&key) {
+                self.manager.set_bindkey(&key, None);
+            }
+        }
     }
 
     /// Sets (or with an empty text removes) a device's label.
@@ -707,8 +753,13 @@ impl ScanModel {
 /// A saved reading: object id, index among same-id objects, `(time, value)` points.
 pub type SavedReading = (u8, u8, Vec<(u64, f64)>);
 
-/// Appends a point unless the last one is within [`HISTORY_STEP_MS`].
+/// Appends a point unless the last one is within [`HISTORY_STEP_MS`]. Only finite values are
+/// history: a NaN or infinite reading (BTHome v1 floats can be) is shown as the latest value but
+/// never charted nor saved.
 fn push_point(history: &mut VecDeque<(u64, f64)>, at_ms: u64, value: f64) {
+    if !value.is_finite() {
+        return;
+    }
     if history
         .back()
         .is_some_and(|(t, _)| at_ms < t.saturating_add(HISTORY_STEP_MS))
@@ -813,6 +864,48 @@ mod tests {
         assert_eq!(times, [1, 5_001, 10_001]);
     }
 
+    /// An imported capture's key replaced the user's saved one for that device.
+    #[test]
+    fn a_capture_key_never_replaces_the_users_key() {
+        let mut model = ScanModel::new();
+        let own = KeyEntry {
+            bindkey: [1; 16],
+            mac: None,
+        };
+        model.set_key("AA:BB:CC:DD:EE:01", Some(own));
+        assert_eq!(
+            model.use_capture_key("aa:bb:cc:dd:ee:01", [2; 16]),
+            CaptureKey::OwnKept
+        );
+        assert_eq!(model.keys["AA:BB:CC:DD:EE:01"], own);
+        assert_eq!(model.manager().bindkey("AA:BB:CC:DD:EE:01"), Some(&[1; 16]));
+
+        // Without a key of the user's, the capture's decodes the replay, and only the replay.
+        assert_eq!(
+            model.use_capture_key("AA:BB:CC:DD:EE:02", [2; 16]),
+            CaptureKey::Used
+        );
+        assert!(!model.keys.contains_key("AA:BB:CC:DD:EE:02"));
+        assert_eq!(model.manager().bindkey("AA:BB:CC:DD:EE:02"), Some(&[2; 16]));
+        model.end_capture_keys();
+        assert_eq!(model.manager().bindkey("AA:BB:CC:DD:EE:02"), None);
+        assert_eq!(model.manager().bindkey("AA:BB:CC:DD:EE:01"), Some(&[1; 16]));
+    }
+
+    /// A NaN reading is shown as such but never enters the history (it cannot be saved as JSON).
+    #[test]
+    fn non_finite_readings_are_shown_not_charted() {
+        let mut model = ScanModel::new();
+        let mut adv = Advertisement::default();
+        // v1 (0x181C): control 0x45 = float, 5 bytes with the id; 0x02 temperature; f32 NaN.
+        adv.service_data
+            .insert(Uuid::BTHOME_V1, vec![0x45, 0x02, 0x00, 0x00, 0xc0, 0x7f]);
+        model.ingest(1_000, "local", "v1", true, adv);
+        let reading = &model.devices["v1"].readings[&(0x02, 0)];
+        assert_eq!(reading.display(&Settings::default()), "NaN °C");
+        assert!(reading.history.is_empty());
+    }
+
     #[test]
     fn paused_model_ignores_input_but_counts_it() {
         let mut model = ScanModel::new();
@@ -881,7 +974,7 @@ mod tests {
         model.start_recording();
         model.ingest(1_500, "local", "dev", true, adv("n", TEMP_HUMIDITY, -60));
         let text = model.stop_recording().unwrap();
-        let capture = super::super::capture::parse(&text);
+        let capture = super::super::capture::parse(&text, "capture");
         assert_eq!(capture.records.len(), 1);
         assert_eq!(capture.records[0].key, "dev");
         assert!(capture.timed);

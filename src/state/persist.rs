@@ -1,27 +1,24 @@
 //! Explicit load and save of what survives a reload, with a versioned schema.
 //!
-//! Two entries in the page's key-value storage (localStorage in the browser):
-//! - `bluehome.scan`: `{"version":1,"settings":{…},"labels":{key:label},"history":{key:{"name":…,
-//!   "readings":[{"id":2,"index":0,"points":[[ms,value],…]}]}}}` — the last hour, thinned;
-//! - `bluehome.keys`: `{"version":1,"keys":{key:{"bindkey":"<32 hex>","mac":"AA:…"|null}}}` — bind
-//!   keys, kept apart so nothing else ever carries them.
+//! Two entries in the page's key-value storage (localStorage in the browser), in the formats of
+//! `bluehome_core::saved` (which reads them part by part and never drops data silently):
+//! - `bluehome.scan`: settings, labels and the last hour of history, thinned;
+//! - `bluehome.keys`: bind keys, kept apart so nothing else ever carries them.
 //!
-//! Data that does not parse, or was written by a newer version, is copied aside under
-//! `<name>.unreadable` and reported; it is never silently dropped.
+//! Whatever could not be used is reported, and the original text is copied aside under
+//! `<name>.unreadable.<unix ms>` (once per distinct content, at most
+//! [`MAX_KEPT_ASIDE`](super::storage::MAX_KEPT_ASIDE) copies, the oldest handed to the user
+//! before it goes). When even the copy fails (storage full), the original stays where it is and
+//! is [`Held`]: nothing is saved over it until the user has downloaded or discarded it.
 
-use std::collections::BTreeMap;
-use std::str::FromStr;
+use bluehome_core::saved::{
+    KeysDocument, LoadIssue, SavedDevice, SavedKey, SavedReading, ScanDocument,
+};
 
-use bluehome_core::MacAddress;
-use serde::{Deserialize, Serialize};
-
-use super::hex;
 use super::model::{HISTORY_WINDOW_MS, KeyEntry, ScanModel};
 use super::settings::Settings;
-use super::storage::KeyValue;
+use super::storage::{KeptAside, KeyValue, keep_aside};
 
-/// The schema version this build writes.
-pub const VERSION: u32 = 1;
 /// Storage name of the scan data.
 pub const SCAN_KEY: &str = "bluehome.scan";
 /// Storage name of the bind keys.
@@ -31,102 +28,132 @@ pub const SAVED_DEVICES: usize = 100;
 /// Saved history keeps one point per this many ms.
 pub const SAVED_STEP_MS: u64 = 30_000;
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct SavedReading {
-    id: u8,
-    #[serde(default)]
-    index: u8,
-    points: Vec<(u64, f64)>,
+/// Where copies of a document that could not be used go (`<name>.unreadable.<unix ms>`).
+pub fn aside_prefix(name: &str) -> String {
+    format!("{name}.unreadable")
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct SavedDevice {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    readings: Vec<SavedReading>,
+/// Saved data the page could not use, for the user: what happened, and the data to download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// What happened, in a sentence or two.
+    pub message: String,
+    /// A file name for the download.
+    pub file_name: String,
+    /// The data.
+    pub text: String,
+    /// The storage name this data still occupies, when it could not be copied aside: nothing
+    /// is saved there until the user discards it.
+    pub holds: Option<&'static str>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct ScanFile {
-    version: u32,
-    #[serde(default)]
-    settings: Settings,
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-    #[serde(default)]
-    history: BTreeMap<String, SavedDevice>,
-}
+/// Storage names the page must not write: their only copy of unreadable data is still there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Held(Vec<&'static str>);
 
-#[derive(Debug, Serialize, Deserialize)]
-struct SavedKey {
-    bindkey: String,
-    #[serde(default)]
-    mac: Option<String>,
-}
+impl Held {
+    /// Whether `name` is held.
+    pub fn holds(&self, name: &str) -> bool {
+        self.0.contains(&name)
+    }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct KeysFile {
-    version: u32,
-    #[serde(default)]
-    keys: BTreeMap<String, SavedKey>,
+    /// Lets the page save `name` again (the user downloaded or discarded what it held).
+    pub fn release(&mut self, name: &str) {
+        self.0.retain(|n| *n != name);
+    }
+
+    fn hold(&mut self, name: &'static str) {
+        if !self.holds(name) {
+            self.0.push(name);
+        }
+    }
 }
 
 /// What loading found.
 #[derive(Debug, Default)]
 pub struct Loaded {
-    /// The settings (defaults when nothing was saved).
+    /// The settings (defaults when nothing usable was saved).
     pub settings: Settings,
-    /// Problems to tell the user about (unreadable data kept aside).
+    /// Problems to tell the user about that left nothing to download.
     pub notices: Vec<String>,
+    /// Data that could not be used, kept aside or held in place.
+    pub unreadable: Vec<Unreadable>,
+    /// Storage names not to save over.
+    pub held: Held,
 }
 
-fn version_of(text: &str) -> Option<u64> {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()?
-        .get("version")?
-        .as_u64()
-}
-
-/// Reads one entry; unreadable or newer data is copied aside and reported.
-fn read<T: for<'de> Deserialize<'de>>(
-    store: &dyn KeyValue,
-    name: &str,
-    notices: &mut Vec<String>,
-) -> Option<T> {
-    let text = store.get(name)?;
-    let problem = match version_of(&text) {
-        Some(v) if v > u64::from(VERSION) => Some(format!(
-            "was written by a newer bluehome (schema {v}, this one reads {VERSION})"
-        )),
-        _ => match serde_json::from_str::<T>(&text) {
-            Ok(value) => return Some(value),
-            Err(e) => Some(format!("could not be read ({e})")),
-        },
-    };
-    let aside = format!("{name}.unreadable");
-    let kept = store.set(&aside, &text).is_ok();
-    if let Some(problem) = problem {
-        notices.push(format!(
-            "Saved data {name} {problem}; {}. Starting without it.",
-            if kept {
-                format!("it is kept as {aside}")
-            } else {
-                "it could not be copied aside".to_owned()
+impl Loaded {
+    /// Reports what could not be used from `name` and keeps `original` safe.
+    fn keep(
+        &mut self,
+        store: &dyn KeyValue,
+        name: &'static str,
+        issues: &[String],
+        original: String,
+        now_ms: u64,
+    ) {
+        let problems = issues.join("; ");
+        let file_name = format!("{name}.unreadable.json");
+        let message = match keep_aside(store, &aside_prefix(name), &original, now_ms) {
+            KeptAside::Copied { key, removed } => {
+                if let Some((old_key, old_text)) = removed {
+                    self.unreadable.push(Unreadable {
+                        message: format!(
+                            "To make room, the oldest kept-aside copy {old_key} was removed from \
+                             storage: download it now to keep it."
+                        ),
+                        file_name: format!("{old_key}.json"),
+                        text: old_text,
+                        holds: None,
+                    });
+                }
+                format!("Saved data {name}: {problems}. The original is kept as {key}.")
             }
-        ));
+            KeptAside::Already(key) => {
+                format!("Saved data {name}: {problems}. The original is kept as {key}.")
+            }
+            KeptAside::Failed(error) => {
+                self.held.hold(name);
+                format!(
+                    "Saved data {name}: {problems}. It could not be copied aside ({error}), so it \
+                     stays where it is and nothing is saved over it until you download or \
+                     discard it."
+                )
+            }
+        };
+        self.unreadable.push(Unreadable {
+            message,
+            file_name,
+            text: original,
+            holds: self.held.holds(name).then_some(name),
+        });
     }
-    None
 }
 
-/// Loads labels, keys and history into the model; returns the settings and any notices.
+fn describe(issues: &[LoadIssue]) -> Vec<String> {
+    issues.iter().map(ToString::to_string).collect()
+}
+
+/// Loads labels, keys and history into the model; returns the settings and what to report.
 pub fn load(store: &dyn KeyValue, model: &mut ScanModel, now_ms: u64) -> Loaded {
     let mut loaded = Loaded::default();
-    if let Some(file) = read::<ScanFile>(store, SCAN_KEY, &mut loaded.notices) {
-        loaded.settings = file.settings;
-        model.labels = file.labels;
+    let text = store.get(SCAN_KEY);
+    let scan = ScanDocument::load(text.as_deref());
+    let mut issues = describe(&scan.issues);
+    let mut kept_aside = scan.kept_aside;
+    if let Some(doc) = scan.value {
+        if let Some(settings) = doc.settings {
+            match serde_json::from_value::<Settings>(settings) {
+                Ok(s) => loaded.settings = s,
+                Err(e) => {
+                    issues.push(format!("the settings were left out: {e}"));
+                    kept_aside = kept_aside.or_else(|| text.clone());
+                }
+            }
+        }
+        model.labels = doc.labels;
         let cutoff = now_ms.saturating_sub(HISTORY_WINDOW_MS);
-        for (key, device) in file.history {
+        for (key, device) in doc.history {
             let readings = device
                 .readings
                 .into_iter()
@@ -141,28 +168,37 @@ pub fn load(store: &dyn KeyValue, model: &mut ScanModel, now_ms: u64) -> Loaded 
             .devices
             .retain(|_, d| !d.readings.is_empty() || d.packets > 0);
     }
-    if let Some(file) = read::<KeysFile>(store, KEYS_KEY, &mut loaded.notices) {
-        for (key, saved) in file.keys {
-            let bindkey = hex::decode_key(&saved.bindkey);
-            let mac = saved.mac.as_deref().map(MacAddress::from_str).transpose();
-            match (bindkey, mac) {
-                (Ok(bindkey), Ok(mac)) => model.set_key(&key, Some(KeyEntry { bindkey, mac })),
-                _ => loaded.notices.push(format!(
-                    "The saved bind key for {key} is malformed and was skipped."
-                )),
-            }
+    match kept_aside {
+        Some(original) => loaded.keep(store, SCAN_KEY, &issues, original, now_ms),
+        None if !issues.is_empty() => loaded
+            .notices
+            .push(format!("Saved data {SCAN_KEY}: {}.", issues.join("; "))),
+        None => {}
+    }
+
+    let keys = KeysDocument::load(store.get(KEYS_KEY).as_deref());
+    if let Some(doc) = keys.value {
+        for (key, SavedKey { bindkey, mac }) in doc.keys {
+            model.set_key(&key, Some(KeyEntry { bindkey, mac }));
         }
+    }
+    if let Some(original) = keys.kept_aside {
+        loaded.keep(store, KEYS_KEY, &describe(&keys.issues), original, now_ms);
     }
     loaded
 }
 
-/// Saves settings, labels and the thinned last hour of history.
+/// Saves settings, labels and the thinned last hour of history (unless [`SCAN_KEY`] is held).
 pub fn save_scan(
     store: &dyn KeyValue,
+    held: &Held,
     model: &ScanModel,
     settings: &Settings,
     now_ms: u64,
 ) -> Result<(), String> {
+    if held.holds(SCAN_KEY) {
+        return Err(held_message(SCAN_KEY));
+    }
     let cutoff = now_ms.saturating_sub(HISTORY_WINDOW_MS);
     let mut devices: Vec<_> = model
         .devices
@@ -181,7 +217,10 @@ pub fn save_scan(
                 .map(|r| {
                     let mut points: Vec<(u64, f64)> = Vec::new();
                     for &(t, v) in r.history.iter().filter(|p| p.0 >= cutoff) {
-                        if points.last().is_none_or(|last| t >= last.0 + SAVED_STEP_MS) {
+                        if points
+                            .last()
+                            .is_none_or(|last| t >= last.0.saturating_add(SAVED_STEP_MS))
+                        {
                             points.push((t, v));
                         }
                     }
@@ -201,20 +240,20 @@ pub fn save_scan(
             )
         })
         .collect();
-    let file = ScanFile {
-        version: VERSION,
-        settings: settings.clone(),
+    let doc = ScanDocument {
+        settings: serde_json::to_value(settings).ok(),
         labels: model.labels.clone(),
         history,
     };
-    let text = serde_json::to_string(&file).map_err(|e| e.to_string())?;
-    store.set(SCAN_KEY, &text)
+    store.set(SCAN_KEY, &doc.to_json())
 }
 
-/// Saves the bind keys (only ever to their own entry).
-pub fn save_keys(store: &dyn KeyValue, model: &ScanModel) -> Result<(), String> {
-    let file = KeysFile {
-        version: VERSION,
+/// Saves the bind keys (only ever to their own entry, and not while [`KEYS_KEY`] is held).
+pub fn save_keys(store: &dyn KeyValue, held: &Held, model: &ScanModel) -> Result<(), String> {
+    if held.holds(KEYS_KEY) {
+        return Err(held_message(KEYS_KEY));
+    }
+    let doc = KeysDocument {
         keys: model
             .keys
             .iter()
@@ -222,15 +261,21 @@ pub fn save_keys(store: &dyn KeyValue, model: &ScanModel) -> Result<(), String> 
                 (
                     k.clone(),
                     SavedKey {
-                        bindkey: hex::encode(&e.bindkey),
-                        mac: e.mac.map(|m| m.to_string()),
+                        bindkey: e.bindkey,
+                        mac: e.mac,
                     },
                 )
             })
             .collect(),
     };
-    let text = serde_json::to_string(&file).map_err(|e| e.to_string())?;
-    store.set(KEYS_KEY, &text)
+    store.set(KEYS_KEY, &doc.to_json())
+}
+
+fn held_message(name: &str) -> String {
+    format!(
+        "Not saved: {name} still holds data that could not be read. Download or discard it \
+         (on the Scan page) and saving resumes."
+    )
 }
 
 #[cfg(test)]
@@ -269,13 +314,14 @@ mod tests {
             fahrenheit: true,
             ..Settings::default()
         };
-        save_scan(&store, &model, &settings, now).unwrap();
-        save_keys(&store, &model).unwrap();
+        save_scan(&store, &Held::default(), &model, &settings, now).unwrap();
+        save_keys(&store, &Held::default(), &model).unwrap();
         assert!(!store.get(SCAN_KEY).unwrap().contains("07070707"));
 
         let mut again = ScanModel::new();
         let loaded = load(&store, &mut again, now + 1_000);
         assert!(loaded.notices.is_empty(), "{:?}", loaded.notices);
+        assert!(loaded.unreadable.is_empty(), "{:?}", loaded.unreadable);
         assert!(loaded.settings.fahrenheit);
         assert_eq!(again.labels["dev"], "Kitchen");
         assert_eq!(again.keys["dev"].bindkey, [7; 16]);
@@ -287,7 +333,14 @@ mod tests {
     fn history_older_than_an_hour_is_not_restored() {
         let store = MemoryStore::default();
         let model = sensor_model(1_000);
-        save_scan(&store, &model, &Settings::default(), 1_000).unwrap();
+        save_scan(
+            &store,
+            &Held::default(),
+            &model,
+            &Settings::default(),
+            1_000,
+        )
+        .unwrap();
         let mut again = ScanModel::new();
         load(&store, &mut again, 1_000 + HISTORY_WINDOW_MS + 1);
         assert!(again.devices.is_empty());
@@ -301,9 +354,148 @@ mod tests {
         store.set(KEYS_KEY, r#"{"version":9,"keys":{}}"#).unwrap();
         let mut model = ScanModel::new();
         let loaded = load(&store, &mut model, 0);
-        assert_eq!(loaded.notices.len(), 2, "{:?}", loaded.notices);
-        assert!(loaded.notices[1].contains("newer"));
-        assert_eq!(store.get("bluehome.scan.unreadable").unwrap(), "{not json");
-        assert!(store.get("bluehome.keys.unreadable").is_some());
+        assert_eq!(loaded.unreadable.len(), 2, "{:?}", loaded.unreadable);
+        assert!(loaded.unreadable[1].message.contains("newer"));
+        assert_eq!(
+            store.get("bluehome.scan.unreadable.0").unwrap(),
+            "{not json"
+        );
+        assert!(store.get("bluehome.keys.unreadable.0").is_some());
+        assert_eq!(loaded.unreadable[0].text, "{not json");
+        assert_eq!(loaded.held, Held::default());
+    }
+
+    /// `{"version":0}` was accepted without a word.
+    #[test]
+    fn an_unknown_version_is_kept_aside_and_reported() {
+        let store = MemoryStore::default();
+        let text = r#"{"version":0,"labels":{"dev":"Kitchen"}}"#;
+        store.set(SCAN_KEY, text).unwrap();
+        let loaded = load(&store, &mut ScanModel::new(), 5);
+        assert_eq!(loaded.unreadable.len(), 1);
+        assert!(
+            loaded.unreadable[0].message.contains("version 0"),
+            "{}",
+            loaded.unreadable[0].message
+        );
+        assert_eq!(
+            store.get("bluehome.scan.unreadable.5").as_deref(),
+            Some(text)
+        );
+    }
+
+    /// A BTHome v1 float can be NaN or infinite; serde_json wrote it as `null` and the next load
+    /// refused the whole store (settings, labels and history gone for the session).
+    #[test]
+    fn a_nan_reading_never_costs_the_saved_store() {
+        let store = MemoryStore::default();
+        let now = 10_000_000;
+        let mut model = sensor_model(now);
+        let mut adv = Advertisement::default();
+        // v1 (0x181C): control 0x45 = float, 5 bytes with the id; 0x02 temperature; f32 NaN.
+        adv.service_data
+            .insert(Uuid::BTHOME_V1, vec![0x45, 0x02, 0x00, 0x00, 0xc0, 0x7f]);
+        model.ingest(now + 60_000, "local", "dev", true, adv);
+        save_scan(
+            &store,
+            &Held::default(),
+            &model,
+            &Settings::default(),
+            now + 60_000,
+        )
+        .unwrap();
+        let mut again = ScanModel::new();
+        let loaded = load(&store, &mut again, now + 61_000);
+        assert!(loaded.notices.is_empty(), "{:?}", loaded.notices);
+        assert!(loaded.unreadable.is_empty(), "{:?}", loaded.unreadable);
+        assert_eq!(again.labels["dev"], "Kitchen");
+
+        // A store an older version wrote with a null point loses that point only, and says so.
+        store
+            .set(
+                SCAN_KEY,
+                r#"{"version":1,"settings":{"fahrenheit":true},"labels":{"dev":"Kitchen"},"history":{"dev":{"readings":[{"id":2,"points":[[10000000,null],[10030000,21.5]]}]}}}"#,
+            )
+            .unwrap();
+        let mut again = ScanModel::new();
+        let loaded = load(&store, &mut again, now + 61_000);
+        assert!(loaded.settings.fahrenheit);
+        assert_eq!(again.labels["dev"], "Kitchen");
+        let history = &again.devices["dev"].readings[&(0x02, 0)].history;
+        assert_eq!(
+            history.iter().copied().collect::<Vec<_>>(),
+            [(10_030_000, 21.5)]
+        );
+        assert_eq!(loaded.notices.len(), 1);
+        assert!(
+            loaded.notices[0].contains("not numbers"),
+            "{:?}",
+            loaded.notices
+        );
+    }
+
+    /// When copying aside failed on quota, the next periodic save overwrote the only copy.
+    #[test]
+    fn data_that_cannot_be_copied_aside_is_held_until_the_user_decides() {
+        let corrupt = format!("{{not json {}", "x".repeat(100));
+        let store = MemoryStore::with_quota(SCAN_KEY.len() + corrupt.len() + 100);
+        store.set(SCAN_KEY, &corrupt).unwrap();
+        let model = ScanModel::new();
+        let mut loaded = load(&store, &mut ScanModel::new(), 7);
+        assert!(loaded.held.holds(SCAN_KEY));
+        assert_eq!(loaded.unreadable[0].holds, Some(SCAN_KEY));
+        assert_eq!(loaded.unreadable[0].text, corrupt);
+        let refused = save_scan(&store, &loaded.held, &model, &Settings::default(), 8);
+        assert!(refused.unwrap_err().contains("Download or discard"));
+        assert_eq!(store.get(SCAN_KEY), Some(corrupt));
+        // The user discards it: saving resumes.
+        loaded.held.release(SCAN_KEY);
+        save_scan(&store, &loaded.held, &model, &Settings::default(), 9).unwrap();
+        assert!(store.get(SCAN_KEY).unwrap().starts_with(r#"{"version":1"#));
+    }
+
+    /// Every corruption went to the same `bluehome.scan.unreadable`; the second overwrote the
+    /// first without a word.
+    #[test]
+    fn two_corruptions_are_kept_apart() {
+        let store = MemoryStore::default();
+        store.set(SCAN_KEY, "{first").unwrap();
+        load(&store, &mut ScanModel::new(), 1);
+        store.set(SCAN_KEY, "{second").unwrap();
+        load(&store, &mut ScanModel::new(), 2);
+        assert_eq!(
+            store.get("bluehome.scan.unreadable.1").as_deref(),
+            Some("{first")
+        );
+        assert_eq!(
+            store.get("bluehome.scan.unreadable.2").as_deref(),
+            Some("{second")
+        );
+    }
+
+    /// A malformed bind key got a notice but no copy, and the next "Save key" dropped it.
+    #[test]
+    fn a_malformed_bind_key_is_kept_aside_before_the_next_save() {
+        let store = MemoryStore::default();
+        let text = r#"{"version":1,"keys":{"good":{"bindkey":"00112233445566778899aabbccddeeff"},"bad":{"bindkey":"0011zz"}}}"#;
+        store.set(KEYS_KEY, text).unwrap();
+        let mut model = ScanModel::new();
+        let loaded = load(&store, &mut model, 3);
+        assert_eq!(loaded.unreadable.len(), 1);
+        assert!(loaded.unreadable[0].message.contains("keys.bad"));
+        assert_eq!(model.keys.len(), 1);
+        model.set_key(
+            "other",
+            Some(KeyEntry {
+                bindkey: [1; 16],
+                mac: None,
+            }),
+        );
+        save_keys(&store, &loaded.held, &model).unwrap();
+        assert!(!store.get(KEYS_KEY).unwrap().contains("0011zz"));
+        assert_eq!(
+            store.get("bluehome.keys.unreadable.3").as_deref(),
+            Some(text)
+        );
     }
 }

@@ -13,8 +13,8 @@ use bluehome_core::filter::FilterSet;
 use leptos::prelude::*;
 
 use super::capture::{self, Replay};
-use super::model::{KeyEntry, ScanModel};
-use super::persist;
+use super::model::{CaptureKey, KeyEntry, ScanModel};
+use super::persist::{self, Held, Unreadable};
 use super::settings::Settings;
 use super::storage::{BrowserStorage, KeyValue};
 use bluehome_core::Uuid;
@@ -81,6 +81,8 @@ struct Inner {
     replay: Option<Replay>,
     last_save_ms: u64,
     started_ms: u64,
+    /// Storage names not to write until the user decides about the data they hold.
+    held: Held,
 }
 
 /// The store handle (cheap to copy, provided by context).
@@ -98,6 +100,9 @@ pub struct AppStore {
     pub status: RwSignal<SourceStatus>,
     /// Notices for the user (storage recovered, import problems).
     pub notices: RwSignal<Vec<String>>,
+    /// Saved data that could not be used: each with a download, and a way to let the page save
+    /// over it when it is still in place.
+    pub unreadable: RwSignal<Vec<Unreadable>>,
     /// The device whose details are open.
     pub selected: RwSignal<Option<String>>,
     /// The page's clock at the last refresh.
@@ -127,10 +132,14 @@ impl AppStore {
         let mut model = ScanModel::new();
         let mut settings = Settings::default();
         let mut notices = Vec::new();
+        let mut unreadable = Vec::new();
+        let mut held = Held::default();
         if persist && let Some(store) = storage() {
             let loaded = persist::load(store.as_ref(), &mut model, now);
             settings = loaded.settings;
             notices = loaded.notices;
+            unreadable = loaded.unreadable;
+            held = loaded.held;
         }
         let store = Self {
             inner: StoredValue::new_local(InnerCell(Inner {
@@ -138,6 +147,7 @@ impl AppStore {
                 replay: None,
                 last_save_ms: now,
                 started_ms: now,
+                held,
             })),
             backend: StoredValue::new_local(Rc::clone(&backend)),
             revision: RwSignal::new(0),
@@ -145,6 +155,7 @@ impl AppStore {
             search: RwSignal::new(String::new()),
             status: RwSignal::new(SourceStatus::default()),
             notices: RwSignal::new(notices),
+            unreadable: RwSignal::new(unreadable),
             selected: RwSignal::new(None),
             now: RwSignal::new(now),
         };
@@ -240,15 +251,17 @@ impl AppStore {
         if self.status.with_untracked(|s| s.scanning) && !backend.is_scanning() {
             self.scan_ended(ScanEnd::Browser);
         }
+        let mut kept_own = Vec::new();
         let progress = self.inner.try_update_value(|c| {
             let inner = &mut c.0;
             let replay = inner.replay.as_mut()?;
             for (at, record) in replay.due(now) {
-                if let Some(key) = record.bindkey {
-                    let mac = record.advertisement.address;
-                    inner
-                        .model
-                        .set_key(&record.key, Some(KeyEntry { bindkey: key, mac }));
+                // The capture's key decodes its replay; the user's own saved key always stays.
+                if let Some(key) = record.bindkey
+                    && inner.model.use_capture_key(&record.key, key) == CaptureKey::OwnKept
+                    && !kept_own.contains(&record.key)
+                {
+                    kept_own.push(record.key.clone());
                 }
                 inner.model.ingest(
                     at,
@@ -261,9 +274,16 @@ impl AppStore {
             let progress = replay.progress();
             if replay.finished() {
                 inner.replay = None;
+                inner.model.end_capture_keys();
             }
             Some(progress)
         });
+        for key in kept_own {
+            self.notice(format!(
+                "Import: the capture carries a different bind key for {key}; your saved key is kept \
+                 (its packets in the capture may not decrypt)."
+            ));
+        }
         if let Some(progress) = progress {
             self.status.update(|s| {
                 s.replay = progress.filter(|(played, total)| played < total);
@@ -301,7 +321,7 @@ impl AppStore {
             .inner
             .try_update_value(|c| {
                 c.0.model.prune(now);
-                persist::save_scan(store.as_ref(), &c.0.model, &settings, now)
+                persist::save_scan(store.as_ref(), &c.0.held, &c.0.model, &settings, now)
             })
             .unwrap_or(Ok(()));
         if let Err(e) = result {
@@ -320,15 +340,37 @@ impl AppStore {
         if let Some(store) = storage()
             && let Some(Err(e)) = self
                 .inner
-                .try_with_value(|c| persist::save_keys(store.as_ref(), &c.0.model))
+                .try_with_value(|c| persist::save_keys(store.as_ref(), &c.0.held, &c.0.model))
         {
             self.notice(e);
         }
     }
 
-    /// Shows a notice.
+    /// Lets the page forget one piece of unreadable saved data (the user has downloaded it or
+    /// does not want it). When it was still in its place, saving there resumes at once.
+    pub fn discard_unreadable(&self, index: usize) {
+        let Some(entry) = self
+            .unreadable
+            .try_update(|list| (index < list.len()).then(|| list.remove(index)))
+            .flatten()
+        else {
+            return;
+        };
+        let Some(name) = entry.holds else { return };
+        self.inner.update_value(|c| c.0.held.release(name));
+        if name == persist::KEYS_KEY {
+            self.save_keys();
+        } else {
+            self.save(now_ms());
+        }
+    }
+
+    /// Shows a notice (once while it is on screen).
     pub fn notice(&self, text: impl Into<String>) {
         let text = text.into();
+        if self.notices.with_untracked(|n| n.contains(&text)) {
+            return;
+        }
         self.notices.update(|n| {
             if n.len() >= 5 {
                 n.remove(0);
@@ -486,17 +528,16 @@ impl AppStore {
 
     /// Replays a capture file's text; returns how many records will play.
     pub fn import_capture(&self, text: &str) -> usize {
-        let parsed = capture::parse(text);
+        let parsed = capture::parse(text, CAPTURE_SOURCE);
         let count = parsed.records.len();
-        if let Some((line, message)) = parsed.errors.first() {
-            self.notice(format!(
-                "Import: {} line(s) skipped; line {line}: {message}",
-                parsed.errors.len()
-            ));
+        if let Some(summary) = parsed.errors.summary() {
+            self.notice(format!("Import: {summary}"));
         }
         let now = now_ms();
-        self.inner
-            .update_value(|c| c.0.replay = Some(Replay::new(parsed, now)));
+        self.inner.update_value(|c| {
+            c.0.model.end_capture_keys();
+            c.0.replay = Some(Replay::new(parsed, now));
+        });
         self.status.update(|s| s.replay = Some((0, count)));
         self.tick(now);
         count

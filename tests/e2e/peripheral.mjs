@@ -81,7 +81,16 @@ export async function emulateShelly(browser, sim, { address, name, manufacturerD
     characteristics.set(characteristicId, char);
   }
 
+  // While `holding`, connection requests get no answer: Chrome's connect() then never settles,
+  // as it can on macOS for a device that is not there. The emulation answers requests oldest
+  // first, so the held ones are answered (as failed) when holding ends.
+  let holding = false;
+  let held = 0;
   cdp.on('BluetoothEmulation.gattOperationReceived', async (event) => {
+    if (event.type === 'connection' && holding) {
+      held += 1;
+      return;
+    }
     if (event.type === 'connection') await sim.request({ op: 'connect', client: 'chromium' });
     await cdp.send('BluetoothEmulation.simulateGATTOperationResponse', { address, type: event.type, code: 0 });
   });
@@ -107,6 +116,14 @@ export async function emulateShelly(browser, sim, { address, name, manufacturerD
 
   return {
     cdp,
+    /** Leaves connection requests unanswered (true), or answers them again (false). */
+    async holdConnections(hold) {
+      holding = hold;
+      for (; !hold && held > 0; held -= 1) {
+        // 0x0e: "unlikely error", for an attempt the page gave up long ago.
+        await cdp.send('BluetoothEmulation.simulateGATTOperationResponse', { address, type: 'connection', code: 0x0e });
+      }
+    },
     /** Drops the link, as walking out of range does. */
     async disconnect() {
       await sim.request({ op: 'disconnect' });

@@ -2,11 +2,11 @@
 //! backend, mounting, and DOM helpers.
 #![allow(dead_code)] // Each test binary uses its own subset.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use bluehome::ble::mock::{GattPeer, MockBackend};
+use bluehome::ble::mock::{GattPeer, MockBackend, att_failure};
 use bluehome::ble::{Backend, BleError, Characteristic, DeviceId, ErrorKind};
 use bluehome::pages::DevicesPage;
 use bluehome::state::shelly::ShellySession;
@@ -23,12 +23,26 @@ use wasm_bindgen::JsCast;
 // ---- the simulated device behind the mock backend ------------------------------------------
 
 /// The simulated gateway's GATT server, as the mock backend's peer. Time is real time since the
-/// test started, so the page's timers and the simulator agree.
+/// test started, so the page's timers and the simulator agree. It fails as Chrome reports a
+/// device's failures (`mock::att_failure`): an unpaired link after the set-up window is "Not
+/// paired" (the mock pairs on demand where the platform does), a restart drops the link.
 pub struct SimPeer {
     pub gateway: Rc<RefCell<Gateway>>,
     pub server: Server,
     pub client: String,
     pub start: f64,
+    /// What the test sees of the device.
+    pub taps: Taps,
+}
+
+/// A test's view into a [`SimPeer`].
+#[derive(Clone, Default)]
+pub struct Taps {
+    /// Whether the device's NotifyEvent / NotifyStatus frames reach a Bluetooth client (true
+    /// unless a test turns it off).
+    pub events_over_ble: Rc<Cell<bool>>,
+    /// Every request frame the device received, in order.
+    pub requests: Rc<RefCell<Vec<Request>>>,
 }
 
 impl SimPeer {
@@ -36,28 +50,33 @@ impl SimPeer {
         (js_sys::Date::now() - self.start).max(0.0) as u64
     }
 
-    /// The first encrypted access after the set-up window bonds the link, as an OS would.
+    /// After the set-up window only a bonded client gets in.
     fn secure(&mut self) -> Result<(), BleError> {
-        let now = self.now();
-        let mut gw = self.gateway.borrow_mut();
+        let gw = self.gateway.borrow();
         if !gw.provisioning().pairing_required() || gw.is_bonded(&self.client) {
-            return Ok(());
+            Ok(())
+        } else {
+            Err(att_failure(AttError::InsufficientAuthentication))
         }
-        gw.bond(&self.client, now).map_err(|e| {
-            BleError::new(
-                ErrorKind::Gatt,
-                format!("GATT Error: Not paired. Pairing failed: {e}"),
-            )
-        })
     }
 
-    fn pump(&mut self) {
+    /// Brings the device up to now: a restart drops the link and what was queued on it.
+    fn pump(&mut self) -> Result<(), BleError> {
         let now = self.now();
         let mut gw = self.gateway.borrow_mut();
         gw.tick(now);
-        for note in gw.take_notifications() {
-            self.server.push_notification(note.to_bytes());
+        if gw.take_reboot() {
+            self.server.disconnect();
+            self.server.clear_outbound();
+            return Err(att_failure(AttError::Disconnected));
         }
+        let notes = gw.take_notifications();
+        if self.taps.events_over_ble.get() {
+            for note in notes {
+                self.server.push_notification(note.to_bytes());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -65,13 +84,9 @@ pub fn rpc_char(c: Characteristic) -> Result<RpcCharacteristic, BleError> {
     RpcCharacteristic::from_uuid(c.uuid).ok_or_else(|| {
         BleError::new(
             ErrorKind::NotFound,
-            "No Characteristics matching UUID found.",
+            "NotFoundError: No Characteristics matching UUID found in Service.",
         )
     })
-}
-
-pub fn att(e: AttError) -> BleError {
-    BleError::new(ErrorKind::Gatt, e.to_string())
 }
 
 impl GattPeer for SimPeer {
@@ -87,6 +102,9 @@ impl GattPeer for SimPeer {
                 "NetworkError: Connection attempt failed.",
             ));
         }
+        // A device that restarted meanwhile is simply there again.
+        let _ = self.pump();
+        self.server = Server::default();
         Ok(())
     }
 
@@ -96,23 +114,37 @@ impl GattPeer for SimPeer {
         self.gateway.borrow_mut().on_disconnect(now);
     }
 
+    fn pair(&mut self) -> Result<(), BleError> {
+        let now = self.now();
+        self.gateway
+            .borrow_mut()
+            .bond(&self.client, now)
+            .map_err(|_| att_failure(AttError::InsufficientAuthentication))
+    }
+
     fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
+        self.pump()?;
         self.secure()?;
-        self.pump();
-        self.server.read(rpc_char(c)?).map_err(att)
+        self.server.read(rpc_char(c)?).map_err(att_failure)
     }
 
     fn write(&mut self, c: Characteristic, value: &[u8]) -> Result<(), BleError> {
+        self.pump()?;
         self.secure()?;
-        if let Some(frame) = self.server.write(rpc_char(c)?, value).map_err(att)? {
+        if let Some(frame) = self
+            .server
+            .write(rpc_char(c)?, value)
+            .map_err(att_failure)?
+        {
             let request: Request = match Frame::parse(&frame) {
                 Ok(Frame::Request(r)) => r,
-                _ => return Err(BleError::new(ErrorKind::Gatt, "not a request")),
+                _ => return Err(att_failure(AttError::Other(0x0E))),
             };
+            self.taps.requests.borrow_mut().push(request.clone());
             let now = self.now();
             let response = self.gateway.borrow_mut().handle(&request, now);
             self.server.push_response(response.to_bytes());
-            self.pump();
+            self.pump()?;
         }
         Ok(())
     }
@@ -131,6 +163,8 @@ pub struct World {
     pub gateway: Rc<RefCell<Gateway>>,
     pub storage: MemoryStore,
     pub host: web_sys::HtmlElement,
+    /// The test's view into `gw-1` (see [`SimPeer`]).
+    pub taps: Taps,
 }
 
 impl World {
@@ -146,22 +180,41 @@ pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<G
     Rc::new(RefCell::new(Gateway::new(options, sensors)))
 }
 
-/// A mock backend whose one device, `gw-1`, is `gateway`'s GATT server.
-pub fn gateway_backend(gateway: &Rc<RefCell<Gateway>>) -> Rc<Backend> {
-    let mock = MockBackend::new();
+/// `gateway`'s GATT server, as the mock backend's peer for a device, and the test's view into it.
+pub fn sim_peer(gateway: &Rc<RefCell<Gateway>>) -> (Box<SimPeer>, Taps) {
+    let taps = Taps::default();
+    taps.events_over_ble.set(true);
     let peer = SimPeer {
         gateway: Rc::clone(gateway),
         server: Server::default(),
         client: "aa:bb:cc:00:00:99".into(),
         start: js_sys::Date::now(),
+        taps: taps.clone(),
     };
-    mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), Box::new(peer));
-    Rc::new(Backend::Mock(mock))
+    (Box::new(peer), taps)
+}
+
+/// A mock backend whose one device, `gw-1`, is `gateway`'s GATT server.
+pub fn gateway_backend(gateway: &Rc<RefCell<Gateway>>) -> (Rc<Backend>, Taps) {
+    let mock = MockBackend::new();
+    let (peer, taps) = sim_peer(gateway);
+    mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), peer);
+    (Rc::new(Backend::Mock(mock)), taps)
 }
 
 /// Mounts the Devices page over a mock backend whose one device is `gateway`.
 pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World {
-    let backend = gateway_backend(&gateway);
+    let (backend, taps) = gateway_backend(&gateway);
+    world_on(backend, gateway, taps, storage).await
+}
+
+/// Mounts the Devices page over `backend`, where `gateway` (seen through `taps`) is one device.
+pub async fn world_on(
+    backend: Rc<Backend>,
+    gateway: Rc<RefCell<Gateway>>,
+    taps: Taps,
+    storage: MemoryStore,
+) -> World {
     let session = ShellySession::new(
         Rc::clone(&backend),
         Rc::new(storage.clone()),
@@ -174,7 +227,23 @@ pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World
         gateway,
         storage,
         host,
+        taps,
     }
+}
+
+/// The Shelly manufacturer data a Gen3 gateway advertises (flags, model 0x1817, its MAC), as an
+/// advertisement without a name.
+pub fn shelly_advert(mac: bluehome_core::MacAddress) -> bluehome_core::Advertisement {
+    use bluehome_core::shelly::manufacturer::{COMPANY_ID, Flags, ManufacturerData, encode};
+    let mut adv = bluehome_core::Advertisement::default();
+    let data = encode(&ManufacturerData {
+        flags: Some(Flags(0x0005)),
+        model_id: Some(0x1817),
+        mac: Some(mac),
+        ..ManufacturerData::default()
+    });
+    adv.manufacturer_data.insert(COMPANY_ID, data);
+    adv
 }
 
 /// The Devices page connected to a default gateway (no sensors, no password), fresh storage.

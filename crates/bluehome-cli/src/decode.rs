@@ -9,13 +9,17 @@ use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Write};
 
 use bluehome_core::bthome::{self, Packet, Value};
+use bluehome_core::capture::{MAX_DATA_BYTES, MAX_LINE_BYTES};
 use bluehome_core::hex;
 use bluehome_core::shelly::manufacturer::{self, ManufacturerData};
 use bluehome_core::shelly::{BEACON_COMPANY_ID, COMPANY_ID};
+use bluehome_core::text::printable;
 use bluehome_core::{Advertisement, MacAddress, Uuid};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
+
+use crate::lines::{Line, Lines};
 
 const USAGE: &str = "\
 usage: bluehome decode                       JSON Lines on stdin, one JSON line out per line
@@ -139,18 +143,34 @@ fn add_argument<'a>(input: &mut Input<'a>, arg: &'a str) -> Result<(), (&'static
     Ok(())
 }
 
-/// Reads JSON Lines from `reader`, writes one JSON line per input line to `out`.
-pub fn decode_stream(mut reader: impl BufRead, mut out: impl Write) -> io::Result<()> {
-    let mut line = String::with_capacity(512);
-    let mut number = 0usize;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            break;
+/// Reads JSON Lines from `reader`, writes one JSON line per input line to `out`. A line longer than
+/// [`MAX_LINE_BYTES`] or not UTF-8 gets its error line like any other bad line, and reading goes on.
+pub fn decode_stream(reader: impl BufRead, mut out: impl Write) -> io::Result<()> {
+    let mut lines = Lines::new(reader, MAX_LINE_BYTES);
+    while let Some((number, line)) = lines.next_line()? {
+        match line {
+            Line::Text(text) => decode_line(number, text, &mut out)?,
+            Line::TooLong { bytes } => {
+                let error = LineError {
+                    line: number,
+                    kind: "too_long",
+                    field: None,
+                    message: format!(
+                        "the line is {bytes} bytes; an input line is at most {MAX_LINE_BYTES}"
+                    ),
+                };
+                serde_json::to_writer(&mut out, &error)?;
+            }
+            Line::NotUtf8 { offset } => {
+                let error = LineError {
+                    line: number,
+                    kind: "invalid_utf8",
+                    field: None,
+                    message: format!("not UTF-8 text (byte {} is not)", offset + 1),
+                };
+                serde_json::to_writer(&mut out, &error)?;
+            }
         }
-        number += 1;
-        let text = line.trim_end_matches(['\n', '\r']);
-        decode_line(number, text, &mut out)?;
         out.write_all(b"\n")?;
     }
     out.flush()
@@ -369,9 +389,10 @@ impl<'de> Visitor<'de> for InputSeed<'_> {
     }
 }
 
-/// Decodes hex (either case, even length), with the error wording of the decode format.
+/// Decodes hex (either case, even length) of at most [`MAX_DATA_BYTES`] bytes (no advertisement
+/// holds more), with the error wording of the decode format.
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    hex::decode(text).map_err(|error| match error {
+    let bytes = hex::decode(text).map_err(|error| match error {
         hex::Error::BadDigit { offset } => {
             let c = text
                 .get(offset..)
@@ -380,7 +401,14 @@ fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
             format!("{c:?} at position {offset} is not a hex digit")
         }
         _ => format!("hex has an odd number of digits ({})", text.len()),
-    })
+    })?;
+    if bytes.len() > MAX_DATA_BYTES {
+        return Err(format!(
+            "{} bytes; advertisement data is at most {MAX_DATA_BYTES} bytes",
+            bytes.len()
+        ));
+    }
+    Ok(bytes)
 }
 
 /// The decoded record for one line.
@@ -551,12 +579,13 @@ impl fmt::Display for Table<'_, '_> {
                         }
                     }
                 };
+                // Text objects are the device's words: shown, never sent to the terminal as is.
                 writeln!(
                     f,
                     "  {:<6} {:<28} {}",
                     format!("{:#04x}", o.id),
                     o.name(),
-                    value
+                    printable(&value)
                 )?;
             }
             if let Some(e) = &p.error {
@@ -680,5 +709,78 @@ mod tests {
         assert_eq!(v["shelly"]["mac"], "BC:02:6E:AA:BB:CC");
         assert_eq!(v["shelly"]["flags"]["buzzer"], true);
         assert_eq!(v["shelly"]["beacon"]["unix_time"], 1_700_000_000);
+    }
+
+    fn stream(input: &[u8]) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        decode_stream(input, &mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// `bluehome decode` used to stop at the first line that was not UTF-8, without its number.
+    #[test]
+    fn a_line_that_is_not_utf8_is_one_error_line() {
+        let good = br#"{"address":"x","service_data":{"fcd2":"40015d"}}"#;
+        let mut input = good.to_vec();
+        input.extend_from_slice(b"\n{\"address\":\"\xff\"}\n");
+        input.extend_from_slice(good);
+        let out = stream(&input);
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0]["bthome"]["objects"][0]["value"], 93);
+        assert_eq!(out[1]["line"], 2);
+        assert_eq!(out[1]["error"]["kind"], "invalid_utf8");
+        assert_eq!(out[2]["bthome"]["objects"][0]["value"], 93);
+    }
+
+    /// One 100 MB line took 800 MB to decode; now it is measured, not kept, and reported.
+    #[test]
+    fn overlong_lines_and_fields_are_refused_with_the_cap() {
+        let mut input = format!(
+            r#"{{"address":"x","local_name":"{}"}}"#,
+            "a".repeat(100_000)
+        );
+        input.push_str("\n{\"address\":\"x\"}\n");
+        let out = stream(input.as_bytes());
+        assert_eq!(out[0]["line"], 1);
+        assert_eq!(out[0]["error"]["kind"], "too_long");
+        let message = out[0]["error"]["message"].as_str().unwrap();
+        assert!(message.contains("at most 8192"), "{message}");
+        assert_eq!(out[1]["address"], "x");
+
+        let big = one(&format!(
+            r#"{{"address":"x","service_data":{{"fcd2":"{}"}}}}"#,
+            "40".repeat(256)
+        ));
+        assert_eq!(big["error"]["field"], "service_data");
+        let message = big["error"]["message"].as_str().unwrap();
+        assert!(message.contains("at most 255 bytes"), "{message}");
+    }
+
+    /// A text object of `ESC ] 0 ; x` (xterm's "set window title") reached the terminal raw.
+    #[test]
+    fn the_table_shows_control_characters_as_escapes() {
+        // 0x40 v2 unencrypted; 0x53 text, 5 bytes: ESC ] 0 ; x.
+        let input = Input {
+            service_data: vec![(Cow::Borrowed("fcd2"), Cow::Borrowed("4053051b5d303b78"))],
+            ..Input::default()
+        };
+        let record = input.decode().unwrap();
+        let table = Table(&record).to_string();
+        assert!(!table.contains('\u{1b}'), "{table:?}");
+        assert!(table.contains("\\u{1b}]0;x"), "{table}");
+    }
+
+    #[test]
+    fn non_ascii_hex_is_a_bad_digit() {
+        let line = one(r#"{"service_data":{"fcd2":"4é"}}"#);
+        let message = line["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("'é' at position 1 is not a hex digit"),
+            "{message}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 mod decode;
+mod lines;
 mod replay;
 mod sim;
 
@@ -17,6 +18,11 @@ commands:
   sim shelly --stdio [--virtual-clock] [--mtu N] [options]
                        a simulated Shelly BLU Gateway Gen3's GATT server on stdin/stdout,
                        one JSON request per line, one JSON answer per line
+  sim blu --stdio [--virtual-clock] [--model CODE] [options]
+                       a simulated Shelly BLU sensor's settings service (encryption, bonding,
+                       beacon mode, per-model settings); `sim blu --help` lists the models
+  sim improv --stdio [--virtual-clock] [options]
+                       a simulated Improv Wi-Fi device (authorization, provisioning)
   help                 this text
 
 See crates/bluehome-cli/README.md for the input and output formats.";
@@ -32,6 +38,8 @@ fn main() -> ExitCode {
             let rest: Vec<String> = args.collect();
             match decode::run(&rest) {
                 Ok(code) => ExitCode::from(code),
+                // The reader went away (`bluehome decode | head`): stop quietly, as Unix tools do.
+                Err(e) if lines::is_closed_pipe(&e) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("bluehome decode: {e}");
                     ExitCode::from(1)

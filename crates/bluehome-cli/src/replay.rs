@@ -7,12 +7,14 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::process::ExitCode;
 
 use bluehome_core::bthome;
+use bluehome_core::capture::{self, MAX_LINE_BYTES, MAX_TIME_MS, seconds};
 use bluehome_core::filter::{Matcher, ScanOptions, normalize_address};
-use bluehome_core::hex;
 use bluehome_core::manager::{Event, Manager, Output};
-use bluehome_core::{Advertisement, MacAddress, Uuid};
+use bluehome_core::text::printable;
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+use crate::lines::{Line, Lines, is_closed_pipe};
 
 const USAGE: &str = "usage: bluehome replay CAPTURE --rules RULES [--until T]\n\
   CAPTURE  JSON Lines (the decode input plus \"time\", \"source\", \"connectable\"); - for stdin\n\
@@ -30,6 +32,17 @@ pub enum ReplayError {
     Rules(String),
     /// A capture line is wrong; the message names the line and field.
     Capture { line: usize, message: String },
+    /// The reader of the output went away (`bluehome replay … | head`).
+    ClosedPipe,
+}
+
+/// The error for a failed write of the output.
+fn write_error(e: io::Error) -> ReplayError {
+    if is_closed_pipe(&e) {
+        ReplayError::ClosedPipe
+    } else {
+        ReplayError::Io(format!("writing output: {e}"))
+    }
 }
 
 impl std::fmt::Display for ReplayError {
@@ -37,8 +50,13 @@ impl std::fmt::Display for ReplayError {
         match self {
             Self::Usage(m) => write!(f, "{m}\n\n{USAGE}"),
             Self::Io(m) => f.write_str(m),
-            Self::Rules(m) => write!(f, "rules: {m}"),
-            Self::Capture { line, message } => write!(f, "capture line {line}: {message}"),
+            // These quote the files (a field name is the file's key): shown, never sent to the
+            // terminal as they are.
+            Self::Rules(m) => write!(f, "rules: {}", printable(m)),
+            Self::Capture { line, message } => {
+                write!(f, "capture line {line}: {}", printable(message))
+            }
+            Self::ClosedPipe => f.write_str("the output was closed"),
         }
     }
 }
@@ -46,7 +64,8 @@ impl std::fmt::Display for ReplayError {
 /// Entry point from `main`.
 pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
     match run_inner(args) {
-        Ok(()) => ExitCode::SUCCESS,
+        // Stop quietly when the reader went away, as Unix tools do.
+        Ok(()) | Err(ReplayError::ClosedPipe) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bluehome replay: {e}");
             match e {
@@ -73,14 +92,18 @@ fn run_inner(mut args: impl Iterator<Item = String>) -> Result<(), ReplayError> 
                 let text = args
                     .next()
                     .ok_or_else(|| ReplayError::Usage("--until needs a time".into()))?;
-                let t: f64 = text
-                    .parse()
+                let ms = text
+                    .parse::<f64>()
                     .ok()
-                    .filter(|t: &f64| t.is_finite() && *t >= 0.0)
+                    .filter(|t| (0.0..=(MAX_TIME_MS / 1000) as f64).contains(t))
+                    .map(to_ms)
                     .ok_or_else(|| {
-                        ReplayError::Usage(format!("--until {text:?} is not a time in seconds"))
+                        ReplayError::Usage(format!(
+                            "--until {text:?} is not a time in seconds (0 to {})",
+                            MAX_TIME_MS / 1000
+                        ))
                     })?;
-                until = Some(t);
+                until = Some(ms);
             }
             "-h" | "--help" => return Err(ReplayError::Usage("help".into())),
             other if capture.is_none() && (other == "-" || !other.starts_with('-')) => {
@@ -103,8 +126,7 @@ fn run_inner(mut args: impl Iterator<Item = String>) -> Result<(), ReplayError> 
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     replay(input, &rules, until, &mut out)?;
-    out.flush()
-        .map_err(|e| ReplayError::Io(format!("writing output: {e}")))
+    out.flush().map_err(write_error)
 }
 
 // ----- rules --------------------------------------------------------------------------------
@@ -149,18 +171,6 @@ fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Re
     value
         .as_object()
         .ok_or_else(|| rules_err(path, "expected an object"))
-}
-
-fn parse_key(text: &str, field: &str) -> Result<[u8; 16], String> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 32 {
-        return Err(format!(
-            "{field}: a bind key is 32 hex digits, not {}",
-            bytes.len()
-        ));
-    }
-    let bytes = hex_bytes(text, field)?;
-    <[u8; 16]>::try_from(bytes.as_slice()).map_err(|_| format!("{field}: a bind key is 16 bytes"))
 }
 
 impl Rules {
@@ -260,7 +270,8 @@ impl Rules {
                     let text = key
                         .as_str()
                         .ok_or_else(|| rules_err(&field, "expected a hex string"))?;
-                    let key = parse_key(text, &field).map_err(ReplayError::Rules)?;
+                    let key = capture::parse_bindkey(text, &field)
+                        .map_err(|e| ReplayError::Rules(e.to_string()))?;
                     rules.bindkeys.push((normalize_address(address), key));
                 }
             }
@@ -268,116 +279,6 @@ impl Rules {
         }
         Ok(rules)
     }
-}
-
-// ----- capture ----------------------------------------------------------------------------
-
-/// One capture line, read.
-struct Line {
-    time: f64,
-    source: String,
-    connectable: bool,
-    key: String,
-    bindkey: Option<[u8; 16]>,
-    adv: Advertisement,
-}
-
-fn hex_bytes(text: &str, field: &str) -> Result<Vec<u8>, String> {
-    hex::decode(text).map_err(|error| format!("{field}: {error}"))
-}
-
-fn parse_line(text: &str) -> Result<Line, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let obj = value.as_object().ok_or("expected a JSON object")?;
-    let time = match obj.get("time") {
-        Some(v) => v
-            .as_f64()
-            .filter(|t| t.is_finite() && *t >= 0.0)
-            .ok_or("time: expected a number of seconds, at least 0")?,
-        None => return Err("time: required field is missing".into()),
-    };
-    let key = match obj.get("address") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        Some(_) => return Err("address: expected a non-empty string".into()),
-        None => return Err("address: required field is missing".into()),
-    };
-    let source = match obj.get("source") {
-        None => "local".to_string(),
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        Some(_) => return Err("source: expected a non-empty string".into()),
-    };
-    let connectable = match obj.get("connectable") {
-        None => true,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err("connectable: expected true or false".into()),
-    };
-    let mut adv = Advertisement {
-        address: key.parse::<MacAddress>().ok(),
-        ..Default::default()
-    };
-    if let Some(v) = obj.get("mac") {
-        let text = v.as_str().ok_or("mac: expected a string")?;
-        adv.address = Some(
-            text.parse()
-                .map_err(|_| "mac: expected AA:BB:CC:DD:EE:FF".to_string())?,
-        );
-    }
-    if let Some(v) = obj.get("rssi") {
-        let r = v
-            .as_i64()
-            .filter(|r| (-128..=127).contains(r))
-            .ok_or("rssi: expected an integer in -128..=127")?;
-        adv.rssi = Some(r as i8);
-    }
-    if let Some(v) = obj.get("local_name") {
-        adv.name = Some(
-            v.as_str()
-                .ok_or("local_name: expected a string")?
-                .to_string(),
-        );
-    }
-    if let Some(v) = obj.get("service_data") {
-        let map = v.as_object().ok_or("service_data: expected an object")?;
-        for (uuid, data) in map {
-            let field = format!("service_data.{uuid}");
-            let u: Uuid = uuid.parse().map_err(|e| format!("{field}: {e}"))?;
-            let hex = data
-                .as_str()
-                .ok_or_else(|| format!("{field}: expected a hex string"))?;
-            adv.service_data.insert(u, hex_bytes(hex, &field)?);
-        }
-    }
-    if let Some(v) = obj.get("manufacturer_data") {
-        let map = v
-            .as_object()
-            .ok_or("manufacturer_data: expected an object")?;
-        for (id, data) in map {
-            let field = format!("manufacturer_data.{id}");
-            let company: u16 = id
-                .parse()
-                .map_err(|_| format!("{field}: the key is a decimal company id 0..=65535"))?;
-            let hex = data
-                .as_str()
-                .ok_or_else(|| format!("{field}: expected a hex string"))?;
-            adv.manufacturer_data
-                .insert(company, hex_bytes(hex, &field)?);
-        }
-    }
-    let bindkey = match obj.get("bindkey") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(parse_key(
-            v.as_str().ok_or("bindkey: expected a hex string")?,
-            "bindkey",
-        )?),
-    };
-    Ok(Line {
-        time,
-        source,
-        connectable,
-        key,
-        bindkey,
-        adv,
-    })
 }
 
 // ----- output --------------------------------------------------------------------------------
@@ -395,14 +296,6 @@ struct Pending {
     order: usize,
     seq: u64,
     json: String,
-}
-
-fn seconds(ms: u64) -> Value {
-    if ms.is_multiple_of(1000) {
-        Value::from(ms / 1000)
-    } else {
-        Value::from(ms as f64 / 1000.0)
-    }
 }
 
 #[derive(Serialize)]
@@ -546,8 +439,7 @@ impl<W: Write> Replayer<'_, W> {
             None => self.pending.len(),
         };
         for p in self.pending.drain(..cut) {
-            writeln!(self.out, "{}", p.json)
-                .map_err(|e| ReplayError::Io(format!("writing output: {e}")))?;
+            writeln!(self.out, "{}", p.json).map_err(write_error)?;
         }
         Ok(())
     }
@@ -561,11 +453,25 @@ fn to_ms(seconds: f64) -> u64 {
     (seconds * 1000.0).round() as u64
 }
 
+/// The capture error for line `line`, with the events before it written first.
+fn bad_line<W: Write>(
+    r: &mut Replayer<'_, W>,
+    line: usize,
+    message: impl ToString,
+) -> Result<(), ReplayError> {
+    r.flush(None)?;
+    Err(ReplayError::Capture {
+        line,
+        message: message.to_string(),
+    })
+}
+
 /// Runs the capture through a fresh manager set up from the rules, writing JSON lines to `out`.
+/// `until` (ms) runs the clock to that time instead of the last line's.
 pub fn replay(
     input: impl BufRead,
     rules: &Rules,
-    until: Option<f64>,
+    until: Option<u64>,
     out: impl Write,
 ) -> Result<(), ReplayError> {
     let mut r = Replayer {
@@ -578,59 +484,71 @@ pub fn replay(
         out,
     };
     let mut started = false;
-    let mut last_time: Option<f64> = None;
-    for (n, line) in input.lines().enumerate() {
-        let number = n + 1;
-        let text = line.map_err(|e| ReplayError::Io(format!("reading capture: {e}")))?;
+    let mut last_ms: Option<u64> = None;
+    let mut lines = Lines::new(input, MAX_LINE_BYTES);
+    while let Some((number, line)) = lines
+        .next_line()
+        .map_err(|e| ReplayError::Io(format!("reading capture: {e}")))?
+    {
+        let text = match line {
+            Line::Text(text) => text,
+            Line::TooLong { bytes } => {
+                return bad_line(&mut r, number, capture::Error::LineTooLong { bytes });
+            }
+            Line::NotUtf8 { offset } => {
+                let message = format!("not UTF-8 text (byte {} is not)", offset + 1);
+                return bad_line(&mut r, number, message);
+            }
+        };
         if text.trim().is_empty() {
             continue;
         }
-        let line = match parse_line(&text) {
-            Ok(line) => line,
-            Err(message) => {
-                // What happened before the bad line is still reported.
-                r.flush(None)?;
-                return Err(ReplayError::Capture {
-                    line: number,
-                    message,
-                });
-            }
+        let record = match capture::parse_line(text) {
+            Ok(record) => record,
+            Err(e) => return bad_line(&mut r, number, e),
         };
-        if let Some(prev) = last_time
-            && line.time < prev
+        let Some(now) = record.time_ms else {
+            return bad_line(&mut r, number, "time: required field is missing");
+        };
+        if let Some(prev) = last_ms
+            && now < prev
         {
-            r.flush(None)?;
-            return Err(ReplayError::Capture {
-                line: number,
-                message: format!("time goes backwards ({} after {prev})", line.time),
-            });
+            let message = format!(
+                "time goes backwards ({} after {})",
+                seconds(now),
+                seconds(prev)
+            );
+            return bad_line(&mut r, number, message);
         }
-        if until.is_some_and(|u| line.time > u) {
+        if until.is_some_and(|u| now > u) {
             break;
         }
-        last_time = Some(line.time);
-        let now = to_ms(line.time);
+        last_ms = Some(now);
         if !started {
             started = true;
             start(&mut r, now);
         }
-        if let Some(key) = line.bindkey {
-            r.mgr.set_bindkey(&line.key, Some(key));
+        if let Some(key) = record.bindkey {
+            r.mgr.set_bindkey(&record.address, Some(key));
         }
-        r.mgr
-            .ingest(now, &line.source, &line.key, line.connectable, line.adv)
-            .map_err(|e| ReplayError::Capture {
-                line: number,
-                message: e.to_string(),
-            })?;
+        let source = record.source.as_deref().unwrap_or("local");
+        let connectable = record.connectable.unwrap_or(true);
+        if let Err(e) = r.mgr.ingest(
+            now,
+            source,
+            &record.address,
+            connectable,
+            record.advertisement,
+        ) {
+            return bad_line(&mut r, number, e);
+        }
         r.collect()?;
         r.flush(Some(now))?;
     }
-    let end = until.or(last_time);
-    if let Some(end) = end
+    if let Some(end) = until.or(last_ms)
         && started
     {
-        r.mgr.advance(to_ms(end));
+        r.mgr.advance(end);
         r.collect()?;
     }
     r.flush(None)
@@ -658,7 +576,7 @@ fn start<W: Write>(r: &mut Replayer<'_, W>, now: u64) {
 mod tests {
     use super::*;
 
-    fn run_text(capture: &str, rules: &str, until: Option<f64>) -> Result<String, ReplayError> {
+    fn run_text(capture: &str, rules: &str, until: Option<u64>) -> Result<String, ReplayError> {
         let rules = Rules::parse(rules)?;
         let mut out = Vec::new();
         replay(capture.as_bytes(), &rules, until, &mut out)?;
@@ -731,12 +649,86 @@ mod tests {
         let out = run_text(
             capture,
             r#"{"callbacks":[{"name":"all","matcher":{}}]}"#,
-            Some(5.0),
+            Some(5_000),
         )
         .unwrap();
         assert_eq!(
             out,
             "{\"t\":1,\"event\":\"callback\",\"name\":\"all\",\"address\":\"AA:BB:CC:DD:EE:FF\"}\n"
         );
+    }
+
+    /// Replay said "stream did not contain valid UTF-8" without the line the README promises.
+    #[test]
+    fn a_line_that_is_not_utf8_is_named() {
+        let mut capture = b"{\"time\":1,\"address\":\"AA:BB:CC:DD:EE:FF\"}\n".to_vec();
+        capture.extend_from_slice(b"{\"time\":2,\"address\":\"\xc3\x28\"}\n");
+        let rules = Rules::parse("{}").unwrap();
+        let err = replay(capture.as_slice(), &rules, None, Vec::new()).unwrap_err();
+        assert!(
+            matches!(&err, ReplayError::Capture { line: 2, message } if message.contains("UTF-8")),
+            "{err}"
+        );
+    }
+
+    /// 1.8e16 s and 1e300 s saturated to u64::MAX ms and overflowed the manager's deadlines.
+    #[test]
+    fn times_beyond_the_clock_are_refused_with_the_line() {
+        for time in ["1.8e16", "1e300"] {
+            let capture = format!(
+                "{{\"time\":1,\"address\":\"AA:BB:CC:DD:EE:FF\"}}\n{{\"time\":{time},\"address\":\"AA:BB:CC:DD:EE:FF\"}}\n"
+            );
+            let err = run_text(
+                &capture,
+                r#"{"track_unavailable":[{"address":"AA:BB:CC:DD:EE:FF"}]}"#,
+                None,
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.starts_with("capture line 2: time: "), "{err}");
+        }
+    }
+
+    /// One 100 MB line took 1.78 GB to replay; it is now refused by its length.
+    #[test]
+    fn an_overlong_line_is_refused_with_the_cap() {
+        let capture = format!(
+            "{{\"time\":1,\"address\":\"x\",\"local_name\":\"{}\"}}\n",
+            "a".repeat(1_000_000)
+        );
+        let err = run_text(&capture, "{}", None).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "capture line 1: the line is 1000040 bytes; a capture line is at most 8192"
+            ),
+            "{err}"
+        );
+    }
+
+    /// A closed output is not an error worth a message (`bluehome replay … | head`).
+    #[test]
+    fn a_closed_output_stops_quietly() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let rules = Rules::parse(r#"{"callbacks":[{"name":"all","matcher":{}}]}"#).unwrap();
+        let capture = "{\"time\":1,\"address\":\"AA:BB:CC:DD:EE:FF\"}\n";
+        let err = replay(capture.as_bytes(), &rules, None, Closed).unwrap_err();
+        assert!(matches!(err, ReplayError::ClosedPipe));
+    }
+
+    /// A field name is the capture's own key: an escape sequence there reached the terminal.
+    #[test]
+    fn errors_show_the_files_words_escaped() {
+        let capture = "{\"time\":1,\"address\":\"x\",\"service_data\":{\"\\u001b]0;x\":\"00\"}}\n";
+        let err = run_text(capture, "{}", None).unwrap_err().to_string();
+        assert!(!err.contains('\u{1b}'), "{err:?}");
+        assert!(err.contains("service_data.\\u{1b}]0;x"), "{err}");
     }
 }

@@ -1,10 +1,13 @@
-//! Golden transcripts for `bluehome sim shelly --stdio`: every directory under tests/golden/sim/
-//! holds `args` (after `sim shelly --stdio`), `input.jsonl` and `expected.jsonl`, the exact
-//! answers. The expected files were written from the protocol rules in the README and the
-//! documented frame formats; lengths, hex and digest hashes were computed with Python, not by
-//! this tool.
+//! Golden transcripts for `bluehome sim <device> --stdio`: every directory under
+//! tests/golden/sim/ holds `args` (after `sim <device> --stdio`), `input.jsonl` and
+//! `expected.jsonl`, the exact answers, and optionally `device` (`blu` or `improv`; `shelly` when
+//! absent). The expected files were written from the protocol rules in the README and the
+//! documented frame formats; lengths, hex, digest hashes, Improv checksums, BLU keys (SHA-256) and
+//! encrypted BTHome (AES-CCM, Python's `cryptography`) were computed with Python, not by this
+//! tool.
 
 mod common;
+mod schema;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -14,11 +17,17 @@ fn bluehome() -> Command {
     Command::new(env!("CARGO_BIN_EXE_bluehome"))
 }
 
+/// The simulator a case runs: its `device` file, else `shelly`.
+fn device(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("device"))
+        .map_or_else(|_| "shelly".into(), |d| d.trim().to_string())
+}
+
 fn run_case(dir: &Path) -> Result<(), String> {
     let args = std::fs::read_to_string(dir.join("args")).map_err(|e| e.to_string())?;
     let input = std::fs::read(dir.join("input.jsonl")).map_err(|e| e.to_string())?;
     let mut child = bluehome()
-        .args(["sim", "shelly", "--stdio"])
+        .args(["sim", &device(dir), "--stdio"])
         .args(args.split_whitespace())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -56,7 +65,60 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn sim_golden_transcripts_match() {
-    common::assert_all_pass(&common::case_dirs("sim", 6), run_case);
+    common::assert_all_pass(&common::case_dirs("sim", 7), run_case);
+}
+
+#[test]
+fn every_simulator_has_golden_transcripts() {
+    let dirs = common::case_dirs("sim", 6);
+    for (name, min) in [("shelly", 6), ("blu", 3), ("improv", 3)] {
+        let cases = dirs.iter().filter(|d| device(d) == name).count();
+        assert!(cases >= min, "{cases} {name} transcripts");
+    }
+}
+
+/// Every request and answer of every transcript follows schema/sim-request.schema.json and
+/// schema/sim-answer.schema.json.
+#[test]
+fn sim_transcripts_follow_the_schemas() {
+    let load = |name: &str| -> serde_json::Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schema")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let (request, answer) = (
+        load("sim-request.schema.json"),
+        load("sim-answer.schema.json"),
+    );
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for dir in common::case_dirs("sim", 6) {
+        let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+        let (input, expected) = (read("input.jsonl"), read("expected.jsonl"));
+        for (i, (request_line, answer_line)) in input.lines().zip(expected.lines()).enumerate() {
+            let at = format!("{}:{}", dir.display(), i + 1);
+            let answer_value: serde_json::Value = serde_json::from_str(answer_line).unwrap();
+            if let Err(e) = schema::check(&answer, &answer, &answer_value, &at) {
+                failures.push(e);
+            }
+            // Requests the simulator refuses as malformed (with a detail) break the schema on
+            // purpose.
+            let malformed = answer_value["error"] == "request_not_supported"
+                && answer_value.get("detail").is_some();
+            match serde_json::from_str::<serde_json::Value>(request_line) {
+                Ok(value) if !malformed => {
+                    if let Err(e) = schema::check(&request, &request, &value, &at) {
+                        failures.push(e);
+                    }
+                    checked += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked > 100, "{checked} requests checked");
 }
 
 /// Each answer is flushed before the next request is read: a client can talk turn by turn.
@@ -157,4 +219,128 @@ fn sim_advertisements_decode_cleanly() {
         lines[5]["shelly"].is_null(),
         "the generic thermometer has no Shelly data"
     );
+}
+
+/// Runs `bluehome sim <args…>` with `input` on stdin; returns stdout's lines as JSON.
+fn converse(args: &[&str], input: &str) -> Vec<serde_json::Value> {
+    let out = bluehome()
+        .arg("sim")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(input.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The key read over GATT from `sim blu` decrypts its next advertisement in `bluehome decode`:
+/// the two commands agree. (The record's address is the MAC; taking it from the Shelly
+/// manufacturer data instead is the core's test `sim::blu::tests::encryption_on_then_…`.)
+#[test]
+fn blu_key_read_over_gatt_decrypts_the_next_advertisement() {
+    let answers = converse(
+        &["blu", "--stdio", "--virtual-clock", "--model", "SBDW-002C"],
+        concat!(
+            "{\"op\":\"press\"}\n",
+            "{\"op\":\"connect\",\"client\":\"phone\"}\n",
+            "{\"op\":\"pair\"}\n",
+            "{\"op\":\"write\",\"char\":\"passkey\",\"data\":\"39300000\"}\n",
+            "{\"op\":\"read\",\"char\":\"encryption_key\"}\n",
+            "{\"op\":\"press\",\"ms\":300}\n",
+            "{\"op\":\"advertisements\"}\n",
+        ),
+    );
+    assert!(answers.iter().all(|a| a["ok"] == true), "{answers:?}");
+    let key = answers[4]["data"].as_str().unwrap();
+    let mut record = answers[6]["advertisements"][0].clone();
+    record["bindkey"] = key.into();
+    let mut decode = bluehome()
+        .arg("decode")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(decode.stdin.take().unwrap(), "{record}").unwrap();
+    let out = decode.wait_with_output().unwrap();
+    let decoded: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(decoded["bthome"]["encrypted"], true, "{decoded}");
+    assert!(decoded["bthome"]["error"].is_null(), "{decoded}");
+    assert_eq!(decoded["shelly"]["model"], "SBDW-002C");
+    let button = decoded["bthome"]["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "button")
+        .cloned();
+    assert_eq!(button.unwrap()["event"], "press");
+}
+
+#[test]
+fn blu_and_improv_help_and_bad_command_lines() {
+    let help = bluehome().args(["sim", "blu", "--help"]).output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8(help.stdout).unwrap();
+    for code in ["SBBT-002C", "SBMO-003Z", "SBDI-003E", "SBHT-203C"] {
+        assert!(text.contains(code), "{code} missing from:\n{text}");
+    }
+    assert!(
+        bluehome()
+            .args(["sim", "improv", "--help"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    for args in [
+        &["sim", "blu"][..],
+        &["sim", "blu", "--stdio", "--model", "SBXX-000"],
+        &["sim", "improv", "--stdio", "--capabilities", "300"],
+    ] {
+        let out = bluehome().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+/// A line that is not UTF-8, or too long, used to end the simulator ("stdin is not UTF-8 text",
+/// status 1): now it gets an error answer like any malformed request, and the session goes on.
+#[test]
+fn bad_input_lines_get_an_error_answer_and_the_session_goes_on() {
+    let mut input = b"{\"op\":\"connect\"}\n{\"op\":\"\xff\"}\n".to_vec();
+    input.extend_from_slice(format!("{{\"op\":\"{}\"}}\n", "x".repeat(20_000)).as_bytes());
+    input.extend_from_slice(b"{\"op\":123}\n{\"op\":\"read\",\"char\":\"rx_ctl\"}\n");
+    let mut child = bluehome()
+        .args(["sim", "shelly", "--stdio", "--virtual-clock"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let answers: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 5, "{answers:?}");
+    assert_eq!(answers[0]["ok"], true);
+    for (answer, detail) in answers[1..4].iter().zip([
+        "not UTF-8 text (byte 8 is not)",
+        "the line is 20009 bytes; a request line is at most 16384",
+        "\"op\" must be a string",
+    ]) {
+        assert_eq!(answer["error"], "request_not_supported");
+        assert_eq!(answer["detail"], detail);
+    }
+    assert_eq!(answers[4]["data"], "00000000");
 }

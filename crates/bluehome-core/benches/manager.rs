@@ -2,8 +2,11 @@
 //! matcher index + dispatch, with 1, 100 and 10,000 registered matchers over 1,000 devices, and the
 //! memory one tracked device costs. Run: `cargo bench -p bluehome-core --bench manager`.
 //!
-//! Targets (issue 4): at most 1 µs per advertisement natively with 10,000 matchers, and 10,000
-//! matchers at most 3× the cost of one.
+//! Targets: at most 1 µs per advertisement natively with 10,000 matchers, and 10,000 matchers at
+//! most 3× the cost of one. Then packets from ever new sources (a capture of 10,000 to 200,000
+//! gateways): the cost per packet must not grow with the number of sources heard (asserted: the
+//! 200,000-source run at most 3× the 10,000-source one per packet; a scanner table searched
+//! linearly made it quadratic, 9.6 s for 70,000 sources).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -223,6 +226,35 @@ fn memory_per_device(devices: usize) -> Option<f64> {
     Some(after.saturating_sub(before) as f64 / devices as f64)
 }
 
+/// Thread CPU ns per packet when each of `sources` packets comes from a source never heard before
+/// (each hearing one of 1,000 devices), as a capture with that many gateways replays.
+fn new_sources(sources: usize) -> f64 {
+    let templates: Vec<Advertisement> = (0..DEVICES).map(template).collect();
+    let keys: Vec<String> = (0..DEVICES).map(mac).collect();
+    let names: Vec<String> = (0..sources).map(|i| format!("gateway-{i}")).collect();
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let mut mgr = Manager::new(Config::default());
+        mgr.register_callback(0, Matcher::default());
+        let wall = Instant::now();
+        let start = cpu_ns(wall);
+        for (i, name) in names.iter().enumerate() {
+            let d = i % DEVICES;
+            mgr.ingest(
+                i as u64,
+                name,
+                &keys[d],
+                true,
+                packet(&templates[d], i as u32),
+            )
+            .unwrap();
+            mgr.drain().for_each(drop);
+        }
+        best = best.min((cpu_ns(wall) - start) as f64 / sources as f64);
+    }
+    best
+}
+
 fn main() {
     let rounds = std::env::var("BENCH_ROUNDS")
         .ok()
@@ -248,6 +280,20 @@ fn main() {
             "  {label:>36}: {per:5.0} ns/adv {:>9.0} adv/s  ({ratio:.2}x of 1; {:.2} events/adv)",
             1e9 / per,
             r.events as f64 / (rounds as f64 * DEVICES as f64),
+        );
+    }
+    let mut first = None;
+    for sources in [10_000, 70_000, 200_000] {
+        let per = new_sources(sources);
+        let ratio = per / *first.get_or_insert(per);
+        println!(
+            "  {:>36}: {per:5.0} ns/packet, {:.0} ms in all ({ratio:.2}x of 10,000 per packet)",
+            format!("{sources} sources, each new"),
+            per * sources as f64 / 1e6
+        );
+        assert!(
+            ratio <= 3.0,
+            "the cost per packet grows with the number of sources: {ratio:.2}x"
         );
     }
     match memory_per_device(50_000) {

@@ -47,8 +47,13 @@ pub fn encode(bytes: &[u8]) -> String {
     ::hex::encode(bytes)
 }
 
-/// Decodes an even number of hex digits of any case, nothing else.
+/// Decodes an even number of hex digits of any case, nothing else. A character that is not a hex
+/// digit is reported as such (with its offset) even when the length is odd too: `4é` is a bad
+/// digit, not an odd count of bytes.
 pub fn decode(text: &str) -> Result<Vec<u8>, Error> {
+    if let Some(offset) = text.bytes().position(|b| !b.is_ascii_hexdigit()) {
+        return Err(Error::BadDigit { offset });
+    }
     Ok(::hex::decode(text)?)
 }
 
@@ -106,6 +111,14 @@ mod tests {
         assert_eq!(decode("4g"), Err(Error::BadDigit { offset: 1 }));
         assert_eq!(decode("400"), Err(Error::OddLength));
         assert_eq!(decode("").unwrap(), Vec::<u8>::new());
+    }
+
+    /// `é` is two bytes of UTF-8, so "4é" has an odd byte count: it used to be reported as an odd
+    /// number of digits.
+    #[test]
+    fn non_ascii_is_a_bad_digit_not_an_odd_length() {
+        assert_eq!(decode("4é"), Err(Error::BadDigit { offset: 1 }));
+        assert_eq!(decode("40ü0"), Err(Error::BadDigit { offset: 2 }));
     }
 
     #[test]

@@ -16,14 +16,20 @@ extern crate alloc;
 
 pub mod ad;
 pub mod advertisement;
+pub mod blu;
 pub mod bthome;
+pub mod capture;
 pub mod filter;
+pub mod gatt;
 pub mod hex;
+pub mod improv;
 pub mod manager;
 pub mod profiles;
+pub mod saved;
 pub mod shelly;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod text;
 pub mod uuid;
 
 pub use advertisement::{Advertisement, MacAddress};

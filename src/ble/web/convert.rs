@@ -87,30 +87,62 @@ pub fn error(value: &JsValue) -> BleError {
             .as_string()
             .unwrap_or_else(|| "unknown error".to_owned());
     }
-    let lower = message.to_ascii_lowercase();
-    let kind = match name.as_str() {
-        "NotFoundError" if lower.contains("cancelled") => ErrorKind::UserCancelled,
-        "NotFoundError" if lower.contains("adapter") => ErrorKind::AdapterUnavailable,
-        "NotFoundError" => ErrorKind::NotFound,
-        "SecurityError" | "NotAllowedError" if lower.contains("blocked by user") => {
-            ErrorKind::UserCancelled
-        }
-        "SecurityError" | "NotAllowedError" => ErrorKind::NotAllowed,
-        "NetworkError" if lower.contains("disconnected") => ErrorKind::Disconnected,
-        "TimeoutError" => ErrorKind::Timeout,
-        "TypeError" => ErrorKind::InvalidRequest,
-        "AbortError" if lower.contains("cancel") => ErrorKind::UserCancelled,
-        _ if lower.contains("not available") || lower.contains("adapter") => {
-            ErrorKind::AdapterUnavailable
-        }
-        _ => ErrorKind::Gatt,
-    };
+    let kind = error_kind(&name, &message);
     let message = if name.is_empty() {
         message
     } else {
         format!("{name}: {message}")
     };
     BleError::new(kind, message)
+}
+
+/// Sorts a rejection by its DOMException name and the message Chrome gives it (chromium
+/// `third_party/blink/renderer/modules/bluetooth/bluetooth_error.cc`). The one place the app reads
+/// the browser's words.
+pub fn error_kind(name: &str, message: &str) -> ErrorKind {
+    let lower = message.to_ascii_lowercase();
+    let has = |needle: &str| lower.contains(needle);
+    if has("user denied the browser permission") {
+        // Android: Chrome itself lacks the Nearby devices (or Location) permission.
+        ErrorKind::PermissionDenied
+    } else if has("cancelled the requestdevice() chooser")
+        || has("canceled the permission prompt")
+        || has("blocked by user")
+    {
+        // The chooser ("cancelled") and requestLEScan's prompt ("canceled", one "l") closed.
+        ErrorKind::UserCancelled
+    } else if has("not paired")
+        || has("authentication")
+        || has("insufficient encryption")
+        || has("not authorized")
+    {
+        ErrorKind::NotPaired
+    } else if has("not permitted") {
+        ErrorKind::NotPermitted
+    } else if has("already in progress")
+        || has("gatt operation failed for unknown reason")
+        || has("congested")
+    {
+        // What a busy or failing device gives; the ATT reason never reaches the page.
+        ErrorKind::Busy
+    } else {
+        match name {
+            "NotFoundError" if has("adapter") || has("low energy not available") => {
+                ErrorKind::AdapterUnavailable
+            }
+            "NotFoundError" => ErrorKind::NotFound,
+            "SecurityError" | "NotAllowedError" => ErrorKind::NotAllowed,
+            "NetworkError" | "AbortError"
+                if has("disconnected") || has("no longer in range") || has("no longer valid") =>
+            {
+                ErrorKind::Disconnected
+            }
+            "TimeoutError" => ErrorKind::Timeout,
+            "TypeError" => ErrorKind::InvalidRequest,
+            _ if has("not available") => ErrorKind::AdapterUnavailable,
+            _ => ErrorKind::Gatt,
+        }
+    }
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) {

@@ -1,9 +1,10 @@
 //! The Web Bluetooth backend: the only code that talks to `navigator.bluetooth`.
 //!
 //! `convert` is the one place JS objects become Rust values; `sys` binds what web-sys lacks.
-//! GATT operations are serialized through one queue (Chrome runs one at a time and rejects the
-//! rest with "GATT operation already in progress"), and every attribute object is dropped when the
-//! device disconnects (the browser invalidates them).
+//! GATT operations are serialized through one queue per device (Chrome runs one at a time per
+//! device and rejects the rest with "GATT operation already in progress"); `connect()` holds no
+//! queue, so a connect that never settles (macOS, a device out of range) blocks no other device.
+//! Every attribute object is dropped when the device disconnects (the browser invalidates them).
 //!
 //! Advertisements: Chrome dispatches scan results on `navigator.bluetooth` and watch results on
 //! the device, so each is taken where [`Dispatch::delivers`] says (once per advertisement). Chrome
@@ -64,6 +65,9 @@ pub(super) fn detect_capabilities() -> Capabilities {
             .as_ref()
             .is_some_and(|p| has_method(p, "watchAdvertisements")),
         get_devices: on_bluetooth("getDevices"),
+        forget: device_prototype
+            .as_ref()
+            .is_some_and(|p| has_method(p, "forget")),
     }
 }
 
@@ -77,6 +81,8 @@ struct DeviceHandle {
     _on_disconnect: Listener,
     characteristics: HashMap<Characteristic, BluetoothRemoteGattCharacteristic>,
     notify_listeners: HashMap<Characteristic, Listener>,
+    /// This device's GATT queue.
+    gatt_queue: Rc<Mutex<()>>,
 }
 
 struct Inner {
@@ -86,7 +92,6 @@ struct Inner {
     devices: RefCell<HashMap<DeviceId, DeviceHandle>>,
     scan: RefCell<Option<sys::BluetoothLeScan>>,
     scan_listener: RefCell<Option<Listener>>,
-    gatt_queue: Mutex<()>,
     page: Cell<PageActivity>,
     /// The page's visibility and focus listeners, removed when the backend goes.
     page_listeners: RefCell<Vec<(web_sys::EventTarget, &'static str, Listener)>>,
@@ -202,7 +207,6 @@ impl WebBackend {
                 devices: RefCell::new(HashMap::new()),
                 scan: RefCell::new(None),
                 scan_listener: RefCell::new(None),
-                gatt_queue: Mutex::new(()),
                 page: Cell::new(page),
                 page_listeners: RefCell::new(Vec::new()),
             }),
@@ -310,9 +314,19 @@ impl WebBackend {
                 _on_disconnect: on_disconnect,
                 characteristics: HashMap::new(),
                 notify_listeners: HashMap::new(),
+                gatt_queue: Rc::new(Mutex::new(())),
             },
         );
         info
+    }
+
+    /// The device's GATT queue (a device never registered gets a queue of its own).
+    fn queue(&self, id: &DeviceId) -> Rc<Mutex<()>> {
+        self.inner
+            .devices
+            .borrow()
+            .get(id)
+            .map_or_else(|| Rc::new(Mutex::new(())), |h| Rc::clone(&h.gatt_queue))
     }
 
     fn device(&self, id: &DeviceId) -> Result<BluetoothDevice, BleError> {
@@ -520,7 +534,8 @@ impl BleBackend for WebBackend {
         let server = device.gatt().ok_or_else(|| {
             BleError::new(ErrorKind::Unsupported, "the device has no GATT server")
         })?;
-        let _queue = self.inner.gatt_queue.lock().await;
+        // No GATT queue: Chrome's connect() may never settle (the caller races it against a
+        // timer and calls disconnect(), which aborts it).
         server
             .connect()
             .await
@@ -545,6 +560,9 @@ impl BleBackend for WebBackend {
         let Ok(device) = self.device(id) else {
             return Ok(());
         };
+        if !self.inner.capabilities.forget {
+            return Err(unsupported("BluetoothDevice.forget()"));
+        }
         self.unwatch_advertisements(id);
         let promise = device
             .unchecked_ref::<sys::DeviceApi>()
@@ -568,7 +586,8 @@ impl BleBackend for WebBackend {
         id: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<Vec<u8>, BleError> {
-        let _queue = self.inner.gatt_queue.lock().await;
+        let queue = self.queue(id);
+        let _queue = queue.lock().await;
         let found = self.characteristic(id, characteristic).await?;
         let view = found.read_value().await.map_err(|e| convert::error(&e))?;
         Ok(convert::bytes(&view))
@@ -587,7 +606,8 @@ impl BleBackend for WebBackend {
                 "Value can't exceed 512 bytes.",
             ));
         }
-        let _queue = self.inner.gatt_queue.lock().await;
+        let queue = self.queue(id);
+        let _queue = queue.lock().await;
         let found = self.characteristic(id, characteristic).await?;
         let bytes = js_sys::Uint8Array::from(value);
         let promise = match mode {
@@ -603,7 +623,8 @@ impl BleBackend for WebBackend {
         id: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
-        let _queue = self.inner.gatt_queue.lock().await;
+        let queue = self.queue(id);
+        let _queue = queue.lock().await;
         let found = self.characteristic(id, characteristic).await?;
         let weak = Rc::downgrade(&self.inner);
         let device = id.clone();
@@ -647,7 +668,8 @@ impl BleBackend for WebBackend {
         id: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
-        let _queue = self.inner.gatt_queue.lock().await;
+        let queue = self.queue(id);
+        let _queue = queue.lock().await;
         let found = self.characteristic(id, characteristic).await?;
         let listener = self
             .inner

@@ -1,6 +1,7 @@
 //! The Scan page's controls: sources (with what is missing and why), the toolbar (search, sort,
 //! RSSI threshold, units, clock, pause), the filter editor, import/export and recording.
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -176,7 +177,7 @@ fn WatchedList() -> impl IntoView {
                 <ul class="watched" aria-label="Watched devices">
                     {watched.into_iter().map(|d| {
                         let id = d.id.clone();
-                        let name = d.name.clone().unwrap_or_else(|| d.id.to_string());
+                        let name = printable(d.name.as_deref().unwrap_or(d.id.as_str())).into_owned();
                         view! {
                             <li>
                                 {name.clone()}
@@ -390,7 +391,7 @@ pub fn Timeline() -> impl IntoView {
                         let title = m
                             .devices
                             .get(&e.key)
-                            .map_or(e.key.clone(), |d| d.title(&m.labels).to_owned());
+                            .map_or_else(|| printable(&e.key).into_owned(), |d| d.shown_title(&m.labels));
                         let offset = if local {
                             crate::state::store::local_offset_minutes(e.at_ms)
                         } else {

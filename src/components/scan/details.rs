@@ -57,7 +57,7 @@ fn DetailsPanel(
     key: String,
 ) -> impl IntoView {
     let store = use_store();
-    let title = move || with_selected(|d, m| d.title(&m.labels).to_owned()).unwrap_or_default();
+    let title = move || with_selected(|d, m| d.shown_title(&m.labels)).unwrap_or_default();
     let initial_label = store
         .with_model(|m| m.labels.get(&key).cloned())
         .flatten()

@@ -1,5 +1,6 @@
 //! The live device list, virtualised: only the rows in view (plus a few) are in the DOM.
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use crate::state::model::{DeviceEntry, Reading};
@@ -165,7 +166,7 @@ pub fn DeviceRow(
 ) -> impl IntoView {
     let store = use_store();
     let k = key.clone();
-    let title = move || with_device(&k, |d, m| d.title(&m.labels).to_owned()).unwrap_or_default();
+    let title = move || with_device(&k, |d, m| d.shown_title(&m.labels)).unwrap_or_default();
     let k = key.clone();
     let subtitle = move || {
         with_device(&k, |d, m| {
@@ -173,13 +174,13 @@ pub fn DeviceRow(
             if m.labels.contains_key(&d.key)
                 && let Some(name) = &d.name
             {
-                parts.push(name.clone());
+                parts.push(printable(name).into_owned());
             }
             match d.mac {
                 Some(mac) if mac.to_string() != d.key => {
-                    parts.push(format!("{} · {}", mac, d.key));
+                    parts.push(format!("{} · {}", mac, printable(&d.key)));
                 }
-                _ => parts.push(d.key.clone()),
+                _ => parts.push(printable(&d.key).into_owned()),
             }
             parts.join(" · ")
         })

@@ -6,6 +6,7 @@ use std::time::Duration;
 use bluehome_core::ad::AdStructure;
 use bluehome_core::bthome::{self, Kind, OBJECTS, Object, ObjectInfo, Value as Reading};
 use bluehome_core::shelly::methods::ble::{AdvertiseOnceParams, MAX_ADV_DATA, check_ad_data};
+use bluehome_core::text::printable;
 use bluehome_core::uuid::Uuid;
 use leptos::prelude::*;
 use serde_json::{Value, json};
@@ -151,7 +152,7 @@ pub fn BlePanel(
             <ul class="paired">
                 {move || paired.get().into_iter().map(|d| {
                     let addr = d.get("addr").and_then(Value::as_str).unwrap_or_default().to_owned();
-                    let label = addr.clone();
+                    let label = printable(&addr).into_owned();
                     view! {
                         <li>
                             <code>{label}</code>

@@ -1,6 +1,7 @@
 //! Connecting: the button, step-by-step progress, and the explained failure with its retry
 //! (and the password form when the device asks for one).
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use crate::state::shelly::explain::FailureKind;
@@ -26,7 +27,7 @@ pub fn ConnectPanel(
                     }
                 >
                     <strong class="connected-name">
-                        {move || session.device.get().map(|d| d.display_name()).unwrap_or_default()}
+                        {move || session.device.get().map(|d| printable(&d.display_name()).into_owned()).unwrap_or_default()}
                     </strong>
                     <button on:click=move |_| session.disconnect()>"Disconnect"</button>
                 </Show>

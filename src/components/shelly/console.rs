@@ -1,5 +1,6 @@
 //! The raw RPC console for power users: method, JSON params, response, history (masked).
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -79,7 +80,7 @@ pub fn RpcConsole(
                 {move || session.console.get().into_iter().rev().map(|e| {
                     let (class, body) = match &e.outcome {
                         Ok(v) => ("ok", pretty(v)),
-                        Err(text) => ("error", text.clone()),
+                        Err(text) => ("error", printable(text).into_owned()),
                     };
                     view! {
                         <li class=class>

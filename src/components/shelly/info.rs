@@ -1,5 +1,6 @@
 //! Device info and status.
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -38,7 +39,7 @@ pub fn DeviceInfoPanel(
                 <section class="shelly-info" aria-label="Device">
                     <h2>"Device"</h2>
                     <dl>
-                        {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                        {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{printable(&v).into_owned()}</dd> }).collect_view()}
                     </dl>
                     {sta_ip.as_deref().and_then(web_ui_url).map(|url| view! {
                         <p><a href=url.clone() target="_blank" rel="noopener noreferrer">

@@ -10,12 +10,14 @@ pub mod profiles;
 pub mod security;
 pub mod wifi;
 
+use bluehome_core::text::printable_json;
 use leptos::prelude::*;
 use serde_json::Value;
 
 /// Pretty JSON for display (never fails).
 pub fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default()
+    let json = serde_json::to_string_pretty(value).unwrap_or_default();
+    printable_json(&json).into_owned()
 }
 
 /// The device's web UI address, only for a well-formed IP address (a device-supplied string

@@ -2,6 +2,7 @@
 //! disconnect an inactive one, reconnect, export and import.
 
 use bluehome_core::profiles::{Seeking, SlotState};
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::data_url;
@@ -26,7 +27,7 @@ pub fn ProfileSlots(
                     let (title, detail) = match &binding {
                         None => ("empty".to_owned(), String::new()),
                         Some(b) => (
-                            b.name.clone(),
+                            printable(&b.name).into_owned(),
                             format!(
                                 "{}{}{}",
                                 b.mac,
@@ -104,13 +105,18 @@ pub fn ProfileSlots(
             {move || session.profile_notice.get().map(|notice| view! {
                 <div class="notice warning" role="alert">
                     <strong>"Saved profiles could not be fully loaded."</strong>
-                    <ul>{notice.issues.iter().map(|i| view! { <li>{i.clone()}</li> }).collect_view()}</ul>
+                    <ul>{notice.issues.iter().map(|i| view! { <li>{printable(i).into_owned()}</li> }).collect_view()}</ul>
                     <p>{match &notice.kept_under {
                         Some(key) => format!("The original data is kept in local storage under \"{key}\"."),
-                        None => "The original data could not be copied; download it now.".to_owned(),
+                        None => "The original data could not be copied aside (storage full): it stays where it is, and nothing is saved over it until you dismiss this notice. Download it first.".to_owned(),
                     }}</p>
                     <a class="button" download="bluehome-profiles-kept-aside.json"
                         href=data_url("application/json", &notice.original)>"Download the original"</a>
+                    {notice.removed.as_ref().map(|(key, text)| view! {
+                        <p>{format!("To make room, the oldest kept-aside copy \"{key}\" was removed from storage.")}</p>
+                        <a class="button" download=format!("{key}.json")
+                            href=data_url("application/json", text)>"Download the removed copy"</a>
+                    })}
                     <button on:click=move |_| session.profile_notice.set(None)>"Dismiss"</button>
                 </div>
             })}

@@ -1,13 +1,16 @@
-//! The Wi-Fi provisioning wizard: scan, pick or type the network, password, apply, wait for
-//! the device's IP address.
+//! The Wi-Fi provisioning wizard: scan, pick or type the network, password, apply (restarting the
+//! device when it asks for that), wait for the device's IP address.
 
+use bluehome_core::shelly::methods::shelly;
+use bluehome_core::shelly::methods::wifi::{self, WifiStatus};
+use bluehome_core::text::printable;
 use leptos::prelude::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{TextField, web_ui_url};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::{Failure, FailureKind};
-use crate::state::shelly::link::sleep_ms;
+use crate::state::shelly::link::{now_ms, sleep_ms};
 
 /// One network from `WiFi.Scan`.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,55 +74,95 @@ fn in_setup_window(provisioning: Option<&str>) -> bool {
     !matches!(provisioning, Some("complete" | "locked"))
 }
 
-/// What one `WiFi.GetStatus` says about joining.
+/// How long the device may take to join a network.
+pub const JOIN_TIMEOUT_MS: u64 = 45_000;
+
+/// A station that reports `disconnected` this long without a pause has stopped trying (between
+/// its own attempts an ESP32 falls back to `disconnected` for a second or two).
+pub const GIVE_UP_AFTER_MS: u64 = 8_000;
+
+/// What the polls of `WiFi.GetStatus` say so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Joining {
     /// Connected with this address.
     Joined(String),
-    /// Still trying.
+    /// Still trying (perhaps between attempts).
     Trying,
-    /// Not connected and not trying.
-    Idle,
+    /// `disconnected` for [`GIVE_UP_AFTER_MS`] without a pause.
+    GaveUp,
+    /// No address after [`JOIN_TIMEOUT_MS`].
+    TimedOut,
 }
 
-/// Reads a `WiFi.GetStatus` result.
-pub fn joining(status: &Value) -> Joining {
-    let ip = status
-        .get("sta_ip")
-        .and_then(Value::as_str)
-        .filter(|ip| !ip.is_empty());
-    match (status.get("status").and_then(Value::as_str), ip) {
-        (Some("got ip"), Some(ip)) => Joining::Joined(ip.to_owned()),
-        (Some("disconnected") | None, _) => Joining::Idle,
-        _ => Joining::Trying,
+/// Follows a station joining Wi-Fi through `WiFi.GetStatus` polls. Real devices swing between
+/// `connecting` and `disconnected` while they retry (shelly_rpc_ble.md §8), so only the deadline
+/// or a long unbroken `disconnected` ends the wait.
+#[derive(Debug, Clone)]
+pub struct JoinWatch {
+    started_ms: u64,
+    disconnected_since: Option<u64>,
+}
+
+impl JoinWatch {
+    /// A join that started at `now_ms`.
+    pub fn new(now_ms: u64) -> Self {
+        Self {
+            started_ms: now_ms,
+            disconnected_since: None,
+        }
+    }
+
+    /// Takes one `WiFi.GetStatus` answer, read at `now_ms`.
+    pub fn observe(&mut self, status: &WifiStatus, now_ms: u64) -> Joining {
+        let ip = status.sta_ip.as_deref().filter(|ip| !ip.is_empty());
+        if let (Some(ip), "got ip") = (ip, status.status.as_str()) {
+            return Joining::Joined(ip.to_owned());
+        }
+        if status.status == "disconnected" {
+            let since = *self.disconnected_since.get_or_insert(now_ms);
+            if now_ms.saturating_sub(since) >= GIVE_UP_AFTER_MS {
+                return Joining::GaveUp;
+            }
+        } else {
+            self.disconnected_since = None;
+        }
+        if now_ms.saturating_sub(self.started_ms) >= JOIN_TIMEOUT_MS {
+            Joining::TimedOut
+        } else {
+            Joining::Trying
+        }
     }
 }
 
-/// Polls `WiFi.GetStatus` every second until the device has an address (at most 45 s). Once it
-/// has been seen trying, falling back to "disconnected" twice in a row means it gave up.
-async fn wait_for_ip(s: ShellySession, ssid: &str) -> Result<Value, Failure> {
-    let (mut tried, mut idle) = (false, 0);
-    for _ in 0..45 {
-        let status = s.call("WiFi.GetStatus", None).await?;
-        match joining(&status) {
+/// Polls `WiFi.GetStatus` every second until the device has an address, gives up, or the time is
+/// over.
+async fn wait_for_ip(s: ShellySession, ssid: &str) -> Result<WifiStatus, Failure> {
+    let mut watch = JoinWatch::new(now_ms());
+    loop {
+        let status = s.call_method::<wifi::GetStatus>(&()).await?;
+        match watch.observe(&status, now_ms()) {
             Joining::Joined(_) => return Ok(status),
-            Joining::Trying => (tried, idle) = (true, 0),
-            Joining::Idle => idle += 1,
-        }
-        if (tried && idle >= 2) || idle >= 10 {
-            return Err(Failure::new(
-                FailureKind::WifiJoinFailed,
-                "joining Wi-Fi",
-                format!("the device reports \"disconnected\" after trying to join {ssid}"),
-            ));
+            Joining::Trying => {}
+            Joining::GaveUp => {
+                return Err(Failure::new(
+                    FailureKind::WifiJoinFailed,
+                    "joining Wi-Fi",
+                    format!(
+                        "the device has reported \"disconnected\" for {} s while joining {ssid}",
+                        GIVE_UP_AFTER_MS / 1000
+                    ),
+                ));
+            }
+            Joining::TimedOut => {
+                return Err(Failure::new(
+                    FailureKind::Timeout,
+                    "joining Wi-Fi",
+                    format!("no address from {ssid} after {} s", JOIN_TIMEOUT_MS / 1000),
+                ));
+            }
         }
         sleep_ms(1_000).await;
     }
-    Err(Failure::new(
-        FailureKind::Timeout,
-        "joining Wi-Fi",
-        format!("no address from {ssid} after 45 s"),
-    ))
 }
 
 /// The wizard.
@@ -132,7 +175,15 @@ pub fn WifiWizard(
     let ssid = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let provisioning = RwSignal::new(None::<String>);
-    let ip = RwSignal::new(None::<String>);
+    // From the session, not this panel: a restart remounts the panel while the action runs.
+    let ip = move || {
+        session.status.with(|st| {
+            st.as_ref()
+                .and_then(|st| st.get("wifi")?.get("sta_ip")?.as_str())
+                .filter(|ip| !ip.is_empty())
+                .map(str::to_owned)
+        })
+    };
     let acknowledged = RwSignal::new(false);
 
     let scan = move |_| {
@@ -175,24 +226,25 @@ pub fn WifiWizard(
                 s.step(format!(
                     "Sending the Wi-Fi settings for {chosen} (WiFi.SetConfig)"
                 ));
-                let mut sta = json!({"ssid": chosen, "enable": true});
-                if pass.is_empty() {
-                    sta["is_open"] = json!(true);
-                } else {
-                    sta["pass"] = json!(pass);
+                let params =
+                    wifi::SetConfigParams::join(&chosen, (!pass.is_empty()).then_some(&*pass));
+                let answer = s.call_method::<wifi::SetConfig>(&params).await?;
+                if answer.restart_required {
+                    s.step("The device restarts to use them (Shelly.Reboot), then reconnects");
+                    s.restart_and_reconnect().await?;
                 }
-                s.call("WiFi.SetConfig", Some(json!({"config": {"sta": sta}})))
-                    .await?;
                 s.step("Waiting for the device to join the network (WiFi.GetStatus)");
                 let status = wait_for_ip(s, &chosen).await?;
-                ip.set(
-                    status
-                        .get("sta_ip")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                );
+                s.status.update(|st| {
+                    if let Some(map) = st.as_mut().and_then(Value::as_object_mut) {
+                        map.insert(
+                            "wifi".into(),
+                            serde_json::to_value(&status).unwrap_or_default(),
+                        );
+                    }
+                });
                 s.step_done();
-                if let Ok(st) = s.call("Shelly.GetStatus", None).await {
+                if let Ok(st) = s.call_method::<shelly::GetStatus>(&()).await {
                     s.status.set(Some(st));
                 }
                 Ok(())
@@ -206,7 +258,7 @@ pub fn WifiWizard(
             <button on:click=scan disabled=move || session.busy.get().is_some()>"Scan for networks"</button>
             <ul class="networks">
                 {move || found.get().into_iter().map(|n| {
-                    let name = n.ssid.clone().unwrap_or_else(|| "(hidden network)".into());
+                    let name = n.ssid.as_deref().map_or_else(|| "(hidden network)".into(), |s| printable(s).into_owned());
                     let pick = n.ssid.clone().unwrap_or_default();
                     let label = format!("{name} — {} {} dBm, {}{}", bars(n.rssi), n.rssi, security_label(n.auth),
                         n.channel.map(|c| format!(", channel {c}")).unwrap_or_default());
@@ -232,7 +284,7 @@ pub fn WifiWizard(
                 disabled=move || session.busy.get().is_some()
                     || (in_setup_window(provisioning.get().as_deref()) && !acknowledged.get())
                 on:click=apply>"Apply"</button>
-            {move || ip.get().map(|ip| view! {
+            {move || ip().map(|ip| view! {
                 <p class="notice success" role="status">
                     {format!("Connected to Wi-Fi with address {ip}. ")}
                     {web_ui_url(&ip).map(|url| view! {
@@ -247,6 +299,7 @@ pub fn WifiWizard(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn networks_come_strongest_first_with_security_names() {
@@ -262,19 +315,69 @@ mod tests {
         assert_eq!(list[0].ssid, None);
     }
 
+    fn status(text: &str) -> WifiStatus {
+        WifiStatus {
+            status: text.into(),
+            ..WifiStatus::default()
+        }
+    }
+
     #[test]
     fn join_states_are_read_from_wifi_get_status() {
+        let mut watch = JoinWatch::new(0);
+        let joined = WifiStatus {
+            sta_ip: Some("192.168.1.42".into()),
+            status: "got ip".into(),
+            ..WifiStatus::default()
+        };
         assert_eq!(
-            joining(&json!({"status": "got ip", "sta_ip": "192.168.1.42"})),
+            watch.observe(&joined, 500),
             Joining::Joined("192.168.1.42".into())
         );
+        assert_eq!(watch.observe(&status("connecting"), 600), Joining::Trying);
+        assert_eq!(watch.observe(&status("disconnected"), 700), Joining::Trying);
+    }
+
+    /// A real station retrying: `connecting` and `disconnected` in turn, the pauses up to a few
+    /// seconds (one poll a second), then `got ip` after 20 s. The wait must ride it out.
+    #[test]
+    fn a_station_swinging_while_it_retries_is_still_joining() {
+        let mut watch = JoinWatch::new(0);
+        let swing = |t: u64| {
+            if t % 5 < 2 {
+                "connecting"
+            } else {
+                "disconnected"
+            }
+        };
+        for t in 0..20 {
+            assert_eq!(
+                watch.observe(&status(swing(t)), t * 1_000),
+                Joining::Trying,
+                "second {t}"
+            );
+        }
+    }
+
+    /// A long unbroken `disconnected` ends the wait early; the deadline ends it in any case.
+    #[test]
+    fn a_station_that_stopped_trying_or_never_joins_fails() {
+        let mut watch = JoinWatch::new(0);
+        assert_eq!(watch.observe(&status("connecting"), 0), Joining::Trying);
+        for t in 1..=8 {
+            assert_eq!(
+                watch.observe(&status("disconnected"), t * 1_000),
+                Joining::Trying
+            );
+        }
         assert_eq!(
-            joining(&json!({"status": "connecting", "sta_ip": null})),
-            Joining::Trying
+            watch.observe(&status("disconnected"), 9_000),
+            Joining::GaveUp
         );
+        let mut watch = JoinWatch::new(0);
         assert_eq!(
-            joining(&json!({"status": "disconnected", "sta_ip": null})),
-            Joining::Idle
+            watch.observe(&status("connecting"), JOIN_TIMEOUT_MS),
+            Joining::TimedOut
         );
     }
 

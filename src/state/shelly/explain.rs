@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::ble::{BleError, ErrorKind};
+
 /// What kind of failure, as the user needs to know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -16,6 +18,8 @@ pub enum FailureKind {
     Cancelled,
     /// The browser has no Web Bluetooth, the adapter is off, or the page may not use it.
     BluetoothUnavailable,
+    /// The operating system does not let the browser use Bluetooth (Android's app permission).
+    BrowserPermission,
     /// The device did not answer the connection: too far away, off, or connected elsewhere.
     OutOfRange,
     /// The device wants a bonded (paired) link; it is out of its set-up window.
@@ -50,6 +54,7 @@ impl FailureKind {
         match self {
             Self::Cancelled => "No device chosen",
             Self::BluetoothUnavailable => "Bluetooth is not available",
+            Self::BrowserPermission => "The browser may not use Bluetooth",
             Self::OutOfRange => "The device did not answer",
             Self::PairingRequired => "The device requires pairing",
             Self::RpcDisabled => "Bluetooth RPC is turned off on the device",
@@ -73,11 +78,14 @@ impl FailureKind {
             Self::BluetoothUnavailable => {
                 "Turn Bluetooth on, and use Chrome or Edge over https:// or localhost (see the capability panel above)."
             }
+            Self::BrowserPermission => {
+                "Allow the browser to find Bluetooth devices: on Android, Settings › Apps › Chrome › Permissions › Nearby devices (and Location on Android 11 or older). Then retry."
+            }
             Self::OutOfRange => {
                 "Move closer (within a few metres), check that the device has power, and disconnect any other phone or app that is connected to it. Then retry."
             }
             Self::PairingRequired => {
-                "After its set-up window a Shelly only accepts paired connections. Start pairing on the device (its web UI: Settings › Bluetooth › Pair, or BLE.StartPairing from a connected client), then retry within the pairing time; pair in the operating system's Bluetooth settings if the browser does not offer to."
+                "After its set-up window a Shelly only accepts paired connections. Start pairing on the device (its web UI: Settings › Bluetooth › Pair, or BLE.StartPairing from a connected client), then retry within the pairing time. Chrome pairs by itself only on Android and macOS: on Windows and Linux pair in the operating system's Bluetooth settings first. A Shelly keeps at most 20 paired devices: if pairing fails while it is on, its list may be full. Delete one in its paired-devices list (from a device still paired with it), then pair again."
             }
             Self::RpcDisabled => {
                 "Turn on \"RPC over Bluetooth\" in the device's web UI (Settings › Bluetooth), then retry."
@@ -92,7 +100,9 @@ impl FailureKind {
             Self::Timeout => {
                 "Stay close to the device and retry. Wi-Fi scans can take up to 30 seconds."
             }
-            Self::DeviceBusy => "Wait a few seconds and retry.",
+            Self::DeviceBusy => {
+                "Wait a few seconds and retry; if it keeps failing, move closer or restart the device."
+            }
             Self::BondsFull => {
                 "A Shelly keeps at most 20 paired devices. Delete one in the paired-devices list, then pair again."
             }
@@ -160,41 +170,24 @@ pub fn kind_of_rpc_error(code: i64, message: &str, method: &str) -> FailureKind 
     }
 }
 
-/// Sorts a browser Bluetooth failure by its words (the DOMException name and message, or the
-/// backend's kind label), during a given stage.
-pub fn kind_of_ble_error(text: &str, connecting: bool) -> FailureKind {
-    let lower = text.to_ascii_lowercase();
-    let has = |needle: &str| lower.contains(needle);
-    if has("cancel") || has("chooser") && has("closed") {
-        FailureKind::Cancelled
-    } else if has("bond") && (has("full") || has("20")) {
-        FailureKind::BondsFull
-    } else if has("not paired")
-        || has("insufficient auth")
-        || has("insufficient_auth")
-        || has("insufficient encryption")
-        || has("authentication")
-    {
-        FailureKind::PairingRequired
-    } else if has("not permitted") || has("write_not_permitted") {
-        FailureKind::RpcDisabled
-    } else if has("no services matching")
-        || has("service not found")
-        || has("notfound") && !connecting
-    {
-        FailureKind::NotShelly
-    } else if has("adapter") || has("unsupported") || has("not supported") || has("notallowed") {
-        FailureKind::BluetoothUnavailable
-    } else if has("timed out") || has("timeout") {
-        FailureKind::Timeout
-    } else if has("busy") || has("in progress") {
-        FailureKind::DeviceBusy
-    } else if connecting {
-        FailureKind::OutOfRange
-    } else if has("disconnect") || has("networkerror") {
-        FailureKind::Disconnected
-    } else {
-        FailureKind::Protocol
+/// Sorts a browser Bluetooth failure (already sorted by kind where it was read, `ble::web::convert`)
+/// during a given stage: while connecting, a failure without a clearer kind means the device did
+/// not answer.
+pub fn kind_of_ble_error(error: &BleError, connecting: bool) -> FailureKind {
+    match error.kind {
+        ErrorKind::UserCancelled => FailureKind::Cancelled,
+        ErrorKind::PermissionDenied => FailureKind::BrowserPermission,
+        ErrorKind::Unsupported | ErrorKind::AdapterUnavailable | ErrorKind::NotAllowed => {
+            FailureKind::BluetoothUnavailable
+        }
+        ErrorKind::NotPaired => FailureKind::PairingRequired,
+        ErrorKind::NotPermitted => FailureKind::RpcDisabled,
+        ErrorKind::Busy => FailureKind::DeviceBusy,
+        ErrorKind::Timeout => FailureKind::Timeout,
+        _ if connecting => FailureKind::OutOfRange,
+        ErrorKind::NotFound => FailureKind::NotShelly,
+        ErrorKind::Disconnected => FailureKind::Disconnected,
+        _ => FailureKind::Protocol,
     }
 }
 
@@ -202,52 +195,93 @@ pub fn kind_of_ble_error(text: &str, connecting: bool) -> FailureKind {
 mod tests {
     use super::*;
 
-    #[test]
-    fn chrome_not_paired_gatt_error_means_pairing_required() {
-        // electron/electron#52837: "GATT Error: Not paired."
-        assert_eq!(
-            kind_of_ble_error("NetworkError: GATT Error: Not paired.", false),
-            FailureKind::PairingRequired
-        );
+    fn ble(kind: ErrorKind, message: &str) -> BleError {
+        BleError::new(kind, message)
     }
 
+    /// Chrome's texts, each with the kind `ble::web::convert` gives it (tested in the browser,
+    /// tests/web.rs), land on the explanation a person can act on.
     #[test]
-    fn a_refused_bond_on_a_full_list_is_not_a_plain_pairing_failure() {
-        assert_eq!(
-            kind_of_ble_error(
-                "GATT Error: Not paired. Pairing failed: the bond list is full (20 bonds)",
-                false
+    fn chrome_failures_get_the_right_explanation() {
+        let cases = [
+            (
+                ErrorKind::NotPaired,
+                "NetworkError: GATT Error: Not paired.",
+                false,
+                FailureKind::PairingRequired,
             ),
-            FailureKind::BondsFull
-        );
-    }
-
-    #[test]
-    fn connect_failure_without_a_reason_is_out_of_range() {
-        assert_eq!(
-            kind_of_ble_error("NetworkError: Connection attempt failed.", true),
-            FailureKind::OutOfRange
-        );
-    }
-
-    #[test]
-    fn write_not_permitted_means_rpc_disabled() {
-        // HA aborts with ble_not_permitted when the error text contains "not permitted".
-        assert_eq!(
-            kind_of_ble_error("GATT operation not permitted.", false),
-            FailureKind::RpcDisabled
-        );
-    }
-
-    #[test]
-    fn closing_the_chooser_is_a_cancel() {
-        assert_eq!(
-            kind_of_ble_error(
+            (
+                ErrorKind::Busy,
+                "NotSupportedError: GATT operation failed for unknown reason.",
+                false,
+                FailureKind::DeviceBusy,
+            ),
+            (
+                ErrorKind::Busy,
+                "NetworkError: GATT operation already in progress.",
+                false,
+                FailureKind::DeviceBusy,
+            ),
+            (
+                ErrorKind::PermissionDenied,
+                "NotAllowedError: User denied the browser permission to scan for Bluetooth devices.",
+                true,
+                FailureKind::BrowserPermission,
+            ),
+            (
+                ErrorKind::UserCancelled,
                 "NotFoundError: User cancelled the requestDevice() chooser.",
-                true
+                true,
+                FailureKind::Cancelled,
             ),
-            FailureKind::Cancelled
-        );
+            (
+                ErrorKind::UserCancelled,
+                "InvalidStateError: User canceled the permission prompt.",
+                false,
+                FailureKind::Cancelled,
+            ),
+            (
+                ErrorKind::NotPermitted,
+                "NotSupportedError: GATT operation not permitted.",
+                false,
+                FailureKind::RpcDisabled,
+            ),
+            (
+                ErrorKind::Gatt,
+                "NetworkError: Connection attempt failed.",
+                true,
+                FailureKind::OutOfRange,
+            ),
+            (
+                ErrorKind::Disconnected,
+                "NetworkError: GATT Server is disconnected. Cannot perform GATT operations.",
+                false,
+                FailureKind::Disconnected,
+            ),
+            (
+                ErrorKind::NotFound,
+                "NotFoundError: No Services matching UUID found in Device.",
+                false,
+                FailureKind::NotShelly,
+            ),
+        ];
+        for (kind, text, connecting, want) in cases {
+            assert_eq!(
+                kind_of_ble_error(&ble(kind, text), connecting),
+                want,
+                "{text}"
+            );
+        }
+    }
+
+    /// The pairing advice covers what Chrome cannot tell apart: a full bond list also answers
+    /// "Not paired.".
+    #[test]
+    fn pairing_advice_names_the_platforms_and_the_bond_limit() {
+        let advice = FailureKind::PairingRequired.advice();
+        assert!(advice.contains("Android and macOS"), "{advice}");
+        assert!(advice.contains("at most 20 paired devices"), "{advice}");
+        assert!(advice.contains("Delete one"), "{advice}");
     }
 
     #[test]

@@ -35,13 +35,12 @@ pub fn now_ms() -> u64 {
     }
 }
 
-/// A random 64-bit value (for request ids and digest-auth cnonces; not for keys).
-pub fn random_u64() -> u64 {
+/// A random 32-bit value (for request ids, digest-auth cnonces and the client name; not for
+/// keys). The core keeps ids below 2^31; the cnonce must fit 32 bits (shelly_rpc_ble.md §8).
+pub fn random_u32() -> u32 {
     #[cfg(target_arch = "wasm32")]
     {
-        let hi = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
-        let lo = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
-        (hi << 32) | lo
+        (js_sys::Math::random() * f64::from(u32::MAX)) as u32
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -82,13 +81,13 @@ pub struct Link {
 impl Link {
     /// A link over an already connected device.
     pub fn new(backend: Rc<Backend>, device: DeviceId) -> Self {
-        let src = format!("bluehome-{:08x}", random_u64() as u32);
+        let src = format!("bluehome-{:08x}", random_u32());
         Self {
             backend,
             device,
             client: RefCell::new(Client::with_options(
                 src,
-                random_u64() >> 12,
+                u64::from(random_u32()),
                 client::Options {
                     timeout_ms: DEFAULT_TIMEOUT_MS,
                     ..client::Options::default()
@@ -160,7 +159,7 @@ impl Link {
         let mut call = self
             .client
             .borrow_mut()
-            .call(method, params, random_u64(), start);
+            .call(method, params, random_u32(), start);
         if let Some(ms) = long_timeout_ms(method) {
             call = call.with_deadline(start.saturating_add(ms));
         }
@@ -232,25 +231,14 @@ impl Link {
     }
 
     /// Turns a browser error into the ATT error the core expects, remembering the original.
+    /// (The page never sees ATT codes; this is as near as the browser's kinds get.)
     fn att(&self, error: BleError) -> AttError {
-        let lower = error.message.to_ascii_lowercase();
-        let att = if error.kind == ErrorKind::Disconnected {
-            AttError::Disconnected
-        } else if lower.contains("insufficient_authentication")
-            || lower.contains("insufficient authentication")
-            || lower.contains("not paired")
-        {
-            AttError::InsufficientAuthentication
-        } else if lower.contains("not permitted") || lower.contains("write_not_permitted") {
-            AttError::WriteNotPermitted
-        } else if error.kind == ErrorKind::NotFound {
-            AttError::AttributeNotFound
-        } else if lower.contains("insufficient_resources") {
-            AttError::InsufficientResources
-        } else if lower.contains("invalid_offset") {
-            AttError::InvalidOffset
-        } else {
-            AttError::Other(0x0E)
+        let att = match error.kind {
+            ErrorKind::Disconnected => AttError::Disconnected,
+            ErrorKind::NotPaired => AttError::InsufficientAuthentication,
+            ErrorKind::NotPermitted => AttError::WriteNotPermitted,
+            ErrorKind::NotFound => AttError::AttributeNotFound,
+            _ => AttError::Other(0x0E),
         };
         *self.last_ble_error.borrow_mut() = Some(error);
         att
@@ -258,15 +246,7 @@ impl Link {
 
     /// Explains a transport failure.
     pub fn explain(&self, during: &str, error: &client::Error) -> Failure {
-        let ble_kind = self
-            .last_ble_error
-            .borrow()
-            .as_ref()
-            .map(|e| kind_of_ble_error(&e.message, false));
         let kind = match error {
-            client::Error::Gatt { .. } if ble_kind == Some(FailureKind::BondsFull) => {
-                FailureKind::BondsFull
-            }
             client::Error::Gatt { error, .. } => match error {
                 AttError::InsufficientAuthentication => FailureKind::PairingRequired,
                 AttError::WriteNotPermitted => FailureKind::RpcDisabled,
@@ -277,9 +257,7 @@ impl Link {
                     .last_ble_error
                     .borrow()
                     .as_ref()
-                    .map_or(FailureKind::Protocol, |e| {
-                        kind_of_ble_error(&e.message, false)
-                    }),
+                    .map_or(FailureKind::Protocol, |e| kind_of_ble_error(e, false)),
             },
             client::Error::Timeout { .. } => FailureKind::Timeout,
             _ => FailureKind::Protocol,

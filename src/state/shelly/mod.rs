@@ -20,6 +20,8 @@ use bluehome_core::MacAddress;
 use bluehome_core::profiles::{Binding, Config, Effect, Profiles, Seeking};
 use bluehome_core::shelly::auth::Credentials;
 use bluehome_core::shelly::frame::Notification;
+use bluehome_core::shelly::methods::shelly::{self, RebootParams};
+use bluehome_core::shelly::methods::{Method, params_value};
 use bluehome_core::shelly::rpc::SERVICE_UUID;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -31,7 +33,7 @@ use self::redact::redact_value;
 use self::store::LoadNotice;
 use super::storage::{BrowserStorage, KeyValue};
 use crate::ble::{
-    Backend, BleBackend, BleEvent, DeviceFilter, DeviceId, DeviceInfo, RequestDeviceOptions,
+    Backend, BleBackend, BleEvent, DeviceId, DeviceInfo, ErrorKind, RequestDeviceOptions,
 };
 
 /// Where the connection is.
@@ -175,6 +177,18 @@ fn open_action(info: DeviceInfo, credentials: Option<Credentials>) -> Action {
 
 /// Wait before reconnecting the active profile's device after its link dropped.
 pub const AUTO_RECONNECT_DELAY_MS: u64 = 1_000;
+
+/// How long a connection attempt may take (a Shelly nearby answers in a second or two).
+pub const CONNECT_TIMEOUT_MS: u64 = 15_000;
+
+/// The delay a restart is asked for (`Shelly.Reboot`'s `delay_ms`; HA uses one second).
+const REBOOT_DELAY_MS: u32 = 1_000;
+
+/// Time a Shelly takes to boot and advertise again, waited before each reconnection attempt.
+const BOOT_TIME_MS: u64 = 2_000;
+
+/// Reconnection attempts after a restart.
+const RECONNECT_ATTEMPTS: u32 = 5;
 
 /// Longest histories kept.
 const MAX_LOG: usize = 200;
@@ -444,6 +458,19 @@ impl ShellySession {
         self.call_logged(method, params, false).await
     }
 
+    /// Calls a typed method (the core's `shelly::methods`), its result read into the method's
+    /// result type; an answer of another shape is explained as a protocol failure.
+    pub async fn call_method<M: Method>(self, params: &M::Params) -> Result<M::Result, Failure> {
+        let value = self.call(M::NAME, params_value(params)).await?;
+        serde_json::from_value(value).map_err(|e| {
+            Failure::new(
+                FailureKind::Protocol,
+                M::NAME,
+                format!("unexpected answer: {e}"),
+            )
+        })
+    }
+
     /// As [`Self::call`], also recorded in the console history.
     pub async fn console_call(self, method: &str, params: Option<Value>) -> Result<Value, Failure> {
         self.call_logged(method, params, true).await
@@ -593,11 +620,7 @@ impl ShellySession {
             s.step("Choosing a Shelly device (RPC service or Allterco manufacturer data)");
             let options = RequestDeviceOptions::shelly(SERVICE_UUID);
             let info = s.backend().request_device(&options).await.map_err(|e| {
-                Failure::new(
-                    kind_of_ble_error(&e.to_string(), true),
-                    "choosing",
-                    e.to_string(),
-                )
+                Failure::new(kind_of_ble_error(&e, true), "choosing", e.to_string())
             })?;
             s.retry_by_opening(&info, None);
             s.open(info).await
@@ -605,7 +628,7 @@ impl ShellySession {
     }
 
     /// Reconnects the active profile's device: through `getDevices` when the browser offers it,
-    /// else with the chooser narrowed to that device's name.
+    /// else with the chooser narrowed to that device's Shelly manufacturer data (its MAC).
     pub fn reconnect_active(self) {
         let Some(binding) = self
             .profiles
@@ -632,22 +655,16 @@ impl ShellySession {
                     Some(info) => info,
                     None => {
                         s.step(format!(
-                            "Choosing {} (the chooser shows only this device)",
-                            binding.name
+                            "Choosing {} (the chooser shows only the Shelly with MAC {})",
+                            binding.name, binding.mac
                         ));
-                        let options = RequestDeviceOptions {
-                            filters: vec![DeviceFilter {
-                                name: Some(binding.name.clone()),
-                                ..DeviceFilter::default()
-                            }],
-                            ..RequestDeviceOptions::shelly(SERVICE_UUID)
-                        };
+                        let options = RequestDeviceOptions::shelly_device(
+                            SERVICE_UUID,
+                            binding.mac,
+                            &binding.name,
+                        );
                         backend.request_device(&options).await.map_err(|e| {
-                            Failure::new(
-                                kind_of_ble_error(&e.to_string(), true),
-                                "choosing",
-                                e.to_string(),
-                            )
+                            Failure::new(kind_of_ble_error(&e, true), "choosing", e.to_string())
                         })?
                     }
                 };
@@ -670,21 +687,15 @@ impl ShellySession {
     ) -> Result<(), Failure> {
         let backend = self.backend();
         let label = info.name.clone().unwrap_or_else(|| info.id.to_string());
+        // End the old session first: Chrome fires gattserverdisconnected inside disconnect(), and
+        // with the old link still in place that would read as the connection dropping.
+        match self.link() {
+            Some(old) if old.device() != &info.id => self.disconnect(),
+            _ => self.link.set_value(None),
+        }
         self.phase.set(Phase::Connecting);
         self.step(format!("Connecting to {label}"));
-        if let Some(old) = self.link() {
-            if old.device() != &info.id {
-                backend.disconnect(old.device());
-            }
-            self.link.set_value(None);
-        }
-        backend.connect(&info.id).await.map_err(|e| {
-            Failure::new(
-                kind_of_ble_error(&e.to_string(), true),
-                "connecting",
-                e.to_string(),
-            )
-        })?;
+        self.connect_in_time(&info.id).await?;
         let link = Rc::new(Link::new(Rc::clone(&backend), info.id.clone()));
         // A password just entered for this device wins over credentials passed in (a retry may
         // carry a remembered HA1 that has since proved wrong) and over the profile's.
@@ -720,6 +731,83 @@ impl ShellySession {
         self.status.set(Some(status));
         self.step_done();
         Ok(())
+    }
+
+    /// Connects, giving up after [`CONNECT_TIMEOUT_MS`]: Chrome's `connect()` has no timeout (on
+    /// macOS it may never settle for a device that is not there), so it is raced against a timer
+    /// and cancelled with `disconnect()`.
+    async fn connect_in_time(self, device: &DeviceId) -> Result<(), Failure> {
+        let backend = self.backend();
+        let connect = std::pin::pin!(backend.connect(device));
+        let timer = std::pin::pin!(sleep_ms(CONNECT_TIMEOUT_MS));
+        match futures::future::select(connect, timer).await {
+            futures::future::Either::Left((Ok(()), _)) => Ok(()),
+            futures::future::Either::Left((Err(e), _)) => Err(Failure::new(
+                kind_of_ble_error(&e, true),
+                "connecting",
+                e.to_string(),
+            )),
+            futures::future::Either::Right(((), _)) => {
+                backend.disconnect(device);
+                Err(Failure::new(
+                    FailureKind::OutOfRange,
+                    "connecting",
+                    format!(
+                        "no answer to the connection within {} s; the attempt was cancelled",
+                        CONNECT_TIMEOUT_MS / 1000
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Restarts the device (`Shelly.Reboot`), which drops the link, and connects to it again once
+    /// it is back. The drop is expected, so it is not reported; connecting is retried while the
+    /// device boots.
+    pub async fn restart_and_reconnect(self) -> Result<(), Failure> {
+        let link = self.link().ok_or_else(|| {
+            Failure::new(
+                FailureKind::Disconnected,
+                "restarting",
+                "no device is connected",
+            )
+        })?;
+        let info = DeviceInfo {
+            id: link.device().clone(),
+            name: self
+                .device
+                .with_untracked(|d| d.as_ref().and_then(|d| d.ble_name.clone())),
+        };
+        let credentials = link.ha1().map(Credentials::from_ha1);
+        self.call_method::<shelly::Reboot>(&RebootParams {
+            delay_ms: Some(REBOOT_DELAY_MS),
+        })
+        .await?;
+        // From here the link is gone for us: its drop is the restart, not a failure.
+        self.link.set_value(None);
+        self.remote_running.set(false);
+        sleep_ms(REBOOT_DELAY_MS.into()).await;
+        self.backend().disconnect(&info.id);
+        sleep_ms(BOOT_TIME_MS).await;
+        let mut attempt = 1;
+        loop {
+            match self.open_with(info.clone(), credentials.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(f)
+                    if attempt < RECONNECT_ATTEMPTS
+                        && matches!(
+                            f.kind,
+                            FailureKind::OutOfRange
+                                | FailureKind::Disconnected
+                                | FailureKind::Timeout
+                        ) =>
+                {
+                    attempt += 1;
+                    sleep_ms(BOOT_TIME_MS).await;
+                }
+                Err(f) => return Err(f),
+            }
+        }
     }
 
     /// Drops the connection.
@@ -911,17 +999,32 @@ impl ShellySession {
         self.pending_credentials
             .update_value(|p| *p = p.take().filter(|(device, _)| *device != id));
         spawn_local(async move {
-            if let Err(e) = self.backend().forget(&id).await {
-                self.profile_message.try_set(Some(format!(
-                    "The browser still lets this page use {}: {e}",
+            let message = match self.backend().forget(&id).await {
+                Ok(()) => return,
+                Err(e) if e.kind == ErrorKind::Unsupported => format!(
+                    "This browser cannot revoke the page's permission for {} (no BluetoothDevice.forget): remove it under chrome://settings/content/bluetoothDevices.",
                     binding.name
-                )));
-            }
+                ),
+                Err(e) => format!("The browser still lets this page use {}: {e}", binding.name),
+            };
+            self.profile_message.try_set(Some(message));
         });
     }
 
-    /// Writes the profiles now.
+    /// Writes the profiles now, unless the unreadable original could not be copied aside and is
+    /// still in place (then saving waits until the user dismisses its notice).
     pub fn save_profiles(self) {
+        let held = self
+            .profile_notice
+            .with_untracked(|n| n.as_ref().is_some_and(|n| n.kept_under.is_none()));
+        if held {
+            self.profile_message.set(Some(
+                "Not saved: the unreadable saved profiles could not be copied aside and are still \
+                 in place. Download them, then dismiss the notice, and saving resumes."
+                    .to_owned(),
+            ));
+            return;
+        }
         let ok = self
             .profiles
             .with_untracked(|p| self.storage.with_value(|s| store::save(s.as_ref(), p)));

@@ -3,11 +3,15 @@
 //! The core [`Profiles`] state machine decides *when* to save (at once for slot changes, after a
 //! trailing debounce for the active index) and *what* (a versioned JSON document). This module
 //! only reads and writes it, and keeps aside whatever could not be loaded under a second key, so
-//! a corrupt or newer-version store is reported and never silently lost.
+//! a corrupt or newer-version store is reported and never silently lost: once per distinct
+//! content (a corrupt store read on every visit is copied once), at most
+//! [`MAX_KEPT_ASIDE`](crate::state::storage::MAX_KEPT_ASIDE) copies, the oldest handed to the
+//! user before it goes. When the copy fails, the session does not save over the original until
+//! the user dismisses the notice (after downloading it).
 
 use bluehome_core::profiles::{Config, LoadIssue, Profiles};
 
-use crate::state::storage::KeyValue;
+use crate::state::storage::{KeptAside, KeyValue, keep_aside};
 
 /// The storage key of the profiles document.
 pub const PROFILES_KEY: &str = "bluehome.profiles";
@@ -23,20 +27,28 @@ pub struct LoadNotice {
     pub kept_under: Option<String>,
     /// The original document, for a download button.
     pub original: String,
+    /// The oldest kept-aside copy, removed from storage to make room (name and text), for a
+    /// download button.
+    pub removed: Option<(String, String)>,
 }
 
 /// Loads the profiles. Problems come back as a notice; the original text is copied under
-/// `<KEPT_ASIDE_PREFIX>.<now_ms>` first, so the next save cannot overwrite the only copy.
+/// `<KEPT_ASIDE_PREFIX>.<now_ms>` first (unless an identical copy is already kept), so the next
+/// save cannot overwrite the only copy.
 pub fn load(store: &dyn KeyValue, config: Config, now_ms: u64) -> (Profiles, Option<LoadNotice>) {
     let text = store.get(PROFILES_KEY);
     let loaded = Profiles::load(text.as_deref(), config);
     let notice = loaded.kept_aside.map(|original| {
-        let key = format!("{KEPT_ASIDE_PREFIX}.{now_ms}");
-        let kept_under = store.set(&key, &original).is_ok().then_some(key);
+        let (kept_under, removed) = match keep_aside(store, KEPT_ASIDE_PREFIX, &original, now_ms) {
+            KeptAside::Copied { key, removed } => (Some(key), removed),
+            KeptAside::Already(key) => (Some(key), None),
+            KeptAside::Failed(_) => (None, None),
+        };
         LoadNotice {
             issues: loaded.issues.iter().map(describe).collect(),
             kept_under,
             original,
+            removed,
         }
     });
     (loaded.profiles, notice)
@@ -88,5 +100,45 @@ mod tests {
         assert_eq!(notice.issues.len(), 1);
         assert!(notice.issues[0].starts_with("the saved profiles are unreadable"));
         assert_eq!(profiles.active_binding(), None);
+    }
+
+    /// A corrupt document was copied again, under a new key, on every visit of the Devices page
+    /// until storage was full.
+    #[test]
+    fn a_corrupt_store_read_again_is_not_copied_again() {
+        let store = MemoryStore::default();
+        store.set(PROFILES_KEY, "{not json").unwrap();
+        let (_, first) = load(&store, Config::default(), 1);
+        let (_, second) = load(&store, Config::default(), 2);
+        assert_eq!(
+            first.unwrap().kept_under.as_deref(),
+            Some("bluehome.profiles.kept-aside.1")
+        );
+        assert_eq!(
+            second.unwrap().kept_under.as_deref(),
+            Some("bluehome.profiles.kept-aside.1")
+        );
+        assert_eq!(
+            store.names(),
+            [PROFILES_KEY, "bluehome.profiles.kept-aside.1"]
+        );
+    }
+
+    #[test]
+    fn the_oldest_copy_is_handed_back_when_one_has_to_go() {
+        let store = MemoryStore::default();
+        for (i, text) in ["{a", "{b", "{c", "{d"].into_iter().enumerate() {
+            store.set(PROFILES_KEY, text).unwrap();
+            let (_, notice) = load(&store, Config::default(), i as u64);
+            let removed = notice.unwrap().removed;
+            if i < 3 {
+                assert_eq!(removed, None);
+            } else {
+                assert_eq!(
+                    removed,
+                    Some(("bluehome.profiles.kept-aside.0".into(), "{a".into()))
+                );
+            }
+        }
     }
 }

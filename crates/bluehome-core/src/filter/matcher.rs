@@ -128,6 +128,7 @@ impl Matcher {
                 field: String::from(field),
             });
         }
+        super::check_pattern_length(pattern, field)?;
         Ok(Pattern::fnmatch(pattern))
     }
 
@@ -282,6 +283,22 @@ mod tests {
             );
         }
         assert!(Matcher::from_json(r#"{"local_name":"WoH*"}"#).is_ok());
+    }
+
+    #[test]
+    fn local_name_longer_than_any_device_name_is_refused() {
+        let longest = alloc::format!("WoH{}", "?".repeat(245));
+        assert!(Matcher::from_json(&alloc::format!(r#"{{"local_name":"{longest}"}}"#)).is_ok());
+        let err =
+            Matcher::from_json(&alloc::format!(r#"{{"local_name":"{longest}*"}}"#)).unwrap_err();
+        assert_eq!(
+            err,
+            Error::PatternTooLong {
+                field: "local_name".into(),
+                chars: 249
+            }
+        );
+        assert!(err.to_string().contains("at most 248"), "{err}");
     }
 
     #[test]

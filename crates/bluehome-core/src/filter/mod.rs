@@ -38,7 +38,7 @@ mod scan;
 pub mod web;
 
 pub use matcher::{LOCAL_NAME_INDEX_CHARS, Matcher};
-pub use pattern::{Dialect, Pattern};
+pub use pattern::{Dialect, MAX_PATTERN_CHARS, Pattern};
 pub use scan::{
     DataPrefix, FilterSet, ManufacturerDataFilter, ScanFilter, ScanOptions, ServiceDataFilter,
 };
@@ -110,6 +110,13 @@ pub enum Error {
         /// Path of the value.
         field: String,
     },
+    /// A name pattern longer than [`MAX_PATTERN_CHARS`] (no device name is that long).
+    PatternTooLong {
+        /// Path of the value.
+        field: String,
+        /// Its length in characters.
+        chars: usize,
+    },
     /// `window_ms` larger than `interval_ms` (a scan window lies inside its interval).
     WindowAboveInterval {
         /// The window.
@@ -144,6 +151,11 @@ impl fmt::Display for Error {
             Self::WildcardInNamePrefix { field } => write!(
                 f,
                 "{field}: no wildcard (*, ? or [) allowed in the first three characters"
+            ),
+            Self::PatternTooLong { field, chars } => write!(
+                f,
+                "{field}: {chars} characters; a name pattern is at most {MAX_PATTERN_CHARS} \
+                 (the longest Bluetooth device name)"
             ),
             Self::WindowAboveInterval {
                 window_ms,
@@ -186,6 +198,18 @@ pub(crate) fn join(path: &str, key: &str) -> String {
 /// `path[i]`.
 pub(crate) fn index(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
+}
+
+/// Refuses a name pattern longer than [`MAX_PATTERN_CHARS`].
+pub(crate) fn check_pattern_length(pattern: &str, field: &str) -> Result<(), Error> {
+    let chars = pattern.chars().count();
+    if chars > MAX_PATTERN_CHARS {
+        return Err(Error::PatternTooLong {
+            field: String::from(field),
+            chars,
+        });
+    }
+    Ok(())
 }
 
 /// The value as an object, or a type error.

@@ -1,12 +1,23 @@
 //! Name patterns: Shelly's `?`/`*` wildcards and Python's `fnmatch` (what Home Assistant uses).
 //!
-//! Both compile to the same token list and run on the same matcher: a greedy scan that remembers
-//! only the last `*`, so matching is `O(pattern × name)` at worst and never backtracks
-//! exponentially. Matching is case-sensitive and works on Unicode scalar values (Python's `str`
-//! semantics), anchored at both ends.
+//! Both compile to the same token list and run on the same matcher, a bit-parallel simulation of
+//! the pattern's automaton (Baeza-Yates and Gonnet's shift-and, extended with a self-loop for `*`):
+//! one pass over the name, each character costing one step over ⌈tokens / 64⌉ words, so matching
+//! is linear in the name and never backtracks. Compiling is linear in the pattern. Matching is
+//! case-sensitive and works on Unicode scalar values (Python's `str` semantics), anchored at both
+//! ends.
+//!
+//! Filters and matchers refuse patterns longer than [`MAX_PATTERN_CHARS`] (the longest Bluetooth
+//! device name: no longer pattern could match anything a device can be called), which bounds the
+//! words per step at four.
 
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
+
+/// The longest name pattern filters and matchers accept, in characters: a Bluetooth device name
+/// is at most 248 octets (Core Specification v5.4, Vol 3, Part C, §12.1 "Device Name").
+pub const MAX_PATTERN_CHARS: usize = 248;
 
 /// One compiled pattern element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,22 +29,19 @@ enum Token {
     /// `*`: any run of characters, possibly empty.
     Star,
     /// `[seq]` / `[!seq]`: one character inside (or, negated, outside) the inclusive ranges.
-    Class {
-        negated: bool,
-        ranges: Vec<(char, char)>,
-    },
+    Class(Class),
 }
 
-impl Token {
-    fn matches_one(&self, c: char) -> bool {
-        match self {
-            Self::Char(want) => *want == c,
-            Self::Any => true,
-            Self::Star => false,
-            Self::Class { negated, ranges } => {
-                ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
-            }
-        }
+/// A `[seq]` / `[!seq]` class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Class {
+    negated: bool,
+    ranges: Vec<(char, char)>,
+}
+
+impl Class {
+    fn accepts(&self, c: char) -> bool {
+        self.ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != self.negated
     }
 }
 
@@ -47,12 +55,166 @@ pub enum Dialect {
     Fnmatch,
 }
 
+/// A set of automaton states (bit `j`: the first `j` tokens are matched), one bit per token plus
+/// one for "all matched".
+type States = Vec<u64>;
+
+fn set(states: &mut States, bit: usize) {
+    if let Some(word) = states.get_mut(bit / 64) {
+        *word |= 1 << (bit % 64);
+    }
+}
+
+fn has(states: &States, bit: usize) -> bool {
+    states
+        .get(bit / 64)
+        .is_some_and(|w| w & (1 << (bit % 64)) != 0)
+}
+
+/// The automaton of a token list: which states each character advances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Automaton {
+    /// Words per state set.
+    words: usize,
+    /// For each ASCII character, the states whose next token accepts it (`words` words each).
+    ascii: Vec<u64>,
+    /// Per literal character outside ASCII (sorted), the states whose next token is that character.
+    literals: Vec<(char, States)>,
+    /// States whose next token is `?`.
+    any: States,
+    /// States whose next token is `*` (they loop on any character and also skip ahead).
+    star: States,
+    /// Each distinct class, with the states whose next token is that class.
+    classes: Vec<(Class, States)>,
+    /// The accepting state.
+    last: usize,
+}
+
+impl Automaton {
+    fn new(tokens: &[Token]) -> Self {
+        let words = tokens.len() / 64 + 1;
+        let empty = vec![0u64; words];
+        let mut literals: Vec<(char, States)> = Vec::new();
+        let mut any = empty.clone();
+        let mut star = empty.clone();
+        let mut classes: Vec<(Class, States)> = Vec::new();
+        for (j, token) in tokens.iter().enumerate() {
+            match token {
+                Token::Char(c) => match literals.binary_search_by_key(c, |(l, _)| *l) {
+                    Ok(i) => {
+                        if let Some((_, states)) = literals.get_mut(i) {
+                            set(states, j);
+                        }
+                    }
+                    Err(i) => {
+                        let mut states = empty.clone();
+                        set(&mut states, j);
+                        literals.insert(i, (*c, states));
+                    }
+                },
+                Token::Any => set(&mut any, j),
+                Token::Star => set(&mut star, j),
+                Token::Class(class) => match classes.iter_mut().find(|(c, _)| c == class) {
+                    Some((_, states)) => set(states, j),
+                    None => {
+                        let mut states = empty.clone();
+                        set(&mut states, j);
+                        classes.push((class.clone(), states));
+                    }
+                },
+            }
+        }
+        let mut automaton = Self {
+            words,
+            ascii: Vec::new(),
+            literals,
+            any,
+            star,
+            classes,
+            last: tokens.len(),
+        };
+        let mut ascii = Vec::with_capacity(128 * words);
+        let mut scratch = empty;
+        for c in (0u8..128).map(char::from) {
+            automaton.advancing(c, &mut scratch);
+            ascii.extend_from_slice(&scratch);
+        }
+        automaton.ascii = ascii;
+        automaton.literals.retain(|(c, _)| !c.is_ascii());
+        automaton
+    }
+
+    /// Writes into `out` the states whose next token accepts `c` (computed, not looked up).
+    fn advancing(&self, c: char, out: &mut States) {
+        out.copy_from_slice(&self.any);
+        if let Ok(i) = self.literals.binary_search_by_key(&c, |(l, _)| *l)
+            && let Some((_, states)) = self.literals.get(i)
+        {
+            for (o, l) in out.iter_mut().zip(states) {
+                *o |= l;
+            }
+        }
+        for (class, states) in &self.classes {
+            if class.accepts(c) {
+                for (o, l) in out.iter_mut().zip(states) {
+                    *o |= l;
+                }
+            }
+        }
+    }
+
+    /// Adds the states reachable without reading: past a `*` (stars never follow each other).
+    fn close(&self, states: &mut States) {
+        let mut carry = 0;
+        for (word, star) in states.iter_mut().zip(&self.star) {
+            let skipped = *word & star;
+            *word |= (skipped << 1) | carry;
+            carry = skipped >> 63;
+        }
+    }
+
+    /// Whether `name` takes the start state to the accepting one. `steps` counts the words
+    /// touched, so tests can check the work is linear in the name.
+    fn run(&self, name: &str, steps: &mut usize) -> bool {
+        let mut states = vec![0u64; self.words];
+        set(&mut states, 0);
+        self.close(&mut states);
+        let mut scratch = vec![0u64; self.words];
+        for c in name.chars() {
+            let at = c as usize * self.words;
+            let advance: &[u64] = match self.ascii.get(at..at + self.words) {
+                Some(row) if c.is_ascii() => row,
+                _ => {
+                    self.advancing(c, &mut scratch);
+                    &scratch
+                }
+            };
+            // A token that accepts `c` moves its state one to the right; a `*` keeps its own.
+            let mut carry = 0;
+            let mut alive = 0;
+            for ((word, a), star) in states.iter_mut().zip(advance).zip(&self.star) {
+                let moved = *word & a;
+                *word = (moved << 1) | carry | (*word & star);
+                carry = moved >> 63;
+                alive |= *word;
+            }
+            *steps += states.len();
+            if alive == 0 {
+                return false;
+            }
+            self.close(&mut states);
+        }
+        has(&states, self.last)
+    }
+}
+
 /// A compiled name pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
     text: String,
     dialect: Dialect,
     tokens: Vec<Token>,
+    automaton: Automaton,
     /// The literal text before the first wildcard.
     prefix: String,
 }
@@ -74,6 +236,19 @@ impl Pattern {
     /// Compiles a Python `fnmatch` pattern (`*`, `?`, `[seq]`, `[!seq]`).
     pub fn fnmatch(text: &str) -> Self {
         let chars: Vec<char> = text.chars().collect();
+        // For each index, where the next `]` at or after it is: every `[` looks its end up here
+        // instead of scanning, so a pattern of many unclosed `[` compiles in linear time.
+        let mut next_close = vec![None; chars.len() + 1];
+        for i in (0..chars.len()).rev() {
+            let after = next_close.get(i + 1).copied().flatten();
+            if let Some(slot) = next_close.get_mut(i) {
+                *slot = if chars.get(i) == Some(&']') {
+                    Some(i)
+                } else {
+                    after
+                };
+            }
+        }
         let mut tokens = Vec::new();
         let mut i = 0;
         while let Some(&c) = chars.get(i) {
@@ -81,7 +256,7 @@ impl Pattern {
             match c {
                 '*' => tokens.push(Token::Star),
                 '?' => tokens.push(Token::Any),
-                '[' => match parse_class(&chars, i) {
+                '[' => match parse_class(&chars, &next_close, i) {
                     Some((token, next)) => {
                         tokens.push(token);
                         i = next;
@@ -95,7 +270,7 @@ impl Pattern {
     }
 
     fn from_tokens(text: &str, dialect: Dialect, mut tokens: Vec<Token>) -> Self {
-        // `**` is the same as `*`; collapsing keeps the matcher's work small.
+        // `**` is the same as `*`; collapsing keeps the automaton small (and `close` relies on it).
         tokens.dedup_by(|a, b| *a == Token::Star && *b == Token::Star);
         let prefix = tokens
             .iter()
@@ -107,6 +282,7 @@ impl Pattern {
         Self {
             text: String::from(text),
             dialect,
+            automaton: Automaton::new(&tokens),
             tokens,
             prefix,
         }
@@ -142,49 +318,32 @@ impl Pattern {
 
     /// Whether `name` matches the whole pattern.
     pub fn matches(&self, name: &str) -> bool {
+        let mut steps = 0;
+        self.matches_counting(name, &mut steps)
+    }
+
+    fn matches_counting(&self, name: &str, steps: &mut usize) -> bool {
         if !name.starts_with(self.prefix.as_str()) {
             return false;
         }
-        let mut t = 0usize;
-        let mut n = 0usize;
-        // After a `*`: the token index after it and the name position it currently absorbs up to.
-        let mut star: Option<(usize, usize)> = None;
-        loop {
-            let next_char = name.get(n..).and_then(|rest| rest.chars().next());
-            match self.tokens.get(t) {
-                Some(Token::Star) => {
-                    star = Some((t + 1, n));
-                    t += 1;
-                    continue;
-                }
-                Some(token) => {
-                    if let Some(c) = next_char.filter(|&c| token.matches_one(c)) {
-                        t += 1;
-                        n += c.len_utf8();
-                        continue;
-                    }
-                }
-                None if next_char.is_none() => return true,
-                None => {}
-            }
-            // Mismatch: let the last `*` absorb one more character, or fail.
-            let Some((after_star, absorbed)) = star else {
-                return false;
-            };
-            let Some(c) = name.get(absorbed..).and_then(|rest| rest.chars().next()) else {
-                return false;
-            };
-            let absorbed = absorbed + c.len_utf8();
-            star = Some((after_star, absorbed));
-            t = after_star;
-            n = absorbed;
+        if self.is_literal() {
+            return name.len() == self.prefix.len();
         }
+        if self.is_prefix_pattern() {
+            return true;
+        }
+        self.automaton.run(name, steps)
     }
 }
 
 /// Parses the inside of a `[...]` class whose `[` was just before `start`. Returns the token and
 /// the index after the closing `]`, or `None` when there is no closing `]` (then `[` is literal).
-fn parse_class(chars: &[char], start: usize) -> Option<(Token, usize)> {
+/// `next_close[i]` is the index of the first `]` at or after `i`.
+fn parse_class(
+    chars: &[char],
+    next_close: &[Option<usize>],
+    start: usize,
+) -> Option<(Token, usize)> {
     let mut j = start;
     let negated = chars.get(j) == Some(&'!');
     if negated {
@@ -194,7 +353,7 @@ fn parse_class(chars: &[char], start: usize) -> Option<(Token, usize)> {
     if chars.get(j) == Some(&']') {
         j += 1;
     }
-    let close = j + chars.get(j..)?.iter().position(|&c| c == ']')?;
+    let close = (*next_close.get(j)?)?;
     let body = chars.get(start + usize::from(negated)..close)?;
     let mut ranges = Vec::new();
     let mut k = 0;
@@ -213,7 +372,7 @@ fn parse_class(chars: &[char], start: usize) -> Option<(Token, usize)> {
             }
         }
     }
-    Some((Token::Class { negated, ranges }, close + 1))
+    Some((Token::Class(Class { negated, ranges }), close + 1))
 }
 
 #[cfg(test)]
@@ -333,7 +492,7 @@ mod tests {
         };
         let alphabet = ['a', 'b', '*', '?'];
         for _ in 0..20_000 {
-            let plen = (next() % 7) as usize;
+            let plen = (next() % 9) as usize;
             let nlen = (next() % 8) as usize;
             let pattern: String = (0..plen).map(|_| alphabet[(next() % 4) as usize]).collect();
             let name: String = (0..nlen).map(|_| alphabet[(next() % 2) as usize]).collect();
@@ -354,10 +513,48 @@ mod tests {
         }
     }
 
+    /// Patterns that make a backtracking matcher do pattern × name work (and the old
+    /// remember-the-last-star matcher too): the automaton touches each of its words once per name
+    /// character, so the work is counted and bounded, not timed.
     #[test]
-    fn pathological_patterns_finish_quickly() {
+    fn pathological_patterns_take_linear_work() {
         let name: String = core::iter::repeat_n('a', 2000).collect();
-        let pattern = "*a*a*a*a*a*a*a*a*a*a*b";
-        assert!(!Pattern::fnmatch(pattern).matches(&name));
+        let long_literal = format!("*{}b", "a".repeat(200));
+        let cases = [
+            "*a*a*a*a*a*a*a*a*a*a*b".to_owned(),
+            long_literal,
+            format!("*{}", "[ab]".repeat(60)) + "c",
+        ];
+        for pattern in cases {
+            let p = Pattern::fnmatch(&pattern);
+            let words = p.tokens.len() / 64 + 1;
+            let mut steps = 0;
+            assert!(!p.matches_counting(&name, &mut steps), "{pattern}");
+            assert!(
+                steps <= name.len() * words,
+                "{pattern}: {steps} steps for {} characters",
+                name.len()
+            );
+        }
+    }
+
+    /// Compiling used to rescan the rest of the pattern for every `[` without a `]`.
+    #[test]
+    fn many_unclosed_brackets_compile_to_literals() {
+        let text = "[".repeat(10_000);
+        let p = Pattern::fnmatch(&text);
+        assert!(p.is_literal());
+        assert!(p.matches(&text));
+    }
+
+    #[test]
+    fn long_patterns_cross_word_boundaries() {
+        // 130 tokens span three 64-bit words; `?` and `*` land on both sides of each boundary.
+        let pattern = format!("{}?*{}?", "a".repeat(63), "b".repeat(64));
+        let p = Pattern::shelly(&pattern);
+        assert!(p.matches(&format!("{}x{}y", "a".repeat(63), "b".repeat(64))));
+        assert!(p.matches(&format!("{}xzzz{}y", "a".repeat(63), "b".repeat(64))));
+        assert!(!p.matches(&format!("{}x{}", "a".repeat(63), "b".repeat(64))));
+        assert!(!p.matches(&format!("{}{}y", "a".repeat(63), "b".repeat(64))));
     }
 }

@@ -160,7 +160,10 @@ impl ScanFilter {
             }
         }
         if let Some(v) = object.get("name") {
-            filter.name = Some(Pattern::shelly(as_str(v, &join(path, "name"))?));
+            let field = join(path, "name");
+            let text = as_str(v, &field)?;
+            super::check_pattern_length(text, &field)?;
+            filter.name = Some(Pattern::shelly(text));
         }
         if let Some(v) = object.get("services") {
             let field = join(path, "services");
@@ -485,6 +488,18 @@ mod tests {
         assert!(f.matches(KEY, &adv()));
         let f = ScanFilter::from_json(r#"{"name":"SBHT-*","services":["180a"]}"#).unwrap();
         assert!(!f.matches(KEY, &adv()));
+    }
+
+    #[test]
+    fn name_longer_than_any_device_name_is_refused() {
+        let long = alloc::format!(r#"[{{"name":"{}"}}]"#, "*".repeat(249));
+        assert_eq!(
+            FilterSet::from_json(&long).unwrap_err(),
+            crate::filter::Error::PatternTooLong {
+                field: "filters[0].name".into(),
+                chars: 249
+            }
+        );
     }
 
     #[test]

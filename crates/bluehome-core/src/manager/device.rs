@@ -3,6 +3,7 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use super::ScannerId;
 use crate::advertisement::{Advertisement, MacAddress};
 
 /// What the manager knows about a device as one source saw it: the merged advertisement data plus
@@ -118,7 +119,7 @@ pub const ADVERTISING_TIMES_NEEDED: u8 = 16;
 /// source (habluetooth `advertisement_tracker.py`). Only the running maximum is kept.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IntervalTracker {
-    source: Option<u16>,
+    source: Option<ScannerId>,
     count: u8,
     last_ms: u64,
     max_gap_ms: u64,
@@ -127,7 +128,7 @@ pub(crate) struct IntervalTracker {
 
 impl IntervalTracker {
     /// Records a packet from the owning source. A new owner resets everything.
-    pub(crate) fn collect(&mut self, source: u16, now_ms: u64) {
+    pub(crate) fn collect(&mut self, source: ScannerId, now_ms: u64) {
         if self.source != Some(source) {
             *self = Self {
                 source: Some(source),
@@ -160,7 +161,7 @@ impl IntervalTracker {
 /// Per-source state of a device.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceEntry {
-    pub(crate) scanner: u16,
+    pub(crate) scanner: ScannerId,
     pub(crate) info: ServiceInfo,
 }
 
@@ -173,7 +174,7 @@ pub(crate) struct Device {
     pub(crate) all: Option<ServiceInfo>,
     /// Home Assistant's `connectable_history` entry.
     pub(crate) connectable: Option<ServiceInfo>,
-    pub(crate) owner: Option<u16>,
+    pub(crate) owner: Option<ScannerId>,
     pub(crate) last_seen_ms: u64,
     pub(crate) last_connectable_ms: Option<u64>,
     pub(crate) interval: IntervalTracker,

@@ -60,8 +60,15 @@
 //! connectable packet.
 //!
 //! Memory is bounded: at most [`Config::max_devices`] devices (the least recently seen is evicted),
+//! [`Config::max_scanners`] scanners (the least recently heard is forgotten),
 //! [`Config::max_sources_per_device`] sources per device and [`Config::max_events`] undrained
-//! events (the oldest are dropped and counted).
+//! events (the oldest are dropped and counted). Scanners are found by name in a hash map, so a
+//! packet costs the same whether the manager has heard one source or a million.
+//!
+//! Time never wraps: every deadline is computed with saturating arithmetic, so a clock near
+//! `u64::MAX` makes deadlines stop at `u64::MAX` rather than come round to the past. Events come
+//! out in time order: every call that takes the time fires the timers due before it first (as
+//! `ingest` does), and a waiter's deadline is never before the time it was registered.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeSet, BinaryHeap, VecDeque};
@@ -94,6 +101,10 @@ pub const LOCAL_SOURCE: &str = "local";
 pub struct Config {
     /// Devices kept at most; the least recently seen one is evicted for a new one.
     pub max_devices: usize,
+    /// Scanners (sources) kept at most; the least recently heard one is forgotten for a new one.
+    /// A forgotten scanner counts as unregistered for the devices it owned; if it is heard again
+    /// it comes back as a new scanner.
+    pub max_scanners: usize,
     /// Sources remembered per device; the least recently heard one is dropped.
     pub max_sources_per_device: usize,
     /// Undrained events kept at most; older ones are dropped (see [`Manager::dropped_events`]).
@@ -114,6 +125,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             max_devices: 4096,
+            max_scanners: 256,
             max_sources_per_device: 8,
             max_events: 65_536,
             fallback_stale_ms: 900_000,
@@ -236,13 +248,81 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
+/// A scanner's identity inside the manager: assigned once, never reused, so a device's record
+/// of a forgotten scanner can never be mistaken for a newer one.
+pub(crate) type ScannerId = u64;
+
 #[derive(Debug)]
 struct Scanner {
+    id: ScannerId,
     name: Arc<str>,
     connectable: bool,
     remote: bool,
     registered: bool,
-    last_seen_ms: Option<u64>,
+    last_seen_ms: u64,
+}
+
+/// The scanner table: by name (every packet names its source) and by id (a device's owner).
+#[derive(Debug, Default)]
+struct Scanners {
+    by_name: HashMap<Arc<str>, ScannerId>,
+    by_id: HashMap<ScannerId, Scanner>,
+    next_id: ScannerId,
+}
+
+impl Scanners {
+    fn get(&self, id: ScannerId) -> Option<&Scanner> {
+        self.by_id.get(&id)
+    }
+
+    fn named(&self, name: &str) -> Option<&Scanner> {
+        self.by_id.get(self.by_name.get(name)?)
+    }
+
+    fn named_mut(&mut self, name: &str) -> Option<&mut Scanner> {
+        self.by_id.get_mut(self.by_name.get(name)?)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Scanner> {
+        self.by_id.values()
+    }
+
+    /// Adds a scanner, forgetting the least recently heard one first when `max` are kept.
+    fn insert(
+        &mut self,
+        max: usize,
+        name: &str,
+        connectable: bool,
+        remote: bool,
+        now_ms: u64,
+    ) -> ScannerId {
+        if self.by_id.len() >= max.max(1)
+            && let Some(oldest) = self
+                .by_id
+                .values()
+                .min_by_key(|s| (s.last_seen_ms, s.id))
+                .map(|s| s.id)
+            && let Some(gone) = self.by_id.remove(&oldest)
+        {
+            self.by_name.remove(&gone.name);
+        }
+        let id = self.next_id;
+        self.next_id = self.next_id.saturating_add(1);
+        let name: Arc<str> = name.into();
+        self.by_name.insert(Arc::clone(&name), id);
+        self.by_id.insert(
+            id,
+            Scanner {
+                id,
+                name,
+                connectable,
+                remote,
+                registered: true,
+                last_seen_ms: now_ms,
+            },
+        );
+        id
+    }
 }
 
 enum Kind {
@@ -282,7 +362,7 @@ pub struct Manager {
     slots: Vec<Slot>,
     free: Vec<u32>,
     keys: HashMap<Arc<str>, u32>,
-    scanners: Vec<Scanner>,
+    scanners: Scanners,
     registrations: HashMap<u64, Registration>,
     index: Index,
     trackers: Vec<Tracker>,
@@ -292,6 +372,8 @@ pub struct Manager {
     timers: BinaryHeap<Reverse<(u64, u32, u32, u8)>>,
     events: VecDeque<Output>,
     dropped_events: u64,
+    /// The stamp of the latest event: no later event is stamped earlier.
+    last_event_ms: u64,
     next_id: u64,
     scratch: Vec<u64>,
     bindkeys: HashMap<Arc<str>, [u8; 16]>,
@@ -301,7 +383,7 @@ impl fmt::Debug for Manager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Manager")
             .field("devices", &self.keys.len())
-            .field("scanners", &self.scanners)
+            .field("scanners", &self.scanners.by_id.len())
             .field("registrations", &self.registrations.len())
             .field("events", &self.events.len())
             .finish_non_exhaustive()
@@ -347,7 +429,7 @@ impl Manager {
             slots: Vec::new(),
             free: Vec::new(),
             keys: HashMap::new(),
-            scanners: Vec::new(),
+            scanners: Scanners::default(),
             registrations: HashMap::new(),
             index: Index::default(),
             trackers: Vec::new(),
@@ -356,6 +438,7 @@ impl Manager {
             timers: BinaryHeap::new(),
             events: VecDeque::new(),
             dropped_events: 0,
+            last_event_ms: 0,
             next_id: 1,
             scratch: Vec::new(),
             bindkeys: HashMap::new(),
@@ -369,7 +452,12 @@ impl Manager {
 
     // ----- events ---------------------------------------------------------------------------
 
+    /// Queues an event. Stamps never go back: an event whose time is before the last one's (a
+    /// caller's clock that went backwards, a deadline moved before what was already reported)
+    /// is stamped with the last one's.
     fn emit(&mut self, at_ms: u64, event: Event) {
+        let at_ms = at_ms.max(self.last_event_ms);
+        self.last_event_ms = at_ms;
         if self.events.len() >= self.config.max_events.max(1) {
             self.events.pop_front();
             self.dropped_events += 1;
@@ -409,7 +497,7 @@ impl Manager {
         connectable: bool,
         remote: bool,
     ) -> Result<(), Error> {
-        if let Some(s) = self.scanners.iter_mut().find(|s| &*s.name == source) {
+        if let Some(s) = self.scanners.named_mut(source) {
             if s.registered {
                 return Err(Error::DuplicateScanner {
                     source: Arc::clone(&s.name),
@@ -418,39 +506,29 @@ impl Manager {
             s.registered = true;
             s.connectable = connectable;
             s.remote = remote;
-            s.last_seen_ms = Some(now_ms);
+            s.last_seen_ms = now_ms;
             return Ok(());
         }
-        self.scanners.push(Scanner {
-            name: source.into(),
-            connectable,
-            remote,
-            registered: true,
-            last_seen_ms: Some(now_ms),
-        });
+        let max = self.config.max_scanners;
+        self.scanners
+            .insert(max, source, connectable, remote, now_ms);
         Ok(())
     }
 
     /// Unregisters a source and forgets what it alone knew (Home Assistant's
     /// `async_remove_scanner`). Devices it owned are handed to another source on their next packet.
     pub fn unregister_scanner(&mut self, source: &str) -> Result<(), Error> {
-        let Some(idx) = self
-            .scanners
-            .iter()
-            .position(|s| &*s.name == source && s.registered)
-        else {
+        let Some(s) = self.scanners.named_mut(source).filter(|s| s.registered) else {
             return Err(Error::UnknownScanner {
                 source: source.into(),
             });
         };
-        if let Some(s) = self.scanners.get_mut(idx) {
-            s.registered = false;
-        }
-        let idx = idx as u16;
+        s.registered = false;
+        let id = s.id;
         for slot in &mut self.slots {
             if let Some(d) = &mut slot.device {
-                d.sources.retain(|e| e.scanner != idx);
-                if d.owner == Some(idx) {
+                d.sources.retain(|e| e.scanner != id);
+                if d.owner == Some(id) {
                     d.interval.reset();
                 }
             }
@@ -471,38 +549,29 @@ impl Manager {
     /// sent something within [`Config::remote_silence_ms`].
     pub fn scanner_is_scanning(&self, now_ms: u64, source: &str) -> bool {
         self.scanners
-            .iter()
-            .find(|s| &*s.name == source)
+            .named(source)
             .is_some_and(|s| self.scanning(s, now_ms))
     }
 
     fn scanning(&self, s: &Scanner, now_ms: u64) -> bool {
         s.registered
-            && (!s.remote
-                || s.last_seen_ms
-                    .is_some_and(|t| now_ms.saturating_sub(t) <= self.config.remote_silence_ms))
+            && (!s.remote || now_ms.saturating_sub(s.last_seen_ms) <= self.config.remote_silence_ms)
     }
 
-    fn scanner_for(&mut self, now_ms: u64, source: &str, connectable: bool) -> u16 {
-        if let Some(i) = self.scanners.iter().position(|s| &*s.name == source) {
-            if let Some(s) = self.scanners.get_mut(i) {
-                if !s.registered {
-                    s.registered = true;
-                    s.remote = source != LOCAL_SOURCE;
-                }
-                s.connectable |= connectable;
-                s.last_seen_ms = Some(now_ms);
+    /// The scanner a packet came from, registered on the fly when new, and marked heard now.
+    fn scanner_for(&mut self, now_ms: u64, source: &str, connectable: bool) -> ScannerId {
+        if let Some(s) = self.scanners.named_mut(source) {
+            if !s.registered {
+                s.registered = true;
+                s.remote = source != LOCAL_SOURCE;
             }
-            return i as u16;
+            s.connectable |= connectable;
+            s.last_seen_ms = now_ms;
+            return s.id;
         }
-        self.scanners.push(Scanner {
-            name: source.into(),
-            connectable,
-            remote: source != LOCAL_SOURCE,
-            registered: true,
-            last_seen_ms: Some(now_ms),
-        });
-        (self.scanners.len() - 1) as u16
+        let max = self.config.max_scanners;
+        self.scanners
+            .insert(max, source, connectable, source != LOCAL_SOURCE, now_ms)
     }
 
     // ----- devices --------------------------------------------------------------------------
@@ -616,9 +685,14 @@ impl Manager {
     /// Sets the interval used while none is learned (`async_set_fallback_availability_interval`).
     /// Has no effect on a device not in the table yet.
     pub fn set_fallback_interval(&mut self, key: &str, interval_ms: Option<u64>) {
-        if let Some(d) = self.device_mut(key) {
+        let Some(slot) = self.slot_of(key) else {
+            return;
+        };
+        if let Some(d) = self.device_at(slot) {
             d.fallback_interval_ms = interval_ms;
         }
+        // A shorter interval brings the deadlines forward: queue them.
+        self.schedule(slot);
     }
 
     /// Forgets a device's histories, per-source data and learned interval, so its next packet
@@ -637,6 +711,7 @@ impl Manager {
     /// Replays the device's current data to every matching callback and waiter, as if it were new
     /// (`async_rediscover_address`): the connectable entry, else the all-sources entry.
     pub fn rediscover_address(&mut self, now_ms: u64, key: &str) {
+        self.catch_up(now_ms);
         let info = match self.device(key) {
             Some(d) => d.connectable.clone().or_else(|| d.all.clone()),
             None => None,
@@ -648,7 +723,7 @@ impl Manager {
 
     fn limit_ms(&self, d: &Device) -> u64 {
         match d.interval.learned_ms().or(d.fallback_interval_ms) {
-            Some(i) => i + self.config.wobble_ms,
+            Some(i) => i.saturating_add(self.config.wobble_ms),
             None => self.config.fallback_stale_ms,
         }
     }
@@ -720,7 +795,7 @@ impl Manager {
         if key.is_empty() {
             return Err(Error::EmptyKey);
         }
-        self.advance(now_ms.saturating_sub(1));
+        self.catch_up(now_ms);
         let scanner = self.scanner_for(now_ms, source, connectable);
         let slot = match self.slot_of(key) {
             Some(s) => s,
@@ -738,7 +813,7 @@ impl Manager {
         let key = Arc::clone(&d.key);
         let source_name = self
             .scanners
-            .get(scanner as usize)
+            .get(scanner)
             .map(|s| Arc::clone(&s.name))
             .unwrap_or_else(|| source.into());
 
@@ -828,7 +903,7 @@ impl Manager {
             Some(d) => match (&d.all, d.owner) {
                 (Some(old), Some(owner)) if owner != scanner => {
                     self.scanners
-                        .get(owner as usize)
+                        .get(owner)
                         .is_some_and(|s| self.scanning(s, now_ms))
                         && self.prefer_previous(d, old, &info)
                 }
@@ -876,9 +951,7 @@ impl Manager {
             let reachable = !connectable
                 && self.device_ref(slot).is_some_and(|d| {
                     d.connectable.as_ref().is_some_and(|c| {
-                        self.scanners
-                            .iter()
-                            .any(|s| Arc::ptr_eq(&s.name, &c.source) && s.registered)
+                        self.scanners.named(&c.source).is_some_and(|s| s.registered)
                     })
                 });
             if reachable {
@@ -995,12 +1068,12 @@ impl Manager {
     fn deadline(&self, d: &Device, kind: u8) -> Option<u64> {
         let limit = self.limit_ms(d);
         match kind {
-            ALL => d.all.as_ref().map(|_| d.last_seen_ms + limit),
+            ALL => d.all.as_ref().map(|_| d.last_seen_ms.saturating_add(limit)),
             _ => d
                 .connectable
                 .as_ref()
                 .and(d.last_connectable_ms)
-                .map(|t| t + limit),
+                .map(|t| t.saturating_add(limit)),
         }
     }
 
@@ -1041,6 +1114,12 @@ impl Manager {
         .into_iter()
         .flatten()
         .min()
+    }
+
+    /// Fires what is due before `now_ms` (not at it: a packet at a device's deadline keeps it),
+    /// so that what a call at `now_ms` emits comes after them.
+    fn catch_up(&mut self, now_ms: u64) {
+        self.advance(now_ms.saturating_sub(1));
     }
 
     /// Fires everything due at or before `now_ms`, in time order, each stamped with its own time:
@@ -1171,6 +1250,7 @@ impl Manager {
     /// Registers a callback. Matching devices already in the history are reported at once (as
     /// Home Assistant's registration does).
     pub fn register_callback(&mut self, now_ms: u64, matcher: Matcher) -> CallbackId {
+        self.catch_up(now_ms);
         let id = self.fresh_id();
         for info in self.replay_history(&matcher) {
             self.emit(
@@ -1204,8 +1284,9 @@ impl Manager {
     }
 
     /// Waits for the first advertisement the matcher and the predicate accept, until
-    /// `deadline_ms` (then [`Event::WaiterTimedOut`]). History counts: a matching device already
-    /// known resolves it at once (`async_process_advertisements`).
+    /// `deadline_ms` (then [`Event::WaiterTimedOut`]; a deadline already past times out at
+    /// `now_ms`). History counts: a matching device already known resolves it at once
+    /// (`async_process_advertisements`).
     pub fn wait_for(
         &mut self,
         now_ms: u64,
@@ -1213,6 +1294,8 @@ impl Manager {
         predicate: Option<Predicate>,
         deadline_ms: u64,
     ) -> WaiterId {
+        self.catch_up(now_ms);
+        let deadline_ms = deadline_ms.max(now_ms);
         let id = self.fresh_id();
         let hit = self
             .replay_history(&matcher)
@@ -1309,6 +1392,7 @@ impl Manager {
         now_ms: u64,
         requests: impl IntoIterator<Item = (&'a str, ScanOptions)>,
     ) {
+        self.catch_up(now_ms);
         for (client, options) in requests {
             self.scan.requests.retain(|r| &*r.client != client);
             let expires_ms = u64::try_from(options.duration_ms)
@@ -1325,6 +1409,7 @@ impl Manager {
 
     /// Withdraws a client's scan request.
     pub fn cancel_scan(&mut self, now_ms: u64, client: &str) {
+        self.catch_up(now_ms);
         self.scan.requests.retain(|r| &*r.client != client);
         self.recompute_scan(now_ms);
     }

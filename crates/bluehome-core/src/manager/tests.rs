@@ -671,6 +671,119 @@ fn remote_scanner_is_stale_after_90_s_of_silence() {
     assert!(mgr.scanner_is_scanning(150 * S, "gw"));
 }
 
+/// Scanners used to be numbered with a `u16` that wrapped: the 65,537th source took the number of
+/// the first, so its devices were judged by the wrong scanner's silence. Here "x" owns D and is
+/// heard now; "y" is 40 dB weaker and must not take over (no callback), whatever came before.
+#[test]
+fn sixty_five_thousand_sources_do_not_confuse_owners() {
+    let mut mgr = Manager::default();
+    for i in 0..65_536u32 {
+        feed(
+            &mut mgr,
+            0,
+            &format!("s{i}"),
+            "AA:BB:CC:00:00:01",
+            adv(-50, 1),
+        );
+    }
+    let id = mgr.register_callback(0, Matcher::default());
+    events(&mut mgr);
+    feed(&mut mgr, 200 * S, "x", A, adv(-40, 1));
+    assert_eq!(callbacks(&mut mgr), [(200 * S, id, A.into())]);
+    feed(&mut mgr, 200 * S + 1, "y", A, adv(-80, 2));
+    assert_eq!(callbacks(&mut mgr), []);
+    let info = mgr.last_service_info(A, false).unwrap();
+    assert_eq!(&*info.source, "x");
+}
+
+#[test]
+fn scanner_table_forgets_the_least_recently_heard() {
+    let mut mgr = Manager::new(Config {
+        max_scanners: 2,
+        ..Default::default()
+    });
+    feed(&mut mgr, 1, "s1", A, adv(-50, 1));
+    feed(&mut mgr, 2, "s2", A, adv(-50, 1));
+    feed(&mut mgr, 3, "s1", A, adv(-50, 1));
+    feed(&mut mgr, 4, "s3", A, adv(-50, 1));
+    assert_eq!(mgr.scanner_count(false), 2);
+    assert!(mgr.scanner_is_scanning(4, "s1"));
+    assert!(
+        !mgr.scanner_is_scanning(4, "s2"),
+        "s2 was heard least recently"
+    );
+    assert!(mgr.scanner_is_scanning(4, "s3"));
+}
+
+/// A clock near `u64::MAX` (a capture time of 1.8e16 s) used to overflow `last seen + limit`:
+/// a panic in debug builds, a deadline in the past (events out of order) in release builds.
+#[test]
+fn deadlines_near_the_end_of_time_saturate() {
+    let mut mgr = Manager::default();
+    let gone = mgr.track_unavailable(A, false);
+    let late = u64::MAX - 10;
+    feed(&mut mgr, late, "local", A, adv(-50, 1));
+    assert_eq!(mgr.next_deadline(), Some(u64::MAX));
+    mgr.advance(u64::MAX);
+    assert_eq!(unavailable(&mut mgr), [(u64::MAX, gone)]);
+
+    // An interval as long as the clock: `interval + 5 s` wrapped to a deadline 7 s after the
+    // packet, so the device went unavailable at once.
+    let mut mgr = Manager::default();
+    let gone = mgr.track_unavailable(B, false);
+    feed(&mut mgr, S, "local", B, adv(-50, 1));
+    mgr.set_fallback_interval(B, Some(u64::MAX - 1));
+    feed(&mut mgr, 2 * S, "local", B, adv(-50, 1));
+    mgr.advance(1_000_000 * S);
+    assert!(mgr.address_present(B, false));
+    assert_eq!(unavailable(&mut mgr), []);
+    mgr.advance(u64::MAX);
+    assert_eq!(unavailable(&mut mgr), [(u64::MAX, gone)]);
+}
+
+/// Found by the `manager_ops` fuzz target: a waiter due at 7.4 s, then a scan request at 74 s
+/// (no `advance` between): the scan change came out stamped 74 s, the time-out after it stamped
+/// 7.4 s. Calls that take the time now fire what is due before it first, as `ingest` does.
+#[test]
+fn events_come_out_in_time_order_whatever_the_calls() {
+    let mut mgr = Manager::default();
+    let waiter = mgr.wait_for(0, Matcher::default(), None, 7_400);
+    mgr.submit_scan(74_001, "ui", ScanOptions::default());
+    let times: Vec<u64> = events(&mut mgr).iter().map(|o| o.at_ms).collect();
+    assert_eq!(times, [7_400, 74_001]);
+    assert!(!mgr.cancel_waiter(waiter), "timed out already");
+
+    // A deadline already past times out at once, not in the past.
+    let mut mgr = Manager::default();
+    mgr.register_callback(5 * S, Matcher::default());
+    mgr.wait_for(5 * S, Matcher::default(), None, S);
+    mgr.advance(5 * S);
+    let times: Vec<u64> = events(&mut mgr).iter().map(|o| o.at_ms).collect();
+    assert_eq!(times, [5 * S]);
+}
+
+/// Found by the `manager_ops` fuzz target: a shorter fallback interval brought a device's
+/// deadline forward (5 s) without queueing it, so it fired with the old timer (900 s), after a
+/// waiter's time-out at 19.6 s, stamped 5 s: out of order.
+#[test]
+fn a_shorter_fallback_interval_is_queued_in_time() {
+    let mut mgr = Manager::default();
+    let gone = mgr.track_unavailable(A, false);
+    let waiter = mgr.wait_for(0, m(r#"{"address":"AA:BB:CC:DD:EE:09"}"#), None, 19_600);
+    feed(&mut mgr, 0, "local", A, adv(-50, 1));
+    mgr.set_fallback_interval(A, Some(1));
+    mgr.advance(2_000 * S);
+    let out: Vec<(u64, bool)> = events(&mut mgr)
+        .into_iter()
+        .filter_map(|o| match o.event {
+            Event::Unavailable { id, .. } => Some((o.at_ms, id == gone)),
+            Event::WaiterTimedOut { id } => Some((o.at_ms, id == waiter)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(out, [(5_001, true), (19_600, true)]);
+}
+
 // ----- bounds ---------------------------------------------------------------------------------
 
 #[test]

@@ -7,7 +7,10 @@
 //! ```
 //!
 //! The clear password is needed only to make [`ha1`]; store HA1, never the password. The client
-//! nonce (`cnonce`) is passed in: this module never draws random numbers.
+//! nonce (`cnonce`) is passed in: this module never draws random numbers. It is a `u32`: upstream
+//! mongoose echoes it as text, but closed firmware may read it as a 32-bit number (aioshelly sends
+//! a Unix-time-sized value). The server nonce is kept exactly as the device sent it ([`Nonce`]):
+//! the digest covers its text, so `"0042"` must not become `42`.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -91,15 +94,52 @@ fn default_nc() -> u64 {
     1
 }
 
+/// The server nonce as the device sent it: a JSON number (mongoose prints the Unix time with
+/// `%llu`) or a string (kept verbatim, never parsed). It goes back in the `auth` object in the same
+/// JSON form, and the digest covers its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Nonce {
+    /// A number.
+    Num(u64),
+    /// A string.
+    Text(String),
+}
+
+impl Nonce {
+    /// The nonce as a number of seconds, when it is one (server side: its age).
+    pub fn seconds(&self) -> Option<u64> {
+        match self {
+            Self::Num(n) => Some(*n),
+            Self::Text(t) => t.parse().ok(),
+        }
+    }
+}
+
+impl From<u64> for Nonce {
+    fn from(n: u64) -> Self {
+        Self::Num(n)
+    }
+}
+
+impl fmt::Display for Nonce {
+    /// The text the digest covers: the digits of a number, the content of a string.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Num(n) => write!(f, "{n}"),
+            Self::Text(t) => f.write_str(t),
+        }
+    }
+}
+
 /// The challenge a 401 error carries in its `message`:
 /// `{"auth_type":"digest","nonce":1700000000,"nc":1,"realm":"shellyplus1-…","algorithm":"SHA-256"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Challenge {
     /// `digest`.
     pub auth_type: String,
-    /// Server nonce (a Unix time upstream).
-    #[serde(deserialize_with = "number_or_string")]
-    pub nonce: u64,
+    /// Server nonce (a Unix time upstream), as sent.
+    pub nonce: Nonce,
     /// Nonce count the server expects first.
     #[serde(default = "default_nc", deserialize_with = "number_or_string")]
     pub nc: u64,
@@ -127,16 +167,27 @@ impl Challenge {
         Ok(challenge)
     }
 
-    /// The challenge as a 401 error message (what a device sends).
+    /// The challenge as a 401 error message, printed the way firmware prints it: mongoose's
+    /// printf-style JSON formatter puts a space after every `:` and `,` (mongoose-os-libs
+    /// rpc-common `mgos_rpc.c`, `mg_rpc_send_error_jsonf(ri, 401, "{auth_type: %Q, nonce: %llu,
+    /// nc: %d, realm: %Q, algorithm: %Q}", …)`).
     pub fn to_message(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let nonce = serde_json::to_string(&self.nonce).unwrap_or_default();
+        format!(
+            "{{\"auth_type\": {}, \"nonce\": {nonce}, \"nc\": {}, \"realm\": {}, \"algorithm\": {}}}",
+            text(&self.auth_type),
+            self.nc,
+            text(&self.realm),
+            text(&self.algorithm)
+        )
     }
 
     /// A challenge for `realm` with nonce `nonce` (server side).
-    pub fn new(realm: &str, nonce: u64) -> Self {
+    pub fn new(realm: &str, nonce: impl Into<Nonce>) -> Self {
         Self {
             auth_type: "digest".into(),
-            nonce,
+            nonce: nonce.into(),
             nc: 1,
             realm: realm.to_string(),
             algorithm: ALGORITHM.into(),
@@ -151,9 +202,8 @@ pub struct AuthParams {
     pub realm: String,
     /// Always `admin`.
     pub username: String,
-    /// The challenge's nonce.
-    #[serde(deserialize_with = "number_or_string")]
-    pub nonce: u64,
+    /// The challenge's nonce, as the device sent it.
+    pub nonce: Nonce,
     /// The client nonce.
     #[serde(deserialize_with = "number_or_string")]
     pub cnonce: u64,
@@ -167,19 +217,20 @@ pub struct AuthParams {
 }
 
 /// The digest response for one request.
-pub fn response_hash(ha1: &str, nonce: u64, nc: u64, cnonce: u64) -> String {
+pub fn response_hash(ha1: &str, nonce: &Nonce, nc: u64, cnonce: u64) -> String {
     sha256_hex(format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{HA2}").as_bytes())
 }
 
 impl AuthParams {
     /// Answers `challenge` with nonce count `nc` and client nonce `cnonce`.
-    pub fn answer(ha1: &str, challenge: &Challenge, nc: u64, cnonce: u64) -> Self {
+    pub fn answer(ha1: &str, challenge: &Challenge, nc: u64, cnonce: u32) -> Self {
+        let cnonce = u64::from(cnonce);
         Self {
             realm: challenge.realm.clone(),
             username: USERNAME.into(),
-            nonce: challenge.nonce,
+            nonce: challenge.nonce.clone(),
             cnonce,
-            response: response_hash(ha1, challenge.nonce, nc, cnonce),
+            response: response_hash(ha1, &challenge.nonce, nc, cnonce),
             algorithm: ALGORITHM.into(),
             nc,
         }
@@ -190,7 +241,7 @@ impl AuthParams {
     pub fn verify(&self, ha1: &str) -> bool {
         self.username == USERNAME
             && self.algorithm == ALGORITHM
-            && self.response == response_hash(ha1, self.nonce, self.nc, self.cnonce)
+            && self.response == response_hash(ha1, &self.nonce, self.nc, self.cnonce)
     }
 }
 
@@ -257,7 +308,7 @@ impl Credentials {
 
     /// The `auth` member for the next request, incrementing the nonce count; `None` before any
     /// challenge was seen.
-    pub fn next_auth(&mut self, cnonce: u64) -> Option<AuthParams> {
+    pub fn next_auth(&mut self, cnonce: u32) -> Option<AuthParams> {
         let challenge = self.challenge.as_ref()?;
         let auth = AuthParams::answer(&self.ha1, challenge, self.nc, cnonce);
         self.nc = self.nc.saturating_add(1);
@@ -300,14 +351,14 @@ mod tests {
     #[test]
     fn parses_a_challenge_and_the_string_nc_variant() {
         let c = Challenge::parse(r#"{"auth_type":"digest","nonce":1700000000,"nc":1,"realm":"shellyplus1-a8032ab12345","algorithm":"SHA-256"}"#).unwrap();
-        assert_eq!(c.nonce, 1_700_000_000);
+        assert_eq!(c.nonce, Nonce::Num(1_700_000_000));
         assert_eq!(c.nc, 1);
         assert_eq!(c.realm, "shellyplus1-a8032ab12345");
         let c = Challenge::parse(
             r#"{"auth_type":"digest","nonce":"5","nc":"2","realm":"r","algorithm":"SHA-256"}"#,
         )
         .unwrap();
-        assert_eq!((c.nonce, c.nc), (5, 2));
+        assert_eq!((c.nonce, c.nc), (Nonce::Text("5".into()), 2));
         assert!(matches!(
             Challenge::parse("not json"),
             Err(Error::BadChallenge { .. })
@@ -326,12 +377,54 @@ mod tests {
         let auth = AuthParams::answer(&good, &challenge, 1, 42);
         // The response string is the documented concatenation, computed independently.
         let expected = sha256_hex(format!("{good}:1700000000:1:42:auth:{HA2}").as_bytes());
+        assert_eq!(auth.nonce, Nonce::Num(1_700_000_000));
         assert_eq!(auth.response, expected);
         assert!(auth.verify(&good));
         assert!(!auth.verify(&ha1(realm, "other")));
         let mut tampered = auth.clone();
         tampered.nc = 2;
         assert!(!tampered.verify(&good));
+    }
+
+    /// The 401 message as firmware prints it (shelly_rpc_ble.md §8 quotes a real one): spaces after
+    /// every `:` and `,`. It is read as JSON, not by position.
+    #[test]
+    fn challenges_are_printed_with_spaces_and_read_back() {
+        let c = Challenge::new("shellyblugwg3-ccba970d5e01", 1_732_960_000);
+        let message = c.to_message();
+        assert_eq!(
+            message,
+            r#"{"auth_type": "digest", "nonce": 1732960000, "nc": 1, "realm": "shellyblugwg3-ccba970d5e01", "algorithm": "SHA-256"}"#
+        );
+        assert_eq!(Challenge::parse(&message), Ok(c));
+    }
+
+    /// The digest covers the nonce's text, so a nonce is answered exactly as the device sent it:
+    /// a string stays a string, leading zeros and all, and one that is no number at all works.
+    #[test]
+    fn a_nonce_is_answered_as_the_device_sent_it() {
+        for (sent, text) in [
+            (r#""0042""#, "0042"),
+            (r#""5f1c9a""#, "5f1c9a"),
+            ("77", "77"),
+        ] {
+            let message = format!(
+                r#"{{"auth_type":"digest","nonce":{sent},"nc":1,"realm":"r","algorithm":"SHA-256"}}"#
+            );
+            let mut creds = Credentials::from_password("r", "pw");
+            creds.accept_challenge(Challenge::parse(&message).unwrap());
+            let auth = creds.next_auth(9).unwrap();
+            let json = serde_json::to_value(&auth).unwrap();
+            assert_eq!(
+                json["nonce"].to_string(),
+                sent,
+                "echoed in the same JSON form"
+            );
+            let expected =
+                sha256_hex(format!("{}:{text}:1:9:auth:{HA2}", ha1("r", "pw")).as_bytes());
+            assert_eq!(auth.response, expected, "{sent}");
+            assert!(auth.verify(&ha1("r", "pw")));
+        }
     }
 
     #[test]

@@ -288,6 +288,52 @@ pub fn encode(data: &ManufacturerData) -> Vec<u8> {
     out
 }
 
+/// A byte prefix with a mask (only bits set in `mask` count), the form of Web Bluetooth's
+/// manufacturer-data filters (`dataPrefix`, `mask`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaskedPrefix {
+    /// The bytes wanted.
+    pub prefix: Vec<u8>,
+    /// Which bits of them count.
+    pub mask: Vec<u8>,
+}
+
+impl MaskedPrefix {
+    /// Whether `data` starts with the prefix under the mask.
+    pub fn matches(&self, data: &[u8]) -> bool {
+        data.len() >= self.prefix.len()
+            && self
+                .prefix
+                .iter()
+                .zip(&self.mask)
+                .zip(data)
+                .all(|((want, mask), have)| have & mask == want & mask)
+    }
+}
+
+/// The prefixes that pick one device by its MAC block, whatever its flags and model, in the two
+/// layouts seen from firmware: flags, MAC, model (aioshelly's `tests/ble/test_manufacturer_data.py`)
+/// and flags, model, MAC (Home Assistant's Shelly config-flow test capture, and [`encode`]).
+/// Gen3/Gen4 devices advertise no name that says which device they are; this does.
+pub fn mac_prefixes(mac: MacAddress) -> [MaskedPrefix; 2] {
+    let reversed = mac.0.iter().rev().copied();
+    let flags = [BLOCK_FLAGS, 0, 0];
+    let flags_mask = [0xFF, 0, 0];
+    let mut mac_first = MaskedPrefix {
+        prefix: [&flags[..], &[BLOCK_MAC]].concat(),
+        mask: [&flags_mask[..], &[0xFF]].concat(),
+    };
+    let mut model_first = MaskedPrefix {
+        prefix: [&flags[..], &[BLOCK_MODEL, 0, 0, BLOCK_MAC]].concat(),
+        mask: [&flags_mask[..], &[0xFF, 0, 0, 0xFF]].concat(),
+    };
+    for p in [&mut mac_first, &mut model_first] {
+        p.prefix.extend(reversed.clone());
+        p.mask.extend([0xFF; 6]);
+    }
+    [mac_first, model_first]
+}
+
 /// A Shelly BLE model: id (block `0x0B`, also BTHome object `0xF0`), model code, product name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Model {
@@ -418,6 +464,38 @@ impl Serialize for ManufacturerData {
 
 #[cfg(test)]
 mod tests {
+
+    /// The MAC prefixes find a device in both layouts, whatever its flags and model, and never
+    /// another MAC. Bytes: Home Assistant's capture `01 05 00 0B 30 10 0A 70 D6 C2 97 BA CC`
+    /// (MAC CC:BA:97:C2:D6:70) and the same blocks in aioshelly's order.
+    #[test]
+    fn mac_prefixes_pick_one_device_in_either_layout() {
+        let mac = MacAddress([0xCC, 0xBA, 0x97, 0xC2, 0xD6, 0x70]);
+        let ha = [
+            0x01, 0x05, 0x00, 0x0B, 0x30, 0x10, 0x0A, 0x70, 0xD6, 0xC2, 0x97, 0xBA, 0xCC,
+        ];
+        let aioshelly = [
+            0x01, 0x15, 0x00, 0x0A, 0x70, 0xD6, 0xC2, 0x97, 0xBA, 0xCC, 0x0B, 0x30, 0x10,
+        ];
+        let [mac_first, model_first] = mac_prefixes(mac);
+        assert!(model_first.matches(&ha) && !mac_first.matches(&ha));
+        assert!(mac_first.matches(&aioshelly) && !model_first.matches(&aioshelly));
+        let other = MacAddress([0xCC, 0xBA, 0x97, 0xC2, 0xD6, 0x71]);
+        assert!(
+            mac_prefixes(other)
+                .iter()
+                .all(|p| !p.matches(&ha) && !p.matches(&aioshelly))
+        );
+        let encoded = encode(&ManufacturerData {
+            flags: Some(Flags(0x0007)),
+            model_id: Some(0x1817),
+            mac: Some(mac),
+            ..ManufacturerData::default()
+        });
+        assert!(model_first.matches(&encoded));
+        assert!(!mac_first.matches(&ha[..5]), "too short");
+    }
+
     use super::*;
     use crate::hex::fixture as hex;
 

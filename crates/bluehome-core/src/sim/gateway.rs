@@ -1,15 +1,36 @@
 //! The simulated Shelly BLU Gateway Gen3: device state and the RPC methods over it.
 //!
 //! Everything the methods change is real state that later calls read back. Time is the `now_ms`
-//! passed to [`Gateway::handle`] and [`Gateway::tick`]; Unix time is `epoch_s + now_ms / 1000`.
+//! passed to [`Gateway::handle`] and [`Gateway::tick`].
+//!
+//! By default it does what real firmware does where a simulator is easily kinder (reference:
+//! shelly_rpc_ble.md §8, from mongoose-os-libs rpc-common and rpc-gatts, the Shelly API documents,
+//! a real BLU Gateway Gen3's RPC dump in Luligu/matterbridge-shelly `src/mock/`, aioshelly); each
+//! kinder behaviour of earlier versions stays as an option of [`GatewayOptions`]:
+//! * `BTHome.AddDevice` / `AddSensor` answer `{"added": "bthomedevice:200"}` ([`AddAnswer`]).
+//! * A freshly added BTHome device has no known objects until the gateway hears its next packet;
+//!   then a `new_objects` event goes out ([`GatewayOptions::objects_known_at_once`]).
+//! * The device clock counts seconds from boot (1970) until Wi-Fi first gets an IP, then jumps to
+//!   real time (`epoch_s + now_ms / 1000`, as SNTP would set it): the 401 nonce is that clock, so
+//!   nonces from before the jump are refused with a new 401 ([`GatewayOptions::clock_synced`]).
+//!   A nonce lasts an hour; each use needs a higher `nc` than the last (at most 30,000).
+//! * `WiFi.GetStatus` swings between `connecting` and `disconnected` while the station retries
+//!   ([`GatewayOptions::wifi_steady`]); `WiFi.SetConfig` may answer `restart_required: true`, the
+//!   settings then apply after `Shelly.Reboot` ([`GatewayOptions::wifi_restart_required`]).
+//! * `BLE.GetStatus` has no `provisioning` member ([`GatewayOptions::report_provisioning`]).
 //!
 //! Behaviour the firmware documentation leaves open is modelled as follows (and marked so in the
 //! CLI README):
 //! * Provisioning state: `pending` → `confirmed` when `WiFi.SetConfig` gives station credentials;
 //!   `confirmed` → `complete` when the client disconnects after Wi-Fi got an IP. `locked` only by
-//!   option. Reported as `provisioning` in `BLE.GetStatus` (the firmware's place is not documented).
+//!   option.
 //! * Component-id conflicts, bad parameters and a second discovery answer -103; unknown ids -105;
 //!   a full id range or bond list -108; unknown methods 404.
+//! * The `new_objects` event is `{"component": "bthomedevice:<id>", "id": <id>, "event":
+//!   "new_objects", "ts": …}` (the document names the event without an example).
+//! * A wrong Wi-Fi password: two attempts (`connecting` 1 s, `disconnected` 1 s), then the station
+//!   gives up and stays `disconnected`. A `cnonce` above 32 bits is refused (closed firmware may
+//!   read it as a number).
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::format;
@@ -76,6 +97,16 @@ impl Provisioning {
     }
 }
 
+/// How `BTHome.AddDevice` / `BTHome.AddSensor` name the new component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddAnswer {
+    /// `{"added": "bthomedevice:200"}`, as real firmware answers.
+    #[default]
+    Added,
+    /// `{"key": "bthomedevice:200"}`, as the document's table says.
+    Key,
+}
+
 /// A Wi-Fi network the simulated radio can see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Network {
@@ -112,6 +143,20 @@ pub struct GatewayOptions {
     pub max_bonds: usize,
     /// Clients bonded from the start.
     pub bonds: Vec<String>,
+    /// The member naming a new BTHome component.
+    pub add_answer: AddAnswer,
+    /// A BTHome device's objects are known as soon as it is added, if its sensor ever sent
+    /// (instead of after its next packet).
+    pub objects_known_at_once: bool,
+    /// The clock is real time from the start (instead of counting from boot until Wi-Fi joins).
+    pub clock_synced: bool,
+    /// `WiFi.GetStatus` stays `connecting` until the join ends (instead of swinging).
+    pub wifi_steady: bool,
+    /// `WiFi.SetConfig` with station settings answers `restart_required: true`; they apply after
+    /// `Shelly.Reboot`.
+    pub wifi_restart_required: bool,
+    /// `BLE.GetStatus` reports the provisioning state as `provisioning`.
+    pub report_provisioning: bool,
 }
 
 /// The default networks: `HomeNet` (WPA2, password `correct horse`), `Guest` (open),
@@ -164,8 +209,31 @@ impl Default for GatewayOptions {
             object_page_size: 5,
             max_bonds: 20,
             bonds: Vec::new(),
+            add_answer: AddAnswer::Added,
+            objects_known_at_once: false,
+            clock_synced: false,
+            wifi_steady: false,
+            wifi_restart_required: false,
+            report_provisioning: false,
         }
     }
+}
+
+/// How long a station attempt shows `connecting`, and the pause after a failed one.
+const WIFI_ATTEMPT_MS: u64 = 1_000;
+/// Attempts before a station with a wrong password gives up.
+const WIFI_ATTEMPTS: u64 = 2;
+/// How long a digest nonce is good for (shelly-api-docs, Authentication: about an hour).
+const NONCE_LIFETIME_S: u64 = 3_600;
+/// Requests one nonce may serve (shelly-api-docs, Authentication: up to 30,000).
+const MAX_NC: u64 = 30_000;
+
+/// A station join under way.
+#[derive(Debug, Clone, Copy)]
+struct Join {
+    started_ms: u64,
+    /// The network exists and the password fits.
+    ok: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -174,10 +242,19 @@ struct Wifi {
     sta_pass: Option<String>,
     sta_enable: bool,
     ap_enable: bool,
-    /// `(ready_at_ms, success)` while connecting.
-    connecting: Option<(u64, bool)>,
+    join: Option<Join>,
     connected: bool,
-    failed: bool,
+    /// Station settings wait for a reboot.
+    join_on_boot: bool,
+}
+
+/// Whether the gateway knows a BTHome device's objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heard {
+    /// Not until its sensor has sent more than this many packets.
+    After(u32),
+    /// Known.
+    Known,
 }
 
 #[derive(Debug, Clone)]
@@ -225,12 +302,18 @@ pub struct Gateway {
     associations: Option<Window>,
     wifi: Wifi,
     devices: BTreeMap<u16, DeviceConfig>,
+    heard: BTreeMap<u16, Heard>,
     sensor_components: BTreeMap<u16, SensorConfig>,
     discovery: Option<DiscoveryRun>,
     sensors: Vec<SimSensor>,
     outbox: VecDeque<Notification>,
     user_advert: Option<UserAdvert>,
-    nonce_base: u64,
+    clock_synced: bool,
+    boot_ms: u64,
+    reboot_at: Option<u64>,
+    rebooted: bool,
+    /// Highest `nc` accepted per nonce.
+    nonce_counts: BTreeMap<u64, u64>,
 }
 
 type Outcome = Result<Value, RpcError>;
@@ -300,12 +383,17 @@ impl Gateway {
                 ..Wifi::default()
             },
             devices: BTreeMap::new(),
+            heard: BTreeMap::new(),
             sensor_components: BTreeMap::new(),
             discovery: None,
             sensors,
             outbox: VecDeque::new(),
             user_advert: None,
-            nonce_base: options.epoch_s,
+            clock_synced: options.clock_synced,
+            boot_ms: 0,
+            reboot_at: None,
+            rebooted: false,
+            nonce_counts: BTreeMap::new(),
             options,
         }
     }
@@ -320,9 +408,19 @@ impl Gateway {
         self.options.mac
     }
 
-    /// Unix time at `now_ms`.
+    /// The device clock at `now_ms`, in Unix seconds: seconds since boot until Wi-Fi has given
+    /// it real time, then `epoch_s + now_ms / 1000`.
     pub fn unix_s(&self, now_ms: u64) -> u64 {
-        self.options.epoch_s.saturating_add(now_ms / 1000)
+        if self.clock_synced {
+            self.options.epoch_s.saturating_add(now_ms / 1000)
+        } else {
+            now_ms.saturating_sub(self.boot_ms) / 1000
+        }
+    }
+
+    /// True once after the device restarted (`Shelly.Reboot`): the transport drops the link.
+    pub fn take_reboot(&mut self) -> bool {
+        core::mem::take(&mut self.rebooted)
     }
 
     /// The provisioning state.
@@ -456,14 +554,23 @@ impl Gateway {
 
     /// Advances time-driven state: Wi-Fi connection, discovery events, windows, sensors.
     pub fn tick(&mut self, now_ms: u64) {
-        if let Some((at, ok)) = self.wifi.connecting
+        if let Some(at) = self.reboot_at
             && now_ms >= at
         {
-            self.wifi.connecting = None;
-            self.wifi.connected = ok;
-            self.wifi.failed = !ok;
-            let status = to_value(&self.wifi_status());
-            self.status_change(now_ms, "wifi", status);
+            self.reboot(at);
+        }
+        if let Some(join) = self.wifi.join
+            && now_ms >= self.join_end(join)
+        {
+            let end = self.join_end(join);
+            self.wifi.join = None;
+            self.wifi.connected = join.ok;
+            if join.ok {
+                // SNTP sets the clock once the station has an address.
+                self.clock_synced = true;
+            }
+            let status = to_value(&self.wifi_status(end));
+            self.status_change(end, "wifi", status);
         }
         if let Some(w) = &self.pairing
             && now_ms >= w.end_ms()
@@ -480,7 +587,67 @@ impl Gateway {
         for sensor in &mut self.sensors {
             sensor.tick(now_ms);
         }
+        self.tick_heard(now_ms);
         self.tick_discovery(now_ms);
+    }
+
+    /// The device restarts: volatile state goes, the clock counts from boot again, and station
+    /// settings that waited for the restart start joining.
+    fn reboot(&mut self, at_ms: u64) {
+        self.reboot_at = None;
+        self.rebooted = true;
+        self.boot_ms = at_ms;
+        self.clock_synced = self.options.clock_synced;
+        self.pairing = None;
+        self.associations = None;
+        self.discovery = None;
+        self.outbox.clear();
+        self.wifi.connected = false;
+        self.wifi.join = None;
+        if core::mem::take(&mut self.wifi.join_on_boot) {
+            self.start_join(at_ms);
+        }
+    }
+
+    /// When a join ends: `got ip`, or the station giving up.
+    fn join_end(&self, join: Join) -> u64 {
+        join.started_ms
+            .saturating_add(match (join.ok, self.options.wifi_steady) {
+                (true, _) | (false, true) => self.options.wifi_connect_ms,
+                (false, false) => WIFI_ATTEMPTS * 2 * WIFI_ATTEMPT_MS - WIFI_ATTEMPT_MS,
+            })
+    }
+
+    /// A BTHome device's objects become known with its first packet after `BTHome.AddDevice`.
+    fn tick_heard(&mut self, now_ms: u64) {
+        let learned: Vec<u16> = self
+            .heard
+            .iter()
+            .filter_map(|(&id, heard)| match heard {
+                Heard::After(count) => self
+                    .device_sensor(id)
+                    .filter(|s| s.emissions() > *count)
+                    .map(|_| id),
+                Heard::Known => None,
+            })
+            .collect();
+        for id in learned {
+            self.heard.insert(id, Heard::Known);
+            self.event(
+                now_ms,
+                json!({"component": format!("bthomedevice:{id}"), "id": id, "event": "new_objects"}),
+            );
+        }
+    }
+
+    /// The simulated sensor a BTHome device component stands for.
+    fn device_sensor(&self, id: u16) -> Option<&SimSensor> {
+        let device = self.devices.get(&id)?;
+        self.sensor_by_addr(device.addr.as_deref())
+    }
+
+    fn knows(&self, id: u16) -> bool {
+        self.heard.get(&id) == Some(&Heard::Known)
     }
 
     fn tick_discovery(&mut self, now_ms: u64) {
@@ -520,30 +687,40 @@ impl Gateway {
         }
     }
 
+    /// A 401 with the clock as nonce and the next `nc` that nonce accepts.
     fn challenge(&self, now_ms: u64) -> RpcError {
+        let nonce = self.unix_s(now_ms);
+        let mut challenge = Challenge::new(&self.id, nonce);
+        challenge.nc = self.nonce_counts.get(&nonce).map_or(1, |nc| nc + 1);
         RpcError {
             code: ErrorCode::AuthRequired.code(),
-            message: Challenge::new(&self.id, self.nonce_base.max(self.unix_s(now_ms)))
-                .to_message(),
+            message: challenge.to_message(),
         }
     }
 
-    fn check_auth(&self, auth: Option<&AuthParams>, now_ms: u64) -> Result<(), RpcError> {
+    fn check_auth(&mut self, auth: Option<&AuthParams>, now_ms: u64) -> Result<(), RpcError> {
         let Some(ha1) = &self.ha1 else {
             return Ok(());
         };
         let now_s = self.unix_s(now_ms);
-        match auth {
-            Some(a)
-                if a.realm == self.id
-                    && a.nonce <= now_s
-                    && now_s.saturating_sub(a.nonce) < 3600
-                    && a.verify(ha1) =>
-            {
-                Ok(())
-            }
-            _ => Err(self.challenge(now_ms)),
-        }
+        let accepted = auth.and_then(|a| {
+            let nonce = a.nonce.seconds()?;
+            let last_nc = self.nonce_counts.get(&nonce).copied().unwrap_or(0);
+            let good = a.realm == self.id
+                && nonce <= now_s
+                && now_s - nonce < NONCE_LIFETIME_S
+                && (last_nc + 1..=MAX_NC).contains(&a.nc)
+                && u32::try_from(a.cnonce).is_ok()
+                && a.verify(ha1);
+            good.then_some((nonce, a.nc))
+        });
+        let Some((nonce, nc)) = accepted else {
+            return Err(self.challenge(now_ms));
+        };
+        self.nonce_counts
+            .retain(|&n, _| n <= now_s && now_s - n < NONCE_LIFETIME_S);
+        self.nonce_counts.insert(nonce, nc);
+        Ok(())
     }
 
     /// Answers one request.
@@ -610,7 +787,9 @@ impl Gateway {
                 Ok(Value::Null)
             }
             "Shelly.Reboot" => {
-                let _: RebootParams = params(req)?;
+                let p: RebootParams = params(req)?;
+                let delay = p.delay_ms.map_or(1_000, u64::from);
+                self.reboot_at = Some(now_ms.saturating_add(delay));
                 Ok(Value::Null)
             }
             "Sys.SetConfig" => {
@@ -623,7 +802,7 @@ impl Gateway {
             "WiFi.Scan" => Ok(json!({
                 "results": self.options.networks.iter().map(|n| to_value(&n.scan)).collect::<Vec<_>>()
             })),
-            "WiFi.GetStatus" => Ok(to_value(&self.wifi_status())),
+            "WiFi.GetStatus" => Ok(to_value(&self.wifi_status(now_ms))),
             "WiFi.SetConfig" => self.wifi_set_config(req, now_ms),
             "BLE.GetConfig" => Ok(to_value(&self.ble_config())),
             "BLE.SetConfig" => {
@@ -751,11 +930,18 @@ impl Gateway {
                     ..p.config
                 };
                 self.devices.insert(id, config);
-                Ok(json!({"key": format!("bthomedevice:{id}")}))
+                let sent = self.device_sensor(id).map(SimSensor::emissions);
+                let heard = match sent {
+                    Some(n) if n > 0 && self.options.objects_known_at_once => Heard::Known,
+                    sent => Heard::After(sent.unwrap_or(0)),
+                };
+                self.heard.insert(id, heard);
+                Ok(self.added("bthomedevice", id))
             }
             "BTHome.DeleteDevice" => {
                 let p: IdParams = params(req)?;
                 self.devices.remove(&p.id).ok_or_else(|| bad_id(p.id))?;
+                self.heard.remove(&p.id);
                 Ok(Value::Null)
             }
             "BTHome.AddSensor" => {
@@ -780,7 +966,7 @@ impl Gateway {
                     ..p.config
                 };
                 self.sensor_components.insert(id, config);
-                Ok(json!({"key": format!("bthomesensor:{id}")}))
+                Ok(self.added("bthomesensor", id))
             }
             "BTHome.DeleteSensor" => {
                 let p: IdParams = params(req)?;
@@ -883,38 +1069,74 @@ impl Gateway {
             } else if let Some(enable) = sta.enable {
                 self.wifi.sta_enable = enable;
             }
-            self.wifi.connected = false;
-            self.wifi.failed = false;
-            self.wifi.connecting = None;
             if self.wifi.sta_enable
-                && let Some(ssid) = &self.wifi.sta_ssid
+                && self.wifi.sta_ssid.is_some()
+                && self.provisioning == Provisioning::Pending
             {
-                let ok = self.options.networks.iter().any(|n| {
-                    n.scan.ssid.as_deref() == Some(ssid.as_str())
-                        && match &n.password {
-                            None => true,
-                            Some(pw) => self.wifi.sta_pass.as_deref() == Some(pw.as_str()),
-                        }
-                });
-                self.wifi.connecting =
-                    Some((now_ms.saturating_add(self.options.wifi_connect_ms), ok));
-                if self.provisioning == Provisioning::Pending {
-                    self.provisioning = Provisioning::Confirmed;
-                }
+                self.provisioning = Provisioning::Confirmed;
             }
+            if self.options.wifi_restart_required {
+                self.wifi.join_on_boot = true;
+                return Ok(json!({"restart_required": true}));
+            }
+            self.start_join(now_ms);
         }
         Ok(json!({"restart_required": false}))
     }
 
-    fn wifi_status(&self) -> wifi::WifiStatus {
+    /// The station (re)starts joining its configured network, if enabled.
+    fn start_join(&mut self, now_ms: u64) {
+        self.wifi.connected = false;
+        self.wifi.join = None;
+        let Some(ssid) = self
+            .wifi
+            .sta_ssid
+            .as_deref()
+            .filter(|_| self.wifi.sta_enable)
+        else {
+            return;
+        };
+        let ok = self.options.networks.iter().any(|n| {
+            n.scan.ssid.as_deref() == Some(ssid)
+                && match &n.password {
+                    None => true,
+                    Some(pw) => self.wifi.sta_pass.as_deref() == Some(pw.as_str()),
+                }
+        });
+        self.wifi.join = Some(Join {
+            started_ms: now_ms,
+            ok,
+        });
+    }
+
+    /// `{"added": "<kind>:<id>"}` (or `key`, by option).
+    fn added(&self, kind: &str, id: u16) -> Value {
+        let key = format!("{kind}:{id}");
+        match self.options.add_answer {
+            AddAnswer::Added => json!({ "added": key }),
+            AddAnswer::Key => json!({ "key": key }),
+        }
+    }
+
+    fn wifi_status(&self, now_ms: u64) -> wifi::WifiStatus {
         let net = self.wifi.sta_ssid.as_deref().and_then(|ssid| {
             self.options
                 .networks
                 .iter()
                 .find(|n| n.scan.ssid.as_deref() == Some(ssid))
         });
-        let (status, ip) = if self.wifi.connecting.is_some() {
-            ("connecting", None)
+        let (status, ip) = if let Some(join) = self.wifi.join {
+            let retrying = !self.options.wifi_steady
+                && now_ms.saturating_sub(join.started_ms) % (2 * WIFI_ATTEMPT_MS)
+                    >= WIFI_ATTEMPT_MS;
+            (
+                if retrying {
+                    "disconnected"
+                } else {
+                    "connecting"
+                },
+                None,
+            )
         } else if self.wifi.connected {
             ("got ip", Some("192.168.1.42".to_string()))
         } else {
@@ -966,7 +1188,10 @@ impl Gateway {
                     started_at: self.unix_s(w.started_ms),
                     duration: w.duration_s,
                 }),
-            provisioning: Some(self.provisioning.name().into()),
+            provisioning: self
+                .options
+                .report_provisioning
+                .then(|| self.provisioning.name().into()),
         }
     }
 
@@ -983,7 +1208,7 @@ impl Gateway {
         let mut map = Map::new();
         map.insert("ble".into(), to_value(&self.ble_status(now_ms)));
         map.insert("bthome".into(), self.bthome_status());
-        map.insert("wifi".into(), to_value(&self.wifi_status()));
+        map.insert("wifi".into(), to_value(&self.wifi_status(now_ms)));
         map.insert("sys".into(), json!({"mac": self.options.mac.to_string().replace(':', ""), "unixtime": self.unix_s(now_ms), "uptime": now_ms / 1000}));
         for id in self.devices.keys() {
             if let Ok(s) = self.device_status(*id) {
@@ -1084,9 +1309,10 @@ impl Gateway {
     fn device_status(&self, id: u16) -> Outcome {
         let d = self.devices.get(&id).ok_or_else(|| bad_id(id))?;
         let mut status = json!({"id": id});
-        if let (Some(s), Value::Object(map)) = (self.sensor_by_addr(d.addr.as_deref()), &mut status)
-            && s.has_emitted()
-        {
+        let heard = self
+            .sensor_by_addr(d.addr.as_deref())
+            .filter(|_| self.knows(id));
+        if let (Some(s), Value::Object(map)) = (heard, &mut status) {
             map.insert("rssi".into(), json!(s.rssi()));
             if let Some(b) = s.battery() {
                 map.insert("battery".into(), json!(b));
@@ -1103,7 +1329,7 @@ impl Gateway {
     fn known_objects(&self, id: u16) -> Outcome {
         let d = self.devices.get(&id).ok_or_else(|| bad_id(id))?;
         let objects: Vec<Value> = match self.sensor_by_addr(d.addr.as_deref()) {
-            Some(s) if s.has_emitted() => s
+            Some(s) if self.knows(id) => s
                 .object_slots()
                 .into_iter()
                 .map(|(obj_id, idx)| {

@@ -94,6 +94,13 @@ impl Peripheral {
     /// Brings time-driven state up to `now_ms` and moves due frames to the outbound queue.
     pub fn sync(&mut self, now_ms: u64) {
         self.gateway.tick(now_ms);
+        if self.gateway.take_reboot() {
+            // The radio restarts with the device: the link and everything queued on it go.
+            self.server.disconnect();
+            self.server.clear_outbound();
+            self.pending.clear();
+            self.connection = None;
+        }
         for n in self.gateway.take_notifications() {
             self.server.push_notification(n.to_bytes());
         }

@@ -237,6 +237,11 @@ impl SimSensor {
         self.last_emit_ms.is_some()
     }
 
+    /// Packets sent so far.
+    pub fn emissions(&self) -> u32 {
+        self.emissions
+    }
+
     /// Time of the last emission (0 before the first).
     pub fn last_emit_ms(&self) -> u64 {
         self.last_emit_ms.unwrap_or(0)

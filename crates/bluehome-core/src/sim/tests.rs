@@ -47,6 +47,15 @@ impl Bench {
         Self::with(GatewayOptions::default(), Faults::default())
     }
 
+    /// A gateway that reports its provisioning state in `BLE.GetStatus`.
+    fn reporting_provisioning() -> Self {
+        let options = GatewayOptions {
+            report_provisioning: true,
+            ..GatewayOptions::default()
+        };
+        Self::with(options, Faults::default())
+    }
+
     fn drive(&mut self, call: &mut Call) {
         let ops = self.p.run_call(call, &mut self.now, 1, 1_000_000);
         self.ops += ops.expect("call did not finish");
@@ -121,7 +130,12 @@ fn status_and_config_list_every_component() {
     for key in ["ble", "bthome", "wifi", "sys"] {
         assert!(status.get(key).is_some(), "{key} missing from {status}");
     }
-    assert_eq!(status["ble"]["provisioning"], "pending");
+    // Firmware documents no provisioning member; the simulator adds one only when asked.
+    assert_eq!(status["ble"].get("provisioning"), None);
+    assert_eq!(
+        Bench::reporting_provisioning().ok::<shelly::GetStatus>(&())["ble"]["provisioning"],
+        "pending"
+    );
     let config = b.ok::<shelly::GetConfig>(&());
     assert_eq!(config["ble"]["rpc"]["enable"], true);
     assert_eq!(config["wifi"]["ap"]["enable"], true);
@@ -129,7 +143,7 @@ fn status_and_config_list_every_component() {
 
 #[test]
 fn wifi_scan_join_and_ip() {
-    let mut b = Bench::new();
+    let mut b = Bench::reporting_provisioning();
     let scan = b.ok::<wifi::Scan>(&());
     assert_eq!(scan.results.len(), 3);
     assert_eq!(scan.results[0].ssid.as_deref(), Some("HomeNet"));
@@ -168,6 +182,81 @@ fn wifi_scan_join_and_ip() {
     );
 }
 
+/// Real stations retry: `WiFi.GetStatus` falls back to `disconnected` between attempts before
+/// `got ip` (shelly_rpc_ble.md §8); `wifi_steady` keeps the old steady `connecting`.
+#[test]
+fn wifi_status_swings_while_the_station_retries() {
+    let mut seen = Vec::new();
+    let mut b = Bench::new();
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
+        "HomeNet",
+        Some("correct horse"),
+    ));
+    let start = b.now;
+    while b.now < start + 3_500 {
+        let s = b.ok::<wifi::GetStatus>(&());
+        if seen.last() != Some(&s.status) {
+            seen.push(s.status.clone());
+        }
+        b.advance(250);
+    }
+    assert_eq!(
+        seen,
+        ["connecting", "disconnected", "connecting", "got ip"],
+        "{seen:?}"
+    );
+    let steady = GatewayOptions {
+        wifi_steady: true,
+        ..GatewayOptions::default()
+    };
+    let mut b = Bench::with(steady, Faults::default());
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
+        "HomeNet",
+        Some("correct horse"),
+    ));
+    b.advance(1_500);
+    assert_eq!(b.ok::<wifi::GetStatus>(&()).status, "connecting");
+}
+
+/// With `wifi_restart_required`, `WiFi.SetConfig` answers `restart_required: true`; the station
+/// joins only after `Shelly.Reboot`, which drops the link.
+#[test]
+fn restart_required_settings_apply_after_a_reboot() {
+    let options = GatewayOptions {
+        wifi_restart_required: true,
+        ..GatewayOptions::default()
+    };
+    let mut b = Bench::with(options, Faults::default());
+    let r = b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
+        "HomeNet",
+        Some("correct horse"),
+    ));
+    assert!(r.restart_required);
+    b.advance(5_000);
+    assert_eq!(b.ok::<wifi::GetStatus>(&()).status, "disconnected");
+    b.ok::<shelly::Reboot>(&shelly::RebootParams {
+        delay_ms: Some(1_000),
+    });
+    b.advance(1_000);
+    assert!(
+        matches!(
+            b.call::<wifi::GetStatus>(&()),
+            Err(MethodError::Transport(client::Error::Gatt {
+                error: AttError::Disconnected,
+                ..
+            }))
+        ),
+        "the reboot dropped the link"
+    );
+    b.p.connect("11:22:33:44:55:66", b.now);
+    b.advance(3_000);
+    let s = b.ok::<wifi::GetStatus>(&());
+    assert_eq!(
+        (s.status.as_str(), s.sta_ip.as_deref()),
+        ("got ip", Some("192.168.1.42"))
+    );
+}
+
 #[test]
 fn wrong_wifi_password_never_gets_an_ip() {
     let mut b = Bench::new();
@@ -182,7 +271,7 @@ fn wrong_wifi_password_never_gets_an_ip() {
 
 #[test]
 fn provisioning_completes_after_wifi_and_then_pairing_is_required() {
-    let mut b = Bench::new();
+    let mut b = Bench::reporting_provisioning();
     // Bond this client during the set-up window.
     b.p.pair(None, b.now).unwrap();
     b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
@@ -312,6 +401,108 @@ fn set_auth_turns_on_401_challenges_and_the_client_answers_them() {
     );
 }
 
+/// A gateway protected by password `pw`, with a client that knows it.
+fn authed_bench() -> Bench {
+    let options = GatewayOptions {
+        password: Some("pw".into()),
+        ..GatewayOptions::default()
+    };
+    let mut b = Bench::with(options, Faults::default());
+    let realm = b.p.gateway().id().to_string();
+    b.client
+        .set_credentials(Some(Credentials::from_password(&realm, "pw")));
+    b
+}
+
+/// The 401 goes out as firmware prints it (spaces after `:` and `,`), with the device clock as
+/// nonce: seconds since boot before Wi-Fi. When Wi-Fi joins the clock jumps to real time and the
+/// old nonce is refused with a new 401, which the client answers by itself.
+#[test]
+fn the_nonce_is_the_device_clock_and_jumps_when_wifi_joins() {
+    let mut b = authed_bench();
+    b.advance(5_000);
+    let mut anon = Client::new("anon", 1);
+    let mut call = anon.call("Shelly.GetStatus", None, 1, b.now);
+    b.drive(&mut call);
+    let message = anon.finish(call).unwrap().outcome.unwrap_err().message;
+    assert!(
+        message.starts_with(r#"{"auth_type": "digest", "nonce": 5, "nc": 1, "realm": ""#),
+        "{message}"
+    );
+    b.ok::<shelly::GetStatus>(&());
+    let before = b.client.credentials().unwrap().clone();
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
+        "HomeNet",
+        Some("correct horse"),
+    ));
+    b.advance(4_000);
+    let status = b.ok::<shelly::GetStatus>(&());
+    assert!(status["sys"]["unixtime"].as_u64().unwrap() >= 1_700_000_000);
+    let after = b.client.credentials().unwrap().clone();
+    assert_ne!(
+        before, after,
+        "the old nonce was refused and the new one answered"
+    );
+    assert_eq!(b.ok::<wifi::GetStatus>(&()).status, "got ip");
+}
+
+/// Sends one request with this `auth` through the GATT service by hand; the answer's outcome.
+fn send_with_auth(
+    b: &mut Bench,
+    auth: crate::shelly::auth::AuthParams,
+) -> Result<serde_json::Value, crate::shelly::frame::RpcError> {
+    use crate::shelly::frame::{Frame, Id, Request};
+    let request = Request {
+        id: Id::Num(9),
+        src: Some("by-hand".into()),
+        method: "Shelly.GetStatus".into(),
+        params: None,
+        auth: Some(auth),
+    };
+    let bytes = request.to_bytes();
+    let len = u32::try_from(bytes.len()).unwrap();
+    b.p.write(Characteristic::TxCtl, &len.to_be_bytes(), b.now)
+        .unwrap();
+    b.p.write(Characteristic::Data, &bytes, b.now).unwrap();
+    let announced = b.p.read(Characteristic::RxCtl, b.now).unwrap();
+    let announced = usize::try_from(u32::from_be_bytes(announced.try_into().unwrap())).unwrap();
+    let mut frame = Vec::new();
+    while frame.len() < announced {
+        frame.extend(b.p.read(Characteristic::Data, b.now).unwrap());
+    }
+    match Frame::parse(&frame).unwrap() {
+        Frame::Response(r) => r.outcome,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Each use of a nonce needs a higher `nc` than the last: a replay is refused with a 401 naming
+/// the next `nc`. A `cnonce` above 32 bits is refused too.
+#[test]
+fn nonce_counts_must_increase_and_cnonces_fit_32_bits() {
+    use crate::shelly::auth::{Challenge, response_hash};
+    let mut b = authed_bench();
+    b.ok::<shelly::GetStatus>(&());
+    let mut creds = b.client.credentials().unwrap().clone();
+    let fresh = creds.next_auth(7).unwrap();
+    let mut replay = fresh.clone();
+    replay.nc -= 1;
+    replay.response = response_hash(creds.ha1(), &replay.nonce, replay.nc, replay.cnonce);
+    let refused = send_with_auth(&mut b, replay).unwrap_err();
+    assert_eq!(refused.code, 401);
+    assert_eq!(Challenge::parse(&refused.message).unwrap().nc, fresh.nc);
+    assert!(send_with_auth(&mut b, fresh.clone()).is_ok());
+    assert_eq!(
+        send_with_auth(&mut b, fresh).unwrap_err().code,
+        401,
+        "the same nc twice"
+    );
+    let mut wide = creds.next_auth(7).unwrap();
+    wide.cnonce = 1 << 32;
+    wide.response = response_hash(creds.ha1(), &wide.nonce, wide.nc, wide.cnonce);
+    assert_eq!(send_with_auth(&mut b, wide).unwrap_err().code, 401);
+}
+
 #[test]
 fn option_password_starts_with_auth_on() {
     let options = GatewayOptions {
@@ -344,6 +535,20 @@ fn sys_name_and_reboot() {
     b.ok::<shelly::Reboot>(&shelly::RebootParams {
         delay_ms: Some(1000),
     });
+    b.advance(1_000);
+    assert!(
+        b.call::<shelly::GetDeviceInfo>(&Default::default())
+            .is_err(),
+        "rebooted"
+    );
+    b.p.connect("11:22:33:44:55:66", b.now);
+    assert_eq!(
+        b.ok::<shelly::GetDeviceInfo>(&Default::default())
+            .name
+            .as_deref(),
+        Some("Hall gateway"),
+        "the name survives the restart"
+    );
 }
 
 #[test]
@@ -471,6 +676,19 @@ fn bthome_components_take_ids_200_to_299() {
             .key,
         "bthomedevice:200"
     );
+    // Real firmware names the new component in `added` (shelly_rpc_ble.md §8).
+    let mut call = b.client.call(
+        "BTHome.AddDevice",
+        Some(json!({"config": {"addr": "3c:2e:f5:5b:00:09"}})),
+        1,
+        b.now,
+    );
+    b.drive(&mut call);
+    assert_eq!(
+        b.client.finish(call).unwrap().outcome.unwrap(),
+        json!({"added": "bthomedevice:201"})
+    );
+    b.ok::<bthome::DeleteDevice>(&bthome::IdParams { id: 201 });
     assert_eq!(
         b.ok::<bthome::AddDevice>(&add("3c:2e:f5:5b:01:02", Some(205)))
             .key,
@@ -544,6 +762,24 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
             .as_deref(),
         Some("Bedroom")
     );
+    // Nothing is known until the gateway hears the device's next packet (about a minute for an
+    // H&T), then a `new_objects` event goes out.
+    let none = b.ok::<bthome::DeviceGetKnownObjects>(&bthome::IdParams { id });
+    assert!(none.objects.is_empty(), "{none:?}");
+    assert_eq!(
+        b.ok::<bthome::DeviceGetStatus>(&bthome::IdParams { id })
+            .rssi,
+        None
+    );
+    b.advance(30_000);
+    assert!(
+        b.ok::<bthome::DeviceGetKnownObjects>(&bthome::IdParams { id })
+            .objects
+            .is_empty()
+    );
+    b.advance(25_000);
+    assert!(events(&b.listen()).contains(&Event::NewObjects { id }));
+    let ht = b.p.gateway().sensors()[1].clone();
     let st = b.ok::<bthome::DeviceGetStatus>(&bthome::IdParams { id });
     assert_eq!(st.rssi, Some(i32::from(ht.rssi())));
     assert_eq!(st.battery, ht.battery());
@@ -605,6 +841,59 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
         b.rpc_code::<bthome::DeleteSensor>(&bthome::IdParams { id: 210 }),
         ErrorCode::NotFound
     );
+}
+
+/// The kinder behaviours of earlier versions, kept as options: objects known at once, `key` in
+/// Add answers.
+#[test]
+fn options_keep_the_old_kinder_behaviours() {
+    let options = GatewayOptions {
+        objects_known_at_once: true,
+        add_answer: AddAnswer::Key,
+        ..GatewayOptions::default()
+    };
+    let mut b = Bench::with(options, Faults::default());
+    b.advance(1_000);
+    let addr = b.p.gateway().sensors()[1].mac().to_string();
+    let mut call = b.client.call(
+        "BTHome.AddDevice",
+        Some(json!({"config": {"addr": addr}})),
+        1,
+        b.now,
+    );
+    b.drive(&mut call);
+    assert_eq!(
+        b.client.finish(call).unwrap().outcome.unwrap(),
+        json!({"key": "bthomedevice:200"})
+    );
+    let known = b.ok::<bthome::DeviceGetKnownObjects>(&bthome::IdParams { id: 200 });
+    assert!(!known.objects.is_empty());
+}
+
+/// A button press makes a BLU device send at once, so its objects are known at once.
+#[test]
+fn a_press_teaches_the_gateway_a_device_s_objects() {
+    let mut b = Bench::new();
+    b.advance(1_000);
+    let addr = b.p.gateway().sensors()[0].mac().to_string();
+    let id = b
+        .ok::<bthome::AddDevice>(&bthome::AddDeviceParams {
+            config: bthome::DeviceConfig {
+                addr: Some(addr),
+                ..Default::default()
+            },
+            id: None,
+        })
+        .id()
+        .unwrap();
+    assert!(
+        b.ok::<bthome::DeviceGetKnownObjects>(&bthome::IdParams { id })
+            .objects
+            .is_empty()
+    );
+    b.p.gateway_mut().sensors_mut()[0].press(b.now);
+    let known = b.ok::<bthome::DeviceGetKnownObjects>(&bthome::IdParams { id });
+    assert!(known.objects.iter().any(|o| o.obj_id == 0x3A), "{known:?}");
 }
 
 #[test]

@@ -107,13 +107,29 @@ pub struct AddSensorParams {
     pub id: Option<u16>,
 }
 
-/// Result of `BTHome.AddDevice` / `AddSensor`: the new component key. The document's table names
-/// the member `key`, its examples `added`; both are read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Result of `BTHome.AddDevice` / `AddSensor`: the new component key. Real firmware answers
+/// `{"added": "bthomedevice:200"}` (the BTHome document's examples; usnaShellyScanner reads
+/// `added`), the document's table names the member `key`: both are read, `added` first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Added {
     /// `bthomedevice:200`, `bthomesensor:201`, …
-    #[serde(alias = "added")]
+    #[serde(rename = "added")]
     pub key: String,
+}
+
+impl<'de> Deserialize<'de> for Added {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Either {
+            added: Option<String>,
+            key: Option<String>,
+        }
+        let Either { added, key } = Either::deserialize(d)?;
+        added
+            .or(key)
+            .map(|key| Self { key })
+            .ok_or_else(|| serde::de::Error::missing_field("added"))
+    }
 }
 
 impl Added {
@@ -368,13 +384,20 @@ mod tests {
         assert_eq!(read.obj_idx, Some(3));
     }
 
-    /// The document's table says `key`, its example `{"added": "bthomedevice:201"}`.
+    /// The document's table says `key`, its example (and real firmware) `{"added": …}`; `added`
+    /// wins when both are there.
     #[test]
     fn added_reads_key_or_added() {
         let a: Added = serde_json::from_value(json!({"added": "bthomedevice:201"})).unwrap();
         assert_eq!(a.id(), Some(201));
         let a: Added = serde_json::from_value(json!({"key": "bthomesensor:200"})).unwrap();
         assert_eq!(a.id(), Some(200));
+        let a: Added =
+            serde_json::from_value(json!({"key": "bthomedevice:0", "added": "bthomedevice:202"}))
+                .unwrap();
+        assert_eq!(a.id(), Some(202));
+        assert!(serde_json::from_value::<Added>(json!({})).is_err());
+        assert!(serde_json::from_value::<Added>(json!({"added": 5})).is_err());
     }
 
     /// The document's `BTHome.GetObjectInfos?obj_ids=[2,3,4]` example.

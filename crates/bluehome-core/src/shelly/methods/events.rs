@@ -1,4 +1,5 @@
-//! Events carried by `NotifyEvent` frames (`params.events[]`): BTHome discovery and BLE pairing.
+//! Events carried by `NotifyEvent` frames (`params.events[]`): BTHome discovery, a BTHome
+//! device's new objects, and BLE pairing.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -60,6 +61,12 @@ pub enum Event {
         /// Unix time.
         ts: f64,
     },
+    /// `bthomedevice:<id>` `new_objects`: the gateway learned objects of a BTHome device (read
+    /// them with `BTHomeDevice.GetKnownObjects`).
+    NewObjects {
+        /// The BTHome device component id.
+        id: u16,
+    },
     /// `ble` `paired_device_added`.
     PairedDeviceAdded(PairedDevice),
     /// `ble` `paired_device_removed`.
@@ -83,6 +90,11 @@ impl Event {
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
                 .map(|device_count| Self::DiscoveryDone { device_count, ts }),
+            (Some(key), Some("new_objects")) => key
+                .strip_prefix("bthomedevice:")
+                .and_then(|id| id.parse().ok())
+                .or_else(|| field("id").as_u64().and_then(|id| u16::try_from(id).ok()))
+                .map(|id| Self::NewObjects { id }),
             (Some("ble"), Some("paired_device_added")) => serde_json::from_value(field("info"))
                 .ok()
                 .map(Self::PairedDeviceAdded),
@@ -130,6 +142,21 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// The BTHomeDevice document names `new_objects` without an example; the component key (or
+    /// `id`) says which device.
+    #[test]
+    fn parses_new_objects_by_component_key_or_id() {
+        let e = Event::parse(
+            &json!({"component": "bthomedevice:203", "id": 203, "event": "new_objects"}),
+        );
+        assert_eq!(e, Event::NewObjects { id: 203 });
+        let e =
+            Event::parse(&json!({"component": "bthomedevice", "id": 201, "event": "new_objects"}));
+        assert_eq!(e, Event::NewObjects { id: 201 });
+        let odd = json!({"component": "bthomedevice:x", "event": "new_objects"});
+        assert_eq!(Event::parse(&odd), Event::Other(odd));
     }
 
     /// The BLE component document's pairing event example.

@@ -253,7 +253,7 @@ pub fn decode<M: Method>(response: Response) -> Result<M::Result, Error> {
 
 impl Client {
     /// Starts a typed call (see [`Client::call`]).
-    pub fn call_method<M: Method>(&mut self, params: &M::Params, cnonce: u64, now_ms: u64) -> Call {
+    pub fn call_method<M: Method>(&mut self, params: &M::Params, cnonce: u32, now_ms: u64) -> Call {
         self.call(M::NAME, params_value(params), cnonce, now_ms)
     }
 

@@ -21,12 +21,17 @@
 //!
 //! Quirks handled (reference: shelly_rpc_ble.md §2): `rx_ctl` reads 0 until the answer is ready
 //! (poll again after [`Options::poll_interval_ms`]); a data read may come back empty for a while
-//! (retry after [`Options::empty_read_delay_ms`], at most [`Options::max_empty_reads`] times); some
+//! on slow devices (retry after [`Options::empty_read_delay_ms`], at most
+//! [`Options::max_empty_reads`] times in a row and never past the deadline: aioshelly allows
+//! 50 × 100 ms, PR #992); some
 //! firmware reports a garbage length while data holds a complete frame (when reads run dry and the
 //! bytes so far are one complete JSON value, that is the frame); a failing data write makes the
 //! client restart the frame with 20-byte chunks (and keep using them); frames without an id are
 //! notifications, kept apart; answers with another id are dropped; a 401 answer is retried once
 //! with digest auth when credentials are set. Every call has an absolute deadline.
+//!
+//! Request ids stay in `1..2^31` (closed firmware may keep them in a signed 32-bit field) and the
+//! digest `cnonce` is a `u32` (see [`crate::shelly::auth`]).
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -51,7 +56,7 @@ pub struct Options {
     pub poll_interval_ms: u64,
     /// Delay before reading data again after an empty read.
     pub empty_read_delay_ms: u64,
-    /// Empty data reads tolerated in a row before giving up.
+    /// Empty data reads tolerated in a row before giving up (the deadline may end them sooner).
     pub max_empty_reads: u32,
     /// Largest answer accepted; a larger announced length is treated as the garbage-length bug.
     pub max_response_len: u32,
@@ -67,12 +72,39 @@ impl Default for Options {
             chunk_size: MAX_WRITE,
             fallback_chunk_size: SMALL_WRITE,
             poll_interval_ms: 100,
-            empty_read_delay_ms: 50,
-            max_empty_reads: 20,
+            empty_read_delay_ms: 100,
+            max_empty_reads: 50,
             max_response_len: 64 * 1024,
             timeout_ms: 10_000,
             max_stray_frames: 16,
         }
+    }
+}
+
+/// The largest request id sent: ids stay below 2^31.
+pub const MAX_REQUEST_ID: u64 = (1 << 31) - 1;
+
+/// `id` brought into `1..=MAX_REQUEST_ID`.
+fn request_id(id: u64) -> u64 {
+    match id & MAX_REQUEST_ID {
+        0 => 1,
+        n => n,
+    }
+}
+
+/// The id after `id`, wrapping to 1 after [`MAX_REQUEST_ID`].
+fn next_request_id(id: u64) -> u64 {
+    request_id(id.wrapping_add(1))
+}
+
+/// Whichever of two next-ids is further on, counting around the wrap (ids handed out by calls
+/// are never far apart).
+fn later_request_id(a: u64, b: u64) -> u64 {
+    let ahead = b.wrapping_sub(a) & MAX_REQUEST_ID;
+    if ahead != 0 && ahead < MAX_REQUEST_ID / 2 {
+        b
+    } else {
+        a
     }
 }
 
@@ -519,7 +551,7 @@ pub struct Call {
     kind: Kind,
     link: Link,
     credentials: Option<Credentials>,
-    cnonce: u64,
+    cnonce: u32,
     next_id: u64,
     notifications: Vec<Notification>,
     stray: u32,
@@ -629,7 +661,7 @@ impl Call {
                 creds.accept_challenge(challenge);
                 *retried = true;
                 request.id = Id::Num(self.next_id);
-                self.next_id = self.next_id.wrapping_add(1);
+                self.next_id = next_request_id(self.next_id);
                 request.auth = creds.next_auth(self.cnonce);
                 let bytes = request.to_bytes();
                 self.link.send(bytes);
@@ -657,7 +689,8 @@ pub struct Client {
 
 impl Client {
     /// A client that sends `src` as its name and numbers requests from `first_id` (pass a random
-    /// value so that answers from an earlier session cannot be mistaken for ours).
+    /// value so that answers from an earlier session cannot be mistaken for ours; it is brought
+    /// below 2^31).
     pub fn new(src: impl Into<String>, first_id: u64) -> Self {
         Self::with_options(src, first_id, Options::default())
     }
@@ -666,7 +699,7 @@ impl Client {
     pub fn with_options(src: impl Into<String>, first_id: u64, options: Options) -> Self {
         Self {
             src: src.into(),
-            next_id: first_id,
+            next_id: request_id(first_id),
             chunk_size: options.chunk_size,
             options,
             credentials: None,
@@ -702,9 +735,9 @@ impl Client {
 
     /// Starts a call of `method`. `cnonce` is a random value used if the device asks for auth;
     /// `now_ms` starts the call's deadline.
-    pub fn call(&mut self, method: &str, params: Option<Value>, cnonce: u64, now_ms: u64) -> Call {
+    pub fn call(&mut self, method: &str, params: Option<Value>, cnonce: u32, now_ms: u64) -> Call {
         let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
+        self.next_id = next_request_id(id);
         let mut credentials = self.credentials.clone();
         let auth = credentials.as_mut().and_then(|c| c.next_auth(cnonce));
         let request = Request {
@@ -763,7 +796,7 @@ impl Client {
         if let (Kind::Rpc(_), Some(creds)) = (&call.kind, call.credentials.take()) {
             self.credentials = Some(creds);
         }
-        self.next_id = self.next_id.max(call.next_id);
+        self.next_id = later_request_id(self.next_id, call.next_id);
         self.notifications.extend(call.notifications.drain(..));
         self.last_stats = call.stats();
     }

@@ -255,7 +255,41 @@ fn empty_data_reads_are_retried() {
     let mut client = Client::new("test", 1);
     let resp = link.call(&mut client, "A.B", None).unwrap();
     assert_eq!(result(resp)["method"], "A.B");
-    assert_eq!(link.log.iter().filter(|l| *l == "sleep 50").count(), 3);
+    assert_eq!(link.log.iter().filter(|l| *l == "sleep 100").count(), 3);
+}
+
+/// Slow devices answer empty data reads for seconds after the length is known; aioshelly allows
+/// 50 reads 100 ms apart (PR #992). 45 empty reads (about 4.5 s) still end in the answer.
+#[test]
+fn a_slow_device_gets_five_seconds_of_empty_reads() {
+    let mut link = echo_link();
+    link.empty_reads = 45;
+    let mut client = Client::new("test", 1);
+    let start = link.now;
+    let resp = link.call(&mut client, "A.B", None).unwrap();
+    assert_eq!(result(resp)["method"], "A.B");
+    assert!(link.now - start >= 4_500, "{}", link.now - start);
+}
+
+/// The empty-read allowance never outlives the call: with a 2 s deadline the call times out.
+#[test]
+fn empty_reads_stop_at_the_deadline() {
+    let mut link = echo_link();
+    link.empty_reads = 45;
+    let options = Options {
+        timeout_ms: 2_000,
+        ..Options::default()
+    };
+    let mut client = Client::with_options("test", 1, options);
+    let start = link.now;
+    let err = link.call(&mut client, "A.B", None).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Timeout {
+            waiting_for: "data"
+        }
+    );
+    assert!(link.now - start <= 2_001, "{}", link.now - start);
 }
 
 #[test]
@@ -455,7 +489,7 @@ fn auth_handler() -> Handler {
     let stored = ha1(REALM, "pw");
     Box::new(move |req: &Request, now: u64| {
         let ok = req.auth.as_ref().is_some_and(|a: &AuthParams| {
-            a.verify(&stored) && a.realm == REALM && a.nonce == 1_700_000_000
+            a.verify(&stored) && a.realm == REALM && a.nonce == 1_700_000_000.into()
         });
         let outcome = if ok {
             Ok(json!({ "authed": true, "nc": req.auth.as_ref().map(|a| a.nc) }))
@@ -511,6 +545,31 @@ fn without_credentials_a_401_is_just_the_answer() {
     assert_eq!(err.code, 401);
     assert_eq!(Challenge::parse(&err.message).unwrap().realm, REALM);
     assert_eq!(link.frames_sent(), 1);
+}
+
+/// Request ids stay below 2^31 whatever the first id (a random 64-bit seed included) and wrap
+/// to 1; the auth retry's id follows the same rule (shelly_rpc_ble.md §8: keep request ids below
+/// 2^31).
+#[test]
+fn request_ids_stay_below_two_to_the_31() {
+    let mut link = echo_link();
+    let mut client = Client::new("test", u64::MAX);
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let resp = link.call(&mut client, "A.B", None).unwrap();
+        let Id::Num(id) = resp.id else {
+            panic!("numeric ids")
+        };
+        seen.push(id);
+    }
+    assert_eq!(seen, [(1 << 31) - 1, 1, 2]);
+    let mut link = Link::new(auth_handler());
+    let mut client = Client::new("test", (1 << 31) - 1);
+    client.set_credentials(Some(Credentials::from_password(REALM, "pw")));
+    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    assert_eq!(resp.id, Id::Num(1), "the retry's id wrapped");
+    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    assert_eq!(resp.id, Id::Num(2), "and is not handed out again");
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub mod server;
 use core::fmt;
 use core::str::FromStr;
 
+pub use crate::gatt::AttError;
 use crate::uuid::Uuid;
 
 /// The RPC service, `_mOS_RPC_SVC_ID_` in ASCII.
@@ -96,82 +97,6 @@ impl FromStr for Characteristic {
     }
 }
 
-/// Why a GATT operation failed, as an ATT error (Core Specification Vol 3 Part F 3.4.1.1), or
-/// because the link went down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AttError {
-    /// 0x01: the handle (here: characteristic name) does not exist.
-    AttributeNotFound,
-    /// 0x03: the characteristic cannot be written (BLE RPC disabled, or `rx_ctl`).
-    WriteNotPermitted,
-    /// 0x05: the link must be paired (bonded) first.
-    InsufficientAuthentication,
-    /// 0x06: the request is not supported (a `tx_ctl` value shorter than 4 bytes, reading `tx_ctl`,
-    /// a write longer than the device accepts).
-    RequestNotSupported,
-    /// 0x07: a data chunk runs past the announced frame length.
-    InvalidOffset,
-    /// 0x11: the announced frame is larger than the device's buffer.
-    InsufficientResources,
-    /// The link is down (not an ATT error; reported with code 0x0E, "unlikely error").
-    Disconnected,
-    /// Any other ATT error code.
-    Other(u8),
-}
-
-impl AttError {
-    /// The ATT error code.
-    pub const fn code(self) -> u8 {
-        match self {
-            Self::AttributeNotFound => 0x01,
-            Self::WriteNotPermitted => 0x03,
-            Self::InsufficientAuthentication => 0x05,
-            Self::RequestNotSupported => 0x06,
-            Self::InvalidOffset => 0x07,
-            Self::InsufficientResources => 0x11,
-            Self::Disconnected => 0x0E,
-            Self::Other(code) => code,
-        }
-    }
-
-    /// The snake-case name used by the simulator's line protocol.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::AttributeNotFound => "attribute_not_found",
-            Self::WriteNotPermitted => "write_not_permitted",
-            Self::InsufficientAuthentication => "insufficient_authentication",
-            Self::RequestNotSupported => "request_not_supported",
-            Self::InvalidOffset => "invalid_offset",
-            Self::InsufficientResources => "insufficient_resources",
-            Self::Disconnected => "disconnected",
-            Self::Other(_) => "other",
-        }
-    }
-
-    /// Reads a name as [`AttError::name`] prints it; unknown names become `Other(code)`.
-    pub fn from_name(name: &str, code: u8) -> Self {
-        match name {
-            "attribute_not_found" => Self::AttributeNotFound,
-            "write_not_permitted" => Self::WriteNotPermitted,
-            "insufficient_authentication" => Self::InsufficientAuthentication,
-            "request_not_supported" => Self::RequestNotSupported,
-            "invalid_offset" => Self::InvalidOffset,
-            "insufficient_resources" => Self::InsufficientResources,
-            "disconnected" => Self::Disconnected,
-            _ => Self::Other(code),
-        }
-    }
-}
-
-impl fmt::Display for AttError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (ATT error 0x{:02x})", self.name(), self.code())
-    }
-}
-
-impl core::error::Error for AttError {}
-
 /// Encodes a frame length as the 4-byte big-endian control value.
 pub const fn encode_len(len: u32) -> [u8; 4] {
     len.to_be_bytes()
@@ -228,21 +153,6 @@ mod tests {
         assert_eq!(encode_len(32), [0, 0, 0, 0x20]);
         assert_eq!(decode_len(&[0x32, 0x13, 0x00, 0x5f]), Some(0x3213_005f));
         assert_eq!(decode_len(&[0, 0, 0x20]), None);
-    }
-
-    #[test]
-    fn att_error_names_round_trip() {
-        for e in [
-            AttError::WriteNotPermitted,
-            AttError::InsufficientAuthentication,
-            AttError::RequestNotSupported,
-            AttError::InvalidOffset,
-            AttError::InsufficientResources,
-            AttError::Disconnected,
-        ] {
-            assert_eq!(AttError::from_name(e.name(), e.code()), e);
-        }
-        assert_eq!(AttError::from_name("whatever", 0x80), AttError::Other(0x80));
     }
 }
 

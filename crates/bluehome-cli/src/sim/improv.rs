@@ -1,0 +1,136 @@
+//! `bluehome sim improv --stdio`: a simulated Improv Wi-Fi device (`bluehome_core::sim::improv`)
+//! on the line protocol.
+
+use std::process::ExitCode;
+
+use bluehome_core::improv::Capabilities;
+use bluehome_core::sim::improv::{ImprovDevice, ImprovOptions};
+use bluehome_core::sim::line::Session;
+
+use super::line::{self, number};
+
+const USAGE: &str = "\
+usage: bluehome sim improv --stdio [--virtual-clock] [options]
+
+options: --no-authorization (start authorized; no button press needed)
+         --capabilities N (0..=255, default 7: identify, device info, scan)
+         --authorization-ms N (60000)  --connect-ms N (3000)  --connect-timeout-ms N (30000)
+         --scan-ms N (2000)  --identify-ms N (10000)
+         --redirect URL (default http://192.168.1.43/)  --no-redirect
+networks: HomeNet (WPA2, password `correct horse`), Guest (open), Neighbour (WPA, `neighbour`)";
+
+/// Everything the command line sets.
+#[derive(Debug)]
+struct Config {
+    virtual_clock: bool,
+    options: ImprovOptions,
+}
+
+enum Parsed {
+    Run(Box<Config>),
+    Help,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
+    let mut stdio = false;
+    let mut config = Config {
+        virtual_clock: false,
+        options: ImprovOptions::default(),
+    };
+    let o = &mut config.options;
+    while let Some(arg) = args.next() {
+        let mut ms = |name: &str| number(name, args.next());
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Parsed::Help),
+            "--stdio" => stdio = true,
+            "--virtual-clock" => config.virtual_clock = true,
+            "--no-authorization" => o.authorization = false,
+            "--capabilities" => {
+                let n = ms("--capabilities")?;
+                o.capabilities =
+                    Capabilities(u8::try_from(n).map_err(|_| "--capabilities must be 0..=255")?);
+            }
+            "--authorization-ms" => o.authorization_ms = ms("--authorization-ms")?,
+            "--connect-ms" => o.connect_ms = ms("--connect-ms")?,
+            "--connect-timeout-ms" => o.connect_timeout_ms = ms("--connect-timeout-ms")?,
+            "--scan-ms" => o.scan_ms = ms("--scan-ms")?,
+            "--identify-ms" => o.identify_ms = ms("--identify-ms")?,
+            "--redirect" => {
+                let url = args.next().ok_or("--redirect needs a value")?;
+                if url.len() > 255 {
+                    return Err("--redirect: at most 255 bytes fit a result string".into());
+                }
+                o.redirect_url = Some(url);
+            }
+            "--no-redirect" => o.redirect_url = None,
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    if !stdio {
+        return Err("only --stdio mode exists: pass --stdio".into());
+    }
+    Ok(Parsed::Run(Box::new(config)))
+}
+
+/// Entry point: `args` are what follows `sim improv`.
+pub fn run(args: impl Iterator<Item = String>) -> ExitCode {
+    match parse_args(args) {
+        Ok(Parsed::Run(config)) => line::serve(
+            Session::new(
+                ImprovDevice::new(config.options),
+                line::clock(config.virtual_clock),
+            ),
+            "improv",
+        ),
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bluehome sim improv: {e}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bluehome_core::sim::line::Clock;
+
+    use super::*;
+
+    fn parse(args: &str) -> Result<Parsed, String> {
+        parse_args(args.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn options_are_checked() {
+        assert!(parse("").is_err(), "--stdio is required");
+        assert!(parse("--stdio --capabilities 256").is_err());
+        assert!(parse("--stdio --scan-ms soon").is_err());
+        assert!(parse("--stdio --colour blue").is_err());
+        let Ok(Parsed::Run(c)) =
+            parse("--stdio --no-authorization --capabilities 1 --connect-ms 10 --no-redirect")
+        else {
+            panic!("not parsed")
+        };
+        assert!(!c.options.authorization);
+        assert_eq!(c.options.capabilities, Capabilities(1));
+        assert_eq!(c.options.connect_ms, 10);
+        assert_eq!(c.options.redirect_url, None);
+    }
+
+    #[test]
+    fn the_state_is_readable_by_name_or_uuid() {
+        let Ok(Parsed::Run(c)) = parse("--stdio --virtual-clock") else {
+            panic!("not parsed")
+        };
+        let mut s = Session::new(ImprovDevice::new(c.options), Clock::Virtual);
+        s.handle_line(r#"{"op":"connect"}"#, 0);
+        for char in ["state", "00467768-6228-2272-4663-277478268001"] {
+            let line = format!(r#"{{"op":"read","char":"{char}"}}"#);
+            let answer = serde_json::to_value(s.handle_line(&line, 0)).unwrap();
+            assert_eq!(answer["data"], "01", "{char}");
+        }
+    }
+}

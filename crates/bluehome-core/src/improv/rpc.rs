@@ -1,0 +1,908 @@
+//! Improv RPC frames: commands the client writes, results the device answers, and the typed
+//! payloads of each (improv-wifi.com/ble, "RPC Command" and "RPC Result").
+//!
+//! ```text
+//! command: [command][data length][data …][checksum]
+//! result:  [command][data length][len₁][string₁][len₂][string₂]…[checksum]
+//! ```
+//!
+//! The checksum is "a simple sum checksum keeping only the LSB" of every byte before it. Offsets
+//! in [`Error`] count bytes from the start of the frame.
+//!
+//! Strings that only describe the device (firmware, chip, names) are read leniently (invalid
+//! UTF-8 becomes U+FFFD, as the browser SDK's `TextDecoder` does); what drives behaviour is
+//! strict: an SSID stays bytes (802.11 allows any), an RSSI must be a number, the redirect URL
+//! must be UTF-8 `http(s)://` without spaces or control characters.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::Command;
+
+/// The largest data length a frame can declare (one byte).
+pub const MAX_DATA: usize = 255;
+/// The longest SSID (IEEE 802.11: at most 32 octets).
+pub const MAX_SSID: usize = 32;
+
+/// Why bytes are not a valid frame or payload, or why a value cannot be framed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bytes end `needed` bytes early.
+    Truncated {
+        /// Where more bytes were expected.
+        offset: usize,
+        /// How many more.
+        needed: usize,
+    },
+    /// Bytes follow the end of the frame or of its strings.
+    TrailingBytes {
+        /// The first extra byte.
+        offset: usize,
+    },
+    /// The checksum byte does not match.
+    Checksum {
+        /// The checksum byte's offset.
+        offset: usize,
+        /// The sum of the bytes before it.
+        expected: u8,
+        /// What the frame carries.
+        found: u8,
+    },
+    /// A command id this revision of the protocol does not define (device side).
+    UnknownCommand {
+        /// The id.
+        command: u8,
+    },
+    /// A result that answers another command.
+    WrongCommand {
+        /// The command asked.
+        expected: Command,
+        /// The command the result names.
+        found: Command,
+    },
+    /// A value too long for its length byte (or an SSID outside 1..=32 bytes).
+    Length {
+        /// What.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Fewer strings than the result needs.
+    TooFewStrings {
+        /// Needed.
+        expected: usize,
+        /// Received.
+        found: usize,
+    },
+    /// A scan result whose string count is not a multiple of three.
+    NotTriples {
+        /// Received.
+        found: usize,
+    },
+    /// A scan result's RSSI that is not a whole number.
+    BadRssi {
+        /// The string's first byte.
+        offset: usize,
+    },
+    /// Text that is not UTF-8.
+    NotUtf8 {
+        /// The first byte that is not part of a UTF-8 character.
+        offset: usize,
+    },
+    /// A redirect URL that is not `http://` or `https://`, or holds a space or control character.
+    UnsafeUrl {
+        /// The offending byte (the URL's first byte for a wrong scheme).
+        offset: usize,
+    },
+}
+
+impl Error {
+    /// The byte offset the error points at (0 for errors about the whole value).
+    pub fn offset(&self) -> usize {
+        match *self {
+            Self::Truncated { offset, .. }
+            | Self::TrailingBytes { offset }
+            | Self::Checksum { offset, .. }
+            | Self::BadRssi { offset }
+            | Self::NotUtf8 { offset }
+            | Self::UnsafeUrl { offset } => offset,
+            Self::UnknownCommand { .. }
+            | Self::WrongCommand { .. }
+            | Self::Length { .. }
+            | Self::TooFewStrings { .. }
+            | Self::NotTriples { .. } => 0,
+        }
+    }
+
+    /// Moves the offset by `by` bytes (a string's error, placed in its frame).
+    fn shifted(self, by: usize) -> Self {
+        match self {
+            Self::NotUtf8 { offset } => Self::NotUtf8 {
+                offset: offset.saturating_add(by),
+            },
+            Self::UnsafeUrl { offset } => Self::UnsafeUrl {
+                offset: offset.saturating_add(by),
+            },
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated { offset, needed } => {
+                write!(f, "the bytes end at byte {offset}, {needed} short")
+            }
+            Self::TrailingBytes { offset } => write!(f, "extra bytes from byte {offset}"),
+            Self::Checksum {
+                offset,
+                expected,
+                found,
+            } => write!(
+                f,
+                "checksum at byte {offset} is {found:#04x}, the bytes sum to {expected:#04x}"
+            ),
+            Self::UnknownCommand { command } => write!(f, "unknown command {command:#04x}"),
+            Self::WrongCommand { expected, found } => write!(
+                f,
+                "a result for command {:#04x} where {:#04x} was asked",
+                u8::from(*found),
+                u8::from(*expected)
+            ),
+            Self::Length { field, len, max } => {
+                write!(f, "{field} is {len} bytes, more than {max} (or empty)")
+            }
+            Self::TooFewStrings { expected, found } => {
+                write!(f, "{found} strings where at least {expected} were expected")
+            }
+            Self::NotTriples { found } => write!(
+                f,
+                "{found} strings: a scan result is SSID, RSSI, auth triples"
+            ),
+            Self::BadRssi { offset } => write!(f, "RSSI at byte {offset} is not a number"),
+            Self::NotUtf8 { offset } => write!(f, "not UTF-8 text at byte {offset}"),
+            Self::UnsafeUrl { offset } => write!(
+                f,
+                "the redirect URL is not a plain http(s) address (byte {offset})"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// The low byte of the sum of `bytes`.
+pub fn checksum(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0u8, |sum, b| sum.wrapping_add(*b))
+}
+
+/// `[command][len][data][checksum]`.
+fn frame(command: Command, data: &[u8]) -> Result<Vec<u8>, Error> {
+    let len = u8::try_from(data.len()).map_err(|_| Error::Length {
+        field: "data",
+        len: data.len(),
+        max: MAX_DATA,
+    })?;
+    let mut out = Vec::with_capacity(data.len() + 3);
+    out.push(u8::from(command));
+    out.push(len);
+    out.extend_from_slice(data);
+    out.push(checksum(&out));
+    Ok(out)
+}
+
+/// Checks length and checksum; returns the command byte and the data.
+fn unframe(bytes: &[u8]) -> Result<(u8, &[u8]), Error> {
+    let (&command, rest) = bytes.split_first().ok_or(Error::Truncated {
+        offset: 0,
+        needed: 3,
+    })?;
+    let (&len, rest) = rest.split_first().ok_or(Error::Truncated {
+        offset: 1,
+        needed: 2,
+    })?;
+    let len = usize::from(len);
+    let Some((data, rest)) = rest.split_at_checked(len) else {
+        return Err(Error::Truncated {
+            offset: bytes.len(),
+            needed: len + 3 - bytes.len(),
+        });
+    };
+    let (&found, extra) = rest.split_first().ok_or(Error::Truncated {
+        offset: bytes.len(),
+        needed: 1,
+    })?;
+    if !extra.is_empty() {
+        return Err(Error::TrailingBytes { offset: len + 3 });
+    }
+    let expected = checksum(bytes.get(..len + 2).unwrap_or_default());
+    if expected != found {
+        return Err(Error::Checksum {
+            offset: len + 2,
+            expected,
+            found,
+        });
+    }
+    Ok((command, data))
+}
+
+/// The length-prefixed string at `at` in `data` and where the next one starts; `base` is the
+/// data's offset in the frame (for error offsets).
+fn take_string(data: &[u8], at: usize, base: usize) -> Result<(Vec<u8>, usize), Error> {
+    let (&len, rest) = data
+        .get(at..)
+        .and_then(<[u8]>::split_first)
+        .ok_or(Error::Truncated {
+            offset: base + data.len(),
+            needed: 1,
+        })?;
+    let len = usize::from(len);
+    let string = rest.get(..len).ok_or_else(|| Error::Truncated {
+        offset: base + data.len(),
+        needed: len.saturating_sub(rest.len()),
+    })?;
+    Ok((string.to_vec(), at + 1 + len))
+}
+
+/// Splits `[len][bytes]…` into strings that fill `data` exactly.
+fn strings(data: &[u8], base: usize) -> Result<Vec<Vec<u8>>, Error> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while at < data.len() {
+        let (string, next) = take_string(data, at, base)?;
+        out.push(string);
+        at = next;
+    }
+    Ok(out)
+}
+
+/// Wi-Fi credentials for [`Request::WifiSettings`]. Debug output hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    ssid: Vec<u8>,
+    password: Vec<u8>,
+}
+
+impl Credentials {
+    /// An SSID of 1 to 32 bytes and a password (empty for an open network); together they must
+    /// fit one frame (253 bytes).
+    pub fn new(ssid: impl Into<Vec<u8>>, password: impl Into<Vec<u8>>) -> Result<Self, Error> {
+        let (ssid, password) = (ssid.into(), password.into());
+        if ssid.is_empty() || ssid.len() > MAX_SSID {
+            return Err(Error::Length {
+                field: "SSID",
+                len: ssid.len(),
+                max: MAX_SSID,
+            });
+        }
+        let room = MAX_DATA - 2 - ssid.len();
+        if password.len() > room {
+            return Err(Error::Length {
+                field: "password",
+                len: password.len(),
+                max: room,
+            });
+        }
+        Ok(Self { ssid, password })
+    }
+
+    /// The network name, as bytes.
+    pub fn ssid(&self) -> &[u8] {
+        &self.ssid
+    }
+
+    /// The password, as bytes.
+    pub fn password(&self) -> &[u8] {
+        &self.password
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("ssid", &String::from_utf8_lossy(&self.ssid))
+            .field("password", &"…")
+            .finish()
+    }
+}
+
+/// A command the client writes to the RPC command characteristic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// 0x01: join this network (needs the authorized state).
+    WifiSettings(Credentials),
+    /// 0x02: identify (blink, beep).
+    Identify,
+    /// 0x03: ask for device info.
+    DeviceInfo,
+    /// 0x04: ask for the Wi-Fi networks the device sees.
+    ScanWifi,
+}
+
+impl Request {
+    /// The command id.
+    pub fn command(&self) -> Command {
+        match self {
+            Self::WifiSettings(_) => Command::WifiSettings,
+            Self::Identify => Command::Identify,
+            Self::DeviceInfo => Command::DeviceInfo,
+            Self::ScanWifi => Command::ScanWifi,
+        }
+    }
+
+    /// The frame to write.
+    pub fn encode(&self) -> Vec<u8> {
+        let data = match self {
+            Self::WifiSettings(c) => {
+                let mut data = Vec::with_capacity(c.ssid.len() + c.password.len() + 2);
+                // Credentials::new bounded both lengths to fit a byte and the frame.
+                data.push(u8::try_from(c.ssid.len()).unwrap_or(u8::MAX));
+                data.extend_from_slice(&c.ssid);
+                data.push(u8::try_from(c.password.len()).unwrap_or(u8::MAX));
+                data.extend_from_slice(&c.password);
+                data
+            }
+            _ => Vec::new(),
+        };
+        frame(self.command(), &data).unwrap_or_default()
+    }
+
+    /// Reads a command frame, as a device does: length, checksum, command, and for Wi-Fi
+    /// settings the two length-prefixed strings with nothing after them. Any SSID length a frame
+    /// can carry is accepted (the device decides whether it can join it); data after a command
+    /// that takes none is ignored, as ESPHome's `parse_improv_data` does.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        let (command, data) = unframe(bytes)?;
+        match Command::from(command) {
+            Command::WifiSettings => {
+                let (ssid, at) = take_string(data, 0, 2)?;
+                let (password, end) = take_string(data, at, 2)?;
+                if end < data.len() {
+                    return Err(Error::TrailingBytes { offset: 2 + end });
+                }
+                Ok(Self::WifiSettings(Credentials { ssid, password }))
+            }
+            Command::Identify => Ok(Self::Identify),
+            Command::DeviceInfo => Ok(Self::DeviceInfo),
+            Command::ScanWifi => Ok(Self::ScanWifi),
+            Command::Other(command) => Err(Error::UnknownCommand { command }),
+        }
+    }
+}
+
+/// A result the device puts in the RPC result characteristic: a command id and strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcResult {
+    /// The command answered.
+    pub command: Command,
+    /// The strings, as bytes.
+    pub strings: Vec<Vec<u8>>,
+}
+
+impl RpcResult {
+    /// Reads a result frame: length, checksum, then length-prefixed strings filling the data.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        let (command, data) = unframe(bytes)?;
+        Ok(Self {
+            command: Command::from(command),
+            strings: strings(data, 2)?,
+        })
+    }
+
+    /// The frame. Each string and all of them together must fit their length bytes.
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        let mut data = Vec::new();
+        for s in &self.strings {
+            let len = u8::try_from(s.len()).map_err(|_| Error::Length {
+                field: "string",
+                len: s.len(),
+                max: MAX_DATA,
+            })?;
+            data.push(len);
+            data.extend_from_slice(s);
+        }
+        frame(self.command, &data)
+    }
+
+    /// Where string `index`'s bytes start in the frame.
+    pub fn string_offset(&self, index: usize) -> usize {
+        2 + self
+            .strings
+            .iter()
+            .take(index)
+            .map(|s| s.len() + 1)
+            .sum::<usize>()
+            + 1
+    }
+
+    fn expect(&self, command: Command) -> Result<(), Error> {
+        if self.command == command {
+            Ok(())
+        } else {
+            Err(Error::WrongCommand {
+                expected: command,
+                found: self.command,
+            })
+        }
+    }
+
+    fn text(&self, index: usize) -> String {
+        self.strings
+            .get(index)
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// The device-info result (command 0x03): at least four strings, in this order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Firmware name (`ESPHome`).
+    pub firmware: String,
+    /// Firmware version (`2021.11.0`).
+    pub version: String,
+    /// Hardware chip or variant (`ESP32-C3`).
+    pub chip: String,
+    /// Device name (`Temperature Monitor`).
+    pub name: String,
+}
+
+impl DeviceInfo {
+    /// Reads a device-info result; strings beyond the fourth are ignored.
+    pub fn from_result(result: &RpcResult) -> Result<Self, Error> {
+        result.expect(Command::DeviceInfo)?;
+        if result.strings.len() < 4 {
+            return Err(Error::TooFewStrings {
+                expected: 4,
+                found: result.strings.len(),
+            });
+        }
+        Ok(Self {
+            firmware: result.text(0),
+            version: result.text(1),
+            chip: result.text(2),
+            name: result.text(3),
+        })
+    }
+
+    /// The result a device sends.
+    pub fn to_result(&self) -> RpcResult {
+        RpcResult {
+            command: Command::DeviceInfo,
+            strings: [&self.firmware, &self.version, &self.chip, &self.name]
+                .into_iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect(),
+        }
+    }
+}
+
+/// A network's authentication, as a scan result names it ("WEP, WPA, WPA2 or NO").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// `NO`: an open network.
+    Open,
+    /// `WEP`.
+    Wep,
+    /// `WPA`.
+    Wpa,
+    /// `WPA2`.
+    Wpa2,
+    /// Anything else the device wrote.
+    Other(String),
+}
+
+impl Auth {
+    /// The text a device sends.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Open => "NO",
+            Self::Wep => "WEP",
+            Self::Wpa => "WPA",
+            Self::Wpa2 => "WPA2",
+            Self::Other(text) => text,
+        }
+    }
+
+    fn from_text(text: String) -> Self {
+        match text.as_str() {
+            "NO" => Self::Open,
+            "WEP" => Self::Wep,
+            "WPA" => Self::Wpa,
+            "WPA2" => Self::Wpa2,
+            _ => Self::Other(text),
+        }
+    }
+}
+
+/// One network of a scan result (command 0x04).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Network {
+    /// The SSID, as bytes (802.11 allows any).
+    pub ssid: Vec<u8>,
+    /// Signal strength in dBm.
+    pub rssi: i16,
+    /// Authentication.
+    pub auth: Auth,
+}
+
+impl Network {
+    /// The SSID for display (invalid UTF-8 shown as U+FFFD).
+    pub fn ssid_text(&self) -> String {
+        String::from_utf8_lossy(&self.ssid).into_owned()
+    }
+
+    /// Reads a scan result: SSID, RSSI, auth triples (none when nothing was found).
+    pub fn list_from_result(result: &RpcResult) -> Result<Vec<Self>, Error> {
+        result.expect(Command::ScanWifi)?;
+        if !result.strings.len().is_multiple_of(3) {
+            return Err(Error::NotTriples {
+                found: result.strings.len(),
+            });
+        }
+        result
+            .strings
+            .chunks_exact(3)
+            .enumerate()
+            .map(|(i, triple)| {
+                let [ssid, rssi, auth] = triple else {
+                    return Err(Error::NotTriples {
+                        found: result.strings.len(),
+                    });
+                };
+                let rssi = core::str::from_utf8(rssi)
+                    .ok()
+                    .and_then(|t| t.parse::<i16>().ok())
+                    .filter(|_| !rssi.starts_with(b"+"))
+                    .ok_or(Error::BadRssi {
+                        offset: result.string_offset(i * 3 + 1),
+                    })?;
+                Ok(Self {
+                    ssid: ssid.clone(),
+                    rssi,
+                    auth: Auth::from_text(String::from_utf8_lossy(auth).into_owned()),
+                })
+            })
+            .collect()
+    }
+
+    /// The scan result a device sends.
+    pub fn list_to_result(networks: &[Self]) -> RpcResult {
+        RpcResult {
+            command: Command::ScanWifi,
+            strings: networks
+                .iter()
+                .flat_map(|n| {
+                    [
+                        n.ssid.clone(),
+                        alloc::format!("{}", n.rssi).into_bytes(),
+                        n.auth.as_str().as_bytes().to_vec(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The URL to open after provisioning: UTF-8, `http://` or `https://`, no spaces or control
+/// characters. Anything else (`javascript:`, `file:`) is refused, so a device cannot make the page
+/// open what it likes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectUrl(String);
+
+impl RedirectUrl {
+    /// Checks a URL's bytes; error offsets count from its first byte.
+    pub fn new(bytes: &[u8]) -> Result<Self, Error> {
+        let text = core::str::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+        let scheme = if lower.starts_with("https://") {
+            8
+        } else if lower.starts_with("http://") {
+            7
+        } else {
+            return Err(Error::UnsafeUrl { offset: 0 });
+        };
+        if let Some(bad) = text
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::UnsafeUrl { offset: bad.0 });
+        }
+        if text.len() == scheme {
+            return Err(Error::UnsafeUrl { offset: scheme });
+        }
+        Ok(Self(text.into()))
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The Wi-Fi settings result's URL: its first string, `None` when there is none or it is
+    /// empty ("If there is no URL, omit the entry or add an empty string").
+    pub fn from_result(result: &RpcResult) -> Result<Option<Self>, Error> {
+        result.expect(Command::WifiSettings)?;
+        match result.strings.first() {
+            None => Ok(None),
+            Some(first) if first.is_empty() => Ok(None),
+            Some(first) => Self::new(first)
+                .map(Some)
+                .map_err(|e| e.shifted(result.string_offset(0))),
+        }
+    }
+}
+
+impl fmt::Display for RedirectUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hex::fixture as hex;
+
+    /// The specification's example: SSID `MyWirelessAP` (12 = 0x0C bytes), password
+    /// `mysecurepassword` (16 = 0x10), data length 0x1E = 1 + 12 + 1 + 16.
+    #[test]
+    fn wifi_settings_frame_matches_the_specification_example() {
+        let request =
+            Request::WifiSettings(Credentials::new("MyWirelessAP", "mysecurepassword").unwrap());
+        let bytes = request.encode();
+        assert_eq!(&bytes[..3], &[0x01, 0x1E, 0x0C]);
+        assert_eq!(&bytes[3..15], b"MyWirelessAP");
+        assert_eq!(bytes[15], 0x10);
+        assert_eq!(&bytes[16..32], b"mysecurepassword");
+        assert_eq!(bytes.len(), 33);
+        // 0x01 + 0x1E + 0x0C + 0x10 + the ASCII of both strings, low byte
+        assert_eq!(bytes[32], 0xC0); // computed with Python: sum(frame[:32]) & 0xff
+        assert_eq!(Request::parse(&bytes), Ok(request));
+    }
+
+    /// Identify is `02 00 CS` with CS = 0x02 (improv-wifi.com/ble).
+    #[test]
+    fn commands_without_data_are_three_bytes() {
+        assert_eq!(Request::Identify.encode(), hex("020002"));
+        assert_eq!(Request::DeviceInfo.encode(), hex("030003"));
+        assert_eq!(Request::ScanWifi.encode(), hex("040004"));
+        for r in [Request::Identify, Request::DeviceInfo, Request::ScanWifi] {
+            assert_eq!(Request::parse(&r.encode()), Ok(r));
+        }
+        // Data after identify is ignored, as ESPHome does (found by the improv_rpc fuzz target).
+        assert_eq!(Request::parse(&hex("02018d90")), Ok(Request::Identify));
+    }
+
+    #[test]
+    fn a_wrong_checksum_names_its_offset_and_the_right_sum() {
+        assert_eq!(
+            Request::parse(&hex("020003")),
+            Err(Error::Checksum {
+                offset: 2,
+                expected: 0x02,
+                found: 0x03
+            })
+        );
+    }
+
+    #[test]
+    fn short_and_long_frames_are_errors_with_offsets() {
+        assert_eq!(
+            Request::parse(&[]),
+            Err(Error::Truncated {
+                offset: 0,
+                needed: 3
+            })
+        );
+        assert_eq!(
+            Request::parse(&hex("01")),
+            Err(Error::Truncated {
+                offset: 1,
+                needed: 2
+            })
+        );
+        // Declares 4 data bytes, has 2.
+        assert_eq!(
+            RpcResult::parse(&hex("03040102")),
+            Err(Error::Truncated {
+                offset: 4,
+                needed: 3
+            })
+        );
+        assert_eq!(
+            Request::parse(&hex("02000200")),
+            Err(Error::TrailingBytes { offset: 3 })
+        );
+        assert_eq!(
+            Request::parse(&hex("090009")),
+            Err(Error::UnknownCommand { command: 9 })
+        );
+    }
+
+    /// Wi-Fi data whose SSID length runs past the data, or with a third string.
+    #[test]
+    fn malformed_wifi_data_is_refused() {
+        // data 05 'a' 'b': SSID says 5 bytes, 2 are there.
+        let bytes = frame(Command::WifiSettings, &hex("056162")).unwrap();
+        assert_eq!(
+            Request::parse(&bytes),
+            Err(Error::Truncated {
+                offset: 5,
+                needed: 3
+            })
+        );
+        // SSID only, no password length byte.
+        let bytes = frame(Command::WifiSettings, &hex("0161")).unwrap();
+        assert_eq!(
+            Request::parse(&bytes),
+            Err(Error::Truncated {
+                offset: 4,
+                needed: 1
+            })
+        );
+        let bytes = frame(Command::WifiSettings, &hex("0161016201")).unwrap();
+        assert!(matches!(
+            Request::parse(&bytes),
+            Err(Error::TrailingBytes { offset: 6 })
+        ));
+    }
+
+    #[test]
+    fn credentials_follow_802_11_and_the_frame_limit() {
+        assert!(Credentials::new("", "x").is_err());
+        assert!(Credentials::new([b'a'; 33], "").is_err());
+        assert!(Credentials::new([b'a'; 32], [b'p'; 221]).is_ok());
+        assert!(Credentials::new([b'a'; 32], [b'p'; 222]).is_err());
+        let open = Credentials::new("Guest", "").unwrap();
+        assert_eq!(
+            Request::WifiSettings(open).encode()[..9],
+            hex("010705477565737400")[..]
+        );
+        let c = Credentials::new("Home", "secret").unwrap();
+        assert!(!alloc::format!("{c:?}").contains("secret"));
+    }
+
+    /// The example of the spec's device-info section: `ESPHome`, `2021.11.0`, `ESP32-C3`,
+    /// `Temperature Monitor`.
+    #[test]
+    fn device_info_round_trips() {
+        let info = DeviceInfo {
+            firmware: "ESPHome".into(),
+            version: "2021.11.0".into(),
+            chip: "ESP32-C3".into(),
+            name: "Temperature Monitor".into(),
+        };
+        let bytes = info.to_result().encode().unwrap();
+        assert_eq!(&bytes[..3], &[0x03, 8 + 10 + 9 + 20, 7]);
+        let parsed = RpcResult::parse(&bytes).unwrap();
+        assert_eq!(DeviceInfo::from_result(&parsed), Ok(info));
+        let short = RpcResult {
+            command: Command::DeviceInfo,
+            strings: alloc::vec![b"ESPHome".to_vec()],
+        };
+        assert_eq!(
+            DeviceInfo::from_result(&short),
+            Err(Error::TooFewStrings {
+                expected: 4,
+                found: 1
+            })
+        );
+    }
+
+    /// The spec's scan example: `MyWirelessNetwork`, `-60`, `WPA2`, `MyOtherWirelessNetwork`,
+    /// `-52`, `WEP`.
+    #[test]
+    fn scan_results_are_triples() {
+        let networks = alloc::vec![
+            Network {
+                ssid: b"MyWirelessNetwork".to_vec(),
+                rssi: -60,
+                auth: Auth::Wpa2
+            },
+            Network {
+                ssid: b"MyOtherWirelessNetwork".to_vec(),
+                rssi: -52,
+                auth: Auth::Wep
+            },
+        ];
+        let bytes = Network::list_to_result(&networks).encode().unwrap();
+        let parsed = RpcResult::parse(&bytes).unwrap();
+        assert_eq!(Network::list_from_result(&parsed), Ok(networks));
+        let empty = RpcResult {
+            command: Command::ScanWifi,
+            strings: alloc::vec![],
+        };
+        assert_eq!(Network::list_from_result(&empty), Ok(alloc::vec![]));
+    }
+
+    #[test]
+    fn a_bad_scan_result_names_the_rssi_offset() {
+        let result = RpcResult {
+            command: Command::ScanWifi,
+            strings: alloc::vec![b"Net".to_vec(), b"strong".to_vec(), b"NO".to_vec()],
+        };
+        // 2 header bytes, 1 length + 3 bytes of "Net", then the RSSI's length byte: text at 7.
+        assert_eq!(
+            Network::list_from_result(&result),
+            Err(Error::BadRssi { offset: 7 })
+        );
+        let pair = RpcResult {
+            command: Command::ScanWifi,
+            strings: alloc::vec![b"Net".to_vec(), b"-1".to_vec()],
+        };
+        assert_eq!(
+            Network::list_from_result(&pair),
+            Err(Error::NotTriples { found: 2 })
+        );
+    }
+
+    #[test]
+    fn redirect_urls_must_be_plain_http() {
+        let ok = RpcResult {
+            command: Command::WifiSettings,
+            strings: alloc::vec![b"http://192.168.1.42:80".to_vec(), b"extra".to_vec()],
+        };
+        assert_eq!(
+            RedirectUrl::from_result(&ok).unwrap().unwrap().as_str(),
+            "http://192.168.1.42:80"
+        );
+        for (bad, offset) in [
+            (&b"javascript:alert(1)"[..], 3),
+            (b"https://a b", 3 + 9),
+            (b"http://", 3 + 7),
+            (b"http://\x07", 3 + 7),
+        ] {
+            let result = RpcResult {
+                command: Command::WifiSettings,
+                strings: alloc::vec![bad.to_vec()],
+            };
+            assert_eq!(
+                RedirectUrl::from_result(&result),
+                Err(Error::UnsafeUrl { offset }),
+                "{bad:?}"
+            );
+        }
+        let none = RpcResult {
+            command: Command::WifiSettings,
+            strings: alloc::vec![],
+        };
+        assert_eq!(RedirectUrl::from_result(&none), Ok(None));
+        let empty = RpcResult {
+            command: Command::WifiSettings,
+            strings: alloc::vec![alloc::vec![]],
+        };
+        assert_eq!(RedirectUrl::from_result(&empty), Ok(None));
+        assert!(matches!(
+            RedirectUrl::from_result(&RpcResult {
+                command: Command::ScanWifi,
+                strings: alloc::vec![]
+            }),
+            Err(Error::WrongCommand { .. })
+        ));
+    }
+
+    #[test]
+    fn results_too_long_for_their_length_bytes_are_refused() {
+        let long = RpcResult {
+            command: Command::DeviceInfo,
+            strings: alloc::vec![alloc::vec![b'x'; 256]],
+        };
+        assert!(matches!(long.encode(), Err(Error::Length { len: 256, .. })));
+        let total = RpcResult {
+            command: Command::DeviceInfo,
+            strings: alloc::vec![alloc::vec![b'x'; 200]; 2],
+        };
+        assert!(matches!(
+            total.encode(),
+            Err(Error::Length { field: "data", .. })
+        ));
+    }
+}

@@ -1,0 +1,659 @@
+//! A simulated Improv Wi-Fi device over BLE, behaving as ESPHome's `esp32_improv` component does
+//! (`esphome/esphome`, `esphome/components/esp32_improv/esp32_improv_component.cpp`) within the
+//! protocol of improv-wifi.com/ble. This is what `bluehome sim improv --stdio` drives.
+//!
+//! * It starts in "authorization required" when [`ImprovOptions::authorization`] is on (a
+//!   person must press its button, [`ImprovDevice::press`]), else "authorized". Authorization
+//!   lapses after [`ImprovOptions::authorization_ms`] back to "authorization required".
+//! * Command bytes may arrive in several writes; they are collected until the frame's declared
+//!   length is there. A collection longer than that is dropped without an answer.
+//! * Each command first clears the error. A bad checksum or length gives "invalid RPC", an
+//!   unknown command or one the capabilities do not offer "unknown command", Wi-Fi settings
+//!   outside "authorized" "not authorized".
+//! * Wi-Fi settings: "provisioning", then after [`ImprovOptions::connect_ms`] "provisioned"
+//!   with the redirect URL as the result, when the SSID and password match one of
+//!   [`ImprovOptions::networks`] (an open network takes any password); otherwise, after
+//!   [`ImprovOptions::connect_timeout_ms`] (ESPHome's 30 s), error "unable to connect" and back
+//!   to "authorized" with the authorization time started over.
+//! * Identify blinks for [`ImprovOptions::identify_ms`]; device info answers at once; a scan
+//!   answers after [`ImprovOptions::scan_ms`].
+//! * A disconnect clears the error. Every change of state, error or result is queued as a
+//!   notification ([`ImprovDevice::take_notifications`]) for clients that subscribe.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::advertisement::{Advertisement, MacAddress};
+use crate::gatt::AttError;
+use crate::improv::rpc::{self, Auth, Credentials, DeviceInfo, Network, Request, RpcResult};
+use crate::improv::{
+    Capabilities, Characteristic, Command, ErrorCode, SERVICE_DATA_UUID, SERVICE_UUID, ServiceData,
+    State,
+};
+
+/// A network the simulated device can join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimNetwork {
+    /// Its name.
+    pub ssid: String,
+    /// What a scan reports.
+    pub rssi: i16,
+    /// Its authentication.
+    pub auth: Auth,
+    /// The password that works (ignored for open networks).
+    pub password: String,
+}
+
+/// How to build a simulated Improv device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImprovOptions {
+    /// The capabilities byte.
+    pub capabilities: Capabilities,
+    /// Whether a person must authorize by pressing the button (ESPHome's `authorizer`).
+    pub authorization: bool,
+    /// How long an authorization lasts (the specification suggests 1 minute; ESPHome's default).
+    pub authorization_ms: u64,
+    /// From credentials to "provisioned" on a network that works.
+    pub connect_ms: u64,
+    /// From credentials to "unable to connect" (ESPHome: 30 s).
+    pub connect_timeout_ms: u64,
+    /// From the scan command to its result.
+    pub scan_ms: u64,
+    /// How long identify blinks (ESPHome's `identify_duration` default).
+    pub identify_ms: u64,
+    /// The networks in range.
+    pub networks: Vec<SimNetwork>,
+    /// What device info answers.
+    pub device_info: DeviceInfo,
+    /// The URL sent after provisioning (`None`: a result with no strings).
+    pub redirect_url: Option<String>,
+    /// The local name.
+    pub name: String,
+    /// Its address.
+    pub mac: MacAddress,
+}
+
+impl Default for ImprovOptions {
+    fn default() -> Self {
+        let network = |ssid: &str, rssi, auth, password: &str| SimNetwork {
+            ssid: ssid.into(),
+            rssi,
+            auth,
+            password: password.into(),
+        };
+        Self {
+            capabilities: Capabilities(
+                Capabilities::IDENTIFY | Capabilities::DEVICE_INFO | Capabilities::SCAN_WIFI,
+            ),
+            authorization: true,
+            authorization_ms: 60_000,
+            connect_ms: 3_000,
+            connect_timeout_ms: 30_000,
+            scan_ms: 2_000,
+            identify_ms: 10_000,
+            networks: alloc::vec![
+                network("HomeNet", -48, Auth::Wpa2, "correct horse"),
+                network("Guest", -61, Auth::Open, ""),
+                network("Neighbour", -80, Auth::Wpa, "neighbour"),
+            ],
+            device_info: DeviceInfo {
+                firmware: "ESPHome".into(),
+                version: "2026.1.0".into(),
+                chip: "ESP32-C3".into(),
+                name: "bluehome Improv sim".into(),
+            },
+            redirect_url: Some("http://192.168.1.43/".into()),
+            name: "improv-sim".into(),
+            mac: MacAddress([0x24, 0x58, 0x7C, 0x1D, 0x2E, 0x3F]),
+        }
+    }
+}
+
+/// A simulated Improv device. Time is always an argument.
+#[derive(Debug, Clone)]
+pub struct ImprovDevice {
+    options: ImprovOptions,
+    state: State,
+    error: ErrorCode,
+    result: Vec<u8>,
+    incoming: Vec<u8>,
+    authorized_until: Option<u64>,
+    connecting: Option<(Credentials, u64)>,
+    scan_due: Option<u64>,
+    identify_until: Option<u64>,
+    client: Option<String>,
+    notifications: Vec<(Characteristic, Vec<u8>)>,
+}
+
+impl ImprovDevice {
+    /// A device waiting for credentials.
+    pub fn new(options: ImprovOptions) -> Self {
+        let state = if options.authorization {
+            State::AuthorizationRequired
+        } else {
+            State::Authorized
+        };
+        Self {
+            options,
+            state,
+            error: ErrorCode::NoError,
+            result: Vec::new(),
+            incoming: Vec::new(),
+            authorized_until: None,
+            connecting: None,
+            scan_due: None,
+            identify_until: None,
+            client: None,
+            notifications: Vec::new(),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The current error.
+    pub fn error(&self) -> ErrorCode {
+        self.error
+    }
+
+    /// Whether it is identifying itself (blinking).
+    pub fn identifying(&self, now_ms: u64) -> bool {
+        self.identify_until.is_some_and(|until| now_ms < until)
+    }
+
+    /// The connected client, if any.
+    pub fn client(&self) -> Option<&str> {
+        self.client.as_deref()
+    }
+
+    /// The notifications queued since the last call, oldest first.
+    pub fn take_notifications(&mut self) -> Vec<(Characteristic, Vec<u8>)> {
+        core::mem::take(&mut self.notifications)
+    }
+
+    fn set_state(&mut self, state: State) {
+        if self.state != state {
+            self.state = state;
+            self.notifications
+                .push((Characteristic::State, alloc::vec![u8::from(state)]));
+        }
+    }
+
+    fn set_error(&mut self, error: ErrorCode) {
+        if self.error != error {
+            self.error = error;
+            self.notifications
+                .push((Characteristic::Error, alloc::vec![u8::from(error)]));
+        }
+    }
+
+    fn set_result(&mut self, result: &RpcResult) {
+        // The options are the simulator's own; a result too long for its frame is sent empty.
+        self.result = result.encode().unwrap_or_default();
+        self.notifications
+            .push((Characteristic::RpcResult, self.result.clone()));
+    }
+
+    /// Brings time-driven state up to `now_ms`, in the order things happen.
+    pub fn tick(&mut self, now_ms: u64) {
+        if let Some((credentials, started)) = self.connecting.clone() {
+            let network = self.options.networks.iter().find(|n| {
+                n.ssid.as_bytes() == credentials.ssid()
+                    && (n.auth == Auth::Open || n.password.as_bytes() == credentials.password())
+            });
+            let done = started.saturating_add(match network {
+                Some(_) => self.options.connect_ms,
+                None => self.options.connect_timeout_ms,
+            });
+            if now_ms >= done {
+                self.connecting = None;
+                if network.is_some() {
+                    self.set_state(State::Provisioned);
+                    let strings = self
+                        .options
+                        .redirect_url
+                        .iter()
+                        .map(|u| u.as_bytes().to_vec())
+                        .collect();
+                    self.set_result(&RpcResult {
+                        command: Command::WifiSettings,
+                        strings,
+                    });
+                } else {
+                    self.set_error(ErrorCode::UnableToConnect);
+                    self.set_state(State::Authorized);
+                    if self.options.authorization {
+                        self.authorized_until =
+                            Some(done.saturating_add(self.options.authorization_ms));
+                    }
+                }
+            }
+        }
+        if self.state == State::Authorized
+            && self.options.authorization
+            && self.authorized_until.is_some_and(|until| now_ms >= until)
+        {
+            self.authorized_until = None;
+            self.set_state(State::AuthorizationRequired);
+        }
+        if self.scan_due.is_some_and(|due| now_ms >= due) {
+            self.scan_due = None;
+            let networks: Vec<Network> = self
+                .options
+                .networks
+                .iter()
+                .map(|n| Network {
+                    ssid: n.ssid.as_bytes().to_vec(),
+                    rssi: n.rssi,
+                    auth: n.auth.clone(),
+                })
+                .collect();
+            self.set_result(&Network::list_to_result(&networks));
+        }
+    }
+
+    /// A person presses the button: authorizes (again) when the device asks for it.
+    pub fn press(&mut self, now_ms: u64) {
+        self.tick(now_ms);
+        if !self.options.authorization {
+            return;
+        }
+        if matches!(self.state, State::AuthorizationRequired | State::Authorized) {
+            self.authorized_until = Some(now_ms.saturating_add(self.options.authorization_ms));
+            self.set_state(State::Authorized);
+        }
+    }
+
+    /// A client connects (replacing any other). Improv needs no bond.
+    pub fn connect(&mut self, client: &str, now_ms: u64) {
+        self.tick(now_ms);
+        self.client = Some(client.into());
+    }
+
+    /// The link drops: half a command is forgotten, and the error cleared (ESPHome).
+    pub fn disconnect(&mut self, now_ms: u64) {
+        self.tick(now_ms);
+        self.client = None;
+        self.incoming.clear();
+        self.set_error(ErrorCode::NoError);
+    }
+
+    /// A read.
+    pub fn read(&mut self, c: Characteristic, now_ms: u64) -> Result<Vec<u8>, AttError> {
+        self.tick(now_ms);
+        if self.client.is_none() {
+            return Err(AttError::Disconnected);
+        }
+        Ok(match c {
+            Characteristic::State => alloc::vec![u8::from(self.state)],
+            Characteristic::Error => alloc::vec![u8::from(self.error)],
+            Characteristic::RpcResult => self.result.clone(),
+            Characteristic::Capabilities => alloc::vec![self.options.capabilities.0],
+            Characteristic::RpcCommand => return Err(AttError::ReadNotPermitted),
+        })
+    }
+
+    /// A write: only the RPC command characteristic takes one.
+    pub fn write(&mut self, c: Characteristic, value: &[u8], now_ms: u64) -> Result<(), AttError> {
+        self.tick(now_ms);
+        if self.client.is_none() {
+            return Err(AttError::Disconnected);
+        }
+        if c != Characteristic::RpcCommand {
+            return Err(AttError::WriteNotPermitted);
+        }
+        if self.state == State::Provisioned {
+            // The service has done its job; ESPHome drops whatever comes.
+            return Ok(());
+        }
+        self.incoming.extend_from_slice(value);
+        let Some(&declared) = self.incoming.get(1) else {
+            return Ok(());
+        };
+        let whole = usize::from(declared) + 3;
+        if self.incoming.len() > whole {
+            self.incoming.clear();
+        } else if self.incoming.len() == whole {
+            let frame = core::mem::take(&mut self.incoming);
+            self.process(&frame, now_ms);
+        }
+        Ok(())
+    }
+
+    fn process(&mut self, frame: &[u8], now_ms: u64) {
+        self.set_error(ErrorCode::NoError);
+        let request = match Request::parse(frame) {
+            Ok(r) if self.options.capabilities.offers(r.command()) => r,
+            Ok(_) | Err(rpc::Error::UnknownCommand { .. }) => {
+                return self.set_error(ErrorCode::UnknownCommand);
+            }
+            Err(_) => return self.set_error(ErrorCode::InvalidRpc),
+        };
+        match request {
+            Request::WifiSettings(credentials) => {
+                if self.state != State::Authorized {
+                    return self.set_error(ErrorCode::NotAuthorized);
+                }
+                self.set_state(State::Provisioning);
+                self.connecting = Some((credentials, now_ms));
+            }
+            Request::Identify => {
+                self.identify_until = Some(now_ms.saturating_add(self.options.identify_ms));
+            }
+            Request::DeviceInfo => {
+                let result = self.options.device_info.to_result();
+                self.set_result(&result);
+            }
+            Request::ScanWifi => {
+                self.scan_due = Some(now_ms.saturating_add(self.options.scan_ms));
+            }
+        }
+    }
+
+    /// The advertisement now: the Improv service UUID and its service data
+    /// `[state][capabilities][0 0 0 0]`, in the same advertisement as the specification requires.
+    pub fn advertisement(&mut self, now_ms: u64) -> Advertisement {
+        self.tick(now_ms);
+        let mut adv = Advertisement {
+            address: Some(self.options.mac),
+            name: Some(self.options.name.clone()),
+            ..Advertisement::default()
+        };
+        adv.add_service_uuid(SERVICE_UUID);
+        let data = ServiceData {
+            state: self.state,
+            capabilities: self.options.capabilities,
+        };
+        adv.service_data
+            .insert(SERVICE_DATA_UUID, data.encode().to_vec());
+        adv
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gatt::{Action, Feedback};
+    use crate::improv::client::{Client, Error, Options, Response};
+
+    /// Drives the core client against the device: GATT operations as a browser would, sleeps by
+    /// moving the clock, and (when `notify`) the device's notifications delivered between steps.
+    /// Returns the outcome and the clock.
+    fn drive(
+        device: &mut ImprovDevice,
+        client: &mut Client,
+        now: &mut u64,
+        notify: bool,
+    ) -> Result<Response, Error> {
+        for _ in 0..10_000 {
+            if notify {
+                for (c, value) in device.take_notifications() {
+                    client.notified(c, &value, *now);
+                }
+            }
+            match client.action() {
+                Action::Read { characteristic } => match device.read(characteristic, *now) {
+                    Ok(bytes) => client.advance(Feedback::Read(&bytes), *now),
+                    Err(e) => client.advance(Feedback::Failed(e), *now),
+                },
+                Action::Write {
+                    characteristic,
+                    value,
+                } => {
+                    let feedback = match device.write(characteristic, value, *now) {
+                        Ok(()) => Feedback::Written,
+                        Err(e) => Feedback::Failed(e),
+                    };
+                    client.advance(feedback, *now);
+                }
+                Action::Sleep { until_ms } => {
+                    // With notifications on, wake at the device's next event if it is sooner.
+                    *now = if notify {
+                        (*now + 100).min(until_ms)
+                    } else {
+                        until_ms
+                    };
+                    device.tick(*now);
+                    if *now >= until_ms {
+                        client.advance(Feedback::Woke, *now);
+                    }
+                }
+                Action::Done => break,
+            }
+            *now += 5; // each GATT operation takes a little time
+        }
+        client.take_outcome().expect("the task ended")
+    }
+
+    fn start(options: ImprovOptions, now: &mut u64) -> (ImprovDevice, Client) {
+        let mut device = ImprovDevice::new(options);
+        device.connect("browser", *now);
+        let mut client = Client::new(Options::default(), *now);
+        let connected = drive(&mut device, &mut client, now, false);
+        assert!(
+            matches!(connected, Ok(Response::Connected { .. })),
+            "{connected:?}"
+        );
+        (device, client)
+    }
+
+    fn creds(ssid: &str, password: &str) -> Credentials {
+        Credentials::new(ssid, password).unwrap()
+    }
+
+    /// The whole flow by polling only: authorization by a button press, device info, a scan,
+    /// credentials, "provisioned" and the redirect URL.
+    #[test]
+    fn provisioning_by_polling_from_authorization_to_redirect() {
+        let mut now = 0;
+        let (mut device, mut client) = start(ImprovOptions::default(), &mut now);
+        assert_eq!(client.state(), Some(State::AuthorizationRequired));
+
+        client
+            .send_wifi(creds("HomeNet", "correct horse"), now)
+            .unwrap();
+        assert_eq!(
+            drive(&mut device, &mut client, &mut now, false),
+            Err(Error::AuthorizationRequired)
+        );
+
+        client.await_authorization(now).unwrap();
+        drive_until(&mut device, &mut client, &mut now, 3_000);
+        device.press(now);
+        assert_eq!(
+            drive(&mut device, &mut client, &mut now, false),
+            Ok(Response::Authorized)
+        );
+
+        client.request_device_info(now).unwrap();
+        let Ok(Response::DeviceInfo(info)) = drive(&mut device, &mut client, &mut now, false)
+        else {
+            panic!("no device info")
+        };
+        assert_eq!(info.firmware, "ESPHome");
+
+        client.scan_wifi(now).unwrap();
+        let Ok(Response::Networks(networks)) = drive(&mut device, &mut client, &mut now, false)
+        else {
+            panic!("no networks")
+        };
+        let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
+        assert_eq!(names, ["HomeNet", "Guest", "Neighbour"]);
+
+        client
+            .send_wifi(creds("HomeNet", "correct horse"), now)
+            .unwrap();
+        let Ok(Response::Provisioned {
+            redirect: Some(url),
+            redirect_error: None,
+        }) = drive(&mut device, &mut client, &mut now, false)
+        else {
+            panic!("not provisioned")
+        };
+        assert_eq!(url.as_str(), "http://192.168.1.43/");
+        assert_eq!(device.state(), State::Provisioned);
+    }
+
+    /// Runs the client's polling until `until` without expecting an outcome.
+    fn drive_until(device: &mut ImprovDevice, client: &mut Client, now: &mut u64, until: u64) {
+        while *now < until {
+            match client.action() {
+                Action::Read { characteristic } => {
+                    let bytes = device.read(characteristic, *now).unwrap();
+                    client.advance(Feedback::Read(&bytes), *now);
+                }
+                Action::Sleep { until_ms } => {
+                    *now = until_ms;
+                    client.advance(Feedback::Woke, *now);
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    /// The failure path with notifications: a wrong password gives "unable to connect" after
+    /// ESPHome's 30 s, and the device goes back to "authorized".
+    #[test]
+    fn a_wrong_password_fails_with_unable_to_connect_by_notification() {
+        let mut now = 0;
+        let options = ImprovOptions {
+            authorization: false,
+            ..ImprovOptions::default()
+        };
+        let (mut device, mut client) = start(options, &mut now);
+        client.send_wifi(creds("HomeNet", "wrong"), now).unwrap();
+        let started = now;
+        assert_eq!(
+            drive(&mut device, &mut client, &mut now, true),
+            Err(Error::Device(ErrorCode::UnableToConnect))
+        );
+        assert!(
+            now - started >= 30_000 && now - started < 30_200,
+            "{}",
+            now - started
+        );
+        assert!(client.notifications_seen());
+        assert_eq!(device.state(), State::Authorized);
+
+        // A second attempt with the right password, while the old error still reads 3.
+        client
+            .send_wifi(creds("HomeNet", "correct horse"), now)
+            .unwrap();
+        assert!(matches!(
+            drive(&mut device, &mut client, &mut now, false),
+            Ok(Response::Provisioned { .. })
+        ));
+    }
+
+    #[test]
+    fn a_second_failure_is_seen_although_the_error_stays_the_same() {
+        let mut now = 0;
+        let options = ImprovOptions {
+            authorization: false,
+            connect_timeout_ms: 5_000,
+            ..ImprovOptions::default()
+        };
+        let (mut device, mut client) = start(options, &mut now);
+        client.send_wifi(creds("Nowhere", "x"), now).unwrap();
+        let first = drive(&mut device, &mut client, &mut now, false);
+        assert_eq!(first, Err(Error::Device(ErrorCode::UnableToConnect)));
+        client.send_wifi(creds("Nowhere", "y"), now).unwrap();
+        let second = drive(&mut device, &mut client, &mut now, false);
+        assert_eq!(second, Err(Error::Device(ErrorCode::UnableToConnect)));
+    }
+
+    #[test]
+    fn authorization_lapses_after_a_minute() {
+        let mut device = ImprovDevice::new(ImprovOptions::default());
+        device.press(1_000);
+        assert_eq!(device.state(), State::Authorized);
+        device.tick(60_999);
+        assert_eq!(device.state(), State::Authorized);
+        device.tick(61_000);
+        assert_eq!(device.state(), State::AuthorizationRequired);
+    }
+
+    #[test]
+    fn identify_blinks_for_ten_seconds() {
+        let mut now = 0;
+        let (mut device, mut client) = start(ImprovOptions::default(), &mut now);
+        client.identify(now).unwrap();
+        assert_eq!(
+            drive(&mut device, &mut client, &mut now, false),
+            Ok(Response::Identified)
+        );
+        assert!(device.identifying(now));
+        assert!(!device.identifying(now + 10_000));
+    }
+
+    /// ESPHome collects split writes until the declared length is there.
+    #[test]
+    fn a_command_split_over_writes_is_collected() {
+        let mut device = ImprovDevice::new(ImprovOptions::default());
+        device.connect("c", 0);
+        let frame = Request::DeviceInfo.encode();
+        device
+            .write(Characteristic::RpcCommand, &frame[..1], 0)
+            .unwrap();
+        assert!(
+            device
+                .read(Characteristic::RpcResult, 0)
+                .unwrap()
+                .is_empty()
+        );
+        device
+            .write(Characteristic::RpcCommand, &frame[1..], 0)
+            .unwrap();
+        let result = RpcResult::parse(&device.read(Characteristic::RpcResult, 0).unwrap());
+        assert_eq!(result.map(|r| r.command), Ok(Command::DeviceInfo));
+    }
+
+    #[test]
+    fn bad_commands_set_the_documented_errors() {
+        let mut device = ImprovDevice::new(ImprovOptions {
+            capabilities: Capabilities(Capabilities::IDENTIFY),
+            ..ImprovOptions::default()
+        });
+        device.connect("c", 0);
+        let error = |d: &mut ImprovDevice| d.read(Characteristic::Error, 0).unwrap()[0];
+        device
+            .write(Characteristic::RpcCommand, &[0x02, 0x00, 0x05], 0)
+            .unwrap();
+        assert_eq!(error(&mut device), 0x01, "bad checksum: invalid RPC");
+        device
+            .write(Characteristic::RpcCommand, &[0x09, 0x00, 0x09], 0)
+            .unwrap();
+        assert_eq!(error(&mut device), 0x02, "unknown command");
+        device
+            .write(Characteristic::RpcCommand, &Request::ScanWifi.encode(), 0)
+            .unwrap();
+        assert_eq!(error(&mut device), 0x02, "not in the capabilities");
+        let wifi = Request::WifiSettings(creds("HomeNet", "correct horse")).encode();
+        device.write(Characteristic::RpcCommand, &wifi, 0).unwrap();
+        assert_eq!(error(&mut device), 0x04, "not authorized");
+        device
+            .write(Characteristic::RpcCommand, &Request::Identify.encode(), 0)
+            .unwrap();
+        assert_eq!(error(&mut device), 0x00, "each command clears the error");
+        assert_eq!(
+            device.write(Characteristic::State, &[2], 0),
+            Err(AttError::WriteNotPermitted)
+        );
+        assert_eq!(
+            device.read(Characteristic::RpcCommand, 0),
+            Err(AttError::ReadNotPermitted)
+        );
+    }
+
+    #[test]
+    fn the_advertisement_carries_state_and_capabilities() {
+        let mut device = ImprovDevice::new(ImprovOptions::default());
+        let adv = device.advertisement(0);
+        assert_eq!(adv.service_uuids, [SERVICE_UUID]);
+        let data = ServiceData::parse(&adv.service_data[&SERVICE_DATA_UUID]).unwrap();
+        assert_eq!(data.state, State::AuthorizationRequired);
+        assert_eq!(data.capabilities, Capabilities(0x07));
+    }
+}
