@@ -1,14 +1,16 @@
-// Trunk post-build hook (Trunk.toml), run in the staging directory of every build:
+// After each build, in the directory being built: Trunk's post-build hook (Trunk.toml, `make serve`)
+// and the release build (.ci/release-build: `node .ci/postbuild.mjs dist --release`):
 // - release builds get a Content-Security-Policy <meta> tag with the sha256 of each inline script;
-// - the service worker is installed at the app's root with the build's asset list and version;
+// - the service worker is installed at the app's root with the build's file list (every part of the
+//   split module included, so the app works offline after the first visit) and version;
 // - 404.html is a copy of index.html, so static hosts serve the app for deep links.
 import { createHash } from 'node:crypto';
 import { readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
-const staging = process.env.TRUNK_STAGING_DIR;
-if (!staging) throw new Error('postbuild: TRUNK_STAGING_DIR is not set (run by trunk)');
-const release = process.env.TRUNK_PROFILE === 'release';
+const staging = process.argv[2] ?? process.env.TRUNK_STAGING_DIR;
+if (!staging) throw new Error('postbuild: give the build directory, or run it from Trunk (TRUNK_STAGING_DIR)');
+const release = process.argv.includes('--release') || process.env.TRUNK_PROFILE === 'release';
 
 const sha256 = (data) => createHash('sha256').update(data).digest('base64');
 

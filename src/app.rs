@@ -1,14 +1,22 @@
 //! The root component: header, navigation and routes.
+//!
+//! The release build is split into parts (`.ci/release-build`): the shell, the router, the Scan page
+//! with the store and the web backend load first; the Devices page, the Decode page and the demo's
+//! simulator each load on first use. A function marked `#[cfg_attr(bluehome_split, lazy(..))]` is one
+//! such part: in the split build (`--cfg bluehome_split`) calling it fetches its module first;
+//! everywhere else (tests, `trunk serve`) it is a plain `async fn`.
 
+#[cfg(bluehome_split)]
+use leptos::lazy;
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute, path};
 
 use std::rc::Rc;
 
 use crate::ble::{Backend, Capabilities, provide_backend};
 use crate::components::capabilities::CapabilityPanel;
-use crate::pages::{AboutPage, DecodePage, DevicesPage, NotFound, ScanPage};
+use crate::pages::{AboutPage, NotFound, ScanPage};
 use crate::platform;
 use crate::pwa::UpdateBanner;
 use crate::state::AppStore;
@@ -16,21 +24,41 @@ use crate::state::shelly::{ShellySession, scan_page_sink};
 use crate::state::storage::BrowserStorage;
 use bluehome_core::profiles::Config;
 
-/// The whole app.
+/// The whole app: with `?demo`, once the simulator has loaded.
 #[component]
 pub fn App() -> impl IntoView {
     let capabilities = Capabilities::detect();
     provide_context(capabilities);
-    let demo = platform::query_has("demo");
-    // The demo keeps its simulated devices out of the user's saved data.
-    let store = provide_app_state(choose_backend(demo), !demo);
+    if !platform::query_has("demo") {
+        return view! { <Shell backend=web_backend() demo=false /> }.into_any();
+    }
+    let demo = LocalResource::new(demo_backend);
+    (move || {
+        demo.get()
+            .map(|backend| view! { <Shell backend=backend demo=true /> })
+    })
+    .into_any()
+}
+
+/// Header, navigation and pages over one backend.
+#[component]
+fn Shell(
+    /// Web Bluetooth, or the demo's simulator.
+    backend: Rc<Backend>,
+    /// Demo mode: listen at once, and keep the simulated devices out of the user's saved data.
+    demo: bool,
+) -> impl IntoView {
+    let capabilities = expect_context::<Capabilities>();
+    let store = provide_app_state(backend, !demo);
     store.start_ticker();
     if demo {
         // The simulated radio is always there: start listening at once.
         leptos::task::spawn_local(async move { store.start_scan().await });
     }
+    // True while the router waits for a page, which may be a part still on its way.
+    let (routing, set_routing) = signal(false);
     view! {
-        <Router base=router_base()>
+        <Router base=router_base() set_is_routing=set_routing>
             <header class="app-header">
                 <a class="brand" href="./">"bluehome"</a>
                 <nav aria-label="Pages">
@@ -42,17 +70,61 @@ pub fn App() -> impl IntoView {
             </header>
             <CapabilityPanel capabilities=capabilities />
             <UpdateBanner />
-            <main>
+            <main aria-busy=move || routing.get().to_string()>
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=ScanPage />
                     <Route path=path!("scan") view=ScanPage />
-                    <Route path=path!("devices") view=DevicesPage />
-                    <Route path=path!("decode") view=DecodePage />
+                    <Route path=path!("devices") view={Lazy::<DevicesRoute>::new()} />
+                    <Route path=path!("decode") view={Lazy::<DecodeRoute>::new()} />
                     <Route path=path!("about") view=AboutPage />
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// The Devices page with the Shelly session and the device profiles: a part of its own.
+#[derive(Debug)]
+struct DevicesRoute;
+
+impl LazyRoute for DevicesRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    async fn view(_: Self) -> AnyView {
+        devices_page().await
+    }
+}
+
+#[cfg_attr(bluehome_split, lazy(devices))]
+async fn devices_page() -> AnyView {
+    view! { <crate::pages::DevicesPage /> }.into_any()
+}
+
+/// The Decode page: a part of its own.
+#[derive(Debug)]
+struct DecodeRoute;
+
+impl LazyRoute for DecodeRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    async fn view(_: Self) -> AnyView {
+        decode_page().await
+    }
+}
+
+#[cfg_attr(bluehome_split, lazy(decode))]
+async fn decode_page() -> AnyView {
+    view! { <crate::pages::DecodePage /> }.into_any()
+}
+
+/// The demo's simulated gateway and sensors behind the mock backend: a part of its own.
+#[cfg_attr(bluehome_split, lazy(demo))]
+async fn demo_backend() -> Rc<Backend> {
+    Rc::new(Backend::Mock(crate::ble::demo::demo_backend()))
 }
 
 /// The path the app is hosted under, without a trailing slash ("" at the root).
@@ -70,11 +142,8 @@ fn router_base() -> String {
     base.trim_end_matches('/').to_owned()
 }
 
-/// The backend for this page: the simulator with `?demo`, else Web Bluetooth.
-fn choose_backend(demo: bool) -> Rc<Backend> {
-    if demo {
-        return Rc::new(Backend::Mock(crate::ble::demo::demo_backend()));
-    }
+/// Web Bluetooth (outside a browser, where there is none, an empty mock).
+fn web_backend() -> Rc<Backend> {
     #[cfg(target_arch = "wasm32")]
     {
         Rc::new(Backend::Web(crate::ble::web::WebBackend::new()))

@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -17,12 +18,31 @@ const TYPES = {
 };
 
 /**
- * Serves `dist` at `prefix` (e.g. "/" or "/bluehome/") on 127.0.0.1; resolves to {url, close, replace}.
+ * Serves `dist` at `prefix` (e.g. "/" or "/bluehome/") on 127.0.0.1; resolves to {url, close, replace, counter}.
  * `replace(file, body)` serves other content for one file from then on (a new deploy of that file).
+ * `counter.bytes` is what the server has written to its sockets (headers and bodies) since `counter.reset()`.
+ * `setOffline(true)` drops every connection and request from then on, as a lost signal does, until
+ * `setOffline(false)`.
+ * With `{ gzip: true }`, bodies go out gzip -9 compressed to clients that accept it, as static hosts
+ * serve them (the load benchmark).
  */
-export async function serveDist(dist, prefix = '/') {
+export async function serveDist(dist, prefix = '/', { gzip = false } = {}) {
   const replaced = new Map();
+  const compressed = new Map();
+  const counter = { bytes: 0, reset: () => (counter.bytes = 0) };
+  const written = new WeakMap();
+  const sockets = new Set();
+  let offline = false;
   const server = createServer(async (req, res) => {
+    if (offline) {
+      req.socket.destroy();
+      return;
+    }
+    res.on('finish', () => {
+      const socket = req.socket;
+      counter.bytes += socket.bytesWritten - (written.get(socket) ?? 0);
+      written.set(socket, socket.bytesWritten);
+    });
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     let body = null;
     let status = 200;
@@ -42,8 +62,25 @@ export async function serveDist(dist, prefix = '/') {
       type = TYPES['.html'];
       body = await readFile(join(dist, '404.html')).catch(() => 'not found');
     }
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+    const headers = { 'content-type': type, 'cache-control': 'no-store' };
+    if (gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+      // Compressed once per content, not per request: the time goes to the emulated link, not here.
+      const raw = Buffer.from(body);
+      let entry = compressed.get(path);
+      if (!entry?.raw.equals(raw)) {
+        entry = { raw, gz: gzipSync(raw, { level: 9 }) };
+        compressed.set(path, entry);
+      }
+      body = entry.gz;
+      headers['content-encoding'] = 'gzip';
+      headers.vary = 'accept-encoding';
+    }
+    res.writeHead(status, headers);
     res.end(body);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
@@ -51,5 +88,10 @@ export async function serveDist(dist, prefix = '/') {
     url: `http://127.0.0.1:${port}${prefix}`,
     close: () => new Promise((resolve) => server.close(resolve)),
     replace: (file, body) => replaced.set(file, body),
+    counter,
+    setOffline: (on) => {
+      offline = on;
+      if (on) for (const socket of sockets) socket.destroy();
+    },
   };
 }

@@ -1,7 +1,8 @@
 // Hosting tests of the release build, served by a plain static server at / and under a sub-path:
 // the app renders with no console errors, broken assets or CSP violations; deep links load through
-// 404.html; navigation keeps the sub-path; the Content-Security-Policy is in force; after the first
-// visit the app works offline; a new deploy is announced and activated on the user's click.
+// 404.html, the pages that are parts of their own included; navigation keeps the sub-path; the
+// Content-Security-Policy is in force; after the first visit every page and the demo open offline,
+// by address and by link; a new deploy is announced and activated on the user's click.
 // Usage: node tests/e2e/smoke.mjs [dist]
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -43,12 +44,15 @@ for (const prefix of ['/', '/bluehome/']) {
       await page.close();
     });
 
-    await t.test(`deep link ${prefix}decode loads through 404.html`, async () => {
-      const { page, problems } = await open(`${server.url}decode`);
-      assert.equal(await heading(page), 'Decode');
-      assert.deepEqual(problems, []);
-      await page.close();
-    });
+    for (const [path, title] of [['decode', 'Decode'], ['devices', 'Devices']]) {
+      await t.test(`deep link ${prefix}${path} loads through 404.html`, async () => {
+        const { page, problems } = await open(`${server.url}${path}`);
+        assert.equal(await heading(page), title);
+        assert.deepEqual(problems, []);
+        assert.deepEqual(await violations(page), []);
+        await page.close();
+      });
+    }
 
     await t.test(`navigation under ${prefix} keeps the prefix`, async () => {
       const { page, problems } = await open(server.url);
@@ -97,8 +101,23 @@ for (const prefix of ['/', '/bluehome/']) {
       await page.close();
     });
 
+    await t.test('a page that is still on its way shows that it is loading', async () => {
+      const { page, problems } = await open(server.url);
+      // A first visit on a slow link: the Devices page's part comes from the network (not from the
+      // service worker's cache) and takes a while to arrive.
+      await page.setBypassServiceWorker(true);
+      const cdp = await page.createCDPSession();
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 400, downloadThroughput: 100_000, uploadThroughput: 50_000 });
+      await page.click('nav a[href$="devices"]');
+      await page.waitForSelector('main[aria-busy="true"]', { timeout: 5_000 });
+      await page.waitForFunction(() => document.querySelector('main h1')?.textContent.trim() === 'Devices', { timeout: 30_000 });
+      await page.waitForSelector('main[aria-busy="false"]', { timeout: 5_000 });
+      assert.deepEqual(problems, []);
+      await page.close();
+    });
+
     const context = await browser.createBrowserContext();
-    await t.test('after the first visit the app loads offline, deep links included', async () => {
+    await t.test('after the first visit every page and the demo open offline, by address and by link', async () => {
       const { page } = await open(server.url, context);
       await page.evaluate(async () => {
         await navigator.serviceWorker.ready;
@@ -106,14 +125,40 @@ for (const prefix of ['/', '/bluehome/']) {
           await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
         }
       });
+      // A phone that loses its signal mid-set-up: nothing comes from the network from here on, for
+      // the page or its service worker (whose fetches the page's offline mode does not cover).
       await page.setOfflineMode(true);
-      await page.reload({ waitUntil: 'load' });
-      await page.waitForSelector('main h1', { timeout: 10_000 });
-      assert.equal(await heading(page), 'Scan');
-      await page.goto(`${server.url}decode`, { waitUntil: 'load' });
-      await page.waitForSelector('main h1', { timeout: 10_000 });
-      assert.equal(await heading(page), 'Decode');
-      await page.setOfflineMode(false);
+      server.setOffline(true);
+      try {
+        const shows = (title) =>
+          page.waitForFunction((h) => document.querySelector('main h1')?.textContent.trim() === h, { timeout: 10_000 }, title);
+        const pages = [
+          ['', 'Scan'],
+          ['devices', 'Devices'],
+          ['decode', 'Decode'],
+          ['about', 'About bluehome'],
+        ];
+        await page.reload({ waitUntil: 'load' });
+        await shows('Scan');
+        for (const [path, title] of pages) {
+          await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
+          await shows(title);
+        }
+        // By link, from a fresh start: each page's part comes from the worker's cache.
+        await page.goto(server.url, { waitUntil: 'load' });
+        await shows('Scan');
+        await page.waitForSelector('.scan-layout', { timeout: 10_000 });
+        for (const [path, title] of pages.slice(1)) {
+          await page.click(`nav a[href$="${path}"]`);
+          await shows(title);
+        }
+        await page.goto(`${server.url}?demo`, { waitUntil: 'load' });
+        await page.waitForFunction(() => /°C/.test(document.querySelector('main')?.innerText ?? ''), { timeout: 15_000 });
+        assert.deepEqual(await violations(page), []);
+      } finally {
+        server.setOffline(false);
+        await page.setOfflineMode(false);
+      }
       await page.close();
     });
 
