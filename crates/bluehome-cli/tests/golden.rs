@@ -3,7 +3,8 @@
 //! against schema/decode-input.schema.json).
 //!
 //! The expected outputs were checked by hand against independent sources before being committed:
-//! line by line, the values are the ones bthome_objects.md §6/§9, shelly_blu.md §5 and the public
+//! line by line, the values are the ones bthome.io's worked examples (`format.html`,
+//! `encryption.html`), aioshelly's BLU tests (`tests/ble/test_manufacturer_data.py`) and the public
 //! vectors give for the same bytes (see the README's "Golden files" section).
 
 use std::io::Write;

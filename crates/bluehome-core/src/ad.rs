@@ -494,7 +494,7 @@ mod tests {
     use super::*;
     use crate::hex::fixture as hex;
 
-    /// The spec's full example advertisement (bthome_objects.md §1): flags, complete local name
+    /// The spec's full example advertisement (bthome.io `format.html`, "Advertisement format"): flags, complete local name
     /// "DIY-sensor", service data FCD2 `40 02C409 03BF13`.
     const SPEC_ADV: &str = "0201060b094449592d73656e736f720a16d2fc4002c40903bf13";
 

@@ -4,7 +4,7 @@
 //! - `test_vectors` (161, from bthome-ble's own test suite) run in order through ONE
 //!   `ReceiverState` per sequence; the expected emissions are bthome-ble **3.25.0**'s
 //!   (tests/data/bthome_ble_3_25.json, produced by tests/data/bthome_ble_3_25.py), because the
-//!   vectors record 3.20 and issue 3 says 3.25 wins (7 vectors differ: equal counters).
+//!   vectors record 3.20's and we follow the newer 3.25 (7 vectors differ: equal counters).
 //! - `spec_vectors` (170 usable of 171) and `shelly_vectors` (45) decode statelessly; their
 //!   `expected` already is 3.25's. Shelly manufacturer data is checked against the parsed form.
 //! - `edge_vectors` (56) go through a fresh `ReceiverState` (one is a 3-step sequence).

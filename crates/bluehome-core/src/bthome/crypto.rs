@@ -80,7 +80,7 @@ mod tests {
     use crate::bthome::spec_example::{KEY, MAC};
     use crate::hex::fixture as hex;
 
-    /// bthome.io encryption page worked example (bthome_objects.md section 6): plaintext
+    /// bthome.io encryption page worked example (bthome.io `encryption.html`): plaintext
     /// `02CA09 03BF13`, counter `33221100` → `41 e445f3c9962b 33221100 6c7c4519`.
     #[test]
     fn v2_matches_the_spec_worked_example() {

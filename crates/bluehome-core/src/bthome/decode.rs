@@ -560,7 +560,7 @@ mod tests {
         p.objects.iter().map(|o| (o.id, o.value.clone())).collect()
     }
 
-    /// Temperature 25.06 °C and humidity 50.55 %, bthome.io format page (bthome_objects.md §9.1).
+    /// Temperature 25.06 °C and humidity 50.55 %, bthome.io `format.html` example.
     #[test]
     fn decodes_temperature_and_humidity() {
         let p = decode_v2(&hex("4002ca0903bf13"), None, None);
@@ -710,7 +710,8 @@ mod tests {
         );
     }
 
-    /// bthome_objects.md §7: `2302CA09` temperature, `0303BF13` humidity, `4306FE70` mass (float16).
+    /// BTHome v1 examples (bthome.io legacy v1 format page, as bthome-ble decodes them):
+    /// `2302CA09` temperature, `0303BF13` humidity, `4306FE70` mass (float16).
     #[test]
     fn decodes_v1_formats() {
         let p = decode_v1(&hex("2302ca090303bf134306fe70"), false, None, None);

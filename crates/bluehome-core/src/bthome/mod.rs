@@ -14,7 +14,8 @@
 //! Its `serde::Serialize` impl produces the `bthome` member of `bluehome decode`'s output
 //! (crates/bluehome-cli/README.md), and [`Object`]'s produces one element of its `objects` list.
 //!
-//! Facts: ../shared/reference/bthome_objects.md (spec + bthome-ble behaviour).
+//! Sources: the BTHome spec (bthome.io `format.html`, `encryption.html`) and what bthome-ble
+//! 3.25 (`Bluetooth-Devices/bthome-ble`, `src/bthome_ble/parser.py`) does where the spec is silent.
 
 mod crypto;
 mod decode;
@@ -389,7 +390,7 @@ pub fn decode_advertisement(
     Some(decode(uuid, data, mac.or(adv.address), key))
 }
 
-/// The bind key and MAC of the bthome.io encryption example (bthome_objects.md section 6), which
+/// The bind key and MAC of the bthome.io encryption example (bthome.io `encryption.html`), which
 /// bthome-ble's tests use too.
 #[cfg(test)]
 pub(crate) mod spec_example {
@@ -409,7 +410,7 @@ pub(crate) mod spec_example {
 mod tests {
     use super::*;
 
-    /// Key naming from bthome_objects.md §2 "Multiple measurements of the same kind".
+    /// Key naming as bthome-ble's `parser.py` does it for several measurements of one kind.
     #[test]
     fn entity_keys_number_shared_descriptions() {
         let keys = entity_keys(&[

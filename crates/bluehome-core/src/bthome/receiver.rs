@@ -1,5 +1,6 @@
 //! Per-device receiver state: the checks bthome-ble 3.25 applies between advertisements of one
-//! device (bthome_objects.md, "Receiver checks" and "Packet-id de-duplication").
+//! device (`Bluetooth-Devices/bthome-ble` `src/bthome_ble/parser.py`: the encryption counter and
+//! packet-id checks).
 
 use alloc::vec::Vec;
 

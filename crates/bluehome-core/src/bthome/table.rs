@@ -4,7 +4,7 @@
 //! Sources: bthome.io `format.html` (ids, value widths, signedness, factors) and bthome-ble 3.25.0
 //! `const.py` (the names, which are Home Assistant's device classes, and the units as bthome-ble
 //! reports them, e.g. `mbar` for pressure where the spec says hPa). Both agree on the 95 ids, their
-//! lengths, signedness and factors (see ../shared/reference/bthome_objects.md, section 3).
+//! lengths, signedness and factors.
 
 /// What kind of value an object carries; decides how its bytes are read and shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -510,7 +510,7 @@ mod tests {
         }
     }
 
-    /// Rows checked by hand against bthome_objects.md section 3.
+    /// Rows checked by hand against bthome.io `format.html` and bthome-ble's `const.py`.
     #[test]
     fn spot_checks_against_the_reference_table() {
         let t = info(0x02).unwrap();

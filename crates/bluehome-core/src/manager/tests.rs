@@ -1,5 +1,6 @@
-//! Manager behaviour, one rule a test. Rules: ../shared/reference/ha_bluetooth.md (sections cited)
-//! and the Shelly BLE component's scan options.
+//! Manager behaviour, one rule a test. The rules are Home Assistant's Bluetooth manager's
+//! (`Bluetooth-Devices/habluetooth` `src/habluetooth/manager.py`, `home-assistant/core`
+//! `homeassistant/components/bluetooth/`) and the Shelly BLE component's scan options.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -1005,7 +1006,7 @@ fn encrypted_packet_without_key_reports_missing_key() {
     assert!(got[0].objects.is_empty());
 }
 
-/// This test never looked at the first packet: it passed as well with the key set before it.
+/// Without the key the first packet fails (and shows nothing); the key set then applies to the next.
 #[test]
 fn a_key_set_later_applies_to_the_next_packet() {
     let mut mgr = Manager::default();
@@ -1072,7 +1073,7 @@ fn non_connectable_news_of_a_connectable_device_reach_connectable_matchers() {
 
 /// A Shelly BLU device as a browser hears it: named by an opaque id (Web Bluetooth hides the
 /// address), its encrypted BTHome data in one packet and its manufacturer data, with the MAC block
-/// `0x0A`, in another (the scan response; shelly_blu.md §1-2, aioshelly `manufacturer_data.py`).
+/// `0x0A`, in another (the scan response; aioshelly `aioshelly/ble/manufacturer_data.py`).
 const OPAQUE: &str = "wFwP3y0pUrj+5N7c2hQn2A==";
 
 fn shelly_scan_response(mac: &str) -> Advertisement {

@@ -1,0 +1,317 @@
+//! The mock as the page sees it: the [`BleBackend`] calls, answered as Chrome would.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bluehome_core::filter::web::WebFilter;
+
+use crate::ble::{
+    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, ErrorKind, EventSink,
+    GrantedDevice, LeScanOptions, MAX_GATT_VALUE, RequestDeviceOptions, ScanEnd, Subscription,
+    WriteMode,
+};
+
+use super::*;
+
+impl BleBackend for MockBackend {
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
+    fn subscribe(&self, sink: EventSink) -> Subscription {
+        self.subscribers.add(sink)
+    }
+
+    fn unsubscribe(&self, subscription: Subscription) {
+        self.subscribers.remove(subscription);
+    }
+
+    async fn start_scan(&self, options: &LeScanOptions) -> Result<(), BleError> {
+        self.require(self.capabilities.request_le_scan, "requestLEScan")?;
+        if !options.accept_all_advertisements && options.filters.is_empty() {
+            return Err(BleError::new(
+                ErrorKind::InvalidRequest,
+                "requestLEScan needs filters or acceptAllAdvertisements",
+            ));
+        }
+        let mut state = self.state.borrow_mut();
+        if state.scan_prompt == ScanPrompt::Cancel {
+            return Err(BleError::new(
+                ErrorKind::UserCancelled,
+                "InvalidStateError: User canceled the permission prompt.",
+            ));
+        }
+        state.scan = Some(options.clone());
+        state.scan_reported.clear();
+        Ok(())
+    }
+
+    fn stop_scan(&self) {
+        let was = self.state.borrow_mut().scan.take().is_some();
+        if was {
+            self.subscribers.emit(&BleEvent::ScanStopped {
+                reason: ScanEnd::Stopped,
+            });
+        }
+    }
+
+    fn is_scanning(&self) -> bool {
+        self.state.borrow().scan.is_some()
+    }
+
+    async fn request_device(
+        &self,
+        options: &RequestDeviceOptions,
+    ) -> Result<GrantedDevice, BleError> {
+        self.require(self.capabilities.request_device, "requestDevice")?;
+        if options.accept_all_devices != options.filters.is_empty() {
+            return Err(BleError::new(
+                ErrorKind::InvalidRequest,
+                "Either 'filters' should be present or 'acceptAllDevices' should be true, but not both.",
+            ));
+        }
+        let mut state = self.state.borrow_mut();
+        let chooser = state.chooser.clone();
+        // Against the device's name and the last advertisement it showed.
+        let offered = |filter: &WebFilter, device: &MockDevice| {
+            filter.matches(device.name.as_deref(), device.last_advertisement.as_ref())
+        };
+        let matches = |device: &MockDevice| {
+            (options.accept_all_devices || options.filters.iter().any(|f| offered(f, device)))
+                && !options.exclusion_filters.iter().any(|f| offered(f, device))
+        };
+        let picked = match chooser {
+            ChooserAnswer::Cancel => None,
+            // Connectable devices (with a GATT server) first, as a user would pick them.
+            ChooserAnswer::FirstMatch => state
+                .devices
+                .iter()
+                .filter(|(_, d)| matches(d))
+                .min_by_key(|(_, d)| d.peer.is_none())
+                .map(|(id, _)| id.clone()),
+            ChooserAnswer::Device(id) => state
+                .devices
+                .get(&id)
+                .filter(|d| matches(d))
+                .map(|_| id.clone()),
+        };
+        let Some(id) = picked else {
+            return Err(BleError::new(
+                ErrorKind::UserCancelled,
+                "NotFoundError: User cancelled the requestDevice() chooser.",
+            ));
+        };
+        let device = state.devices.get_mut(&id).ok_or_else(|| {
+            BleError::new(
+                ErrorKind::NotFound,
+                "NotFoundError: User selected a device that doesn't exist anymore.",
+            )
+        })?;
+        device.granted = true;
+        Ok(GrantedDevice {
+            id,
+            name: device.name.clone(),
+        })
+    }
+
+    async fn get_devices(&self) -> Result<Vec<GrantedDevice>, BleError> {
+        self.require(self.capabilities.get_devices, "getDevices")?;
+        Ok(self
+            .state
+            .borrow()
+            .devices
+            .iter()
+            .filter(|(_, d)| d.granted)
+            .map(|(id, d)| GrantedDevice {
+                id: id.clone(),
+                name: d.name.clone(),
+            })
+            .collect())
+    }
+
+    async fn watch_advertisements(&self, device: &DeviceId) -> Result<(), BleError> {
+        self.require(
+            self.capabilities.watch_advertisements,
+            "watchAdvertisements",
+        )?;
+        let mut state = self.state.borrow_mut();
+        if !state.devices.get(device).is_some_and(|d| d.granted) {
+            return Err(BleError::new(
+                ErrorKind::NotFound,
+                format!("device {device} was not granted to this page"),
+            ));
+        }
+        // While `watchingAdvertisements` is true Chrome resolves at once and re-arms nothing.
+        if state.watching.insert(device.clone()) {
+            state.armed.insert(device.clone());
+        }
+        Ok(())
+    }
+
+    fn unwatch_advertisements(&self, device: &DeviceId) {
+        let mut state = self.state.borrow_mut();
+        state.watching.remove(device);
+        state.armed.remove(device);
+    }
+
+    async fn connect(&self, device: &DeviceId) -> Result<(), BleError> {
+        let pending = {
+            let mut state = self.state.borrow_mut();
+            let Some(entry) = state.devices.get_mut(device).filter(|d| d.granted) else {
+                // Unreachable in Chrome: a page only holds devices it was granted.
+                return Err(BleError::new(
+                    ErrorKind::NotAllowed,
+                    "Device was not authorized (pick it in the chooser first).",
+                ));
+            };
+            let pending = Rc::new(RefCell::new(PendingConnect::default()));
+            entry.connecting = Some(Rc::clone(&pending));
+            pending
+        };
+        // The radio takes a moment; a device made to hang never answers.
+        yield_once().await;
+        std::future::poll_fn(|cx| {
+            let hangs = self
+                .state
+                .borrow()
+                .devices
+                .get(device)
+                .is_some_and(|d| d.connect_hangs);
+            let mut p = pending.borrow_mut();
+            if hangs && !p.aborted {
+                p.waker = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            } else {
+                std::task::Poll::Ready(())
+            }
+        })
+        .await;
+        let mut state = self.state.borrow_mut();
+        let Some(entry) = state.devices.get_mut(device) else {
+            return Err(BleError::new(
+                ErrorKind::NotFound,
+                "NotFoundError: User selected a device that doesn't exist anymore.",
+            ));
+        };
+        if entry
+            .connecting
+            .as_ref()
+            .is_some_and(|p| Rc::ptr_eq(p, &pending))
+        {
+            entry.connecting = None;
+        }
+        if pending.borrow().aborted {
+            return Err(BleError::new(
+                ErrorKind::Disconnected,
+                "AbortError: Connection is no longer valid.",
+            ));
+        }
+        let mut peer = entry.peer.take().ok_or_else(|| {
+            BleError::new(
+                ErrorKind::Gatt,
+                "NetworkError: Connection failed for unknown reason.",
+            )
+        })?;
+        drop(state);
+        let result = peer.connect();
+        let mut state = self.state.borrow_mut();
+        if let Some(entry) = state.devices.get_mut(device) {
+            entry.peer = Some(peer);
+        }
+        if result.is_ok() {
+            state.connected.insert(device.clone());
+        }
+        result
+    }
+
+    fn disconnect(&self, device: &DeviceId) {
+        let was = {
+            let mut state = self.state.borrow_mut();
+            state.notifying.retain(|(d, _)| d != device);
+            let was = state.connected.remove(device);
+            if let Some(entry) = state.devices.get_mut(device) {
+                if let Some(pending) = entry.connecting.take() {
+                    let mut p = pending.borrow_mut();
+                    p.aborted = true;
+                    if let Some(waker) = p.waker.take() {
+                        waker.wake();
+                    }
+                }
+                if was && let Some(peer) = entry.peer.as_mut() {
+                    peer.disconnect();
+                }
+            }
+            was
+        };
+        // Chrome fires gattserverdisconnected inside disconnect(), before it returns.
+        if was {
+            self.subscribers.emit(&BleEvent::Disconnected {
+                device: device.clone(),
+            });
+        }
+    }
+
+    fn is_connected(&self, device: &DeviceId) -> bool {
+        self.state.borrow().connected.contains(device)
+    }
+
+    async fn forget(&self, device: &DeviceId) -> Result<(), BleError> {
+        self.require(self.capabilities.forget, "BluetoothDevice.forget()")?;
+        self.unwatch_advertisements(device);
+        self.disconnect(device);
+        if let Some(entry) = self.state.borrow_mut().devices.get_mut(device) {
+            entry.granted = false;
+        }
+        Ok(())
+    }
+
+    async fn read(
+        &self,
+        device: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<Vec<u8>, BleError> {
+        self.gatt_op(device, |peer| peer.read(characteristic)).await
+    }
+
+    async fn write(
+        &self,
+        device: &DeviceId,
+        characteristic: Characteristic,
+        value: &[u8],
+        _mode: WriteMode,
+    ) -> Result<(), BleError> {
+        if value.len() > MAX_GATT_VALUE {
+            return Err(BleError::new(
+                ErrorKind::Gatt,
+                "InvalidModificationError: Value can't exceed 512 bytes.",
+            ));
+        }
+        self.gatt_op(device, |peer| peer.write(characteristic, value))
+            .await
+    }
+
+    async fn start_notifications(
+        &self,
+        device: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<(), BleError> {
+        self.gatt_op(device, |_| Ok(())).await?;
+        self.state
+            .borrow_mut()
+            .notifying
+            .insert((device.clone(), characteristic));
+        Ok(())
+    }
+
+    async fn stop_notifications(
+        &self,
+        device: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<(), BleError> {
+        self.state
+            .borrow_mut()
+            .notifying
+            .remove(&(device.clone(), characteristic));
+        Ok(())
+    }
+}

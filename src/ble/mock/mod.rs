@@ -1,0 +1,458 @@
+//! The mock backend: a scripted, in-memory Bluetooth world.
+//!
+//! It behaves like the web backend as far as the app can tell (events, grants, GATT), but its
+//! devices are simulated: advertisements come from [`AdvertisementSource`]s (the core simulator's
+//! sensors in demo mode, scripted ones in tests) or from [`MockBackend::advertise`], and GATT
+//! requests go to a [`GattPeer`] (the core's simulated Shelly gateway). Time is driven from outside
+//! through [`MockBackend::tick`], so tests are deterministic and need no timers.
+//!
+//! By default it is as strict as Chrome (chromium `content/browser/bluetooth/` and
+//! `third_party/blink/renderer/modules/bluetooth/`); anything kinder is an explicit option:
+//! - advertisements never carry the device's address;
+//! - a page that is hidden or loses focus ([`MockBackend::set_page_visible`],
+//!   [`MockBackend::set_page_focused`]) loses its scan and every watch at once, silently, while
+//!   `watchingAdvertisements` stays true: watching again re-arms nothing until the watch is
+//!   aborted ([`BleBackend::unwatch_advertisements`]) first;
+//! - scan results are dispatched as on `navigator.bluetooth` and watch results as on the device,
+//!   so a device both scanned and watched yields two events (the backend delivers one, by
+//!   [`Dispatch::delivers`], as the web backend does);
+//! - `requestLEScan` filters match each event by itself: `name` and `namePrefix` against the
+//!   event's own name (on [`Platform::Windows`], the default, only the packet that carries the
+//!   name has one; [`shelly_blu_packets`] splits a Shelly BLU advertisement as the device sends
+//!   it), `services` against the UUIDs it advertises; `manufacturerData` is ignored;
+//!   `keepRepeatedDevices: false` reports each device once;
+//! - a closed scan prompt ([`ScanPrompt::Cancel`]) fails with Chrome's words.
+//! - on the connection and GATT side (chromium's
+//!   `third_party/blink/renderer/modules/bluetooth/bluetooth_remote_gatt_server.cc`,
+//!   `bluetooth_error.cc`, `content/browser/bluetooth/README.md`): `disconnect()` fires
+//!   [`BleEvent::Disconnected`] synchronously, before it returns, and aborts a pending `connect()`
+//!   (which then rejects; no event, since nothing was connected); a connect can be made to never
+//!   settle ([`MockBackend::set_connect_hangs`]), as on macOS; one GATT operation at a time per
+//!   device (an overlapping one rejects with "GATT operation already in progress."); errors carry
+//!   Chrome's own texts ([`att_failure`] for a device's ATT errors); chooser `services` filters
+//!   match only the service UUIDs a device advertises; pairing on demand (an operation that needs
+//!   an encrypted link pairs first) only where [`Platform::pairs_on_demand`], elsewhere "GATT
+//!   Error: Not paired.".
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::rc::Rc;
+
+use bluehome_core::Advertisement;
+
+use crate::ble::{
+    BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, Dispatch, ErrorKind,
+    LeScanOptions, PageActivity, ScanEnd, Subscribers,
+};
+
+mod backend;
+mod chrome;
+mod peers;
+
+use chrome::scan_accepts;
+pub use chrome::{Platform, ScanPrompt, att_failure, not_paired, shelly_blu_packets};
+use peers::yield_once;
+pub use peers::{AdvertisementSource, GattPeer, block_on};
+
+/// What the simulated chooser answers to `request_device`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ChooserAnswer {
+    /// The first known device that matches the filters (like a user picking the top entry).
+    #[default]
+    FirstMatch,
+    /// This device, if it matches.
+    Device(DeviceId),
+    /// The user closes the chooser.
+    Cancel,
+}
+
+/// A connect in progress: settled by the device, or aborted by `disconnect()`.
+#[derive(Default)]
+struct PendingConnect {
+    aborted: bool,
+    waker: Option<std::task::Waker>,
+}
+
+#[derive(Default)]
+struct MockDevice {
+    name: Option<String>,
+    last_advertisement: Option<Advertisement>,
+    peer: Option<Box<dyn GattPeer>>,
+    granted: bool,
+    connect_hangs: bool,
+    connecting: Option<Rc<RefCell<PendingConnect>>>,
+    /// A GATT operation is under way.
+    busy: bool,
+}
+
+#[derive(Default)]
+struct MockState {
+    platform: Platform,
+    page: PageActivity,
+    scan_prompt: ScanPrompt,
+    /// The scan the browser runs (ended by the page or by the browser).
+    scan: Option<LeScanOptions>,
+    /// Devices a scan with `keepRepeatedDevices: false` reported already.
+    scan_reported: BTreeSet<DeviceId>,
+    /// Devices whose `watchingAdvertisements` is true.
+    watching: BTreeSet<DeviceId>,
+    /// Devices whose watch the browser still serves (a subset of `watching`).
+    armed: BTreeSet<DeviceId>,
+    connected: BTreeSet<DeviceId>,
+    notifying: BTreeSet<(DeviceId, Characteristic)>,
+    devices: BTreeMap<DeviceId, MockDevice>,
+    chooser: ChooserAnswer,
+    sources: Vec<Box<dyn AdvertisementSource>>,
+}
+
+/// The in-memory backend.
+pub struct MockBackend {
+    capabilities: Capabilities,
+    now_ms: Rc<std::cell::Cell<u64>>,
+    subscribers: Subscribers,
+    state: RefCell<MockState>,
+}
+
+impl fmt::Debug for MockBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.borrow();
+        f.debug_struct("MockBackend")
+            .field("devices", &state.devices.len())
+            .field("scanning", &state.scan.is_some())
+            .finish()
+    }
+}
+
+impl Default for MockBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MockBackend {
+    /// A backend with every capability and no devices.
+    pub fn new() -> Self {
+        Self::with_capabilities(Capabilities {
+            secure_context: true,
+            bluetooth: true,
+            request_device: true,
+            request_le_scan: true,
+            watch_advertisements: true,
+            get_devices: true,
+            forget: true,
+        })
+    }
+
+    /// A backend that claims only these capabilities (operations outside them fail as on the web).
+    pub fn with_capabilities(capabilities: Capabilities) -> Self {
+        Self {
+            capabilities,
+            now_ms: Rc::new(std::cell::Cell::new(0)),
+            subscribers: Subscribers::default(),
+            state: RefCell::new(MockState::default()),
+        }
+    }
+
+    /// Adds (or renames) a device; it is not granted until the chooser returns it.
+    pub fn add_device(&self, id: &DeviceId, name: Option<&str>) {
+        let mut state = self.state.borrow_mut();
+        let device = state.devices.entry(id.clone()).or_default();
+        device.name = name.map(str::to_owned);
+    }
+
+    /// Gives a device a GATT server (adding the device if needed).
+    pub fn set_gatt_peer(&self, id: &DeviceId, name: Option<&str>, peer: Box<dyn GattPeer>) {
+        self.add_device(id, name);
+        if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
+            device.peer = Some(peer);
+        }
+    }
+
+    /// Adds a source of simulated advertisements, polled by [`MockBackend::tick`].
+    pub fn add_source(&self, source: Box<dyn AdvertisementSource>) {
+        self.state.borrow_mut().sources.push(source);
+    }
+
+    /// Sets the chooser's answer.
+    pub fn set_chooser(&self, answer: ChooserAnswer) {
+        self.state.borrow_mut().chooser = answer;
+    }
+
+    /// Which Chrome to behave like (default [`Platform::Windows`]).
+    pub fn set_platform(&self, platform: Platform) {
+        self.state.borrow_mut().platform = platform;
+    }
+
+    /// Makes connects to a device never settle (until `disconnect()` aborts them), as Chrome on
+    /// macOS does for a device that is not there.
+    pub fn set_connect_hangs(&self, id: &DeviceId, hangs: bool) {
+        self.state
+            .borrow_mut()
+            .devices
+            .entry(id.clone())
+            .or_default()
+            .connect_hangs = hangs;
+    }
+
+    /// Whether a connect to the device is pending.
+    pub fn is_connecting(&self, id: &DeviceId) -> bool {
+        self.state
+            .borrow()
+            .devices
+            .get(id)
+            .is_some_and(|d| d.connecting.is_some())
+    }
+
+    /// Sets the answer to the next `requestLEScan` permission prompts.
+    pub fn set_scan_prompt(&self, answer: ScanPrompt) {
+        self.state.borrow_mut().scan_prompt = answer;
+    }
+
+    /// The page is shown, or hidden (another tab in front, the window minimised).
+    pub fn set_page_visible(&self, visible: bool) {
+        let focused = self.state.borrow().page.is_focused();
+        self.set_page(visible, focused);
+    }
+
+    /// The page gains or loses focus (a click into another window, a browser dialog).
+    pub fn set_page_focused(&self, focused: bool) {
+        let visible = self.state.borrow().page.is_visible();
+        self.set_page(visible, focused);
+    }
+
+    fn set_page(&self, visible: bool, focused: bool) {
+        let (change, scan_ended) = {
+            let mut state = self.state.borrow_mut();
+            let change = state.page.update(visible, focused);
+            let mut scan_ended = false;
+            if !state.page.is_active() {
+                // ClearAdvertisementClients: every scan and watch ends; `watching` stays.
+                scan_ended = state.scan.take().is_some();
+                state.armed.clear();
+            }
+            (change, scan_ended)
+        };
+        if scan_ended {
+            self.subscribers.emit(&BleEvent::ScanStopped {
+                reason: ScanEnd::PageInactive,
+            });
+        }
+        if let Some(change) = change {
+            self.subscribers.emit(&change);
+        }
+    }
+
+    /// The browser ends the scan by itself (the adapter turned off): `BluetoothLEScan.active`
+    /// turns false and no event says so.
+    pub fn end_scan_silently(&self) {
+        self.state.borrow_mut().scan = None;
+    }
+
+    /// `device.watchingAdvertisements`: true from a watch until it is aborted, even after the
+    /// browser dropped it.
+    pub fn watching_advertisements(&self, id: &DeviceId) -> bool {
+        self.state.borrow().watching.contains(id)
+    }
+
+    /// What the running LE scan was asked for, if one runs.
+    pub fn scan_options(&self) -> Option<LeScanOptions> {
+        self.state.borrow().scan.clone()
+    }
+
+    /// The mock's clock: the last time given to [`MockBackend::tick`].
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms.get()
+    }
+
+    /// A shared handle on the mock's clock (for peers that need the time).
+    pub fn clock(&self) -> Rc<std::cell::Cell<u64>> {
+        Rc::clone(&self.now_ms)
+    }
+
+    /// Advances simulated time: polls every source and delivers what they advertise.
+    pub fn tick(&self, now_ms: u64) {
+        self.now_ms.set(now_ms);
+        let mut sources = std::mem::take(&mut self.state.borrow_mut().sources);
+        let due: Vec<_> = sources.iter_mut().flat_map(|s| s.poll(now_ms)).collect();
+        {
+            let mut state = self.state.borrow_mut();
+            sources.append(&mut state.sources);
+            state.sources = sources;
+        }
+        for (id, adv) in due {
+            self.advertise(&id, adv);
+        }
+    }
+
+    /// A device sends one packet: dispatched to the scan if it accepts the event and to the
+    /// device if its watch is armed, each delivered as [`Dispatch::delivers`] says.
+    pub fn advertise(&self, id: &DeviceId, packet: Advertisement) {
+        let (event, deliveries) = {
+            let mut state = self.state.borrow_mut();
+            let platform = state.platform;
+            let entry = state.devices.entry(id.clone()).or_default();
+            if packet.name.is_some() {
+                entry.name.clone_from(&packet.name);
+            }
+            entry.last_advertisement = Some(packet.clone());
+            // What the page gets: never the address; the name as this platform reports it.
+            let mut event = packet;
+            event.address = None;
+            if !platform.names_per_packet() && event.name.is_none() {
+                event.name.clone_from(&entry.name);
+            }
+            let scanned = match &state.scan {
+                Some(scan) if scan_accepts(scan, &event) => {
+                    scan.keep_repeated_devices || state.scan_reported.insert(id.clone())
+                }
+                _ => false,
+            };
+            let watched = state.watching.contains(id);
+            let dispatched = [
+                (Dispatch::Scan, scanned),
+                (Dispatch::Watch, state.armed.contains(id)),
+            ];
+            let deliveries = dispatched
+                .into_iter()
+                .filter(|&(dispatch, fired)| fired && dispatch.delivers(watched))
+                .count();
+            (event, deliveries)
+        };
+        for _ in 0..deliveries {
+            self.subscribers.emit(&BleEvent::Advertisement {
+                device: id.clone(),
+                advertisement: event.clone(),
+            });
+        }
+    }
+
+    /// A Shelly BLU device advertises: its two packets (see [`shelly_blu_packets`]), or the one
+    /// packet of anything else.
+    pub fn advertise_as_sent(&self, id: &DeviceId, advertisement: Advertisement) {
+        match shelly_blu_packets(&advertisement) {
+            Some(packets) => packets.into_iter().for_each(|p| self.advertise(id, p)),
+            None => self.advertise(id, advertisement),
+        }
+    }
+
+    /// The device pushes a notification (delivered if notifications were started).
+    pub fn notify(&self, id: &DeviceId, characteristic: Characteristic, value: Vec<u8>) {
+        let active = self
+            .state
+            .borrow()
+            .notifying
+            .contains(&(id.clone(), characteristic));
+        if active {
+            self.subscribers.emit(&BleEvent::Notification {
+                device: id.clone(),
+                characteristic,
+                value,
+            });
+        }
+    }
+
+    /// The link drops (out of range, device reset): as if the device went away.
+    pub fn drop_connection(&self, id: &DeviceId) {
+        self.disconnect(id);
+    }
+
+    fn require(&self, present: bool, what: &str) -> Result<(), BleError> {
+        if present {
+            Ok(())
+        } else {
+            Err(BleError::new(
+                ErrorKind::Unsupported,
+                format!("{what} is not available in this browser"),
+            ))
+        }
+    }
+
+    fn not_connected() -> BleError {
+        BleError::new(
+            ErrorKind::Disconnected,
+            "NetworkError: GATT Server is disconnected. Cannot perform GATT operations.",
+        )
+    }
+
+    /// One GATT operation: one at a time per device, taking a moment (another task may try to
+    /// start one meanwhile and is refused), pairing on demand where the platform does, and a link
+    /// the device dropped ends in a disconnection.
+    async fn gatt_op<T>(
+        &self,
+        id: &DeviceId,
+        op: impl Fn(&mut dyn GattPeer) -> Result<T, BleError>,
+    ) -> Result<T, BleError> {
+        {
+            let mut state = self.state.borrow_mut();
+            if !state.connected.contains(id) {
+                return Err(Self::not_connected());
+            }
+            let device = state.devices.get_mut(id).ok_or_else(Self::not_connected)?;
+            if device.busy {
+                return Err(BleError::new(
+                    ErrorKind::Busy,
+                    "NetworkError: GATT operation already in progress.",
+                ));
+            }
+            device.busy = true;
+        }
+        yield_once().await;
+        let result = self.run_on_peer(id, &op);
+        if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
+            device.busy = false;
+        }
+        if result
+            .as_ref()
+            .is_err_and(|e| e.kind == ErrorKind::Disconnected)
+        {
+            self.disconnect(id);
+        }
+        result
+    }
+
+    fn run_on_peer<T>(
+        &self,
+        id: &DeviceId,
+        op: &impl Fn(&mut dyn GattPeer) -> Result<T, BleError>,
+    ) -> Result<T, BleError> {
+        // Take the peer out while it runs, so it may not re-enter the backend's state.
+        let (mut peer, platform) = {
+            let mut state = self.state.borrow_mut();
+            if !state.connected.contains(id) {
+                return Err(Self::not_connected());
+            }
+            let platform = state.platform;
+            let peer = state
+                .devices
+                .get_mut(id)
+                .and_then(|d| d.peer.take())
+                .ok_or_else(|| {
+                    BleError::new(
+                        ErrorKind::NotFound,
+                        "NotFoundError: No Services found in device.",
+                    )
+                })?;
+            (peer, platform)
+        };
+        let mut result = op(peer.as_mut());
+        if platform.pairs_on_demand()
+            && result
+                .as_ref()
+                .is_err_and(|e| e.kind == ErrorKind::NotPaired)
+        {
+            result = match peer.pair() {
+                Ok(()) => op(peer.as_mut()),
+                // Whatever the peer says, Chrome reports a failed pairing this one way.
+                Err(_) => Err(not_paired()),
+            };
+        }
+        if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
+            device.peer = Some(peer);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests;

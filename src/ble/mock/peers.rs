@@ -1,0 +1,67 @@
+//! The simulated world behind the mock: GATT servers, advertisement sources, and running the
+//! mock's futures without an executor.
+
+use bluehome_core::Advertisement;
+
+use super::not_paired;
+use crate::ble::{BleError, Characteristic, DeviceId};
+
+/// The GATT server of a simulated device. A peer that needs the time reads the mock's clock
+/// (see [`MockBackend::clock`](super::MockBackend::clock)).
+///
+/// A peer reports an operation that needs an encrypted link with an [`ErrorKind::NotPaired`](crate::ble::ErrorKind::NotPaired)
+/// error; the mock then pairs through [`GattPeer::pair`] where the platform pairs on demand. An
+/// [`ErrorKind::Disconnected`](crate::ble::ErrorKind::Disconnected) error means the device dropped the link (it restarted, or went out
+/// of range): the mock disconnects and fires the event.
+pub trait GattPeer {
+    /// A central connected.
+    fn connect(&mut self) -> Result<(), BleError> {
+        Ok(())
+    }
+    /// The central disconnected.
+    fn disconnect(&mut self) {}
+    /// The operating system pairs with the device (on demand, or from its settings).
+    fn pair(&mut self) -> Result<(), BleError> {
+        Err(not_paired())
+    }
+    /// Reads a characteristic.
+    fn read(&mut self, characteristic: Characteristic) -> Result<Vec<u8>, BleError>;
+    /// Writes a characteristic.
+    fn write(&mut self, characteristic: Characteristic, value: &[u8]) -> Result<(), BleError>;
+}
+
+/// Something that produces advertisements as simulated time passes.
+pub trait AdvertisementSource {
+    /// The advertisements due at `now_ms` (device id, advertisement; the name is inside it).
+    fn poll(&mut self, now_ms: u64) -> Vec<(DeviceId, Advertisement)>;
+}
+
+/// Runs one of the mock's futures to its end outside an executor (native tests). They wait on
+/// nothing but a yield (a GATT operation lets other tasks run once), so a few polls finish them;
+/// a connect made to hang never does, which is a test's mistake here.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for _ in 0..1_000 {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+    panic!("a mock future never finished (a hanging connect?)")
+}
+
+/// Lets other tasks run once: a GATT operation takes time on a real radio, and this is where an
+/// overlapping one can start.
+pub(super) async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}

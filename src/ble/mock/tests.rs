@@ -1,0 +1,537 @@
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bluehome_core::Uuid;
+use bluehome_core::filter::DataPrefix;
+use bluehome_core::filter::web::{WebFilter, WebManufacturerData};
+use bluehome_core::shelly;
+use bluehome_core::shelly::rpc::AttError;
+
+use super::*;
+use crate::ble::{RequestDeviceOptions, WriteMode};
+
+fn recorder(backend: &MockBackend) -> Rc<RefCell<Vec<BleEvent>>> {
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&events);
+    backend.subscribe(Rc::new(move |e: &BleEvent| {
+        sink.borrow_mut().push(e.clone())
+    }));
+    events
+}
+
+struct Echo(Vec<u8>);
+impl GattPeer for Echo {
+    fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+        Ok(self.0.clone())
+    }
+    fn write(&mut self, _: Characteristic, value: &[u8]) -> Result<(), BleError> {
+        self.0 = value.to_vec();
+        Ok(())
+    }
+}
+
+const CHAR: Characteristic = Characteristic {
+    service: Uuid::BTHOME_V2,
+    uuid: Uuid::BTHOME_V1,
+};
+
+#[test]
+fn advertisements_flow_only_while_scanning() {
+    let backend = MockBackend::new();
+    let events = recorder(&backend);
+    let id = DeviceId::from("a");
+    backend.advertise(&id, Advertisement::default());
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
+    backend.advertise(&id, Advertisement::default());
+    backend.stop_scan();
+    backend.advertise(&id, Advertisement::default());
+    let events = events.borrow();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(matches!(events[0], BleEvent::Advertisement { .. }));
+    assert_eq!(
+        events[1],
+        BleEvent::ScanStopped {
+            reason: ScanEnd::Stopped
+        }
+    );
+}
+
+#[test]
+fn connect_needs_a_grant_and_gatt_round_trips() {
+    let backend = MockBackend::new();
+    let id = DeviceId::from("shelly");
+    backend.set_gatt_peer(&id, Some("ShellyPlus1"), Box::new(Echo(vec![])));
+    assert_eq!(
+        block_on(backend.connect(&id)).unwrap_err().kind,
+        ErrorKind::NotAllowed
+    );
+    let opts = RequestDeviceOptions {
+        filters: vec![WebFilter {
+            name_prefix: Some("Shelly".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let info = block_on(backend.request_device(&opts)).unwrap();
+    assert_eq!(info.id, id);
+    block_on(backend.connect(&id)).unwrap();
+    block_on(backend.write(&id, CHAR, b"hi", WriteMode::WithResponse)).unwrap();
+    assert_eq!(block_on(backend.read(&id, CHAR)).unwrap(), b"hi");
+    let too_long = vec![0; 513];
+    assert_eq!(
+        block_on(backend.write(&id, CHAR, &too_long, WriteMode::WithResponse))
+            .unwrap_err()
+            .kind,
+        ErrorKind::Gatt
+    );
+}
+
+#[test]
+fn a_forgotten_device_is_disconnected_and_needs_the_chooser_again() {
+    let backend = MockBackend::new();
+    let events = recorder(&backend);
+    let id = DeviceId::from("shelly");
+    backend.set_gatt_peer(&id, Some("Shelly"), Box::new(Echo(vec![])));
+    let all = RequestDeviceOptions {
+        accept_all_devices: true,
+        ..Default::default()
+    };
+    block_on(backend.request_device(&all)).unwrap();
+    block_on(backend.connect(&id)).unwrap();
+    block_on(backend.forget(&id)).unwrap();
+    assert!(!backend.is_connected(&id));
+    assert!(
+        events
+            .borrow()
+            .contains(&BleEvent::Disconnected { device: id.clone() })
+    );
+    assert_eq!(block_on(backend.get_devices()).unwrap(), vec![]);
+    assert_eq!(
+        block_on(backend.connect(&id)).unwrap_err().kind,
+        ErrorKind::NotAllowed
+    );
+    block_on(backend.request_device(&all)).unwrap();
+    block_on(backend.connect(&id)).unwrap();
+}
+
+#[test]
+fn dropped_link_emits_disconnected_and_fails_later_reads() {
+    let backend = MockBackend::new();
+    let events = recorder(&backend);
+    let id = DeviceId::from("shelly");
+    backend.set_gatt_peer(&id, Some("Shelly"), Box::new(Echo(vec![1])));
+    backend.set_chooser(ChooserAnswer::Device(id.clone()));
+    block_on(backend.request_device(&RequestDeviceOptions {
+        accept_all_devices: true,
+        ..Default::default()
+    }))
+    .unwrap();
+    block_on(backend.connect(&id)).unwrap();
+    block_on(backend.start_notifications(&id, CHAR)).unwrap();
+    backend.notify(&id, CHAR, vec![7]);
+    backend.drop_connection(&id);
+    backend.notify(&id, CHAR, vec![8]);
+    assert_eq!(
+        block_on(backend.read(&id, CHAR)).unwrap_err().kind,
+        ErrorKind::Disconnected
+    );
+    let events = events.borrow();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1], BleEvent::Disconnected { device: id });
+}
+
+fn granted(backend: &MockBackend, id: &DeviceId, peer: Box<dyn GattPeer>) {
+    backend.set_gatt_peer(id, Some("Shelly"), peer);
+    backend.set_chooser(ChooserAnswer::Device(id.clone()));
+    block_on(backend.request_device(&RequestDeviceOptions {
+        accept_all_devices: true,
+        ..Default::default()
+    }))
+    .unwrap();
+}
+
+/// Polls a future once (a mock GATT operation stops at its yield).
+fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+    f.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+}
+
+/// Chrome runs one GATT operation at a time per device and rejects an overlapping one.
+#[test]
+fn one_gatt_operation_at_a_time_per_device() {
+    let backend = MockBackend::new();
+    let (a, b) = (DeviceId::from("a"), DeviceId::from("b"));
+    granted(&backend, &a, Box::new(Echo(vec![1])));
+    granted(&backend, &b, Box::new(Echo(vec![2])));
+    block_on(backend.connect(&a)).unwrap();
+    block_on(backend.connect(&b)).unwrap();
+    let mut first = std::pin::pin!(backend.read(&a, CHAR));
+    assert!(poll_once(first.as_mut()).is_pending());
+    let err = block_on(backend.read(&a, CHAR)).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Busy);
+    assert_eq!(
+        err.message,
+        "NetworkError: GATT operation already in progress."
+    );
+    assert_eq!(
+        block_on(backend.read(&b, CHAR)).unwrap(),
+        [2],
+        "another device is free"
+    );
+    assert_eq!(block_on(first).unwrap(), [1]);
+    assert_eq!(block_on(backend.read(&a, CHAR)).unwrap(), [1]);
+}
+
+/// A connect can pend forever (macOS); disconnect() aborts it, and fires no event for a
+/// device that never connected.
+#[test]
+fn a_hanging_connect_is_aborted_by_disconnect() {
+    let backend = MockBackend::new();
+    let events = recorder(&backend);
+    let id = DeviceId::from("far");
+    granted(&backend, &id, Box::new(Echo(vec![])));
+    backend.set_connect_hangs(&id, true);
+    let mut connect = std::pin::pin!(backend.connect(&id));
+    for _ in 0..10 {
+        assert!(poll_once(connect.as_mut()).is_pending());
+    }
+    assert!(backend.is_connecting(&id));
+    backend.disconnect(&id);
+    let std::task::Poll::Ready(Err(err)) = poll_once(connect.as_mut()) else {
+        panic!("the connect should end when disconnect() aborts it")
+    };
+    assert!(err.message.starts_with("AbortError"), "{err}");
+    assert!(!backend.is_connecting(&id) && !backend.is_connected(&id));
+    assert!(events.borrow().is_empty(), "{:?}", events.borrow());
+}
+
+/// Chooser `services` filters match the UUIDs a device advertises, not its service data.
+#[test]
+fn chooser_services_filters_need_advertised_uuids() {
+    let backend = MockBackend::new();
+    let id = DeviceId::from("sensor");
+    let mut adv = Advertisement::default();
+    adv.service_data.insert(Uuid::BTHOME_V2, vec![0x40]);
+    backend.advertise(&id, adv.clone());
+    let options = RequestDeviceOptions {
+        filters: vec![WebFilter {
+            services: vec![Uuid::BTHOME_V2],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let err = block_on(backend.request_device(&options)).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::UserCancelled);
+    adv.add_service_uuid(Uuid::BTHOME_V2);
+    backend.advertise(&id, adv);
+    assert_eq!(block_on(backend.request_device(&options)).unwrap().id, id);
+}
+
+/// A peer that wants an encrypted link until it is paired.
+struct Guarded {
+    paired: Rc<std::cell::Cell<bool>>,
+}
+impl GattPeer for Guarded {
+    fn pair(&mut self) -> Result<(), BleError> {
+        self.paired.set(true);
+        Ok(())
+    }
+    fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+        if self.paired.get() {
+            Ok(vec![5])
+        } else {
+            Err(not_paired())
+        }
+    }
+    fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
+        Ok(())
+    }
+}
+
+/// Pairing on demand happens on Android and macOS only; elsewhere "Not paired." stands.
+#[test]
+fn pairing_on_demand_only_on_android_and_macos() {
+    for (platform, pairs) in [
+        (Platform::Linux, false),
+        (Platform::Windows, false),
+        (Platform::MacOs, true),
+        (Platform::Android, true),
+    ] {
+        let backend = MockBackend::new();
+        backend.set_platform(platform);
+        let paired = Rc::new(std::cell::Cell::new(false));
+        let id = DeviceId::from("shelly");
+        granted(
+            &backend,
+            &id,
+            Box::new(Guarded {
+                paired: Rc::clone(&paired),
+            }),
+        );
+        block_on(backend.connect(&id)).unwrap();
+        let read = block_on(backend.read(&id, CHAR));
+        assert_eq!(read.is_ok(), pairs, "{platform:?}: {read:?}");
+        assert_eq!(paired.get(), pairs, "{platform:?}");
+        if !pairs {
+            assert_eq!(
+                read.unwrap_err().message,
+                "NetworkError: GATT Error: Not paired."
+            );
+        }
+    }
+}
+
+/// A peer reporting the link gone (the device restarted) ends in a disconnection.
+#[test]
+fn a_link_the_device_drops_fires_the_event() {
+    struct Gone;
+    impl GattPeer for Gone {
+        fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+            Err(att_failure(AttError::Disconnected))
+        }
+        fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
+            Ok(())
+        }
+    }
+    let backend = MockBackend::new();
+    let events = recorder(&backend);
+    let id = DeviceId::from("gone");
+    granted(&backend, &id, Box::new(Gone));
+    block_on(backend.connect(&id)).unwrap();
+    assert_eq!(
+        block_on(backend.read(&id, CHAR)).unwrap_err().kind,
+        ErrorKind::Disconnected
+    );
+    assert!(!backend.is_connected(&id));
+    assert_eq!(*events.borrow(), [BleEvent::Disconnected { device: id }]);
+}
+
+#[test]
+fn cancelled_chooser_is_a_user_cancel() {
+    let backend = MockBackend::new();
+    backend.add_device(&DeviceId::from("x"), Some("x"));
+    backend.set_chooser(ChooserAnswer::Cancel);
+    let err = block_on(backend.request_device(&RequestDeviceOptions {
+        accept_all_devices: true,
+        ..Default::default()
+    }))
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::UserCancelled);
+}
+
+fn advertisements(events: &RefCell<Vec<BleEvent>>) -> Vec<Advertisement> {
+    events
+        .borrow()
+        .iter()
+        .filter_map(|e| match e {
+            BleEvent::Advertisement { advertisement, .. } => Some(advertisement.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A granted device, watched.
+fn watched(backend: &MockBackend, id: &DeviceId) {
+    backend.add_device(id, Some("SBHT-003C"));
+    backend.set_chooser(ChooserAnswer::Device(id.clone()));
+    block_on(backend.request_device(&RequestDeviceOptions {
+        accept_all_devices: true,
+        ..Default::default()
+    }))
+    .unwrap();
+    block_on(backend.watch_advertisements(id)).unwrap();
+}
+
+/// A Shelly BLU H&T advertisement as the core simulator builds it (name, MAC, BTHome data and
+/// Shelly manufacturer data in one value).
+fn blu() -> Advertisement {
+    let mut adv = Advertisement {
+        address: Some("3C:2E:F5:5B:00:01".parse().unwrap()),
+        name: Some("SBHT-003C".into()),
+        rssi: Some(-60),
+        ..Advertisement::default()
+    };
+    adv.service_data
+        .insert(Uuid::BTHOME_V2, vec![0x44, 0x02, 0xca, 0x09]);
+    adv.manufacturer_data
+        .insert(shelly::COMPANY_ID, vec![0x0B, 0x03, 0x00]);
+    adv
+}
+
+#[test]
+fn hiding_the_page_ends_the_scan_and_every_watch_silently() {
+    let backend = MockBackend::new();
+    let id = DeviceId::from("sensor");
+    watched(&backend, &id);
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
+    let events = recorder(&backend);
+    backend.set_page_visible(false);
+    assert_eq!(
+        *events.borrow(),
+        [
+            BleEvent::ScanStopped {
+                reason: ScanEnd::PageInactive
+            },
+            BleEvent::PageActivity { active: false }
+        ]
+    );
+    assert!(!backend.is_scanning());
+    backend.advertise(&id, blu());
+    backend.set_page_visible(true);
+    backend.advertise(&id, blu());
+    assert!(advertisements(&events).is_empty());
+    // The stale flag: watching again resolves and re-arms nothing.
+    assert!(backend.watching_advertisements(&id));
+    block_on(backend.watch_advertisements(&id)).unwrap();
+    backend.advertise(&id, blu());
+    assert!(advertisements(&events).is_empty());
+    // Abort, then watch again: re-armed.
+    backend.unwatch_advertisements(&id);
+    block_on(backend.watch_advertisements(&id)).unwrap();
+    backend.advertise(&id, blu());
+    assert_eq!(advertisements(&events).len(), 1);
+    assert_eq!(events.borrow()[2], BleEvent::PageActivity { active: true });
+}
+
+#[test]
+fn losing_focus_ends_them_too_and_regaining_it_reports_an_active_page() {
+    let backend = MockBackend::new();
+    let id = DeviceId::from("sensor");
+    watched(&backend, &id);
+    let events = recorder(&backend);
+    backend.set_page_focused(false);
+    backend.advertise(&id, blu());
+    backend.set_page_focused(true);
+    assert_eq!(
+        *events.borrow(),
+        [
+            BleEvent::PageActivity { active: false },
+            BleEvent::PageActivity { active: true }
+        ],
+        "no scan ran, so no ScanStopped; nothing delivered"
+    );
+}
+
+#[test]
+fn a_watched_and_scanned_device_is_delivered_once() {
+    let backend = MockBackend::new();
+    let id = DeviceId::from("sensor");
+    watched(&backend, &id);
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
+    let events = recorder(&backend);
+    backend.advertise(&id, blu());
+    assert_eq!(advertisements(&events).len(), 1);
+    // Unwatched, it comes from the scan.
+    backend.unwatch_advertisements(&id);
+    backend.advertise(&id, blu());
+    assert_eq!(advertisements(&events).len(), 2);
+}
+
+#[test]
+fn advertisements_never_carry_the_address() {
+    let backend = MockBackend::new();
+    let events = recorder(&backend);
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
+    backend.advertise(&DeviceId::from("a"), blu());
+    assert_eq!(advertisements(&events)[0].address, None);
+}
+
+fn name_prefix_scan(prefix: &str) -> LeScanOptions {
+    LeScanOptions {
+        filters: vec![WebFilter {
+            name_prefix: Some(prefix.into()),
+            ..Default::default()
+        }],
+        accept_all_advertisements: false,
+        keep_repeated_devices: true,
+    }
+}
+
+#[test]
+fn on_windows_a_name_filter_drops_the_nameless_data_packet_of_a_blu_sensor() {
+    let backend = MockBackend::new();
+    let events = recorder(&backend);
+    block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
+    backend.advertise_as_sent(&DeviceId::from("blu"), blu());
+    let got = advertisements(&events);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].name.as_deref(), Some("SBHT-003C"));
+    assert!(got[0].service_data.is_empty(), "only the scan response");
+    assert!(got[0].manufacturer_data.contains_key(&shelly::COMPANY_ID));
+}
+
+#[test]
+fn elsewhere_every_event_carries_the_name_once_heard() {
+    let backend = MockBackend::new();
+    backend.set_platform(Platform::MacOs);
+    let events = recorder(&backend);
+    block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
+    let id = DeviceId::from("blu");
+    // Nothing is known of the device before its first scan response.
+    backend.advertise_as_sent(&id, blu());
+    backend.advertise_as_sent(&id, blu());
+    let got = advertisements(&events);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[1].name.as_deref(), Some("SBHT-003C"));
+    assert!(got[1].service_data.contains_key(&Uuid::BTHOME_V2));
+}
+
+#[test]
+fn scans_ignore_manufacturer_data_filters() {
+    let backend = MockBackend::new();
+    let events = recorder(&backend);
+    let shelly_only = LeScanOptions {
+        filters: vec![WebFilter {
+            manufacturer_data: vec![WebManufacturerData {
+                company: shelly::COMPANY_ID,
+                data: DataPrefix::default(),
+            }],
+            ..Default::default()
+        }],
+        accept_all_advertisements: false,
+        keep_repeated_devices: true,
+    };
+    block_on(backend.start_scan(&shelly_only)).unwrap();
+    backend.advertise(&DeviceId::from("atc"), Advertisement::default());
+    assert_eq!(advertisements(&events).len(), 1);
+}
+
+#[test]
+fn without_keep_repeated_devices_a_scan_reports_each_device_once() {
+    let backend = MockBackend::new();
+    let events = recorder(&backend);
+    let once = LeScanOptions {
+        keep_repeated_devices: false,
+        ..LeScanOptions::default()
+    };
+    block_on(backend.start_scan(&once)).unwrap();
+    let id = DeviceId::from("a");
+    backend.advertise(&id, blu());
+    backend.advertise(&id, blu());
+    assert_eq!(advertisements(&events).len(), 1);
+}
+
+#[test]
+fn a_closed_scan_prompt_fails_in_chromes_words() {
+    let backend = MockBackend::new();
+    backend.set_scan_prompt(ScanPrompt::Cancel);
+    let err = block_on(backend.start_scan(&LeScanOptions::default())).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::UserCancelled);
+    assert_eq!(
+        err.message,
+        "InvalidStateError: User canceled the permission prompt."
+    );
+    assert!(!backend.is_scanning());
+}
+
+#[test]
+fn blu_packets_split_name_and_manufacturer_data_from_the_bthome_data() {
+    let [data, response] = shelly_blu_packets(&blu()).unwrap();
+    assert_eq!(data.name, None);
+    assert!(data.manufacturer_data.is_empty());
+    assert!(data.service_data.contains_key(&Uuid::BTHOME_V2));
+    assert_eq!(response.name.as_deref(), Some("SBHT-003C"));
+    assert!(response.service_data.is_empty());
+    assert!(response.manufacturer_data.contains_key(&shelly::COMPANY_ID));
+    // Anything else is one packet.
+    assert!(shelly_blu_packets(&Advertisement::default()).is_none());
+}
