@@ -20,6 +20,7 @@ use crate::pages::{AboutPage, NotFound, ScanPage};
 use crate::platform;
 use crate::pwa::UpdateBanner;
 use crate::state::AppStore;
+use crate::state::setup::SetupSession;
 use crate::state::shelly::{ShellySession, scan_page_sink};
 use crate::state::storage::BrowserStorage;
 use bluehome_core::profiles::Config;
@@ -162,8 +163,13 @@ pub fn provide_app_state(backend: Rc<Backend>, persist: bool) -> AppStore {
     provide_backend(Rc::clone(&backend));
     let store = AppStore::new(Rc::clone(&backend), persist);
     provide_context(store);
-    let session = ShellySession::new(backend, Rc::new(BrowserStorage), Config::default());
+    let session = ShellySession::new(
+        Rc::clone(&backend),
+        Rc::new(BrowserStorage),
+        Config::default(),
+    );
     session.set_remote_sink(Some(scan_page_sink(store)));
     provide_context(session);
+    provide_context(SetupSession::new(backend, store, session));
     store
 }

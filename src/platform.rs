@@ -186,6 +186,81 @@ pub fn replace_fragment(fragment: &str) {
     }
 }
 
+/// The operating system the browser runs on, as far as Bluetooth pairing differs between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Os {
+    /// Android: the system pairs on demand.
+    Android,
+    /// macOS: the system pairs on demand.
+    MacOs,
+    /// Windows: the device must be paired in the system's settings first.
+    Windows,
+    /// Linux (and ChromeOS, which runs BlueZ as well): paired in the system's settings first.
+    Linux,
+    /// Anything else (iOS browsers such as Bluefy, unknown agents).
+    Other,
+}
+
+impl Os {
+    /// Reads a user-agent string. Android agents also say "Linux", so Android is tested first.
+    pub fn from_user_agent(agent: &str) -> Self {
+        if agent.contains("Android") {
+            Self::Android
+        } else if agent.contains("Macintosh") || agent.contains("Mac OS X") {
+            if agent.contains("iPhone") || agent.contains("iPad") {
+                Self::Other
+            } else {
+                Self::MacOs
+            }
+        } else if agent.contains("Windows") {
+            Self::Windows
+        } else if agent.contains("Linux") || agent.contains("CrOS") {
+            Self::Linux
+        } else {
+            Self::Other
+        }
+    }
+
+    /// Whether Chrome pairs by itself when a protected characteristic is touched: only on
+    /// Android and macOS (chromium `content/browser/bluetooth/README.md`, "Secure
+    /// Characteristics"; WebBluetoothCG `implementation-status.md`).
+    pub fn pairs_on_demand(self) -> bool {
+        matches!(self, Self::Android | Self::MacOs)
+    }
+
+    /// What the person sees, or must do, to pair before a protected operation.
+    pub fn pairing_advice(self) -> &'static str {
+        match self {
+            Self::Android | Self::MacOs => {
+                "The system will ask to pair when the protected setting is touched: accept it (enter the passkey if asked)."
+            }
+            Self::Windows => {
+                "Windows does not pair on request: first open Settings › Bluetooth & devices › Add device › Bluetooth, pick the device while it is in pairing mode and finish the pairing; then come back and retry here."
+            }
+            Self::Linux => {
+                "Linux does not pair on request: first pair the device in the system's Bluetooth settings (or run bluetoothctl, then: scan on, pair <MAC>, trust <MAC>) while it is in pairing mode; then come back and retry here."
+            }
+            Self::Other => {
+                "Pair the device in the system's Bluetooth settings first if the browser does not ask."
+            }
+        }
+    }
+}
+
+/// The operating system, from the browser's user agent (read here only). Outside a browser: Linux.
+pub fn os() -> Os {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .and_then(|w| w.navigator().user_agent().ok())
+            .map_or(Os::Other, |agent| Os::from_user_agent(&agent))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Os::Linux
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +281,46 @@ mod tests {
         assert!(now_ms() > 1_577_836_800_000);
         let draws: std::collections::BTreeSet<u32> = (0..8).map(|_| random_u32()).collect();
         assert!(draws.len() > 1, "eight equal draws: {draws:?}");
+    }
+
+    /// Agents as Chrome sends them on each system (Android's also says "Linux").
+    #[test]
+    fn the_os_comes_from_the_user_agent() {
+        let cases = [
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36",
+                Os::Android,
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+                Os::MacOs,
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+                Os::Windows,
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+                Os::Linux,
+            ),
+            (
+                "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+                Os::Linux,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15",
+                Os::Other,
+            ),
+        ];
+        for (agent, os) in cases {
+            assert_eq!(Os::from_user_agent(agent), os, "{agent}");
+        }
+        assert!(Os::MacOs.pairs_on_demand() && Os::Android.pairs_on_demand());
+        assert!(!Os::Windows.pairs_on_demand() && !Os::Linux.pairs_on_demand());
+        assert!(
+            Os::Windows
+                .pairing_advice()
+                .contains("Settings › Bluetooth")
+        );
     }
 }

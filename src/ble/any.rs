@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use bluehome_core::Uuid;
 use leptos::prelude::*;
 
 use super::mock::MockBackend;
@@ -93,6 +94,13 @@ impl BleBackend for Backend {
     }
     fn is_connected(&self, device: &DeviceId) -> bool {
         delegate!(self, b => b.is_connected(device))
+    }
+    async fn characteristics(
+        &self,
+        device: &DeviceId,
+        service: Uuid,
+    ) -> Result<Vec<Uuid>, BleError> {
+        delegate!(self, b => b.characteristics(device, service).await)
     }
     async fn read(&self, device: &DeviceId, c: Characteristic) -> Result<Vec<u8>, BleError> {
         delegate!(self, b => b.read(device, c).await)

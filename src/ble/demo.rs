@@ -1,18 +1,24 @@
 //! Demo mode: the mock backend populated from the core simulator — a simulated Shelly BLU Gateway
 //! Gen3 (connectable, speaking the real GATT RPC protocol) and the BTHome sensors in its range
-//! (plain and encrypted), advertising as simulated time passes.
+//! (plain and encrypted), advertising as simulated time passes; a Shelly BLU Button with its
+//! settings service (in pairing mode, for the "Set up a device" flow) and an Improv Wi-Fi device.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use bluehome_core::gatt::Characteristics as _;
+use bluehome_core::gatt::{AttError, Characteristics as _};
 use bluehome_core::shelly::rpc;
-use bluehome_core::sim::{Faults, Gateway, GatewayOptions, Peripheral, SensorSpec, SimSensor};
-use bluehome_core::{Advertisement, MacAddress};
+use bluehome_core::sim::blu::PAIRING_HOLD_MS;
+use bluehome_core::sim::{
+    BluDevice, BluOptions, Faults, Gateway, GatewayOptions, ImprovDevice, ImprovOptions,
+    Peripheral, SensorSpec, SimSensor,
+};
+use bluehome_core::{Advertisement, MacAddress, Uuid, blu, improv};
 
 use super::mock::{
-    AdvertisementSource, GattPeer, MockBackend, Platform, att_failure, shelly_blu_packets,
+    AdvertisementSource, GattPeer, MockBackend, Platform, att_failure, no_service,
+    shelly_blu_packets,
 };
 use super::{BleError, Characteristic, DeviceId, ErrorKind};
 
@@ -63,7 +69,275 @@ pub fn demo_backend() -> MockBackend {
         Box::new(GatewayPeer::new(Rc::clone(&peripheral), backend.clock())),
     );
     backend.add_source(Box::new(PeripheralSource::new(peripheral)));
+    // Addresses that sort after the gateway's: the simulated chooser offers the first match, and
+    // "Connect a Shelly device" must keep finding the gateway.
+    let button = blu_device(BluDevice::new(BluOptions {
+        mac: MacAddress([0xDA, 0x2E, 0xF5, 0xB1, 0x00, 0x01]),
+        ..BluOptions::new(&blu::MODELS[0])
+    }));
+    // As if its button had just been held: the set-up flow may connect and pair.
+    button.borrow_mut().press(PAIRING_HOLD_MS, 0);
+    add_blu(&backend, &button);
+    add_improv(
+        &backend,
+        &improv_device(ImprovOptions {
+            mac: MacAddress([0xDB, 0x58, 0x7C, 0x1D, 0x2E, 0x3F]),
+            ..ImprovOptions::default()
+        }),
+    );
     backend
+}
+
+/// A simulated Shelly BLU device shared by its GATT peer and its advertisement source.
+pub type SharedBlu = Rc<RefCell<BluDevice>>;
+
+/// A simulated Improv device shared by its GATT peer and its advertisement source.
+pub type SharedImprov = Rc<RefCell<ImprovDevice>>;
+
+/// Shares a BLU device.
+pub fn blu_device(device: BluDevice) -> SharedBlu {
+    Rc::new(RefCell::new(device))
+}
+
+/// Shares an Improv device.
+pub fn improv_device(options: ImprovOptions) -> SharedImprov {
+    Rc::new(RefCell::new(ImprovDevice::new(options)))
+}
+
+/// Puts a BLU device on the mock: connectable (named by its MAC, as the demo names devices) and
+/// advertising.
+pub fn add_blu(backend: &MockBackend, device: &SharedBlu) -> DeviceId {
+    let id = device_id(device.borrow().mac());
+    let name = device.borrow().model().code();
+    backend.set_gatt_peer(
+        &id,
+        Some(name),
+        Box::new(BluPeer::new(Rc::clone(device), backend.clock())),
+    );
+    backend.add_source(Box::new(BluSource {
+        device: Rc::clone(device),
+        id: id.clone(),
+        last: None,
+    }));
+    id
+}
+
+/// Puts an Improv device on the mock: connectable, advertising, notifying.
+pub fn add_improv(backend: &MockBackend, device: &SharedImprov) -> DeviceId {
+    let (id, name) = {
+        let mut d = device.borrow_mut();
+        let adv = d.advertisement(0);
+        (
+            adv.address
+                .map(device_id)
+                .unwrap_or_else(|| "improv".into()),
+            adv.name,
+        )
+    };
+    backend.set_gatt_peer(
+        &id,
+        name.as_deref(),
+        Box::new(ImprovPeer {
+            device: Rc::clone(device),
+            clock: backend.clock(),
+        }),
+    );
+    backend.add_source(Box::new(ImprovSource {
+        device: Rc::clone(device),
+        id: id.clone(),
+        last: None,
+    }));
+    id
+}
+
+/// A BLU device's GATT server: its settings and Device Information services, bonding on the
+/// mock's pairing, and failures in Chrome's words.
+#[derive(Debug)]
+pub struct BluPeer {
+    device: SharedBlu,
+    clock: Rc<Cell<u64>>,
+}
+
+impl BluPeer {
+    /// The GATT side of a shared BLU device, on the mock's clock.
+    pub fn new(device: SharedBlu, clock: Rc<Cell<u64>>) -> Self {
+        Self { device, clock }
+    }
+
+    fn characteristic(&self, c: Characteristic) -> Result<blu::Characteristic, BleError> {
+        blu::Characteristic::from_uuid(c.uuid)
+            .filter(|found| found.info().service == c.service)
+            .ok_or_else(|| att_failure(AttError::AttributeNotFound))
+    }
+}
+
+impl GattPeer for BluPeer {
+    fn connect(&mut self) -> Result<(), BleError> {
+        // Chrome does not say why a device refused a connection.
+        self.device
+            .borrow_mut()
+            .connect(CLIENT, self.clock.get())
+            .map_err(|_| BleError::new(ErrorKind::Gatt, "NetworkError: Connection attempt failed."))
+    }
+
+    fn disconnect(&mut self) {
+        self.device.borrow_mut().disconnect(self.clock.get());
+    }
+
+    fn pair(&mut self) -> Result<(), BleError> {
+        self.device
+            .borrow_mut()
+            .pair(None, self.clock.get())
+            .map_err(att_failure)
+    }
+
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<Uuid>, BleError> {
+        let exposed = self.device.borrow().exposed();
+        let list: Vec<Uuid> = exposed
+            .iter()
+            .filter(|c| c.info().service == service)
+            .map(|c| c.uuid())
+            .collect();
+        if list.is_empty() {
+            return Err(no_service(service));
+        }
+        Ok(list)
+    }
+
+    fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
+        let c = self.characteristic(c)?;
+        self.device
+            .borrow_mut()
+            .read(c, self.clock.get())
+            .map_err(att_failure)
+    }
+
+    fn write(&mut self, c: Characteristic, value: &[u8]) -> Result<(), BleError> {
+        let c = self.characteristic(c)?;
+        self.device
+            .borrow_mut()
+            .write(c, value, self.clock.get())
+            .map_err(att_failure)
+    }
+}
+
+/// A BLU device's advertisements, each new one split into its two packets as the device sends
+/// them.
+#[derive(Debug)]
+struct BluSource {
+    device: SharedBlu,
+    id: DeviceId,
+    last: Option<Advertisement>,
+}
+
+impl AdvertisementSource for BluSource {
+    fn poll(&mut self, now_ms: u64) -> Vec<(DeviceId, Advertisement)> {
+        let Some(adv) = self.device.borrow_mut().advertisement(now_ms) else {
+            return Vec::new();
+        };
+        if self.last.as_ref() == Some(&adv) {
+            return Vec::new();
+        }
+        self.last = Some(adv.clone());
+        match shelly_blu_packets(&adv) {
+            Some(packets) => packets.into_iter().map(|p| (self.id.clone(), p)).collect(),
+            None => vec![(self.id.clone(), adv)],
+        }
+    }
+}
+
+/// An Improv device's GATT server.
+#[derive(Debug)]
+struct ImprovPeer {
+    device: SharedImprov,
+    clock: Rc<Cell<u64>>,
+}
+
+impl ImprovPeer {
+    fn characteristic(c: Characteristic) -> Result<improv::Characteristic, BleError> {
+        if c.service != improv::SERVICE_UUID {
+            return Err(no_service(c.service));
+        }
+        improv::Characteristic::from_uuid(c.uuid)
+            .ok_or_else(|| att_failure(AttError::AttributeNotFound))
+    }
+}
+
+impl GattPeer for ImprovPeer {
+    fn connect(&mut self) -> Result<(), BleError> {
+        self.device.borrow_mut().connect(CLIENT, self.clock.get());
+        Ok(())
+    }
+
+    fn disconnect(&mut self) {
+        self.device.borrow_mut().disconnect(self.clock.get());
+    }
+
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<Uuid>, BleError> {
+        if service != improv::SERVICE_UUID {
+            return Err(no_service(service));
+        }
+        Ok(improv::Characteristic::ALL
+            .iter()
+            .map(|c| c.uuid())
+            .collect())
+    }
+
+    fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
+        let c = Self::characteristic(c)?;
+        self.device
+            .borrow_mut()
+            .read(c, self.clock.get())
+            .map_err(att_failure)
+    }
+
+    fn write(&mut self, c: Characteristic, value: &[u8]) -> Result<(), BleError> {
+        let c = Self::characteristic(c)?;
+        self.device
+            .borrow_mut()
+            .write(c, value, self.clock.get())
+            .map_err(att_failure)
+    }
+}
+
+/// An Improv device's advertisements (when its state changes, and every few seconds) and the
+/// notifications it queued.
+#[derive(Debug)]
+struct ImprovSource {
+    device: SharedImprov,
+    id: DeviceId,
+    last: Option<(Advertisement, u64)>,
+}
+
+impl AdvertisementSource for ImprovSource {
+    fn poll(&mut self, now_ms: u64) -> Vec<(DeviceId, Advertisement)> {
+        let adv = self.device.borrow_mut().advertisement(now_ms);
+        let fresh = match &self.last {
+            Some((previous, at)) => *previous != adv || now_ms >= at + REPEAT_MS,
+            None => true,
+        };
+        if !fresh {
+            return Vec::new();
+        }
+        self.last = Some((adv.clone(), now_ms));
+        vec![(self.id.clone(), adv)]
+    }
+
+    fn notifications(&mut self, now_ms: u64) -> Vec<(DeviceId, Characteristic, Vec<u8>)> {
+        let mut device = self.device.borrow_mut();
+        device.tick(now_ms);
+        device
+            .take_notifications()
+            .into_iter()
+            .map(|(c, value)| {
+                let characteristic = Characteristic {
+                    service: improv::SERVICE_UUID,
+                    uuid: c.uuid(),
+                };
+                (self.id.clone(), characteristic, value)
+            })
+            .collect()
+    }
 }
 
 /// The advertisements of the simulated gateway and its sensors.
@@ -168,6 +442,13 @@ impl GattPeer for GatewayPeer {
             .map_err(att_failure)
     }
 
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<Uuid>, BleError> {
+        if service != rpc::SERVICE_UUID {
+            return Err(no_service(service));
+        }
+        Ok(rpc::Characteristic::ALL.iter().map(|c| c.uuid()).collect())
+    }
+
     fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
         let c = Self::characteristic(c)?;
         self.peripheral
@@ -208,8 +489,8 @@ mod tests {
         let mut devices = seen.borrow().clone();
         devices.sort();
         devices.dedup();
-        // The gateway and all eight sensors.
-        assert_eq!(devices.len(), 9, "{devices:?}");
+        // The gateway, all eight sensors, the BLU button and the Improv device.
+        assert_eq!(devices.len(), 11, "{devices:?}");
     }
 
     #[test]

@@ -193,6 +193,21 @@ impl RequestDeviceOptions {
         }
     }
 
+    /// The chooser of "Set up a device": Shelly RPC devices (their service), Shelly BLU sensors
+    /// (the Shelly company id in their manufacturer data) and Improv Wi-Fi devices (their
+    /// service, which the Improv specification says they advertise); every service the set-up
+    /// flows use is granted, the page routes by the services it then finds.
+    pub fn setup(rpc_service: Uuid, blu_services: &[Uuid], improv_service: Uuid) -> Self {
+        let mut options = Self::shelly(rpc_service);
+        options.filters.push(WebFilter {
+            services: vec![improv_service],
+            ..WebFilter::default()
+        });
+        options.optional_services.extend(blu_services);
+        options.optional_services.push(improv_service);
+        options
+    }
+
     /// The chooser options that find BTHome sensors (to watch their advertisements).
     pub fn bthome_sensors() -> Self {
         Self {
@@ -498,6 +513,15 @@ pub trait BleBackend {
     /// it: the chooser is needed to use it again. A device the browser does not list as
     /// permitted is already forgotten.
     async fn forget(&self, device: &DeviceId) -> Result<(), BleError>;
+
+    /// The characteristics a primary service of a connected device has (`getPrimaryService`,
+    /// then `getCharacteristics`), by UUID. A service the device lacks, or that the chooser's
+    /// `optionalServices` did not grant, is [`ErrorKind::NotFound`].
+    async fn characteristics(
+        &self,
+        device: &DeviceId,
+        service: Uuid,
+    ) -> Result<Vec<Uuid>, BleError>;
 
     /// Reads a characteristic value.
     async fn read(

@@ -2,4 +2,5 @@
 
 pub mod capabilities;
 pub mod scan;
+pub mod setup;
 pub mod shelly;

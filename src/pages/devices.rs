@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::setup::SetupPanel;
 use crate::components::shelly::ble::BlePanel;
 use crate::components::shelly::connect::ConnectPanel;
 use crate::components::shelly::console::RpcConsole;
@@ -10,6 +11,7 @@ use crate::components::shelly::info::DeviceInfoPanel;
 use crate::components::shelly::profiles::ProfileSlots;
 use crate::components::shelly::security::SecurityPanel;
 use crate::components::shelly::wifi::WifiWizard;
+use crate::state::setup::SetupSession;
 use crate::state::shelly::{Phase, ShellySession};
 
 /// The tabs of a connected device.
@@ -49,12 +51,14 @@ impl Tab {
 #[component]
 pub fn DevicesPage() -> impl IntoView {
     let session = ShellySession::from_context();
+    let setup = SetupSession::from_context();
     let tab = RwSignal::new(Tab::Info);
     on_cleanup(move || session.flush_profiles());
     view! {
         <section class="page devices-page">
             <h1>"Devices"</h1>
             <p class="lead">"Connect to a Shelly device over Bluetooth to set up Wi-Fi, its password and pairing, and manage its BTHome devices. Devices you connect are kept in profiles."</p>
+            {setup.map(|setup| view! { <SetupPanel session=setup /> })}
             <ProfileSlots session=session />
             <ConnectPanel session=session />
             <Show when=move || session.phase.get() == Phase::Connected>

@@ -9,6 +9,7 @@ pub mod model;
 pub mod persist;
 pub mod privacy;
 pub mod settings;
+pub mod setup;
 pub mod shelly;
 pub mod storage;
 pub mod store;

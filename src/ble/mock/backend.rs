@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use bluehome_core::Uuid;
 use bluehome_core::filter::web::WebFilter;
 
 use crate::ble::{
@@ -263,6 +264,15 @@ impl BleBackend for MockBackend {
             entry.granted = false;
         }
         Ok(())
+    }
+
+    async fn characteristics(
+        &self,
+        device: &DeviceId,
+        service: Uuid,
+    ) -> Result<Vec<Uuid>, BleError> {
+        self.gatt_op(device, |peer| peer.characteristics(service))
+            .await
     }
 
     async fn read(

@@ -53,7 +53,7 @@ mod peers;
 use chrome::scan_accepts;
 pub use chrome::{Platform, ScanPrompt, att_failure, not_paired, shelly_blu_packets};
 use peers::yield_once;
-pub use peers::{AdvertisementSource, GattPeer, block_on};
+pub use peers::{AdvertisementSource, GattPeer, block_on, no_service};
 
 /// What the simulated chooser answers to `request_device`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -270,11 +270,15 @@ impl MockBackend {
         Rc::clone(&self.now_ms)
     }
 
-    /// Advances simulated time: polls every source and delivers what they advertise.
+    /// Advances simulated time: polls every source and delivers what they advertise and notify.
     pub fn tick(&self, now_ms: u64) {
         self.now_ms.set(now_ms);
         let mut sources = std::mem::take(&mut self.state.borrow_mut().sources);
         let due: Vec<_> = sources.iter_mut().flat_map(|s| s.poll(now_ms)).collect();
+        let notes: Vec<_> = sources
+            .iter_mut()
+            .flat_map(|s| s.notifications(now_ms))
+            .collect();
         {
             let mut state = self.state.borrow_mut();
             sources.append(&mut state.sources);
@@ -282,6 +286,9 @@ impl MockBackend {
         }
         for (id, adv) in due {
             self.advertise(&id, adv);
+        }
+        for (id, characteristic, value) in notes {
+            self.notify(&id, characteristic, value);
         }
     }
 

@@ -1,7 +1,7 @@
 //! The simulated world behind the mock: GATT servers, advertisement sources, and running the
 //! mock's futures without an executor.
 
-use bluehome_core::Advertisement;
+use bluehome_core::{Advertisement, Uuid};
 
 use super::not_paired;
 use crate::ble::{BleError, Characteristic, DeviceId};
@@ -24,16 +24,36 @@ pub trait GattPeer {
     fn pair(&mut self) -> Result<(), BleError> {
         Err(not_paired())
     }
+    /// The characteristics of one of its primary services (by default it has none, as
+    /// Chrome reports a service missing or not granted).
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<Uuid>, BleError> {
+        Err(no_service(service))
+    }
     /// Reads a characteristic.
     fn read(&mut self, characteristic: Characteristic) -> Result<Vec<u8>, BleError>;
     /// Writes a characteristic.
     fn write(&mut self, characteristic: Characteristic, value: &[u8]) -> Result<(), BleError>;
 }
 
+/// What Chrome answers `getPrimaryService` for a service the device lacks.
+pub fn no_service(service: Uuid) -> BleError {
+    BleError::new(
+        crate::ble::ErrorKind::NotFound,
+        format!("NotFoundError: No Services matching UUID {service} found in Device."),
+    )
+}
+
 /// Something that produces advertisements as simulated time passes.
 pub trait AdvertisementSource {
     /// The advertisements due at `now_ms` (device id, advertisement; the name is inside it).
     fn poll(&mut self, now_ms: u64) -> Vec<(DeviceId, Advertisement)>;
+
+    /// The notifications its devices sent since the last call (device, characteristic, value);
+    /// the mock delivers those whose notifications the page started.
+    fn notifications(&mut self, now_ms: u64) -> Vec<(DeviceId, Characteristic, Vec<u8>)> {
+        let _ = now_ms;
+        Vec::new()
+    }
 }
 
 /// Runs one of the mock's futures to its end outside an executor (native tests). They wait on

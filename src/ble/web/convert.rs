@@ -66,6 +66,16 @@ pub fn advertisement(event: &web_sys::BluetoothAdvertisingEvent) -> (DeviceId, A
     (DeviceId(device.id()), adv)
 }
 
+/// The UUIDs of the characteristics `getCharacteristics()` listed (unreadable entries skipped).
+pub fn characteristic_uuids(list: &JsValue) -> Vec<Uuid> {
+    Array::from(list)
+        .iter()
+        .filter_map(|c| Reflect::get(&c, &JsValue::from_str("uuid")).ok())
+        .filter_map(|u| u.as_string())
+        .filter_map(|text| Uuid::from_str(&text).ok())
+        .collect()
+}
+
 /// The id and name of a granted device.
 pub fn granted_device(device: &web_sys::BluetoothDevice) -> GrantedDevice {
     GrantedDevice {

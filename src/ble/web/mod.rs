@@ -584,6 +584,29 @@ impl BleBackend for WebBackend {
             .is_some_and(|s| s.connected())
     }
 
+    async fn characteristics(
+        &self,
+        id: &DeviceId,
+        service: bluehome_core::Uuid,
+    ) -> Result<Vec<bluehome_core::Uuid>, BleError> {
+        let queue = self.queue(id);
+        let _queue = queue.lock().await;
+        let device = self.device(id)?;
+        let server = device
+            .gatt()
+            .filter(|s| s.connected())
+            .ok_or_else(|| BleError::new(ErrorKind::Disconnected, "not connected"))?;
+        let found = server
+            .get_primary_service_with_str(&service.to_string())
+            .await
+            .map_err(|e| convert::error(&e))?;
+        let list = found
+            .get_characteristics()
+            .await
+            .map_err(|e| convert::error(&e))?;
+        Ok(convert::characteristic_uuids(&list))
+    }
+
     async fn read(
         &self,
         id: &DeviceId,

@@ -1,0 +1,158 @@
+//! The Shelly BLU flow's panel: model and MAC, the pairing advice for this system, encryption
+//! (passkey, key shown for copying and stored for the Scan page), the device's own settings, and
+//! factory reset behind a confirmation.
+
+use bluehome_core::blu::{Characteristic, Value};
+use leptos::prelude::*;
+
+use crate::state::setup::SetupSession;
+use crate::state::setup::blu::{setting_from_text, show};
+
+/// The BLU panel.
+#[component]
+pub fn BluPanel(
+    /// The session.
+    session: SetupSession,
+) -> impl IntoView {
+    let view_ = session.blu;
+    let busy = move || session.busy.get().is_some();
+    let passkey = RwSignal::new(String::new());
+    let mac_text = RwSignal::new(String::new());
+    let mac_error = RwSignal::new(None::<String>);
+    let model = move || {
+        view_.model.get().map_or_else(
+            || "Shelly BLU device (model not identified)".to_owned(),
+            |m| {
+                m.model().map_or_else(
+                    || m.code().to_owned(),
+                    |info| format!("{} ({})", info.name, info.code),
+                )
+            },
+        )
+    };
+    view! {
+        <section class="blu-flow" aria-label="Shelly BLU device">
+            <h2>{model}</h2>
+            <p class="mac">{move || match view_.mac.get() {
+                Some(mac) => format!("MAC {mac} (from its Shelly advertisement)"),
+                None => "MAC unknown: the browser hides it and no Shelly advertisement was heard.".to_owned(),
+            }}</p>
+            <Show when=move || view_.mac.get().is_none()>
+                <form class="mac-form" on:submit=move |ev| {
+                    ev.prevent_default();
+                    mac_error.set(session.blu_set_mac(&mac_text.get_untracked()).err());
+                }>
+                    <label class="field"><span>"MAC on the device"</span>
+                        <input name="mac" placeholder="3C:2E:F5:…" prop:value=move || mac_text.get()
+                            on:input=move |ev| mac_text.set(event_target_value(&ev)) />
+                    </label>
+                    <button type="submit">"Use this MAC"</button>
+                    {move || mac_error.get().map(|e| view! { <p class="error">{e}</p> })}
+                </form>
+            </Show>
+            <p class="notice pairing-advice">
+                <strong>"Pairing: "</strong>
+                {move || session.os.get().pairing_advice()}
+                " Shelly BLU devices accept a new pairing only in pairing mode: hold the button for more than 10 seconds until the LED flashes blue."
+            </p>
+            <Show when=move || view_.exposed.get().can_encrypt()>
+                <section class="blu-encryption" aria-label="Encryption">
+                    <h3>"BTHome encryption"</h3>
+                    <p>"A passkey turns encryption on and makes a new key; only a factory reset turns it off again."</p>
+                    <form on:submit=move |ev| {
+                        ev.prevent_default();
+                        session.blu_enable_encryption(&passkey.get_untracked());
+                    }>
+                        <label class="field"><span>"Passkey (up to 6 digits)"</span>
+                            <input name="passkey" inputmode="numeric" autocomplete="off"
+                                prop:value=move || passkey.get()
+                                on:input=move |ev| passkey.set(event_target_value(&ev)) />
+                        </label>
+                        <button type="submit" disabled=busy>"Turn encryption on"</button>
+                        <button type="button" disabled=busy on:click=move |_| session.blu_read_key()>"Read the key"</button>
+                    </form>
+                    {move || view_.key.get().map(|key| view! {
+                        <div class="blu-key">
+                            <label class="field"><span>"Bind key"</span>
+                                <input class="bind-key" readonly prop:value=key.to_hex() />
+                            </label>
+                            <Show when=move || view_.key_stored.get()>
+                                <p class="notice ok">"Stored as this sensor's bind key: the Scan page decrypts it now. Copy it for Home Assistant if you use it there."</p>
+                            </Show>
+                        </div>
+                    })}
+                </section>
+            </Show>
+            <section class="blu-settings" aria-label="Settings">
+                <h3>"Settings"</h3>
+                <ul>
+                    {move || view_.values.get().into_iter().map(|(c, value)| {
+                        view! { <SettingRow session=session characteristic=c value=value /> }
+                    }).collect_view()}
+                </ul>
+            </section>
+            <Show when=move || view_.exposed.get().has(Characteristic::FactoryReset)>
+                <section class="blu-reset" aria-label="Factory reset">
+                    <Show when=move || view_.reset_armed.get()
+                        fallback=move || view! {
+                            <button disabled=busy on:click=move |_| session.blu_factory_reset()>"Factory reset…"</button>
+                        }>
+                        <p class="notice warning" role="alert">"A factory reset turns encryption off, forgets every pairing and restores every setting. The device drops the connection."</p>
+                        <button class="danger" on:click=move |_| session.blu_factory_reset()>"Yes, reset the device"</button>
+                        <button on:click=move |_| view_.reset_armed.set(false)>"Cancel"</button>
+                    </Show>
+                    <Show when=move || view_.reset_done.get()>
+                        <p class="notice ok">"Factory reset sent. Pair the device again (pairing mode) to change its settings."</p>
+                    </Show>
+                </section>
+            </Show>
+        </section>
+    }
+}
+
+/// One setting: its value, and a form to change it.
+#[component]
+fn SettingRow(
+    session: SetupSession,
+    characteristic: Characteristic,
+    value: Result<Value, String>,
+) -> impl IntoView {
+    let info = characteristic.info();
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let shown = match &value {
+        Ok(v) => show(v),
+        Err(e) => format!("unreadable: {e}"),
+    };
+    let editable = characteristic.is_setting() && value.is_ok();
+    let current = value.ok();
+    let range = characteristic
+        .range()
+        .map(|(min, max)| format!("{min} to {max}"))
+        .unwrap_or_default();
+    view! {
+        <li class="blu-setting" data-name=info.name>
+            <span class="label">{info.label}</span>": "<span class="value">{shown}</span>
+            {editable.then(|| {
+                let current = current.clone();
+                view! {
+                    <form class="setting-form" on:submit=move |ev| {
+                        ev.prevent_default();
+                        let Some(current) = current.as_ref() else { return };
+                        match setting_from_text(characteristic, current, &text.get_untracked()) {
+                            Ok(v) => { error.set(None); session.blu_write(characteristic, v); }
+                            Err(e) => error.set(Some(e)),
+                        }
+                    }>
+                        <label class="field"><span>{format!("New {}", info.label.to_lowercase())}</span>
+                            <input inputmode="numeric" placeholder=range.clone() prop:value=move || text.get()
+                                on:input=move |ev| text.set(event_target_value(&ev)) />
+                        </label>
+                        <button type="submit">"Set"</button>
+                        {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+                    </form>
+                }
+            })}
+        </li>
+    }
+}

@@ -1,0 +1,83 @@
+//! The Improv Wi-Fi flow's panel: state and error, device info, identify, the networks the device
+//! sees (where it can scan) or a typed network name, sending, and the result with its link.
+
+use bluehome_core::improv::{Command, ErrorCode};
+use bluehome_core::text::printable;
+use leptos::prelude::*;
+
+use crate::state::setup::SetupSession;
+use crate::state::setup::explain::{improv_advice, improv_title};
+
+/// The Improv panel.
+#[component]
+pub fn ImprovPanel(
+    /// The session.
+    session: SetupSession,
+) -> impl IntoView {
+    let v = session.improv;
+    let busy = move || session.busy.get().is_some();
+    let ssid = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    view! {
+        <section class="improv-flow" aria-label="Improv Wi-Fi device">
+            <h2>"Improv Wi-Fi device"</h2>
+            <p class="improv-state">{move || v.state.get().map(|s| format!("State: {}", s.description())).unwrap_or_default()}</p>
+            {move || v.error.get().filter(|e| *e != ErrorCode::NoError).map(|e| view! {
+                <p class="notice warning improv-error">{format!("{}: {}", improv_title(e), improv_advice(e))}</p>
+            })}
+            <p class="hint">{move || if v.notifications.get() {
+                "The device sends notifications."
+            } else {
+                "No notifications yet: the page reads the state every half second."
+            }}</p>
+            {move || v.info.get().map(|info| view! {
+                <p class="improv-info">{format!(
+                    "{} — {} {} on {}",
+                    printable(&info.name), printable(&info.firmware), printable(&info.version), printable(&info.chip)
+                )}</p>
+            })}
+            <div class="row">
+                <Show when=move || v.offers(Command::Identify)>
+                    <button disabled=busy on:click=move |_| session.improv_identify()>"Identify"</button>
+                </Show>
+                <Show when=move || v.offers(Command::ScanWifi)>
+                    <button disabled=busy on:click=move |_| session.improv_scan()>"Scan for networks"</button>
+                </Show>
+            </div>
+            <ul class="improv-networks">
+                {move || v.networks.get().into_iter().map(|n| {
+                    let name = n.ssid_text();
+                    let pick = name.clone();
+                    view! {
+                        <li><button class="link" on:click=move |_| ssid.set(pick.clone())>
+                            {format!("{} ({} dBm, {})", printable(&name), n.rssi, n.auth.as_str())}
+                        </button></li>
+                    }
+                }).collect_view()}
+            </ul>
+            <form class="improv-wifi" on:submit=move |ev| {
+                ev.prevent_default();
+                session.improv_send(&ssid.get_untracked(), &password.get_untracked());
+            }>
+                <label class="field"><span>"Network name (SSID)"</span>
+                    <input name="ssid" prop:value=move || ssid.get() on:input=move |ev| ssid.set(event_target_value(&ev)) />
+                </label>
+                <label class="field"><span>"Wi-Fi password"</span>
+                    <input name="wifi-password" type="password" autocomplete="off" prop:value=move || password.get()
+                        on:input=move |ev| password.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit" disabled=busy>"Connect to Wi-Fi"</button>
+            </form>
+            {move || v.provisioned.get().map(|result| view! {
+                <div class="notice ok improv-done" role="status">
+                    <strong>"The device joined the network."</strong>
+                    {match result {
+                        Ok(Some(url)) => view! { " Next: " <a href=url.clone() target="_blank" rel="noopener noreferrer">{url.clone()}</a> }.into_any(),
+                        Ok(None) => view! { " The device gave no address to open." }.into_any(),
+                        Err(e) => view! { " The device's address is not a plain http(s) link, so it is not offered: " <code>{e}</code> }.into_any(),
+                    }}
+                </div>
+            })}
+        </section>
+    }
+}

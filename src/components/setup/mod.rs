@@ -1,0 +1,58 @@
+//! "Set up a device": the chooser button, progress, the explained failure, and the flow of the
+//! chosen device ([`blu`], [`improv`]).
+
+pub mod blu;
+pub mod improv;
+
+use leptos::prelude::*;
+
+use crate::state::setup::{Flow, SetupSession};
+use crate::state::shelly::StepState;
+
+/// The set-up panel of the Devices page.
+#[component]
+pub fn SetupPanel(
+    /// The session.
+    session: SetupSession,
+) -> impl IntoView {
+    let busy = move || session.busy.get().is_some();
+    view! {
+        <section class="setup" aria-label="Set up a device">
+            <div class="row">
+                <button class="primary" disabled=busy on:click=move |_| session.choose()>
+                    "Set up a device…"
+                </button>
+                <span class="hint">"Shelly Gen2+ devices, Shelly BLU sensors and Improv Wi-Fi devices."</span>
+                {move || session.busy.get().map(|b| view! {
+                    <span class="busy" role="status" aria-live="polite">{format!("{b}…")}</span>
+                })}
+            </div>
+            <ol class="steps setup-steps" aria-label="Set-up progress">
+                {move || session.steps.get().into_iter().map(|s| {
+                    let (mark, class) = match s.state {
+                        StepState::Running => ("…", "running"),
+                        StepState::Done => ("✓", "done"),
+                        StepState::Failed => ("✗", "failed"),
+                    };
+                    view! { <li class=class><span aria-hidden="true">{mark}</span>" "{s.label}</li> }
+                }).collect_view()}
+            </ol>
+            {move || session.failure.get().map(|f| view! {
+                <div class="notice error failure setup-failure" role="alert">
+                    <strong>{f.title.clone()}</strong>
+                    <span class="during">{format!(" — while {}", f.during)}</span>
+                    <p>{f.advice.clone()}</p>
+                    <details><summary>"Details"</summary><code>{f.detail.clone()}</code></details>
+                    <Show when=move || session.can_retry()>
+                        <button on:click=move |_| session.retry()>"Retry"</button>
+                    </Show>
+                </div>
+            })}
+            {move || match session.flow.get() {
+                Some(Flow::Blu) => view! { <blu::BluPanel session=session /> }.into_any(),
+                Some(Flow::Improv) => view! { <improv::ImprovPanel session=session /> }.into_any(),
+                None => ().into_any(),
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,447 @@
+//! The Shelly BLU flow: what the device has, its settings, encryption with a passkey and the key
+//! stored as the sensor's bind key (with the MAC from its Shelly manufacturer data) in the app's
+//! one bind-key store, so the Scan page decrypts at once; factory reset.
+//!
+//! The GATT work is the core's [`Operation`]s; this file only performs what they ask for.
+
+use std::str::FromStr;
+
+use bluehome_core::blu::{
+    self, BluModel, Characteristic, Exposed, Operation, Outcome, Passkey, Value,
+};
+use bluehome_core::bthome::BindKey;
+use bluehome_core::gatt::{Action, AttError, Feedback};
+use bluehome_core::shelly::{self, manufacturer};
+use bluehome_core::{DeviceKey, MacAddress, Uuid};
+use leptos::prelude::*;
+
+use super::SetupSession;
+use super::explain::SetupFailure;
+use crate::ble::{BleBackend, BleError, ErrorKind, GrantedDevice};
+use crate::platform::sleep_ms;
+use crate::state::model::KeyEntry;
+
+/// How long to watch the device's advertisements for its MAC (Shelly BLU devices announce it in
+/// their manufacturer data; the browser hides the address).
+pub const MAC_WATCH_MS: u64 = 5_000;
+
+/// The BLU flow's state.
+#[derive(Debug, Clone, Copy)]
+pub struct BluView {
+    /// What the device exposes.
+    pub exposed: RwSignal<Exposed>,
+    /// Its model, when identified.
+    pub model: RwSignal<Option<&'static BluModel>>,
+    /// Its MAC (announced, or typed when the browser could not learn it).
+    pub mac: RwSignal<Option<MacAddress>>,
+    /// The settings read, each with its value or why there is none.
+    pub values: RwSignal<Vec<(Characteristic, Result<Value, String>)>>,
+    /// The bind key read from the device.
+    pub key: RwSignal<Option<BindKey>>,
+    /// The key was stored for the Scan page.
+    pub key_stored: RwSignal<bool>,
+    /// The factory reset asks for its confirmation.
+    pub reset_armed: RwSignal<bool>,
+    /// The factory reset was sent.
+    pub reset_done: RwSignal<bool>,
+}
+
+impl BluView {
+    pub(super) fn new() -> Self {
+        Self {
+            exposed: RwSignal::new(Exposed::default()),
+            model: RwSignal::new(None),
+            mac: RwSignal::new(None),
+            values: RwSignal::new(Vec::new()),
+            key: RwSignal::new(None),
+            key_stored: RwSignal::new(false),
+            reset_armed: RwSignal::new(false),
+            reset_done: RwSignal::new(false),
+        }
+    }
+
+    pub(super) fn clear(&self) {
+        self.exposed.set(Exposed::default());
+        self.model.set(None);
+        self.mac.set(None);
+        self.values.set(Vec::new());
+        self.key.set(None);
+        self.key_stored.set(false);
+        self.reset_armed.set(false);
+        self.reset_done.set(false);
+    }
+}
+
+/// What the browser reports as the ATT error the operation is told about (the page never sees
+/// the code; `convert` sorted Chrome's words into a kind).
+fn att_error(error: &BleError) -> AttError {
+    match error.kind {
+        ErrorKind::NotPaired => AttError::InsufficientAuthentication,
+        ErrorKind::Disconnected => AttError::Disconnected,
+        ErrorKind::NotFound => AttError::AttributeNotFound,
+        ErrorKind::NotPermitted => AttError::WriteNotPermitted,
+        _ => AttError::Other(0x0E),
+    }
+}
+
+fn gatt(c: Characteristic) -> crate::ble::Characteristic {
+    crate::ble::Characteristic {
+        service: c.info().service,
+        uuid: c.uuid(),
+    }
+}
+
+impl SetupSession {
+    /// The device's key in the app's store: the browser's id, as the Scan page keys it.
+    fn blu_key(self) -> Option<DeviceKey> {
+        self.device_id().and_then(|id| id.as_str().parse().ok())
+    }
+
+    pub(super) async fn blu_start(
+        self,
+        device: GrantedDevice,
+        settings: Vec<Uuid>,
+    ) -> Result<(), SetupFailure> {
+        let info = self
+            .discover(blu::DEVICE_INFORMATION_SERVICE)
+            .await?
+            .unwrap_or_default();
+        let exposed = Exposed::from_uuids(settings.into_iter().chain(info));
+        self.blu.exposed.set(exposed);
+        self.step("Learning its MAC and model from its Shelly advertisement");
+        let (mac, mfd) = self.blu_identity().await;
+        self.blu.mac.set(mac);
+        self.blu
+            .model
+            .set(blu::identify(mfd.as_ref(), device.name.as_deref()));
+        self.step("Reading its settings (no pairing needed)");
+        let outcome = self
+            .drive_blu(Operation::read_settings(&exposed), "reading settings")
+            .await?;
+        if let Outcome::Values(values) = outcome {
+            self.blu.values.set(
+                values
+                    .into_iter()
+                    .map(|(c, v)| (c, v.map_err(|e| e.to_string())))
+                    .collect(),
+            );
+        }
+        self.step_done();
+        Ok(())
+    }
+
+    /// The MAC and Shelly manufacturer data the store heard from this device, watching its
+    /// advertisements for a while when nothing was heard yet (and the browser can watch).
+    async fn blu_identity(self) -> (Option<MacAddress>, Option<manufacturer::ManufacturerData>) {
+        let Some(key) = self.blu_key() else {
+            return (None, None);
+        };
+        let look = move || {
+            self.store
+                .model_untracked(|m| {
+                    let manager = m.manager();
+                    let mfd = manager
+                        .device(&key)
+                        .and_then(|d| d.info())
+                        .and_then(|i| i.data.manufacturer_data.get(&shelly::COMPANY_ID).cloned())
+                        .map(|bytes| manufacturer::parse(&bytes));
+                    let mac = manager
+                        .announced_mac(&key)
+                        .or_else(|| mfd.as_ref().and_then(|m| m.mac))
+                        .or(key.mac());
+                    (mac, mfd)
+                })
+                .unwrap_or((key.mac(), None))
+        };
+        let found = look();
+        if found.0.is_some() && found.1.is_some() {
+            return found;
+        }
+        let backend = self.backend();
+        let Some(id) = self.device_id() else {
+            return found;
+        };
+        // The watch stays on: the Scan page keeps receiving this sensor.
+        if !backend.capabilities().watch_advertisements
+            || backend.watch_advertisements(&id).await.is_err()
+        {
+            return found;
+        }
+        for _ in 0..MAC_WATCH_MS / 100 {
+            sleep_ms(100).await;
+            let found = look();
+            if found.0.is_some() && found.1.is_some() {
+                return found;
+            }
+        }
+        look()
+    }
+
+    /// Sets the MAC typed by the person (when the browser could not learn it).
+    pub fn blu_set_mac(self, text: &str) -> Result<(), String> {
+        let mac = MacAddress::from_str(text.trim()).map_err(|e| format!("MAC: {e}"))?;
+        self.blu.mac.set(Some(mac));
+        Ok(())
+    }
+
+    /// Performs an operation's GATT reads and writes, one at a time.
+    async fn drive_blu(self, mut op: Operation, during: &str) -> Result<Outcome, SetupFailure> {
+        let mut last_error: Option<BleError> = None;
+        loop {
+            let result = match op.action() {
+                Action::Read { characteristic } => self.read(gatt(characteristic)).await.map(Some),
+                Action::Write {
+                    characteristic,
+                    value,
+                } => {
+                    let value = value.to_vec();
+                    self.write(gatt(characteristic), &value)
+                        .await
+                        .map(|()| None)
+                }
+                Action::Sleep { .. } | Action::Done => break,
+            };
+            match result {
+                Ok(Some(bytes)) => op.advance(Feedback::Read(&bytes)),
+                Ok(None) => op.advance(Feedback::Written),
+                Err(e) => {
+                    op.advance(Feedback::Failed(att_error(&e)));
+                    last_error = Some(e);
+                }
+            }
+        }
+        op.finish().map_err(|e| {
+            SetupFailure::blu(&e, last_error.as_ref(), during, self.os.get_untracked())
+        })
+    }
+
+    /// Turns encryption on with `passkey` (text from the form), reads the new key and stores it
+    /// with the device's MAC as its bind key.
+    pub fn blu_enable_encryption(self, passkey: &str) {
+        let passkey = match Passkey::from_str(passkey.trim()) {
+            Ok(p) => p,
+            Err(e) => {
+                return self.refuse(SetupFailure::new(
+                    "Not a passkey",
+                    "Enter 1 to 6 digits (0 to 999999).",
+                    "turning encryption on",
+                    e.to_string(),
+                ));
+            }
+        };
+        if self.blu.mac.get_untracked().is_none() {
+            return self.refuse(mac_needed());
+        }
+        self.steps.set(Vec::new());
+        self.run("Turn encryption on", move |s| async move {
+            s.step(
+                "Writing the passkey (turns BTHome encryption on and makes a new key), then reading the key",
+            );
+            let op = Operation::enable_encryption(&s.blu.exposed.get_untracked(), passkey)
+                .map_err(|e| SetupFailure::blu(&e, None, "turning encryption on", s.os.get_untracked()))?;
+            let outcome = s.drive_blu(op, "turning encryption on").await?;
+            s.blu_keep_key(outcome)
+        });
+    }
+
+    /// Reads the current key and stores it as the bind key.
+    pub fn blu_read_key(self) {
+        if self.blu.mac.get_untracked().is_none() {
+            return self.refuse(mac_needed());
+        }
+        self.steps.set(Vec::new());
+        self.run("Read the key", |s| async move {
+            s.step("Reading the encryption key");
+            let op = Operation::read_key(&s.blu.exposed.get_untracked()).map_err(|e| {
+                SetupFailure::blu(&e, None, "reading the key", s.os.get_untracked())
+            })?;
+            let outcome = s.drive_blu(op, "reading the key").await?;
+            s.blu_keep_key(outcome)
+        });
+    }
+
+    fn blu_keep_key(self, outcome: Outcome) -> Result<(), SetupFailure> {
+        let Outcome::Key(bytes) = outcome else {
+            return Ok(());
+        };
+        let bindkey = BindKey::new(bytes);
+        self.step("Storing the key as this sensor's bind key (the Scan page decrypts with it)");
+        if let Some(key) = self.blu_key() {
+            self.store.set_key(
+                &key,
+                Some(KeyEntry {
+                    bindkey,
+                    mac: self.blu.mac.get_untracked(),
+                }),
+            );
+            self.blu.key_stored.set(true);
+        }
+        self.blu.key.set(Some(bindkey));
+        self.step_done();
+        Ok(())
+    }
+
+    /// Writes one setting (read back by the operation).
+    pub fn blu_write(self, characteristic: Characteristic, value: Value) {
+        self.steps.set(Vec::new());
+        self.run("Change a setting", move |s| {
+            let value = value.clone();
+            async move {
+                s.step(format!("Writing {}", characteristic.info().label));
+                let op = Operation::write(&s.blu.exposed.get_untracked(), characteristic, value)
+                    .map_err(|e| {
+                        SetupFailure::blu(&e, None, "writing a setting", s.os.get_untracked())
+                    })?;
+                if let Outcome::Written {
+                    characteristic,
+                    value,
+                } = s.drive_blu(op, "writing a setting").await?
+                {
+                    s.blu.values.update(|values| {
+                        for (c, v) in values.iter_mut() {
+                            if *c == characteristic {
+                                *v = Ok(value.clone());
+                            }
+                        }
+                    });
+                }
+                s.step_done();
+                Ok(())
+            }
+        });
+    }
+
+    /// Factory reset: the first call asks for confirmation, the second sends it.
+    pub fn blu_factory_reset(self) {
+        if !self.blu.reset_armed.get_untracked() {
+            self.blu.reset_armed.set(true);
+            return;
+        }
+        self.blu.reset_armed.set(false);
+        self.steps.set(Vec::new());
+        self.run("Factory reset", |s| async move {
+            s.step("Sending the factory reset");
+            let op = Operation::factory_reset(&s.blu.exposed.get_untracked())
+                .map_err(|e| SetupFailure::blu(&e, None, "factory reset", s.os.get_untracked()))?;
+            s.drive_blu(op, "factory reset").await?;
+            // Encryption is off and the key void: the Scan page reads plaintext again.
+            if s.blu.key_stored.get_untracked()
+                && let Some(key) = s.blu_key()
+            {
+                s.store.set_key(&key, None);
+            }
+            s.blu.key.set(None);
+            s.blu.key_stored.set(false);
+            s.blu.reset_done.set(true);
+            s.step_done();
+            Ok(())
+        });
+    }
+}
+
+fn mac_needed() -> SetupFailure {
+    SetupFailure::new(
+        "The sensor's MAC is needed",
+        "The browser hides Bluetooth addresses and this sensor's advertisement was not heard. Enter the MAC printed on the device (or shown by the Scan page), then try again.",
+        "storing the key",
+        "no Shelly manufacturer data with a MAC was heard from this device",
+    )
+}
+
+/// A setting's new value from a number typed in its form, in the width the device uses for it
+/// (`current`'s), checked by the core's decoder (ranges included).
+pub fn setting_from_text(
+    characteristic: Characteristic,
+    current: &Value,
+    text: &str,
+) -> Result<Value, String> {
+    let number: i64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{}: enter a whole number", characteristic.info().label))?;
+    let width = characteristic
+        .encode(current)
+        .map_err(|e| e.to_string())?
+        .len();
+    let bytes = match width {
+        1 => vec![u8::try_from(number).map_err(|_| out_of_range(characteristic, number))?],
+        2 if characteristic == Characteristic::TemperatureOffset => i16::try_from(number)
+            .map_err(|_| out_of_range(characteristic, number))?
+            .to_le_bytes()
+            .to_vec(),
+        2 => u16::try_from(number)
+            .map_err(|_| out_of_range(characteristic, number))?
+            .to_le_bytes()
+            .to_vec(),
+        _ => {
+            return Err(format!(
+                "{}: not a number setting",
+                characteristic.info().label
+            ));
+        }
+    };
+    characteristic.decode(&bytes).map_err(|e| e.to_string())
+}
+
+fn out_of_range(characteristic: Characteristic, number: i64) -> String {
+    match characteristic.range() {
+        Some((min, max)) => format!("{characteristic}: {number} is outside {min}..={max}"),
+        None => format!("{characteristic}: {number} does not fit"),
+    }
+}
+
+/// A value as a person reads it.
+pub fn show(value: &Value) -> String {
+    match value {
+        Value::Switch(on) => if *on { "on" } else { "off" }.to_owned(),
+        Value::ClickSpeed(speed) => format!("{} ({} ms)", speed.step(), speed.delay_ms()),
+        Value::Degrees(d) => format!("{d}°"),
+        Value::Sensitivity(s) => format!("{s:?}").to_lowercase(),
+        Value::Count(n) => n.to_string(),
+        Value::Ranges(r) => format!("mask {:#04x}", r.mask()),
+        Value::Seconds(s) => format!("{s} s"),
+        Value::TenthsCelsius(t) => format!("{:.1} °C", f64::from(*t) / 10.0),
+        Value::Text(text) => bluehome_core::text::printable(text).into_owned(),
+        Value::Bytes(bytes) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        Value::Key(Some(_)) => "set".to_owned(),
+        Value::Key(None) => "none".to_owned(),
+        Value::Passkey(_) | Value::Trigger => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_settings_are_checked_by_the_core_in_the_device_width() {
+        let click = Characteristic::MultiClickSpeed;
+        let current = click.decode(&[2]).unwrap();
+        assert_eq!(
+            setting_from_text(click, &current, "4"),
+            click.decode(&[4]).map_err(|e| e.to_string())
+        );
+        assert!(
+            setting_from_text(click, &current, "9").is_err(),
+            "0..=5 only"
+        );
+        assert!(setting_from_text(click, &current, "-1").is_err());
+        assert!(setting_from_text(click, &current, "fast").is_err());
+        let offset = Characteristic::TemperatureOffset;
+        let zero = offset.decode(&[0, 0]).unwrap();
+        assert_eq!(
+            setting_from_text(offset, &zero, "-15"),
+            Ok(Value::TenthsCelsius(-15))
+        );
+        let interval = Characteristic::MeasureInterval;
+        let thirty = interval.decode(&30u16.to_le_bytes()).unwrap();
+        assert_eq!(
+            setting_from_text(interval, &thirty, "120"),
+            Ok(Value::Seconds(120))
+        );
+        assert!(
+            setting_from_text(interval, &thirty, "2").is_err(),
+            "5..=300 s"
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! The set-up flows' failures explained: the browser's errors (as `ble::web::convert` sorted them,
+//! through the Shelly session's [`FailureKind`] where the words fit), a BLU operation's errors and
+//! every documented Improv error, each with what to do. Pairing advice depends on the operating
+//! system ([`Os`]).
+
+use bluehome_core::blu;
+use bluehome_core::improv::{self, ErrorCode};
+
+use crate::ble::{BleError, ErrorKind};
+use crate::platform::Os;
+use crate::state::shelly::explain::{FailureKind, Stage};
+
+/// How a Shelly BLU device is put in pairing mode (shelly-api-docs docs-ble/common).
+pub const BLU_PAIRING_MODE: &str = "Hold the device's button for more than 10 seconds until its LED flashes blue: it is then in pairing mode for a minute and accepts a new connection.";
+
+/// One explained failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupFailure {
+    /// A one-line title.
+    pub title: String,
+    /// What to do.
+    pub advice: String,
+    /// What was being done.
+    pub during: String,
+    /// The underlying detail (the browser's or the device's words).
+    pub detail: String,
+}
+
+impl SetupFailure {
+    /// Builds one.
+    pub fn new(
+        title: impl Into<String>,
+        advice: impl Into<String>,
+        during: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            advice: advice.into(),
+            during: during.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// A browser Bluetooth error.
+    pub fn ble(error: &BleError, stage: Stage, during: &str, os: Os) -> Self {
+        let detail = error.to_string();
+        match (error.kind, stage) {
+            (ErrorKind::NotPaired, _) => Self::new(
+                "The device wants a paired link",
+                format!("{} {BLU_PAIRING_MODE} Then retry.", os.pairing_advice()),
+                during,
+                detail,
+            ),
+            (ErrorKind::NotFound, Stage::Connected) => Self::new(
+                "The device does not have this",
+                "The device lacks the service or characteristic (another model or firmware). If it should have it, forget the device in the system's Bluetooth settings (a stale cache hides services) and retry.",
+                during,
+                detail,
+            ),
+            (ErrorKind::NotPermitted, _) => Self::new(
+                "The device refused the operation",
+                "The device does not allow this operation on this link. Retry after pairing; if it persists, the device does not offer it.",
+                during,
+                detail,
+            ),
+            (
+                ErrorKind::Disconnected | ErrorKind::Gatt | ErrorKind::NotFound,
+                Stage::Connecting,
+            ) => {
+                let kind = FailureKind::OutOfRange;
+                Self::new(
+                    kind.title(),
+                    format!(
+                        "{} A Shelly BLU sensor accepts connections only from a device it is paired with, or in pairing mode: {BLU_PAIRING_MODE}",
+                        kind.advice()
+                    ),
+                    during,
+                    detail,
+                )
+            }
+            (kind, stage) => {
+                let kind = FailureKind::of_ble_error(kind, stage);
+                Self::new(kind.title(), kind.advice(), during, detail)
+            }
+        }
+    }
+
+    /// A BLU operation's error; `ble` is the browser's error behind a failed GATT operation.
+    pub fn blu(error: &blu::Error, ble: Option<&BleError>, during: &str, os: Os) -> Self {
+        if let (blu::Error::Gatt { .. }, Some(ble)) = (error, ble) {
+            return Self::ble(ble, Stage::Connected, during, os);
+        }
+        let detail = error.to_string();
+        let (title, advice) = match error {
+            blu::Error::Missing(_) | blu::Error::NotReadable(_) | blu::Error::NotWritable(_) => (
+                "The device does not offer this",
+                "This model or firmware does not have the setting; only what the device lists is offered.",
+            ),
+            blu::Error::Value(_) => (
+                "The value does not fit",
+                "Check the value against the range shown and try again.",
+            ),
+            blu::Error::NotApplied { .. } => (
+                "The device did not keep the value",
+                "It still reads its old value. Retry; if it persists, the firmware ignores this setting.",
+            ),
+            blu::Error::KeyNotSet => (
+                "Encryption is not on yet",
+                "The device has no key yet: turn encryption on with a passkey first.",
+            ),
+            _ => (
+                "The device's answer could not be used",
+                "Retry; if it persists, reconnect the device.",
+            ),
+        };
+        Self::new(title, advice, during, detail)
+    }
+
+    /// An Improv task's error; `ble` is the browser's error behind a failed GATT operation.
+    pub fn improv(
+        error: &improv::client::Error,
+        ble: Option<&BleError>,
+        during: &str,
+        os: Os,
+    ) -> Self {
+        use improv::client::Error as E;
+        if let (E::Gatt { .. }, Some(ble)) = (error, ble) {
+            return Self::ble(ble, Stage::Connected, during, os);
+        }
+        let detail = error.to_string();
+        let (title, advice): (&str, String) = match error {
+            E::Device(code) => (improv_title(*code), improv_advice(*code).to_owned()),
+            E::AuthorizationRequired => (
+                "The device waits for authorization",
+                "Press the button on the device (or do what its documentation says to authorize), then retry.".to_owned(),
+            ),
+            E::WrongState(state) => (
+                "The device is not ready for this",
+                format!("The device is {}. Wait for it to finish, or reconnect and retry.", state.description()),
+            ),
+            E::Unsupported(_) => (
+                "The device does not offer this",
+                "Its capabilities do not include this command.".to_owned(),
+            ),
+            E::Timeout { .. } => (
+                "The device took too long",
+                "Stay close to the device and retry. Joining a network can take up to a minute.".to_owned(),
+            ),
+            _ => (
+                "The device's answer could not be read",
+                "Retry; if it persists, reconnect the device.".to_owned(),
+            ),
+        };
+        Self::new(title, advice, during, detail)
+    }
+}
+
+/// The title for each documented Improv error (improv-wifi.com/ble, "Error state").
+pub fn improv_title(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::NoError => "No error",
+        ErrorCode::InvalidRpc => "The device could not read the command",
+        ErrorCode::UnknownCommand => "The device does not know the command",
+        ErrorCode::UnableToConnect => "The device could not join the Wi-Fi network",
+        ErrorCode::NotAuthorized => "The device was not authorized",
+        ErrorCode::Unknown | ErrorCode::Other(_) => "The device reported an error",
+    }
+}
+
+/// What to do about each documented Improv error.
+pub fn improv_advice(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::NoError => "Nothing to do.",
+        ErrorCode::InvalidRpc => {
+            "The command arrived damaged (a bad length or checksum). Retry; move closer if it repeats."
+        }
+        ErrorCode::UnknownCommand => {
+            "The device's firmware does not support this command; update it or use what it offers."
+        }
+        ErrorCode::UnableToConnect => {
+            "Check the network name and password, that the network is in range, and that it uses 2.4 GHz if the device needs it. Then send the settings again."
+        }
+        ErrorCode::NotAuthorized => {
+            "Press the button on the device to authorize, then send the settings again."
+        }
+        ErrorCode::Unknown | ErrorCode::Other(_) => {
+            "Retry; if it persists, restart the device and reconnect."
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairing_advice_follows_the_operating_system() {
+        let error = BleError::new(
+            ErrorKind::NotPaired,
+            "NetworkError: GATT Error: Not paired.",
+        );
+        let windows = SetupFailure::ble(&error, Stage::Connected, "writing", Os::Windows);
+        assert!(
+            windows.advice.contains("Settings › Bluetooth & devices"),
+            "{windows:?}"
+        );
+        let mac = SetupFailure::ble(&error, Stage::Connected, "writing", Os::MacOs);
+        assert!(mac.advice.contains("system will ask"), "{mac:?}");
+        assert!(mac.advice.contains("10 seconds"));
+    }
+
+    #[test]
+    fn every_documented_improv_error_has_its_own_explanation() {
+        let codes = [
+            ErrorCode::InvalidRpc,
+            ErrorCode::UnknownCommand,
+            ErrorCode::UnableToConnect,
+            ErrorCode::NotAuthorized,
+            ErrorCode::Unknown,
+        ];
+        let mut advice: Vec<&str> = codes.iter().map(|c| improv_advice(*c)).collect();
+        advice.dedup();
+        assert_eq!(advice.len(), codes.len());
+        let failure = SetupFailure::improv(
+            &improv::client::Error::Device(ErrorCode::UnableToConnect),
+            None,
+            "sending",
+            Os::Linux,
+        );
+        assert_eq!(failure.title, "The device could not join the Wi-Fi network");
+        assert!(failure.advice.contains("password"));
+    }
+}

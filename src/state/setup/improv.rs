@@ -1,0 +1,358 @@
+//! The Improv Wi-Fi flow: capabilities, state and error; authorization (a button press on the
+//! device); identify; a Wi-Fi scan where the device offers one, or a typed network name; sending
+//! the credentials and following the state to "provisioned", by notification or, when none come,
+//! by polling reads; the redirect URL.
+//!
+//! The protocol is the core's [`Client`]; this file performs the GATT operations it asks for
+//! and hands it the notifications that arrive.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use bluehome_core::Uuid;
+use bluehome_core::gatt::{Action, AttError, Feedback};
+use bluehome_core::improv::client::Error as ClientError;
+use bluehome_core::improv::{
+    self, Capabilities, Client, Credentials, DeviceInfo, ErrorCode, Network, Options, Response,
+    State,
+};
+use leptos::prelude::*;
+
+use super::SetupSession;
+use super::explain::SetupFailure;
+use crate::ble::{BleError, BleEvent, ErrorKind};
+use crate::platform::{now_ms, sleep_ms};
+
+/// How often a sleeping task looks for notifications.
+const NOTIFICATION_CHECK_MS: u64 = 50;
+
+/// Notifications received and not yet handed to the client.
+type Inbox = Rc<RefCell<VecDeque<(improv::Characteristic, Vec<u8>)>>>;
+
+/// The Improv flow's state.
+#[derive(Debug, Clone, Copy)]
+pub struct ImprovView {
+    /// The capabilities byte.
+    pub capabilities: RwSignal<Option<Capabilities>>,
+    /// The last state read or notified.
+    pub state: RwSignal<Option<State>>,
+    /// The last error read or notified.
+    pub error: RwSignal<Option<ErrorCode>>,
+    /// Device info, where offered.
+    pub info: RwSignal<Option<DeviceInfo>>,
+    /// Networks from the device's scan.
+    pub networks: RwSignal<Vec<Network>>,
+    /// Whether notifications arrived (else the flow polls).
+    pub notifications: RwSignal<bool>,
+    /// Provisioned: the redirect URL (a plain http(s) URL) or why the device's was refused.
+    pub provisioned: RwSignal<Option<Result<Option<String>, String>>>,
+    client: StoredValue<Option<Rc<RefCell<Client>>>, LocalStorage>,
+    inbox: StoredValue<Inbox, LocalStorage>,
+}
+
+impl ImprovView {
+    pub(super) fn new() -> Self {
+        Self {
+            capabilities: RwSignal::new(None),
+            state: RwSignal::new(None),
+            error: RwSignal::new(None),
+            info: RwSignal::new(None),
+            networks: RwSignal::new(Vec::new()),
+            notifications: RwSignal::new(false),
+            provisioned: RwSignal::new(None),
+            client: StoredValue::new_local(None),
+            inbox: StoredValue::new_local(Rc::default()),
+        }
+    }
+
+    pub(super) fn clear(&self) {
+        self.capabilities.set(None);
+        self.state.set(None);
+        self.error.set(None);
+        self.info.set(None);
+        self.networks.set(Vec::new());
+        self.notifications.set(false);
+        self.provisioned.set(None);
+        self.client.set_value(None);
+        self.inbox.with_value(|i| i.borrow_mut().clear());
+    }
+
+    /// Whether the device offers a command.
+    pub fn offers(&self, command: improv::Command) -> bool {
+        self.capabilities.get().is_some_and(|c| c.offers(command))
+    }
+}
+
+fn gatt(c: improv::Characteristic) -> crate::ble::Characteristic {
+    crate::ble::Characteristic {
+        service: improv::SERVICE_UUID,
+        uuid: c.uuid(),
+    }
+}
+
+fn att_error(error: &BleError) -> AttError {
+    match error.kind {
+        ErrorKind::NotPaired => AttError::InsufficientAuthentication,
+        ErrorKind::Disconnected => AttError::Disconnected,
+        ErrorKind::NotFound => AttError::AttributeNotFound,
+        ErrorKind::NotPermitted => AttError::WriteNotPermitted,
+        _ => AttError::Other(0x0E),
+    }
+}
+
+impl SetupSession {
+    /// Notifications of the chosen Improv device go to its client's inbox.
+    pub(super) fn improv_event(self, event: &BleEvent) {
+        let BleEvent::Notification {
+            device,
+            characteristic,
+            value,
+        } = event
+        else {
+            return;
+        };
+        if characteristic.service != improv::SERVICE_UUID
+            || self.device_id().as_ref() != Some(device)
+        {
+            return;
+        }
+        if let Some(c) = improv::Characteristic::ALL
+            .into_iter()
+            .find(|c| c.uuid() == characteristic.uuid)
+        {
+            self.improv
+                .inbox
+                .try_with_value(|i| i.borrow_mut().push_back((c, value.clone())));
+        }
+    }
+
+    pub(super) async fn improv_start(self, characteristics: Vec<Uuid>) -> Result<(), SetupFailure> {
+        // Notifications where the device has them (the polling reads work without).
+        for c in [
+            improv::Characteristic::State,
+            improv::Characteristic::Error,
+            improv::Characteristic::RpcResult,
+        ] {
+            if characteristics.contains(&c.uuid()) {
+                self.step(format!("Asking for notifications of {c}"));
+                let _ = self.subscribe(gatt(c)).await;
+            }
+        }
+        self.step("Reading its capabilities, state and error");
+        let client = Rc::new(RefCell::new(Client::new(Options::default(), now_ms())));
+        self.improv.client.set_value(Some(Rc::clone(&client)));
+        let response = self.drive_improv("connecting").await?;
+        if let Response::Connected {
+            capabilities,
+            state,
+            error,
+        } = response
+        {
+            self.improv.capabilities.set(Some(capabilities));
+            self.improv.state.set(Some(state));
+            self.improv.error.set(Some(error));
+            if capabilities.offers(improv::Command::DeviceInfo) {
+                self.step("Reading its device info");
+                self.improv_task("device info", |c, now| c.request_device_info(now))?;
+                if let Response::DeviceInfo(info) = self.drive_improv("reading device info").await?
+                {
+                    self.improv.info.set(Some(info));
+                }
+            }
+            if state == State::AuthorizationRequired {
+                self.step("Press the button on the device to authorize this page");
+                self.improv_task("authorization", |c, now| c.await_authorization(now))?;
+                self.drive_improv("waiting for authorization").await?;
+            }
+        }
+        self.step_done();
+        Ok(())
+    }
+
+    fn improv_task(
+        self,
+        during: &str,
+        start: impl FnOnce(&mut Client, u64) -> Result<(), ClientError>,
+    ) -> Result<(), SetupFailure> {
+        let client = self.improv.client.get_value().ok_or_else(|| {
+            SetupFailure::improv(&ClientError::Busy, None, during, self.os.get_untracked())
+        })?;
+        let started = start(&mut client.borrow_mut(), now_ms());
+        started.map_err(|e| SetupFailure::improv(&e, None, during, self.os.get_untracked()))
+    }
+
+    /// Performs what the client asks for until its task is done; feeds it notifications.
+    async fn drive_improv(self, during: &str) -> Result<Response, SetupFailure> {
+        let Some(client) = self.improv.client.get_value() else {
+            return Err(SetupFailure::improv(
+                &ClientError::Busy,
+                None,
+                during,
+                self.os.get_untracked(),
+            ));
+        };
+        let mut last_error: Option<BleError> = None;
+        loop {
+            self.improv_deliver(&client);
+            let action = next(client.borrow().action());
+            match action {
+                Next::Read(c) => {
+                    let result = self.read(gatt(c)).await;
+                    let mut client = client.borrow_mut();
+                    match result {
+                        Ok(bytes) => client.advance(Feedback::Read(&bytes), now_ms()),
+                        Err(e) => {
+                            client.advance(Feedback::Failed(att_error(&e)), now_ms());
+                            last_error = Some(e);
+                        }
+                    }
+                }
+                Next::Write(c, value) => {
+                    let result = self.write(gatt(c), &value).await;
+                    let mut client = client.borrow_mut();
+                    match result {
+                        Ok(()) => client.advance(Feedback::Written, now_ms()),
+                        Err(e) => {
+                            client.advance(Feedback::Failed(att_error(&e)), now_ms());
+                            last_error = Some(e);
+                        }
+                    }
+                }
+                Next::Sleep(until) => {
+                    while now_ms() < until
+                        && self.improv.inbox.with_value(|i| i.borrow().is_empty())
+                    {
+                        sleep_ms(NOTIFICATION_CHECK_MS.min(until.saturating_sub(now_ms()))).await;
+                    }
+                    if self.improv.inbox.with_value(|i| i.borrow().is_empty()) {
+                        client.borrow_mut().advance(Feedback::Woke, now_ms());
+                    }
+                }
+                Next::Done => break,
+            }
+            self.improv_show(&client);
+        }
+        self.improv_show(&client);
+        let outcome = client.borrow_mut().take_outcome();
+        match outcome {
+            Some(Ok(response)) => Ok(response),
+            Some(Err(e)) => Err(SetupFailure::improv(
+                &e,
+                last_error.as_ref(),
+                during,
+                self.os.get_untracked(),
+            )),
+            None => Err(SetupFailure::improv(
+                &ClientError::Busy,
+                None,
+                during,
+                self.os.get_untracked(),
+            )),
+        }
+    }
+
+    fn improv_deliver(self, client: &Rc<RefCell<Client>>) {
+        let notes: Vec<_> = self
+            .improv
+            .inbox
+            .with_value(|i| i.borrow_mut().drain(..).collect());
+        for (c, value) in notes {
+            client.borrow_mut().notified(c, &value, now_ms());
+        }
+    }
+
+    fn improv_show(self, client: &Rc<RefCell<Client>>) {
+        let client = client.borrow();
+        if let Some(state) = client.state() {
+            self.improv.state.set(Some(state));
+        }
+        if let Some(error) = client.error() {
+            self.improv.error.set(Some(error));
+        }
+        self.improv.notifications.set(client.notifications_seen());
+    }
+
+    /// Makes the device identify itself (blink or beep).
+    pub fn improv_identify(self) {
+        self.run("Identify", |s| async move {
+            s.step("Asking the device to identify itself");
+            s.improv_task("identify", |c, now| c.identify(now))?;
+            s.drive_improv("identify").await?;
+            s.step_done();
+            Ok(())
+        });
+    }
+
+    /// Asks the device which networks it sees.
+    pub fn improv_scan(self) {
+        self.run("Scan for networks", |s| async move {
+            s.step("The device scans for Wi-Fi networks (a few seconds)");
+            s.improv_task("scanning", |c, now| c.scan_wifi(now))?;
+            if let Response::Networks(networks) = s.drive_improv("scanning").await? {
+                s.improv.networks.set(networks);
+            }
+            s.step_done();
+            Ok(())
+        });
+    }
+
+    /// Sends the Wi-Fi credentials and follows the device to "provisioned".
+    pub fn improv_send(self, ssid: &str, password: &str) {
+        let credentials =
+            match Credentials::new(ssid.as_bytes().to_vec(), password.as_bytes().to_vec()) {
+                Ok(c) => c,
+                Err(e) => {
+                    return self.refuse(SetupFailure::new(
+                        "The network name or password does not fit",
+                        "A network name has 1 to 32 bytes; name and password together at most 253.",
+                        "sending Wi-Fi settings",
+                        e.to_string(),
+                    ));
+                }
+            };
+        self.steps.set(Vec::new());
+        self.run("Connect to Wi-Fi", move |s| {
+            let credentials = credentials.clone();
+            async move {
+                s.step("Sending the Wi-Fi settings; the device joins the network");
+                s.improv.provisioned.set(None);
+                s.improv_task("sending Wi-Fi settings", |c, now| {
+                    c.send_wifi(credentials, now)
+                })?;
+                if let Response::Provisioned {
+                    redirect,
+                    redirect_error,
+                } = s.drive_improv("sending Wi-Fi settings").await?
+                {
+                    s.improv.provisioned.set(Some(match redirect_error {
+                        Some(e) => Err(e.to_string()),
+                        None => Ok(redirect.map(|r| r.as_str().to_owned())),
+                    }));
+                }
+                s.step_done();
+                Ok(())
+            }
+        });
+    }
+}
+
+/// An owned copy of the client's next action (the client is borrowed only briefly).
+enum Next {
+    Read(improv::Characteristic),
+    Write(improv::Characteristic, Vec<u8>),
+    Sleep(u64),
+    Done,
+}
+
+fn next(action: Action<'_, improv::Characteristic>) -> Next {
+    match action {
+        Action::Read { characteristic } => Next::Read(characteristic),
+        Action::Write {
+            characteristic,
+            value,
+        } => Next::Write(characteristic, value.to_vec()),
+        Action::Sleep { until_ms } => Next::Sleep(until_ms),
+        Action::Done => Next::Done,
+    }
+}
