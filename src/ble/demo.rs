@@ -104,13 +104,19 @@ pub fn improv_device(options: ImprovOptions) -> SharedImprov {
     Rc::new(RefCell::new(ImprovDevice::new(options)))
 }
 
-/// Puts a BLU device on the mock: connectable (named by its MAC, as the demo names devices) and
+/// Puts a BLU device on the mock, named by its MAC as the demo names devices: connectable and
 /// advertising.
 pub fn add_blu(backend: &MockBackend, device: &SharedBlu) -> DeviceId {
     let id = device_id(device.borrow().mac());
+    add_blu_as(backend, &id, device);
+    id
+}
+
+/// Puts a BLU device on the mock under `id` (a browser's opaque id, as Chrome names devices).
+pub fn add_blu_as(backend: &MockBackend, id: &DeviceId, device: &SharedBlu) {
     let name = device.borrow().model().code();
     backend.set_gatt_peer(
-        &id,
+        id,
         Some(name),
         Box::new(BluPeer::new(Rc::clone(device), backend.clock())),
     );
@@ -119,23 +125,21 @@ pub fn add_blu(backend: &MockBackend, device: &SharedBlu) -> DeviceId {
         id: id.clone(),
         last: None,
     }));
+}
+
+/// Puts an Improv device on the mock, named by its MAC: connectable, advertising, notifying.
+pub fn add_improv(backend: &MockBackend, device: &SharedImprov) -> DeviceId {
+    let address = device.borrow_mut().advertisement(0).address;
+    let id = address.map_or_else(|| "improv".into(), device_id);
+    add_improv_as(backend, &id, device);
     id
 }
 
-/// Puts an Improv device on the mock: connectable, advertising, notifying.
-pub fn add_improv(backend: &MockBackend, device: &SharedImprov) -> DeviceId {
-    let (id, name) = {
-        let mut d = device.borrow_mut();
-        let adv = d.advertisement(0);
-        (
-            adv.address
-                .map(device_id)
-                .unwrap_or_else(|| "improv".into()),
-            adv.name,
-        )
-    };
+/// Puts an Improv device on the mock under `id`.
+pub fn add_improv_as(backend: &MockBackend, id: &DeviceId, device: &SharedImprov) {
+    let name = device.borrow_mut().advertisement(0).name;
     backend.set_gatt_peer(
-        &id,
+        id,
         name.as_deref(),
         Box::new(ImprovPeer {
             device: Rc::clone(device),
@@ -147,7 +151,6 @@ pub fn add_improv(backend: &MockBackend, device: &SharedImprov) -> DeviceId {
         id: id.clone(),
         last: None,
     }));
-    id
 }
 
 /// A BLU device's GATT server: its settings and Device Information services, bonding on the
