@@ -10,7 +10,7 @@ use bluehome::ble::DeviceId;
 use bluehome::ble::demo::{SharedBlu, add_blu_as, blu_device};
 use bluehome::ble::mock::{MockBackend, Platform};
 use bluehome::platform::Os;
-use bluehome::state::setup::Flow;
+use bluehome::state::setup::{Flow, GattOp};
 use bluehome_core::DeviceKey;
 use bluehome_core::Uuid;
 use bluehome_core::blu;
@@ -56,7 +56,19 @@ fn decoded_battery(w: &World) -> Option<String> {
         .flatten()
 }
 
+/// Waits until the scan heard the device: Chrome's chooser lists only devices it heard.
+async fn heard(w: &World) {
+    let key: DeviceKey = ID.parse().unwrap();
+    until(5, "the device advertising", || {
+        w.store
+            .model_untracked(|m| m.device(&key).is_some())
+            .unwrap_or(false)
+    })
+    .await;
+}
+
 async fn open_blu(w: &World) {
+    heard(w).await;
     click(&w.host, "Set up a device…");
     until(10, "the BLU flow", || {
         w.setup.flow.get_untracked() == Some(Flow::Blu) && w.setup.busy.get_untracked().is_none()
@@ -121,4 +133,188 @@ async fn encryption_turned_on_makes_the_sensor_decode_on_the_scan_page() {
         .expect("a key entry");
     assert_eq!(entry.mac, Some(mac));
     assert_eq!(entry.bindkey.to_hex(), hex);
+}
+
+fn failure(w: &World) -> String {
+    w.setup
+        .failure
+        .get_untracked()
+        .map(|f| format!("{} | {} | {}", f.title, f.advice, f.detail))
+        .unwrap_or_default()
+}
+
+/// Chrome on Windows does not pair on demand: the protected write fails "Not paired", and the
+/// page gives the Windows steps (the device makes no key).
+#[wasm_bindgen_test]
+async fn on_windows_an_unpaired_device_gets_the_windows_pairing_steps() {
+    let (mock, device, id) = button_world();
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    open_blu(&w).await;
+    assert!(text(&w.host, ".pairing-advice").contains("Settings › Bluetooth & devices"));
+    type_into(&w.host, "Passkey (up to 6 digits)", "123456");
+    click(&w.host, "Turn encryption on");
+    until(10, "the failure", || {
+        w.setup.failure.get_untracked().is_some()
+    })
+    .await;
+    let said = failure(&w);
+    assert!(said.starts_with("The device wants a paired link"), "{said}");
+    assert!(
+        said.contains("Settings › Bluetooth & devices › Add device"),
+        "{said}"
+    );
+    assert!(said.contains("Not paired"), "{said}");
+    assert!(device.borrow().key().is_none());
+    assert!(!w.setup.blu.key_stored.get_untracked());
+}
+
+/// A device out of pairing mode (and not paired with this computer) refuses the connection; the
+/// page says how to enter pairing mode.
+#[wasm_bindgen_test]
+async fn a_device_out_of_pairing_mode_is_explained() {
+    let mock = MockBackend::new();
+    let device = blu_device(BluDevice::new(BluOptions::new(&blu::MODELS[3])));
+    let id = DeviceId::from(ID);
+    // A short press: it advertises, but is not in pairing mode.
+    device.borrow_mut().press(100, 0);
+    add_blu_as(&mock, &id, &device);
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    heard(&w).await;
+    click(&w.host, "Set up a device…");
+    until(10, "the failure", || {
+        w.setup.failure.get_untracked().is_some()
+    })
+    .await;
+    let said = failure(&w);
+    assert!(said.contains("more than 10 seconds"), "{said}");
+    assert_eq!(w.setup.flow.get_untracked(), None);
+}
+
+/// The settings offered are the device's own (Motion: sensitivity, no buzzer); a change is
+/// written and read back.
+#[wasm_bindgen_test]
+async fn a_setting_is_written_after_pairing_and_read_back() {
+    let mock = MockBackend::new();
+    let device = blu_device(BluDevice::new(BluOptions::new(&blu::MODELS[3])));
+    device.borrow_mut().press(PAIRING_HOLD_MS, 0);
+    let id = DeviceId::from(ID);
+    add_blu_as(&mock, &id, &device);
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    open_blu(&w).await;
+    let settings = text(&w.host, ".blu-setting");
+    assert!(
+        settings.to_lowercase().contains("sensitivity"),
+        "{settings}"
+    );
+    assert!(!settings.to_lowercase().contains("buzzer"), "{settings}");
+    let label = format!(
+        "New {}",
+        blu::Characteristic::MotionPulseCount
+            .info()
+            .label
+            .to_lowercase()
+    );
+    type_into(&w.host, &label, "9");
+    let row = w
+        .host
+        .query_selector("li[data-name=motion_pulse_count] button")
+        .unwrap()
+        .unwrap();
+    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&row).click();
+    tick().await;
+    assert!(text(&w.host, "li[data-name=motion_pulse_count] .error").contains("9"));
+    type_into(&w.host, &label, "4");
+    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&row).click();
+    until(10, "the write", || {
+        text(&w.host, "li[data-name=motion_pulse_count] .value") == "4"
+    })
+    .await;
+    let read = device
+        .borrow_mut()
+        .read(blu::Characteristic::MotionPulseCount, 0);
+    assert_eq!(read, Ok(vec![4]));
+}
+
+/// Factory reset asks first; confirmed, it turns encryption off and the stored key goes.
+#[wasm_bindgen_test]
+async fn factory_reset_asks_first_then_turns_encryption_off() {
+    let (mock, device, id) = button_world();
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    open_blu(&w).await;
+    type_into(&w.host, "Passkey (up to 6 digits)", "654321");
+    click(&w.host, "Turn encryption on");
+    until(10, "the key", || w.setup.blu.key_stored.get_untracked()).await;
+    click(&w.host, "Factory reset…");
+    tick().await;
+    assert!(
+        device.borrow().key().is_some(),
+        "nothing sent before the confirmation"
+    );
+    assert!(text(&w.host, ".blu-reset").contains("turns encryption off"));
+    click(&w.host, "Yes, reset the device");
+    until(10, "the reset", || w.setup.blu.reset_done.get_untracked()).await;
+    assert!(device.borrow().key().is_none());
+    let key: DeviceKey = ID.parse().unwrap();
+    assert!(
+        w.store
+            .model_untracked(|m| m.key_entry(&key))
+            .flatten()
+            .is_none()
+    );
+}
+
+/// The link drops (out of range): the next operation says so and offers a retry.
+#[wasm_bindgen_test]
+async fn a_dropped_link_is_explained() {
+    let (mock, _device, id) = button_world();
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    open_blu(&w).await;
+    w.with_mock(|m| m.drop_connection(&id));
+    click(&w.host, "Read the key");
+    until(10, "the failure", || {
+        w.setup.failure.get_untracked().is_some()
+    })
+    .await;
+    let said = failure(&w);
+    assert!(said.contains("disconnected"), "{said}");
+    assert!(has_button(&w.host, "Retry"));
+}
+
+/// The GATT operations of the BLU flow, counted (the README quotes these): opening a Button1
+/// looks for 3 services (Improv: absent, BLU settings, Device Information) and reads its 5 open
+/// characteristics (beacon mode, buzzer, buzzer enabled, multi-click speed, firmware); turning
+/// encryption on is one write (passkey) and one read (key).
+#[wasm_bindgen_test]
+async fn the_blu_flow_gatt_operations_are_counted() {
+    let (mock, _device, id) = button_world();
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    open_blu(&w).await;
+    let count = |ops: &[GattOp]| {
+        let mut c = [0usize; 4];
+        for op in ops {
+            c[match op {
+                GattOp::Discover(_) => 0,
+                GattOp::Read(_) => 1,
+                GattOp::Write(_) => 2,
+                GattOp::Subscribe(_) => 3,
+            }] += 1;
+        }
+        c
+    };
+    let opened = w.gatt_ops();
+    web_sys::console::log_1(&format!("BLU open: {:?}", count(&opened)).into());
+    assert_eq!(count(&opened), [3, 5, 0, 0], "{opened:?}");
+    type_into(&w.host, "Passkey (up to 6 digits)", "123456");
+    click(&w.host, "Turn encryption on");
+    until(10, "the key", || w.setup.blu.key_stored.get_untracked()).await;
+    let all = w.gatt_ops();
+    let encryption = count(&all[opened.len()..]);
+    web_sys::console::log_1(&format!("BLU encryption: {encryption:?}").into());
+    assert_eq!(encryption, [0, 1, 1, 0], "{all:?}");
 }
