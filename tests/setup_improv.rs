@@ -1,0 +1,275 @@
+//! Browser tests of "Set up a device" with an Improv Wi-Fi device: the core's simulated device
+//! (ESPHome's behaviour) behind the strict mock backend, named by an opaque id.
+#![cfg(target_arch = "wasm32")]
+
+mod setup_support;
+
+use bluehome::ble::DeviceId;
+use bluehome::ble::demo::{SharedImprov, add_improv_as, improv_device};
+use bluehome::ble::mock::{MockBackend, Platform};
+use bluehome::platform::Os;
+use bluehome::state::setup::{Flow, GattOp};
+use bluehome_core::improv::State;
+use bluehome_core::sim::ImprovOptions;
+use leptos::prelude::*;
+use setup_support::*;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ID: &str = "iMpR0v==";
+
+fn improv_world(options: ImprovOptions) -> (MockBackend, SharedImprov, DeviceId) {
+    let mock = MockBackend::new();
+    let device = improv_device(ImprovOptions {
+        connect_ms: 500,
+        connect_timeout_ms: 1_500,
+        scan_ms: 300,
+        ..options
+    });
+    let id = DeviceId::from(ID);
+    add_improv_as(&mock, &id, &device);
+    (mock, device, id)
+}
+
+async fn open_improv(w: &World) {
+    let key: bluehome_core::DeviceKey = ID.parse().unwrap();
+    until(5, "the device advertising", || {
+        w.store
+            .model_untracked(|m| m.device(&key).is_some())
+            .unwrap_or(false)
+    })
+    .await;
+    click(&w.host, "Set up a device…");
+    until(10, "the Improv flow", || {
+        w.setup.flow.get_untracked() == Some(Flow::Improv)
+            && w.setup.improv.state.get_untracked().is_some()
+    })
+    .await;
+}
+
+fn failure(w: &World) -> String {
+    w.setup
+        .failure
+        .get_untracked()
+        .map(|f| format!("{} | {} | {}", f.title, f.advice, f.detail))
+        .unwrap_or_default()
+}
+
+fn press(w: &World, device: &SharedImprov) {
+    let now = w.with_mock(|m| m.now_ms());
+    device.borrow_mut().press(now);
+}
+
+/// Authorization by the button, a scan, the network picked, credentials sent, "provisioned"
+/// followed by notification, the redirect shown as a link.
+#[wasm_bindgen_test]
+async fn a_device_is_authorized_scanned_and_provisioned() {
+    let (mock, device, id) = improv_world(ImprovOptions::default());
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    open_improv(&w).await;
+    until(5, "the request to press the button", || {
+        text(&w.host, ".setup-steps").contains("Press the button on the device")
+    })
+    .await;
+    assert!(text(&w.host, ".improv-info").contains("ESP32-C3"));
+    press(&w, &device);
+    until(5, "authorized", || {
+        w.setup.busy.get_untracked().is_none()
+            && w.setup.improv.state.get_untracked() == Some(State::Authorized)
+    })
+    .await;
+    click(&w.host, "Scan for networks");
+    until(5, "the networks", || {
+        text(&w.host, ".improv-networks").contains("HomeNet")
+    })
+    .await;
+    let pick = w
+        .host
+        .query_selector(".improv-networks button")
+        .unwrap()
+        .unwrap();
+    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&pick).click();
+    tick().await;
+    type_into(&w.host, "Wi-Fi password", "correct horse");
+    click(&w.host, "Connect to Wi-Fi");
+    until(10, "provisioned", || {
+        w.setup.improv.provisioned.get_untracked().is_some()
+    })
+    .await;
+    assert_eq!(device.borrow().state(), State::Provisioned);
+    let link = w
+        .host
+        .query_selector(".improv-done a")
+        .unwrap()
+        .expect("the redirect as a link");
+    assert_eq!(
+        link.get_attribute("href").as_deref(),
+        Some("http://192.168.1.43/")
+    );
+    assert!(w.setup.improv.notifications.get_untracked());
+    let ops = w.gatt_ops();
+    let count = |f: fn(&GattOp) -> bool| ops.iter().filter(|o| f(o)).count();
+    let counts = [
+        count(|o| matches!(o, GattOp::Discover(_))),
+        count(|o| matches!(o, GattOp::Subscribe(_))),
+        count(|o| matches!(o, GattOp::Read(_))),
+        count(|o| matches!(o, GattOp::Write(_))),
+    ];
+    web_sys::console::log_1(
+        &format!("Improv walk [discover, subscribe, read, write]: {counts:?}").into(),
+    );
+    // One write per command: device info, scan, Wi-Fi settings.
+    assert_eq!(counts[0..2], [1, 3], "{ops:?}");
+    assert_eq!(counts[3], 3, "{ops:?}");
+}
+
+/// A wrong password: the device reports "unable to connect"; the page explains it.
+#[wasm_bindgen_test]
+async fn a_network_the_device_cannot_join_is_explained() {
+    let (mock, _device, id) = improv_world(ImprovOptions {
+        authorization: false,
+        ..ImprovOptions::default()
+    });
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    open_improv(&w).await;
+    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
+    type_into(&w.host, "Network name (SSID)", "HomeNet");
+    type_into(&w.host, "Wi-Fi password", "wrong");
+    click(&w.host, "Connect to Wi-Fi");
+    until(10, "the failure", || {
+        w.setup.failure.get_untracked().is_some()
+    })
+    .await;
+    let said = failure(&w);
+    assert!(
+        said.starts_with("The device could not join the Wi-Fi network"),
+        "{said}"
+    );
+    assert!(said.contains("password"), "{said}");
+    assert!(w.setup.improv.provisioned.get_untracked().is_none());
+}
+
+/// Sending again to a device already on the network: the state does not allow it, and the
+/// page says why (nothing is written).
+#[wasm_bindgen_test]
+async fn sending_in_the_wrong_state_is_explained() {
+    let (mock, device, id) = improv_world(ImprovOptions {
+        authorization: false,
+        ..ImprovOptions::default()
+    });
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    open_improv(&w).await;
+    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
+    type_into(&w.host, "Network name (SSID)", "Guest");
+    click(&w.host, "Connect to Wi-Fi");
+    until(10, "provisioned", || {
+        w.setup.improv.provisioned.get_untracked().is_some()
+    })
+    .await;
+    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
+    let writes = |w: &World| {
+        w.gatt_ops()
+            .iter()
+            .filter(|o| matches!(o, GattOp::Write(_)))
+            .count()
+    };
+    let before = writes(&w);
+    click(&w.host, "Connect to Wi-Fi");
+    until(10, "the failure", || {
+        w.setup.failure.get_untracked().is_some()
+    })
+    .await;
+    let said = failure(&w);
+    assert!(
+        said.starts_with("The device is not ready for this"),
+        "{said}"
+    );
+    assert!(said.contains("connected to the Wi-Fi network"), "{said}");
+    assert_eq!(writes(&w), before, "nothing was sent");
+    assert_eq!(device.borrow().state(), State::Provisioned);
+}
+
+/// A redirect that is not a plain http(s) URL is shown as text, never as a link.
+#[wasm_bindgen_test]
+async fn a_redirect_that_is_not_plain_http_is_not_a_link() {
+    let (mock, _device, id) = improv_world(ImprovOptions {
+        authorization: false,
+        redirect_url: Some("javascript:alert(1)".into()),
+        ..ImprovOptions::default()
+    });
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    open_improv(&w).await;
+    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
+    type_into(&w.host, "Network name (SSID)", "Guest");
+    click(&w.host, "Connect to Wi-Fi");
+    until(10, "provisioned", || {
+        w.setup.improv.provisioned.get_untracked().is_some()
+    })
+    .await;
+    assert!(w.host.query_selector(".improv-done a").unwrap().is_none());
+    assert!(text(&w.host, ".improv-done").contains("not a plain http(s) link"));
+}
+
+/// The device drops the link while joining the network: the page says the connection dropped.
+#[wasm_bindgen_test]
+async fn a_link_dropped_while_provisioning_is_explained() {
+    let (mock, _device, id) = improv_world(ImprovOptions {
+        authorization: false,
+        ..ImprovOptions::default()
+    });
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    open_improv(&w).await;
+    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
+    type_into(&w.host, "Network name (SSID)", "HomeNet");
+    type_into(&w.host, "Wi-Fi password", "correct horse");
+    click(&w.host, "Connect to Wi-Fi");
+    tick().await;
+    w.with_mock(|m| m.drop_connection(&id));
+    until(10, "the failure", || {
+        w.setup.failure.get_untracked().is_some()
+    })
+    .await;
+    let said = failure(&w);
+    assert!(said.to_lowercase().contains("disconnected"), "{said}");
+}
+
+/// Notifications that never come (a platform that drops them): the state is followed by reads.
+#[wasm_bindgen_test]
+async fn provisioning_is_followed_by_polling_when_no_notification_comes() {
+    use bluehome::ble::{BleBackend, Characteristic};
+    use bluehome_core::improv;
+    let (mock, device, id) = improv_world(ImprovOptions {
+        authorization: false,
+        ..ImprovOptions::default()
+    });
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    open_improv(&w).await;
+    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
+    for c in improv::Characteristic::ALL {
+        let characteristic = Characteristic {
+            service: improv::SERVICE_UUID,
+            uuid: c.uuid(),
+        };
+        w.backend()
+            .stop_notifications(&id, characteristic)
+            .await
+            .unwrap();
+    }
+    type_into(&w.host, "Network name (SSID)", "HomeNet");
+    type_into(&w.host, "Wi-Fi password", "correct horse");
+    click(&w.host, "Connect to Wi-Fi");
+    until(10, "provisioned", || {
+        w.setup.improv.provisioned.get_untracked().is_some()
+    })
+    .await;
+    assert_eq!(device.borrow().state(), State::Provisioned);
+    assert!(!w.setup.improv.notifications.get_untracked());
+    assert!(text(&w.host, ".improv-done a").contains("192.168.1.43"));
+}
