@@ -102,7 +102,8 @@ async fn demo_mode_shows_simulated_sensors_without_hardware() {
     // Sensors first advertise within 2 s of simulated time; the ticker runs every 250 ms.
     settle(3_000).await;
     let count = texts(&host, ".list-count").join("");
-    assert_eq!(count, "9 devices", "{count}");
+    // The gateway, its eight sensors, the BLU Motion and the Improv device of "Set up a device".
+    assert_eq!(count, "11 devices", "{count}");
     let rows = texts(&host, ".device-row").join("\n");
     assert!(rows.contains("Shelly BLU"), "{rows}");
     assert!(rows.contains("°C"), "{rows}");

@@ -318,3 +318,54 @@ async fn the_blu_flow_gatt_operations_are_counted() {
     web_sys::console::log_1(&format!("BLU encryption: {encryption:?}").into());
     assert_eq!(encryption, [0, 1, 1, 0], "{all:?}");
 }
+
+/// Demo mode: the simulated chooser lists the demo's BLU Motion; encryption turned on there
+/// makes it decode in the store the Scan page shows, with no typing.
+#[wasm_bindgen_test]
+async fn in_demo_mode_the_blu_motion_is_set_up_and_decodes() {
+    let w = world(bluehome::ble::demo::demo_backend()).await;
+    let id = DeviceId::from("DA:2E:F5:B1:00:05");
+    let key: DeviceKey = id.as_str().parse().unwrap();
+    until(8, "the Motion beaconing", || {
+        w.store
+            .model_untracked(|m| m.device(&key).is_some())
+            .unwrap_or(false)
+    })
+    .await;
+    let summary = w
+        .host
+        .query_selector(".demo-chooser summary")
+        .unwrap()
+        .expect("the simulated chooser");
+    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&summary).click();
+    until(2, "the choices", || has_button(&w.host, "Set up SBMO-003Z")).await;
+    click(&w.host, "Set up SBMO-003Z");
+    until(10, "the BLU flow", || {
+        w.setup.flow.get_untracked() == Some(Flow::Blu) && w.setup.busy.get_untracked().is_none()
+    })
+    .await;
+    type_into(&w.host, "Passkey (up to 6 digits)", "246810");
+    click(&w.host, "Turn encryption on");
+    until(10, "the key", || w.setup.blu.key_stored.get_untracked()).await;
+    w.store.update_model(|m| m.clear());
+    until(10, "an encrypted beacon decoded", || {
+        w.store
+            .model_untracked(|m| {
+                m.device(&key)
+                    .is_some_and(|d| d.readings.values().any(|r| r.name == "battery"))
+            })
+            .unwrap_or(false)
+    })
+    .await;
+    let info_byte = w
+        .store
+        .model_untracked(|m| {
+            m.manager()
+                .device(&key)
+                .and_then(|d| d.info())
+                .and_then(|i| i.data.service_data.get(&Uuid::BTHOME_V2).map(|p| p[0]))
+        })
+        .flatten()
+        .expect("BTHome service data heard");
+    assert_eq!(info_byte & 0x01, 0x01, "what decoded was encrypted");
+}

@@ -1,7 +1,7 @@
 //! Demo mode: the mock backend populated from the core simulator — a simulated Shelly BLU Gateway
 //! Gen3 (connectable, speaking the real GATT RPC protocol) and the BTHome sensors in its range
-//! (plain and encrypted), advertising as simulated time passes; a Shelly BLU Button with its
-//! settings service (in pairing mode, for the "Set up a device" flow) and an Improv Wi-Fi device.
+//! (plain and encrypted), advertising as simulated time passes; a Shelly BLU Motion with its
+//! settings service (paired before, for the "Set up a device" flow) and an Improv Wi-Fi device.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -9,7 +9,6 @@ use std::rc::Rc;
 
 use bluehome_core::gatt::{AttError, Characteristics as _};
 use bluehome_core::shelly::rpc;
-use bluehome_core::sim::blu::PAIRING_HOLD_MS;
 use bluehome_core::sim::{
     BluDevice, BluOptions, Faults, Gateway, GatewayOptions, ImprovDevice, ImprovOptions,
     Peripheral, SensorSpec, SimSensor,
@@ -70,14 +69,16 @@ pub fn demo_backend() -> MockBackend {
     );
     backend.add_source(Box::new(PeripheralSource::new(peripheral)));
     // Addresses that sort after the gateway's: the simulated chooser offers the first match, and
-    // "Connect a Shelly device" must keep finding the gateway.
-    let button = blu_device(BluDevice::new(BluOptions {
-        mac: MacAddress([0xDA, 0x2E, 0xF5, 0xB1, 0x00, 0x01]),
-        ..BluOptions::new(&blu::MODELS[0])
+    // "Connect a Shelly device" must keep finding the gateway. The Motion sensor was paired with
+    // this browser before (the demo has no button to hold) and beacons every 3 s.
+    let motion = blu_device(BluDevice::new(BluOptions {
+        mac: MacAddress([0xDA, 0x2E, 0xF5, 0xB1, 0x00, 0x05]),
+        bonds: vec![CLIENT.to_owned()],
+        beacon: true,
+        interval_ms: Some(3_000),
+        ..BluOptions::new(&blu::MODELS[3])
     }));
-    // As if its button had just been held: the set-up flow may connect and pair.
-    button.borrow_mut().press(PAIRING_HOLD_MS, 0);
-    add_blu(&backend, &button);
+    add_blu(&backend, &motion);
     add_improv(
         &backend,
         &improv_device(ImprovOptions {

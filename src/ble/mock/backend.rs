@@ -14,6 +14,37 @@ use crate::ble::{
 
 use super::*;
 
+/// Whether the chooser lists a device for these options: against its name and the last
+/// advertisement it showed.
+fn chooser_lists(options: &RequestDeviceOptions, device: &MockDevice) -> bool {
+    let offered = |filter: &WebFilter| {
+        filter.matches(device.name.as_deref(), device.last_advertisement.as_ref())
+    };
+    (options.accept_all_devices || options.filters.iter().any(offered))
+        && !options.exclusion_filters.iter().any(offered)
+}
+
+impl MockBackend {
+    /// The devices the chooser would list for these options (connectable ones first), for a
+    /// page that shows the simulated chooser in demo mode.
+    pub fn offered(&self, options: &RequestDeviceOptions) -> Vec<GrantedDevice> {
+        let state = self.state.borrow();
+        let mut listed: Vec<(&DeviceId, &MockDevice)> = state
+            .devices
+            .iter()
+            .filter(|(_, d)| chooser_lists(options, d))
+            .collect();
+        listed.sort_by_key(|(_, d)| d.peer.is_none());
+        listed
+            .into_iter()
+            .map(|(id, d)| GrantedDevice {
+                id: id.clone(),
+                name: d.name.clone(),
+            })
+            .collect()
+    }
+}
+
 impl BleBackend for MockBackend {
     fn capabilities(&self) -> Capabilities {
         self.capabilities
@@ -73,14 +104,7 @@ impl BleBackend for MockBackend {
         }
         let mut state = self.state.borrow_mut();
         let chooser = state.chooser.clone();
-        // Against the device's name and the last advertisement it showed.
-        let offered = |filter: &WebFilter, device: &MockDevice| {
-            filter.matches(device.name.as_deref(), device.last_advertisement.as_ref())
-        };
-        let matches = |device: &MockDevice| {
-            (options.accept_all_devices || options.filters.iter().any(|f| offered(f, device)))
-                && !options.exclusion_filters.iter().any(|f| offered(f, device))
-        };
+        let matches = |device: &MockDevice| chooser_lists(options, device);
         let picked = match chooser {
             ChooserAnswer::Cancel => None,
             // Connectable devices (with a GATT server) first, as a user would pick them.

@@ -27,6 +27,7 @@ pub fn SetupPanel(
                     <span class="busy" role="status" aria-live="polite">{format!("{b}…")}</span>
                 })}
             </div>
+            <DemoChooser session=session />
             <ol class="steps setup-steps" aria-label="Set-up progress">
                 {move || session.steps.get().into_iter().map(|s| {
                     let (mark, class) = match s.state {
@@ -55,4 +56,31 @@ pub fn SetupPanel(
             }}
         </section>
     }
+}
+
+/// Demo mode's stand-in for Chrome's chooser: the simulated devices it would list, to pick one.
+/// Shown only on the simulator (`?demo`); Chrome lists only devices it heard, and so does this.
+#[component]
+fn DemoChooser(session: SetupSession) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let demo = session.backend().is_simulated();
+    demo.then(|| {
+        view! {
+            <details class="demo-chooser" on:toggle=move |_| open.update(|o| *o = !*o)>
+                <summary>"Demo: pick a simulated device"</summary>
+                {move || open.get().then(|| {
+                    session.simulated_choices().unwrap_or_default().into_iter().map(|d| {
+                        let label = d.name.clone().unwrap_or_else(|| d.id.to_string());
+                        let id = d.id.clone();
+                        view! {
+                            <button disabled=move || session.busy.get().is_some()
+                                on:click=move |_| session.choose_simulated(id.clone())>
+                                {format!("Set up {label}")}
+                            </button>
+                        }
+                    }).collect_view()
+                })}
+            </details>
+        }
+    })
 }

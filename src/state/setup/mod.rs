@@ -234,6 +234,21 @@ impl SetupSession {
         });
     }
 
+    /// What the simulated chooser lists (demo mode): `None` on Web Bluetooth.
+    pub fn simulated_choices(self) -> Option<Vec<GrantedDevice>> {
+        let backend = self.backend();
+        let mock = backend.as_mock()?;
+        Some(mock.offered(&Self::chooser_options()))
+    }
+
+    /// Picks `device` in the simulated chooser (demo mode), then sets it up.
+    pub fn choose_simulated(self, device: DeviceId) {
+        if let Some(mock) = self.backend().as_mock() {
+            mock.set_chooser(crate::ble::mock::ChooserAnswer::Device(device));
+        }
+        self.choose();
+    }
+
     /// Ends the current device's set-up (disconnects it).
     pub fn close(self) {
         if let Some(id) = self.device_id() {

@@ -73,6 +73,9 @@ pub struct BluOptions {
     pub without: Vec<Characteristic>,
     /// Received signal strength.
     pub rssi: i8,
+    /// Time between periodic advertisements in place of the model's (a livelier demo); a device
+    /// that sends none (beacon mode off) still sends none.
+    pub interval_ms: Option<u64>,
 }
 
 impl BluOptions {
@@ -89,6 +92,7 @@ impl BluOptions {
             undocumented: false,
             without: Vec::new(),
             rssi: -55,
+            interval_ms: None,
         }
     }
 }
@@ -140,6 +144,7 @@ pub struct BluDevice {
     mac: MacAddress,
     firmware: String,
     rssi: i8,
+    interval_ms: Option<u64>,
     exposed: Exposed,
     settings: BTreeMap<Characteristic, Vec<u8>>,
     key: Option<[u8; 16]>,
@@ -192,6 +197,7 @@ impl BluDevice {
             mac: options.mac,
             firmware: options.firmware,
             rssi: options.rssi,
+            interval_ms: options.interval_ms,
             exposed,
             settings: BTreeMap::new(),
             key: None,
@@ -301,6 +307,11 @@ impl BluDevice {
     /// Time between periodic advertisements: readings for the H&T models and Distance, beacons
     /// while beacon mode is on, none otherwise.
     fn periodic_interval(&self) -> Option<u64> {
+        let interval = self.model_interval()?;
+        Some(self.interval_ms.unwrap_or(interval))
+    }
+
+    fn model_interval(&self) -> Option<u64> {
         match self.model.id {
             0x0003 | 0x000C | 0x0011 => Some(HT_INTERVAL_MS),
             0x000A => match self.setting(Characteristic::MeasureInterval) {
@@ -889,6 +900,31 @@ mod tests {
         // Emission 3 (the second was the pairing advertisement): 20 °C + 2.1 °C - 2.5 °C.
         assert!((temperature(&mut d, 1_000 + HT_INTERVAL_MS) - 19.6).abs() < 1e-9);
         assert_eq!(d.emissions, 3);
+    }
+
+    /// A demo's interval replaces the model's, but never makes a device with beacon mode off
+    /// advertise.
+    #[test]
+    fn a_given_interval_replaces_the_models_only_while_it_advertises() {
+        let motion = blu::model_by_code("SBMO-003Z").unwrap();
+        let quick = |beacon| {
+            let mut d = BluDevice::new(BluOptions {
+                beacon,
+                interval_ms: Some(3_000),
+                ..BluOptions::new(motion)
+            });
+            (0..=10).filter_map(|s| d.advertisement(s * 1_000)).count()
+        };
+        assert!(quick(true) > 0);
+        let mut d = BluDevice::new(BluOptions {
+            beacon: true,
+            interval_ms: Some(3_000),
+            ..BluOptions::new(motion)
+        });
+        let first = d.advertisement(1_000);
+        assert!(first.is_some());
+        assert_ne!(d.advertisement(4_000), first, "a new beacon 3 s later");
+        assert_eq!(quick(false), 0);
     }
 
     #[test]
