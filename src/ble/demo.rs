@@ -81,8 +81,10 @@ pub fn demo_backend() -> MockBackend {
     add_blu(&backend, &motion);
     add_improv(
         &backend,
+        // Authorized from the start: nobody can press a simulated button in the demo.
         &improv_device(ImprovOptions {
             mac: MacAddress([0xDB, 0x58, 0x7C, 0x1D, 0x2E, 0x3F]),
+            authorization: false,
             ..ImprovOptions::default()
         }),
     );
