@@ -369,3 +369,28 @@ async fn in_demo_mode_the_blu_motion_is_set_up_and_decodes() {
         .expect("BTHome service data heard");
     assert_eq!(info_byte & 0x01, 0x01, "what decoded was encrypted");
 }
+
+/// A Shelly Gen2+ device picked in "Set up a device" goes to the Shelly session (its RPC service
+/// is found), which connects and identifies it.
+#[wasm_bindgen_test]
+async fn a_shelly_rpc_device_is_routed_to_the_shelly_session() {
+    use bluehome::ble::demo::{GatewayPeer, demo_peripheral};
+    use bluehome::state::shelly::Phase;
+    let mock = MockBackend::new();
+    let id = DeviceId::from("gW0rPc==");
+    mock.set_gatt_peer(
+        &id,
+        Some("ShellyBluGwG3-CCBA970D5E01"),
+        Box::new(GatewayPeer::new(demo_peripheral(), mock.clock())),
+    );
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    click(&w.host, "Set up a device…");
+    until(10, "the Shelly session connected", || {
+        w.shelly.phase.get_untracked() == Phase::Connected
+    })
+    .await;
+    assert_eq!(w.setup.flow.get_untracked(), None);
+    assert!(w.setup.failure.get_untracked().is_none());
+    assert!(w.host.inner_text().contains("Disconnect"));
+}

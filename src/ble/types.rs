@@ -615,6 +615,37 @@ mod tests {
         );
     }
 
+    /// "Set up a device" lists Shelly RPC devices, Shelly BLU sensors (company 0x0BA9) and
+    /// Improv devices, and grants every service the flows then open.
+    #[test]
+    fn the_setup_chooser_finds_all_three_kinds_and_grants_their_services() {
+        let rpc = Uuid::from_u16(0x1111);
+        let blu = [Uuid::from_u16(0x2222), Uuid::from_u16(0x180A)];
+        let improv = Uuid::from_u16(0x3333);
+        let options = RequestDeviceOptions::setup(rpc, &blu, improv);
+        let by_service = |uuid| {
+            let mut adv = Advertisement::default();
+            adv.add_service_uuid(uuid);
+            options.filters.iter().any(|f| f.matches(None, Some(&adv)))
+        };
+        assert!(by_service(rpc) && by_service(improv));
+        let mut shelly_blu = Advertisement::default();
+        shelly_blu
+            .manufacturer_data
+            .insert(shelly::COMPANY_ID, vec![0x01, 0x00]);
+        assert!(
+            options
+                .filters
+                .iter()
+                .any(|f| f.matches(None, Some(&shelly_blu)))
+        );
+        assert!(!by_service(Uuid::from_u16(0x4444)), "nothing else");
+        for uuid in [rpc, blu[0], blu[1], improv] {
+            assert!(options.optional_services.contains(&uuid), "{uuid}");
+        }
+        assert!(!options.accept_all_devices);
+    }
+
     #[test]
     fn each_advertisement_is_delivered_once() {
         // Watched and scanned: Chrome dispatches it twice, the watch's copy goes through.

@@ -13,9 +13,12 @@ export const SHELLY = {
 };
 const CCCD = '00002902-0000-1000-8000-00805f9b34fb';
 
-/** The simulator as a child process: `request(obj)` sends one line and resolves to its one answer. */
-export function startSimulator(bin, args = []) {
-  const child = spawn(bin, ['sim', 'shelly', '--stdio', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * A simulator (`bluehome sim <kind> --stdio`, kind `shelly`, `blu` or `improv`) as a child process:
+ * `request(obj)` sends one line and resolves to its one answer.
+ */
+export function startSimulator(bin, args = [], kind = 'shelly') {
+  const child = spawn(bin, ['sim', kind, '--stdio', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const waiting = [];
   const transcript = [];

@@ -14,6 +14,7 @@ use bluehome::pages::{DevicesPage, ScanPage};
 use bluehome::platform::Os;
 use bluehome::state::AppStore;
 use bluehome::state::setup::{GattOp, SetupSession};
+use bluehome::state::shelly::ShellySession;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -21,6 +22,7 @@ pub struct World {
     pub host: web_sys::HtmlElement,
     pub store: AppStore,
     pub setup: SetupSession,
+    pub shelly: ShellySession,
 }
 
 impl World {
@@ -48,7 +50,7 @@ impl World {
 }
 
 /// What mounting gave: the store and the set-up session the app provided.
-type Mounted = (AppStore, Option<SetupSession>);
+type Mounted = (AppStore, Option<SetupSession>, ShellySession);
 
 /// Mounts both pages over `mock` (set up by the caller), with the store's ticker running (it
 /// drives the mock's clock) and a scan running, as in the app.
@@ -62,15 +64,24 @@ pub async fn world(mock: MockBackend) -> World {
     let handle = leptos::mount::mount_to(host.clone(), move || {
         let store = provide_app_state(backend, false);
         store.start_ticker();
-        out.set(Some((store, SetupSession::from_context())));
+        out.set(Some((
+            store,
+            SetupSession::from_context(),
+            ShellySession::from_context(),
+        )));
         view! { <DevicesPage /> <ScanPage /> }
     });
     handle.forget();
-    let (store, setup) = slot.take().unwrap();
+    let (store, setup, shelly) = slot.take().unwrap();
     let setup = setup.expect("the app provides a set-up session");
     store.start_scan().await;
     tick().await;
-    World { host, store, setup }
+    World {
+        host,
+        store,
+        setup,
+        shelly,
+    }
 }
 
 pub async fn tick() {
