@@ -88,7 +88,27 @@ impl SetupFailure {
 
     /// A BLU operation's error; `ble` is the browser's error behind a failed GATT operation.
     pub fn blu(error: &blu::Error, ble: Option<&BleError>, during: &str, os: Os) -> Self {
-        if let (blu::Error::Gatt { .. }, Some(ble)) = (error, ble) {
+        if let (blu::Error::Gatt { characteristic, .. }, Some(ble)) = (error, ble) {
+            // Chrome does not always say "Not paired" when a device refuses an unpaired link:
+            // Chromium's Bluetooth emulation on Linux reports ATT 0x05 as "GATT operation failed
+            // for unknown reason." (seen in tests/e2e/setup.mjs). On a characteristic that needs
+            // a bond, that is most likely the reason.
+            let info = characteristic.info();
+            let protected = info.read == blu::Access::Bonded || info.write == blu::Access::Bonded;
+            if protected
+                && !os.pairs_on_demand()
+                && matches!(ble.kind, ErrorKind::Busy | ErrorKind::Gatt)
+            {
+                return Self::new(
+                    "The device refused a protected operation",
+                    format!(
+                        "Reading the key and changing settings need a paired link, and the browser did not say why this failed. {} {BLU_PAIRING_MODE} If the device is paired already, wait a few seconds and retry.",
+                        os.pairing_advice()
+                    ),
+                    during,
+                    ble.to_string(),
+                );
+            }
             return Self::ble(ble, Stage::Connected, during, os);
         }
         let detail = error.to_string();
@@ -208,6 +228,35 @@ mod tests {
         let mac = SetupFailure::ble(&error, Stage::Connected, "writing", Os::MacOs);
         assert!(mac.advice.contains("system will ask"), "{mac:?}");
         assert!(mac.advice.contains("10 seconds"));
+    }
+
+    /// Chromium (its emulation on Linux at least) reports a refused unpaired write as "failed for
+    /// unknown reason": on a protected characteristic, where the system does not pair by itself,
+    /// the advice is how to pair; elsewhere it stays "busy".
+    #[test]
+    fn an_unexplained_refusal_of_a_protected_operation_gives_the_pairing_steps() {
+        let unknown = BleError::new(
+            ErrorKind::Busy,
+            "NotSupportedError: GATT operation failed for unknown reason.",
+        );
+        let passkey = blu::Error::Gatt {
+            characteristic: blu::Characteristic::Passkey,
+            error: bluehome_core::gatt::AttError::Other(0x0E),
+        };
+        let linux = SetupFailure::blu(&passkey, Some(&unknown), "writing", Os::Linux);
+        assert_eq!(linux.title, "The device refused a protected operation");
+        assert!(linux.advice.contains("bluetoothctl"), "{linux:?}");
+        let mac = SetupFailure::blu(&passkey, Some(&unknown), "writing", Os::MacOs);
+        assert_ne!(
+            mac.title, linux.title,
+            "macOS pairs by itself: not the reason"
+        );
+        let firmware = blu::Error::Gatt {
+            characteristic: blu::Characteristic::FirmwareRevision,
+            error: bluehome_core::gatt::AttError::Other(0x0E),
+        };
+        let open = SetupFailure::blu(&firmware, Some(&unknown), "reading", Os::Linux);
+        assert_ne!(open.title, linux.title, "an open read needs no pairing");
     }
 
     #[test]
