@@ -48,7 +48,9 @@ fn the_demo_fleet_appears_with_kinds_and_readings() {
     demo.run(20_000);
     demo.store
         .model_untracked(|model| {
-            assert_eq!(model.device_count(), 9);
+            // The gateway, its eight sensors, and the BLU Motion and Improv device of "Set up a
+            // device".
+            assert_eq!(model.device_count(), 11);
             let blu = model
                 .devices()
                 .filter(|d| matches!(d.kind, DeviceKind::ShellyBlu(_)))
