@@ -190,6 +190,17 @@ async fn a_device_out_of_pairing_mode_is_explained() {
     let said = failure(&w);
     assert!(said.contains("more than 10 seconds"), "{said}");
     assert_eq!(w.setup.flow.get_untracked(), None);
+    // The person holds the button; the retry connects to the device already chosen (the chooser
+    // would now answer "cancelled").
+    let now = w.with_mock(|m| m.now_ms());
+    device.borrow_mut().press(PAIRING_HOLD_MS, now);
+    w.with_mock(|m| m.set_chooser(bluehome::ble::mock::ChooserAnswer::Cancel));
+    click(&w.host, "Retry");
+    until(10, "the BLU flow", || {
+        w.setup.flow.get_untracked() == Some(Flow::Blu) && w.setup.busy.get_untracked().is_none()
+    })
+    .await;
+    assert!(w.setup.failure.get_untracked().is_none(), "{}", failure(&w));
 }
 
 /// The settings offered are the device's own (Motion: sensitivity, no buzzer); a change is

@@ -82,6 +82,8 @@ pub struct SetupSession {
     shelly: ShellySession,
     backend: StoredValue<Rc<Backend>, LocalStorage>,
     retry_action: StoredValue<Option<(String, Action)>, LocalStorage>,
+    /// Set once a device was chosen: a retry opens that device again instead of the chooser.
+    narrowed_retry: StoredValue<Option<Action>, LocalStorage>,
 }
 
 impl std::fmt::Debug for SetupSession {
@@ -110,6 +112,7 @@ impl SetupSession {
             shelly,
             backend: StoredValue::new_local(Rc::clone(&backend)),
             retry_action: StoredValue::new_local(None),
+            narrowed_retry: StoredValue::new_local(None),
         };
         backend.subscribe(Rc::new(move |event| session.improv_event(event)));
         session
@@ -150,8 +153,14 @@ impl SetupSession {
     fn run_action(self, label: String, action: Action) {
         self.failure.set(None);
         self.busy.set(Some(label.clone()));
+        self.narrowed_retry.set_value(None);
         spawn_local(async move {
             let outcome = action(self).await;
+            let action = self
+                .narrowed_retry
+                .try_get_value()
+                .flatten()
+                .unwrap_or(action);
             self.busy.try_set(None);
             if let Err(failure) = outcome {
                 self.steps.try_update(|steps| {
@@ -230,6 +239,12 @@ impl SetupSession {
                 .request_device(&Self::chooser_options())
                 .await
                 .map_err(|e| s.ble_failure(&e, Stage::Connecting, "choosing"))?;
+            let chosen = device.clone();
+            s.narrowed_retry
+                .set_value(Some(Rc::new(move |s: SetupSession| {
+                    let device = chosen.clone();
+                    Box::pin(async move { s.open(device).await }) as Task
+                })));
             s.open(device).await
         });
     }
