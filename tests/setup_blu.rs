@@ -247,6 +247,20 @@ async fn a_setting_is_written_after_pairing_and_read_back() {
         .borrow_mut()
         .read(blu::Characteristic::MotionPulseCount, 0);
     assert_eq!(read, Ok(vec![4]));
+    // An on/off setting is one button.
+    let led = w
+        .host
+        .query_selector("li[data-name=motion_led] button")
+        .unwrap()
+        .unwrap();
+    assert_eq!(led.text_content().as_deref(), Some("Turn off"));
+    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&led).click();
+    until(10, "the LED off", || {
+        text(&w.host, "li[data-name=motion_led] .value") == "off"
+    })
+    .await;
+    let read = device.borrow_mut().read(blu::Characteristic::MotionLed, 0);
+    assert_eq!(read, Ok(vec![0]));
 }
 
 /// Factory reset asks first; confirmed, it turns encryption off and the stored key goes.

@@ -80,6 +80,13 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
             && w.setup.improv.state.get_untracked() == Some(State::Authorized)
     })
     .await;
+    click(&w.host, "Identify");
+    until(5, "the device identifying", || {
+        let now = w.with_mock(|m| m.now_ms());
+        device.borrow().identifying(now)
+    })
+    .await;
+    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
     click(&w.host, "Scan for networks");
     until(5, "the networks", || {
         text(&w.host, ".improv-networks").contains("HomeNet")
@@ -120,9 +127,9 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
     web_sys::console::log_1(
         &format!("Improv walk [discover, subscribe, read, write]: {counts:?}").into(),
     );
-    // One write per command: device info, scan, Wi-Fi settings.
+    // One write per command: device info, identify, scan, Wi-Fi settings.
     assert_eq!(counts[0..2], [1, 3], "{ops:?}");
-    assert_eq!(counts[3], 3, "{ops:?}");
+    assert_eq!(counts[3], 4, "{ops:?}");
 }
 
 /// A wrong password: the device reports "unable to connect"; the page explains it.

@@ -124,7 +124,11 @@ fn SettingRow(
         Ok(v) => show(v),
         Err(e) => format!("unreadable: {e}"),
     };
-    let editable = characteristic.is_setting() && value.is_ok();
+    let switch = match &value {
+        Ok(Value::Switch(on)) if characteristic.is_setting() => Some(*on),
+        _ => None,
+    };
+    let editable = characteristic.is_setting() && value.is_ok() && switch.is_none();
     let current = value.ok();
     let range = characteristic
         .range()
@@ -133,6 +137,13 @@ fn SettingRow(
     view! {
         <li class="blu-setting" data-name=info.name>
             <span class="label">{info.label}</span>": "<span class="value">{shown}</span>
+            {switch.map(|on| view! {
+                " "
+                <button disabled=move || session.busy.get().is_some()
+                    on:click=move |_| session.blu_write(characteristic, Value::Switch(!on))>
+                    {if on { "Turn off" } else { "Turn on" }}
+                </button>
+            })}
             {editable.then(|| {
                 let current = current.clone();
                 view! {
