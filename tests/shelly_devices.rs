@@ -160,7 +160,7 @@ async fn the_21st_bond_is_refused_with_a_clear_message() {
     // Android pairs on demand; the device refuses the 21st bond, and Chrome reports that as it
     // reports any failed pairing ("GATT Error: Not paired."), so the advice names the limit.
     w.mock().set_platform(Platform::Android);
-    click(&w.host, "Connect a Shelly device…");
+    click(&w.host, "Set up a device…");
     until(10, "the refusal", || {
         text(&w.host, ".failure").contains("requires pairing")
     })
@@ -195,7 +195,7 @@ async fn pairing_on_demand_only_where_chrome_does_it() {
     );
     let w = world(gw, MemoryStore::default()).await;
     w.mock().set_platform(Platform::Windows);
-    click(&w.host, "Connect a Shelly device…");
+    click(&w.host, "Set up a device…");
     until(10, "not paired", || {
         text(&w.host, ".failure").contains("requires pairing")
     })
@@ -559,7 +559,7 @@ async fn a_connect_that_never_settles_is_given_up_and_cancelled() {
     .await;
     let id = DeviceId::from("gw-1");
     w.mock().set_connect_hangs(&id, true);
-    click(&w.host, "Connect a Shelly device…");
+    click(&w.host, "Set up a device…");
     until(25, "the connect given up", || {
         text(&w.host, ".failure").contains("did not answer")
     })

@@ -131,7 +131,7 @@ async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
     .forget();
     tick().await;
     let store = slot.get().unwrap();
-    click(&host, "Connect a Shelly device…");
+    click(&host, "Set up a device…");
     until(10, "connected", || host.inner_text().contains("Disconnect")).await;
     click(&host, "BTHome gateway");
     tick().await;
@@ -193,7 +193,7 @@ async fn demo_mode_offers_the_simulated_gateway() {
     store.start_ticker();
     // Let the ticker deliver the gateway's first advertisement (the chooser lists it).
     gloo_timers::future::sleep(std::time::Duration::from_millis(300)).await;
-    click(&host, "Connect a Shelly device…");
+    click(&host, "Set up a device…");
     until(10, "connected to the demo gateway", || {
         host.inner_text().contains("Disconnect")
             && text(&host, ".shelly-info").contains("CC:BA:97:0D:5E:01")

@@ -222,7 +222,7 @@ async fn out_of_range_is_explained_and_retry_connects() {
     )
     .await;
     OUT_OF_RANGE.with(|n| n.set(1));
-    click(&w.host, "Connect a Shelly device…");
+    click(&w.host, "Set up a device…");
     until(10, "the failure", || {
         text(&w.host, ".failure").contains("did not answer")
     })

@@ -47,7 +47,8 @@ impl Tab {
     }
 }
 
-/// Connect to a Shelly device over Bluetooth to provision Wi-Fi, passwords, pairing and its BTHome devices; keep device profiles.
+/// Set up a device over Bluetooth ("Set up a device" routes Shelly, Shelly BLU and Improv devices);
+/// a connected Shelly device's tabs; device profiles.
 #[component]
 pub fn DevicesPage() -> impl IntoView {
     let session = ShellySession::from_context();
@@ -57,7 +58,7 @@ pub fn DevicesPage() -> impl IntoView {
     view! {
         <section class="page devices-page">
             <h1>"Devices"</h1>
-            <p class="lead">"Connect to a Shelly device over Bluetooth to set up Wi-Fi, its password and pairing, and manage its BTHome devices. Devices you connect are kept in profiles."</p>
+            <p class="lead">"Set up a device over Bluetooth: a Shelly device's Wi-Fi, password, pairing and BTHome devices; a Shelly BLU sensor's encryption and settings; an Improv device's Wi-Fi. Shelly devices you connect are kept in profiles."</p>
             {setup.map(|setup| view! { <SetupPanel session=setup /> })}
             <ProfileSlots session=session />
             <ConnectPanel session=session />

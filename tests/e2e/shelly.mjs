@@ -88,7 +88,7 @@ async function choose(trigger, address = GATEWAY) {
 }
 
 async function connectWithChooser() {
-  await choose(() => button('Connect a Shelly device').click());
+  await choose(() => button('Set up a device').click());
 }
 
 const tab = (label) => page.locator(`[role="tab"]::-p-text(${label})`).click();

@@ -91,6 +91,16 @@ pub fn rpc_char(c: Characteristic) -> Result<RpcCharacteristic, BleError> {
 }
 
 impl GattPeer for SimPeer {
+    fn characteristics(
+        &mut self,
+        service: bluehome_core::Uuid,
+    ) -> Result<Vec<bluehome_core::Uuid>, BleError> {
+        if service != bluehome_core::shelly::rpc::SERVICE_UUID {
+            return Err(bluehome::ble::mock::no_service(service));
+        }
+        Ok(RpcCharacteristic::ALL.iter().map(|c| c.uuid()).collect())
+    }
+
     fn connect(&mut self) -> Result<(), BleError> {
         let out_of_range = OUT_OF_RANGE.with(|n| {
             let left = n.get();
@@ -266,7 +276,7 @@ pub async fn challenged_world(password: &str) -> World {
         ..GatewayOptions::default()
     };
     let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
-    click(&w.host, "Connect a Shelly device…");
+    click(&w.host, "Set up a device…");
     until(10, "the password request", || {
         text(&w.host, ".failure").contains("password protected")
     })
@@ -280,6 +290,13 @@ pub async fn mount(session: ShellySession) -> web_sys::HtmlElement {
     document.body().unwrap().append_child(&host).unwrap();
     let handle = leptos::mount::mount_to(host.clone(), move || {
         provide_context(session);
+        // "Set up a device", the page's one chooser, hands Shelly devices to the session.
+        let backend = session.backend();
+        let store = bluehome::state::AppStore::new(Rc::clone(&backend), false);
+        provide_context(store);
+        provide_context(bluehome::state::setup::SetupSession::new(
+            backend, store, session,
+        ));
         view! { <DevicesPage /> }
     });
     handle.forget();
@@ -368,7 +385,7 @@ pub fn check_box(host: &web_sys::HtmlElement, label: &str) {
 }
 
 pub async fn connect(w: &World) {
-    click(&w.host, "Connect a Shelly device…");
+    click(&w.host, "Set up a device…");
     until(10, "connected", || {
         w.host.inner_text().contains("Disconnect") && w.session.status.get_untracked().is_some()
     })

@@ -14,18 +14,12 @@ pub fn ConnectPanel(
     session: ShellySession,
 ) -> impl IntoView {
     let connected = move || session.phase.get() == Phase::Connected;
-    let busy = move || session.busy.get().is_some();
     view! {
         <section class="shelly-connect" aria-label="Connection">
             <div class="row">
-                <Show
-                    when=connected
-                    fallback=move || view! {
-                        <button class="primary" disabled=busy on:click=move |_| session.connect_new()>
-                            "Connect a Shelly device…"
-                        </button>
-                    }
-                >
+                // Connecting starts from "Set up a device" (components/setup), the page's one
+                // chooser, which hands Shelly RPC devices to this session.
+                <Show when=connected>
                     <strong class="connected-name">
                         {move || session.device.get().map(|d| printable(&d.display_name()).into_owned()).unwrap_or_default()}
                     </strong>

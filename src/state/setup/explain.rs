@@ -65,7 +65,10 @@ impl SetupFailure {
                 detail,
             ),
             (
-                ErrorKind::Disconnected | ErrorKind::Gatt | ErrorKind::NotFound,
+                ErrorKind::Disconnected
+                | ErrorKind::Gatt
+                | ErrorKind::NotFound
+                | ErrorKind::Timeout,
                 Stage::Connecting,
             ) => {
                 let kind = FailureKind::OutOfRange;

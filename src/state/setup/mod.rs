@@ -331,7 +331,10 @@ impl SetupSession {
                 Err(self.ble_failure(
                     &BleError::new(
                         ErrorKind::Timeout,
-                        format!("no answer within {} s", CONNECT_TIMEOUT_MS / 1000),
+                        format!(
+                            "no answer to the connection within {} s; the attempt was cancelled",
+                            CONNECT_TIMEOUT_MS / 1000
+                        ),
                     ),
                     Stage::Connecting,
                     "connecting",
