@@ -20,10 +20,7 @@ use crate::pages::{AboutPage, NotFound, ScanPage};
 use crate::platform;
 use crate::pwa::UpdateBanner;
 use crate::state::AppStore;
-use crate::state::setup::SetupSession;
-use crate::state::shelly::{ShellySession, scan_page_sink};
-use crate::state::storage::BrowserStorage;
-use bluehome_core::profiles::Config;
+use crate::state::shelly::SessionSlot;
 
 /// The whole app: with `?demo`, once the simulator has loaded.
 #[component]
@@ -155,21 +152,14 @@ fn web_backend() -> Rc<Backend> {
     }
 }
 
-/// Provides the backend, the store and the Shelly session to everything below (the app does
-/// this; tests call it to mount a page over a mock backend). `persist` turns localStorage on for
-/// the store. The session lives as long as the app, so a gateway keeps feeding the Scan page
-/// after leaving the Devices page.
+/// Provides the backend, the store and the slot of the Shelly session to everything below (the
+/// app does this; tests call it to mount a page over a mock backend). `persist` turns localStorage
+/// on for the store. The session is made when the Devices page first asks for it, and lives as
+/// long as the app ([`SessionSlot`]).
 pub fn provide_app_state(backend: Rc<Backend>, persist: bool) -> AppStore {
     provide_backend(Rc::clone(&backend));
     let store = AppStore::new(Rc::clone(&backend), persist);
     provide_context(store);
-    let session = ShellySession::new(
-        Rc::clone(&backend),
-        Rc::new(BrowserStorage),
-        Config::default(),
-    );
-    session.set_remote_sink(Some(scan_page_sink(store)));
-    provide_context(session);
-    provide_context(SetupSession::new(backend, store, session));
+    provide_context(SessionSlot::new(backend, store));
     store
 }

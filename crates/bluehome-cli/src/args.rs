@@ -41,6 +41,16 @@ pub fn positional(value: OsString) -> Result<String, String> {
     value.string().map_err(|e| e.to_string())
 }
 
+/// The name of a long option (`--name` gives `name`), or `None` for `-h` / `--help`: for commands
+/// whose options are all long. Anything else is an error.
+pub fn long_option(arg: Arg<'_>) -> Result<Option<String>, String> {
+    match arg {
+        Arg::Short('h') | Arg::Long("help") => Ok(None),
+        Arg::Long(name) => Ok(Some(name.to_owned())),
+        other => Err(unexpected(other)),
+    }
+}
+
 /// The error for an argument the command does not take.
 pub fn unexpected(arg: Arg<'_>) -> String {
     match arg {

@@ -39,6 +39,40 @@ pub trait Characteristics: Sized + Copy + 'static {
     }
 }
 
+/// Implements [`Characteristics`] for a characteristic enum with inherent `const fn uuid`, `const
+/// fn name` and `const ALL`, plus `Display` (the short name) and `FromStr` (a short name or a UUID,
+/// as [`Characteristics::parse`]).
+macro_rules! characteristics {
+    ($t:ty) => {
+        impl core::fmt::Display for $t {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl core::str::FromStr for $t {
+            type Err = $crate::gatt::AttError;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                <Self as $crate::gatt::Characteristics>::parse(text)
+            }
+        }
+
+        impl $crate::gatt::Characteristics for $t {
+            const ALL: &'static [Self] = &<$t>::ALL;
+
+            fn uuid(self) -> $crate::uuid::Uuid {
+                <$t>::uuid(self)
+            }
+
+            fn name(self) -> &'static str {
+                <$t>::name(self)
+            }
+        }
+    };
+}
+pub(crate) use characteristics;
+
 /// Why a GATT operation failed, as an ATT error (Core Specification Vol 3 Part F 3.4.1.1), or
 /// because the link went down. Exhaustive on purpose (codes without a variant are kept in
 /// [`AttError::Other`]): a variant added here must be mapped wherever ATT errors are explained.

@@ -118,9 +118,11 @@ impl SetupSession {
         session
     }
 
-    /// The session the app provided.
+    /// The session from context: one provided as it is (tests), else the app's, made on first
+    /// use with the Shelly session ([`SessionSlot`](crate::state::shelly::SessionSlot)).
     pub fn from_context() -> Option<Self> {
         use_context::<Self>()
+            .or_else(|| use_context::<crate::state::shelly::SessionSlot>().map(|slot| slot.setup()))
     }
 
     /// The backend.

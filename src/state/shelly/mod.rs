@@ -85,6 +85,80 @@ type Action = Rc<dyn Fn(ShellySession) -> Task>;
 /// Longest histories kept.
 const MAX_LOG: usize = 200;
 
+/// The app's one Shelly session, made when a page first asks for it. Only the Devices page does,
+/// and the release build loads that page as a part of its own: made there, the session's code stays
+/// out of the first screen. The app owns it, not the page, so a gateway keeps feeding the Scan page
+/// after the Devices page is left.
+#[derive(Clone)]
+pub struct SessionSlot {
+    session: StoredValue<Option<ShellySession>, LocalStorage>,
+    setup: StoredValue<Option<crate::state::setup::SetupSession>, LocalStorage>,
+    backend: StoredValue<Rc<Backend>, LocalStorage>,
+    scan: crate::state::AppStore,
+    owner: Option<Owner>,
+}
+
+impl std::fmt::Debug for SessionSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionSlot")
+            .field("made", &self.session.with_value(Option::is_some))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionSlot {
+    /// A slot for the session over `backend` that feeds `scan` (call it where the app's state
+    /// is made: the session will be owned there).
+    pub fn new(backend: Rc<Backend>, scan: crate::state::AppStore) -> Self {
+        Self {
+            session: StoredValue::new_local(None),
+            setup: StoredValue::new_local(None),
+            backend: StoredValue::new_local(backend),
+            scan,
+            owner: Owner::current(),
+        }
+    }
+
+    /// The session, made now if it does not exist yet.
+    pub fn session(&self) -> ShellySession {
+        if let Some(session) = self.session.get_value() {
+            return session;
+        }
+        let make = || {
+            let session = ShellySession::new(
+                self.backend.get_value(),
+                Rc::new(super::storage::BrowserStorage),
+                Config::default(),
+            );
+            session.set_remote_sink(Some(scan_page_sink(self.scan)));
+            session
+        };
+        let session = match &self.owner {
+            Some(owner) => owner.with(make),
+            None => make(),
+        };
+        self.session.set_value(Some(session));
+        session
+    }
+
+    /// The "Set up a device" session (which hands Shelly devices to [`Self::session`]), made
+    /// now if it does not exist yet, with the same owner.
+    pub fn setup(&self) -> crate::state::setup::SetupSession {
+        if let Some(setup) = self.setup.get_value() {
+            return setup;
+        }
+        let shelly = self.session();
+        let make =
+            || crate::state::setup::SetupSession::new(self.backend.get_value(), self.scan, shelly);
+        let setup = match &self.owner {
+            Some(owner) => owner.with(make),
+            None => make(),
+        };
+        self.setup.set_value(Some(setup));
+        setup
+    }
+}
+
 /// The session handle.
 #[derive(Clone, Copy)]
 pub struct ShellySession {
@@ -172,9 +246,10 @@ impl ShellySession {
         session
     }
 
-    /// The session the app provided (see `app::provide_app_state`).
+    /// The session from context: one provided as it is (tests mount a page over their own), else
+    /// the app's, made on first use ([`SessionSlot`]).
     pub fn from_context() -> Self {
-        expect_context::<Self>()
+        use_context::<Self>().unwrap_or_else(|| expect_context::<SessionSlot>().session())
     }
 
     /// The link, when connected.

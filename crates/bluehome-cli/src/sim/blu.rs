@@ -53,14 +53,11 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String
     let mut mac = None;
     let mut options = BluOptions::new(model);
     while let Some(arg) = args::next(&mut parser)? {
-        let name = match arg {
-            Arg::Long(name) => name.to_owned(),
-            Arg::Short('h') => return Ok(Parsed::Help),
-            other => return Err(args::unexpected(other)),
+        let Some(name) = args::long_option(arg)? else {
+            return Ok(Parsed::Help);
         };
         let p = &mut parser;
         match name.as_str() {
-            "help" => return Ok(Parsed::Help),
             "stdio" => stdio = true,
             "virtual-clock" => virtual_clock = true,
             "model" => {

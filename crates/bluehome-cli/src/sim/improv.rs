@@ -42,16 +42,13 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String
     };
     let o = &mut config.options;
     while let Some(arg) = args::next(&mut parser)? {
-        let name = match arg {
-            Arg::Long(name) => name.to_owned(),
-            Arg::Short('h') => return Ok(Parsed::Help),
-            other => return Err(args::unexpected(other)),
+        let Some(name) = args::long_option(arg)? else {
+            return Ok(Parsed::Help);
         };
         let option = format!("--{name}");
         let p = &mut parser;
         let ms = |p: &mut args::Parser| args::number(p, &option);
         match name.as_str() {
-            "help" => return Ok(Parsed::Help),
             "stdio" => stdio = true,
             "virtual-clock" => config.virtual_clock = true,
             "no-authorization" => o.authorization = false,

@@ -55,17 +55,13 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String
     };
     let (o, f) = (&mut config.options, &mut config.faults);
     while let Some(arg) = args::next(&mut parser)? {
-        // Every option is long (but `-h`); its name is kept for the messages.
-        let name = match arg {
-            Arg::Long(name) => name.to_owned(),
-            Arg::Short('h') => return Ok(Parsed::Help),
-            other => return Err(args::unexpected(other)),
+        let Some(name) = args::long_option(arg)? else {
+            return Ok(Parsed::Help);
         };
         let option = format!("--{name}");
         let p = &mut parser;
         let number = |p: &mut args::Parser| args::number(p, &option);
         match name.as_str() {
-            "help" => return Ok(Parsed::Help),
             "stdio" => stdio = true,
             "virtual-clock" => config.virtual_clock = true,
             "mtu" => {

@@ -36,10 +36,7 @@ pub use value::{
     ByteOrder, ClickSpeed, PASSKEY_BYTE_ORDER, Passkey, Ranges, Sensitivity, Value, ValueError,
 };
 
-use core::fmt;
-use core::str::FromStr;
-
-use crate::gatt::{AttError, Characteristics};
+use crate::gatt::Characteristics;
 use crate::shelly::manufacturer::{self, ManufacturerData, Model};
 use crate::uuid::Uuid;
 
@@ -326,32 +323,7 @@ impl Characteristic {
     }
 }
 
-impl fmt::Display for Characteristic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Characteristic {
-    type Err = AttError;
-
-    /// Accepts the short names or the UUIDs.
-    fn from_str(text: &str) -> Result<Self, AttError> {
-        Self::parse(text)
-    }
-}
-
-impl Characteristics for Characteristic {
-    const ALL: &'static [Self] = &Self::ALL;
-
-    fn uuid(self) -> Uuid {
-        self.uuid()
-    }
-
-    fn name(self) -> &'static str {
-        self.name()
-    }
-}
+crate::gatt::characteristics!(Characteristic);
 
 /// The characteristics a connected device exposes, from the UUIDs it listed: the API offers
 /// only these.
@@ -541,6 +513,7 @@ pub fn identify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gatt::AttError;
     use crate::hex::fixture as hex;
     use alloc::string::ToString;
     use alloc::vec::Vec;

@@ -25,9 +25,7 @@ pub use client::{Client, Options, Response};
 pub use rpc::{Credentials, DeviceInfo, Network, RedirectUrl, Request, RpcResult};
 
 use core::fmt;
-use core::str::FromStr;
 
-use crate::gatt::{AttError, Characteristics};
 use crate::uuid::Uuid;
 
 /// The Improv service; a device must advertise it.
@@ -85,32 +83,7 @@ impl Characteristic {
     }
 }
 
-impl fmt::Display for Characteristic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Characteristic {
-    type Err = AttError;
-
-    /// Accepts the short names or the UUIDs.
-    fn from_str(text: &str) -> Result<Self, AttError> {
-        Self::parse(text)
-    }
-}
-
-impl Characteristics for Characteristic {
-    const ALL: &'static [Self] = &Self::ALL;
-
-    fn uuid(self) -> Uuid {
-        self.uuid()
-    }
-
-    fn name(self) -> &'static str {
-        self.name()
-    }
-}
+crate::gatt::characteristics!(Characteristic);
 
 /// Generates an open enum over a byte: named values from a table, anything else kept as `Other`.
 macro_rules! open_enum {
@@ -294,6 +267,7 @@ impl ServiceData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gatt::AttError;
     use alloc::string::ToString;
 
     /// The UUIDs exactly as improv-wifi.com/ble lists them.

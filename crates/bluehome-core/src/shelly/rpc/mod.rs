@@ -13,11 +13,7 @@
 pub mod client;
 pub mod server;
 
-use core::fmt;
-use core::str::FromStr;
-
 pub use crate::gatt::AttError;
-use crate::gatt::Characteristics;
 use crate::uuid::Uuid;
 
 /// The RPC service, `_mOS_RPC_SVC_ID_` in ASCII.
@@ -70,32 +66,7 @@ impl Characteristic {
     }
 }
 
-impl fmt::Display for Characteristic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Characteristic {
-    type Err = AttError;
-
-    /// Accepts the short names or the UUIDs.
-    fn from_str(text: &str) -> Result<Self, AttError> {
-        Self::parse(text)
-    }
-}
-
-impl Characteristics for Characteristic {
-    const ALL: &'static [Self] = &Self::ALL;
-
-    fn uuid(self) -> Uuid {
-        self.uuid()
-    }
-
-    fn name(self) -> &'static str {
-        self.name()
-    }
-}
+crate::gatt::characteristics!(Characteristic);
 
 /// Encodes a frame length as the 4-byte big-endian control value.
 pub const fn encode_len(len: u32) -> [u8; 4] {
