@@ -342,6 +342,10 @@ async fn the_blu_flow_gatt_operations_are_counted() {
     let encryption = count(&all[opened.len()..]);
     web_sys::console::log_1(&format!("BLU encryption: {encryption:?}").into());
     assert_eq!(encryption, [0, 1, 1, 0], "{all:?}");
+    click(&w.host, "Done: disconnect");
+    tick().await;
+    assert_eq!(w.setup.flow.get_untracked(), None);
+    assert!(!w.with_mock(|m| bluehome::ble::BleBackend::is_connected(m, &id)));
 }
 
 /// Demo mode: the simulated chooser lists the demo's BLU Motion; encryption turned on there

@@ -49,6 +49,9 @@ pub fn SetupPanel(
                     </Show>
                 </div>
             })}
+            <Show when=move || session.flow.get().is_some()>
+                <button disabled=busy on:click=move |_| session.close()>"Done: disconnect"</button>
+            </Show>
             {move || match session.flow.get() {
                 Some(Flow::Blu) => view! { <blu::BluPanel session=session /> }.into_any(),
                 Some(Flow::Improv) => view! { <improv::ImprovPanel session=session /> }.into_any(),
