@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use bluehome_core::filter::web::{self, WebFilter, WebManufacturerData};
 use bluehome_core::filter::{DataPrefix, FilterSet};
+use bluehome_core::gatt::AttError;
 use bluehome_core::shelly::{self, manufacturer};
 use bluehome_core::{Advertisement, MacAddress, Uuid};
 
@@ -75,6 +76,26 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The ATT error a core GATT client is told for a browser failure: the page never sees ATT
+    /// codes, so this is as near as the browser's kinds get (the rest are 0x0E, Unlikely Error).
+    pub fn att_error(self) -> AttError {
+        match self {
+            Self::Disconnected => AttError::Disconnected,
+            Self::NotPaired => AttError::InsufficientAuthentication,
+            Self::NotPermitted => AttError::WriteNotPermitted,
+            Self::NotFound => AttError::AttributeNotFound,
+            Self::Unsupported
+            | Self::UserCancelled
+            | Self::NotAllowed
+            | Self::AdapterUnavailable
+            | Self::Gatt
+            | Self::Busy
+            | Self::PermissionDenied
+            | Self::Timeout
+            | Self::InvalidRequest => AttError::Other(0x0E),
+        }
+    }
+
     /// A short phrase for the kind.
     pub fn label(self) -> &'static str {
         match self {

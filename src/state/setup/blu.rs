@@ -10,14 +10,14 @@ use bluehome_core::blu::{
     self, BluModel, Characteristic, Exposed, Operation, Outcome, Passkey, Value,
 };
 use bluehome_core::bthome::BindKey;
-use bluehome_core::gatt::{Action, AttError, Feedback};
+use bluehome_core::gatt::{Action, Feedback};
 use bluehome_core::shelly::{self, manufacturer};
 use bluehome_core::{DeviceKey, MacAddress, Uuid};
 use leptos::prelude::*;
 
 use super::SetupSession;
 use super::explain::SetupFailure;
-use crate::ble::{BleBackend, BleError, ErrorKind, GrantedDevice};
+use crate::ble::{BleBackend, BleError, GrantedDevice};
 use crate::platform::sleep_ms;
 use crate::state::model::KeyEntry;
 
@@ -69,18 +69,6 @@ impl BluView {
         self.key_stored.set(false);
         self.reset_armed.set(false);
         self.reset_done.set(false);
-    }
-}
-
-/// What the browser reports as the ATT error the operation is told about (the page never sees
-/// the code; `convert` sorted Chrome's words into a kind).
-fn att_error(error: &BleError) -> AttError {
-    match error.kind {
-        ErrorKind::NotPaired => AttError::InsufficientAuthentication,
-        ErrorKind::Disconnected => AttError::Disconnected,
-        ErrorKind::NotFound => AttError::AttributeNotFound,
-        ErrorKind::NotPermitted => AttError::WriteNotPermitted,
-        _ => AttError::Other(0x0E),
     }
 }
 
@@ -205,7 +193,7 @@ impl SetupSession {
                 Ok(Some(bytes)) => op.advance(Feedback::Read(&bytes)),
                 Ok(None) => op.advance(Feedback::Written),
                 Err(e) => {
-                    op.advance(Feedback::Failed(att_error(&e)));
+                    op.advance(Feedback::Failed(e.kind.att_error()));
                     last_error = Some(e);
                 }
             }

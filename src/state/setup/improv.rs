@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use bluehome_core::Uuid;
-use bluehome_core::gatt::{Action, AttError, Feedback};
+use bluehome_core::gatt::{Action, Feedback};
 use bluehome_core::improv::client::Error as ClientError;
 use bluehome_core::improv::{
     self, Capabilities, Client, Credentials, DeviceInfo, ErrorCode, Network, Options, Response,
@@ -21,7 +21,7 @@ use leptos::prelude::*;
 
 use super::SetupSession;
 use super::explain::SetupFailure;
-use crate::ble::{BleError, BleEvent, ErrorKind};
+use crate::ble::{BleError, BleEvent};
 use crate::platform::{now_ms, sleep_ms};
 
 /// How often a sleeping task looks for notifications.
@@ -88,16 +88,6 @@ fn gatt(c: improv::Characteristic) -> crate::ble::Characteristic {
     crate::ble::Characteristic {
         service: improv::SERVICE_UUID,
         uuid: c.uuid(),
-    }
-}
-
-fn att_error(error: &BleError) -> AttError {
-    match error.kind {
-        ErrorKind::NotPaired => AttError::InsufficientAuthentication,
-        ErrorKind::Disconnected => AttError::Disconnected,
-        ErrorKind::NotFound => AttError::AttributeNotFound,
-        ErrorKind::NotPermitted => AttError::WriteNotPermitted,
-        _ => AttError::Other(0x0E),
     }
 }
 
@@ -203,7 +193,7 @@ impl SetupSession {
                     match result {
                         Ok(bytes) => client.advance(Feedback::Read(&bytes), now_ms()),
                         Err(e) => {
-                            client.advance(Feedback::Failed(att_error(&e)), now_ms());
+                            client.advance(Feedback::Failed(e.kind.att_error()), now_ms());
                             last_error = Some(e);
                         }
                     }
@@ -214,7 +204,7 @@ impl SetupSession {
                     match result {
                         Ok(()) => client.advance(Feedback::Written, now_ms()),
                         Err(e) => {
-                            client.advance(Feedback::Failed(att_error(&e)), now_ms());
+                            client.advance(Feedback::Failed(e.kind.att_error()), now_ms());
                             last_error = Some(e);
                         }
                     }

@@ -11,14 +11,14 @@ use std::rc::Rc;
 use bluehome_core::shelly::auth::Credentials;
 use bluehome_core::shelly::frame::{Notification, Response};
 use bluehome_core::shelly::methods::{Method, shelly, wifi};
+use bluehome_core::shelly::rpc::SERVICE_UUID;
 use bluehome_core::shelly::rpc::client::{self, Action, Client, Feedback};
-use bluehome_core::shelly::rpc::{AttError, SERVICE_UUID};
 use futures::lock::Mutex;
 use serde_json::Value;
 
 use super::explain::{Failure, FailureKind, Stage};
 use super::redact::redact_text;
-use crate::ble::{Backend, BleBackend, BleError, Characteristic, DeviceId, ErrorKind, WriteMode};
+use crate::ble::{Backend, BleBackend, BleError, Characteristic, DeviceId, WriteMode};
 use crate::platform::{now_ms, random_u32, sleep_ms};
 
 /// Time allowed for an ordinary call.
@@ -179,7 +179,7 @@ impl Link {
                 Ok(None) => call.advance(Feedback::Written, now_ms()),
                 Ok(Some(bytes)) => call.advance(Feedback::Read(&bytes), now_ms()),
                 Err(e) => {
-                    call.advance(Feedback::Failed(att_error(e.kind)), now_ms());
+                    call.advance(Feedback::Failed(e.kind.att_error()), now_ms());
                     browser = Some(e);
                 }
             }
@@ -213,27 +213,6 @@ impl Link {
             detail = format!("{detail} — browser said: {ble}");
         }
         Failure::new(kind, during, self.redact(&detail))
-    }
-}
-
-/// The ATT error the core is told for a browser failure: the page never sees ATT codes, so this
-/// is as near as the browser's kinds get (the rest are 0x0E, Unlikely Error).
-fn att_error(kind: ErrorKind) -> AttError {
-    use ErrorKind as K;
-    match kind {
-        K::Disconnected => AttError::Disconnected,
-        K::NotPaired => AttError::InsufficientAuthentication,
-        K::NotPermitted => AttError::WriteNotPermitted,
-        K::NotFound => AttError::AttributeNotFound,
-        K::Unsupported
-        | K::UserCancelled
-        | K::NotAllowed
-        | K::AdapterUnavailable
-        | K::Gatt
-        | K::Busy
-        | K::PermissionDenied
-        | K::Timeout
-        | K::InvalidRequest => AttError::Other(0x0E),
     }
 }
 
