@@ -27,7 +27,7 @@ use crate::ble::{
 use crate::platform::{Os, sleep_ms};
 use crate::state::AppStore;
 use crate::state::shelly::explain::Stage;
-use crate::state::shelly::{ShellySession, Step, StepState};
+use crate::state::shelly::{ShellySession, Step};
 
 /// How long a connection attempt may take.
 pub const CONNECT_TIMEOUT_MS: u64 = 15_000;
@@ -165,11 +165,7 @@ impl SetupSession {
                 .unwrap_or(action);
             self.busy.try_set(None);
             if let Err(failure) = outcome {
-                self.steps.try_update(|steps| {
-                    if let Some(last) = steps.last_mut().filter(|s| s.state == StepState::Running) {
-                        last.state = StepState::Failed;
-                    }
-                });
+                self.steps.try_update(|steps| Step::fail_last(steps));
                 self.failure.try_set(Some(failure));
                 self.retry_action.try_set_value(Some((label, action)));
             }
@@ -196,24 +192,12 @@ impl SetupSession {
     /// Starts a progress step.
     pub fn step(self, label: impl Into<String>) {
         let label = label.into();
-        self.steps.update(|steps| {
-            for s in steps.iter_mut().filter(|s| s.state == StepState::Running) {
-                s.state = StepState::Done;
-            }
-            steps.push(Step {
-                label,
-                state: StepState::Running,
-            });
-        });
+        self.steps.update(|steps| Step::start(steps, label));
     }
 
     /// Marks the last step done.
     pub fn step_done(self) {
-        self.steps.update(|steps| {
-            for s in steps.iter_mut().filter(|s| s.state == StepState::Running) {
-                s.state = StepState::Done;
-            }
-        });
+        self.steps.update(|steps| Step::finish(steps));
     }
 
     // ---- choosing and routing -------------------------------------------------------------

@@ -79,6 +79,31 @@ pub struct Step {
     pub state: StepState,
 }
 
+impl Step {
+    /// Ends every running step of `steps` (done) and starts one labelled `label`.
+    pub fn start(steps: &mut Vec<Step>, label: String) {
+        Self::finish(steps);
+        steps.push(Step {
+            label,
+            state: StepState::Running,
+        });
+    }
+
+    /// Marks every running step of `steps` done.
+    pub fn finish(steps: &mut [Step]) {
+        for s in steps.iter_mut().filter(|s| s.state == StepState::Running) {
+            s.state = StepState::Done;
+        }
+    }
+
+    /// Marks the last step of `steps` failed, if it is running.
+    pub fn fail_last(steps: &mut [Step]) {
+        if let Some(last) = steps.last_mut().filter(|s| s.state == StepState::Running) {
+            last.state = StepState::Failed;
+        }
+    }
+}
+
 type Task = Pin<Box<dyn Future<Output = Result<(), Failure>>>>;
 type Action = Rc<dyn Fn(ShellySession) -> Task>;
 
@@ -284,11 +309,7 @@ impl ShellySession {
             let action = self.narrowed_retry.get_value().unwrap_or(action);
             self.busy.set(None);
             if let Err(failure) = outcome {
-                self.steps.update(|steps| {
-                    if let Some(last) = steps.last_mut().filter(|s| s.state == StepState::Running) {
-                        last.state = StepState::Failed;
-                    }
-                });
+                self.steps.update(|steps| Step::fail_last(steps));
                 if self.phase.get_untracked() == Phase::Connecting {
                     self.phase.set(Phase::Idle);
                 }
@@ -318,24 +339,12 @@ impl ShellySession {
     /// Starts a progress step.
     pub fn step(self, label: impl Into<String>) {
         let label = label.into();
-        self.steps.update(|steps| {
-            for s in steps.iter_mut().filter(|s| s.state == StepState::Running) {
-                s.state = StepState::Done;
-            }
-            steps.push(Step {
-                label,
-                state: StepState::Running,
-            });
-        });
+        self.steps.update(|steps| Step::start(steps, label));
     }
 
     /// Marks the last step done.
     pub fn step_done(self) {
-        self.steps.update(|steps| {
-            for s in steps.iter_mut().filter(|s| s.state == StepState::Running) {
-                s.state = StepState::Done;
-            }
-        });
+        self.steps.update(|steps| Step::finish(steps));
     }
 }
 
