@@ -2,6 +2,7 @@
 //! (ESPHome's behaviour) behind the strict mock backend, named by an opaque id.
 #![cfg(target_arch = "wasm32")]
 
+mod dom;
 mod setup_support;
 
 use bluehome::ble::DeviceId;
