@@ -127,20 +127,25 @@ pub trait RunsActions: Copy + 'static {
     /// How an action fails, explained.
     type Failure: Clone + Send + Sync + 'static;
 
+    /// Whether [`Self::run`] refuses to start an action while one runs. Not for the Shelly
+    /// session: its discovery goes on listening while the person adds a device it found.
+    const ONE_AT_A_TIME: bool;
+
     /// The session's action state.
     fn actions(self) -> Actions<Self, Self::Failure>;
 
     /// What else a failed action undoes in the session (nothing by default).
     fn action_failed(self) {}
 
-    /// Runs an action unless one runs: marks the session busy, clears the last failure, and on
-    /// failure keeps the action for [`Self::retry`].
+    /// Runs an action (unless one runs, for a session that runs one at a time): marks the
+    /// session busy, clears the last failure, and on failure keeps the action for
+    /// [`Self::retry`].
     fn run<F, Fut>(self, label: &str, f: F)
     where
         F: Fn(Self) -> Fut + 'static,
         Fut: Future<Output = Result<(), Self::Failure>> + 'static,
     {
-        if self.actions().busy.get_untracked().is_some() {
+        if Self::ONE_AT_A_TIME && self.actions().busy.get_untracked().is_some() {
             return;
         }
         self.run_action(label.to_owned(), action(f));

@@ -90,6 +90,7 @@ impl std::fmt::Debug for SetupSession {
 
 impl RunsActions for SetupSession {
     type Failure = SetupFailure;
+    const ONE_AT_A_TIME: bool = true;
 
     fn actions(self) -> Actions<Self, SetupFailure> {
         self.actions

@@ -239,6 +239,7 @@ impl ShellySession {
 
 impl RunsActions for ShellySession {
     type Failure = Failure;
+    const ONE_AT_A_TIME: bool = false;
 
     fn actions(self) -> Actions<Self, Failure> {
         self.actions
