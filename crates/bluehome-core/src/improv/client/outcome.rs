@@ -6,6 +6,8 @@ use core::fmt;
 
 use super::super::rpc::{self, DeviceInfo, Network, RedirectUrl, RpcResult};
 use super::super::{Capabilities, Characteristic, Command, ErrorCode, State};
+#[cfg(doc)]
+use super::Client;
 use crate::gatt::AttError;
 
 /// What a finished task produced.
