@@ -74,11 +74,10 @@ impl ScanModel {
                     .cmp(&a.last_seen_ms)
                     .then_with(|| a.key.cmp(b.key))
             }),
-            SortKey::Rssi => list.sort_by(|a, b| {
-                b.rssi
-                    .unwrap_or(i8::MIN)
-                    .cmp(&a.rssi.unwrap_or(i8::MIN))
-                    .then_with(|| a.key.cmp(b.key))
+            SortKey::Rssi => list.sort_by_cached_key(|d| {
+                // Strongest first, by 10 dB step: a packet's usual ±3 dB does not reorder.
+                let step = d.rssi.map_or(i16::MAX, |r| -(i16::from(r).div_euclid(10)));
+                (step, d.title(&self.labels).to_lowercase(), d.key.clone())
             }),
             SortKey::Name => {
                 list.sort_by_cached_key(|d| (d.title(&self.labels).to_lowercase(), d.key.clone()))
