@@ -708,19 +708,20 @@ mod tests {
     #[test]
     fn the_default_order_is_by_name() {
         let mut model = ScanModel::new();
+        // "alpha" first heard, "Zed" heard last and loudest: only the name puts alpha first.
         model.ingest(
             1,
-            "local",
-            &key("k2"),
-            Connectable::Yes,
-            adv("Zed", TEMP_HUMIDITY, -30),
-        );
-        model.ingest(
-            2,
             "local",
             &key("k1"),
             Connectable::Yes,
             adv("alpha", TEMP_HUMIDITY, -90),
+        );
+        model.ingest(
+            2,
+            "local",
+            &key("k2"),
+            Connectable::Yes,
+            adv("Zed", TEMP_HUMIDITY, -30),
         );
         let keys: Vec<_> = model
             .visible(&Settings::default(), &FilterSet::default(), "")
