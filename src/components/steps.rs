@@ -6,18 +6,17 @@ use leptos::prelude::*;
 
 use crate::state::shelly::{Step, StepState};
 
-/// The summary line of a step log: the step that failed, else the one running, else how many
-/// went through.
+/// The summary line of a step log, from where it stands now (its last step): the step that
+/// failed, the step running, or how many went through (a failure a retry got past stays marked
+/// in the list, not here).
 pub fn step_summary(steps: &[Step]) -> String {
-    if let Some(failed) = steps.iter().rev().find(|s| s.state == StepState::Failed) {
-        return format!("✗ Failed while: {}", failed.label);
-    }
-    if let Some(running) = steps.iter().rev().find(|s| s.state == StepState::Running) {
-        return format!("… {} (step {})", running.label, steps.len());
-    }
-    match steps.len() {
-        1 => "✓ 1 step done".to_owned(),
-        n => format!("✓ {n} steps done"),
+    match steps.last() {
+        Some(last) if last.state == StepState::Failed => format!("✗ Failed while: {}", last.label),
+        Some(last) if last.state == StepState::Running => {
+            format!("… {} (step {})", last.label, steps.len())
+        }
+        _ if steps.len() == 1 => "✓ 1 step done".to_owned(),
+        _ => format!("✓ {} steps done", steps.len()),
     }
 }
 
@@ -33,7 +32,7 @@ pub fn StepLog(
     move || {
         steps.with(|all| {
             (!all.is_empty()).then(|| {
-                let failed = all.iter().any(|s| s.state == StepState::Failed);
+                let failed = all.last().is_some_and(|s| s.state == StepState::Failed);
                 let lines = all
                     .iter()
                     .map(|s| {
@@ -68,14 +67,20 @@ mod tests {
     }
 
     #[test]
-    fn the_summary_names_the_failed_step_before_anything_else() {
+    fn the_summary_says_where_the_steps_stand_now() {
         let steps = [
             step("Connecting", StepState::Done),
             step("Reading the device", StepState::Failed),
             step("Retrying", StepState::Running),
+            step("Reading the device", StepState::Done),
         ];
-        assert_eq!(step_summary(&steps), "✗ Failed while: Reading the device");
-        assert_eq!(step_summary(&steps[2..]), "… Retrying (step 1)");
+        assert_eq!(
+            step_summary(&steps[..2]),
+            "✗ Failed while: Reading the device"
+        );
+        assert_eq!(step_summary(&steps[..3]), "… Retrying (step 3)");
+        // A retry got past the failure: all went through.
+        assert_eq!(step_summary(&steps), "✓ 4 steps done");
         assert_eq!(step_summary(&steps[..1]), "✓ 1 step done");
     }
 }

@@ -53,10 +53,10 @@ fn visible_keys() -> Result<Vec<DeviceKey>, String> {
 /// The order to show while the pointer rests on the list: the rows as they were (`held`, less
 /// those gone), then devices that came since, so nothing moves under the pointer.
 pub fn hold_order(held: &[DeviceKey], fresh: Vec<DeviceKey>) -> Vec<DeviceKey> {
-    let now: std::collections::BTreeSet<&DeviceKey> = fresh.iter().collect();
-    let was: std::collections::BTreeSet<&DeviceKey> = held.iter().collect();
-    let mut order: Vec<DeviceKey> = held.iter().filter(|k| now.contains(k)).cloned().collect();
-    order.extend(fresh.iter().filter(|k| !was.contains(k)).cloned());
+    // Linear look-ups: this runs only while the pointer is on the list, and a set type would add
+    // its code to the first screen.
+    let mut order: Vec<DeviceKey> = held.iter().filter(|k| fresh.contains(k)).cloned().collect();
+    order.extend(fresh.into_iter().filter(|k| !held.contains(k)));
     order
 }
 
@@ -244,10 +244,9 @@ pub fn DeviceRow(
     let readings = move || {
         let settings = store.settings.get();
         with_device(&k, |d, _| {
-            let mut shown: Vec<_> = d.readings.values().collect();
-            shown.sort_by_key(|r| r.prominence());
-            shown
-                .into_iter()
+            // By prominence, without a sort (its code would weigh on the first screen).
+            (0..=4)
+                .flat_map(|p| d.readings.values().filter(move |r| r.prominence() == p))
                 .take(4)
                 .map(|r| {
                     let name = r.name.replace('_', " ");
@@ -340,17 +339,15 @@ pub fn DeviceRow(
                     .map(|(text, needs_key)| {
                         view! {
                             <p class="row-problem" role="note">
-                                <Show when=move || needs_key>
+                                {needs_key.then(|| view! {
                                     <button class="enter-key" on:click=enter_key>"Enter key"</button>
-                                </Show>
+                                })}
                                 <span class="problem" title=text.clone()>{text.clone()}</span>
                             </p>
                         }
                     })
             }}
-            <Show when=move || problem.with(Option::is_none)>
-                <ul class="readings">{readings.clone()}</ul>
-            </Show>
+            <ul class="readings" hidden=move || problem.with(Option::is_some)>{readings}</ul>
         </li>
     }
 }
