@@ -4,6 +4,7 @@
 //! the Scan page with no typing.
 #![cfg(target_arch = "wasm32")]
 
+mod dom;
 mod setup_support;
 
 use bluehome::ble::DeviceId;

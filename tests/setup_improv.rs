@@ -2,6 +2,7 @@
 //! (ESPHome's behaviour) behind the strict mock backend, named by an opaque id.
 #![cfg(target_arch = "wasm32")]
 
+mod dom;
 mod setup_support;
 
 use bluehome::ble::DeviceId;
@@ -61,6 +62,48 @@ fn press(w: &World, device: &SharedImprov) {
     device.borrow_mut().press(now);
 }
 
+/// A device that needs no authorization (`options` otherwise), its flow open and idle.
+async fn ready_improv(options: ImprovOptions) -> (World, SharedImprov, DeviceId) {
+    let (mock, device, id) = improv_world(ImprovOptions {
+        authorization: false,
+        ..options
+    });
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    open_improv(&w).await;
+    idle(&w).await;
+    (w, device, id)
+}
+
+async fn idle(w: &World) {
+    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
+}
+
+/// Types the network (and its password, if any) and sends them.
+fn send_wifi(w: &World, ssid: &str, password: Option<&str>) {
+    type_into(&w.host, "Network name (SSID)", ssid);
+    if let Some(password) = password {
+        type_into(&w.host, "Wi-Fi password", password);
+    }
+    click(&w.host, "Connect to Wi-Fi");
+}
+
+async fn provisioned(w: &World) {
+    until(10, "provisioned", || {
+        w.setup.improv.provisioned.get_untracked().is_some()
+    })
+    .await;
+}
+
+/// Waits for the failure and returns what the page says.
+async fn said(w: &World) -> String {
+    until(10, "the failure", || {
+        w.setup.failure.get_untracked().is_some()
+    })
+    .await;
+    failure(w)
+}
+
 /// Authorization by the button, a scan, the network picked, credentials sent, "provisioned"
 /// followed by notification, the redirect shown as a link.
 #[wasm_bindgen_test]
@@ -86,7 +129,7 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
         device.borrow().identifying(now)
     })
     .await;
-    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
+    idle(&w).await;
     click(&w.host, "Scan for networks");
     until(5, "the networks", || {
         text(&w.host, ".improv-networks").contains("HomeNet")
@@ -101,10 +144,7 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
     tick().await;
     type_into(&w.host, "Wi-Fi password", "correct horse");
     click(&w.host, "Connect to Wi-Fi");
-    until(10, "provisioned", || {
-        w.setup.improv.provisioned.get_untracked().is_some()
-    })
-    .await;
+    provisioned(&w).await;
     assert_eq!(device.borrow().state(), State::Provisioned);
     let link = w
         .host
@@ -135,22 +175,9 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
 /// A wrong password: the device reports "unable to connect"; the page explains it.
 #[wasm_bindgen_test]
 async fn a_network_the_device_cannot_join_is_explained() {
-    let (mock, _device, id) = improv_world(ImprovOptions {
-        authorization: false,
-        ..ImprovOptions::default()
-    });
-    let w = world(mock).await;
-    w.on(&id, Platform::Windows, Os::Windows);
-    open_improv(&w).await;
-    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
-    type_into(&w.host, "Network name (SSID)", "HomeNet");
-    type_into(&w.host, "Wi-Fi password", "wrong");
-    click(&w.host, "Connect to Wi-Fi");
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    let said = failure(&w);
+    let (w, _device, _id) = ready_improv(ImprovOptions::default()).await;
+    send_wifi(&w, "HomeNet", Some("wrong"));
+    let said = said(&w).await;
     assert!(
         said.starts_with("The device could not join the Wi-Fi network"),
         "{said}"
@@ -163,21 +190,10 @@ async fn a_network_the_device_cannot_join_is_explained() {
 /// page says why (nothing is written).
 #[wasm_bindgen_test]
 async fn sending_in_the_wrong_state_is_explained() {
-    let (mock, device, id) = improv_world(ImprovOptions {
-        authorization: false,
-        ..ImprovOptions::default()
-    });
-    let w = world(mock).await;
-    w.on(&id, Platform::Windows, Os::Windows);
-    open_improv(&w).await;
-    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
-    type_into(&w.host, "Network name (SSID)", "Guest");
-    click(&w.host, "Connect to Wi-Fi");
-    until(10, "provisioned", || {
-        w.setup.improv.provisioned.get_untracked().is_some()
-    })
-    .await;
-    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
+    let (w, device, _id) = ready_improv(ImprovOptions::default()).await;
+    send_wifi(&w, "Guest", None);
+    provisioned(&w).await;
+    idle(&w).await;
     let writes = |w: &World| {
         w.gatt_ops()
             .iter()
@@ -186,11 +202,7 @@ async fn sending_in_the_wrong_state_is_explained() {
     };
     let before = writes(&w);
     click(&w.host, "Connect to Wi-Fi");
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    let said = failure(&w);
+    let said = said(&w).await;
     assert!(
         said.starts_with("The device is not ready for this"),
         "{said}"
@@ -203,21 +215,13 @@ async fn sending_in_the_wrong_state_is_explained() {
 /// A redirect that is not a plain http(s) URL is shown as text, never as a link.
 #[wasm_bindgen_test]
 async fn a_redirect_that_is_not_plain_http_is_not_a_link() {
-    let (mock, _device, id) = improv_world(ImprovOptions {
-        authorization: false,
+    let (w, _device, _id) = ready_improv(ImprovOptions {
         redirect_url: Some("javascript:alert(1)".into()),
         ..ImprovOptions::default()
-    });
-    let w = world(mock).await;
-    w.on(&id, Platform::Windows, Os::Windows);
-    open_improv(&w).await;
-    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
-    type_into(&w.host, "Network name (SSID)", "Guest");
-    click(&w.host, "Connect to Wi-Fi");
-    until(10, "provisioned", || {
-        w.setup.improv.provisioned.get_untracked().is_some()
     })
     .await;
+    send_wifi(&w, "Guest", None);
+    provisioned(&w).await;
     assert!(w.host.query_selector(".improv-done a").unwrap().is_none());
     assert!(text(&w.host, ".improv-done").contains("not a plain http(s) link"));
 }
@@ -225,24 +229,11 @@ async fn a_redirect_that_is_not_plain_http_is_not_a_link() {
 /// The device drops the link while joining the network: the page says the connection dropped.
 #[wasm_bindgen_test]
 async fn a_link_dropped_while_provisioning_is_explained() {
-    let (mock, _device, id) = improv_world(ImprovOptions {
-        authorization: false,
-        ..ImprovOptions::default()
-    });
-    let w = world(mock).await;
-    w.on(&id, Platform::Windows, Os::Windows);
-    open_improv(&w).await;
-    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
-    type_into(&w.host, "Network name (SSID)", "HomeNet");
-    type_into(&w.host, "Wi-Fi password", "correct horse");
-    click(&w.host, "Connect to Wi-Fi");
+    let (w, _device, id) = ready_improv(ImprovOptions::default()).await;
+    send_wifi(&w, "HomeNet", Some("correct horse"));
     tick().await;
     w.with_mock(|m| m.drop_connection(&id));
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    let said = failure(&w);
+    let said = said(&w).await;
     assert!(said.to_lowercase().contains("disconnected"), "{said}");
 }
 
@@ -251,14 +242,7 @@ async fn a_link_dropped_while_provisioning_is_explained() {
 async fn provisioning_is_followed_by_polling_when_no_notification_comes() {
     use bluehome::ble::{BleBackend, Characteristic};
     use bluehome_core::improv;
-    let (mock, device, id) = improv_world(ImprovOptions {
-        authorization: false,
-        ..ImprovOptions::default()
-    });
-    let w = world(mock).await;
-    w.on(&id, Platform::Windows, Os::Windows);
-    open_improv(&w).await;
-    until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
+    let (w, device, id) = ready_improv(ImprovOptions::default()).await;
     for c in improv::Characteristic::ALL {
         let characteristic = Characteristic {
             service: improv::SERVICE_UUID,
@@ -269,13 +253,8 @@ async fn provisioning_is_followed_by_polling_when_no_notification_comes() {
             .await
             .unwrap();
     }
-    type_into(&w.host, "Network name (SSID)", "HomeNet");
-    type_into(&w.host, "Wi-Fi password", "correct horse");
-    click(&w.host, "Connect to Wi-Fi");
-    until(10, "provisioned", || {
-        w.setup.improv.provisioned.get_untracked().is_some()
-    })
-    .await;
+    send_wifi(&w, "HomeNet", Some("correct horse"));
+    provisioned(&w).await;
     assert_eq!(device.borrow().state(), State::Provisioned);
     assert!(!w.setup.improv.notifications.get_untracked());
     assert!(text(&w.host, ".improv-done a").contains("192.168.1.43"));

@@ -3,6 +3,7 @@
 //! drives a device that runs the real GATT RPC server.
 #![cfg(target_arch = "wasm32")]
 
+mod dom;
 mod shelly_support;
 
 use std::rc::Rc;

@@ -4,6 +4,7 @@
 //! test runner's 20 s limit.)
 #![cfg(target_arch = "wasm32")]
 
+mod dom;
 mod shelly_support;
 
 use std::cell::RefCell;
@@ -119,16 +120,12 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
 async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
     let sensors = vec![SimSensor::new(heard_at_once())];
     let (backend, _) = gateway_backend(&gateway(GatewayOptions::default(), sensors));
-    let document = document();
-    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-    document.body().unwrap().append_child(&host).unwrap();
     let slot: Rc<std::cell::Cell<Option<AppStore>>> = Rc::default();
     let out = Rc::clone(&slot);
-    leptos::mount::mount_to(host.clone(), move || {
+    let host = mount_view(move || {
         out.set(Some(provide_app_state(backend, false)));
         view! { <DevicesPage /> <ScanPage /> }
-    })
-    .forget();
+    });
     tick().await;
     let store = slot.get().unwrap();
     click(&host, "Set up a device…");
@@ -178,17 +175,13 @@ async fn a_wrong_wifi_password_is_explained() {
 
 #[wasm_bindgen_test]
 async fn demo_mode_offers_the_simulated_gateway() {
-    let document = document();
-    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-    document.body().unwrap().append_child(&host).unwrap();
     let slot: Rc<std::cell::Cell<Option<AppStore>>> = Rc::default();
     let out = Rc::clone(&slot);
-    leptos::mount::mount_to(host.clone(), move || {
+    let host = mount_view(move || {
         let backend = Rc::new(Backend::Mock(bluehome::ble::demo::demo_backend()));
         out.set(Some(provide_app_state(backend, false)));
         view! { <DevicesPage /> }
-    })
-    .forget();
+    });
     let store = slot.get().unwrap();
     store.start_ticker();
     // Let the ticker deliver the gateway's first advertisement (the chooser lists it).

@@ -4,6 +4,7 @@
 //! dropped link).
 #![cfg(target_arch = "wasm32")]
 
+mod dom;
 mod shelly_support;
 
 use std::cell::RefCell;

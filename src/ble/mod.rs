@@ -112,7 +112,7 @@ impl Capabilities {
     pub fn detect() -> Self {
         #[cfg(target_arch = "wasm32")]
         {
-            web::detect_capabilities()
+            web::convert::capabilities()
         }
         #[cfg(not(target_arch = "wasm32"))]
         {

@@ -1,6 +1,7 @@
 //! The app's state: plain models mutated by named actions (unit-tested natively), explicit
 //! persistence, and the Leptos store that holds them and feeds them from the backend.
 
+pub mod actions;
 pub mod capture;
 pub mod decode;
 pub mod export;

@@ -53,35 +53,64 @@ export function startSimulator(bin, args = [], kind = 'shelly') {
   return { request, stop, transcript };
 }
 
+/** A Shelly RPC device's GATT services, in the form `emulate` takes. */
+export function shellyServices() {
+  return {
+    [SHELLY.service]: [
+      ['data', SHELLY.data, { read: true, write: true }],
+      ['tx_ctl', SHELLY.tx_ctl, { write: true }],
+      ['rx_ctl', SHELLY.rx_ctl, { read: true, notify: true }],
+    ],
+  };
+}
+
 /**
- * Emulates one Shelly device at `address` in `browser`, backed by `sim`.
+ * Emulates one Shelly RPC device at `address` in `browser`, backed by `sim`.
  * `manufacturerData` is the 0x0BA9 payload (without the company id) as a Buffer.
  */
 export async function emulateShelly(browser, sim, { address, name, manufacturerData }) {
-  const cdp = await browser.target().createCDPSession(); // BluetoothEmulation is a browser-level domain
+  const cdp = await emulation(browser);
+  const device = { address, name, services: shellyServices() };
+  return emulate(cdp, sim, device, { manufacturerData, knownServiceUuids: [SHELLY.service] });
+}
+
+/** Chromium's Bluetooth emulation, powered on (a browser-level CDP domain). */
+export async function emulation(browser) {
+  const cdp = await browser.target().createCDPSession();
   await cdp.send('BluetoothEmulation.enable', { state: 'powered-on', leSupported: true });
+  return cdp;
+}
+
+/**
+ * Emulates `device` ({ address, name, services: { serviceUuid: [[name, uuid, properties]] } }) on
+ * the emulation `cdp`; the simulator `sim` answers its connections, reads and writes by the
+ * characteristic's name. `manufacturerData` (a Buffer, Shelly's company id) and
+ * `knownServiceUuids` go into its advertisement. A connection the simulator refuses (a BLU device
+ * out of pairing mode) is answered as failed. `ops` counts the GATT operations seen.
+ */
+export async function emulate(cdp, sim, device, { manufacturerData, knownServiceUuids = [] }) {
+  const { address, name } = device;
+  const shellyData = (data) => (data ? [{ key: SHELLY.company, data: data.toString('base64') }] : []);
   await cdp.send('BluetoothEmulation.simulatePreconnectedPeripheral', {
     address,
     name,
-    manufacturerData: [{ key: SHELLY.company, data: manufacturerData.toString('base64') }],
-    knownServiceUuids: [SHELLY.service],
+    manufacturerData: shellyData(manufacturerData),
+    knownServiceUuids,
   });
-  const { serviceId } = await cdp.send('BluetoothEmulation.addService', { address, serviceUuid: SHELLY.service });
-  const characteristics = new Map();
-  for (const [char, properties] of [
-    ['data', { read: true, write: true }],
-    ['tx_ctl', { write: true }],
-    ['rx_ctl', { read: true, notify: true }],
-  ]) {
-    const { characteristicId } = await cdp.send('BluetoothEmulation.addCharacteristic', {
-      serviceId,
-      characteristicUuid: SHELLY[char],
-      properties,
-    });
-    if (properties.notify) {
-      await cdp.send('BluetoothEmulation.addDescriptor', { characteristicId, descriptorUuid: CCCD });
+  const names = new Map();
+  for (const [serviceUuid, list] of Object.entries(device.services)) {
+    const { serviceId } = await cdp.send('BluetoothEmulation.addService', { address, serviceUuid });
+    for (const [char, characteristicUuid, properties] of list) {
+      const { characteristicId } = await cdp.send('BluetoothEmulation.addCharacteristic', {
+        serviceId,
+        characteristicUuid,
+        properties,
+      });
+      if (properties.notify) {
+        await cdp.send('BluetoothEmulation.addDescriptor', { characteristicId, descriptorUuid: CCCD });
+      }
+      names.set(characteristicId, char);
     }
-    characteristics.set(characteristicId, char);
   }
 
   // While `holding`, connection requests get no answer: Chrome's connect() then never settles,
@@ -90,24 +119,32 @@ export async function emulateShelly(browser, sim, { address, name, manufacturerD
   let holding = false;
   let held = 0;
   cdp.on('BluetoothEmulation.gattOperationReceived', async (event) => {
+    if (event.address !== address) return;
     if (event.type === 'connection' && holding) {
       held += 1;
       return;
     }
-    if (event.type === 'connection') await sim.request({ op: 'connect', client: 'chromium' });
-    await cdp.send('BluetoothEmulation.simulateGATTOperationResponse', { address, type: event.type, code: 0 });
+    let code = 0;
+    if (event.type === 'connection') {
+      const answer = await sim.request({ op: 'connect', client: 'chromium' });
+      code = answer.ok ? 0 : 0x0e;
+    }
+    await cdp.send('BluetoothEmulation.simulateGATTOperationResponse', { address, type: event.type, code });
   });
+  const ops = { read: 0, write: 0, subscribe: 0 };
   cdp.on('BluetoothEmulation.characteristicOperationReceived', async (event) => {
-    const char = characteristics.get(event.characteristicId);
+    const char = names.get(event.characteristicId);
+    if (!char) return;
     let answer = { ok: true };
     if (event.type === 'read') {
+      ops.read += 1;
       answer = await sim.request({ op: 'read', char });
     } else if (event.type === 'write') {
-      const data = Buffer.from(event.data, 'base64').toString('hex');
-      answer = await sim.request({ op: 'write', char, data });
+      ops.write += 1;
+      answer = await sim.request({ op: 'write', char, data: Buffer.from(event.data, 'base64').toString('hex') });
       if (event.writeType === 'write-without-response') return;
     } else {
-      answer = { ok: true }; // subscribe / unsubscribe to notifications: accepted, nothing is ever pushed
+      ops.subscribe += 1; // accepted; the emulation pushes nothing, so the page polls
     }
     await cdp.send('BluetoothEmulation.simulateCharacteristicOperationResponse', {
       characteristicId: event.characteristicId,
@@ -119,6 +156,7 @@ export async function emulateShelly(browser, sim, { address, name, manufacturerD
 
   return {
     cdp,
+    ops,
     /** Leaves connection requests unanswered (true), or answers them again (false). */
     async holdConnections(hold) {
       holding = hold;
@@ -140,10 +178,10 @@ export async function emulateShelly(browser, sim, { address, name, manufacturerD
           rssi,
           scanRecord: {
             name,
-            uuids: [SHELLY.service],
+            uuids: knownServiceUuids,
             appearance: 0,
             txPower,
-            manufacturerData: [{ key: SHELLY.company, data: manufacturer.toString('base64') }],
+            manufacturerData: shellyData(manufacturer),
           },
         },
       });

@@ -16,15 +16,14 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { serveDist } from './serve.mjs';
 import { launchChromium, runner } from './browser.mjs';
-import { startSimulator } from './peripheral.mjs';
+import { openWalk } from './walk.mjs';
+import { emulate, emulation, startSimulator } from './peripheral.mjs';
 
 const dist = resolve(process.argv[2] ?? 'dist');
 const bin = resolve(process.argv[3] ?? 'target/debug/bluehome');
 const shots = resolve('tests/e2e/screenshots');
 await mkdir(shots, { recursive: true });
 
-const CCCD = '00002902-0000-1000-8000-00805f9b34fb';
-const SHELLY_COMPANY = 0x0ba9;
 const BLU = {
   address: '3C:2E:F5:B1:00:01',
   name: 'SBBT-002C',
@@ -58,84 +57,6 @@ const IMPROV = {
   },
 };
 
-/**
- * Emulates a device whose GATT operations the simulator `sim` answers; `ops` counts them.
- * A refused connection (a BLU device out of pairing mode) is answered as failed.
- */
-async function emulate(cdp, sim, device, { manufacturerData, knownServiceUuids = [] }) {
-  const { address, name } = device;
-  await cdp.send('BluetoothEmulation.simulatePreconnectedPeripheral', {
-    address,
-    name,
-    manufacturerData: manufacturerData ? [{ key: SHELLY_COMPANY, data: manufacturerData.toString('base64') }] : [],
-    knownServiceUuids,
-  });
-  const names = new Map();
-  for (const [serviceUuid, list] of Object.entries(device.services)) {
-    const { serviceId } = await cdp.send('BluetoothEmulation.addService', { address, serviceUuid });
-    for (const [char, characteristicUuid, properties] of list) {
-      const { characteristicId } = await cdp.send('BluetoothEmulation.addCharacteristic', {
-        serviceId,
-        characteristicUuid,
-        properties,
-      });
-      if (properties.notify) {
-        await cdp.send('BluetoothEmulation.addDescriptor', { characteristicId, descriptorUuid: CCCD });
-      }
-      names.set(characteristicId, char);
-    }
-  }
-  const ops = { read: 0, write: 0, subscribe: 0 };
-  cdp.on('BluetoothEmulation.gattOperationReceived', async (event) => {
-    if (event.address !== address) return;
-    let code = 0;
-    if (event.type === 'connection') {
-      const answer = await sim.request({ op: 'connect', client: 'chromium' });
-      code = answer.ok ? 0 : 0x0e;
-    }
-    await cdp.send('BluetoothEmulation.simulateGATTOperationResponse', { address, type: event.type, code });
-  });
-  cdp.on('BluetoothEmulation.characteristicOperationReceived', async (event) => {
-    const char = names.get(event.characteristicId);
-    if (!char) return;
-    let answer = { ok: true };
-    if (event.type === 'read') {
-      ops.read += 1;
-      answer = await sim.request({ op: 'read', char });
-    } else if (event.type === 'write') {
-      ops.write += 1;
-      answer = await sim.request({ op: 'write', char, data: Buffer.from(event.data, 'base64').toString('hex') });
-      if (event.writeType === 'write-without-response') return;
-    } else {
-      ops.subscribe += 1; // accepted; the emulation pushes nothing, so the page polls
-    }
-    await cdp.send('BluetoothEmulation.simulateCharacteristicOperationResponse', {
-      characteristicId: event.characteristicId,
-      type: event.type,
-      code: answer.ok ? 0 : (answer.att ?? 0x0e),
-      ...(event.type === 'read' && answer.ok ? { data: Buffer.from(answer.data ?? '', 'hex').toString('base64') } : {}),
-    });
-  });
-  return {
-    ops,
-    async advertise({ rssi = -55 } = {}) {
-      await cdp.send('BluetoothEmulation.simulateAdvertisement', {
-        entry: {
-          deviceAddress: address,
-          rssi,
-          scanRecord: {
-            name,
-            uuids: knownServiceUuids,
-            appearance: 0,
-            txPower: 0,
-            manufacturerData: manufacturerData ? [{ key: SHELLY_COMPANY, data: manufacturerData.toString('base64') }] : [],
-          },
-        },
-      });
-    },
-  };
-}
-
 const t = runner();
 const server = await serveDist(dist, '/bluehome/');
 const browser = await launchChromium();
@@ -148,66 +69,12 @@ await blu.request({ op: 'press' });
 const { advertisements } = await blu.request({ op: 'advertisements' });
 const bluMfd = Buffer.from(advertisements.at(-1).manufacturer_data['2985'], 'hex');
 
-const cdp = await browser.target().createCDPSession();
-await cdp.send('BluetoothEmulation.enable', { state: 'powered-on', leSupported: true });
+const cdp = await emulation(browser);
 const bluDevice = await emulate(cdp, blu, BLU, { manufacturerData: bluMfd });
 const improvDevice = await emulate(cdp, improv, IMPROV, { knownServiceUuids: [IMPROV_SERVICE] });
 
-const page = await browser.newPage();
-await page.setViewport({ width: 1100, height: 900 });
-const consoleLines = [];
-page.on('console', (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
-page.on('pageerror', (err) => consoleLines.push(`pageerror: ${err.message}`));
-
-let shot = 0;
-const screenshot = (name) =>
-  page.screenshot({ path: `${shots}/setup-${String(++shot).padStart(2, '0')}-${name}.png`, fullPage: true });
-const button = (text) => page.locator(`button::-p-text(${text})`);
-const mainText = () => page.$eval('main', (m) => m.innerText);
-const waitText = (text, timeout = 15_000) =>
-  page.waitForFunction((s) => document.querySelector('main')?.innerText.includes(s), { timeout }, text);
-
-async function fill(label, value) {
-  const input = await page.waitForFunction(
-    (l) =>
-      [...document.querySelectorAll('label.field')]
-        .find((f) => f.querySelector('span')?.textContent.trim() === l)
-        ?.querySelector('input'),
-    {},
-    label,
-  );
-  await input.asElement().click({ count: 3 });
-  await input.asElement().type(value);
-}
-
-const access = await page.createCDPSession();
-await access.send('DeviceAccess.enable');
-let choice = null;
-access.on('DeviceAccess.deviceRequestPrompted', (prompt) => {
-  if (!choice || !prompt.devices.some((d) => d.id === choice.address)) return;
-  const { address, resolve, reject } = choice;
-  choice = null;
-  access.send('DeviceAccess.selectPrompt', { id: prompt.id, deviceId: address }).then(resolve, reject);
-});
-
-async function choose(address) {
-  const picked = new Promise((resolve, reject) => {
-    choice = { address, resolve, reject };
-    setTimeout(() => reject(new Error(`no chooser listed ${address} within 10 s`)), 10_000);
-  });
-  await button('Set up a device').click();
-  await picked;
-}
-
-async function step(name, body) {
-  await t.test(name, async () => {
-    try {
-      await body();
-    } finally {
-      await screenshot(name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()).catch(() => {});
-    }
-  });
-}
+const { page, consoleLines, button, mainText, waitText, fill, choose, step, pageProblems } =
+  await openWalk(browser, t, { shots, prefix: 'setup-' });
 
 const idle = () => page.waitForFunction(() => !document.querySelector('.setup .busy'), { timeout: 30_000 });
 
@@ -218,7 +85,7 @@ try {
     // The device keeps advertising (the page watches it to learn its MAC).
     const beacon = setInterval(() => bluDevice.advertise().catch(() => {}), 300);
     try {
-      await choose(BLU.address);
+      await choose(() => button('Set up a device').click(), BLU.address);
       await page.waitForSelector('.blu-flow', { timeout: 20_000 });
       await idle();
     } finally {
@@ -258,7 +125,7 @@ try {
 
   await step('Improv: authorize, scan, send, provisioned, redirect link', async () => {
     await improvDevice.advertise();
-    await choose(IMPROV.address);
+    await choose(() => button('Set up a device').click(), IMPROV.address);
     await page.waitForSelector('.improv-flow', { timeout: 20_000 });
     await waitText('Press the button on the device', 20_000);
     await improv.request({ op: 'press' });
@@ -275,8 +142,7 @@ try {
   });
 
   await t.test('the walk broke no Content-Security-Policy rule and threw no page error', async () => {
-    const bad = consoleLines.filter((l) => /Content Security Policy|^pageerror/i.test(l));
-    assert.deepEqual(bad, []);
+    assert.deepEqual(pageProblems(), []);
   });
 } finally {
   const code = t.finish();

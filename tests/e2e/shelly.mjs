@@ -15,6 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { serveDist } from './serve.mjs';
 import { launchChromium, runner } from './browser.mjs';
+import { openWalk } from './walk.mjs';
 import { emulateShelly, startSimulator } from './peripheral.mjs';
 
 const dist = resolve(process.argv[2] ?? 'dist');
@@ -37,71 +38,14 @@ const own = advertisements.find((a) => (a.address ?? '').toUpperCase() === GATEW
 const manufacturerData = Buffer.from(own.manufacturer_data['2985'], 'hex');
 const peripheral = await emulateShelly(browser, sim, { address: GATEWAY, name: 'ShellyBluGwG3-5E01', manufacturerData });
 
-const page = await browser.newPage();
-await page.setViewport({ width: 1100, height: 900 });
-const consoleLines = [];
-page.on('console', (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
-page.on('pageerror', (err) => consoleLines.push(`pageerror: ${err.message}`));
-
-let shot = 0;
-const screenshot = (name) => page.screenshot({ path: `${shots}/${String(++shot).padStart(2, '0')}-${name}.png`, fullPage: true });
-const button = (text) => page.locator(`button::-p-text(${text})`);
-const mainText = () => page.$eval('main', (m) => m.innerText);
-const waitText = (text, timeout = 15_000) =>
-  page.waitForFunction((s) => document.querySelector('main')?.innerText.includes(s), { timeout }, text);
-
-/** Types into the text field whose label reads `label`. */
-async function fill(label, value) {
-  const input = await page.waitForFunction(
-    (l) =>
-      [...document.querySelectorAll('label.field')]
-        .find((f) => f.querySelector('span')?.textContent.trim() === l)
-        ?.querySelector('input'),
-    {},
-    label,
-  );
-  await input.asElement().click({ count: 3 });
-  await input.asElement().type(value);
-}
-
-// Chromium's device chooser, driven through CDP DeviceAccess on one session kept for the whole run
-// (detaching a second page session confuses Puppeteer's frame bookkeeping).
-const access = await page.createCDPSession();
-await access.send('DeviceAccess.enable');
-let choice = null;
-access.on('DeviceAccess.deviceRequestPrompted', (prompt) => {
-  // The event repeats as the chooser's list updates: pick once the wanted device is listed.
-  if (!choice || !prompt.devices.some((d) => d.id === choice.address)) return;
-  const { address, resolve, reject } = choice;
-  choice = null;
-  access.send('DeviceAccess.selectPrompt', { id: prompt.id, deviceId: address }).then(resolve, reject);
-});
-
-/** Clicks `trigger`, then picks the emulated device in the chooser it opens. */
-async function choose(trigger, address = GATEWAY) {
-  const picked = new Promise((resolve, reject) => {
-    choice = { address, resolve, reject };
-    setTimeout(() => reject(new Error(`no chooser listed ${address} within 10 s`)), 10_000);
-  });
-  await trigger();
-  await picked;
-}
+const { page, consoleLines, button, mainText, waitText, fill, choose, step, pageProblems } =
+  await openWalk(browser, t, { shots, prefix: '' });
 
 async function connectWithChooser() {
-  await choose(() => button('Set up a device').click());
+  await choose(() => button('Set up a device').click(), GATEWAY);
 }
 
 const tab = (label) => page.locator(`[role="tab"]::-p-text(${label})`).click();
-
-async function step(name, body) {
-  await t.test(name, async () => {
-    try {
-      await body();
-    } finally {
-      await screenshot(name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()).catch(() => {});
-    }
-  });
-}
 
 try {
   await page.goto(`${server.url}devices`, { waitUntil: 'networkidle0' });
@@ -187,7 +131,7 @@ try {
 
   await step('watch advertisements of a chosen device on the Scan page', async () => {
     await page.locator('nav a::-p-text(Scan)').click();
-    await choose(() => button('Watch a sensor').click());
+    await choose(() => button('Watch a sensor').click(), GATEWAY);
     for (const rssi of [-61, -58, -55]) {
       await peripheral.advertise({ rssi });
       await new Promise((r) => setTimeout(r, 300));
@@ -229,8 +173,7 @@ try {
   });
 
   await t.test('the walk broke no Content-Security-Policy rule and threw no page error', async () => {
-    const bad = consoleLines.filter((l) => /Content Security Policy|^pageerror/i.test(l));
-    assert.deepEqual(bad, []);
+    assert.deepEqual(pageProblems(), []);
   });
 } finally {
   const code = t.finish();

@@ -4,7 +4,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::Duration;
 
 use bluehome::ble::mock::{GattPeer, MockBackend, att_failure};
 use bluehome::ble::{Backend, BleError, Characteristic, DeviceId, ErrorKind};
@@ -19,7 +18,8 @@ use bluehome_core::shelly::rpc::{AttError, Characteristic as RpcCharacteristic};
 use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
 use bluehome_core::sim::sensors::SimSensor;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
+
+pub use crate::dom::*;
 
 // ---- the simulated device behind the mock backend ------------------------------------------
 
@@ -285,10 +285,7 @@ pub async fn challenged_world(password: &str) -> World {
 }
 
 pub async fn mount(session: ShellySession) -> web_sys::HtmlElement {
-    let document = document();
-    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-    document.body().unwrap().append_child(&host).unwrap();
-    let handle = leptos::mount::mount_to(host.clone(), move || {
+    let host = crate::dom::mount_view(move || {
         provide_context(session);
         // "Set up a device", the page's one chooser, hands Shelly devices to the session.
         let backend = session.backend();
@@ -299,89 +296,8 @@ pub async fn mount(session: ShellySession) -> web_sys::HtmlElement {
         ));
         view! { <DevicesPage /> }
     });
-    handle.forget();
     tick().await;
     host
-}
-
-pub async fn tick() {
-    gloo_timers::future::sleep(Duration::from_millis(20)).await;
-}
-
-/// Waits until `check` holds (checked every 20 ms, at most `secs` seconds).
-pub async fn until(secs: u64, what: &str, check: impl Fn() -> bool) {
-    for _ in 0..secs * 50 {
-        if check() {
-            return;
-        }
-        tick().await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-pub fn text(host: &web_sys::HtmlElement, selector: &str) -> String {
-    let nodes = host.query_selector_all(selector).unwrap();
-    (0..nodes.length())
-        .map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-pub fn button(host: &web_sys::HtmlElement, label: &str) -> web_sys::HtmlElement {
-    let nodes = host.query_selector_all("button").unwrap();
-    (0..nodes.length())
-        .filter_map(|i| nodes.item(i))
-        .map(|n| n.unchecked_into::<web_sys::HtmlElement>())
-        .find(|b| b.text_content().unwrap_or_default().trim() == label)
-        .unwrap_or_else(|| panic!("no button {label:?} in {}", host.inner_text()))
-}
-
-pub fn click(host: &web_sys::HtmlElement, label: &str) {
-    button(host, label).click();
-}
-
-/// Types into the input of the field labelled `label`.
-pub fn type_into(host: &web_sys::HtmlElement, label: &str, value: &str) {
-    let fields = host.query_selector_all("label.field").unwrap();
-    let field = (0..fields.length())
-        .filter_map(|i| fields.item(i))
-        .map(|n| n.unchecked_into::<web_sys::Element>())
-        .find(|f| {
-            f.query_selector("span")
-                .unwrap()
-                .and_then(|s| s.text_content())
-                .as_deref()
-                == Some(label)
-        })
-        .unwrap_or_else(|| panic!("no field {label:?}"));
-    let input: web_sys::HtmlInputElement = field
-        .query_selector("input")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
-    input.set_value(value);
-    input
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
-}
-
-/// Ticks the checkbox whose label contains `label`.
-pub fn check_box(host: &web_sys::HtmlElement, label: &str) {
-    let labels = host.query_selector_all("label.check").unwrap();
-    let found = (0..labels.length())
-        .filter_map(|i| labels.item(i))
-        .map(|n| n.unchecked_into::<web_sys::Element>())
-        .find(|l| l.text_content().unwrap_or_default().contains(label))
-        .unwrap_or_else(|| panic!("no checkbox {label:?}"));
-    let input: web_sys::HtmlInputElement = found
-        .query_selector("input")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
-    input.set_checked(true);
-    input
-        .dispatch_event(&web_sys::Event::new("change").unwrap())
-        .unwrap();
 }
 
 pub async fn connect(w: &World) {
@@ -399,47 +315,4 @@ pub fn log_text(session: ShellySession) -> String {
             .collect::<Vec<_>>()
             .join("\n")
     })
-}
-
-/// Clicks the button `label` and returns the file it offers for download (its name and text),
-/// read back from the Blob URL the page clicked. The download itself is cancelled.
-pub async fn download(host: &web_sys::HtmlElement, label: &str) -> (String, String) {
-    use wasm_bindgen::closure::Closure;
-    let offered: Rc<RefCell<Option<(String, String)>>> = Rc::default();
-    let seen = Rc::clone(&offered);
-    let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
-        let anchor = event
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlAnchorElement>().ok());
-        if let Some(anchor) = anchor.filter(|a| !a.download().is_empty()) {
-            event.prevent_default();
-            *seen.borrow_mut() = Some((anchor.download(), anchor.href()));
-        }
-    });
-    let document = web_sys::window().unwrap().document().unwrap();
-    document
-        .add_event_listener_with_callback_and_bool("click", listener.as_ref().unchecked_ref(), true)
-        .unwrap();
-    click(host, label);
-    document
-        .remove_event_listener_with_callback_and_bool(
-            "click",
-            listener.as_ref().unchecked_ref(),
-            true,
-        )
-        .unwrap();
-    let (name, url) = offered
-        .take()
-        .unwrap_or_else(|| panic!("{label:?} offered no download"));
-    let response: web_sys::Response =
-        wasm_bindgen_futures::JsFuture::from(web_sys::window().unwrap().fetch_with_str(&url))
-            .await
-            .unwrap()
-            .unchecked_into();
-    let text = wasm_bindgen_futures::JsFuture::from(response.text().unwrap())
-        .await
-        .unwrap()
-        .as_string()
-        .unwrap();
-    (name, text)
 }

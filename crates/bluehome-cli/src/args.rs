@@ -3,6 +3,7 @@
 //! line exits with [`USAGE_ERROR`]; `-h` / `--help` prints the command's usage and exits 0.
 
 use std::ffi::OsString;
+use std::process::ExitCode;
 
 pub use lexopt::Arg;
 pub use lexopt::Parser;
@@ -10,6 +11,34 @@ use lexopt::ValueExt;
 
 /// The exit status of a bad command line.
 pub const USAGE_ERROR: u8 = 2;
+
+/// What a command line asks for: a run with its settings, or the usage.
+pub enum Parsed<T> {
+    Run(T),
+    Help,
+}
+
+/// Ends a command line's reading: `serve` what `parsed` read; print the usage for `--help`
+/// (exit 0); or print the error and the usage (exit [`USAGE_ERROR`]). `command` names the command
+/// in the error ("bluehome sim blu").
+pub fn serve_parsed<T>(
+    command: &str,
+    usage: &str,
+    parsed: Result<Parsed<T>, String>,
+    serve: impl FnOnce(T) -> ExitCode,
+) -> ExitCode {
+    match parsed {
+        Ok(Parsed::Run(settings)) => serve(settings),
+        Ok(Parsed::Help) => {
+            println!("{usage}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{command}: {e}\n\n{usage}");
+            ExitCode::from(USAGE_ERROR)
+        }
+    }
+}
 
 /// A parser over the arguments that follow a command's name.
 pub fn parser(args: impl IntoIterator<Item = OsString>) -> Parser {

@@ -110,14 +110,24 @@ impl<T> Loaded<T> {
     }
 }
 
-/// The version check every document goes through; the object when it is one this code reads.
-fn versioned<'a, T>(text: &str, value: &'a Value) -> Result<&'a Map<String, Value>, Loaded<T>> {
+/// The object of a stored document in a version this code reads, or the answer instead:
+/// nothing stored, or the document refused (unreadable, not an object, another version) and
+/// kept aside whole.
+fn open<T>(text: Option<&str>) -> Result<Map<String, Value>, Loaded<T>> {
+    let Some(text) = text else {
+        return Err(Loaded::nothing());
+    };
     let refuse = |issue| Loaded {
         value: None,
         issues: alloc::vec![issue],
         kept_aside: Some(String::from(text)),
     };
-    let Some(obj) = value.as_object() else {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        refuse(LoadIssue::Unreadable {
+            message: e.to_string(),
+        })
+    })?;
+    let Value::Object(obj) = value else {
         return Err(refuse(LoadIssue::Unreadable {
             message: String::from("not a JSON object"),
         }));
@@ -134,12 +144,6 @@ fn versioned<'a, T>(text: &str, value: &'a Value) -> Result<&'a Map<String, Valu
             version: String::from("missing"),
         })),
     }
-}
-
-fn parse(text: &str) -> Result<Value, LoadIssue> {
-    serde_json::from_str(text).map_err(|e| LoadIssue::Unreadable {
-        message: e.to_string(),
-    })
 }
 
 fn dropped(part: String, problem: &str) -> LoadIssue {
@@ -225,22 +229,9 @@ impl ScanDocument {
 
     /// Reads the document (`None`: nothing stored). See the module documentation.
     pub fn load(text: Option<&str>) -> Loaded<Self> {
-        let Some(text) = text else {
-            return Loaded::nothing();
-        };
-        let value = match parse(text) {
-            Ok(v) => v,
-            Err(issue) => {
-                return Loaded {
-                    value: None,
-                    issues: alloc::vec![issue],
-                    kept_aside: Some(String::from(text)),
-                };
-            }
-        };
-        let obj = match versioned(text, &value) {
+        let obj = match open(text) {
             Ok(obj) => obj,
-            Err(refused) => return refused,
+            Err(answer) => return answer,
         };
         let mut issues = Vec::new();
         let mut doc = Self {
@@ -291,7 +282,7 @@ impl ScanDocument {
         Loaded {
             value: Some(doc),
             issues,
-            kept_aside: keep.then(|| String::from(text)),
+            kept_aside: text.filter(|_| keep).map(String::from),
         }
     }
 }
@@ -439,22 +430,9 @@ impl KeysDocument {
     /// Reads the document (`None`: nothing stored). A malformed key is left out, reported, and
     /// the original kept aside, so the next save cannot lose it.
     pub fn load(text: Option<&str>) -> Loaded<Self> {
-        let Some(text) = text else {
-            return Loaded::nothing();
-        };
-        let value = match parse(text) {
-            Ok(v) => v,
-            Err(issue) => {
-                return Loaded {
-                    value: None,
-                    issues: alloc::vec![issue],
-                    kept_aside: Some(String::from(text)),
-                };
-            }
-        };
-        let obj = match versioned(text, &value) {
+        let obj = match open(text) {
             Ok(obj) => obj,
-            Err(refused) => return refused,
+            Err(answer) => return answer,
         };
         let mut issues = Vec::new();
         let mut doc = Self::default();
@@ -476,7 +454,7 @@ impl KeysDocument {
             }
             Some(_) => issues.push(dropped(String::from("keys"), "not an object")),
         }
-        let kept_aside = (!issues.is_empty()).then(|| String::from(text));
+        let kept_aside = text.filter(|_| !issues.is_empty()).map(String::from);
         Loaded {
             value: Some(doc),
             issues,

@@ -1,6 +1,6 @@
 //! The one boundary between JS objects and Rust types.
 //!
-//! Incoming: `BluetoothAdvertisingEvent` → [`bluehome_core::Advertisement`], `DataView` → bytes,
+//! Incoming: what `navigator.bluetooth` offers → [`Capabilities`], `BluetoothAdvertisingEvent` → [`bluehome_core::Advertisement`], `DataView` → bytes,
 //! a rejected promise's `DOMException` → [`BleError`], `BluetoothDevice` → [`GrantedDevice`].
 //! Outgoing: our option types → the plain objects `requestDevice` / `requestLEScan` take.
 //! Nothing else in the app reads or builds these JS objects.
@@ -14,8 +14,43 @@ use js_sys::{Array, DataView, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::ble::{
-    BleError, DeviceId, ErrorKind, GrantedDevice, LeScanOptions, RequestDeviceOptions,
+    BleError, Capabilities, DeviceId, ErrorKind, GrantedDevice, LeScanOptions, RequestDeviceOptions,
 };
+
+/// Whether `target[name]` exists and is a function.
+fn has_method(target: &JsValue, name: &str) -> bool {
+    Reflect::get(target, &JsValue::from_str(name)).is_ok_and(|value| value.is_function())
+}
+
+/// Probes `navigator.bluetooth` and `BluetoothDevice.prototype` for each feature.
+pub fn capabilities() -> Capabilities {
+    let Some(window) = web_sys::window() else {
+        return Capabilities::default();
+    };
+    let global: &Object = window.as_ref();
+    let secure_context = window.is_secure_context();
+    let bluetooth = Reflect::get(&window.navigator(), &JsValue::from_str("bluetooth"))
+        .ok()
+        .filter(|value| !value.is_undefined() && !value.is_null());
+    let device_prototype = Reflect::get(global, &JsValue::from_str("BluetoothDevice"))
+        .ok()
+        .filter(|value| value.is_function())
+        .and_then(|class| Reflect::get(&class, &JsValue::from_str("prototype")).ok());
+    let on_bluetooth = |name| bluetooth.as_ref().is_some_and(|b| has_method(b, name));
+    Capabilities {
+        secure_context,
+        bluetooth: bluetooth.is_some(),
+        request_device: on_bluetooth("requestDevice"),
+        request_le_scan: on_bluetooth("requestLEScan"),
+        watch_advertisements: device_prototype
+            .as_ref()
+            .is_some_and(|p| has_method(p, "watchAdvertisements")),
+        get_devices: on_bluetooth("getDevices"),
+        forget: device_prototype
+            .as_ref()
+            .is_some_and(|p| has_method(p, "forget")),
+    }
+}
 
 /// Copies the bytes a `DataView` covers.
 pub fn bytes(view: &DataView) -> Vec<u8> {

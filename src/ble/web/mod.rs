@@ -10,10 +10,11 @@
 //! the device, so each is taken where [`Dispatch::delivers`] says (once per advertisement). Chrome
 //! also ends every scan and watch when the page is hidden or loses focus, without an event and
 //! with `watchingAdvertisements` left true: the backend follows the page's visibility and focus
-//! and reports them as [`BleEvent::PageActivity`] (and the scan's end as [`BleEvent::ScanStopped`]);
-//! the app re-arms its watches when the page is active again.
+//! (`page`) and reports them as [`BleEvent::PageActivity`] (and the scan's end as
+//! [`BleEvent::ScanStopped`]); the app re-arms its watches when the page is active again.
 
 pub mod convert;
+mod page;
 mod sys;
 
 use std::cell::{Cell, RefCell};
@@ -30,46 +31,12 @@ use web_sys::{
     Event,
 };
 
+use self::page::at_target;
 use super::{
     BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, Dispatch, ErrorKind,
     EventSink, GrantedDevice, LeScanOptions, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions,
     ScanEnd, Subscribers, Subscription, WriteMode,
 };
-
-/// Whether `target[name]` exists and is a function.
-fn has_method(target: &JsValue, name: &str) -> bool {
-    Reflect::get(target, &JsValue::from_str(name)).is_ok_and(|value| value.is_function())
-}
-
-/// Probes `navigator.bluetooth` and `BluetoothDevice.prototype` for each feature.
-pub(super) fn detect_capabilities() -> Capabilities {
-    let Some(window) = web_sys::window() else {
-        return Capabilities::default();
-    };
-    let global: &Object = window.as_ref();
-    let secure_context = window.is_secure_context();
-    let bluetooth = Reflect::get(&window.navigator(), &JsValue::from_str("bluetooth"))
-        .ok()
-        .filter(|value| !value.is_undefined() && !value.is_null());
-    let device_prototype = Reflect::get(global, &JsValue::from_str("BluetoothDevice"))
-        .ok()
-        .filter(|value| value.is_function())
-        .and_then(|class| Reflect::get(&class, &JsValue::from_str("prototype")).ok());
-    let on_bluetooth = |name| bluetooth.as_ref().is_some_and(|b| has_method(b, name));
-    Capabilities {
-        secure_context,
-        bluetooth: bluetooth.is_some(),
-        request_device: on_bluetooth("requestDevice"),
-        request_le_scan: on_bluetooth("requestLEScan"),
-        watch_advertisements: device_prototype
-            .as_ref()
-            .is_some_and(|p| has_method(p, "watchAdvertisements")),
-        get_devices: on_bluetooth("getDevices"),
-        forget: device_prototype
-            .as_ref()
-            .is_some_and(|p| has_method(p, "forget")),
-    }
-}
 
 type Listener = Closure<dyn FnMut(Event)>;
 
@@ -114,29 +81,6 @@ impl Drop for Inner {
 }
 
 impl Inner {
-    /// Follows the page's visibility and focus (`focused` when the event says it, else asked).
-    fn page_changed(&self, focused: Option<bool>) {
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-            return;
-        };
-        let focused = focused.unwrap_or_else(|| document.has_focus().unwrap_or(false));
-        let mut page = self.page.get();
-        let change = page.update(!document.hidden(), focused);
-        self.page.set(page);
-        if !page.is_active()
-            && let Some(scan) = self.scan.borrow_mut().take()
-        {
-            // Chrome has ended it already; `active` may still say true after a focus loss.
-            scan.stop();
-            self.subscribers.emit(&BleEvent::ScanStopped {
-                reason: ScanEnd::PageInactive,
-            });
-        }
-        if let Some(change) = change {
-            self.subscribers.emit(&change);
-        }
-    }
-
     /// Whether the page watches this device (it has a live AbortController for it).
     fn watches(&self, id: &DeviceId) -> bool {
         self.devices
@@ -182,11 +126,6 @@ fn unsupported(what: &str) -> BleError {
     )
 }
 
-/// Whether an event reached the listener at its own target (not by bubbling).
-fn at_target(event: &Event) -> bool {
-    event.event_phase() == Event::AT_TARGET
-}
-
 impl WebBackend {
     /// Binds to `navigator.bluetooth` (an inert backend when there is none) and follows the
     /// page's visibility and focus.
@@ -202,7 +141,7 @@ impl WebBackend {
         let backend = Self {
             inner: Rc::new(Inner {
                 bluetooth,
-                capabilities: detect_capabilities(),
+                capabilities: convert::capabilities(),
                 subscribers: Subscribers::default(),
                 devices: RefCell::new(HashMap::new()),
                 scan: RefCell::new(None),
@@ -213,42 +152,6 @@ impl WebBackend {
         };
         backend.follow_page();
         backend
-    }
-
-    /// Listens to `visibilitychange` on the document and `blur` / `focus` on the window.
-    fn follow_page(&self) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let targets: [(web_sys::EventTarget, &'static str, Option<bool>); 3] = [
-            (
-                window
-                    .document()
-                    .map_or_else(|| window.clone().into(), Into::into),
-                "visibilitychange",
-                None,
-            ),
-            (window.clone().into(), "blur", Some(false)),
-            (window.into(), "focus", Some(true)),
-        ];
-        for (target, name, focused) in targets {
-            let weak = Rc::downgrade(&self.inner);
-            let listener: Listener = Closure::new(move |event: Event| {
-                // Focus events of elements do not bubble, but keep to the window's own.
-                if !at_target(&event) {
-                    return;
-                }
-                if let Some(inner) = weak.upgrade() {
-                    inner.page_changed(focused);
-                }
-            });
-            let _ =
-                target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-            self.inner
-                .page_listeners
-                .borrow_mut()
-                .push((target, name, listener));
-        }
     }
 
     fn bluetooth(&self) -> Result<&web_sys::Bluetooth, BleError> {

@@ -4,6 +4,7 @@
 pub mod blu;
 pub mod improv;
 
+use crate::state::actions::RunsActions as _;
 use leptos::prelude::*;
 
 use crate::components::steps::StepLog;

@@ -1,6 +1,7 @@
 //! Connecting: the button, step-by-step progress, and the explained failure with its retry
 //! (and the password form when the device asks for one).
 
+use crate::state::actions::RunsActions as _;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 

@@ -4,6 +4,7 @@
 //!
 //! The GATT work is the core's [`Operation`]s; this file only performs what they ask for.
 
+use crate::state::actions::RunsActions as _;
 use std::str::FromStr;
 
 use bluehome_core::blu::{

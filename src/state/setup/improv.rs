@@ -6,6 +6,7 @@
 //! The protocol is the core's [`Client`]; this file performs the GATT operations it asks for
 //! and hands it the notifications that arrive.
 
+use crate::state::actions::RunsActions as _;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;

@@ -10,14 +10,11 @@ pub mod blu;
 pub mod explain;
 pub mod improv;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 
 use bluehome_core::shelly::rpc;
 use bluehome_core::{Uuid, blu as core_blu, improv as core_improv};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use self::explain::SetupFailure;
 use crate::ble::{
@@ -26,8 +23,9 @@ use crate::ble::{
 };
 use crate::platform::{Os, sleep_ms};
 use crate::state::AppStore;
+use crate::state::actions::{Actions, RunsActions, Step, action};
+use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::Stage;
-use crate::state::shelly::{ShellySession, Step};
 
 /// How long a connection attempt may take.
 pub const CONNECT_TIMEOUT_MS: u64 = 15_000;
@@ -54,9 +52,6 @@ pub enum GattOp {
     Subscribe(Uuid),
 }
 
-type Task = Pin<Box<dyn Future<Output = Result<(), SetupFailure>>>>;
-type Action = Rc<dyn Fn(SetupSession) -> Task>;
-
 /// The set-up session. See the module docs.
 #[derive(Clone, Copy)]
 pub struct SetupSession {
@@ -70,6 +65,8 @@ pub struct SetupSession {
     pub failure: RwSignal<Option<SetupFailure>>,
     /// What is running now.
     pub busy: RwSignal<Option<String>>,
+    /// The action state behind `steps`, `failure` and `busy` (the same signals).
+    actions: Actions<SetupSession, SetupFailure>,
     /// The operating system (pairing differs), from the user agent.
     pub os: RwSignal<Os>,
     /// The GATT operations performed since the device was chosen.
@@ -81,9 +78,6 @@ pub struct SetupSession {
     store: AppStore,
     shelly: ShellySession,
     backend: StoredValue<Rc<Backend>, LocalStorage>,
-    retry_action: StoredValue<Option<(String, Action)>, LocalStorage>,
-    /// Set once a device was chosen: a retry opens that device again instead of the chooser.
-    narrowed_retry: StoredValue<Option<Action>, LocalStorage>,
 }
 
 impl std::fmt::Debug for SetupSession {
@@ -94,16 +88,27 @@ impl std::fmt::Debug for SetupSession {
     }
 }
 
+impl RunsActions for SetupSession {
+    type Failure = SetupFailure;
+    const ONE_AT_A_TIME: bool = true;
+
+    fn actions(self) -> Actions<Self, SetupFailure> {
+        self.actions
+    }
+}
+
 impl SetupSession {
     /// A session over the app's backend, storing bind keys in `store` and handing Shelly RPC
     /// devices to `shelly`.
     pub fn new(backend: Rc<Backend>, store: AppStore, shelly: ShellySession) -> Self {
+        let actions = Actions::new();
         let session = Self {
             flow: RwSignal::new(None),
             device: RwSignal::new(None),
-            steps: RwSignal::new(Vec::new()),
-            failure: RwSignal::new(None),
-            busy: RwSignal::new(None),
+            steps: actions.steps,
+            failure: actions.failure,
+            busy: actions.busy,
+            actions,
             os: RwSignal::new(crate::platform::os()),
             gatt_log: RwSignal::new(Vec::new()),
             blu: blu::BluView::new(),
@@ -111,8 +116,6 @@ impl SetupSession {
             store,
             shelly,
             backend: StoredValue::new_local(Rc::clone(&backend)),
-            retry_action: StoredValue::new_local(None),
-            narrowed_retry: StoredValue::new_local(None),
         };
         backend.subscribe(Rc::new(move |event| session.improv_event(event)));
         session
@@ -137,68 +140,6 @@ impl SetupSession {
     }
 
     // ---- running actions ------------------------------------------------------------------
-
-    /// Runs an action unless one runs: marks the session busy, clears the last failure, and on
-    /// failure keeps the action for [`Self::retry`].
-    pub fn run<F, Fut>(self, label: &str, action: F)
-    where
-        F: Fn(SetupSession) -> Fut + 'static,
-        Fut: Future<Output = Result<(), SetupFailure>> + 'static,
-    {
-        if self.busy.get_untracked().is_some() {
-            return;
-        }
-        let action: Action = Rc::new(move |s| Box::pin(action(s)));
-        self.run_action(label.to_owned(), action);
-    }
-
-    fn run_action(self, label: String, action: Action) {
-        self.failure.set(None);
-        self.busy.set(Some(label.clone()));
-        self.narrowed_retry.set_value(None);
-        spawn_local(async move {
-            let outcome = action(self).await;
-            let action = self
-                .narrowed_retry
-                .try_get_value()
-                .flatten()
-                .unwrap_or(action);
-            self.busy.try_set(None);
-            if let Err(failure) = outcome {
-                self.steps.try_update(|steps| Step::fail_last(steps));
-                self.failure.try_set(Some(failure));
-                self.retry_action.try_set_value(Some((label, action)));
-            }
-        });
-    }
-
-    /// Shows a failure found before anything was sent (a bad value typed).
-    pub fn refuse(self, failure: SetupFailure) {
-        self.failure.set(Some(failure));
-    }
-
-    /// Runs the failed action again.
-    pub fn retry(self) {
-        if let Some((label, action)) = self.retry_action.get_value() {
-            self.run_action(label, action);
-        }
-    }
-
-    /// Whether there is an action to retry.
-    pub fn can_retry(self) -> bool {
-        self.retry_action.with_value(Option::is_some)
-    }
-
-    /// Starts a progress step.
-    pub fn step(self, label: impl Into<String>) {
-        let label = label.into();
-        self.steps.update(|steps| Step::start(steps, label));
-    }
-
-    /// Marks the last step done.
-    pub fn step_done(self) {
-        self.steps.update(|steps| Step::finish(steps));
-    }
 
     // ---- choosing and routing -------------------------------------------------------------
 
@@ -226,11 +167,8 @@ impl SetupSession {
                 .await
                 .map_err(|e| s.ble_failure(&e, Stage::Connecting, "choosing"))?;
             let chosen = device.clone();
-            s.narrowed_retry
-                .set_value(Some(Rc::new(move |s: SetupSession| {
-                    let device = chosen.clone();
-                    Box::pin(async move { s.open(device).await }) as Task
-                })));
+            // A retry opens that device again instead of the chooser.
+            s.narrow_retry(action(move |s: SetupSession| s.open(chosen.clone())));
             s.open(device).await
         });
     }
@@ -257,9 +195,7 @@ impl SetupSession {
         }
         self.flow.set(None);
         self.device.set(None);
-        self.steps.set(Vec::new());
-        self.failure.set(None);
-        self.retry_action.set_value(None);
+        self.clear_actions();
         self.blu.clear();
         self.improv.clear();
     }

@@ -1,6 +1,7 @@
 //! Bluetooth on the device: RPC over Bluetooth on or off, the pairing window and the bonds, and
 //! `BLE.AdvertiseOnce` with BTHome objects composed through the core encoder.
 
+use crate::state::actions::RunsActions as _;
 use bluehome_core::ad::AdStructure;
 use bluehome_core::bthome::{self, Kind, OBJECTS, Object, ObjectInfo, Value as Reading};
 use bluehome_core::shelly::methods::Method;

@@ -12,9 +12,10 @@ use leptos::task::spawn_local;
 
 use super::explain::{Failure, FailureKind, Stage};
 use super::link::Link;
-use super::{Action, DeviceSummary, Phase, ShellySession};
+use super::{DeviceSummary, Phase, ShellySession};
 use crate::ble::{BleBackend, DeviceId, GrantedDevice, RequestDeviceOptions};
 use crate::platform::sleep_ms;
+use crate::state::actions::{Action, RunsActions, action};
 
 /// Wait before reconnecting the active profile's device after its link dropped.
 pub const AUTO_RECONNECT_DELAY_MS: u64 = 1_000;
@@ -32,13 +33,16 @@ const BOOT_TIME_MS: u64 = 2_000;
 const RECONNECT_ATTEMPTS: u32 = 5;
 
 /// An action that connects to a granted device (no chooser) and identifies it.
-fn open_action(device: GrantedDevice, credentials: Option<Credentials>) -> Action {
-    Rc::new(move |s| {
+fn open_action(
+    device: GrantedDevice,
+    credentials: Option<Credentials>,
+) -> Action<ShellySession, Failure> {
+    action(move |s: ShellySession| {
         let (device, credentials) = (device.clone(), credentials.clone());
-        Box::pin(async move {
+        async move {
             s.steps.set(Vec::new());
             s.open_with(device, credentials).await
-        })
+        }
     })
 }
 
@@ -97,20 +101,18 @@ impl ShellySession {
             });
             return;
         }
-        self.failure.try_set(Some(Failure::new(
+        let failure = Failure::new(
             FailureKind::Disconnected,
             "connected",
             "the device closed the Bluetooth link (out of range, restarted, or turned off)",
-        )));
-        self.retry_action
-            .try_set_value(Some(("Reconnect".to_owned(), reconnect)));
+        );
+        self.fail_with_retry(failure, "Reconnect", reconnect);
     }
 
     /// From here on, a retry of the running action connects to this device again, with these
     /// credentials, instead of asking the user to choose it once more.
     fn retry_by_opening(self, device: &GrantedDevice, credentials: Option<Credentials>) {
-        self.narrowed_retry
-            .set_value(Some(open_action(device.clone(), credentials)));
+        self.narrow_retry(open_action(device.clone(), credentials));
     }
 
     /// Opens the chooser narrowed to Shelly devices and connects to the one picked.

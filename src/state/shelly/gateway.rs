@@ -3,6 +3,7 @@
 //! by `BTHome.GetObjectInfos`; a new device is waited for until the gateway has heard it),
 //! deleting, and the devices the gateway relays.
 
+use crate::state::actions::RunsActions as _;
 use bluehome_core::shelly::methods::bthome::{
     self, DeviceConfig, KnownObjects, ObjectInfo, SensorConfig, SensorStatus,
 };

@@ -26,8 +26,6 @@ pub mod security;
 pub mod store;
 pub mod wifi;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 
 use bluehome_core::profiles::{Config, Profiles};
@@ -35,7 +33,6 @@ use bluehome_core::shelly::auth::Credentials;
 use bluehome_core::shelly::methods::events::Event;
 use bluehome_core::shelly::methods::shelly::ComponentMap;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 pub use self::device::{DeviceSummary, parse_shelly_mac};
 use self::explain::Failure;
@@ -46,6 +43,8 @@ use self::store::LoadNotice;
 use super::storage::KeyValue;
 use crate::ble::{Backend, BleBackend, BleEvent, DeviceId};
 use crate::platform::now_ms;
+use crate::state::actions::Actions;
+pub use crate::state::actions::{RunsActions, Step, StepState};
 
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,54 +57,6 @@ pub enum Phase {
     /// Connected and identified.
     Connected,
 }
-
-/// The state of one progress step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepState {
-    /// Under way.
-    Running,
-    /// Finished.
-    Done,
-    /// Failed (the failure panel explains).
-    Failed,
-}
-
-/// One line of progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    /// What is being done.
-    pub label: String,
-    /// How it went.
-    pub state: StepState,
-}
-
-impl Step {
-    /// Ends every running step of `steps` (done) and starts one labelled `label`.
-    pub fn start(steps: &mut Vec<Step>, label: String) {
-        Self::finish(steps);
-        steps.push(Step {
-            label,
-            state: StepState::Running,
-        });
-    }
-
-    /// Marks every running step of `steps` done.
-    pub fn finish(steps: &mut [Step]) {
-        for s in steps.iter_mut().filter(|s| s.state == StepState::Running) {
-            s.state = StepState::Done;
-        }
-    }
-
-    /// Marks the last step of `steps` failed, if it is running.
-    pub fn fail_last(steps: &mut [Step]) {
-        if let Some(last) = steps.last_mut().filter(|s| s.state == StepState::Running) {
-            last.state = StepState::Failed;
-        }
-    }
-}
-
-type Task = Pin<Box<dyn Future<Output = Result<(), Failure>>>>;
-type Action = Rc<dyn Fn(ShellySession) -> Task>;
 
 /// Longest histories kept.
 const MAX_LOG: usize = 200;
@@ -217,10 +168,8 @@ pub struct ShellySession {
     pub remote_heard: RwSignal<Vec<remote::Heard>>,
     /// Where remote advertisements go (the Scan page's manager): source, advertisement.
     remote_sink: StoredValue<Option<RemoteSink>, LocalStorage>,
-    retry_action: StoredValue<Option<(String, Action)>, LocalStorage>,
-    /// Set by a running action once part of it need not run again (a device was chosen): on
-    /// failure, this is what a retry runs instead of the whole action.
-    narrowed_retry: StoredValue<Option<Action>, LocalStorage>,
+    /// The action state behind `steps`, `failure` and `busy` (the same signals).
+    actions: Actions<ShellySession, Failure>,
     /// Credentials entered for a device, used by the next connection to it.
     pending_credentials: StoredValue<Option<(DeviceId, Credentials)>, LocalStorage>,
     link: StoredValue<Option<Rc<Link>>, LocalStorage>,
@@ -240,11 +189,12 @@ impl ShellySession {
     /// A session over a backend, with profiles loaded from `storage`.
     pub fn new(backend: Rc<Backend>, storage: Rc<dyn KeyValue>, config: Config) -> Self {
         let (profiles, notice) = store::load(storage.as_ref(), config, now_ms());
+        let actions = Actions::new();
         let session = Self {
             phase: RwSignal::new(Phase::Idle),
-            steps: RwSignal::new(Vec::new()),
-            failure: RwSignal::new(None),
-            busy: RwSignal::new(None),
+            steps: actions.steps,
+            failure: actions.failure,
+            busy: actions.busy,
             device: RwSignal::new(None),
             status: RwSignal::new(None),
             log: RwSignal::new(Vec::new()),
@@ -256,8 +206,7 @@ impl ShellySession {
             remote_running: RwSignal::new(false),
             remote_heard: RwSignal::new(Vec::new()),
             remote_sink: StoredValue::new_local(None),
-            retry_action: StoredValue::new_local(None),
-            narrowed_retry: StoredValue::new_local(None),
+            actions,
             pending_credentials: StoredValue::new_local(None),
             link: StoredValue::new_local(None),
             backend: StoredValue::new_local(Rc::clone(&backend)),
@@ -286,65 +235,21 @@ impl ShellySession {
     pub fn backend(&self) -> Rc<Backend> {
         self.backend.get_value()
     }
+}
 
-    // ---- running actions ------------------------------------------------------------------
+impl RunsActions for ShellySession {
+    type Failure = Failure;
+    const ONE_AT_A_TIME: bool = false;
 
-    /// Runs an action: marks the session busy, clears the last failure, and on failure keeps the
-    /// action for [`Self::retry`].
-    pub fn run<F, Fut>(self, label: &str, action: F)
-    where
-        F: Fn(ShellySession) -> Fut + 'static,
-        Fut: Future<Output = Result<(), Failure>> + 'static,
-    {
-        let action: Action = Rc::new(move |s| Box::pin(action(s)));
-        self.run_action(label.to_owned(), action);
+    fn actions(self) -> Actions<Self, Failure> {
+        self.actions
     }
 
-    fn run_action(self, label: String, action: Action) {
-        self.failure.set(None);
-        self.busy.set(Some(label.clone()));
-        self.narrowed_retry.set_value(None);
-        spawn_local(async move {
-            let outcome = action(self).await;
-            let action = self.narrowed_retry.get_value().unwrap_or(action);
-            self.busy.set(None);
-            if let Err(failure) = outcome {
-                self.steps.update(|steps| Step::fail_last(steps));
-                if self.phase.get_untracked() == Phase::Connecting {
-                    self.phase.set(Phase::Idle);
-                }
-                self.failure.set(Some(failure));
-                self.retry_action.set_value(Some((label, action)));
-            }
-        });
-    }
-
-    /// Shows a failure found before anything was sent (a bad value typed), without running.
-    pub fn refuse(self, failure: Failure) {
-        self.failure.set(Some(failure));
-    }
-
-    /// Runs the failed action again.
-    pub fn retry(self) {
-        if let Some((label, action)) = self.retry_action.get_value() {
-            self.run_action(label, action);
+    /// A failed connection leaves the session idle.
+    fn action_failed(self) {
+        if self.phase.try_get_untracked() == Some(Phase::Connecting) {
+            self.phase.try_set(Phase::Idle);
         }
-    }
-
-    /// Whether there is an action to retry.
-    pub fn can_retry(self) -> bool {
-        self.retry_action.with_value(Option::is_some)
-    }
-
-    /// Starts a progress step.
-    pub fn step(self, label: impl Into<String>) {
-        let label = label.into();
-        self.steps.update(|steps| Step::start(steps, label));
-    }
-
-    /// Marks the last step done.
-    pub fn step_done(self) {
-        self.steps.update(|steps| Step::finish(steps));
     }
 }
 

@@ -1,6 +1,7 @@
 //! Calls on the connected device: typed calls of the core's methods ([`ShellySession::call`]), the
 //! raw console's calls, notifications, and the masked log of every exchange.
 
+use crate::state::actions::RunsActions as _;
 use std::future::Future;
 use std::pin::Pin;
 

@@ -1,5 +1,6 @@
 //! The device's password (`Shelly.SetAuth` with HA1 only), its name, and hardening after set-up.
 
+use crate::state::actions::RunsActions as _;
 use bluehome_core::shelly::auth::{Credentials, SetAuthParams, ha1};
 use bluehome_core::shelly::methods::shelly::{self, RebootParams, SysSetConfigParams};
 use bluehome_core::shelly::methods::{ble, wifi};

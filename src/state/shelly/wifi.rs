@@ -1,6 +1,7 @@
 //! Wi-Fi provisioning: scan, send the network's settings (restarting the device when it asks
 //! for that), and follow the station until it has an address.
 
+use crate::state::actions::RunsActions as _;
 use bluehome_core::shelly::methods::ble::{self, Provisioning};
 use bluehome_core::shelly::methods::shelly;
 use bluehome_core::shelly::methods::wifi::{self, ScanResult, WifiStatus};

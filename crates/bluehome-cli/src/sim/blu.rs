@@ -10,7 +10,7 @@ use bluehome_core::sim::blu::{BluDevice, BluOptions};
 use bluehome_core::sim::line::Session;
 
 use super::line;
-use crate::args::{self, Arg};
+use crate::args::{self, Arg, Parsed};
 
 fn usage() -> String {
     let models: Vec<String> = blu::MODELS
@@ -40,12 +40,7 @@ struct Config {
     options: BluOptions,
 }
 
-enum Parsed {
-    Run(Config),
-    Help,
-}
-
-fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Config>, String> {
     let mut parser = args::parser(args);
     let mut stdio = false;
     let mut virtual_clock = false;
@@ -100,23 +95,13 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String
 
 /// Entry point: `args` are what follows `sim blu`.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    match parse_args(args) {
-        Ok(Parsed::Run(config)) => line::serve(
-            Session::new(
-                BluDevice::new(config.options),
-                line::clock(config.virtual_clock),
-            ),
+    args::serve_parsed("bluehome sim blu", &usage(), parse_args(args), |config| {
+        let device = BluDevice::new(config.options);
+        line::serve(
+            Session::new(device, line::clock(config.virtual_clock)),
             "blu",
-        ),
-        Ok(Parsed::Help) => {
-            println!("{}", usage());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("bluehome sim blu: {e}\n\n{}", usage());
-            ExitCode::from(args::USAGE_ERROR)
-        }
-    }
+        )
+    })
 }
 
 #[cfg(test)]
@@ -125,7 +110,7 @@ mod tests {
 
     use super::*;
 
-    fn parse(args: &str) -> Result<Parsed, String> {
+    fn parse(args: &str) -> Result<Parsed<Config>, String> {
         parse_args(args.split_whitespace().map(OsString::from))
     }
 

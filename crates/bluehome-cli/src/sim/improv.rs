@@ -9,7 +9,7 @@ use bluehome_core::sim::improv::{ImprovDevice, ImprovOptions};
 use bluehome_core::sim::line::Session;
 
 use super::line;
-use crate::args::{self, Arg};
+use crate::args::{self, Arg, Parsed};
 
 const USAGE: &str = "\
 usage: bluehome sim improv --stdio [--virtual-clock] [options]
@@ -28,12 +28,7 @@ struct Config {
     options: ImprovOptions,
 }
 
-enum Parsed {
-    Run(Box<Config>),
-    Help,
-}
-
-fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Config>>, String> {
     let mut parser = args::parser(args);
     let mut stdio = false;
     let mut config = Config {
@@ -81,23 +76,13 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String
 
 /// Entry point: `args` are what follows `sim improv`.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    match parse_args(args) {
-        Ok(Parsed::Run(config)) => line::serve(
-            Session::new(
-                ImprovDevice::new(config.options),
-                line::clock(config.virtual_clock),
-            ),
+    args::serve_parsed("bluehome sim improv", USAGE, parse_args(args), |config| {
+        let device = ImprovDevice::new(config.options);
+        line::serve(
+            Session::new(device, line::clock(config.virtual_clock)),
             "improv",
-        ),
-        Ok(Parsed::Help) => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("bluehome sim improv: {e}\n\n{USAGE}");
-            ExitCode::from(args::USAGE_ERROR)
-        }
-    }
+        )
+    })
 }
 
 #[cfg(test)]
@@ -106,7 +91,7 @@ mod tests {
 
     use super::*;
 
-    fn parse(args: &str) -> Result<Parsed, String> {
+    fn parse(args: &str) -> Result<Parsed<Box<Config>>, String> {
         parse_args(args.split_whitespace().map(OsString::from))
     }
 

@@ -12,7 +12,7 @@ use bluehome_core::sim::line::Session;
 use bluehome_core::sim::{Faults, Gateway, GatewayOptions, Peripheral, SensorSpec, SimSensor};
 
 use super::line;
-use crate::args::{self, Arg};
+use crate::args::{self, Arg, Parsed};
 
 const USAGE: &str = "\
 usage: bluehome sim shelly --stdio [--virtual-clock] [--mtu N] [options]
@@ -37,12 +37,7 @@ struct Config {
     faults: Faults,
 }
 
-enum Parsed {
-    Run(Box<Config>),
-    Help,
-}
-
-fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Config>>, String> {
     let mut parser = args::parser(args);
     let mut stdio = false;
     let mut config = Config {
@@ -130,17 +125,9 @@ fn session(config: Config) -> Session<Peripheral> {
 
 /// Entry point: `args` are what follows `sim shelly`.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    match parse_args(args) {
-        Ok(Parsed::Run(config)) => line::serve(session(*config), "shelly"),
-        Ok(Parsed::Help) => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("bluehome sim shelly: {e}\n\n{USAGE}");
-            ExitCode::from(args::USAGE_ERROR)
-        }
-    }
+    args::serve_parsed("bluehome sim shelly", USAGE, parse_args(args), |config| {
+        line::serve(session(*config), "shelly")
+    })
 }
 
 #[cfg(test)]
@@ -153,7 +140,7 @@ mod tests {
         serde_json::to_value(s.handle_line(line, 0)).unwrap()
     }
 
-    fn parse(args: &str) -> Result<Parsed, String> {
+    fn parse(args: &str) -> Result<Parsed<Box<Config>>, String> {
         parse_args(args.split_whitespace().map(OsString::from))
     }
 

@@ -63,6 +63,11 @@ fn k(key: &str) -> DeviceKey {
     key.parse().unwrap()
 }
 
+/// The scanner whose advertisement of `key` the manager keeps (the device's owner).
+fn owner<'m>(mgr: &'m Manager, key: &str) -> &'m str {
+    &mgr.last_service_info(&k(key), History::All).unwrap().source
+}
+
 fn feed(mgr: &mut Manager, t: u64, source: &str, key: &str, a: Advertisement) {
     mgr.ingest(t, source, &k(key), Connectable::Yes, a);
 }
@@ -206,10 +211,7 @@ fn weaker_second_source_does_not_take_over() {
     let mut mgr = Manager::default();
     feed(&mut mgr, S, "local", A, adv(-70, 1));
     feed(&mut mgr, 2 * S, "proxy", A, adv(-60, 2));
-    assert_eq!(
-        &*mgr.last_service_info(&k(A), History::All).unwrap().source,
-        "local"
-    );
+    assert_eq!(owner(&mgr, A), "local");
 }
 
 #[test]
@@ -217,15 +219,9 @@ fn source_more_than_16_db_stronger_takes_over() {
     let mut mgr = Manager::default();
     feed(&mut mgr, S, "local", A, adv(-80, 1));
     feed(&mut mgr, 2 * S, "proxy", A, adv(-64, 1)); // exactly 16 dB: not enough
-    assert_eq!(
-        &*mgr.last_service_info(&k(A), History::All).unwrap().source,
-        "local"
-    );
+    assert_eq!(owner(&mgr, A), "local");
     feed(&mut mgr, 3 * S, "proxy", A, adv(-63, 1));
-    assert_eq!(
-        &*mgr.last_service_info(&k(A), History::All).unwrap().source,
-        "proxy"
-    );
+    assert_eq!(owner(&mgr, A), "proxy");
 }
 
 #[test]
@@ -245,15 +241,9 @@ fn stale_owner_loses_after_the_fallback_900_s() {
         .unwrap();
     feed(&mut mgr, S, "local", A, adv(-50, 1));
     feed(&mut mgr, S + 900 * S, "proxy", A, adv(-90, 1));
-    assert_eq!(
-        &*mgr.last_service_info(&k(A), History::All).unwrap().source,
-        "local"
-    );
+    assert_eq!(owner(&mgr, A), "local");
     feed(&mut mgr, S + 900 * S + 1, "proxy", A, adv(-90, 1));
-    assert_eq!(
-        &*mgr.last_service_info(&k(A), History::All).unwrap().source,
-        "proxy"
-    );
+    assert_eq!(owner(&mgr, A), "proxy");
 }
 
 #[test]
@@ -265,15 +255,9 @@ fn stale_owner_loses_after_learned_interval_plus_5_s() {
     assert_eq!(mgr.learned_interval_ms(&k(A)), Some(2 * S));
     let last = 15 * 2 * S;
     feed(&mut mgr, last + 7 * S, "local2", A, adv(-90, 1));
-    assert_eq!(
-        &*mgr.last_service_info(&k(A), History::All).unwrap().source,
-        "local"
-    );
+    assert_eq!(owner(&mgr, A), "local");
     feed(&mut mgr, last + 7 * S + 1, "local2", A, adv(-90, 1));
-    assert_eq!(
-        &*mgr.last_service_info(&k(A), History::All).unwrap().source,
-        "local2"
-    );
+    assert_eq!(owner(&mgr, A), "local2");
 }
 
 #[test]
@@ -282,10 +266,7 @@ fn silent_remote_owner_loses_at_once() {
     feed(&mut mgr, S, "gateway", A, adv(-50, 1));
     // The gateway sends nothing for more than 90 s, so it no longer counts as scanning.
     feed(&mut mgr, 92 * S, "local", A, adv(-90, 1));
-    assert_eq!(
-        &*mgr.last_service_info(&k(A), History::All).unwrap().source,
-        "local"
-    );
+    assert_eq!(owner(&mgr, A), "local");
 }
 
 #[test]
@@ -296,10 +277,7 @@ fn unregistered_owner_loses_at_once() {
     feed(&mut mgr, S, "gw", A, adv(-50, 1));
     mgr.unregister_scanner("gw").unwrap();
     feed(&mut mgr, 2 * S, "local", A, adv(-90, 1));
-    assert_eq!(
-        &*mgr.last_service_info(&k(A), History::All).unwrap().source,
-        "local"
-    );
+    assert_eq!(owner(&mgr, A), "local");
 }
 
 #[test]

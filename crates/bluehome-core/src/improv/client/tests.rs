@@ -1,0 +1,455 @@
+//! The Improv client against a scripted device.
+
+use super::*;
+use crate::hex::fixture as hex;
+use crate::improv::rpc::{self, Auth, DeviceInfo, Network, RpcResult};
+
+/// A scripted device: the value each characteristic reads, changed by the test between steps.
+struct Script {
+    state: u8,
+    error: u8,
+    result: Vec<u8>,
+    capabilities: Option<u8>,
+    written: Vec<Vec<u8>>,
+}
+
+impl Script {
+    fn new(state: u8) -> Self {
+        Self {
+            state,
+            error: 0,
+            result: Vec::new(),
+            capabilities: Some(0x07),
+            written: Vec::new(),
+        }
+    }
+
+    /// Performs the client's actions until it sleeps or is done; returns how many it did.
+    fn serve(&mut self, client: &mut Client, now: u64) -> usize {
+        for ops in 0..50 {
+            let (value, feedback_kind) = match client.action() {
+                Action::Read { characteristic } => match characteristic {
+                    Characteristic::State => (alloc::vec![self.state], true),
+                    Characteristic::Error => (alloc::vec![self.error], true),
+                    Characteristic::RpcResult => (self.result.clone(), true),
+                    Characteristic::Capabilities => match self.capabilities {
+                        Some(c) => (alloc::vec![c], true),
+                        None => (Vec::new(), false),
+                    },
+                    Characteristic::RpcCommand => panic!("reading the command"),
+                },
+                Action::Write { value, .. } => {
+                    self.written.push(value.to_vec());
+                    client.advance(Feedback::Written, now);
+                    continue;
+                }
+                Action::Sleep { .. } | Action::Done => return ops,
+            };
+            if feedback_kind {
+                client.advance(Feedback::Read(&value), now);
+            } else {
+                client.advance(Feedback::Failed(AttError::AttributeNotFound), now);
+            }
+        }
+        panic!("the client never sleeps")
+    }
+}
+
+fn connected(script: &mut Script) -> Client {
+    let mut client = Client::new(Options::default(), 0);
+    script.serve(&mut client, 0);
+    let Some(Ok(Response::Connected { .. })) = client.take_outcome() else {
+        panic!("not connected")
+    };
+    client
+}
+
+fn sleep_until(client: &Client) -> u64 {
+    match client.action() {
+        Action::Sleep { until_ms } => until_ms,
+        other => panic!("expected a sleep, got {other:?}"),
+    }
+}
+
+#[test]
+fn connecting_reads_capabilities_state_and_error() {
+    let mut script = Script::new(0x01);
+    let mut client = Client::new(Options::default(), 0);
+    assert_eq!(
+        client.action(),
+        Action::Read {
+            characteristic: Characteristic::Capabilities
+        }
+    );
+    assert_eq!(script.serve(&mut client, 0), 3);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::Connected {
+            capabilities: Capabilities(0x07),
+            state: State::AuthorizationRequired,
+            error: ErrorCode::NoError,
+        }))
+    );
+    assert_eq!(client.action(), Action::Done);
+}
+
+/// sdk-ble-js carries on without capabilities when the characteristic is missing.
+#[test]
+fn a_missing_capabilities_characteristic_means_none() {
+    let mut script = Script::new(0x02);
+    script.capabilities = None;
+    let mut client = connected(&mut script);
+    assert_eq!(client.capabilities(), Some(Capabilities(0)));
+    assert_eq!(
+        client.request_device_info(0),
+        Err(Error::Unsupported(Command::DeviceInfo))
+    );
+    assert!(script.written.is_empty(), "nothing is sent");
+}
+
+#[test]
+fn a_state_of_two_bytes_is_a_typed_error() {
+    let mut client = Client::new(Options::default(), 0);
+    client.advance(Feedback::Read(&[7]), 0);
+    client.advance(Feedback::Read(&[1, 2]), 0);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::BadValue {
+            characteristic: Characteristic::State,
+            len: 2
+        }))
+    );
+}
+
+/// Wi-Fi settings need authorization: nothing is written while it is required.
+#[test]
+fn wifi_settings_wait_for_authorization_without_writing() {
+    let mut script = Script::new(0x01);
+    let mut client = connected(&mut script);
+    let creds = Credentials::new("HomeNet", "correct horse").unwrap();
+    client.send_wifi(creds, 10).unwrap();
+    script.serve(&mut client, 10);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::AuthorizationRequired))
+    );
+    assert!(script.written.is_empty());
+
+    client.await_authorization(20).unwrap();
+    script.serve(&mut client, 20);
+    assert_eq!(sleep_until(&client), 520);
+    script.state = 0x02; // the person pressed the button
+    client.advance(Feedback::Woke, 520);
+    script.serve(&mut client, 520);
+    assert_eq!(client.take_outcome(), Some(Ok(Response::Authorized)));
+}
+
+#[test]
+fn authorization_times_out() {
+    let mut script = Script::new(0x01);
+    let mut client = connected(&mut script);
+    client.await_authorization(0).unwrap();
+    let mut now = 0;
+    while !matches!(client.action(), Action::Done) {
+        script.serve(&mut client, now);
+        if let Action::Sleep { until_ms } = client.action() {
+            now = until_ms;
+            client.advance(Feedback::Woke, now);
+        }
+    }
+    assert_eq!(now, 120_000);
+    assert!(matches!(
+        client.take_outcome(),
+        Some(Err(Error::Timeout { .. }))
+    ));
+}
+
+/// Polling only: provisioning → provisioned, then the result's first string is the URL.
+#[test]
+fn provisioning_by_polling_ends_with_the_redirect_url() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    let creds = Credentials::new("HomeNet", "correct horse").unwrap();
+    client.send_wifi(creds.clone(), 0).unwrap();
+    script.serve(&mut client, 0);
+    assert_eq!(script.written, [Request::WifiSettings(creds).encode()]);
+    script.state = 0x03;
+    client.advance(Feedback::Woke, sleep_until(&client));
+    script.serve(&mut client, 500);
+    script.state = 0x04;
+    script.result = RpcResult {
+        command: Command::WifiSettings,
+        strings: alloc::vec![b"http://192.168.1.42".to_vec()],
+    }
+    .encode()
+    .unwrap();
+    client.advance(Feedback::Woke, sleep_until(&client));
+    script.serve(&mut client, 1000);
+    let Some(Ok(Response::Provisioned {
+        redirect,
+        redirect_error: None,
+    })) = client.take_outcome()
+    else {
+        panic!("not provisioned")
+    };
+    assert_eq!(redirect.unwrap().as_str(), "http://192.168.1.42");
+}
+
+/// ESPHome on a failed join: error 3 "unable to connect", state back to authorized.
+#[test]
+fn unable_to_connect_fails_with_the_device_error() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client
+        .send_wifi(Credentials::new("HomeNet", "wrong").unwrap(), 0)
+        .unwrap();
+    script.serve(&mut client, 0);
+    script.error = 0x03;
+    client.advance(Feedback::Woke, sleep_until(&client));
+    script.serve(&mut client, 500);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::Device(ErrorCode::UnableToConnect)))
+    );
+}
+
+/// The error of an earlier failed attempt does not fail the next one before the device has
+/// shown it processed the new command.
+#[test]
+fn a_stale_error_counts_only_after_progress() {
+    let mut script = Script::new(0x02);
+    script.error = 0x03;
+    let mut client = connected(&mut script);
+    client
+        .send_wifi(Credentials::new("HomeNet", "correct horse").unwrap(), 0)
+        .unwrap();
+    script.serve(&mut client, 0);
+    assert!(
+        matches!(client.action(), Action::Sleep { .. }),
+        "still waiting"
+    );
+    script.state = 0x03; // provisioning: the new command is being processed
+    client.advance(Feedback::Woke, 500);
+    script.serve(&mut client, 500);
+    assert!(matches!(client.action(), Action::Sleep { .. }));
+    script.state = 0x02; // failed again, the error still reads 3
+    client.advance(Feedback::Woke, 1000);
+    script.serve(&mut client, 1000);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::Device(ErrorCode::UnableToConnect)))
+    );
+}
+
+/// ESPHome notifies "provisioning" as soon as it handles the command, which can be before the
+/// browser reports the write done: that belongs to this command, not a reason to refuse it.
+#[test]
+fn notifications_before_the_write_is_acknowledged_count_for_the_command() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client
+        .send_wifi(Credentials::new("HomeNet", "correct horse").unwrap(), 0)
+        .unwrap();
+    while !matches!(client.action(), Action::Write { .. }) {
+        let value = alloc::vec![script.state];
+        let value = match client.action() {
+            Action::Read {
+                characteristic: Characteristic::Error,
+            } => alloc::vec![script.error],
+            Action::Read {
+                characteristic: Characteristic::RpcResult,
+            } => Vec::new(),
+            _ => value,
+        };
+        client.advance(Feedback::Read(&value), 0);
+    }
+    let redirect = RpcResult {
+        command: Command::WifiSettings,
+        strings: alloc::vec![b"https://example.org/next".to_vec()],
+    }
+    .encode()
+    .unwrap();
+    client.notified(Characteristic::State, &[0x03], 5);
+    client.notified(Characteristic::State, &[0x04], 6);
+    client.notified(Characteristic::RpcResult, &redirect, 7);
+    assert!(
+        client.take_outcome().is_none(),
+        "nothing before the write is done"
+    );
+    client.advance(Feedback::Written, 8);
+    let Some(Ok(Response::Provisioned {
+        redirect: Some(url),
+        ..
+    })) = client.take_outcome()
+    else {
+        panic!("not provisioned")
+    };
+    assert_eq!(url.as_str(), "https://example.org/next");
+}
+
+/// A device that never clears an earlier error still succeeds: "provisioned" settles it.
+#[test]
+fn provisioned_wins_over_an_error_left_from_an_earlier_attempt() {
+    let mut script = Script::new(0x02);
+    script.error = 0x03;
+    let mut client = connected(&mut script);
+    client
+        .send_wifi(Credentials::new("HomeNet", "correct horse").unwrap(), 0)
+        .unwrap();
+    script.serve(&mut client, 0);
+    script.state = 0x04; // joined; the error still reads 3
+    script.result = RpcResult {
+        command: Command::WifiSettings,
+        strings: alloc::vec![],
+    }
+    .encode()
+    .unwrap();
+    client.advance(Feedback::Woke, 500);
+    script.serve(&mut client, 500);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::Provisioned {
+            redirect: None,
+            redirect_error: None
+        }))
+    );
+}
+
+/// Notifications finish a task between polls, and slow the polling down afterwards.
+#[test]
+fn notifications_answer_at_once() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.request_device_info(0).unwrap();
+    script.serve(&mut client, 0);
+    assert_eq!(sleep_until(&client), 500);
+    let info = DeviceInfo {
+        firmware: "ESPHome".into(),
+        version: "2026.1.0".into(),
+        chip: "ESP32-C3".into(),
+        name: "Porch light".into(),
+    };
+    let bytes = info.to_result().encode().unwrap();
+    client.notified(Characteristic::RpcResult, &bytes, 120);
+    assert_eq!(client.take_outcome(), Some(Ok(Response::DeviceInfo(info))));
+    assert!(client.notifications_seen());
+    client.scan_wifi(200).unwrap();
+    script.result = bytes;
+    script.serve(&mut client, 200);
+    assert_eq!(
+        sleep_until(&client),
+        2_200,
+        "the slower safety-net interval"
+    );
+}
+
+/// The same result bytes as before the command count only after the grace time.
+#[test]
+fn an_identical_result_counts_after_the_grace_time() {
+    let mut script = Script::new(0x02);
+    script.result = Network::list_to_result(&[Network {
+        ssid: b"HomeNet".to_vec(),
+        rssi: -50,
+        auth: Auth::Wpa2,
+    }])
+    .encode()
+    .unwrap();
+    let mut client = connected(&mut script);
+    client.scan_wifi(0).unwrap();
+    let mut now = 0;
+    loop {
+        script.serve(&mut client, now);
+        match client.action() {
+            Action::Sleep { until_ms } => {
+                now = until_ms;
+                client.advance(Feedback::Woke, now);
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(now, 10_000);
+    let Some(Ok(Response::Networks(list))) = client.take_outcome() else {
+        panic!("no networks")
+    };
+    assert_eq!(list[0].ssid_text(), "HomeNet");
+}
+
+#[test]
+fn a_corrupt_new_result_is_a_typed_error_with_its_offset() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.request_device_info(0).unwrap();
+    script.serve(&mut client, 0);
+    // Device info with one string and a checksum off by one.
+    script.result = hex("0302014153");
+    client.advance(Feedback::Woke, 500);
+    script.serve(&mut client, 500);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::Rpc(rpc::Error::Checksum {
+            offset: 4,
+            expected: 0x47,
+            found: 0x53
+        })))
+    );
+}
+
+#[test]
+fn identify_is_done_once_written() {
+    let mut script = Script::new(0x01);
+    let mut client = connected(&mut script);
+    client.identify(0).unwrap();
+    assert_eq!(
+        client.action(),
+        Action::Write {
+            characteristic: Characteristic::RpcCommand,
+            value: &[0x02, 0x00, 0x02]
+        }
+    );
+    script.serve(&mut client, 0);
+    assert_eq!(client.take_outcome(), Some(Ok(Response::Identified)));
+}
+
+#[test]
+fn one_task_at_a_time_and_outcomes_are_not_lost() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.request_device_info(0).unwrap();
+    assert_eq!(client.identify(0), Err(Error::Busy));
+    script.serve(&mut client, 0);
+    client.notified(
+        Characteristic::RpcResult,
+        &DeviceInfo {
+            firmware: "a".into(),
+            version: "b".into(),
+            chip: "c".into(),
+            name: "d".into(),
+        }
+        .to_result()
+        .encode()
+        .unwrap(),
+        10,
+    );
+    assert_eq!(
+        client.identify(20),
+        Err(Error::Busy),
+        "outcome not taken yet"
+    );
+    assert!(client.take_outcome().is_some());
+    assert!(client.identify(20).is_ok());
+}
+
+#[test]
+fn a_failed_write_ends_the_task() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.identify(0).unwrap();
+    client.advance(Feedback::Failed(AttError::Disconnected), 0);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::Gatt {
+            characteristic: Characteristic::RpcCommand,
+            error: AttError::Disconnected
+        }))
+    );
+}

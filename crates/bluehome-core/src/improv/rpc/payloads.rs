@@ -1,0 +1,216 @@
+//! The typed payloads of the results a client reads: device info, Wi-Fi networks, the redirect
+//! URL (improv-wifi.com/ble, "RPC Result").
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::super::Command;
+use super::{Error, RpcResult};
+
+/// The device-info result (command 0x03): at least four strings, in this order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Firmware name (`ESPHome`).
+    pub firmware: String,
+    /// Firmware version (`2021.11.0`).
+    pub version: String,
+    /// Hardware chip or variant (`ESP32-C3`).
+    pub chip: String,
+    /// Device name (`Temperature Monitor`).
+    pub name: String,
+}
+
+impl DeviceInfo {
+    /// Reads a device-info result; strings beyond the fourth are ignored.
+    pub fn from_result(result: &RpcResult) -> Result<Self, Error> {
+        result.expect(Command::DeviceInfo)?;
+        if result.strings.len() < 4 {
+            return Err(Error::TooFewStrings {
+                expected: 4,
+                found: result.strings.len(),
+            });
+        }
+        Ok(Self {
+            firmware: result.text(0),
+            version: result.text(1),
+            chip: result.text(2),
+            name: result.text(3),
+        })
+    }
+
+    /// The result a device sends.
+    pub fn to_result(&self) -> RpcResult {
+        RpcResult {
+            command: Command::DeviceInfo,
+            strings: [&self.firmware, &self.version, &self.chip, &self.name]
+                .into_iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect(),
+        }
+    }
+}
+
+/// A network's authentication, as a scan result names it ("WEP, WPA, WPA2 or NO").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// `NO`: an open network.
+    Open,
+    /// `WEP`.
+    Wep,
+    /// `WPA`.
+    Wpa,
+    /// `WPA2`.
+    Wpa2,
+    /// Anything else the device wrote.
+    Other(String),
+}
+
+impl Auth {
+    /// The text a device sends.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Open => "NO",
+            Self::Wep => "WEP",
+            Self::Wpa => "WPA",
+            Self::Wpa2 => "WPA2",
+            Self::Other(text) => text,
+        }
+    }
+
+    fn from_text(text: String) -> Self {
+        match text.as_str() {
+            "NO" => Self::Open,
+            "WEP" => Self::Wep,
+            "WPA" => Self::Wpa,
+            "WPA2" => Self::Wpa2,
+            _ => Self::Other(text),
+        }
+    }
+}
+
+/// One network of a scan result (command 0x04).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Network {
+    /// The SSID, as bytes (802.11 allows any).
+    pub ssid: Vec<u8>,
+    /// Signal strength in dBm.
+    pub rssi: i16,
+    /// Authentication.
+    pub auth: Auth,
+}
+
+impl Network {
+    /// The SSID for display (invalid UTF-8 shown as U+FFFD).
+    pub fn ssid_text(&self) -> String {
+        String::from_utf8_lossy(&self.ssid).into_owned()
+    }
+
+    /// Reads a scan result: SSID, RSSI, auth triples (none when nothing was found).
+    pub fn list_from_result(result: &RpcResult) -> Result<Vec<Self>, Error> {
+        result.expect(Command::ScanWifi)?;
+        if !result.strings.len().is_multiple_of(3) {
+            return Err(Error::NotTriples {
+                found: result.strings.len(),
+            });
+        }
+        result
+            .strings
+            .chunks_exact(3)
+            .enumerate()
+            .map(|(i, triple)| {
+                let [ssid, rssi, auth] = triple else {
+                    return Err(Error::NotTriples {
+                        found: result.strings.len(),
+                    });
+                };
+                let rssi = core::str::from_utf8(rssi)
+                    .ok()
+                    .and_then(|t| t.parse::<i16>().ok())
+                    .filter(|_| !rssi.starts_with(b"+"))
+                    .ok_or(Error::BadRssi {
+                        offset: result.string_offset(i * 3 + 1),
+                    })?;
+                Ok(Self {
+                    ssid: ssid.clone(),
+                    rssi,
+                    auth: Auth::from_text(String::from_utf8_lossy(auth).into_owned()),
+                })
+            })
+            .collect()
+    }
+
+    /// The scan result a device sends.
+    pub fn list_to_result(networks: &[Self]) -> RpcResult {
+        RpcResult {
+            command: Command::ScanWifi,
+            strings: networks
+                .iter()
+                .flat_map(|n| {
+                    [
+                        n.ssid.clone(),
+                        alloc::format!("{}", n.rssi).into_bytes(),
+                        n.auth.as_str().as_bytes().to_vec(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The URL to open after provisioning: UTF-8, `http://` or `https://`, no spaces or control
+/// characters. Anything else (`javascript:`, `file:`) is refused, so a device cannot make the page
+/// open what it likes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectUrl(String);
+
+impl RedirectUrl {
+    /// Checks a URL's bytes; error offsets count from its first byte.
+    pub fn new(bytes: &[u8]) -> Result<Self, Error> {
+        let text = core::str::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+        let scheme = if lower.starts_with("https://") {
+            8
+        } else if lower.starts_with("http://") {
+            7
+        } else {
+            return Err(Error::UnsafeUrl { offset: 0 });
+        };
+        if let Some(bad) = text
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::UnsafeUrl { offset: bad.0 });
+        }
+        if text.len() == scheme {
+            return Err(Error::UnsafeUrl { offset: scheme });
+        }
+        Ok(Self(text.into()))
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The Wi-Fi settings result's URL: its first string, `None` when there is none or it is
+    /// empty ("If there is no URL, omit the entry or add an empty string").
+    pub fn from_result(result: &RpcResult) -> Result<Option<Self>, Error> {
+        result.expect(Command::WifiSettings)?;
+        match result.strings.first() {
+            None => Ok(None),
+            Some(first) if first.is_empty() => Ok(None),
+            Some(first) => Self::new(first)
+                .map(Some)
+                .map_err(|e| e.shifted(result.string_offset(0))),
+        }
+    }
+}
+
+impl fmt::Display for RedirectUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,0 +1,229 @@
+//! One action at a time, as a person follows it: what runs now, its progress steps, the failure
+//! explained, and a retry that runs the failed action again. The Shelly session and the "Set up a
+//! device" session both work this way: [`Actions`] is the state they share, [`RunsActions`] the
+//! behaviour, written once.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// The state of one progress step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepState {
+    /// Under way.
+    Running,
+    /// Finished.
+    Done,
+    /// Failed (the failure panel explains).
+    Failed,
+}
+
+/// One line of progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// What is being done.
+    pub label: String,
+    /// How it went.
+    pub state: StepState,
+}
+
+impl Step {
+    /// Ends every running step of `steps` (done) and starts one labelled `label`.
+    pub fn start(steps: &mut Vec<Step>, label: String) {
+        Self::finish(steps);
+        steps.push(Step {
+            label,
+            state: StepState::Running,
+        });
+    }
+
+    /// Marks every running step of `steps` done.
+    pub fn finish(steps: &mut [Step]) {
+        for s in steps.iter_mut().filter(|s| s.state == StepState::Running) {
+            s.state = StepState::Done;
+        }
+    }
+
+    /// Marks the last step of `steps` failed, if it is running.
+    pub fn fail_last(steps: &mut [Step]) {
+        if let Some(last) = steps.last_mut().filter(|s| s.state == StepState::Running) {
+            last.state = StepState::Failed;
+        }
+    }
+}
+
+type Task<E> = Pin<Box<dyn Future<Output = Result<(), E>>>>;
+
+/// An action of session `S` that can fail with `E`: kept so that a retry can run it again.
+pub type Action<S, E> = Rc<dyn Fn(S) -> Task<E>>;
+
+/// An action with the words that say what it does.
+type Labelled<S, E> = (String, Action<S, E>);
+
+/// Wraps an async closure as an [`Action`].
+pub fn action<S, E, F, Fut>(f: F) -> Action<S, E>
+where
+    F: Fn(S) -> Fut + 'static,
+    Fut: Future<Output = Result<(), E>> + 'static,
+{
+    Rc::new(move |s| Box::pin(f(s)))
+}
+
+/// A session's action state: signals the page shows, and what a retry runs.
+pub struct Actions<S: 'static, E: Send + Sync + 'static> {
+    /// Progress of the current (or last) action.
+    pub steps: RwSignal<Vec<Step>>,
+    /// The last failure, explained.
+    pub failure: RwSignal<Option<E>>,
+    /// What is running now.
+    pub busy: RwSignal<Option<String>>,
+    retry: StoredValue<Option<Labelled<S, E>>, LocalStorage>,
+    /// Set by a running action once part of it need not run again (a device was chosen): on
+    /// failure, this is what a retry runs instead of the whole action.
+    narrowed: StoredValue<Option<Action<S, E>>, LocalStorage>,
+}
+
+impl<S, E: Send + Sync> Clone for Actions<S, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S, E: Send + Sync> Copy for Actions<S, E> {}
+
+impl<S, E: Send + Sync> std::fmt::Debug for Actions<S, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Actions")
+            .field("busy", &self.busy.try_get_untracked().flatten())
+            .field("can_retry", &self.retry.try_with_value(Option::is_some))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, E: Send + Sync> Actions<S, E> {
+    /// Nothing run yet.
+    pub fn new() -> Self {
+        Self {
+            steps: RwSignal::new(Vec::new()),
+            failure: RwSignal::new(None),
+            busy: RwSignal::new(None),
+            retry: StoredValue::new_local(None),
+            narrowed: StoredValue::new_local(None),
+        }
+    }
+}
+
+impl<S, E: Send + Sync> Default for Actions<S, E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A session that runs [`Actions`]: every method here is written once for both sessions.
+pub trait RunsActions: Copy + 'static {
+    /// How an action fails, explained.
+    type Failure: Clone + Send + Sync + 'static;
+
+    /// Whether [`Self::run`] refuses to start an action while one runs. Not for the Shelly
+    /// session: its discovery goes on listening while the person adds a device it found.
+    const ONE_AT_A_TIME: bool;
+
+    /// The session's action state.
+    fn actions(self) -> Actions<Self, Self::Failure>;
+
+    /// What else a failed action undoes in the session (nothing by default).
+    fn action_failed(self) {}
+
+    /// Runs an action (unless one runs, for a session that runs one at a time): marks the
+    /// session busy, clears the last failure, and on failure keeps the action for
+    /// [`Self::retry`].
+    fn run<F, Fut>(self, label: &str, f: F)
+    where
+        F: Fn(Self) -> Fut + 'static,
+        Fut: Future<Output = Result<(), Self::Failure>> + 'static,
+    {
+        if Self::ONE_AT_A_TIME && self.actions().busy.get_untracked().is_some() {
+            return;
+        }
+        self.run_action(label.to_owned(), action(f));
+    }
+
+    /// Runs `action` now, labelled `label`.
+    fn run_action(self, label: String, action: Action<Self, Self::Failure>) {
+        let a = self.actions();
+        a.failure.set(None);
+        a.busy.set(Some(label.clone()));
+        a.narrowed.set_value(None);
+        spawn_local(async move {
+            let outcome = action(self).await;
+            // The session may be gone by now (the page closed): every access is a `try_`.
+            let action = a.narrowed.try_get_value().flatten().unwrap_or(action);
+            a.busy.try_set(None);
+            if let Err(failure) = outcome {
+                a.steps.try_update(|steps| Step::fail_last(steps));
+                self.action_failed();
+                a.failure.try_set(Some(failure));
+                a.retry.try_set_value(Some((label, action)));
+            }
+        });
+    }
+
+    /// From here on, a retry of the running action runs `action` instead.
+    fn narrow_retry(self, action: Action<Self, Self::Failure>) {
+        self.actions().narrowed.set_value(Some(action));
+    }
+
+    /// Shows `failure`, found without running anything (a link dropped), with `action` as its
+    /// retry.
+    fn fail_with_retry(
+        self,
+        failure: Self::Failure,
+        label: &str,
+        action: Action<Self, Self::Failure>,
+    ) {
+        let a = self.actions();
+        a.failure.try_set(Some(failure));
+        a.retry.try_set_value(Some((label.to_owned(), action)));
+    }
+
+    /// Shows a failure found before anything was sent (a bad value typed), without running.
+    fn refuse(self, failure: Self::Failure) {
+        self.actions().failure.set(Some(failure));
+    }
+
+    /// Runs the failed action again.
+    fn retry(self) {
+        if let Some((label, action)) = self.actions().retry.get_value() {
+            self.run_action(label, action);
+        }
+    }
+
+    /// Whether there is an action to retry.
+    fn can_retry(self) -> bool {
+        self.actions().retry.with_value(Option::is_some)
+    }
+
+    /// Forgets the progress, the failure and the retry.
+    fn clear_actions(self) {
+        let a = self.actions();
+        a.steps.set(Vec::new());
+        a.failure.set(None);
+        a.retry.set_value(None);
+    }
+
+    /// Starts a progress step.
+    fn step(self, label: impl Into<String>) {
+        let label = label.into();
+        self.actions()
+            .steps
+            .update(|steps| Step::start(steps, label));
+    }
+
+    /// Marks the last step done.
+    fn step_done(self) {
+        self.actions().steps.update(|steps| Step::finish(steps));
+    }
+}

@@ -1,0 +1,155 @@
+//! What the browser tests do to a page, as a person would: mount it, wait, read text, find a
+//! button or a field by the words on it, click, type, take a download.
+#![allow(dead_code)] // Each test binary uses its own subset.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::HtmlElement;
+
+/// Mounts `app` in a new element at the end of the body and returns that element. The view
+/// lives until the test binary ends, as the app's does.
+pub fn mount_view<V: IntoView + 'static>(app: impl FnOnce() -> V + 'static) -> HtmlElement {
+    let document = document();
+    let host: HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    leptos::mount::mount_to(host.clone(), app).forget();
+    host
+}
+
+/// One turn of the page's timers.
+pub async fn tick() {
+    gloo_timers::future::sleep(Duration::from_millis(20)).await;
+}
+
+/// Waits until `check` holds (checked every 20 ms, at most `secs` seconds).
+pub async fn until(secs: u64, what: &str, check: impl Fn() -> bool) {
+    for _ in 0..secs * 50 {
+        if check() {
+            return;
+        }
+        tick().await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The text of every element matching `selector`, one per line.
+pub fn text(host: &HtmlElement, selector: &str) -> String {
+    let nodes = host.query_selector_all(selector).unwrap();
+    (0..nodes.length())
+        .map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn find_button(host: &HtmlElement, label: &str) -> Option<HtmlElement> {
+    let nodes = host.query_selector_all("button").unwrap();
+    (0..nodes.length())
+        .filter_map(|i| nodes.item(i))
+        .map(|n| n.unchecked_into::<HtmlElement>())
+        .find(|b| b.text_content().unwrap_or_default().trim() == label)
+}
+
+/// The button whose words are `label`.
+pub fn button(host: &HtmlElement, label: &str) -> HtmlElement {
+    find_button(host, label)
+        .unwrap_or_else(|| panic!("no button {label:?} in {}", host.inner_text()))
+}
+
+pub fn has_button(host: &HtmlElement, label: &str) -> bool {
+    find_button(host, label).is_some()
+}
+
+pub fn click(host: &HtmlElement, label: &str) {
+    button(host, label).click();
+}
+
+/// The input inside the first `container` element whose text `matches`.
+fn input_in(
+    host: &HtmlElement,
+    container: &str,
+    matches: impl Fn(&web_sys::Element) -> bool,
+) -> Option<web_sys::HtmlInputElement> {
+    let nodes = host.query_selector_all(container).unwrap();
+    (0..nodes.length())
+        .filter_map(|i| nodes.item(i))
+        .map(|n| n.unchecked_into::<web_sys::Element>())
+        .find(|n| matches(n))
+        .and_then(|n| n.query_selector("input").unwrap())
+        .map(|input| input.unchecked_into())
+}
+
+/// Types into the input of the field labelled `label` (a `label.field` whose `span` says it).
+pub fn type_into(host: &HtmlElement, label: &str, value: &str) {
+    let input = input_in(host, "label.field", |field| {
+        field
+            .query_selector("span")
+            .unwrap()
+            .and_then(|s| s.text_content())
+            .as_deref()
+            == Some(label)
+    })
+    .unwrap_or_else(|| panic!("no field {label:?}"));
+    input.set_value(value);
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+}
+
+/// Ticks the checkbox whose label contains `label`.
+pub fn check_box(host: &HtmlElement, label: &str) {
+    let input = input_in(host, "label.check", |l| {
+        l.text_content().unwrap_or_default().contains(label)
+    })
+    .unwrap_or_else(|| panic!("no checkbox {label:?}"));
+    input.set_checked(true);
+    input
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+}
+
+/// Clicks the button `label` and returns the file it offers for download (its name and text),
+/// read back from the Blob URL the page clicked. The download itself is cancelled.
+pub async fn download(host: &HtmlElement, label: &str) -> (String, String) {
+    let offered: Rc<RefCell<Option<(String, String)>>> = Rc::default();
+    let seen = Rc::clone(&offered);
+    let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+        let anchor = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+        if let Some(anchor) = anchor.filter(|a| !a.download().is_empty()) {
+            event.prevent_default();
+            *seen.borrow_mut() = Some((anchor.download(), anchor.href()));
+        }
+    });
+    let document = document();
+    document
+        .add_event_listener_with_callback_and_bool("click", listener.as_ref().unchecked_ref(), true)
+        .unwrap();
+    click(host, label);
+    document
+        .remove_event_listener_with_callback_and_bool(
+            "click",
+            listener.as_ref().unchecked_ref(),
+            true,
+        )
+        .unwrap();
+    let (name, url) = offered
+        .take()
+        .unwrap_or_else(|| panic!("{label:?} offered no download"));
+    let response: web_sys::Response =
+        wasm_bindgen_futures::JsFuture::from(web_sys::window().unwrap().fetch_with_str(&url))
+            .await
+            .unwrap()
+            .unchecked_into();
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    (name, text)
+}
