@@ -28,6 +28,9 @@ pub fn StepLog(
     steps: Signal<Vec<Step>>,
     /// What the steps are of, for screen readers ("Connection progress").
     label: &'static str,
+    /// Classes of the list beside `steps` (`setup-steps`).
+    #[prop(optional)]
+    class: &'static str,
 ) -> impl IntoView {
     move || {
         steps.with(|all| {
@@ -47,7 +50,7 @@ pub fn StepLog(
                 view! {
                     <details class="step-log">
                         <summary class:failed=failed>{step_summary(all)}</summary>
-                        <ol class="steps" aria-label=label>{lines}</ol>
+                        <ol class=format!("steps {class}") aria-label=label>{lines}</ol>
                     </details>
                 }
             })

@@ -29,7 +29,7 @@ pub fn SetupPanel(
                 })}
             </div>
             <DemoChooser session=session />
-            <StepLog steps=session.steps label="Set-up progress" />
+            <StepLog steps=session.steps label="Set-up progress" class="setup-steps" />
             {move || session.failure.get().map(|f| view! {
                 <div class="notice error failure setup-failure" role="alert">
                     <strong>{f.title.clone()}</strong>
