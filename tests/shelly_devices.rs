@@ -15,7 +15,6 @@ use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::frame::Request;
 use bluehome_core::shelly::methods::ble::Provisioning;
 use bluehome_core::sim::gateway::GatewayOptions;
-use bluehome_core::sim::sensors::{SensorKind, SensorSpec, SimSensor};
 use leptos::prelude::*;
 use serde_json::json;
 use shelly_support::*;
@@ -217,13 +216,8 @@ async fn pairing_on_demand_only_where_chrome_does_it() {
 
 #[wasm_bindgen_test]
 async fn discovery_then_adding_a_device_and_two_sensors() {
-    let sensors = vec![SimSensor::new(SensorSpec::numbered(
-        SensorKind::HumidityTemperature,
-        0,
-        false,
-    ))];
     let w = world(
-        gateway(GatewayOptions::default(), sensors),
+        gateway(GatewayOptions::default(), one_ht()),
         MemoryStore::default(),
     )
     .await;
@@ -407,12 +401,7 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
         objects_known_at_once: true,
         ..GatewayOptions::default()
     };
-    let sensors = vec![SimSensor::new(SensorSpec::numbered(
-        SensorKind::HumidityTemperature,
-        0,
-        false,
-    ))];
-    let gw = gateway(options, sensors);
+    let gw = gateway(options, one_ht());
     // One device is there already, so the new one is 201.
     gw.borrow_mut().handle(
         &Request {
@@ -447,13 +436,8 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
 /// says so and offers the fallbacks: typing the address, or picking a device the gateway hears.
 #[wasm_bindgen_test]
 async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
-    let sensors = vec![SimSensor::new(SensorSpec::numbered(
-        SensorKind::HumidityTemperature,
-        0,
-        false,
-    ))];
     let w = world(
-        gateway(GatewayOptions::default(), sensors),
+        gateway(GatewayOptions::default(), one_ht()),
         MemoryStore::default(),
     )
     .await;

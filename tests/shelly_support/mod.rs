@@ -16,7 +16,7 @@ use bluehome_core::shelly::frame::{Frame, Request};
 use bluehome_core::shelly::rpc::server::Server;
 use bluehome_core::shelly::rpc::{AttError, Characteristic as RpcCharacteristic};
 use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
-use bluehome_core::sim::sensors::SimSensor;
+use bluehome_core::sim::sensors::{SensorKind, SensorSpec, SimSensor};
 use leptos::prelude::*;
 
 pub use crate::dom::*;
@@ -185,6 +185,15 @@ impl World {
             .as_mock()
             .expect("the test world runs the mock backend")
     }
+}
+
+/// One Shelly BLU H&T in range, numbered 0, not encrypted.
+pub fn one_ht() -> Vec<SimSensor> {
+    vec![SimSensor::new(SensorSpec::numbered(
+        SensorKind::HumidityTemperature,
+        0,
+        false,
+    ))]
 }
 
 pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<Gateway>> {
