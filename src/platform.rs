@@ -134,6 +134,15 @@ pub fn confirm(question: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether the window is wider than a phone (48rem at the default 16 px, the stylesheet's
+/// breakpoint): panels that a phone keeps collapsed open by themselves.
+pub fn wide_window() -> bool {
+    web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|w| w.as_f64())
+        .is_some_and(|w| w >= 768.0)
+}
+
 /// Reloads the page.
 pub fn reload() {
     if let Some(window) = web_sys::window() {

@@ -630,3 +630,151 @@ async fn every_control_is_named_and_reachable_from_the_keyboard() {
         );
     }
 }
+
+/// The card's line of a device (by its name): position in the list and text.
+fn card(page: &Page, name: &str) -> (String, String) {
+    let rows = page.host.query_selector_all(".device-row").unwrap();
+    (0..rows.length())
+        .map(|i| rows.item(i).unwrap().unchecked_into::<web_sys::Element>())
+        .find(|r| {
+            r.query_selector(".device-title")
+                .unwrap()
+                .and_then(|t| t.text_content())
+                .as_deref()
+                == Some(name)
+        })
+        .map(|r| {
+            (
+                r.get_attribute("aria-posinset").unwrap_or_default(),
+                r.text_content().unwrap_or_default(),
+            )
+        })
+        .unwrap_or_else(|| panic!("no card {name}"))
+}
+
+#[wasm_bindgen_test]
+async fn an_encrypted_sensor_without_its_key_offers_enter_key_in_its_card() {
+    let page = Page::mount().await;
+    let key = BindKey::new([0x23; 16]);
+    let mac: MacAddress = "A4:C1:38:11:22:33".parse().unwrap();
+    let encryption = Encryption {
+        key,
+        mac,
+        counter: 1,
+    };
+    let packet = encode_v2(
+        &[Object::new(0x02, Value::Float(21.5))],
+        false,
+        None,
+        Some(&encryption),
+    )
+    .unwrap();
+    page.advertise("opaque-id", sensor("ENC", &packet, -55));
+    page.advertise("plain", sensor("PLAIN", TEMP_HUMIDITY, -55));
+    page.refresh().await;
+    assert_eq!(
+        page.host
+            .query_selector_all(".device-row .enter-key")
+            .unwrap()
+            .length(),
+        1
+    );
+    page.click(".device-row .enter-key");
+    gloo_timers::future::sleep(Duration::from_millis(100)).await;
+    assert!(
+        page.host
+            .query_selector("#device-details")
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        document().active_element().map(|e| e.id()).as_deref(),
+        Some("bindkey"),
+        "the bind key field has the focus"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn rows_stay_in_place_while_the_pointer_rests_on_the_list() {
+    let page = Page::mount().await;
+    page.advertise("id-b", sensor("BBB", TEMP_HUMIDITY, -60));
+    page.advertise("id-c", sensor("CCC", TEMP_HUMIDITY, -60));
+    page.refresh().await;
+    assert_eq!(card(&page, "BBB").0, "1", "by name by default");
+    let list = page.host.query_selector(".device-list").unwrap().unwrap();
+    list.dispatch_event(&web_sys::Event::new("pointerenter").unwrap())
+        .unwrap();
+    // A device that sorts first arrives, and a known one sends again: nothing moves.
+    page.advertise("id-a", sensor("AAA", TEMP_HUMIDITY, -40));
+    page.advertise("id-c", sensor("CCC", TEMP_HUMIDITY, -30));
+    page.refresh().await;
+    assert_eq!(card(&page, "BBB").0, "1");
+    assert_eq!(card(&page, "CCC").0, "2");
+    assert_eq!(
+        card(&page, "AAA").0,
+        "3",
+        "the newcomer comes last while the pointer is there"
+    );
+    list.dispatch_event(&web_sys::Event::new("pointerleave").unwrap())
+        .unwrap();
+    settle().await;
+    assert_eq!(card(&page, "AAA").0, "1");
+}
+
+#[wasm_bindgen_test]
+async fn cards_say_binary_states_in_words_and_the_chart_opens_on_temperature() {
+    let page = Page::mount().await;
+    // battery 100 %, temperature 25.06 °C; a window sensor: open.
+    page.advertise(
+        "th",
+        sensor("TH", &[0x40, 0x01, 0x64, 0x02, 0xca, 0x09], -60),
+    );
+    page.advertise("dw", sensor("DW", &[0x40, 0x01, 0x50, 0x2D, 0x01], -60));
+    page.refresh().await;
+    let (_, door) = card(&page, "DW");
+    assert!(door.contains("window open"), "{door}");
+    assert!(!door.contains(" on"), "{door}");
+    // The card leads with the temperature, battery after it.
+    let (_, th) = card(&page, "TH");
+    assert!(
+        th.find("temperature").unwrap() < th.find("battery").unwrap(),
+        "{th}"
+    );
+    page.click(".device-row[data-key] .row-title");
+    settle().await;
+    let title = page.texts("#device-details h2").pop().unwrap();
+    assert_eq!(title, "DW");
+    page.click(".details-head .close");
+    settle().await;
+    assert!(
+        page.host
+            .query_selector("#device-details")
+            .unwrap()
+            .is_none()
+    );
+    let th_button = page
+        .host
+        .query_selector_all(".row-title")
+        .unwrap()
+        .item(1)
+        .unwrap();
+    th_button.unchecked_into::<web_sys::HtmlElement>().click();
+    settle().await;
+    let select: web_sys::HtmlSelectElement = page
+        .host
+        .query_selector(".chart-controls select")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(
+        select.value(),
+        "2",
+        "the chart opens on temperature, not battery"
+    );
+    assert!(
+        page.texts(".chart-label")
+            .pop()
+            .unwrap()
+            .contains("temperature (°C)")
+    );
+}

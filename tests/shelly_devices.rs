@@ -509,7 +509,7 @@ async fn switching_devices_is_no_dropped_connection() {
         .click();
     tick().await;
     w.mock().set_chooser(ChooserAnswer::Device(second.clone()));
-    click(&w.host, "Connect a Shelly…");
+    click(&w.host, "Set up a device…");
     until(10, "connected to the second gateway", || {
         text(&w.host, ".connected-name").contains("CCBA970D5E02")
             && w.session.busy.get_untracked().is_none()

@@ -4,3 +4,4 @@ pub mod capabilities;
 pub mod scan;
 pub mod setup;
 pub mod shelly;
+pub mod steps;

@@ -1,5 +1,6 @@
 //! The Devices page: Shelly devices over Bluetooth, and the device profiles.
 
+use bluehome_core::shelly::methods::wifi::WifiStatus;
 use leptos::prelude::*;
 
 use crate::components::setup::SetupPanel;
@@ -47,6 +48,96 @@ impl Tab {
     }
 }
 
+/// The guided set-up of a Shelly device, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Guide {
+    Connect,
+    Wifi,
+    Password,
+    Done,
+}
+
+impl Guide {
+    const ALL: [Guide; 4] = [Guide::Connect, Guide::Wifi, Guide::Password, Guide::Done];
+
+    /// The first step not yet done: connected, on Wi-Fi (it has an address), with a password.
+    fn current(connected: bool, on_wifi: bool, password: bool) -> Self {
+        match (connected, on_wifi, password) {
+            (false, _, _) => Guide::Connect,
+            (true, false, _) => Guide::Wifi,
+            (true, true, false) => Guide::Password,
+            (true, true, true) => Guide::Done,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Guide::Connect => "Connect",
+            Guide::Wifi => "Wi-Fi",
+            Guide::Password => "Password",
+            Guide::Done => "Done",
+        }
+    }
+
+    /// The tab where this step is done.
+    fn tab(self) -> Tab {
+        match self {
+            Guide::Connect | Guide::Done => Tab::Info,
+            Guide::Wifi => Tab::Wifi,
+            Guide::Password => Tab::Security,
+        }
+    }
+}
+
+/// The steps of the guided set-up: the current one marked (`aria-current="step"`), those done
+/// ticked; once connected, each opens its tab.
+#[component]
+fn GuideSteps(session: ShellySession, tab: RwSignal<Tab>) -> impl IntoView {
+    let connected = move || session.phase.get() == Phase::Connected;
+    let current = Memo::new(move |_| {
+        let on_wifi = session.status.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.get::<WifiStatus>("wifi")?.sta_ip)
+                .is_some()
+        });
+        let password = session
+            .device
+            .with(|d| d.as_ref().is_some_and(|d| d.info.auth_en));
+        Guide::current(connected(), on_wifi, password)
+    });
+    view! {
+        <ol class="guide" aria-label="Set-up steps">
+            {Guide::ALL.into_iter().enumerate().map(|(i, step)| {
+                let state = move || {
+                    let now = current.get();
+                    if step == now { "current" } else if step < now { "done" } else { "todo" }
+                };
+                view! {
+                    <li class=state aria-current=move || (current.get() == step).then_some("step")>
+                        <button
+                            type="button"
+                            disabled=move || !connected()
+                            aria-pressed=move || (connected() && tab.get() == step.tab()).to_string()
+                            on:click=move |_| tab.set(step.tab())
+                        >
+                            <span class="guide-number" aria-hidden="true">
+                                {move || if state() == "done" { "✓".to_owned() } else { (i + 1).to_string() }}
+                            </span>
+                            " "
+                            {step.label()}
+                            <span class="visually-hidden">{move || match state() {
+                                "done" => " (done)",
+                                "current" => " (next)",
+                                _ => "",
+                            }}</span>
+                        </button>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+}
+
 /// Set up a device over Bluetooth ("Set up a device" routes Shelly, Shelly BLU and Improv devices);
 /// a connected Shelly device's tabs; device profiles.
 #[component]
@@ -59,6 +150,7 @@ pub fn DevicesPage() -> impl IntoView {
         <section class="page devices-page">
             <h1>"Devices"</h1>
             <p class="lead">"Set up a device over Bluetooth: a Shelly device's Wi-Fi, password, pairing and BTHome devices; a Shelly BLU sensor's encryption and settings; an Improv device's Wi-Fi. Shelly devices you connect are kept in profiles."</p>
+            <GuideSteps session=session tab=tab />
             {setup.map(|setup| view! { <SetupPanel session=setup /> })}
             <ProfileSlots session=session />
             <ConnectPanel session=session />
@@ -81,5 +173,18 @@ pub fn DevicesPage() -> impl IntoView {
                 </div>
             </Show>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guide_stands_at_the_first_step_not_done() {
+        assert_eq!(Guide::current(false, true, true), Guide::Connect);
+        assert_eq!(Guide::current(true, false, true), Guide::Wifi);
+        assert_eq!(Guide::current(true, true, false), Guide::Password);
+        assert_eq!(Guide::current(true, true, true), Guide::Done);
     }
 }

@@ -3,7 +3,7 @@
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use crate::components::scan::controls::{FilterEditor, SourcePanel, Timeline, Toolbar};
+use crate::components::scan::controls::{SourcePanel, Timeline, Toolbar};
 use crate::components::scan::details::DeviceDetails;
 use crate::components::scan::device_list::DeviceList;
 use crate::platform;
@@ -57,8 +57,7 @@ pub fn ScanPage() -> impl IntoView {
             {unreadable}
             <ul class="notices" role="status">{notices}</ul>
             <Toolbar />
-            <FilterEditor />
-            <div class="scan-layout">
+            <div class="scan-layout" class:has-details=move || store.selected.with(Option::is_some)>
                 <DeviceList />
                 <DeviceDetails />
             </div>

@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum SortKey {
     /// Most recently heard first.
-    #[default]
     LastSeen,
-    /// Strongest signal first.
+    /// Strongest signal first, in 10 dB steps (by name within a step), so rows do not trade
+    /// places on every packet.
     Rssi,
-    /// By label or name, A to Z.
+    /// By label or name, A to Z: stable, the default.
+    #[default]
     Name,
     /// First heard first (a stable order).
     FirstSeen,
@@ -19,7 +20,7 @@ pub enum SortKey {
 
 impl SortKey {
     /// Every key, in menu order.
-    pub const ALL: [SortKey; 4] = [Self::LastSeen, Self::Rssi, Self::Name, Self::FirstSeen];
+    pub const ALL: [SortKey; 4] = [Self::Name, Self::Rssi, Self::FirstSeen, Self::LastSeen];
 
     /// Menu text.
     pub fn label(self) -> &'static str {
@@ -69,7 +70,7 @@ impl Default for Settings {
             fahrenheit: false,
             local_time: true,
             rssi_threshold: None,
-            sort: SortKey::LastSeen,
+            sort: SortKey::Name,
             filter_json: String::new(),
         }
     }

@@ -104,6 +104,7 @@ pub fn FullChart(
                 <polyline points=line />
             </svg>
             <figcaption>
+                <span class="chart-label">{label}</span>
                 <span class="chart-max">{format!("max {}", crate::state::model::format_number(max))}</span>
                 <span class="chart-min">{format!("min {}", crate::state::model::format_number(min))}</span>
                 <span class="chart-from">{format_time(from_ms)}</span>

@@ -1,5 +1,6 @@
-//! The Scan page's controls: sources (with what is missing and why), the toolbar (search, sort,
-//! RSSI threshold, units, clock, pause), the filter editor, import/export and recording.
+//! The Scan page's controls: sources with the one primary action (Scan / Stop) and what is
+//! missing and why; the toolbar: search beside the view options and filters (one disclosure,
+//! collapsed on a phone), and a menu of the rest (pause, record, import, export, clear).
 
 use bluehome_core::text::printable;
 use leptos::prelude::*;
@@ -82,8 +83,6 @@ pub fn SourcePanel() -> impl IntoView {
                 <Show when=move || !simulated>
                     <button type="button" on:click=move |_| platform::set_query("demo")>"Try the demo"</button>
                 </Show>
-                <ImportButton />
-                <RecordButton />
             </div>
             <ScanEnded />
             <WatchedList />
@@ -193,27 +192,11 @@ fn RecordButton() -> impl IntoView {
     }
 }
 
-/// Search, sort, threshold, units, clock, pause, clear and export.
+/// Search beside the view options (sort, threshold, units, clock, filters), and the menu of
+/// the rest.
 #[component]
 pub fn Toolbar() -> impl IntoView {
     let store = use_store();
-    let paused = RwSignal::new(false);
-    let toggle_pause = move |_| {
-        let now = !paused.get_untracked();
-        paused.set(now);
-        store.set_paused(now);
-    };
-    let export_csv = move |_| {
-        if let Some(text) = store.model_untracked(export::csv) {
-            platform::download("bluehome-readings.csv", "text/csv", &text);
-        }
-    };
-    let export_json = move |_| {
-        let now = now_ms();
-        if let Some(text) = store.model_untracked(|m| export::json(m, now)) {
-            platform::download("bluehome-readings.json", "application/json", &text);
-        }
-    };
     view! {
         <section class="toolbar" aria-label="View">
             <label class="search">
@@ -224,67 +207,122 @@ pub fn Toolbar() -> impl IntoView {
                     bind:value=store.search
                 />
             </label>
-            <label>
-                "Sort "
-                <select on:change=move |ev| {
-                    if let Some(key) = SortKey::from_id(&event_target_value(&ev)) {
-                        store.update_settings(|s| s.sort = key);
-                    }
-                }>
-                    {SortKey::ALL.into_iter().map(|k| view! {
-                        <option value=k.id() selected=move || store.settings.with(|s| s.sort == k)>{k.label()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>
-                "Min. signal "
-                <select on:change=move |ev| {
-                    let value = event_target_value(&ev).parse::<i8>().ok();
-                    store.update_settings(|s| s.rssi_threshold = value);
-                }>
-                    <option value="" selected=move || store.settings.with(|s| s.rssi_threshold.is_none())>"any"</option>
-                    {[-90i8, -80, -70, -60, -50].into_iter().map(|v| view! {
-                        <option value=v.to_string() selected=move || store.settings.with(|s| s.rssi_threshold == Some(v))>
-                            {format!("{v} dBm")}
-                        </option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <label class="check">
-                <input
-                    type="checkbox"
-                    prop:checked=move || store.settings.with(|s| s.fahrenheit)
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        store.update_settings(|s| s.fahrenheit = on);
-                    }
-                />
-                " °F"
-            </label>
-            <label class="check">
-                <input
-                    type="checkbox"
-                    prop:checked=move || store.settings.with(|s| s.local_time)
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        store.update_settings(|s| s.local_time = on);
-                    }
-                />
-                " local time"
-            </label>
-            <button type="button" aria-pressed=move || paused.get().to_string() on:click=toggle_pause>
-                {move || if paused.get() { "Resume" } else { "Pause" }}
-            </button>
-            <button type="button" on:click=move |_| store.clear()>"Clear"</button>
-            <button type="button" on:click=export_csv>"Export CSV"</button>
-            <button type="button" on:click=export_json>"Export JSON"</button>
+            <MoreMenu />
+            <details class="view-options" open=platform::wide_window()>
+                <summary>
+                    "Sort and filter"
+                    {move || {
+                        let active = store.settings.with(|s| !s.filter_json.trim().is_empty());
+                        active.then_some(" (filter on)")
+                    }}
+                </summary>
+                <div class="view-fields">
+                    <label>
+                        "Sort "
+                        <select on:change=move |ev| {
+                            if let Some(key) = SortKey::from_id(&event_target_value(&ev)) {
+                                store.update_settings(|s| s.sort = key);
+                            }
+                        }>
+                            {SortKey::ALL.into_iter().map(|k| view! {
+                                <option value=k.id() selected=move || store.settings.with(|s| s.sort == k)>{k.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        "Min. signal "
+                        <select on:change=move |ev| {
+                            let value = event_target_value(&ev).parse::<i8>().ok();
+                            store.update_settings(|s| s.rssi_threshold = value);
+                        }>
+                            <option value="" selected=move || store.settings.with(|s| s.rssi_threshold.is_none())>"any"</option>
+                            {[-90i8, -80, -70, -60, -50].into_iter().map(|v| view! {
+                                <option value=v.to_string() selected=move || store.settings.with(|s| s.rssi_threshold == Some(v))>
+                                    {format!("{v} dBm")}
+                                </option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            prop:checked=move || store.settings.with(|s| s.fahrenheit)
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                store.update_settings(|s| s.fahrenheit = on);
+                            }
+                        />
+                        " °F"
+                    </label>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            prop:checked=move || store.settings.with(|s| s.local_time)
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                store.update_settings(|s| s.local_time = on);
+                            }
+                        />
+                        " local time"
+                    </label>
+                </div>
+                <FilterEditor />
+            </details>
         </section>
+    }
+}
+
+/// Pause, record, import, export and clear: a disclosure menu (a `<details>`, so it opens with
+/// Enter or Space and every item is reached by Tab); choosing an item closes it.
+#[component]
+fn MoreMenu() -> impl IntoView {
+    let store = use_store();
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close = move || {
+        if let Some(menu) = menu.get_untracked() {
+            menu.set_open(false);
+        }
+    };
+    let paused = RwSignal::new(false);
+    let toggle_pause = move |_| {
+        let now = !paused.get_untracked();
+        paused.set(now);
+        store.set_paused(now);
+        close();
+    };
+    let export_csv = move |_| {
+        if let Some(text) = store.model_untracked(export::csv) {
+            platform::download("bluehome-readings.csv", "text/csv", &text);
+        }
+        close();
+    };
+    let export_json = move |_| {
+        let now = now_ms();
+        if let Some(text) = store.model_untracked(|m| export::json(m, now)) {
+            platform::download("bluehome-readings.json", "application/json", &text);
+        }
+        close();
+    };
+    view! {
+        <details class="menu" node_ref=menu>
+            <summary>"More"</summary>
+            <div class="menu-items">
+                <button type="button" aria-pressed=move || paused.get().to_string() on:click=toggle_pause>
+                    {move || if paused.get() { "Resume the list" } else { "Pause the list" }}
+                </button>
+                <RecordButton />
+                <ImportButton />
+                <button type="button" on:click=export_csv>"Export CSV"</button>
+                <button type="button" on:click=export_json>"Export JSON"</button>
+                <button type="button" on:click=move |_| { store.clear(); close(); }>"Clear the list"</button>
+            </div>
+        </details>
     }
 }
 
 /// The filter set in Shelly's form, as JSON, with its parse error and examples.
 #[component]
-pub fn FilterEditor() -> impl IntoView {
+fn FilterEditor() -> impl IntoView {
     let store = use_store();
     let text = RwSignal::new(store.settings.with_untracked(|s| s.filter_json.clone()));
     let error = move || {
@@ -304,10 +342,10 @@ pub fn FilterEditor() -> impl IntoView {
     view! {
         <details class="filter-editor">
             <summary>
-                "Filters "
+                "Filter rules (JSON)"
                 {move || {
                     let active = store.settings.with(|s| !s.filter_json.trim().is_empty());
-                    active.then_some("(active)")
+                    active.then_some(" (on)")
                 }}
             </summary>
             <form on:submit=apply>

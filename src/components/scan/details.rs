@@ -119,12 +119,33 @@ fn DetailsPanel(
     // Chart: which reading, over which range.
     let chart_reading = RwSignal::new(None::<(u8, u8)>);
     let range = RwSignal::new(2usize);
+    // The reading charted: the one picked, else the first a person looks at (temperature before
+    // battery, which is a flat line).
+    let charted = move |d: &DeviceEntry| {
+        chart_reading
+            .get()
+            .and_then(|p| d.readings.get(&p))
+            .or_else(|| {
+                d.readings
+                    .values()
+                    .filter(|r| r.value.as_f64().is_some())
+                    .min_by_key(|r| r.prominence())
+            })
+            .map(|r| (r.id, r.index))
+    };
     let numeric = move || {
         with_selected(|d, _| {
+            let shown = charted(d);
             d.readings
                 .values()
                 .filter(|r| r.value.as_f64().is_some())
-                .map(|r| ((r.id, r.index), r.name.replace('_', " "), r.key()))
+                .map(|r| {
+                    (
+                        Some((r.id, r.index)) == shown,
+                        r.name.replace('_', " "),
+                        r.key(),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default()
@@ -133,11 +154,8 @@ fn DetailsPanel(
         let settings = store.settings.get();
         let now = store.now.get();
         let span = RANGES.get(range.get()).map_or(3_600_000, |r| r.1);
-        let pick = chart_reading.get();
         with_selected(|d, _| {
-            let reading = pick
-                .and_then(|p| d.readings.get(&p))
-                .or_else(|| d.readings.values().find(|r| r.value.as_f64().is_some()))?;
+            let reading = d.readings.get(&charted(d)?)?;
             let points: Vec<(u64, f64)> = reading
                 .history
                 .iter()
@@ -231,8 +249,22 @@ fn DetailsPanel(
     };
 
     view! {
-        <section id="device-details" class="device-details" aria-label="Device details">
-            <h2>{title}</h2>
+        <section
+            id="device-details"
+            class="device-details"
+            aria-label="Device details"
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    store.selected.set(None);
+                }
+            }
+        >
+            <div class="details-head">
+                <h2>{title}</h2>
+                <button type="button" class="close" on:click=move |_| store.selected.set(None)>
+                    "Close"
+                </button>
+            </div>
             {problem}
             <form class="label-form" on:submit=save_label>
                 <label>
@@ -256,6 +288,7 @@ fn DetailsPanel(
                         <input
                             type="password"
                             class="mono"
+                            id="bindkey"
                             name="bindkey"
                             spellcheck="false"
                             autocomplete="off"
@@ -296,8 +329,7 @@ fn DetailsPanel(
                         );
                         chart_reading.set(parsed);
                     }>
-                        {move || numeric().into_iter().map(|(key, name, value)| {
-                            let selected = chart_reading.get() == Some(key);
+                        {move || numeric().into_iter().map(|(selected, name, value)| {
                             view! { <option value=value selected=selected>{name}</option> }
                         }).collect_view()}
                     </select>

@@ -5,16 +5,17 @@ use leptos::prelude::*;
 
 use bluehome_core::DeviceKey;
 
-use crate::state::model::{DeviceEntry, Reading, ScanModel, kind_class};
+use crate::state::model::{DeviceEntry, ScanModel, kind_class};
 use crate::state::settings::format_age;
 use crate::state::use_store;
 
 use super::chart::Sparkline;
 
-/// Height of one row in pixels (the CSS gives `.device-row` exactly this height).
-pub const ROW_HEIGHT: f64 = 92.0;
+/// Height of one card in pixels (the CSS gives `.device-row` exactly this height, and its four
+/// lines fit in it: name, kind and signal, address, readings or the key prompt).
+pub const ROW_HEIGHT: f64 = 136.0;
 /// Height of the scrolling viewport in pixels (`.device-list`).
-pub const VIEWPORT_HEIGHT: f64 = 460.0;
+pub const VIEWPORT_HEIGHT: f64 = 544.0;
 /// Rows rendered beyond the viewport on each side.
 const OVERSCAN: usize = 3;
 
@@ -49,6 +50,16 @@ fn visible_keys() -> Result<Vec<DeviceKey>, String> {
         .unwrap_or_default())
 }
 
+/// The order to show while the pointer rests on the list: the rows as they were (`held`, less
+/// those gone), then devices that came since, so nothing moves under the pointer.
+pub fn hold_order(held: &[DeviceKey], fresh: Vec<DeviceKey>) -> Vec<DeviceKey> {
+    // Linear look-ups: this runs only while the pointer is on the list, and a set type would add
+    // its code to the first screen.
+    let mut order: Vec<DeviceKey> = held.iter().filter(|k| fresh.contains(k)).cloned().collect();
+    order.extend(fresh.into_iter().filter(|k| !held.contains(k)));
+    order
+}
+
 /// Reads one device (inside a reactive closure).
 fn with_device<T>(key: &DeviceKey, f: impl FnOnce(&DeviceEntry, &ScanModel) -> T) -> Option<T> {
     let store = use_store();
@@ -60,7 +71,16 @@ fn with_device<T>(key: &DeviceKey, f: impl FnOnce(&DeviceEntry, &ScanModel) -> T
 pub fn DeviceList() -> impl IntoView {
     let store = use_store();
     let scroll_top = RwSignal::new(0.0);
-    let keys = Memo::new(move |_| visible_keys());
+    // The order the rows had when the pointer came onto the list, while it stays there.
+    let held = RwSignal::new(None::<Vec<DeviceKey>>);
+    let sorted = Memo::new(move |_| visible_keys());
+    let keys: Memo<Result<Vec<DeviceKey>, String>> = Memo::new(move |_| {
+        let fresh = sorted.get()?;
+        Ok(held.with(|h| match h {
+            Some(held) => hold_order(held, fresh.clone()),
+            None => fresh,
+        }))
+    });
     let total = move || keys.with(|k| k.as_ref().map_or(0, Vec::len));
     let rows = move || {
         keys.with(|k| {
@@ -92,6 +112,8 @@ pub fn DeviceList() -> impl IntoView {
                 role="region"
                 aria-label="Device list (scrollable)"
                 style:height=format!("{VIEWPORT_HEIGHT}px")
+                on:pointerenter=move |_| held.set(keys.get_untracked().ok())
+                on:pointerleave=move |_| held.set(None)
                 on:scroll=move |ev| {
                     let target: web_sys::Element = event_target(&ev);
                     // web-sys types scrollTop as i32 on some targets and f64 on others.
@@ -137,16 +159,20 @@ pub fn DeviceList() -> impl IntoView {
     }
 }
 
-/// Short text of a reading for the row.
-fn reading_text(reading: &Reading, settings: &crate::state::settings::Settings) -> String {
-    format!(
-        "{} {}",
-        reading.name.replace('_', " "),
-        reading.display(settings)
-    )
+/// The kind as the card says it: a Shelly BLU model by its name alone when the device's title
+/// already is its code ("SBHT-003C", "Shelly BLU H&T"), so nothing is said twice.
+fn kind_text(kind: bluehome_core::DeviceKind, title: &str) -> String {
+    match kind {
+        bluehome_core::DeviceKind::ShellyBlu(model) if title.contains(model.code) => {
+            model.name.to_owned()
+        }
+        other => other.to_string(),
+    }
 }
 
-/// One device row.
+/// One device as a card: its name; kind, signal and age; its address; its main readings large,
+/// or "Enter key" when it is encrypted and no key is known. Every line keeps to one line (the
+/// card has a fixed height for the virtualised list) and says all of itself in its title.
 #[component]
 pub fn DeviceRow(
     /// The device.
@@ -158,9 +184,11 @@ pub fn DeviceRow(
 ) -> impl IntoView {
     let store = use_store();
     let k = key.clone();
-    let title = move || with_device(&k, |d, m| d.shown_title(&m.labels)).unwrap_or_default();
+    let title = Signal::derive(move || {
+        with_device(&k, |d, m| d.shown_title(&m.labels)).unwrap_or_default()
+    });
     let k = key.clone();
-    let subtitle = move || {
+    let subtitle = Signal::derive(move || {
         with_device(&k, |d, m| {
             let mut parts = Vec::new();
             if m.labels.contains_key(d.key)
@@ -177,9 +205,11 @@ pub fn DeviceRow(
             parts.join(" · ")
         })
         .unwrap_or_default()
-    };
+    });
     let k = key.clone();
-    let kind = move || with_device(&k, |d, _| d.kind.to_string()).unwrap_or_default();
+    let kind = Signal::derive(move || {
+        with_device(&k, |d, m| kind_text(d.kind, &d.shown_title(&m.labels))).unwrap_or_default()
+    });
     let k = key.clone();
     let kind_class = move || {
         format!(
@@ -189,38 +219,48 @@ pub fn DeviceRow(
     };
     let k = key.clone();
     let rssi = Signal::derive(move || with_device(&k, |d, _| d.rssi).flatten());
+    let rssi_text = move || rssi.get().map_or("—".to_owned(), |r| format!("{r} dBm"));
     let k = key.clone();
-    let age = move || {
+    let age = Signal::derive(move || {
         let now = store.now.get();
         with_device(&k, |d, _| format_age(now, d.last_seen_ms)).unwrap_or_default()
-    };
+    });
+    let meta = move || format!("{} · {} · {}", kind.get(), rssi_text(), age.get());
     let k = key.clone();
-    let problem = move || {
+    let problem = Signal::derive(move || {
         with_device(&k, |d, _| {
-            d.problem
-                .as_ref()
-                .map(|p| format!("{} ({})", p.message, p.kind))
+            d.problem.as_ref().map(|p| {
+                (
+                    format!("{} ({})", p.message, p.kind),
+                    p.kind == "missing_key",
+                )
+            })
         })
         .flatten()
-    };
+    });
     let k = key.clone();
     let lock = move || with_device(&k, |d, _| d.encrypted).unwrap_or(false);
     let k = key.clone();
     let readings = move || {
         let settings = store.settings.get();
         with_device(&k, |d, _| {
-            d.readings
-                .values()
+            // By prominence, without a sort (its code would weigh on the first screen).
+            (0..=4)
+                .flat_map(|p| d.readings.values().filter(move |r| r.prominence() == p))
                 .take(4)
                 .map(|r| {
-                    let text = reading_text(r, &settings);
+                    let name = r.name.replace('_', " ");
+                    let value = r.display(&settings);
                     let points: Vec<(u64, f64)> = r.history.iter().copied().collect();
                     let spark = (points.len() > 1).then(|| {
-                        view! { <Sparkline points=points label=format!("{} history", r.name) /> }
+                        view! { <Sparkline points=points label=format!("{name} history") /> }
                     });
+                    let whole = format!("{name} {value}");
                     view! {
-                        <li class="reading">
-                            <span class="reading-text">{text}</span>
+                        <li class="reading" title=whole>
+                            <span class="reading-name">{name}</span>
+                            " "
+                            <span class="reading-value">{value}</span>
                             {spark}
                         </li>
                     }
@@ -241,6 +281,19 @@ pub fn DeviceRow(
             }
         });
     };
+    let k = StoredValue::new(key.clone());
+    let enter_key = move |_| {
+        store.selected.set(Some(k.get_value()));
+        // The details panel renders on this change; its key field takes the focus after it.
+        request_animation_frame(|| {
+            if let Some(input) = document()
+                .get_element_by_id("bindkey")
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = input.focus();
+            }
+        });
+    };
     view! {
         <li
             class="device-row"
@@ -253,32 +306,48 @@ pub fn DeviceRow(
             <div class="row-head">
                 <button
                     class="row-title"
+                    title=title
                     aria-expanded=move || selected.get().to_string()
                     aria-controls="device-details"
                     on:click=select
                 >
                     <span class="device-title">{title}</span>
-                    <Show when=lock>
-                        <span class="lock" title="encrypted">
-                            <span aria-hidden="true">"🔒"</span>
-                            <span class="visually-hidden">" (encrypted)"</span>
-                        </span>
-                    </Show>
                 </button>
+                <Show when=lock>
+                    <span class="lock" title="encrypted">
+                        <span aria-hidden="true">"🔒"</span>
+                        <span class="visually-hidden">" (encrypted)"</span>
+                    </span>
+                </Show>
+            </div>
+            <p class="row-meta" title=meta>
                 <span class=kind_class>{kind}</span>
+                " · "
                 <span class="rssi" title="signal strength">
                     <span class="rssi-bar" aria-hidden="true">
                         <span style:width=move || format!("{}%", rssi_percent(rssi.get()))></span>
                     </span>
-                    <span class="rssi-text">
-                        {move || rssi.get().map_or("—".to_owned(), |r| format!("{r} dBm"))}
-                    </span>
+                    <span class="rssi-text">{rssi_text}</span>
                 </span>
+                " · "
                 <span class="age">{age}</span>
-            </div>
-            <div class="row-sub mono">{subtitle}</div>
-            {move || problem().map(|p| view! { <p class="problem" role="note">{p}</p> })}
-            <ul class="readings">{readings}</ul>
+            </p>
+            <p class="row-sub mono" title=subtitle>{subtitle}</p>
+            {move || {
+                problem
+                    .get()
+                    .map(|(text, needs_key)| {
+                        view! {
+                            <p class="row-problem" role="note">
+                                {needs_key.then(|| view! {
+                                    <button class="enter-key" on:click=enter_key>"Enter key"</button>
+                                })}
+                                <span class="problem" title=text.clone()>{text.clone()}</span>
+                            </p>
+                        }
+                    })
+            }}
+            <ul class="readings" hidden=move || problem.with(Option::is_some)>{readings}</ul>
         </li>
     }
 }
@@ -289,11 +358,20 @@ mod tests {
 
     #[test]
     fn window_covers_the_viewport_plus_overscan() {
-        assert_eq!(window(0.0, 1000), (0, 11));
+        assert_eq!(window(0.0, 1000), (0, 10));
         // Scrolled to row 100: starts three rows earlier.
-        assert_eq!(window(100.0 * ROW_HEIGHT, 1000), (97, 11));
+        assert_eq!(window(100.0 * ROW_HEIGHT, 1000), (97, 10));
         assert_eq!(window(0.0, 4), (0, 4));
         assert_eq!(window(5_000.0 * ROW_HEIGHT, 10), (10, 0));
+    }
+
+    #[test]
+    fn a_held_order_keeps_its_rows_and_puts_newcomers_last() {
+        let k = |s: &str| -> DeviceKey { s.parse().unwrap() };
+        let held = vec![k("b"), k("c"), k("d")];
+        // "a" arrived (it sorts first) and "c" went away while the pointer rested on the list.
+        let fresh = vec![k("a"), k("b"), k("d")];
+        assert_eq!(hold_order(&held, fresh), [k("b"), k("d"), k("a")]);
     }
 
     #[test]

@@ -7,8 +7,8 @@ pub mod improv;
 use crate::state::actions::RunsActions as _;
 use leptos::prelude::*;
 
+use crate::components::steps::StepLog;
 use crate::state::setup::{Flow, SetupSession};
-use crate::state::shelly::StepState;
 
 /// The set-up panel of the Devices page.
 #[component]
@@ -29,16 +29,7 @@ pub fn SetupPanel(
                 })}
             </div>
             <DemoChooser session=session />
-            <ol class="steps setup-steps" aria-label="Set-up progress">
-                {move || session.steps.get().into_iter().map(|s| {
-                    let (mark, class) = match s.state {
-                        StepState::Running => ("…", "running"),
-                        StepState::Done => ("✓", "done"),
-                        StepState::Failed => ("✗", "failed"),
-                    };
-                    view! { <li class=class><span aria-hidden="true">{mark}</span>" "{s.label}</li> }
-                }).collect_view()}
-            </ol>
+            <StepLog steps=session.steps label="Set-up progress" class="setup-steps" />
             {move || session.failure.get().map(|f| view! {
                 <div class="notice error failure setup-failure" role="alert">
                     <strong>{f.title.clone()}</strong>

@@ -5,8 +5,9 @@ use crate::state::actions::RunsActions as _;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
+use crate::components::steps::StepLog;
 use crate::state::shelly::explain::FailureKind;
-use crate::state::shelly::{Phase, ShellySession, StepState};
+use crate::state::shelly::{Phase, ShellySession};
 
 /// The connection panel.
 #[component]
@@ -30,16 +31,7 @@ pub fn ConnectPanel(
                     <span class="busy" role="status" aria-live="polite">{format!("{b}…")}</span>
                 })}
             </div>
-            <ol class="steps" aria-label="Progress">
-                {move || session.steps.get().into_iter().map(|s| {
-                    let (mark, class) = match s.state {
-                        StepState::Running => ("…", "running"),
-                        StepState::Done => ("✓", "done"),
-                        StepState::Failed => ("✗", "failed"),
-                    };
-                    view! { <li class=class><span aria-hidden="true">{mark}</span>" "{s.label}</li> }
-                }).collect_view()}
-            </ol>
+            <StepLog steps=session.steps label="Connection progress" />
             <FailurePanel session=session />
         </section>
     }

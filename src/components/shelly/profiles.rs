@@ -49,9 +49,14 @@ pub fn ProfileSlots(
                                 aria-pressed=move || if active { "true" } else { "false" }
                                 on:click=move |_| session.select_slot(i)
                             >
+                                // Reads "1 · ShellyBluGwG3-5E01 · connected", "2 · empty".
                                 <span class="slot-number">{i + 1}</span>
+                                " · "
                                 <span class="slot-name">{title}</span>
-                                <span class="slot-state">{state_label}</span>
+                                {binding.is_some().then(|| view! {
+                                    " · "
+                                    <span class="slot-state">{state_label}</span>
+                                })}
                             </button>
                             <small class="slot-detail">{detail}</small>
                             {can_disconnect.then(|| view! {
@@ -68,9 +73,9 @@ pub fn ProfileSlots(
     let seeking = move || {
         match session.seeking() {
         Seeking::Nothing => view! { <span>"The active profile's device is connected."</span> }.into_any(),
+        // Connecting starts from "Set up a device" above: the page has one Connect button.
         Seeking::NewDevice => view! {
-            <span>"This profile is empty: connect a device to save it here."</span>
-            <button class="primary" on:click=move |_| session.connect_new()>"Connect a Shelly…"</button>
+            <span>"This profile is empty: set up a Shelly device above to save it here."</span>
         }
         .into_any(),
         Seeking::Reconnect(mac) => view! {

@@ -37,9 +37,25 @@ impl Reading {
         reading_key(self.id, self.index)
     }
 
-    /// The value as text (numbers in the user's unit, with it).
+    /// The value as text: numbers in the user's unit (with it), binary sensors in the words of
+    /// their object (`open`, `detected`).
     pub fn display(&self, settings: &Settings) -> String {
-        value_text(&self.value, self.unit, settings)
+        match (&self.value, bluehome_core::bthome::binary_words(self.id)) {
+            (Value::Bool(on), Some(words)) => words[usize::from(*on)].to_owned(),
+            (value, _) => value_text(value, self.unit, settings),
+        }
+    }
+
+    /// How much a person looks at this reading, lowest first: the card and the chart start with
+    /// temperature and humidity, then other measurements and states, battery last.
+    pub fn prominence(&self) -> u8 {
+        match self.name {
+            "temperature" => 0,
+            "humidity" => 1,
+            "battery" | "voltage" => 4,
+            _ if self.value.as_f64().is_some() => 2,
+            _ => 3,
+        }
     }
 }
 

@@ -630,6 +630,108 @@ mod tests {
     }
 
     #[test]
+    fn sorting_by_rssi_keeps_devices_of_one_10_db_step_in_name_order() {
+        let mut model = ScanModel::new();
+        let settings = Settings {
+            sort: SortKey::Rssi,
+            ..Settings::default()
+        };
+        let order = |model: &ScanModel| -> Vec<String> {
+            model
+                .visible(&settings, &FilterSet::default(), "")
+                .iter()
+                .map(|d| d.key.as_str().to_owned())
+                .collect()
+        };
+        model.ingest(
+            1,
+            "local",
+            &key("b"),
+            Connectable::Yes,
+            adv("b", TEMP_HUMIDITY, -52),
+        );
+        model.ingest(
+            2,
+            "local",
+            &key("a"),
+            Connectable::Yes,
+            adv("a", TEMP_HUMIDITY, -58),
+        );
+        assert_eq!(order(&model), ["a", "b"]);
+        // b's next packet is a little stronger, a's a little weaker: same step, same order.
+        model.ingest(
+            3,
+            "local",
+            &key("b"),
+            Connectable::Yes,
+            adv("b", TEMP_HUMIDITY, -51),
+        );
+        model.ingest(
+            4,
+            "local",
+            &key("a"),
+            Connectable::Yes,
+            adv("a", TEMP_HUMIDITY, -59),
+        );
+        assert_eq!(order(&model), ["a", "b"]);
+        model.ingest(
+            5,
+            "local",
+            &key("b"),
+            Connectable::Yes,
+            adv("b", TEMP_HUMIDITY, -48),
+        );
+        assert_eq!(order(&model), ["b", "a"]);
+    }
+
+    #[test]
+    fn binary_sensors_read_as_the_words_of_their_object() {
+        let mut model = ScanModel::new();
+        // BTHome v2: window (0x2D) open, motion (0x21) clear, generic boolean (0x0F) on.
+        let service = [0x40, 0x2D, 0x01, 0x21, 0x00, 0x0F, 0x01];
+        model.ingest(
+            1,
+            "local",
+            &key("dw"),
+            Connectable::Yes,
+            adv("dw", &service, -60),
+        );
+        let device = model.device(&key("dw")).unwrap();
+        let shown: Vec<String> = device
+            .readings
+            .values()
+            .map(|r| format!("{} {}", r.name, r.display(&Settings::default())))
+            .collect();
+        assert_eq!(shown, ["generic on", "motion clear", "window open"]);
+    }
+
+    #[test]
+    fn the_default_order_is_by_name() {
+        let mut model = ScanModel::new();
+        // "alpha" first heard, "Zed" heard last and loudest: only the name puts alpha first.
+        model.ingest(
+            1,
+            "local",
+            &key("k1"),
+            Connectable::Yes,
+            adv("alpha", TEMP_HUMIDITY, -90),
+        );
+        model.ingest(
+            2,
+            "local",
+            &key("k2"),
+            Connectable::Yes,
+            adv("Zed", TEMP_HUMIDITY, -30),
+        );
+        let keys: Vec<_> = model
+            .visible(&Settings::default(), &FilterSet::default(), "")
+            .iter()
+            .map(|d| d.key.as_str().to_owned())
+            .collect();
+        assert_eq!(keys, ["k1", "k2"]);
+    }
+
+    #[test]
     fn the_device_table_is_bounded() {
         let mut model = ScanModel::new();
         for i in 0..(MAX_DEVICES as u64 + 5) {

@@ -74,12 +74,22 @@ impl ScanModel {
                     .cmp(&a.last_seen_ms)
                     .then_with(|| a.key.cmp(b.key))
             }),
-            SortKey::Rssi => list.sort_by(|a, b| {
-                b.rssi
-                    .unwrap_or(i8::MIN)
-                    .cmp(&a.rssi.unwrap_or(i8::MIN))
-                    .then_with(|| a.key.cmp(b.key))
-            }),
+            SortKey::Rssi => {
+                // Strongest first, by 10 dB step (a packet's usual ±3 dB does not reorder), then
+                // by title.
+                let step =
+                    |d: &DeviceEntry<'_>| d.rssi.map_or(i16::MIN, |r| i16::from(r).div_euclid(10));
+                list.sort_by(|a, b| {
+                    step(b).cmp(&step(a)).then_with(|| {
+                        let (ta, tb) = (a.title(&self.labels), b.title(&self.labels));
+                        let lower = char::to_lowercase;
+                        ta.chars()
+                            .flat_map(lower)
+                            .cmp(tb.chars().flat_map(lower))
+                            .then_with(|| a.key.cmp(b.key))
+                    })
+                })
+            }
             SortKey::Name => {
                 list.sort_by_cached_key(|d| (d.title(&self.labels).to_lowercase(), d.key.clone()))
             }

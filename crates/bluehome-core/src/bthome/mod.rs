@@ -34,7 +34,7 @@ pub use decode::{decode, decode_v1, decode_v2};
 pub use encode::{EncodeError, Encryption, encode_object, encode_v1, encode_v2};
 pub use key::{BindKey, BindKeyError};
 pub use receiver::ReceiverState;
-pub use table::{Kind, OBJECTS, ObjectInfo, info};
+pub use table::{Kind, OBJECTS, ObjectInfo, binary_words, info};
 pub use value::{FirmwareVersion, Object, Value};
 
 use crate::advertisement::{Advertisement, MacAddress};

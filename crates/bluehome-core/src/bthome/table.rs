@@ -446,6 +446,32 @@ pub fn info(id: u8) -> Option<&'static ObjectInfo> {
     }
 }
 
+/// What a binary sensor's two states mean, as words: `[false, true]` (`window` reads
+/// closed/open, `motion` clear/detected). From the binary sensor table of bthome.io `format.html`
+/// ("0 (False = Closed) 1 (True = Open)"); `None` for ids that are not binary sensors.
+pub fn binary_words(id: u8) -> Option<[&'static str; 2]> {
+    Some(match id {
+        0x0F | 0x10 | 0x2B => ["off", "on"],
+        0x11 | 0x1A | 0x1B | 0x2D => ["closed", "open"],
+        0x15 => ["normal", "low"],
+        0x16 => ["not charging", "charging"],
+        0x18 => ["normal", "cold"],
+        0x19 => ["disconnected", "connected"],
+        0x1D => ["normal", "hot"],
+        0x1E => ["no light", "light detected"],
+        0x1F => ["locked", "unlocked"],
+        0x20 => ["dry", "wet"],
+        0x17 | 0x1C | 0x21 | 0x23 | 0x29 | 0x2A | 0x2C => ["clear", "detected"],
+        0x22 => ["not moving", "moving"],
+        0x24 => ["unplugged", "plugged in"],
+        0x25 => ["away", "home"],
+        0x26 => ["OK", "problem"],
+        0x27 => ["not running", "running"],
+        0x28 => ["unsafe", "safe"],
+        _ => return None,
+    })
+}
+
 /// `10^decimals` as a float, for the decimal places the table uses.
 pub(crate) fn pow10(decimals: u8) -> f64 {
     match decimals {
@@ -466,6 +492,17 @@ pub(crate) fn is_power_of_ten(info: &ObjectInfo) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_binary_sensor_and_nothing_else_has_state_words() {
+        for id in 0..=u8::MAX {
+            let binary = info(id).is_some_and(|o| o.kind == Kind::Binary);
+            assert_eq!(binary_words(id).is_some(), binary, "object {id:#04x}");
+        }
+        assert_eq!(binary_words(0x2D), Some(["closed", "open"]));
+        assert_eq!(binary_words(0x1A), Some(["closed", "open"]));
+        assert_eq!(binary_words(0x21), Some(["clear", "detected"]));
+    }
+
     use super::*;
 
     #[test]
