@@ -9,6 +9,7 @@ use bluehome_core::advertisement::parse_company_id;
 use bluehome_core::bthome::{self, BindKey, Packet};
 use bluehome_core::capture::MAX_DATA_BYTES;
 use bluehome_core::shelly::manufacturer::{self, BlockKind};
+use bluehome_core::text::printable;
 use bluehome_core::{Advertisement, MacAddress, Uuid, ad};
 
 use super::hex;
@@ -494,6 +495,48 @@ fn shelly_view(data: &[u8], base: usize, links: &mut Links) -> (Vec<Field>, Vec<
     (out, map)
 }
 
+/// A service UUID as the structure sends it: the 16-bit alias when it is 2 bytes on air.
+fn uuid_text(uuid: Uuid, width: u8) -> String {
+    match (width, uuid.as_u16()) {
+        (2, Some(short)) => format!("{short:04x}"),
+        _ => uuid.to_string(),
+    }
+}
+
+/// An AD structure's content in words (a device's name shown, never obeyed).
+fn structure_text(structure: &AdStructure<'_>) -> String {
+    match *structure {
+        AdStructure::Flags(flags) => format!("flags {flags:#04x}"),
+        AdStructure::ServiceUuids {
+            complete, width, ..
+        } => {
+            let list: Vec<String> = structure.uuids().map(|u| uuid_text(u, width)).collect();
+            let which = if complete { "complete" } else { "incomplete" };
+            format!("service UUIDs ({which}): {}", list.join(", "))
+        }
+        AdStructure::LocalName { complete, name } => {
+            let which = if complete { "complete" } else { "shortened" };
+            format!(
+                "{which} local name \"{}\"",
+                printable(&String::from_utf8_lossy(name))
+            )
+        }
+        AdStructure::TxPower(dbm) => format!("tx power {dbm} dBm"),
+        AdStructure::ServiceData { uuid, width, data } => format!(
+            "service data of {}: {} bytes",
+            uuid_text(uuid, width),
+            data.len()
+        ),
+        AdStructure::ManufacturerData { company, data } => format!(
+            "manufacturer data of company {company:#06x}: {} bytes",
+            data.len()
+        ),
+        AdStructure::Appearance(appearance) => format!("appearance {appearance:#06x}"),
+        AdStructure::Unknown { data, .. } => format!("data {}", spaced_hex(data)),
+        _ => format!("{structure:?}"),
+    }
+}
+
 /// What an AD structure's length, type and UUID/company bytes are called on the byte map.
 fn structure_header_spans(
     map: &mut Vec<ByteSpan>,
@@ -518,11 +561,9 @@ fn structure_header_spans(
         (format!("AD type {ad_type:#04x}"), "ad", link),
     );
     let extra = match structure {
-        // As on air: the 16-bit alias when the structure sends one (0x16), else the full UUID.
-        AdStructure::ServiceData { uuid, width, .. } => match (width, uuid.as_u16()) {
-            (2, Some(short)) => format!("service UUID {short:04x}"),
-            _ => format!("service UUID {uuid}"),
-        },
+        AdStructure::ServiceData { uuid, width, .. } => {
+            format!("service UUID {}", uuid_text(*uuid, *width))
+        }
         AdStructure::ManufacturerData { company, .. } => format!("company id {company:#06x}"),
         _ => String::new(),
     };
@@ -574,7 +615,7 @@ fn raw_ad_view(
         };
         view.structures.push(Field::new(
             format!("{:#04x}", structure.ad_type()),
-            format!("{structure:?}"),
+            structure_text(&structure),
             Some(link),
         ));
         structure_header_spans(&mut view.map, bytes, range.start, &structure, link);
