@@ -136,3 +136,192 @@ async fn decode_page_controls_are_labelled() {
     drop(handle);
     host.remove();
 }
+
+/// The first element under `host` matching `selector` whose text or aria-label starts with `start`.
+fn find(host: &web_sys::HtmlElement, selector: &str, start: &str) -> web_sys::HtmlElement {
+    let nodes = host.query_selector_all(selector).unwrap();
+    (0..nodes.length())
+        .map(|i| {
+            nodes
+                .item(i)
+                .unwrap()
+                .unchecked_into::<web_sys::HtmlElement>()
+        })
+        .find(|e| {
+            let label = e.get_attribute("aria-label").unwrap_or_default();
+            let text = e.text_content().unwrap_or_default();
+            label.starts_with(start) || text.trim().starts_with(start)
+        })
+        .unwrap_or_else(|| panic!("no {selector} starting {start:?} in {}", host.inner_html()))
+}
+
+fn value_of(host: &web_sys::HtmlElement, selector: &str) -> String {
+    let element = host.query_selector(selector).unwrap().unwrap();
+    if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+        input.value()
+    } else {
+        element
+            .unchecked_into::<web_sys::HtmlTextAreaElement>()
+            .value()
+    }
+}
+
+fn fire(element: &web_sys::HtmlElement, event: &str) {
+    element
+        .dispatch_event(&web_sys::Event::new(event).unwrap())
+        .unwrap();
+}
+
+fn linked(element: &web_sys::HtmlElement) -> bool {
+    element.class_list().contains("linked")
+}
+
+/// A Decode page opened from a link without a fragment; returns the page's path too.
+fn blank_page_path() -> String {
+    let path = web_sys::window().unwrap().location().pathname().unwrap();
+    set_url(&path);
+    path
+}
+
+#[wasm_bindgen_test]
+async fn clicking_an_example_fills_the_form_and_decodes() {
+    let path = blank_page_path();
+    let host = host();
+    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
+    settle(30).await;
+    find(&host, ".decode-examples button", "BTHome v2").click();
+    settle(50).await;
+    assert_eq!(value_of(&host, "textarea[name=hex]"), "40 02ca09 03bf13");
+    assert_eq!(value_of(&host, "input[name=uuid]"), "fcd2");
+    let cells = texts(&host, ".decode-table.objects td");
+    assert_eq!(
+        cells,
+        [
+            "0x02",
+            "temperature",
+            "25.06",
+            "°C",
+            "0x03",
+            "humidity",
+            "50.55",
+            "%"
+        ]
+    );
+
+    find(&host, ".decode-examples button", "Shelly BLU").click();
+    settle(50).await;
+    assert_eq!(value_of(&host, "input[name=company]"), "0x0ba9");
+    let shelly = texts(&host, ".decode-table td").join(" | ");
+    assert!(shelly.contains("BC:02:6E:AA:BB:CC"), "{shelly}");
+    assert!(
+        shelly.contains("Shelly BLU Button1 (SBBT-002C)"),
+        "{shelly}"
+    );
+
+    find(&host, ".decode-examples button", "Raw AD").click();
+    settle(50).await;
+    let structures = texts(&host, ".decode-table th[scope=row]");
+    assert!(
+        structures.starts_with(&["0x01".into(), "0x09".into(), "0x16".into()]),
+        "{structures:?}"
+    );
+    assert!(
+        find(&host, ".byte-span", "service UUID fcd2")
+            .text_content()
+            .unwrap()
+            == "d2 fc"
+    );
+
+    find(&host, ".decode-examples button", "Encrypted v2").click();
+    settle(50).await;
+    assert_eq!(
+        value_of(&host, "input[name=key]"),
+        "231d39c1d7cc1ab1aee224cd096db932"
+    );
+    assert_eq!(value_of(&host, "input[name=mac]"), "54:48:E6:8F:80:A5");
+    let hash = web_sys::window().unwrap().location().hash().unwrap();
+    assert!(
+        hash.contains("hex=41e445f3c9962b332211006c7c4519"),
+        "{hash}"
+    );
+    assert!(
+        !hash.contains("231d39"),
+        "the key leaked into the link: {hash}"
+    );
+    drop(handle);
+    host.remove();
+    set_url(&path);
+}
+
+#[wasm_bindgen_test]
+async fn byte_spans_and_rows_mark_each_other_on_hover_and_focus() {
+    let path = blank_page_path();
+    let host = host();
+    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
+    settle(30).await;
+    find(&host, ".decode-examples button", "BTHome v2").click();
+    settle(50).await;
+    let temperature = find(&host, ".byte-span", "object 0x02 temperature");
+    assert_eq!(temperature.text_content().unwrap(), "02 ca 09");
+    assert_eq!(temperature.tag_name(), "BUTTON", "reachable by keyboard");
+    let temperature_row = find(&host, ".decode-table.objects tbody tr", "0x02");
+    let humidity_row = find(&host, ".decode-table.objects tbody tr", "0x03");
+    assert!(!linked(&temperature_row));
+
+    fire(&temperature, "mouseenter");
+    settle(20).await;
+    assert!(linked(&temperature_row), "{}", temperature_row.outer_html());
+    assert!(linked(&temperature));
+    assert!(!linked(&humidity_row));
+    fire(&temperature, "mouseleave");
+    settle(20).await;
+    assert!(!linked(&temperature_row));
+
+    // Focus from the other side: the row marks its bytes.
+    let humidity = find(&host, ".byte-span", "object 0x03 humidity");
+    fire(&humidity_row, "focus");
+    settle(20).await;
+    assert!(linked(&humidity), "{}", humidity.outer_html());
+    assert!(!linked(&temperature));
+    fire(&humidity_row, "blur");
+    fire(&temperature, "focus");
+    settle(20).await;
+    assert!(linked(&temperature_row));
+    assert!(!linked(&humidity));
+    // The device-info byte marks the header rows it encodes.
+    let info = find(&host, ".byte-span", "BTHome device info");
+    fire(&info, "mouseenter");
+    settle(20).await;
+    let version_row = find(&host, ".decode-table tbody tr", "version");
+    assert!(linked(&version_row), "{}", version_row.outer_html());
+    drop(handle);
+    host.remove();
+    set_url(&path);
+}
+
+#[wasm_bindgen_test]
+async fn the_encrypted_example_shows_counter_and_mic_spans() {
+    let path = blank_page_path();
+    let host = host();
+    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
+    settle(30).await;
+    find(&host, ".decode-examples button", "Encrypted v2").click();
+    settle(50).await;
+    let counter = find(&host, ".byte-span", "encryption counter");
+    assert_eq!(counter.text_content().unwrap(), "33 22 11 00");
+    assert_eq!(
+        find(&host, ".byte-span", "MIC").text_content().unwrap(),
+        "6c 7c 45 19"
+    );
+    let cells = texts(&host, ".decode-table.objects td");
+    assert_eq!(cells[2], "25.06", "{cells:?}");
+    // The counter's bytes and its row mark each other.
+    let counter_row = find(&host, ".decode-table tbody tr", "counter");
+    assert!(counter_row.text_content().unwrap().contains("1122867"));
+    fire(&counter_row, "mouseenter");
+    settle(20).await;
+    assert!(linked(&counter));
+    drop(handle);
+    host.remove();
+    set_url(&path);
+}

@@ -1,16 +1,55 @@
-//! The Decode page: paste hex, see every field, share the decode as a link (never the key).
+//! The Decode page: paste hex (or pick an example), see every field in a byte map linked both
+//! ways to its decoded row, share the decode as a link (never the key).
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::platform;
-use crate::state::decode::{DecodeInput, DecodeView, Field, InputKind, decode};
+use crate::state::decode::{
+    ByteSpan, DecodeInput, DecodeView, EXAMPLES, Field, InputKind, ObjectRow, decode,
+};
 use crate::state::settings::Settings;
 
-fn fields(list: Vec<Field>) -> impl IntoView {
+/// The byte-map link under the pointer or focus: its bytes and its rows are marked together.
+type Active = RwSignal<Option<usize>>;
+
+/// Handlers and marks shared by the byte spans and the rows they link to.
+fn link_events(active: Active, link: Option<usize>) -> impl Fn(bool) + Copy {
+    move |on: bool| {
+        if on {
+            active.set(link);
+        } else if active.get_untracked() == link {
+            active.set(None);
+        }
+    }
+}
+
+/// Moves the focus to the first row linked to `link` (a click on a byte span).
+fn focus_row(link: usize) {
+    let row = document()
+        .query_selector(&format!(".decode-result [data-row-link=\"{link}\"]"))
+        .ok()
+        .flatten();
+    if let Some(row) = row.and_then(|r| r.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = row.focus();
+    }
+}
+
+fn fields(list: Vec<Field>, active: Active) -> impl IntoView {
     list.into_iter()
         .map(|f| {
+            let link = f.link;
+            let mark = link_events(active, link);
             view! {
-                <tr>
+                <tr
+                    data-row-link=link
+                    tabindex=link.map(|_| "0")
+                    class:linked=move || link.is_some() && active.get() == link
+                    on:mouseenter=move |_| mark(true)
+                    on:mouseleave=move |_| mark(false)
+                    on:focus=move |_| mark(true)
+                    on:blur=move |_| mark(false)
+                >
                     <th scope="row">{f.name}</th>
                     <td class="mono">{f.value}</td>
                 </tr>
@@ -19,27 +58,89 @@ fn fields(list: Vec<Field>) -> impl IntoView {
         .collect_view()
 }
 
-fn result_view(view_model: DecodeView) -> impl IntoView {
+fn object_rows(list: Vec<ObjectRow>, active: Active) -> impl IntoView {
+    list.into_iter()
+        .map(|o| {
+            let link = Some(o.link);
+            let mark = link_events(active, link);
+            view! {
+                <tr
+                    data-row-link=o.link
+                    tabindex="0"
+                    class:linked=move || active.get() == link
+                    on:mouseenter=move |_| mark(true)
+                    on:mouseleave=move |_| mark(false)
+                    on:focus=move |_| mark(true)
+                    on:blur=move |_| mark(false)
+                >
+                    <td class="mono">{o.id}</td>
+                    <td>{o.name}</td>
+                    <td class="mono">{o.value}</td>
+                    <td>{o.unit}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
+/// The input bytes field by field: each span is a button named after its field; hovering or
+/// focusing it marks its rows, clicking it moves the focus there.
+fn byte_map(map: Vec<ByteSpan>, active: Active) -> impl IntoView {
+    (!map.is_empty()).then(|| {
+        view! {
+            <h2 id="byte-map-title">"Bytes"</h2>
+            <p class="note">"Each field of the input. Hover or focus one to mark its decoded row (and the reverse); press it to go to the row."</p>
+            <div class="byte-map mono" role="group" aria-labelledby="byte-map-title">
+                {map.into_iter().map(|span| {
+                    let link = Some(span.link);
+                    let mark = link_events(active, link);
+                    let name = format!("{}: {}", span.label, span.hex);
+                    view! {
+                        <button
+                            type="button"
+                            class=format!("byte-span {}", span.class)
+                            class:linked=move || active.get() == link
+                            data-link=span.link
+                            title=span.label
+                            aria-label=name
+                            on:mouseenter=move |_| mark(true)
+                            on:mouseleave=move |_| mark(false)
+                            on:focus=move |_| mark(true)
+                            on:blur=move |_| mark(false)
+                            on:click=move |_| focus_row(span.link)
+                        >
+                            {span.hex}
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
+        }
+    })
+}
+
+fn result_view(view_model: DecodeView, active: Active) -> impl IntoView {
     let DecodeView {
         input_error,
         structures,
         bthome,
         shelly,
         note,
+        map,
     } = view_model;
     view! {
         {input_error.map(|e| view! { <p class="problem" role="alert">{e}</p> })}
+        {byte_map(map, active)}
         {(!structures.is_empty()).then(|| view! {
             <h2>"AD structures"</h2>
             <table class="decode-table">
                 <thead><tr><th scope="col">"Type"</th><th scope="col">"Content"</th></tr></thead>
-                <tbody>{fields(structures)}</tbody>
+                <tbody>{fields(structures, active)}</tbody>
             </table>
         })}
         {bthome.map(|b| view! {
             <h2>"BTHome"</h2>
             <table class="decode-table">
-                <tbody>{fields(b.header)}</tbody>
+                <tbody>{fields(b.header, active)}</tbody>
             </table>
             <table class="decode-table objects">
                 <thead>
@@ -50,22 +151,22 @@ fn result_view(view_model: DecodeView) -> impl IntoView {
                         <th scope="col">"Unit"</th>
                     </tr>
                 </thead>
-                <tbody>
-                    {b.objects.into_iter().map(|(id, name, value, unit)| view! {
-                        <tr>
-                            <td class="mono">{id}</td>
-                            <td>{name}</td>
-                            <td class="mono">{value}</td>
-                            <td>{unit}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
+                <tbody>{object_rows(b.objects, active)}</tbody>
             </table>
-            {b.error.map(|e| view! { <p class="problem" role="alert">{e}</p> })}
+            {b.error.map(|(e, link)| view! {
+                <p
+                    class="problem"
+                    role="alert"
+                    data-row-link=link
+                    class:linked=move || active.get() == Some(link)
+                >
+                    {e}
+                </p>
+            })}
         })}
         {(!shelly.is_empty()).then(|| view! {
             <h2>"Shelly manufacturer data"</h2>
-            <table class="decode-table"><tbody>{fields(shelly)}</tbody></table>
+            <table class="decode-table"><tbody>{fields(shelly, active)}</tbody></table>
         })}
         {note.map(|n| view! { <p class="note">{n}</p> })}
     }
@@ -94,11 +195,28 @@ pub fn DecodePage() -> impl IntoView {
         platform::replace_fragment(&fragment);
     });
     let settings = Settings::default();
-    let result = move || result_view(decode(&input.get(), &key.get(), &settings));
+    let active: Active = RwSignal::new(None);
+    let result = move || result_view(decode(&input.get(), &key.get(), &settings), active);
+    let examples = EXAMPLES.map(|example| {
+        let fill = move |_| {
+            let filled = example.input();
+            kind.set(filled.kind);
+            uuid.set(filled.uuid);
+            company.set(filled.company);
+            hex.set(filled.hex);
+            mac.set(filled.mac);
+            key.set(example.key.to_owned());
+        };
+        view! { <button type="button" on:click=fill>{example.label}</button> }
+    });
     view! {
         <section class="page decode-page">
             <h1>"Decode"</h1>
             <p class="lead">"Paste an advertisement in hex and see every field decoded. The link of this page carries the input (never the bind key), so a decode can be shared."</p>
+            <div class="decode-examples" role="group" aria-labelledby="decode-examples-title">
+                <span id="decode-examples-title">"Try an example:"</span>
+                {examples.into_iter().collect_view()}
+            </div>
             <form class="decode-form" on:submit=|ev| ev.prevent_default()>
                 <fieldset class="kinds">
                     <legend>"The hex is"</legend>

@@ -1,12 +1,15 @@
 //! The Decode page's logic: hex in, every field out, through the core's stateless decoders.
 //! The input (without any bind key) round-trips through the URL fragment.
 
+use std::ops::Range;
 use std::str::FromStr;
 
+use bluehome_core::ad::AdStructure;
 use bluehome_core::advertisement::parse_company_id;
 use bluehome_core::bthome::{self, BindKey, Packet};
 use bluehome_core::capture::MAX_DATA_BYTES;
-use bluehome_core::shelly::manufacturer;
+use bluehome_core::shelly::manufacturer::{self, BlockKind};
+use bluehome_core::text::printable;
 use bluehome_core::{Advertisement, MacAddress, Uuid, ad};
 
 use super::hex;
@@ -126,6 +129,85 @@ impl DecodeInput {
     }
 }
 
+/// An input to try, from a public source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Example {
+    /// Button text.
+    pub label: &'static str,
+    /// What the hex is.
+    pub kind: InputKind,
+    /// Service UUID or company id, as the form shows it.
+    pub id: &'static str,
+    /// The bytes.
+    pub hex: &'static str,
+    /// The device MAC (encrypted example only).
+    pub mac: &'static str,
+    /// The bind key (encrypted example only; goes into the key field, never into the link).
+    pub key: &'static str,
+}
+
+impl Example {
+    /// The form filled with this example.
+    pub fn input(&self) -> DecodeInput {
+        let mut input = DecodeInput {
+            kind: self.kind,
+            hex: self.hex.into(),
+            mac: self.mac.into(),
+            ..DecodeInput::default()
+        };
+        match self.kind {
+            InputKind::ServiceData => input.uuid = self.id.into(),
+            InputKind::ManufacturerData => input.company = self.id.into(),
+            InputKind::RawAd => {}
+        }
+        input
+    }
+}
+
+/// The examples offered above the form, one per kind of input.
+pub const EXAMPLES: [Example; 4] = [
+    // bthome.io `format.html`, the service-data example: temperature 25.06 °C, humidity 50.55 %.
+    Example {
+        label: "BTHome v2",
+        kind: InputKind::ServiceData,
+        id: "fcd2",
+        hex: "40 02ca09 03bf13",
+        mac: "",
+        key: "",
+    },
+    // bthome.io `encryption.html`, the worked example (also bthome-ble's `test_parser_v2.py`):
+    // key 231d39c1d7cc1ab1aee224cd096db932, MAC 54:48:E6:8F:80:A5, counter 1122867, plaintext
+    // 02ca09 03bf13 = temperature 25.06 °C, humidity 50.55 %.
+    Example {
+        label: "Encrypted v2 (with its key)",
+        kind: InputKind::ServiceData,
+        id: "fcd2",
+        hex: "41 e445f3c9962b 33221100 6c7c4519",
+        mac: "54:48:E6:8F:80:A5",
+        key: "231d39c1d7cc1ab1aee224cd096db932",
+    },
+    // theengs/decoder `tests/BLE/test_ble.cpp`, Shelly BLU Button1 (SBBT-002C) manufacturer data
+    // after the company id a90b: flags 0x0009, model 0x0001, MAC BC:02:6E:AA:BB:CC.
+    Example {
+        label: "Shelly BLU manufacturer data",
+        kind: InputKind::ManufacturerData,
+        id: "0x0ba9",
+        hex: "010900 0b0100 0accbbaa6e02bc",
+        mac: "",
+        key: "",
+    },
+    // bthome.io `format.html`, the full advertisement: flags 0x06, complete local name
+    // "DIY-sensor", service data fcd2 40 02c409 03bf13 = temperature 25.00 °C, humidity 50.55 %.
+    Example {
+        label: "Raw AD payload",
+        kind: InputKind::RawAd,
+        id: "",
+        hex: "020106 0b094449592d73656e736f72 0a16d2fc4002c40903bf13",
+        mac: "",
+        key: "",
+    },
+];
+
 /// One row of a decoded table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
@@ -133,6 +215,89 @@ pub struct Field {
     pub name: String,
     /// Its value.
     pub value: String,
+    /// The byte-map link it shares with its bytes ([`ByteSpan::link`]), if they are mapped.
+    pub link: Option<usize>,
+}
+
+impl Field {
+    fn new(name: impl Into<String>, value: impl Into<String>, link: Option<usize>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+            link,
+        }
+    }
+}
+
+/// One decoded object, as a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRow {
+    /// The object id, `0x02`.
+    pub id: String,
+    /// Its name, `temperature`.
+    pub name: String,
+    /// Its value as the app shows it.
+    pub value: String,
+    /// Its unit, or empty.
+    pub unit: String,
+    /// The byte-map link of its bytes.
+    pub link: usize,
+}
+
+/// A run of input bytes on the byte map: one field, linked to the row that shows it decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ByteSpan {
+    /// Where the bytes are in the input.
+    pub range: Range<usize>,
+    /// The bytes, as hex pairs separated by spaces.
+    pub hex: String,
+    /// What they are (`object 0x02 temperature`), for the tooltip and screen readers.
+    pub label: String,
+    /// Which colour family: `header`, `object`, `crypto`, `ad`, `shelly`, `undecoded`.
+    pub class: &'static str,
+    /// The number shared with the row (or rows) it links to.
+    pub link: usize,
+}
+
+/// Hands out link numbers.
+#[derive(Debug, Default)]
+struct Links(usize);
+
+impl Links {
+    fn next(&mut self) -> usize {
+        self.0 += 1;
+        self.0
+    }
+}
+
+/// `02 ca 09`.
+fn spaced_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Adds the span of `data[range]` (offsets shifted by `base`) to `map`, if it is not empty.
+fn push_span(
+    map: &mut Vec<ByteSpan>,
+    data: &[u8],
+    base: usize,
+    range: Range<usize>,
+    (label, class, link): (String, &'static str, usize),
+) {
+    let bytes = data.get(range.clone()).unwrap_or_default();
+    if bytes.is_empty() {
+        return;
+    }
+    map.push(ByteSpan {
+        range: base + range.start..base + range.end,
+        hex: spaced_hex(bytes),
+        label,
+        class,
+        link,
+    });
 }
 
 /// A decoded BTHome block.
@@ -140,10 +305,10 @@ pub struct Field {
 pub struct BthomeView {
     /// Header fields and counters.
     pub header: Vec<Field>,
-    /// `(id, name, value, unit)` per object.
-    pub objects: Vec<(String, String, String, String)>,
-    /// Why decoding stopped, with the byte offset.
-    pub error: Option<String>,
+    /// One row per object.
+    pub objects: Vec<ObjectRow>,
+    /// Why decoding stopped, with the byte offset, and the link of the bytes not decoded.
+    pub error: Option<(String, usize)>,
 }
 
 /// Everything the page shows.
@@ -159,70 +324,131 @@ pub struct DecodeView {
     pub shelly: Vec<Field>,
     /// A note when nothing known was found.
     pub note: Option<String>,
+    /// The input bytes, field by field, in order.
+    pub map: Vec<ByteSpan>,
 }
 
-fn bthome_view(packet: &Packet, settings: &Settings) -> BthomeView {
+/// The BTHome rows of service data `data` and its byte map (offsets shifted by `base`, where
+/// the service data starts in the input).
+fn bthome_view(
+    packet: &Packet,
+    data: &[u8],
+    base: usize,
+    settings: &Settings,
+    links: &mut Links,
+) -> (BthomeView, Vec<ByteSpan>) {
+    let [info, mac, counter, mic, rest] = [(); 5].map(|()| links.next());
+    let object_links: Vec<usize> = packet.objects.iter().map(|_| links.next()).collect();
+    let mut map = Vec::new();
+    let mut mic_hex = None;
+    for span in packet.spans(data.len()) {
+        let described = match span.field {
+            bthome::Field::DeviceInfo => ("BTHome device info".to_owned(), "header", info),
+            bthome::Field::PayloadMac => ("payload MAC (reversed)".to_owned(), "header", mac),
+            bthome::Field::Object(i) => match (packet.objects.get(i), object_links.get(i)) {
+                (Some(o), Some(&link)) => (
+                    format!("object {:#04x} {}", o.id, o.name().replace('_', " ")),
+                    "object",
+                    link,
+                ),
+                _ => ("not decoded".to_owned(), "undecoded", rest),
+            },
+            bthome::Field::Ciphertext => ("ciphertext".to_owned(), "crypto", rest),
+            bthome::Field::Counter => ("encryption counter".to_owned(), "crypto", counter),
+            bthome::Field::Mic => {
+                mic_hex = data.get(span.range.clone()).map(spaced_hex);
+                ("MIC (message integrity check)".to_owned(), "crypto", mic)
+            }
+            bthome::Field::Undecoded => ("not decoded".to_owned(), "undecoded", rest),
+        };
+        push_span(&mut map, data, base, span.range, described);
+    }
     let mut header = Vec::new();
     match packet.header {
         Some(h) => {
-            header.push(Field {
-                name: "version".into(),
-                value: h.version.to_string(),
-            });
-            header.push(Field {
-                name: "encrypted".into(),
-                value: h.encrypted.to_string(),
-            });
-            header.push(Field {
-                name: "MAC included".into(),
-                value: h.mac_included.to_string(),
-            });
-            header.push(Field {
-                name: "trigger based".into(),
-                value: h.trigger_based.to_string(),
-            });
+            // The v2 flags come from the device-info byte; v1 has none (its UUID says it all).
+            let link = (h.version == 2).then_some(info);
+            header.push(Field::new("version", h.version.to_string(), link));
+            header.push(Field::new("encrypted", h.encrypted.to_string(), link));
+            header.push(Field::new("MAC included", h.mac_included.to_string(), link));
+            header.push(Field::new(
+                "trigger based",
+                h.trigger_based.to_string(),
+                link,
+            ));
         }
-        None => header.push(Field {
-            name: "header".into(),
-            value: "unusable".into(),
-        }),
+        None => header.push(Field::new("header", "unusable", Some(info))),
     }
-    if let Some(mac) = packet.payload_mac {
-        header.push(Field {
-            name: "payload MAC".into(),
-            value: mac.to_string(),
-        });
+    if let Some(payload_mac) = packet.payload_mac {
+        header.push(Field::new(
+            "payload MAC",
+            payload_mac.to_string(),
+            Some(mac),
+        ));
     }
-    if let Some(counter) = packet.counter {
-        header.push(Field {
-            name: "counter".into(),
-            value: counter.to_string(),
-        });
+    if let Some(value) = packet.counter {
+        header.push(Field::new("counter", value.to_string(), Some(counter)));
+    }
+    if let Some(hex) = mic_hex {
+        header.push(Field::new("MIC", hex, Some(mic)));
     }
     let objects = packet
         .objects
         .iter()
-        .map(|o| {
-            (
-                format!("{:#04x}", o.id),
-                o.name().replace('_', " "),
-                value_text(&o.value, None, settings),
-                o.unit().unwrap_or("").to_owned(),
-            )
+        .zip(object_links)
+        .map(|(o, link)| ObjectRow {
+            id: format!("{:#04x}", o.id),
+            name: o.name().replace('_', " "),
+            value: value_text(&o.value, None, settings),
+            unit: o.unit().unwrap_or("").to_owned(),
+            link,
         })
         .collect();
-    BthomeView {
+    let view = BthomeView {
         header,
         objects,
-        error: packet
-            .error
-            .as_ref()
-            .map(|e| format!("{} at byte {}: {e}", e.kind(), e.offset())),
-    }
+        error: packet.error.as_ref().map(|e| {
+            (
+                format!("{} at byte {}: {e}", e.kind(), base + e.offset()),
+                rest,
+            )
+        }),
+    };
+    (view, map)
 }
 
-fn shelly_fields(data: &[u8]) -> Vec<Field> {
+/// The Shelly rows of manufacturer data `data` (after the company id) and its byte map (offsets
+/// shifted by `base`).
+fn shelly_view(data: &[u8], base: usize, links: &mut Links) -> (Vec<Field>, Vec<ByteSpan>) {
     let parsed = manufacturer::parse(data);
+    let [flags_link, mac_link, model_link, beacon_link, error_link] =
+        [(); 5].map(|()| links.next());
+    let mut map = Vec::new();
+    let mut end = 0;
+    for block in manufacturer::blocks(data) {
+        let Ok(block) = block else { break };
+        let described = match block.kind {
+            BlockKind::Flags => ("Shelly flags block", flags_link),
+            BlockKind::Mac => ("Shelly MAC block (reversed)", mac_link),
+            BlockKind::Model => ("Shelly model block", model_link),
+            BlockKind::Beacon => ("Shelly time beacon block", beacon_link),
+        };
+        end = block.range.end;
+        push_span(
+            &mut map,
+            data,
+            base,
+            block.range,
+            (described.0.to_owned(), "shelly", described.1),
+        );
+    }
+    push_span(
+        &mut map,
+        data,
+        base,
+        end..data.len(),
+        ("not decoded".to_owned(), "undecoded", error_link),
+    );
     let mut out = Vec::new();
     if let Some(flags) = parsed.flags {
         let mut names = Vec::new();
@@ -237,39 +463,202 @@ fn shelly_fields(data: &[u8]) -> Vec<Field> {
                 names.push(name);
             }
         }
-        out.push(Field {
-            name: "flags".into(),
-            value: format!("{:#06x} {}", flags.0, names.join(", ")),
-        });
+        out.push(Field::new(
+            "flags",
+            format!("{:#06x} {}", flags.0, names.join(", ")),
+            Some(flags_link),
+        ));
     }
     if let Some(mac) = parsed.mac {
-        out.push(Field {
-            name: "MAC".into(),
-            value: mac.to_string(),
-        });
+        out.push(Field::new("MAC", mac.to_string(), Some(mac_link)));
     }
     if let Some(id) = parsed.model_id {
         let model = parsed.model().map_or("unknown model".to_owned(), |m| {
             format!("{} ({})", m.name, m.code)
         });
-        out.push(Field {
-            name: "model".into(),
-            value: format!("{id:#06x} {model}"),
-        });
+        out.push(Field::new(
+            "model",
+            format!("{id:#06x} {model}"),
+            Some(model_link),
+        ));
     }
     if let Some(beacon) = parsed.beacon {
-        out.push(Field {
-            name: "time beacon".into(),
-            value: format!("{beacon:?}"),
-        });
+        out.push(Field::new(
+            "time beacon",
+            format!("{beacon:?}"),
+            Some(beacon_link),
+        ));
     }
     if let Some(error) = parsed.error {
-        out.push(Field {
-            name: "error".into(),
-            value: error.to_string(),
-        });
+        out.push(Field::new("error", error.to_string(), Some(error_link)));
     }
-    out
+    (out, map)
+}
+
+/// A service UUID as the structure sends it: the 16-bit alias when it is 2 bytes on air.
+fn uuid_text(uuid: Uuid, width: u8) -> String {
+    match (width, uuid.as_u16()) {
+        (2, Some(short)) => format!("{short:04x}"),
+        _ => uuid.to_string(),
+    }
+}
+
+/// An AD structure's content in words (a device's name shown, never obeyed).
+fn structure_text(structure: &AdStructure<'_>) -> String {
+    match *structure {
+        AdStructure::Flags(flags) => format!("flags {flags:#04x}"),
+        AdStructure::ServiceUuids {
+            complete, width, ..
+        } => {
+            let list: Vec<String> = structure.uuids().map(|u| uuid_text(u, width)).collect();
+            let which = if complete { "complete" } else { "incomplete" };
+            format!("service UUIDs ({which}): {}", list.join(", "))
+        }
+        AdStructure::LocalName { complete, name } => {
+            let which = if complete { "complete" } else { "shortened" };
+            format!(
+                "{which} local name \"{}\"",
+                printable(&String::from_utf8_lossy(name))
+            )
+        }
+        AdStructure::TxPower(dbm) => format!("tx power {dbm} dBm"),
+        AdStructure::ServiceData { uuid, width, data } => format!(
+            "service data of {}: {} bytes",
+            uuid_text(uuid, width),
+            data.len()
+        ),
+        AdStructure::ManufacturerData { company, data } => format!(
+            "manufacturer data of company {company:#06x}: {} bytes",
+            data.len()
+        ),
+        AdStructure::Appearance(appearance) => format!("appearance {appearance:#06x}"),
+        AdStructure::Unknown { data, .. } => format!("data {}", spaced_hex(data)),
+        _ => format!("{structure:?}"),
+    }
+}
+
+/// What an AD structure's length, type and UUID/company bytes are called on the byte map.
+fn structure_header_spans(
+    map: &mut Vec<ByteSpan>,
+    bytes: &[u8],
+    start: usize,
+    structure: &AdStructure<'_>,
+    link: usize,
+) {
+    let ad_type = structure.ad_type();
+    push_span(
+        map,
+        bytes,
+        0,
+        start..start + 1,
+        ("AD length".into(), "ad", link),
+    );
+    push_span(
+        map,
+        bytes,
+        0,
+        start + 1..start + 2,
+        (format!("AD type {ad_type:#04x}"), "ad", link),
+    );
+    let extra = match structure {
+        AdStructure::ServiceData { uuid, width, .. } => {
+            format!("service UUID {}", uuid_text(*uuid, *width))
+        }
+        AdStructure::ManufacturerData { company, .. } => format!("company id {company:#06x}"),
+        _ => String::new(),
+    };
+    push_span(
+        map,
+        bytes,
+        0,
+        start + 2..start + structure.header_len(),
+        (extra, "ad", link),
+    );
+}
+
+/// The rows and byte map of a raw AD payload: a row per structure; the BTHome service data and
+/// the Shelly manufacturer data the advertisement is decoded from get their own fields.
+fn raw_ad_view(
+    bytes: &[u8],
+    mac: Option<MacAddress>,
+    key: Option<&BindKey>,
+    settings: &Settings,
+    view: &mut DecodeView,
+) {
+    let mut links = Links::default();
+    let (adv, _) = Advertisement::from_ad_bytes_lossy(bytes);
+    // The service data and manufacturer data the advertisement keeps (the first structure
+    // with those bytes is the one mapped).
+    let mut bthome_data = bthome::service_data(&adv);
+    let mut shelly_data = adv
+        .manufacturer_data
+        .get(&manufacturer::COMPANY_ID)
+        .map(Vec::as_slice);
+    let mut end = 0;
+    for (range, item) in ad::iter(bytes).with_ranges() {
+        let link = links.next();
+        end = range.end;
+        let structure = match item {
+            Ok(structure) => structure,
+            Err(e) => {
+                view.structures
+                    .push(Field::new("error", e.to_string(), Some(link)));
+                push_span(
+                    &mut view.map,
+                    bytes,
+                    0,
+                    range,
+                    ("malformed AD structure".into(), "undecoded", link),
+                );
+                continue;
+            }
+        };
+        view.structures.push(Field::new(
+            format!("{:#04x}", structure.ad_type()),
+            structure_text(&structure),
+            Some(link),
+        ));
+        structure_header_spans(&mut view.map, bytes, range.start, &structure, link);
+        let data_range = range.start + structure.header_len()..range.end;
+        match structure {
+            AdStructure::ServiceData { uuid, data, .. }
+                if bthome_data.is_some_and(|(u, d)| u == uuid && d == data) =>
+            {
+                bthome_data = None;
+                let packet = bthome::decode(uuid, data, mac, key);
+                let (bthome, map) =
+                    bthome_view(&packet, data, data_range.start, settings, &mut links);
+                view.bthome = Some(bthome);
+                view.map.extend(map);
+            }
+            AdStructure::ManufacturerData { company, data }
+                if company == manufacturer::COMPANY_ID && shelly_data == Some(data) =>
+            {
+                shelly_data = None;
+                let (shelly, map) = shelly_view(data, data_range.start, &mut links);
+                view.shelly = shelly;
+                view.map.extend(map);
+            }
+            _ => push_span(
+                &mut view.map,
+                bytes,
+                0,
+                data_range,
+                ("AD data".into(), "ad", link),
+            ),
+        }
+    }
+    push_span(
+        &mut view.map,
+        bytes,
+        0,
+        end..bytes.len(),
+        (
+            "padding (after a zero length byte)".into(),
+            "undecoded",
+            links.next(),
+        ),
+    );
 }
 
 /// Decodes the form. `key` is the bind key text (may be empty).
@@ -336,7 +725,10 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
             };
             if [Uuid::BTHOME_V2, Uuid::BTHOME_V1, Uuid::BTHOME_V1_ENCRYPTED].contains(&uuid) {
                 let packet = bthome::decode(uuid, &bytes, mac, key.as_ref());
-                view.bthome = Some(bthome_view(&packet, settings));
+                let (bthome, map) =
+                    bthome_view(&packet, &bytes, 0, settings, &mut Links::default());
+                view.bthome = Some(bthome);
+                view.map = map;
             } else {
                 view.note = Some(format!(
                     "Service data of {uuid}: {} bytes. Only BTHome UUIDs (fcd2, 181c, 181e) are decoded.",
@@ -353,7 +745,7 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
                 return view;
             };
             if company == manufacturer::COMPANY_ID {
-                view.shelly = shelly_fields(&bytes);
+                (view.shelly, view.map) = shelly_view(&bytes, 0, &mut Links::default());
             } else {
                 view.note = Some(format!(
                     "Manufacturer data of company {company:#06x}: {} bytes; only Shelly ({:#06x}) is decoded.",
@@ -362,27 +754,7 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
                 ));
             }
         }
-        InputKind::RawAd => {
-            for item in ad::iter(&bytes) {
-                match item {
-                    Ok(structure) => view.structures.push(Field {
-                        name: format!("{:#04x}", structure.ad_type()),
-                        value: format!("{structure:?}"),
-                    }),
-                    Err(e) => view.structures.push(Field {
-                        name: "error".into(),
-                        value: e.to_string(),
-                    }),
-                }
-            }
-            let (adv, _) = Advertisement::from_ad_bytes_lossy(&bytes);
-            if let Some(packet) = bthome::decode_advertisement(&adv, mac, key.as_ref()) {
-                view.bthome = Some(bthome_view(&packet, settings));
-            }
-            if let Some(data) = adv.manufacturer_data.get(&manufacturer::COMPANY_ID) {
-                view.shelly = shelly_fields(data);
-            }
-        }
+        InputKind::RawAd => raw_ad_view(&bytes, mac, key.as_ref(), settings, &mut view),
     }
     if view.bthome.is_none() && view.shelly.is_empty() && view.note.is_none() {
         view.note = Some("No BTHome or Shelly data found.".into());
@@ -403,16 +775,17 @@ mod tests {
         };
         let view = decode(&input, "", &Settings::default());
         let bthome = view.bthome.unwrap();
+        let o = &bthome.objects[0];
         assert_eq!(
-            bthome.objects[0],
             (
-                "0x02".into(),
-                "temperature".into(),
-                "25.06".into(),
-                "°C".into()
-            )
+                o.id.as_str(),
+                o.name.as_str(),
+                o.value.as_str(),
+                o.unit.as_str()
+            ),
+            ("0x02", "temperature", "25.06", "°C")
         );
-        assert_eq!(bthome.objects[1].2, "50.55");
+        assert_eq!(bthome.objects[1].value, "50.55");
         assert_eq!(bthome.error, None);
     }
 
@@ -436,7 +809,7 @@ mod tests {
             ..DecodeInput::default()
         };
         let view = decode(&input, "", &Settings::default());
-        let error = view.bthome.unwrap().error.unwrap();
+        let (error, _) = view.bthome.unwrap().error.unwrap();
         assert!(error.starts_with("missing_key"), "{error}");
     }
 
@@ -522,5 +895,179 @@ mod tests {
             ..DecodeInput::default()
         };
         assert_eq!(decode(&most, "", &Settings::default()).input_error, None);
+    }
+
+    fn example(label: &str) -> DecodeView {
+        let e = EXAMPLES.iter().find(|e| e.label == label).unwrap();
+        decode(&e.input(), e.key, &Settings::default())
+    }
+
+    fn objects(view: &DecodeView) -> Vec<(String, f64, String)> {
+        view.bthome
+            .as_ref()
+            .unwrap()
+            .objects
+            .iter()
+            .map(|o| (o.name.clone(), o.value.parse().unwrap(), o.unit.clone()))
+            .collect()
+    }
+
+    fn value<'a>(fields: &'a [Field], name: &str) -> &'a str {
+        &fields.iter().find(|f| f.name == name).unwrap().value
+    }
+
+    /// Each example decodes to what its source (cited at [`EXAMPLES`]) says it holds.
+    #[test]
+    fn examples_decode_to_the_values_their_sources_state() {
+        let plain = example("BTHome v2");
+        assert_eq!(
+            objects(&plain),
+            [
+                ("temperature".into(), 25.06, "°C".into()),
+                ("humidity".into(), 50.55, "%".into())
+            ]
+        );
+        let sealed = example("Encrypted v2 (with its key)");
+        assert_eq!(sealed.input_error, None);
+        assert_eq!(sealed.bthome.as_ref().unwrap().error, None);
+        assert_eq!(objects(&sealed), objects(&plain));
+        assert_eq!(
+            value(&sealed.bthome.as_ref().unwrap().header, "counter"),
+            "1122867"
+        );
+        let shelly = example("Shelly BLU manufacturer data");
+        assert_eq!(
+            value(&shelly.shelly, "flags"),
+            "0x0009 discoverable, buzzer"
+        );
+        assert_eq!(value(&shelly.shelly, "MAC"), "BC:02:6E:AA:BB:CC");
+        assert_eq!(
+            value(&shelly.shelly, "model"),
+            "0x0001 Shelly BLU Button1 (SBBT-002C)"
+        );
+        let raw = example("Raw AD payload");
+        let types: Vec<_> = raw.structures.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(types, ["0x01", "0x09", "0x16"]);
+        assert!(
+            raw.structures[1].value.contains("DIY-sensor"),
+            "{:?}",
+            raw.structures
+        );
+        assert_eq!(
+            objects(&raw),
+            [
+                ("temperature".into(), 25.0, "°C".into()),
+                ("humidity".into(), 50.55, "%".into())
+            ]
+        );
+    }
+
+    /// The byte map covers each example's input exactly, in order, and every span's link is on
+    /// a row (or the error) of the decoded tables.
+    #[test]
+    fn example_maps_tile_the_input_and_link_to_rows() {
+        for e in EXAMPLES {
+            let view = decode(&e.input(), e.key, &Settings::default());
+            let bytes = hex::decode(e.hex).unwrap();
+            let mut at = 0;
+            for span in &view.map {
+                assert_eq!(span.range.start, at, "{}: {:?}", e.label, view.map);
+                at = span.range.end;
+                assert_eq!(
+                    span.hex,
+                    spaced_hex(&bytes[span.range.clone()]),
+                    "{}",
+                    e.label
+                );
+            }
+            assert_eq!(at, bytes.len(), "{}", e.label);
+            let mut row_links: Vec<usize> = view
+                .structures
+                .iter()
+                .chain(&view.shelly)
+                .filter_map(|f| f.link)
+                .collect();
+            if let Some(b) = &view.bthome {
+                row_links.extend(b.header.iter().filter_map(|f| f.link));
+                row_links.extend(b.objects.iter().map(|o| o.link));
+            }
+            for span in &view.map {
+                assert!(
+                    row_links.contains(&span.link),
+                    "{}: {span:?} links to no row",
+                    e.label
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn encrypted_example_maps_counter_and_mic() {
+        let view = example("Encrypted v2 (with its key)");
+        let fields: Vec<_> = view
+            .map
+            .iter()
+            .map(|s| (s.label.as_str(), s.hex.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("BTHome device info", "41"),
+                ("object 0x02 temperature", "e4 45 f3"),
+                ("object 0x03 humidity", "c9 96 2b"),
+                ("encryption counter", "33 22 11 00"),
+                ("MIC (message integrity check)", "6c 7c 45 19"),
+            ]
+        );
+        // Without the key the body is ciphertext.
+        let e = EXAMPLES[1];
+        let sealed = decode(&e.input(), "", &Settings::default());
+        let labels: Vec<_> = sealed.map.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "BTHome device info",
+                "ciphertext",
+                "encryption counter",
+                "MIC (message integrity check)"
+            ]
+        );
+    }
+
+    #[test]
+    fn raw_ad_map_names_length_type_uuid_and_company() {
+        let input = DecodeInput {
+            kind: InputKind::RawAd,
+            // Flags, BTHome service data and Shelly manufacturer data of the theengs/decoder
+            // SBBT-002C capture, then a zero length byte and padding.
+            hex: "020106 0a16d2fc40001d01643a01 10ffa90b0109000b01000accbbaa6e02bc 00 0000".into(),
+            ..DecodeInput::default()
+        };
+        let view = decode(&input, "", &Settings::default());
+        let labels: Vec<_> = view.map.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "AD length",
+                "AD type 0x01",
+                "AD data",
+                "AD length",
+                "AD type 0x16",
+                "service UUID fcd2",
+                "BTHome device info",
+                "object 0x00 packet id",
+                "object 0x01 battery",
+                "object 0x3a button",
+                "AD length",
+                "AD type 0xff",
+                "company id 0x0ba9",
+                "Shelly flags block",
+                "Shelly model block",
+                "Shelly MAC block (reversed)",
+                "padding (after a zero length byte)",
+            ]
+        );
+        assert_eq!(view.map[5].hex, "d2 fc");
+        assert_eq!(view.map[12].hex, "a9 0b");
     }
 }

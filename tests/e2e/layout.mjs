@@ -48,6 +48,12 @@ const PAGES = [
     await page.click('.demo-chooser summary'); // closed again, as a person leaves it
   }],
   ['decode', 'decode', 'Decode', async () => {}],
+  // The encrypted example: the byte map with counter and MIC, and every table the page shows.
+  ['decode-example', 'decode', 'Decode', async (page) => {
+    await page.$$eval('.decode-examples button', (buttons) => buttons.find((b) => b.textContent.includes('Encrypted')).click());
+    await page.waitForSelector('.byte-map button', { timeout: 10_000 });
+    await page.hover('.byte-map button');
+  }],
   ['about', 'about', 'About bluehome', async () => {}],
 ];
 

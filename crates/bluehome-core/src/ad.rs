@@ -12,6 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use core::iter::FusedIterator;
+use core::ops::Range;
 
 use crate::advertisement::Advertisement;
 use crate::uuid::Uuid;
@@ -302,6 +303,16 @@ impl<'a> AdStructure<'a> {
         }
     }
 
+    /// Bytes before the structure's data as parsed: the length and type bytes, plus the service
+    /// UUID (service data) or the company id (manufacturer data).
+    pub fn header_len(&self) -> usize {
+        match *self {
+            Self::ServiceData { width, .. } => 2 + usize::from(width),
+            Self::ManufacturerData { .. } => 4,
+            _ => 2,
+        }
+    }
+
     /// Bytes [`Self::encode`] writes: length byte + type byte + data.
     pub fn encoded_len(&self) -> usize {
         2 + self.data_len()
@@ -429,6 +440,27 @@ impl<'a> Iterator for Iter<'a> {
 
 impl FusedIterator for Iter<'_> {}
 
+impl<'a> Iter<'a> {
+    /// The same walk, each item with the bytes it came from: a structure's length byte to its
+    /// last byte, or for a malformed one, its length byte to the end of the payload. Bytes after
+    /// a zero length byte (padding) are in no item.
+    pub fn with_ranges(
+        mut self,
+    ) -> impl Iterator<Item = (Range<usize>, Result<AdStructure<'a>, Error>)> + 'a {
+        core::iter::from_fn(move || {
+            let start = self.offset;
+            let end_of_data = start + self.rest.len();
+            let item = self.next()?;
+            let end = if item.is_ok() {
+                self.offset
+            } else {
+                end_of_data
+            };
+            Some((start..end, item))
+        })
+    }
+}
+
 impl Advertisement {
     /// Builds an advertisement from raw AD bytes (advertising data, optionally followed by the
     /// scan response). Fails at the first malformed structure.
@@ -497,6 +529,23 @@ mod tests {
     /// The spec's full example advertisement (bthome.io `format.html`, "Advertisement format"): flags, complete local name
     /// "DIY-sensor", service data FCD2 `40 02C409 03BF13`.
     const SPEC_ADV: &str = "0201060b094449592d73656e736f720a16d2fc4002c40903bf13";
+
+    #[test]
+    fn ranges_cover_each_structure_and_a_malformed_tail() {
+        let bytes = hex(SPEC_ADV);
+        let found: Vec<_> = iter(&bytes)
+            .with_ranges()
+            .map(|(range, item)| (range, item.map(|s| s.header_len())))
+            .collect();
+        assert_eq!(found, [(0..3, Ok(2)), (3..15, Ok(2)), (15..26, Ok(4))]);
+        // A length byte pointing past the end: the error covers the rest of the payload.
+        let cut = hex("0201060a16d2fc40");
+        let found: Vec<_> = iter(&cut)
+            .with_ranges()
+            .map(|(r, i)| (r, i.is_ok()))
+            .collect();
+        assert_eq!(found, [(0..3, true), (3..8, false)]);
+    }
 
     #[test]
     fn parses_the_bthome_spec_advertisement() {

@@ -1,6 +1,7 @@
 //! BTHome decoding: arbitrary service data under each UUID, with and without a key, statelessly
-//! and through a ReceiverState; nothing may panic, serialization must work, and a clean plain
-//! v2 packet must re-encode to bytes that decode to the same objects.
+//! and through a ReceiverState; nothing may panic, serialization must work, a clean plain
+//! v2 packet must re-encode to bytes that decode to the same objects, and the byte map
+//! (`Packet::spans`) must tile the data exactly, with one span per object equal to its bytes.
 #![no_main]
 
 use bluehome_core::bthome::{self, ReceiverState};
@@ -23,6 +24,20 @@ fuzz_target!(|input: &[u8]| {
     if let Some(e) = &packet.error {
         assert!(e.offset() <= rest.len());
     }
+    let mut at = 0;
+    let mut objects_seen = 0;
+    for span in packet.spans(rest.len()) {
+        assert_eq!(span.range.start, at, "spans in order, no gap, no overlap");
+        assert!(span.range.end > at, "no empty span");
+        if let bthome::Field::Object(i) = span.field {
+            assert_eq!(i, objects_seen, "objects mapped once, in order");
+            assert_eq!(span.range, packet.objects[i].span(), "an object's span is its bytes");
+            objects_seen += 1;
+        }
+        at = span.range.end;
+    }
+    assert_eq!(at, rest.len(), "spans cover the data");
+    assert_eq!(objects_seen, packet.objects.len(), "every object mapped");
 
     // Semantic round trip: a clean plain v2 packet re-encodes to bytes that decode the same (the
     // bytes may differ: binary 0x02 becomes 0x01, reserved bits are dropped).

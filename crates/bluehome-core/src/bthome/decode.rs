@@ -382,6 +382,7 @@ pub(crate) fn parse_v2_objects(
         out.push(Object {
             id,
             offset: offset as u16,
+            len: (end - at) as u16,
             value: table_value(info, bytes),
         });
         at = end;
@@ -543,6 +544,7 @@ pub(crate) fn parse_v1_objects(
             out.push(Object {
                 id,
                 offset: offset as u16,
+                len: (1 + len) as u16,
                 value,
             });
         }

@@ -13,6 +13,7 @@
 //! plus an [`Error`] naming what went wrong and at which byte offset of the service data.
 //! Its `serde::Serialize` impl produces the `bthome` member of `bluehome decode`'s output
 //! (crates/bluehome-cli/README.md), and [`Object`]'s produces one element of its `objects` list.
+//! [`Packet::spans`] maps every byte of the service data to its field (the Decode page's byte map).
 //!
 //! Sources: the BTHome spec (bthome.io `format.html`, `encryption.html`) and what bthome-ble
 //! 3.25 (`Bluetooth-Devices/bthome-ble`, `src/bthome_ble/parser.py`) does where the spec is silent.
@@ -22,6 +23,7 @@ mod decode;
 mod encode;
 mod key;
 mod receiver;
+mod span;
 pub mod table;
 mod value;
 
@@ -34,6 +36,7 @@ pub use decode::{decode, decode_v1, decode_v2};
 pub use encode::{EncodeError, Encryption, encode_object, encode_v1, encode_v2};
 pub use key::{BindKey, BindKeyError};
 pub use receiver::ReceiverState;
+pub use span::{Field, Span, Spans};
 pub use table::{Kind, OBJECTS, ObjectInfo, binary_words, info};
 pub use value::{FirmwareVersion, Object, Value};
 

@@ -199,18 +199,29 @@ pub struct Object {
     pub id: u8,
     /// Byte offset of the object in the service data.
     pub offset: u16,
+    /// Bytes the object takes from `offset`: id, any length or control byte, and the value
+    /// (0 for an object made to encode). See [`Object::span`].
+    pub len: u16,
     /// The value.
     pub value: Value,
 }
 
 impl Object {
-    /// An object to encode: not read from a packet, so its offset is 0.
+    /// An object to encode: not read from a packet, so its offset and length are 0.
     pub fn new(id: u8, value: Value) -> Self {
         Self {
             id,
             offset: 0,
+            len: 0,
             value,
         }
+    }
+
+    /// The bytes of the service data this object was read from (for an encrypted packet, the
+    /// ciphertext bytes at the same positions: AES-CCM encrypts byte for byte).
+    pub fn span(&self) -> core::ops::Range<usize> {
+        let start = usize::from(self.offset);
+        start..start + usize::from(self.len)
     }
 
     /// This object's table row (always present for decoded objects).
@@ -363,6 +374,7 @@ mod tests {
         let temp = Object {
             id: 2,
             offset: 1,
+            len: 3,
             value: Value::Float(23.45),
         };
         assert_eq!(
@@ -372,6 +384,7 @@ mod tests {
         let dimmer = Object {
             id: 0x3C,
             offset: 1,
+            len: 3,
             value: Value::Dimmer { event: 1, steps: 3 },
         };
         assert_eq!(
@@ -381,6 +394,7 @@ mod tests {
         let none = Object {
             id: 0x3A,
             offset: 1,
+            len: 3,
             value: Value::Button(0),
         };
         assert_eq!(
@@ -390,6 +404,7 @@ mod tests {
         let cmd = Object {
             id: 0x3B,
             offset: 1,
+            len: 3,
             value: Value::Command {
                 opcode: 3,
                 args: alloc::vec![5],
@@ -402,6 +417,7 @@ mod tests {
         let fw = Object {
             id: 0xF1,
             offset: 1,
+            len: 3,
             value: Value::Firmware(FirmwareVersion {
                 parts: [4, 2, 1, 0],
                 len: 4,
@@ -414,6 +430,7 @@ mod tests {
         let bad = Object {
             id: 0x53,
             offset: 1,
+            len: 3,
             value: Value::InvalidText(alloc::vec![0xFF]),
         };
         assert_eq!(

@@ -225,45 +225,124 @@ pub struct ManufacturerData {
     pub error: Option<Error>,
 }
 
+/// What a block of manufacturer data is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    /// `0x01`: flags (u16).
+    Flags,
+    /// `0x0A`: the device MAC (6 bytes, reversed).
+    Mac,
+    /// `0x0B`: model id (u16).
+    Model,
+    /// `0x0D`: date/time beacon (20 bytes).
+    Beacon,
+}
+
+impl BlockKind {
+    fn from_type(block: u8) -> Option<Self> {
+        Some(match block {
+            BLOCK_FLAGS => Self::Flags,
+            BLOCK_MAC => Self::Mac,
+            BLOCK_MODEL => Self::Model,
+            BLOCK_BEACON => Self::Beacon,
+            _ => return None,
+        })
+    }
+
+    /// Bytes after the type byte.
+    fn body_len(self) -> usize {
+        match self {
+            Self::Flags | Self::Model => 2,
+            Self::Mac => 6,
+            Self::Beacon => BEACON_LEN,
+        }
+    }
+}
+
+/// One block and where it lies in the manufacturer data (after the company id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block<'a> {
+    /// What it is.
+    pub kind: BlockKind,
+    /// Its bytes, type byte included.
+    pub range: core::ops::Range<usize>,
+    /// The bytes after the type byte.
+    pub body: &'a [u8],
+}
+
+/// Iterator over the blocks of manufacturer data; see [`blocks`].
+#[derive(Debug, Clone)]
+pub struct Blocks<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+/// Walks the blocks of manufacturer data **without** the company id, in order; after an error
+/// (unknown or truncated block, or no data at all) it returns `None` forever.
+pub fn blocks(data: &[u8]) -> Blocks<'_> {
+    Blocks { data, at: 0 }
+}
+
+impl<'a> Iterator for Blocks<'a> {
+    type Item = Result<Block<'a>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let at = self.at;
+        if self.data.is_empty() && at == 0 {
+            self.at = usize::MAX;
+            return Some(Err(Error::Empty));
+        }
+        let &block = self.data.get(at)?;
+        self.at = usize::MAX; // fused on error; set again below on success
+        let Some(kind) = BlockKind::from_type(block) else {
+            return Some(Err(Error::UnknownBlock { offset: at, block }));
+        };
+        let needed = kind.body_len();
+        let end = at + 1 + needed;
+        let Some(body) = self.data.get(at + 1..end) else {
+            return Some(Err(Error::Truncated {
+                offset: at,
+                block,
+                needed,
+                available: self.data.len() - at - 1,
+            }));
+        };
+        self.at = end;
+        Some(Ok(Block {
+            kind,
+            range: at..end,
+            body,
+        }))
+    }
+}
+
+impl core::iter::FusedIterator for Blocks<'_> {}
+
 /// Parses manufacturer data **without** the two company-id bytes (as Web Bluetooth and Home
 /// Assistant hand it over).
 pub fn parse(data: &[u8]) -> ManufacturerData {
     let mut out = ManufacturerData::default();
-    if data.is_empty() {
-        out.error = Some(Error::Empty);
-        return out;
-    }
-    let mut at = 0usize;
-    while let Some(&block) = data.get(at) {
-        let needed = match block {
-            BLOCK_FLAGS | BLOCK_MODEL => 2,
-            BLOCK_MAC => 6,
-            BLOCK_BEACON => BEACON_LEN,
-            _ => {
-                out.error = Some(Error::UnknownBlock { offset: at, block });
-                return out;
+    for block in blocks(data) {
+        let block = match block {
+            Ok(block) => block,
+            Err(error) => {
+                out.error = Some(error);
+                break;
             }
         };
-        let Some(body) = data.get(at + 1..at + 1 + needed) else {
-            out.error = Some(Error::Truncated {
-                offset: at,
-                block,
-                needed,
-                available: data.len() - at - 1,
-            });
-            return out;
-        };
-        match (block, body) {
-            (BLOCK_FLAGS, &[a, b]) => out.flags = Some(Flags(u16::from_le_bytes([a, b]))),
-            (BLOCK_MODEL, &[a, b]) => out.model_id = Some(u16::from_le_bytes([a, b])),
-            (BLOCK_MAC, &[a, b, c, d, e, f]) => out.mac = Some(MacAddress([f, e, d, c, b, a])),
-            _ => {
+        match (block.kind, block.body) {
+            (BlockKind::Flags, &[a, b]) => out.flags = Some(Flags(u16::from_le_bytes([a, b]))),
+            (BlockKind::Model, &[a, b]) => out.model_id = Some(u16::from_le_bytes([a, b])),
+            (BlockKind::Mac, &[a, b, c, d, e, f]) => {
+                out.mac = Some(MacAddress([f, e, d, c, b, a]));
+            }
+            (BlockKind::Beacon, body) => {
                 if let Ok(bytes) = <&[u8; BEACON_LEN]>::try_from(body) {
                     out.beacon = Some(TimeBeacon::from_bytes(bytes));
                 }
             }
+            _ => {}
         }
-        at += 1 + needed;
     }
     out
 }
@@ -437,6 +516,50 @@ impl Serialize for ManufacturerData {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::hex::fixture as hex;
+
+    /// theengs/decoder `tests/BLE/test_ble.cpp`, Shelly BLU Button1 (SBBT-002C): flags 0x0009,
+    /// model 0x0001, MAC BC:02:6E:AA:BB:CC; then the blocks tile the data, and an unknown block
+    /// ends the walk.
+    #[test]
+    fn blocks_tile_the_data_in_order() {
+        let data = [
+            0x01, 0x09, 0x00, 0x0B, 0x01, 0x00, 0x0A, 0xCC, 0xBB, 0xAA, 0x6E, 0x02, 0xBC,
+        ];
+        let found: alloc::vec::Vec<_> = blocks(&data)
+            .map(|b| b.map(|b| (b.kind, b.range)))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                Ok((BlockKind::Flags, 0..3)),
+                Ok((BlockKind::Model, 3..6)),
+                Ok((BlockKind::Mac, 6..13)),
+            ]
+        );
+        let parsed = parse(&data);
+        assert_eq!(parsed.flags, Some(Flags(9)));
+        assert_eq!(parsed.model_id, Some(1));
+        assert_eq!(
+            parsed.mac,
+            Some(MacAddress([0xBC, 0x02, 0x6E, 0xAA, 0xBB, 0xCC]))
+        );
+        let mut odd = blocks(&[0x01, 0x09, 0x00, 0x7F, 0x00]);
+        assert!(odd.next().unwrap().is_ok());
+        assert_eq!(
+            odd.next(),
+            Some(Err(Error::UnknownBlock {
+                offset: 3,
+                block: 0x7F
+            }))
+        );
+        assert_eq!(odd.next(), None);
+        assert_eq!(
+            blocks(&[]).collect::<alloc::vec::Vec<_>>(),
+            [Err(Error::Empty)]
+        );
+    }
 
     /// The MAC prefixes find a device in both layouts, whatever its flags and model, and never
     /// another MAC. Bytes: Home Assistant's capture `01 05 00 0B 30 10 0A 70 D6 C2 97 BA CC`
@@ -468,9 +591,6 @@ mod tests {
         assert!(model_first.matches(&encoded));
         assert!(!mac_first.matches(&ha[..5]), "too short");
     }
-
-    use super::*;
-    use crate::hex::fixture as hex;
 
     /// BLU Button1 capture (theengs/decoder `tests/BLE/test_ble.cpp`), company id stripped:
     /// `01 0900 0b 0100 0a ccbbaa6e02bc`.
