@@ -176,21 +176,41 @@ fn linked(element: &web_sys::HtmlElement) -> bool {
     element.class_list().contains("linked")
 }
 
-/// A Decode page opened from a link without a fragment; returns the page's path too.
-fn blank_page_path() -> String {
+/// The Decode page opened from a link without a fragment, with the example `label` clicked.
+struct Example {
+    host: web_sys::HtmlElement,
+    path: String,
+    mounted: Box<dyn std::any::Any>,
+}
+
+async fn example(label: &str) -> Example {
     let path = web_sys::window().unwrap().location().pathname().unwrap();
     set_url(&path);
-    path
+    let host = host();
+    let mounted = Box::new(leptos::mount::mount_to(host.clone(), DecodePage));
+    settle(30).await;
+    find(&host, ".decode-examples button", label).click();
+    settle(50).await;
+    Example {
+        host,
+        path,
+        mounted,
+    }
+}
+
+impl Example {
+    /// Unmounts the page and puts the URL back.
+    fn close(self) {
+        drop(self.mounted);
+        self.host.remove();
+        set_url(&self.path);
+    }
 }
 
 #[wasm_bindgen_test]
 async fn clicking_an_example_fills_the_form_and_decodes() {
-    let path = blank_page_path();
-    let host = host();
-    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
-    settle(30).await;
-    find(&host, ".decode-examples button", "BTHome v2").click();
-    settle(50).await;
+    let page = example("BTHome v2").await;
+    let host = page.host.clone();
     assert_eq!(value_of(&host, "textarea[name=hex]"), "40 02ca09 03bf13");
     assert_eq!(value_of(&host, "input[name=uuid]"), "fcd2");
     let cells = texts(&host, ".decode-table.objects td");
@@ -248,19 +268,13 @@ async fn clicking_an_example_fills_the_form_and_decodes() {
         !hash.contains("231d39"),
         "the key leaked into the link: {hash}"
     );
-    drop(handle);
-    host.remove();
-    set_url(&path);
+    page.close();
 }
 
 #[wasm_bindgen_test]
 async fn byte_spans_and_rows_mark_each_other_on_hover_and_focus() {
-    let path = blank_page_path();
-    let host = host();
-    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
-    settle(30).await;
-    find(&host, ".decode-examples button", "BTHome v2").click();
-    settle(50).await;
+    let page = example("BTHome v2").await;
+    let host = page.host.clone();
     let temperature = find(&host, ".byte-span", "object 0x02 temperature");
     assert_eq!(temperature.text_content().unwrap(), "02 ca 09");
     assert_eq!(temperature.tag_name(), "BUTTON", "reachable by keyboard");
@@ -294,19 +308,13 @@ async fn byte_spans_and_rows_mark_each_other_on_hover_and_focus() {
     settle(20).await;
     let version_row = find(&host, ".decode-table tbody tr", "version");
     assert!(linked(&version_row), "{}", version_row.outer_html());
-    drop(handle);
-    host.remove();
-    set_url(&path);
+    page.close();
 }
 
 #[wasm_bindgen_test]
 async fn the_encrypted_example_shows_counter_and_mic_spans() {
-    let path = blank_page_path();
-    let host = host();
-    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
-    settle(30).await;
-    find(&host, ".decode-examples button", "Encrypted v2").click();
-    settle(50).await;
+    let page = example("Encrypted v2").await;
+    let host = page.host.clone();
     let counter = find(&host, ".byte-span", "encryption counter");
     assert_eq!(counter.text_content().unwrap(), "33 22 11 00");
     assert_eq!(
@@ -321,7 +329,5 @@ async fn the_encrypted_example_shows_counter_and_mic_spans() {
     fire(&counter_row, "mouseenter");
     settle(20).await;
     assert!(linked(&counter));
-    drop(handle);
-    host.remove();
-    set_url(&path);
+    page.close();
 }

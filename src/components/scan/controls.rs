@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 
 use crate::ble::{BleBackend, Capability, ScanEnd};
 use crate::platform::{self, now_ms};
-use crate::state::settings::SortKey;
+use crate::state::settings::{Settings, SortKey};
 use crate::state::{export, use_store};
 
 /// Where readings come from, and what this browser is missing for each.
@@ -243,32 +243,38 @@ pub fn Toolbar() -> impl IntoView {
                             }).collect_view()}
                         </select>
                     </label>
-                    <label class="check">
-                        <input
-                            type="checkbox"
-                            prop:checked=move || store.settings.with(|s| s.fahrenheit)
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                store.update_settings(|s| s.fahrenheit = on);
-                            }
-                        />
-                        " °F"
-                    </label>
-                    <label class="check">
-                        <input
-                            type="checkbox"
-                            prop:checked=move || store.settings.with(|s| s.local_time)
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                store.update_settings(|s| s.local_time = on);
-                            }
-                        />
-                        " local time"
-                    </label>
+                    <SettingCheck label=" °F" get=|s| s.fahrenheit set=|s, on| s.fahrenheit = on />
+                    <SettingCheck label=" local time" get=|s| s.local_time set=|s, on| s.local_time = on />
                 </div>
                 <FilterEditor />
             </details>
         </section>
+    }
+}
+
+/// A checkbox for one on/off view setting.
+#[component]
+fn SettingCheck(
+    /// What the box says.
+    label: &'static str,
+    /// Reads the setting.
+    get: fn(&Settings) -> bool,
+    /// Writes the setting.
+    set: fn(&mut Settings, bool),
+) -> impl IntoView {
+    let store = use_store();
+    view! {
+        <label class="check">
+            <input
+                type="checkbox"
+                prop:checked=move || store.settings.with(get)
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    store.update_settings(|s| set(s, on));
+                }
+            />
+            {label}
+        </label>
     }
 }
 
