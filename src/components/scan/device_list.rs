@@ -86,12 +86,7 @@ pub fn DeviceList() -> impl IntoView {
         keys.with(|k| {
             let Ok(keys) = k else { return Vec::new() };
             let (first, count) = window(scroll_top.get(), keys.len());
-            keys.iter()
-                .enumerate()
-                .skip(first)
-                .take(count)
-                .map(|(i, key)| (i, key.clone()))
-                .collect::<Vec<_>>()
+            keys[first..first + count].to_vec()
         })
     };
     let count_text = move || {
@@ -128,7 +123,7 @@ pub fn DeviceList() -> impl IntoView {
                 >
                     // Keyed by device only: a row keeps its DOM (and keyboard focus) while the
                     // order changes; its position follows the list.
-                    <For each=rows key=|(_, key)| key.clone() let:((_, key))>
+                    <For each=rows key=DeviceKey::clone let:key>
                         {
                             let position = {
                                 let key = key.clone();
@@ -320,12 +315,10 @@ pub fn DeviceRow(
                 >
                     <span class="device-title">{text(|c| c.title.clone())}</span>
                 </button>
-                <Show when=move || card.with(|c| c.encrypted)>
-                    <span class="lock" title="encrypted">
-                        <span aria-hidden="true">"🔒"</span>
-                        <span class="visually-hidden">" (encrypted)"</span>
-                    </span>
-                </Show>
+                <span class="lock" title="encrypted" hidden=move || card.with(|c| !c.encrypted)>
+                    <span aria-hidden="true">"🔒"</span>
+                    <span class="visually-hidden">" (encrypted)"</span>
+                </span>
             </div>
             <p class="row-meta" title=text(|c| c.meta.clone())>
                 <span class=text(|c| format!("kind {}", c.kind_class))>{text(|c| c.kind.clone())}</span>
