@@ -270,20 +270,10 @@ pub fn DeviceRow(
                 .collect_view()
         })
     };
-    let k = key.clone();
-    let selected = Signal::derive(move || store.selected.with(|s| s.as_ref() == Some(&k)));
-    let k = key.clone();
-    let select = move |_| {
-        let k = k.clone();
-        store.selected.update(|s| {
-            *s = if s.as_ref() == Some(&k) {
-                None
-            } else {
-                Some(k)
-            }
-        });
-    };
     let k = StoredValue::new(key.clone());
+    let selected = move || k.with_value(|k| store.selected.with(|s| s.as_ref() == Some(k)));
+    // A second click closes the details again.
+    let select = move |_| store.selected.set((!selected()).then(|| k.get_value()));
     let enter_key = move |_| {
         store.selected.set(Some(k.get_value()));
         // The details panel renders on this change; its key field takes the focus after it.
@@ -299,7 +289,7 @@ pub fn DeviceRow(
     view! {
         <li
             class="device-row"
-            class:selected=move || selected.get()
+            class:selected=selected
             style:top=move || format!("{}px", index.get() as f64 * ROW_HEIGHT)
             aria-setsize=move || total.get().to_string()
             aria-posinset=move || (index.get() + 1).to_string()
@@ -309,7 +299,7 @@ pub fn DeviceRow(
                 <button
                     class="row-title"
                     title=text(|c| c.title.clone())
-                    aria-expanded=move || selected.get().to_string()
+                    aria-expanded=move || selected().to_string()
                     aria-controls="device-details"
                     on:click=select
                 >
