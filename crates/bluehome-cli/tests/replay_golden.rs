@@ -7,10 +7,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 fn run_case(dir: &Path) -> Result<(), String> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bluehome"));
+    let mut cmd = common::bluehome();
     cmd.arg("replay")
         .arg(dir.join("capture.jsonl"))
         .arg("--rules")
@@ -43,7 +42,7 @@ fn replay_reports_time_going_backwards() {
     .unwrap();
     let rules = dir.join("rules.json");
     std::fs::write(&rules, "{}").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_bluehome"))
+    let out = common::bluehome()
         .arg("replay")
         .arg(&capture)
         .arg("--rules")

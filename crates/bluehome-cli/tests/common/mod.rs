@@ -1,7 +1,43 @@
-//! What the golden-file tests share: finding the cases and running them all.
+//! What the command tests share: running `bluehome`, finding the golden cases and running them all.
+#![allow(dead_code)] // Each test binary uses its own subset.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Command, Output, Stdio};
+
+/// The `bluehome` binary under test.
+pub fn bluehome() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bluehome"))
+}
+
+/// Starts `command` with stdin, stdout and stderr piped.
+pub fn spawn_piped(command: &mut Command) -> std::io::Result<Child> {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+}
+
+/// Runs `command` with `input` on stdin (closed after it) and waits for its output.
+pub fn run_with_input(command: &mut Command, input: &[u8]) -> std::io::Result<Output> {
+    let mut child = spawn_piped(command)?;
+    child
+        .stdin
+        .take()
+        .ok_or_else(|| std::io::Error::other("no stdin"))?
+        .write_all(input)?;
+    child.wait_with_output()
+}
+
+/// Each line of `output` as JSON.
+pub fn json_lines(output: &[u8]) -> Vec<serde_json::Value> {
+    std::str::from_utf8(output)
+        .expect("UTF-8 output")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
 
 /// The case directories under `tests/golden/<kind>/`, sorted; there must be at least `min`.
 pub fn case_dirs(kind: &str, min: usize) -> Vec<PathBuf> {
