@@ -19,10 +19,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     let out = cmd.output().map_err(|e| e.to_string())?;
     let (got, want) = common::output_and_expected(&out, dir)?;
-    if got != want {
-        return Err(format!("--- expected\n{want}--- got\n{got}"));
-    }
-    Ok(())
+    common::same_output(&got, &want)
 }
 
 #[test]

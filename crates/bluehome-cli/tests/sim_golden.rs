@@ -40,15 +40,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
             got.lines().count()
         ));
     }
-    for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
-        if g != w {
-            return Err(format!("line {}:\n  expected {w}\n  got      {g}", i + 1));
-        }
-    }
-    if got != want {
-        return Err(format!("--- expected\n{want}--- got\n{got}"));
-    }
-    Ok(())
+    common::same_output(&got, &want)
 }
 
 #[test]

@@ -72,6 +72,19 @@ pub fn output_and_expected(out: &Output, dir: &Path) -> Result<(String, String),
     Ok((got, want))
 }
 
+/// `Ok` when `got` is `want` to the byte; else the first line that differs, or both in full.
+pub fn same_output(got: &str, want: &str) -> Result<(), String> {
+    for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        if g != w {
+            return Err(format!("line {}:\n  expected {w}\n  got      {g}", i + 1));
+        }
+    }
+    if got != want {
+        return Err(format!("--- expected\n{want}--- got\n{got}"));
+    }
+    Ok(())
+}
+
 /// Runs every case and fails once, naming every case that failed and why.
 pub fn assert_all_pass(dirs: &[PathBuf], run_case: impl Fn(&Path) -> Result<(), String>) {
     let failures: Vec<String> = dirs
