@@ -7,7 +7,7 @@ use bluehome_core::shelly::methods::ble::{MAX_ADV_DATA, check_ad_data};
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use super::{TextField, seconds};
+use super::{CheckField, TextField, seconds};
 use crate::platform::now_ms;
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
@@ -118,11 +118,7 @@ pub fn AdvertiseComposer(
     view! {
         <div class="advertise">
             <h3>"Advertise once"</h3>
-            <label class="check">
-                <input type="checkbox" prop:checked=move || use_raw.get()
-                    on:change=move |ev| use_raw.set(event_target_checked(&ev)) />
-                " Raw advertising data (hex AD structures) instead of BTHome objects"
-            </label>
+            <CheckField label=" Raw advertising data (hex AD structures) instead of BTHome objects" checked=use_raw />
             <Show
                 when=move || use_raw.get()
                 fallback=move || view! {

@@ -5,6 +5,7 @@ use crate::state::actions::RunsActions as _;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
+use super::CheckField;
 use crate::components::steps::StepLog;
 use crate::state::shelly::explain::FailureKind;
 use crate::state::shelly::{Phase, ShellySession};
@@ -72,11 +73,7 @@ pub fn FailurePanel(
                                     prop:value=move || password.get()
                                     on:input=move |ev| password.set(event_target_value(&ev)) />
                             </label>
-                            <label class="check">
-                                <input type="checkbox" prop:checked=move || remember.get()
-                                    on:change=move |ev| remember.set(event_target_checked(&ev)) />
-                                " Remember it in this profile (only its digest, HA1, is stored)"
-                            </label>
+                            <CheckField label=" Remember it in this profile (only its digest, HA1, is stored)" checked=remember />
                             <button type="submit" class="primary">"Send password and retry"</button>
                         </form>
                     })}
