@@ -1,14 +1,11 @@
 //! Browser tests of the Scan page over the mock backend (headless Chromium).
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bluehome::app::provide_app_state;
-use bluehome::ble::mock::{ChooserAnswer, MockBackend};
+use bluehome::ble::mock::ChooserAnswer;
 use bluehome::ble::{Backend, BleBackend, DeviceId, LeScanOptions};
-use bluehome::pages::ScanPage;
 use bluehome::platform::now_ms;
 use bluehome::state::{AppStore, export};
 use bluehome_core::bthome::{BindKey, Encryption, Object, Value, encode_v2};
@@ -16,6 +13,8 @@ use bluehome_core::{Advertisement, DeviceKey, MacAddress, Uuid};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+mod dom;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -29,18 +28,7 @@ struct Page {
 
 impl Page {
     async fn mount() -> Self {
-        let document = document();
-        let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-        document.body().unwrap().append_child(&host).unwrap();
-        let slot: Rc<Cell<Option<AppStore>>> = Rc::new(Cell::new(None));
-        let out = Rc::clone(&slot);
-        let handle = leptos::mount::mount_to(host.clone(), move || {
-            let backend = Rc::new(Backend::Mock(MockBackend::new()));
-            out.set(Some(provide_app_state(backend, false)));
-            view! { <ScanPage /> }
-        });
-        handle.forget();
-        let store = slot.get().unwrap();
+        let (host, store) = dom::mount_scan_page();
         store.start_scan().await;
         settle().await;
         Self { host, store }

@@ -47,6 +47,15 @@ impl World {
     pub fn gatt_ops(&self) -> Vec<GattOp> {
         self.setup.gatt_log.get_untracked()
     }
+
+    /// The failure shown, as "title | advice | detail"; empty when there is none.
+    pub fn failure(&self) -> String {
+        self.setup
+            .failure
+            .get_untracked()
+            .map(|f| format!("{} | {} | {}", f.title, f.advice, f.detail))
+            .unwrap_or_default()
+    }
 }
 
 /// What mounting gave: the store and the set-up session the app provided.
