@@ -211,10 +211,7 @@ pub fn Toolbar() -> impl IntoView {
             <details class="view-options" open=platform::wide_window()>
                 <summary>
                     "Sort and filter"
-                    {move || {
-                        let active = store.settings.with(|s| !s.filter_json.trim().is_empty());
-                        active.then_some(" (filter on)")
-                    }}
+                    {when_filtering(" (filter on)")}
                 </summary>
                 <div class="view-fields">
                     <label>
@@ -249,6 +246,17 @@ pub fn Toolbar() -> impl IntoView {
                 <FilterEditor />
             </details>
         </section>
+    }
+}
+
+/// `note` while filter rules are set (a disclosure's summary says so when it is closed).
+fn when_filtering(note: &'static str) -> impl Fn() -> Option<&'static str> + Copy {
+    let store = use_store();
+    move || {
+        store
+            .settings
+            .with(|s| !s.filter_json.trim().is_empty())
+            .then_some(note)
     }
 }
 
@@ -349,10 +357,7 @@ fn FilterEditor() -> impl IntoView {
         <details class="filter-editor">
             <summary>
                 "Filter rules (JSON)"
-                {move || {
-                    let active = store.settings.with(|s| !s.filter_json.trim().is_empty());
-                    active.then_some(" (on)")
-                }}
+                {when_filtering(" (on)")}
             </summary>
             <form on:submit=apply>
                 <label for="filter-json">

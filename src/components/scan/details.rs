@@ -306,11 +306,9 @@ fn DetailsPanel(
                             bind:value=mac_text
                         />
                     </label>
-                    <Show when=needs_mac>
-                        <p class="hint">
-                            "The browser hides this device's address; decryption needs the MAC printed on the device or shown by its app."
-                        </p>
-                    </Show>
+                    <p class="hint" hidden=move || !needs_mac()>
+                        "The browser hides this device's address; decryption needs the MAC printed on the device or shown by its app."
+                    </p>
                     {move || key_error.get().map(|e| view! { <p class="problem" role="alert">{e}</p> })}
                     <button type="submit">"Save key"</button>
                     <Show when=move || has_key.get()>

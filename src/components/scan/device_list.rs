@@ -86,12 +86,7 @@ pub fn DeviceList() -> impl IntoView {
         keys.with(|k| {
             let Ok(keys) = k else { return Vec::new() };
             let (first, count) = window(scroll_top.get(), keys.len());
-            keys.iter()
-                .enumerate()
-                .skip(first)
-                .take(count)
-                .map(|(i, key)| (i, key.clone()))
-                .collect::<Vec<_>>()
+            keys[first..first + count].to_vec()
         })
     };
     let count_text = move || {
@@ -128,7 +123,7 @@ pub fn DeviceList() -> impl IntoView {
                 >
                     // Keyed by device only: a row keeps its DOM (and keyboard focus) while the
                     // order changes; its position follows the list.
-                    <For each=rows key=|(_, key)| key.clone() let:((_, key))>
+                    <For each=rows key=DeviceKey::clone let:key>
                         {
                             let position = {
                                 let key = key.clone();
@@ -170,6 +165,64 @@ fn kind_text(kind: bluehome_core::DeviceKind, title: &str) -> String {
     }
 }
 
+/// What one card says, read from the device in one pass whenever it or the clock changes (one
+/// look-up per change rather than one per line of the card).
+#[derive(Clone, Default, PartialEq)]
+struct Card {
+    title: String,
+    /// Kind, signal and age: "Shelly BLU H&T · -60 dBm · 3 s ago".
+    meta: String,
+    kind: String,
+    kind_class: &'static str,
+    rssi: Option<i8>,
+    age: String,
+    /// The address, with the advertised name when a label replaces it in the title.
+    subtitle: String,
+    encrypted: bool,
+    /// The decode problem, and whether entering a bind key would solve it.
+    problem: Option<(String, bool)>,
+}
+
+impl Card {
+    fn of(d: &DeviceEntry, m: &ScanModel, now_ms: u64) -> Self {
+        let title = d.shown_title(&m.labels);
+        let mut subtitle = Vec::new();
+        if m.labels.contains_key(d.key)
+            && let Some(name) = d.name
+        {
+            subtitle.push(printable(name).into_owned());
+        }
+        match d.mac {
+            Some(mac) if d.key.mac() != Some(mac) => {
+                subtitle.push(format!("{} · {}", mac, printable(d.key.as_str())));
+            }
+            _ => subtitle.push(printable(d.key.as_str()).into_owned()),
+        }
+        let kind = kind_text(d.kind, &title);
+        let age = format_age(now_ms, d.last_seen_ms);
+        Card {
+            meta: format!("{kind} · {} · {age}", rssi_text(d.rssi)),
+            title,
+            kind,
+            kind_class: kind_class(d.kind),
+            rssi: d.rssi,
+            age,
+            subtitle: subtitle.join(" · "),
+            encrypted: d.encrypted,
+            problem: d.problem.map(|p| {
+                (
+                    format!("{} ({})", p.message, p.kind),
+                    p.kind == "missing_key",
+                )
+            }),
+        }
+    }
+}
+
+fn rssi_text(rssi: Option<i8>) -> String {
+    rssi.map_or("—".to_owned(), |r| format!("{r} dBm"))
+}
+
 /// One device as a card: its name; kind, signal and age; its address; its main readings large,
 /// or "Enter key" when it is encrypted and no key is known. Every line keeps to one line (the
 /// card has a fixed height for the virtualised list) and says all of itself in its title.
@@ -184,62 +237,11 @@ pub fn DeviceRow(
 ) -> impl IntoView {
     let store = use_store();
     let k = key.clone();
-    let title = Signal::derive(move || {
-        with_device(&k, |d, m| d.shown_title(&m.labels)).unwrap_or_default()
-    });
-    let k = key.clone();
-    let subtitle = Signal::derive(move || {
-        with_device(&k, |d, m| {
-            let mut parts = Vec::new();
-            if m.labels.contains_key(d.key)
-                && let Some(name) = d.name
-            {
-                parts.push(printable(name).into_owned());
-            }
-            match d.mac {
-                Some(mac) if d.key.mac() != Some(mac) => {
-                    parts.push(format!("{} · {}", mac, printable(d.key.as_str())));
-                }
-                _ => parts.push(printable(d.key.as_str()).into_owned()),
-            }
-            parts.join(" · ")
-        })
-        .unwrap_or_default()
-    });
-    let k = key.clone();
-    let kind = Signal::derive(move || {
-        with_device(&k, |d, m| kind_text(d.kind, &d.shown_title(&m.labels))).unwrap_or_default()
-    });
-    let k = key.clone();
-    let kind_class = move || {
-        format!(
-            "kind {}",
-            with_device(&k, |d, _| kind_class(d.kind)).unwrap_or("other")
-        )
-    };
-    let k = key.clone();
-    let rssi = Signal::derive(move || with_device(&k, |d, _| d.rssi).flatten());
-    let rssi_text = move || rssi.get().map_or("—".to_owned(), |r| format!("{r} dBm"));
-    let k = key.clone();
-    let age = Signal::derive(move || {
+    let card = Memo::new(move |_| {
         let now = store.now.get();
-        with_device(&k, |d, _| format_age(now, d.last_seen_ms)).unwrap_or_default()
+        with_device(&k, |d, m| Card::of(d, m, now)).unwrap_or_default()
     });
-    let meta = move || format!("{} · {} · {}", kind.get(), rssi_text(), age.get());
-    let k = key.clone();
-    let problem = Signal::derive(move || {
-        with_device(&k, |d, _| {
-            d.problem.as_ref().map(|p| {
-                (
-                    format!("{} ({})", p.message, p.kind),
-                    p.kind == "missing_key",
-                )
-            })
-        })
-        .flatten()
-    });
-    let k = key.clone();
-    let lock = move || with_device(&k, |d, _| d.encrypted).unwrap_or(false);
+    let text = move |f: fn(&Card) -> String| move || card.with(f);
     let k = key.clone();
     let readings = move || {
         let settings = store.settings.get();
@@ -306,48 +308,45 @@ pub fn DeviceRow(
             <div class="row-head">
                 <button
                     class="row-title"
-                    title=title
+                    title=text(|c| c.title.clone())
                     aria-expanded=move || selected.get().to_string()
                     aria-controls="device-details"
                     on:click=select
                 >
-                    <span class="device-title">{title}</span>
+                    <span class="device-title">{text(|c| c.title.clone())}</span>
                 </button>
-                <Show when=lock>
-                    <span class="lock" title="encrypted">
-                        <span aria-hidden="true">"🔒"</span>
-                        <span class="visually-hidden">" (encrypted)"</span>
-                    </span>
-                </Show>
+                <span class="lock" title="encrypted" hidden=move || card.with(|c| !c.encrypted)>
+                    <span aria-hidden="true">"🔒"</span>
+                    <span class="visually-hidden">" (encrypted)"</span>
+                </span>
             </div>
-            <p class="row-meta" title=meta>
-                <span class=kind_class>{kind}</span>
+            <p class="row-meta" title=text(|c| c.meta.clone())>
+                <span class=text(|c| format!("kind {}", c.kind_class))>{text(|c| c.kind.clone())}</span>
                 " · "
                 <span class="rssi" title="signal strength">
                     <span class="rssi-bar" aria-hidden="true">
-                        <span style:width=move || format!("{}%", rssi_percent(rssi.get()))></span>
+                        <span style:width=text(|c| format!("{}%", rssi_percent(c.rssi)))></span>
                     </span>
-                    <span class="rssi-text">{rssi_text}</span>
+                    <span class="rssi-text">{text(|c| rssi_text(c.rssi))}</span>
                 </span>
                 " · "
-                <span class="age">{age}</span>
+                <span class="age">{text(|c| c.age.clone())}</span>
             </p>
-            <p class="row-sub mono" title=subtitle>{subtitle}</p>
+            <p class="row-sub mono" title=text(|c| c.subtitle.clone())>{text(|c| c.subtitle.clone())}</p>
             {move || {
-                problem
-                    .get()
-                    .map(|(text, needs_key)| {
+                card.with(|c| c.problem.clone())
+                    .map(|(problem, needs_key)| {
                         view! {
                             <p class="row-problem" role="note">
                                 {needs_key.then(|| view! {
                                     <button class="enter-key" on:click=enter_key>"Enter key"</button>
                                 })}
-                                <span class="problem" title=text.clone()>{text.clone()}</span>
+                                <span class="problem" title=problem.clone()>{problem.clone()}</span>
                             </p>
                         }
                     })
             }}
-            <ul class="readings" hidden=move || problem.with(Option::is_some)>{readings}</ul>
+            <ul class="readings" hidden=move || card.with(|c| c.problem.is_some())>{readings}</ul>
         </li>
     }
 }
