@@ -121,12 +121,7 @@ async fn the_list_shows_decoded_values() {
 
 /// Types into the filter editor and applies it, as a person would.
 async fn apply_filters(page: &Page, json: &str) {
-    let area: web_sys::HtmlTextAreaElement = page
-        .host
-        .query_selector("#filter-json")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let area: web_sys::HtmlTextAreaElement = dom::query(&page.host, "#filter-json");
     area.set_value(json);
     area.dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();
@@ -213,12 +208,7 @@ async fn the_key_form_offers_the_mac_an_encrypted_blu_sensor_announced() {
     page.refresh().await;
     page.click(".row-title");
     settle().await;
-    let mac_field: web_sys::HtmlInputElement = page
-        .host
-        .query_selector(".key-form input[name=mac]")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let mac_field: web_sys::HtmlInputElement = dom::query(&page.host, ".key-form input[name=mac]");
     assert_eq!(mac_field.value(), MAC);
     page.input(".key-form input[name=bindkey]", &"23".repeat(16));
     page.click(".key-form button[type=submit]");
@@ -689,7 +679,7 @@ async fn rows_stay_in_place_while_the_pointer_rests_on_the_list() {
     page.advertise("id-c", sensor("CCC", TEMP_HUMIDITY, -60));
     page.refresh().await;
     assert_eq!(card(&page, "BBB").0, "1", "by name by default");
-    let list = page.host.query_selector(".device-list").unwrap().unwrap();
+    let list = dom::element(&page.host, ".device-list");
     list.dispatch_event(&web_sys::Event::new("pointerenter").unwrap())
         .unwrap();
     // A device that sorts first arrives, and a known one sends again: nothing moves.
@@ -748,12 +738,7 @@ async fn cards_say_binary_states_in_words_and_the_chart_opens_on_temperature() {
         .unwrap();
     th_button.unchecked_into::<web_sys::HtmlElement>().click();
     settle().await;
-    let select: web_sys::HtmlSelectElement = page
-        .host
-        .query_selector(".chart-controls select")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let select: web_sys::HtmlSelectElement = dom::query(&page.host, ".chart-controls select");
     assert_eq!(
         select.value(),
         "2",

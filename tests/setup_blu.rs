@@ -106,9 +106,8 @@ async fn encryption_turned_on_makes_the_sensor_decode_on_the_scan_page() {
     click(&w.host, "Turn encryption on");
     until(10, "the key", || w.setup.blu.key_stored.get_untracked()).await;
     let key = device.borrow().key().expect("the device made a key");
-    let shown: web_sys::HtmlInputElement = wasm_bindgen::JsCast::unchecked_into(
-        w.host.query_selector("input.bind-key").unwrap().unwrap(),
-    );
+    let shown: web_sys::HtmlInputElement =
+        wasm_bindgen::JsCast::unchecked_into(element(&w.host, "input.bind-key"));
     let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(shown.value(), hex, "the key is shown for copying");
 

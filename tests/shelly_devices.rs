@@ -13,7 +13,6 @@ use bluehome::ble::{Backend, BleBackend, DeviceId};
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::frame::Request;
-use bluehome_core::shelly::methods::ble::Provisioning;
 use bluehome_core::sim::gateway::GatewayOptions;
 use leptos::prelude::*;
 use serde_json::json;
@@ -57,11 +56,7 @@ async fn provisioning_end_to_end() {
     tick().await;
     click(&w.host, "Apply");
     let done = text_saying(&w.host, 15, ".shelly-wifi .success", "Connected to Wi-Fi").await;
-    let link = w
-        .host
-        .query_selector(".shelly-wifi .success a")
-        .unwrap()
-        .unwrap();
+    let link = element(&w.host, ".shelly-wifi .success a");
     let href = link.get_attribute("href").unwrap();
     assert!(
         href.starts_with("http://")
@@ -101,16 +96,11 @@ async fn auth_challenge_is_answered_and_retried() {
     let w = challenged_world("s3cret-pw").await;
     // A retry connects to the device already chosen: from here on, any chooser is closed.
     w.mock().set_chooser(ChooserAnswer::Cancel);
-    type_into(&w.host, "Device password (user admin)", "wrong");
-    click(&w.host, "Send password and retry");
+    w.send_password("wrong");
     w.failure_saying(10, "Wrong password").await;
-    type_into(&w.host, "Device password (user admin)", "s3cret-pw");
     check_box(&w.host, "Remember it in this profile");
-    click(&w.host, "Send password and retry");
-    until(10, "connected after auth", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
+    w.send_password("s3cret-pw");
+    w.until_connected().await;
     w.assert_no_failure();
     // Only HA1 is stored, and nothing secret is logged.
     let stored = w.storage.get(PROFILES_KEY).unwrap();
@@ -124,11 +114,7 @@ async fn auth_challenge_is_answered_and_retried() {
 
 #[wasm_bindgen_test]
 async fn the_21st_bond_is_refused_with_a_clear_message() {
-    let options = GatewayOptions {
-        provisioning: Provisioning::Complete,
-        ..GatewayOptions::default()
-    };
-    let gw = gateway(options, Vec::new());
+    let gw = provisioned_gateway();
     {
         let mut g = gw.borrow_mut();
         let start = Request {
@@ -161,11 +147,7 @@ async fn the_21st_bond_is_refused_with_a_clear_message() {
 /// by itself while its pairing window is open.
 #[wasm_bindgen_test]
 async fn pairing_on_demand_only_where_chrome_does_it() {
-    let options = GatewayOptions {
-        provisioning: Provisioning::Complete,
-        ..GatewayOptions::default()
-    };
-    let gw = gateway(options, Vec::new());
+    let gw = provisioned_gateway();
     gw.borrow_mut().handle(
         &Request {
             id: bluehome_core::shelly::frame::Id::Num(1),
@@ -187,10 +169,7 @@ async fn pairing_on_demand_only_where_chrome_does_it() {
     assert!(w.gateway.borrow().bonds().is_empty());
     w.mock().set_platform(Platform::Android);
     click(&w.host, "Retry");
-    until(10, "paired and connected", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
+    w.until_connected().await;
     assert_eq!(w.gateway.borrow().bonds().len(), 1);
     w.host.remove();
 }
@@ -207,12 +186,7 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
     type_into(&w.host, "Discovery seconds", "2");
     click(&w.host, "Discover devices");
     text_saying(&w.host, 10, ".discovered", "3c:2e:f5:5b").await;
-    let found: web_sys::HtmlElement = w
-        .host
-        .query_selector("button.discovered-device")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let found: web_sys::HtmlElement = query(&w.host, "button.discovered-device");
     found.click();
     until(10, "discovery done", || {
         w.session.busy.get_untracked().is_none()
@@ -298,7 +272,7 @@ async fn profile_slots_survive_a_reload() {
     let slots = text(&again.host, ".slots");
     assert!(slots.contains(DEVICE_NAME), "{slots}");
     assert!(slots.contains("CC:BA:97:0D:5E:01"), "{slots}");
-    let active = again.host.query_selector(".slot.active").unwrap().unwrap();
+    let active = element(&again.host, ".slot.active");
     assert_eq!(active.get_attribute("data-slot").as_deref(), Some("2"));
     assert!(text(&again.host, ".seeking").contains("empty"));
     // Back to the device's profile, and reconnect from it (the chooser narrowed to its name).
@@ -313,10 +287,7 @@ async fn profile_slots_survive_a_reload() {
     tick().await;
     assert!(text(&again.host, ".seeking").contains("not connected"));
     click(&again.host, "Reconnect");
-    until(10, "reconnected", || {
-        again.session.status.get_untracked().is_some()
-    })
-    .await;
+    again.until_connected().await;
     again.host.remove();
 }
 
@@ -426,12 +397,7 @@ async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
     click(&w.host, "Discover devices");
     let note = text_saying(&w.host, 15, ".discovery-note", "sent no discovery results").await;
     assert!(note.contains("Type the device's address"), "{note}");
-    let relay: web_sys::HtmlElement = w
-        .host
-        .query_selector(".discovery-note button")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let relay: web_sys::HtmlElement = query(&w.host, ".discovery-note button");
     relay.click();
     until(10, "the relayed device", || {
         w.host
@@ -440,20 +406,11 @@ async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
             .is_some()
     })
     .await;
-    let pick: web_sys::HtmlElement = w
-        .host
-        .query_selector("button.relayed-device")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let pick: web_sys::HtmlElement = query(&w.host, "button.relayed-device");
     pick.click();
     tick().await;
-    let address: web_sys::HtmlInputElement = w
-        .host
-        .query_selector("input[placeholder='aa:bb:cc:dd:ee:ff']")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let address: web_sys::HtmlInputElement =
+        query(&w.host, "input[placeholder='aa:bb:cc:dd:ee:ff']");
     assert_eq!(address.value(), "3c:2e:f5:5b:01:01");
     w.host.remove();
 }
@@ -496,12 +453,7 @@ async fn switching_devices_is_no_dropped_connection() {
         "the old device was reconnected"
     );
     assert!(w.mock().is_connected(&second));
-    let state = w
-        .host
-        .query_selector(".slot[data-slot='0']")
-        .unwrap()
-        .unwrap()
-        .get_attribute("data-state");
+    let state = element(&w.host, ".slot[data-slot='0']").get_attribute("data-state");
     assert_eq!(state.as_deref(), Some("not connected"));
     w.host.remove();
 }
@@ -522,10 +474,7 @@ async fn a_connect_that_never_settles_is_given_up_and_cancelled() {
     );
     w.mock().set_connect_hangs(&id, false);
     click(&w.host, "Retry");
-    until(10, "connected on retry", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
+    w.until_connected().await;
     w.host.remove();
 }
 
@@ -603,12 +552,8 @@ async fn wifi_settings_that_need_a_restart_get_one() {
 #[wasm_bindgen_test]
 async fn requests_use_ids_and_cnonces_firmware_can_hold() {
     let w = challenged_world("s3cret-pw").await;
-    type_into(&w.host, "Device password (user admin)", "s3cret-pw");
-    click(&w.host, "Send password and retry");
-    until(10, "connected after auth", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
+    w.send_password("s3cret-pw");
+    w.until_connected().await;
     let requests = w.taps.requests.borrow();
     assert!(requests.iter().any(|r| r.auth.is_some()));
     for r in requests.iter() {

@@ -20,7 +20,6 @@ use bluehome_core::sim::gateway::GatewayOptions;
 use bluehome_core::sim::sensors::{SensorKind, SensorSpec, SimSensor};
 use leptos::prelude::*;
 use shelly_support::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -66,13 +65,9 @@ async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
 #[wasm_bindgen_test]
 async fn profiles_export_without_secrets_and_import_elsewhere() {
     let w = challenged_world("s3cret-pw").await;
-    type_into(&w.host, "Device password (user admin)", "s3cret-pw");
     check_box(&w.host, "Remember it in this profile");
-    click(&w.host, "Send password and retry");
-    until(10, "connected", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
+    w.send_password("s3cret-pw");
+    w.until_connected().await;
     let (name, exported) = download(&w.host, "Export").await;
     assert_eq!(name, "bluehome-profiles.json");
     assert!(exported.contains("CC:BA:97:0D:5E:01"), "{exported}");
@@ -83,12 +78,7 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
 
     let other = world_with(GatewayOptions::default()).await;
     click_and_render(&other.host, "Import…").await;
-    let area: web_sys::HtmlTextAreaElement = other
-        .host
-        .query_selector(".import textarea")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let area: web_sys::HtmlTextAreaElement = query(&other.host, ".import textarea");
     area.set_value(&exported);
     area.dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();

@@ -18,7 +18,6 @@ use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
 use leptos::prelude::*;
 use serde_json::{Value, json};
 use shelly_support::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -147,22 +146,12 @@ async fn advertise_once_sends_a_composed_bthome_payload_within_the_budget() {
 async fn the_console_shows_answers_and_masks_secrets() {
     let w = connected_world().await;
     click_and_render(&w.host, "Console").await;
-    let method: web_sys::HtmlInputElement = w
-        .host
-        .query_selector(".shelly-console input")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let method: web_sys::HtmlInputElement = query(&w.host, ".shelly-console input");
     method.set_value("WiFi.SetConfig");
     method
         .dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();
-    let params: web_sys::HtmlTextAreaElement = w
-        .host
-        .query_selector(".shelly-console textarea")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let params: web_sys::HtmlTextAreaElement = query(&w.host, ".shelly-console textarea");
     params.set_value(r#"{"config":{"sta":{"ssid":"Guest","pass":"top-secret-1","enable":true}}}"#);
     params
         .dispatch_event(&web_sys::Event::new("input").unwrap())
@@ -200,10 +189,7 @@ async fn out_of_range_is_explained_and_retry_connects() {
     assert!(failure.contains("Connection attempt failed"), "{failure}");
     assert!(text(&w.host, ".steps").contains("✗"));
     click(&w.host, "Retry");
-    until(10, "connected on retry", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
+    w.until_connected().await;
     w.assert_no_failure();
     w.host.remove();
 }
@@ -211,13 +197,7 @@ async fn out_of_range_is_explained_and_retry_connects() {
 #[wasm_bindgen_test]
 async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
     let w = connected_world().await;
-    let state = |w: &World| {
-        w.host
-            .query_selector(".slot.active")
-            .unwrap()
-            .unwrap()
-            .get_attribute("data-state")
-    };
+    let state = |w: &World| element(&w.host, ".slot.active").get_attribute("data-state");
     assert_eq!(state(&w).as_deref(), Some("connected"));
     let drop_link = |w: &World| {
         w.session

@@ -70,12 +70,17 @@ pub async fn text_saying(host: &HtmlElement, secs: u64, selector: &str, words: &
     text(host, selector)
 }
 
-/// The first element matching the CSS `selector`; panics naming it when there is none.
-pub fn element(host: &HtmlElement, selector: &str) -> HtmlElement {
+/// The first element matching the CSS `selector`, as a `T`; panics naming it when there is none.
+pub fn query<T: JsCast>(host: &HtmlElement, selector: &str) -> T {
     host.query_selector(selector)
         .unwrap()
         .unwrap_or_else(|| panic!("no element {selector:?}"))
         .unchecked_into()
+}
+
+/// The first element matching the CSS `selector`; panics naming it when there is none.
+pub fn element(host: &HtmlElement, selector: &str) -> HtmlElement {
+    query(host, selector)
 }
 
 fn find_button(host: &HtmlElement, label: &str) -> Option<HtmlElement> {

@@ -188,6 +188,20 @@ impl World {
             .expect("the test world runs the mock backend")
     }
 
+    /// Waits at most 10 s until the device's status has been read: connected.
+    pub async fn until_connected(&self) {
+        until(10, "connected", || {
+            self.session.status.get_untracked().is_some()
+        })
+        .await;
+    }
+
+    /// Answers the page's password request with `password`.
+    pub fn send_password(&self, password: &str) {
+        type_into(&self.host, "Device password (user admin)", password);
+        click(&self.host, "Send password and retry");
+    }
+
     /// What the failure panel says ("" when there is none).
     pub fn failure(&self) -> String {
         text(&self.host, ".failure")
@@ -217,6 +231,15 @@ pub fn one_ht() -> Vec<SimSensor> {
 
 pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<Gateway>> {
     Rc::new(RefCell::new(Gateway::new(options, sensors)))
+}
+
+/// A gateway (no sensors) whose set-up is complete: only a bonded client gets in.
+pub fn provisioned_gateway() -> Rc<RefCell<Gateway>> {
+    let options = GatewayOptions {
+        provisioning: bluehome_core::shelly::methods::ble::Provisioning::Complete,
+        ..GatewayOptions::default()
+    };
+    gateway(options, Vec::new())
 }
 
 /// `gateway`'s GATT server, as the mock backend's peer for a device, and the test's view into it.
