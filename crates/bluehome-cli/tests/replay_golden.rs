@@ -24,7 +24,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn replay_golden_files_match() {
-    common::assert_all_pass(&common::case_dirs("replay", 4), run_case);
+    common::assert_all_pass("replay", 4, run_case);
 }
 
 #[test]

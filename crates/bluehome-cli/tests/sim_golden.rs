@@ -45,7 +45,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn sim_golden_transcripts_match() {
-    common::assert_all_pass(&common::case_dirs("sim", 7), run_case);
+    common::assert_all_pass("sim", 7, run_case);
 }
 
 #[test]

@@ -85,9 +85,10 @@ pub fn same_output(got: &str, want: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs every case and fails once, naming every case that failed and why.
-pub fn assert_all_pass(dirs: &[PathBuf], run_case: impl Fn(&Path) -> Result<(), String>) {
-    let failures: Vec<String> = dirs
+/// Runs every case under `tests/golden/<kind>/` (at least `min`) and fails once, naming every case
+/// that failed and why.
+pub fn assert_all_pass(kind: &str, min: usize, run_case: impl Fn(&Path) -> Result<(), String>) {
+    let failures: Vec<String> = case_dirs(kind, min)
         .iter()
         .filter_map(|d| run_case(d).err().map(|e| format!("{}: {e}", d.display())))
         .collect();
