@@ -28,8 +28,7 @@ async fn provisioning_end_to_end() {
         wifi_connect_ms: 1_500,
         ..GatewayOptions::default()
     };
-    let w = world_with(options).await;
-    connect(&w).await;
+    let w = connected_world_with(options).await;
     assert!(text(&w.host, ".steps").contains("Shelly.GetDeviceInfo"));
     assert!(text(&w.host, ".shelly-info").contains("CC:BA:97:0D:5E:01"));
 
@@ -176,11 +175,7 @@ async fn pairing_on_demand_only_where_chrome_does_it() {
 
 #[wasm_bindgen_test]
 async fn discovery_then_adding_a_device_and_two_sensors() {
-    let w = world(
-        gateway(GatewayOptions::default(), one_ht()),
-        MemoryStore::default(),
-    )
-    .await;
+    let w = world_hearing_one_ht().await;
     connect(&w).await;
     click_and_render(&w.host, "BTHome gateway").await;
     type_into(&w.host, "Discovery seconds", "2");
@@ -385,11 +380,7 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
 /// says so and offers the fallbacks: typing the address, or picking a device the gateway hears.
 #[wasm_bindgen_test]
 async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
-    let w = world(
-        gateway(GatewayOptions::default(), one_ht()),
-        MemoryStore::default(),
-    )
-    .await;
+    let w = world_hearing_one_ht().await;
     w.taps.events_over_ble.set(false);
     connect(&w).await;
     click_and_render(&w.host, "BTHome gateway").await;
@@ -533,8 +524,7 @@ async fn wifi_settings_that_need_a_restart_get_one() {
         wifi_connect_ms: 1_500,
         ..GatewayOptions::default()
     };
-    let w = world_with(options).await;
-    connect(&w).await;
+    let w = connected_world_with(options).await;
     click_and_render(&w.host, "Wi-Fi").await;
     type_into(&w.host, "Network name (SSID)", "HomeNet");
     type_into(&w.host, "Wi-Fi password", "correct horse");
@@ -594,8 +584,7 @@ async fn a_browser_without_forget_says_where_to_revoke() {
 async fn a_network_name_with_a_bidi_override_is_shown_escaped() {
     let mut options = GatewayOptions::default();
     options.networks[0].scan.ssid = Some("\u{202e}teNemoH".into());
-    let w = world_with(options).await;
-    connect(&w).await;
+    let w = connected_world_with(options).await;
     click_and_render(&w.host, "Wi-Fi").await;
     let networks = scan_networks(&w, "teNemoH").await;
     assert!(networks.contains("\\u{202e}teNemoH"), "{networks}");

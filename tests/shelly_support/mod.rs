@@ -327,11 +327,25 @@ pub async fn world_with(options: GatewayOptions) -> World {
     world(gateway(options, Vec::new()), MemoryStore::default()).await
 }
 
-/// The Devices page connected to a default gateway (no sensors, no password), fresh storage.
-pub async fn connected_world() -> World {
-    let w = world_with(GatewayOptions::default()).await;
+/// The Devices page connected to a gateway set up by `options` (no sensors), fresh storage.
+pub async fn connected_world_with(options: GatewayOptions) -> World {
+    let w = world_with(options).await;
     connect(&w).await;
     w
+}
+
+/// The Devices page connected to a default gateway (no sensors, no password), fresh storage.
+pub async fn connected_world() -> World {
+    connected_world_with(GatewayOptions::default()).await
+}
+
+/// The Devices page over a default gateway that hears one Shelly BLU H&T, fresh storage.
+pub async fn world_hearing_one_ht() -> World {
+    world(
+        gateway(GatewayOptions::default(), one_ht()),
+        MemoryStore::default(),
+    )
+    .await
 }
 
 /// Scans for networks until `ssid` is listed; returns the list's text.
