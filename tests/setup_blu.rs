@@ -146,11 +146,7 @@ async fn on_windows_an_unpaired_device_gets_the_windows_pairing_steps() {
     assert!(text(&w.host, ".pairing-advice").contains("Settings › Bluetooth & devices"));
     type_into(&w.host, "Passkey (up to 6 digits)", "123456");
     click(&w.host, "Turn encryption on");
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    let said = w.failure();
+    let said = w.said().await;
     assert!(said.starts_with("The device wants a paired link"), "{said}");
     assert!(
         said.contains("Settings › Bluetooth & devices › Add device"),
@@ -175,11 +171,7 @@ async fn a_device_out_of_pairing_mode_is_explained() {
     w.on(&id, Platform::MacOs, Os::MacOs);
     heard(&w).await;
     click(&w.host, "Set up a device…");
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    let said = w.failure();
+    let said = w.said().await;
     assert!(said.contains("more than 10 seconds"), "{said}");
     assert_eq!(w.setup.flow.get_untracked(), None);
     // The person holds the button; the retry connects to the device already chosen (the chooser
@@ -284,11 +276,7 @@ async fn a_dropped_link_is_explained() {
     open_blu(&w).await;
     w.with_mock(|m| m.drop_connection(&id));
     click(&w.host, "Read the key");
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    let said = w.failure();
+    let said = w.said().await;
     assert!(said.contains("disconnected"), "{said}");
     assert!(has_button(&w.host, "Retry"));
 }

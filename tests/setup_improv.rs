@@ -87,15 +87,6 @@ async fn provisioned(w: &World) {
     .await;
 }
 
-/// Waits for the failure and returns what the page says.
-async fn said(w: &World) -> String {
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    w.failure()
-}
-
 /// Authorization by the button, a scan, the network picked, credentials sent, "provisioned"
 /// followed by notification, the redirect shown as a link.
 #[wasm_bindgen_test]
@@ -155,7 +146,7 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
 async fn a_network_the_device_cannot_join_is_explained() {
     let (w, _device, _id) = ready_improv(ImprovOptions::default()).await;
     send_wifi(&w, "HomeNet", Some("wrong"));
-    let said = said(&w).await;
+    let said = w.said().await;
     assert!(
         said.starts_with("The device could not join the Wi-Fi network"),
         "{said}"
@@ -180,7 +171,7 @@ async fn sending_in_the_wrong_state_is_explained() {
     };
     let before = writes(&w);
     click(&w.host, "Connect to Wi-Fi");
-    let said = said(&w).await;
+    let said = w.said().await;
     assert!(
         said.starts_with("The device is not ready for this"),
         "{said}"
@@ -211,7 +202,7 @@ async fn a_link_dropped_while_provisioning_is_explained() {
     send_wifi(&w, "HomeNet", Some("correct horse"));
     tick().await;
     w.with_mock(|m| m.drop_connection(&id));
-    let said = said(&w).await;
+    let said = w.said().await;
     assert!(said.to_lowercase().contains("disconnected"), "{said}");
 }
 

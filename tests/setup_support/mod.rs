@@ -48,6 +48,15 @@ impl World {
         self.setup.gatt_log.get_untracked()
     }
 
+    /// Waits for a failure and returns what the page says.
+    pub async fn said(&self) -> String {
+        until(10, "the failure", || {
+            self.setup.failure.get_untracked().is_some()
+        })
+        .await;
+        self.failure()
+    }
+
     /// The failure shown, as "title | advice | detail"; empty when there is none.
     pub fn failure(&self) -> String {
         self.setup
