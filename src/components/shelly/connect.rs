@@ -12,10 +12,8 @@ use crate::state::shelly::{Phase, ShellySession};
 
 /// The connection panel.
 #[component]
-pub fn ConnectPanel(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn ConnectPanel() -> impl IntoView {
+    let session = ShellySession::from_context();
     let connected = move || session.phase.get() == Phase::Connected;
     view! {
         <section class="shelly-connect" aria-label="Connection">
@@ -33,17 +31,15 @@ pub fn ConnectPanel(
                 })}
             </div>
             <StepLog steps=session.steps label="Connection progress" />
-            <FailurePanel session=session />
+            <FailurePanel />
         </section>
     }
 }
 
 /// The last failure, explained, with its retry.
 #[component]
-pub fn FailurePanel(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn FailurePanel() -> impl IntoView {
+    let session = ShellySession::from_context();
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
     move || {

@@ -8,10 +8,8 @@ use crate::state::shelly::security::Hardening;
 
 /// Password, name and hardening.
 #[component]
-pub fn SecurityPanel(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn SecurityPanel() -> impl IntoView {
+    let session = ShellySession::from_context();
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let remember = RwSignal::new(false);

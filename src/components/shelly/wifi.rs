@@ -21,10 +21,8 @@ fn bars(rssi: i32) -> &'static str {
 
 /// The wizard.
 #[component]
-pub fn WifiWizard(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn WifiWizard() -> impl IntoView {
+    let session = ShellySession::from_context();
     let setup = WifiSetup::default();
     let ssid = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
