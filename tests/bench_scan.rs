@@ -18,16 +18,13 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bluehome::app::provide_app_state;
-use bluehome::ble::mock::MockBackend;
-use bluehome::ble::{Backend, DeviceId};
-use bluehome::pages::ScanPage;
-use bluehome::state::AppStore;
+use bluehome::ble::DeviceId;
 use bluehome_core::bthome::{Object, Value, encode_v2};
 use bluehome_core::{Advertisement, Uuid};
-use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+
+mod dom;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -100,18 +97,7 @@ fn advertisement(device: u32, n: u32) -> Advertisement {
 #[wasm_bindgen_test]
 #[ignore = "benchmark: a minute of load; run with --include-ignored --nocapture"]
 async fn scan_page_under_a_thousand_advertisements_a_second() {
-    let document = document();
-    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-    document.body().unwrap().append_child(&host).unwrap();
-    let slot: Rc<Cell<Option<AppStore>>> = Rc::new(Cell::new(None));
-    let out = Rc::clone(&slot);
-    let handle = leptos::mount::mount_to(host.clone(), move || {
-        let backend = Rc::new(Backend::Mock(MockBackend::new()));
-        let store = provide_app_state(backend, false);
-        out.set(Some(store));
-        view! { <ScanPage /> }
-    });
-    let store = slot.get().unwrap();
+    let (host, store) = dom::mount_scan_page();
     store.start_scan().await;
 
     // Pre-built packets (8 per device) so the feed measures the app, not the encoder.
@@ -236,6 +222,5 @@ async fn scan_page_under_a_thousand_advertisements_a_second() {
     );
     drop(feed);
     drop(ticker);
-    drop(handle);
     host.remove();
 }

@@ -46,6 +46,19 @@ fn type_into(host: &web_sys::HtmlElement, selector: &str, value: &str) {
         .unwrap();
 }
 
+/// The object table's cells for bthome.io's format example (`4002ca0903bf13`): temperature
+/// 25.06 °C, humidity 50.55 %.
+const EXAMPLE_OBJECT_CELLS: [&str; 8] = [
+    "0x02",
+    "temperature",
+    "25.06",
+    "°C",
+    "0x03",
+    "humidity",
+    "50.55",
+    "%",
+];
+
 async fn settle(ms: u64) {
     gloo_timers::future::sleep(Duration::from_millis(ms)).await;
 }
@@ -60,20 +73,7 @@ async fn decode_page_decodes_and_keeps_the_input_but_not_the_key_in_the_link() {
     settle(50).await;
     let cells = texts(&host, ".decode-table.objects td");
     let html = host.inner_html();
-    assert_eq!(
-        cells,
-        [
-            "0x02",
-            "temperature",
-            "25.06",
-            "°C",
-            "0x03",
-            "humidity",
-            "50.55",
-            "%"
-        ],
-        "{html}"
-    );
+    assert_eq!(cells, EXAMPLE_OBJECT_CELLS, "{html}");
 
     type_into(&host, "input[name=key]", "000102030405060708090a0b0c0d0e0f");
     type_into(&host, "input[name=mac]", "A4:C1:38:00:00:09");
@@ -214,19 +214,7 @@ async fn clicking_an_example_fills_the_form_and_decodes() {
     assert_eq!(value_of(&host, "textarea[name=hex]"), "40 02ca09 03bf13");
     assert_eq!(value_of(&host, "input[name=uuid]"), "fcd2");
     let cells = texts(&host, ".decode-table.objects td");
-    assert_eq!(
-        cells,
-        [
-            "0x02",
-            "temperature",
-            "25.06",
-            "°C",
-            "0x03",
-            "humidity",
-            "50.55",
-            "%"
-        ]
-    );
+    assert_eq!(cells, EXAMPLE_OBJECT_CELLS);
 
     find(&host, ".decode-examples button", "Shelly BLU").click();
     settle(50).await;

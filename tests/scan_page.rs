@@ -1,14 +1,11 @@
 //! Browser tests of the Scan page over the mock backend (headless Chromium).
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bluehome::app::provide_app_state;
-use bluehome::ble::mock::{ChooserAnswer, MockBackend};
+use bluehome::ble::mock::ChooserAnswer;
 use bluehome::ble::{Backend, BleBackend, DeviceId, LeScanOptions};
-use bluehome::pages::ScanPage;
 use bluehome::platform::now_ms;
 use bluehome::state::{AppStore, export};
 use bluehome_core::bthome::{BindKey, Encryption, Object, Value, encode_v2};
@@ -16,6 +13,8 @@ use bluehome_core::{Advertisement, DeviceKey, MacAddress, Uuid};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+mod dom;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -29,18 +28,7 @@ struct Page {
 
 impl Page {
     async fn mount() -> Self {
-        let document = document();
-        let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-        document.body().unwrap().append_child(&host).unwrap();
-        let slot: Rc<Cell<Option<AppStore>>> = Rc::new(Cell::new(None));
-        let out = Rc::clone(&slot);
-        let handle = leptos::mount::mount_to(host.clone(), move || {
-            let backend = Rc::new(Backend::Mock(MockBackend::new()));
-            out.set(Some(provide_app_state(backend, false)));
-            view! { <ScanPage /> }
-        });
-        handle.forget();
-        let store = slot.get().unwrap();
+        let (host, store) = dom::mount_scan_page();
         store.start_scan().await;
         settle().await;
         Self { host, store }
@@ -133,12 +121,7 @@ async fn the_list_shows_decoded_values() {
 
 /// Types into the filter editor and applies it, as a person would.
 async fn apply_filters(page: &Page, json: &str) {
-    let area: web_sys::HtmlTextAreaElement = page
-        .host
-        .query_selector("#filter-json")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let area: web_sys::HtmlTextAreaElement = dom::query(&page.host, "#filter-json");
     area.set_value(json);
     area.dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();
@@ -225,12 +208,7 @@ async fn the_key_form_offers_the_mac_an_encrypted_blu_sensor_announced() {
     page.refresh().await;
     page.click(".row-title");
     settle().await;
-    let mac_field: web_sys::HtmlInputElement = page
-        .host
-        .query_selector(".key-form input[name=mac]")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let mac_field: web_sys::HtmlInputElement = dom::query(&page.host, ".key-form input[name=mac]");
     assert_eq!(mac_field.value(), MAC);
     page.input(".key-form input[name=bindkey]", &"23".repeat(16));
     page.click(".key-form button[type=submit]");
@@ -701,7 +679,7 @@ async fn rows_stay_in_place_while_the_pointer_rests_on_the_list() {
     page.advertise("id-c", sensor("CCC", TEMP_HUMIDITY, -60));
     page.refresh().await;
     assert_eq!(card(&page, "BBB").0, "1", "by name by default");
-    let list = page.host.query_selector(".device-list").unwrap().unwrap();
+    let list = dom::element(&page.host, ".device-list");
     list.dispatch_event(&web_sys::Event::new("pointerenter").unwrap())
         .unwrap();
     // A device that sorts first arrives, and a known one sends again: nothing moves.
@@ -760,12 +738,7 @@ async fn cards_say_binary_states_in_words_and_the_chart_opens_on_temperature() {
         .unwrap();
     th_button.unchecked_into::<web_sys::HtmlElement>().click();
     settle().await;
-    let select: web_sys::HtmlSelectElement = page
-        .host
-        .query_selector(".chart-controls select")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let select: web_sys::HtmlSelectElement = dom::query(&page.host, ".chart-controls select");
     assert_eq!(
         select.value(),
         "2",

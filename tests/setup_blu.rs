@@ -106,9 +106,8 @@ async fn encryption_turned_on_makes_the_sensor_decode_on_the_scan_page() {
     click(&w.host, "Turn encryption on");
     until(10, "the key", || w.setup.blu.key_stored.get_untracked()).await;
     let key = device.borrow().key().expect("the device made a key");
-    let shown: web_sys::HtmlInputElement = wasm_bindgen::JsCast::unchecked_into(
-        w.host.query_selector("input.bind-key").unwrap().unwrap(),
-    );
+    let shown: web_sys::HtmlInputElement =
+        wasm_bindgen::JsCast::unchecked_into(element(&w.host, "input.bind-key"));
     let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(shown.value(), hex, "the key is shown for copying");
 
@@ -136,14 +135,6 @@ async fn encryption_turned_on_makes_the_sensor_decode_on_the_scan_page() {
     assert_eq!(entry.bindkey.to_hex(), hex);
 }
 
-fn failure(w: &World) -> String {
-    w.setup
-        .failure
-        .get_untracked()
-        .map(|f| format!("{} | {} | {}", f.title, f.advice, f.detail))
-        .unwrap_or_default()
-}
-
 /// Chrome on Windows does not pair on demand: the protected write fails "Not paired", and the
 /// page gives the Windows steps (the device makes no key).
 #[wasm_bindgen_test]
@@ -155,11 +146,7 @@ async fn on_windows_an_unpaired_device_gets_the_windows_pairing_steps() {
     assert!(text(&w.host, ".pairing-advice").contains("Settings › Bluetooth & devices"));
     type_into(&w.host, "Passkey (up to 6 digits)", "123456");
     click(&w.host, "Turn encryption on");
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    let said = failure(&w);
+    let said = w.said().await;
     assert!(said.starts_with("The device wants a paired link"), "{said}");
     assert!(
         said.contains("Settings › Bluetooth & devices › Add device"),
@@ -184,11 +171,7 @@ async fn a_device_out_of_pairing_mode_is_explained() {
     w.on(&id, Platform::MacOs, Os::MacOs);
     heard(&w).await;
     click(&w.host, "Set up a device…");
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    let said = failure(&w);
+    let said = w.said().await;
     assert!(said.contains("more than 10 seconds"), "{said}");
     assert_eq!(w.setup.flow.get_untracked(), None);
     // The person holds the button; the retry connects to the device already chosen (the chooser
@@ -201,7 +184,7 @@ async fn a_device_out_of_pairing_mode_is_explained() {
         w.setup.flow.get_untracked() == Some(Flow::Blu) && w.setup.busy.get_untracked().is_none()
     })
     .await;
-    assert!(w.setup.failure.get_untracked().is_none(), "{}", failure(&w));
+    assert!(w.setup.failure.get_untracked().is_none(), "{}", w.failure());
 }
 
 /// The settings offered are the device's own (Motion: sensitivity, no buzzer); a change is
@@ -230,16 +213,12 @@ async fn a_setting_is_written_after_pairing_and_read_back() {
             .to_lowercase()
     );
     type_into(&w.host, &label, "9");
-    let row = w
-        .host
-        .query_selector("li[data-name=motion_pulse_count] button")
-        .unwrap()
-        .unwrap();
-    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&row).click();
+    let row = element(&w.host, "li[data-name=motion_pulse_count] button");
+    row.click();
     tick().await;
     assert!(text(&w.host, "li[data-name=motion_pulse_count] .error").contains("9"));
     type_into(&w.host, &label, "4");
-    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&row).click();
+    row.click();
     until(10, "the write", || {
         text(&w.host, "li[data-name=motion_pulse_count] .value") == "4"
     })
@@ -249,13 +228,9 @@ async fn a_setting_is_written_after_pairing_and_read_back() {
         .read(blu::Characteristic::MotionPulseCount, 0);
     assert_eq!(read, Ok(vec![4]));
     // An on/off setting is one button.
-    let led = w
-        .host
-        .query_selector("li[data-name=motion_led] button")
-        .unwrap()
-        .unwrap();
+    let led = element(&w.host, "li[data-name=motion_led] button");
     assert_eq!(led.text_content().as_deref(), Some("Turn off"));
-    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&led).click();
+    led.click();
     until(10, "the LED off", || {
         text(&w.host, "li[data-name=motion_led] .value") == "off"
     })
@@ -274,8 +249,7 @@ async fn factory_reset_asks_first_then_turns_encryption_off() {
     type_into(&w.host, "Passkey (up to 6 digits)", "654321");
     click(&w.host, "Turn encryption on");
     until(10, "the key", || w.setup.blu.key_stored.get_untracked()).await;
-    click(&w.host, "Factory reset…");
-    tick().await;
+    click_and_render(&w.host, "Factory reset…").await;
     assert!(
         device.borrow().key().is_some(),
         "nothing sent before the confirmation"
@@ -302,11 +276,7 @@ async fn a_dropped_link_is_explained() {
     open_blu(&w).await;
     w.with_mock(|m| m.drop_connection(&id));
     click(&w.host, "Read the key");
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    let said = failure(&w);
+    let said = w.said().await;
     assert!(said.contains("disconnected"), "{said}");
     assert!(has_button(&w.host, "Retry"));
 }
@@ -343,8 +313,7 @@ async fn the_blu_flow_gatt_operations_are_counted() {
     let encryption = count(&all[opened.len()..]);
     web_sys::console::log_1(&format!("BLU encryption: {encryption:?}").into());
     assert_eq!(encryption, [0, 1, 1, 0], "{all:?}");
-    click(&w.host, "Done: disconnect");
-    tick().await;
+    click_and_render(&w.host, "Done: disconnect").await;
     assert_eq!(w.setup.flow.get_untracked(), None);
     assert!(!w.with_mock(|m| bluehome::ble::BleBackend::is_connected(m, &id)));
 }
@@ -362,12 +331,8 @@ async fn in_demo_mode_the_blu_motion_is_set_up_and_decodes() {
             .unwrap_or(false)
     })
     .await;
-    let summary = w
-        .host
-        .query_selector(".demo-chooser summary")
-        .unwrap()
-        .expect("the simulated chooser");
-    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&summary).click();
+    let summary = element(&w.host, ".demo-chooser summary");
+    summary.click();
     until(2, "the choices", || has_button(&w.host, "Set up SBMO-003Z")).await;
     click(&w.host, "Set up SBMO-003Z");
     until(10, "the BLU flow", || {

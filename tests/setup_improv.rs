@@ -49,14 +49,6 @@ async fn open_improv(w: &World) {
     .await;
 }
 
-fn failure(w: &World) -> String {
-    w.setup
-        .failure
-        .get_untracked()
-        .map(|f| format!("{} | {} | {}", f.title, f.advice, f.detail))
-        .unwrap_or_default()
-}
-
 fn press(w: &World, device: &SharedImprov) {
     let now = w.with_mock(|m| m.now_ms());
     device.borrow_mut().press(now);
@@ -95,15 +87,6 @@ async fn provisioned(w: &World) {
     .await;
 }
 
-/// Waits for the failure and returns what the page says.
-async fn said(w: &World) -> String {
-    until(10, "the failure", || {
-        w.setup.failure.get_untracked().is_some()
-    })
-    .await;
-    failure(w)
-}
-
 /// Authorization by the button, a scan, the network picked, credentials sent, "provisioned"
 /// followed by notification, the redirect shown as a link.
 #[wasm_bindgen_test]
@@ -112,10 +95,7 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
     let w = world(mock).await;
     w.on(&id, Platform::Windows, Os::Windows);
     open_improv(&w).await;
-    until(5, "the request to press the button", || {
-        text(&w.host, ".setup-steps").contains("Press the button on the device")
-    })
-    .await;
+    text_saying(&w.host, 5, ".setup-steps", "Press the button on the device").await;
     assert!(text(&w.host, ".improv-info").contains("ESP32-C3"));
     press(&w, &device);
     until(5, "authorized", || {
@@ -131,26 +111,15 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
     .await;
     idle(&w).await;
     click(&w.host, "Scan for networks");
-    until(5, "the networks", || {
-        text(&w.host, ".improv-networks").contains("HomeNet")
-    })
-    .await;
-    let pick = w
-        .host
-        .query_selector(".improv-networks button")
-        .unwrap()
-        .unwrap();
-    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&pick).click();
+    text_saying(&w.host, 5, ".improv-networks", "HomeNet").await;
+    let pick = element(&w.host, ".improv-networks button");
+    pick.click();
     tick().await;
     type_into(&w.host, "Wi-Fi password", "correct horse");
     click(&w.host, "Connect to Wi-Fi");
     provisioned(&w).await;
     assert_eq!(device.borrow().state(), State::Provisioned);
-    let link = w
-        .host
-        .query_selector(".improv-done a")
-        .unwrap()
-        .expect("the redirect as a link");
+    let link = element(&w.host, ".improv-done a");
     assert_eq!(
         link.get_attribute("href").as_deref(),
         Some("http://192.168.1.43/")
@@ -177,7 +146,7 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
 async fn a_network_the_device_cannot_join_is_explained() {
     let (w, _device, _id) = ready_improv(ImprovOptions::default()).await;
     send_wifi(&w, "HomeNet", Some("wrong"));
-    let said = said(&w).await;
+    let said = w.said().await;
     assert!(
         said.starts_with("The device could not join the Wi-Fi network"),
         "{said}"
@@ -202,7 +171,7 @@ async fn sending_in_the_wrong_state_is_explained() {
     };
     let before = writes(&w);
     click(&w.host, "Connect to Wi-Fi");
-    let said = said(&w).await;
+    let said = w.said().await;
     assert!(
         said.starts_with("The device is not ready for this"),
         "{said}"
@@ -233,7 +202,7 @@ async fn a_link_dropped_while_provisioning_is_explained() {
     send_wifi(&w, "HomeNet", Some("correct horse"));
     tick().await;
     w.with_mock(|m| m.drop_connection(&id));
-    let said = said(&w).await;
+    let said = w.said().await;
     assert!(said.to_lowercase().contains("disconnected"), "{said}");
 }
 

@@ -8,12 +8,11 @@ mod shelly_support;
 
 use std::rc::Rc;
 
-use bluehome::ble::mock::{ChooserAnswer, MockBackend, Platform};
-use bluehome::ble::{Backend, BleBackend, Capabilities, DeviceId};
+use bluehome::ble::mock::{ChooserAnswer, Platform};
+use bluehome::ble::{Backend, BleBackend, DeviceId};
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::frame::Request;
-use bluehome_core::shelly::methods::ble::Provisioning;
 use bluehome_core::sim::gateway::GatewayOptions;
 use leptos::prelude::*;
 use serde_json::json;
@@ -29,19 +28,12 @@ async fn provisioning_end_to_end() {
         wifi_connect_ms: 1_500,
         ..GatewayOptions::default()
     };
-    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
-    connect(&w).await;
+    let w = connected_world_with(options).await;
     assert!(text(&w.host, ".steps").contains("Shelly.GetDeviceInfo"));
     assert!(text(&w.host, ".shelly-info").contains("CC:BA:97:0D:5E:01"));
 
-    click(&w.host, "Wi-Fi");
-    tick().await;
-    click(&w.host, "Scan for networks");
-    until(10, "scan results", || {
-        text(&w.host, ".networks").contains("HomeNet")
-    })
-    .await;
-    let networks = text(&w.host, ".networks");
+    click_and_render(&w.host, "Wi-Fi").await;
+    let networks = scan_networks(&w, "HomeNet").await;
     assert!(networks.contains("WPA2-PSK"), "{networks}");
     assert!(
         networks.find("HomeNet") < networks.find("Neighbour"),
@@ -62,16 +54,8 @@ async fn provisioning_end_to_end() {
     check_box(&w.host, "I understand");
     tick().await;
     click(&w.host, "Apply");
-    until(15, "the new IP", || {
-        text(&w.host, ".shelly-wifi .success").contains("Connected to Wi-Fi")
-    })
-    .await;
-    let done = text(&w.host, ".shelly-wifi .success");
-    let link = w
-        .host
-        .query_selector(".shelly-wifi .success a")
-        .unwrap()
-        .unwrap();
+    let done = text_saying(&w.host, 15, ".shelly-wifi .success", "Connected to Wi-Fi").await;
+    let link = element(&w.host, ".shelly-wifi .success a");
     let href = link.get_attribute("href").unwrap();
     assert!(
         href.starts_with("http://")
@@ -111,20 +95,12 @@ async fn auth_challenge_is_answered_and_retried() {
     let w = challenged_world("s3cret-pw").await;
     // A retry connects to the device already chosen: from here on, any chooser is closed.
     w.mock().set_chooser(ChooserAnswer::Cancel);
-    type_into(&w.host, "Device password (user admin)", "wrong");
-    click(&w.host, "Send password and retry");
-    until(10, "wrong password", || {
-        text(&w.host, ".failure").contains("Wrong password")
-    })
-    .await;
-    type_into(&w.host, "Device password (user admin)", "s3cret-pw");
+    w.send_password("wrong");
+    w.failure_saying(10, "Wrong password").await;
     check_box(&w.host, "Remember it in this profile");
-    click(&w.host, "Send password and retry");
-    until(10, "connected after auth", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
-    assert!(text(&w.host, ".failure").is_empty());
+    w.send_password("s3cret-pw");
+    w.until_connected().await;
+    w.assert_no_failure();
     // Only HA1 is stored, and nothing secret is logged.
     let stored = w.storage.get(PROFILES_KEY).unwrap();
     let ha1 = bluehome_core::shelly::auth::ha1(w.gateway.borrow().id(), "s3cret-pw");
@@ -137,11 +113,7 @@ async fn auth_challenge_is_answered_and_retried() {
 
 #[wasm_bindgen_test]
 async fn the_21st_bond_is_refused_with_a_clear_message() {
-    let options = GatewayOptions {
-        provisioning: Provisioning::Complete,
-        ..GatewayOptions::default()
-    };
-    let gw = gateway(options, Vec::new());
+    let gw = provisioned_gateway();
     {
         let mut g = gw.borrow_mut();
         let start = Request {
@@ -161,11 +133,7 @@ async fn the_21st_bond_is_refused_with_a_clear_message() {
     // reports any failed pairing ("GATT Error: Not paired."), so the advice names the limit.
     w.mock().set_platform(Platform::Android);
     click(&w.host, "Set up a device…");
-    until(10, "the refusal", || {
-        text(&w.host, ".failure").contains("requires pairing")
-    })
-    .await;
-    let failure = text(&w.host, ".failure");
+    let failure = w.failure_saying(10, "requires pairing").await;
     assert!(failure.contains("at most 20 paired devices"), "{failure}");
     assert!(failure.contains("Delete one"), "{failure}");
     assert!(failure.contains("GATT Error: Not paired."), "{failure}");
@@ -178,11 +146,7 @@ async fn the_21st_bond_is_refused_with_a_clear_message() {
 /// by itself while its pairing window is open.
 #[wasm_bindgen_test]
 async fn pairing_on_demand_only_where_chrome_does_it() {
-    let options = GatewayOptions {
-        provisioning: Provisioning::Complete,
-        ..GatewayOptions::default()
-    };
-    let gw = gateway(options, Vec::new());
+    let gw = provisioned_gateway();
     gw.borrow_mut().handle(
         &Request {
             id: bluehome_core::shelly::frame::Id::Num(1),
@@ -196,46 +160,28 @@ async fn pairing_on_demand_only_where_chrome_does_it() {
     let w = world(gw, MemoryStore::default()).await;
     w.mock().set_platform(Platform::Windows);
     click(&w.host, "Set up a device…");
-    until(10, "not paired", || {
-        text(&w.host, ".failure").contains("requires pairing")
-    })
-    .await;
+    let failure = w.failure_saying(10, "requires pairing").await;
     assert!(
-        text(&w.host, ".failure").contains("pair in the operating system's Bluetooth settings")
+        failure.contains("pair in the operating system's Bluetooth settings"),
+        "{failure}"
     );
     assert!(w.gateway.borrow().bonds().is_empty());
     w.mock().set_platform(Platform::Android);
     click(&w.host, "Retry");
-    until(10, "paired and connected", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
+    w.until_connected().await;
     assert_eq!(w.gateway.borrow().bonds().len(), 1);
     w.host.remove();
 }
 
 #[wasm_bindgen_test]
 async fn discovery_then_adding_a_device_and_two_sensors() {
-    let w = world(
-        gateway(GatewayOptions::default(), one_ht()),
-        MemoryStore::default(),
-    )
-    .await;
+    let w = world_hearing_one_ht().await;
     connect(&w).await;
-    click(&w.host, "BTHome gateway");
-    tick().await;
+    click_and_render(&w.host, "BTHome gateway").await;
     type_into(&w.host, "Discovery seconds", "2");
     click(&w.host, "Discover devices");
-    until(10, "a discovered device", || {
-        text(&w.host, ".discovered").contains("3c:2e:f5:5b")
-    })
-    .await;
-    let found: web_sys::HtmlElement = w
-        .host
-        .query_selector("button.discovered-device")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    text_saying(&w.host, 10, ".discovered", "3c:2e:f5:5b").await;
+    let found: web_sys::HtmlElement = query(&w.host, "button.discovered-device");
     found.click();
     until(10, "discovery done", || {
         w.session.busy.get_untracked().is_none()
@@ -245,9 +191,12 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
     click(&w.host, "Add device");
     // The gateway knows nothing of the device until it hears it again (an H&T sends once a
     // minute): the page says so and what to do.
-    until(10, "the wait for the device", || {
-        text(&w.host, ".waiting-for-device").contains("Press the device's button")
-    })
+    text_saying(
+        &w.host,
+        10,
+        ".waiting-for-device",
+        "Press the device's button",
+    )
     .await;
     assert!(
         w.host
@@ -318,7 +267,7 @@ async fn profile_slots_survive_a_reload() {
     let slots = text(&again.host, ".slots");
     assert!(slots.contains(DEVICE_NAME), "{slots}");
     assert!(slots.contains("CC:BA:97:0D:5E:01"), "{slots}");
-    let active = again.host.query_selector(".slot.active").unwrap().unwrap();
+    let active = element(&again.host, ".slot.active");
     assert_eq!(active.get_attribute("data-slot").as_deref(), Some("2"));
     assert!(text(&again.host, ".seeking").contains("empty"));
     // Back to the device's profile, and reconnect from it (the chooser narrowed to its name).
@@ -333,10 +282,7 @@ async fn profile_slots_survive_a_reload() {
     tick().await;
     assert!(text(&again.host, ".seeking").contains("not connected"));
     click(&again.host, "Reconnect");
-    until(10, "reconnected", || {
-        again.session.status.get_untracked().is_some()
-    })
-    .await;
+    again.until_connected().await;
     again.host.remove();
 }
 
@@ -372,8 +318,7 @@ async fn corrupt_storage_is_recovered_with_a_notice() {
         "{stored}"
     );
     assert!(stored.contains("CC:BA:97:0D:5E:01"));
-    click(&w.host, "Dismiss");
-    tick().await;
+    click_and_render(&w.host, "Dismiss").await;
     assert!(text(&w.host, ".shelly-profiles .warning").is_empty());
     w.host.remove();
 }
@@ -415,8 +360,7 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
     );
     let w = world(gw, MemoryStore::default()).await;
     connect(&w).await;
-    click(&w.host, "BTHome gateway");
-    tick().await;
+    click_and_render(&w.host, "BTHome gateway").await;
     type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
     click(&w.host, "Add device");
     until(10, "known objects", || {
@@ -427,7 +371,7 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
             >= 2
     })
     .await;
-    assert!(text(&w.host, ".failure").is_empty());
+    w.assert_no_failure();
     assert!(log_text(w.session).contains(r#"BTHomeDevice.GetKnownObjects {"id":201}"#));
     w.host.remove();
 }
@@ -436,29 +380,15 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
 /// says so and offers the fallbacks: typing the address, or picking a device the gateway hears.
 #[wasm_bindgen_test]
 async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
-    let w = world(
-        gateway(GatewayOptions::default(), one_ht()),
-        MemoryStore::default(),
-    )
-    .await;
+    let w = world_hearing_one_ht().await;
     w.taps.events_over_ble.set(false);
     connect(&w).await;
-    click(&w.host, "BTHome gateway");
-    tick().await;
+    click_and_render(&w.host, "BTHome gateway").await;
     type_into(&w.host, "Discovery seconds", "1");
     click(&w.host, "Discover devices");
-    until(15, "the explanation", || {
-        text(&w.host, ".discovery-note").contains("sent no discovery results")
-    })
-    .await;
-    let note = text(&w.host, ".discovery-note");
+    let note = text_saying(&w.host, 15, ".discovery-note", "sent no discovery results").await;
     assert!(note.contains("Type the device's address"), "{note}");
-    let relay: web_sys::HtmlElement = w
-        .host
-        .query_selector(".discovery-note button")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let relay: web_sys::HtmlElement = query(&w.host, ".discovery-note button");
     relay.click();
     until(10, "the relayed device", || {
         w.host
@@ -467,20 +397,11 @@ async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
             .is_some()
     })
     .await;
-    let pick: web_sys::HtmlElement = w
-        .host
-        .query_selector("button.relayed-device")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let pick: web_sys::HtmlElement = query(&w.host, "button.relayed-device");
     pick.click();
     tick().await;
-    let address: web_sys::HtmlInputElement = w
-        .host
-        .query_selector("input[placeholder='aa:bb:cc:dd:ee:ff']")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let address: web_sys::HtmlInputElement =
+        query(&w.host, "input[placeholder='aa:bb:cc:dd:ee:ff']");
     assert_eq!(address.value(), "3c:2e:f5:5b:01:01");
     w.host.remove();
 }
@@ -516,19 +437,14 @@ async fn switching_devices_is_no_dropped_connection() {
     })
     .await;
     gloo_timers::future::sleep(std::time::Duration::from_millis(1_500)).await;
-    assert_eq!(text(&w.host, ".failure"), "");
+    w.assert_no_failure();
     let first = DeviceId::from("gw-1");
     assert!(
         !w.mock().is_connected(&first),
         "the old device was reconnected"
     );
     assert!(w.mock().is_connected(&second));
-    let state = w
-        .host
-        .query_selector(".slot[data-slot='0']")
-        .unwrap()
-        .unwrap()
-        .get_attribute("data-state");
+    let state = element(&w.host, ".slot[data-slot='0']").get_attribute("data-state");
     assert_eq!(state.as_deref(), Some("not connected"));
     w.host.remove();
 }
@@ -537,19 +453,11 @@ async fn switching_devices_is_no_dropped_connection() {
 /// up, cancels the attempt with disconnect() and explains; a retry connects.
 #[wasm_bindgen_test]
 async fn a_connect_that_never_settles_is_given_up_and_cancelled() {
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStore::default(),
-    )
-    .await;
+    let w = world_with(GatewayOptions::default()).await;
     let id = DeviceId::from("gw-1");
     w.mock().set_connect_hangs(&id, true);
     click(&w.host, "Set up a device…");
-    until(25, "the connect given up", || {
-        text(&w.host, ".failure").contains("did not answer")
-    })
-    .await;
-    let failure = text(&w.host, ".failure");
+    let failure = w.failure_saying(25, "did not answer").await;
     assert!(failure.contains("within 15 s"), "{failure}");
     assert!(
         !w.mock().is_connecting(&id),
@@ -557,10 +465,7 @@ async fn a_connect_that_never_settles_is_given_up_and_cancelled() {
     );
     w.mock().set_connect_hangs(&id, false);
     click(&w.host, "Retry");
-    until(10, "connected on retry", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
+    w.until_connected().await;
     w.host.remove();
 }
 
@@ -569,10 +474,7 @@ async fn a_connect_that_never_settles_is_given_up_and_cancelled() {
 /// data, and not the other Shelly next to it.
 #[wasm_bindgen_test]
 async fn reconnecting_through_the_chooser_finds_the_device_by_its_mac() {
-    let mock = MockBackend::with_capabilities(Capabilities {
-        get_devices: false,
-        ..MockBackend::new().capabilities()
-    });
+    let mock = mock_lacking(|c| c.get_devices = false);
     let gw = gateway(GatewayOptions::default(), Vec::new());
     let neighbour_mac = bluehome_core::MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x02]);
     let neighbour = gateway(
@@ -607,11 +509,7 @@ async fn reconnecting_through_the_chooser_finds_the_device_by_its_mac() {
         w.session.status.get_untracked().is_some() && w.session.busy.get_untracked().is_none()
     })
     .await;
-    assert!(
-        text(&w.host, ".failure").is_empty(),
-        "{}",
-        text(&w.host, ".failure")
-    );
+    w.assert_no_failure();
     assert!(w.mock().is_connected(&ours));
     assert!(!w.mock().is_connected(&theirs));
     w.host.remove();
@@ -626,25 +524,16 @@ async fn wifi_settings_that_need_a_restart_get_one() {
         wifi_connect_ms: 1_500,
         ..GatewayOptions::default()
     };
-    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
-    connect(&w).await;
-    click(&w.host, "Wi-Fi");
-    tick().await;
+    let w = connected_world_with(options).await;
+    click_and_render(&w.host, "Wi-Fi").await;
     type_into(&w.host, "Network name (SSID)", "HomeNet");
     type_into(&w.host, "Wi-Fi password", "correct horse");
     check_box(&w.host, "I understand");
     tick().await;
     click(&w.host, "Apply");
-    until(30, "the address after the restart", || {
-        text(&w.host, ".shelly-wifi .success").contains("Connected to Wi-Fi")
-    })
-    .await;
+    text_saying(&w.host, 30, ".shelly-wifi .success", "Connected to Wi-Fi").await;
     assert!(text(&w.host, ".steps").contains("Shelly.Reboot"));
-    assert!(
-        text(&w.host, ".failure").is_empty(),
-        "{}",
-        text(&w.host, ".failure")
-    );
+    w.assert_no_failure();
     w.host.remove();
 }
 
@@ -653,12 +542,8 @@ async fn wifi_settings_that_need_a_restart_get_one() {
 #[wasm_bindgen_test]
 async fn requests_use_ids_and_cnonces_firmware_can_hold() {
     let w = challenged_world("s3cret-pw").await;
-    type_into(&w.host, "Device password (user admin)", "s3cret-pw");
-    click(&w.host, "Send password and retry");
-    until(10, "connected after auth", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
+    w.send_password("s3cret-pw");
+    w.until_connected().await;
     let requests = w.taps.requests.borrow();
     assert!(requests.iter().any(|r| r.auth.is_some()));
     for r in requests.iter() {
@@ -678,20 +563,9 @@ async fn requests_use_ids_and_cnonces_firmware_can_hold() {
 /// revoke the permission by hand instead of failing on a missing function.
 #[wasm_bindgen_test]
 async fn a_browser_without_forget_says_where_to_revoke() {
-    let mock = MockBackend::with_capabilities(Capabilities {
-        forget: false,
-        ..MockBackend::new().capabilities()
-    });
     let gw = gateway(GatewayOptions::default(), Vec::new());
-    let (peer, taps) = sim_peer(&gw);
-    mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), peer);
-    let w = world_on(
-        Rc::new(Backend::Mock(mock)),
-        gw,
-        taps,
-        MemoryStore::default(),
-    )
-    .await;
+    let (backend, taps) = gateway_backend_on(mock_lacking(|c| c.forget = false), &gw);
+    let w = world_on(backend, gw, taps, MemoryStore::default()).await;
     connect(&w).await;
     click(&w.host, "Clear this profile");
     until(10, "the advice", || {
@@ -710,16 +584,9 @@ async fn a_browser_without_forget_says_where_to_revoke() {
 async fn a_network_name_with_a_bidi_override_is_shown_escaped() {
     let mut options = GatewayOptions::default();
     options.networks[0].scan.ssid = Some("\u{202e}teNemoH".into());
-    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
-    connect(&w).await;
-    click(&w.host, "Wi-Fi");
-    tick().await;
-    click(&w.host, "Scan for networks");
-    until(10, "scan results", || {
-        text(&w.host, ".networks").contains("teNemoH")
-    })
-    .await;
-    let networks = text(&w.host, ".networks");
+    let w = connected_world_with(options).await;
+    click_and_render(&w.host, "Wi-Fi").await;
+    let networks = scan_networks(&w, "teNemoH").await;
     assert!(networks.contains("\\u{202e}teNemoH"), "{networks}");
     assert!(!networks.contains('\u{202e}'), "{networks}");
     w.host.remove();
@@ -744,8 +611,7 @@ async fn an_uncopyable_corrupt_store_is_not_saved_over() {
     assert!(notice.contains("could not be copied aside"), "{notice}");
     connect(&w).await;
     assert_eq!(storage.get(PROFILES_KEY), Some(corrupt));
-    click(&w.host, "Dismiss");
-    tick().await;
+    click_and_render(&w.host, "Dismiss").await;
     w.session.save_profiles();
     let stored = storage.get(PROFILES_KEY).unwrap();
     assert!(stored.contains("CC:BA:97:0D:5E:01"), "{stored}");

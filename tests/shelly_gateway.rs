@@ -20,7 +20,6 @@ use bluehome_core::sim::gateway::GatewayOptions;
 use bluehome_core::sim::sensors::{SensorKind, SensorSpec, SimSensor};
 use leptos::prelude::*;
 use shelly_support::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -51,19 +50,14 @@ async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
         },
     )));
     connect(&w).await;
-    click(&w.host, "BTHome gateway");
-    tick().await;
+    click_and_render(&w.host, "BTHome gateway").await;
     click(&w.host, "Feed the Scan page");
     until(10, "remote advertisements", || !heard.borrow().is_empty()).await;
     let (source, key) = heard.borrow()[0].clone();
     assert_eq!(source, format!("shelly:{}", w.gateway.borrow().id()));
     assert!(key.starts_with("3C:2E:F5:5B:"), "{key}");
-    until(5, "decoded readings", || {
-        text(&w.host, ".relayed").contains("temperature")
-    })
-    .await;
-    click(&w.host, "Stop feeding the Scan page");
-    tick().await;
+    text_saying(&w.host, 5, ".relayed", "temperature").await;
+    click_and_render(&w.host, "Stop feeding the Scan page").await;
     assert!(!w.session.remote_running.get_untracked());
     w.host.remove();
 }
@@ -71,13 +65,9 @@ async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
 #[wasm_bindgen_test]
 async fn profiles_export_without_secrets_and_import_elsewhere() {
     let w = challenged_world("s3cret-pw").await;
-    type_into(&w.host, "Device password (user admin)", "s3cret-pw");
     check_box(&w.host, "Remember it in this profile");
-    click(&w.host, "Send password and retry");
-    until(10, "connected", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
+    w.send_password("s3cret-pw");
+    w.until_connected().await;
     let (name, exported) = download(&w.host, "Export").await;
     assert_eq!(name, "bluehome-profiles.json");
     assert!(exported.contains("CC:BA:97:0D:5E:01"), "{exported}");
@@ -86,24 +76,13 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
     assert!(!exported.contains(&ha1) && !exported.contains("s3cret-pw"));
     w.host.remove();
 
-    let other = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStore::default(),
-    )
-    .await;
-    click(&other.host, "Import…");
-    tick().await;
-    let area: web_sys::HtmlTextAreaElement = other
-        .host
-        .query_selector(".import textarea")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let other = world_with(GatewayOptions::default()).await;
+    click_and_render(&other.host, "Import…").await;
+    let area: web_sys::HtmlTextAreaElement = query(&other.host, ".import textarea");
     area.set_value(&exported);
     area.dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();
-    click(&other.host, "Import");
-    tick().await;
+    click_and_render(&other.host, "Import").await;
     assert!(text(&other.host, ".slots").contains("CC:BA:97:0D:5E:01"));
     assert!(text(&other.host, ".shelly-profiles").contains("Profiles imported."));
     assert!(
@@ -130,8 +109,7 @@ async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
     let store = slot.get().unwrap();
     click(&host, "Set up a device…");
     until(10, "connected", || host.inner_text().contains("Disconnect")).await;
-    click(&host, "BTHome gateway");
-    tick().await;
+    click_and_render(&host, "BTHome gateway").await;
     click(&host, "Feed the Scan page");
     until(10, "the sensor on the Scan page", || {
         store.flush(js_sys::Date::now() as u64);
@@ -149,25 +127,17 @@ async fn a_wrong_wifi_password_is_explained() {
         wifi_connect_ms: 1_000,
         ..GatewayOptions::default()
     };
-    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
-    connect(&w).await;
-    click(&w.host, "Wi-Fi");
-    tick().await;
+    let w = connected_world_with(options).await;
+    click_and_render(&w.host, "Wi-Fi").await;
     type_into(&w.host, "Network name (SSID)", "HomeNet");
     type_into(&w.host, "Wi-Fi password", "wrong horse");
-    click(&w.host, "Scan for networks");
-    until(10, "scan results", || {
-        text(&w.host, ".networks").contains("HomeNet")
-    })
-    .await;
+    scan_networks(&w, "HomeNet").await;
     check_box(&w.host, "I understand");
     tick().await;
     click(&w.host, "Apply");
-    until(15, "the join failure", || {
-        text(&w.host, ".failure").contains("could not join the Wi-Fi network")
-    })
-    .await;
-    let failure = text(&w.host, ".failure");
+    let failure = w
+        .failure_saying(15, "could not join the Wi-Fi network")
+        .await;
     assert!(failure.contains("Check the password"), "{failure}");
     assert!(!failure.contains("wrong horse"), "{failure}");
     w.host.remove();

@@ -12,13 +12,12 @@ use std::rc::Rc;
 
 use bluehome::ble::DeviceId;
 use bluehome::state::shelly::store::PROFILES_KEY;
-use bluehome::state::storage::{KeyValue, MemoryStore};
+use bluehome::state::storage::KeyValue;
 use bluehome_core::shelly::frame::{Id, Request};
 use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
 use leptos::prelude::*;
 use serde_json::{Value, json};
 use shelly_support::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -41,8 +40,7 @@ fn sim_call(gw: &Rc<RefCell<Gateway>>, method: &str, params: Value) -> Value {
 #[wasm_bindgen_test]
 async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
     let w = connected_world().await;
-    click(&w.host, "Password & name");
-    tick().await;
+    click_and_render(&w.host, "Password & name").await;
     type_into(&w.host, "New password", "n3w-pass");
     type_into(&w.host, "Repeat it", "n3w-pass");
     check_box(&w.host, "Remember it in this device's profile");
@@ -61,11 +59,7 @@ async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
     type_into(&w.host, "Device name", "Hall gateway");
     click(&w.host, "Rename");
     until(10, "renamed", || w.session.busy.get_untracked().is_none()).await;
-    assert!(
-        text(&w.host, ".failure").is_empty(),
-        "{}",
-        text(&w.host, ".failure")
-    );
+    w.assert_no_failure();
     assert_eq!(
         sim_call(&w.gateway, "Shelly.GetDeviceInfo", json!({}))["name"],
         "Hall gateway"
@@ -79,30 +73,19 @@ async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
 #[wasm_bindgen_test]
 async fn pairing_counts_down_and_the_paired_list_deletes() {
     let w = connected_world().await;
-    click(&w.host, "Bluetooth");
-    tick().await;
+    click_and_render(&w.host, "Bluetooth").await;
     type_into(&w.host, "Seconds", "60");
     click(&w.host, "Start pairing");
-    until(10, "the countdown", || {
-        text(&w.host, ".countdown").contains("Pairing open")
-    })
-    .await;
-    let countdown = text(&w.host, ".countdown");
+    let countdown = text_saying(&w.host, 10, ".countdown", "Pairing open").await;
     assert!(
         countdown.contains("0:59") || countdown.contains("1:00"),
         "{countdown}"
     );
     // A phone pairs while the window is open: the list follows the device's event by itself.
     w.gateway.borrow_mut().bond("11:22:33:44:55:66", 0).unwrap();
-    until(5, "the paired list", || {
-        text(&w.host, ".paired").contains("11:22:33:44:55:66")
-    })
-    .await;
+    text_saying(&w.host, 5, ".paired", "11:22:33:44:55:66").await;
     click(&w.host, "Read Bluetooth settings and paired devices");
-    until(5, "the settings", || {
-        text(&w.host, ".shelly-ble").contains("RPC over Bluetooth is on")
-    })
-    .await;
+    text_saying(&w.host, 5, ".shelly-ble", "RPC over Bluetooth is on").await;
     assert!(text(&w.host, ".shelly-ble").contains("Paired devices (1 of 20)"));
     assert!(text(&w.host, ".shelly-ble").contains("RPC over Bluetooth is on"));
     click(&w.host, "Delete");
@@ -122,8 +105,7 @@ async fn pairing_counts_down_and_the_paired_list_deletes() {
 #[wasm_bindgen_test]
 async fn advertise_once_sends_a_composed_bthome_payload_within_the_budget() {
     let w = connected_world().await;
-    click(&w.host, "Bluetooth");
-    tick().await;
+    click_and_render(&w.host, "Bluetooth").await;
     // The default row: temperature 21.5 °C → 40 02 66 08 in FCD2 service data.
     let budget = text(&w.host, ".budget");
     assert_eq!(budget, "8 of 28 bytes: 0716d2fc40026608");
@@ -163,34 +145,19 @@ async fn advertise_once_sends_a_composed_bthome_payload_within_the_budget() {
 #[wasm_bindgen_test]
 async fn the_console_shows_answers_and_masks_secrets() {
     let w = connected_world().await;
-    click(&w.host, "Console");
-    tick().await;
-    let method: web_sys::HtmlInputElement = w
-        .host
-        .query_selector(".shelly-console input")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    click_and_render(&w.host, "Console").await;
+    let method: web_sys::HtmlInputElement = query(&w.host, ".shelly-console input");
     method.set_value("WiFi.SetConfig");
     method
         .dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();
-    let params: web_sys::HtmlTextAreaElement = w
-        .host
-        .query_selector(".shelly-console textarea")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let params: web_sys::HtmlTextAreaElement = query(&w.host, ".shelly-console textarea");
     params.set_value(r#"{"config":{"sta":{"ssid":"Guest","pass":"top-secret-1","enable":true}}}"#);
     params
         .dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();
     click(&w.host, "Call");
-    until(10, "the answer", || {
-        text(&w.host, ".history").contains("restart_required")
-    })
-    .await;
-    let history = text(&w.host, ".history");
+    let history = text_saying(&w.host, 10, ".history", "restart_required").await;
     assert!(
         history.contains("«redacted»") && !history.contains("top-secret-1"),
         "{history}"
@@ -204,12 +171,9 @@ async fn the_console_shows_answers_and_masks_secrets() {
         .dispatch_event(&web_sys::Event::new("input").unwrap())
         .unwrap();
     click(&w.host, "Call");
-    until(10, "the error answer", || {
-        text(&w.host, ".history").contains("error 404")
-    })
-    .await;
+    text_saying(&w.host, 10, ".history", "error 404").await;
     assert!(
-        text(&w.host, ".failure").is_empty(),
+        w.failure().is_empty(),
         "an error answer is shown in the history, not as a failure"
     );
     w.host.remove();
@@ -217,40 +181,23 @@ async fn the_console_shows_answers_and_masks_secrets() {
 
 #[wasm_bindgen_test]
 async fn out_of_range_is_explained_and_retry_connects() {
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStore::default(),
-    )
-    .await;
+    let w = world_with(GatewayOptions::default()).await;
     OUT_OF_RANGE.with(|n| n.set(1));
     click(&w.host, "Set up a device…");
-    until(10, "the failure", || {
-        text(&w.host, ".failure").contains("did not answer")
-    })
-    .await;
-    let failure = text(&w.host, ".failure");
+    let failure = w.failure_saying(10, "did not answer").await;
     assert!(failure.contains("Move closer"), "{failure}");
     assert!(failure.contains("Connection attempt failed"), "{failure}");
     assert!(text(&w.host, ".steps").contains("✗"));
     click(&w.host, "Retry");
-    until(10, "connected on retry", || {
-        w.session.status.get_untracked().is_some()
-    })
-    .await;
-    assert!(text(&w.host, ".failure").is_empty());
+    w.until_connected().await;
+    w.assert_no_failure();
     w.host.remove();
 }
 
 #[wasm_bindgen_test]
 async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
     let w = connected_world().await;
-    let state = |w: &World| {
-        w.host
-            .query_selector(".slot.active")
-            .unwrap()
-            .unwrap()
-            .get_attribute("data-state")
-    };
+    let state = |w: &World| element(&w.host, ".slot.active").get_attribute("data-state");
     assert_eq!(state(&w).as_deref(), Some("connected"));
     let drop_link = |w: &World| {
         w.session
@@ -268,20 +215,17 @@ async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
         state(&w).as_deref() == Some("connected")
     })
     .await;
-    assert!(text(&w.host, ".failure").is_empty());
+    w.assert_no_failure();
     // Out of range this time: the automatic attempt fails, is explained, and Retry reconnects.
     OUT_OF_RANGE.with(|n| n.set(1));
     drop_link(&w);
-    until(5, "the failure explained", || {
-        text(&w.host, ".failure").contains("did not answer")
-    })
-    .await;
+    w.failure_saying(5, "did not answer").await;
     assert_eq!(state(&w).as_deref(), Some("not connected"));
     click(&w.host, "Retry");
     until(10, "reconnected", || {
         state(&w).as_deref() == Some("connected")
     })
     .await;
-    assert!(text(&w.host, ".failure").is_empty());
+    w.assert_no_failure();
     w.host.remove();
 }

@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bluehome::ble::web::WebBackend;
-use bluehome::ble::{BleBackend, BleError, BleEvent, DeviceId, LeScanOptions, ScanEnd};
+use bluehome::ble::{BleBackend, BleError, BleEvent, DeviceId, LeScanOptions, ScanEnd, event_log};
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -97,15 +97,6 @@ async fn settle() {
     gloo_timers::future::sleep(Duration::from_millis(20)).await;
 }
 
-fn recorder(backend: &WebBackend) -> Rc<RefCell<Vec<BleEvent>>> {
-    let events = Rc::new(RefCell::new(Vec::new()));
-    let sink = Rc::clone(&events);
-    backend.subscribe(Rc::new(move |e: &BleEvent| {
-        sink.borrow_mut().push(e.clone())
-    }));
-    events
-}
-
 fn advertisements(events: &RefCell<Vec<BleEvent>>) -> usize {
     events
         .borrow()
@@ -151,7 +142,7 @@ async fn a_newer_watch_survives_the_abort_of_the_one_it_replaced() {
     assert!(!stand_in.aborted(1), "the newer watch was aborted");
     assert_eq!(*second.borrow(), Some(Ok(())));
     assert_eq!(*first.borrow(), Some(Ok(())), "superseded, not failed");
-    let events = recorder(&backend);
+    let events = event_log(&*backend);
     stand_in.watch_result();
     assert_eq!(advertisements(&events), 1, "the newer watch delivers");
 }
@@ -165,7 +156,7 @@ async fn a_device_both_watched_and_scanned_is_delivered_once() {
     stand_in.settle(0);
     settle().await;
     assert_eq!(*watch.borrow(), Some(Ok(())));
-    let events = recorder(&backend);
+    let events = event_log(&*backend);
     // One advertisement: Chrome dispatches it to the scan and to the watch.
     stand_in.scan_result();
     stand_in.watch_result();
@@ -189,7 +180,7 @@ async fn losing_focus_ends_the_scan_and_regaining_it_reports_an_active_page() {
     window_event("focus");
     backend.start_scan(&LeScanOptions::default()).await.unwrap();
     assert!(backend.is_scanning());
-    let events = recorder(&backend);
+    let events = event_log(&*backend);
     window_event("blur");
     assert!(
         !backend.is_scanning(),

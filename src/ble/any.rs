@@ -9,8 +9,8 @@ use super::mock::MockBackend;
 #[cfg(target_arch = "wasm32")]
 use super::web::WebBackend;
 use super::{
-    BleBackend, BleError, Capabilities, Characteristic, DeviceId, EventSink, GrantedDevice,
-    LeScanOptions, RequestDeviceOptions, Subscription, WriteMode,
+    BleBackend, BleError, Capabilities, Characteristic, DeviceId, ErrorKind, EventSink,
+    GrantedDevice, LeScanOptions, RequestDeviceOptions, Subscription, WriteMode,
 };
 
 /// Either backend, behind the one trait (an enum, so no boxed futures are needed).
@@ -37,7 +37,57 @@ impl Backend {
     pub fn is_simulated(&self) -> bool {
         self.as_mock().is_some()
     }
+
+    /// Connects, giving up after [`CONNECT_TIMEOUT_MS`]: Chrome's `connect()` has no timeout (on
+    /// macOS it may never settle for a device that is not there), so it is raced against a timer
+    /// and cancelled with `disconnect()`.
+    pub async fn connect_in_time(&self, device: &DeviceId) -> Result<(), ConnectFailure> {
+        let connect = std::pin::pin!(self.connect(device));
+        let timer = std::pin::pin!(crate::platform::sleep_ms(CONNECT_TIMEOUT_MS));
+        match futures::future::select(connect, timer).await {
+            futures::future::Either::Left((result, _)) => result.map_err(ConnectFailure::Failed),
+            futures::future::Either::Right(((), _)) => {
+                self.disconnect(device);
+                Err(ConnectFailure::NoAnswer)
+            }
+        }
+    }
 }
+
+/// Why [`Backend::connect_in_time`] did not connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectFailure {
+    /// The browser's `connect()` failed.
+    Failed(BleError),
+    /// It did not settle within [`CONNECT_TIMEOUT_MS`]; the attempt was cancelled.
+    NoAnswer,
+}
+
+impl ConnectFailure {
+    /// As a Bluetooth error (no answer is a [`ErrorKind::Timeout`]).
+    pub fn into_ble_error(self) -> BleError {
+        match self {
+            Self::Failed(e) => e,
+            Self::NoAnswer => BleError::new(ErrorKind::Timeout, self.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for ConnectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Failed(e) => e.fmt(f),
+            Self::NoAnswer => write!(
+                f,
+                "no answer to the connection within {} s; the attempt was cancelled",
+                CONNECT_TIMEOUT_MS / 1000
+            ),
+        }
+    }
+}
+
+/// How long a connection attempt may take (a device nearby answers in a second or two).
+pub const CONNECT_TIMEOUT_MS: u64 = 15_000;
 
 macro_rules! delegate {
     ($self:ident, $b:ident => $e:expr) => {

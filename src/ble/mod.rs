@@ -10,7 +10,9 @@ pub mod web;
 
 mod types;
 
-pub use any::{Backend, BackendContext, provide_backend, use_backend};
+pub use any::{
+    Backend, BackendContext, CONNECT_TIMEOUT_MS, ConnectFailure, provide_backend, use_backend,
+};
 pub use types::*;
 
 /// The Web Bluetooth features this browser exposes to this page.

@@ -428,6 +428,16 @@ impl PageActivity {
 /// Receives backend events.
 pub type EventSink = Rc<dyn Fn(&BleEvent)>;
 
+/// Every event `backend` emits from now on, in order (what tests read back).
+pub fn event_log(backend: &impl BleBackend) -> Rc<RefCell<Vec<BleEvent>>> {
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&events);
+    backend.subscribe(Rc::new(move |e: &BleEvent| {
+        sink.borrow_mut().push(e.clone())
+    }));
+    events
+}
+
 /// A subscription handle; pass it to [`BleBackend::unsubscribe`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subscription(u64);

@@ -173,6 +173,30 @@ fn result_view(view_model: DecodeView, active: Active) -> impl IntoView {
 }
 
 /// Paste an advertisement in hex and see every field decoded.
+/// A text field of the form shown only while the hex is of the kind `only`.
+#[component]
+fn KindField(
+    /// The kind chosen.
+    kind: RwSignal<InputKind>,
+    /// The kind the field belongs to.
+    only: InputKind,
+    /// The label, before the field.
+    label: &'static str,
+    /// The field's name.
+    name: &'static str,
+    /// Its value.
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <Show when=move || kind.get() == only>
+            <label>
+                {label}
+                <input type="text" class="mono" name=name spellcheck="false" bind:value=value />
+            </label>
+        </Show>
+    }
+}
+
 #[component]
 pub fn DecodePage() -> impl IntoView {
     let start = DecodeInput::from_fragment(&platform::fragment());
@@ -233,18 +257,8 @@ pub fn DecodePage() -> impl IntoView {
                         </label>
                     }).collect_view()}
                 </fieldset>
-                <Show when=move || kind.get() == InputKind::ServiceData>
-                    <label>
-                        "Service UUID "
-                        <input type="text" class="mono" name="uuid" spellcheck="false" bind:value=uuid />
-                    </label>
-                </Show>
-                <Show when=move || kind.get() == InputKind::ManufacturerData>
-                    <label>
-                        "Company id "
-                        <input type="text" class="mono" name="company" spellcheck="false" bind:value=company />
-                    </label>
-                </Show>
+                <KindField kind only=InputKind::ServiceData label="Service UUID " name="uuid" value=uuid />
+                <KindField kind only=InputKind::ManufacturerData label="Company id " name="company" value=company />
                 <label class="wide">
                     "Hex "
                     <textarea class="mono" name="hex" rows="3" spellcheck="false" bind:value=hex></textarea>

@@ -152,8 +152,8 @@ pub fn DevicesPage() -> impl IntoView {
             <p class="lead">"Set up a device over Bluetooth: a Shelly device's Wi-Fi, password, pairing and BTHome devices; a Shelly BLU sensor's encryption and settings; an Improv device's Wi-Fi. Shelly devices you connect are kept in profiles."</p>
             <GuideSteps session=session tab=tab />
             {setup.map(|setup| view! { <SetupPanel session=setup /> })}
-            <ProfileSlots session=session />
-            <ConnectPanel session=session />
+            <ProfileSlots />
+            <ConnectPanel />
             <Show when=move || session.phase.get() == Phase::Connected>
                 <nav class="tabs" role="tablist" aria-label="Device sections">
                     {Tab::ALL.into_iter().map(|t| view! {
@@ -163,12 +163,12 @@ pub fn DevicesPage() -> impl IntoView {
                 </nav>
                 <div class="tab-panel" role="tabpanel">
                     {move || match tab.get() {
-                        Tab::Info => view! { <DeviceInfoPanel session=session /> }.into_any(),
-                        Tab::Wifi => view! { <WifiWizard session=session /> }.into_any(),
-                        Tab::Security => view! { <SecurityPanel session=session /> }.into_any(),
-                        Tab::Bluetooth => view! { <BlePanel session=session /> }.into_any(),
-                        Tab::Gateway => view! { <GatewayPanel session=session /> }.into_any(),
-                        Tab::Console => view! { <RpcConsole session=session /> }.into_any(),
+                        Tab::Info => view! { <DeviceInfoPanel /> }.into_any(),
+                        Tab::Wifi => view! { <WifiWizard /> }.into_any(),
+                        Tab::Security => view! { <SecurityPanel /> }.into_any(),
+                        Tab::Bluetooth => view! { <BlePanel /> }.into_any(),
+                        Tab::Gateway => view! { <GatewayPanel /> }.into_any(),
+                        Tab::Console => view! { <RpcConsole /> }.into_any(),
                     }}
                 </div>
             </Show>

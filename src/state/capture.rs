@@ -230,12 +230,17 @@ mod tests {
         assert_eq!(capture.errors.count, 2);
     }
 
-    #[test]
-    fn time_going_backwards_is_an_error() {
-        let text = format!("{LINE}\n{}", LINE.replace("100.5", "99"));
+    /// [`LINE`], then [`LINE`] at `time`: the first is kept, the second refused; its error.
+    fn second_time_refused(time: &str) -> String {
+        let text = format!("{LINE}\n{}", LINE.replace("100.5", time));
         let capture = parse(&text, "capture");
         assert_eq!(capture.records.len(), 1);
-        assert!(capture.errors.sample[0].1.contains("backwards"));
+        capture.errors.sample[0].1.clone()
+    }
+
+    #[test]
+    fn time_going_backwards_is_an_error() {
+        assert!(second_time_refused("99").contains("backwards"));
     }
 
     #[test]
@@ -299,10 +304,7 @@ mod tests {
     /// A time of 1.8e16 s saturated to u64::MAX and `start + offset` overflowed.
     #[test]
     fn times_beyond_the_clock_are_skipped_and_replay_never_overflows() {
-        let text = format!("{LINE}\n{}", LINE.replace("100.5", "1.8e16"));
-        let capture = parse(&text, "capture");
-        assert_eq!(capture.records.len(), 1);
-        assert!(capture.errors.sample[0].1.starts_with("time: "));
+        assert!(second_time_refused("1.8e16").starts_with("time: "));
         let far = format!(
             "{LINE}\n{}",
             LINE.replace(

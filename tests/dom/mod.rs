@@ -2,7 +2,7 @@
 //! button or a field by the words on it, click, type, take a download.
 #![allow(dead_code)] // Each test binary uses its own subset.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -19,6 +19,21 @@ pub fn mount_view<V: IntoView + 'static>(app: impl FnOnce() -> V + 'static) -> H
     document.body().unwrap().append_child(&host).unwrap();
     leptos::mount::mount_to(host.clone(), app).forget();
     host
+}
+
+/// Mounts the Scan page over a fresh mock backend, with the app's state provided as the app does,
+/// and returns the element and the store.
+pub fn mount_scan_page() -> (HtmlElement, bluehome::state::AppStore) {
+    let slot = Rc::new(Cell::new(None));
+    let out = Rc::clone(&slot);
+    let host = mount_view(move || {
+        let backend = Rc::new(bluehome::ble::Backend::Mock(
+            bluehome::ble::mock::MockBackend::new(),
+        ));
+        out.set(Some(bluehome::app::provide_app_state(backend, false)));
+        view! { <bluehome::pages::ScanPage /> }
+    });
+    (host, slot.take().expect("the app state is provided"))
 }
 
 /// One turn of the page's timers.
@@ -46,6 +61,28 @@ pub fn text(host: &HtmlElement, selector: &str) -> String {
         .join("\n")
 }
 
+/// Waits at most `secs` seconds until the text of `selector` contains `words`; returns that text.
+pub async fn text_saying(host: &HtmlElement, secs: u64, selector: &str, words: &str) -> String {
+    until(secs, &format!("{selector} saying {words:?}"), || {
+        text(host, selector).contains(words)
+    })
+    .await;
+    text(host, selector)
+}
+
+/// The first element matching the CSS `selector`, as a `T`; panics naming it when there is none.
+pub fn query<T: JsCast>(host: &HtmlElement, selector: &str) -> T {
+    host.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element {selector:?}"))
+        .unchecked_into()
+}
+
+/// The first element matching the CSS `selector`; panics naming it when there is none.
+pub fn element(host: &HtmlElement, selector: &str) -> HtmlElement {
+    query(host, selector)
+}
+
 fn find_button(host: &HtmlElement, label: &str) -> Option<HtmlElement> {
     let nodes = host.query_selector_all("button").unwrap();
     (0..nodes.length())
@@ -66,6 +103,12 @@ pub fn has_button(host: &HtmlElement, label: &str) -> bool {
 
 pub fn click(host: &HtmlElement, label: &str) {
     button(host, label).click();
+}
+
+/// Clicks the button `label` and lets the page render what it opened.
+pub async fn click_and_render(host: &HtmlElement, label: &str) {
+    click(host, label);
+    tick().await;
 }
 
 /// The input inside the first `container` element whose text `matches`.

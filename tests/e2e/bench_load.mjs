@@ -22,8 +22,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import puppeteer from 'puppeteer-core';
 import { serveDist } from './serve.mjs';
+import { launchChromium } from './browser.mjs';
 
 const dist = resolve(process.argv[2] ?? 'dist');
 const RUNS = Number(process.argv[3] ?? 3);
@@ -159,20 +159,7 @@ function offlineReady(page) {
 
 async function run(server, index) {
   const profile = await mkdtemp(join(tmpdir(), 'bluehome-bench-'));
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    userDataDir: profile,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      // Without these two, Chromium floods this machine's closed network with refused connections.
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium({ userDataDir: profile, webBluetooth: false });
   try {
     const workers = await throttleServiceWorkers(browser);
     server.counter.reset();

@@ -4,11 +4,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function launchChromium() {
+/**
+ * Launches headless Chromium on `userDataDir` (a fresh temporary profile when not given), with Web
+ * Bluetooth exposed unless `webBluetooth` is false (the load benchmark measures the page as users get it).
+ */
+export async function launchChromium({ userDataDir, webBluetooth = true } = {}) {
   return puppeteer.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    userDataDir: await mkdtemp(join(tmpdir(), 'bluehome-chromium-')),
+    userDataDir: userDataDir ?? (await mkdtemp(join(tmpdir(), 'bluehome-chromium-'))),
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -17,7 +21,7 @@ export async function launchChromium() {
       '--disable-background-networking',
       '--disable-component-update',
       '--no-first-run',
-      '--enable-experimental-web-platform-features',
+      ...(webBluetooth ? ['--enable-experimental-web-platform-features'] : []),
     ],
   });
 }

@@ -73,7 +73,7 @@ const cdp = await emulation(browser);
 const bluDevice = await emulate(cdp, blu, BLU, { manufacturerData: bluMfd });
 const improvDevice = await emulate(cdp, improv, IMPROV, { knownServiceUuids: [IMPROV_SERVICE] });
 
-const { page, consoleLines, button, mainText, waitText, fill, choose, step, pageProblems } =
+const { page, button, mainText, waitText, fill, choose, step, checkPage, finish } =
   await openWalk(browser, t, { shots, prefix: 'setup-' });
 
 const idle = () => page.waitForFunction(() => !document.querySelector('.setup .busy'), { timeout: 30_000 });
@@ -141,19 +141,12 @@ try {
     console.log(`Improv GATT operations seen by the emulated device: ${JSON.stringify(improvDevice.ops)}`);
   });
 
-  await t.test('the walk broke no Content-Security-Policy rule and threw no page error', async () => {
-    assert.deepEqual(pageProblems(), []);
-  });
+  await checkPage();
 } finally {
-  const code = t.finish();
-  if (code !== 0) {
-    console.log('--- page console ---');
-    console.log(consoleLines.join('\n'));
-    console.log('--- BLU simulator transcript (last 30 lines) ---');
-    console.log(blu.transcript.slice(-30).join('\n'));
-    console.log('--- Improv simulator transcript (last 30 lines) ---');
-    console.log(improv.transcript.slice(-30).join('\n'));
-  }
+  const code = finish([
+    ['BLU simulator transcript', blu, 30],
+    ['Improv simulator transcript', improv, 30],
+  ]);
   await browser.close();
   await blu.stop();
   await improv.stop();

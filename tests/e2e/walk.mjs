@@ -2,6 +2,8 @@
 // share. Named steps with a screenshot each, the page's console kept for the report, and
 // Chromium's device chooser driven through CDP DeviceAccess.
 
+import assert from 'node:assert/strict';
+
 /**
  * Opens a page for a walk. `shots` is the screenshot folder, `prefix` starts each file name.
  * Returns the page and the helpers the walk's steps use.
@@ -72,5 +74,28 @@ export async function openWalk(browser, t, { shots, prefix = '' }) {
   /** Console lines that break a Content-Security-Policy rule or report a page error. */
   const pageProblems = () => consoleLines.filter((l) => /Content Security Policy|^pageerror/i.test(l));
 
-  return { page, consoleLines, screenshot, button, mainText, waitText, fill, choose, step, pageProblems };
+  /** The walk's last case: no Content-Security-Policy rule broken, no page error thrown. */
+  const checkPage = () =>
+    t.test('the walk broke no Content-Security-Policy rule and threw no page error', async () => {
+      assert.deepEqual(pageProblems(), []);
+    });
+
+  /**
+   * Ends the walk: the summary line and, when a case failed, the page's console and the tail of
+   * each simulator's transcript (`transcripts`: `[heading, simulator, lines]`). Returns the exit code.
+   */
+  function finish(transcripts) {
+    const code = t.finish();
+    if (code !== 0) {
+      console.log('--- page console ---');
+      console.log(consoleLines.join('\n'));
+      for (const [heading, simulator, lines] of transcripts) {
+        console.log(`--- ${heading} (last ${lines} lines) ---`);
+        console.log(simulator.transcript.slice(-lines).join('\n'));
+      }
+    }
+    return code;
+  }
+
+  return { page, screenshot, button, mainText, waitText, fill, choose, step, checkPage, finish };
 }

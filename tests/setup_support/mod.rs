@@ -47,6 +47,24 @@ impl World {
     pub fn gatt_ops(&self) -> Vec<GattOp> {
         self.setup.gatt_log.get_untracked()
     }
+
+    /// Waits for a failure and returns what the page says.
+    pub async fn said(&self) -> String {
+        until(10, "the failure", || {
+            self.setup.failure.get_untracked().is_some()
+        })
+        .await;
+        self.failure()
+    }
+
+    /// The failure shown, as "title | advice | detail"; empty when there is none.
+    pub fn failure(&self) -> String {
+        self.setup
+            .failure
+            .get_untracked()
+            .map(|f| format!("{} | {} | {}", f.title, f.advice, f.detail))
+            .unwrap_or_default()
+    }
 }
 
 /// What mounting gave: the store and the set-up session the app provided.

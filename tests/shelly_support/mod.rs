@@ -6,7 +6,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use bluehome::ble::mock::{GattPeer, MockBackend, att_failure};
-use bluehome::ble::{Backend, BleError, Characteristic, DeviceId, ErrorKind};
+use bluehome::ble::{
+    Backend, BleBackend as _, BleError, Capabilities, Characteristic, DeviceId, ErrorKind,
+};
 use bluehome::pages::DevicesPage;
 use bluehome::state::shelly::ShellySession;
 use bluehome::state::storage::MemoryStore;
@@ -185,6 +187,37 @@ impl World {
             .as_mock()
             .expect("the test world runs the mock backend")
     }
+
+    /// Waits at most 10 s until the device's status has been read: connected.
+    pub async fn until_connected(&self) {
+        until(10, "connected", || {
+            self.session.status.get_untracked().is_some()
+        })
+        .await;
+    }
+
+    /// Answers the page's password request with `password`.
+    pub fn send_password(&self, password: &str) {
+        type_into(&self.host, "Device password (user admin)", password);
+        click(&self.host, "Send password and retry");
+    }
+
+    /// What the failure panel says ("" when there is none).
+    pub fn failure(&self) -> String {
+        text(&self.host, ".failure")
+    }
+
+    /// Waits at most `secs` seconds for the failure panel to say `words`; returns all it says.
+    pub async fn failure_saying(&self, secs: u64, words: &str) -> String {
+        text_saying(&self.host, secs, ".failure", words).await
+    }
+
+    /// No failure is shown (else it is the panic message).
+    #[track_caller]
+    pub fn assert_no_failure(&self) {
+        let failure = self.failure();
+        assert!(failure.is_empty(), "{failure}");
+    }
 }
 
 /// One Shelly BLU H&T in range, numbered 0, not encrypted.
@@ -198,6 +231,15 @@ pub fn one_ht() -> Vec<SimSensor> {
 
 pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<Gateway>> {
     Rc::new(RefCell::new(Gateway::new(options, sensors)))
+}
+
+/// A gateway (no sensors) whose set-up is complete: only a bonded client gets in.
+pub fn provisioned_gateway() -> Rc<RefCell<Gateway>> {
+    let options = GatewayOptions {
+        provisioning: bluehome_core::shelly::methods::ble::Provisioning::Complete,
+        ..GatewayOptions::default()
+    };
+    gateway(options, Vec::new())
 }
 
 /// `gateway`'s GATT server, as the mock backend's peer for a device, and the test's view into it.
@@ -216,10 +258,24 @@ pub fn sim_peer(gateway: &Rc<RefCell<Gateway>>) -> (Box<SimPeer>, Taps) {
 
 /// A mock backend whose one device, `gw-1`, is `gateway`'s GATT server.
 pub fn gateway_backend(gateway: &Rc<RefCell<Gateway>>) -> (Rc<Backend>, Taps) {
-    let mock = MockBackend::new();
+    gateway_backend_on(MockBackend::new(), gateway)
+}
+
+/// `mock`, with `gateway`'s GATT server as its device `gw-1`.
+pub fn gateway_backend_on(
+    mock: MockBackend,
+    gateway: &Rc<RefCell<Gateway>>,
+) -> (Rc<Backend>, Taps) {
     let (peer, taps) = sim_peer(gateway);
     mock.set_gatt_peer(&DeviceId::from("gw-1"), Some(DEVICE_NAME), peer);
     (Rc::new(Backend::Mock(mock)), taps)
+}
+
+/// A mock backend for a browser that lacks what `lacking` turns off.
+pub fn mock_lacking(lacking: impl FnOnce(&mut Capabilities)) -> MockBackend {
+    let mut capabilities = MockBackend::new().capabilities();
+    lacking(&mut capabilities);
+    MockBackend::with_capabilities(capabilities)
 }
 
 /// Mounts the Devices page over a mock backend whose one device is `gateway`.
@@ -266,15 +322,36 @@ pub fn shelly_advert(mac: bluehome_core::MacAddress) -> bluehome_core::Advertise
     adv
 }
 
-/// The Devices page connected to a default gateway (no sensors, no password), fresh storage.
-pub async fn connected_world() -> World {
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        MemoryStore::default(),
-    )
-    .await;
+/// The Devices page over a gateway set up by `options` (no sensors), fresh storage.
+pub async fn world_with(options: GatewayOptions) -> World {
+    world(gateway(options, Vec::new()), MemoryStore::default()).await
+}
+
+/// The Devices page connected to a gateway set up by `options` (no sensors), fresh storage.
+pub async fn connected_world_with(options: GatewayOptions) -> World {
+    let w = world_with(options).await;
     connect(&w).await;
     w
+}
+
+/// The Devices page connected to a default gateway (no sensors, no password), fresh storage.
+pub async fn connected_world() -> World {
+    connected_world_with(GatewayOptions::default()).await
+}
+
+/// The Devices page over a default gateway that hears one Shelly BLU H&T, fresh storage.
+pub async fn world_hearing_one_ht() -> World {
+    world(
+        gateway(GatewayOptions::default(), one_ht()),
+        MemoryStore::default(),
+    )
+    .await
+}
+
+/// Scans for networks until `ssid` is listed; returns the list's text.
+pub async fn scan_networks(w: &World, ssid: &str) -> String {
+    click(&w.host, "Scan for networks");
+    text_saying(&w.host, 10, ".networks", ssid).await
 }
 
 /// The Devices page asked for the password of a gateway protected by `password`: the connect
@@ -284,12 +361,9 @@ pub async fn challenged_world(password: &str) -> World {
         password: Some(password.into()),
         ..GatewayOptions::default()
     };
-    let w = world(gateway(options, Vec::new()), MemoryStore::default()).await;
+    let w = world_with(options).await;
     click(&w.host, "Set up a device…");
-    until(10, "the password request", || {
-        text(&w.host, ".failure").contains("password protected")
-    })
-    .await;
+    w.failure_saying(10, "password protected").await;
     w
 }
 

@@ -18,6 +18,16 @@ pub enum Parsed<T> {
     Help,
 }
 
+impl<T> Parsed<T> {
+    /// The run's settings turned into others; the usage stays the usage.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Parsed<U> {
+        match self {
+            Self::Run(settings) => Parsed::Run(f(settings)),
+            Self::Help => Parsed::Help,
+        }
+    }
+}
+
 /// Ends a command line's reading: `serve` what `parsed` read; print the usage for `--help`
 /// (exit 0); or print the error and the usage (exit [`USAGE_ERROR`]). `command` names the command
 /// in the error ("bluehome sim blu").

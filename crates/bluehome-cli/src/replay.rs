@@ -192,6 +192,26 @@ fn list<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], Repla
     }
 }
 
+/// The member `key` of the object at `path`: present, a string, and one that `accept`s (else
+/// "`expected`").
+fn string_field<'a>(
+    obj: &'a Map<String, Value>,
+    path: &str,
+    key: &str,
+    accept: fn(&str) -> bool,
+    expected: &str,
+) -> Result<&'a str, ReplayError> {
+    match obj.get(key) {
+        Some(Value::String(s)) if accept(s) => Ok(s),
+        Some(_) => Err(rules_err(&join(path, key), expected)),
+        None => Err(rules_err(&join(path, key), "required field is missing")),
+    }
+}
+
+fn non_empty(text: &str) -> bool {
+    !text.is_empty()
+}
+
 fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, ReplayError> {
     value
         .as_object()
@@ -219,11 +239,7 @@ impl Rules {
             let path = format!("callbacks[{i}]");
             let obj = object(item, &path)?;
             check_keys(obj, &path, &["name", "matcher"])?;
-            let name = match obj.get("name") {
-                Some(Value::String(s)) => s.clone(),
-                Some(_) => return Err(rules_err(&join(&path, "name"), "expected a string")),
-                None => return Err(rules_err(&join(&path, "name"), "required field is missing")),
-            };
+            let name = string_field(obj, &path, "name", |_| true, "expected a string")?.to_owned();
             let matcher = match obj.get("matcher") {
                 Some(m) => Matcher::from_value(m, &join(&path, "matcher"))
                     .map_err(|e| ReplayError::Rules(e.to_string()))?,
@@ -235,23 +251,15 @@ impl Rules {
             let path = format!("track_unavailable[{i}]");
             let obj = object(item, &path)?;
             check_keys(obj, &path, &["address", "connectable"])?;
-            let address: DeviceKey = match obj.get("address").map(|a| (a, a.as_str())) {
-                Some((_, Some(s))) if !s.is_empty() => s
-                    .parse()
-                    .map_err(|e| rules_err(&join(&path, "address"), &format!("{e}")))?,
-                Some(_) => {
-                    return Err(rules_err(
-                        &join(&path, "address"),
-                        "expected a non-empty string",
-                    ));
-                }
-                None => {
-                    return Err(rules_err(
-                        &join(&path, "address"),
-                        "required field is missing",
-                    ));
-                }
-            };
+            let address: DeviceKey = string_field(
+                obj,
+                &path,
+                "address",
+                non_empty,
+                "expected a non-empty string",
+            )?
+            .parse()
+            .map_err(|e| rules_err(&join(&path, "address"), &format!("{e}")))?;
             let history = match obj.get("connectable") {
                 None | Some(Value::Bool(true)) => History::Connectable,
                 Some(Value::Bool(false)) => History::All,
@@ -267,21 +275,14 @@ impl Rules {
         for (i, item) in list(top, "scan_requests")?.iter().enumerate() {
             let path = format!("scan_requests[{i}]");
             let obj = object(item, &path)?;
-            let client = match obj.get("client") {
-                Some(Value::String(s)) if !s.is_empty() => s.clone(),
-                Some(_) => {
-                    return Err(rules_err(
-                        &join(&path, "client"),
-                        "expected a non-empty string",
-                    ));
-                }
-                None => {
-                    return Err(rules_err(
-                        &join(&path, "client"),
-                        "required field is missing",
-                    ));
-                }
-            };
+            let client = string_field(
+                obj,
+                &path,
+                "client",
+                non_empty,
+                "expected a non-empty string",
+            )?
+            .to_owned();
             if rules.scan_requests.iter().any(|(c, _)| *c == client) {
                 return Err(rules_err(&join(&path, "client"), "duplicate client name"));
             }

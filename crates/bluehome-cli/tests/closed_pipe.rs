@@ -3,18 +3,13 @@
 //! pipe" and exit 1).
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+
+mod common;
 
 /// Runs `bluehome ARGS`, feeds `input` on stdin from a thread, reads one line of output and closes
 /// the pipe. Returns the exit code and stderr.
 fn read_one_line_then_close(args: &[&str], input: String) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bluehome"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_piped(common::bluehome().args(args)).unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let feeder = std::thread::spawn(move || {
         // The command may stop reading once its output is closed: a failed write is expected.

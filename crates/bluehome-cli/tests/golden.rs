@@ -7,13 +7,12 @@
 //! `encryption.html`), aioshelly's BLU tests (`tests/ble/test_manufacturer_data.py`) and the public
 //! vectors give for the same bytes (see the README's "Golden files" section).
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use schema::check;
 use serde_json::Value;
 
+mod common;
 mod schema;
 
 fn crate_dir() -> PathBuf {
@@ -25,20 +24,7 @@ fn read(rel: &str) -> String {
 }
 
 fn run(args: &[&str], stdin: &str) -> (String, i32) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bluehome"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::run_with_input(common::bluehome().args(args), stdin.as_bytes()).unwrap();
     (
         String::from_utf8(out.stdout).unwrap(),
         out.status.code().unwrap(),

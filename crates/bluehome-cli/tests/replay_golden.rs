@@ -7,10 +7,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 fn run_case(dir: &Path) -> Result<(), String> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bluehome"));
+    let mut cmd = common::bluehome();
     cmd.arg("replay")
         .arg(dir.join("capture.jsonl"))
         .arg("--rules")
@@ -20,15 +19,12 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     let out = cmd.output().map_err(|e| e.to_string())?;
     let (got, want) = common::output_and_expected(&out, dir)?;
-    if got != want {
-        return Err(format!("--- expected\n{want}--- got\n{got}"));
-    }
-    Ok(())
+    common::same_output(&got, &want)
 }
 
 #[test]
 fn replay_golden_files_match() {
-    common::assert_all_pass(&common::case_dirs("replay", 4), run_case);
+    common::assert_all_pass("replay", 4, run_case);
 }
 
 #[test]
@@ -43,7 +39,7 @@ fn replay_reports_time_going_backwards() {
     .unwrap();
     let rules = dir.join("rules.json");
     std::fs::write(&rules, "{}").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_bluehome"))
+    let out = common::bluehome()
         .arg("replay")
         .arg(&capture)
         .arg("--rules")

@@ -9,13 +9,9 @@
 mod common;
 mod schema;
 
+use common::{bluehome, json_lines, run_with_input, spawn_piped};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-fn bluehome() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bluehome"))
-}
 
 /// The simulator a case runs: its `device` file, else `shelly`.
 fn device(dir: &Path) -> String {
@@ -26,21 +22,13 @@ fn device(dir: &Path) -> String {
 fn run_case(dir: &Path) -> Result<(), String> {
     let args = std::fs::read_to_string(dir.join("args")).map_err(|e| e.to_string())?;
     let input = std::fs::read(dir.join("input.jsonl")).map_err(|e| e.to_string())?;
-    let mut child = bluehome()
-        .args(["sim", &device(dir), "--stdio"])
-        .args(args.split_whitespace())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    child
-        .stdin
-        .take()
-        .ok_or("no stdin")?
-        .write_all(&input)
-        .map_err(|e| e.to_string())?;
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let out = run_with_input(
+        bluehome()
+            .args(["sim", &device(dir), "--stdio"])
+            .args(args.split_whitespace()),
+        &input,
+    )
+    .map_err(|e| e.to_string())?;
     let (got, want) = common::output_and_expected(&out, dir)?;
     let requests = input
         .split(|&b| b == b'\n')
@@ -52,20 +40,12 @@ fn run_case(dir: &Path) -> Result<(), String> {
             got.lines().count()
         ));
     }
-    for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
-        if g != w {
-            return Err(format!("line {}:\n  expected {w}\n  got      {g}", i + 1));
-        }
-    }
-    if got != want {
-        return Err(format!("--- expected\n{want}--- got\n{got}"));
-    }
-    Ok(())
+    common::same_output(&got, &want)
 }
 
 #[test]
 fn sim_golden_transcripts_match() {
-    common::assert_all_pass(&common::case_dirs("sim", 7), run_case);
+    common::assert_all_pass("sim", 7, run_case);
 }
 
 #[test]
@@ -124,12 +104,8 @@ fn sim_transcripts_follow_the_schemas() {
 /// Each answer is flushed before the next request is read: a client can talk turn by turn.
 #[test]
 fn answers_are_flushed_line_by_line_and_eof_exits_0() {
-    let mut child = bluehome()
-        .args(["sim", "shelly", "--stdio", "--virtual-clock"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        spawn_piped(bluehome().args(["sim", "shelly", "--stdio", "--virtual-clock"])).unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     for (request, answer) in [
@@ -169,42 +145,20 @@ fn bad_command_lines_exit_2() {
 /// against the decoder.
 #[test]
 fn sim_advertisements_decode_cleanly() {
-    let out = bluehome()
-        .args(["sim", "shelly", "--stdio", "--virtual-clock", "--sensors"])
-        .arg("button,ht,dw+enc,motion,rc4+enc,thermo")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            let mut stdin = child.stdin.take().unwrap();
-            stdin.write_all(b"{\"op\":\"advance\",\"ms\":61000}\n{\"op\":\"advertisements\"}\n")?;
-            drop(stdin);
-            child.wait_with_output()
-        })
-        .unwrap();
+    let out = run_with_input(
+        bluehome()
+            .args(["sim", "shelly", "--stdio", "--virtual-clock", "--sensors"])
+            .arg("button,ht,dw+enc,motion,rc4+enc,thermo"),
+        b"{\"op\":\"advance\",\"ms\":61000}\n{\"op\":\"advertisements\"}\n",
+    )
+    .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let answer: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
     let records = answer["advertisements"].as_array().unwrap();
     assert_eq!(records.len(), 6);
     let input: String = records.iter().map(|r| format!("{r}\n")).collect();
-    let mut decode = bluehome()
-        .arg("decode")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    decode
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let decoded = decode.wait_with_output().unwrap();
-    let lines: Vec<serde_json::Value> = String::from_utf8(decoded.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let decoded = run_with_input(bluehome().arg("decode"), input.as_bytes()).unwrap();
+    let lines = json_lines(&decoded.stdout);
     assert_eq!(lines.len(), 6);
     for line in &lines {
         assert!(line["bthome"]["error"].is_null(), "{line}");
@@ -223,23 +177,9 @@ fn sim_advertisements_decode_cleanly() {
 
 /// Runs `bluehome sim <args…>` with `input` on stdin; returns stdout's lines as JSON.
 fn converse(args: &[&str], input: &str) -> Vec<serde_json::Value> {
-    let out = bluehome()
-        .arg("sim")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child.stdin.take().unwrap().write_all(input.as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
+    let out = run_with_input(bluehome().arg("sim").args(args), input.as_bytes()).unwrap();
     assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    json_lines(&out.stdout)
 }
 
 /// The key read over GATT from `sim blu` decrypts its next advertisement in `bluehome decode`:
@@ -263,14 +203,7 @@ fn blu_key_read_over_gatt_decrypts_the_next_advertisement() {
     let key = answers[4]["data"].as_str().unwrap();
     let mut record = answers[6]["advertisements"][0].clone();
     record["bindkey"] = key.into();
-    let mut decode = bluehome()
-        .arg("decode")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(decode.stdin.take().unwrap(), "{record}").unwrap();
-    let out = decode.wait_with_output().unwrap();
+    let out = run_with_input(bluehome().arg("decode"), format!("{record}\n").as_bytes()).unwrap();
     let decoded: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(decoded["bthome"]["encrypted"], true, "{decoded}");
     assert!(decoded["bthome"]["error"].is_null(), "{decoded}");
@@ -317,21 +250,13 @@ fn bad_input_lines_get_an_error_answer_and_the_session_goes_on() {
     let mut input = b"{\"op\":\"connect\"}\n{\"op\":\"\xff\"}\n".to_vec();
     input.extend_from_slice(format!("{{\"op\":\"{}\"}}\n", "x".repeat(20_000)).as_bytes());
     input.extend_from_slice(b"{\"op\":123}\n{\"op\":\"read\",\"char\":\"rx_ctl\"}\n");
-    let mut child = bluehome()
-        .args(["sim", "shelly", "--stdio", "--virtual-clock"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&input).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_input(
+        bluehome().args(["sim", "shelly", "--stdio", "--virtual-clock"]),
+        &input,
+    )
+    .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let answers: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let answers = json_lines(&out.stdout);
     assert_eq!(answers.len(), 5, "{answers:?}");
     assert_eq!(answers[0]["ok"], true);
     for (answer, detail) in answers[1..4].iter().zip([

@@ -13,6 +13,9 @@ use bluehome_core::bthome::{self, BindKey, ReceiverState};
 use bluehome_core::{MacAddress, Uuid};
 use serde_json::Value;
 
+#[path = "../tests/public_vectors/mod.rs"]
+mod public_vectors;
+
 /// The vectors, embedded so the wasm build needs no file system.
 const VECTORS: &str = include_str!("../tests/data/bthome_public.json");
 
@@ -32,34 +35,27 @@ fn hex(s: &str) -> Vec<u8> {
 fn cases() -> (Vec<Case>, Vec<Case>) {
     let all: Value = serde_json::from_str(VECTORS).unwrap();
     let (mut plain, mut encrypted) = (Vec::new(), Vec::new());
-    for section in [
-        "test_vectors",
-        "spec_vectors",
-        "shelly_vectors",
-        "edge_vectors",
-    ] {
-        for v in all[section].as_array().unwrap() {
-            let Some(data) = v["service_data_hex"].as_str() else {
-                continue;
-            };
-            let case = Case {
-                uuid: v["service_uuid"].as_str().unwrap().parse().unwrap(),
-                data: hex(data),
-                mac: v["mac"].as_str().and_then(|m| m.parse().ok()),
-                key: v["bindkey_hex"].as_str().and_then(|k| k.parse().ok()),
-            };
-            let packet = bthome::decode(case.uuid, &case.data, case.mac, case.key.as_ref());
-            let Some(header) = packet.header else {
-                continue;
-            };
-            if !packet.is_ok() || packet.objects.is_empty() {
-                continue;
-            }
-            if header.encrypted {
-                encrypted.push(case);
-            } else if header.version == 2 {
-                plain.push(case);
-            }
+    for v in public_vectors::every_vector(&all) {
+        let Some(data) = v["service_data_hex"].as_str() else {
+            continue;
+        };
+        let case = Case {
+            uuid: v["service_uuid"].as_str().unwrap().parse().unwrap(),
+            data: hex(data),
+            mac: v["mac"].as_str().and_then(|m| m.parse().ok()),
+            key: v["bindkey_hex"].as_str().and_then(|k| k.parse().ok()),
+        };
+        let packet = bthome::decode(case.uuid, &case.data, case.mac, case.key.as_ref());
+        let Some(header) = packet.header else {
+            continue;
+        };
+        if !packet.is_ok() || packet.objects.is_empty() {
+            continue;
+        }
+        if header.encrypted {
+            encrypted.push(case);
+        } else if header.version == 2 {
+            plain.push(case);
         }
     }
     (plain, encrypted)

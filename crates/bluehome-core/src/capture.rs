@@ -519,15 +519,13 @@ mod tests {
     /// by 1000 and rounding was off by one for some times near the end).
     #[test]
     fn written_times_read_back_exactly() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut rng = crate::test_rng::XorShift64::new(0x2545_f491_4f6c_dd1d);
         for i in 0..100_000u64 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let random = rng.next_u64();
             let ms = match i {
                 0 => MAX_TIME_MS,
                 1 => MAX_TIME_MS - 1,
-                _ => state % (MAX_TIME_MS + 1),
+                _ => random % (MAX_TIME_MS + 1),
             };
             let line = format!(r#"{{"time":{},"address":"x"}}"#, seconds(ms));
             assert_eq!(parse_line(&line).unwrap().time_ms, Some(ms), "{line}");

@@ -30,6 +30,8 @@ pub mod saved;
 pub mod shelly;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(test)]
+mod test_rng;
 pub mod text;
 pub mod uuid;
 

@@ -46,29 +46,15 @@ fn needs_escape(c: char) -> bool {
 /// `text` with control characters, bidirectional controls and invisible separators escaped (see
 /// the module documentation). Borrows when there is nothing to escape, which is the usual case.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    let Some(first) = text.find(needs_escape) else {
-        return Cow::Borrowed(text);
-    };
-    let (clean, rest) = text.split_at(first);
-    let mut out = String::with_capacity(text.len() + 8);
-    out.push_str(clean);
-    for c in rest.chars() {
-        if !needs_escape(c) {
-            out.push(c);
-            continue;
+    escape(text, needs_escape, |out, c| match c {
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        other => {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(other));
         }
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // Writing to a String cannot fail.
-            other => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(other));
-            }
-        }
-    }
-    Cow::Owned(out)
+    })
 }
 
 /// `json` (JSON text, as serde_json writes it) with the bidirectional controls, invisible
@@ -76,16 +62,28 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 /// value, now shown as it is. Borrows when there is nothing to escape.
 pub fn printable_json(json: &str) -> Cow<'_, str> {
     let hidden = |c: char| needs_escape(c) && c != '\\' && !c.is_control();
-    let Some(first) = json.find(hidden) else {
-        return Cow::Borrowed(json);
+    escape(json, hidden, |out, c| {
+        // Every such character is in the Basic Multilingual Plane: one \uXXXX escape.
+        let _ = write!(out, "\\u{:04x}", u32::from(c));
+    })
+}
+
+/// `text` with every character `escaped` selects written by `write_escape` instead (writing to a
+/// `String` cannot fail); borrowed when there is none.
+fn escape(
+    text: &str,
+    escaped: impl Fn(char) -> bool,
+    write_escape: impl Fn(&mut String, char),
+) -> Cow<'_, str> {
+    let Some(first) = text.find(&escaped) else {
+        return Cow::Borrowed(text);
     };
-    let (clean, rest) = json.split_at(first);
-    let mut out = String::with_capacity(json.len() + 8);
+    let (clean, rest) = text.split_at(first);
+    let mut out = String::with_capacity(text.len() + 8);
     out.push_str(clean);
     for c in rest.chars() {
-        if hidden(c) {
-            // Every such character is in the Basic Multilingual Plane: one \uXXXX escape.
-            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        if escaped(c) {
+            write_escape(&mut out, c);
         } else {
             out.push(c);
         }

@@ -8,16 +8,7 @@ use bluehome_core::shelly;
 use bluehome_core::shelly::rpc::AttError;
 
 use super::*;
-use crate::ble::{RequestDeviceOptions, WriteMode};
-
-fn recorder(backend: &MockBackend) -> Rc<RefCell<Vec<BleEvent>>> {
-    let events = Rc::new(RefCell::new(Vec::new()));
-    let sink = Rc::clone(&events);
-    backend.subscribe(Rc::new(move |e: &BleEvent| {
-        sink.borrow_mut().push(e.clone())
-    }));
-    events
-}
+use crate::ble::{RequestDeviceOptions, WriteMode, event_log};
 
 struct Echo(Vec<u8>);
 impl GattPeer for Echo {
@@ -38,7 +29,7 @@ const CHAR: Characteristic = Characteristic {
 #[test]
 fn advertisements_flow_only_while_scanning() {
     let backend = MockBackend::new();
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     let id = DeviceId::from("a");
     backend.advertise(&id, Advertisement::default());
     block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
@@ -89,7 +80,7 @@ fn connect_needs_a_grant_and_gatt_round_trips() {
 #[test]
 fn a_forgotten_device_is_disconnected_and_needs_the_chooser_again() {
     let backend = MockBackend::new();
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     let id = DeviceId::from("shelly");
     backend.set_gatt_peer(&id, Some("Shelly"), Box::new(Echo(vec![])));
     let all = RequestDeviceOptions {
@@ -117,7 +108,7 @@ fn a_forgotten_device_is_disconnected_and_needs_the_chooser_again() {
 #[test]
 fn dropped_link_emits_disconnected_and_fails_later_reads() {
     let backend = MockBackend::new();
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     let id = DeviceId::from("shelly");
     backend.set_gatt_peer(&id, Some("Shelly"), Box::new(Echo(vec![1])));
     backend.set_chooser(ChooserAnswer::Device(id.clone()));
@@ -186,7 +177,7 @@ fn one_gatt_operation_at_a_time_per_device() {
 #[test]
 fn a_hanging_connect_is_aborted_by_disconnect() {
     let backend = MockBackend::new();
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     let id = DeviceId::from("far");
     granted(&backend, &id, Box::new(Echo(vec![])));
     backend.set_connect_hangs(&id, true);
@@ -293,7 +284,7 @@ fn a_link_the_device_drops_fires_the_event() {
         }
     }
     let backend = MockBackend::new();
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     let id = DeviceId::from("gone");
     granted(&backend, &id, Box::new(Gone));
     block_on(backend.connect(&id)).unwrap();
@@ -329,6 +320,17 @@ fn advertisements(events: &RefCell<Vec<BleEvent>>) -> Vec<Advertisement> {
         .collect()
 }
 
+/// A backend with the device "sensor" granted and watched, scanning, and the log of its events
+/// from then on.
+fn watched_while_scanning() -> (MockBackend, DeviceId, Rc<RefCell<Vec<BleEvent>>>) {
+    let backend = MockBackend::new();
+    let id = DeviceId::from("sensor");
+    watched(&backend, &id);
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
+    let events = event_log(&backend);
+    (backend, id, events)
+}
+
 /// A granted device, watched.
 fn watched(backend: &MockBackend, id: &DeviceId) {
     backend.add_device(id, Some("SBHT-003C"));
@@ -359,11 +361,7 @@ fn blu() -> Advertisement {
 
 #[test]
 fn hiding_the_page_ends_the_scan_and_every_watch_silently() {
-    let backend = MockBackend::new();
-    let id = DeviceId::from("sensor");
-    watched(&backend, &id);
-    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
-    let events = recorder(&backend);
+    let (backend, id, events) = watched_while_scanning();
     backend.set_page_visible(false);
     assert_eq!(
         *events.borrow(),
@@ -397,7 +395,7 @@ fn losing_focus_ends_them_too_and_regaining_it_reports_an_active_page() {
     let backend = MockBackend::new();
     let id = DeviceId::from("sensor");
     watched(&backend, &id);
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     backend.set_page_focused(false);
     backend.advertise(&id, blu());
     backend.set_page_focused(true);
@@ -413,11 +411,7 @@ fn losing_focus_ends_them_too_and_regaining_it_reports_an_active_page() {
 
 #[test]
 fn a_watched_and_scanned_device_is_delivered_once() {
-    let backend = MockBackend::new();
-    let id = DeviceId::from("sensor");
-    watched(&backend, &id);
-    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
-    let events = recorder(&backend);
+    let (backend, id, events) = watched_while_scanning();
     backend.advertise(&id, blu());
     assert_eq!(advertisements(&events).len(), 1);
     // Unwatched, it comes from the scan.
@@ -429,7 +423,7 @@ fn a_watched_and_scanned_device_is_delivered_once() {
 #[test]
 fn advertisements_never_carry_the_address() {
     let backend = MockBackend::new();
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
     backend.advertise(&DeviceId::from("a"), blu());
     assert_eq!(advertisements(&events)[0].address, None);
@@ -449,7 +443,7 @@ fn name_prefix_scan(prefix: &str) -> LeScanOptions {
 #[test]
 fn on_windows_a_name_filter_drops_the_nameless_data_packet_of_a_blu_sensor() {
     let backend = MockBackend::new();
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
     backend.advertise_as_sent(&DeviceId::from("blu"), blu());
     let got = advertisements(&events);
@@ -463,7 +457,7 @@ fn on_windows_a_name_filter_drops_the_nameless_data_packet_of_a_blu_sensor() {
 fn elsewhere_every_event_carries_the_name_once_heard() {
     let backend = MockBackend::new();
     backend.set_platform(Platform::MacOs);
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
     let id = DeviceId::from("blu");
     // Nothing is known of the device before its first scan response.
@@ -478,7 +472,7 @@ fn elsewhere_every_event_carries_the_name_once_heard() {
 #[test]
 fn scans_ignore_manufacturer_data_filters() {
     let backend = MockBackend::new();
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     let shelly_only = LeScanOptions {
         filters: vec![WebFilter {
             manufacturer_data: vec![WebManufacturerData {
@@ -498,7 +492,7 @@ fn scans_ignore_manufacturer_data_filters() {
 #[test]
 fn without_keep_repeated_devices_a_scan_reports_each_device_once() {
     let backend = MockBackend::new();
-    let events = recorder(&backend);
+    let events = event_log(&backend);
     let once = LeScanOptions {
         keep_repeated_devices: false,
         ..LeScanOptions::default()

@@ -226,37 +226,44 @@ pub fn filter_object(filter: &WebFilter) -> Object {
     if let Some(prefix) = &filter.name_prefix {
         set(&object, "namePrefix", &JsValue::from_str(prefix));
     }
-    if !filter.manufacturer_data.is_empty() {
-        let list: Array = filter
-            .manufacturer_data
-            .iter()
-            .map(|m| {
-                let entry = Object::new();
-                set(&entry, "companyIdentifier", &JsValue::from(m.company));
-                set_data_prefix(&entry, &m.data);
-                JsValue::from(entry)
-            })
-            .collect();
-        set(&object, "manufacturerData", &list);
-    }
-    if !filter.service_data.is_empty() {
-        let list: Array = filter
-            .service_data
-            .iter()
-            .map(|d| {
-                let entry = Object::new();
-                set(
-                    &entry,
-                    "service",
-                    &JsValue::from_str(&d.service.to_string()),
-                );
-                set_data_prefix(&entry, &d.data);
-                JsValue::from(entry)
-            })
-            .collect();
-        set(&object, "serviceData", &list);
-    }
+    set_data_conditions(
+        &object,
+        "manufacturerData",
+        &filter.manufacturer_data,
+        |m| ("companyIdentifier", JsValue::from(m.company), &m.data),
+    );
+    set_data_conditions(&object, "serviceData", &filter.service_data, |d| {
+        (
+            "service",
+            JsValue::from_str(&d.service.to_string()),
+            &d.data,
+        )
+    });
     object
+}
+
+/// Sets `key` of `object` to one entry per condition (none when there are no conditions): the
+/// member `condition` names (the company or the service) and its data prefix and mask.
+fn set_data_conditions<T>(
+    object: &Object,
+    key: &str,
+    conditions: &[T],
+    condition: impl Fn(&T) -> (&'static str, JsValue, &DataPrefix),
+) {
+    if conditions.is_empty() {
+        return;
+    }
+    let list: Array = conditions
+        .iter()
+        .map(|c| {
+            let (id_key, id, data) = condition(c);
+            let entry = Object::new();
+            set(&entry, id_key, &id);
+            set_data_prefix(&entry, data);
+            JsValue::from(entry)
+        })
+        .collect();
+    set(object, key, &list);
 }
 
 fn filter_array(filters: &[WebFilter]) -> Array {

@@ -7,7 +7,7 @@ use bluehome_core::shelly::methods::ble::{MAX_ADV_DATA, check_ad_data};
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use super::{TextField, seconds};
+use super::{CheckField, TextField, seconds};
 use crate::platform::now_ms;
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
@@ -17,10 +17,8 @@ use crate::state::shelly::ble::{
 
 /// The Bluetooth panel.
 #[component]
-pub fn BlePanel(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn BlePanel() -> impl IntoView {
+    let session = ShellySession::from_context();
     let settings = BleSettings::default();
     let pairing_seconds = RwSignal::new("180".to_owned());
     let now = RwSignal::new(now_ms());
@@ -70,7 +68,7 @@ pub fn BlePanel(
                     }
                 }).collect_view()}
             </ul>
-            <AdvertiseComposer session=session />
+            <AdvertiseComposer />
         </section>
     }
 }
@@ -78,10 +76,8 @@ pub fn BlePanel(
 /// Builds advertising data (BTHome objects through the core encoder, or raw hex) and sends it
 /// with `BLE.AdvertiseOnce`.
 #[component]
-pub fn AdvertiseComposer(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn AdvertiseComposer() -> impl IntoView {
+    let session = ShellySession::from_context();
     let raw = RwSignal::new(String::new());
     let use_raw = RwSignal::new(false);
     let rows = RwSignal::new(vec![Row {
@@ -118,11 +114,7 @@ pub fn AdvertiseComposer(
     view! {
         <div class="advertise">
             <h3>"Advertise once"</h3>
-            <label class="check">
-                <input type="checkbox" prop:checked=move || use_raw.get()
-                    on:change=move |ev| use_raw.set(event_target_checked(&ev)) />
-                " Raw advertising data (hex AD structures) instead of BTHome objects"
-            </label>
+            <CheckField label=" Raw advertising data (hex AD structures) instead of BTHome objects" checked=use_raw />
             <Show
                 when=move || use_raw.get()
                 fallback=move || view! {

@@ -5,16 +5,15 @@ use crate::state::actions::RunsActions as _;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
+use super::CheckField;
 use crate::components::steps::StepLog;
 use crate::state::shelly::explain::FailureKind;
 use crate::state::shelly::{Phase, ShellySession};
 
 /// The connection panel.
 #[component]
-pub fn ConnectPanel(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn ConnectPanel() -> impl IntoView {
+    let session = ShellySession::from_context();
     let connected = move || session.phase.get() == Phase::Connected;
     view! {
         <section class="shelly-connect" aria-label="Connection">
@@ -32,17 +31,15 @@ pub fn ConnectPanel(
                 })}
             </div>
             <StepLog steps=session.steps label="Connection progress" />
-            <FailurePanel session=session />
+            <FailurePanel />
         </section>
     }
 }
 
 /// The last failure, explained, with its retry.
 #[component]
-pub fn FailurePanel(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn FailurePanel() -> impl IntoView {
+    let session = ShellySession::from_context();
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
     move || {
@@ -72,11 +69,7 @@ pub fn FailurePanel(
                                     prop:value=move || password.get()
                                     on:input=move |ev| password.set(event_target_value(&ev)) />
                             </label>
-                            <label class="check">
-                                <input type="checkbox" prop:checked=move || remember.get()
-                                    on:change=move |ev| remember.set(event_target_checked(&ev)) />
-                                " Remember it in this profile (only its digest, HA1, is stored)"
-                            </label>
+                            <CheckField label=" Remember it in this profile (only its digest, HA1, is stored)" checked=remember />
                             <button type="submit" class="primary">"Send password and retry"</button>
                         </form>
                     })}

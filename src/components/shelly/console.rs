@@ -11,10 +11,8 @@ use crate::state::shelly::rpc::CONSOLE_SUGGESTIONS;
 
 /// The console.
 #[component]
-pub fn RpcConsole(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn RpcConsole() -> impl IntoView {
+    let session = ShellySession::from_context();
     let method = RwSignal::new(GetDeviceInfo::NAME.to_owned());
     let params = RwSignal::new(String::new());
     let send = move |ev: leptos::ev::SubmitEvent| {

@@ -11,10 +11,8 @@ use crate::state::shelly::ShellySession;
 
 /// The device's identity and a few status figures, with the raw JSON folded away.
 #[component]
-pub fn DeviceInfoPanel(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn DeviceInfoPanel() -> impl IntoView {
+    let session = ShellySession::from_context();
     move || {
         session.device.get().map(|d| {
             let status = session.status.get().unwrap_or_default();

@@ -70,6 +70,26 @@ pub fn TextField(
     }
 }
 
+/// A checkbox bound to a signal, its label after the box.
+#[component]
+pub fn CheckField(
+    /// The label (starting with a space, to stand apart from the box).
+    label: &'static str,
+    /// Whether it is checked.
+    checked: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input
+                type="checkbox"
+                prop:checked=move || checked.get()
+                on:change=move |ev| checked.set(event_target_checked(&ev))
+            />
+            {label}
+        </label>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,10 +10,8 @@ use crate::state::shelly::ShellySession;
 
 /// The slots bar.
 #[component]
-pub fn ProfileSlots(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn ProfileSlots() -> impl IntoView {
+    let session = ShellySession::from_context();
     let import_text = RwSignal::new(String::new());
     let show_import = RwSignal::new(false);
     let slots =

@@ -2,16 +2,14 @@
 
 use leptos::prelude::*;
 
-use super::TextField;
+use super::{CheckField, TextField};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::security::Hardening;
 
 /// Password, name and hardening.
 #[component]
-pub fn SecurityPanel(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn SecurityPanel() -> impl IntoView {
+    let session = ShellySession::from_context();
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
@@ -40,11 +38,7 @@ pub fn SecurityPanel(
             <p class="hint">"The user is always admin. Only the digest (HA1) is sent and, if you ask, remembered; the password itself is never stored."</p>
             <TextField label="New password" value=password kind="password" />
             <TextField label="Repeat it" value=confirm kind="password" />
-            <label class="check">
-                <input type="checkbox" prop:checked=move || remember.get()
-                    on:change=move |ev| remember.set(event_target_checked(&ev)) />
-                " Remember it in this device's profile"
-            </label>
+            <CheckField label=" Remember it in this device's profile" checked=remember />
             <div class="row">
                 <button class="primary" on:click=set_password>"Set password"</button>
                 <button on:click=remove_password>"Remove password"</button>
@@ -53,16 +47,8 @@ pub fn SecurityPanel(
             <TextField label="Device name" value=name />
             <button on:click=set_name>"Rename"</button>
             <h2>"After set-up"</h2>
-            <label class="check">
-                <input type="checkbox" prop:checked=move || ap_off.get()
-                    on:change=move |ev| ap_off.set(event_target_checked(&ev)) />
-                " Turn off the device's Wi-Fi access point"
-            </label>
-            <label class="check">
-                <input type="checkbox" prop:checked=move || rpc_off.get()
-                    on:change=move |ev| rpc_off.set(event_target_checked(&ev)) />
-                " Turn off RPC over Bluetooth"
-            </label>
+            <CheckField label=" Turn off the device's Wi-Fi access point" checked=ap_off />
+            <CheckField label=" Turn off RPC over Bluetooth" checked=rpc_off />
             {move || rpc_off.get().then(|| view! {
                 <p class="notice warning" role="note">
                     "With RPC over Bluetooth off, this page can no longer talk to the device over Bluetooth. Turn it back on from the device's web UI (Settings › Bluetooth)."

@@ -5,7 +5,7 @@ use bluehome_core::shelly::methods::wifi::WifiStatus;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use super::{TextField, web_ui_url};
+use super::{CheckField, TextField, web_ui_url};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::wifi::{WifiSetup, in_setup_window};
 
@@ -21,10 +21,8 @@ fn bars(rssi: i32) -> &'static str {
 
 /// The wizard.
 #[component]
-pub fn WifiWizard(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn WifiWizard() -> impl IntoView {
+    let session = ShellySession::from_context();
     let setup = WifiSetup::default();
     let ssid = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -68,11 +66,7 @@ pub fn WifiWizard(
                 <div class="notice warning" role="note">
                     <strong>"This Bluetooth link is not encrypted."</strong>
                     " The device is in its pairing-free set-up window, so the Wi-Fi password travels in the clear over Bluetooth. Anyone nearby with a radio could read it. Continue only if that is acceptable."
-                    <label class="check">
-                        <input type="checkbox" prop:checked=move || acknowledged.get()
-                            on:change=move |ev| acknowledged.set(event_target_checked(&ev)) />
-                        " I understand, send it"
-                    </label>
+                    <CheckField label=" I understand, send it" checked=acknowledged />
                 </div>
             })}
             <button class="primary"

@@ -313,14 +313,20 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
 mod tests {
     use super::*;
 
-    #[test]
-    fn decodes_service_data_with_names_and_units() {
+    /// `hex` of `kind` decoded with no key and the default settings.
+    fn decoded(kind: InputKind, hex: &str) -> DecodeView {
         let input = DecodeInput {
-            // Temperature 25.06 °C, humidity 50.55 % (bthome.io/format example).
-            hex: "40 02 ca 09 03 bf 13".into(),
+            kind,
+            hex: hex.into(),
             ..DecodeInput::default()
         };
-        let view = decode(&input, "", &Settings::default());
+        decode(&input, "", &Settings::default())
+    }
+
+    #[test]
+    fn decodes_service_data_with_names_and_units() {
+        // Temperature 25.06 °C, humidity 50.55 % (bthome.io/format example).
+        let view = decoded(InputKind::ServiceData, "40 02 ca 09 03 bf 13");
         let bthome = view.bthome.unwrap();
         let o = &bthome.objects[0];
         assert_eq!(
@@ -339,23 +345,14 @@ mod tests {
     #[test]
     fn raw_ad_payload_lists_structures_and_decodes_bthome() {
         // Flags 0x06, then service data 16-bit fcd2 with the same temperature/humidity payload.
-        let input = DecodeInput {
-            kind: InputKind::RawAd,
-            hex: "020106 0a16d2fc4002ca0903bf13".into(),
-            ..DecodeInput::default()
-        };
-        let view = decode(&input, "", &Settings::default());
+        let view = decoded(InputKind::RawAd, "020106 0a16d2fc4002ca0903bf13");
         assert_eq!(view.structures.len(), 2, "{:?}", view.structures);
         assert_eq!(view.bthome.unwrap().objects.len(), 2);
     }
 
     #[test]
     fn encrypted_payload_without_key_says_so() {
-        let input = DecodeInput {
-            hex: "41a4c1dd0011223344556677".into(),
-            ..DecodeInput::default()
-        };
-        let view = decode(&input, "", &Settings::default());
+        let view = decoded(InputKind::ServiceData, "41a4c1dd0011223344556677");
         let (error, _) = view.bthome.unwrap().error.unwrap();
         assert!(error.starts_with("missing_key"), "{error}");
     }
@@ -411,12 +408,7 @@ mod tests {
     #[test]
     fn shelly_manufacturer_data_is_named() {
         // Flags 0x0001 (discoverable), model 0x0001 (BLU Button1), MAC block.
-        let input = DecodeInput {
-            kind: InputKind::ManufacturerData,
-            hex: "0101000b01000a112233445566".into(),
-            ..DecodeInput::default()
-        };
-        let view = decode(&input, "", &Settings::default());
+        let view = decoded(InputKind::ManufacturerData, "0101000b01000a112233445566");
         let names: Vec<_> = view.shelly.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["flags", "MAC", "model"]);
         assert_eq!(view.shelly[1].value, "66:55:44:33:22:11");
@@ -583,14 +575,12 @@ mod tests {
 
     #[test]
     fn raw_ad_map_names_length_type_uuid_and_company() {
-        let input = DecodeInput {
-            kind: InputKind::RawAd,
-            // Flags, BTHome service data and Shelly manufacturer data of the theengs/decoder
-            // SBBT-002C capture, then a zero length byte and padding.
-            hex: "020106 0a16d2fc40001d01643a01 10ffa90b0109000b01000accbbaa6e02bc 00 0000".into(),
-            ..DecodeInput::default()
-        };
-        let view = decode(&input, "", &Settings::default());
+        // Flags, BTHome service data and Shelly manufacturer data of the theengs/decoder
+        // SBBT-002C capture, then a zero length byte and padding.
+        let view = decoded(
+            InputKind::RawAd,
+            "020106 0a16d2fc40001d01643a01 10ffa90b0109000b01000accbbaa6e02bc 00 0000",
+        );
         let labels: Vec<_> = view.map.iter().map(|s| s.label.as_str()).collect();
         assert_eq!(
             labels,

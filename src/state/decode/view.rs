@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use bluehome_core::ad::AdStructure;
 use bluehome_core::bthome::{self, BindKey, Packet};
-use bluehome_core::shelly::manufacturer::{self, BlockKind};
+use bluehome_core::shelly::manufacturer::{self, BlockKind, Flag};
 use bluehome_core::text::printable;
 use bluehome_core::{Advertisement, MacAddress, Uuid, ad};
 
@@ -263,18 +263,7 @@ pub(super) fn shelly_view(
     );
     let mut out = Vec::new();
     if let Some(flags) = parsed.flags {
-        let mut names = Vec::new();
-        for (on, name) in [
-            (flags.discoverable(), "discoverable"),
-            (flags.auth(), "auth"),
-            (flags.rpc_over_ble(), "RPC over BLE"),
-            (flags.buzzer(), "buzzer"),
-            (flags.pairing(), "pairing"),
-        ] {
-            if on {
-                names.push(name);
-            }
-        }
+        let names: Vec<&str> = flags.set().map(Flag::label).collect();
         out.push(Field::new(
             "flags",
             format!("{:#06x} {}", flags.0, names.join(", ")),

@@ -435,6 +435,11 @@ mod tests {
     /// also bthome-ble's `test_bthome_temperature_humidity`).
     pub(crate) const TEMP_HUMIDITY: &[u8] = &[0x40, 0x02, 0xca, 0x09, 0x03, 0xbf, 0x13];
 
+    /// `model` hears `adv` from the device `id` at `t`, through the local (connectable) scanner.
+    fn hear(model: &mut ScanModel, t: u64, id: &str, adv: Advertisement) {
+        model.ingest(t, "local", &key(id), Connectable::Yes, adv);
+    }
+
     fn adv(name: &str, service: &[u8], rssi: i8) -> Advertisement {
         let mut adv = Advertisement {
             name: Some(name.to_owned()),
@@ -448,13 +453,7 @@ mod tests {
     #[test]
     fn an_advertisement_becomes_a_device_with_decoded_readings() {
         let mut model = ScanModel::new();
-        model.ingest(
-            1_000,
-            "local",
-            &key("dev-1"),
-            Connectable::Yes,
-            adv("ATC_1", TEMP_HUMIDITY, -60),
-        );
+        hear(&mut model, 1_000, "dev-1", adv("ATC_1", TEMP_HUMIDITY, -60));
         let device = model.device(&key("dev-1")).unwrap();
         assert_eq!(device.kind, DeviceKind::BthomeV2);
         assert_eq!(device.rssi, Some(-60));
@@ -473,11 +472,10 @@ mod tests {
     fn button_events_go_to_the_timeline_not_the_readings() {
         let mut model = ScanModel::new();
         // 0x00 packet id 1, 0x3A button 0x02 double press (bthome.io/format event objects).
-        model.ingest(
+        hear(
+            &mut model,
             1_000,
-            "local",
-            &key("btn"),
-            Connectable::Yes,
+            "btn",
             adv("BTN", &[0x44, 0x00, 0x01, 0x3a, 0x02], -50),
         );
         assert_eq!(model.timeline.len(), 1);
@@ -489,13 +487,7 @@ mod tests {
     fn history_keeps_one_point_per_step() {
         let mut model = ScanModel::new();
         for t in [0u64, 1_000, 5_000, 9_000, 10_000] {
-            model.ingest(
-                t + 1,
-                "local",
-                &key("d"),
-                Connectable::Yes,
-                adv("d", TEMP_HUMIDITY, -60),
-            );
+            hear(&mut model, t + 1, "d", adv("d", TEMP_HUMIDITY, -60));
         }
         let history = &model.device(&key("d")).unwrap().readings[&(0x02, 0)].history;
         let times: Vec<u64> = history.iter().map(|p| p.0).collect();
@@ -547,7 +539,7 @@ mod tests {
         // v1 (0x181C): control 0x45 = float, 5 bytes with the id; 0x02 temperature; f32 NaN.
         adv.service_data
             .insert(Uuid::BTHOME_V1, vec![0x45, 0x02, 0x00, 0x00, 0xc0, 0x7f]);
-        model.ingest(1_000, "local", &key("v1"), Connectable::Yes, adv);
+        hear(&mut model, 1_000, "v1", adv);
         let reading = &model.device(&key("v1")).unwrap().readings[&(0x02, 0)];
         assert_eq!(reading.display(&Settings::default()), "NaN °C");
         assert!(reading.history.is_empty());
@@ -557,13 +549,7 @@ mod tests {
     fn paused_model_ignores_input_but_counts_it() {
         let mut model = ScanModel::new();
         model.paused = true;
-        model.ingest(
-            1,
-            "local",
-            &key("d"),
-            Connectable::Yes,
-            adv("d", TEMP_HUMIDITY, -60),
-        );
+        hear(&mut model, 1, "d", adv("d", TEMP_HUMIDITY, -60));
         assert!((model.device_count() == 0));
         assert_eq!(model.received, 1);
     }
@@ -571,20 +557,8 @@ mod tests {
     #[test]
     fn filters_search_and_rssi_threshold_narrow_the_list() {
         let mut model = ScanModel::new();
-        model.ingest(
-            1,
-            "local",
-            &key("a"),
-            Connectable::Yes,
-            adv("SBHT-003C", TEMP_HUMIDITY, -40),
-        );
-        model.ingest(
-            2,
-            "local",
-            &key("b"),
-            Connectable::Yes,
-            adv("ATC_9", TEMP_HUMIDITY, -90),
-        );
+        hear(&mut model, 1, "a", adv("SBHT-003C", TEMP_HUMIDITY, -40));
+        hear(&mut model, 2, "b", adv("ATC_9", TEMP_HUMIDITY, -90));
         let all = FilterSet::default();
         let mut settings = Settings::default();
         assert_eq!(model.visible(&settings, &all, "").len(), 2);
@@ -603,20 +577,8 @@ mod tests {
     #[test]
     fn sorting_by_rssi_puts_the_strongest_first() {
         let mut model = ScanModel::new();
-        model.ingest(
-            1,
-            "local",
-            &key("weak"),
-            Connectable::Yes,
-            adv("w", TEMP_HUMIDITY, -90),
-        );
-        model.ingest(
-            2,
-            "local",
-            &key("strong"),
-            Connectable::Yes,
-            adv("s", TEMP_HUMIDITY, -30),
-        );
+        hear(&mut model, 1, "weak", adv("w", TEMP_HUMIDITY, -90));
+        hear(&mut model, 2, "strong", adv("s", TEMP_HUMIDITY, -30));
         let settings = Settings {
             sort: SortKey::Rssi,
             ..Settings::default()
@@ -643,44 +605,14 @@ mod tests {
                 .map(|d| d.key.as_str().to_owned())
                 .collect()
         };
-        model.ingest(
-            1,
-            "local",
-            &key("b"),
-            Connectable::Yes,
-            adv("b", TEMP_HUMIDITY, -52),
-        );
-        model.ingest(
-            2,
-            "local",
-            &key("a"),
-            Connectable::Yes,
-            adv("a", TEMP_HUMIDITY, -58),
-        );
+        hear(&mut model, 1, "b", adv("b", TEMP_HUMIDITY, -52));
+        hear(&mut model, 2, "a", adv("a", TEMP_HUMIDITY, -58));
         assert_eq!(order(&model), ["a", "b"]);
         // b's next packet is a little stronger, a's a little weaker: same step, same order.
-        model.ingest(
-            3,
-            "local",
-            &key("b"),
-            Connectable::Yes,
-            adv("b", TEMP_HUMIDITY, -51),
-        );
-        model.ingest(
-            4,
-            "local",
-            &key("a"),
-            Connectable::Yes,
-            adv("a", TEMP_HUMIDITY, -59),
-        );
+        hear(&mut model, 3, "b", adv("b", TEMP_HUMIDITY, -51));
+        hear(&mut model, 4, "a", adv("a", TEMP_HUMIDITY, -59));
         assert_eq!(order(&model), ["a", "b"]);
-        model.ingest(
-            5,
-            "local",
-            &key("b"),
-            Connectable::Yes,
-            adv("b", TEMP_HUMIDITY, -48),
-        );
+        hear(&mut model, 5, "b", adv("b", TEMP_HUMIDITY, -48));
         assert_eq!(order(&model), ["b", "a"]);
     }
 
@@ -689,13 +621,7 @@ mod tests {
         let mut model = ScanModel::new();
         // BTHome v2: window (0x2D) open, motion (0x21) clear, generic boolean (0x0F) on.
         let service = [0x40, 0x2D, 0x01, 0x21, 0x00, 0x0F, 0x01];
-        model.ingest(
-            1,
-            "local",
-            &key("dw"),
-            Connectable::Yes,
-            adv("dw", &service, -60),
-        );
+        hear(&mut model, 1, "dw", adv("dw", &service, -60));
         let device = model.device(&key("dw")).unwrap();
         let shown: Vec<String> = device
             .readings
@@ -709,20 +635,8 @@ mod tests {
     fn the_default_order_is_by_name() {
         let mut model = ScanModel::new();
         // "alpha" first heard, "Zed" heard last and loudest: only the name puts alpha first.
-        model.ingest(
-            1,
-            "local",
-            &key("k1"),
-            Connectable::Yes,
-            adv("alpha", TEMP_HUMIDITY, -90),
-        );
-        model.ingest(
-            2,
-            "local",
-            &key("k2"),
-            Connectable::Yes,
-            adv("Zed", TEMP_HUMIDITY, -30),
-        );
+        hear(&mut model, 1, "k1", adv("alpha", TEMP_HUMIDITY, -90));
+        hear(&mut model, 2, "k2", adv("Zed", TEMP_HUMIDITY, -30));
         let keys: Vec<_> = model
             .visible(&Settings::default(), &FilterSet::default(), "")
             .iter()
@@ -735,11 +649,10 @@ mod tests {
     fn the_device_table_is_bounded() {
         let mut model = ScanModel::new();
         for i in 0..(MAX_DEVICES as u64 + 5) {
-            model.ingest(
+            hear(
+                &mut model,
                 i + 1,
-                "local",
-                &key(&format!("d{i}")),
-                Connectable::Yes,
+                &format!("d{i}"),
                 adv("x", TEMP_HUMIDITY, -60),
             );
         }
@@ -751,13 +664,7 @@ mod tests {
     fn recording_writes_capture_lines_that_parse_back() {
         let mut model = ScanModel::new();
         model.start_recording();
-        model.ingest(
-            1_500,
-            "local",
-            &key("dev"),
-            Connectable::Yes,
-            adv("n", TEMP_HUMIDITY, -60),
-        );
+        hear(&mut model, 1_500, "dev", adv("n", TEMP_HUMIDITY, -60));
         let text = model.stop_recording().unwrap();
         let capture = super::super::capture::parse(&text, "capture");
         assert_eq!(capture.records.len(), 1);

@@ -21,14 +21,11 @@ use crate::ble::{
     Backend, BleBackend, BleError, Characteristic, DeviceId, ErrorKind, GrantedDevice,
     RequestDeviceOptions,
 };
-use crate::platform::{Os, sleep_ms};
+use crate::platform::Os;
 use crate::state::AppStore;
 use crate::state::actions::{Actions, RunsActions, Step, action};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::Stage;
-
-/// How long a connection attempt may take.
-pub const CONNECT_TIMEOUT_MS: u64 = 15_000;
 
 /// Which flow the chosen device is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,31 +235,12 @@ impl SetupSession {
         ))
     }
 
-    /// Connects, giving up after [`CONNECT_TIMEOUT_MS`] (Chrome's `connect()` has no timeout).
+    /// Connects, giving up after [`crate::ble::CONNECT_TIMEOUT_MS`].
     async fn connect_in_time(self, device: &DeviceId) -> Result<(), SetupFailure> {
-        let backend = self.backend();
-        let connect = std::pin::pin!(backend.connect(device));
-        let timer = std::pin::pin!(sleep_ms(CONNECT_TIMEOUT_MS));
-        match futures::future::select(connect, timer).await {
-            futures::future::Either::Left((Ok(()), _)) => Ok(()),
-            futures::future::Either::Left((Err(e), _)) => {
-                Err(self.ble_failure(&e, Stage::Connecting, "connecting"))
-            }
-            futures::future::Either::Right(((), _)) => {
-                backend.disconnect(device);
-                Err(self.ble_failure(
-                    &BleError::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "no answer to the connection within {} s; the attempt was cancelled",
-                            CONNECT_TIMEOUT_MS / 1000
-                        ),
-                    ),
-                    Stage::Connecting,
-                    "connecting",
-                ))
-            }
-        }
+        self.backend()
+            .connect_in_time(device)
+            .await
+            .map_err(|f| self.ble_failure(&f.into_ble_error(), Stage::Connecting, "connecting"))
     }
 
     /// The characteristics of a service, `None` when the device lacks it.

@@ -13,15 +13,12 @@ use leptos::task::spawn_local;
 use super::explain::{Failure, FailureKind, Stage};
 use super::link::Link;
 use super::{DeviceSummary, Phase, ShellySession};
-use crate::ble::{BleBackend, DeviceId, GrantedDevice, RequestDeviceOptions};
+use crate::ble::{BleBackend, ConnectFailure, DeviceId, GrantedDevice, RequestDeviceOptions};
 use crate::platform::sleep_ms;
 use crate::state::actions::{Action, RunsActions, action};
 
 /// Wait before reconnecting the active profile's device after its link dropped.
 pub const AUTO_RECONNECT_DELAY_MS: u64 = 1_000;
-
-/// How long a connection attempt may take (a Shelly nearby answers in a second or two).
-pub const CONNECT_TIMEOUT_MS: u64 = 15_000;
 
 /// The delay a restart is asked for (`Shelly.Reboot`'s `delay_ms`; HA uses one second).
 pub const REBOOT_DELAY_MS: u32 = 1_000;
@@ -241,27 +238,17 @@ impl ShellySession {
         Ok(())
     }
 
-    /// Connects, giving up after [`CONNECT_TIMEOUT_MS`]: Chrome's `connect()` has no timeout (on
-    /// macOS it may never settle for a device that is not there), so it is raced against a timer
-    /// and cancelled with `disconnect()`.
+    /// Connects, giving up after [`crate::ble::CONNECT_TIMEOUT_MS`]; no answer in time reads as
+    /// a device out of range.
     async fn connect_in_time(self, device: &DeviceId) -> Result<(), Failure> {
-        let backend = self.backend();
-        let connect = std::pin::pin!(backend.connect(device));
-        let timer = std::pin::pin!(sleep_ms(CONNECT_TIMEOUT_MS));
-        match futures::future::select(connect, timer).await {
-            futures::future::Either::Left((Ok(()), _)) => Ok(()),
-            futures::future::Either::Left((Err(e), _)) => Err(connecting_failure("connecting", e)),
-            futures::future::Either::Right(((), _)) => {
-                backend.disconnect(device);
-                Err(Failure::new(
-                    FailureKind::OutOfRange,
-                    "connecting",
-                    format!(
-                        "no answer to the connection within {} s; the attempt was cancelled",
-                        CONNECT_TIMEOUT_MS / 1000
-                    ),
-                ))
-            }
+        match self.backend().connect_in_time(device).await {
+            Ok(()) => Ok(()),
+            Err(ConnectFailure::Failed(e)) => Err(connecting_failure("connecting", e)),
+            Err(no_answer @ ConnectFailure::NoAnswer) => Err(Failure::new(
+                FailureKind::OutOfRange,
+                "connecting",
+                no_answer.to_string(),
+            )),
         }
     }
 

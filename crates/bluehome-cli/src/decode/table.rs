@@ -90,16 +90,8 @@ impl fmt::Display for Table<'_, '_> {
             }
             if let Some(flags) = s.flags {
                 write!(f, "  flags {:#06x}", flags.0)?;
-                for (on, name) in [
-                    (flags.discoverable(), "discoverable"),
-                    (flags.auth(), "auth"),
-                    (flags.rpc_over_ble(), "rpc-over-ble"),
-                    (flags.buzzer(), "buzzer"),
-                    (flags.pairing(), "pairing"),
-                ] {
-                    if on {
-                        write!(f, " {name}")?;
-                    }
+                for flag in flags.set() {
+                    write!(f, " {}", flag.key())?;
                 }
             }
             writeln!(f)?;

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use bluehome_core::MacAddress;
 use bluehome_core::blu::{self, Characteristic};
 use bluehome_core::sim::blu::{BluDevice, BluOptions};
-use bluehome_core::sim::line::Session;
+use bluehome_core::sim::line::{Clock, Session};
 
 use super::line;
-use crate::args::{self, Arg, Parsed};
+use crate::args::{self, Parsed};
 
 fn usage() -> String {
     let models: Vec<String> = blu::MODELS
@@ -36,25 +36,16 @@ options: --mac AA:BB:CC:DD:EE:FF  --firmware TEXT  --bond ADDR (repeatable)  --b
 /// Everything the command line sets.
 #[derive(Debug)]
 struct Config {
-    virtual_clock: bool,
+    clock: Clock,
     options: BluOptions,
 }
 
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Config>, String> {
-    let mut parser = args::parser(args);
-    let mut stdio = false;
-    let mut virtual_clock = false;
     let mut model = blu::model_by_code("SBBT-002C").ok_or("the default model is missing")?;
     let mut mac = None;
     let mut options = BluOptions::new(model);
-    while let Some(arg) = args::next(&mut parser)? {
-        let Some(name) = args::long_option(arg)? else {
-            return Ok(Parsed::Help);
-        };
-        let p = &mut parser;
-        match name.as_str() {
-            "stdio" => stdio = true,
-            "virtual-clock" => virtual_clock = true,
+    let clock = line::parse_options(args, |name, p| {
+        match name {
             "model" => {
                 let code = args::text(p)?;
                 model = blu::model_by_code(&code).ok_or_else(|| {
@@ -79,35 +70,25 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Config>
                         .map_err(|_| format!("--without: unknown characteristic {name:?}"))?,
                 );
             }
-            _ => return Err(args::unexpected(Arg::Long(&name))),
+            _ => return Ok(false),
         }
-    }
-    if !stdio {
-        return Err("only --stdio mode exists: pass --stdio".into());
-    }
+        Ok(true)
+    })?;
     options.model = model;
     options.mac = mac.unwrap_or(BluOptions::new(model).mac);
-    Ok(Parsed::Run(Config {
-        virtual_clock,
-        options,
-    }))
+    Ok(clock.map(|clock| Config { clock, options }))
 }
 
 /// Entry point: `args` are what follows `sim blu`.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     args::serve_parsed("bluehome sim blu", &usage(), parse_args(args), |config| {
         let device = BluDevice::new(config.options);
-        line::serve(
-            Session::new(device, line::clock(config.virtual_clock)),
-            "blu",
-        )
+        line::serve(Session::new(device, config.clock), "blu")
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use bluehome_core::sim::line::Clock;
-
     use super::*;
 
     fn parse(args: &str) -> Result<Parsed<Config>, String> {

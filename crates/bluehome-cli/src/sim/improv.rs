@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use bluehome_core::improv::Capabilities;
 use bluehome_core::sim::improv::{ImprovDevice, ImprovOptions};
-use bluehome_core::sim::line::Session;
+use bluehome_core::sim::line::{Clock, Session};
 
 use super::line;
-use crate::args::{self, Arg, Parsed};
+use crate::args::{self, Parsed};
 
 const USAGE: &str = "\
 usage: bluehome sim improv --stdio [--virtual-clock] [options]
@@ -24,28 +24,17 @@ networks: HomeNet (WPA2, password `correct horse`), Guest (open), Neighbour (WPA
 /// Everything the command line sets.
 #[derive(Debug)]
 struct Config {
-    virtual_clock: bool,
+    clock: Clock,
     options: ImprovOptions,
 }
 
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Config>>, String> {
-    let mut parser = args::parser(args);
-    let mut stdio = false;
-    let mut config = Config {
-        virtual_clock: false,
-        options: ImprovOptions::default(),
-    };
-    let o = &mut config.options;
-    while let Some(arg) = args::next(&mut parser)? {
-        let Some(name) = args::long_option(arg)? else {
-            return Ok(Parsed::Help);
-        };
+    let mut options = ImprovOptions::default();
+    let clock = line::parse_options(args, |name, p| {
+        let o = &mut options;
         let option = format!("--{name}");
-        let p = &mut parser;
         let ms = |p: &mut args::Parser| args::number(p, &option);
-        match name.as_str() {
-            "stdio" => stdio = true,
-            "virtual-clock" => config.virtual_clock = true,
+        match name {
             "no-authorization" => o.authorization = false,
             "capabilities" => {
                 o.capabilities = Capabilities(
@@ -65,30 +54,23 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Con
                 o.redirect_url = Some(url);
             }
             "no-redirect" => o.redirect_url = None,
-            _ => return Err(args::unexpected(Arg::Long(&name))),
+            _ => return Ok(false),
         }
-    }
-    if !stdio {
-        return Err("only --stdio mode exists: pass --stdio".into());
-    }
-    Ok(Parsed::Run(Box::new(config)))
+        Ok(true)
+    })?;
+    Ok(clock.map(|clock| Box::new(Config { clock, options })))
 }
 
 /// Entry point: `args` are what follows `sim improv`.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     args::serve_parsed("bluehome sim improv", USAGE, parse_args(args), |config| {
         let device = ImprovDevice::new(config.options);
-        line::serve(
-            Session::new(device, line::clock(config.virtual_clock)),
-            "improv",
-        )
+        line::serve(Session::new(device, config.clock), "improv")
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use bluehome_core::sim::line::Clock;
-
     use super::*;
 
     fn parse(args: &str) -> Result<Parsed<Box<Config>>, String> {

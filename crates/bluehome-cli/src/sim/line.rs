@@ -3,21 +3,41 @@
 //! memory, one answer written and flushed per request, the real clock when there is no virtual
 //! one. See the README.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use bluehome_core::sim::line::{self, Clock, Device, Session};
 
+use crate::args::{self, Arg, Parsed};
 use crate::lines::{Line, Lines};
 
-/// The clock of `--virtual-clock`.
-pub fn clock(virtual_clock: bool) -> Clock {
-    if virtual_clock {
-        Clock::Virtual
-    } else {
-        Clock::Caller
+/// Reads a simulator's command line. The options every simulator takes are read here: `--stdio`
+/// (required: the only mode) and `--virtual-clock`, returned as the [`Clock`]. Every other long
+/// option goes to `option` with the parser (to take its value); `Ok(false)` from it means the
+/// simulator does not know the option.
+pub fn parse_options(
+    args: impl IntoIterator<Item = OsString>,
+    mut option: impl FnMut(&str, &mut args::Parser) -> Result<bool, String>,
+) -> Result<Parsed<Clock>, String> {
+    let mut parser = args::parser(args);
+    let (mut stdio, mut clock) = (false, Clock::Caller);
+    while let Some(arg) = args::next(&mut parser)? {
+        let Some(name) = args::long_option(arg)? else {
+            return Ok(Parsed::Help);
+        };
+        match name.as_str() {
+            "stdio" => stdio = true,
+            "virtual-clock" => clock = Clock::Virtual,
+            _ if option(&name, &mut parser)? => {}
+            _ => return Err(args::unexpected(Arg::Long(&name))),
+        }
     }
+    if !stdio {
+        return Err("only --stdio mode exists: pass --stdio".into());
+    }
+    Ok(Parsed::Run(clock))
 }
 
 /// Answers stdin line by line until it ends. A line that is not UTF-8 or too long gets its error

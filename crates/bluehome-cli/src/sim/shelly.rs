@@ -8,11 +8,11 @@ use bluehome_core::MacAddress;
 use bluehome_core::shelly::methods::ble::Provisioning;
 use bluehome_core::shelly::methods::bthome::AddedMember;
 use bluehome_core::shelly::rpc::server::DEFAULT_MTU;
-use bluehome_core::sim::line::Session;
+use bluehome_core::sim::line::{Clock, Session};
 use bluehome_core::sim::{Faults, Gateway, GatewayOptions, Peripheral, SensorSpec, SimSensor};
 
 use super::line;
-use crate::args::{self, Arg, Parsed};
+use crate::args::{self, Parsed};
 
 const USAGE: &str = "\
 usage: bluehome sim shelly --stdio [--virtual-clock] [--mtu N] [options]
@@ -30,7 +30,7 @@ faults:  --empty-reads N  --garbage-length  --slow-ms N  --wrong-ids N
 /// Everything the command line sets.
 #[derive(Debug)]
 struct Config {
-    virtual_clock: bool,
+    clock: Clock,
     mtu: u16,
     options: GatewayOptions,
     sensors: Vec<SensorSpec>,
@@ -38,29 +38,18 @@ struct Config {
 }
 
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Config>>, String> {
-    let mut parser = args::parser(args);
-    let mut stdio = false;
-    let mut config = Config {
-        virtual_clock: false,
-        mtu: DEFAULT_MTU,
-        options: GatewayOptions::default(),
-        sensors: SensorSpec::parse_list("button,ht,dw,motion,rc4,thermo")
-            .map_err(|e| e.to_string())?,
-        faults: Faults::default(),
-    };
-    let (o, f) = (&mut config.options, &mut config.faults);
-    while let Some(arg) = args::next(&mut parser)? {
-        let Some(name) = args::long_option(arg)? else {
-            return Ok(Parsed::Help);
-        };
+    let mut mtu = DEFAULT_MTU;
+    let mut options = GatewayOptions::default();
+    let mut sensors =
+        SensorSpec::parse_list("button,ht,dw,motion,rc4,thermo").map_err(|e| e.to_string())?;
+    let mut faults = Faults::default();
+    let clock = line::parse_options(args, |name, p| {
+        let (o, f) = (&mut options, &mut faults);
         let option = format!("--{name}");
-        let p = &mut parser;
         let number = |p: &mut args::Parser| args::number(p, &option);
-        match name.as_str() {
-            "stdio" => stdio = true,
-            "virtual-clock" => config.virtual_clock = true,
+        match name {
             "mtu" => {
-                config.mtu = u16::try_from(number(p)?)
+                mtu = u16::try_from(number(p)?)
                     .ok()
                     .filter(|m| (23..=517).contains(m))
                     .ok_or("--mtu must be 23..=517")?;
@@ -79,8 +68,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Con
             "wifi-restart-required" => o.wifi_restart_required = true,
             "report-provisioning" => o.report_provisioning = true,
             "sensors" => {
-                config.sensors =
-                    SensorSpec::parse_list(&args::text(p)?).map_err(|e| e.to_string())?;
+                sensors = SensorSpec::parse_list(&args::text(p)?).map_err(|e| e.to_string())?;
             }
             "bond" => o.bonds.push(args::text(p)?),
             "mac" => {
@@ -104,13 +92,19 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Con
             }
             "disconnect-after" => f.disconnect_after = Some(number(p)? as usize),
             "max-write" => f.max_write = Some(number(p)? as usize),
-            _ => return Err(args::unexpected(Arg::Long(&name))),
+            _ => return Ok(false),
         }
-    }
-    if !stdio {
-        return Err("only --stdio mode exists: pass --stdio".into());
-    }
-    Ok(Parsed::Run(Box::new(config)))
+        Ok(true)
+    })?;
+    Ok(clock.map(|clock| {
+        Box::new(Config {
+            clock,
+            mtu,
+            options,
+            sensors,
+            faults,
+        })
+    }))
 }
 
 fn session(config: Config) -> Session<Peripheral> {
@@ -120,7 +114,7 @@ fn session(config: Config) -> Session<Peripheral> {
         config.mtu,
         config.faults,
     );
-    Session::new(peripheral, line::clock(config.virtual_clock))
+    Session::new(peripheral, config.clock)
 }
 
 /// Entry point: `args` are what follows `sim shelly`.

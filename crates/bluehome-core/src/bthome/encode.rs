@@ -279,6 +279,13 @@ mod tests {
     use crate::bthome::{decode_v1, decode_v2};
     use crate::hex::fixture as hex;
 
+    /// Decoding gave back the values that were encoded, in order.
+    fn assert_same_values(decoded: &[Object], encoded: &[Object]) {
+        let values =
+            |objects: &[Object]| objects.iter().map(|o| o.value.clone()).collect::<Vec<_>>();
+        assert_eq!(values(decoded), values(encoded));
+    }
+
     #[test]
     fn encodes_the_spec_example() {
         let objects = [
@@ -333,13 +340,7 @@ mod tests {
             hex("443b0103053c020a53024869")
         );
         let back = decode_v2(&hex("443b0103053c020a53024869"), None, None);
-        assert_eq!(
-            back.objects
-                .iter()
-                .map(|o| o.value.clone())
-                .collect::<Vec<_>>(),
-            objects.iter().map(|o| o.value.clone()).collect::<Vec<_>>()
-        );
+        assert_same_values(&back.objects, &objects);
     }
 
     #[test]
@@ -374,12 +375,6 @@ mod tests {
         let bytes = encode_v1(&objects, None).unwrap();
         let back = decode_v1(&bytes, false, None, None);
         assert!(back.is_ok(), "{:?}", back.error);
-        assert_eq!(
-            back.objects
-                .iter()
-                .map(|o| o.value.clone())
-                .collect::<Vec<_>>(),
-            objects.iter().map(|o| o.value.clone()).collect::<Vec<_>>()
-        );
+        assert_same_values(&back.objects, &objects);
     }
 }

@@ -125,13 +125,8 @@ mod tests {
     /// bit-by-bit loop), for random prefixes, masks and data (xorshift PRNG, 20 000 cases).
     #[test]
     fn masked_prefix_agrees_with_bitwise_reference() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::XorShift64::new(0x2545_F491_4F6C_DD1Du64);
+        let mut next = move || rng.next_u64();
         for _ in 0..20_000 {
             let len = (next() % 4) as usize;
             let dlen = (next() % 6) as usize;

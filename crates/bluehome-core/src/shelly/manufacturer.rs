@@ -32,39 +32,97 @@ const BEACON_LEN: usize = 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flags(pub u16);
 
-impl Flags {
+/// One bit of [`Flags`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
     /// Bit 0: discoverable.
-    pub fn discoverable(self) -> bool {
-        self.0 & 0x01 != 0
+    Discoverable,
+    /// Bit 1: authentication enabled.
+    Auth,
+    /// Bit 2: RPC over BLE enabled.
+    RpcOverBle,
+    /// Bit 3: buzzer enabled.
+    Buzzer,
+    /// Bit 4: in pairing mode.
+    Pairing,
+}
+
+impl Flag {
+    /// Every flag, lowest bit first.
+    pub const ALL: [Self; 5] = [
+        Self::Discoverable,
+        Self::Auth,
+        Self::RpcOverBle,
+        Self::Buzzer,
+        Self::Pairing,
+    ];
+
+    /// Its bit in the block.
+    pub const fn bit(self) -> u16 {
+        1 << self as u16
+    }
+
+    /// Its name as a JSON member (`rpc_over_ble`).
+    pub const fn key(self) -> &'static str {
+        match self {
+            Self::Discoverable => "discoverable",
+            Self::Auth => "auth",
+            Self::RpcOverBle => "rpc_over_ble",
+            Self::Buzzer => "buzzer",
+            Self::Pairing => "pairing",
+        }
+    }
+
+    /// Its name for people (`RPC over BLE`).
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::RpcOverBle => "RPC over BLE",
+            other => other.key(),
+        }
+    }
+}
+
+impl Flags {
+    /// Whether `flag` is set.
+    pub const fn has(self, flag: Flag) -> bool {
+        self.0 & flag.bit() != 0
+    }
+
+    /// The flags set, lowest bit first.
+    pub fn set(self) -> impl Iterator<Item = Flag> {
+        Flag::ALL.into_iter().filter(move |f| self.has(*f))
+    }
+
+    /// Bit 0: discoverable.
+    pub const fn discoverable(self) -> bool {
+        self.has(Flag::Discoverable)
     }
     /// Bit 1: authentication enabled.
-    pub fn auth(self) -> bool {
-        self.0 & 0x02 != 0
+    pub const fn auth(self) -> bool {
+        self.has(Flag::Auth)
     }
     /// Bit 2: RPC over BLE enabled.
-    pub fn rpc_over_ble(self) -> bool {
-        self.0 & 0x04 != 0
+    pub const fn rpc_over_ble(self) -> bool {
+        self.has(Flag::RpcOverBle)
     }
     /// Bit 3: buzzer enabled.
-    pub fn buzzer(self) -> bool {
-        self.0 & 0x08 != 0
+    pub const fn buzzer(self) -> bool {
+        self.has(Flag::Buzzer)
     }
     /// Bit 4: in pairing mode.
-    pub fn pairing(self) -> bool {
-        self.0 & 0x10 != 0
+    pub const fn pairing(self) -> bool {
+        self.has(Flag::Pairing)
     }
 }
 
 impl Serialize for Flags {
     /// `{"raw":N,"discoverable":…,"auth":…,"rpc_over_ble":…,"buzzer":…,"pairing":…}`.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(6))?;
+        let mut map = serializer.serialize_map(Some(1 + Flag::ALL.len()))?;
         map.serialize_entry("raw", &self.0)?;
-        map.serialize_entry("discoverable", &self.discoverable())?;
-        map.serialize_entry("auth", &self.auth())?;
-        map.serialize_entry("rpc_over_ble", &self.rpc_over_ble())?;
-        map.serialize_entry("buzzer", &self.buzzer())?;
-        map.serialize_entry("pairing", &self.pairing())?;
+        for flag in Flag::ALL {
+            map.serialize_entry(flag.key(), &self.has(flag))?;
+        }
         map.end()
     }
 }

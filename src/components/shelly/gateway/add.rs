@@ -11,13 +11,12 @@ use crate::state::shelly::gateway::{BthomeGateway, NewDevice};
 /// The add form, the wait for a new device to send, and the sensors to pick.
 #[component]
 pub fn AddDevice(
-    /// The session.
-    session: ShellySession,
     /// The panel's state.
     gateway: BthomeGateway,
     /// The address and name typed, or picked from the discovered or relayed devices.
     form: AddForm,
 ) -> impl IntoView {
+    let session = ShellySession::from_context();
     let AddForm { addr, name } = form;
     let key = RwSignal::new(String::new());
     let add = move |_| {

@@ -13,13 +13,12 @@ use crate::state::shelly::gateway::{BthomeGateway, discovered};
 /// a discovery found none.
 #[component]
 pub fn Discovery(
-    /// The session.
-    session: ShellySession,
     /// The panel's state.
     gateway: BthomeGateway,
     /// Filled with a device's address and name when one is picked.
     form: AddForm,
 ) -> impl IntoView {
+    let session = ShellySession::from_context();
     let discover_secs = RwSignal::new("10".to_owned());
     let discover = move |_| gateway.discover(session, seconds(discover_secs, 10, 1..=120));
     view! {

@@ -17,19 +17,16 @@ use crate::state::shelly::gateway::{BthomeGateway, Kept};
 
 /// The gateway panel.
 #[component]
-pub fn GatewayPanel(
-    /// The session.
-    session: ShellySession,
-) -> impl IntoView {
+pub fn GatewayPanel() -> impl IntoView {
     let gateway = BthomeGateway::default();
     let form = AddForm::default();
     view! {
         <section class="shelly-gateway" aria-label="BTHome gateway">
             <h2>"BTHome gateway"</h2>
-            <Discovery session=session gateway=gateway form=form />
-            <AddDevice session=session gateway=gateway form=form />
-            <Components session=session gateway=gateway />
-            <Relayed session=session form=form />
+            <Discovery gateway=gateway form=form />
+            <AddDevice gateway=gateway form=form />
+            <Components gateway=gateway />
+            <Relayed form=form />
         </section>
     }
 }
@@ -54,11 +51,10 @@ impl AddForm {
 /// The BTHome devices and sensors the gateway keeps, each with its delete button.
 #[component]
 fn Components(
-    /// The session.
-    session: ShellySession,
     /// The panel's state.
     gateway: BthomeGateway,
 ) -> impl IntoView {
+    let session = ShellySession::from_context();
     view! {
         <h3>"Devices"</h3>
         <ul class="bthome-devices">

@@ -12,11 +12,10 @@ use crate::state::shelly::remote::describe_readings;
 /// The relayed devices, and the switch that feeds them to the Scan page.
 #[component]
 pub fn Relayed(
-    /// The session.
-    session: ShellySession,
     /// Filled with a device's address and name when one is picked.
     form: AddForm,
 ) -> impl IntoView {
+    let session = ShellySession::from_context();
     view! {
         <h3>"What the gateway hears"</h3>
         <div class="row">

@@ -64,6 +64,15 @@ fn connected(script: &mut Script) -> Client {
     client
 }
 
+/// A connected client that has just been asked to join HomeNet with `password` (at time 0).
+fn joining(script: &mut Script, password: &str) -> Client {
+    let mut client = connected(script);
+    client
+        .send_wifi(Credentials::new("HomeNet", password).unwrap(), 0)
+        .unwrap();
+    client
+}
+
 fn sleep_until(client: &Client) -> u64 {
     match client.action() {
         Action::Sleep { until_ms } => until_ms,
@@ -199,10 +208,7 @@ fn provisioning_by_polling_ends_with_the_redirect_url() {
 #[test]
 fn unable_to_connect_fails_with_the_device_error() {
     let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client
-        .send_wifi(Credentials::new("HomeNet", "wrong").unwrap(), 0)
-        .unwrap();
+    let mut client = joining(&mut script, "wrong");
     script.serve(&mut client, 0);
     script.error = 0x03;
     client.advance(Feedback::Woke, sleep_until(&client));
@@ -219,10 +225,7 @@ fn unable_to_connect_fails_with_the_device_error() {
 fn a_stale_error_counts_only_after_progress() {
     let mut script = Script::new(0x02);
     script.error = 0x03;
-    let mut client = connected(&mut script);
-    client
-        .send_wifi(Credentials::new("HomeNet", "correct horse").unwrap(), 0)
-        .unwrap();
+    let mut client = joining(&mut script, "correct horse");
     script.serve(&mut client, 0);
     assert!(
         matches!(client.action(), Action::Sleep { .. }),
@@ -246,10 +249,7 @@ fn a_stale_error_counts_only_after_progress() {
 #[test]
 fn notifications_before_the_write_is_acknowledged_count_for_the_command() {
     let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client
-        .send_wifi(Credentials::new("HomeNet", "correct horse").unwrap(), 0)
-        .unwrap();
+    let mut client = joining(&mut script, "correct horse");
     while !matches!(client.action(), Action::Write { .. }) {
         let value = alloc::vec![script.state];
         let value = match client.action() {
@@ -292,10 +292,7 @@ fn notifications_before_the_write_is_acknowledged_count_for_the_command() {
 fn provisioned_wins_over_an_error_left_from_an_earlier_attempt() {
     let mut script = Script::new(0x02);
     script.error = 0x03;
-    let mut client = connected(&mut script);
-    client
-        .send_wifi(Credentials::new("HomeNet", "correct horse").unwrap(), 0)
-        .unwrap();
+    let mut client = joining(&mut script, "correct horse");
     script.serve(&mut client, 0);
     script.state = 0x04; // joined; the error still reads 3
     script.result = RpcResult {
