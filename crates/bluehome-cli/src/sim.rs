@@ -1,5 +1,5 @@
 //! `bluehome sim <device> --stdio`: simulated devices on stdin and stdout, one JSON request per
-//! line, one JSON answer per line ([`line`]). [`shelly`] is a Shelly BLU Gateway Gen3's GATT RPC
+//! line, one JSON answer per line ([`line`](mod@line)). [`shelly`] is a Shelly BLU Gateway Gen3's GATT RPC
 //! server; [`blu`] a Shelly BLU sensor's settings service; [`improv`] an Improv Wi-Fi device.
 //! See the README for the protocol.
 

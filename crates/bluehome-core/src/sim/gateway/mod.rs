@@ -5,7 +5,7 @@
 //!
 //! Requests are routed by the typed methods' names ([`Method::NAME`]): each namespace module
 //! (`shelly`: `Shelly.*` and `Sys.*`; `wifi`; `ble`; `relay`: `BLE.CloudRelay.*`; `bthome`:
-//! `BTHome*.*`) answers its methods through [`Answer`], reading the method's own parameter type and
+//! `BTHome*.*`) answers its methods through the `Answer` trait, reading the method's own parameter type and
 //! answering its own result type, and lists them in its route table.
 //!
 //! By default it does what real firmware does where a simulator is easily kinder (sources:
