@@ -306,7 +306,7 @@ pub fn DeviceRow(
                     <span class="device-title">{text(|c| c.title.clone())}</span>
                 </button>
                 <span class="lock" title="encrypted" hidden=move || card.with(|c| !c.encrypted)>
-                    <span aria-hidden="true">"🔒"</span>
+                    <span class="lock-icon" aria-hidden="true"></span>
                     <span class="visually-hidden">" (encrypted)"</span>
                 </span>
             </div>
