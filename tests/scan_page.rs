@@ -750,4 +750,12 @@ async fn cards_say_binary_states_in_words_and_the_chart_opens_on_temperature() {
             .unwrap()
             .contains("temperature (°C)")
     );
+    // One reading so far: no line to draw, so the latest point shows as a dot.
+    let dot: web_sys::Element = dom::query(&page.host, ".full-chart .last-point");
+    assert!(
+        dot.get_attribute("points")
+            .is_some_and(|p| p.split(' ').count() == 2),
+        "the one reading is marked: {:?}",
+        dot.get_attribute("points")
+    );
 }

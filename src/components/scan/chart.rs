@@ -2,16 +2,17 @@
 
 use leptos::prelude::*;
 
-/// The SVG polyline points of a series scaled into a `width` × `height` box (with `pad` inside).
-/// Times run left to right from `from_ms` to `to_ms`; values bottom to top from min to max.
-pub fn polyline(
+/// The points of a series scaled into a `width` × `height` box (with `pad` inside). Times run
+/// left to right from `from_ms` to `to_ms`; values bottom to top from min to max; points outside
+/// the range and values that are not finite are left out.
+pub fn scaled(
     points: &[(u64, f64)],
     from_ms: u64,
     to_ms: u64,
     width: f64,
     height: f64,
     pad: f64,
-) -> String {
+) -> Vec<(f64, f64)> {
     let visible: Vec<_> = points
         .iter()
         .filter(|(t, v)| *t >= from_ms && *t <= to_ms && v.is_finite())
@@ -19,14 +20,24 @@ pub fn polyline(
     let (min, max) = value_range(visible.iter().map(|p| p.1));
     let span_t = (to_ms.saturating_sub(from_ms)).max(1) as f64;
     let span_v = if max > min { max - min } else { 1.0 };
+    visible
+        .into_iter()
+        .map(|(t, v)| {
+            let x = pad + (t - from_ms) as f64 / span_t * (width - 2.0 * pad);
+            let y = if max > min {
+                height - pad - (v - min) / span_v * (height - 2.0 * pad)
+            } else {
+                height / 2.0
+            };
+            (x, y)
+        })
+        .collect()
+}
+
+/// The `points` attribute of an SVG polyline through `points`.
+pub fn polyline(points: &[(f64, f64)]) -> String {
     let mut out = String::new();
-    for (t, v) in visible {
-        let x = pad + (t - from_ms) as f64 / span_t * (width - 2.0 * pad);
-        let y = if max > min {
-            height - pad - (v - min) / span_v * (height - 2.0 * pad)
-        } else {
-            height / 2.0
-        };
+    for (x, y) in points {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -57,7 +68,7 @@ pub fn Sparkline(
         (Some(a), Some(b)) => (a.0, b.0.max(a.0 + 1)),
         _ => (0, 1),
     };
-    let line = polyline(&points, from, to, 100.0, 24.0, 2.0);
+    let line = polyline(&scaled(&points, from, to, 100.0, 24.0, 2.0));
     view! {
         <svg class="sparkline" viewBox="0 0 100 24" preserveAspectRatio="none" role="img" aria-label=label>
             <polyline points=line />
@@ -85,7 +96,11 @@ pub fn FullChart(
         .filter(|(t, _)| *t >= from_ms && *t <= to_ms)
         .collect();
     let (min, max) = value_range(visible.iter().map(|p| p.1));
-    let line = polyline(&visible, from_ms, to_ms, 600.0, 200.0, 8.0);
+    let scaled = scaled(&visible, from_ms, to_ms, 600.0, 200.0, 8.0);
+    // The latest point as a dot (a line of no length, with round caps): it is all there is to
+    // see while the range holds one point.
+    let last = polyline(&scaled.last().map(|&p| [p, p]).unwrap_or_default());
+    let line = polyline(&scaled);
     let summary = if visible.is_empty() {
         format!("{label}: no data in this range")
     } else {
@@ -102,6 +117,7 @@ pub fn FullChart(
                 <line class="axis" x1="8" y1="192" x2="592" y2="192" />
                 <line class="axis" x1="8" y1="8" x2="8" y2="192" />
                 <polyline points=line />
+                <polyline class="last-point" points=last />
             </svg>
             <figcaption>
                 <span class="chart-label">{label}</span>
@@ -123,7 +139,7 @@ mod tests {
     fn polyline_spans_the_box_from_min_to_max() {
         let points = [(0, 10.0), (50, 20.0), (100, 15.0)];
         assert_eq!(
-            polyline(&points, 0, 100, 100.0, 20.0, 0.0),
+            polyline(&scaled(&points, 0, 100, 100.0, 20.0, 0.0)),
             "0.0,20.0 50.0,0.0 100.0,10.0"
         );
     }
@@ -132,9 +148,10 @@ mod tests {
     fn polyline_skips_points_outside_the_range_and_flat_series_sit_in_the_middle() {
         let points = [(0, 1.0), (10, 5.0), (20, 5.0)];
         assert_eq!(
-            polyline(&points, 10, 20, 10.0, 8.0, 0.0),
+            polyline(&scaled(&points, 10, 20, 10.0, 8.0, 0.0)),
             "0.0,4.0 10.0,4.0"
         );
-        assert_eq!(polyline(&[], 0, 1, 10.0, 8.0, 0.0), "");
+        assert_eq!(polyline(&scaled(&[], 0, 1, 10.0, 8.0, 0.0)), "");
+        assert_eq!(scaled(&[(5, f64::NAN)], 0, 10, 10.0, 8.0, 0.0), []);
     }
 }
