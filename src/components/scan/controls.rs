@@ -213,6 +213,7 @@ pub fn Toolbar() -> impl IntoView {
                     "Sort and filter"
                     {when_filtering(" (filter on)")}
                 </summary>
+                // The two selects start on the saved choice; only they change it afterwards.
                 <div class="view-fields">
                     <label>
                         "Sort "
@@ -222,7 +223,7 @@ pub fn Toolbar() -> impl IntoView {
                             }
                         }>
                             {SortKey::ALL.into_iter().map(|k| view! {
-                                <option value=k.id() selected=move || store.settings.with(|s| s.sort == k)>{k.label()}</option>
+                                <option value=k.id() selected=store.settings.with_untracked(|s| s.sort == k)>{k.label()}</option>
                             }).collect_view()}
                         </select>
                     </label>
@@ -232,9 +233,9 @@ pub fn Toolbar() -> impl IntoView {
                             let value = event_target_value(&ev).parse::<i8>().ok();
                             store.update_settings(|s| s.rssi_threshold = value);
                         }>
-                            <option value="" selected=move || store.settings.with(|s| s.rssi_threshold.is_none())>"any"</option>
+                            <option value="" selected=store.settings.with_untracked(|s| s.rssi_threshold.is_none())>"any"</option>
                             {[-90i8, -80, -70, -60, -50].into_iter().map(|v| view! {
-                                <option value=v.to_string() selected=move || store.settings.with(|s| s.rssi_threshold == Some(v))>
+                                <option value=v.to_string() selected=store.settings.with_untracked(|s| s.rssi_threshold == Some(v))>
                                     {format!("{v} dBm")}
                                 </option>
                             }).collect_view()}
