@@ -156,11 +156,10 @@ fn DetailsPanel(
         let span = RANGES.get(range.get()).map_or(3_600_000, |r| r.1);
         with_selected(|d, _| {
             let reading = d.readings.get(&charted(d)?)?;
-            let points: Vec<(u64, f64)> = reading
-                .history
-                .iter()
-                .map(|&(t, v)| (t, settings.display_value(v, reading.unit).0))
-                .collect();
+            let mut points = reading.chart_points();
+            for point in &mut points {
+                point.1 = settings.display_value(point.1, reading.unit).0;
+            }
             let unit = settings.display_value(0.0, reading.unit).1;
             let from = if span == u64::MAX {
                 points.first().map_or(now, |p| p.0)

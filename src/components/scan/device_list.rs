@@ -253,7 +253,7 @@ pub fn DeviceRow(
                 .map(|r| {
                     let name = r.name.replace('_', " ");
                     let value = r.display(&settings);
-                    let points: Vec<(u64, f64)> = r.history.iter().copied().collect();
+                    let points = r.chart_points();
                     let spark = (points.len() > 1).then(|| {
                         view! { <Sparkline points=points label=format!("{name} history") /> }
                     });

@@ -37,6 +37,19 @@ impl Reading {
         reading_key(self.id, self.index)
     }
 
+    /// The points to chart: the history, then the latest value when it came after the history's
+    /// last point (the history keeps one point per step, so the newest reading is often not in
+    /// it, and a chart without it would contradict the card).
+    pub fn chart_points(&self) -> Vec<(u64, f64)> {
+        let mut points: Vec<(u64, f64)> = self.history.iter().copied().collect();
+        if let Some(value) = self.value.as_f64().filter(|v| v.is_finite())
+            && points.last().is_none_or(|&(last, _)| self.at_ms > last)
+        {
+            points.push((self.at_ms, value));
+        }
+        points
+    }
+
     /// The value as text: numbers in the user's unit (with it), binary sensors in the words of
     /// their object (`open`, `detected`).
     pub fn display(&self, settings: &Settings) -> String {

@@ -494,6 +494,22 @@ mod tests {
         assert_eq!(times, [1, 5_001, 10_001]);
     }
 
+    #[test]
+    fn the_chart_ends_on_the_latest_reading_between_history_points() {
+        let mut model = ScanModel::new();
+        hear(&mut model, 1, "d", adv("d", TEMP_HUMIDITY, -60));
+        // 2 s later, within the history's step: 25.50 °C instead of 25.06 °C.
+        hear(
+            &mut model,
+            2_001,
+            "d",
+            adv("d", &[0x40, 0x02, 0xf6, 0x09], -60),
+        );
+        let reading = &model.device(&key("d")).unwrap().readings[&(0x02, 0)];
+        assert_eq!(reading.history, [(1, 25.06)]);
+        assert_eq!(reading.chart_points(), [(1, 25.06), (2_001, 25.5)]);
+    }
+
     /// An imported capture's key replaced the user's saved one for that device.
     #[test]
     fn a_capture_key_never_replaces_the_users_key() {
