@@ -1,8 +1,9 @@
 //! The root component: header, navigation and routes.
 //!
-//! The release build is split into parts (`.ci/release-build`): the shell, the router, the Scan page
-//! with the store and the web backend load first; the Devices page, the Decode page and the demo's
-//! simulator each load on first use. A function marked `#[cfg_attr(bluehome_split, lazy(..))]` is one
+//! The release build is split into parts (`.ci/release-build`): the shell, the router, the store, the
+//! web backend and the top of the Scan page (its sources and scan button) load first; the rest of the
+//! Scan page (src/pages/scan.rs), the Devices page, the Decode page and the demo's simulator each load
+//! on first use. A function marked `#[cfg_attr(bluehome_split, lazy(..))]` is one
 //! such part: in the split build (`--cfg bluehome_split`) calling it fetches its module first;
 //! everywhere else (tests, `trunk serve`) it is a plain `async fn`.
 

@@ -1,6 +1,12 @@
 //! The Scan page.
+//!
+//! Its heading, sources (with the scan button) and notices come with the first module; the toolbar,
+//! the device list with its details and the timeline are a part of their own in the split build
+//! (src/app.rs), fetched as the page first renders, so the first screen has less to download.
 
 use bluehome_core::text::printable;
+#[cfg(bluehome_split)]
+use leptos::lazy;
 use leptos::prelude::*;
 
 use crate::components::scan::controls::{SourcePanel, Timeline, Toolbar};
@@ -56,12 +62,24 @@ pub fn ScanPage() -> impl IntoView {
             <SourcePanel />
             {unreadable}
             <ul class="notices" role="status">{notices}</ul>
-            <Toolbar />
-            <div class="scan-layout" class:has-details=move || store.selected.with(Option::is_some)>
-                <DeviceList />
-                <DeviceDetails />
-            </div>
-            <Timeline />
+            <Suspense fallback=|| view! { <p class="part-loading" role="status">"Loading the device list…"</p> }>
+                {Suspend::new(scan_body())}
+            </Suspense>
         </section>
     }
+}
+
+/// The toolbar, the device list with its details, and the events: a part of its own.
+#[cfg_attr(bluehome_split, lazy(scan_body))]
+async fn scan_body() -> AnyView {
+    let store = use_store();
+    view! {
+        <Toolbar />
+        <div class="scan-layout" class:has-details=move || store.selected.with(Option::is_some)>
+            <DeviceList />
+            <DeviceDetails />
+        </div>
+        <Timeline />
+    }
+    .into_any()
 }
