@@ -54,7 +54,7 @@ fn visible_keys() -> Result<Vec<DeviceKey>, String> {
 /// those gone), then devices that came since, so nothing moves under the pointer.
 pub fn hold_order(held: &[DeviceKey], fresh: Vec<DeviceKey>) -> Vec<DeviceKey> {
     // Linear look-ups: this runs only while the pointer is on the list, and a set type would add
-    // its code to the first screen.
+    // its code to the Scan page's part.
     let mut order: Vec<DeviceKey> = held.iter().filter(|k| fresh.contains(k)).cloned().collect();
     order.extend(fresh.into_iter().filter(|k| !held.contains(k)));
     order
@@ -246,7 +246,7 @@ pub fn DeviceRow(
     let readings = move || {
         let settings = store.settings.get();
         with_device(&k, |d, _| {
-            // By prominence, without a sort (its code would weigh on the first screen).
+            // By prominence, without a sort (its code would weigh on the Scan page's part).
             (0..=4)
                 .flat_map(|p| d.readings.values().filter(move |r| r.prominence() == p))
                 .take(4)
