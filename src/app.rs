@@ -1,11 +1,12 @@
 //! The root component: header, navigation and routes.
 //!
-//! The release build is split into parts (`.ci/release-build`): the shell, the router, the store, the
-//! web backend and the top of the Scan page (its sources and scan button) load first; the rest of the
-//! Scan page (src/pages/scan.rs), the Devices page, the Decode page and the demo's simulator each load
-//! on first use. A function marked `#[cfg_attr(bluehome_split, lazy(..))]` is one
-//! such part: in the split build (`--cfg bluehome_split`) calling it fetches its module first;
-//! everywhere else (tests, `trunk serve`) it is a plain `async fn`.
+//! The release build is split into parts (`.ci/release-build`): the shell, the router and the top of
+//! the Scan page (its heading, sources and scan button) load first; the store's loading, sources and
+//! manager (src/state/store) and the rest of the Scan page (src/pages/scan.rs) follow at once; the
+//! Devices page, the Decode page and the demo's simulator each load on first use. A function marked
+//! `#[cfg_attr(bluehome_split, lazy(..))]` is one such part: in the split build
+//! (`--cfg bluehome_split`) calling it fetches its module first; everywhere else (tests,
+//! `trunk serve`) it is a plain `async fn`.
 
 #[cfg(bluehome_split)]
 use leptos::lazy;
@@ -20,8 +21,9 @@ use crate::components::capabilities::CapabilityPanel;
 use crate::pages::{AboutPage, NotFound, ScanPage};
 use crate::platform;
 use crate::pwa::UpdateBanner;
-use crate::state::AppStore;
 use crate::state::shelly::SessionSlot;
+use crate::state::store::{Action, act};
+use crate::state::{AppStore, use_store};
 
 /// The whole app: with `?demo`, once the simulator has loaded.
 #[component]
@@ -48,12 +50,10 @@ fn Shell(
     demo: bool,
 ) -> impl IntoView {
     let capabilities = expect_context::<Capabilities>();
-    let store = provide_app_state(backend, !demo);
-    store.start_ticker();
-    if demo {
-        // The simulated radio is always there: start listening at once.
-        leptos::task::spawn_local(async move { store.start_scan().await });
-    }
+    let store = provide_unopened_state(backend, !demo);
+    // The store opens as its part arrives; its ticker lives as long as the shell. The demo's
+    // simulated radio is always there: it starts listening at once.
+    leptos::task::spawn_local_scoped(act(store, Action::Start { scan: demo }));
     // True while the router waits for a page, which may be a part still on its way.
     let (routing, set_routing) = signal(false);
     view! {
@@ -98,6 +98,8 @@ impl LazyRoute for DevicesRoute {
 
 #[cfg_attr(bluehome_split, lazy(devices))]
 async fn devices_page() -> AnyView {
+    // The page uses the saved bind keys and labels: the store is open first.
+    act(use_store(), Action::Open).await;
     view! { <crate::pages::DevicesPage /> }.into_any()
 }
 
@@ -153,13 +155,21 @@ fn web_backend() -> Rc<Backend> {
     }
 }
 
-/// Provides the backend, the store and the slot of the Shelly session to everything below (the
-/// app does this; tests call it to mount a page over a mock backend). `persist` turns localStorage
-/// on for the store. The session is made when the Devices page first asks for it, and lives as
-/// long as the app ([`SessionSlot`]).
+/// Provides the backend, the store and the slot of the Shelly session to everything below (tests
+/// call it to mount a page over a mock backend). `persist` turns localStorage on for the store. The
+/// session is made when the Devices page first asks for it, and lives as long as the app
+/// ([`SessionSlot`]).
 pub fn provide_app_state(backend: Rc<Backend>, persist: bool) -> AppStore {
+    let store = provide_unopened_state(backend, persist);
+    store.open();
+    store
+}
+
+/// [`provide_app_state`] with the store not yet open (the app opens it through [`act`], so its code
+/// stays out of the first module).
+fn provide_unopened_state(backend: Rc<Backend>, persist: bool) -> AppStore {
     provide_backend(Rc::clone(&backend));
-    let store = AppStore::new(Rc::clone(&backend), persist);
+    let store = AppStore::unopened(Rc::clone(&backend), persist, Rc::new(platform::now_ms));
     provide_context(store);
     provide_context(SessionSlot::new(backend, store));
     store

@@ -284,3 +284,57 @@ fn filters_become_the_options_objects_web_bluetooth_takes() {
     assert_eq!(bytes(&get(&entry, "mask")), [0xE0]);
     assert!(get(&by_data, "name").is_undefined() && get(&by_data, "services").is_undefined());
 }
+
+/// The app makes its store before the store's code has arrived and opens it after (src/app.rs):
+/// until then nothing it does may be written over what was saved, which it has not read yet.
+#[wasm_bindgen_test]
+fn a_store_reads_what_was_saved_before_it_saves() {
+    use std::rc::Rc;
+
+    use bluehome::ble::Backend;
+    use bluehome::ble::mock::MockBackend;
+    use bluehome::platform::now_ms;
+    use bluehome::state::AppStore;
+    use bluehome::state::model::KeyEntry;
+    use bluehome_core::DeviceKey;
+    use bluehome_core::bthome::BindKey;
+
+    bluehome::state::privacy::forget_everything();
+    let mock = || Rc::new(Backend::Mock(MockBackend::new()));
+    let kitchen: DeviceKey = "A4:C1:38:00:00:01".parse().unwrap();
+    let hall: DeviceKey = "A4:C1:38:00:00:02".parse().unwrap();
+    let label = |store: AppStore, key: &DeviceKey| {
+        store
+            .model_untracked(|m| m.labels.get(key).cloned())
+            .flatten()
+    };
+    Owner::new().with(|| {
+        AppStore::new(mock(), true).set_label(&kitchen, "Kitchen");
+
+        let late = AppStore::unopened(mock(), true, Rc::new(now_ms));
+        assert_eq!(label(late, &kitchen), None, "nothing is loaded before open");
+        late.set_label(&hall, "Hall");
+        let bindkey: BindKey = "231d39c1d7cc1ab1aee224cd096db932".parse().unwrap();
+        let entry = Some(KeyEntry { bindkey, mac: None });
+        late.set_key(&hall, entry);
+        late.save(now_ms());
+        assert_eq!(
+            label(AppStore::new(mock(), true), &kitchen).as_deref(),
+            Some("Kitchen"),
+            "the unopened store wrote over the saved labels"
+        );
+
+        assert!(late.open());
+        assert!(!late.open(), "a store opens once");
+        assert_eq!(label(late, &kitchen).as_deref(), Some("Kitchen"));
+        assert_eq!(label(late, &hall).as_deref(), Some("Hall"));
+        let key = |store: AppStore| store.model_untracked(|m| m.key_entry(&hall)).flatten();
+        assert_eq!(key(late), entry, "a key set before open stays");
+        late.save(now_ms());
+        let reloaded = AppStore::new(mock(), true);
+        assert_eq!(label(reloaded, &kitchen).as_deref(), Some("Kitchen"));
+        assert_eq!(label(reloaded, &hall).as_deref(), Some("Hall"));
+        assert_eq!(key(reloaded), entry, "the key set before open was saved");
+    });
+    bluehome::state::privacy::forget_everything();
+}

@@ -8,11 +8,13 @@ use bluehome_core::text::printable;
 #[cfg(bluehome_split)]
 use leptos::lazy;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::components::scan::controls::{SourcePanel, Timeline, Toolbar};
 use crate::components::scan::details::DeviceDetails;
 use crate::components::scan::device_list::DeviceList;
 use crate::platform;
+use crate::state::store::{Action, act};
 use crate::state::use_store;
 
 /// Every BTHome sensor nearby, decoded and charted live.
@@ -49,7 +51,7 @@ pub fn ScanPage() -> impl IntoView {
                             "Download"
                         </button>
                         " "
-                        <button on:click=move |_| store.discard_unreadable(i)>{discard}</button>
+                        <button on:click=move |_| spawn_local(act(store, Action::DiscardUnreadable(i)))>{discard}</button>
                     </div>
                 }
             })

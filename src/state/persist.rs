@@ -134,7 +134,9 @@ fn describe(issues: &[LoadIssue]) -> Vec<String> {
     issues.iter().map(ToString::to_string).collect()
 }
 
-/// Loads labels, keys and history into the model; returns the settings and what to report.
+/// Loads labels, keys and history into the model; returns the settings and what to report. A label
+/// or key the model already has is newer than the saved one (the page set it before loading) and
+/// stays.
 pub fn load(store: &dyn KeyValue, model: &mut ScanModel, now_ms: u64) -> Loaded {
     let mut loaded = Loaded::default();
     let text = store.get(SCAN_KEY);
@@ -151,7 +153,9 @@ pub fn load(store: &dyn KeyValue, model: &mut ScanModel, now_ms: u64) -> Loaded 
                 }
             }
         }
-        model.labels = doc.labels;
+        let mut labels = doc.labels;
+        labels.append(&mut model.labels);
+        model.labels = labels;
         let cutoff = now_ms.saturating_sub(HISTORY_WINDOW_MS);
         for (key, device) in doc.history {
             let readings = device
@@ -176,7 +180,9 @@ pub fn load(store: &dyn KeyValue, model: &mut ScanModel, now_ms: u64) -> Loaded 
     let keys = KeysDocument::load(store.get(KEYS_KEY).as_deref());
     if let Some(doc) = keys.value {
         for (key, SavedKey { bindkey, mac }) in doc.keys {
-            model.set_key(&key, Some(KeyEntry { bindkey, mac }));
+            if model.key_entry(&key).is_none() {
+                model.set_key(&key, Some(KeyEntry { bindkey, mac }));
+            }
         }
     }
     if let Some(original) = keys.kept_aside {

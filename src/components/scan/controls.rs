@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 use crate::ble::{BleBackend, Capability, ScanEnd};
 use crate::platform::{self, now_ms};
 use crate::state::settings::{Settings, SortKey};
+use crate::state::store::{Action, act};
 use crate::state::{export, use_store};
 
 /// Where readings come from, and what this browser is missing for each.
@@ -22,13 +23,7 @@ pub fn SourcePanel() -> impl IntoView {
     let can_watch = caps.request_device && caps.watch_advertisements;
     let can_reconnect = caps.get_devices && caps.watch_advertisements;
     let scanning = move || store.status.with(|s| s.scanning);
-    let toggle_scan = move |_| {
-        if scanning() {
-            store.stop_scan();
-        } else {
-            spawn_local(async move { store.start_scan().await });
-        }
-    };
+    let run = move |action: Action| move |_| spawn_local(act(store, action.clone()));
     let missing: Vec<Capability> = [
         Capability::SecureContext,
         Capability::Bluetooth,
@@ -66,17 +61,17 @@ pub fn SourcePanel() -> impl IntoView {
             {explain}
             <div class="source-buttons">
                 <Show when=move || can_scan>
-                    <button type="button" class="primary" aria-pressed=move || scanning().to_string() on:click=toggle_scan>
+                    <button type="button" class="primary" aria-pressed=move || scanning().to_string() on:click=run(Action::ToggleScan)>
                         {move || if scanning() { "Stop scan" } else { "Scan nearby" }}
                     </button>
                 </Show>
                 <Show when=move || can_watch && !simulated>
-                    <button type="button" on:click=move |_| spawn_local(async move { store.watch_new_device().await })>
+                    <button type="button" on:click=run(Action::WatchNewDevice)>
                         "Watch a sensor…"
                     </button>
                 </Show>
                 <Show when=move || can_reconnect && !simulated>
-                    <button type="button" on:click=move |_| spawn_local(async move { store.watch_known_devices().await })>
+                    <button type="button" on:click=run(Action::WatchKnownDevices)>
                         "Watch permitted devices"
                     </button>
                 </Show>
@@ -116,7 +111,7 @@ fn ScanEnded() -> impl IntoView {
                 {why}
                 {watches}
                 " "
-                <button type="button" on:click=move |_| spawn_local(async move { store.start_scan().await })>
+                <button type="button" on:click=move |_| spawn_local(act(store, Action::StartScan))>
                     "Scan again"
                 </button>
             </p>
@@ -139,7 +134,7 @@ fn WatchedList() -> impl IntoView {
                             <li>
                                 {name.clone()}
                                 " "
-                                <button type="button" aria-label=format!("Stop watching {name}") on:click=move |_| store.unwatch(&id)>
+                                <button type="button" aria-label=format!("Stop watching {name}") on:click=move |_| spawn_local(act(store, Action::Unwatch(id.clone())))>
                                     "Stop"
                                 </button>
                             </li>

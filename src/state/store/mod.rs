@@ -6,11 +6,18 @@
 //! simulator and bumps [`AppStore::revision`] when something changed. Views read the model with
 //! [`AppStore::model`], which tracks that signal, so the page renders at most 1000 / [`FRAME_MS`]
 //! times a second whatever the load.
+//!
+//! The store is made in two steps so the first screen stays small: [`AppStore::unopened`] makes the
+//! handle (signals and an empty model, little code), and [`AppStore::open`] loads what was saved and
+//! subscribes to the backend. In the split build (src/app.rs) everything past the handle is a part
+//! of its own, which the first module reaches only through [`act`].
 
 use std::rc::Rc;
 
 use bluehome_core::manager::LOCAL_SOURCE;
 use bluehome_core::{Advertisement, Connectable, DeviceKey, bthome};
+#[cfg(bluehome_split)]
+use leptos::lazy;
 use leptos::prelude::*;
 
 use super::capture::{self, Replay};
@@ -19,7 +26,7 @@ use super::persist::{self, Held, Unreadable};
 use super::settings::Settings;
 use super::storage::{BrowserStorage, KeyValue};
 
-use crate::ble::{BleBackend, BleEvent, ScanEnd};
+use crate::ble::{BleBackend, BleEvent, DeviceId, ScanEnd};
 use crate::platform::now_ms;
 
 mod sources;
@@ -42,6 +49,8 @@ struct Inner {
     started_ms: u64,
     /// Storage names not to write until the user decides about the data they hold.
     held: Held,
+    /// Whether [`AppStore::open`] has run.
+    opened: bool,
 }
 
 /// The page's clock, as the store reads it (tests drive their own).
@@ -96,41 +105,83 @@ impl AppStore {
 
     /// [`AppStore::new`] with another clock than the page's (a test's simulated time).
     pub fn with_clock(backend: Rc<crate::ble::Backend>, persist: bool, clock: Clock) -> Self {
+        let store = Self::unopened(backend, persist, clock);
+        store.open();
+        store
+    }
+
+    /// The store with nothing loaded yet and not listening to the backend: [`AppStore::open`] does
+    /// both.
+    pub fn unopened(backend: Rc<crate::ble::Backend>, persist: bool, clock: Clock) -> Self {
         let now = clock();
-        let mut model = ScanModel::new();
-        let mut settings = Settings::default();
-        let mut notices = Vec::new();
-        let mut unreadable = Vec::new();
-        let mut held = Held::default();
-        if persist && let Some(store) = storage() {
-            let loaded = persist::load(store.as_ref(), &mut model, now);
-            settings = loaded.settings;
-            notices = loaded.notices;
-            unreadable = loaded.unreadable;
-            held = loaded.held;
-        }
-        let store = Self {
+        Self {
             inner: StoredValue::new_local(InnerCell(Inner {
-                model,
+                model: ScanModel::new(),
                 replay: None,
                 persist,
                 last_save_ms: now,
                 started_ms: now,
-                held,
+                held: Held::default(),
+                opened: false,
             })),
-            backend: StoredValue::new_local(Rc::clone(&backend)),
+            backend: StoredValue::new_local(backend),
             clock: StoredValue::new_local(clock),
             revision: RwSignal::new(0),
-            settings: RwSignal::new(settings),
+            settings: RwSignal::new(Settings::default()),
             search: RwSignal::new(String::new()),
             status: RwSignal::new(SourceStatus::default()),
-            notices: RwSignal::new(notices),
-            unreadable: RwSignal::new(unreadable),
+            notices: RwSignal::new(Vec::new()),
+            unreadable: RwSignal::new(Vec::new()),
             selected: RwSignal::new(None),
             now: RwSignal::new(now),
-        };
-        backend.subscribe(Rc::new(move |event: &BleEvent| store.on_event(event)));
-        store
+        }
+    }
+
+    /// Loads what was saved (when the store persists) and subscribes to the backend, the first
+    /// time; returns whether it did so now.
+    pub fn open(&self) -> bool {
+        let first = self
+            .inner
+            .try_update_value(|c| !std::mem::replace(&mut c.0.opened, true))
+            .unwrap_or(false);
+        if !first {
+            return false;
+        }
+        if self.persisting()
+            && let Some(storage) = storage()
+        {
+            let now = self.now_ms();
+            let loaded = self.inner.try_update_value(|c| {
+                let keys_before = c.0.model.key_entries().next().is_some();
+                let loaded = persist::load(storage.as_ref(), &mut c.0.model, now);
+                c.0.held = loaded.held;
+                c.0.model.touch();
+                (
+                    keys_before,
+                    loaded.settings,
+                    loaded.notices,
+                    loaded.unreadable,
+                )
+            });
+            if let Some((keys_before, settings, notices, unreadable)) = loaded {
+                if keys_before {
+                    // Keys are saved when they change: those set before loading were not.
+                    self.save_keys();
+                }
+                self.settings.set(settings);
+                // Notices from loading first, then any the page made before.
+                self.notices.update(|n| {
+                    let earlier = std::mem::replace(n, notices);
+                    n.extend(earlier);
+                });
+                self.unreadable.set(unreadable);
+                self.flush(now);
+            }
+        }
+        let store = *self;
+        self.backend()
+            .subscribe(Rc::new(move |event: &BleEvent| store.on_event(event)));
+        true
     }
 
     /// The store's clock now.
@@ -138,8 +189,12 @@ impl AppStore {
         self.clock.with_value(|clock| clock())
     }
 
+    /// Whether the store saves: it persists, and it has read what was saved (so it never writes
+    /// over data it has not seen).
     fn persisting(&self) -> bool {
-        self.inner.try_with_value(|c| c.0.persist).unwrap_or(false)
+        self.inner
+            .try_with_value(|c| c.0.persist && c.0.opened)
+            .unwrap_or(false)
     }
 
     /// The backend.
@@ -422,6 +477,53 @@ impl AppStore {
                 on_cleanup(move || handle.clear());
             }
         }
+    }
+}
+
+/// What the first module asks of the store (src/app.rs, the top of the Scan page), through [`act`].
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Open the store (a page that shows saved data waits for this).
+    Open,
+    /// Open the store and start its ticker, under the caller's owner; with `scan`, start
+    /// listening too (the demo's simulated radio is always there).
+    Start {
+        /// Start a scan at once.
+        scan: bool,
+    },
+    /// Stop the scan, or start one.
+    ToggleScan,
+    /// Start a scan (after the browser ended one).
+    StartScan,
+    /// Ask the user for a device to watch.
+    WatchNewDevice,
+    /// Watch every device the page is permitted to.
+    WatchKnownDevices,
+    /// Stop watching a device.
+    Unwatch(DeviceId),
+    /// Forget one piece of unreadable saved data ([`AppStore::discard_unreadable`]).
+    DiscardUnreadable(usize),
+}
+
+/// Opens `store` if it is not open yet, then does `action`. In the split build this is the store's
+/// part: its loading, persistence, sources and manager load on the first call.
+#[cfg_attr(bluehome_split, lazy(store))]
+pub async fn act(store: AppStore, action: Action) {
+    store.open();
+    match action {
+        Action::Open => {}
+        Action::Start { scan } => {
+            store.start_ticker();
+            if scan {
+                store.start_scan().await;
+            }
+        }
+        Action::ToggleScan if store.status.with_untracked(|s| s.scanning) => store.stop_scan(),
+        Action::ToggleScan | Action::StartScan => store.start_scan().await,
+        Action::WatchNewDevice => store.watch_new_device().await,
+        Action::WatchKnownDevices => store.watch_known_devices().await,
+        Action::Unwatch(id) => store.unwatch(&id),
+        Action::DiscardUnreadable(index) => store.discard_unreadable(index),
     }
 }
 
