@@ -1,7 +1,9 @@
 // End to end in real Chromium: the release build's real Web Bluetooth code path against an emulated
 // Shelly gateway (CDP BluetoothEmulation) whose GATT answers come from `bluehome sim shelly --stdio`.
-// A person's walk through the app: connect (the first attempt never settles, as Chrome's connect()
-// can on macOS: the page gives up after 15 s and the retry connects); set a password, reconnect and
+// A person's walk through the app: first, a click made while the store's part is still on its way
+// (held back) waits for it and still opens the chooser; connect (the first attempt never settles, as
+// Chrome's connect() can on macOS: the page gives up after 15 s and the retry connects); set a
+// password, reconnect and
 // answer the auth challenge; provision Wi-Fi; list and delete a pairing; discover and add a BTHome
 // device with two sensors on the gateway (the gateway learns the new device's objects only when it
 // sends again: the page says to press its button, and the walk presses it); watch a chosen device's
@@ -48,7 +50,44 @@ async function connectWithChooser() {
 const tab = (label) => page.locator(`[role="tab"]::-p-text(${label})`).click();
 
 try {
-  await page.goto(`${server.url}devices`, { waitUntil: 'networkidle0' });
+  await step("a click made before the store's part has arrived waits for it, and the chooser still opens", async () => {
+    // The split build's first module has the Scan page's buttons; the store's code is a part of its
+    // own. Hold that part back on the first visit, click "Watch a sensor…" while it is missing, then
+    // let it arrive: the click must still count (Chrome wants a user gesture for the chooser).
+    await page.setRequestInterception(true);
+    let release;
+    const released = new Promise((r) => (release = r));
+    let held = 0;
+    const hold = (request) => {
+      if (/\/split_store_[^/]*\.wasm$/.test(request.url())) {
+        held += 1;
+        released.then(() => request.continue());
+      } else {
+        request.continue();
+      }
+    };
+    page.on('request', hold);
+    try {
+      await page.goto(server.url, { waitUntil: 'domcontentloaded' });
+      await button('Watch a sensor').wait();
+      const chosen = choose(() => button('Watch a sensor').click(), GATEWAY);
+      await new Promise((r) => setTimeout(r, 1_500));
+      assert.equal(held, 1, "the store's part was asked for and held");
+      assert.equal(await page.$$eval('ul.watched li', (l) => l.length), 0, 'nothing is watched before the part arrives');
+      release();
+      await chosen;
+      await page.waitForSelector('ul.watched li', { timeout: 10_000 });
+    } finally {
+      release();
+      await new Promise((r) => setTimeout(r, 100));
+      page.off('request', hold);
+      await page.setRequestInterception(false);
+    }
+  });
+
+  // Through the app's own link: a new document would end Chromium's Bluetooth emulation.
+  await page.locator('nav a::-p-text(Devices)').click();
+  await button('Set up a device').wait();
 
   await step('a connect that never settles is given up, and the retry connects', async () => {
     await peripheral.holdConnections(true);
