@@ -167,7 +167,7 @@ pub fn provide_app_state(backend: Rc<Backend>, persist: bool) -> AppStore {
 
 /// [`provide_app_state`] with the store not yet open (the app opens it through [`act`], so its code
 /// stays out of the first module).
-fn provide_unopened_state(backend: Rc<Backend>, persist: bool) -> AppStore {
+pub fn provide_unopened_state(backend: Rc<Backend>, persist: bool) -> AppStore {
     provide_backend(Rc::clone(&backend));
     let store = AppStore::unopened(Rc::clone(&backend), persist, Rc::new(platform::now_ms));
     provide_context(store);

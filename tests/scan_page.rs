@@ -759,3 +759,60 @@ async fn cards_say_binary_states_in_words_and_the_chart_opens_on_temperature() {
         dot.get_attribute("points")
     );
 }
+
+/// The toolbar shows and changes saved settings, so it waits for the store to read them: in the
+/// split build the page renders before the store's code has arrived, and a choice made in a
+/// toolbar shown too early was overwritten by the saved one a moment later.
+#[wasm_bindgen_test]
+async fn the_toolbar_shows_the_saved_settings_when_the_store_opens_late() {
+    bluehome::state::privacy::forget_everything();
+    let mock = || Rc::new(Backend::Mock(bluehome::ble::mock::MockBackend::new()));
+    let saved_fahrenheit = move || {
+        Owner::new().with(|| {
+            AppStore::new(mock(), true)
+                .settings
+                .get_untracked()
+                .fahrenheit
+        })
+    };
+    Owner::new().with(|| AppStore::new(mock(), true).update_settings(|s| s.fahrenheit = true));
+    assert!(saved_fahrenheit());
+
+    let host = dom::mount_view(move || {
+        bluehome::app::provide_unopened_state(mock(), true);
+        view! { <bluehome::pages::ScanPage /> }
+    });
+    let fahrenheit = {
+        let host = host.clone();
+        move || {
+            let labels = host.query_selector_all("label.check").unwrap();
+            (0..labels.length())
+                .filter_map(|i| labels.item(i))
+                .find(|l| l.text_content().unwrap_or_default().contains("°F"))
+                .and_then(|l| {
+                    l.unchecked_into::<web_sys::Element>()
+                        .query_selector("input")
+                        .unwrap()
+                })
+                .map(JsCast::unchecked_into::<web_sys::HtmlInputElement>)
+        }
+    };
+    dom::until(2, "the toolbar", || fahrenheit().is_some()).await;
+    assert!(
+        fahrenheit().unwrap().checked(),
+        "the toolbar showed the default, not the saved setting"
+    );
+
+    let input = fahrenheit().unwrap();
+    input.set_checked(false);
+    input
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    settle().await;
+    assert!(
+        !saved_fahrenheit(),
+        "the change made in the toolbar was not kept"
+    );
+    host.remove();
+    bluehome::state::privacy::forget_everything();
+}

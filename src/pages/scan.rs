@@ -21,6 +21,10 @@ use crate::state::use_store;
 #[component]
 pub fn ScanPage() -> impl IntoView {
     let store = use_store();
+    // The toolbar shows and changes the saved settings, so the page's body renders once the store
+    // has read them (in the split build the store's code may arrive after the body's): a choice
+    // made there is not overwritten by the saved one a moment later.
+    let opened = LocalResource::new(move || act(store, Action::Open));
     let notices = move || {
         store
             .notices
@@ -65,7 +69,10 @@ pub fn ScanPage() -> impl IntoView {
             {unreadable}
             <ul class="notices" role="status">{notices}</ul>
             <Suspense fallback=|| view! { <p class="part-loading" role="status">"Loading the device list…"</p> }>
-                {Suspend::new(scan_body())}
+                {Suspend::new(async move {
+                    opened.await;
+                    scan_body().await
+                })}
             </Suspense>
         </section>
     }
