@@ -244,13 +244,29 @@ fn opt_string(map: &Map<String, Value>, field: &'static str) -> Result<Option<St
 
 /// True when `bytes` is one complete JSON value (used for the garbage-length quirk).
 pub fn is_complete_json(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    text(bytes).is_ok_and(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
+}
+
+/// `bytes` as the text JSON is (UTF-8, RFC 8259 §8.1). Frames are read from text, as every other
+/// JSON document is, so that one serde_json reader serves them all.
+fn text(bytes: &[u8]) -> Result<&str, Error> {
+    core::str::from_utf8(bytes).map_err(|e| {
+        let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        Error::InvalidJson {
+            line: 1 + before.iter().filter(|&&b| b == b'\n').count(),
+            column: 1 + before.len() - line_start,
+        }
+    })
 }
 
 impl Frame {
     /// Parses and classifies one frame.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::InvalidJson {
+        let value: Value = serde_json::from_str(text(bytes)?).map_err(|e| Error::InvalidJson {
             line: e.line(),
             column: e.column(),
         })?;
@@ -413,10 +429,18 @@ mod tests {
             Frame::parse(b"{\"id\":1,"),
             Err(Error::InvalidJson { line: 1, .. })
         ));
-        assert!(matches!(
+        assert_eq!(
             Frame::parse(&[0xff, 0xfe]),
-            Err(Error::InvalidJson { .. })
-        ));
+            Err(Error::InvalidJson { line: 1, column: 1 })
+        );
+        assert_eq!(
+            Frame::parse(b"{\"id\":1,\n \"result\":\"\xc3\"}"),
+            Err(Error::InvalidJson {
+                line: 2,
+                column: 12
+            }),
+            "the first byte that is not UTF-8"
+        );
     }
 
     #[test]
