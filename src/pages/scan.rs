@@ -21,10 +21,6 @@ use crate::state::use_store;
 #[component]
 pub fn ScanPage() -> impl IntoView {
     let store = use_store();
-    // The toolbar shows and changes the saved settings, so the page's body renders once the store
-    // has read them (in the split build the store's code may arrive after the body's): a choice
-    // made there is not overwritten by the saved one a moment later.
-    let opened = LocalResource::new(move || act(store, Action::Open));
     let notices = move || {
         store
             .notices
@@ -69,10 +65,7 @@ pub fn ScanPage() -> impl IntoView {
             {unreadable}
             <ul class="notices" role="status">{notices}</ul>
             <Suspense fallback=|| view! { <p class="part-loading" role="status">"Loading the device list…"</p> }>
-                {Suspend::new(async move {
-                    opened.await;
-                    scan_body().await
-                })}
+                {Suspend::new(scan_body())}
             </Suspense>
         </section>
     }
@@ -82,6 +75,10 @@ pub fn ScanPage() -> impl IntoView {
 #[cfg_attr(bluehome_split, lazy(scan_body))]
 async fn scan_body() -> AnyView {
     let store = use_store();
+    // The toolbar shows and changes the saved settings: the store reads them first (in the split
+    // build its code may arrive after this part's), so a choice made there is not overwritten by
+    // the saved one a moment later.
+    act(store, Action::Open).await;
     view! {
         <Toolbar />
         <div class="scan-layout" class:has-details=move || store.selected.with(Option::is_some)>

@@ -505,26 +505,31 @@ pub enum Action {
     DiscardUnreadable(usize),
 }
 
-/// Opens `store` if it is not open yet, then does `action`. In the split build this is the store's
-/// part: its loading, persistence, sources and manager load on the first call.
+/// Opens `store` if it is not open yet, then starts `action` and returns: what the action waits for
+/// (a scan, the device chooser) runs on as a task of the current owner. Returning once the store is
+/// open keeps the future free of the backend's browser objects, so a view can wait on it (the Scan
+/// page's body waits for the saved settings). In the split build this is the store's part: its
+/// loading, persistence, sources and manager load on the first call.
 #[cfg_attr(bluehome_split, lazy(store))]
 pub async fn act(store: AppStore, action: Action) {
     store.open();
-    match action {
-        Action::Open => {}
-        Action::Start { scan } => {
-            store.start_ticker();
-            if scan {
-                store.start_scan().await;
+    leptos::task::spawn_local_scoped(async move {
+        match action {
+            Action::Open => {}
+            Action::Start { scan } => {
+                store.start_ticker();
+                if scan {
+                    store.start_scan().await;
+                }
             }
+            Action::ToggleScan if store.status.with_untracked(|s| s.scanning) => store.stop_scan(),
+            Action::ToggleScan | Action::StartScan => store.start_scan().await,
+            Action::WatchNewDevice => store.watch_new_device().await,
+            Action::WatchKnownDevices => store.watch_known_devices().await,
+            Action::Unwatch(id) => store.unwatch(&id),
+            Action::DiscardUnreadable(index) => store.discard_unreadable(index),
         }
-        Action::ToggleScan if store.status.with_untracked(|s| s.scanning) => store.stop_scan(),
-        Action::ToggleScan | Action::StartScan => store.start_scan().await,
-        Action::WatchNewDevice => store.watch_new_device().await,
-        Action::WatchKnownDevices => store.watch_known_devices().await,
-        Action::Unwatch(id) => store.unwatch(&id),
-        Action::DiscardUnreadable(index) => store.discard_unreadable(index),
-    }
+    });
 }
 
 /// The store provided by `App`.
