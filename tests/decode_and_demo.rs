@@ -9,6 +9,9 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
+mod dom;
+use dom::texts;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn host() -> web_sys::HtmlElement {
@@ -25,13 +28,6 @@ fn set_url(url: &str) {
         .unwrap()
         .replace_state_with_url(&JsValue::NULL, "", Some(url))
         .unwrap();
-}
-
-fn texts(host: &web_sys::HtmlElement, selector: &str) -> Vec<String> {
-    let nodes = host.query_selector_all(selector).unwrap();
-    (0..nodes.length())
-        .map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default())
-        .collect()
 }
 
 fn type_into(host: &web_sys::HtmlElement, selector: &str, value: &str) {

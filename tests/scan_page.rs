@@ -52,10 +52,7 @@ impl Page {
     }
 
     fn texts(&self, selector: &str) -> Vec<String> {
-        let nodes = self.host.query_selector_all(selector).unwrap();
-        (0..nodes.length())
-            .map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default())
-            .collect()
+        dom::texts(&self.host, selector)
     }
 
     fn input(&self, selector: &str, value: &str) {
@@ -650,13 +647,7 @@ async fn an_encrypted_sensor_without_its_key_offers_enter_key_in_its_card() {
     page.advertise("opaque-id", sensor("ENC", &packet, -55));
     page.advertise("plain", sensor("PLAIN", TEMP_HUMIDITY, -55));
     page.refresh().await;
-    assert_eq!(
-        page.host
-            .query_selector_all(".device-row .enter-key")
-            .unwrap()
-            .length(),
-        1
-    );
+    assert_eq!(dom::count(&page.host, ".device-row .enter-key"), 1);
     page.click(".device-row .enter-key");
     gloo_timers::future::sleep(Duration::from_millis(100)).await;
     assert!(
@@ -730,13 +721,7 @@ async fn cards_say_binary_states_in_words_and_the_chart_opens_on_temperature() {
             .unwrap()
             .is_none()
     );
-    let th_button = page
-        .host
-        .query_selector_all(".row-title")
-        .unwrap()
-        .item(1)
-        .unwrap();
-    th_button.unchecked_into::<web_sys::HtmlElement>().click();
+    dom::nth(&page.host, ".row-title", 1).click();
     settle().await;
     let select: web_sys::HtmlSelectElement = dom::query(&page.host, ".chart-controls select");
     assert_eq!(
@@ -782,21 +767,7 @@ async fn the_toolbar_shows_the_saved_settings_when_the_store_opens_late() {
         bluehome::app::provide_unopened_state(mock(), true);
         view! { <bluehome::pages::ScanPage /> }
     });
-    let fahrenheit = {
-        let host = host.clone();
-        move || {
-            let labels = host.query_selector_all("label.check").unwrap();
-            (0..labels.length())
-                .filter_map(|i| labels.item(i))
-                .find(|l| l.text_content().unwrap_or_default().contains("°F"))
-                .and_then(|l| {
-                    l.unchecked_into::<web_sys::Element>()
-                        .query_selector("input")
-                        .unwrap()
-                })
-                .map(JsCast::unchecked_into::<web_sys::HtmlInputElement>)
-        }
-    };
+    let fahrenheit = || dom::checkbox(&host, "°F");
     dom::until(2, "the toolbar", || fahrenheit().is_some()).await;
     assert!(
         fahrenheit().unwrap().checked(),

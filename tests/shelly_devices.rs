@@ -198,22 +198,12 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
         "Press the device's button",
     )
     .await;
-    assert!(
-        w.host
-            .query_selector_all("fieldset.objects input")
-            .unwrap()
-            .length()
-            == 0
-    );
+    assert!(count(&w.host, "fieldset.objects input") == 0);
     // The user presses its button: it sends at once, the gateway learns its objects (and says
     // so with new_objects), and the page offers them.
     w.gateway.borrow_mut().sensors_mut()[0].press(0);
     until(10, "known objects", || {
-        w.host
-            .query_selector_all("fieldset.objects input")
-            .unwrap()
-            .length()
-            >= 2
+        count(&w.host, "fieldset.objects input") >= 2
     })
     .await;
     let objects = text(&w.host, "fieldset.objects");
@@ -226,11 +216,7 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
     tick().await;
     click(&w.host, "Add selected sensors");
     until(10, "two sensors", || {
-        w.host
-            .query_selector_all(".bthome-sensors li")
-            .unwrap()
-            .length()
-            == 2
+        count(&w.host, ".bthome-sensors li") == 2
     })
     .await;
     assert!(text(&w.host, ".bthome-devices").contains("Kitchen H&T"));
@@ -250,13 +236,7 @@ async fn profile_slots_survive_a_reload() {
     connect(&w).await;
     assert!(text(&w.host, ".slots").contains(DEVICE_NAME));
     // Select slot 3, then flush the debounced save (as leaving the page does).
-    w.host
-        .query_selector_all("button.slot-select")
-        .unwrap()
-        .item(2)
-        .unwrap()
-        .unchecked_into::<web_sys::HtmlElement>()
-        .click();
+    nth(&w.host, "button.slot-select", 2).click();
     tick().await;
     w.session.flush_profiles();
     w.session.disconnect();
@@ -271,14 +251,7 @@ async fn profile_slots_survive_a_reload() {
     assert_eq!(active.get_attribute("data-slot").as_deref(), Some("2"));
     assert!(text(&again.host, ".seeking").contains("empty"));
     // Back to the device's profile, and reconnect from it (the chooser narrowed to its name).
-    again
-        .host
-        .query_selector_all("button.slot-select")
-        .unwrap()
-        .item(0)
-        .unwrap()
-        .unchecked_into::<web_sys::HtmlElement>()
-        .click();
+    nth(&again.host, "button.slot-select", 0).click();
     tick().await;
     assert!(text(&again.host, ".seeking").contains("not connected"));
     click(&again.host, "Reconnect");
@@ -364,11 +337,7 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
     type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
     click(&w.host, "Add device");
     until(10, "known objects", || {
-        w.host
-            .query_selector_all("fieldset.objects input")
-            .unwrap()
-            .length()
-            >= 2
+        count(&w.host, "fieldset.objects input") >= 2
     })
     .await;
     w.assert_no_failure();
@@ -422,12 +391,7 @@ async fn switching_devices_is_no_dropped_connection() {
     let second = DeviceId::from("gw-2");
     w.mock()
         .set_gatt_peer(&second, Some("ShellyBluGwG3-CCBA970D5E02"), peer);
-    let slots = w.host.query_selector_all(".slot-select").unwrap();
-    slots
-        .item(1)
-        .unwrap()
-        .unchecked_into::<web_sys::HtmlElement>()
-        .click();
+    nth(&w.host, ".slot-select", 1).click();
     tick().await;
     w.mock().set_chooser(ChooserAnswer::Device(second.clone()));
     click(&w.host, "Set up a device…");

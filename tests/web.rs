@@ -10,24 +10,16 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
+mod dom;
+use dom::texts;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// Mounts the app into a fresh element and lets it render.
 async fn mount_app() -> web_sys::HtmlElement {
-    let document = document();
-    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-    document.body().unwrap().append_child(&host).unwrap();
-    let handle = leptos::mount::mount_to(host.clone(), App);
-    handle.forget();
+    let host = dom::mount_view(App);
     gloo_timers::future::sleep(Duration::from_millis(50)).await;
     host
-}
-
-fn texts(host: &web_sys::HtmlElement, selector: &str) -> Vec<String> {
-    let nodes = host.query_selector_all(selector).unwrap();
-    (0..nodes.length())
-        .map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default())
-        .collect()
 }
 
 #[wasm_bindgen_test]

@@ -52,13 +52,31 @@ pub async fn until(secs: u64, what: &str, check: impl Fn() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// The text of every element matching `selector`, one per line.
-pub fn text(host: &HtmlElement, selector: &str) -> String {
+/// The text of each element matching `selector`.
+pub fn texts(host: &HtmlElement, selector: &str) -> Vec<String> {
     let nodes = host.query_selector_all(selector).unwrap();
     (0..nodes.length())
         .map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect()
+}
+
+/// The text of every element matching `selector`, one per line.
+pub fn text(host: &HtmlElement, selector: &str) -> String {
+    texts(host, selector).join("\n")
+}
+
+/// How many elements match `selector`.
+pub fn count(host: &HtmlElement, selector: &str) -> u32 {
+    host.query_selector_all(selector).unwrap().length()
+}
+
+/// The `index`th element (from 0) matching `selector`; panics naming it when there is none.
+pub fn nth(host: &HtmlElement, selector: &str, index: u32) -> HtmlElement {
+    host.query_selector_all(selector)
+        .unwrap()
+        .item(index)
+        .unwrap_or_else(|| panic!("no element {index} of {selector:?}"))
+        .unchecked_into()
 }
 
 /// Waits at most `secs` seconds until the text of `selector` contains `words`; returns that text.
@@ -143,12 +161,16 @@ pub fn type_into(host: &HtmlElement, label: &str, value: &str) {
         .unwrap();
 }
 
-/// Ticks the checkbox whose label contains `label`.
-pub fn check_box(host: &HtmlElement, label: &str) {
-    let input = input_in(host, "label.check", |l| {
+/// The checkbox whose label (a `label.check`) contains `label`, if there is one.
+pub fn checkbox(host: &HtmlElement, label: &str) -> Option<web_sys::HtmlInputElement> {
+    input_in(host, "label.check", |l| {
         l.text_content().unwrap_or_default().contains(label)
     })
-    .unwrap_or_else(|| panic!("no checkbox {label:?}"));
+}
+
+/// Ticks the checkbox whose label contains `label`.
+pub fn check_box(host: &HtmlElement, label: &str) {
+    let input = checkbox(host, label).unwrap_or_else(|| panic!("no checkbox {label:?}"));
     input.set_checked(true);
     input
         .dispatch_event(&web_sys::Event::new("change").unwrap())
