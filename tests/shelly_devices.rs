@@ -501,6 +501,34 @@ async fn wifi_settings_that_need_a_restart_get_one() {
     w.host.remove();
 }
 
+/// Enter in the Wi-Fi form applies it, under the same rule as the Apply button: in the set-up
+/// window (no encryption) not before the user acknowledged that the password travels in the clear.
+#[wasm_bindgen_test]
+async fn enter_in_the_wifi_form_applies_it_once_acknowledged() {
+    let options = GatewayOptions {
+        wifi_connect_ms: 1_500,
+        ..GatewayOptions::default()
+    };
+    let w = connected_world_with(options).await;
+    click_and_render(&w.host, "Wi-Fi").await;
+    type_into(&w.host, "Network name (SSID)", "HomeNet");
+    type_into(&w.host, "Wi-Fi password", "correct horse");
+    submit(&w.host, "form.wifi-form");
+    tick().await;
+    assert!(
+        !log_text(w.session).contains("WiFi.SetConfig"),
+        "sent before the acknowledgement: {}",
+        log_text(w.session)
+    );
+    check_box(&w.host, "I understand");
+    tick().await;
+    submit(&w.host, "form.wifi-form");
+    text_saying(&w.host, 15, ".shelly-wifi .success", "Connected to Wi-Fi").await;
+    assert!(log_text(w.session).contains("WiFi.SetConfig"));
+    w.assert_no_failure();
+    w.host.remove();
+}
+
 /// Closed firmware may keep request ids in a signed 32-bit field and read the digest cnonce as a
 /// 32-bit number: every request the page sends stays within them.
 #[wasm_bindgen_test]

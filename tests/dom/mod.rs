@@ -123,6 +123,14 @@ pub fn click(host: &HtmlElement, label: &str) {
     button(host, label).click();
 }
 
+/// Submits the form `selector` as Enter in one of its fields does (`requestSubmit`: the submit
+/// event fires, whatever its button's state; the page decides).
+pub fn submit(host: &HtmlElement, selector: &str) {
+    query::<web_sys::HtmlFormElement>(host, selector)
+        .request_submit()
+        .unwrap();
+}
+
 /// Clicks the button `label` and lets the page render what it opened.
 pub async fn click_and_render(host: &HtmlElement, label: &str) {
     click(host, label);

@@ -55,6 +55,9 @@ pub fn TextField(
     /// A placeholder.
     #[prop(default = "")]
     placeholder: &'static str,
+    /// What a browser may fill in (`new-password` lets a password manager offer one).
+    #[prop(default = "off")]
+    autocomplete: &'static str,
 ) -> impl IntoView {
     view! {
         <label class="field">
@@ -62,7 +65,7 @@ pub fn TextField(
             <input
                 type=kind
                 placeholder=placeholder
-                autocomplete="off"
+                autocomplete=autocomplete
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />

@@ -17,14 +17,18 @@ pub fn SecurityPanel() -> impl IntoView {
     let ap_off = RwSignal::new(false);
     let rpc_off = RwSignal::new(false);
 
-    let set_password = move |_| {
+    let set_password = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
         let (p, c) = (password.get_untracked(), confirm.get_untracked());
         password.set(String::new());
         confirm.set(String::new());
         session.set_password(p, &c, remember.get_untracked());
     };
     let remove_password = move |_| session.remove_password();
-    let set_name = move |_| session.rename(name.get_untracked());
+    let set_name = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        session.rename(name.get_untracked());
+    };
     let harden = move |_| {
         session.harden(Hardening {
             access_point_off: ap_off.get_untracked(),
@@ -36,16 +40,20 @@ pub fn SecurityPanel() -> impl IntoView {
         <section class="shelly-security" aria-label="Security">
             <h2>"Password"</h2>
             <p class="hint">"The user is always admin. Only the digest (HA1) is sent and, if you ask, remembered; the password itself is never stored."</p>
-            <TextField label="New password" value=password kind="password" />
-            <TextField label="Repeat it" value=confirm kind="password" />
-            <CheckField label=" Remember it in this device's profile" checked=remember />
-            <div class="row">
-                <button class="primary" on:click=set_password>"Set password"</button>
-                <button on:click=remove_password>"Remove password"</button>
-            </div>
+            <form class="password-form" on:submit=set_password>
+                <TextField label="New password" value=password kind="password" autocomplete="new-password" />
+                <TextField label="Repeat it" value=confirm kind="password" autocomplete="new-password" />
+                <CheckField label=" Remember it in this device's profile" checked=remember />
+                <div class="row">
+                    <button type="submit" class="primary">"Set password"</button>
+                    <button type="button" on:click=remove_password>"Remove password"</button>
+                </div>
+            </form>
             <h2>"Name"</h2>
-            <TextField label="Device name" value=name />
-            <button on:click=set_name>"Rename"</button>
+            <form class="name-form" on:submit=set_name>
+                <TextField label="Device name" value=name />
+                <button type="submit">"Rename"</button>
+            </form>
             <h2>"After set-up"</h2>
             <CheckField label=" Turn off the device's Wi-Fi access point" checked=ap_off />
             <CheckField label=" Turn off RPC over Bluetooth" checked=rpc_off />

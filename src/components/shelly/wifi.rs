@@ -36,7 +36,14 @@ pub fn WifiWizard() -> impl IntoView {
     };
     let acknowledged = RwSignal::new(false);
     let unencrypted = move || in_setup_window(setup.provisioning.get());
-    let apply = move |_| {
+    // Enter in either field submits too: the same rule as the button's, so a password is never
+    // sent in the clear without the acknowledgement.
+    let blocked = move || session.busy.get().is_some() || (unencrypted() && !acknowledged.get());
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if blocked() {
+            return;
+        }
         let pass = password.get_untracked();
         if !ssid.get_untracked().trim().is_empty() {
             password.set(String::new());
@@ -60,18 +67,18 @@ pub fn WifiWizard() -> impl IntoView {
                     }
                 }).collect_view()}
             </ul>
-            <TextField label="Network name (SSID)" value=ssid />
-            <TextField label="Wi-Fi password" value=password kind="password" />
-            {move || unencrypted().then(|| view! {
-                <div class="notice warning" role="note">
-                    <strong>"This Bluetooth link is not encrypted."</strong>
-                    " The device is in its pairing-free set-up window, so the Wi-Fi password travels in the clear over Bluetooth. Anyone nearby with a radio could read it. Continue only if that is acceptable."
-                    <CheckField label=" I understand, send it" checked=acknowledged />
-                </div>
-            })}
-            <button class="primary"
-                disabled=move || session.busy.get().is_some() || (unencrypted() && !acknowledged.get())
-                on:click=apply>"Apply"</button>
+            <form class="wifi-form" on:submit=apply>
+                <TextField label="Network name (SSID)" value=ssid />
+                <TextField label="Wi-Fi password" value=password kind="password" />
+                {move || unencrypted().then(|| view! {
+                    <div class="notice warning" role="note">
+                        <strong>"This Bluetooth link is not encrypted."</strong>
+                        " The device is in its pairing-free set-up window, so the Wi-Fi password travels in the clear over Bluetooth. Anyone nearby with a radio could read it. Continue only if that is acceptable."
+                        <CheckField label=" I understand, send it" checked=acknowledged />
+                    </div>
+                })}
+                <button type="submit" class="primary" disabled=blocked>"Apply"</button>
+            </form>
             {move || ip().map(|ip| view! {
                 <p class="notice success" role="status">
                     {format!("Connected to Wi-Fi with address {ip}. ")}

@@ -19,7 +19,8 @@ pub fn AddDevice(
     let session = ShellySession::from_context();
     let AddForm { addr, name } = form;
     let key = RwSignal::new(String::new());
-    let add = move |_| {
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
         let device = NewDevice {
             addr: addr.get_untracked().trim().to_owned(),
             name: name.get_untracked(),
@@ -29,10 +30,12 @@ pub fn AddDevice(
     };
     view! {
         <h3>"Add a device"</h3>
-        <TextField label="Address" value=addr placeholder="aa:bb:cc:dd:ee:ff" />
-        <TextField label="Name" value=name />
-        <TextField label="Bind key (encrypted devices, 32 hex digits)" value=key kind="password" />
-        <button class="primary" on:click=add>"Add device"</button>
+        <form class="add-device-form" on:submit=add>
+            <TextField label="Address" value=addr placeholder="aa:bb:cc:dd:ee:ff" />
+            <TextField label="Name" value=name />
+            <TextField label="Bind key (encrypted devices, 32 hex digits)" value=key kind="password" />
+            <button type="submit" class="primary">"Add device"</button>
+        </form>
         {move || gateway.waiting.get().map(|w| view! {
             <div class="notice waiting-for-device" role="status">
                 <p>{w.message()}</p>
