@@ -488,10 +488,7 @@ async fn wifi_settings_that_need_a_restart_get_one() {
         wifi_connect_ms: 1_500,
         ..GatewayOptions::default()
     };
-    let w = connected_world_with(options).await;
-    click_and_render(&w.host, "Wi-Fi").await;
-    type_into(&w.host, "Network name (SSID)", "HomeNet");
-    type_into(&w.host, "Wi-Fi password", "correct horse");
+    let w = wifi_typed_in(options, "HomeNet", "correct horse").await;
     check_box(&w.host, "I understand");
     tick().await;
     click(&w.host, "Apply");
@@ -509,10 +506,7 @@ async fn enter_in_the_wifi_form_applies_it_once_acknowledged() {
         wifi_connect_ms: 1_500,
         ..GatewayOptions::default()
     };
-    let w = connected_world_with(options).await;
-    click_and_render(&w.host, "Wi-Fi").await;
-    type_into(&w.host, "Network name (SSID)", "HomeNet");
-    type_into(&w.host, "Wi-Fi password", "correct horse");
+    let w = wifi_typed_in(options, "HomeNet", "correct horse").await;
     submit(&w.host, "form.wifi-form");
     tick().await;
     assert!(

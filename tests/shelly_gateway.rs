@@ -127,10 +127,7 @@ async fn a_wrong_wifi_password_is_explained() {
         wifi_connect_ms: 1_000,
         ..GatewayOptions::default()
     };
-    let w = connected_world_with(options).await;
-    click_and_render(&w.host, "Wi-Fi").await;
-    type_into(&w.host, "Network name (SSID)", "HomeNet");
-    type_into(&w.host, "Wi-Fi password", "wrong horse");
+    let w = wifi_typed_in(options, "HomeNet", "wrong horse").await;
     scan_networks(&w, "HomeNet").await;
     check_box(&w.host, "I understand");
     tick().await;

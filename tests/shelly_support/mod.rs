@@ -348,6 +348,16 @@ pub async fn world_hearing_one_ht() -> World {
     .await
 }
 
+/// The Devices page connected to a gateway set up by `options`, its Wi-Fi tab open with `ssid`
+/// and `password` typed in (not yet applied).
+pub async fn wifi_typed_in(options: GatewayOptions, ssid: &str, password: &str) -> World {
+    let w = connected_world_with(options).await;
+    click_and_render(&w.host, "Wi-Fi").await;
+    type_into(&w.host, "Network name (SSID)", ssid);
+    type_into(&w.host, "Wi-Fi password", password);
+    w
+}
+
 /// Scans for networks until `ssid` is listed; returns the list's text.
 pub async fn scan_networks(w: &World, ssid: &str) -> String {
     click(&w.host, "Scan for networks");
