@@ -66,7 +66,7 @@ fn packet(t: &Advertisement, round: u32) -> Advertisement {
     let mut a = t.clone();
     if let Some(d) = a.service_data.get_mut(&Uuid::BTHOME_V2) {
         d[2] = round as u8;
-    } else if let Some(d) = a.manufacturer_data.values_mut().next() {
+    } else if let Some(d) = a.manufacturer_data.iter_mut().next().map(|(_, data)| data) {
         d[2] = (round % 4) as u8;
     }
     a

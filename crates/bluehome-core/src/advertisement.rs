@@ -5,11 +5,11 @@
 //! becomes one [`Advertisement`]. Everything downstream (BTHome and Shelly decoding, filters, the
 //! manager) reads only this type.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
+use litemap::LiteMap;
 
 use crate::uuid::Uuid;
 
@@ -136,7 +136,8 @@ fn company_id_digits(digits: &str, radix: u32) -> Result<u16, CompanyIdError> {
 /// One received advertisement, normalized.
 ///
 /// Manufacturer data values exclude the two company-id bytes, as Web Bluetooth and Home Assistant
-/// hand them over. Service data values exclude the UUID.
+/// hand them over. Service data values exclude the UUID. Both are maps sorted by key, kept as sorted
+/// vectors: a packet carries one or two of each.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Advertisement {
     /// The device address when the source knows it (browsers hide it).
@@ -148,9 +149,9 @@ pub struct Advertisement {
     /// Advertised transmit power in dBm.
     pub tx_power: Option<i8>,
     /// Manufacturer-specific data by company id.
-    pub manufacturer_data: BTreeMap<u16, Vec<u8>>,
+    pub manufacturer_data: LiteMap<u16, Vec<u8>>,
     /// Service data by service UUID.
-    pub service_data: BTreeMap<Uuid, Vec<u8>>,
+    pub service_data: LiteMap<Uuid, Vec<u8>>,
     /// Advertised service UUIDs, in the order first seen, without repeats.
     pub service_uuids: Vec<Uuid>,
 }

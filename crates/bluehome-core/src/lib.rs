@@ -38,4 +38,6 @@ pub mod uuid;
 pub use advertisement::{Advertisement, Connectable, MacAddress};
 pub use bthome::BindKey;
 pub use device::{DeviceKey, DeviceKind};
+/// The map type of [`Advertisement`]'s data fields, for code that names it.
+pub use litemap::LiteMap;
 pub use uuid::Uuid;

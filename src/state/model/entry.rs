@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use bluehome_core::bthome::Value;
 use bluehome_core::manager::DeviceRef;
 use bluehome_core::text::printable;
-use bluehome_core::{Advertisement, DeviceKey, DeviceKind, MacAddress, Uuid};
+use bluehome_core::{Advertisement, DeviceKey, DeviceKind, LiteMap, MacAddress, Uuid};
 
 use super::format::{reading_key, value_text};
 use crate::state::settings::Settings;
@@ -157,8 +157,8 @@ static NO_DATA: Advertisement = Advertisement {
     name: None,
     rssi: None,
     tx_power: None,
-    manufacturer_data: BTreeMap::new(),
-    service_data: BTreeMap::new(),
+    manufacturer_data: LiteMap::new(),
+    service_data: LiteMap::new(),
     service_uuids: Vec::new(),
 };
 

@@ -89,8 +89,12 @@ pub(crate) fn merge(prev: &Arc<Advertisement>, mut new: Advertisement) -> Arc<Ad
         service_data: prev.service_data.clone(),
         service_uuids: prev.service_uuids.clone(),
     };
-    merged.manufacturer_data.append(&mut new.manufacturer_data);
-    merged.service_data.append(&mut new.service_data);
+    for (company, data) in core::mem::take(&mut new.manufacturer_data) {
+        merged.manufacturer_data.insert(company, data);
+    }
+    for (uuid, data) in core::mem::take(&mut new.service_data) {
+        merged.service_data.insert(uuid, data);
+    }
     for u in new.service_uuids {
         merged.add_service_uuid(u);
     }

@@ -25,11 +25,11 @@
 //! depend on its settings (H&T ZB adds its temperature offset) and its encryption changes at run
 //! time.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use litemap::LiteMap;
 use sha2::{Digest, Sha256};
 
 use crate::advertisement::{Advertisement, MacAddress};
@@ -146,7 +146,7 @@ pub struct BluDevice {
     rssi: i8,
     interval_ms: Option<u64>,
     exposed: Exposed,
-    settings: BTreeMap<Characteristic, Vec<u8>>,
+    settings: LiteMap<Characteristic, Vec<u8>>,
     key: Option<[u8; 16]>,
     key_generation: u32,
     bonds: Vec<Bond>,
@@ -199,7 +199,7 @@ impl BluDevice {
             rssi: options.rssi,
             interval_ms: options.interval_ms,
             exposed,
-            settings: BTreeMap::new(),
+            settings: LiteMap::new(),
             key: None,
             key_generation: 0,
             bonds: options

@@ -1,10 +1,10 @@
 //! `BTHome.*`, `BTHomeDevice.*`, `BTHomeSensor.*`: discovery, the BTHome devices and sensors the
 //! gateway keeps as components 200..299, and what it learns from their packets.
 
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::vec::Vec;
 
+use litemap::LiteMap;
 use serde_json::{Map, Value, json};
 
 use super::{Answer, Gateway, Route, bad_id, mac_lower, parse_addr, route, rpc_error};
@@ -69,7 +69,7 @@ fn config_addr(addr: Option<&str>) -> Result<MacAddress, RpcError> {
 }
 
 /// The id a new component gets: `wanted` when it is free and in 200..299, else the first free one.
-fn free_id<T>(taken: &BTreeMap<u16, T>, wanted: Option<u16>) -> Result<u16, RpcError> {
+fn free_id<T>(taken: &LiteMap<u16, T>, wanted: Option<u16>) -> Result<u16, RpcError> {
     match wanted {
         Some(id) if !(FIRST_ID..=LAST_ID).contains(&id) => Err(rpc_error(
             ErrorCode::InvalidArgument,

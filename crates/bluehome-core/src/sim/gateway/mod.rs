@@ -49,6 +49,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use litemap::LiteMap;
 use serde_json::{Map, Value, json};
 
 pub use self::ble::{BondError, UserAdvert};
@@ -162,9 +163,10 @@ pub struct Gateway {
     pairing: Option<Window>,
     associations: Option<Window>,
     wifi: wifi::Wifi,
-    devices: BTreeMap<u16, DeviceConfig>,
-    heard: BTreeMap<u16, bthome::Heard>,
-    sensor_components: BTreeMap<u16, SensorConfig>,
+    // BTHome components by id (200..299, so at most 100 each): sorted vectors.
+    devices: LiteMap<u16, DeviceConfig>,
+    heard: LiteMap<u16, bthome::Heard>,
+    sensor_components: LiteMap<u16, SensorConfig>,
     discovery: Option<bthome::DiscoveryRun>,
     sensors: Vec<SimSensor>,
     outbox: VecDeque<Notification>,
@@ -290,9 +292,9 @@ impl Gateway {
             pairing: None,
             associations: None,
             wifi: wifi::Wifi::new(),
-            devices: BTreeMap::new(),
-            heard: BTreeMap::new(),
-            sensor_components: BTreeMap::new(),
+            devices: LiteMap::new(),
+            heard: LiteMap::new(),
+            sensor_components: LiteMap::new(),
             discovery: None,
             sensors,
             outbox: VecDeque::new(),
