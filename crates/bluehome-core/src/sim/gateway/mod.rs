@@ -44,7 +44,7 @@ mod relay;
 mod shelly;
 mod wifi;
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -175,8 +175,8 @@ pub struct Gateway {
     boot_ms: u64,
     reboot_at: Option<u64>,
     rebooted: bool,
-    /// Highest `nc` accepted per nonce.
-    nonce_counts: BTreeMap<u64, u64>,
+    /// Highest `nc` accepted per nonce (nonces within their lifetime only, so a few).
+    nonce_counts: LiteMap<u64, u64>,
 }
 
 /// A method the gateway answers, typed: its parameters in, its result (or an error) out.
@@ -303,7 +303,7 @@ impl Gateway {
             boot_ms: 0,
             reboot_at: None,
             rebooted: false,
-            nonce_counts: BTreeMap::new(),
+            nonce_counts: LiteMap::new(),
             options,
         }
     }
