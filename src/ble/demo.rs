@@ -4,7 +4,6 @@
 //! settings service (paired before, for the "Set up a device" flow) and an Improv Wi-Fi device.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use bluehome_core::gatt::{AttError, Characteristics as _};
@@ -13,7 +12,7 @@ use bluehome_core::sim::{
     BluDevice, BluOptions, Faults, Gateway, GatewayOptions, ImprovDevice, ImprovOptions,
     Peripheral, SensorSpec, SimSensor,
 };
-use bluehome_core::{Advertisement, MacAddress, Uuid, blu, improv};
+use bluehome_core::{Advertisement, LiteMap, MacAddress, Uuid, blu, improv};
 
 use super::mock::{
     AdvertisementSource, GattPeer, MockBackend, Platform, att_failure, no_service,
@@ -350,7 +349,7 @@ impl AdvertisementSource for ImprovSource {
 #[derive(Debug)]
 pub struct PeripheralSource {
     peripheral: SharedPeripheral,
-    last: BTreeMap<MacAddress, (Advertisement, u64)>,
+    last: LiteMap<MacAddress, (Advertisement, u64)>,
 }
 
 /// A device that sends nothing new is still re-announced this often (real devices repeat).
@@ -361,7 +360,7 @@ impl PeripheralSource {
     pub fn new(peripheral: SharedPeripheral) -> Self {
         Self {
             peripheral,
-            last: BTreeMap::new(),
+            last: LiteMap::new(),
         }
     }
 }

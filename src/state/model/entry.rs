@@ -117,8 +117,8 @@ pub struct DecodeProblem {
 /// What the app keeps of a device itself (the manager's table has the rest).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeviceRecord {
-    /// Readings by `(object id, index)`.
-    pub readings: BTreeMap<(u8, u8), Reading>,
+    /// Readings by `(object id, index)`, in that order (a device sends a handful).
+    pub readings: LiteMap<(u8, u8), Reading>,
     /// Its BTHome data is encrypted.
     pub encrypted: bool,
     /// Why the latest BTHome packet failed, until one decodes.
@@ -131,7 +131,7 @@ pub struct DeviceRecord {
 
 /// The record of a device the app has kept nothing of yet.
 static NO_RECORD: DeviceRecord = DeviceRecord {
-    readings: BTreeMap::new(),
+    readings: LiteMap::new(),
     encrypted: false,
     problem: None,
     raw: VecDeque::new(),
@@ -185,8 +185,8 @@ pub struct DeviceEntry<'a> {
     pub packets: u64,
     /// The merged advertisement data (for filters).
     pub data: &'a Advertisement,
-    /// Readings by `(object id, index)`.
-    pub readings: &'a BTreeMap<(u8, u8), Reading>,
+    /// Readings by `(object id, index)`, in that order (a device sends a handful).
+    pub readings: &'a LiteMap<(u8, u8), Reading>,
     /// Its BTHome data is encrypted.
     pub encrypted: bool,
     /// Why the latest BTHome packet failed, until one decodes.

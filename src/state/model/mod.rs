@@ -352,7 +352,7 @@ impl ScanModel {
     pub fn prune(&mut self, now_ms: u64) {
         let cutoff = now_ms.saturating_sub(HISTORY_WINDOW_MS);
         for record in self.records.values_mut() {
-            for reading in record.readings.values_mut() {
+            for (_, reading) in record.readings.iter_mut() {
                 while reading.history.front().is_some_and(|(t, _)| *t < cutoff) {
                     reading.history.pop_front();
                 }

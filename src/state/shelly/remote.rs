@@ -5,7 +5,6 @@
 //! devices the gateway relays, every page), and the gateway's BTHome sensor components (values the
 //! gateway decoded itself; they enter the manager as objects, not as a packet made up for them).
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use bluehome_core::bthome::{self, Kind, Object, Value as Reading};
@@ -13,7 +12,7 @@ use bluehome_core::shelly::methods::ble::{CloudRelayListInfos, ListInfosParams, 
 use bluehome_core::shelly::methods::bthome::{SensorConfig, SensorStatus};
 use bluehome_core::shelly::methods::shelly::{self, ComponentMap};
 use bluehome_core::shelly::methods::{Method, Pager};
-use bluehome_core::{Advertisement, DeviceKey};
+use bluehome_core::{Advertisement, DeviceKey, LiteMap};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
@@ -72,7 +71,7 @@ pub fn relayed(relayed: &[(String, RelayInfo)]) -> Vec<Heard> {
 /// The gateway's BTHome sensor components (from `Shelly.GetConfig` and `Shelly.GetStatus`),
 /// grouped by device. Values that do not fit their object (or are missing) are left out.
 pub fn sensor_values(config: &ComponentMap, status: &ComponentMap) -> Vec<Heard> {
-    let mut by_device: BTreeMap<DeviceKey, Vec<Object>> = BTreeMap::new();
+    let mut by_device: LiteMap<DeviceKey, Vec<Object>> = LiteMap::new();
     for (id, sensor) in config.numbered::<SensorConfig>("bthomesensor") {
         let value = status
             .get::<SensorStatus>(&format!("bthomesensor:{id}"))
