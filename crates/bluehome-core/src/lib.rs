@@ -38,6 +38,6 @@ pub mod uuid;
 pub use advertisement::{Advertisement, Connectable, MacAddress};
 pub use bthome::BindKey;
 pub use device::{DeviceKey, DeviceKind};
-/// The map type of [`Advertisement`]'s data fields, for code that names it.
+/// The map of [`Advertisement`]'s data fields: a sorted vector, for maps that stay small.
 pub use litemap::LiteMap;
 pub use uuid::Uuid;
