@@ -24,11 +24,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn provisioning_end_to_end() {
-    let options = GatewayOptions {
-        wifi_connect_ms: 1_500,
-        ..GatewayOptions::default()
-    };
-    let w = connected_world_with(options).await;
+    let w = connected_world_with(joins_wifi_after(1_500)).await;
     assert!(text(&w.host, ".steps").contains("Shelly.GetDeviceInfo"));
     assert!(text(&w.host, ".shelly-info").contains("CC:BA:97:0D:5E:01"));
 
@@ -485,8 +481,7 @@ async fn reconnecting_through_the_chooser_finds_the_device_by_its_mac() {
 async fn wifi_settings_that_need_a_restart_get_one() {
     let options = GatewayOptions {
         wifi_restart_required: true,
-        wifi_connect_ms: 1_500,
-        ..GatewayOptions::default()
+        ..joins_wifi_after(1_500)
     };
     let w = wifi_typed_in(options, "HomeNet", "correct horse").await;
     check_box(&w.host, "I understand");
@@ -502,11 +497,7 @@ async fn wifi_settings_that_need_a_restart_get_one() {
 /// window (no encryption) not before the user acknowledged that the password travels in the clear.
 #[wasm_bindgen_test]
 async fn enter_in_the_wifi_form_applies_it_once_acknowledged() {
-    let options = GatewayOptions {
-        wifi_connect_ms: 1_500,
-        ..GatewayOptions::default()
-    };
-    let w = wifi_typed_in(options, "HomeNet", "correct horse").await;
+    let w = wifi_typed_in(joins_wifi_after(1_500), "HomeNet", "correct horse").await;
     submit(&w.host, "form.wifi-form");
     tick().await;
     assert!(

@@ -123,11 +123,7 @@ async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
 
 #[wasm_bindgen_test]
 async fn a_wrong_wifi_password_is_explained() {
-    let options = GatewayOptions {
-        wifi_connect_ms: 1_000,
-        ..GatewayOptions::default()
-    };
-    let w = wifi_typed_in(options, "HomeNet", "wrong horse").await;
+    let w = wifi_typed_in(joins_wifi_after(1_000), "HomeNet", "wrong horse").await;
     scan_networks(&w, "HomeNet").await;
     check_box(&w.host, "I understand");
     tick().await;

@@ -322,6 +322,14 @@ pub fn shelly_advert(mac: bluehome_core::MacAddress) -> bluehome_core::Advertise
     adv
 }
 
+/// A gateway that joins a Wi-Fi network `ms` after it is given one.
+pub fn joins_wifi_after(ms: u64) -> GatewayOptions {
+    GatewayOptions {
+        wifi_connect_ms: ms,
+        ..GatewayOptions::default()
+    }
+}
+
 /// The Devices page over a gateway set up by `options` (no sensors), fresh storage.
 pub async fn world_with(options: GatewayOptions) -> World {
     world(gateway(options, Vec::new()), MemoryStore::default()).await
