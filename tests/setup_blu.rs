@@ -135,6 +135,51 @@ async fn encryption_turned_on_makes_the_sensor_decode_on_the_scan_page() {
     assert_eq!(entry.bindkey.to_hex(), hex);
 }
 
+/// A device the page has not heard yet is watched while the flow learns its MAC, and the watch
+/// stays on. It is listed with the Scan page's watches: when Chrome drops every watch (the page
+/// lost focus) it is re-armed with them, and the sensor's readings keep arriving. (Unlisted, it
+/// stayed "watching" but dead, and Chrome's scan copies of it were dropped as the watch's.)
+#[wasm_bindgen_test]
+async fn the_flows_watch_is_rearmed_when_the_page_comes_back() {
+    let (mock, device, id) = button_world();
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    press(&w, &device).await;
+    heard(&w).await;
+    w.store.update_model(|m| m.clear());
+    click(&w.host, "Set up a device…");
+    until(5, "the flow watching the device", || {
+        w.with_mock(|m| m.watching_advertisements(&id))
+    })
+    .await;
+    press(&w, &device).await;
+    until(10, "the BLU flow", || {
+        w.setup.flow.get_untracked() == Some(Flow::Blu) && w.setup.busy.get_untracked().is_none()
+    })
+    .await;
+    let mac = device.borrow().mac();
+    assert!(w.host.inner_text().contains(&format!("MAC {mac}")));
+    let listed = || {
+        w.store
+            .status
+            .with_untracked(|s| s.watched.iter().any(|d| d.id == id))
+    };
+    assert!(listed(), "the flow's watch is listed with the page's");
+
+    w.with_mock(|m| m.set_page_focused(false));
+    tick().await;
+    w.with_mock(|m| m.set_page_focused(true));
+    tick().await;
+    tick().await;
+    w.store.update_model(|m| m.clear());
+    press(&w, &device).await;
+    until(5, "a reading through the re-armed watch", || {
+        decoded_battery(&w).is_some()
+    })
+    .await;
+    assert!(listed());
+}
+
 /// Chrome on Windows does not pair on demand: the protected write fails "Not paired", and the
 /// page gives the Windows steps (the device makes no key).
 #[wasm_bindgen_test]

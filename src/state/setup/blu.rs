@@ -146,13 +146,13 @@ impl SetupSession {
         if found.0.is_some() && found.1.is_some() {
             return found;
         }
-        let backend = self.backend();
-        let Some(id) = self.device_id() else {
+        let Some(device) = self.device.get_untracked() else {
             return found;
         };
-        // The watch stays on: the Scan page keeps receiving this sensor.
-        if !backend.capabilities().watch_advertisements
-            || backend.watch_advertisements(&id).await.is_err()
+        // The watch stays on, listed with the Scan page's watches: the page keeps receiving this
+        // sensor, and its watch is re-armed with theirs when Chrome drops them (page hidden).
+        if !self.backend().capabilities().watch_advertisements
+            || self.store.watch_listed(device).await.is_err()
         {
             return found;
         }

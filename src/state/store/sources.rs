@@ -111,18 +111,25 @@ impl AppStore {
     }
 
     async fn watch(&self, device: GrantedDevice) {
-        match self.backend().watch_advertisements(&device.id).await {
-            Ok(()) => self.status.update(|s| {
-                if !s.watched.iter().any(|d| d.id == device.id) {
-                    s.watched.push(device);
-                }
-            }),
-            Err(e) => {
-                self.status
-                    .update(|s| s.watched.retain(|d| d.id != device.id));
-                self.fail(&e);
-            }
+        if let Err(e) = self.watch_listed(device).await {
+            self.fail(&e);
         }
+    }
+
+    /// Watches a device's advertisements and lists it with the watched devices, so that it is
+    /// re-armed with them when the page comes back ([`AppStore::rearm_watches`]); a device that
+    /// cannot be watched leaves the list. The set-up flow watches the device it sets up this way.
+    pub async fn watch_listed(&self, device: GrantedDevice) -> Result<(), BleError> {
+        let watched = self.backend().watch_advertisements(&device.id).await;
+        self.status.update(|s| {
+            let listed = s.watched.iter().any(|d| d.id == device.id);
+            match &watched {
+                Ok(()) if !listed => s.watched.push(device),
+                Ok(()) => {}
+                Err(_) => s.watched.retain(|d| d.id != device.id),
+            }
+        });
+        watched
     }
 
     /// Stops watching a device.
