@@ -169,8 +169,9 @@ async fn pairing_on_demand_only_where_chrome_does_it() {
     w.host.remove();
 }
 
-#[wasm_bindgen_test]
-async fn discovery_then_adding_a_device_and_two_sensors() {
+/// Connected to a gateway that hears one H&T: discovers it, adds it as "Kitchen H&T", presses
+/// its button so that the gateway learns its objects, and waits for the page to offer them.
+async fn ht_added_with_its_objects_offered() -> World {
     let w = world_hearing_one_ht().await;
     connect(&w).await;
     click_and_render(&w.host, "BTHome gateway").await;
@@ -202,6 +203,12 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
         count(&w.host, "fieldset.objects input") >= 2
     })
     .await;
+    w
+}
+
+#[wasm_bindgen_test]
+async fn discovery_then_adding_a_device_and_two_sensors() {
+    let w = ht_added_with_its_objects_offered().await;
     let objects = text(&w.host, "fieldset.objects");
     assert!(
         objects.contains("temperature") && objects.contains("humidity"),
@@ -221,6 +228,67 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
         sensors.contains("bthomesensor:200") && sensors.contains("bthomesensor:201"),
         "{sensors}"
     );
+    w.host.remove();
+}
+
+/// A sensor the gateway refuses does not stop the others: the page says which were not added,
+/// and a retry adds only those.
+#[wasm_bindgen_test]
+async fn a_refused_sensor_leaves_the_others_added_and_the_retry_adds_only_it() {
+    let w = ht_added_with_its_objects_offered().await;
+    // Another device's sensors take 99 of the 100 component ids (200..299): one is left.
+    let call = |method: &str, params: serde_json::Value| {
+        let request = Request {
+            id: bluehome_core::shelly::frame::Id::Num(1),
+            src: Some("test".into()),
+            method: method.into(),
+            params: Some(params),
+            auth: None,
+        };
+        w.gateway.borrow_mut().handle(&request, 0)
+    };
+    let other = "3c:2e:f5:00:00:01";
+    call("BTHome.AddDevice", json!({"config": {"addr": other}}));
+    for idx in 0..99 {
+        let config = json!({"addr": other, "obj_id": 1, "obj_idx": idx});
+        assert!(
+            call("BTHome.AddSensor", json!({ "config": config }))
+                .outcome
+                .is_ok()
+        );
+    }
+    check_box(&w.host, "temperature");
+    check_box(&w.host, "humidity");
+    tick().await;
+    click(&w.host, "Add selected sensors");
+    let failure = w.failure_saying(10, "not added").await;
+    let (refused, added) = if failure.contains("(humidity)") {
+        ("humidity", "temperature")
+    } else {
+        ("temperature", "humidity")
+    };
+    assert!(
+        failure.contains(&format!("1 of 2 sensors not added ({refused})")),
+        "{failure}"
+    );
+    until(10, "the sensor added listed", || {
+        text(&w.host, ".bthome-sensors").contains(&format!("bthomesensor:299 {added}"))
+    })
+    .await;
+    // The person frees an id; the retry adds the refused sensor only.
+    assert!(
+        call("BTHome.DeleteSensor", json!({"id": 200}))
+            .outcome
+            .is_ok()
+    );
+    click(&w.host, "Retry");
+    until(10, "the refused sensor listed", || {
+        text(&w.host, ".bthome-sensors").contains(&format!("bthomesensor:200 {refused}"))
+    })
+    .await;
+    w.assert_no_failure();
+    let sensors = text(&w.host, ".bthome-sensors");
+    assert_eq!(sensors.matches(added).count(), 1, "added once: {sensors}");
     w.host.remove();
 }
 

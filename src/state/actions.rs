@@ -226,4 +226,9 @@ pub trait RunsActions: Copy + 'static {
     fn step_done(self) {
         self.actions().steps.update(|steps| Step::finish(steps));
     }
+
+    /// Marks the running step failed, for an action that goes on past it.
+    fn step_failed(self) {
+        self.actions().steps.update(|steps| Step::fail_last(steps));
+    }
 }

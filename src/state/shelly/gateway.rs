@@ -79,6 +79,10 @@ pub struct SensorCandidate {
     pub name: String,
     /// Its unit.
     pub unit: String,
+    /// A button: its presses are the device's own events, and firmware since 1.6.0 makes no
+    /// sensor of it (shelly-api-docs, DynamicComponents/BTHome: "BTHomeSensor components of type
+    /// button are no longer supported").
+    pub events_only: bool,
 }
 
 /// Joins `BTHomeDevice.GetKnownObjects` with `BTHome.GetObjectInfos`.
@@ -98,6 +102,8 @@ pub fn sensor_candidates(known: &KnownObjects, infos: &[ObjectInfo]) -> Vec<Sens
                     n => n,
                 },
                 unit: text(info.map(|i| &i.unit)),
+                events_only: bluehome_core::bthome::info(o.obj_id)
+                    .is_some_and(|i| i.kind == bluehome_core::bthome::Kind::Button),
             }
         })
         .collect()
@@ -388,21 +394,25 @@ impl BthomeGateway {
         });
     }
 
-    /// Makes sensor components of the chosen candidates.
+    /// Makes sensor components of the chosen candidates (never of a button's), going on past a
+    /// refusal: the ones refused stay chosen, so that a retry adds only them.
     pub fn add_sensors(self, session: ShellySession) {
-        let Some((_, addr)) = self.added_device.get_untracked() else {
+        let Some((id, addr)) = self.added_device.get_untracked() else {
             return;
         };
-        let chosen = self.chosen.get_untracked();
-        let picks: Vec<SensorCandidate> = self.candidates.with_untracked(|c| {
-            c.iter()
-                .filter(|k| chosen.contains(&(k.obj_id, k.idx)))
-                .cloned()
-                .collect()
-        });
         session.run("Add sensors", move |s| {
-            let (addr, picks) = (addr.clone(), picks.clone());
+            let addr = addr.clone();
             async move {
+                // Read when the action runs, so that a retry sees what is still chosen.
+                let chosen = self.chosen.get_untracked();
+                let picks: Vec<SensorCandidate> = self.candidates.with_untracked(|c| {
+                    c.iter()
+                        .filter(|k| !k.events_only && chosen.contains(&(k.obj_id, k.idx)))
+                        .cloned()
+                        .collect()
+                });
+                let mut refused = Vec::new();
+                let mut first_refusal = None;
                 for k in &picks {
                     s.step(format!("Adding sensor {} (BTHome.AddSensor)", k.name));
                     let params = bthome::AddSensorParams {
@@ -415,11 +425,34 @@ impl BthomeGateway {
                         },
                         id: None,
                     };
-                    s.call::<bthome::AddSensor>(&params).await?;
+                    if let Err(failure) = s.call::<bthome::AddSensor>(&params).await {
+                        s.step_failed();
+                        refused.push(k.clone());
+                        first_refusal.get_or_insert(failure);
+                    }
                 }
-                self.candidates.try_set(Vec::new());
-                self.chosen.try_set(Vec::new());
-                self.refresh(s).await
+                let Some(mut failure) = first_refusal else {
+                    self.candidates.try_set(Vec::new());
+                    self.chosen.try_set(Vec::new());
+                    return self.refresh(s).await;
+                };
+                // Show which sensors were made: the candidates read again name their components.
+                s.step(format!(
+                    "Reading the device's sensors again (BTHomeDevice.GetKnownObjects id {id})"
+                ));
+                self.read_known(s, id).await?;
+                self.chosen
+                    .try_set(refused.iter().map(|k| (k.obj_id, k.idx)).collect());
+                self.refresh(s).await?;
+                let names: Vec<&str> = refused.iter().map(|k| k.name.as_str()).collect();
+                failure.detail = format!(
+                    "{} of {} sensors not added ({}); the first refusal: {}",
+                    refused.len(),
+                    picks.len(),
+                    names.join(", "),
+                    failure.detail
+                );
+                Err(failure)
             }
         });
     }
@@ -517,6 +550,19 @@ mod tests {
         assert_eq!(list[0].unit, "°C");
         assert_eq!(list[1].name, "object 0x01");
         assert_eq!(list[1].component.as_deref(), Some("bthomesensor:200"));
+    }
+
+    /// A button (object 0x3A) is listed, but as the device's events: firmware since 1.6.0
+    /// refuses a sensor of it, so `add_sensors` never asks for one.
+    #[test]
+    fn a_button_is_offered_as_events_only() {
+        let known: KnownObjects = serde_json::from_value(json!({"id": 200, "objects": [
+            {"obj_id": 0x3a, "idx": 0, "component": null},
+            {"obj_id": 1, "idx": 0, "component": null}]}))
+        .unwrap();
+        let list = sensor_candidates(&known, &[]);
+        assert!(list[0].events_only);
+        assert!(!list[1].events_only);
     }
 
     /// The panel reads Add answers through the core's typed result: real firmware's `added`

@@ -47,13 +47,17 @@ pub fn AddDevice(
                 <legend>"Sensors to add"</legend>
                 {move || gateway.candidates.get().into_iter().map(|k| {
                     let pair = (k.obj_id, k.idx);
-                    let label = format!("{}{} (object 0x{:02x}, #{}){}", k.name,
+                    let note = match (&k.component, k.events_only) {
+                        (Some(c), _) => format!(" — already {c}"),
+                        (None, true) => " — its presses are the device's own events (no sensor since firmware 1.6)".to_owned(),
+                        (None, false) => String::new(),
+                    };
+                    let label = format!("{}{} (object 0x{:02x}, #{}){note}", k.name,
                         if k.unit.is_empty() { String::new() } else { format!(" [{}]", k.unit) },
-                        k.obj_id, k.idx,
-                        k.component.as_deref().map(|c| format!(" — already {c}")).unwrap_or_default());
+                        k.obj_id, k.idx);
                     view! {
                         <label class="check">
-                            <input type="checkbox" data-obj=k.obj_id
+                            <input type="checkbox" data-obj=k.obj_id disabled=k.events_only
                                 prop:checked=move || gateway.chosen.with(|c| c.contains(&pair))
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
