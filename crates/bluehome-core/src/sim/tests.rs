@@ -89,6 +89,17 @@ impl Bench {
         }
     }
 
+    /// The outcome exactly as the simulator sent it.
+    fn raw(
+        &mut self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, crate::shelly::frame::RpcError> {
+        let mut call = self.client.call(method, Some(params), 7, self.now);
+        self.drive(&mut call);
+        self.client.finish(call).unwrap().outcome
+    }
+
     fn all_pages<M: Paged>(&mut self, params: M::Params) -> Vec<M::Item> {
         let mut pager = Pager::<M>::new(params, 100);
         while let Some(p) = pager.next_params() {
@@ -920,6 +931,28 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
     assert_eq!(
         b.rpc_code::<bthome::DeleteSensor>(&bthome::IdParams { id: 210 }),
         ErrorCode::NotFound
+    );
+}
+
+/// Since fw 1.6.0 a button is no `BTHomeSensor` ("events will come from BTHomeDevice"), and a
+/// sensor needs its `BTHomeDevice` first (shelly-api-docs DynamicComponents/BTHome).
+#[test]
+fn add_sensor_refuses_buttons_and_sensors_without_their_device() {
+    let mut b = Bench::new();
+    let addr = "3c:2e:f5:5b:00:01";
+    let sensor = |obj_id: u8| json!({"config": {"addr": addr, "obj_id": obj_id, "obj_idx": 0}});
+    let err = b.raw("BTHome.AddSensor", sensor(0x02)).unwrap_err();
+    assert_eq!(ErrorCode::from(err.code), ErrorCode::InvalidArgument);
+    assert!(err.message.contains("BTHomeDevice"), "{}", err.message);
+    assert!(err.message.contains(addr), "{}", err.message);
+    b.raw("BTHome.AddDevice", json!({"config": {"addr": addr}}))
+        .unwrap();
+    let err = b.raw("BTHome.AddSensor", sensor(0x3A)).unwrap_err();
+    assert_eq!(ErrorCode::from(err.code), ErrorCode::InvalidArgument);
+    assert!(err.message.contains("button"), "{}", err.message);
+    assert_eq!(
+        b.raw("BTHome.AddSensor", sensor(0x02)),
+        Ok(json!({"added": "bthomesensor:200"}))
     );
 }
 
