@@ -906,7 +906,7 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
         },
     });
     let cfg = b.ok::<bthome::SensorGetConfig>(&bthome::IdParams { id: 210 });
-    assert_eq!((cfg.name.as_deref(), cfg.obj_idx), (Some("Temp"), Some(0)));
+    assert_eq!((cfg.name.as_deref(), cfg.idx), (Some("Temp"), Some(0)));
     let status = b.json::<shelly::GetStatus>(&());
     assert!(status.get("bthomesensor:210").is_some());
     assert!(status.get(alloc::format!("bthomedevice:{id}")).is_some());
@@ -954,6 +954,34 @@ fn add_sensor_refuses_buttons_and_sensors_without_their_device() {
         b.raw("BTHome.AddSensor", sensor(0x02)),
         Ok(json!({"added": "bthomesensor:200"}))
     );
+}
+
+/// `BTHome.AddSensor` takes `obj_idx`; read back, firmware names it `idx` (a real gateway's
+/// `Shelly.GetComponents` in bieniu/ha-shellies-discovery-gen2 issue 698).
+#[test]
+fn sensor_config_reads_back_with_idx() {
+    let mut b = Bench::new();
+    let addr = "3c:2e:f5:5b:00:01";
+    b.raw("BTHome.AddDevice", json!({"config": {"addr": addr}}))
+        .unwrap();
+    let config = json!({"addr": addr, "obj_id": 2, "obj_idx": 1});
+    b.raw("BTHome.AddSensor", json!({"id": 210, "config": config}))
+        .unwrap();
+    let expected = json!({"id": 210, "addr": addr, "obj_id": 2, "idx": 1});
+    let got = b.raw("BTHomeSensor.GetConfig", json!({"id": 210}));
+    assert_eq!(got, Ok(expected.clone()));
+    let all = b.raw("Shelly.GetConfig", json!({})).unwrap();
+    assert_eq!(all["bthomesensor:210"], expected);
+    let components = b
+        .raw(
+            "Shelly.GetComponents",
+            json!({"include": ["config"], "keys": ["bthomesensor:210"]}),
+        )
+        .unwrap();
+    assert_eq!(components["components"][0]["config"], expected);
+    // The client reads either name.
+    let read: bthome::SensorConfig = serde_json::from_value(expected).unwrap();
+    assert_eq!(read.obj_idx, Some(1));
 }
 
 /// The kinder behaviours of earlier versions, kept as options: objects known at once, `key` in

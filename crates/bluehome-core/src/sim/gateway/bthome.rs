@@ -17,8 +17,9 @@ use crate::shelly::methods::bthome::{
     BthomeStatus, DeleteDevice, DeleteSensor, DeviceConfig, DeviceGetConfig, DeviceGetKnownObjects,
     DeviceGetStatus, DeviceSetConfig, DeviceSetConfigParams, DeviceStatus, FIRST_ID, GetConfig,
     GetObjectInfos, GetObjectInfosParams, GetStatus, IdParams, KnownObject, KnownObjects, LAST_ID,
-    ObjectInfos, SensorConfig, SensorGetConfig, SensorGetStatus, SensorSetConfig,
-    SensorSetConfigParams, SensorStatus, SetConfig, StartDeviceDiscovery, StartDiscoveryParams,
+    ObjectInfos, SensorConfig, SensorConfigReadBack, SensorGetConfig, SensorGetStatus,
+    SensorSetConfig, SensorSetConfigParams, SensorStatus, SetConfig, StartDeviceDiscovery,
+    StartDiscoveryParams,
 };
 use crate::shelly::methods::shelly::SetConfigResult;
 use crate::sim::sensors::{self, SimSensor};
@@ -428,10 +429,11 @@ impl Answer<DeviceGetKnownObjects> for Gateway {
 }
 
 impl Answer<SensorGetConfig> for Gateway {
-    fn answer(&mut self, p: IdParams, _: u64) -> Result<SensorConfig, RpcError> {
+    fn answer(&mut self, p: IdParams, _: u64) -> Result<SensorConfigReadBack, RpcError> {
         self.sensor_components
             .get(&p.id)
             .cloned()
+            .map(SensorConfigReadBack::from)
             .ok_or_else(|| bad_id(p.id))
     }
 }
