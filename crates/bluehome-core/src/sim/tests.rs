@@ -347,19 +347,21 @@ fn pairing_window_bonds_and_the_21st_bond_fails() {
     b.ok::<ble::StartPairing>(&Default::default());
     let st = b.ok::<ble::GetStatus>(&());
     assert_eq!(st.pairing.unwrap().duration, 180);
+    let mut added = 0;
     for i in 0..20u8 {
         b.p.connect(&alloc::format!("AA:00:00:00:00:{i:02X}"), b.now);
         b.p.pair(None, b.now).unwrap();
+        // Each client hears of its bond on its own link: the next connection starts empty.
+        added += events(&b.listen())
+            .into_iter()
+            .filter(|e| matches!(e, Event::PairedDeviceAdded(_)))
+            .count();
     }
+    assert_eq!(added, 20);
     b.p.connect("AA:00:00:00:00:FF", b.now);
     assert_eq!(b.p.pair(None, b.now), Err(AttError::InsufficientResources));
     let bonds = b.ok::<ble::ListPairedDevices>(&()).0;
     assert_eq!(bonds.len(), 20);
-    let added = events(&b.listen())
-        .into_iter()
-        .filter(|e| matches!(e, Event::PairedDeviceAdded(_)))
-        .count();
-    assert_eq!(added, 20);
     b.ok::<ble::DeletePairedDevice>(&ble::DeletePairedDeviceParams {
         addr: bonds[3].addr.clone(),
     });
@@ -1173,6 +1175,41 @@ fn disconnect_mid_frame_drops_the_frame_and_a_reconnect_works() {
     ));
     b.p.connect("11:22:33:44:55:66", b.now);
     b.ok::<shelly::GetDeviceInfo>(&Default::default());
+}
+
+/// On a disconnect the device destroys the RPC channel and what is queued on it (rpc-gatts
+/// `mgos_rpc_channel_gatts.c`, rpc-common `mg_rpc.c`): a new connection reads nothing old.
+#[test]
+fn a_new_connection_never_reads_frames_queued_for_the_old_one() {
+    let request = |b: &mut Bench, id: u32| {
+        let frame = alloc::format!(r#"{{"id":{id},"src":"t","method":"Shelly.GetDeviceInfo"}}"#);
+        let len = u32::try_from(frame.len()).unwrap().to_be_bytes();
+        b.p.write(Characteristic::TxCtl, &len, b.now).unwrap();
+        b.p.write(Characteristic::Data, frame.as_bytes(), b.now)
+            .unwrap();
+    };
+    let client = "11:22:33:44:55:66";
+    // An answer queued, and discovery events to come.
+    let mut b = Bench::new();
+    b.raw("BTHome.StartDeviceDiscovery", json!({"duration": 5}))
+        .unwrap();
+    request(&mut b, 1);
+    assert_ne!(b.p.read(Characteristic::RxCtl, b.now), Ok(vec![0, 0, 0, 0]));
+    b.p.disconnect(b.now);
+    b.advance(6_000);
+    b.p.connect(client, b.now);
+    assert_eq!(b.p.read(Characteristic::RxCtl, b.now), Ok(vec![0, 0, 0, 0]));
+    assert!(b.listen().is_empty());
+    // An answer still on its way when the link drops.
+    let mut b = faulty(Faults {
+        slow_ms: 1_000,
+        ..Faults::default()
+    });
+    request(&mut b, 2);
+    b.p.disconnect(b.now);
+    b.p.connect(client, b.now);
+    b.advance(2_000);
+    assert_eq!(b.p.read(Characteristic::RxCtl, b.now), Ok(vec![0, 0, 0, 0]));
 }
 
 #[test]
