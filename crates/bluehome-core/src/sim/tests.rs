@@ -219,7 +219,13 @@ fn wifi_status_swings_while_the_station_retries() {
     }
     assert_eq!(
         seen,
-        ["connecting", "disconnected", "connecting", "got ip"],
+        [
+            "connecting",
+            "disconnected",
+            "connecting",
+            "connected",
+            "got ip"
+        ],
         "{seen:?}"
     );
     let steady = GatewayOptions {
@@ -233,6 +239,35 @@ fn wifi_status_swings_while_the_station_retries() {
     ));
     b.advance(1_500);
     assert_eq!(b.ok::<wifi::GetStatus>(&()).status, "connecting");
+}
+
+/// The station is `connected` (associated, no address) before `got ip`, `sta_ip` null until then
+/// (shelly-api-docs WiFi).
+#[test]
+fn wifi_is_connected_without_an_ip_before_got_ip() {
+    let mut b = Bench::new();
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
+        "HomeNet",
+        Some("correct horse"),
+    ));
+    b.advance(2_500);
+    let s = b.raw("WiFi.GetStatus", json!({})).unwrap();
+    assert_eq!(s["status"], "connected");
+    assert_eq!(s["sta_ip"], serde_json::Value::Null);
+    b.advance(500);
+    let s = b.raw("WiFi.GetStatus", json!({})).unwrap();
+    assert_eq!(
+        (&s["status"], &s["sta_ip"]),
+        (&json!("got ip"), &json!("192.168.1.42"))
+    );
+    // A wrong password never gets that far.
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join("HomeNet", Some("wrong")));
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        seen.push(b.ok::<wifi::GetStatus>(&()).status);
+        b.advance(250);
+    }
+    assert!(!seen.iter().any(|s| s == "connected"), "{seen:?}");
 }
 
 /// With `wifi_restart_required`, `WiFi.SetConfig` answers `restart_required: true`; the station
