@@ -101,7 +101,14 @@ impl Peripheral {
             self.pending.clear();
             self.connection = None;
         }
-        for n in self.gateway.take_notifications() {
+        let notifications = self.gateway.take_notifications();
+        if self.connection.is_none() {
+            // No RPC channel: what the device sends now has nowhere to go, and answers to the old
+            // link's requests die with it (rpc-common `mg_rpc_remove_channel_internal`).
+            self.pending.clear();
+            return;
+        }
+        for n in notifications {
             self.server.push_notification(n.to_bytes());
         }
         while let Some((at, _)) = self.pending.front() {
@@ -129,7 +136,8 @@ impl Peripheral {
         });
     }
 
-    /// The link drops: a half-written request is discarded.
+    /// The link drops: a half-written request and every frame queued for this client are
+    /// discarded; the next connection never reads them.
     pub fn disconnect(&mut self, now_ms: u64) {
         self.server.disconnect();
         if self.connection.take().is_some() {

@@ -89,6 +89,17 @@ impl Bench {
         }
     }
 
+    /// The outcome exactly as the simulator sent it.
+    fn raw(
+        &mut self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, crate::shelly::frame::RpcError> {
+        let mut call = self.client.call(method, Some(params), 7, self.now);
+        self.drive(&mut call);
+        self.client.finish(call).unwrap().outcome
+    }
+
     fn all_pages<M: Paged>(&mut self, params: M::Params) -> Vec<M::Item> {
         let mut pager = Pager::<M>::new(params, 100);
         while let Some(p) = pager.next_params() {
@@ -208,7 +219,13 @@ fn wifi_status_swings_while_the_station_retries() {
     }
     assert_eq!(
         seen,
-        ["connecting", "disconnected", "connecting", "got ip"],
+        [
+            "connecting",
+            "disconnected",
+            "connecting",
+            "connected",
+            "got ip"
+        ],
         "{seen:?}"
     );
     let steady = GatewayOptions {
@@ -222,6 +239,35 @@ fn wifi_status_swings_while_the_station_retries() {
     ));
     b.advance(1_500);
     assert_eq!(b.ok::<wifi::GetStatus>(&()).status, "connecting");
+}
+
+/// The station is `connected` (associated, no address) before `got ip`, `sta_ip` null until then
+/// (shelly-api-docs WiFi).
+#[test]
+fn wifi_is_connected_without_an_ip_before_got_ip() {
+    let mut b = Bench::new();
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
+        "HomeNet",
+        Some("correct horse"),
+    ));
+    b.advance(2_500);
+    let s = b.raw("WiFi.GetStatus", json!({})).unwrap();
+    assert_eq!(s["status"], "connected");
+    assert_eq!(s["sta_ip"], serde_json::Value::Null);
+    b.advance(500);
+    let s = b.raw("WiFi.GetStatus", json!({})).unwrap();
+    assert_eq!(
+        (&s["status"], &s["sta_ip"]),
+        (&json!("got ip"), &json!("192.168.1.42"))
+    );
+    // A wrong password never gets that far.
+    b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join("HomeNet", Some("wrong")));
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        seen.push(b.ok::<wifi::GetStatus>(&()).status);
+        b.advance(250);
+    }
+    assert!(!seen.iter().any(|s| s == "connected"), "{seen:?}");
 }
 
 /// With `wifi_restart_required`, `WiFi.SetConfig` answers `restart_required: true`; the station
@@ -336,19 +382,21 @@ fn pairing_window_bonds_and_the_21st_bond_fails() {
     b.ok::<ble::StartPairing>(&Default::default());
     let st = b.ok::<ble::GetStatus>(&());
     assert_eq!(st.pairing.unwrap().duration, 180);
+    let mut added = 0;
     for i in 0..20u8 {
         b.p.connect(&alloc::format!("AA:00:00:00:00:{i:02X}"), b.now);
         b.p.pair(None, b.now).unwrap();
+        // Each client hears of its bond on its own link: the next connection starts empty.
+        added += events(&b.listen())
+            .into_iter()
+            .filter(|e| matches!(e, Event::PairedDeviceAdded(_)))
+            .count();
     }
+    assert_eq!(added, 20);
     b.p.connect("AA:00:00:00:00:FF", b.now);
     assert_eq!(b.p.pair(None, b.now), Err(AttError::InsufficientResources));
     let bonds = b.ok::<ble::ListPairedDevices>(&()).0;
     assert_eq!(bonds.len(), 20);
-    let added = events(&b.listen())
-        .into_iter()
-        .filter(|e| matches!(e, Event::PairedDeviceAdded(_)))
-        .count();
-    assert_eq!(added, 20);
     b.ok::<ble::DeletePairedDevice>(&ble::DeletePairedDeviceParams {
         addr: bonds[3].addr.clone(),
     });
@@ -895,7 +943,7 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
         },
     });
     let cfg = b.ok::<bthome::SensorGetConfig>(&bthome::IdParams { id: 210 });
-    assert_eq!((cfg.name.as_deref(), cfg.obj_idx), (Some("Temp"), Some(0)));
+    assert_eq!((cfg.name.as_deref(), cfg.idx), (Some("Temp"), Some(0)));
     let status = b.json::<shelly::GetStatus>(&());
     assert!(status.get("bthomesensor:210").is_some());
     assert!(status.get(alloc::format!("bthomedevice:{id}")).is_some());
@@ -921,6 +969,56 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
         b.rpc_code::<bthome::DeleteSensor>(&bthome::IdParams { id: 210 }),
         ErrorCode::NotFound
     );
+}
+
+/// Since fw 1.6.0 a button is no `BTHomeSensor` ("events will come from BTHomeDevice"), and a
+/// sensor needs its `BTHomeDevice` first (shelly-api-docs DynamicComponents/BTHome).
+#[test]
+fn add_sensor_refuses_buttons_and_sensors_without_their_device() {
+    let mut b = Bench::new();
+    let addr = "3c:2e:f5:5b:00:01";
+    let sensor = |obj_id: u8| json!({"config": {"addr": addr, "obj_id": obj_id, "obj_idx": 0}});
+    let err = b.raw("BTHome.AddSensor", sensor(0x02)).unwrap_err();
+    assert_eq!(ErrorCode::from(err.code), ErrorCode::InvalidArgument);
+    assert!(err.message.contains("BTHomeDevice"), "{}", err.message);
+    assert!(err.message.contains(addr), "{}", err.message);
+    b.raw("BTHome.AddDevice", json!({"config": {"addr": addr}}))
+        .unwrap();
+    let err = b.raw("BTHome.AddSensor", sensor(0x3A)).unwrap_err();
+    assert_eq!(ErrorCode::from(err.code), ErrorCode::InvalidArgument);
+    assert!(err.message.contains("button"), "{}", err.message);
+    assert_eq!(
+        b.raw("BTHome.AddSensor", sensor(0x02)),
+        Ok(json!({"added": "bthomesensor:200"}))
+    );
+}
+
+/// `BTHome.AddSensor` takes `obj_idx`; read back, firmware names it `idx` (a real gateway's
+/// `Shelly.GetComponents` in bieniu/ha-shellies-discovery-gen2 issue 698).
+#[test]
+fn sensor_config_reads_back_with_idx() {
+    let mut b = Bench::new();
+    let addr = "3c:2e:f5:5b:00:01";
+    b.raw("BTHome.AddDevice", json!({"config": {"addr": addr}}))
+        .unwrap();
+    let config = json!({"addr": addr, "obj_id": 2, "obj_idx": 1});
+    b.raw("BTHome.AddSensor", json!({"id": 210, "config": config}))
+        .unwrap();
+    let expected = json!({"id": 210, "addr": addr, "obj_id": 2, "idx": 1});
+    let got = b.raw("BTHomeSensor.GetConfig", json!({"id": 210}));
+    assert_eq!(got, Ok(expected.clone()));
+    let all = b.raw("Shelly.GetConfig", json!({})).unwrap();
+    assert_eq!(all["bthomesensor:210"], expected);
+    let components = b
+        .raw(
+            "Shelly.GetComponents",
+            json!({"include": ["config"], "keys": ["bthomesensor:210"]}),
+        )
+        .unwrap();
+    assert_eq!(components["components"][0]["config"], expected);
+    // The client reads either name.
+    let read: bthome::SensorConfig = serde_json::from_value(expected).unwrap();
+    assert_eq!(read.obj_idx, Some(1));
 }
 
 /// The kinder behaviours of earlier versions, kept as options: objects known at once, `key` in
@@ -1112,6 +1210,41 @@ fn disconnect_mid_frame_drops_the_frame_and_a_reconnect_works() {
     ));
     b.p.connect("11:22:33:44:55:66", b.now);
     b.ok::<shelly::GetDeviceInfo>(&Default::default());
+}
+
+/// On a disconnect the device destroys the RPC channel and what is queued on it (rpc-gatts
+/// `mgos_rpc_channel_gatts.c`, rpc-common `mg_rpc.c`): a new connection reads nothing old.
+#[test]
+fn a_new_connection_never_reads_frames_queued_for_the_old_one() {
+    let request = |b: &mut Bench, id: u32| {
+        let frame = alloc::format!(r#"{{"id":{id},"src":"t","method":"Shelly.GetDeviceInfo"}}"#);
+        let len = u32::try_from(frame.len()).unwrap().to_be_bytes();
+        b.p.write(Characteristic::TxCtl, &len, b.now).unwrap();
+        b.p.write(Characteristic::Data, frame.as_bytes(), b.now)
+            .unwrap();
+    };
+    let client = "11:22:33:44:55:66";
+    // An answer queued, and discovery events to come.
+    let mut b = Bench::new();
+    b.raw("BTHome.StartDeviceDiscovery", json!({"duration": 5}))
+        .unwrap();
+    request(&mut b, 1);
+    assert_ne!(b.p.read(Characteristic::RxCtl, b.now), Ok(vec![0, 0, 0, 0]));
+    b.p.disconnect(b.now);
+    b.advance(6_000);
+    b.p.connect(client, b.now);
+    assert_eq!(b.p.read(Characteristic::RxCtl, b.now), Ok(vec![0, 0, 0, 0]));
+    assert!(b.listen().is_empty());
+    // An answer still on its way when the link drops.
+    let mut b = faulty(Faults {
+        slow_ms: 1_000,
+        ..Faults::default()
+    });
+    request(&mut b, 2);
+    b.p.disconnect(b.now);
+    b.p.connect(client, b.now);
+    b.advance(2_000);
+    assert_eq!(b.p.read(Characteristic::RxCtl, b.now), Ok(vec![0, 0, 0, 0]));
 }
 
 #[test]

@@ -64,8 +64,9 @@ pub struct DeviceConfig {
     pub meta: Option<Value>,
 }
 
-/// A `BTHomeSensor` config. The index member is `obj_idx` as the BTHome component document shows
-/// for `BTHome.AddSensor`; `idx` (seen in config read back) is accepted when reading.
+/// A `BTHomeSensor` config as sent (`BTHome.AddSensor`, `BTHomeSensor.SetConfig`). The index member
+/// is `obj_idx` as the BTHome component document shows for `BTHome.AddSensor`; `idx` (the name in
+/// config read back, [`SensorConfigReadBack`]) is accepted when reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SensorConfig {
     /// Component id (in `GetConfig` answers).
@@ -86,6 +87,58 @@ pub struct SensorConfig {
     /// Free-form UI metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Value>,
+}
+
+/// A `BTHomeSensor` config as the gateway reports it (`BTHomeSensor.GetConfig`, and the
+/// `bthomesensor:<id>` entries of `Shelly.GetConfig` and `Shelly.GetComponents`): there the index
+/// is `idx` (a real gateway's `Shelly.GetComponents` in bieniu/ha-shellies-discovery-gen2 issue
+/// 698). `obj_idx` is accepted when reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SensorConfigReadBack {
+    /// Component id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u16>,
+    /// Device address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    /// BTHome object id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obj_id: Option<u8>,
+    /// Index among objects of that id in one packet.
+    #[serde(default, alias = "obj_idx", skip_serializing_if = "Option::is_none")]
+    pub idx: Option<u8>,
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Free-form UI metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Value>,
+}
+
+impl From<SensorConfig> for SensorConfigReadBack {
+    fn from(c: SensorConfig) -> Self {
+        Self {
+            id: c.id,
+            addr: c.addr,
+            obj_id: c.obj_id,
+            idx: c.obj_idx,
+            name: c.name,
+            meta: c.meta,
+        }
+    }
+}
+
+impl From<SensorConfigReadBack> for SensorConfig {
+    fn from(c: SensorConfigReadBack) -> Self {
+        Self {
+            id: c.id,
+            addr: c.addr,
+            obj_id: c.obj_id,
+            obj_idx: c.idx,
+            name: c.name,
+            meta: c.meta,
+        }
+    }
 }
 
 /// `BTHome.AddDevice` parameters.
@@ -363,7 +416,7 @@ method!(
 );
 method!(
     /// `BTHomeSensor.GetConfig`.
-    SensorGetConfig = "BTHomeSensor.GetConfig", IdParams => SensorConfig
+    SensorGetConfig = "BTHomeSensor.GetConfig", IdParams => SensorConfigReadBack
 );
 method!(
     /// `BTHomeSensor.SetConfig`.
@@ -417,6 +470,14 @@ mod tests {
         let read: SensorConfig =
             serde_json::from_value(json!({"id": 200, "addr": "x", "obj_id": 2, "idx": 3})).unwrap();
         assert_eq!(read.obj_idx, Some(3));
+        // Read back, the gateway names it `idx`.
+        let back = SensorConfigReadBack::from(read);
+        assert_eq!(
+            serde_json::to_value(&back).unwrap(),
+            json!({"id": 200, "addr": "x", "obj_id": 2, "idx": 3})
+        );
+        let old: SensorConfigReadBack = serde_json::from_value(json!({"obj_idx": 3})).unwrap();
+        assert_eq!(old.idx, Some(3));
     }
 
     /// The document's table says `key`, its example (and real firmware) `{"added": …}`; `added`

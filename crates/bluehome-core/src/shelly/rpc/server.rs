@@ -8,7 +8,11 @@
 //! * `rx_ctl` read: the length of the outgoing frame (0 when none); restarts its data reads.
 //! * data read: the next chunk of at most MTU − 2 bytes; empty once the frame is consumed.
 //!
-//! Outgoing frames queue: responses first, then notifications, each first-in first-out.
+//! Outgoing frames wait in a queue of at most [`MAX_QUEUE_LENGTH`], the oldest dropped when it is
+//! full (rpc-common `mg_rpc.c` `mg_rpc_enqueue_frame`). Upstream keeps one first-in first-out
+//! queue for all frames; this server sends queued responses before queued notifications. A
+//! disconnect destroys the channel and drops what is queued on it (rpc-gatts
+//! `MGOS_BT_GATTS_EV_DISCONNECT`, rpc-common `mg_rpc_remove_channel_internal`).
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -18,15 +22,27 @@ use super::{AttError, Characteristic, DEFAULT_MAX_FRAME, decode_len, encode_len}
 /// The default ATT MTU assumed by the simulator.
 pub const DEFAULT_MTU: u16 = 247;
 
+/// Outgoing frames queued behind the one being read (rpc-common `mos.yml`
+/// `rpc.max_queue_length`).
+pub const MAX_QUEUE_LENGTH: usize = 25;
+
+/// A queued outgoing frame; `seq` orders frames across both queues, so the oldest can go.
+#[derive(Debug, Clone)]
+struct Queued {
+    seq: u64,
+    bytes: Vec<u8>,
+}
+
 /// The server state of one connection.
 #[derive(Debug, Clone)]
 pub struct Server {
     mtu: u16,
     max_frame: u32,
     inbound: Option<(usize, Vec<u8>)>,
-    current: Option<(Vec<u8>, usize)>,
-    responses: VecDeque<Vec<u8>>,
-    notifications: VecDeque<Vec<u8>>,
+    current: Option<(Queued, usize)>,
+    responses: VecDeque<Queued>,
+    notifications: VecDeque<Queued>,
+    next_seq: u64,
 }
 
 impl Default for Server {
@@ -45,6 +61,7 @@ impl Server {
             current: None,
             responses: VecDeque::new(),
             notifications: VecDeque::new(),
+            next_seq: 0,
         }
     }
 
@@ -99,7 +116,7 @@ impl Server {
                 Ok(match self.current.as_mut() {
                     Some((frame, offset)) => {
                         *offset = 0;
-                        encode_len(u32::try_from(frame.len()).unwrap_or(u32::MAX)).to_vec()
+                        encode_len(u32::try_from(frame.bytes.len()).unwrap_or(u32::MAX)).to_vec()
                     }
                     None => encode_len(0).to_vec(),
                 })
@@ -110,10 +127,10 @@ impl Server {
                 let Some((frame, offset)) = self.current.as_mut() else {
                     return Ok(Vec::new());
                 };
-                let end = offset.saturating_add(max).min(frame.len());
-                let chunk = frame.get(*offset..end).unwrap_or_default().to_vec();
+                let end = offset.saturating_add(max).min(frame.bytes.len());
+                let chunk = frame.bytes.get(*offset..end).unwrap_or_default().to_vec();
                 *offset = end;
-                if end >= frame.len() {
+                if end >= frame.bytes.len() {
                     self.current = None;
                 }
                 Ok(chunk)
@@ -133,23 +150,43 @@ impl Server {
 
     /// Queues a response frame.
     pub fn push_response(&mut self, frame: Vec<u8>) {
-        self.responses.push_back(frame);
+        let queued = self.make_room(frame);
+        self.responses.push_back(queued);
     }
 
     /// Queues a notification frame (behind every response).
     pub fn push_notification(&mut self, frame: Vec<u8>) {
-        self.notifications.push_back(frame);
+        let queued = self.make_room(frame);
+        self.notifications.push_back(queued);
+    }
+
+    /// Drops the oldest queued frames while the queue is full, and numbers `frame`.
+    fn make_room(&mut self, frame: Vec<u8>) -> Queued {
+        while self.responses.len() + self.notifications.len() >= MAX_QUEUE_LENGTH {
+            let oldest_response = match (self.responses.front(), self.notifications.front()) {
+                (Some(r), Some(n)) => r.seq < n.seq,
+                (r, _) => r.is_some(),
+            };
+            if oldest_response {
+                self.responses.pop_front();
+            } else {
+                self.notifications.pop_front();
+            }
+        }
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        Queued { seq, bytes: frame }
     }
 
     /// The length `rx_ctl` would report now (without restarting the data reads).
     pub fn pending_len(&self) -> u32 {
         let len = match &self.current {
-            Some((frame, _)) => frame.len(),
+            Some((frame, _)) => frame.bytes.len(),
             None => self
                 .responses
                 .front()
                 .or_else(|| self.notifications.front())
-                .map_or(0, Vec::len),
+                .map_or(0, |frame| frame.bytes.len()),
         };
         u32::try_from(len).unwrap_or(u32::MAX)
     }
@@ -159,10 +196,12 @@ impl Server {
         self.inbound.is_some()
     }
 
-    /// The link dropped: a half-written request is discarded. (Queued answers stay, as the device's
-    /// single outbound buffer would.)
+    /// The link dropped: the device destroys the channel, so a half-written request and every
+    /// queued outbound frame go with it (rpc-gatts `MGOS_BT_GATTS_EV_DISCONNECT`, rpc-common
+    /// `mg_rpc_remove_channel_internal`); a new connection starts empty.
     pub fn disconnect(&mut self) {
         self.inbound = None;
+        self.clear_outbound();
     }
 
     /// Forgets every queued outbound frame.
@@ -253,6 +292,47 @@ mod tests {
         }
         assert_eq!(got, frame);
         assert_eq!(s.read(Characteristic::RxCtl), Ok(alloc::vec![0, 0, 0, 0]));
+    }
+
+    /// rpc-gatts destroys the channel on disconnect, and its queued frames with it.
+    #[test]
+    fn disconnect_drops_the_frame_being_read_and_the_queue() {
+        let mut s = Server::new(23, 4096);
+        s.push_response((0..50u8).collect());
+        s.push_notification(b"n1".to_vec());
+        assert_eq!(s.read(Characteristic::RxCtl), Ok(alloc::vec![0, 0, 0, 50]));
+        assert_eq!(s.read(Characteristic::Data).unwrap().len(), 21);
+        s.disconnect();
+        assert_eq!(s.pending_len(), 0);
+        assert_eq!(s.read(Characteristic::RxCtl), Ok(alloc::vec![0, 0, 0, 0]));
+        assert_eq!(s.read(Characteristic::Data), Ok(Vec::new()));
+    }
+
+    /// rpc-common queues at most `rpc.max_queue_length` (25) frames and drops the oldest.
+    #[test]
+    fn the_queue_keeps_the_newest_25_frames() {
+        let mut s = Server::new(247, 4096);
+        s.push_response(b"r".to_vec());
+        for i in 0..30u8 {
+            s.push_notification(alloc::vec![b'n', i]);
+        }
+        let mut got = Vec::new();
+        while s.read(Characteristic::RxCtl).unwrap() != [0, 0, 0, 0] {
+            got.push(s.read(Characteristic::Data).unwrap());
+        }
+        let newest: Vec<Vec<u8>> = (5..30u8).map(|i| alloc::vec![b'n', i]).collect();
+        assert_eq!(got, newest, "the response and n0..n4 were the oldest");
+        // The frame being read does not count: 25 more queue behind it.
+        s.push_response(b"r0".to_vec());
+        s.read(Characteristic::RxCtl).unwrap();
+        for i in 1..=25u8 {
+            s.push_response(alloc::vec![b'r', i]);
+        }
+        let mut got = Vec::new();
+        while s.read(Characteristic::RxCtl).unwrap() != [0, 0, 0, 0] {
+            got.push(s.read(Characteristic::Data).unwrap());
+        }
+        assert_eq!(got.len(), 26);
     }
 
     #[test]

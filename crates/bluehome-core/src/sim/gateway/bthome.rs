@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Answer, Gateway, Route, bad_id, mac_lower, parse_addr, route, rpc_error};
 use crate::advertisement::MacAddress;
+use crate::bthome::{self, Kind};
 use crate::shelly::frame::RpcError;
 use crate::shelly::methods::ErrorCode;
 use crate::shelly::methods::bthome::{
@@ -16,8 +17,9 @@ use crate::shelly::methods::bthome::{
     BthomeStatus, DeleteDevice, DeleteSensor, DeviceConfig, DeviceGetConfig, DeviceGetKnownObjects,
     DeviceGetStatus, DeviceSetConfig, DeviceSetConfigParams, DeviceStatus, FIRST_ID, GetConfig,
     GetObjectInfos, GetObjectInfosParams, GetStatus, IdParams, KnownObject, KnownObjects, LAST_ID,
-    ObjectInfos, SensorConfig, SensorGetConfig, SensorGetStatus, SensorSetConfig,
-    SensorSetConfigParams, SensorStatus, SetConfig, StartDeviceDiscovery, StartDiscoveryParams,
+    ObjectInfos, SensorConfig, SensorConfigReadBack, SensorGetConfig, SensorGetStatus,
+    SensorSetConfig, SensorSetConfigParams, SensorStatus, SetConfig, StartDeviceDiscovery,
+    StartDiscoveryParams,
 };
 use crate::shelly::methods::shelly::SetConfigResult;
 use crate::sim::sensors::{self, SimSensor};
@@ -288,6 +290,28 @@ impl Answer<AddSensor> for Gateway {
                 "Missing required 'obj_idx'",
             ));
         }
+        // Since fw 1.6.0 button presses come as BTHomeDevice events, not sensors (shelly-api-docs
+        // DynamicComponents/BTHome).
+        if p.config.obj_id.and_then(bthome::info).map(|i| i.kind) == Some(Kind::Button) {
+            return Err(rpc_error(
+                ErrorCode::InvalidArgument,
+                "BTHomeSensor of type button is not supported, its events come from BTHomeDevice",
+            ));
+        }
+        // The sensor belongs to a BTHomeDevice component, which must be created first.
+        if !self
+            .devices
+            .values()
+            .any(|d| d.addr.as_deref().and_then(parse_addr) == Some(addr))
+        {
+            return Err(rpc_error(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "BTHomeDevice with addr {} must be created first",
+                    mac_lower(&addr)
+                ),
+            ));
+        }
         let id = free_id(&self.sensor_components, p.id)?;
         let config = SensorConfig {
             id: Some(id),
@@ -405,10 +429,11 @@ impl Answer<DeviceGetKnownObjects> for Gateway {
 }
 
 impl Answer<SensorGetConfig> for Gateway {
-    fn answer(&mut self, p: IdParams, _: u64) -> Result<SensorConfig, RpcError> {
+    fn answer(&mut self, p: IdParams, _: u64) -> Result<SensorConfigReadBack, RpcError> {
         self.sensor_components
             .get(&p.id)
             .cloned()
+            .map(SensorConfigReadBack::from)
             .ok_or_else(|| bad_id(p.id))
     }
 }

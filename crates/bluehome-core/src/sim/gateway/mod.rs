@@ -21,7 +21,7 @@
 //!   nonces from before the jump are refused with a new 401 ([`GatewayOptions::clock_synced`]).
 //!   A nonce lasts an hour; each use needs a higher `nc` than the last (at most 30,000).
 //! * `WiFi.GetStatus` swings between `connecting` and `disconnected` while the station retries
-//!   ([`GatewayOptions::wifi_steady`]); `WiFi.SetConfig` may answer `restart_required: true`, the
+//!   ([`GatewayOptions::wifi_steady`]), then shows `connected` with `sta_ip` null before `got ip`; `WiFi.SetConfig` may answer `restart_required: true`, the
 //!   settings then apply after `Shelly.Reboot` ([`GatewayOptions::wifi_restart_required`]).
 //! * `BLE.GetStatus` has no `provisioning` member ([`GatewayOptions::report_provisioning`]).
 //!
@@ -80,7 +80,7 @@ pub struct GatewayOptions {
     pub epoch_s: u64,
     /// Networks `WiFi.Scan` finds.
     pub networks: Vec<Network>,
-    /// Time from `WiFi.SetConfig` to `got ip`.
+    /// Time from `WiFi.SetConfig` to `got ip`; its last quarter shows `connected` (no `sta_ip`).
     pub wifi_connect_ms: u64,
     /// Items per `BLE.CloudRelay.ListInfos` page.
     pub relay_page_size: usize,

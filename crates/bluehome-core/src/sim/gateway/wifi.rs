@@ -62,6 +62,9 @@ pub fn default_networks() -> Vec<Network> {
 const WIFI_ATTEMPT_MS: u64 = 1_000;
 /// Attempts before a station with a wrong password gives up.
 const WIFI_ATTEMPTS: u64 = 2;
+/// The last 1/this of a successful join shows `connected`: associated, still waiting for DHCP
+/// (shelly-api-docs WiFi: `disconnected`, `connecting`, `connected`, `got ip`).
+const WIFI_CONNECTED_SHARE: u64 = 4;
 
 /// A station join under way.
 #[derive(Debug, Clone, Copy)]
@@ -121,6 +124,12 @@ impl Gateway {
             })
     }
 
+    /// When a successful join is associated and waits for its address (`connected`).
+    fn associated_at(&self, join: Join) -> u64 {
+        self.join_end(join)
+            .saturating_sub(self.options.wifi_connect_ms / WIFI_CONNECTED_SHARE)
+    }
+
     /// The station (re)starts joining its configured network, if enabled.
     pub(super) fn start_join(&mut self, now_ms: u64) {
         self.wifi.connected = false;
@@ -157,14 +166,15 @@ impl Gateway {
             let retrying = !self.options.wifi_steady
                 && now_ms.saturating_sub(join.started_ms) % (2 * WIFI_ATTEMPT_MS)
                     >= WIFI_ATTEMPT_MS;
-            (
-                if retrying {
-                    "disconnected"
-                } else {
-                    "connecting"
-                },
-                None,
-            )
+            let status = if join.ok && now_ms >= self.associated_at(join) {
+                "connected"
+            } else if retrying {
+                "disconnected"
+            } else {
+                "connecting"
+            };
+            // No address until `got ip`.
+            (status, None)
         } else if self.wifi.connected {
             ("got ip", Some("192.168.1.42".to_string()))
         } else {
