@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bluehome::ble::DeviceId;
+use bluehome::state::shelly::Phase;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::KeyValue;
 use bluehome_core::shelly::frame::{Id, Request};
@@ -99,6 +100,36 @@ async fn pairing_counts_down_and_the_paired_list_deletes() {
         text(&w.host, ".countdown").is_empty()
     })
     .await;
+    w.host.remove();
+}
+
+/// Turning RPC over Bluetooth off asks first; confirmed, the switch is saved, the device restarts
+/// to apply it (firmware answers `restart_required`), and the page leaves it without reporting a
+/// dropped link, as the device refuses RPC over Bluetooth from then on.
+#[wasm_bindgen_test]
+async fn turning_rpc_over_bluetooth_off_restarts_the_device_and_leaves_it() {
+    let w = connected_world().await;
+    click_and_render(&w.host, "Bluetooth").await;
+    click(&w.host, "Read Bluetooth settings and paired devices");
+    text_saying(&w.host, 5, ".shelly-ble", "RPC over Bluetooth is on").await;
+    click(&w.host, "Turn off…");
+    tick().await;
+    assert!(!log_text(w.session).contains("BLE.SetConfig"), "asks first");
+    click(&w.host, "Turn off and restart");
+    until(10, "the page left the device", || {
+        w.session.phase.get_untracked() == Phase::Idle && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let log = log_text(w.session);
+    assert!(
+        log.contains("BLE.SetConfig") && log.contains("Shelly.Reboot"),
+        "{log}"
+    );
+    w.assert_no_failure();
+    // The device applies the switch as it restarts.
+    let later = w.mock().now_ms() + 2_000;
+    w.gateway.borrow_mut().tick(later);
+    assert!(!w.gateway.borrow().rpc_enabled());
     w.host.remove();
 }
 

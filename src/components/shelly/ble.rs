@@ -21,6 +21,8 @@ pub fn BlePanel() -> impl IntoView {
     let session = ShellySession::from_context();
     let settings = BleSettings::default();
     let pairing_seconds = RwSignal::new("180".to_owned());
+    // Turning RPC over Bluetooth off asks first: the page loses the device.
+    let turning_off = RwSignal::new(false);
     let now = RwSignal::new(now_ms());
     if let Ok(handle) = set_interval_with_handle(move || now.set(now_ms()), Duration::from_secs(1))
     {
@@ -43,9 +45,19 @@ pub fn BlePanel() -> impl IntoView {
             {move || settings.rpc_enabled.get().map(|on| view! {
                 <p>
                     {if on { "RPC over Bluetooth is on. " } else { "RPC over Bluetooth is off. " }}
-                    <button on:click=move |_| settings.set_rpc(session, !on)>{if on { "Turn off" } else { "Turn on" }}</button>
+                    <button aria-expanded=move || (on && turning_off.get()).to_string()
+                        on:click=move |_| if on { turning_off.update(|t| *t = !*t) } else { settings.set_rpc(session, true) }>
+                        {if on { "Turn off…" } else { "Turn on" }}
+                    </button>
                 </p>
             })}
+            <Show when=move || turning_off.get() && settings.rpc_enabled.get() == Some(true)>
+                <div class="notice warning rpc-off" role="group" aria-label="Turn off RPC over Bluetooth">
+                    <p>"The device restarts, and from then on it answers RPC over Wi-Fi only: this page can no longer reach it over Bluetooth. Its web page (over Wi-Fi) can turn it on again."</p>
+                    <button class="danger" on:click=move |_| { turning_off.set(false); settings.set_rpc(session, false); }>"Turn off and restart"</button>
+                    <button on:click=move |_| turning_off.set(false)>"Cancel"</button>
+                </div>
+            </Show>
             <h3>"Pairing"</h3>
             <p class="hint">"Outside its set-up window a Shelly accepts Bluetooth RPC only from paired devices (at most 20). Open the pairing window, then connect from the new phone or computer before it closes."</p>
             <div class="row">

@@ -48,16 +48,34 @@ impl BleSettings {
         Ok(())
     }
 
-    /// Turns RPC over Bluetooth on or off.
+    /// Turns RPC over Bluetooth on or off. Firmware saves the switch and applies it after a
+    /// restart when it answers `restart_required` (shelly-api-docs, BLE component, the
+    /// BLE.SetConfig example): turned on, the device restarts and the page reconnects; turned
+    /// off, it restarts and the page leaves it, as from then on it refuses RPC over Bluetooth.
     pub fn set_rpc(self, session: ShellySession, enable: bool) {
         session.run("RPC over Bluetooth", move |s| async move {
             s.step(format!(
                 "{} RPC over Bluetooth (BLE.SetConfig)",
                 if enable { "Turning on" } else { "Turning off" }
             ));
-            s.call::<ble::SetConfig>(&ble::SetConfigParams::rpc(enable))
+            let answer = s
+                .call::<ble::SetConfig>(&ble::SetConfigParams::rpc(enable))
                 .await?;
             self.rpc_enabled.try_set(Some(enable));
+            match (answer.restart_required, enable) {
+                (false, _) => {}
+                (true, true) => {
+                    s.step("The device restarts to apply it (Shelly.Reboot), then reconnects");
+                    s.restart_and_reconnect().await?;
+                }
+                (true, false) => {
+                    s.step(
+                        "The device restarts to apply it (Shelly.Reboot); from then on it answers \
+                         RPC over Wi-Fi only, so this page leaves it",
+                    );
+                    s.restart_and_leave().await?;
+                }
+            }
             s.step_done();
             Ok(())
         });

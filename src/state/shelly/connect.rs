@@ -296,6 +296,17 @@ impl ShellySession {
         }
     }
 
+    /// Restarts the device (`Shelly.Reboot`) and leaves it, after a change that ends RPC over
+    /// Bluetooth: the drop is expected, so it is not reported, and nothing reconnects.
+    pub async fn restart_and_leave(self) -> Result<(), Failure> {
+        self.call::<shelly::Reboot>(&RebootParams {
+            delay_ms: Some(REBOOT_DELAY_MS),
+        })
+        .await?;
+        self.disconnect();
+        Ok(())
+    }
+
     /// Drops the connection.
     pub fn disconnect(self) {
         self.remote_running.set(false);

@@ -679,19 +679,43 @@ fn get_components_pages_through_status_and_config() {
     );
 }
 
+/// `BLE.SetConfig {"rpc":{"enable":false}}`: saved at once, in effect after the restart it asks
+/// for; from then on the device refuses RPC writes.
 #[test]
-fn ble_config_rpc_disable_refuses_further_writes() {
+fn ble_rpc_off_applies_after_the_restart_it_asks_for() {
     let mut b = Bench::new();
     assert!(b.ok::<ble::GetConfig>(&()).rpc.unwrap().enable);
-    b.ok::<ble::SetConfig>(&ble::SetConfigParams {
-        config: ble::BleConfig {
-            rpc: Some(ble::RpcConfig {
-                enable: false,
-                keep_running: None,
-            }),
-            ..Default::default()
-        },
+    let answer = b.ok::<ble::SetConfig>(&ble::SetConfigParams::rpc(false));
+    assert!(answer.restart_required);
+    assert!(!b.ok::<ble::GetConfig>(&()).rpc.unwrap().enable, "saved");
+    assert!(
+        b.p.gateway().rpc_enabled(),
+        "still in effect until the restart"
+    );
+    b.ok::<shelly::Reboot>(&shelly::RebootParams {
+        delay_ms: Some(1_000),
     });
+    b.advance(1_000);
+    b.p.connect("11:22:33:44:55:66", b.now);
+    assert!(matches!(
+        b.call::<ble::GetConfig>(&()),
+        Err(MethodError::Transport(client::Error::Gatt {
+            characteristic: Characteristic::TxCtl,
+            error: AttError::WriteNotPermitted
+        }))
+    ));
+}
+
+/// Without `ble_restart_required` the switch applies at once.
+#[test]
+fn ble_rpc_off_at_once_refuses_further_writes() {
+    let options = GatewayOptions {
+        ble_restart_required: false,
+        ..GatewayOptions::default()
+    };
+    let mut b = Bench::with(options, Faults::default());
+    let answer = b.ok::<ble::SetConfig>(&ble::SetConfigParams::rpc(false));
+    assert!(!answer.restart_required);
     assert!(matches!(
         b.call::<ble::GetConfig>(&()),
         Err(MethodError::Transport(client::Error::Gatt {

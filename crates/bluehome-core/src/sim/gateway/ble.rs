@@ -157,7 +157,7 @@ impl Gateway {
         BleConfig {
             enable: None,
             rpc: Some(RpcConfig {
-                enable: self.rpc_enabled,
+                enable: self.rpc_enabled_on_boot.unwrap_or(self.rpc_enabled),
                 keep_running: None,
             }),
             observer: None,
@@ -199,10 +199,18 @@ impl Answer<GetConfig> for Gateway {
 
 impl Answer<SetConfig> for Gateway {
     fn answer(&mut self, p: SetConfigParams, _: u64) -> Result<SetConfigResult, RpcError> {
-        if let Some(rpc) = p.config.rpc {
+        let Some(rpc) = p.config.rpc else {
+            return Ok(SetConfigResult::APPLIED);
+        };
+        if !self.options.ble_restart_required {
             self.rpc_enabled = rpc.enable;
+            return Ok(SetConfigResult::APPLIED);
         }
-        Ok(SetConfigResult::APPLIED)
+        // Saved now (GetConfig shows it), in effect after the restart.
+        self.rpc_enabled_on_boot = Some(rpc.enable);
+        Ok(SetConfigResult {
+            restart_required: rpc.enable != self.rpc_enabled,
+        })
     }
 }
 

@@ -104,6 +104,10 @@ pub struct GatewayOptions {
     pub wifi_restart_required: bool,
     /// `BLE.GetStatus` reports the provisioning state as `provisioning`.
     pub report_provisioning: bool,
+    /// `BLE.SetConfig` turning RPC over Bluetooth on or off answers `restart_required: true`, and
+    /// the change applies after `Shelly.Reboot` (the answer of the BLE.SetConfig example in
+    /// shelly-api-docs, BLE component); when false it applies at once.
+    pub ble_restart_required: bool,
 }
 
 impl Default for GatewayOptions {
@@ -127,6 +131,7 @@ impl Default for GatewayOptions {
             wifi_steady: false,
             wifi_restart_required: false,
             report_provisioning: false,
+            ble_restart_required: true,
         }
     }
 }
@@ -159,6 +164,8 @@ pub struct Gateway {
     name: Option<String>,
     provisioning: Provisioning,
     rpc_enabled: bool,
+    /// The RPC switch saved by `BLE.SetConfig`, applied at the next restart.
+    rpc_enabled_on_boot: Option<bool>,
     bonds: Vec<PairedDevice>,
     pairing: Option<Window>,
     associations: Option<Window>,
@@ -279,6 +286,7 @@ impl Gateway {
             name: None,
             provisioning: options.provisioning,
             rpc_enabled: options.rpc_enabled,
+            rpc_enabled_on_boot: None,
             bonds: options
                 .bonds
                 .iter()
@@ -415,8 +423,8 @@ impl Gateway {
         self.tick_discovery(now_ms);
     }
 
-    /// The device restarts: volatile state goes, the clock counts from boot again, and station
-    /// settings that waited for the restart start joining.
+    /// The device restarts: volatile state goes, the clock counts from boot again, and settings
+    /// that waited for the restart apply (station settings start joining).
     fn reboot(&mut self, at_ms: u64) {
         self.reboot_at = None;
         self.rebooted = true;
@@ -428,6 +436,9 @@ impl Gateway {
         self.outbox.clear();
         self.wifi.connected = false;
         self.wifi.join = None;
+        if let Some(enable) = self.rpc_enabled_on_boot.take() {
+            self.rpc_enabled = enable;
+        }
         if core::mem::take(&mut self.wifi.join_on_boot) {
             self.start_join(at_ms);
         }
