@@ -38,19 +38,59 @@ impl Backend {
         self.as_mock().is_some()
     }
 
-    /// Connects, giving up after [`CONNECT_TIMEOUT_MS`]: Chrome's `connect()` has no timeout (on
-    /// macOS it may never settle for a device that is not there), so it is raced against a timer
-    /// and cancelled with `disconnect()`.
-    pub async fn connect_in_time(&self, device: &DeviceId) -> Result<(), ConnectFailure> {
-        let connect = std::pin::pin!(self.connect(device));
+    /// Connects, giving up after [`CONNECT_TIMEOUT_MS`]. Chrome's `connect()` has no timeout (on
+    /// macOS it may never settle for a device that is not there), and `disconnect()` does not end
+    /// one that has not settled (blink's `bluetooth_remote_gatt_server.cc`: `disconnect` returns at
+    /// once unless connected): the attempt goes on and may connect later, holding the device's
+    /// link with nobody using it. So an attempt given up on is left to settle, and a late
+    /// connection is closed, unless a newer attempt to the device has begun since (Chrome settles
+    /// them together, and the newer one's caller uses the link).
+    pub async fn connect_in_time(self: Rc<Self>, device: &DeviceId) -> Result<(), ConnectFailure> {
+        let attempt = latest_attempt::begin(device);
+        let backend = Rc::clone(&self);
+        let id = device.clone();
+        let connect = Box::pin(async move { backend.connect(&id).await });
         let timer = std::pin::pin!(crate::platform::sleep_ms(CONNECT_TIMEOUT_MS));
         match futures::future::select(connect, timer).await {
             futures::future::Either::Left((result, _)) => result.map_err(ConnectFailure::Failed),
-            futures::future::Either::Right(((), _)) => {
-                self.disconnect(device);
+            futures::future::Either::Right(((), connect)) => {
+                let device = device.clone();
+                leptos::task::spawn_local(async move {
+                    if connect.await.is_ok() && latest_attempt::is(&device, attempt) {
+                        self.disconnect(&device);
+                    }
+                });
                 Err(ConnectFailure::NoAnswer)
             }
         }
+    }
+}
+
+/// The number of the latest [`Backend::connect_in_time`] per device (the app runs one backend).
+mod latest_attempt {
+    use std::cell::{Cell, RefCell};
+    use std::collections::HashMap;
+
+    use crate::ble::DeviceId;
+
+    thread_local! {
+        static COUNT: Cell<u64> = const { Cell::new(0) };
+        static LATEST: RefCell<HashMap<DeviceId, u64>> = RefCell::default();
+    }
+
+    /// Numbers a new attempt to `device`.
+    pub(super) fn begin(device: &DeviceId) -> u64 {
+        let attempt = COUNT.with(|c| {
+            c.set(c.get() + 1);
+            c.get()
+        });
+        LATEST.with(|l| l.borrow_mut().insert(device.clone(), attempt));
+        attempt
+    }
+
+    /// Whether `attempt` is still the latest to `device`.
+    pub(super) fn is(device: &DeviceId, attempt: u64) -> bool {
+        LATEST.with(|l| l.borrow().get(device) == Some(&attempt))
     }
 }
 
@@ -59,7 +99,7 @@ impl Backend {
 pub enum ConnectFailure {
     /// The browser's `connect()` failed.
     Failed(BleError),
-    /// It did not settle within [`CONNECT_TIMEOUT_MS`]; the attempt was cancelled.
+    /// It did not settle within [`CONNECT_TIMEOUT_MS`]; a connection made later is closed.
     NoAnswer,
 }
 
@@ -79,7 +119,7 @@ impl std::fmt::Display for ConnectFailure {
             Self::Failed(e) => e.fmt(f),
             Self::NoAnswer => write!(
                 f,
-                "no answer to the connection within {} s; the attempt was cancelled",
+                "no answer to the connection within {} s; the page gave up on it (a connection made later is closed)",
                 CONNECT_TIMEOUT_MS / 1000
             ),
         }

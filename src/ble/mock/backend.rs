@@ -1,8 +1,5 @@
 //! The mock as the page sees it: the [`BleBackend`] calls, answered as Chrome would.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use bluehome_core::Uuid;
 use bluehome_core::filter::web::WebFilter;
 
@@ -180,7 +177,7 @@ impl BleBackend for MockBackend {
     }
 
     async fn connect(&self, device: &DeviceId) -> Result<(), BleError> {
-        let pending = {
+        {
             let mut state = self.state.borrow_mut();
             let Some(entry) = state.devices.get_mut(device).filter(|d| d.granted) else {
                 // Unreachable in Chrome: a page only holds devices it was granted.
@@ -189,47 +186,33 @@ impl BleBackend for MockBackend {
                     "Device was not authorized (pick it in the chooser first).",
                 ));
             };
-            let pending = Rc::new(RefCell::new(PendingConnect::default()));
-            entry.connecting = Some(Rc::clone(&pending));
-            pending
-        };
-        // The radio takes a moment; a device made to hang never answers.
+            entry.connecting += 1;
+        }
+        // The radio takes a moment; a device made to hang answers only once it stops hanging.
         yield_once().await;
         std::future::poll_fn(|cx| {
-            let hangs = self
-                .state
-                .borrow()
-                .devices
-                .get(device)
-                .is_some_and(|d| d.connect_hangs);
-            let mut p = pending.borrow_mut();
-            if hangs && !p.aborted {
-                p.waker = Some(cx.waker().clone());
-                std::task::Poll::Pending
-            } else {
-                std::task::Poll::Ready(())
+            let mut state = self.state.borrow_mut();
+            match state.devices.get_mut(device) {
+                Some(d) if d.connect_hangs => {
+                    d.connect_wakers.push(cx.waker().clone());
+                    std::task::Poll::Pending
+                }
+                _ => std::task::Poll::Ready(()),
             }
         })
         .await;
         let mut state = self.state.borrow_mut();
+        let shared = state.connected.contains(device);
         let Some(entry) = state.devices.get_mut(device) else {
             return Err(BleError::new(
                 ErrorKind::NotFound,
                 "NotFoundError: User selected a device that doesn't exist anymore.",
             ));
         };
-        if entry
-            .connecting
-            .as_ref()
-            .is_some_and(|p| Rc::ptr_eq(p, &pending))
-        {
-            entry.connecting = None;
-        }
-        if pending.borrow().aborted {
-            return Err(BleError::new(
-                ErrorKind::Disconnected,
-                "AbortError: Connection is no longer valid.",
-            ));
+        entry.connecting = entry.connecting.saturating_sub(1);
+        if shared {
+            // Another attempt connected first: this one resolves with the same link.
+            return Ok(());
         }
         let mut peer = entry.peer.take().ok_or_else(|| {
             BleError::new(
@@ -254,17 +237,9 @@ impl BleBackend for MockBackend {
             let mut state = self.state.borrow_mut();
             state.notifying.retain(|(d, _)| d != device);
             let was = state.connected.remove(device);
-            if let Some(entry) = state.devices.get_mut(device) {
-                if let Some(pending) = entry.connecting.take() {
-                    let mut p = pending.borrow_mut();
-                    p.aborted = true;
-                    if let Some(waker) = p.waker.take() {
-                        waker.wake();
-                    }
-                }
-                if was && let Some(peer) = entry.peer.as_mut() {
-                    peer.disconnect();
-                }
+            // Nothing connected: nothing happens (a pending connect goes on, as in Chrome).
+            if was && let Some(peer) = state.devices.get_mut(device).and_then(|e| e.peer.as_mut()) {
+                peer.disconnect();
             }
             was
         };

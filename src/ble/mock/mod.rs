@@ -25,9 +25,10 @@
 //! - on the connection and GATT side (chromium's
 //!   `third_party/blink/renderer/modules/bluetooth/bluetooth_remote_gatt_server.cc`,
 //!   `bluetooth_error.cc`, `content/browser/bluetooth/README.md`): `disconnect()` fires
-//!   [`BleEvent::Disconnected`] synchronously, before it returns, and aborts a pending `connect()`
-//!   (which then rejects; no event, since nothing was connected); a connect can be made to never
-//!   settle ([`MockBackend::set_connect_hangs`]), as on macOS; one GATT operation at a time per
+//!   [`BleEvent::Disconnected`] synchronously, before it returns, and does nothing while nothing
+//!   is connected, so it does not end a pending `connect()`; a connect can be made to hang
+//!   ([`MockBackend::set_connect_hangs`]), as on macOS, and settles when the device answers at
+//!   last; one GATT operation at a time per
 //!   device (an overlapping one rejects with "GATT operation already in progress."); errors carry
 //!   Chrome's own texts ([`att_failure`] for a device's ATT errors); chooser `services` filters
 //!   match only the service UUIDs a device advertises; pairing on demand (an operation that needs
@@ -67,13 +68,6 @@ pub enum ChooserAnswer {
     Cancel,
 }
 
-/// A connect in progress: settled by the device, or aborted by `disconnect()`.
-#[derive(Default)]
-struct PendingConnect {
-    aborted: bool,
-    waker: Option<std::task::Waker>,
-}
-
 #[derive(Default)]
 struct MockDevice {
     name: Option<String>,
@@ -81,7 +75,10 @@ struct MockDevice {
     peer: Option<Box<dyn GattPeer>>,
     granted: bool,
     connect_hangs: bool,
-    connecting: Option<Rc<RefCell<PendingConnect>>>,
+    /// Connects under way (Chrome settles them together when the device answers).
+    connecting: usize,
+    /// Who waits for a hanging device to answer.
+    connect_wakers: Vec<std::task::Waker>,
     /// A GATT operation is under way.
     busy: bool,
 }
@@ -187,12 +184,20 @@ impl MockBackend {
     /// Makes connects to a device never settle (until `disconnect()` aborts them), as Chrome on
     /// macOS does for a device that is not there.
     pub fn set_connect_hangs(&self, id: &DeviceId, hangs: bool) {
-        self.state
-            .borrow_mut()
-            .devices
-            .entry(id.clone())
-            .or_default()
-            .connect_hangs = hangs;
+        let waiting = {
+            let mut state = self.state.borrow_mut();
+            let device = state.devices.entry(id.clone()).or_default();
+            device.connect_hangs = hangs;
+            if hangs {
+                Vec::new()
+            } else {
+                std::mem::take(&mut device.connect_wakers)
+            }
+        };
+        // The device answers at last: connects still under way settle.
+        for waker in waiting {
+            waker.wake();
+        }
     }
 
     /// Whether a connect to the device is pending.
@@ -201,7 +206,7 @@ impl MockBackend {
             .borrow()
             .devices
             .get(id)
-            .is_some_and(|d| d.connecting.is_some())
+            .is_some_and(|d| d.connecting > 0)
     }
 
     /// Sets the answer to the next `requestLEScan` permission prompts.

@@ -440,8 +440,8 @@ impl BleBackend for WebBackend {
         let server = device.gatt().ok_or_else(|| {
             BleError::new(ErrorKind::Unsupported, "the device has no GATT server")
         })?;
-        // No GATT queue: Chrome's connect() may never settle (the caller races it against a
-        // timer and calls disconnect(), which aborts it).
+        // No GATT queue: Chrome's connect() may never settle, and disconnect() does not end it
+        // (`Backend::connect_in_time` gives up on it and closes a late connection).
         server
             .connect()
             .await
