@@ -22,7 +22,7 @@ state:   --password PW  --provisioning pending|confirmed|complete|locked  --rpc-
          --bond ADDR (repeatable)  --mac AA:BB:CC:DD:EE:FF  --epoch UNIX_SECONDS
          --wifi-connect-ms N  --relay-page-size N  --object-page-size N
 kinder:  --add-answer-key  --objects-known-at-once  --clock-synced  --wifi-steady
-         --report-provisioning
+         --report-provisioning  --ble-rpc-at-once
 firmware: --wifi-restart-required
 faults:  --empty-reads N  --garbage-length  --slow-ms N  --wrong-ids N
          --disconnect-after BYTES  --max-write N";
@@ -67,6 +67,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Con
             "wifi-steady" => o.wifi_steady = true,
             "wifi-restart-required" => o.wifi_restart_required = true,
             "report-provisioning" => o.report_provisioning = true,
+            "ble-rpc-at-once" => o.ble_restart_required = false,
             "sensors" => {
                 sensors = SensorSpec::parse_list(&args::text(p)?).map_err(|e| e.to_string())?;
             }
@@ -164,12 +165,13 @@ mod tests {
         );
         assert!(!c.options.clock_synced && c.options.add_answer == AddedMember::Added);
         let kinder = config(
-            "--stdio --add-answer-key --objects-known-at-once --clock-synced --wifi-steady --report-provisioning --wifi-restart-required",
+            "--stdio --add-answer-key --objects-known-at-once --clock-synced --wifi-steady --report-provisioning --wifi-restart-required --ble-rpc-at-once",
         );
         assert_eq!(kinder.options.add_answer, AddedMember::Key);
         assert!(kinder.options.objects_known_at_once && kinder.options.clock_synced);
         assert!(kinder.options.wifi_steady && kinder.options.report_provisioning);
-        assert!(kinder.options.wifi_restart_required);
+        assert!(kinder.options.wifi_restart_required && !kinder.options.ble_restart_required);
+        assert!(c.options.ble_restart_required);
         assert_eq!(c.mtu, 23);
         assert_eq!(c.options.provisioning, Provisioning::Locked);
         assert!(c.sensors[0].encrypted);
