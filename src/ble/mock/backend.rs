@@ -304,7 +304,16 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
-        self.gatt_op(device, |_| Ok(())).await?;
+        // As in Chrome, the characteristic is looked up on the device first.
+        self.gatt_op(device, |peer| {
+            let found = peer.characteristics(characteristic.service)?;
+            if found.contains(&characteristic.uuid) {
+                Ok(())
+            } else {
+                Err(no_characteristic(characteristic))
+            }
+        })
+        .await?;
         self.state
             .borrow_mut()
             .notifying

@@ -54,7 +54,7 @@ mod peers;
 use chrome::scan_accepts;
 pub use chrome::{Platform, ScanPrompt, att_failure, not_paired, shelly_blu_packets};
 use peers::yield_once;
-pub use peers::{AdvertisementSource, GattPeer, block_on, no_service};
+pub use peers::{AdvertisementSource, GattPeer, block_on, no_characteristic, no_service};
 
 /// What the simulated chooser answers to `request_device`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -43,6 +43,17 @@ pub fn no_service(service: Uuid) -> BleError {
     )
 }
 
+/// What Chrome answers `getCharacteristic` for a characteristic the service lacks.
+pub fn no_characteristic(characteristic: Characteristic) -> BleError {
+    BleError::new(
+        crate::ble::ErrorKind::NotFound,
+        format!(
+            "NotFoundError: No Characteristics matching UUID {} found in Service with UUID {}.",
+            characteristic.uuid, characteristic.service
+        ),
+    )
+}
+
 /// Something that produces advertisements as simulated time passes.
 pub trait AdvertisementSource {
     /// The advertisements due at `now_ms` (device id, advertisement; the name is inside it).

@@ -19,6 +19,13 @@ impl GattPeer for Echo {
         self.0 = value.to_vec();
         Ok(())
     }
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<Uuid>, BleError> {
+        if service == CHAR.service {
+            Ok(vec![CHAR.uuid])
+        } else {
+            Err(no_service(service))
+        }
+    }
 }
 
 const CHAR: Characteristic = Characteristic {
@@ -129,6 +136,32 @@ fn dropped_link_emits_disconnected_and_fails_later_reads() {
     let events = events.borrow();
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[1], BleEvent::Disconnected { device: id });
+}
+
+/// As in Chrome, notifications start only on a characteristic the device has.
+#[test]
+fn notifications_start_only_on_a_characteristic_the_device_has() {
+    let backend = MockBackend::new();
+    let id = DeviceId::from("shelly");
+    granted(&backend, &id, Box::new(Echo(vec![])));
+    block_on(backend.connect(&id)).unwrap();
+    let missing = Characteristic {
+        service: CHAR.service,
+        uuid: Uuid::from_u16(0x2a19),
+    };
+    let err = block_on(backend.start_notifications(&id, missing)).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert!(
+        err.message.contains("No Characteristics matching UUID"),
+        "{err}"
+    );
+    let other_service = Characteristic {
+        service: Uuid::from_u16(0x180f),
+        ..CHAR
+    };
+    let err = block_on(backend.start_notifications(&id, other_service)).unwrap_err();
+    assert!(err.message.contains("No Services matching UUID"), "{err}");
+    block_on(backend.start_notifications(&id, CHAR)).unwrap();
 }
 
 fn granted(backend: &MockBackend, id: &DeviceId, peer: Box<dyn GattPeer>) {
