@@ -147,6 +147,26 @@ async fn a_newer_watch_survives_the_abort_of_the_one_it_replaced() {
     assert_eq!(advertisements(&events), 1, "the newer watch delivers");
 }
 
+/// A watch stopped before it started has not started: it ends in an error (so the device is not
+/// listed as watched again), and nothing of it is left running.
+#[wasm_bindgen_test]
+async fn a_watch_stopped_before_it_started_reports_that_it_did_not_start() {
+    let (backend, stand_in, id) = backend_with("watch-stopped").await;
+    let outcome = watch_in_background(&backend, &id);
+    settle().await;
+    backend.unwatch_advertisements(&id);
+    settle().await;
+    assert!(stand_in.aborted(0));
+    let result = outcome.borrow().clone().expect("settled");
+    assert_eq!(
+        result.map_err(|e| e.kind),
+        Err(bluehome::ble::ErrorKind::UserCancelled)
+    );
+    let events = event_log(&*backend);
+    stand_in.watch_result();
+    assert_eq!(advertisements(&events), 0, "nothing left watching");
+}
+
 #[wasm_bindgen_test]
 async fn a_device_both_watched_and_scanned_is_delivered_once() {
     let (backend, stand_in, id) = backend_with("watched-and-scanned").await;

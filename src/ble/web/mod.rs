@@ -417,7 +417,12 @@ impl BleBackend for WebBackend {
                 Err(convert::error(&e))
             }
             // Superseded (aborted by a newer watch of the device): that one stands.
-            Err(_) => Ok(()),
+            Err(_) if self.inner.watches(id) => Ok(()),
+            // Stopped (unwatched) before it started: it is not running.
+            Err(_) => Err(BleError::new(
+                ErrorKind::UserCancelled,
+                "the watch was stopped before it started",
+            )),
         }
     }
 

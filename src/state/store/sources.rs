@@ -6,7 +6,8 @@ use leptos::prelude::*;
 
 use super::AppStore;
 use crate::ble::{
-    BleBackend, BleError, DeviceId, GrantedDevice, LeScanOptions, RequestDeviceOptions, ScanEnd,
+    BleBackend, BleError, DeviceId, ErrorKind, GrantedDevice, LeScanOptions, RequestDeviceOptions,
+    ScanEnd,
 };
 
 /// What the live sources are doing.
@@ -111,8 +112,14 @@ impl AppStore {
     }
 
     async fn watch(&self, device: GrantedDevice) {
-        if let Err(e) = self.watch_listed(device).await {
-            self.fail(&e);
+        match self.watch_listed(device).await {
+            // Stopped by the person while it started: nothing went wrong.
+            Ok(())
+            | Err(BleError {
+                kind: ErrorKind::UserCancelled,
+                ..
+            }) => {}
+            Err(e) => self.fail(&e),
         }
     }
 
