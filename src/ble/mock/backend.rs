@@ -130,6 +130,10 @@ impl BleBackend for MockBackend {
             )
         })?;
         device.granted = true;
+        let services = options.filters.iter().flat_map(|f| f.services.iter());
+        device
+            .allowed_services
+            .extend(services.chain(&options.optional_services).copied());
         Ok(GrantedDevice {
             id,
             name: device.name.clone(),
@@ -270,6 +274,7 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         service: Uuid,
     ) -> Result<Vec<Uuid>, BleError> {
+        self.allowed(device, service)?;
         self.gatt_op(device, |peer| peer.characteristics(service))
             .await
     }
@@ -279,6 +284,7 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<Vec<u8>, BleError> {
+        self.allowed(device, characteristic.service)?;
         self.gatt_op(device, |peer| peer.read(characteristic)).await
     }
 
@@ -295,6 +301,7 @@ impl BleBackend for MockBackend {
                 "InvalidModificationError: Value can't exceed 512 bytes.",
             ));
         }
+        self.allowed(device, characteristic.service)?;
         self.gatt_op(device, |peer| peer.write(characteristic, value))
             .await
     }
@@ -305,6 +312,7 @@ impl BleBackend for MockBackend {
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
         // As in Chrome, the characteristic is looked up on the device first.
+        self.allowed(device, characteristic.service)?;
         self.gatt_op(device, |peer| {
             let found = peer.characteristics(characteristic.service)?;
             if found.contains(&characteristic.uuid) {

@@ -28,7 +28,8 @@
 //!   [`BleEvent::Disconnected`] synchronously, before it returns, and does nothing while nothing
 //!   is connected, so it does not end a pending `connect()`; a connect can be made to hang
 //!   ([`MockBackend::set_connect_hangs`]), as on macOS, and settles when the device answers at
-//!   last; one GATT operation at a time per
+//!   last; only the services a chooser granted (its filters' `services` and `optionalServices`)
+//!   are reachable, others reject with Chrome's `SecurityError`; one GATT operation at a time per
 //!   device (an overlapping one rejects with "GATT operation already in progress."); errors carry
 //!   Chrome's own texts ([`att_failure`] for a device's ATT errors); chooser `services` filters
 //!   match only the service UUIDs a device advertises; pairing on demand (an operation that needs
@@ -40,7 +41,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::rc::Rc;
 
-use bluehome_core::Advertisement;
+use bluehome_core::{Advertisement, Uuid};
 
 use crate::ble::{
     BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, Dispatch, ErrorKind,
@@ -74,6 +75,9 @@ struct MockDevice {
     last_advertisement: Option<Advertisement>,
     peer: Option<Box<dyn GattPeer>>,
     granted: bool,
+    /// The services the page may use on it: those of every chooser that granted it (its filters'
+    /// `services` and its `optionalServices`).
+    allowed_services: BTreeSet<Uuid>,
     connect_hangs: bool,
     /// Connects under way (Chrome settles them together when the device answers).
     connecting: usize,
@@ -377,6 +381,21 @@ impl MockBackend {
                 ErrorKind::Unsupported,
                 format!("{what} is not available in this browser"),
             ))
+        }
+    }
+
+    /// Chrome gives the page only the services its choosers granted for the device (Web
+    /// Bluetooth, "Device Discovery": `filters[].services` and `optionalServices`).
+    fn allowed(&self, device: &DeviceId, service: Uuid) -> Result<(), BleError> {
+        let state = self.state.borrow();
+        match state.devices.get(device) {
+            Some(d) if d.granted && !d.allowed_services.contains(&service) => Err(BleError::new(
+                ErrorKind::NotAllowed,
+                "SecurityError: Origin is not allowed to access the service. Tip: Add the \
+                 service UUID to 'optionalServices' in requestDevice() options. \
+                 https://goo.gl/HxfxSQ",
+            )),
+            _ => Ok(()),
         }
     }
 

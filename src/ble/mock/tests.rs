@@ -68,6 +68,7 @@ fn connect_needs_a_grant_and_gatt_round_trips() {
             name_prefix: Some("Shelly".into()),
             ..Default::default()
         }],
+        optional_services: vec![CHAR.service],
         ..Default::default()
     };
     let info = block_on(backend.request_device(&opts)).unwrap();
@@ -117,13 +118,7 @@ fn dropped_link_emits_disconnected_and_fails_later_reads() {
     let backend = MockBackend::new();
     let events = event_log(&backend);
     let id = DeviceId::from("shelly");
-    backend.set_gatt_peer(&id, Some("Shelly"), Box::new(Echo(vec![1])));
-    backend.set_chooser(ChooserAnswer::Device(id.clone()));
-    block_on(backend.request_device(&RequestDeviceOptions {
-        accept_all_devices: true,
-        ..Default::default()
-    }))
-    .unwrap();
+    granted(&backend, &id, Box::new(Echo(vec![1])));
     block_on(backend.connect(&id)).unwrap();
     block_on(backend.start_notifications(&id, CHAR)).unwrap();
     backend.notify(&id, CHAR, vec![7]);
@@ -160,18 +155,45 @@ fn notifications_start_only_on_a_characteristic_the_device_has() {
         ..CHAR
     };
     let err = block_on(backend.start_notifications(&id, other_service)).unwrap_err();
-    assert!(err.message.contains("No Services matching UUID"), "{err}");
+    assert_eq!(err.kind, ErrorKind::NotAllowed, "not granted: {err}");
     block_on(backend.start_notifications(&id, CHAR)).unwrap();
 }
 
+/// `peer` as device `id`, picked in a chooser that grants `CHAR`'s service.
 fn granted(backend: &MockBackend, id: &DeviceId, peer: Box<dyn GattPeer>) {
     backend.set_gatt_peer(id, Some("Shelly"), peer);
     backend.set_chooser(ChooserAnswer::Device(id.clone()));
     block_on(backend.request_device(&RequestDeviceOptions {
         accept_all_devices: true,
+        optional_services: vec![CHAR.service],
         ..Default::default()
     }))
     .unwrap();
+}
+
+/// Chrome gives the page only the services a chooser granted (its filters' `services` and its
+/// `optionalServices`); a later chooser can grant more.
+#[test]
+fn only_the_services_a_chooser_granted_are_reachable() {
+    let backend = MockBackend::new();
+    let id = DeviceId::from("shelly");
+    backend.set_gatt_peer(&id, Some("Shelly"), Box::new(Echo(vec![1])));
+    backend.set_chooser(ChooserAnswer::Device(id.clone()));
+    let all = RequestDeviceOptions {
+        accept_all_devices: true,
+        ..Default::default()
+    };
+    block_on(backend.request_device(&all)).unwrap();
+    block_on(backend.connect(&id)).unwrap();
+    let err = block_on(backend.read(&id, CHAR)).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotAllowed);
+    assert!(err.message.starts_with("SecurityError"), "{err}");
+    block_on(backend.request_device(&RequestDeviceOptions {
+        optional_services: vec![CHAR.service],
+        ..all
+    }))
+    .unwrap();
+    assert_eq!(block_on(backend.read(&id, CHAR)).unwrap(), [1]);
 }
 
 /// Polls a future once (a mock GATT operation stops at its yield).
