@@ -5,7 +5,7 @@
 
 use crate::state::actions::RunsActions as _;
 use bluehome_core::shelly::methods::bthome::{
-    self, DeviceConfig, KnownObjects, ObjectInfo, SensorConfig, SensorStatus,
+    self, DeviceConfig, KnownObjects, NewSensor, ObjectInfo, SensorConfig, SensorStatus,
 };
 use bluehome_core::shelly::methods::events::{DiscoveredDevice, Event};
 use bluehome_core::shelly::methods::shelly::{self, ComponentMap};
@@ -416,12 +416,12 @@ impl BthomeGateway {
                 for k in &picks {
                     s.step(format!("Adding sensor {} (BTHome.AddSensor)", k.name));
                     let params = bthome::AddSensorParams {
-                        config: SensorConfig {
-                            addr: Some(addr.clone()),
-                            obj_id: Some(k.obj_id),
-                            obj_idx: Some(k.idx),
+                        config: NewSensor {
+                            addr: addr.clone(),
+                            obj_id: k.obj_id,
+                            obj_idx: k.idx,
                             name: Some(k.name.clone()),
-                            ..SensorConfig::default()
+                            meta: None,
                         },
                         id: None,
                     };

@@ -679,6 +679,18 @@ fn get_components_pages_through_status_and_config() {
     );
 }
 
+/// RPC over Bluetooth is off: the request frame's length is refused on `tx_ctl`.
+#[track_caller]
+fn assert_rpc_refused(b: &mut Bench) {
+    assert!(matches!(
+        b.call::<ble::GetConfig>(&()),
+        Err(MethodError::Transport(client::Error::Gatt {
+            characteristic: Characteristic::TxCtl,
+            error: AttError::WriteNotPermitted
+        }))
+    ));
+}
+
 /// `BLE.SetConfig {"rpc":{"enable":false}}`: saved at once, in effect after the restart it asks
 /// for; from then on the device refuses RPC writes.
 #[test]
@@ -697,13 +709,7 @@ fn ble_rpc_off_applies_after_the_restart_it_asks_for() {
     });
     b.advance(1_000);
     b.p.connect("11:22:33:44:55:66", b.now);
-    assert!(matches!(
-        b.call::<ble::GetConfig>(&()),
-        Err(MethodError::Transport(client::Error::Gatt {
-            characteristic: Characteristic::TxCtl,
-            error: AttError::WriteNotPermitted
-        }))
-    ));
+    assert_rpc_refused(&mut b);
 }
 
 /// Without `ble_restart_required` the switch applies at once.
@@ -716,13 +722,7 @@ fn ble_rpc_off_at_once_refuses_further_writes() {
     let mut b = Bench::with(options, Faults::default());
     let answer = b.ok::<ble::SetConfig>(&ble::SetConfigParams::rpc(false));
     assert!(!answer.restart_required);
-    assert!(matches!(
-        b.call::<ble::GetConfig>(&()),
-        Err(MethodError::Transport(client::Error::Gatt {
-            characteristic: Characteristic::TxCtl,
-            error: AttError::WriteNotPermitted
-        }))
-    ));
+    assert_rpc_refused(&mut b);
 }
 
 #[test]
@@ -937,10 +937,10 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
     assert_eq!(st.battery, ht.battery());
     // Temperature is object 0x45, index 0.
     let sensor = b.ok::<bthome::AddSensor>(&bthome::AddSensorParams {
-        config: bthome::SensorConfig {
-            addr: Some(addr.clone()),
-            obj_id: Some(0x45),
-            obj_idx: Some(0),
+        config: bthome::NewSensor {
+            addr: addr.clone(),
+            obj_id: 0x45,
+            obj_idx: 0,
             ..Default::default()
         },
         id: Some(210),
@@ -972,18 +972,10 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
     assert!(status.get("bthomesensor:210").is_some());
     assert!(status.get(alloc::format!("bthomedevice:{id}")).is_some());
     // Missing obj_idx and unknown ids.
-    let missing = bthome::AddSensorParams {
-        config: bthome::SensorConfig {
-            addr: Some(addr),
-            obj_id: Some(2),
-            ..Default::default()
-        },
-        id: None,
-    };
-    assert_eq!(
-        b.rpc_code::<bthome::AddSensor>(&missing),
-        ErrorCode::InvalidArgument
-    );
+    let missing = json!({"config": {"addr": addr, "obj_id": 2}});
+    let err = b.raw("BTHome.AddSensor", missing).unwrap_err();
+    assert_eq!(ErrorCode::from(err.code), ErrorCode::InvalidArgument);
+    assert!(err.message.contains("obj_idx"), "{}", err.message);
     assert_eq!(
         b.rpc_code::<bthome::SensorGetStatus>(&bthome::IdParams { id: 299 }),
         ErrorCode::NotFound
@@ -1040,9 +1032,8 @@ fn sensor_config_reads_back_with_idx() {
         )
         .unwrap();
     assert_eq!(components["components"][0]["config"], expected);
-    // The client reads either name.
     let read: bthome::SensorConfig = serde_json::from_value(expected).unwrap();
-    assert_eq!(read.obj_idx, Some(1));
+    assert_eq!(read.idx, Some(1));
 }
 
 /// The kinder behaviours of earlier versions, kept as options: objects known at once, `key` in

@@ -64,23 +64,16 @@ pub struct DeviceConfig {
     pub meta: Option<Value>,
 }
 
-/// A `BTHomeSensor` config as sent (`BTHome.AddSensor`, `BTHomeSensor.SetConfig`). The index member
-/// is `obj_idx` as the BTHome component document shows for `BTHome.AddSensor`; `idx` (the name in
-/// config read back, [`SensorConfigReadBack`]) is accepted when reading.
+/// What `BTHome.AddSensor` makes a sensor of: its index member is `obj_idx`, as the BTHome
+/// component document's `BTHome.AddSensor` example has it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct SensorConfig {
-    /// Component id (in `GetConfig` answers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<u16>,
+pub struct NewSensor {
     /// Device address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub addr: Option<String>,
+    pub addr: String,
     /// BTHome object id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub obj_id: Option<u8>,
+    pub obj_id: u8,
     /// Index among objects of that id in one packet (button 1, 2, …).
-    #[serde(default, alias = "idx", skip_serializing_if = "Option::is_none")]
-    pub obj_idx: Option<u8>,
+    pub obj_idx: u8,
     /// Name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -89,13 +82,13 @@ pub struct SensorConfig {
     pub meta: Option<Value>,
 }
 
-/// A `BTHomeSensor` config as the gateway reports it (`BTHomeSensor.GetConfig`, and the
-/// `bthomesensor:<id>` entries of `Shelly.GetConfig` and `Shelly.GetComponents`): there the index
-/// is `idx` (a real gateway's `Shelly.GetComponents` in bieniu/ha-shellies-discovery-gen2 issue
-/// 698). `obj_idx` is accepted when reading.
+/// A `BTHomeSensor` component's config as the gateway reports it (`BTHomeSensor.GetConfig`, the
+/// `bthomesensor:<id>` entries of `Shelly.GetConfig` and `Shelly.GetComponents`) and takes it
+/// (`BTHomeSensor.SetConfig`). The index is `idx` there (a real gateway's
+/// `Shelly.GetComponents` in bieniu/ha-shellies-discovery-gen2 issue 698); `obj_idx` is read too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct SensorConfigReadBack {
-    /// Component id.
+pub struct SensorConfig {
+    /// Component id (in `GetConfig` answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u16>,
     /// Device address.
@@ -115,32 +108,6 @@ pub struct SensorConfigReadBack {
     pub meta: Option<Value>,
 }
 
-impl From<SensorConfig> for SensorConfigReadBack {
-    fn from(c: SensorConfig) -> Self {
-        Self {
-            id: c.id,
-            addr: c.addr,
-            obj_id: c.obj_id,
-            idx: c.obj_idx,
-            name: c.name,
-            meta: c.meta,
-        }
-    }
-}
-
-impl From<SensorConfigReadBack> for SensorConfig {
-    fn from(c: SensorConfigReadBack) -> Self {
-        Self {
-            id: c.id,
-            addr: c.addr,
-            obj_id: c.obj_id,
-            obj_idx: c.idx,
-            name: c.name,
-            meta: c.meta,
-        }
-    }
-}
-
 /// `BTHome.AddDevice` parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct AddDeviceParams {
@@ -154,8 +121,8 @@ pub struct AddDeviceParams {
 /// `BTHome.AddSensor` parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct AddSensorParams {
-    /// The new sensor's config (`addr`, `obj_id`, `obj_idx` required).
-    pub config: SensorConfig,
+    /// The new sensor.
+    pub config: NewSensor,
     /// Explicit id in 200..299; the first free one when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u16>,
@@ -416,7 +383,7 @@ method!(
 );
 method!(
     /// `BTHomeSensor.GetConfig`.
-    SensorGetConfig = "BTHomeSensor.GetConfig", IdParams => SensorConfigReadBack
+    SensorGetConfig = "BTHomeSensor.GetConfig", IdParams => SensorConfig
 );
 method!(
     /// `BTHomeSensor.SetConfig`.
@@ -451,15 +418,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// `BTHome.AddSensor?config={"addr":"3c:2e:f5:71:d5:2a","obj_id":2,"obj_idx":3}` (document example).
+    /// `BTHome.AddSensor?config={"addr":"3c:2e:f5:71:d5:2a","obj_id":2,"obj_idx":3}` (document
+    /// example); read back, the index is `idx`.
     #[test]
     fn add_sensor_sends_obj_idx_and_reads_idx() {
         let params = AddSensorParams {
-            config: SensorConfig {
-                addr: Some("3c:2e:f5:71:d5:2a".into()),
-                obj_id: Some(2),
-                obj_idx: Some(3),
-                ..SensorConfig::default()
+            config: NewSensor {
+                addr: "3c:2e:f5:71:d5:2a".into(),
+                obj_id: 2,
+                obj_idx: 3,
+                ..NewSensor::default()
             },
             id: None,
         };
@@ -467,16 +435,11 @@ mod tests {
             serde_json::to_value(&params).unwrap(),
             json!({"config": {"addr": "3c:2e:f5:71:d5:2a", "obj_id": 2, "obj_idx": 3}})
         );
-        let read: SensorConfig =
-            serde_json::from_value(json!({"id": 200, "addr": "x", "obj_id": 2, "idx": 3})).unwrap();
-        assert_eq!(read.obj_idx, Some(3));
-        // Read back, the gateway names it `idx`.
-        let back = SensorConfigReadBack::from(read);
-        assert_eq!(
-            serde_json::to_value(&back).unwrap(),
-            json!({"id": 200, "addr": "x", "obj_id": 2, "idx": 3})
-        );
-        let old: SensorConfigReadBack = serde_json::from_value(json!({"obj_idx": 3})).unwrap();
+        let reported = json!({"id": 200, "addr": "x", "obj_id": 2, "idx": 3});
+        let read: SensorConfig = serde_json::from_value(reported.clone()).unwrap();
+        assert_eq!(read.idx, Some(3));
+        assert_eq!(serde_json::to_value(&read).unwrap(), reported);
+        let old: SensorConfig = serde_json::from_value(json!({"obj_idx": 3})).unwrap();
         assert_eq!(old.idx, Some(3));
     }
 

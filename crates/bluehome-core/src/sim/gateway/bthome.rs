@@ -17,9 +17,8 @@ use crate::shelly::methods::bthome::{
     BthomeStatus, DeleteDevice, DeleteSensor, DeviceConfig, DeviceGetConfig, DeviceGetKnownObjects,
     DeviceGetStatus, DeviceSetConfig, DeviceSetConfigParams, DeviceStatus, FIRST_ID, GetConfig,
     GetObjectInfos, GetObjectInfosParams, GetStatus, IdParams, KnownObject, KnownObjects, LAST_ID,
-    ObjectInfos, SensorConfig, SensorConfigReadBack, SensorGetConfig, SensorGetStatus,
-    SensorSetConfig, SensorSetConfigParams, SensorStatus, SetConfig, StartDeviceDiscovery,
-    StartDiscoveryParams,
+    ObjectInfos, SensorConfig, SensorGetConfig, SensorGetStatus, SensorSetConfig,
+    SensorSetConfigParams, SensorStatus, SetConfig, StartDeviceDiscovery, StartDiscoveryParams,
 };
 use crate::shelly::methods::shelly::SetConfigResult;
 use crate::sim::sensors::{self, SimSensor};
@@ -195,7 +194,7 @@ impl Gateway {
         let sensor = self
             .sensor_by_addr(c.addr.as_deref())
             .filter(|s| s.has_emitted());
-        let value = match (sensor, c.obj_id, c.obj_idx) {
+        let value = match (sensor, c.obj_id, c.idx) {
             (Some(s), Some(obj), Some(idx)) => s.value(obj, idx).unwrap_or(Value::Null),
             _ => Value::Null,
         };
@@ -277,22 +276,11 @@ impl Answer<DeleteDevice> for Gateway {
 
 impl Answer<AddSensor> for Gateway {
     fn answer(&mut self, p: AddSensorParams, _: u64) -> Result<Added, RpcError> {
-        let addr = config_addr(p.config.addr.as_deref())?;
-        if p.config.obj_id.is_none() {
-            return Err(rpc_error(
-                ErrorCode::InvalidArgument,
-                "Missing required 'obj_id'",
-            ));
-        }
-        if p.config.obj_idx.is_none() {
-            return Err(rpc_error(
-                ErrorCode::InvalidArgument,
-                "Missing required 'obj_idx'",
-            ));
-        }
+        let new = p.config;
+        let addr = config_addr(Some(&new.addr))?;
         // Since fw 1.6.0 button presses come as BTHomeDevice events, not sensors (shelly-api-docs
         // DynamicComponents/BTHome).
-        if p.config.obj_id.and_then(bthome::info).map(|i| i.kind) == Some(Kind::Button) {
+        if bthome::info(new.obj_id).map(|i| i.kind) == Some(Kind::Button) {
             return Err(rpc_error(
                 ErrorCode::InvalidArgument,
                 "BTHomeSensor of type button is not supported, its events come from BTHomeDevice",
@@ -316,7 +304,10 @@ impl Answer<AddSensor> for Gateway {
         let config = SensorConfig {
             id: Some(id),
             addr: Some(mac_lower(&addr)),
-            ..p.config
+            obj_id: Some(new.obj_id),
+            idx: Some(new.obj_idx),
+            name: new.name,
+            meta: new.meta,
         };
         self.sensor_components.insert(id, config);
         Ok(self.added("bthomesensor", id))
@@ -416,7 +407,7 @@ impl Answer<DeviceGetKnownObjects> for Gateway {
                         .iter()
                         .find(|(_, c)| {
                             c.obj_id == Some(obj_id)
-                                && c.obj_idx == Some(idx)
+                                && c.idx == Some(idx)
                                 && c.addr.as_deref().and_then(parse_addr) == Some(s.mac())
                         })
                         .map(|(cid, _)| format!("bthomesensor:{cid}")),
@@ -429,11 +420,10 @@ impl Answer<DeviceGetKnownObjects> for Gateway {
 }
 
 impl Answer<SensorGetConfig> for Gateway {
-    fn answer(&mut self, p: IdParams, _: u64) -> Result<SensorConfigReadBack, RpcError> {
+    fn answer(&mut self, p: IdParams, _: u64) -> Result<SensorConfig, RpcError> {
         self.sensor_components
             .get(&p.id)
             .cloned()
-            .map(SensorConfigReadBack::from)
             .ok_or_else(|| bad_id(p.id))
     }
 }

@@ -9,7 +9,7 @@ use super::{Answer, Gateway, Route, mac_plain, route, rpc_error};
 use crate::shelly::auth::{self, SetAuthParams};
 use crate::shelly::frame::RpcError;
 use crate::shelly::methods::ErrorCode;
-use crate::shelly::methods::bthome::{BthomeStatus, Discovery, SensorConfigReadBack};
+use crate::shelly::methods::bthome::{BthomeStatus, Discovery};
 use crate::shelly::methods::shelly::{
     Component, ComponentMap, Components, DeviceInfo, GetComponents, GetComponentsParams, GetConfig,
     GetDeviceInfo, GetDeviceInfoParams, GetStatus, Include, Reboot, RebootParams, SetAuth,
@@ -86,8 +86,7 @@ impl Gateway {
             map.insert(format!("bthomedevice:{id}"), d);
         }
         for (id, s) in &self.sensor_components {
-            let read_back = SensorConfigReadBack::from(s.clone());
-            map.insert(format!("bthomesensor:{id}"), &read_back);
+            map.insert(format!("bthomesensor:{id}"), s);
         }
         map
     }
