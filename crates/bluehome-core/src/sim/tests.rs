@@ -47,13 +47,16 @@ impl Bench {
         Self::with(GatewayOptions::default(), Faults::default())
     }
 
+    /// A gateway with `change` made to the default options, no faults.
+    fn configured(change: impl FnOnce(&mut GatewayOptions)) -> Self {
+        let mut options = GatewayOptions::default();
+        change(&mut options);
+        Self::with(options, Faults::default())
+    }
+
     /// A gateway that reports its provisioning state in `BLE.GetStatus`.
     fn reporting_provisioning() -> Self {
-        let options = GatewayOptions {
-            report_provisioning: true,
-            ..GatewayOptions::default()
-        };
-        Self::with(options, Faults::default())
+        Self::configured(|o| o.report_provisioning = true)
     }
 
     fn drive(&mut self, call: &mut Call) {
@@ -274,11 +277,7 @@ fn wifi_is_connected_without_an_ip_before_got_ip() {
 /// joins only after `Shelly.Reboot`, which drops the link.
 #[test]
 fn restart_required_settings_apply_after_a_reboot() {
-    let options = GatewayOptions {
-        wifi_restart_required: true,
-        ..GatewayOptions::default()
-    };
-    let mut b = Bench::with(options, Faults::default());
+    let mut b = Bench::configured(|o| o.wifi_restart_required = true);
     let r = b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::join(
         "HomeNet",
         Some("correct horse"),
@@ -362,11 +361,7 @@ fn provisioning_completes_after_wifi_and_then_pairing_is_required() {
 
 #[test]
 fn locked_state_requires_pairing_from_the_start() {
-    let options = GatewayOptions {
-        provisioning: ble::Provisioning::Locked,
-        ..GatewayOptions::default()
-    };
-    let mut b = Bench::with(options, Faults::default());
+    let mut b = Bench::configured(|o| o.provisioning = ble::Provisioning::Locked);
     assert!(matches!(
         b.call::<shelly::GetDeviceInfo>(&Default::default()),
         Err(MethodError::Transport(client::Error::Gatt {
@@ -457,11 +452,7 @@ fn set_auth_turns_on_401_challenges_and_the_client_answers_them() {
 
 /// A gateway protected by password `pw`, with a client that knows it.
 fn authed_bench() -> Bench {
-    let options = GatewayOptions {
-        password: Some("pw".into()),
-        ..GatewayOptions::default()
-    };
-    let mut b = Bench::with(options, Faults::default());
+    let mut b = Bench::configured(|o| o.password = Some("pw".into()));
     let realm = b.p.gateway().id().to_string();
     b.client
         .set_credentials(Some(Credentials::from_password(&realm, "pw")));
@@ -559,11 +550,7 @@ fn nonce_counts_must_increase_and_cnonces_fit_32_bits() {
 
 #[test]
 fn option_password_starts_with_auth_on() {
-    let options = GatewayOptions {
-        password: Some("pw".into()),
-        ..GatewayOptions::default()
-    };
-    let mut b = Bench::with(options, Faults::default());
+    let mut b = Bench::configured(|o| o.password = Some("pw".into()));
     let info = b.ok::<shelly::GetDeviceInfo>(&Default::default());
     assert!(info.auth_en);
     b.client
@@ -715,11 +702,7 @@ fn ble_rpc_off_applies_after_the_restart_it_asks_for() {
 /// Without `ble_restart_required` the switch applies at once.
 #[test]
 fn ble_rpc_off_at_once_refuses_further_writes() {
-    let options = GatewayOptions {
-        ble_restart_required: false,
-        ..GatewayOptions::default()
-    };
-    let mut b = Bench::with(options, Faults::default());
+    let mut b = Bench::configured(|o| o.ble_restart_required = false);
     let answer = b.ok::<ble::SetConfig>(&ble::SetConfigParams::rpc(false));
     assert!(!answer.restart_required);
     assert_rpc_refused(&mut b);
@@ -1040,12 +1023,10 @@ fn sensor_config_reads_back_with_idx() {
 /// Add answers.
 #[test]
 fn options_keep_the_old_kinder_behaviours() {
-    let options = GatewayOptions {
-        objects_known_at_once: true,
-        add_answer: bthome::AddedMember::Key,
-        ..GatewayOptions::default()
-    };
-    let mut b = Bench::with(options, Faults::default());
+    let mut b = Bench::configured(|o| {
+        o.objects_known_at_once = true;
+        o.add_answer = bthome::AddedMember::Key;
+    });
     b.advance(1_000);
     let addr = b.p.gateway().sensors()[1].mac().to_string();
     let mut call = b.client.call(
