@@ -71,6 +71,11 @@ async fn heard(w: &World) {
 async fn open_blu(w: &World) {
     heard(w).await;
     click(&w.host, "Set up a device…");
+    blu_flow_ready(w).await;
+}
+
+/// Waits until the BLU flow has read the device and waits for the person.
+async fn blu_flow_ready(w: &World) {
     until(10, "the BLU flow", || {
         w.setup.flow.get_untracked() == Some(Flow::Blu) && w.setup.busy.get_untracked().is_none()
     })
@@ -153,10 +158,7 @@ async fn the_flows_watch_is_rearmed_when_the_page_comes_back() {
     })
     .await;
     press(&w, &device).await;
-    until(10, "the BLU flow", || {
-        w.setup.flow.get_untracked() == Some(Flow::Blu) && w.setup.busy.get_untracked().is_none()
-    })
-    .await;
+    blu_flow_ready(&w).await;
     let mac = device.borrow().mac();
     assert!(w.host.inner_text().contains(&format!("MAC {mac}")));
     let listed = || {
@@ -225,10 +227,7 @@ async fn a_device_out_of_pairing_mode_is_explained() {
     device.borrow_mut().press(PAIRING_HOLD_MS, now);
     w.with_mock(|m| m.set_chooser(bluehome::ble::mock::ChooserAnswer::Cancel));
     click(&w.host, "Retry");
-    until(10, "the BLU flow", || {
-        w.setup.flow.get_untracked() == Some(Flow::Blu) && w.setup.busy.get_untracked().is_none()
-    })
-    .await;
+    blu_flow_ready(&w).await;
     assert!(w.setup.failure.get_untracked().is_none(), "{}", w.failure());
 }
 
@@ -380,10 +379,7 @@ async fn in_demo_mode_the_blu_motion_is_set_up_and_decodes() {
     summary.click();
     until(2, "the choices", || has_button(&w.host, "Set up SBMO-003Z")).await;
     click(&w.host, "Set up SBMO-003Z");
-    until(10, "the BLU flow", || {
-        w.setup.flow.get_untracked() == Some(Flow::Blu) && w.setup.busy.get_untracked().is_none()
-    })
-    .await;
+    blu_flow_ready(&w).await;
     type_into(&w.host, "Passkey (up to 6 digits)", "246810");
     click(&w.host, "Turn encryption on");
     until(10, "the key", || w.setup.blu.key_stored.get_untracked()).await;
