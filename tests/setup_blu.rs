@@ -311,6 +311,27 @@ async fn factory_reset_asks_first_then_turns_encryption_off() {
     );
 }
 
+/// A key stored before this set-up (an earlier session, or typed on the Scan page) goes too: the
+/// reset device sends plaintext, which a kept key would refuse as a downgrade.
+#[wasm_bindgen_test]
+async fn factory_reset_forgets_a_key_stored_before() {
+    let (mock, _device, id) = button_world();
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    let key: DeviceKey = ID.parse().unwrap();
+    let entry = bluehome::state::model::KeyEntry {
+        bindkey: bluehome_core::bthome::BindKey::new([0x23; 16]),
+        mac: None,
+    };
+    w.store.set_key(&key, Some(entry));
+    open_blu(&w).await;
+    click_and_render(&w.host, "Factory reset…").await;
+    click(&w.host, "Yes, reset the device");
+    until(10, "the reset", || w.setup.blu.reset_done.get_untracked()).await;
+    let kept = w.store.model_untracked(|m| m.key_entry(&key)).flatten();
+    assert!(kept.is_none(), "{kept:?}");
+}
+
 /// The link drops (out of range): the next operation says so and offers a retry.
 #[wasm_bindgen_test]
 async fn a_dropped_link_is_explained() {

@@ -313,10 +313,9 @@ impl SetupSession {
             let op = Operation::factory_reset(&s.blu.exposed.get_untracked())
                 .map_err(|e| SetupFailure::blu(&e, None, "factory reset", s.os.get_untracked()))?;
             s.drive_blu(op, "factory reset").await?;
-            // Encryption is off and the key void: the Scan page reads plaintext again.
-            if s.blu.key_stored.get_untracked()
-                && let Some(key) = s.blu_key()
-            {
+            // Encryption is off and any key void, this session's or one stored before: the Scan
+            // page reads plaintext again (with a key kept, it would refuse it as a downgrade).
+            if let Some(key) = s.blu_key() {
                 s.store.set_key(&key, None);
             }
             s.blu.key.set(None);
