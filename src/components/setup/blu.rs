@@ -6,7 +6,7 @@ use bluehome_core::blu::{Characteristic, Value};
 use leptos::prelude::*;
 
 use crate::state::setup::SetupSession;
-use crate::state::setup::blu::{setting_from_text, show};
+use crate::state::setup::blu::{range_text, setting_from_text, show};
 
 /// The BLU panel.
 #[component]
@@ -130,10 +130,8 @@ fn SettingRow(
     };
     let editable = characteristic.is_setting() && value.is_ok() && switch.is_none();
     let current = value.ok();
-    let range = characteristic
-        .range()
-        .map(|(min, max)| format!("{min} to {max}"))
-        .unwrap_or_default();
+    let range = range_text(characteristic);
+    let signed_decimal = characteristic == Characteristic::TemperatureOffset;
     view! {
         <li class="blu-setting" data-name=info.name>
             <span class="label">{info.label}</span>": "<span class="value">{shown}</span>
@@ -156,7 +154,8 @@ fn SettingRow(
                         }
                     }>
                         <label class="field"><span>{format!("New {}", info.label.to_lowercase())}</span>
-                            <input inputmode="numeric" placeholder=range.clone() prop:value=move || text.get()
+                            // A phone's numeric keypad has no minus sign or decimal point.
+                            <input inputmode=if signed_decimal { "text" } else { "numeric" } placeholder=range.clone() prop:value=move || text.get()
                                 on:input=move |ev| text.set(event_target_value(&ev)) />
                         </label>
                         <button type="submit">"Set"</button>

@@ -336,45 +336,64 @@ fn mac_needed() -> SetupFailure {
     )
 }
 
-/// A setting's new value from a number typed in its form, in the width the device uses for it
-/// (`current`'s), checked by the core's decoder (ranges included).
+/// A setting's new value from a number typed in its form, in the unit the page shows it in
+/// ([`show`]: the temperature offset in °C with one decimal, the rest whole numbers) and the width
+/// the device uses for it (`current`'s), checked by the core's decoder (ranges included).
 pub fn setting_from_text(
     characteristic: Characteristic,
     current: &Value,
     text: &str,
 ) -> Result<Value, String> {
-    let number: i64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{}: enter a whole number", characteristic.info().label))?;
+    let label = characteristic.info().label;
+    let text = text.trim();
+    let number: i64 = if characteristic == Characteristic::TemperatureOffset {
+        // The device counts tenths of a degree.
+        let degrees: f64 = text
+            .parse()
+            .ok()
+            .filter(|d: &f64| d.is_finite())
+            .ok_or_else(|| format!("{label}: enter degrees, e.g. -1.5"))?;
+        let tenths = (degrees * 10.0).round();
+        if (degrees * 10.0 - tenths).abs() > 1e-6 {
+            return Err(format!("{label}: one decimal at most (0.1 °C steps)"));
+        }
+        // Saturating: anything beyond i64 is out of range below all the same.
+        tenths as i64
+    } else {
+        text.parse()
+            .map_err(|_| format!("{label}: enter a whole number"))?
+    };
     let width = characteristic
         .encode(current)
         .map_err(|e| e.to_string())?
         .len();
     let bytes = match width {
-        1 => vec![u8::try_from(number).map_err(|_| out_of_range(characteristic, number))?],
+        1 => vec![u8::try_from(number).map_err(|_| out_of_range(characteristic))?],
         2 if characteristic == Characteristic::TemperatureOffset => i16::try_from(number)
-            .map_err(|_| out_of_range(characteristic, number))?
+            .map_err(|_| out_of_range(characteristic))?
             .to_le_bytes()
             .to_vec(),
         2 => u16::try_from(number)
-            .map_err(|_| out_of_range(characteristic, number))?
+            .map_err(|_| out_of_range(characteristic))?
             .to_le_bytes()
             .to_vec(),
-        _ => {
-            return Err(format!(
-                "{}: not a number setting",
-                characteristic.info().label
-            ));
-        }
+        _ => return Err(format!("{label}: not a number setting")),
     };
     characteristic.decode(&bytes).map_err(|e| e.to_string())
 }
 
-fn out_of_range(characteristic: Characteristic, number: i64) -> String {
+fn out_of_range(characteristic: Characteristic) -> String {
+    format!("{characteristic}: {}", range_text(characteristic))
+}
+
+/// A setting's range as the form takes it (empty when it has none).
+pub fn range_text(characteristic: Characteristic) -> String {
     match characteristic.range() {
-        Some((min, max)) => format!("{characteristic}: {number} is outside {min}..={max}"),
-        None => format!("{characteristic}: {number} does not fit"),
+        Some((min, max)) if characteristic == Characteristic::TemperatureOffset => {
+            format!("{:.1} to {:.1} °C", min as f64 / 10.0, max as f64 / 10.0)
+        }
+        Some((min, max)) => format!("{min} to {max}"),
+        None => String::new(),
     }
 }
 
@@ -417,10 +436,25 @@ mod tests {
         assert!(setting_from_text(click, &current, "fast").is_err());
         let offset = Characteristic::TemperatureOffset;
         let zero = offset.decode(&[0, 0]).unwrap();
+        // Typed in °C as shown, written in tenths.
         assert_eq!(
-            setting_from_text(offset, &zero, "-15"),
+            setting_from_text(offset, &zero, "-1.5"),
             Ok(Value::TenthsCelsius(-15))
         );
+        assert_eq!(
+            setting_from_text(offset, &zero, "2"),
+            Ok(Value::TenthsCelsius(20))
+        );
+        assert!(
+            setting_from_text(offset, &zero, "0.25").is_err(),
+            "0.1 °C steps"
+        );
+        assert!(
+            setting_from_text(offset, &zero, "4000").is_err(),
+            "beyond i16 tenths"
+        );
+        assert!(setting_from_text(offset, &zero, "NaN").is_err());
+        assert_eq!(range_text(offset), "-3276.8 to 3276.7 °C");
         let interval = Characteristic::MeasureInterval;
         let thirty = interval.decode(&30u16.to_le_bytes()).unwrap();
         assert_eq!(
