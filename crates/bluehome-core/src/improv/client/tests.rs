@@ -204,6 +204,43 @@ fn provisioning_by_polling_ends_with_the_redirect_url() {
     assert_eq!(redirect.unwrap().as_str(), "http://192.168.1.42");
 }
 
+/// ESPHome notifies the RPC result before the "provisioned" state (esphome
+/// `components/esp32_improv/esp32_improv_component.cpp`: the result is sent, then the state set):
+/// the redirect URL is kept and the outcome comes with the state.
+#[test]
+fn a_result_notified_before_the_provisioned_state_is_kept() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    let creds = Credentials::new("HomeNet", "correct horse").unwrap();
+    client.send_wifi(creds, 0).unwrap();
+    script.serve(&mut client, 0);
+    client.notified(Characteristic::State, &[0x03], 100);
+    let result = RpcResult {
+        command: Command::WifiSettings,
+        strings: alloc::vec![b"http://192.168.1.42".to_vec()],
+    }
+    .encode()
+    .unwrap();
+    client.notified(Characteristic::RpcResult, &result, 2_000);
+    assert_eq!(
+        client.take_outcome(),
+        None,
+        "not provisioned before the state says so"
+    );
+    client.notified(Characteristic::State, &[0x04], 2_010);
+    script.state = 0x04;
+    script.result = result;
+    script.serve(&mut client, 2_010);
+    let Some(Ok(Response::Provisioned {
+        redirect,
+        redirect_error: None,
+    })) = client.take_outcome()
+    else {
+        panic!("not provisioned")
+    };
+    assert_eq!(redirect.unwrap().as_str(), "http://192.168.1.42");
+}
+
 /// ESPHome on a failed join: error 3 "unable to connect", state back to authorized.
 #[test]
 fn unable_to_connect_fails_with_the_device_error() {
