@@ -210,7 +210,8 @@ impl ImprovDevice {
             if now_ms >= done {
                 self.connecting = None;
                 if network.is_some() {
-                    self.set_state(State::Provisioned);
+                    // The result first, then the state, as ESPHome sends them
+                    // (esphome `components/esp32_improv/esp32_improv_component.cpp`).
                     let strings = self
                         .options
                         .redirect_url
@@ -221,6 +222,7 @@ impl ImprovDevice {
                         command: Command::WifiSettings,
                         strings,
                     });
+                    self.set_state(State::Provisioned);
                 } else {
                     self.set_error(ErrorCode::UnableToConnect);
                     self.set_state(State::Authorized);
