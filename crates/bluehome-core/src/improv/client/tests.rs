@@ -73,6 +73,29 @@ fn joining(script: &mut Script, password: &str) -> Client {
     client
 }
 
+/// The Wi-Fi settings command's result naming `url`, encoded.
+fn joined(url: &str) -> Vec<u8> {
+    RpcResult {
+        command: Command::WifiSettings,
+        strings: alloc::vec![url.as_bytes().to_vec()],
+    }
+    .encode()
+    .unwrap()
+}
+
+/// The client's outcome is "provisioned", with the redirect URL `url`.
+#[track_caller]
+fn assert_provisioned_to(client: &mut Client, url: &str) {
+    let Some(Ok(Response::Provisioned {
+        redirect: Some(redirect),
+        redirect_error: None,
+    })) = client.take_outcome()
+    else {
+        panic!("not provisioned")
+    };
+    assert_eq!(redirect.as_str(), url);
+}
+
 fn sleep_until(client: &Client) -> u64 {
     match client.action() {
         Action::Sleep { until_ms } => until_ms,
@@ -186,22 +209,10 @@ fn provisioning_by_polling_ends_with_the_redirect_url() {
     client.advance(Feedback::Woke, sleep_until(&client));
     script.serve(&mut client, 500);
     script.state = 0x04;
-    script.result = RpcResult {
-        command: Command::WifiSettings,
-        strings: alloc::vec![b"http://192.168.1.42".to_vec()],
-    }
-    .encode()
-    .unwrap();
+    script.result = joined("http://192.168.1.42");
     client.advance(Feedback::Woke, sleep_until(&client));
     script.serve(&mut client, 1000);
-    let Some(Ok(Response::Provisioned {
-        redirect,
-        redirect_error: None,
-    })) = client.take_outcome()
-    else {
-        panic!("not provisioned")
-    };
-    assert_eq!(redirect.unwrap().as_str(), "http://192.168.1.42");
+    assert_provisioned_to(&mut client, "http://192.168.1.42");
 }
 
 /// ESPHome notifies the RPC result before the "provisioned" state (esphome
@@ -210,17 +221,10 @@ fn provisioning_by_polling_ends_with_the_redirect_url() {
 #[test]
 fn a_result_notified_before_the_provisioned_state_is_kept() {
     let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    let creds = Credentials::new("HomeNet", "correct horse").unwrap();
-    client.send_wifi(creds, 0).unwrap();
+    let mut client = joining(&mut script, "correct horse");
     script.serve(&mut client, 0);
     client.notified(Characteristic::State, &[0x03], 100);
-    let result = RpcResult {
-        command: Command::WifiSettings,
-        strings: alloc::vec![b"http://192.168.1.42".to_vec()],
-    }
-    .encode()
-    .unwrap();
+    let result = joined("http://192.168.1.42");
     client.notified(Characteristic::RpcResult, &result, 2_000);
     assert_eq!(
         client.take_outcome(),
@@ -231,14 +235,7 @@ fn a_result_notified_before_the_provisioned_state_is_kept() {
     script.state = 0x04;
     script.result = result;
     script.serve(&mut client, 2_010);
-    let Some(Ok(Response::Provisioned {
-        redirect,
-        redirect_error: None,
-    })) = client.take_outcome()
-    else {
-        panic!("not provisioned")
-    };
-    assert_eq!(redirect.unwrap().as_str(), "http://192.168.1.42");
+    assert_provisioned_to(&mut client, "http://192.168.1.42");
 }
 
 /// ESPHome on a failed join: error 3 "unable to connect", state back to authorized.
@@ -300,12 +297,7 @@ fn notifications_before_the_write_is_acknowledged_count_for_the_command() {
         };
         client.advance(Feedback::Read(&value), 0);
     }
-    let redirect = RpcResult {
-        command: Command::WifiSettings,
-        strings: alloc::vec![b"https://example.org/next".to_vec()],
-    }
-    .encode()
-    .unwrap();
+    let redirect = joined("https://example.org/next");
     client.notified(Characteristic::State, &[0x03], 5);
     client.notified(Characteristic::State, &[0x04], 6);
     client.notified(Characteristic::RpcResult, &redirect, 7);
@@ -314,14 +306,7 @@ fn notifications_before_the_write_is_acknowledged_count_for_the_command() {
         "nothing before the write is done"
     );
     client.advance(Feedback::Written, 8);
-    let Some(Ok(Response::Provisioned {
-        redirect: Some(url),
-        ..
-    })) = client.take_outcome()
-    else {
-        panic!("not provisioned")
-    };
-    assert_eq!(url.as_str(), "https://example.org/next");
+    assert_provisioned_to(&mut client, "https://example.org/next");
 }
 
 /// A device that never clears an earlier error still succeeds: "provisioned" settles it.
