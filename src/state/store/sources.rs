@@ -124,7 +124,7 @@ impl AppStore {
     }
 
     /// Watches a device's advertisements and lists it with the watched devices, so that it is
-    /// re-armed with them when the page comes back ([`AppStore::rearm_watches`]); a device that
+    /// re-armed with them when the page comes back; a device that
     /// cannot be watched leaves the list. The set-up flow watches the device it sets up this way.
     pub async fn watch_listed(&self, device: GrantedDevice) -> Result<(), BleError> {
         let watched = self.backend().watch_advertisements(&device.id).await;
