@@ -35,6 +35,15 @@ fn button_world() -> (MockBackend, SharedBlu, DeviceId) {
     (mock, device, id)
 }
 
+/// The set-up and Scan pages over [`button_world`], on `platform` and `os`, the chooser picking
+/// the button.
+async fn button_on(platform: Platform, os: Os) -> (World, SharedBlu, DeviceId) {
+    let (mock, device, id) = button_world();
+    let w = world(mock).await;
+    w.on(&id, platform, os);
+    (w, device, id)
+}
+
 /// Short presses: each makes the device advertise at once (a button event).
 async fn press(w: &World, device: &SharedBlu) {
     let now = w.with_mock(|m| m.now_ms());
@@ -84,9 +93,7 @@ async fn blu_flow_ready(w: &World) {
 
 #[wasm_bindgen_test]
 async fn encryption_turned_on_makes_the_sensor_decode_on_the_scan_page() {
-    let (mock, device, id) = button_world();
-    let w = world(mock).await;
-    w.on(&id, Platform::MacOs, Os::MacOs);
+    let (w, device, _) = button_on(Platform::MacOs, Os::MacOs).await;
     // The sensor is heard by the scan before it is set up: plaintext, decoded.
     press(&w, &device).await;
     until(5, "a plaintext reading", || decoded_battery(&w).is_some()).await;
@@ -146,9 +153,7 @@ async fn encryption_turned_on_makes_the_sensor_decode_on_the_scan_page() {
 /// stayed "watching" but dead, and Chrome's scan copies of it were dropped as the watch's.)
 #[wasm_bindgen_test]
 async fn the_flows_watch_is_rearmed_when_the_page_comes_back() {
-    let (mock, device, id) = button_world();
-    let w = world(mock).await;
-    w.on(&id, Platform::MacOs, Os::MacOs);
+    let (w, device, id) = button_on(Platform::MacOs, Os::MacOs).await;
     press(&w, &device).await;
     heard(&w).await;
     w.store.update_model(|m| m.clear());
@@ -186,9 +191,7 @@ async fn the_flows_watch_is_rearmed_when_the_page_comes_back() {
 /// page gives the Windows steps (the device makes no key).
 #[wasm_bindgen_test]
 async fn on_windows_an_unpaired_device_gets_the_windows_pairing_steps() {
-    let (mock, device, id) = button_world();
-    let w = world(mock).await;
-    w.on(&id, Platform::Windows, Os::Windows);
+    let (w, device, _) = button_on(Platform::Windows, Os::Windows).await;
     open_blu(&w).await;
     assert!(text(&w.host, ".pairing-advice").contains("Settings › Bluetooth & devices"));
     type_into(&w.host, "Passkey (up to 6 digits)", "123456");
@@ -286,9 +289,7 @@ async fn a_setting_is_written_after_pairing_and_read_back() {
 /// Factory reset asks first; confirmed, it turns encryption off and the stored key goes.
 #[wasm_bindgen_test]
 async fn factory_reset_asks_first_then_turns_encryption_off() {
-    let (mock, device, id) = button_world();
-    let w = world(mock).await;
-    w.on(&id, Platform::MacOs, Os::MacOs);
+    let (w, device, _) = button_on(Platform::MacOs, Os::MacOs).await;
     open_blu(&w).await;
     type_into(&w.host, "Passkey (up to 6 digits)", "654321");
     click(&w.host, "Turn encryption on");
@@ -315,9 +316,7 @@ async fn factory_reset_asks_first_then_turns_encryption_off() {
 /// reset device sends plaintext, which a kept key would refuse as a downgrade.
 #[wasm_bindgen_test]
 async fn factory_reset_forgets_a_key_stored_before() {
-    let (mock, _device, id) = button_world();
-    let w = world(mock).await;
-    w.on(&id, Platform::MacOs, Os::MacOs);
+    let (w, _, _) = button_on(Platform::MacOs, Os::MacOs).await;
     let key: DeviceKey = ID.parse().unwrap();
     let entry = bluehome::state::model::KeyEntry {
         bindkey: bluehome_core::bthome::BindKey::new([0x23; 16]),
@@ -335,9 +334,7 @@ async fn factory_reset_forgets_a_key_stored_before() {
 /// The link drops (out of range): the next operation says so and offers a retry.
 #[wasm_bindgen_test]
 async fn a_dropped_link_is_explained() {
-    let (mock, _device, id) = button_world();
-    let w = world(mock).await;
-    w.on(&id, Platform::MacOs, Os::MacOs);
+    let (w, _device, id) = button_on(Platform::MacOs, Os::MacOs).await;
     open_blu(&w).await;
     w.with_mock(|m| m.drop_connection(&id));
     click(&w.host, "Read the key");
@@ -352,9 +349,7 @@ async fn a_dropped_link_is_explained() {
 /// encryption on is one write (passkey) and one read (key).
 #[wasm_bindgen_test]
 async fn the_blu_flow_gatt_operations_are_counted() {
-    let (mock, _device, id) = button_world();
-    let w = world(mock).await;
-    w.on(&id, Platform::MacOs, Os::MacOs);
+    let (w, _device, id) = button_on(Platform::MacOs, Os::MacOs).await;
     open_blu(&w).await;
     let count = |ops: &[GattOp]| {
         let mut c = [0usize; 4];

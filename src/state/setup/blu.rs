@@ -436,24 +436,20 @@ mod tests {
         assert!(setting_from_text(click, &current, "fast").is_err());
         let offset = Characteristic::TemperatureOffset;
         let zero = offset.decode(&[0, 0]).unwrap();
-        // Typed in °C as shown, written in tenths.
-        assert_eq!(
-            setting_from_text(offset, &zero, "-1.5"),
-            Ok(Value::TenthsCelsius(-15))
-        );
-        assert_eq!(
-            setting_from_text(offset, &zero, "2"),
-            Ok(Value::TenthsCelsius(20))
-        );
-        assert!(
-            setting_from_text(offset, &zero, "0.25").is_err(),
-            "0.1 °C steps"
-        );
-        assert!(
-            setting_from_text(offset, &zero, "4000").is_err(),
-            "beyond i16 tenths"
-        );
-        assert!(setting_from_text(offset, &zero, "NaN").is_err());
+        // Typed in °C as shown, written in tenths; 0.1 °C steps within i16 tenths.
+        for (typed, tenths) in [
+            ("-1.5", Some(-15)),
+            ("2", Some(20)),
+            ("0.25", None),
+            ("4000", None),
+            ("NaN", None),
+        ] {
+            assert_eq!(
+                setting_from_text(offset, &zero, typed).ok(),
+                tenths.map(Value::TenthsCelsius),
+                "{typed}"
+            );
+        }
         assert_eq!(range_text(offset), "-3276.8 to 3276.7 °C");
         let interval = Characteristic::MeasureInterval;
         let thirty = interval.decode(&30u16.to_le_bytes()).unwrap();

@@ -24,6 +24,14 @@ impl Script {
         }
     }
 
+    /// Wakes the client at the time it asked to, and serves it then; returns that time.
+    fn wake(&mut self, client: &mut Client) -> u64 {
+        let now = sleep_until(client);
+        client.advance(Feedback::Woke, now);
+        self.serve(client, now);
+        now
+    }
+
     /// Performs the client's actions until it sleeps or is done; returns how many it did.
     fn serve(&mut self, client: &mut Client, now: u64) -> usize {
         for ops in 0..50 {
@@ -206,12 +214,10 @@ fn provisioning_by_polling_ends_with_the_redirect_url() {
     script.serve(&mut client, 0);
     assert_eq!(script.written, [Request::WifiSettings(creds).encode()]);
     script.state = 0x03;
-    client.advance(Feedback::Woke, sleep_until(&client));
-    script.serve(&mut client, 500);
+    assert_eq!(script.wake(&mut client), 500);
     script.state = 0x04;
     script.result = joined("http://192.168.1.42");
-    client.advance(Feedback::Woke, sleep_until(&client));
-    script.serve(&mut client, 1000);
+    assert_eq!(script.wake(&mut client), 1000);
     assert_provisioned_to(&mut client, "http://192.168.1.42");
 }
 
@@ -245,8 +251,7 @@ fn unable_to_connect_fails_with_the_device_error() {
     let mut client = joining(&mut script, "wrong");
     script.serve(&mut client, 0);
     script.error = 0x03;
-    client.advance(Feedback::Woke, sleep_until(&client));
-    script.serve(&mut client, 500);
+    assert_eq!(script.wake(&mut client), 500);
     assert_eq!(
         client.take_outcome(),
         Some(Err(Error::Device(ErrorCode::UnableToConnect)))
