@@ -141,6 +141,31 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
     assert_eq!(counts[3], 4, "{ops:?}");
 }
 
+/// The authorization runs out while the person types the password: the page asks for the button
+/// again, then sends the settings without being asked twice.
+#[wasm_bindgen_test]
+async fn an_authorization_that_ran_out_is_asked_for_again_and_the_settings_sent() {
+    let (mock, device, id) = improv_world(ImprovOptions {
+        authorization_ms: 1_000,
+        ..ImprovOptions::default()
+    });
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    open_improv(&w).await;
+    press(&w, &device);
+    idle(&w).await;
+    until(5, "the authorization running out", || {
+        w.setup.improv.state.get_untracked() == Some(State::AuthorizationRequired)
+    })
+    .await;
+    send_wifi(&w, "HomeNet", Some("correct horse"));
+    text_saying(&w.host, 5, ".setup-steps", "press its button again").await;
+    assert!(w.setup.busy.get_untracked().is_some(), "still waiting");
+    press(&w, &device);
+    provisioned(&w).await;
+    assert_eq!(device.borrow().state(), State::Provisioned);
+}
+
 /// A wrong password: the device reports "unable to connect"; the page explains it.
 #[wasm_bindgen_test]
 async fn a_network_the_device_cannot_join_is_explained() {

@@ -116,6 +116,16 @@ impl SetupSession {
                 .inbox
                 .try_with_value(|i| i.borrow_mut().push_back((c, value.clone())));
         }
+        // Between tasks nothing drains the inbox: take it in now, so that the panel shows (say)
+        // an authorization that ran out.
+        if let Some(client) = self.improv.client.try_get_value().flatten()
+            && client
+                .try_borrow()
+                .is_ok_and(|c| matches!(c.action(), Action::Done))
+        {
+            self.improv_deliver(&client);
+            self.improv_show(&client);
+        }
     }
 
     pub(super) async fn improv_start(self, characteristics: Vec<Uuid>) -> Result<(), SetupFailure> {
@@ -152,9 +162,8 @@ impl SetupSession {
                 }
             }
             if state == State::AuthorizationRequired {
-                self.step("Press the button on the device to authorize this page");
-                self.improv_task("authorization", |c, now| c.await_authorization(now))?;
-                self.drive_improv("waiting for authorization").await?;
+                self.improv_authorize("Press the button on the device to authorize this page")
+                    .await?;
             }
         }
         self.step_done();
@@ -175,13 +184,15 @@ impl SetupSession {
 
     /// Performs what the client asks for until its task is done; feeds it notifications.
     async fn drive_improv(self, during: &str) -> Result<Response, SetupFailure> {
+        self.run_improv().await.map_err(|(e, ble)| {
+            SetupFailure::improv(&e, ble.as_ref(), during, self.os.get_untracked())
+        })
+    }
+
+    /// [`Self::drive_improv`] with the client's own error (and the browser's, for a GATT one).
+    async fn run_improv(self) -> Result<Response, (ClientError, Option<BleError>)> {
         let Some(client) = self.improv.client.get_value() else {
-            return Err(SetupFailure::improv(
-                &ClientError::Busy,
-                None,
-                during,
-                self.os.get_untracked(),
-            ));
+            return Err((ClientError::Busy, None));
         };
         let mut last_error: Option<BleError> = None;
         loop {
@@ -228,19 +239,18 @@ impl SetupSession {
         let outcome = client.borrow_mut().take_outcome();
         match outcome {
             Some(Ok(response)) => Ok(response),
-            Some(Err(e)) => Err(SetupFailure::improv(
-                &e,
-                last_error.as_ref(),
-                during,
-                self.os.get_untracked(),
-            )),
-            None => Err(SetupFailure::improv(
-                &ClientError::Busy,
-                None,
-                during,
-                self.os.get_untracked(),
-            )),
+            Some(Err(e)) => Err((e, last_error)),
+            None => Err((ClientError::Busy, None)),
         }
+    }
+
+    /// Waits for a person to press the device's button.
+    async fn improv_authorize(self, step: &str) -> Result<(), SetupFailure> {
+        self.step(step);
+        self.improv_task("authorization", |c, now| c.await_authorization(now))?;
+        self.drive_improv("waiting for authorization")
+            .await
+            .map(drop)
     }
 
     fn improv_deliver(self, client: &Rc<RefCell<Client>>) {
@@ -306,15 +316,34 @@ impl SetupSession {
         self.run("Connect to Wi-Fi", move |s| {
             let credentials = credentials.clone();
             async move {
-                s.step("Sending the Wi-Fi settings; the device joins the network");
+                const DURING: &str = "sending Wi-Fi settings";
                 s.improv.provisioned.set(None);
-                s.improv_task("sending Wi-Fi settings", |c, now| {
-                    c.send_wifi(credentials, now)
+                let send = |credentials: Credentials| async move {
+                    s.step("Sending the Wi-Fi settings; the device joins the network");
+                    s.improv_task(DURING, |c, now| c.send_wifi(credentials, now))?;
+                    Ok::<_, SetupFailure>(s.run_improv().await)
+                };
+                let response = match send(credentials.clone()).await? {
+                    // An authorization lasts a minute on ESPHome (`authorized_duration`,
+                    // esphome.io/components/esp32_improv), less than typing a password may take:
+                    // wait for the button again and send once more, rather than failing.
+                    Err((ClientError::AuthorizationRequired, _))
+                    | Err((ClientError::Device(ErrorCode::NotAuthorized), _)) => {
+                        s.improv_authorize(
+                            "The device's authorization ran out: press its button again",
+                        )
+                        .await?;
+                        send(credentials).await?
+                    }
+                    other => other,
+                };
+                let response = response.map_err(|(e, ble)| {
+                    SetupFailure::improv(&e, ble.as_ref(), DURING, s.os.get_untracked())
                 })?;
                 if let Response::Provisioned {
                     redirect,
                     redirect_error,
-                } = s.drive_improv("sending Wi-Fi settings").await?
+                } = response
                 {
                     s.improv.provisioned.set(Some(match redirect_error {
                         Some(e) => Err(e.to_string()),
