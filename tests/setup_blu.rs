@@ -26,9 +26,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 const ID: &str = "bLu0pQ==";
 
 /// A BLU Button1 in pairing mode (its button held), on a strict mock under an opaque id.
-fn button_world() -> (MockBackend, SharedBlu, DeviceId) {
+fn button_world(options: BluOptions) -> (MockBackend, SharedBlu, DeviceId) {
     let mock = MockBackend::new();
-    let device = blu_device(BluDevice::new(BluOptions::new(&blu::MODELS[0])));
+    let device = blu_device(BluDevice::new(options));
     device.borrow_mut().press(PAIRING_HOLD_MS, 0);
     let id = DeviceId::from(ID);
     add_blu_as(&mock, &id, &device);
@@ -38,7 +38,16 @@ fn button_world() -> (MockBackend, SharedBlu, DeviceId) {
 /// The set-up and Scan pages over [`button_world`], on `platform` and `os`, the chooser picking
 /// the button.
 async fn button_on(platform: Platform, os: Os) -> (World, SharedBlu, DeviceId) {
-    let (mock, device, id) = button_world();
+    button_with(platform, os, BluOptions::new(&blu::MODELS[0])).await
+}
+
+/// [`button_on`] with the button built from `options`.
+async fn button_with(
+    platform: Platform,
+    os: Os,
+    options: BluOptions,
+) -> (World, SharedBlu, DeviceId) {
+    let (mock, device, id) = button_world(options);
     let w = world(mock).await;
     w.on(&id, platform, os);
     (w, device, id)
@@ -209,6 +218,22 @@ async fn on_windows_an_unpaired_device_gets_the_windows_pairing_steps() {
 
 /// A device out of pairing mode (and not paired with this computer) refuses the connection; the
 /// page says how to enter pairing mode.
+/// Firmware before 1.0.23 also asks for the passkey as the pairing PIN (docs-ble/changelog): the
+/// page says so beside the passkey; later firmware does not need the warning.
+#[wasm_bindgen_test]
+async fn older_firmware_warns_that_the_passkey_is_the_pairing_pin() {
+    for (firmware, warned) in [("v1.0.22", true), ("1.0.23", false)] {
+        let options = BluOptions {
+            firmware: firmware.into(),
+            ..BluOptions::new(&blu::MODELS[0])
+        };
+        let (w, _, _) = button_with(Platform::MacOs, Os::MacOs, options).await;
+        open_blu(&w).await;
+        let warning = w.host.query_selector(".passkey-pin").unwrap();
+        assert_eq!(warning.is_some(), warned, "{firmware}");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_device_out_of_pairing_mode_is_explained() {
     let mock = MockBackend::new();

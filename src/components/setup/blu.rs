@@ -68,6 +68,9 @@ pub fn BluPanel(
                                 prop:value=move || passkey.get()
                                 on:input=move |ev| passkey.set(event_target_value(&ev)) />
                         </label>
+                        <Show when=move || view_.passkey_is_pairing_pin()>
+                            <p class="notice warning passkey-pin">"This firmware (before 1.0.23) also asks for the passkey as a PIN whenever the device is paired: keep it."</p>
+                        </Show>
                         <button type="submit" disabled=busy>"Turn encryption on"</button>
                         <button type="button" disabled=busy on:click=move |_| session.blu_read_key()>"Read the key"</button>
                     </form>

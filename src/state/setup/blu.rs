@@ -71,6 +71,18 @@ impl BluView {
         self.reset_armed.set(false);
         self.reset_done.set(false);
     }
+
+    /// The firmware revision read says the passkey is also the pairing PIN (tracked).
+    pub fn passkey_is_pairing_pin(&self) -> bool {
+        self.values.with(|values| {
+            values.iter().any(|(c, value)| match (c, value) {
+                (Characteristic::FirmwareRevision, Ok(Value::Text(revision))) => {
+                    blu::passkey_is_pairing_pin(revision) == Some(true)
+                }
+                _ => false,
+            })
+        })
+    }
 }
 
 fn gatt(c: Characteristic) -> crate::ble::Characteristic {

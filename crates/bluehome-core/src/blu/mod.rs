@@ -510,6 +510,23 @@ pub fn identify(
         .or_else(|| local_name.and_then(model_by_code))
 }
 
+/// Whether firmware of this revision still uses the encryption passkey as the PIN it asks for
+/// when pairing: firmware 1.0.23 removed PIN bonding (docs-ble/changelog), after it the passkey only
+/// seeds the key. `None` when the revision does not start with a version number (`1.0.22`,
+/// `v1.0.22`); what follows the number (`-beta`, a build id) does not count.
+pub fn passkey_is_pairing_pin(revision: &str) -> Option<bool> {
+    let text = revision.trim();
+    let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
+    let end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let mut parts = text[..end].split('.').map(|p| p.parse::<u32>().ok());
+    let major = parts.next().flatten()?;
+    let minor = parts.next().flatten()?;
+    let patch = parts.next().flatten().unwrap_or(0);
+    Some((major, minor, patch) < (1, 0, 23))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,6 +534,26 @@ mod tests {
     use crate::hex::fixture as hex;
     use alloc::string::ToString;
     use alloc::vec::Vec;
+
+    #[test]
+    fn firmware_before_1_0_23_uses_the_passkey_as_pairing_pin() {
+        for (revision, expected) in [
+            ("1.0.22", Some(true)),
+            ("v1.0.9", Some(true)),
+            ("0.9", Some(true)),
+            ("1.0.23", Some(false)),
+            (" V1.0.23-beta2 ", Some(false)),
+            ("1.1.0", Some(false)),
+            ("2.0", Some(false)),
+            ("", None),
+            ("1", None),
+            ("1..22", None),
+            ("beta", None),
+            ("99999999999.0.0", None),
+        ] {
+            assert_eq!(passkey_is_pairing_pin(revision), expected, "{revision:?}");
+        }
+    }
 
     #[test]
     fn every_characteristic_is_listed_once_with_its_own_uuid_and_name() {
