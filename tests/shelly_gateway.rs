@@ -62,6 +62,46 @@ async fn a_connected_gateway_feeds_what_it_hears_as_a_remote_source() {
     w.host.remove();
 }
 
+/// A gateway reports each device's last advertisement on every poll: the feed hands each one on
+/// once (else a button press would count once per poll, and a silent sensor look alive).
+#[wasm_bindgen_test]
+async fn the_feed_hands_on_each_advertisement_once() {
+    let once_a_minute = SensorSpec {
+        interval_ms: 60_000,
+        ..heard_at_once()
+    };
+    let w = world(
+        gateway(
+            GatewayOptions::default(),
+            vec![SimSensor::new(once_a_minute)],
+        ),
+        MemoryStore::default(),
+    )
+    .await;
+    let handed: Rc<RefCell<Vec<String>>> = Rc::default();
+    let sink = Rc::clone(&handed);
+    w.session.set_remote_sink(Some(Rc::new(
+        move |_: &str, heard: &bluehome::state::shelly::remote::Heard| {
+            sink.borrow_mut().push(heard.key.to_string());
+        },
+    )));
+    connect(&w).await;
+    let polls = || {
+        w.session.log.with_untracked(|log| {
+            log.iter()
+                .filter(|e| e.method == "BLE.CloudRelay.ListInfos")
+                .count()
+        })
+    };
+    w.session.start_remote_scanner(100);
+    until(10, "the sensor handed on", || !handed.borrow().is_empty()).await;
+    let first = polls();
+    until(10, "three more polls", || polls() >= first + 3).await;
+    assert_eq!(handed.borrow().len(), 1, "{:?}", handed.borrow());
+    w.session.stop_remote_scanner();
+    w.host.remove();
+}
+
 #[wasm_bindgen_test]
 async fn profiles_export_without_secrets_and_import_elsewhere() {
     let w = challenged_world("s3cret-pw").await;

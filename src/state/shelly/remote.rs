@@ -34,6 +34,9 @@ pub struct Heard {
     pub key: DeviceKey,
     /// Its name, where the gateway knows one.
     pub name: Option<String>,
+    /// When the gateway heard it, in the gateway's Unix seconds (`last_seen`, or the newest
+    /// `last_updated_ts` of the device's sensors), where it says.
+    pub at: Option<u64>,
     /// What was heard.
     pub data: HeardData,
 }
@@ -45,6 +48,27 @@ pub enum HeardData {
     Advertisement(Advertisement),
     /// The last values of the gateway's BTHome sensor components, in object id order.
     Objects(Vec<Object>),
+}
+
+/// What the remote scanner handed on last, per device. A gateway reports each device's last
+/// advertisement on every poll ("information in its last received advertisement", Shelly's BLE
+/// component documentation, `BLE.CloudRelay.ListInfos`): handed on again, a button press would
+/// count once per poll and a sensor that went silent would look alive.
+#[derive(Debug, Default)]
+pub struct Handed(LiteMap<DeviceKey, (u64, HeardData)>);
+
+impl Handed {
+    /// Whether `heard` is news: heard at another time, or other data. A report without a time
+    /// always is (nothing tells a repeat from a new advertisement with the same data).
+    pub fn is_news(&mut self, heard: &Heard) -> bool {
+        let Some(at) = heard.at else { return true };
+        let report = (at, heard.data.clone());
+        if self.0.get(&heard.key) == Some(&report) {
+            return false;
+        }
+        self.0.insert(heard.key.clone(), report);
+        true
+    }
 }
 
 /// The manager source name of a gateway (`shelly:<device id>`).
@@ -62,6 +86,7 @@ pub fn relayed(relayed: &[(String, RelayInfo)]) -> Vec<Heard> {
             Some(Heard {
                 key: addr.parse().ok()?,
                 name: advertisement.name.clone(),
+                at: info.last_seen,
                 data: HeardData::Advertisement(advertisement),
             })
         })
@@ -71,30 +96,35 @@ pub fn relayed(relayed: &[(String, RelayInfo)]) -> Vec<Heard> {
 /// The gateway's BTHome sensor components (from `Shelly.GetConfig` and `Shelly.GetStatus`),
 /// grouped by device. Values that do not fit their object (or are missing) are left out.
 pub fn sensor_values(config: &ComponentMap, status: &ComponentMap) -> Vec<Heard> {
-    let mut by_device: LiteMap<DeviceKey, Vec<Object>> = LiteMap::new();
+    let mut by_device: LiteMap<DeviceKey, (Option<u64>, Vec<Object>)> = LiteMap::new();
     for (id, sensor) in config.numbered::<SensorConfig>("bthomesensor") {
-        let value = status
-            .get::<SensorStatus>(&format!("bthomesensor:{id}"))
-            .map(|s| s.value);
-        let key = sensor.addr.as_deref().and_then(|a| a.parse().ok());
-        let (Some(key), Some(obj_id), Some(value)) = (key, sensor.obj_id, value) else {
+        let Some(status) = status.get::<SensorStatus>(&format!("bthomesensor:{id}")) else {
             continue;
         };
-        if let Some(reading) = reading_for(obj_id, &value) {
-            by_device
-                .entry(key)
-                .or_default()
-                .push(Object::new(obj_id, reading));
+        let key = sensor.addr.as_deref().and_then(|a| a.parse().ok());
+        let (Some(key), Some(obj_id)) = (key, sensor.obj_id) else {
+            continue;
+        };
+        if let Some(reading) = reading_for(obj_id, &status.value) {
+            let (at, objects) = by_device.entry(key).or_default();
+            // Whole seconds, as `last_seen`; a value out of range says nothing.
+            let updated = status
+                .last_updated_ts
+                .filter(|t| (0.0..=u64::MAX as f64).contains(t))
+                .map(|t| t as u64);
+            *at = (*at).max(updated);
+            objects.push(Object::new(obj_id, reading));
         }
     }
     by_device
         .into_iter()
-        .map(|(key, mut objects)| {
+        .map(|(key, (at, mut objects))| {
             // BTHome's order: by object id.
             objects.sort_by_key(|o| o.id);
             Heard {
                 key,
                 name: None,
+                at,
                 data: HeardData::Objects(objects),
             }
         })
@@ -180,6 +210,7 @@ impl ShellySession {
         self.remote_running.set(true);
         spawn_local(async move {
             let source = source_name(&device_id);
+            let mut handed = Handed::default();
             while self.remote_running.try_get_untracked() == Some(true)
                 && self
                     .link
@@ -190,7 +221,10 @@ impl ShellySession {
                 match self.poll_remote().await {
                     Ok(heard) => {
                         if let Some(sink) = self.remote_sink.try_get_value().flatten() {
-                            heard.iter().for_each(|h| sink(&source, h));
+                            heard
+                                .iter()
+                                .filter(|h| handed.is_news(h))
+                                .for_each(|h| sink(&source, h));
                         }
                         self.remote_heard.try_set(heard);
                     }
@@ -259,6 +293,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use bluehome_core::shelly::methods::Paged as _;
 
     /// Every page of `BLE.CloudRelay.ListInfos` through the core's pager, then keyed by address.
     #[test]
@@ -289,6 +324,36 @@ mod tests {
         assert_eq!(describe_readings(&heard[0].data), "temperature 25.06 °C");
     }
 
+    /// Shelly's example page (BLE component documentation): `RAAVAWQ6AQ==` is a button press
+    /// with packet id 21, heard at `last_seen` 1732804835.
+    #[test]
+    fn each_report_is_handed_on_once() {
+        let page = |last_seen: Option<u64>, sdata: &str| {
+            let mut device = json!({"name": null, "model": 0, "sdata": {"fcd2": sdata},
+                "mdata": {}});
+            if let Some(t) = last_seen {
+                device["last_seen"] = t.into();
+            }
+            let page = serde_json::from_value::<RelayInfos>(json!({"ts": 1732804839, "offset": 0,
+                "count": 1, "total": 1, "devices": [{"5c:c7:c1:f0:db:60": device}]}))
+            .unwrap();
+            relayed(&CloudRelayListInfos::page(page).items).remove(0)
+        };
+        let mut handed = Handed::default();
+        let press = page(Some(1732804835), "RAAVAWQ6AQ==");
+        assert_eq!(press.at, Some(1732804835));
+        assert!(handed.is_news(&press));
+        assert!(!handed.is_news(&press), "the next poll's same report");
+        // Heard again later (the same bytes: a device repeating itself), or other bytes in the
+        // same second.
+        assert!(handed.is_news(&page(Some(1732804840), "RAAVAWQ6AQ==")));
+        assert!(handed.is_news(&page(Some(1732804840), "RAAWAWQ6AQ==")));
+        // A firmware that gives no time: every report is news.
+        let untimed = page(None, "RAAVAWQ6AQ==");
+        assert_eq!(untimed.at, None);
+        assert!(handed.is_news(&untimed) && handed.is_news(&untimed));
+    }
+
     #[test]
     fn sensor_values_are_objects_per_device() {
         let components = |v| serde_json::from_value::<ComponentMap>(v).unwrap();
@@ -297,8 +362,10 @@ mod tests {
             "bthomesensor:201": {"addr": "3c:2e:f5:5b:01:01", "obj_id": 1, "idx": 0},
             "bthomesensor:202": {"addr": "aa:bb:cc:dd:ee:ff", "obj_id": 45, "idx": 0},
             "bthomedevice:200": {"addr": "3c:2e:f5:5b:01:01"}}));
-        let status = components(json!({"bthomesensor:200": {"value": 21.5},
-            "bthomesensor:201": {"value": 87}, "bthomesensor:202": {"value": true}}));
+        let status = components(json!({
+            "bthomesensor:200": {"value": 21.5, "last_updated_ts": 1732804830.0},
+            "bthomesensor:201": {"value": 87, "last_updated_ts": 1732804835.0},
+            "bthomesensor:202": {"value": true}}));
         let heard = sensor_values(&config, &status);
         let keys: Vec<&str> = heard.iter().map(|h| h.key.as_str()).collect();
         assert_eq!(keys, ["3C:2E:F5:5B:01:01", "AA:BB:CC:DD:EE:FF"]);
@@ -314,6 +381,8 @@ mod tests {
             describe_readings(&heard[0].data),
             "battery 87 %, temperature 21.5 °C"
         );
+        // Heard when its newest sensor was updated; the other device's firmware does not say.
+        assert_eq!((heard[0].at, heard[1].at), (Some(1732804835), None));
         // 0x2D is the window object, binary.
         assert_eq!(
             heard[1].data,

@@ -377,9 +377,9 @@ pub struct RelayInfo {
     /// Manufacturer data: company id in hex (e.g. `0ba9`) → base64.
     #[serde(default)]
     pub mdata: BTreeMap<String, String>,
-    /// Unix time of the last advertisement.
-    #[serde(default)]
-    pub last_seen: u64,
+    /// Unix time of the last advertisement (`None` where a firmware leaves it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<u64>,
 }
 
 impl RelayInfo {

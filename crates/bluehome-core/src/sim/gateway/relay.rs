@@ -28,7 +28,7 @@ impl Gateway {
         let mut info = RelayInfo {
             name: None,
             model: 0,
-            last_seen: self.unix_s(sensor.last_emit_ms()),
+            last_seen: Some(self.unix_s(sensor.last_emit_ms())),
             ..RelayInfo::default()
         };
         for (uuid, data) in &adv.service_data {
