@@ -1,7 +1,9 @@
 // The release build's dist/, as Trunk would write it from index.html (.ci/release-build; Trunk itself
 // cannot split the module). Usage: node .ci/assemble.mjs <pkg> <dist>
-// - <pkg> (wasm-bindgen's JS, the main module, every part and `__wasm_split.js`) is copied to
-//   dist/app-<hash>/, the hash taken over all of it, so every deploy's code has new URLs;
+// - <pkg> (wasm-bindgen's JS, the main module, every part and `__wasm_split.js`, whose loader gets a
+//   fallback for hosts without the wasm type) is copied to dist/app-<hash>/, the hash taken over
+//   all of it, so every deploy's code has new URLs; dist/.nojekyll keeps GitHub Pages from
+//   dropping `__wasm_split.js`;
 // - each `<link data-trunk …>` of index.html is replaced: rel="rust" by a preload of the main JS and
 //   wasm and an inline module script that starts the app; rel="css" by a stylesheet with a content
 //   hash in its name; rel="copy-dir" by a copy of that directory. Anything else is an error.
@@ -27,8 +29,28 @@ for (const required of ['bluehome.js', 'bluehome_bg.wasm', '__wasm_split.js']) {
   if (!names.includes(required)) throw new Error(`assemble: ${pkg} has no ${required}`);
 }
 const contents = await Promise.all(names.map((n) => readFile(join(pkg, n))));
+// The parts' loader: a host that serves .wasm without `Content-Type: application/wasm` (nginx before
+// 1.21 has no type for it) makes `instantiateStreaming` refuse the part (WebAssembly Web API,
+// "compile a potential WebAssembly response"); then compile it from its bytes, as wasm-bindgen's
+// loader does for the main module.
+const streaming = 'WebAssembly.instantiateStreaming(src, imports)';
+const loaderAt = names.indexOf('__wasm_split.js');
+const loader = contents[loaderAt].toString('utf8').split(streaming);
+if (loader.length < 2) throw new Error(`assemble: __wasm_split.js no longer calls ${streaming}`);
+const fallback = `async function instantiatePart(src, imports) {
+    const response = await src;
+    try {
+        return await WebAssembly.instantiateStreaming(response.clone(), imports);
+    } catch (e) {
+        if (response.headers.get("Content-Type") === "application/wasm") throw e;
+        return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+    }
+}
+`;
+contents[loaderAt] = Buffer.from(loader.join('instantiatePart(src, imports)') + fallback);
 const app = `app-${digest(...names.flatMap((n, i) => [n, contents[i]]))}`;
-await cp(pkg, join(dist, app), { recursive: true });
+await mkdir(join(dist, app));
+await Promise.all(names.map((n, i) => writeFile(join(dist, app, n), contents[i])));
 
 let html = await readFile('index.html', 'utf8');
 const directives = [...html.matchAll(/<link\s+data-trunk\b[^>]*>/g)];
@@ -63,4 +85,7 @@ for (const [tag] of directives) {
   html = html.replace(tag, replacement);
 }
 await writeFile(join(dist, 'index.html'), html);
+// GitHub Pages runs Jekyll over a site without this file, and Jekyll leaves out every file whose
+// name starts with "_" ("Bypassing Jekyll on GitHub Pages", GitHub blog): `__wasm_split.js` too.
+await writeFile(join(dist, '.nojekyll'), '');
 console.log(`assemble: ${dist}/ with ${app}/ (${names.length} files)`);

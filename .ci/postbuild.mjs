@@ -51,7 +51,8 @@ if (release) {
 
 // The service worker lives at the root so that its scope is the whole app.
 const template = await readFile(join(staging, 'public', 'sw.js'), 'utf8');
-const assets = (await files(staging)).filter((f) => f !== '404.html' && f !== 'public/sw.js');
+// Not the host's own files (`.nojekyll`): a host may refuse to serve them, and then no worker installs.
+const assets = (await files(staging)).filter((f) => f !== '404.html' && f !== 'public/sw.js' && !f.startsWith('.'));
 const version = createHash('sha256');
 for (const file of assets) version.update(file).update(await readFile(join(staging, file)));
 const worker = template

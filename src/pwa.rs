@@ -73,8 +73,16 @@ pub fn activate_new_version() {
         let Ok(registration) = registration.dyn_into::<ServiceWorkerRegistration>() else {
             return;
         };
-        if let Some(waiting) = registration.waiting() {
-            let _ = waiting.post_message(&ACTIVATE.into());
+        match registration.waiting() {
+            Some(waiting) => {
+                let _ = waiting.post_message(&ACTIVATE.into());
+            }
+            // Another window activated it already: this one only needs to reload.
+            None => {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().reload();
+                }
+            }
         }
     });
 }

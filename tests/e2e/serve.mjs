@@ -24,9 +24,20 @@ const TYPES = {
  * `setOffline(true)` drops every connection and request from then on, as a lost signal does, until
  * `setOffline(false)`.
  * With `{ gzip: true }`, bodies go out gzip -9 compressed to clients that accept it, as static hosts
- * serve them (the load benchmark).
+ * serve them (the load benchmark). Other hosts' habits:
+ * - `wasmType`: the Content-Type of .wasm files (nginx before 1.21 sends `application/octet-stream`);
+ * - `jekyll: true`: GitHub Pages building with Jekyll, which leaves out every file or directory whose
+ *   name starts with "_" unless the site has a `.nojekyll` file;
+ * - `hostNotFound: true`: unknown paths get the host's own 404 page, not the app's 404.html (an app
+ *   under a sub-path of a site whose 404.html is the site's);
+ * - `cacheControl`: the Cache-Control header (default `no-store`; GitHub Pages sends `max-age=600`).
  */
-export async function serveDist(dist, prefix = '/', { gzip = false } = {}) {
+export async function serveDist(
+  dist,
+  prefix = '/',
+  { gzip = false, wasmType = TYPES['.wasm'], jekyll = false, hostNotFound = false, cacheControl = 'no-store' } = {},
+) {
+  const jekyllKeeps = !jekyll || (await readFile(join(dist, '.nojekyll')).then(() => true, () => false));
   const replaced = new Map();
   const compressed = new Map();
   const counter = { bytes: 0, reset: () => (counter.bytes = 0) };
@@ -50,9 +61,11 @@ export async function serveDist(dist, prefix = '/', { gzip = false } = {}) {
     if (path.startsWith(prefix)) {
       let rel = normalize(path.slice(prefix.length)).replace(/^(\.\.[/\\])+/, '');
       if (rel === '' || rel === '.' || rel.endsWith('/')) rel = join(rel, 'index.html');
+      const dropped = !jekyllKeeps && rel.split(/[/\\]/).some((segment) => segment.startsWith('_'));
       try {
+        if (dropped) throw new Error('left out by Jekyll');
         body = replaced.get(rel) ?? (await readFile(join(dist, rel)));
-        type = TYPES[extname(rel)] ?? 'application/octet-stream';
+        type = extname(rel) === '.wasm' ? wasmType : (TYPES[extname(rel)] ?? 'application/octet-stream');
       } catch {
         body = null;
       }
@@ -60,9 +73,11 @@ export async function serveDist(dist, prefix = '/', { gzip = false } = {}) {
     if (body === null) {
       status = 404;
       type = TYPES['.html'];
-      body = await readFile(join(dist, '404.html')).catch(() => 'not found');
+      body = hostNotFound
+        ? '<!doctype html><title>Not Found</title><h1>The host has no such page</h1>'
+        : await readFile(join(dist, '404.html')).catch(() => 'not found');
     }
-    const headers = { 'content-type': type, 'cache-control': 'no-store' };
+    const headers = { 'content-type': type, 'cache-control': cacheControl };
     if (gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
       // Compressed once per content, not per request: the time goes to the emulated link, not here.
       const raw = Buffer.from(body);

@@ -2,10 +2,11 @@
 // the app renders with no console errors, broken assets or CSP violations; deep links load through
 // 404.html, the pages that are parts of their own included; navigation keeps the sub-path; the
 // Content-Security-Policy is in force; after the first visit every page and the demo open offline,
-// by address and by link; a new deploy is announced and activated on the user's click.
+// by address and by link; a new deploy is announced and activated on the user's click; hosts that
+// send .wasm without its type, run Jekyll, answer 404 with their own page, or cache for 10 minutes.
 // Usage: node tests/e2e/smoke.mjs [dist]
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { serveDist } from './serve.mjs';
 import { launchChromium, runner, watchPage } from './browser.mjs';
@@ -30,6 +31,39 @@ async function open(url, context = browser) {
 
 const heading = (page) => page.$eval('main h1', (h) => h.textContent.trim());
 const violations = (page) => page.evaluate(() => window.__cspViolations);
+const shows = (page, title) =>
+  page.waitForFunction((h) => document.querySelector('main h1')?.textContent.trim() === h, { timeout: 10_000 }, title);
+
+/** Resolves once a service worker controls `page`. */
+const controlled = (page) =>
+  page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    }
+  });
+
+/**
+ * Serves the next deploy on `server`: the same code under new URLs (`app-<hash>-next/`), as a changed
+ * build gets them (.ci/assemble.mjs), and a service worker of a new version listing them. Returns
+ * the new code directory's name.
+ */
+async function deployNext(server) {
+  const html = await readFile(join(dist, 'index.html'), 'utf8');
+  const app = html.match(/app-[0-9a-f]+/)[0];
+  const next = `${app}-next`;
+  for (const file of await readdir(join(dist, app))) {
+    server.replace(join(next, file), await readFile(join(dist, app, file)));
+  }
+  for (const page of ['index.html', '404.html']) {
+    server.replace(page, (await readFile(join(dist, page), 'utf8')).replaceAll(app, next));
+  }
+  const worker = (await readFile(join(dist, 'sw.js'), 'utf8'))
+    .replace(/const VERSION = "([0-9a-f]+)"/, 'const VERSION = "$1-next"')
+    .replaceAll(app, next);
+  server.replace('sw.js', worker);
+  return next;
+}
 
 for (const prefix of ['/', '/bluehome/']) {
   const server = await serveDist(dist, prefix);
@@ -119,19 +153,12 @@ for (const prefix of ['/', '/bluehome/']) {
     const context = await browser.createBrowserContext();
     await t.test('after the first visit every page and the demo open offline, by address and by link', async () => {
       const { page } = await open(server.url, context);
-      await page.evaluate(async () => {
-        await navigator.serviceWorker.ready;
-        if (!navigator.serviceWorker.controller) {
-          await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-        }
-      });
+      await controlled(page);
       // A phone that loses its signal mid-set-up: nothing comes from the network from here on, for
       // the page or its service worker (whose fetches the page's offline mode does not cover).
       await page.setOfflineMode(true);
       server.setOffline(true);
       try {
-        const shows = (title) =>
-          page.waitForFunction((h) => document.querySelector('main h1')?.textContent.trim() === h, { timeout: 10_000 }, title);
         const pages = [
           ['', 'Scan'],
           ['devices', 'Devices'],
@@ -139,18 +166,18 @@ for (const prefix of ['/', '/bluehome/']) {
           ['about', 'About bluehome'],
         ];
         await page.reload({ waitUntil: 'load' });
-        await shows('Scan');
+        await shows(page, 'Scan');
         for (const [path, title] of pages) {
           await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
-          await shows(title);
+          await shows(page, title);
         }
         // By link, from a fresh start: each page's part comes from the worker's cache.
         await page.goto(server.url, { waitUntil: 'load' });
-        await shows('Scan');
+        await shows(page, 'Scan');
         await page.waitForSelector('.scan-layout', { timeout: 10_000 });
         for (const [path, title] of pages.slice(1)) {
           await page.click(`nav a[href$="${path}"]`);
-          await shows(title);
+          await shows(page, title);
         }
         await page.goto(`${server.url}?demo`, { waitUntil: 'load' });
         await page.waitForFunction(() => /°C/.test(document.querySelector('main')?.innerText ?? ''), { timeout: 15_000 });
@@ -191,6 +218,84 @@ for (const prefix of ['/', '/bluehome/']) {
     });
     await context.close();
   } finally {
+    await server.close();
+  }
+}
+
+// Hosts with other habits than the plain server above (serve.mjs says what each does).
+for (const [host, options] of [
+  ['nginx before 1.21 (.wasm as application/octet-stream)', { wasmType: 'application/octet-stream' }],
+  ['GitHub Pages building with Jekyll', { jekyll: true }],
+]) {
+  const server = await serveDist(dist, '/bluehome/', options);
+  try {
+    await t.test(`on ${host} the pages that are parts of their own load`, async () => {
+      const { page, problems } = await open(server.url);
+      await page.waitForSelector('.scan-layout', { timeout: 10_000 });
+      await page.click('nav a[href$="devices"]');
+      await shows(page, 'Devices');
+      assert.deepEqual(problems, []);
+      await page.close();
+    });
+  } finally {
+    await server.close();
+  }
+}
+
+{
+  const server = await serveDist(dist, '/tools/bluehome/', { hostNotFound: true });
+  const context = await browser.createBrowserContext();
+  try {
+    await t.test('after the first visit deep links open the app where the host answers 404 with its own page', async () => {
+      const { page } = await open(server.url, context);
+      await controlled(page);
+      for (const [path, title] of [['devices', 'Devices'], ['decode/x', 'Not found']]) {
+        await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
+        await shows(page, title);
+      }
+      await page.close();
+    });
+  } finally {
+    await context.close();
+    await server.close();
+  }
+}
+
+{
+  const server = await serveDist(dist, '/bluehome/', { cacheControl: 'max-age=600' });
+  const context = await browser.createBrowserContext();
+  try {
+    await t.test('a new deploy behind max-age caching: the new version caches its own files, and a window still on the old one loads its parts offline', async () => {
+      const { page: old } = await open(server.url, context);
+      await controlled(old);
+      const { page } = await open(server.url, context);
+      const next = await deployNext(server);
+      await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
+      await page.waitForSelector('.update-banner', { timeout: 10_000 });
+      await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('.update-banner button')]);
+      const shell = await page.evaluate(async () => {
+        const names = await caches.keys();
+        const cached = await (await caches.open(names.find((n) => n.endsWith('-next')))).match('./index.html');
+        return cached.text();
+      });
+      assert.ok(shell.includes(next), 'the new cache holds the new index.html, not the HTTP cache\'s old one');
+      // The other window still runs the old code: the new worker controls it now, and its Devices
+      // page's part comes from the old version's cache.
+      await old.setOfflineMode(true);
+      server.setOffline(true);
+      try {
+        await old.bringToFront(); // a background tab does not render, so it could not be clicked
+        await old.click('nav a[href$="devices"]');
+        await shows(old, 'Devices');
+      } finally {
+        server.setOffline(false);
+        await old.setOfflineMode(false);
+      }
+      await page.close();
+      await old.close();
+    });
+  } finally {
+    await context.close();
     await server.close();
   }
 }
