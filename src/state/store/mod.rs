@@ -177,6 +177,12 @@ impl AppStore {
                 self.unreadable.set(unreadable);
                 self.flush(now);
             }
+        } else if self.persisting() {
+            // `localStorage` throws where site data is blocked (a `SecurityError`, HTML Standard
+            // "The localStorage getter").
+            self.notice(
+                "This browser does not let the page keep data (site data is blocked for it): bind keys, labels and settings last until the page closes.",
+            );
         }
         let store = *self;
         self.backend()
