@@ -95,17 +95,44 @@ pub fn download(filename: &str, mime: &str, text: &str) {
     .forget();
 }
 
-/// The browser could not read a file the user chose (it was moved, deleted or is unreadable).
+/// Why a file the user chose was not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileUnreadable;
+pub enum FileError {
+    /// The browser could not read it (it was moved, deleted or is unreadable).
+    Unreadable,
+    /// It is larger than what is read of this kind of file.
+    TooLarge {
+        /// Its size.
+        bytes: u64,
+        /// The most read.
+        limit: u64,
+    },
+}
 
-impl fmt::Display for FileUnreadable {
+impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the file could not be read")
+        match self {
+            Self::Unreadable => f.write_str("the file could not be read"),
+            Self::TooLarge { bytes, limit } => write!(
+                f,
+                "the file has {} and is not read; at most {} is",
+                size_text(*bytes),
+                size_text(*limit)
+            ),
+        }
     }
 }
 
-impl std::error::Error for FileUnreadable {}
+impl std::error::Error for FileError {}
+
+/// Bytes as people read them: `812 bytes`, `64.0 MB` (decimal units, as file managers show).
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
 
 /// The file chosen in the `<input type="file">` whose `change` event this is. The input is
 /// emptied, so choosing the same file again is a change again.
@@ -118,13 +145,21 @@ pub fn chosen_file(event: &web_sys::Event) -> Option<web_sys::File> {
 }
 
 /// A chosen file's content as text (UTF-8; invalid sequences become U+FFFD, as `File.text()`
-/// decodes).
-pub async fn read_text(file: &web_sys::File) -> Result<String, FileUnreadable> {
+/// decodes), unless it has more than `limit` bytes: the whole file would enter the page's memory,
+/// which never shrinks again (WebAssembly memory only grows).
+pub async fn read_text(file: &web_sys::File, limit: u64) -> Result<String, FileError> {
+    let bytes = file.size();
+    if !(0.0..=limit as f64).contains(&bytes) {
+        return Err(FileError::TooLarge {
+            bytes: bytes as u64,
+            limit,
+        });
+    }
     wasm_bindgen_futures::JsFuture::from(file.text())
         .await
         .ok()
         .and_then(|text| text.as_string())
-        .ok_or(FileUnreadable)
+        .ok_or(FileError::Unreadable)
 }
 
 /// Asks the user to confirm `question` (the browser's `confirm` dialog); no without a page.

@@ -330,3 +330,62 @@ fn a_store_reads_what_was_saved_before_it_saves() {
     });
     bluehome::state::privacy::forget_everything();
 }
+
+/// A file larger than the limit is refused before it is read, with both sizes; one within it is
+/// read.
+#[wasm_bindgen_test]
+async fn a_file_over_the_limit_is_not_read() {
+    use bluehome::platform::{FileError, read_text};
+    let file = |text: &str| {
+        let parts = js_sys::Array::of1(&JsValue::from_str(text));
+        web_sys::File::new_with_str_sequence(&parts, "profiles.json").unwrap()
+    };
+    let big = file(&"x".repeat(2_500));
+    let refused = read_text(&big, 1_000).await;
+    assert_eq!(
+        refused,
+        Err(FileError::TooLarge {
+            bytes: 2_500,
+            limit: 1_000
+        })
+    );
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        "the file has 2.5 kB and is not read; at most 1.0 kB is"
+    );
+    assert_eq!(read_text(&file("{}"), 1_000).await.as_deref(), Ok("{}"));
+}
+
+/// Where site data is blocked, reading `localStorage` throws: the page says its data will not be
+/// kept.
+#[wasm_bindgen_test]
+fn blocked_site_storage_is_said() {
+    use bluehome::ble::Backend;
+    use bluehome::ble::mock::MockBackend;
+    use bluehome::state::AppStore;
+    use js_sys::Object;
+    let window: Object = web_sys::window().unwrap().unchecked_into();
+    let name = JsValue::from_str("localStorage");
+    let own = Object::get_own_property_descriptor(&window, &name);
+    let blocked = Object::new();
+    let getter = js_sys::Function::new_no_args(
+        "throw new DOMException('The operation is insecure.', 'SecurityError')",
+    );
+    Reflect::set(&blocked, &"get".into(), &getter).unwrap();
+    Reflect::set(&blocked, &"configurable".into(), &true.into()).unwrap();
+    Object::define_property(&window, &name, &blocked);
+    let store = AppStore::new(std::rc::Rc::new(Backend::Mock(MockBackend::new())), true);
+    if own.is_undefined() {
+        Reflect::delete_property(&window, &name).unwrap();
+    } else {
+        Object::define_property(&window, &name, &own.unchecked_into());
+    }
+    assert!(web_sys::window().unwrap().local_storage().is_ok());
+    let notices = store.notices.get_untracked();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("does not let the page keep data")),
+        "{notices:?}"
+    );
+}

@@ -16,6 +16,10 @@ pub const STEADY_INTERVAL_MS: u64 = 250;
 /// Lines read from one file at most (a bound on memory for any file a user picks).
 pub const MAX_RECORDS: usize = 200_000;
 
+/// The largest capture file read: [`MAX_RECORDS`] recorded advertisements (a few hundred bytes
+/// each) fit well; a larger file is refused before it is read.
+pub const MAX_FILE_BYTES: u64 = 128_000_000;
+
 /// Skipped lines whose number and reason are kept to show; the rest are only counted.
 pub const MAX_ERRORS_KEPT: usize = 20;
 

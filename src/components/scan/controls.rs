@@ -10,7 +10,7 @@ use crate::ble::{BleBackend, Capability, ScanEnd};
 use crate::platform::{self, now_ms};
 use crate::state::settings::{Settings, SortKey};
 use crate::state::store::{Action, act};
-use crate::state::{export, use_store};
+use crate::state::{capture, export, use_store};
 
 /// Where readings come from, and what this browser is missing for each.
 #[component]
@@ -154,7 +154,7 @@ fn ImportButton() -> impl IntoView {
             return;
         };
         spawn_local(async move {
-            match platform::read_text(&file).await {
+            match platform::read_text(&file, capture::MAX_FILE_BYTES).await {
                 Ok(text) => {
                     let count = store.import_capture(&text);
                     store.notice(format!("Import: {count} advertisements to replay."));

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::platform;
 use crate::state::shelly::ShellySession;
+use crate::state::shelly::profiles::PROFILES_FILE_BYTES;
 
 /// The slots bar.
 #[component]
@@ -152,7 +153,7 @@ pub fn ProfileSlots() -> impl IntoView {
                         <input type="file" accept="application/json,.json" on:change=move |ev| {
                             if let Some(file) = platform::chosen_file(&ev) {
                                 leptos::task::spawn_local(async move {
-                                    match platform::read_text(&file).await {
+                                    match platform::read_text(&file, PROFILES_FILE_BYTES).await {
                                         Ok(text) => session.import_profiles(&text),
                                         Err(e) => session.profile_message.set(Some(format!("Import: {e}."))),
                                     }

@@ -9,6 +9,10 @@ use super::{DeviceSummary, ShellySession, store};
 use crate::ble::{BleBackend, DeviceId, ErrorKind};
 use crate::platform::{now_ms, sleep_ms};
 
+/// The largest profiles file read: the most slots ([`bluehome_core::profiles::MAX_SLOT_COUNT`])
+/// with their devices take a few kilobytes.
+pub const PROFILES_FILE_BYTES: u64 = 1_000_000;
+
 impl ShellySession {
     /// Saves the connected device in a profile (its own slot again, else a free one) and marks
     /// it connected.
