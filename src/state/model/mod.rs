@@ -483,6 +483,21 @@ mod tests {
         assert!(model.device(&key("btn")).unwrap().readings.is_empty());
     }
 
+    /// A button without packet ids sends each press several times with the same data; Home
+    /// Assistant's manager passes an unchanged advertisement to nobody (home-assistant/core PR
+    /// #78609), so it is one press.
+    #[test]
+    fn a_repeated_advertisement_is_one_event() {
+        let mut model = ScanModel::new();
+        // BTHome v2, 0x3A button 0x01 press, no packet id.
+        for t in [1_000, 1_100, 1_200] {
+            hear(&mut model, t, "btn", adv("BTN", &[0x40, 0x3a, 0x01], -50));
+        }
+        assert_eq!(model.timeline.len(), 1, "{:?}", model.timeline);
+        let device = model.device(&key("btn")).unwrap();
+        assert_eq!((device.packets, device.last_seen_ms), (3, 1_200));
+    }
+
     #[test]
     fn history_keeps_one_point_per_step() {
         let mut model = ScanModel::new();
