@@ -406,6 +406,30 @@ async fn a_wrong_key_shows_the_decryption_failure() {
     assert!(row.contains("mic_failure"), "{row}");
 }
 
+/// A bind key set for a device that sends plaintext: the refusal (a possible downgrade) stays,
+/// and the card says why its readings stopped.
+#[wasm_bindgen_test]
+async fn plaintext_from_a_keyed_device_is_refused_and_explained() {
+    let page = Page::mount().await;
+    page.store.set_key(
+        &key("A4:C1:38:11:22:35"),
+        Some(bluehome::state::model::KeyEntry {
+            bindkey: BindKey::new([2; 16]),
+            mac: None,
+        }),
+    );
+    // BTHome v2, unencrypted: temperature 25.06 °C.
+    page.advertise(
+        "A4:C1:38:11:22:35",
+        sensor("PLAIN", &[0x40, 0x02, 0xca, 0x09], -55),
+    );
+    page.refresh().await;
+    let row = page.texts(".device-row").pop().unwrap();
+    assert!(row.contains("Unencrypted data refused"), "{row}");
+    assert!(row.contains("forget the key"), "{row}");
+    assert!(!row.contains("25.06"), "{row}");
+}
+
 #[wasm_bindgen_test]
 async fn export_content_is_right() {
     let page = Page::mount().await;

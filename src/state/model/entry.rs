@@ -114,6 +114,24 @@ pub struct DecodeProblem {
     pub message: String,
 }
 
+impl DecodeProblem {
+    /// Plaintext refused from a device with a bind key (the core's `downgrade` rejection), in
+    /// plain words: what happened and what to do when the device's encryption was turned off.
+    pub fn downgrade() -> Self {
+        Self {
+            kind: "downgrade",
+            message: "Unencrypted data refused: a bind key is set for this device. If its \
+                      encryption was turned off, forget the key."
+                .to_owned(),
+        }
+    }
+
+    /// Whether this is the refusal of [`DecodeProblem::downgrade`].
+    pub fn is_downgrade(&self) -> bool {
+        self.kind == "downgrade"
+    }
+}
+
 /// What the app keeps of a device itself (the manager's table has the rest).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeviceRecord {

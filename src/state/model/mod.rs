@@ -196,6 +196,10 @@ impl ScanModel {
             entry.encrypted = header.encrypted;
         }
         match &packet.error {
+            // The refusal stands (it is the security rule: bthome-ble ignores plaintext from a
+            // device with a key and sets `downgrade_detected`), but the device's readings stop
+            // with it, so the page says why and what to do.
+            Some(bthome::Error::Downgrade) => entry.problem = Some(DecodeProblem::downgrade()),
             // Repeats of the same packet are normal (devices send each one several times).
             Some(e) if e.is_rejection() => {}
             Some(e) => {
@@ -284,6 +288,16 @@ impl ScanModel {
     /// Sets (or with `None` removes) a device's bind key and MAC; the next packet uses them.
     pub fn set_key(&mut self, key: &DeviceKey, entry: Option<KeyEntry>) {
         self.capture_keys.remove(key);
+        // Without a key, plaintext is no longer refused: the explanation goes with the key.
+        if entry.is_none()
+            && let Some(record) = self.records.get_mut(key)
+            && record
+                .problem
+                .as_ref()
+                .is_some_and(DecodeProblem::is_downgrade)
+        {
+            record.problem = None;
+        }
         self.manager.set_bindkey(key, entry.map(|e| e.bindkey));
         self.manager.set_mac(key, entry.and_then(|e| e.mac));
         self.dirty = true;
@@ -560,6 +574,55 @@ mod tests {
             model.manager().bindkey(&key("AA:BB:CC:DD:EE:01")),
             Some(&BindKey::new([1; 16]))
         );
+    }
+
+    /// With a bind key set, plaintext is refused as a possible downgrade (bthome-ble's
+    /// `downgrade_detected`): the device's readings stop, and the page says why.
+    #[test]
+    fn plaintext_refused_for_a_keyed_device_is_explained() {
+        let mut model = ScanModel::new();
+        let entry = KeyEntry {
+            bindkey: BindKey::new([7; 16]),
+            mac: None,
+        };
+        model.set_key(&key("AA:BB:CC:DD:EE:07"), Some(entry));
+        // BTHome v2, unencrypted: temperature 25.06 °C.
+        hear(
+            &mut model,
+            1_000,
+            "AA:BB:CC:DD:EE:07",
+            adv("t", &[0x40, 0x02, 0xca, 0x09], -60),
+        );
+        let device = model.device(&key("AA:BB:CC:DD:EE:07")).unwrap();
+        assert!(device.readings.is_empty());
+        let problem = device.problem.expect("the refusal is explained");
+        assert_eq!(problem.kind, "downgrade");
+        assert!(problem.message.contains("bind key"), "{}", problem.message);
+        assert!(
+            problem.message.starts_with("Unencrypted data refused"),
+            "{}",
+            problem.message
+        );
+
+        // Forgetting the key (as the message advises) takes the explanation away at once, and
+        // the next packet decodes.
+        model.set_key(&key("AA:BB:CC:DD:EE:07"), None);
+        assert!(
+            model
+                .device(&key("AA:BB:CC:DD:EE:07"))
+                .unwrap()
+                .problem
+                .is_none()
+        );
+        hear(
+            &mut model,
+            2_000,
+            "AA:BB:CC:DD:EE:07",
+            adv("t", &[0x40, 0x02, 0xcb, 0x09], -60),
+        );
+        let device = model.device(&key("AA:BB:CC:DD:EE:07")).unwrap();
+        assert_eq!(device.readings.len(), 1);
+        assert!(device.problem.is_none());
     }
 
     /// A NaN reading is shown as such but never enters the history (it cannot be saved as JSON).
