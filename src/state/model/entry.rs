@@ -21,6 +21,9 @@ pub struct Reading {
     pub index: u8,
     /// Name from the core's object table.
     pub name: &'static str,
+    /// What the page calls it: the name, numbered as Home Assistant numbers it when the device
+    /// sends more than one of its kind (`temperature 2`).
+    pub label: String,
     /// Unit from the core's object table.
     pub unit: Option<&'static str>,
     /// The latest value.
@@ -279,6 +282,9 @@ pub struct TimelineEntry {
     pub key: DeviceKey,
     /// The object (`button`, `dimmer`, …).
     pub object: &'static str,
+    /// What the page calls it: the object, numbered when the packet has more than one of its
+    /// kind (`button 2` of a four-button remote).
+    pub label: String,
     /// The event (`press`, `rotate_left`, `toggle`, …).
     pub event: &'static str,
     /// Steps or arguments, if any.
