@@ -406,6 +406,63 @@ async fn a_wrong_key_shows_the_decryption_failure() {
     assert!(row.contains("mic_failure"), "{row}");
 }
 
+/// A bind key set for a device that sends plaintext: the refusal (a possible downgrade) stays,
+/// and the card says why its readings stopped.
+#[wasm_bindgen_test]
+async fn plaintext_from_a_keyed_device_is_refused_and_explained() {
+    let page = Page::mount().await;
+    page.store.set_key(
+        &key("A4:C1:38:11:22:35"),
+        Some(bluehome::state::model::KeyEntry {
+            bindkey: BindKey::new([2; 16]),
+            mac: None,
+        }),
+    );
+    // BTHome v2, unencrypted: temperature 25.06 °C.
+    page.advertise(
+        "A4:C1:38:11:22:35",
+        sensor("PLAIN", &[0x40, 0x02, 0xca, 0x09], -55),
+    );
+    page.refresh().await;
+    let row = page.texts(".device-row").pop().unwrap();
+    assert!(row.contains("Unencrypted data refused"), "{row}");
+    assert!(row.contains("forget the key"), "{row}");
+    assert!(!row.contains("25.06"), "{row}");
+}
+
+/// A four-button remote (Shelly BLU RC Button 4) and a device with three temperatures (BLU
+/// TRV): the Events list and the card name each object by its number.
+#[wasm_bindgen_test]
+async fn repeated_objects_are_named_by_number() {
+    let page = Page::mount().await;
+    // Packet 1: key 1 pressed; packet 2: key 2 (`3A 00` for the others).
+    let key1 = [
+        0x44, 0x00, 0x01, 0x3a, 0x01, 0x3a, 0x00, 0x3a, 0x00, 0x3a, 0x00,
+    ];
+    let key2 = [
+        0x44, 0x00, 0x02, 0x3a, 0x00, 0x3a, 0x01, 0x3a, 0x00, 0x3a, 0x00,
+    ];
+    page.advertise("rc4", sensor("SBBT-004CUS", &key1, -50));
+    page.advertise("rc4", sensor("SBBT-004CUS", &key2, -50));
+    // 0x45 temperatures 21.0, 19.5 and -2.0 °C.
+    let trv = [0x40, 0x45, 0xd2, 0x00, 0x45, 0xc3, 0x00, 0x45, 0xec, 0xff];
+    page.advertise("trv", sensor("SBTR-001AEU", &trv, -60));
+    page.refresh().await;
+    assert_eq!(
+        page.texts(".timeline-event"),
+        ["button 2 press", "button 1 press"]
+    );
+    let row = page.texts(".device-row").pop().unwrap();
+    assert!(row.contains("SBTR-001AEU"), "{row}");
+    for reading in [
+        "temperature 1 21 °C",
+        "temperature 2 19.5 °C",
+        "temperature 3 -2 °C",
+    ] {
+        assert!(row.contains(reading), "{reading}: {row}");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn export_content_is_right() {
     let page = Page::mount().await;

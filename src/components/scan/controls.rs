@@ -403,7 +403,7 @@ pub fn Timeline() -> impl IntoView {
                                 " "
                                 <span class="timeline-device">{title}</span>
                                 " "
-                                <span class="timeline-event">{format!("{} {}", e.object, e.event.replace('_', " "))}</span>
+                                <span class="timeline-event">{format!("{} {}", e.label, e.event.replace('_', " "))}</span>
                                 " "
                                 <span class="timeline-detail">{e.detail.clone()}</span>
                             </li>

@@ -139,13 +139,7 @@ fn DetailsPanel(
             d.readings
                 .values()
                 .filter(|r| r.value.as_f64().is_some())
-                .map(|r| {
-                    (
-                        Some((r.id, r.index)) == shown,
-                        r.name.replace('_', " "),
-                        r.key(),
-                    )
-                })
+                .map(|r| (Some((r.id, r.index)) == shown, r.label.clone(), r.key()))
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default()
@@ -167,8 +161,8 @@ fn DetailsPanel(
                 now.saturating_sub(span)
             };
             let label = match unit {
-                Some(u) => format!("{} ({u})", reading.name.replace('_', " ")),
-                None => reading.name.replace('_', " "),
+                Some(u) => format!("{} ({u})", reading.label),
+                None => reading.label.clone(),
             };
             let format_time: fn(u64) -> String = if settings.local_time {
                 axis_time_local
@@ -195,7 +189,7 @@ fn DetailsPanel(
                     };
                     view! {
                         <tr>
-                            <th scope="row">{r.name.replace('_', " ")}</th>
+                            <th scope="row">{r.label.clone()}</th>
                             <td>{r.display(&settings)}</td>
                             <td class="mono">{format!("{:#04x}", r.id)}</td>
                             <td>{when}</td>

@@ -251,7 +251,7 @@ pub fn DeviceRow(
                 .flat_map(|p| d.readings.values().filter(move |r| r.prominence() == p))
                 .take(4)
                 .map(|r| {
-                    let name = r.name.replace('_', " ");
+                    let name = r.label.clone();
                     let value = r.display(&settings);
                     let points = r.chart_points();
                     let spark = (points.len() > 1).then(|| {

@@ -21,6 +21,9 @@ pub struct Reading {
     pub index: u8,
     /// Name from the core's object table.
     pub name: &'static str,
+    /// What the page calls it: the name, numbered as Home Assistant numbers it when the device
+    /// sends more than one of its kind (`temperature 2`).
+    pub label: String,
     /// Unit from the core's object table.
     pub unit: Option<&'static str>,
     /// The latest value.
@@ -112,6 +115,24 @@ pub struct DecodeProblem {
     pub kind: &'static str,
     /// The core error's message.
     pub message: String,
+}
+
+impl DecodeProblem {
+    /// Plaintext refused from a device with a bind key (the core's `downgrade` rejection), in
+    /// plain words: what happened and what to do when the device's encryption was turned off.
+    pub fn downgrade() -> Self {
+        Self {
+            kind: "downgrade",
+            message: "Unencrypted data refused: a bind key is set for this device. If its \
+                      encryption was turned off, forget the key."
+                .to_owned(),
+        }
+    }
+
+    /// Whether this is the refusal of [`DecodeProblem::downgrade`].
+    pub fn is_downgrade(&self) -> bool {
+        self.kind == "downgrade"
+    }
 }
 
 /// What the app keeps of a device itself (the manager's table has the rest).
@@ -261,6 +282,9 @@ pub struct TimelineEntry {
     pub key: DeviceKey,
     /// The object (`button`, `dimmer`, …).
     pub object: &'static str,
+    /// What the page calls it: the object, numbered when the packet has more than one of its
+    /// kind (`button 2` of a four-button remote).
+    pub label: String,
     /// The event (`press`, `rotate_left`, `toggle`, …).
     pub event: &'static str,
     /// Steps or arguments, if any.

@@ -196,6 +196,10 @@ impl ScanModel {
             entry.encrypted = header.encrypted;
         }
         match &packet.error {
+            // The refusal stands (it is the security rule: bthome-ble ignores plaintext from a
+            // device with a key and sets `downgrade_detected`), but the device's readings stop
+            // with it, so the page says why and what to do.
+            Some(bthome::Error::Downgrade) => entry.problem = Some(DecodeProblem::downgrade()),
             // Repeats of the same packet are normal (devices send each one several times).
             Some(e) if e.is_rejection() => {}
             Some(e) => {
@@ -206,8 +210,12 @@ impl ScanModel {
             }
             None => entry.problem = None,
         }
+        // Home Assistant's names (bthome-ble's keys): `temperature_2` when the packet has more
+        // than one temperature in °C, `temperature` when it has one.
+        let labels = bthome::entity_keys(&packet.objects);
         let mut seen: BTreeMap<u8, u8> = BTreeMap::new();
-        for object in packet.objects {
+        for (object, label) in packet.objects.into_iter().zip(labels) {
+            let label = label.replace('_', " ");
             let index = {
                 let count = seen.entry(object.id).or_insert(0);
                 let index = *count;
@@ -226,6 +234,7 @@ impl ScanModel {
                         at_ms,
                         key: key.clone(),
                         object: object.name(),
+                        label,
                         event,
                         detail: format::event_detail(&object.value),
                     });
@@ -239,11 +248,13 @@ impl ScanModel {
                     id: object.id,
                     index,
                     name: object.name(),
+                    label: String::new(),
                     unit: object.unit(),
                     value: object.value.clone(),
                     at_ms,
                     history: VecDeque::new(),
                 });
+            reading.label = label;
             if let Some(number) = object.value.as_f64() {
                 push_point(&mut reading.history, at_ms, number);
             }
@@ -284,6 +295,16 @@ impl ScanModel {
     /// Sets (or with `None` removes) a device's bind key and MAC; the next packet uses them.
     pub fn set_key(&mut self, key: &DeviceKey, entry: Option<KeyEntry>) {
         self.capture_keys.remove(key);
+        // Without a key, plaintext is no longer refused: the explanation goes with the key.
+        if entry.is_none()
+            && let Some(record) = self.records.get_mut(key)
+            && record
+                .problem
+                .as_ref()
+                .is_some_and(DecodeProblem::is_downgrade)
+        {
+            record.problem = None;
+        }
         self.manager.set_bindkey(key, entry.map(|e| e.bindkey));
         self.manager.set_mac(key, entry.and_then(|e| e.mac));
         self.dirty = true;
@@ -366,9 +387,17 @@ impl ScanModel {
         &mut self,
         key: &DeviceKey,
         name: Option<String>,
-        readings: Vec<SavedReading>,
+        mut readings: Vec<SavedReading>,
     ) {
-        for (id, index, points) in readings {
+        // Named as the packet that sent them named them: in id order, the order BTHome asks
+        // devices to send objects in (bthome.io/format).
+        readings.sort_by_key(|(id, index, _)| (*id, *index));
+        let objects: Vec<bthome::Object> = readings
+            .iter()
+            .map(|(id, _, _)| bthome::Object::new(*id, Value::Float(0.0)))
+            .collect();
+        let labels = bthome::entity_keys(&objects);
+        for ((id, index, points), label) in readings.into_iter().zip(labels) {
             let Some(info) = bthome::info(id) else {
                 continue;
             };
@@ -386,6 +415,7 @@ impl ScanModel {
                     id,
                     index,
                     name: info.name,
+                    label: label.replace('_', " "),
                     unit: info.unit,
                     value: Value::Float(last),
                     at_ms,
@@ -483,6 +513,108 @@ mod tests {
         assert!(model.device(&key("btn")).unwrap().readings.is_empty());
     }
 
+    /// A button without packet ids sends each press several times with the same data; Home
+    /// Assistant's manager passes an unchanged advertisement to nobody (home-assistant/core PR
+    /// #78609), so it is one press.
+    #[test]
+    fn a_repeated_advertisement_is_one_event() {
+        let mut model = ScanModel::new();
+        // BTHome v2, 0x3A button 0x01 press, no packet id.
+        for t in [1_000, 1_100, 1_200] {
+            hear(&mut model, t, "btn", adv("BTN", &[0x40, 0x3a, 0x01], -50));
+        }
+        assert_eq!(model.timeline.len(), 1, "{:?}", model.timeline);
+        let device = model.device(&key("btn")).unwrap();
+        assert_eq!((device.packets, device.last_seen_ms), (3, 1_200));
+    }
+
+    /// A Shelly BLU RC Button 4 sends four button objects, `3A 00` ("none") for the keys not
+    /// pressed; BTHome numbers repeated objects by order, placeholders included (bthome.io/format,
+    /// "Multiple measurements of the same type"; bthome-ble's test
+    /// `test_bthome_event_triple_button_device`: `3A00 3A01 3A03` is `button_2` press and
+    /// `button_3` triple press). A press on key 1 and one on key 2 must not look alike.
+    #[test]
+    fn each_key_of_a_four_button_remote_is_named() {
+        let mut model = ScanModel::new();
+        let key1 = [
+            0x44, 0x00, 0x01, 0x3a, 0x01, 0x3a, 0x00, 0x3a, 0x00, 0x3a, 0x00,
+        ];
+        let key2 = [
+            0x44, 0x00, 0x02, 0x3a, 0x00, 0x3a, 0x01, 0x3a, 0x00, 0x3a, 0x00,
+        ];
+        hear(&mut model, 1_000, "rc4", adv("SBBT-004CUS", &key1, -50));
+        hear(&mut model, 2_000, "rc4", adv("SBBT-004CUS", &key2, -50));
+        let shown: Vec<String> = model
+            .timeline
+            .iter()
+            .map(|e| format!("{} {}", e.label, e.event))
+            .collect();
+        assert_eq!(shown, ["button 1 press", "button 2 press"]);
+    }
+
+    /// A BLU TRV sends three 0x45 temperatures. Two objects of different ids that measure the
+    /// same thing in the same unit are numbered too, as bthome-ble numbers them (its test
+    /// `test_bthome_double_voltage_different_object_id`: 0x0C and 0x4A are `voltage_1`,
+    /// `voltage_2`); a single one keeps its plain name.
+    #[test]
+    fn repeated_readings_are_numbered_and_single_ones_are_not() {
+        let labels = |model: &ScanModel, id: &str| -> Vec<String> {
+            model
+                .device(&key(id))
+                .unwrap()
+                .readings
+                .values()
+                .map(|r| format!("{} {}", r.label, r.display(&Settings::default())))
+                .collect()
+        };
+        let mut model = ScanModel::new();
+        // Battery 90 %, then 0x45 temperatures 21.0, 19.5 and -2.0 °C.
+        let trv = [
+            0x40, 0x01, 0x5a, 0x45, 0xd2, 0x00, 0x45, 0xc3, 0x00, 0x45, 0xec, 0xff,
+        ];
+        hear(&mut model, 1_000, "trv", adv("SBTR-001AEU", &trv, -60));
+        assert_eq!(
+            labels(&model, "trv"),
+            [
+                "battery 90 %",
+                "temperature 1 21 °C",
+                "temperature 2 19.5 °C",
+                "temperature 3 -2 °C"
+            ]
+        );
+        // 0x02 and 0x45 are both a temperature in °C.
+        hear(
+            &mut model,
+            1_000,
+            "two",
+            adv("two", &[0x40, 0x02, 0xca, 0x09, 0x45, 0x11, 0x01], -60),
+        );
+        assert_eq!(
+            labels(&model, "two"),
+            ["temperature 1 25.06 °C", "temperature 2 27.3 °C"]
+        );
+        hear(&mut model, 1_000, "one", adv("one", TEMP_HUMIDITY, -60));
+        assert_eq!(
+            labels(&model, "one"),
+            ["temperature 25.06 °C", "humidity 50.55 %"]
+        );
+
+        // Readings restored from saved history are named the same way.
+        let mut restored = ScanModel::new();
+        let point = |v: f64| vec![(1_000, v)];
+        restored.restore_history(
+            &key("trv"),
+            None,
+            vec![
+                (0x01, 0, point(90.0)),
+                (0x45, 0, point(21.0)),
+                (0x45, 1, point(19.5)),
+                (0x45, 2, point(-2.0)),
+            ],
+        );
+        assert_eq!(labels(&restored, "trv"), labels(&model, "trv"));
+    }
+
     #[test]
     fn history_keeps_one_point_per_step() {
         let mut model = ScanModel::new();
@@ -545,6 +677,55 @@ mod tests {
             model.manager().bindkey(&key("AA:BB:CC:DD:EE:01")),
             Some(&BindKey::new([1; 16]))
         );
+    }
+
+    /// With a bind key set, plaintext is refused as a possible downgrade (bthome-ble's
+    /// `downgrade_detected`): the device's readings stop, and the page says why.
+    #[test]
+    fn plaintext_refused_for_a_keyed_device_is_explained() {
+        let mut model = ScanModel::new();
+        let entry = KeyEntry {
+            bindkey: BindKey::new([7; 16]),
+            mac: None,
+        };
+        model.set_key(&key("AA:BB:CC:DD:EE:07"), Some(entry));
+        // BTHome v2, unencrypted: temperature 25.06 °C.
+        hear(
+            &mut model,
+            1_000,
+            "AA:BB:CC:DD:EE:07",
+            adv("t", &[0x40, 0x02, 0xca, 0x09], -60),
+        );
+        let device = model.device(&key("AA:BB:CC:DD:EE:07")).unwrap();
+        assert!(device.readings.is_empty());
+        let problem = device.problem.expect("the refusal is explained");
+        assert_eq!(problem.kind, "downgrade");
+        assert!(problem.message.contains("bind key"), "{}", problem.message);
+        assert!(
+            problem.message.starts_with("Unencrypted data refused"),
+            "{}",
+            problem.message
+        );
+
+        // Forgetting the key (as the message advises) takes the explanation away at once, and
+        // the next packet decodes.
+        model.set_key(&key("AA:BB:CC:DD:EE:07"), None);
+        assert!(
+            model
+                .device(&key("AA:BB:CC:DD:EE:07"))
+                .unwrap()
+                .problem
+                .is_none()
+        );
+        hear(
+            &mut model,
+            2_000,
+            "AA:BB:CC:DD:EE:07",
+            adv("t", &[0x40, 0x02, 0xcb, 0x09], -60),
+        );
+        let device = model.device(&key("AA:BB:CC:DD:EE:07")).unwrap();
+        assert_eq!(device.readings.len(), 1);
+        assert!(device.problem.is_none());
     }
 
     /// A NaN reading is shown as such but never enters the history (it cannot be saved as JSON).

@@ -24,6 +24,15 @@ enum Bthome {
     Decoded(Vec<bthome::Object>),
 }
 
+/// Step 2's result, waiting for steps 4 and 6.
+struct Reading {
+    key: DeviceKey,
+    source: Arc<str>,
+    packet: bthome::Packet,
+    /// Objects a remote scanner decoded ([`Bthome::Decoded`]).
+    remote: bool,
+}
+
 impl Manager {
     /// Feeds one packet heard by `source` from the device `key`. Unknown sources are registered
     /// on the fly (`"local"` as the local scanner, any other name as a remote one). Timers due
@@ -85,8 +94,17 @@ impl Manager {
             self.deliver(now_ms, &key, &source, connectable, &adv);
         }
 
-        // 2. BTHome.
-        self.read_bthome(now_ms, slot, &key, &source, &adv, bthome);
+        // 2. BTHome, decoded now (with the receiver state as the packet comes) and reported once
+        // steps 4 and 6 have said whether the packet is news.
+        let remote = matches!(bthome, Bthome::Decoded(_));
+        let reading = self
+            .read_bthome(now_ms, slot, &key, &adv, bthome)
+            .map(|packet| Reading {
+                key: key.clone(),
+                source: Arc::clone(&source),
+                packet,
+                remote,
+            });
 
         // 3. Per-source merge.
         let Some(info) = self.merge_source(now_ms, slot, scanner, key, source, connectable, adv)
@@ -96,6 +114,7 @@ impl Manager {
 
         // 4. Best source.
         if self.keeps_previous_owner(now_ms, slot, scanner, &info) {
+            self.report_reading(now_ms, reading, false);
             if connectable.is_yes() {
                 let replace = match self.at(slot) {
                     Some(d) => match (&d.connectable, &d.all) {
@@ -129,6 +148,7 @@ impl Manager {
         d.all = Some(info.clone());
         d.gone = None;
         self.schedule(slot);
+        self.report_reading(now_ms, reading, changed);
 
         // 6. + 7. Dedupe and dispatch. A non-connectable packet of a device that a registered
         // connectable scanner also hears is dispatched as connectable (habluetooth step 8).
@@ -150,26 +170,23 @@ impl Manager {
     }
 
     /// Step 2: the packet's BTHome data decoded with the device's receiver state, or the objects
-    /// a remote scanner decoded, as an [`Event::Reading`].
+    /// a remote scanner decoded (`None` when the packet has no BTHome data).
     fn read_bthome(
         &mut self,
         now_ms: u64,
         slot: u32,
         key: &DeviceKey,
-        source: &Arc<str>,
         adv: &Advertisement,
         bthome: Bthome,
-    ) {
+    ) -> Option<bthome::Packet> {
         let announced = announced_mac(adv);
         let given = self.given_mac(key);
         let bindkey = self.bindkey(key).copied();
-        let Some(d) = self.at_mut(slot) else {
-            return;
-        };
+        let d = self.at_mut(slot)?;
         if announced.is_some() {
             d.announced_mac = announced;
         }
-        let packet = match bthome {
+        match bthome {
             Bthome::Decoded(objects) => {
                 d.decoded_remotely = true;
                 Some(bthome::Packet {
@@ -178,9 +195,7 @@ impl Manager {
                 })
             }
             Bthome::FromServiceData => {
-                if bthome::service_data(adv).is_none() {
-                    return;
-                }
+                bthome::service_data(adv)?;
                 let mac = adv
                     .address
                     .or(given)
@@ -195,17 +210,38 @@ impl Manager {
                 }
                 packet
             }
-        };
-        if let Some(packet) = packet {
-            self.emit(
-                now_ms,
-                Event::Reading {
-                    key: key.clone(),
-                    source: Arc::clone(source),
-                    packet,
-                },
-            );
         }
+    }
+
+    /// Step 2's [`Event::Reading`], emitted once steps 4 and 6 have run. `news` says whether Home
+    /// Assistant's manager would pass the packet on: it won step 4 and its data changed (step 6).
+    /// A packet that is not news keeps its sensor values (their time and history follow every
+    /// packet) but loses its events (button, dimmer, command): Home Assistant calls nobody back
+    /// for it (home-assistant/core PR #78609), so bthome-ble never fires them, and a device that
+    /// sends one press several times, without a packet id, pressed once. Objects a remote scanner
+    /// decoded itself come without advertisement data to compare and are always news (the
+    /// gateway feed hands each report on once).
+    fn report_reading(&mut self, now_ms: u64, reading: Option<Reading>, news: bool) {
+        let Some(Reading {
+            key,
+            source,
+            mut packet,
+            remote,
+        }) = reading
+        else {
+            return;
+        };
+        if !news && !remote {
+            packet.objects.retain(|o| !o.value.is_event());
+        }
+        self.emit(
+            now_ms,
+            Event::Reading {
+                key,
+                source,
+                packet,
+            },
+        );
     }
 
     /// Step 3: the packet merged into what its source knew of the device; the device's times

@@ -46,6 +46,9 @@
 //!    earlier packet (Shelly BLU sends it in the scan response, apart from the BTHome data; browsers
 //!    hide the address). Objects a remote scanner decoded itself ([`Manager::ingest_objects`]: a
 //!    Shelly gateway's BTHome sensors) become the reading as they are, with an empty packet.
+//!    The reading is emitted after steps 4–6, which say whether the packet is news: one that
+//!    loses to the owner or repeats the device's data keeps its sensor values but not its events
+//!    (button, dimmer, command), as bthome-ble behind Home Assistant never sees such a packet.
 //! 3. Per-source merge: the packet is merged into what this source knew about the device (union of
 //!    manufacturer data, service data and UUIDs; the longer name kept; latest RSSI, tx power, time).
 //! 4. Best source: a packet from another source than the current owner takes over only when the
@@ -227,7 +230,9 @@ pub enum Event {
     },
     /// A BTHome packet from the device, decoded with its receiver state. `packet.error` holds the
     /// verdict when there is one (a replayed counter, a duplicate packet id, a downgrade, a MIC
-    /// failure, …); objects decoded before a problem are kept.
+    /// failure, …); objects decoded before a problem are kept. The events (button, dimmer,
+    /// command) are left out when the packet is no news: it lost to the device's owner or
+    /// repeats the device's data (module documentation, step 2).
     Reading {
         /// The device.
         key: DeviceKey,

@@ -1017,6 +1017,64 @@ fn plaintext_from_a_keyed_device_is_a_downgrade() {
     assert_eq!(got[0].error.as_ref().map(|e| e.kind()), Some("downgrade"));
 }
 
+/// The button events (name, event) in the readings.
+fn events_in(readings: &[crate::bthome::Packet]) -> Vec<(String, &'static str)> {
+    readings
+        .iter()
+        .flat_map(|p| &p.objects)
+        .filter_map(|o| Some((String::from(o.name()), o.value.event()?)))
+        .collect()
+}
+
+/// Home Assistant's manager calls nobody back for an advertisement whose data is unchanged
+/// (home-assistant/core PR #78609), so bthome-ble never sees a repeat: a button packet without a
+/// packet id, sent three times, is one press. Its sensor values still come each time.
+#[test]
+fn an_unchanged_advertisement_repeats_no_event() {
+    let mut mgr = Manager::default();
+    // 25.06 °C and a press (bthome.io/format: 0x02 temperature, 0x3A button 0x01), no packet id.
+    for (t, rssi) in [(S, -60), (S + 100, -60), (S + 200, -40)] {
+        let mut a = bthome_adv("4002ca093a01");
+        a.rssi = Some(rssi);
+        feed(&mut mgr, t, "local", A, a);
+    }
+    let got = readings(&mut mgr);
+    assert_eq!(got.len(), 3);
+    assert!(
+        got.iter()
+            .all(|p| p.is_ok() && p.objects.first().map(|o| o.value.as_f64()) == Some(Some(25.06)))
+    );
+    assert_eq!(events_in(&got), [(String::from("button"), "press")]);
+    // RSSI and last seen follow every packet.
+    let d = mgr.device(&k(A)).unwrap();
+    assert_eq!((d.packets(), d.last_seen_ms()), (3, S + 200));
+    assert_eq!(d.info().unwrap().rssi, Some(-40));
+
+    // Changed data is news again.
+    feed(&mut mgr, S + 300, "local", A, bthome_adv("4002ca093a02"));
+    feed(&mut mgr, S + 400, "local", A, bthome_adv("4002ca093a01"));
+    let got = readings(&mut mgr);
+    assert_eq!(
+        events_in(&got),
+        [
+            (String::from("button"), "double_press"),
+            (String::from("button"), "press")
+        ]
+    );
+}
+
+/// A packet that loses to the device's owner (manager step 4) is not passed on by Home
+/// Assistant's manager either: another scanner hearing the same press adds no event.
+#[test]
+fn a_packet_that_loses_to_the_owner_repeats_no_event() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, bthome_adv("403a01"));
+    mgr.ingest(S + 50, "gw", &k(A), Connectable::No, bthome_adv("403a01"));
+    let got = readings(&mut mgr);
+    assert_eq!(got.len(), 2);
+    assert_eq!(events_in(&got), [(String::from("button"), "press")]);
+}
+
 #[test]
 fn repeated_packet_id_from_another_source_is_flagged() {
     // bthome-ble test_identical_packet_id: the same id within 4 s is a duplicate. The receiver
