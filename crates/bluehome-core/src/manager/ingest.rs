@@ -114,7 +114,13 @@ impl Manager {
 
         // 4. Best source.
         if self.keeps_previous_owner(now_ms, slot, scanner, &info) {
-            self.report_reading(now_ms, reading, false);
+            // What the owner already passed on is no news; other data is (the owner may not have
+            // heard this press, and a packet the receiver accepted now would be a duplicate
+            // when the owner's copy comes).
+            let news = self
+                .at(slot)
+                .is_some_and(|d| d.all.as_ref().is_none_or(|owned| !owned.same_data(&info)));
+            self.report_reading(now_ms, reading, news);
             if connectable.is_yes() {
                 let replace = match self.at(slot) {
                     Some(d) => match (&d.connectable, &d.all) {
@@ -213,8 +219,9 @@ impl Manager {
         }
     }
 
-    /// Step 2's [`Event::Reading`], emitted once steps 4 and 6 have run. `news` says whether Home
-    /// Assistant's manager would pass the packet on: it won step 4 and its data changed (step 6).
+    /// Step 2's [`Event::Reading`], emitted once steps 4 and 6 have run. `news` says whether the
+    /// packet's data differs from what the device's owner last passed on (step 6; for a packet
+    /// that lost step 4, the owner's data).
     /// A packet that is not news keeps its sensor values (their time and history follow every
     /// packet) but loses its events (button, dimmer, command): Home Assistant calls nobody back
     /// for it (home-assistant/core PR #78609), so bthome-ble never fires them, and a device that

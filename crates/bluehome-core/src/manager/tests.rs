@@ -1075,6 +1075,25 @@ fn a_packet_that_loses_to_the_owner_repeats_no_event() {
     assert_eq!(events_in(&got), [(String::from("button"), "press")]);
 }
 
+/// A press only the losing scanner heard is still a press: the owner's copy, should it come,
+/// would be refused as a duplicate packet id.
+#[test]
+fn a_press_only_the_losing_scanner_heard_counts() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, bthome_adv("40000102ca09"));
+    readings(&mut mgr);
+    mgr.ingest(
+        S + 50,
+        "gw",
+        &k(A),
+        Connectable::No,
+        bthome_adv("4000023a01"),
+    );
+    let got = readings(&mut mgr);
+    assert_eq!(owner(&mgr, A), "local");
+    assert_eq!(events_in(&got), [(String::from("button"), "press")]);
+}
+
 #[test]
 fn repeated_packet_id_from_another_source_is_flagged() {
     // bthome-ble test_identical_packet_id: the same id within 4 s is a duplicate. The receiver
