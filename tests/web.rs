@@ -331,6 +331,59 @@ fn a_store_reads_what_was_saved_before_it_saves() {
     bluehome::state::privacy::forget_everything();
 }
 
+/// Two windows of the page share its storage: what one saves reaches the other (the browser's
+/// `storage` event, sent to every window but the one that wrote), and the other's next save keeps
+/// it rather than writing its older copy over it.
+#[wasm_bindgen_test]
+fn what_another_window_saves_is_kept() {
+    use std::rc::Rc;
+
+    use bluehome::ble::Backend;
+    use bluehome::ble::mock::MockBackend;
+    use bluehome::platform::now_ms;
+    use bluehome::state::AppStore;
+    use bluehome::state::model::KeyEntry;
+    use bluehome_core::DeviceKey;
+    use bluehome_core::bthome::BindKey;
+
+    bluehome::state::privacy::forget_everything();
+    let mock = || Rc::new(Backend::Mock(MockBackend::new()));
+    let kitchen: DeviceKey = "A4:C1:38:00:00:01".parse().unwrap();
+    let told = |name: &str| {
+        let event = js_sys::Function::new_with_args(
+            "key",
+            "window.dispatchEvent(new StorageEvent('storage', { key }))",
+        );
+        event.call1(&JsValue::NULL, &name.into()).unwrap();
+    };
+    let label = |store: AppStore| {
+        store
+            .model_untracked(|m| m.labels.get(&kitchen).cloned())
+            .flatten()
+    };
+    let key = |store: AppStore| store.model_untracked(|m| m.key_entry(&kitchen)).flatten();
+    Owner::new().with(|| {
+        let here = AppStore::new(mock(), true);
+        let there = AppStore::new(mock(), true);
+        there.set_label(&kitchen, "Kitchen");
+        told("bluehome.scan");
+        let bindkey: BindKey = "231d39c1d7cc1ab1aee224cd096db932".parse().unwrap();
+        let entry = Some(KeyEntry { bindkey, mac: None });
+        there.set_key(&kitchen, entry);
+        told("bluehome.keys");
+        assert_eq!(label(here).as_deref(), Some("Kitchen"));
+        assert_eq!(key(here), entry);
+        here.save(now_ms());
+        let reloaded = AppStore::new(mock(), true);
+        assert_eq!(label(reloaded).as_deref(), Some("Kitchen"), "written over");
+        // A key forgotten there is forgotten here, and not saved back.
+        there.set_key(&kitchen, None);
+        told("bluehome.keys");
+        assert_eq!(key(here), None);
+    });
+    bluehome::state::privacy::forget_everything();
+}
+
 /// A file larger than the limit is refused before it is read, with both sizes; one within it is
 /// read.
 #[wasm_bindgen_test]

@@ -11,6 +11,7 @@
 //! before it goes). When even the copy fails (storage full), the original stays where it is and
 //! is [`Held`]: nothing is saved over it until the user has downloaded or discarded it.
 
+use bluehome_core::DeviceKey;
 use bluehome_core::saved::{
     KeysDocument, LoadIssue, SavedDevice, SavedKey, SavedReading, ScanDocument,
 };
@@ -245,6 +246,49 @@ pub fn save_scan(
         history,
     };
     store.set(SCAN_KEY, &doc.to_json())
+}
+
+/// Takes in what another window of the page saved: after a `storage` event for `name` (`None`:
+/// the storage was cleared), that document's labels and settings, or its bind keys, replace this
+/// window's. Nothing of this window's is lost by that: labels, settings and keys are saved the
+/// moment they change, so the stored document already holds them, unless another window changed
+/// them since. History stays each window's own. A document that does not read is left alone (the
+/// window that loads it reports it). Returns the settings taken in, if any.
+pub fn adopt(store: &dyn KeyValue, model: &mut ScanModel, name: Option<&str>) -> Option<Settings> {
+    let mut settings = None;
+    if name.is_none_or(|n| n == SCAN_KEY) {
+        let scan = ScanDocument::load(store.get(SCAN_KEY).as_deref());
+        if scan.issues.is_empty() {
+            let doc = scan.value.unwrap_or_default();
+            model.labels = doc.labels;
+            settings = Some(
+                doc.settings
+                    .and_then(|s| serde_json::from_value(s).ok())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    if name.is_none_or(|n| n == KEYS_KEY) {
+        let keys = KeysDocument::load(store.get(KEYS_KEY).as_deref());
+        if keys.issues.is_empty() {
+            let saved = keys.value.unwrap_or_default().keys;
+            let gone: Vec<DeviceKey> = model
+                .key_entries()
+                .map(|(key, _)| key.clone())
+                .filter(|key| !saved.contains_key(key))
+                .collect();
+            for key in gone {
+                model.set_key(&key, None);
+            }
+            for (key, SavedKey { bindkey, mac }) in saved {
+                let entry = KeyEntry { bindkey, mac };
+                if model.key_entry(&key) != Some(entry) {
+                    model.set_key(&key, Some(entry));
+                }
+            }
+        }
+    }
+    settings
 }
 
 /// Saves the bind keys (only ever to their own entry, and not while [`KEYS_KEY`] is held).

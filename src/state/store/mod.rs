@@ -177,6 +177,7 @@ impl AppStore {
                 self.unreadable.set(unreadable);
                 self.flush(now);
             }
+            self.follow_other_windows();
         } else if self.persisting() {
             // `localStorage` throws where site data is blocked (a `SecurityError`, HTML Standard
             // "The localStorage getter").
@@ -188,6 +189,39 @@ impl AppStore {
         self.backend()
             .subscribe(Rc::new(move |event: &BleEvent| store.on_event(event)));
         true
+    }
+
+    /// Takes in what other windows of the page save (the `storage` event, which a window gets
+    /// for the changes of the others: HTML Standard, "The storage event"), so that this window's
+    /// next save keeps their labels, settings and keys rather than writing its older copy over
+    /// them.
+    fn follow_other_windows(self) {
+        use wasm_bindgen::JsCast as _;
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(
+            move |event: web_sys::StorageEvent| self.adopt_saved(event.key().as_deref()),
+        );
+        let _ =
+            window.add_event_listener_with_callback("storage", listener.as_ref().unchecked_ref());
+        listener.forget(); // as long as the page; a disposed store ignores it (`try_` below)
+    }
+
+    /// [`persist::adopt`] for the document another window saved (`None`: storage was cleared).
+    pub fn adopt_saved(&self, name: Option<&str>) {
+        let Some(storage) = storage() else { return };
+        let Some(settings) = self.inner.try_update_value(|c| {
+            let settings = persist::adopt(storage.as_ref(), &mut c.0.model, name);
+            c.0.model.touch();
+            settings
+        }) else {
+            return;
+        };
+        if let Some(settings) = settings {
+            self.settings.try_set(settings);
+        }
+        self.flush(self.now_ms());
     }
 
     /// The store's clock now.
