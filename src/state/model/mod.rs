@@ -142,7 +142,10 @@ impl ScanModel {
         }
         let raw = RawPacket::of(now_ms, &adv);
         self.manager.ingest(now_ms, source, key, connectable, adv);
-        let record = self.records.entry(key.clone()).or_default();
+        let record = self
+            .records
+            .entry(self.manager.device_key(key))
+            .or_default();
         if record.raw.len() >= MAX_RAW {
             record.raw.pop_front();
         }

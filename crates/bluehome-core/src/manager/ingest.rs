@@ -82,7 +82,7 @@ impl Manager {
     ) {
         self.catch_up(now_ms);
         let scanner = self.scanner_for(now_ms, source, connectable);
-        let slot = self.slot_for(now_ms, key);
+        let slot = self.slot_for(now_ms, &self.device_key(key));
         let Some(d) = self.at(slot) else {
             return;
         };

@@ -91,6 +91,24 @@ impl Manager {
         self.keys.get(key).copied()
     }
 
+    /// The key the table keeps `key`'s device under. A MAC with no entry of its own is the device
+    /// heard under a browser's opaque id whose MAC is known (announced in its Shelly manufacturer
+    /// data, or given with [`Manager::set_mac`]): browsers hide addresses and a Shelly gateway
+    /// reports them, and one device is one entry (Home Assistant keeps one per address).
+    pub fn device_key(&self, key: &DeviceKey) -> DeviceKey {
+        let Some(mac) = key.mac().filter(|_| self.slot_of(key).is_none()) else {
+            return key.clone();
+        };
+        self.slots
+            .iter()
+            .filter_map(|s| s.device.as_ref())
+            .find(|d| {
+                d.key.mac().is_none()
+                    && (d.announced_mac == Some(mac) || self.given_mac(&d.key) == Some(mac))
+            })
+            .map_or_else(|| key.clone(), |d| d.key.clone())
+    }
+
     pub(crate) fn entry(&self, key: &DeviceKey) -> Option<&Device> {
         self.at(self.slot_of(key)?)
     }

@@ -1186,6 +1186,45 @@ fn the_mac_of_the_shelly_manufacturer_data_decrypts_an_opaque_device() {
     assert_eq!(mgr.announced_mac(&k(OPAQUE)), ENCRYPTED_MAC.parse().ok());
 }
 
+/// A Shelly gateway reports by MAC the sensor the browser hears under an opaque id: once the
+/// sensor has announced its MAC, both are one device (its key decrypts the gateway's copies too).
+/// A MAC nobody announced stays a device of its own.
+#[test]
+fn a_gateway_reporting_the_announced_mac_is_the_same_device() {
+    let mut mgr = Manager::default();
+    mgr.set_bindkey(&k(OPAQUE), Some(BINDKEY));
+    feed(
+        &mut mgr,
+        S,
+        "local",
+        OPAQUE,
+        shelly_scan_response(ENCRYPTED_MAC),
+    );
+    events(&mut mgr);
+    assert_eq!(mgr.device_key(&k(ENCRYPTED_MAC)), k(OPAQUE));
+    let gateway_copy = encrypted_blu(ENCRYPTED_MAC, 8);
+    mgr.ingest(
+        2 * S,
+        "gw",
+        &k(ENCRYPTED_MAC),
+        Connectable::No,
+        gateway_copy,
+    );
+    let got: Vec<_> = events(&mut mgr)
+        .into_iter()
+        .filter_map(|o| match o.event {
+            Event::Reading { key, packet, .. } => Some((key, packet)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, k(OPAQUE));
+    assert!(got[0].1.is_ok(), "{:?}", got[0].1.error);
+    assert_eq!(mgr.device_count(), 1);
+    feed(&mut mgr, 3 * S, "gw", "AA:BB:CC:DD:EE:FF", adv(-70, 1));
+    assert_eq!(mgr.device_count(), 2);
+}
+
 #[test]
 fn data_heard_before_the_scan_response_decrypts_from_the_next_packet_on() {
     let mut mgr = Manager::default();
