@@ -209,7 +209,7 @@ impl AppStore {
     }
 
     /// [`persist::adopt`] for the document another window saved (`None`: storage was cleared).
-    pub fn adopt_saved(&self, name: Option<&str>) {
+    fn adopt_saved(&self, name: Option<&str>) {
         let Some(storage) = storage() else { return };
         let Some(settings) = self.inner.try_update_value(|c| {
             let settings = persist::adopt(storage.as_ref(), &mut c.0.model, name);
