@@ -1,5 +1,6 @@
 //! Hex text in the app: the core's one codec (lower-case out; as people paste it in: any case,
-//! spaces, colons, dashes, a leading `0x`). Bind keys are the core's `BindKey::from_pasted`.
+//! bytes in groups between spaces, colons, dashes, commas or dots, `0x` before any group). Bind
+//! keys are the core's `BindKey::from_pasted`.
 
 pub use bluehome_core::hex::{Error, encode};
 

@@ -16,6 +16,12 @@ pub enum Error {
     },
     /// An odd number of hex digits.
     OddLength,
+    /// Of bytes written in groups (`40 02 ca`), a group with an odd number of digits, at this byte
+    /// offset of the text: its digits are not paired with the next group's.
+    OddGroup {
+        /// Byte offset of the group's first character in the text.
+        offset: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -23,6 +29,11 @@ impl fmt::Display for Error {
         match self {
             Self::BadDigit { offset } => write!(f, "not a hex digit at character {}", offset + 1),
             Self::OddLength => f.write_str("an odd number of hex digits"),
+            Self::OddGroup { offset } => write!(
+                f,
+                "the group at character {} has an odd number of hex digits (a byte is two)",
+                offset + 1
+            ),
         }
     }
 }
@@ -63,33 +74,40 @@ pub(crate) fn fixture(text: &str) -> Vec<u8> {
     decode(text).unwrap_or_else(|e| panic!("bad hex fixture {text:?}: {e}"))
 }
 
-/// Decodes hex as people paste it: surrounding space, a leading `0x`, and spaces, tabs, line breaks,
-/// colons and dashes between digits are ignored. Error offsets refer to the original text.
+/// Decodes hex as people paste it: the digits run together (`4002ca`) or in groups, each of whole
+/// bytes, between white space (a no-break space too), `:`, `-`, `,` or `.`; any group may start
+/// with `0x` (`0x40, 0x02`). A group with an odd number of digits is an error rather than paired
+/// with the next group (`40 1 64` is not `40 16 4…`). Error offsets refer to the original text.
 pub fn decode_lenient(text: &str) -> Result<Vec<u8>, Error> {
-    let start = text.len() - text.trim_start().len();
-    let trimmed = text.trim();
-    let (skipped, body) = match trimmed.get(..2) {
-        Some("0x" | "0X") => (start + 2, trimmed.get(2..).unwrap_or_default()),
-        _ => (start, trimmed),
-    };
-    let mut out = Vec::with_capacity(body.len() / 2);
-    let mut high: Option<u8> = None;
-    for (at, c) in body.char_indices() {
-        if matches!(c, ' ' | ':' | '-' | '\n' | '\r' | '\t') {
-            continue;
+    let separator = |c: char| c.is_whitespace() || matches!(c, ':' | '-' | ',' | '.');
+    let mut out = Vec::with_capacity(text.len() / 2);
+    let mut groups = 0;
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| !separator(c)) {
+        let group_len = rest[start..].find(separator).unwrap_or(rest.len() - start);
+        let group = &rest[start..start + group_len];
+        let offset = text.len() - rest.len() + start;
+        rest = &rest[start + group_len..];
+        groups += 1;
+        let (offset, digits) = match group.get(..2) {
+            Some("0x" | "0X") => (offset + 2, &group[2..]),
+            _ => (offset, group),
+        };
+        if let Some(bad) = digits.bytes().position(|b| !b.is_ascii_hexdigit()) {
+            return Err(Error::BadDigit {
+                offset: offset + bad,
+            });
         }
-        let digit = c.to_digit(16).ok_or(Error::BadDigit {
-            offset: skipped + at,
-        })?;
-        // A hex digit is below 16, so it fits a byte.
-        let digit = digit as u8;
-        match high.take() {
-            Some(h) => out.push(h << 4 | digit),
-            None => high = Some(digit),
+        if digits.len() % 2 == 1 {
+            // One group is the whole text: then it is the text that is odd.
+            let more = rest.contains(|c: char| !separator(c));
+            return Err(if groups == 1 && !more {
+                Error::OddLength
+            } else {
+                Error::OddGroup { offset }
+            });
         }
-    }
-    if high.is_some() {
-        return Err(Error::OddLength);
+        out.extend(decode(digits)?);
     }
     Ok(out)
 }
@@ -127,10 +145,41 @@ mod tests {
             decode_lenient(" 0x07 16:d2-FC\n").unwrap(),
             [0x07, 0x16, 0xd2, 0xfc]
         );
-        assert_eq!(decode_lenient("07 1"), Err(Error::OddLength));
+        assert_eq!(decode_lenient("071"), Err(Error::OddLength));
         assert_eq!(
             decode_lenient("  0x07 zz"),
             Err(Error::BadDigit { offset: 7 })
+        );
+    }
+
+    /// What people paste from C sources, web pages and tools: bytes with `0x` each, commas, dots,
+    /// a no-break space.
+    #[test]
+    fn lenient_decoding_takes_pasted_forms() {
+        let bytes = [0x40, 0x02, 0xca, 0x09];
+        for text in [
+            "0x40, 0x02, 0xCA, 0x09",
+            "40.02.CA.09",
+            "40\u{a0}02\u{a0}ca\u{a0}09",
+            "0x4002ca09",
+        ] {
+            assert_eq!(decode_lenient(text), Ok(bytes.to_vec()), "{text:?}");
+        }
+    }
+
+    /// Digits are never paired across a separator: a lone digit is a mistake to show, not half of
+    /// a byte to join with the next group.
+    #[test]
+    fn a_group_of_odd_digits_is_named() {
+        assert_eq!(
+            decode_lenient("40 1 64 2"),
+            Err(Error::OddGroup { offset: 3 })
+        );
+        assert_eq!(decode_lenient("07 1"), Err(Error::OddGroup { offset: 3 }));
+        assert_eq!(decode_lenient("0x4 02"), Err(Error::OddGroup { offset: 2 }));
+        assert_eq!(
+            Error::OddGroup { offset: 3 }.to_string(),
+            "the group at character 4 has an odd number of hex digits (a byte is two)"
         );
     }
 }

@@ -87,8 +87,39 @@ impl Default for DecodeInput {
 /// Nothing is cut: an input longer than any advertisement is reported as such by [`decode`].
 fn clean(text: &str) -> String {
     text.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | ' '))
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | ' ' | ',' | '.'))
         .collect()
+}
+
+/// A field for the fragment: cleaned, without surrounding space, a space inside as `%20` (what a
+/// browser would make of it anyway).
+fn escaped(text: &str) -> String {
+    clean(text.trim()).replace(' ', "%20")
+}
+
+/// `%XX` escapes undone: a browser keeps a space in a link as `%20` and may escape `:` as `%3A`
+/// (URL Standard, percent-encoding).
+fn unescape(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| bytes[i] == b'%' && h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| hex::decode(std::str::from_utf8(h).ok()?).ok());
+        match escape.as_deref() {
+            Some(&[byte]) => {
+                out.push(byte);
+                i += 3;
+            }
+            _ => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl DecodeInput {
@@ -96,13 +127,20 @@ impl DecodeInput {
     pub fn to_fragment(&self) -> String {
         let mut parts = vec![format!("kind={}", self.kind.id())];
         match self.kind {
-            InputKind::ServiceData => parts.push(format!("uuid={}", clean(&self.uuid))),
-            InputKind::ManufacturerData => parts.push(format!("company={}", clean(&self.company))),
+            InputKind::ServiceData => parts.push(format!("uuid={}", escaped(&self.uuid))),
+            InputKind::ManufacturerData => {
+                parts.push(format!("company={}", escaped(&self.company)));
+            }
             InputKind::RawAd => {}
         }
-        parts.push(format!("hex={}", clean(&self.hex).replace(' ', "")));
+        // Bytes as plain hex (however they were pasted); text that is not hex as it is.
+        let bytes = hex::decode(&self.hex).map(|b| hex::encode(&b));
+        parts.push(format!(
+            "hex={}",
+            bytes.unwrap_or_else(|_| escaped(&self.hex))
+        ));
         if !self.mac.trim().is_empty() {
-            parts.push(format!("mac={}", clean(&self.mac)));
+            parts.push(format!("mac={}", escaped(&self.mac)));
         }
         parts.join("&")
     }
@@ -115,7 +153,7 @@ impl DecodeInput {
             let Some((name, value)) = pair.split_once('=') else {
                 continue;
             };
-            let value = clean(value);
+            let value = clean(unescape(value).trim());
             match name {
                 "kind" => input.kind = InputKind::from_id(&value).unwrap_or_default(),
                 "uuid" => input.uuid = value,
@@ -208,19 +246,43 @@ pub const EXAMPLES: [Example; 4] = [
     },
 ];
 
+/// AD types (Bluetooth Assigned Numbers, 2.3 "Common Data Types").
+const AD_SERVICE_DATA_16: u8 = 0x16;
+const AD_MANUFACTURER: u8 = 0xFF;
+
+/// A hint when the pasted bytes start with what the form takes beside them: the UUID or company
+/// id (little-endian, as on air), or a whole AD structure's header (length, type, id).
+fn header_hint(bytes: &[u8], id: [u8; 2], ad_type: u8, name: &str) -> Option<String> {
+    let whole = bytes.get(1) == Some(&ad_type) && bytes.get(2..4) == Some(&id[..]);
+    let shown = hex::encode(&id);
+    if whole {
+        Some(format!(
+            "These bytes start with an AD structure's length, type and {name} ({shown}): choose \
+             \"Raw AD payload\", or paste only the data after them."
+        ))
+    } else if bytes.starts_with(&id) {
+        Some(format!(
+            "These bytes start with {shown}, the {name} itself (little-endian, as sent): paste \
+             only the data after it."
+        ))
+    } else {
+        None
+    }
+}
+
 /// Decodes the form. `key` is the bind key text (may be empty).
 pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView {
     let mut view = DecodeView::default();
     if input.hex.trim().is_empty() {
         return view;
     }
-    // Counted before decoding, so a huge pasted text or link costs no more than reading it.
-    let digits = input.hex.chars().filter(char::is_ascii_hexdigit).count();
-    if digits > 2 * MAX_DATA_BYTES + 1 {
+    // Measured before decoding, so a huge pasted text or link costs no more than reading it:
+    // the longest advertisement written out as `0x40, ` bytes with some space to spare.
+    if input.hex.len() > 8 * MAX_DATA_BYTES {
         view.input_error = Some(format!(
-            "Hex: about {} bytes, longer than any advertisement (at most {MAX_DATA_BYTES} bytes). \
-             Nothing was decoded.",
-            digits / 2
+            "Hex: {} characters, longer than any advertisement written out (at most \
+             {MAX_DATA_BYTES} bytes). Nothing was decoded.",
+            input.hex.len()
         ));
         return view;
     }
@@ -239,37 +301,41 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
         ));
         return view;
     }
-    let mac = if input.mac.trim().is_empty() {
-        None
-    } else {
-        match MacAddress::from_str(input.mac.trim()) {
-            Ok(m) => Some(m),
-            Err(e) => {
-                view.input_error = Some(format!("MAC: {e}"));
-                return view;
-            }
-        }
+    // A MAC or key that does not read is said, and the data decoded without it: plaintext needs
+    // neither.
+    let mut problems = Vec::new();
+    let mac = match input.mac.trim() {
+        "" => None,
+        text => MacAddress::from_str(text)
+            .map_err(|e| problems.push(format!("MAC: {e} (decoded without it)")))
+            .ok(),
     };
-    let key = if key.trim().is_empty() {
-        None
-    } else {
-        match BindKey::from_pasted(key) {
-            Ok(k) => Some(k),
-            Err(e) => {
-                view.input_error = Some(format!("bind key: {e}"));
-                return view;
-            }
-        }
+    let key = match key.trim() {
+        "" => None,
+        text => BindKey::from_pasted(text)
+            .map_err(|e| problems.push(format!("bind key: {e} (decoded without it)")))
+            .ok(),
     };
+    if !problems.is_empty() {
+        view.input_error = Some(problems.join("; "));
+    }
     match input.kind {
         InputKind::ServiceData => {
-            let Ok(uuid) = Uuid::from_str(input.uuid.trim()) else {
+            let text = input.uuid.trim();
+            let text = text
+                .strip_prefix("0x")
+                .or_else(|| text.strip_prefix("0X"))
+                .unwrap_or(text);
+            let Ok(uuid) = Uuid::from_str(text) else {
                 view.input_error = Some(format!(
                     "UUID: {:?} is not a 4, 8 or 36 character UUID",
                     input.uuid
                 ));
                 return view;
             };
+            if let Some(id) = uuid.as_u16() {
+                view.note = header_hint(&bytes, id.to_le_bytes(), AD_SERVICE_DATA_16, "UUID");
+            }
             if [Uuid::BTHOME_V2, Uuid::BTHOME_V1, Uuid::BTHOME_V1_ENCRYPTED].contains(&uuid) {
                 let packet = bthome::decode(uuid, &bytes, mac, key.as_ref());
                 let (bthome, map) =
@@ -291,6 +357,8 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
                 ));
                 return view;
             };
+            let hint = header_hint(&bytes, company.to_le_bytes(), AD_MANUFACTURER, "company id");
+            view.note = hint;
             if company == manufacturer::COMPANY_ID {
                 (view.shelly, view.map) = shelly_view(&bytes, 0, &mut Links::default());
             } else {
@@ -378,6 +446,90 @@ mod tests {
                 .input_error
                 .unwrap()
                 .contains("bind key")
+        );
+    }
+
+    /// A MAC or key that does not read is said beside the decode of data that needs neither.
+    #[test]
+    fn a_bad_mac_or_key_leaves_plaintext_decoded() {
+        let input = DecodeInput {
+            hex: "40 02ca09 03bf13".into(),
+            mac: "54:48:E6:8F:80".into(),
+            ..DecodeInput::default()
+        };
+        let view = decode(&input, "231d39c1", &Settings::default());
+        let error = view.input_error.unwrap();
+        assert!(
+            error.starts_with("MAC:") && error.contains("; bind key:"),
+            "{error}"
+        );
+        assert_eq!(view.bthome.unwrap().objects[0].value, "25.06");
+    }
+
+    /// What tools print, pasted as it is: nRF Connect's `0xFCD2`, C-style bytes, and the whole
+    /// AD structure or the UUID pasted with the data (said, with what to do).
+    #[test]
+    fn pasted_forms_decode_or_say_what_to_change() {
+        let input = DecodeInput {
+            uuid: "0xFCD2".into(),
+            hex: "0x40, 0x02, 0xCA, 0x09".into(),
+            ..DecodeInput::default()
+        };
+        let view = decode(&input, "", &Settings::default());
+        assert_eq!(view.input_error, None);
+        assert_eq!(view.bthome.unwrap().objects[0].value, "25.06");
+        let note = |hex: &str| {
+            decoded(InputKind::ServiceData, hex)
+                .note
+                .unwrap_or_default()
+        };
+        assert!(note("d2fc4002ca09").contains("the UUID itself"));
+        assert!(note("0a16d2fc4002ca0903bf13").contains("Raw AD payload"));
+        assert!(note("4002ca09").is_empty());
+        let shelly = decoded(InputKind::ManufacturerData, "a90b0101000b0100");
+        assert!(shelly.note.unwrap().contains("the company id itself"));
+    }
+
+    /// Advertising data padded to its 31 bytes, then the scan response: the walk goes on after
+    /// the padding.
+    #[test]
+    fn a_scan_response_after_padding_is_decoded() {
+        let view = decoded(
+            InputKind::RawAd,
+            "020106 000000000000 0a16d2fc4002ca0903bf13",
+        );
+        assert_eq!(view.bthome.unwrap().objects[0].value, "25.06");
+        let labels: Vec<_> = view.map.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels[3], "padding (after a zero length byte)");
+        assert_eq!(view.map[3].hex, "00 00 00 00 00 00");
+    }
+
+    /// A link whose fields a browser escaped (a space as `%20`, `:` as `%3A`) reads back as typed;
+    /// a link written here has no stray spaces and plain hex however the bytes were pasted.
+    #[test]
+    fn escaped_links_read_back() {
+        let back = DecodeInput::from_fragment(
+            "kind=svc&uuid=fcd2%20&hex=4002ca09&mac=54%3A48%3AE6%3A8F%3A80%3AA5%20",
+        );
+        assert_eq!(
+            (back.uuid.as_str(), back.mac.as_str()),
+            ("fcd2", "54:48:E6:8F:80:A5")
+        );
+        let typed = DecodeInput {
+            hex: "0x40, 0x02".into(),
+            mac: " 54:48:E6:8F:80:A5 ".into(),
+            ..DecodeInput::default()
+        };
+        assert_eq!(
+            typed.to_fragment(),
+            "kind=svc&uuid=fcd2&hex=4002&mac=54:48:E6:8F:80:A5"
+        );
+        assert_eq!(
+            DecodeInput::from_fragment("hex=40%2"),
+            DecodeInput {
+                hex: "402".into(),
+                ..DecodeInput::default()
+            }
         );
     }
 

@@ -377,6 +377,30 @@ pub(super) fn structure_header_spans(
     );
 }
 
+/// The packets of a raw AD payload: advertising data padded to its length (a zero length byte,
+/// then zeros: Core Specification v5.4, Vol 3, Part C, §11) may be followed by the scan response
+/// pasted after it. Each packet's structures, by byte range.
+fn packets(bytes: &[u8]) -> Vec<Range<usize>> {
+    let mut packets = Vec::new();
+    let mut from = 0;
+    while from < bytes.len() {
+        let walked = ad::iter(&bytes[from..])
+            .with_ranges()
+            .last()
+            .map_or(0, |(range, _)| range.end);
+        packets.push(from..from + walked);
+        let zeros = bytes[from + walked..]
+            .iter()
+            .take_while(|b| **b == 0)
+            .count();
+        if zeros == 0 {
+            break;
+        }
+        from += walked + zeros;
+    }
+    packets
+}
+
 /// The rows and byte map of a raw AD payload: a row per structure; the BTHome service data and
 /// the Shelly manufacturer data the advertisement is decoded from get their own fields.
 pub(super) fn raw_ad_view(
@@ -387,7 +411,12 @@ pub(super) fn raw_ad_view(
     view: &mut DecodeView,
 ) {
     let mut links = Links::default();
-    let (adv, _) = Advertisement::from_ad_bytes_lossy(bytes);
+    let packets = packets(bytes);
+    let significant: Vec<u8> = packets
+        .iter()
+        .flat_map(|p| bytes[p.clone()].iter().copied())
+        .collect();
+    let (adv, _) = Advertisement::from_ad_bytes_lossy(&significant);
     // The service data and manufacturer data the advertisement keeps (the first structure
     // with those bytes is the one mapped).
     let mut bthome_data = bthome::service_data(&adv);
@@ -396,7 +425,26 @@ pub(super) fn raw_ad_view(
         .get(&manufacturer::COMPANY_ID)
         .map(Vec::as_slice);
     let mut end = 0;
-    for (range, item) in ad::iter(bytes).with_ranges() {
+    let structures = packets.iter().flat_map(|packet| {
+        let at = packet.start;
+        ad::iter(&bytes[packet.clone()])
+            .with_ranges()
+            .map(move |(range, item)| (at + range.start..at + range.end, item))
+    });
+    for (range, item) in structures {
+        if range.start > end {
+            push_span(
+                &mut view.map,
+                bytes,
+                0,
+                end..range.start,
+                (
+                    "padding (after a zero length byte)".into(),
+                    "undecoded",
+                    links.next(),
+                ),
+            );
+        }
         let link = links.next();
         end = range.end;
         let structure = match item {
