@@ -230,7 +230,9 @@ pub fn decode_line(number: usize, text: &str, out: &mut impl Write) -> io::Resul
                 field: Some(field),
                 message,
             }),
-            Err(e) => Err(match failed_field.get() {
+            // A line that is not JSON is `invalid_json` wherever it breaks off, even inside a
+            // known field; only a well-formed value of the wrong type or shape is that field's.
+            Err(e) => Err(match failed_field.get().filter(|_| e.is_data()) {
                 Some(field) => LineError {
                     line: number,
                     kind: "invalid_field",

@@ -1,0 +1,46 @@
+//! `bluehome decode`'s JSON Lines input as the README describes it: which lines are read, and the
+//! error object (`invalid_json` or `invalid_field` with its field) a line that cannot be read gets.
+
+use serde_json::Value;
+
+mod common;
+
+/// Each input line's output line from `bluehome decode`, which must exit 0.
+fn decode_lines(input: &str) -> Vec<Value> {
+    let out = common::run_with_input(common::bluehome().arg("decode"), input.as_bytes()).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = common::json_lines(&out.stdout);
+    assert_eq!(lines.len(), input.lines().count(), "one line out per line");
+    lines
+}
+
+fn decode_one(line: &str) -> Value {
+    decode_lines(line).remove(0)
+}
+
+/// A cut-off line used to be reported as a wrong `service_data` (`"EOF while parsing an
+/// object"`): a line that is not JSON is `invalid_json`, whichever field it breaks off in.
+#[test]
+fn a_line_that_is_not_json_is_invalid_json_even_inside_a_field() {
+    for line in [
+        r#"{"address":"x","service_data":{"fcd2":"40""#,
+        r#"{"address":"x","service_data":{"fcd2":"40",}}"#,
+        r#"{"address":"x","rssi":-6-0}"#,
+        r#"{"address":"x","bindkey":"#,
+        r#"{"address":"x"#,
+    ] {
+        let out = decode_one(line);
+        assert_eq!(out["line"], 1, "{line}");
+        assert_eq!(out["error"]["kind"], "invalid_json", "{line}: {out}");
+        assert_eq!(out["error"]["field"], Value::Null, "{line}: {out}");
+    }
+    // A value of the wrong type in valid JSON is still the field's error.
+    let wrong = decode_one(r#"{"address":"x","service_data":{"fcd2":40}}"#);
+    assert_eq!(wrong["error"]["kind"], "invalid_field");
+    assert_eq!(wrong["error"]["field"], "service_data");
+}
