@@ -44,3 +44,19 @@ fn a_line_that_is_not_json_is_invalid_json_even_inside_a_field() {
     assert_eq!(wrong["error"]["kind"], "invalid_field");
     assert_eq!(wrong["error"]["field"], "service_data");
 }
+
+/// An advertisement's RSSI is one signed octet in dBm (Core Specification v5.4, Vol 4, Part E,
+/// §7.7.65.2, LE Advertising Report event), as a capture line's is: `-200` used to pass `decode`
+/// and fail `replay`.
+#[test]
+fn rssi_is_a_signed_octet_as_in_a_capture_line() {
+    for rssi in ["-128", "0", "127"] {
+        let out = decode_one(&format!(r#"{{"address":"x","rssi":{rssi}}}"#));
+        assert_eq!(out["address"], "x", "{rssi}: {out}");
+    }
+    for rssi in ["-129", "128", "-200", "32767", "1.5", "\"-60\""] {
+        let out = decode_one(&format!(r#"{{"address":"x","rssi":{rssi}}}"#));
+        assert_eq!(out["error"]["kind"], "invalid_field", "{rssi}: {out}");
+        assert_eq!(out["error"]["field"], "rssi", "{rssi}: {out}");
+    }
+}

@@ -318,6 +318,33 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
+/// A signal strength in dBm: one signed octet, as the controller reports it in an advertising
+/// report (Core Specification v5.4, Vol 4, Part E, §7.7.65.2) and as a capture line takes it.
+struct Rssi;
+
+impl<'de> Deserialize<'de> for Rssi {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Rssi;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer in -128..=127")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                i8::try_from(v)
+                    .map(|_| Rssi)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                i8::try_from(v)
+                    .map(|_| Rssi)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+        }
+        deserializer.deserialize_i8(V)
+    }
+}
+
 type Pairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 /// A JSON object of string → string, kept in order.
@@ -396,7 +423,7 @@ impl<'de> Visitor<'de> for InputSeed<'_> {
                 "address" => input.address = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0),
                 "mac" => input.mac = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0),
                 "rssi" => {
-                    map.next_value::<Option<i16>>()?;
+                    map.next_value::<Option<Rssi>>()?;
                 }
                 "local_name" => {
                     map.next_value::<Option<Text<'de>>>()?;
