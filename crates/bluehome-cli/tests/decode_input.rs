@@ -60,3 +60,18 @@ fn rssi_is_a_signed_octet_as_in_a_capture_line() {
         assert_eq!(out["error"]["field"], "rssi", "{rssi}: {out}");
     }
 }
+
+/// `address` is the one field a line must have (README: "All other fields are optional"); `null`
+/// counts as absent. A line without it used to be decoded with `"address":null`.
+#[test]
+fn a_line_without_address_is_an_invalid_field() {
+    for line in [
+        r#"{"service_data":{"fcd2":"40015d"}}"#,
+        r#"{"address":null,"service_data":{"fcd2":"40015d"}}"#,
+        "{}",
+    ] {
+        let out = decode_one(line);
+        assert_eq!(out["error"]["kind"], "invalid_field", "{line}: {out}");
+        assert_eq!(out["error"]["field"], "address", "{line}: {out}");
+    }
+}

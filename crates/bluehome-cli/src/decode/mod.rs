@@ -224,6 +224,13 @@ pub fn decode_line(number: usize, text: &str, out: &mut impl Write) -> io::Resul
         .deserialize(&mut de)
         .and_then(|i| de.end().map(|()| i))
         {
+            // The one field a line must have; the argument form has none.
+            Ok(Input { address: None, .. }) => Err(LineError {
+                line: number,
+                kind: "invalid_field",
+                field: Some("address"),
+                message: "required field is missing".into(),
+            }),
             Ok(input) => input.decode().map_err(|(field, message)| LineError {
                 line: number,
                 kind: "invalid_field",
@@ -612,9 +619,9 @@ mod tests {
         assert_eq!(rssi["error"]["field"], "rssi");
         let key = one(r#"{"address":"x","bindkey":"abcd"}"#);
         assert_eq!(key["error"]["field"], "bindkey");
-        let uuid = one(r#"{"service_data":{"fc":"40"}}"#);
+        let uuid = one(r#"{"address":"x","service_data":{"fc":"40"}}"#);
         assert_eq!(uuid["error"]["field"], "service_data");
-        let hex = one(r#"{"service_data":{"fcd2":"4"}}"#);
+        let hex = one(r#"{"address":"x","service_data":{"fcd2":"4"}}"#);
         assert_eq!(hex["error"]["field"], "service_data");
         let empty = one(r#"{"address":""}"#);
         assert_eq!(empty["error"]["field"], "address");
@@ -713,7 +720,7 @@ mod tests {
 
     #[test]
     fn non_ascii_hex_is_a_bad_digit() {
-        let line = one(r#"{"service_data":{"fcd2":"4é"}}"#);
+        let line = one(r#"{"address":"x","service_data":{"fcd2":"4é"}}"#);
         let message = line["error"]["message"].as_str().unwrap();
         assert!(
             message.contains("'é' at position 1 is not a hex digit"),
