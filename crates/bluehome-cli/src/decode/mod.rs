@@ -93,43 +93,47 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> io::Result<u8> {
         ..Input::default()
     };
     for part in &parts {
-        if let Err(problem) = add_argument(&mut input, part) {
-            return usage_error(problem);
+        match add_argument(&mut input, part) {
+            Ok(()) => {}
+            Err(BadArgument::Form(message)) => return usage_error(("argument", message)),
+            Err(BadArgument::Value(field, message)) => return argument_error((field, message)),
         }
     }
+    let record = match input.decode() {
+        Ok(record) => record,
+        Err(problem) => return argument_error(problem),
+    };
     let mut out = io::stdout().lock();
-    let as_table = out.is_terminal();
-    match input.decode() {
-        Ok(record) if as_table => write!(out, "{}", Table(&record))?,
-        Ok(record) => {
-            serde_json::to_writer(&mut out, &record)?;
-            writeln!(out)?;
-        }
-        Err((field, message)) => {
-            let err = LineError {
-                line: 1,
-                kind: "invalid_field",
-                field: Some(field),
-                message,
-            };
-            if as_table {
-                writeln!(
-                    out,
-                    "error in {}: {}",
-                    err.field.unwrap_or("input"),
-                    err.message
-                )?;
-            } else {
-                serde_json::to_writer(&mut out, &err)?;
-                writeln!(out)?;
-            }
-            return Ok(1);
-        }
+    if out.is_terminal() {
+        write!(out, "{}", Table(&record))?;
+    } else {
+        serde_json::to_writer(&mut out, &record)?;
+        writeln!(out)?;
     }
     Ok(0)
 }
 
-/// A bad command line: the message and the usage on stderr, the error line on stdout.
+/// An argument of a known form (or the value of `--key` / `--mac`) that cannot be read: the error
+/// line on stdout (on a terminal, `error in FIELD: MESSAGE`), nothing on stderr; exit status 1.
+fn argument_error((field, message): (&'static str, String)) -> io::Result<u8> {
+    let mut out = io::stdout().lock();
+    if out.is_terminal() {
+        writeln!(out, "error in {field}: {message}")?;
+    } else {
+        let err = LineError {
+            line: 1,
+            kind: "invalid_field",
+            field: Some(field),
+            message,
+        };
+        serde_json::to_writer(&mut out, &err)?;
+        writeln!(out)?;
+    }
+    Ok(1)
+}
+
+/// A bad command line: the message and the usage on stderr, the error line on stdout (also on a
+/// terminal); exit status 2.
 fn usage_error((field, message): (&'static str, String)) -> io::Result<u8> {
     eprintln!("bluehome decode: {message}\n\n{USAGE}");
     let mut out = io::stdout().lock();
@@ -144,23 +148,29 @@ fn usage_error((field, message): (&'static str, String)) -> io::Result<u8> {
     Ok(args::USAGE_ERROR)
 }
 
-/// Adds one positional argument (`fcd2:HEX`, `mfr:ID:HEX`, `ad:HEX`) to the advertisement.
-fn add_argument<'a>(input: &mut Input<'a>, arg: &'a str) -> Result<(), (&'static str, String)> {
-    let (kind, rest) = arg.split_once(':').ok_or((
-        "argument",
-        format!("{arg:?} is not fcd2:HEX, mfr:ID:HEX or ad:HEX"),
-    ))?;
+/// What is wrong with a positional argument.
+enum BadArgument {
+    /// It has no known form (no `:`): a bad command line.
+    Form(String),
+    /// Its form is known (by what comes before its first `:`) but its value cannot be read: the
+    /// field it concerns, and why.
+    Value(&'static str, String),
+}
+
+/// Adds one positional argument (`UUID:HEX`, `mfr:ID:HEX`, `ad:HEX`) to the advertisement. Hex is
+/// read later, with the rest of the advertisement.
+fn add_argument<'a>(input: &mut Input<'a>, arg: &'a str) -> Result<(), BadArgument> {
+    let (kind, rest) = arg.split_once(':').ok_or_else(|| {
+        BadArgument::Form(format!("{arg:?} is not UUID:HEX, mfr:ID:HEX or ad:HEX"))
+    })?;
     match kind.to_ascii_lowercase().as_str() {
         "mfr" => {
+            let bad = |message| BadArgument::Value("manufacturer_data", message);
             let (id, hex) = rest
                 .split_once(':')
-                .ok_or(("manufacturer_data", format!("{arg:?}: expected mfr:ID:HEX")))?;
-            let id = parse_company_id(id).map_err(|_| {
-                (
-                    "manufacturer_data",
-                    format!("{id:?} is not a company id (0..65535)"),
-                )
-            })?;
+                .ok_or_else(|| bad(format!("{arg:?}: expected mfr:ID:HEX")))?;
+            let id = parse_company_id(id)
+                .map_err(|_| bad(format!("{id:?} is not a company id (0..65535)")))?;
             input
                 .manufacturer_data
                 .push((Cow::Owned(id.to_string()), Cow::Borrowed(hex)));
