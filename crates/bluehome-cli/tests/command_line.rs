@@ -173,6 +173,35 @@ fn values_may_be_attached_with_an_equals_sign() {
     assert_eq!(line["bthome"]["error"], serde_json::Value::Null);
 }
 
+/// The argument forms of the README: `ad:HEX` (its example: flags, the name `DIY-sensor` and
+/// service data FCD2 with temperature 25.00 °C and humidity 50.55 %) reads as its service data
+/// alone would; `mfr:0x…` (either case) as the decimal id does.
+#[test]
+fn decode_reads_ad_and_hex_company_id_arguments() {
+    let json = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stdout(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let ad = json(&[
+        "decode",
+        "ad:0201060b094449592d73656e736f720a16d2fc4002c40903bf13",
+    ]);
+    assert_eq!(ad["bthome"]["objects"][0]["name"], "temperature");
+    assert_eq!(ad["bthome"]["objects"][0]["value"], 25.0);
+    assert_eq!(ad["bthome"]["objects"][1]["value"], 50.55);
+    assert_eq!(ad, json(&["decode", "fcd2:4002c40903bf13"]));
+
+    let decimal = json(&["decode", "mfr:2985:0109000b01000accbbaa6e02bc"]);
+    assert_eq!(decimal["shelly"]["model"], "SBBT-002C");
+    for hex_id in [
+        "mfr:0x0BA9:0109000b01000accbbaa6e02bc",
+        "mfr:0X0ba9:0109000b01000accbbaa6e02bc",
+    ] {
+        assert_eq!(json(&["decode", hex_id]), decimal, "{hex_id}");
+    }
+}
+
 /// A file name or option value that is not UTF-8 (possible on Unix) used to make the command
 /// panic (status 101) before it read anything.
 #[cfg(unix)]

@@ -75,3 +75,42 @@ fn a_line_without_address_is_an_invalid_field() {
         assert_eq!(out["error"]["field"], "address", "{line}: {out}");
     }
 }
+
+/// The BTHome v2 encryption example (bthome.io/encryption): key, MAC 54:48:E6:8F:80:A5, and the
+/// payload after FCD2, decrypting to temperature 25.06 °C and humidity 50.55 %.
+const ENCRYPTED: &str = r#""bindkey":"231d39c1d7cc1ab1aee224cd096db932","service_data":{"fcd2":"41e445f3c9962b332211006c7c4519"}"#;
+
+/// README: `address` is the MAC "when it parses as `AA:BB:CC:DD:EE:FF` (any case, `-` also
+/// accepted)", and so is `mac`.
+#[test]
+fn a_mac_may_be_written_with_dashes() {
+    for line in [
+        format!(r#"{{"address":"54-48-e6-8f-80-a5",{ENCRYPTED}}}"#),
+        format!(r#"{{"address":"opaque","mac":"54-48-E6-8F-80-A5",{ENCRYPTED}}}"#),
+    ] {
+        let out = decode_one(&line);
+        assert_eq!(out["bthome"]["error"], Value::Null, "{line}: {out}");
+        assert_eq!(out["bthome"]["objects"][0]["value"], 25.06, "{line}: {out}");
+        assert_eq!(out["bthome"]["objects"][1]["value"], 50.55, "{line}: {out}");
+    }
+}
+
+/// README: "`null` counts as absent" for every optional field.
+#[test]
+fn null_fields_count_as_absent() {
+    let nulls = decode_lines(concat!(
+        r#"{"address":"x","mac":null,"rssi":null,"local_name":null,"service_data":null,"#,
+        r#""manufacturer_data":null,"bindkey":null}"#,
+        "\n",
+        r#"{"address":"54:48:E6:8F:80:A5","mac":null,"bindkey":null,"service_data":{"fcd2":"40015d"}}"#,
+        "\n",
+    ));
+    let absent = decode_lines(concat!(
+        r#"{"address":"x"}"#,
+        "\n",
+        r#"{"address":"54:48:E6:8F:80:A5","service_data":{"fcd2":"40015d"}}"#,
+        "\n",
+    ));
+    assert_eq!(nulls, absent);
+    assert_eq!(absent[1]["bthome"]["objects"][0]["value"], 93);
+}

@@ -56,7 +56,10 @@ fn replay_reports_time_going_backwards() {
 
 /// Runs `bluehome replay - --rules {} ARGS` with `capture` on stdin: exit code, stdout, stderr.
 fn replay_stdin(capture: &str, args: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
-    let dir = std::env::temp_dir().join(format!("bluehome-until-{}", std::process::id()));
+    // One directory per call: tests run in parallel.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("bluehome-stdin-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let rules = dir.join("rules.json");
     std::fs::write(&rules, "{}").unwrap();
@@ -102,4 +105,19 @@ fn lines_after_until_are_not_read() {
             "{after}: {err}"
         );
     }
+}
+
+/// README (capture): "`null` counts as absent", for the keys a capture line adds too.
+#[test]
+fn null_capture_fields_count_as_absent() {
+    let with_nulls = "{\"time\":5,\"address\":\"AA:BB:CC:DD:EE:01\",\"source\":null,\"connectable\":null,\
+                      \"rssi\":null,\"local_name\":null,\"manufacturer_data\":null,\"mac\":null,\
+                      \"bindkey\":null,\"service_data\":{\"fcd2\":\"40015d\"}}\n";
+    let without =
+        "{\"time\":5,\"address\":\"AA:BB:CC:DD:EE:01\",\"service_data\":{\"fcd2\":\"40015d\"}}\n";
+    let (code, nulls, err) = replay_stdin(with_nulls, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, absent, _) = replay_stdin(without, &[]);
+    assert_eq!(nulls, absent);
+    assert_eq!(absent[0]["objects"][0]["value"], 93, "{absent:?}");
 }
