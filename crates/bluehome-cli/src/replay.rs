@@ -536,6 +536,12 @@ pub fn replay(
         }
         let record = match capture::parse_line(text) {
             Ok(record) => record,
+            // A line after `--until` is not read: only its time, to know that it is after.
+            Err(_)
+                if until.is_some_and(|u| capture::leading_time_ms(text).is_some_and(|t| t > u)) =>
+            {
+                break;
+            }
             Err(e) => return bad_line(&mut r, number, e),
         };
         let Some(now) = record.time_ms else {

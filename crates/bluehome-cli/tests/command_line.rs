@@ -1,7 +1,8 @@
 //! The command line as the README promises it: every command's `--help` prints its usage and
 //! exits 0; a bad command line exits 2 with the reason on stderr (and, for `decode`, an error line
-//! naming the field on stdout); values may follow their option or be attached with `=`; an
-//! argument that is not UTF-8 is a bad command line, never a crash.
+//! naming the field on stdout); `decode` exits 1 for an argument of a known form that cannot be
+//! read; values may follow their option or be attached with `=`; an argument that is not UTF-8 is
+//! a bad command line, never a crash.
 
 use std::ffi::OsString;
 use std::process::{Command, Output, Stdio};
@@ -108,6 +109,8 @@ fn bad_command_lines_exit_2_and_say_why() {
     }
 }
 
+/// Exit 2: the command line itself is wrong (an unknown option, a missing value, an argument of
+/// no known form: no `:`). The reason and the usage go to stderr, the error line to stdout.
 #[test]
 fn decode_names_the_field_of_a_bad_command_line_on_stdout() {
     for (args, field) in [
@@ -115,7 +118,7 @@ fn decode_names_the_field_of_a_bad_command_line_on_stdout() {
         (&["decode", "fcd2:40", "--mac"], "mac"),
         (&["decode", "--colour"], "argument"),
         (&["decode", "nonsense"], "argument"),
-        (&["decode", "mfr:70000:01"], "manufacturer_data"),
+        (&["decode", "fcd2:40", "4002ca09"], "argument"),
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -123,7 +126,36 @@ fn decode_names_the_field_of_a_bad_command_line_on_stdout() {
         assert_eq!(line["line"], 1, "{args:?}");
         assert_eq!(line["error"]["kind"], "invalid_field", "{args:?}");
         assert_eq!(line["error"]["field"], field, "{args:?}");
+        assert!(stderr(&out).starts_with("bluehome decode: "), "{args:?}");
         assert!(stderr(&out).contains("usage: bluehome decode"), "{args:?}");
+    }
+}
+
+/// Exit 1: an argument of a known form (`UUID:`, `mfr:`, `ad:`, the value of `--key` or
+/// `--mac`) whose value cannot be read. Only the error line, on stdout, naming the field; nothing
+/// on stderr. `mfr:70000:01` used to exit 2 while `fcd2:4` exited 1.
+#[test]
+fn decode_exits_1_when_an_argument_cannot_be_read() {
+    for (args, field) in [
+        (&["decode", "zzzz:01"][..], "service_data"),
+        (&["decode", "fcd2:4"], "service_data"),
+        (&["decode", "mfr:70000:01"], "manufacturer_data"),
+        (&["decode", "mfr:0x1G:01"], "manufacturer_data"),
+        (&["decode", "mfr:0102"], "manufacturer_data"),
+        (&["decode", "MFR:2985:0"], "manufacturer_data"),
+        (&["decode", "ad:02"], "ad"),
+        (&["decode", "ad:0201"], "ad"),
+        (&["decode", "--key", "abcd", "fcd2:40"], "bindkey"),
+        (&["decode", "--mac=nope", "fcd2:40"], "mac"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out).lines().count(), 1, "{args:?}");
+        let line: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(line["line"], 1, "{args:?}");
+        assert_eq!(line["error"]["kind"], "invalid_field", "{args:?}");
+        assert_eq!(line["error"]["field"], field, "{args:?}: {line}");
+        assert_eq!(stderr(&out), "", "{args:?}");
     }
 }
 
@@ -139,6 +171,35 @@ fn values_may_be_attached_with_an_equals_sign() {
     let line: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(line["bthome"]["encrypted"], true);
     assert_eq!(line["bthome"]["error"], serde_json::Value::Null);
+}
+
+/// The argument forms of the README: `ad:HEX` (its example: flags, the name `DIY-sensor` and
+/// service data FCD2 with temperature 25.00 °C and humidity 50.55 %) reads as its service data
+/// alone would; `mfr:0x…` (either case) as the decimal id does.
+#[test]
+fn decode_reads_ad_and_hex_company_id_arguments() {
+    let json = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stdout(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let ad = json(&[
+        "decode",
+        "ad:0201060b094449592d73656e736f720a16d2fc4002c40903bf13",
+    ]);
+    assert_eq!(ad["bthome"]["objects"][0]["name"], "temperature");
+    assert_eq!(ad["bthome"]["objects"][0]["value"], 25.0);
+    assert_eq!(ad["bthome"]["objects"][1]["value"], 50.55);
+    assert_eq!(ad, json(&["decode", "fcd2:4002c40903bf13"]));
+
+    let decimal = json(&["decode", "mfr:2985:0109000b01000accbbaa6e02bc"]);
+    assert_eq!(decimal["shelly"]["model"], "SBBT-002C");
+    for hex_id in [
+        "mfr:0x0BA9:0109000b01000accbbaa6e02bc",
+        "mfr:0X0ba9:0109000b01000accbbaa6e02bc",
+    ] {
+        assert_eq!(json(&["decode", hex_id]), decimal, "{hex_id}");
+    }
 }
 
 /// A file name or option value that is not UTF-8 (possible on Unix) used to make the command

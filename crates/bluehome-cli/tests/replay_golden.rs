@@ -53,3 +53,71 @@ fn replay_reports_time_going_backwards() {
         "{err}"
     );
 }
+
+/// Runs `bluehome replay - --rules {} ARGS` with `capture` on stdin: exit code, stdout, stderr.
+fn replay_stdin(capture: &str, args: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    // One directory per call: tests run in parallel.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("bluehome-stdin-{}-{call}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("rules.json");
+    std::fs::write(&rules, "{}").unwrap();
+    let mut cmd = common::bluehome();
+    cmd.args(["replay", "-", "--rules"]).arg(&rules).args(args);
+    let out = common::run_with_input(&mut cmd, capture.as_bytes()).unwrap();
+    (
+        out.status.code(),
+        common::json_lines(&out.stdout),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `--until T`: "lines after T are not read". The first line after T used to be parsed in full
+/// first, so a malformed one (or a capture cut off in the middle of a line) failed the run.
+#[test]
+fn lines_after_until_are_not_read() {
+    let before = "{\"time\":5,\"address\":\"AA:BB:CC:DD:EE:01\",\"service_data\":{\"fcd2\":\"40015d\"}}\n\
+                  {\"time\":10,\"address\":\"AA:BB:CC:DD:EE:01\",\"service_data\":{\"fcd2\":\"40015e\"}}\n";
+    for after in [
+        "{\"time\":11,\"address\":\"AA:BB:CC:DD:EE:01\",\"service_data\":{\"fcd2\":\"4\"}}\nnot json\n",
+        "{\"time\":10.001,\"address\":\"AA:BB:CC:DD:EE:01\",\"rssi\":-200}\n",
+        "{\"time\":11,\"address\":\"AA:BB:CC:DD:EE:01\",\"servi",
+        "{\"time\":12,\"address\":\"\"}\n{\"time\":1}\n",
+    ] {
+        let (code, lines, err) = replay_stdin(&format!("{before}{after}"), &["--until", "10"]);
+        assert_eq!(code, Some(0), "{after}: {err}");
+        let times: Vec<_> = lines.iter().map(|l| l["t"].clone()).collect();
+        assert_eq!(times, [5, 10], "{after}");
+    }
+    // A line at T is read, and one whose time cannot be found is still an error.
+    for (after, line) in [
+        (
+            "{\"time\":10,\"address\":\"AA:BB:CC:DD:EE:01\",\"rssi\":-200}\n",
+            3,
+        ),
+        ("{\"address\":\"AA:BB:CC:DD:EE:01\",\"time\":1", 3),
+    ] {
+        let (code, _, err) = replay_stdin(&format!("{before}{after}"), &["--until", "10"]);
+        assert_eq!(code, Some(1), "{after}");
+        assert!(
+            err.contains(&format!("capture line {line}")),
+            "{after}: {err}"
+        );
+    }
+}
+
+/// README (capture): "`null` counts as absent", for the keys a capture line adds too.
+#[test]
+fn null_capture_fields_count_as_absent() {
+    let with_nulls = "{\"time\":5,\"address\":\"AA:BB:CC:DD:EE:01\",\"source\":null,\"connectable\":null,\
+                      \"rssi\":null,\"local_name\":null,\"manufacturer_data\":null,\"mac\":null,\
+                      \"bindkey\":null,\"service_data\":{\"fcd2\":\"40015d\"}}\n";
+    let without =
+        "{\"time\":5,\"address\":\"AA:BB:CC:DD:EE:01\",\"service_data\":{\"fcd2\":\"40015d\"}}\n";
+    let (code, nulls, err) = replay_stdin(with_nulls, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, absent, _) = replay_stdin(without, &[]);
+    assert_eq!(nulls, absent);
+    assert_eq!(absent[0]["objects"][0]["value"], 93, "{absent:?}");
+}

@@ -21,10 +21,12 @@
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
+use core::cell::Cell;
 use core::fmt;
 use core::str::FromStr;
 
 use serde::Serialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
@@ -337,6 +339,40 @@ pub fn parse_line(text: &str) -> Result<Record, Error> {
     })
 }
 
+/// The `time` of a line, read only as far as that value: what comes after it may be anything,
+/// even cut off. `None` when the line goes wrong before a `time` with an allowed value (or has
+/// none). For a reader that stops at a time (`bluehome replay --until`) and so must not judge the
+/// rest of the line that tells it to stop. With the key repeated, the first counts here.
+pub fn leading_time_ms(text: &str) -> Option<u64> {
+    /// Reads map entries until `time`, whose value it leaves in the cell: serde_json turns an
+    /// early return into an error (the rest of the object is unread), so the value goes aside.
+    struct Seek<'c>(&'c Cell<Option<Value>>);
+
+    impl<'de> Visitor<'de> for Seek<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "time" {
+                    self.0.set(Some(map.next_value()?));
+                    return Ok(());
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+
+    let found = Cell::new(None);
+    // Any error after the time is the part of the line this function does not read.
+    let _ = serde_json::Deserializer::from_str(text).deserialize_map(Seek(&found));
+    time_ms(&found.take()?).ok()
+}
+
 /// Seconds for milliseconds: an integer when whole (`5`), else a fraction (`5.25`).
 pub fn seconds(ms: u64) -> Value {
     if ms.is_multiple_of(1000) {
@@ -513,6 +549,25 @@ mod tests {
         assert_eq!(parse_line(&last).unwrap().time_ms, Some(MAX_TIME_MS));
         let after = format!(r#"{{"time":{}.001,"address":"x"}}"#, MAX_TIME_MS / 1000);
         assert!(matches!(parse_line(&after), Err(Error::BadTime { .. })));
+    }
+
+    #[test]
+    fn the_leading_time_is_read_without_the_rest_of_the_line() {
+        for (line, want) in [
+            (r#"{"time":12.5,"address":"x"}"#, Some(12_500)),
+            (r#"{"time":12.5,"address":"#, Some(12_500)),
+            (
+                r#"{"address":"","rssi":-200,"time":3,"service_data":7"#,
+                Some(3_000),
+            ),
+            (r#"{"address":"x","servi"#, None),
+            (r#"{"address":"x","time":"soon"}"#, None),
+            (r#"{"time":-1}"#, None),
+            (r#"[{"time":1}]"#, None),
+            ("not json", None),
+        ] {
+            assert_eq!(leading_time_ms(line), want, "{line}");
+        }
     }
 
     /// Times written by `seconds` read back to the millisecond over the whole range (multiplying

@@ -93,43 +93,47 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> io::Result<u8> {
         ..Input::default()
     };
     for part in &parts {
-        if let Err(problem) = add_argument(&mut input, part) {
-            return usage_error(problem);
+        match add_argument(&mut input, part) {
+            Ok(()) => {}
+            Err(BadArgument::Form(message)) => return usage_error(("argument", message)),
+            Err(BadArgument::Value(field, message)) => return argument_error((field, message)),
         }
     }
+    let record = match input.decode() {
+        Ok(record) => record,
+        Err(problem) => return argument_error(problem),
+    };
     let mut out = io::stdout().lock();
-    let as_table = out.is_terminal();
-    match input.decode() {
-        Ok(record) if as_table => write!(out, "{}", Table(&record))?,
-        Ok(record) => {
-            serde_json::to_writer(&mut out, &record)?;
-            writeln!(out)?;
-        }
-        Err((field, message)) => {
-            let err = LineError {
-                line: 1,
-                kind: "invalid_field",
-                field: Some(field),
-                message,
-            };
-            if as_table {
-                writeln!(
-                    out,
-                    "error in {}: {}",
-                    err.field.unwrap_or("input"),
-                    err.message
-                )?;
-            } else {
-                serde_json::to_writer(&mut out, &err)?;
-                writeln!(out)?;
-            }
-            return Ok(1);
-        }
+    if out.is_terminal() {
+        write!(out, "{}", Table(&record))?;
+    } else {
+        serde_json::to_writer(&mut out, &record)?;
+        writeln!(out)?;
     }
     Ok(0)
 }
 
-/// A bad command line: the message and the usage on stderr, the error line on stdout.
+/// An argument of a known form (or the value of `--key` / `--mac`) that cannot be read: the error
+/// line on stdout (on a terminal, `error in FIELD: MESSAGE`), nothing on stderr; exit status 1.
+fn argument_error((field, message): (&'static str, String)) -> io::Result<u8> {
+    let mut out = io::stdout().lock();
+    if out.is_terminal() {
+        writeln!(out, "error in {field}: {message}")?;
+    } else {
+        let err = LineError {
+            line: 1,
+            kind: "invalid_field",
+            field: Some(field),
+            message,
+        };
+        serde_json::to_writer(&mut out, &err)?;
+        writeln!(out)?;
+    }
+    Ok(1)
+}
+
+/// A bad command line: the message and the usage on stderr, the error line on stdout (also on a
+/// terminal); exit status 2.
 fn usage_error((field, message): (&'static str, String)) -> io::Result<u8> {
     eprintln!("bluehome decode: {message}\n\n{USAGE}");
     let mut out = io::stdout().lock();
@@ -144,23 +148,29 @@ fn usage_error((field, message): (&'static str, String)) -> io::Result<u8> {
     Ok(args::USAGE_ERROR)
 }
 
-/// Adds one positional argument (`fcd2:HEX`, `mfr:ID:HEX`, `ad:HEX`) to the advertisement.
-fn add_argument<'a>(input: &mut Input<'a>, arg: &'a str) -> Result<(), (&'static str, String)> {
-    let (kind, rest) = arg.split_once(':').ok_or((
-        "argument",
-        format!("{arg:?} is not fcd2:HEX, mfr:ID:HEX or ad:HEX"),
-    ))?;
+/// What is wrong with a positional argument.
+enum BadArgument {
+    /// It has no known form (no `:`): a bad command line.
+    Form(String),
+    /// Its form is known (by what comes before its first `:`) but its value cannot be read: the
+    /// field it concerns, and why.
+    Value(&'static str, String),
+}
+
+/// Adds one positional argument (`UUID:HEX`, `mfr:ID:HEX`, `ad:HEX`) to the advertisement. Hex is
+/// read later, with the rest of the advertisement.
+fn add_argument<'a>(input: &mut Input<'a>, arg: &'a str) -> Result<(), BadArgument> {
+    let (kind, rest) = arg.split_once(':').ok_or_else(|| {
+        BadArgument::Form(format!("{arg:?} is not UUID:HEX, mfr:ID:HEX or ad:HEX"))
+    })?;
     match kind.to_ascii_lowercase().as_str() {
         "mfr" => {
+            let bad = |message| BadArgument::Value("manufacturer_data", message);
             let (id, hex) = rest
                 .split_once(':')
-                .ok_or(("manufacturer_data", format!("{arg:?}: expected mfr:ID:HEX")))?;
-            let id = parse_company_id(id).map_err(|_| {
-                (
-                    "manufacturer_data",
-                    format!("{id:?} is not a company id (0..65535)"),
-                )
-            })?;
+                .ok_or_else(|| bad(format!("{arg:?}: expected mfr:ID:HEX")))?;
+            let id = parse_company_id(id)
+                .map_err(|_| bad(format!("{id:?} is not a company id (0..65535)")))?;
             input
                 .manufacturer_data
                 .push((Cow::Owned(id.to_string()), Cow::Borrowed(hex)));
@@ -224,13 +234,22 @@ pub fn decode_line(number: usize, text: &str, out: &mut impl Write) -> io::Resul
         .deserialize(&mut de)
         .and_then(|i| de.end().map(|()| i))
         {
+            // The one field a line must have; the argument form has none.
+            Ok(Input { address: None, .. }) => Err(LineError {
+                line: number,
+                kind: "invalid_field",
+                field: Some("address"),
+                message: "required field is missing".into(),
+            }),
             Ok(input) => input.decode().map_err(|(field, message)| LineError {
                 line: number,
                 kind: "invalid_field",
                 field: Some(field),
                 message,
             }),
-            Err(e) => Err(match failed_field.get() {
+            // A line that is not JSON is `invalid_json` wherever it breaks off, even inside a
+            // known field; only a well-formed value of the wrong type or shape is that field's.
+            Err(e) => Err(match failed_field.get().filter(|_| e.is_data()) {
                 Some(field) => LineError {
                     line: number,
                     kind: "invalid_field",
@@ -316,6 +335,33 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
+/// A signal strength in dBm: one signed octet, as the controller reports it in an advertising
+/// report (Core Specification v5.4, Vol 4, Part E, §7.7.65.2) and as a capture line takes it.
+struct Rssi;
+
+impl<'de> Deserialize<'de> for Rssi {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Rssi;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer in -128..=127")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                i8::try_from(v)
+                    .map(|_| Rssi)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                i8::try_from(v)
+                    .map(|_| Rssi)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+        }
+        deserializer.deserialize_i8(V)
+    }
+}
+
 type Pairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 /// A JSON object of string → string, kept in order.
@@ -394,7 +440,7 @@ impl<'de> Visitor<'de> for InputSeed<'_> {
                 "address" => input.address = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0),
                 "mac" => input.mac = map.next_value::<Option<Text<'de>>>()?.map(|t| t.0),
                 "rssi" => {
-                    map.next_value::<Option<i16>>()?;
+                    map.next_value::<Option<Rssi>>()?;
                 }
                 "local_name" => {
                     map.next_value::<Option<Text<'de>>>()?;
@@ -583,9 +629,9 @@ mod tests {
         assert_eq!(rssi["error"]["field"], "rssi");
         let key = one(r#"{"address":"x","bindkey":"abcd"}"#);
         assert_eq!(key["error"]["field"], "bindkey");
-        let uuid = one(r#"{"service_data":{"fc":"40"}}"#);
+        let uuid = one(r#"{"address":"x","service_data":{"fc":"40"}}"#);
         assert_eq!(uuid["error"]["field"], "service_data");
-        let hex = one(r#"{"service_data":{"fcd2":"4"}}"#);
+        let hex = one(r#"{"address":"x","service_data":{"fcd2":"4"}}"#);
         assert_eq!(hex["error"]["field"], "service_data");
         let empty = one(r#"{"address":""}"#);
         assert_eq!(empty["error"]["field"], "address");
@@ -684,7 +730,7 @@ mod tests {
 
     #[test]
     fn non_ascii_hex_is_a_bad_digit() {
-        let line = one(r#"{"service_data":{"fcd2":"4é"}}"#);
+        let line = one(r#"{"address":"x","service_data":{"fcd2":"4é"}}"#);
         let message = line["error"]["message"].as_str().unwrap();
         assert!(
             message.contains("'é' at position 1 is not a hex digit"),

@@ -64,7 +64,7 @@ pub trait Device {
     /// A write with response.
     fn write(&mut self, c: Self::Characteristic, value: &[u8], now_ms: u64) -> Result<(), Failure>;
     /// The current advertisements as `bluehome decode` input records.
-    fn advertisements(&mut self, request: &Value, now_ms: u64) -> Vec<Value>;
+    fn advertisements(&mut self, request: &AdvertisementsRequest, now_ms: u64) -> Vec<Value>;
     /// A person presses a button: the device's own, or (`addr`) that of a sensor it hears.
     fn press(&mut self, press: &Press<'_>, now_ms: u64) -> Result<(), Failure>;
 }
@@ -76,6 +76,13 @@ pub struct Press<'a> {
     pub hold_ms: Option<u64>,
     /// Whose button, when not the device's own (sim shelly: a simulated sensor's address).
     pub addr: Option<&'a str>,
+}
+
+/// What an `advertisements` request says.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AdvertisementsRequest {
+    /// Whether the device's own advertisements come too (sim shelly: the gateway's).
+    pub include_gateway: bool,
 }
 
 /// One answer line. A struct (not a map) so the key order is fixed: `ok` first.
@@ -191,6 +198,15 @@ fn text<'a>(request: &'a Value, key: &str) -> Result<Option<&'a str>, Answer> {
     }
 }
 
+/// A `true` / `false` member of the request, when present.
+fn flag(request: &Value, key: &str) -> Result<Option<bool>, Answer> {
+    match request.get(key) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(bad_request(format!("\"{key}\" must be true or false"))),
+    }
+}
+
 /// A non-negative integer member of the request, when present.
 fn milliseconds(request: &Value) -> Result<Option<u64>, Answer> {
     match request.get("ms") {
@@ -295,11 +311,16 @@ impl<D: Device> Session<D> {
                     Err(e) => failed(e),
                 }
             }
-            "advertisements" => Answer {
-                ok: true,
-                advertisements: Some(d.advertisements(request, now)),
-                ..Answer::default()
-            },
+            "advertisements" => {
+                let wanted = AdvertisementsRequest {
+                    include_gateway: flag(request, "include_gateway")?.unwrap_or(false),
+                };
+                Answer {
+                    ok: true,
+                    advertisements: Some(d.advertisements(&wanted, now)),
+                    ..Answer::default()
+                }
+            }
             "press" => {
                 let press = Press {
                     hold_ms: milliseconds(request)?,
@@ -353,9 +374,9 @@ impl Device for Peripheral {
 
     /// The sensors' advertisements (encrypted ones with their `bindkey`), after the gateway's own
     /// with `"include_gateway": true`.
-    fn advertisements(&mut self, request: &Value, now_ms: u64) -> Vec<Value> {
+    fn advertisements(&mut self, request: &AdvertisementsRequest, now_ms: u64) -> Vec<Value> {
         let mut records = Vec::new();
-        if request.get("include_gateway").and_then(Value::as_bool) == Some(true) {
+        if request.include_gateway {
             records.extend(
                 self.gateway_advertisements(now_ms)
                     .iter()
@@ -434,7 +455,7 @@ impl Device for BluDevice {
     }
 
     /// Its last advertisement (none before the first). No `bindkey`: the key is read over GATT.
-    fn advertisements(&mut self, _request: &Value, now_ms: u64) -> Vec<Value> {
+    fn advertisements(&mut self, _request: &AdvertisementsRequest, now_ms: u64) -> Vec<Value> {
         self.advertisement(now_ms)
             .map(|adv| record(&adv, now_ms))
             .into_iter()
@@ -482,7 +503,7 @@ impl Device for ImprovDevice {
         Ok(ImprovDevice::write(self, c, value, now_ms)?)
     }
 
-    fn advertisements(&mut self, _request: &Value, now_ms: u64) -> Vec<Value> {
+    fn advertisements(&mut self, _request: &AdvertisementsRequest, now_ms: u64) -> Vec<Value> {
         vec![record(&self.advertisement(now_ms), now_ms)]
     }
 
@@ -540,6 +561,24 @@ mod tests {
             detail(&s.handle_line("[1]", 0)),
             "a request is a JSON object"
         );
+    }
+
+    /// `"include_gateway":"yes"` was taken as false and answered with the sensors alone.
+    #[test]
+    fn include_gateway_must_be_true_or_false() {
+        let mut s = session();
+        for wrong in [r#""yes""#, "1", "[]"] {
+            let line = format!(r#"{{"op":"advertisements","include_gateway":{wrong}}}"#);
+            assert_eq!(
+                detail(&s.handle_line(&line, 0)),
+                "\"include_gateway\" must be true or false",
+                "{line}"
+            );
+        }
+        for right in ["true", "false"] {
+            let line = format!(r#"{{"op":"advertisements","include_gateway":{right}}}"#);
+            assert!(s.handle_line(&line, 0).ok, "{line}");
+        }
     }
 
     #[test]
