@@ -359,7 +359,7 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
             };
             let hint = header_hint(&bytes, company.to_le_bytes(), AD_MANUFACTURER, "company id");
             view.note = hint;
-            if company == manufacturer::COMPANY_ID {
+            if [manufacturer::COMPANY_ID, manufacturer::BEACON_COMPANY_ID].contains(&company) {
                 (view.shelly, view.map) = shelly_view(&bytes, 0, &mut Links::default());
             } else {
                 view.note = Some(format!(
@@ -531,6 +531,36 @@ mod tests {
                 ..DecodeInput::default()
             }
         );
+    }
+
+    /// A Shelly gateway's date/time beacon (company id 0xFCD2, block 0x0D: Shelly's BLE
+    /// documentation), on its own and in a raw payload, read out in words.
+    #[test]
+    fn the_time_beacon_is_read_out() {
+        let beacon = "0d00f15365100e000010991f6490ae3d65100e0000";
+        let input = DecodeInput {
+            kind: InputKind::ManufacturerData,
+            company: "64722".into(),
+            hex: beacon.into(),
+            ..DecodeInput::default()
+        };
+        let view = decode(&input, "", &Settings::default());
+        assert_eq!(view.shelly[0].name, "time beacon");
+        assert!(
+            view.shelly[0]
+                .value
+                .starts_with("2023-11-14 22:13:20 UTC, UTC offset 3600 s;"),
+            "{}",
+            view.shelly[0].value
+        );
+        let raw = decoded(InputKind::RawAd, &format!("18ffd2fc{beacon}"));
+        let words = |v: &DecodeView| -> Vec<(String, String)> {
+            v.shelly
+                .iter()
+                .map(|f| (f.name.clone(), f.value.clone()))
+                .collect()
+        };
+        assert_eq!(words(&raw), words(&view));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use bluehome_core::text::printable;
 use bluehome_core::{Advertisement, MacAddress, Uuid, ad};
 
 use super::super::model::value_text;
-use super::super::settings::Settings;
+use super::super::settings::{Settings, format_datetime};
 
 /// One row of a decoded table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,10 +283,18 @@ pub(super) fn shelly_view(
             Some(model_link),
         ));
     }
-    if let Some(beacon) = parsed.beacon {
+    if let Some(b) = parsed.beacon {
+        let utc = |t: u32| format!("{} UTC", format_datetime(u64::from(t) * 1000, 0));
         out.push(Field::new(
             "time beacon",
-            format!("{beacon:?}"),
+            format!(
+                "{}, UTC offset {} s; daylight saving time {} to {}, shift {} s",
+                utc(b.unix_time),
+                b.utc_offset,
+                utc(b.dst_start),
+                utc(b.dst_end),
+                b.dst_shift
+            ),
             Some(beacon_link),
         ));
     }
@@ -485,7 +493,15 @@ pub(super) fn raw_ad_view(
             {
                 shelly_data = None;
                 let (shelly, map) = shelly_view(data, data_range.start, &mut links);
-                view.shelly = shelly;
+                view.shelly.extend(shelly);
+                view.map.extend(map);
+            }
+            // A gateway's date/time beacon: Shelly's blocks under another company id.
+            AdStructure::ManufacturerData { company, data }
+                if company == manufacturer::BEACON_COMPANY_ID =>
+            {
+                let (beacon, map) = shelly_view(data, data_range.start, &mut links);
+                view.shelly.extend(beacon);
                 view.map.extend(map);
             }
             _ => push_span(
