@@ -1,5 +1,6 @@
 //! Hex text for bytes, the one place every part of bluehome reads and writes it: lower-case out;
 //! any case in; [`decode_lenient`] also takes the separators people paste (`07 16 d2:fc`, `0x…`).
+//! [`decode_base64`] reads the other form devices give bytes in.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -112,6 +113,15 @@ pub fn decode_lenient(text: &str) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
+/// Bytes from standard, padded base64 (RFC 4648, §4), the form Shelly's RPC gives advertisement
+/// data in (`BLE.CloudRelay.ListInfos`); surrounding space is ignored. `None` when it is not that.
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +175,17 @@ mod tests {
         ] {
             assert_eq!(decode_lenient(text), Ok(bytes.to_vec()), "{text:?}");
         }
+    }
+
+    #[test]
+    fn base64_as_shelly_writes_it() {
+        // Shelly's BLE component documentation, ListInfos example: a button press.
+        assert_eq!(
+            decode_base64(" RAAVAWQ6AQ== "),
+            Some(vec![0x44, 0x00, 0x15, 0x01, 0x64, 0x3a, 0x01])
+        );
+        assert_eq!(decode_base64("RAAVAWQ6AQ"), None, "unpadded");
+        assert_eq!(decode_base64("40 02"), None);
     }
 
     /// Digits are never paired across a separator: a lone digit is a mistake to show, not half of

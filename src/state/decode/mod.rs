@@ -133,8 +133,8 @@ impl DecodeInput {
             }
             InputKind::RawAd => {}
         }
-        // Bytes as plain hex (however they were pasted); text that is not hex as it is.
-        let bytes = hex::decode(&self.hex).map(|b| hex::encode(&b));
+        // Bytes as plain hex (however they were pasted); text that is not bytes as it is.
+        let bytes = pasted_bytes(&self.hex).map(|(b, _)| hex::encode(&b));
         parts.push(format!(
             "hex={}",
             bytes.unwrap_or_else(|_| escaped(&self.hex))
@@ -246,6 +246,24 @@ pub const EXAMPLES: [Example; 4] = [
     },
 ];
 
+/// How pasted bytes were written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pasted {
+    Hex,
+    Base64,
+}
+
+/// The pasted bytes: hex as people paste it, else padded base64; the hex error when neither.
+fn pasted_bytes(text: &str) -> Result<(Vec<u8>, Pasted), hex::Error> {
+    hex::decode(text)
+        .map(|bytes| (bytes, Pasted::Hex))
+        .or_else(|e| {
+            bluehome_core::hex::decode_base64(text)
+                .map(|bytes| (bytes, Pasted::Base64))
+                .ok_or(e)
+        })
+}
+
 /// AD types (Bluetooth Assigned Numbers, 2.3 "Common Data Types").
 const AD_SERVICE_DATA_16: u8 = 0x16;
 const AD_MANUFACTURER: u8 = 0xFF;
@@ -286,8 +304,8 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
         ));
         return view;
     }
-    let bytes = match hex::decode(&input.hex) {
-        Ok(b) => b,
+    let (bytes, pasted) = match pasted_bytes(&input.hex) {
+        Ok(read) => read,
         Err(e) => {
             view.input_error = Some(format!("Hex: {e}"));
             return view;
@@ -374,6 +392,13 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
     if view.bthome.is_none() && view.shelly.is_empty() && view.note.is_none() {
         view.note = Some("No BTHome or Shelly data found.".into());
     }
+    if pasted == Pasted::Base64 {
+        let read = "Read as base64 (as Shelly's RPC gives data), not hex.";
+        view.note = Some(
+            view.note
+                .map_or(read.into(), |note| format!("{read} {note}")),
+        );
+    }
     view
 }
 
@@ -447,6 +472,22 @@ mod tests {
                 .unwrap()
                 .contains("bind key")
         );
+    }
+
+    /// Data copied from Shelly's RPC (`BLE.CloudRelay.ListInfos` gives it in base64) decodes, and
+    /// its link carries hex.
+    #[test]
+    fn base64_from_shelly_rpc_decodes() {
+        let input = DecodeInput {
+            hex: "RAAVAWQ6AQ==".into(),
+            ..DecodeInput::default()
+        };
+        let view = decode(&input, "", &Settings::default());
+        assert_eq!(view.input_error, None);
+        assert!(view.note.unwrap().starts_with("Read as base64"));
+        let rows: Vec<_> = view.bthome.unwrap().objects;
+        assert_eq!(rows.last().map(|o| o.value.as_str()), Some("press"));
+        assert!(input.to_fragment().ends_with("&hex=44001501643a01"));
     }
 
     /// A MAC or key that does not read is said beside the decode of data that needs neither.
