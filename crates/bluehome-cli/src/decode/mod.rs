@@ -120,14 +120,7 @@ fn argument_error((field, message): (&'static str, String)) -> io::Result<u8> {
     if out.is_terminal() {
         writeln!(out, "error in {field}: {message}")?;
     } else {
-        let err = LineError {
-            line: 1,
-            kind: "invalid_field",
-            field: Some(field),
-            message,
-        };
-        serde_json::to_writer(&mut out, &err)?;
-        writeln!(out)?;
+        error_line(&mut out, field, message)?;
     }
     Ok(1)
 }
@@ -136,16 +129,20 @@ fn argument_error((field, message): (&'static str, String)) -> io::Result<u8> {
 /// terminal); exit status 2.
 fn usage_error((field, message): (&'static str, String)) -> io::Result<u8> {
     eprintln!("bluehome decode: {message}\n\n{USAGE}");
-    let mut out = io::stdout().lock();
+    error_line(&mut io::stdout().lock(), field, message)?;
+    Ok(args::USAGE_ERROR)
+}
+
+/// The `invalid_field` error line of the arguments (line 1).
+fn error_line(out: &mut impl Write, field: &'static str, message: String) -> io::Result<()> {
     let err = LineError {
         line: 1,
         kind: "invalid_field",
         field: Some(field),
         message,
     };
-    serde_json::to_writer(&mut out, &err)?;
-    writeln!(out)?;
-    Ok(args::USAGE_ERROR)
+    serde_json::to_writer(&mut *out, &err)?;
+    writeln!(out)
 }
 
 /// What is wrong with a positional argument.

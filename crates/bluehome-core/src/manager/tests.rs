@@ -1162,8 +1162,9 @@ fn encrypted_blu(mac: &str, counter: u32) -> Advertisement {
     a
 }
 
-#[test]
-fn the_mac_of_the_shelly_manufacturer_data_decrypts_an_opaque_device() {
+/// A manager with the key of a device heard under an opaque id, which has announced its MAC in
+/// its Shelly manufacturer data (a scan response, at `S`).
+fn opaque_device_that_announced_its_mac() -> Manager {
     let mut mgr = Manager::default();
     mgr.set_bindkey(&k(OPAQUE), Some(BINDKEY));
     feed(
@@ -1173,6 +1174,12 @@ fn the_mac_of_the_shelly_manufacturer_data_decrypts_an_opaque_device() {
         OPAQUE,
         shelly_scan_response(ENCRYPTED_MAC),
     );
+    mgr
+}
+
+#[test]
+fn the_mac_of_the_shelly_manufacturer_data_decrypts_an_opaque_device() {
+    let mut mgr = opaque_device_that_announced_its_mac();
     feed(
         &mut mgr,
         2 * S,
@@ -1191,15 +1198,7 @@ fn the_mac_of_the_shelly_manufacturer_data_decrypts_an_opaque_device() {
 /// A MAC nobody announced stays a device of its own.
 #[test]
 fn a_gateway_reporting_the_announced_mac_is_the_same_device() {
-    let mut mgr = Manager::default();
-    mgr.set_bindkey(&k(OPAQUE), Some(BINDKEY));
-    feed(
-        &mut mgr,
-        S,
-        "local",
-        OPAQUE,
-        shelly_scan_response(ENCRYPTED_MAC),
-    );
+    let mut mgr = opaque_device_that_announced_its_mac();
     events(&mut mgr);
     assert_eq!(mgr.device_key(&k(ENCRYPTED_MAC)), k(OPAQUE));
     let gateway_copy = encrypted_blu(ENCRYPTED_MAC, 8);
