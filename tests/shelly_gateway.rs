@@ -135,6 +135,37 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
     other.host.remove();
 }
 
+/// A profiles file replaces the slots: one without a device in them would forget it (and revoke
+/// the browser's permission), so the page names it and waits for a yes; Cancel keeps it.
+#[wasm_bindgen_test]
+async fn an_import_that_would_forget_a_device_asks_first() {
+    let w = challenged_world("s3cret-pw").await;
+    w.send_password("s3cret-pw");
+    w.until_connected().await;
+    let mac = "CC:BA:97:0D:5E:01";
+    assert!(text(&w.host, ".slots").contains(mac));
+    let empty = bluehome_core::profiles::Profiles::new(Default::default())
+        .unwrap()
+        .export();
+    w.session.import_profiles(&empty);
+    tick().await;
+    let asked = text(&w.host, ".import-confirm");
+    assert!(asked.contains("forgotten"), "{asked}");
+    assert!(
+        text(&w.host, ".slots").contains(mac),
+        "nothing forgotten yet"
+    );
+    click_and_render(&w.host, "Cancel").await;
+    assert!(w.host.query_selector(".import-confirm").unwrap().is_none());
+    assert!(text(&w.host, ".slots").contains(mac));
+    w.session.import_profiles(&empty);
+    tick().await;
+    click_and_render(&w.host, "Import and forget them").await;
+    assert!(!text(&w.host, ".slots").contains(mac));
+    assert!(text(&w.host, ".shelly-profiles").contains("Profiles imported."));
+    w.host.remove();
+}
+
 #[wasm_bindgen_test]
 async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
     let sensors = vec![SimSensor::new(heard_at_once())];

@@ -132,6 +132,19 @@ pub fn ProfileSlots() -> impl IntoView {
                     <button class="small" on:click=move |_| session.profile_message.set(None)>"OK"</button>
                 </p>
             })}
+            {move || session.import_pending.get().map(|pending| {
+                let names: Vec<String> = pending.forgets.iter().map(|n| printable(n).into_owned()).collect();
+                view! {
+                    <div class="notice warning import-confirm" role="alert">
+                        <p>{format!(
+                            "This file replaces the profiles. Not in it, so forgotten, with the browser's permission revoked: {}.",
+                            names.join(", ")
+                        )}</p>
+                        <button on:click=move |_| session.confirm_import()>"Import and forget them"</button>
+                        <button on:click=move |_| session.import_pending.set(None)>"Cancel"</button>
+                    </div>
+                }
+            })}
             <ol class="slots">{slots}</ol>
             <p class="seeking">{seeking}</p>
             <Show when=move || show_import.get()>

@@ -162,6 +162,8 @@ pub struct ShellySession {
     pub profile_notice: RwSignal<Option<LoadNotice>>,
     /// A short message about the profiles (saved, slot taken…).
     pub profile_message: RwSignal<Option<String>>,
+    /// A profiles import that would forget devices, until confirmed or cancelled.
+    pub import_pending: RwSignal<Option<profiles::PendingImport>>,
     /// Whether the gateway feeds the Scan page (the remote scanner runs).
     pub remote_running: RwSignal<bool>,
     /// What the gateway heard at the last poll (relayed devices and its sensors).
@@ -203,6 +205,7 @@ impl ShellySession {
             profiles: RwSignal::new(profiles),
             profile_notice: RwSignal::new(notice),
             profile_message: RwSignal::new(None),
+            import_pending: RwSignal::new(None),
             remote_running: RwSignal::new(false),
             remote_heard: RwSignal::new(Vec::new()),
             remote_sink: StoredValue::new_local(None),

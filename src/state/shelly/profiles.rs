@@ -9,6 +9,15 @@ use super::{DeviceSummary, ShellySession, store};
 use crate::ble::{BleBackend, DeviceId, ErrorKind};
 use crate::platform::{now_ms, sleep_ms};
 
+/// A profiles file that would forget devices, waiting for the person to confirm it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingImport {
+    /// The file's text.
+    pub text: String,
+    /// The names of the devices it would forget.
+    pub forgets: Vec<String>,
+}
+
 /// The largest profiles file read: the most slots ([`bluehome_core::profiles::MAX_SLOT_COUNT`])
 /// with their devices take a few kilobytes.
 pub const PROFILES_FILE_BYTES: u64 = 1_000_000;
@@ -196,8 +205,41 @@ impl ShellySession {
         self.profiles.with_untracked(Profiles::export)
     }
 
-    /// Imports an export file.
+    /// Imports an export file. One that would forget devices (its slots replace these, and a
+    /// device not in it loses its profile and the browser's permission) waits in
+    /// [`ShellySession::import_pending`] until the person confirms it.
     pub fn import_profiles(self, text: &str) {
+        let trial = self
+            .profiles
+            .with_untracked(|p| p.clone().import(text, now_ms()));
+        let forgets: Vec<String> = match &trial {
+            Ok(effects) => effects
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::Forget(binding) => Some(binding.name.clone()),
+                    _ => None,
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        if forgets.is_empty() {
+            self.import_now(text);
+        } else {
+            self.import_pending.set(Some(PendingImport {
+                text: text.to_owned(),
+                forgets,
+            }));
+        }
+    }
+
+    /// Imports the file that waits for confirmation.
+    pub fn confirm_import(self) {
+        if let Some(pending) = self.import_pending.try_update(Option::take).flatten() {
+            self.import_now(&pending.text);
+        }
+    }
+
+    fn import_now(self, text: &str) {
         match self.profiles.try_update(|p| p.import(text, now_ms())) {
             Some(Ok(effects)) => {
                 self.profile_message
