@@ -202,6 +202,29 @@ fn decode_reads_ad_and_hex_company_id_arguments() {
     }
 }
 
+/// All arguments are one advertisement: BTHome's FCD2 wins over 181C wherever each comes from,
+/// several `ad:` payloads are one, and a company's data given twice counts once, the first.
+#[test]
+fn decode_arguments_are_one_advertisement() {
+    let json = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stdout(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    // FCD2 (v2, temperature 25.06 °C) as an argument, 181C (BTHome v1) in the raw payload.
+    let mixed = json(&["decode", "fcd2:4002ca09", "ad:06161c1802000c"]);
+    assert_eq!(mixed["bthome"]["version"], 2, "{mixed}");
+    assert_eq!(mixed["bthome"]["objects"][0]["value"], 25.06);
+    let split = json(&["decode", "ad:0716d2fc4002ca09", "ad:020106"]);
+    assert_eq!(split["bthome"], mixed["bthome"]);
+    let twice = json(&[
+        "decode",
+        "mfr:2985:0109000b01000accbbaa6e02bc",
+        "ad:09ffa90b0109000b0200",
+    ]);
+    assert_eq!(twice["shelly"]["model"], "SBBT-002C", "{twice}");
+}
+
 /// A file name or option value that is not UTF-8 (possible on Unix) used to make the command
 /// panic (status 101) before it read anything.
 #[cfg(unix)]

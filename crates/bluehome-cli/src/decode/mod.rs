@@ -172,7 +172,13 @@ fn add_argument<'a>(input: &mut Input<'a>, arg: &'a str) -> Result<(), BadArgume
                 .manufacturer_data
                 .push((Cow::Owned(id.to_string()), Cow::Borrowed(hex)));
         }
-        "ad" => input.ad = Some(Cow::Borrowed(rest)),
+        // Several payloads are one, in order (AD structures delimit themselves).
+        "ad" => {
+            input.ad = Some(match input.ad.take() {
+                Some(before) => Cow::Owned(format!("{before}{rest}")),
+                None => Cow::Borrowed(rest),
+            });
+        }
         _ => input
             .service_data
             .push((Cow::Borrowed(kind), Cow::Borrowed(rest))),
@@ -518,26 +524,36 @@ impl<'a> Input<'a> {
             Some(text) => Some(text.parse().map_err(|e| ("bindkey", format!("{e}")))?),
         };
 
-        // The BTHome service data: FCD2, else 181E, else 181C.
+        // The BTHome service data: FCD2, else 181E, else 181C, wherever it comes from; of two with
+        // the same UUID, the first.
         let mut best: Option<(u8, Uuid, Vec<u8>)> = None;
+        let mut offer = |uuid: Uuid, data: Vec<u8>| {
+            let rank = [Uuid::BTHOME_V1, Uuid::BTHOME_V1_ENCRYPTED, Uuid::BTHOME_V2]
+                .iter()
+                .position(|u| *u == uuid);
+            if let Some(rank) = rank
+                && best.as_ref().is_none_or(|(r, _, _)| usize::from(*r) < rank)
+            {
+                best = Some((rank as u8, uuid, data));
+            }
+        };
         for (uuid_text, hex) in &self.service_data {
             let uuid: Uuid = uuid_text
                 .parse()
                 .map_err(|e| ("service_data", format!("key {uuid_text:?}: {e}")))?;
             let data = parse_hex(hex)
                 .map_err(|e| ("service_data", format!("value of {uuid_text:?}: {e}")))?;
-            let rank = if uuid == Uuid::BTHOME_V2 {
-                3
-            } else if uuid == Uuid::BTHOME_V1_ENCRYPTED {
-                2
-            } else if uuid == Uuid::BTHOME_V1 {
-                1
-            } else {
-                continue;
-            };
-            if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
-                best = Some((rank, uuid, data));
+            offer(uuid, data);
+        }
+        let ad = match self.ad.as_deref() {
+            Some(hex) => {
+                let bytes = parse_hex(hex).map_err(|e| ("ad", e))?;
+                Some(Advertisement::from_ad_bytes(&bytes).map_err(|e| ("ad", e.to_string()))?)
             }
+            None => None,
+        };
+        for (uuid, data) in ad.iter().flat_map(|adv| adv.service_data.iter()) {
+            offer(*uuid, data.clone());
         }
         let mut shelly_data = None;
         let mut beacon_data = None;
@@ -551,22 +567,18 @@ impl<'a> Input<'a> {
             let data = parse_hex(hex)
                 .map_err(|e| ("manufacturer_data", format!("value of {id_text:?}: {e}")))?;
             if id == COMPANY_ID {
-                shelly_data = Some(data);
+                shelly_data.get_or_insert(data);
             } else if id == BEACON_COMPANY_ID {
-                beacon_data = Some(data);
+                beacon_data.get_or_insert(data);
             }
         }
-        if let Some(hex) = self.ad.as_deref() {
-            let bytes = parse_hex(hex).map_err(|e| ("ad", e))?;
-            let adv = Advertisement::from_ad_bytes(&bytes).map_err(|e| ("ad", e.to_string()))?;
-            if let Some((uuid, data)) = bthome::service_data(&adv) {
-                best = Some((0, uuid, data.to_vec()));
-            }
+        // A company's data given twice: the first.
+        if let Some(adv) = &ad {
             if let Some(d) = adv.manufacturer_data.get(&COMPANY_ID) {
-                shelly_data = Some(d.clone());
+                shelly_data.get_or_insert_with(|| d.clone());
             }
             if let Some(d) = adv.manufacturer_data.get(&BEACON_COMPANY_ID) {
-                beacon_data = Some(d.clone());
+                beacon_data.get_or_insert_with(|| d.clone());
             }
         }
 
