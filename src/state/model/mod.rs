@@ -188,6 +188,14 @@ impl ScanModel {
                 Event::Evicted { key } => {
                     self.records.remove(&key);
                 }
+                // The row of a gateway's report joins the device's own; a label given to it goes
+                // along where the device has none.
+                Event::Merged { from, into } => {
+                    self.records.remove(&from);
+                    if let Some(label) = self.labels.get(&from).cloned() {
+                        self.labels.entry(into).or_insert(label);
+                    }
+                }
                 _ => {}
             }
         }
@@ -514,6 +522,31 @@ mod tests {
         assert_eq!(model.timeline.len(), 1);
         assert_eq!(model.timeline[0].event, "double_press");
         assert!(model.device(&key("btn")).unwrap().readings.is_empty());
+    }
+
+    /// A gateway reports a sensor by MAC before the browser hears it under its own id: once the
+    /// sensor announces its MAC (Shelly manufacturer data), the two rows are one, and a label
+    /// given to the gateway's row goes along.
+    #[test]
+    fn a_gateway_row_joins_the_sensor_that_announces_its_mac() {
+        let mut model = ScanModel::new();
+        let mac = key("66:55:44:33:22:11");
+        let report = adv("", TEMP_HUMIDITY, -70);
+        model.ingest(1_000, "shelly:gw", &mac, Connectable::No, report.clone());
+        model.set_label(&mac, "Hall");
+        let mut announcing = adv("SBHT-003C", TEMP_HUMIDITY, -50);
+        // Flags, model and MAC blocks (the MAC block least significant byte first).
+        announcing.manufacturer_data.insert(
+            bluehome_core::shelly::COMPANY_ID,
+            vec![0x01, 0x01, 0x00, 0x0a, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66],
+        );
+        hear(&mut model, 2_000, "bRoWsErId==", announcing);
+        let browser = key("bRoWsErId==");
+        assert_eq!(model.manager().device_count(), 1);
+        assert!(model.device(&mac).is_none());
+        assert_eq!(model.labels.get(&browser).map(String::as_str), Some("Hall"));
+        model.ingest(3_000, "shelly:gw", &mac, Connectable::No, report);
+        assert_eq!(model.device(&browser).unwrap().packets, 2);
     }
 
     /// A button without packet ids sends each press several times with the same data; Home

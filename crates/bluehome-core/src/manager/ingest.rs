@@ -106,6 +106,9 @@ impl Manager {
                 remote,
             });
 
+        // A gateway's entry for the MAC this device announced is this device.
+        self.absorb_announced(now_ms, slot);
+
         // 3. Per-source merge.
         let Some(info) = self.merge_source(now_ms, slot, scanner, key, source, connectable, adv)
         else {

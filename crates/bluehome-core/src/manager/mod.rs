@@ -252,6 +252,15 @@ pub enum Event {
         /// The device.
         key: DeviceKey,
     },
+    /// The entry kept under a MAC (a Shelly gateway's report) is the device heard under a
+    /// browser's id that has announced that MAC: the entry has left the table, and what comes for
+    /// the MAC goes to the device ([`Manager::device_key`]).
+    Merged {
+        /// The MAC's entry, gone.
+        from: DeviceKey,
+        /// The device it joined.
+        into: DeviceKey,
+    },
 }
 
 /// An event with the exact time it happened (a timer's own deadline, not the time `advance` ran).

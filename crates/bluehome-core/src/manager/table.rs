@@ -156,14 +156,42 @@ impl Manager {
             .filter_map(|(i, s)| s.device.as_ref().map(|d| (d.last_seen_ms, i)))
             .min();
         if let Some((_, i)) = oldest
-            && let Some(s) = self.slots.get_mut(i)
-            && let Some(d) = s.device.take()
+            && let Some(d) = self.remove_slot(i as u32)
         {
-            s.generation = s.generation.wrapping_add(1);
-            self.keys.remove(&d.key);
-            self.free.push(i as u32);
             self.emit(now_ms, Event::Evicted { key: d.key });
         }
+    }
+
+    /// Takes the device out of the table (its timers go stale with the slot's generation).
+    fn remove_slot(&mut self, slot: u32) -> Option<Device> {
+        let s = self.slots.get_mut(slot as usize)?;
+        let d = s.device.take()?;
+        s.generation = s.generation.wrapping_add(1);
+        self.keys.remove(&d.key);
+        self.free.push(slot);
+        Some(d)
+    }
+
+    /// The device in `slot`, heard under a browser's id, has announced its MAC: an entry kept
+    /// under that MAC (a Shelly gateway's report of the same device, heard first) joins it. The
+    /// entry leaves the table ([`Event::Merged`]), its bind key is copied where the device has
+    /// none, and what comes for the MAC goes to the device from then on ([`Manager::device_key`]).
+    pub(crate) fn absorb_announced(&mut self, now_ms: u64, slot: u32) {
+        let Some(d) = self.at(slot) else { return };
+        let (Some(mac), None) = (d.announced_mac, d.key.mac()) else {
+            return;
+        };
+        let into = d.key.clone();
+        let from = DeviceKey::from(mac);
+        let Some(gone) = self.slot_of(&from).and_then(|s| self.remove_slot(s)) else {
+            return;
+        };
+        if self.bindkey(&into).is_none()
+            && let Some(key) = self.bindkey(&gone.key).copied()
+        {
+            self.set_bindkey(&into, Some(key));
+        }
+        self.emit(now_ms, Event::Merged { from, into });
     }
 
     /// Devices in the table (with or without current history).

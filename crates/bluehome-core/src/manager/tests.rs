@@ -1224,6 +1224,44 @@ fn a_gateway_reporting_the_announced_mac_is_the_same_device() {
     assert_eq!(mgr.device_count(), 2);
 }
 
+/// The other order: the gateway's report comes first, under the MAC; once the browser-heard
+/// device announces that MAC, the MAC's entry joins it (its key too), and the gateway's next
+/// report is the device's.
+#[test]
+fn a_gateway_entry_made_first_joins_the_device_that_announces_its_mac() {
+    let mut mgr = Manager::default();
+    mgr.set_bindkey(&k(ENCRYPTED_MAC), Some(BINDKEY));
+    let report = |n| encrypted_blu(ENCRYPTED_MAC, n);
+    mgr.ingest(S, "gw", &k(ENCRYPTED_MAC), Connectable::No, report(7));
+    feed(
+        &mut mgr,
+        2 * S,
+        "local",
+        OPAQUE,
+        shelly_scan_response(ENCRYPTED_MAC),
+    );
+    let merged: Vec<_> = events(&mut mgr)
+        .into_iter()
+        .filter_map(|o| match o.event {
+            Event::Merged { from, into } => Some((from, into)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(merged, [(k(ENCRYPTED_MAC), k(OPAQUE))]);
+    assert_eq!(mgr.device_count(), 1);
+    assert_eq!(mgr.bindkey(&k(OPAQUE)), Some(&BINDKEY));
+    mgr.ingest(3 * S, "gw", &k(ENCRYPTED_MAC), Connectable::No, report(8));
+    let got: Vec<_> = events(&mut mgr)
+        .into_iter()
+        .filter_map(|o| match o.event {
+            Event::Reading { key, packet, .. } => Some((key, packet.is_ok())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, [(k(OPAQUE), true)]);
+    assert_eq!(mgr.device_count(), 1);
+}
+
 #[test]
 fn data_heard_before_the_scan_response_decrypts_from_the_next_packet_on() {
     let mut mgr = Manager::default();
