@@ -173,16 +173,18 @@ fn values_may_be_attached_with_an_equals_sign() {
     assert_eq!(line["bthome"]["error"], serde_json::Value::Null);
 }
 
+/// The record `bluehome ARGS` prints (not at a terminal), which must exit 0.
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = run(args);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stdout(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
 /// The argument forms of the README: `ad:HEX` (its example: flags, the name `DIY-sensor` and
 /// service data FCD2 with temperature 25.00 °C and humidity 50.55 %) reads as its service data
 /// alone would; `mfr:0x…` (either case) as the decimal id does.
 #[test]
 fn decode_reads_ad_and_hex_company_id_arguments() {
-    let json = |args: &[&str]| {
-        let out = run(args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stdout(&out));
-        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
-    };
     let ad = json(&[
         "decode",
         "ad:0201060b094449592d73656e736f720a16d2fc4002c40903bf13",
@@ -206,11 +208,6 @@ fn decode_reads_ad_and_hex_company_id_arguments() {
 /// several `ad:` payloads are one, and a company's data given twice counts once, the first.
 #[test]
 fn decode_arguments_are_one_advertisement() {
-    let json = |args: &[&str]| {
-        let out = run(args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stdout(&out));
-        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
-    };
     // FCD2 (v2, temperature 25.06 °C) as an argument, 181C (BTHome v1) in the raw payload.
     let mixed = json(&["decode", "fcd2:4002ca09", "ad:06161c1802000c"]);
     assert_eq!(mixed["bthome"]["version"], 2, "{mixed}");
