@@ -51,6 +51,22 @@ impl Page {
         settle().await;
     }
 
+    /// The text of the last device card, once what arrived is shown.
+    async fn last_row(&self) -> String {
+        self.refresh().await;
+        self.texts(".device-row").pop().unwrap()
+    }
+
+    /// Sets `device`'s bind key to sixteen `byte`s (no MAC), as the user does; returns the entry.
+    fn set_key(&self, device: &str, byte: u8) -> bluehome::state::model::KeyEntry {
+        let entry = bluehome::state::model::KeyEntry {
+            bindkey: BindKey::new([byte; 16]),
+            mac: None,
+        };
+        self.store.set_key(&key(device), Some(entry));
+        entry
+    }
+
     fn texts(&self, selector: &str) -> Vec<String> {
         dom::texts(&self.host, selector)
     }
@@ -211,8 +227,7 @@ async fn the_key_form_offers_the_mac_an_encrypted_blu_sensor_announced() {
     page.click(".key-form button[type=submit]");
     settle().await;
     mock.advertise_as_sent(&id, encrypted_blu(MAC, 2));
-    page.refresh().await;
-    let row = page.texts(".device-row").pop().unwrap();
+    let row = page.last_row().await;
     assert!(row.contains("temperature 21.5 °C"), "{row}");
 }
 
@@ -223,17 +238,10 @@ async fn an_encrypted_blu_sensor_decrypts_with_only_its_key() {
     let backend = page.mock();
     let mock = backend.as_mock().unwrap();
     let id = DeviceId::from("p0QmZw==");
-    page.store.set_key(
-        &key(id.as_str()),
-        Some(bluehome::state::model::KeyEntry {
-            bindkey: BindKey::new([0x23; 16]),
-            mac: None,
-        }),
-    );
+    page.set_key(id.as_str(), 0x23);
     mock.advertise_as_sent(&id, encrypted_blu(MAC, 1));
     mock.advertise_as_sent(&id, encrypted_blu(MAC, 2));
-    page.refresh().await;
-    let row = page.texts(".device-row").pop().unwrap();
+    let row = page.last_row().await;
     assert!(row.contains("temperature 21.5 °C"), "{row}");
 }
 
@@ -324,8 +332,7 @@ async fn watches_resume_when_the_page_is_focused_again() {
         "watched-1",
         sensor("ATC_WATCHED", &[0x40, 0x02, 0x10, 0x09], -55),
     );
-    page.refresh().await;
-    let row = page.texts(".device-row").pop().unwrap();
+    let row = page.last_row().await;
     assert!(row.contains("temperature 23.2 °C"), "{row}");
     assert_eq!(page.texts(".watched li").len(), 1);
 }
@@ -361,8 +368,7 @@ async fn an_encrypted_sensor_decodes_after_its_key_is_entered() {
     };
     // The browser hides the MAC: the device is known only by an opaque id.
     page.advertise("opaque-id", sensor("ENC", &packet(1), -55));
-    page.refresh().await;
-    let row = page.texts(".device-row").pop().unwrap();
+    let row = page.last_row().await;
     assert!(row.contains("no bind key"), "{row}");
     assert!(!row.contains("21.5"), "{row}");
 
@@ -374,8 +380,7 @@ async fn an_encrypted_sensor_decodes_after_its_key_is_entered() {
     settle().await;
 
     page.advertise("opaque-id", sensor("ENC", &packet(2), -55));
-    page.refresh().await;
-    let row = page.texts(".device-row").pop().unwrap();
+    let row = page.last_row().await;
     assert!(row.contains("temperature 21.5 °C"), "{row}");
     assert!(!row.contains("bind key"), "{row}");
     // The key is nowhere in the page.
@@ -393,16 +398,9 @@ async fn a_wrong_key_shows_the_decryption_failure() {
     };
     let objects = [Object::new(0x02, Value::Float(20.0))];
     let payload = encode_v2(&objects, false, None, Some(&encryption)).unwrap();
-    page.store.set_key(
-        &key("A4:C1:38:11:22:34"),
-        Some(bluehome::state::model::KeyEntry {
-            bindkey: BindKey::new([2; 16]),
-            mac: None,
-        }),
-    );
+    page.set_key("A4:C1:38:11:22:34", 2);
     page.advertise("A4:C1:38:11:22:34", sensor("ENC2", &payload, -55));
-    page.refresh().await;
-    let row = page.texts(".device-row").pop().unwrap();
+    let row = page.last_row().await;
     assert!(row.contains("mic_failure"), "{row}");
 }
 
@@ -411,20 +409,13 @@ async fn a_wrong_key_shows_the_decryption_failure() {
 #[wasm_bindgen_test]
 async fn plaintext_from_a_keyed_device_is_refused_and_explained() {
     let page = Page::mount().await;
-    page.store.set_key(
-        &key("A4:C1:38:11:22:35"),
-        Some(bluehome::state::model::KeyEntry {
-            bindkey: BindKey::new([2; 16]),
-            mac: None,
-        }),
-    );
+    page.set_key("A4:C1:38:11:22:35", 2);
     // BTHome v2, unencrypted: temperature 25.06 °C.
     page.advertise(
         "A4:C1:38:11:22:35",
         sensor("PLAIN", &[0x40, 0x02, 0xca, 0x09], -55),
     );
-    page.refresh().await;
-    let row = page.texts(".device-row").pop().unwrap();
+    let row = page.last_row().await;
     assert!(row.contains("Unencrypted data refused"), "{row}");
     assert!(row.contains("forget the key"), "{row}");
     assert!(!row.contains("25.06"), "{row}");
@@ -532,11 +523,7 @@ async fn control_and_bidi_characters_in_a_name_are_shown_escaped() {
 #[wasm_bindgen_test]
 async fn an_imported_bindkey_never_replaces_the_users_key() {
     let page = Page::mount().await;
-    let own = bluehome::state::model::KeyEntry {
-        bindkey: BindKey::new([0x11; 16]),
-        mac: None,
-    };
-    page.store.set_key(&key("A4:C1:38:00:00:09"), Some(own));
+    let own = page.set_key("A4:C1:38:00:00:09", 0x11);
     let capture = concat!(
         r#"{"time":1,"address":"A4:C1:38:00:00:09","service_data":{"fcd2":"4002ca09"},"#,
         r#""bindkey":"22222222222222222222222222222222"}"#,

@@ -406,6 +406,19 @@ pub fn decode(input: &DecodeInput, key: &str, settings: &Settings) -> DecodeView
 mod tests {
     use super::*;
 
+    /// `input` decoded with the bind key text `key` and the default settings.
+    fn decoded_with(input: &DecodeInput, key: &str) -> DecodeView {
+        decode(input, key, &Settings::default())
+    }
+
+    /// [`decoded_with`], checked to read the bthome.io example's temperature (25.06 °C) first.
+    fn reads_25_06(input: &DecodeInput, key: &str) -> DecodeView {
+        let view = decoded_with(input, key);
+        let first = view.bthome.as_ref().and_then(|b| b.objects.first());
+        assert_eq!(first.map(|o| o.value.as_str()), Some("25.06"), "{view:?}");
+        view
+    }
+
     /// `hex` of `kind` decoded with no key and the default settings.
     fn decoded(kind: InputKind, hex: &str) -> DecodeView {
         let input = DecodeInput {
@@ -413,7 +426,7 @@ mod tests {
             hex: hex.into(),
             ..DecodeInput::default()
         };
-        decode(&input, "", &Settings::default())
+        decoded_with(&input, "")
     }
 
     #[test]
@@ -457,7 +470,7 @@ mod tests {
             ..DecodeInput::default()
         };
         assert!(
-            decode(&input, "", &Settings::default())
+            decoded_with(&input, "")
                 .input_error
                 .unwrap()
                 .contains("hex")
@@ -482,7 +495,7 @@ mod tests {
             hex: "RAAVAWQ6AQ==".into(),
             ..DecodeInput::default()
         };
-        let view = decode(&input, "", &Settings::default());
+        let view = decoded_with(&input, "");
         assert_eq!(view.input_error, None);
         assert!(view.note.unwrap().starts_with("Read as base64"));
         let rows: Vec<_> = view.bthome.unwrap().objects;
@@ -498,13 +511,11 @@ mod tests {
             mac: "54:48:E6:8F:80".into(),
             ..DecodeInput::default()
         };
-        let view = decode(&input, "231d39c1", &Settings::default());
-        let error = view.input_error.unwrap();
+        let error = reads_25_06(&input, "231d39c1").input_error.unwrap();
         assert!(
             error.starts_with("MAC:") && error.contains("; bind key:"),
             "{error}"
         );
-        assert_eq!(view.bthome.unwrap().objects[0].value, "25.06");
     }
 
     /// What tools print, pasted as it is: nRF Connect's `0xFCD2`, C-style bytes, and the whole
@@ -516,9 +527,7 @@ mod tests {
             hex: "0x40, 0x02, 0xCA, 0x09".into(),
             ..DecodeInput::default()
         };
-        let view = decode(&input, "", &Settings::default());
-        assert_eq!(view.input_error, None);
-        assert_eq!(view.bthome.unwrap().objects[0].value, "25.06");
+        assert_eq!(reads_25_06(&input, "").input_error, None);
         let note = |hex: &str| {
             decoded(InputKind::ServiceData, hex)
                 .note
@@ -585,7 +594,7 @@ mod tests {
             hex: beacon.into(),
             ..DecodeInput::default()
         };
-        let view = decode(&input, "", &Settings::default());
+        let view = decoded_with(&input, "");
         assert_eq!(view.shelly[0].name, "time beacon");
         assert!(
             view.shelly[0]
@@ -644,7 +653,7 @@ mod tests {
         let long = "40".repeat(750);
         let input = DecodeInput::from_fragment(&format!("kind=svc&uuid=fcd2&hex={long}"));
         assert_eq!(input.hex.len(), 1500);
-        let view = decode(&input, "", &Settings::default());
+        let view = decoded_with(&input, "");
         let error = view.input_error.unwrap();
         assert!(
             error.contains("750 bytes, longer than any advertisement (at most 255 bytes)"),

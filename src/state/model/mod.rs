@@ -476,6 +476,16 @@ mod tests {
     /// also bthome-ble's `test_bthome_temperature_humidity`).
     pub(crate) const TEMP_HUMIDITY: &[u8] = &[0x40, 0x02, 0xca, 0x09, 0x03, 0xbf, 0x13];
 
+    /// The user sets `device`'s bind key to sixteen `byte`s (no MAC); returns the entry.
+    fn user_key(model: &mut ScanModel, device: &str, byte: u8) -> KeyEntry {
+        let entry = KeyEntry {
+            bindkey: BindKey::new([byte; 16]),
+            mac: None,
+        };
+        model.set_key(&key(device), Some(entry));
+        entry
+    }
+
     /// `model` hears `adv` from the device `id` at `t`, through the local (connectable) scanner.
     fn hear(model: &mut ScanModel, t: u64, id: &str, adv: Advertisement) {
         model.ingest(t, "local", &key(id), Connectable::Yes, adv);
@@ -682,11 +692,7 @@ mod tests {
     #[test]
     fn a_capture_key_never_replaces_the_users_key() {
         let mut model = ScanModel::new();
-        let own = KeyEntry {
-            bindkey: BindKey::new([1; 16]),
-            mac: None,
-        };
-        model.set_key(&key("AA:BB:CC:DD:EE:01"), Some(own));
+        let own = user_key(&mut model, "AA:BB:CC:DD:EE:01", 1);
         assert_eq!(
             model.use_capture_key(&key("aa:bb:cc:dd:ee:01"), BindKey::new([2; 16])),
             CaptureKey::OwnKept
@@ -719,20 +725,15 @@ mod tests {
     /// `downgrade_detected`): the device's readings stop, and the page says why.
     #[test]
     fn plaintext_refused_for_a_keyed_device_is_explained() {
+        const DEVICE: &str = "AA:BB:CC:DD:EE:07";
         let mut model = ScanModel::new();
-        let entry = KeyEntry {
-            bindkey: BindKey::new([7; 16]),
-            mac: None,
+        user_key(&mut model, DEVICE, 7);
+        // BTHome v2, unencrypted: temperature 0x09NN × 0.01 °C (25.06 °C for 0xca).
+        let plaintext = |model: &mut ScanModel, t, low: u8| {
+            hear(model, t, DEVICE, adv("t", &[0x40, 0x02, low, 0x09], -60));
         };
-        model.set_key(&key("AA:BB:CC:DD:EE:07"), Some(entry));
-        // BTHome v2, unencrypted: temperature 25.06 °C.
-        hear(
-            &mut model,
-            1_000,
-            "AA:BB:CC:DD:EE:07",
-            adv("t", &[0x40, 0x02, 0xca, 0x09], -60),
-        );
-        let device = model.device(&key("AA:BB:CC:DD:EE:07")).unwrap();
+        plaintext(&mut model, 1_000, 0xca);
+        let device = model.device(&key(DEVICE)).unwrap();
         assert!(device.readings.is_empty());
         let problem = device.problem.expect("the refusal is explained");
         assert_eq!(problem.kind, "downgrade");
@@ -745,21 +746,10 @@ mod tests {
 
         // Forgetting the key (as the message advises) takes the explanation away at once, and
         // the next packet decodes.
-        model.set_key(&key("AA:BB:CC:DD:EE:07"), None);
-        assert!(
-            model
-                .device(&key("AA:BB:CC:DD:EE:07"))
-                .unwrap()
-                .problem
-                .is_none()
-        );
-        hear(
-            &mut model,
-            2_000,
-            "AA:BB:CC:DD:EE:07",
-            adv("t", &[0x40, 0x02, 0xcb, 0x09], -60),
-        );
-        let device = model.device(&key("AA:BB:CC:DD:EE:07")).unwrap();
+        model.set_key(&key(DEVICE), None);
+        assert!(model.device(&key(DEVICE)).unwrap().problem.is_none());
+        plaintext(&mut model, 2_000, 0xcb);
+        let device = model.device(&key(DEVICE)).unwrap();
         assert_eq!(device.readings.len(), 1);
         assert!(device.problem.is_none());
     }

@@ -81,6 +81,15 @@ fn joining(script: &mut Script, password: &str) -> Client {
     client
 }
 
+/// An authorized device whose client has written the Wi-Fi settings with `password` (the
+/// client's first round served at time 0).
+fn written(password: &str) -> (Script, Client) {
+    let mut script = Script::new(0x02);
+    let mut client = joining(&mut script, password);
+    script.serve(&mut client, 0);
+    (script, client)
+}
+
 /// The Wi-Fi settings command's result naming `url`, encoded.
 fn joined(url: &str) -> Vec<u8> {
     RpcResult {
@@ -226,9 +235,7 @@ fn provisioning_by_polling_ends_with_the_redirect_url() {
 /// the redirect URL is kept and the outcome comes with the state.
 #[test]
 fn a_result_notified_before_the_provisioned_state_is_kept() {
-    let mut script = Script::new(0x02);
-    let mut client = joining(&mut script, "correct horse");
-    script.serve(&mut client, 0);
+    let (mut script, mut client) = written("correct horse");
     client.notified(Characteristic::State, &[0x03], 100);
     let result = joined("http://192.168.1.42");
     client.notified(Characteristic::RpcResult, &result, 2_000);
@@ -247,9 +254,7 @@ fn a_result_notified_before_the_provisioned_state_is_kept() {
 /// ESPHome on a failed join: error 3 "unable to connect", state back to authorized.
 #[test]
 fn unable_to_connect_fails_with_the_device_error() {
-    let mut script = Script::new(0x02);
-    let mut client = joining(&mut script, "wrong");
-    script.serve(&mut client, 0);
+    let (mut script, mut client) = written("wrong");
     script.error = 0x03;
     assert_eq!(script.wake(&mut client), 500);
     assert_eq!(
