@@ -17,7 +17,7 @@ use bluehome_core::sim::gateway::GatewayOptions;
 use leptos::prelude::*;
 use serde_json::json;
 use shelly_support::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -321,6 +321,51 @@ async fn profile_slots_survive_a_reload() {
     click(&again.host, "Reconnect");
     again.until_connected().await;
     again.host.remove();
+}
+
+/// Two windows of the page: a device the other window binds shows here at once (its `storage`
+/// event), and this window's next save keeps it, also when the other window's save came in
+/// between without an event yet. Before, each window wrote its own slots over the other's.
+#[wasm_bindgen_test]
+async fn a_profile_another_window_saves_is_kept() {
+    use bluehome_core::MacAddress;
+    use bluehome_core::profiles::{Binding, Config, Profiles};
+
+    let storage = MemoryStore::default();
+    let w = world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        storage.clone(),
+    )
+    .await;
+    connect(&w).await;
+    let other_window_binds = |name: &str, mac: MacAddress| {
+        let text = storage.get(PROFILES_KEY);
+        let mut there = Profiles::load(text.as_deref(), Config::default()).profiles;
+        let open = (0..there.len()).find(|&i| there.slot(i).is_none()).unwrap();
+        there.select(open, 0).unwrap();
+        there.bind(Binding::new(mac, name)).unwrap();
+        storage.set(PROFILES_KEY, &there.to_storage_json()).unwrap();
+    };
+    let storage_event = js_sys::Function::new_no_args(
+        "window.dispatchEvent(new StorageEvent('storage', { key: 'bluehome.profiles' }))",
+    );
+
+    other_window_binds("Kitchen plug", MacAddress([0x0A; 6]));
+    storage_event.call0(&JsValue::NULL).unwrap();
+    tick().await;
+    assert!(text(&w.host, ".slots").contains("Kitchen plug"));
+
+    // The other window's second save arrives after this window's next one is due.
+    other_window_binds("Hall switch", MacAddress([0x0B; 6]));
+    nth(&w.host, "button.slot-select", 3).click();
+    tick().await;
+    w.session.flush_profiles();
+    let stored = storage.get(PROFILES_KEY).unwrap();
+    for kept in [DEVICE_NAME, "Kitchen plug", "Hall switch"] {
+        assert!(stored.contains(kept), "{kept} written over: {stored}");
+    }
+    assert!(stored.contains(r#""active":3"#), "{stored}");
+    w.host.remove();
 }
 
 #[wasm_bindgen_test]

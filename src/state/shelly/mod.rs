@@ -220,7 +220,27 @@ impl ShellySession {
                 session.link_dropped(device);
             }
         }));
+        session.follow_other_windows();
         session
+    }
+
+    /// Takes in the profiles another window of the page saves (the `storage` event), so that
+    /// neither window's next save writes over the devices the other bound.
+    fn follow_other_windows(self) {
+        use wasm_bindgen::JsCast as _;
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(
+            move |event: web_sys::StorageEvent| {
+                if event.key().as_deref() == Some(store::PROFILES_KEY) {
+                    self.take_in_saved();
+                }
+            },
+        );
+        let _ =
+            window.add_event_listener_with_callback("storage", listener.as_ref().unchecked_ref());
+        listener.forget(); // as long as the page; a disposed session ignores it (`try_`)
     }
 
     /// The session from context: one provided as it is (tests mount a page over their own), else

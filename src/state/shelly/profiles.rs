@@ -134,14 +134,36 @@ impl ShellySession {
             ));
             return;
         }
-        let ok = self
+        let Some((ok, effects)) = self
             .profiles
-            .with_untracked(|p| self.storage.with_value(|s| store::save(s.as_ref(), p)));
+            .try_update(|p| self.storage.with_value(|s| store::save(s.as_ref(), p)))
+        else {
+            return;
+        };
+        // Being written now, the merge needs no second save.
+        self.apply(
+            effects
+                .into_iter()
+                .filter(|e| *e != Effect::SaveNow)
+                .collect(),
+        );
         if !ok {
             self.profile_message.set(Some(
                 "The browser refused to save the profiles (storage full or disabled).".to_owned(),
             ));
         }
+    }
+
+    /// Takes in the profiles another window of the page saved (after its `storage` event).
+    pub(super) fn take_in_saved(self) {
+        let Some(effects) = self.storage.try_with_value(|s| {
+            self.profiles
+                .try_update(|p| store::take_in(s.as_ref(), p))
+                .unwrap_or_default()
+        }) else {
+            return;
+        };
+        self.apply(effects);
     }
 
     /// Writes a pending debounced save at once (the page is being hidden).

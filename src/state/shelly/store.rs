@@ -9,7 +9,7 @@
 //! user before it goes. When the copy fails, the session does not save over the original until
 //! the user dismisses the notice (after downloading it).
 
-use bluehome_core::profiles::{Config, LoadIssue, Profiles};
+use bluehome_core::profiles::{Config, Effect, LoadIssue, Profiles};
 
 use crate::state::storage::{KeptAside, KeyValue, keep_aside};
 
@@ -58,9 +58,24 @@ fn describe(issue: &LoadIssue) -> String {
     issue.to_string()
 }
 
-/// Writes the storage document. False when the store refused.
-pub fn save(store: &dyn KeyValue, profiles: &Profiles) -> bool {
-    store.set(PROFILES_KEY, &profiles.to_storage_json()).is_ok()
+/// Writes the storage document, first taking in what another window of the page saved since
+/// this one last read or wrote it ([`Profiles::take_in`]: neither window writes over the other's
+/// devices). False when the store refused; the effects are the take-in's.
+pub fn save(store: &dyn KeyValue, profiles: &mut Profiles) -> (bool, Vec<Effect>) {
+    let effects = take_in(store, profiles);
+    let written = store.set(PROFILES_KEY, &profiles.to_storage_json()).is_ok();
+    if written {
+        profiles.saved();
+    }
+    (written, effects)
+}
+
+/// Takes in the storage document another window wrote ([`Profiles::take_in`]).
+pub fn take_in(store: &dyn KeyValue, profiles: &mut Profiles) -> Vec<Effect> {
+    store
+        .get(PROFILES_KEY)
+        .map(|text| profiles.take_in(&text))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -77,10 +92,26 @@ mod tests {
         let mut p = Profiles::default();
         p.bind(Binding::new(MacAddress([1, 2, 3, 4, 5, 6]), "plug"))
             .unwrap();
-        assert!(save(&store, &p));
+        assert!(save(&store, &mut p).0);
         let (back, notice) = load(&store, Config::default(), 0);
         assert_eq!(notice, None);
         assert_eq!(back.slot(0).map(|b| b.name.as_str()), Some("plug"));
+    }
+
+    /// Two windows each saving the device it bound, neither having heard of the other's save:
+    /// both devices stay saved.
+    #[test]
+    fn two_windows_saving_in_turn_keep_both_devices() {
+        let store = MemoryStore::default();
+        let (mut here, _) = load(&store, Config::default(), 0);
+        let (mut there, _) = load(&store, Config::default(), 0);
+        let (plug, switch) = (MacAddress([1; 6]), MacAddress([2; 6]));
+        there.bind(Binding::new(plug, "plug")).unwrap();
+        assert!(save(&store, &mut there).0);
+        here.bind(Binding::new(switch, "switch")).unwrap();
+        assert!(save(&store, &mut here).0);
+        let (back, _) = load(&store, Config::default(), 0);
+        assert_eq!((back.find(switch), back.find(plug)), (Some(0), Some(1)));
     }
 
     #[test]

@@ -8,6 +8,8 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::advertisement::MacAddress;
+
 use super::{Binding, Config, Effect, Error, MAX_SLOT_COUNT, Profiles, SCHEMA, VERSION, is_ha1};
 
 impl Profiles {
@@ -15,6 +17,81 @@ impl Profiles {
     /// persisted (a pending debounced change is not in it until [`Self::poll`] says so).
     pub fn to_storage_json(&self) -> String {
         self.document(self.persisted_active, true)
+    }
+
+    /// Marks the document [`Self::to_storage_json`] gave as written: what storage now holds.
+    pub fn saved(&mut self) {
+        self.stored.clone_from(&self.slots);
+    }
+
+    /// Takes in what another window of the page saved: `text` is the storage document now (after
+    /// the browser's `storage` event, or read just before this window writes). A slot the other
+    /// window changed since this one last read or wrote storage takes its binding; where this
+    /// window changed the same slot and has not written it yet, this window's binding stays and
+    /// the other's goes to an open slot, so no device is dropped while a slot is open. The active
+    /// slot stays this window's own. A document that cannot be read, or a slot in it, changes
+    /// nothing here (loading reports it).
+    pub fn take_in(&mut self, text: &str) -> Vec<Effect> {
+        let Ok(doc) = parse_document(text) else {
+            return Vec::new();
+        };
+        let count = self.slots.len();
+        let mut slots = doc.slots.into_iter();
+        let theirs: Vec<Option<Binding>> = (0..count)
+            .map(|index| {
+                let stored = slots.next().flatten()?;
+                stored
+                    .into_binding(index)
+                    .ok()
+                    .or_else(|| self.stored[index].clone())
+            })
+            .collect();
+        let active_before = self.active_binding().cloned();
+        let mut displaced = Vec::new();
+        for (index, their) in theirs.iter().enumerate() {
+            if *their == self.stored[index] {
+                continue;
+            }
+            let elsewhere = |slots: &[Option<Binding>], mac| {
+                slots
+                    .iter()
+                    .enumerate()
+                    .any(|(i, s)| i != index && s.as_ref().is_some_and(|b| b.mac == mac))
+            };
+            if self.slots[index] != self.stored[index] {
+                displaced.extend(their.clone());
+            } else if !their
+                .as_ref()
+                .is_some_and(|b| elsewhere(&self.slots, b.mac))
+            {
+                self.slots[index].clone_from(their);
+            }
+        }
+        for binding in displaced {
+            let open = self.slots.iter().position(Option::is_none);
+            if let (None, Some(open)) = (self.find(binding.mac), open) {
+                self.slots[open] = Some(binding);
+            }
+        }
+        self.stored = theirs;
+        let mut effects = Vec::new();
+        let gone: Vec<MacAddress> = self
+            .live
+            .iter()
+            .copied()
+            .filter(|mac| self.find(*mac).is_none())
+            .collect();
+        for mac in gone {
+            self.live.remove(&mac);
+            effects.push(Effect::Disconnect(mac));
+        }
+        if self.active_binding() != active_before.as_ref() {
+            effects.push(Effect::ActiveChanged { index: self.active });
+        }
+        if self.slots != self.stored {
+            effects.push(Effect::SaveNow);
+        }
+        effects
     }
 
     /// The export document: like the stored one with the current active index, but remembered
@@ -95,6 +172,7 @@ impl Profiles {
                 Err(e) => issues.push(LoadIssue::Slot(e)),
             }
         }
+        profiles.stored.clone_from(&profiles.slots);
         if doc.active < config.slot_count {
             profiles.active = doc.active;
             profiles.persisted_active = doc.active;

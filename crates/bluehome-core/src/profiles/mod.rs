@@ -266,6 +266,9 @@ pub struct Profiles {
     persisted_active: usize,
     live: BTreeSet<MacAddress>,
     save_due: Option<u64>,
+    /// The slots as this window last read them from storage or wrote them there: what another
+    /// window's save is compared with ([`Self::take_in`]).
+    stored: Vec<Option<Binding>>,
 }
 
 impl Default for Profiles {
@@ -289,6 +292,7 @@ impl Profiles {
             persisted_active: 0,
             live: BTreeSet::new(),
             save_due: None,
+            stored: vec![None; count],
         }
     }
 

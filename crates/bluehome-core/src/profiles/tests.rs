@@ -591,3 +591,73 @@ fn errors_explain_what_to_do() {
         "profile 0 already holds A8:03:2A:B1:23:45; select an empty profile or clear this one first"
     );
 }
+
+/// Two windows of the page over one storage document, each loaded from `text`.
+fn two_windows(text: &str) -> (Profiles, Profiles) {
+    let load = || Profiles::load(Some(text), cfg(5)).profiles;
+    (load(), load())
+}
+
+/// What `window` writes: its storage document, marked as written.
+fn write(window: &mut Profiles) -> String {
+    let text = window.to_storage_json();
+    window.saved();
+    text
+}
+
+#[test]
+fn a_device_another_window_saved_is_taken_in() {
+    let (mut here, mut there) = two_windows(&write(&mut five()));
+    here.select(2, 0).unwrap();
+    there.bind(Binding::new(A, "plug")).unwrap();
+    let effects = here.take_in(&write(&mut there));
+    assert_eq!(here.find(A), Some(0));
+    assert_eq!(here.active(), 2, "the active slot stays this window's own");
+    assert!(!effects.contains(&Effect::SaveNow), "nothing new to write");
+    // Written back later, it is still there.
+    here.bind(Binding::new(B, "switch")).unwrap();
+    let reloaded = Profiles::load(Some(&write(&mut here)), cfg(5)).profiles;
+    assert_eq!((reloaded.find(A), reloaded.find(B)), (Some(0), Some(2)));
+}
+
+#[test]
+fn a_slot_both_windows_bound_keeps_both_devices() {
+    let (mut here, mut there) = two_windows(&write(&mut five()));
+    there.bind(Binding::new(A, "plug")).unwrap();
+    let theirs = write(&mut there);
+    // This window bound slot 0 too before it heard of the other's save (read just before writing).
+    here.bind(Binding::new(B, "switch")).unwrap();
+    let effects = here.take_in(&theirs);
+    assert_eq!((here.find(B), here.find(A)), (Some(0), Some(1)));
+    assert!(
+        effects.contains(&Effect::SaveNow),
+        "the merge is to be written"
+    );
+    there.take_in(&write(&mut here));
+    assert_eq!((there.find(B), there.find(A)), (Some(0), Some(1)));
+}
+
+#[test]
+fn a_device_cleared_in_another_window_is_dropped_here() {
+    let (mut here, mut there) = two_windows(&write(&mut bound_three()));
+    here.connected(A);
+    let ha1 = Some(HA1.to_owned());
+    there.set_ha1(1, ha1.clone()).unwrap();
+    there.clear();
+    let effects = here.take_in(&write(&mut there));
+    assert_eq!(here.find(A), None);
+    assert_eq!(here.slot(1).and_then(|b| b.ha1.clone()), ha1);
+    assert!(effects.contains(&Effect::Disconnect(A)), "{effects:?}");
+    assert!(effects.contains(&Effect::ActiveChanged { index: 0 }));
+    assert_eq!(here.seeking(), Seeking::NewDevice);
+}
+
+#[test]
+fn an_unreadable_document_or_slot_changes_nothing_here() {
+    let (mut here, _) = two_windows(&write(&mut bound_three()));
+    let before = here.clone();
+    assert_eq!(here.take_in("[1,2"), Vec::new());
+    let bad_slot = write(&mut bound_three()).replace("A8:03:2A:B1:23:45", "not a mac");
+    assert_eq!(here.take_in(&bad_slot), Vec::new());
+    assert_eq!(here, before);
+}
