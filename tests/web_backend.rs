@@ -45,7 +45,32 @@ const advertise = (target) => {
   for (const [key, value] of Object.entries(fields)) Object.defineProperty(event, key, { value });
   target.dispatchEvent(event);
 };
+// A GATT server with one characteristic whose reads behave as Chrome's: the value changes, then
+// `characteristicvaluechanged` fires for it, then the read resolves. `during` lists values the
+// device notifies while a read is under way.
+const characteristic = new EventTarget();
+Object.setPrototypeOf(characteristic, BluetoothRemoteGATTCharacteristic.prototype);
+let value = new DataView(new ArrayBuffer(1));
+Object.defineProperty(characteristic, 'value', { get: () => value });
+const changed = (byte) => {
+  value = new DataView(Uint8Array.of(byte).buffer);
+  characteristic.dispatchEvent(new Event('characteristicvaluechanged'));
+};
+const gatt = { level: 0, during: [] };
+characteristic.readValue = async () => {
+  for (const byte of gatt.during.splice(0)) changed(byte);
+  changed(gatt.level);
+  return value;
+};
+characteristic.startNotifications = async () => characteristic;
+characteristic.stopNotifications = async () => characteristic;
+const service = { getCharacteristic: async () => characteristic };
+const server = { connected: true, device, connect: async () => server, disconnect() {},
+                 getPrimaryService: async () => service };
 return {
+  gatt,
+  withGatt: () => { device.gatt = server; },
+  notify: (byte) => changed(byte),
   scanResult: () => advertise(bluetooth),
   watchResult: () => advertise(device),
   settle: (i) => device.settle[i](),
@@ -90,6 +115,26 @@ impl StandIn {
     /// Whether the signal of the `i`-th `watchAdvertisements` call was aborted.
     fn aborted(&self, i: u32) -> bool {
         self.call("aborted", Some(i)).as_bool().unwrap()
+    }
+}
+
+impl StandIn {
+    /// The device gets its GATT server.
+    fn with_gatt(&self) {
+        self.call("withGatt", None);
+    }
+
+    /// The device notifies `byte`.
+    fn notify(&self, byte: u8) {
+        self.call("notify", Some(byte.into()));
+    }
+
+    /// What the next read returns, and what the device notifies while it is under way.
+    fn next_read(&self, level: u8, during: &[u8]) {
+        let gatt = Reflect::get(&self.0, &JsValue::from_str("gatt")).unwrap();
+        Reflect::set(&gatt, &"level".into(), &level.into()).unwrap();
+        let during: js_sys::Array = during.iter().map(|&b| JsValue::from(b)).collect();
+        Reflect::set(&gatt, &"during".into(), &during).unwrap();
     }
 }
 
@@ -217,4 +262,41 @@ async fn losing_focus_ends_the_scan_and_regaining_it_reports_an_active_page() {
             BleEvent::PageActivity { active: true },
         ]
     );
+}
+
+/// Chrome fires `characteristicvaluechanged` for a read's own value too (Blink
+/// `bluetooth_remote_gatt_characteristic.cc`, `ReadValueCallback`). That echo is not a
+/// notification: a client that polls a notifying characteristic (Improv's state) took every read
+/// for news from the device. What the device notifies, also during a read, still is one.
+#[wasm_bindgen_test]
+async fn a_read_is_not_a_notification() {
+    use bluehome::ble::Characteristic;
+    use bluehome_core::uuid::Uuid;
+
+    let (backend, stand_in, id) = backend_with("notifying").await;
+    stand_in.with_gatt();
+    let level = Characteristic {
+        service: Uuid::from_u16(0x180F),
+        uuid: Uuid::from_u16(0x2A19),
+    };
+    backend.start_notifications(&id, level).await.unwrap();
+    let events = event_log(&*backend);
+    let notified = || {
+        events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                BleEvent::Notification { value, .. } => Some(value.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    stand_in.next_read(5, &[]);
+    assert_eq!(backend.read(&id, level).await.unwrap(), [5]);
+    assert_eq!(notified(), Vec::<Vec<u8>>::new(), "the read's echo");
+    stand_in.notify(7);
+    assert_eq!(notified(), [[7]]);
+    stand_in.next_read(6, &[9]);
+    assert_eq!(backend.read(&id, level).await.unwrap(), [6]);
+    assert_eq!(notified(), [[7], [9]], "notified during the read");
 }

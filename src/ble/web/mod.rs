@@ -48,6 +48,11 @@ struct DeviceHandle {
     _on_disconnect: Listener,
     characteristics: HashMap<Characteristic, BluetoothRemoteGattCharacteristic>,
     notify_listeners: HashMap<Characteristic, Listener>,
+    /// The characteristic being read, and the value-changed events that came meanwhile: Chrome
+    /// fires `characteristicvaluechanged` for a read's own value too, just before the read
+    /// resolves (Blink `bluetooth_remote_gatt_characteristic.cc`, `ReadValueCallback`; the Web
+    /// Bluetooth spec's `readValue()`), and that echo is no notification.
+    reading: Option<(Characteristic, Vec<Vec<u8>>)>,
     /// This device's GATT queue.
     gatt_queue: Rc<Mutex<()>>,
 }
@@ -217,6 +222,7 @@ impl WebBackend {
                 _on_disconnect: on_disconnect,
                 characteristics: HashMap::new(),
                 notify_listeners: HashMap::new(),
+                reading: None,
                 gatt_queue: Rc::new(Mutex::new(())),
             },
         );
@@ -247,6 +253,17 @@ impl WebBackend {
     }
 
     /// The characteristic object, fetched through the connected server once and then cached.
+    /// Marks the characteristic being read on `id` (or none), returning what was marked.
+    fn set_reading(
+        &self,
+        id: &DeviceId,
+        reading: Option<(Characteristic, Vec<Vec<u8>>)>,
+    ) -> Option<(Characteristic, Vec<Vec<u8>>)> {
+        let mut devices = self.inner.devices.borrow_mut();
+        let handle = devices.get_mut(id)?;
+        core::mem::replace(&mut handle.reading, reading)
+    }
+
     async fn characteristic(
         &self,
         id: &DeviceId,
@@ -523,8 +540,25 @@ impl BleBackend for WebBackend {
         let queue = self.queue(id);
         let _queue = queue.lock().await;
         let found = self.characteristic(id, characteristic).await?;
-        let view = found.read_value().await.map_err(|e| convert::error(&e))?;
-        Ok(convert::bytes(&view))
+        self.set_reading(id, Some((characteristic, Vec::new())));
+        let read = found.read_value().await.map(|view| convert::bytes(&view));
+        let mut came = self
+            .set_reading(id, None)
+            .map(|(_, values)| values)
+            .unwrap_or_default();
+        if let Ok(value) = &read
+            && came.last() == Some(value)
+        {
+            came.pop(); // the read's own echo
+        }
+        for value in came {
+            self.inner.subscribers.emit(&BleEvent::Notification {
+                device: id.clone(),
+                characteristic,
+                value,
+            });
+        }
+        read.map_err(|e| convert::error(&e))
     }
 
     async fn write(
@@ -568,13 +602,20 @@ impl BleBackend for WebBackend {
                 .target()
                 .and_then(|t| t.dyn_into::<BluetoothRemoteGattCharacteristic>().ok())
                 .and_then(|c| c.value());
-            if let Some(view) = value {
-                inner.subscribers.emit(&BleEvent::Notification {
-                    device: device.clone(),
-                    characteristic,
-                    value: convert::bytes(&view),
-                });
+            let Some(view) = value else { return };
+            let value = convert::bytes(&view);
+            if let Some(handle) = inner.devices.borrow_mut().get_mut(&device)
+                && let Some((reading, came)) = &mut handle.reading
+                && *reading == characteristic
+            {
+                came.push(value); // handed on once the read tells whether it is its echo
+                return;
             }
+            inner.subscribers.emit(&BleEvent::Notification {
+                device: device.clone(),
+                characteristic,
+                value,
+            });
         });
         let _ = found.add_event_listener_with_callback(
             "characteristicvaluechanged",
