@@ -134,6 +134,9 @@ impl BleBackend for MockBackend {
         device
             .allowed_services
             .extend(services.chain(&options.optional_services).copied());
+        device
+            .allowed_companies
+            .extend(&options.optional_manufacturer_data);
         Ok(GrantedDevice {
             id,
             name: device.name.clone(),

@@ -78,6 +78,9 @@ struct MockDevice {
     /// The services the page may use on it: those of every chooser that granted it (its filters'
     /// `services` and its `optionalServices`).
     allowed_services: BTreeSet<Uuid>,
+    /// The companies whose manufacturer data its watch shows: every granting chooser's
+    /// `optionalManufacturerData` (a `manufacturerData` filter grants none).
+    allowed_companies: BTreeSet<u16>,
     connect_hangs: bool,
     /// Connects under way (Chrome settles them together when the device answers).
     connecting: usize,
@@ -85,6 +88,25 @@ struct MockDevice {
     connect_wakers: Vec<std::task::Waker>,
     /// A GATT operation is under way.
     busy: bool,
+}
+
+impl MockDevice {
+    /// What a watch of this device hands the page of `event`: only the services and companies
+    /// the page was granted (Chromium `web_bluetooth_service_impl.cc`,
+    /// `WatchAdvertisementsClient::SendEvent`; a scan's results are not cut down).
+    fn watch_event(&self, event: &Advertisement) -> Advertisement {
+        let mut event = event.clone();
+        event
+            .service_uuids
+            .retain(|uuid| self.allowed_services.contains(uuid));
+        event
+            .service_data
+            .retain(|uuid, _| self.allowed_services.contains(uuid));
+        event
+            .manufacturer_data
+            .retain(|company, _| self.allowed_companies.contains(company));
+        event
+    }
 }
 
 #[derive(Default)]
@@ -304,7 +326,7 @@ impl MockBackend {
     /// A device sends one packet: dispatched to the scan if it accepts the event and to the
     /// device if its watch is armed, each delivered as [`Dispatch::delivers`] says.
     pub fn advertise(&self, id: &DeviceId, packet: Advertisement) {
-        let (event, deliveries) = {
+        let delivered = {
             let mut state = self.state.borrow_mut();
             let platform = state.platform;
             let entry = state.devices.entry(id.clone()).or_default();
@@ -329,16 +351,20 @@ impl MockBackend {
                 (Dispatch::Scan, scanned),
                 (Dispatch::Watch, state.armed.contains(id)),
             ];
-            let deliveries = dispatched
+            let delivered: Vec<Advertisement> = dispatched
                 .into_iter()
                 .filter(|&(dispatch, fired)| fired && dispatch.delivers(watched))
-                .count();
-            (event, deliveries)
+                .map(|(dispatch, _)| match (dispatch, state.devices.get(id)) {
+                    (Dispatch::Watch, Some(device)) => device.watch_event(&event),
+                    _ => event.clone(),
+                })
+                .collect();
+            delivered
         };
-        for _ in 0..deliveries {
+        for advertisement in delivered {
             self.subscribers.emit(&BleEvent::Advertisement {
                 device: id.clone(),
-                advertisement: event.clone(),
+                advertisement,
             });
         }
     }

@@ -596,3 +596,36 @@ fn blu_packets_split_name_and_manufacturer_data_from_the_bthome_data() {
     // Anything else is one packet.
     assert!(shelly_blu_packets(&Advertisement::default()).is_none());
 }
+
+/// A watch hands the page only the services and companies its choosers granted (Chromium
+/// `WatchAdvertisementsClient::SendEvent`); a scan's results are not cut down.
+#[test]
+fn a_watch_shows_only_what_the_page_was_granted() {
+    let backend = MockBackend::new();
+    let (watched, scanned) = (DeviceId::from("watched"), DeviceId::from("scanned"));
+    backend.add_device(&watched, Some("SBHT-003C"));
+    backend.set_chooser(ChooserAnswer::Device(watched.clone()));
+    block_on(backend.request_device(&RequestDeviceOptions::bthome_sensors())).unwrap();
+    block_on(backend.watch_advertisements(&watched)).unwrap();
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
+    let events = event_log(&backend);
+    let mut sent = blu();
+    sent.add_service_uuid(Uuid::from_u16(0x180F));
+    sent.service_data.insert(Uuid::from_u16(0x180F), vec![0x64]);
+    sent.manufacturer_data.insert(0x004C, vec![0x02, 0x15]);
+    backend.advertise(&watched, sent.clone());
+    backend.advertise(&scanned, sent.clone());
+    let [from_watch, from_scan] = advertisements(&events).try_into().unwrap();
+    assert_eq!(from_watch.service_uuids, []);
+    assert_eq!(
+        from_watch.service_data.keys().collect::<Vec<_>>(),
+        [&Uuid::BTHOME_V2]
+    );
+    assert_eq!(
+        from_watch.manufacturer_data.keys().collect::<Vec<_>>(),
+        [&shelly::COMPANY_ID]
+    );
+    assert_eq!(from_scan.service_data, sent.service_data);
+    assert_eq!(from_scan.manufacturer_data, sent.manufacturer_data);
+    assert_eq!(from_scan.service_uuids, sent.service_uuids);
+}
