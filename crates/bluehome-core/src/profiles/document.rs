@@ -43,34 +43,35 @@ impl Profiles {
                 stored
                     .into_binding(index)
                     .ok()
-                    .or_else(|| self.stored[index].clone())
+                    .or_else(|| self.stored.get(index).cloned().flatten())
             })
             .collect();
         let active_before = self.active_binding().cloned();
         let mut displaced = Vec::new();
         for (index, their) in theirs.iter().enumerate() {
-            if *their == self.stored[index] {
+            let base = self.stored.get(index);
+            if Some(their) == base {
                 continue;
             }
-            let elsewhere = |slots: &[Option<Binding>], mac| {
-                slots
+            if self.slots.get(index) != base {
+                displaced.extend(their.clone());
+                continue;
+            }
+            let bound_elsewhere = their.as_ref().is_some_and(|b| {
+                self.slots
                     .iter()
                     .enumerate()
-                    .any(|(i, s)| i != index && s.as_ref().is_some_and(|b| b.mac == mac))
-            };
-            if self.slots[index] != self.stored[index] {
-                displaced.extend(their.clone());
-            } else if !their
-                .as_ref()
-                .is_some_and(|b| elsewhere(&self.slots, b.mac))
-            {
-                self.slots[index].clone_from(their);
+                    .any(|(i, s)| i != index && s.as_ref().is_some_and(|s| s.mac == b.mac))
+            });
+            if let (false, Some(slot)) = (bound_elsewhere, self.slots.get_mut(index)) {
+                slot.clone_from(their);
             }
         }
         for binding in displaced {
-            let open = self.slots.iter().position(Option::is_none);
-            if let (None, Some(open)) = (self.find(binding.mac), open) {
-                self.slots[open] = Some(binding);
+            if self.find(binding.mac).is_none()
+                && let Some(open) = self.slots.iter_mut().find(|s| s.is_none())
+            {
+                *open = Some(binding);
             }
         }
         self.stored = theirs;
