@@ -155,6 +155,12 @@ fn chrome_error_texts_get_the_right_explanation() {
         ),
         (
             "NetworkError",
+            "GATT Server is disconnected. Cannot retrieve services. (Re)connect first with `device.gatt.connect`.",
+            false,
+            FailureKind::Disconnected,
+        ),
+        (
+            "NetworkError",
             "Connection attempt failed.",
             true,
             FailureKind::OutOfRange,

@@ -144,6 +144,10 @@ impl fmt::Display for BleError {
 
 impl std::error::Error for BleError {}
 
+/// The longest name a device can advertise, in bytes (Core Specification Vol 3 Part C 12.1, the
+/// Device Name characteristic): Chrome refuses a longer name filter.
+pub const MAX_NAME_BYTES: usize = 248;
+
 /// Options of `navigator.bluetooth.requestDevice` (the chooser).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RequestDeviceOptions {
@@ -202,7 +206,9 @@ impl RequestDeviceOptions {
             })
             .collect();
         let hex: String = mac.0.iter().map(|b| format!("{b:02x}")).collect();
-        if name.to_ascii_lowercase().ends_with(&hex) {
+        // Chrome refuses a name filter longer than an advertised name can be (248 bytes); one
+        // from an imported profile can be.
+        if name.len() <= MAX_NAME_BYTES && name.to_ascii_lowercase().ends_with(&hex) {
             filters.push(WebFilter {
                 name: Some(name.to_owned()),
                 ..WebFilter::default()

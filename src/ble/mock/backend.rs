@@ -57,12 +57,7 @@ impl BleBackend for MockBackend {
 
     async fn start_scan(&self, options: &LeScanOptions) -> Result<(), BleError> {
         self.require(self.capabilities.request_le_scan, "requestLEScan")?;
-        if !options.accept_all_advertisements && options.filters.is_empty() {
-            return Err(BleError::new(
-                ErrorKind::InvalidRequest,
-                "requestLEScan needs filters or acceptAllAdvertisements",
-            ));
-        }
+        chrome::check_scan(options)?;
         let mut state = self.state.borrow_mut();
         if state.scan_prompt == ScanPrompt::Cancel {
             return Err(BleError::new(
@@ -93,12 +88,7 @@ impl BleBackend for MockBackend {
         options: &RequestDeviceOptions,
     ) -> Result<GrantedDevice, BleError> {
         self.require(self.capabilities.request_device, "requestDevice")?;
-        if options.accept_all_devices != options.filters.is_empty() {
-            return Err(BleError::new(
-                ErrorKind::InvalidRequest,
-                "Either 'filters' should be present or 'acceptAllDevices' should be true, but not both.",
-            ));
-        }
+        chrome::check_request_device(options)?;
         let mut state = self.state.borrow_mut();
         let chooser = state.chooser.clone();
         let matches = |device: &MockDevice| chooser_lists(options, device);
@@ -278,8 +268,17 @@ impl BleBackend for MockBackend {
         service: Uuid,
     ) -> Result<Vec<Uuid>, BleError> {
         self.allowed(device, service)?;
-        self.gatt_op(device, |peer| peer.characteristics(service))
-            .await
+        let listed = self
+            .gatt_op(device, |peer| peer.characteristics(service))
+            .await?;
+        if listed.is_empty() {
+            // Blink `bluetooth_remote_gatt_service.cc`: `getCharacteristics()` finding none.
+            return Err(BleError::new(
+                ErrorKind::NotFound,
+                "NotFoundError: No Characteristics found in service.",
+            ));
+        }
+        Ok(listed)
     }
 
     async fn read(

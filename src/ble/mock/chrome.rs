@@ -5,7 +5,9 @@ use bluehome_core::Advertisement;
 use bluehome_core::shelly;
 use bluehome_core::shelly::rpc::AttError;
 
-use crate::ble::{BleError, ErrorKind, LeScanOptions};
+use bluehome_core::filter::web::WebFilter;
+
+use crate::ble::{BleError, ErrorKind, LeScanOptions, MAX_NAME_BYTES, RequestDeviceOptions};
 
 /// Where Chrome's Web Bluetooth differs by operating system, as far as the mock models it. The
 /// default is the strictest.
@@ -92,15 +94,22 @@ pub fn not_paired() -> BleError {
     )
 }
 
+/// Chrome's error for a GATT operation on a device that is not connected (chromium
+/// `bluetooth_error.cc`; the web-platform-tests `bluetooth/` suite checks these words).
+pub fn not_connected() -> BleError {
+    BleError::new(
+        ErrorKind::Disconnected,
+        "NetworkError: GATT Server is disconnected. Cannot perform GATT operations. (Re)connect \
+         first with `device.gatt.connect`.",
+    )
+}
+
 /// What Chrome reports when a device answers a GATT operation with an ATT error: the page never
 /// sees the code, only one of a few texts (chromium `bluetooth_error.cc`; the GATT error codes
 /// are sorted in `device/bluetooth`). For peers built on the core simulator.
 pub fn att_failure(error: AttError) -> BleError {
     match error {
-        AttError::Disconnected => BleError::new(
-            ErrorKind::Disconnected,
-            "NetworkError: GATT Server is disconnected. Cannot perform GATT operations.",
-        ),
+        AttError::Disconnected => not_connected(),
         AttError::InsufficientAuthentication => not_paired(),
         // Chrome's platform layers sort read and write refusals into one "not permitted".
         AttError::ReadNotPermitted | AttError::WriteNotPermitted => BleError::new(
@@ -125,4 +134,76 @@ pub fn att_failure(error: AttError) -> BleError {
             "NotSupportedError: GATT operation failed for unknown reason.",
         ),
     }
+}
+
+fn type_error(message: &str) -> BleError {
+    BleError::new(ErrorKind::InvalidRequest, format!("TypeError: {message}"))
+}
+
+/// Blink's checks of the `requestDevice` options the web backend sends
+/// (`convert::request_device_options`), with Chrome's words (`bluetooth.cc`,
+/// `ConvertRequestDeviceOptions` and `CanonicalizeFilter`).
+pub fn check_request_device(options: &RequestDeviceOptions) -> Result<(), BleError> {
+    if options.accept_all_devices {
+        if !options.filters.is_empty() {
+            return Err(type_error(
+                "Either 'filters' should be present or 'acceptAllDevices' should be true, but not both.",
+            ));
+        }
+        if !options.exclusion_filters.is_empty() {
+            return Err(type_error(
+                "'filters' member must be present if 'exclusionFilters' is present.",
+            ));
+        }
+    } else if options.filters.is_empty() {
+        return Err(type_error(
+            "'filters' member must be non-empty to find any devices.",
+        ));
+    }
+    options
+        .filters
+        .iter()
+        .chain(&options.exclusion_filters)
+        .try_for_each(check_filter)
+}
+
+/// The `requestLEScan` options as Blink checks them (`bluetooth.cc`, `RequestLEScan`).
+pub fn check_scan(options: &LeScanOptions) -> Result<(), BleError> {
+    if !options.accept_all_advertisements && options.filters.is_empty() {
+        return Err(type_error(
+            "'filters' member must be non-empty to find any devices.",
+        ));
+    }
+    options.filters.iter().try_for_each(check_filter)
+}
+
+/// One filter: it must hold a condition Blink reads (services, name, name prefix or
+/// manufacturer data: a chooser's filters do not read service data), names fit in an
+/// advertisement, and each company appears once.
+fn check_filter(filter: &WebFilter) -> Result<(), BleError> {
+    if filter.services.is_empty()
+        && filter.name.is_none()
+        && filter.name_prefix.is_none()
+        && filter.manufacturer_data.is_empty()
+    {
+        return Err(type_error(
+            "A filter must restrict the devices in some way.",
+        ));
+    }
+    if filter.name_prefix.as_deref() == Some("") {
+        return Err(type_error("'namePrefix', if present, must be non-empty."));
+    }
+    let names = filter.name.iter().chain(&filter.name_prefix);
+    if names.into_iter().any(|n| n.len() > MAX_NAME_BYTES) {
+        return Err(type_error("A device name can't be longer than 248 bytes."));
+    }
+    let companies = &filter.manufacturer_data;
+    if (1..companies.len()).any(|i| {
+        companies[..i]
+            .iter()
+            .any(|c| c.company == companies[i].company)
+    }) {
+        return Err(type_error("'companyIdentifier' must be unique."));
+    }
+    Ok(())
 }

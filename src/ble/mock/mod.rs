@@ -411,9 +411,14 @@ impl MockBackend {
     }
 
     /// Chrome gives the page only the services its choosers granted for the device (Web
-    /// Bluetooth, "Device Discovery": `filters[].services` and `optionalServices`).
+    /// Bluetooth, "Device Discovery": `filters[].services` and `optionalServices`). It looks at
+    /// the link first: a device not connected is that, whatever the service (Blink
+    /// `bluetooth_remote_gatt_server.cc`).
     fn allowed(&self, device: &DeviceId, service: Uuid) -> Result<(), BleError> {
         let state = self.state.borrow();
+        if !state.connected.contains(device) {
+            return Err(chrome::not_connected());
+        }
         match state.devices.get(device) {
             Some(d) if d.granted && !d.allowed_services.contains(&service) => Err(BleError::new(
                 ErrorKind::NotAllowed,
@@ -423,13 +428,6 @@ impl MockBackend {
             )),
             _ => Ok(()),
         }
-    }
-
-    fn not_connected() -> BleError {
-        BleError::new(
-            ErrorKind::Disconnected,
-            "NetworkError: GATT Server is disconnected. Cannot perform GATT operations.",
-        )
     }
 
     /// One GATT operation: one at a time per device, taking a moment (another task may try to
@@ -443,9 +441,12 @@ impl MockBackend {
         {
             let mut state = self.state.borrow_mut();
             if !state.connected.contains(id) {
-                return Err(Self::not_connected());
+                return Err(chrome::not_connected());
             }
-            let device = state.devices.get_mut(id).ok_or_else(Self::not_connected)?;
+            let device = state
+                .devices
+                .get_mut(id)
+                .ok_or_else(chrome::not_connected)?;
             if device.busy {
                 return Err(BleError::new(
                     ErrorKind::Busy,
@@ -477,7 +478,7 @@ impl MockBackend {
         let (mut peer, platform) = {
             let mut state = self.state.borrow_mut();
             if !state.connected.contains(id) {
-                return Err(Self::not_connected());
+                return Err(chrome::not_connected());
             }
             let platform = state.platform;
             let peer = state

@@ -159,6 +159,45 @@ fn notifications_start_only_on_a_characteristic_the_device_has() {
     block_on(backend.start_notifications(&id, CHAR)).unwrap();
 }
 
+/// Chrome looks at the link before the grant (Blink `bluetooth_remote_gatt_server.cc`), and a
+/// service whose characteristics are all hidden or absent is a NotFoundError, not an empty list.
+#[test]
+fn the_link_is_checked_first_and_a_service_without_characteristics_is_not_found() {
+    struct Empty;
+    impl GattPeer for Empty {
+        fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+            Ok(Vec::new())
+        }
+        fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
+            Ok(())
+        }
+        fn characteristics(&mut self, _: Uuid) -> Result<Vec<Uuid>, BleError> {
+            Ok(Vec::new())
+        }
+    }
+    let backend = MockBackend::new();
+    let id = DeviceId::from("shelly");
+    granted(&backend, &id, Box::new(Empty));
+    let ungranted = Uuid::from_u16(0x180f);
+    let err = block_on(backend.characteristics(&id, ungranted)).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Disconnected, "{err}");
+    assert!(
+        err.message.ends_with("with `device.gatt.connect`."),
+        "{err}"
+    );
+    block_on(backend.connect(&id)).unwrap();
+    let err = block_on(backend.characteristics(&id, ungranted)).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotAllowed, "{err}");
+    let err = block_on(backend.characteristics(&id, CHAR.service)).unwrap_err();
+    assert_eq!(
+        (err.kind, err.message.as_str()),
+        (
+            ErrorKind::NotFound,
+            "NotFoundError: No Characteristics found in service."
+        )
+    );
+}
+
 /// `peer` as device `id`, picked in a chooser that grants `CHAR`'s service.
 fn granted(backend: &MockBackend, id: &DeviceId, peer: Box<dyn GattPeer>) {
     backend.set_gatt_peer(id, Some("Shelly"), peer);
@@ -628,4 +667,110 @@ fn a_watch_shows_only_what_the_page_was_granted() {
     assert_eq!(from_scan.service_data, sent.service_data);
     assert_eq!(from_scan.manufacturer_data, sent.manufacturer_data);
     assert_eq!(from_scan.service_uuids, sent.service_uuids);
+}
+
+/// The mock refuses what Blink refuses in `requestDevice` and `requestLEScan` options, in
+/// Chrome's words (`bluetooth.cc`, `CanonicalizeFilter`).
+#[test]
+fn options_chrome_refuses_are_refused() {
+    use super::chrome::{check_request_device, check_scan};
+    let named = |name: &str| WebFilter {
+        name: Some(name.to_owned()),
+        ..WebFilter::default()
+    };
+    let shelly = |data: DataPrefix| WebManufacturerData {
+        company: shelly::COMPANY_ID,
+        data,
+    };
+    let refused = [
+        (
+            RequestDeviceOptions::default(),
+            "'filters' member must be non-empty to find any devices.",
+        ),
+        (
+            RequestDeviceOptions {
+                filters: vec![WebFilter::default()],
+                ..Default::default()
+            },
+            "A filter must restrict the devices in some way.",
+        ),
+        (
+            RequestDeviceOptions {
+                filters: vec![named(&"x".repeat(249))],
+                ..Default::default()
+            },
+            "A device name can't be longer than 248 bytes.",
+        ),
+        (
+            RequestDeviceOptions {
+                filters: vec![WebFilter {
+                    name_prefix: Some(String::new()),
+                    ..WebFilter::default()
+                }],
+                ..Default::default()
+            },
+            "'namePrefix', if present, must be non-empty.",
+        ),
+        (
+            RequestDeviceOptions {
+                filters: vec![WebFilter {
+                    manufacturer_data: vec![
+                        shelly(DataPrefix::default()),
+                        shelly(DataPrefix::default()),
+                    ],
+                    ..WebFilter::default()
+                }],
+                ..Default::default()
+            },
+            "'companyIdentifier' must be unique.",
+        ),
+        (
+            RequestDeviceOptions {
+                accept_all_devices: true,
+                exclusion_filters: vec![named("SBHT-003C")],
+                ..Default::default()
+            },
+            "'filters' member must be present if 'exclusionFilters' is present.",
+        ),
+    ];
+    for (options, words) in refused {
+        let err = check_request_device(&options).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidRequest);
+        assert_eq!(err.message, format!("TypeError: {words}"));
+    }
+    let none = LeScanOptions {
+        accept_all_advertisements: false,
+        filters: Vec::new(),
+        ..LeScanOptions::default()
+    };
+    assert_eq!(
+        check_scan(&none).unwrap_err().kind,
+        ErrorKind::InvalidRequest
+    );
+    assert_eq!(check_scan(&LeScanOptions::default()), Ok(()));
+}
+
+/// Every chooser the page opens passes those checks, also for a profile whose imported name is
+/// longer than a device can advertise (its name is then left out of the filters).
+#[test]
+fn the_pages_choosers_pass_chromes_checks() {
+    use bluehome_core::shelly::rpc::SERVICE_UUID;
+    let mac = "A8:03:2A:B1:23:45".parse().unwrap();
+    let long = format!("{}-a8032ab12345", "Kitchen".repeat(40));
+    let choosers = [
+        RequestDeviceOptions::shelly(SERVICE_UUID),
+        RequestDeviceOptions::shelly_device(SERVICE_UUID, mac, "ShellyPlus1-A8032AB12345"),
+        RequestDeviceOptions::shelly_device(SERVICE_UUID, mac, &long),
+        crate::state::setup::SetupSession::chooser_options(),
+        RequestDeviceOptions::bthome_sensors(),
+    ];
+    for options in &choosers {
+        assert_eq!(
+            super::chrome::check_request_device(options),
+            Ok(()),
+            "{options:?}"
+        );
+    }
+    let named = |options: &RequestDeviceOptions| options.filters.iter().any(|f| f.name.is_some());
+    assert!(named(&choosers[1]) && !named(&choosers[2]));
 }
