@@ -130,6 +130,34 @@ impl ScanModel {
         connectable: Connectable,
         adv: Advertisement,
     ) {
+        self.take(now_ms, source, key, connectable, adv, |manager, adv| {
+            manager.ingest(now_ms, source, key, connectable, adv);
+        });
+    }
+
+    /// An advertisement a remote scanner reports late (a Shelly gateway's polled relay list):
+    /// as [`Self::ingest`], through [`Manager::ingest_relayed`].
+    pub fn ingest_relayed(
+        &mut self,
+        now_ms: u64,
+        source: &str,
+        key: &DeviceKey,
+        adv: Advertisement,
+    ) {
+        self.take(now_ms, source, key, Connectable::No, adv, |manager, adv| {
+            manager.ingest_relayed(now_ms, source, key, adv);
+        });
+    }
+
+    fn take(
+        &mut self,
+        now_ms: u64,
+        source: &str,
+        key: &DeviceKey,
+        connectable: Connectable,
+        adv: Advertisement,
+        feed: impl FnOnce(&mut Manager, Advertisement),
+    ) {
         self.received += 1;
         if self.paused {
             return;
@@ -141,7 +169,7 @@ impl ScanModel {
                 .push(Record::from_advertisement(now_ms, key, &adv, source, connectable).to_line());
         }
         let raw = RawPacket::of(now_ms, &adv);
-        self.manager.ingest(now_ms, source, key, connectable, adv);
+        feed(&mut self.manager, adv);
         let record = self
             .records
             .entry(self.manager.device_key(key))
@@ -542,7 +570,7 @@ mod tests {
         let mut model = ScanModel::new();
         let mac = key("66:55:44:33:22:11");
         let report = adv("", TEMP_HUMIDITY, -70);
-        model.ingest(1_000, "shelly:gw", &mac, Connectable::No, report.clone());
+        model.ingest_relayed(1_000, "shelly:gw", &mac, report.clone());
         model.set_label(&mac, "Hall");
         let mut announcing = adv("SBHT-003C", TEMP_HUMIDITY, -50);
         // Flags, model and MAC blocks (the MAC block least significant byte first).
@@ -555,7 +583,7 @@ mod tests {
         assert_eq!(model.manager().device_count(), 1);
         assert!(model.device(&mac).is_none());
         assert_eq!(model.labels.get(&browser).map(String::as_str), Some("Hall"));
-        model.ingest(3_000, "shelly:gw", &mac, Connectable::No, report);
+        model.ingest_relayed(3_000, "shelly:gw", &mac, report);
         assert_eq!(model.device(&browser).unwrap().packets, 2);
     }
 

@@ -271,13 +271,7 @@ pub fn scan_page_sink(scan: crate::state::AppStore) -> RemoteSink {
     Rc::new(move |source: &str, heard: &Heard| match &heard.data {
         HeardData::Advertisement(advertisement) => {
             scan.update_model(|m| {
-                m.ingest(
-                    now_ms(),
-                    source,
-                    &heard.key,
-                    bluehome_core::Connectable::No,
-                    advertisement.clone(),
-                );
+                m.ingest_relayed(now_ms(), source, &heard.key, advertisement.clone());
             });
         }
         HeardData::Objects(objects) => {

@@ -198,6 +198,9 @@ pub enum Error {
     RepeatedAdvertisement,
     /// Receiver state: a plaintext packet from a device whose key is known.
     Downgrade,
+    /// Receiver state: a remote scanner's late report of an advertisement already received, or
+    /// of one older than the last ([`ReceiverState::receive_relayed`]).
+    LateCopy,
 }
 
 impl Error {
@@ -216,6 +219,7 @@ impl Error {
             Self::DuplicatePacketId { .. } => "duplicate_packet_id",
             Self::RepeatedAdvertisement => "repeated_advertisement",
             Self::Downgrade => "downgrade",
+            Self::LateCopy => "late_copy",
         }
     }
 
@@ -232,7 +236,8 @@ impl Error {
         }
     }
 
-    /// Whether the error is a receiver-state rejection (replay, duplicate, repeat, downgrade)
+    /// Whether the error is a receiver-state rejection (replay, duplicate, repeat, downgrade, late
+    /// copy)
     /// rather than a problem with the bytes themselves.
     pub fn is_rejection(&self) -> bool {
         matches!(
@@ -241,6 +246,7 @@ impl Error {
                 | Self::DuplicatePacketId { .. }
                 | Self::RepeatedAdvertisement
                 | Self::Downgrade
+                | Self::LateCopy
         )
     }
 }
@@ -290,6 +296,9 @@ impl fmt::Display for Error {
             ),
             Self::Downgrade => f.write_str(
                 "plaintext packet from a device whose bind key is known: possible downgrade, ignored",
+            ),
+            Self::LateCopy => f.write_str(
+                "a remote scanner's late report of an advertisement already received, or older than the last: ignored",
             ),
         }
     }

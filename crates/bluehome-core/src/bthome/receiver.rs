@@ -8,12 +8,17 @@ use serde::{Deserialize, Serialize};
 
 use super::decode::decode_checked;
 use super::{BindKey, Error, Header, Packet, Value};
-use crate::advertisement::{Advertisement, MacAddress};
+use crate::advertisement::MacAddress;
 use crate::uuid::Uuid;
 
 /// How long (ms) after the last accepted advertisement a repeated packet id still counts as a
 /// duplicate, and after which identical encrypted service data counts as a replay.
 const WINDOW_MS: u64 = 4_000;
+/// How long (ms) a remote scanner's late report is compared with what came before it
+/// ([`ReceiverState::receive_relayed`]).
+const RELAYED_WINDOW_MS: u64 = 60_000;
+/// How many accepted advertisements a late report is compared with.
+const KEPT_ACCEPTED: usize = 8;
 /// Encryption counters below this are accepted even when lower than the last one (the device
 /// restarted), as in bthome-ble.
 const RESTART_COUNTERS: u32 = 100;
@@ -52,6 +57,10 @@ pub struct ReceiverState {
     pub last_service_data: Vec<u8>,
     /// The last advertisement was rejected by the downgrade rule.
     pub downgrade_detected: bool,
+    /// When and with what service data the last few advertisements were accepted (within a
+    /// minute, oldest first), for remote scanners' late reports.
+    #[serde(skip)]
+    pub accepted: Vec<(u64, Vec<u8>)>,
 }
 
 impl ReceiverState {
@@ -214,22 +223,51 @@ impl ReceiverState {
         packet
     }
 
-    /// [`Self::receive`] for an advertisement's BTHome data (FCD2, else 181E, else 181C), with
-    /// its address as the MAC unless `mac` is given. `None` when it carries no BTHome data.
-    pub fn receive_advertisement(
+    /// [`Self::receive`] for an advertisement a remote scanner heard some time ago and reports
+    /// now: a Shelly gateway is polled, and lists each device's last advertisement
+    /// (`BLE.CloudRelay.ListInfos`). bthome-ble's 4 s windows assume a packet arrives as it is
+    /// sent; a late report past them would count a press again, or put an older reading over a
+    /// newer one. So within a minute of the last accepted advertisement, one identical to an
+    /// advertisement accepted in that time, or whose packet id is not newer than the last, is a
+    /// late copy ([`Error::LateCopy`]) and changes nothing.
+    pub fn receive_relayed(
         &mut self,
-        adv: &Advertisement,
+        uuid: Uuid,
+        service_data: &[u8],
         mac: Option<MacAddress>,
         now_ms: u64,
-    ) -> Option<Packet> {
-        let (uuid, data) = super::service_data(adv)?;
-        Some(self.receive(uuid, data, mac.or(adv.address), now_ms))
+    ) -> Packet {
+        let before = self.clone();
+        let packet = self.receive(uuid, service_data, mac, now_ms);
+        let within = |t: u64| now_ms.saturating_sub(t) <= RELAYED_WINDOW_MS;
+        let again = before
+            .accepted
+            .iter()
+            .any(|(t, data)| within(*t) && data == service_data);
+        let older = match (before.packet_id, before.last_time_ms, packet.packet_id) {
+            (Some(last), Some(t), Some(id)) if within(t) => {
+                let ahead = id.wrapping_sub(last);
+                ahead == 0 || ahead >= 64
+            }
+            _ => false,
+        };
+        if again || older {
+            *self = before;
+            return Packet::failed(packet.header, Error::LateCopy);
+        }
+        packet
     }
 
     fn accept(&mut self, service_data: &[u8], now_ms: u64) {
         self.last_time_ms = Some(now_ms);
         self.last_service_data.clear();
         self.last_service_data.extend_from_slice(service_data);
+        self.accepted
+            .retain(|(t, _)| now_ms.saturating_sub(*t) <= RELAYED_WINDOW_MS);
+        if self.accepted.len() >= KEPT_ACCEPTED {
+            self.accepted.remove(0);
+        }
+        self.accepted.push((now_ms, service_data.to_vec()));
     }
 }
 
@@ -268,6 +306,48 @@ mod tests {
         assert!(dup.objects.is_empty());
         assert!(!state.receive(v2, &hex("400008"), None, 0).is_ok());
         assert!(state.receive(v2, &hex("400009"), None, 5_000).is_ok());
+    }
+
+    /// A late report (a gateway's polled relay list) of what was received changes nothing for a
+    /// minute, where bthome-ble's rules would take it again after 4 s: the same packet id, an
+    /// older one, or the same data of a device without packet ids. A newer one is taken.
+    #[test]
+    fn a_late_report_of_what_was_received_is_a_copy() {
+        let v2 = Uuid::BTHOME_V2;
+        let mut state = ReceiverState::new(None);
+        assert!(state.receive(v2, &hex("400009"), None, 0).is_ok());
+        assert!(state.receive(v2, &hex("40000a"), None, 1_000).is_ok());
+        let before = state.clone();
+        for late in ["400009", "40000a"] {
+            let packet = state.receive_relayed(v2, &hex(late), None, 6_000);
+            assert_eq!(packet.error, Some(Error::LateCopy), "{late}");
+            assert_eq!(state, before, "{late} changed the state");
+        }
+        assert!(
+            state.receive(v2, &hex("40000a"), None, 6_000).is_ok(),
+            "bthome-ble's rule"
+        );
+        assert!(
+            state
+                .receive_relayed(v2, &hex("40000b"), None, 7_000)
+                .is_ok()
+        );
+        assert!(
+            state
+                .receive_relayed(v2, &hex("400009"), None, 68_000)
+                .is_ok(),
+            "a minute on"
+        );
+        // Without packet ids: the same data again is a copy, other data is news.
+        let mut state = ReceiverState::new(None);
+        assert!(state.receive(v2, &hex("4002c409"), None, 0).is_ok());
+        let again = state.receive_relayed(v2, &hex("4002c409"), None, 30_000);
+        assert_eq!(again.error, Some(Error::LateCopy));
+        assert!(
+            state
+                .receive_relayed(v2, &hex("4002ca09"), None, 30_000)
+                .is_ok()
+        );
     }
 
     /// bthome-ble `test_increasing_packet_id`: 189 → 190 → 253 → 47 all accepted.

@@ -20,6 +20,9 @@ fn announced_mac(adv: &Advertisement) -> Option<MacAddress> {
 enum Bthome {
     /// Decode the packet's BTHome service data, if any.
     FromServiceData,
+    /// The same, for a remote scanner's late report
+    /// ([`bthome::ReceiverState::receive_relayed`]).
+    Relayed,
     /// A remote scanner decoded these objects itself.
     Decoded(Vec<bthome::Object>),
 }
@@ -53,6 +56,21 @@ impl Manager {
             adv,
             Bthome::FromServiceData,
         );
+    }
+
+    /// Feeds an advertisement a remote scanner heard from the device `key` some time ago and
+    /// reports now (a Shelly gateway's relay list, polled): like [`Self::ingest`] of a
+    /// non-connectable packet, but its BTHome data is judged as a late report
+    /// ([`bthome::ReceiverState::receive_relayed`]: a copy of what was received, or older,
+    /// changes nothing).
+    pub fn ingest_relayed(
+        &mut self,
+        now_ms: u64,
+        source: &str,
+        key: &DeviceKey,
+        adv: Advertisement,
+    ) {
+        self.receive(now_ms, source, key, Connectable::No, adv, Bthome::Relayed);
     }
 
     /// Feeds BTHome objects that a remote scanner heard from the device `key` and decoded itself
@@ -203,8 +221,8 @@ impl Manager {
                     ..bthome::Packet::default()
                 })
             }
-            Bthome::FromServiceData => {
-                bthome::service_data(adv)?;
+            Bthome::FromServiceData | Bthome::Relayed => {
+                let (uuid, data) = bthome::service_data(adv)?;
                 let mac = adv
                     .address
                     .or(given)
@@ -213,11 +231,15 @@ impl Manager {
                 let state = d
                     .bthome
                     .get_or_insert_with(|| bthome::ReceiverState::new(bindkey));
-                let packet = state.receive_advertisement(adv, mac, now_ms);
-                if let Some(mac) = packet.as_ref().and_then(|p| p.payload_mac) {
+                let packet = if matches!(bthome, Bthome::Relayed) {
+                    state.receive_relayed(uuid, data, mac, now_ms)
+                } else {
+                    state.receive(uuid, data, mac, now_ms)
+                };
+                if let Some(mac) = packet.payload_mac {
                     d.payload_mac = Some(mac);
                 }
-                packet
+                Some(packet)
             }
         }
     }

@@ -1094,6 +1094,32 @@ fn a_press_only_the_losing_scanner_heard_counts() {
     assert_eq!(events_in(&got), [(String::from("button"), "press")]);
 }
 
+/// A gateway's relay list is polled: it reports a press the page heard seconds before, past
+/// bthome-ble's 4 s window and after the sensor sent something else, and an older reading after
+/// a newer one. Neither is a second press or an older reading; what the page missed is news.
+#[test]
+fn a_gateways_late_report_is_no_second_press_and_no_older_reading() {
+    let mut mgr = Manager::default();
+    let relayed = |mgr: &mut Manager, t: u64, hex: &str| {
+        mgr.ingest_relayed(t, "shelly:gw", &k(A), bthome_adv(hex));
+        readings(mgr)
+    };
+    feed(&mut mgr, S, "local", A, bthome_adv("4000053a01"));
+    feed(&mut mgr, 2 * S, "local", A, bthome_adv("40000602c409"));
+    assert_eq!(
+        events_in(&readings(&mut mgr)),
+        [(String::from("button"), "press")]
+    );
+    let late = relayed(&mut mgr, 7 * S, "4000053a01");
+    assert_eq!(events_in(&late), []);
+    assert_eq!(late[0].error.as_ref().map(|e| e.kind()), Some("late_copy"));
+    feed(&mut mgr, 9 * S, "local", A, bthome_adv("40000702ca09"));
+    readings(&mut mgr);
+    assert_eq!(relayed(&mut mgr, 15 * S, "40000602c409")[0].objects, []);
+    let missed = relayed(&mut mgr, 16 * S, "4000083a01");
+    assert_eq!(events_in(&missed), [(String::from("button"), "press")]);
+}
+
 #[test]
 fn repeated_packet_id_from_another_source_is_flagged() {
     // bthome-ble test_identical_packet_id: the same id within 4 s is a duplicate. The receiver
