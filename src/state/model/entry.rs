@@ -160,6 +160,36 @@ static NO_RECORD: DeviceRecord = DeviceRecord {
 };
 
 impl DeviceRecord {
+    /// Takes in the record of an entry that turned out to be this device (a gateway's row under
+    /// the MAC the device announced): its readings and their history, joined with this record's
+    /// in time order, and its raw packets.
+    pub(super) fn take_in(&mut self, other: DeviceRecord) {
+        for (key, theirs) in other.readings {
+            let Some(mine) = self.readings.get_mut(&key) else {
+                self.readings.insert(key, theirs);
+                continue;
+            };
+            let mut points: Vec<(u64, f64)> = theirs
+                .history
+                .into_iter()
+                .chain(mine.history.drain(..))
+                .collect();
+            points.sort_by_key(|&(at_ms, _)| at_ms);
+            for (at_ms, value) in points {
+                super::push_point(&mut mine.history, at_ms, value);
+            }
+            if theirs.at_ms > mine.at_ms {
+                mine.value = theirs.value;
+                mine.at_ms = theirs.at_ms;
+            }
+        }
+        let mut raw: Vec<RawPacket> = other.raw.into_iter().chain(self.raw.drain(..)).collect();
+        raw.sort_by_key(|p| p.at_ms);
+        let keep = raw.len().saturating_sub(super::MAX_RAW);
+        self.raw = raw.into_iter().skip(keep).collect();
+        self.saved_name = self.saved_name.take().or(other.saved_name);
+    }
+
     /// The first and last time of its readings' history, when it has any.
     fn span(&self) -> Option<(u64, u64)> {
         let first = self

@@ -216,10 +216,18 @@ impl ScanModel {
                 Event::Evicted { key } => {
                     self.records.remove(&key);
                 }
-                // The row of a gateway's report joins the device's own; a label given to it goes
-                // along where the device has none.
+                // The row of a gateway's report joins the device's own with its history, raw
+                // packets and events; a label given to it goes along where the device has none.
                 Event::Merged { from, into } => {
-                    self.records.remove(&from);
+                    if let Some(earlier) = self.records.remove(&from) {
+                        self.records
+                            .entry(into.clone())
+                            .or_default()
+                            .take_in(earlier);
+                    }
+                    for event in self.timeline.iter_mut().filter(|e| e.key == from) {
+                        event.key = into.clone();
+                    }
                     if let Some(label) = self.labels.get(&from).cloned() {
                         self.labels.entry(into).or_insert(label);
                     }
@@ -563,14 +571,15 @@ mod tests {
     }
 
     /// A gateway reports a sensor by MAC before the browser hears it under its own id: once the
-    /// sensor announces its MAC (Shelly manufacturer data), the two rows are one, and a label
-    /// given to the gateway's row goes along.
+    /// sensor announces its MAC (Shelly manufacturer data), the two rows are one, and what the
+    /// gateway's row had goes along: its label, its readings' history, raw packets and events.
     #[test]
     fn a_gateway_row_joins_the_sensor_that_announces_its_mac() {
         let mut model = ScanModel::new();
         let mac = key("66:55:44:33:22:11");
         let report = adv("", TEMP_HUMIDITY, -70);
         model.ingest_relayed(1_000, "shelly:gw", &mac, report.clone());
+        model.ingest_relayed(1_500, "shelly:gw", &mac, adv("", &[0x40, 0x3a, 0x01], -70));
         model.set_label(&mac, "Hall");
         let mut announcing = adv("SBHT-003C", TEMP_HUMIDITY, -50);
         // Flags, model and MAC blocks (the MAC block least significant byte first).
@@ -583,7 +592,13 @@ mod tests {
         assert_eq!(model.manager().device_count(), 1);
         assert!(model.device(&mac).is_none());
         assert_eq!(model.labels.get(&browser).map(String::as_str), Some("Hall"));
-        model.ingest_relayed(3_000, "shelly:gw", &mac, report);
+        // What the gateway's row had heard goes along: the history, the raw packets, the press.
+        let joined = model.device(&browser).unwrap();
+        let temperature = joined.readings.get(&(0x02, 0)).unwrap();
+        assert_eq!(temperature.history.front().map(|p| p.0), Some(1_000));
+        assert_eq!(joined.raw.len(), 3);
+        assert_eq!(model.timeline.back().map(|e| &e.key), Some(&browser));
+        model.ingest_relayed(8_000, "shelly:gw", &mac, report);
         assert_eq!(model.device(&browser).unwrap().packets, 2);
     }
 
