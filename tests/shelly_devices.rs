@@ -89,6 +89,10 @@ async fn provisioning_end_to_end() {
 #[wasm_bindgen_test]
 async fn auth_challenge_is_answered_and_retried() {
     let w = challenged_world("s3cret-pw").await;
+    // A password manager files the password under the device, not the site.
+    let username = element(&w.host, ".password-form input[autocomplete=username]");
+    let username: web_sys::HtmlInputElement = username.dyn_into().unwrap();
+    assert_eq!(username.value(), w.gateway.borrow().id());
     // A retry connects to the device already chosen: from here on, any chooser is closed.
     w.mock().set_chooser(ChooserAnswer::Cancel);
     w.send_password("wrong");

@@ -5,7 +5,7 @@ use crate::state::actions::RunsActions as _;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use super::CheckField;
+use super::{CheckField, DeviceUsername};
 use crate::components::steps::StepLog;
 use crate::state::shelly::explain::FailureKind;
 use crate::state::shelly::{Phase, ShellySession};
@@ -63,6 +63,7 @@ pub fn FailurePanel() -> impl IntoView {
                             password.set(String::new());
                             session.retry();
                         }>
+                            <DeviceUsername />
                             <label class="field">
                                 <span>"Device password (user admin)"</span>
                                 <input type="password" autocomplete="current-password"

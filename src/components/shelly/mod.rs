@@ -14,6 +14,8 @@ use bluehome_core::text::printable_json;
 use leptos::prelude::*;
 use serde::Serialize;
 
+use crate::state::shelly::ShellySession;
+
 /// Pretty JSON for display (never fails). Through a JSON value, so that one pretty printer
 /// serves every type.
 pub fn pretty(value: &impl Serialize) -> String {
@@ -70,6 +72,24 @@ pub fn TextField(
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
         </label>
+    }
+}
+
+/// The connected device's id as a password form's hidden username, so a password manager files
+/// the password per device, not one for the whole site (Chromium, "Create Amazing Password
+/// Forms": hidden fields for implicit information). The digest's user is always `admin`.
+#[component]
+pub fn DeviceUsername() -> impl IntoView {
+    let session = ShellySession::from_context();
+    let id = move || {
+        session
+            .device
+            .get()
+            .map(|d| d.id().to_owned())
+            .unwrap_or_default()
+    };
+    view! {
+        <input type="text" name="username" autocomplete="username" hidden readonly prop:value=id />
     }
 }
 

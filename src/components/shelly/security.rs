@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{CheckField, TextField};
+use super::{CheckField, DeviceUsername, TextField};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::security::Hardening;
 
@@ -41,6 +41,7 @@ pub fn SecurityPanel() -> impl IntoView {
             <h2>"Password"</h2>
             <p class="hint">"The user is always admin. Only the digest (HA1) is sent and, if you ask, remembered; the password itself is never stored."</p>
             <form class="password-form" on:submit=set_password>
+                <DeviceUsername />
                 <TextField label="New password" value=password kind="password" autocomplete="new-password" />
                 <TextField label="Repeat it" value=confirm kind="password" autocomplete="new-password" />
                 <CheckField label=" Remember it in this device's profile" checked=remember />
