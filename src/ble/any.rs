@@ -129,6 +129,59 @@ impl std::fmt::Display for ConnectFailure {
 /// How long a connection attempt may take (a device nearby answers in a second or two).
 pub const CONNECT_TIMEOUT_MS: u64 = 15_000;
 
+/// How long one GATT operation may take. Chrome may never settle one (WebBluetoothCG/
+/// web-bluetooth#367 and #451: service lookups after a reload, on Windows); the bound is above
+/// the Security Manager's 30 s pairing timeout (Core Specification Vol 3 Part H 3.4), as touching a
+/// protected characteristic opens the system's pairing dialog on Android and macOS.
+pub const GATT_TIMEOUT_MS: u64 = 35_000;
+
+thread_local! {
+    static GATT_LIMIT_MS: std::cell::Cell<u64> = const { std::cell::Cell::new(GATT_TIMEOUT_MS) };
+}
+
+/// Changes the GATT operations' time limit (tests shorten it; [`GATT_TIMEOUT_MS`] otherwise).
+pub fn set_gatt_time_limit(ms: u64) {
+    GATT_LIMIT_MS.with(|l| l.set(ms));
+}
+
+impl Backend {
+    /// `op` on `device`, given up after the GATT time limit: the device is then disconnected,
+    /// which makes Chrome reject the stuck operation and frees the device for the next one.
+    #[cfg(target_arch = "wasm32")]
+    async fn in_time<T>(
+        &self,
+        device: &DeviceId,
+        op: impl std::future::Future<Output = Result<T, BleError>>,
+    ) -> Result<T, BleError> {
+        let limit = GATT_LIMIT_MS.with(std::cell::Cell::get);
+        let op = std::pin::pin!(op);
+        let timer = std::pin::pin!(crate::platform::sleep_ms(limit));
+        match futures::future::select(op, timer).await {
+            futures::future::Either::Left((result, _)) => result,
+            futures::future::Either::Right(_) => {
+                self.disconnect(device);
+                Err(BleError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the device did not answer within {} s; the page disconnected it",
+                        limit / 1000
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Native builds (the mock in unit tests) have no browser timer: `op` as it is.
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn in_time<T>(
+        &self,
+        _device: &DeviceId,
+        op: impl std::future::Future<Output = Result<T, BleError>>,
+    ) -> Result<T, BleError> {
+        op.await
+    }
+}
+
 macro_rules! delegate {
     ($self:ident, $b:ident => $e:expr) => {
         match $self {
@@ -190,10 +243,14 @@ impl BleBackend for Backend {
         device: &DeviceId,
         service: Uuid,
     ) -> Result<Vec<Uuid>, BleError> {
-        delegate!(self, b => b.characteristics(device, service).await)
+        let op = async { delegate!(self, b => b.characteristics(device, service).await) };
+        self.in_time(device, op).await
     }
     async fn read(&self, device: &DeviceId, c: Characteristic) -> Result<Vec<u8>, BleError> {
-        delegate!(self, b => b.read(device, c).await)
+        self.in_time(device, async {
+            delegate!(self, b => b.read(device, c).await)
+        })
+        .await
     }
     async fn write(
         &self,
@@ -202,21 +259,24 @@ impl BleBackend for Backend {
         value: &[u8],
         mode: WriteMode,
     ) -> Result<(), BleError> {
-        delegate!(self, b => b.write(device, c, value, mode).await)
+        let op = async { delegate!(self, b => b.write(device, c, value, mode).await) };
+        self.in_time(device, op).await
     }
     async fn start_notifications(
         &self,
         device: &DeviceId,
         c: Characteristic,
     ) -> Result<(), BleError> {
-        delegate!(self, b => b.start_notifications(device, c).await)
+        let op = async { delegate!(self, b => b.start_notifications(device, c).await) };
+        self.in_time(device, op).await
     }
     async fn stop_notifications(
         &self,
         device: &DeviceId,
         c: Characteristic,
     ) -> Result<(), BleError> {
-        delegate!(self, b => b.stop_notifications(device, c).await)
+        let op = async { delegate!(self, b => b.stop_notifications(device, c).await) };
+        self.in_time(device, op).await
     }
 }
 

@@ -11,7 +11,8 @@ pub mod web;
 mod types;
 
 pub use any::{
-    Backend, BackendContext, CONNECT_TIMEOUT_MS, ConnectFailure, provide_backend, use_backend,
+    Backend, BackendContext, CONNECT_TIMEOUT_MS, ConnectFailure, GATT_TIMEOUT_MS, provide_backend,
+    set_gatt_time_limit, use_backend,
 };
 pub use types::*;
 

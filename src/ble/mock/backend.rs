@@ -230,16 +230,28 @@ impl BleBackend for MockBackend {
     }
 
     fn disconnect(&self, device: &DeviceId) {
-        let was = {
+        let (was, hanging) = {
             let mut state = self.state.borrow_mut();
             state.notifying.retain(|(d, _)| d != device);
             let was = state.connected.remove(device);
-            // Nothing connected: nothing happens (a pending connect goes on, as in Chrome).
-            if was && let Some(peer) = state.devices.get_mut(device).and_then(|e| e.peer.as_mut()) {
-                peer.disconnect();
-            }
-            was
+            let entry = state.devices.get_mut(device);
+            let hanging = entry
+                .map(|e| {
+                    // Nothing connected: nothing happens (a pending connect goes on, as in Chrome).
+                    if was && let Some(peer) = e.peer.as_mut() {
+                        peer.disconnect();
+                    }
+                    // Chrome rejects the operation under way: the next may start.
+                    e.busy = false;
+                    std::mem::take(&mut e.gatt_wakers)
+                })
+                .unwrap_or_default();
+            (was, hanging)
         };
+        // Operations that hung are rejected now.
+        for waker in hanging {
+            waker.wake();
+        }
         // Chrome fires gattserverdisconnected inside disconnect(), before it returns.
         if was {
             self.subscribers.emit(&BleEvent::Disconnected {

@@ -28,7 +28,8 @@
 //!   [`BleEvent::Disconnected`] synchronously, before it returns, and does nothing while nothing
 //!   is connected, so it does not end a pending `connect()`; a connect can be made to hang
 //!   ([`MockBackend::set_connect_hangs`]), as on macOS, and settles when the device answers at
-//!   last; only the services a chooser granted (its filters' `services` and `optionalServices`)
+//!   last; a device's GATT operations can be made to hang ([`MockBackend::set_gatt_hangs`]) until
+//!   a disconnect rejects them; only the services a chooser granted (its filters' `services` and `optionalServices`)
 //!   are reachable, others reject with Chrome's `SecurityError`; one GATT operation at a time per
 //!   device (an overlapping one rejects with "GATT operation already in progress."); errors carry
 //!   Chrome's own texts ([`att_failure`] for a device's ATT errors); chooser `services` filters
@@ -88,6 +89,10 @@ struct MockDevice {
     connect_wakers: Vec<std::task::Waker>,
     /// A GATT operation is under way.
     busy: bool,
+    /// Its GATT operations never settle (as Chrome's sometimes do) until it disconnects.
+    gatt_hangs: bool,
+    /// Who waits for a hanging operation to end.
+    gatt_wakers: Vec<std::task::Waker>,
 }
 
 impl MockDevice {
@@ -221,6 +226,21 @@ impl MockBackend {
             }
         };
         // The device answers at last: connects still under way settle.
+        for waker in waiting {
+            waker.wake();
+        }
+    }
+
+    /// Makes the device's GATT operations never settle (Chrome's sometimes do not:
+    /// WebBluetoothCG/web-bluetooth#367, #451) until it disconnects, which rejects them, or
+    /// stops hanging.
+    pub fn set_gatt_hangs(&self, id: &DeviceId, hangs: bool) {
+        let waiting = {
+            let mut state = self.state.borrow_mut();
+            let device = state.devices.entry(id.clone()).or_default();
+            device.gatt_hangs = hangs;
+            std::mem::take(&mut device.gatt_wakers)
+        };
         for waker in waiting {
             waker.wake();
         }
@@ -456,6 +476,19 @@ impl MockBackend {
             device.busy = true;
         }
         yield_once().await;
+        // A hanging device answers once it stops hanging; disconnecting rejects the operation.
+        std::future::poll_fn(|cx| {
+            let mut state = self.state.borrow_mut();
+            let connected = state.connected.contains(id);
+            match state.devices.get_mut(id) {
+                Some(d) if d.gatt_hangs && connected => {
+                    d.gatt_wakers.push(cx.waker().clone());
+                    std::task::Poll::Pending
+                }
+                _ => std::task::Poll::Ready(()),
+            }
+        })
+        .await;
         let result = self.run_on_peer(id, &op);
         if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
             device.busy = false;

@@ -240,6 +240,29 @@ fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> std::task::Pol
     f.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
 }
 
+/// A GATT operation Chrome never settles waits until the device disconnects, which rejects it
+/// and lets the next one start.
+#[test]
+fn a_hanging_operation_is_rejected_by_disconnecting() {
+    let backend = MockBackend::new();
+    let id = DeviceId::from("shelly");
+    granted(&backend, &id, Box::new(Echo(vec![1])));
+    block_on(backend.connect(&id)).unwrap();
+    backend.set_gatt_hangs(&id, true);
+    let mut stuck = std::pin::pin!(backend.read(&id, CHAR));
+    for _ in 0..3 {
+        assert!(poll_once(stuck.as_mut()).is_pending());
+    }
+    backend.disconnect(&id);
+    match poll_once(stuck.as_mut()) {
+        std::task::Poll::Ready(Err(e)) => assert_eq!(e.kind, ErrorKind::Disconnected),
+        other => panic!("{other:?}"),
+    }
+    backend.set_gatt_hangs(&id, false);
+    block_on(backend.connect(&id)).unwrap();
+    assert_eq!(block_on(backend.read(&id, CHAR)).unwrap(), [1]);
+}
+
 /// Chrome runs one GATT operation at a time per device and rejects an overlapping one.
 #[test]
 fn one_gatt_operation_at_a_time_per_device() {

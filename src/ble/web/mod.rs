@@ -57,6 +57,16 @@ struct DeviceHandle {
     gatt_queue: Rc<Mutex<()>>,
 }
 
+/// Clears a device's read mark however the read ends: a caller that gives up on it (the GATT
+/// time limit) drops the read, and the notifications after it must not wait for it.
+struct ReadMark<'a>(&'a WebBackend, &'a DeviceId);
+
+impl Drop for ReadMark<'_> {
+    fn drop(&mut self) {
+        self.0.set_reading(self.1, None);
+    }
+}
+
 struct Inner {
     bluetooth: Option<web_sys::Bluetooth>,
     capabilities: Capabilities,
@@ -541,11 +551,13 @@ impl BleBackend for WebBackend {
         let _queue = queue.lock().await;
         let found = self.characteristic(id, characteristic).await?;
         self.set_reading(id, Some((characteristic, Vec::new())));
+        let marked = ReadMark(self, id);
         let read = found.read_value().await.map(|view| convert::bytes(&view));
         let mut came = self
             .set_reading(id, None)
             .map(|(_, values)| values)
             .unwrap_or_default();
+        drop(marked);
         if let Ok(value) = &read
             && came.last() == Some(value)
         {
