@@ -151,7 +151,9 @@ impl SensorSpec {
             encrypted,
             interval_ms: kind.default_interval_ms(),
             phase_ms: 250u64.saturating_mul(u64::from(index) + 1),
-            rssi: -50i8.saturating_sub(i8::try_from(index % 40).unwrap_or(0)),
+            // −50 − index, as the CLI README documents. Written `-50i8.saturating_sub(…)` it was
+            // −(50 − index): unary minus binds after the method call, so RSSI rose with the index.
+            rssi: (-50i8).saturating_sub(i8::try_from(index % 40).unwrap_or(0)),
         }
     }
 
@@ -475,6 +477,7 @@ mod tests {
         assert_eq!(fleet.len(), 3);
         assert_eq!(fleet[1].kind, SensorKind::Button);
         assert!(fleet[1].encrypted && !fleet[0].encrypted);
+        assert_eq!((fleet[0].rssi, fleet[1].rssi), (-50, -51), "−50 − index");
         assert_ne!(fleet[0].mac, fleet[2].mac);
         assert!(SensorSpec::parse_list("lamp").is_err());
     }
