@@ -29,6 +29,13 @@ impl Sim {
         Self::start_raw(device, &[&["--virtual-clock"], args].concat())
     }
 
+    /// [`Self::start`], with the client `phone` connected.
+    fn connected(device: &str, args: &[&str]) -> Self {
+        let mut sim = Self::start(device, args);
+        sim.connect("phone");
+        sim
+    }
+
     /// `bluehome sim <device> --stdio <args…>` (no virtual clock unless `args` asks for it).
     fn start_raw(device: &str, args: &[&str]) -> Self {
         let mut child =
@@ -108,6 +115,15 @@ impl Sim {
             frame["params"] = params.clone();
         }
         (frame.to_string().into_bytes(), self.next_id)
+    }
+
+    /// Sends one request (its length on `tx_ctl`, then the frame on `data`, both accepted);
+    /// returns its id.
+    fn send(&mut self, method: &str, params: &Value) -> u64 {
+        let (frame, id) = self.request(method, params);
+        self.announce(&frame);
+        assert_eq!(self.write("data", &frame), r#"{"ok":true}"#);
+        id
     }
 
     /// Announces `frame`'s length on `tx_ctl` (4 bytes, big-endian).
@@ -200,8 +216,7 @@ fn shelly_mac_sets_the_device_id_and_the_gateway_advertisement() {
             "shellyblugwg3-aabbccddee0f",
         ),
     ] {
-        let mut sim = Sim::start("shelly", args);
-        sim.connect("phone");
+        let mut sim = Sim::connected("shelly", args);
         let answer = sim.call("Shelly.GetDeviceInfo", &NO_PARAMS);
         assert_eq!(answer["src"], id, "{args:?}");
         assert_eq!(answer["result"]["id"], id, "{args:?}");
@@ -254,8 +269,7 @@ fn clock_synced_counts_from_epoch_instead_of_from_boot() {
         ),
         (&["--password", "pw", "--epoch", "1234567890"], 2),
     ] {
-        let mut sim = Sim::start("shelly", args);
-        sim.connect("phone");
+        let mut sim = Sim::connected("shelly", args);
         sim.advance(2_500);
         assert_eq!(nonce(&mut sim), at_2_5_s, "{args:?}");
         sim.finish();
@@ -294,8 +308,7 @@ fn statuses_at(sim: &mut Sim, times: &[u64]) -> Vec<String> {
 #[test]
 fn wifi_connect_ms_sets_the_time_to_got_ip_and_epoch_the_clock_it_sets() {
     // The default: got ip at 3000 ms, connected from 2250 ms.
-    let mut sim = Sim::start("shelly", &[]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &[]);
     join_home_net(&mut sim);
     assert_eq!(
         statuses_at(&mut sim, &[2_249, 2_250, 2_999, 3_000]),
@@ -303,11 +316,10 @@ fn wifi_connect_ms_sets_the_time_to_got_ip_and_epoch_the_clock_it_sets() {
     );
     sim.finish();
 
-    let mut sim = Sim::start(
+    let mut sim = Sim::connected(
         "shelly",
         &["--wifi-connect-ms", "8000", "--epoch", "1234567890"],
     );
-    sim.connect("phone");
     assert_eq!(join_home_net(&mut sim), json!({"restart_required": false}));
     assert_eq!(
         statuses_at(&mut sim, &[3_000, 5_999, 6_000, 7_999]),
@@ -336,8 +348,7 @@ fn wifi_connect_ms_sets_the_time_to_got_ip_and_epoch_the_clock_it_sets() {
 fn wifi_steady_stays_connecting_instead_of_swinging() {
     let wrong = json!({"config": {"sta": {"ssid": "HomeNet", "pass": "wrong", "enable": true}}});
     let times = [500, 1_500, 2_500, 3_500, 4_999, 5_000, 9_000];
-    let mut sim = Sim::start("shelly", &["--wifi-connect-ms", "5000"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--wifi-connect-ms", "5000"]);
     sim.result("WiFi.SetConfig", &wrong);
     assert_eq!(
         statuses_at(&mut sim, &times),
@@ -353,8 +364,7 @@ fn wifi_steady_stays_connecting_instead_of_swinging() {
     );
     sim.finish();
 
-    let mut sim = Sim::start("shelly", &["--wifi-connect-ms", "5000", "--wifi-steady"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--wifi-connect-ms", "5000", "--wifi-steady"]);
     sim.result("WiFi.SetConfig", &wrong);
     assert_eq!(
         statuses_at(&mut sim, &times),
@@ -371,8 +381,7 @@ fn wifi_steady_stays_connecting_instead_of_swinging() {
     sim.finish();
 
     // The right password: no swing either (1.5 s is between the default's attempts).
-    let mut sim = Sim::start("shelly", &["--wifi-steady"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--wifi-steady"]);
     join_home_net(&mut sim);
     assert_eq!(
         statuses_at(&mut sim, &[500, 1_500, 3_000]),
@@ -386,8 +395,7 @@ fn wifi_steady_stays_connecting_instead_of_swinging() {
 /// drops the link after `delay_ms` (default 1000).
 #[test]
 fn wifi_restart_required_joins_only_after_a_reboot() {
-    let mut sim = Sim::start("shelly", &["--wifi-restart-required"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--wifi-restart-required"]);
     assert_eq!(join_home_net(&mut sim), json!({"restart_required": true}));
     sim.advance(10_000);
     assert_eq!(wifi_status(&mut sim)["status"], "disconnected");
@@ -455,13 +463,11 @@ fn provisioning_sets_who_gets_in_and_bond_lets_a_client_in() {
 /// (firmware documents no such member)": without it, no such member.
 #[test]
 fn report_provisioning_adds_the_member_to_ble_get_status() {
-    let mut sim = Sim::start("shelly", &[]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &[]);
     let status = sim.result("BLE.GetStatus", &NO_PARAMS);
     assert!(status.get("provisioning").is_none(), "{status}");
     sim.finish();
-    let mut sim = Sim::start("shelly", &["--report-provisioning"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--report-provisioning"]);
     let status = sim.result("BLE.GetStatus", &NO_PARAMS);
     assert_eq!(status["provisioning"], "pending", "the default state");
     sim.finish();
@@ -471,8 +477,7 @@ fn report_provisioning_adds_the_member_to_ble_get_status() {
 /// while `BLE.SetConfig` has turned `rpc.enable` off (`--rpc-disabled`)".
 #[test]
 fn rpc_disabled_refuses_writes_to_tx_ctl_and_data() {
-    let mut sim = Sim::start("shelly", &["--rpc-disabled"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--rpc-disabled"]);
     let (frame, _) = sim.request("Sys.GetStatus", &NO_PARAMS);
     let len = u32::try_from(frame.len()).unwrap().to_be_bytes();
     assert_eq!(sim.write("tx_ctl", &len), WRITE_NOT_PERMITTED);
@@ -480,8 +485,7 @@ fn rpc_disabled_refuses_writes_to_tx_ctl_and_data() {
     assert_eq!(sim.read("rx_ctl"), r#"{"ok":true,"data":"00000000"}"#);
     sim.finish();
 
-    let mut sim = Sim::start("shelly", &[]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &[]);
     sim.result("Sys.GetStatus", &NO_PARAMS);
     sim.finish();
 }
@@ -493,8 +497,7 @@ fn rpc_disabled_refuses_writes_to_tx_ctl_and_data() {
 #[test]
 fn ble_rpc_at_once_applies_the_rpc_switch_without_a_reboot() {
     let off = json!({"config": {"rpc": {"enable": false}}});
-    let mut sim = Sim::start("shelly", &[]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &[]);
     assert_eq!(
         sim.result("BLE.SetConfig", &off),
         json!({"restart_required": true})
@@ -511,8 +514,7 @@ fn ble_rpc_at_once_applies_the_rpc_switch_without_a_reboot() {
     assert_eq!(sim.write("tx_ctl", &[0, 0, 0, 9]), WRITE_NOT_PERMITTED);
     sim.finish();
 
-    let mut sim = Sim::start("shelly", &["--ble-rpc-at-once"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--ble-rpc-at-once"]);
     assert_eq!(
         sim.result("BLE.SetConfig", &off),
         json!({"restart_required": false})
@@ -540,8 +542,7 @@ fn relay_page(sim: &mut Sim, offset: u64) -> (u64, u64, u64, Vec<String>) {
 /// thermometer)").
 #[test]
 fn relay_page_size_sets_the_list_infos_page() {
-    let mut sim = Sim::start("shelly", &[]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &[]);
     let (_, count, total, macs) = relay_page(&mut sim, 0);
     assert_eq!((count, total), (5, 5));
     assert_eq!(
@@ -556,8 +557,7 @@ fn relay_page_size_sets_the_list_infos_page() {
     );
     sim.finish();
 
-    let mut sim = Sim::start("shelly", &["--relay-page-size", "2"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--relay-page-size", "2"]);
     let pages: Vec<_> = [0, 2, 4].map(|o| relay_page(&mut sim, o)).into();
     assert_eq!(
         pages.iter().map(|p| (p.0, p.1, p.2)).collect::<Vec<_>>(),
@@ -600,8 +600,7 @@ fn object_page_size_sets_the_object_infos_and_components_pages() {
             .collect::<Vec<_>>()
     };
     let start = |args: &[&str]| {
-        let mut sim = Sim::start("shelly", args);
-        sim.connect("phone");
+        let mut sim = Sim::connected("shelly", args);
         for addr in [
             "3c:2e:f5:5b:00:01",
             "3c:2e:f5:5b:01:02",
@@ -753,8 +752,7 @@ fn sensors_default_is_one_of_each_kind() {
 #[test]
 fn add_answer_key_names_the_new_component_under_key() {
     for (args, member) in [(&[][..], "added"), (&["--add-answer-key"], "key")] {
-        let mut sim = Sim::start("shelly", &[&["--sensors", "ht"], args].concat());
-        sim.connect("phone");
+        let mut sim = Sim::connected("shelly", &[&["--sensors", "ht"], args].concat());
         let device = sim.result(
             "BTHome.AddDevice",
             &json!({"config": {"addr": "3c:2e:f5:5b:01:01"}}),
@@ -788,8 +786,7 @@ fn objects_known_at_once_lists_a_new_devices_objects_at_once() {
         (&["--sensors", "ht"][..], false),
         (&["--sensors", "ht", "--objects-known-at-once"], true),
     ] {
-        let mut sim = Sim::start("shelly", args);
-        sim.connect("phone");
+        let mut sim = Sim::connected("shelly", args);
         sim.advance(1_000); // The H&T has sent (at 250 ms).
         sim.result("BTHome.AddDevice", &add);
         let objects = known(&mut sim);
@@ -803,8 +800,7 @@ fn objects_known_at_once_lists_a_new_devices_objects_at_once() {
         sim.finish();
     }
     // "if its sensor ever sent": added before the first emission, nothing is known yet.
-    let mut sim = Sim::start("shelly", &["--sensors", "ht", "--objects-known-at-once"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--sensors", "ht", "--objects-known-at-once"]);
     sim.result("BTHome.AddDevice", &add);
     assert_eq!(known(&mut sim), [0u64; 0]);
     sim.finish();
@@ -817,12 +813,9 @@ fn objects_known_at_once_lists_a_new_devices_objects_at_once() {
 /// "`--empty-reads N` (for every answer the first N data reads after `rx_ctl` are empty)".
 #[test]
 fn empty_reads_come_before_every_answer() {
-    let mut sim = Sim::start("shelly", &["--empty-reads", "2"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--empty-reads", "2"]);
     for _ in 0..2 {
-        let (frame, id) = sim.request("Sys.GetStatus", &NO_PARAMS);
-        sim.announce(&frame);
-        assert_eq!(sim.write("data", &frame), r#"{"ok":true}"#);
+        let id = sim.send("Sys.GetStatus", &NO_PARAMS);
         let len = u32::from_str_radix(&sim.read_data("rx_ctl"), 16).unwrap();
         assert_ne!(len, 0);
         assert_eq!(sim.read("data"), r#"{"ok":true,"data":""}"#);
@@ -831,11 +824,8 @@ fn empty_reads_come_before_every_answer() {
     }
     sim.finish();
 
-    let mut sim = Sim::start("shelly", &[]);
-    sim.connect("phone");
-    let (frame, _) = sim.request("Sys.GetStatus", &NO_PARAMS);
-    sim.announce(&frame);
-    sim.write("data", &frame);
+    let mut sim = Sim::connected("shelly", &[]);
+    sim.send("Sys.GetStatus", &NO_PARAMS);
     sim.read_data("rx_ctl");
     assert_ne!(sim.read_data("data"), "", "no empty read by default");
     sim.finish();
@@ -845,13 +835,10 @@ fn empty_reads_come_before_every_answer() {
 /// Mini Gen4 did)": the frame itself is still readable; with nothing pending `rx_ctl` is 0.
 #[test]
 fn garbage_length_reports_3213005f_for_every_pending_frame() {
-    let mut sim = Sim::start("shelly", &["--garbage-length"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--garbage-length"]);
     assert_eq!(sim.read_data("rx_ctl"), "00000000");
     for _ in 0..2 {
-        let (frame, id) = sim.request("Sys.GetStatus", &NO_PARAMS);
-        sim.announce(&frame);
-        sim.write("data", &frame);
+        let id = sim.send("Sys.GetStatus", &NO_PARAMS);
         assert_eq!(sim.read_data("rx_ctl"), "3213005f");
         // The answer, read up to its end (the first empty read).
         let mut bytes = Vec::new();
@@ -873,11 +860,8 @@ fn garbage_length_reports_3213005f_for_every_pending_frame() {
 /// meanwhile)".
 #[test]
 fn slow_ms_delays_answers_and_rx_ctl_reads_0_meanwhile() {
-    let mut sim = Sim::start("shelly", &["--slow-ms", "500"]);
-    sim.connect("phone");
-    let (frame, id) = sim.request("Sys.GetStatus", &NO_PARAMS);
-    sim.announce(&frame);
-    sim.write("data", &frame);
+    let mut sim = Sim::connected("shelly", &["--slow-ms", "500"]);
+    let id = sim.send("Sys.GetStatus", &NO_PARAMS);
     assert_eq!(sim.read_data("rx_ctl"), "00000000");
     sim.advance(499);
     assert_eq!(sim.read_data("rx_ctl"), "00000000");
@@ -885,11 +869,8 @@ fn slow_ms_delays_answers_and_rx_ctl_reads_0_meanwhile() {
     assert_eq!(sim.read_frame()["id"], id);
     sim.finish();
 
-    let mut sim = Sim::start("shelly", &[]);
-    sim.connect("phone");
-    let (frame, _) = sim.request("Sys.GetStatus", &NO_PARAMS);
-    sim.announce(&frame);
-    sim.write("data", &frame);
+    let mut sim = Sim::connected("shelly", &[]);
+    sim.send("Sys.GetStatus", &NO_PARAMS);
     assert_ne!(sim.read_data("rx_ctl"), "00000000", "at once by default");
     sim.finish();
 }
@@ -897,12 +878,9 @@ fn slow_ms_delays_answers_and_rx_ctl_reads_0_meanwhile() {
 /// "`--wrong-ids N` (the next N answers are preceded by a copy with a foreign id)".
 #[test]
 fn wrong_ids_precede_the_next_answers_with_a_foreign_copy() {
-    let mut sim = Sim::start("shelly", &["--wrong-ids", "2"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--wrong-ids", "2"]);
     for _ in 0..2 {
-        let (frame, id) = sim.request("Sys.GetStatus", &NO_PARAMS);
-        sim.announce(&frame);
-        sim.write("data", &frame);
+        let id = sim.send("Sys.GetStatus", &NO_PARAMS);
         let mut copy = sim.read_frame();
         let answer = sim.read_frame();
         assert_eq!(answer["id"], id, "{answer}");
@@ -912,9 +890,7 @@ fn wrong_ids_precede_the_next_answers_with_a_foreign_copy() {
         assert_eq!(sim.read_data("rx_ctl"), "00000000");
     }
     // The third answer comes alone.
-    let (frame, id) = sim.request("Sys.GetStatus", &NO_PARAMS);
-    sim.announce(&frame);
-    sim.write("data", &frame);
+    let id = sim.send("Sys.GetStatus", &NO_PARAMS);
     assert_eq!(sim.read_frame()["id"], id);
     assert_eq!(sim.read_data("rx_ctl"), "00000000");
     sim.finish();
@@ -925,8 +901,7 @@ fn wrong_ids_precede_the_next_answers_with_a_foreign_copy() {
 /// `--disconnect-after` fault".
 #[test]
 fn disconnect_after_drops_the_link_once_mid_frame() {
-    let mut sim = Sim::start("shelly", &["--disconnect-after", "30"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--disconnect-after", "30"]);
     let (frame, id) = sim.request("Sys.GetStatus", &NO_PARAMS);
     assert!(frame.len() > 31, "{} bytes", frame.len());
     sim.announce(&frame);
@@ -952,8 +927,7 @@ fn disconnect_after_drops_the_link_once_mid_frame() {
 /// N + 1 are not; without the option a whole frame goes in one write (as `Sim::call` does).
 #[test]
 fn max_write_refuses_longer_data_writes() {
-    let mut sim = Sim::start("shelly", &["--max-write", "20"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &["--max-write", "20"]);
     let (frame, id) = sim.request("Sys.GetStatus", &NO_PARAMS);
     sim.announce(&frame);
     assert_eq!(sim.write("data", &frame[..21]), REQUEST_NOT_SUPPORTED);
@@ -963,8 +937,7 @@ fn max_write_refuses_longer_data_writes() {
     assert_eq!(sim.read_frame()["id"], id, "the refused write took nothing");
     sim.finish();
 
-    let mut sim = Sim::start("shelly", &[]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("shelly", &[]);
     sim.result("Sys.GetStatus", &NO_PARAMS);
     sim.finish();
 }
@@ -981,12 +954,9 @@ fn mtu_sets_the_data_read_size_within_23_to_517() {
         (&["--mtu", "100"], 98),
         (&["--mtu", "517"], 515),
     ] {
-        let mut sim = Sim::start("shelly", args);
-        sim.connect("phone");
+        let mut sim = Sim::connected("shelly", args);
         // An answer longer than any chunk: the five relayed sensors' infos.
-        let (frame, _) = sim.request("BLE.CloudRelay.ListInfos", &NO_PARAMS);
-        sim.announce(&frame);
-        sim.write("data", &frame);
+        sim.send("BLE.CloudRelay.ListInfos", &NO_PARAMS);
         let len = u32::from_str_radix(&sim.read_data("rx_ctl"), 16).unwrap() as usize;
         assert!(len > 515, "{len}");
         assert_eq!(sim.read_data("data").len() / 2, chunk, "{args:?}");
@@ -1070,8 +1040,7 @@ fn blu_bond_lets_a_client_connect_without_pairing_mode() {
 /// enabled (on by default), no pairing.
 #[test]
 fn blu_beacon_starts_in_beacon_mode_sending_every_30_s() {
-    let mut sim = Sim::start("blu", &["--bond", "phone"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("blu", &["--bond", "phone"]);
     assert_eq!(sim.read_data("beacon_mode"), "00");
     sim.advance(100_000);
     assert!(
@@ -1080,8 +1049,7 @@ fn blu_beacon_starts_in_beacon_mode_sending_every_30_s() {
     );
     sim.finish();
 
-    let mut sim = Sim::start("blu", &["--bond", "phone", "--beacon"]);
-    sim.connect("phone");
+    let mut sim = Sim::connected("blu", &["--bond", "phone", "--beacon"]);
     assert_eq!(sim.read_data("beacon_mode"), "01");
     sim.advance(999);
     assert!(sim.advertisements().is_empty());
