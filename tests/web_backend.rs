@@ -246,11 +246,23 @@ async fn losing_focus_ends_the_scan_and_regaining_it_reports_an_active_page() {
     backend.start_scan(&LeScanOptions::default()).await.unwrap();
     assert!(backend.is_scanning());
     let events = event_log(&*backend);
+    // A listener may ask whether a scan runs as it hears that it stopped (the scan was still
+    // borrowed then, which kills the page).
+    let asked = Rc::new(RefCell::new(Vec::new()));
+    let (told, scanning) = (Rc::clone(&asked), Rc::downgrade(&backend));
+    backend.subscribe(Rc::new(move |e: &BleEvent| {
+        if matches!(e, BleEvent::ScanStopped { .. })
+            && let Some(backend) = scanning.upgrade()
+        {
+            told.borrow_mut().push(backend.is_scanning());
+        }
+    }));
     window_event("blur");
     assert!(
         !backend.is_scanning(),
         "Chrome ended it; the scan object may not say so"
     );
+    assert_eq!(*asked.borrow(), [false]);
     window_event("focus");
     assert_eq!(
         *events.borrow(),

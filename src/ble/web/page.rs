@@ -59,9 +59,13 @@ impl Inner {
         let mut page = self.page.get();
         let change = page.update(!document.hidden(), focused);
         self.page.set(page);
-        if !page.is_active()
-            && let Some(scan) = self.scan.borrow_mut().take()
-        {
+        // Taken out first: a listener of `ScanStopped` may ask whether a scan runs.
+        let ended = if page.is_active() {
+            None
+        } else {
+            self.scan.borrow_mut().take()
+        };
+        if let Some(scan) = ended {
             // Chrome has ended it already; `active` may still say true after a focus loss.
             scan.stop();
             self.subscribers.emit(&BleEvent::ScanStopped {

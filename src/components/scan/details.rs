@@ -170,7 +170,7 @@ fn DetailsPanel(
                 axis_time_utc
             };
             Some(view! {
-                <FullChart points=points from_ms=from to_ms=now.max(from + 1) label=label format_time=format_time />
+                <FullChart points=points from_ms=from to_ms=now.max(from.saturating_add(1)) label=label format_time=format_time />
             })
         })
         .flatten()

@@ -92,7 +92,9 @@ impl BleSettings {
                     timeout: Some(secs),
                 })
                 .await?;
-            let granted = answer.timeout.unwrap_or(secs);
+            // The window the device reports, no longer than the one asked for (a device saying
+            // more would keep the page polling the link for as long as it claims).
+            let granted = answer.timeout.unwrap_or(secs).min(secs);
             let until = now_ms().saturating_add(u64::from(granted) * 1000);
             self.pairing_until.try_set(Some(until));
             s.step_done();

@@ -23,6 +23,8 @@ use crate::platform::{now_ms, random_u32, sleep_ms};
 
 /// Time allowed for an ordinary call.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+/// The longest one sleep between a call's steps lasts (longer waits sleep again).
+const MAX_SLEEP_MS: u64 = 5_000;
 
 /// Methods that take longer than an ordinary call, and how long they get: `WiFi.Scan` takes up to
 /// ~20 s (aioshelly allows 30 s).
@@ -150,7 +152,9 @@ impl Link {
             let (target, write) = match call.action() {
                 Action::Done => return (call, browser),
                 Action::Sleep { until_ms } => {
-                    let wait = until_ms.saturating_sub(now_ms());
+                    // In steps of at most MAX_SLEEP_MS: a wall clock set back meanwhile would
+                    // otherwise stretch the sleep by as much.
+                    let wait = until_ms.saturating_sub(now_ms()).min(MAX_SLEEP_MS);
                     if wait > 0 {
                         sleep_ms(wait).await;
                     }

@@ -342,8 +342,10 @@ impl<M: Paged> Pager<M> {
         self.next = if end >= page.total {
             None
         } else if count == 0 {
+            self.next = None;
             return Err(fail("an empty page before the end"));
         } else if self.pages >= self.max_pages {
+            self.next = None;
             return Err(fail("too many pages"));
         } else {
             Some(end)
@@ -451,6 +453,8 @@ mod tests {
     }
 
     #[test]
+    /// A page that does not add up ends the walk: a caller that goes on after the error asks
+    /// for nothing more (one asking again would loop).
     fn pager_refuses_pages_that_do_not_add_up() {
         let params = bthome::GetObjectInfosParams {
             obj_ids: alloc::vec![1],
@@ -461,10 +465,13 @@ mod tests {
             pager.add(object_page(5, 1, 9)),
             Err(Error::Paging { .. })
         ));
+        assert!(pager.next_params().is_none(), "done after an error");
         let mut pager = Pager::<bthome::GetObjectInfos>::new(params.clone(), 10);
         assert!(pager.add(object_page(0, 0, 9)).is_err());
+        assert!(pager.next_params().is_none(), "done after an empty page");
         let mut pager = Pager::<bthome::GetObjectInfos>::new(params, 2);
         pager.add(object_page(0, 1, 9)).unwrap();
         assert!(pager.add(object_page(1, 1, 9)).is_err());
+        assert!(pager.next_params().is_none(), "done after too many pages");
     }
 }
