@@ -551,46 +551,6 @@ async fn a_connect_that_never_settles_is_given_up_and_a_retry_connects() {
     w.host.remove();
 }
 
-/// Chrome may never settle a GATT operation (WebBluetoothCG/web-bluetooth#367, #451): the page
-/// gives up on it after its time limit and disconnects the device, which makes Chrome reject it
-/// and frees the device; before, every later operation on it waited behind the stuck one.
-#[wasm_bindgen_test]
-async fn a_gatt_operation_that_never_settles_is_given_up() {
-    use bluehome::ble::{Characteristic, ErrorKind, GATT_TIMEOUT_MS, set_gatt_time_limit};
-    use bluehome_core::shelly::rpc::{RX_CTL_UUID, SERVICE_UUID};
-
-    struct Limit;
-    impl Drop for Limit {
-        fn drop(&mut self) {
-            set_gatt_time_limit(GATT_TIMEOUT_MS);
-        }
-    }
-    let _limit = Limit;
-    set_gatt_time_limit(300);
-    let w = connected_world().await;
-    let id = DeviceId::from("gw-1");
-    let rx_ctl = Characteristic {
-        service: SERVICE_UUID,
-        uuid: RX_CTL_UUID,
-    };
-    w.mock().set_gatt_hangs(&id, true);
-    let stuck = w.backend.read(&id, rx_ctl).await.unwrap_err();
-    assert_eq!(stuck.kind, ErrorKind::Timeout, "{stuck}");
-    assert!(
-        !w.mock().is_connected(&id),
-        "disconnected, which rejects it"
-    );
-    w.mock().set_gatt_hangs(&id, false);
-    // The active profile's device is reconnected, and answers.
-    until(10, "reconnected", || {
-        w.mock().is_connected(&id)
-            && w.session.phase.get_untracked() == bluehome::state::shelly::Phase::Connected
-    })
-    .await;
-    w.assert_no_failure();
-    w.host.remove();
-}
-
 /// Given up on and not retried, a connection Chrome makes later is closed at once: it would
 /// hold the device's link (other clients kept out, a battery device kept awake) with nobody
 /// using it. The page reports nothing new.

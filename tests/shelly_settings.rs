@@ -10,7 +10,7 @@ mod shelly_support;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use bluehome::ble::DeviceId;
+use bluehome::ble::{BleBackend, BleEvent, DeviceId, event_log};
 use bluehome::state::shelly::Phase;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::KeyValue;
@@ -258,5 +258,75 @@ async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
     })
     .await;
     w.assert_no_failure();
+    w.host.remove();
+}
+
+// ---- Operations Chrome never settles -------------------------------------------------------
+
+/// Chrome may never settle a GATT operation (WebBluetoothCG/web-bluetooth#367, #451): the page
+/// gives up on it after its time limit and disconnects the device, which makes Chrome reject it
+/// and frees the device; before, every later operation on it waited behind the stuck one.
+#[wasm_bindgen_test]
+async fn a_gatt_operation_that_never_settles_is_given_up() {
+    use bluehome::ble::{Characteristic, ErrorKind};
+    use bluehome_core::shelly::rpc::{RX_CTL_UUID, SERVICE_UUID};
+
+    let _limit = GattLimit::set(300);
+    let w = connected_world().await;
+    let id = DeviceId::from("gw-1");
+    let rx_ctl = Characteristic {
+        service: SERVICE_UUID,
+        uuid: RX_CTL_UUID,
+    };
+    w.mock().set_gatt_hangs(&id, true);
+    let stuck = w.backend.read(&id, rx_ctl).await.unwrap_err();
+    assert_eq!(stuck.kind, ErrorKind::Timeout, "{stuck}");
+    assert!(
+        !w.mock().is_connected(&id),
+        "disconnected, which rejects it"
+    );
+    w.mock().set_gatt_hangs(&id, false);
+    // The active profile's device is reconnected, and answers.
+    until(10, "reconnected", || {
+        w.mock().is_connected(&id) && w.session.phase.get_untracked() == Phase::Connected
+    })
+    .await;
+    w.assert_no_failure();
+    w.host.remove();
+}
+
+/// A device that drops every link before it answers (at the edge of range, rebooting over and
+/// over) is reconnected by itself three times, not forever; its failure stays with a Retry.
+#[wasm_bindgen_test]
+async fn a_device_that_keeps_dropping_is_not_reconnected_forever() {
+    use bluehome::state::shelly::connect::{AUTO_RECONNECT_DELAY_MS, MAX_AUTO_RECONNECTS};
+
+    let _limit = GattLimit::set(100);
+    let w = connected_world().await;
+    let id = DeviceId::from("gw-1");
+    let events = event_log(w.mock());
+    // Every operation goes unanswered until the page gives up on it and disconnects.
+    w.mock().set_gatt_hangs(&id, true);
+    w.backend.disconnect(&id);
+    let drops = || {
+        events
+            .borrow()
+            .iter()
+            .filter(|e| matches!(e, BleEvent::Disconnected { .. }))
+            .count()
+    };
+    let rounds = u64::from(MAX_AUTO_RECONNECTS) + 3;
+    for _ in 0..rounds * (AUTO_RECONNECT_DELAY_MS + 300) / 20 {
+        tick().await;
+    }
+    assert_eq!(
+        drops(),
+        1 + MAX_AUTO_RECONNECTS as usize,
+        "{:?}",
+        events.borrow()
+    );
+    assert!(!w.mock().is_connected(&id));
+    w.failure_saying(1, "").await;
+    w.mock().set_gatt_hangs(&id, false);
     w.host.remove();
 }

@@ -417,3 +417,20 @@ pub fn log_text(session: ShellySession) -> String {
             .join("\n")
     })
 }
+
+/// The GATT time limit shortened for one test, restored however the test ends.
+pub struct GattLimit;
+
+impl GattLimit {
+    /// Shortens the limit to `ms`.
+    pub fn set(ms: u64) -> Self {
+        bluehome::ble::set_gatt_time_limit(ms);
+        Self
+    }
+}
+
+impl Drop for GattLimit {
+    fn drop(&mut self) {
+        bluehome::ble::set_gatt_time_limit(bluehome::ble::GATT_TIMEOUT_MS);
+    }
+}

@@ -19,6 +19,10 @@ use crate::state::actions::{Action, RunsActions, action};
 
 /// Wait before reconnecting the active profile's device after its link dropped.
 pub const AUTO_RECONNECT_DELAY_MS: u64 = 1_000;
+/// How many times in a row the active profile's device is reconnected by itself: one that drops
+/// every link before it has answered (at the edge of range, rebooting over and over) is not
+/// sought forever; its failure stays with its Retry.
+pub const MAX_AUTO_RECONNECTS: u32 = 3;
 
 /// The delay a restart is asked for (`Shelly.Reboot`'s `delay_ms`; HA uses one second).
 pub const REBOOT_DELAY_MS: u32 = 1_000;
@@ -89,7 +93,11 @@ impl ShellySession {
                 .try_with_untracked(|p| p.seeking() == Seeking::Reconnect(m))
                 .unwrap_or(false)
         });
-        if active {
+        let again = self.auto_reconnects.try_update_value(|n| {
+            *n = n.saturating_add(1);
+            *n <= MAX_AUTO_RECONNECTS
+        });
+        if active && again == Some(true) {
             spawn_local(async move {
                 sleep_ms(AUTO_RECONNECT_DELAY_MS).await;
                 if self.link().is_none() && self.busy.try_get_untracked() == Some(None) {
@@ -234,6 +242,7 @@ impl ShellySession {
         self.step("Reading the status (Shelly.GetStatus)");
         let status = self.call::<shelly::GetStatus>(&()).await?;
         self.status.set(Some(status));
+        self.auto_reconnects.set_value(0);
         self.step_done();
         Ok(())
     }

@@ -175,6 +175,8 @@ pub struct ShellySession {
     /// Credentials entered for a device, used by the next connection to it.
     pending_credentials: StoredValue<Option<(DeviceId, Credentials)>, LocalStorage>,
     link: StoredValue<Option<Rc<Link>>, LocalStorage>,
+    /// Automatic reconnects since a connection last got as far as the device's status.
+    auto_reconnects: StoredValue<u32>,
     backend: StoredValue<Rc<Backend>, LocalStorage>,
     storage: StoredValue<Rc<dyn KeyValue>, LocalStorage>,
 }
@@ -212,6 +214,7 @@ impl ShellySession {
             actions,
             pending_credentials: StoredValue::new_local(None),
             link: StoredValue::new_local(None),
+            auto_reconnects: StoredValue::new(0),
             backend: StoredValue::new_local(Rc::clone(&backend)),
             storage: StoredValue::new_local(storage),
         };
