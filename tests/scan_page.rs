@@ -565,6 +565,26 @@ async fn importing_a_capture_replays_it() {
     assert!(rows.contains("A4:C1:38:00:00:02"), "{rows}");
 }
 
+/// A replay can be stopped where it has got to: what played stays, the rest never comes.
+#[wasm_bindgen_test]
+async fn a_replay_can_be_stopped() {
+    let page = Page::mount().await;
+    let capture = concat!(
+        r#"{"time":1000.0,"address":"A4:C1:38:00:00:01","local_name":"CAP_1","service_data":{"fcd2":"4002ca09"}}"#,
+        "\n",
+        r#"{"time":1030.0,"address":"A4:C1:38:00:00:02","local_name":"CAP_2","service_data":{"fcd2":"40021009"}}"#,
+        "\n",
+    );
+    page.store.import_capture(capture);
+    page.refresh().await;
+    page.click(".replay button");
+    settle().await;
+    assert!(page.texts(".replay").is_empty(), "the progress line goes");
+    page.store.tick(now_ms() + 60_000);
+    page.refresh().await;
+    assert_eq!(page.texts(".device-title"), ["CAP_1"]);
+}
+
 #[wasm_bindgen_test]
 async fn pause_stops_the_list_and_resume_continues() {
     let page = Page::mount().await;

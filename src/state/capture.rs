@@ -4,7 +4,9 @@
 //!
 //! What import does with what it reads is decided here: a bad line is skipped and counted (a few
 //! are kept, with their line numbers, to show), a time going backwards skips its line, and the
-//! records replay at their offsets from the first time.
+//! records replay at their offsets from the first time, a pause longer than [`MAX_PAUSE_MS`]
+//! shortened to it (a capture left running overnight would otherwise replay overnight), at most
+//! [`MAX_PER_TICK`] records at a time (the page stays responsive while a burst plays).
 
 pub use bluehome_core::capture::Record;
 use bluehome_core::capture::parse_line;
@@ -19,6 +21,12 @@ pub const MAX_RECORDS: usize = 200_000;
 /// The largest capture file read: [`MAX_RECORDS`] recorded advertisements (a few hundred bytes
 /// each) fit well; a larger file is refused before it is read.
 pub const MAX_FILE_BYTES: u64 = 128_000_000;
+
+/// The longest pause a replay keeps between two records.
+pub const MAX_PAUSE_MS: u64 = 60_000;
+
+/// Records one tick of the replay plays at most; the rest follow on the next ticks.
+pub const MAX_PER_TICK: usize = 500;
 
 /// Skipped lines whose number and reason are kept to show; the rest are only counted.
 pub const MAX_ERRORS_KEPT: usize = 20;
@@ -92,14 +100,17 @@ pub struct Capture {
     pub errors: Skipped,
     /// Whether the file had times (else it plays at a steady rate).
     pub timed: bool,
+    /// Pauses longer than [`MAX_PAUSE_MS`] that replay shortened to it.
+    pub pauses_shortened: usize,
 }
 
 /// Reads a capture file (or decode-format lines without times). `source` names records that
 /// do not say who heard them.
 pub fn parse(text: &str, source: &str) -> Capture {
     let mut capture = Capture::default();
-    let mut first_ms: Option<u64> = None;
     let mut last_ms: Option<u64> = None;
+    // Where the replay has got to: the file's times, long pauses shortened.
+    let mut replay_ms = 0u64;
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         if line.trim().is_empty() {
@@ -131,9 +142,14 @@ pub fn parse(text: &str, source: &str) -> Capture {
                     );
                     continue;
                 }
+                let pause = last_ms.map_or(0, |last| t - last);
+                if pause > MAX_PAUSE_MS {
+                    capture.pauses_shortened += 1;
+                }
                 last_ms = Some(t);
                 capture.timed = true;
-                t - *first_ms.get_or_insert(t)
+                replay_ms = replay_ms.saturating_add(pause.min(MAX_PAUSE_MS));
+                replay_ms
             }
             None => capture.records.len() as u64 * STEADY_INTERVAL_MS,
         };
@@ -170,7 +186,9 @@ impl Replay {
     /// The records due by `now_ms`, each with the time it was due.
     pub fn due(&mut self, now_ms: u64) -> Vec<(u64, Scheduled)> {
         let mut out = Vec::new();
-        while let Some(record) = self.records.get(self.next) {
+        while out.len() < MAX_PER_TICK
+            && let Some(record) = self.records.get(self.next)
+        {
             let at = self.start_ms.saturating_add(record.offset_ms);
             if at > now_ms {
                 break;
@@ -219,6 +237,28 @@ mod tests {
             Some(7)
         );
         assert_eq!(adv.rssi, Some(-60));
+    }
+
+    /// A capture left running overnight replays its quiet hours in a minute each, and a burst of
+    /// records with one time plays over several ticks, not in one.
+    #[test]
+    fn long_pauses_are_shortened_and_a_burst_plays_over_ticks() {
+        let at = |seconds: f64| LINE.replace("100.5", &seconds.to_string());
+        let text = [at(100.0), at(130.0), at(7_330.0), at(7_331.0)].join("\n");
+        let capture = parse(&text, "capture");
+        let offsets: Vec<u64> = capture.records.iter().map(|r| r.offset_ms).collect();
+        assert_eq!(
+            offsets,
+            [0, 30_000, 30_000 + MAX_PAUSE_MS, 31_000 + MAX_PAUSE_MS]
+        );
+        assert_eq!(capture.pauses_shortened, 1);
+
+        let burst = vec![at(100.0); MAX_PER_TICK * 2 + 1].join("\n");
+        let mut replay = Replay::new(parse(&burst, "capture"), 0);
+        assert_eq!(replay.due(0).len(), MAX_PER_TICK);
+        assert_eq!(replay.due(0).len(), MAX_PER_TICK);
+        assert_eq!(replay.due(0).len(), 1);
+        assert!(replay.finished());
     }
 
     #[test]

@@ -83,7 +83,10 @@ pub fn SourcePanel() -> impl IntoView {
             <WatchedList />
             {move || store.status.with(|s| s.error.clone()).map(|e| view! { <p class="problem" role="alert">{e}</p> })}
             {move || store.status.with(|s| s.replay).map(|(played, total)| view! {
-                <p class="replay" role="status">{format!("Replaying capture: {played} of {total}")}</p>
+                <p class="replay" role="status">
+                    {format!("Replaying capture: {played} of {total} ")}
+                    <button type="button" on:click=move |_| store.stop_replay()>"Stop"</button>
+                </p>
             })}
         </section>
     }

@@ -473,6 +473,14 @@ impl AppStore {
         if let Some(summary) = parsed.errors.summary() {
             self.notice(format!("Import: {summary}"));
         }
+        if parsed.pauses_shortened > 0 {
+            self.notice(format!(
+                "Import: {} pause(s) longer than {} s replay as {} s.",
+                parsed.pauses_shortened,
+                capture::MAX_PAUSE_MS / 1000,
+                capture::MAX_PAUSE_MS / 1000
+            ));
+        }
         let now = self.now_ms();
         self.inner.update_value(|c| {
             c.0.model.end_capture_keys();
@@ -481,6 +489,15 @@ impl AppStore {
         self.status.update(|s| s.replay = Some((0, count)));
         self.tick(now);
         count
+    }
+
+    /// Stops a capture's replay where it has got to (what played stays on screen).
+    pub fn stop_replay(&self) {
+        self.inner.update_value(|c| {
+            c.0.replay = None;
+            c.0.model.end_capture_keys();
+        });
+        self.status.update(|s| s.replay = None);
     }
 
     /// Starts or stops recording; stopping returns the capture text.
