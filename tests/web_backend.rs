@@ -25,12 +25,13 @@ wasm_bindgen_test_configure!(run_in_browser);
 const STAND_IN: &str = r#"
 const bluetooth = navigator.bluetooth;
 const device = new EventTarget();
-Object.assign(device, { id, name: 'SBHT-003C', gatt: null, signals: [], settle: [] });
+Object.assign(device, { id, name: 'SBHT-003C', gatt: null, signals: [], settle: [], drop: [] });
 device.watchAdvertisements = function (options) {
   const signal = options && options.signal;
   this.signals.push(signal);
   return new Promise((resolve, reject) => {
     this.settle.push(resolve);
+    this.drop.push(() => reject(new DOMException('The Bluetooth operation was cancelled.', 'AbortError')));
     if (signal) signal.addEventListener('abort', () =>
       reject(new DOMException('The Bluetooth operation was cancelled.', 'AbortError')));
   });
@@ -74,6 +75,8 @@ return {
   scanResult: () => advertise(bluetooth),
   watchResult: () => advertise(device),
   settle: (i) => device.settle[i](),
+  chromeDrops: (i) => device.drop[i](),
+  watchCalls: () => device.signals.length,
   aborted: (i) => device.signals[i].aborted,
 };
 "#;
@@ -110,6 +113,16 @@ impl StandIn {
     /// The browser resolves the `i`-th `watchAdvertisements` call.
     fn settle(&self, i: u32) {
         self.call("settle", Some(i));
+    }
+
+    /// Chrome ends the `i`-th `watchAdvertisements` call (the page lost focus as it started).
+    fn chrome_drops(&self, i: u32) {
+        self.call("chromeDrops", Some(i));
+    }
+
+    /// How many times `watchAdvertisements` was called.
+    fn watch_calls(&self) -> u32 {
+        self.call("watchCalls", None).as_f64().unwrap() as u32
     }
 
     /// Whether the signal of the `i`-th `watchAdvertisements` call was aborted.
@@ -311,4 +324,25 @@ async fn a_read_is_not_a_notification() {
     stand_in.next_read(6, &[9]);
     assert_eq!(backend.read(&id, level).await.unwrap(), [6]);
     assert_eq!(notified(), [[7], [9]], "notified during the read");
+}
+
+/// Chrome ends a watch that is just starting when the page loses focus (its
+/// `ClearAdvertisementClients`), with an AbortError. That is no failure: on an active page the
+/// watch starts again at once (before, the device was dropped from the watched list, and nothing
+/// re-armed it).
+#[wasm_bindgen_test]
+async fn a_watch_chrome_ends_as_it_starts_is_started_again() {
+    let (backend, stand_in, id) = backend_with("dropped-watch").await;
+    window_event("focus");
+    let outcome = watch_in_background(&backend, &id);
+    settle().await;
+    stand_in.chrome_drops(0);
+    settle().await;
+    assert_eq!(stand_in.watch_calls(), 2, "watched again");
+    stand_in.settle(1);
+    settle().await;
+    assert_eq!(*outcome.borrow(), Some(Ok(())));
+    let events = event_log(&*backend);
+    stand_in.watch_result();
+    assert_eq!(advertisements(&events), 1);
 }

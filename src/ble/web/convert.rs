@@ -143,6 +143,12 @@ pub fn error(value: &JsValue) -> BleError {
     BleError::new(kind, message)
 }
 
+/// Whether an error is a rejection Chrome gave with an `AbortError` ([`error`] writes the
+/// DOMException's name first): what a watch gets when Chrome ends it.
+pub fn is_abort(error: &BleError) -> bool {
+    error.message.starts_with("AbortError:")
+}
+
 /// Sorts a rejection by its DOMException name and the message Chrome gives it (chromium
 /// `third_party/blink/renderer/modules/bluetooth/bluetooth_error.cc`). The one place the app reads
 /// the browser's words.

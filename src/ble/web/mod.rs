@@ -262,7 +262,56 @@ impl WebBackend {
             })
     }
 
-    /// The characteristic object, fetched through the connected server once and then cached.
+    /// One `watchAdvertisements` call, with its own AbortController (see
+    /// [`BleBackend::watch_advertisements`], which takes a rejection from Chrome in its stride).
+    async fn watch_once(&self, id: &DeviceId) -> Result<(), BleError> {
+        let device = self.device(id)?;
+        // One AbortController per watch: a newer watch aborts the older one, whose rejection then
+        // must not tear the newer one down.
+        let controller = AbortController::new().map_err(|e| convert::error(&e))?;
+        let options = Object::new();
+        let _ = Reflect::set(&options, &JsValue::from_str("signal"), &controller.signal());
+        let listener = Self::advertisement_listener(Rc::downgrade(&self.inner), Dispatch::Watch);
+        let _ = device.add_event_listener_with_callback(
+            "advertisementreceived",
+            listener.as_ref().unchecked_ref(),
+        );
+        if let Some(handle) = self.inner.devices.borrow_mut().get_mut(id) {
+            if let Some(old) = handle.watch.replace(controller.clone()) {
+                old.abort();
+            }
+            if let Some(old) = handle.on_advertisement.replace(listener) {
+                let _ = device.remove_event_listener_with_callback(
+                    "advertisementreceived",
+                    old.as_ref().unchecked_ref(),
+                );
+            }
+        }
+        let started = match device
+            .unchecked_ref::<sys::DeviceApi>()
+            .watch_advertisements_checked(&options)
+        {
+            Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .map(drop),
+            Err(e) => Err(e),
+        };
+        match started {
+            Ok(()) => Ok(()),
+            Err(e) if self.inner.is_current_watch(id, &controller) => {
+                self.unwatch_advertisements(id);
+                Err(convert::error(&e))
+            }
+            // Superseded (aborted by a newer watch of the device): that one stands.
+            Err(_) if self.inner.watches(id) => Ok(()),
+            // Stopped (unwatched) before it started: it is not running.
+            Err(_) => Err(BleError::new(
+                ErrorKind::UserCancelled,
+                "the watch was stopped before it started",
+            )),
+        }
+    }
+
     /// Marks the characteristic being read on `id` (or none), returning what was marked.
     fn set_reading(
         &self,
@@ -274,6 +323,7 @@ impl WebBackend {
         core::mem::replace(&mut handle.reading, reading)
     }
 
+    /// The characteristic object, fetched through the connected server once and then cached.
     async fn characteristic(
         &self,
         id: &DeviceId,
@@ -406,50 +456,19 @@ impl BleBackend for WebBackend {
         if !self.inner.capabilities.watch_advertisements {
             return Err(unsupported("watchAdvertisements"));
         }
-        let device = self.device(id)?;
-        // One AbortController per watch: a newer watch aborts the older one, whose rejection then
-        // must not tear the newer one down.
-        let controller = AbortController::new().map_err(|e| convert::error(&e))?;
-        let options = Object::new();
-        let _ = Reflect::set(&options, &JsValue::from_str("signal"), &controller.signal());
-        let listener = Self::advertisement_listener(Rc::downgrade(&self.inner), Dispatch::Watch);
-        let _ = device.add_event_listener_with_callback(
-            "advertisementreceived",
-            listener.as_ref().unchecked_ref(),
-        );
-        if let Some(handle) = self.inner.devices.borrow_mut().get_mut(id) {
-            if let Some(old) = handle.watch.replace(controller.clone()) {
-                old.abort();
+        match self.watch_once(id).await {
+            // Chrome ends a page's watches when the page loses focus or is hidden, one that is
+            // just starting too (`content/browser/bluetooth/web_bluetooth_service_impl.cc`,
+            // `ClearAdvertisementClients`), and rejects it with an AbortError. The watch stands:
+            // the page re-arms its watches when it is active again, and if it already is, now.
+            Err(e) if convert::is_abort(&e) => {
+                if self.inner.page.get().is_active() {
+                    self.watch_once(id).await
+                } else {
+                    Ok(())
+                }
             }
-            if let Some(old) = handle.on_advertisement.replace(listener) {
-                let _ = device.remove_event_listener_with_callback(
-                    "advertisementreceived",
-                    old.as_ref().unchecked_ref(),
-                );
-            }
-        }
-        let started = match device
-            .unchecked_ref::<sys::DeviceApi>()
-            .watch_advertisements_checked(&options)
-        {
-            Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
-                .await
-                .map(drop),
-            Err(e) => Err(e),
-        };
-        match started {
-            Ok(()) => Ok(()),
-            Err(e) if self.inner.is_current_watch(id, &controller) => {
-                self.unwatch_advertisements(id);
-                Err(convert::error(&e))
-            }
-            // Superseded (aborted by a newer watch of the device): that one stands.
-            Err(_) if self.inner.watches(id) => Ok(()),
-            // Stopped (unwatched) before it started: it is not running.
-            Err(_) => Err(BleError::new(
-                ErrorKind::UserCancelled,
-                "the watch was stopped before it started",
-            )),
+            other => other,
         }
     }
 
