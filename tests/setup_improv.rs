@@ -231,6 +231,42 @@ async fn a_link_dropped_while_provisioning_is_explained() {
     assert!(said.to_lowercase().contains("disconnected"), "{said}");
 }
 
+/// An ESPHome device as most in the field are: no capabilities over Bluetooth (no scan, no
+/// device info, no identify without a status LED), reads cut to 22 bytes (ESPHome before 2026.6,
+/// esphome/esphome#16420), and no notifications reaching the page. The network is typed, the
+/// device joins, and the page says so, without the address it could not read whole; before, it
+/// said the setup failed.
+#[wasm_bindgen_test]
+async fn an_older_esphome_device_joins_by_a_typed_network() {
+    use bluehome::ble::{BleBackend, Characteristic};
+    use bluehome_core::improv;
+    let (w, device, id) = ready_improv(ImprovOptions {
+        capabilities: improv::Capabilities(0),
+        read_limit: Some(22),
+        ..ImprovOptions::default()
+    })
+    .await;
+    for c in improv::Characteristic::ALL {
+        let characteristic = Characteristic {
+            service: improv::SERVICE_UUID,
+            uuid: c.uuid(),
+        };
+        w.backend()
+            .stop_notifications(&id, characteristic)
+            .await
+            .unwrap();
+    }
+    let buttons = text(&w.host, ".improv-flow .row");
+    assert!(!buttons.contains("Scan for networks"), "{buttons}");
+    send_wifi(&w, "HomeNet", Some("correct horse"));
+    provisioned(&w).await;
+    assert_eq!(device.borrow().state(), State::Provisioned);
+    let done = text(&w.host, ".improv-done");
+    assert!(done.contains("joined the network"), "{done}");
+    assert!(done.contains("did not arrive whole"), "{done}");
+    assert!(w.failure().is_empty(), "{}", w.failure());
+}
+
 /// Notifications that never come (a platform that drops them): the state is followed by reads.
 #[wasm_bindgen_test]
 async fn provisioning_is_followed_by_polling_when_no_notification_comes() {

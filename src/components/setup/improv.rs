@@ -74,7 +74,7 @@ pub fn ImprovPanel(
                     {match result {
                         Ok(Some(url)) => view! { " Next: " <a href=url.clone() target="_blank" rel="noopener noreferrer">{url.clone()}</a> }.into_any(),
                         Ok(None) => view! { " The device gave no address to open." }.into_any(),
-                        Err(e) => view! { " The device's address is not a plain http(s) link, so it is not offered: " <code>{e}</code> }.into_any(),
+                        Err(why) => view! { " " {why} }.into_any(),
                     }}
                 </div>
             })}

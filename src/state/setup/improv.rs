@@ -46,7 +46,7 @@ pub struct ImprovView {
     pub networks: RwSignal<Vec<Network>>,
     /// Whether notifications arrived (else the flow polls).
     pub notifications: RwSignal<bool>,
-    /// Provisioned: the redirect URL (a plain http(s) URL) or why the device's was refused.
+    /// Provisioned: the redirect URL (a plain http(s) URL), or why none is offered (in words).
     pub provisioned: RwSignal<Option<Result<Option<String>, String>>>,
     client: StoredValue<Option<Rc<RefCell<Client>>>, LocalStorage>,
     inbox: StoredValue<Inbox, LocalStorage>,
@@ -346,7 +346,14 @@ impl SetupSession {
                 } = response
                 {
                     s.improv.provisioned.set(Some(match redirect_error {
-                        Some(e) => Err(e.to_string()),
+                        Some(e @ improv::rpc::Error::UnsafeUrl { .. }) => Err(format!(
+                            "The device's address is not a plain http(s) link, so it is not \
+                             offered: {e}"
+                        )),
+                        Some(e) => Err(format!(
+                            "The device's address did not arrive whole (older ESPHome versions \
+                             send only its first bytes), so none is offered: {e}"
+                        )),
                         None => Ok(redirect.map(|r| r.as_str().to_owned())),
                     }));
                 }

@@ -19,6 +19,8 @@ options: --no-authorization (start authorized; no button press needed)
          --authorization-ms N (60000)  --connect-ms N (3000)  --connect-timeout-ms N (30000)
          --scan-ms N (2000)  --identify-ms N (10000)
          --redirect URL (default http://192.168.1.43/)  --no-redirect
+         --read-limit N (bytes a read answers at most; ESPHome before 2026.6: 22)
+         --stop-after-provisioned-ms N (10000; 0: never)
 networks: HomeNet (WPA2, password `correct horse`), Guest (open), Neighbour (WPA, `neighbour`)";
 
 /// Everything the command line sets.
@@ -54,6 +56,13 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Con
                 o.redirect_url = Some(url);
             }
             "no-redirect" => o.redirect_url = None,
+            "read-limit" => {
+                o.read_limit =
+                    Some(usize::try_from(ms(p)?).map_err(|_| "--read-limit is too large")?);
+            }
+            "stop-after-provisioned-ms" => {
+                o.stop_after_provisioned_ms = Some(ms(p)?).filter(|&ms| ms > 0);
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -92,6 +101,12 @@ mod tests {
         assert_eq!(c.options.capabilities, Capabilities(1));
         assert_eq!(c.options.connect_ms, 10);
         assert_eq!(c.options.redirect_url, None);
+        let Ok(Parsed::Run(c)) = parse("--stdio --read-limit 22 --stop-after-provisioned-ms 0")
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!(c.options.read_limit, Some(22));
+        assert_eq!(c.options.stop_after_provisioned_ms, None);
     }
 
     #[test]

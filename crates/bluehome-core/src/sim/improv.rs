@@ -71,6 +71,14 @@ pub struct ImprovOptions {
     pub name: String,
     /// Its address.
     pub mac: MacAddress,
+    /// A read answers at most this many bytes of a value: ESPHome before 2026.6 answers 22
+    /// (esphome/esphome#16420), so a redirect URL's result does not arrive whole. `None`: the
+    /// whole value, as ESPHome since.
+    pub read_limit: Option<usize>,
+    /// How long after "provisioned" the device stops its Improv service (ESPHome's
+    /// `esp32_improv` `stop()`, 10 s in current versions); reads and writes then fail as an
+    /// attribute not found. `None`: never.
+    pub stop_after_provisioned_ms: Option<u64>,
 }
 
 impl Default for ImprovOptions {
@@ -105,6 +113,8 @@ impl Default for ImprovOptions {
             redirect_url: Some("http://192.168.1.43/".into()),
             name: "improv-sim".into(),
             mac: MacAddress([0x24, 0x58, 0x7C, 0x1D, 0x2E, 0x3F]),
+            read_limit: None,
+            stop_after_provisioned_ms: Some(10_000),
         }
     }
 }
@@ -123,6 +133,8 @@ pub struct ImprovDevice {
     identify_until: Option<u64>,
     client: Option<String>,
     notifications: Vec<(Characteristic, Vec<u8>)>,
+    /// When it said "provisioned".
+    provisioned_at: Option<u64>,
 }
 
 impl ImprovDevice {
@@ -145,6 +157,7 @@ impl ImprovDevice {
             identify_until: None,
             client: None,
             notifications: Vec::new(),
+            provisioned_at: None,
         }
     }
 
@@ -223,6 +236,7 @@ impl ImprovDevice {
                         strings,
                     });
                     self.set_state(State::Provisioned);
+                    self.provisioned_at = Some(done);
                 } else {
                     self.set_error(ErrorCode::UnableToConnect);
                     self.set_state(State::Authorized);
@@ -288,13 +302,28 @@ impl ImprovDevice {
         if self.client.is_none() {
             return Err(AttError::Disconnected);
         }
-        Ok(match c {
+        if self.stopped(now_ms) {
+            return Err(AttError::AttributeNotFound);
+        }
+        let mut value = match c {
             Characteristic::State => alloc::vec![u8::from(self.state)],
             Characteristic::Error => alloc::vec![u8::from(self.error)],
             Characteristic::RpcResult => self.result.clone(),
             Characteristic::Capabilities => alloc::vec![self.options.capabilities.0],
             Characteristic::RpcCommand => return Err(AttError::ReadNotPermitted),
-        })
+        };
+        if let Some(limit) = self.options.read_limit {
+            value.truncate(limit);
+        }
+        Ok(value)
+    }
+
+    /// Whether its Improv service has stopped ([`ImprovOptions::stop_after_provisioned_ms`]).
+    pub fn stopped(&self, now_ms: u64) -> bool {
+        match (self.provisioned_at, self.options.stop_after_provisioned_ms) {
+            (Some(at), Some(after)) => now_ms >= at.saturating_add(after),
+            _ => false,
+        }
     }
 
     /// A write: only the RPC command characteristic takes one.
@@ -302,6 +331,9 @@ impl ImprovDevice {
         self.tick(now_ms);
         if self.client.is_none() {
             return Err(AttError::Disconnected);
+        }
+        if self.stopped(now_ms) {
+            return Err(AttError::AttributeNotFound);
         }
         if c != Characteristic::RpcCommand {
             return Err(AttError::WriteNotPermitted);
@@ -496,6 +528,42 @@ mod tests {
         };
         assert_eq!(url.as_str(), "http://192.168.1.43/");
         assert_eq!(device.state(), State::Provisioned);
+    }
+
+    /// ESPHome before 2026.6 answers a read with 22 bytes, and every version stops its Improv
+    /// service 10 s after provisioning: the client still ends "provisioned", without the URL.
+    #[test]
+    fn an_older_esphome_cuts_reads_and_stops_after_provisioning() {
+        let mut now = 0;
+        let options = ImprovOptions {
+            authorization: false,
+            read_limit: Some(22),
+            ..ImprovOptions::default()
+        };
+        let (mut device, mut client) = start(options, &mut now);
+        client
+            .send_wifi(creds("HomeNet", "correct horse"), now)
+            .unwrap();
+        let Ok(Response::Provisioned {
+            redirect: None,
+            redirect_error: Some(_),
+        }) = drive(&mut device, &mut client, &mut now, false)
+        else {
+            panic!("not provisioned")
+        };
+        assert_eq!(
+            device.read(Characteristic::RpcResult, now).map(|r| r.len()),
+            Ok(22)
+        );
+        let stopped = now + 10_000;
+        assert_eq!(
+            device.read(Characteristic::State, stopped),
+            Err(AttError::AttributeNotFound)
+        );
+        assert_eq!(
+            device.write(Characteristic::RpcCommand, &[0x02, 0x00, 0x02], stopped),
+            Err(AttError::AttributeNotFound)
+        );
     }
 
     /// Runs the client's polling until `until` without expecting an outcome.

@@ -47,7 +47,7 @@ use alloc::vec::Vec;
 
 use self::outcome::answer;
 pub use self::outcome::{Error, Response};
-use super::rpc::{Credentials, Request};
+use super::rpc::{Credentials, Request, RpcResult};
 use super::{Capabilities, Characteristic, Command, ErrorCode, State};
 use crate::gatt::{Action, AttError, Feedback};
 
@@ -292,6 +292,17 @@ impl Client {
                 self.capabilities = Some(Capabilities(0));
             }
             (Phase::Read(characteristic), Feedback::Failed(error)) => {
+                // A device that said "provisioned" may stop its Improv service before its result
+                // is read (ESPHome stops it seconds later, `esp32_improv` `stop()`): provisioned.
+                if let Some(Task::Command(p)) = &self.task
+                    && matches!(p.request, Request::WifiSettings(_))
+                    && p.provisioned_at.is_some()
+                {
+                    return self.finish(Ok(Response::Provisioned {
+                        redirect: None,
+                        redirect_error: None,
+                    }));
+                }
                 return self.finish(Err(Error::Gatt {
                     characteristic,
                     error,
@@ -320,6 +331,12 @@ impl Client {
     /// the running task; a read in flight meanwhile is then answered into nothing.
     pub fn notified(&mut self, characteristic: Characteristic, value: &[u8], now_ms: u64) {
         self.notifications = true;
+        // A notification holds at most the link's MTU − 3 bytes (20 on a default link; ESP-IDF
+        // cuts a longer one, espressif/esp-idf#3315): a result that does not parse is left to
+        // the read that follows "provisioned", which gets it whole.
+        if characteristic == Characteristic::RpcResult && RpcResult::parse(value).is_err() {
+            return;
+        }
         if characteristic == Characteristic::RpcResult
             && let Some(Task::Command(p)) = &mut self.task
             && p.issued
@@ -507,7 +524,18 @@ impl Client {
                     if (fresh || stood)
                         && let Some(done) = answer(command, &self.result, fresh)
                     {
-                        return Some(done);
+                        // "Provisioned" stands when its result cannot be read: ESPHome before
+                        // 2026.6 answers a read with its first 22 bytes (esphome/esphome#16420),
+                        // and a notification is cut to the link's MTU − 3 bytes.
+                        return Some(match (command, done) {
+                            (Command::WifiSettings, Err(Error::Rpc(e))) => {
+                                Ok(Response::Provisioned {
+                                    redirect: None,
+                                    redirect_error: Some(e),
+                                })
+                            }
+                            (_, done) => done,
+                        });
                     }
                     if command == Command::WifiSettings {
                         // "Provisioned" settles it, whatever the error still says. Without a

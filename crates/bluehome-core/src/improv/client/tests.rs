@@ -482,3 +482,70 @@ fn a_failed_write_ends_the_task() {
         }))
     );
 }
+
+/// ESPHome before 2026.6 answers a read with the value's first 22 bytes (esphome/esphome#16420):
+/// a redirect URL's result read whole does not fit. The device said "provisioned", so it is; the
+/// URL is not known. Before, the task failed although the device had joined the network.
+#[test]
+fn a_result_cut_short_after_provisioned_is_still_provisioned() {
+    let (mut script, mut client) = written("correct horse");
+    script.state = 0x04;
+    let url = "http://192.168.1.43:80";
+    script.result = joined(url)[..22].to_vec();
+    script.wake(&mut client);
+    let Some(Ok(Response::Provisioned {
+        redirect: None,
+        redirect_error: Some(_),
+    })) = client.take_outcome()
+    else {
+        panic!("not provisioned")
+    };
+}
+
+/// ESPHome stops its Improv service seconds after provisioning (`esp32_improv` `stop()`): a read
+/// that fails then does not undo "provisioned".
+#[test]
+fn a_read_failing_after_provisioned_is_still_provisioned() {
+    let (mut script, mut client) = written("correct horse");
+    script.state = 0x04;
+    let now = sleep_until(&client);
+    client.advance(Feedback::Woke, now);
+    // The state read says "provisioned"; the service is gone before the result is read.
+    let Action::Read { .. } = client.action() else {
+        panic!("no read")
+    };
+    client.advance(Feedback::Read(&[0x04]), now);
+    while let Action::Read { characteristic } = client.action() {
+        if characteristic == Characteristic::RpcResult {
+            client.advance(Feedback::Failed(AttError::AttributeNotFound), now);
+            break;
+        }
+        let value = match characteristic {
+            Characteristic::State => alloc::vec![0x04],
+            _ => alloc::vec![0x00],
+        };
+        client.advance(Feedback::Read(&value), now);
+    }
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::Provisioned {
+            redirect: None,
+            redirect_error: None
+        }))
+    );
+}
+
+/// A notification holds at most the link's MTU − 3 bytes (20 on a default link; ESP-IDF cuts a
+/// longer value, espressif/esp-idf#3315): the cut result is not taken for the answer, and the read
+/// after "provisioned" gets the URL whole.
+#[test]
+fn a_result_notification_cut_short_is_read_again() {
+    let (mut script, mut client) = written("correct horse");
+    let result = joined("http://192.168.1.43:80");
+    client.notified(Characteristic::RpcResult, &result[..20], 2_000);
+    client.notified(Characteristic::State, &[0x04], 2_010);
+    script.state = 0x04;
+    script.result = result;
+    script.wake(&mut client);
+    assert_provisioned_to(&mut client, "http://192.168.1.43:80");
+}
