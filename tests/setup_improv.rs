@@ -67,6 +67,22 @@ async fn ready_improv(options: ImprovOptions) -> (World, SharedImprov, DeviceId)
     (w, device, id)
 }
 
+/// Notifications stop reaching the page (a platform that drops them): the flow polls.
+async fn without_notifications(w: &World, id: &DeviceId) {
+    use bluehome::ble::{BleBackend, Characteristic};
+    use bluehome_core::improv;
+    for c in improv::Characteristic::ALL {
+        let characteristic = Characteristic {
+            service: improv::SERVICE_UUID,
+            uuid: c.uuid(),
+        };
+        w.backend()
+            .stop_notifications(id, characteristic)
+            .await
+            .unwrap();
+    }
+}
+
 async fn idle(w: &World) {
     until(5, "idle", || w.setup.busy.get_untracked().is_none()).await;
 }
@@ -210,7 +226,7 @@ async fn sending_in_the_wrong_state_is_explained() {
 #[wasm_bindgen_test]
 async fn a_redirect_that_is_not_plain_http_is_not_a_link() {
     let (w, _device, _id) = ready_improv(ImprovOptions {
-        redirect_url: Some("javascript:alert(1)".into()),
+        redirect_urls: vec!["javascript:alert(1)".into()],
         ..ImprovOptions::default()
     })
     .await;
@@ -218,6 +234,27 @@ async fn a_redirect_that_is_not_plain_http_is_not_a_link() {
     provisioned(&w).await;
     assert!(w.host.query_selector(".improv-done a").unwrap().is_none());
     assert!(text(&w.host, ".improv-done").contains("not a plain http(s) link"));
+}
+
+/// ESPHome's result lists Home Assistant's link, then the device's own web server: the first is
+/// the next step, the other is offered too (before, only the first was).
+#[wasm_bindgen_test]
+async fn every_address_the_device_lists_is_offered() {
+    let home_assistant = "https://my.home-assistant.io/redirect/config_flow_start?domain=esphome";
+    let (w, _device, _id) = ready_improv(ImprovOptions {
+        redirect_urls: vec![home_assistant.into(), "http://192.168.1.43:80".into()],
+        ..ImprovOptions::default()
+    })
+    .await;
+    send_wifi(&w, "HomeNet", Some("correct horse"));
+    provisioned(&w).await;
+    let links: Vec<String> = {
+        let found = w.host.query_selector_all(".improv-done a").unwrap();
+        (0..found.length())
+            .filter_map(|i| found.item(i)?.text_content())
+            .collect()
+    };
+    assert_eq!(links, [home_assistant, "http://192.168.1.43:80"]);
 }
 
 /// The device drops the link while joining the network: the page says the connection dropped.
@@ -238,24 +275,13 @@ async fn a_link_dropped_while_provisioning_is_explained() {
 /// said the setup failed.
 #[wasm_bindgen_test]
 async fn an_older_esphome_device_joins_by_a_typed_network() {
-    use bluehome::ble::{BleBackend, Characteristic};
-    use bluehome_core::improv;
     let (w, device, id) = ready_improv(ImprovOptions {
-        capabilities: improv::Capabilities(0),
+        capabilities: bluehome_core::improv::Capabilities(0),
         read_limit: Some(22),
         ..ImprovOptions::default()
     })
     .await;
-    for c in improv::Characteristic::ALL {
-        let characteristic = Characteristic {
-            service: improv::SERVICE_UUID,
-            uuid: c.uuid(),
-        };
-        w.backend()
-            .stop_notifications(&id, characteristic)
-            .await
-            .unwrap();
-    }
+    without_notifications(&w, &id).await;
     let buttons = text(&w.host, ".improv-flow .row");
     assert!(!buttons.contains("Scan for networks"), "{buttons}");
     send_wifi(&w, "HomeNet", Some("correct horse"));
@@ -270,19 +296,8 @@ async fn an_older_esphome_device_joins_by_a_typed_network() {
 /// Notifications that never come (a platform that drops them): the state is followed by reads.
 #[wasm_bindgen_test]
 async fn provisioning_is_followed_by_polling_when_no_notification_comes() {
-    use bluehome::ble::{BleBackend, Characteristic};
-    use bluehome_core::improv;
     let (w, device, id) = ready_improv(ImprovOptions::default()).await;
-    for c in improv::Characteristic::ALL {
-        let characteristic = Characteristic {
-            service: improv::SERVICE_UUID,
-            uuid: c.uuid(),
-        };
-        w.backend()
-            .stop_notifications(&id, characteristic)
-            .await
-            .unwrap();
-    }
+    without_notifications(&w, &id).await;
     send_wifi(&w, "HomeNet", Some("correct horse"));
     provisioned(&w).await;
     assert_eq!(device.borrow().state(), State::Provisioned);

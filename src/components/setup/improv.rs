@@ -76,6 +76,12 @@ pub fn ImprovPanel(
                         Ok(None) => view! { " The device gave no address to open." }.into_any(),
                         Err(why) => view! { " " {why} }.into_any(),
                     }}
+                    {move || (!v.also.get().is_empty()).then(|| view! {
+                        " Also: "
+                        {v.also.get().into_iter().map(|url| view! {
+                            <a href=url.clone() target="_blank" rel="noopener noreferrer">{url.clone()}</a>" "
+                        }).collect_view()}
+                    })}
                 </div>
             })}
         </section>

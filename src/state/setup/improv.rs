@@ -48,6 +48,9 @@ pub struct ImprovView {
     pub notifications: RwSignal<bool>,
     /// Provisioned: the redirect URL (a plain http(s) URL), or why none is offered (in words).
     pub provisioned: RwSignal<Option<Result<Option<String>, String>>>,
+    /// The other plain http(s) URLs the device listed after the redirect (ESPHome: Home
+    /// Assistant's link, then its own web server).
+    pub also: RwSignal<Vec<String>>,
     client: StoredValue<Option<Rc<RefCell<Client>>>, LocalStorage>,
     inbox: StoredValue<Inbox, LocalStorage>,
 }
@@ -62,6 +65,7 @@ impl ImprovView {
             networks: RwSignal::new(Vec::new()),
             notifications: RwSignal::new(false),
             provisioned: RwSignal::new(None),
+            also: RwSignal::new(Vec::new()),
             client: StoredValue::new_local(None),
             inbox: StoredValue::new_local(Rc::default()),
         }
@@ -75,6 +79,7 @@ impl ImprovView {
         self.networks.set(Vec::new());
         self.notifications.set(false);
         self.provisioned.set(None);
+        self.also.set(Vec::new());
         self.client.set_value(None);
         self.inbox.with_value(|i| i.borrow_mut().clear());
     }
@@ -345,6 +350,18 @@ impl SetupSession {
                     redirect_error,
                 } = response
                 {
+                    let listed = s.improv.client.with_value(|c| {
+                        c.as_ref()
+                            .map(|c| c.borrow().redirects())
+                            .unwrap_or_default()
+                    });
+                    s.improv.also.set(
+                        listed
+                            .into_iter()
+                            .filter(|u| Some(u) != redirect.as_ref())
+                            .map(|u| u.as_str().to_owned())
+                            .collect(),
+                    );
                     s.improv.provisioned.set(Some(match redirect_error {
                         Some(e @ improv::rpc::Error::UnsafeUrl { .. }) => Err(format!(
                             "The device's address is not a plain http(s) link, so it is not \

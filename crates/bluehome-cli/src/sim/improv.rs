@@ -18,7 +18,8 @@ options: --no-authorization (start authorized; no button press needed)
          --capabilities N (0..=255, default 7: identify, device info, scan)
          --authorization-ms N (60000)  --connect-ms N (3000)  --connect-timeout-ms N (30000)
          --scan-ms N (2000)  --identify-ms N (10000)
-         --redirect URL (default http://192.168.1.43/)  --no-redirect
+         --redirect URL (repeatable: the result's URLs in order; default http://192.168.1.43/)
+         --no-redirect (a result with no URL)
          --read-limit N (bytes a read answers at most; ESPHome before 2026.6: 22)
          --stop-after-provisioned-ms N (10000; 0: never)
 networks: HomeNet (WPA2, password `correct horse`), Guest (open), Neighbour (WPA, `neighbour`)";
@@ -32,6 +33,7 @@ struct Config {
 
 fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Config>>, String> {
     let mut options = ImprovOptions::default();
+    let mut redirects_given = false;
     let clock = line::parse_options(args, |name, p| {
         let o = &mut options;
         let option = format!("--{name}");
@@ -53,9 +55,13 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Con
                 if url.len() > 255 {
                     return Err("--redirect: at most 255 bytes fit a result string".into());
                 }
-                o.redirect_url = Some(url);
+                if !redirects_given {
+                    o.redirect_urls.clear();
+                    redirects_given = true;
+                }
+                o.redirect_urls.push(url);
             }
-            "no-redirect" => o.redirect_url = None,
+            "no-redirect" => o.redirect_urls.clear(),
             "read-limit" => {
                 o.read_limit =
                     Some(usize::try_from(ms(p)?).map_err(|_| "--read-limit is too large")?);
@@ -100,7 +106,11 @@ mod tests {
         assert!(!c.options.authorization);
         assert_eq!(c.options.capabilities, Capabilities(1));
         assert_eq!(c.options.connect_ms, 10);
-        assert_eq!(c.options.redirect_url, None);
+        assert!(c.options.redirect_urls.is_empty());
+        let Ok(Parsed::Run(c)) = parse("--stdio --redirect http://a/ --redirect http://b/") else {
+            panic!("not parsed")
+        };
+        assert_eq!(c.options.redirect_urls, ["http://a/", "http://b/"]);
         let Ok(Parsed::Run(c)) = parse("--stdio --read-limit 22 --stop-after-provisioned-ms 0")
         else {
             panic!("not parsed")

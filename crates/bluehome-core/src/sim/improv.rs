@@ -65,8 +65,9 @@ pub struct ImprovOptions {
     pub networks: Vec<SimNetwork>,
     /// What device info answers.
     pub device_info: DeviceInfo,
-    /// The URL sent after provisioning (`None`: a result with no strings).
-    pub redirect_url: Option<String>,
+    /// The URLs the result lists after provisioning, in order (ESPHome lists its `next_url`,
+    /// Home Assistant's link and its web server); empty: a result with no strings.
+    pub redirect_urls: Vec<String>,
     /// The local name.
     pub name: String,
     /// Its address.
@@ -110,7 +111,7 @@ impl Default for ImprovOptions {
                 chip: "ESP32-C3".into(),
                 name: "bluehome Improv sim".into(),
             },
-            redirect_url: Some("http://192.168.1.43/".into()),
+            redirect_urls: alloc::vec!["http://192.168.1.43/".into()],
             name: "improv-sim".into(),
             mac: MacAddress([0x24, 0x58, 0x7C, 0x1D, 0x2E, 0x3F]),
             read_limit: None,
@@ -227,7 +228,7 @@ impl ImprovDevice {
                     // (esphome `components/esp32_improv/esp32_improv_component.cpp`).
                     let strings = self
                         .options
-                        .redirect_url
+                        .redirect_urls
                         .iter()
                         .map(|u| u.as_bytes().to_vec())
                         .collect();

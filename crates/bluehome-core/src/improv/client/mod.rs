@@ -47,7 +47,7 @@ use alloc::vec::Vec;
 
 use self::outcome::answer;
 pub use self::outcome::{Error, Response};
-use super::rpc::{Credentials, Request, RpcResult};
+use super::rpc::{Credentials, RedirectUrl, Request, RpcResult};
 use super::{Capabilities, Characteristic, Command, ErrorCode, State};
 use crate::gatt::{Action, AttError, Feedback};
 
@@ -174,6 +174,14 @@ impl Client {
     /// The last error read or notified.
     pub fn error(&self) -> Option<ErrorCode> {
         self.error
+    }
+
+    /// Every plain http(s) URL the last Wi-Fi settings result lists
+    /// ([`RedirectUrl::all_from_result`]); empty before one arrived.
+    pub fn redirects(&self) -> Vec<RedirectUrl> {
+        RpcResult::parse(&self.result)
+            .map(|r| RedirectUrl::all_from_result(&r))
+            .unwrap_or_default()
     }
 
     /// Whether notifications have arrived on this connection.

@@ -641,6 +641,32 @@ mod tests {
         );
     }
 
+    /// ESPHome lists its `next_url`, Home Assistant's link and its web server
+    /// (`esphome/components/esp32_improv`): every plain http(s) one is offered, in order.
+    #[test]
+    fn every_plain_url_of_a_result_is_listed() {
+        let home_assistant =
+            "https://my.home-assistant.io/redirect/config_flow_start?domain=esphome";
+        let result = RpcResult {
+            command: Command::WifiSettings,
+            strings: alloc::vec![
+                home_assistant.as_bytes().to_vec(),
+                b"javascript:alert(1)".to_vec(),
+                b"http://192.168.1.43:80".to_vec(),
+            ],
+        };
+        let listed: Vec<String> = RedirectUrl::all_from_result(&result)
+            .iter()
+            .map(|u| u.as_str().into())
+            .collect();
+        assert_eq!(listed, [home_assistant, "http://192.168.1.43:80"]);
+        let other = RpcResult {
+            command: Command::DeviceInfo,
+            ..result
+        };
+        assert!(RedirectUrl::all_from_result(&other).is_empty());
+    }
+
     #[test]
     fn redirect_urls_must_be_plain_http() {
         let ok = RpcResult {

@@ -207,6 +207,21 @@ impl RedirectUrl {
                 .map_err(|e| e.shifted(result.string_offset(0))),
         }
     }
+
+    /// Every plain http(s) URL the result lists, in order; the others are left out. ESPHome lists
+    /// its `next_url`, Home Assistant's link for adding the device, then the device's own web
+    /// server (`esphome/components/esp32_improv`): the first is the redirect, the rest are
+    /// where else a person may want to go.
+    pub fn all_from_result(result: &RpcResult) -> Vec<Self> {
+        if result.command != Command::WifiSettings {
+            return Vec::new();
+        }
+        result
+            .strings
+            .iter()
+            .filter_map(|s| Self::new(s).ok())
+            .collect()
+    }
 }
 
 impl fmt::Display for RedirectUrl {
