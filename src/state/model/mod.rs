@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bluehome_core::bthome::{self, BindKey, Value};
 use bluehome_core::capture::Record;
-use bluehome_core::manager::{Config, Event, Manager};
+use bluehome_core::manager::{Config, Event, Manager, ScannerKind};
 use bluehome_core::{Advertisement, Connectable, DeviceKey, MacAddress};
 
 mod entry;
@@ -130,34 +130,6 @@ impl ScanModel {
         connectable: Connectable,
         adv: Advertisement,
     ) {
-        self.take(now_ms, source, key, connectable, adv, |manager, adv| {
-            manager.ingest(now_ms, source, key, connectable, adv);
-        });
-    }
-
-    /// An advertisement a remote scanner reports late (a Shelly gateway's polled relay list):
-    /// as [`Self::ingest`], through [`Manager::ingest_relayed`].
-    pub fn ingest_relayed(
-        &mut self,
-        now_ms: u64,
-        source: &str,
-        key: &DeviceKey,
-        adv: Advertisement,
-    ) {
-        self.take(now_ms, source, key, Connectable::No, adv, |manager, adv| {
-            manager.ingest_relayed(now_ms, source, key, adv);
-        });
-    }
-
-    fn take(
-        &mut self,
-        now_ms: u64,
-        source: &str,
-        key: &DeviceKey,
-        connectable: Connectable,
-        adv: Advertisement,
-        feed: impl FnOnce(&mut Manager, Advertisement),
-    ) {
         self.received += 1;
         if self.paused {
             return;
@@ -169,7 +141,7 @@ impl ScanModel {
                 .push(Record::from_advertisement(now_ms, key, &adv, source, connectable).to_line());
         }
         let raw = RawPacket::of(now_ms, &adv);
-        feed(&mut self.manager, adv);
+        self.manager.ingest(now_ms, source, key, connectable, adv);
         let record = self
             .records
             .entry(self.manager.device_key(key))
@@ -180,6 +152,15 @@ impl ScanModel {
         record.raw.push_back(raw);
         self.drain(now_ms);
         self.dirty = true;
+    }
+
+    /// Names `source` a polled scanner (a Shelly gateway's relay list) before its first packet:
+    /// its advertisements are late reports ([`ScannerKind::Polled`]). A source registered
+    /// already stays as it is (the manager refuses it twice).
+    pub fn polled_source(&mut self, now_ms: u64, source: &str) {
+        let _ = self
+            .manager
+            .register_scanner(now_ms, source, Connectable::No, ScannerKind::Polled);
     }
 
     /// BTHome objects a remote scanner decoded itself (a Shelly gateway's sensor values): a
@@ -578,8 +559,10 @@ mod tests {
         let mut model = ScanModel::new();
         let mac = key("66:55:44:33:22:11");
         let report = adv("", TEMP_HUMIDITY, -70);
-        model.ingest_relayed(1_000, "shelly:gw", &mac, report.clone());
-        model.ingest_relayed(1_500, "shelly:gw", &mac, adv("", &[0x40, 0x3a, 0x01], -70));
+        model.polled_source(0, "shelly:gw");
+        model.ingest(1_000, "shelly:gw", &mac, Connectable::No, report.clone());
+        let press = adv("", &[0x40, 0x3a, 0x01], -70);
+        model.ingest(1_500, "shelly:gw", &mac, Connectable::No, press);
         model.set_label(&mac, "Hall");
         let mut announcing = adv("SBHT-003C", TEMP_HUMIDITY, -50);
         // Flags, model and MAC blocks (the MAC block least significant byte first).
@@ -598,7 +581,7 @@ mod tests {
         assert_eq!(temperature.history.front().map(|p| p.0), Some(1_000));
         assert_eq!(joined.raw.len(), 3);
         assert_eq!(model.timeline.back().map(|e| &e.key), Some(&browser));
-        model.ingest_relayed(8_000, "shelly:gw", &mac, report);
+        model.ingest(8_000, "shelly:gw", &mac, Connectable::No, report);
         assert_eq!(model.device(&browser).unwrap().packets, 2);
     }
 

@@ -271,7 +271,15 @@ pub fn scan_page_sink(scan: crate::state::AppStore) -> RemoteSink {
     Rc::new(move |source: &str, heard: &Heard| match &heard.data {
         HeardData::Advertisement(advertisement) => {
             scan.update_model(|m| {
-                m.ingest_relayed(now_ms(), source, &heard.key, advertisement.clone());
+                let now = now_ms();
+                m.polled_source(now, source);
+                m.ingest(
+                    now,
+                    source,
+                    &heard.key,
+                    bluehome_core::Connectable::No,
+                    advertisement.clone(),
+                );
             });
         }
         HeardData::Objects(objects) => {

@@ -4,7 +4,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::device::{self, ServiceInfo, SourceEntry};
-use super::{Event, Manager, ScannerId};
+use super::{Event, Manager, ScannerId, ScannerKind};
 use crate::advertisement::{Advertisement, Connectable, MacAddress};
 use crate::bthome;
 use crate::device::DeviceKey;
@@ -20,7 +20,7 @@ fn announced_mac(adv: &Advertisement) -> Option<MacAddress> {
 enum Bthome {
     /// Decode the packet's BTHome service data, if any.
     FromServiceData,
-    /// The same, for a remote scanner's late report
+    /// The same, for a polled scanner's late report
     /// ([`bthome::ReceiverState::receive_relayed`]).
     Relayed,
     /// A remote scanner decoded these objects itself.
@@ -58,21 +58,6 @@ impl Manager {
         );
     }
 
-    /// Feeds an advertisement a remote scanner heard from the device `key` some time ago and
-    /// reports now (a Shelly gateway's relay list, polled): like [`Self::ingest`] of a
-    /// non-connectable packet, but its BTHome data is judged as a late report
-    /// ([`bthome::ReceiverState::receive_relayed`]: a copy of what was received, or older,
-    /// changes nothing).
-    pub fn ingest_relayed(
-        &mut self,
-        now_ms: u64,
-        source: &str,
-        key: &DeviceKey,
-        adv: Advertisement,
-    ) {
-        self.receive(now_ms, source, key, Connectable::No, adv, Bthome::Relayed);
-    }
-
     /// Feeds BTHome objects that a remote scanner heard from the device `key` and decoded itself
     /// (a Shelly gateway's BTHome sensor components report values, not packets): they become an
     /// [`Event::Reading`] as they are (step 2), and the device counts as heard by `source` with no
@@ -100,6 +85,14 @@ impl Manager {
     ) {
         self.catch_up(now_ms);
         let scanner = self.scanner_for(now_ms, source, connectable);
+        let polled = self
+            .scanners
+            .get(scanner)
+            .is_some_and(|s| s.kind == ScannerKind::Polled);
+        let bthome = match bthome {
+            Bthome::FromServiceData if polled => Bthome::Relayed,
+            other => other,
+        };
         let slot = self.slot_for(now_ms, &self.device_key(key));
         let Some(d) = self.at(slot) else {
             return;

@@ -177,6 +177,11 @@ pub enum ScannerKind {
     /// Another device that relays what it hears (a Shelly gateway, a capture's other sources):
     /// scanning only while it has sent something within [`Config::remote_silence_ms`].
     Remote,
+    /// A remote scanner asked now and then for the last advertisement it heard of each device (a
+    /// Shelly gateway's `BLE.CloudRelay.ListInfos`): as [`Self::Remote`], and its packets arrive
+    /// late, so their BTHome data is judged as late reports
+    /// ([`crate::bthome::ReceiverState::receive_relayed`]).
+    Polled,
 }
 
 /// A registered callback.

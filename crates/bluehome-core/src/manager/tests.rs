@@ -1094,14 +1094,17 @@ fn a_press_only_the_losing_scanner_heard_counts() {
     assert_eq!(events_in(&got), [(String::from("button"), "press")]);
 }
 
-/// A gateway's relay list is polled: it reports a press the page heard seconds before, past
+/// A gateway's relay list is polled (a [`ScannerKind::Polled`] scanner): it reports a press the
+/// page heard seconds before, past
 /// bthome-ble's 4 s window and after the sensor sent something else, and an older reading after
 /// a newer one. Neither is a second press or an older reading; what the page missed is news.
 #[test]
 fn a_gateways_late_report_is_no_second_press_and_no_older_reading() {
     let mut mgr = Manager::default();
+    mgr.register_scanner(0, "shelly:gw", Connectable::No, ScannerKind::Polled)
+        .unwrap();
     let relayed = |mgr: &mut Manager, t: u64, hex: &str| {
-        mgr.ingest_relayed(t, "shelly:gw", &k(A), bthome_adv(hex));
+        mgr.ingest(t, "shelly:gw", &k(A), Connectable::No, bthome_adv(hex));
         readings(mgr)
     };
     feed(&mut mgr, S, "local", A, bthome_adv("4000053a01"));
