@@ -1095,9 +1095,9 @@ fn a_press_only_the_losing_scanner_heard_counts() {
 }
 
 /// A gateway's relay list is polled (a [`ScannerKind::Polled`] scanner): it reports a press the
-/// page heard seconds before, past
-/// bthome-ble's 4 s window and after the sensor sent something else, and an older reading after
-/// a newer one. Neither is a second press or an older reading; what the page missed is news.
+/// page heard seconds before, past bthome-ble's 4 s window and after the sensor sent something
+/// else, and an older reading after a newer one. Neither is a second press or an older reading;
+/// what the page missed is news.
 #[test]
 fn a_gateways_late_report_is_no_second_press_and_no_older_reading() {
     let mut mgr = Manager::default();

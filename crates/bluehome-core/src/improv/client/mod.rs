@@ -36,7 +36,7 @@
 //!    from no answer yet; it is taken after [`Options::same_answer_ms`] (a scan:
 //!    [`Options::scan_same_answer_ms`]).
 //! 5. Wi-Fi settings succeed when the state reads "provisioned"; the result's first string is the
-//!    redirect URL ([`RedirectUrl`](super::rpc::RedirectUrl)), checked to be plain `http(s)`. A device that sends no
+//!    redirect URL ([`RedirectUrl`]), checked to be plain `http(s)`. A device that sends no
 //!    result within [`Options::same_answer_ms`] after "provisioned" gives no URL.
 //! 6. Every task has a deadline ([`Error::Timeout`]).
 
