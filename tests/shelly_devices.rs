@@ -9,7 +9,7 @@ mod shelly_support;
 use std::rc::Rc;
 
 use bluehome::ble::mock::{ChooserAnswer, Platform};
-use bluehome::ble::{Backend, BleBackend, BleEvent, DeviceId, event_log};
+use bluehome::ble::{Backend, BleBackend, DeviceId};
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::frame::Request;
@@ -524,64 +524,6 @@ async fn switching_devices_is_no_dropped_connection() {
     let state = element(&w.host, ".slot[data-slot='0']").get_attribute("data-state");
     assert_eq!(state.as_deref(), Some("not connected"));
     w.host.remove();
-}
-
-/// A device that does not answer (macOS may keep Chrome's connect pending for ever) is given up
-/// after 15 s. Chrome's attempt goes on all the same (disconnect() does not end it): when the
-/// device answers at last, the retry's attempt and the one given up on settle together, and the
-/// page keeps the retry's link.
-#[wasm_bindgen_test]
-async fn a_connect_that_never_settles_is_given_up_and_a_retry_connects() {
-    let (w, id) = a_connect_given_up_on().await;
-    click(&w.host, "Retry");
-    tick().await;
-    let events = event_log(w.mock());
-    w.mock().set_connect_hangs(&id, false);
-    w.until_connected().await;
-    for _ in 0..5 {
-        tick().await;
-    }
-    let closed = events
-        .borrow()
-        .iter()
-        .any(|e| matches!(e, BleEvent::Disconnected { .. }));
-    assert!(!closed, "a link was closed: {:?}", events.borrow());
-    assert!(w.mock().is_connected(&id));
-    w.assert_no_failure();
-    w.host.remove();
-}
-
-/// Given up on and not retried, a connection Chrome makes later is closed at once: it would
-/// hold the device's link (other clients kept out, a battery device kept awake) with nobody
-/// using it. The page reports nothing new.
-#[wasm_bindgen_test]
-async fn a_connection_made_after_the_page_gave_up_is_closed() {
-    let (w, id) = a_connect_given_up_on().await;
-    let events = event_log(w.mock());
-    w.mock().set_connect_hangs(&id, false);
-    until(5, "the late connection closed", || {
-        events
-            .borrow()
-            .iter()
-            .any(|e| matches!(e, BleEvent::Disconnected { device } if *device == id))
-    })
-    .await;
-    assert!(!w.mock().is_connected(&id) && !w.mock().is_connecting(&id));
-    assert!(w.failure().contains("did not answer"), "{}", w.failure());
-    w.host.remove();
-}
-
-/// The chooser picks the gateway, whose connect hangs until 15 s have passed and the page has
-/// said so.
-async fn a_connect_given_up_on() -> (World, DeviceId) {
-    let w = world_with(GatewayOptions::default()).await;
-    let id = DeviceId::from("gw-1");
-    w.mock().set_connect_hangs(&id, true);
-    click(&w.host, "Set up a device…");
-    let failure = w.failure_saying(25, "did not answer").await;
-    assert!(failure.contains("within 15 s"), "{failure}");
-    assert!(w.mock().is_connecting(&id), "Chrome's attempt goes on");
-    (w, id)
 }
 
 /// Gen3/Gen4 devices advertise no name that says which device they are: reconnecting through the

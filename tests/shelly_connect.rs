@@ -1,0 +1,72 @@
+//! Browser tests of a connect that never settles, against the simulated Shelly gateway behind the
+//! mock backend: each waits out the page's 15 s connect time limit in real time, so they have a
+//! test binary of their own (the runner gives each binary 60 s).
+#![cfg(target_arch = "wasm32")]
+
+mod dom;
+mod shelly_support;
+
+use bluehome::ble::{BleBackend, BleEvent, DeviceId, event_log};
+use bluehome_core::sim::gateway::GatewayOptions;
+use shelly_support::*;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A device that does not answer (macOS may keep Chrome's connect pending for ever) is given up
+/// after 15 s. Chrome's attempt goes on all the same (disconnect() does not end it): when the
+/// device answers at last, the retry's attempt and the one given up on settle together, and the
+/// page keeps the retry's link.
+#[wasm_bindgen_test]
+async fn a_connect_that_never_settles_is_given_up_and_a_retry_connects() {
+    let (w, id) = a_connect_given_up_on().await;
+    click(&w.host, "Retry");
+    tick().await;
+    let events = event_log(w.mock());
+    w.mock().set_connect_hangs(&id, false);
+    w.until_connected().await;
+    for _ in 0..5 {
+        tick().await;
+    }
+    let closed = events
+        .borrow()
+        .iter()
+        .any(|e| matches!(e, BleEvent::Disconnected { .. }));
+    assert!(!closed, "a link was closed: {:?}", events.borrow());
+    assert!(w.mock().is_connected(&id));
+    w.assert_no_failure();
+    w.host.remove();
+}
+
+/// Given up on and not retried, a connection Chrome makes later is closed at once: it would
+/// hold the device's link (other clients kept out, a battery device kept awake) with nobody
+/// using it. The page reports nothing new.
+#[wasm_bindgen_test]
+async fn a_connection_made_after_the_page_gave_up_is_closed() {
+    let (w, id) = a_connect_given_up_on().await;
+    let events = event_log(w.mock());
+    w.mock().set_connect_hangs(&id, false);
+    until(5, "the late connection closed", || {
+        events
+            .borrow()
+            .iter()
+            .any(|e| matches!(e, BleEvent::Disconnected { device } if *device == id))
+    })
+    .await;
+    assert!(!w.mock().is_connected(&id) && !w.mock().is_connecting(&id));
+    assert!(w.failure().contains("did not answer"), "{}", w.failure());
+    w.host.remove();
+}
+
+/// The chooser picks the gateway, whose connect hangs until 15 s have passed and the page has
+/// said so.
+async fn a_connect_given_up_on() -> (World, DeviceId) {
+    let w = world_with(GatewayOptions::default()).await;
+    let id = DeviceId::from("gw-1");
+    w.mock().set_connect_hangs(&id, true);
+    click(&w.host, "Set up a device…");
+    let failure = w.failure_saying(25, "did not answer").await;
+    assert!(failure.contains("within 15 s"), "{failure}");
+    assert!(w.mock().is_connecting(&id), "Chrome's attempt goes on");
+    (w, id)
+}
