@@ -98,7 +98,7 @@ fn advertisement(device: u32, n: u32) -> Advertisement {
 #[ignore = "benchmark: a minute of load; run with --include-ignored --nocapture"]
 async fn scan_page_under_a_thousand_advertisements_a_second() {
     let (host, store) = dom::mount_scan_page();
-    store.start_scan().await;
+    dom::start_scan(&host, store).await;
 
     // Pre-built packets (8 per device) so the feed measures the app, not the encoder.
     let packets: Rc<Vec<Vec<Advertisement>>> = Rc::new(

@@ -29,7 +29,7 @@ struct Page {
 impl Page {
     async fn mount() -> Self {
         let (host, store) = dom::mount_scan_page();
-        store.start_scan().await;
+        dom::start_scan(&host, store).await;
         settle().await;
         Self { host, store }
     }
@@ -251,6 +251,8 @@ async fn watch(page: &Page, id: &str, name: &str) {
     let mock = backend.as_mock().unwrap();
     mock.add_device(&DeviceId::from(id), Some(name));
     mock.set_chooser(ChooserAnswer::Device(DeviceId::from(id)));
+    // The click on "Watch a sensor…" (a button the page shows only on Web Bluetooth).
+    mock.user_gesture();
     page.store.watch_new_device().await;
     settle().await;
 }

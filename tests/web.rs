@@ -171,6 +171,13 @@ fn chrome_error_texts_get_the_right_explanation() {
             true,
             FailureKind::BluetoothUnavailable,
         ),
+        (
+            "SecurityError",
+            "Failed to execute 'requestDevice' on 'Bluetooth': Must be handling a user gesture \
+             to show a permission request.",
+            true,
+            FailureKind::NeedsClick,
+        ),
     ];
     for (name, message, connecting, want) in cases {
         let error = rejection(name, message);

@@ -58,6 +58,8 @@ pub fn demo_backend() -> MockBackend {
     // Pairing on demand, as Chrome on Android and macOS does: after its set-up window the demo
     // gateway wants a paired link, and the demo has no operating system to pair in.
     backend.set_platform(Platform::MacOs);
+    // The demo starts listening as it opens, which no browser allows without a click.
+    backend.set_needs_user_gesture(false);
     let peripheral = demo_peripheral();
     let mac = peripheral.borrow().gateway().mac();
     let name = peripheral.borrow().gateway().id().to_owned();
@@ -187,6 +189,10 @@ impl GattPeer for BluPeer {
 
     fn disconnect(&mut self) {
         self.device.borrow_mut().disconnect(self.clock.get());
+    }
+
+    fn holds_link(&self) -> bool {
+        self.device.borrow().client().is_some()
     }
 
     fn pair(&mut self) -> Result<(), BleError> {

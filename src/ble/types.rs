@@ -48,8 +48,12 @@ pub enum ErrorKind {
     Unsupported,
     /// The user closed the chooser or the scan permission prompt.
     UserCancelled,
-    /// The page may not use Bluetooth here (no user gesture, permissions policy, insecure context).
+    /// The page may not use Bluetooth here (permissions policy, insecure context, a service the
+    /// chooser did not grant).
     NotAllowed,
+    /// The chooser or scan prompt was asked for without a click or key press just before it
+    /// (Chrome: "Must be handling a user gesture to show a permission request.").
+    NoUserGesture,
     /// The device, service or characteristic was not found (or is not in `optionalServices`).
     NotFound,
     /// The Bluetooth adapter is off or missing.
@@ -87,6 +91,7 @@ impl ErrorKind {
             Self::Unsupported
             | Self::UserCancelled
             | Self::NotAllowed
+            | Self::NoUserGesture
             | Self::AdapterUnavailable
             | Self::Gatt
             | Self::Busy
@@ -102,6 +107,7 @@ impl ErrorKind {
             Self::Unsupported => "not supported",
             Self::UserCancelled => "cancelled",
             Self::NotAllowed => "not allowed",
+            Self::NoUserGesture => "needs a click",
             Self::NotFound => "not found",
             Self::AdapterUnavailable => "Bluetooth unavailable",
             Self::Disconnected => "disconnected",

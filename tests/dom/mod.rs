@@ -123,12 +123,32 @@ pub fn click(host: &HtmlElement, label: &str) {
     button(host, label).click();
 }
 
-/// Submits the form `selector` as Enter in one of its fields does (`requestSubmit`: the submit
-/// event fires, whatever its button's state; the page decides).
+/// Submits the form `selector` as Enter in one of its fields does: the key press (a user
+/// gesture, which the mock backend hears), then `requestSubmit` (the submit event fires, whatever
+/// its button's state; the page decides).
 pub fn submit(host: &HtmlElement, selector: &str) {
-    query::<web_sys::HtmlFormElement>(host, selector)
-        .request_submit()
-        .unwrap();
+    let form = query::<web_sys::HtmlFormElement>(host, selector);
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Enter");
+    init.set_bubbles(true);
+    let enter =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    form.dispatch_event(&enter).unwrap();
+    form.request_submit().unwrap();
+}
+
+/// Clicks "Scan nearby" as a person does (Chrome opens the scan prompt only right after a click)
+/// and waits until the scan runs.
+pub async fn start_scan(host: &HtmlElement, store: bluehome::state::AppStore) {
+    until(5, "the Scan nearby button", || {
+        has_button(host, "Scan nearby")
+    })
+    .await;
+    click(host, "Scan nearby");
+    until(5, "the scan to run", || {
+        store.status.with_untracked(|s| s.scanning)
+    })
+    .await;
 }
 
 /// Clicks the button `label` and lets the page render what it opened.

@@ -73,6 +73,15 @@ type Mounted = (AppStore, Option<SetupSession>, ShellySession);
 /// Mounts both pages over `mock` (set up by the caller), with the store's ticker running (it
 /// drives the mock's clock) and a scan running, as in the app.
 pub async fn world(mock: MockBackend) -> World {
+    let world = world_without_scan(mock);
+    crate::dom::start_scan(&world.host, world.store).await;
+    tick().await;
+    world
+}
+
+/// [`world`] with no scan: as on a desktop Chrome without the experimental flag, where the
+/// page can neither scan nor watch (give the mock those capabilities).
+pub fn world_without_scan(mock: MockBackend) -> World {
     let slot: Rc<Cell<Option<Mounted>>> = Rc::new(Cell::new(None));
     let out = Rc::clone(&slot);
     let backend = Rc::new(Backend::Mock(mock));
@@ -88,8 +97,6 @@ pub async fn world(mock: MockBackend) -> World {
     });
     let (store, setup, shelly) = slot.take().unwrap();
     let setup = setup.expect("the app provides a set-up session");
-    store.start_scan().await;
-    tick().await;
     World {
         host,
         store,

@@ -57,6 +57,7 @@ impl BleBackend for MockBackend {
 
     async fn start_scan(&self, options: &LeScanOptions) -> Result<(), BleError> {
         self.require(self.capabilities.request_le_scan, "requestLEScan")?;
+        self.check_user_gesture("requestLEScan")?;
         chrome::check_scan(options)?;
         let mut state = self.state.borrow_mut();
         if state.scan_prompt == ScanPrompt::Cancel {
@@ -88,6 +89,7 @@ impl BleBackend for MockBackend {
         options: &RequestDeviceOptions,
     ) -> Result<GrantedDevice, BleError> {
         self.require(self.capabilities.request_device, "requestDevice")?;
+        self.check_user_gesture("requestDevice")?;
         chrome::check_request_device(options)?;
         let mut state = self.state.borrow_mut();
         let chooser = state.chooser.clone();

@@ -86,6 +86,25 @@ pub(super) fn scan_accepts(scan: &LeScanOptions, event: &Advertisement) -> bool 
             .any(|f| f.name_matches(event.name.as_deref()) && f.services_advertised(event))
 }
 
+/// How long a click or key press lets the page open a chooser or a scan prompt: Chrome's
+/// transient activation lifespan (chromium `third_party/blink/common/frame/user_activation_state.cc`,
+/// `kActivationLifespan`). `requestDevice` does not consume it (web-platform-tests
+/// `bluetooth/requestDevice/`: "requestDevice calls do not consume user gestures").
+pub const ACTIVATION_LIFESPAN_MS: u64 = 5_000;
+
+/// Chrome's refusal of `method` (`requestDevice` or `requestLEScan`) without transient user
+/// activation (Blink `bluetooth.cc`; web-platform-tests `bluetooth/requestDevice/`: "Requires a
+/// user gesture.").
+pub fn no_user_gesture(method: &str) -> BleError {
+    BleError::new(
+        ErrorKind::NoUserGesture,
+        format!(
+            "SecurityError: Failed to execute '{method}' on 'Bluetooth': Must be handling a user \
+             gesture to show a permission request."
+        ),
+    )
+}
+
 /// Chrome's error for an operation on a link that must be paired first.
 pub fn not_paired() -> BleError {
     BleError::new(

@@ -21,7 +21,10 @@
 //!   name has one; [`shelly_blu_packets`] splits a Shelly BLU advertisement as the device sends
 //!   it), `services` against the UUIDs it advertises; `manufacturerData` is ignored;
 //!   `keepRepeatedDevices: false` reports each device once;
-//! - a closed scan prompt ([`ScanPrompt::Cancel`]) fails with Chrome's words.
+//! - a closed scan prompt ([`ScanPrompt::Cancel`]) fails with Chrome's words;
+//! - the chooser and the scan prompt open only within [`ACTIVATION_LIFESPAN_MS`] of a click or
+//!   key press ([`MockBackend::user_gesture`]; in a browser every `click` and `keydown` the page
+//!   hears counts, a test's `element.click()` included), else Chrome's `SecurityError`;
 //! - on the connection and GATT side (chromium's
 //!   `third_party/blink/renderer/modules/bluetooth/bluetooth_remote_gatt_server.cc`,
 //!   `bluetooth_error.cc`, `content/browser/bluetooth/README.md`): `disconnect()` fires
@@ -54,7 +57,9 @@ mod chrome;
 mod peers;
 
 use chrome::scan_accepts;
-pub use chrome::{Platform, ScanPrompt, att_failure, not_paired, shelly_blu_packets};
+pub use chrome::{
+    ACTIVATION_LIFESPAN_MS, Platform, ScanPrompt, att_failure, not_paired, shelly_blu_packets,
+};
 use peers::yield_once;
 pub use peers::{AdvertisementSource, GattPeer, block_on, no_characteristic, no_service};
 
@@ -132,12 +137,21 @@ struct MockState {
     devices: BTreeMap<DeviceId, MockDevice>,
     chooser: ChooserAnswer,
     sources: Vec<Box<dyn AdvertisementSource>>,
+    /// Choosers and scans open without a click (kinder than Chrome: the demo's radio listens
+    /// from the start).
+    no_gesture_needed: bool,
 }
 
 /// The in-memory backend.
 pub struct MockBackend {
     capabilities: Capabilities,
     now_ms: Rc<std::cell::Cell<u64>>,
+    /// When (on the mock's clock) the user last clicked or pressed a key.
+    last_gesture: Rc<std::cell::Cell<Option<u64>>>,
+    /// In a browser: the page's input the mock takes for the user's gestures (held for its
+    /// `Drop`, which stops listening).
+    #[cfg(target_arch = "wasm32")]
+    _gestures: Option<GestureListener>,
     subscribers: Subscribers,
     state: RefCell<MockState>,
 }
@@ -174,11 +188,41 @@ impl MockBackend {
 
     /// A backend that claims only these capabilities (operations outside them fail as on the web).
     pub fn with_capabilities(capabilities: Capabilities) -> Self {
+        let now_ms = Rc::new(std::cell::Cell::new(0));
+        let last_gesture = Rc::new(std::cell::Cell::new(None));
         Self {
             capabilities,
-            now_ms: Rc::new(std::cell::Cell::new(0)),
+            #[cfg(target_arch = "wasm32")]
+            _gestures: GestureListener::new(&now_ms, &last_gesture),
+            now_ms,
+            last_gesture,
             subscribers: Subscribers::default(),
             state: RefCell::new(MockState::default()),
+        }
+    }
+
+    /// The user clicks or presses a key now: for [`ACTIVATION_LIFESPAN_MS`] the page may open
+    /// the chooser or a scan prompt. In a browser the page's own clicks and key presses do this.
+    pub fn user_gesture(&self) {
+        self.last_gesture.set(Some(self.now_ms.get()));
+    }
+
+    /// Whether the chooser and scan prompt need a gesture (true, as in Chrome, by default).
+    pub fn set_needs_user_gesture(&self, needs: bool) {
+        self.state.borrow_mut().no_gesture_needed = !needs;
+    }
+
+    /// Chrome's check before it shows `method`'s chooser or prompt: transient user activation.
+    fn check_user_gesture(&self, method: &str) -> Result<(), BleError> {
+        let now = self.now_ms.get();
+        let active = self
+            .last_gesture
+            .get()
+            .is_some_and(|at| now.saturating_sub(at) <= ACTIVATION_LIFESPAN_MS);
+        if active || self.state.borrow().no_gesture_needed {
+            Ok(())
+        } else {
+            Err(chrome::no_user_gesture(method))
         }
     }
 
@@ -489,41 +533,39 @@ impl MockBackend {
             }
         })
         .await;
-        let result = self.run_on_peer(id, &op);
+        let (result, holds_link) = self.run_on_peer(id, &op);
         if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
             device.busy = false;
         }
-        if result
+        let refused = result
             .as_ref()
-            .is_err_and(|e| e.kind == ErrorKind::Disconnected)
-        {
+            .is_err_and(|e| e.kind == ErrorKind::Disconnected);
+        if refused || !holds_link {
             self.disconnect(id);
         }
         result
     }
 
+    /// Runs `op` on the device's peer; also says whether the peer still holds the link after it.
     fn run_on_peer<T>(
         &self,
         id: &DeviceId,
         op: &impl Fn(&mut dyn GattPeer) -> Result<T, BleError>,
-    ) -> Result<T, BleError> {
+    ) -> (Result<T, BleError>, bool) {
         // Take the peer out while it runs, so it may not re-enter the backend's state.
         let (mut peer, platform) = {
             let mut state = self.state.borrow_mut();
             if !state.connected.contains(id) {
-                return Err(chrome::not_connected());
+                return (Err(chrome::not_connected()), true);
             }
             let platform = state.platform;
-            let peer = state
-                .devices
-                .get_mut(id)
-                .and_then(|d| d.peer.take())
-                .ok_or_else(|| {
-                    BleError::new(
-                        ErrorKind::NotFound,
-                        "NotFoundError: No Services found in device.",
-                    )
-                })?;
+            let Some(peer) = state.devices.get_mut(id).and_then(|d| d.peer.take()) else {
+                let none = BleError::new(
+                    ErrorKind::NotFound,
+                    "NotFoundError: No Services found in device.",
+                );
+                return (Err(none), true);
+            };
             (peer, platform)
         };
         let mut result = op(peer.as_mut());
@@ -538,10 +580,61 @@ impl MockBackend {
                 Err(_) => Err(not_paired()),
             };
         }
+        let holds_link = peer.holds_link();
         if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
             device.peer = Some(peer);
         }
-        result
+        (result, holds_link)
+    }
+}
+
+/// The page's `click` and `keydown` events, heard on the window before any element handles them,
+/// taken for the user's gestures (Chrome's activation comes from the real input events behind
+/// them; a test's `element.click()` stands for those). Removed with the mock.
+#[cfg(target_arch = "wasm32")]
+struct GestureListener {
+    window: web_sys::Window,
+    closure: wasm_bindgen::closure::Closure<dyn FnMut()>,
+}
+
+#[cfg(target_arch = "wasm32")]
+impl GestureListener {
+    const EVENTS: [&str; 2] = ["click", "keydown"];
+
+    fn new(
+        now_ms: &Rc<std::cell::Cell<u64>>,
+        last_gesture: &Rc<std::cell::Cell<Option<u64>>>,
+    ) -> Option<Self> {
+        use wasm_bindgen::JsCast;
+        let window = web_sys::window()?;
+        let (now_ms, last_gesture) = (Rc::clone(now_ms), Rc::clone(last_gesture));
+        let closure = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            last_gesture.set(Some(now_ms.get()));
+        });
+        for event in Self::EVENTS {
+            window
+                .add_event_listener_with_callback_and_bool(
+                    event,
+                    closure.as_ref().unchecked_ref(),
+                    true,
+                )
+                .ok()?;
+        }
+        Some(Self { window, closure })
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Drop for GestureListener {
+    fn drop(&mut self) {
+        use wasm_bindgen::JsCast;
+        for event in Self::EVENTS {
+            let _ = self.window.remove_event_listener_with_callback_and_bool(
+                event,
+                self.closure.as_ref().unchecked_ref(),
+                true,
+            );
+        }
     }
 }
 

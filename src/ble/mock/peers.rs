@@ -20,6 +20,12 @@ pub trait GattPeer {
     }
     /// The central disconnected.
     fn disconnect(&mut self) {}
+    /// Whether the device still holds the link after an operation: false once it dropped it
+    /// (a factory reset restarts it), which the mock reports as Chrome does, with
+    /// `gattserverdisconnected`.
+    fn holds_link(&self) -> bool {
+        true
+    }
     /// The operating system pairs with the device (on demand, or from its settings).
     fn pair(&mut self) -> Result<(), BleError> {
         Err(not_paired())

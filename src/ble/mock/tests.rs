@@ -33,9 +33,53 @@ const CHAR: Characteristic = Characteristic {
     uuid: Uuid::BTHOME_V1,
 };
 
+/// A backend whose page the user has just clicked in: it may open the chooser and the scan
+/// prompt for the next five seconds.
+fn clicked() -> MockBackend {
+    let backend = MockBackend::new();
+    backend.user_gesture();
+    backend
+}
+
+#[test]
+fn the_chooser_and_the_scan_prompt_need_a_click_just_before() {
+    let backend = MockBackend::new();
+    backend.add_device(&DeviceId("a".into()), Some("A"));
+    let all = RequestDeviceOptions {
+        accept_all_devices: true,
+        ..RequestDeviceOptions::default()
+    };
+    let words = "Must be handling a user gesture to show a permission request.";
+    let err = block_on(backend.request_device(&all)).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NoUserGesture);
+    assert_eq!(
+        err.message,
+        format!("SecurityError: Failed to execute 'requestDevice' on 'Bluetooth': {words}")
+    );
+    let err = block_on(backend.start_scan(&LeScanOptions::default())).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NoUserGesture);
+    assert!(err.message.contains("'requestLEScan'"), "{err}");
+
+    // A click lasts five seconds, for as many choosers as the page opens in them.
+    backend.tick(1_000);
+    backend.user_gesture();
+    backend.tick(1_000 + ACTIVATION_LIFESPAN_MS);
+    block_on(backend.request_device(&all)).unwrap();
+    block_on(backend.request_device(&all)).unwrap();
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
+    backend.stop_scan();
+    backend.tick(1_001 + ACTIVATION_LIFESPAN_MS);
+    let err = block_on(backend.request_device(&all)).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NoUserGesture, "{err}");
+
+    // Kinder than Chrome on request (the demo).
+    backend.set_needs_user_gesture(false);
+    block_on(backend.request_device(&all)).unwrap();
+}
+
 #[test]
 fn advertisements_flow_only_while_scanning() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let events = event_log(&backend);
     let id = DeviceId::from("a");
     backend.advertise(&id, Advertisement::default());
@@ -56,7 +100,7 @@ fn advertisements_flow_only_while_scanning() {
 
 #[test]
 fn connect_needs_a_grant_and_gatt_round_trips() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let id = DeviceId::from("shelly");
     backend.set_gatt_peer(&id, Some("ShellyPlus1"), Box::new(Echo(vec![])));
     assert_eq!(
@@ -87,7 +131,7 @@ fn connect_needs_a_grant_and_gatt_round_trips() {
 
 #[test]
 fn a_forgotten_device_is_disconnected_and_needs_the_chooser_again() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let events = event_log(&backend);
     let id = DeviceId::from("shelly");
     backend.set_gatt_peer(&id, Some("Shelly"), Box::new(Echo(vec![])));
@@ -115,7 +159,7 @@ fn a_forgotten_device_is_disconnected_and_needs_the_chooser_again() {
 
 #[test]
 fn dropped_link_emits_disconnected_and_fails_later_reads() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let events = event_log(&backend);
     let id = DeviceId::from("shelly");
     granted(&backend, &id, Box::new(Echo(vec![1])));
@@ -136,7 +180,7 @@ fn dropped_link_emits_disconnected_and_fails_later_reads() {
 /// As in Chrome, notifications start only on a characteristic the device has.
 #[test]
 fn notifications_start_only_on_a_characteristic_the_device_has() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let id = DeviceId::from("shelly");
     granted(&backend, &id, Box::new(Echo(vec![])));
     block_on(backend.connect(&id)).unwrap();
@@ -175,7 +219,7 @@ fn the_link_is_checked_first_and_a_service_without_characteristics_is_not_found(
             Ok(Vec::new())
         }
     }
-    let backend = MockBackend::new();
+    let backend = clicked();
     let id = DeviceId::from("shelly");
     granted(&backend, &id, Box::new(Empty));
     let ungranted = Uuid::from_u16(0x180f);
@@ -214,7 +258,7 @@ fn granted(backend: &MockBackend, id: &DeviceId, peer: Box<dyn GattPeer>) {
 /// `optionalServices`); a later chooser can grant more.
 #[test]
 fn only_the_services_a_chooser_granted_are_reachable() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let id = DeviceId::from("shelly");
     backend.set_gatt_peer(&id, Some("Shelly"), Box::new(Echo(vec![1])));
     backend.set_chooser(ChooserAnswer::Device(id.clone()));
@@ -244,7 +288,7 @@ fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> std::task::Pol
 /// and lets the next one start.
 #[test]
 fn a_hanging_operation_is_rejected_by_disconnecting() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let id = DeviceId::from("shelly");
     granted(&backend, &id, Box::new(Echo(vec![1])));
     block_on(backend.connect(&id)).unwrap();
@@ -266,7 +310,7 @@ fn a_hanging_operation_is_rejected_by_disconnecting() {
 /// Chrome runs one GATT operation at a time per device and rejects an overlapping one.
 #[test]
 fn one_gatt_operation_at_a_time_per_device() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let (a, b) = (DeviceId::from("a"), DeviceId::from("b"));
     granted(&backend, &a, Box::new(Echo(vec![1])));
     granted(&backend, &b, Box::new(Echo(vec![2])));
@@ -294,7 +338,7 @@ fn one_gatt_operation_at_a_time_per_device() {
 /// device answers at last; a second attempt settles with it, on the same link.
 #[test]
 fn a_hanging_connect_outlives_disconnect_and_settles_late() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let events = event_log(&backend);
     let id = DeviceId::from("far");
     granted(&backend, &id, Box::new(Echo(vec![])));
@@ -327,7 +371,7 @@ fn a_hanging_connect_outlives_disconnect_and_settles_late() {
 /// Chooser `services` filters match the UUIDs a device advertises, not its service data.
 #[test]
 fn chooser_services_filters_need_advertised_uuids() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let id = DeviceId::from("sensor");
     let mut adv = Advertisement::default();
     adv.service_data.insert(Uuid::BTHOME_V2, vec![0x40]);
@@ -376,7 +420,7 @@ fn pairing_on_demand_only_on_android_and_macos() {
         (Platform::MacOs, true),
         (Platform::Android, true),
     ] {
-        let backend = MockBackend::new();
+        let backend = clicked();
         backend.set_platform(platform);
         let paired = Rc::new(std::cell::Cell::new(false));
         let id = DeviceId::from("shelly");
@@ -412,7 +456,7 @@ fn a_link_the_device_drops_fires_the_event() {
             Ok(())
         }
     }
-    let backend = MockBackend::new();
+    let backend = clicked();
     let events = event_log(&backend);
     let id = DeviceId::from("gone");
     granted(&backend, &id, Box::new(Gone));
@@ -425,9 +469,38 @@ fn a_link_the_device_drops_fires_the_event() {
     assert_eq!(*events.borrow(), [BleEvent::Disconnected { device: id }]);
 }
 
+/// A device that answers, then drops the link (a factory reset restarts it): the operation
+/// succeeds and the disconnection follows, as `gattserverdisconnected` does in Chrome.
+#[test]
+fn a_device_that_drops_the_link_after_answering_is_disconnected() {
+    struct Resets(bool);
+    impl GattPeer for Resets {
+        fn holds_link(&self) -> bool {
+            !self.0
+        }
+        fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+            Ok(vec![1])
+        }
+        fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
+            self.0 = true;
+            Ok(())
+        }
+    }
+    let backend = clicked();
+    let events = event_log(&backend);
+    let id = DeviceId::from("resets");
+    granted(&backend, &id, Box::new(Resets(false)));
+    block_on(backend.connect(&id)).unwrap();
+    block_on(backend.read(&id, CHAR)).unwrap();
+    assert!(backend.is_connected(&id), "a read keeps the link");
+    block_on(backend.write(&id, CHAR, &[1], WriteMode::WithResponse)).unwrap();
+    assert!(!backend.is_connected(&id));
+    assert_eq!(*events.borrow(), [BleEvent::Disconnected { device: id }]);
+}
+
 #[test]
 fn cancelled_chooser_is_a_user_cancel() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     backend.add_device(&DeviceId::from("x"), Some("x"));
     backend.set_chooser(ChooserAnswer::Cancel);
     let err = block_on(backend.request_device(&RequestDeviceOptions {
@@ -452,7 +525,7 @@ fn advertisements(events: &RefCell<Vec<BleEvent>>) -> Vec<Advertisement> {
 /// A backend with the device "sensor" granted and watched, scanning, and the log of its events
 /// from then on.
 fn watched_while_scanning() -> (MockBackend, DeviceId, Rc<RefCell<Vec<BleEvent>>>) {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let id = DeviceId::from("sensor");
     watched(&backend, &id);
     block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
@@ -521,7 +594,7 @@ fn hiding_the_page_ends_the_scan_and_every_watch_silently() {
 
 #[test]
 fn losing_focus_ends_them_too_and_regaining_it_reports_an_active_page() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let id = DeviceId::from("sensor");
     watched(&backend, &id);
     let events = event_log(&backend);
@@ -551,7 +624,7 @@ fn a_watched_and_scanned_device_is_delivered_once() {
 
 #[test]
 fn advertisements_never_carry_the_address() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let events = event_log(&backend);
     block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
     backend.advertise(&DeviceId::from("a"), blu());
@@ -571,7 +644,7 @@ fn name_prefix_scan(prefix: &str) -> LeScanOptions {
 
 #[test]
 fn on_windows_a_name_filter_drops_the_nameless_data_packet_of_a_blu_sensor() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let events = event_log(&backend);
     block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
     backend.advertise_as_sent(&DeviceId::from("blu"), blu());
@@ -584,7 +657,7 @@ fn on_windows_a_name_filter_drops_the_nameless_data_packet_of_a_blu_sensor() {
 
 #[test]
 fn elsewhere_every_event_carries_the_name_once_heard() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     backend.set_platform(Platform::MacOs);
     let events = event_log(&backend);
     block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
@@ -600,7 +673,7 @@ fn elsewhere_every_event_carries_the_name_once_heard() {
 
 #[test]
 fn scans_ignore_manufacturer_data_filters() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let events = event_log(&backend);
     let shelly_only = LeScanOptions {
         filters: vec![WebFilter {
@@ -620,7 +693,7 @@ fn scans_ignore_manufacturer_data_filters() {
 
 #[test]
 fn without_keep_repeated_devices_a_scan_reports_each_device_once() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let events = event_log(&backend);
     let once = LeScanOptions {
         keep_repeated_devices: false,
@@ -635,7 +708,7 @@ fn without_keep_repeated_devices_a_scan_reports_each_device_once() {
 
 #[test]
 fn a_closed_scan_prompt_fails_in_chromes_words() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     backend.set_scan_prompt(ScanPrompt::Cancel);
     let err = block_on(backend.start_scan(&LeScanOptions::default())).unwrap_err();
     assert_eq!(err.kind, ErrorKind::UserCancelled);
@@ -663,7 +736,7 @@ fn blu_packets_split_name_and_manufacturer_data_from_the_bthome_data() {
 /// `WatchAdvertisementsClient::SendEvent`); a scan's results are not cut down.
 #[test]
 fn a_watch_shows_only_what_the_page_was_granted() {
-    let backend = MockBackend::new();
+    let backend = clicked();
     let (watched, scanned) = (DeviceId::from("watched"), DeviceId::from("scanned"));
     backend.add_device(&watched, Some("SBHT-003C"));
     backend.set_chooser(ChooserAnswer::Device(watched.clone()));

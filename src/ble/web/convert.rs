@@ -184,6 +184,7 @@ pub fn error_kind(name: &str, message: &str) -> ErrorKind {
                 ErrorKind::AdapterUnavailable
             }
             "NotFoundError" => ErrorKind::NotFound,
+            "SecurityError" if has("user gesture") => ErrorKind::NoUserGesture,
             "SecurityError" | "NotAllowedError" => ErrorKind::NotAllowed,
             "NetworkError" | "AbortError"
                 if has("disconnected") || has("no longer in range") || has("no longer valid") =>

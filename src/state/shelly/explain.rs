@@ -22,6 +22,9 @@ pub enum FailureKind {
     BluetoothUnavailable,
     /// The operating system does not let the browser use Bluetooth (Android's app permission).
     BrowserPermission,
+    /// The browser shows its chooser only right after a click or key press, and none came just
+    /// before (the page waited too long between the click and the chooser).
+    NeedsClick,
     /// The device did not answer the connection: too far away, off, or connected elsewhere.
     OutOfRange,
     /// The device wants a bonded (paired) link; it is out of its set-up window.
@@ -57,6 +60,7 @@ impl FailureKind {
             Self::Cancelled => "No device chosen",
             Self::BluetoothUnavailable => "Bluetooth is not available",
             Self::BrowserPermission => "The browser may not use Bluetooth",
+            Self::NeedsClick => "The browser wants a fresh click",
             Self::OutOfRange => "The device did not answer",
             Self::PairingRequired => "The device requires pairing",
             Self::RpcDisabled => "Bluetooth RPC is turned off on the device",
@@ -82,6 +86,9 @@ impl FailureKind {
             }
             Self::BrowserPermission => {
                 "Allow the browser to find Bluetooth devices: on Android, Settings › Apps › Chrome › Permissions › Nearby devices (and Location on Android 11 or older). Then retry."
+            }
+            Self::NeedsClick => {
+                "The browser opens the device chooser only right after a click or key press. Press the button again."
             }
             Self::OutOfRange => {
                 "Move closer (within a few metres), check that the device has power, and disconnect any other phone or app that is connected to it. Then retry."
@@ -175,6 +182,7 @@ impl FailureKind {
         match (kind, stage) {
             (K::UserCancelled, _) => Self::Cancelled,
             (K::PermissionDenied, _) => Self::BrowserPermission,
+            (K::NoUserGesture, _) => Self::NeedsClick,
             (K::Unsupported | K::AdapterUnavailable | K::NotAllowed, _) => {
                 Self::BluetoothUnavailable
             }
@@ -252,6 +260,13 @@ mod tests {
                 "NotFoundError: User cancelled the requestDevice() chooser.",
                 true,
                 FailureKind::Cancelled,
+            ),
+            (
+                ErrorKind::NoUserGesture,
+                "SecurityError: Failed to execute 'requestDevice' on 'Bluetooth': Must be \
+                 handling a user gesture to show a permission request.",
+                true,
+                FailureKind::NeedsClick,
             ),
             (
                 ErrorKind::UserCancelled,
@@ -338,11 +353,13 @@ mod tests {
             F::Refused,
             F::Protocol,
             F::WifiJoinFailed,
+            F::NeedsClick,
         ];
         let unfixable = |kind| match kind {
             F::NotShelly | F::BluetoothUnavailable => true,
             F::Cancelled
             | F::BrowserPermission
+            | F::NeedsClick
             | F::OutOfRange
             | F::PairingRequired
             | F::RpcDisabled
