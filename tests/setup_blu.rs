@@ -7,11 +7,11 @@
 mod dom;
 mod setup_support;
 
-use bluehome::ble::DeviceId;
 use bluehome::ble::demo::{SharedBlu, add_blu_as, blu_device};
 use bluehome::ble::mock::{MockBackend, Platform};
+use bluehome::ble::{Capabilities, DeviceId};
 use bluehome::platform::Os;
-use bluehome::state::setup::{Flow, GattOp};
+use bluehome::state::setup::{Flow, GattOp, SetupSession};
 use bluehome_core::DeviceKey;
 use bluehome_core::Uuid;
 use bluehome_core::blu;
@@ -156,6 +156,118 @@ async fn encryption_turned_on_makes_the_sensor_decode_on_the_scan_page() {
     assert_eq!(entry.bindkey.to_hex(), hex);
 }
 
+/// A device encrypted already (its passkey written before, in the Shelly app) keeps its key: the
+/// page shows the key it has and asks before a new passkey makes a new one, which every receiver
+/// holding the old key (Home Assistant) would need again.
+#[wasm_bindgen_test]
+async fn an_encrypted_device_keeps_its_key_until_a_new_one_is_confirmed() {
+    let options = BluOptions {
+        passkey: Some(blu::Passkey::new(111_111).unwrap()),
+        ..BluOptions::new(&blu::MODELS[0])
+    };
+    let (w, device, _) = button_with(Platform::MacOs, Os::MacOs, options).await;
+    let old = device.borrow().key().expect("encrypted from the start");
+    let shown = || {
+        let input: web_sys::HtmlInputElement =
+            wasm_bindgen::JsCast::unchecked_into(element(&w.host, "input.bind-key"));
+        input.value()
+    };
+    open_blu(&w).await;
+    type_into(&w.host, "Passkey (up to 6 digits)", "123456");
+    click(&w.host, "Turn encryption on");
+    until(10, "the question", || {
+        w.setup.blu.rekey_armed.get_untracked()
+    })
+    .await;
+    assert_eq!(device.borrow().key(), Some(old), "no passkey written yet");
+    assert_eq!(shown(), hex_of(old), "the device's key is shown");
+    assert!(
+        w.setup.blu.key_stored.get_untracked(),
+        "and stored for the Scan page"
+    );
+    let warning = text(&w.host, ".rekey");
+    assert!(warning.contains("Home Assistant"), "{warning}");
+
+    click(&w.host, "Keep this key");
+    until(5, "the question gone", || {
+        !w.setup.blu.rekey_armed.get_untracked()
+    })
+    .await;
+    assert_eq!(device.borrow().key(), Some(old));
+
+    click(&w.host, "Turn encryption on");
+    until(10, "the question again", || {
+        w.setup.blu.rekey_armed.get_untracked()
+    })
+    .await;
+    click(&w.host, "Make a new key");
+    until(10, "a new key", || device.borrow().key() != Some(old)).await;
+    blu_flow_ready(&w).await;
+    let new = device.borrow().key().unwrap();
+    assert_eq!(shown(), hex_of(new));
+    assert!(!w.setup.blu.rekey_armed.get_untracked());
+}
+
+/// On a desktop Chrome without the experimental flag the page can neither scan nor watch, so it
+/// cannot learn the MAC: the key is read and shown all the same (for Home Assistant), and
+/// stored for the Scan page once the person types the MAC.
+#[wasm_bindgen_test]
+async fn without_scanning_the_key_is_shown_and_stored_once_the_mac_is_typed() {
+    let mock = MockBackend::with_capabilities(Capabilities {
+        secure_context: true,
+        bluetooth: true,
+        request_device: true,
+        ..Capabilities::default()
+    });
+    let device = blu_device(BluDevice::new(BluOptions::new(&blu::MODELS[0])));
+    device.borrow_mut().press(PAIRING_HOLD_MS, 0);
+    let id = DeviceId::from(ID);
+    add_blu_as(&mock, &id, &device);
+    let w = world_without_scan(mock);
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    until(5, "the chooser listing the sensor", || {
+        let listed = w.with_mock(|m| m.offered(&SetupSession::chooser_options()));
+        !listed.is_empty()
+    })
+    .await;
+    click(&w.host, "Set up a device…");
+    blu_flow_ready(&w).await;
+    assert!(text(&w.host, ".mac").contains("MAC unknown"));
+
+    type_into(&w.host, "Passkey (up to 6 digits)", "123456");
+    click(&w.host, "Turn encryption on");
+    until(10, "the key", || w.setup.blu.key.get_untracked().is_some()).await;
+    blu_flow_ready(&w).await;
+    assert_eq!(w.failure(), "", "no failure");
+    let key = device.borrow().key().expect("the device made a key");
+    assert_eq!(
+        w.setup.blu.key.get_untracked().map(|k| k.to_hex()),
+        Some(hex_of(key))
+    );
+    let stored = |w: &World| {
+        w.store
+            .model_untracked(|m| m.key_entry(&ID.parse().unwrap()))
+            .flatten()
+    };
+    assert!(stored(&w).is_none(), "no MAC, nothing to decrypt with yet");
+    assert!(text(&w.host, ".blu-key").contains("Enter the MAC"));
+
+    let mac = device.borrow().mac();
+    type_into(&w.host, "MAC on the device", &mac.to_string());
+    click(&w.host, "Use this MAC");
+    until(5, "the key stored", || {
+        w.setup.blu.key_stored.get_untracked()
+    })
+    .await;
+    let entry = stored(&w).expect("stored with the MAC");
+    assert_eq!(entry.mac, Some(mac));
+    assert_eq!(entry.bindkey.to_hex(), hex_of(key));
+}
+
+fn hex_of(key: [u8; 16]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A device the page has not heard yet is watched while the flow learns its MAC, and the watch
 /// stays on. It is listed with the Scan page's watches: when Chrome drops every watch (the page
 /// lost focus) it is re-armed with them, and the sensor's readings keep arriving. (Unlisted, it
@@ -196,6 +308,20 @@ async fn the_flows_watch_is_rearmed_when_the_page_comes_back() {
     assert!(listed());
 }
 
+/// "Find my button" sounds only while beacon mode is on (docs-ble/Devices/button): with beacon
+/// mode off the device keeps the buzzer silent, and the page says to turn beacon mode on (it
+/// said the firmware ignores the setting).
+#[wasm_bindgen_test]
+async fn find_my_button_without_beacon_mode_says_to_turn_it_on() {
+    let (w, device, _) = button_on(Platform::MacOs, Os::MacOs).await;
+    open_blu(&w).await;
+    element(&w.host, "li[data-name=buzzer_activate] button").click();
+    let said = w.said().await;
+    assert!(said.contains("turn beacon mode on"), "{said}");
+    let now = w.with_mock(|m| m.now_ms());
+    assert!(!device.borrow().buzzing(now));
+}
+
 /// Chrome on Windows does not pair on demand: the protected write fails "Not paired", and the
 /// page gives the Windows steps (the device makes no key).
 #[wasm_bindgen_test]
@@ -222,15 +348,30 @@ async fn on_windows_an_unpaired_device_gets_the_windows_pairing_steps() {
 /// page says so beside the passkey; later firmware does not need the warning.
 #[wasm_bindgen_test]
 async fn older_firmware_warns_that_the_passkey_is_the_pairing_pin() {
-    for (firmware, warned) in [("v1.0.22", true), ("1.0.23", false)] {
+    // A firmware without the revision characteristic, or one that is no version number, may be
+    // older: the warning stays.
+    let cases = [
+        ("v1.0.22", true, true),
+        ("1.0.23", true, false),
+        ("1.0.23", false, true),
+        ("beta", true, true),
+    ];
+    for (firmware, revision_readable, warned) in cases {
+        let without = if revision_readable {
+            Vec::new()
+        } else {
+            vec![blu::Characteristic::FirmwareRevision]
+        };
         let options = BluOptions {
             firmware: firmware.into(),
+            without,
             ..BluOptions::new(&blu::MODELS[0])
         };
         let (w, _, _) = button_with(Platform::MacOs, Os::MacOs, options).await;
         open_blu(&w).await;
         let warning = w.host.query_selector(".passkey-pin").unwrap();
-        assert_eq!(warning.is_some(), warned, "{firmware}");
+        assert_eq!(warning.is_some(), warned, "{firmware} {revision_readable}");
+        w.host.remove();
     }
 }
 
@@ -328,6 +469,12 @@ async fn factory_reset_asks_first_then_turns_encryption_off() {
     click(&w.host, "Yes, reset the device");
     until(10, "the reset", || w.setup.blu.reset_done.get_untracked()).await;
     assert!(device.borrow().key().is_none());
+    // The device restarted: the link is gone, and nothing read before it is shown as current.
+    let id = DeviceId::from(ID);
+    assert!(!w.with_mock(|m| bluehome::ble::BleBackend::is_connected(m, &id)));
+    assert_eq!(count(&w.host, ".blu-setting"), 0);
+    assert!(!has_button(&w.host, "Turn encryption on"));
+    assert!(text(&w.host, ".reset-done").contains("pairing mode"));
     let key: DeviceKey = ID.parse().unwrap();
     assert!(
         w.store
@@ -371,7 +518,8 @@ async fn a_dropped_link_is_explained() {
 /// The GATT operations of the BLU flow, counted (the README quotes these): opening a Button1
 /// looks for 3 services (Improv: absent, BLU settings, Device Information) and reads its 5 open
 /// characteristics (beacon mode, buzzer, buzzer enabled, multi-click speed, firmware); turning
-/// encryption on is one write (passkey) and one read (key).
+/// encryption on is a read of the key (is encryption on already?), the passkey's write and a read
+/// of the new key.
 #[wasm_bindgen_test]
 async fn the_blu_flow_gatt_operations_are_counted() {
     let (w, _device, id) = button_on(Platform::MacOs, Os::MacOs).await;
@@ -397,7 +545,7 @@ async fn the_blu_flow_gatt_operations_are_counted() {
     let all = w.gatt_ops();
     let encryption = count(&all[opened.len()..]);
     web_sys::console::log_1(&format!("BLU encryption: {encryption:?}").into());
-    assert_eq!(encryption, [0, 1, 1, 0], "{all:?}");
+    assert_eq!(encryption, [0, 2, 1, 0], "{all:?}");
     click_and_render(&w.host, "Done: disconnect").await;
     assert_eq!(w.setup.flow.get_untracked(), None);
     assert!(!w.with_mock(|m| bluehome::ble::BleBackend::is_connected(m, &id)));

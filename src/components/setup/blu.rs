@@ -68,9 +68,15 @@ pub fn BluPanel(
                                 prop:value=move || passkey.get()
                                 on:input=move |ev| passkey.set(event_target_value(&ev)) />
                         </label>
-                        <Show when=move || view_.passkey_is_pairing_pin()>
-                            <p class="notice warning passkey-pin">"This firmware (before 1.0.23) also asks for the passkey as a PIN whenever the device is paired: keep it."</p>
-                        </Show>
+                        {move || match view_.passkey_is_pairing_pin() {
+                            Some(true) => Some(view! {
+                                <p class="notice warning passkey-pin">"This firmware (before 1.0.23) also asks for the passkey as a PIN whenever the device is paired: keep it."</p>
+                            }),
+                            None => Some(view! {
+                                <p class="notice warning passkey-pin">"The firmware version could not be read. Firmware before 1.0.23 also asks for the passkey as a PIN whenever the device is paired: keep it."</p>
+                            }),
+                            Some(false) => None,
+                        }}
                         <button type="submit" disabled=busy>"Turn encryption on"</button>
                         <button type="button" disabled=busy on:click=move |_| session.blu_read_key()>"Read the key"</button>
                     </form>
@@ -79,21 +85,33 @@ pub fn BluPanel(
                             <label class="field"><span>"Bind key"</span>
                                 <input class="bind-key" readonly prop:value=key.to_hex() />
                             </label>
-                            <Show when=move || view_.key_stored.get()>
+                            <Show when=move || view_.key_stored.get()
+                                fallback=|| view! {
+                                    <p class="notice">"Copy it for Home Assistant if you use it there. Enter the MAC above and the Scan page decrypts this sensor too (BTHome's encryption uses the MAC)."</p>
+                                }>
                                 <p class="notice ok">"Stored as this sensor's bind key: the Scan page decrypts it now. Copy it for Home Assistant if you use it there."</p>
                             </Show>
                         </div>
                     })}
+                    <Show when=move || view_.rekey_armed.get()>
+                        <div class="notice warning rekey" role="alert">
+                            <p>"Encryption is on already, with the key above. A new passkey makes a new key: Home Assistant, and anything else holding this key, stops decoding the sensor until it is given the new one."</p>
+                            <button class="danger" disabled=busy on:click=move |_| session.blu_enable_encryption(&passkey.get_untracked())>"Make a new key"</button>
+                            <button disabled=busy on:click=move |_| view_.rekey_armed.set(false)>"Keep this key"</button>
+                        </div>
+                    </Show>
                 </section>
             </Show>
-            <section class="blu-settings" aria-label="Settings">
-                <h3>"Settings"</h3>
-                <ul>
-                    {move || view_.values.get().into_iter().map(|(c, value)| {
-                        view! { <SettingRow session=session characteristic=c value=value /> }
-                    }).collect_view()}
-                </ul>
-            </section>
+            <Show when=move || view_.values.with(|v| !v.is_empty())>
+                <section class="blu-settings" aria-label="Settings">
+                    <h3>"Settings"</h3>
+                    <ul>
+                        {move || view_.values.get().into_iter().map(|(c, value)| {
+                            view! { <SettingRow session=session characteristic=c value=value /> }
+                        }).collect_view()}
+                    </ul>
+                </section>
+            </Show>
             <Show when=move || view_.exposed.get().has(Characteristic::FactoryReset)>
                 <section class="blu-reset" aria-label="Factory reset">
                     <Show when=move || view_.reset_armed.get()
@@ -104,10 +122,10 @@ pub fn BluPanel(
                         <button class="danger" on:click=move |_| session.blu_factory_reset()>"Yes, reset the device"</button>
                         <button on:click=move |_| view_.reset_armed.set(false)>"Cancel"</button>
                     </Show>
-                    <Show when=move || view_.reset_done.get()>
-                        <p class="notice ok">"Factory reset sent. Pair the device again (pairing mode) to change its settings."</p>
-                    </Show>
                 </section>
+            </Show>
+            <Show when=move || view_.reset_done.get()>
+                <p class="notice ok reset-done">"Factory reset sent: the device restarts with encryption off, its settings restored, and no pairings. To change its settings again, put it in pairing mode and set it up once more (if the system still lists it as paired, remove it there first)."</p>
             </Show>
         </section>
     }

@@ -41,6 +41,9 @@ pub struct BluView {
     pub key: RwSignal<Option<BindKey>>,
     /// The key was stored for the Scan page.
     pub key_stored: RwSignal<bool>,
+    /// Encryption was on already (the key shown is the device's): a passkey written now would
+    /// make a new key, which the person confirms first.
+    pub rekey_armed: RwSignal<bool>,
     /// The factory reset asks for its confirmation.
     pub reset_armed: RwSignal<bool>,
     /// The factory reset was sent.
@@ -56,6 +59,7 @@ impl BluView {
             values: RwSignal::new(Vec::new()),
             key: RwSignal::new(None),
             key_stored: RwSignal::new(false),
+            rekey_armed: RwSignal::new(false),
             reset_armed: RwSignal::new(false),
             reset_done: RwSignal::new(false),
         }
@@ -68,18 +72,22 @@ impl BluView {
         self.values.set(Vec::new());
         self.key.set(None);
         self.key_stored.set(false);
+        self.rekey_armed.set(false);
         self.reset_armed.set(false);
         self.reset_done.set(false);
     }
 
-    /// The firmware revision read says the passkey is also the pairing PIN (tracked).
-    pub fn passkey_is_pairing_pin(&self) -> bool {
+    /// Whether the passkey may also be the PIN asked for when pairing (tracked): firmware before
+    /// 1.0.23 uses it so (docs-ble/changelog). `Some(true)` when the revision read says so,
+    /// `None` when the revision is unknown (not read, or not a version number), so the page
+    /// cannot rule it out.
+    pub fn passkey_is_pairing_pin(&self) -> Option<bool> {
         self.values.with(|values| {
-            values.iter().any(|(c, value)| match (c, value) {
+            values.iter().find_map(|(c, value)| match (c, value) {
                 (Characteristic::FirmwareRevision, Ok(Value::Text(revision))) => {
-                    blu::passkey_is_pairing_pin(revision) == Some(true)
+                    blu::passkey_is_pairing_pin(revision)
                 }
-                _ => false,
+                _ => None,
             })
         })
     }
@@ -182,11 +190,26 @@ impl SetupSession {
     pub fn blu_set_mac(self, text: &str) -> Result<(), String> {
         let mac = MacAddress::from_str(text.trim()).map_err(|e| format!("MAC: {e}"))?;
         self.blu.mac.set(Some(mac));
+        // A key read before the MAC was known is stored now.
+        if !self.blu.key_stored.get_untracked() {
+            self.blu_store_key();
+        }
         Ok(())
     }
 
-    /// Performs an operation's GATT reads and writes, one at a time.
-    async fn drive_blu(self, mut op: Operation, during: &str) -> Result<Outcome, SetupFailure> {
+    /// Performs an operation's GATT reads and writes, one at a time; a failure is explained.
+    async fn drive_blu(self, op: Operation, during: &str) -> Result<Outcome, SetupFailure> {
+        self.perform_blu(op)
+            .await
+            .map_err(|(e, ble)| self.blu_failure(&e, ble.as_ref(), during))
+    }
+
+    /// Performs an operation's GATT reads and writes, one at a time; a failure comes with the
+    /// browser's error behind it, if a GATT operation failed.
+    async fn perform_blu(
+        self,
+        mut op: Operation,
+    ) -> Result<Outcome, (blu::Error, Option<BleError>)> {
         let mut last_error: Option<BleError> = None;
         loop {
             let result = match op.action() {
@@ -211,13 +234,17 @@ impl SetupSession {
                 }
             }
         }
-        op.finish().map_err(|e| {
-            SetupFailure::blu(&e, last_error.as_ref(), during, self.os.get_untracked())
-        })
+        op.finish().map_err(|e| (e, last_error))
+    }
+
+    fn blu_failure(self, error: &blu::Error, ble: Option<&BleError>, during: &str) -> SetupFailure {
+        SetupFailure::blu(error, ble, during, self.os.get_untracked())
     }
 
     /// Turns encryption on with `passkey` (text from the form), reads the new key and stores it
-    /// with the device's MAC as its bind key.
+    /// as the sensor's bind key. A device whose encryption is on already keeps its key until the
+    /// person confirms a new one ([`BluView::rekey_armed`]): each passkey written makes a new key
+    /// (docs-ble/encryption), and every receiver holding the old one stops decoding.
     pub fn blu_enable_encryption(self, passkey: &str) {
         let passkey = match Passkey::from_str(passkey.trim()) {
             Ok(p) => p,
@@ -230,56 +257,78 @@ impl SetupSession {
                 ));
             }
         };
-        if self.blu.mac.get_untracked().is_none() {
-            return self.refuse(mac_needed());
-        }
+        let confirmed = self.blu.rekey_armed.get_untracked();
+        self.blu.rekey_armed.set(false);
         self.steps.set(Vec::new());
         self.run("Turn encryption on", move |s| async move {
+            let during = "turning encryption on";
+            let exposed = s.blu.exposed.get_untracked();
+            if !confirmed {
+                s.step("Reading the key, to see whether encryption is on already");
+                let op = Operation::read_key(&exposed).map_err(|e| s.blu_failure(&e, None, during))?;
+                match s.perform_blu(op).await {
+                    Ok(outcome) => {
+                        s.blu_keep_key(outcome);
+                        s.blu.rekey_armed.set(true);
+                        return Ok(());
+                    }
+                    Err((blu::Error::KeyNotSet, _)) => s.step_done(),
+                    Err((e, ble)) => return Err(s.blu_failure(&e, ble.as_ref(), during)),
+                }
+            }
             s.step(
                 "Writing the passkey (turns BTHome encryption on and makes a new key), then reading the key",
             );
-            let op = Operation::enable_encryption(&s.blu.exposed.get_untracked(), passkey)
-                .map_err(|e| SetupFailure::blu(&e, None, "turning encryption on", s.os.get_untracked()))?;
-            let outcome = s.drive_blu(op, "turning encryption on").await?;
-            s.blu_keep_key(outcome)
+            let op = Operation::enable_encryption(&exposed, passkey)
+                .map_err(|e| s.blu_failure(&e, None, during))?;
+            let outcome = s.drive_blu(op, during).await?;
+            s.blu_keep_key(outcome);
+            Ok(())
         });
     }
 
     /// Reads the current key and stores it as the bind key.
     pub fn blu_read_key(self) {
-        if self.blu.mac.get_untracked().is_none() {
-            return self.refuse(mac_needed());
-        }
         self.steps.set(Vec::new());
         self.run("Read the key", |s| async move {
             s.step("Reading the encryption key");
-            let op = Operation::read_key(&s.blu.exposed.get_untracked()).map_err(|e| {
-                SetupFailure::blu(&e, None, "reading the key", s.os.get_untracked())
-            })?;
+            let op = Operation::read_key(&s.blu.exposed.get_untracked())
+                .map_err(|e| s.blu_failure(&e, None, "reading the key"))?;
             let outcome = s.drive_blu(op, "reading the key").await?;
-            s.blu_keep_key(outcome)
+            s.blu_keep_key(outcome);
+            Ok(())
         });
     }
 
-    fn blu_keep_key(self, outcome: Outcome) -> Result<(), SetupFailure> {
+    /// Shows the key read, and stores it for the Scan page once the MAC is known.
+    fn blu_keep_key(self, outcome: Outcome) {
         let Outcome::Key(bytes) = outcome else {
-            return Ok(());
+            return;
         };
-        let bindkey = BindKey::new(bytes);
-        self.step("Storing the key as this sensor's bind key (the Scan page decrypts with it)");
-        if let Some(key) = self.blu_key() {
-            self.store.set_key(
-                &key,
-                Some(KeyEntry {
-                    bindkey,
-                    mac: self.blu.mac.get_untracked(),
-                }),
-            );
-            self.blu.key_stored.set(true);
-        }
-        self.blu.key.set(Some(bindkey));
+        self.blu.key.set(Some(BindKey::new(bytes)));
+        self.blu_store_key();
         self.step_done();
-        Ok(())
+    }
+
+    /// Stores the key shown as this sensor's bind key, with its MAC: BTHome's nonce holds the
+    /// MAC, so without it the Scan page could not decrypt (the person may type it later).
+    fn blu_store_key(self) {
+        let (Some(bindkey), Some(mac), Some(key)) = (
+            self.blu.key.get_untracked(),
+            self.blu.mac.get_untracked(),
+            self.blu_key(),
+        ) else {
+            return;
+        };
+        self.step("Storing the key as this sensor's bind key (the Scan page decrypts with it)");
+        self.store.set_key(
+            &key,
+            Some(KeyEntry {
+                bindkey,
+                mac: Some(mac),
+            }),
+        );
+        self.blu.key_stored.set(true);
     }
 
     /// Writes one setting (read back by the operation).
@@ -290,9 +339,7 @@ impl SetupSession {
             async move {
                 s.step(format!("Writing {}", characteristic.info().label));
                 let op = Operation::write(&s.blu.exposed.get_untracked(), characteristic, value)
-                    .map_err(|e| {
-                        SetupFailure::blu(&e, None, "writing a setting", s.os.get_untracked())
-                    })?;
+                    .map_err(|e| s.blu_failure(&e, None, "writing a setting"))?;
                 if let Outcome::Written {
                     characteristic,
                     value,
@@ -323,7 +370,7 @@ impl SetupSession {
         self.run("Factory reset", |s| async move {
             s.step("Sending the factory reset");
             let op = Operation::factory_reset(&s.blu.exposed.get_untracked())
-                .map_err(|e| SetupFailure::blu(&e, None, "factory reset", s.os.get_untracked()))?;
+                .map_err(|e| s.blu_failure(&e, None, "factory reset"))?;
             s.drive_blu(op, "factory reset").await?;
             // Encryption is off and any key void, this session's or one stored before: the Scan
             // page reads plaintext again (with a key kept, it would refuse it as a downgrade).
@@ -332,20 +379,18 @@ impl SetupSession {
             }
             s.blu.key.set(None);
             s.blu.key_stored.set(false);
+            s.blu.rekey_armed.set(false);
+            // The device restarts and drops the link: what was read of it no longer holds.
+            s.blu.values.set(Vec::new());
+            s.blu.exposed.set(Exposed::default());
+            if let Some(id) = s.device_id() {
+                s.backend().disconnect(&id);
+            }
             s.blu.reset_done.set(true);
             s.step_done();
             Ok(())
         });
     }
-}
-
-fn mac_needed() -> SetupFailure {
-    SetupFailure::new(
-        "The sensor's MAC is needed",
-        "The browser hides Bluetooth addresses and this sensor's advertisement was not heard. Enter the MAC printed on the device (or shown by the Scan page), then try again.",
-        "storing the key",
-        "no Shelly manufacturer data with a MAC was heard from this device",
-    )
 }
 
 /// A setting's new value from a number typed in its form, in the unit the page shows it in

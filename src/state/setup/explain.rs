@@ -124,6 +124,17 @@ impl SetupFailure {
                 "The value does not fit",
                 "Check the value against the range shown and try again.",
             ),
+            blu::Error::Unreadable { .. } => (
+                "The device's answer is not a value this page knows",
+                "Its firmware may differ from the documented one. Retry; if it persists, change the setting in the Shelly app.",
+            ),
+            blu::Error::NotApplied {
+                characteristic: blu::Characteristic::BuzzerActivate,
+                ..
+            } => (
+                "The buzzer did not start",
+                "\"Find my button\" sounds only while beacon mode is on: turn beacon mode on, then try again.",
+            ),
             blu::Error::NotApplied { .. } => (
                 "The device did not keep the value",
                 "It still reads its old value. Retry; if it persists, the firmware ignores this setting.",
@@ -260,6 +271,31 @@ mod tests {
         };
         let open = SetupFailure::blu(&firmware, Some(&unknown), "reading", Os::Linux);
         assert_ne!(open.title, linux.title, "an open read needs no pairing");
+    }
+
+    /// A value typed that does not fit and an answer of the device that makes no value are told
+    /// apart: only the first is the person's to fix.
+    #[test]
+    fn a_bad_answer_is_not_blamed_on_the_value_typed() {
+        let typed = blu::Error::Value(blu::ValueError::OutOfRange {
+            characteristic: blu::Characteristic::MotionPulseCount,
+            value: 9,
+            min: 1,
+            max: 4,
+        });
+        let answered = blu::Error::Unreadable {
+            characteristic: blu::Characteristic::EncryptionKey,
+            error: blu::ValueError::Length {
+                characteristic: blu::Characteristic::EncryptionKey,
+                expected: 16,
+                found: 15,
+            },
+        };
+        let typed = SetupFailure::blu(&typed, None, "writing a setting", Os::Linux);
+        let answered = SetupFailure::blu(&answered, None, "reading the key", Os::Linux);
+        assert!(typed.advice.contains("range shown"), "{typed:?}");
+        assert!(!answered.advice.contains("range shown"), "{answered:?}");
+        assert!(answered.title.contains("answer"), "{answered:?}");
     }
 
     #[test]

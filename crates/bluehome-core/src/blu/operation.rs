@@ -63,8 +63,16 @@ pub enum Error {
         /// How.
         error: AttError,
     },
-    /// A value did not fit, or the device's bytes did not make a value.
+    /// A value to write does not fit.
     Value(ValueError),
+    /// What the device answered makes no value of its characteristic (a wrong length, a value
+    /// out of the documented range: another firmware).
+    Unreadable {
+        /// Which characteristic.
+        characteristic: Characteristic,
+        /// What is wrong with its bytes.
+        error: ValueError,
+    },
     /// The device still holds another value after a write.
     NotApplied {
         /// Which characteristic.
@@ -104,6 +112,13 @@ impl fmt::Display for Error {
                 error,
             } => write!(f, "{characteristic}: {error}"),
             Self::Value(e) => e.fmt(f),
+            Self::Unreadable {
+                characteristic,
+                error,
+            } => write!(
+                f,
+                "the device's {characteristic} answer makes no value: {error}"
+            ),
             Self::NotApplied {
                 characteristic,
                 written,
@@ -314,7 +329,10 @@ impl Operation {
             }
             (Step::Read(c), Feedback::Read(bytes)) => {
                 self.next += 1;
-                let value = c.decode(bytes).map_err(Error::Value);
+                let value = c.decode(bytes).map_err(|error| Error::Unreadable {
+                    characteristic: c,
+                    error,
+                });
                 self.on_value(c, value);
             }
             (Step::Read(c) | Step::Write(c, _), Feedback::Failed(error)) => {
@@ -440,6 +458,20 @@ mod tests {
         );
     }
 
+    /// A key of the wrong length is the device's answer gone wrong, not a value typed.
+    #[test]
+    fn a_short_key_is_an_unreadable_answer() {
+        let mut op = Operation::read_key(&motion()).unwrap();
+        run(&mut op, &[Feedback::Read(&[0x11; 15])]);
+        assert!(matches!(
+            op.finish(),
+            Err(Error::Unreadable {
+                characteristic: Characteristic::EncryptionKey,
+                error: ValueError::Length { .. }
+            })
+        ));
+    }
+
     #[test]
     fn a_key_of_zeros_after_the_passkey_is_an_error() {
         let mut op = Operation::read_key(&motion()).unwrap();
@@ -539,7 +571,10 @@ mod tests {
         assert_eq!(values[0].1, Ok(Value::Switch(true)));
         assert!(matches!(
             values[1].1,
-            Err(Error::Value(ValueError::OutOfRange { .. }))
+            Err(Error::Unreadable {
+                characteristic: Characteristic::MotionSensitivity,
+                error: ValueError::OutOfRange { .. }
+            })
         ));
         assert!(matches!(
             values[3].1,

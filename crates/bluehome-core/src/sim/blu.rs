@@ -66,6 +66,9 @@ pub struct BluOptions {
     pub bonds: Vec<String>,
     /// Beacon mode on from the start (for models that have the setting).
     pub beacon: bool,
+    /// Encryption on from the start: this passkey was written before (by the Shelly app), and
+    /// the device has the key it made.
+    pub passkey: Option<Passkey>,
     /// Also expose what is seen only in public code: the sample-BTHome read, and Motion's blind
     /// time.
     pub undocumented: bool,
@@ -80,7 +83,7 @@ pub struct BluOptions {
 
 impl BluOptions {
     /// Defaults for a model: MAC `3C:2E:F5:B1:00:<model id>`, firmware `1.0.23`, no bonds, beacon
-    /// off, documented characteristics only.
+    /// and encryption off, documented characteristics only.
     pub fn new(model: &'static BluModel) -> Self {
         let [_, id] = model.id.to_be_bytes();
         Self {
@@ -89,6 +92,7 @@ impl BluOptions {
             firmware: "1.0.23".into(),
             bonds: Vec::new(),
             beacon: false,
+            passkey: None,
             undocumented: false,
             without: Vec::new(),
             rssi: -55,
@@ -178,6 +182,15 @@ fn default_setting(c: Characteristic, beacon: bool) -> Vec<u8> {
     }
 }
 
+/// A passkey as the documentation has the device read it: a little-endian u32 of at most 999999
+/// (docs-ble/encryption).
+fn documented_passkey(value: &[u8]) -> Result<Passkey, AttError> {
+    let bytes: [u8; 4] = value
+        .try_into()
+        .map_err(|_| AttError::InvalidAttributeValueLength)?;
+    Passkey::new(u32::from_le_bytes(bytes)).map_err(|_| AttError::ValueNotAllowed)
+}
+
 impl BluDevice {
     /// A device as it leaves the factory (plus the options' bonds and beacon mode).
     pub fn new(options: BluOptions) -> Self {
@@ -218,6 +231,9 @@ impl BluDevice {
             advertisement: None,
         };
         device.load_defaults(options.beacon);
+        if let Some(passkey) = options.passkey {
+            device.new_key(passkey);
+        }
         device
     }
 
@@ -431,16 +447,21 @@ impl BluDevice {
         })
     }
 
-    /// A write (with response). Values are checked with the core's own decoder.
+    /// A write (with response). Values are checked with the core's own decoder, except the
+    /// passkey, which the device reads by itself as documented: the client's byte order is what
+    /// a test of it checks.
     pub fn write(&mut self, c: Characteristic, value: &[u8], now_ms: u64) -> Result<(), AttError> {
         self.tick(now_ms);
         self.check(c, c.info().write, AttError::WriteNotPermitted)?;
+        if c == Characteristic::Passkey {
+            self.new_key(documented_passkey(value)?);
+            return Ok(());
+        }
         let decoded = c.decode(value).map_err(|e| match e {
             ValueError::Length { .. } => AttError::InvalidAttributeValueLength,
             _ => AttError::ValueNotAllowed,
         })?;
         match (c, decoded) {
-            (Characteristic::Passkey, Value::Passkey(passkey)) => self.new_key(passkey),
             (Characteristic::FactoryReset, _) => self.factory_reset(now_ms),
             (Characteristic::BuzzerActivate, Value::Switch(on)) => {
                 let beacon = self.setting(Characteristic::BeaconMode) == Some(Value::Switch(true));
@@ -732,6 +753,18 @@ mod tests {
             d.write(Characteristic::Passkey, &1_000_000u32.to_le_bytes(), 0),
             Err(AttError::ValueNotAllowed)
         );
+        // The device reads the documented order by itself: 123456 written big-endian is
+        // 0x40E20100, out of range, and the client's bytes are the documented ones.
+        assert_eq!(
+            d.write(Characteristic::Passkey, &123_456u32.to_be_bytes(), 0),
+            Err(AttError::ValueNotAllowed)
+        );
+        let passkey = Passkey::new(123_456).unwrap();
+        assert_eq!(passkey.to_bytes(), 123_456u32.to_le_bytes());
+        assert_eq!(
+            d.write(Characteristic::Passkey, &passkey.to_bytes(), 0),
+            Ok(())
+        );
     }
 
     /// The whole encryption flow: the core client turns encryption on and reads the key; the
@@ -925,6 +958,25 @@ mod tests {
         assert!(first.is_some());
         assert_ne!(d.advertisement(4_000), first, "a new beacon 3 s later");
         assert_eq!(quick(false), 0);
+    }
+
+    /// A device whose passkey was written before starts with a key, and encrypts.
+    #[test]
+    fn a_passkey_given_starts_the_device_encrypted() {
+        let button = blu::model_by_code("SBBT-002C").unwrap();
+        let mut d = BluDevice::new(BluOptions {
+            passkey: Some(Passkey::new(123_456).unwrap()),
+            ..BluOptions::new(button)
+        });
+        assert!(d.key().is_some_and(|k| k != [0; 16]));
+        d.press(100, 0);
+        let sent = d.advertisement(0).unwrap();
+        assert_eq!(
+            sent.service_data[&Uuid::BTHOME_V2][0] & 0x01,
+            0x01,
+            "{sent:?}"
+        );
+        assert!(BluDevice::new(BluOptions::new(button)).key().is_none());
     }
 
     #[test]
