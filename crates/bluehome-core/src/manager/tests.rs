@@ -39,24 +39,23 @@ fn events(mgr: &mut Manager) -> Vec<Output> {
     mgr.drain().collect()
 }
 
+/// The drained events `pick` maps to something, in order; it drops the others.
+fn picked<T>(mgr: &mut Manager, pick: impl FnMut(Output) -> Option<T>) -> Vec<T> {
+    mgr.drain().filter_map(pick).collect()
+}
+
 fn callbacks(mgr: &mut Manager) -> Vec<(u64, CallbackId, String)> {
-    events(mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::Callback { id, info } => Some((o.at_ms, id, info.key.to_string())),
-            _ => None,
-        })
-        .collect()
+    picked(mgr, |o| match o.event {
+        Event::Callback { id, info } => Some((o.at_ms, id, info.key.to_string())),
+        _ => None,
+    })
 }
 
 fn unavailable(mgr: &mut Manager) -> Vec<(u64, TrackId)> {
-    events(mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::Unavailable { id, .. } => Some((o.at_ms, id)),
-            _ => None,
-        })
-        .collect()
+    picked(mgr, |o| match o.event {
+        Event::Unavailable { id, .. } => Some((o.at_ms, id)),
+        _ => None,
+    })
 }
 
 fn k(key: &str) -> DeviceKey {
@@ -453,13 +452,10 @@ fn waiter_takes_the_first_packet_its_predicate_accepts() {
     assert!(events(&mut mgr).is_empty());
     feed(&mut mgr, 2 * S, "local", A, adv(-50, 2));
     feed(&mut mgr, 3 * S, "local", A, adv(-50, 3));
-    let done: Vec<_> = events(&mut mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::WaiterDone { id, .. } => Some((o.at_ms, id)),
-            _ => None,
-        })
-        .collect();
+    let done: Vec<_> = picked(&mut mgr, |o| match o.event {
+        Event::WaiterDone { id, .. } => Some((o.at_ms, id)),
+        _ => None,
+    });
     assert_eq!(done, [(2 * S, id)]);
     assert!(!mgr.cancel_waiter(id));
 }
@@ -490,25 +486,17 @@ fn waiter_resolves_from_history_at_once() {
 // ----- scan requests ------------------------------------------------------------------------------
 
 fn scan_events(mgr: &mut Manager) -> Vec<(u64, Option<ScanOptions>)> {
-    events(mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::ScanChanged { options } => Some((o.at_ms, options)),
-            _ => None,
-        })
-        .collect()
+    picked(mgr, |o| match o.event {
+        Event::ScanChanged { options } => Some((o.at_ms, options)),
+        _ => None,
+    })
 }
 
 fn deliveries(mgr: &mut Manager) -> Vec<(String, String)> {
-    events(mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::Delivery { client, info } => {
-                Some((String::from(&*client), info.key.to_string()))
-            }
-            _ => None,
-        })
-        .collect()
+    picked(mgr, |o| match o.event {
+        Event::Delivery { client, info } => Some((String::from(&*client), info.key.to_string())),
+        _ => None,
+    })
 }
 
 #[test]
@@ -793,14 +781,11 @@ fn a_shorter_fallback_interval_is_queued_in_time() {
     feed(&mut mgr, 0, "local", A, adv(-50, 1));
     mgr.set_fallback_interval(&k(A), Some(1));
     mgr.advance(2_000 * S);
-    let out: Vec<(u64, bool)> = events(&mut mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::Unavailable { id, .. } => Some((o.at_ms, id == gone)),
-            Event::WaiterTimedOut { id } => Some((o.at_ms, id == waiter)),
-            _ => None,
-        })
-        .collect();
+    let out: Vec<(u64, bool)> = picked(&mut mgr, |o| match o.event {
+        Event::Unavailable { id, .. } => Some((o.at_ms, id == gone)),
+        Event::WaiterTimedOut { id } => Some((o.at_ms, id == waiter)),
+        _ => None,
+    });
     assert_eq!(out, [(5_001, true), (19_600, true)]);
 }
 
@@ -925,13 +910,10 @@ fn bthome_adv(hex: &str) -> Advertisement {
 }
 
 fn readings(mgr: &mut Manager) -> Vec<crate::bthome::Packet> {
-    events(mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::Reading { packet, .. } => Some(packet),
-            _ => None,
-        })
-        .collect()
+    picked(mgr, |o| match o.event {
+        Event::Reading { packet, .. } => Some(packet),
+        _ => None,
+    })
 }
 
 fn values(p: &crate::bthome::Packet) -> Vec<(String, Option<f64>)> {
@@ -1238,13 +1220,10 @@ fn a_gateway_reporting_the_announced_mac_is_the_same_device() {
         Connectable::No,
         gateway_copy,
     );
-    let got: Vec<_> = events(&mut mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::Reading { key, packet, .. } => Some((key, packet)),
-            _ => None,
-        })
-        .collect();
+    let got: Vec<_> = picked(&mut mgr, |o| match o.event {
+        Event::Reading { key, packet, .. } => Some((key, packet)),
+        _ => None,
+    });
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].0, k(OPAQUE));
     assert!(got[0].1.is_ok(), "{:?}", got[0].1.error);
@@ -1269,24 +1248,18 @@ fn a_gateway_entry_made_first_joins_the_device_that_announces_its_mac() {
         OPAQUE,
         shelly_scan_response(ENCRYPTED_MAC),
     );
-    let merged: Vec<_> = events(&mut mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::Merged { from, into } => Some((from, into)),
-            _ => None,
-        })
-        .collect();
+    let merged: Vec<_> = picked(&mut mgr, |o| match o.event {
+        Event::Merged { from, into } => Some((from, into)),
+        _ => None,
+    });
     assert_eq!(merged, [(k(ENCRYPTED_MAC), k(OPAQUE))]);
     assert_eq!(mgr.device_count(), 1);
     assert_eq!(mgr.bindkey(&k(OPAQUE)), Some(&BINDKEY));
     mgr.ingest(3 * S, "gw", &k(ENCRYPTED_MAC), Connectable::No, report(8));
-    let got: Vec<_> = events(&mut mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::Reading { key, packet, .. } => Some((key, packet.is_ok())),
-            _ => None,
-        })
-        .collect();
+    let got: Vec<_> = picked(&mut mgr, |o| match o.event {
+        Event::Reading { key, packet, .. } => Some((key, packet.is_ok())),
+        _ => None,
+    });
     assert_eq!(got, [(k(OPAQUE), true)]);
     assert_eq!(mgr.device_count(), 1);
 }
@@ -1325,15 +1298,7 @@ fn data_heard_before_the_scan_response_decrypts_from_the_next_packet_on() {
 fn the_announced_mac_outlives_the_device_going_unavailable() {
     // The all-sources history expires after 900 s of silence and forgets the merged data; the
     // next data packet, heard before any scan response, still decrypts.
-    let mut mgr = Manager::default();
-    mgr.set_bindkey(&k(OPAQUE), Some(BINDKEY));
-    feed(
-        &mut mgr,
-        S,
-        "local",
-        OPAQUE,
-        shelly_scan_response(ENCRYPTED_MAC),
-    );
+    let mut mgr = opaque_device_that_announced_its_mac();
     mgr.advance(S + 901_000);
     assert!(!mgr.address_present(&k(OPAQUE), History::All));
     feed(
@@ -1458,13 +1423,10 @@ fn eviction_is_reported_and_keeps_the_bind_key() {
     feed(&mut mgr, 1, "local", A, adv(-50, 1));
     events(&mut mgr);
     feed(&mut mgr, 2, "local", B, adv(-50, 1));
-    let evicted: Vec<(u64, String)> = events(&mut mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
-            Event::Evicted { key } => Some((o.at_ms, key.to_string())),
-            _ => None,
-        })
-        .collect();
+    let evicted: Vec<(u64, String)> = picked(&mut mgr, |o| match o.event {
+        Event::Evicted { key } => Some((o.at_ms, key.to_string())),
+        _ => None,
+    });
     assert_eq!(evicted, [(2, String::from(A))]);
     assert!(mgr.device(&k(A)).is_none());
     assert_eq!(mgr.bindkey(&k(A)), Some(&BINDKEY));
@@ -1481,17 +1443,15 @@ fn decoded_objects_become_a_reading_as_they_are() {
         Object::new(0x02, Value::Float(21.5)),
     ];
     mgr.ingest_objects(S, "shelly:gw", &k(A), objects.clone());
-    let got: Vec<(DeviceKey, String, crate::bthome::Packet)> = events(&mut mgr)
-        .into_iter()
-        .filter_map(|o| match o.event {
+    let got: Vec<(DeviceKey, String, crate::bthome::Packet)> =
+        picked(&mut mgr, |o| match o.event {
             Event::Reading {
                 key,
                 source,
                 packet,
             } => Some((key, String::from(&*source), packet)),
             _ => None,
-        })
-        .collect();
+        });
     assert_eq!(got.len(), 1);
     let (key, source, packet) = &got[0];
     assert_eq!((key, source.as_str()), (&k(A), "shelly:gw"));
