@@ -6,8 +6,8 @@ use alloc::vec::Vec;
 use serde_json::Value;
 
 use super::{
-    Error, Pattern, as_array, as_bool, as_int, as_object, as_str, as_uuid, check_keys, index, join,
-    parse_json,
+    Error, Pattern, as_array, as_bool, as_company_id, as_int, as_object_with_keys, as_str, as_uuid,
+    index, join, parse_json,
 };
 use crate::advertisement::{Advertisement, Connectable};
 use crate::device::DeviceKey;
@@ -59,9 +59,8 @@ impl Matcher {
 
     /// Parses a matcher object at `path` (used in error messages).
     pub fn from_value(value: &Value, path: &str) -> Result<Self, Error> {
-        let object = as_object(value, path)?;
-        check_keys(
-            object,
+        let object = as_object_with_keys(
+            value,
             path,
             &[
                 "address",
@@ -86,8 +85,7 @@ impl Matcher {
             m.service_data_uuid = Some(as_uuid(v, &join(path, "service_data_uuid"))?);
         }
         if let Some(v) = object.get("manufacturer_id") {
-            let field = join(path, "manufacturer_id");
-            m.manufacturer_id = Some(as_int(v, &field, 0, 0xFFFF, "0..=65535")? as u16);
+            m.manufacturer_id = Some(as_company_id(v, &join(path, "manufacturer_id"))?);
         }
         if let Some(v) = object.get("manufacturer_data_start") {
             let field = join(path, "manufacturer_data_start");

@@ -202,29 +202,26 @@ pub(crate) fn check_pattern_length(pattern: &str, field: &str) -> Result<(), Err
     Ok(())
 }
 
-/// The value as an object, or a type error.
-pub(crate) fn as_object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Error> {
-    value.as_object().ok_or_else(|| Error::WrongType {
+/// The value as an object whose keys are all in `allowed`: otherwise a type error, or the first
+/// other key as an unknown field.
+pub(crate) fn as_object_with_keys<'a>(
+    value: &'a Value,
+    path: &str,
+    allowed: &[&str],
+) -> Result<&'a Map<String, Value>, Error> {
+    let object = value.as_object().ok_or_else(|| Error::WrongType {
         field: if path.is_empty() {
             String::from("(top level)")
         } else {
             String::from(path)
         },
         expected: "an object",
-    })
-}
-
-/// Rejects keys not in `allowed`.
-pub(crate) fn check_keys(
-    object: &Map<String, Value>,
-    path: &str,
-    allowed: &[&str],
-) -> Result<(), Error> {
+    })?;
     match object.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(key) => Err(Error::UnknownField {
             field: join(path, key),
         }),
-        None => Ok(()),
+        None => Ok(object),
     }
 }
 
@@ -271,6 +268,11 @@ pub(crate) fn as_int(
         });
     }
     Ok(n)
+}
+
+/// A Bluetooth company id (a manufacturer-data key).
+pub(crate) fn as_company_id(value: &Value, field: &str) -> Result<u16, Error> {
+    Ok(as_int(value, field, 0, 0xFFFF, "0..=65535")? as u16)
 }
 
 pub(crate) fn as_uuid(value: &Value, field: &str) -> Result<Uuid, Error> {

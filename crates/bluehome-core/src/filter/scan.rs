@@ -8,8 +8,8 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
 use super::{
-    DataPrefix, Error, Pattern, as_array, as_bool, as_int, as_object, as_str, as_uuid, check_keys,
-    index, join, parse_json,
+    DataPrefix, Error, Pattern, as_array, as_bool, as_company_id, as_int, as_object_with_keys,
+    as_str, as_uuid, index, join, parse_json,
 };
 use crate::advertisement::Advertisement;
 use crate::device::DeviceKey;
@@ -56,9 +56,8 @@ impl ScanFilter {
 
     /// Parses one filter object at `path` (used in error messages).
     pub fn from_value(value: &Value, path: &str) -> Result<Self, Error> {
-        let object = as_object(value, path)?;
-        check_keys(
-            object,
+        let object = as_object_with_keys(
+            value,
             path,
             &[
                 "addrs",
@@ -93,8 +92,7 @@ impl ScanFilter {
         }
         if let Some(v) = object.get("serviceData") {
             let field = join(path, "serviceData");
-            let inner = as_object(v, &field)?;
-            check_keys(inner, &field, &["service", "dataPrefix", "mask"])?;
+            let inner = as_object_with_keys(v, &field, &["service", "dataPrefix", "mask"])?;
             filter.service_data = Some(ServiceDataFilter {
                 service: match inner.get("service") {
                     Some(u) => Some(as_uuid(u, &join(&field, "service"))?),
@@ -105,17 +103,11 @@ impl ScanFilter {
         }
         if let Some(v) = object.get("manufacturerData") {
             let field = join(path, "manufacturerData");
-            let inner = as_object(v, &field)?;
-            check_keys(inner, &field, &["companyIdentifier", "dataPrefix", "mask"])?;
+            let inner =
+                as_object_with_keys(v, &field, &["companyIdentifier", "dataPrefix", "mask"])?;
             filter.manufacturer_data = Some(ManufacturerDataFilter {
                 company: match inner.get("companyIdentifier") {
-                    Some(n) => Some(as_int(
-                        n,
-                        &join(&field, "companyIdentifier"),
-                        0,
-                        0xFFFF,
-                        "0..=65535",
-                    )? as u16),
+                    Some(n) => Some(as_company_id(n, &join(&field, "companyIdentifier"))?),
                     None => None,
                 },
                 data: DataPrefix::parse(inner, &field)?,
@@ -247,6 +239,11 @@ impl Serialize for FilterSet {
     }
 }
 
+/// A scan interval or window: at least 1 ms, and it must fit in 32 bits.
+fn as_scan_period_ms(value: &Value, field: &str) -> Result<u32, Error> {
+    Ok(as_int(value, field, 1, 0xFFFF_FFFF, "1..=4294967295")? as u32)
+}
+
 /// Shelly scan options, with Shelly's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanOptions {
@@ -291,7 +288,6 @@ impl ScanOptions {
     /// Parses a scan-options object at `path`; keys in `extra` are allowed and ignored (a caller's
     /// own keys, such as a client name).
     pub fn from_value(value: &Value, path: &str, extra: &[&str]) -> Result<Self, Error> {
-        let object = as_object(value, path)?;
         let known = [
             "duration_ms",
             "active",
@@ -300,14 +296,7 @@ impl ScanOptions {
             "rssi_thr",
             "filters",
         ];
-        if let Some(key) = object
-            .keys()
-            .find(|k| !known.contains(&k.as_str()) && !extra.contains(&k.as_str()))
-        {
-            return Err(Error::UnknownField {
-                field: join(path, key),
-            });
-        }
+        let object = as_object_with_keys(value, path, &[known.as_slice(), extra].concat())?;
         let mut options = Self::default();
         if let Some(v) = object.get("duration_ms") {
             options.duration_ms = as_int(
@@ -322,22 +311,10 @@ impl ScanOptions {
             options.active = as_bool(v, &join(path, "active"))?;
         }
         if let Some(v) = object.get("interval_ms") {
-            options.interval_ms = as_int(
-                v,
-                &join(path, "interval_ms"),
-                1,
-                0xFFFF_FFFF,
-                "1..=4294967295",
-            )? as u32;
+            options.interval_ms = as_scan_period_ms(v, &join(path, "interval_ms"))?;
         }
         if let Some(v) = object.get("window_ms") {
-            options.window_ms = as_int(
-                v,
-                &join(path, "window_ms"),
-                1,
-                0xFFFF_FFFF,
-                "1..=4294967295",
-            )? as u32;
+            options.window_ms = as_scan_period_ms(v, &join(path, "window_ms"))?;
         }
         if let Some(v) = object.get("rssi_thr") {
             options.rssi_thr = as_int(v, &join(path, "rssi_thr"), -128, 127, "-128..=127")? as i32;
