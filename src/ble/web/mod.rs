@@ -21,14 +21,15 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 
-use futures::lock::Mutex;
+use futures::lock::{Mutex, OwnedMutexGuard};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     AbortController, BluetoothAdvertisingEvent, BluetoothDevice, BluetoothRemoteGattCharacteristic,
-    Event,
+    BluetoothRemoteGattService, Event,
 };
 
 use self::page::at_target;
@@ -39,6 +40,14 @@ use super::{
 };
 
 type Listener = Closure<dyn FnMut(Event)>;
+
+/// The event of a characteristic's new value (a notification, or a read's answer).
+const VALUE_CHANGED: &str = "characteristicvaluechanged";
+
+fn remove_listener(characteristic: &BluetoothRemoteGattCharacteristic, listener: &Listener) {
+    let _ = characteristic
+        .remove_event_listener_with_callback(VALUE_CHANGED, listener.as_ref().unchecked_ref());
+}
 
 /// What the backend keeps per granted device.
 struct DeviceHandle {
@@ -53,8 +62,9 @@ struct DeviceHandle {
     /// resolves (Blink `bluetooth_remote_gatt_characteristic.cc`, `ReadValueCallback`; the Web
     /// Bluetooth spec's `readValue()`), and that echo is no notification.
     reading: Option<(Characteristic, Vec<Vec<u8>>)>,
-    /// This device's GATT queue.
-    gatt_queue: Rc<Mutex<()>>,
+    /// This device's GATT queue (an `Arc` only for [`Mutex::lock_owned`]: the page is
+    /// single-threaded).
+    gatt_queue: Arc<Mutex<()>>,
 }
 
 /// Clears a device's read mark however the read ends: a caller that gives up on it (the GATT
@@ -233,19 +243,22 @@ impl WebBackend {
                 characteristics: HashMap::new(),
                 notify_listeners: HashMap::new(),
                 reading: None,
-                gatt_queue: Rc::new(Mutex::new(())),
+                gatt_queue: Arc::new(Mutex::new(())),
             },
         );
         info
     }
 
-    /// The device's GATT queue (a device never registered gets a queue of its own).
-    fn queue(&self, id: &DeviceId) -> Rc<Mutex<()>> {
-        self.inner
+    /// Waits for the device's turn in its GATT queue, which lasts as long as the guard (a device
+    /// never registered gets a queue of its own).
+    async fn gatt_turn(&self, id: &DeviceId) -> OwnedMutexGuard<()> {
+        let queue = self
+            .inner
             .devices
             .borrow()
             .get(id)
-            .map_or_else(|| Rc::new(Mutex::new(())), |h| Rc::clone(&h.gatt_queue))
+            .map_or_else(|| Arc::new(Mutex::new(())), |h| Arc::clone(&h.gatt_queue));
+        queue.lock_owned().await
     }
 
     fn device(&self, id: &DeviceId) -> Result<BluetoothDevice, BleError> {
@@ -323,6 +336,35 @@ impl WebBackend {
         core::mem::replace(&mut handle.reading, reading)
     }
 
+    /// The service, through the device's connected GATT server.
+    async fn primary_service(
+        &self,
+        id: &DeviceId,
+        service: bluehome_core::Uuid,
+    ) -> Result<BluetoothRemoteGattService, BleError> {
+        let server = self
+            .device(id)?
+            .gatt()
+            .filter(|s| s.connected())
+            .ok_or_else(|| BleError::new(ErrorKind::Disconnected, "not connected"))?;
+        server
+            .get_primary_service_with_str(&service.to_string())
+            .await
+            .map_err(|e| convert::error(&e))
+    }
+
+    /// What every operation on a characteristic starts with: the device's GATT turn, then the
+    /// characteristic (whose first lookup is a GATT operation too).
+    async fn characteristic_in_turn(
+        &self,
+        id: &DeviceId,
+        characteristic: Characteristic,
+    ) -> Result<(OwnedMutexGuard<()>, BluetoothRemoteGattCharacteristic), BleError> {
+        let turn = self.gatt_turn(id).await;
+        let found = self.characteristic(id, characteristic).await?;
+        Ok((turn, found))
+    }
+
     /// The characteristic object, fetched through the connected server once and then cached.
     async fn characteristic(
         &self,
@@ -338,16 +380,9 @@ impl WebBackend {
         {
             return Ok(found);
         }
-        let device = self.device(id)?;
-        let server = device
-            .gatt()
-            .filter(|s| s.connected())
-            .ok_or_else(|| BleError::new(ErrorKind::Disconnected, "not connected"))?;
-        let service = server
-            .get_primary_service_with_str(&characteristic.service.to_string())
-            .await
-            .map_err(|e| convert::error(&e))?;
-        let found = service
+        let found = self
+            .primary_service(id, characteristic.service)
+            .await?
             .get_characteristic_with_str(&characteristic.uuid.to_string())
             .await
             .map_err(|e| convert::error(&e))?;
@@ -543,18 +578,10 @@ impl BleBackend for WebBackend {
         id: &DeviceId,
         service: bluehome_core::Uuid,
     ) -> Result<Vec<bluehome_core::Uuid>, BleError> {
-        let queue = self.queue(id);
-        let _queue = queue.lock().await;
-        let device = self.device(id)?;
-        let server = device
-            .gatt()
-            .filter(|s| s.connected())
-            .ok_or_else(|| BleError::new(ErrorKind::Disconnected, "not connected"))?;
-        let found = server
-            .get_primary_service_with_str(&service.to_string())
-            .await
-            .map_err(|e| convert::error(&e))?;
-        let list = found
+        let _turn = self.gatt_turn(id).await;
+        let list = self
+            .primary_service(id, service)
+            .await?
             .get_characteristics()
             .await
             .map_err(|e| convert::error(&e))?;
@@ -566,9 +593,7 @@ impl BleBackend for WebBackend {
         id: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<Vec<u8>, BleError> {
-        let queue = self.queue(id);
-        let _queue = queue.lock().await;
-        let found = self.characteristic(id, characteristic).await?;
+        let (_turn, found) = self.characteristic_in_turn(id, characteristic).await?;
         self.set_reading(id, Some((characteristic, Vec::new())));
         let marked = ReadMark(self, id);
         let read = found.read_value().await.map(|view| convert::bytes(&view));
@@ -605,9 +630,7 @@ impl BleBackend for WebBackend {
                 "Value can't exceed 512 bytes.",
             ));
         }
-        let queue = self.queue(id);
-        let _queue = queue.lock().await;
-        let found = self.characteristic(id, characteristic).await?;
+        let (_turn, found) = self.characteristic_in_turn(id, characteristic).await?;
         let bytes = js_sys::Uint8Array::from(value);
         let promise = match mode {
             WriteMode::WithResponse => found.write_value_with_response_with_u8_array(&bytes),
@@ -622,9 +645,7 @@ impl BleBackend for WebBackend {
         id: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
-        let queue = self.queue(id);
-        let _queue = queue.lock().await;
-        let found = self.characteristic(id, characteristic).await?;
+        let (_turn, found) = self.characteristic_in_turn(id, characteristic).await?;
         let weak = Rc::downgrade(&self.inner);
         let device = id.clone();
         let listener: Listener = Closure::new(move |event: Event| {
@@ -648,17 +669,12 @@ impl BleBackend for WebBackend {
                 value,
             });
         });
-        let _ = found.add_event_listener_with_callback(
-            "characteristicvaluechanged",
-            listener.as_ref().unchecked_ref(),
-        );
+        let _ = found
+            .add_event_listener_with_callback(VALUE_CHANGED, listener.as_ref().unchecked_ref());
         if let Some(handle) = self.inner.devices.borrow_mut().get_mut(id)
             && let Some(old) = handle.notify_listeners.insert(characteristic, listener)
         {
-            let _ = found.remove_event_listener_with_callback(
-                "characteristicvaluechanged",
-                old.as_ref().unchecked_ref(),
-            );
+            remove_listener(&found, &old);
         }
         // After a reconnect notifications may be silently lost unless stopped first (ZMK Studio).
         let _ = found.stop_notifications().await;
@@ -674,9 +690,7 @@ impl BleBackend for WebBackend {
         id: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
-        let queue = self.queue(id);
-        let _queue = queue.lock().await;
-        let found = self.characteristic(id, characteristic).await?;
+        let (_turn, found) = self.characteristic_in_turn(id, characteristic).await?;
         let listener = self
             .inner
             .devices
@@ -684,10 +698,7 @@ impl BleBackend for WebBackend {
             .get_mut(id)
             .and_then(|h| h.notify_listeners.remove(&characteristic));
         if let Some(listener) = listener {
-            let _ = found.remove_event_listener_with_callback(
-                "characteristicvaluechanged",
-                listener.as_ref().unchecked_ref(),
-            );
+            remove_listener(&found, &listener);
         }
         found
             .stop_notifications()
