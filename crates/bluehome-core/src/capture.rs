@@ -639,13 +639,17 @@ mod tests {
         adv.service_data
             .insert(Uuid::from_u32(0x1234_5678), vec![2]);
         adv.manufacturer_data.insert(2985, vec![3]);
-        let record = Record::from_advertisement(
-            1_500,
-            &"browser-id".parse().unwrap(),
-            &adv,
-            "local",
-            Connectable::Yes,
-        );
+        // The advertisement as the local scanner heard it at `time_ms` from the device `key`.
+        let heard = |time_ms: u64, key: &str| {
+            Record::from_advertisement(
+                time_ms,
+                &key.parse().unwrap(),
+                &adv,
+                "local",
+                Connectable::Yes,
+            )
+        };
+        let record = heard(1_500, "browser-id");
         let line = record.to_line();
         assert_eq!(
             line,
@@ -653,13 +657,7 @@ mod tests {
         );
         assert_eq!(parse_line(&line).unwrap(), record);
         // The address as MAC is not written twice.
-        let same = Record::from_advertisement(
-            2_000,
-            &"01:02:03:04:05:06".parse().unwrap(),
-            &adv,
-            "local",
-            Connectable::Yes,
-        );
+        let same = heard(2_000, "01:02:03:04:05:06");
         assert!(!same.to_line().contains("\"mac\""));
         assert!(same.to_line().starts_with(r#"{"time":2,"#));
     }
