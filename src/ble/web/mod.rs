@@ -144,6 +144,14 @@ impl Default for WebBackend {
     }
 }
 
+/// What a Web Bluetooth call settles to: a throw and a rejection alike become a [`BleError`].
+async fn settled(call: Result<js_sys::Promise, JsValue>) -> Result<JsValue, BleError> {
+    let promise = call.map_err(|e| convert::error(&e))?;
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| convert::error(&e))
+}
+
 fn unsupported(what: &str) -> BleError {
     BleError::new(
         ErrorKind::Unsupported,
@@ -419,13 +427,12 @@ impl BleBackend for WebBackend {
             );
             *self.inner.scan_listener.borrow_mut() = Some(listener);
         }
-        let promise = bluetooth
-            .unchecked_ref::<sys::BluetoothApi>()
-            .request_le_scan(&convert::scan_options(options))
-            .map_err(|e| convert::error(&e))?;
-        let scan = wasm_bindgen_futures::JsFuture::from(promise)
-            .await
-            .map_err(|e| convert::error(&e))?;
+        let scan = settled(
+            bluetooth
+                .unchecked_ref::<sys::BluetoothApi>()
+                .request_le_scan(&convert::scan_options(options)),
+        )
+        .await?;
         if let Some(previous) = self.inner.scan.borrow_mut().replace(scan.unchecked_into()) {
             previous.stop();
         }
@@ -457,14 +464,12 @@ impl BleBackend for WebBackend {
         if !self.inner.capabilities.request_device {
             return Err(unsupported("requestDevice"));
         }
-        let promise = self
-            .bluetooth()?
-            .unchecked_ref::<sys::BluetoothApi>()
-            .request_device_with(&convert::request_device_options(options))
-            .map_err(|e| convert::error(&e))?;
-        let device = wasm_bindgen_futures::JsFuture::from(promise)
-            .await
-            .map_err(|e| convert::error(&e))?;
+        let device = settled(
+            self.bluetooth()?
+                .unchecked_ref::<sys::BluetoothApi>()
+                .request_device_with(&convert::request_device_options(options)),
+        )
+        .await?;
         Ok(self.register(device.unchecked_into()))
     }
 
@@ -472,14 +477,12 @@ impl BleBackend for WebBackend {
         if !self.inner.capabilities.get_devices {
             return Err(unsupported("getDevices"));
         }
-        let promise = self
-            .bluetooth()?
-            .unchecked_ref::<sys::BluetoothApi>()
-            .get_devices_checked()
-            .map_err(|e| convert::error(&e))?;
-        let list = wasm_bindgen_futures::JsFuture::from(promise)
-            .await
-            .map_err(|e| convert::error(&e))?;
+        let list = settled(
+            self.bluetooth()?
+                .unchecked_ref::<sys::BluetoothApi>()
+                .get_devices_checked(),
+        )
+        .await?;
         let list: js_sys::Array = list.unchecked_into();
         Ok(list
             .iter()
@@ -556,14 +559,9 @@ impl BleBackend for WebBackend {
             return Err(unsupported("BluetoothDevice.forget()"));
         }
         self.unwatch_advertisements(id);
-        let promise = device
-            .unchecked_ref::<sys::DeviceApi>()
-            .forget()
-            .map_err(|e| convert::error(&e))?;
-        wasm_bindgen_futures::JsFuture::from(promise)
+        settled(device.unchecked_ref::<sys::DeviceApi>().forget())
             .await
-            .map_err(|e| convert::error(&e))?;
-        Ok(())
+            .map(drop)
     }
 
     fn is_connected(&self, id: &DeviceId) -> bool {
