@@ -11,6 +11,7 @@ use bluehome::ble::demo::{SharedBlu, add_blu_as, blu_device};
 use bluehome::ble::mock::{MockBackend, Platform};
 use bluehome::ble::{Capabilities, DeviceId};
 use bluehome::platform::Os;
+use bluehome::state::actions::StepState;
 use bluehome::state::setup::{Flow, GattOp, SetupSession};
 use bluehome_core::DeviceKey;
 use bluehome_core::Uuid;
@@ -262,6 +263,11 @@ async fn without_scanning_the_key_is_shown_and_stored_once_the_mac_is_typed() {
     let entry = stored(&w).expect("stored with the MAC");
     assert_eq!(entry.mac, Some(mac));
     assert_eq!(entry.bindkey.to_hex(), hex_of(key));
+    let steps = w.setup.steps.get_untracked();
+    assert!(
+        steps.iter().all(|s| s.state != StepState::Running),
+        "no step left running: {steps:?}"
+    );
 }
 
 fn hex_of(key: [u8; 16]) -> String {

@@ -306,7 +306,10 @@ impl SetupSession {
             return;
         };
         self.blu.key.set(Some(BindKey::new(bytes)));
-        self.blu_store_key();
+        if self.blu.mac.get_untracked().is_some() {
+            self.step("Storing the key as this sensor's bind key (the Scan page decrypts with it)");
+            self.blu_store_key();
+        }
         self.step_done();
     }
 
@@ -320,7 +323,6 @@ impl SetupSession {
         ) else {
             return;
         };
-        self.step("Storing the key as this sensor's bind key (the Scan page decrypts with it)");
         self.store.set_key(
             &key,
             Some(KeyEntry {
