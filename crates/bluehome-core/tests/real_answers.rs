@@ -266,3 +266,23 @@ fn get_components_reads_as_captured() {
     assert_eq!(config.name.as_deref(), Some("Battery"));
     assert_eq!((config.obj_id, config.idx), (Some(1), Some(0)));
 }
+
+/// Firmware 1.7 and 2.0 report the provisioning state in `Shelly.GetDeviceInfo` as `provision`;
+/// `BLE.GetStatus` is `{}` on every device captured.
+#[test]
+fn provisioning_state_is_read_from_device_info() {
+    for d in [gateway(), pro_1pm(), gen4_relay(), em_mini()] {
+        let info = d.answer::<shelly::GetDeviceInfo>();
+        assert_eq!(info.provision.as_deref(), Some("complete"), "{}", info.id);
+        assert_eq!(info.provisioning(), Some(ble::Provisioning::Complete));
+        assert_eq!(d.status::<ble::GetStatus>("ble").provisioning, None);
+    }
+    // A state this crate does not know is kept as sent, and names no known state.
+    let info: shelly::DeviceInfo =
+        serde_json::from_value(json!({"id": "x", "provision": "someday"})).unwrap();
+    assert_eq!(info.provision.as_deref(), Some("someday"));
+    assert_eq!(info.provisioning(), None);
+    // Older firmware (1.4 to 1.6) leaves it out.
+    let info: shelly::DeviceInfo = serde_json::from_value(json!({"id": "x"})).unwrap();
+    assert_eq!((info.provisioning(), info.provision), (None, None));
+}

@@ -18,10 +18,13 @@ pub fn DeviceInfoPanel() -> impl IntoView {
             let status = session.status.get().unwrap_or_default();
             let sta_ip = status.get::<WifiStatus>("wifi").and_then(|w| w.sta_ip);
             let uptime = status.get::<SysStatus>("sys").and_then(|s| s.uptime);
-            let provisioning = status
-                .get::<BleStatus>("ble")
-                .and_then(|b| b.provisioning);
             let info = &d.info;
+            // Real firmware reports the state in the device info (`provision`); the simulator
+            // can add it to the BLE status as well.
+            let provisioning = info
+                .provision
+                .clone()
+                .or_else(|| status.get::<BleStatus>("ble")?.provisioning.map(|p| p.name().to_owned()));
             let rows = vec![
                 ("Name", d.display_name()),
                 ("Device id", info.id.clone()),
@@ -32,7 +35,7 @@ pub fn DeviceInfoPanel() -> impl IntoView {
                 ("Password", if info.auth_en { "set".into() } else { "none".into() }),
                 ("Wi-Fi", sta_ip.clone().map(|ip| format!("connected, {ip}")).unwrap_or_else(|| "no IP".into())),
                 ("Uptime", uptime.map(|u| format!("{u} s")).unwrap_or_default()),
-                ("Set-up state", provisioning.map_or("not reported", |p| p.name()).to_owned()),
+                ("Set-up state", provisioning.unwrap_or_else(|| "not reported".into())),
             ];
             view! {
                 <section class="shelly-info" aria-label="Device">

@@ -128,10 +128,22 @@ impl WifiSetup {
     /// Reads the set-up state and scans for networks.
     pub fn scan(self, session: ShellySession) {
         session.run("Wi-Fi scan", move |s| async move {
-            s.step("Reading the set-up state (BLE.GetStatus)");
-            if let Ok(status) = s.call::<ble::GetStatus>(&()).await {
-                self.provisioning.try_set(status.provisioning);
+            // Real firmware (1.7, 2.0) reports it as `provision` in the device info; the
+            // simulator can report it in the BLE status instead.
+            s.step("Reading the set-up state (Shelly.GetDeviceInfo)");
+            let mut state = s
+                .call::<shelly::GetDeviceInfo>(&Default::default())
+                .await
+                .ok()
+                .and_then(|info| info.provisioning());
+            if state.is_none() {
+                state = s
+                    .call::<ble::GetStatus>(&())
+                    .await
+                    .ok()
+                    .and_then(|status| status.provisioning);
             }
+            self.provisioning.try_set(state);
             s.step("Scanning for Wi-Fi networks (WiFi.Scan, up to 30 s)");
             let result = s.call::<wifi::Scan>(&()).await?;
             self.found.try_set(strongest_first(result.results));

@@ -140,6 +140,9 @@ fn device_info_names_the_gateway() {
     assert_eq!(info.r#gen, 3);
     assert_eq!(info.mac, "CCBA970D5E01");
     assert!(!info.auth_en);
+    // Where real firmware (1.7, 2.0) reports the provisioning state.
+    assert_eq!(info.provision.as_deref(), Some("pending"));
+    assert_eq!(info.provisioning(), Some(ble::Provisioning::Pending));
 }
 
 #[test]
@@ -350,6 +353,11 @@ fn provisioning_completes_after_wifi_and_then_pairing_is_required() {
     b.p.connect("11:22:33:44:55:66", b.now);
     assert_eq!(
         b.ok::<ble::GetStatus>(&()).provisioning,
+        Some(ble::Provisioning::Complete)
+    );
+    assert_eq!(
+        b.ok::<shelly::GetDeviceInfo>(&Default::default())
+            .provisioning(),
         Some(ble::Provisioning::Complete)
     );
     let r = b.ok::<ble::StartPairing>(&ble::StartPairingParams { timeout: Some(60) });

@@ -146,8 +146,10 @@ pub struct BleStatus {
     /// Present while pairing is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairing: Option<PairingStatus>,
-    /// Provisioning state. Only bluehome's simulator reports it here: where real firmware reports
-    /// it is not documented. A state not listed in [`Provisioning`] reads as absent.
+    /// Provisioning state. Only bluehome's simulator reports it here, and only by option: real
+    /// firmware reports it as `provision` in `Shelly.GetDeviceInfo`
+    /// ([`super::shelly::DeviceInfo::provisioning`]). A state not listed in [`Provisioning`] reads
+    /// as absent.
     #[serde(
         default,
         deserialize_with = "lenient_provisioning",

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::ble::Provisioning;
 use super::{Page, Paged};
 
 pub use crate::shelly::auth::SetAuthParams;
@@ -48,12 +49,24 @@ pub struct DeviceInfo {
     /// Auth realm when it differs from `id`.
     #[serde(default)]
     pub auth_domain: Option<String>,
+    /// Provisioning state as sent (`pending`, `confirmed`, `complete`, `locked`; read it with
+    /// [`DeviceInfo::provisioning`]). Real firmware reports it here, not in `BLE.GetStatus`:
+    /// `"provision": "complete"` in the `Shelly.GetDeviceInfo` of every 1.7.5 and 2.0.0-beta1
+    /// device captured in Luligu/matterbridge-shelly `src/mock/` (BLU Gateway Gen3, Pro 1PM,
+    /// 1 Gen4, EM Mini Gen4, …); older firmware (1.4 to 1.6) leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision: Option<String>,
 }
 
 impl DeviceInfo {
     /// The realm for digest auth: `auth_domain` when present, else `id`.
     pub fn realm(&self) -> &str {
         self.auth_domain.as_deref().unwrap_or(&self.id)
+    }
+
+    /// The provisioning state of `provision`; `None` when absent or not a state this crate knows.
+    pub fn provisioning(&self) -> Option<Provisioning> {
+        Provisioning::from_name(self.provision.as_deref()?)
     }
 }
 

@@ -23,7 +23,9 @@
 //! * `WiFi.GetStatus` swings between `connecting` and `disconnected` while the station retries
 //!   ([`GatewayOptions::wifi_steady`]), then shows `connected` with `sta_ip` null before `got ip`; `WiFi.SetConfig` may answer `restart_required: true`, the
 //!   settings then apply after `Shelly.Reboot` ([`GatewayOptions::wifi_restart_required`]).
-//! * `BLE.GetStatus` has no `provisioning` member ([`GatewayOptions::report_provisioning`]).
+//! * The provisioning state is `provision` in `Shelly.GetDeviceInfo`, as real 1.7 and 2.0 firmware
+//!   reports it; `BLE.GetStatus` has no `provisioning` member
+//!   ([`GatewayOptions::report_provisioning`]).
 //!
 //! Behaviour the firmware documentation leaves open is modelled as follows (and marked so in the
 //! CLI README):

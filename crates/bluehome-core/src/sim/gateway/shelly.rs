@@ -106,6 +106,7 @@ impl Answer<GetDeviceInfo> for Gateway {
             name: self.name.clone(),
             auth_en: self.ha1.is_some(),
             auth_domain: None,
+            provision: Some(self.provisioning.name().into()),
         })
     }
 }
