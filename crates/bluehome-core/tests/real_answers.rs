@@ -3,7 +3,7 @@
 //! uses. The simulator answers the way the client expects; these are the check that real firmware
 //! does too.
 
-use bluehome_core::shelly::methods::shelly::{self, Components};
+use bluehome_core::shelly::methods::shelly::{self, ComponentMap, Components};
 use bluehome_core::shelly::methods::{Method, ble, bthome, wifi};
 use serde_json::{Value, json};
 
@@ -285,4 +285,64 @@ fn provisioning_state_is_read_from_device_info() {
     // Older firmware (1.4 to 1.6) leaves it out.
     let info: shelly::DeviceInfo = serde_json::from_value(json!({"id": "x"})).unwrap();
     assert_eq!((info.provisioning(), info.provision), (None, None));
+}
+
+/// Real `Shelly.GetStatus` and `Shelly.GetConfig` leave the dynamic components out: the BLU Gateway
+/// Gen3 with 27 of them, and the Pro 1PM with 8, list none there (as on every device captured,
+/// firmware 1.4.99 to 1.7.5; aioshelly merges them in from `Shelly.GetComponents` for the same
+/// reason). They come only from `Shelly.GetComponents`, whose pages make the same maps.
+#[test]
+fn bthome_components_come_from_get_components_only() {
+    for (d, devices, sensors) in [(gateway(), 5, 20), (pro_1pm(), 2, 6)] {
+        let status = d.answer::<shelly::GetStatus>();
+        let config = d.answer::<shelly::GetConfig>();
+        assert!(
+            config
+                .numbered::<bthome::DeviceConfig>("bthomedevice")
+                .is_empty()
+        );
+        assert!(
+            config
+                .numbered::<bthome::SensorConfig>("bthomesensor")
+                .is_empty()
+        );
+        assert!(
+            status
+                .numbered::<bthome::SensorStatus>("bthomesensor")
+                .is_empty()
+        );
+
+        let page = d.answer::<shelly::GetComponents>();
+        let status = ComponentMap::statuses(&page.components);
+        let config = ComponentMap::configs(&page.components);
+        assert_eq!(
+            config
+                .numbered::<bthome::DeviceConfig>("bthomedevice")
+                .len(),
+            devices
+        );
+        assert_eq!(
+            config
+                .numbered::<bthome::SensorConfig>("bthomesensor")
+                .len(),
+            sensors
+        );
+        assert_eq!(
+            status
+                .numbered::<bthome::SensorStatus>("bthomesensor")
+                .len(),
+            sensors
+        );
+    }
+    let page = gateway().answer::<shelly::GetComponents>();
+    let status = ComponentMap::statuses(&page.components);
+    let sensor: bthome::SensorStatus = status.get("bthomesensor:219").unwrap();
+    assert_eq!(sensor.value, json!(21.1));
+    let config = ComponentMap::configs(&page.components);
+    let device: bthome::DeviceConfig = config.get("bthomedevice:201").unwrap();
+    assert_eq!(device.addr.as_deref(), Some("7c:c6:b6:65:2d:87"));
+    // The BLU model of each device is in `attrs` (model_id 3: BLU H&T).
+    let attrs = page.components[3].attrs.as_ref().unwrap();
+    assert_eq!(page.components[3].key, "bthomedevice:201");
+    assert_eq!(attrs, &json!({"flags": 17, "model_id": 3}));
 }

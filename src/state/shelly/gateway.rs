@@ -32,6 +32,9 @@ const REREAD_EVERY_MS: u64 = 5_000;
 /// Pages of `BTHome.GetObjectInfos` read at most.
 const MAX_OBJECT_PAGES: u32 = 20;
 
+/// Pages of `Shelly.GetComponents` read at most (100 dynamic components, ids 200..299).
+const MAX_COMPONENT_PAGES: u32 = 100;
+
 /// A BTHome sensor component with its last value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BthomeSensor {
@@ -43,7 +46,8 @@ pub struct BthomeSensor {
     pub status: Option<SensorStatus>,
 }
 
-/// The BTHome sensor components of `Shelly.GetConfig`, each with its `Shelly.GetStatus`.
+/// The BTHome sensor components of a config map, each with its status (both from
+/// [`ShellySession::dynamic_components`]).
 pub fn sensors_with_status(config: &ComponentMap, status: &ComponentMap) -> Vec<BthomeSensor> {
     config
         .numbered::<SensorConfig>("bthomesensor")
@@ -195,6 +199,37 @@ pub fn discovered(events: &[Event]) -> Vec<DiscoveredDevice> {
         .collect()
 }
 
+impl ShellySession {
+    /// The config and status of the dynamic components (BTHome devices and sensors), every page
+    /// of `Shelly.GetComponents`: real firmware lists them neither in `Shelly.GetConfig` nor in
+    /// `Shelly.GetStatus` (see [`ComponentMap::statuses`]).
+    pub async fn dynamic_components(self) -> Result<(ComponentMap, ComponentMap), Failure> {
+        let mut pager = Pager::<shelly::GetComponents>::new(
+            shelly::GetComponentsParams {
+                include: vec![shelly::Include::Status, shelly::Include::Config],
+                dynamic_only: Some(true),
+                ..shelly::GetComponentsParams::default()
+            },
+            MAX_COMPONENT_PAGES,
+        );
+        while let Some(params) = pager.next_params() {
+            let page = self.call::<shelly::GetComponents>(&params).await?;
+            pager.add(page).map_err(|e| {
+                Failure::new(
+                    FailureKind::Protocol,
+                    shelly::GetComponents::NAME,
+                    e.to_string(),
+                )
+            })?;
+        }
+        let components = pager.into_items();
+        Ok((
+            ComponentMap::configs(&components),
+            ComponentMap::statuses(&components),
+        ))
+    }
+}
+
 impl BthomeGateway {
     /// Reads the gateway's status and its BTHome components.
     pub fn load(self, session: ShellySession) {
@@ -207,9 +242,8 @@ impl BthomeGateway {
         let errors = status.errors.unwrap_or_default();
         self.errors
             .try_set(errors.iter().map(|e| explain_status_error(e)).collect());
-        s.step("Reading BTHome devices and sensors (Shelly.GetConfig, Shelly.GetStatus)");
-        let config = s.call::<shelly::GetConfig>(&()).await?;
-        let status = s.call::<shelly::GetStatus>(&()).await?;
+        s.step("Reading BTHome devices and sensors (Shelly.GetComponents)");
+        let (config, status) = s.dynamic_components().await?;
         self.devices.try_set(config.numbered("bthomedevice"));
         self.sensors.try_set(sensors_with_status(&config, &status));
         s.step_done();

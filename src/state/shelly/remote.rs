@@ -10,7 +10,7 @@ use std::rc::Rc;
 use bluehome_core::bthome::{self, Kind, Object, Value as Reading};
 use bluehome_core::shelly::methods::ble::{CloudRelayListInfos, ListInfosParams, RelayInfo};
 use bluehome_core::shelly::methods::bthome::{SensorConfig, SensorStatus};
-use bluehome_core::shelly::methods::shelly::{self, ComponentMap};
+use bluehome_core::shelly::methods::shelly::ComponentMap;
 use bluehome_core::shelly::methods::{Method, Pager};
 use bluehome_core::{Advertisement, DeviceKey, LiteMap};
 use leptos::prelude::*;
@@ -93,8 +93,9 @@ pub fn relayed(relayed: &[(String, RelayInfo)]) -> Vec<Heard> {
         .collect()
 }
 
-/// The gateway's BTHome sensor components (from `Shelly.GetConfig` and `Shelly.GetStatus`),
-/// grouped by device. Values that do not fit their object (or are missing) are left out.
+/// The gateway's BTHome sensor components (their config and status from `Shelly.GetComponents`:
+/// real firmware lists them in neither `Shelly.GetConfig` nor `Shelly.GetStatus`), grouped by
+/// device. Values that do not fit their object (or are missing) are left out.
 pub fn sensor_values(config: &ComponentMap, status: &ComponentMap) -> Vec<Heard> {
     let mut by_device: LiteMap<DeviceKey, (Option<u64>, Vec<Object>)> = LiteMap::new();
     for (id, sensor) in config.numbered::<SensorConfig>("bthomesensor") {
@@ -259,8 +260,7 @@ impl ShellySession {
             })?;
         }
         let mut heard = relayed(&pager.into_items());
-        let config = self.call::<shelly::GetConfig>(&()).await?;
-        let status = self.call::<shelly::GetStatus>(&()).await?;
+        let (config, status) = self.dynamic_components().await?;
         heard.extend(sensor_values(&config, &status));
         Ok(heard)
     }

@@ -220,6 +220,29 @@ impl ComponentMap {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The statuses of `Shelly.GetComponents` items by key, as `Shelly.GetStatus` would list them.
+    /// Real firmware leaves the dynamic components (`bthomedevice:200`, `bthomesensor:201`, …) out
+    /// of `Shelly.GetStatus` and `Shelly.GetConfig`: they come only from `Shelly.GetComponents`
+    /// (the device dumps in Luligu/matterbridge-shelly `src/mock/`; aioshelly
+    /// `rpc_device/device.py` merges them in from there for the same reason).
+    pub fn statuses(components: &[Component]) -> Self {
+        Self::of(components, |c| c.status.as_ref())
+    }
+
+    /// The configs of `Shelly.GetComponents` items by key (see [`ComponentMap::statuses`]).
+    pub fn configs(components: &[Component]) -> Self {
+        Self::of(components, |c| c.config.as_ref())
+    }
+
+    fn of(components: &[Component], part: impl Fn(&Component) -> Option<&Value>) -> Self {
+        Self(
+            components
+                .iter()
+                .filter_map(|c| Some((c.key.clone(), part(c)?.clone())))
+                .collect(),
+        )
+    }
 }
 
 /// The id of a `<kind>:<id>` component key.
@@ -265,6 +288,10 @@ pub struct Component {
     /// Its config, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<Value>,
+    /// Fixed facts of the component (a BTHome device's `{"flags": 17, "model_id": 3}`: the BLU
+    /// model; a real BLU Gateway Gen3's answer in Luligu/matterbridge-shelly `src/mock/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attrs: Option<Value>,
 }
 
 /// `Shelly.GetComponents` result (one page).

@@ -148,6 +148,7 @@ impl Answer<GetComponents> for Gateway {
                     .contains(&Include::Config)
                     .then(|| config.get::<Value>(key))
                     .flatten(),
+                attrs: None,
             })
             .collect();
         let total = all.len();
