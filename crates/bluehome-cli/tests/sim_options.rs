@@ -569,7 +569,7 @@ fn relay_page_size_sets_the_list_infos_page() {
 }
 
 /// The object page: `BTHome.GetObjectInfos` (object ids asked → `count` of `total`) and
-/// `Shelly.GetComponents` ("lists every component of `Shelly.GetConfig` in key order"): `ble`,
+/// `Shelly.GetComponents` ("lists every component in key order"): `ble`,
 /// `bthome`, `sys`, `wifi` and, here, three BTHome devices.
 #[test]
 fn object_page_size_sets_the_object_infos_and_components_pages() {

@@ -1,6 +1,5 @@
 //! Device info and status.
 
-use bluehome_core::shelly::methods::ble::BleStatus;
 use bluehome_core::shelly::methods::shelly::SysStatus;
 use bluehome_core::shelly::methods::wifi::WifiStatus;
 use bluehome_core::text::printable;
@@ -19,12 +18,8 @@ pub fn DeviceInfoPanel() -> impl IntoView {
             let sta_ip = status.get::<WifiStatus>("wifi").and_then(|w| w.sta_ip);
             let uptime = status.get::<SysStatus>("sys").and_then(|s| s.uptime);
             let info = &d.info;
-            // Real firmware reports the state in the device info (`provision`); the simulator
-            // can add it to the BLE status as well.
-            let provisioning = info
-                .provision
-                .clone()
-                .or_else(|| status.get::<BleStatus>("ble")?.provisioning.map(|p| p.name().to_owned()));
+            // As sent: a state this page does not know is still worth showing.
+            let provisioning = info.provision.clone();
             let rows = vec![
                 ("Name", d.display_name()),
                 ("Device id", info.id.clone()),

@@ -2,7 +2,7 @@
 //! for that), and follow the station until it has an address.
 
 use crate::state::actions::RunsActions as _;
-use bluehome_core::shelly::methods::ble::{self, Provisioning};
+use bluehome_core::shelly::methods::ble::Provisioning;
 use bluehome_core::shelly::methods::shelly;
 use bluehome_core::shelly::methods::wifi::{self, ScanResult, WifiStatus};
 use leptos::prelude::*;
@@ -128,21 +128,14 @@ impl WifiSetup {
     /// Reads the set-up state and scans for networks.
     pub fn scan(self, session: ShellySession) {
         session.run("Wi-Fi scan", move |s| async move {
-            // Real firmware (1.7, 2.0) reports it as `provision` in the device info; the
-            // simulator can report it in the BLE status instead.
+            // Real firmware (1.7, 2.0) reports it as `provision` in the device info; older
+            // firmware reports it nowhere.
             s.step("Reading the set-up state (Shelly.GetDeviceInfo)");
-            let mut state = s
+            let state = s
                 .call::<shelly::GetDeviceInfo>(&Default::default())
                 .await
                 .ok()
                 .and_then(|info| info.provisioning());
-            if state.is_none() {
-                state = s
-                    .call::<ble::GetStatus>(&())
-                    .await
-                    .ok()
-                    .and_then(|status| status.provisioning);
-            }
             self.provisioning.try_set(state);
             s.step("Scanning for Wi-Fi networks (WiFi.Scan, up to 30 s)");
             let result = s.call::<wifi::Scan>(&()).await?;

@@ -959,9 +959,24 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
     });
     let cfg = b.ok::<bthome::SensorGetConfig>(&bthome::IdParams { id: 210 });
     assert_eq!((cfg.name.as_deref(), cfg.idx), (Some("Temp"), Some(0)));
+    // As on real firmware, the dynamic components are listed by Shelly.GetComponents only.
     let status = b.json::<shelly::GetStatus>(&());
-    assert!(status.get("bthomesensor:210").is_some());
-    assert!(status.get(alloc::format!("bthomedevice:{id}")).is_some());
+    assert!(status.get("bthomesensor:210").is_none(), "{status}");
+    assert!(status.get("wifi").is_some());
+    let listed = b
+        .raw(
+            "Shelly.GetComponents",
+            json!({"include": ["status"], "dynamic_only": true}),
+        )
+        .unwrap();
+    let keys: Vec<&str> = listed["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    let device = alloc::format!("bthomedevice:{id}");
+    assert_eq!(keys, [device.as_str(), "bthomesensor:210"]);
     // Missing obj_idx and unknown ids.
     let missing = json!({"config": {"addr": addr, "obj_id": 2}});
     let err = b.raw("BTHome.AddSensor", missing).unwrap_err();
@@ -1015,7 +1030,11 @@ fn sensor_config_reads_back_with_idx() {
     let got = b.raw("BTHomeSensor.GetConfig", json!({"id": 210}));
     assert_eq!(got, Ok(expected.clone()));
     let all = b.raw("Shelly.GetConfig", json!({})).unwrap();
-    assert_eq!(all["bthomesensor:210"], expected);
+    assert_eq!(
+        all.get("bthomesensor:210"),
+        None,
+        "dynamic: not in GetConfig"
+    );
     let components = b
         .raw(
             "Shelly.GetComponents",

@@ -111,31 +111,45 @@ impl Answer<GetDeviceInfo> for Gateway {
     }
 }
 
+/// Whether `key` names a dynamic component (a BTHome device or sensor, ids 200..299).
+fn is_dynamic(key: &str) -> bool {
+    ["bthomedevice", "bthomesensor"]
+        .iter()
+        .any(|kind| component_id(key, kind).is_some())
+}
+
+/// The components of `map` that are not dynamic: real firmware lists the dynamic ones only in
+/// `Shelly.GetComponents`, never in `Shelly.GetStatus` or `Shelly.GetConfig` (a BLU Gateway Gen3
+/// with 27 and a Pro 1PM with 8 list none there, in the device dumps of
+/// Luligu/matterbridge-shelly `src/mock/`).
+fn without_dynamic(map: &ComponentMap) -> ComponentMap {
+    let mut kept = ComponentMap::default();
+    for (key, value) in map.iter().filter(|(key, _)| !is_dynamic(key)) {
+        kept.insert(key.clone(), value);
+    }
+    kept
+}
+
 impl Answer<GetStatus> for Gateway {
     fn answer(&mut self, (): (), now_ms: u64) -> Result<ComponentMap, RpcError> {
-        Ok(self.full_status(now_ms))
+        Ok(without_dynamic(&self.full_status(now_ms)))
     }
 }
 
 impl Answer<GetConfig> for Gateway {
     fn answer(&mut self, (): (), _: u64) -> Result<ComponentMap, RpcError> {
-        Ok(self.full_config())
+        Ok(without_dynamic(&self.full_config()))
     }
 }
 
 impl Answer<GetComponents> for Gateway {
     fn answer(&mut self, p: GetComponentsParams, now_ms: u64) -> Result<Components, RpcError> {
         let (status, config) = (self.full_status(now_ms), self.full_config());
-        let dynamic = |key: &str| {
-            ["bthomedevice", "bthomesensor"]
-                .iter()
-                .any(|kind| component_id(key, kind).is_some())
-        };
         let all: Vec<Component> = config
             .iter()
             .map(|(key, _)| key)
             .filter(|key| p.keys.is_empty() || p.keys.contains(key))
-            .filter(|key| !p.dynamic_only.unwrap_or(false) || dynamic(key))
+            .filter(|key| !p.dynamic_only.unwrap_or(false) || is_dynamic(key))
             .map(|key| Component {
                 key: key.clone(),
                 status: p
