@@ -267,6 +267,68 @@ fn get_components_reads_as_captured() {
     assert_eq!((config.obj_id, config.idx), (Some(1), Some(0)));
 }
 
+/// Each BTHome device's `attrs` names its BLU model: on the BLU Gateway Gen3 the two BLU TRVs
+/// (model 8), two H&Ts (3) and a Door/Window (2), flags 17; on the Pro 1PM a Button1 (1) and an
+/// H&T (3), flags 0. Sensors carry no attrs.
+#[test]
+fn device_attrs_read_as_captured() {
+    let attrs = |d: &Capture| -> Vec<(String, bthome::DeviceAttrs)> {
+        d.answer::<shelly::GetComponents>()
+            .components
+            .iter()
+            .filter(|c| c.key.starts_with("bthomedevice:"))
+            .map(|c| (c.key.clone(), c.device_attrs()))
+            .collect()
+    };
+    let read = |key: &str, flags: u32, model_id: u16| {
+        (
+            key.to_owned(),
+            bthome::DeviceAttrs {
+                flags: Some(flags),
+                model_id: Some(model_id),
+            },
+        )
+    };
+    assert_eq!(
+        attrs(&gateway()),
+        vec![
+            read("bthomedevice:200", 17, 8),
+            read("bthomedevice:201", 17, 3),
+            read("bthomedevice:202", 17, 2),
+            read("bthomedevice:203", 17, 8),
+            read("bthomedevice:204", 17, 3),
+        ]
+    );
+    assert_eq!(
+        attrs(&pro_1pm()),
+        vec![
+            read("bthomedevice:200", 0, 1),
+            read("bthomedevice:201", 0, 3)
+        ]
+    );
+    let h_t = gateway()
+        .answer::<shelly::GetComponents>()
+        .components
+        .into_iter()
+        .find(|c| c.key == "bthomedevice:201")
+        .unwrap()
+        .device_attrs()
+        .model()
+        .unwrap();
+    assert_eq!((h_t.code, h_t.name), ("SBHT-003C", "Shelly BLU H&T"));
+    for d in [gateway(), pro_1pm()] {
+        let page = d.answer::<shelly::GetComponents>();
+        for c in page
+            .components
+            .iter()
+            .filter(|c| c.key.starts_with("bthomesensor:"))
+        {
+            assert_eq!(c.attrs, None, "{}", c.key);
+            assert_eq!(c.device_attrs(), bthome::DeviceAttrs::default());
+        }
+    }
+}
+
 /// Firmware 1.7 and 2.0 report the provisioning state in `Shelly.GetDeviceInfo` as `provision`;
 /// `BLE.GetStatus` is `{}` on every device captured.
 #[test]

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::shelly::SetConfigResult;
 use super::{Page, Paged};
+use crate::shelly::manufacturer;
 
 /// Lowest dynamic component id.
 pub const FIRST_ID: u16 = 200;
@@ -62,6 +63,40 @@ pub struct DeviceConfig {
     /// Free-form UI metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Value>,
+}
+
+/// The `attrs` of a BTHome device component in `Shelly.GetComponents`: fixed facts the gateway
+/// keeps of the device. A real BLU Gateway Gen3 (firmware 1.7.5) gives every `bthomedevice`
+/// `{"flags": 17, "model_id": 3}`, a Pro 1PM as BTHome gateway `{"flags": 0, "model_id": 1}`
+/// (the device dumps in Luligu/matterbridge-shelly `src/mock/`, `shellyblugwg3-34CDB077BCD4.json`
+/// and `shellypro1pm-EC62608AB9A4.json`). `model_id` is the BLU model id of Shelly's manufacturer
+/// data ([`manufacturer::model`]); what the bits of `flags` mean is not documented, so they are
+/// kept as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DeviceAttrs {
+    /// Flags, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<u32>,
+    /// The BLU model id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_id: Option<u16>,
+}
+
+impl DeviceAttrs {
+    /// Reads `attrs` leniently: each member on its own, a member missing or of another shape (or
+    /// `attrs` not an object at all) reads as none.
+    pub fn read(attrs: &Value) -> Self {
+        let number = |member: &str| attrs.get(member).and_then(Value::as_u64);
+        Self {
+            flags: number("flags").and_then(|n| u32::try_from(n).ok()),
+            model_id: number("model_id").and_then(|n| u16::try_from(n).ok()),
+        }
+    }
+
+    /// The known Shelly BLU model of `model_id`.
+    pub fn model(&self) -> Option<&'static manufacturer::Model> {
+        self.model_id.and_then(manufacturer::model)
+    }
 }
 
 /// What `BTHome.AddSensor` makes a sensor of: its index member is `obj_idx`, as the BTHome
@@ -441,6 +476,38 @@ mod tests {
         assert_eq!(serde_json::to_value(&read).unwrap(), reported);
         let old: SensorConfig = serde_json::from_value(json!({"obj_idx": 3})).unwrap();
         assert_eq!(old.idx, Some(3));
+    }
+
+    /// A device's attrs as a real BLU Gateway Gen3 sends them; any other shape reads as none.
+    #[test]
+    fn device_attrs_read_leniently() {
+        let real = DeviceAttrs::read(&json!({"flags": 17, "model_id": 3}));
+        assert_eq!(
+            real,
+            DeviceAttrs {
+                flags: Some(17),
+                model_id: Some(3)
+            }
+        );
+        assert_eq!(real.model().map(|m| m.code), Some("SBHT-003C"));
+        assert_eq!(
+            serde_json::to_value(real).unwrap(),
+            json!({"flags": 17, "model_id": 3}),
+            "written as read"
+        );
+        for odd in [
+            json!(null),
+            json!([17, 3]),
+            json!("x"),
+            json!({}),
+            json!({"flags": -1, "model_id": "3"}),
+            json!({"flags": 1.5, "model_id": 70000}),
+        ] {
+            assert_eq!(DeviceAttrs::read(&odd), DeviceAttrs::default(), "{odd}");
+        }
+        let unknown = DeviceAttrs::read(&json!({"model_id": 4, "other": true}));
+        assert_eq!((unknown.model_id, unknown.flags), (Some(4), None));
+        assert!(unknown.model().is_none(), "0x0004 is left out of the table");
     }
 
     /// The document's table says `key`, its example (and real firmware) `{"added": …}`; `added`

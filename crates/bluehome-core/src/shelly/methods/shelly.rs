@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::ble::Provisioning;
+use super::bthome::DeviceAttrs;
 use super::{Page, Paged};
 
 pub use crate::shelly::auth::SetAuthParams;
@@ -292,6 +293,17 @@ pub struct Component {
     /// model; a real BLU Gateway Gen3's answer in Luligu/matterbridge-shelly `src/mock/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attrs: Option<Value>,
+}
+
+impl Component {
+    /// Its `attrs` read as a BTHome device's ([`DeviceAttrs::read`]: none when absent or of
+    /// another shape).
+    pub fn device_attrs(&self) -> DeviceAttrs {
+        self.attrs
+            .as_ref()
+            .map(DeviceAttrs::read)
+            .unwrap_or_default()
+    }
 }
 
 /// `Shelly.GetComponents` result (one page).
