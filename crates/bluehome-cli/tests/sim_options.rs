@@ -568,6 +568,34 @@ fn relay_page_size_sets_the_list_infos_page() {
     sim.finish();
 }
 
+/// "a BTHome device whose simulated sensor is a Shelly BLU model has `attrs`
+/// `{"flags":17,"model_id":N}` […]; the thermometer's device […] and every other component have
+/// none": the default fleet's Button1 (model 1) and thermometer.
+#[test]
+fn get_components_gives_blu_devices_their_model_in_attrs() {
+    let mut sim = Sim::connected("shelly", &[]);
+    for addr in ["3c:2e:f5:5b:00:01", "3c:2e:f5:5b:05:06"] {
+        sim.result("BTHome.AddDevice", &json!({"config": {"addr": addr}}));
+    }
+    let page = sim.result("Shelly.GetComponents", &json!({"dynamic_only": true}));
+    assert_eq!(
+        page["components"],
+        json!([
+            {"key": "bthomedevice:200", "attrs": {"flags": 17, "model_id": 1}},
+            {"key": "bthomedevice:201"}
+        ])
+    );
+    let all = sim.result("Shelly.GetComponents", &json!({}));
+    for c in all["components"].as_array().unwrap() {
+        assert_eq!(
+            c.get("attrs").is_some(),
+            c["key"] == "bthomedevice:200",
+            "{c}"
+        );
+    }
+    sim.finish();
+}
+
 /// The object page: `BTHome.GetObjectInfos` (object ids asked → `count` of `total`) and
 /// `Shelly.GetComponents` ("lists every component in key order"): `ble`,
 /// `bthome`, `sys`, `wifi` and, here, three BTHome devices.

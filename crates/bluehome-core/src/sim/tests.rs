@@ -674,6 +674,65 @@ fn get_components_pages_through_status_and_config() {
     );
 }
 
+/// A BTHome device's `attrs` in `Shelly.GetComponents` are a real gateway's (`flags` 17, the
+/// BLU `model_id`) where its sensor is a Shelly BLU model, and absent otherwise: the generic
+/// thermometer, an address no simulated sensor has, and every sensor component.
+#[test]
+fn get_components_gives_a_blu_device_its_model_in_attrs() {
+    let mut b = Bench::new();
+    // The fleet's H&T, Door/Window, thermometer (MAC byte 5: kind, byte 6: place in the list + 1),
+    // and an address no simulated sensor has.
+    for addr in [
+        "3c:2e:f5:5b:01:02",
+        "3c:2e:f5:5b:02:03",
+        "3c:2e:f5:5b:05:06",
+        "3c:2e:f5:00:00:01",
+    ] {
+        b.ok::<bthome::AddDevice>(&bthome::AddDeviceParams {
+            config: bthome::DeviceConfig {
+                addr: Some(addr.into()),
+                ..Default::default()
+            },
+            id: None,
+        });
+    }
+    b.ok::<bthome::AddSensor>(&bthome::AddSensorParams {
+        config: bthome::NewSensor {
+            addr: "3c:2e:f5:5b:01:02".into(),
+            obj_id: 2,
+            obj_idx: 0,
+            ..Default::default()
+        },
+        id: None,
+    });
+    let dynamic = b.all_pages::<shelly::GetComponents>(shelly::GetComponentsParams {
+        dynamic_only: Some(true),
+        ..Default::default()
+    });
+    let attrs: Vec<(&str, Option<&serde_json::Value>)> = dynamic
+        .iter()
+        .map(|c| (c.key.as_str(), c.attrs.as_ref()))
+        .collect();
+    assert_eq!(
+        attrs,
+        [
+            (
+                "bthomedevice:200",
+                Some(&json!({"flags": 17, "model_id": 3}))
+            ),
+            (
+                "bthomedevice:201",
+                Some(&json!({"flags": 17, "model_id": 2}))
+            ),
+            ("bthomedevice:202", None),
+            ("bthomedevice:203", None),
+            ("bthomesensor:200", None),
+        ]
+    );
+    let h_t = dynamic[0].device_attrs().model().unwrap();
+    assert_eq!(h_t.code, "SBHT-003C");
+}
+
 /// RPC over Bluetooth is off: the request frame's length is refused on `tx_ctl`.
 #[track_caller]
 fn assert_rpc_refused(b: &mut Bench) {

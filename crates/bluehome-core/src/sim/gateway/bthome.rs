@@ -149,7 +149,7 @@ impl Gateway {
     }
 
     /// The simulated sensor a BTHome device component stands for.
-    fn device_sensor(&self, id: u16) -> Option<&SimSensor> {
+    pub(super) fn device_sensor(&self, id: u16) -> Option<&SimSensor> {
         let device = self.devices.get(&id)?;
         self.sensor_by_addr(device.addr.as_deref())
     }

@@ -9,7 +9,7 @@ use super::{Answer, Gateway, Route, mac_plain, route, rpc_error};
 use crate::shelly::auth::{self, SetAuthParams};
 use crate::shelly::frame::RpcError;
 use crate::shelly::methods::ErrorCode;
-use crate::shelly::methods::bthome::{BthomeStatus, Discovery};
+use crate::shelly::methods::bthome::{BthomeStatus, DeviceAttrs, Discovery};
 use crate::shelly::methods::shelly::{
     Component, ComponentMap, Components, DeviceInfo, GetComponents, GetComponentsParams, GetConfig,
     GetDeviceInfo, GetDeviceInfoParams, GetStatus, Include, Reboot, RebootParams, SetAuth,
@@ -130,6 +130,28 @@ fn without_dynamic(map: &ComponentMap) -> ComponentMap {
     kept
 }
 
+/// The `flags` a real BLU Gateway Gen3 (firmware 1.7.5) gives every BTHome device's `attrs`
+/// (its dump in Luligu/matterbridge-shelly `src/mock/shellyblugwg3-34CDB077BCD4.json`; a Pro 1PM
+/// as BTHome gateway gives 0). What the bits mean is not documented.
+const DEVICE_ATTRS_FLAGS: u32 = 17;
+
+impl Gateway {
+    /// The `attrs` of component `key` in `Shelly.GetComponents`: for a BTHome device whose
+    /// simulated sensor is a Shelly BLU model, `{"flags": 17, "model_id": N}` as a real gateway
+    /// gives them (see [`DeviceAttrs`]); none otherwise (a sensor, or a device with no Shelly
+    /// model: the generic thermometer, an address no simulated sensor has).
+    fn attrs(&self, key: &str) -> Option<Value> {
+        let model_id = self
+            .device_sensor(component_id(key, "bthomedevice")?)?
+            .model_id()?;
+        serde_json::to_value(DeviceAttrs {
+            flags: Some(DEVICE_ATTRS_FLAGS),
+            model_id: Some(model_id),
+        })
+        .ok()
+    }
+}
+
 impl Answer<GetStatus> for Gateway {
     fn answer(&mut self, (): (), now_ms: u64) -> Result<ComponentMap, RpcError> {
         Ok(without_dynamic(&self.full_status(now_ms)))
@@ -162,7 +184,7 @@ impl Answer<GetComponents> for Gateway {
                     .contains(&Include::Config)
                     .then(|| config.get::<Value>(key))
                     .flatten(),
-                attrs: None,
+                attrs: self.attrs(key),
             })
             .collect();
         let total = all.len();
