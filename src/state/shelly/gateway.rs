@@ -4,14 +4,16 @@
 //! deleting, and the devices the gateway relays.
 
 use crate::state::actions::RunsActions as _;
+use bluehome_core::shelly::manufacturer;
 use bluehome_core::shelly::methods::bthome::{
     self, DeviceConfig, KnownObjects, NewSensor, ObjectInfo, SensorConfig, SensorStatus,
 };
 use bluehome_core::shelly::methods::events::{DiscoveredDevice, Event};
-use bluehome_core::shelly::methods::shelly::{self, ComponentMap};
+use bluehome_core::shelly::methods::shelly::{self, Component, ComponentMap};
 use bluehome_core::shelly::methods::{Method, Pager};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::collections::BTreeMap;
 
 use super::ShellySession;
 use super::explain::{Failure, FailureKind};
@@ -35,6 +37,72 @@ const MAX_OBJECT_PAGES: u32 = 20;
 /// Pages of `Shelly.GetComponents` read at most (100 dynamic components, ids 200..299).
 const MAX_COMPONENT_PAGES: u32 = 100;
 
+/// The dynamic components (BTHome devices and sensors) of `Shelly.GetComponents`
+/// ([`ShellySession::dynamic_components`]).
+#[derive(Debug, Clone, Default)]
+pub struct DynamicComponents {
+    /// Their configs by key.
+    pub config: ComponentMap,
+    /// Their statuses by key.
+    pub status: ComponentMap,
+    /// The BLU model id of each BTHome device by key (`bthomedevice:200`), where its `attrs`
+    /// name one.
+    pub models: BTreeMap<String, u16>,
+}
+
+impl DynamicComponents {
+    /// Reads the items of every page.
+    pub fn of(components: &[Component]) -> Self {
+        Self {
+            config: ComponentMap::configs(components),
+            status: ComponentMap::statuses(components),
+            models: components
+                .iter()
+                .filter(|c| shelly::component_id(&c.key, "bthomedevice").is_some())
+                .filter_map(|c| Some((c.key.clone(), c.device_attrs().model_id?)))
+                .collect(),
+        }
+    }
+
+    /// The BTHome device components in id order, each with its model.
+    pub fn devices(&self) -> Vec<BthomeDevice> {
+        self.config
+            .numbered::<DeviceConfig>("bthomedevice")
+            .into_iter()
+            .map(|(id, config)| BthomeDevice {
+                id,
+                config,
+                model_id: self.models.get(&format!("bthomedevice:{id}")).copied(),
+            })
+            .collect()
+    }
+}
+
+/// A BTHome device component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BthomeDevice {
+    /// Its id (200..299).
+    pub id: u16,
+    /// Its configuration.
+    pub config: DeviceConfig,
+    /// Its BLU model id, when the gateway names one (the component's `attrs`: a real BLU Gateway
+    /// Gen3 on 1.7.5 sends `{"flags": 17, "model_id": 3}`, in Luligu/matterbridge-shelly
+    /// `src/mock/shellyblugwg3-34CDB077BCD4.json`).
+    pub model_id: Option<u16>,
+}
+
+impl BthomeDevice {
+    /// Its model for people: product name and code (`Shelly BLU H&T (SBHT-003C)`), the bare id
+    /// when the model table does not know it, `None` when the gateway names no model.
+    pub fn model_label(&self) -> Option<String> {
+        let id = self.model_id?;
+        Some(match manufacturer::model(id) {
+            Some(m) => format!("{} ({})", m.name, m.code),
+            None => format!("BLU model id 0x{id:04x}"),
+        })
+    }
+}
+
 /// A BTHome sensor component with its last value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BthomeSensor {
@@ -47,7 +115,7 @@ pub struct BthomeSensor {
 }
 
 /// The BTHome sensor components of a config map, each with its status (both from
-/// [`ShellySession::dynamic_components`]).
+/// [`DynamicComponents`]).
 pub fn sensors_with_status(config: &ComponentMap, status: &ComponentMap) -> Vec<BthomeSensor> {
     config
         .numbered::<SensorConfig>("bthomesensor")
@@ -170,8 +238,8 @@ pub struct NewDevice {
 pub struct BthomeGateway {
     /// `BTHome.GetStatus` errors, explained.
     pub errors: RwSignal<Vec<String>>,
-    /// The BTHome device components.
-    pub devices: RwSignal<Vec<(u16, DeviceConfig)>>,
+    /// The BTHome device components, each with its model.
+    pub devices: RwSignal<Vec<BthomeDevice>>,
     /// The BTHome sensor components.
     pub sensors: RwSignal<Vec<BthomeSensor>>,
     /// A discovery runs.
@@ -200,10 +268,10 @@ pub fn discovered(events: &[Event]) -> Vec<DiscoveredDevice> {
 }
 
 impl ShellySession {
-    /// The config and status of the dynamic components (BTHome devices and sensors), every page
-    /// of `Shelly.GetComponents`: real firmware lists them neither in `Shelly.GetConfig` nor in
-    /// `Shelly.GetStatus` (see [`ComponentMap::statuses`]).
-    pub async fn dynamic_components(self) -> Result<(ComponentMap, ComponentMap), Failure> {
+    /// The config, status and BLU model of the dynamic components (BTHome devices and sensors),
+    /// every page of `Shelly.GetComponents`: real firmware lists them neither in
+    /// `Shelly.GetConfig` nor in `Shelly.GetStatus` (see [`ComponentMap::statuses`]).
+    pub async fn dynamic_components(self) -> Result<DynamicComponents, Failure> {
         let mut pager = Pager::<shelly::GetComponents>::new(
             shelly::GetComponentsParams {
                 include: vec![shelly::Include::Status, shelly::Include::Config],
@@ -222,11 +290,7 @@ impl ShellySession {
                 )
             })?;
         }
-        let components = pager.into_items();
-        Ok((
-            ComponentMap::configs(&components),
-            ComponentMap::statuses(&components),
-        ))
+        Ok(DynamicComponents::of(&pager.into_items()))
     }
 }
 
@@ -243,9 +307,10 @@ impl BthomeGateway {
         self.errors
             .try_set(errors.iter().map(|e| explain_status_error(e)).collect());
         s.step("Reading BTHome devices and sensors (Shelly.GetComponents)");
-        let (config, status) = s.dynamic_components().await?;
-        self.devices.try_set(config.numbered("bthomedevice"));
-        self.sensors.try_set(sensors_with_status(&config, &status));
+        let dynamic = s.dynamic_components().await?;
+        self.devices.try_set(dynamic.devices());
+        self.sensors
+            .try_set(sensors_with_status(&dynamic.config, &dynamic.status));
         s.step_done();
         Ok(())
     }
@@ -568,6 +633,47 @@ mod tests {
         assert_eq!(sensors[1].status, None);
         let devices = config.numbered::<DeviceConfig>("bthomedevice");
         assert_eq!(devices[0].1.addr.as_deref(), Some("a"));
+    }
+
+    /// Each device keeps the model its `attrs` name (as a real BLU Gateway Gen3 sends them);
+    /// a device without attrs, or with attrs of another shape, has none.
+    #[test]
+    fn devices_keep_the_model_their_attrs_name() {
+        let components: Vec<Component> = serde_json::from_value(json!([
+            {"key": "bthomedevice:201", "config": {"id": 201, "addr": "b"},
+                "attrs": {"flags": 17, "model_id": 3}},
+            {"key": "bthomedevice:200", "config": {"id": 200, "addr": "a"}},
+            {"key": "bthomedevice:202", "config": {"id": 202}, "attrs": {"model_id": 4}},
+            {"key": "bthomedevice:203", "config": {"id": 203}, "attrs": [3]},
+            {"key": "bthomesensor:200", "config": {"addr": "b", "obj_id": 2},
+                "attrs": {"model_id": 3}}
+        ]))
+        .unwrap();
+        let dynamic = DynamicComponents::of(&components);
+        assert_eq!(
+            dynamic.models,
+            BTreeMap::from([
+                ("bthomedevice:201".to_owned(), 3),
+                ("bthomedevice:202".to_owned(), 4)
+            ])
+        );
+        let devices = dynamic.devices();
+        let ids_models: Vec<_> = devices.iter().map(|d| (d.id, d.model_id)).collect();
+        assert_eq!(
+            ids_models,
+            [(200, None), (201, Some(3)), (202, Some(4)), (203, None)]
+        );
+        let labels: Vec<_> = devices.iter().map(BthomeDevice::model_label).collect();
+        assert_eq!(
+            labels,
+            [
+                None,
+                Some("Shelly BLU H&T (SBHT-003C)".to_owned()),
+                Some("BLU model id 0x0004".to_owned()),
+                None
+            ]
+        );
+        assert_eq!(devices[1].config.addr.as_deref(), Some("b"));
     }
 
     #[test]

@@ -260,8 +260,8 @@ impl ShellySession {
             })?;
         }
         let mut heard = relayed(&pager.into_items());
-        let (config, status) = self.dynamic_components().await?;
-        heard.extend(sensor_values(&config, &status));
+        let dynamic = self.dynamic_components().await?;
+        heard.extend(sensor_values(&dynamic.config, &dynamic.status));
         Ok(heard)
     }
 }

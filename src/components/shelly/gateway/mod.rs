@@ -58,9 +58,11 @@ fn Components(
     view! {
         <h3>"Devices"</h3>
         <ul class="bthome-devices">
-            {move || gateway.devices.get().into_iter().map(|(id, d)| {
-                let (addr, name) = (d.addr.unwrap_or_default(), d.name.unwrap_or_default());
-                view! { <li>{printable(&format!("bthomedevice:{id} {addr} {name}")).into_owned()}
+            {move || gateway.devices.get().into_iter().map(|d| {
+                let id = d.id;
+                let model = d.model_label().map(|m| view! { " " <span class="device-model">{m}</span> });
+                let (addr, name) = (d.config.addr.unwrap_or_default(), d.config.name.unwrap_or_default());
+                view! { <li>{printable(&format!("bthomedevice:{id} {addr} {name}")).into_owned()}{model}
                     <button class="small" on:click=move |_| gateway.delete(session, Kept::Device(id))>"Delete"</button></li> }
             }).collect_view()}
         </ul>
