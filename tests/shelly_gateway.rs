@@ -1,5 +1,6 @@
 //! Browser tests of a connected gateway as a remote scanner (feeding the Scan page), of the
-//! profiles export and import, and of a Wi-Fi join failure, against the simulated Shelly gateway
+//! profiles export and import, of a Wi-Fi join failure, and of the BLU model the gateway panel
+//! shows for each BTHome device, against the simulated Shelly gateway
 //! behind the mock backend. (Split from shelly_devices.rs to keep each binary well inside the
 //! test runner's 20 s limit.)
 #![cfg(target_arch = "wasm32")]
@@ -16,9 +17,11 @@ use bluehome::pages::{DevicesPage, ScanPage};
 use bluehome::state::AppStore;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
+use bluehome_core::shelly::frame::Request;
 use bluehome_core::sim::gateway::GatewayOptions;
 use bluehome_core::sim::sensors::{SensorKind, SensorSpec, SimSensor};
 use leptos::prelude::*;
+use serde_json::json;
 use shelly_support::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -190,6 +193,56 @@ async fn the_scan_page_shows_what_the_gateway_hears_without_browser_scanning() {
     .await;
     click(&host, "Stop feeding the Scan page");
     host.remove();
+}
+
+/// The gateway names each BTHome device's BLU model in `Shelly.GetComponents` (`attrs.model_id`,
+/// as a real BLU Gateway Gen3 does; the simulator too): the panel shows it beside the device's
+/// address and name. The generic thermometer is no Shelly model: its device shows none.
+#[wasm_bindgen_test]
+async fn the_gateway_panel_shows_each_devices_blu_model() {
+    let sensors = vec![
+        SimSensor::new(heard_at_once()),
+        SimSensor::new(SensorSpec::numbered(SensorKind::Thermometer, 1, false)),
+    ];
+    let gw = gateway(GatewayOptions::default(), sensors);
+    for (addr, name) in [("3c:2e:f5:5b:01:01", "Hall"), ("3c:2e:f5:5b:05:02", "Shed")] {
+        let added = gw.borrow_mut().handle(
+            &Request {
+                id: bluehome_core::shelly::frame::Id::Num(1),
+                src: Some("test".into()),
+                method: "BTHome.AddDevice".into(),
+                params: Some(json!({"config": {"addr": addr, "name": name}})),
+                auth: None,
+            },
+            0,
+        );
+        assert!(added.outcome.is_ok(), "{addr}");
+    }
+    let w = world(gw, MemoryStore::default()).await;
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    click(&w.host, "Read devices and sensors");
+    until(10, "two devices", || {
+        count(&w.host, ".bthome-devices li") == 2
+    })
+    .await;
+    let devices = texts(&w.host, ".bthome-devices li");
+    assert!(
+        devices[0].contains("3c:2e:f5:5b:01:01 Hall")
+            && devices[0].contains("Shelly BLU H&T (SBHT-003C)"),
+        "{devices:?}"
+    );
+    assert_eq!(
+        text(&w.host, ".bthome-devices .device-model"),
+        "Shelly BLU H&T (SBHT-003C)"
+    );
+    assert!(devices[1].contains("Shed"), "{devices:?}");
+    assert_eq!(
+        count(&w.host, ".bthome-devices .device-model"),
+        1,
+        "{devices:?}"
+    );
+    w.host.remove();
 }
 
 #[wasm_bindgen_test]
