@@ -5,12 +5,12 @@
 
 use crate::state::actions::RunsActions as _;
 use bluehome_core::shelly::manufacturer;
+use bluehome_core::shelly::methods::Method;
 use bluehome_core::shelly::methods::bthome::{
     self, DeviceConfig, KnownObjects, NewSensor, ObjectInfo, SensorConfig, SensorStatus,
 };
 use bluehome_core::shelly::methods::events::{DiscoveredDevice, Event};
 use bluehome_core::shelly::methods::shelly::{self, Component, ComponentMap};
-use bluehome_core::shelly::methods::{Method, Pager};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
@@ -272,25 +272,15 @@ impl ShellySession {
     /// every page of `Shelly.GetComponents`: real firmware lists them neither in
     /// `Shelly.GetConfig` nor in `Shelly.GetStatus` (see [`ComponentMap::statuses`]).
     pub async fn dynamic_components(self) -> Result<DynamicComponents, Failure> {
-        let mut pager = Pager::<shelly::GetComponents>::new(
-            shelly::GetComponentsParams {
-                include: vec![shelly::Include::Status, shelly::Include::Config],
-                dynamic_only: Some(true),
-                ..shelly::GetComponentsParams::default()
-            },
-            MAX_COMPONENT_PAGES,
-        );
-        while let Some(params) = pager.next_params() {
-            let page = self.call::<shelly::GetComponents>(&params).await?;
-            pager.add(page).map_err(|e| {
-                Failure::new(
-                    FailureKind::Protocol,
-                    shelly::GetComponents::NAME,
-                    e.to_string(),
-                )
-            })?;
-        }
-        Ok(DynamicComponents::of(&pager.into_items()))
+        let params = shelly::GetComponentsParams {
+            include: vec![shelly::Include::Status, shelly::Include::Config],
+            dynamic_only: Some(true),
+            ..shelly::GetComponentsParams::default()
+        };
+        let components = self
+            .call_all_pages::<shelly::GetComponents>(params, MAX_COMPONENT_PAGES)
+            .await?;
+        Ok(DynamicComponents::of(&components))
     }
 }
 
@@ -325,24 +315,13 @@ impl BthomeGateway {
         }
         let mut ids: Vec<u8> = known.objects.iter().map(|o| o.obj_id).collect();
         ids.dedup();
-        let mut pager = Pager::<bthome::GetObjectInfos>::new(
-            bthome::GetObjectInfosParams {
-                obj_ids: ids,
-                offset: None,
-            },
-            MAX_OBJECT_PAGES,
-        );
-        while let Some(params) = pager.next_params() {
-            let page = s.call::<bthome::GetObjectInfos>(&params).await?;
-            pager.add(page).map_err(|e| {
-                Failure::new(
-                    FailureKind::Protocol,
-                    bthome::GetObjectInfos::NAME,
-                    e.to_string(),
-                )
-            })?;
-        }
-        let infos = pager.into_items();
+        let params = bthome::GetObjectInfosParams {
+            obj_ids: ids,
+            offset: None,
+        };
+        let infos = s
+            .call_all_pages::<bthome::GetObjectInfos>(params, MAX_OBJECT_PAGES)
+            .await?;
         self.candidates.try_set(sensor_candidates(&known, &infos));
         self.chosen.try_set(Vec::new());
         self.waiting.try_set(None);

@@ -11,14 +11,13 @@ use bluehome_core::bthome::{self, Kind, Object, Value as Reading};
 use bluehome_core::shelly::methods::ble::{CloudRelayListInfos, ListInfosParams, RelayInfo};
 use bluehome_core::shelly::methods::bthome::{SensorConfig, SensorStatus};
 use bluehome_core::shelly::methods::shelly::ComponentMap;
-use bluehome_core::shelly::methods::{Method, Pager};
 use bluehome_core::{Advertisement, DeviceKey, LiteMap};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 
 use super::ShellySession;
-use super::explain::{Failure, FailureKind};
+use super::explain::Failure;
 use crate::platform::{now_ms, sleep_ms};
 
 /// Receives what a gateway hears: the manager source name, and the report.
@@ -247,19 +246,10 @@ impl ShellySession {
 
     /// One poll: every page of `BLE.CloudRelay.ListInfos`, then the BTHome sensor values.
     pub async fn poll_remote(self) -> Result<Vec<Heard>, Failure> {
-        let mut pager =
-            Pager::<CloudRelayListInfos>::new(ListInfosParams::default(), MAX_RELAY_PAGES);
-        while let Some(params) = pager.next_params() {
-            let page = self.call::<CloudRelayListInfos>(&params).await?;
-            pager.add(page).map_err(|e| {
-                Failure::new(
-                    FailureKind::Protocol,
-                    CloudRelayListInfos::NAME,
-                    e.to_string(),
-                )
-            })?;
-        }
-        let mut heard = relayed(&pager.into_items());
+        let infos = self
+            .call_all_pages::<CloudRelayListInfos>(ListInfosParams::default(), MAX_RELAY_PAGES)
+            .await?;
+        let mut heard = relayed(&infos);
         let dynamic = self.dynamic_components().await?;
         heard.extend(sensor_values(&dynamic.config, &dynamic.status));
         Ok(heard)
@@ -295,7 +285,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use bluehome_core::shelly::methods::Paged as _;
+    use bluehome_core::shelly::methods::{Paged as _, Pager};
 
     /// Every page of `BLE.CloudRelay.ListInfos` through the core's pager, then keyed by address.
     #[test]

@@ -7,7 +7,9 @@ use std::pin::Pin;
 
 use bluehome_core::shelly::frame::Notification;
 use bluehome_core::shelly::methods::events::Event;
-use bluehome_core::shelly::methods::{ErrorCode, Method, ble, bthome, params_value, shelly, wifi};
+use bluehome_core::shelly::methods::{
+    ErrorCode, Method, Paged, Pager, ble, bthome, params_value, shelly, wifi,
+};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -120,6 +122,24 @@ impl ShellySession {
             .exchange_boxed(M::NAME, params_value(params), History::Log)
             .await?;
         serde_json::from_value(value).map_err(|e| unexpected_answer(M::NAME, &e))
+    }
+
+    /// Every page of the paged method `M` from `params` on, at most `max_pages` calls: the
+    /// items of all pages, or the failure of the first call that failed (a page that does not
+    /// follow from the last is a protocol failure).
+    pub async fn call_all_pages<M: Paged>(
+        self,
+        params: M::Params,
+        max_pages: u32,
+    ) -> Result<Vec<M::Item>, Failure> {
+        let mut pager = Pager::<M>::new(params, max_pages);
+        while let Some(params) = pager.next_params() {
+            let page = self.call::<M>(&params).await?;
+            pager
+                .add(page)
+                .map_err(|e| Failure::new(FailureKind::Protocol, M::NAME, e.to_string()))?;
+        }
+        Ok(pager.into_items())
     }
 
     /// Calls any method with any parameters, for the raw console (the one place that sends
