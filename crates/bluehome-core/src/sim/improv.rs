@@ -389,6 +389,9 @@ impl ImprovDevice {
 
     /// The advertisement now: the Improv service UUID and its service data
     /// `[state][capabilities][0 0 0 0]`, in the same advertisement as the specification requires.
+    /// Once the service has stopped, the UUID goes with it (ESPHome's `BLEService::stop` removes
+    /// it from the advertising, `esphome/components/esp32_ble_server/ble_service.cpp`), so a
+    /// chooser filtering on it no longer lists the device; the service data stays.
     pub fn advertisement(&mut self, now_ms: u64) -> Advertisement {
         self.tick(now_ms);
         let mut adv = Advertisement {
@@ -396,7 +399,9 @@ impl ImprovDevice {
             name: Some(self.options.name.clone()),
             ..Advertisement::default()
         };
-        adv.add_service_uuid(SERVICE_UUID);
+        if !self.stopped(now_ms) {
+            adv.add_service_uuid(SERVICE_UUID);
+        }
         let data = ServiceData {
             state: self.state,
             capabilities: self.options.capabilities,
@@ -565,6 +570,17 @@ mod tests {
             device.write(Characteristic::RpcCommand, &[0x02, 0x00, 0x02], stopped),
             Err(AttError::AttributeNotFound)
         );
+        // The advertising loses the service UUID with the service; the service data stays.
+        assert!(
+            device
+                .advertisement(now)
+                .service_uuids
+                .contains(&SERVICE_UUID)
+        );
+        let after = device.advertisement(stopped);
+        assert!(!after.service_uuids.contains(&SERVICE_UUID), "{after:?}");
+        let data = ServiceData::parse(&after.service_data[&SERVICE_DATA_UUID]).unwrap();
+        assert_eq!(data.state, State::Provisioned);
     }
 
     /// Runs the client's polling until `until` without expecting an outcome.
