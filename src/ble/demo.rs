@@ -15,8 +15,8 @@ use bluehome_core::sim::{
 use bluehome_core::{Advertisement, LiteMap, MacAddress, Uuid, blu, improv};
 
 use super::mock::{
-    AdvertisementSource, GattPeer, MockBackend, Platform, att_failure, no_service,
-    shelly_blu_packets,
+    AdvertisementSource, GattPeer, MockBackend, Platform, Properties, att_failure, declared,
+    no_service, shelly_blu_packets,
 };
 use super::{BleError, Characteristic, DeviceId, ErrorKind};
 
@@ -202,12 +202,12 @@ impl GattPeer for BluPeer {
             .map_err(att_failure)
     }
 
-    fn characteristics(&mut self, service: Uuid) -> Result<Vec<Uuid>, BleError> {
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
         let exposed = self.device.borrow().exposed();
-        let list: Vec<Uuid> = exposed
+        let list: Vec<_> = exposed
             .iter()
             .filter(|c| c.info().service == service)
-            .map(|c| c.uuid())
+            .map(|c| (c.uuid(), c.properties()))
             .collect();
         if list.is_empty() {
             return Err(no_service(service));
@@ -284,14 +284,11 @@ impl GattPeer for ImprovPeer {
         self.device.borrow_mut().disconnect(self.clock.get());
     }
 
-    fn characteristics(&mut self, service: Uuid) -> Result<Vec<Uuid>, BleError> {
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
         if service != improv::SERVICE_UUID {
             return Err(no_service(service));
         }
-        Ok(improv::Characteristic::ALL
-            .iter()
-            .map(|c| c.uuid())
-            .collect())
+        Ok(declared::<improv::Characteristic>())
     }
 
     fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
@@ -453,11 +450,11 @@ impl GattPeer for GatewayPeer {
             .map_err(att_failure)
     }
 
-    fn characteristics(&mut self, service: Uuid) -> Result<Vec<Uuid>, BleError> {
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
         if service != rpc::SERVICE_UUID {
             return Err(no_service(service));
         }
-        Ok(rpc::Characteristic::ALL.iter().map(|c| c.uuid()).collect())
+        Ok(declared::<rpc::Characteristic>())
     }
 
     fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {

@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use bluehome::ble::mock::{GattPeer, MockBackend, att_failure};
+use bluehome::ble::mock::{GattPeer, MockBackend, Properties, att_failure, declared};
 use bluehome::ble::{
     Backend, BleBackend as _, BleError, Capabilities, Characteristic, DeviceId, ErrorKind,
 };
@@ -96,11 +96,11 @@ impl GattPeer for SimPeer {
     fn characteristics(
         &mut self,
         service: bluehome_core::Uuid,
-    ) -> Result<Vec<bluehome_core::Uuid>, BleError> {
+    ) -> Result<Vec<(bluehome_core::Uuid, Properties)>, BleError> {
         if service != bluehome_core::shelly::rpc::SERVICE_UUID {
             return Err(bluehome::ble::mock::no_service(service));
         }
-        Ok(RpcCharacteristic::ALL.iter().map(|c| c.uuid()).collect())
+        Ok(declared::<RpcCharacteristic>())
     }
 
     fn connect(&mut self) -> Result<(), BleError> {

@@ -22,6 +22,9 @@ pub trait Characteristics: Sized + Copy + 'static {
     /// Its short name.
     fn name(self) -> &'static str;
 
+    /// The properties it declares.
+    fn properties(self) -> Properties;
+
     /// Looks one up by its UUID.
     fn from_uuid(uuid: Uuid) -> Option<Self> {
         Self::ALL.iter().copied().find(|c| c.uuid() == uuid)
@@ -39,8 +42,52 @@ pub trait Characteristics: Sized + Copy + 'static {
     }
 }
 
+/// What a characteristic declares it can do (Core Specification Vol 3 Part G 3.3.1.1, the
+/// characteristic properties). Browsers check them before they ask the device: the Web Bluetooth
+/// specification rejects `readValue()`, `writeValueWith(out)Response()` and `startNotifications()`
+/// with a `NotSupportedError` when the property is missing. Whether a bond is needed is a
+/// permission, not a property: the device answers that with an ATT error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Properties {
+    /// Read.
+    pub read: bool,
+    /// Write (a write request, acknowledged).
+    pub write: bool,
+    /// Write without response (a write command).
+    pub write_without_response: bool,
+    /// Notify or indicate: the device sends changes.
+    pub notify: bool,
+}
+
+impl Properties {
+    /// Read only.
+    pub const READ: Self = Self {
+        read: true,
+        write: false,
+        write_without_response: false,
+        notify: false,
+    };
+    /// Write (with response) only.
+    pub const WRITE: Self = Self {
+        read: false,
+        write: true,
+        write_without_response: false,
+        notify: false,
+    };
+    /// Read and notify (or indicate).
+    pub const READ_NOTIFY: Self = Self {
+        notify: true,
+        ..Self::READ
+    };
+    /// Read and write (with response).
+    pub const READ_WRITE: Self = Self {
+        write: true,
+        ..Self::READ
+    };
+}
+
 /// Implements [`Characteristics`] for a characteristic enum with inherent `const fn uuid`, `const
-/// fn name` and `const ALL`, plus `Display` (the short name) and `FromStr` (a short name or a UUID,
+/// fn name`, `const fn properties` and `const ALL`, plus `Display` (the short name) and `FromStr` (a short name or a UUID,
 /// as [`Characteristics::parse`]).
 macro_rules! characteristics {
     ($t:ty) => {
@@ -67,6 +114,10 @@ macro_rules! characteristics {
 
             fn name(self) -> &'static str {
                 <$t>::name(self)
+            }
+
+            fn properties(self) -> $crate::gatt::Properties {
+                <$t>::properties(self)
             }
         }
     };

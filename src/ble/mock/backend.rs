@@ -282,9 +282,12 @@ impl BleBackend for MockBackend {
         service: Uuid,
     ) -> Result<Vec<Uuid>, BleError> {
         self.allowed(device, service)?;
-        let listed = self
+        let listed: Vec<Uuid> = self
             .gatt_op(device, |peer| peer.characteristics(service))
-            .await?;
+            .await?
+            .into_iter()
+            .map(|(uuid, _)| uuid)
+            .collect();
         if listed.is_empty() {
             // Blink `bluetooth_remote_gatt_service.cc`: `getCharacteristics()` finding none.
             return Err(BleError::new(
@@ -301,7 +304,11 @@ impl BleBackend for MockBackend {
         characteristic: Characteristic,
     ) -> Result<Vec<u8>, BleError> {
         self.allowed(device, characteristic.service)?;
-        self.gatt_op(device, |peer| peer.read(characteristic)).await
+        self.gatt_op(device, |peer| {
+            permitted(peer, characteristic, Operation::Read)?;
+            peer.read(characteristic)
+        })
+        .await
     }
 
     async fn write(
@@ -309,7 +316,7 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         characteristic: Characteristic,
         value: &[u8],
-        _mode: WriteMode,
+        mode: WriteMode,
     ) -> Result<(), BleError> {
         if value.len() > MAX_GATT_VALUE {
             return Err(BleError::new(
@@ -318,8 +325,11 @@ impl BleBackend for MockBackend {
             ));
         }
         self.allowed(device, characteristic.service)?;
-        self.gatt_op(device, |peer| peer.write(characteristic, value))
-            .await
+        self.gatt_op(device, |peer| {
+            permitted(peer, characteristic, Operation::Write(mode))?;
+            peer.write(characteristic, value)
+        })
+        .await
     }
 
     async fn start_notifications(
@@ -327,15 +337,9 @@ impl BleBackend for MockBackend {
         device: &DeviceId,
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
-        // As in Chrome, the characteristic is looked up on the device first.
         self.allowed(device, characteristic.service)?;
         self.gatt_op(device, |peer| {
-            let found = peer.characteristics(characteristic.service)?;
-            if found.contains(&characteristic.uuid) {
-                Ok(())
-            } else {
-                Err(no_characteristic(characteristic))
-            }
+            permitted(peer, characteristic, Operation::Notify)
         })
         .await?;
         self.state
@@ -355,5 +359,32 @@ impl BleBackend for MockBackend {
             .notifying
             .remove(&(device.clone(), characteristic));
         Ok(())
+    }
+}
+
+/// Finds `characteristic` on the device, as the page's `getCharacteristic` does before any
+/// operation on it (a missing one is Chrome's `NotFoundError`), and refuses an operation its
+/// properties do not allow, as Chrome does before it asks the device.
+fn permitted(
+    peer: &mut dyn GattPeer,
+    characteristic: Characteristic,
+    operation: Operation,
+) -> Result<(), BleError> {
+    let properties = peer
+        .characteristics(characteristic.service)?
+        .into_iter()
+        .find(|(uuid, _)| *uuid == characteristic.uuid)
+        .map(|(_, properties)| properties)
+        .ok_or_else(|| no_characteristic(characteristic))?;
+    let allowed = match operation {
+        Operation::Read => properties.read,
+        Operation::Write(WriteMode::WithResponse) => properties.write,
+        Operation::Write(WriteMode::WithoutResponse) => properties.write_without_response,
+        Operation::Notify => properties.notify,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(not_in_properties(operation))
     }
 }

@@ -7,7 +7,9 @@ use bluehome_core::shelly::rpc::AttError;
 
 use bluehome_core::filter::web::WebFilter;
 
-use crate::ble::{BleError, ErrorKind, LeScanOptions, MAX_NAME_BYTES, RequestDeviceOptions};
+use crate::ble::{
+    BleError, ErrorKind, LeScanOptions, MAX_NAME_BYTES, RequestDeviceOptions, WriteMode,
+};
 
 /// Where Chrome's Web Bluetooth differs by operating system, as far as the mock models it. The
 /// default is the strictest.
@@ -153,6 +155,31 @@ pub fn att_failure(error: AttError) -> BleError {
             "NotSupportedError: GATT operation failed for unknown reason.",
         ),
     }
+}
+
+/// Chrome's refusal of an operation the characteristic's properties do not allow, before the
+/// device is asked (the Web Bluetooth specification's `NotSupportedError`). Reads and writes are
+/// refused as the device's own refusal reads, "not permitted" (Chromium
+/// `BluetoothRemoteGattCharacteristicWinrt::ReadRemoteCharacteristic`); notifications as "not
+/// supported" (`BluetoothRemoteGattCharacteristic::StartNotifySession`: "Characteristic needs
+/// NOTIFY or INDICATE").
+pub fn not_in_properties(operation: Operation) -> BleError {
+    att_failure(match operation {
+        Operation::Read => AttError::ReadNotPermitted,
+        Operation::Write(_) => AttError::WriteNotPermitted,
+        Operation::Notify => AttError::RequestNotSupported,
+    })
+}
+
+/// What a page asks of a characteristic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// `readValue()`.
+    Read,
+    /// `writeValueWithResponse()` or `writeValueWithoutResponse()`.
+    Write(WriteMode),
+    /// `startNotifications()`.
+    Notify,
 }
 
 fn type_error(message: &str) -> BleError {

@@ -56,12 +56,13 @@ mod backend;
 mod chrome;
 mod peers;
 
-use chrome::scan_accepts;
+pub use bluehome_core::gatt::Properties;
 pub use chrome::{
     ACTIVATION_LIFESPAN_MS, Platform, ScanPrompt, att_failure, not_paired, shelly_blu_packets,
 };
+use chrome::{Operation, not_in_properties, scan_accepts};
 use peers::yield_once;
-pub use peers::{AdvertisementSource, GattPeer, block_on, no_characteristic, no_service};
+pub use peers::{AdvertisementSource, GattPeer, block_on, declared, no_characteristic, no_service};
 
 /// What the simulated chooser answers to `request_device`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -1,6 +1,7 @@
 //! The simulated world behind the mock: GATT servers, advertisement sources, and running the
 //! mock's futures without an executor.
 
+use bluehome_core::gatt::{Characteristics, Properties};
 use bluehome_core::{Advertisement, Uuid};
 
 use super::not_paired;
@@ -30,15 +31,23 @@ pub trait GattPeer {
     fn pair(&mut self) -> Result<(), BleError> {
         Err(not_paired())
     }
-    /// The characteristics of one of its primary services (by default it has none, as
-    /// Chrome reports a service missing or not granted).
-    fn characteristics(&mut self, service: Uuid) -> Result<Vec<Uuid>, BleError> {
+    /// The characteristics of one of its primary services with the properties each declares (by
+    /// default it has none, as Chrome reports a service missing or not granted). The mock finds a
+    /// characteristic here before every operation on it, as the page's `getCharacteristic` does,
+    /// and refuses what its properties do not allow.
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
         Err(no_service(service))
     }
     /// Reads a characteristic.
     fn read(&mut self, characteristic: Characteristic) -> Result<Vec<u8>, BleError>;
     /// Writes a characteristic.
     fn write(&mut self, characteristic: Characteristic, value: &[u8]) -> Result<(), BleError>;
+}
+
+/// Every characteristic of one of the core's GATT services with the properties it declares: what
+/// a simulated device built on the core lists.
+pub fn declared<C: Characteristics>() -> Vec<(Uuid, Properties)> {
+    C::ALL.iter().map(|c| (c.uuid(), c.properties())).collect()
 }
 
 /// What Chrome answers `getPrimaryService` for a service the device lacks.

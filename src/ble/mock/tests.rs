@@ -19,13 +19,23 @@ impl GattPeer for Echo {
         self.0 = value.to_vec();
         Ok(())
     }
-    fn characteristics(&mut self, service: Uuid) -> Result<Vec<Uuid>, BleError> {
-        if service == CHAR.service {
-            Ok(vec![CHAR.uuid])
-        } else {
-            Err(no_service(service))
-        }
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
+        only_char(service)
     }
+}
+
+/// A service that has [`CHAR`] alone, which allows everything.
+fn only_char(service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
+    if service != CHAR.service {
+        return Err(no_service(service));
+    }
+    let everything = Properties {
+        read: true,
+        write: true,
+        write_without_response: true,
+        notify: true,
+    };
+    Ok(vec![(CHAR.uuid, everything)])
 }
 
 const CHAR: Characteristic = Characteristic {
@@ -215,7 +225,7 @@ fn the_link_is_checked_first_and_a_service_without_characteristics_is_not_found(
         fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
             Ok(())
         }
-        fn characteristics(&mut self, _: Uuid) -> Result<Vec<Uuid>, BleError> {
+        fn characteristics(&mut self, _: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
             Ok(Vec::new())
         }
     }
@@ -252,6 +262,94 @@ fn granted(backend: &MockBackend, id: &DeviceId, peer: Box<dyn GattPeer>) {
         ..Default::default()
     }))
     .unwrap();
+}
+
+/// The Shelly RPC service with the properties `rpc-gatts` declares, answering every operation.
+struct RpcService;
+impl GattPeer for RpcService {
+    fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+        Ok(vec![0; 4])
+    }
+    fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
+        Ok(())
+    }
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
+        if service != shelly::rpc::SERVICE_UUID {
+            return Err(no_service(service));
+        }
+        Ok(declared::<shelly::rpc::Characteristic>())
+    }
+}
+
+/// Chrome refuses what a characteristic's properties do not allow before it asks the device
+/// (Web Bluetooth: `NotSupportedError`), in the words of its platform layers; the device itself
+/// would have answered.
+#[test]
+fn operations_the_properties_do_not_allow_are_refused_before_the_device_is_asked() {
+    let backend = clicked();
+    let id = DeviceId::from("shelly");
+    backend.set_gatt_peer(&id, Some("Shelly"), Box::new(RpcService));
+    backend.set_chooser(ChooserAnswer::Device(id.clone()));
+    block_on(backend.request_device(&RequestDeviceOptions {
+        accept_all_devices: true,
+        optional_services: vec![shelly::rpc::SERVICE_UUID],
+        ..Default::default()
+    }))
+    .unwrap();
+    block_on(backend.connect(&id)).unwrap();
+    let on = |c: shelly::rpc::Characteristic| Characteristic {
+        service: shelly::rpc::SERVICE_UUID,
+        uuid: c.uuid(),
+    };
+    let (data, tx_ctl, rx_ctl) = (
+        on(shelly::rpc::Characteristic::Data),
+        on(shelly::rpc::Characteristic::TxCtl),
+        on(shelly::rpc::Characteristic::RxCtl),
+    );
+    let not_permitted = (
+        ErrorKind::NotPermitted,
+        "NotSupportedError: GATT operation not permitted.".to_owned(),
+    );
+    let refused = |result: Result<(), BleError>| {
+        let err = result.unwrap_err();
+        (err.kind, err.message)
+    };
+    // tx_ctl is write only, rx_ctl cannot be written, nothing takes a write without response.
+    assert_eq!(
+        refused(block_on(backend.read(&id, tx_ctl)).map(drop)),
+        not_permitted
+    );
+    assert_eq!(
+        refused(block_on(backend.write(
+            &id,
+            rx_ctl,
+            &[0; 4],
+            WriteMode::WithResponse
+        ))),
+        not_permitted
+    );
+    assert_eq!(
+        refused(block_on(backend.write(
+            &id,
+            data,
+            &[1],
+            WriteMode::WithoutResponse
+        ))),
+        not_permitted
+    );
+    // Only rx_ctl notifies.
+    assert_eq!(
+        refused(block_on(backend.start_notifications(&id, data))),
+        (
+            ErrorKind::Gatt,
+            "NotSupportedError: GATT Error: Not supported.".to_owned()
+        )
+    );
+    block_on(backend.start_notifications(&id, rx_ctl)).unwrap();
+    block_on(backend.read(&id, rx_ctl)).unwrap();
+    block_on(backend.write(&id, tx_ctl, &[0, 0, 0, 1], WriteMode::WithResponse)).unwrap();
+    block_on(backend.write(&id, data, &[1], WriteMode::WithResponse)).unwrap();
+    block_on(backend.read(&id, data)).unwrap();
 }
 
 /// Chrome gives the page only the services a chooser granted (its filters' `services` and its
@@ -409,6 +507,9 @@ impl GattPeer for Guarded {
     fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
         Ok(())
     }
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
+        only_char(service)
+    }
 }
 
 /// Pairing on demand happens on Android and macOS only; elsewhere "Not paired." stands.
@@ -455,6 +556,9 @@ fn a_link_the_device_drops_fires_the_event() {
         fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
             Ok(())
         }
+        fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
+            only_char(service)
+        }
     }
     let backend = clicked();
     let events = event_log(&backend);
@@ -484,6 +588,9 @@ fn a_device_that_drops_the_link_after_answering_is_disconnected() {
         fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
             self.0 = true;
             Ok(())
+        }
+        fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
+            only_char(service)
         }
     }
     let backend = clicked();

@@ -36,7 +36,7 @@ pub use value::{
     ByteOrder, ClickSpeed, PASSKEY_BYTE_ORDER, Passkey, Ranges, Sensitivity, Value, ValueError,
 };
 
-use crate::gatt::Characteristics;
+use crate::gatt::{Characteristics, Properties};
 use crate::shelly::manufacturer::{self, ManufacturerData, Model};
 use crate::uuid::Uuid;
 
@@ -315,6 +315,18 @@ impl Characteristic {
     /// Its short name (`passkey`, `beacon_mode`, …).
     pub const fn name(self) -> &'static str {
         self.info().name
+    }
+
+    /// Its properties: read and write where the documentation allows them at all (whether a bond
+    /// is needed is the device's answer, not a property). None notifies.
+    pub const fn properties(self) -> Properties {
+        let info = self.info();
+        Properties {
+            read: !matches!(info.read, Access::Never),
+            write: !matches!(info.write, Access::Never),
+            write_without_response: false,
+            notify: false,
+        }
     }
 
     /// Whether it is one of the per-model settings (not encryption, reset or information).

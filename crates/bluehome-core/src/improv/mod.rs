@@ -26,6 +26,7 @@ pub use rpc::{Credentials, DeviceInfo, Network, RedirectUrl, Request, RpcResult}
 
 use core::fmt;
 
+use crate::gatt::Properties;
 use crate::uuid::Uuid;
 
 /// The Improv service; a device must advertise it.
@@ -79,6 +80,15 @@ impl Characteristic {
             Self::RpcCommand => "rpc_command",
             Self::RpcResult => "rpc_result",
             Self::Capabilities => "capabilities",
+        }
+    }
+
+    /// Its properties, as the specification's table gives them.
+    pub const fn properties(self) -> Properties {
+        match self {
+            Self::State | Self::Error | Self::RpcResult => Properties::READ_NOTIFY,
+            Self::RpcCommand => Properties::WRITE,
+            Self::Capabilities => Properties::READ,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod client;
 pub mod server;
 
 pub use crate::gatt::AttError;
+use crate::gatt::Properties;
 use crate::uuid::Uuid;
 
 /// The RPC service, `_mOS_RPC_SVC_ID_` in ASCII.
@@ -62,6 +63,17 @@ impl Characteristic {
             Self::Data => "data",
             Self::TxCtl => "tx_ctl",
             Self::RxCtl => "rx_ctl",
+        }
+    }
+
+    /// Its properties, as `rpc-gatts` declares them (`MGOS_BT_GATT_PROP_RWNI` in
+    /// `mgos_rpc_channel_gatts.c`): `data` read and write, `rx_ctl` read, notify and indicate,
+    /// `tx_ctl` write. None is declared for write without response.
+    pub const fn properties(self) -> Properties {
+        match self {
+            Self::Data => Properties::READ_WRITE,
+            Self::TxCtl => Properties::WRITE,
+            Self::RxCtl => Properties::READ_NOTIFY,
         }
     }
 }
