@@ -37,6 +37,9 @@ pub enum FailureKind {
     PasswordNeeded,
     /// The password (or remembered HA1) was refused.
     WrongPassword,
+    /// The device refuses sign-ins for a while: too many failed ones (from any app), or no free
+    /// nonce slot (firmware 2.0 answers 429). The password may well be right.
+    SignInsPaused,
     /// No answer in time.
     Timeout,
     /// The device is busy with another request or about to reboot.
@@ -45,6 +48,9 @@ pub enum FailureKind {
     BondsFull,
     /// The connection dropped during the operation.
     Disconnected,
+    /// The device does not offer the method, or not in its present settings (404 "No handler",
+    /// -114 unavailable: real firmware answers that for a method or component it lacks).
+    Unsupported,
     /// The device refused the request (its JSON-RPC error code and message are in the detail).
     Refused,
     /// The answer made no sense (bad frame, wrong id).
@@ -67,10 +73,12 @@ impl FailureKind {
             Self::NotShelly => "No Shelly RPC service on this device",
             Self::PasswordNeeded => "The device is password protected",
             Self::WrongPassword => "Wrong password",
+            Self::SignInsPaused => "The device pauses sign-ins",
             Self::Timeout => "The device took too long to answer",
             Self::DeviceBusy => "The device is busy",
             Self::BondsFull => "The device cannot pair with more devices",
             Self::Disconnected => "The connection dropped",
+            Self::Unsupported => "The device does not offer this",
             Self::Refused => "The device refused the request",
             Self::Protocol => "The device's answer could not be read",
             Self::WifiJoinFailed => "The device could not join the Wi-Fi network",
@@ -106,6 +114,9 @@ impl FailureKind {
             Self::WrongPassword => {
                 "Check the password (the user is always admin). A remembered password is forgotten; enter it again."
             }
+            Self::SignInsPaused => {
+                "After too many failed sign-ins (from this page or any other app) Shelly firmware 2.0 refuses new ones for a while. Wait a few minutes and retry; if it happens again, check the password in the other apps that use this device."
+            }
             Self::Timeout => {
                 "Stay close to the device and retry. Wi-Fi scans can take up to 30 seconds."
             }
@@ -116,6 +127,9 @@ impl FailureKind {
                 "A Shelly keeps at most 20 paired devices. Delete one in the paired-devices list, then pair again."
             }
             Self::Disconnected => "Reconnect and retry.",
+            Self::Unsupported => {
+                "Its firmware or its present settings do not offer this (the device's words are below). Update the firmware, or turn the feature on in the device's settings."
+            }
             Self::Refused => "Check the values you entered and retry.",
             Self::Protocol => "Retry; if it persists, reconnect the device.",
             Self::WifiJoinFailed => {
@@ -126,7 +140,10 @@ impl FailureKind {
 
     /// Whether retrying the same step can help without changing anything first.
     pub fn retryable(self) -> bool {
-        !matches!(self, Self::NotShelly | Self::BluetoothUnavailable)
+        !matches!(
+            self,
+            Self::NotShelly | Self::BluetoothUnavailable | Self::Unsupported
+        )
     }
 }
 
@@ -205,9 +222,11 @@ impl FailureKind {
         use ErrorCode as C;
         match code {
             C::AuthRequired => Self::WrongPassword,
+            C::TooManyAuthFailures => Self::SignInsPaused,
             C::DeadlineExceeded => Self::Timeout,
             C::ResourceExhausted if method.starts_with("BLE.") => Self::BondsFull,
-            C::Unavailable | C::LockedOut => Self::DeviceBusy,
+            C::LockedOut => Self::DeviceBusy,
+            C::NoHandler | C::Unavailable => Self::Unsupported,
             C::InvalidArgument
             | C::NotFound
             | C::AlreadyExists
@@ -215,7 +234,6 @@ impl FailureKind {
             | C::FailedPrecondition
             | C::BadRequest
             | C::Forbidden
-            | C::NoHandler
             | C::Internal
             | C::Other(_) => Self::Refused,
         }
@@ -326,7 +344,13 @@ mod tests {
         assert_eq!(kind(-108, "BLE.StartPairing"), FailureKind::BondsFull);
         assert_eq!(kind(-108, "BTHome.AddSensor"), FailureKind::Refused);
         assert_eq!(kind(418, "Shelly.GetStatus"), FailureKind::DeviceBusy);
-        assert_eq!(kind(-114, "Shelly.GetStatus"), FailureKind::DeviceBusy);
+        // Real firmware: `{"code":-114,"message":"Method Script.GetCode failed: Method not
+        // found!"}` (a Wall Display, quoted in aioshelly `rpc_device/device.py`) and 404 "No
+        // handler for …" mean the device lacks it; waiting does not help.
+        assert_eq!(kind(-114, "Script.GetCode"), FailureKind::Unsupported);
+        assert_eq!(kind(404, "BTHome.GetConfig"), FailureKind::Unsupported);
+        // Firmware 2.0's sign-in throttle: "Too many failed authentication attempts".
+        assert_eq!(kind(429, "Shelly.GetStatus"), FailureKind::SignInsPaused);
         assert_eq!(kind(-104, "WiFi.Scan"), FailureKind::Timeout);
         assert_eq!(kind(-105, "BTHome.DeleteDevice"), FailureKind::Refused);
         assert_eq!(kind(-999, "WiFi.Scan"), FailureKind::Refused);
@@ -346,17 +370,19 @@ mod tests {
             F::NotShelly,
             F::PasswordNeeded,
             F::WrongPassword,
+            F::SignInsPaused,
             F::Timeout,
             F::DeviceBusy,
             F::BondsFull,
             F::Disconnected,
+            F::Unsupported,
             F::Refused,
             F::Protocol,
             F::WifiJoinFailed,
             F::NeedsClick,
         ];
         let unfixable = |kind| match kind {
-            F::NotShelly | F::BluetoothUnavailable => true,
+            F::NotShelly | F::BluetoothUnavailable | F::Unsupported => true,
             F::Cancelled
             | F::BrowserPermission
             | F::NeedsClick
@@ -365,6 +391,7 @@ mod tests {
             | F::RpcDisabled
             | F::PasswordNeeded
             | F::WrongPassword
+            | F::SignInsPaused
             | F::Timeout
             | F::DeviceBusy
             | F::BondsFull

@@ -102,7 +102,9 @@ impl ShellySession {
                         if matches!(
                             f.kind,
                             FailureKind::Refused
+                                | FailureKind::Unsupported
                                 | FailureKind::WrongPassword
+                                | FailureKind::SignInsPaused
                                 | FailureKind::BondsFull
                         ) =>
                     {

@@ -149,6 +149,15 @@ pub struct Challenge {
     pub realm: String,
     /// `SHA-256`.
     pub algorithm: String,
+    /// The request was refused because its nonce expired, not because of the password (RFC 7616
+    /// 3.3 `stale`; firmware 2.0 sets it, ioBroker.shelly#1543, aioshelly#1268): answer the new
+    /// nonce.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub stale: bool,
+}
+
+fn is_false(flag: &bool) -> bool {
+    !flag
 }
 
 impl Challenge {
@@ -176,8 +185,9 @@ impl Challenge {
     pub fn to_message(&self) -> String {
         let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
         let nonce = serde_json::to_string(&self.nonce).unwrap_or_default();
+        let stale = if self.stale { ", \"stale\": true" } else { "" };
         format!(
-            "{{\"auth_type\": {}, \"nonce\": {nonce}, \"nc\": {}, \"realm\": {}, \"algorithm\": {}}}",
+            "{{\"auth_type\": {}, \"nonce\": {nonce}, \"nc\": {}, \"realm\": {}, \"algorithm\": {}{stale}}}",
             text(&self.auth_type),
             self.nc,
             text(&self.realm),
@@ -193,6 +203,7 @@ impl Challenge {
             nc: 1,
             realm: realm.to_string(),
             algorithm: ALGORITHM.into(),
+            stale: false,
         }
     }
 }
@@ -301,6 +312,13 @@ impl Credentials {
     pub fn accept_challenge(&mut self, challenge: Challenge) {
         self.nc = challenge.nc.max(1);
         self.challenge = Some(challenge);
+    }
+
+    /// Forgets the challenge, so that the next request goes without `auth` and the device hands
+    /// out a new nonce: after a 429 the old one is dead, and answering it again only counts as
+    /// one more failed sign-in (aioshelly#1263).
+    pub fn forget_challenge(&mut self) {
+        self.challenge = None;
     }
 
     /// True once a challenge has been seen (requests can then carry `auth` up front).

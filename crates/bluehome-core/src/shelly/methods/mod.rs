@@ -81,6 +81,10 @@ pub enum ErrorCode {
     NoHandler,
     /// 418: locked out, a reboot is imminent.
     LockedOut,
+    /// 429: "Too many failed authentication attempts". Firmware 2.0 counts failed sign-ins and,
+    /// while it throttles them or has no free nonce slot, refuses every authenticated request
+    /// and every request for a new nonce this way (home-assistant/core#177257, #178327).
+    TooManyAuthFailures,
     /// 500: internal error.
     Internal,
     /// Any other code.
@@ -103,6 +107,7 @@ impl ErrorCode {
             Self::Forbidden => 403,
             Self::NoHandler => 404,
             Self::LockedOut => 418,
+            Self::TooManyAuthFailures => 429,
             Self::Internal => 500,
             Self::Other(code) => code,
         }
@@ -123,6 +128,7 @@ impl ErrorCode {
             Self::Forbidden => "forbidden",
             Self::NoHandler => "no such method",
             Self::LockedOut => "locked out (reboot imminent)",
+            Self::TooManyAuthFailures => "too many failed sign-ins",
             Self::Internal => "internal error",
             Self::Other(_) => "unknown error code",
         }
@@ -144,6 +150,7 @@ impl From<i64> for ErrorCode {
             Self::Forbidden,
             Self::NoHandler,
             Self::LockedOut,
+            Self::TooManyAuthFailures,
             Self::Internal,
         ]
         .into_iter()

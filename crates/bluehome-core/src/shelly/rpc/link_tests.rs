@@ -1,16 +1,18 @@
 //! The client against the server over an in-memory link, with each transport fault injected.
 
 use alloc::boxed::Box;
-use alloc::string::String;
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 
 use serde_json::{Value, json};
 
 use super::client::{Action, Call, Client, Error, Feedback, Options};
 use super::server::Server;
 use super::{AttError, Characteristic};
-use crate::shelly::auth::{AuthParams, Challenge, Credentials, ha1};
+use crate::shelly::auth::{AuthParams, Challenge, Credentials, Nonce, ha1};
 use crate::shelly::frame::{Frame, Id, Notification, Request, Response, RpcError};
 
 type Handler = Box<dyn FnMut(&Request, u64) -> Response>;
@@ -534,6 +536,101 @@ fn wrong_password_returns_the_401_after_one_retry() {
     let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
     assert_eq!(resp.outcome.unwrap_err().code, 401);
     assert_eq!(link.frames_sent(), 2);
+}
+
+/// A firmware 2.0 device, scripted: each answer is chosen from the request's `auth` (its nonce,
+/// or none), and the requests are kept.
+fn firmware_2_0(
+    answer: impl Fn(Option<&AuthParams>) -> Result<Value, RpcError> + 'static,
+) -> (Handler, Rc<RefCell<Vec<Option<AuthParams>>>>) {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let log = Rc::clone(&seen);
+    let handler: Handler = Box::new(move |req: &Request, _now: u64| {
+        log.borrow_mut().push(req.auth.clone());
+        Response {
+            id: req.id.clone(),
+            src: Some(REALM.into()),
+            dst: req.src.clone(),
+            outcome: answer(req.auth.as_ref()),
+        }
+    });
+    (handler, seen)
+}
+
+fn challenge(nonce: &str, stale: bool) -> RpcError {
+    RpcError {
+        code: 401,
+        message: Challenge {
+            stale,
+            ..Challenge::new(REALM, Nonce::Text(nonce.into()))
+        }
+        .to_message(),
+    }
+}
+
+/// Firmware 2.0 answers 429 once it throttles failed sign-ins or has no free nonce slot, even to
+/// a correct answer of a nonce it has dropped. Answering that nonce again only counts as another
+/// failed sign-in (home-assistant/core#177257): the next request goes without `auth`, and the
+/// fresh 401 it gets is answered.
+#[test]
+fn after_a_429_the_next_request_asks_for_a_new_nonce() {
+    let stored = ha1(REALM, "pw");
+    let dropped = Rc::new(Cell::new(false));
+    let dropped_in_device = Rc::clone(&dropped);
+    let (handler, seen) = firmware_2_0(move |auth| match auth {
+        None if dropped_in_device.get() => Err(challenge("B", false)),
+        None => Err(challenge("A", false)),
+        Some(a) if a.nonce == Nonce::Text("A".into()) && dropped_in_device.get() => Err(RpcError {
+            code: 429,
+            message: "Too many failed authentication attempts".into(),
+        }),
+        Some(a) if a.verify(&stored) => Ok(json!({ "nonce": a.nonce.to_string() })),
+        Some(_) => Err(challenge("A", false)),
+    });
+    let mut link = Link::new(handler);
+    let mut client = Client::new("test", 1);
+    client.set_credentials(Some(Credentials::from_password(REALM, "pw")));
+    assert_eq!(
+        result(link.call(&mut client, "Shelly.GetStatus", None).unwrap()),
+        json!({"nonce": "A"})
+    );
+    dropped.set(true);
+    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    assert_eq!(resp.outcome.unwrap_err().code, 429);
+    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    assert_eq!(result(resp), json!({"nonce": "B"}));
+    let nonces: Vec<Option<String>> = seen
+        .borrow()
+        .iter()
+        .map(|a| a.as_ref().map(|a| a.nonce.to_string()))
+        .collect();
+    let (a, b) = (Some("A".to_owned()), Some("B".to_owned()));
+    assert_eq!(nonces, [None, a.clone(), a, None, b]);
+}
+
+/// A 401 to an answered challenge is a wrong password, unless it says the nonce went stale
+/// meanwhile (RFC 7616 `stale`): then the new nonce is answered once more, and the call succeeds.
+#[test]
+fn a_stale_nonce_is_answered_again_not_taken_for_a_wrong_password() {
+    let stored = ha1(REALM, "pw");
+    let (handler, seen) = firmware_2_0(move |auth| match auth {
+        None => Err(challenge("A", false)),
+        Some(a) if a.nonce == Nonce::Text("A".into()) => Err(challenge("B", true)),
+        Some(a) if a.verify(&stored) => Ok(json!({ "nonce": a.nonce.to_string() })),
+        Some(_) => Err(challenge("B", false)),
+    });
+    let mut link = Link::new(handler);
+    let mut client = Client::new("test", 1);
+    client.set_credentials(Some(Credentials::from_password(REALM, "pw")));
+    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    assert_eq!(result(resp), json!({"nonce": "B"}));
+    assert_eq!(seen.borrow().len(), 3);
+    // Stale or not, a third 401 in one call is the answer: a wrong password cannot loop.
+    let (handler, seen) = firmware_2_0(|_| Err(challenge("C", true)));
+    let mut link = Link::new(handler);
+    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    assert_eq!(resp.outcome.unwrap_err().code, 401);
+    assert_eq!(seen.borrow().len(), 3);
 }
 
 #[test]

@@ -29,7 +29,8 @@
 //! bytes so far are one complete JSON value, that is the frame); a failing data write makes the
 //! client restart the frame with 20-byte chunks (and keep using them); frames without an id are
 //! notifications, kept apart; answers with another id are dropped; a 401 answer is retried once
-//! with digest auth when credentials are set. Every call has an absolute deadline.
+//! with digest auth when credentials are set (twice when the second says its nonce went stale),
+//! and after a 429 the next request asks for a new nonce. Every call has an absolute deadline.
 //!
 //! Request ids stay in `1..2^31` (closed firmware may keep them in a signed 32-bit field) and the
 //! digest `cnonce` is a `u32` (see [`crate::shelly::auth`]).
@@ -46,6 +47,7 @@ use self::transfer::{Phase, Transfer};
 use super::{AttError, Characteristic, MAX_WRITE, SMALL_WRITE};
 use crate::shelly::auth::{self, Challenge, Credentials};
 use crate::shelly::frame::{self, Frame, Id, Notification, Request, Response};
+use crate::shelly::methods::ErrorCode;
 
 mod transfer;
 
@@ -223,7 +225,8 @@ enum Kind {
 #[derive(Debug, Clone)]
 struct RpcState {
     request: Request,
-    retried: bool,
+    /// Challenges answered so far: one, and a second only for a stale nonce.
+    auth_answers: u8,
     response: Option<Response>,
 }
 
@@ -337,22 +340,37 @@ impl Call {
         };
         let RpcState {
             request,
-            retried,
+            auth_answers,
             response,
         } = &mut **state;
         if resp.id != request.id {
             return self.stray_frame();
         }
         let challenge = match &resp.outcome {
-            Err(e) if e.code == 401 && !*retried && self.credentials.is_some() => {
-                Some(Challenge::parse(&e.message))
+            Err(e)
+                if e.code == ErrorCode::AuthRequired.code()
+                    && *auth_answers < 2
+                    && self.credentials.is_some() =>
+            {
+                match Challenge::parse(&e.message) {
+                    // A 401 to an answered challenge means a wrong password, unless the device
+                    // says the nonce went stale meanwhile.
+                    Ok(c) if *auth_answers > 0 && !c.stale => None,
+                    parsed => Some(parsed),
+                }
+            }
+            Err(e) if e.code == ErrorCode::TooManyAuthFailures.code() => {
+                if let Some(creds) = self.credentials.as_mut() {
+                    creds.forget_challenge();
+                }
+                None
             }
             _ => None,
         };
         match (challenge, self.credentials.as_mut()) {
             (Some(Ok(challenge)), Some(creds)) => {
                 creds.accept_challenge(challenge);
-                *retried = true;
+                *auth_answers += 1;
                 request.id = Id::Num(self.next_id);
                 self.next_id = next_request_id(self.next_id);
                 request.auth = creds.next_auth(self.cnonce);
@@ -449,7 +467,7 @@ impl Client {
         Call {
             kind: Kind::Rpc(Box::new(RpcState {
                 request,
-                retried: false,
+                auth_answers: 0,
                 response: None,
             })),
             link,
