@@ -375,10 +375,15 @@ pub async fn scan_networks(w: &World, ssid: &str) -> String {
 /// The Devices page asked for the password of a gateway protected by `password`: the connect
 /// reads Shelly.GetDeviceInfo (open) and is challenged at Shelly.GetStatus.
 pub async fn challenged_world(password: &str) -> World {
-    let options = GatewayOptions {
+    challenged_world_with(GatewayOptions {
         password: Some(password.into()),
         ..GatewayOptions::default()
-    };
+    })
+    .await
+}
+
+/// [`challenged_world`] for a gateway set up by `options` (a password among them).
+pub async fn challenged_world_with(options: GatewayOptions) -> World {
     let w = world_with(options).await;
     click(&w.host, "Set up a device…");
     w.failure_saying(10, "password protected").await;

@@ -44,9 +44,12 @@ pub fn FailurePanel() -> impl IntoView {
     let remember = RwSignal::new(false);
     move || {
         session.failure.get().map(|f| {
+            // While sign-ins are paused the password may still be the wrong one.
             let wants_password = matches!(
                 f.kind,
-                FailureKind::PasswordNeeded | FailureKind::WrongPassword
+                FailureKind::PasswordNeeded
+                    | FailureKind::WrongPassword
+                    | FailureKind::SignInsPaused
             );
             let retryable = f.kind.retryable();
             view! {

@@ -23,7 +23,7 @@ state:   --password PW  --provisioning pending|confirmed|complete|locked  --rpc-
          --wifi-connect-ms N  --relay-page-size N  --object-page-size N
 kinder:  --add-answer-key  --objects-known-at-once  --clock-synced  --wifi-steady
          --report-provisioning  --ble-rpc-at-once
-firmware: --wifi-restart-required
+firmware: --wifi-restart-required  --firmware-2-auth
 faults:  --empty-reads N  --garbage-length  --slow-ms N  --wrong-ids N
          --disconnect-after BYTES  --max-write N";
 
@@ -66,6 +66,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Con
             "clock-synced" => o.clock_synced = true,
             "wifi-steady" => o.wifi_steady = true,
             "wifi-restart-required" => o.wifi_restart_required = true,
+            "firmware-2-auth" => o.firmware_2_auth = true,
             "report-provisioning" => o.report_provisioning = true,
             "ble-rpc-at-once" => o.ble_restart_required = false,
             "sensors" => {
@@ -171,7 +172,8 @@ mod tests {
         assert!(kinder.options.objects_known_at_once && kinder.options.clock_synced);
         assert!(kinder.options.wifi_steady && kinder.options.report_provisioning);
         assert!(kinder.options.wifi_restart_required && !kinder.options.ble_restart_required);
-        assert!(c.options.ble_restart_required);
+        assert!(c.options.ble_restart_required && !c.options.firmware_2_auth);
+        assert!(config("--stdio --firmware-2-auth").options.firmware_2_auth);
         assert_eq!(c.mtu, 23);
         assert_eq!(c.options.provisioning, Provisioning::Locked);
         assert!(c.sensors[0].encrypted);

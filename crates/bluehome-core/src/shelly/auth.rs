@@ -9,10 +9,15 @@
 //! ```
 //!
 //! The clear password is needed only to make [`ha1`]; store HA1, never the password. The client
-//! nonce (`cnonce`) is passed in: this module never draws random numbers. It is a `u32`: upstream
-//! mongoose echoes it as text, but closed firmware may read it as a 32-bit number (aioshelly sends
-//! a Unix-time-sized value). The server nonce is kept exactly as the device sent it ([`Nonce`]):
-//! the digest covers its text, so `"0042"` must not become `42`.
+//! nonce (`cnonce`) is passed in: this module never draws random numbers. Ours is a `u32`: upstream
+//! mongoose echoes it as text, but closed firmware 1.x may read it as a 32-bit number; other
+//! clients send text (aioshelly 16 random bytes in base64 since its PR #1118), which firmware 2.0
+//! takes. Nonces are kept exactly as they were sent ([`Nonce`]): the digest covers their text, so
+//! `"0042"` must not become `42`.
+//!
+//! Firmware 2.0 (the Authentication document, "Nonce Handling (Firmware 2.0.0+)") issues text
+//! nonces and leaves `nc` out of the challenge; a nonce then serves up to 30,000 requests for an
+//! hour, each with a higher `nc`.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -76,6 +81,12 @@ pub fn ha1(realm: &str, password: &str) -> String {
     sha256_hex(format!("{USERNAME}:{realm}:{password}").as_bytes())
 }
 
+/// Accepts a number or a string holding a number (the Wall Display sends `nc` as a string), when
+/// present.
+fn optional_number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    number_or_string(d).map(Some)
+}
+
 /// Accepts a number or a string holding a number (the Wall Display sends `nc` as a string).
 fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     #[derive(Deserialize)]
@@ -96,9 +107,9 @@ fn default_nc() -> u64 {
     1
 }
 
-/// The server nonce as the device sent it: a JSON number (mongoose prints the Unix time with
-/// `%llu`) or a string (kept verbatim, never parsed). It goes back in the `auth` object in the same
-/// JSON form, and the digest covers its text.
+/// A nonce as its sender wrote it: a JSON number (mongoose prints the Unix time with `%llu`) or a
+/// string (firmware 2.0's base64 nonces, other clients' `cnonce`; kept verbatim, never parsed). It
+/// goes back in the same JSON form, and the digest covers its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Nonce {
@@ -142,9 +153,13 @@ pub struct Challenge {
     pub auth_type: String,
     /// Server nonce (a Unix time upstream), as sent.
     pub nonce: Nonce,
-    /// Nonce count the server expects first.
-    #[serde(default = "default_nc", deserialize_with = "number_or_string")]
-    pub nc: u64,
+    /// Nonce count the server expects next; firmware 2.0 leaves it out (it is then 1).
+    #[serde(
+        default,
+        deserialize_with = "optional_number_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nc: Option<u64>,
     /// Realm: the device id.
     pub realm: String,
     /// `SHA-256`.
@@ -185,11 +200,14 @@ impl Challenge {
     pub fn to_message(&self) -> String {
         let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
         let nonce = serde_json::to_string(&self.nonce).unwrap_or_default();
+        let nc = self
+            .nc
+            .map(|nc| format!(", \"nc\": {nc}"))
+            .unwrap_or_default();
         let stale = if self.stale { ", \"stale\": true" } else { "" };
         format!(
-            "{{\"auth_type\": {}, \"nonce\": {nonce}, \"nc\": {}, \"realm\": {}, \"algorithm\": {}{stale}}}",
+            "{{\"auth_type\": {}, \"nonce\": {nonce}{nc}, \"realm\": {}, \"algorithm\": {}{stale}}}",
             text(&self.auth_type),
-            self.nc,
             text(&self.realm),
             text(&self.algorithm)
         )
@@ -200,7 +218,7 @@ impl Challenge {
         Self {
             auth_type: "digest".into(),
             nonce: nonce.into(),
-            nc: 1,
+            nc: Some(1),
             realm: realm.to_string(),
             algorithm: ALGORITHM.into(),
             stale: false,
@@ -217,9 +235,8 @@ pub struct AuthParams {
     pub username: String,
     /// The challenge's nonce, as the device sent it.
     pub nonce: Nonce,
-    /// The client nonce.
-    #[serde(deserialize_with = "number_or_string")]
-    pub cnonce: u64,
+    /// The client nonce, as the client wrote it.
+    pub cnonce: Nonce,
     /// hex(SHA256(HA1:nonce:nc:cnonce:auth:HA2)).
     pub response: String,
     /// `SHA-256`.
@@ -230,20 +247,20 @@ pub struct AuthParams {
 }
 
 /// The digest response for one request.
-pub fn response_hash(ha1: &str, nonce: &Nonce, nc: u64, cnonce: u64) -> String {
+pub fn response_hash(ha1: &str, nonce: &Nonce, nc: u64, cnonce: &Nonce) -> String {
     sha256_hex(format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{HA2}").as_bytes())
 }
 
 impl AuthParams {
     /// Answers `challenge` with nonce count `nc` and client nonce `cnonce`.
     pub fn answer(ha1: &str, challenge: &Challenge, nc: u64, cnonce: u32) -> Self {
-        let cnonce = u64::from(cnonce);
+        let cnonce = Nonce::Num(u64::from(cnonce));
         Self {
             realm: challenge.realm.clone(),
             username: USERNAME.into(),
             nonce: challenge.nonce.clone(),
+            response: response_hash(ha1, &challenge.nonce, nc, &cnonce),
             cnonce,
-            response: response_hash(ha1, &challenge.nonce, nc, cnonce),
             algorithm: ALGORITHM.into(),
             nc,
         }
@@ -254,7 +271,7 @@ impl AuthParams {
     pub fn verify(&self, ha1: &str) -> bool {
         self.username == USERNAME
             && self.algorithm == ALGORITHM
-            && self.response == response_hash(ha1, &self.nonce, self.nc, self.cnonce)
+            && self.response == response_hash(ha1, &self.nonce, self.nc, &self.cnonce)
     }
 }
 
@@ -310,7 +327,7 @@ impl Credentials {
 
     /// Remembers a new challenge; the nonce count restarts at the challenge's `nc`.
     pub fn accept_challenge(&mut self, challenge: Challenge) {
-        self.nc = challenge.nc.max(1);
+        self.nc = challenge.nc.unwrap_or(1).max(1);
         self.challenge = Some(challenge);
     }
 
@@ -373,13 +390,13 @@ mod tests {
     fn parses_a_challenge_and_the_string_nc_variant() {
         let c = Challenge::parse(r#"{"auth_type":"digest","nonce":1700000000,"nc":1,"realm":"shellyplus1-a8032ab12345","algorithm":"SHA-256"}"#).unwrap();
         assert_eq!(c.nonce, Nonce::Num(1_700_000_000));
-        assert_eq!(c.nc, 1);
+        assert_eq!(c.nc, Some(1));
         assert_eq!(c.realm, "shellyplus1-a8032ab12345");
         let c = Challenge::parse(
             r#"{"auth_type":"digest","nonce":"5","nc":"2","realm":"r","algorithm":"SHA-256"}"#,
         )
         .unwrap();
-        assert_eq!((c.nonce, c.nc), (Nonce::Text("5".into()), 2));
+        assert_eq!((c.nonce, c.nc), (Nonce::Text("5".into()), Some(2)));
         assert!(matches!(
             Challenge::parse("not json"),
             Err(Error::BadChallenge { .. })
@@ -419,6 +436,33 @@ mod tests {
             r#"{"auth_type": "digest", "nonce": 1732960000, "nc": 1, "realm": "shellyblugwg3-ccba970d5e01", "algorithm": "SHA-256"}"#
         );
         assert_eq!(Challenge::parse(&message), Ok(c));
+    }
+
+    /// Firmware 2.0: a base64 text nonce and no `nc` in the challenge (a real EM Mini Gen4's,
+    /// 2.0.0-beta1, in Luligu/matterbridge-shelly `src/auth.ts`, nonce shortened); the first answer
+    /// counts 1. Clients that send a text `cnonce` (aioshelly) are verified over its text.
+    #[test]
+    fn a_firmware_2_challenge_has_a_text_nonce_and_no_nc() {
+        let message = r#"{"auth_type": "digest", "nonce": "AAAAAGoN/xP+1w==", "realm": "shellyemmini-0123", "algorithm": "SHA-256"}"#;
+        let c = Challenge::parse(message).unwrap();
+        assert_eq!(c.nc, None);
+        assert_eq!(c.to_message(), message);
+        let mut creds = Credentials::from_password(&c.realm, "pw");
+        creds.accept_challenge(c.clone());
+        assert_eq!(creds.next_auth(5).unwrap().nc, 1);
+        let mut theirs = AuthParams::answer(creds.ha1(), &c, 1, 0);
+        theirs.cnonce = Nonce::Text("q83vEjRWeJA=".into());
+        assert!(
+            !theirs.verify(creds.ha1()),
+            "the response covers the cnonce"
+        );
+        theirs.response = sha256_hex(
+            format!("{}:AAAAAGoN/xP+1w==:1:q83vEjRWeJA=:auth:{HA2}", creds.ha1()).as_bytes(),
+        );
+        assert!(theirs.verify(creds.ha1()));
+        let json: AuthParams =
+            serde_json::from_value(serde_json::to_value(&theirs).unwrap()).unwrap();
+        assert_eq!(json, theirs, "the text cnonce survives a round trip");
     }
 
     /// The digest covers the nonce's text, so a nonce is answered exactly as the device sent it:

@@ -533,17 +533,20 @@ fn send_with_auth(
 /// the next `nc`. A `cnonce` above 32 bits is refused too.
 #[test]
 fn nonce_counts_must_increase_and_cnonces_fit_32_bits() {
-    use crate::shelly::auth::{Challenge, response_hash};
+    use crate::shelly::auth::{Challenge, Nonce, response_hash};
     let mut b = authed_bench();
     b.json::<shelly::GetStatus>(&());
     let mut creds = b.client.credentials().unwrap().clone();
     let fresh = creds.next_auth(7).unwrap();
     let mut replay = fresh.clone();
     replay.nc -= 1;
-    replay.response = response_hash(creds.ha1(), &replay.nonce, replay.nc, replay.cnonce);
+    replay.response = response_hash(creds.ha1(), &replay.nonce, replay.nc, &replay.cnonce);
     let refused = send_with_auth(&mut b, replay).unwrap_err();
     assert_eq!(refused.code, 401);
-    assert_eq!(Challenge::parse(&refused.message).unwrap().nc, fresh.nc);
+    assert_eq!(
+        Challenge::parse(&refused.message).unwrap().nc,
+        Some(fresh.nc)
+    );
     assert!(send_with_auth(&mut b, fresh.clone()).is_ok());
     assert_eq!(
         send_with_auth(&mut b, fresh).unwrap_err().code,
@@ -551,9 +554,108 @@ fn nonce_counts_must_increase_and_cnonces_fit_32_bits() {
         "the same nc twice"
     );
     let mut wide = creds.next_auth(7).unwrap();
-    wide.cnonce = 1 << 32;
-    wide.response = response_hash(creds.ha1(), &wide.nonce, wide.nc, wide.cnonce);
+    wide.cnonce = Nonce::Num(1 << 32);
+    wide.response = response_hash(creds.ha1(), &wide.nonce, wide.nc, &wide.cnonce);
     assert_eq!(send_with_auth(&mut b, wide).unwrap_err().code, 401);
+}
+
+/// A gateway checking sign-ins as firmware 2.0 does, password "pw", and a client that knows it.
+fn firmware_2_bench() -> Bench {
+    let mut b = Bench::configured(|o| {
+        o.password = Some("pw".into());
+        o.firmware_2_auth = true;
+    });
+    let realm = b.p.gateway().id().to_string();
+    b.client
+        .set_credentials(Some(Credentials::from_password(&realm, "pw")));
+    b
+}
+
+/// What the device answers a request without `auth`.
+fn anonymous_answer(b: &mut Bench) -> crate::shelly::frame::RpcError {
+    let mut anon = Client::new("anon", 1);
+    let mut call = anon.call("Shelly.GetStatus", None, 1, b.now);
+    b.drive(&mut call);
+    anon.finish(call).unwrap().outcome.unwrap_err()
+}
+
+/// Firmware 2.0: a base64 text nonce, no `nc` in the challenge; the client signs in by itself
+/// and then reuses the nonce with a rising `nc`.
+#[test]
+fn firmware_2_nonces_are_text_without_nc() {
+    use crate::shelly::auth::{Challenge, Nonce};
+    let mut b = firmware_2_bench();
+    let refused = anonymous_answer(&mut b);
+    assert_eq!(refused.code, 401);
+    let challenge = Challenge::parse(&refused.message).unwrap();
+    assert_eq!(challenge.nc, None);
+    assert!(!refused.message.contains("\"nc\""), "{}", refused.message);
+    let Nonce::Text(text) = &challenge.nonce else {
+        panic!("a text nonce: {challenge:?}")
+    };
+    assert_eq!(text.len(), 24, "16 bytes in base64: {text}");
+    b.json::<shelly::GetStatus>(&());
+    b.json::<shelly::GetStatus>(&());
+    // The client's own sign-in got a nonce of its own, which served both calls.
+    let mut creds = b.client.credentials().unwrap().clone();
+    let next = creds.next_auth(0).unwrap();
+    assert!(matches!(next.nonce, Nonce::Text(_)), "{next:?}");
+    assert_eq!(next.nc, 3);
+}
+
+/// A right answer to a nonce the device no longer keeps (an hour has passed) gets a new nonce
+/// marked `stale`, which the client answers by itself.
+#[test]
+fn firmware_2_answers_an_expired_nonce_as_stale() {
+    use crate::shelly::auth::Challenge;
+    let mut b = firmware_2_bench();
+    b.json::<shelly::GetStatus>(&());
+    b.advance(3_600_000);
+    let mut creds = b.client.credentials().unwrap().clone();
+    let refused = send_with_auth(&mut b, creds.next_auth(7).unwrap()).unwrap_err();
+    assert_eq!(refused.code, 401);
+    assert!(Challenge::parse(&refused.message).unwrap().stale);
+    b.json::<shelly::GetStatus>(&());
+}
+
+/// Failed sign-ins count over ten minutes; from the fifth, nothing that needs a new nonce is
+/// answered but with 429, while a kept nonce still works. Ten minutes later a nonce is handed out
+/// again.
+#[test]
+fn firmware_2_pauses_sign_ins_after_five_failures() {
+    use crate::shelly::auth::Credentials;
+    let mut b = firmware_2_bench();
+    b.json::<shelly::GetStatus>(&());
+    let realm = b.p.gateway().id().to_string();
+    let mut good = b.client.credentials().unwrap().clone();
+    let mut wrong = good.clone();
+    let wrong_ha1 = Credentials::from_password(&realm, "nope").ha1().to_string();
+    let codes: Vec<i64> = (0..5)
+        .map(|i| {
+            let mut auth = wrong.next_auth(i).unwrap();
+            auth.response =
+                crate::shelly::auth::response_hash(&wrong_ha1, &auth.nonce, auth.nc, &auth.cnonce);
+            send_with_auth(&mut b, auth).unwrap_err().code
+        })
+        .collect();
+    assert_eq!(codes, [401, 401, 401, 401, 429]);
+    assert_eq!(anonymous_answer(&mut b).code, 429);
+    let kept = send_with_auth(&mut b, good.next_auth(9).unwrap());
+    assert!(kept.is_ok(), "a kept nonce still works: {kept:?}");
+    b.advance(600_000);
+    assert_eq!(anonymous_answer(&mut b).code, 401);
+}
+
+/// The device keeps 32 nonces. Once all are taken it drops the oldest for a new one, but not
+/// twice within 2 s: then the request is answered 429.
+#[test]
+fn firmware_2_keeps_32_nonces() {
+    let mut b = firmware_2_bench();
+    let codes: Vec<i64> = (0..34).map(|_| anonymous_answer(&mut b).code).collect();
+    assert!(codes[..33].iter().all(|&c| c == 401), "{codes:?}");
+    assert_eq!(codes[33], 429);
+    b.advance(2_000);
+    assert_eq!(anonymous_answer(&mut b).code, 401);
 }
 
 #[test]

@@ -17,9 +17,10 @@
 //! * A freshly added BTHome device has no known objects until the gateway hears its next packet;
 //!   then a `new_objects` event goes out ([`GatewayOptions::objects_known_at_once`]).
 //! * The device clock counts seconds from boot (1970) until Wi-Fi first gets an IP, then jumps to
-//!   real time (`epoch_s + now_ms / 1000`, as SNTP would set it): the 401 nonce is that clock, so
-//!   nonces from before the jump are refused with a new 401 ([`GatewayOptions::clock_synced`]).
-//!   A nonce lasts an hour; each use needs a higher `nc` than the last (at most 30,000).
+//!   real time (`epoch_s + now_ms / 1000`, as SNTP would set it): the 401 nonce of firmware 1.x
+//!   is that clock, so nonces from before the jump are refused with a new 401
+//!   ([`GatewayOptions::clock_synced`]). Firmware 2.0's nonces, its `stale` challenges and its
+//!   429 after failed sign-ins come with [`GatewayOptions::firmware_2_auth`] (`digest.rs`).
 //! * `WiFi.GetStatus` swings between `connecting` and `disconnected` while the station retries
 //!   ([`GatewayOptions::wifi_steady`]), then shows `connected` with `sta_ip` null before `got ip`; `WiFi.SetConfig` may answer `restart_required: true`, the
 //!   settings then apply after `Shelly.Reboot` ([`GatewayOptions::wifi_restart_required`]).
@@ -37,11 +38,13 @@
 //! * The `new_objects` event is `{"component": "bthomedevice:<id>", "id": <id>, "event":
 //!   "new_objects", "ts": …}` (the document names the event without an example).
 //! * A wrong Wi-Fi password: two attempts (`connecting` 1 s, `disconnected` 1 s), then the station
-//!   gives up and stays `disconnected`. A `cnonce` above 32 bits is refused (closed firmware may
-//!   read it as a number).
+//!   gives up and stays `disconnected`. Firmware 1.x refuses a `cnonce` that is not a number
+//!   of 32 bits (closed firmware may read it as one); after how many failed sign-ins firmware 2.0
+//!   pauses them is the simulator's choice (five in ten minutes).
 
 mod ble;
 mod bthome;
+mod digest;
 mod relay;
 mod shelly;
 mod wifi;
@@ -57,7 +60,7 @@ use serde_json::{Map, Value, json};
 pub use self::ble::{BondError, UserAdvert};
 pub use self::wifi::{Network, default_networks};
 use crate::advertisement::MacAddress;
-use crate::shelly::auth::{self, AuthParams, Challenge};
+use crate::shelly::auth;
 use crate::shelly::frame::{Notification, Request, Response, RpcError};
 use crate::shelly::methods::ble::{PairedDevice, Provisioning};
 use crate::shelly::methods::bthome::{AddedMember, DeviceConfig, SensorConfig};
@@ -110,6 +113,9 @@ pub struct GatewayOptions {
     /// the change applies after `Shelly.Reboot` (the answer of the BLE.SetConfig example in
     /// shelly-api-docs, BLE component); when false it applies at once.
     pub ble_restart_required: bool,
+    /// Digest authentication as firmware 2.0 checks it (text nonces without `nc`, 32 kept at
+    /// most, `stale` challenges, 429 after failed sign-ins) instead of firmware 1.x.
+    pub firmware_2_auth: bool,
 }
 
 impl Default for GatewayOptions {
@@ -134,14 +140,10 @@ impl Default for GatewayOptions {
             wifi_restart_required: false,
             report_provisioning: false,
             ble_restart_required: true,
+            firmware_2_auth: false,
         }
     }
 }
-
-/// How long a digest nonce is good for (shelly-api-docs, Authentication: about an hour).
-const NONCE_LIFETIME_S: u64 = 3_600;
-/// Requests one nonce may serve (shelly-api-docs, Authentication: up to 30,000).
-const MAX_NC: u64 = 30_000;
 
 /// A window that stays open for a while (pairing, associations).
 #[derive(Debug, Clone)]
@@ -162,7 +164,7 @@ impl Window {
 pub struct Gateway {
     options: GatewayOptions,
     id: String,
-    ha1: Option<String>,
+    auth: digest::DigestAuth,
     name: Option<String>,
     provisioning: Provisioning,
     rpc_enabled: bool,
@@ -184,8 +186,6 @@ pub struct Gateway {
     boot_ms: u64,
     reboot_at: Option<u64>,
     rebooted: bool,
-    /// Highest `nc` accepted per nonce (nonces within their lifetime only, so a few).
-    nonce_counts: LiteMap<u64, u64>,
 }
 
 /// A method the gateway answers, typed: its parameters in, its result (or an error) out.
@@ -283,8 +283,8 @@ impl Gateway {
         let id = format!("shellyblugwg3-{mac_hex}");
         let ha1 = options.password.as_deref().map(|pw| auth::ha1(&id, pw));
         Self {
+            auth: digest::DigestAuth::new(ha1, options.firmware_2_auth),
             id,
-            ha1,
             name: None,
             provisioning: options.provisioning,
             rpc_enabled: options.rpc_enabled,
@@ -313,7 +313,6 @@ impl Gateway {
             boot_ms: 0,
             reboot_at: None,
             rebooted: false,
-            nonce_counts: LiteMap::new(),
             options,
         }
     }
@@ -355,7 +354,7 @@ impl Gateway {
 
     /// True when digest auth is on.
     pub fn auth_enabled(&self) -> bool {
-        self.ha1.is_some()
+        self.auth.ha1.is_some()
     }
 
     /// The simulated sensors.
@@ -446,42 +445,6 @@ impl Gateway {
         }
     }
 
-    /// A 401 with the clock as nonce and the next `nc` that nonce accepts.
-    fn challenge(&self, now_ms: u64) -> RpcError {
-        let nonce = self.unix_s(now_ms);
-        let mut challenge = Challenge::new(&self.id, nonce);
-        challenge.nc = self.nonce_counts.get(&nonce).map_or(1, |nc| nc + 1);
-        RpcError {
-            code: ErrorCode::AuthRequired.code(),
-            message: challenge.to_message(),
-        }
-    }
-
-    fn check_auth(&mut self, auth: Option<&AuthParams>, now_ms: u64) -> Result<(), RpcError> {
-        let Some(ha1) = &self.ha1 else {
-            return Ok(());
-        };
-        let now_s = self.unix_s(now_ms);
-        let accepted = auth.and_then(|a| {
-            let nonce = a.nonce.seconds()?;
-            let last_nc = self.nonce_counts.get(&nonce).copied().unwrap_or(0);
-            let good = a.realm == self.id
-                && nonce <= now_s
-                && now_s - nonce < NONCE_LIFETIME_S
-                && (last_nc + 1..=MAX_NC).contains(&a.nc)
-                && u32::try_from(a.cnonce).is_ok()
-                && a.verify(ha1);
-            good.then_some((nonce, a.nc))
-        });
-        let Some((nonce, nc)) = accepted else {
-            return Err(self.challenge(now_ms));
-        };
-        self.nonce_counts
-            .retain(|&n, _| n <= now_s && now_s - n < NONCE_LIFETIME_S);
-        self.nonce_counts.insert(nonce, nc);
-        Ok(())
-    }
-
     /// Answers one request.
     pub fn handle(&mut self, req: &Request, now_ms: u64) -> Response {
         self.tick(now_ms);
@@ -489,7 +452,11 @@ impl Gateway {
         let open = req.method == crate::shelly::methods::shelly::GetDeviceInfo::NAME;
         let outcome = match open {
             true => Ok(()),
-            false => self.check_auth(req.auth.as_ref(), now_ms),
+            false => {
+                let clock_s = self.unix_s(now_ms);
+                self.auth
+                    .check(&self.id, req.auth.as_ref(), clock_s, now_ms)
+            }
         }
         .and_then(|()| self.dispatch(req, now_ms));
         Response {

@@ -104,7 +104,7 @@ impl Answer<GetDeviceInfo> for Gateway {
             ver: "2.0.0".into(),
             app: "BluGwG3".into(),
             name: self.name.clone(),
-            auth_en: self.ha1.is_some(),
+            auth_en: self.auth.ha1.is_some(),
             auth_domain: None,
             provision: Some(self.provisioning.name().into()),
         })
@@ -218,7 +218,7 @@ impl Answer<SetAuth> for Gateway {
         }
         match p.ha1 {
             Some(h) if h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()) => {
-                self.ha1 = Some(h.to_ascii_lowercase());
+                self.auth.ha1 = Some(h.to_ascii_lowercase());
             }
             Some(_) => {
                 return Err(rpc_error(
@@ -226,7 +226,7 @@ impl Answer<SetAuth> for Gateway {
                     "ha1 must be 64 hex digits",
                 ));
             }
-            None => self.ha1 = None,
+            None => self.auth.ha1 = None,
         }
         Ok(())
     }
