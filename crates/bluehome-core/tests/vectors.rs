@@ -8,6 +8,7 @@
 //! - `spec_vectors` (170 usable of 171) and `shelly_vectors` (45) decode statelessly; their
 //!   `expected` already is 3.25's. Shelly manufacturer data is checked against the parsed form.
 //! - `edge_vectors` (56) go through a fresh `ReceiverState` (one is a 3-step sequence).
+//! - The `v1_*` tests: legacy v1 service data, each with bthome-ble 3.25.0's output for it.
 //!
 //! Our objects are projected onto bthome-ble's emissions: keys from `bthome::entity_keys` (`_1`,
 //! `_2` … per measurement description: kind + name + unit), events without a known type emit nothing but
@@ -429,4 +430,19 @@ fn spans_tile_the_service_data_of_every_vector() {
     }
     assert!(checked > 400, "{checked}");
     assert!(sealed > 30, "{sealed}");
+}
+
+/// Plain v1 service data (`0x181C`) decoded statelessly, as bthome-ble's emissions.
+fn v1_emissions(data: &str) -> Vec<Emission> {
+    emissions(&bthome::decode(Uuid::BTHOME_V1, &hex(data), None, None))
+}
+
+/// v1 format 1 (signed) on the timestamp id `0x50`: bthome-ble 3.25 reads it as a signed
+/// integer, `-1`.
+#[test]
+fn v1_signed_timestamp_stays_signed() {
+    assert_eq!(
+        v1_emissions("2550ffffffff"),
+        [Emission::Sensor("timestamp".into(), Json::from(-1))]
+    );
 }

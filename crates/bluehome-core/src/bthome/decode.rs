@@ -461,7 +461,9 @@ fn v1_value(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
             } else {
                 read_uint(bytes) as i64
             };
-            if format == V1_TIMESTAMP || info.kind == Kind::Timestamp {
+            // A signed format stays signed on the timestamp id too (bthome-ble 3.25 parser.py
+            // reads it with parse_int: `-1`, not 2^64 - 1).
+            if format == V1_TIMESTAMP || (info.kind == Kind::Timestamp && format == V1_UINT) {
                 return Some(Value::Timestamp(raw as u64));
             }
             Value::scaled(raw, info)
