@@ -446,3 +446,22 @@ fn v1_signed_timestamp_stays_signed() {
         [Emission::Sensor("timestamp".into(), Json::from(-1))]
     );
 }
+
+/// v1 format 3 (string) on the binary id `0x0F`: bthome-ble 3.25 makes the binary sensor the
+/// string's truth, so "a" is on (and an empty string off). Raw bytes are a hex string there:
+/// format 4 with one `00` byte is "00", on.
+#[test]
+fn v1_string_on_a_binary_id_is_its_truth() {
+    assert_eq!(
+        v1_emissions("620f61"),
+        [Emission::Binary("generic".into(), true)]
+    );
+    assert_eq!(
+        v1_emissions("610f"),
+        [Emission::Binary("generic".into(), false)]
+    );
+    assert_eq!(
+        v1_emissions("820f00"),
+        [Emission::Binary("generic".into(), true)]
+    );
+}

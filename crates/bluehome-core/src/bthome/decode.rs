@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use super::crypto;
 use super::table::{Kind, ObjectInfo, info};
-use super::value::{FirmwareVersion, Object, Value, kind_is_numeric, round_decimals};
+use super::value::{FirmwareVersion, Object, Value, round_decimals};
 use super::{BindKey, Error, Header, Packet};
 use crate::advertisement::MacAddress;
 use crate::uuid::Uuid;
@@ -447,14 +447,39 @@ const V1_STRING: u8 = 3;
 const V1_RAW: u8 = 4;
 const V1_TIMESTAMP: u8 = 5;
 
-/// The value of a v1 object: the control byte's format decides how bytes are read, the table
-/// decides the factor and whether it is a binary sensor or an event. `None` = skipped (as
-/// bthome-ble does: unknown format, float of odd width, empty event).
+/// The value of a v1 object. As bthome-ble 3.25 parser.py does it: the control byte's format
+/// decides how the bytes are read, then the table's kind decides what the value is (the factor,
+/// a binary sensor's truth, an event). `None` = skipped: unknown format, float of odd width, an
+/// event without bytes.
 fn v1_value(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
     if matches!(info.kind, Kind::Button | Kind::Dimmer | Kind::Command) {
         return (!bytes.is_empty()).then(|| table_value(info, bytes));
     }
-    let numeric = match format {
+    let value = v1_read(info, format, bytes)?;
+    Some(match (info.kind, value) {
+        (Kind::DeviceTypeId | Kind::Firmware, Value::Int(_) | Value::Float(_)) => {
+            table_value(info, bytes)
+        }
+        (_, value @ Value::InvalidText(_)) => value, // bthome-ble's parse_string gives None
+        // A binary sensor is Python's truth of whatever was read: text "a" is on.
+        (Kind::Binary, value) => Value::Bool(truthy(&value)),
+        (_, value) => value,
+    })
+}
+
+/// Python's `bool()` of a value as bthome-ble reads it (raw bytes become a hex string there).
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Text(text) => !text.is_empty(),
+        Value::Raw(bytes) => !bytes.is_empty(),
+        Value::Timestamp(_) => true, // a datetime
+        value => value.as_f64().is_some_and(|v| v != 0.0),
+    }
+}
+
+/// A v1 value read by its format (control bits 5–7), scaled by the table's factor.
+fn v1_read(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
+    Some(match format {
         V1_UINT | V1_SINT | V1_TIMESTAMP if bytes.len() <= 8 => {
             let raw = if format == V1_SINT {
                 read_int(bytes)
@@ -464,9 +489,10 @@ fn v1_value(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
             // A signed format stays signed on the timestamp id too (bthome-ble 3.25 parser.py
             // reads it with parse_int: `-1`, not 2^64 - 1).
             if format == V1_TIMESTAMP || (info.kind == Kind::Timestamp && format == V1_UINT) {
-                return Some(Value::Timestamp(raw as u64));
+                Value::Timestamp(raw as u64)
+            } else {
+                Value::scaled(raw, info)
             }
-            Value::scaled(raw, info)
         }
         V1_UINT | V1_SINT => {
             // Wider than 8 bytes (bthome-ble uses Python's big integers): approximate as a float.
@@ -488,22 +514,12 @@ fn v1_value(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
             };
             Value::Float(round_decimals(v * info.factor, info.decimals))
         }
-        V1_STRING => {
-            return Some(match core::str::from_utf8(bytes) {
-                Ok(text) => Value::Text(String::from(text)),
-                Err(_) => Value::InvalidText(bytes.to_vec()),
-            });
-        }
-        V1_RAW => return Some(Value::Raw(bytes.to_vec())),
+        V1_STRING => match core::str::from_utf8(bytes) {
+            Ok(text) => Value::Text(String::from(text)),
+            Err(_) => Value::InvalidText(bytes.to_vec()),
+        },
+        V1_RAW => Value::Raw(bytes.to_vec()),
         _ => return None,
-    };
-    if !kind_is_numeric(info.kind) && info.kind != Kind::Firmware {
-        return Some(numeric);
-    }
-    Some(match info.kind {
-        Kind::Binary => Value::Bool(numeric.as_f64().is_some_and(|v| v != 0.0)),
-        Kind::DeviceTypeId | Kind::Firmware => table_value(info, bytes),
-        _ => numeric,
     })
 }
 

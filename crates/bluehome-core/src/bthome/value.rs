@@ -7,7 +7,7 @@ use core::fmt;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::table::{self, Kind, ObjectInfo, info};
+use super::table::{self, ObjectInfo, info};
 
 /// A firmware version from object `0xF1` (4 parts) or `0xF2` (3 parts), most significant first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,14 +293,6 @@ impl Serialize for Object {
         }
         map.end()
     }
-}
-
-/// Whether a table kind is read as a number (for the v1 decoder's format checks).
-pub(crate) fn kind_is_numeric(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Number | Kind::Binary | Kind::Timestamp | Kind::DeviceTypeId
-    )
 }
 
 #[cfg(test)]
