@@ -12,8 +12,8 @@
 //!
 //! Our objects are projected onto bthome-ble's emissions: keys from `bthome::entity_keys` (`_1`,
 //! `_2` … per measurement description: kind + name + unit), events without a known type emit nothing but
-//! count, undecodable or empty text/raw emits nothing, and device information (0xF0–0xF2) is
-//! compared with `expected_device_info` instead.
+//! count, undecodable or empty text/raw and unreadable v1 values emit nothing, and device
+//! information (0xF0–0xF2) is compared with `expected_device_info` instead.
 
 use bluehome_core::bthome::{self, BindKey, Error, Kind, Packet, ReceiverState, Value};
 use bluehome_core::shelly::manufacturer;
@@ -134,7 +134,7 @@ fn emissions(packet: &Packet) -> Vec<Emission> {
                 out.push(Emission::Sensor(key, Json::from(h)));
             }
             Value::Timestamp(t) => out.push(Emission::Sensor(key, Json::from(*t))),
-            Value::InvalidText(_) => {}
+            Value::InvalidText(_) | Value::Unreadable(_) => {}
             other => panic!("unexpected value {other:?}"),
         }
     }
@@ -463,5 +463,27 @@ fn v1_string_on_a_binary_id_is_its_truth() {
     assert_eq!(
         v1_emissions("820f00"),
         [Emission::Binary("generic".into(), true)]
+    );
+}
+
+/// A v1 value bthome-ble 3.25 drops (format 6, or a float of 3 bytes) still counts toward the
+/// numbering of same-kind objects, so the temperature after it is `temperature_2`. It reads the
+/// format before an event, so a button in format 6 fires nothing but counts too.
+#[test]
+fn v1_unreadable_value_still_counts_when_naming() {
+    for data in ["c302ca092302c409", "44020000002302c409"] {
+        assert_eq!(
+            v1_emissions(data),
+            [Emission::Sensor("temperature_2".into(), Json::from(25.0))],
+            "{data}"
+        );
+    }
+    assert_eq!(
+        v1_emissions("c23a01223a01"),
+        [Emission::Event(
+            "button_2".into(),
+            "press".into(),
+            Json::Null
+        )]
     );
 }

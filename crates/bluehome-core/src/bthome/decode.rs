@@ -449,21 +449,21 @@ const V1_TIMESTAMP: u8 = 5;
 
 /// The value of a v1 object. As bthome-ble 3.25 parser.py does it: the control byte's format
 /// decides how the bytes are read, then the table's kind decides what the value is (the factor,
-/// a binary sensor's truth, an event). `None` = skipped: unknown format, float of odd width, an
-/// event without bytes.
+/// a binary sensor's truth, an event). `None` = skipped: an event without bytes or device
+/// information without a value (bthome-ble fails on both), a timestamp over 8 bytes.
 fn v1_value(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
-    if matches!(info.kind, Kind::Button | Kind::Dimmer | Kind::Command) {
-        return (!bytes.is_empty()).then(|| table_value(info, bytes));
-    }
-    let value = v1_read(info, format, bytes)?;
-    Some(match (info.kind, value) {
-        (Kind::DeviceTypeId | Kind::Firmware, Value::Int(_) | Value::Float(_)) => {
-            table_value(info, bytes)
-        }
-        (_, value @ Value::InvalidText(_)) => value, // bthome-ble's parse_string gives None
+    let event = matches!(info.kind, Kind::Button | Kind::Dimmer | Kind::Command);
+    let device_info = matches!(info.kind, Kind::DeviceTypeId | Kind::Firmware);
+    Some(match v1_read(info, format, bytes) {
+        Some(Value::Int(_) | Value::Float(_)) if device_info => table_value(info, bytes),
+        Some(Value::Unreadable(_)) | None if device_info => return None,
+        // bthome-ble drops a value it cannot read (no event either), but the object still counts.
+        Some(value @ (Value::Unreadable(_) | Value::InvalidText(_))) => value,
+        _ if event && bytes.is_empty() => return None,
+        _ if event => table_value(info, bytes),
         // A binary sensor is Python's truth of whatever was read: text "a" is on.
-        (Kind::Binary, value) => Value::Bool(truthy(&value)),
-        (_, value) => value,
+        Some(value) if info.kind == Kind::Binary => Value::Bool(truthy(&value)),
+        value => value?,
     })
 }
 
@@ -477,7 +477,8 @@ fn truthy(value: &Value) -> bool {
     }
 }
 
-/// A v1 value read by its format (control bits 5–7), scaled by the table's factor.
+/// A v1 value read by its format (control bits 5–7), scaled by the table's factor; `None` for a
+/// timestamp over 8 bytes.
 fn v1_read(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
     Some(match format {
         V1_UINT | V1_SINT | V1_TIMESTAMP if bytes.len() <= 8 => {
@@ -510,7 +511,7 @@ fn v1_read(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
                 [a, b] => f16_to_f64(u16::from_le_bytes([a, b])),
                 [a, b, c, d] => f64::from(f32::from_le_bytes([a, b, c, d])),
                 [a, b, c, d, e, f, g, h] => f64::from_le_bytes([a, b, c, d, e, f, g, h]),
-                _ => return None,
+                _ => return Some(Value::Unreadable(bytes.to_vec())),
             };
             Value::Float(round_decimals(v * info.factor, info.decimals))
         }
@@ -519,7 +520,8 @@ fn v1_read(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
             Err(_) => Value::InvalidText(bytes.to_vec()),
         },
         V1_RAW => Value::Raw(bytes.to_vec()),
-        _ => return None,
+        V1_TIMESTAMP => return None,
+        _ => Value::Unreadable(bytes.to_vec()),
     })
 }
 

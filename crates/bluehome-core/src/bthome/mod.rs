@@ -342,7 +342,8 @@ fn description(object: &Object) -> Option<(u8, &'static str, Option<&'static str
 /// name, plus `_1`, `_2`, … when several objects of the packet share a measurement description
 /// (kind + name + unit: `0x02` and `0x45` are both `temperature` in °C, so `temperature_1`,
 /// `temperature_2`; `0x06` kg and `0x07` lb stay `mass`). Objects that carry no event still count
-/// (a Shelly RC Button 4 sends `button_1` … `button_4`); empty text/raw objects do not (bthome-ble
+/// (a Shelly RC Button 4 sends `button_1` … `button_4`), and so do values bthome-ble reads but
+/// drops ([`Value::InvalidText`], [`Value::Unreadable`]); empty text/raw objects do not (bthome-ble
 /// skips them). Device-information objects keep their plain name.
 pub fn entity_keys(objects: &[Object]) -> alloc::vec::Vec<alloc::string::String> {
     let counted = |o: &&Object| match &o.value {

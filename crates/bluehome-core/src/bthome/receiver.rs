@@ -272,10 +272,10 @@ impl ReceiverState {
 }
 
 /// Whether bthome-ble would count this object as a decoded value (zero-length text/raw are
-/// skipped and undecodable text is dropped there).
+/// skipped, undecodable text and unreadable v1 values are dropped there).
 fn counts_as_value(object: &super::Object) -> bool {
     match &object.value {
-        Value::InvalidText(_) => false,
+        Value::InvalidText(_) | Value::Unreadable(_) => false,
         Value::Text(t) => !t.is_empty(),
         Value::Raw(r) => !r.is_empty(),
         _ => true,

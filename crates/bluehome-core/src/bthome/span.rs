@@ -32,7 +32,7 @@ pub enum Field {
     Counter,
     /// The 4-byte message integrity check.
     Mic,
-    /// Plain bytes not decoded: after an error, or v1 objects skipped (unknown id or format).
+    /// Plain bytes not decoded: after an error, or v1 objects skipped (unknown id, no value).
     Undecoded,
 }
 

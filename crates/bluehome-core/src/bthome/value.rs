@@ -44,6 +44,10 @@ pub enum Value {
     Text(String),
     /// `0x53` text whose bytes are not UTF-8 (bthome-ble drops it; JSON shows `null`).
     InvalidText(Vec<u8>),
+    /// v1 value bytes in a format bthome-ble cannot read (control bits 5–7 = 6 or 7, or a float
+    /// not 2, 4 or 8 bytes long): it drops the value, but the object still counts when naming
+    /// the others (`temperature_2` after it). JSON shows `null`.
+    Unreadable(Vec<u8>),
     /// `0x54` raw bytes.
     Raw(Vec<u8>),
     /// `0x50`: unix seconds (UTC).
