@@ -215,7 +215,7 @@ fn test_vectors_through_the_receiver_state() {
                 state.key_verified = before["bindkey_verified"].as_bool().unwrap();
                 state.decryption_failed = before["decryption_failed"].as_bool().unwrap();
                 state.counter = before["encryption_counter"].as_f64().unwrap() as u32;
-                state.packet_id = before["packet_id"].as_f64().map(|p| p as u8);
+                state.packet_id = before["packet_id"].as_f64().map(|p| p as u64);
             }
             now_ms = 1_000_000;
         } else if state.key != key_of(v) {
@@ -485,5 +485,30 @@ fn v1_unreadable_value_still_counts_when_naming() {
             "press".into(),
             Json::Null
         )]
+    );
+}
+
+/// A v1 packet id wider than a byte is compared as an integer, as bthome-ble 3.25 does: after
+/// id 1 (`03000100`), id 258 (`03000201`) within 4 s is 257 ahead, not 1, so it is skipped.
+#[test]
+fn v1_wide_packet_id_is_compared_whole() {
+    let mut state = ReceiverState::new(None);
+    let first = state.receive(Uuid::BTHOME_V1, &hex("03000100"), None, 0);
+    assert_eq!(
+        emissions(&first),
+        [Emission::Sensor("packet_id".into(), Json::from(1))]
+    );
+    let second = state.receive(Uuid::BTHOME_V1, &hex("03000201"), None, 1_000);
+    assert_eq!(emissions(&second), []);
+    assert_eq!(
+        second.error.as_ref().map(Error::kind),
+        Some("duplicate_packet_id")
+    );
+    let packet_id = |data| bthome::decode(Uuid::BTHOME_V1, &hex(data), None, None).packet_id;
+    assert_eq!(packet_id("0300ff01"), Some(511));
+    assert_eq!(
+        packet_id("2200ff"),
+        Some(255),
+        "signed format: the byte, unsigned"
     );
 }

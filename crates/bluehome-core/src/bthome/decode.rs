@@ -186,7 +186,7 @@ pub(crate) fn decode_v2_checked(
         parse_v2_objects(body, body_offset, &mut packet.objects)
     }
     .err();
-    packet.packet_id = first_packet_id(&packet.objects);
+    packet.packet_id = first_packet_id(&packet.objects, header.version);
     packet
 }
 
@@ -265,14 +265,23 @@ fn decode_encrypted(
     result
 }
 
-fn first_packet_id(objects: &[Object]) -> Option<u8> {
+fn first_packet_id(objects: &[Object], version: u8) -> Option<u64> {
     objects
         .iter()
         .find(|o| o.id == 0)
-        .and_then(|o| match o.value {
-            Value::Int(v) => u8::try_from(v).ok(),
-            _ => None,
-        })
+        .and_then(|o| packet_id(o, version))
+}
+
+/// A packet-id object's value as bthome-ble 3.25 compares it: the unsigned integer of its value
+/// bytes. v2 sends one byte; v1 may send more, or a signed format (which reads negative).
+pub(crate) fn packet_id(object: &Object, version: u8) -> Option<u64> {
+    let Value::Int(value) = object.value else {
+        return None;
+    };
+    // The value follows the id (v2), or the control byte and the id (v1).
+    let bytes = usize::from(object.len).saturating_sub(if version == 1 { 2 } else { 1 });
+    let bits = 8 * bytes.min(8) as u32;
+    Some(value as u64 & u64::MAX.checked_shr(64 - bits).unwrap_or(0))
 }
 
 /// Little-endian unsigned integer of up to 8 bytes.
@@ -421,7 +430,7 @@ pub(crate) fn decode_v1_checked(
         parse_v1_objects(data, 0, &mut packet.objects)
     }
     .err();
-    packet.packet_id = first_packet_id(&packet.objects);
+    packet.packet_id = first_packet_id(&packet.objects, header.version);
     packet
 }
 

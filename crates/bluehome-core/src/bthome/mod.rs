@@ -84,8 +84,8 @@ pub struct Packet {
     pub payload_mac: Option<MacAddress>,
     /// The encryption counter (encrypted packets long enough to carry one).
     pub counter: Option<u32>,
-    /// The value of the first packet-id object (`0x00`), if any.
-    pub packet_id: Option<u8>,
+    /// The value of the first packet-id object (`0x00`), if any: a byte in v2, any width in v1.
+    pub packet_id: Option<u64>,
     /// The objects, in the order they appear; those before an error are kept.
     pub objects: alloc::vec::Vec<Object>,
     /// What stopped the decode, if anything.
@@ -190,9 +190,9 @@ pub enum Error {
         /// Where the packet-id object starts.
         offset: usize,
         /// The packet id received.
-        packet_id: u8,
+        packet_id: u64,
         /// The last packet id accepted.
-        last: u8,
+        last: u64,
     },
     /// Receiver state: the same encrypted service data again, more than 4 seconds later.
     RepeatedAdvertisement,

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use super::decode::decode_checked;
+use super::decode::{decode_checked, packet_id};
 use super::{BindKey, Error, Header, Packet, Value};
 use crate::advertisement::MacAddress;
 use crate::uuid::Uuid;
@@ -35,8 +35,8 @@ const RESTART_COUNTERS: u32 = 100;
 /// - **repeat**: identical encrypted service data more than 4 s after the last accepted
 ///   advertisement is rejected ([`Error::RepeatedAdvertisement`]);
 /// - **packet id**: within 4 s of the last accepted advertisement, a packet id that is not newer
-///   by 1…63 (modulo 256) stops the decode at that object ([`Error::DuplicatePacketId`]; objects
-///   before it are kept, as bthome-ble does);
+///   by 1…63 (modulo 256; a v1 id wider than a byte is compared whole) stops the decode at that
+///   object ([`Error::DuplicatePacketId`]; objects before it are kept, as bthome-ble does);
 /// - **key verification**: a good MIC marks the key verified; two MIC failures in a row clear it
 ///   (the point where Home Assistant asks for a new key).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ pub struct ReceiverState {
     /// The last accepted encryption counter (0 before any).
     pub counter: u32,
     /// The last accepted packet id.
-    pub packet_id: Option<u8>,
+    pub packet_id: Option<u64>,
     /// When (caller's clock, ms) the last advertisement was accepted.
     pub last_time_ms: Option<u64>,
     /// The service data of that advertisement.
@@ -186,28 +186,27 @@ impl ReceiverState {
 
         // Packet-id de-duplication, object by object as bthome-ble does it.
         let window_open = recent == Some(true);
+        let version = packet.header.map_or(2, |h| h.version);
         let mut cut = None;
         for (index, object) in packet.objects.iter().enumerate() {
             if object.id != 0 {
                 continue;
             }
-            let Value::Int(new) = object.value else {
+            let Some(new) = packet_id(object, version) else {
                 continue;
             };
-            let new = new as u8;
-            if let (Some(last), true) = (self.packet_id, window_open) {
-                let ahead = new.wrapping_sub(last);
-                if ahead == 0 || ahead >= 64 {
-                    cut = Some((
-                        index,
-                        Error::DuplicatePacketId {
-                            offset: usize::from(object.offset),
-                            packet_id: new,
-                            last,
-                        },
-                    ));
-                    break;
-                }
+            if let (Some(last), true) = (self.packet_id, window_open)
+                && !is_newer(new, last)
+            {
+                cut = Some((
+                    index,
+                    Error::DuplicatePacketId {
+                        offset: usize::from(object.offset),
+                        packet_id: new,
+                        last,
+                    },
+                ));
+                break;
             }
             self.packet_id = Some(new);
         }
@@ -245,10 +244,7 @@ impl ReceiverState {
             .iter()
             .any(|(t, data)| within(*t) && data == service_data);
         let older = match (before.packet_id, before.last_time_ms, packet.packet_id) {
-            (Some(last), Some(t), Some(id)) if within(t) => {
-                let ahead = id.wrapping_sub(last);
-                ahead == 0 || ahead >= 64
-            }
+            (Some(last), Some(t), Some(id)) if within(t) => !is_newer(id, last),
             _ => false,
         };
         if again || older {
@@ -268,6 +264,16 @@ impl ReceiverState {
             self.accepted.remove(0);
         }
         self.accepted.push((now_ms, service_data.to_vec()));
+    }
+}
+
+/// bthome-ble 3.25's packet-id test: newer when 1–63 ahead, past a wrap from 255 to 0 too. It
+/// compares integers, so a v1 id wider than a byte is not cut to one: 258 is not 1–63 after 1.
+fn is_newer(new: u64, last: u64) -> bool {
+    if new > last {
+        new - last < 64
+    } else {
+        last - new > 192
     }
 }
 
