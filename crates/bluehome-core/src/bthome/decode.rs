@@ -458,8 +458,9 @@ const V1_TIMESTAMP: u8 = 5;
 
 /// The value of a v1 object. As bthome-ble 3.25 parser.py does it: the control byte's format
 /// decides how the bytes are read, then the table's kind decides what the value is (the factor,
-/// a binary sensor's truth, an event). `None` = skipped: an event without bytes or device
-/// information without a value (bthome-ble fails on both), a timestamp over 8 bytes.
+/// a binary sensor's truth, an event). `None` = skipped: an event without bytes (bthome-ble
+/// fails on it), device information it cannot read (bthome-ble fails on v1 device information;
+/// left as it was), a timestamp over 8 bytes.
 fn v1_value(info: &ObjectInfo, format: u8, bytes: &[u8]) -> Option<Value> {
     let event = matches!(info.kind, Kind::Button | Kind::Dimmer | Kind::Command);
     let device_info = matches!(info.kind, Kind::DeviceTypeId | Kind::Firmware);
