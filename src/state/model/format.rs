@@ -22,7 +22,9 @@ pub fn value_text(value: &Value, unit: Option<&'static str>, settings: &Settings
         }
         Value::Bool(on) => if *on { "on" } else { "off" }.to_owned(),
         Value::Text(text) => printable(text).into_owned(),
-        Value::InvalidText(bytes) | Value::Raw(bytes) => hex::encode(bytes),
+        Value::InvalidText(bytes) | Value::Unreadable(bytes) | Value::Raw(bytes) => {
+            hex::encode(bytes)
+        }
         Value::Timestamp(s) => format_rfc3339(s.saturating_mul(1000)),
         Value::DeviceTypeId(id) => format!("{id:#06x}"),
         Value::Firmware(v) => v.to_string(),
@@ -90,6 +92,19 @@ mod tests {
         assert_eq!(format_number(25.060), "25.06");
         assert_eq!(format_number(3.0), "3");
         assert_eq!(format_number(-0.0001), "0");
+    }
+
+    /// Bytes no one can read as a value are shown as they came, in hex, not as "none".
+    #[test]
+    fn unreadable_values_show_their_bytes() {
+        let settings = Settings::default();
+        for value in [
+            Value::Unreadable(vec![0xca, 0x09]),
+            Value::InvalidText(vec![0xca, 0x09]),
+            Value::Raw(vec![0xca, 0x09]),
+        ] {
+            assert_eq!(value_text(&value, Some("°C"), &settings), "ca09");
+        }
     }
 
     #[test]
