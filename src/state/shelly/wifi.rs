@@ -34,17 +34,20 @@ pub enum Joining {
 /// Follows a station joining Wi-Fi through `WiFi.GetStatus` polls. Real devices swing between
 /// `connecting` and `disconnected` while they retry (the WiFi document lists the states; seen
 /// on real ESP32-based Shellys), so only the deadline or a long unbroken `disconnected` ends the
-/// wait.
+/// wait. An address counts only on the network asked for: a device moved from one network to
+/// another may still report the old one for a moment.
 #[derive(Debug, Clone)]
 pub struct JoinWatch {
+    ssid: String,
     started_ms: u64,
     disconnected_since: Option<u64>,
 }
 
 impl JoinWatch {
-    /// A join that started at `now_ms`.
-    pub fn new(now_ms: u64) -> Self {
+    /// A join of `ssid` that started at `now_ms`.
+    pub fn new(ssid: &str, now_ms: u64) -> Self {
         Self {
+            ssid: ssid.to_owned(),
             started_ms: now_ms,
             disconnected_since: None,
         }
@@ -53,7 +56,9 @@ impl JoinWatch {
     /// Takes one `WiFi.GetStatus` answer, read at `now_ms`.
     pub fn observe(&mut self, status: &WifiStatus, now_ms: u64) -> Joining {
         let ip = status.sta_ip.as_deref().filter(|ip| !ip.is_empty());
-        if let (Some(ip), "got ip") = (ip, status.status.as_str()) {
+        // The WiFi document names the network in `ssid`; a status without one is taken at its word.
+        let on_it = status.ssid.as_ref().is_none_or(|ssid| *ssid == self.ssid);
+        if let (Some(ip), "got ip", true) = (ip, status.status.as_str(), on_it) {
             return Joining::Joined(ip.to_owned());
         }
         if status.status == "disconnected" {
@@ -87,7 +92,7 @@ pub fn strongest_first(mut networks: Vec<ScanResult>) -> Vec<ScanResult> {
 /// Polls `WiFi.GetStatus` every second until the device has an address, gives up, or the time is
 /// over.
 async fn wait_for_ip(s: ShellySession, ssid: &str) -> Result<WifiStatus, Failure> {
-    let mut watch = JoinWatch::new(now_ms());
+    let mut watch = JoinWatch::new(ssid, now_ms());
     loop {
         let status = s.call::<wifi::GetStatus>(&()).await?;
         match watch.observe(&status, now_ms()) {
@@ -223,7 +228,7 @@ mod tests {
 
     #[test]
     fn join_states_are_read_from_wifi_get_status() {
-        let mut watch = JoinWatch::new(0);
+        let mut watch = JoinWatch::new("HomeNet", 0);
         let joined = WifiStatus {
             sta_ip: Some("192.168.1.42".into()),
             status: "got ip".into(),
@@ -237,11 +242,29 @@ mod tests {
         assert_eq!(watch.observe(&status("disconnected"), 700), Joining::Trying);
     }
 
+    /// A device moved from `Guest` to `HomeNet` that still reports its address on `Guest` has
+    /// not joined yet.
+    #[test]
+    fn an_address_on_another_network_is_not_the_join() {
+        let mut watch = JoinWatch::new("HomeNet", 0);
+        let on = |ssid: &str| WifiStatus {
+            sta_ip: Some("192.168.1.42".into()),
+            status: "got ip".into(),
+            ssid: Some(ssid.into()),
+            ..WifiStatus::default()
+        };
+        assert_eq!(watch.observe(&on("Guest"), 500), Joining::Trying);
+        assert_eq!(
+            watch.observe(&on("HomeNet"), 1_500),
+            Joining::Joined("192.168.1.42".into())
+        );
+    }
+
     /// A real station retrying: `connecting` and `disconnected` in turn, the pauses up to a few
     /// seconds (one poll a second), then `got ip` after 20 s. The wait must ride it out.
     #[test]
     fn a_station_swinging_while_it_retries_is_still_joining() {
-        let mut watch = JoinWatch::new(0);
+        let mut watch = JoinWatch::new("HomeNet", 0);
         let swing = |t: u64| {
             if t % 5 < 2 {
                 "connecting"
@@ -261,7 +284,7 @@ mod tests {
     /// A long unbroken `disconnected` ends the wait early; the deadline ends it in any case.
     #[test]
     fn a_station_that_stopped_trying_or_never_joins_fails() {
-        let mut watch = JoinWatch::new(0);
+        let mut watch = JoinWatch::new("HomeNet", 0);
         assert_eq!(watch.observe(&status("connecting"), 0), Joining::Trying);
         for t in 1..=8 {
             assert_eq!(
@@ -273,7 +296,7 @@ mod tests {
             watch.observe(&status("disconnected"), 9_000),
             Joining::GaveUp
         );
-        let mut watch = JoinWatch::new(0);
+        let mut watch = JoinWatch::new("HomeNet", 0);
         assert_eq!(
             watch.observe(&status("connecting"), JOIN_TIMEOUT_MS),
             Joining::TimedOut
