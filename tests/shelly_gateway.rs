@@ -2,7 +2,7 @@
 //! profiles export and import, of a Wi-Fi join failure, and of the BLU model the gateway panel
 //! shows for each BTHome device, against the simulated Shelly gateway
 //! behind the mock backend. (Split from shelly_devices.rs to keep each binary well inside the
-//! test runner's 20 s limit.)
+//! test runner's time limit per binary, 60 s in `.ci/env`.)
 #![cfg(target_arch = "wasm32")]
 
 mod dom;

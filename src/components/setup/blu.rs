@@ -22,12 +22,7 @@ pub fn BluPanel(
     let model = move || {
         view_.model.get().map_or_else(
             || "Shelly BLU device (model not identified)".to_owned(),
-            |m| {
-                m.model().map_or_else(
-                    || m.code().to_owned(),
-                    |info| format!("{} ({})", info.name, info.code),
-                )
-            },
+            |m| format!("{} ({})", m.name, m.code),
         )
     };
     view! {

@@ -7,9 +7,7 @@
 use crate::state::actions::RunsActions as _;
 use std::str::FromStr;
 
-use bluehome_core::blu::{
-    self, BluModel, Characteristic, Exposed, Operation, Outcome, Passkey, Value,
-};
+use bluehome_core::blu::{self, Characteristic, Exposed, Operation, Outcome, Passkey, Value};
 use bluehome_core::bthome::BindKey;
 use bluehome_core::gatt::{Action, Feedback};
 use bluehome_core::shelly::{self, manufacturer};
@@ -31,8 +29,8 @@ pub const MAC_WATCH_MS: u64 = 5_000;
 pub struct BluView {
     /// What the device exposes.
     pub exposed: RwSignal<Exposed>,
-    /// Its model, when identified.
-    pub model: RwSignal<Option<&'static BluModel>>,
+    /// Its product, when identified (its settings documented or not).
+    pub model: RwSignal<Option<&'static manufacturer::Model>>,
     /// Its MAC (announced, or typed when the browser could not learn it).
     pub mac: RwSignal<Option<MacAddress>>,
     /// The settings read, each with its value or why there is none.

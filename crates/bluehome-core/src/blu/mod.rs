@@ -9,8 +9,9 @@
 //!
 //! How it fits together:
 //!
-//! 1. Identify the model from an advertisement: [`identify`] (the Shelly manufacturer data's model
-//!    id, else the local name, which is the product code such as `SBBT-002C`).
+//! 1. Identify the product from an advertisement: [`identify`] (the Shelly manufacturer data's
+//!    model id, else the local name, which is the product code such as `SBBT-002C`); whether its
+//!    settings are documented is [`model_by_id`].
 //! 2. Connect, list the characteristics the device has (in [`SETTINGS_SERVICE`] and
 //!    [`DEVICE_INFORMATION_SERVICE`]) and build an [`Exposed`] from their UUIDs.
 //! 3. Run [`Operation`]s: each one says which GATT read or write to perform next ([`Action`]) and
@@ -510,16 +511,16 @@ pub fn model_by_code(code: &str) -> Option<&'static BluModel> {
     MODELS.iter().find(|m| m.code().eq_ignore_ascii_case(code))
 }
 
-/// Which documented model an advertisement comes from: the Shelly manufacturer data's model id
-/// first (always sent), else the local name (only in active-scan responses).
+/// Which Shelly BLU product an advertisement comes from, its settings documented or not (the newer
+/// "ZB" models too): the Shelly manufacturer data's model id first (always sent), else the local
+/// name (only in active-scan responses).
 pub fn identify(
     manufacturer: Option<&ManufacturerData>,
     local_name: Option<&str>,
-) -> Option<&'static BluModel> {
+) -> Option<&'static Model> {
     manufacturer
-        .and_then(|m| m.model_id)
-        .and_then(model_by_id)
-        .or_else(|| local_name.and_then(model_by_code))
+        .and_then(ManufacturerData::model)
+        .or_else(|| local_name.and_then(manufacturer::model_by_code))
 }
 
 /// Whether firmware of this revision still uses the encryption passkey as the PIN it asks for
@@ -667,7 +668,7 @@ mod tests {
     fn identifies_by_model_id_then_by_local_name() {
         let mfd = manufacturer::parse(&hex("0101000b05000accbbaaabef60"));
         assert_eq!(
-            identify(Some(&mfd), None).map(|m| m.code()),
+            identify(Some(&mfd), None).map(|m| m.code),
             Some("SBMO-003Z")
         );
         let flags_only = manufacturer::parse(&hex("010100"));
@@ -676,5 +677,22 @@ mod tests {
             Some(1)
         );
         assert!(identify(None, Some("ATC_8D18B2")).is_none());
+    }
+
+    /// A model whose settings pages were not read is still named: a BLU Motion ZB (model id
+    /// 0x0013) by its manufacturer data, a BLU Button Tough 1 ZB by its local name.
+    #[test]
+    fn models_without_documented_settings_are_named_too() {
+        let mfd = manufacturer::parse(&hex("0101000b13000accbbaaabef60"));
+        let motion_zb = identify(Some(&mfd), None).unwrap();
+        assert_eq!(
+            (motion_zb.code, motion_zb.name),
+            ("SBMO-103Z", "Shelly BLU Motion ZB")
+        );
+        assert!(model_by_id(motion_zb.id).is_none(), "no settings page read");
+        assert_eq!(
+            identify(None, Some("sbbt-102c")).map(|m| m.id),
+            Some(0x0017)
+        );
     }
 }

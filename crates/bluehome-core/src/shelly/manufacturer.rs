@@ -550,6 +550,11 @@ pub fn model(id: u16) -> Option<&'static Model> {
     MODELS.iter().find(|m| m.id == id)
 }
 
+/// The model with this product code (`SBMO-103Z`, also its local name), case-insensitive.
+pub fn model_by_code(code: &str) -> Option<&'static Model> {
+    MODELS.iter().find(|m| m.code.eq_ignore_ascii_case(code))
+}
+
 impl ManufacturerData {
     /// The model table entry for `model_id`.
     pub fn model(&self) -> Option<&'static Model> {
