@@ -107,6 +107,10 @@ fn default_nc() -> u64 {
     1
 }
 
+fn sha_256() -> String {
+    ALGORITHM.into()
+}
+
 /// A nonce as its sender wrote it: a JSON number (mongoose prints the Unix time with `%llu`) or a
 /// string (firmware 2.0's base64 nonces, other clients' `cnonce`; kept verbatim, never parsed). It
 /// goes back in the same JSON form, and the digest covers its text.
@@ -162,7 +166,8 @@ pub struct Challenge {
     pub nc: Option<u64>,
     /// Realm: the device id.
     pub realm: String,
-    /// `SHA-256`.
+    /// `SHA-256`, the only algorithm Shelly devices use: a challenge that leaves it out means it.
+    #[serde(default = "sha_256")]
     pub algorithm: String,
     /// The request was refused because its nonce expired, not because of the password (RFC 7616
     /// 3.3 `stale`; firmware 2.0 sets it, ioBroker.shelly#1543, aioshelly#1268): answer the new
@@ -405,6 +410,8 @@ mod tests {
             Challenge::parse(r#"{"auth_type":"digest","nonce":1,"realm":"r","algorithm":"MD5"}"#),
             Err(Error::UnsupportedChallenge { .. })
         ));
+        let without = Challenge::parse(r#"{"auth_type":"digest","nonce":"n","realm":"r"}"#);
+        assert_eq!(without.map(|c| c.algorithm), Ok(ALGORITHM.to_owned()));
     }
 
     #[test]
