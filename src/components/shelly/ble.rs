@@ -7,7 +7,7 @@ use bluehome_core::shelly::methods::ble::{MAX_ADV_DATA, check_ad_data};
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use super::{CheckField, TextField, seconds};
+use super::{CheckField, RPC_OFF_AND_BLU_GATEWAYS, TextField, seconds};
 use crate::platform::now_ms;
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
@@ -53,7 +53,8 @@ pub fn BlePanel() -> impl IntoView {
             })}
             <Show when=move || turning_off.get() && settings.rpc_enabled.get() == Some(true)>
                 <div class="notice warning rpc-off" role="group" aria-label="Turn off RPC over Bluetooth">
-                    <p>"The device restarts, and from then on it answers RPC over Wi-Fi only: this page can no longer reach it over Bluetooth. Its web page (over Wi-Fi) can turn it on again."</p>
+                    <p>"The device restarts, and from then on it answers RPC over Wi-Fi only: this page can no longer reach it over Bluetooth. Its web page (over Wi-Fi) can turn it on again."
+                        {RPC_OFF_AND_BLU_GATEWAYS}</p>
                     <button class="danger" on:click=move |_| { turning_off.set(false); settings.set_rpc(session, false); }>"Turn off and restart"</button>
                     <button on:click=move |_| turning_off.set(false)>"Cancel"</button>
                 </div>

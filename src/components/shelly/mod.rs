@@ -16,6 +16,11 @@ use serde::Serialize;
 
 use crate::state::shelly::ShellySession;
 
+/// What turning off RPC over Bluetooth may cost besides this page: one user found that the Shelly
+/// app then no longer offered the device as a gateway for Shelly BLU sensors
+/// (home-assistant/core#157585, firmware 1.7.1).
+pub const RPC_OFF_AND_BLU_GATEWAYS: &str = " A user found that the Shelly app then no longer offered the device as a gateway for Shelly BLU sensors (firmware 1.7.1): if it relays yours there, check them afterwards.";
+
 /// Pretty JSON for display (never fails). Through a JSON value, so that one pretty printer
 /// serves every type.
 pub fn pretty(value: &impl Serialize) -> String {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{CheckField, DeviceUsername, TextField};
+use super::{CheckField, DeviceUsername, RPC_OFF_AND_BLU_GATEWAYS, TextField};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::security::Hardening;
 
@@ -61,6 +61,7 @@ pub fn SecurityPanel() -> impl IntoView {
             {move || rpc_off.get().then(|| view! {
                 <p class="notice warning" role="note">
                     "With RPC over Bluetooth off, this page can no longer talk to the device over Bluetooth. Turn it back on from the device's web UI (Settings › Bluetooth)."
+                    {RPC_OFF_AND_BLU_GATEWAYS}
                 </p>
             })}
             {move || ap_off.get().then(|| view! {
