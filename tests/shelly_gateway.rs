@@ -281,3 +281,26 @@ async fn demo_mode_offers_the_simulated_gateway() {
     .await;
     host.remove();
 }
+
+/// An encrypted sensor added without its key: the gateway cannot read its packets and says so
+/// in the device's status `errors`; the page shows that instead of waiting for a button press.
+#[wasm_bindgen_test]
+async fn adding_an_encrypted_device_without_its_key_says_so() {
+    let sensor = SimSensor::new(SensorSpec {
+        interval_ms: 2_000,
+        ..SensorSpec::numbered(SensorKind::HumidityTemperature, 0, true)
+    });
+    let w = world(
+        gateway(GatewayOptions::default(), vec![sensor]),
+        MemoryStore::default(),
+    )
+    .await;
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
+    click(&w.host, "Add device");
+    let said = text_saying(&w.host, 15, ".waiting-for-device", "no usable key").await;
+    assert!(said.contains("add it again with its bind key"), "{said}");
+    w.assert_no_failure();
+    w.host.remove();
+}

@@ -137,6 +137,19 @@ pub fn explain_status_error(code: &str) -> String {
     }
 }
 
+/// Explains a `BTHomeDevice.GetStatus` error: why the gateway cannot read a device's packets
+/// (taulfsime/shelly-rpc-ts `BTHomeDevice.ts` lists the codes).
+pub fn explain_device_error(code: &str) -> String {
+    const READD: &str = "Remove the device and add it again with its bind key (the Shelly app, or \"Set up a device\" here, shows it).";
+    match code {
+        "key_missing_or_bad" => format!("The device encrypts, and the gateway has no usable key for it. {READD}"),
+        "decrypt_failed" => format!("The gateway cannot decrypt the device's packets: its key is not the device's (a new passkey makes a new key). {READD}"),
+        "unencrypted_data" => "The device does not encrypt, but the gateway has a key for it and refuses its plain packets. Remove the device and add it again without a key.".into(),
+        "parse_failed" => "The gateway cannot read the device's packets as BTHome.".into(),
+        other => format!("The gateway reports \"{other}\" for this device."),
+    }
+}
+
 /// An object a BTHome device sends (`BTHomeDevice.GetKnownObjects`), named from
 /// `BTHome.GetObjectInfos`: what the user may make a sensor component of.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,11 +203,16 @@ pub struct Waiting {
     pub addr: String,
     /// The automatic re-reads are over.
     pub gave_up: bool,
+    /// Why the gateway cannot read the device's packets, explained (from its status `errors`).
+    pub problem: Option<String>,
 }
 
 impl Waiting {
     /// What the panel says meanwhile.
     pub fn message(&self) -> String {
+        if let Some(problem) = &self.problem {
+            return problem.clone();
+        }
         if self.gave_up {
             format!(
                 "Nothing heard from {} yet. Check that it is in range and has a battery, press its button, then read again.",
@@ -305,12 +323,23 @@ impl BthomeGateway {
         Ok(())
     }
 
-    /// Reads what the gateway knows of device `id`; true once it knows something.
+    /// Reads what the gateway knows of device `id`; true once it knows something. While it
+    /// knows nothing, the device's status says whether it cannot read the packets.
     async fn read_known(self, s: ShellySession, id: u16) -> Result<bool, Failure> {
         let known = s
             .call::<bthome::DeviceGetKnownObjects>(&bthome::IdParams { id })
             .await?;
         if known.objects.is_empty() {
+            let status = s
+                .call::<bthome::DeviceGetStatus>(&bthome::IdParams { id })
+                .await?;
+            let problem = status.errors.unwrap_or_default();
+            let problem = problem.first().map(|e| explain_device_error(e));
+            self.waiting.try_update(|w| {
+                if let Some(w) = w.as_mut().filter(|w| w.id == id) {
+                    w.problem = problem;
+                }
+            });
             return Ok(false);
         }
         let mut ids: Vec<u8> = known.objects.iter().map(|o| o.obj_id).collect();
@@ -432,12 +461,13 @@ impl BthomeGateway {
                 s.step(format!(
                     "Reading what the device sends (BTHomeDevice.GetKnownObjects id {id})"
                 ));
+                self.waiting.try_set(Some(Waiting {
+                    id,
+                    addr,
+                    gave_up: false,
+                    problem: None,
+                }));
                 if !self.read_known(s, id).await? {
-                    self.waiting.try_set(Some(Waiting {
-                        id,
-                        addr,
-                        gave_up: false,
-                    }));
                     self.wait_for_objects(s, id);
                 }
                 self.refresh(s).await
@@ -704,11 +734,17 @@ mod tests {
             id: 200,
             addr: "3c:2e:f5:5b:01:01".into(),
             gave_up: false,
+            problem: None,
         };
         assert!(w.message().contains("Press the device's button"));
         assert!(w.message().contains("wait up to a minute"));
         w.gave_up = true;
         assert!(w.message().contains("then read again"));
+        // A packet the gateway cannot read is explained instead: pressing the button cannot help.
+        w.problem = Some(explain_device_error("decrypt_failed"));
+        assert!(w.message().contains("its key is not the device's"));
+        assert!(explain_device_error("unencrypted_data").contains("without a key"));
+        assert!(explain_device_error("new_code").contains("\"new_code\""));
     }
 
     #[test]

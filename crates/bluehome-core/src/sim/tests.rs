@@ -1154,6 +1154,56 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
     );
 }
 
+/// An encrypted sensor the gateway has no key for, or the wrong one, stays unread: its objects
+/// stay unknown and `BTHomeDevice.GetStatus` names the problem in `errors` once it has sent
+/// (taulfsime/shelly-rpc-ts `BTHomeDevice.ts`: `key_missing_or_bad`, `decrypt_failed`,
+/// `unencrypted_data`). With its own key the next packet teaches the gateway its objects.
+#[test]
+fn an_encrypted_device_without_its_key_stays_unread() {
+    let mut b = Bench::new();
+    // The Door/Window, third in the fleet, encrypts.
+    let dw = b.p.gateway().sensors()[2].clone();
+    assert!(dw.spec().encrypted);
+    let addr = dw.mac().to_string().to_ascii_lowercase();
+    let id = b
+        .ok::<bthome::AddDevice>(&bthome::AddDeviceParams {
+            config: bthome::DeviceConfig {
+                addr: Some(addr),
+                ..Default::default()
+            },
+            id: None,
+        })
+        .id()
+        .unwrap();
+    let status = |b: &mut Bench| {
+        b.ok::<bthome::DeviceGetStatus>(&bthome::IdParams { id })
+            .errors
+    };
+    assert_eq!(status(&mut b), None, "nothing heard yet");
+    b.advance(50_000);
+    b.p.sync(b.now);
+    assert_eq!(status(&mut b), Some(vec!["key_missing_or_bad".to_owned()]));
+    let known = |b: &mut Bench| b.ok::<bthome::DeviceGetKnownObjects>(&bthome::IdParams { id });
+    assert!(known(&mut b).objects.is_empty());
+    let set_key = |b: &mut Bench, key: &str| {
+        b.ok::<bthome::DeviceSetConfig>(&bthome::DeviceSetConfigParams {
+            id,
+            config: bthome::DeviceConfig {
+                key: Some(key.into()),
+                ..Default::default()
+            },
+        });
+    };
+    set_key(&mut b, "00112233445566778899aabbccddeeff");
+    assert_eq!(status(&mut b), Some(vec!["decrypt_failed".to_owned()]));
+    assert!(known(&mut b).objects.is_empty());
+    set_key(&mut b, &crate::hex::encode(sensors::SIM_KEY.as_bytes()));
+    b.advance(50_000);
+    b.p.sync(b.now);
+    assert_eq!(status(&mut b), None);
+    assert!(!known(&mut b).objects.is_empty());
+}
+
 /// Since fw 1.6.0 a button is no `BTHomeSensor` ("events will come from BTHomeDevice"), and a
 /// sensor needs its `BTHomeDevice` first (shelly-api-docs DynamicComponents/BTHome).
 #[test]

@@ -92,14 +92,10 @@ impl Gateway {
     pub(super) fn tick_heard(&mut self, now_ms: u64) {
         let learned: Vec<u16> = self
             .heard
-            .iter()
-            .filter_map(|(&id, heard)| match heard {
-                Heard::After(count) => self
-                    .device_sensor(id)
-                    .filter(|s| s.emissions() > *count)
-                    .map(|_| id),
-                Heard::Known => None,
-            })
+            .keys()
+            .copied()
+            .filter(|&id| self.heard_since_added(id) && self.key_problem(id).is_none())
+            .filter(|&id| !self.knows(id))
             .collect();
         for id in learned {
             self.heard.insert(id, Heard::Known);
@@ -158,6 +154,33 @@ impl Gateway {
         self.heard.get(&id) == Some(&Heard::Known)
     }
 
+    /// Whether the device's sensor has sent since the device was added.
+    fn heard_since_added(&self, id: u16) -> bool {
+        match self.heard.get(&id) {
+            Some(Heard::After(count)) => self
+                .device_sensor(id)
+                .is_some_and(|s| s.emissions() > *count),
+            Some(Heard::Known) => true,
+            None => false,
+        }
+    }
+
+    /// Why the gateway cannot read a device's packets, as `BTHomeDevice.GetStatus` names it in
+    /// `errors` (taulfsime/shelly-rpc-ts `BTHomeDevice.ts`): an encrypted sensor without a key, or
+    /// with another key than its own, or a key for a sensor that does not encrypt. Its objects
+    /// then stay unknown.
+    fn key_problem(&self, id: u16) -> Option<&'static str> {
+        let key = self.devices.get(&id)?.key.as_deref();
+        let encrypted = self.device_sensor(id)?.spec().encrypted;
+        let own = crate::hex::encode(sensors::SIM_KEY.as_bytes());
+        match (encrypted, key) {
+            (true, None) => Some("key_missing_or_bad"),
+            (true, Some(key)) if !key.eq_ignore_ascii_case(&own) => Some("decrypt_failed"),
+            (false, Some(_)) => Some("unencrypted_data"),
+            _ => None,
+        }
+    }
+
     fn sensor_by_addr(&self, addr: Option<&str>) -> Option<&SimSensor> {
         let mac = addr.and_then(parse_addr)?;
         self.sensors.iter().find(|s| s.mac() == mac)
@@ -180,6 +203,9 @@ impl Gateway {
         let heard = self
             .sensor_by_addr(d.addr.as_deref())
             .filter(|_| self.knows(id));
+        if self.heard_since_added(id) {
+            status.errors = self.key_problem(id).map(|e| alloc::vec![e.into()]);
+        }
         if let Some(s) = heard {
             status.rssi = Some(i32::from(s.rssi()));
             status.battery = s.battery();
