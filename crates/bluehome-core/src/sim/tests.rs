@@ -122,6 +122,19 @@ impl Bench {
     fn advance(&mut self, ms: u64) {
         self.now += ms;
     }
+
+    /// Adds the BTHome device at `addr` (no name, no key); its component id.
+    fn add_device(&mut self, addr: &str) -> u16 {
+        self.ok::<bthome::AddDevice>(&bthome::AddDeviceParams {
+            config: bthome::DeviceConfig {
+                addr: Some(addr.into()),
+                ..Default::default()
+            },
+            id: None,
+        })
+        .id()
+        .unwrap()
+    }
 }
 
 fn events(notifications: &[Notification]) -> Vec<Event> {
@@ -1165,16 +1178,7 @@ fn an_encrypted_device_without_its_key_stays_unread() {
     let dw = b.p.gateway().sensors()[2].clone();
     assert!(dw.spec().encrypted);
     let addr = dw.mac().to_string().to_ascii_lowercase();
-    let id = b
-        .ok::<bthome::AddDevice>(&bthome::AddDeviceParams {
-            config: bthome::DeviceConfig {
-                addr: Some(addr),
-                ..Default::default()
-            },
-            id: None,
-        })
-        .id()
-        .unwrap();
+    let id = b.add_device(&addr);
     let status = |b: &mut Bench| {
         b.ok::<bthome::DeviceGetStatus>(&bthome::IdParams { id })
             .errors
@@ -1288,16 +1292,7 @@ fn a_press_teaches_the_gateway_a_device_s_objects() {
     let mut b = Bench::new();
     b.advance(1_000);
     let addr = b.p.gateway().sensors()[0].mac().to_string();
-    let id = b
-        .ok::<bthome::AddDevice>(&bthome::AddDeviceParams {
-            config: bthome::DeviceConfig {
-                addr: Some(addr),
-                ..Default::default()
-            },
-            id: None,
-        })
-        .id()
-        .unwrap();
+    let id = b.add_device(&addr);
     assert!(
         b.ok::<bthome::DeviceGetKnownObjects>(&bthome::IdParams { id })
             .objects
