@@ -301,6 +301,15 @@ async fn adding_an_encrypted_device_without_its_key_says_so() {
     click(&w.host, "Add device");
     let said = text_saying(&w.host, 15, ".waiting-for-device", "no usable key").await;
     assert!(said.contains("add it again with its bind key"), "{said}");
+    // The device list says it too, once read again.
+    click(&w.host, "Read devices and sensors");
+    text_saying(
+        &w.host,
+        10,
+        ".bthome-devices .device-problem",
+        "no usable key",
+    )
+    .await;
     w.assert_no_failure();
     w.host.remove();
 }

@@ -128,7 +128,7 @@ impl FailureKind {
             }
             Self::Disconnected => "Reconnect and retry.",
             Self::Unsupported => {
-                "Its firmware or its present settings do not offer this (the device's words are below). Update the firmware, or turn the feature on in the device's settings."
+                "Its firmware or its present settings do not offer this (the device's words are below). Newer firmware may, where the device gets it (not every generation does), or a setting may turn it on."
             }
             Self::Refused => "Check the values you entered and retry.",
             Self::Protocol => "Retry; if it persists, reconnect the device.",

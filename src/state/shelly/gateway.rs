@@ -7,7 +7,8 @@ use crate::state::actions::RunsActions as _;
 use bluehome_core::shelly::manufacturer;
 use bluehome_core::shelly::methods::Method;
 use bluehome_core::shelly::methods::bthome::{
-    self, DeviceConfig, KnownObjects, NewSensor, ObjectInfo, SensorConfig, SensorStatus,
+    self, DeviceConfig, DeviceStatus, KnownObjects, NewSensor, ObjectInfo, SensorConfig,
+    SensorStatus,
 };
 use bluehome_core::shelly::methods::events::{DiscoveredDevice, Event};
 use bluehome_core::shelly::methods::shelly::{self, Component, ComponentMap};
@@ -69,10 +70,15 @@ impl DynamicComponents {
         self.config
             .numbered::<DeviceConfig>("bthomedevice")
             .into_iter()
-            .map(|(id, config)| BthomeDevice {
-                id,
-                config,
-                model_id: self.models.get(&format!("bthomedevice:{id}")).copied(),
+            .map(|(id, config)| {
+                let key = format!("bthomedevice:{id}");
+                let errors = self.status.get::<DeviceStatus>(&key).and_then(|s| s.errors);
+                BthomeDevice {
+                    id,
+                    config,
+                    model_id: self.models.get(&key).copied(),
+                    problem: errors.and_then(|e| e.first().map(|e| explain_device_error(e))),
+                }
             })
             .collect()
     }
@@ -89,6 +95,8 @@ pub struct BthomeDevice {
     /// Gen3 on 1.7.5 sends `{"flags": 17, "model_id": 3}`, in Luligu/matterbridge-shelly
     /// `src/mock/shellyblugwg3-34CDB077BCD4.json`).
     pub model_id: Option<u16>,
+    /// Why the gateway cannot read its packets, explained (from its status `errors`).
+    pub problem: Option<String>,
 }
 
 impl BthomeDevice {

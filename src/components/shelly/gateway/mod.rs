@@ -61,9 +61,10 @@ fn Components(
             {move || gateway.devices.get().into_iter().map(|d| {
                 let id = d.id;
                 let model = d.model_label().map(|m| view! { " " <span class="device-model">{m}</span> });
+                let problem = d.problem.map(|p| view! { <p class="device-problem">{p}</p> });
                 let (addr, name) = (d.config.addr.unwrap_or_default(), d.config.name.unwrap_or_default());
                 view! { <li>{printable(&format!("bthomedevice:{id} {addr} {name}")).into_owned()}{model}
-                    <button class="small" on:click=move |_| gateway.delete(session, Kept::Device(id))>"Delete"</button></li> }
+                    <button class="small" on:click=move |_| gateway.delete(session, Kept::Device(id))>"Delete"</button>{problem}</li> }
             }).collect_view()}
         </ul>
         <h3>"Sensors"</h3>
