@@ -348,8 +348,26 @@ async fn on_windows_an_unpaired_device_gets_the_windows_pairing_steps() {
     assert!(!w.setup.blu.key_stored.get_untracked());
 }
 
-/// A device out of pairing mode (and not paired with this computer) refuses the connection; the
-/// page says how to enter pairing mode.
+/// How to enter pairing mode differs between models: the advice is the one for the device heard,
+/// before any connection (a BLU Distance: "If a button is clicked 4 times, the device enters
+/// pairing mode", docs-ble/Devices/BLU/distance).
+#[wasm_bindgen_test]
+async fn the_pairing_mode_advice_fits_the_model_heard() {
+    let distance = blu::model_by_code("SBDI-003E").unwrap();
+    let mock = MockBackend::new();
+    let device = blu_device(BluDevice::new(BluOptions::new(distance)));
+    device.borrow_mut().press(100, 0);
+    let id = DeviceId::from(ID);
+    add_blu_as(&mock, &id, &device);
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    heard(&w).await;
+    click(&w.host, "Set up a device…");
+    let said = w.said().await;
+    assert!(said.contains("Press its button 4 times"), "{said}");
+    assert!(!said.contains("more than 10 seconds"), "{said}");
+}
+
 /// Firmware before 1.0.23 also asks for the passkey as the pairing PIN (docs-ble/changelog): the
 /// page says so beside the passkey; later firmware does not need the warning.
 #[wasm_bindgen_test]
@@ -381,6 +399,8 @@ async fn older_firmware_warns_that_the_passkey_is_the_pairing_pin() {
     }
 }
 
+/// A device out of pairing mode (and not paired with this computer) refuses the connection; the
+/// page says how to enter pairing mode.
 #[wasm_bindgen_test]
 async fn a_device_out_of_pairing_mode_is_explained() {
     let mock = MockBackend::new();
@@ -456,6 +476,45 @@ async fn a_setting_is_written_after_pairing_and_read_back() {
     .await;
     let read = device.borrow_mut().read(blu::Characteristic::MotionLed, 0);
     assert_eq!(read, Ok(vec![0]));
+}
+
+/// A Door/Window on firmware before 1.0.23 counts its angle threshold in tenths of a degree
+/// (docs-ble/changelog): the page shows and takes degrees, and writes tenths.
+#[wasm_bindgen_test]
+async fn an_old_door_window_angle_threshold_is_shown_and_written_in_degrees() {
+    let door = blu::model_by_code("SBDW-002C").unwrap();
+    let mock = MockBackend::new();
+    let device = blu_device(BluDevice::new(BluOptions {
+        firmware: "1.0.22".into(),
+        undocumented: true,
+        ..BluOptions::new(door)
+    }));
+    device.borrow_mut().press(PAIRING_HOLD_MS, 0);
+    let id = DeviceId::from(ID);
+    add_blu_as(&mock, &id, &device);
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    open_blu(&w).await;
+    let row = "li[data-name=angle_threshold]";
+    // The simulator starts at the byte 5: half a degree on this firmware.
+    assert_eq!(text(&w.host, &format!("{row} .value")), "0.5°");
+    let label = format!(
+        "New {}",
+        blu::Characteristic::AngleThreshold
+            .info()
+            .label
+            .to_lowercase()
+    );
+    type_into(&w.host, &label, "2.5");
+    element(&w.host, &format!("{row} button")).click();
+    until(10, "the write", || {
+        text(&w.host, &format!("{row} .value")) == "2.5°"
+    })
+    .await;
+    let read = device
+        .borrow_mut()
+        .read(blu::Characteristic::AngleThreshold, 0);
+    assert_eq!(read, Ok(vec![25]));
 }
 
 /// Factory reset asks first; confirmed, it turns encryption off and the stored key goes.

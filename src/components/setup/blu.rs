@@ -6,7 +6,8 @@ use bluehome_core::blu::{Characteristic, Value};
 use leptos::prelude::*;
 
 use crate::state::setup::SetupSession;
-use crate::state::setup::blu::{range_text, setting_from_text, show};
+use crate::state::setup::blu::{Scale, range_text, setting_from_text, show};
+use crate::state::setup::explain::blu_pairing_mode;
 
 /// The BLU panel.
 #[component]
@@ -48,7 +49,8 @@ pub fn BluPanel(
             <p class="notice pairing-advice">
                 <strong>"Pairing: "</strong>
                 {move || session.os.get().pairing_advice()}
-                " Shelly BLU devices accept a new pairing only in pairing mode: hold the button for more than 10 seconds until the LED flashes blue."
+                " Shelly BLU devices accept a new pairing only in pairing mode. "
+                {move || blu_pairing_mode(view_.model.get())}
             </p>
             <Show when=move || view_.exposed.get().can_encrypt()>
                 <section class="blu-encryption" aria-label="Encryption">
@@ -102,7 +104,8 @@ pub fn BluPanel(
                     <h3>"Settings"</h3>
                     <ul>
                         {move || view_.values.get().into_iter().map(|(c, value)| {
-                            view! { <SettingRow session=session characteristic=c value=value /> }
+                            let scale = view_.scale(c);
+                            view! { <SettingRow session=session characteristic=c value=value scale=scale /> }
                         }).collect_view()}
                     </ul>
                 </section>
@@ -126,18 +129,22 @@ pub fn BluPanel(
     }
 }
 
-/// One setting: its value, and a form to change it.
+/// One setting: its value, and a form to change it. `scale` is `None` when the setting's unit
+/// depends on a firmware revision that could not be read: whole units then, with a note.
 #[component]
 fn SettingRow(
     session: SetupSession,
     characteristic: Characteristic,
     value: Result<Value, String>,
+    scale: Option<Scale>,
 ) -> impl IntoView {
     let info = characteristic.info();
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    let unsure = scale.is_none();
+    let scale = scale.unwrap_or(Scale::Whole);
     let shown = match &value {
-        Ok(v) => show(v),
+        Ok(v) => show(v, scale),
         Err(e) => format!("unreadable: {e}"),
     };
     let switch = match &value {
@@ -146,8 +153,8 @@ fn SettingRow(
     };
     let editable = characteristic.is_setting() && value.is_ok() && switch.is_none();
     let current = value.ok();
-    let range = range_text(characteristic);
-    let signed_decimal = characteristic == Characteristic::TemperatureOffset;
+    let range = range_text(characteristic, scale);
+    let decimal = scale == Scale::Tenths;
     view! {
         <li class="blu-setting" data-name=info.name>
             <span class="label">{info.label}</span>": "<span class="value">{shown}</span>
@@ -164,17 +171,20 @@ fn SettingRow(
                     <form class="setting-form" on:submit=move |ev| {
                         ev.prevent_default();
                         let Some(current) = current.as_ref() else { return };
-                        match setting_from_text(characteristic, current, &text.get_untracked()) {
+                        match setting_from_text(characteristic, scale, current, &text.get_untracked()) {
                             Ok(v) => { error.set(None); session.blu_write(characteristic, v); }
                             Err(e) => error.set(Some(e)),
                         }
                     }>
                         <label class="field"><span>{format!("New {}", info.label.to_lowercase())}</span>
                             // A phone's numeric keypad has no minus sign or decimal point.
-                            <input inputmode=if signed_decimal { "text" } else { "numeric" } placeholder=range.clone() prop:value=move || text.get()
+                            <input inputmode=if decimal { "text" } else { "numeric" } placeholder=range.clone() prop:value=move || text.get()
                                 on:input=move |ev| text.set(event_target_value(&ev)) />
                         </label>
                         <button type="submit">"Set"</button>
+                        {unsure.then(|| view! {
+                            <p class="hint">"The firmware version could not be read: firmware before 1.0.23 counts tenths of a degree here."</p>
+                        })}
                         {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
                     </form>
                 }

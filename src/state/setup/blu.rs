@@ -80,15 +80,41 @@ impl BluView {
     /// `None` when the revision is unknown (not read, or not a version number), so the page
     /// cannot rule it out.
     pub fn passkey_is_pairing_pin(&self) -> Option<bool> {
+        self.revision_says(blu::passkey_is_pairing_pin)
+    }
+
+    /// How the form writes this setting's number (tracked): the temperature offset always in
+    /// tenths, the angle threshold in tenths on firmware before 1.0.23 (docs-ble/changelog).
+    /// `None` where the unit depends on a firmware revision that could not be read.
+    pub fn scale(&self, characteristic: Characteristic) -> Option<Scale> {
+        match characteristic {
+            Characteristic::TemperatureOffset => Some(Scale::Tenths),
+            Characteristic::AngleThreshold => self
+                .revision_says(blu::angle_threshold_in_tenths)
+                .map(|tenths| if tenths { Scale::Tenths } else { Scale::Whole }),
+            _ => Some(Scale::Whole),
+        }
+    }
+
+    /// What the core makes of the firmware revision read (tracked).
+    fn revision_says(&self, rule: fn(&str) -> Option<bool>) -> Option<bool> {
         self.values.with(|values| {
             values.iter().find_map(|(c, value)| match (c, value) {
-                (Characteristic::FirmwareRevision, Ok(Value::Text(revision))) => {
-                    blu::passkey_is_pairing_pin(revision)
-                }
+                (Characteristic::FirmwareRevision, Ok(Value::Text(revision))) => rule(revision),
                 _ => None,
             })
         })
     }
+}
+
+/// How a setting's number is shown and typed: as the device counts it, or, where it counts tenths
+/// (of a °C, of a degree), with one decimal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// As the device counts it.
+    Whole,
+    /// The device counts tenths; the form shows and takes one decimal.
+    Tenths,
 }
 
 fn gatt(c: Characteristic) -> crate::ble::Characteristic {
@@ -137,29 +163,45 @@ impl SetupSession {
         Ok(())
     }
 
-    /// The MAC and Shelly manufacturer data the store heard from this device, watching its
-    /// advertisements for a while when nothing was heard yet (and the browser can watch).
+    /// The product of a device about to be set up, from what the store heard of it and its name,
+    /// so that advice on pairing mode fits it even before it is connected.
+    pub(super) fn blu_guess_model(self, device: &GrantedDevice) {
+        let heard = self.blu_key().map(|key| self.blu_heard(&key));
+        let mfd = heard.and_then(|(_, mfd)| mfd);
+        self.blu
+            .model
+            .set(blu::identify(mfd.as_ref(), device.name.as_deref()));
+    }
+
+    /// The MAC and Shelly manufacturer data the store heard from this device.
+    fn blu_heard(
+        self,
+        key: &DeviceKey,
+    ) -> (Option<MacAddress>, Option<manufacturer::ManufacturerData>) {
+        self.store
+            .model_untracked(|m| {
+                let manager = m.manager();
+                let mfd = manager
+                    .device(key)
+                    .and_then(|d| d.info())
+                    .and_then(|i| i.data.manufacturer_data.get(&shelly::COMPANY_ID).cloned())
+                    .map(|bytes| manufacturer::parse(&bytes));
+                let mac = manager
+                    .announced_mac(key)
+                    .or_else(|| mfd.as_ref().and_then(|m| m.mac))
+                    .or(key.mac());
+                (mac, mfd)
+            })
+            .unwrap_or((key.mac(), None))
+    }
+
+    /// [`Self::blu_heard`], watching the device's advertisements for a while when nothing was
+    /// heard yet (and the browser can watch).
     async fn blu_identity(self) -> (Option<MacAddress>, Option<manufacturer::ManufacturerData>) {
         let Some(key) = self.blu_key() else {
             return (None, None);
         };
-        let look = move || {
-            self.store
-                .model_untracked(|m| {
-                    let manager = m.manager();
-                    let mfd = manager
-                        .device(&key)
-                        .and_then(|d| d.info())
-                        .and_then(|i| i.data.manufacturer_data.get(&shelly::COMPANY_ID).cloned())
-                        .map(|bytes| manufacturer::parse(&bytes));
-                    let mac = manager
-                        .announced_mac(&key)
-                        .or_else(|| mfd.as_ref().and_then(|m| m.mac))
-                        .or(key.mac());
-                    (mac, mfd)
-                })
-                .unwrap_or((key.mac(), None))
-        };
+        let look = || self.blu_heard(&key);
         let found = look();
         if found.0.is_some() && found.1.is_some() {
             return found;
@@ -236,7 +278,13 @@ impl SetupSession {
     }
 
     fn blu_failure(self, error: &blu::Error, ble: Option<&BleError>, during: &str) -> SetupFailure {
-        SetupFailure::blu(error, ble, during, self.os.get_untracked())
+        SetupFailure::blu(
+            error,
+            ble,
+            during,
+            self.os.get_untracked(),
+            self.blu.model.get_untracked(),
+        )
     }
 
     /// Turns encryption on with `passkey` (text from the form), reads the new key and stores it
@@ -394,25 +442,25 @@ impl SetupSession {
 }
 
 /// A setting's new value from a number typed in its form, in the unit the page shows it in
-/// ([`show`]: the temperature offset in °C with one decimal, the rest whole numbers) and the width
-/// the device uses for it (`current`'s), checked by the core's decoder (ranges included).
+/// ([`show`]: with one decimal where the device counts tenths, else whole) and the width the
+/// device uses for it (`current`'s), checked by the core's decoder (ranges included).
 pub fn setting_from_text(
     characteristic: Characteristic,
+    scale: Scale,
     current: &Value,
     text: &str,
 ) -> Result<Value, String> {
     let label = characteristic.info().label;
     let text = text.trim();
-    let number: i64 = if characteristic == Characteristic::TemperatureOffset {
-        // The device counts tenths of a degree.
-        let degrees: f64 = text
+    let number: i64 = if scale == Scale::Tenths {
+        let typed: f64 = text
             .parse()
             .ok()
             .filter(|d: &f64| d.is_finite())
-            .ok_or_else(|| format!("{label}: enter degrees, e.g. -1.5"))?;
-        let tenths = (degrees * 10.0).round();
-        if (degrees * 10.0 - tenths).abs() > 1e-6 {
-            return Err(format!("{label}: one decimal at most (0.1 °C steps)"));
+            .ok_or_else(|| format!("{label}: enter a number, e.g. 1.5"))?;
+        let tenths = (typed * 10.0).round();
+        if (typed * 10.0 - tenths).abs() > 1e-6 {
+            return Err(format!("{label}: one decimal at most (0.1 steps)"));
         }
         // Saturating: anything beyond i64 is out of range below all the same.
         tenths as i64
@@ -425,13 +473,13 @@ pub fn setting_from_text(
         .map_err(|e| e.to_string())?
         .len();
     let bytes = match width {
-        1 => vec![u8::try_from(number).map_err(|_| out_of_range(characteristic))?],
+        1 => vec![u8::try_from(number).map_err(|_| out_of_range(characteristic, scale))?],
         2 if characteristic == Characteristic::TemperatureOffset => i16::try_from(number)
-            .map_err(|_| out_of_range(characteristic))?
+            .map_err(|_| out_of_range(characteristic, scale))?
             .to_le_bytes()
             .to_vec(),
         2 => u16::try_from(number)
-            .map_err(|_| out_of_range(characteristic))?
+            .map_err(|_| out_of_range(characteristic, scale))?
             .to_le_bytes()
             .to_vec(),
         _ => return Err(format!("{label}: not a number setting")),
@@ -439,27 +487,33 @@ pub fn setting_from_text(
     characteristic.decode(&bytes).map_err(|e| e.to_string())
 }
 
-fn out_of_range(characteristic: Characteristic) -> String {
-    format!("{characteristic}: {}", range_text(characteristic))
+fn out_of_range(characteristic: Characteristic, scale: Scale) -> String {
+    format!("{characteristic}: {}", range_text(characteristic, scale))
 }
 
 /// A setting's range as the form takes it (empty when it has none).
-pub fn range_text(characteristic: Characteristic) -> String {
-    match characteristic.range() {
-        Some((min, max)) if characteristic == Characteristic::TemperatureOffset => {
-            format!("{:.1} to {:.1} °C", min as f64 / 10.0, max as f64 / 10.0)
+pub fn range_text(characteristic: Characteristic, scale: Scale) -> String {
+    let unit = match characteristic {
+        Characteristic::TemperatureOffset => " °C",
+        Characteristic::AngleThreshold => "°",
+        _ => "",
+    };
+    match (characteristic.range(), scale) {
+        (Some((min, max)), Scale::Tenths) => {
+            format!("{:.1} to {:.1}{unit}", min as f64 / 10.0, max as f64 / 10.0)
         }
-        Some((min, max)) => format!("{min} to {max}"),
-        None => String::new(),
+        (Some((min, max)), Scale::Whole) => format!("{min} to {max}{unit}"),
+        (None, _) => String::new(),
     }
 }
 
-/// A value as a person reads it.
-pub fn show(value: &Value) -> String {
+/// A value as a person reads it, the angle threshold in the `scale` the firmware counts it in.
+pub fn show(value: &Value, scale: Scale) -> String {
     match value {
         Value::Switch(on) => if *on { "on" } else { "off" }.to_owned(),
         Value::ClickSpeed(speed) => format!("{} ({} ms)", speed.step(), speed.delay_ms()),
-        Value::Degrees(d) => format!("{d}°"),
+        Value::Angle(a) if scale == Scale::Tenths => format!("{:.1}°", f64::from(*a) / 10.0),
+        Value::Angle(a) => format!("{a}°"),
         Value::Sensitivity(s) => format!("{s:?}").to_lowercase(),
         Value::Count(n) => n.to_string(),
         Value::Ranges(r) => format!("mask {:#04x}", r.mask()),
@@ -482,15 +536,15 @@ mod tests {
         let click = Characteristic::MultiClickSpeed;
         let current = click.decode(&[2]).unwrap();
         assert_eq!(
-            setting_from_text(click, &current, "4"),
+            setting_from_text(click, Scale::Whole, &current, "4"),
             click.decode(&[4]).map_err(|e| e.to_string())
         );
         assert!(
-            setting_from_text(click, &current, "9").is_err(),
+            setting_from_text(click, Scale::Whole, &current, "9").is_err(),
             "0..=5 only"
         );
-        assert!(setting_from_text(click, &current, "-1").is_err());
-        assert!(setting_from_text(click, &current, "fast").is_err());
+        assert!(setting_from_text(click, Scale::Whole, &current, "-1").is_err());
+        assert!(setting_from_text(click, Scale::Whole, &current, "fast").is_err());
         let offset = Characteristic::TemperatureOffset;
         let zero = offset.decode(&[0, 0]).unwrap();
         // Typed in °C as shown, written in tenths; 0.1 °C steps within i16 tenths.
@@ -502,21 +556,64 @@ mod tests {
             ("NaN", None),
         ] {
             assert_eq!(
-                setting_from_text(offset, &zero, typed).ok(),
+                setting_from_text(offset, Scale::Tenths, &zero, typed).ok(),
                 tenths.map(Value::TenthsCelsius),
                 "{typed}"
             );
         }
-        assert_eq!(range_text(offset), "-3276.8 to 3276.7 °C");
+        assert_eq!(range_text(offset, Scale::Tenths), "-3276.8 to 3276.7 °C");
         let interval = Characteristic::MeasureInterval;
         let thirty = interval.decode(&30u16.to_le_bytes()).unwrap();
         assert_eq!(
-            setting_from_text(interval, &thirty, "120"),
+            setting_from_text(interval, Scale::Whole, &thirty, "120"),
             Ok(Value::Seconds(120))
         );
         assert!(
-            setting_from_text(interval, &thirty, "2").is_err(),
+            setting_from_text(interval, Scale::Whole, &thirty, "2").is_err(),
             "5..=300 s"
         );
+    }
+
+    /// Firmware before 1.0.23 counts the Door/Window's angle threshold in tenths of a degree
+    /// (docs-ble/changelog): the form shows and takes degrees either way.
+    #[test]
+    fn the_angle_threshold_is_shown_and_typed_in_degrees_on_either_firmware() {
+        let angle = Characteristic::AngleThreshold;
+        let current = Value::Angle(50);
+        assert_eq!(show(&current, Scale::Whole), "50°");
+        assert_eq!(show(&current, Scale::Tenths), "5.0°");
+        assert_eq!(
+            setting_from_text(angle, Scale::Tenths, &current, "2.5"),
+            Ok(Value::Angle(25))
+        );
+        assert_eq!(
+            setting_from_text(angle, Scale::Whole, &current, "25"),
+            Ok(Value::Angle(25))
+        );
+        assert_eq!(
+            setting_from_text(angle, Scale::Tenths, &current, "30"),
+            Err("angle_threshold: 0.0 to 25.5°".to_owned())
+        );
+        assert!(setting_from_text(angle, Scale::Whole, &current, "2.5").is_err());
+    }
+
+    #[test]
+    fn the_firmware_revision_read_decides_the_angle_scale() {
+        let owner = Owner::new();
+        owner.set();
+        let view = BluView::new();
+        let angle = Characteristic::AngleThreshold;
+        assert_eq!(view.scale(angle), None, "no revision read yet");
+        assert_eq!(
+            view.scale(Characteristic::TemperatureOffset),
+            Some(Scale::Tenths)
+        );
+        for (revision, scale) in [("1.0.22", Scale::Tenths), ("1.0.23", Scale::Whole)] {
+            view.values.set(vec![(
+                Characteristic::FirmwareRevision,
+                Ok(Value::Text(revision.into())),
+            )]);
+            assert_eq!(view.scale(angle), Some(scale), "{revision}");
+        }
     }
 }

@@ -5,13 +5,56 @@
 
 use bluehome_core::blu;
 use bluehome_core::improv::{self, ErrorCode};
+use bluehome_core::shelly::manufacturer::Model;
 
 use crate::ble::{BleError, ErrorKind};
 use crate::platform::Os;
 use crate::state::shelly::explain::{FailureKind, Stage};
 
-/// How a Shelly BLU device is put in pairing mode (shelly-api-docs docs-ble/common).
-pub const BLU_PAIRING_MODE: &str = "Hold the device's button for more than 10 seconds until its LED flashes blue: it is then in pairing mode for a minute and accepts a new connection.";
+/// How a Shelly BLU device is put in pairing mode: as its page in shelly-api-docs docs-ble says
+/// (`Devices/…`), else as docs-ble/common says for all. `model` is the product at hand, when known.
+pub fn blu_pairing_mode(model: Option<&Model>) -> &'static str {
+    match model.map(|m| m.id) {
+        // wall_eu: "prior to v1.0.22, holding a single button longer than 10 seconds".
+        Some(0x0006) => {
+            "Hold two of its buttons together for more than 10 seconds (firmware before 1.0.22: one button): it is then in pairing mode and accepts a new connection."
+        }
+        // wall_us.
+        Some(0x0007) => {
+            "Hold one of its buttons for more than 10 seconds until its LED flashes blue: it is then in pairing mode and accepts a new connection."
+        }
+        // trv.
+        Some(0x0008) => {
+            "Press its reset button (next to the battery cover) once: it is then in pairing mode and accepts a new connection."
+        }
+        // BLU_ZB/blu_remote.
+        Some(0x0009) => {
+            "Press one of its buttons 4 times, until its LEDs run from left to right: it is then in pairing mode and accepts a new connection."
+        }
+        // BLU/distance, BLU_ZB/ht_display.
+        Some(0x000A | 0x000C) => {
+            "Press its button 4 times quickly: it is then in pairing mode and accepts a new connection."
+        }
+        // BLU_ZB/wstation.
+        Some(0x000B) => {
+            "Click its CAL button once: it is then in pairing mode for 30 seconds and accepts a new connection."
+        }
+        // BLU_ZB/{ht_ZB, BluMotionZB, dw_ZB}.
+        Some(0x0011 | 0x0013 | 0x0014) => {
+            "Press its button 4 times, or hold it for 10 seconds, until its LED blinks briefly every couple of seconds: it is then in pairing mode for a minute and accepts a new connection."
+        }
+        // BLU_ZB/{button22_ZB, button4_ZB}.
+        Some(0x0015 | 0x0016) => {
+            "Press any of its buttons 4 times, or hold any two together for 10 seconds: it is then in pairing mode for a minute and accepts a new connection."
+        }
+        Some(_) => {
+            "Hold the device's button for more than 10 seconds until its LED flashes blue: it is then in pairing mode for a minute and accepts a new connection."
+        }
+        None => {
+            "Hold the device's button for more than 10 seconds until its LED flashes blue (a \"ZB\" model: press it 4 times): it is then in pairing mode for a minute and accepts a new connection."
+        }
+    }
+}
 
 /// One explained failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,13 +85,18 @@ impl SetupFailure {
         }
     }
 
-    /// A browser Bluetooth error.
-    pub fn ble(error: &BleError, stage: Stage, during: &str, os: Os) -> Self {
+    /// A browser Bluetooth error; `blu` is the Shelly BLU product at hand, when known (its
+    /// pairing-mode steps).
+    pub fn ble(error: &BleError, stage: Stage, during: &str, os: Os, blu: Option<&Model>) -> Self {
         let detail = error.to_string();
         match (error.kind, stage) {
             (ErrorKind::NotPaired, _) => Self::new(
                 "The device wants a paired link",
-                format!("{} {BLU_PAIRING_MODE} Then retry.", os.pairing_advice()),
+                format!(
+                    "{} {} Then retry.",
+                    os.pairing_advice(),
+                    blu_pairing_mode(blu)
+                ),
                 during,
                 detail,
             ),
@@ -75,8 +123,9 @@ impl SetupFailure {
                 Self::new(
                     kind.title(),
                     format!(
-                        "{} A Shelly BLU sensor accepts connections only from a device it is paired with, or in pairing mode: {BLU_PAIRING_MODE}",
-                        kind.advice()
+                        "{} A Shelly BLU sensor accepts connections only from a device it is paired with, or in pairing mode: {}",
+                        kind.advice(),
+                        blu_pairing_mode(blu)
                     ),
                     during,
                     detail,
@@ -89,8 +138,15 @@ impl SetupFailure {
         }
     }
 
-    /// A BLU operation's error; `ble` is the browser's error behind a failed GATT operation.
-    pub fn blu(error: &blu::Error, ble: Option<&BleError>, during: &str, os: Os) -> Self {
+    /// A BLU operation's error; `ble` is the browser's error behind a failed GATT operation,
+    /// `model` the product when known.
+    pub fn blu(
+        error: &blu::Error,
+        ble: Option<&BleError>,
+        during: &str,
+        os: Os,
+        model: Option<&Model>,
+    ) -> Self {
         if let (blu::Error::Gatt { characteristic, .. }, Some(ble)) = (error, ble) {
             // Chrome does not always say "Not paired" when a device refuses an unpaired link:
             // Chromium's Bluetooth emulation on Linux reports ATT 0x05 as "GATT operation failed
@@ -105,14 +161,15 @@ impl SetupFailure {
                 return Self::new(
                     "The device refused a protected operation",
                     format!(
-                        "Reading the key and changing settings need a paired link, and the browser did not say why this failed. {} {BLU_PAIRING_MODE} If the device is paired already, wait a few seconds and retry.",
-                        os.pairing_advice()
+                        "Reading the key and changing settings need a paired link, and the browser did not say why this failed. {} {} If the device is paired already, wait a few seconds and retry.",
+                        os.pairing_advice(),
+                        blu_pairing_mode(model)
                     ),
                     during,
                     ble.to_string(),
                 );
             }
-            return Self::ble(ble, Stage::Connected, during, os);
+            return Self::ble(ble, Stage::Connected, during, os, model);
         }
         let detail = error.to_string();
         let (title, advice) = match error {
@@ -160,7 +217,7 @@ impl SetupFailure {
     ) -> Self {
         use improv::client::Error as E;
         if let (E::Gatt { .. }, Some(ble)) = (error, ble) {
-            return Self::ble(ble, Stage::Connected, during, os);
+            return Self::ble(ble, Stage::Connected, during, os, None);
         }
         let detail = error.to_string();
         let (title, advice): (&str, String) = match error {
@@ -234,14 +291,27 @@ mod tests {
             ErrorKind::NotPaired,
             "NetworkError: GATT Error: Not paired.",
         );
-        let windows = SetupFailure::ble(&error, Stage::Connected, "writing", Os::Windows);
+        let windows = SetupFailure::ble(&error, Stage::Connected, "writing", Os::Windows, None);
         assert!(
             windows.advice.contains("Settings › Bluetooth & devices"),
             "{windows:?}"
         );
-        let mac = SetupFailure::ble(&error, Stage::Connected, "writing", Os::MacOs);
+        let mac = SetupFailure::ble(&error, Stage::Connected, "writing", Os::MacOs, None);
         assert!(mac.advice.contains("system will ask"), "{mac:?}");
         assert!(mac.advice.contains("10 seconds"));
+    }
+
+    /// Each product's own way into pairing mode, from its docs-ble page.
+    #[test]
+    fn pairing_mode_steps_follow_the_product() {
+        let how =
+            |code: &str| blu_pairing_mode(bluehome_core::shelly::manufacturer::model_by_code(code));
+        assert!(how("SBBT-002C").contains("more than 10 seconds"));
+        assert!(how("SBBT-004CEU").contains("two of its buttons"));
+        assert!(how("SBDI-003E").contains("4 times"));
+        assert!(how("SBBT-104CUS").contains("any two together"));
+        assert!(how("SBTR-001AEU").contains("reset button"));
+        assert!(blu_pairing_mode(None).contains("ZB"));
     }
 
     /// Chromium (its emulation on Linux at least) reports a refused unpaired write as "failed for
@@ -257,10 +327,10 @@ mod tests {
             characteristic: blu::Characteristic::Passkey,
             error: bluehome_core::gatt::AttError::Other(0x0E),
         };
-        let linux = SetupFailure::blu(&passkey, Some(&unknown), "writing", Os::Linux);
+        let linux = SetupFailure::blu(&passkey, Some(&unknown), "writing", Os::Linux, None);
         assert_eq!(linux.title, "The device refused a protected operation");
         assert!(linux.advice.contains("bluetoothctl"), "{linux:?}");
-        let mac = SetupFailure::blu(&passkey, Some(&unknown), "writing", Os::MacOs);
+        let mac = SetupFailure::blu(&passkey, Some(&unknown), "writing", Os::MacOs, None);
         assert_ne!(
             mac.title, linux.title,
             "macOS pairs by itself: not the reason"
@@ -269,7 +339,7 @@ mod tests {
             characteristic: blu::Characteristic::FirmwareRevision,
             error: bluehome_core::gatt::AttError::Other(0x0E),
         };
-        let open = SetupFailure::blu(&firmware, Some(&unknown), "reading", Os::Linux);
+        let open = SetupFailure::blu(&firmware, Some(&unknown), "reading", Os::Linux, None);
         assert_ne!(open.title, linux.title, "an open read needs no pairing");
     }
 
@@ -291,8 +361,8 @@ mod tests {
                 found: 15,
             },
         };
-        let typed = SetupFailure::blu(&typed, None, "writing a setting", Os::Linux);
-        let answered = SetupFailure::blu(&answered, None, "reading the key", Os::Linux);
+        let typed = SetupFailure::blu(&typed, None, "writing a setting", Os::Linux, None);
+        let answered = SetupFailure::blu(&answered, None, "reading the key", Os::Linux, None);
         assert!(typed.advice.contains("range shown"), "{typed:?}");
         assert!(!answered.advice.contains("range shown"), "{answered:?}");
         assert!(answered.title.contains("answer"), "{answered:?}");

@@ -206,6 +206,7 @@ impl SetupSession {
         self.improv.clear();
         self.gatt_log.set(Vec::new());
         self.device.set(Some(device.clone()));
+        self.blu_guess_model(&device);
         let label = device.name.clone().unwrap_or_else(|| device.id.to_string());
         self.step(format!("Connecting to {label}"));
         self.connect_in_time(&device.id).await?;
@@ -257,7 +258,13 @@ impl SetupSession {
     }
 
     fn ble_failure(self, error: &BleError, stage: Stage, during: &str) -> SetupFailure {
-        SetupFailure::ble(error, stage, during, self.os.get_untracked())
+        SetupFailure::ble(
+            error,
+            stage,
+            during,
+            self.os.get_untracked(),
+            self.blu.model.get_untracked(),
+        )
     }
 
     // ---- GATT, logged -----------------------------------------------------------------------

@@ -27,7 +27,7 @@ usage: bluehome sim blu --stdio [--virtual-clock] [--model CODE] [options]
 --model CODE  the BLU model to simulate (default SBBT-002C), one of:
 {}
 options: --mac AA:BB:CC:DD:EE:FF  --firmware TEXT  --bond ADDR (repeatable)  --beacon
-         --undocumented (also sample_bthome, and motion_blind_time on SBMO-003Z)
+         --undocumented (also sample_bthome, and angle_threshold on SBDW-002C)
          --without CHAR (repeatable: leave a characteristic out)",
         models.join("\n")
     )

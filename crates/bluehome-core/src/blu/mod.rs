@@ -2,10 +2,11 @@
 //! beacon mode and the per-model options, as a sans-IO client.
 //!
 //! Sources: Shelly's BLU API documentation, <https://shelly-api-docs.shelly.cloud/docs-ble/>
-//! (pages `common`, `encryption`, `changelog`, `Devices/{button, wall_eu, wall_us, dw, motion, ht}`
-//! and `Devices/BLU_ZB/{distance, ht_ZB, ht_display}`). Four characteristics appear only in public
-//! code, not on those pages ([`Source::PublicCode`]): treat them as optional, like everything else
-//! here — a device is asked for what it exposes ([`Exposed`]) and only that is offered.
+//! (pages `common`, `encryption`, `changelog`, `Devices/{button, wall_eu, wall_us, dw, motion, ht}`,
+//! `Devices/BLU/distance` and `Devices/BLU_ZB/{distance, ht_ZB, ht_display}`). Four characteristics
+//! appear only in public code, not on those pages ([`Source::PublicCode`]): treat them as
+//! optional, like everything else here — a device is asked for what it exposes ([`Exposed`]) and
+//! only that is offered.
 //!
 //! How it fits together:
 //!
@@ -66,7 +67,9 @@ pub enum Characteristic {
     BuzzerEnabled,
     /// The delay between clicks that still counts as a multi-click, 0..=5 (buttons).
     MultiClickSpeed,
-    /// Door/Window: the smallest rotation that is reported, in degrees. docs-ble/Devices/dw.
+    /// Door/Window: the smallest rotation that is reported. Its UUID is seen only in public code;
+    /// docs-ble/changelog 1.0.23 changed its unit from tenths of a degree to degrees
+    /// ([`angle_threshold_in_tenths`]).
     AngleThreshold,
     /// Motion: PIR sensitivity, 0 low, 1 medium, 2 high. docs-ble/Devices/motion.
     MotionSensitivity,
@@ -74,13 +77,16 @@ pub enum Characteristic {
     MotionLed,
     /// Motion: movements (1..=4) that make one motion event.
     MotionPulseCount,
-    /// Motion: seconds (30..=600) until "no motion". Seen only in public code.
+    /// Motion: seconds (30..=600) from the end of motion until "no motion".
     MotionBlindTime,
     /// Distance: which measuring ranges are on (bit mask close, middle, far).
     /// docs-ble/Devices/BLU_ZB/distance.
     DistanceRanges,
     /// Distance: seconds between measurements, 5..=300.
     MeasureInterval,
+    /// Distance: also measure when the device feels a vibration (on by default; the ZB page marks
+    /// it deprecated, to be removed by a later firmware). docs-ble/Devices/BLU/distance.
+    MeasureOnVibration,
     /// H&T ZB: added to the measured temperature, in 0.1 °C. docs-ble/Devices/BLU_ZB/ht_ZB.
     TemperatureOffset,
     /// H&T Display ZB: clock synchronisation on or off. docs-ble/Devices/BLU_ZB/ht_display.
@@ -137,7 +143,7 @@ const SETTING: (Access, Access) = (Access::Open, Access::Bonded);
 
 impl Characteristic {
     /// Every characteristic, in the order a settings form lists them.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::FactoryReset,
         Self::Passkey,
         Self::EncryptionKey,
@@ -152,6 +158,7 @@ impl Characteristic {
         Self::MotionBlindTime,
         Self::DistanceRanges,
         Self::MeasureInterval,
+        Self::MeasureOnVibration,
         Self::TemperatureOffset,
         Self::TimeSync,
         Self::SampleBthome,
@@ -217,7 +224,7 @@ impl Characteristic {
                 "angle_threshold",
                 "Angle report threshold",
                 SETTING,
-                Documented,
+                PublicCode,
             ),
             Self::MotionSensitivity => (
                 0x21b5b57b_da8d_4ea4_baf8_7654a2214650,
@@ -245,7 +252,7 @@ impl Characteristic {
                 "motion_blind_time",
                 "Motion blind time",
                 SETTING,
-                PublicCode,
+                Documented,
             ),
             Self::DistanceRanges => (
                 0xd61da5aa_5515_46ae_a2b2_f9a5a9ad5f1e,
@@ -258,6 +265,13 @@ impl Characteristic {
                 0x342d88e8_88e3_4aa6_8cf8_178ad229a049,
                 "measure_interval",
                 "Measure interval",
+                SETTING,
+                Documented,
+            ),
+            Self::MeasureOnVibration => (
+                0xb65a6119_889b_4275_869e_946a93bd23c4,
+                "measure_on_vibration",
+                "Measure on vibration",
                 SETTING,
                 Documented,
             ),
@@ -319,13 +333,15 @@ impl Characteristic {
     }
 
     /// Its properties: read and write where the documentation allows them at all (whether a bond
-    /// is needed is the device's answer, not a property). None notifies.
-    pub const fn properties(self) -> Properties {
+    /// is needed is the device's answer, not a property); the per-model settings also take writes
+    /// without response ("Read, Write bonded, write without response bonded" on every device
+    /// page). None notifies.
+    pub fn properties(self) -> Properties {
         let info = self.info();
         Properties {
             read: !matches!(info.read, Access::Never),
             write: !matches!(info.write, Access::Never),
-            write_without_response: false,
+            write_without_response: self.is_setting(),
             notify: false,
         }
     }
@@ -452,7 +468,7 @@ pub static MODELS: [BluModel; 9] = [
     },
     BluModel {
         id: 0x0002,
-        settings: &[Characteristic::BeaconMode, Characteristic::AngleThreshold],
+        settings: &[Characteristic::BeaconMode],
         docs: "https://shelly-api-docs.shelly.cloud/docs-ble/Devices/dw",
     },
     BluModel {
@@ -468,6 +484,7 @@ pub static MODELS: [BluModel; 9] = [
             Characteristic::MotionSensitivity,
             Characteristic::MotionLed,
             Characteristic::MotionPulseCount,
+            Characteristic::MotionBlindTime,
         ],
         docs: "https://shelly-api-docs.shelly.cloud/docs-ble/Devices/motion",
     },
@@ -486,6 +503,7 @@ pub static MODELS: [BluModel; 9] = [
         settings: &[
             Characteristic::DistanceRanges,
             Characteristic::MeasureInterval,
+            Characteristic::MeasureOnVibration,
         ],
         docs: "https://shelly-api-docs.shelly.cloud/docs-ble/Devices/BLU_ZB/distance",
     },
@@ -525,9 +543,22 @@ pub fn identify(
 
 /// Whether firmware of this revision still uses the encryption passkey as the PIN it asks for
 /// when pairing: firmware 1.0.23 removed PIN bonding (docs-ble/changelog), after it the passkey only
-/// seeds the key. `None` when the revision does not start with a version number (`1.0.22`,
-/// `v1.0.22`); what follows the number (`-beta`, a build id) does not count.
+/// seeds the key. `None` when the revision is not a version number ([`before_1_0_23`]).
 pub fn passkey_is_pairing_pin(revision: &str) -> Option<bool> {
+    before_1_0_23(revision)
+}
+
+/// Whether the Door/Window of this firmware revision counts [`Characteristic::AngleThreshold`] in
+/// tenths of a degree: firmware 1.0.23 changed it to whole degrees ("DW: Change report angle
+/// treshold to degrees x 1 instead of degrees x 10", docs-ble/changelog). `None` when the
+/// revision is not a version number.
+pub fn angle_threshold_in_tenths(revision: &str) -> Option<bool> {
+    before_1_0_23(revision)
+}
+
+/// Whether a firmware revision (`1.0.22`, `v1.0.22`) is older than 1.0.23; what follows the
+/// number (`-beta`, a build id) does not count. `None` when it does not start with a version.
+fn before_1_0_23(revision: &str) -> Option<bool> {
     let text = revision.trim();
     let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
     let end = text
@@ -549,7 +580,7 @@ mod tests {
     use alloc::vec::Vec;
 
     #[test]
-    fn firmware_before_1_0_23_uses_the_passkey_as_pairing_pin() {
+    fn firmware_before_1_0_23_uses_the_passkey_as_pairing_pin_and_tenths_of_a_degree() {
         for (revision, expected) in [
             ("1.0.22", Some(true)),
             ("v1.0.9", Some(true)),
@@ -565,6 +596,11 @@ mod tests {
             ("99999999999.0.0", None),
         ] {
             assert_eq!(passkey_is_pairing_pin(revision), expected, "{revision:?}");
+            assert_eq!(
+                angle_threshold_in_tenths(revision),
+                expected,
+                "{revision:?}"
+            );
         }
     }
 
@@ -629,6 +665,45 @@ mod tests {
         assert_eq!((beacon.read, beacon.write), (Access::Open, Access::Bonded));
         assert!(Characteristic::MultiClickSpeed.is_setting());
         assert!(!Characteristic::FirmwareRevision.is_setting());
+        // "Read, Write bonded, write without response bonded".
+        let setting = Characteristic::MotionBlindTime.properties();
+        assert!(setting.read && setting.write && setting.write_without_response);
+        assert!(!setting.notify);
+        let passkey = Characteristic::Passkey.properties();
+        assert!(!passkey.read && passkey.write && !passkey.write_without_response);
+    }
+
+    /// The settings of docs-ble/Devices/{motion, BLU/distance, dw}, as printed there.
+    #[test]
+    fn motion_and_distance_settings_match_their_pages() {
+        let motion = model_by_code("SBMO-003Z").unwrap().documented();
+        let distance = model_by_code("SBDI-003E").unwrap().documented();
+        for (c, uuid, model) in [
+            (
+                Characteristic::MotionBlindTime,
+                "219a1ecc-2567-4378-9dbd-0c97d10630ad",
+                motion,
+            ),
+            (
+                Characteristic::MeasureOnVibration,
+                "b65a6119-889b-4275-869e-946a93bd23c4",
+                distance,
+            ),
+        ] {
+            assert_eq!(c.uuid().to_string(), uuid);
+            assert_eq!(c.info().source, Source::Documented);
+            assert!(c.is_setting() && model.has(c), "{c}");
+        }
+        // docs-ble/Devices/dw lists beacon mode only; the angle threshold's UUID is public code's.
+        let door = model_by_code("SBDW-002C").unwrap().documented();
+        assert_eq!(
+            door.settings().collect::<Vec<_>>(),
+            [Characteristic::BeaconMode]
+        );
+        assert_eq!(
+            Characteristic::AngleThreshold.info().source,
+            Source::PublicCode
+        );
     }
 
     /// Only what the device lists is offered; foreign UUIDs are ignored.

@@ -565,7 +565,8 @@ mod tests {
                 "beacon_mode",
                 "motion_sensitivity",
                 "motion_led",
-                "motion_pulse_count"
+                "motion_pulse_count",
+                "motion_blind_time"
             ]
         );
         assert_eq!(values[0].1, Ok(Value::Switch(true)));
@@ -576,13 +577,15 @@ mod tests {
                 error: ValueError::OutOfRange { .. }
             })
         ));
-        assert!(matches!(
-            values[3].1,
-            Err(Error::Gatt {
-                error: AttError::Disconnected,
-                ..
-            })
-        ));
+        for (_, rest) in &values[3..] {
+            assert!(matches!(
+                rest,
+                Err(Error::Gatt {
+                    error: AttError::Disconnected,
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]

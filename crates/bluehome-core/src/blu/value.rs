@@ -203,12 +203,14 @@ pub enum Value {
     Passkey(Passkey),
     /// The bind key; `None` when the device reads all zeros (no key generated yet).
     Key(Option<[u8; 16]>),
-    /// On or off: beacon mode, buzzer, LED, time sync; the "find my button" buzzer sounding.
+    /// On or off: beacon mode, buzzer, LED, time sync, measuring on vibration; the "find my button"
+    /// buzzer sounding.
     Switch(bool),
     /// Multi-click speed.
     ClickSpeed(ClickSpeed),
-    /// Angle threshold in degrees.
-    Degrees(u8),
+    /// Angle threshold in the device's unit: degrees from firmware 1.0.23, tenths of a degree
+    /// before ([`angle_threshold_in_tenths`](super::angle_threshold_in_tenths)).
+    Angle(u8),
     /// Motion sensitivity.
     Sensitivity(Sensitivity),
     /// Motion pulse count.
@@ -352,13 +354,13 @@ impl Characteristic {
             | Self::BuzzerActivate
             | Self::BuzzerEnabled
             | Self::MotionLed
+            | Self::MeasureOnVibration
             | Self::TimeSync => (0, 1),
             Self::MultiClickSpeed => (0, 5),
-            // The documentation gives no range; a rotation beyond 180° cannot be reported.
-            Self::AngleThreshold => (0, 180),
+            // No documented range, and a unit that depends on the firmware: the byte's.
+            Self::AngleThreshold => (0, 255),
             Self::MotionSensitivity => (0, 2),
             Self::MotionPulseCount => (1, 4),
-            // Seen only in public code, with this range.
             Self::MotionBlindTime => (30, 600),
             Self::DistanceRanges => (0, 0x07),
             Self::MeasureInterval => (5, 300),
@@ -393,9 +395,10 @@ impl Characteristic {
             | Self::BuzzerActivate
             | Self::BuzzerEnabled
             | Self::MotionLed
+            | Self::MeasureOnVibration
             | Self::TimeSync => Value::Switch(byte()? == 1),
             Self::MultiClickSpeed => Value::ClickSpeed(ClickSpeed(narrow(byte()?))),
-            Self::AngleThreshold => Value::Degrees(narrow(byte()?)),
+            Self::AngleThreshold => Value::Angle(narrow(byte()?)),
             Self::MotionSensitivity => Value::Sensitivity(match byte()? {
                 0 => Sensitivity::Low,
                 1 => Sensitivity::Medium,
@@ -441,11 +444,12 @@ impl Characteristic {
                 | Self::BuzzerActivate
                 | Self::BuzzerEnabled
                 | Self::MotionLed
+                | Self::MeasureOnVibration
                 | Self::TimeSync,
                 Value::Switch(on),
             ) => byte(u8::from(*on)),
             (Self::MultiClickSpeed, Value::ClickSpeed(s)) => byte(s.0),
-            (Self::AngleThreshold, Value::Degrees(d)) => byte(*d),
+            (Self::AngleThreshold, Value::Angle(a)) => byte(*a),
             (Self::MotionSensitivity, Value::Sensitivity(s)) => byte(s.byte()),
             (Self::MotionPulseCount, Value::Count(n)) => byte(*n),
             (Self::DistanceRanges, Value::Ranges(r)) => byte(r.0),
@@ -650,7 +654,7 @@ mod tests {
                 Characteristic::MultiClickSpeed,
                 Value::ClickSpeed(ClickSpeed::new(3).unwrap()),
             ),
-            (Characteristic::AngleThreshold, Value::Degrees(180)),
+            (Characteristic::AngleThreshold, Value::Angle(255)),
             (
                 Characteristic::MotionSensitivity,
                 Value::Sensitivity(Sensitivity::Medium),
@@ -663,6 +667,7 @@ mod tests {
                 Value::Ranges(Ranges::new(7).unwrap()),
             ),
             (Characteristic::MeasureInterval, Value::Seconds(5)),
+            (Characteristic::MeasureOnVibration, Value::Switch(false)),
             (
                 Characteristic::TemperatureOffset,
                 Value::TenthsCelsius(i16::MIN),

@@ -69,8 +69,8 @@ pub struct BluOptions {
     /// Encryption on from the start: this passkey was written before (by the Shelly app), and
     /// the device has the key it made.
     pub passkey: Option<Passkey>,
-    /// Also expose what is seen only in public code: the sample-BTHome read, and Motion's blind
-    /// time.
+    /// Also expose what is seen only in public code: the sample-BTHome read, and the Door/Window's
+    /// angle threshold.
     pub undocumented: bool,
     /// Characteristics to leave out (an older firmware without them).
     pub without: Vec<Characteristic>,
@@ -163,13 +163,15 @@ pub struct BluDevice {
 }
 
 /// The bytes a setting starts with: the documented default where there is one (Distance: all
-/// ranges, 30 s), otherwise the simulator's choice. A unit test decodes each.
+/// ranges, 30 s, measuring on vibration), otherwise the simulator's choice. A unit test decodes
+/// each.
 fn default_setting(c: Characteristic, beacon: bool) -> Vec<u8> {
     match c {
         Characteristic::BeaconMode => alloc::vec![u8::from(beacon)],
-        Characteristic::BuzzerEnabled | Characteristic::MotionLed | Characteristic::TimeSync => {
-            alloc::vec![1]
-        }
+        Characteristic::BuzzerEnabled
+        | Characteristic::MotionLed
+        | Characteristic::MeasureOnVibration
+        | Characteristic::TimeSync => alloc::vec![1],
         Characteristic::MultiClickSpeed | Characteristic::MotionPulseCount => alloc::vec![2],
         Characteristic::AngleThreshold => alloc::vec![5],
         Characteristic::MotionSensitivity => alloc::vec![1],
@@ -198,8 +200,8 @@ impl BluDevice {
         exposed.insert(Characteristic::FirmwareRevision);
         if options.undocumented {
             exposed.insert(Characteristic::SampleBthome);
-            if options.model.id == 0x0005 {
-                exposed.insert(Characteristic::MotionBlindTime);
+            if options.model.id == 0x0002 {
+                exposed.insert(Characteristic::AngleThreshold);
             }
         }
         for c in &options.without {
@@ -988,8 +990,17 @@ mod tests {
             ..BluOptions::new(motion)
         });
         let e = d.exposed();
-        assert!(e.has(Characteristic::MotionBlindTime) && e.has(Characteristic::SampleBthome));
+        assert!(e.has(Characteristic::SampleBthome));
         assert!(!e.has(Characteristic::MotionLed));
         assert!(e.has(Characteristic::FirmwareRevision));
+
+        let door = blu::model_by_code("SBDW-002C").unwrap();
+        let angle = Characteristic::AngleThreshold;
+        assert!(!BluDevice::new(BluOptions::new(door)).exposed().has(angle));
+        let d = BluDevice::new(BluOptions {
+            undocumented: true,
+            ..BluOptions::new(door)
+        });
+        assert!(d.exposed().has(angle));
     }
 }
