@@ -31,7 +31,7 @@ pub fn blu_pairing_mode(model: Option<&Model>) -> &'static str {
         Some(0x0009) => {
             "Press one of its buttons 4 times, until its LEDs run from left to right: it is then in pairing mode and accepts a new connection."
         }
-        // BLU/distance, BLU_ZB/ht_display.
+        // BLU/distance; BLU_ZB/ht_display as zigbee2mqtt's SBHT-103C page repeats its button list.
         Some(0x000A | 0x000C) => {
             "Press its button 4 times quickly: it is then in pairing mode and accepts a new connection."
         }
