@@ -26,29 +26,31 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const ID: &str = "bLu0pQ==";
 
-/// A BLU Button1 in pairing mode (its button held), on a strict mock under an opaque id.
-fn button_world(options: BluOptions) -> (MockBackend, SharedBlu, DeviceId) {
+/// A BLU sensor built from `options`, in pairing mode (its button held) or not (a short press: it
+/// advertises), on a strict mock under an opaque id.
+fn sensor_world(options: BluOptions, pairing: bool) -> (MockBackend, SharedBlu, DeviceId) {
     let mock = MockBackend::new();
     let device = blu_device(BluDevice::new(options));
-    device.borrow_mut().press(PAIRING_HOLD_MS, 0);
+    let held = if pairing { PAIRING_HOLD_MS } else { 100 };
+    device.borrow_mut().press(held, 0);
     let id = DeviceId::from(ID);
     add_blu_as(&mock, &id, &device);
     (mock, device, id)
 }
 
-/// The set-up and Scan pages over [`button_world`], on `platform` and `os`, the chooser picking
-/// the button.
+/// The set-up and Scan pages over a BLU Button1 in pairing mode, on `platform` and `os`, the
+/// chooser picking the button.
 async fn button_on(platform: Platform, os: Os) -> (World, SharedBlu, DeviceId) {
-    button_with(platform, os, BluOptions::new(&blu::MODELS[0])).await
+    sensor_with(platform, os, BluOptions::new(&blu::MODELS[0])).await
 }
 
-/// [`button_on`] with the button built from `options`.
-async fn button_with(
+/// [`button_on`] with the sensor built from `options`.
+async fn sensor_with(
     platform: Platform,
     os: Os,
     options: BluOptions,
 ) -> (World, SharedBlu, DeviceId) {
-    let (mock, device, id) = button_world(options);
+    let (mock, device, id) = sensor_world(options, true);
     let w = world(mock).await;
     w.on(&id, platform, os);
     (w, device, id)
@@ -166,7 +168,7 @@ async fn an_encrypted_device_keeps_its_key_until_a_new_one_is_confirmed() {
         passkey: Some(blu::Passkey::new(111_111).unwrap()),
         ..BluOptions::new(&blu::MODELS[0])
     };
-    let (w, device, _) = button_with(Platform::MacOs, Os::MacOs, options).await;
+    let (w, device, _) = sensor_with(Platform::MacOs, Os::MacOs, options).await;
     let old = device.borrow().key().expect("encrypted from the start");
     let shown = || {
         let input: web_sys::HtmlInputElement =
@@ -348,22 +350,24 @@ async fn on_windows_an_unpaired_device_gets_the_windows_pairing_steps() {
     assert!(!w.setup.blu.key_stored.get_untracked());
 }
 
+/// A sensor out of pairing mode, heard and then chosen in "Set up a device": what the page said.
+async fn chosen_out_of_pairing_mode(options: BluOptions) -> (World, SharedBlu, String) {
+    let (mock, device, id) = sensor_world(options, false);
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    heard(&w).await;
+    click(&w.host, "Set up a device…");
+    let said = w.said().await;
+    (w, device, said)
+}
+
 /// How to enter pairing mode differs between models: the advice is the one for the device heard,
 /// before any connection (a BLU Distance: "If a button is clicked 4 times, the device enters
 /// pairing mode", docs-ble/Devices/BLU/distance).
 #[wasm_bindgen_test]
 async fn the_pairing_mode_advice_fits_the_model_heard() {
     let distance = blu::model_by_code("SBDI-003E").unwrap();
-    let mock = MockBackend::new();
-    let device = blu_device(BluDevice::new(BluOptions::new(distance)));
-    device.borrow_mut().press(100, 0);
-    let id = DeviceId::from(ID);
-    add_blu_as(&mock, &id, &device);
-    let w = world(mock).await;
-    w.on(&id, Platform::MacOs, Os::MacOs);
-    heard(&w).await;
-    click(&w.host, "Set up a device…");
-    let said = w.said().await;
+    let (_, _, said) = chosen_out_of_pairing_mode(BluOptions::new(distance)).await;
     assert!(said.contains("Press its button 4 times"), "{said}");
     assert!(!said.contains("more than 10 seconds"), "{said}");
 }
@@ -391,7 +395,7 @@ async fn older_firmware_warns_that_the_passkey_is_the_pairing_pin() {
             without,
             ..BluOptions::new(&blu::MODELS[0])
         };
-        let (w, _, _) = button_with(Platform::MacOs, Os::MacOs, options).await;
+        let (w, _, _) = sensor_with(Platform::MacOs, Os::MacOs, options).await;
         open_blu(&w).await;
         let warning = w.host.query_selector(".passkey-pin").unwrap();
         assert_eq!(warning.is_some(), warned, "{firmware} {revision_readable}");
@@ -403,17 +407,7 @@ async fn older_firmware_warns_that_the_passkey_is_the_pairing_pin() {
 /// page says how to enter pairing mode.
 #[wasm_bindgen_test]
 async fn a_device_out_of_pairing_mode_is_explained() {
-    let mock = MockBackend::new();
-    let device = blu_device(BluDevice::new(BluOptions::new(&blu::MODELS[3])));
-    let id = DeviceId::from(ID);
-    // A short press: it advertises, but is not in pairing mode.
-    device.borrow_mut().press(100, 0);
-    add_blu_as(&mock, &id, &device);
-    let w = world(mock).await;
-    w.on(&id, Platform::MacOs, Os::MacOs);
-    heard(&w).await;
-    click(&w.host, "Set up a device…");
-    let said = w.said().await;
+    let (w, device, said) = chosen_out_of_pairing_mode(BluOptions::new(&blu::MODELS[3])).await;
     assert!(said.contains("more than 10 seconds"), "{said}");
     assert_eq!(w.setup.flow.get_untracked(), None);
     // The person holds the button; the retry connects to the device already chosen (the chooser
@@ -430,13 +424,8 @@ async fn a_device_out_of_pairing_mode_is_explained() {
 /// written and read back.
 #[wasm_bindgen_test]
 async fn a_setting_is_written_after_pairing_and_read_back() {
-    let mock = MockBackend::new();
-    let device = blu_device(BluDevice::new(BluOptions::new(&blu::MODELS[3])));
-    device.borrow_mut().press(PAIRING_HOLD_MS, 0);
-    let id = DeviceId::from(ID);
-    add_blu_as(&mock, &id, &device);
-    let w = world(mock).await;
-    w.on(&id, Platform::MacOs, Os::MacOs);
+    let options = BluOptions::new(&blu::MODELS[3]);
+    let (w, device, _) = sensor_with(Platform::MacOs, Os::MacOs, options).await;
     open_blu(&w).await;
     let settings = text(&w.host, ".blu-setting");
     assert!(
@@ -483,17 +472,12 @@ async fn a_setting_is_written_after_pairing_and_read_back() {
 #[wasm_bindgen_test]
 async fn an_old_door_window_angle_threshold_is_shown_and_written_in_degrees() {
     let door = blu::model_by_code("SBDW-002C").unwrap();
-    let mock = MockBackend::new();
-    let device = blu_device(BluDevice::new(BluOptions {
+    let options = BluOptions {
         firmware: "1.0.22".into(),
         undocumented: true,
         ..BluOptions::new(door)
-    }));
-    device.borrow_mut().press(PAIRING_HOLD_MS, 0);
-    let id = DeviceId::from(ID);
-    add_blu_as(&mock, &id, &device);
-    let w = world(mock).await;
-    w.on(&id, Platform::MacOs, Os::MacOs);
+    };
+    let (w, device, _) = sensor_with(Platform::MacOs, Os::MacOs, options).await;
     open_blu(&w).await;
     let row = "li[data-name=angle_threshold]";
     // The simulator starts at the byte 5: half a degree on this firmware.
