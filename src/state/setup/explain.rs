@@ -13,47 +13,53 @@ use crate::state::shelly::explain::{FailureKind, Stage};
 
 /// How a Shelly BLU device is put in pairing mode: as its page in shelly-api-docs docs-ble says
 /// (`Devices/…`), else as docs-ble/common says for all. `model` is the product at hand, when known.
-pub fn blu_pairing_mode(model: Option<&Model>) -> &'static str {
-    match model.map(|m| m.id) {
+pub fn blu_pairing_mode(model: Option<&Model>) -> String {
+    const MINUTE: &str = " for a minute";
+    let (how, lasts) = match model.map(|m| m.id) {
         // wall_eu: "prior to v1.0.22, holding a single button longer than 10 seconds".
-        Some(0x0006) => {
-            "Hold two of its buttons together for more than 10 seconds (firmware before 1.0.22: one button): it is then in pairing mode and accepts a new connection."
-        }
+        Some(0x0006) => (
+            "Hold two of its buttons together for more than 10 seconds (firmware before 1.0.22: one button)",
+            "",
+        ),
         // wall_us.
-        Some(0x0007) => {
-            "Hold one of its buttons for more than 10 seconds until its LED flashes blue: it is then in pairing mode and accepts a new connection."
-        }
+        Some(0x0007) => (
+            "Hold one of its buttons for more than 10 seconds until its LED flashes blue",
+            "",
+        ),
         // trv.
-        Some(0x0008) => {
-            "Press its reset button (next to the battery cover) once: it is then in pairing mode and accepts a new connection."
-        }
+        Some(0x0008) => (
+            "Press its reset button (next to the battery cover) once",
+            "",
+        ),
         // BLU_ZB/blu_remote.
-        Some(0x0009) => {
-            "Press one of its buttons 4 times, until its LEDs run from left to right: it is then in pairing mode and accepts a new connection."
-        }
+        Some(0x0009) => (
+            "Press one of its buttons 4 times, until its LEDs run from left to right",
+            "",
+        ),
         // BLU/distance; BLU_ZB/ht_display as zigbee2mqtt's SBHT-103C page repeats its button list.
-        Some(0x000A | 0x000C) => {
-            "Press its button 4 times quickly: it is then in pairing mode and accepts a new connection."
-        }
+        Some(0x000A | 0x000C) => ("Press its button 4 times quickly", ""),
         // BLU_ZB/wstation.
-        Some(0x000B) => {
-            "Click its CAL button once: it is then in pairing mode for 30 seconds and accepts a new connection."
-        }
+        Some(0x000B) => ("Click its CAL button once", " for 30 seconds"),
         // BLU_ZB/{ht_ZB, BluMotionZB, dw_ZB}.
-        Some(0x0011 | 0x0013 | 0x0014) => {
-            "Press its button 4 times, or hold it for 10 seconds, until its LED blinks briefly every couple of seconds: it is then in pairing mode for a minute and accepts a new connection."
-        }
+        Some(0x0011 | 0x0013 | 0x0014) => (
+            "Press its button 4 times, or hold it for 10 seconds, until its LED blinks briefly every couple of seconds",
+            MINUTE,
+        ),
         // BLU_ZB/{button22_ZB, button4_ZB}.
-        Some(0x0015 | 0x0016) => {
-            "Press any of its buttons 4 times, or hold any two together for 10 seconds: it is then in pairing mode for a minute and accepts a new connection."
-        }
-        Some(_) => {
-            "Hold the device's button for more than 10 seconds until its LED flashes blue: it is then in pairing mode for a minute and accepts a new connection."
-        }
-        None => {
-            "Hold the device's button for more than 10 seconds until its LED flashes blue (a \"ZB\" model: press it 4 times): it is then in pairing mode for a minute and accepts a new connection."
-        }
-    }
+        Some(0x0015 | 0x0016) => (
+            "Press any of its buttons 4 times, or hold any two together for 10 seconds",
+            MINUTE,
+        ),
+        Some(_) => (
+            "Hold the device's button for more than 10 seconds until its LED flashes blue",
+            MINUTE,
+        ),
+        None => (
+            "Hold the device's button for more than 10 seconds until its LED flashes blue (a \"ZB\" model: press it 4 times)",
+            MINUTE,
+        ),
+    };
+    format!("{how}: it is then in pairing mode{lasts} and accepts a new connection.")
 }
 
 /// One explained failure.
