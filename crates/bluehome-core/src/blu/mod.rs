@@ -543,7 +543,7 @@ pub fn identify(
 
 /// Whether firmware of this revision still uses the encryption passkey as the PIN it asks for
 /// when pairing: firmware 1.0.23 removed PIN bonding (docs-ble/changelog), after it the passkey only
-/// seeds the key. `None` when the revision is not a version number ([`before_1_0_23`]).
+/// seeds the key. `None` when the revision is not a version number.
 pub fn passkey_is_pairing_pin(revision: &str) -> Option<bool> {
     before_1_0_23(revision)
 }
