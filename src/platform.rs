@@ -231,58 +231,82 @@ pub fn replace_fragment(fragment: &str) {
 }
 
 /// The operating system the browser runs on, as far as Bluetooth pairing differs between them.
+///
+/// When a protected characteristic answers "insufficient authentication", Chrome pairs on
+/// demand itself on Windows and Linux (chromium `content/public/browser/bluetooth_delegate.h`,
+/// `PAIR_BLUETOOTH_ON_DEMAND`; `content/browser/bluetooth/web_bluetooth_pairing_manager_impl.cc`),
+/// and leaves it to the system on Android and macOS, which pair by themselves, as iOS does for
+/// the browsers that offer Web Bluetooth there (Bluefy). What Chrome's own pairing can do differs:
+/// see [`Os::pairing_advice`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Os {
     /// Android: the system pairs on demand.
     Android,
     /// macOS: the system pairs on demand.
     MacOs,
-    /// Windows: the device must be paired in the system's settings first.
+    /// iOS and iPadOS (Bluefy and other Web Bluetooth browsers): the system pairs on demand.
+    Ios,
+    /// Windows: Chrome pairs on demand, but by default only devices that ask for a PIN.
     Windows,
-    /// Linux (and ChromeOS, which runs BlueZ as well): paired in the system's settings first.
+    /// Linux: Chrome pairs on demand, but cannot take a passkey.
     Linux,
-    /// Anything else (iOS browsers such as Bluefy, unknown agents).
+    /// ChromeOS: Chrome does not pair on demand there (`PAIR_BLUETOOTH_ON_DEMAND` is Windows and
+    /// Linux only; ChromeOS is not `IS_LINUX`), so the device is paired in its settings.
+    ChromeOs,
+    /// Anything else (unknown agents).
     Other,
 }
 
 impl Os {
-    /// Reads a user-agent string. Android agents also say "Linux", so Android is tested first.
+    /// Reads a user-agent string. Android agents also say "Linux", and iPad agents may say
+    /// "Macintosh", so those are tested first.
     pub fn from_user_agent(agent: &str) -> Self {
         if agent.contains("Android") {
             Self::Android
+        } else if agent.contains("iPhone") || agent.contains("iPad") {
+            Self::Ios
         } else if agent.contains("Macintosh") || agent.contains("Mac OS X") {
-            if agent.contains("iPhone") || agent.contains("iPad") {
-                Self::Other
-            } else {
-                Self::MacOs
-            }
+            Self::MacOs
         } else if agent.contains("Windows") {
             Self::Windows
-        } else if agent.contains("Linux") || agent.contains("CrOS") {
+        } else if agent.contains("CrOS") {
+            Self::ChromeOs
+        } else if agent.contains("Linux") {
             Self::Linux
         } else {
             Self::Other
         }
     }
 
-    /// Whether Chrome pairs by itself when a protected characteristic is touched: only on
-    /// Android and macOS (chromium `content/browser/bluetooth/README.md`, "Secure
-    /// Characteristics"; WebBluetoothCG `implementation-status.md`).
+    /// Whether the system pairs any device by itself when a protected characteristic is
+    /// touched: Android, macOS and iOS. Chrome's own pairing on Windows and Linux works only for
+    /// some devices ([`Os::pairing_advice`]).
     pub fn pairs_on_demand(self) -> bool {
-        matches!(self, Self::Android | Self::MacOs)
+        matches!(self, Self::Android | Self::MacOs | Self::Ios)
     }
 
     /// What the person sees, or must do, to pair before a protected operation.
+    ///
+    /// Windows: Chrome prompts for a PIN when the device asks for one, but refuses a pairing
+    /// that needs no PIN ("Just Works", as Shelly devices pair) unless
+    /// `#enable-web-bluetooth-confirm-pairing-support` is on (chromium
+    /// `device/bluetooth/bluetooth_pairing_winrt.cc`, `OnPairingRequested`; the feature is off by
+    /// default in `device/base/features.cc`): the page then gets "Authentication failed.".
+    /// Linux: Chrome cancels a passkey request (`WebBluetoothPairingManagerImpl::RequestPasskey`),
+    /// so a device that asks for one is paired with the system's tools first.
     pub fn pairing_advice(self) -> &'static str {
         match self {
-            Self::Android | Self::MacOs => {
+            Self::Android | Self::MacOs | Self::Ios => {
                 "The system will ask to pair when the protected setting is touched: accept it (enter the passkey if asked)."
             }
             Self::Windows => {
-                "Windows does not pair on request: first open Settings › Bluetooth & devices › Add device › Bluetooth, pick the device while it is in pairing mode and finish the pairing; then come back and retry here."
+                "Chrome pairs when the protected setting is touched and asks for the PIN if the device wants one. A device that pairs without a PIN (a Shelly, a BLU sensor on current firmware) Chrome on Windows pairs only with chrome://flags/#enable-web-bluetooth-confirm-pairing-support enabled; otherwise first open Settings › Bluetooth & devices › Add device › Bluetooth, pick the device while it is in pairing mode and finish the pairing; then come back and retry here."
             }
             Self::Linux => {
-                "Linux does not pair on request: first pair the device in the system's Bluetooth settings (or run bluetoothctl, then: scan on, pair <MAC>, trust <MAC>) while it is in pairing mode; then come back and retry here."
+                "Chrome pairs when the protected setting is touched, but it cannot take a passkey: if pairing fails, first pair the device in the system's Bluetooth settings (or run bluetoothctl, then: scan on, pair <MAC>, trust <MAC>) while it is in pairing mode; then come back and retry here."
+            }
+            Self::ChromeOs => {
+                "Chrome on ChromeOS does not pair by itself: first pair the device in Settings › Bluetooth › Pair new device while it is in pairing mode; then come back and retry here."
             }
             Self::Other => {
                 "Pair the device in the system's Bluetooth settings first if the browser does not ask."
@@ -349,22 +373,28 @@ mod tests {
             ),
             (
                 "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
-                Os::Linux,
+                Os::ChromeOs,
             ),
             (
                 "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15",
-                Os::Other,
+                Os::Ios,
             ),
+            ("Mozilla/5.0 (PlayStation 5)", Os::Other),
         ];
         for (agent, os) in cases {
             assert_eq!(Os::from_user_agent(agent), os, "{agent}");
         }
         assert!(Os::MacOs.pairs_on_demand() && Os::Android.pairs_on_demand());
+        assert!(Os::Ios.pairs_on_demand());
         assert!(!Os::Windows.pairs_on_demand() && !Os::Linux.pairs_on_demand());
+        assert!(!Os::ChromeOs.pairs_on_demand());
+        let windows = Os::Windows.pairing_advice();
+        assert!(windows.contains("Settings › Bluetooth"), "{windows}");
         assert!(
-            Os::Windows
-                .pairing_advice()
-                .contains("Settings › Bluetooth")
+            windows.contains("#enable-web-bluetooth-confirm-pairing-support"),
+            "{windows}"
         );
+        assert!(Os::Linux.pairing_advice().contains("cannot take a passkey"));
+        assert!(Os::ChromeOs.pairing_advice().contains("Pair new device"));
     }
 }

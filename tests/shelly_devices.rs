@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use bluehome::ble::mock::{ChooserAnswer, Platform};
 use bluehome::ble::{Backend, BleBackend, DeviceId};
+use bluehome::platform::Os;
 use bluehome::state::shelly::explain::FailureKind;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
@@ -179,11 +180,12 @@ async fn the_21st_bond_is_refused_with_a_clear_message() {
     w.host.remove();
 }
 
-/// Windows and Linux do not pair on demand: a device out of its set-up window is "Not paired"
-/// and the advice says to pair in the operating system first; on Android the same device pairs
-/// by itself while its pairing window is open.
+/// Pairing on demand as each system's Chrome does it, with a Shelly out of its set-up window
+/// (its pairing window open), which pairs without a PIN ("Just Works"): Chrome on Windows refuses
+/// such a pairing by default ("Authentication failed.") and the advice names the flag and the
+/// Settings steps; Chrome on Linux pairs it by itself (Android: the test before).
 #[wasm_bindgen_test]
-async fn pairing_on_demand_only_where_chrome_does_it() {
+async fn pairing_on_demand_as_each_systems_chrome_does_it() {
     let gw = provisioned_gateway();
     gw.borrow_mut().handle(
         &Request {
@@ -197,14 +199,21 @@ async fn pairing_on_demand_only_where_chrome_does_it() {
     );
     let w = world(gw, MemoryStore::default()).await;
     w.mock().set_platform(Platform::Windows);
+    w.setup.os.set(Os::Windows);
     click(&w.host, "Set up a device…");
     let failure = w.failure_saying(10, "requires pairing").await;
+    assert!(failure.contains("Authentication failed."), "{failure}");
     assert!(
-        failure.contains("pair in the operating system's Bluetooth settings"),
+        failure.contains("#enable-web-bluetooth-confirm-pairing-support"),
+        "{failure}"
+    );
+    assert!(
+        failure.contains("Settings › Bluetooth & devices › Add device"),
         "{failure}"
     );
     assert!(w.gateway.borrow().bonds().is_empty());
-    w.mock().set_platform(Platform::Android);
+    w.mock().set_platform(Platform::Linux);
+    w.setup.os.set(Os::Linux);
     click(&w.host, "Retry");
     w.until_connected().await;
     assert_eq!(w.gateway.borrow().bonds().len(), 1);

@@ -132,7 +132,8 @@ pub const CONNECT_TIMEOUT_MS: u64 = 15_000;
 /// How long one GATT operation may take. Chrome may never settle one (WebBluetoothCG/
 /// web-bluetooth#367 and #451: service lookups after a reload, on Windows); the bound is above
 /// the Security Manager's 30 s pairing timeout (Core Specification Vol 3 Part H 3.4), as touching a
-/// protected characteristic opens the system's pairing dialog on Android and macOS.
+/// protected characteristic opens a pairing dialog (the system's, or Chrome's own on Windows and
+/// Linux).
 pub const GATT_TIMEOUT_MS: u64 = 35_000;
 
 thread_local! {

@@ -55,8 +55,8 @@ pub fn demo_peripheral() -> SharedPeripheral {
 /// service; every simulated device advertises.
 pub fn demo_backend() -> MockBackend {
     let backend = MockBackend::new();
-    // Pairing on demand, as Chrome on Android and macOS does: after its set-up window the demo
-    // gateway wants a paired link, and the demo has no operating system to pair in.
+    // Pairing on demand for every device, as on Android and macOS: after its set-up window the
+    // demo gateway wants a paired link, and the demo has no operating system to pair in.
     backend.set_platform(Platform::MacOs);
     // The demo starts listening as it opens, which no browser allows without a click.
     backend.set_needs_user_gesture(false);
@@ -193,6 +193,10 @@ impl GattPeer for BluPeer {
 
     fn holds_link(&self) -> bool {
         self.device.borrow().client().is_some()
+    }
+
+    fn asks_for_passkey(&self) -> bool {
+        self.device.borrow().asks_for_passkey()
     }
 
     fn pair(&mut self) -> Result<(), BleError> {

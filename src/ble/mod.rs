@@ -98,13 +98,16 @@ impl Capability {
                 "Open the page over https:// or from http://localhost (or 127.0.0.1); plain http elsewhere hides Web Bluetooth."
             }
             Self::Bluetooth | Self::RequestDevice => {
-                "Use Chrome or Edge on Windows, macOS, ChromeOS or Android (Firefox and Safari have no Web Bluetooth; on iOS use the Bluefy browser). On Linux, enable chrome://flags/#enable-experimental-web-platform-features and restart the browser."
+                "Use Chrome or Edge on Windows, macOS, ChromeOS or Android, or Samsung Internet or Opera on Android (Firefox and Safari have no Web Bluetooth; on iOS use the Bluefy or WebBLE browser). On Linux, enable chrome://flags/#enable-web-bluetooth (or #enable-experimental-web-platform-features, which also turns on scanning) and restart the browser."
             }
             Self::RequestLeScan => {
                 "Enable chrome://flags/#enable-experimental-web-platform-features and restart Chrome (scanning works on Android and macOS; elsewhere it is partial). Without it, readings still come from a connected Shelly gateway, a capture file or the demo."
             }
-            Self::WatchAdvertisements | Self::GetDevices => {
-                "Enable chrome://flags/#enable-experimental-web-platform-features (or chrome://flags/#enable-web-bluetooth-new-permissions-backend) and restart Chrome."
+            Self::WatchAdvertisements => {
+                "Enable chrome://flags/#enable-experimental-web-platform-features (or chrome://flags/#enable-web-bluetooth-new-permissions-backend) and restart Chrome; watching works on Android, macOS and Windows."
+            }
+            Self::GetDevices => {
+                "Enable chrome://flags/#enable-web-bluetooth-new-permissions-backend (or #enable-experimental-web-platform-features) and restart Chrome; only the first keeps a device's permission across restarts."
             }
         }
     }

@@ -172,6 +172,9 @@ pub const DEVICE_NAME: &str = "ShellyBluGwG3-CCBA970D5E01";
 
 pub struct World {
     pub session: ShellySession,
+    /// "Set up a device", which hands Shelly devices to `session` (its `os` says how this system
+    /// pairs).
+    pub setup: bluehome::state::setup::SetupSession,
     pub backend: Rc<Backend>,
     pub gateway: Rc<RefCell<Gateway>>,
     pub storage: MemoryStore,
@@ -296,9 +299,10 @@ pub async fn world_on(
         Rc::new(storage.clone()),
         Config::default(),
     );
-    let host = mount(session).await;
+    let (host, setup) = mount(session).await;
     World {
         session,
+        setup,
         backend,
         gateway,
         storage,
@@ -390,20 +394,24 @@ pub async fn challenged_world_with(options: GatewayOptions) -> World {
     w
 }
 
-pub async fn mount(session: ShellySession) -> web_sys::HtmlElement {
+pub async fn mount(
+    session: ShellySession,
+) -> (web_sys::HtmlElement, bluehome::state::setup::SetupSession) {
+    let made = Rc::new(Cell::new(None));
+    let setup_out = Rc::clone(&made);
     let host = crate::dom::mount_view(move || {
         provide_context(session);
         // "Set up a device", the page's one chooser, hands Shelly devices to the session.
         let backend = session.backend();
         let store = bluehome::state::AppStore::new(Rc::clone(&backend), false);
         provide_context(store);
-        provide_context(bluehome::state::setup::SetupSession::new(
-            backend, store, session,
-        ));
+        let setup = bluehome::state::setup::SetupSession::new(backend, store, session);
+        setup_out.set(Some(setup));
+        provide_context(setup);
         view! { <DevicesPage /> }
     });
     tick().await;
-    host
+    (host, made.get().expect("the page was mounted"))
 }
 
 pub async fn connect(w: &World) {

@@ -35,10 +35,24 @@ impl Platform {
         self == Self::Windows
     }
 
-    /// Whether touching a protected characteristic makes the OS pair by itself (chromium
-    /// `content/browser/bluetooth/README.md`, "Secure Characteristics": Android and macOS only).
-    pub const fn pairs_on_demand(self) -> bool {
-        matches!(self, Self::MacOs | Self::Android)
+    /// Whether pairing on demand goes ahead when an operation needs a bond the device does not
+    /// have yet (`Ok`: the system's dialog, or Chrome's PIN prompt, which the simulated person
+    /// accepts), or the error Chrome gives instead. Android and macOS pair by themselves. On
+    /// Windows and Linux Chrome pairs (chromium `content/public/browser/bluetooth_delegate.h`,
+    /// `PAIR_BLUETOOTH_ON_DEMAND`), with what its pairing code can do: Windows prompts for a PIN
+    /// but fails a pairing without one ("Just Works") unless a flag is on
+    /// (`device/bluetooth/bluetooth_pairing_winrt.cc`, `OnPairingRequested`: `ERROR_AUTH_FAILED`);
+    /// Linux pairs "Just Works" devices but cancels a passkey request
+    /// (`content/browser/bluetooth/web_bluetooth_pairing_manager_impl.cc`, `RequestPasskey`:
+    /// `ERROR_AUTH_CANCELED`). Blink's words for both: `bluetooth_error.cc`.
+    pub fn pair_on_demand(self, asks_for_passkey: bool) -> Result<(), BleError> {
+        let refused = |words: &str| Err(BleError::new(ErrorKind::NotPaired, words));
+        match self {
+            Self::MacOs | Self::Android => Ok(()),
+            Self::Windows if !asks_for_passkey => refused("NetworkError: Authentication failed."),
+            Self::Linux if asks_for_passkey => refused("NetworkError: Authentication canceled."),
+            Self::Windows | Self::Linux => Ok(()),
+        }
     }
 }
 

@@ -37,8 +37,9 @@
 //!   device (an overlapping one rejects with "GATT operation already in progress."); errors carry
 //!   Chrome's own texts ([`att_failure`] for a device's ATT errors); chooser `services` filters
 //!   match only the service UUIDs a device advertises; pairing on demand (an operation that needs
-//!   an encrypted link pairs first) only where [`Platform::pairs_on_demand`], elsewhere "GATT
-//!   Error: Not paired.".
+//!   an encrypted link pairs first) as each system's Chrome does it ([`Platform::pair_on_demand`]:
+//!   refused on Windows for a device that pairs without a PIN, on Linux for one that asks for a
+//!   passkey).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -570,15 +571,17 @@ impl MockBackend {
             (peer, platform)
         };
         let mut result = op(peer.as_mut());
-        if platform.pairs_on_demand()
-            && result
-                .as_ref()
-                .is_err_and(|e| e.kind == ErrorKind::NotPaired)
+        if result
+            .as_ref()
+            .is_err_and(|e| e.kind == ErrorKind::NotPaired)
         {
-            result = match peer.pair() {
-                Ok(()) => op(peer.as_mut()),
-                // Whatever the peer says, Chrome reports a failed pairing this one way.
-                Err(_) => Err(not_paired()),
+            result = match platform.pair_on_demand(peer.asks_for_passkey()) {
+                Ok(()) => match peer.pair() {
+                    Ok(()) => op(peer.as_mut()),
+                    // Whatever the peer says, Chrome reports a failed pairing this one way.
+                    Err(_) => Err(not_paired()),
+                },
+                Err(refused) => Err(refused),
             };
         }
         let holds_link = peer.holds_link();

@@ -11,7 +11,8 @@ use crate::ble::{BleError, Characteristic, DeviceId};
 /// (see [`MockBackend::clock`](super::MockBackend::clock)).
 ///
 /// A peer reports an operation that needs an encrypted link with an [`ErrorKind::NotPaired`](crate::ble::ErrorKind::NotPaired)
-/// error; the mock then pairs through [`GattPeer::pair`] where the platform pairs on demand. An
+/// error; the mock then pairs through [`GattPeer::pair`] where the platform pairs on demand
+/// ([`Platform::pair_on_demand`](super::Platform::pair_on_demand)). An
 /// [`ErrorKind::Disconnected`](crate::ble::ErrorKind::Disconnected) error means the device dropped the link (it restarted, or went out
 /// of range): the mock disconnects and fires the event.
 pub trait GattPeer {
@@ -30,6 +31,11 @@ pub trait GattPeer {
     /// The operating system pairs with the device (on demand, or from its settings).
     fn pair(&mut self) -> Result<(), BleError> {
         Err(not_paired())
+    }
+    /// Whether the device asks for a passkey when it pairs (by default it pairs "Just Works",
+    /// with no PIN, as Shelly devices do).
+    fn asks_for_passkey(&self) -> bool {
+        false
     }
     /// The characteristics of one of its primary services with the properties each declares (by
     /// default it has none, as Chrome reports a service missing or not granted). The mock finds a

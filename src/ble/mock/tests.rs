@@ -491,11 +491,15 @@ fn chooser_services_filters_need_advertised_uuids() {
 /// A peer that wants an encrypted link until it is paired.
 struct Guarded {
     paired: Rc<std::cell::Cell<bool>>,
+    asks_for_passkey: bool,
 }
 impl GattPeer for Guarded {
     fn pair(&mut self) -> Result<(), BleError> {
         self.paired.set(true);
         Ok(())
+    }
+    fn asks_for_passkey(&self) -> bool {
+        self.asks_for_passkey
     }
     fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
         if self.paired.get() {
@@ -512,14 +516,28 @@ impl GattPeer for Guarded {
     }
 }
 
-/// Pairing on demand happens on Android and macOS only; elsewhere "Not paired." stands.
+/// Pairing on demand as each system's Chrome does it: Android and macOS pair any device;
+/// Chrome on Windows pairs one that asks for a PIN and fails one that pairs without; Chrome on
+/// Linux pairs one without a PIN and cancels a passkey request.
 #[test]
-fn pairing_on_demand_only_on_android_and_macos() {
-    for (platform, pairs) in [
-        (Platform::Linux, false),
-        (Platform::Windows, false),
-        (Platform::MacOs, true),
-        (Platform::Android, true),
+fn pairing_on_demand_as_each_systems_chrome_does_it() {
+    for (platform, asks_for_passkey, refusal) in [
+        (
+            Platform::Windows,
+            false,
+            Some("NetworkError: Authentication failed."),
+        ),
+        (Platform::Windows, true, None),
+        (Platform::Linux, false, None),
+        (
+            Platform::Linux,
+            true,
+            Some("NetworkError: Authentication canceled."),
+        ),
+        (Platform::MacOs, false, None),
+        (Platform::MacOs, true, None),
+        (Platform::Android, false, None),
+        (Platform::Android, true, None),
     ] {
         let backend = clicked();
         backend.set_platform(platform);
@@ -530,17 +548,20 @@ fn pairing_on_demand_only_on_android_and_macos() {
             &id,
             Box::new(Guarded {
                 paired: Rc::clone(&paired),
+                asks_for_passkey,
             }),
         );
         block_on(backend.connect(&id)).unwrap();
         let read = block_on(backend.read(&id, CHAR));
-        assert_eq!(read.is_ok(), pairs, "{platform:?}: {read:?}");
-        assert_eq!(paired.get(), pairs, "{platform:?}");
-        if !pairs {
-            assert_eq!(
-                read.unwrap_err().message,
-                "NetworkError: GATT Error: Not paired."
-            );
+        let case = format!("{platform:?}, passkey {asks_for_passkey}: {read:?}");
+        assert_eq!(paired.get(), refusal.is_none(), "{case}");
+        match refusal {
+            None => assert_eq!(read.unwrap(), vec![5], "{case}"),
+            Some(words) => {
+                let error = read.unwrap_err();
+                assert_eq!(error.message, words, "{case}");
+                assert_eq!(error.kind, ErrorKind::NotPaired, "{case}");
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::{CheckField, DeviceUsername};
 use crate::components::steps::StepLog;
+use crate::state::setup::SetupSession;
 use crate::state::shelly::explain::FailureKind;
 use crate::state::shelly::{Phase, ShellySession};
 
@@ -40,6 +41,10 @@ pub fn ConnectPanel() -> impl IntoView {
 #[component]
 pub fn FailurePanel() -> impl IntoView {
     let session = ShellySession::from_context();
+    // Whose pairing to describe: the set-up session's system (which tests choose), else the
+    // browser's.
+    let setup = SetupSession::from_context();
+    let os = move || setup.map_or_else(crate::platform::os, |s| s.os.get_untracked());
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
     move || {
@@ -57,6 +62,9 @@ pub fn FailurePanel() -> impl IntoView {
                     <strong>{f.kind.title()}</strong>
                     <span class="during">{format!(" — while {}", f.during)}</span>
                     <p>{f.kind.advice()}</p>
+                    {(f.kind == FailureKind::PairingRequired).then(|| view! {
+                        <p class="system-pairing">{os().pairing_advice()}</p>
+                    })}
                     <details><summary>"Details"</summary><code>{f.detail.clone()}</code></details>
                     {wants_password.then(|| view! {
                         <form class="password-form" on:submit=move |ev| {

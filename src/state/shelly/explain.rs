@@ -102,7 +102,7 @@ impl FailureKind {
                 "Move closer (within a few metres), check that the device has power, and disconnect any other phone or app that is connected to it. Then retry."
             }
             Self::PairingRequired => {
-                "After its set-up window a Shelly only accepts paired connections. Start pairing on the device (its web UI: Settings › Bluetooth › Pair, or BLE.StartPairing from a connected client), then retry within the pairing time. Chrome pairs by itself only on Android and macOS: on Windows and Linux pair in the operating system's Bluetooth settings first. A Shelly keeps at most 20 paired devices: if pairing fails while it is on, its list may be full. Delete one in its paired-devices list (from a device still paired with it), then pair again."
+                "After its set-up window a Shelly only accepts paired connections. Start pairing on the device (its web UI: Settings › Bluetooth › Pair, or BLE.StartPairing from a connected client), then retry within the pairing time (how this system pairs is said below). A Shelly keeps at most 20 paired devices: if pairing fails while it is on, its list may be full. Delete one in its paired-devices list (from a device still paired with it), then pair again."
             }
             Self::RpcDisabled => {
                 "Turn on \"RPC over Bluetooth\" in the device's web UI (Settings › Bluetooth), then retry."
@@ -328,11 +328,11 @@ mod tests {
     }
 
     /// The pairing advice covers what Chrome cannot tell apart: a full bond list also answers
-    /// "Not paired.".
+    /// "Not paired.". How the system pairs comes from [`Os::pairing_advice`](crate::platform::Os).
     #[test]
-    fn pairing_advice_names_the_platforms_and_the_bond_limit() {
+    fn pairing_advice_names_the_pairing_window_and_the_bond_limit() {
         let advice = FailureKind::PairingRequired.advice();
-        assert!(advice.contains("Android and macOS"), "{advice}");
+        assert!(advice.contains("Start pairing on the device"), "{advice}");
         assert!(advice.contains("at most 20 paired devices"), "{advice}");
         assert!(advice.contains("Delete one"), "{advice}");
     }

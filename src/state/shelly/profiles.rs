@@ -111,7 +111,7 @@ impl ShellySession {
             let message = match self.backend().forget(&id).await {
                 Ok(()) => return,
                 Err(e) if e.kind == ErrorKind::Unsupported => format!(
-                    "This browser cannot revoke the page's permission for {} (no BluetoothDevice.forget): remove it under chrome://settings/content/bluetoothDevices.",
+                    "This browser cannot revoke the page's permission for {} (no BluetoothDevice.forget, which came with Chrome 101): remove it under chrome://settings/content/bluetoothDevices if the browser lists it there (with the new permissions backend), else it lasts until the browser restarts.",
                     binding.name
                 ),
                 Err(e) => format!("The browser still lets this page use {}: {e}", binding.name),

@@ -21,10 +21,10 @@
 //! Every value has a type and a range ([`Value`], [`Characteristic::decode`],
 //! [`Characteristic::encode`]); bad bytes from a device give a [`ValueError`] naming the
 //! characteristic and the offending offset. Reading the key and every write need a bonded link
-//! ([`Access::Bonded`]): on Android and macOS the browser pairs when asked, on Windows and Linux
-//! the person pairs the device in the system's settings first (WebBluetoothCG
-//! implementation-status.md; chromium `content/browser/bluetooth/README.md`, "Secure
-//! Characteristics"). A device accepts connections only from a bonded peer or while in pairing
+//! ([`Access::Bonded`]): the system (Android, macOS) or Chrome itself (Windows, Linux; chromium
+//! `content/browser/bluetooth/README.md`, "Secure Characteristics") pairs when a protected
+//! characteristic is touched, where it can; elsewhere the person pairs the device in the
+//! system's settings first. A device accepts connections only from a bonded peer or while in pairing
 //! mode, entered by holding its button for more than 10 s (docs-ble/common).
 //!
 //! [`Action`]: crate::gatt::Action

@@ -269,6 +269,13 @@ impl BluDevice {
         self.key
     }
 
+    /// Whether pairing asks for a passkey: firmware before 1.0.23 takes the encryption passkey,
+    /// once one was written, as its pairing PIN (firmware 1.0.23 removed PIN bonding,
+    /// docs-ble/changelog); otherwise it pairs with no PIN.
+    pub fn asks_for_passkey(&self) -> bool {
+        self.key.is_some() && crate::blu::passkey_is_pairing_pin(&self.firmware) == Some(true)
+    }
+
     /// The bonded clients, oldest bond first.
     pub fn bonds(&self) -> impl Iterator<Item = &str> {
         self.bonds.iter().map(|b| b.client.as_str())
