@@ -323,7 +323,7 @@ async fn a_refused_sensor_leaves_the_others_added_and_the_retry_adds_only_it() {
         "{failure}"
     );
     until(10, "the sensor added listed", || {
-        text(&w.host, ".bthome-sensors").contains(&format!("bthomesensor:299 {added}"))
+        text(&w.host, ".bthome-sensors li[data-key='bthomesensor:299']").contains(added)
     })
     .await;
     // The person frees an id; the retry adds the refused sensor only.
@@ -334,7 +334,7 @@ async fn a_refused_sensor_leaves_the_others_added_and_the_retry_adds_only_it() {
     );
     click(&w.host, "Retry");
     until(10, "the refused sensor listed", || {
-        text(&w.host, ".bthome-sensors").contains(&format!("bthomesensor:200 {refused}"))
+        text(&w.host, ".bthome-sensors li[data-key='bthomesensor:200']").contains(refused)
     })
     .await;
     w.assert_no_failure();

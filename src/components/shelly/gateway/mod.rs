@@ -63,8 +63,13 @@ fn Components(
                 let model = d.model_label().map(|m| view! { " " <span class="device-model">{m}</span> });
                 let problem = d.problem.map(|p| view! { <p class="device-problem">{p}</p> });
                 let (addr, name) = (d.config.addr.unwrap_or_default(), d.config.name.unwrap_or_default());
-                view! { <li>{printable(&format!("bthomedevice:{id} {addr} {name}")).into_owned()}{model}
-                    <button class="small" on:click=move |_| gateway.delete(session, Kept::Device(id))>"Delete"</button>{problem}</li> }
+                let key = format!("bthomedevice:{id}");
+                let shown = key.clone();
+                view! { <li data-key=key>
+                    <strong>{printable(if name.is_empty() { "unnamed" } else { &name }).into_owned()}</strong>
+                    " " <code>{printable(&addr).into_owned()}</code>{model}
+                    " " <span class="component-key">{shown}</span>
+                    " " <button class="small" on:click=move |_| gateway.delete(session, Kept::Device(id))>"Delete"</button>{problem}</li> }
             }).collect_view()}
         </ul>
         <h3>"Sensors"</h3>
@@ -73,8 +78,12 @@ fn Components(
                 let name = s.config.name.unwrap_or_default();
                 let value = s.status.map(|st| st.value.to_string()).unwrap_or_default();
                 let id = s.id;
-                view! { <li>{printable(&format!("bthomesensor:{id} {name}: {value}")).into_owned()}
-                    <button class="small" on:click=move |_| gateway.delete(session, Kept::Sensor(id))>"Delete"</button></li> }
+                let key = format!("bthomesensor:{id}");
+                let shown = key.clone();
+                view! { <li data-key=key>
+                    <strong>{printable(&name).into_owned()}</strong>{format!(": {value}")}
+                    " " <span class="component-key">{shown}</span>
+                    " " <button class="small" on:click=move |_| gateway.delete(session, Kept::Sensor(id))>"Delete"</button></li> }
             }).collect_view()}
         </ul>
     }
