@@ -13,7 +13,7 @@ use std::rc::Rc;
 use bluehome::ble::{BleBackend, BleEvent, DeviceId, event_log};
 use bluehome::state::shelly::Phase;
 use bluehome::state::shelly::store::PROFILES_KEY;
-use bluehome::state::storage::KeyValue;
+use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::frame::{Id, Request};
 use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
 use leptos::prelude::*;
@@ -69,6 +69,43 @@ async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
     assert!(!log.contains("n3w-pass") && !log.contains(&ha1), "{log}");
     assert!(log.contains("Shelly.SetAuth"));
     w.host.remove();
+}
+
+/// A remembered HA1 is used only on the browser device it was remembered with: a device that
+/// reports the saved profile's MAC from another browser id is asked for the password instead
+/// (answering its challenge would hand it a digest to guess the password from offline); on its
+/// own id the same profile signs in by itself.
+#[wasm_bindgen_test]
+async fn a_remembered_password_is_used_only_on_the_device_it_was_remembered_with() {
+    use bluehome_core::profiles::{Binding, Config, Profiles};
+    for (remembered_on, signs_in) in [("another-device", false), ("gw-1", true)] {
+        let gw = gateway(
+            GatewayOptions {
+                password: Some("s3cret".into()),
+                ..GatewayOptions::default()
+            },
+            Vec::new(),
+        );
+        let (mac, realm) = (gw.borrow().mac(), gw.borrow().id().to_owned());
+        let mut binding = Binding::new(mac, "Hall gateway");
+        binding.device_id = Some(remembered_on.into());
+        binding.ha1 = Some(bluehome_core::shelly::auth::ha1(&realm, "s3cret"));
+        let mut profiles = Profiles::new(Config::default()).unwrap();
+        profiles.bind(binding).unwrap();
+        let storage = MemoryStore::default();
+        storage
+            .set(PROFILES_KEY, &profiles.to_storage_json())
+            .unwrap();
+        let w = world(gw, storage).await;
+        click(&w.host, "Set up a device…");
+        if signs_in {
+            w.until_connected().await;
+            w.assert_no_failure();
+        } else {
+            w.failure_saying(10, "password protected").await;
+        }
+        w.host.remove();
+    }
 }
 
 #[wasm_bindgen_test]

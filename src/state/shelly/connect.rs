@@ -179,7 +179,9 @@ impl ShellySession {
                             .map_err(|e| connecting_failure("choosing", e))?
                     }
                 };
-                let credentials = binding.ha1.clone().map(Credentials::from_ha1);
+                let credentials = binding
+                    .ha1_for(device.id.as_str())
+                    .map(|ha1| Credentials::from_ha1(ha1.to_owned()));
                 s.retry_by_opening(&device, credentials.clone());
                 s.open_with(device, credentials).await
             }
@@ -219,9 +221,8 @@ impl ShellySession {
             self.profiles.with_untracked(|p| {
                 p.slots()
                     .flatten()
-                    .find(|b| b.device_id.as_deref() == Some(device.id.as_str()))
-                    .and_then(|b| b.ha1.clone())
-                    .map(Credentials::from_ha1)
+                    .find_map(|b| b.ha1_for(device.id.as_str()))
+                    .map(|ha1| Credentials::from_ha1(ha1.to_owned()))
             })
         });
         if let Some(c) = credentials {

@@ -45,7 +45,11 @@ impl ShellySession {
         let effects = self.profiles.try_update(|p| {
             let mut effects = Vec::new();
             if let Some(index) = p.find(mac) {
-                binding.ha1 = p.slot(index).and_then(|b| b.ha1.clone());
+                // The HA1 stays only with the browser device it was remembered for.
+                binding.ha1 = p
+                    .slot(index)
+                    .and_then(|b| b.ha1_for(summary.device_id.as_str()))
+                    .map(str::to_owned);
                 effects.extend(p.select(index, now).unwrap_or_default());
                 effects.extend(p.update(binding.clone()).unwrap_or_default());
             } else {

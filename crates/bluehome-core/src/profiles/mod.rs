@@ -166,8 +166,8 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// One bound device.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One bound device. Its `Debug` hides the HA1.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Binding {
     /// The device's MAC address: the profile key.
     pub mac: MacAddress,
@@ -192,6 +192,27 @@ impl Binding {
             device_id: None,
             ha1: None,
         }
+    }
+
+    /// The remembered HA1, for the browser device it was remembered with only. Another device
+    /// that claims this MAC (a MAC is whatever a device says it is) gets none: answering its
+    /// challenge with the HA1 would hand it a digest to guess the password from offline.
+    pub fn ha1_for(&self, device_id: &str) -> Option<&str> {
+        self.ha1
+            .as_deref()
+            .filter(|_| self.device_id.as_deref() == Some(device_id))
+    }
+}
+
+impl fmt::Debug for Binding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Binding")
+            .field("mac", &self.mac)
+            .field("name", &self.name)
+            .field("model", &self.model)
+            .field("device_id", &self.device_id)
+            .field("ha1", &self.ha1.as_ref().map(|_| "…"))
+            .finish()
     }
 }
 

@@ -661,3 +661,19 @@ fn an_unreadable_document_or_slot_changes_nothing_here() {
     assert_eq!(here.take_in(&bad_slot), Vec::new());
     assert_eq!(here, before);
 }
+
+/// A remembered HA1 belongs to the browser device it was remembered with; `Debug` never shows it.
+#[test]
+fn a_remembered_ha1_is_only_for_its_own_device_and_never_printed() {
+    let mut binding = Binding::new(A, "dev");
+    binding.ha1 = Some(HA1.into());
+    assert_eq!(binding.ha1_for("id-1"), None, "no device id: for no device");
+    binding.device_id = Some("id-1".into());
+    assert_eq!(binding.ha1_for("id-1"), Some(HA1));
+    assert_eq!(binding.ha1_for("id-2"), None);
+    let printed = alloc::format!("{binding:?}");
+    assert!(
+        !printed.contains(HA1) && printed.contains("id-1"),
+        "{printed}"
+    );
+}

@@ -281,7 +281,8 @@ impl AuthParams {
 }
 
 /// Parameters of `Shelly.SetAuth`: `{"user":"admin","realm":…,"ha1":…|null}` (`null` disables auth).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Its `Debug` hides the HA1, which would let anyone who reads it sign in.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetAuthParams {
     /// Always `admin`.
     pub user: String,
@@ -302,12 +303,33 @@ impl SetAuthParams {
     }
 }
 
-/// Client-side credentials: HA1 and the last challenge with its running nonce count.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Client-side credentials: HA1 and the last challenge with its running nonce count. Its
+/// `Debug` hides the HA1.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     ha1: String,
     challenge: Option<Challenge>,
     nc: u64,
+}
+
+impl fmt::Debug for SetAuthParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetAuthParams")
+            .field("user", &self.user)
+            .field("realm", &self.realm)
+            .field("ha1", &self.ha1.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("ha1", &"…")
+            .field("challenge", &self.challenge)
+            .field("nc", &self.nc)
+            .finish()
+    }
 }
 
 impl Credentials {
@@ -368,6 +390,16 @@ mod tests {
     #[test]
     fn ha2_is_the_hash_of_the_dummy_method_and_uri() {
         assert_eq!(sha256_hex(b"dummy_method:dummy_uri"), HA2);
+    }
+
+    /// Neither the credentials nor `Shelly.SetAuth`'s params print their HA1.
+    #[test]
+    fn debug_never_prints_the_ha1() {
+        let params = SetAuthParams::new("shellyplus1-a8032ab12345", Some("secret"));
+        let ha1 = params.ha1.clone().unwrap();
+        let printed = format!("{params:?} {:?}", Credentials::from_ha1(ha1.clone()));
+        assert!(!printed.contains(&ha1), "{printed}");
+        assert!(printed.contains("shellyplus1-a8032ab12345"), "{printed}");
     }
 
     /// SHA-256 of "abc", FIPS 180-2 appendix B.1.
