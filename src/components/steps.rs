@@ -2,6 +2,7 @@
 //! stands (the step running, the step that failed, or that all went through), and every step
 //! behind "details".
 
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use crate::state::shelly::{Step, StepState};
@@ -44,7 +45,7 @@ pub fn StepLog(
                             StepState::Done => ("✓", "done"),
                             StepState::Failed => ("✗", "failed"),
                         };
-                        view! { <li class=class><span aria-hidden="true">{mark}</span>" "{s.label.clone()}</li> }
+                        view! { <li class=class><span aria-hidden="true">{mark}</span>" "{printable(&s.label).into_owned()}</li> }
                     })
                     .collect_view();
                 view! {

@@ -12,7 +12,7 @@ use bluehome_core::bthome;
 use bluehome_core::capture::{self, MAX_LINE_BYTES, MAX_TIME_MS, seconds};
 use bluehome_core::filter::{Matcher, ScanOptions};
 use bluehome_core::manager::{Event, History, Manager, Output};
-use bluehome_core::text::printable;
+use bluehome_core::text::{printable, printable_json};
 use bluehome_core::{BindKey, Connectable, DeviceKey};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -477,7 +477,9 @@ impl<W: Write> Replayer<'_, W> {
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, ReplayError> {
-    serde_json::to_string(value).map_err(|e| ReplayError::Io(format!("serializing: {e}")))
+    serde_json::to_string(value)
+        .map(|json| printable_json(&json).into_owned())
+        .map_err(|e| ReplayError::Io(format!("serializing: {e}")))
 }
 
 fn to_ms(seconds: f64) -> u64 {

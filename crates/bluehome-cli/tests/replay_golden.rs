@@ -121,3 +121,33 @@ fn null_capture_fields_count_as_absent() {
     assert_eq!(nulls, absent);
     assert_eq!(absent[0]["objects"][0]["value"], 93, "{absent:?}");
 }
+
+/// A device's text reaches a terminal shown, not applied: the C1 control CSI (U+009B) and the
+/// bidirectional override U+202E in a capture's address and name come out as JSON escapes, and the
+/// lines still parse to the same text.
+#[test]
+fn control_and_bidi_characters_in_device_text_are_escaped() {
+    let capture = "{\"time\":1,\"address\":\"\\u009b2J\\u202eevil\",\"local_name\":\"\\u009b31mX\",\
+                   \"service_data\":{\"fcd2\":\"4002ca09\"}}\n";
+    let dir = std::env::temp_dir().join(format!("bluehome-escape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("rules.json");
+    std::fs::write(&rules, "{}").unwrap();
+    let mut cmd = common::bluehome();
+    cmd.args(["replay", "-", "--rules"]).arg(&rules);
+    let out = common::run_with_input(&mut cmd, capture.as_bytes()).unwrap();
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        stdout.contains("\\u009b") && stdout.contains("\\u202e"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(['\u{9b}', '\u{202e}']), "{stdout:?}");
+    let lines = common::json_lines(&out.stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.to_string().contains("\u{9b}2J\u{202e}evil")),
+        "{lines:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

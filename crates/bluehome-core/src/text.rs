@@ -10,15 +10,19 @@
 //! - line feed, carriage return and tab as `\n`, `\r`, `\t`;
 //! - every other C0 and C1 control character and DEL (Unicode category Cc) as `\u{1b}`;
 //! - the bidirectional formatting characters (ALM U+061C, LRM U+200E, RLM U+200F, LRE/RLE/PDF/
-//!   LRO/RLO U+202A–U+202E, LRI/RLI/FSI/PDI U+2066–U+2069), the line and paragraph separators
-//!   (U+2028, U+2029) and the invisible zero-width space, word joiner and byte-order mark
-//!   (U+200B, U+2060, U+FEFF) as `\u{202e}` and so on: shown, never applied.
+//!   LRO/RLO U+202A–U+202E, LRI/RLI/FSI/PDI U+2066–U+2069), every other Unicode format character
+//!   (category Cf: soft hyphen, zero-width space, word joiner, invisible operators, byte-order
+//!   mark, tag characters, …), the line and paragraph separators (U+2028, U+2029) and the Hangul
+//!   fillers that draw as blank space (U+115F, U+1160, U+3164, U+FFA0) as `\u{202e}` and so on:
+//!   shown, never applied.
 //!
-//! Everything else, including the zero-width joiners that emoji sequences need, is kept.
+//! Everything else, including the zero-width non-joiner and joiner (U+200C, U+200D) that emoji
+//! sequences and several scripts need, is kept.
 //!
-//! [`printable_json`] is the same rule for JSON text shown as such (a device's raw answer): JSON
-//! already escapes control characters and backslashes, so only the invisible and bidirectional
-//! characters are escaped, as JSON `\uXXXX` escapes, and the text stays valid JSON.
+//! [`printable_json`] is the same rule for JSON text shown as such (a device's raw answer, the
+//! CLI's JSON lines): JSON escapes backslashes and the C0 controls already, so DEL, the C1
+//! controls and the invisible and bidirectional characters are escaped, as JSON `\uXXXX` escapes
+//! (a surrogate pair above U+FFFF), and the text stays the same JSON value.
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -26,21 +30,42 @@ use core::fmt::Write;
 
 /// Whether `c` must be shown as an escape rather than written as it is.
 fn needs_escape(c: char) -> bool {
-    c == '\\'
-        || c.is_control()
-        || matches!(
-            c,
-            '\u{061C}'
-                | '\u{200B}'
-                | '\u{200E}'
-                | '\u{200F}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{FEFF}'
-        )
+    c == '\\' || c.is_control() || is_format(c) || is_invisible_filler(c)
+}
+
+/// The Unicode format characters (general category Cf, Unicode 15.1 `UnicodeData.txt`) but the
+/// zero-width non-joiner and joiner, and the line and paragraph separators (Zl, Zp).
+fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// Letters that draw as blank space (the Hangul fillers), which a name can hide behind.
+fn is_invisible_filler(c: char) -> bool {
+    matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}')
 }
 
 /// `text` with control characters, bidirectional controls and invisible separators escaped (see
@@ -61,10 +86,12 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 /// separators and line separators inside its strings escaped as `\uXXXX`: still the same JSON
 /// value, now shown as it is. Borrows when there is nothing to escape.
 pub fn printable_json(json: &str) -> Cow<'_, str> {
-    let hidden = |c: char| needs_escape(c) && c != '\\' && !c.is_control();
+    // Outside strings JSON has only ASCII punctuation and whitespace, none of it escaped here.
+    let hidden = |c: char| needs_escape(c) && c != '\\' && c >= '\u{7f}';
     escape(json, hidden, |out, c| {
-        // Every such character is in the Basic Multilingual Plane: one \uXXXX escape.
-        let _ = write!(out, "\\u{:04x}", u32::from(c));
+        for unit in c.encode_utf16(&mut [0; 2]) {
+            let _ = write!(out, "\\u{unit:04x}");
+        }
     })
 }
 
@@ -139,6 +166,29 @@ mod tests {
         let b: serde_json::Value = serde_json::from_str(&shown).unwrap();
         assert_eq!(a, b);
         assert!(matches!(printable_json("{\"a\":1}"), Cow::Borrowed(_)));
+    }
+
+    /// Characters that draw as nothing, or as blank space, are shown: "Kitchen" followed by a tag
+    /// space, a soft hyphen, an invisible operator or a Hangul filler is not "Kitchen".
+    #[test]
+    fn invisible_format_characters_and_fillers_are_visible() {
+        assert_eq!(printable("Kitchen\u{e0020}"), "Kitchen\\u{e0020}");
+        assert_eq!(
+            printable("a\u{ad}b\u{2062}c\u{3164}d\u{180e}"),
+            "a\\u{ad}b\\u{2062}c\\u{3164}d\\u{180e}"
+        );
+        assert_eq!(printable("\u{206a}x"), "\\u{206a}x");
+    }
+
+    /// DEL and the C1 controls (`CSI` U+009B clears a terminal) are not escaped by JSON writers;
+    /// shown JSON escapes them, and a character above U+FFFF as a surrogate pair.
+    #[test]
+    fn json_escapes_c1_controls_and_astral_format_characters() {
+        let json = serde_json::to_string("\u{9b}2J\u{7f}\u{e0020}").unwrap();
+        let shown = printable_json(&json);
+        assert_eq!(shown, "\"\\u009b2J\\u007f\\udb40\\udc20\"");
+        let back: String = serde_json::from_str(&shown).unwrap();
+        assert_eq!(back, "\u{9b}2J\u{7f}\u{e0020}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod blu;
 pub mod improv;
 
 use crate::state::actions::RunsActions as _;
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use crate::components::steps::StepLog;
@@ -33,9 +34,9 @@ pub fn SetupPanel(
             {move || session.failure.get().map(|f| view! {
                 <div class="notice error failure setup-failure" role="alert">
                     <strong>{f.title.clone()}</strong>
-                    <span class="during">{format!(" — while {}", f.during)}</span>
+                    <span class="during">{format!(" — while {}", printable(&f.during))}</span>
                     <p>{f.advice.clone()}</p>
-                    <details><summary>"Details"</summary><code>{f.detail.clone()}</code></details>
+                    <details><summary>"Details"</summary><code>{printable(&f.detail).into_owned()}</code></details>
                     <Show when=move || session.can_retry()>
                         <button on:click=move |_| session.retry()>"Retry"</button>
                     </Show>

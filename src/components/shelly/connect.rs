@@ -60,12 +60,12 @@ pub fn FailurePanel() -> impl IntoView {
             view! {
                 <div class="notice error failure" role="alert" data-kind=format!("{:?}", f.kind)>
                     <strong>{f.kind.title()}</strong>
-                    <span class="during">{format!(" — while {}", f.during)}</span>
+                    <span class="during">{format!(" — while {}", printable(&f.during))}</span>
                     <p>{f.kind.advice()}</p>
                     {(f.kind == FailureKind::PairingRequired).then(|| view! {
                         <p class="system-pairing">{os().pairing_advice()}</p>
                     })}
-                    <details><summary>"Details"</summary><code>{f.detail.clone()}</code></details>
+                    <details><summary>"Details"</summary><code>{printable(&f.detail).into_owned()}</code></details>
                     {wants_password.then(|| view! {
                         <form class="password-form" on:submit=move |ev| {
                             ev.prevent_default();

@@ -15,6 +15,7 @@ use bluehome_core::capture::{MAX_DATA_BYTES, MAX_LINE_BYTES};
 use bluehome_core::hex;
 use bluehome_core::shelly::manufacturer::{self, ManufacturerData};
 use bluehome_core::shelly::{BEACON_COMPANY_ID, COMPANY_ID};
+use bluehome_core::text::printable_json;
 use bluehome_core::{Advertisement, BindKey, MacAddress, Uuid};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
@@ -107,7 +108,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> io::Result<u8> {
     if out.is_terminal() {
         write!(out, "{}", Table(&record))?;
     } else {
-        serde_json::to_writer(&mut out, &record)?;
+        write_json(&mut out, &record)?;
         writeln!(out)?;
     }
     Ok(0)
@@ -141,7 +142,7 @@ fn error_line(out: &mut impl Write, field: &'static str, message: String) -> io:
         field: Some(field),
         message,
     };
-    serde_json::to_writer(&mut *out, &err)?;
+    write_json(&mut *out, &err)?;
     writeln!(out)
 }
 
@@ -202,7 +203,7 @@ pub fn decode_stream(reader: impl BufRead, mut out: impl Write) -> io::Result<()
                         "the line is {bytes} bytes; an input line is at most {MAX_LINE_BYTES}"
                     ),
                 };
-                serde_json::to_writer(&mut out, &error)?;
+                write_json(&mut out, &error)?;
             }
             Line::NotUtf8 { offset } => {
                 let error = LineError {
@@ -211,7 +212,7 @@ pub fn decode_stream(reader: impl BufRead, mut out: impl Write) -> io::Result<()
                     field: None,
                     message: format!("not UTF-8 text (byte {} is not)", offset + 1),
                 };
-                serde_json::to_writer(&mut out, &error)?;
+                write_json(&mut out, &error)?;
             }
         }
         out.write_all(b"\n")?;
@@ -268,11 +269,17 @@ pub fn decode_line(number: usize, text: &str, out: &mut impl Write) -> io::Resul
             }),
         }
     };
-    let result = match parsed {
-        Ok(record) => serde_json::to_writer(&mut *out, &record),
-        Err(error) => serde_json::to_writer(&mut *out, &error),
-    };
-    result.map_err(io::Error::from)
+    match parsed {
+        Ok(record) => write_json(out, &record),
+        Err(error) => write_json(out, &error),
+    }
+}
+
+/// Writes `value` as JSON with the control and invisible characters a device may put in its
+/// text escaped (`printable_json`): the same JSON value, shown as it is on a terminal.
+fn write_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    let text = serde_json::to_string(value).map_err(io::Error::from)?;
+    out.write_all(printable_json(&text).as_bytes())
 }
 
 /// serde_json's message without " at line 1 column N" (the field is named separately).
