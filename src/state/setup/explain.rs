@@ -261,6 +261,7 @@ pub fn improv_title(code: ErrorCode) -> &'static str {
         ErrorCode::UnknownCommand => "The device does not know the command",
         ErrorCode::UnableToConnect => "The device could not join the Wi-Fi network",
         ErrorCode::NotAuthorized => "The device was not authorized",
+        ErrorCode::BadHostname => "The device did not accept the hostname",
         ErrorCode::Unknown | ErrorCode::Other(_) => "The device reported an error",
     }
 }
@@ -280,6 +281,9 @@ pub fn improv_advice(code: ErrorCode) -> &'static str {
         }
         ErrorCode::NotAuthorized => {
             "Press the button on the device to authorize, then send the settings again."
+        }
+        ErrorCode::BadHostname => {
+            "A hostname may hold only letters, digits and hyphens (RFC 1123). Choose another and send it again."
         }
         ErrorCode::Unknown | ErrorCode::Other(_) => {
             "Retry; if it persists, restart the device and reconnect."
@@ -381,11 +385,13 @@ mod tests {
             ErrorCode::UnknownCommand,
             ErrorCode::UnableToConnect,
             ErrorCode::NotAuthorized,
+            ErrorCode::from(0x05),
             ErrorCode::Unknown,
         ];
         let mut advice: Vec<&str> = codes.iter().map(|c| improv_advice(*c)).collect();
         advice.dedup();
         assert_eq!(advice.len(), codes.len());
+        assert!(improv_title(ErrorCode::from(0x05)).contains("hostname"));
         let failure = SetupFailure::improv(
             &improv::client::Error::Device(ErrorCode::UnableToConnect),
             None,

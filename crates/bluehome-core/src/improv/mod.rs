@@ -2,8 +2,9 @@
 //! client.
 //!
 //! Sources: the protocol, <https://www.improv-wifi.com/ble/> (repository `improv-wifi/website`,
-//! `src/ble.md`, revision 2.2); the browser client `improv-wifi/sdk-ble-js` (`src/ble.ts`); the
-//! device side in ESPHome, `esphome/esphome` `esphome/components/esp32_improv/`.
+//! `src/ble.md`, revision 2.4); the browser client `improv-wifi/sdk-ble-js` (`src/ble.ts`); the
+//! device side in `improv-wifi/sdk-cpp` (`src/improv.h`, `src/improv.cpp`) and ESPHome,
+//! `esphome/esphome` `esphome/components/esp32_improv/`.
 //!
 //! The service has five characteristics: the current [`State`] and [`ErrorCode`] (one byte each,
 //! read and notify), the RPC command (write), the RPC result (read and notify) and the
@@ -127,8 +128,11 @@ macro_rules! open_enum {
 }
 
 open_enum! {
-    /// The current state (improv-wifi.com/ble, "Current State").
+    /// The current state (improv-wifi.com/ble, "Current State"; 0x00 from sdk-cpp's `improv.h`).
     State {
+        /// 0x00: the service has stopped (sdk-cpp `STATE_STOPPED`; ESPHome's `esp32_improv`
+        /// `stop()` sets it, and its advertisement's service data says it).
+        Stopped = 0x00,
         /// 0x01: waiting for a person to authorize (press a button).
         AuthorizationRequired = 0x01,
         /// 0x02: ready to accept credentials.
@@ -153,6 +157,8 @@ open_enum! {
         UnableToConnect = 0x03,
         /// 0x04: credentials were sent while the service was not authorized.
         NotAuthorized = 0x04,
+        /// 0x05: the hostname provided was not valid or acceptable (revision 2.3).
+        BadHostname = 0x05,
         /// 0xFF: an unknown error.
         Unknown = 0xFF,
     }
@@ -165,10 +171,17 @@ open_enum! {
         WifiSettings = 0x01,
         /// 0x02: identify (blink, beep); no result.
         Identify = 0x02,
-        /// 0x03: device info; the result is firmware name, version, chip, device name.
+        /// 0x03: device info; the result is firmware name, version, chip, device name (and
+        /// since revision 2.4 maybe the OS name and version).
         DeviceInfo = 0x03,
         /// 0x04: scan for Wi-Fi networks; the result is SSID, RSSI, auth triples.
         ScanWifi = 0x04,
+        /// 0x05: get (no data) or set the hostname; the result is the hostname (revision 2.3).
+        /// Named only: this crate never sends it.
+        Hostname = 0x05,
+        /// 0x06: get (no data) or set the device name; the result is the device name (revision
+        /// 2.4). Named only: this crate never sends it.
+        DeviceName = 0x06,
     }
 }
 
@@ -176,6 +189,7 @@ impl State {
     /// A short description for people.
     pub fn description(self) -> &'static str {
         match self {
+            Self::Stopped => "stopped: its Improv service no longer runs",
             Self::AuthorizationRequired => "waiting for authorization: press the device's button",
             Self::Authorized => "ready for Wi-Fi credentials",
             Self::Provisioning => "connecting to the Wi-Fi network",
@@ -201,6 +215,7 @@ impl ErrorCode {
             Self::NotAuthorized => {
                 "the device was not authorized: press its button, then send the settings again"
             }
+            Self::BadHostname => "the device did not accept the hostname",
             Self::Unknown => "the device reported an unknown error",
             Self::Other(_) => "the device reported an error this version of Improv does not define",
         }
@@ -218,8 +233,8 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// The capabilities byte (improv-wifi.com/ble, "Capabilities"). Bits 3–7 are not defined by
-/// revision 2.2 and are kept as they came.
+/// The capabilities byte (improv-wifi.com/ble, "Capabilities"). Bits 4–7 are not defined by
+/// revision 2.4 and are kept as they came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Capabilities(pub u8);
 
@@ -230,15 +245,20 @@ impl Capabilities {
     pub const DEVICE_INFO: u8 = 0x02;
     /// Bit 2: the scan-Wi-Fi command.
     pub const SCAN_WIFI: u8 = 0x04;
+    /// Bit 3: the hostname command (revision 2.3).
+    pub const HOSTNAME: u8 = 0x08;
 
-    /// Whether the device offers `command` (Wi-Fi settings always; unknown commands never).
+    /// Whether the device offers `command` (Wi-Fi settings always; unknown commands never). The
+    /// device-name command has no capability bit (revision 2.4), so the byte cannot say a device
+    /// offers it: `false`, as for a command the byte does not name.
     pub fn offers(self, command: Command) -> bool {
         match command {
             Command::WifiSettings => true,
             Command::Identify => self.0 & Self::IDENTIFY != 0,
             Command::DeviceInfo => self.0 & Self::DEVICE_INFO != 0,
             Command::ScanWifi => self.0 & Self::SCAN_WIFI != 0,
-            Command::Other(_) => false,
+            Command::Hostname => self.0 & Self::HOSTNAME != 0,
+            Command::DeviceName | Command::Other(_) => false,
         }
     }
 }
@@ -321,7 +341,7 @@ mod tests {
         assert_eq!(State::from(0x09), State::Other(0x09));
         assert_eq!(u8::from(State::Other(0x09)), 0x09);
         assert_eq!(ErrorCode::from(0xFF), ErrorCode::Unknown);
-        assert_eq!(ErrorCode::from(0x05), ErrorCode::Other(0x05));
+        assert_eq!(ErrorCode::from(0x06), ErrorCode::Other(0x06));
         for byte in 0..=255u8 {
             assert_eq!(u8::from(State::from(byte)), byte);
             assert_eq!(u8::from(ErrorCode::from(byte)), byte);
@@ -335,7 +355,22 @@ mod tests {
         assert!(caps.offers(Command::Identify) && caps.offers(Command::ScanWifi));
         assert!(!caps.offers(Command::DeviceInfo));
         assert!(Capabilities(0).offers(Command::WifiSettings));
-        assert!(!caps.offers(Command::Other(0x05)));
+        assert!(!caps.offers(Command::Other(0x07)));
+    }
+
+    /// Revision 2.4 (and sdk-cpp's `improv.h` for state 0x00): the values are named, described,
+    /// and bit 3 offers the hostname command; the device-name command has no bit.
+    #[test]
+    fn revision_2_4_values_are_known() {
+        assert!(ErrorCode::from(0x05).description().contains("hostname"));
+        assert!(State::from(0x00).description().contains("stopped"));
+        let hostname = Capabilities(0x08);
+        assert!(hostname.offers(Command::from(0x05)));
+        assert!(
+            !hostname.offers(Command::from(0x06))
+                && !Capabilities(0xFF).offers(Command::from(0x06))
+        );
+        assert!(!Capabilities(0x07).offers(Command::from(0x05)));
     }
 
     /// Spec rev 2.0: service data `[state][capabilities][0][0][0][0]`.

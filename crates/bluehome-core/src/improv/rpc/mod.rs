@@ -54,7 +54,8 @@ pub enum Error {
         /// What the frame carries.
         found: u8,
     },
-    /// A command id this revision of the protocol does not define (device side).
+    /// A command id this crate does not read (device side): one the protocol does not define,
+    /// or the hostname and device-name commands, which it only names.
     UnknownCommand {
         /// The id.
         command: u8,
@@ -374,7 +375,11 @@ impl Request {
             Command::Identify => Ok(Self::Identify),
             Command::DeviceInfo => Ok(Self::DeviceInfo),
             Command::ScanWifi => Ok(Self::ScanWifi),
-            Command::Other(command) => Err(Error::UnknownCommand { command }),
+            command @ (Command::Hostname | Command::DeviceName | Command::Other(_)) => {
+                Err(Error::UnknownCommand {
+                    command: u8::from(command),
+                })
+            }
         }
     }
 }
@@ -591,6 +596,25 @@ mod tests {
                 expected: 4,
                 found: 1
             })
+        );
+        // Revision 2.4's example with the OS name and version: those two are not kept.
+        let with_os = RpcResult {
+            command: Command::DeviceInfo,
+            strings: [
+                "Bluetooth Proxy",
+                "v1.0.0",
+                "denky_d4/esp32",
+                "My Bluetooth Proxy",
+                "ESPHome",
+                "2025.12.2",
+            ]
+            .map(|s| s.as_bytes().to_vec())
+            .to_vec(),
+        };
+        let info = DeviceInfo::from_result(&with_os).unwrap();
+        assert_eq!(
+            (&*info.firmware, &*info.name),
+            ("Bluetooth Proxy", "My Bluetooth Proxy")
         );
     }
 

@@ -22,7 +22,8 @@ pub struct DeviceInfo {
 }
 
 impl DeviceInfo {
-    /// Reads a device-info result; strings beyond the fourth are ignored.
+    /// Reads a device-info result; strings beyond the fourth are ignored (revision 2.4 may
+    /// append the OS name and version where they differ from the firmware's).
     pub fn from_result(result: &RpcResult) -> Result<Self, Error> {
         result.expect(Command::DeviceInfo)?;
         if result.strings.len() < 4 {
