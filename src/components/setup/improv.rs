@@ -50,7 +50,7 @@ pub fn ImprovPanel(
                     let pick = name.clone();
                     view! {
                         <li><button class="link" on:click=move |_| ssid.set(pick.clone())>
-                            {format!("{} ({} dBm, {})", printable(&name), n.rssi, n.auth.as_str())}
+                            {format!("{} ({} dBm, {})", printable(&name), n.rssi, n.auth_text())}
                         </button></li>
                     }
                 }).collect_view()}

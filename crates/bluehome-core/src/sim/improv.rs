@@ -264,7 +264,7 @@ impl ImprovDevice {
                 .map(|n| Network {
                     ssid: n.ssid.as_bytes().to_vec(),
                     rssi: n.rssi,
-                    auth: n.auth.clone(),
+                    auth: alloc::vec![n.auth.clone()],
                 })
                 .collect();
             self.set_result(&Network::list_to_result(&networks));

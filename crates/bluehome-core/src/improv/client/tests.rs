@@ -388,7 +388,7 @@ fn an_identical_result_counts_after_the_grace_time() {
     script.result = Network::list_to_result(&[Network {
         ssid: b"HomeNet".to_vec(),
         rssi: -50,
-        auth: Auth::Wpa2,
+        auth: alloc::vec![Auth::Wpa2],
     }])
     .encode()
     .unwrap();

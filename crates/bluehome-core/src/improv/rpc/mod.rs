@@ -619,19 +619,19 @@ mod tests {
     }
 
     /// The spec's scan example: `MyWirelessNetwork`, `-60`, `WPA2`, `MyOtherWirelessNetwork`,
-    /// `-52`, `WEP`.
+    /// `-52`, `WPA/WPA2`.
     #[test]
     fn scan_results_are_triples() {
         let networks = alloc::vec![
             Network {
                 ssid: b"MyWirelessNetwork".to_vec(),
                 rssi: -60,
-                auth: Auth::Wpa2
+                auth: alloc::vec![Auth::Wpa2]
             },
             Network {
                 ssid: b"MyOtherWirelessNetwork".to_vec(),
                 rssi: -52,
-                auth: Auth::Wep
+                auth: alloc::vec![Auth::Wpa, Auth::Wpa2]
             },
         ];
         let bytes = Network::list_to_result(&networks).encode().unwrap();
@@ -642,6 +642,45 @@ mod tests {
             strings: alloc::vec![],
         };
         assert_eq!(Network::list_from_result(&empty), Ok(alloc::vec![]));
+    }
+
+    /// Every type the spec lists is named, a "/"-joined list is read as that list, and only
+    /// `NO` is open; Improv serial's `YES` needs a password.
+    #[test]
+    fn scan_auth_is_a_list_of_the_specified_types() {
+        let texts = [
+            "NO", "WPA/WPA2", "WPA2 EAP", "WPA3", "WAPI/WEP", "YES", "NO/WPA2", "WPA4",
+        ];
+        let result = RpcResult {
+            command: Command::ScanWifi,
+            strings: texts
+                .iter()
+                .flat_map(|auth| [b"Net".to_vec(), b"-40".to_vec(), auth.as_bytes().to_vec()])
+                .collect(),
+        };
+        let networks = Network::list_from_result(&result).unwrap();
+        let auth: Vec<&[Auth]> = networks.iter().map(|n| &n.auth[..]).collect();
+        assert_eq!(
+            auth,
+            [
+                &[Auth::Open][..],
+                &[Auth::Wpa, Auth::Wpa2],
+                &[Auth::Wpa2Eap],
+                &[Auth::Wpa3],
+                &[Auth::Wapi, Auth::Wep],
+                &[Auth::Required],
+                &[Auth::Open, Auth::Wpa2],
+                &[Auth::Other("WPA4".into())],
+            ]
+        );
+        let open: Vec<bool> = networks.iter().map(|n| !n.needs_password()).collect();
+        assert_eq!(
+            open,
+            [true, false, false, false, false, false, false, false]
+        );
+        let shown: Vec<String> = networks.iter().map(Network::auth_text).collect();
+        assert_eq!(shown, texts);
+        assert_eq!(Network::list_to_result(&networks), result);
     }
 
     #[test]

@@ -52,7 +52,9 @@ impl DeviceInfo {
     }
 }
 
-/// A network's authentication, as a scan result names it ("WEP, WPA, WPA2 or NO").
+/// One authentication type of a network, as a scan result names it: "WEP, WPA, WPA2, WPA2 EAP,
+/// WPA3, WAPI or NO", several separated by "/" (improv-wifi.com/ble, "Request scanned Wi-Fi
+/// networks"). Improv serial says only "YES" or "NO" ("Auth required", improv-wifi.com/serial).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Auth {
     /// `NO`: an open network.
@@ -63,6 +65,14 @@ pub enum Auth {
     Wpa,
     /// `WPA2`.
     Wpa2,
+    /// `WPA2 EAP` (enterprise).
+    Wpa2Eap,
+    /// `WPA3`.
+    Wpa3,
+    /// `WAPI`.
+    Wapi,
+    /// `YES`: a password is needed, the type unnamed (Improv serial).
+    Required,
     /// Anything else the device wrote.
     Other(String),
 }
@@ -75,18 +85,29 @@ impl Auth {
             Self::Wep => "WEP",
             Self::Wpa => "WPA",
             Self::Wpa2 => "WPA2",
+            Self::Wpa2Eap => "WPA2 EAP",
+            Self::Wpa3 => "WPA3",
+            Self::Wapi => "WAPI",
+            Self::Required => "YES",
             Self::Other(text) => text,
         }
     }
 
-    fn from_text(text: String) -> Self {
-        match text.as_str() {
-            "NO" => Self::Open,
-            "WEP" => Self::Wep,
-            "WPA" => Self::Wpa,
-            "WPA2" => Self::Wpa2,
-            _ => Self::Other(text),
-        }
+    /// Reads a scan result's auth text: the "/"-separated list of types (`WPA/WPA2`).
+    pub fn list(text: &str) -> Vec<Self> {
+        text.split('/')
+            .map(|t| match t {
+                "NO" => Self::Open,
+                "WEP" => Self::Wep,
+                "WPA" => Self::Wpa,
+                "WPA2" => Self::Wpa2,
+                "WPA2 EAP" => Self::Wpa2Eap,
+                "WPA3" => Self::Wpa3,
+                "WAPI" => Self::Wapi,
+                "YES" => Self::Required,
+                other => Self::Other(other.into()),
+            })
+            .collect()
     }
 }
 
@@ -97,14 +118,25 @@ pub struct Network {
     pub ssid: Vec<u8>,
     /// Signal strength in dBm.
     pub rssi: i16,
-    /// Authentication.
-    pub auth: Auth,
+    /// The authentication types it offers (one, or several the device listed).
+    pub auth: Vec<Auth>,
 }
 
 impl Network {
     /// The SSID for display (invalid UTF-8 shown as U+FFFD).
     pub fn ssid_text(&self) -> String {
         String::from_utf8_lossy(&self.ssid).into_owned()
+    }
+
+    /// The authentication as a device writes it (`WPA/WPA2`).
+    pub fn auth_text(&self) -> String {
+        let types: Vec<&str> = self.auth.iter().map(Auth::as_str).collect();
+        types.join("/")
+    }
+
+    /// Whether joining needs a password: always, unless the device wrote just `NO`.
+    pub fn needs_password(&self) -> bool {
+        self.auth != [Auth::Open]
     }
 
     /// Reads a scan result: SSID, RSSI, auth triples (none when nothing was found).
@@ -135,7 +167,7 @@ impl Network {
                 Ok(Self {
                     ssid: ssid.clone(),
                     rssi,
-                    auth: Auth::from_text(String::from_utf8_lossy(auth).into_owned()),
+                    auth: Auth::list(&String::from_utf8_lossy(auth)),
                 })
             })
             .collect()
@@ -151,7 +183,7 @@ impl Network {
                     [
                         n.ssid.clone(),
                         alloc::format!("{}", n.rssi).into_bytes(),
-                        n.auth.as_str().as_bytes().to_vec(),
+                        n.auth_text().into_bytes(),
                     ]
                 })
                 .collect(),
