@@ -12,7 +12,8 @@
 //! Strings that only describe the device (firmware, chip, names) are read leniently (invalid
 //! UTF-8 becomes U+FFFD, as the browser SDK's `TextDecoder` does); what drives behaviour is
 //! strict: an SSID stays bytes (802.11 allows any), an RSSI must be a number, the redirect URL
-//! must be UTF-8 `http(s)://` without spaces or control characters.
+//! must be UTF-8 `http(s)://` without spaces or control characters (or a bare `host[:port]`,
+//! read as `http://`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -98,7 +99,8 @@ pub enum Error {
         /// The first byte that is not part of a UTF-8 character.
         offset: usize,
     },
-    /// A redirect URL that is not `http://` or `https://`, or holds a space or control character.
+    /// A redirect URL that is not `http://` or `https://` (nor a bare `host[:port]`), or holds a
+    /// space or control character.
     UnsafeUrl {
         /// The offending byte (the URL's first byte for a wrong scheme).
         offset: usize,
@@ -761,6 +763,32 @@ mod tests {
             strings: alloc::vec![],
         };
         assert_eq!(RedirectUrl::from_result(&none), Ok(None));
+        // A bare host, with or without a port, as some devices send: read as http.
+        for (bare, url) in [
+            ("192.168.1.5", "http://192.168.1.5"),
+            ("esp.local:8080", "http://esp.local:8080"),
+            ("my-device", "http://my-device"),
+        ] {
+            assert_eq!(RedirectUrl::new(bare.as_bytes()).unwrap().as_str(), url);
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "file:///x",
+            "a b",
+            "esp.local:",
+            ":8080",
+            "esp.local:80:80",
+            "esp.local/path",
+            "user@esp.local",
+            "esp.local:80a",
+            "",
+        ] {
+            assert_eq!(
+                RedirectUrl::new(bad.as_bytes()),
+                Err(Error::UnsafeUrl { offset: 0 }),
+                "{bad:?}"
+            );
+        }
         let empty = RpcResult {
             command: Command::WifiSettings,
             strings: alloc::vec![alloc::vec![]],

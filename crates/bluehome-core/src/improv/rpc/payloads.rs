@@ -192,8 +192,9 @@ impl Network {
 }
 
 /// The URL to open after provisioning: UTF-8, `http://` or `https://`, no spaces or control
-/// characters. Anything else (`javascript:`, `file:`) is refused, so a device cannot make the page
-/// open what it likes.
+/// characters; or a bare host with an optional port (`192.168.1.5`, `esp.local:8080`), as some
+/// devices send, read as `http://` that. Anything else (`javascript:`, `file:`) is refused, so a
+/// device cannot make the page open what it likes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectUrl(String);
 
@@ -208,6 +209,8 @@ impl RedirectUrl {
             8
         } else if lower.starts_with("http://") {
             7
+        } else if is_bare_host(text) {
+            return Ok(Self(alloc::format!("http://{text}")));
         } else {
             return Err(Error::UnsafeUrl { offset: 0 });
         };
@@ -255,6 +258,20 @@ impl RedirectUrl {
             .filter_map(|s| Self::new(s).ok())
             .collect()
     }
+}
+
+/// `host[:port]` and nothing else: ASCII letters, digits, `.` and `-`, then optionally `:` and
+/// digits.
+fn is_bare_host(text: &str) -> bool {
+    let (host, port) = match text.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (text, None),
+    };
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl fmt::Display for RedirectUrl {
