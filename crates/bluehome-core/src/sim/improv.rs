@@ -7,9 +7,11 @@
 //!   lapses after [`ImprovOptions::authorization_ms`] back to "authorization required".
 //! * Command bytes may arrive in several writes; they are collected until the frame's declared
 //!   length is there. A collection longer than that is dropped without an answer.
-//! * Each command first clears the error. A bad checksum or length gives "invalid RPC", an
-//!   unknown command or one the capabilities do not offer "unknown command", Wi-Fi settings
-//!   outside "authorized" "not authorized".
+//! * Each command first clears the error. A bad checksum gives "invalid RPC"; an unknown
+//!   command, one the capabilities do not offer, or Wi-Fi settings whose SSID or password length
+//!   runs past the data "unknown command", as sdk-cpp's `parse_improv_data` (which ESPHome uses)
+//!   answers `BAD_CHECKSUM` and `UNKNOWN` ([`Request::parse`]); bytes after the password are
+//!   ignored. Wi-Fi settings outside "authorized" give "not authorized".
 //! * Wi-Fi settings: "provisioning", then after [`ImprovOptions::connect_ms`] "provisioned"
 //!   with the redirect URL as the result, when the SSID and password match one of
 //!   [`ImprovOptions::networks`] (an open network takes any password); otherwise, after
@@ -361,10 +363,8 @@ impl ImprovDevice {
         self.set_error(ErrorCode::NoError);
         let request = match Request::parse(frame) {
             Ok(r) if self.options.capabilities.offers(r.command()) => r,
-            Ok(_) | Err(rpc::Error::UnknownCommand { .. }) => {
-                return self.set_error(ErrorCode::UnknownCommand);
-            }
-            Err(_) => return self.set_error(ErrorCode::InvalidRpc),
+            Err(rpc::Error::Checksum { .. }) => return self.set_error(ErrorCode::InvalidRpc),
+            Ok(_) | Err(_) => return self.set_error(ErrorCode::UnknownCommand),
         };
         match request {
             Request::WifiSettings(credentials) => {
@@ -720,6 +720,18 @@ mod tests {
         let wifi = Request::WifiSettings(creds("HomeNet", "correct horse")).encode();
         device.write(Characteristic::RpcCommand, &wifi, 0).unwrap();
         assert_eq!(error(&mut device), 0x04, "not authorized");
+        // sdk-cpp's parse_improv_data: an SSID running past the data is UNKNOWN (0x02); bytes
+        // after the password are ignored, so these settings are read (and not authorized).
+        for (data, code) in [
+            (&[0x05, b'a', b'b'][..], 0x02),
+            (&[1, b'a', 1, b'b', 1], 0x04),
+        ] {
+            let mut frame = alloc::vec![0x01, data.len() as u8];
+            frame.extend_from_slice(data);
+            frame.push(rpc::checksum(&frame));
+            device.write(Characteristic::RpcCommand, &frame, 0).unwrap();
+            assert_eq!(error(&mut device), code, "{frame:02x?}");
+        }
         device
             .write(Characteristic::RpcCommand, &Request::Identify.encode(), 0)
             .unwrap();

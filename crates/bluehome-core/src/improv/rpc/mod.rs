@@ -359,19 +359,19 @@ impl Request {
         frame(self.command(), &data).unwrap_or_default()
     }
 
-    /// Reads a command frame, as a device does: length, checksum, command, and for Wi-Fi
-    /// settings the two length-prefixed strings with nothing after them. Any SSID length a frame
-    /// can carry is accepted (the device decides whether it can join it); data after a command
-    /// that takes none is ignored, as ESPHome's `parse_improv_data` does.
+    /// Reads a command frame, as a device does (`improv-wifi/sdk-cpp` `parse_improv_data`, which
+    /// ESPHome uses): length, checksum, command, and for Wi-Fi settings the two length-prefixed
+    /// strings. Any SSID length a frame can carry is accepted (the device decides whether it can
+    /// join it); bytes after the password, and data after a command that takes none, are
+    /// ignored. A device answers [`Error::Checksum`] with "invalid RPC" and any other error (an
+    /// SSID or password length running past the data) as an unknown command: sdk-cpp returns
+    /// `BAD_CHECKSUM` for the one and `UNKNOWN` for the other.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
         let (command, data) = unframe(bytes)?;
         match Command::from(command) {
             Command::WifiSettings => {
                 let (ssid, at) = take_string(data, 0, 2)?;
-                let (password, end) = take_string(data, at, 2)?;
-                if end < data.len() {
-                    return Err(Error::TrailingBytes { offset: 2 + end });
-                }
+                let (password, _) = take_string(data, at, 2)?;
                 Ok(Self::WifiSettings(Credentials { ssid, password }))
             }
             Command::Identify => Ok(Self::Identify),
@@ -531,7 +531,8 @@ mod tests {
         );
     }
 
-    /// Wi-Fi data whose SSID length runs past the data, or with a third string.
+    /// Wi-Fi data whose SSID or password length runs past the data is refused; bytes after the
+    /// password are ignored, as sdk-cpp's `parse_improv_data` does.
     #[test]
     fn malformed_wifi_data_is_refused() {
         // data 05 'a' 'b': SSID says 5 bytes, 2 are there.
@@ -552,11 +553,23 @@ mod tests {
                 needed: 1
             })
         );
-        let bytes = frame(Command::WifiSettings, &hex("0161016201")).unwrap();
-        assert!(matches!(
+        // data 01 'a' 05 'b': the password says 5 bytes, 1 is there.
+        let bytes = frame(Command::WifiSettings, &hex("01610562")).unwrap();
+        assert_eq!(
             Request::parse(&bytes),
-            Err(Error::TrailingBytes { offset: 6 })
-        ));
+            Err(Error::Truncated {
+                offset: 6,
+                needed: 4
+            })
+        );
+        let bytes = frame(Command::WifiSettings, &hex("0161016201")).unwrap();
+        assert_eq!(
+            Request::parse(&bytes),
+            Ok(Request::WifiSettings(Credentials {
+                ssid: b"a".to_vec(),
+                password: b"b".to_vec()
+            }))
+        );
     }
 
     #[test]
