@@ -304,3 +304,62 @@ async fn provisioning_is_followed_by_polling_when_no_notification_comes() {
     assert!(!w.setup.improv.notifications.get_untracked());
     assert!(text(&w.host, ".improv-done a").contains("192.168.1.43"));
 }
+
+/// A device-info answer the page cannot use (three strings, where revision 2.1 asks for four):
+/// the panel says so and the flow goes on to the authorization step; before, it ended there
+/// and the capabilities, state and button press never showed.
+#[wasm_bindgen_test]
+async fn device_info_that_cannot_be_read_does_not_end_the_flow() {
+    let (mock, device, id) = improv_world(ImprovOptions {
+        device_info_strings: 3,
+        ..ImprovOptions::default()
+    });
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    open_improv(&w).await;
+    text_saying(&w.host, 5, ".setup-steps", "Press the button on the device").await;
+    let info = text(&w.host, ".improv-info");
+    assert!(info.contains("could not be read"), "{info}");
+    assert!(info.contains("3 strings"), "{info}");
+    assert!(text(&w.host, ".improv-flow .row").contains("Scan for networks"));
+    press(&w, &device);
+    until(5, "authorized", || {
+        w.setup.busy.get_untracked().is_none()
+            && w.setup.improv.state.get_untracked() == Some(State::Authorized)
+    })
+    .await;
+    assert!(w.failure().is_empty(), "{}", w.failure());
+}
+
+/// The link drops while device info is read: that still ends the flow, with the one usual
+/// failure, and the panel shows no device-info line of its own.
+#[wasm_bindgen_test]
+async fn a_link_dropped_while_reading_device_info_ends_the_flow() {
+    let (mock, _device, id) = improv_world(ImprovOptions {
+        authorization: false,
+        ..ImprovOptions::default()
+    });
+    let w = world(mock).await;
+    w.on(&id, Platform::Windows, Os::Windows);
+    // The link drops as the device-info step starts (the effect runs at the flow's next GATT
+    // operation, before the device can answer).
+    let owner = Owner::new();
+    owner.with(|| {
+        let (setup, backend, id) = (w.setup, w.backend(), id.clone());
+        Effect::new(move |_| {
+            let reading = setup
+                .steps
+                .with(|s| s.iter().any(|s| s.label == "Reading its device info"));
+            if reading && let Some(mock) = backend.as_mock() {
+                mock.drop_connection(&id);
+            }
+        });
+    });
+    open_improv(&w).await;
+    let said = w.said().await;
+    assert!(said.to_lowercase().contains("disconnected"), "{said}");
+    let during = w.setup.failure.get_untracked().map(|f| f.during);
+    assert_eq!(during.as_deref(), Some("reading device info"));
+    assert!(w.setup.improv.info.get_untracked().is_none());
+    assert_eq!(count(&w.host, ".improv-info"), 0);
+}

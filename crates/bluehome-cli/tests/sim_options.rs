@@ -1285,3 +1285,24 @@ fn improv_scan_ms_sets_when_the_scan_answers() {
         sim.finish();
     }
 }
+
+/// "device info (`03`) answers at once with `ESPHome`, `2026.1.0`, `ESP32-C3`, `bluehome Improv
+/// sim` (`--device-info-strings N`: only the first N of them …)".
+#[test]
+fn improv_device_info_strings_cuts_the_device_info_answer() {
+    let all = ["ESPHome", "2026.1.0", "ESP32-C3", "bluehome Improv sim"];
+    for (args, strings) in [
+        (&[][..], &all[..]),
+        (&["--device-info-strings", "3"], &all[..3]),
+    ] {
+        let mut sim = Sim::start("improv", &[&["--no-authorization"], args].concat());
+        sim.connect("browser");
+        assert_eq!(
+            sim.write("rpc_command", &improv_frame(3, &[])),
+            r#"{"ok":true}"#
+        );
+        let answer = hex(&improv_frame(3, strings));
+        assert_eq!(sim.read_data("rpc_result"), answer, "{args:?}");
+        sim.finish();
+    }
+}

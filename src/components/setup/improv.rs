@@ -31,10 +31,13 @@ pub fn ImprovPanel(
                 "No notifications yet: the page reads the state every half second."
             }}</p>
             {move || v.info.get().map(|info| view! {
-                <p class="improv-info">{format!(
-                    "{} — {} {} on {}",
-                    printable(&info.name), printable(&info.firmware), printable(&info.version), printable(&info.chip)
-                )}</p>
+                <p class="improv-info">{match info {
+                    Ok(info) => format!(
+                        "{} — {} {} on {}",
+                        printable(&info.name), printable(&info.firmware), printable(&info.version), printable(&info.chip)
+                    ),
+                    Err(why) => format!("Its device info could not be read: {why}"),
+                }}</p>
             })}
             <div class="row">
                 <Show when=move || v.offers(Command::Identify)>

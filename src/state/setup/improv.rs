@@ -22,7 +22,7 @@ use leptos::prelude::*;
 
 use super::SetupSession;
 use super::explain::SetupFailure;
-use crate::ble::{BleError, BleEvent};
+use crate::ble::{BleError, BleEvent, ErrorKind};
 use crate::platform::{now_ms, sleep_ms};
 
 /// How often a sleeping task looks for notifications.
@@ -40,8 +40,8 @@ pub struct ImprovView {
     pub state: RwSignal<Option<State>>,
     /// The last error read or notified.
     pub error: RwSignal<Option<ErrorCode>>,
-    /// Device info, where offered.
-    pub info: RwSignal<Option<DeviceInfo>>,
+    /// Device info, where offered, or why it could not be read (in words).
+    pub info: RwSignal<Option<Result<DeviceInfo, String>>>,
     /// Networks from the device's scan.
     pub networks: RwSignal<Vec<Network>>,
     /// Whether notifications arrived (else the flow polls).
@@ -160,11 +160,7 @@ impl SetupSession {
             self.improv.error.set(Some(error));
             if capabilities.offers(improv::Command::DeviceInfo) {
                 self.step("Reading its device info");
-                self.improv_task("device info", |c, now| c.request_device_info(now))?;
-                if let Response::DeviceInfo(info) = self.drive_improv("reading device info").await?
-                {
-                    self.improv.info.set(Some(info));
-                }
+                self.improv_device_info().await?;
             }
             if state == State::AuthorizationRequired {
                 self.improv_authorize("Press the button on the device to authorize this page")
@@ -172,6 +168,30 @@ impl SetupSession {
             }
         }
         self.step_done();
+        Ok(())
+    }
+
+    /// Device info only describes the device (spec revision 2.1; improv-wifi/sdk-ble-js never
+    /// asks for it): when it cannot be read, the panel says why and the flow goes on. A link
+    /// that dropped ends the flow here, with the usual failure.
+    async fn improv_device_info(self) -> Result<(), SetupFailure> {
+        const DURING: &str = "reading device info";
+        if let Err(failure) = self.improv_task(DURING, |c, now| c.request_device_info(now)) {
+            self.improv.info.set(Some(Err(failure.detail)));
+            return Ok(());
+        }
+        match self.run_improv().await {
+            Ok(Response::DeviceInfo(info)) => self.improv.info.set(Some(Ok(info))),
+            Ok(_) => {}
+            Err((e, ble)) => {
+                let failure =
+                    SetupFailure::improv(&e, ble.as_ref(), DURING, self.os.get_untracked());
+                if ble.is_some_and(|b| b.kind == ErrorKind::Disconnected) {
+                    return Err(failure);
+                }
+                self.improv.info.set(Some(Err(failure.detail)));
+            }
+        }
         Ok(())
     }
 

@@ -21,6 +21,7 @@ options: --no-authorization (start authorized; no button press needed)
          --redirect URL (repeatable: the result's URLs in order; default http://192.168.1.43/)
          --no-redirect (a result with no URL)
          --read-limit N (bytes a read answers at most; ESPHome before 2026.6: 22)
+         --device-info-strings N (4; fewer: a device-info result clients refuse)
          --stop-after-provisioned-ms N (10000; 0: never)
 networks: HomeNet (WPA2, password `correct horse`), Guest (open), Neighbour (WPA, `neighbour`)";
 
@@ -65,6 +66,10 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed<Box<Con
             "read-limit" => {
                 o.read_limit =
                     Some(usize::try_from(ms(p)?).map_err(|_| "--read-limit is too large")?);
+            }
+            "device-info-strings" => {
+                o.device_info_strings =
+                    usize::try_from(ms(p)?).map_err(|_| "--device-info-strings is too large")?;
             }
             "stop-after-provisioned-ms" => {
                 o.stop_after_provisioned_ms = Some(ms(p)?).filter(|&ms| ms > 0);
@@ -111,11 +116,13 @@ mod tests {
             panic!("not parsed")
         };
         assert_eq!(c.options.redirect_urls, ["http://a/", "http://b/"]);
-        let Ok(Parsed::Run(c)) = parse("--stdio --read-limit 22 --stop-after-provisioned-ms 0")
+        let Ok(Parsed::Run(c)) =
+            parse("--stdio --read-limit 22 --stop-after-provisioned-ms 0 --device-info-strings 3")
         else {
             panic!("not parsed")
         };
         assert_eq!(c.options.read_limit, Some(22));
+        assert_eq!(c.options.device_info_strings, 3);
         assert_eq!(c.options.stop_after_provisioned_ms, None);
     }
 

@@ -17,8 +17,9 @@
 //!   [`ImprovOptions::networks`] (an open network takes any password); otherwise, after
 //!   [`ImprovOptions::connect_timeout_ms`] (ESPHome's 30 s), error "unable to connect" and back
 //!   to "authorized" with the authorization time started over.
-//! * Identify blinks for [`ImprovOptions::identify_ms`]; device info answers at once; a scan
-//!   answers after [`ImprovOptions::scan_ms`].
+//! * Identify blinks for [`ImprovOptions::identify_ms`]; device info answers at once (with
+//!   [`ImprovOptions::device_info_strings`] of its strings); a scan answers after
+//!   [`ImprovOptions::scan_ms`].
 //! * A disconnect clears the error. Every change of state, error or result is queued as a
 //!   notification ([`ImprovDevice::take_notifications`]) for clients that subscribe.
 
@@ -67,6 +68,9 @@ pub struct ImprovOptions {
     pub networks: Vec<SimNetwork>,
     /// What device info answers.
     pub device_info: DeviceInfo,
+    /// How many of [`Self::device_info`]'s four strings the answer carries: fewer than four is
+    /// a result a client must refuse (revision 2.1 asks for at least four).
+    pub device_info_strings: usize,
     /// The URLs the result lists after provisioning, in order (ESPHome lists its `next_url`,
     /// Home Assistant's link and its web server); empty: a result with no strings.
     pub redirect_urls: Vec<String>,
@@ -113,6 +117,7 @@ impl Default for ImprovOptions {
                 chip: "ESP32-C3".into(),
                 name: "bluehome Improv sim".into(),
             },
+            device_info_strings: 4,
             redirect_urls: alloc::vec!["http://192.168.1.43/".into()],
             name: "improv-sim".into(),
             mac: MacAddress([0x24, 0x58, 0x7C, 0x1D, 0x2E, 0x3F]),
@@ -378,7 +383,8 @@ impl ImprovDevice {
                 self.identify_until = Some(now_ms.saturating_add(self.options.identify_ms));
             }
             Request::DeviceInfo => {
-                let result = self.options.device_info.to_result();
+                let mut result = self.options.device_info.to_result();
+                result.strings.truncate(self.options.device_info_strings);
                 self.set_result(&result);
             }
             Request::ScanWifi => {
@@ -649,6 +655,26 @@ mod tests {
         client.send_wifi(creds("Nowhere", "y"), now).unwrap();
         let second = drive(&mut device, &mut client, &mut now, false);
         assert_eq!(second, Err(Error::Device(ErrorCode::UnableToConnect)));
+    }
+
+    /// A device-info answer with three strings is refused by the client, as revision 2.1 asks
+    /// for at least four.
+    #[test]
+    fn device_info_may_answer_too_few_strings() {
+        let mut now = 0;
+        let options = ImprovOptions {
+            device_info_strings: 3,
+            ..ImprovOptions::default()
+        };
+        let (mut device, mut client) = start(options, &mut now);
+        client.request_device_info(now).unwrap();
+        assert_eq!(
+            drive(&mut device, &mut client, &mut now, false),
+            Err(Error::Rpc(rpc::Error::TooFewStrings {
+                expected: 4,
+                found: 3
+            }))
+        );
     }
 
     #[test]
