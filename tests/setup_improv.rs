@@ -113,6 +113,8 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
     open_improv(&w).await;
     text_saying(&w.host, 5, ".setup-steps", "Press the button on the device").await;
     assert!(text(&w.host, ".improv-info").contains("ESP32-C3"));
+    // Improv has no encryption: the form says so before the password is sent.
+    assert!(text(&w.host, ".improv-wifi").contains("without encryption"));
     press(&w, &device);
     until(5, "authorized", || {
         w.setup.busy.get_untracked().is_none()

@@ -29,7 +29,7 @@ use alloc::string::String;
 use core::fmt::Write;
 
 /// Whether `c` must be shown as an escape rather than written as it is.
-fn needs_escape(c: char) -> bool {
+pub(crate) fn needs_escape(c: char) -> bool {
     c == '\\' || c.is_control() || is_format(c) || is_invisible_filler(c)
 }
 

@@ -69,6 +69,9 @@ pub fn ImprovPanel(
                     <input name="wifi-password" type="password" autocomplete="off" prop:value=move || password.get()
                         on:input=move |ev| password.set(event_target_value(&ev)) />
                 </label>
+                <p class="notice warning" role="note">
+                    "Improv sends the Wi-Fi password over Bluetooth without encryption (the protocol has none): anyone nearby with a radio could read it while it is sent."
+                </p>
                 <button type="submit" disabled=busy>"Connect to Wi-Fi"</button>
             </form>
             {move || v.provisioned.get().map(|result| view! {

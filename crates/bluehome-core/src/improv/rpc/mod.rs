@@ -760,6 +760,9 @@ mod tests {
             (b"https://a b", 3 + 9),
             (b"http://", 3 + 7),
             (b"http://\x07", 3 + 7),
+            // U+202E would show "http://evil.com/moc.elgoog" reversed; U+200B hides in a host.
+            ("http://evil.com/\u{202e}elgoog.com".as_bytes(), 3 + 16),
+            ("http://go\u{200b}ogle.com".as_bytes(), 3 + 9),
         ] {
             let result = RpcResult {
                 command: Command::WifiSettings,

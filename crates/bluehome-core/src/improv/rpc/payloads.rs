@@ -191,8 +191,9 @@ impl Network {
     }
 }
 
-/// The URL to open after provisioning: UTF-8, `http://` or `https://`, no spaces or control
-/// characters; or a bare host with an optional port (`192.168.1.5`, `esp.local:8080`), as some
+/// The URL to open after provisioning: UTF-8, `http://` or `https://`, no spaces, control,
+/// bidirectional or invisible characters (nothing [`printable`](crate::text::printable) would
+/// escape, so the link reads as what it opens); or a bare host with an optional port (`192.168.1.5`, `esp.local:8080`), as some
 /// devices send, read as `http://` that. Anything else (`javascript:`, `file:`) is refused, so a
 /// device cannot make the page open what it likes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,7 +217,7 @@ impl RedirectUrl {
         };
         if let Some(bad) = text
             .char_indices()
-            .find(|(_, c)| c.is_whitespace() || c.is_control())
+            .find(|&(_, c)| c.is_whitespace() || crate::text::needs_escape(c))
         {
             return Err(Error::UnsafeUrl { offset: bad.0 });
         }
