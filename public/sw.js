@@ -46,6 +46,21 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
-  // Assets carry content hashes in their names: the cached copy is always right.
-  event.respondWith(caches.match(request).then((hit) => hit ?? fetch(request)));
+  // Assets carry content hashes in their names: a copy in any of bluehome's caches is right (an
+  // older one serves a window still on that version). Only its own caches: another app on the same
+  // origin may keep caches of its own.
+  event.respondWith(cached(request).then((hit) => hit ?? fetch(request)));
 });
+
+/** `request` from bluehome's caches, newest first; undefined when none holds it. */
+function cached(request) {
+  return caches.keys().then((keys) =>
+    keys
+      .filter((k) => k.startsWith("bluehome-"))
+      .reverse()
+      .reduce(
+        (found, key) => found.then((hit) => hit ?? caches.open(key).then((cache) => cache.match(request))),
+        Promise.resolve(undefined),
+      ),
+  );
+}

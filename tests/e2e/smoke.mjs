@@ -15,7 +15,7 @@ const dist = resolve(process.argv[2] ?? 'dist');
 const t = runner();
 const browser = await launchChromium();
 
-async function open(url, context = browser) {
+async function open(url, context = browser, { rendered = true } = {}) {
   const page = await context.newPage();
   const problems = watchPage(page);
   await page.evaluateOnNewDocument(() => {
@@ -25,7 +25,7 @@ async function open(url, context = browser) {
     );
   });
   await page.goto(url, { waitUntil: 'networkidle0' });
-  await page.waitForSelector('main h1', { timeout: 10_000 });
+  if (rendered) await page.waitForSelector('main h1', { timeout: 10_000 });
   return { page, problems };
 }
 
@@ -83,6 +83,21 @@ for (const prefix of ['/', '/bluehome/']) {
         const { page, problems } = await open(`${server.url}${path}`);
         assert.equal(await heading(page), title);
         assert.deepEqual(problems, []);
+        assert.deepEqual(await violations(page), []);
+        await page.close();
+      });
+    }
+
+    if (prefix === '/') {
+      // A path that starts with two slashes (a host serves 404.html for it) must not turn the
+      // base into a network-path reference to another site ("//evil.example/").
+      await t.test('a path starting with // keeps the base on this site', async () => {
+        // (The release build's CSP, base-uri 'self', would refuse such a base: a violation.) The
+        // app need not render there: its files are not under that path.
+        const origin = new URL(server.url).origin;
+        const { page } = await open(`${origin}//evil.example/decode`, browser, { rendered: false });
+        const base = await page.evaluate(() => document.baseURI);
+        assert.ok(base.startsWith(`${origin}/`), base);
         assert.deepEqual(await violations(page), []);
         await page.close();
       });
