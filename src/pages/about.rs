@@ -15,8 +15,10 @@ pub fn AboutPage() -> impl IntoView {
             </p>
             <p>
                 "It works in Chrome and Edge on Windows, macOS, ChromeOS and Android. On Linux, enable "
+                <code>"chrome://flags/#enable-web-bluetooth"</code>
+                ". Scanning every sensor nearby needs "
                 <code>"chrome://flags/#enable-experimental-web-platform-features"</code>
-                ". Scanning every sensor nearby needs that flag on every platform; without it, readings come from a connected Shelly gateway, a capture file or the demo."
+                " (on Android and macOS); without it, readings come from a connected Shelly gateway, a capture file or the demo."
             </p>
             <ForgetEverything />
         </section>

@@ -10,6 +10,13 @@ pub fn ours<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     keys.into_iter().filter(|k| k.starts_with(PREFIX)).collect()
 }
 
+/// Whether a `storage` event (its `key` and `newValue`) says another window erased what bluehome
+/// keeps: one of its entries removed, or the whole storage cleared (no key). bluehome removes its
+/// entries only in [`forget_everything`].
+pub fn erased_elsewhere(key: Option<&str>, new_value: Option<&str>) -> bool {
+    new_value.is_none() && key.is_none_or(|k| k.starts_with(PREFIX))
+}
+
 /// Removes bluehome's entries from localStorage and sessionStorage: bind keys, remembered password
 /// digests, profiles, labels and history. Returns how many entries were removed.
 #[cfg(target_arch = "wasm32")]
@@ -36,6 +43,14 @@ pub fn forget_everything() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_removed_or_storage_cleared_elsewhere_is_an_erasure() {
+        assert!(erased_elsewhere(Some("bluehome.profiles"), None));
+        assert!(erased_elsewhere(None, None), "localStorage.clear()");
+        assert!(!erased_elsewhere(Some("bluehome.profiles"), Some("{}")));
+        assert!(!erased_elsewhere(Some("other-app.token"), None));
+    }
 
     #[test]
     fn only_bluehome_entries_are_ours() {

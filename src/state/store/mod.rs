@@ -201,7 +201,19 @@ impl AppStore {
             return;
         };
         let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(
-            move |event: web_sys::StorageEvent| self.adopt_saved(event.key().as_deref()),
+            move |event: web_sys::StorageEvent| {
+                let name = event.key();
+                if crate::state::privacy::erased_elsewhere(
+                    name.as_deref(),
+                    event.new_value().as_deref(),
+                ) {
+                    // "Forget everything" in another window: as there, reload, so that nothing
+                    // erased lives on in this window's memory or is saved again from it.
+                    crate::platform::reload();
+                    return;
+                }
+                self.adopt_saved(name.as_deref());
+            },
         );
         let _ =
             window.add_event_listener_with_callback("storage", listener.as_ref().unchecked_ref());
