@@ -313,3 +313,67 @@ async fn adding_an_encrypted_device_without_its_key_says_so() {
     w.assert_no_failure();
     w.host.remove();
 }
+
+/// The bind key as people paste it ("0x…", spaces) reaches the gateway as the 32 hex digits it
+/// takes, and the device then reads; a key that is not 16 bytes is refused before anything is sent.
+#[wasm_bindgen_test]
+async fn a_pasted_bind_key_is_sent_as_hex_and_a_malformed_one_refused() {
+    let sensor = SimSensor::new(SensorSpec {
+        interval_ms: 2_000,
+        ..SensorSpec::numbered(SensorKind::HumidityTemperature, 0, true)
+    });
+    let w = world(
+        gateway(GatewayOptions::default(), vec![sensor]),
+        MemoryStore::default(),
+    )
+    .await;
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
+    type_into(
+        &w.host,
+        "Bind key (encrypted devices, 32 hex digits)",
+        "0x1234",
+    );
+    click(&w.host, "Add device");
+    let failure = w.failure_saying(5, "the bind key").await;
+    assert!(failure.contains("refused"), "{failure}");
+    assert!(!log_text(w.session).contains("BTHome.AddDevice"));
+    let hex = bluehome_core::sim::sensors::SIM_KEY.to_hex();
+    // As a person may paste it: "0x", upper case, groups of eight digits.
+    let groups: Vec<String> = hex
+        .to_uppercase()
+        .as_bytes()
+        .chunks(8)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let pasted = format!("0x{}", groups.join(" "));
+    type_into(
+        &w.host,
+        "Bind key (encrypted devices, 32 hex digits)",
+        &pasted,
+    );
+    click(&w.host, "Add device");
+    until(15, "the device added", || {
+        log_text(w.session).contains("BTHome.AddDevice") && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let config = w
+        .gateway
+        .borrow_mut()
+        .handle(
+            &Request {
+                id: bluehome_core::shelly::frame::Id::Num(1),
+                src: Some("checker".into()),
+                method: "BTHomeDevice.GetConfig".into(),
+                params: Some(json!({"id": 200})),
+                auth: None,
+            },
+            0,
+        )
+        .outcome
+        .unwrap();
+    assert_eq!(config["key"], hex.as_str(), "{config}");
+    assert!(!log_text(w.session).contains(&hex), "the log masks the key");
+    w.host.remove();
+}

@@ -4,6 +4,7 @@
 //! deleting, and the devices the gateway relays.
 
 use crate::state::actions::RunsActions as _;
+use bluehome_core::BindKey;
 use bluehome_core::shelly::manufacturer;
 use bluehome_core::shelly::methods::Method;
 use bluehome_core::shelly::methods::bthome::{
@@ -440,9 +441,28 @@ impl BthomeGateway {
     /// Adds a device, then reads what it sends (waiting for it when the gateway has not heard
     /// it yet).
     pub fn add_device(self, session: ShellySession, device: NewDevice) {
-        if let Some(link) = session.link() {
-            link.add_secret(&device.key);
+        // The key as the gateway takes it (32 hex digits), however it was pasted ("0x…", spaces,
+        // dashes), so that the log masks it and the gateway is not sent a malformed one.
+        let key = match device.key.trim() {
+            "" => None,
+            text => match BindKey::from_pasted(text) {
+                Ok(key) => Some(key.to_hex()),
+                Err(e) => {
+                    return session.refuse(Failure::new(
+                        FailureKind::Refused,
+                        "adding a device",
+                        format!("the bind key: {e}"),
+                    ));
+                }
+            },
+        };
+        if let (Some(link), Some(key)) = (session.link(), &key) {
+            link.add_secret(key);
         }
+        let device = NewDevice {
+            key: key.unwrap_or_default(),
+            ..device
+        };
         session.run("Add BTHome device", move |s| {
             let NewDevice { addr, name, key } = device.clone();
             async move {
