@@ -4,7 +4,7 @@
 //! system ([`Os`]).
 
 use bluehome_core::blu;
-use bluehome_core::improv::{self, ErrorCode};
+use bluehome_core::improv::{self, ErrorCode, State};
 use bluehome_core::shelly::manufacturer::Model;
 
 use crate::ble::{BleError, ErrorKind};
@@ -232,6 +232,10 @@ impl SetupFailure {
                 "The device waits for authorization",
                 "Press the button on the device (or do what its documentation says to authorize), then retry.".to_owned(),
             ),
+            E::WrongState(State::Stopped) => (
+                "The device's Improv service has stopped",
+                "It no longer takes Wi-Fi settings (ESPHome stops the service once the device is on a network). Restart the device to start it again, then reconnect.".to_owned(),
+            ),
             E::WrongState(state) => (
                 "The device is not ready for this",
                 format!("The device is {}. Wait for it to finish, or reconnect and retry.", state.description()),
@@ -400,5 +404,13 @@ mod tests {
         );
         assert_eq!(failure.title, "The device could not join the Wi-Fi network");
         assert!(failure.advice.contains("password"));
+        let stopped = SetupFailure::improv(
+            &improv::client::Error::WrongState(State::Stopped),
+            None,
+            "waiting for authorization",
+            Os::Linux,
+        );
+        assert!(stopped.title.contains("stopped"), "{stopped:?}");
+        assert!(stopped.advice.contains("Restart the device"), "{stopped:?}");
     }
 }

@@ -485,7 +485,8 @@ impl Client {
             }
             Task::AwaitAuthorization => match self.state {
                 Some(State::Authorized) => Some(Ok(Response::Authorized)),
-                Some(s @ (State::Provisioning | State::Provisioned)) => {
+                // A stopped service (sdk-cpp `STATE_STOPPED`) never authorizes: no use waiting.
+                Some(s @ (State::Provisioning | State::Provisioned | State::Stopped)) => {
                     Some(Err(Error::WrongState(s)))
                 }
                 _ => timed_out.then_some(Err(Error::Timeout {
@@ -508,7 +509,7 @@ impl Client {
                         Some(State::AuthorizationRequired) => {
                             Some(Err(Error::AuthorizationRequired))
                         }
-                        Some(s @ (State::Provisioning | State::Provisioned)) => {
+                        Some(s @ (State::Provisioning | State::Provisioned | State::Stopped)) => {
                             Some(Err(Error::WrongState(s)))
                         }
                         _ => None,

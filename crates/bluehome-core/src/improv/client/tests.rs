@@ -228,6 +228,23 @@ fn authorization_times_out() {
     ));
 }
 
+/// A service that stops (state 0x00, sdk-cpp `STATE_STOPPED`) while the page waits for the
+/// button ends the wait at once, rather than at its two-minute deadline.
+#[test]
+fn a_stopped_service_ends_the_wait_for_authorization() {
+    let mut script = Script::new(0x01);
+    let mut client = connected(&mut script);
+    client.await_authorization(0).unwrap();
+    script.serve(&mut client, 0);
+    script.state = 0x00;
+    let now = script.wake(&mut client);
+    assert!(now < 120_000, "{now}");
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::WrongState(State::Stopped)))
+    );
+}
+
 /// Polling only: provisioning → provisioned, then the result's first string is the URL.
 #[test]
 fn provisioning_by_polling_ends_with_the_redirect_url() {
