@@ -282,10 +282,9 @@ async fn demo_mode_offers_the_simulated_gateway() {
     host.remove();
 }
 
-/// An encrypted sensor added without its key: the gateway cannot read its packets and says so
-/// in the device's status `errors`; the page shows that instead of waiting for a button press.
-#[wasm_bindgen_test]
-async fn adding_an_encrypted_device_without_its_key_says_so() {
+/// Connected to a gateway that hears one encrypted H&T (sending every 2 s), its BTHome tab open
+/// and the H&T's address typed in the add form.
+async fn encrypted_ht_typed_in() -> World {
     let sensor = SimSensor::new(SensorSpec {
         interval_ms: 2_000,
         ..SensorSpec::numbered(SensorKind::HumidityTemperature, 0, true)
@@ -298,6 +297,14 @@ async fn adding_an_encrypted_device_without_its_key_says_so() {
     connect(&w).await;
     click_and_render(&w.host, "BTHome gateway").await;
     type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
+    w
+}
+
+/// An encrypted sensor added without its key: the gateway cannot read its packets and says so
+/// in the device's status `errors`; the page shows that instead of waiting for a button press.
+#[wasm_bindgen_test]
+async fn adding_an_encrypted_device_without_its_key_says_so() {
+    let w = encrypted_ht_typed_in().await;
     click(&w.host, "Add device");
     let said = text_saying(&w.host, 15, ".waiting-for-device", "no usable key").await;
     assert!(said.contains("add it again with its bind key"), "{said}");
@@ -318,18 +325,7 @@ async fn adding_an_encrypted_device_without_its_key_says_so() {
 /// takes, and the device then reads; a key that is not 16 bytes is refused before anything is sent.
 #[wasm_bindgen_test]
 async fn a_pasted_bind_key_is_sent_as_hex_and_a_malformed_one_refused() {
-    let sensor = SimSensor::new(SensorSpec {
-        interval_ms: 2_000,
-        ..SensorSpec::numbered(SensorKind::HumidityTemperature, 0, true)
-    });
-    let w = world(
-        gateway(GatewayOptions::default(), vec![sensor]),
-        MemoryStore::default(),
-    )
-    .await;
-    connect(&w).await;
-    click_and_render(&w.host, "BTHome gateway").await;
-    type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
+    let w = encrypted_ht_typed_in().await;
     type_into(
         &w.host,
         "Bind key (encrypted devices, 32 hex digits)",
