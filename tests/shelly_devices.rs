@@ -15,7 +15,6 @@ use bluehome::state::shelly::explain::FailureKind;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::auth::Nonce;
-use bluehome_core::shelly::frame::Request;
 use bluehome_core::sim::gateway::GatewayOptions;
 use leptos::prelude::*;
 use serde_json::json;
@@ -153,16 +152,9 @@ async fn a_device_that_pauses_sign_ins_says_so() {
 #[wasm_bindgen_test]
 async fn the_21st_bond_is_refused_with_a_clear_message() {
     let gw = provisioned_gateway();
+    sim_call(&gw, "BLE.StartPairing", json!({"timeout": 300}));
     {
         let mut g = gw.borrow_mut();
-        let start = Request {
-            id: bluehome_core::shelly::frame::Id::Num(1),
-            src: Some("web".into()),
-            method: "BLE.StartPairing".into(),
-            params: Some(json!({"timeout": 300})),
-            auth: None,
-        };
-        g.handle(&start, 0);
         for i in 0..20 {
             g.bond(&format!("aa:bb:cc:00:00:{i:02x}"), 0).unwrap();
         }
@@ -187,16 +179,7 @@ async fn the_21st_bond_is_refused_with_a_clear_message() {
 #[wasm_bindgen_test]
 async fn pairing_on_demand_as_each_systems_chrome_does_it() {
     let gw = provisioned_gateway();
-    gw.borrow_mut().handle(
-        &Request {
-            id: bluehome_core::shelly::frame::Id::Num(1),
-            src: Some("web".into()),
-            method: "BLE.StartPairing".into(),
-            params: Some(json!({"timeout": 300})),
-            auth: None,
-        },
-        0,
-    );
+    sim_call(&gw, "BLE.StartPairing", json!({"timeout": 300}));
     let w = world(gw, MemoryStore::default()).await;
     w.mock().set_platform(Platform::Windows);
     w.setup.os.set(Os::Windows);
@@ -288,24 +271,15 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
 async fn a_refused_sensor_leaves_the_others_added_and_the_retry_adds_only_it() {
     let w = ht_added_with_its_objects_offered().await;
     // Another device's sensors take 99 of the 100 component ids (200..299): one is left.
-    let call = |method: &str, params: serde_json::Value| {
-        let request = Request {
-            id: bluehome_core::shelly::frame::Id::Num(1),
-            src: Some("test".into()),
-            method: method.into(),
-            params: Some(params),
-            auth: None,
-        };
-        w.gateway.borrow_mut().handle(&request, 0)
-    };
+    let call = |method: &str, params: serde_json::Value| sim_call(&w.gateway, method, params);
     let other = "3c:2e:f5:00:00:01";
     call("BTHome.AddDevice", json!({"config": {"addr": other}}));
     for idx in 0..99 {
         let config = json!({"addr": other, "obj_id": 1, "obj_idx": idx});
         assert!(
             call("BTHome.AddSensor", json!({ "config": config }))
-                .outcome
-                .is_ok()
+                .get("error")
+                .is_none()
         );
     }
     check_box(&w.host, "temperature");
@@ -329,8 +303,8 @@ async fn a_refused_sensor_leaves_the_others_added_and_the_retry_adds_only_it() {
     // The person frees an id; the retry adds the refused sensor only.
     assert!(
         call("BTHome.DeleteSensor", json!({"id": 200}))
-            .outcome
-            .is_ok()
+            .get("error")
+            .is_none()
     );
     click(&w.host, "Retry");
     until(10, "the refused sensor listed", || {
@@ -481,15 +455,10 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
     };
     let gw = gateway(options, one_ht());
     // One device is there already, so the new one is 201.
-    gw.borrow_mut().handle(
-        &Request {
-            id: bluehome_core::shelly::frame::Id::Num(1),
-            src: Some("web".into()),
-            method: "BTHome.AddDevice".into(),
-            params: Some(json!({"config": {"addr": "aa:bb:cc:dd:ee:ff"}})),
-            auth: None,
-        },
-        0,
+    sim_call(
+        &gw,
+        "BTHome.AddDevice",
+        json!({"config": {"addr": "aa:bb:cc:dd:ee:ff"}}),
     );
     let w = world(gw, MemoryStore::default()).await;
     connect(&w).await;

@@ -17,7 +17,6 @@ use bluehome::pages::{DevicesPage, ScanPage};
 use bluehome::state::AppStore;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
-use bluehome_core::shelly::frame::Request;
 use bluehome_core::sim::gateway::GatewayOptions;
 use bluehome_core::sim::sensors::{SensorKind, SensorSpec, SimSensor};
 use leptos::prelude::*;
@@ -206,17 +205,12 @@ async fn the_gateway_panel_shows_each_devices_blu_model() {
     ];
     let gw = gateway(GatewayOptions::default(), sensors);
     for (addr, name) in [("3c:2e:f5:5b:01:01", "Hall"), ("3c:2e:f5:5b:05:02", "Shed")] {
-        let added = gw.borrow_mut().handle(
-            &Request {
-                id: bluehome_core::shelly::frame::Id::Num(1),
-                src: Some("test".into()),
-                method: "BTHome.AddDevice".into(),
-                params: Some(json!({"config": {"addr": addr, "name": name}})),
-                auth: None,
-            },
-            0,
+        let added = sim_call(
+            &gw,
+            "BTHome.AddDevice",
+            json!({"config": {"addr": addr, "name": name}}),
         );
-        assert!(added.outcome.is_ok(), "{addr}");
+        assert!(added.get("error").is_none(), "{addr}: {added}");
     }
     let w = world(gw, MemoryStore::default()).await;
     connect(&w).await;
@@ -354,21 +348,7 @@ async fn a_pasted_bind_key_is_sent_as_hex_and_a_malformed_one_refused() {
         log_text(w.session).contains("BTHome.AddDevice") && w.session.busy.get_untracked().is_none()
     })
     .await;
-    let config = w
-        .gateway
-        .borrow_mut()
-        .handle(
-            &Request {
-                id: bluehome_core::shelly::frame::Id::Num(1),
-                src: Some("checker".into()),
-                method: "BTHomeDevice.GetConfig".into(),
-                params: Some(json!({"id": 200})),
-                auth: None,
-            },
-            0,
-        )
-        .outcome
-        .unwrap();
+    let config = sim_call(&w.gateway, "BTHomeDevice.GetConfig", json!({"id": 200}));
     assert_eq!(config["key"], hex.as_str(), "{config}");
     assert!(!log_text(w.session).contains(&hex), "the log masks the key");
     w.host.remove();

@@ -7,36 +7,17 @@
 mod dom;
 mod shelly_support;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use bluehome::ble::{BleBackend, BleEvent, DeviceId, event_log};
 use bluehome::state::shelly::Phase;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
-use bluehome_core::shelly::frame::{Id, Request};
-use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
+use bluehome_core::sim::gateway::GatewayOptions;
 use leptos::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use shelly_support::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// Calls the simulator directly (as another client would), for checking its state.
-fn sim_call(gw: &Rc<RefCell<Gateway>>, method: &str, params: Value) -> Value {
-    let request = Request {
-        id: Id::Num(9_999),
-        src: Some("checker".into()),
-        method: method.into(),
-        params: Some(params),
-        auth: None,
-    };
-    gw.borrow_mut()
-        .handle(&request, 0)
-        .outcome
-        .unwrap_or_else(|e| json!({"error": e.code}))
-}
 
 #[wasm_bindgen_test]
 async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {

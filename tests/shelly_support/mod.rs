@@ -236,6 +236,26 @@ pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<G
     Rc::new(RefCell::new(Gateway::new(options, sensors)))
 }
 
+/// Calls the simulator directly, as another client would (to set it up or check its state): the
+/// result, or `{"error": code}`.
+pub fn sim_call(
+    gw: &Rc<RefCell<Gateway>>,
+    method: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    let request = Request {
+        id: bluehome_core::shelly::frame::Id::Num(9_999),
+        src: Some("checker".into()),
+        method: method.into(),
+        params: Some(params),
+        auth: None,
+    };
+    gw.borrow_mut()
+        .handle(&request, 0)
+        .outcome
+        .unwrap_or_else(|e| serde_json::json!({"error": e.code}))
+}
+
 /// A gateway (no sensors) whose set-up is complete: only a bonded client gets in.
 pub fn provisioned_gateway() -> Rc<RefCell<Gateway>> {
     let options = GatewayOptions {
