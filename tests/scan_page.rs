@@ -756,6 +756,62 @@ async fn rows_stay_in_place_while_the_pointer_rests_on_the_list() {
     assert_eq!(card(&page, "AAA").0, "1");
 }
 
+/// A keyboard user's focus on a row stays there while devices arrive and the order would change
+/// (moving a focused element blurs it), and the row stays rendered when scrolled out of view.
+#[wasm_bindgen_test]
+async fn a_focused_row_keeps_its_place_and_the_focus() {
+    let page = Page::mount().await;
+    page.advertise("id-b", sensor("BBB", TEMP_HUMIDITY, -60));
+    page.advertise("id-c", sensor("CCC", TEMP_HUMIDITY, -60));
+    page.refresh().await;
+    let title: web_sys::HtmlElement =
+        dom::query(&page.host, ".device-row[data-key='id-c'] .row-title");
+    title.focus().unwrap();
+    settle().await;
+    page.advertise("id-a", sensor("AAA", TEMP_HUMIDITY, -40));
+    page.refresh().await;
+    assert_eq!(
+        card(&page, "CCC").0,
+        "2",
+        "nothing moves while focus is in the list"
+    );
+    assert_eq!(card(&page, "AAA").0, "3");
+    let focused = document()
+        .active_element()
+        .and_then(|e| e.closest("[data-key]").ok().flatten());
+    assert_eq!(
+        focused
+            .and_then(|row| row.get_attribute("data-key"))
+            .as_deref(),
+        Some("id-c"),
+        "the row title keeps the focus"
+    );
+    // Many more devices, and the list scrolled far down: the focused row is still there.
+    for i in 0..40 {
+        page.advertise(
+            &format!("id-z{i:02}"),
+            sensor(&format!("ZZZ{i:02}"), TEMP_HUMIDITY, -70),
+        );
+    }
+    page.refresh().await;
+    let list = dom::element(&page.host, ".device-list");
+    list.set_scroll_top(100_000.0);
+    list.dispatch_event(&web_sys::Event::new("scroll").unwrap())
+        .unwrap();
+    settle().await;
+    assert!(
+        page.host
+            .query_selector(".device-row[data-key='id-c'] .row-title")
+            .unwrap()
+            .is_some(),
+        "the focused row stays rendered"
+    );
+    // Focus leaves the list: the order follows the sort again.
+    title.blur().unwrap();
+    settle().await;
+    assert_eq!(card(&page, "AAA").0, "1");
+}
+
 #[wasm_bindgen_test]
 async fn cards_say_binary_states_in_words_and_the_chart_opens_on_temperature() {
     let page = Page::mount().await;

@@ -60,6 +60,32 @@ pub fn hold_order(held: &[DeviceKey], fresh: Vec<DeviceKey>) -> Vec<DeviceKey> {
     order
 }
 
+/// The visible order now, as the hold starts from it.
+fn keys_now(sorted: Memo<Result<Vec<DeviceKey>, String>>) -> Option<Vec<DeviceKey>> {
+    sorted.get_untracked().ok()
+}
+
+/// The device of the row an event happened in (its `data-key`).
+fn row_key(ev: &web_sys::FocusEvent) -> Option<DeviceKey> {
+    let target: web_sys::Element = event_target(ev);
+    target
+        .closest("[data-key]")
+        .ok()
+        .flatten()
+        .and_then(|row| row.get_attribute("data-key"))
+        .and_then(|key| key.parse().ok())
+}
+
+/// Whether focus leaving with `ev` goes to another element of the list the listener is on.
+fn focus_stays_in(ev: &web_sys::FocusEvent) -> bool {
+    use wasm_bindgen::JsCast as _;
+    let node = |t: Option<web_sys::EventTarget>| t.and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+    match (node(ev.current_target()), node(ev.related_target())) {
+        (Some(list), Some(to)) => list.contains(Some(&to)),
+        _ => false,
+    }
+}
+
 /// Reads one device (inside a reactive closure).
 fn with_device<T>(key: &DeviceKey, f: impl FnOnce(&DeviceEntry, &ScanModel) -> T) -> Option<T> {
     let store = use_store();
@@ -71,9 +97,23 @@ fn with_device<T>(key: &DeviceKey, f: impl FnOnce(&DeviceEntry, &ScanModel) -> T
 pub fn DeviceList() -> impl IntoView {
     let store = use_store();
     let scroll_top = RwSignal::new(0.0);
-    // The order the rows had when the pointer came onto the list, while it stays there.
+    // The order the rows had when the pointer came onto the list or focus went into it, while
+    // either stays there: nothing moves under the pointer, and a focused row is not moved (moving
+    // a focused element blurs it).
     let held = RwSignal::new(None::<Vec<DeviceKey>>);
     let sorted = Memo::new(move |_| visible_keys());
+    let (pointer_in, focus_in) = (RwSignal::new(false), RwSignal::new(false));
+    let hold = move || {
+        let holding = pointer_in.get_untracked() || focus_in.get_untracked();
+        match (holding, held.with_untracked(Option::is_some)) {
+            (true, false) => held.set(keys_now(sorted)),
+            (false, true) => held.set(None),
+            _ => {}
+        }
+    };
+    // The row that has focus, kept rendered when scrolled out of the window (removing it would
+    // drop focus to the page).
+    let focused = RwSignal::new(None::<DeviceKey>);
     let keys: Memo<Result<Vec<DeviceKey>, String>> = Memo::new(move |_| {
         let fresh = sorted.get()?;
         Ok(held.with(|h| match h {
@@ -86,7 +126,14 @@ pub fn DeviceList() -> impl IntoView {
         keys.with(|k| {
             let Ok(keys) = k else { return Vec::new() };
             let (first, count) = window(scroll_top.get(), keys.len());
-            keys[first..first + count].to_vec()
+            let mut shown = keys[first..first + count].to_vec();
+            if let Some(f) = focused
+                .get()
+                .filter(|f| !shown.contains(f) && keys.contains(f))
+            {
+                shown.push(f);
+            }
+            shown
         })
     };
     let count_text = move || {
@@ -107,8 +154,20 @@ pub fn DeviceList() -> impl IntoView {
                 role="region"
                 aria-label="Device list (scrollable)"
                 style:height=format!("{VIEWPORT_HEIGHT}px")
-                on:pointerenter=move |_| held.set(keys.get_untracked().ok())
-                on:pointerleave=move |_| held.set(None)
+                on:pointerenter=move |_| { pointer_in.set(true); hold(); }
+                on:pointerleave=move |_| { pointer_in.set(false); hold(); }
+                on:focusin=move |ev| {
+                    focus_in.set(true);
+                    hold();
+                    focused.set(row_key(&ev));
+                }
+                on:focusout=move |ev| {
+                    if !focus_stays_in(&ev) {
+                        focus_in.set(false);
+                        focused.set(None);
+                        hold();
+                    }
+                }
                 on:scroll=move |ev| {
                     let target: web_sys::Element = event_target(&ev);
                     // web-sys types scrollTop as i32 on some targets and f64 on others.
