@@ -345,8 +345,8 @@ fn a_store_reads_what_was_saved_before_it_saves() {
 }
 
 /// Two windows of the page share its storage: what one saves reaches the other (the browser's
-/// `storage` event, sent to every window but the one that wrote), and the other's next save keeps
-/// it rather than writing its older copy over it.
+/// `storage` event, sent to every window but the one that wrote, with the entry's new value), and
+/// the other's next save keeps it rather than writing its older copy over it.
 #[wasm_bindgen_test]
 fn what_another_window_saves_is_kept() {
     use std::rc::Rc;
@@ -365,7 +365,8 @@ fn what_another_window_saves_is_kept() {
     let told = |name: &str| {
         let event = js_sys::Function::new_with_args(
             "key",
-            "window.dispatchEvent(new StorageEvent('storage', { key }))",
+            "window.dispatchEvent(new StorageEvent('storage', \
+             { key, newValue: localStorage.getItem(key) }))",
         );
         event.call1(&JsValue::NULL, &name.into()).unwrap();
     };
