@@ -12,7 +12,7 @@ pub fn ours<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
 
 /// Whether a `storage` event (its `key` and `newValue`) says another window erased what bluehome
 /// keeps: one of its entries removed, or the whole storage cleared (no key). bluehome removes its
-/// entries only in [`forget_everything`].
+/// entries only in `forget_everything`.
 pub fn erased_elsewhere(key: Option<&str>, new_value: Option<&str>) -> bool {
     new_value.is_none() && key.is_none_or(|k| k.starts_with(PREFIX))
 }
