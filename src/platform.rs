@@ -178,6 +178,14 @@ pub fn wide_window() -> bool {
         .is_some_and(|w| w >= 768.0)
 }
 
+/// Names the page in the window's title ("Devices – bluehome"), so that each page can be told
+/// apart in tabs, history and by a screen reader (WCAG 2.4.2).
+pub fn set_title(page: &str) {
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        document.set_title(&format!("{page} – bluehome"));
+    }
+}
+
 /// Reloads the page.
 pub fn reload() {
     if let Some(window) = web_sys::window() {

@@ -30,6 +30,11 @@ async fn renders_navigation_to_every_page() {
         ["Scan", "Devices", "Decode", "About"]
     );
     assert_eq!(texts(&host, "main h1"), ["Scan"]);
+    assert_eq!(
+        document().title(),
+        "Scan – bluehome",
+        "each page names itself"
+    );
     host.remove();
 }
 

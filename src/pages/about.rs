@@ -7,6 +7,7 @@ use crate::platform;
 /// What bluehome is, where it works, and the control that erases what it keeps.
 #[component]
 pub fn AboutPage() -> impl IntoView {
+    crate::platform::set_title("About");
     view! {
         <section class="page">
             <h1>"About bluehome"</h1>

@@ -199,6 +199,7 @@ fn KindField(
 
 #[component]
 pub fn DecodePage() -> impl IntoView {
+    crate::platform::set_title("Decode");
     let start = DecodeInput::from_fragment(&platform::fragment());
     let kind = RwSignal::new(start.kind);
     let uuid = RwSignal::new(start.uuid);
@@ -272,7 +273,9 @@ pub fn DecodePage() -> impl IntoView {
                     <input type="password" class="mono" name="key" autocomplete="off" spellcheck="false" bind:value=key />
                 </label>
             </form>
-            <section class="decode-result" aria-live="polite" aria-label="Decoded">{result}</section>
+            // Not a live region: it renders again on every keystroke, and a screen reader would
+            // read the whole decode each time.
+            <section class="decode-result" aria-label="Decoded">{result}</section>
         </section>
     }
 }

@@ -142,6 +142,7 @@ fn GuideSteps(session: ShellySession, tab: RwSignal<Tab>) -> impl IntoView {
 /// a connected Shelly device's tabs; device profiles.
 #[component]
 pub fn DevicesPage() -> impl IntoView {
+    crate::platform::set_title("Devices");
     let session = ShellySession::from_context();
     let setup = SetupSession::from_context();
     let tab = RwSignal::new(Tab::Info);

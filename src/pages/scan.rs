@@ -20,6 +20,7 @@ use crate::state::use_store;
 /// Every BTHome sensor nearby, decoded and charted live.
 #[component]
 pub fn ScanPage() -> impl IntoView {
+    crate::platform::set_title("Scan");
     let store = use_store();
     let notices = move || {
         store

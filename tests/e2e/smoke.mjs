@@ -82,6 +82,7 @@ for (const prefix of ['/', '/bluehome/']) {
       await t.test(`deep link ${prefix}${path} loads through 404.html`, async () => {
         const { page, problems } = await open(`${server.url}${path}`);
         assert.equal(await heading(page), title);
+        assert.equal(await page.title(), `${title} – bluehome`);
         assert.deepEqual(problems, []);
         assert.deepEqual(await violations(page), []);
         await page.close();

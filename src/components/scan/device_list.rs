@@ -388,7 +388,8 @@ pub fn DeviceRow(
                         view! {
                             <p class="row-problem" role="note">
                                 {needs_key.then(|| view! {
-                                    <button class="enter-key" on:click=enter_key>"Enter key"</button>
+                                    <button class="enter-key" on:click=enter_key
+                                        aria-label=text(|c| format!("Enter key for {}", c.title))>"Enter key"</button>
                                 })}
                                 <span class="problem" title=problem.clone()>{problem.clone()}</span>
                             </p>

@@ -104,7 +104,8 @@ pub fn ProfileSlots() -> impl IntoView {
                     }
                 }>"Clear all"</button>
                 <button on:click=export>"Export"</button>
-                <button on:click=move |_| show_import.update(|v| *v = !*v)>"Import…"</button>
+                <button on:click=move |_| show_import.update(|v| *v = !*v)
+                    aria-expanded=move || show_import.get().to_string()>"Import…"</button>
             </header>
             {move || session.profile_notice.get().map(|notice| view! {
                 <div class="notice warning" role="alert">
