@@ -20,6 +20,9 @@
 //! * Identify blinks for [`ImprovOptions::identify_ms`]; device info answers at once (with
 //!   [`ImprovOptions::device_info_strings`] of its strings); a scan answers after
 //!   [`ImprovOptions::scan_ms`].
+//! * It advertises in two packets ([`ImprovDevice::packets`]): the Improv UUID and service data
+//!   fill the advertising data, the name is in the scan response; for 1 s at the start and every
+//!   60 s the name replaces the service data ([`ImprovDevice::naming`]).
 //! * A disconnect clears the error. Every change of state, error or result is queued as a
 //!   notification ([`ImprovDevice::take_notifications`]) for clients that subscribe.
 
@@ -86,6 +89,10 @@ pub struct ImprovOptions {
     /// `esp32_improv` `stop()`, 10 s in current versions); reads and writes then fail as an
     /// attribute not found. `None`: never.
     pub stop_after_provisioned_ms: Option<u64>,
+    /// Whether it advertises its name for 1 s at the start and every 60 s, without its service
+    /// data ([`ImprovDevice::naming`]), as ESPHome does since esphome/esphome#10918 (merged
+    /// 2025-09); `false`: the name is only ever in the scan response, as before.
+    pub name_cycle: bool,
 }
 
 impl Default for ImprovOptions {
@@ -123,6 +130,7 @@ impl Default for ImprovOptions {
             mac: MacAddress([0x24, 0x58, 0x7C, 0x1D, 0x2E, 0x3F]),
             read_limit: None,
             stop_after_provisioned_ms: Some(10_000),
+            name_cycle: true,
         }
     }
 }
@@ -143,6 +151,8 @@ pub struct ImprovDevice {
     notifications: Vec<(Characteristic, Vec<u8>)>,
     /// When it said "provisioned".
     provisioned_at: Option<u64>,
+    /// When its state last changed (`None`: not since the start).
+    state_changed_at: Option<u64>,
 }
 
 impl ImprovDevice {
@@ -166,6 +176,7 @@ impl ImprovDevice {
             client: None,
             notifications: Vec::new(),
             provisioned_at: None,
+            state_changed_at: None,
         }
     }
 
@@ -194,9 +205,10 @@ impl ImprovDevice {
         core::mem::take(&mut self.notifications)
     }
 
-    fn set_state(&mut self, state: State) {
+    fn set_state(&mut self, state: State, at_ms: u64) {
         if self.state != state {
             self.state = state;
+            self.state_changed_at = Some(at_ms);
             self.notifications
                 .push((Characteristic::State, alloc::vec![u8::from(state)]));
         }
@@ -243,11 +255,11 @@ impl ImprovDevice {
                         command: Command::WifiSettings,
                         strings,
                     });
-                    self.set_state(State::Provisioned);
+                    self.set_state(State::Provisioned, done);
                     self.provisioned_at = Some(done);
                 } else {
                     self.set_error(ErrorCode::UnableToConnect);
-                    self.set_state(State::Authorized);
+                    self.set_state(State::Authorized, done);
                     if self.options.authorization {
                         self.authorized_until =
                             Some(done.saturating_add(self.options.authorization_ms));
@@ -255,12 +267,13 @@ impl ImprovDevice {
                 }
             }
         }
-        if self.state == State::Authorized
-            && self.options.authorization
-            && self.authorized_until.is_some_and(|until| now_ms >= until)
+        if let Some(until) = self
+            .authorized_until
+            .filter(|&until| self.state == State::Authorized && now_ms >= until)
+            .filter(|_| self.options.authorization)
         {
             self.authorized_until = None;
-            self.set_state(State::AuthorizationRequired);
+            self.set_state(State::AuthorizationRequired, until);
         }
         if self.scan_due.is_some_and(|due| now_ms >= due) {
             self.scan_due = None;
@@ -286,7 +299,7 @@ impl ImprovDevice {
         }
         if matches!(self.state, State::AuthorizationRequired | State::Authorized) {
             self.authorized_until = Some(now_ms.saturating_add(self.options.authorization_ms));
-            self.set_state(State::Authorized);
+            self.set_state(State::Authorized, now_ms);
         }
     }
 
@@ -376,7 +389,7 @@ impl ImprovDevice {
                 if self.state != State::Authorized {
                     return self.set_error(ErrorCode::NotAuthorized);
                 }
-                self.set_state(State::Provisioning);
+                self.set_state(State::Provisioning, now_ms);
                 self.connecting = Some((credentials, now_ms));
             }
             Request::Identify => {
@@ -393,29 +406,103 @@ impl ImprovDevice {
         }
     }
 
-    /// The advertisement now: the Improv service UUID and its service data
-    /// `[state][capabilities][0 0 0 0]`, in the same advertisement as the specification requires.
-    /// Once the service has stopped, the UUID goes with it (ESPHome's `BLEService::stop` removes
-    /// it from the advertising, `esphome/components/esp32_ble_server/ble_service.cpp`), so a
-    /// chooser filtering on it no longer lists the device; the service data stays.
-    pub fn advertisement(&mut self, now_ms: u64) -> Advertisement {
-        self.tick(now_ms);
-        let mut adv = Advertisement {
-            address: Some(self.options.mac),
-            name: Some(self.options.name.clone()),
-            ..Advertisement::default()
-        };
-        if !self.stopped(now_ms) {
-            adv.add_service_uuid(SERVICE_UUID);
+    /// Whether it advertises its name instead of its service data now (ESPHome since
+    /// esphome/esphome#10918, merged 2025-09, `esp32_improv_component.cpp`
+    /// `update_advertising_type_`): for `NAME_ADVERTISING_DURATION` (1 s) from the start, then
+    /// for 1 s every `NAME_ADVERTISING_INTERVAL` (60 s) after the last change of state or the
+    /// last such second; a change of state ends it at once, and once provisioned it stops.
+    pub fn naming(&self, now_ms: u64) -> bool {
+        if !self.options.name_cycle || self.state == State::Provisioned {
+            return false;
         }
+        let since = now_ms.saturating_sub(self.state_changed_at.unwrap_or(0));
+        // The start counts as a name phase; after a change of state the first comes 60 s later.
+        let cycled = self.state_changed_at.is_none() || since >= NAME_INTERVAL_MS;
+        cycled && since % NAME_INTERVAL_MS < NAME_DURATION_MS
+    }
+
+    /// The two packets it sends now, as ESPHome's `esp32_ble` builds them on ESP-IDF's
+    /// Bluedroid: `[advertising data, scan response]`. ESPHome turns the scan response on
+    /// (`esphome/components/esp32_ble/ble.cpp`, `advertising_init_`) and then
+    /// (`ble_advertising.cpp`, `services_advertisement_`) leaves the name out of the advertising
+    /// data and puts it (and the transmit power) in the scan response, which otherwise repeats the
+    /// advertising data. Bluedroid (`esp-idf` `components/bt/host/bluedroid/stack/btm/
+    /// btm_ble_gap.c`, `btm_ble_build_adv_data`) packs flags, name, transmit power, the 128-bit
+    /// UUID, then service data into 31 bytes, skipping what no longer fits: the advertising data
+    /// is flags (3), the Improv UUID (18) and the service data `0x4677` (10), 31 bytes, and the
+    /// scan response has no room for the UUID beside a name of more than 8 bytes. While
+    /// [`Self::naming`], the service data is cleared and the name joins the advertising data
+    /// (where the UUID then no longer fits either). Once the service has stopped the UUID goes
+    /// with it (`BLEService::stop`, `esphome/components/esp32_ble_server/ble_service.cpp`); the
+    /// service data stays. The transmit power is not modelled.
+    pub fn packets(&mut self, now_ms: u64) -> [Advertisement; 2] {
+        self.tick(now_ms);
+        let naming = self.naming(now_ms);
+        let uuid = !self.stopped(now_ms);
         let data = ServiceData {
             state: self.state,
             capabilities: self.options.capabilities,
         };
-        adv.service_data
-            .insert(SERVICE_DATA_UUID, data.encode().to_vec());
+        let service_data = (!naming).then(|| data.encode().to_vec());
+        let packet = |flags: bool, name: bool, tx_power: bool| {
+            let mut room = ADV_BYTES - if flags { 3 } else { 0 };
+            let mut adv = Advertisement {
+                address: Some(self.options.mac),
+                ..Advertisement::default()
+            };
+            if name && room > 2 {
+                let name = shortened(&self.options.name, room - 2);
+                room -= 2 + name.len();
+                adv.name = Some(name.into());
+            }
+            if tx_power && room > 2 {
+                room -= 3;
+            }
+            if uuid && room >= 18 {
+                room -= 18;
+                adv.add_service_uuid(SERVICE_UUID);
+            }
+            if let Some(bytes) = service_data.as_ref().filter(|b| room >= 4 + b.len()) {
+                adv.service_data.insert(SERVICE_DATA_UUID, bytes.clone());
+            }
+            adv
+        };
+        [packet(true, naming, false), packet(false, true, true)]
+    }
+
+    /// What an active scan hears now: both [`Self::packets`] merged (the name from the scan
+    /// response). A passive scan hears only the first packet.
+    pub fn advertisement(&mut self, now_ms: u64) -> Advertisement {
+        let [mut adv, response] = self.packets(now_ms);
+        if adv.name.is_none() {
+            adv.name = response.name;
+        }
+        for uuid in response.service_uuids {
+            adv.add_service_uuid(uuid);
+        }
+        for (uuid, bytes) in response.service_data.iter() {
+            if !adv.service_data.contains_key(uuid) {
+                adv.service_data.insert(*uuid, bytes.clone());
+            }
+        }
         adv
     }
+}
+
+/// A legacy advertising packet's bytes.
+const ADV_BYTES: usize = 31;
+/// ESPHome's `NAME_ADVERTISING_INTERVAL` (`esp32_improv_component.cpp`, since esphome#10918).
+const NAME_INTERVAL_MS: u64 = 60_000;
+/// ESPHome's `NAME_ADVERTISING_DURATION`.
+const NAME_DURATION_MS: u64 = 1_000;
+
+/// `name` cut to at most `max` bytes on a character boundary (Bluedroid's shortened name).
+fn shortened(name: &str, max: usize) -> &str {
+    let mut end = name.len().min(max);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name.get(..end).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -775,10 +862,123 @@ mod tests {
     #[test]
     fn the_advertisement_carries_state_and_capabilities() {
         let mut device = ImprovDevice::new(ImprovOptions::default());
-        let adv = device.advertisement(0);
+        let adv = device.advertisement(NAME_DURATION_MS);
         assert_eq!(adv.service_uuids, [SERVICE_UUID]);
         let data = ServiceData::parse(&adv.service_data[&SERVICE_DATA_UUID]).unwrap();
         assert_eq!(data.state, State::AuthorizationRequired);
         assert_eq!(data.capabilities, Capabilities(0x07));
+    }
+
+    /// The bytes a packet takes on air: each field as Bluedroid writes it.
+    fn air_bytes(adv: &Advertisement, flags: bool) -> usize {
+        let name = adv.name.as_ref().map_or(0, |n| 2 + n.len());
+        let data: usize = adv.service_data.values().map(|d| 4 + d.len()).sum();
+        usize::from(flags) * 3 + name + 18 * adv.service_uuids.len() + data
+    }
+
+    /// ESPHome's advertising data is flags, the 128-bit Improv UUID and the service data (31
+    /// bytes, so no room for a name); the name is in the scan response, with the service data
+    /// but without the UUID, which no longer fits beside a 10-byte name and the transmit power.
+    #[test]
+    fn the_name_is_in_the_scan_response_and_the_uuid_beside_the_service_data() {
+        let mut device = ImprovDevice::new(ImprovOptions::default());
+        let [data, response] = device.packets(5_000);
+        assert_eq!(data.name, None);
+        assert_eq!(data.service_uuids, [SERVICE_UUID]);
+        assert_eq!(
+            data.service_data[&SERVICE_DATA_UUID],
+            [0x01, 0x07, 0, 0, 0, 0]
+        );
+        assert_eq!(air_bytes(&data, true), 31);
+        assert_eq!(response.name.as_deref(), Some("improv-sim"));
+        assert!(response.service_uuids.is_empty(), "{response:?}");
+        assert!(response.service_data.contains_key(&SERVICE_DATA_UUID));
+        assert!(air_bytes(&response, false) + 3 <= 31);
+        // An active scan hears both: the merged view has all three.
+        let heard = device.advertisement(5_000);
+        assert_eq!(heard.name.as_deref(), Some("improv-sim"));
+        assert_eq!(heard.service_uuids, [SERVICE_UUID]);
+        assert!(heard.service_data.contains_key(&SERVICE_DATA_UUID));
+    }
+
+    /// ESPHome since esphome#10918 starts by advertising its name, without service data, for
+    /// 1 s; then service data, and the name again for 1 s every 60 s. A change of state ends a
+    /// name phase at once and starts the 60 s over; once provisioned the name phases stop.
+    #[test]
+    fn the_name_is_advertised_for_a_second_at_the_start_and_every_minute() {
+        let mut device = ImprovDevice::new(ImprovOptions::default());
+        let naming = |d: &mut ImprovDevice, t: u64| {
+            let [data, response] = d.packets(t);
+            let named = data.name.as_deref() == Some("improv-sim");
+            assert_eq!(named, data.service_data.is_empty(), "{t}: {data:?}");
+            assert!(air_bytes(&data, true) <= 31, "{t}: {data:?}");
+            assert!(response.service_data.is_empty() || !named, "{t}");
+            named
+        };
+        assert!(naming(&mut device, 0));
+        assert!(naming(&mut device, 999));
+        assert!(!naming(&mut device, 1_000));
+        assert!(!naming(&mut device, 59_999));
+        assert!(naming(&mut device, 60_000));
+        assert!(naming(&mut device, 60_999));
+        assert!(!naming(&mut device, 61_000));
+        assert!(naming(&mut device, 120_500));
+        // A 10-byte name leaves no room for the UUID beside it.
+        assert!(device.packets(120_500)[0].service_uuids.is_empty());
+
+        // A press at 120.5 s, during a name phase, authorizes: service data at once, and the
+        // next name 60 s later, when the authorization lapses: that change of state starts the
+        // 60 s over.
+        device.press(120_500);
+        assert!(!naming(&mut device, 120_500));
+        assert!(!naming(&mut device, 180_000));
+        assert!(!naming(&mut device, 180_500));
+        assert_eq!(device.state(), State::AuthorizationRequired);
+        assert!(naming(&mut device, 240_500));
+
+        // Once provisioned, service data only, and after the stop without the UUID.
+        let mut device = ImprovDevice::new(ImprovOptions {
+            authorization: false,
+            ..ImprovOptions::default()
+        });
+        device.connect("c", 500);
+        let wifi = Request::WifiSettings(creds("HomeNet", "correct horse")).encode();
+        device
+            .write(Characteristic::RpcCommand, &wifi, 500)
+            .unwrap();
+        device.tick(3_500);
+        assert_eq!(device.state(), State::Provisioned);
+        assert!(!naming(&mut device, 63_500));
+        assert!(
+            device.packets(13_499)[0]
+                .service_uuids
+                .contains(&SERVICE_UUID)
+        );
+        assert!(device.packets(13_500)[0].service_uuids.is_empty());
+        assert!(!naming(&mut device, 123_500));
+    }
+
+    /// Before esphome#10918 the name was only ever in the scan response.
+    #[test]
+    fn without_the_name_cycle_the_service_data_is_there_from_the_start() {
+        let mut device = ImprovDevice::new(ImprovOptions {
+            name_cycle: false,
+            ..ImprovOptions::default()
+        });
+        for t in [0, 60_000, 120_500] {
+            let [data, response] = device.packets(t);
+            assert_eq!(data.name, None);
+            assert_eq!(data.service_uuids, [SERVICE_UUID]);
+            assert!(data.service_data.contains_key(&SERVICE_DATA_UUID));
+            assert_eq!(response.name.as_deref(), Some("improv-sim"));
+        }
+    }
+
+    /// A long name is shortened to what fits, on a character boundary.
+    #[test]
+    fn a_long_name_is_shortened_to_fit() {
+        assert_eq!(shortened("improv-sim", 4), "impr");
+        assert_eq!(shortened("ééé", 3), "é");
+        assert_eq!(shortened("ab", 10), "ab");
     }
 }
