@@ -9,7 +9,7 @@ use bluehome::ble::DeviceId;
 use bluehome::ble::demo::{SharedImprov, add_improv_as, improv_device};
 use bluehome::ble::mock::{MockBackend, Platform};
 use bluehome::platform::Os;
-use bluehome::state::setup::{Flow, GattOp};
+use bluehome::state::setup::{Flow, GattOp, SetupSession};
 use bluehome_core::improv::State;
 use bluehome_core::sim::ImprovOptions;
 use leptos::prelude::*;
@@ -39,6 +39,11 @@ async fn open_improv(w: &World) {
         w.store
             .model_untracked(|m| m.device(&key).is_some())
             .unwrap_or(false)
+    })
+    .await;
+    // A person waits for it in the chooser: ESPHome's first second advertises the name only.
+    until(5, "the device in the chooser", || {
+        w.with_mock(|m| !m.offered(&SetupSession::chooser_options()).is_empty())
     })
     .await;
     click(&w.host, "Set up a device…");
@@ -364,4 +369,31 @@ async fn a_link_dropped_while_reading_device_info_ends_the_flow() {
     assert_eq!(during.as_deref(), Some("reading device info"));
     assert!(w.setup.improv.info.get_untracked().is_none());
     assert_eq!(count(&w.host, ".improv-info"), 0);
+}
+
+/// ESPHome sends the Improv UUID and service data in its advertising data and its name only in
+/// the scan response (and, since esphome#10918, its name without the service data for 1 s every
+/// minute). On Windows, where an event carries its own packet's name only, the chooser still
+/// lists the device by the UUID of one packet, under the name of the other, and the page keeps
+/// the name the scan response brought while the nameless packets keep coming.
+#[wasm_bindgen_test]
+async fn a_device_naming_itself_in_its_scan_response_is_found_and_named() {
+    let (w, _device, _id) = ready_improv(ImprovOptions::default()).await;
+    let offered = w.with_mock(|m| m.offered(&SetupSession::chooser_options()));
+    let names: Vec<_> = offered.iter().map(|d| d.name.as_deref()).collect();
+    assert_eq!(names, [Some("improv-sim")]);
+    let key: bluehome_core::DeviceKey = ID.parse().unwrap();
+    let named = || {
+        w.store
+            .model_untracked(|m| m.device(&key).and_then(|d| d.name.map(str::to_owned)))
+            .flatten()
+    };
+    assert_eq!(named().as_deref(), Some("improv-sim"));
+    // Two more seconds of packets, most of them nameless: the name stays.
+    let until_ms = w.with_mock(|m| m.now_ms()) + 2_000;
+    until(10, "two more seconds of packets", || {
+        w.with_mock(|m| m.now_ms()) >= until_ms
+    })
+    .await;
+    assert_eq!(named().as_deref(), Some("improv-sim"));
 }

@@ -318,21 +318,23 @@ impl GattPeer for ImprovPeer {
 struct ImprovSource {
     device: SharedImprov,
     id: DeviceId,
-    last: Option<(Advertisement, u64)>,
+    last: Option<([Advertisement; 2], u64)>,
 }
 
 impl AdvertisementSource for ImprovSource {
+    /// Its two packets as ESPHome sends them (`ImprovDevice::packets`): the advertising data with
+    /// the service UUID and service data, then the scan response with the name.
     fn poll(&mut self, now_ms: u64) -> Vec<(DeviceId, Advertisement)> {
-        let adv = self.device.borrow_mut().advertisement(now_ms);
+        let packets = self.device.borrow_mut().packets(now_ms);
         let fresh = match &self.last {
-            Some((previous, at)) => *previous != adv || now_ms >= at + REPEAT_MS,
+            Some((previous, at)) => *previous != packets || now_ms >= at + REPEAT_MS,
             None => true,
         };
         if !fresh {
             return Vec::new();
         }
-        self.last = Some((adv.clone(), now_ms));
-        vec![(self.id.clone(), adv)]
+        self.last = Some((packets.clone(), now_ms));
+        packets.into_iter().map(|p| (self.id.clone(), p)).collect()
     }
 
     fn notifications(&mut self, now_ms: u64) -> Vec<(DeviceId, Characteristic, Vec<u8>)> {

@@ -11,11 +11,14 @@ use crate::ble::{
 
 use super::*;
 
-/// Whether the chooser lists a device for these options: against its name and the last
-/// advertisement it showed.
+/// Whether the chooser lists a device for these options: against its name and each of the last
+/// packets it sent ([`RECENT_PACKETS`]).
 fn chooser_lists(options: &RequestDeviceOptions, device: &MockDevice) -> bool {
-    let offered = |filter: &WebFilter| {
-        filter.matches(device.name.as_deref(), device.last_advertisement.as_ref())
+    let offered = |filter: &WebFilter| match device.recent.as_slice() {
+        [] => filter.matches(device.name.as_deref(), None),
+        recent => recent
+            .iter()
+            .any(|packet| filter.matches(device.name.as_deref(), Some(packet))),
     };
     (options.accept_all_devices || options.filters.iter().any(offered))
         && !options.exclusion_filters.iter().any(offered)

@@ -77,10 +77,19 @@ pub enum ChooserAnswer {
     Cancel,
 }
 
+/// How many of a device's last packets the chooser looks at: one advertising event, the
+/// advertising data and its scan response. Chrome's chooser lists a device as soon as one of its
+/// packets matches a filter while it scans (chromium
+/// `content/browser/bluetooth/bluetooth_device_chooser_controller.cc`, `AddFilteredDevice` on
+/// every `DeviceChanged`), so a device whose service UUID rides in its advertising data and its
+/// name in its scan response (ESPHome's Improv) is listed although no one packet has both.
+const RECENT_PACKETS: usize = 2;
+
 #[derive(Default)]
 struct MockDevice {
     name: Option<String>,
-    last_advertisement: Option<Advertisement>,
+    /// Its last packets, newest last: at most [`RECENT_PACKETS`].
+    recent: Vec<Advertisement>,
     peer: Option<Box<dyn GattPeer>>,
     granted: bool,
     /// The services the page may use on it: those of every chooser that granted it (its filters'
@@ -399,7 +408,10 @@ impl MockBackend {
             if packet.name.is_some() {
                 entry.name.clone_from(&packet.name);
             }
-            entry.last_advertisement = Some(packet.clone());
+            if entry.recent.len() == RECENT_PACKETS {
+                entry.recent.remove(0);
+            }
+            entry.recent.push(packet.clone());
             // What the page gets: never the address; the name as this platform reports it.
             let mut event = packet;
             event.address = None;
