@@ -812,6 +812,40 @@ async fn a_focused_row_keeps_its_place_and_the_focus() {
     assert_eq!(card(&page, "AAA").0, "1");
 }
 
+/// Opening a device's details moves focus to the panel's heading; Escape closes it and gives the
+/// focus back to the device's row (not to the page's body).
+#[wasm_bindgen_test]
+async fn the_details_panel_takes_the_focus_and_gives_it_back() {
+    let page = Page::mount().await;
+    page.advertise("id-b", sensor("BBB", TEMP_HUMIDITY, -60));
+    page.refresh().await;
+    page.click(".device-row[data-key='id-b'] .row-title");
+    settle().await;
+    let active = || document().active_element().map(|e| e.tag_name());
+    assert_eq!(active().as_deref(), Some("H2"), "the panel's heading");
+    let panel = dom::element(&page.host, "#device-details");
+    let escape = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &{
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key("Escape");
+        init.set_bubbles(true);
+        init
+    })
+    .unwrap();
+    panel.dispatch_event(&escape).unwrap();
+    settle().await;
+    assert!(
+        page.host
+            .query_selector("#device-details")
+            .unwrap()
+            .is_none()
+    );
+    let row = document()
+        .active_element()
+        .and_then(|e| e.closest("[data-key]").ok().flatten())
+        .and_then(|r| r.get_attribute("data-key"));
+    assert_eq!(row.as_deref(), Some("id-b"), "focus is back on the row");
+}
+
 #[wasm_bindgen_test]
 async fn cards_say_binary_states_in_words_and_the_chart_opens_on_temperature() {
     let page = Page::mount().await;

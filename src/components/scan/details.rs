@@ -241,6 +241,31 @@ fn DetailsPanel(
             .map(|p| view! { <p class="problem" role="alert">{format!("{} ({})", p.message, p.kind)}</p> })
     };
 
+    // Focus goes to the panel as it opens (on a phone it covers the list), and back to the
+    // device's row as it closes, so a keyboard user is never left on the page's body.
+    let heading = NodeRef::<leptos::html::H2>::new();
+    Effect::new(move |_| {
+        if let Some(h) = heading.get() {
+            let _ = h.focus();
+        }
+    });
+    let row = key.to_string();
+    let close = move || {
+        store.selected.set(None);
+        let row = row.clone();
+        request_animation_frame(move || {
+            let selector = format!(".device-row[data-key=\"{row}\"] .row-title");
+            if let Some(title) = document()
+                .query_selector(&selector)
+                .ok()
+                .flatten()
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = title.focus();
+            }
+        });
+    };
+    let close_on_click = close.clone();
     view! {
         <section
             id="device-details"
@@ -248,13 +273,13 @@ fn DetailsPanel(
             aria-label="Device details"
             on:keydown=move |ev| {
                 if ev.key() == "Escape" {
-                    store.selected.set(None);
+                    close();
                 }
             }
         >
             <div class="details-head">
-                <h2>{title}</h2>
-                <button type="button" class="close" on:click=move |_| store.selected.set(None)>
+                <h2 tabindex="-1" node_ref=heading>{title}</h2>
+                <button type="button" class="close" on:click=move |_| close_on_click()>
                     "Close"
                 </button>
             </div>
