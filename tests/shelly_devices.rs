@@ -575,6 +575,13 @@ async fn reconnecting_through_the_chooser_finds_the_device_by_its_mac() {
     connect(&w).await;
     click(&w.host, "Disconnect");
     until(5, "disconnected", || w.session.link().is_none()).await;
+    // The Disconnect button is gone: focus is on the way to connect again, not on the body.
+    until(2, "focus on Set up a device", || {
+        document()
+            .active_element()
+            .is_some_and(|e| e.id() == "set-up-a-device")
+    })
+    .await;
     tick().await;
     w.mock().set_chooser(ChooserAnswer::FirstMatch);
     click(&w.host, "Reconnect");

@@ -21,7 +21,7 @@ pub fn SetupPanel(
     view! {
         <section class="setup" aria-label="Set up a device">
             <div class="row">
-                <button class="primary" disabled=busy on:click=move |_| session.choose()>
+                <button id="set-up-a-device" class="primary" disabled=busy on:click=move |_| session.choose()>
                     "Set up a device…"
                 </button>
                 <span class="hint">"Shelly Gen2+ devices, Shelly BLU sensors and Improv Wi-Fi devices."</span>

@@ -25,7 +25,19 @@ pub fn ConnectPanel() -> impl IntoView {
                     <strong class="connected-name">
                         {move || session.device.get().map(|d| printable(&d.display_name()).into_owned()).unwrap_or_default()}
                     </strong>
-                    <button on:click=move |_| session.disconnect()>"Disconnect"</button>
+                    <button on:click=move |_| {
+                        session.disconnect();
+                        // The button goes with the connection: focus the way to connect again
+                        // rather than leave it on the page's body.
+                        request_animation_frame(|| {
+                            if let Some(next) = document()
+                                .get_element_by_id("set-up-a-device")
+                                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                            {
+                                let _ = next.focus();
+                            }
+                        });
+                    }>"Disconnect"</button>
                 </Show>
                 {move || session.busy.get().map(|b| view! {
                     <span class="busy" role="status" aria-live="polite">{format!("{b}…")}</span>
