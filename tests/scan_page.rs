@@ -729,12 +729,21 @@ async fn an_encrypted_sensor_without_its_key_offers_enter_key_in_its_card() {
     );
 }
 
+/// The Scan page showing one temperature sensor per name, at -60 dBm, each with the device id
+/// `id-` and its name's first letter in lower case (`BBB` is `id-b`).
+async fn page_with(names: &[&str]) -> Page {
+    let page = Page::mount().await;
+    for name in names {
+        let id = format!("id-{}", name[..1].to_lowercase());
+        page.advertise(&id, sensor(name, TEMP_HUMIDITY, -60));
+    }
+    page.refresh().await;
+    page
+}
+
 #[wasm_bindgen_test]
 async fn rows_stay_in_place_while_the_pointer_rests_on_the_list() {
-    let page = Page::mount().await;
-    page.advertise("id-b", sensor("BBB", TEMP_HUMIDITY, -60));
-    page.advertise("id-c", sensor("CCC", TEMP_HUMIDITY, -60));
-    page.refresh().await;
+    let page = page_with(&["BBB", "CCC"]).await;
     assert_eq!(card(&page, "BBB").0, "1", "by name by default");
     let list = dom::element(&page.host, ".device-list");
     list.dispatch_event(&web_sys::Event::new("pointerenter").unwrap())
@@ -760,10 +769,7 @@ async fn rows_stay_in_place_while_the_pointer_rests_on_the_list() {
 /// (moving a focused element blurs it), and the row stays rendered when scrolled out of view.
 #[wasm_bindgen_test]
 async fn a_focused_row_keeps_its_place_and_the_focus() {
-    let page = Page::mount().await;
-    page.advertise("id-b", sensor("BBB", TEMP_HUMIDITY, -60));
-    page.advertise("id-c", sensor("CCC", TEMP_HUMIDITY, -60));
-    page.refresh().await;
+    let page = page_with(&["BBB", "CCC"]).await;
     let title: web_sys::HtmlElement =
         dom::query(&page.host, ".device-row[data-key='id-c'] .row-title");
     title.focus().unwrap();
@@ -816,9 +822,7 @@ async fn a_focused_row_keeps_its_place_and_the_focus() {
 /// focus back to the device's row (not to the page's body).
 #[wasm_bindgen_test]
 async fn the_details_panel_takes_the_focus_and_gives_it_back() {
-    let page = Page::mount().await;
-    page.advertise("id-b", sensor("BBB", TEMP_HUMIDITY, -60));
-    page.refresh().await;
+    let page = page_with(&["BBB"]).await;
     page.click(".device-row[data-key='id-b'] .row-title");
     settle().await;
     let active = || document().active_element().map(|e| e.tag_name());
