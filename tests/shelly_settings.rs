@@ -348,3 +348,45 @@ async fn a_device_that_keeps_dropping_is_not_reconnected_forever() {
     w.mock().set_gatt_hangs(&id, false);
     w.host.remove();
 }
+
+/// The device's tabs follow the WAI-ARIA "Tabs" pattern: one Tab stop (the selected tab), arrow
+/// keys move to the next tab and select it, its panel is labelled by it.
+#[wasm_bindgen_test]
+async fn the_tabs_move_with_the_arrow_keys() {
+    let w = connected_world().await;
+    let selected = || {
+        let tab = element(&w.host, "[role=tab][aria-selected=true]");
+        (tab.text_content().unwrap_or_default(), tab.id())
+    };
+    assert_eq!(selected().0, "Device");
+    assert_eq!(
+        count(&w.host, "[role=tab][tabindex='0']"),
+        1,
+        "one Tab stop"
+    );
+    let key = |name: &str| {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(name);
+        init.set_bubbles(true);
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()
+    };
+    let device_tab = element(&w.host, "#tab-device");
+    device_tab.dispatch_event(&key("ArrowRight")).unwrap();
+    tick().await;
+    assert_eq!(selected().0, "Wi-Fi");
+    assert_eq!(
+        document().active_element().map(|e| e.id()).as_deref(),
+        Some("tab-wifi")
+    );
+    let panel = element(&w.host, "[role=tabpanel]");
+    assert_eq!(
+        panel.get_attribute("aria-labelledby").as_deref(),
+        Some("tab-wifi")
+    );
+    element(&w.host, "#tab-wifi")
+        .dispatch_event(&key("End"))
+        .unwrap();
+    tick().await;
+    assert_eq!(selected().1, "tab-console");
+    w.host.remove();
+}

@@ -36,6 +36,45 @@ impl Tab {
         Tab::Console,
     ];
 
+    /// The tab's element id (its panel names it).
+    fn id(self) -> &'static str {
+        match self {
+            Tab::Info => "tab-device",
+            Tab::Wifi => "tab-wifi",
+            Tab::Security => "tab-security",
+            Tab::Bluetooth => "tab-bluetooth",
+            Tab::Gateway => "tab-gateway",
+            Tab::Console => "tab-console",
+        }
+    }
+
+    /// The tab a key moves to from this one, as the WAI-ARIA Authoring Practices' "Tabs" pattern
+    /// has it (arrows wrap around; Home and End go to the ends); `None` for other keys.
+    fn after_key(self, key: &str) -> Option<Tab> {
+        let at = Tab::ALL.iter().position(|&t| t == self)?;
+        let last = Tab::ALL.len() - 1;
+        let to = match key {
+            "ArrowRight" => {
+                if at == last {
+                    0
+                } else {
+                    at + 1
+                }
+            }
+            "ArrowLeft" => {
+                if at == 0 {
+                    last
+                } else {
+                    at - 1
+                }
+            }
+            "Home" => 0,
+            "End" => last,
+            _ => return None,
+        };
+        Some(Tab::ALL[to])
+    }
+
     fn label(self) -> &'static str {
         match self {
             Tab::Info => "Device",
@@ -156,13 +195,29 @@ pub fn DevicesPage() -> impl IntoView {
             <ProfileSlots />
             <ConnectPanel />
             <Show when=move || session.phase.get() == Phase::Connected>
-                <nav class="tabs" role="tablist" aria-label="Device sections">
+                // One Tab stop for the tabs; arrows, Home and End move between them.
+                <div class="tabs" role="tablist" aria-label="Device sections"
+                    on:keydown=move |ev| {
+                        if let Some(next) = tab.get_untracked().after_key(&ev.key()) {
+                            ev.prevent_default();
+                            tab.set(next);
+                            if let Some(button) = document()
+                                .get_element_by_id(next.id())
+                                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                            {
+                                let _ = button.focus();
+                            }
+                        }
+                    }>
                     {Tab::ALL.into_iter().map(|t| view! {
-                        <button role="tab" class="tab" aria-selected=move || (tab.get() == t).to_string()
+                        <button role="tab" class="tab" id=t.id() aria-controls="device-tab-panel"
+                            aria-selected=move || (tab.get() == t).to_string()
+                            tabindex=move || if tab.get() == t { "0" } else { "-1" }
                             on:click=move |_| tab.set(t)>{t.label()}</button>
                     }).collect_view()}
-                </nav>
-                <div class="tab-panel" role="tabpanel">
+                </div>
+                <div class="tab-panel" role="tabpanel" id="device-tab-panel" tabindex="0"
+                    aria-labelledby=move || tab.get().id()>
                     {move || match tab.get() {
                         Tab::Info => view! { <DeviceInfoPanel /> }.into_any(),
                         Tab::Wifi => view! { <WifiWizard /> }.into_any(),
@@ -180,6 +235,24 @@ pub fn DevicesPage() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arrows_home_and_end_move_between_the_tabs() {
+        assert_eq!(Tab::Info.after_key("ArrowRight"), Some(Tab::Wifi));
+        assert_eq!(
+            Tab::Info.after_key("ArrowLeft"),
+            Some(Tab::Console),
+            "wraps"
+        );
+        assert_eq!(
+            Tab::Console.after_key("ArrowRight"),
+            Some(Tab::Info),
+            "wraps"
+        );
+        assert_eq!(Tab::Gateway.after_key("Home"), Some(Tab::Info));
+        assert_eq!(Tab::Wifi.after_key("End"), Some(Tab::Console));
+        assert_eq!(Tab::Wifi.after_key("Enter"), None);
+    }
 
     #[test]
     fn the_guide_stands_at_the_first_step_not_done() {
