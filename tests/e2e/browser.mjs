@@ -12,6 +12,9 @@ export async function launchChromium({ userDataDir, webBluetooth = true } = {}) 
   return puppeteer.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
+    // Puppeteer waits 30 s for Chromium to start by default; once, on a loaded 2-core machine, the
+    // smoke suite's first launch took longer and failed before any test ran.
+    timeout: 90_000,
     userDataDir: userDataDir ?? (await mkdtemp(join(tmpdir(), 'bluehome-chromium-'))),
     args: [
       '--no-sandbox',
