@@ -729,6 +729,14 @@ async fn an_encrypted_sensor_without_its_key_offers_enter_key_in_its_card() {
     );
 }
 
+/// Whether no device's details panel is open.
+fn details_closed(page: &Page) -> bool {
+    page.host
+        .query_selector("#device-details")
+        .unwrap()
+        .is_none()
+}
+
 /// The Scan page showing one temperature sensor per name, at -60 dBm, each with the device id
 /// `id-` and its name's first letter in lower case (`BBB` is `id-b`).
 async fn page_with(names: &[&str]) -> Page {
@@ -837,12 +845,7 @@ async fn the_details_panel_takes_the_focus_and_gives_it_back() {
     .unwrap();
     panel.dispatch_event(&escape).unwrap();
     settle().await;
-    assert!(
-        page.host
-            .query_selector("#device-details")
-            .unwrap()
-            .is_none()
-    );
+    assert!(details_closed(&page));
     let row = document()
         .active_element()
         .and_then(|e| e.closest("[data-key]").ok().flatten())
@@ -875,12 +878,7 @@ async fn cards_say_binary_states_in_words_and_the_chart_opens_on_temperature() {
     assert_eq!(title, "DW");
     page.click(".details-head .close");
     settle().await;
-    assert!(
-        page.host
-            .query_selector("#device-details")
-            .unwrap()
-            .is_none()
-    );
+    assert!(details_closed(&page));
     dom::nth(&page.host, ".row-title", 1).click();
     settle().await;
     let select: web_sys::HtmlSelectElement = dom::query(&page.host, ".chart-controls select");

@@ -59,15 +59,22 @@ fn press(w: &World, device: &SharedImprov) {
     device.borrow_mut().press(now);
 }
 
-/// A device that needs no authorization (`options` otherwise), its flow open and idle.
-async fn ready_improv(options: ImprovOptions) -> (World, SharedImprov, DeviceId) {
-    let (mock, device, id) = improv_world(ImprovOptions {
-        authorization: false,
-        ..options
-    });
+/// A device set up by `options`, chosen on Windows, its flow opened.
+async fn opened_improv(options: ImprovOptions) -> (World, SharedImprov, DeviceId) {
+    let (mock, device, id) = improv_world(options);
     let w = world(mock).await;
     w.on(&id, Platform::Windows, Os::Windows);
     open_improv(&w).await;
+    (w, device, id)
+}
+
+/// A device that needs no authorization (`options` otherwise), its flow open and idle.
+async fn ready_improv(options: ImprovOptions) -> (World, SharedImprov, DeviceId) {
+    let (w, device, id) = opened_improv(ImprovOptions {
+        authorization: false,
+        ..options
+    })
+    .await;
     idle(&w).await;
     (w, device, id)
 }
@@ -112,10 +119,7 @@ async fn provisioned(w: &World) {
 /// followed by notification, the redirect shown as a link.
 #[wasm_bindgen_test]
 async fn a_device_is_authorized_scanned_and_provisioned() {
-    let (mock, device, id) = improv_world(ImprovOptions::default());
-    let w = world(mock).await;
-    w.on(&id, Platform::Windows, Os::Windows);
-    open_improv(&w).await;
+    let (w, device, _) = opened_improv(ImprovOptions::default()).await;
     text_saying(&w.host, 5, ".setup-steps", "Press the button on the device").await;
     assert!(text(&w.host, ".improv-info").contains("ESP32-C3"));
     // Improv has no encryption: the form says so before the password is sent.
@@ -168,13 +172,11 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
 /// again, then sends the settings without being asked twice.
 #[wasm_bindgen_test]
 async fn an_authorization_that_ran_out_is_asked_for_again_and_the_settings_sent() {
-    let (mock, device, id) = improv_world(ImprovOptions {
+    let (w, device, _) = opened_improv(ImprovOptions {
         authorization_ms: 1_000,
         ..ImprovOptions::default()
-    });
-    let w = world(mock).await;
-    w.on(&id, Platform::Windows, Os::Windows);
-    open_improv(&w).await;
+    })
+    .await;
     press(&w, &device);
     idle(&w).await;
     until(5, "the authorization running out", || {
@@ -317,13 +319,11 @@ async fn provisioning_is_followed_by_polling_when_no_notification_comes() {
 /// and the capabilities, state and button press never showed.
 #[wasm_bindgen_test]
 async fn device_info_that_cannot_be_read_does_not_end_the_flow() {
-    let (mock, device, id) = improv_world(ImprovOptions {
+    let (w, device, _) = opened_improv(ImprovOptions {
         device_info_strings: 3,
         ..ImprovOptions::default()
-    });
-    let w = world(mock).await;
-    w.on(&id, Platform::Windows, Os::Windows);
-    open_improv(&w).await;
+    })
+    .await;
     text_saying(&w.host, 5, ".setup-steps", "Press the button on the device").await;
     let info = text(&w.host, ".improv-info");
     assert!(info.contains("could not be read"), "{info}");
