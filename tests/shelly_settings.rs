@@ -144,8 +144,9 @@ async fn turning_rpc_over_bluetooth_off_restarts_the_device_and_leaves_it() {
         "{log}"
     );
     w.assert_no_failure();
-    // The device applies the switch as it restarts.
-    let later = w.mock().now_ms() + 2_000;
+    // The device applies the switch as it restarts, a second later on its own clock (the mock
+    // backend's clock is another one, which the Devices page's store may not be moving).
+    let later = w.taps.device_now_ms() + 2_000;
     w.gateway.borrow_mut().tick(later);
     assert!(!w.gateway.borrow().rpc_enabled());
     w.host.remove();

@@ -33,14 +33,15 @@ pub struct SimPeer {
     pub gateway: Rc<RefCell<Gateway>>,
     pub server: Server,
     pub client: String,
-    pub start: f64,
     /// What the test sees of the device.
     pub taps: Taps,
 }
 
 /// A test's view into a [`SimPeer`].
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Taps {
+    /// When the device's clock started (`Date.now()`, ms): its time is real time since then.
+    pub started: f64,
     /// Whether the device's NotifyEvent / NotifyStatus frames reach a Bluetooth client (true
     /// unless a test turns it off).
     pub events_over_ble: Rc<Cell<bool>>,
@@ -48,9 +49,16 @@ pub struct Taps {
     pub requests: Rc<RefCell<Vec<Request>>>,
 }
 
+impl Taps {
+    /// The device's clock: what its timers (a restart's delay among them) count in.
+    pub fn device_now_ms(&self) -> u64 {
+        (js_sys::Date::now() - self.started).max(0.0) as u64
+    }
+}
+
 impl SimPeer {
     fn now(&self) -> u64 {
-        (js_sys::Date::now() - self.start).max(0.0) as u64
+        self.taps.device_now_ms()
     }
 
     /// After the set-up window only a bonded client gets in.
@@ -267,13 +275,15 @@ pub fn provisioned_gateway() -> Rc<RefCell<Gateway>> {
 
 /// `gateway`'s GATT server, as the mock backend's peer for a device, and the test's view into it.
 pub fn sim_peer(gateway: &Rc<RefCell<Gateway>>) -> (Box<SimPeer>, Taps) {
-    let taps = Taps::default();
-    taps.events_over_ble.set(true);
+    let taps = Taps {
+        started: js_sys::Date::now(),
+        events_over_ble: Rc::new(Cell::new(true)),
+        requests: Rc::default(),
+    };
     let peer = SimPeer {
         gateway: Rc::clone(gateway),
         server: Server::default(),
         client: "aa:bb:cc:00:00:99".into(),
-        start: js_sys::Date::now(),
         taps: taps.clone(),
     };
     (Box::new(peer), taps)
