@@ -600,6 +600,19 @@ pub trait BleBackend {
 /// The largest value one GATT read or write may carry in Web Bluetooth.
 pub const MAX_GATT_VALUE: usize = 512;
 
+/// Refuses a value longer than [`MAX_GATT_VALUE`] before it is written, in Chrome's words
+/// (`BluetoothRemoteGATTCharacteristic::WriteValue` in Chromium's
+/// `third_party/blink/renderer/modules/bluetooth/bluetooth_remote_gatt_characteristic.cc`).
+pub fn check_value_length(value: &[u8]) -> Result<(), BleError> {
+    if value.len() > MAX_GATT_VALUE {
+        return Err(BleError::new(
+            ErrorKind::Gatt,
+            "InvalidModificationError: Value can't exceed 512 bytes.",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,6 +630,18 @@ mod tests {
         subscribers.remove(sub);
         subscribers.emit(&stopped);
         assert_eq!(seen.get(), 1);
+    }
+
+    /// A write of 512 bytes goes out; one byte more is refused as Chrome refuses it.
+    #[test]
+    fn values_over_512_bytes_are_refused_in_chromes_words() {
+        assert!(check_value_length(&[0; MAX_GATT_VALUE]).is_ok());
+        let refused = check_value_length(&[0; MAX_GATT_VALUE + 1]).unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::Gatt);
+        assert_eq!(
+            refused.message,
+            "InvalidModificationError: Value can't exceed 512 bytes."
+        );
     }
 
     /// Reconnecting finds the device by the MAC block of its manufacturer data (a Gen3 gateway

@@ -5,8 +5,8 @@ use bluehome_core::filter::web::WebFilter;
 
 use crate::ble::{
     BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, ErrorKind, EventSink,
-    GrantedDevice, LeScanOptions, MAX_GATT_VALUE, RequestDeviceOptions, ScanEnd, Subscription,
-    WriteMode,
+    GrantedDevice, LeScanOptions, RequestDeviceOptions, ScanEnd, Subscription, WriteMode,
+    check_value_length,
 };
 
 use super::*;
@@ -321,12 +321,7 @@ impl BleBackend for MockBackend {
         value: &[u8],
         mode: WriteMode,
     ) -> Result<(), BleError> {
-        if value.len() > MAX_GATT_VALUE {
-            return Err(BleError::new(
-                ErrorKind::Gatt,
-                "InvalidModificationError: Value can't exceed 512 bytes.",
-            ));
-        }
+        check_value_length(value)?;
         self.allowed(device, characteristic.service)?;
         self.gatt_op(device, |peer| {
             permitted(peer, characteristic, Operation::Write(mode))?;

@@ -35,8 +35,8 @@ use web_sys::{
 use self::page::at_target;
 use super::{
     BleBackend, BleError, BleEvent, Capabilities, Characteristic, DeviceId, Dispatch, ErrorKind,
-    EventSink, GrantedDevice, LeScanOptions, MAX_GATT_VALUE, PageActivity, RequestDeviceOptions,
-    ScanEnd, Subscribers, Subscription, WriteMode,
+    EventSink, GrantedDevice, LeScanOptions, PageActivity, RequestDeviceOptions, ScanEnd,
+    Subscribers, Subscription, WriteMode, check_value_length,
 };
 
 type Listener = Closure<dyn FnMut(Event)>;
@@ -622,12 +622,7 @@ impl BleBackend for WebBackend {
         value: &[u8],
         mode: WriteMode,
     ) -> Result<(), BleError> {
-        if value.len() > MAX_GATT_VALUE {
-            return Err(BleError::new(
-                ErrorKind::Gatt,
-                "Value can't exceed 512 bytes.",
-            ));
-        }
+        check_value_length(value)?;
         let (_turn, found) = self.characteristic_in_turn(id, characteristic).await?;
         let bytes = js_sys::Uint8Array::from(value);
         let promise = match mode {
