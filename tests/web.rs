@@ -3,8 +3,12 @@
 
 use std::time::Duration;
 
+use std::rc::Rc;
+
 use bluehome::App;
-use bluehome::ble::{Capabilities, Capability};
+use bluehome::ble::mock::MockBackend;
+use bluehome::ble::{Backend, BleBackend, Capabilities, Capability, provide_backend};
+use bluehome::components::capabilities::CapabilityPanel;
 use js_sys::Reflect;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
@@ -53,6 +57,75 @@ async fn capability_panel_lists_every_capability_and_advice_for_each_missing_one
     for (line, capability) in advice.iter().zip(missing) {
         assert!(line.contains(capability.advice()), "{line:?}");
     }
+    host.remove();
+}
+
+/// The panel says what `navigator.bluetooth.getAvailability()` says in this browser (the test
+/// machine has no adapter, so it says none was found).
+#[wasm_bindgen_test]
+async fn capability_panel_says_whether_chrome_finds_an_adapter() {
+    let window = web_sys::window().unwrap();
+    let bluetooth = Reflect::get(&window.navigator(), &JsValue::from_str("bluetooth")).unwrap();
+    if bluetooth.is_undefined() {
+        return;
+    }
+    let ask = Reflect::get(&bluetooth, &JsValue::from_str("getAvailability")).unwrap();
+    let promise = ask
+        .unchecked_into::<js_sys::Function>()
+        .call0(&bluetooth)
+        .unwrap();
+    let available = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(promise))
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap();
+    let host = mount_app().await;
+    dom::until(5, "the adapter checked", || {
+        available || dom::text(&host, ".capabilities summary").contains("No Bluetooth adapter")
+    })
+    .await;
+    let summary = dom::text(&host, ".capabilities summary");
+    assert_eq!(
+        summary.contains("No Bluetooth adapter found"),
+        !available,
+        "{summary}"
+    );
+    assert_eq!(
+        dom::count(&host, ".capabilities .no-adapter"),
+        u32::from(!available)
+    );
+    host.remove();
+}
+
+/// Over a mock without an adapter the panel opens with what to do; once one is plugged in,
+/// "Check again" finds it.
+#[wasm_bindgen_test]
+async fn check_again_finds_an_adapter_plugged_in_later() {
+    let mock = MockBackend::new();
+    mock.set_adapter_present(false);
+    let backend = Rc::new(Backend::Mock(mock));
+    let shared = Rc::clone(&backend);
+    let host = dom::mount_view(move || {
+        provide_backend(shared);
+        view! { <CapabilityPanel capabilities=MockBackend::new().capabilities() /> }
+    });
+    dom::text_saying(
+        &host,
+        5,
+        ".capabilities summary",
+        "No Bluetooth adapter found",
+    )
+    .await;
+    let details: web_sys::HtmlDetailsElement = dom::query(&host, ".capabilities details");
+    assert!(
+        details.open(),
+        "open at once: nothing works without an adapter"
+    );
+    assert!(dom::text(&host, ".no-adapter").contains("Plug in a Bluetooth 4.0"));
+    backend.as_mock().unwrap().set_adapter_present(true);
+    dom::click(&host, "Check again");
+    dom::text_saying(&host, 5, ".capabilities summary", "Bluetooth ready").await;
+    assert_eq!(dom::count(&host, ".no-adapter"), 0);
     host.remove();
 }
 

@@ -221,6 +221,9 @@ impl BleBackend for Backend {
     async fn get_devices(&self) -> Result<Vec<GrantedDevice>, BleError> {
         delegate!(self, b => b.get_devices().await)
     }
+    async fn adapter_available(&self) -> Option<bool> {
+        delegate!(self, b => b.adapter_available().await)
+    }
     async fn watch_advertisements(&self, device: &DeviceId) -> Result<(), BleError> {
         delegate!(self, b => b.watch_advertisements(device).await)
     }

@@ -509,6 +509,13 @@ pub trait BleBackend {
     /// What this backend can do (the UI offers only these).
     fn capabilities(&self) -> Capabilities;
 
+    /// Whether the system has a Bluetooth adapter this page may use
+    /// (`navigator.bluetooth.getAvailability()`). False without an adapter, without Low Energy,
+    /// or where Bluetooth is blocked for the site; an adapter that is switched off still counts
+    /// (Chromium's `content/browser/bluetooth/web_bluetooth_service_impl.cc`, `GetAvailability`,
+    /// answers `adapter->IsPresent()`). `None` when the browser cannot tell.
+    async fn adapter_available(&self) -> Option<bool>;
+
     /// Starts delivering events to `sink`.
     fn subscribe(&self, sink: EventSink) -> Subscription;
 

@@ -2,39 +2,63 @@
 
 use leptos::prelude::*;
 
-use crate::ble::{Capabilities, Capability};
+use std::rc::Rc;
+
+use crate::ble::{BleBackend, Capabilities, Capability, use_backend};
+
+/// What to do when Chrome finds no Bluetooth adapter the page may use.
+const NO_ADAPTER_ADVICE: &str = "Chrome finds no Bluetooth adapter this page may use. Plug in a Bluetooth 4.0 (Low Energy) adapter or enable the computer's own, check that this site is not blocked from using Bluetooth (the site settings behind the icon left of the address), then check again.";
 
 /// One compact line ("Bluetooth ready", or what is missing), the full table and the advice for
-/// what is missing on demand (open at once when Web Bluetooth is missing altogether).
+/// what is missing on demand (open at once when Web Bluetooth or the adapter is missing).
 #[component]
 pub fn CapabilityPanel(
     /// What the browser offers.
     capabilities: Capabilities,
 ) -> impl IntoView {
+    let backend = use_backend();
+    // Asked once the page is up, and again on "Check again" (an adapter plugged in later).
+    let adapter = LocalResource::new(move || {
+        let backend = Rc::clone(&backend);
+        async move { backend.adapter_available().await }
+    });
+    let no_adapter = move || adapter.get().flatten() == Some(false);
     let missing: Vec<Capability> = capabilities.missing().collect();
-    let open_details = !capabilities.bluetooth;
     let ready = missing.is_empty();
-    let summary = if ready {
-        "Bluetooth ready".to_owned()
-    } else if !capabilities.bluetooth {
-        "No Web Bluetooth in this browser: how to get it".to_owned()
-    } else {
-        format!(
-            "Bluetooth ready, {} of {} features missing: how to get them",
-            missing.len(),
-            Capability::ALL.len()
-        )
+    let missing_count = missing.len();
+    let summary = move || {
+        if !capabilities.bluetooth {
+            "No Web Bluetooth in this browser: how to get it".to_owned()
+        } else if no_adapter() {
+            "No Bluetooth adapter found: what to do".to_owned()
+        } else if ready {
+            "Bluetooth ready".to_owned()
+        } else {
+            format!(
+                "Bluetooth ready, {} of {} features missing: how to get them",
+                missing_count,
+                Capability::ALL.len()
+            )
+        }
     };
+    let fine = move || ready && !no_adapter();
     view! {
         <section class="capabilities" aria-label="Web Bluetooth in this browser">
-            <details open=open_details>
+            <details open=move || !capabilities.bluetooth || no_adapter()>
                 <summary>
-                    <span class="capability-state" class:present=ready class:missing=!ready aria-hidden="true">
-                        {if ready { "✓" } else { "!" }}
+                    <span class="capability-state" class:present=fine class:missing=move || !fine() aria-hidden="true">
+                        {move || if fine() { "✓" } else { "!" }}
                     </span>
                     " "
                     {summary}
                 </summary>
+                <Show when=no_adapter>
+                    <p class="no-adapter">
+                        {NO_ADAPTER_ADVICE}
+                        " "
+                        <button type="button" on:click=move |_| adapter.refetch()>"Check again"</button>
+                    </p>
+                </Show>
                 <ul class="badges">
                     {Capability::ALL
                         .into_iter()

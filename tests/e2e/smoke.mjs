@@ -3,7 +3,8 @@
 // 404.html, the pages that are parts of their own included; navigation keeps the sub-path; the
 // Content-Security-Policy is in force; after the first visit every page and the demo open offline,
 // by address and by link; a new deploy is announced and activated on the user's click; hosts that
-// send .wasm without its type, run Jekyll, answer 404 with their own page, or cache for 10 minutes.
+// send .wasm without its type, run Jekyll, answer 404 with their own page, or cache for 10 minutes;
+// without a Bluetooth adapter (Chromium's emulation) the page says what to do and finds one later.
 // Usage: node tests/e2e/smoke.mjs [dist]
 import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
@@ -312,6 +313,37 @@ for (const [host, options] of [
     });
   } finally {
     await context.close();
+    await server.close();
+  }
+}
+
+{
+  const server = await serveDist(dist, '/');
+  // Chromium's Bluetooth emulation is browser-wide: this case runs last, after every case above has
+  // met the machine's own (absent) adapter.
+  const cdp = await browser.target().createCDPSession();
+  try {
+    await t.test('with no Bluetooth adapter the panel says what to do, and "Check again" finds one plugged in', async () => {
+      await cdp.send('BluetoothEmulation.enable', { state: 'absent', leSupported: true });
+      const { page, problems } = await open(server.url);
+      await page.waitForFunction(
+        () => document.querySelector('.capabilities summary')?.textContent.includes('No Bluetooth adapter found'),
+        { timeout: 10_000 },
+      );
+      assert.equal(await page.$eval('.capabilities details', (d) => d.open), true, 'open at once');
+      await cdp.send('BluetoothEmulation.disable');
+      await cdp.send('BluetoothEmulation.enable', { state: 'powered-on', leSupported: true });
+      await page.click('.no-adapter button');
+      await page.waitForFunction(
+        () => document.querySelector('.capabilities summary')?.textContent.includes('Bluetooth ready'),
+        { timeout: 10_000 },
+      );
+      assert.equal(await page.$$eval('.no-adapter', (e) => e.length), 0);
+      assert.deepEqual(problems, []);
+      await page.close();
+    });
+  } finally {
+    await cdp.send('BluetoothEmulation.disable').catch(() => {});
     await server.close();
   }
 }

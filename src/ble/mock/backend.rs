@@ -50,6 +50,12 @@ impl BleBackend for MockBackend {
         self.capabilities
     }
 
+    async fn adapter_available(&self) -> Option<bool> {
+        self.capabilities
+            .bluetooth
+            .then(|| !self.state.borrow().no_adapter)
+    }
+
     fn subscribe(&self, sink: EventSink) -> Subscription {
         self.subscribers.add(sink)
     }
@@ -62,6 +68,7 @@ impl BleBackend for MockBackend {
         self.require(self.capabilities.request_le_scan, "requestLEScan")?;
         self.check_user_gesture("requestLEScan")?;
         chrome::check_scan(options)?;
+        self.require_adapter()?;
         let mut state = self.state.borrow_mut();
         if state.scan_prompt == ScanPrompt::Cancel {
             return Err(BleError::new(
@@ -94,6 +101,7 @@ impl BleBackend for MockBackend {
         self.require(self.capabilities.request_device, "requestDevice")?;
         self.check_user_gesture("requestDevice")?;
         chrome::check_request_device(options)?;
+        self.require_adapter()?;
         let mut state = self.state.borrow_mut();
         let chooser = state.chooser.clone();
         let matches = |device: &MockDevice| chooser_lists(options, device);

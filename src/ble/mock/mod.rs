@@ -151,6 +151,8 @@ struct MockState {
     /// Choosers and scans open without a click (kinder than Chrome: the demo's radio listens
     /// from the start).
     no_gesture_needed: bool,
+    /// The system has no Bluetooth adapter (or none with Low Energy).
+    no_adapter: bool,
 }
 
 /// The in-memory backend.
@@ -308,6 +310,25 @@ impl MockBackend {
             .devices
             .get(id)
             .is_some_and(|d| d.connecting > 0)
+    }
+
+    /// Takes the system's Bluetooth adapter away (`false`: a computer without one, a USB dongle
+    /// pulled out) or gives it back.
+    pub fn set_adapter_present(&self, present: bool) {
+        self.state.borrow_mut().no_adapter = !present;
+    }
+
+    /// Without an adapter, the chooser and the scan fail as Chrome fails them
+    /// (`WebBluetoothResult::NO_BLUETOOTH_ADAPTER`, third_party/blink/renderer/modules/bluetooth/
+    /// bluetooth_error.cc).
+    fn require_adapter(&self) -> Result<(), BleError> {
+        if self.state.borrow().no_adapter {
+            return Err(BleError::new(
+                ErrorKind::AdapterUnavailable,
+                "NotFoundError: Bluetooth adapter not available.",
+            ));
+        }
+        Ok(())
     }
 
     /// Sets the answer to the next `requestLEScan` permission prompts.

@@ -847,6 +847,35 @@ fn a_closed_scan_prompt_fails_in_chromes_words() {
     assert!(!backend.is_scanning());
 }
 
+/// Without an adapter `getAvailability()` answers false, and the chooser and the scan fail in
+/// Chrome's words; with one plugged in again both open.
+#[test]
+fn without_an_adapter_the_chooser_and_the_scan_fail_in_chromes_words() {
+    let backend = clicked();
+    backend.add_device(&DeviceId("a".into()), Some("A"));
+    let all = RequestDeviceOptions {
+        accept_all_devices: true,
+        ..RequestDeviceOptions::default()
+    };
+    assert_eq!(block_on(backend.adapter_available()), Some(true));
+    backend.set_adapter_present(false);
+    assert_eq!(block_on(backend.adapter_available()), Some(false));
+    for err in [
+        block_on(backend.request_device(&all)).unwrap_err(),
+        block_on(backend.start_scan(&LeScanOptions::default())).unwrap_err(),
+    ] {
+        assert_eq!(err.kind, ErrorKind::AdapterUnavailable);
+        assert_eq!(
+            err.message,
+            "NotFoundError: Bluetooth adapter not available."
+        );
+    }
+    assert!(!backend.is_scanning());
+    backend.set_adapter_present(true);
+    assert!(block_on(backend.request_device(&all)).is_ok());
+    assert!(block_on(backend.start_scan(&LeScanOptions::default())).is_ok());
+}
+
 #[test]
 fn blu_packets_split_name_and_manufacturer_data_from_the_bthome_data() {
     let [data, response] = shelly_blu_packets(&blu()).unwrap();

@@ -473,6 +473,18 @@ impl BleBackend for WebBackend {
         Ok(self.register(device.unchecked_into()))
     }
 
+    async fn adapter_available(&self) -> Option<bool> {
+        let bluetooth = self.bluetooth().ok()?;
+        let answer = settled(
+            bluetooth
+                .unchecked_ref::<sys::BluetoothApi>()
+                .get_availability_checked(),
+        )
+        .await
+        .ok()?;
+        answer.as_bool()
+    }
+
     async fn get_devices(&self) -> Result<Vec<GrantedDevice>, BleError> {
         if !self.inner.capabilities.get_devices {
             return Err(unsupported("getDevices"));

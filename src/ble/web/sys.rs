@@ -36,6 +36,10 @@ extern "C" {
         options: &JsValue,
     ) -> Result<js_sys::Promise, JsValue>;
 
+    /// `navigator.bluetooth.getAvailability()`.
+    #[wasm_bindgen(method, catch, js_name = getAvailability)]
+    pub fn get_availability_checked(this: &BluetoothApi) -> Result<js_sys::Promise, JsValue>;
+
     /// `navigator.bluetooth.getDevices()`.
     #[wasm_bindgen(method, catch, js_name = getDevices)]
     pub fn get_devices_checked(this: &BluetoothApi) -> Result<js_sys::Promise, JsValue>;
