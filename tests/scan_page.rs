@@ -901,6 +901,14 @@ async fn cards_say_binary_states_in_words_and_the_chart_opens_on_temperature() {
         "the one reading is marked: {:?}",
         dot.get_attribute("points")
     );
+    // A screen reader hears the chart's summary once: as the image's name.
+    let chart: web_sys::Element = dom::query(&page.host, ".full-chart svg");
+    let summary = chart.get_attribute("aria-label").unwrap_or_default();
+    assert!(
+        summary.starts_with("temperature (°C): 1 point, from"),
+        "{summary}"
+    );
+    assert_eq!(dom::count(&page.host, ".full-chart .visually-hidden"), 0);
 }
 
 /// The toolbar shows and changes saved settings, so it waits for the store to read them: in the

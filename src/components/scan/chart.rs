@@ -104,16 +104,21 @@ pub fn FullChart(
     let summary = if visible.is_empty() {
         format!("{label}: no data in this range")
     } else {
+        let points = match visible.len() {
+            1 => "1 point".to_owned(),
+            n => format!("{n} points"),
+        };
         format!(
-            "{label}: {} points, from {} to {}",
-            visible.len(),
+            "{label}: {points}, from {} to {}",
             crate::state::model::format_number(min),
             crate::state::model::format_number(max)
         )
     };
     view! {
         <figure class="full-chart">
-            <svg viewBox="0 0 600 200" preserveAspectRatio="none" role="img" aria-label=summary.clone()>
+            // The summary is the image's name, and only that: the caption held it too, and screen
+            // readers read it twice.
+            <svg viewBox="0 0 600 200" preserveAspectRatio="none" role="img" aria-label=summary>
                 <line class="axis" x1="8" y1="192" x2="592" y2="192" />
                 <line class="axis" x1="8" y1="8" x2="8" y2="192" />
                 <polyline points=line />
@@ -125,7 +130,6 @@ pub fn FullChart(
                 <span class="chart-min">{format!("min {}", crate::state::model::format_number(min))}</span>
                 <span class="chart-from">{format_time(from_ms)}</span>
                 <span class="chart-to">{format_time(to_ms)}</span>
-                <span class="visually-hidden">{summary}</span>
             </figcaption>
         </figure>
     }
