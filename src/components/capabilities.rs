@@ -2,9 +2,7 @@
 
 use leptos::prelude::*;
 
-use std::rc::Rc;
-
-use crate::ble::{BleBackend, Capabilities, Capability, use_backend};
+use crate::ble::{BackendContext, BleBackend, Capabilities, Capability};
 
 /// What to do when Chrome finds no Bluetooth adapter the page may use.
 const NO_ADAPTER_ADVICE: &str = "Chrome finds no Bluetooth adapter this page may use. Plug in a Bluetooth 4.0 (Low Energy) adapter or enable the computer's own, check that this site is not blocked from using Bluetooth (the site settings behind the icon left of the address), then check again.";
@@ -16,13 +14,17 @@ pub fn CapabilityPanel(
     /// What the browser offers.
     capabilities: Capabilities,
 ) -> impl IntoView {
-    let backend = use_backend();
     // Asked once the page is up, and again on "Check again" (an adapter plugged in later).
-    let adapter = LocalResource::new(move || {
-        let backend = Rc::clone(&backend);
-        async move { backend.adapter_available().await }
-    });
-    let no_adapter = move || adapter.get().flatten() == Some(false);
+    let no_adapter = RwSignal::new(false);
+    let backend = expect_context::<BackendContext>();
+    let check = move || {
+        let backend = backend.get();
+        leptos::task::spawn_local_scoped(async move {
+            no_adapter.set(backend.adapter_available().await == Some(false));
+        });
+    };
+    check();
+    let no_adapter = move || no_adapter.get();
     let missing: Vec<Capability> = capabilities.missing().collect();
     let ready = missing.is_empty();
     let missing_count = missing.len();
@@ -52,13 +54,15 @@ pub fn CapabilityPanel(
                     " "
                     {summary}
                 </summary>
-                <Show when=no_adapter>
-                    <p class="no-adapter">
-                        {NO_ADAPTER_ADVICE}
-                        " "
-                        <button type="button" on:click=move |_| adapter.refetch()>"Check again"</button>
-                    </p>
-                </Show>
+                {move || no_adapter().then(|| {
+                    view! {
+                        <p class="no-adapter">
+                            {NO_ADAPTER_ADVICE}
+                            " "
+                            <button type="button" on:click=move |_| check()>"Check again"</button>
+                        </p>
+                    }
+                })}
                 <ul class="badges">
                     {Capability::ALL
                         .into_iter()
