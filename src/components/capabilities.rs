@@ -20,89 +20,90 @@ pub fn CapabilityPanel(
     let check = move || {
         let backend = backend.get();
         leptos::task::spawn_local_scoped(async move {
-            no_adapter.set(backend.adapter_available().await == Some(false));
+            let none = backend.adapter_available().await == Some(false);
+            // Unchanged, the panel stays as it is (with the focus on "Check again").
+            if no_adapter.get_untracked() != none {
+                no_adapter.set(none);
+            }
         });
     };
     check();
-    let no_adapter = move || no_adapter.get();
     let missing: Vec<Capability> = capabilities.missing().collect();
-    let ready = missing.is_empty();
-    let missing_count = missing.len();
-    let summary = move || {
-        if !capabilities.bluetooth {
+    // One reactive piece: the panel is drawn again when the adapter's answer changes.
+    move || {
+        let no_adapter = no_adapter.get();
+        let fine = missing.is_empty() && !no_adapter;
+        let summary = if !capabilities.bluetooth {
             "No Web Bluetooth in this browser: how to get it".to_owned()
-        } else if no_adapter() {
+        } else if no_adapter {
             "No Bluetooth adapter found: what to do".to_owned()
-        } else if ready {
+        } else if fine {
             "Bluetooth ready".to_owned()
         } else {
             format!(
                 "Bluetooth ready, {} of {} features missing: how to get them",
-                missing_count,
+                missing.len(),
                 Capability::ALL.len()
             )
-        }
-    };
-    let fine = move || ready && !no_adapter();
-    view! {
-        <section class="capabilities" aria-label="Web Bluetooth in this browser">
-            <details open=move || !capabilities.bluetooth || no_adapter()>
-                <summary>
-                    <span class="capability-state" class:present=fine class:missing=move || !fine() aria-hidden="true">
-                        {move || if fine() { "✓" } else { "!" }}
-                    </span>
-                    " "
-                    {summary}
-                </summary>
-                {move || no_adapter().then(|| {
-                    view! {
+        };
+        view! {
+            <section class="capabilities" aria-label="Web Bluetooth in this browser">
+                <details open=!capabilities.bluetooth || no_adapter>
+                    <summary>
+                        <span class="capability-state" class:present=fine class:missing=!fine aria-hidden="true">
+                            {if fine { "✓" } else { "!" }}
+                        </span>
+                        " "
+                        {summary}
+                    </summary>
+                    {no_adapter.then(|| view! {
                         <p class="no-adapter">
                             {NO_ADAPTER_ADVICE}
                             " "
                             <button type="button" on:click=move |_| check()>"Check again"</button>
                         </p>
-                    }
-                })}
-                <ul class="badges">
-                    {Capability::ALL
-                        .into_iter()
-                        .map(|c| {
-                            let present = capabilities.has(c);
-                            view! {
-                                <li
-                                    class="badge"
-                                    class:present=present
-                                    class:missing=!present
-                                    title=c.purpose()
-                                    data-capability=c.label()
-                                >
-                                    <span aria-hidden="true">{if present { "✓ " } else { "✗ " }}</span>
-                                    {c.label()}
-                                    <span class="visually-hidden">
-                                        {if present { " available" } else { " missing" }}
-                                    </span>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-                <ul class="advice">
-                    {missing
-                        .into_iter()
-                        .map(|c| {
-                            view! {
-                                <li data-missing=c.label()>
-                                    <strong>{c.label()}</strong>
-                                    " ("
-                                    {c.purpose()}
-                                    "): "
-                                    {c.advice()}
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-            </details>
-        </section>
+                    })}
+                    <ul class="badges">
+                        {Capability::ALL
+                            .into_iter()
+                            .map(|c| {
+                                let present = capabilities.has(c);
+                                view! {
+                                    <li
+                                        class="badge"
+                                        class:present=present
+                                        class:missing=!present
+                                        title=c.purpose()
+                                        data-capability=c.label()
+                                    >
+                                        <span aria-hidden="true">{if present { "✓ " } else { "✗ " }}</span>
+                                        {c.label()}
+                                        <span class="visually-hidden">
+                                            {if present { " available" } else { " missing" }}
+                                        </span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                    <ul class="advice">
+                        {missing
+                            .iter()
+                            .map(|&c| {
+                                view! {
+                                    <li data-missing=c.label()>
+                                        <strong>{c.label()}</strong>
+                                        " ("
+                                        {c.purpose()}
+                                        "): "
+                                        {c.advice()}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </details>
+            </section>
+        }
     }
 }
