@@ -24,7 +24,8 @@
 //!   fill the advertising data, the name is in the scan response; for 1 s at the start and every
 //!   60 s the name replaces the service data ([`ImprovDevice::naming`]).
 //! * A disconnect clears the error. Every change of state, error or result is queued as a
-//!   notification ([`ImprovDevice::take_notifications`]) for clients that subscribe.
+//!   notification ([`ImprovDevice::take_notifications`]) for clients that subscribe; a result
+//!   in parts with [`ImprovOptions::result_part_bytes`].
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -93,6 +94,11 @@ pub struct ImprovOptions {
     /// data ([`ImprovDevice::naming`]), as ESPHome does since esphome/esphome#10918 (merged
     /// 2025-09); `false`: the name is only ever in the scan response, as before.
     pub name_cycle: bool,
+    /// Each result is notified in parts of at most this many bytes, one after another, as
+    /// Tasmota's Berry Improv example does with 20 (`Staars/berry-examples`, `ble/improv.be`,
+    /// `sendRPCresult`, which sets the characteristic to each part in turn: a read then answers
+    /// the last part). `None`: a result in one notification, as ESPHome sends it.
+    pub result_part_bytes: Option<usize>,
 }
 
 impl Default for ImprovOptions {
@@ -131,6 +137,7 @@ impl Default for ImprovOptions {
             read_limit: None,
             stop_after_provisioned_ms: Some(10_000),
             name_cycle: true,
+            result_part_bytes: None,
         }
     }
 }
@@ -225,8 +232,19 @@ impl ImprovDevice {
     fn set_result(&mut self, result: &RpcResult) {
         // The options are the simulator's own; a result too long for its frame is sent empty.
         self.result = result.encode().unwrap_or_default();
-        self.notifications
-            .push((Characteristic::RpcResult, self.result.clone()));
+        match self.options.result_part_bytes.filter(|&n| n > 0) {
+            Some(n) if self.result.len() > n => {
+                let frame = core::mem::take(&mut self.result);
+                for part in frame.chunks(n) {
+                    self.notifications
+                        .push((Characteristic::RpcResult, part.to_vec()));
+                    self.result = part.to_vec();
+                }
+            }
+            _ => self
+                .notifications
+                .push((Characteristic::RpcResult, self.result.clone())),
+        }
     }
 
     /// Brings time-driven state up to `now_ms`, in the order things happen.
@@ -956,6 +974,52 @@ mod tests {
         );
         assert!(device.packets(13_500)[0].service_uuids.is_empty());
         assert!(!naming(&mut device, 123_500));
+    }
+
+    /// Tasmota's Berry example notifies every result in parts of 20 bytes and leaves the last
+    /// part in the characteristic: the client joins the parts, and a device-info answer of 47
+    /// bytes (three notifications) arrives whole. Before, the client read the last part and
+    /// failed the task with a result that does not parse.
+    #[test]
+    fn results_notified_in_parts_reach_the_client_whole() {
+        let mut now = 0;
+        let info = DeviceInfo {
+            firmware: "Tasmota".into(),
+            version: "14.4.1".into(),
+            chip: "ESP32-C3".into(),
+            name: "tasmota-1A2B3C-2748".into(),
+        };
+        let options = ImprovOptions {
+            authorization: false,
+            result_part_bytes: Some(20),
+            device_info: info.clone(),
+            ..ImprovOptions::default()
+        };
+        let mut probe = ImprovDevice::new(options.clone());
+        probe.connect("c", 0);
+        probe
+            .write(Characteristic::RpcCommand, &Request::DeviceInfo.encode(), 0)
+            .unwrap();
+        let frame = info.to_result().encode().unwrap();
+        let parts: Vec<Vec<u8>> = probe
+            .take_notifications()
+            .into_iter()
+            .map(|(_, part)| part)
+            .collect();
+        let expected: Vec<Vec<u8>> = frame.chunks(20).map(<[u8]>::to_vec).collect();
+        assert_eq!((frame.len(), parts), (47, expected));
+        assert_eq!(
+            probe.read(Characteristic::RpcResult, 0),
+            Ok(frame[40..].to_vec()),
+            "the value holds the last part"
+        );
+
+        let (mut device, mut client) = start(options, &mut now);
+        client.request_device_info(now).unwrap();
+        assert_eq!(
+            drive(&mut device, &mut client, &mut now, true),
+            Ok(Response::DeviceInfo(info))
+        );
     }
 
     /// Before esphome#10918 the name was only ever in the scan response.

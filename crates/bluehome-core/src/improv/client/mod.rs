@@ -32,7 +32,9 @@
 //!    until it processes the next command, and some never clear it. An answer (a new result, or
 //!    "provisioned") wins over an error left from before.
 //! 4. A result counts when its bytes differ from the result before the command, or when it came
-//!    as a notification. A result identical to the one before the command cannot be told apart
+//!    as a notification. A result notified in parts (Tasmota's Berry example sends 20 bytes at a
+//!    time) is joined by its length byte first ([`ResultParts`]); joined bytes that are no valid
+//!    result fail device info and a scan with [`Error::Rpc`]. A result identical to the one before the command cannot be told apart
 //!    from no answer yet; it is taken after [`Options::same_answer_ms`] (a scan:
 //!    [`Options::scan_same_answer_ms`]).
 //! 5. Wi-Fi settings succeed when the state reads "provisioned"; the result's first string is the
@@ -47,7 +49,7 @@ use alloc::vec::Vec;
 
 use self::outcome::answer;
 pub use self::outcome::{Error, Response};
-use super::rpc::{Credentials, RedirectUrl, Request, RpcResult};
+use super::rpc::{Credentials, RedirectUrl, Request, ResultParts, RpcResult};
 use super::{Capabilities, Characteristic, Command, ErrorCode, State};
 use crate::gatt::{Action, AttError, Feedback};
 
@@ -127,6 +129,8 @@ pub struct Client {
     state: Option<State>,
     error: Option<ErrorCode>,
     result: Vec<u8>,
+    /// RPC result notifications being joined into one frame.
+    parts: ResultParts,
     notifications: bool,
     task: Option<Task>,
     deadline: u64,
@@ -145,6 +149,7 @@ impl Client {
             state: None,
             error: None,
             result: Vec::new(),
+            parts: ResultParts::new(),
             notifications: false,
             task: Some(Task::Connect),
             deadline,
@@ -228,6 +233,7 @@ impl Client {
             },
         };
         self.task = Some(task);
+        self.parts.clear();
         self.deadline = now_ms.saturating_add(timeout_ms);
         self.step(now_ms);
         Ok(())
@@ -287,7 +293,18 @@ impl Client {
     pub fn advance(&mut self, feedback: Feedback<'_>, now_ms: u64) {
         match (self.phase, feedback) {
             (Phase::Read(c), Feedback::Read(bytes)) => {
-                if let Err(e) = self.apply(c, bytes, now_ms) {
+                // While notified parts are being joined, or once they made this command's
+                // result, a read that is not a whole result is left aside: a device that notifies
+                // a result in parts may hold only its last part (Tasmota's Berry example,
+                // `Staars/berry-examples` `ble/improv.be`, sets the value to each part). A whole
+                // one stands for the parts.
+                let aside = c == Characteristic::RpcResult
+                    && RpcResult::parse(bytes).is_err()
+                    && (self.parts.joining() || self.result_notified_whole());
+                if c == Characteristic::RpcResult && !aside {
+                    self.parts.clear();
+                }
+                if !aside && let Err(e) = self.apply(c, bytes, now_ms) {
                     return self.finish(Err(e));
                 }
             }
@@ -339,12 +356,24 @@ impl Client {
     /// the running task; a read in flight meanwhile is then answered into nothing.
     pub fn notified(&mut self, characteristic: Characteristic, value: &[u8], now_ms: u64) {
         self.notifications = true;
-        // A notification holds at most the link's MTU − 3 bytes (20 on a default link; ESP-IDF
-        // cuts a longer one, espressif/esp-idf#3315): a result that does not parse is left to
-        // the read that follows "provisioned", which gets it whole.
-        if characteristic == Characteristic::RpcResult && RpcResult::parse(value).is_err() {
-            return;
-        }
+        // A notification holds at most the link's MTU − 3 bytes (20 on a default link). Some
+        // devices send a longer result in parts, which are joined by the frame's length byte
+        // ([`ResultParts`]); ESP-IDF cuts a longer value instead (espressif/esp-idf#3315), and
+        // a part never finished is left to the read that follows "provisioned", which gets the
+        // result whole.
+        let joined;
+        let value = if characteristic == Characteristic::RpcResult {
+            match self.parts.push(value) {
+                None => return,
+                Some(Ok(whole)) => {
+                    joined = whole;
+                    &joined[..]
+                }
+                Some(Err(e)) => return self.parts_failed(e),
+            }
+        } else {
+            value
+        };
         if characteristic == Characteristic::RpcResult
             && let Some(Task::Command(p)) = &mut self.task
             && p.issued
@@ -359,6 +388,27 @@ impl Client {
             Err(e) => self.finish(Err(e)),
             Ok(Some(outcome)) => self.finish(outcome),
             Ok(None) => {}
+        }
+    }
+
+    /// Whether a notification (whole or joined from parts) gave the running command a result
+    /// that is a valid frame.
+    fn result_notified_whole(&self) -> bool {
+        matches!(&self.task, Some(Task::Command(p)) if p.result_notified)
+            && RpcResult::parse(&self.result).is_ok()
+    }
+
+    /// Parts joined into bytes that are no valid result: the answer to device info or a scan is
+    /// broken ([`Error::Rpc`]). Wi-Fi settings go on: the state decides, and the read after
+    /// "provisioned" gets the result whole; without a task the parts are dropped.
+    fn parts_failed(&mut self, e: super::rpc::Error) {
+        let answered = matches!(
+            &self.task,
+            Some(Task::Command(p))
+                if p.issued && matches!(p.request, Request::DeviceInfo | Request::ScanWifi)
+        );
+        if answered && self.phase != Phase::Done {
+            self.finish(Err(Error::Rpc(e)));
         }
     }
 

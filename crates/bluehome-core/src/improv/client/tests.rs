@@ -553,3 +553,117 @@ fn a_result_notification_cut_short_is_read_again() {
     script.wake(&mut client);
     assert_provisioned_to(&mut client, "http://192.168.1.43:80");
 }
+
+/// Tasmota's Berry Improv example (`Staars/berry-examples`, `ble/improv.be`, `sendRPCresult`)
+/// notifies a result frame in parts of 20 bytes: the parts are joined by the frame's length byte
+/// and answer at once. Before, each part was left aside as a result that does not parse.
+#[test]
+fn a_result_notified_in_parts_is_joined() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.request_device_info(0).unwrap();
+    script.serve(&mut client, 0);
+    let info = DeviceInfo {
+        firmware: "Tasmota".into(),
+        version: "14.4.1".into(),
+        chip: "ESP32-C3".into(),
+        name: "tasmota-1A2B3C-2748".into(),
+    };
+    let bytes = info.to_result().encode().unwrap();
+    assert_eq!(bytes.len(), 47);
+    let parts: Vec<&[u8]> = bytes.chunks(20).collect();
+    client.notified(Characteristic::RpcResult, parts[0], 100);
+    client.notified(Characteristic::RpcResult, parts[1], 200);
+    assert_eq!(client.take_outcome(), None, "two parts of three");
+    client.notified(Characteristic::RpcResult, parts[2], 300);
+    assert_eq!(client.take_outcome(), Some(Ok(Response::DeviceInfo(info))));
+}
+
+/// The redirect URL's result in two parts, the device's value holding only the last part (as
+/// Tasmota's example leaves it): the joined result gives the URL, and the read after
+/// "provisioned" does not replace it with the part. Before, the read's part made the URL "not
+/// arrived whole".
+#[test]
+fn a_redirect_notified_in_parts_is_kept() {
+    let (mut script, mut client) = written("correct horse");
+    client.notified(Characteristic::State, &[0x03], 100);
+    let url = "http://192.168.1.43:80/setup";
+    let result = joined(url);
+    let (first, last) = result.split_at(20);
+    client.notified(Characteristic::RpcResult, first, 2_000);
+    client.notified(Characteristic::RpcResult, last, 2_100);
+    client.notified(Characteristic::State, &[0x04], 2_110);
+    script.state = 0x04;
+    script.result = last.to_vec();
+    script.serve(&mut client, 2_110);
+    assert_provisioned_to(&mut client, url);
+}
+
+/// Parts whose joined frame is broken end the task with a typed error: a wrong checksum, or more
+/// bytes than the length byte declares. Before, the parts were left aside without an answer.
+#[test]
+fn parts_that_join_into_no_result_are_a_typed_error() {
+    let info = DeviceInfo {
+        firmware: "Tasmota".into(),
+        version: "14.4.1".into(),
+        chip: "ESP32-C3".into(),
+        name: "tasmota-1A2B3C-2748".into(),
+    };
+    let good = info.to_result().encode().unwrap();
+    let checksum = good[46];
+    let mut corrupt = good.clone();
+    corrupt[46] = checksum.wrapping_add(1);
+    let mut long = good.clone();
+    long.push(0x00);
+    let expected = [
+        rpc::Error::Checksum {
+            offset: 46,
+            expected: checksum,
+            found: checksum.wrapping_add(1),
+        },
+        rpc::Error::TrailingBytes { offset: 47 },
+    ];
+    for (bytes, error) in [corrupt, long].iter().zip(expected) {
+        let mut script = Script::new(0x02);
+        let mut client = connected(&mut script);
+        client.request_device_info(0).unwrap();
+        script.serve(&mut client, 0);
+        for (i, part) in bytes.chunks(20).enumerate() {
+            client.notified(Characteristic::RpcResult, part, 100 * (i as u64 + 1));
+        }
+        assert_eq!(client.take_outcome(), Some(Err(Error::Rpc(error))));
+    }
+}
+
+/// The last part never comes, and the device's value holds the first (Tasmota's example): the
+/// task waits and ends at its deadline, as any unanswered command. Before, the part read was
+/// taken for a broken result at once.
+#[test]
+fn a_result_whose_last_part_never_comes_times_out() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.request_device_info(0).unwrap();
+    script.serve(&mut client, 0);
+    let bytes = DeviceInfo {
+        firmware: "Tasmota".into(),
+        version: "14.4.1".into(),
+        chip: "ESP32-C3".into(),
+        name: "tasmota-1A2B3C-2748".into(),
+    }
+    .to_result()
+    .encode()
+    .unwrap();
+    client.notified(Characteristic::RpcResult, &bytes[..20], 100);
+    script.result = bytes[..20].to_vec();
+    let mut now = 100;
+    while !matches!(client.action(), Action::Done) {
+        now = script.wake(&mut client);
+    }
+    assert_eq!(now, 10_000);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::Timeout {
+            waiting_for: "RPC result"
+        }))
+    );
+}

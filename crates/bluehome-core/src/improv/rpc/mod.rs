@@ -21,8 +21,10 @@ use core::fmt;
 
 use super::Command;
 
+mod parts;
 mod payloads;
 
+pub use self::parts::ResultParts;
 pub use self::payloads::{Auth, DeviceInfo, Network, RedirectUrl};
 
 /// The largest data length a frame can declare (one byte).
