@@ -19,7 +19,8 @@
 //!   to "authorized" with the authorization time started over.
 //! * Identify blinks for [`ImprovOptions::identify_ms`]; device info answers at once (with
 //!   [`ImprovOptions::device_info_strings`] of its strings); a scan answers after
-//!   [`ImprovOptions::scan_ms`].
+//!   [`ImprovOptions::scan_ms`], in one result or ([`ImprovOptions::scan_per_network`]) one per
+//!   network and an empty one.
 //! * It advertises in two packets ([`ImprovDevice::packets`]): the Improv UUID and service data
 //!   fill the advertising data, the name is in the scan response; for 1 s at the start and every
 //!   60 s the name replaces the service data ([`ImprovDevice::naming`]).
@@ -99,6 +100,11 @@ pub struct ImprovOptions {
     /// `sendRPCresult`, which sets the characteristic to each part in turn: a read then answers
     /// the last part). `None`: a result in one notification, as ESPHome sends it.
     pub result_part_bytes: Option<usize>,
+    /// A scan answers one result per network and then an empty result, as Improv serial does
+    /// (improv-wifi.com/serial, "Request scanned Wi-Fi networks") and Tasmota's Berry example
+    /// does over BLE (`Staars/berry-examples`, `ble/improv.be`, `sendAPInfo`); `false`: one
+    /// result with every network, as the BLE specification asks (improv-wifi.com/ble).
+    pub scan_per_network: bool,
 }
 
 impl Default for ImprovOptions {
@@ -138,6 +144,7 @@ impl Default for ImprovOptions {
             stop_after_provisioned_ms: Some(10_000),
             name_cycle: true,
             result_part_bytes: None,
+            scan_per_network: false,
         }
     }
 }
@@ -305,7 +312,14 @@ impl ImprovDevice {
                     auth: alloc::vec![n.auth.clone()],
                 })
                 .collect();
-            self.set_result(&Network::list_to_result(&networks));
+            if self.options.scan_per_network {
+                for network in networks {
+                    self.set_result(&Network::list_to_result(&[network]));
+                }
+                self.set_result(&Network::list_to_result(&[]));
+            } else {
+                self.set_result(&Network::list_to_result(&networks));
+            }
         }
     }
 
@@ -1020,6 +1034,44 @@ mod tests {
             drive(&mut device, &mut client, &mut now, true),
             Ok(Response::DeviceInfo(info))
         );
+    }
+
+    /// Tasmota's Berry example answers a scan with one result per network, then an empty one,
+    /// each notified in parts of 20 bytes: the client collects the whole list. Before, it took
+    /// the first network for the answer.
+    #[test]
+    fn a_scan_answered_one_network_per_result_reaches_the_client_whole() {
+        let mut now = 0;
+        let options = ImprovOptions {
+            authorization: false,
+            scan_per_network: true,
+            result_part_bytes: Some(20),
+            ..ImprovOptions::default()
+        };
+        let mut probe = ImprovDevice::new(options.clone());
+        probe.connect("c", 0);
+        probe
+            .write(Characteristic::RpcCommand, &Request::ScanWifi.encode(), 0)
+            .unwrap();
+        probe.tick(2_000);
+        let results: Vec<Vec<u8>> = probe
+            .take_notifications()
+            .into_iter()
+            .map(|(_, value)| value)
+            .collect();
+        // HomeNet's frame is 20 bytes, Guest's 16, Neighbour's 21 (two parts), then the end.
+        let sizes: Vec<usize> = results.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [20, 16, 20, 1, 3], "{results:02x?}");
+        assert_eq!(results[4], [0x04, 0x00, 0x04]);
+
+        let (mut device, mut client) = start(options, &mut now);
+        client.scan_wifi(now).unwrap();
+        let Ok(Response::Networks(networks)) = drive(&mut device, &mut client, &mut now, true)
+        else {
+            panic!("no networks")
+        };
+        let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
+        assert_eq!(names, ["HomeNet", "Guest", "Neighbour"]);
     }
 
     /// Before esphome#10918 the name was only ever in the scan response.

@@ -36,7 +36,10 @@
 //!    time) is joined by its length byte first ([`ResultParts`]); joined bytes that are no valid
 //!    result fail device info and a scan with [`Error::Rpc`]. A result identical to the one before the command cannot be told apart
 //!    from no answer yet; it is taken after [`Options::same_answer_ms`] (a scan:
-//!    [`Options::scan_same_answer_ms`]).
+//!    [`Options::scan_same_answer_ms`]). A scan whose first new result names one network may be
+//!    answered one network per result (Improv serial's way, which Tasmota's Berry example uses
+//!    over BLE): the networks are collected until an empty result, or until nothing more came
+//!    for [`Options::scan_list_quiet_ms`]. Every scan keeps one network per SSID, the strongest.
 //! 5. Wi-Fi settings succeed when the state reads "provisioned"; the result's first string is the
 //!    redirect URL ([`RedirectUrl`]), checked to be plain `http(s)`. A device that sends no
 //!    result within [`Options::same_answer_ms`] after "provisioned" gives no URL.
@@ -49,7 +52,7 @@ use alloc::vec::Vec;
 
 use self::outcome::answer;
 pub use self::outcome::{Error, Response};
-use super::rpc::{Credentials, RedirectUrl, Request, ResultParts, RpcResult};
+use super::rpc::{self, Credentials, Network, RedirectUrl, Request, ResultParts, RpcResult};
 use super::{Capabilities, Characteristic, Command, ErrorCode, State};
 use crate::gatt::{Action, AttError, Feedback};
 
@@ -72,6 +75,9 @@ pub struct Options {
     pub same_answer_ms: u64,
     /// The same for a scan, which takes seconds on the device.
     pub scan_same_answer_ms: u64,
+    /// A scan answered one network per result: how long after the last one the list counts as
+    /// complete when no empty result ends it.
+    pub scan_list_quiet_ms: u64,
 }
 
 impl Default for Options {
@@ -85,6 +91,7 @@ impl Default for Options {
             authorization_timeout_ms: 120_000,
             same_answer_ms: 2_000,
             scan_same_answer_ms: 10_000,
+            scan_list_quiet_ms: 2_000,
         }
     }
 }
@@ -104,13 +111,28 @@ struct Pending {
     /// An RPC-result notification arrived since the write.
     result_notified: bool,
     provisioned_at: Option<u64>,
+    /// The last result bytes a scan took (a read of the same bytes is no new result).
+    taken: Vec<u8>,
+    /// A scan answered with one network per result.
+    listing: Option<Listing>,
+}
+
+/// The networks of a scan answered one per result (improv-wifi.com/serial, "Request scanned
+/// Wi-Fi networks": "at least one RPC Response", the last with no strings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Listing {
+    networks: Vec<Network>,
+    /// When the last network arrived.
+    at: u64,
+    /// The empty result that ends the list came, or a result that broke it.
+    end: Option<Result<(), rpc::Error>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Task {
     Connect,
     AwaitAuthorization,
-    Command(Pending),
+    Command(alloc::boxed::Box<Pending>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,8 +277,10 @@ impl Client {
             progress: false,
             result_notified: false,
             provisioned_at: None,
+            taken: Vec::new(),
+            listing: None,
         };
-        self.start(Task::Command(pending), timeout_ms, now_ms)
+        self.start(Task::Command(pending.into()), timeout_ms, now_ms)
     }
 
     /// Waits (polling the state) until a person has authorized the device.
@@ -304,7 +328,7 @@ impl Client {
                 if c == Characteristic::RpcResult && !aside {
                     self.parts.clear();
                 }
-                if !aside && let Err(e) = self.apply(c, bytes, now_ms) {
+                if !aside && let Err(e) = self.apply(c, bytes, false, now_ms) {
                     return self.finish(Err(e));
                 }
             }
@@ -380,7 +404,7 @@ impl Client {
         {
             p.result_notified = true;
         }
-        let applied = self.apply(characteristic, value, now_ms);
+        let applied = self.apply(characteristic, value, true, now_ms);
         if self.phase == Phase::Done {
             return;
         }
@@ -412,11 +436,12 @@ impl Client {
         }
     }
 
-    /// Takes a read or notified value into what the client knows.
+    /// Takes a read or (`notified`) notified value into what the client knows.
     fn apply(
         &mut self,
         characteristic: Characteristic,
         bytes: &[u8],
+        notified: bool,
         now_ms: u64,
     ) -> Result<(), Error> {
         let one = || match bytes {
@@ -462,6 +487,14 @@ impl Client {
             // The result now holds the redirect URL: read it in this round.
             self.queue.push_front(Characteristic::RpcResult);
         }
+        if characteristic == Characteristic::RpcResult
+            && let Some(Task::Command(p)) = &mut self.task
+            && p.issued
+            && matches!(p.request, Request::ScanWifi)
+            && (notified || bytes != p.taken)
+        {
+            take_scan_result(p, bytes, now_ms);
+        }
         Ok(())
     }
 
@@ -496,6 +529,7 @@ impl Client {
             p.issued = true;
             p.baseline_error = error;
             p.baseline_result = result.clone();
+            p.taken = result.clone();
             self.phase = Phase::Write;
             return;
         }
@@ -504,7 +538,14 @@ impl Client {
         } else {
             self.options.poll_interval_ms
         };
-        self.phase = Phase::Sleep(now_ms.saturating_add(interval).min(self.deadline));
+        let mut until = now_ms.saturating_add(interval).min(self.deadline);
+        if let Some(Task::Command(p)) = &self.task
+            && let Some(listing) = &p.listing
+        {
+            // Wake when the list counts as complete.
+            until = until.min(listing.at.saturating_add(self.options.scan_list_quiet_ms));
+        }
+        self.phase = Phase::Sleep(until);
     }
 
     fn finish(&mut self, outcome: Result<Response, Error>) {
@@ -568,6 +609,15 @@ impl Client {
                 if matches!(p.request, Request::Identify) {
                     return Some(Ok(Response::Identified));
                 }
+                if let Some(listing) = &p.listing {
+                    let quiet =
+                        now_ms.saturating_sub(listing.at) >= self.options.scan_list_quiet_ms;
+                    return match &listing.end {
+                        Some(Err(e)) => Some(Err(Error::Rpc(e.clone()))),
+                        Some(Ok(())) => Some(Ok(listed(listing))),
+                        None => (quiet || timed_out).then(|| Ok(listed(listing))),
+                    };
+                }
                 let fresh = p.result_notified || self.result != p.baseline_result;
                 let awaited = match p.request {
                     Request::WifiSettings(_) => p
@@ -623,6 +673,46 @@ impl Client {
             }
         }
     }
+}
+
+/// Takes a scan's result (new bytes, or a notification): a result naming one network may be the
+/// first of several, one per network, that an empty result ends, as Improv serial answers the
+/// scan (improv-wifi.com/serial) and Tasmota's Berry example answers it over BLE
+/// (`Staars/berry-examples`, `ble/improv.be`, `sendAPInfo`). The BLE specification asks for one
+/// result with every network (improv-wifi.com/ble, "Request scanned Wi-Fi networks"): a result
+/// with several networks or none, arriving first, is left to [`answer`] as before.
+fn take_scan_result(p: &mut Pending, bytes: &[u8], now_ms: u64) {
+    p.taken = bytes.to_vec();
+    let networks = RpcResult::parse(bytes).and_then(|r| {
+        if r.command == Command::ScanWifi {
+            Network::list_from_result(&r).map(Some)
+        } else {
+            Ok(None)
+        }
+    });
+    match (&mut p.listing, networks) {
+        (None, Ok(Some(networks))) if networks.len() == 1 => {
+            p.listing = Some(Listing {
+                networks,
+                at: now_ms,
+                end: None,
+            });
+        }
+        (Some(listing), _) if listing.end.is_some() => {}
+        (Some(listing), Ok(Some(networks))) if networks.is_empty() => listing.end = Some(Ok(())),
+        (Some(listing), Ok(Some(networks))) => {
+            listing.networks.extend(networks);
+            listing.at = now_ms;
+        }
+        (Some(listing), Err(e)) => listing.end = Some(Err(e)),
+        // The whole list in one result, a result for another command, or no result at all.
+        (_, Ok(_) | Err(_)) => {}
+    }
+}
+
+/// The networks listed, one per SSID.
+fn listed(listing: &Listing) -> Response {
+    Response::Networks(Network::strongest_per_ssid(listing.networks.clone()))
 }
 
 #[cfg(test)]

@@ -128,7 +128,7 @@ pub(super) fn answer(
             .map(Response::DeviceInfo)
             .map_err(Error::Rpc),
         Command::ScanWifi => Network::list_from_result(&result)
-            .map(Response::Networks)
+            .map(|list| Response::Networks(Network::strongest_per_ssid(list)))
             .map_err(Error::Rpc),
         _ => Ok(match RedirectUrl::from_result(&result) {
             Ok(redirect) => Response::Provisioned {

@@ -667,3 +667,109 @@ fn a_result_whose_last_part_never_comes_times_out() {
         }))
     );
 }
+
+fn network(ssid: &str, rssi: i16, auth: Auth) -> Network {
+    Network {
+        ssid: ssid.as_bytes().to_vec(),
+        rssi,
+        auth: alloc::vec![auth],
+    }
+}
+
+fn scan_result(networks: &[Network]) -> Vec<u8> {
+    Network::list_to_result(networks).encode().unwrap()
+}
+
+/// Improv serial answers a scan with one result per network and an empty result to end the list
+/// (improv-wifi.com/serial), and Tasmota's Berry example does so over BLE (`Staars/berry-examples`,
+/// `ble/improv.be`, `sendAPInfo`): every network is collected until the empty result, one per
+/// SSID, the strongest. Before, the first network was the whole answer.
+#[test]
+fn a_scan_answered_one_network_per_result_is_collected() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.scan_wifi(0).unwrap();
+    script.serve(&mut client, 0);
+    let heard = [
+        network("HomeNet", -61, Auth::Wpa2),
+        network("Guest", -70, Auth::Open),
+        network("HomeNet", -48, Auth::Wpa2),
+        network("Neighbour", -80, Auth::Required),
+    ];
+    for (i, n) in heard.iter().enumerate() {
+        client.notified(
+            Characteristic::RpcResult,
+            &scan_result(core::slice::from_ref(n)),
+            2_000 + 100 * i as u64,
+        );
+        assert_eq!(client.take_outcome(), None, "more may follow {i}");
+    }
+    client.notified(Characteristic::RpcResult, &scan_result(&[]), 2_400);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::Networks(alloc::vec![
+            network("HomeNet", -48, Auth::Wpa2),
+            network("Guest", -70, Auth::Open),
+            network("Neighbour", -80, Auth::Required),
+        ])))
+    );
+}
+
+/// A single network and no empty result after it (a device that follows the BLE specification
+/// and sees one network): the list counts as complete once nothing more came for
+/// `scan_list_quiet_ms`, and the client wakes for it.
+#[test]
+fn a_list_without_its_empty_end_counts_after_a_quiet_time() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.notified(Characteristic::State, &[0x02], 0);
+    client.scan_wifi(0).unwrap();
+    script.serve(&mut client, 0);
+    let only = scan_result(&[network("HomeNet", -48, Auth::Wpa2)]);
+    client.notified(Characteristic::RpcResult, &only, 1_500);
+    script.result = only;
+    assert_eq!(client.take_outcome(), None);
+    assert_eq!(
+        sleep_until(&client),
+        2_000,
+        "the safety-net poll comes first"
+    );
+    assert_eq!(script.wake(&mut client), 2_000);
+    assert_eq!(
+        sleep_until(&client),
+        3_500,
+        "then the end of the quiet time"
+    );
+    assert_eq!(script.wake(&mut client), 3_500);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::Networks(alloc::vec![network(
+            "HomeNet",
+            -48,
+            Auth::Wpa2
+        )])))
+    );
+}
+
+/// The BLE specification's one result with every network answers at once, as before; an SSID
+/// listed twice is kept once, heard strongest.
+#[test]
+fn a_scan_in_one_result_answers_at_once_one_network_per_ssid() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.scan_wifi(0).unwrap();
+    script.serve(&mut client, 0);
+    let all = scan_result(&[
+        network("Mesh", -71, Auth::Wpa2),
+        network("Guest", -60, Auth::Open),
+        network("Mesh", -52, Auth::Wpa3),
+    ]);
+    client.notified(Characteristic::RpcResult, &all, 2_000);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::Networks(alloc::vec![
+            network("Mesh", -52, Auth::Wpa3),
+            network("Guest", -60, Auth::Open),
+        ])))
+    );
+}

@@ -139,6 +139,20 @@ impl Network {
         self.auth != [Auth::Open]
     }
 
+    /// One network per SSID, the one heard strongest (several access points, or a network a
+    /// device listed twice), where the SSID first appeared.
+    pub fn strongest_per_ssid(networks: Vec<Self>) -> Vec<Self> {
+        let mut out: Vec<Self> = Vec::with_capacity(networks.len());
+        for network in networks {
+            match out.iter_mut().find(|n| n.ssid == network.ssid) {
+                Some(kept) if kept.rssi < network.rssi => *kept = network,
+                Some(_) => {}
+                None => out.push(network),
+            }
+        }
+        out
+    }
+
     /// Reads a scan result: SSID, RSSI, auth triples (none when nothing was found).
     pub fn list_from_result(result: &RpcResult) -> Result<Vec<Self>, Error> {
         result.expect(Command::ScanWifi)?;
