@@ -397,3 +397,84 @@ async fn a_device_naming_itself_in_its_scan_response_is_found_and_named() {
     .await;
     assert_eq!(named().as_deref(), Some("improv-sim"));
 }
+
+/// Scans and picks the network named `ssid` from the device's list.
+async fn pick_scanned(w: &World, ssid: &str) {
+    click(&w.host, "Scan for networks");
+    text_saying(&w.host, 5, ".improv-networks", ssid).await;
+    idle(w).await;
+    let found = w
+        .host
+        .query_selector_all(".improv-networks button")
+        .unwrap();
+    let pick = (0..found.length())
+        .filter_map(|i| found.item(i))
+        .map(|n| wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>(n))
+        .find(|b| {
+            b.text_content()
+                .is_some_and(|t| t.starts_with(&format!("{ssid} (")))
+        })
+        .unwrap_or_else(|| panic!("no {ssid} in the list"));
+    pick.click();
+    tick().await;
+}
+
+fn password_field(w: &World) -> web_sys::HtmlInputElement {
+    let field = w
+        .host
+        .query_selector("input[name=wifi-password]")
+        .unwrap()
+        .expect("the password field");
+    wasm_bindgen::JsCast::unchecked_into(field)
+}
+
+/// An open network picked from the scan (`Guest`, auth `NO`): the password field says it is not
+/// needed and takes none, and the settings go with an empty password (a typed one is cleared).
+/// Before, the field asked for a password as for any network.
+#[wasm_bindgen_test]
+async fn an_open_network_picked_from_the_scan_needs_no_password() {
+    let (w, device, _id) = ready_improv(ImprovOptions::default()).await;
+    type_into(&w.host, "Wi-Fi password", "left over");
+    pick_scanned(&w, "Guest").await;
+    let need = text(&w.host, ".improv-password-need");
+    assert!(need.contains("Not needed"), "{need}");
+    assert!(need.contains("open"), "{need}");
+    let field = password_field(&w);
+    assert!(field.disabled(), "nothing to type");
+    assert_eq!(field.value(), "");
+    click(&w.host, "Connect to Wi-Fi");
+    provisioned(&w).await;
+    assert_eq!(device.borrow().state(), State::Provisioned);
+    assert!(w.failure().is_empty(), "{}", w.failure());
+}
+
+/// A secured network picked from the scan (`HomeNet`, WPA2) and no password typed: the page says
+/// a password is needed and sends nothing. Before, the empty password went to the device, which
+/// tried for 30 s and answered "unable to connect".
+#[wasm_bindgen_test]
+async fn a_secured_network_picked_from_the_scan_needs_a_password() {
+    let (w, device, _id) = ready_improv(ImprovOptions::default()).await;
+    pick_scanned(&w, "HomeNet").await;
+    let need = text(&w.host, ".improv-password-need");
+    assert!(need.contains("Needed"), "{need}");
+    assert!(need.contains("WPA2"), "{need}");
+    assert!(!password_field(&w).disabled());
+    let writes = |w: &World| {
+        w.gatt_ops()
+            .iter()
+            .filter(|o| matches!(o, GattOp::Write(_)))
+            .count()
+    };
+    let before = writes(&w);
+    click(&w.host, "Connect to Wi-Fi");
+    let said = w.said().await;
+    assert!(said.starts_with("This network needs a password"), "{said}");
+    assert!(said.contains("HomeNet") && said.contains("WPA2"), "{said}");
+    assert_eq!(writes(&w), before, "nothing was sent");
+    assert_eq!(device.borrow().state(), State::Authorized);
+    // With the password it goes.
+    type_into(&w.host, "Wi-Fi password", "correct horse");
+    click(&w.host, "Connect to Wi-Fi");
+    provisioned(&w).await;
+    assert_eq!(device.borrow().state(), State::Provisioned);
+}

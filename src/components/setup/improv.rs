@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::state::setup::SetupSession;
 use crate::state::setup::explain::{improv_advice, improv_title};
+use crate::state::setup::improv::PasswordNeed;
 
 /// The Improv panel.
 #[component]
@@ -18,6 +19,8 @@ pub fn ImprovPanel(
     let busy = move || session.busy.get().is_some();
     let ssid = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let need = move || v.password_need(&ssid.get());
+    let open = move || need() == PasswordNeed::Open;
     view! {
         <section class="improv-flow" aria-label="Improv Wi-Fi device">
             <h2>"Improv Wi-Fi device"</h2>
@@ -51,8 +54,14 @@ pub fn ImprovPanel(
                 {move || v.networks.get().into_iter().map(|n| {
                     let name = n.ssid_text();
                     let pick = name.clone();
+                    let secured = n.needs_password();
                     view! {
-                        <li><button class="link" on:click=move |_| ssid.set(pick.clone())>
+                        <li><button class="link" on:click=move |_| {
+                            ssid.set(pick.clone());
+                            if !secured {
+                                password.set(String::new());
+                            }
+                        }>
                             {format!("{} ({} dBm, {})", printable(&name), n.rssi, n.auth_text())}
                         </button></li>
                     }
@@ -67,8 +76,14 @@ pub fn ImprovPanel(
                 </label>
                 <label class="field"><span>"Wi-Fi password"</span>
                     <input name="wifi-password" type="password" autocomplete="off" prop:value=move || password.get()
+                        disabled=open aria-describedby="improv-password-need"
                         on:input=move |ev| password.set(event_target_value(&ev)) />
                 </label>
+                <p id="improv-password-need" class="hint improv-password-need">{move || match need() {
+                    PasswordNeed::Open => "Not needed: the device's scan lists this network as open.".to_owned(),
+                    PasswordNeed::Required(auth) => format!("Needed: the device's scan lists this network as secured ({auth})."),
+                    PasswordNeed::Unknown => String::new(),
+                }}</p>
                 <p class="notice warning" role="note">
                     "Improv sends the Wi-Fi password over Bluetooth without encryption (the protocol has none): anyone nearby with a radio could read it while it is sent."
                 </p>

@@ -88,6 +88,32 @@ impl ImprovView {
     pub fn offers(&self, command: improv::Command) -> bool {
         self.capabilities.get().is_some_and(|c| c.offers(command))
     }
+
+    /// Whether joining the network named `ssid` takes a password, as the device's scan lists it
+    /// (tracked).
+    pub fn password_need(&self, ssid: &str) -> PasswordNeed {
+        self.networks.with(|n| password_need(n, ssid))
+    }
+}
+
+/// Whether the password field is needed for a network, as the device's scan lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordNeed {
+    /// The scan lists it as open (`NO`): no password is sent.
+    Open,
+    /// The scan lists it as secured: a password is needed; the text names its authentication.
+    Required(String),
+    /// Not in the scan (a hidden network, or no scan): the password is optional.
+    Unknown,
+}
+
+/// [`PasswordNeed`] of `ssid` among the scanned `networks` ([`Network::needs_password`]).
+pub fn password_need(networks: &[Network], ssid: &str) -> PasswordNeed {
+    match networks.iter().find(|n| n.ssid == ssid.as_bytes()) {
+        Some(n) if n.needs_password() => PasswordNeed::Required(n.auth_text()),
+        Some(_) => PasswordNeed::Open,
+        None => PasswordNeed::Unknown,
+    }
 }
 
 fn gatt(c: improv::Characteristic) -> crate::ble::Characteristic {
@@ -323,8 +349,29 @@ impl SetupSession {
         });
     }
 
-    /// Sends the Wi-Fi credentials and follows the device to "provisioned".
+    /// Sends the Wi-Fi credentials and follows the device to "provisioned". A network the scan
+    /// lists as open is sent without a password; one it lists as secured needs a password, and
+    /// nothing is sent without one.
     pub fn improv_send(self, ssid: &str, password: &str) {
+        let password = match self
+            .improv
+            .networks
+            .with_untracked(|n| password_need(n, ssid))
+        {
+            PasswordNeed::Open => "",
+            PasswordNeed::Required(auth) if password.is_empty() => {
+                return self.refuse(SetupFailure::new(
+                    "This network needs a password",
+                    format!(
+                        "The device's scan lists {ssid} as secured ({auth}): type its Wi-Fi \
+                         password, then connect."
+                    ),
+                    "sending Wi-Fi settings",
+                    "no password for a secured network; nothing was sent",
+                ));
+            }
+            PasswordNeed::Required(_) | PasswordNeed::Unknown => password,
+        };
         let credentials =
             match Credentials::new(ssid.as_bytes().to_vec(), password.as_bytes().to_vec()) {
                 Ok(c) => c,
