@@ -409,7 +409,7 @@ async fn pick_scanned(w: &World, ssid: &str) {
         .unwrap();
     let pick = (0..found.length())
         .filter_map(|i| found.item(i))
-        .map(|n| wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>(n))
+        .map(wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>)
         .find(|b| {
             b.text_content()
                 .is_some_and(|t| t.starts_with(&format!("{ssid} (")))
