@@ -669,3 +669,28 @@ async fn a_shelly_rpc_device_is_routed_to_the_shelly_session() {
     assert!(w.setup.failure.get_untracked().is_none());
     assert!(w.host.inner_text().contains("Disconnect"));
 }
+
+/// The set-up's failure is announced: its alert region is on the page, empty, before the
+/// failure, and the same element then holds it (MDN "ARIA live regions").
+#[wasm_bindgen_test]
+async fn a_set_up_failure_is_announced_in_a_region_already_on_the_page() {
+    let (mock, _device, id) = sensor_world(BluOptions::new(&blu::MODELS[3]), false);
+    let w = world(mock).await;
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    heard(&w).await;
+    let region = element(&w.host, ".setup > .failure-region[role=alert]");
+    let progress = element(&w.host, ".setup .busy[role=status]");
+    assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
+    assert!(
+        progress.matches(":empty").unwrap(),
+        "{}",
+        progress.outer_html()
+    );
+    click(&w.host, "Set up a device…");
+    w.said().await;
+    let now = element(&w.host, ".setup > .failure-region");
+    assert!(region.is_same_node(Some(&now)));
+    let said = text(&w.host, ".setup > .failure-region .setup-failure");
+    assert!(said.contains("more than 10 seconds"), "{said}");
+    assert!(progress.is_same_node(Some(&element(&w.host, ".setup .busy"))));
+}

@@ -8,6 +8,7 @@ mod shelly_support;
 
 use bluehome::ble::{BleBackend, BleEvent, DeviceId, event_log};
 use bluehome_core::sim::gateway::GatewayOptions;
+use leptos::prelude::*;
 use shelly_support::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -69,4 +70,70 @@ async fn a_connect_given_up_on() -> (World, DeviceId) {
     assert!(failure.contains("within 15 s"), "{failure}");
     assert!(w.mock().is_connecting(&id), "Chrome's attempt goes on");
     (w, id)
+}
+
+/// Progress and failures are announced: their live regions are on the page, empty, before
+/// anything happens, and those same elements then carry the words (a region inserted already
+/// filled is often not read: MDN "ARIA live regions").
+#[wasm_bindgen_test]
+async fn progress_and_failure_are_announced_in_regions_already_on_the_page() {
+    let w = world_with(GatewayOptions {
+        password: Some("secret".into()),
+        ..GatewayOptions::default()
+    })
+    .await;
+    let id = DeviceId::from("gw-1");
+    let chooser_busy = element(&w.host, ".setup .busy[role=status]");
+    let busy = element(&w.host, ".shelly-connect .busy[role=status]");
+    let failure = element(&w.host, ".shelly-connect .failure-region[role=alert]");
+    for region in [&chooser_busy, &busy, &failure] {
+        assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
+    }
+    let same = |region: &web_sys::HtmlElement, selector: &str| {
+        region.is_same_node(Some(&element(&w.host, selector)))
+    };
+
+    // Set-up's progress, while Chrome's connect is pending.
+    w.mock().set_connect_hangs(&id, true);
+    click(&w.host, "Set up a device…");
+    until(5, "set-up's progress said", || {
+        !chooser_busy.text_content().unwrap_or_default().is_empty()
+    })
+    .await;
+    assert!(same(&chooser_busy, ".setup .busy"));
+
+    // The failure: the device wants its password.
+    w.mock().set_connect_hangs(&id, false);
+    w.failure_saying(10, "password protected").await;
+    assert!(same(&failure, ".shelly-connect .failure-region"));
+    assert!(
+        failure.query_selector(".failure").unwrap().is_some(),
+        "{}",
+        failure.outer_html()
+    );
+
+    // The session's progress, while a GATT operation is pending.
+    w.send_password("secret");
+    w.until_connected().await;
+    until(5, "idle", || w.session.busy.get_untracked().is_none()).await;
+    assert!(busy.matches(":empty").unwrap(), "{}", busy.outer_html());
+    assert!(
+        failure.matches(":empty").unwrap(),
+        "{}",
+        failure.outer_html()
+    );
+    w.mock().set_gatt_hangs(&id, true);
+    w.session.rename("Hall".into());
+    until(5, "the progress said", || {
+        !busy.text_content().unwrap_or_default().is_empty()
+    })
+    .await;
+    assert!(same(&busy, ".shelly-connect .busy"));
+    w.mock().set_gatt_hangs(&id, false);
+    until(10, "the progress over", || {
+        busy.text_content().unwrap_or_default().is_empty()
+    })
+    .await;
+    assert!(same(&busy, ".shelly-connect .busy"));
+    w.host.remove();
 }

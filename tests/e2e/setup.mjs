@@ -76,7 +76,8 @@ const improvDevice = await emulate(cdp, improv, IMPROV, { knownServiceUuids: [IM
 const { page, button, mainText, waitText, fill, choose, step, checkPage, finish } =
   await openWalk(browser, t, { shots, prefix: 'setup-' });
 
-const idle = () => page.waitForFunction(() => !document.querySelector('.setup .busy'), { timeout: 30_000 });
+// The busy line is a live region that stays on the page, empty when nothing runs.
+const idle = () => page.waitForFunction(() => !document.querySelector('.setup .busy')?.textContent, { timeout: 30_000 });
 
 try {
   await page.goto(`${server.url}devices`, { waitUntil: 'networkidle0' });

@@ -8,6 +8,7 @@ use crate::state::actions::RunsActions as _;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
+use crate::components::live::{Live, LiveRegion};
 use crate::components::steps::StepLog;
 use crate::state::setup::{Flow, SetupSession};
 
@@ -25,14 +26,15 @@ pub fn SetupPanel(
                     "Set up a device…"
                 </button>
                 <span class="hint">"Shelly Gen2+ devices, Shelly BLU sensors and Improv Wi-Fi devices."</span>
-                {move || session.busy.get().map(|b| view! {
-                    <span class="busy" role="status" aria-live="polite">{format!("{b}…")}</span>
-                })}
+                // On the page before the first step, so each step is announced (components/live).
+                <LiveRegion kind=Live::Status class="busy">
+                    {move || session.busy.get().map(|b| format!("{b}…"))}
+                </LiveRegion>
             </div>
             <DemoChooser session=session />
             <StepLog steps=session.steps label="Set-up progress" class="setup-steps" />
-            {move || session.failure.get().map(|f| view! {
-                <div class="notice error failure setup-failure" role="alert">
+            <LiveRegion kind=Live::Alert class="failure-region">{move || session.failure.get().map(|f| view! {
+                <div class="notice error failure setup-failure">
                     <strong>{f.title.clone()}</strong>
                     <span class="during">{format!(" — while {}", printable(&f.during))}</span>
                     <p>{f.advice.clone()}</p>
@@ -41,7 +43,7 @@ pub fn SetupPanel(
                         <button on:click=move |_| session.retry()>"Retry"</button>
                     </Show>
                 </div>
-            })}
+            })}</LiveRegion>
             <Show when=move || session.flow.get().is_some()>
                 <button disabled=busy on:click=move |_| session.close()>"Done: disconnect"</button>
             </Show>

@@ -6,6 +6,7 @@ use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::{CheckField, DeviceUsername};
+use crate::components::live::{Live, LiveRegion};
 use crate::components::steps::StepLog;
 use crate::state::setup::SetupSession;
 use crate::state::shelly::explain::FailureKind;
@@ -39,9 +40,10 @@ pub fn ConnectPanel() -> impl IntoView {
                         });
                     }>"Disconnect"</button>
                 </Show>
-                {move || session.busy.get().map(|b| view! {
-                    <span class="busy" role="status" aria-live="polite">{format!("{b}…")}</span>
-                })}
+                // On the page before the first step, so each step is announced (components/live).
+                <LiveRegion kind=Live::Status class="busy">
+                    {move || session.busy.get().map(|b| format!("{b}…"))}
+                </LiveRegion>
             </div>
             <StepLog steps=session.steps label="Connection progress" />
             <FailurePanel />
@@ -49,7 +51,8 @@ pub fn ConnectPanel() -> impl IntoView {
     }
 }
 
-/// The last failure, explained, with its retry.
+/// The last failure, explained, with its retry, in an alert region that stays on the page so
+/// that each failure is announced as it appears (components/live).
 #[component]
 pub fn FailurePanel() -> impl IntoView {
     let session = ShellySession::from_context();
@@ -59,7 +62,7 @@ pub fn FailurePanel() -> impl IntoView {
     let os = move || setup.map_or_else(crate::platform::os, |s| s.os.get_untracked());
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
-    move || {
+    let failure = move || {
         session.failure.get().map(|f| {
             // While sign-ins are paused the password may still be the wrong one.
             let wants_password = matches!(
@@ -70,7 +73,7 @@ pub fn FailurePanel() -> impl IntoView {
             );
             let retryable = f.kind.retryable();
             view! {
-                <div class="notice error failure" role="alert" data-kind=format!("{:?}", f.kind)>
+                <div class="notice error failure" data-kind=format!("{:?}", f.kind)>
                     <strong>{f.kind.title()}</strong>
                     <span class="during">{format!(" — while {}", printable(&f.during))}</span>
                     <p>{f.kind.advice()}</p>
@@ -104,5 +107,6 @@ pub fn FailurePanel() -> impl IntoView {
                 </div>
             }
         })
-    }
+    };
+    view! { <LiveRegion kind=Live::Alert class="failure-region">{failure}</LiveRegion> }
 }
