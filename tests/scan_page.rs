@@ -953,3 +953,166 @@ async fn the_toolbar_shows_the_saved_settings_when_the_store_opens_late() {
     host.remove();
     bluehome::state::privacy::forget_everything();
 }
+
+/// The live region (`[role=alert]`) directly inside `parent`; it is there, and empty, before
+/// any message.
+fn alert_region(page: &Page, parent: &str) -> web_sys::HtmlElement {
+    dom::element(&page.host, &format!("{parent} > [role=alert]"))
+}
+
+/// Whether `a` and `b` are one element (a region replaced by a filled one is not announced).
+fn same(a: &web_sys::HtmlElement, b: &web_sys::HtmlElement) -> bool {
+    a.is_same_node(Some(b))
+}
+
+/// An empty region has no child a selector sees (style/main.css takes `.live:empty` out of the
+/// flow, so it takes no room).
+fn is_empty(region: &web_sys::HtmlElement) -> bool {
+    region.matches(":empty").unwrap() && region.text_content().unwrap_or_default().is_empty()
+}
+
+/// An input's `aria-invalid`, and the text of the element its `aria-describedby` names.
+fn invalid_and_described(page: &Page, selector: &str) -> (Option<String>, Option<String>) {
+    let input: web_sys::Element = dom::query(&page.host, selector);
+    let described = input.get_attribute("aria-describedby").map(|id| {
+        document()
+            .get_element_by_id(&id)
+            .unwrap_or_else(|| panic!("aria-describedby names {id:?}, which is not on the page"))
+            .text_content()
+            .unwrap_or_default()
+    });
+    (input.get_attribute("aria-invalid"), described)
+}
+
+/// The key form's error is announced (its alert region is on the page, empty, before the error
+/// is put in it: MDN "ARIA live regions") and tied to the field it is about (`aria-invalid`,
+/// `aria-describedby`: WCAG 2.2 technique ARIA21) until that field is put right.
+#[wasm_bindgen_test]
+async fn the_key_forms_error_is_announced_and_names_its_field() {
+    let page = Page::mount().await;
+    page.advertise("A4:C1:38:11:22:36", sensor("KEYED", TEMP_HUMIDITY, -55));
+    page.refresh().await;
+    page.click(".row-title");
+    settle().await;
+    let region = alert_region(&page, ".key-form fieldset");
+    assert!(is_empty(&region));
+    let key_field = ".key-form input[name=bindkey]";
+    let mac_field = ".key-form input[name=mac]";
+    assert_eq!(invalid_and_described(&page, key_field), (None, None));
+
+    page.input(key_field, "12");
+    page.input(mac_field, "");
+    page.click(".key-form button[type=submit]");
+    settle().await;
+    assert!(same(&region, &alert_region(&page, ".key-form fieldset")));
+    let said = region.text_content().unwrap_or_default();
+    assert!(said.starts_with("bind key: "), "{said}");
+    assert_eq!(
+        invalid_and_described(&page, key_field),
+        (Some("true".into()), Some(said))
+    );
+    assert_eq!(invalid_and_described(&page, mac_field), (None, None));
+
+    // The key put right, the MAC wrong: the error moves to the MAC.
+    page.input(key_field, &"23".repeat(16));
+    page.input(mac_field, "not a mac");
+    page.click(".key-form button[type=submit]");
+    settle().await;
+    let said = region.text_content().unwrap_or_default();
+    assert!(said.starts_with("MAC: "), "{said}");
+    assert_eq!(invalid_and_described(&page, key_field), (None, None));
+    assert_eq!(
+        invalid_and_described(&page, mac_field),
+        (Some("true".into()), Some(said))
+    );
+
+    page.input(mac_field, "a4:c1:38:11:22:36");
+    page.click(".key-form button[type=submit]");
+    settle().await;
+    assert_eq!(invalid_and_described(&page, mac_field), (None, None));
+    assert!(same(&region, &alert_region(&page, ".key-form fieldset")));
+    assert!(is_empty(&region));
+}
+
+/// A device's problem appearing while its details are open is announced: the region is there
+/// before it.
+#[wasm_bindgen_test]
+async fn a_problem_appearing_in_the_open_details_is_announced() {
+    let page = Page::mount().await;
+    page.advertise(
+        "A4:C1:38:11:22:37",
+        sensor("PLAIN2", &[0x40, 0x02, 0xca, 0x09], -55),
+    );
+    page.refresh().await;
+    page.click(".row-title");
+    settle().await;
+    let region = alert_region(&page, ".device-details");
+    assert!(is_empty(&region));
+    // A key set for a device that sends plaintext: its next packet is refused.
+    page.set_key("A4:C1:38:11:22:37", 2);
+    page.advertise(
+        "A4:C1:38:11:22:37",
+        sensor("PLAIN2", &[0x40, 0x02, 0xcb, 0x09], -55),
+    );
+    page.refresh().await;
+    assert!(same(&region, &alert_region(&page, ".device-details")));
+    let said = region.text_content().unwrap_or_default();
+    assert!(said.contains("Unencrypted data refused"), "{said}");
+    // The next packet, refused the same way, leaves the message (and the screen reader) alone.
+    let message = dom::element(&page.host, ".device-details > [role=alert] .problem");
+    page.advertise(
+        "A4:C1:38:11:22:37",
+        sensor("PLAIN2", &[0x40, 0x02, 0xcc, 0x09], -55),
+    );
+    page.refresh().await;
+    let again = dom::element(&page.host, ".device-details > [role=alert] .problem");
+    assert!(same(&message, &again), "the same message was put in again");
+}
+
+/// The filter rules' parse error is announced and names the rules' field until they parse.
+#[wasm_bindgen_test]
+async fn a_filter_rules_error_is_announced_and_names_the_field() {
+    let page = Page::mount().await;
+    let parent = ".filter-editor form";
+    let region = alert_region(&page, parent);
+    assert!(is_empty(&region));
+    apply_filters(&page, r#"[{"name":"#).await;
+    assert!(same(&region, &alert_region(&page, parent)));
+    let said = region.text_content().unwrap_or_default();
+    assert!(!said.is_empty());
+    assert_eq!(
+        invalid_and_described(&page, "#filter-json"),
+        (Some("true".into()), Some(said))
+    );
+    // Another setting changing leaves the error's message alone.
+    let message = dom::element(&page.host, ".filter-editor .problem");
+    page.store.update_settings(|s| s.local_time = !s.local_time);
+    settle().await;
+    let again = dom::element(&page.host, ".filter-editor .problem");
+    assert!(same(&message, &again), "the same message was put in again");
+
+    apply_filters(&page, "").await;
+    assert_eq!(invalid_and_described(&page, "#filter-json"), (None, None));
+    assert!(is_empty(&region));
+}
+
+/// A source's problem (the chooser closed) is announced, and stays put while the status changes.
+#[wasm_bindgen_test]
+async fn a_sources_problem_is_announced_in_a_region_already_there() {
+    let page = Page::mount().await;
+    let region = alert_region(&page, ".sources");
+    assert!(is_empty(&region));
+    let backend = page.mock();
+    let mock = backend.as_mock().unwrap();
+    mock.set_chooser(ChooserAnswer::Cancel);
+    mock.user_gesture();
+    page.store.watch_new_device().await;
+    settle().await;
+    assert!(same(&region, &alert_region(&page, ".sources")));
+    assert!(!region.text_content().unwrap_or_default().is_empty());
+    let message = dom::element(&page.host, ".sources > [role=alert] .problem");
+    page.store.status.update(|s| s.replay = None);
+    settle().await;
+    let again = dom::element(&page.host, ".sources > [role=alert] .problem");
+    assert!(same(&message, &again), "the same message was put in again");
+}

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::ble::{BleBackend, Capability, ScanEnd};
+use crate::components::live::{Live, LiveRegion};
 use crate::platform::{self, now_ms};
 use crate::state::settings::{Settings, SortKey};
 use crate::state::store::{Action, act};
@@ -49,6 +50,9 @@ pub fn SourcePanel() -> impl IntoView {
             </div>
         }
     });
+    // A memo: the status changes with every replayed packet, the problem (and its announcement)
+    // only when it does.
+    let problem = Memo::new(move |_| store.status.with(|s| s.error.clone()));
     view! {
         <section class="sources" aria-label="Sources">
             <h2 class="visually-hidden">"Sources"</h2>
@@ -81,7 +85,10 @@ pub fn SourcePanel() -> impl IntoView {
             </div>
             <ScanEnded />
             <WatchedList />
-            {move || store.status.with(|s| s.error.clone()).map(|e| view! { <p class="problem" role="alert">{e}</p> })}
+            // On the page before the first problem, so each one is announced (components/live).
+            <LiveRegion kind=Live::Alert>
+                {move || problem.get().map(|e| view! { <p class="problem">{e}</p> })}
+            </LiveRegion>
             {move || store.status.with(|s| s.replay).map(|(played, total)| view! {
                 <p class="replay" role="status">
                     {format!("Replaying capture: {played} of {total} ")}
@@ -333,15 +340,20 @@ fn MoreMenu() -> impl IntoView {
     }
 }
 
+/// The id of the filter rules' error, which the rules' field names while it shows.
+const FILTER_ERROR_ID: &str = "filter-json-error";
+
 /// The filter set in Shelly's form, as JSON, with its parse error and examples.
 #[component]
 fn FilterEditor() -> impl IntoView {
     let store = use_store();
     let text = RwSignal::new(store.settings.with_untracked(|s| s.filter_json.clone()));
-    let error = move || {
+    // A memo: other settings changing leave the error (and its announcement) alone.
+    let error = Memo::new(move |_| {
         store.settings.track();
         store.filters().err()
-    };
+    });
+    let error = move || error.get();
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let value = text.get_untracked();
@@ -362,7 +374,16 @@ fn FilterEditor() -> impl IntoView {
                 <label for="filter-json">
                     "A JSON list of Shelly scan filters; a device shows when any filter matches (all conditions of that filter hold). Empty shows everything."
                 </label>
-                <textarea id="filter-json" class="mono" rows="4" spellcheck="false" bind:value=text></textarea>
+                // An error names the field it is about (WCAG 2.2 technique ARIA21).
+                <textarea
+                    id="filter-json"
+                    class="mono"
+                    rows="4"
+                    spellcheck="false"
+                    aria-invalid=move || error().is_some().then_some("true")
+                    aria-describedby=move || error().is_some().then_some(FILTER_ERROR_ID)
+                    bind:value=text
+                ></textarea>
                 <p class="examples">
                     "Examples: "
                     {example(r#"[{"name":"SB*"}]"#, "Shelly BLU by name")}
@@ -371,7 +392,9 @@ fn FilterEditor() -> impl IntoView {
                     " · "
                     {example(r#"[{"manufacturerData":{"companyIdentifier":2985}}]"#, "Shelly manufacturer data")}
                 </p>
-                {move || error().map(|e| view! { <p class="problem" role="alert">{e}</p> })}
+                <LiveRegion kind=Live::Alert>
+                    {move || error().map(|e| view! { <p class="problem" id=FILTER_ERROR_ID>{e}</p> })}
+                </LiveRegion>
                 <button type="submit">"Apply filters"</button>
             </form>
         </details>

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use bluehome_core::{BindKey, DeviceKey, MacAddress};
 use leptos::prelude::*;
 
+use crate::components::live::{Live, LiveRegion};
 use crate::platform::local_offset_minutes;
 use crate::state::hex;
 use crate::state::model::{DeviceEntry, KeyEntry, ScanModel};
@@ -50,6 +51,16 @@ pub fn DeviceDetails() -> impl IntoView {
     }
 }
 
+/// The field of the key form an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyField {
+    BindKey,
+    Mac,
+}
+
+/// The id of the key form's error, which the field it is about names while it shows.
+const KEY_ERROR_ID: &str = "bindkey-error";
+
 #[component]
 fn DetailsPanel(
     /// The device.
@@ -85,14 +96,16 @@ fn DetailsPanel(
             .map(|m| m.to_string())
             .unwrap_or_default(),
     );
-    let key_error = RwSignal::new(None::<String>);
+    let key_error = RwSignal::new(None::<(KeyField, String)>);
+    // The field an error is about names it and is marked invalid (WCAG 2.2 technique ARIA21).
+    let invalid = move |field| key_error.with(|e| e.as_ref().is_some_and(|(f, _)| *f == field));
     let has_key = RwSignal::new(existing.is_some());
     let k = key.clone();
     let save_key = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let bindkey = match BindKey::from_pasted(&key_text.get_untracked()) {
             Ok(b) => b,
-            Err(e) => return key_error.set(Some(format!("bind key: {e}"))),
+            Err(e) => return key_error.set(Some((KeyField::BindKey, format!("bind key: {e}")))),
         };
         let mac_input = mac_text.get_untracked();
         let mac = if mac_input.trim().is_empty() {
@@ -100,7 +113,7 @@ fn DetailsPanel(
         } else {
             match MacAddress::from_str(mac_input.trim()) {
                 Ok(m) => Some(m),
-                Err(e) => return key_error.set(Some(format!("MAC: {e}"))),
+                Err(e) => return key_error.set(Some((KeyField::Mac, format!("MAC: {e}")))),
             }
         };
         key_error.set(None);
@@ -235,11 +248,14 @@ fn DetailsPanel(
         })
     };
 
-    let problem = move || {
+    // A memo: the device changes with every packet, its problem (and the announcement) only
+    // when it does.
+    let problem = Memo::new(move |_| {
         with_selected(|d, _| d.problem.cloned())
             .flatten()
-            .map(|p| view! { <p class="problem" role="alert">{format!("{} ({})", p.message, p.kind)}</p> })
-    };
+            .map(|p| format!("{} ({})", p.message, p.kind))
+    });
+    let problem = move || problem.get().map(|p| view! { <p class="problem">{p}</p> });
 
     // Focus goes to the panel as it opens (on a phone it covers the list), and back to the
     // device's row as it closes, so a keyboard user is never left on the page's body.
@@ -283,7 +299,8 @@ fn DetailsPanel(
                     "Close"
                 </button>
             </div>
-            {problem}
+            // On the page before the first problem, so each one is announced (components/live).
+            <LiveRegion kind=Live::Alert>{problem}</LiveRegion>
             <form class="label-form" on:submit=save_label>
                 <label>
                     "Label "
@@ -310,6 +327,8 @@ fn DetailsPanel(
                             name="bindkey"
                             spellcheck="false"
                             autocomplete="off"
+                            aria-invalid=move || invalid(KeyField::BindKey).then_some("true")
+                            aria-describedby=move || invalid(KeyField::BindKey).then_some(KEY_ERROR_ID)
                             bind:value=key_text
                         />
                     </label>
@@ -321,13 +340,17 @@ fn DetailsPanel(
                             name="mac"
                             placeholder="AA:BB:CC:DD:EE:FF"
                             spellcheck="false"
+                            aria-invalid=move || invalid(KeyField::Mac).then_some("true")
+                            aria-describedby=move || invalid(KeyField::Mac).then_some(KEY_ERROR_ID)
                             bind:value=mac_text
                         />
                     </label>
                     <p class="hint" hidden=move || !needs_mac()>
                         "The browser hides this device's address; decryption needs the MAC printed on the device or shown by its app."
                     </p>
-                    {move || key_error.get().map(|e| view! { <p class="problem" role="alert">{e}</p> })}
+                    <LiveRegion kind=Live::Alert>
+                        {move || key_error.get().map(|(_, e)| view! { <p class="problem" id=KEY_ERROR_ID>{e}</p> })}
+                    </LiveRegion>
                     <button type="submit">"Save key"</button>
                     <Show when=move || has_key.get()>
                         <button type="button" on:click=forget_key.clone()>"Forget key"</button>
