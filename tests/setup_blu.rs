@@ -694,3 +694,101 @@ async fn a_set_up_failure_is_announced_in_a_region_already_on_the_page() {
     assert!(said.contains("more than 10 seconds"), "{said}");
     assert!(progress.is_same_node(Some(&element(&w.host, ".setup .busy"))));
 }
+
+/// A setting's error is announced and names its field (`aria-invalid`, `aria-describedby`:
+/// WCAG 2.2 technique ARIA21) until a valid value is set; each row's error has its own id.
+#[wasm_bindgen_test]
+async fn a_settings_error_is_announced_and_names_its_field() {
+    let options = BluOptions::new(&blu::MODELS[3]);
+    let (w, _device, _) = sensor_with(Platform::MacOs, Os::MacOs, options).await;
+    open_blu(&w).await;
+    let row = "li[data-name=motion_pulse_count]";
+    let region = element(&w.host, &format!("{row} .setting-form > [role=alert]"));
+    assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
+    let input: web_sys::HtmlInputElement = query(&w.host, &format!("{row} input"));
+    assert_eq!(input.get_attribute("aria-invalid"), None);
+    let label = format!(
+        "New {}",
+        blu::Characteristic::MotionPulseCount
+            .info()
+            .label
+            .to_lowercase()
+    );
+    type_into(&w.host, &label, "9");
+    element(&w.host, &format!("{row} button")).click();
+    tick().await;
+    let said = region.text_content().unwrap_or_default();
+    assert!(said.contains('9'), "{said}");
+    assert!(region.is_same_node(Some(&element(
+        &w.host,
+        &format!("{row} .setting-form > [role=alert]")
+    ))));
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    let id = input
+        .get_attribute("aria-describedby")
+        .expect("the error is named");
+    assert_eq!(id, "blu-setting-motion_pulse_count-error");
+    assert_eq!(
+        document()
+            .get_element_by_id(&id)
+            .and_then(|e| e.text_content()),
+        Some(said)
+    );
+    assert_eq!(count(&w.host, &format!("#{id}")), 1);
+
+    type_into(&w.host, &label, "4");
+    element(&w.host, &format!("{row} button")).click();
+    tick().await;
+    let input: web_sys::HtmlInputElement = query(&w.host, &format!("{row} input"));
+    assert_eq!(input.get_attribute("aria-invalid"), None);
+    assert_eq!(input.get_attribute("aria-describedby"), None);
+}
+
+/// The MAC form's error names the MAC field.
+#[wasm_bindgen_test]
+async fn a_wrong_mac_is_announced_and_names_its_field() {
+    let mock = MockBackend::with_capabilities(Capabilities {
+        secure_context: true,
+        bluetooth: true,
+        request_device: true,
+        ..Capabilities::default()
+    });
+    let device = blu_device(BluDevice::new(BluOptions::new(&blu::MODELS[0])));
+    device.borrow_mut().press(PAIRING_HOLD_MS, 0);
+    let id = DeviceId::from(ID);
+    add_blu_as(&mock, &id, &device);
+    let w = world_without_scan(mock);
+    w.on(&id, Platform::MacOs, Os::MacOs);
+    until(5, "the chooser listing the sensor", || {
+        let listed = w.with_mock(|m| m.offered(&SetupSession::chooser_options()));
+        !listed.is_empty()
+    })
+    .await;
+    click(&w.host, "Set up a device…");
+    blu_flow_ready(&w).await;
+    let region = element(&w.host, ".mac-form > [role=alert]");
+    assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
+    type_into(&w.host, "MAC on the device", "3C:2E:F5");
+    click(&w.host, "Use this MAC");
+    tick().await;
+    let said = region.text_content().unwrap_or_default();
+    assert!(!said.is_empty());
+    assert!(region.is_same_node(Some(&element(&w.host, ".mac-form > [role=alert]"))));
+    let input: web_sys::HtmlInputElement = query(&w.host, ".mac-form input[name=mac]");
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    let named = input
+        .get_attribute("aria-describedby")
+        .expect("the error is named");
+    assert_eq!(
+        document()
+            .get_element_by_id(&named)
+            .and_then(|e| e.text_content()),
+        Some(said)
+    );
+    assert!(
+        w.store
+            .model_untracked(|m| m.key_entry(&ID.parse().unwrap()))
+            .flatten()
+            .is_none()
+    );
+}

@@ -5,9 +5,13 @@
 use bluehome_core::blu::{Characteristic, Value};
 use leptos::prelude::*;
 
+use crate::components::live::{Live, LiveRegion};
 use crate::state::setup::SetupSession;
 use crate::state::setup::blu::{Scale, range_text, setting_from_text, show};
 use crate::state::setup::explain::blu_pairing_mode;
+
+/// The id of the MAC form's error, which the MAC field names while it shows.
+const MAC_ERROR_ID: &str = "blu-mac-error";
 
 /// The BLU panel.
 #[component]
@@ -39,11 +43,17 @@ pub fn BluPanel(
                     mac_error.set(session.blu_set_mac(&mac_text.get_untracked()).err());
                 }>
                     <label class="field"><span>"MAC on the device"</span>
+                        // An error names the field it is about (WCAG 2.2 technique ARIA21).
                         <input name="mac" placeholder="3C:2E:F5:…" prop:value=move || mac_text.get()
+                            aria-invalid=move || mac_error.with(Option::is_some).then_some("true")
+                            aria-describedby=move || mac_error.with(Option::is_some).then_some(MAC_ERROR_ID)
                             on:input=move |ev| mac_text.set(event_target_value(&ev)) />
                     </label>
                     <button type="submit">"Use this MAC"</button>
-                    {move || mac_error.get().map(|e| view! { <p class="error">{e}</p> })}
+                    // On the page before the first error, so each one is announced (components/live).
+                    <LiveRegion kind=Live::Alert>
+                        {move || mac_error.get().map(|e| view! { <p class="error" id=MAC_ERROR_ID>{e}</p> })}
+                    </LiveRegion>
                 </form>
             </Show>
             <p class="notice pairing-advice">
@@ -155,6 +165,8 @@ fn SettingRow(
     let current = value.ok();
     let range = range_text(characteristic, scale);
     let decimal = scale == Scale::Tenths;
+    // One row per setting: the setting's name keeps the id unique on the page.
+    let error_id = format!("blu-setting-{}-error", info.name);
     view! {
         <li class="blu-setting" data-name=info.name>
             <span class="label">{info.label}</span>": "<span class="value">{shown}</span>
@@ -179,13 +191,23 @@ fn SettingRow(
                         <label class="field"><span>{format!("New {}", info.label.to_lowercase())}</span>
                             // A phone's numeric keypad has no minus sign or decimal point.
                             <input inputmode=if decimal { "text" } else { "numeric" } placeholder=range.clone() prop:value=move || text.get()
+                                aria-invalid=move || error.with(Option::is_some).then_some("true")
+                                aria-describedby={
+                                    let id = error_id.clone();
+                                    move || error.with(Option::is_some).then(|| id.clone())
+                                }
                                 on:input=move |ev| text.set(event_target_value(&ev)) />
                         </label>
                         <button type="submit">"Set"</button>
                         {unsure.then(|| view! {
                             <p class="hint">"The firmware version could not be read: firmware before 1.0.23 counts tenths of a degree here."</p>
                         })}
-                        {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+                        <LiveRegion kind=Live::Alert>
+                            {
+                                let id = error_id.clone();
+                                move || error.get().map(|e| view! { <p class="error" id=id.clone()>{e}</p> })
+                            }
+                        </LiveRegion>
                     </form>
                 }
             })}
