@@ -391,3 +391,38 @@ async fn the_tabs_move_with_the_arrow_keys() {
     assert_eq!(selected().1, "tab-console");
     w.host.remove();
 }
+
+/// The console's newest answer is announced (a status region on the page before the first call;
+/// the history itself is no live region, which would read every entry again).
+#[wasm_bindgen_test]
+async fn the_consoles_newest_answer_is_announced() {
+    let w = connected_world().await;
+    click_and_render(&w.host, "Console").await;
+    let region = element(&w.host, ".shelly-console > .console-result[role=status]");
+    assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
+    click(&w.host, "Call");
+    until(10, "the answer said", || {
+        !region.text_content().unwrap_or_default().is_empty()
+    })
+    .await;
+    let said = region.text_content().unwrap_or_default();
+    assert!(
+        said.starts_with("Shelly.GetDeviceInfo answered in "),
+        "{said}"
+    );
+    let method: web_sys::HtmlInputElement = query(&w.host, ".shelly-console input");
+    method.set_value("No.Such");
+    method
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    click(&w.host, "Call");
+    until(10, "the error said", || {
+        region
+            .text_content()
+            .unwrap_or_default()
+            .starts_with("No.Such failed")
+    })
+    .await;
+    assert!(region.is_same_node(Some(&element(&w.host, ".shelly-console > .console-result"))));
+    w.host.remove();
+}

@@ -6,6 +6,7 @@ use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::pretty;
+use crate::components::live::{Live, LiveRegion};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::rpc::CONSOLE_SUGGESTIONS;
 
@@ -19,6 +20,20 @@ pub fn RpcConsole() -> impl IntoView {
         ev.prevent_default();
         session.send_console(&method.get_untracked(), &params.get_untracked());
     };
+    // The newest call's outcome, announced as it arrives (the history below is not a live region:
+    // it would read every entry again). Keyed by when the call was sent, so a second identical
+    // answer is announced too.
+    let newest = Memo::new(move |_| {
+        session.console.with(|all| {
+            all.last().map(|e| {
+                let said = match &e.outcome {
+                    Ok(_) => format!("{} answered in {} ms", e.method, e.took_ms),
+                    Err(text) => format!("{} failed: {}", e.method, printable(text)),
+                };
+                (e.at_ms, said)
+            })
+        })
+    });
     view! {
         <section class="shelly-console" aria-label="RPC console">
             <h2>"RPC console"</h2>
@@ -36,6 +51,9 @@ pub fn RpcConsole() -> impl IntoView {
                 </label>
                 <button type="submit" class="primary" disabled=move || session.link().is_none()>"Call"</button>
             </form>
+            <LiveRegion kind=Live::Status class="visually-hidden console-result">
+                {move || newest.get().map(|(_, said)| said)}
+            </LiveRegion>
             <ol class="history" reversed>
                 {move || session.console.get().into_iter().rev().map(|e| {
                     let (class, body) = match &e.outcome {
