@@ -973,15 +973,7 @@ fn is_empty(region: &web_sys::HtmlElement) -> bool {
 
 /// An input's `aria-invalid`, and the text of the element its `aria-describedby` names.
 fn invalid_and_described(page: &Page, selector: &str) -> (Option<String>, Option<String>) {
-    let input: web_sys::Element = dom::query(&page.host, selector);
-    let described = input.get_attribute("aria-describedby").map(|id| {
-        document()
-            .get_element_by_id(&id)
-            .unwrap_or_else(|| panic!("aria-describedby names {id:?}, which is not on the page"))
-            .text_content()
-            .unwrap_or_default()
-    });
-    (input.get_attribute("aria-invalid"), described)
+    dom::validity(&dom::query(&page.host, selector))
 }
 
 /// The key form's error is announced (its alert region is on the page, empty, before the error

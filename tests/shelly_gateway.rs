@@ -328,6 +328,17 @@ async fn a_pasted_bind_key_is_sent_as_hex_and_a_malformed_one_refused() {
     click(&w.host, "Add device");
     let failure = w.failure_saying(5, "the bind key").await;
     assert!(failure.contains("refused"), "{failure}");
+    // The refusal names the field it is about (WCAG 2.2 technique ARIA21).
+    let key_field = "Bind key (encrypted devices, 32 hex digits)";
+    let (invalid, described) = validity(&field(&w.host, key_field));
+    assert_eq!(invalid.as_deref(), Some("true"));
+    assert!(
+        described
+            .as_deref()
+            .is_some_and(|d| d.starts_with("the bind key: ")),
+        "{described:?}"
+    );
+    assert_eq!(validity(&field(&w.host, "Address")), (None, None));
     assert!(!log_text(w.session).contains("BTHome.AddDevice"));
     let hex = bluehome_core::sim::sensors::SIM_KEY.to_hex();
     // As a person may paste it: "0x", upper case, groups of eight digits.
@@ -351,5 +362,6 @@ async fn a_pasted_bind_key_is_sent_as_hex_and_a_malformed_one_refused() {
     let config = sim_call(&w.gateway, "BTHomeDevice.GetConfig", json!({"id": 200}));
     assert_eq!(config["key"], hex.as_str(), "{config}");
     assert!(!log_text(w.session).contains(&hex), "the log masks the key");
+    assert_eq!(validity(&field(&w.host, key_field)), (None, None));
     w.host.remove();
 }

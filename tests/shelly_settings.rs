@@ -426,3 +426,64 @@ async fn the_consoles_newest_answer_is_announced() {
     assert!(region.is_same_node(Some(&element(&w.host, ".shelly-console > .console-result"))));
     w.host.remove();
 }
+
+/// A refused password names the field it is about (`aria-invalid`, `aria-describedby` on the
+/// failure's words: WCAG 2.2 technique ARIA21), until a password is set.
+#[wasm_bindgen_test]
+async fn a_refused_password_names_its_field() {
+    let w = connected_world().await;
+    click_and_render(&w.host, "Password & name").await;
+    type_into(&w.host, "New password", "n3w-pass");
+    type_into(&w.host, "Repeat it", "n3w-pas");
+    click(&w.host, "Set password");
+    w.failure_saying(5, "the two passwords differ").await;
+    assert_eq!(
+        validity(&field(&w.host, "Repeat it")),
+        (Some("true".into()), Some("the two passwords differ".into()))
+    );
+    assert_eq!(validity(&field(&w.host, "New password")), (None, None));
+
+    click(&w.host, "Set password");
+    w.failure_saying(5, "the password is empty").await;
+    assert_eq!(validity(&field(&w.host, "Repeat it")), (None, None));
+    assert_eq!(
+        validity(&field(&w.host, "New password")),
+        (Some("true".into()), Some("the password is empty".into()))
+    );
+
+    type_into(&w.host, "New password", "n3w-pass");
+    type_into(&w.host, "Repeat it", "n3w-pass");
+    click(&w.host, "Set password");
+    until(10, "the password set", || {
+        w.session.busy.get_untracked().is_none() && w.gateway.borrow().auth_enabled()
+    })
+    .await;
+    assert_eq!(validity(&field(&w.host, "New password")), (None, None));
+    assert_eq!(validity(&field(&w.host, "Repeat it")), (None, None));
+    w.host.remove();
+}
+
+/// Applying Wi-Fi settings without a network name names the network field.
+#[wasm_bindgen_test]
+async fn a_missing_network_name_names_its_field() {
+    let w = connected_world().await;
+    click_and_render(&w.host, "Wi-Fi").await;
+    let ssid = "Network name (SSID)";
+    assert_eq!(validity(&field(&w.host, ssid)), (None, None));
+    // The device is in its set-up window: the page asks before a password goes in the clear.
+    check_box(&w.host, "I understand");
+    tick().await;
+    submit(&w.host, ".wifi-form");
+    w.failure_saying(5, "network name first").await;
+    assert_eq!(
+        validity(&field(&w.host, ssid)),
+        (
+            Some("true".into()),
+            Some("choose or type a network name first".into())
+        )
+    );
+    click(&w.host, "Dismiss");
+    tick().await;
+    assert_eq!(validity(&field(&w.host, ssid)), (None, None));
+    w.host.remove();
+}

@@ -172,9 +172,9 @@ fn input_in(
         .map(|input| input.unchecked_into())
 }
 
-/// Types into the input of the field labelled `label` (a `label.field` whose `span` says it).
-pub fn type_into(host: &HtmlElement, label: &str, value: &str) {
-    let input = input_in(host, "label.field", |field| {
+/// The input of the field labelled `label` (a `label.field` whose `span` says it).
+pub fn field(host: &HtmlElement, label: &str) -> web_sys::HtmlInputElement {
+    input_in(host, "label.field", |field| {
         field
             .query_selector("span")
             .unwrap()
@@ -182,7 +182,25 @@ pub fn type_into(host: &HtmlElement, label: &str, value: &str) {
             .as_deref()
             == Some(label)
     })
-    .unwrap_or_else(|| panic!("no field {label:?}"));
+    .unwrap_or_else(|| panic!("no field {label:?}"))
+}
+
+/// What a screen reader is told of a field's validity: its `aria-invalid`, and the text of the
+/// element its `aria-describedby` names (which must be on the page).
+pub fn validity(input: &web_sys::Element) -> (Option<String>, Option<String>) {
+    let described = input.get_attribute("aria-describedby").map(|id| {
+        document()
+            .get_element_by_id(&id)
+            .unwrap_or_else(|| panic!("aria-describedby names {id:?}, which is not on the page"))
+            .text_content()
+            .unwrap_or_default()
+    });
+    (input.get_attribute("aria-invalid"), described)
+}
+
+/// Types into the input of the field labelled `label` (a `label.field` whose `span` says it).
+pub fn type_into(host: &HtmlElement, label: &str, value: &str) {
+    let input = field(host, label);
     input.set_value(value);
     input
         .dispatch_event(&web_sys::Event::new("input").unwrap())

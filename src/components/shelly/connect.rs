@@ -51,6 +51,9 @@ pub fn ConnectPanel() -> impl IntoView {
     }
 }
 
+/// The id of the failure's line about a form field, which that field names while it shows.
+pub const FIELD_ERROR_ID: &str = "shelly-field-error";
+
 /// The last failure, explained, with its retry, in an alert region that stays on the page so
 /// that each failure is announced as it appears (components/live).
 #[component]
@@ -77,6 +80,10 @@ pub fn FailurePanel() -> impl IntoView {
                     <strong>{f.kind.title()}</strong>
                     <span class="during">{format!(" — while {}", printable(&f.during))}</span>
                     <p>{f.kind.advice()}</p>
+                    // What was refused, for the field it is about (which names this line).
+                    {f.field.is_some().then(|| view! {
+                        <p class="field-error" id=FIELD_ERROR_ID>{printable(&f.detail).into_owned()}</p>
+                    })}
                     {(f.kind == FailureKind::PairingRequired).then(|| view! {
                         <p class="system-pairing">{os().pairing_advice()}</p>
                     })}

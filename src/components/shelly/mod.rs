@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use serde::Serialize;
 
 use crate::state::shelly::ShellySession;
+use crate::state::shelly::explain::FormField;
 
 /// What turning off RPC over Bluetooth may cost besides this page: one user found that the Shelly
 /// app then no longer offered the device as a gateway for Shelly BLU sensors
@@ -65,7 +66,18 @@ pub fn TextField(
     /// What a browser may fill in (`new-password` lets a password manager offer one).
     #[prop(default = "off")]
     autocomplete: &'static str,
+    /// The field a refusal may be about: while the session's failure is about it, the input is
+    /// marked invalid and described by the failure's words (WCAG 2.2 technique ARIA21).
+    #[prop(optional)]
+    field: Option<FormField>,
 ) -> impl IntoView {
+    let session = field.map(|_| ShellySession::from_context());
+    let invalid = move || match (field, session) {
+        (Some(field), Some(session)) => session
+            .failure
+            .with(|f| f.as_ref().and_then(|f| f.field) == Some(field)),
+        _ => false,
+    };
     view! {
         <label class="field">
             <span>{label}</span>
@@ -73,6 +85,8 @@ pub fn TextField(
                 type=kind
                 placeholder=placeholder
                 autocomplete=autocomplete
+                aria-invalid=move || invalid().then_some("true")
+                aria-describedby=move || invalid().then_some(connect::FIELD_ERROR_ID)
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />

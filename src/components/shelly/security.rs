@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::{CheckField, DeviceUsername, RPC_OFF_AND_BLU_GATEWAYS, TextField};
 use crate::state::shelly::ShellySession;
+use crate::state::shelly::explain::FormField;
 use crate::state::shelly::security::Hardening;
 
 /// Password, name and hardening.
@@ -42,8 +43,8 @@ pub fn SecurityPanel() -> impl IntoView {
             <p class="hint">"The user is always admin. Only the digest (HA1) is sent and, if you ask, remembered; the password itself is never stored."</p>
             <form class="password-form" on:submit=set_password>
                 <DeviceUsername />
-                <TextField label="New password" value=password kind="password" autocomplete="new-password" />
-                <TextField label="Repeat it" value=confirm kind="password" autocomplete="new-password" />
+                <TextField label="New password" value=password kind="password" autocomplete="new-password" field=FormField::NewPassword />
+                <TextField label="Repeat it" value=confirm kind="password" autocomplete="new-password" field=FormField::PasswordRepeat />
                 <CheckField label=" Remember it in this device's profile" checked=remember />
                 <div class="row">
                     <button type="submit" class="primary">"Set password"</button>

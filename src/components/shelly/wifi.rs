@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::{CheckField, TextField, web_ui_url};
 use crate::state::shelly::ShellySession;
+use crate::state::shelly::explain::FormField;
 use crate::state::shelly::wifi::{WifiSetup, in_setup_window};
 
 /// Signal bars for an RSSI.
@@ -68,7 +69,7 @@ pub fn WifiWizard() -> impl IntoView {
                 }).collect_view()}
             </ul>
             <form class="wifi-form" on:submit=apply>
-                <TextField label="Network name (SSID)" value=ssid />
+                <TextField label="Network name (SSID)" value=ssid field=FormField::WifiNetwork />
                 <TextField label="Wi-Fi password" value=password kind="password" />
                 {move || unencrypted().then(|| view! {
                     <div class="notice warning" role="note">

@@ -147,6 +147,20 @@ impl FailureKind {
     }
 }
 
+/// A form field whose value a refusal is about: the form marks it invalid and names the
+/// failure's words as its description (WCAG 3.3.1, technique ARIA21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormField {
+    /// The Wi-Fi network name (SSID).
+    WifiNetwork,
+    /// A new device password.
+    NewPassword,
+    /// The new device password, repeated.
+    PasswordRepeat,
+    /// The bind key of a device added to a gateway.
+    GatewayBindKey,
+}
+
 /// One explained failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -156,6 +170,8 @@ pub struct Failure {
     pub during: String,
     /// The underlying detail, secrets masked.
     pub detail: String,
+    /// The field whose value was refused, when the failure is about one.
+    pub field: Option<FormField>,
 }
 
 impl Failure {
@@ -165,6 +181,16 @@ impl Failure {
             kind,
             during: during.into(),
             detail: detail.into(),
+            field: None,
+        }
+    }
+
+    /// The same failure, about what was typed into `field`.
+    #[must_use]
+    pub fn about(self, field: FormField) -> Self {
+        Self {
+            field: Some(field),
+            ..self
         }
     }
 }

@@ -18,7 +18,7 @@ use leptos::task::spawn_local;
 use std::collections::BTreeMap;
 
 use super::ShellySession;
-use super::explain::{Failure, FailureKind};
+use super::explain::{Failure, FailureKind, FormField};
 use crate::platform::{now_ms, sleep_ms};
 
 /// How often a gateway feeding the Scan page is polled: often enough for live readings (BLU
@@ -448,11 +448,14 @@ impl BthomeGateway {
             text => match BindKey::from_pasted(text) {
                 Ok(key) => Some(key.to_hex()),
                 Err(e) => {
-                    return session.refuse(Failure::new(
-                        FailureKind::Refused,
-                        "adding a device",
-                        format!("the bind key: {e}"),
-                    ));
+                    return session.refuse(
+                        Failure::new(
+                            FailureKind::Refused,
+                            "adding a device",
+                            format!("the bind key: {e}"),
+                        )
+                        .about(FormField::GatewayBindKey),
+                    );
                 }
             },
         };

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::ShellySession;
 use super::connect::REBOOT_DELAY_MS;
-use super::explain::{Failure, FailureKind};
+use super::explain::{Failure, FailureKind, FormField};
 
 /// What to turn off once the device is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,18 +29,16 @@ impl ShellySession {
     /// Sets the device password (`confirm` must repeat it); only HA1 leaves the page, and it is
     /// remembered in the device's profile if `remember`.
     pub fn set_password(self, password: String, confirm: &str, remember: bool) {
-        let refused = |detail| {
-            self.refuse(Failure::new(
-                FailureKind::Refused,
-                "setting the password",
-                detail,
-            ));
+        let refused = |detail, field| {
+            self.refuse(
+                Failure::new(FailureKind::Refused, "setting the password", detail).about(field),
+            );
         };
         if password != confirm {
-            return refused("the two passwords differ");
+            return refused("the two passwords differ", FormField::PasswordRepeat);
         }
         if password.is_empty() {
-            return refused("the password is empty");
+            return refused("the password is empty", FormField::NewPassword);
         }
         let Some(realm) = self.realm() else { return };
         let new_ha1 = ha1(&realm, &password);

@@ -8,7 +8,7 @@ use bluehome_core::shelly::methods::wifi::{self, ScanResult, WifiStatus};
 use leptos::prelude::*;
 
 use super::ShellySession;
-use super::explain::{Failure, FailureKind};
+use super::explain::{Failure, FailureKind, FormField};
 use crate::platform::{now_ms, sleep_ms};
 
 /// How long the device may take to join a network.
@@ -154,11 +154,14 @@ impl WifiSetup {
     /// asks for that, and waits for its address (kept in the session's status).
     pub fn apply(session: ShellySession, ssid: String, password: String) {
         if ssid.trim().is_empty() {
-            session.refuse(Failure::new(
-                FailureKind::Refused,
-                "Wi-Fi set-up",
-                "choose or type a network name first",
-            ));
+            session.refuse(
+                Failure::new(
+                    FailureKind::Refused,
+                    "Wi-Fi set-up",
+                    "choose or type a network name first",
+                )
+                .about(FormField::WifiNetwork),
+            );
             return;
         }
         if let Some(link) = session.link() {

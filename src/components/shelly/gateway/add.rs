@@ -6,6 +6,7 @@ use super::AddForm;
 
 use crate::components::shelly::TextField;
 use crate::state::shelly::ShellySession;
+use crate::state::shelly::explain::FormField;
 use crate::state::shelly::gateway::{BthomeGateway, NewDevice};
 
 /// The add form, the wait for a new device to send, and the sensors to pick.
@@ -33,7 +34,7 @@ pub fn AddDevice(
         <form class="add-device-form" on:submit=add>
             <TextField label="Address" value=addr placeholder="aa:bb:cc:dd:ee:ff" />
             <TextField label="Name" value=name />
-            <TextField label="Bind key (encrypted devices, 32 hex digits)" value=key kind="password" />
+            <TextField label="Bind key (encrypted devices, 32 hex digits)" value=key kind="password" field=FormField::GatewayBindKey />
             <button type="submit" class="primary">"Add device"</button>
         </form>
         {move || gateway.waiting.get().map(|w| view! {
