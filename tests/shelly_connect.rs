@@ -23,6 +23,14 @@ async fn a_connect_that_never_settles_is_given_up_and_a_retry_connects() {
     let (w, id) = a_connect_given_up_on().await;
     click(&w.host, "Retry");
     tick().await;
+    // The Retry button went with the failure: the focus is on the set-up section, whose progress
+    // is announced ("Set up a device" waits for the retry).
+    until(2, "the focus on the set-up section", || {
+        document()
+            .active_element()
+            .is_some_and(|e| e.class_list().contains("setup"))
+    })
+    .await;
     let events = event_log(w.mock());
     w.mock().set_connect_hangs(&id, false);
     w.until_connected().await;

@@ -485,5 +485,10 @@ async fn a_missing_network_name_names_its_field() {
     click(&w.host, "Dismiss");
     tick().await;
     assert_eq!(validity(&field(&w.host, ssid)), (None, None));
+    // The Dismiss button went with the failure: the focus is back on the device's Wi-Fi tab.
+    until(2, "the focus on the selected tab", || {
+        document().active_element().map(|e| e.id()).as_deref() == Some("tab-wifi")
+    })
+    .await;
     w.host.remove();
 }

@@ -8,6 +8,7 @@ use crate::state::actions::RunsActions as _;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
+use crate::components::focus_first;
 use crate::components::live::{Live, LiveRegion};
 use crate::components::steps::StepLog;
 use crate::state::setup::{Flow, SetupSession};
@@ -20,7 +21,8 @@ pub fn SetupPanel(
 ) -> impl IntoView {
     let busy = move || session.busy.get().is_some();
     view! {
-        <section class="setup" aria-label="Set up a device">
+        // Focusable from script only: the focus lands here while a retry runs.
+        <section class="setup" aria-label="Set up a device" tabindex="-1">
             <div class="row">
                 <button id="set-up-a-device" class="primary" disabled=busy on:click=move |_| session.choose()>
                     "Set up a device…"
@@ -40,7 +42,12 @@ pub fn SetupPanel(
                     <p>{f.advice.clone()}</p>
                     <details><summary>"Details"</summary><code>{printable(&f.detail).into_owned()}</code></details>
                     <Show when=move || session.can_retry()>
-                        <button on:click=move |_| session.retry()>"Retry"</button>
+                        <button on:click=move |_| {
+                            session.retry();
+                            // The button goes with the failure: to the way to start again, or
+                            // while the retry runs, to this section, whose progress is announced.
+                            focus_first(&["#set-up-a-device:enabled", ".setup"]);
+                        }>"Retry"</button>
                     </Show>
                 </div>
             })}</LiveRegion>

@@ -6,6 +6,7 @@ use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::{CheckField, DeviceUsername};
+use crate::components::focus_first;
 use crate::components::live::{Live, LiveRegion};
 use crate::components::steps::StepLog;
 use crate::state::setup::SetupSession;
@@ -18,7 +19,8 @@ pub fn ConnectPanel() -> impl IntoView {
     let session = ShellySession::from_context();
     let connected = move || session.phase.get() == Phase::Connected;
     view! {
-        <section class="shelly-connect" aria-label="Connection">
+        // Focusable from script only: the focus lands here while a retry runs (focus_next).
+        <section class="shelly-connect" aria-label="Connection" tabindex="-1">
             <div class="row">
                 // Connecting starts from "Set up a device" (components/setup), the page's one
                 // chooser, which hands Shelly RPC devices to this session.
@@ -28,16 +30,7 @@ pub fn ConnectPanel() -> impl IntoView {
                     </strong>
                     <button on:click=move |_| {
                         session.disconnect();
-                        // The button goes with the connection: focus the way to connect again
-                        // rather than leave it on the page's body.
-                        request_animation_frame(|| {
-                            if let Some(next) = document()
-                                .get_element_by_id("set-up-a-device")
-                                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-                            {
-                                let _ = next.focus();
-                            }
-                        });
+                        focus_next(false);
                     }>"Disconnect"</button>
                 </Show>
                 // On the page before the first step, so each step is announced (components/live).
@@ -48,6 +41,18 @@ pub fn ConnectPanel() -> impl IntoView {
             <StepLog steps=session.steps label="Connection progress" />
             <FailurePanel />
         </section>
+    }
+}
+
+/// Moves the focus, once the button that had it is gone (Disconnect, a failure's Retry or
+/// Dismiss), to where the user goes on: the device's selected tab while connected, else the way
+/// to connect ("Set up a device"), or while that waits for work under way, the connection's
+/// section, whose progress is announced.
+fn focus_next(connected: bool) {
+    if connected {
+        focus_first(&["[role=tab][aria-selected=true]"]);
+    } else {
+        focus_first(&["#set-up-a-device:enabled", ".shelly-connect"]);
     }
 }
 
@@ -65,6 +70,7 @@ pub fn FailurePanel() -> impl IntoView {
     let os = move || setup.map_or_else(crate::platform::os, |s| s.os.get_untracked());
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
+    let connected = move || session.phase.get_untracked() == Phase::Connected;
     let failure = move || {
         session.failure.get().map(|f| {
             // While sign-ins are paused the password may still be the wrong one.
@@ -95,6 +101,7 @@ pub fn FailurePanel() -> impl IntoView {
                             session.use_password(&p, remember.get_untracked());
                             password.set(String::new());
                             session.retry();
+                            focus_next(connected());
                         }>
                             <DeviceUsername />
                             <label class="field">
@@ -108,9 +115,15 @@ pub fn FailurePanel() -> impl IntoView {
                         </form>
                     })}
                     {(retryable && !wants_password).then(|| view! {
-                        <button class="primary" on:click=move |_| session.retry()>"Retry"</button>
+                        <button class="primary" on:click=move |_| {
+                            session.retry();
+                            focus_next(connected());
+                        }>"Retry"</button>
                     })}
-                    <button on:click=move |_| session.failure.set(None)>"Dismiss"</button>
+                    <button on:click=move |_| {
+                        session.failure.set(None);
+                        focus_next(connected());
+                    }>"Dismiss"</button>
                 </div>
             }
         })
