@@ -211,11 +211,9 @@ async fn an_encrypted_device_keeps_its_key_until_a_new_one_is_confirmed() {
     assert!(!w.setup.blu.rekey_armed.get_untracked());
 }
 
-/// On a desktop Chrome without the experimental flag the page can neither scan nor watch, so it
-/// cannot learn the MAC: the key is read and shown all the same (for Home Assistant), and
-/// stored for the Scan page once the person types the MAC.
-#[wasm_bindgen_test]
-async fn without_scanning_the_key_is_shown_and_stored_once_the_mac_is_typed() {
+/// A BLU sensor in pairing mode, opened on a desktop Chrome (macOS) without the experimental
+/// flag: the page can neither scan nor watch, so it does not know the sensor's MAC.
+async fn opened_without_scanning() -> (World, SharedBlu) {
     let mock = MockBackend::with_capabilities(Capabilities {
         secure_context: true,
         bluetooth: true,
@@ -235,6 +233,15 @@ async fn without_scanning_the_key_is_shown_and_stored_once_the_mac_is_typed() {
     .await;
     click(&w.host, "Set up a device…");
     blu_flow_ready(&w).await;
+    (w, device)
+}
+
+/// On a desktop Chrome without the experimental flag the page can neither scan nor watch, so it
+/// cannot learn the MAC: the key is read and shown all the same (for Home Assistant), and
+/// stored for the Scan page once the person types the MAC.
+#[wasm_bindgen_test]
+async fn without_scanning_the_key_is_shown_and_stored_once_the_mac_is_typed() {
+    let (w, device) = opened_without_scanning().await;
     assert!(text(&w.host, ".mac").contains("MAC unknown"));
 
     type_into(&w.host, "Passkey (up to 6 digits)", "123456");
@@ -434,20 +441,9 @@ async fn a_setting_is_written_after_pairing_and_read_back() {
         "{settings}"
     );
     assert!(!settings.to_lowercase().contains("buzzer"), "{settings}");
-    let label = format!(
-        "New {}",
-        blu::Characteristic::MotionPulseCount
-            .info()
-            .label
-            .to_lowercase()
-    );
-    type_into(&w.host, &label, "9");
-    let row = element(&w.host, "li[data-name=motion_pulse_count] button");
-    row.click();
-    tick().await;
+    set_pulse_count(&w, "9").await;
     assert!(text(&w.host, "li[data-name=motion_pulse_count] .error").contains("9"));
-    type_into(&w.host, &label, "4");
-    row.click();
+    set_pulse_count(&w, "4").await;
     until(10, "the write", || {
         text(&w.host, "li[data-name=motion_pulse_count] .value") == "4"
     })
@@ -695,6 +691,20 @@ async fn a_set_up_failure_is_announced_in_a_region_already_on_the_page() {
     assert!(progress.is_same_node(Some(&element(&w.host, ".setup .busy"))));
 }
 
+/// Types `value` as a Shelly BLU Motion's new pulse count and presses its row's button.
+async fn set_pulse_count(w: &World, value: &str) {
+    let label = format!(
+        "New {}",
+        blu::Characteristic::MotionPulseCount
+            .info()
+            .label
+            .to_lowercase()
+    );
+    type_into(&w.host, &label, value);
+    element(&w.host, "li[data-name=motion_pulse_count] button").click();
+    tick().await;
+}
+
 /// A setting's error is announced and names its field (`aria-invalid`, `aria-describedby`:
 /// WCAG 2.2 technique ARIA21) until a valid value is set; each row's error has its own id.
 #[wasm_bindgen_test]
@@ -707,16 +717,7 @@ async fn a_settings_error_is_announced_and_names_its_field() {
     assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
     let input: web_sys::HtmlInputElement = query(&w.host, &format!("{row} input"));
     assert_eq!(input.get_attribute("aria-invalid"), None);
-    let label = format!(
-        "New {}",
-        blu::Characteristic::MotionPulseCount
-            .info()
-            .label
-            .to_lowercase()
-    );
-    type_into(&w.host, &label, "9");
-    element(&w.host, &format!("{row} button")).click();
-    tick().await;
+    set_pulse_count(&w, "9").await;
     let said = region.text_content().unwrap_or_default();
     assert!(said.contains('9'), "{said}");
     assert!(region.is_same_node(Some(&element(
@@ -736,9 +737,7 @@ async fn a_settings_error_is_announced_and_names_its_field() {
     );
     assert_eq!(count(&w.host, &format!("#{id}")), 1);
 
-    type_into(&w.host, &label, "4");
-    element(&w.host, &format!("{row} button")).click();
-    tick().await;
+    set_pulse_count(&w, "4").await;
     let input: web_sys::HtmlInputElement = query(&w.host, &format!("{row} input"));
     assert_eq!(input.get_attribute("aria-invalid"), None);
     assert_eq!(input.get_attribute("aria-describedby"), None);
@@ -747,25 +746,7 @@ async fn a_settings_error_is_announced_and_names_its_field() {
 /// The MAC form's error names the MAC field.
 #[wasm_bindgen_test]
 async fn a_wrong_mac_is_announced_and_names_its_field() {
-    let mock = MockBackend::with_capabilities(Capabilities {
-        secure_context: true,
-        bluetooth: true,
-        request_device: true,
-        ..Capabilities::default()
-    });
-    let device = blu_device(BluDevice::new(BluOptions::new(&blu::MODELS[0])));
-    device.borrow_mut().press(PAIRING_HOLD_MS, 0);
-    let id = DeviceId::from(ID);
-    add_blu_as(&mock, &id, &device);
-    let w = world_without_scan(mock);
-    w.on(&id, Platform::MacOs, Os::MacOs);
-    until(5, "the chooser listing the sensor", || {
-        let listed = w.with_mock(|m| m.offered(&SetupSession::chooser_options()));
-        !listed.is_empty()
-    })
-    .await;
-    click(&w.host, "Set up a device…");
-    blu_flow_ready(&w).await;
+    let (w, _device) = opened_without_scanning().await;
     let region = element(&w.host, ".mac-form > [role=alert]");
     assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
     type_into(&w.host, "MAC on the device", "3C:2E:F5");

@@ -213,13 +213,7 @@ async fn sending_in_the_wrong_state_is_explained() {
     send_wifi(&w, "Guest", None);
     provisioned(&w).await;
     idle(&w).await;
-    let writes = |w: &World| {
-        w.gatt_ops()
-            .iter()
-            .filter(|o| matches!(o, GattOp::Write(_)))
-            .count()
-    };
-    let before = writes(&w);
+    let before = w.writes();
     click(&w.host, "Connect to Wi-Fi");
     let said = w.said().await;
     assert!(
@@ -227,7 +221,7 @@ async fn sending_in_the_wrong_state_is_explained() {
         "{said}"
     );
     assert!(said.contains("connected to the Wi-Fi network"), "{said}");
-    assert_eq!(writes(&w), before, "nothing was sent");
+    assert_eq!(w.writes(), before, "nothing was sent");
     assert_eq!(device.borrow().state(), State::Provisioned);
 }
 
@@ -459,18 +453,12 @@ async fn a_secured_network_picked_from_the_scan_needs_a_password() {
     assert!(need.contains("Needed"), "{need}");
     assert!(need.contains("WPA2"), "{need}");
     assert!(!password_field(&w).disabled());
-    let writes = |w: &World| {
-        w.gatt_ops()
-            .iter()
-            .filter(|o| matches!(o, GattOp::Write(_)))
-            .count()
-    };
-    let before = writes(&w);
+    let before = w.writes();
     click(&w.host, "Connect to Wi-Fi");
     let said = w.said().await;
     assert!(said.starts_with("This network needs a password"), "{said}");
     assert!(said.contains("HomeNet") && said.contains("WPA2"), "{said}");
-    assert_eq!(writes(&w), before, "nothing was sent");
+    assert_eq!(w.writes(), before, "nothing was sent");
     assert_eq!(device.borrow().state(), State::Authorized);
     // With the password it goes.
     type_into(&w.host, "Wi-Fi password", "correct horse");

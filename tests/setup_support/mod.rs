@@ -48,6 +48,14 @@ impl World {
         self.setup.gatt_log.get_untracked()
     }
 
+    /// How many GATT writes the page has made so far.
+    pub fn writes(&self) -> usize {
+        self.gatt_ops()
+            .iter()
+            .filter(|o| matches!(o, GattOp::Write(_)))
+            .count()
+    }
+
     /// Waits for a failure and returns what the page says.
     pub async fn said(&self) -> String {
         until(10, "the failure", || {

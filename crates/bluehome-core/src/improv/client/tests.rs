@@ -93,6 +93,25 @@ fn written(password: &str) -> (Script, Client) {
     (script, client)
 }
 
+/// A connected client that has just asked for the device's information (at time 0).
+fn asked_for_device_info() -> (Script, Client) {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.request_device_info(0).unwrap();
+    script.serve(&mut client, 0);
+    (script, client)
+}
+
+/// What Tasmota's Berry Improv example reports about itself: its result is 47 bytes long.
+fn tasmota_info() -> DeviceInfo {
+    DeviceInfo {
+        firmware: "Tasmota".into(),
+        version: "14.4.1".into(),
+        chip: "ESP32-C3".into(),
+        name: "tasmota-1A2B3C-2748".into(),
+    }
+}
+
 /// The Wi-Fi settings command's result naming `url`, encoded.
 fn joined(url: &str) -> Vec<u8> {
     RpcResult {
@@ -373,10 +392,7 @@ fn provisioned_wins_over_an_error_left_from_an_earlier_attempt() {
 /// Notifications finish a task between polls, and slow the polling down afterwards.
 #[test]
 fn notifications_answer_at_once() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.request_device_info(0).unwrap();
-    script.serve(&mut client, 0);
+    let (mut script, mut client) = asked_for_device_info();
     assert_eq!(sleep_until(&client), 500);
     let info = DeviceInfo {
         firmware: "ESPHome".into(),
@@ -431,10 +447,7 @@ fn an_identical_result_counts_after_the_grace_time() {
 
 #[test]
 fn a_corrupt_new_result_is_a_typed_error_with_its_offset() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.request_device_info(0).unwrap();
-    script.serve(&mut client, 0);
+    let (mut script, mut client) = asked_for_device_info();
     // Device info with one string and a checksum off by one.
     script.result = hex("0302014153");
     client.advance(Feedback::Woke, 500);
@@ -559,16 +572,8 @@ fn a_result_notification_cut_short_is_read_again() {
 /// and answer at once. Before, each part was left aside as a result that does not parse.
 #[test]
 fn a_result_notified_in_parts_is_joined() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.request_device_info(0).unwrap();
-    script.serve(&mut client, 0);
-    let info = DeviceInfo {
-        firmware: "Tasmota".into(),
-        version: "14.4.1".into(),
-        chip: "ESP32-C3".into(),
-        name: "tasmota-1A2B3C-2748".into(),
-    };
+    let (_script, mut client) = asked_for_device_info();
+    let info = tasmota_info();
     let bytes = info.to_result().encode().unwrap();
     assert_eq!(bytes.len(), 47);
     let parts: Vec<&[u8]> = bytes.chunks(20).collect();
@@ -603,12 +608,7 @@ fn a_redirect_notified_in_parts_is_kept() {
 /// bytes than the length byte declares. Before, the parts were left aside without an answer.
 #[test]
 fn parts_that_join_into_no_result_are_a_typed_error() {
-    let info = DeviceInfo {
-        firmware: "Tasmota".into(),
-        version: "14.4.1".into(),
-        chip: "ESP32-C3".into(),
-        name: "tasmota-1A2B3C-2748".into(),
-    };
+    let info = tasmota_info();
     let good = info.to_result().encode().unwrap();
     let checksum = good[46];
     let mut corrupt = good.clone();
@@ -624,10 +624,7 @@ fn parts_that_join_into_no_result_are_a_typed_error() {
         rpc::Error::TrailingBytes { offset: 47 },
     ];
     for (bytes, error) in [corrupt, long].iter().zip(expected) {
-        let mut script = Script::new(0x02);
-        let mut client = connected(&mut script);
-        client.request_device_info(0).unwrap();
-        script.serve(&mut client, 0);
+        let (_script, mut client) = asked_for_device_info();
         for (i, part) in bytes.chunks(20).enumerate() {
             client.notified(Characteristic::RpcResult, part, 100 * (i as u64 + 1));
         }
@@ -640,19 +637,8 @@ fn parts_that_join_into_no_result_are_a_typed_error() {
 /// taken for a broken result at once.
 #[test]
 fn a_result_whose_last_part_never_comes_times_out() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.request_device_info(0).unwrap();
-    script.serve(&mut client, 0);
-    let bytes = DeviceInfo {
-        firmware: "Tasmota".into(),
-        version: "14.4.1".into(),
-        chip: "ESP32-C3".into(),
-        name: "tasmota-1A2B3C-2748".into(),
-    }
-    .to_result()
-    .encode()
-    .unwrap();
+    let (mut script, mut client) = asked_for_device_info();
+    let bytes = tasmota_info().to_result().encode().unwrap();
     client.notified(Characteristic::RpcResult, &bytes[..20], 100);
     script.result = bytes[..20].to_vec();
     let mut now = 100;
