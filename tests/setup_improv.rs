@@ -11,7 +11,9 @@ use bluehome::ble::mock::{MockBackend, Platform};
 use bluehome::platform::Os;
 use bluehome::state::setup::{Flow, GattOp, SetupSession};
 use bluehome_core::improv::State;
+use bluehome_core::improv::rpc::Auth;
 use bluehome_core::sim::ImprovOptions;
+use bluehome_core::sim::improv::SimNetwork;
 use leptos::prelude::*;
 use setup_support::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -440,6 +442,28 @@ async fn an_open_network_picked_from_the_scan_needs_no_password() {
     provisioned(&w).await;
     assert_eq!(device.borrow().state(), State::Provisioned);
     assert!(w.failure().is_empty(), "{}", w.failure());
+}
+
+/// A network name from the device's scan is shown as printable text, in the list and in the
+/// refusal: a right-to-left override in it cannot turn the words after it around.
+#[wasm_bindgen_test]
+async fn a_scanned_network_name_is_shown_escaped_in_the_refusal() {
+    let mut options = ImprovOptions::default();
+    options.networks.push(SimNetwork {
+        ssid: "Cafe\u{202e}ten".into(),
+        rssi: -50,
+        auth: Auth::Wpa2,
+        password: "espresso".into(),
+    });
+    let (w, _device, _id) = ready_improv(options).await;
+    pick_scanned(&w, "Cafe\\u{202e}ten").await;
+    click(&w.host, "Connect to Wi-Fi");
+    let said = w.said().await;
+    assert!(
+        said.contains("Cafe\\u{202e}ten as secured (WPA2)"),
+        "{said}"
+    );
+    assert!(!said.contains('\u{202e}'), "{said}");
 }
 
 /// A secured network picked from the scan (`HomeNet`, WPA2) and no password typed: the page says

@@ -62,7 +62,7 @@ pub fn ImprovPanel(
                                 password.set(String::new());
                             }
                         }>
-                            {format!("{} ({} dBm, {})", printable(&name), n.rssi, n.auth_text())}
+                            {format!("{} ({} dBm, {})", printable(&name), n.rssi, printable(&n.auth_text()))}
                         </button></li>
                     }
                 }).collect_view()}
@@ -81,7 +81,7 @@ pub fn ImprovPanel(
                 </label>
                 <p id="improv-password-need" class="hint improv-password-need">{move || match need() {
                     PasswordNeed::Open => "Not needed: the device's scan lists this network as open.".to_owned(),
-                    PasswordNeed::Required(auth) => format!("Needed: the device's scan lists this network as secured ({auth})."),
+                    PasswordNeed::Required(auth) => format!("Needed: the device's scan lists this network as secured ({}).", printable(&auth)),
                     PasswordNeed::Unknown => String::new(),
                 }}</p>
                 <p class="notice warning" role="note">

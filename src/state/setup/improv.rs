@@ -18,6 +18,7 @@ use bluehome_core::improv::{
     self, Capabilities, Client, Credentials, DeviceInfo, ErrorCode, Network, Options, Response,
     State,
 };
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::SetupSession;
@@ -362,9 +363,12 @@ impl SetupSession {
             PasswordNeed::Required(auth) if password.is_empty() => {
                 return self.refuse(SetupFailure::new(
                     "This network needs a password",
+                    // Both come from the device's scan: shown as printable text.
                     format!(
-                        "The device's scan lists {ssid} as secured ({auth}): type its Wi-Fi \
-                         password, then connect."
+                        "The device's scan lists {} as secured ({}): type its Wi-Fi password, \
+                         then connect.",
+                        printable(ssid),
+                        printable(&auth)
                     ),
                     "sending Wi-Fi settings",
                     "no password for a secured network; nothing was sent",
