@@ -55,7 +55,9 @@ async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
 /// A remembered HA1 is used only on the browser device it was remembered with: a device that
 /// reports the saved profile's MAC from another browser id is asked for the password instead
 /// (answering its challenge would hand it a digest to guess the password from offline); on its
-/// own id the same profile signs in by itself.
+/// own id the same profile signs in by itself. Signed in with the password, and even asked to
+/// remember it, the other device leaves the profile as it was (its browser id and HA1 stay), as
+/// does a wrong password typed for it.
 #[wasm_bindgen_test]
 async fn a_remembered_password_is_used_only_on_the_device_it_was_remembered_with() {
     use bluehome_core::profiles::{Binding, Config, Profiles};
@@ -73,10 +75,9 @@ async fn a_remembered_password_is_used_only_on_the_device_it_was_remembered_with
         binding.ha1 = Some(bluehome_core::shelly::auth::ha1(&realm, "s3cret"));
         let mut profiles = Profiles::new(Config::default()).unwrap();
         profiles.bind(binding).unwrap();
+        let saved = profiles.to_storage_json();
         let storage = MemoryStore::default();
-        storage
-            .set(PROFILES_KEY, &profiles.to_storage_json())
-            .unwrap();
+        storage.set(PROFILES_KEY, &saved).unwrap();
         let w = world(gw, storage).await;
         click(&w.host, "Set up a device…");
         if signs_in {
@@ -84,6 +85,29 @@ async fn a_remembered_password_is_used_only_on_the_device_it_was_remembered_with
             w.assert_no_failure();
         } else {
             w.failure_saying(10, "password protected").await;
+            w.send_password("wrong");
+            w.failure_saying(10, "Wrong password").await;
+            check_box(&w.host, "Remember it in this profile");
+            w.send_password("s3cret");
+            w.until_connected().await;
+            w.assert_no_failure();
+            let message = w
+                .session
+                .profile_message
+                .get_untracked()
+                .unwrap_or_default();
+            assert!(
+                message.contains("profile 1 holds") && message.contains("another Bluetooth device"),
+                "{message}"
+            );
+            let stored = w.storage.get(PROFILES_KEY).unwrap();
+            let kept = Profiles::load(Some(&stored), Config::default()).profiles;
+            let slot = kept.slot(0).unwrap();
+            assert_eq!(slot.device_id.as_deref(), Some("another-device"));
+            assert_eq!(
+                slot.ha1,
+                Some(bluehome_core::shelly::auth::ha1(&realm, "s3cret"))
+            );
         }
         w.host.remove();
     }

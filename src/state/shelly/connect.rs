@@ -350,10 +350,7 @@ impl ShellySession {
     pub(super) fn forget_credentials(self, link: &Link) {
         link.set_credentials(None);
         self.pending_credentials.set_value(None);
-        let mac = self
-            .device
-            .with_untracked(|d| d.as_ref().and_then(|d| d.mac));
-        if let Some(index) = mac.and_then(|m| self.profiles.with_untracked(|p| p.find(m))) {
+        if let Some(index) = self.own_profile() {
             let effects = self
                 .profiles
                 .try_update(|p| p.set_ha1(index, None))
@@ -384,12 +381,10 @@ impl ShellySession {
 
     /// Stores (or forgets) HA1 in the connected device's profile.
     pub fn remember_ha1(self, ha1: Option<String>) {
-        let mac = self
-            .device
-            .with_untracked(|d| d.as_ref().and_then(|d| d.mac));
-        let Some(index) = mac.and_then(|m| self.profiles.with_untracked(|p| p.find(m))) else {
+        let Some(index) = self.own_profile() else {
             self.profile_message.set(Some(
-                "This device has no profile, so the password cannot be remembered.".to_owned(),
+                "This device has no profile of its own, so the password cannot be remembered."
+                    .to_owned(),
             ));
             return;
         };
@@ -403,5 +398,16 @@ impl ShellySession {
             .try_update(|p| p.set_ha1(index, ha1))
             .and_then(Result::ok);
         self.apply(effects.unwrap_or_default());
+    }
+
+    /// The connected device's profile slot: only one saved with this browser device (another
+    /// device may claim a saved MAC, and must neither replace nor forget its remembered HA1).
+    fn own_profile(self) -> Option<usize> {
+        let (mac, device_id) = self.device.with_untracked(|d| {
+            d.as_ref()
+                .and_then(|d| Some((d.mac?, d.device_id.to_string())))
+        })?;
+        self.profiles
+            .with_untracked(|p| p.find_own(mac, &device_id))
     }
 }

@@ -42,13 +42,24 @@ impl ShellySession {
         );
         binding.model = Some(summary.info.model.clone()).filter(|m| !m.is_empty());
         binding.device_id = Some(summary.device_id.to_string());
+        let device_id = summary.device_id.as_str();
         let effects = self.profiles.try_update(|p| {
             let mut effects = Vec::new();
-            if let Some(index) = p.find(mac) {
-                // The HA1 stays only with the browser device it was remembered for.
+            let own = p.find_own(mac, device_id);
+            if let Some(index) = p.find(mac).filter(|_| own.is_none()) {
+                // Another browser device claims this profile's MAC: the profile keeps its own
+                // device's browser id and remembered HA1.
+                let slot = index + 1;
+                let message = format!(
+                    "profile {slot} holds {mac} for another Bluetooth device. If this is that \
+                     device with a new permission, forget profile {slot} and connect again."
+                );
+                return (effects, Some(message));
+            }
+            if let Some(index) = own {
                 binding.ha1 = p
                     .slot(index)
-                    .and_then(|b| b.ha1_for(summary.device_id.as_str()))
+                    .and_then(|b| b.ha1_for(device_id))
                     .map(str::to_owned);
                 effects.extend(p.select(index, now).unwrap_or_default());
                 effects.extend(p.update(binding.clone()).unwrap_or_default());

@@ -359,6 +359,17 @@ impl Profiles {
             .position(|s| s.as_ref().is_some_and(|b| b.mac == mac))
     }
 
+    /// The slot that holds the device `mac` seen as the browser device `device_id`: a slot with
+    /// that MAC saved with this browser id, or with none (saved before ids were kept). A MAC is
+    /// whatever a device says it is, so a slot saved with another browser id is not this device's
+    /// to change: [`Profiles::find`] finds it, this does not.
+    pub fn find_own(&self, mac: MacAddress, device_id: &str) -> Option<usize> {
+        self.find(mac).filter(|&index| {
+            self.slot(index)
+                .is_some_and(|b| b.device_id.as_deref().is_none_or(|id| id == device_id))
+        })
+    }
+
     /// The slot's state (`None` past the end).
     pub fn state(&self, index: usize) -> Option<SlotState> {
         let slot = self.slots.get(index)?;

@@ -677,3 +677,23 @@ fn a_remembered_ha1_is_only_for_its_own_device_and_never_printed() {
         "{printed}"
     );
 }
+
+#[test]
+fn a_slot_is_a_devices_own_only_on_the_browser_id_it_was_saved_with() {
+    let mut p = five();
+    let mut binding = Binding::new(A, "dev");
+    binding.device_id = Some("id-1".into());
+    p.bind(binding).unwrap();
+    p.select(1, 0).unwrap();
+    p.bind(Binding::new(B, "saved before ids were kept"))
+        .unwrap();
+    assert_eq!(p.find_own(A, "id-1"), Some(0));
+    assert_eq!(p.find(A), Some(0));
+    assert_eq!(
+        p.find_own(A, "id-2"),
+        None,
+        "another device claiming A's MAC"
+    );
+    assert_eq!(p.find_own(B, "id-3"), Some(1));
+    assert_eq!(p.find_own(C, "id-1"), None);
+}
