@@ -227,23 +227,14 @@ impl ShellySession {
         session
     }
 
-    /// Takes in the profiles another window of the page saves (the `storage` event), so that
-    /// neither window's next save writes over the devices the other bound.
+    /// Takes in the profiles another window of the page saves, so that neither window's next
+    /// save writes over the devices the other bound. A disposed session ignores it (`try_`).
     fn follow_other_windows(self) {
-        use wasm_bindgen::JsCast as _;
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(
-            move |event: web_sys::StorageEvent| {
-                if event.key().as_deref() == Some(store::PROFILES_KEY) {
-                    self.take_in_saved();
-                }
-            },
-        );
-        let _ =
-            window.add_event_listener_with_callback("storage", listener.as_ref().unchecked_ref());
-        listener.forget(); // as long as the page; a disposed session ignores it (`try_`)
+        crate::platform::on_storage_changed(move |key, _| {
+            if key.as_deref() == Some(store::PROFILES_KEY) {
+                self.take_in_saved();
+            }
+        });
     }
 
     /// The session from context: one provided as it is (tests mount a page over their own), else

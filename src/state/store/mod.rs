@@ -191,33 +191,19 @@ impl AppStore {
         true
     }
 
-    /// Takes in what other windows of the page save (the `storage` event, which a window gets
-    /// for the changes of the others: HTML Standard, "The storage event"), so that this window's
-    /// next save keeps their labels, settings and keys rather than writing its older copy over
-    /// them.
+    /// Takes in what other windows of the page save, so that this window's next save keeps their
+    /// labels, settings and keys rather than writing its older copy over them. A disposed store
+    /// ignores it (`try_` below).
     fn follow_other_windows(self) {
-        use wasm_bindgen::JsCast as _;
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(
-            move |event: web_sys::StorageEvent| {
-                let name = event.key();
-                if crate::state::privacy::erased_elsewhere(
-                    name.as_deref(),
-                    event.new_value().as_deref(),
-                ) {
-                    // "Forget everything" in another window: as there, reload, so that nothing
-                    // erased lives on in this window's memory or is saved again from it.
-                    crate::platform::reload();
-                    return;
-                }
-                self.adopt_saved(name.as_deref());
-            },
-        );
-        let _ =
-            window.add_event_listener_with_callback("storage", listener.as_ref().unchecked_ref());
-        listener.forget(); // as long as the page; a disposed store ignores it (`try_` below)
+        crate::platform::on_storage_changed(move |key, new_value| {
+            if crate::state::privacy::erased_elsewhere(key.as_deref(), new_value.as_deref()) {
+                // "Forget everything" in another window: as there, reload, so that nothing
+                // erased lives on in this window's memory or is saved again from it.
+                crate::platform::reload();
+                return;
+            }
+            self.adopt_saved(key.as_deref());
+        });
     }
 
     /// [`persist::adopt`] for the document another window saved (`None`: storage was cleared).
