@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use bluehome_core::gatt::{AttError, Characteristics as _};
+use bluehome_core::gatt::{AttError, Characteristics};
 use bluehome_core::shelly::rpc;
 use bluehome_core::sim::{
     BluDevice, BluOptions, Faults, Gateway, GatewayOptions, ImprovDevice, ImprovOptions,
@@ -16,7 +16,7 @@ use bluehome_core::{Advertisement, LiteMap, MacAddress, Uuid, blu, improv};
 
 use super::mock::{
     AdvertisementSource, GattPeer, MockBackend, Platform, Properties, att_failure, declared,
-    no_service, shelly_blu_packets,
+    no_characteristic, no_service, not_paired, shelly_blu_packets,
 };
 use super::{BleError, Characteristic, DeviceId, ErrorKind};
 
@@ -145,10 +145,7 @@ pub fn add_improv_as(backend: &MockBackend, id: &DeviceId, device: &SharedImprov
     backend.set_gatt_peer(
         id,
         name.as_deref(),
-        Box::new(ImprovPeer {
-            device: Rc::clone(device),
-            clock: backend.clock(),
-        }),
+        Box::new(SimPeer::new(Rc::clone(device), backend.clock())),
     );
     backend.add_source(Box::new(ImprovSource {
         device: Rc::clone(device),
@@ -261,57 +258,6 @@ impl AdvertisementSource for BluSource {
     }
 }
 
-/// An Improv device's GATT server.
-#[derive(Debug)]
-struct ImprovPeer {
-    device: SharedImprov,
-    clock: Rc<Cell<u64>>,
-}
-
-impl ImprovPeer {
-    fn characteristic(c: Characteristic) -> Result<improv::Characteristic, BleError> {
-        if c.service != improv::SERVICE_UUID {
-            return Err(no_service(c.service));
-        }
-        improv::Characteristic::from_uuid(c.uuid)
-            .ok_or_else(|| att_failure(AttError::AttributeNotFound))
-    }
-}
-
-impl GattPeer for ImprovPeer {
-    fn connect(&mut self) -> Result<(), BleError> {
-        self.device.borrow_mut().connect(CLIENT, self.clock.get());
-        Ok(())
-    }
-
-    fn disconnect(&mut self) {
-        self.device.borrow_mut().disconnect(self.clock.get());
-    }
-
-    fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
-        if service != improv::SERVICE_UUID {
-            return Err(no_service(service));
-        }
-        Ok(declared::<improv::Characteristic>())
-    }
-
-    fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
-        let c = Self::characteristic(c)?;
-        self.device
-            .borrow_mut()
-            .read(c, self.clock.get())
-            .map_err(att_failure)
-    }
-
-    fn write(&mut self, c: Characteristic, value: &[u8]) -> Result<(), BleError> {
-        let c = Self::characteristic(c)?;
-        self.device
-            .borrow_mut()
-            .write(c, value, self.clock.get())
-            .map_err(att_failure)
-    }
-}
-
 /// An Improv device's advertisements (when its state changes, and every few seconds) and the
 /// notifications it queued.
 #[derive(Debug)]
@@ -402,83 +348,128 @@ impl AdvertisementSource for PeripheralSource {
     }
 }
 
-/// The simulated gateway's GATT server.
-#[derive(Debug)]
-pub struct GatewayPeer {
-    peripheral: SharedPeripheral,
-    clock: Rc<Cell<u64>>,
-}
-
 /// The client name the simulator sees for the browser.
 const CLIENT: &str = "browser";
 
-impl GatewayPeer {
-    /// The GATT side of a shared peripheral, on the mock's clock.
-    pub fn new(peripheral: SharedPeripheral, clock: Rc<Cell<u64>>) -> Self {
-        Self { peripheral, clock }
+/// A simulated device with the one GATT service of the core's `C` (the gateway's Shelly RPC,
+/// Improv's provisioning), as [`SimPeer`] drives it.
+pub trait OneService {
+    /// Its service's characteristics.
+    type C: Characteristics;
+    /// Its service.
+    const SERVICE: Uuid;
+    /// A central connected.
+    fn connect(&mut self, now_ms: u64);
+    /// The central disconnected.
+    fn disconnect(&mut self, now_ms: u64);
+    /// The operating system pairs with it (by default it cannot be paired, as Chrome reports it).
+    fn pair(&mut self, _now_ms: u64) -> Result<(), BleError> {
+        Err(not_paired())
     }
+    /// Reads a characteristic.
+    fn read(&mut self, c: Self::C, now_ms: u64) -> Result<Vec<u8>, AttError>;
+    /// Writes a characteristic.
+    fn write(&mut self, c: Self::C, value: &[u8], now_ms: u64) -> Result<(), AttError>;
+}
 
-    fn characteristic(c: Characteristic) -> Result<rpc::Characteristic, BleError> {
-        if c.service != rpc::SERVICE_UUID {
-            return Err(BleError::new(
-                ErrorKind::NotFound,
-                format!("No Services matching UUID {} found in Device.", c.service),
-            ));
-        }
-        rpc::Characteristic::from_uuid(c.uuid).ok_or_else(|| {
-            BleError::new(
-                ErrorKind::NotFound,
-                format!(
-                    "No Characteristics matching UUID {} found in Service.",
-                    c.uuid
-                ),
-            )
-        })
+impl OneService for Peripheral {
+    type C = rpc::Characteristic;
+    const SERVICE: Uuid = rpc::SERVICE_UUID;
+    fn connect(&mut self, now_ms: u64) {
+        Peripheral::connect(self, CLIENT, now_ms);
+    }
+    fn disconnect(&mut self, now_ms: u64) {
+        Peripheral::disconnect(self, now_ms);
+    }
+    fn pair(&mut self, now_ms: u64) -> Result<(), BleError> {
+        Peripheral::pair(self, None, now_ms).map_err(att_failure)
+    }
+    fn read(&mut self, c: Self::C, now_ms: u64) -> Result<Vec<u8>, AttError> {
+        Peripheral::read(self, c, now_ms)
+    }
+    fn write(&mut self, c: Self::C, value: &[u8], now_ms: u64) -> Result<(), AttError> {
+        Peripheral::write(self, c, value, now_ms)
     }
 }
 
-impl GattPeer for GatewayPeer {
+impl OneService for ImprovDevice {
+    type C = improv::Characteristic;
+    const SERVICE: Uuid = improv::SERVICE_UUID;
+    fn connect(&mut self, now_ms: u64) {
+        ImprovDevice::connect(self, CLIENT, now_ms);
+    }
+    fn disconnect(&mut self, now_ms: u64) {
+        ImprovDevice::disconnect(self, now_ms);
+    }
+    fn read(&mut self, c: Self::C, now_ms: u64) -> Result<Vec<u8>, AttError> {
+        ImprovDevice::read(self, c, now_ms)
+    }
+    fn write(&mut self, c: Self::C, value: &[u8], now_ms: u64) -> Result<(), AttError> {
+        ImprovDevice::write(self, c, value, now_ms)
+    }
+}
+
+/// The GATT server of a shared simulated device with one service, on the mock's clock; what it
+/// lacks fails in Chrome's words.
+#[derive(Debug)]
+pub struct SimPeer<D> {
+    device: Rc<RefCell<D>>,
+    clock: Rc<Cell<u64>>,
+}
+
+impl<D: OneService> SimPeer<D> {
+    /// The GATT side of a shared device, on the mock's clock.
+    pub fn new(device: Rc<RefCell<D>>, clock: Rc<Cell<u64>>) -> Self {
+        Self { device, clock }
+    }
+
+    fn characteristic(c: Characteristic) -> Result<D::C, BleError> {
+        if c.service != D::SERVICE {
+            return Err(no_service(c.service));
+        }
+        D::C::from_uuid(c.uuid).ok_or_else(|| no_characteristic(c))
+    }
+}
+
+impl<D: OneService> GattPeer for SimPeer<D> {
     fn connect(&mut self) -> Result<(), BleError> {
-        self.peripheral
-            .borrow_mut()
-            .connect(CLIENT, self.clock.get());
+        self.device.borrow_mut().connect(self.clock.get());
         Ok(())
     }
 
     fn disconnect(&mut self) {
-        self.peripheral.borrow_mut().disconnect(self.clock.get());
+        self.device.borrow_mut().disconnect(self.clock.get());
     }
 
     fn pair(&mut self) -> Result<(), BleError> {
-        self.peripheral
-            .borrow_mut()
-            .pair(None, self.clock.get())
-            .map_err(att_failure)
+        self.device.borrow_mut().pair(self.clock.get())
     }
 
     fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
-        if service != rpc::SERVICE_UUID {
+        if service != D::SERVICE {
             return Err(no_service(service));
         }
-        Ok(declared::<rpc::Characteristic>())
+        Ok(declared::<D::C>())
     }
 
     fn read(&mut self, c: Characteristic) -> Result<Vec<u8>, BleError> {
         let c = Self::characteristic(c)?;
-        self.peripheral
-            .borrow_mut()
-            .read(c, self.clock.get())
-            .map_err(att_failure)
+        let now = self.clock.get();
+        self.device.borrow_mut().read(c, now).map_err(att_failure)
     }
 
     fn write(&mut self, c: Characteristic, value: &[u8]) -> Result<(), BleError> {
         let c = Self::characteristic(c)?;
-        self.peripheral
+        let now = self.clock.get();
+        self.device
             .borrow_mut()
-            .write(c, value, self.clock.get())
+            .write(c, value, now)
             .map_err(att_failure)
     }
 }
+
+/// The simulated gateway's GATT server.
+pub type GatewayPeer = SimPeer<Peripheral>;
 
 #[cfg(test)]
 mod tests {
