@@ -34,6 +34,20 @@ impl Page {
         Self { host, store }
     }
 
+    /// The page with the device `id` advertising `adv` once, listed.
+    async fn listing(id: &str, adv: Advertisement) -> Self {
+        let page = Self::mount().await;
+        page.advertise(id, adv);
+        page.refresh().await;
+        page
+    }
+
+    /// Opens the details of the first device listed.
+    async fn open_details(&self) {
+        self.click(".row-title");
+        settle().await;
+    }
+
     fn mock(&self) -> Rc<Backend> {
         self.store.backend()
     }
@@ -120,9 +134,7 @@ fn sensor(name: &str, service: &[u8], rssi: i8) -> Advertisement {
 
 #[wasm_bindgen_test]
 async fn the_list_shows_decoded_values() {
-    let page = Page::mount().await;
-    page.advertise("dev-1", sensor("ATC_KITCHEN", TEMP_HUMIDITY, -60));
-    page.refresh().await;
+    let page = Page::listing("dev-1", sensor("ATC_KITCHEN", TEMP_HUMIDITY, -60)).await;
     let rows = page.texts(".device-row");
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].contains("ATC_KITCHEN"), "{}", rows[0]);
@@ -219,8 +231,7 @@ async fn the_key_form_offers_the_mac_an_encrypted_blu_sensor_announced() {
     let id = DeviceId::from("xJ3k9Q==");
     mock.advertise_as_sent(&id, encrypted_blu(MAC, 1));
     page.refresh().await;
-    page.click(".row-title");
-    settle().await;
+    page.open_details().await;
     let mac_field: web_sys::HtmlInputElement = dom::query(&page.host, ".key-form input[name=mac]");
     assert_eq!(mac_field.value(), MAC);
     page.input(".key-form input[name=bindkey]", &"23".repeat(16));
@@ -374,8 +385,7 @@ async fn an_encrypted_sensor_decodes_after_its_key_is_entered() {
     assert!(row.contains("no bind key"), "{row}");
     assert!(!row.contains("21.5"), "{row}");
 
-    page.click(".row-title");
-    settle().await;
+    page.open_details().await;
     page.input(".key-form input[name=bindkey]", &"23".repeat(16));
     page.input(".key-form input[name=mac]", "a4:c1:38:11:22:33");
     page.click(".key-form button[type=submit]");
@@ -497,8 +507,7 @@ async fn a_hostile_device_name_renders_as_text() {
             .unwrap()
             .is_none()
     );
-    page.click(".row-title");
-    settle().await;
+    page.open_details().await;
     assert!(page.host.query_selector("img").unwrap().is_none());
     assert_eq!(page.texts(".device-details h2"), [evil]);
 }
@@ -515,8 +524,7 @@ async fn control_and_bidi_characters_in_a_name_are_shown_escaped() {
     page.refresh().await;
     let shown = "\\u{202e}gpj.exe\\u{0}\\u{1b}]0;x";
     assert_eq!(page.texts(".device-title"), [shown]);
-    page.click(".row-title");
-    settle().await;
+    page.open_details().await;
     assert_eq!(page.texts(".device-details h2"), [shown]);
     assert!(!page.host.inner_html().contains('\u{202e}'));
 }
@@ -639,11 +647,8 @@ fn accessible_name(element: &web_sys::Element) -> String {
 
 #[wasm_bindgen_test]
 async fn every_control_is_named_and_reachable_from_the_keyboard() {
-    let page = Page::mount().await;
-    page.advertise("dev-1", sensor("ATC_1", TEMP_HUMIDITY, -60));
-    page.refresh().await;
-    page.click(".row-title");
-    settle().await;
+    let page = Page::listing("dev-1", sensor("ATC_1", TEMP_HUMIDITY, -60)).await;
+    page.open_details().await;
     // Open the collapsed sections too.
     let details = page.host.query_selector_all("details").unwrap();
     for i in 0..details.length() {
@@ -981,11 +986,8 @@ fn invalid_and_described(page: &Page, selector: &str) -> (Option<String>, Option
 /// `aria-describedby`: WCAG 2.2 technique ARIA21) until that field is put right.
 #[wasm_bindgen_test]
 async fn the_key_forms_error_is_announced_and_names_its_field() {
-    let page = Page::mount().await;
-    page.advertise("A4:C1:38:11:22:36", sensor("KEYED", TEMP_HUMIDITY, -55));
-    page.refresh().await;
-    page.click(".row-title");
-    settle().await;
+    let page = Page::listing("A4:C1:38:11:22:36", sensor("KEYED", TEMP_HUMIDITY, -55)).await;
+    page.open_details().await;
     let region = alert_region(&page, ".key-form fieldset");
     assert!(is_empty(&region));
     let key_field = ".key-form input[name=bindkey]";
@@ -1030,14 +1032,12 @@ async fn the_key_forms_error_is_announced_and_names_its_field() {
 /// before it.
 #[wasm_bindgen_test]
 async fn a_problem_appearing_in_the_open_details_is_announced() {
-    let page = Page::mount().await;
-    page.advertise(
+    let page = Page::listing(
         "A4:C1:38:11:22:37",
         sensor("PLAIN2", &[0x40, 0x02, 0xca, 0x09], -55),
-    );
-    page.refresh().await;
-    page.click(".row-title");
-    settle().await;
+    )
+    .await;
+    page.open_details().await;
     let region = alert_region(&page, ".device-details");
     assert!(is_empty(&region));
     // A key set for a device that sends plaintext: its next packet is refused.
