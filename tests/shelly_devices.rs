@@ -97,12 +97,7 @@ async fn auth_challenge_is_answered_and_retried() {
     assert_eq!(username.value(), w.gateway.borrow().id());
     // A retry connects to the device already chosen: from here on, any chooser is closed.
     w.mock().set_chooser(ChooserAnswer::Cancel);
-    w.send_password("wrong");
-    w.failure_saying(10, "Wrong password").await;
-    check_box(&w.host, "Remember it in this profile");
-    w.send_password("s3cret-pw");
-    w.until_connected().await;
-    w.assert_no_failure();
+    w.sign_in_remembering_after_a_wrong_try("s3cret-pw").await;
     // Only HA1 is stored, and nothing secret is logged.
     let stored = w.storage.get(PROFILES_KEY).unwrap();
     let ha1 = bluehome_core::shelly::auth::ha1(w.gateway.borrow().id(), "s3cret-pw");

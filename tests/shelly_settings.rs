@@ -85,12 +85,7 @@ async fn a_remembered_password_is_used_only_on_the_device_it_was_remembered_with
             w.assert_no_failure();
         } else {
             w.failure_saying(10, "password protected").await;
-            w.send_password("wrong");
-            w.failure_saying(10, "Wrong password").await;
-            check_box(&w.host, "Remember it in this profile");
-            w.send_password("s3cret");
-            w.until_connected().await;
-            w.assert_no_failure();
+            w.sign_in_remembering_after_a_wrong_try("s3cret").await;
             let message = w
                 .session
                 .profile_message

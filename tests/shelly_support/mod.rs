@@ -213,6 +213,17 @@ impl World {
         click(&self.host, "Send password and retry");
     }
 
+    /// Answers the password request wrongly first, then with `password`, asking the page to
+    /// remember it; waits until connected.
+    pub async fn sign_in_remembering_after_a_wrong_try(&self, password: &str) {
+        self.send_password("wrong");
+        self.failure_saying(10, "Wrong password").await;
+        check_box(&self.host, "Remember it in this profile");
+        self.send_password(password);
+        self.until_connected().await;
+        self.assert_no_failure();
+    }
+
     /// What the failure panel says ("" when there is none).
     pub fn failure(&self) -> String {
         text(&self.host, ".failure")
