@@ -26,8 +26,11 @@
 //!   60 s the name replaces the service data ([`ImprovDevice::naming`]).
 //! * A disconnect clears the error. Every change of state, error or result is queued as a
 //!   notification ([`ImprovDevice::take_notifications`]) for clients that subscribe; a result
-//!   in parts with [`ImprovOptions::result_part_bytes`].
+//!   in parts with [`ImprovOptions::result_part_bytes`], its values spaced by
+//!   [`ImprovOptions::result_interval_ms`], one notification cut short with
+//!   [`ImprovOptions::cut_result_notification`].
 
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -105,6 +108,14 @@ pub struct ImprovOptions {
     /// does over BLE (`Staars/berry-examples`, `ble/improv.be`, `sendAPInfo`); `false`: one
     /// result with every network, as the BLE specification asks (improv-wifi.com/ble).
     pub scan_per_network: bool,
+    /// Between one value of the result (a part or a whole result) and the next, each replacing
+    /// the last: Tasmota's Berry example sends at most one per `every_100ms` tick, and a result
+    /// of one part every 200 ms (the tick after a result only prepares the next). 0: all at once.
+    pub result_interval_ms: u64,
+    /// `(n, bytes)`: the `n`-th RPC-result notification since the start (from 0) carries only its
+    /// first `bytes`, as a stack cuts a notification to the link's ATT MTU − 3 (ESP-IDF,
+    /// espressif/esp-idf#3315); the value read stays whole. `None`: no notification is cut.
+    pub cut_result_notification: Option<(usize, usize)>,
 }
 
 impl Default for ImprovOptions {
@@ -145,6 +156,8 @@ impl Default for ImprovOptions {
             name_cycle: true,
             result_part_bytes: None,
             scan_per_network: false,
+            result_interval_ms: 0,
+            cut_result_notification: None,
         }
     }
 }
@@ -163,6 +176,13 @@ pub struct ImprovDevice {
     identify_until: Option<u64>,
     client: Option<String>,
     notifications: Vec<(Characteristic, Vec<u8>)>,
+    /// Result values waiting for [`ImprovOptions::result_interval_ms`], oldest first, with when
+    /// each was ready.
+    outbox: VecDeque<(u64, Vec<u8>)>,
+    /// When the next value of [`Self::outbox`] may go.
+    next_result_at: u64,
+    /// RPC-result notifications sent so far.
+    results_notified: usize,
     /// When it said "provisioned".
     provisioned_at: Option<u64>,
     /// When its state last changed (`None`: not since the start).
@@ -189,6 +209,9 @@ impl ImprovDevice {
             identify_until: None,
             client: None,
             notifications: Vec::new(),
+            outbox: VecDeque::new(),
+            next_result_at: 0,
+            results_notified: 0,
             provisioned_at: None,
             state_changed_at: None,
         }
@@ -236,21 +259,44 @@ impl ImprovDevice {
         }
     }
 
-    fn set_result(&mut self, result: &RpcResult) {
+    /// Queues `result` at `at_ms`: whole, or in parts ([`ImprovOptions::result_part_bytes`]),
+    /// each value sent when [`ImprovOptions::result_interval_ms`] allows.
+    fn set_result(&mut self, result: &RpcResult, at_ms: u64) {
         // The options are the simulator's own; a result too long for its frame is sent empty.
-        self.result = result.encode().unwrap_or_default();
+        let frame = result.encode().unwrap_or_default();
         match self.options.result_part_bytes.filter(|&n| n > 0) {
-            Some(n) if self.result.len() > n => {
-                let frame = core::mem::take(&mut self.result);
-                for part in frame.chunks(n) {
-                    self.notifications
-                        .push((Characteristic::RpcResult, part.to_vec()));
-                    self.result = part.to_vec();
-                }
+            Some(n) if frame.len() > n => self
+                .outbox
+                .extend(frame.chunks(n).map(|part| (at_ms, part.to_vec()))),
+            _ => self.outbox.push_back((at_ms, frame)),
+        }
+        self.send_results(at_ms);
+    }
+
+    /// Sends the queued result values due by `now_ms`: each becomes the value and a notification.
+    fn send_results(&mut self, now_ms: u64) {
+        let interval = self.options.result_interval_ms;
+        while let Some(&(ready_at, _)) = self.outbox.front() {
+            let sent_at = ready_at.max(self.next_result_at);
+            if sent_at > now_ms {
+                break;
             }
-            _ => self
-                .notifications
-                .push((Characteristic::RpcResult, self.result.clone())),
+            let Some((_, value)) = self.outbox.pop_front() else {
+                break;
+            };
+            let mut notified = value.clone();
+            if let Some((_, bytes)) = self
+                .options
+                .cut_result_notification
+                .filter(|&(n, _)| n == self.results_notified)
+            {
+                notified.truncate(bytes);
+            }
+            self.results_notified += 1;
+            self.notifications
+                .push((Characteristic::RpcResult, notified));
+            self.result = value;
+            self.next_result_at = sent_at.saturating_add(interval);
         }
     }
 
@@ -276,10 +322,13 @@ impl ImprovDevice {
                         .iter()
                         .map(|u| u.as_bytes().to_vec())
                         .collect();
-                    self.set_result(&RpcResult {
-                        command: Command::WifiSettings,
-                        strings,
-                    });
+                    self.set_result(
+                        &RpcResult {
+                            command: Command::WifiSettings,
+                            strings,
+                        },
+                        done,
+                    );
                     self.set_state(State::Provisioned, done);
                     self.provisioned_at = Some(done);
                 } else {
@@ -300,7 +349,7 @@ impl ImprovDevice {
             self.authorized_until = None;
             self.set_state(State::AuthorizationRequired, until);
         }
-        if self.scan_due.is_some_and(|due| now_ms >= due) {
+        if let Some(due) = self.scan_due.filter(|&due| now_ms >= due) {
             self.scan_due = None;
             let networks: Vec<Network> = self
                 .options
@@ -314,13 +363,14 @@ impl ImprovDevice {
                 .collect();
             if self.options.scan_per_network {
                 for network in networks {
-                    self.set_result(&Network::list_to_result(&[network]));
+                    self.set_result(&Network::list_to_result(&[network]), due);
                 }
-                self.set_result(&Network::list_to_result(&[]));
+                self.set_result(&Network::list_to_result(&[]), due);
             } else {
-                self.set_result(&Network::list_to_result(&networks));
+                self.set_result(&Network::list_to_result(&networks), due);
             }
         }
+        self.send_results(now_ms);
     }
 
     /// A person presses the button: authorizes (again) when the device asks for it.
@@ -430,7 +480,7 @@ impl ImprovDevice {
             Request::DeviceInfo => {
                 let mut result = self.options.device_info.to_result();
                 result.strings.truncate(self.options.device_info_strings);
-                self.set_result(&result);
+                self.set_result(&result, now_ms);
             }
             Request::ScanWifi => {
                 self.scan_due = Some(now_ms.saturating_add(self.options.scan_ms));
@@ -1072,6 +1122,56 @@ mod tests {
         };
         let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
         assert_eq!(names, ["HomeNet", "Guest", "Neighbour"]);
+    }
+
+    /// A scan answered one network per result, Tasmota's way: parts of 20 bytes, one value every
+    /// 200 ms, each replacing the last.
+    fn tasmota_scan() -> ImprovOptions {
+        ImprovOptions {
+            authorization: false,
+            scan_per_network: true,
+            result_part_bytes: Some(20),
+            result_interval_ms: 200,
+            ..ImprovOptions::default()
+        }
+    }
+
+    /// The values spaced by `result_interval_ms`; the cut notification keeps its first bytes and
+    /// the value read stays whole.
+    #[test]
+    fn result_values_are_spaced_and_one_notification_is_cut() {
+        let mut device = ImprovDevice::new(ImprovOptions {
+            cut_result_notification: Some((1, 10)),
+            ..tasmota_scan()
+        });
+        device.connect("c", 0);
+        let scan = Request::ScanWifi.encode();
+        device.write(Characteristic::RpcCommand, &scan, 0).unwrap();
+        let guest = Network::list_to_result(&[Network {
+            ssid: b"Guest".to_vec(),
+            rssi: -61,
+            auth: alloc::vec![Auth::Open],
+        }])
+        .encode()
+        .unwrap();
+        let mut sizes = Vec::new();
+        for t in [2_000, 2_199, 2_200, 2_400, 2_600, 2_800] {
+            device.tick(t);
+            let notified: Vec<usize> = device
+                .take_notifications()
+                .iter()
+                .map(|(_, value)| value.len())
+                .collect();
+            sizes.push(notified);
+            if t == 2_200 {
+                assert_eq!(device.read(Characteristic::RpcResult, t), Ok(guest.clone()));
+            }
+        }
+        // HomeNet (20), Guest cut from 16 to 10, Neighbour's two parts (20 + 1), the end (3).
+        assert_eq!(
+            sizes,
+            [vec![20], vec![], vec![10], vec![20], vec![1], vec![3]]
+        );
     }
 
     /// Before esphome#10918 the name was only ever in the scan response.
