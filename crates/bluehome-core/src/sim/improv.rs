@@ -1174,6 +1174,27 @@ mod tests {
         );
     }
 
+    /// A stack cuts Guest's notification (16 bytes, to 10) and Neighbour's result follows in two
+    /// parts: the client drops the cut part, reads Guest's result whole from the value, joins
+    /// Neighbour's parts and lists every network. Before, the cut part and Neighbour's first part
+    /// were joined into more bytes than declared and the scan failed with `TrailingBytes`.
+    #[test]
+    fn a_cut_notification_then_a_result_in_parts_still_lists_every_network() {
+        let mut now = 0;
+        let options = ImprovOptions {
+            cut_result_notification: Some((1, 10)),
+            ..tasmota_scan()
+        };
+        let (mut device, mut client) = start(options, &mut now);
+        client.scan_wifi(now).unwrap();
+        let outcome = drive(&mut device, &mut client, &mut now, true);
+        let Ok(Response::Networks(networks)) = &outcome else {
+            panic!("{outcome:?}")
+        };
+        let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
+        assert_eq!(names, ["HomeNet", "Guest", "Neighbour"]);
+    }
+
     /// Before esphome#10918 the name was only ever in the scan response.
     #[test]
     fn without_the_name_cycle_the_service_data_is_there_from_the_start() {

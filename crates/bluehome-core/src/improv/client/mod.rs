@@ -33,12 +33,14 @@
 //!    "provisioned") wins over an error left from before.
 //! 4. A result counts when its bytes differ from the result before the command, or when it came
 //!    as a notification. A result notified in parts (Tasmota's Berry example sends 20 bytes at a
-//!    time) is joined by its length byte first ([`ResultParts`]); joined bytes that are no valid
-//!    result fail device info and a scan with [`Error::Rpc`]. A result identical to the one before the command cannot be told apart
-//!    from no answer yet; it is taken after [`Options::same_answer_ms`] (a scan:
-//!    [`Options::scan_same_answer_ms`]). A scan whose first new result names one network may be
-//!    answered one network per result (Improv serial's way, which Tasmota's Berry example uses
-//!    over BLE): the networks are collected until an empty result, or until nothing more came
+//!    time) is joined by its length byte first ([`ResultParts`]), and read at once while a part
+//!    is pending (a notification may have been cut). Parts that join into no valid result are
+//!    dropped and the result polled instead; with nothing valid by the deadline, device info and
+//!    a scan fail with that [`Error::Rpc`]. A result identical to the one before the command
+//!    cannot be told apart from no answer yet; it is taken after [`Options::same_answer_ms`] (a
+//!    scan: [`Options::scan_same_answer_ms`]). A scan whose first new result names one network
+//!    may be answered one network per result (Improv serial's way, which Tasmota's Berry example
+//!    uses over BLE): the networks are collected until an empty result, or until nothing more came
 //!    for [`Options::scan_list_quiet_ms`]. Every scan keeps one network per SSID, the strongest.
 //! 5. Wi-Fi settings succeed when the state reads "provisioned"; the result's first string is the
 //!    redirect URL ([`RedirectUrl`]), checked to be plain `http(s)`. A device that sends no
@@ -115,6 +117,9 @@ struct Pending {
     taken: Vec<u8>,
     /// A scan answered with one network per result.
     listing: Option<Listing>,
+    /// Why notified parts of the result were dropped, if they were: result notifications are
+    /// then not trusted, the result is polled, and at the deadline this is the reason.
+    parts_dropped: Option<rpc::Error>,
 }
 
 /// The networks of a scan answered one per result (improv-wifi.com/serial, "Request scanned
@@ -279,6 +284,7 @@ impl Client {
             provisioned_at: None,
             taken: Vec::new(),
             listing: None,
+            parts_dropped: None,
         };
         self.start(Task::Command(pending.into()), timeout_ms, now_ms)
     }
@@ -318,13 +324,15 @@ impl Client {
         match (self.phase, feedback) {
             (Phase::Read(c), Feedback::Read(bytes)) => {
                 // While notified parts are being joined, or once they made this command's
-                // result, a read that is not a whole result is left aside: a device that notifies
-                // a result in parts may hold only its last part (Tasmota's Berry example,
-                // `Staars/berry-examples` `ble/improv.be`, sets the value to each part). A whole
-                // one stands for the parts.
+                // result or were dropped, a read that is not a whole result is left aside: a
+                // device that notifies a result in parts may hold only its last part (Tasmota's
+                // Berry example, `Staars/berry-examples` `ble/improv.be`, sets the value to each
+                // part). A whole one stands for the parts.
                 let aside = c == Characteristic::RpcResult
                     && RpcResult::parse(bytes).is_err()
-                    && (self.parts.joining() || self.result_notified_whole());
+                    && (self.parts.joining()
+                        || self.result_notified_whole()
+                        || self.result_read_in_parts());
                 if c == Characteristic::RpcResult && !aside {
                     self.parts.clear();
                 }
@@ -382,18 +390,28 @@ impl Client {
         self.notifications = true;
         // A notification holds at most the link's MTU − 3 bytes (20 on a default link). Some
         // devices send a longer result in parts, which are joined by the frame's length byte
-        // ([`ResultParts`]); ESP-IDF cuts a longer value instead (espressif/esp-idf#3315), and
-        // a part never finished is left to the read that follows "provisioned", which gets the
-        // result whole.
+        // ([`ResultParts`]); ESP-IDF cuts a longer value instead (espressif/esp-idf#3315). A
+        // part pending is followed by a read at once: where the notification was cut, the value
+        // read is whole (ESPHome's `esp32_improv` sets the whole result), before a device
+        // answering a scan one network per result replaces it.
         let joined;
         let value = if characteristic == Characteristic::RpcResult {
-            match self.parts.push(value) {
-                None => return,
-                Some(Ok(whole)) => {
+            let whole = self.parts.push(value);
+            let dropped = self.parts.take_dropped();
+            if let Some(e) = dropped.clone() {
+                self.parts_dropped(e);
+            }
+            match whole {
+                Some(whole) => {
                     joined = whole;
                     &joined[..]
                 }
-                Some(Err(e)) => return self.parts_failed(e),
+                None => {
+                    if self.parts.joining() || dropped.is_some() {
+                        self.read_result_now(now_ms);
+                    }
+                    return;
+                }
             }
         } else {
             value
@@ -422,18 +440,32 @@ impl Client {
             && RpcResult::parse(&self.result).is_ok()
     }
 
-    /// Parts joined into bytes that are no valid result: the answer to device info or a scan is
-    /// broken ([`Error::Rpc`]). Wi-Fi settings go on: the state decides, and the read after
-    /// "provisioned" gets the result whole; without a task the parts are dropped.
-    fn parts_failed(&mut self, e: super::rpc::Error) {
-        let answered = matches!(
-            &self.task,
-            Some(Task::Command(p))
-                if p.issued && matches!(p.request, Request::DeviceInfo | Request::ScanWifi)
-        );
-        if answered && self.phase != Phase::Done {
-            self.finish(Err(Error::Rpc(e)));
+    /// Notified parts were dropped as no valid result (a cut notification, then another result
+    /// in parts). The task does not fail for it: the device's value may be whole, so the result
+    /// is read at once and polled from then on, as without notifications; only if nothing valid
+    /// comes by the deadline is this the reason given.
+    fn parts_dropped(&mut self, e: rpc::Error) {
+        if let Some(Task::Command(p)) = &mut self.task
+            && p.issued
+        {
+            p.parts_dropped = Some(e);
         }
+    }
+
+    /// Ends a sleep at once when the next poll reads the result.
+    fn read_result_now(&mut self, now_ms: u64) {
+        if let Phase::Sleep(until) = self.phase
+            && until > now_ms
+            && self.poll_set().contains(&Characteristic::RpcResult)
+        {
+            self.phase = Phase::Sleep(now_ms);
+        }
+    }
+
+    /// Whether the running command's notified parts were dropped: its value read may hold a
+    /// part, and reads that are no whole result are left aside.
+    fn result_read_in_parts(&self) -> bool {
+        matches!(&self.task, Some(Task::Command(p)) if p.parts_dropped.is_some())
     }
 
     /// Takes a read or (`notified`) notified value into what the client knows.
@@ -533,7 +565,8 @@ impl Client {
             self.phase = Phase::Write;
             return;
         }
-        let interval = if self.notifications {
+        let dropped = matches!(&self.task, Some(Task::Command(p)) if p.parts_dropped.is_some());
+        let interval = if self.notifications && !dropped {
             self.options.notified_poll_interval_ms
         } else {
             self.options.poll_interval_ms
@@ -664,10 +697,17 @@ impl Client {
                 {
                     return Some(Err(Error::Device(code)));
                 }
-                timed_out.then_some(Err(Error::Timeout {
-                    waiting_for: match p.request {
-                        Request::WifiSettings(_) => "\"provisioned\" state",
-                        _ => "RPC result",
+                if !timed_out {
+                    return None;
+                }
+                Some(Err(match (&p.request, &p.parts_dropped) {
+                    // Nothing valid came after notified parts that were none: that is why.
+                    (Request::DeviceInfo | Request::ScanWifi, Some(e)) => Error::Rpc(e.clone()),
+                    (Request::WifiSettings(_), _) => Error::Timeout {
+                        waiting_for: "\"provisioned\" state",
+                    },
+                    _ => Error::Timeout {
+                        waiting_for: "RPC result",
                     },
                 }))
             }

@@ -13,6 +13,10 @@ struct Script {
     /// Reading the result fails (the device stopped its service).
     result_gone: bool,
     written: Vec<Vec<u8>>,
+    /// Reads of the result served.
+    reads: usize,
+    /// Reads of the error served.
+    error_reads: usize,
 }
 
 impl Script {
@@ -24,6 +28,8 @@ impl Script {
             capabilities: Some(0x07),
             result_gone: false,
             written: Vec::new(),
+            reads: 0,
+            error_reads: 0,
         }
     }
 
@@ -41,8 +47,14 @@ impl Script {
             let (value, feedback_kind) = match client.action() {
                 Action::Read { characteristic } => match characteristic {
                     Characteristic::State => (alloc::vec![self.state], true),
-                    Characteristic::Error => (alloc::vec![self.error], true),
-                    Characteristic::RpcResult => (self.result.clone(), !self.result_gone),
+                    Characteristic::Error => {
+                        self.error_reads += 1;
+                        (alloc::vec![self.error], true)
+                    }
+                    Characteristic::RpcResult => {
+                        self.reads += 1;
+                        (self.result.clone(), !self.result_gone)
+                    }
                     Characteristic::Capabilities => match self.capabilities {
                         Some(c) => (alloc::vec![c], true),
                         None => (Vec::new(), false),
@@ -604,10 +616,29 @@ fn a_redirect_notified_in_parts_is_kept() {
     assert_provisioned_to(&mut client, url);
 }
 
-/// Parts whose joined frame is broken end the task with a typed error: a wrong checksum, or more
-/// bytes than the length byte declares. Before, the parts were left aside without an answer.
+/// Feeds a notification as the app does, and when the client then wants to poll at once, wakes
+/// it and serves its reads at that time.
+fn notify_and_serve(
+    script: &mut Script,
+    client: &mut Client,
+    c: Characteristic,
+    value: &[u8],
+    now: u64,
+) {
+    client.notified(c, value, now);
+    if let Action::Sleep { until_ms } = client.action()
+        && until_ms <= now
+    {
+        client.advance(Feedback::Woke, now);
+        script.serve(client, now);
+    }
+}
+
+/// Parts whose joined frame is broken (a wrong checksum, more bytes than the length byte
+/// declares) do not end the task: the result is read at once and polled, and nothing valid by the
+/// deadline fails it with the parts' error. Before, the task failed at once.
 #[test]
-fn parts_that_join_into_no_result_are_a_typed_error() {
+fn parts_that_join_into_no_result_fall_back_to_reading() {
     let info = tasmota_info();
     let good = info.to_result().encode().unwrap();
     let checksum = good[46];
@@ -623,13 +654,73 @@ fn parts_that_join_into_no_result_are_a_typed_error() {
         },
         rpc::Error::TrailingBytes { offset: 47 },
     ];
-    for (bytes, error) in [corrupt, long].iter().zip(expected) {
-        let (_script, mut client) = asked_for_device_info();
+    for (bytes, error) in [&corrupt, &long].into_iter().zip(expected) {
+        let (mut script, mut client) = asked_for_device_info();
+        let reads = |s: &Script| s.reads;
+        let before = reads(&script);
         for (i, part) in bytes.chunks(20).enumerate() {
-            client.notified(Characteristic::RpcResult, part, 100 * (i as u64 + 1));
+            let now = 100 * (i as u64 + 1);
+            notify_and_serve(
+                &mut script,
+                &mut client,
+                Characteristic::RpcResult,
+                part,
+                now,
+            );
+            assert_eq!(client.take_outcome(), None, "part {i}");
         }
+        assert!(reads(&script) > before, "the result is read at once");
+        assert_eq!(
+            sleep_until(&client),
+            800,
+            "then polled as without notifications"
+        );
+        let mut now = 0;
+        while !matches!(client.action(), Action::Done) {
+            now = script.wake(&mut client);
+        }
+        assert_eq!(now, 10_000);
         assert_eq!(client.take_outcome(), Some(Err(Error::Rpc(error))));
     }
+    // The same broken parts, and a value read whole: that is the answer.
+    let (mut script, mut client) = asked_for_device_info();
+    for (i, part) in corrupt.chunks(20).enumerate() {
+        client.notified(Characteristic::RpcResult, part, 100 * (i as u64 + 1));
+    }
+    script.result = good;
+    script.wake(&mut client);
+    assert_eq!(client.take_outcome(), Some(Ok(Response::DeviceInfo(info))));
+}
+
+/// A notification cut to the MTU (ESP-IDF, espressif/esp-idf#3315) never continued, then the
+/// answer in parts of 20 bytes (Tasmota's way): the cut part is dropped and the parts joined.
+/// Before, the cut part and the first part were joined and the task failed with `TrailingBytes`.
+#[test]
+fn a_cut_notification_then_a_result_in_parts_is_joined() {
+    let (mut script, mut client) = asked_for_device_info();
+    let cut = joined("http://a.b/c");
+    assert_eq!(cut.len(), 16);
+    notify_and_serve(
+        &mut script,
+        &mut client,
+        Characteristic::RpcResult,
+        &cut[..10],
+        100,
+    );
+    let info = tasmota_info();
+    let bytes = info.to_result().encode().unwrap();
+    for (i, part) in bytes.chunks(20).enumerate() {
+        assert_eq!(client.take_outcome(), None);
+        let now = 200 + 100 * i as u64;
+        notify_and_serve(
+            &mut script,
+            &mut client,
+            Characteristic::RpcResult,
+            part,
+            now,
+        );
+    }
+    assert_eq!(client.take_outcome(), Some(Ok(Response::DeviceInfo(info))));
 }
 
 /// The last part never comes, and the device's value holds the first (Tasmota's example): the

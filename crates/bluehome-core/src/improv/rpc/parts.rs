@@ -7,22 +7,64 @@
 //! starts with `[command][length]`; the others continue the frame, and the part that completes it
 //! ends with the checksum. The specification (improv-wifi.com/ble, "RPC Result") defines the
 //! frame, not its transport, so [`ResultParts`] joins by the frame's declared length alone.
+//!
+//! A part can also be lost to the joiner: ESP-IDF cuts a notification longer than the MTU − 3
+//! bytes (espressif/esp-idf#3315), and the rest of that value never comes. The bytes pending then
+//! belong to no frame, and the next result's parts must not be joined to them. So the joiner keeps
+//! where each part began, takes a frame that ends with the latest part from the earliest part
+//! where it starts, and drops leading parts that cannot begin a valid result (more bytes than
+//! their length byte declares, a string running past the data, a wrong checksum). A device sends
+//! one frame's parts in order and never two frames in one notification (Tasmota's example above;
+//! ESPHome's `esp32_improv` sends each result as one value), so a frame can only start where a
+//! part starts.
 
 use alloc::vec::Vec;
 
 use super::{Error, RpcResult};
+use crate::improv::Command;
 
 /// Joins notified parts of RPC result frames. See the module docs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResultParts {
-    /// The bytes of a frame begun and not yet complete.
+    /// The bytes of the parts that may begin a frame not yet complete.
     pending: Vec<u8>,
+    /// Where each of those parts begins in `pending`, in order (the first is 0).
+    starts: Vec<usize>,
+    /// Why the last parts dropped could not begin a result, until taken.
+    dropped: Option<Error>,
 }
 
-/// The bytes a frame starting with `bytes` declares (`[command][length][data][checksum]`), once
-/// its length byte is there.
-fn declared(bytes: &[u8]) -> Option<usize> {
-    bytes.get(1).map(|&len| usize::from(len) + 3)
+/// Why `bytes` cannot be the beginning (or the whole) of a valid result frame; `None` when they
+/// can. A frame's first part must name a command the protocol defines: a part that continues a
+/// frame starts with any byte, and this keeps most of those from being taken for a start.
+fn not_a_beginning(bytes: &[u8]) -> Option<Error> {
+    // Nothing is no beginning either way: there is nothing to drop.
+    let (&command, rest) = bytes.split_first()?;
+    if let Command::Other(command) = Command::from(command) {
+        return Some(Error::UnknownCommand { command });
+    }
+    // A known command alone can begin a frame (`None`).
+    let &len = rest.first()?;
+    let whole = usize::from(len) + 3;
+    if bytes.len() > whole {
+        return Some(Error::TrailingBytes { offset: whole });
+    }
+    if bytes.len() == whole {
+        return RpcResult::parse(bytes).err();
+    }
+    // The strings so far must fit the data length declared.
+    let data = bytes.get(2..).unwrap_or_default();
+    let mut at = 0usize;
+    while let Some(&string) = data.get(at) {
+        at += 1 + usize::from(string);
+        if at > usize::from(len) {
+            return Some(Error::Truncated {
+                offset: 2 + usize::from(len),
+                needed: at - usize::from(len),
+            });
+        }
+    }
+    None
 }
 
 impl ResultParts {
@@ -30,6 +72,8 @@ impl ResultParts {
     pub const fn new() -> Self {
         Self {
             pending: Vec::new(),
+            starts: Vec::new(),
+            dropped: None,
         }
     }
 
@@ -41,48 +85,74 @@ impl ResultParts {
     /// Forgets a frame begun (a read has given the whole value, or a new command starts).
     pub fn clear(&mut self) {
         self.pending.clear();
+        self.starts.clear();
     }
 
-    /// Takes one notified value. `None` while a frame is incomplete, and for a value that is no
-    /// frame and does not begin one (left aside, as a single notification always was); the
-    /// whole frame once its last part came (a frame in one notification comes back at once); an
-    /// error when the joined bytes are no valid result: a wrong checksum, more bytes than the
-    /// length byte declares, or strings that do not fill the data.
-    ///
-    /// A part begun and never finished (a notification a device's stack cut to the MTU, then no
-    /// more) does not spoil the next result: a value that is a valid frame on its own is taken
-    /// alone, and what was pending is dropped.
-    pub fn push(&mut self, part: &[u8]) -> Option<Result<Vec<u8>, Error>> {
-        if RpcResult::parse(part).is_ok() {
-            // A part that continues a frame is (all but) never a valid frame of its own.
-            self.pending.clear();
-            return Some(Ok(part.to_vec()));
-        }
-        if self.pending.is_empty() {
-            // The beginning of a longer frame; anything else is left aside.
-            if !part.is_empty() && declared(part).is_none_or(|whole| part.len() < whole) {
-                self.pending = part.to_vec();
-            }
+    /// Why parts were dropped since the last call, if they were: the bytes the last of them
+    /// made could not be a valid result.
+    pub fn take_dropped(&mut self) -> Option<Error> {
+        self.dropped.take()
+    }
+
+    /// Takes one notified value: the whole frame once a part completes one (a frame in one
+    /// notification comes back at once), else `None`. A value that cannot begin a frame and
+    /// continues none is left aside; parts that turn out to begin no valid result are dropped
+    /// ([`Self::take_dropped`] says why), and joining starts over at the next part that can
+    /// begin one. No bytes a device sends make this fail.
+    pub fn push(&mut self, part: &[u8]) -> Option<Vec<u8>> {
+        if part.is_empty() {
             return None;
         }
+        let had_pending = self.joining();
+        self.starts.push(self.pending.len());
         self.pending.extend_from_slice(part);
-        let whole = declared(&self.pending)?;
-        if self.pending.len() < whole {
-            return None;
+        // The earliest start from which the parts make a whole valid frame: a cut part before
+        // it, or one that is not the device's, gives way (ESP-IDF's cut: espressif/esp-idf#3315).
+        let complete = self.starts.iter().find_map(|&start| {
+            let candidate = self.pending.get(start..)?;
+            RpcResult::parse(candidate)
+                .is_ok()
+                .then(|| candidate.to_vec())
+        });
+        if let Some(frame) = complete {
+            self.clear();
+            return Some(frame);
         }
-        let joined = core::mem::take(&mut self.pending);
-        Some(if joined.len() > whole {
-            Err(Error::TrailingBytes { offset: whole })
-        } else {
-            RpcResult::parse(&joined).map(|_| joined)
-        })
+        // Drop leading parts until what is left can still become a valid result.
+        let mut first = 0;
+        let mut why = None;
+        while let Some(&start) = self.starts.get(first) {
+            let rest = self.pending.get(start..).unwrap_or_default();
+            // A whole valid frame was taken above: what can begin one is shorter than a frame.
+            let Some(e) = not_a_beginning(rest) else {
+                break;
+            };
+            // The first part's reason: it is the frame that was being joined.
+            why.get_or_insert(e);
+            first += 1;
+        }
+        let start = self
+            .starts
+            .get(first)
+            .copied()
+            .unwrap_or(self.pending.len());
+        // A single value that begins nothing is left aside, as a notification always was; only
+        // parts taken to begin a frame are reported dropped.
+        if first > 0 && had_pending {
+            self.dropped = why.or(self.dropped.take());
+        }
+        self.pending.drain(..start);
+        self.starts.drain(..first);
+        for s in &mut self.starts {
+            *s -= start;
+        }
+        None
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::improv::Command;
 
     fn frame(strings: &[&str]) -> Vec<u8> {
         RpcResult {
@@ -97,7 +167,7 @@ mod tests {
     fn a_frame_in_one_notification_comes_back_at_once() {
         let mut parts = ResultParts::new();
         let whole = frame(&["http://a/"]);
-        assert_eq!(parts.push(&whole), Some(Ok(whole.clone())));
+        assert_eq!(parts.push(&whole), Some(whole.clone()));
         assert!(!parts.joining());
     }
 
@@ -109,8 +179,9 @@ mod tests {
         let mut parts = ResultParts::new();
         assert_eq!(parts.push(&whole[..20]), None);
         assert!(parts.joining());
-        assert_eq!(parts.push(&whole[20..]), Some(Ok(whole)));
+        assert_eq!(parts.push(&whole[20..]), Some(whole));
         assert!(!parts.joining());
+        assert_eq!(parts.take_dropped(), None);
     }
 
     #[test]
@@ -119,30 +190,39 @@ mod tests {
         let mut parts = ResultParts::new();
         assert_eq!(parts.push(&whole[..1]), None);
         assert_eq!(parts.push(&whole[1..3]), None);
-        assert_eq!(parts.push(&whole[3..]), Some(Ok(whole)));
+        assert_eq!(parts.push(&whole[3..]), Some(whole));
     }
 
+    /// Parts that join into a wrong checksum, or into more bytes than declared, are dropped with
+    /// the reason, and joining starts over. Before, they were an error that failed the task.
     #[test]
-    fn a_wrong_checksum_or_too_many_bytes_is_an_error() {
+    fn parts_that_join_into_no_result_are_dropped() {
         let mut whole = frame(&["http://192.168.1.43:80/setup"]);
         let last = whole.len() - 1;
         whole[last] ^= 0xFF;
         let mut parts = ResultParts::new();
         assert_eq!(parts.push(&whole[..20]), None);
+        assert_eq!(parts.push(&whole[20..]), None);
         assert!(matches!(
-            parts.push(&whole[20..]),
-            Some(Err(Error::Checksum { offset: 31, .. }))
+            parts.take_dropped(),
+            Some(Error::Checksum { offset: 31, .. })
         ));
         assert!(!parts.joining());
         whole[last] ^= 0xFF;
         let mut long = whole[20..].to_vec();
         long.push(0);
         assert_eq!(parts.push(&whole[..20]), None);
+        assert_eq!(parts.push(&long), None);
         assert_eq!(
-            parts.push(&long),
-            Some(Err(Error::TrailingBytes { offset: 32 }))
+            parts.take_dropped(),
+            Some(Error::TrailingBytes { offset: 32 })
         );
         assert!(!parts.joining());
+        assert_eq!(
+            parts.push(&whole),
+            Some(whole),
+            "a whole frame after them counts"
+        );
     }
 
     /// A cut notification never continued, then a whole result: the whole result counts.
@@ -152,11 +232,47 @@ mod tests {
         let next = frame(&[]);
         let mut parts = ResultParts::new();
         assert_eq!(parts.push(&cut[..20]), None);
-        assert_eq!(parts.push(&next), Some(Ok(next.clone())));
+        assert_eq!(parts.push(&next), Some(next.clone()));
         assert!(!parts.joining());
     }
 
-    /// Single notifications that are no frame stay left aside, as before.
+    /// A notification cut to 10 of its 16 bytes (ESP-IDF cuts to the MTU, espressif/esp-idf#3315),
+    /// then the next result in parts of 20 bytes (Tasmota's way): the cut part is dropped and the
+    /// next result joined from its own first part. Before, the cut part and the next result's
+    /// first part were joined and failed with `TrailingBytes`.
+    #[test]
+    fn a_cut_part_gives_way_to_the_next_result_in_parts() {
+        let cut = frame(&["http://a.b/c"]);
+        assert_eq!(cut.len(), 16);
+        let next = frame(&["http://192.168.1.43:80/setup"]);
+        let mut parts = ResultParts::new();
+        assert_eq!(parts.push(&cut[..10]), None);
+        assert_eq!(parts.push(&next[..20]), None);
+        assert_eq!(
+            parts.take_dropped(),
+            Some(Error::TrailingBytes { offset: 16 })
+        );
+        assert!(parts.joining());
+        assert_eq!(parts.push(&next[20..]), Some(next));
+        assert!(!parts.joining());
+    }
+
+    /// A cut part that declares more than the next result's parts fill: the next result, found
+    /// where its own first part starts, counts although the cut part could still be growing.
+    #[test]
+    fn a_result_ending_with_the_latest_part_counts_from_where_it_starts() {
+        let cut = frame(&["http://192.168.1.43:80/a-long-setup-page-path"]);
+        let next = frame(&["http://a.b/c/d/e/f/g/h"]);
+        assert!(cut.len() > 20 + next.len(), "{}", cut.len());
+        let mut parts = ResultParts::new();
+        assert_eq!(parts.push(&cut[..20]), None);
+        assert_eq!(parts.push(&next[..20]), None);
+        assert_eq!(parts.push(&next[20..]), Some(next));
+        assert_eq!(parts.take_dropped(), None);
+    }
+
+    /// Single notifications that are no frame stay left aside, as before, and are not reported:
+    /// nothing was being joined.
     #[test]
     fn values_that_are_no_frame_are_left_aside() {
         let mut parts = ResultParts::new();
@@ -165,5 +281,48 @@ mod tests {
         bad[4] ^= 1;
         assert_eq!(parts.push(&bad), None);
         assert!(!parts.joining());
+        // A command the protocol does not define cannot begin a frame in parts.
+        assert_eq!(parts.push(&[0x68, 0x20, 0x05]), None);
+        assert!(!parts.joining());
+        assert_eq!(parts.take_dropped(), None);
+    }
+
+    /// A string that runs past the declared data cannot begin a result.
+    #[test]
+    fn a_string_running_past_the_data_cannot_begin_a_result() {
+        let mut parts = ResultParts::new();
+        // Declares 10 data bytes; its first string says 12.
+        assert_eq!(parts.push(&[0x01, 10, 12, b'h', b't']), None);
+        assert!(!parts.joining());
+        assert_eq!(
+            not_a_beginning(&[0x01, 10, 12, b'h']),
+            Some(Error::Truncated {
+                offset: 12,
+                needed: 3
+            })
+        );
+        assert_eq!(not_a_beginning(&[0x01, 10, 9, b'h']), None);
+    }
+
+    /// Whatever bytes come, in whatever parts: no panic, and only valid frames come back.
+    #[test]
+    fn any_bytes_give_only_valid_frames() {
+        let mut rng = crate::test_rng::XorShift64::new(7);
+        let mut below = |n: usize| (rng.next_u64() % n as u64) as usize;
+        let good = frame(&["http://192.168.1.43:80/setup"]);
+        let mut parts = ResultParts::new();
+        for _ in 0..20_000 {
+            let len = below(24);
+            let part: Vec<u8> = if below(3) == 0 {
+                let at = below(good.len());
+                good[at..good.len().min(at + len)].to_vec()
+            } else {
+                (0..len).map(|_| below(8) as u8).collect()
+            };
+            if let Some(whole) = parts.push(&part) {
+                assert!(RpcResult::parse(&whole).is_ok(), "{whole:02x?}");
+            }
+            assert!(parts.pending.len() <= 3 + crate::improv::rpc::MAX_DATA);
+        }
     }
 }
