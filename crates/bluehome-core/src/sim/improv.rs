@@ -1195,6 +1195,29 @@ mod tests {
         assert_eq!(names, ["HomeNet", "Guest", "Neighbour"]);
     }
 
+    /// Without notifications, a device answering one network per result every 200 ms: the client
+    /// reads the result often enough to see each. Before, it read every 500 ms and listed only
+    /// the networks it happened to read.
+    #[test]
+    fn a_scan_one_network_per_result_by_polling_lists_every_network() {
+        let mut now = 0;
+        let options = ImprovOptions {
+            result_part_bytes: None,
+            ..tasmota_scan()
+        };
+        let (mut device, mut client) = start(options, &mut now);
+        client.scan_wifi(now).unwrap();
+        let started = now;
+        let outcome = drive(&mut device, &mut client, &mut now, false);
+        let Ok(Response::Networks(networks)) = &outcome else {
+            panic!("{outcome:?}")
+        };
+        let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
+        assert_eq!(names, ["HomeNet", "Guest", "Neighbour"]);
+        // The empty result (at 2.6 s) ends the list, not the quiet time.
+        assert!(now - started < 2_800, "{}", now - started);
+    }
+
     /// Before esphome#10918 the name was only ever in the scan response.
     #[test]
     fn without_the_name_cycle_the_service_data_is_there_from_the_start() {

@@ -26,6 +26,8 @@
 //! 2. After writing it polls — state and error for Wi-Fi settings, result and error otherwise —
 //!    every [`Options::poll_interval_ms`], or every [`Options::notified_poll_interval_ms`] once a
 //!    notification has shown they work. Notifications fed to [`Client::notified`] count at once.
+//!    A scan without notifications reads its result every [`Options::scan_poll_interval_ms`]: a
+//!    device answering one network per result replaces each with the next.
 //! 3. An error other than 0 ends the task with [`Error::Device`] when it differs from the error
 //!    before the command; the same error as before only once the device has shown progress
 //!    (error 0, or state "provisioning") and left "provisioning": a device keeps its last error
@@ -80,6 +82,11 @@ pub struct Options {
     /// A scan answered one network per result: how long after the last one the list counts as
     /// complete when no empty result ends it.
     pub scan_list_quiet_ms: u64,
+    /// A scan on a connection where no RPC-result notification has come: between reads of the
+    /// result (the error is still read every [`Self::poll_interval_ms`]). A device answering one
+    /// network per result replaces each with the next (Tasmota's Berry example every 200 ms); a
+    /// read per network must come before that.
+    pub scan_poll_interval_ms: u64,
 }
 
 impl Default for Options {
@@ -94,6 +101,7 @@ impl Default for Options {
             same_answer_ms: 2_000,
             scan_same_answer_ms: 10_000,
             scan_list_quiet_ms: 2_000,
+            scan_poll_interval_ms: 50,
         }
     }
 }
@@ -120,6 +128,10 @@ struct Pending {
     /// Why notified parts of the result were dropped, if they were: result notifications are
     /// then not trusted, the result is polled, and at the deadline this is the reason.
     parts_dropped: Option<rpc::Error>,
+    /// When the error was last read after the write.
+    error_read_at: u64,
+    /// When a read first gave a scan's new result listing no network.
+    empty_read_at: Option<u64>,
 }
 
 /// The networks of a scan answered one per result (improv-wifi.com/serial, "Request scanned
@@ -285,6 +297,8 @@ impl Client {
             taken: Vec::new(),
             listing: None,
             parts_dropped: None,
+            error_read_at: 0,
+            empty_read_at: None,
         };
         self.start(Task::Command(pending.into()), timeout_ms, now_ms)
     }
@@ -323,11 +337,11 @@ impl Client {
     pub fn advance(&mut self, feedback: Feedback<'_>, now_ms: u64) {
         match (self.phase, feedback) {
             (Phase::Read(c), Feedback::Read(bytes)) => {
-                // While notified parts are being joined, or once they made this command's
-                // result or were dropped, a read that is not a whole result is left aside: a
-                // device that notifies a result in parts may hold only its last part (Tasmota's
-                // Berry example, `Staars/berry-examples` `ble/improv.be`, sets the value to each
-                // part). A whole one stands for the parts.
+                // While notified parts are being joined, once they made this command's result or
+                // were dropped, and while a scan's networks are being listed, a read that is not
+                // a whole result is left aside: a device that notifies a result in parts may hold
+                // only its last part (Tasmota's Berry example, `Staars/berry-examples`
+                // `ble/improv.be`, sets the value to each part). A whole one stands for the parts.
                 let aside = c == Characteristic::RpcResult
                     && RpcResult::parse(bytes).is_err()
                     && (self.parts.joining()
@@ -369,7 +383,7 @@ impl Client {
                 if let Some(Task::Command(p)) = &mut self.task {
                     p.sent_at = Some(now_ms);
                 }
-                self.queue = self.poll_set();
+                self.queue = self.poll_set(now_ms);
             }
             (Phase::Write, Feedback::Failed(error)) => {
                 return self.finish(Err(Error::Gatt {
@@ -377,7 +391,7 @@ impl Client {
                     error,
                 }));
             }
-            (Phase::Sleep(_), Feedback::Woke) => self.queue = self.poll_set(),
+            (Phase::Sleep(_), Feedback::Woke) => self.queue = self.poll_set(now_ms),
             // Done, or feedback that does not answer the pending action.
             _ => return,
         }
@@ -456,16 +470,31 @@ impl Client {
     fn read_result_now(&mut self, now_ms: u64) {
         if let Phase::Sleep(until) = self.phase
             && until > now_ms
-            && self.poll_set().contains(&Characteristic::RpcResult)
+            && self.poll_set(now_ms).contains(&Characteristic::RpcResult)
         {
             self.phase = Phase::Sleep(now_ms);
         }
     }
 
-    /// Whether the running command's notified parts were dropped: its value read may hold a
-    /// part, and reads that are no whole result are left aside.
+    /// Whether reads of the result that are no whole result are left aside: the running command's
+    /// notified parts were dropped (the value may hold a part), or a scan is listing networks
+    /// (one unreadable value loses one network, not the list).
     fn result_read_in_parts(&self) -> bool {
-        matches!(&self.task, Some(Task::Command(p)) if p.parts_dropped.is_some())
+        matches!(
+            &self.task,
+            Some(Task::Command(p)) if p.parts_dropped.is_some() || p.listing.is_some()
+        )
+    }
+
+    /// Whether a scan polls its result fast ([`Options::scan_poll_interval_ms`]): it was written
+    /// and no notification has come on this connection, or notified parts were dropped.
+    fn scan_polled_fast(&self) -> bool {
+        matches!(
+            &self.task,
+            Some(Task::Command(p)) if matches!(p.request, Request::ScanWifi)
+                && p.sent_at.is_some()
+                && (!self.notifications || p.parts_dropped.is_some())
+        )
     }
 
     /// Takes a read or (`notified`) notified value into what the client knows.
@@ -504,6 +533,9 @@ impl Client {
         if let Some(Task::Command(p)) = &mut self.task
             && p.issued
         {
+            if characteristic == Characteristic::Error && !notified {
+                p.error_read_at = now_ms;
+            }
             match characteristic {
                 Characteristic::Error if error == Some(ErrorCode::NoError) => p.progress = true,
                 Characteristic::State if state == Some(State::Provisioning) => p.progress = true,
@@ -525,15 +557,25 @@ impl Client {
             && matches!(p.request, Request::ScanWifi)
             && (notified || bytes != p.taken)
         {
+            if !notified && p.listing.is_none() && lists_no_network(bytes) {
+                p.empty_read_at.get_or_insert(now_ms);
+            }
             take_scan_result(p, bytes, now_ms);
         }
         Ok(())
     }
 
-    /// The reads of one poll round of the running task.
-    fn poll_set(&self) -> VecDeque<Characteristic> {
+    /// The reads of one poll round of the running task at `now_ms`.
+    fn poll_set(&self, now_ms: u64) -> VecDeque<Characteristic> {
         match &self.task {
             Some(Task::AwaitAuthorization) => [Characteristic::State].into(),
+            Some(Task::Command(p))
+                if self.scan_polled_fast()
+                    && now_ms.saturating_sub(p.error_read_at) < self.options.poll_interval_ms =>
+            {
+                // Polled fast: the error at the usual pace, so each round is one read.
+                [Characteristic::RpcResult].into()
+            }
             Some(Task::Command(p)) => match p.request {
                 Request::WifiSettings(_) if p.provisioned_at.is_some() => {
                     [Characteristic::RpcResult].into()
@@ -562,11 +604,15 @@ impl Client {
             p.baseline_error = error;
             p.baseline_result = result.clone();
             p.taken = result.clone();
+            // The error was read in this round.
+            p.error_read_at = now_ms;
             self.phase = Phase::Write;
             return;
         }
         let dropped = matches!(&self.task, Some(Task::Command(p)) if p.parts_dropped.is_some());
-        let interval = if self.notifications && !dropped {
+        let interval = if self.scan_polled_fast() {
+            self.options.scan_poll_interval_ms
+        } else if self.notifications && !dropped {
             self.options.notified_poll_interval_ms
         } else {
             self.options.poll_interval_ms
@@ -650,6 +696,16 @@ impl Client {
                         Some(Ok(())) => Some(Ok(listed(listing))),
                         None => (quiet || timed_out).then(|| Ok(listed(listing))),
                     };
+                }
+                // An empty list read is taken a round later: the networks a device sent one per
+                // result before that empty end may be notifications still queued behind the read
+                // (the browser delivers them after the read's answer).
+                if let Some(at) = p.empty_read_at
+                    && !p.result_notified
+                    && now_ms.saturating_sub(at) < self.options.scan_poll_interval_ms
+                    && !timed_out
+                {
+                    return None;
                 }
                 let fresh = p.result_notified || self.result != p.baseline_result;
                 let awaited = match p.request {
@@ -748,6 +804,11 @@ fn take_scan_result(p: &mut Pending, bytes: &[u8], now_ms: u64) {
         // The whole list in one result, a result for another command, or no result at all.
         (_, Ok(_) | Err(_)) => {}
     }
+}
+
+/// Whether `bytes` are a scan result that lists no network.
+fn lists_no_network(bytes: &[u8]) -> bool {
+    RpcResult::parse(bytes).is_ok_and(|r| r.command == Command::ScanWifi && r.strings.is_empty())
 }
 
 /// The networks listed, one per SSID.

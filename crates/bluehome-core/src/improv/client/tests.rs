@@ -850,3 +850,90 @@ fn a_scan_in_one_result_answers_at_once_one_network_per_ssid() {
         ])))
     );
 }
+
+/// A scan by polling only: the result is read every 50 ms (the error every 500 ms), so a device
+/// replacing one network's result with the next every 200 ms is read once per network, and the
+/// empty result ends the list when it is read. Before, both were read every 500 ms and the
+/// networks between two reads were missed.
+#[test]
+fn a_scan_by_polling_reads_the_result_fast_and_lists_every_network() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.scan_wifi(0).unwrap();
+    script.serve(&mut client, 0);
+    let heard = [
+        network("HomeNet", -48, Auth::Wpa2),
+        network("Guest", -70, Auth::Open),
+        network("Neighbour", -80, Auth::Required),
+    ];
+    let mut now = 0;
+    let (reads, error_reads) = (script.reads, script.error_reads);
+    while !matches!(client.action(), Action::Done) {
+        let until = sleep_until(&client);
+        assert!(until - now <= 50, "{now} → {until}");
+        // One network every 200 ms from 2 s, then the empty end.
+        script.result = match until.checked_sub(2_000).map(|t| (t / 200) as usize) {
+            None => Vec::new(),
+            Some(i) if i < heard.len() => scan_result(core::slice::from_ref(&heard[i])),
+            Some(_) => scan_result(&[]),
+        };
+        client.advance(Feedback::Woke, until);
+        now = until;
+        script.serve(&mut client, now);
+        assert!(now < 5_000, "never ends");
+    }
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::Networks(heard.to_vec())))
+    );
+    assert_eq!(now, 2_600);
+    assert_eq!(script.reads - reads, 52, "every 50 ms to 2.6 s");
+    assert_eq!(script.error_reads - error_reads, 5, "every 500 ms");
+}
+
+/// Polling only, one network per result and no empty result at the end: the list counts as
+/// complete once nothing new was read for `scan_list_quiet_ms`; a value that is no result (a
+/// part) meanwhile is left aside, not taken for a broken list.
+#[test]
+fn a_list_read_by_polling_without_its_end_counts_after_a_quiet_time() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.scan_wifi(0).unwrap();
+    script.serve(&mut client, 0);
+    script.result = scan_result(&[network("HomeNet", -48, Auth::Wpa2)]);
+    let first = script.wake(&mut client);
+    assert_eq!(first, 50);
+    script.result = scan_result(&[network("Guest", -70, Auth::Open)]);
+    assert_eq!(script.wake(&mut client), 100);
+    script.result = scan_result(&[network("Neighbour", -80, Auth::Wpa2)])[..15].to_vec();
+    let mut now = 100;
+    while !matches!(client.action(), Action::Done) {
+        now = script.wake(&mut client);
+    }
+    assert_eq!(now, 2_100);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::Networks(alloc::vec![
+            network("HomeNet", -48, Auth::Wpa2),
+            network("Guest", -70, Auth::Open),
+        ])))
+    );
+}
+
+/// A device with no network in range, by polling: its empty result is the answer, a round after
+/// it was read.
+#[test]
+fn an_empty_scan_read_by_polling_is_the_answer() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.scan_wifi(0).unwrap();
+    script.serve(&mut client, 0);
+    script.result = scan_result(&[]);
+    assert_eq!(script.wake(&mut client), 50);
+    assert_eq!(client.take_outcome(), None, "notifications may be queued");
+    assert_eq!(script.wake(&mut client), 100);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::Networks(Vec::new())))
+    );
+}
