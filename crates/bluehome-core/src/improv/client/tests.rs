@@ -114,6 +114,15 @@ fn asked_for_device_info() -> (Script, Client) {
     (script, client)
 }
 
+/// A connected, authorized client that has just been asked to scan for networks (at time 0).
+fn asked_to_scan() -> (Script, Client) {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    client.scan_wifi(0).unwrap();
+    script.serve(&mut client, 0);
+    (script, client)
+}
+
 /// What Tasmota's Berry Improv example reports about itself: its result is 47 bytes long.
 fn tasmota_info() -> DeviceInfo {
     DeviceInfo {
@@ -763,10 +772,7 @@ fn scan_result(networks: &[Network]) -> Vec<u8> {
 /// SSID, the strongest. Before, the first network was the whole answer.
 #[test]
 fn a_scan_answered_one_network_per_result_is_collected() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.scan_wifi(0).unwrap();
-    script.serve(&mut client, 0);
+    let (_script, mut client) = asked_to_scan();
     let heard = [
         network("HomeNet", -61, Auth::Wpa2),
         network("Guest", -70, Auth::Open),
@@ -832,10 +838,7 @@ fn a_list_without_its_empty_end_counts_after_a_quiet_time() {
 /// listed twice is kept once, heard strongest.
 #[test]
 fn a_scan_in_one_result_answers_at_once_one_network_per_ssid() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.scan_wifi(0).unwrap();
-    script.serve(&mut client, 0);
+    let (_script, mut client) = asked_to_scan();
     let all = scan_result(&[
         network("Mesh", -71, Auth::Wpa2),
         network("Guest", -60, Auth::Open),
@@ -857,10 +860,7 @@ fn a_scan_in_one_result_answers_at_once_one_network_per_ssid() {
 /// networks between two reads were missed.
 #[test]
 fn a_scan_by_polling_reads_the_result_fast_and_lists_every_network() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.scan_wifi(0).unwrap();
-    script.serve(&mut client, 0);
+    let (mut script, mut client) = asked_to_scan();
     let heard = [
         network("HomeNet", -48, Auth::Wpa2),
         network("Guest", -70, Auth::Open),
@@ -896,10 +896,7 @@ fn a_scan_by_polling_reads_the_result_fast_and_lists_every_network() {
 /// part) meanwhile is left aside, not taken for a broken list.
 #[test]
 fn a_list_read_by_polling_without_its_end_counts_after_a_quiet_time() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.scan_wifi(0).unwrap();
-    script.serve(&mut client, 0);
+    let (mut script, mut client) = asked_to_scan();
     script.result = scan_result(&[network("HomeNet", -48, Auth::Wpa2)]);
     let first = script.wake(&mut client);
     assert_eq!(first, 50);
@@ -924,10 +921,7 @@ fn a_list_read_by_polling_without_its_end_counts_after_a_quiet_time() {
 /// it was read.
 #[test]
 fn an_empty_scan_read_by_polling_is_the_answer() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.scan_wifi(0).unwrap();
-    script.serve(&mut client, 0);
+    let (mut script, mut client) = asked_to_scan();
     script.result = scan_result(&[]);
     assert_eq!(script.wake(&mut client), 50);
     assert_eq!(client.take_outcome(), None, "notifications may be queued");
