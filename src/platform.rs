@@ -209,6 +209,39 @@ pub fn on_storage_changed(changed: impl Fn(Option<String>, Option<String>) + 'st
     listener.forget();
 }
 
+/// Follows an element's height: [`HeightWatch::new`] calls `changed` with the height in pixels
+/// (border box) at once and whenever it changes, until the watch is dropped. A `ResizeObserver`
+/// sees every cause: fonts loading, zoom, and a reader's own style sheet (larger line or letter
+/// spacing, WCAG 2.2 SC 1.4.12), which no `resize` event reports.
+#[derive(Debug)]
+pub struct HeightWatch {
+    observer: web_sys::ResizeObserver,
+    _changed: wasm_bindgen::closure::Closure<dyn Fn()>,
+}
+
+impl HeightWatch {
+    /// Watches `element`; `None` where the browser has no `ResizeObserver`.
+    pub fn new(element: &web_sys::HtmlElement, changed: impl Fn(f64) + 'static) -> Option<Self> {
+        use wasm_bindgen::JsCast as _;
+        let watched = element.clone();
+        let changed = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+            changed(f64::from(watched.offset_height()));
+        });
+        let observer = web_sys::ResizeObserver::new(changed.as_ref().unchecked_ref()).ok()?;
+        observer.observe(element);
+        Some(Self {
+            observer,
+            _changed: changed,
+        })
+    }
+}
+
+impl Drop for HeightWatch {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
 /// Whether the page's query string has the parameter `name` (`?name` or `?name=…`, among
 /// others joined by `&`).
 pub fn query_has(name: &str) -> bool {

@@ -11,18 +11,22 @@ use crate::state::use_store;
 
 use super::chart::Sparkline;
 
-/// Height of one card in pixels (the CSS gives `.device-row` exactly this height, and its four
-/// lines fit in it: name, kind and signal, address, readings or the key prompt).
-pub const ROW_HEIGHT: f64 = 136.0;
-/// Height of the scrolling viewport in pixels (`.device-list`).
-pub const VIEWPORT_HEIGHT: f64 = 544.0;
+/// The least height of one card in pixels: what its four lines (name, kind and signal, address,
+/// readings with their sparklines) take at the style sheet's spacing. Every card is as high as
+/// the tallest a card can be (measured on a hidden one), never less than this, so that a reader's
+/// larger text spacing (WCAG 2.2 SC 1.4.12) grows the cards instead of cutting them.
+pub const ROW_HEIGHT: f64 = 146.0;
+/// Height of the scrolling viewport in pixels (`.device-list`): four cards.
+pub const VIEWPORT_HEIGHT: f64 = 4.0 * ROW_HEIGHT;
 /// Rows rendered beyond the viewport on each side.
 const OVERSCAN: usize = 3;
 
-/// The slice of rows to render for a scroll position: `(first index, count)`.
-pub fn window(scroll_top: f64, total: usize) -> (usize, usize) {
-    let first = ((scroll_top / ROW_HEIGHT).floor().max(0.0) as usize).saturating_sub(OVERSCAN);
-    let count = (VIEWPORT_HEIGHT / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
+/// The slice of rows to render for a scroll position with cards `pitch` pixels high:
+/// `(first index, count)`.
+pub fn window(scroll_top: f64, pitch: f64, total: usize) -> (usize, usize) {
+    let pitch = pitch.max(ROW_HEIGHT);
+    let first = ((scroll_top / pitch).floor().max(0.0) as usize).saturating_sub(OVERSCAN);
+    let count = (VIEWPORT_HEIGHT / pitch).ceil() as usize + 2 * OVERSCAN;
     let first = first.min(total);
     (first, count.min(total - first))
 }
@@ -122,10 +126,11 @@ pub fn DeviceList() -> impl IntoView {
         }))
     });
     let total = move || keys.with(|k| k.as_ref().map_or(0, Vec::len));
+    let (pitch, probe) = card_pitch();
     let rows = move || {
         keys.with(|k| {
             let Ok(keys) = k else { return Vec::new() };
-            let (first, count) = window(scroll_top.get(), keys.len());
+            let (first, count) = window(scroll_top.get(), pitch.get(), keys.len());
             let mut shown = keys[first..first + count].to_vec();
             if let Some(f) = focused
                 .get()
@@ -178,8 +183,9 @@ pub fn DeviceList() -> impl IntoView {
             >
                 <ul
                     class="device-rows"
-                    style:height=move || format!("{}px", total() as f64 * ROW_HEIGHT)
+                    style:height=move || format!("{}px", total() as f64 * pitch.get())
                 >
+                    <CardProbe probe=probe />
                     // Keyed by device only: a row keeps its DOM (and keyboard focus) while the
                     // order changes; its position follows the list.
                     <For each=rows key=DeviceKey::clone let:key>
@@ -193,7 +199,9 @@ pub fn DeviceList() -> impl IntoView {
                                     .unwrap_or(0)
                                 })
                             };
-                            view! { <DeviceRow key=key index=position total=Signal::derive(total) /> }
+                            view! {
+                                <DeviceRow key=key index=position total=Signal::derive(total) pitch=pitch />
+                            }
                         }
                     </For>
                 </ul>
@@ -210,6 +218,40 @@ pub fn DeviceList() -> impl IntoView {
                 </Show>
             </div>
         </section>
+    }
+}
+
+/// Every card's height in pixels, and the hidden card it is measured on: the tallest a card can
+/// be under the styles in force now, at least [`ROW_HEIGHT`].
+fn card_pitch() -> (RwSignal<f64>, NodeRef<leptos::html::Li>) {
+    let pitch = RwSignal::new(ROW_HEIGHT);
+    let probe = NodeRef::<leptos::html::Li>::new();
+    let watch = StoredValue::new_local(None::<crate::platform::HeightWatch>);
+    probe.on_load(move |card| {
+        let measured = move |height: f64| _ = pitch.try_set(height.max(ROW_HEIGHT));
+        // Kept (and disconnected) for as long as the list.
+        watch.set_value(crate::platform::HeightWatch::new(&card, measured));
+    });
+    (pitch, probe)
+}
+
+/// A card with every line a card can have, hidden from eyes and screen readers and sized by its
+/// content: what [`card_pitch`] measures.
+#[component]
+fn CardProbe(probe: NodeRef<leptos::html::Li>) -> impl IntoView {
+    view! {
+        <li class="device-row card-probe" aria-hidden="true" node_ref=probe>
+            <div class="row-head"><span class="row-title">"Probe"</span></div>
+            <p class="row-meta">"BTHome v2"</p>
+            <p class="row-sub mono">"00:00:00:00:00:00"</p>
+            <ul class="readings">
+                <li class="reading">
+                    <span class="reading-name">"temperature"</span>
+                    <span class="reading-value">"21.5 °C"</span>
+                    <span class="sparkline"></span>
+                </li>
+            </ul>
+        </li>
     }
 }
 
@@ -283,8 +325,8 @@ fn rssi_text(rssi: Option<i8>) -> String {
 }
 
 /// One device as a card: its name; kind, signal and age; its address; its main readings large,
-/// or "Enter key" when it is encrypted and no key is known. Every line keeps to one line (the
-/// card has a fixed height for the virtualised list) and says all of itself in its title.
+/// or "Enter key" when it is encrypted and no key is known. Every line keeps to one line (all
+/// cards have one height for the virtualised list) and says all of itself in its title.
 #[component]
 pub fn DeviceRow(
     /// The device.
@@ -293,6 +335,8 @@ pub fn DeviceRow(
     index: Signal<usize>,
     /// The list's length.
     total: Signal<usize>,
+    /// Every card's height in pixels.
+    pitch: RwSignal<f64>,
 ) -> impl IntoView {
     let store = use_store();
     let k = key.clone();
@@ -349,7 +393,8 @@ pub fn DeviceRow(
         <li
             class="device-row"
             class:selected=selected
-            style:top=move || format!("{}px", index.get() as f64 * ROW_HEIGHT)
+            style:top=move || format!("{}px", index.get() as f64 * pitch.get())
+            style:height=move || format!("{}px", pitch.get())
             aria-setsize=move || total.get().to_string()
             aria-posinset=move || (index.get() + 1).to_string()
             data-key=key.to_string()
@@ -407,11 +452,18 @@ mod tests {
 
     #[test]
     fn window_covers_the_viewport_plus_overscan() {
-        assert_eq!(window(0.0, 1000), (0, 10));
+        assert_eq!(window(0.0, ROW_HEIGHT, 1000), (0, 10));
         // Scrolled to row 100: starts three rows earlier.
-        assert_eq!(window(100.0 * ROW_HEIGHT, 1000), (97, 10));
-        assert_eq!(window(0.0, 4), (0, 4));
-        assert_eq!(window(5_000.0 * ROW_HEIGHT, 10), (10, 0));
+        assert_eq!(window(100.0 * ROW_HEIGHT, ROW_HEIGHT, 1000), (97, 10));
+        assert_eq!(window(0.0, ROW_HEIGHT, 4), (0, 4));
+        assert_eq!(window(5_000.0 * ROW_HEIGHT, ROW_HEIGHT, 10), (10, 0));
+        // Cards twice as high (a reader's text spacing): half as many fill the view.
+        assert_eq!(
+            window(100.0 * 2.0 * ROW_HEIGHT, 2.0 * ROW_HEIGHT, 1000),
+            (97, 8)
+        );
+        // Never below the least height.
+        assert_eq!(window(0.0, 10.0, 1000), (0, 10));
     }
 
     #[test]
