@@ -11,7 +11,13 @@
 //! not hidden, because a region that is `display: none` is not in the accessibility tree and
 //! showing it is the same as inserting it (w3c/aria#1216: "create an empty and visible live
 //! region as early as possible").
+//!
+//! Only the message is the region: a box that holds a message and the buttons or form that go
+//! with it is always on the page, the region inside it, and the buttons beside the region (a
+//! screen reader would read "Retry Dismiss" as part of every alert otherwise). While the region
+//! is empty, and so the box's only element, the box itself draws nothing (style/main.css).
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// How a region's changes are announced.
@@ -41,6 +47,9 @@ pub fn LiveRegion(
     /// Classes beside `live`, to find the region (`busy`, `failure-region`).
     #[prop(optional)]
     class: &'static str,
+    /// A `span` inside a line of text (beside its button), rather than a `div`.
+    #[prop(optional)]
+    inline: bool,
     /// The message: reactive, nothing while there is nothing to say.
     children: Children,
 ) -> impl IntoView {
@@ -49,5 +58,10 @@ pub fn LiveRegion(
     } else {
         format!("live {class}")
     };
-    view! { <div class=class role=kind.role()>{children()}</div> }
+    let role = kind.role();
+    if inline {
+        Either::Left(view! { <span class=class role=role>{children()}</span> })
+    } else {
+        Either::Right(view! { <div class=class role=role>{children()}</div> })
+    }
 }
