@@ -114,11 +114,23 @@ async fn progress_and_failure_are_announced_in_regions_already_on_the_page() {
     w.mock().set_connect_hangs(&id, false);
     w.failure_saying(10, "password protected").await;
     assert!(same(&failure, ".shelly-connect .failure-region"));
+    // The region holds the failure's words; its form and buttons are beside it, in the panel.
     assert!(
-        failure.query_selector(".failure").unwrap().is_some(),
+        failure.closest(".failure").unwrap().is_some(),
         "{}",
         failure.outer_html()
     );
+    let said = failure.text_content().unwrap_or_default();
+    assert!(said.contains("password protected"), "{said}");
+    assert!(
+        failure
+            .query_selector("button, form, details")
+            .unwrap()
+            .is_none(),
+        "{}",
+        failure.outer_html()
+    );
+    assert!(has_button(&w.host, "Send password and retry"));
 
     // The session's progress, while a GATT operation is pending.
     w.send_password("secret");

@@ -102,7 +102,8 @@ try {
   await step('BLU: turning encryption on needs pairing; the Linux steps are given', async () => {
     await fill('Passkey (up to 6 digits)', '123456');
     await button('Turn encryption on').click();
-    await page.waitForSelector('.setup-failure', { timeout: 20_000 });
+    // The panel stays on the page; its alert region fills (components/live.rs).
+    await page.waitForSelector('.setup-failure > .failure-region:not(:empty)', { timeout: 20_000 });
     const failure = await page.$eval('.setup-failure', (f) => `${f.innerText} ${f.querySelector('code')?.textContent}`);
     assert.match(failure, /protected operation|paired link/, failure);
     assert.match(failure, /bluetoothctl/, failure);

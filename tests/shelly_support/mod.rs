@@ -224,14 +224,20 @@ impl World {
         self.assert_no_failure();
     }
 
-    /// What the failure panel says ("" when there is none).
+    /// What the failure panels say ("" when there is none). A panel stays on the page, empty,
+    /// while there is no failure (its alert region must be there before the failure is).
     pub fn failure(&self) -> String {
-        text(&self.host, ".failure")
+        texts(&self.host, ".failure")
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Waits at most `secs` seconds for the failure panel to say `words`; returns all it says.
     pub async fn failure_saying(&self, secs: u64, words: &str) -> String {
-        text_saying(&self.host, secs, ".failure", words).await
+        text_saying(&self.host, secs, ".failure", words).await;
+        self.failure()
     }
 
     /// No failure is shown (else it is the panic message).

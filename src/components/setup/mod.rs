@@ -35,11 +35,15 @@ pub fn SetupPanel(
             </div>
             <DemoChooser session=session />
             <StepLog steps=session.steps label="Set-up progress" class="setup-steps" />
-            <LiveRegion kind=Live::Alert class="failure-region">{move || session.failure.get().map(|f| view! {
-                <div class="notice error failure setup-failure">
-                    <strong>{f.title.clone()}</strong>
+            // The failure's words are the alert, on the page before it; its details and Retry
+            // are beside the region (components/live).
+            <div class="notice error failure setup-failure">
+                <LiveRegion kind=Live::Alert class="failure-region">{move || session.failure.get().map(|f| view! {
+                    <strong>{f.title}</strong>
                     <span class="during">{format!(" — while {}", printable(&f.during))}</span>
-                    <p>{f.advice.clone()}</p>
+                    <p>{f.advice}</p>
+                })}</LiveRegion>
+                {move || session.failure.get().map(|f| view! {
                     <details><summary>"Details"</summary><code>{printable(&f.detail).into_owned()}</code></details>
                     <Show when=move || session.can_retry()>
                         <button on:click=move |_| {
@@ -49,8 +53,8 @@ pub fn SetupPanel(
                             focus_first(&["#set-up-a-device:enabled", ".setup"]);
                         }>"Retry"</button>
                     </Show>
-                </div>
-            })}</LiveRegion>
+                })}
+            </div>
             <Show when=move || session.flow.get().is_some()>
                 <button disabled=busy on:click=move |_| session.close()>"Done: disconnect"</button>
             </Show>

@@ -59,8 +59,9 @@ fn focus_next(connected: bool) {
 /// The id of the failure's line about a form field, which that field names while it shows.
 pub const FIELD_ERROR_ID: &str = "shelly-field-error";
 
-/// The last failure, explained, with its retry, in an alert region that stays on the page so
-/// that each failure is announced as it appears (components/live).
+/// The last failure, explained, with its retry. Its words are an alert region that stays on the
+/// page, so that each failure is announced as it appears; its details, password form and
+/// buttons are beside the region, not read out with it (components/live).
 #[component]
 pub fn FailurePanel() -> impl IntoView {
     let session = ShellySession::from_context();
@@ -71,7 +72,24 @@ pub fn FailurePanel() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
     let connected = move || session.phase.get_untracked() == Phase::Connected;
-    let failure = move || {
+    // What is announced: the failure's words, not its details, form and buttons.
+    let said = move || {
+        session.failure.get().map(|f| {
+            view! {
+                <strong>{f.kind.title()}</strong>
+                <span class="during">{format!(" — while {}", printable(&f.during))}</span>
+                <p>{f.kind.advice()}</p>
+                // What was refused, for the field it is about (which names this line).
+                {f.field.is_some().then(|| view! {
+                    <p class="field-error" id=FIELD_ERROR_ID>{printable(&f.detail).into_owned()}</p>
+                })}
+                {(f.kind == FailureKind::PairingRequired).then(|| view! {
+                    <p class="system-pairing">{os().pairing_advice()}</p>
+                })}
+            }
+        })
+    };
+    let actions = move || {
         session.failure.get().map(|f| {
             // While sign-ins are paused the password may still be the wrong one.
             let wants_password = matches!(
@@ -82,51 +100,49 @@ pub fn FailurePanel() -> impl IntoView {
             );
             let retryable = f.kind.retryable();
             view! {
-                <div class="notice error failure" data-kind=format!("{:?}", f.kind)>
-                    <strong>{f.kind.title()}</strong>
-                    <span class="during">{format!(" — while {}", printable(&f.during))}</span>
-                    <p>{f.kind.advice()}</p>
-                    // What was refused, for the field it is about (which names this line).
-                    {f.field.is_some().then(|| view! {
-                        <p class="field-error" id=FIELD_ERROR_ID>{printable(&f.detail).into_owned()}</p>
-                    })}
-                    {(f.kind == FailureKind::PairingRequired).then(|| view! {
-                        <p class="system-pairing">{os().pairing_advice()}</p>
-                    })}
-                    <details><summary>"Details"</summary><code>{printable(&f.detail).into_owned()}</code></details>
-                    {wants_password.then(|| view! {
-                        <form class="password-form" on:submit=move |ev| {
-                            ev.prevent_default();
-                            let p = password.get_untracked();
-                            session.use_password(&p, remember.get_untracked());
-                            password.set(String::new());
-                            session.retry();
-                            focus_next(connected());
-                        }>
-                            <DeviceUsername />
-                            <label class="field">
-                                <span>"Device password (user admin)"</span>
-                                <input type="password" autocomplete="current-password"
-                                    prop:value=move || password.get()
-                                    on:input=move |ev| password.set(event_target_value(&ev)) />
-                            </label>
-                            <CheckField label=" Remember it in this profile (only its digest, HA1, is stored)" checked=remember />
-                            <button type="submit" class="primary">"Send password and retry"</button>
-                        </form>
-                    })}
-                    {(retryable && !wants_password).then(|| view! {
-                        <button class="primary" on:click=move |_| {
-                            session.retry();
-                            focus_next(connected());
-                        }>"Retry"</button>
-                    })}
-                    <button on:click=move |_| {
-                        session.failure.set(None);
+                <details><summary>"Details"</summary><code>{printable(&f.detail).into_owned()}</code></details>
+                {wants_password.then(|| view! {
+                    <form class="password-form" on:submit=move |ev| {
+                        ev.prevent_default();
+                        let p = password.get_untracked();
+                        session.use_password(&p, remember.get_untracked());
+                        password.set(String::new());
+                        session.retry();
                         focus_next(connected());
-                    }>"Dismiss"</button>
-                </div>
+                    }>
+                        <DeviceUsername />
+                        <label class="field">
+                            <span>"Device password (user admin)"</span>
+                            <input type="password" autocomplete="current-password"
+                                prop:value=move || password.get()
+                                on:input=move |ev| password.set(event_target_value(&ev)) />
+                        </label>
+                        <CheckField label=" Remember it in this profile (only its digest, HA1, is stored)" checked=remember />
+                        <button type="submit" class="primary">"Send password and retry"</button>
+                    </form>
+                })}
+                {(retryable && !wants_password).then(|| view! {
+                    <button class="primary" on:click=move |_| {
+                        session.retry();
+                        focus_next(connected());
+                    }>"Retry"</button>
+                })}
+                <button on:click=move |_| {
+                    session.failure.set(None);
+                    focus_next(connected());
+                }>"Dismiss"</button>
             }
         })
     };
-    view! { <LiveRegion kind=Live::Alert class="failure-region">{failure}</LiveRegion> }
+    let kind = move || {
+        session
+            .failure
+            .with(|f| f.as_ref().map(|f| format!("{:?}", f.kind)))
+    };
+    view! {
+        <div class="notice error failure" data-kind=kind>
+            <LiveRegion kind=Live::Alert class="failure-region">{said}</LiveRegion>
+            {actions}
+        </div>
+    }
 }
