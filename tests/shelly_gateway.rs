@@ -149,16 +149,25 @@ async fn an_import_that_would_forget_a_device_asks_first() {
     let empty = bluehome_core::profiles::Profiles::new(Default::default())
         .unwrap()
         .export();
+    // The question is an alert on the page before it is asked (MDN "ARIA live regions"); its
+    // buttons are beside the region.
+    let region = element(&w.host, ".import-confirm > [role=alert]");
+    assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
     w.session.import_profiles(&empty);
     tick().await;
     let asked = text(&w.host, ".import-confirm");
     assert!(asked.contains("forgotten"), "{asked}");
+    assert!(region.is_same_node(Some(&element(&w.host, ".import-confirm > [role=alert]"))));
+    let said = region.text_content().unwrap_or_default();
+    assert!(said.contains("forgotten"), "{said}");
+    assert!(region.query_selector("button").unwrap().is_none());
     assert!(
         text(&w.host, ".slots").contains(mac),
         "nothing forgotten yet"
     );
     click_and_render(&w.host, "Cancel").await;
-    assert!(w.host.query_selector(".import-confirm").unwrap().is_none());
+    assert_eq!(text(&w.host, ".import-confirm"), "", "the question goes");
+    assert!(!has_button(&w.host, "Import and forget them"));
     assert!(text(&w.host, ".slots").contains(mac));
     w.session.import_profiles(&empty);
     tick().await;

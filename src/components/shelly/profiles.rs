@@ -5,6 +5,7 @@ use bluehome_core::profiles::{Seeking, SlotState};
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
+use crate::components::live::{Live, LiveRegion};
 use crate::platform;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::profiles::PROFILES_FILE_BYTES;
@@ -107,45 +108,58 @@ pub fn ProfileSlots() -> impl IntoView {
                 <button on:click=move |_| show_import.update(|v| *v = !*v)
                     aria-expanded=move || show_import.get().to_string()>"Import…"</button>
             </header>
-            {move || session.profile_notice.get().map(|notice| view! {
-                <div class="notice warning" role="alert">
-                    <strong>"Saved profiles could not be fully loaded."</strong>
-                    <ul>{notice.issues.iter().map(|i| view! { <li>{printable(i).into_owned()}</li> }).collect_view()}</ul>
-                    <p>{match &notice.kept_under {
-                        Some(key) => format!("The original data is kept in local storage under \"{key}\"."),
-                        None => "The original data could not be copied aside (storage full): it stays where it is, and nothing is saved over it until you dismiss this notice. Download it first.".to_owned(),
-                    }}</p>
+            // Each notice's words are a live region on the page before them, so they are
+            // announced; their buttons stay out of the region (components/live).
+            <div class="notice warning">
+                <LiveRegion kind=Live::Alert>
+                    {move || session.profile_notice.get().map(|notice| view! {
+                        <strong>"Saved profiles could not be fully loaded."</strong>
+                        <ul>{notice.issues.iter().map(|i| view! { <li>{printable(i).into_owned()}</li> }).collect_view()}</ul>
+                        <p>{match &notice.kept_under {
+                            Some(key) => format!("The original data is kept in local storage under \"{key}\"."),
+                            None => "The original data could not be copied aside (storage full): it stays where it is, and nothing is saved over it until you dismiss this notice. Download it first.".to_owned(),
+                        }}</p>
+                        {notice.removed.map(|(key, _)| view! {
+                            <p>{format!("To make room, the oldest kept-aside copy \"{key}\" was removed from storage.")}</p>
+                        })}
+                    })}
+                </LiveRegion>
+                {move || session.profile_notice.get().map(|notice| view! {
                     <button on:click={
                         let original = notice.original.clone();
                         move |_| platform::download("bluehome-profiles-kept-aside.json", "application/json", &original)
                     }>"Download the original"</button>
-                    {notice.removed.clone().map(|(key, text)| view! {
-                        <p>{format!("To make room, the oldest kept-aside copy \"{key}\" was removed from storage.")}</p>
+                    {notice.removed.map(|(key, text)| view! {
                         <button on:click=move |_| platform::download(&format!("{key}.json"), "application/json", &text)>
                             "Download the removed copy"
                         </button>
                     })}
                     <button on:click=move |_| session.profile_notice.set(None)>"Dismiss"</button>
-                </div>
-            })}
-            {move || session.profile_message.get().map(|m| view! {
-                <p class="notice" role="status">{m}
+                })}
+            </div>
+            <p class="notice">
+                <LiveRegion kind=Live::Status inline=true>{move || session.profile_message.get()}</LiveRegion>
+                {move || session.profile_message.with(Option::is_some).then(|| view! {
                     <button class="small" on:click=move |_| session.profile_message.set(None)>"OK"</button>
-                </p>
-            })}
-            {move || session.import_pending.get().map(|pending| {
-                let names: Vec<String> = pending.forgets.iter().map(|n| printable(n).into_owned()).collect();
-                view! {
-                    <div class="notice warning import-confirm" role="alert">
-                        <p>{format!(
-                            "This file replaces the profiles. Not in it, so forgotten, with the browser's permission revoked: {}.",
-                            names.join(", ")
-                        )}</p>
-                        <button on:click=move |_| session.confirm_import()>"Import and forget them"</button>
-                        <button on:click=move |_| session.import_pending.set(None)>"Cancel"</button>
-                    </div>
-                }
-            })}
+                })}
+            </p>
+            <div class="notice warning import-confirm">
+                <LiveRegion kind=Live::Alert>
+                    {move || session.import_pending.with(|pending| pending.as_ref().map(|pending| {
+                        let names: Vec<String> = pending.forgets.iter().map(|n| printable(n).into_owned()).collect();
+                        view! {
+                            <p>{format!(
+                                "This file replaces the profiles. Not in it, so forgotten, with the browser's permission revoked: {}.",
+                                names.join(", ")
+                            )}</p>
+                        }
+                    }))}
+                </LiveRegion>
+                {move || session.import_pending.with(Option::is_some).then(|| view! {
+                    <button on:click=move |_| session.confirm_import()>"Import and forget them"</button>
+                    <button on:click=move |_| session.import_pending.set(None)>"Cancel"</button>
+                })}
+            </div>
             <ol class="slots">{slots}</ol>
             <p class="seeking">{seeking}</p>
             <Show when=move || show_import.get()>

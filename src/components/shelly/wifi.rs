@@ -6,6 +6,7 @@ use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::{CheckField, TextField, web_ui_url};
+use crate::components::live::{Live, LiveRegion};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
 use crate::state::shelly::wifi::{WifiSetup, in_setup_window};
@@ -28,13 +29,15 @@ pub fn WifiWizard() -> impl IntoView {
     let ssid = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     // From the session, not this panel: a restart remounts the panel while the action runs.
-    let ip = move || {
+    // A memo: the status is read again and again, the address (and its announcement) changes
+    // only when the device joins or leaves.
+    let ip = Memo::new(move |_| {
         session.status.with(|st| {
             st.as_ref()
                 .and_then(|st| st.get::<WifiStatus>("wifi")?.sta_ip)
                 .filter(|ip| !ip.is_empty())
         })
-    };
+    });
     let acknowledged = RwSignal::new(false);
     let unencrypted = move || in_setup_window(setup.provisioning.get());
     // Enter in either field submits too: the same rule as the button's, so a password is never
@@ -80,14 +83,17 @@ pub fn WifiWizard() -> impl IntoView {
                 })}
                 <button type="submit" class="primary" disabled=blocked>"Apply"</button>
             </form>
-            {move || ip().map(|ip| view! {
-                <p class="notice success" role="status">
-                    {format!("Connected to Wi-Fi with address {ip}. ")}
-                    {web_ui_url(&ip).map(|url| view! {
-                        <a href=url target="_blank" rel="noopener noreferrer">"Open its web UI"</a>
-                    })}
-                </p>
-            })}
+            // On the page before the device joins, so its address is announced (components/live).
+            <LiveRegion kind=Live::Status>
+                {move || ip.get().map(|ip| view! {
+                    <p class="notice success">
+                        {format!("Connected to Wi-Fi with address {ip}. ")}
+                        {web_ui_url(&ip).map(|url| view! {
+                            <a href=url target="_blank" rel="noopener noreferrer">"Open its web UI"</a>
+                        })}
+                    </p>
+                })}
+            </LiveRegion>
         </section>
     }
 }

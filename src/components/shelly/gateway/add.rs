@@ -4,10 +4,11 @@ use leptos::prelude::*;
 
 use super::AddForm;
 
+use crate::components::live::{Live, LiveRegion};
 use crate::components::shelly::TextField;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
-use crate::state::shelly::gateway::{BthomeGateway, NewDevice};
+use crate::state::shelly::gateway::{BthomeGateway, NewDevice, Waiting};
 
 /// The add form, the wait for a new device to send, and the sensors to pick.
 #[component]
@@ -29,6 +30,9 @@ pub fn AddDevice(
         };
         gateway.add_device(session, device);
     };
+    // A memo: every status read updates the wait, its words (and their announcement) change
+    // only now and then.
+    let waiting = Memo::new(move |_| gateway.waiting.with(|w| w.as_ref().map(Waiting::message)));
     view! {
         <h3>"Add a device"</h3>
         <form class="add-device-form" on:submit=add>
@@ -37,12 +41,15 @@ pub fn AddDevice(
             <TextField label="Bind key (encrypted devices, 32 hex digits)" value=key kind="password" field=FormField::GatewayBindKey />
             <button type="submit" class="primary">"Add device"</button>
         </form>
-        {move || gateway.waiting.get().map(|w| view! {
-            <div class="notice waiting-for-device" role="status">
-                <p>{w.message()}</p>
+        // The wait alone is announced; its button stays out of the region (components/live).
+        <div class="notice waiting-for-device">
+            <LiveRegion kind=Live::Status>
+                {move || waiting.get().map(|m| view! { <p>{m}</p> })}
+            </LiveRegion>
+            {move || waiting.with(Option::is_some).then(|| view! {
                 <button on:click=move |_| gateway.read_again(session)>"Read again"</button>
-            </div>
-        })}
+            })}
+        </div>
         <Show when=move || !gateway.candidates.with(Vec::is_empty)>
             <fieldset class="objects">
                 <legend>"Sensors to add"</legend>

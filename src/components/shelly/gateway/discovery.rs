@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::AddForm;
 
+use crate::components::live::{Live, LiveRegion};
 use crate::components::shelly::{TextField, seconds};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::gateway::{BthomeGateway, discovered};
@@ -27,7 +28,10 @@ pub fn Discovery(
             <TextField label="Discovery seconds" value=discover_secs />
             <button class="primary" on:click=discover disabled=move || gateway.discovering.get()>"Discover devices"</button>
         </div>
-        {move || gateway.errors.get().into_iter().map(|e| view! { <p class="notice warning" role="alert">{e}</p> }).collect_view()}
+        // On the page before the first error, so each one is announced (components/live).
+        <LiveRegion kind=Live::Alert>
+            {move || gateway.errors.get().into_iter().map(|e| view! { <p class="notice warning">{e}</p> }).collect_view()}
+        </LiveRegion>
         <h3>"Discovered"</h3>
         <ul class="discovered">
             {move || session.events.with(|events| discovered(events)).into_iter().map(|dev| {
@@ -39,11 +43,14 @@ pub fn Discovery(
                 }
             }).collect_view()}
         </ul>
-        {move || gateway.discovery_note.get().map(|note| view! {
-            <div class="notice warning discovery-note" role="status">
-                <p>{note}</p>
+        // The note alone is announced; its button stays out of the region (components/live).
+        <div class="notice warning discovery-note">
+            <LiveRegion kind=Live::Status>
+                {move || gateway.discovery_note.get().map(|note| view! { <p>{note}</p> })}
+            </LiveRegion>
+            {move || gateway.discovery_note.with(Option::is_some).then(|| view! {
                 <button on:click=move |_| session.read_relayed()>"Read relayed devices"</button>
-            </div>
-        })}
+            })}
+        </div>
     }
 }
