@@ -176,6 +176,10 @@ async fn an_encrypted_device_keeps_its_key_until_a_new_one_is_confirmed() {
         input.value()
     };
     open_blu(&w).await;
+    // The question is an alert on the page before it is asked (MDN "ARIA live regions"); its
+    // buttons are beside the region.
+    let region = element(&w.host, ".rekey > [role=alert]");
+    assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
     type_into(&w.host, "Passkey (up to 6 digits)", "123456");
     click(&w.host, "Turn encryption on");
     until(10, "the question", || {
@@ -190,6 +194,11 @@ async fn an_encrypted_device_keeps_its_key_until_a_new_one_is_confirmed() {
     );
     let warning = text(&w.host, ".rekey");
     assert!(warning.contains("Home Assistant"), "{warning}");
+    tick().await;
+    assert!(region.is_same_node(Some(&element(&w.host, ".rekey > [role=alert]"))));
+    let said = region.text_content().unwrap_or_default();
+    assert!(said.contains("Home Assistant"), "{said}");
+    assert!(region.query_selector("button").unwrap().is_none());
 
     click(&w.host, "Keep this key");
     until(5, "the question gone", || {

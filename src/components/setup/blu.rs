@@ -100,13 +100,19 @@ pub fn BluPanel(
                             </Show>
                         </div>
                     })}
-                    <Show when=move || view_.rekey_armed.get()>
-                        <div class="notice warning rekey" role="alert">
-                            <p>"Encryption is on already, with the key above. A new passkey makes a new key: Home Assistant, and anything else holding this key, stops decoding the sensor until it is given the new one."</p>
+                    // The warning alone is the alert, on the page before it; its buttons stay out
+                    // of the region (components/live).
+                    <div class="notice warning rekey">
+                        <LiveRegion kind=Live::Alert>
+                            {move || view_.rekey_armed.get().then(|| view! {
+                                <p>"Encryption is on already, with the key above. A new passkey makes a new key: Home Assistant, and anything else holding this key, stops decoding the sensor until it is given the new one."</p>
+                            })}
+                        </LiveRegion>
+                        {move || view_.rekey_armed.get().then(|| view! {
                             <button class="danger" disabled=busy on:click=move |_| session.blu_enable_encryption(&passkey.get_untracked())>"Make a new key"</button>
                             <button disabled=busy on:click=move |_| view_.rekey_armed.set(false)>"Keep this key"</button>
-                        </div>
-                    </Show>
+                        })}
+                    </div>
                 </section>
             </Show>
             <Show when=move || view_.values.with(|v| !v.is_empty())>
@@ -122,19 +128,26 @@ pub fn BluPanel(
             </Show>
             <Show when=move || view_.exposed.get().has(Characteristic::FactoryReset)>
                 <section class="blu-reset" aria-label="Factory reset">
+                    // The warning alone is the alert, on the page before it (components/live).
+                    <LiveRegion kind=Live::Alert>
+                        {move || view_.reset_armed.get().then(|| view! {
+                            <p class="notice warning">"A factory reset turns encryption off, forgets every pairing and restores every setting. The device drops the connection."</p>
+                        })}
+                    </LiveRegion>
                     <Show when=move || view_.reset_armed.get()
                         fallback=move || view! {
                             <button disabled=busy on:click=move |_| session.blu_factory_reset()>"Factory reset…"</button>
                         }>
-                        <p class="notice warning" role="alert">"A factory reset turns encryption off, forgets every pairing and restores every setting. The device drops the connection."</p>
                         <button class="danger" on:click=move |_| session.blu_factory_reset()>"Yes, reset the device"</button>
                         <button on:click=move |_| view_.reset_armed.set(false)>"Cancel"</button>
                     </Show>
                 </section>
             </Show>
-            <Show when=move || view_.reset_done.get()>
-                <p class="notice ok reset-done">"Factory reset sent: the device restarts with encryption off, its settings restored, and no pairings. To change its settings again, put it in pairing mode and set it up once more (if the system still lists it as paired, remove it there first)."</p>
-            </Show>
+            <LiveRegion kind=Live::Status>
+                {move || view_.reset_done.get().then(|| view! {
+                    <p class="notice ok reset-done">"Factory reset sent: the device restarts with encryption off, its settings restored, and no pairings. To change its settings again, put it in pairing mode and set it up once more (if the system still lists it as paired, remove it there first)."</p>
+                })}
+            </LiveRegion>
         </section>
     }
 }

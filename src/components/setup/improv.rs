@@ -5,6 +5,7 @@ use bluehome_core::improv::{Command, ErrorCode};
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
+use crate::components::live::{Live, LiveRegion};
 use crate::state::setup::SetupSession;
 use crate::state::setup::explain::{improv_advice, improv_title};
 use crate::state::setup::improv::PasswordNeed;
@@ -89,8 +90,9 @@ pub fn ImprovPanel(
                 </p>
                 <button type="submit" disabled=busy>"Connect to Wi-Fi"</button>
             </form>
-            {move || v.provisioned.get().map(|result| view! {
-                <div class="notice ok improv-done" role="status">
+            // On the page before the device joins, so that is announced (components/live).
+            <LiveRegion kind=Live::Status>{move || v.provisioned.get().map(|result| view! {
+                <div class="notice ok improv-done">
                     <strong>"The device joined the network."</strong>
                     {match result {
                         Ok(Some(url)) => view! { " Next: " <a href=url.clone() target="_blank" rel="noopener noreferrer">{url.clone()}</a> }.into_any(),
@@ -104,7 +106,7 @@ pub fn ImprovPanel(
                         }).collect_view()}
                     })}
                 </div>
-            })}
+            })}</LiveRegion>
         </section>
     }
 }
