@@ -303,7 +303,8 @@ async fn hiding_the_page_says_the_scan_stopped_and_one_click_starts_it_again() {
     page.click(".scan-ended button");
     settle().await;
     assert!(backend.is_scanning());
-    assert!(page.texts(".scan-ended").is_empty());
+    assert_eq!(page.texts(".scan-ended"), [""], "the line says nothing");
+    assert!(!dom::has_button(&page.host, "Scan again"));
     assert_eq!(page.texts(".source-buttons button.primary"), ["Stop scan"]);
 }
 
@@ -589,7 +590,8 @@ async fn a_replay_can_be_stopped() {
     page.refresh().await;
     page.click(".replay button");
     settle().await;
-    assert!(page.texts(".replay").is_empty(), "the progress line goes");
+    assert_eq!(page.texts(".replay"), [""], "the progress line goes");
+    assert!(!dom::has_button(&page.host, "Stop"));
     page.store.tick(now_ms() + 60_000);
     page.refresh().await;
     assert_eq!(page.texts(".device-title"), ["CAP_1"]);
@@ -1107,4 +1109,59 @@ async fn a_sources_problem_is_announced_in_a_region_already_there() {
     settle().await;
     let again = dom::element(&page.host, ".sources > [role=alert] .problem");
     assert!(same(&message, &again), "the same message was put in again");
+}
+
+/// The demo's banner, the scan's end and a replay's progress are announced: their status regions
+/// are on the page, empty, before the page is there (the banner comes a step after it), before
+/// the scan ends or the replay starts, and those same elements then hold the words (a line
+/// inserted already filled is often not read: MDN "ARIA live regions"); the buttons that go with
+/// the words are beside the regions, not read out with them.
+#[wasm_bindgen_test]
+async fn the_demo_the_scans_end_and_a_replay_are_announced_in_regions_already_there() {
+    // The mock backend is the demo's (`?demo`).
+    let (host, store) = dom::mount_scan_page();
+    let banner = dom::element(&host, ".sources > [role=status]");
+    assert!(is_empty(&banner), "{}", banner.outer_html());
+    dom::start_scan(&host, store).await;
+    settle().await;
+    let page = Page { host, store };
+    assert!(same(
+        &banner,
+        &dom::element(&page.host, ".sources > [role=status]")
+    ));
+    assert!(banner.query_selector(".demo-banner").unwrap().is_some());
+    let ended = dom::element(&page.host, ".scan-ended > [role=status]");
+    let replay = dom::element(&page.host, ".replay > [role=status]");
+    assert!(is_empty(&ended), "{}", ended.outer_html());
+    assert!(is_empty(&replay), "{}", replay.outer_html());
+
+    let backend = page.mock();
+    let mock = backend.as_mock().unwrap();
+    mock.set_page_visible(false);
+    mock.set_page_visible(true);
+    page.refresh().await;
+    assert!(same(
+        &ended,
+        &dom::element(&page.host, ".scan-ended > [role=status]")
+    ));
+    let said = ended.text_content().unwrap_or_default();
+    assert!(said.contains("hidden or loses focus"), "{said}");
+    assert!(ended.query_selector("button").unwrap().is_none());
+    assert!(dom::has_button(&page.host, "Scan again"));
+
+    page.store.import_capture(concat!(
+        r#"{"time":1000.0,"address":"A4:C1:38:00:00:01","local_name":"CAP_1","service_data":{"fcd2":"4002ca09"}}"#,
+        "\n",
+        r#"{"time":1030.0,"address":"A4:C1:38:00:00:02","local_name":"CAP_2","service_data":{"fcd2":"40021009"}}"#,
+        "\n",
+    ));
+    page.refresh().await;
+    assert!(same(
+        &replay,
+        &dom::element(&page.host, ".replay > [role=status]")
+    ));
+    let said = replay.text_content().unwrap_or_default();
+    assert!(said.contains("Replaying capture: 1 of 2"), "{said}");
+    assert!(replay.query_selector("button").unwrap().is_none());
+    assert!(dom::has_button(&page.host, "Stop"));
 }

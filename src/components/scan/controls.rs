@@ -53,15 +53,28 @@ pub fn SourcePanel() -> impl IntoView {
     // A memo: the status changes with every replayed packet, the problem (and its announcement)
     // only when it does.
     let problem = Memo::new(move |_| store.status.with(|s| s.error.clone()));
+    // Memos too: the progress changes with every packet, whether there is a replay to stop
+    // (and the Stop button) only twice.
+    let replay = Memo::new(move |_| store.status.with(|s| s.replay));
+    let replaying = Memo::new(move |_| replay.with(Option::is_some));
+    let demo = RwSignal::new(false);
+    if simulated {
+        // Effects run after the view is on the page.
+        Effect::new(move |_| demo.set(true));
+    }
     view! {
         <section class="sources" aria-label="Sources">
             <h2 class="visually-hidden">"Sources"</h2>
-            {simulated.then(|| view! {
-                <p class="demo-banner" role="status">
-                    "Demo mode: simulated Shelly BLU sensors, a generic BTHome thermometer and a simulated Shelly BLU Gateway. The encrypted ones use the key "
-                    <code>"90bffd73cb6b26ef58a7a8eba9232036"</code>"."
-                </p>
-            })}
+            // The demo comes with the page: its banner is said once the page (and this region) is
+            // there, a step later (components/live).
+            <LiveRegion kind=Live::Status>
+                {move || demo.get().then(|| view! {
+                    <p class="demo-banner">
+                        "Demo mode: simulated Shelly BLU sensors, a generic BTHome thermometer and a simulated Shelly BLU Gateway. The encrypted ones use the key "
+                        <code>"90bffd73cb6b26ef58a7a8eba9232036"</code>"."
+                    </p>
+                })}
+            </LiveRegion>
             {explain}
             <div class="source-buttons">
                 <Show when=move || can_scan>
@@ -89,12 +102,15 @@ pub fn SourcePanel() -> impl IntoView {
             <LiveRegion kind=Live::Alert>
                 {move || problem.get().map(|e| view! { <p class="problem">{e}</p> })}
             </LiveRegion>
-            {move || store.status.with(|s| s.replay).map(|(played, total)| view! {
-                <p class="replay" role="status">
-                    {format!("Replaying capture: {played} of {total} ")}
+            // The progress alone is announced; its button stays out of the region.
+            <p class="replay">
+                <LiveRegion kind=Live::Status inline=true>
+                    {move || replay.get().map(|(played, total)| format!("Replaying capture: {played} of {total} "))}
+                </LiveRegion>
+                {move || replaying.get().then(|| view! {
                     <button type="button" on:click=move |_| store.stop_replay()>"Stop"</button>
-                </p>
-            })}
+                })}
+            </p>
         </section>
     }
 }
@@ -104,28 +120,39 @@ pub fn SourcePanel() -> impl IntoView {
 #[component]
 fn ScanEnded() -> impl IntoView {
     let store = use_store();
-    move || {
-        let (reason, watching) = store.status.with(|s| {
+    let ended = Memo::new(move |_| {
+        store.status.with(|s| {
             let reason = s.scan_ended.filter(|_| !s.scanning);
             (reason, !s.watched.is_empty())
-        });
+        })
+    });
+    let said = move || {
+        let (reason, watching) = ended.get();
         let why = match reason? {
             ScanEnd::PageInactive => {
                 "Scanning stopped: Chrome ends a scan when the page is hidden or loses focus, and only your click can start a new one."
             }
             ScanEnd::Browser | ScanEnd::Stopped => "Scanning stopped: the browser ended the scan.",
         };
-        let watches = watching.then_some(" Watched devices carry on by themselves.");
-        Some(view! {
-            <p class="scan-ended" role="status">
-                {why}
-                {watches}
+        let watches = if watching {
+            " Watched devices carry on by themselves."
+        } else {
+            ""
+        };
+        Some(format!("{why}{watches}"))
+    };
+    // On the page before the scan ends, so that is announced; its button stays out of the region
+    // (components/live).
+    view! {
+        <p class="scan-ended">
+            <LiveRegion kind=Live::Status inline=true>{said}</LiveRegion>
+            {move || ended.with(|(reason, _)| reason.is_some()).then(|| view! {
                 " "
                 <button type="button" on:click=move |_| spawn_local(act(store, Action::StartScan))>
                     "Scan again"
                 </button>
-            </p>
-        })
+            })}
+        </p>
     }
 }
 
