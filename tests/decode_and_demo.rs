@@ -89,6 +89,69 @@ async fn decode_page_decodes_and_keeps_the_input_but_not_the_key_in_the_link() {
     set_url(&path);
 }
 
+/// The decode's problems are announced: their alert regions (the input's, then the BTHome
+/// decode's) are on the page, empty, before anything goes wrong, and those same elements then
+/// hold the problem (MDN "ARIA live regions"); a keystroke that leaves the problem as it was
+/// does not put it in again.
+#[wasm_bindgen_test]
+async fn decode_problems_are_announced_in_regions_already_on_the_page() {
+    let path = web_sys::window().unwrap().location().pathname().unwrap();
+    set_url(&format!("{path}#kind=svc&uuid=fcd2&hex=4002ca0903bf13"));
+    let host = host();
+    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
+    settle(50).await;
+    let regions = || {
+        let nodes = host
+            .query_selector_all(".decode-result > [role=alert]")
+            .unwrap();
+        (0..nodes.length())
+            .map(|i| {
+                nodes
+                    .item(i)
+                    .unwrap()
+                    .unchecked_into::<web_sys::HtmlElement>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let [input, bthome] = <[_; 2]>::try_from(regions()).expect("two alert regions");
+    for region in [&input, &bthome] {
+        assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
+    }
+
+    // The humidity's last byte is missing: the BTHome decode stops there.
+    type_into(&host, "textarea[name=hex]", "4002ca0903bf");
+    settle(50).await;
+    let now = regions();
+    assert!(
+        bthome.is_same_node(Some(&now[1])),
+        "the region was replaced"
+    );
+    let said = bthome.text_content().unwrap_or_default();
+    assert!(!said.is_empty(), "{}", host.inner_html());
+    let message = bthome.first_element_child().expect("the problem");
+    type_into(&host, "input[name=mac]", "A4:C1:38:00:00:09");
+    settle(50).await;
+    assert!(
+        bthome
+            .first_element_child()
+            .is_some_and(|m| m.is_same_node(Some(&message))),
+        "the same problem was put in again"
+    );
+
+    // Not hex at all: the input's problem.
+    type_into(&host, "textarea[name=hex]", "zz");
+    settle(50).await;
+    assert!(
+        input.is_same_node(Some(&regions()[0])),
+        "the region was replaced"
+    );
+    let said = input.text_content().unwrap_or_default();
+    assert!(!said.is_empty(), "{}", host.inner_html());
+    drop(handle);
+    host.remove();
+    set_url(&path);
+}
+
 #[wasm_bindgen_test]
 async fn demo_mode_shows_simulated_sensors_without_hardware() {
     let path = web_sys::window().unwrap().location().pathname().unwrap();

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::components::live::{Live, LiveRegion};
 use crate::platform;
 use crate::state::decode::{
     ByteSpan, DecodeInput, DecodeView, EXAMPLES, Field, InputKind, ObjectRow, decode,
@@ -118,17 +119,16 @@ fn byte_map(map: Vec<ByteSpan>, active: Active) -> impl IntoView {
     })
 }
 
+/// What the decode found, down to the BTHome objects; the problems are live regions of their own
+/// (see [`DecodePage`]) and the Shelly data comes after the BTHome one's ([`result_tail`]).
 fn result_view(view_model: DecodeView, active: Active) -> impl IntoView {
     let DecodeView {
-        input_error,
         structures,
         bthome,
-        shelly,
-        note,
         map,
+        ..
     } = view_model;
     view! {
-        {input_error.map(|e| view! { <p class="problem" role="alert">{e}</p> })}
         {byte_map(map, active)}
         {(!structures.is_empty()).then(|| view! {
             <h2>"AD structures"</h2>
@@ -153,17 +153,13 @@ fn result_view(view_model: DecodeView, active: Active) -> impl IntoView {
                 </thead>
                 <tbody>{object_rows(b.objects, active)}</tbody>
             </table>
-            {b.error.map(|(e, link)| view! {
-                <p
-                    class="problem"
-                    role="alert"
-                    data-row-link=link
-                    class:linked=move || active.get() == Some(link)
-                >
-                    {e}
-                </p>
-            })}
         })}
+    }
+}
+
+/// The Shelly manufacturer data and the note, after the BTHome decode's problem.
+fn result_tail(shelly: Vec<Field>, note: Option<String>, active: Active) -> impl IntoView {
+    view! {
         {(!shelly.is_empty()).then(|| view! {
             <h2>"Shelly manufacturer data"</h2>
             <table class="decode-table"><tbody>{fields(shelly, active)}</tbody></table>
@@ -221,7 +217,14 @@ pub fn DecodePage() -> impl IntoView {
     });
     let settings = Settings::default();
     let active: Active = RwSignal::new(None);
-    let result = move || result_view(decode(&input.get(), &key.get(), &settings), active);
+    // Memos: a keystroke that leaves the decode (or a problem) as it was draws nothing again, and
+    // says nothing again.
+    let decoded = Memo::new(move |_| decode(&input.get(), &key.get(), &settings));
+    let result = move || result_view(decoded.get(), active);
+    let tail = move || decoded.with(|d| result_tail(d.shelly.clone(), d.note.clone(), active));
+    let input_error = Memo::new(move |_| decoded.with(|d| d.input_error.clone()));
+    let bthome_error =
+        Memo::new(move |_| decoded.with(|d| d.bthome.as_ref().and_then(|b| b.error.clone())));
     let examples = EXAMPLES.map(|example| {
         let fill = move |_| {
             let filled = example.input();
@@ -274,8 +277,27 @@ pub fn DecodePage() -> impl IntoView {
                 </label>
             </form>
             // Not a live region: it renders again on every keystroke, and a screen reader would
-            // read the whole decode each time.
-            <section class="decode-result" aria-label="Decoded">{result}</section>
+            // read the whole decode each time. Only its problems are announced, from regions on
+            // the page before them (components/live): the input's first, the BTHome decode's
+            // after its objects.
+            <section class="decode-result" aria-label="Decoded">
+                <LiveRegion kind=Live::Alert>
+                    {move || input_error.get().map(|e| view! { <p class="problem">{e}</p> })}
+                </LiveRegion>
+                {result}
+                <LiveRegion kind=Live::Alert>
+                    {move || bthome_error.get().map(|(e, link)| view! {
+                        <p
+                            class="problem"
+                            data-row-link=link
+                            class:linked=move || active.get() == Some(link)
+                        >
+                            {e}
+                        </p>
+                    })}
+                </LiveRegion>
+                {tail}
+            </section>
         </section>
     }
 }
