@@ -8,6 +8,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ServiceWorkerContainer, ServiceWorkerRegistration, ServiceWorkerState};
 
+use crate::components::live::{Live, LiveRegion};
+
 /// The message `sw.js` answers by activating the waiting worker.
 const ACTIVATE: &str = "activate-new-version";
 
@@ -87,17 +89,21 @@ pub fn activate_new_version() {
     });
 }
 
-/// A banner shown when a new version of the app is ready.
+/// A banner shown when a new version of the app is ready (nothing, but its live region, before).
 #[component]
 pub fn UpdateBanner() -> impl IntoView {
     let (update_ready, set_update_ready) = signal(false);
     register(set_update_ready);
+    // On the page before the new version is, so its news is announced; the button stays out of
+    // the region (components/live).
     view! {
-        <Show when=move || update_ready.get()>
-            <div class="update-banner" role="status">
-                "A new version of bluehome is ready. "
+        <div class="update-banner">
+            <LiveRegion kind=Live::Status>
+                {move || update_ready.get().then_some("A new version of bluehome is ready. ")}
+            </LiveRegion>
+            {move || update_ready.get().then(|| view! {
                 <button on:click=|_| activate_new_version()>"Reload to update"</button>
-            </div>
-        </Show>
+            })}
+        </div>
     }
 }

@@ -219,18 +219,20 @@ for (const prefix of ['/', '/bluehome/']) {
 
     await t.test('a new deploy is announced, and activated when the user asks', async () => {
       const { page } = await open(server.url, context);
-      assert.equal(await page.$('.update-banner'), null, 'no banner before a new version exists');
+      // The banner's live region is on the page, empty, before there is news (components/live.rs).
+      assert.equal(await page.$eval('.update-banner > [role="status"]', (r) => r.textContent), '', 'no banner before a new version exists');
+      assert.equal(await page.$('.update-banner button'), null, 'no button before a new version exists');
       const current = await readFile(join(dist, 'sw.js'), 'utf8');
       const next = current.replace(/const VERSION = "([0-9a-f]+)"/, 'const VERSION = "$1-next"');
       assert.notEqual(next, current);
       server.replace('sw.js', next);
       await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
-      await page.waitForSelector('.update-banner', { timeout: 10_000 });
+      await page.waitForSelector('.update-banner button', { timeout: 10_000 });
       await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('.update-banner button')]);
       await page.waitForSelector('main h1', { timeout: 10_000 });
       const cacheNames = await page.evaluate(() => caches.keys());
       assert.ok(cacheNames.some((name) => name.endsWith('-next')), `new cache active: ${cacheNames}`);
-      assert.equal(await page.$('.update-banner'), null, 'banner gone after the update');
+      assert.equal(await page.$('.update-banner button'), null, 'banner gone after the update');
       await page.close();
     });
     await context.close();
@@ -288,7 +290,7 @@ for (const [host, options] of [
       const { page } = await open(server.url, context);
       const next = await deployNext(server);
       await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
-      await page.waitForSelector('.update-banner', { timeout: 10_000 });
+      await page.waitForSelector('.update-banner button', { timeout: 10_000 });
       await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('.update-banner button')]);
       const shell = await page.evaluate(async () => {
         const names = await caches.keys();
