@@ -151,7 +151,7 @@ try {
           // style sheet, as the CSP refuses a <style> element.
           // Cards have one height, for the virtualised list: what each holds must fit in it.
           const cards = () =>
-            page.$$eval('.device-row:not(.card-probe)', (rows) => rows.map((r) => [r.offsetHeight, r.scrollHeight]));
+            page.$$eval('.device-row', (rows) => rows.map((r) => [r.offsetHeight, r.scrollHeight]));
           const spills = (measured) =>
             measured.filter(([height, content]) => content > height + 1).map(([h, c]) => `a card's content is ${c} px high in ${h} px`);
           const before = await cards();
