@@ -1161,7 +1161,10 @@ async fn the_demo_the_scans_end_and_a_replay_are_announced_in_regions_already_th
         &dom::element(&page.host, ".replay > [role=status]")
     ));
     let said = replay.text_content().unwrap_or_default();
-    assert!(said.contains("Replaying capture: 1 of 2"), "{said}");
+    assert!(said.contains("Replaying a capture of 2 packets"), "{said}");
     assert!(replay.query_selector("button").unwrap().is_none());
+    // The count goes on beside the region, which says nothing new per packet.
+    assert!(page.texts(".replay")[0].contains("1 played"));
+    assert!(!said.contains("played"), "{said}");
     assert!(dom::has_button(&page.host, "Stop"));
 }

@@ -56,7 +56,8 @@ pub fn SourcePanel() -> impl IntoView {
     // Memos too: the progress changes with every packet, whether there is a replay to stop
     // (and the Stop button) only twice.
     let replay = Memo::new(move |_| store.status.with(|s| s.replay));
-    let replaying = Memo::new(move |_| replay.with(Option::is_some));
+    let replay_total = Memo::new(move |_| replay.with(|r| r.map(|(_, total)| total)));
+    let replaying = Memo::new(move |_| replay_total.with(Option::is_some));
     let demo = RwSignal::new(false);
     if simulated {
         // Effects run after the view is on the page.
@@ -102,11 +103,13 @@ pub fn SourcePanel() -> impl IntoView {
             <LiveRegion kind=Live::Alert>
                 {move || problem.get().map(|e| view! { <p class="problem">{e}</p> })}
             </LiveRegion>
-            // The progress alone is announced; its button stays out of the region.
+            // The replay's start is announced, not every packet's count (which would queue one
+            // announcement per packet); the count and the button stay out of the region.
             <p class="replay">
                 <LiveRegion kind=Live::Status inline=true>
-                    {move || replay.get().map(|(played, total)| format!("Replaying capture: {played} of {total} "))}
+                    {move || replay_total.get().map(|total| format!("Replaying a capture of {total} packets: "))}
                 </LiveRegion>
+                {move || replay.get().map(|(played, _)| format!("{played} played "))}
                 {move || replaying.get().then(|| view! {
                     <button type="button" on:click=move |_| store.stop_replay()>"Stop"</button>
                 })}
