@@ -21,6 +21,36 @@ fn host() -> web_sys::HtmlElement {
     host
 }
 
+/// A page mounted at this page's own path with `suffix` (a query or fragment) in the address; on
+/// drop it is unmounted, its host removed and the address set back.
+struct Mounted {
+    path: String,
+    host: web_sys::HtmlElement,
+    handle: Option<Box<dyn std::any::Any>>,
+}
+
+impl Mounted {
+    fn at<N: IntoView + 'static>(suffix: &str, page: impl FnOnce() -> N + 'static) -> Self {
+        let path = web_sys::window().unwrap().location().pathname().unwrap();
+        set_url(&format!("{path}{suffix}"));
+        let host = host();
+        let handle = leptos::mount::mount_to(host.clone(), page);
+        Self {
+            path,
+            host,
+            handle: Some(Box::new(handle)),
+        }
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        drop(self.handle.take());
+        self.host.remove();
+        set_url(&self.path);
+    }
+}
+
 fn set_url(url: &str) {
     web_sys::window()
         .unwrap()
@@ -61,11 +91,9 @@ async fn settle(ms: u64) {
 
 #[wasm_bindgen_test]
 async fn decode_page_decodes_and_keeps_the_input_but_not_the_key_in_the_link() {
-    let path = web_sys::window().unwrap().location().pathname().unwrap();
     // Opened from a shared link: temperature 25.06 °C, humidity 50.55 % (bthome.io/format example).
-    set_url(&format!("{path}#kind=svc&uuid=fcd2&hex=4002ca0903bf13"));
-    let host = host();
-    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
+    let page = Mounted::at("#kind=svc&uuid=fcd2&hex=4002ca0903bf13", DecodePage);
+    let host = page.host.clone();
     settle(50).await;
     let cells = texts(&host, ".decode-table.objects td");
     let html = host.inner_html();
@@ -84,9 +112,6 @@ async fn decode_page_decodes_and_keeps_the_input_but_not_the_key_in_the_link() {
     );
     let problems = texts(&host, ".problem").join(" ");
     assert!(problems.contains("decryption failed"), "{problems}");
-    drop(handle);
-    host.remove();
-    set_url(&path);
 }
 
 /// The decode's problems are announced: their alert regions (the input's, then the BTHome
@@ -95,10 +120,8 @@ async fn decode_page_decodes_and_keeps_the_input_but_not_the_key_in_the_link() {
 /// does not put it in again.
 #[wasm_bindgen_test]
 async fn decode_problems_are_announced_in_regions_already_on_the_page() {
-    let path = web_sys::window().unwrap().location().pathname().unwrap();
-    set_url(&format!("{path}#kind=svc&uuid=fcd2&hex=4002ca0903bf13"));
-    let host = host();
-    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
+    let page = Mounted::at("#kind=svc&uuid=fcd2&hex=4002ca0903bf13", DecodePage);
+    let host = page.host.clone();
     settle(50).await;
     let regions = || {
         let nodes = host
@@ -147,17 +170,12 @@ async fn decode_problems_are_announced_in_regions_already_on_the_page() {
     );
     let said = input.text_content().unwrap_or_default();
     assert!(!said.is_empty(), "{}", host.inner_html());
-    drop(handle);
-    host.remove();
-    set_url(&path);
 }
 
 #[wasm_bindgen_test]
 async fn demo_mode_shows_simulated_sensors_without_hardware() {
-    let path = web_sys::window().unwrap().location().pathname().unwrap();
-    set_url(&format!("{path}?demo"));
-    let host = host();
-    let handle = leptos::mount::mount_to(host.clone(), App);
+    let page = Mounted::at("?demo", App);
+    let host = page.host.clone();
     // Sensors first advertise within 2 s of simulated time; the ticker runs every 250 ms.
     settle(3_000).await;
     let count = texts(&host, ".list-count").join("");
@@ -167,15 +185,12 @@ async fn demo_mode_shows_simulated_sensors_without_hardware() {
     assert!(rows.contains("Shelly BLU"), "{rows}");
     assert!(rows.contains("°C"), "{rows}");
     assert!(texts(&host, ".demo-banner").len() == 1);
-    drop(handle);
-    host.remove();
-    set_url(&path);
 }
 
 #[wasm_bindgen_test]
 async fn decode_page_controls_are_labelled() {
-    let host = host();
-    let handle = leptos::mount::mount_to(host.clone(), DecodePage);
+    let page = Mounted::at("", DecodePage);
+    let host = page.host.clone();
     settle(30).await;
     let controls = host.query_selector_all("input, select, textarea").unwrap();
     assert!(controls.length() >= 5);
@@ -192,8 +207,6 @@ async fn decode_page_controls_are_labelled() {
             element.outer_html()
         );
     }
-    drop(handle);
-    host.remove();
 }
 
 /// The first element under `host` matching `selector` whose text or aria-label starts with `start`.
@@ -236,34 +249,12 @@ fn linked(element: &web_sys::HtmlElement) -> bool {
 }
 
 /// The Decode page opened from a link without a fragment, with the example `label` clicked.
-struct Example {
-    host: web_sys::HtmlElement,
-    path: String,
-    mounted: Box<dyn std::any::Any>,
-}
-
-async fn example(label: &str) -> Example {
-    let path = web_sys::window().unwrap().location().pathname().unwrap();
-    set_url(&path);
-    let host = host();
-    let mounted = Box::new(leptos::mount::mount_to(host.clone(), DecodePage));
+async fn example(label: &str) -> Mounted {
+    let page = Mounted::at("", DecodePage);
     settle(30).await;
-    find(&host, ".decode-examples button", label).click();
+    find(&page.host, ".decode-examples button", label).click();
     settle(50).await;
-    Example {
-        host,
-        path,
-        mounted,
-    }
-}
-
-impl Example {
-    /// Unmounts the page and puts the URL back.
-    fn close(self) {
-        drop(self.mounted);
-        self.host.remove();
-        set_url(&self.path);
-    }
+    page
 }
 
 #[wasm_bindgen_test]
@@ -315,7 +306,6 @@ async fn clicking_an_example_fills_the_form_and_decodes() {
         !hash.contains("231d39"),
         "the key leaked into the link: {hash}"
     );
-    page.close();
 }
 
 #[wasm_bindgen_test]
@@ -355,7 +345,6 @@ async fn byte_spans_and_rows_mark_each_other_on_hover_and_focus() {
     settle(20).await;
     let version_row = find(&host, ".decode-table tbody tr", "version");
     assert!(linked(&version_row), "{}", version_row.outer_html());
-    page.close();
 }
 
 #[wasm_bindgen_test]
@@ -376,5 +365,4 @@ async fn the_encrypted_example_shows_counter_and_mic_spans() {
     fire(&counter_row, "mouseenter");
     settle(20).await;
     assert!(linked(&counter));
-    page.close();
 }
