@@ -123,19 +123,7 @@ async fn decode_problems_are_announced_in_regions_already_on_the_page() {
     let page = Mounted::at("#kind=svc&uuid=fcd2&hex=4002ca0903bf13", DecodePage);
     let host = page.host.clone();
     settle(50).await;
-    let regions = || {
-        let nodes = host
-            .query_selector_all(".decode-result > [role=alert]")
-            .unwrap();
-        (0..nodes.length())
-            .map(|i| {
-                nodes
-                    .item(i)
-                    .unwrap()
-                    .unchecked_into::<web_sys::HtmlElement>()
-            })
-            .collect::<Vec<_>>()
-    };
+    let regions = || dom::all(&host, ".decode-result > [role=alert]");
     let [input, bthome] = <[_; 2]>::try_from(regions()).expect("two alert regions");
     for region in [&input, &bthome] {
         assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
@@ -211,14 +199,8 @@ async fn decode_page_controls_are_labelled() {
 
 /// The first element under `host` matching `selector` whose text or aria-label starts with `start`.
 fn find(host: &web_sys::HtmlElement, selector: &str, start: &str) -> web_sys::HtmlElement {
-    let nodes = host.query_selector_all(selector).unwrap();
-    (0..nodes.length())
-        .map(|i| {
-            nodes
-                .item(i)
-                .unwrap()
-                .unchecked_into::<web_sys::HtmlElement>()
-        })
+    dom::all(host, selector)
+        .into_iter()
         .find(|e| {
             let label = e.get_attribute("aria-label").unwrap_or_default();
             let text = e.text_content().unwrap_or_default();

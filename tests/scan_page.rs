@@ -972,6 +972,13 @@ fn same(a: &web_sys::HtmlElement, b: &web_sys::HtmlElement) -> bool {
     a.is_same_node(Some(b))
 }
 
+/// `region` is still the element `selector` finds: it was filled, not replaced.
+#[track_caller]
+fn assert_still_there(page: &Page, region: &web_sys::HtmlElement, selector: &str) {
+    let now = dom::element(&page.host, selector);
+    assert!(same(region, &now), "{selector} was replaced");
+}
+
 /// An empty region has no child a selector sees (style/main.css takes `.live:empty` out of the
 /// flow, so it takes no room).
 fn is_empty(region: &web_sys::HtmlElement) -> bool {
@@ -1125,10 +1132,7 @@ async fn the_demo_the_scans_end_and_a_replay_are_announced_in_regions_already_th
     dom::start_scan(&host, store).await;
     settle().await;
     let page = Page { host, store };
-    assert!(same(
-        &banner,
-        &dom::element(&page.host, ".sources > [role=status]")
-    ));
+    assert_still_there(&page, &banner, ".sources > [role=status]");
     assert!(banner.query_selector(".demo-banner").unwrap().is_some());
     let ended = dom::element(&page.host, ".scan-ended > [role=status]");
     let replay = dom::element(&page.host, ".replay > [role=status]");
@@ -1140,10 +1144,7 @@ async fn the_demo_the_scans_end_and_a_replay_are_announced_in_regions_already_th
     mock.set_page_visible(false);
     mock.set_page_visible(true);
     page.refresh().await;
-    assert!(same(
-        &ended,
-        &dom::element(&page.host, ".scan-ended > [role=status]")
-    ));
+    assert_still_there(&page, &ended, ".scan-ended > [role=status]");
     let said = ended.text_content().unwrap_or_default();
     assert!(said.contains("hidden or loses focus"), "{said}");
     assert!(ended.query_selector("button").unwrap().is_none());
@@ -1156,10 +1157,7 @@ async fn the_demo_the_scans_end_and_a_replay_are_announced_in_regions_already_th
         "\n",
     ));
     page.refresh().await;
-    assert!(same(
-        &replay,
-        &dom::element(&page.host, ".replay > [role=status]")
-    ));
+    assert_still_there(&page, &replay, ".replay > [role=status]");
     let said = replay.text_content().unwrap_or_default();
     assert!(said.contains("Replaying a capture of 2 packets"), "{said}");
     assert!(replay.query_selector("button").unwrap().is_none());

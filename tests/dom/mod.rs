@@ -60,6 +60,15 @@ pub fn texts(host: &HtmlElement, selector: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every element matching `selector`, in document order.
+pub fn all(host: &HtmlElement, selector: &str) -> Vec<HtmlElement> {
+    let nodes = host.query_selector_all(selector).unwrap();
+    (0..nodes.length())
+        .filter_map(|i| nodes.item(i))
+        .map(JsCast::unchecked_into)
+        .collect()
+}
+
 /// The text of every element matching `selector`, one per line.
 pub fn text(host: &HtmlElement, selector: &str) -> String {
     texts(host, selector).join("\n")
