@@ -114,6 +114,15 @@ fn asked_for_device_info() -> (Script, Client) {
     (script, client)
 }
 
+/// The networks a finished scan listed (panics naming what came instead).
+#[track_caller]
+fn listed(client: &mut Client) -> Vec<Network> {
+    match client.take_outcome() {
+        Some(Ok(Response::Networks(list))) => list,
+        other => panic!("no networks: {other:?}"),
+    }
+}
+
 /// A connected, authorized client that has just been asked to scan for networks (at time 0).
 fn asked_to_scan() -> (Script, Client) {
     let mut script = Script::new(0x02);
@@ -460,9 +469,7 @@ fn an_identical_result_counts_after_the_grace_time() {
         }
     }
     assert_eq!(now, 10_000);
-    let Some(Ok(Response::Networks(list))) = client.take_outcome() else {
-        panic!("no networks")
-    };
+    let list = listed(&mut client);
     assert_eq!(list[0].ssid_text(), "HomeNet");
 }
 
@@ -789,12 +796,12 @@ fn a_scan_answered_one_network_per_result_is_collected() {
     }
     client.notified(Characteristic::RpcResult, &scan_result(&[]), 2_400);
     assert_eq!(
-        client.take_outcome(),
-        Some(Ok(Response::Networks(alloc::vec![
+        listed(&mut client),
+        alloc::vec![
             network("HomeNet", -48, Auth::Wpa2),
             network("Guest", -70, Auth::Open),
             network("Neighbour", -80, Auth::Required),
-        ])))
+        ]
     );
 }
 
@@ -825,12 +832,8 @@ fn a_list_without_its_empty_end_counts_after_a_quiet_time() {
     );
     assert_eq!(script.wake(&mut client), 3_500);
     assert_eq!(
-        client.take_outcome(),
-        Some(Ok(Response::Networks(alloc::vec![network(
-            "HomeNet",
-            -48,
-            Auth::Wpa2
-        )])))
+        listed(&mut client),
+        alloc::vec![network("HomeNet", -48, Auth::Wpa2)]
     );
 }
 
@@ -846,11 +849,11 @@ fn a_scan_in_one_result_answers_at_once_one_network_per_ssid() {
     ]);
     client.notified(Characteristic::RpcResult, &all, 2_000);
     assert_eq!(
-        client.take_outcome(),
-        Some(Ok(Response::Networks(alloc::vec![
+        listed(&mut client),
+        alloc::vec![
             network("Mesh", -52, Auth::Wpa3),
             network("Guest", -60, Auth::Open),
-        ])))
+        ]
     );
 }
 
@@ -882,10 +885,7 @@ fn a_scan_by_polling_reads_the_result_fast_and_lists_every_network() {
         script.serve(&mut client, now);
         assert!(now < 5_000, "never ends");
     }
-    assert_eq!(
-        client.take_outcome(),
-        Some(Ok(Response::Networks(heard.to_vec())))
-    );
+    assert_eq!(listed(&mut client), heard.to_vec());
     assert_eq!(now, 2_600);
     assert_eq!(script.reads - reads, 52, "every 50 ms to 2.6 s");
     assert_eq!(script.error_reads - error_reads, 5, "every 500 ms");
@@ -909,11 +909,11 @@ fn a_list_read_by_polling_without_its_end_counts_after_a_quiet_time() {
     }
     assert_eq!(now, 2_100);
     assert_eq!(
-        client.take_outcome(),
-        Some(Ok(Response::Networks(alloc::vec![
+        listed(&mut client),
+        alloc::vec![
             network("HomeNet", -48, Auth::Wpa2),
             network("Guest", -70, Auth::Open),
-        ])))
+        ]
     );
 }
 
@@ -926,8 +926,5 @@ fn an_empty_scan_read_by_polling_is_the_answer() {
     assert_eq!(script.wake(&mut client), 50);
     assert_eq!(client.take_outcome(), None, "notifications may be queued");
     assert_eq!(script.wake(&mut client), 100);
-    assert_eq!(
-        client.take_outcome(),
-        Some(Ok(Response::Networks(Vec::new())))
-    );
+    assert_eq!(listed(&mut client), Vec::new());
 }
