@@ -1166,3 +1166,54 @@ async fn the_demo_the_scans_end_and_a_replay_are_announced_in_regions_already_th
     assert!(!said.contains("played"), "{said}");
     assert!(dom::has_button(&page.host, "Stop"));
 }
+
+/// Saved data the page cannot use is announced, and only its words are: the alert is on the page
+/// (empty) before the store opens, which in the split build is after the page renders (MDN "ARIA
+/// live regions"), and the Download and Dismiss buttons sit beside it, each named after its file
+/// and described by its message.
+#[wasm_bindgen_test]
+async fn unreadable_saved_data_is_announced_with_its_buttons_beside_the_alert() {
+    let mount = || {
+        dom::mount_view(|| {
+            let backend = Rc::new(Backend::Mock(bluehome::ble::mock::MockBackend::new()));
+            bluehome::app::provide_app_state(backend, true);
+            view! { <bluehome::pages::ScanPage /> }
+        })
+    };
+    let region = |host: &web_sys::HtmlElement| dom::element(host, ".unreadable > [role=alert]");
+    bluehome::state::privacy::forget_everything();
+    let host = mount();
+    assert!(is_empty(&region(&host)), "{}", region(&host).inner_html());
+    assert_eq!(dom::count(&host, ".unreadable button"), 0);
+    host.remove();
+
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item("bluehome.scan", "{not json").unwrap();
+    let host = mount();
+    let alert = region(&host);
+    let message = alert.text_content().unwrap();
+    assert!(message.contains("Saved data bluehome.scan"), "{message}");
+    assert!(alert.query_selector("button").unwrap().is_none());
+    let download = dom::button(&host, "Download bluehome.scan.unreadable.json");
+    assert!(download.closest("[role=alert]").unwrap().is_none());
+    assert_eq!(
+        dom::validity(&download).1.as_deref(),
+        Some(message.as_str())
+    );
+    let (file, text) = dom::download(&host, "Download bluehome.scan.unreadable.json").await;
+    assert_eq!(
+        (file.as_str(), text.as_str()),
+        ("bluehome.scan.unreadable.json", "{not json")
+    );
+
+    dom::click(&host, "Dismiss");
+    settle().await;
+    assert!(
+        region(&host).is_same_node(Some(&alert)),
+        "the alert was replaced"
+    );
+    assert!(is_empty(&alert), "{}", alert.inner_html());
+    assert_eq!(dom::count(&host, ".unreadable button"), 0);
+    host.remove();
+    bluehome::state::privacy::forget_everything();
+}

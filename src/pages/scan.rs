@@ -10,6 +10,7 @@ use leptos::lazy;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::components::live::{Live, LiveRegion};
 use crate::components::scan::controls::{SourcePanel, Timeline, Toolbar};
 use crate::components::scan::details::DeviceDetails;
 use crate::components::scan::device_list::DeviceList;
@@ -30,30 +31,37 @@ pub fn ScanPage() -> impl IntoView {
             .map(|n| view! { <li>{printable(&n).into_owned()}</li> })
             .collect_view()
     };
-    // Saved data that could not be used: each with its download; data still in its place (the
-    // copy aside failed) keeps the page from saving there until the user lets it.
-    let unreadable = move || {
-        store
-            .unreadable
-            .get()
-            .into_iter()
-            .enumerate()
+    // Saved data that could not be used, each with its download; data still in its place (the
+    // copy aside failed) keeps the page from saving there until the user lets it. The alert is on
+    // the page before the store opens (in the split build, after this page renders) and holds only
+    // the messages; each one's buttons sit beside it, named after the file they are about.
+    let unreadable = move || store.unreadable.get().into_iter().enumerate();
+    let messages = move || {
+        unreadable()
+            .map(|(i, u)| {
+                view! { <p id=format!("unreadable-{i}")>{printable(&u.message).into_owned()}</p> }
+            })
+            .collect_view()
+    };
+    let actions = move || {
+        unreadable()
             .map(|(i, u)| {
                 let discard = if u.holds.is_some() {
                     "Discard it and save anew"
                 } else {
                     "Dismiss"
                 };
+                let about = format!("unreadable-{i}");
+                let download = format!("Download {}", u.file_name);
                 let (file_name, text) = (u.file_name, u.text);
                 view! {
-                    <div class="notice warning unreadable" role="alert">
-                        <p>{printable(&u.message).into_owned()}</p>
-                        <button on:click=move |_| platform::download(&file_name, "application/json", &text)>
-                            "Download"
+                    <li>
+                        <button aria-describedby=about.clone() on:click=move |_| platform::download(&file_name, "application/json", &text)>
+                            {download}
                         </button>
                         " "
-                        <button on:click=move |_| spawn_local(act(store, Action::DiscardUnreadable(i)))>{discard}</button>
-                    </div>
+                        <button aria-describedby=about on:click=move |_| spawn_local(act(store, Action::DiscardUnreadable(i)))>{discard}</button>
+                    </li>
                 }
             })
             .collect_view()
@@ -63,7 +71,10 @@ pub fn ScanPage() -> impl IntoView {
             <h1>"Scan"</h1>
             <p class="lead">"Every BTHome sensor nearby, decoded and charted live."</p>
             <SourcePanel />
-            {unreadable}
+            <div class="notice warning unreadable">
+                <LiveRegion kind=Live::Alert>{messages}</LiveRegion>
+                {move || store.unreadable.with(|u| !u.is_empty()).then(|| view! { <ul class="unreadable-actions">{actions}</ul> })}
+            </div>
             <ul class="notices" role="status">{notices}</ul>
             <Suspense fallback=|| view! { <p class="part-loading" role="status">"Loading the device list…"</p> }>
                 {Suspend::new(scan_body())}
