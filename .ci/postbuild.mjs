@@ -1,6 +1,7 @@
 // After each build, in the directory being built: Trunk's post-build hook (Trunk.toml, `make serve`)
 // and the release build (.ci/release-build: `node .ci/postbuild.mjs dist --release`):
-// - release builds get a Content-Security-Policy <meta> tag with the sha256 of each inline script;
+// - release builds get a Content-Security-Policy <meta> tag with the sha256 of each inline script,
+//   and a `_headers` file that sends it, with `frame-ancestors`, on hosts that read one;
 // - the service worker is installed at the app's root with the build's file list (every part of the
 //   split module included, so the app works offline after the first visit) and version;
 // - 404.html is a copy of index.html, so static hosts serve the app for deep links.
@@ -46,13 +47,26 @@ if (release) {
   if (!html.includes('<meta charset="utf-8" />')) throw new Error('postbuild: no <meta charset> to put the CSP after');
   html = html.replace('<meta charset="utf-8" />', `<meta charset="utf-8" />\n    ${meta}`);
   await writeFile(join(staging, 'index.html'), html);
-  console.log(`postbuild: CSP with ${inline.length} inline script hash(es)`);
+  // A <meta> policy cannot say who may frame the page (CSP Level 3, "frame-ancestors": not in a
+  // <meta>). Netlify and Cloudflare Pages send the headers a root `_headers` file lists for each
+  // path and serve the file itself to no one; other hosts ignore it (README "Hosting").
+  const headers = [
+    '# Headers for hosts that read this file (Netlify, Cloudflare Pages); written by .ci/postbuild.mjs.',
+    '/*',
+    `  Content-Security-Policy: ${policy}; frame-ancestors 'none'`,
+    '  X-Content-Type-Options: nosniff',
+    '',
+  ].join('\n');
+  await writeFile(join(staging, '_headers'), headers);
+  console.log(`postbuild: CSP with ${inline.length} inline script hash(es), and in _headers with frame-ancestors`);
 }
 
 // The service worker lives at the root so that its scope is the whole app.
 const template = await readFile(join(staging, 'public', 'sw.js'), 'utf8');
-// Not the host's own files (`.nojekyll`): a host may refuse to serve them, and then no worker installs.
-const assets = (await files(staging)).filter((f) => f !== '404.html' && f !== 'public/sw.js' && !f.startsWith('.'));
+// Not the host's own files (`.nojekyll`, `_headers`): a host may refuse to serve them, and then no
+// worker installs.
+const hostFiles = new Set(['404.html', 'public/sw.js', '_headers']);
+const assets = (await files(staging)).filter((f) => !hostFiles.has(f) && !f.startsWith('.'));
 const version = createHash('sha256');
 for (const file of assets) version.update(file).update(await readFile(join(staging, file)));
 const worker = template

@@ -30,13 +30,24 @@ const TYPES = {
  *   name starts with "_" unless the site has a `.nojekyll` file;
  * - `hostNotFound: true`: unknown paths get the host's own 404 page, not the app's 404.html (an app
  *   under a sub-path of a site whose 404.html is the site's);
- * - `cacheControl`: the Cache-Control header (default `no-store`; GitHub Pages sends `max-age=600`).
+ * - `cacheControl`: the Cache-Control header (default `no-store`; GitHub Pages sends `max-age=600`);
+ * - `headersFile: true`: Netlify or Cloudflare Pages, which send the headers listed in the root
+ *   `_headers` file for each path pattern (`/*` and exact paths are what this server knows) and
+ *   serve the file itself to no one.
  */
 export async function serveDist(
   dist,
   prefix = '/',
-  { gzip = false, wasmType = TYPES['.wasm'], jekyll = false, hostNotFound = false, cacheControl = 'no-store' } = {},
+  {
+    gzip = false,
+    wasmType = TYPES['.wasm'],
+    jekyll = false,
+    hostNotFound = false,
+    cacheControl = 'no-store',
+    headersFile = false,
+  } = {},
 ) {
+  const extraHeaders = headersFile ? parseHeadersFile(await readFile(join(dist, '_headers'), 'utf8')) : [];
   const jekyllKeeps = !jekyll || (await readFile(join(dist, '.nojekyll')).then(() => true, () => false));
   const replaced = new Map();
   const compressed = new Map();
@@ -61,7 +72,9 @@ export async function serveDist(
     if (path.startsWith(prefix)) {
       let rel = normalize(path.slice(prefix.length)).replace(/^(\.\.[/\\])+/, '');
       if (rel === '' || rel === '.' || rel.endsWith('/')) rel = join(rel, 'index.html');
-      const dropped = !jekyllKeeps && rel.split(/[/\\]/).some((segment) => segment.startsWith('_'));
+      const dropped =
+        (!jekyllKeeps && rel.split(/[/\\]/).some((segment) => segment.startsWith('_'))) ||
+        (headersFile && rel === '_headers');
       try {
         if (dropped) throw new Error('left out by Jekyll');
         body = replaced.get(rel) ?? (await readFile(join(dist, rel)));
@@ -78,6 +91,10 @@ export async function serveDist(
         : await readFile(join(dist, '404.html')).catch(() => 'not found');
     }
     const headers = { 'content-type': type, 'cache-control': cacheControl };
+    for (const [pattern, name, value] of extraHeaders) {
+      const site = path.startsWith(prefix) ? `/${path.slice(prefix.length)}` : path;
+      if (pattern === '/*' || pattern === site) headers[name.toLowerCase()] = value;
+    }
     if (gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
       // Compressed once per content, not per request: the time goes to the emulated link, not here.
       const raw = Buffer.from(body);
@@ -109,4 +126,21 @@ export async function serveDist(
       if (on) for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+/** The rules of a `_headers` file: `[pattern, name, value]` for each indented `Name: value` line. */
+function parseHeadersFile(text) {
+  const rules = [];
+  let pattern = null;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    if (!/^\s/.test(line)) {
+      pattern = line.trim();
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (pattern === null || colon < 0) throw new Error(`_headers: a header outside a path, or no colon: ${line}`);
+    rules.push([pattern, line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+  }
+  return rules;
 }

@@ -261,6 +261,56 @@ for (const [host, options] of [
   }
 }
 
+/**
+ * Whether the app at `url` renders inside an iframe of a page from another origin (about:blank here),
+ * within `ms`.
+ */
+async function rendersFramed(url, ms) {
+  const page = await browser.newPage();
+  try {
+    await page.setContent(`<iframe src="${url}" width="800" height="600"></iframe>`, { waitUntil: 'load' });
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      for (const frame of page.frames().slice(1)) {
+        if (await frame.$('main h1').catch(() => null)) return true;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  } finally {
+    await page.close();
+  }
+}
+
+// Netlify and Cloudflare Pages send the headers that dist/_headers lists (.ci/postbuild.mjs): the
+// policy of the <meta>, and `frame-ancestors`, which only a header can carry.
+{
+  const server = await serveDist(dist, '/', { headersFile: true });
+  const plain = await serveDist(dist, '/');
+  try {
+    await t.test('on a host that reads _headers the app runs under the header policy, and no other page can frame it', async () => {
+      const response = await fetch(server.url);
+      const policy = response.headers.get('content-security-policy') ?? '';
+      const meta = (await response.text()).match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)[1];
+      assert.equal(policy, `${meta}; frame-ancestors 'none'`);
+      assert.equal((await fetch(`${server.url}_headers`)).status, 404, 'the host serves _headers to no one');
+      const { page, problems } = await open(server.url);
+      await page.waitForSelector('.scan-layout', { timeout: 10_000 });
+      await page.click('nav a[href$="devices"]');
+      await shows(page, 'Devices');
+      await controlled(page);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(await violations(page), []);
+      await page.close();
+      assert.equal(await rendersFramed(plain.url, 10_000), true, 'without the header another page can frame the app');
+      assert.equal(await rendersFramed(server.url, 3_000), false, 'with it, it cannot');
+    });
+  } finally {
+    await server.close();
+    await plain.close();
+  }
+}
+
 {
   const server = await serveDist(dist, '/tools/bluehome/', { hostNotFound: true });
   const context = await browser.createBrowserContext();
