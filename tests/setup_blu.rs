@@ -651,7 +651,8 @@ async fn in_demo_mode_the_blu_motion_is_set_up_and_decodes() {
 }
 
 /// A Shelly Gen2+ device picked in "Set up a device" goes to the Shelly session (its RPC service
-/// is found), which connects and identifies it.
+/// is found), which connects and identifies it. One step log tells the whole story, not two logs
+/// that each said "✓ 3 steps done".
 #[wasm_bindgen_test]
 async fn a_shelly_rpc_device_is_routed_to_the_shelly_session() {
     use bluehome::ble::demo::{GatewayPeer, demo_peripheral};
@@ -673,6 +674,16 @@ async fn a_shelly_rpc_device_is_routed_to_the_shelly_session() {
     assert_eq!(w.setup.flow.get_untracked(), None);
     assert!(w.setup.failure.get_untracked().is_none());
     assert!(w.host.inner_text().contains("Disconnect"));
+    tick().await;
+    let logs = texts(&w.host, ".step-log .steps");
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    for step in [
+        "Choosing a device",
+        "Looking for its services",
+        "Shelly.GetDeviceInfo",
+    ] {
+        assert!(logs[0].contains(step), "{step:?} not in {logs:?}");
+    }
 }
 
 /// The set-up's failure is announced: its alert region is on the page, empty, before the

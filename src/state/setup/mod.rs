@@ -222,8 +222,10 @@ impl SetupSession {
         if self.discover(rpc::SERVICE_UUID).await?.is_some() {
             self.step_done();
             self.device.set(None);
-            // A Shelly Gen2+ device: the Shelly session takes it (it connects again, at once).
-            self.shelly.steps.set(Vec::new());
+            // A Shelly Gen2+ device: the Shelly session takes it (it connects again, at once),
+            // and its step log goes on from these steps: one log for what the user started.
+            self.shelly.steps.set(self.steps.get_untracked());
+            self.steps.set(Vec::new());
             self.shelly.run("Connect", move |s| s.open(device.clone()));
             return Ok(());
         }
