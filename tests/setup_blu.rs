@@ -89,6 +89,19 @@ async fn heard(w: &World) {
     .await;
 }
 
+/// The guided steps at the top of the Devices page are a Shelly device's (Wi-Fi, then a
+/// password): a sensor being set up does not show them, as if it were at "Connect" of those.
+#[wasm_bindgen_test]
+async fn the_shelly_guide_is_not_shown_while_a_blu_sensor_is_set_up() {
+    let (w, _device, _) = button_on(Platform::MacOs, Os::MacOs).await;
+    assert_eq!(count(&w.host, ".guide"), 1);
+    open_blu(&w).await;
+    assert_eq!(count(&w.host, ".guide"), 0);
+    click(&w.host, "Done: disconnect");
+    tick().await;
+    assert_eq!(count(&w.host, ".guide"), 1);
+}
+
 async fn open_blu(w: &World) {
     heard(w).await;
     click(&w.host, "Set up a device…");

@@ -190,7 +190,11 @@ pub fn DevicesPage() -> impl IntoView {
         <section class="page devices-page">
             <h1>"Devices"</h1>
             <p class="lead">"Set up a device over Bluetooth: a Shelly device's Wi-Fi, password, pairing and BTHome devices; a Shelly BLU sensor's encryption and settings; an Improv device's Wi-Fi. Shelly devices you connect are kept in profiles."</p>
-            <GuideSteps session=session tab=tab />
+            // The guide is a Shelly device's (Wi-Fi, then a password): not shown while a Shelly BLU
+            // sensor or an Improv device is being set up.
+            <Show when=move || setup.is_none_or(|s| s.flow.get().is_none())>
+                <GuideSteps session=session tab=tab />
+            </Show>
             {setup.map(|setup| view! { <SetupPanel session=setup /> })}
             <ProfileSlots />
             <ConnectPanel />
