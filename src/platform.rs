@@ -5,7 +5,10 @@
 //! Outside a browser (native unit tests) the clock is the system's, randomness the operating
 //! system's, and what needs a page (dialogs, downloads, the URL) does nothing or answers "no".
 
+use std::borrow::Cow;
 use std::fmt;
+
+use bluehome_core::MacAddress;
 
 /// The current time, in milliseconds since 1970 (the browser's `Date.now()`). A clock that reads
 /// before 1970 or is not a number reads 0.
@@ -350,9 +353,10 @@ impl Os {
     /// `device/bluetooth/bluetooth_pairing_winrt.cc`, `OnPairingRequested`; the feature is off by
     /// default in `device/base/features.cc`): the page then gets "Authentication failed.".
     /// Linux: Chrome cancels a passkey request (`WebBluetoothPairingManagerImpl::RequestPasskey`),
-    /// so a device that asks for one is paired with the system's tools first.
-    pub fn pairing_advice(self) -> &'static str {
-        match self {
+    /// so a device that asks for one is paired with the system's tools first; `address`, the
+    /// device's Bluetooth address where the page knows it, goes into the commands for that.
+    pub fn pairing_advice(self, address: Option<MacAddress>) -> Cow<'static, str> {
+        let advice = match self {
             Self::Android | Self::MacOs | Self::Ios => {
                 "The system will ask to pair when the protected setting is touched: accept it (enter the passkey if asked)."
             }
@@ -360,7 +364,13 @@ impl Os {
                 "Chrome pairs when the protected setting is touched and asks for the PIN if the device wants one. A device that pairs without a PIN (a Shelly, a BLU sensor on current firmware) Chrome on Windows pairs only with chrome://flags/#enable-web-bluetooth-confirm-pairing-support enabled; otherwise first open Settings › Bluetooth & devices › Add device › Bluetooth, pick the device while it is in pairing mode and finish the pairing; then come back and retry here."
             }
             Self::Linux => {
-                "Chrome pairs when the protected setting is touched, but it cannot take a passkey: if pairing fails, first pair the device in the system's Bluetooth settings (or run bluetoothctl, then: scan on, pair <MAC>, trust <MAC>) while it is in pairing mode; then come back and retry here."
+                let address = address.map_or_else(
+                    || "<its address, which scan on lists>".to_owned(),
+                    |a| a.to_string(),
+                );
+                return Cow::Owned(format!(
+                    "Chrome pairs when the protected setting is touched, but it cannot take a passkey: if pairing fails, first pair the device in the system's Bluetooth settings (or run bluetoothctl, then: scan on, pair {address}, trust {address}) while it is in pairing mode; then come back and retry here."
+                ));
             }
             Self::ChromeOs => {
                 "Chrome on ChromeOS does not pair by itself: first pair the device in Settings › Bluetooth › Pair new device while it is in pairing mode; then come back and retry here."
@@ -368,7 +378,8 @@ impl Os {
             Self::Other => {
                 "Pair the device in the system's Bluetooth settings first if the browser does not ask."
             }
-        }
+        };
+        Cow::Borrowed(advice)
     }
 }
 
@@ -445,13 +456,21 @@ mod tests {
         assert!(Os::Ios.pairs_on_demand());
         assert!(!Os::Windows.pairs_on_demand() && !Os::Linux.pairs_on_demand());
         assert!(!Os::ChromeOs.pairs_on_demand());
-        let windows = Os::Windows.pairing_advice();
+        let windows = Os::Windows.pairing_advice(None);
         assert!(windows.contains("Settings › Bluetooth"), "{windows}");
         assert!(
             windows.contains("#enable-web-bluetooth-confirm-pairing-support"),
             "{windows}"
         );
-        assert!(Os::Linux.pairing_advice().contains("cannot take a passkey"));
-        assert!(Os::ChromeOs.pairing_advice().contains("Pair new device"));
+        assert!(
+            Os::Linux
+                .pairing_advice(None)
+                .contains("cannot take a passkey")
+        );
+        assert!(
+            Os::ChromeOs
+                .pairing_advice(None)
+                .contains("Pair new device")
+        );
     }
 }

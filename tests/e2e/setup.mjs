@@ -106,7 +106,8 @@ try {
     await page.waitForSelector('.setup-failure > .failure-region:not(:empty)', { timeout: 20_000 });
     const failure = await page.$eval('.setup-failure', (f) => `${f.innerText} ${f.querySelector('code')?.textContent}`);
     assert.match(failure, /protected operation|paired link/, failure);
-    assert.match(failure, /bluetoothctl/, failure);
+    // The commands name the sensor's address, which the page learnt from its advertisement.
+    assert.ok(failure.includes(`bluetoothctl, then: scan on, pair ${BLU.address}, trust ${BLU.address})`), failure);
   });
 
   await step('BLU: paired in the system, the retry stores the key', async () => {

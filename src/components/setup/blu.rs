@@ -58,7 +58,7 @@ pub fn BluPanel(
             </Show>
             <p class="notice pairing-advice">
                 <strong>"Pairing: "</strong>
-                {move || session.os.get().pairing_advice()}
+                {move || session.os.get().pairing_advice(session.blu.mac.get()).into_owned()}
                 " Shelly BLU devices accept a new pairing only in pairing mode. "
                 {move || blu_pairing_mode(view_.model.get())}
             </p>

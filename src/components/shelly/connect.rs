@@ -84,7 +84,7 @@ pub fn FailurePanel() -> impl IntoView {
                     <p class="field-error" id=FIELD_ERROR_ID>{printable(&f.detail).into_owned()}</p>
                 })}
                 {(f.kind == FailureKind::PairingRequired).then(|| view! {
-                    <p class="system-pairing">{os().pairing_advice()}</p>
+                    <p class="system-pairing">{os().pairing_advice(None).into_owned()}</p>
                 })}
             }
         })

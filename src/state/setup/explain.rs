@@ -3,6 +3,7 @@
 //! every documented Improv error, each with what to do. Pairing advice depends on the operating
 //! system ([`Os`]).
 
+use bluehome_core::MacAddress;
 use bluehome_core::blu;
 use bluehome_core::improv::{self, ErrorCode, State};
 use bluehome_core::shelly::manufacturer::Model;
@@ -92,15 +93,22 @@ impl SetupFailure {
     }
 
     /// A browser Bluetooth error; `blu` is the Shelly BLU product at hand, when known (its
-    /// pairing-mode steps).
-    pub fn ble(error: &BleError, stage: Stage, during: &str, os: Os, blu: Option<&Model>) -> Self {
+    /// pairing-mode steps), and `address` its Bluetooth address (the commands to pair it).
+    pub fn ble(
+        error: &BleError,
+        stage: Stage,
+        during: &str,
+        os: Os,
+        blu: Option<&Model>,
+        address: Option<MacAddress>,
+    ) -> Self {
         let detail = error.to_string();
         match (error.kind, stage) {
             (ErrorKind::NotPaired, _) => Self::new(
                 "The device wants a paired link",
                 format!(
                     "{} {} Then retry.",
-                    os.pairing_advice(),
+                    os.pairing_advice(address),
                     blu_pairing_mode(blu)
                 ),
                 during,
@@ -145,13 +153,14 @@ impl SetupFailure {
     }
 
     /// A BLU operation's error; `ble` is the browser's error behind a failed GATT operation,
-    /// `model` the product when known.
+    /// `model` the product and `address` its Bluetooth address, when known.
     pub fn blu(
         error: &blu::Error,
         ble: Option<&BleError>,
         during: &str,
         os: Os,
         model: Option<&Model>,
+        address: Option<MacAddress>,
     ) -> Self {
         if let (blu::Error::Gatt { characteristic, .. }, Some(ble)) = (error, ble) {
             // Chrome does not always say "Not paired" when a device refuses an unpaired link:
@@ -168,14 +177,14 @@ impl SetupFailure {
                     "The device refused a protected operation",
                     format!(
                         "Reading the key and changing settings need a paired link, and the browser did not say why this failed. {} {} If the device is paired already, wait a few seconds and retry.",
-                        os.pairing_advice(),
+                        os.pairing_advice(address),
                         blu_pairing_mode(model)
                     ),
                     during,
                     ble.to_string(),
                 );
             }
-            return Self::ble(ble, Stage::Connected, during, os, model);
+            return Self::ble(ble, Stage::Connected, during, os, model, address);
         }
         let detail = error.to_string();
         let (title, advice) = match error {
@@ -223,7 +232,7 @@ impl SetupFailure {
     ) -> Self {
         use improv::client::Error as E;
         if let (E::Gatt { .. }, Some(ble)) = (error, ble) {
-            return Self::ble(ble, Stage::Connected, during, os, None);
+            return Self::ble(ble, Stage::Connected, during, os, None, None);
         }
         let detail = error.to_string();
         let (title, advice): (&str, String) = match error {
@@ -305,12 +314,13 @@ mod tests {
             ErrorKind::NotPaired,
             "NetworkError: GATT Error: Not paired.",
         );
-        let windows = SetupFailure::ble(&error, Stage::Connected, "writing", Os::Windows, None);
+        let windows =
+            SetupFailure::ble(&error, Stage::Connected, "writing", Os::Windows, None, None);
         assert!(
             windows.advice.contains("Settings › Bluetooth & devices"),
             "{windows:?}"
         );
-        let mac = SetupFailure::ble(&error, Stage::Connected, "writing", Os::MacOs, None);
+        let mac = SetupFailure::ble(&error, Stage::Connected, "writing", Os::MacOs, None, None);
         assert!(mac.advice.contains("system will ask"), "{mac:?}");
         assert!(mac.advice.contains("10 seconds"));
     }
@@ -341,10 +351,31 @@ mod tests {
             characteristic: blu::Characteristic::Passkey,
             error: bluehome_core::gatt::AttError::Other(0x0E),
         };
-        let linux = SetupFailure::blu(&passkey, Some(&unknown), "writing", Os::Linux, None);
+        let address: MacAddress = "3C:2E:F5:B1:00:01".parse().unwrap();
+        let linux = SetupFailure::blu(
+            &passkey,
+            Some(&unknown),
+            "writing",
+            Os::Linux,
+            None,
+            Some(address),
+        );
         assert_eq!(linux.title, "The device refused a protected operation");
-        assert!(linux.advice.contains("bluetoothctl"), "{linux:?}");
-        let mac = SetupFailure::blu(&passkey, Some(&unknown), "writing", Os::MacOs, None);
+        assert!(
+            linux.advice.contains(
+                "bluetoothctl, then: scan on, pair 3C:2E:F5:B1:00:01, trust 3C:2E:F5:B1:00:01)"
+            ),
+            "{linux:?}"
+        );
+        let unknown_address =
+            SetupFailure::blu(&passkey, Some(&unknown), "writing", Os::Linux, None, None);
+        assert!(
+            unknown_address
+                .advice
+                .contains("pair <its address, which scan on lists>"),
+            "{unknown_address:?}"
+        );
+        let mac = SetupFailure::blu(&passkey, Some(&unknown), "writing", Os::MacOs, None, None);
         assert_ne!(
             mac.title, linux.title,
             "macOS pairs by itself: not the reason"
@@ -353,7 +384,7 @@ mod tests {
             characteristic: blu::Characteristic::FirmwareRevision,
             error: bluehome_core::gatt::AttError::Other(0x0E),
         };
-        let open = SetupFailure::blu(&firmware, Some(&unknown), "reading", Os::Linux, None);
+        let open = SetupFailure::blu(&firmware, Some(&unknown), "reading", Os::Linux, None, None);
         assert_ne!(open.title, linux.title, "an open read needs no pairing");
     }
 
@@ -375,8 +406,8 @@ mod tests {
                 found: 15,
             },
         };
-        let typed = SetupFailure::blu(&typed, None, "writing a setting", Os::Linux, None);
-        let answered = SetupFailure::blu(&answered, None, "reading the key", Os::Linux, None);
+        let typed = SetupFailure::blu(&typed, None, "writing a setting", Os::Linux, None, None);
+        let answered = SetupFailure::blu(&answered, None, "reading the key", Os::Linux, None, None);
         assert!(typed.advice.contains("range shown"), "{typed:?}");
         assert!(!answered.advice.contains("range shown"), "{answered:?}");
         assert!(answered.title.contains("answer"), "{answered:?}");

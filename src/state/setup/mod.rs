@@ -266,6 +266,7 @@ impl SetupSession {
             during,
             self.os.get_untracked(),
             self.blu.model.get_untracked(),
+            self.blu.mac.get_untracked(),
         )
     }
 
