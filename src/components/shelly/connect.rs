@@ -83,6 +83,9 @@ pub fn FailurePanel() -> impl IntoView {
                 {f.field.is_some().then(|| view! {
                     <p class="field-error" id=FIELD_ERROR_ID>{printable(&f.detail).into_owned()}</p>
                 })}
+                // No address for the pairing commands: a Shelly's MAC is its Wi-Fi one, and an
+                // ESP32's Bluetooth address is that base address + 2 (ESP-IDF "Misc System APIs",
+                // MAC address), which the page never sees.
                 {(f.kind == FailureKind::PairingRequired).then(|| view! {
                     <p class="system-pairing">{os().pairing_advice(None).into_owned()}</p>
                 })}
