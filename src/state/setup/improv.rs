@@ -253,25 +253,21 @@ impl SetupSession {
             match action {
                 Next::Read(c) => {
                     let result = self.read(gatt(c)).await;
-                    let mut client = client.borrow_mut();
-                    match result {
-                        Ok(bytes) => client.advance(Feedback::Read(&bytes), now_ms()),
-                        Err(e) => {
-                            client.advance(Feedback::Failed(e.kind.att_error()), now_ms());
-                            last_error = Some(e);
-                        }
-                    }
+                    let feedback = match &result {
+                        Ok(bytes) => Feedback::Read(bytes),
+                        Err(e) => Feedback::Failed(e.kind.att_error()),
+                    };
+                    self.improv_answer(&client, feedback);
+                    last_error = result.err().or(last_error);
                 }
                 Next::Write(c, value) => {
                     let result = self.write(gatt(c), &value).await;
-                    let mut client = client.borrow_mut();
-                    match result {
-                        Ok(()) => client.advance(Feedback::Written, now_ms()),
-                        Err(e) => {
-                            client.advance(Feedback::Failed(e.kind.att_error()), now_ms());
-                            last_error = Some(e);
-                        }
-                    }
+                    let feedback = match &result {
+                        Ok(()) => Feedback::Written,
+                        Err(e) => Feedback::Failed(e.kind.att_error()),
+                    };
+                    self.improv_answer(&client, feedback);
+                    last_error = result.err().or(last_error);
                 }
                 Next::Sleep(until) => {
                     while now_ms() < until
@@ -313,6 +309,17 @@ impl SetupSession {
         for (c, value) in notes {
             client.borrow_mut().notified(c, &value, now_ms());
         }
+    }
+
+    /// Hands the client the feedback of its GATT operation, with the notifications that arrived
+    /// while the operation was under way.
+    fn improv_answer(self, client: &Rc<RefCell<Client>>, feedback: Feedback<'_>) {
+        let notes: Vec<_> = self
+            .improv
+            .inbox
+            .with_value(|i| i.borrow_mut().drain(..).collect());
+        let notes = notes.iter().map(|(c, value)| (*c, value.as_slice()));
+        client.borrow_mut().advance_after(notes, feedback, now_ms());
     }
 
     fn improv_show(self, client: &Rc<RefCell<Client>>) {

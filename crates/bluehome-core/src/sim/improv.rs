@@ -609,10 +609,18 @@ mod tests {
                 }
             }
             match client.action() {
-                Action::Read { characteristic } => match device.read(characteristic, *now) {
-                    Ok(bytes) => client.advance(Feedback::Read(&bytes), *now),
-                    Err(e) => client.advance(Feedback::Failed(e), *now),
-                },
+                Action::Read { characteristic } => {
+                    let read = device.read(characteristic, *now);
+                    let feedback = match &read {
+                        Ok(bytes) => Feedback::Read(bytes),
+                        Err(e) => Feedback::Failed(*e),
+                    };
+                    // What the device notified up to the read (its clock ran to `now`) came
+                    // while the read was under way.
+                    let during = notified_during(device, notify);
+                    let during = during.iter().map(|(c, v)| (*c, v.as_slice()));
+                    client.advance_after(during, feedback, *now);
+                }
                 Action::Write {
                     characteristic,
                     value,
@@ -621,7 +629,9 @@ mod tests {
                         Ok(()) => Feedback::Written,
                         Err(e) => Feedback::Failed(e),
                     };
-                    client.advance(feedback, *now);
+                    let during = notified_during(device, notify);
+                    let during = during.iter().map(|(c, v)| (*c, v.as_slice()));
+                    client.advance_after(during, feedback, *now);
                 }
                 Action::Sleep { until_ms } => {
                     // With notifications on, wake at the device's next event if it is sooner.
@@ -640,6 +650,15 @@ mod tests {
             *now += 5; // each GATT operation takes a little time
         }
         client.take_outcome().expect("the task ended")
+    }
+
+    /// The notifications the device queued, when the client is subscribed.
+    fn notified_during(device: &mut ImprovDevice, notify: bool) -> Vec<(Characteristic, Vec<u8>)> {
+        if notify {
+            device.take_notifications()
+        } else {
+            Vec::new()
+        }
     }
 
     fn start(options: ImprovOptions, now: &mut u64) -> (ImprovDevice, Client) {

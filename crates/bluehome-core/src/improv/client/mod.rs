@@ -398,6 +398,20 @@ impl Client {
         self.step(now_ms);
     }
 
+    /// Feeds the result of the last action together with the notifications (characteristic and
+    /// value, oldest first) that arrived while it was under way, at time `now_ms`.
+    pub fn advance_after<'v>(
+        &mut self,
+        notified: impl IntoIterator<Item = (Characteristic, &'v [u8])>,
+        feedback: Feedback<'_>,
+        now_ms: u64,
+    ) {
+        self.advance(feedback, now_ms);
+        for (characteristic, value) in notified {
+            self.notified(characteristic, value, now_ms);
+        }
+    }
+
     /// Feeds a notification (state, error or RPC result changed) at time `now_ms`. It may finish
     /// the running task; a read in flight meanwhile is then answered into nothing.
     pub fn notified(&mut self, characteristic: Characteristic, value: &[u8], now_ms: u64) {
