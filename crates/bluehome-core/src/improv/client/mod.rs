@@ -5,8 +5,9 @@
 //! loop {
 //!     match improv.action() {
 //!         Action::Read { characteristic } => { let v = gatt.read(characteristic).await;
-//!                                              improv.advance(v.into(), now()) }
-//!         Action::Write { characteristic, value } => …,
+//!                                              // notified while the read was under way: older
+//!                                              improv.advance_after(inbox.drain(..), v.into(), now()) }
+//!         Action::Write { characteristic, value } => …,          // the same with its inbox
 //!         Action::Sleep { until_ms } => select! {
 //!             _ = sleep_until(until_ms) => improv.advance(Feedback::Woke, now()),
 //!             (c, v) = notifications.next() => improv.notified(c, &v, now()),
@@ -400,20 +401,32 @@ impl Client {
 
     /// Feeds the result of the last action together with the notifications (characteristic and
     /// value, oldest first) that arrived while it was under way, at time `now_ms`.
+    ///
+    /// The notifications are taken first: the device sent them before its answer to the
+    /// operation. Notifications and the answer to a read arrive in the order the device sent them
+    /// on the link, and Chrome fires the events of those that came first before it resolves the
+    /// read's promise (Chromium's `bluetooth_remote_gatt_characteristic.cc`, `ReadValueCallback`,
+    /// which even fires the read's own value as `characteristicvaluechanged` just before
+    /// resolving). Taken after the read, an older state, error or result would replace the newer
+    /// one read, and a scan's empty end, read, would close the list before the networks notified
+    /// ahead of it. A notification that finishes the task leaves the feedback nothing to do;
+    /// one that would finish the connection's first reads waits for the read under way, whose
+    /// answer is newer. Notifications that come between operations go to [`Self::notified`].
     pub fn advance_after<'v>(
         &mut self,
         notified: impl IntoIterator<Item = (Characteristic, &'v [u8])>,
         feedback: Feedback<'_>,
         now_ms: u64,
     ) {
-        self.advance(feedback, now_ms);
         for (characteristic, value) in notified {
             self.notified(characteristic, value, now_ms);
         }
+        self.advance(feedback, now_ms);
     }
 
     /// Feeds a notification (state, error or RPC result changed) at time `now_ms`. It may finish
-    /// the running task; a read in flight meanwhile is then answered into nothing.
+    /// the running task; a read in flight meanwhile is then answered into nothing. A notification
+    /// that came during an operation goes in with its feedback ([`Self::advance_after`]).
     pub fn notified(&mut self, characteristic: Characteristic, value: &[u8], now_ms: u64) {
         self.notifications = true;
         // A notification holds at most the link's MTU − 3 bytes (20 on a default link). Some
@@ -454,7 +467,10 @@ impl Client {
         if self.phase == Phase::Done {
             return;
         }
-        match applied.map(|()| self.evaluate(now_ms)) {
+        // A read under way answers with a value newer than this notification
+        // ([`Self::advance_after`]): what waits for its reads waits for that one too.
+        let reading = matches!(self.phase, Phase::Read(_));
+        match applied.map(|()| self.evaluate(now_ms, reading)) {
             Err(e) => self.finish(Err(e)),
             Ok(Some(outcome)) => self.finish(outcome),
             Ok(None) => {}
@@ -602,7 +618,7 @@ impl Client {
     }
 
     fn step(&mut self, now_ms: u64) {
-        if let Some(outcome) = self.evaluate(now_ms) {
+        if let Some(outcome) = self.evaluate(now_ms, false) {
             return self.finish(outcome);
         }
         if let Some(next) = self.queue.pop_front() {
@@ -648,9 +664,10 @@ impl Client {
         self.phase = Phase::Done;
     }
 
-    /// Whether the running task is answered, failed or out of time; `None` to go on.
-    fn evaluate(&mut self, now_ms: u64) -> Option<Result<Response, Error>> {
-        let reads_pending = !self.queue.is_empty();
+    /// Whether the running task is answered, failed or out of time; `None` to go on. `reading`:
+    /// a read is under way (its answer is still to come).
+    fn evaluate(&mut self, now_ms: u64, reading: bool) -> Option<Result<Response, Error>> {
+        let reads_pending = reading || !self.queue.is_empty();
         let timed_out = now_ms >= self.deadline;
         match self.task.as_mut()? {
             Task::Connect => {

@@ -928,3 +928,166 @@ fn an_empty_scan_read_by_polling_is_the_answer() {
     assert_eq!(script.wake(&mut client), 100);
     assert_eq!(listed(&mut client), Vec::new());
 }
+
+/// Answers the client's pending read of `c` with `value`, together with the notifications that
+/// came while the read was under way (as the app's driver hands them over).
+#[track_caller]
+fn read_answered(
+    client: &mut Client,
+    c: Characteristic,
+    during: &[(Characteristic, &[u8])],
+    value: &[u8],
+    now: u64,
+) {
+    assert_eq!(client.action(), Action::Read { characteristic: c });
+    client.advance_after(during.iter().copied(), Feedback::Read(value), now);
+}
+
+/// Notifications that came while a read was under way were sent before its answer: the device's
+/// notifications and its answer to the read arrive in the order it sent them, and the browser
+/// fires the notification events before it resolves the read's promise (Chromium's
+/// `bluetooth_remote_gatt_characteristic.cc`, `ReadValueCallback`). "Provisioning" notified during
+/// the read of the state that answers "provisioned" is the older state: the client ends knowing
+/// "provisioned". Before, the read was taken first and the notification after it, and the page
+/// went on showing "provisioning" next to the device's address.
+#[test]
+fn a_state_notified_during_a_read_is_older_than_the_read() {
+    let (mut script, mut client) = written("correct horse");
+    let url = "http://192.168.1.43:80";
+    script.result = joined(url);
+    script.state = 0x04;
+    let now = sleep_until(&client);
+    client.advance(Feedback::Woke, now);
+    read_answered(
+        &mut client,
+        Characteristic::State,
+        &[(Characteristic::State, &[0x03])],
+        &[0x04],
+        now,
+    );
+    script.serve(&mut client, now);
+    assert_provisioned_to(&mut client, url);
+    assert_eq!(client.state(), Some(State::Provisioned));
+}
+
+/// A device answering a scan one network per result (Tasmota's Berry example,
+/// `Staars/berry-examples`, `ble/improv.be`, `sendAPInfo`) notifies the last network and the empty
+/// end while the client's safety-net read of the result is under way, and the read answers the
+/// end: the network notified before it is listed. Before, the end read first closed the list and
+/// the last network, taken after, was lost.
+#[test]
+fn networks_notified_during_the_read_of_the_end_are_listed() {
+    let (mut script, mut client) = asked_to_scan();
+    let home = network("HomeNet", -48, Auth::Wpa2);
+    let guest = network("Guest", -70, Auth::Open);
+    client.notified(
+        Characteristic::RpcResult,
+        &scan_result(core::slice::from_ref(&home)),
+        1_000,
+    );
+    assert_eq!(client.take_outcome(), None);
+    let now = sleep_until(&client);
+    client.advance(Feedback::Woke, now);
+    let end = scan_result(&[]);
+    let guest_result = scan_result(core::slice::from_ref(&guest));
+    read_answered(
+        &mut client,
+        Characteristic::RpcResult,
+        &[
+            (Characteristic::RpcResult, &guest_result),
+            (Characteristic::RpcResult, &end),
+        ],
+        &end,
+        now,
+    );
+    script.result = end;
+    script.serve(&mut client, now);
+    let outcome = client.take_outcome();
+    assert_eq!(
+        outcome,
+        Some(Ok(Response::Networks(alloc::vec![home, guest])))
+    );
+}
+
+/// The connection's first reads: an error notified while the error is read is older than the
+/// read's answer, which the client waits for. Before, the read's answer was taken first and the
+/// older error after it; taken in the right order but without waiting, the notification would
+/// have ended the task with the older error and the read's answer been dropped.
+#[test]
+fn an_error_notified_while_connecting_waits_for_the_error_read() {
+    let mut client = Client::new(Options::default(), 0);
+    client.advance(Feedback::Read(&[0x07]), 0);
+    client.advance(Feedback::Read(&[0x02]), 0);
+    read_answered(
+        &mut client,
+        Characteristic::Error,
+        &[(Characteristic::Error, &[0x03])],
+        &[0x00],
+        10,
+    );
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::Connected {
+            capabilities: Capabilities(0x07),
+            state: State::Authorized,
+            error: ErrorCode::NoError,
+        }))
+    );
+    assert_eq!(client.error(), Some(ErrorCode::NoError));
+}
+
+/// ESPHome stops its Improv service seconds after provisioning (`esp32_improv` `stop()`): the
+/// "provisioned" notification came while a poll's read was under way, and the read then fails.
+/// The device said "provisioned" before the read failed, so it is provisioned. Before, the failed
+/// read was taken first and ended the task with a GATT error.
+#[test]
+fn provisioned_notified_during_a_read_that_fails_is_provisioned() {
+    let (_script, mut client) = written("correct horse");
+    let now = sleep_until(&client);
+    client.advance(Feedback::Woke, now);
+    assert_eq!(
+        client.action(),
+        Action::Read {
+            characteristic: Characteristic::State
+        }
+    );
+    client.advance_after(
+        [(Characteristic::State, &[0x04][..])],
+        Feedback::Failed(AttError::AttributeNotFound),
+        now,
+    );
+    assert_provisioned_without_url(&mut client);
+    assert_eq!(client.state(), Some(State::Provisioned));
+}
+
+/// A notification that finishes the task while a read is under way: the read's answer, whatever
+/// it holds, changes nothing and the client stays done.
+#[test]
+fn a_read_answered_after_its_task_ended_is_harmless() {
+    for value in [
+        &b""[..],
+        &[0x03],
+        &[0xff, 0xff, 0xff],
+        &tasmota_info().to_result().encode().unwrap(),
+    ] {
+        let (mut script, mut client) = asked_for_device_info();
+        let now = script.wake(&mut client);
+        let info = tasmota_info().to_result().encode().unwrap();
+        client.advance(Feedback::Woke, now);
+        assert!(
+            matches!(client.action(), Action::Read { .. }),
+            "{:?}",
+            client.action()
+        );
+        client.notified(Characteristic::RpcResult, &info, now);
+        assert_eq!(client.action(), Action::Done);
+        client.advance(Feedback::Read(value), now);
+        client.advance(Feedback::Failed(AttError::Disconnected), now);
+        assert_eq!(client.action(), Action::Done);
+        assert_eq!(
+            client.take_outcome(),
+            Some(Ok(Response::DeviceInfo(tasmota_info())))
+        );
+        assert_eq!(client.take_outcome(), None);
+    }
+}
