@@ -1237,6 +1237,38 @@ mod tests {
         assert!(now - started < 2_800, "{}", now - started);
     }
 
+    /// A device that sends every network of a scan at once, one per result, and the empty end
+    /// (Tasmota's way without its 200 ms spacing), on a connection where no notification has come
+    /// yet, so the client polls the result every 50 ms: whenever the scan ends, before, during or
+    /// after a read, every network is listed, whole or notified in parts of 20 bytes.
+    #[test]
+    fn a_polled_scan_lists_every_network_whenever_the_device_sends_them() {
+        for (parts, offset) in [None, Some(20)]
+            .into_iter()
+            .flat_map(|p| (0..60).map(move |o| (p, o)))
+        {
+            let mut now = 0;
+            let options = ImprovOptions {
+                result_part_bytes: parts,
+                result_interval_ms: 0,
+                scan_ms: 2_000 + offset,
+                ..tasmota_scan()
+            };
+            let (mut device, mut client) = start(options, &mut now);
+            client.scan_wifi(now).unwrap();
+            let outcome = drive(&mut device, &mut client, &mut now, true);
+            let Ok(Response::Networks(networks)) = &outcome else {
+                panic!("{parts:?} {offset}: {outcome:?}")
+            };
+            let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
+            assert_eq!(
+                names,
+                ["HomeNet", "Guest", "Neighbour"],
+                "{parts:?} {offset}"
+            );
+        }
+    }
+
     /// Before esphome#10918 the name was only ever in the scan response.
     #[test]
     fn without_the_name_cycle_the_service_data_is_there_from_the_start() {

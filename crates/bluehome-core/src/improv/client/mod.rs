@@ -131,8 +131,6 @@ struct Pending {
     parts_dropped: Option<rpc::Error>,
     /// When the error was last read after the write.
     error_read_at: u64,
-    /// When a read first gave a scan's new result listing no network.
-    empty_read_at: Option<u64>,
 }
 
 /// The networks of a scan answered one per result (improv-wifi.com/serial, "Request scanned
@@ -299,7 +297,6 @@ impl Client {
             listing: None,
             parts_dropped: None,
             error_read_at: 0,
-            empty_read_at: None,
         };
         self.start(Task::Command(pending.into()), timeout_ms, now_ms)
     }
@@ -587,9 +584,6 @@ impl Client {
             && matches!(p.request, Request::ScanWifi)
             && (notified || bytes != p.taken)
         {
-            if !notified && p.listing.is_none() && lists_no_network(bytes) {
-                p.empty_read_at.get_or_insert(now_ms);
-            }
             take_scan_result(p, bytes, now_ms);
         }
         Ok(())
@@ -728,16 +722,6 @@ impl Client {
                         None => (quiet || timed_out).then(|| Ok(listed(listing))),
                     };
                 }
-                // An empty list read is taken a round later: the networks a device sent one per
-                // result before that empty end may be notifications still queued behind the read
-                // (the browser delivers them after the read's answer).
-                if let Some(at) = p.empty_read_at
-                    && !p.result_notified
-                    && now_ms.saturating_sub(at) < self.options.scan_poll_interval_ms
-                    && !timed_out
-                {
-                    return None;
-                }
                 let fresh = p.result_notified || self.result != p.baseline_result;
                 let awaited = match p.request {
                     Request::WifiSettings(_) => p
@@ -835,11 +819,6 @@ fn take_scan_result(p: &mut Pending, bytes: &[u8], now_ms: u64) {
         // The whole list in one result, a result for another command, or no result at all.
         (_, Ok(_) | Err(_)) => {}
     }
-}
-
-/// Whether `bytes` are a scan result that lists no network.
-fn lists_no_network(bytes: &[u8]) -> bool {
-    RpcResult::parse(bytes).is_ok_and(|r| r.command == Command::ScanWifi && r.strings.is_empty())
 }
 
 /// The networks listed, one per SSID.
