@@ -1,7 +1,7 @@
 //! The Improv Wi-Fi flow's panel: state and error, device info, identify, the networks the device
 //! sees (where it can scan) or a typed network name, sending, and the result with its link.
 
-use bluehome_core::improv::{Command, ErrorCode};
+use bluehome_core::improv::{Command, ErrorCode, Network};
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
@@ -53,8 +53,7 @@ pub fn ImprovPanel(
             </div>
             <ul class="improv-networks">
                 {move || v.networks.get().into_iter().map(|n| {
-                    let name = n.ssid_text();
-                    let pick = name.clone();
+                    let pick = n.ssid_text();
                     let secured = n.needs_password();
                     view! {
                         <li><button class="link" on:click=move |_| {
@@ -63,7 +62,7 @@ pub fn ImprovPanel(
                                 password.set(String::new());
                             }
                         }>
-                            {format!("{} ({} dBm, {})", printable(&name), n.rssi, printable(&n.auth_text()))}
+                            {network_line(&n)}
                         </button></li>
                     }
                 }).collect_view()}
@@ -109,4 +108,18 @@ pub fn ImprovPanel(
             })}</LiveRegion>
         </section>
     }
+}
+
+/// A scanned network as listed: its name, signal and authentication, or that they are unknown (a
+/// scan result cut short names the network only, [`Network::from_cut_result`]).
+fn network_line(n: &Network) -> String {
+    let signal = n
+        .rssi
+        .map_or_else(|| "signal unknown".to_owned(), |r| format!("{r} dBm"));
+    let auth = if n.auth_known() {
+        printable(&n.auth_text()).into_owned()
+    } else {
+        "security unknown".to_owned()
+    };
+    format!("{} ({signal}, {auth})", printable(&n.ssid_text()))
 }

@@ -104,13 +104,15 @@ pub enum PasswordNeed {
     Open,
     /// The scan lists it as secured: a password is needed; the text names its authentication.
     Required(String),
-    /// Not in the scan (a hidden network, or no scan): the password is optional.
+    /// Not in the scan (a hidden network, or no scan), or listed without its authentication (its
+    /// scan result was cut short, [`Network::from_cut_result`]): the password is optional.
     Unknown,
 }
 
 /// [`PasswordNeed`] of `ssid` among the scanned `networks` ([`Network::needs_password`]).
 pub fn password_need(networks: &[Network], ssid: &str) -> PasswordNeed {
     match networks.iter().find(|n| n.ssid == ssid.as_bytes()) {
+        Some(n) if !n.auth_known() => PasswordNeed::Unknown,
         Some(n) if n.needs_password() => PasswordNeed::Required(n.auth_text()),
         Some(_) => PasswordNeed::Open,
         None => PasswordNeed::Unknown,

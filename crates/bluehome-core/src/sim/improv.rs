@@ -357,7 +357,7 @@ impl ImprovDevice {
                 .iter()
                 .map(|n| Network {
                     ssid: n.ssid.as_bytes().to_vec(),
-                    rssi: n.rssi,
+                    rssi: Some(n.rssi),
                     auth: alloc::vec![n.auth.clone()],
                 })
                 .collect();
@@ -1168,7 +1168,7 @@ mod tests {
         device.write(Characteristic::RpcCommand, &scan, 0).unwrap();
         let guest = Network::list_to_result(&[Network {
             ssid: b"Guest".to_vec(),
-            rssi: -61,
+            rssi: Some(-61),
             auth: alloc::vec![Auth::Open],
         }])
         .encode()
@@ -1266,6 +1266,33 @@ mod tests {
                 ["HomeNet", "Guest", "Neighbour"],
                 "{parts:?} {offset}"
             );
+        }
+    }
+
+    /// Guest's only notification cut from 16 to 10 bytes (ESP-IDF, espressif/esp-idf#3315) and
+    /// every value sent at once, so the read after the cut answers a later network: Guest's
+    /// result is gone, but the 10 bytes hold its SSID whole, and it is listed by name, its signal
+    /// and security unknown. Before, it was missing from the list.
+    #[test]
+    fn a_network_whose_cut_result_was_replaced_is_listed_by_its_name() {
+        for parts in [None, Some(20)] {
+            let mut now = 0;
+            let options = ImprovOptions {
+                cut_result_notification: Some((1, 10)),
+                result_part_bytes: parts,
+                result_interval_ms: 0,
+                ..tasmota_scan()
+            };
+            let (mut device, mut client) = start(options, &mut now);
+            client.scan_wifi(now).unwrap();
+            let outcome = drive(&mut device, &mut client, &mut now, true);
+            let Ok(Response::Networks(networks)) = &outcome else {
+                panic!("{parts:?}: {outcome:?}")
+            };
+            let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
+            assert_eq!(names, ["HomeNet", "Guest", "Neighbour"], "{parts:?}");
+            let guest = &networks[1];
+            assert_eq!((guest.rssi, guest.auth_known()), (None, false), "{parts:?}");
         }
     }
 

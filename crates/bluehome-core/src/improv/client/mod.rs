@@ -131,6 +131,9 @@ struct Pending {
     parts_dropped: Option<rpc::Error>,
     /// When the error was last read after the write.
     error_read_at: u64,
+    /// A network a scan's result named before it was cut short and replaced by another result
+    /// ([`Network::from_cut_result`]), until the next result is taken.
+    cut: Option<Network>,
 }
 
 /// The networks of a scan answered one per result (improv-wifi.com/serial, "Request scanned
@@ -297,6 +300,7 @@ impl Client {
             listing: None,
             parts_dropped: None,
             error_read_at: 0,
+            cut: None,
         };
         self.start(Task::Command(pending.into()), timeout_ms, now_ms)
     }
@@ -346,7 +350,8 @@ impl Client {
                         || self.result_notified_whole()
                         || self.result_read_in_parts());
                 if c == Characteristic::RpcResult && !aside {
-                    self.parts.clear();
+                    self.parts.replace_with(bytes);
+                    self.take_cut();
                 }
                 if !aside && let Err(e) = self.apply(c, bytes, false, now_ms) {
                     return self.finish(Err(e));
@@ -435,6 +440,7 @@ impl Client {
         let joined;
         let value = if characteristic == Characteristic::RpcResult {
             let whole = self.parts.push(value);
+            self.take_cut();
             let dropped = self.parts.take_dropped();
             if let Some(e) = dropped.clone() {
                 self.parts_dropped(e);
@@ -471,6 +477,23 @@ impl Client {
             Err(e) => self.finish(Err(e)),
             Ok(Some(outcome)) => self.finish(outcome),
             Ok(None) => {}
+        }
+    }
+
+    /// Keeps the network a scan result given up before it was whole names, if it names one whole
+    /// SSID: ESP-IDF cuts a notification to the link's ATT MTU − 3 bytes (espressif/esp-idf#3315),
+    /// and a device answering one network per result may replace the value before the read that
+    /// follows the cut (Tasmota's Berry example replaces it every 200 ms, `Staars/berry-examples`,
+    /// `ble/improv.be`). The bytes before the cut are the device's, and the SSID's length byte
+    /// says it is whole; its signal and authentication stay unknown where the cut took them.
+    fn take_cut(&mut self) {
+        let abandoned = self.parts.take_abandoned();
+        if let Some(Task::Command(p)) = &mut self.task
+            && p.issued
+            && matches!(p.request, Request::ScanWifi)
+            && let Some(network) = abandoned.as_deref().and_then(Network::from_cut_result)
+        {
+            p.cut = Some(network);
         }
     }
 
@@ -794,6 +817,8 @@ impl Client {
 /// with several networks or none, arriving first, is left to [`answer`] as before.
 fn take_scan_result(p: &mut Pending, bytes: &[u8], now_ms: u64) {
     p.taken = bytes.to_vec();
+    // A network whose result was cut and replaced by this one came before it in the list.
+    let cut = p.cut.take();
     let networks = RpcResult::parse(bytes).and_then(|r| {
         if r.command == Command::ScanWifi {
             Network::list_from_result(&r).map(Some)
@@ -804,15 +829,26 @@ fn take_scan_result(p: &mut Pending, bytes: &[u8], now_ms: u64) {
     match (&mut p.listing, networks) {
         (None, Ok(Some(networks))) if networks.len() == 1 => {
             p.listing = Some(Listing {
-                networks,
+                networks: cut.into_iter().chain(networks).collect(),
                 at: now_ms,
                 end: None,
             });
         }
+        // The empty end right after a cut result: that result was a list of one network.
+        (None, Ok(Some(networks))) if networks.is_empty() && cut.is_some() => {
+            p.listing = Some(Listing {
+                networks: cut.into_iter().collect(),
+                at: now_ms,
+                end: Some(Ok(())),
+            });
+        }
         (Some(listing), _) if listing.end.is_some() => {}
-        (Some(listing), Ok(Some(networks))) if networks.is_empty() => listing.end = Some(Ok(())),
+        (Some(listing), Ok(Some(networks))) if networks.is_empty() => {
+            listing.networks.extend(cut);
+            listing.end = Some(Ok(()));
+        }
         (Some(listing), Ok(Some(networks))) => {
-            listing.networks.extend(networks);
+            listing.networks.extend(cut.into_iter().chain(networks));
             listing.at = now_ms;
         }
         (Some(listing), Err(e)) => listing.end = Some(Err(e)),

@@ -642,12 +642,12 @@ mod tests {
         let networks = alloc::vec![
             Network {
                 ssid: b"MyWirelessNetwork".to_vec(),
-                rssi: -60,
+                rssi: Some(-60),
                 auth: alloc::vec![Auth::Wpa2]
             },
             Network {
                 ssid: b"MyOtherWirelessNetwork".to_vec(),
-                rssi: -52,
+                rssi: Some(-52),
                 auth: alloc::vec![Auth::Wpa, Auth::Wpa2]
             },
         ];
@@ -659,6 +659,50 @@ mod tests {
             strings: alloc::vec![],
         };
         assert_eq!(Network::list_from_result(&empty), Ok(alloc::vec![]));
+    }
+
+    /// A scan result cut short (ESP-IDF cuts a notification to the MTU − 3 bytes,
+    /// espressif/esp-idf#3315) names its network when its SSID is whole, with the signal and
+    /// authentication that are whole too; anything else names none.
+    #[test]
+    fn a_cut_scan_result_names_its_network_by_a_whole_ssid() {
+        let whole = Network::list_to_result(&[Network {
+            ssid: b"Neighbour".to_vec(),
+            rssi: Some(-80),
+            auth: alloc::vec![Auth::Wpa],
+        }])
+        .encode()
+        .unwrap();
+        // 04 13 | 09 "Neighbour" | 03 "-80" | 03 "WPA" | checksum: 21 bytes.
+        assert_eq!(whole.len(), 21);
+        let named = |cut: usize| Network::from_cut_result(&whole[..cut]);
+        let guest = |rssi, auth| Network {
+            ssid: b"Neighbour".to_vec(),
+            rssi,
+            auth,
+        };
+        assert_eq!(named(11), None, "the SSID cut short");
+        assert_eq!(named(12), Some(guest(None, alloc::vec![])));
+        assert_eq!(
+            named(15),
+            Some(guest(None, alloc::vec![])),
+            "the signal cut short"
+        );
+        assert_eq!(named(16), Some(guest(Some(-80), alloc::vec![])));
+        assert_eq!(named(20), Some(guest(Some(-80), alloc::vec![Auth::Wpa])));
+        assert_eq!(named(21), None, "whole: not cut");
+        // Not a scan result, no SSID, or a first string longer than the data declared.
+        assert_eq!(
+            Network::from_cut_result(&[0x03, 0x10, 0x05, b'a', b'b', b'c', b'd', b'e']),
+            None
+        );
+        assert_eq!(Network::from_cut_result(&[0x04, 0x10, 0x00, 0x03]), None);
+        assert_eq!(
+            Network::from_cut_result(&[0x04, 0x03, 0x05, b'a', b'b', b'c']),
+            None
+        );
+        assert_eq!(Network::from_cut_result(&[0x04]), None);
+        assert_eq!(Network::from_cut_result(&[]), None);
     }
 
     /// Every type the spec lists is named, a "/"-joined list is read as that list, and only

@@ -32,6 +32,8 @@ pub struct ResultParts {
     starts: Vec<usize>,
     /// Why the last parts dropped could not begin a result, until taken.
     dropped: Option<Error>,
+    /// The first part of the last frame given up before it was whole, until taken.
+    abandoned: Option<Vec<u8>>,
 }
 
 /// Why `bytes` cannot be the beginning (or the whole) of a valid result frame; `None` when they
@@ -74,6 +76,7 @@ impl ResultParts {
             pending: Vec::new(),
             starts: Vec::new(),
             dropped: None,
+            abandoned: None,
         }
     }
 
@@ -82,10 +85,31 @@ impl ResultParts {
         !self.pending.is_empty()
     }
 
-    /// Forgets a frame begun (a read has given the whole value, or a new command starts).
+    /// Forgets a frame begun (a new command starts).
     pub fn clear(&mut self) {
         self.pending.clear();
         self.starts.clear();
+        self.abandoned = None;
+    }
+
+    /// A read has given a whole value: the frame begun is forgotten, and given up
+    /// ([`Self::take_abandoned`]) unless `whole` is that frame.
+    pub fn replace_with(&mut self, whole: &[u8]) {
+        let first = self.first_part().map(<[u8]>::to_vec);
+        self.clear();
+        self.abandoned = first.filter(|part| !whole.starts_with(part));
+    }
+
+    /// The first part of the last frame given up before it was whole (a notification cut
+    /// short, whose rest never came, then another result), once.
+    pub fn take_abandoned(&mut self) -> Option<Vec<u8>> {
+        self.abandoned.take()
+    }
+
+    /// The bytes of the earliest part pending.
+    fn first_part(&self) -> Option<&[u8]> {
+        let end = self.starts.get(1).copied().unwrap_or(self.pending.len());
+        self.pending.get(..end).filter(|p| !p.is_empty())
     }
 
     /// Why parts were dropped since the last call, if they were: the bytes the last of them
@@ -112,10 +136,12 @@ impl ResultParts {
             let candidate = self.pending.get(start..)?;
             RpcResult::parse(candidate)
                 .is_ok()
-                .then(|| candidate.to_vec())
+                .then(|| (start, candidate.to_vec()))
         });
-        if let Some(frame) = complete {
+        if let Some((start, frame)) = complete {
+            let first = self.first_part().filter(|_| start > 0).map(<[u8]>::to_vec);
             self.clear();
+            self.abandoned = first;
             return Some(frame);
         }
         // Drop leading parts until what is left can still become a valid result.
@@ -140,6 +166,7 @@ impl ResultParts {
         // parts taken to begin a frame are reported dropped.
         if first > 0 && had_pending {
             self.dropped = why.or(self.dropped.take());
+            self.abandoned = self.first_part().map(<[u8]>::to_vec);
         }
         self.pending.drain(..start);
         self.starts.drain(..first);
@@ -304,6 +331,26 @@ mod tests {
         assert_eq!(not_a_beginning(&[0x01, 10, 9, b'h']), None);
     }
 
+    /// A part given up for the next result is kept once, whether a later part or a whole read
+    /// replaced it; a read of the same frame whole gives nothing up.
+    #[test]
+    fn a_part_given_up_is_kept_once() {
+        let cut = frame(&["http://a.b/c"]);
+        let next = frame(&[]);
+        let mut parts = ResultParts::new();
+        assert_eq!(parts.push(&cut[..10]), None);
+        assert_eq!(parts.push(&next), Some(next.clone()));
+        assert_eq!(parts.take_abandoned(), Some(cut[..10].to_vec()));
+        assert_eq!(parts.take_abandoned(), None);
+        assert_eq!(parts.push(&cut[..10]), None);
+        parts.replace_with(&next);
+        assert_eq!(parts.take_abandoned(), Some(cut[..10].to_vec()));
+        assert_eq!(parts.push(&cut[..10]), None);
+        parts.replace_with(&cut);
+        assert_eq!(parts.take_abandoned(), None);
+        assert!(!parts.joining());
+    }
+
     /// Whatever bytes come, in whatever parts: no panic, and only valid frames come back.
     #[test]
     fn any_bytes_give_only_valid_frames() {
@@ -321,6 +368,12 @@ mod tests {
             };
             if let Some(whole) = parts.push(&part) {
                 assert!(RpcResult::parse(&whole).is_ok(), "{whole:02x?}");
+            }
+            if below(4) == 0 {
+                parts.replace_with(&part);
+            }
+            for bytes in [Some(part), parts.take_abandoned()].into_iter().flatten() {
+                let _ = crate::improv::rpc::Network::from_cut_result(&bytes);
             }
             assert!(parts.pending.len() <= 3 + crate::improv::rpc::MAX_DATA);
         }

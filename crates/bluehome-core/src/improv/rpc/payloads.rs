@@ -116,9 +116,10 @@ impl Auth {
 pub struct Network {
     /// The SSID, as bytes (802.11 allows any).
     pub ssid: Vec<u8>,
-    /// Signal strength in dBm.
-    pub rssi: i16,
-    /// The authentication types it offers (one, or several the device listed).
+    /// Signal strength in dBm; `None` when the result was cut before it ([`Self::from_cut_result`]).
+    pub rssi: Option<i16>,
+    /// The authentication types it offers (one, or several the device listed); none when the
+    /// result was cut before them ([`Self::from_cut_result`]).
     pub auth: Vec<Auth>,
 }
 
@@ -139,13 +140,64 @@ impl Network {
         self.auth != [Auth::Open]
     }
 
+    /// Whether the device's result named its authentication (not cut before it).
+    pub fn auth_known(&self) -> bool {
+        !self.auth.is_empty()
+    }
+
+    /// The network a scan result cut short names (`bytes` are the result's first bytes, the rest
+    /// never came: ESP-IDF cuts a notification to the link's ATT MTU − 3 bytes,
+    /// espressif/esp-idf#3315), when they hold its SSID whole, as its length byte declares; its
+    /// signal and authentication too where they are whole. `None` for anything else: bytes that
+    /// do not begin a scan result, an SSID cut short, or a result that is whole (the checksum is
+    /// the one byte a cut cannot leave).
+    pub fn from_cut_result(bytes: &[u8]) -> Option<Self> {
+        let [command, len, data @ ..] = bytes else {
+            return None;
+        };
+        let declared = usize::from(*len);
+        if Command::from(*command) != Command::ScanWifi || bytes.len() >= declared + 3 {
+            return None;
+        }
+        // The strings that are whole, within the data length declared.
+        let mut strings = Vec::new();
+        let mut rest = data.get(..declared.min(data.len()))?;
+        while strings.len() < 3
+            && let Some((&n, tail)) = rest.split_first()
+            && let Some((string, tail)) = tail.split_at_checked(usize::from(n))
+        {
+            strings.push(string);
+            rest = tail;
+        }
+        let (&ssid, more) = strings.split_first()?;
+        if ssid.is_empty() {
+            return None;
+        }
+        let rssi = more
+            .first()
+            .and_then(|r| core::str::from_utf8(r).ok())
+            .filter(|t| !t.starts_with('+'))
+            .and_then(|t| t.parse::<i16>().ok());
+        let auth = more
+            .get(1)
+            .map(|a| Auth::list(&String::from_utf8_lossy(a)))
+            .unwrap_or_default();
+        Some(Self {
+            ssid: ssid.to_vec(),
+            rssi,
+            auth,
+        })
+    }
+
     /// One network per SSID, the one heard strongest (several access points, or a network a
-    /// device listed twice), where the SSID first appeared.
+    /// device listed twice), where the SSID first appeared; one whose authentication is known
+    /// before one from a result cut short ([`Self::from_cut_result`]).
     pub fn strongest_per_ssid(networks: Vec<Self>) -> Vec<Self> {
         let mut out: Vec<Self> = Vec::with_capacity(networks.len());
+        let rank = |n: &Self| (n.auth_known(), n.rssi);
         for network in networks {
             match out.iter_mut().find(|n| n.ssid == network.ssid) {
-                Some(kept) if kept.rssi < network.rssi => *kept = network,
+                Some(kept) if rank(kept) < rank(&network) => *kept = network,
                 Some(_) => {}
                 None => out.push(network),
             }
@@ -180,7 +232,7 @@ impl Network {
                     })?;
                 Ok(Self {
                     ssid: ssid.clone(),
-                    rssi,
+                    rssi: Some(rssi),
                     auth: Auth::list(&String::from_utf8_lossy(auth)),
                 })
             })
@@ -196,7 +248,9 @@ impl Network {
                 .flat_map(|n| {
                     [
                         n.ssid.clone(),
-                        alloc::format!("{}", n.rssi).into_bytes(),
+                        n.rssi
+                            .map(|r| alloc::format!("{r}").into_bytes())
+                            .unwrap_or_default(),
                         n.auth_text().into_bytes(),
                     ]
                 })
