@@ -37,9 +37,11 @@
 //! 4. A result counts when its bytes differ from the result before the command, or when it came
 //!    as a notification. A result notified in parts (Tasmota's Berry example sends 20 bytes at a
 //!    time) is joined by its length byte first ([`ResultParts`]), and read at once while a part
-//!    is pending (a notification may have been cut). Parts that join into no valid result are
-//!    dropped and the result polled instead; with nothing valid by the deadline, device info and
-//!    a scan fail with that [`Error::Rpc`]. A result identical to the one before the command
+//!    is pending (a notification may have been cut; a scan's network whose cut result the
+//!    device replaced before that read is listed by the SSID the cut left whole,
+//!    [`Network::from_cut_result`]). Parts that join into no valid result are dropped and the
+//!    result polled instead; with nothing valid by the deadline, device info and a scan fail with
+//!    that [`Error::Rpc`]. A result identical to the one before the command
 //!    cannot be told apart from no answer yet; it is taken after [`Options::same_answer_ms`] (a
 //!    scan: [`Options::scan_same_answer_ms`]). A scan whose first new result names one network
 //!    may be answered one network per result (Improv serial's way, which Tasmota's Berry example
