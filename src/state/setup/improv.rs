@@ -303,12 +303,9 @@ impl SetupSession {
             .map(drop)
     }
 
+    /// Hands the client the notifications that arrived since it last had them.
     fn improv_deliver(self, client: &Rc<RefCell<Client>>) {
-        let notes: Vec<_> = self
-            .improv
-            .inbox
-            .with_value(|i| i.borrow_mut().drain(..).collect());
-        for (c, value) in notes {
+        for (c, value) in self.improv_inbox() {
             client.borrow_mut().notified(c, &value, now_ms());
         }
     }
@@ -316,12 +313,16 @@ impl SetupSession {
     /// Hands the client the feedback of its GATT operation, with the notifications that arrived
     /// while the operation was under way.
     fn improv_answer(self, client: &Rc<RefCell<Client>>, feedback: Feedback<'_>) {
-        let notes: Vec<_> = self
-            .improv
-            .inbox
-            .with_value(|i| i.borrow_mut().drain(..).collect());
+        let notes = self.improv_inbox();
         let notes = notes.iter().map(|(c, value)| (*c, value.as_slice()));
         client.borrow_mut().advance_after(notes, feedback, now_ms());
+    }
+
+    /// The notifications waiting, oldest first; the inbox is left empty.
+    fn improv_inbox(self) -> Vec<(improv::Characteristic, Vec<u8>)> {
+        self.improv
+            .inbox
+            .with_value(|i| i.borrow_mut().drain(..).collect())
     }
 
     fn improv_show(self, client: &Rc<RefCell<Client>>) {
@@ -478,5 +479,40 @@ fn next(action: Action<'_, improv::Characteristic>) -> Next {
         } => Next::Write(characteristic, value.to_vec()),
         Action::Sleep { until_ms } => Next::Sleep(until_ms),
         Action::Done => Next::Done,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bluehome_core::improv::rpc::Auth;
+
+    fn network(ssid: &str, auth: Vec<Auth>) -> Network {
+        Network {
+            ssid: ssid.as_bytes().to_vec(),
+            rssi: Some(-60),
+            auth,
+        }
+    }
+
+    /// A password is asked for where the scan says the network is secured, not where it says it
+    /// is open; where the scan does not list it, or listed it without its authentication (a
+    /// result cut short), the password is optional.
+    #[test]
+    fn the_password_is_needed_as_the_scan_says() {
+        let mut cut = network("Cut", vec![]);
+        cut.rssi = None;
+        let networks = [
+            network("Home", vec![Auth::Wpa2]),
+            network("Cafe", vec![Auth::Open]),
+            cut,
+        ];
+        assert!(matches!(
+            password_need(&networks, "Home"),
+            PasswordNeed::Required(auth) if auth.contains("WPA2")
+        ));
+        assert_eq!(password_need(&networks, "Cafe"), PasswordNeed::Open);
+        assert_eq!(password_need(&networks, "Cut"), PasswordNeed::Unknown);
+        assert_eq!(password_need(&networks, "Hidden"), PasswordNeed::Unknown);
     }
 }
