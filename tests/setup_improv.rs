@@ -64,6 +64,15 @@ fn press(w: &World, device: &SharedImprov) {
 /// A device set up by `options`, chosen on Windows, its flow opened.
 async fn opened_improv(options: ImprovOptions) -> (World, SharedImprov, DeviceId) {
     let (mock, device, id) = improv_world(options);
+    open_on_windows(mock, device, id).await
+}
+
+/// `device` (`id` on `mock`) chosen on Windows, its flow opened.
+async fn open_on_windows(
+    mock: MockBackend,
+    device: SharedImprov,
+    id: DeviceId,
+) -> (World, SharedImprov, DeviceId) {
     let w = world(mock).await;
     w.on(&id, Platform::Windows, Os::Windows);
     open_improv(&w).await;
@@ -81,20 +90,19 @@ async fn ready_improv(options: ImprovOptions) -> (World, SharedImprov, DeviceId)
     (w, device, id)
 }
 
-/// Notifications stop reaching the page (a platform that drops them): the flow polls.
-async fn without_notifications(w: &World, id: &DeviceId) {
-    use bluehome::ble::{BleBackend, Characteristic};
-    use bluehome_core::improv;
-    for c in improv::Characteristic::ALL {
-        let characteristic = Characteristic {
-            service: improv::SERVICE_UUID,
-            uuid: c.uuid(),
-        };
-        w.backend()
-            .stop_notifications(id, characteristic)
-            .await
-            .unwrap();
-    }
+/// [`ready_improv`] on a link whose notifications never reach the page (starting them succeeds
+/// all the same), from the first operation on: the flow polls.
+async fn ready_improv_without_notifications(
+    options: ImprovOptions,
+) -> (World, SharedImprov, DeviceId) {
+    let (mock, device, id) = improv_world(ImprovOptions {
+        authorization: false,
+        ..options
+    });
+    mock.set_notifications_lost(&id, true);
+    let (w, device, id) = open_on_windows(mock, device, id).await;
+    idle(&w).await;
+    (w, device, id)
 }
 
 async fn idle(w: &World) {
@@ -280,13 +288,12 @@ async fn a_link_dropped_while_provisioning_is_explained() {
 /// said the setup failed.
 #[wasm_bindgen_test]
 async fn an_older_esphome_device_joins_by_a_typed_network() {
-    let (w, device, id) = ready_improv(ImprovOptions {
+    let (w, device, _) = ready_improv_without_notifications(ImprovOptions {
         capabilities: bluehome_core::improv::Capabilities(0),
         read_limit: Some(22),
         ..ImprovOptions::default()
     })
     .await;
-    without_notifications(&w, &id).await;
     let buttons = text(&w.host, ".improv-flow .row");
     assert!(!buttons.contains("Scan for networks"), "{buttons}");
     send_wifi(&w, "HomeNet", Some("correct horse"));
@@ -301,8 +308,7 @@ async fn an_older_esphome_device_joins_by_a_typed_network() {
 /// Notifications that never come (a platform that drops them): the state is followed by reads.
 #[wasm_bindgen_test]
 async fn provisioning_is_followed_by_polling_when_no_notification_comes() {
-    let (w, device, id) = ready_improv(ImprovOptions::default()).await;
-    without_notifications(&w, &id).await;
+    let (w, device, _) = ready_improv_without_notifications(ImprovOptions::default()).await;
     send_wifi(&w, "HomeNet", Some("correct horse"));
     provisioned(&w).await;
     assert_eq!(device.borrow().state(), State::Provisioned);

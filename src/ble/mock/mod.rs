@@ -109,6 +109,8 @@ struct MockDevice {
     gatt_hangs: bool,
     /// Who waits for a hanging operation to end.
     gatt_wakers: Vec<std::task::Waker>,
+    /// Its notifications never reach the page, though `startNotifications()` resolved.
+    notifications_lost: bool,
 }
 
 impl MockDevice {
@@ -400,23 +402,37 @@ impl MockBackend {
     /// Advances simulated time: polls every source and delivers what they advertise and notify.
     pub fn tick(&self, now_ms: u64) {
         self.now_ms.set(now_ms);
-        let mut sources = std::mem::take(&mut self.state.borrow_mut().sources);
-        let due: Vec<_> = sources.iter_mut().flat_map(|s| s.poll(now_ms)).collect();
-        let notes: Vec<_> = sources
-            .iter_mut()
-            .flat_map(|s| s.notifications(now_ms))
-            .collect();
-        {
-            let mut state = self.state.borrow_mut();
-            sources.append(&mut state.sources);
-            state.sources = sources;
-        }
+        let due: Vec<_> =
+            self.with_sources(|sources| sources.iter_mut().flat_map(|s| s.poll(now_ms)).collect());
         for (id, adv) in due {
             self.advertise(&id, adv);
         }
+        self.deliver_notifications();
+    }
+
+    /// Delivers the notifications the sources' devices have sent by now.
+    fn deliver_notifications(&self) {
+        let now_ms = self.now_ms.get();
+        let notes: Vec<_> = self.with_sources(|sources| {
+            sources
+                .iter_mut()
+                .flat_map(|s| s.notifications(now_ms))
+                .collect()
+        });
         for (id, characteristic, value) in notes {
             self.notify(&id, characteristic, value);
         }
+    }
+
+    /// Runs `f` on the sources, taken out of the state while it runs (a source may not re-enter
+    /// it); sources added meanwhile are kept.
+    fn with_sources<T>(&self, f: impl FnOnce(&mut Vec<Box<dyn AdvertisementSource>>) -> T) -> T {
+        let mut sources = std::mem::take(&mut self.state.borrow_mut().sources);
+        let out = f(&mut sources);
+        let mut state = self.state.borrow_mut();
+        sources.append(&mut state.sources);
+        state.sources = sources;
+        out
     }
 
     /// A device sends one packet: dispatched to the scan if it accepts the event and to the
@@ -477,19 +493,28 @@ impl MockBackend {
         }
     }
 
-    /// The device pushes a notification (delivered if notifications were started).
+    /// The device pushes a notification (delivered if notifications were started, and not lost).
     pub fn notify(&self, id: &DeviceId, characteristic: Characteristic, value: Vec<u8>) {
-        let active = self
-            .state
-            .borrow()
-            .notifying
-            .contains(&(id.clone(), characteristic));
+        let active = {
+            let state = self.state.borrow();
+            state.notifying.contains(&(id.clone(), characteristic))
+                && !state.devices.get(id).is_some_and(|d| d.notifications_lost)
+        };
         if active {
             self.subscribers.emit(&BleEvent::Notification {
                 device: id.clone(),
                 characteristic,
                 value,
             });
+        }
+    }
+
+    /// From now on the device's notifications never reach the page, though starting them still
+    /// succeeds: a link on which the page must poll (as it must where a device's notifications
+    /// do not work) from the first operation on.
+    pub fn set_notifications_lost(&self, id: &DeviceId, lost: bool) {
+        if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
+            device.notifications_lost = lost;
         }
     }
 
@@ -572,6 +597,11 @@ impl MockBackend {
         if let Some(device) = self.state.borrow_mut().devices.get_mut(id) {
             device.busy = false;
         }
+        // Chrome fires the `characteristicvaluechanged` events of the notifications a device sent
+        // before its answer, then settles the operation (Chromium
+        // `bluetooth_remote_gatt_characteristic.cc`, `ReadValueCallback`): what the device
+        // notified by now, the operation included, is heard first, not at the next tick.
+        self.deliver_notifications();
         let refused = result
             .as_ref()
             .is_err_and(|e| e.kind == ErrorKind::Disconnected);

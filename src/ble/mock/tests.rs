@@ -1027,3 +1027,71 @@ fn the_pages_choosers_pass_chromes_checks() {
     let named = |options: &RequestDeviceOptions| options.filters.iter().any(|f| f.name.is_some());
     assert!(named(&choosers[1]) && !named(&choosers[2]));
 }
+
+/// Chrome fires the `characteristicvaluechanged` events of the notifications a device sent before
+/// its answer to a read, then resolves the read (Chromium `bluetooth_remote_gatt_characteristic.cc`,
+/// `ReadValueCallback`): a state the simulated Improv device reached, and notified, by the time
+/// of the read is heard before the read's answer, not at the mock's next tick.
+#[test]
+fn notifications_sent_before_an_answer_are_heard_before_it() {
+    use bluehome_core::improv::{self, Credentials, Request, State};
+    use bluehome_core::sim::ImprovOptions;
+    let backend = clicked();
+    let options = ImprovOptions {
+        authorization: false,
+        ..ImprovOptions::default()
+    };
+    let connect_ms = options.connect_ms;
+    let home = options.networks[0].clone();
+    let device = crate::ble::demo::improv_device(options);
+    let id = crate::ble::demo::add_improv(&backend, &device);
+    backend.set_chooser(ChooserAnswer::Device(id.clone()));
+    block_on(backend.request_device(&RequestDeviceOptions {
+        accept_all_devices: true,
+        optional_services: vec![improv::SERVICE_UUID],
+        ..Default::default()
+    }))
+    .unwrap();
+    block_on(backend.connect(&id)).unwrap();
+    let gatt = |c: improv::Characteristic| Characteristic {
+        service: improv::SERVICE_UUID,
+        uuid: c.uuid(),
+    };
+    block_on(backend.start_notifications(&id, gatt(improv::Characteristic::State))).unwrap();
+    let events = event_log(&backend);
+    let states = || -> Vec<Vec<u8>> {
+        events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                BleEvent::Notification { value, .. } => Some(value.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let join = Request::WifiSettings(Credentials::new(home.ssid, home.password).unwrap()).encode();
+    block_on(backend.write(
+        &id,
+        gatt(improv::Characteristic::RpcCommand),
+        &join,
+        WriteMode::WithResponse,
+    ))
+    .unwrap();
+    assert_eq!(
+        states(),
+        [[u8::from(State::Provisioning)]],
+        "notified in the write"
+    );
+    // The device joins by the time of the read, which answers the state it is in.
+    backend.clock().set(backend.clock().get() + connect_ms);
+    let read = block_on(backend.read(&id, gatt(improv::Characteristic::State))).unwrap();
+    assert_eq!(read, [u8::from(State::Provisioned)]);
+    assert_eq!(
+        states(),
+        [
+            [u8::from(State::Provisioning)],
+            [u8::from(State::Provisioned)]
+        ],
+        "heard by the time the read answered"
+    );
+}
