@@ -378,6 +378,8 @@ async fn on_windows_an_unpaired_device_gets_the_windows_pairing_steps() {
     assert!(said.contains("Authentication failed."), "{said}");
     assert!(device.borrow().key().is_none());
     assert!(!w.setup.blu.key_stored.get_untracked());
+    // The failure says how to pair: the standing notice that says it too is not beside it.
+    assert_eq!(count(&w.host, ".pairing-advice"), 0);
 }
 
 /// A sensor out of pairing mode, heard and then chosen in "Set up a device": what the page said.

@@ -56,12 +56,15 @@ pub fn BluPanel(
                     </LiveRegion>
                 </form>
             </Show>
-            <p class="notice pairing-advice">
-                <strong>"Pairing: "</strong>
-                {move || session.os.get().pairing_advice(session.blu.mac.get()).into_owned()}
-                " Shelly BLU devices accept a new pairing only in pairing mode. "
-                {move || blu_pairing_mode(view_.model.get())}
-            </p>
+            // A failure that says how to pair says it in place of this.
+            <Show when=move || !session.failure.with(|f| f.as_ref().is_some_and(|f| f.tells_pairing))>
+                <p class="notice pairing-advice">
+                    <strong>"Pairing: "</strong>
+                    {move || session.os.get().pairing_advice(session.blu.mac.get()).into_owned()}
+                    " Shelly BLU devices accept a new pairing only in pairing mode. "
+                    {move || blu_pairing_mode(view_.model.get())}
+                </p>
+            </Show>
             <Show when=move || view_.exposed.get().can_encrypt()>
                 <section class="blu-encryption" aria-label="Encryption">
                     <h3>"BTHome encryption"</h3>

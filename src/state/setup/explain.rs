@@ -74,6 +74,8 @@ pub struct SetupFailure {
     pub during: String,
     /// The underlying detail (the browser's or the device's words).
     pub detail: String,
+    /// Its advice says how to pair, so the flow's standing pairing notice is not shown beside it.
+    pub tells_pairing: bool,
 }
 
 impl SetupFailure {
@@ -89,6 +91,15 @@ impl SetupFailure {
             advice: advice.into(),
             during: during.into(),
             detail: detail.into(),
+            tells_pairing: false,
+        }
+    }
+
+    /// Marks its advice as the one that says how to pair.
+    fn telling_pairing(self) -> Self {
+        Self {
+            tells_pairing: true,
+            ..self
         }
     }
 
@@ -113,7 +124,8 @@ impl SetupFailure {
                 ),
                 during,
                 detail,
-            ),
+            )
+            .telling_pairing(),
             (ErrorKind::NotFound, Stage::Connected) => Self::new(
                 "The device does not have this",
                 "The device lacks the service or characteristic (another model or firmware). If it should have it, forget the device in the system's Bluetooth settings (a stale cache hides services) and retry.",
@@ -182,7 +194,8 @@ impl SetupFailure {
                     ),
                     during,
                     ble.to_string(),
-                );
+                )
+                .telling_pairing();
             }
             return Self::ble(ble, Stage::Connected, during, os, model, address);
         }
@@ -361,6 +374,7 @@ mod tests {
             Some(address),
         );
         assert_eq!(linux.title, "The device refused a protected operation");
+        assert!(linux.tells_pairing);
         assert!(
             linux.advice.contains(
                 "bluetoothctl, then: scan on, pair 3C:2E:F5:B1:00:01, trust 3C:2E:F5:B1:00:01)"
