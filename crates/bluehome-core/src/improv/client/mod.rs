@@ -52,62 +52,20 @@
 //!    result within [`Options::same_answer_ms`] after "provisioned" gives no URL.
 //! 6. Every task has a deadline ([`Error::Timeout`]).
 
+mod evaluate;
+mod options;
 mod outcome;
+mod scan;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use self::outcome::answer;
+pub use self::options::Options;
 pub use self::outcome::{Error, Response};
+use self::scan::{Listing, take_scan_result};
 use super::rpc::{self, Credentials, Network, RedirectUrl, Request, ResultParts, RpcResult};
-use super::{Capabilities, Characteristic, Command, ErrorCode, State};
+use super::{Capabilities, Characteristic, ErrorCode, State};
 use crate::gatt::{Action, AttError, Feedback};
-
-/// Tunables. Timeouts count from the start of a task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    /// Between polls while no notification has arrived.
-    pub poll_interval_ms: u64,
-    /// Between polls once notifications have shown they work (a safety net only).
-    pub notified_poll_interval_ms: u64,
-    /// Device info and identify.
-    pub answer_timeout_ms: u64,
-    /// A Wi-Fi scan.
-    pub scan_timeout_ms: u64,
-    /// Sending Wi-Fi settings until "provisioned" (ESPHome gives its connection attempt 30 s).
-    pub provision_timeout_ms: u64,
-    /// Waiting for a person to press the device's button.
-    pub authorization_timeout_ms: u64,
-    /// How long a result identical to the previous one must stand before it counts.
-    pub same_answer_ms: u64,
-    /// The same for a scan, which takes seconds on the device.
-    pub scan_same_answer_ms: u64,
-    /// A scan answered one network per result: how long after the last one the list counts as
-    /// complete when no empty result ends it.
-    pub scan_list_quiet_ms: u64,
-    /// A scan on a connection where no RPC-result notification has come: between reads of the
-    /// result (the error is still read every [`Self::poll_interval_ms`]). A device answering one
-    /// network per result replaces each with the next (Tasmota's Berry example every 200 ms); a
-    /// read per network must come before that.
-    pub scan_poll_interval_ms: u64,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            poll_interval_ms: 500,
-            notified_poll_interval_ms: 2_000,
-            answer_timeout_ms: 10_000,
-            scan_timeout_ms: 30_000,
-            provision_timeout_ms: 60_000,
-            authorization_timeout_ms: 120_000,
-            same_answer_ms: 2_000,
-            scan_same_answer_ms: 10_000,
-            scan_list_quiet_ms: 2_000,
-            scan_poll_interval_ms: 50,
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Pending {
@@ -136,17 +94,6 @@ struct Pending {
     /// A network a scan's result named before it was cut short and replaced by another result
     /// ([`Network::from_cut_result`]), until the next result is taken.
     cut: Option<Network>,
-}
-
-/// The networks of a scan answered one per result (improv-wifi.com/serial, "Request scanned
-/// Wi-Fi networks": "at least one RPC Response", the last with no strings).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Listing {
-    networks: Vec<Network>,
-    /// When the last network arrived.
-    at: u64,
-    /// The empty result that ends the list came, or a result that broke it.
-    end: Option<Result<(), rpc::Error>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -682,186 +629,6 @@ impl Client {
         self.queue.clear();
         self.phase = Phase::Done;
     }
-
-    /// Whether the running task is answered, failed or out of time; `None` to go on. `reading`:
-    /// a read is under way (its answer is still to come).
-    fn evaluate(&mut self, now_ms: u64, reading: bool) -> Option<Result<Response, Error>> {
-        let reads_pending = reading || !self.queue.is_empty();
-        let timed_out = now_ms >= self.deadline;
-        match self.task.as_mut()? {
-            Task::Connect => {
-                let (Some(state), Some(error)) = (self.state, self.error) else {
-                    return timed_out.then_some(Err(Error::Timeout {
-                        waiting_for: "state and error",
-                    }));
-                };
-                (!reads_pending).then(|| {
-                    Ok(Response::Connected {
-                        capabilities: self.capabilities.unwrap_or_default(),
-                        state,
-                        error,
-                    })
-                })
-            }
-            Task::AwaitAuthorization => match self.state {
-                Some(State::Authorized) => Some(Ok(Response::Authorized)),
-                // A stopped service (sdk-cpp `STATE_STOPPED`) never authorizes: no use waiting.
-                Some(s @ (State::Provisioning | State::Provisioned | State::Stopped)) => {
-                    Some(Err(Error::WrongState(s)))
-                }
-                _ => timed_out.then_some(Err(Error::Timeout {
-                    waiting_for: "authorization (a press on the device's button)",
-                })),
-            },
-            Task::Command(p) => {
-                let Some(sent_at) = p.sent_at else {
-                    if p.issued {
-                        // Notifications may come before the write is acknowledged.
-                        return timed_out.then_some(Err(Error::Timeout {
-                            waiting_for: "the command's write",
-                        }));
-                    }
-                    // Before the write: Wi-Fi settings need the authorized state.
-                    if reads_pending || !matches!(p.request, Request::WifiSettings(_)) {
-                        return None;
-                    }
-                    return match self.state {
-                        Some(State::AuthorizationRequired) => {
-                            Some(Err(Error::AuthorizationRequired))
-                        }
-                        Some(s @ (State::Provisioning | State::Provisioned | State::Stopped)) => {
-                            Some(Err(Error::WrongState(s)))
-                        }
-                        _ => None,
-                    };
-                };
-                if matches!(p.request, Request::Identify) {
-                    return Some(Ok(Response::Identified));
-                }
-                if let Some(listing) = &p.listing {
-                    let quiet =
-                        now_ms.saturating_sub(listing.at) >= self.options.scan_list_quiet_ms;
-                    return match &listing.end {
-                        Some(Err(e)) => Some(Err(Error::Rpc(e.clone()))),
-                        Some(Ok(())) => Some(Ok(listed(listing))),
-                        None => (quiet || timed_out).then(|| Ok(listed(listing))),
-                    };
-                }
-                let fresh = p.result_notified || self.result != p.baseline_result;
-                let awaited = match p.request {
-                    Request::WifiSettings(_) => p
-                        .provisioned_at
-                        .map(|at| (Command::WifiSettings, self.options.same_answer_ms, at)),
-                    Request::ScanWifi => {
-                        Some((Command::ScanWifi, self.options.scan_same_answer_ms, sent_at))
-                    }
-                    _ => Some((Command::DeviceInfo, self.options.same_answer_ms, sent_at)),
-                };
-                if let Some((command, grace, since)) = awaited {
-                    let stood = now_ms.saturating_sub(since) >= grace;
-                    if (fresh || stood)
-                        && let Some(done) = answer(command, &self.result, fresh)
-                    {
-                        // "Provisioned" stands when its result cannot be read: ESPHome before
-                        // 2026.6 answers a read with its first 22 bytes (esphome/esphome#16420),
-                        // and a notification is cut to the link's MTU − 3 bytes.
-                        return Some(match (command, done) {
-                            (Command::WifiSettings, Err(Error::Rpc(e))) => {
-                                Ok(Response::Provisioned {
-                                    redirect: None,
-                                    redirect_error: Some(e),
-                                })
-                            }
-                            (_, done) => done,
-                        });
-                    }
-                    if command == Command::WifiSettings {
-                        // "Provisioned" settles it, whatever the error still says. Without a
-                        // result of its own after the grace time: no URL.
-                        return stood.then_some(Ok(Response::Provisioned {
-                            redirect: None,
-                            redirect_error: None,
-                        }));
-                    }
-                }
-                // A new error counts at once; the error of an earlier attempt only once the device
-                // has shown progress and is no longer provisioning (some devices never clear it).
-                let settled = p.progress && self.state != Some(State::Provisioning);
-                if let Some(code) = self.error
-                    && code != ErrorCode::NoError
-                    && (Some(code) != p.baseline_error || settled)
-                {
-                    return Some(Err(Error::Device(code)));
-                }
-                if !timed_out {
-                    return None;
-                }
-                Some(Err(match (&p.request, &p.parts_dropped) {
-                    // Nothing valid came after notified parts that were none: that is why.
-                    (Request::DeviceInfo | Request::ScanWifi, Some(e)) => Error::Rpc(e.clone()),
-                    (Request::WifiSettings(_), _) => Error::Timeout {
-                        waiting_for: "\"provisioned\" state",
-                    },
-                    _ => Error::Timeout {
-                        waiting_for: "RPC result",
-                    },
-                }))
-            }
-        }
-    }
-}
-
-/// Takes a scan's result (new bytes, or a notification): a result naming one network may be the
-/// first of several, one per network, that an empty result ends, as Improv serial answers the
-/// scan (improv-wifi.com/serial) and Tasmota's Berry example answers it over BLE
-/// (`Staars/berry-examples`, `ble/improv.be`, `sendAPInfo`). The BLE specification asks for one
-/// result with every network (improv-wifi.com/ble, "Request scanned Wi-Fi networks"): a result
-/// with several networks or none, arriving first, is left to [`answer`] as before.
-fn take_scan_result(p: &mut Pending, bytes: &[u8], now_ms: u64) {
-    p.taken = bytes.to_vec();
-    // A network whose result was cut and replaced by this one came before it in the list.
-    let cut = p.cut.take();
-    let networks = RpcResult::parse(bytes).and_then(|r| {
-        if r.command == Command::ScanWifi {
-            Network::list_from_result(&r).map(Some)
-        } else {
-            Ok(None)
-        }
-    });
-    match (&mut p.listing, networks) {
-        (None, Ok(Some(networks))) if networks.len() == 1 => {
-            p.listing = Some(Listing {
-                networks: cut.into_iter().chain(networks).collect(),
-                at: now_ms,
-                end: None,
-            });
-        }
-        // The empty end right after a cut result: that result was a list of one network.
-        (None, Ok(Some(networks))) if networks.is_empty() && cut.is_some() => {
-            p.listing = Some(Listing {
-                networks: cut.into_iter().collect(),
-                at: now_ms,
-                end: Some(Ok(())),
-            });
-        }
-        (Some(listing), _) if listing.end.is_some() => {}
-        (Some(listing), Ok(Some(networks))) if networks.is_empty() => {
-            listing.networks.extend(cut);
-            listing.end = Some(Ok(()));
-        }
-        (Some(listing), Ok(Some(networks))) => {
-            listing.networks.extend(cut.into_iter().chain(networks));
-            listing.at = now_ms;
-        }
-        (Some(listing), Err(e)) => listing.end = Some(Err(e)),
-        // The whole list in one result, a result for another command, or no result at all.
-        (_, Ok(_) | Err(_)) => {}
-    }
-}
-
-/// The networks listed, one per SSID.
-fn listed(listing: &Listing) -> Response {
-    Response::Networks(Network::strongest_per_ssid(listing.networks.clone()))
 }
 
 #[cfg(test)]

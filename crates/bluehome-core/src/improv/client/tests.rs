@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::hex::fixture as hex;
+use crate::improv::Command;
 use crate::improv::rpc::{self, Auth, DeviceInfo, Network, RpcResult};
 
 /// A scripted device: the value each characteristic reads, changed by the test between steps.
