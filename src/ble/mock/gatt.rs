@@ -1,11 +1,12 @@
 //! The GATT side of a mock device: what the page may reach on it, and one operation at a time on
 //! its simulated peer, as Chrome runs them.
 
+use bluehome_core::Uuid;
+
 use super::chrome::{self, not_paired};
 use super::peers::yield_once;
 use super::{GattPeer, MockBackend};
 use crate::ble::{BleBackend as _, BleError, DeviceId, ErrorKind};
-use bluehome_core::Uuid;
 
 impl MockBackend {
     /// Chrome gives the page only the services its choosers granted for the device (Web
