@@ -695,10 +695,12 @@ async fn a_shelly_rpc_device_is_routed_to_the_shelly_session() {
     for step in [
         "Choosing a device",
         "Looking for its services",
+        "Taking over the connection",
         "Shelly.GetDeviceInfo",
     ] {
         assert!(logs[0].contains(step), "{step:?} not in {logs:?}");
     }
+    assert_eq!(logs[0].matches("Connecting to").count(), 1, "{logs:?}");
 }
 
 /// The set-up's failure is announced: its alert region is on the page, empty, before the

@@ -207,7 +207,13 @@ impl ShellySession {
             _ => self.link.set_value(None),
         }
         self.phase.set(Phase::Connecting);
-        self.step(format!("Connecting to {label}"));
+        // "Set up a device" hands over a device it has just connected: that connect is instant.
+        let verb = if backend.is_connected(&device.id) {
+            "Taking over the connection to"
+        } else {
+            "Connecting to"
+        };
+        self.step(format!("{verb} {label}"));
         self.connect_in_time(&device.id).await?;
         let link = Rc::new(Link::new(Rc::clone(&backend), device.id.clone()));
         // A password just entered for this device wins over credentials passed in (a retry may
