@@ -14,7 +14,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bluehome::ble::web::WebBackend;
-use bluehome::ble::{BleBackend, BleError, BleEvent, DeviceId, LeScanOptions, ScanEnd, event_log};
+use bluehome::ble::{
+    BleBackend, BleError, BleEvent, DeviceId, LeScanOptions, ScanEnd, event_log, notified_values,
+};
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -306,16 +308,7 @@ async fn a_read_is_not_a_notification() {
     };
     backend.start_notifications(&id, level).await.unwrap();
     let events = event_log(&*backend);
-    let notified = || {
-        events
-            .borrow()
-            .iter()
-            .filter_map(|e| match e {
-                BleEvent::Notification { value, .. } => Some(value.clone()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-    };
+    let notified = || notified_values(&events);
     stand_in.next_read(5, &[]);
     assert_eq!(backend.read(&id, level).await.unwrap(), [5]);
     assert_eq!(notified(), Vec::<Vec<u8>>::new(), "the read's echo");

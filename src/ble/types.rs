@@ -450,6 +450,18 @@ pub fn event_log(backend: &impl BleBackend) -> Rc<RefCell<Vec<BleEvent>>> {
     events
 }
 
+/// The values of the notifications in an [`event_log`], oldest first.
+pub fn notified_values(events: &RefCell<Vec<BleEvent>>) -> Vec<Vec<u8>> {
+    events
+        .borrow()
+        .iter()
+        .filter_map(|e| match e {
+            BleEvent::Notification { value, .. } => Some(value.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A subscription handle; pass it to [`BleBackend::unsubscribe`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subscription(u64);

@@ -8,7 +8,7 @@ use bluehome_core::shelly;
 use bluehome_core::shelly::rpc::AttError;
 
 use super::*;
-use crate::ble::{RequestDeviceOptions, WriteMode, event_log};
+use crate::ble::{RequestDeviceOptions, WriteMode, event_log, notified_values};
 
 struct Echo(Vec<u8>);
 impl GattPeer for Echo {
@@ -1059,16 +1059,7 @@ fn notifications_sent_before_an_answer_are_heard_before_it() {
     };
     block_on(backend.start_notifications(&id, gatt(improv::Characteristic::State))).unwrap();
     let events = event_log(&backend);
-    let states = || -> Vec<Vec<u8>> {
-        events
-            .borrow()
-            .iter()
-            .filter_map(|e| match e {
-                BleEvent::Notification { value, .. } => Some(value.clone()),
-                _ => None,
-            })
-            .collect()
-    };
+    let states = || notified_values(&events);
     let join = Request::WifiSettings(Credentials::new(home.ssid, home.password).unwrap()).encode();
     block_on(backend.write(
         &id,
