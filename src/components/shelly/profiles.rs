@@ -1,7 +1,7 @@
 //! The device-profile slots (ZMK's model): select, next, previous, clear, clear all,
 //! disconnect an inactive one, reconnect, export and import.
 
-use bluehome_core::profiles::{Seeking, SlotState};
+use bluehome_core::profiles::{Binding, Seeking, SlotState};
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
@@ -16,25 +16,16 @@ pub fn ProfileSlots() -> impl IntoView {
     let session = ShellySession::from_context();
     let import_text = RwSignal::new(String::new());
     let show_import = RwSignal::new(false);
-    let slots =
-        move || {
-            session.profiles.with(|p| {
-                (0..p.len())
+    let slots = move || {
+        session.profiles.with(|p| {
+            (0..p.len())
                 .map(|i| {
                     let active = i == p.active();
                     let state = p.state(i).unwrap_or(SlotState::Open);
                     let binding = p.slot(i).cloned();
                     let (title, detail) = match &binding {
                         None => ("empty".to_owned(), String::new()),
-                        Some(b) => (
-                            printable(&b.name).into_owned(),
-                            format!(
-                                "{}{}{}",
-                                b.mac,
-                                b.model.as_deref().map(|m| format!(" · {m}")).unwrap_or_default(),
-                                if b.ha1.is_some() { " · password remembered" } else { "" }
-                            ),
-                        ),
+                        Some(b) => slot_lines(b),
                     };
                     let state_label = match state {
                         SlotState::Open => "open",
@@ -68,8 +59,8 @@ pub fn ProfileSlots() -> impl IntoView {
                     }
                 })
                 .collect_view()
-            })
-        };
+        })
+    };
     let seeking = move || {
         match session.seeking() {
         Seeking::Nothing => view! { <span>"The active profile's device is connected."</span> }.into_any(),
@@ -193,5 +184,46 @@ pub fn ProfileSlots() -> impl IntoView {
                 </div>
             </Show>
         </section>
+    }
+}
+
+/// A bound slot's title (the device's name) and detail line: its MAC, model and whether its
+/// password is remembered. A device with no name of its own is titled by its MAC, shown once.
+fn slot_lines(b: &Binding) -> (String, String) {
+    let mac = b.mac.to_string();
+    let detail = [
+        (b.name != mac).then_some(mac),
+        b.model.clone(),
+        b.ha1.is_some().then(|| "password remembered".to_owned()),
+    ];
+    let detail: Vec<String> = detail.into_iter().flatten().collect();
+    (printable(&b.name).into_owned(), detail.join(" · "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_names_the_mac_once() {
+        let mac = "CC:BA:97:0D:5E:01".parse().unwrap();
+        let mut named = Binding::new(mac, "Kitchen gateway");
+        named.model = Some("S3GW-1DBT001".to_owned());
+        assert_eq!(
+            slot_lines(&named),
+            (
+                "Kitchen gateway".to_owned(),
+                "CC:BA:97:0D:5E:01 · S3GW-1DBT001".to_owned()
+            )
+        );
+        let mut nameless = Binding::new(mac, "CC:BA:97:0D:5E:01");
+        nameless.ha1 = Some("0".repeat(64));
+        assert_eq!(
+            slot_lines(&nameless),
+            (
+                "CC:BA:97:0D:5E:01".to_owned(),
+                "password remembered".to_owned()
+            )
+        );
     }
 }
