@@ -43,7 +43,7 @@ pub fn ProfileSlots() -> impl IntoView {
                                 // Reads "1 · ShellyBluGwG3-5E01 · connected", "2 · empty".
                                 <span class="slot-number">{i + 1}</span>
                                 " · "
-                                <span class="slot-name">{title}</span>
+                                <span class="slot-name">{after_colons(&title)}</span>
                                 {binding.is_some().then(|| view! {
                                     " · "
                                     <span class="slot-state">{state_label}</span>
@@ -198,6 +198,14 @@ fn slot_lines(b: &Binding) -> (String, String) {
     ];
     let detail: Vec<String> = detail.into_iter().flatten().collect();
     (printable(&b.name).into_owned(), detail.join(" · "))
+}
+
+/// `text` with a line-break opportunity after each colon: a MAC as a title wraps between its
+/// pairs of digits, not inside one.
+fn after_colons(text: &str) -> impl IntoView + use<> {
+    text.split_inclusive(':')
+        .map(|part| view! { {part.to_owned()}<wbr /> })
+        .collect_view()
 }
 
 #[cfg(test)]
