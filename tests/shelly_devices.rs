@@ -206,7 +206,7 @@ async fn ht_added_with_its_objects_offered() -> World {
     click_and_render(&w.host, "BTHome gateway").await;
     type_into(&w.host, "Discovery seconds", "2");
     click(&w.host, "Discover devices");
-    text_saying(&w.host, 10, ".discovered", "3c:2e:f5:5b").await;
+    text_saying(&w.host, 10, ".discovered", "3C:2E:F5:5B").await;
     let found: web_sys::HtmlElement = query(&w.host, "button.discovered-device");
     found.click();
     until(10, "discovery done", || {

@@ -231,7 +231,7 @@ async fn the_gateway_panel_shows_each_devices_blu_model() {
     .await;
     let devices = texts(&w.host, ".bthome-devices li");
     assert!(
-        devices[0].contains("Hall 3c:2e:f5:5b:01:01")
+        devices[0].contains("Hall 3C:2E:F5:5B:01:01")
             && devices[0].contains("Shelly BLU H&T (SBHT-003C)"),
         "{devices:?}"
     );

@@ -5,6 +5,7 @@
 
 use crate::state::actions::RunsActions as _;
 use bluehome_core::BindKey;
+use bluehome_core::advertisement::MacAddress;
 use bluehome_core::shelly::manufacturer;
 use bluehome_core::shelly::methods::Method;
 use bluehome_core::shelly::methods::bthome::{
@@ -13,6 +14,7 @@ use bluehome_core::shelly::methods::bthome::{
 };
 use bluehome_core::shelly::methods::events::{DiscoveredDevice, Event};
 use bluehome_core::shelly::methods::shelly::{self, Component, ComponentMap};
+use bluehome_core::text::printable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
@@ -110,6 +112,13 @@ impl BthomeDevice {
             None => format!("BLU model id 0x{id:04x}"),
         })
     }
+}
+
+/// A device address as the page shows it: a MAC in the upper case the Scan page uses (the
+/// gateway writes them in lower case), anything else as the gateway sent it, made printable.
+pub fn shown_address(addr: &str) -> String {
+    addr.parse::<MacAddress>()
+        .map_or_else(|_| printable(addr).into_owned(), |mac| mac.to_string())
 }
 
 /// A BTHome sensor component with its last value.
@@ -659,6 +668,16 @@ impl ShellySession {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The gateway's lower-case MACs are shown as the Scan page shows them; what is not a MAC
+    /// is shown as sent, with control characters made visible.
+    #[test]
+    fn addresses_are_shown_as_the_scan_page_shows_them() {
+        assert_eq!(shown_address("3c:2e:f5:71:d5:2a"), "3C:2E:F5:71:D5:2A");
+        assert_eq!(shown_address("3C-2E-F5-71-D5-2A"), "3C:2E:F5:71:D5:2A");
+        assert_eq!(shown_address("not a mac"), "not a mac");
+        assert_ne!(shown_address("a\u{1b}b"), "a\u{1b}b");
+    }
 
     #[test]
     fn sensors_are_found_in_id_order_with_their_status() {

@@ -13,7 +13,7 @@ use self::add::AddDevice;
 use self::discovery::Discovery;
 use self::relay::Relayed;
 use crate::state::shelly::ShellySession;
-use crate::state::shelly::gateway::{BthomeGateway, Kept};
+use crate::state::shelly::gateway::{BthomeGateway, Kept, shown_address};
 
 /// The gateway panel.
 #[component]
@@ -67,7 +67,7 @@ fn Components(
                 let shown = key.clone();
                 view! { <li data-key=key>
                     <strong>{printable(if name.is_empty() { "unnamed" } else { &name }).into_owned()}</strong>
-                    " " <code>{printable(&addr).into_owned()}</code>{model}
+                    " " <code>{shown_address(&addr)}</code>{model}
                     " " <span class="component-key">{shown}</span>
                     " " <button class="small" on:click=move |_| gateway.delete(session, Kept::Device(id))>"Delete"</button>{problem}</li> }
             }).collect_view()}
