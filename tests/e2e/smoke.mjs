@@ -3,7 +3,8 @@
 // 404.html, the pages that are parts of their own included; navigation keeps the sub-path; the
 // Content-Security-Policy is in force; after the first visit every page and the demo open offline,
 // by address and by link; a new deploy is announced and activated on the user's click; hosts that
-// send .wasm without its type, run Jekyll, answer 404 with their own page, or cache for 10 minutes;
+// send .wasm without its type, run Jekyll, answer 404 with their own page, cache for 10 minutes, or
+// send the headers of `_headers` (framing refused);
 // without a Bluetooth adapter (Chromium's emulation) the page says what to do and finds one later.
 // Usage: node tests/e2e/smoke.mjs [dist]
 import assert from 'node:assert/strict';
