@@ -61,6 +61,16 @@ fn press(w: &World, device: &SharedImprov) {
     device.borrow_mut().press(now);
 }
 
+/// Presses the button on `device` and waits until the page has heard it is authorized.
+async fn authorize(w: &World, device: &SharedImprov) {
+    press(w, device);
+    until(5, "authorized", || {
+        w.setup.busy.get_untracked().is_none()
+            && w.setup.improv.state.get_untracked() == Some(State::Authorized)
+    })
+    .await;
+}
+
 /// A device set up by `options`, chosen on Windows, its flow opened.
 async fn opened_improv(options: ImprovOptions) -> (World, SharedImprov, DeviceId) {
     let (mock, device, id) = improv_world(options);
@@ -134,12 +144,7 @@ async fn a_device_is_authorized_scanned_and_provisioned() {
     assert!(text(&w.host, ".improv-info").contains("ESP32-C3"));
     // Improv has no encryption: the form says so before the password is sent.
     assert!(text(&w.host, ".improv-wifi").contains("without encryption"));
-    press(&w, &device);
-    until(5, "authorized", || {
-        w.setup.busy.get_untracked().is_none()
-            && w.setup.improv.state.get_untracked() == Some(State::Authorized)
-    })
-    .await;
+    authorize(&w, &device).await;
     click(&w.host, "Identify");
     until(5, "the device identifying", || {
         let now = w.with_mock(|m| m.now_ms());
@@ -331,12 +336,7 @@ async fn device_info_that_cannot_be_read_does_not_end_the_flow() {
     assert!(info.contains("could not be read"), "{info}");
     assert!(info.contains("3 strings"), "{info}");
     assert!(text(&w.host, ".improv-flow .row").contains("Scan for networks"));
-    press(&w, &device);
-    until(5, "authorized", || {
-        w.setup.busy.get_untracked().is_none()
-            && w.setup.improv.state.get_untracked() == Some(State::Authorized)
-    })
-    .await;
+    authorize(&w, &device).await;
     assert!(w.failure().is_empty(), "{}", w.failure());
 }
 
