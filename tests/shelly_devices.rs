@@ -257,6 +257,11 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
         sensors.contains("bthomesensor:200") && sensors.contains("bthomesensor:201"),
         "{sensors}"
     );
+    // Each sensor names its device, as the devices list does.
+    assert_eq!(
+        texts(&w.host, ".bthome-sensors .sensor-device"),
+        ["Kitchen H&T", "Kitchen H&T"]
+    );
     w.host.remove();
 }
 

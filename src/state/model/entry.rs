@@ -9,7 +9,7 @@ use bluehome_core::manager::DeviceRef;
 use bluehome_core::text::printable;
 use bluehome_core::{Advertisement, DeviceKey, DeviceKind, LiteMap, MacAddress, Uuid};
 
-use super::format::{reading_key, value_text};
+use super::format::{object_text, reading_key};
 use crate::state::settings::Settings;
 
 /// One reading of a device: an object id and its position among objects with that id.
@@ -56,10 +56,7 @@ impl Reading {
     /// The value as text: numbers in the user's unit (with it), binary sensors in the words of
     /// their object (`open`, `detected`).
     pub fn display(&self, settings: &Settings) -> String {
-        match (&self.value, bluehome_core::bthome::binary_words(self.id)) {
-            (Value::Bool(on), Some(words)) => words[usize::from(*on)].to_owned(),
-            (value, _) => value_text(value, self.unit, settings),
-        }
+        object_text(self.id, &self.value, self.unit, settings)
     }
 
     /// How much a person looks at this reading, lowest first: the card and the chart start with

@@ -42,6 +42,20 @@ pub fn value_text(value: &Value, unit: Option<&'static str>, settings: &Settings
     }
 }
 
+/// An object's value as text: binary sensors in the words of their object (`open`, `detected`),
+/// anything else as [`value_text`] writes it.
+pub fn object_text(
+    id: u8,
+    value: &Value,
+    unit: Option<&'static str>,
+    settings: &Settings,
+) -> String {
+    match (value, bluehome_core::bthome::binary_words(id)) {
+        (Value::Bool(on), Some(words)) => words[usize::from(*on)].to_owned(),
+        (value, _) => value_text(value, unit, settings),
+    }
+}
+
 /// The detail of an event object for the timeline: dimmer steps, command arguments.
 pub fn event_detail(value: &Value) -> String {
     match value {

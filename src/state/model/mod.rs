@@ -24,7 +24,7 @@ pub mod format;
 pub mod query;
 
 pub use entry::{DecodeProblem, DeviceEntry, DeviceRecord, RawPacket, Reading, TimelineEntry};
-pub use format::{format_number, kind_class, reading_key, value_text};
+pub use format::{format_number, kind_class, object_text, reading_key, value_text};
 
 /// Devices kept at most (the least recently heard is dropped for a new one).
 pub const MAX_DEVICES: usize = 1000;

@@ -6,6 +6,7 @@
 use crate::state::actions::RunsActions as _;
 use bluehome_core::BindKey;
 use bluehome_core::advertisement::MacAddress;
+use bluehome_core::bthome::{Object, info as object_info};
 use bluehome_core::shelly::manufacturer;
 use bluehome_core::shelly::methods::Method;
 use bluehome_core::shelly::methods::bthome::{
@@ -21,7 +22,10 @@ use std::collections::BTreeMap;
 
 use super::ShellySession;
 use super::explain::{Failure, FailureKind, FormField};
+use super::remote::reading_for;
 use crate::platform::{now_ms, sleep_ms};
+use crate::state::model::object_text;
+use crate::state::settings::Settings;
 
 /// How often a gateway feeding the Scan page is polled: often enough for live readings (BLU
 /// sensors send every 10–60 s), rare enough to leave the one RPC channel free.
@@ -132,6 +136,41 @@ pub struct BthomeSensor {
     pub status: Option<SensorStatus>,
 }
 
+impl BthomeSensor {
+    /// What it measures: the name it was given, else its object's (`humidity`).
+    pub fn label(&self) -> String {
+        match self.config.name.as_deref().filter(|n| !n.trim().is_empty()) {
+            Some(name) => printable(name).into_owned(),
+            None => self
+                .config
+                .obj_id
+                .and_then(object_info)
+                .map_or("sensor", |info| info.name)
+                .replace('_', " "),
+        }
+    }
+
+    /// Its last value as the Scan page writes it, in the user's units (`21.5 °C`, `open`); empty
+    /// before the gateway reported its status, "no value yet" before the sensor was heard.
+    pub fn reading(&self, settings: &Settings) -> String {
+        let Some(status) = &self.status else {
+            return String::new();
+        };
+        if status.value.is_null() {
+            return "no value yet".into();
+        }
+        let object = self
+            .config
+            .obj_id
+            .and_then(|id| reading_for(id, &status.value).map(|reading| Object::new(id, reading)));
+        match object {
+            Some(o) => object_text(o.id, &o.value, o.unit(), settings),
+            // A value that does not fit its object: as the gateway wrote it.
+            None => printable(&status.value.to_string()).into_owned(),
+        }
+    }
+}
+
 /// The BTHome sensor components of a config map, each with its status (both from
 /// [`DynamicComponents`]).
 pub fn sensors_with_status(config: &ComponentMap, status: &ComponentMap) -> Vec<BthomeSensor> {
@@ -234,12 +273,12 @@ impl Waiting {
         if self.gave_up {
             format!(
                 "Nothing heard from {} yet. Check that it is in range and has a battery, press its button, then read again.",
-                self.addr
+                shown_address(&self.addr)
             )
         } else {
             format!(
                 "Waiting for {} to send: the gateway learns a device's sensors from its next packet. Press the device's button (most Shelly BLU devices then send at once), or wait up to a minute: battery sensors send about once a minute.",
-                self.addr
+                shown_address(&self.addr)
             )
         }
     }
@@ -321,6 +360,26 @@ impl ShellySession {
 }
 
 impl BthomeGateway {
+    /// The device at `addr` as the Devices list names it: its name, else its address (tracked,
+    /// so a view that names it follows the list).
+    pub fn device_label(self, addr: &str) -> String {
+        let named = |d: &BthomeDevice| {
+            d.config
+                .addr
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(addr))
+        };
+        self.devices
+            .with(|devices| {
+                devices
+                    .iter()
+                    .find(|d| named(d))
+                    .and_then(|d| d.config.name.clone())
+                    .filter(|name| !name.trim().is_empty())
+            })
+            .map_or_else(|| shown_address(addr), |name| printable(&name).into_owned())
+    }
+
     /// Reads the gateway's status and its BTHome components.
     pub fn load(self, session: ShellySession) {
         session.run("Gateway", move |s| self.refresh(s));
@@ -677,6 +736,60 @@ mod tests {
         assert_eq!(shown_address("3C-2E-F5-71-D5-2A"), "3C:2E:F5:71:D5:2A");
         assert_eq!(shown_address("not a mac"), "not a mac");
         assert_ne!(shown_address("a\u{1b}b"), "a\u{1b}b");
+    }
+
+    /// A sensor's value reads as the Scan page writes it: units (and the user's °F), a binary
+    /// object's words; before a status, nothing; before the first value, a note; a value that
+    /// does not fit its object, as sent. Unnamed, it is named by its object.
+    #[test]
+    fn sensor_values_read_as_the_scan_page_writes_them() {
+        let sensor = |obj_id: u8, name: &str, value: Option<serde_json::Value>| BthomeSensor {
+            id: 200,
+            config: serde_json::from_value(json!({"obj_id": obj_id, "name": name})).unwrap(),
+            status: value.map(|value| SensorStatus {
+                value,
+                ..SensorStatus::default()
+            }),
+        };
+        let celsius = Settings::default();
+        let fahrenheit = Settings {
+            fahrenheit: true,
+            ..Settings::default()
+        };
+        let reading = |s: BthomeSensor, settings: &Settings| s.reading(settings);
+        assert_eq!(
+            reading(sensor(0x02, "t", Some(json!(21.5))), &celsius),
+            "21.5 °C"
+        );
+        assert_eq!(
+            reading(sensor(0x02, "t", Some(json!(21.5))), &fahrenheit),
+            "70.7 °F"
+        );
+        assert_eq!(
+            reading(sensor(0x01, "b", Some(json!(100))), &celsius),
+            "100 %"
+        );
+        assert_eq!(
+            reading(sensor(0x2D, "w", Some(json!(true))), &celsius),
+            "open"
+        );
+        assert_eq!(
+            reading(sensor(0x2D, "w", Some(json!(false))), &celsius),
+            "closed"
+        );
+        assert_eq!(reading(sensor(0x02, "t", None), &celsius), "");
+        assert_eq!(
+            reading(sensor(0x02, "t", Some(json!(null))), &celsius),
+            "no value yet"
+        );
+        assert_eq!(
+            reading(sensor(0x02, "t", Some(json!("hot"))), &celsius),
+            "\"hot\""
+        );
+        assert_eq!(sensor(0x2E, "Kitchen", None).label(), "Kitchen");
+        assert_eq!(sensor(0x2E, " ", None).label(), "humidity");
+        assert_eq!(sensor(0x14, "", None).label(), "moisture");
+        assert_eq!(sensor(0xEE, "", None).label(), "sensor");
     }
 
     #[test]

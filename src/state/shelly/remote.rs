@@ -19,6 +19,8 @@ use serde_json::Value;
 use super::ShellySession;
 use super::explain::Failure;
 use crate::platform::{now_ms, sleep_ms};
+use crate::state::model::object_text;
+use crate::state::settings::Settings;
 
 /// Receives what a gateway hears: the manager source name, and the report.
 pub type RemoteSink = Rc<dyn Fn(&str, &Heard)>;
@@ -132,7 +134,7 @@ pub fn sensor_values(config: &ComponentMap, status: &ComponentMap) -> Vec<Heard>
 }
 
 /// A sensor component's JSON value as a BTHome reading of object `id`.
-fn reading_for(id: u8, value: &Value) -> Option<Reading> {
+pub(super) fn reading_for(id: u8, value: &Value) -> Option<Reading> {
     let info = bthome::info(id)?;
     match info.kind {
         Kind::Number if info.decimals == 0 => {
@@ -147,8 +149,9 @@ fn reading_for(id: u8, value: &Value) -> Option<Reading> {
     }
 }
 
-/// A device's readings in words (`temperature 21.5 °C, humidity 48 %`), or why there are none.
-pub fn describe_readings(data: &HeardData) -> String {
+/// A device's readings in words, in the user's units as the Scan page writes them
+/// (`temperature 21.5 °C, window open`), or why there are none.
+pub fn describe_readings(data: &HeardData, settings: &Settings) -> String {
     let (objects, error) = match data {
         HeardData::Objects(objects) => (objects.clone(), None),
         HeardData::Advertisement(advertisement) => {
@@ -163,19 +166,8 @@ pub fn describe_readings(data: &HeardData) -> String {
         .iter()
         .filter(|o| o.id != 0x00)
         .map(|o| {
-            let value = match &o.value {
-                Reading::Float(v) => v.to_string(),
-                Reading::Int(v) => v.to_string(),
-                Reading::Bool(b) => if *b { "on" } else { "off" }.to_owned(),
-                other => other
-                    .event()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| format!("{other:?}")),
-            };
-            match o.unit() {
-                Some(unit) => format!("{} {value} {unit}", o.name()),
-                None => format!("{} {value}", o.name()),
-            }
+            let value = object_text(o.id, &o.value, o.unit(), settings);
+            format!("{} {value}", o.name().replace('_', " "))
         })
         .collect();
     if let Some(error) = error {
@@ -313,7 +305,10 @@ mod tests {
             advertisement.service_data.get(&Uuid::BTHOME_V2),
             Some(&vec![0x40, 0x02, 0xca, 0x09])
         );
-        assert_eq!(describe_readings(&heard[0].data), "temperature 25.06 °C");
+        assert_eq!(
+            describe_readings(&heard[0].data, &Settings::default()),
+            "temperature 25.06 °C"
+        );
     }
 
     /// Shelly's example page (BLE component documentation): `RAAVAWQ6AQ==` is a button press
@@ -370,7 +365,7 @@ mod tests {
             ])
         );
         assert_eq!(
-            describe_readings(&heard[0].data),
+            describe_readings(&heard[0].data, &Settings::default()),
             "battery 87 %, temperature 21.5 °C"
         );
         // Heard when its newest sensor was updated; the other device's firmware does not say.
@@ -379,6 +374,19 @@ mod tests {
         assert_eq!(
             heard[1].data,
             HeardData::Objects(vec![Object::new(0x2D, Reading::Bool(true))])
+        );
+        // In the words and units the Scan page uses.
+        assert_eq!(
+            describe_readings(&heard[1].data, &Settings::default()),
+            "window open"
+        );
+        let fahrenheit = Settings {
+            fahrenheit: true,
+            ..Settings::default()
+        };
+        assert_eq!(
+            describe_readings(&heard[0].data, &fahrenheit),
+            "battery 87 %, temperature 70.7 °F"
         );
     }
 }

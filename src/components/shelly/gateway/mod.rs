@@ -14,6 +14,7 @@ use self::discovery::Discovery;
 use self::relay::Relayed;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::gateway::{BthomeGateway, Kept, shown_address};
+use crate::state::store::use_store;
 
 /// The gateway panel.
 #[component]
@@ -55,6 +56,7 @@ fn Components(
     gateway: BthomeGateway,
 ) -> impl IntoView {
     let session = ShellySession::from_context();
+    let settings = use_store().settings;
     view! {
         <h3>"Devices"</h3>
         <ul class="bthome-devices">
@@ -75,13 +77,14 @@ fn Components(
         <h3>"Sensors"</h3>
         <ul class="bthome-sensors">
             {move || gateway.sensors.get().into_iter().map(|s| {
-                let name = s.config.name.unwrap_or_default();
-                let value = s.status.map(|st| st.value.to_string()).unwrap_or_default();
+                let reading = settings.with(|settings| s.reading(settings));
+                let device = s.config.addr.as_deref().map(|addr| gateway.device_label(addr));
                 let id = s.id;
                 let key = format!("bthomesensor:{id}");
                 let shown = key.clone();
                 view! { <li data-key=key>
-                    <strong>{printable(&name).into_owned()}</strong>{format!(": {value}")}
+                    <strong>{s.label()}</strong>{format!(": {reading}")}
+                    {device.map(|d| view! { " " <span class="sensor-device">{d}</span> })}
                     " " <span class="component-key">{shown}</span>
                     " " <button class="small" on:click=move |_| gateway.delete(session, Kept::Sensor(id))>"Delete"</button></li> }
             }).collect_view()}

@@ -8,6 +8,7 @@ use super::AddForm;
 
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::remote::describe_readings;
+use crate::state::store::use_store;
 
 /// The relayed devices, and the switch that feeds them to the Scan page.
 #[component]
@@ -16,6 +17,7 @@ pub fn Relayed(
     form: AddForm,
 ) -> impl IntoView {
     let session = ShellySession::from_context();
+    let settings = use_store().settings;
     view! {
         <h3>"What the gateway hears"</h3>
         <div class="row">
@@ -31,7 +33,7 @@ pub fn Relayed(
                 // The form takes the address as Shelly's API writes it: lower case.
                 let picked = (heard.key.as_str().to_ascii_lowercase(), name.clone());
                 view! { <li><button class="relayed-device" on:click=move |_| form.pick(picked.0.clone(), picked.1.clone())>
-                    <code>{heard.key.to_string()}</code>" "{printable(&name).into_owned()}</button>": "{describe_readings(&heard.data)}</li> }
+                    <code>{heard.key.to_string()}</code>" "{printable(&name).into_owned()}</button>": "{settings.with(|settings| describe_readings(&heard.data, settings))}</li> }
             }).collect_view()}
         </ul>
     }
