@@ -673,6 +673,24 @@ mod tests {
         (device, client)
     }
 
+    /// Connects a client to a device made with `options` and scans, with notifications on or
+    /// off: the networks listed and how long the scan took.
+    fn scanned(options: ImprovOptions, notify: bool) -> (Vec<Network>, u64) {
+        let mut now = 0;
+        let (mut device, mut client) = start(options.clone(), &mut now);
+        client.scan_wifi(now).unwrap();
+        let started = now;
+        let outcome = drive(&mut device, &mut client, &mut now, notify);
+        let Ok(Response::Networks(networks)) = outcome else {
+            panic!("{options:?}: {outcome:?}")
+        };
+        (networks, now - started)
+    }
+
+    fn names(networks: &[Network]) -> Vec<String> {
+        networks.iter().map(Network::ssid_text).collect()
+    }
+
     fn creds(ssid: &str, password: &str) -> Credentials {
         Credentials::new(ssid, password).unwrap()
     }
@@ -713,8 +731,7 @@ mod tests {
         else {
             panic!("no networks")
         };
-        let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
-        assert_eq!(names, ["HomeNet", "Guest", "Neighbour"]);
+        assert_eq!(names(&networks), ["HomeNet", "Guest", "Neighbour"]);
 
         client
             .send_wifi(creds("HomeNet", "correct horse"), now)
@@ -1110,7 +1127,6 @@ mod tests {
     /// the first network for the answer.
     #[test]
     fn a_scan_answered_one_network_per_result_reaches_the_client_whole() {
-        let mut now = 0;
         let options = ImprovOptions {
             authorization: false,
             scan_per_network: true,
@@ -1133,14 +1149,8 @@ mod tests {
         assert_eq!(sizes, [20, 16, 20, 1, 3], "{results:02x?}");
         assert_eq!(results[4], [0x04, 0x00, 0x04]);
 
-        let (mut device, mut client) = start(options, &mut now);
-        client.scan_wifi(now).unwrap();
-        let Ok(Response::Networks(networks)) = drive(&mut device, &mut client, &mut now, true)
-        else {
-            panic!("no networks")
-        };
-        let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
-        assert_eq!(names, ["HomeNet", "Guest", "Neighbour"]);
+        let (networks, _) = scanned(options, true);
+        assert_eq!(names(&networks), ["HomeNet", "Guest", "Neighbour"]);
     }
 
     /// A scan answered one network per result, Tasmota's way: parts of 20 bytes, one value every
@@ -1199,19 +1209,12 @@ mod tests {
     /// were joined into more bytes than declared and the scan failed with `TrailingBytes`.
     #[test]
     fn a_cut_notification_then_a_result_in_parts_still_lists_every_network() {
-        let mut now = 0;
         let options = ImprovOptions {
             cut_result_notification: Some((1, 10)),
             ..tasmota_scan()
         };
-        let (mut device, mut client) = start(options, &mut now);
-        client.scan_wifi(now).unwrap();
-        let outcome = drive(&mut device, &mut client, &mut now, true);
-        let Ok(Response::Networks(networks)) = &outcome else {
-            panic!("{outcome:?}")
-        };
-        let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
-        assert_eq!(names, ["HomeNet", "Guest", "Neighbour"]);
+        let (networks, _) = scanned(options, true);
+        assert_eq!(names(&networks), ["HomeNet", "Guest", "Neighbour"]);
     }
 
     /// Without notifications, a device answering one network per result every 200 ms: the client
@@ -1219,22 +1222,14 @@ mod tests {
     /// the networks it happened to read.
     #[test]
     fn a_scan_one_network_per_result_by_polling_lists_every_network() {
-        let mut now = 0;
         let options = ImprovOptions {
             result_part_bytes: None,
             ..tasmota_scan()
         };
-        let (mut device, mut client) = start(options, &mut now);
-        client.scan_wifi(now).unwrap();
-        let started = now;
-        let outcome = drive(&mut device, &mut client, &mut now, false);
-        let Ok(Response::Networks(networks)) = &outcome else {
-            panic!("{outcome:?}")
-        };
-        let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
-        assert_eq!(names, ["HomeNet", "Guest", "Neighbour"]);
+        let (networks, took) = scanned(options, false);
+        assert_eq!(names(&networks), ["HomeNet", "Guest", "Neighbour"]);
         // The empty result (at 2.6 s) ends the list, not the quiet time.
-        assert!(now - started < 2_800, "{}", now - started);
+        assert!(took < 2_800, "{took}");
     }
 
     /// A device that sends every network of a scan at once, one per result, and the empty end
@@ -1247,22 +1242,15 @@ mod tests {
             .into_iter()
             .flat_map(|p| (0..60).map(move |o| (p, o)))
         {
-            let mut now = 0;
             let options = ImprovOptions {
                 result_part_bytes: parts,
                 result_interval_ms: 0,
                 scan_ms: 2_000 + offset,
                 ..tasmota_scan()
             };
-            let (mut device, mut client) = start(options, &mut now);
-            client.scan_wifi(now).unwrap();
-            let outcome = drive(&mut device, &mut client, &mut now, true);
-            let Ok(Response::Networks(networks)) = &outcome else {
-                panic!("{parts:?} {offset}: {outcome:?}")
-            };
-            let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
+            let (networks, _) = scanned(options, true);
             assert_eq!(
-                names,
+                names(&networks),
                 ["HomeNet", "Guest", "Neighbour"],
                 "{parts:?} {offset}"
             );
@@ -1276,21 +1264,18 @@ mod tests {
     #[test]
     fn a_network_whose_cut_result_was_replaced_is_listed_by_its_name() {
         for parts in [None, Some(20)] {
-            let mut now = 0;
             let options = ImprovOptions {
                 cut_result_notification: Some((1, 10)),
                 result_part_bytes: parts,
                 result_interval_ms: 0,
                 ..tasmota_scan()
             };
-            let (mut device, mut client) = start(options, &mut now);
-            client.scan_wifi(now).unwrap();
-            let outcome = drive(&mut device, &mut client, &mut now, true);
-            let Ok(Response::Networks(networks)) = &outcome else {
-                panic!("{parts:?}: {outcome:?}")
-            };
-            let names: Vec<String> = networks.iter().map(Network::ssid_text).collect();
-            assert_eq!(names, ["HomeNet", "Guest", "Neighbour"], "{parts:?}");
+            let (networks, _) = scanned(options, true);
+            assert_eq!(
+                names(&networks),
+                ["HomeNet", "Guest", "Neighbour"],
+                "{parts:?}"
+            );
             let guest = &networks[1];
             assert_eq!((guest.rssi, guest.auth_known()), (None, false), "{parts:?}");
         }
