@@ -774,6 +774,11 @@ fn scan_result(networks: &[Network]) -> Vec<u8> {
     Network::list_to_result(networks).encode().unwrap()
 }
 
+/// The result of a scan answered one network per result: `n`'s.
+fn one(n: &Network) -> Vec<u8> {
+    scan_result(core::slice::from_ref(n))
+}
+
 /// Improv serial answers a scan with one result per network and an empty result to end the list
 /// (improv-wifi.com/serial), and Tasmota's Berry example does so over BLE (`Staars/berry-examples`,
 /// `ble/improv.be`, `sendAPInfo`): every network is collected until the empty result, one per
@@ -788,11 +793,7 @@ fn a_scan_answered_one_network_per_result_is_collected() {
         network("Neighbour", -80, Auth::Required),
     ];
     for (i, n) in heard.iter().enumerate() {
-        client.notified(
-            Characteristic::RpcResult,
-            &scan_result(core::slice::from_ref(n)),
-            2_000 + 100 * i as u64,
-        );
+        client.notified(Characteristic::RpcResult, &one(n), 2_000 + 100 * i as u64);
         assert_eq!(client.take_outcome(), None, "more may follow {i}");
     }
     client.notified(Characteristic::RpcResult, &scan_result(&[]), 2_400);
@@ -878,7 +879,7 @@ fn a_scan_by_polling_reads_the_result_fast_and_lists_every_network() {
         // One network every 200 ms from 2 s, then the empty end.
         script.result = match until.checked_sub(2_000).map(|t| (t / 200) as usize) {
             None => Vec::new(),
-            Some(i) if i < heard.len() => scan_result(core::slice::from_ref(&heard[i])),
+            Some(i) if i < heard.len() => one(&heard[i]),
             Some(_) => scan_result(&[]),
         };
         client.advance(Feedback::Woke, until);
@@ -982,16 +983,12 @@ fn networks_notified_during_the_read_of_the_end_are_listed() {
     let (mut script, mut client) = asked_to_scan();
     let home = network("HomeNet", -48, Auth::Wpa2);
     let guest = network("Guest", -70, Auth::Open);
-    client.notified(
-        Characteristic::RpcResult,
-        &scan_result(core::slice::from_ref(&home)),
-        1_000,
-    );
+    client.notified(Characteristic::RpcResult, &one(&home), 1_000);
     assert_eq!(client.take_outcome(), None);
     let now = sleep_until(&client);
     client.advance(Feedback::Woke, now);
     let end = scan_result(&[]);
-    let guest_result = scan_result(core::slice::from_ref(&guest));
+    let guest_result = one(&guest);
     read_answered(
         &mut client,
         Characteristic::RpcResult,
@@ -1109,11 +1106,7 @@ fn networks_notified_at_once_during_a_polled_read_of_the_end_are_listed() {
     assert_eq!(now, 50, "polled fast");
     client.advance(Feedback::Woke, now);
     let end = scan_result(&[]);
-    let results: Vec<Vec<u8>> = heard
-        .iter()
-        .map(|n| scan_result(core::slice::from_ref(n)))
-        .chain([end.clone()])
-        .collect();
+    let results: Vec<Vec<u8>> = heard.iter().map(one).chain([end.clone()]).collect();
     let during: Vec<(Characteristic, &[u8])> = results
         .iter()
         .map(|r| (Characteristic::RpcResult, r.as_slice()))
@@ -1135,7 +1128,6 @@ fn a_network_whose_cut_result_was_replaced_is_listed_by_its_name() {
         let home = network("HomeNet", -48, Auth::Wpa2);
         let guest = scan_result(&[network("Guest", -70, Auth::Open)]);
         let neighbour = network("Neighbour", -80, Auth::Wpa2);
-        let one = |n: &Network| scan_result(core::slice::from_ref(n));
         client.notified(Characteristic::RpcResult, &one(&home), 1_000);
         client.notified(Characteristic::RpcResult, &guest[..cut_at], 1_200);
         assert!(sleep_until(&client) <= 1_200, "read at once");
