@@ -537,36 +537,24 @@ mod tests {
     /// password are ignored, as sdk-cpp's `parse_improv_data` does.
     #[test]
     fn malformed_wifi_data_is_refused() {
-        // data 05 'a' 'b': SSID says 5 bytes, 2 are there.
-        let bytes = frame(Command::WifiSettings, &hex("056162")).unwrap();
+        let parsed =
+            |data: &str| Request::parse(&frame(Command::WifiSettings, &hex(data)).unwrap());
+        for (data, offset, needed) in [
+            // data 05 'a' 'b': SSID says 5 bytes, 2 are there.
+            ("056162", 5, 3),
+            // SSID only, no password length byte.
+            ("0161", 4, 1),
+            // data 01 'a' 05 'b': the password says 5 bytes, 1 is there.
+            ("01610562", 6, 4),
+        ] {
+            assert_eq!(
+                parsed(data),
+                Err(Error::Truncated { offset, needed }),
+                "{data}"
+            );
+        }
         assert_eq!(
-            Request::parse(&bytes),
-            Err(Error::Truncated {
-                offset: 5,
-                needed: 3
-            })
-        );
-        // SSID only, no password length byte.
-        let bytes = frame(Command::WifiSettings, &hex("0161")).unwrap();
-        assert_eq!(
-            Request::parse(&bytes),
-            Err(Error::Truncated {
-                offset: 4,
-                needed: 1
-            })
-        );
-        // data 01 'a' 05 'b': the password says 5 bytes, 1 is there.
-        let bytes = frame(Command::WifiSettings, &hex("01610562")).unwrap();
-        assert_eq!(
-            Request::parse(&bytes),
-            Err(Error::Truncated {
-                offset: 6,
-                needed: 4
-            })
-        );
-        let bytes = frame(Command::WifiSettings, &hex("0161016201")).unwrap();
-        assert_eq!(
-            Request::parse(&bytes),
+            parsed("0161016201"),
             Ok(Request::WifiSettings(Credentials {
                 ssid: b"a".to_vec(),
                 password: b"b".to_vec()
