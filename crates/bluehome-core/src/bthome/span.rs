@@ -162,21 +162,30 @@ mod tests {
     use alloc::vec::Vec;
 
     use super::*;
+    use crate::advertisement::MacAddress;
     use crate::bthome::spec_example::{KEY, MAC};
-    use crate::bthome::{decode_v1, decode_v2};
+    use crate::bthome::{BindKey, decode_v1, decode_v2};
     use crate::hex::fixture as hex;
 
     fn map(packet: &Packet, len: usize) -> Vec<(Range<usize>, Field)> {
         packet.spans(len).map(|s| (s.range, s.field)).collect()
     }
 
+    /// The map of v2 service data (`data` in hex) decoded with `mac` and `key`, over all of it.
+    fn v2(
+        data: &str,
+        mac: Option<MacAddress>,
+        key: Option<&BindKey>,
+    ) -> Vec<(Range<usize>, Field)> {
+        let data = hex(data);
+        map(&decode_v2(&data, mac, key), data.len())
+    }
+
     /// bthome.io `format.html` example: temperature 25.06 °C, humidity 50.55 %.
     #[test]
     fn plain_v2_objects_follow_the_device_info_byte() {
-        let data = hex("4002ca0903bf13");
-        let p = decode_v2(&data, None, None);
         assert_eq!(
-            map(&p, data.len()),
+            v2("4002ca0903bf13", None, None),
             [
                 (0..1, Field::DeviceInfo),
                 (1..4, Field::Object(0)),
@@ -188,10 +197,9 @@ mod tests {
     /// bthome.io `encryption.html` example, decrypted and not.
     #[test]
     fn encrypted_v2_has_ciphertext_counter_and_mic() {
-        let data = hex("41e445f3c9962b332211006c7c4519");
-        let plain = decode_v2(&data, Some(MAC), Some(&KEY));
+        let data = "41e445f3c9962b332211006c7c4519";
         assert_eq!(
-            map(&plain, data.len()),
+            v2(data, Some(MAC), Some(&KEY)),
             [
                 (0..1, Field::DeviceInfo),
                 (1..4, Field::Object(0)),
@@ -200,9 +208,8 @@ mod tests {
                 (11..15, Field::Mic),
             ]
         );
-        let sealed = decode_v2(&data, Some(MAC), None);
         assert_eq!(
-            map(&sealed, data.len()),
+            v2(data, Some(MAC), None),
             [
                 (0..1, Field::DeviceInfo),
                 (1..7, Field::Ciphertext),
@@ -215,10 +222,8 @@ mod tests {
     /// bthome-ble `test_bthome_with_mac`: the reversed MAC, then pressure.
     #[test]
     fn payload_mac_has_its_span() {
-        let data = hex("42b2188d38c1a404138a01");
-        let p = decode_v2(&data, None, None);
         assert_eq!(
-            map(&p, data.len()),
+            v2("42b2188d38c1a404138a01", None, None),
             [
                 (0..1, Field::DeviceInfo),
                 (1..7, Field::PayloadMac),
@@ -230,19 +235,16 @@ mod tests {
     /// bthome-ble `test_bthome_invalid_object_payload_data_length`, and a wrong version byte.
     #[test]
     fn bytes_after_an_error_are_undecoded() {
-        let data = hex("4002ca0903bf");
-        let p = decode_v2(&data, None, None);
         assert_eq!(
-            map(&p, data.len()),
+            v2("4002ca0903bf", None, None),
             [
                 (0..1, Field::DeviceInfo),
                 (1..4, Field::Object(0)),
                 (4..6, Field::Undecoded),
             ]
         );
-        let v1_byte = decode_v2(&hex("2002ca09"), None, None);
         assert_eq!(
-            map(&v1_byte, 4),
+            v2("2002ca09", None, None),
             [(0..1, Field::DeviceInfo), (1..4, Field::Undecoded)]
         );
         assert_eq!(map(&decode_v2(&[], None, None), 0), []);
