@@ -619,22 +619,26 @@ mod tests {
     /// The UUIDs as docs-ble/encryption prints them.
     #[test]
     fn encryption_uuids_match_the_documentation() {
-        assert_eq!(
-            Characteristic::Passkey.uuid().to_string(),
-            "0ffb7104-860c-49ae-8989-1f946d5f6c03"
-        );
-        assert_eq!(
-            Characteristic::EncryptionKey.uuid().to_string(),
-            "eb0fb41b-af4b-4724-a6f9-974f55aba81a"
-        );
-        assert_eq!(
-            Characteristic::FactoryReset.uuid().to_string(),
-            "b0a7e40f-2b87-49db-801c-eb3686a24bdb"
-        );
-        assert_eq!(
-            Characteristic::FirmwareRevision.uuid().to_string(),
-            "00002a26-0000-1000-8000-00805f9b34fb"
-        );
+        for (c, uuid) in [
+            (
+                Characteristic::Passkey,
+                "0ffb7104-860c-49ae-8989-1f946d5f6c03",
+            ),
+            (
+                Characteristic::EncryptionKey,
+                "eb0fb41b-af4b-4724-a6f9-974f55aba81a",
+            ),
+            (
+                Characteristic::FactoryReset,
+                "b0a7e40f-2b87-49db-801c-eb3686a24bdb",
+            ),
+            (
+                Characteristic::FirmwareRevision,
+                "00002a26-0000-1000-8000-00805f9b34fb",
+            ),
+        ] {
+            assert_eq!(c.uuid().to_string(), uuid, "{c:?}");
+        }
     }
 
     #[test]

@@ -303,22 +303,20 @@ mod tests {
     /// The UUIDs exactly as improv-wifi.com/ble lists them.
     #[test]
     fn uuids_match_the_specification() {
-        assert_eq!(
-            SERVICE_UUID.to_string(),
-            "00467768-6228-2272-4663-277478268000"
-        );
-        assert_eq!(
-            Characteristic::State.uuid().to_string(),
-            "00467768-6228-2272-4663-277478268001"
-        );
-        assert_eq!(
-            Characteristic::Capabilities.uuid().to_string(),
-            "00467768-6228-2272-4663-277478268005"
-        );
-        assert_eq!(
-            SERVICE_DATA_UUID.to_string(),
-            "00004677-0000-1000-8000-00805f9b34fb"
-        );
+        for (uuid, text) in [
+            (SERVICE_UUID, "00467768-6228-2272-4663-277478268000"),
+            (
+                Characteristic::State.uuid(),
+                "00467768-6228-2272-4663-277478268001",
+            ),
+            (
+                Characteristic::Capabilities.uuid(),
+                "00467768-6228-2272-4663-277478268005",
+            ),
+            (SERVICE_DATA_UUID, "00004677-0000-1000-8000-00805f9b34fb"),
+        ] {
+            assert_eq!(uuid.to_string(), text);
+        }
     }
 
     #[test]
