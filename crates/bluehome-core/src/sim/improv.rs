@@ -687,6 +687,16 @@ mod tests {
         (networks, now - started)
     }
 
+    /// A device made with `options`, connected and just sent `request` at time 0.
+    fn asked(options: ImprovOptions, request: &Request) -> ImprovDevice {
+        let mut device = ImprovDevice::new(options);
+        device.connect("c", 0);
+        device
+            .write(Characteristic::RpcCommand, &request.encode(), 0)
+            .unwrap();
+        device
+    }
+
     fn names(networks: &[Network]) -> Vec<String> {
         networks.iter().map(Network::ssid_text).collect()
     }
@@ -1095,11 +1105,7 @@ mod tests {
             device_info: info.clone(),
             ..ImprovOptions::default()
         };
-        let mut probe = ImprovDevice::new(options.clone());
-        probe.connect("c", 0);
-        probe
-            .write(Characteristic::RpcCommand, &Request::DeviceInfo.encode(), 0)
-            .unwrap();
+        let mut probe = asked(options.clone(), &Request::DeviceInfo);
         let frame = info.to_result().encode().unwrap();
         let parts: Vec<Vec<u8>> = probe
             .take_notifications()
@@ -1133,11 +1139,7 @@ mod tests {
             result_part_bytes: Some(20),
             ..ImprovOptions::default()
         };
-        let mut probe = ImprovDevice::new(options.clone());
-        probe.connect("c", 0);
-        probe
-            .write(Characteristic::RpcCommand, &Request::ScanWifi.encode(), 0)
-            .unwrap();
+        let mut probe = asked(options.clone(), &Request::ScanWifi);
         probe.tick(2_000);
         let results: Vec<Vec<u8>> = probe
             .take_notifications()
@@ -1169,13 +1171,11 @@ mod tests {
     /// the value read stays whole.
     #[test]
     fn result_values_are_spaced_and_one_notification_is_cut() {
-        let mut device = ImprovDevice::new(ImprovOptions {
+        let options = ImprovOptions {
             cut_result_notification: Some((1, 10)),
             ..tasmota_scan()
-        });
-        device.connect("c", 0);
-        let scan = Request::ScanWifi.encode();
-        device.write(Characteristic::RpcCommand, &scan, 0).unwrap();
+        };
+        let mut device = asked(options, &Request::ScanWifi);
         let guest = Network::list_to_result(&[Network {
             ssid: b"Guest".to_vec(),
             rssi: Some(-61),
