@@ -191,6 +191,32 @@ fn blu(service: &[u8], mac: &str) -> Advertisement {
     adv
 }
 
+/// A Shelly BLU Gateway Gen3 advertises its MAC as its name (Home Assistant's Shelly
+/// config-flow tests); its card names it by the model its manufacturer data gives, and its code.
+#[wasm_bindgen_test]
+async fn a_gen3_shelly_named_by_its_mac_is_titled_by_its_model() {
+    use bluehome_core::shelly::manufacturer::{self, ManufacturerData};
+    let page = Page::mount().await;
+    let mac: MacAddress = "CC:BA:97:0D:5E:01".parse().unwrap();
+    let mut adv = Advertisement {
+        name: Some(mac.to_string()),
+        rssi: Some(-60),
+        ..Advertisement::default()
+    };
+    let data = ManufacturerData {
+        model_id: Some(0x1817),
+        mac: Some(mac),
+        ..ManufacturerData::default()
+    };
+    adv.manufacturer_data
+        .insert(manufacturer::COMPANY_ID, manufacturer::encode(&data));
+    page.advertise("gw-1", adv);
+    page.refresh().await;
+    assert_eq!(page.texts(".device-title"), ["Shelly BLU Gateway Gen3"]);
+    let row = page.texts(".device-row").remove(0);
+    assert!(row.contains("S3GW-1DBT001"), "{row}");
+}
+
 #[wasm_bindgen_test]
 async fn a_name_filter_keeps_the_nameless_data_packets_of_a_blu_sensor() {
     let page = Page::mount().await;

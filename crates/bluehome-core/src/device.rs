@@ -19,6 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::advertisement::{Advertisement, MacAddress};
 use crate::bthome;
 use crate::shelly::manufacturer;
+use crate::shelly::models::Model;
 use crate::uuid::Uuid;
 
 /// A device's identity: a MAC address, or a browser's opaque device id.
@@ -167,12 +168,11 @@ pub enum DeviceKind {
     BthomeV1,
     /// BTHome v2 service data.
     BthomeV2,
-    /// A Shelly BLU device: Shelly manufacturer data naming a BLU model (`SB…`), or naming any
-    /// model while the device also sends BTHome data.
-    ShellyBlu(&'static manufacturer::Model),
+    /// A Shelly BLU device: Shelly manufacturer data naming a BLU model (`SB…`).
+    ShellyBlu(&'static Model),
     /// A Shelly device that is not a BLU sensor (Shelly manufacturer data, or a name starting with
-    /// `Shelly`).
-    Shelly,
+    /// `Shelly`), with its model when the manufacturer data names a known one.
+    Shelly(Option<&'static Model>),
     /// Anything else.
     Other,
 }
@@ -185,36 +185,52 @@ impl DeviceKind {
             .get(&manufacturer::COMPANY_ID)
             .map(|bytes| manufacturer::parse(bytes));
         let bthome = bthome::service_data(data);
-        if let Some(model) = shelly.as_ref().and_then(|s| s.model())
-            && (model.code.starts_with("SB") || bthome.is_some())
-        {
+        let model = shelly.as_ref().and_then(|s| s.model());
+        if let Some(model) = model.filter(|m| m.is_blu()) {
             return Self::ShellyBlu(model);
         }
         match bthome {
             Some((uuid, _)) if uuid == Uuid::BTHOME_V2 => Self::BthomeV2,
             Some(_) => Self::BthomeV1,
-            None if shelly.is_some() => Self::Shelly,
+            None if shelly.is_some() => Self::Shelly(model),
             None if data
                 .name
                 .as_deref()
                 .is_some_and(|n| n.starts_with("Shelly")) =>
             {
-                Self::Shelly
+                Self::Shelly(None)
             }
             None => Self::Other,
         }
     }
 }
 
+impl DeviceKind {
+    /// The name to show for a device of this kind that advertises `name`: that name, except
+    /// where a Shelly Gen3 or later device advertises its MAC as its name (Home Assistant's
+    /// Shelly integration, `config_flow.py` `_get_name_from_mac_and_ble_model`, names those by
+    /// their model too): the model's name.
+    pub fn shown_name(self, name: Option<&str>) -> Option<&str> {
+        match (self, name) {
+            (Self::Shelly(Some(model)), Some(name)) if name.parse::<MacAddress>().is_ok() => {
+                Some(model.name)
+            }
+            (_, name) => name,
+        }
+    }
+}
+
 impl fmt::Display for DeviceKind {
-    /// `BTHome v2`, `Shelly BLU H&T (SBHT-003C)` (the model table's names already read
-    /// "Shelly BLU …"), `Shelly device`, `Other`.
+    /// `BTHome v2`, `Shelly BLU H&T (SBHT-003C)`, `Shelly BLU Gateway Gen3 (S3GW-1DBT001)` (the
+    /// model table's names already read "Shelly …"), `Shelly device`, `Other`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::BthomeV1 => f.write_str("BTHome v1"),
             Self::BthomeV2 => f.write_str("BTHome v2"),
-            Self::ShellyBlu(model) => write!(f, "{} ({})", model.name, model.code),
-            Self::Shelly => f.write_str("Shelly device"),
+            Self::ShellyBlu(model) | Self::Shelly(Some(model)) => {
+                write!(f, "{} ({})", model.name, model.code)
+            }
+            Self::Shelly(None) => f.write_str("Shelly device"),
             Self::Other => f.write_str("Other"),
         }
     }
@@ -332,12 +348,46 @@ mod tests {
         let mut adv = Advertisement::default();
         adv.manufacturer_data
             .insert(manufacturer::COMPANY_ID, vec![0x01, 0x02, 0x00]);
-        assert_eq!(DeviceKind::of(&adv), DeviceKind::Shelly);
+        assert_eq!(DeviceKind::of(&adv), DeviceKind::Shelly(None));
+        assert_eq!(DeviceKind::of(&adv).to_string(), "Shelly device");
         let named = Advertisement {
             name: Some("ShellyPlus1-AABB".into()),
             ..Advertisement::default()
         };
-        assert_eq!(DeviceKind::of(&named), DeviceKind::Shelly);
+        assert_eq!(DeviceKind::of(&named), DeviceKind::Shelly(None));
         assert_eq!(DeviceKind::of(&Advertisement::default()), DeviceKind::Other);
+    }
+
+    /// A BLU Gateway Gen3 as it advertises (Home Assistant's Shelly config-flow tests): its MAC
+    /// as its name, and manufacturer data with flags, model 0x1817 and MAC. It is named by its
+    /// model; a name that is not a MAC, and other kinds, keep theirs.
+    #[test]
+    fn a_shelly_named_by_its_mac_is_named_by_its_model() {
+        let mut adv = Advertisement {
+            name: Some("CC:BA:97:0D:5E:01".into()),
+            ..Advertisement::default()
+        };
+        adv.manufacturer_data.insert(
+            manufacturer::COMPANY_ID,
+            vec![
+                0x01, 0x05, 0x00, 0x0B, 0x17, 0x18, 0x0A, 0x01, 0x5E, 0x0D, 0x97, 0xBA, 0xCC,
+            ],
+        );
+        let kind = DeviceKind::of(&adv);
+        assert_eq!(kind.to_string(), "Shelly BLU Gateway Gen3 (S3GW-1DBT001)");
+        assert_eq!(
+            kind.shown_name(adv.name.as_deref()),
+            Some("Shelly BLU Gateway Gen3")
+        );
+        assert_eq!(kind.shown_name(Some("Hall gateway")), Some("Hall gateway"));
+        assert_eq!(kind.shown_name(None), None);
+        assert_eq!(
+            DeviceKind::Shelly(None).shown_name(Some("CC:BA:97:0D:5E:01")),
+            Some("CC:BA:97:0D:5E:01")
+        );
+        assert_eq!(
+            DeviceKind::Other.shown_name(Some("CC:BA:97:0D:5E:01")),
+            Some("CC:BA:97:0D:5E:01")
+        );
     }
 }

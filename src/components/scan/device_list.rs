@@ -3,7 +3,7 @@
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use bluehome_core::DeviceKey;
+use bluehome_core::{DeviceKey, DeviceKind};
 
 use crate::state::model::{DeviceEntry, ScanModel, kind_class};
 use crate::state::settings::format_age;
@@ -256,12 +256,20 @@ fn CardProbe(probe: NodeRef<leptos::html::Li>) -> impl IntoView {
     }
 }
 
-/// The kind as the card says it: a Shelly BLU model by its name alone when the device's title
-/// already is its code ("SBHT-003C", "Shelly BLU H&T"), so nothing is said twice.
-fn kind_text(kind: bluehome_core::DeviceKind, title: &str) -> String {
+/// The kind as the card says it, so that nothing is said twice: a Shelly model by its name alone
+/// when the device's title already is its code ("SBHT-003C": "Shelly BLU H&T"), by its code alone
+/// when the title is its name (a Gen3 device named by its model: "S3GW-1DBT001").
+fn kind_text(kind: DeviceKind, title: &str) -> String {
     match kind {
-        bluehome_core::DeviceKind::ShellyBlu(model) if title.contains(model.code) => {
+        DeviceKind::ShellyBlu(model) | DeviceKind::Shelly(Some(model))
+            if title.contains(model.code) =>
+        {
             model.name.to_owned()
+        }
+        DeviceKind::ShellyBlu(model) | DeviceKind::Shelly(Some(model))
+            if title.contains(model.name) =>
+        {
+            model.code.to_owned()
         }
         other => other.to_string(),
     }
@@ -474,6 +482,24 @@ mod tests {
         // "a" arrived (it sorts first) and "c" went away while the pointer rested on the list.
         let fresh = vec![k("a"), k("b"), k("d")];
         assert_eq!(hold_order(&held, fresh), [k("b"), k("d"), k("a")]);
+    }
+
+    /// The card never says a model twice: a BLU sensor titled by its code says its name, a Gen3
+    /// device titled by its model's name says its code, anything else its kind in full.
+    #[test]
+    fn the_kind_says_what_the_title_does_not() {
+        use bluehome_core::shelly::models::model;
+        let (button, gateway) = (model(0x0001).unwrap(), model(0x1817).unwrap());
+        let blu = DeviceKind::ShellyBlu(button);
+        assert_eq!(kind_text(blu, "SBBT-002C"), "Shelly BLU Button1");
+        assert_eq!(kind_text(blu, "Porch"), "Shelly BLU Button1 (SBBT-002C)");
+        let gen3 = DeviceKind::Shelly(Some(gateway));
+        assert_eq!(kind_text(gen3, "Shelly BLU Gateway Gen3"), "S3GW-1DBT001");
+        assert_eq!(
+            kind_text(gen3, "Hall"),
+            "Shelly BLU Gateway Gen3 (S3GW-1DBT001)"
+        );
+        assert_eq!(kind_text(DeviceKind::Shelly(None), "Hall"), "Shelly device");
     }
 
     #[test]

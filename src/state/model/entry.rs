@@ -267,7 +267,7 @@ impl<'a> DeviceEntry<'a> {
         Some(Self {
             key,
             name: heard
-                .and_then(|(_, info)| info.data.name.as_deref())
+                .and_then(|(d, info)| d.kind().shown_name(info.data.name.as_deref()))
                 .or(own.saved_name.as_deref()),
             mac: heard.and_then(|(d, _)| d.mac()).or(given_mac).or(key.mac()),
             rssi: heard.and_then(|(_, info)| info.rssi),

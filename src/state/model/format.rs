@@ -92,7 +92,7 @@ pub fn kind_class(kind: DeviceKind) -> &'static str {
     match kind {
         DeviceKind::BthomeV1 | DeviceKind::BthomeV2 => "bthome",
         DeviceKind::ShellyBlu(_) => "blu",
-        DeviceKind::Shelly => "shelly",
+        DeviceKind::Shelly(_) => "shelly",
         DeviceKind::Other => "other",
     }
 }

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use bluehome_core::blu::{self, Characteristic, Exposed, Operation, Outcome, Passkey, Value};
 use bluehome_core::bthome::BindKey;
 use bluehome_core::gatt::{Action, Feedback};
+use bluehome_core::shelly::models::Model;
 use bluehome_core::shelly::{self, manufacturer};
 use bluehome_core::{DeviceKey, MacAddress, Uuid};
 use leptos::prelude::*;
@@ -30,7 +31,7 @@ pub struct BluView {
     /// What the device exposes.
     pub exposed: RwSignal<Exposed>,
     /// Its product, when identified (its settings documented or not).
-    pub model: RwSignal<Option<&'static manufacturer::Model>>,
+    pub model: RwSignal<Option<&'static Model>>,
     /// Its MAC (announced, or typed when the browser could not learn it).
     pub mac: RwSignal<Option<MacAddress>>,
     /// The settings read, each with its value or why there is none.

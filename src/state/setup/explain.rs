@@ -6,7 +6,7 @@
 use bluehome_core::MacAddress;
 use bluehome_core::blu;
 use bluehome_core::improv::{self, ErrorCode, State};
-use bluehome_core::shelly::manufacturer::Model;
+use bluehome_core::shelly::models::Model;
 
 use crate::ble::{BleError, ErrorKind};
 use crate::platform::Os;
@@ -341,8 +341,7 @@ mod tests {
     /// Each product's own way into pairing mode, from its docs-ble page.
     #[test]
     fn pairing_mode_steps_follow_the_product() {
-        let how =
-            |code: &str| blu_pairing_mode(bluehome_core::shelly::manufacturer::model_by_code(code));
+        let how = |code: &str| blu_pairing_mode(bluehome_core::shelly::models::model_by_code(code));
         assert!(how("SBBT-002C").contains("more than 10 seconds"));
         assert!(how("SBBT-004CEU").contains("two of its buttons"));
         assert!(how("SBDI-003E").contains("4 times"));

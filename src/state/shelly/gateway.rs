@@ -7,7 +7,6 @@ use crate::state::actions::RunsActions as _;
 use bluehome_core::BindKey;
 use bluehome_core::advertisement::MacAddress;
 use bluehome_core::bthome::{Object, info as object_info};
-use bluehome_core::shelly::manufacturer;
 use bluehome_core::shelly::methods::Method;
 use bluehome_core::shelly::methods::bthome::{
     self, DeviceConfig, DeviceStatus, KnownObjects, NewSensor, ObjectInfo, SensorConfig,
@@ -15,6 +14,7 @@ use bluehome_core::shelly::methods::bthome::{
 };
 use bluehome_core::shelly::methods::events::{DiscoveredDevice, Event};
 use bluehome_core::shelly::methods::shelly::{self, Component, ComponentMap};
+use bluehome_core::shelly::models;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -111,7 +111,7 @@ impl BthomeDevice {
     /// when the model table does not know it, `None` when the gateway names no model.
     pub fn model_label(&self) -> Option<String> {
         let id = self.model_id?;
-        Some(match manufacturer::model(id) {
+        Some(match models::model(id) {
             Some(m) => format!("{} ({})", m.name, m.code),
             None => format!("BLU model id 0x{id:04x}"),
         })

@@ -39,7 +39,8 @@ pub use value::{
 };
 
 use crate::gatt::{Characteristics, Properties};
-use crate::shelly::manufacturer::{self, ManufacturerData, Model};
+use crate::shelly::manufacturer::ManufacturerData;
+use crate::shelly::models::{self, Model};
 use crate::uuid::Uuid;
 
 /// The service that holds the settings characteristics. Seen only in public code (a firmware
@@ -421,7 +422,7 @@ pub const COMMON: [Characteristic; 3] = [
 /// A BLU model whose GATT settings are documented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BluModel {
-    /// The Shelly model id (manufacturer data block `0x0B`); see [`manufacturer::MODELS`].
+    /// The Shelly model id (manufacturer data block `0x0B`); see [`models::MODELS`].
     pub id: u16,
     /// Its own settings besides [`COMMON`], as documented.
     pub settings: &'static [Characteristic],
@@ -432,7 +433,7 @@ pub struct BluModel {
 impl BluModel {
     /// The product code and name from the Shelly model table.
     pub fn model(&self) -> Option<&'static Model> {
-        manufacturer::model(self.id)
+        models::model(self.id)
     }
 
     /// The product code (`SBBT-002C`), also the device's local name.
@@ -538,7 +539,9 @@ pub fn identify(
 ) -> Option<&'static Model> {
     manufacturer
         .and_then(ManufacturerData::model)
-        .or_else(|| local_name.and_then(manufacturer::model_by_code))
+        .or_else(|| local_name.and_then(models::model_by_code))
+        // A Wi-Fi device's model (a gateway, a plug) is no BLU product.
+        .filter(|m| m.is_blu())
 }
 
 /// Whether firmware of this revision still uses the encryption passkey as the PIN it asks for
@@ -576,6 +579,7 @@ mod tests {
     use super::*;
     use crate::gatt::AttError;
     use crate::hex::fixture as hex;
+    use crate::shelly::manufacturer;
     use alloc::string::ToString;
     use alloc::vec::Vec;
 
@@ -756,6 +760,11 @@ mod tests {
             Some(1)
         );
         assert!(identify(None, Some("ATC_8D18B2")).is_none());
+        // A BLU Gateway Gen3 (model 0x1817) is a Shelly model, but no BLU product.
+        let gateway = manufacturer::parse(&hex("0105000b17180a015e0d97bacc"));
+        assert_eq!(gateway.model().map(|m| m.code), Some("S3GW-1DBT001"));
+        assert!(identify(Some(&gateway), None).is_none());
+        assert!(identify(None, Some("S3GW-1DBT001")).is_none());
     }
 
     /// A model whose settings pages were not read is still named: a BLU Motion ZB (model id

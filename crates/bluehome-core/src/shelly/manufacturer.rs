@@ -13,6 +13,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::advertisement::MacAddress;
 use crate::filter::DataPrefix;
+use crate::shelly::models::{self, Model};
 
 /// Allterco Robotics (Shelly), Bluetooth SIG company id 2985.
 pub const COMPANY_ID: u16 = 0x0BA9;
@@ -443,122 +444,10 @@ pub fn mac_prefixes(mac: MacAddress) -> [DataPrefix; 2] {
     ]
 }
 
-/// A Shelly BLE model: id (block `0x0B`, also BTHome object `0xF0`), model code, product name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Model {
-    /// The model id.
-    pub id: u16,
-    /// The model code the device also uses as its local name (`SBBT-002C`).
-    pub code: &'static str,
-    /// The product name.
-    pub name: &'static str,
-}
-
-/// Known BLU model ids (Shelly's BLU API documents, ShellyUSA/Hubitat-Drivers
-/// `Scripts/HubitatBLEHelper.js`). `0x0004` is disputed between sources (one third-party
-/// table says BLU Distance, which ShellyUSA lists as `0x000A`), so it is left out.
-pub static MODELS: [Model; 17] = [
-    Model {
-        id: 0x0001,
-        code: "SBBT-002C",
-        name: "Shelly BLU Button1",
-    },
-    Model {
-        id: 0x0002,
-        code: "SBDW-002C",
-        name: "Shelly BLU Door/Window",
-    },
-    Model {
-        id: 0x0003,
-        code: "SBHT-003C",
-        name: "Shelly BLU H&T",
-    },
-    Model {
-        id: 0x0005,
-        code: "SBMO-003Z",
-        name: "Shelly BLU Motion",
-    },
-    Model {
-        id: 0x0006,
-        code: "SBBT-004CEU",
-        name: "Shelly BLU Wall Switch 4",
-    },
-    Model {
-        id: 0x0007,
-        code: "SBBT-004CUS",
-        name: "Shelly BLU RC Button 4",
-    },
-    Model {
-        id: 0x0008,
-        code: "SBTR-001AEU",
-        name: "Shelly BLU TRV",
-    },
-    Model {
-        id: 0x0009,
-        code: "SBRC-005B",
-        name: "Shelly BLU Remote Control ZB",
-    },
-    Model {
-        id: 0x000A,
-        code: "SBDI-003E",
-        name: "Shelly BLU Distance",
-    },
-    Model {
-        id: 0x000B,
-        code: "SBWS-90CM",
-        name: "Shelly BLU Weather Station",
-    },
-    Model {
-        id: 0x000C,
-        code: "SBHT-103C",
-        name: "Shelly BLU H&T Display ZB",
-    },
-    Model {
-        id: 0x0011,
-        code: "SBHT-203C",
-        name: "Shelly BLU H&T ZB",
-    },
-    Model {
-        id: 0x0013,
-        code: "SBMO-103Z",
-        name: "Shelly BLU Motion ZB",
-    },
-    Model {
-        id: 0x0014,
-        code: "SBDW-103C",
-        name: "Shelly BLU Door/Window ZB",
-    },
-    Model {
-        id: 0x0015,
-        code: "SBBT-104CEU",
-        name: "Shelly BLU Wall Switch 4 ZB",
-    },
-    Model {
-        id: 0x0016,
-        code: "SBBT-104CUS",
-        name: "Shelly BLU RC Button 4 ZB",
-    },
-    Model {
-        id: 0x0017,
-        code: "SBBT-102C",
-        name: "Shelly BLU Button Tough 1 ZB",
-    },
-];
-
-/// The model with this id, if known.
-pub fn model(id: u16) -> Option<&'static Model> {
-    MODELS.iter().find(|m| m.id == id)
-}
-
-/// The model with this product code (`SBMO-103Z`, also its local name), case-insensitive.
-pub fn model_by_code(code: &str) -> Option<&'static Model> {
-    MODELS.iter().find(|m| m.code.eq_ignore_ascii_case(code))
-}
-
 impl ManufacturerData {
     /// The model table entry for `model_id`.
     pub fn model(&self) -> Option<&'static Model> {
-        self.model_id.and_then(model)
+        self.model_id.and_then(models::model)
     }
 }
 

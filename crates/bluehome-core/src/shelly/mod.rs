@@ -5,6 +5,7 @@ pub mod auth;
 pub mod frame;
 pub mod manufacturer;
 pub mod methods;
+pub mod models;
 pub mod rpc;
 
 pub use manufacturer::{BEACON_COMPANY_ID, COMPANY_ID, Flags, ManufacturerData, TimeBeacon};

@@ -18,6 +18,7 @@ use crate::bthome::{self, BindKey, Encryption, Kind, Object, Value};
 use crate::shelly::manufacturer::{self, Flags, ManufacturerData};
 use crate::shelly::methods::bthome::ObjectInfo;
 use crate::shelly::methods::events::{DiscoveredDevice, ShellyMfdata};
+use crate::shelly::models;
 use crate::uuid::Uuid;
 
 /// The bind key of every encrypted simulated sensor (the key of the encrypted examples in
@@ -223,7 +224,7 @@ impl SimSensor {
 
     /// The local name (`SBBT-002C`, … or `BTH-<last two MAC bytes>`).
     pub fn local_name(&self) -> String {
-        match self.spec.kind.model_id().and_then(manufacturer::model) {
+        match self.spec.kind.model_id().and_then(models::model) {
             Some(model) => model.code.to_string(),
             None => {
                 let [.., a, b] = self.spec.mac.0;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::shelly::SetConfigResult;
 use super::{Page, Paged};
-use crate::shelly::manufacturer;
+use crate::shelly::models::{self, Model};
 
 /// Lowest dynamic component id.
 pub const FIRST_ID: u16 = 200;
@@ -70,7 +70,7 @@ pub struct DeviceConfig {
 /// `{"flags": 17, "model_id": 3}`, a Pro 1PM as BTHome gateway `{"flags": 0, "model_id": 1}`
 /// (the device dumps in Luligu/matterbridge-shelly `src/mock/`, `shellyblugwg3-34CDB077BCD4.json`
 /// and `shellypro1pm-EC62608AB9A4.json`). `model_id` is the BLU model id of Shelly's manufacturer
-/// data ([`manufacturer::model`]); what the bits of `flags` mean is not documented, so they are
+/// data ([`models::model`]); what the bits of `flags` mean is not documented, so they are
 /// kept as sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct DeviceAttrs {
@@ -94,8 +94,8 @@ impl DeviceAttrs {
     }
 
     /// The known Shelly BLU model of `model_id`.
-    pub fn model(&self) -> Option<&'static manufacturer::Model> {
-        self.model_id.and_then(manufacturer::model)
+    pub fn model(&self) -> Option<&'static Model> {
+        self.model_id.and_then(models::model)
     }
 }
 
