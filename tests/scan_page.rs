@@ -413,6 +413,8 @@ async fn an_encrypted_sensor_decodes_after_its_key_is_entered() {
     assert!(!row.contains("21.5"), "{row}");
 
     page.open_details().await;
+    let hint = page.texts(".key-form .hint").remove(0);
+    assert!(hint.contains("encrypts its readings"), "{hint}");
     page.input(".key-form input[name=bindkey]", &"23".repeat(16));
     page.input(".key-form input[name=mac]", "a4:c1:38:11:22:33");
     page.click(".key-form button[type=submit]");
@@ -553,6 +555,9 @@ async fn control_and_bidi_characters_in_a_name_are_shown_escaped() {
     assert_eq!(page.texts(".device-title"), [shown]);
     page.open_details().await;
     assert_eq!(page.texts(".device-details h2"), [shown]);
+    // A sensor that does not encrypt is not said to need a key.
+    let hint = page.texts(".key-form .hint").remove(0);
+    assert!(hint.contains("sends its readings unencrypted"), "{hint}");
     assert!(!page.host.inner_html().contains('\u{202e}'));
 }
 

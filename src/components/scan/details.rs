@@ -128,6 +128,7 @@ fn DetailsPanel(
     };
     let needs_mac =
         move || with_selected(|d, _| d.mac.is_none() && d.key.mac().is_none()).unwrap_or(false);
+    let encrypted = move || with_selected(|d, _| d.encrypted).unwrap_or(false);
 
     // Chart: which reading, over which range.
     let chart_reading = RwSignal::new(None::<(u8, u8)>);
@@ -314,8 +315,10 @@ fn DetailsPanel(
                     <p class="hint">
                         {move || if has_key.get() {
                             "A bind key is saved for this device (in this browser only)."
+                        } else if encrypted() {
+                            "This sensor encrypts its readings: enter its bind key to read them."
                         } else {
-                            "Encrypted BTHome sensors need their bind key."
+                            "This sensor sends its readings unencrypted: a bind key is needed only once it encrypts them."
                         }}
                     </p>
                     <label>
