@@ -217,6 +217,30 @@ async fn a_gen3_shelly_named_by_its_mac_is_titled_by_its_model() {
     assert!(row.contains("S3GW-1DBT001"), "{row}");
 }
 
+/// An Improv device (its service UUID and the service data with its state, improv-wifi.com/ble)
+/// is said to be one, with its state and where its Wi-Fi is set up.
+#[wasm_bindgen_test]
+async fn an_improv_device_says_its_state_and_where_to_set_it_up() {
+    use bluehome_core::improv;
+    let page = Page::mount().await;
+    let mut adv = Advertisement {
+        name: Some("improv-1".into()),
+        rssi: Some(-60),
+        ..Advertisement::default()
+    };
+    adv.add_service_uuid(improv::SERVICE_UUID);
+    adv.service_data
+        .insert(improv::SERVICE_DATA_UUID, vec![0x02, 0x01, 0, 0, 0, 0]);
+    page.advertise("improv-1", adv);
+    page.refresh().await;
+    let row = page.texts(".device-row").remove(0);
+    assert!(row.contains("Improv Wi-Fi"), "{row}");
+    assert_eq!(
+        page.texts(".row-note"),
+        ["Ready for Wi-Fi credentials. Set up its Wi-Fi on the Devices page."]
+    );
+}
+
 #[wasm_bindgen_test]
 async fn a_name_filter_keeps_the_nameless_data_packets_of_a_blu_sensor() {
     let page = Page::mount().await;

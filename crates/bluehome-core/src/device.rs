@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::advertisement::{Advertisement, MacAddress};
 use crate::bthome;
+use crate::improv;
 use crate::shelly::manufacturer;
 use crate::shelly::models::Model;
 use crate::uuid::Uuid;
@@ -173,6 +174,9 @@ pub enum DeviceKind {
     /// A Shelly device that is not a BLU sensor (Shelly manufacturer data, or a name starting with
     /// `Shelly`), with its model when the manufacturer data names a known one.
     Shelly(Option<&'static Model>),
+    /// An Improv Wi-Fi device (improv-wifi.com/ble: it advertises the Improv service, or its
+    /// service data), with the state its service data gives.
+    Improv(Option<improv::State>),
     /// Anything else.
     Other,
 }
@@ -186,12 +190,19 @@ impl DeviceKind {
             .map(|bytes| manufacturer::parse(bytes));
         let bthome = bthome::service_data(data);
         let model = shelly.as_ref().and_then(|s| s.model());
+        let improv_data = data.service_data.get(&improv::SERVICE_DATA_UUID);
         if let Some(model) = model.filter(|m| m.is_blu()) {
             return Self::ShellyBlu(model);
         }
         match bthome {
             Some((uuid, _)) if uuid == Uuid::BTHOME_V2 => Self::BthomeV2,
             Some(_) => Self::BthomeV1,
+            None if improv_data.is_some() => Self::Improv(
+                improv_data
+                    .and_then(|d| improv::ServiceData::parse(d).ok())
+                    .map(|d| d.state),
+            ),
+            None if data.service_uuids.contains(&improv::SERVICE_UUID) => Self::Improv(None),
             None if shelly.is_some() => Self::Shelly(model),
             None if data
                 .name
@@ -203,9 +214,7 @@ impl DeviceKind {
             None => Self::Other,
         }
     }
-}
 
-impl DeviceKind {
     /// The name to show for a device of this kind that advertises `name`: that name, except
     /// where a Shelly Gen3 or later device advertises its MAC as its name (Home Assistant's
     /// Shelly integration, `config_flow.py` `_get_name_from_mac_and_ble_model`, names those by
@@ -222,7 +231,7 @@ impl DeviceKind {
 
 impl fmt::Display for DeviceKind {
     /// `BTHome v2`, `Shelly BLU H&T (SBHT-003C)`, `Shelly BLU Gateway Gen3 (S3GW-1DBT001)` (the
-    /// model table's names already read "Shelly …"), `Shelly device`, `Other`.
+    /// model table's names already read "Shelly …"), `Shelly device`, `Improv Wi-Fi`, `Other`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::BthomeV1 => f.write_str("BTHome v1"),
@@ -231,6 +240,7 @@ impl fmt::Display for DeviceKind {
                 write!(f, "{} ({})", model.name, model.code)
             }
             Self::Shelly(None) => f.write_str("Shelly device"),
+            Self::Improv(_) => f.write_str("Improv Wi-Fi"),
             Self::Other => f.write_str("Other"),
         }
     }
@@ -356,6 +366,29 @@ mod tests {
         };
         assert_eq!(DeviceKind::of(&named), DeviceKind::Shelly(None));
         assert_eq!(DeviceKind::of(&Advertisement::default()), DeviceKind::Other);
+    }
+
+    /// An Improv device advertises its service UUID and, since revision 2.0, service data
+    /// `4677` with its state (improv-wifi.com/ble); either makes it one, the data its state.
+    #[test]
+    fn improv_devices_by_their_service_or_its_data() {
+        let mut adv = Advertisement::default();
+        adv.add_service_uuid(improv::SERVICE_UUID);
+        assert_eq!(DeviceKind::of(&adv), DeviceKind::Improv(None));
+        adv.service_data
+            .insert(improv::SERVICE_DATA_UUID, vec![0x01, 0x01, 0, 0, 0, 0]);
+        let kind = DeviceKind::of(&adv);
+        assert_eq!(
+            kind,
+            DeviceKind::Improv(Some(improv::State::AuthorizationRequired))
+        );
+        assert_eq!(kind.to_string(), "Improv Wi-Fi");
+        // Data too short to hold a state: still Improv, its state unknown.
+        let mut short = Advertisement::default();
+        short
+            .service_data
+            .insert(improv::SERVICE_DATA_UUID, vec![0x01]);
+        assert_eq!(DeviceKind::of(&short), DeviceKind::Improv(None));
     }
 
     /// A BLU Gateway Gen3 as it advertises (Home Assistant's Shelly config-flow tests): its MAC

@@ -291,6 +291,8 @@ struct Card {
     encrypted: bool,
     /// The decode problem, and whether entering a bind key would solve it.
     problem: Option<(String, bool)>,
+    /// What a device without readings is for: an Improv device's state and where to set it up.
+    note: Option<String>,
 }
 
 impl Card {
@@ -325,8 +327,26 @@ impl Card {
                     p.kind == "missing_key",
                 )
             }),
+            note: improv_note(d.kind),
         }
     }
+}
+
+/// An Improv device's card says its advertised state and where its Wi-Fi is set up.
+fn improv_note(kind: DeviceKind) -> Option<String> {
+    let DeviceKind::Improv(state) = kind else {
+        return None;
+    };
+    let setup = "Set up its Wi-Fi on the Devices page.";
+    Some(match state {
+        Some(state) => {
+            let said = state.description();
+            let mut chars = said.chars();
+            let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+            format!("{}{}. {setup}", first.unwrap_or_default(), chars.as_str())
+        }
+        None => setup.to_owned(),
+    })
 }
 
 fn rssi_text(rssi: Option<i8>) -> String {
@@ -450,6 +470,7 @@ pub fn DeviceRow(
                         }
                     })
             }}
+            {move || card.with(|c| c.note.clone()).map(|note| view! { <p class="row-note">{note}</p> })}
             <ul class="readings" hidden=move || card.with(|c| c.problem.is_some())>{readings}</ul>
         </li>
     }
@@ -500,6 +521,22 @@ mod tests {
             "Shelly BLU Gateway Gen3 (S3GW-1DBT001)"
         );
         assert_eq!(kind_text(DeviceKind::Shelly(None), "Hall"), "Shelly device");
+    }
+
+    #[test]
+    fn an_improv_card_says_its_state_and_where_to_set_it_up() {
+        use bluehome_core::improv::State;
+        assert_eq!(
+            improv_note(DeviceKind::Improv(Some(State::AuthorizationRequired))).as_deref(),
+            Some(
+                "Waiting for authorization: press the device's button. Set up its Wi-Fi on the Devices page."
+            )
+        );
+        assert_eq!(
+            improv_note(DeviceKind::Improv(None)).as_deref(),
+            Some("Set up its Wi-Fi on the Devices page.")
+        );
+        assert_eq!(improv_note(DeviceKind::Other), None);
     }
 
     #[test]

@@ -93,6 +93,7 @@ pub fn kind_class(kind: DeviceKind) -> &'static str {
         DeviceKind::BthomeV1 | DeviceKind::BthomeV2 => "bthome",
         DeviceKind::ShellyBlu(_) => "blu",
         DeviceKind::Shelly(_) => "shelly",
+        DeviceKind::Improv(_) => "improv",
         DeviceKind::Other => "other",
     }
 }
