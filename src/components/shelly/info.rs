@@ -24,7 +24,7 @@ pub fn DeviceInfoPanel() -> impl IntoView {
                 ("Name", d.display_name()),
                 ("Device id", info.id.clone()),
                 ("MAC", d.mac.map(|m| m.to_string()).unwrap_or_else(|| "unknown".into())),
-                ("Model", info.model.clone()),
+                ("Model", d.model_label()),
                 ("Generation", if info.r#gen == 0 { String::new() } else { info.r#gen.to_string() }),
                 ("Firmware", d.firmware().to_owned()),
                 ("Password", if info.auth_en { "set".into() } else { "none".into() }),

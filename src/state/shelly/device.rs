@@ -1,8 +1,9 @@
 //! What is known about the connected device: its `Shelly.GetDeviceInfo`, and the browser's name
 //! and id of it.
 
-use bluehome_core::MacAddress;
 use bluehome_core::shelly::methods::shelly::DeviceInfo;
+use bluehome_core::shelly::models::{self, Model};
+use bluehome_core::{DeviceKind, MacAddress};
 
 use crate::ble::DeviceId;
 
@@ -49,14 +50,31 @@ impl DeviceSummary {
         }
     }
 
-    /// The best name to show.
+    /// Its model, when the model table knows its code (`S3GW-1DBT001`).
+    pub fn model(&self) -> Option<&'static Model> {
+        models::model_by_code(&self.info.model)
+    }
+
+    /// Its model for people: product name and code, else the code as the device sent it.
+    pub fn model_label(&self) -> String {
+        self.model().map_or_else(
+            || self.info.model.clone(),
+            |m| format!("{} ({})", m.name, m.code),
+        )
+    }
+
+    /// The best name to show: the name set on the device, else the name it advertises (a Gen3
+    /// or later device, which advertises its MAC, by its model as the Scan page names it), else
+    /// its id.
     pub fn display_name(&self) -> String {
+        let advertised = || DeviceKind::Shelly(self.model()).shown_name(self.ble_name.as_deref());
         self.info
             .name
-            .clone()
+            .as_deref()
             .filter(|n| !n.is_empty())
-            .or_else(|| self.ble_name.clone())
-            .unwrap_or_else(|| self.info.id.clone())
+            .or_else(advertised)
+            .unwrap_or(&self.info.id)
+            .to_owned()
     }
 }
 
@@ -113,6 +131,32 @@ mod tests {
         );
         assert_eq!(s.realm(), "abc");
         assert_eq!(s.mac, None);
+    }
+
+    /// A BLU Gateway Gen3 chosen by its advertised name, its MAC, is named by its model; a name
+    /// set on it, or an advertised name that is not a MAC, wins.
+    #[test]
+    fn a_gen3_device_is_named_by_its_model() {
+        let summary = |name: Option<&str>, ble_name: &str| {
+            let info = serde_json::from_value::<DeviceInfo>(serde_json::json!({
+                "id": "shellyblugwg3-ccba970d5e01", "model": "S3GW-1DBT001", "name": name}))
+            .unwrap();
+            DeviceSummary::from_info(DeviceId::from("x"), Some(ble_name.to_owned()), info)
+        };
+        let gateway = summary(None, "CC:BA:97:0D:5E:01");
+        assert_eq!(gateway.display_name(), "Shelly BLU Gateway Gen3");
+        assert_eq!(
+            gateway.model_label(),
+            "Shelly BLU Gateway Gen3 (S3GW-1DBT001)"
+        );
+        assert_eq!(
+            summary(Some("Hall"), "CC:BA:97:0D:5E:01").display_name(),
+            "Hall"
+        );
+        assert_eq!(
+            summary(None, "ShellyBluGwG3-CCBA970D5E01").display_name(),
+            "ShellyBluGwG3-CCBA970D5E01"
+        );
     }
 
     #[test]
