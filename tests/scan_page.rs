@@ -177,12 +177,17 @@ async fn applying_filters_restarts_a_running_scan_narrowed() {
 /// it as the device does: the BTHome data in one packet, name and manufacturer data in the scan
 /// response.
 fn blu(service: &[u8], mac: &str) -> Advertisement {
-    use bluehome_core::shelly::manufacturer::{self, ManufacturerData};
     let mac: MacAddress = mac.parse().unwrap();
     let mut adv = sensor("SBHT-003C", service, -58);
     adv.address = Some(mac);
+    with_shelly_data(adv, mac, 3)
+}
+
+/// `adv` with Shelly manufacturer data naming the model `model_id` and `mac` (its MAC block).
+fn with_shelly_data(mut adv: Advertisement, mac: MacAddress, model_id: u16) -> Advertisement {
+    use bluehome_core::shelly::manufacturer::{self, ManufacturerData};
     let data = ManufacturerData {
-        model_id: Some(3),
+        model_id: Some(model_id),
         mac: Some(mac),
         ..ManufacturerData::default()
     };
@@ -195,22 +200,14 @@ fn blu(service: &[u8], mac: &str) -> Advertisement {
 /// config-flow tests); its card names it by the model its manufacturer data gives, and its code.
 #[wasm_bindgen_test]
 async fn a_gen3_shelly_named_by_its_mac_is_titled_by_its_model() {
-    use bluehome_core::shelly::manufacturer::{self, ManufacturerData};
     let page = Page::mount().await;
     let mac: MacAddress = "CC:BA:97:0D:5E:01".parse().unwrap();
-    let mut adv = Advertisement {
+    let adv = Advertisement {
         name: Some(mac.to_string()),
         rssi: Some(-60),
         ..Advertisement::default()
     };
-    let data = ManufacturerData {
-        model_id: Some(0x1817),
-        mac: Some(mac),
-        ..ManufacturerData::default()
-    };
-    adv.manufacturer_data
-        .insert(manufacturer::COMPANY_ID, manufacturer::encode(&data));
-    page.advertise("gw-1", adv);
+    page.advertise("gw-1", with_shelly_data(adv, mac, 0x1817));
     page.refresh().await;
     assert_eq!(page.texts(".device-title"), ["Shelly BLU Gateway Gen3"]);
     let row = page.texts(".device-row").remove(0);
