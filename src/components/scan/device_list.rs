@@ -471,7 +471,7 @@ pub fn DeviceRow(
                     })
             }}
             {move || card.with(|c| c.note.clone()).map(|note| view! { <p class="row-note">{note}</p> })}
-            <ul class="readings" hidden=move || card.with(|c| c.problem.is_some())>{readings}</ul>
+            <ul class="readings" hidden=move || card.with(|c| c.problem.is_some() || c.note.is_some())>{readings}</ul>
         </li>
     }
 }
