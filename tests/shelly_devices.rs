@@ -260,7 +260,7 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
     // Each sensor names its device, as the devices list does.
     assert_eq!(
         texts(&w.host, ".bthome-sensors .sensor-device"),
-        ["Kitchen H&T", "Kitchen H&T"]
+        ["from Kitchen H&T", "from Kitchen H&T"]
     );
     w.host.remove();
 }

@@ -84,7 +84,7 @@ fn Components(
                 let shown = key.clone();
                 view! { <li data-key=key>
                     <strong>{s.label()}</strong>{format!(": {reading}")}
-                    {device.map(|d| view! { " " <span class="sensor-device">{d}</span> })}
+                    {device.map(|d| view! { " " <span class="sensor-device">{format!("from {d}")}</span> })}
                     " " <span class="component-key">{shown}</span>
                     " " <button class="small" on:click=move |_| gateway.delete(session, Kept::Sensor(id))>"Delete"</button></li> }
             }).collect_view()}
