@@ -430,7 +430,11 @@ async fn an_encrypted_sensor_decodes_after_its_key_is_entered() {
     // The browser hides the MAC: the device is known only by an opaque id.
     page.advertise("opaque-id", sensor("ENC", &packet(1), -55));
     let row = page.last_row().await;
-    assert!(row.contains("no bind key"), "{row}");
+    assert!(row.contains("Encrypted: needs its bind key."), "{row}");
+    assert!(
+        !row.contains("missing_key"),
+        "in words, not the core's code: {row}"
+    );
     assert!(!row.contains("21.5"), "{row}");
 
     page.open_details().await;
@@ -463,7 +467,14 @@ async fn a_wrong_key_shows_the_decryption_failure() {
     page.set_key("A4:C1:38:11:22:34", 2);
     page.advertise("A4:C1:38:11:22:34", sensor("ENC2", &payload, -55));
     let row = page.last_row().await;
-    assert!(row.contains("mic_failure"), "{row}");
+    assert!(
+        row.contains("Decryption failed: the bind key or the MAC is wrong."),
+        "{row}"
+    );
+    assert!(
+        !row.contains("mic_failure"),
+        "in words, not the core's code: {row}"
+    );
 }
 
 /// A bind key set for a device that sends plaintext: the refusal (a possible downgrade) stays,

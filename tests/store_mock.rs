@@ -12,7 +12,7 @@ use bluehome::state::AppStore;
 use bluehome::state::model::KeyEntry;
 use bluehome::state::store::FRAME_MS;
 use bluehome_core::sim::sensors::SIM_KEY;
-use bluehome_core::{DeviceKey, DeviceKind};
+use bluehome_core::{DeviceKey, DeviceKind, bthome};
 use leptos::prelude::GetUntracked;
 
 /// The store over the demo backend, scanning, with the clock at 0.
@@ -94,7 +94,10 @@ fn encrypted_demo_sensors_decode_once_the_sim_key_is_entered() {
     demo.store.model_untracked(|model| {
         for key in &encrypted {
             let device = model.device(key).unwrap();
-            assert_eq!(device.problem.map(|p| p.kind), Some("missing_key"));
+            assert_eq!(
+                device.problem.map(|p| p.error().clone()),
+                Some(bthome::Error::MissingKey)
+            );
             assert!(device.readings.is_empty());
         }
     });

@@ -251,11 +251,8 @@ fn DetailsPanel(
 
     // A memo: the device changes with every packet, its problem (and the announcement) only
     // when it does.
-    let problem = Memo::new(move |_| {
-        with_selected(|d, _| d.problem.cloned())
-            .flatten()
-            .map(|p| format!("{} ({})", p.message, p.kind))
-    });
+    let problem =
+        Memo::new(move |_| with_selected(|d, _| d.problem.map(ToString::to_string)).flatten());
     let problem = move || problem.get().map(|p| view! { <p class="problem">{p}</p> });
 
     // Focus goes to the panel as it opens (on a phone it covers the list), and back to the

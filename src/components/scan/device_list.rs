@@ -321,12 +321,7 @@ impl Card {
             age,
             subtitle: subtitle.join(" · "),
             encrypted: d.encrypted,
-            problem: d.problem.map(|p| {
-                (
-                    format!("{} ({})", p.message, p.kind),
-                    p.kind == "missing_key",
-                )
-            }),
+            problem: d.problem.map(|p| (p.to_string(), p.needs_key())),
             note: improv_note(d.kind),
         }
     }

@@ -3,8 +3,9 @@
 //! that record with what the core manager's device table says.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
 
-use bluehome_core::bthome::Value;
+use bluehome_core::bthome::{self, Value};
 use bluehome_core::manager::DeviceRef;
 use bluehome_core::text::printable;
 use bluehome_core::{Advertisement, DeviceKey, DeviceKind, LiteMap, MacAddress, Uuid};
@@ -105,30 +106,56 @@ impl RawPacket {
     }
 }
 
-/// Why the latest BTHome packet of a device could not be used.
+/// Why the latest BTHome packet of a device could not be used: the core's error, said to a
+/// person with what to do about it (the core's own words name bytes and fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeProblem {
-    /// The core error's kind (`mic_failure`, `missing_key`, …).
-    pub kind: &'static str,
-    /// The core error's message.
-    pub message: String,
-}
+pub struct DecodeProblem(bthome::Error);
 
 impl DecodeProblem {
-    /// Plaintext refused from a device with a bind key (the core's `downgrade` rejection), in
-    /// plain words: what happened and what to do when the device's encryption was turned off.
-    pub fn downgrade() -> Self {
-        Self {
-            kind: "downgrade",
-            message: "Unencrypted data refused: a bind key is set for this device. If its \
-                      encryption was turned off, forget the key."
-                .to_owned(),
-        }
+    /// The problem of a packet the core refused or could not decode.
+    pub fn new(error: bthome::Error) -> Self {
+        Self(error)
     }
 
-    /// Whether this is the refusal of [`DecodeProblem::downgrade`].
+    /// The core's error.
+    pub fn error(&self) -> &bthome::Error {
+        &self.0
+    }
+
+    /// Whether entering the device's bind key (with the MAC the browser hides) would let its
+    /// packets be read: none was given, or the one given does not decrypt them.
+    pub fn needs_key(&self) -> bool {
+        matches!(
+            self.0,
+            bthome::Error::MissingKey
+                | bthome::Error::MissingMac
+                | bthome::Error::MicFailure { .. }
+        )
+    }
+
+    /// Whether this is the refusal of plaintext from a device with a bind key (the core's
+    /// `downgrade` rejection).
     pub fn is_downgrade(&self) -> bool {
-        self.kind == "downgrade"
+        self.0 == bthome::Error::Downgrade
+    }
+}
+
+impl fmt::Display for DecodeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            bthome::Error::Downgrade => f.write_str(
+                "Unencrypted data refused: a bind key is set for this device. If its encryption \
+                 was turned off, forget the key.",
+            ),
+            bthome::Error::MissingKey => f.write_str("Encrypted: needs its bind key."),
+            bthome::Error::MissingMac => f.write_str(
+                "Encrypted, and the browser hides the device's address: enter its MAC with the key.",
+            ),
+            bthome::Error::MicFailure { .. } => {
+                f.write_str("Decryption failed: the bind key or the MAC is wrong.")
+            }
+            other => write!(f, "Not readable: {other}."),
+        }
     }
 }
 

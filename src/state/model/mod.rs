@@ -224,18 +224,12 @@ impl ScanModel {
             entry.encrypted = header.encrypted;
         }
         match &packet.error {
-            // The refusal stands (it is the security rule: bthome-ble ignores plaintext from a
-            // device with a key and sets `downgrade_detected`), but the device's readings stop
+            // Repeats of the same packet are normal (devices send each one several times). A
+            // downgrade's refusal stands too (the security rule: bthome-ble ignores plaintext from
+            // a device with a key and sets `downgrade_detected`), but the device's readings stop
             // with it, so the page says why and what to do.
-            Some(bthome::Error::Downgrade) => entry.problem = Some(DecodeProblem::downgrade()),
-            // Repeats of the same packet are normal (devices send each one several times).
-            Some(e) if e.is_rejection() => {}
-            Some(e) => {
-                entry.problem = Some(DecodeProblem {
-                    kind: e.kind(),
-                    message: e.to_string(),
-                })
-            }
+            Some(e) if e.is_rejection() && *e != bthome::Error::Downgrade => {}
+            Some(e) => entry.problem = Some(DecodeProblem::new(e.clone())),
             None => entry.problem = None,
         }
         // Home Assistant's names (bthome-ble's keys): `temperature_2` when the packet has more
@@ -762,13 +756,10 @@ mod tests {
         let device = model.device(&key(DEVICE)).unwrap();
         assert!(device.readings.is_empty());
         let problem = device.problem.expect("the refusal is explained");
-        assert_eq!(problem.kind, "downgrade");
-        assert!(problem.message.contains("bind key"), "{}", problem.message);
-        assert!(
-            problem.message.starts_with("Unencrypted data refused"),
-            "{}",
-            problem.message
-        );
+        assert!(problem.is_downgrade());
+        let said = problem.to_string();
+        assert!(said.contains("bind key"), "{said}");
+        assert!(said.starts_with("Unencrypted data refused"), "{said}");
 
         // Forgetting the key (as the message advises) takes the explanation away at once, and
         // the next packet decodes.
@@ -778,6 +769,39 @@ mod tests {
         let device = model.device(&key(DEVICE)).unwrap();
         assert_eq!(device.readings.len(), 1);
         assert!(device.problem.is_none());
+    }
+
+    /// A problem is said in words with what to do, never as the core's code; the ones a key
+    /// (and MAC) would solve say so, so the card can offer to enter one.
+    #[test]
+    fn decode_problems_are_said_in_words_with_what_to_do() {
+        use bthome::Error;
+        let cases = [
+            (Error::MissingKey, true, "Encrypted: needs its bind key."),
+            (Error::MissingMac, true, "enter its MAC with the key"),
+            (
+                Error::MicFailure { offset: 9 },
+                true,
+                "the bind key or the MAC is wrong",
+            ),
+            (Error::Downgrade, false, "forget the key"),
+            (
+                Error::UnknownObject {
+                    offset: 3,
+                    id: 0xfe,
+                },
+                false,
+                "Not readable: unknown object id 0xfe at byte 3",
+            ),
+        ];
+        for (error, needs_key, words) in cases {
+            let problem = DecodeProblem::new(error.clone());
+            let said = problem.to_string();
+            assert_eq!(problem.needs_key(), needs_key, "{error:?}");
+            assert!(said.contains(words), "{error:?}: {said}");
+            assert!(!said.contains(error.kind()), "{error:?} in words: {said}");
+            assert_eq!(problem.error(), &error);
+        }
     }
 
     /// A NaN reading is shown as such but never enters the history (it cannot be saved as JSON).
