@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use bluehome::ble::web::WebBackend;
 use bluehome::ble::{
-    BleBackend, BleError, BleEvent, DeviceId, LeScanOptions, ScanEnd, event_log, notified_values,
+    BleBackend, BleError, BleEvent, DeviceId, LeScanOptions, ScanEnd, advertised, event_log,
+    notified_values,
 };
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -157,12 +158,11 @@ async fn settle() {
     gloo_timers::future::sleep(Duration::from_millis(20)).await;
 }
 
-fn advertisements(events: &RefCell<Vec<BleEvent>>) -> usize {
-    events
-        .borrow()
-        .iter()
-        .filter(|e| matches!(e, BleEvent::Advertisement { .. }))
-        .count()
+/// How many advertisements the backend delivers when the stand-in's watch sees one.
+fn delivered_by_one_watch_result(backend: &WebBackend, stand_in: &StandIn) -> usize {
+    let events = event_log(backend);
+    stand_in.watch_result();
+    advertised(&events).len()
 }
 
 /// A backend with the stand-in device granted.
@@ -202,9 +202,11 @@ async fn a_newer_watch_survives_the_abort_of_the_one_it_replaced() {
     assert!(!stand_in.aborted(1), "the newer watch was aborted");
     assert_eq!(*second.borrow(), Some(Ok(())));
     assert_eq!(*first.borrow(), Some(Ok(())), "superseded, not failed");
-    let events = event_log(&*backend);
-    stand_in.watch_result();
-    assert_eq!(advertisements(&events), 1, "the newer watch delivers");
+    assert_eq!(
+        delivered_by_one_watch_result(&backend, &stand_in),
+        1,
+        "the newer watch delivers"
+    );
 }
 
 /// A watch stopped before it started has not started: it ends in an error (so the device is not
@@ -222,9 +224,11 @@ async fn a_watch_stopped_before_it_started_reports_that_it_did_not_start() {
         result.map_err(|e| e.kind),
         Err(bluehome::ble::ErrorKind::UserCancelled)
     );
-    let events = event_log(&*backend);
-    stand_in.watch_result();
-    assert_eq!(advertisements(&events), 0, "nothing left watching");
+    assert_eq!(
+        delivered_by_one_watch_result(&backend, &stand_in),
+        0,
+        "nothing left watching"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -240,11 +244,11 @@ async fn a_device_both_watched_and_scanned_is_delivered_once() {
     // One advertisement: Chrome dispatches it to the scan and to the watch.
     stand_in.scan_result();
     stand_in.watch_result();
-    assert_eq!(advertisements(&events), 1);
+    assert_eq!(advertised(&events).len(), 1);
     // No longer watched: the scan's copy is the one.
     backend.unwatch_advertisements(&id);
     stand_in.scan_result();
-    assert_eq!(advertisements(&events), 2);
+    assert_eq!(advertised(&events).len(), 2);
 }
 
 fn window_event(name: &str) {
@@ -335,7 +339,5 @@ async fn a_watch_chrome_ends_as_it_starts_is_started_again() {
     stand_in.settle(1);
     settle().await;
     assert_eq!(*outcome.borrow(), Some(Ok(())));
-    let events = event_log(&*backend);
-    stand_in.watch_result();
-    assert_eq!(advertisements(&events), 1);
+    assert_eq!(delivered_by_one_watch_result(&backend, &stand_in), 1);
 }

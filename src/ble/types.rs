@@ -452,14 +452,22 @@ pub fn event_log(backend: &impl BleBackend) -> Rc<RefCell<Vec<BleEvent>>> {
 
 /// The values of the notifications in an [`event_log`], oldest first.
 pub fn notified_values(events: &RefCell<Vec<BleEvent>>) -> Vec<Vec<u8>> {
-    events
-        .borrow()
-        .iter()
-        .filter_map(|e| match e {
-            BleEvent::Notification { value, .. } => Some(value.clone()),
-            _ => None,
-        })
-        .collect()
+    logged(events, |e| match e {
+        BleEvent::Notification { value, .. } => Some(value.clone()),
+        _ => None,
+    })
+}
+
+/// The advertisements in an [`event_log`], oldest first.
+pub fn advertised(events: &RefCell<Vec<BleEvent>>) -> Vec<Advertisement> {
+    logged(events, |e| match e {
+        BleEvent::Advertisement { advertisement, .. } => Some(advertisement.clone()),
+        _ => None,
+    })
+}
+
+fn logged<T>(events: &RefCell<Vec<BleEvent>>, pick: impl Fn(&BleEvent) -> Option<T>) -> Vec<T> {
+    events.borrow().iter().filter_map(pick).collect()
 }
 
 /// A subscription handle; pass it to [`BleBackend::unsubscribe`].

@@ -8,7 +8,7 @@ use bluehome_core::shelly;
 use bluehome_core::shelly::rpc::AttError;
 
 use super::*;
-use crate::ble::{RequestDeviceOptions, WriteMode, event_log, notified_values};
+use crate::ble::{RequestDeviceOptions, WriteMode, advertised, event_log, notified_values};
 
 struct Echo(Vec<u8>);
 impl GattPeer for Echo {
@@ -169,11 +169,7 @@ fn a_forgotten_device_is_disconnected_and_needs_the_chooser_again() {
 
 #[test]
 fn dropped_link_emits_disconnected_and_fails_later_reads() {
-    let backend = clicked();
-    let events = event_log(&backend);
-    let id = DeviceId::from("shelly");
-    granted(&backend, &id, Box::new(Echo(vec![1])));
-    block_on(backend.connect(&id)).unwrap();
+    let (backend, events, id) = connected("shelly", Box::new(Echo(vec![1])));
     block_on(backend.start_notifications(&id, CHAR)).unwrap();
     backend.notify(&id, CHAR, vec![7]);
     backend.drop_connection(&id);
@@ -190,10 +186,7 @@ fn dropped_link_emits_disconnected_and_fails_later_reads() {
 /// As in Chrome, notifications start only on a characteristic the device has.
 #[test]
 fn notifications_start_only_on_a_characteristic_the_device_has() {
-    let backend = clicked();
-    let id = DeviceId::from("shelly");
-    granted(&backend, &id, Box::new(Echo(vec![])));
-    block_on(backend.connect(&id)).unwrap();
+    let (backend, _, id) = connected("shelly", Box::new(Echo(vec![])));
     let missing = Characteristic {
         service: CHAR.service,
         uuid: Uuid::from_u16(0x2a19),
@@ -253,6 +246,20 @@ fn the_link_is_checked_first_and_a_service_without_characteristics_is_not_found(
 }
 
 /// `peer` as device `id`, picked in a chooser that grants `CHAR`'s service.
+/// A backend connected to the device `id` (granted with `peer`), and the log of its events from
+/// before the connection.
+fn connected(
+    id: &str,
+    peer: Box<dyn GattPeer>,
+) -> (MockBackend, Rc<RefCell<Vec<BleEvent>>>, DeviceId) {
+    let backend = clicked();
+    let events = event_log(&backend);
+    let id = DeviceId::from(id);
+    granted(&backend, &id, peer);
+    block_on(backend.connect(&id)).unwrap();
+    (backend, events, id)
+}
+
 fn granted(backend: &MockBackend, id: &DeviceId, peer: Box<dyn GattPeer>) {
     backend.set_gatt_peer(id, Some("Shelly"), peer);
     backend.set_chooser(ChooserAnswer::Device(id.clone()));
@@ -386,10 +393,7 @@ fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> std::task::Pol
 /// and lets the next one start.
 #[test]
 fn a_hanging_operation_is_rejected_by_disconnecting() {
-    let backend = clicked();
-    let id = DeviceId::from("shelly");
-    granted(&backend, &id, Box::new(Echo(vec![1])));
-    block_on(backend.connect(&id)).unwrap();
+    let (backend, _, id) = connected("shelly", Box::new(Echo(vec![1])));
     backend.set_gatt_hangs(&id, true);
     let mut stuck = std::pin::pin!(backend.read(&id, CHAR));
     for _ in 0..3 {
@@ -581,11 +585,7 @@ fn a_link_the_device_drops_fires_the_event() {
             only_char(service)
         }
     }
-    let backend = clicked();
-    let events = event_log(&backend);
-    let id = DeviceId::from("gone");
-    granted(&backend, &id, Box::new(Gone));
-    block_on(backend.connect(&id)).unwrap();
+    let (backend, events, id) = connected("gone", Box::new(Gone));
     assert_eq!(
         block_on(backend.read(&id, CHAR)).unwrap_err().kind,
         ErrorKind::Disconnected
@@ -614,11 +614,7 @@ fn a_device_that_drops_the_link_after_answering_is_disconnected() {
             only_char(service)
         }
     }
-    let backend = clicked();
-    let events = event_log(&backend);
-    let id = DeviceId::from("resets");
-    granted(&backend, &id, Box::new(Resets(false)));
-    block_on(backend.connect(&id)).unwrap();
+    let (backend, events, id) = connected("resets", Box::new(Resets(false)));
     block_on(backend.read(&id, CHAR)).unwrap();
     assert!(backend.is_connected(&id), "a read keeps the link");
     block_on(backend.write(&id, CHAR, &[1], WriteMode::WithResponse)).unwrap();
@@ -637,17 +633,6 @@ fn cancelled_chooser_is_a_user_cancel() {
     }))
     .unwrap_err();
     assert_eq!(err.kind, ErrorKind::UserCancelled);
-}
-
-fn advertisements(events: &RefCell<Vec<BleEvent>>) -> Vec<Advertisement> {
-    events
-        .borrow()
-        .iter()
-        .filter_map(|e| match e {
-            BleEvent::Advertisement { advertisement, .. } => Some(advertisement.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// A backend with the device "sensor" granted and watched, scanning, and the log of its events
@@ -706,17 +691,17 @@ fn hiding_the_page_ends_the_scan_and_every_watch_silently() {
     backend.advertise(&id, blu());
     backend.set_page_visible(true);
     backend.advertise(&id, blu());
-    assert!(advertisements(&events).is_empty());
+    assert!(advertised(&events).is_empty());
     // The stale flag: watching again resolves and re-arms nothing.
     assert!(backend.watching_advertisements(&id));
     block_on(backend.watch_advertisements(&id)).unwrap();
     backend.advertise(&id, blu());
-    assert!(advertisements(&events).is_empty());
+    assert!(advertised(&events).is_empty());
     // Abort, then watch again: re-armed.
     backend.unwatch_advertisements(&id);
     block_on(backend.watch_advertisements(&id)).unwrap();
     backend.advertise(&id, blu());
-    assert_eq!(advertisements(&events).len(), 1);
+    assert_eq!(advertised(&events).len(), 1);
     assert_eq!(events.borrow()[2], BleEvent::PageActivity { active: true });
 }
 
@@ -743,11 +728,11 @@ fn losing_focus_ends_them_too_and_regaining_it_reports_an_active_page() {
 fn a_watched_and_scanned_device_is_delivered_once() {
     let (backend, id, events) = watched_while_scanning();
     backend.advertise(&id, blu());
-    assert_eq!(advertisements(&events).len(), 1);
+    assert_eq!(advertised(&events).len(), 1);
     // Unwatched, it comes from the scan.
     backend.unwatch_advertisements(&id);
     backend.advertise(&id, blu());
-    assert_eq!(advertisements(&events).len(), 2);
+    assert_eq!(advertised(&events).len(), 2);
 }
 
 #[test]
@@ -756,7 +741,7 @@ fn advertisements_never_carry_the_address() {
     let events = event_log(&backend);
     block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
     backend.advertise(&DeviceId::from("a"), blu());
-    assert_eq!(advertisements(&events)[0].address, None);
+    assert_eq!(advertised(&events)[0].address, None);
 }
 
 fn name_prefix_scan(prefix: &str) -> LeScanOptions {
@@ -776,7 +761,7 @@ fn on_windows_a_name_filter_drops_the_nameless_data_packet_of_a_blu_sensor() {
     let events = event_log(&backend);
     block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
     backend.advertise_as_sent(&DeviceId::from("blu"), blu());
-    let got = advertisements(&events);
+    let got = advertised(&events);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].name.as_deref(), Some("SBHT-003C"));
     assert!(got[0].service_data.is_empty(), "only the scan response");
@@ -793,7 +778,7 @@ fn elsewhere_every_event_carries_the_name_once_heard() {
     // Nothing is known of the device before its first scan response.
     backend.advertise_as_sent(&id, blu());
     backend.advertise_as_sent(&id, blu());
-    let got = advertisements(&events);
+    let got = advertised(&events);
     assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(got[1].name.as_deref(), Some("SBHT-003C"));
     assert!(got[1].service_data.contains_key(&Uuid::BTHOME_V2));
@@ -816,7 +801,7 @@ fn scans_ignore_manufacturer_data_filters() {
     };
     block_on(backend.start_scan(&shelly_only)).unwrap();
     backend.advertise(&DeviceId::from("atc"), Advertisement::default());
-    assert_eq!(advertisements(&events).len(), 1);
+    assert_eq!(advertised(&events).len(), 1);
 }
 
 #[test]
@@ -831,7 +816,7 @@ fn without_keep_repeated_devices_a_scan_reports_each_device_once() {
     let id = DeviceId::from("a");
     backend.advertise(&id, blu());
     backend.advertise(&id, blu());
-    assert_eq!(advertisements(&events).len(), 1);
+    assert_eq!(advertised(&events).len(), 1);
 }
 
 #[test]
@@ -907,7 +892,7 @@ fn a_watch_shows_only_what_the_page_was_granted() {
     sent.manufacturer_data.insert(0x004C, vec![0x02, 0x15]);
     backend.advertise(&watched, sent.clone());
     backend.advertise(&scanned, sent.clone());
-    let [from_watch, from_scan] = advertisements(&events).try_into().unwrap();
+    let [from_watch, from_scan] = advertised(&events).try_into().unwrap();
     assert_eq!(from_watch.service_uuids, []);
     assert_eq!(
         from_watch.service_data.keys().collect::<Vec<_>>(),
