@@ -19,8 +19,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bluehome::ble::DeviceId;
+use bluehome_core::Advertisement;
 use bluehome_core::bthome::{Object, Value, encode_v2};
-use bluehome_core::{Advertisement, Uuid};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -83,15 +83,11 @@ fn advertisement(device: u32, n: u32) -> Advertisement {
             Value::Float(f64::from((device * 3 + n) % 1000) / 10.0),
         ),
     ];
-    let mut adv = Advertisement {
+    Advertisement {
         name: Some(format!("BENCH-{device:03}")),
         rssi: Some(-40 - (device % 50) as i8),
-        ..Advertisement::default()
-    };
-    if let Ok(data) = encode_v2(&objects, false, None, None) {
-        adv.service_data.insert(Uuid::BTHOME_V2, data);
+        ..Advertisement::bthome(encode_v2(&objects, false, None, None).expect("encodable"))
     }
-    adv
 }
 
 #[wasm_bindgen_test]

@@ -157,6 +157,14 @@ pub struct Advertisement {
 }
 
 impl Advertisement {
+    /// An advertisement with BTHome v2 service data and nothing else yet (the name, signal and
+    /// the rest are the caller's to add).
+    pub fn bthome(service_data: Vec<u8>) -> Self {
+        let mut adv = Self::default();
+        adv.service_data.insert(Uuid::BTHOME_V2, service_data);
+        adv
+    }
+
     /// Adds a service UUID unless it is already listed.
     pub fn add_service_uuid(&mut self, uuid: Uuid) {
         if !self.service_uuids.contains(&uuid) {

@@ -475,8 +475,7 @@ fn a_hanging_connect_outlives_disconnect_and_settles_late() {
 fn chooser_services_filters_need_advertised_uuids() {
     let backend = clicked();
     let id = DeviceId::from("sensor");
-    let mut adv = Advertisement::default();
-    adv.service_data.insert(Uuid::BTHOME_V2, vec![0x40]);
+    let mut adv = Advertisement::bthome(vec![0x40]);
     backend.advertise(&id, adv.clone());
     let options = RequestDeviceOptions {
         filters: vec![WebFilter {

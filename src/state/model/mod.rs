@@ -503,13 +503,11 @@ mod tests {
     }
 
     fn adv(name: &str, service: &[u8], rssi: i8) -> Advertisement {
-        let mut adv = Advertisement {
+        Advertisement {
             name: Some(name.to_owned()),
             rssi: Some(rssi),
-            ..Advertisement::default()
-        };
-        adv.service_data.insert(Uuid::BTHOME_V2, service.to_vec());
-        adv
+            ..Advertisement::bthome(service.to_vec())
+        }
     }
 
     #[test]

@@ -12,16 +12,16 @@
 //! ```
 //! use bluehome_core::filter::Matcher;
 //! use bluehome_core::manager::{Event, History, Manager};
-//! use bluehome_core::{Advertisement, Connectable, DeviceKey, Uuid};
+//! use bluehome_core::{Advertisement, Connectable, DeviceKey};
 //!
 //! let mut mgr = Manager::default();
 //! let shelly = mgr.register_callback(0, Matcher::from_json(r#"{"manufacturer_id":2985}"#).unwrap());
 //! let tracked: DeviceKey = "3C:2E:F5:71:D9:B0".parse().unwrap();
 //! let gone = mgr.track_unavailable(&tracked, History::All);
 //!
-//! let mut adv = Advertisement { rssi: Some(-60), ..Default::default() };
+//! let mut adv = Advertisement::bthome(vec![0x40, 0x02, 0xca, 0x09]); // 25.06 °C
+//! adv.rssi = Some(-60);
 //! adv.manufacturer_data.insert(0x0BA9, vec![0x01]);
-//! adv.service_data.insert(Uuid::BTHOME_V2, vec![0x40, 0x02, 0xca, 0x09]); // 25.06 °C
 //! let heard: DeviceKey = "3c:2e:f5:71:d9:b0".parse().unwrap(); // the same device
 //! mgr.ingest(1_000, "local", &heard, Connectable::Yes, adv);
 //!
