@@ -38,7 +38,9 @@ const sim = startSimulator(bin, ['--mac', GATEWAY, '--sensors', 'ht,dw,button', 
 const { advertisements } = await sim.request({ op: 'advertisements', include_gateway: true });
 const own = advertisements.find((a) => (a.address ?? '').toUpperCase() === GATEWAY) ?? advertisements.at(-1);
 const manufacturerData = Buffer.from(own.manufacturer_data['2985'], 'hex');
-const peripheral = await emulateShelly(browser, sim, { address: GATEWAY, name: 'ShellyBluGwG3-5E01', manufacturerData });
+// Gen3/Gen4 firmware advertises its MAC as its local name (Home Assistant's Shelly config flow,
+// `_get_name_from_mac_and_ble_model`): the page names it by the model in its manufacturer data.
+const peripheral = await emulateShelly(browser, sim, { address: GATEWAY, name: GATEWAY, manufacturerData });
 
 const { page, button, mainText, waitText, fill, choose, step, checkPage, finish } =
   await openWalk(browser, t, { shots, prefix: '' });
@@ -98,6 +100,8 @@ try {
     await peripheral.holdConnections(false);
     await button('Retry').click();
     await page.waitForSelector('.connected-name', { timeout: 20_000 });
+    const connectedName = await page.$eval('.connected-name', (e) => e.textContent);
+    assert.match(connectedName, /Shelly BLU Gateway Gen3/, 'named by its model, not its MAC-as-name');
     await tab('Device');
     await waitText('shellyblugwg3');
   });
@@ -177,7 +181,7 @@ try {
       await new Promise((r) => setTimeout(r, 300));
     }
     await page.waitForFunction(() => /-55/.test(document.querySelector('main')?.innerText ?? ''), { timeout: 15_000 });
-    assert.match(await mainText(), /BLU Gateway|Shelly/i);
+    assert.match(await mainText(), /Shelly BLU Gateway Gen3/);
   });
 
   await step('watching resumes after the page was hidden behind another tab', async () => {
@@ -202,12 +206,13 @@ try {
 
   await step("clearing the device's profile revokes the page's permission for it", async () => {
     const permitted = () => page.evaluate(async () => (await navigator.bluetooth.getDevices()).map((d) => d.name));
-    assert.ok((await permitted()).includes('ShellyBluGwG3-5E01'));
+    assert.ok((await permitted()).includes(GATEWAY));
     await page.locator('nav a::-p-text(Devices)').click();
     await button('Clear this profile').click();
     await page.waitForFunction(
-      async () => !(await navigator.bluetooth.getDevices()).some((d) => d.name === 'ShellyBluGwG3-5E01'),
+      async (name) => !(await navigator.bluetooth.getDevices()).some((d) => d.name === name),
       { timeout: 10_000, polling: 200 },
+      GATEWAY,
     );
     assert.doesNotMatch(await mainText(), /still lets this page/);
   });
