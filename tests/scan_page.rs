@@ -212,6 +212,31 @@ async fn a_gen3_shelly_named_by_its_mac_is_titled_by_its_model() {
     assert!(row.contains("S3GW-1DBT001"), "{row}");
 }
 
+/// A watched Gen3 device is listed by the browser's name (its MAC) until it is heard, then by
+/// the name its card has, in the list and its Stop button's label.
+#[wasm_bindgen_test]
+async fn a_watched_gen3_shelly_is_listed_by_its_model_once_heard() {
+    const MAC: &str = "CC:BA:97:0D:5E:02";
+    let page = Page::mount().await;
+    page.store.stop_scan();
+    watch(&page, "gw-2", MAC).await;
+    assert_eq!(page.texts(".watched li"), [format!("{MAC} Stop")]);
+    let mac: MacAddress = MAC.parse().unwrap();
+    let adv = Advertisement {
+        name: Some(MAC.to_owned()),
+        rssi: Some(-60),
+        ..Advertisement::default()
+    };
+    page.advertise("gw-2", with_shelly_data(adv, mac, 0x1817));
+    page.refresh().await;
+    assert_eq!(page.texts(".watched li"), ["Shelly BLU Gateway Gen3 Stop"]);
+    let stop = dom::element(&page.host, ".watched li button");
+    assert_eq!(
+        stop.get_attribute("aria-label").as_deref(),
+        Some("Stop watching Shelly BLU Gateway Gen3")
+    );
+}
+
 /// An Improv device (its service UUID and the service data with its state, improv-wifi.com/ble)
 /// is said to be one, with its state and where its Wi-Fi is set up.
 #[wasm_bindgen_test]

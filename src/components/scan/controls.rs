@@ -2,6 +2,7 @@
 //! missing and why; the toolbar: search beside the view options and filters (one disclosure,
 //! collapsed on a phone), and a menu of the rest (pause, record, import, export, clear).
 
+use bluehome_core::DeviceKey;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -159,6 +160,8 @@ fn ScanEnded() -> impl IntoView {
     }
 }
 
+/// The devices watched, each named as its card names it once it was heard (a Gen3 Shelly's
+/// browser name is its MAC), by the browser's name until then.
 #[component]
 fn WatchedList() -> impl IntoView {
     let store = use_store();
@@ -169,12 +172,18 @@ fn WatchedList() -> impl IntoView {
                 <ul class="watched" aria-label="Watched devices">
                     {watched.into_iter().map(|d| {
                         let id = d.id.clone();
-                        let name = printable(d.name.as_deref().unwrap_or(d.id.as_str())).into_owned();
+                        let key: Option<DeviceKey> = d.id.as_str().parse().ok();
+                        let browser_name = printable(d.name.as_deref().unwrap_or(d.id.as_str())).into_owned();
+                        let name = Memo::new(move |_| {
+                            key.as_ref()
+                                .and_then(|k| store.model(|m| m.device(k).map(|e| e.shown_title(&m.labels))).flatten())
+                                .unwrap_or_else(|| browser_name.clone())
+                        });
                         view! {
                             <li>
-                                {name.clone()}
+                                {name}
                                 " "
-                                <button type="button" aria-label=format!("Stop watching {name}") on:click=move |_| spawn_local(act(store, Action::Unwatch(id.clone())))>
+                                <button type="button" aria-label=move || format!("Stop watching {}", name.get()) on:click=move |_| spawn_local(act(store, Action::Unwatch(id.clone())))>
                                     "Stop"
                                 </button>
                             </li>
