@@ -1,7 +1,9 @@
 //! The device-profile slots (ZMK's model): select, next, previous, clear, clear all,
 //! disconnect an inactive one, reconnect, export and import.
 
+use bluehome_core::DeviceKind;
 use bluehome_core::profiles::{Binding, Seeking, SlotState};
+use bluehome_core::shelly::models;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
@@ -40,7 +42,7 @@ pub fn ProfileSlots() -> impl IntoView {
                                 aria-pressed=move || if active { "true" } else { "false" }
                                 on:click=move |_| session.select_slot(i)
                             >
-                                // Reads "1 · ShellyBluGwG3-5E01 · connected", "2 · empty".
+                                // Reads "1 · Shelly BLU Gateway Gen3 · connected", "2 · empty".
                                 <span class="slot-number">{i + 1}</span>
                                 " · "
                                 <span class="slot-name">{after_colons(&title)}</span>
@@ -190,14 +192,18 @@ pub fn ProfileSlots() -> impl IntoView {
 /// A bound slot's title (the device's name) and detail line: its MAC, model and whether its
 /// password is remembered. A device with no name of its own is titled by its MAC, shown once.
 fn slot_lines(b: &Binding) -> (String, String) {
+    let model = b.model.as_deref().and_then(models::model_by_code);
+    let title = DeviceKind::Shelly(model)
+        .shown_name(Some(&b.name))
+        .unwrap_or(&b.name);
     let mac = b.mac.to_string();
     let detail = [
-        (b.name != mac).then_some(mac),
+        (title != mac).then_some(mac),
         b.model.clone(),
         b.ha1.is_some().then(|| "password remembered".to_owned()),
     ];
     let detail: Vec<String> = detail.into_iter().flatten().collect();
-    (printable(&b.name).into_owned(), detail.join(" · "))
+    (printable(title).into_owned(), detail.join(" · "))
 }
 
 /// `text` with a line-break opportunity after each colon: a MAC as a title wraps between its
@@ -221,6 +227,16 @@ mod tests {
             slot_lines(&named),
             (
                 "Kitchen gateway".to_owned(),
+                "CC:BA:97:0D:5E:01 · S3GW-1DBT001".to_owned()
+            )
+        );
+        // A Gen3 device advertises its MAC as its name: the slot names it by its model.
+        let mut gen3 = Binding::new(mac, "CC:BA:97:0D:5E:01");
+        gen3.model = Some("S3GW-1DBT001".to_owned());
+        assert_eq!(
+            slot_lines(&gen3),
+            (
+                "Shelly BLU Gateway Gen3".to_owned(),
                 "CC:BA:97:0D:5E:01 · S3GW-1DBT001".to_owned()
             )
         );
