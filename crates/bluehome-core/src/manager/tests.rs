@@ -71,6 +71,28 @@ fn feed(mgr: &mut Manager, t: u64, source: &str, key: &str, a: Advertisement) {
     mgr.ingest(t, source, &k(key), Connectable::Yes, a);
 }
 
+/// Feeds packets `(time, source, key)` in order, each the same `adv(-50, 1)`.
+fn feed_each(mgr: &mut Manager, packets: &[(u64, &str, &str)]) {
+    for &(t, source, key) in packets {
+        feed(mgr, t, source, key, adv(-50, 1));
+    }
+}
+
+/// A fresh manager with a catch-all callback after it heard A's packets `first` and `second`
+/// (each `(time, source, packet)`), and the callbacks `second` fired (`first`'s are drained unseen).
+fn fired_by_second(
+    first: (u64, &str, Advertisement),
+    second: (u64, &str, Advertisement),
+) -> (Manager, Vec<(u64, CallbackId, String)>) {
+    let mut mgr = Manager::default();
+    mgr.register_callback(0, Matcher::default());
+    feed(&mut mgr, first.0, first.1, A, first.2);
+    events(&mut mgr);
+    feed(&mut mgr, second.0, second.1, A, second.2);
+    let fired = callbacks(&mut mgr);
+    (mgr, fired)
+}
+
 // ----- §2.4 callbacks --------------------------------------------------------------------------
 
 #[test]
@@ -83,12 +105,8 @@ fn first_packet_fires_a_matching_callback() {
 
 #[test]
 fn rssi_alone_never_fires() {
-    let mut mgr = Manager::default();
-    mgr.register_callback(0, Matcher::default());
-    feed(&mut mgr, S, "local", A, adv(-60, 1));
-    events(&mut mgr);
-    feed(&mut mgr, 2 * S, "local", A, adv(-40, 1));
-    assert!(callbacks(&mut mgr).is_empty());
+    let (mgr, fired) = fired_by_second((S, "local", adv(-60, 1)), (2 * S, "local", adv(-40, 1)));
+    assert!(fired.is_empty());
     assert_eq!(
         mgr.last_service_info(&k(A), History::Connectable)
             .unwrap()
@@ -205,44 +223,97 @@ fn browser_ids_are_kept_verbatim() {
 
 // ----- §3.4 best source ------------------------------------------------------------------------
 
-#[test]
-fn weaker_second_source_does_not_take_over() {
-    let mut mgr = Manager::default();
-    feed(&mut mgr, S, "local", A, adv(-70, 1));
-    feed(&mut mgr, 2 * S, "proxy", A, adv(-60, 2));
-    assert_eq!(owner(&mgr, A), "local");
+/// A step of an owner-arbitration case, all about device A.
+enum Step {
+    /// A packet of A: at this time, from this source, with this RSSI and payload.
+    Packet(u64, &'static str, i8, u8),
+    /// The scanner that must own A now.
+    Owner(&'static str),
+    /// A connectable scanner registered (at time 0).
+    Register(&'static str, ScannerKind),
+    /// The scanner unregistered.
+    Unregister(&'static str),
+}
+
+/// Runs each case's steps on a fresh manager; a failed owner check names the case and step.
+fn check_owners(cases: &[(&str, &[Step])]) {
+    for &(case, steps) in cases {
+        let mut mgr = Manager::default();
+        for (i, step) in steps.iter().enumerate() {
+            match *step {
+                Step::Packet(t, source, rssi, payload) => {
+                    feed(&mut mgr, t, source, A, adv(rssi, payload));
+                }
+                Step::Owner(want) => assert_eq!(owner(&mgr, A), want, "{case}, step {i}"),
+                Step::Register(name, kind) => {
+                    mgr.register_scanner(0, name, Connectable::Yes, kind)
+                        .unwrap();
+                }
+                Step::Unregister(name) => mgr.unregister_scanner(name).unwrap(),
+            }
+        }
+    }
 }
 
 #[test]
-fn source_more_than_16_db_stronger_takes_over() {
-    let mut mgr = Manager::default();
-    feed(&mut mgr, S, "local", A, adv(-80, 1));
-    feed(&mut mgr, 2 * S, "proxy", A, adv(-64, 1)); // exactly 16 dB: not enough
-    assert_eq!(owner(&mgr, A), "local");
-    feed(&mut mgr, 3 * S, "proxy", A, adv(-63, 1));
-    assert_eq!(owner(&mgr, A), "proxy");
+fn the_owner_changes_only_for_a_much_stronger_or_a_stale_owner() {
+    use Step::{Owner, Packet, Register, Unregister};
+    check_owners(&[
+        (
+            "a weaker second source does not take over",
+            &[
+                Packet(S, "local", -70, 1),
+                Packet(2 * S, "proxy", -60, 2),
+                Owner("local"),
+            ],
+        ),
+        (
+            "a source more than 16 dB stronger takes over",
+            &[
+                Packet(S, "local", -80, 1),
+                Packet(2 * S, "proxy", -64, 1), // exactly 16 dB: not enough
+                Owner("local"),
+                Packet(3 * S, "proxy", -63, 1),
+                Owner("proxy"),
+            ],
+        ),
+        (
+            "a stale owner loses after the fallback 900 s",
+            &[
+                Register("proxy", ScannerKind::Local),
+                Packet(S, "local", -50, 1),
+                Packet(S + 900 * S, "proxy", -90, 1),
+                Owner("local"),
+                Packet(S + 900 * S + 1, "proxy", -90, 1),
+                Owner("proxy"),
+            ],
+        ),
+        (
+            // The gateway sends nothing for more than 90 s, so it no longer counts as scanning.
+            "a silent remote owner loses at once",
+            &[
+                Packet(S, "gateway", -50, 1),
+                Packet(92 * S, "local", -90, 1),
+                Owner("local"),
+            ],
+        ),
+        (
+            "an unregistered owner loses at once",
+            &[
+                Register("gw", ScannerKind::Remote),
+                Packet(S, "gw", -50, 1),
+                Unregister("gw"),
+                Packet(2 * S, "local", -90, 1),
+                Owner("local"),
+            ],
+        ),
+    ]);
 }
 
 #[test]
 fn losing_source_does_not_fire_callbacks() {
-    let mut mgr = Manager::default();
-    mgr.register_callback(0, Matcher::default());
-    feed(&mut mgr, S, "local", A, adv(-70, 1));
-    events(&mut mgr);
-    feed(&mut mgr, 2 * S, "proxy", A, adv(-70, 2));
-    assert!(callbacks(&mut mgr).is_empty());
-}
-
-#[test]
-fn stale_owner_loses_after_the_fallback_900_s() {
-    let mut mgr = Manager::default();
-    mgr.register_scanner(0, "proxy", Connectable::Yes, ScannerKind::Local)
-        .unwrap();
-    feed(&mut mgr, S, "local", A, adv(-50, 1));
-    feed(&mut mgr, S + 900 * S, "proxy", A, adv(-90, 1));
-    assert_eq!(owner(&mgr, A), "local");
-    feed(&mut mgr, S + 900 * S + 1, "proxy", A, adv(-90, 1));
-    assert_eq!(owner(&mgr, A), "proxy");
+    let (_, fired) = fired_by_second((S, "local", adv(-70, 1)), (2 * S, "proxy", adv(-70, 2)));
+    assert!(fired.is_empty());
 }
 
 #[test]
@@ -257,26 +328,6 @@ fn stale_owner_loses_after_learned_interval_plus_5_s() {
     assert_eq!(owner(&mgr, A), "local");
     feed(&mut mgr, last + 7 * S + 1, "local2", A, adv(-90, 1));
     assert_eq!(owner(&mgr, A), "local2");
-}
-
-#[test]
-fn silent_remote_owner_loses_at_once() {
-    let mut mgr = Manager::default();
-    feed(&mut mgr, S, "gateway", A, adv(-50, 1));
-    // The gateway sends nothing for more than 90 s, so it no longer counts as scanning.
-    feed(&mut mgr, 92 * S, "local", A, adv(-90, 1));
-    assert_eq!(owner(&mgr, A), "local");
-}
-
-#[test]
-fn unregistered_owner_loses_at_once() {
-    let mut mgr = Manager::default();
-    mgr.register_scanner(0, "gw", Connectable::Yes, ScannerKind::Remote)
-        .unwrap();
-    feed(&mut mgr, S, "gw", A, adv(-50, 1));
-    mgr.unregister_scanner("gw").unwrap();
-    feed(&mut mgr, 2 * S, "local", A, adv(-90, 1));
-    assert_eq!(owner(&mgr, A), "local");
 }
 
 #[test]
@@ -499,6 +550,23 @@ fn deliveries(mgr: &mut Manager) -> Vec<(String, String)> {
     })
 }
 
+/// `client` asks at time 0 for a scan with the options `json`.
+fn submit_json(mgr: &mut Manager, client: &str, json: &str) {
+    mgr.submit_scan(0, client, ScanOptions::from_json(json).unwrap());
+}
+
+/// How many deliveries A's packets `(time, packet)` make, the scan changes before them drained.
+fn deliveries_of(
+    mgr: &mut Manager,
+    packets: impl IntoIterator<Item = (u64, Advertisement)>,
+) -> usize {
+    events(mgr);
+    for (t, a) in packets {
+        feed(mgr, t, "local", A, a);
+    }
+    deliveries(mgr).len()
+}
+
 #[test]
 fn submitting_a_request_starts_the_scan() {
     let mut mgr = Manager::default();
@@ -563,18 +631,15 @@ fn an_expiry_that_changes_the_combination_is_reported() {
 #[test]
 fn each_client_gets_what_its_own_filters_accept() {
     let mut mgr = Manager::default();
-    mgr.submit_scan(
-        0,
+    submit_json(
+        &mut mgr,
         "shelly",
-        ScanOptions::from_json(
-            r#"{"duration_ms":-1,"filters":[{"manufacturerData":{"companyIdentifier":2985}}]}"#,
-        )
-        .unwrap(),
+        r#"{"duration_ms":-1,"filters":[{"manufacturerData":{"companyIdentifier":2985}}]}"#,
     );
-    mgr.submit_scan(
-        0,
+    submit_json(
+        &mut mgr,
         "names",
-        ScanOptions::from_json(r#"{"duration_ms":-1,"filters":[{"name":"SB*"}]}"#).unwrap(),
+        r#"{"duration_ms":-1,"filters":[{"name":"SB*"}]}"#,
     );
     events(&mut mgr);
     feed(&mut mgr, S, "local", A, adv(-50, 1));
@@ -588,16 +653,8 @@ fn each_client_gets_what_its_own_filters_accept() {
 #[test]
 fn each_client_gets_what_its_own_rssi_threshold_accepts() {
     let mut mgr = Manager::default();
-    mgr.submit_scan(
-        0,
-        "near",
-        ScanOptions::from_json(r#"{"duration_ms":-1,"rssi_thr":-60}"#).unwrap(),
-    );
-    mgr.submit_scan(
-        0,
-        "all",
-        ScanOptions::from_json(r#"{"duration_ms":-1}"#).unwrap(),
-    );
+    submit_json(&mut mgr, "near", r#"{"duration_ms":-1,"rssi_thr":-60}"#);
+    submit_json(&mut mgr, "all", r#"{"duration_ms":-1}"#);
     events(&mut mgr);
     feed(&mut mgr, S, "local", A, adv(-70, 1));
     feed(&mut mgr, S, "local", B, adv(-50, 1));
@@ -614,25 +671,17 @@ fn each_client_gets_what_its_own_rssi_threshold_accepts() {
 #[test]
 fn repeats_are_delivered_every_time() {
     let mut mgr = Manager::default();
-    mgr.submit_scan(
-        0,
-        "ui",
-        ScanOptions::from_json(r#"{"duration_ms":-1}"#).unwrap(),
-    );
-    events(&mut mgr);
-    feed(&mut mgr, S, "local", A, adv(-70, 1));
-    feed(&mut mgr, 2 * S, "local", A, adv(-70, 1));
-    assert_eq!(deliveries(&mut mgr).len(), 2);
+    submit_json(&mut mgr, "ui", r#"{"duration_ms":-1}"#);
+    let heard = [(S, adv(-70, 1)), (2 * S, adv(-70, 1))];
+    assert_eq!(deliveries_of(&mut mgr, heard), 2);
 }
 
 #[test]
 fn nothing_is_delivered_at_or_after_expiry() {
     let mut mgr = Manager::default();
     mgr.submit_scan(0, "ui", ScanOptions::default());
-    events(&mut mgr);
-    feed(&mut mgr, 4999, "local", A, adv(-70, 1));
-    feed(&mut mgr, 5000, "local", A, adv(-70, 2));
-    assert_eq!(deliveries(&mut mgr).len(), 1);
+    let heard = [(4999, adv(-70, 1)), (5000, adv(-70, 2))];
+    assert_eq!(deliveries_of(&mut mgr, heard), 1);
 }
 
 #[test]
@@ -710,10 +759,10 @@ fn scanner_table_forgets_the_least_recently_heard() {
         max_scanners: 2,
         ..Default::default()
     });
-    feed(&mut mgr, 1, "s1", A, adv(-50, 1));
-    feed(&mut mgr, 2, "s2", A, adv(-50, 1));
-    feed(&mut mgr, 3, "s1", A, adv(-50, 1));
-    feed(&mut mgr, 4, "s3", A, adv(-50, 1));
+    feed_each(
+        &mut mgr,
+        &[(1, "s1", A), (2, "s2", A), (3, "s1", A), (4, "s3", A)],
+    );
     assert_eq!(mgr.scanner_count(History::All), 2);
     assert!(mgr.scanner_is_scanning(4, "s1"));
     assert!(
@@ -797,10 +846,16 @@ fn device_cap_evicts_the_least_recently_seen() {
         max_devices: 2,
         ..Default::default()
     });
-    feed(&mut mgr, 1, "local", A, adv(-50, 1));
-    feed(&mut mgr, 2, "local", B, adv(-50, 1));
-    feed(&mut mgr, 3, "local", A, adv(-50, 1));
-    feed(&mut mgr, 4, "local", "AA:BB:CC:DD:EE:03", adv(-50, 1));
+    let c = "AA:BB:CC:DD:EE:03";
+    feed_each(
+        &mut mgr,
+        &[
+            (1, "local", A),
+            (2, "local", B),
+            (3, "local", A),
+            (4, "local", c),
+        ],
+    );
     assert_eq!(mgr.device_count(), 2);
     assert!(mgr.address_present(&k(A), History::Connectable));
     assert!(!mgr.address_present(&k(B), History::Connectable));
@@ -812,9 +867,7 @@ fn source_cap_drops_the_oldest_source() {
         max_sources_per_device: 2,
         ..Default::default()
     });
-    feed(&mut mgr, 1, "s1", A, adv(-50, 1));
-    feed(&mut mgr, 2, "s2", A, adv(-50, 1));
-    feed(&mut mgr, 3, "s3", A, adv(-50, 1));
+    feed_each(&mut mgr, &[(1, "s1", A), (2, "s2", A), (3, "s3", A)]);
     let sources: Vec<_> = mgr
         .service_info_by_source(&k(A))
         .map(|i| String::from(&*i.source))
@@ -939,6 +992,22 @@ fn bthome_packets_become_readings() {
     );
 }
 
+/// A fresh manager that heard one BTHome packet `hex` from `key`, its bind key set first when
+/// one is given, and the readings the packet gave.
+fn first_readings(
+    key: &str,
+    bindkey: Option<BindKey>,
+    hex: &str,
+) -> (Manager, Vec<crate::bthome::Packet>) {
+    let mut mgr = Manager::default();
+    if bindkey.is_some() {
+        mgr.set_bindkey(&k(key), bindkey);
+    }
+    feed(&mut mgr, S, "local", key, bthome_adv(hex));
+    let got = readings(&mut mgr);
+    (mgr, got)
+}
+
 #[test]
 fn packets_without_bthome_data_give_no_reading() {
     let mut mgr = Manager::default();
@@ -948,10 +1017,7 @@ fn packets_without_bthome_data_give_no_reading() {
 
 #[test]
 fn bind_key_decrypts_with_the_address_as_mac() {
-    let mut mgr = Manager::default();
-    mgr.set_bindkey(&k(ENCRYPTED_MAC), Some(BINDKEY));
-    feed(&mut mgr, S, "local", ENCRYPTED_MAC, bthome_adv(ENCRYPTED));
-    let got = readings(&mut mgr);
+    let (mgr, got) = first_readings(ENCRYPTED_MAC, Some(BINDKEY), ENCRYPTED);
     assert!(got[0].is_ok(), "{:?}", got[0].error);
     assert_eq!(values(&got[0])[0], ("temperature".into(), Some(25.06)));
     assert!(mgr.bthome_state(&k(ENCRYPTED_MAC)).unwrap().key_verified);
@@ -959,9 +1025,7 @@ fn bind_key_decrypts_with_the_address_as_mac() {
 
 #[test]
 fn encrypted_packet_without_key_reports_missing_key() {
-    let mut mgr = Manager::default();
-    feed(&mut mgr, S, "local", ENCRYPTED_MAC, bthome_adv(ENCRYPTED));
-    let got = readings(&mut mgr);
+    let (_, got) = first_readings(ENCRYPTED_MAC, None, ENCRYPTED);
     assert_eq!(got[0].error.as_ref().map(|e| e.kind()), Some("missing_key"));
     assert!(got[0].objects.is_empty());
 }
@@ -969,9 +1033,7 @@ fn encrypted_packet_without_key_reports_missing_key() {
 /// Without the key the first packet fails (and shows nothing); the key set then applies to the next.
 #[test]
 fn a_key_set_later_applies_to_the_next_packet() {
-    let mut mgr = Manager::default();
-    feed(&mut mgr, S, "local", ENCRYPTED_MAC, bthome_adv(ENCRYPTED));
-    let first = readings(&mut mgr);
+    let (mut mgr, first) = first_readings(ENCRYPTED_MAC, None, ENCRYPTED);
     assert_eq!(
         first[0].error.as_ref().map(|e| e.kind()),
         Some("missing_key")
@@ -992,10 +1054,7 @@ fn a_key_set_later_applies_to_the_next_packet() {
 
 #[test]
 fn plaintext_from_a_keyed_device_is_a_downgrade() {
-    let mut mgr = Manager::default();
-    mgr.set_bindkey(&k(A), Some(BINDKEY));
-    feed(&mut mgr, S, "local", A, bthome_adv(PLAIN_TEMP_HUM));
-    let got = readings(&mut mgr);
+    let (_, got) = first_readings(A, Some(BINDKEY), PLAIN_TEMP_HUM);
     assert_eq!(got[0].error.as_ref().map(|e| e.kind()), Some("downgrade"));
 }
 
@@ -1173,31 +1232,24 @@ fn encrypted_blu(mac: &str, counter: u32) -> Advertisement {
     a
 }
 
+/// The browser's own scanner hears the device under its opaque id.
+fn hear_opaque(mgr: &mut Manager, t: u64, a: Advertisement) {
+    feed(mgr, t, "local", OPAQUE, a);
+}
+
 /// A manager with the key of a device heard under an opaque id, which has announced its MAC in
 /// its Shelly manufacturer data (a scan response, at `S`).
 fn opaque_device_that_announced_its_mac() -> Manager {
     let mut mgr = Manager::default();
     mgr.set_bindkey(&k(OPAQUE), Some(BINDKEY));
-    feed(
-        &mut mgr,
-        S,
-        "local",
-        OPAQUE,
-        shelly_scan_response(ENCRYPTED_MAC),
-    );
+    hear_opaque(&mut mgr, S, shelly_scan_response(ENCRYPTED_MAC));
     mgr
 }
 
 #[test]
 fn the_mac_of_the_shelly_manufacturer_data_decrypts_an_opaque_device() {
     let mut mgr = opaque_device_that_announced_its_mac();
-    feed(
-        &mut mgr,
-        2 * S,
-        "local",
-        OPAQUE,
-        encrypted_blu(ENCRYPTED_MAC, 7),
-    );
+    hear_opaque(&mut mgr, 2 * S, encrypted_blu(ENCRYPTED_MAC, 7));
     let got = readings(&mut mgr);
     assert!(got[0].is_ok(), "{:?}", got[0].error);
     assert_eq!(values(&got[0]), [("temperature".into(), Some(21.5))]);
@@ -1241,13 +1293,7 @@ fn a_gateway_entry_made_first_joins_the_device_that_announces_its_mac() {
     mgr.set_bindkey(&k(ENCRYPTED_MAC), Some(BINDKEY));
     let report = |n| encrypted_blu(ENCRYPTED_MAC, n);
     mgr.ingest(S, "gw", &k(ENCRYPTED_MAC), Connectable::No, report(7));
-    feed(
-        &mut mgr,
-        2 * S,
-        "local",
-        OPAQUE,
-        shelly_scan_response(ENCRYPTED_MAC),
-    );
+    hear_opaque(&mut mgr, 2 * S, shelly_scan_response(ENCRYPTED_MAC));
     let merged: Vec<_> = picked(&mut mgr, |o| match o.event {
         Event::Merged { from, into } => Some((from, into)),
         _ => None,
@@ -1268,27 +1314,9 @@ fn a_gateway_entry_made_first_joins_the_device_that_announces_its_mac() {
 fn data_heard_before_the_scan_response_decrypts_from_the_next_packet_on() {
     let mut mgr = Manager::default();
     mgr.set_bindkey(&k(OPAQUE), Some(BINDKEY));
-    feed(
-        &mut mgr,
-        S,
-        "local",
-        OPAQUE,
-        encrypted_blu(ENCRYPTED_MAC, 7),
-    );
-    feed(
-        &mut mgr,
-        S + 50,
-        "local",
-        OPAQUE,
-        shelly_scan_response(ENCRYPTED_MAC),
-    );
-    feed(
-        &mut mgr,
-        2 * S,
-        "local",
-        OPAQUE,
-        encrypted_blu(ENCRYPTED_MAC, 8),
-    );
+    hear_opaque(&mut mgr, S, encrypted_blu(ENCRYPTED_MAC, 7));
+    hear_opaque(&mut mgr, S + 50, shelly_scan_response(ENCRYPTED_MAC));
+    hear_opaque(&mut mgr, 2 * S, encrypted_blu(ENCRYPTED_MAC, 8));
     let got = readings(&mut mgr);
     assert_eq!(got[0].error.as_ref().map(|e| e.kind()), Some("missing_mac"));
     assert!(got[1].is_ok(), "{:?}", got[1].error);
@@ -1301,13 +1329,7 @@ fn the_announced_mac_outlives_the_device_going_unavailable() {
     let mut mgr = opaque_device_that_announced_its_mac();
     mgr.advance(S + 901_000);
     assert!(!mgr.address_present(&k(OPAQUE), History::All));
-    feed(
-        &mut mgr,
-        S + 902_000,
-        "local",
-        OPAQUE,
-        encrypted_blu(ENCRYPTED_MAC, 9),
-    );
+    hear_opaque(&mut mgr, S + 902_000, encrypted_blu(ENCRYPTED_MAC, 9));
     let got = readings(&mut mgr);
     assert!(got[0].is_ok(), "{:?}", got[0].error);
 }
@@ -1317,10 +1339,10 @@ fn the_packet_address_and_a_mac_key_come_before_the_announced_mac() {
     // The packet's own address wins over what the device announces.
     let mut mgr = Manager::default();
     mgr.set_bindkey(&k(OPAQUE), Some(BINDKEY));
-    feed(&mut mgr, S, "local", OPAQUE, shelly_scan_response(A));
+    hear_opaque(&mut mgr, S, shelly_scan_response(A));
     let mut packet = encrypted_blu(ENCRYPTED_MAC, 7);
     packet.address = ENCRYPTED_MAC.parse().ok();
-    feed(&mut mgr, 2 * S, "local", OPAQUE, packet);
+    hear_opaque(&mut mgr, 2 * S, packet);
     assert!(readings(&mut mgr)[0].is_ok());
 }
 
@@ -1329,14 +1351,8 @@ fn a_given_mac_decrypts_an_opaque_device_before_the_announced_one() {
     let mut mgr = Manager::default();
     mgr.set_bindkey(&k(OPAQUE), Some(BINDKEY));
     mgr.set_mac(&k(OPAQUE), ENCRYPTED_MAC.parse().ok());
-    feed(&mut mgr, S, "local", OPAQUE, shelly_scan_response(A));
-    feed(
-        &mut mgr,
-        2 * S,
-        "local",
-        OPAQUE,
-        encrypted_blu(ENCRYPTED_MAC, 7),
-    );
+    hear_opaque(&mut mgr, S, shelly_scan_response(A));
+    hear_opaque(&mut mgr, 2 * S, encrypted_blu(ENCRYPTED_MAC, 7));
     assert!(readings(&mut mgr)[0].is_ok());
     assert_eq!(mgr.given_mac(&k(OPAQUE)), ENCRYPTED_MAC.parse().ok());
     mgr.set_mac(&k(OPAQUE), None);
@@ -1391,10 +1407,10 @@ fn a_device_mac_comes_from_what_told_it() {
     // A MAC key is its own MAC; a browser id has none until something tells it.
     feed(&mut mgr, S, "local", A, adv(-60, 1));
     assert_eq!(mgr.device(&k(A)).unwrap().mac(), A.parse().ok());
-    feed(&mut mgr, S, "local", OPAQUE, named("x"));
+    hear_opaque(&mut mgr, S, named("x"));
     assert_eq!(mgr.device(&k(OPAQUE)).unwrap().mac(), None);
     // The Shelly manufacturer data announces one; a MAC given by the user comes before it.
-    feed(&mut mgr, 2 * S, "local", OPAQUE, shelly_scan_response(B));
+    hear_opaque(&mut mgr, 2 * S, shelly_scan_response(B));
     assert_eq!(mgr.device(&k(OPAQUE)).unwrap().mac(), B.parse().ok());
     mgr.set_mac(&k(OPAQUE), ENCRYPTED_MAC.parse().ok());
     assert_eq!(
