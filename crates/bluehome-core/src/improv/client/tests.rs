@@ -37,9 +37,23 @@ impl Script {
     /// Wakes the client at the time it asked to, and serves it then; returns that time.
     fn wake(&mut self, client: &mut Client) -> u64 {
         let now = sleep_until(client);
+        self.wake_at(client, now);
+        now
+    }
+
+    /// Wakes and serves the client each time it asks until it is done; returns the time it last
+    /// woke (`now` if it never slept).
+    fn wake_until_done(&mut self, client: &mut Client, mut now: u64) -> u64 {
+        while !matches!(client.action(), Action::Done) {
+            now = self.wake(client);
+        }
+        now
+    }
+
+    /// Wakes the client at `now` and serves it then.
+    fn wake_at(&mut self, client: &mut Client, now: u64) {
         client.advance(Feedback::Woke, now);
         self.serve(client, now);
-        now
     }
 
     /// Performs the client's actions until it sleeps or is done; returns how many it did.
@@ -100,19 +114,40 @@ fn joining(script: &mut Script, password: &str) -> Client {
 /// An authorized device whose client has written the Wi-Fi settings with `password` (the
 /// client's first round served at time 0).
 fn written(password: &str) -> (Script, Client) {
+    written_over_error(0x00, password)
+}
+
+/// As [`written`], on a device whose error still reads `error` from an earlier attempt.
+fn written_over_error(error: u8, password: &str) -> (Script, Client) {
     let mut script = Script::new(0x02);
+    script.error = error;
     let mut client = joining(&mut script, password);
+    script.serve(&mut client, 0);
+    (script, client)
+}
+
+/// A connected client of a device that wants authorization, just asked to wait for the button
+/// (at time 0).
+fn awaiting_authorization() -> (Script, Client) {
+    let mut script = Script::new(0x01);
+    let mut client = connected(&mut script);
+    client.await_authorization(0).unwrap();
+    (script, client)
+}
+
+/// A connected, authorized client that has just made the request `ask` (its first round served
+/// at time 0).
+fn asked(ask: fn(&mut Client, u64) -> Result<(), Error>) -> (Script, Client) {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    ask(&mut client, 0).unwrap();
     script.serve(&mut client, 0);
     (script, client)
 }
 
 /// A connected client that has just asked for the device's information (at time 0).
 fn asked_for_device_info() -> (Script, Client) {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.request_device_info(0).unwrap();
-    script.serve(&mut client, 0);
-    (script, client)
+    asked(Client::request_device_info)
 }
 
 /// The networks a finished scan listed (panics naming what came instead).
@@ -126,11 +161,16 @@ fn listed(client: &mut Client) -> Vec<Network> {
 
 /// A connected, authorized client that has just been asked to scan for networks (at time 0).
 fn asked_to_scan() -> (Script, Client) {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    client.scan_wifi(0).unwrap();
-    script.serve(&mut client, 0);
-    (script, client)
+    asked(Client::scan_wifi)
+}
+
+/// Three networks a scan hears, strongest first.
+fn three_networks() -> [Network; 3] {
+    [
+        network("HomeNet", -48, Auth::Wpa2),
+        network("Guest", -70, Auth::Open),
+        network("Neighbour", -80, Auth::Required),
+    ]
 }
 
 /// What Tasmota's Berry Improv example reports about itself: its result is 47 bytes long.
@@ -253,16 +293,13 @@ fn wifi_settings_wait_for_authorization_without_writing() {
     script.serve(&mut client, 20);
     assert_eq!(sleep_until(&client), 520);
     script.state = 0x02; // the person pressed the button
-    client.advance(Feedback::Woke, 520);
-    script.serve(&mut client, 520);
+    script.wake_at(&mut client, 520);
     assert_eq!(client.take_outcome(), Some(Ok(Response::Authorized)));
 }
 
 #[test]
 fn authorization_times_out() {
-    let mut script = Script::new(0x01);
-    let mut client = connected(&mut script);
-    client.await_authorization(0).unwrap();
+    let (mut script, mut client) = awaiting_authorization();
     let mut now = 0;
     while !matches!(client.action(), Action::Done) {
         script.serve(&mut client, now);
@@ -282,9 +319,7 @@ fn authorization_times_out() {
 /// button ends the wait at once, rather than at its two-minute deadline.
 #[test]
 fn a_stopped_service_ends_the_wait_for_authorization() {
-    let mut script = Script::new(0x01);
-    let mut client = connected(&mut script);
-    client.await_authorization(0).unwrap();
+    let (mut script, mut client) = awaiting_authorization();
     script.serve(&mut client, 0);
     script.state = 0x00;
     let now = script.wake(&mut client);
@@ -298,11 +333,8 @@ fn a_stopped_service_ends_the_wait_for_authorization() {
 /// Polling only: provisioning → provisioned, then the result's first string is the URL.
 #[test]
 fn provisioning_by_polling_ends_with_the_redirect_url() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
+    let (mut script, mut client) = written("correct horse");
     let creds = Credentials::new("HomeNet", "correct horse").unwrap();
-    client.send_wifi(creds.clone(), 0).unwrap();
-    script.serve(&mut client, 0);
     assert_eq!(script.written, [Request::WifiSettings(creds).encode()]);
     script.state = 0x03;
     assert_eq!(script.wake(&mut client), 500);
@@ -349,21 +381,16 @@ fn unable_to_connect_fails_with_the_device_error() {
 /// shown it processed the new command.
 #[test]
 fn a_stale_error_counts_only_after_progress() {
-    let mut script = Script::new(0x02);
-    script.error = 0x03;
-    let mut client = joining(&mut script, "correct horse");
-    script.serve(&mut client, 0);
+    let (mut script, mut client) = written_over_error(0x03, "correct horse");
     assert!(
         matches!(client.action(), Action::Sleep { .. }),
         "still waiting"
     );
     script.state = 0x03; // provisioning: the new command is being processed
-    client.advance(Feedback::Woke, 500);
-    script.serve(&mut client, 500);
+    script.wake_at(&mut client, 500);
     assert!(matches!(client.action(), Action::Sleep { .. }));
     script.state = 0x02; // failed again, the error still reads 3
-    client.advance(Feedback::Woke, 1000);
-    script.serve(&mut client, 1000);
+    script.wake_at(&mut client, 1000);
     assert_eq!(
         client.take_outcome(),
         Some(Err(Error::Device(ErrorCode::UnableToConnect)))
@@ -404,10 +431,7 @@ fn notifications_before_the_write_is_acknowledged_count_for_the_command() {
 /// A device that never clears an earlier error still succeeds: "provisioned" settles it.
 #[test]
 fn provisioned_wins_over_an_error_left_from_an_earlier_attempt() {
-    let mut script = Script::new(0x02);
-    script.error = 0x03;
-    let mut client = joining(&mut script, "correct horse");
-    script.serve(&mut client, 0);
+    let (mut script, mut client) = written_over_error(0x03, "correct horse");
     script.state = 0x04; // joined; the error still reads 3
     script.result = RpcResult {
         command: Command::WifiSettings,
@@ -415,8 +439,7 @@ fn provisioned_wins_over_an_error_left_from_an_earlier_attempt() {
     }
     .encode()
     .unwrap();
-    client.advance(Feedback::Woke, 500);
-    script.serve(&mut client, 500);
+    script.wake_at(&mut client, 500);
     assert_provisioned_without_url(&mut client);
 }
 
@@ -479,8 +502,7 @@ fn a_corrupt_new_result_is_a_typed_error_with_its_offset() {
     let (mut script, mut client) = asked_for_device_info();
     // Device info with one string and a checksum off by one.
     script.result = hex("0302014153");
-    client.advance(Feedback::Woke, 500);
-    script.serve(&mut client, 500);
+    script.wake_at(&mut client, 500);
     assert_eq!(
         client.take_outcome(),
         Some(Err(Error::Rpc(rpc::Error::Checksum {
@@ -633,21 +655,14 @@ fn a_redirect_notified_in_parts_is_kept() {
     assert_provisioned_to(&mut client, url);
 }
 
-/// Feeds a notification as the app does, and when the client then wants to poll at once, wakes
-/// it and serves its reads at that time.
-fn notify_and_serve(
-    script: &mut Script,
-    client: &mut Client,
-    c: Characteristic,
-    value: &[u8],
-    now: u64,
-) {
-    client.notified(c, value, now);
+/// Feeds a notification of the RPC result as the app does, and when the client then wants to
+/// poll at once, wakes it and serves its reads at that time.
+fn notify_and_serve(script: &mut Script, client: &mut Client, value: &[u8], now: u64) {
+    client.notified(Characteristic::RpcResult, value, now);
     if let Action::Sleep { until_ms } = client.action()
         && until_ms <= now
     {
-        client.advance(Feedback::Woke, now);
-        script.serve(client, now);
+        script.wake_at(client, now);
     }
 }
 
@@ -677,13 +692,7 @@ fn parts_that_join_into_no_result_fall_back_to_reading() {
         let before = reads(&script);
         for (i, part) in bytes.chunks(20).enumerate() {
             let now = 100 * (i as u64 + 1);
-            notify_and_serve(
-                &mut script,
-                &mut client,
-                Characteristic::RpcResult,
-                part,
-                now,
-            );
+            notify_and_serve(&mut script, &mut client, part, now);
             assert_eq!(client.take_outcome(), None, "part {i}");
         }
         assert!(reads(&script) > before, "the result is read at once");
@@ -692,10 +701,7 @@ fn parts_that_join_into_no_result_fall_back_to_reading() {
             800,
             "then polled as without notifications"
         );
-        let mut now = 0;
-        while !matches!(client.action(), Action::Done) {
-            now = script.wake(&mut client);
-        }
+        let now = script.wake_until_done(&mut client, 0);
         assert_eq!(now, 10_000);
         assert_eq!(client.take_outcome(), Some(Err(Error::Rpc(error))));
     }
@@ -717,25 +723,13 @@ fn a_cut_notification_then_a_result_in_parts_is_joined() {
     let (mut script, mut client) = asked_for_device_info();
     let cut = joined("http://a.b/c");
     assert_eq!(cut.len(), 16);
-    notify_and_serve(
-        &mut script,
-        &mut client,
-        Characteristic::RpcResult,
-        &cut[..10],
-        100,
-    );
+    notify_and_serve(&mut script, &mut client, &cut[..10], 100);
     let info = tasmota_info();
     let bytes = info.to_result().encode().unwrap();
     for (i, part) in bytes.chunks(20).enumerate() {
         assert_eq!(client.take_outcome(), None);
         let now = 200 + 100 * i as u64;
-        notify_and_serve(
-            &mut script,
-            &mut client,
-            Characteristic::RpcResult,
-            part,
-            now,
-        );
+        notify_and_serve(&mut script, &mut client, part, now);
     }
     assert_eq!(client.take_outcome(), Some(Ok(Response::DeviceInfo(info))));
 }
@@ -749,10 +743,7 @@ fn a_result_whose_last_part_never_comes_times_out() {
     let bytes = tasmota_info().to_result().encode().unwrap();
     client.notified(Characteristic::RpcResult, &bytes[..20], 100);
     script.result = bytes[..20].to_vec();
-    let mut now = 100;
-    while !matches!(client.action(), Action::Done) {
-        now = script.wake(&mut client);
-    }
+    let now = script.wake_until_done(&mut client, 100);
     assert_eq!(now, 10_000);
     assert_eq!(
         client.take_outcome(),
@@ -866,11 +857,7 @@ fn a_scan_in_one_result_answers_at_once_one_network_per_ssid() {
 #[test]
 fn a_scan_by_polling_reads_the_result_fast_and_lists_every_network() {
     let (mut script, mut client) = asked_to_scan();
-    let heard = [
-        network("HomeNet", -48, Auth::Wpa2),
-        network("Guest", -70, Auth::Open),
-        network("Neighbour", -80, Auth::Required),
-    ];
+    let heard = three_networks();
     let mut now = 0;
     let (reads, error_reads) = (script.reads, script.error_reads);
     while !matches!(client.action(), Action::Done) {
@@ -882,9 +869,8 @@ fn a_scan_by_polling_reads_the_result_fast_and_lists_every_network() {
             Some(i) if i < heard.len() => one(&heard[i]),
             Some(_) => scan_result(&[]),
         };
-        client.advance(Feedback::Woke, until);
         now = until;
-        script.serve(&mut client, now);
+        script.wake_at(&mut client, now);
         assert!(now < 5_000, "never ends");
     }
     assert_eq!(listed(&mut client), heard.to_vec());
@@ -899,24 +885,16 @@ fn a_scan_by_polling_reads_the_result_fast_and_lists_every_network() {
 #[test]
 fn a_list_read_by_polling_without_its_end_counts_after_a_quiet_time() {
     let (mut script, mut client) = asked_to_scan();
-    script.result = scan_result(&[network("HomeNet", -48, Auth::Wpa2)]);
+    let [home, guest, _] = three_networks();
+    script.result = one(&home);
     let first = script.wake(&mut client);
     assert_eq!(first, 50);
-    script.result = scan_result(&[network("Guest", -70, Auth::Open)]);
+    script.result = one(&guest);
     assert_eq!(script.wake(&mut client), 100);
     script.result = scan_result(&[network("Neighbour", -80, Auth::Wpa2)])[..15].to_vec();
-    let mut now = 100;
-    while !matches!(client.action(), Action::Done) {
-        now = script.wake(&mut client);
-    }
+    let now = script.wake_until_done(&mut client, 100);
     assert_eq!(now, 2_100);
-    assert_eq!(
-        listed(&mut client),
-        alloc::vec![
-            network("HomeNet", -48, Auth::Wpa2),
-            network("Guest", -70, Auth::Open),
-        ]
-    );
+    assert_eq!(listed(&mut client), [home, guest]);
 }
 
 /// A device with no network in range, by polling: its empty result is the answer when it is
@@ -1097,11 +1075,7 @@ fn a_read_answered_after_its_task_ended_is_harmless() {
 #[test]
 fn networks_notified_at_once_during_a_polled_read_of_the_end_are_listed() {
     let (mut script, mut client) = asked_to_scan();
-    let heard = [
-        network("HomeNet", -48, Auth::Wpa2),
-        network("Guest", -70, Auth::Open),
-        network("Neighbour", -80, Auth::Required),
-    ];
+    let heard = three_networks();
     let now = sleep_until(&client);
     assert_eq!(now, 50, "polled fast");
     client.advance(Feedback::Woke, now);
@@ -1132,8 +1106,7 @@ fn a_network_whose_cut_result_was_replaced_is_listed_by_its_name() {
         client.notified(Characteristic::RpcResult, &guest[..cut_at], 1_200);
         assert!(sleep_until(&client) <= 1_200, "read at once");
         script.result = one(&neighbour);
-        client.advance(Feedback::Woke, 1_200);
-        script.serve(&mut client, 1_200);
+        script.wake_at(&mut client, 1_200);
         client.notified(Characteristic::RpcResult, &scan_result(&[]), 1_600);
         let mut expected = alloc::vec![home.clone()];
         if named {
@@ -1157,8 +1130,7 @@ fn a_cut_result_read_whole_is_listed_once() {
     client.notified(Characteristic::RpcResult, &home, 1_000);
     client.notified(Characteristic::RpcResult, &guest[..10], 1_200);
     script.result = guest;
-    client.advance(Feedback::Woke, 1_200);
-    script.serve(&mut client, 1_200);
+    script.wake_at(&mut client, 1_200);
     client.notified(Characteristic::RpcResult, &scan_result(&[]), 1_600);
     assert_eq!(
         listed(&mut client),
