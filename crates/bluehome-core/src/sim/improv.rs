@@ -1093,12 +1093,7 @@ mod tests {
     #[test]
     fn results_notified_in_parts_reach_the_client_whole() {
         let mut now = 0;
-        let info = DeviceInfo {
-            firmware: "Tasmota".into(),
-            version: "14.4.1".into(),
-            chip: "ESP32-C3".into(),
-            name: "tasmota-1A2B3C-2748".into(),
-        };
+        let info = DeviceInfo::of("Tasmota", "14.4.1", "ESP32-C3", "tasmota-1A2B3C-2748");
         let options = ImprovOptions {
             authorization: false,
             result_part_bytes: Some(20),

@@ -175,12 +175,7 @@ fn three_networks() -> [Network; 3] {
 
 /// What Tasmota's Berry Improv example reports about itself: its result is 47 bytes long.
 fn tasmota_info() -> DeviceInfo {
-    DeviceInfo {
-        firmware: "Tasmota".into(),
-        version: "14.4.1".into(),
-        chip: "ESP32-C3".into(),
-        name: "tasmota-1A2B3C-2748".into(),
-    }
+    DeviceInfo::of("Tasmota", "14.4.1", "ESP32-C3", "tasmota-1A2B3C-2748")
 }
 
 /// The Wi-Fi settings command's result naming `url`, encoded.
@@ -448,12 +443,7 @@ fn provisioned_wins_over_an_error_left_from_an_earlier_attempt() {
 fn notifications_answer_at_once() {
     let (mut script, mut client) = asked_for_device_info();
     assert_eq!(sleep_until(&client), 500);
-    let info = DeviceInfo {
-        firmware: "ESPHome".into(),
-        version: "2026.1.0".into(),
-        chip: "ESP32-C3".into(),
-        name: "Porch light".into(),
-    };
+    let info = DeviceInfo::of("ESPHome", "2026.1.0", "ESP32-C3", "Porch light");
     let bytes = info.to_result().encode().unwrap();
     client.notified(Characteristic::RpcResult, &bytes, 120);
     assert_eq!(client.take_outcome(), Some(Ok(Response::DeviceInfo(info))));
@@ -538,15 +528,10 @@ fn one_task_at_a_time_and_outcomes_are_not_lost() {
     script.serve(&mut client, 0);
     client.notified(
         Characteristic::RpcResult,
-        &DeviceInfo {
-            firmware: "a".into(),
-            version: "b".into(),
-            chip: "c".into(),
-            name: "d".into(),
-        }
-        .to_result()
-        .encode()
-        .unwrap(),
+        &DeviceInfo::of("a", "b", "c", "d")
+            .to_result()
+            .encode()
+            .unwrap(),
         10,
     );
     assert_eq!(

@@ -581,12 +581,7 @@ mod tests {
     /// `Temperature Monitor`.
     #[test]
     fn device_info_round_trips() {
-        let info = DeviceInfo {
-            firmware: "ESPHome".into(),
-            version: "2021.11.0".into(),
-            chip: "ESP32-C3".into(),
-            name: "Temperature Monitor".into(),
-        };
+        let info = DeviceInfo::of("ESPHome", "2021.11.0", "ESP32-C3", "Temperature Monitor");
         let bytes = info.to_result().encode().unwrap();
         assert_eq!(&bytes[..3], &[0x03, 8 + 10 + 9 + 20, 7]);
         let parsed = RpcResult::parse(&bytes).unwrap();

@@ -21,6 +21,19 @@ pub struct DeviceInfo {
     pub name: String,
 }
 
+#[cfg(test)]
+impl DeviceInfo {
+    /// Test data: the four strings, in the order a result carries them.
+    pub(crate) fn of(firmware: &str, version: &str, chip: &str, name: &str) -> Self {
+        Self {
+            firmware: firmware.into(),
+            version: version.into(),
+            chip: chip.into(),
+            name: name.into(),
+        }
+    }
+}
+
 impl DeviceInfo {
     /// Reads a device-info result; strings beyond the fourth are ignored (revision 2.4 may
     /// append the OS name and version where they differ from the firmware's).
