@@ -31,6 +31,20 @@ fn bound_three() -> Profiles {
     p
 }
 
+/// Selects `slot` (at time 0) and binds B there: what the binding answers.
+fn bind_b_to(p: &mut Profiles, slot: usize) -> Result<Vec<Effect>, Error> {
+    p.select(slot, 0).unwrap();
+    p.bind(Binding::new(B, "b"))
+}
+
+/// `text` loaded into five slots, after checking that loading reported `issue` and nothing else.
+#[track_caller]
+fn loaded_with_issue(text: &str, issue: LoadIssue) -> Loaded {
+    let loaded = Profiles::load(Some(text), cfg(5));
+    assert_eq!(loaded.issues, vec![issue]);
+    loaded
+}
+
 /// The MACs of the bindings an effect list forgets, in order.
 fn forgotten(effects: &[Effect]) -> Vec<MacAddress> {
     effects
@@ -207,9 +221,8 @@ fn switching_never_disconnects_other_devices() {
 fn bind_lands_in_the_open_active_slot_and_saves_at_once() {
     // "set_profile_address … writes ble/profiles/<active> immediately"
     let mut p = five();
-    p.select(2, 0).unwrap();
     assert_eq!(
-        p.bind(Binding::new(B, "b")),
+        bind_b_to(&mut p, 2),
         Ok(vec![Effect::SaveNow, Effect::ActiveChanged { index: 2 }])
     );
     assert_eq!(p.slot(2).map(|b| b.mac), Some(B));
@@ -244,9 +257,8 @@ fn the_same_device_may_bind_again_to_its_own_slot() {
 #[test]
 fn a_device_in_another_slot_is_not_bound_twice() {
     let mut p = bound_three();
-    p.select(3, 0).unwrap();
     assert_eq!(
-        p.bind(Binding::new(B, "b")),
+        bind_b_to(&mut p, 3),
         Err(Error::AlreadyBound { mac: B, index: 1 })
     );
     assert_eq!(p.state(3), Some(SlotState::Open));
@@ -434,13 +446,12 @@ fn corrupt_storage_is_reported_and_kept_aside() {
 #[test]
 fn newer_version_is_reported_and_kept_aside_even_if_its_shape_changed() {
     let text = r#"{"schema":"bluehome.profiles","version":2,"profiles":{"x":1}}"#;
-    let loaded = Profiles::load(Some(text), cfg(5));
-    assert_eq!(
-        loaded.issues,
-        vec![LoadIssue::Unreadable(Error::NewerVersion {
+    let loaded = loaded_with_issue(
+        text,
+        LoadIssue::Unreadable(Error::NewerVersion {
             found: 2,
-            supported: 1
-        })]
+            supported: 1,
+        }),
     );
     assert_eq!(loaded.kept_aside.as_deref(), Some(text));
 }
@@ -448,12 +459,11 @@ fn newer_version_is_reported_and_kept_aside_even_if_its_shape_changed() {
 #[test]
 fn another_schema_is_reported_and_kept_aside() {
     let text = r#"{"version":1,"active":0,"slots":[]}"#;
-    let loaded = Profiles::load(Some(text), cfg(5));
-    assert_eq!(
-        loaded.issues,
-        vec![LoadIssue::Unreadable(Error::WrongSchema {
-            found: String::new()
-        })]
+    let loaded = loaded_with_issue(
+        text,
+        LoadIssue::Unreadable(Error::WrongSchema {
+            found: String::new(),
+        }),
     );
     assert!(loaded.kept_aside.is_some());
 }
@@ -464,13 +474,12 @@ fn a_bad_slot_record_is_reported_and_the_rest_restored() {
     let text = r#"{"schema":"bluehome.profiles","version":1,"active":1,"slots":[
         {"mac":"not a mac","name":"x"},
         {"mac":"CC:BA:97:C2:D6:70","name":"b"}]}"#;
-    let loaded = Profiles::load(Some(text), cfg(5));
-    assert_eq!(
-        loaded.issues,
-        vec![LoadIssue::Slot(Error::BadSlot {
+    let loaded = loaded_with_issue(
+        text,
+        LoadIssue::Slot(Error::BadSlot {
             index: 0,
-            field: "mac"
-        })]
+            field: "mac",
+        }),
     );
     assert_eq!(loaded.profiles.slot(1).map(|b| b.mac), Some(B));
     assert_eq!(loaded.profiles.active(), 1);
@@ -481,11 +490,7 @@ fn a_bad_slot_record_is_reported_and_the_rest_restored() {
 fn an_out_of_range_active_index_falls_back_to_0_with_an_issue() {
     // ZMK's loader checks "idx < N"
     let text = r#"{"schema":"bluehome.profiles","version":1,"active":7,"slots":[]}"#;
-    let loaded = Profiles::load(Some(text), cfg(5));
-    assert_eq!(
-        loaded.issues,
-        vec![LoadIssue::ActiveOutOfRange { active: 7 }]
-    );
+    let loaded = loaded_with_issue(text, LoadIssue::ActiveOutOfRange { active: 7 });
     assert_eq!(loaded.profiles.active(), 0);
 }
 
@@ -510,11 +515,7 @@ fn devices_beyond_a_smaller_slot_count_are_reported_not_dropped() {
 fn a_duplicated_device_keeps_its_first_slot() {
     let text = r#"{"schema":"bluehome.profiles","version":1,"active":0,"slots":[
         {"mac":"CC:BA:97:C2:D6:70","name":"b"},{"mac":"cc:ba:97:c2:d6:70","name":"again"}]}"#;
-    let loaded = Profiles::load(Some(text), cfg(5));
-    assert_eq!(
-        loaded.issues,
-        vec![LoadIssue::Duplicate { index: 1, first: 0 }]
-    );
+    let loaded = loaded_with_issue(text, LoadIssue::Duplicate { index: 1, first: 0 });
     assert_eq!(loaded.profiles.state(1), Some(SlotState::Open));
 }
 
