@@ -197,18 +197,39 @@ fn echo_link() -> Link {
     Link::new(Box::new(echo))
 }
 
-/// A client whose answers may be at most `max` bytes.
-fn client_with_response_limit(max: u32) -> Client {
+/// An echo device with `fault` injected, and a client named "test" whose first id is 1.
+fn faulty(fault: impl FnOnce(&mut Link)) -> (Link, Client) {
+    let mut link = echo_link();
+    fault(&mut link);
+    (link, Client::new("test", 1))
+}
+
+/// Calls `A.B` over `link` with a `pad` of `len` characters, through a client whose answers may
+/// be at most `max` bytes: the call must fail as too large.
+#[track_caller]
+fn assert_too_large(mut link: Link, max: u32, len: usize) {
     let options = Options {
         max_response_len: max,
         ..Options::default()
     };
-    Client::with_options("test", 1, options)
+    let mut client = Client::with_options("test", 1, options);
+    let err = call_padded(&mut link, &mut client, len).unwrap_err();
+    assert!(
+        matches!(err, Error::TooLarge { max: m, .. } if m == max),
+        "{err:?}"
+    );
 }
 
 /// Calls `A.B` with a `pad` parameter of `len` characters (the echo answers with it).
 fn call_padded(link: &mut Link, client: &mut Client, len: usize) -> Result<Response, Error> {
     link.call(client, "A.B", Some(json!({ "pad": "p".repeat(len) })))
+}
+
+/// Calls `A.B` expecting it to fail: the error and how long the call took.
+fn failed_call(link: &mut Link, client: &mut Client) -> (Error, u64) {
+    let start = link.now;
+    let err = link.call(client, "A.B", None).unwrap_err();
+    (err, link.now - start)
 }
 
 fn result(resp: Response) -> Value {
@@ -241,9 +262,7 @@ fn round_trip_with_multi_chunk_request_and_answer() {
 
 #[test]
 fn zero_length_means_poll_again_after_the_interval() {
-    let mut link = echo_link();
-    link.delay_ms = 450;
-    let mut client = Client::new("test", 1);
+    let (mut link, mut client) = faulty(|l| l.delay_ms = 450);
     let resp = link.call(&mut client, "Slow.Thing", None).unwrap();
     assert_eq!(result(resp)["method"], "Slow.Thing");
     let sleeps = link.log.iter().filter(|l| *l == "sleep 100").count();
@@ -252,9 +271,7 @@ fn zero_length_means_poll_again_after_the_interval() {
 
 #[test]
 fn empty_data_reads_are_retried() {
-    let mut link = echo_link();
-    link.empty_reads = 3;
-    let mut client = Client::new("test", 1);
+    let (mut link, mut client) = faulty(|l| l.empty_reads = 3);
     let resp = link.call(&mut client, "A.B", None).unwrap();
     assert_eq!(result(resp)["method"], "A.B");
     assert_eq!(link.log.iter().filter(|l| *l == "sleep 100").count(), 3);
@@ -264,9 +281,7 @@ fn empty_data_reads_are_retried() {
 /// 50 reads 100 ms apart (PR #992). 45 empty reads (about 4.5 s) still end in the answer.
 #[test]
 fn a_slow_device_gets_five_seconds_of_empty_reads() {
-    let mut link = echo_link();
-    link.empty_reads = 45;
-    let mut client = Client::new("test", 1);
+    let (mut link, mut client) = faulty(|l| l.empty_reads = 45);
     let start = link.now;
     let resp = link.call(&mut client, "A.B", None).unwrap();
     assert_eq!(result(resp)["method"], "A.B");
@@ -283,22 +298,19 @@ fn empty_reads_stop_at_the_deadline() {
         ..Options::default()
     };
     let mut client = Client::with_options("test", 1, options);
-    let start = link.now;
-    let err = link.call(&mut client, "A.B", None).unwrap_err();
+    let (err, elapsed) = failed_call(&mut link, &mut client);
     assert_eq!(
         err,
         Error::Timeout {
             waiting_for: "data"
         }
     );
-    assert!(link.now - start <= 2_001, "{}", link.now - start);
+    assert!(elapsed <= 2_001, "{elapsed}");
 }
 
 #[test]
 fn endless_empty_reads_end_as_incomplete() {
-    let mut link = echo_link();
-    link.empty_reads = 1_000;
-    let mut client = Client::new("test", 1);
+    let (mut link, mut client) = faulty(|l| l.empty_reads = 1_000);
     let err = link.call(&mut client, "A.B", None).unwrap_err();
     assert!(
         matches!(err, Error::Incomplete { received: 0, .. }),
@@ -309,9 +321,7 @@ fn endless_empty_reads_end_as_incomplete() {
 /// Shelly 1PM Mini Gen4 reported 0x3213005f in rx_ctl while data held the frame (aioshelly #991).
 #[test]
 fn garbage_length_with_a_complete_frame_is_accepted() {
-    let mut link = echo_link();
-    link.garbage_len = Some(0x3213_005f);
-    let mut client = Client::new("test", 1);
+    let (mut link, mut client) = faulty(|l| l.garbage_len = Some(0x3213_005f));
     let resp = call_padded(&mut link, &mut client, 600).unwrap();
     assert_eq!(result(resp)["method"], "A.B");
 }
@@ -320,16 +330,12 @@ fn garbage_length_with_a_complete_frame_is_accepted() {
 fn garbage_length_still_respects_the_size_limit() {
     let mut link = echo_link();
     link.garbage_len = Some(0x3213_005f);
-    let mut client = client_with_response_limit(300);
-    let err = call_padded(&mut link, &mut client, 600).unwrap_err();
-    assert!(matches!(err, Error::TooLarge { max: 300, .. }), "{err:?}");
+    assert_too_large(link, 300, 600);
 }
 
 #[test]
 fn failed_write_falls_back_to_20_byte_chunks_for_good() {
-    let mut link = echo_link();
-    link.max_write = 20;
-    let mut client = Client::new("test", 1);
+    let (mut link, mut client) = faulty(|l| l.max_write = 20);
     let resp = call_padded(&mut link, &mut client, 100).unwrap();
     assert_eq!(result(resp)["params"]["pad"].as_str().unwrap().len(), 100);
     assert_eq!(client.chunk_size(), 20);
@@ -347,26 +353,19 @@ fn failed_write_falls_back_to_20_byte_chunks_for_good() {
 
 #[test]
 fn too_large_announced_answer_is_refused() {
-    let mut link = echo_link();
-    let mut client = client_with_response_limit(64);
-    let err = call_padded(&mut link, &mut client, 200).unwrap_err();
-    assert!(matches!(err, Error::TooLarge { max: 64, .. }), "{err:?}");
+    assert_too_large(echo_link(), 64, 200);
 }
 
 #[test]
 fn a_silent_device_times_out_at_the_deadline() {
-    let mut link = echo_link();
-    link.delay_ms = 1_000_000;
-    let mut client = Client::new("test", 1);
-    let start = link.now;
-    let err = link.call(&mut client, "A.B", None).unwrap_err();
+    let (mut link, mut client) = faulty(|l| l.delay_ms = 1_000_000);
+    let (err, elapsed) = failed_call(&mut link, &mut client);
     assert_eq!(
         err,
         Error::Timeout {
             waiting_for: "rx_ctl length"
         }
     );
-    let elapsed = link.now - start;
     assert!((10_000..=10_002).contains(&elapsed), "{elapsed}");
 }
 
@@ -511,11 +510,17 @@ fn auth_handler() -> Handler {
     })
 }
 
+/// A device that wants auth, and a client whose first id is `first_id` with the password
+/// `password` for it.
+fn signed_in(first_id: u64, password: &str) -> (Link, Client) {
+    let mut client = Client::new("test", first_id);
+    client.set_credentials(Some(Credentials::from_password(REALM, password)));
+    (Link::new(auth_handler()), client)
+}
+
 #[test]
 fn a_401_is_retried_once_with_auth_and_nc_counts_up() {
-    let mut link = Link::new(auth_handler());
-    let mut client = Client::new("test", 10);
-    client.set_credentials(Some(Credentials::from_password(REALM, "pw")));
+    let (mut link, mut client) = signed_in(10, "pw");
     let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
     // The retry went out under a fresh id.
     assert_eq!(resp.id, Id::Num(11));
@@ -530,9 +535,7 @@ fn a_401_is_retried_once_with_auth_and_nc_counts_up() {
 
 #[test]
 fn wrong_password_returns_the_401_after_one_retry() {
-    let mut link = Link::new(auth_handler());
-    let mut client = Client::new("test", 1);
-    client.set_credentials(Some(Credentials::from_password(REALM, "nope")));
+    let (mut link, mut client) = signed_in(1, "nope");
     let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
     assert_eq!(resp.outcome.unwrap_err().code, 401);
     assert_eq!(link.frames_sent(), 2);
@@ -660,9 +663,7 @@ fn request_ids_stay_below_two_to_the_31() {
         seen.push(id);
     }
     assert_eq!(seen, [(1 << 31) - 1, 1, 2]);
-    let mut link = Link::new(auth_handler());
-    let mut client = Client::new("test", (1 << 31) - 1);
-    client.set_credentials(Some(Credentials::from_password(REALM, "pw")));
+    let (mut link, mut client) = signed_in((1 << 31) - 1, "pw");
     let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
     assert_eq!(resp.id, Id::Num(1), "the retry's id wrapped");
     let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
