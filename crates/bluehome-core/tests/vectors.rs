@@ -27,6 +27,14 @@ fn load(name: &str) -> Json {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
+/// One list of vectors in `bthome_public.json`.
+fn public_list(list: &str) -> Vec<Json> {
+    let Json::Array(vectors) = load("bthome_public.json")[list].take() else {
+        panic!("no list {list}")
+    };
+    vectors
+}
+
 fn hex(s: &str) -> Vec<u8> {
     assert!(s.len().is_multiple_of(2), "odd hex {s}");
     (0..s.len())
@@ -155,6 +163,23 @@ fn same(name: &str, got: &[Emission], want: &[Emission]) {
     assert!(ok, "{name}:\n  got  {got:?}\n  want {want:?}");
 }
 
+/// The packet emits what the vector `v` expects.
+fn emits_expected(name: &str, packet: &Packet, v: &Json) {
+    same(
+        name,
+        &emissions(packet),
+        &expected_emissions(&v["expected"]),
+    );
+}
+
+/// `data` decoded statelessly with the vector's UUID, MAC and key, after checking that it emits
+/// what the vector expects.
+fn decoded_as_expected(name: &str, v: &Json, data: &[u8]) -> Packet {
+    let packet = bthome::decode(uuid_of(v), data, mac_of(v), key_of(v).as_ref());
+    emits_expected(name, &packet, v);
+    packet
+}
+
 fn check_device_info(name: &str, packet: &Packet, expected: &Json) {
     if let Some(info) = expected.as_object() {
         for (field, want) in info {
@@ -199,14 +224,13 @@ fn reason_kind(reasons: &Json) -> Option<&'static str> {
 
 #[test]
 fn test_vectors_through_the_receiver_state() {
-    let all = load("bthome_public.json");
     let truth = load("bthome_ble_3_25.json");
-    let vectors = all["test_vectors"].as_array().unwrap();
+    let vectors = public_list("test_vectors");
     assert_eq!(vectors.len(), 161);
     let mut state = ReceiverState::default();
     let mut now_ms = 0u64;
     let mut differs_from_3_20 = 0;
-    for v in vectors {
+    for v in &vectors {
         let name = v["name"].as_str().unwrap();
         if v["sequence_step"] == 1 {
             state = ReceiverState::new(key_of(v));
@@ -254,20 +278,14 @@ fn test_vectors_through_the_receiver_state() {
 
 #[test]
 fn spec_vectors_decode_statelessly() {
-    let all = load("bthome_public.json");
     let mut checked = 0;
-    for v in all["spec_vectors"].as_array().unwrap() {
+    for v in &public_list("spec_vectors") {
         let name = v["name"].as_str().unwrap();
         let Some(data) = v["service_data_hex"].as_str() else {
             assert_eq!(v["usable"], false, "{name}");
             continue; // the v1 page's odd-length timestamp example (spec erratum)
         };
-        let packet = bthome::decode(uuid_of(v), &hex(data), mac_of(v), key_of(v).as_ref());
-        same(
-            name,
-            &emissions(&packet),
-            &expected_emissions(&v["expected"]),
-        );
+        let packet = decoded_as_expected(name, v, &hex(data));
         check_device_info(name, &packet, &v["expected_device_info"]);
         assert_eq!(packet.error, None, "{name}");
         checked += 1;
@@ -277,17 +295,11 @@ fn spec_vectors_decode_statelessly() {
 
 #[test]
 fn shelly_vectors_decode_with_their_manufacturer_data() {
-    let all = load("bthome_public.json");
     let mut with_mfd = 0;
-    for v in all["shelly_vectors"].as_array().unwrap() {
+    for v in &public_list("shelly_vectors") {
         let name = v["name"].as_str().unwrap();
         let data = hex(v["service_data_hex"].as_str().unwrap());
-        let packet = bthome::decode(uuid_of(v), &data, mac_of(v), key_of(v).as_ref());
-        same(
-            name,
-            &emissions(&packet),
-            &expected_emissions(&v["expected"]),
-        );
+        decoded_as_expected(name, v, &data);
         if let Some(mfd) = v["manufacturer_data_hex"].as_str() {
             let bytes = hex(mfd);
             assert_eq!(&bytes[..2], &[0xA9, 0x0B], "{name}: company id");
@@ -322,10 +334,9 @@ fn shelly_vectors_decode_with_their_manufacturer_data() {
 
 #[test]
 fn edge_vectors_through_a_fresh_receiver() {
-    let all = load("bthome_public.json");
-    let vectors = all["edge_vectors"].as_array().unwrap();
+    let vectors = public_list("edge_vectors");
     assert_eq!(vectors.len(), 56);
-    for v in vectors {
+    for v in &vectors {
         let name = v["name"].as_str().unwrap();
         let mut state = ReceiverState::new(key_of(v));
         if let Some(steps) = v["sequence"].as_array() {
@@ -352,11 +363,7 @@ fn edge_vectors_through_a_fresh_receiver() {
         }
         let data = hex(v["service_data_hex"].as_str().unwrap());
         let packet = state.receive(uuid_of(v), &data, mac_of(v), 0);
-        same(
-            name,
-            &emissions(&packet),
-            &expected_emissions(&v["expected"]),
-        );
+        emits_expected(name, &packet, v);
         check_device_info(name, &packet, &v["expected_device_info"]);
         if v["expect_error_or_empty"] == true {
             assert!(
