@@ -395,18 +395,26 @@ fn wifi_connect_ms_sets_the_time_to_got_ip_and_epoch_the_clock_it_sets() {
     sim.finish();
 }
 
+/// `WiFi.GetStatus`'s `status` at each of `times` (ms after the call) once a Shelly started with
+/// `args` was given HomeNet with a wrong password.
+fn statuses_with_a_wrong_password(args: &[&str], times: &[u64]) -> Vec<String> {
+    let wrong = json!({"config": {"sta": {"ssid": "HomeNet", "pass": "wrong", "enable": true}}});
+    let mut sim = Sim::connected("shelly", args);
+    sim.result("WiFi.SetConfig", &wrong);
+    let statuses = statuses_at(&mut sim, times);
+    sim.finish();
+    statuses
+}
+
 /// "`--wifi-steady` | `WiFi.GetStatus` stays `connecting` until the join ends (a wrong password:
 /// `disconnected` after `--wifi-connect-ms`), instead of swinging" — the default swings:
 /// "`connecting` for a second, then `disconnected` for a second between attempts", and "With a
 /// wrong password the station makes two attempts and then stays `disconnected`".
 #[test]
 fn wifi_steady_stays_connecting_instead_of_swinging() {
-    let wrong = json!({"config": {"sta": {"ssid": "HomeNet", "pass": "wrong", "enable": true}}});
     let times = [500, 1_500, 2_500, 3_500, 4_999, 5_000, 9_000];
-    let mut sim = Sim::connected("shelly", &["--wifi-connect-ms", "5000"]);
-    sim.result("WiFi.SetConfig", &wrong);
     assert_eq!(
-        statuses_at(&mut sim, &times),
+        statuses_with_a_wrong_password(&["--wifi-connect-ms", "5000"], &times),
         [
             "connecting",
             "disconnected",
@@ -417,12 +425,8 @@ fn wifi_steady_stays_connecting_instead_of_swinging() {
             "disconnected"
         ]
     );
-    sim.finish();
-
-    let mut sim = Sim::connected("shelly", &["--wifi-connect-ms", "5000", "--wifi-steady"]);
-    sim.result("WiFi.SetConfig", &wrong);
     assert_eq!(
-        statuses_at(&mut sim, &times),
+        statuses_with_a_wrong_password(&["--wifi-connect-ms", "5000", "--wifi-steady"], &times),
         [
             "connecting",
             "connecting",
@@ -433,7 +437,6 @@ fn wifi_steady_stays_connecting_instead_of_swinging() {
             "disconnected"
         ]
     );
-    sim.finish();
 
     // The right password: no swing either (1.5 s is between the default's attempts).
     let mut sim = Sim::connected("shelly", &["--wifi-steady"]);
@@ -540,9 +543,7 @@ fn rpc_disabled_refuses_writes_to_tx_ctl_and_data() {
     assert_eq!(sim.read("rx_ctl"), r#"{"ok":true,"data":"00000000"}"#);
     sim.finish();
 
-    let mut sim = Sim::connected("shelly", &[]);
-    sim.result("Sys.GetStatus", &NO_PARAMS);
-    sim.finish();
+    assert_plain_shelly_answers();
 }
 
 /// The default: "`BLE.SetConfig` … saving the switch (`BLE.GetConfig` shows it), answering
@@ -1006,6 +1007,14 @@ fn disconnect_after_drops_the_link_once_mid_frame() {
     sim.finish();
 }
 
+/// Without options, the Shelly simulator answers a call as usual (the control for an option that
+/// refuses something).
+fn assert_plain_shelly_answers() {
+    let mut sim = Sim::connected("shelly", &[]);
+    sim.result("Sys.GetStatus", &NO_PARAMS);
+    sim.finish();
+}
+
 /// "`--max-write N` (longer data writes fail with `request_not_supported`)": N bytes are fine,
 /// N + 1 are not; without the option a whole frame goes in one write (as `Sim::call` does).
 #[test]
@@ -1020,9 +1029,7 @@ fn max_write_refuses_longer_data_writes() {
     assert_eq!(sim.read_frame()["id"], id, "the refused write took nothing");
     sim.finish();
 
-    let mut sim = Sim::connected("shelly", &[]);
-    sim.result("Sys.GetStatus", &NO_PARAMS);
-    sim.finish();
+    assert_plain_shelly_answers();
 }
 
 // ---------------------------------------------------------------------------------------------
