@@ -379,82 +379,86 @@ fn parse_class(
 mod tests {
     use super::*;
 
+    /// `pattern` matches every name in `yes` and none in `no`.
+    #[track_caller]
+    fn check(pattern: &Pattern, yes: &[&str], no: &[&str]) {
+        for name in yes {
+            assert!(pattern.matches(name), "{pattern:?} should match {name:?}");
+        }
+        for name in no {
+            assert!(
+                !pattern.matches(name),
+                "{pattern:?} should not match {name:?}"
+            );
+        }
+    }
+
     /// Wildcard semantics from the Shelly BLE component docs: `?` one character, `*` zero or more.
     #[test]
     fn shelly_question_mark_matches_exactly_one_character() {
-        let p = Pattern::shelly("SBHT-?");
-        assert!(p.matches("SBHT-1"));
-        assert!(!p.matches("SBHT-"));
-        assert!(!p.matches("SBHT-12"));
+        check(
+            &Pattern::shelly("SBHT-?"),
+            &["SBHT-1"],
+            &["SBHT-", "SBHT-12"],
+        );
     }
 
     #[test]
     fn shelly_star_matches_zero_or_more_characters() {
-        let p = Pattern::shelly("SB*T");
-        assert!(p.matches("SBT"));
-        assert!(p.matches("SBHT"));
-        assert!(p.matches("SBxxxxT"));
-        assert!(!p.matches("SBxxxxTx"));
+        check(
+            &Pattern::shelly("SB*T"),
+            &["SBT", "SBHT", "SBxxxxT"],
+            &["SBxxxxTx"],
+        );
     }
 
     #[test]
     fn shelly_brackets_are_literal() {
-        let p = Pattern::shelly("[ab]");
-        assert!(p.matches("[ab]"));
-        assert!(!p.matches("a"));
+        check(&Pattern::shelly("[ab]"), &["[ab]"], &["a"]);
     }
 
     #[test]
     fn matching_is_case_sensitive() {
-        assert!(!Pattern::shelly("shelly*").matches("Shelly BLU"));
-        assert!(!Pattern::fnmatch("shelly*").matches("Shelly BLU"));
+        check(&Pattern::shelly("shelly*"), &[], &["Shelly BLU"]);
+        check(&Pattern::fnmatch("shelly*"), &[], &["Shelly BLU"]);
     }
 
     /// Python: fnmatch.fnmatchcase("b1", "[a-c][!x]") is True, ("bx", …) False.
     #[test]
     fn fnmatch_classes_ranges_and_negation() {
-        let p = Pattern::fnmatch("[a-c][!x]");
-        assert!(p.matches("b1"));
-        assert!(!p.matches("bx"));
-        assert!(!p.matches("d1"));
+        check(&Pattern::fnmatch("[a-c][!x]"), &["b1"], &["bx", "d1"]);
     }
 
     /// Python: fnmatch.translate("[]a]") matches "]"; "[!]]" matches "a" but not "]".
     #[test]
     fn fnmatch_close_bracket_first_is_a_member() {
-        assert!(Pattern::fnmatch("[]a]").matches("]"));
-        assert!(Pattern::fnmatch("[!]]").matches("a"));
-        assert!(!Pattern::fnmatch("[!]]").matches("]"));
+        check(&Pattern::fnmatch("[]a]"), &["]"], &[]);
+        check(&Pattern::fnmatch("[!]]"), &["a"], &["]"]);
     }
 
     /// Python: an unclosed "[" is escaped to a literal.
     #[test]
     fn fnmatch_unclosed_bracket_is_literal() {
-        let p = Pattern::fnmatch("ab[c");
-        assert!(p.matches("ab[c"));
-        assert!(!p.matches("abc"));
+        check(&Pattern::fnmatch("ab[c"), &["ab[c"], &["abc"]);
     }
 
     #[test]
     fn fnmatch_hyphen_at_the_edges_is_literal() {
-        let p = Pattern::fnmatch("[-a]");
-        assert!(p.matches("-"));
-        assert!(p.matches("a"));
-        assert!(!p.matches("b"));
-        assert!(Pattern::fnmatch("[a-]").matches("-"));
+        check(&Pattern::fnmatch("[-a]"), &["-", "a"], &["b"]);
+        check(&Pattern::fnmatch("[a-]"), &["-"], &[]);
     }
 
     #[test]
     fn matches_whole_name_only() {
-        assert!(!Pattern::fnmatch("Prodigio_").matches("Prodigio_1"));
-        assert!(Pattern::fnmatch("Prodigio_*").matches("Prodigio_1"));
-        assert!(!Pattern::fnmatch("rodigio_*").matches("Prodigio_1"));
+        check(&Pattern::fnmatch("Prodigio_"), &[], &["Prodigio_1"]);
+        check(&Pattern::fnmatch("Prodigio_*"), &["Prodigio_1"], &[]);
+        check(&Pattern::fnmatch("rodigio_*"), &[], &["Prodigio_1"]);
     }
 
     #[test]
     fn works_on_characters_not_bytes() {
-        assert!(Pattern::shelly("Küche-?").matches("Küche-é"));
-        assert!(Pattern::fnmatch("?").matches("é"));
+        check(&Pattern::shelly("Küche-?"), &["Küche-é"], &[]);
+        check(&Pattern::fnmatch("?"), &["é"], &[]);
     }
 
     #[test]
