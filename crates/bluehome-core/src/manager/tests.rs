@@ -846,14 +846,14 @@ fn device_cap_evicts_the_least_recently_seen() {
         max_devices: 2,
         ..Default::default()
     });
-    let c = "AA:BB:CC:DD:EE:03";
+    let third = "AA:BB:CC:DD:EE:03";
     feed_each(
         &mut mgr,
         &[
             (1, "local", A),
             (2, "local", B),
             (3, "local", A),
-            (4, "local", c),
+            (4, "local", third),
         ],
     );
     assert_eq!(mgr.device_count(), 2);
@@ -1000,8 +1000,8 @@ fn first_readings(
     hex: &str,
 ) -> (Manager, Vec<crate::bthome::Packet>) {
     let mut mgr = Manager::default();
-    if bindkey.is_some() {
-        mgr.set_bindkey(&k(key), bindkey);
+    if let Some(bindkey) = bindkey {
+        mgr.set_bindkey(&k(key), Some(bindkey));
     }
     feed(&mut mgr, S, "local", key, bthome_adv(hex));
     let got = readings(&mut mgr);
