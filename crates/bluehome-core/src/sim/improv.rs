@@ -697,6 +697,9 @@ mod tests {
         device
     }
 
+    /// The SSIDs of the networks the simulator hears by default, in the order it lists them.
+    const DEFAULT_NETWORKS: [&str; 3] = ["HomeNet", "Guest", "Neighbour"];
+
     fn names(networks: &[Network]) -> Vec<String> {
         networks.iter().map(Network::ssid_text).collect()
     }
@@ -741,7 +744,7 @@ mod tests {
         else {
             panic!("no networks")
         };
-        assert_eq!(names(&networks), ["HomeNet", "Guest", "Neighbour"]);
+        assert_eq!(names(&networks), DEFAULT_NETWORKS);
 
         client
             .send_wifi(creds("HomeNet", "correct horse"), now)
@@ -1147,7 +1150,7 @@ mod tests {
         assert_eq!(results[4], [0x04, 0x00, 0x04]);
 
         let (networks, _) = scanned(options, true);
-        assert_eq!(names(&networks), ["HomeNet", "Guest", "Neighbour"]);
+        assert_eq!(names(&networks), DEFAULT_NETWORKS);
     }
 
     /// A scan answered one network per result, Tasmota's way: parts of 20 bytes, one value every
@@ -1209,7 +1212,7 @@ mod tests {
             ..tasmota_scan()
         };
         let (networks, _) = scanned(options, true);
-        assert_eq!(names(&networks), ["HomeNet", "Guest", "Neighbour"]);
+        assert_eq!(names(&networks), DEFAULT_NETWORKS);
     }
 
     /// Without notifications, a device answering one network per result every 200 ms: the client
@@ -1222,7 +1225,7 @@ mod tests {
             ..tasmota_scan()
         };
         let (networks, took) = scanned(options, false);
-        assert_eq!(names(&networks), ["HomeNet", "Guest", "Neighbour"]);
+        assert_eq!(names(&networks), DEFAULT_NETWORKS);
         // The empty result (at 2.6 s) ends the list, not the quiet time.
         assert!(took < 2_800, "{took}");
     }
@@ -1244,11 +1247,7 @@ mod tests {
                 ..tasmota_scan()
             };
             let (networks, _) = scanned(options, true);
-            assert_eq!(
-                names(&networks),
-                ["HomeNet", "Guest", "Neighbour"],
-                "{parts:?} {offset}"
-            );
+            assert_eq!(names(&networks), DEFAULT_NETWORKS, "{parts:?} {offset}");
         }
     }
 
@@ -1266,11 +1265,7 @@ mod tests {
                 ..tasmota_scan()
             };
             let (networks, _) = scanned(options, true);
-            assert_eq!(
-                names(&networks),
-                ["HomeNet", "Guest", "Neighbour"],
-                "{parts:?}"
-            );
+            assert_eq!(names(&networks), DEFAULT_NETWORKS, "{parts:?}");
             let guest = &networks[1];
             assert_eq!((guest.rssi, guest.auth_known()), (None, false), "{parts:?}");
         }
