@@ -1174,13 +1174,7 @@ mod tests {
             ..tasmota_scan()
         };
         let mut device = asked(options, &Request::ScanWifi);
-        let guest = Network::list_to_result(&[Network {
-            ssid: b"Guest".to_vec(),
-            rssi: Some(-61),
-            auth: alloc::vec![Auth::Open],
-        }])
-        .encode()
-        .unwrap();
+        let guest = Network::encoded_list(&[Network::of("Guest", -61, Auth::Open)]);
         let mut sizes = Vec::new();
         for t in [2_000, 2_199, 2_200, 2_400, 2_600, 2_800] {
             device.tick(t);

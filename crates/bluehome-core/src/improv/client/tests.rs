@@ -462,13 +462,7 @@ fn notifications_answer_at_once() {
 #[test]
 fn an_identical_result_counts_after_the_grace_time() {
     let mut script = Script::new(0x02);
-    script.result = Network::list_to_result(&[Network {
-        ssid: b"HomeNet".to_vec(),
-        rssi: Some(-50),
-        auth: alloc::vec![Auth::Wpa2],
-    }])
-    .encode()
-    .unwrap();
+    script.result = Network::encoded_list(&[Network::of("HomeNet", -50, Auth::Wpa2)]);
     let mut client = connected(&mut script);
     client.scan_wifi(0).unwrap();
     let mut now = 0;
@@ -739,15 +733,11 @@ fn a_result_whose_last_part_never_comes_times_out() {
 }
 
 fn network(ssid: &str, rssi: i16, auth: Auth) -> Network {
-    Network {
-        ssid: ssid.as_bytes().to_vec(),
-        rssi: Some(rssi),
-        auth: alloc::vec![auth],
-    }
+    Network::of(ssid, rssi, auth)
 }
 
 fn scan_result(networks: &[Network]) -> Vec<u8> {
-    Network::list_to_result(networks).encode().unwrap()
+    Network::encoded_list(networks)
 }
 
 /// The result of a scan answered one network per result: `n`'s.

@@ -649,13 +649,7 @@ mod tests {
     /// authentication that are whole too; anything else names none.
     #[test]
     fn a_cut_scan_result_names_its_network_by_a_whole_ssid() {
-        let whole = Network::list_to_result(&[Network {
-            ssid: b"Neighbour".to_vec(),
-            rssi: Some(-80),
-            auth: alloc::vec![Auth::Wpa],
-        }])
-        .encode()
-        .unwrap();
+        let whole = Network::encoded_list(&[Network::of("Neighbour", -80, Auth::Wpa)]);
         // 04 13 | 09 "Neighbour" | 03 "-80" | 03 "WPA" | checksum: 21 bytes.
         assert_eq!(whole.len(), 21);
         let named = |cut: usize| Network::from_cut_result(&whole[..cut]);

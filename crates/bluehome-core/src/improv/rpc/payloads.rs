@@ -136,6 +136,23 @@ pub struct Network {
     pub auth: Vec<Auth>,
 }
 
+#[cfg(test)]
+impl Network {
+    /// Test data: a network with its signal and one authentication.
+    pub(crate) fn of(ssid: &str, rssi: i16, auth: Auth) -> Self {
+        Self {
+            ssid: ssid.as_bytes().to_vec(),
+            rssi: Some(rssi),
+            auth: alloc::vec![auth],
+        }
+    }
+
+    /// Test data: the scan result listing `networks`, encoded.
+    pub(crate) fn encoded_list(networks: &[Self]) -> Vec<u8> {
+        Self::list_to_result(networks).encode().unwrap()
+    }
+}
+
 impl Network {
     /// The SSID for display (invalid UTF-8 shown as U+FFFD).
     pub fn ssid_text(&self) -> String {
