@@ -194,18 +194,23 @@ fn with_shelly_data(mut adv: Advertisement, mac: MacAddress, model_id: u16) -> A
     adv
 }
 
+/// A Shelly BLU Gateway Gen3 (model 0x1817) with the MAC `mac`, which it advertises as its name
+/// (Home Assistant's Shelly config-flow tests).
+fn gen3_gateway(mac: &str) -> Advertisement {
+    let adv = Advertisement {
+        name: Some(mac.to_owned()),
+        rssi: Some(-60),
+        ..Advertisement::default()
+    };
+    with_shelly_data(adv, mac.parse().unwrap(), 0x1817)
+}
+
 /// A Shelly BLU Gateway Gen3 advertises its MAC as its name (Home Assistant's Shelly
 /// config-flow tests); its card names it by the model its manufacturer data gives, and its code.
 #[wasm_bindgen_test]
 async fn a_gen3_shelly_named_by_its_mac_is_titled_by_its_model() {
     let page = Page::mount().await;
-    let mac: MacAddress = "CC:BA:97:0D:5E:01".parse().unwrap();
-    let adv = Advertisement {
-        name: Some(mac.to_string()),
-        rssi: Some(-60),
-        ..Advertisement::default()
-    };
-    page.advertise("gw-1", with_shelly_data(adv, mac, 0x1817));
+    page.advertise("gw-1", gen3_gateway("CC:BA:97:0D:5E:01"));
     page.refresh().await;
     assert_eq!(page.texts(".device-title"), ["Shelly BLU Gateway Gen3"]);
     let row = page.texts(".device-row").remove(0);
@@ -221,13 +226,7 @@ async fn a_watched_gen3_shelly_is_listed_by_its_model_once_heard() {
     page.store.stop_scan();
     watch(&page, "gw-2", MAC).await;
     assert_eq!(page.texts(".watched li"), [format!("{MAC} Stop")]);
-    let mac: MacAddress = MAC.parse().unwrap();
-    let adv = Advertisement {
-        name: Some(MAC.to_owned()),
-        rssi: Some(-60),
-        ..Advertisement::default()
-    };
-    page.advertise("gw-2", with_shelly_data(adv, mac, 0x1817));
+    page.advertise("gw-2", gen3_gateway(MAC));
     page.refresh().await;
     assert_eq!(page.texts(".watched li"), ["Shelly BLU Gateway Gen3 Stop"]);
     let stop = dom::element(&page.host, ".watched li button");

@@ -357,11 +357,7 @@ async fn a_profile_another_window_saves_is_kept() {
     use bluehome_core::profiles::{Binding, Config, Profiles};
 
     let storage = MemoryStore::default();
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        storage.clone(),
-    )
-    .await;
+    let w = world_storing(&storage).await;
     connect(&w).await;
     let other_window_binds = |name: &str, mac: MacAddress| {
         let text = storage.get(PROFILES_KEY);
@@ -402,11 +398,7 @@ async fn corrupt_storage_is_recovered_with_a_notice() {
             "{\"schema\":\"bluehome.profiles\",\"version\":1,\"slots\":[tru",
         )
         .unwrap();
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        storage.clone(),
-    )
-    .await;
+    let w = world_storing(&storage).await;
     let notice = text(&w.host, ".shelly-profiles .warning");
     assert!(notice.contains("could not be fully loaded"), "{notice}");
     assert!(notice.contains("unreadable"), "{notice}");
@@ -641,9 +633,7 @@ async fn enter_in_the_wifi_form_applies_it_once_acknowledged() {
 /// 32-bit number: every request the page sends stays within them.
 #[wasm_bindgen_test]
 async fn requests_use_ids_and_cnonces_firmware_can_hold() {
-    let w = challenged_world("s3cret-pw").await;
-    w.send_password("s3cret-pw");
-    w.until_connected().await;
+    let w = signed_in_world("s3cret-pw").await;
     let requests = w.taps.requests.borrow();
     assert!(requests.iter().any(|r| r.auth.is_some()));
     for r in requests.iter() {
@@ -706,11 +696,7 @@ async fn an_uncopyable_corrupt_store_is_not_saved_over() {
     );
     let storage = MemoryStore::with_quota(1500);
     storage.set(PROFILES_KEY, &corrupt).unwrap();
-    let w = world(
-        gateway(GatewayOptions::default(), Vec::new()),
-        storage.clone(),
-    )
-    .await;
+    let w = world_storing(&storage).await;
     let notice = text(&w.host, ".shelly-profiles .warning");
     assert!(notice.contains("could not be copied aside"), "{notice}");
     connect(&w).await;

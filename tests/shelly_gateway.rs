@@ -141,9 +141,7 @@ async fn profiles_export_without_secrets_and_import_elsewhere() {
 /// the browser's permission), so the page names it and waits for a yes; Cancel keeps it.
 #[wasm_bindgen_test]
 async fn an_import_that_would_forget_a_device_asks_first() {
-    let w = challenged_world("s3cret-pw").await;
-    w.send_password("s3cret-pw");
-    w.until_connected().await;
+    let w = signed_in_world("s3cret-pw").await;
     let mac = "CC:BA:97:0D:5E:01";
     assert!(text(&w.host, ".slots").contains(mac));
     let empty = bluehome_core::profiles::Profiles::new(Default::default())

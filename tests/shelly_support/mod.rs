@@ -398,6 +398,15 @@ pub async fn connected_world() -> World {
     connected_world_with(GatewayOptions::default()).await
 }
 
+/// The Devices page over a default gateway (no sensors), keeping its profiles in `storage`.
+pub async fn world_storing(storage: &MemoryStore) -> World {
+    world(
+        gateway(GatewayOptions::default(), Vec::new()),
+        storage.clone(),
+    )
+    .await
+}
+
 /// The Devices page over a default gateway that hears one Shelly BLU H&T, fresh storage.
 pub async fn world_hearing_one_ht() -> World {
     world(
@@ -431,6 +440,15 @@ pub async fn challenged_world(password: &str) -> World {
         ..GatewayOptions::default()
     })
     .await
+}
+
+/// The Devices page connected to a gateway protected by `password`, after answering its
+/// challenge with it.
+pub async fn signed_in_world(password: &str) -> World {
+    let w = challenged_world(password).await;
+    w.send_password(password);
+    w.until_connected().await;
+    w
 }
 
 /// [`challenged_world`] for a gateway set up by `options` (a password among them).
