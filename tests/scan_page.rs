@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use bluehome::ble::mock::ChooserAnswer;
+use bluehome::ble::mock::{ChooserAnswer, MockBackend};
 use bluehome::ble::{Backend, BleBackend, DeviceId, LeScanOptions};
 use bluehome::platform::now_ms;
 use bluehome::state::{AppStore, export};
@@ -52,12 +52,19 @@ impl Page {
         self.store.backend()
     }
 
+    /// Runs `f` on the page's mock backend.
+    fn with_mock<T>(&self, f: impl FnOnce(&MockBackend) -> T) -> T {
+        f(self.mock().as_mock().unwrap())
+    }
+
     fn advertise(&self, id: &str, adv: Advertisement) {
-        let backend = self.mock();
-        backend
-            .as_mock()
-            .unwrap()
-            .advertise(&DeviceId::from(id), adv);
+        self.with_mock(|m| m.advertise(&DeviceId::from(id), adv));
+    }
+
+    /// `id` advertises `adv` as the device sends it: a Shelly BLU device's two packets, anything
+    /// else's one.
+    fn advertise_as_sent(&self, id: &str, adv: Advertisement) {
+        self.with_mock(|m| m.advertise_as_sent(&DeviceId::from(id), adv));
     }
 
     async fn refresh(&self) {
@@ -264,12 +271,7 @@ async fn an_improv_device_says_its_state_and_where_to_set_it_up() {
 async fn a_name_filter_keeps_the_nameless_data_packets_of_a_blu_sensor() {
     let page = Page::mount().await;
     apply_filters(&page, r#"[{"name":"SBHT*"}]"#).await;
-    let backend = page.mock();
-    let mock = backend.as_mock().unwrap();
-    mock.advertise_as_sent(
-        &DeviceId::from("blu-1"),
-        blu(TEMP_HUMIDITY, "3C:2E:F5:5B:00:01"),
-    );
+    page.advertise_as_sent("blu-1", blu(TEMP_HUMIDITY, "3C:2E:F5:5B:00:01"));
     page.advertise("atc-1", sensor("ATC_1", TEMP_HUMIDITY, -50));
     page.refresh().await;
     let rows = page.texts(".device-row");
@@ -294,11 +296,9 @@ fn encrypted_blu(mac: &str, counter: u32) -> Advertisement {
 async fn the_key_form_offers_the_mac_an_encrypted_blu_sensor_announced() {
     const MAC: &str = "3C:2E:F5:5B:00:07";
     let page = Page::mount().await;
-    let backend = page.mock();
-    let mock = backend.as_mock().unwrap();
     // The browser names the device by an opaque id and hides its address.
-    let id = DeviceId::from("xJ3k9Q==");
-    mock.advertise_as_sent(&id, encrypted_blu(MAC, 1));
+    let id = "xJ3k9Q==";
+    page.advertise_as_sent(id, encrypted_blu(MAC, 1));
     page.refresh().await;
     page.open_details().await;
     let mac_field: web_sys::HtmlInputElement = dom::query(&page.host, ".key-form input[name=mac]");
@@ -306,7 +306,7 @@ async fn the_key_form_offers_the_mac_an_encrypted_blu_sensor_announced() {
     page.input(".key-form input[name=bindkey]", &"23".repeat(16));
     page.click(".key-form button[type=submit]");
     settle().await;
-    mock.advertise_as_sent(&id, encrypted_blu(MAC, 2));
+    page.advertise_as_sent(id, encrypted_blu(MAC, 2));
     let row = page.last_row().await;
     assert!(row.contains("temperature 21.5 °C"), "{row}");
 }
@@ -315,24 +315,22 @@ async fn the_key_form_offers_the_mac_an_encrypted_blu_sensor_announced() {
 async fn an_encrypted_blu_sensor_decrypts_with_only_its_key() {
     const MAC: &str = "3C:2E:F5:5B:00:08";
     let page = Page::mount().await;
-    let backend = page.mock();
-    let mock = backend.as_mock().unwrap();
-    let id = DeviceId::from("p0QmZw==");
-    page.set_key(id.as_str(), 0x23);
-    mock.advertise_as_sent(&id, encrypted_blu(MAC, 1));
-    mock.advertise_as_sent(&id, encrypted_blu(MAC, 2));
+    let id = "p0QmZw==";
+    page.set_key(id, 0x23);
+    page.advertise_as_sent(id, encrypted_blu(MAC, 1));
+    page.advertise_as_sent(id, encrypted_blu(MAC, 2));
     let row = page.last_row().await;
     assert!(row.contains("temperature 21.5 °C"), "{row}");
 }
 
 /// Picks `id` in the (simulated) chooser and watches it, as "Watch a sensor…" does.
 async fn watch(page: &Page, id: &str, name: &str) {
-    let backend = page.mock();
-    let mock = backend.as_mock().unwrap();
-    mock.add_device(&DeviceId::from(id), Some(name));
-    mock.set_chooser(ChooserAnswer::Device(DeviceId::from(id)));
-    // The click on "Watch a sensor…" (a button the page shows only on Web Bluetooth).
-    mock.user_gesture();
+    page.with_mock(|mock| {
+        mock.add_device(&DeviceId::from(id), Some(name));
+        mock.set_chooser(ChooserAnswer::Device(DeviceId::from(id)));
+        // The click on "Watch a sensor…" (a button the page shows only on Web Bluetooth).
+        mock.user_gesture();
+    });
     page.store.watch_new_device().await;
     settle().await;
 }
@@ -355,12 +353,12 @@ async fn a_watched_and_scanned_device_counts_each_advertisement_once() {
 #[wasm_bindgen_test]
 async fn hiding_the_page_says_the_scan_stopped_and_one_click_starts_it_again() {
     let page = Page::mount().await;
-    let backend = page.mock();
-    let mock = backend.as_mock().unwrap();
-    mock.set_page_visible(false);
-    mock.set_page_visible(true);
+    page.with_mock(|mock| {
+        mock.set_page_visible(false);
+        mock.set_page_visible(true);
+    });
     page.refresh().await;
-    assert!(!backend.is_scanning());
+    assert!(!page.mock().is_scanning());
     assert_eq!(
         page.texts(".source-buttons button.primary"),
         ["Scan nearby"],
@@ -371,7 +369,7 @@ async fn hiding_the_page_says_the_scan_stopped_and_one_click_starts_it_again() {
     assert!(said[0].contains("hidden or loses focus"), "{}", said[0]);
     page.click(".scan-ended button");
     settle().await;
-    assert!(backend.is_scanning());
+    assert!(page.mock().is_scanning());
     assert_eq!(page.texts(".scan-ended"), [""], "the line says nothing");
     assert!(!dom::has_button(&page.host, "Scan again"));
     assert_eq!(page.texts(".source-buttons button.primary"), ["Stop scan"]);
@@ -380,8 +378,7 @@ async fn hiding_the_page_says_the_scan_stopped_and_one_click_starts_it_again() {
 #[wasm_bindgen_test]
 async fn a_scan_the_browser_ended_silently_is_not_shown_as_running() {
     let page = Page::mount().await;
-    let backend = page.mock();
-    backend.as_mock().unwrap().end_scan_silently();
+    page.with_mock(MockBackend::end_scan_silently);
     page.store.tick(now_ms());
     settle().await;
     assert_eq!(
@@ -405,10 +402,10 @@ async fn watches_resume_when_the_page_is_focused_again() {
     page.refresh().await;
     assert!(page.texts(".device-row")[0].contains("temperature 25.06 °C"));
 
-    let backend = page.mock();
-    let mock = backend.as_mock().unwrap();
-    mock.set_page_focused(false);
-    mock.set_page_focused(true);
+    page.with_mock(|mock| {
+        mock.set_page_focused(false);
+        mock.set_page_focused(true);
+    });
     settle().await;
     // 23.2 °C (bthome.io/format: 0x02 temperature, sint16 × 0.01).
     page.advertise(
@@ -1188,10 +1185,10 @@ async fn a_sources_problem_is_announced_in_a_region_already_there() {
     let page = Page::mount().await;
     let region = alert_region(&page, ".sources");
     assert!(is_empty(&region));
-    let backend = page.mock();
-    let mock = backend.as_mock().unwrap();
-    mock.set_chooser(ChooserAnswer::Cancel);
-    mock.user_gesture();
+    page.with_mock(|mock| {
+        mock.set_chooser(ChooserAnswer::Cancel);
+        mock.user_gesture();
+    });
     page.store.watch_new_device().await;
     settle().await;
     assert!(same(&region, &alert_region(&page, ".sources")));
@@ -1224,10 +1221,10 @@ async fn the_demo_the_scans_end_and_a_replay_are_announced_in_regions_already_th
     assert!(is_empty(&ended), "{}", ended.outer_html());
     assert!(is_empty(&replay), "{}", replay.outer_html());
 
-    let backend = page.mock();
-    let mock = backend.as_mock().unwrap();
-    mock.set_page_visible(false);
-    mock.set_page_visible(true);
+    page.with_mock(|mock| {
+        mock.set_page_visible(false);
+        mock.set_page_visible(true);
+    });
     page.refresh().await;
     assert_still_there(&page, &ended, ".scan-ended > [role=status]");
     let said = ended.text_content().unwrap_or_default();
