@@ -436,6 +436,12 @@ async fn filters_and_search_narrow_the_list() {
     assert_eq!(page.texts(".device-title"), ["ATC_1"]);
 }
 
+/// A card states its decode problem in words, never as the core's error code.
+fn assert_problem(row: &str, words: &str, code: &str) {
+    assert!(row.contains(words), "{row}");
+    assert!(!row.contains(code), "in words, not the core's code: {row}");
+}
+
 #[wasm_bindgen_test]
 async fn an_encrypted_sensor_decodes_after_its_key_is_entered() {
     let page = Page::mount().await;
@@ -449,11 +455,7 @@ async fn an_encrypted_sensor_decodes_after_its_key_is_entered() {
     // The browser hides the MAC: the device is known only by an opaque id.
     page.advertise("opaque-id", sensor("ENC", &packet(1), -55));
     let row = page.last_row().await;
-    assert!(row.contains("Encrypted: needs its bind key."), "{row}");
-    assert!(
-        !row.contains("missing_key"),
-        "in words, not the core's code: {row}"
-    );
+    assert_problem(&row, "Encrypted: needs its bind key.", "missing_key");
     assert!(!row.contains("21.5"), "{row}");
 
     page.open_details().await;
@@ -486,14 +488,8 @@ async fn a_wrong_key_shows_the_decryption_failure() {
     page.set_key("A4:C1:38:11:22:34", 2);
     page.advertise("A4:C1:38:11:22:34", sensor("ENC2", &payload, -55));
     let row = page.last_row().await;
-    assert!(
-        row.contains("Decryption failed: the bind key or the MAC is wrong."),
-        "{row}"
-    );
-    assert!(
-        !row.contains("mic_failure"),
-        "in words, not the core's code: {row}"
-    );
+    let wrong_key = "Decryption failed: the bind key or the MAC is wrong.";
+    assert_problem(&row, wrong_key, "mic_failure");
 }
 
 /// A bind key set for a device that sends plaintext: the refusal (a possible downgrade) stays,
