@@ -197,6 +197,11 @@ async fn decode_page_controls_are_labelled() {
     }
 }
 
+/// The byte span whose label starts with `start`.
+fn span(host: &web_sys::HtmlElement, start: &str) -> web_sys::HtmlElement {
+    find(host, ".byte-span", start)
+}
+
 /// The first element under `host` matching `selector` whose text or aria-label starts with `start`.
 fn find(host: &web_sys::HtmlElement, selector: &str, start: &str) -> web_sys::HtmlElement {
     dom::all(host, selector)
@@ -265,12 +270,7 @@ async fn clicking_an_example_fills_the_form_and_decodes() {
         structures.starts_with(&["0x01".into(), "0x09".into(), "0x16".into()]),
         "{structures:?}"
     );
-    assert!(
-        find(&host, ".byte-span", "service UUID fcd2")
-            .text_content()
-            .unwrap()
-            == "d2 fc"
-    );
+    assert!(span(&host, "service UUID fcd2").text_content().unwrap() == "d2 fc");
 
     find(&host, ".decode-examples button", "Encrypted v2").click();
     settle(50).await;
@@ -294,7 +294,7 @@ async fn clicking_an_example_fills_the_form_and_decodes() {
 async fn byte_spans_and_rows_mark_each_other_on_hover_and_focus() {
     let page = example("BTHome v2").await;
     let host = page.host.clone();
-    let temperature = find(&host, ".byte-span", "object 0x02 temperature");
+    let temperature = span(&host, "object 0x02 temperature");
     assert_eq!(temperature.text_content().unwrap(), "02 ca 09");
     assert_eq!(temperature.tag_name(), "BUTTON", "reachable by keyboard");
     let temperature_row = find(&host, ".decode-table.objects tbody tr", "0x02");
@@ -311,7 +311,7 @@ async fn byte_spans_and_rows_mark_each_other_on_hover_and_focus() {
     assert!(!linked(&temperature_row));
 
     // Focus from the other side: the row marks its bytes.
-    let humidity = find(&host, ".byte-span", "object 0x03 humidity");
+    let humidity = span(&host, "object 0x03 humidity");
     fire(&humidity_row, "focus");
     settle(20).await;
     assert!(linked(&humidity), "{}", humidity.outer_html());
@@ -322,7 +322,7 @@ async fn byte_spans_and_rows_mark_each_other_on_hover_and_focus() {
     assert!(linked(&temperature_row));
     assert!(!linked(&humidity));
     // The device-info byte marks the header rows it encodes.
-    let info = find(&host, ".byte-span", "BTHome device info");
+    let info = span(&host, "BTHome device info");
     fire(&info, "mouseenter");
     settle(20).await;
     let version_row = find(&host, ".decode-table tbody tr", "version");
@@ -333,12 +333,9 @@ async fn byte_spans_and_rows_mark_each_other_on_hover_and_focus() {
 async fn the_encrypted_example_shows_counter_and_mic_spans() {
     let page = example("Encrypted v2").await;
     let host = page.host.clone();
-    let counter = find(&host, ".byte-span", "encryption counter");
+    let counter = span(&host, "encryption counter");
     assert_eq!(counter.text_content().unwrap(), "33 22 11 00");
-    assert_eq!(
-        find(&host, ".byte-span", "MIC").text_content().unwrap(),
-        "6c 7c 45 19"
-    );
+    assert_eq!(span(&host, "MIC").text_content().unwrap(), "6c 7c 45 19");
     let cells = texts(&host, ".decode-table.objects td");
     assert_eq!(cells[2], "25.06", "{cells:?}");
     // The counter's bytes and its row mark each other.

@@ -604,8 +604,7 @@ async fn wifi_settings_that_need_a_restart_get_one() {
     click(&w.host, "Apply");
     text_saying(&w.host, 30, ".shelly-wifi .success", "Connected to Wi-Fi").await;
     assert!(text(&w.host, ".steps").contains("Shelly.Reboot"));
-    w.assert_no_failure();
-    w.host.remove();
+    w.end_without_failure();
 }
 
 /// Enter in the Wi-Fi form applies it, under the same rule as the Apply button: in the set-up
@@ -625,8 +624,7 @@ async fn enter_in_the_wifi_form_applies_it_once_acknowledged() {
     submit(&w.host, "form.wifi-form");
     text_saying(&w.host, 15, ".shelly-wifi .success", "Connected to Wi-Fi").await;
     assert!(log_text(w.session).contains("WiFi.SetConfig"));
-    w.assert_no_failure();
-    w.host.remove();
+    w.end_without_failure();
 }
 
 /// Closed firmware may keep request ids in a signed 32-bit field and read the digest cnonce as a

@@ -259,8 +259,7 @@ async fn out_of_range_is_explained_and_retry_connects() {
     assert!(text(&w.host, ".steps").contains("✗"));
     click(&w.host, "Retry");
     w.until_connected().await;
-    w.assert_no_failure();
-    w.host.remove();
+    w.end_without_failure();
 }
 
 #[wasm_bindgen_test]
@@ -295,8 +294,7 @@ async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
         state(&w).as_deref() == Some("connected")
     })
     .await;
-    w.assert_no_failure();
-    w.host.remove();
+    w.end_without_failure();
 }
 
 // ---- Operations Chrome never settles -------------------------------------------------------
@@ -329,8 +327,7 @@ async fn a_gatt_operation_that_never_settles_is_given_up() {
         w.mock().is_connected(&id) && w.session.phase.get_untracked() == Phase::Connected
     })
     .await;
-    w.assert_no_failure();
-    w.host.remove();
+    w.end_without_failure();
 }
 
 /// A device that drops every link before it answers (at the edge of range, rebooting over and

@@ -246,6 +246,13 @@ impl World {
         let failure = self.failure();
         assert!(failure.is_empty(), "{failure}");
     }
+
+    /// Ends a test that must end well: no failure is shown, then the page is taken away.
+    #[track_caller]
+    pub fn end_without_failure(self) {
+        self.assert_no_failure();
+        self.host.remove();
+    }
 }
 
 /// One Shelly BLU H&T in range, numbered 0, not encrypted.
