@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use bluehome::ble::mock::{ChooserAnswer, MockBackend};
+use bluehome::ble::mock::{ChooserAnswer, MockBackend, bthome_sensor as sensor};
 use bluehome::ble::{Backend, BleBackend, DeviceId, LeScanOptions};
 use bluehome::platform::now_ms;
 use bluehome::state::{AppStore, export};
@@ -127,14 +127,6 @@ fn key(text: &str) -> DeviceKey {
 
 async fn settle() {
     gloo_timers::future::sleep(Duration::from_millis(30)).await;
-}
-
-fn sensor(name: &str, service: &[u8], rssi: i8) -> Advertisement {
-    Advertisement {
-        name: Some(name.to_owned()),
-        rssi: Some(rssi),
-        ..Advertisement::bthome(service.to_vec())
-    }
 }
 
 #[wasm_bindgen_test]

@@ -588,5 +588,15 @@ impl Drop for GestureListener {
     }
 }
 
+/// A BTHome sensor's advertisement as tests send it: its name, its signal in dBm and its BTHome
+/// v2 service data.
+pub fn bthome_sensor(name: &str, service_data: &[u8], rssi: i8) -> Advertisement {
+    Advertisement {
+        name: Some(name.to_owned()),
+        rssi: Some(rssi),
+        ..Advertisement::bthome(service_data.to_vec())
+    }
+}
+
 #[cfg(test)]
 mod tests;

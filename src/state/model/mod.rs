@@ -477,6 +477,7 @@ mod tests {
     use bluehome_core::{DeviceKind, Uuid};
 
     use super::*;
+    use crate::ble::mock::bthome_sensor as adv;
     use crate::state::settings::{Settings, SortKey};
 
     fn key(text: &str) -> DeviceKey {
@@ -500,14 +501,6 @@ mod tests {
     /// `model` hears `adv` from the device `id` at `t`, through the local (connectable) scanner.
     fn hear(model: &mut ScanModel, t: u64, id: &str, adv: Advertisement) {
         model.ingest(t, "local", &key(id), Connectable::Yes, adv);
-    }
-
-    fn adv(name: &str, service: &[u8], rssi: i8) -> Advertisement {
-        Advertisement {
-            name: Some(name.to_owned()),
-            rssi: Some(rssi),
-            ..Advertisement::bthome(service.to_vec())
-        }
     }
 
     #[test]
