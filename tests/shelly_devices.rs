@@ -208,6 +208,8 @@ async fn ht_added_with_its_objects_offered() -> World {
     click(&w.host, "Discover devices");
     text_saying(&w.host, 10, ".discovered", "3C:2E:F5:5B").await;
     let found: web_sys::HtmlElement = query(&w.host, "button.discovered-device");
+    let said = found.text_content().unwrap_or_default();
+    assert!(said.contains("Shelly BLU H&T (SBHT-003C)"), "{said}");
     found.click();
     until(10, "discovery done", || {
         w.session.busy.get_untracked().is_none()

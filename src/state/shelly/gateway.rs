@@ -125,6 +125,27 @@ pub fn shown_address(addr: &str) -> String {
         .map_or_else(|_| printable(addr).into_owned(), |mac| mac.to_string())
 }
 
+/// A discovered device as its button says it: its address, the product its Shelly manufacturer
+/// data (or else its local name, a BLU model code) names, whether it encrypts, its signal.
+pub fn discovered_label(device: &DiscoveredDevice) -> String {
+    let name = device.local_name.as_deref().unwrap_or_default();
+    let model = device
+        .shelly_mfdata
+        .as_ref()
+        .and_then(|m| models::model(m.model_id))
+        .or_else(|| models::model_by_code(name))
+        .filter(|m| m.is_blu());
+    let what = model.map_or_else(
+        || printable(name).into_owned(),
+        |m| format!("{} ({})", m.name, m.code),
+    );
+    let mut parts = vec![shown_address(&device.addr)];
+    parts.extend((!what.is_empty()).then_some(what));
+    parts.extend(device.encrypted.then(|| "encrypted".to_owned()));
+    parts.push(format!("{} dBm", device.rssi));
+    parts.join(" · ")
+}
+
 /// A BTHome sensor component with its last value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BthomeSensor {
@@ -726,7 +747,41 @@ impl ShellySession {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bluehome_core::shelly::methods::events::ShellyMfdata;
     use serde_json::json;
+
+    /// A discovered BLU device is said by its product, from its manufacturer data or else the
+    /// model code it advertises as its name; anything else by its name as sent.
+    #[test]
+    fn a_discovered_device_is_said_by_its_product() {
+        let mut device = DiscoveredDevice {
+            addr: "3c:2e:f5:5b:01:01".to_owned(),
+            local_name: Some("SBHT-003C".to_owned()),
+            rssi: -50,
+            ..DiscoveredDevice::default()
+        };
+        assert_eq!(
+            discovered_label(&device),
+            "3C:2E:F5:5B:01:01 · Shelly BLU H&T (SBHT-003C) · -50 dBm"
+        );
+        device.local_name = None;
+        device.encrypted = true;
+        device.shelly_mfdata = Some(ShellyMfdata {
+            model_id: 0x0002,
+            ..ShellyMfdata::default()
+        });
+        assert_eq!(
+            discovered_label(&device),
+            "3C:2E:F5:5B:01:01 · Shelly BLU Door/Window (SBDW-002C) · encrypted · -50 dBm"
+        );
+        device.shelly_mfdata = None;
+        device.local_name = Some("ATC_1".to_owned());
+        device.encrypted = false;
+        assert_eq!(
+            discovered_label(&device),
+            "3C:2E:F5:5B:01:01 · ATC_1 · -50 dBm"
+        );
+    }
 
     /// The gateway's lower-case MACs are shown as the Scan page shows them; what is not a MAC
     /// is shown as sent, with control characters made visible.

@@ -1,6 +1,5 @@
 //! Reading the gateway, discovering BTHome devices, and what was found.
 
-use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::AddForm;
@@ -8,7 +7,7 @@ use super::AddForm;
 use crate::components::live::{Live, LiveRegion};
 use crate::components::shelly::{TextField, seconds};
 use crate::state::shelly::ShellySession;
-use crate::state::shelly::gateway::{BthomeGateway, discovered, shown_address};
+use crate::state::shelly::gateway::{BthomeGateway, discovered, discovered_label};
 
 /// The read and discover buttons, the status errors, the devices discovered, and what to do when
 /// a discovery found none.
@@ -36,7 +35,7 @@ pub fn Discovery(
         <ul class="discovered">
             {move || session.events.with(|events| discovered(events)).into_iter().map(|dev| {
                 let name = dev.local_name.clone().unwrap_or_default();
-                let label = format!("{} {} ({} dBm)", shown_address(&dev.addr), printable(&name), dev.rssi);
+                let label = discovered_label(&dev);
                 let picked = (dev.addr.clone(), name);
                 view! {
                     <li><button class="discovered-device" on:click=move |_| form.pick(picked.0.clone(), picked.1.clone())>{label}</button></li>
