@@ -438,6 +438,11 @@ async fn an_open_network_picked_from_the_scan_needs_no_password() {
     let (w, device, _id) = ready_improv(ImprovOptions::default()).await;
     type_into(&w.host, "Wi-Fi password", "left over");
     pick_scanned(&w, "Guest").await;
+    let listed = text(&w.host, ".improv-networks");
+    assert!(
+        listed.contains("Guest (-61 dBm, open)"),
+        "in words, not NO: {listed}"
+    );
     let need = text(&w.host, ".improv-password-need");
     assert!(need.contains("Not needed"), "{need}");
     assert!(need.contains("open"), "{need}");

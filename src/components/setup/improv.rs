@@ -117,7 +117,7 @@ fn network_line(n: &Network) -> String {
         .rssi
         .map_or_else(|| "signal unknown".to_owned(), |r| format!("{r} dBm"));
     let auth = if n.auth_known() {
-        printable(&n.auth_text()).into_owned()
+        printable(&n.auth_described()).into_owned()
     } else {
         "security unknown".to_owned()
     };

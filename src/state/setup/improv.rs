@@ -113,7 +113,7 @@ pub enum PasswordNeed {
 pub fn password_need(networks: &[Network], ssid: &str) -> PasswordNeed {
     match networks.iter().find(|n| n.ssid == ssid.as_bytes()) {
         Some(n) if !n.auth_known() => PasswordNeed::Unknown,
-        Some(n) if n.needs_password() => PasswordNeed::Required(n.auth_text()),
+        Some(n) if n.needs_password() => PasswordNeed::Required(n.auth_described()),
         Some(_) => PasswordNeed::Open,
         None => PasswordNeed::Unknown,
     }

@@ -718,6 +718,21 @@ mod tests {
         );
         let shown: Vec<String> = networks.iter().map(Network::auth_text).collect();
         assert_eq!(shown, texts);
+        // As people read them: "NO" is open, "YES" a password needed.
+        let described: Vec<String> = networks.iter().map(Network::auth_described).collect();
+        assert_eq!(
+            described,
+            [
+                "open",
+                "WPA/WPA2",
+                "WPA2 EAP",
+                "WPA3",
+                "WAPI/WEP",
+                "password needed",
+                "open/WPA2",
+                "WPA4"
+            ]
+        );
         assert_eq!(Network::list_to_result(&networks), result);
     }
 

@@ -106,6 +106,16 @@ impl Auth {
         }
     }
 
+    /// The type as people read it: `open` for `NO`, `password needed` for `YES` (the type
+    /// unnamed), the type's name otherwise.
+    pub fn described(&self) -> &str {
+        match self {
+            Self::Open => "open",
+            Self::Required => "password needed",
+            other => other.as_str(),
+        }
+    }
+
     /// Reads a scan result's auth text: the "/"-separated list of types (`WPA/WPA2`).
     pub fn list(text: &str) -> Vec<Self> {
         text.split('/')
@@ -162,6 +172,12 @@ impl Network {
     /// The authentication as a device writes it (`WPA/WPA2`).
     pub fn auth_text(&self) -> String {
         let types: Vec<&str> = self.auth.iter().map(Auth::as_str).collect();
+        types.join("/")
+    }
+
+    /// The authentication as people read it (`open`, `WPA/WPA2`, [`Auth::described`]).
+    pub fn auth_described(&self) -> String {
+        let types: Vec<&str> = self.auth.iter().map(Auth::described).collect();
         types.join("/")
     }
 
