@@ -87,8 +87,10 @@ pub fn BluPanel(
                             }),
                             Some(false) => None,
                         }}
-                        <button type="submit" disabled=busy>"Turn encryption on"</button>
-                        <button type="button" disabled=busy on:click=move |_| session.blu_read_key()>"Read the key"</button>
+                        <div class="row">
+                            <button type="submit" disabled=busy>"Turn encryption on"</button>
+                            <button type="button" disabled=busy on:click=move |_| session.blu_read_key()>"Read the key"</button>
+                        </div>
                     </form>
                     {move || view_.key.get().map(|key| view! {
                         <div class="blu-key">
