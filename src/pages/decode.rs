@@ -143,14 +143,7 @@ fn result_view(view_model: DecodeView, active: Active) -> impl IntoView {
                 <tbody>{fields(b.header, active)}</tbody>
             </table>
             <table class="decode-table objects">
-                <thead>
-                    <tr>
-                        <th scope="col">"Object"</th>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Value"</th>
-                        <th scope="col">"Unit"</th>
-                    </tr>
-                </thead>
+                <thead><tr><th scope="col">"Object"</th><th scope="col">"Name"</th><th scope="col">"Value"</th><th scope="col">"Unit"</th></tr></thead>
                 <tbody>{object_rows(b.objects, active)}</tbody>
             </table>
         })}
