@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::live::{Live, LiveRegion};
-use crate::components::scan::controls::{SourcePanel, Timeline, Toolbar};
+use crate::components::scan::controls::{SourcePanel, Timeline, Toolbar, WatchedList};
 use crate::components::scan::details::DeviceDetails;
 use crate::components::scan::device_list::DeviceList;
 use crate::platform;
@@ -83,7 +83,8 @@ pub fn ScanPage() -> impl IntoView {
     }
 }
 
-/// The toolbar, the device list with its details, and the events: a part of its own.
+/// The watched devices, the toolbar, the device list with its details, and the events: a part of
+/// its own.
 #[cfg_attr(bluehome_split, lazy(scan_body))]
 async fn scan_body() -> AnyView {
     let store = use_store();
@@ -92,6 +93,7 @@ async fn scan_body() -> AnyView {
     // the saved one a moment later.
     act(store, Action::Open).await;
     view! {
+        <WatchedList />
         <Toolbar />
         <div class="scan-layout" class:has-details=move || store.selected.with(Option::is_some)>
             <DeviceList />

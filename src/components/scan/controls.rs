@@ -99,7 +99,6 @@ pub fn SourcePanel() -> impl IntoView {
                 </Show>
             </div>
             <ScanEnded />
-            <WatchedList />
             // On the page before the first problem, so each one is announced (components/live).
             <LiveRegion kind=Live::Alert>
                 {move || problem.get().map(|e| view! { <p class="problem">{e}</p> })}
@@ -161,9 +160,10 @@ fn ScanEnded() -> impl IntoView {
 }
 
 /// The devices watched, each named as its card names it once it was heard (a Gen3 Shelly's
-/// browser name is its MAC), by the browser's name until then.
+/// browser name is its MAC), by the browser's name until then. It comes with the device list
+/// (the names are the list's), not with the source buttons in the first module.
 #[component]
-fn WatchedList() -> impl IntoView {
+pub fn WatchedList() -> impl IntoView {
     let store = use_store();
     move || {
         let watched = store.status.with(|s| s.watched.clone());
