@@ -218,36 +218,30 @@ fn after_colons(text: &str) -> impl IntoView + use<> {
 mod tests {
     use super::*;
 
+    /// A slot names a device and its MAC once; a Gen3 device, which advertises its MAC as its
+    /// name, by its model.
     #[test]
     fn a_slot_names_the_mac_once() {
-        let mac = "CC:BA:97:0D:5E:01".parse().unwrap();
-        let mut named = Binding::new(mac, "Kitchen gateway");
-        named.model = Some("S3GW-1DBT001".to_owned());
+        const MAC: &str = "CC:BA:97:0D:5E:01";
+        let slot = |name: &str, model: Option<&str>, ha1: bool| {
+            let mut b = Binding::new(MAC.parse().unwrap(), name);
+            b.model = model.map(str::to_owned);
+            b.ha1 = ha1.then(|| "0".repeat(64));
+            slot_lines(&b)
+        };
+        let lines = |title: &str, detail: &str| (title.to_owned(), detail.to_owned());
+        let gateway = Some("S3GW-1DBT001");
         assert_eq!(
-            slot_lines(&named),
-            (
-                "Kitchen gateway".to_owned(),
-                "CC:BA:97:0D:5E:01 · S3GW-1DBT001".to_owned()
+            slot("Kitchen gateway", gateway, false),
+            lines("Kitchen gateway", "CC:BA:97:0D:5E:01 · S3GW-1DBT001")
+        );
+        assert_eq!(
+            slot(MAC, gateway, false),
+            lines(
+                "Shelly BLU Gateway Gen3",
+                "CC:BA:97:0D:5E:01 · S3GW-1DBT001"
             )
         );
-        // A Gen3 device advertises its MAC as its name: the slot names it by its model.
-        let mut gen3 = Binding::new(mac, "CC:BA:97:0D:5E:01");
-        gen3.model = Some("S3GW-1DBT001".to_owned());
-        assert_eq!(
-            slot_lines(&gen3),
-            (
-                "Shelly BLU Gateway Gen3".to_owned(),
-                "CC:BA:97:0D:5E:01 · S3GW-1DBT001".to_owned()
-            )
-        );
-        let mut nameless = Binding::new(mac, "CC:BA:97:0D:5E:01");
-        nameless.ha1 = Some("0".repeat(64));
-        assert_eq!(
-            slot_lines(&nameless),
-            (
-                "CC:BA:97:0D:5E:01".to_owned(),
-                "password remembered".to_owned()
-            )
-        );
+        assert_eq!(slot(MAC, None, true), lines(MAC, "password remembered"));
     }
 }
