@@ -321,6 +321,49 @@ async fn adding_an_encrypted_device_without_its_key_says_so() {
     w.end_without_failure();
 }
 
+/// The address as the page writes it (upper case, or with dashes) reaches the gateway in
+/// firmware's own form, `3c:2e:f5:5b:01:01`; one that is not a MAC address is refused on its
+/// field before anything is sent.
+#[wasm_bindgen_test]
+async fn a_typed_address_is_sent_in_firmware_form_and_a_malformed_one_refused() {
+    let w = encrypted_ht_typed_in().await;
+    type_into(
+        &w.host,
+        "Bind key (encrypted devices, 32 hex digits)",
+        &bluehome_core::sim::sensors::SIM_KEY.to_hex(),
+    );
+    type_into(&w.host, "Address", "3C:2E:F5:5B:01");
+    click(&w.host, "Add device");
+    let failure = w.failure_saying(5, "the address").await;
+    assert!(failure.contains("six pairs of hex digits"), "{failure}");
+    let (invalid, described) = validity(&field(&w.host, "Address"));
+    assert_eq!(invalid.as_deref(), Some("true"));
+    assert!(
+        described
+            .as_deref()
+            .is_some_and(|d| d.starts_with("the address: ")),
+        "{described:?}"
+    );
+    assert!(!log_text(w.session).contains("BTHome.AddDevice"));
+    type_into(&w.host, "Address", " 3C-2E-F5-5B-01-01 ");
+    click(&w.host, "Add device");
+    until(15, "the device added", || {
+        log_text(w.session).contains("BTHome.AddDevice") && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let config = sim_call(&w.gateway, "BTHomeDevice.GetConfig", json!({"id": 200}));
+    assert_eq!(config["addr"], "3c:2e:f5:5b:01:01", "{config}");
+    let steps = w.session.steps.get_untracked();
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.label.starts_with("Adding 3C:2E:F5:5B:01:01 ")),
+        "the step names the address as the page writes it: {steps:?}"
+    );
+    assert_eq!(validity(&field(&w.host, "Address")), (None, None));
+    w.host.remove();
+}
+
 /// The bind key as people paste it ("0x…", spaces) reaches the gateway as the 32 hex digits it
 /// takes, and the device then reads; a key that is not 16 bytes is refused before anything is sent.
 #[wasm_bindgen_test]

@@ -157,7 +157,9 @@ try {
     await page.waitForSelector('button.discovered-device', { timeout: 20_000 });
     await page.locator('button.discovered-device').click();
     await fill('Name', 'Kitchen H&T');
-    const addr = await page.$eval('input[placeholder="aa:bb:cc:dd:ee:ff"]', (i) => i.value);
+    // Picked, the address reads as the page writes addresses; the gateway is sent lower case.
+    const addr = await page.$eval('input[placeholder="AA:BB:CC:DD:EE:FF"]', (i) => i.value);
+    assert.match(addr, /^([0-9A-F]{2}:){5}[0-9A-F]{2}$/);
     await button('Add device').click();
     // The gateway has not heard the device since it was added: the page waits and says what to do.
     await waitText("Press the device's button", 20_000);

@@ -60,6 +60,17 @@ impl FromStr for MacAddress {
     }
 }
 
+impl MacAddress {
+    /// Lower case, colon-separated (`3c:2e:f5:71:d5:2a`): how Shelly firmware writes addresses in
+    /// its RPC (`config.addr` of `BTHome.AddDevice` in the Shelly API docs, `BTHome` component
+    /// page; the paired devices and discovery events), and so the form the app sends it.
+    pub fn to_shelly_rpc(&self) -> String {
+        let mut text = alloc::format!("{self}");
+        text.make_ascii_lowercase();
+        text
+    }
+}
+
 impl fmt::Display for MacAddress {
     /// Upper-case, colon-separated, most significant byte first.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -182,6 +193,8 @@ mod tests {
         let mac: MacAddress = "a4:c1:38:8d:18:b2".parse().unwrap();
         assert_eq!(mac.0, [0xA4, 0xC1, 0x38, 0x8D, 0x18, 0xB2]);
         assert_eq!(mac.to_string(), "A4:C1:38:8D:18:B2");
+        assert_eq!(mac.to_shelly_rpc(), "a4:c1:38:8d:18:b2");
+        assert_eq!("A4-C1-38-8D-18-B2".parse(), Ok(mac));
     }
 
     #[test]

@@ -157,6 +157,8 @@ pub enum FormField {
     NewPassword,
     /// The new device password, repeated.
     PasswordRepeat,
+    /// The address of a device added to a gateway.
+    GatewayAddress,
     /// The bind key of a device added to a gateway.
     GatewayBindKey,
 }

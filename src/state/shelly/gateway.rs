@@ -321,7 +321,7 @@ pub fn discovery_outcome(found: usize, done: bool) -> Option<&'static str> {
 /// A device to add with `BTHome.AddDevice`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewDevice {
-    /// Its address.
+    /// Its address, as typed or picked.
     pub addr: String,
     /// Its name (empty: none).
     pub name: String,
@@ -530,6 +530,20 @@ impl BthomeGateway {
     /// Adds a device, then reads what it sends (waiting for it when the gateway has not heard
     /// it yet).
     pub fn add_device(self, session: ShellySession, device: NewDevice) {
+        // The address in firmware's own form, however it was typed (any case, `-` or `:`).
+        let mac = match device.addr.trim().parse::<MacAddress>() {
+            Ok(mac) => mac,
+            Err(e) => {
+                return session.refuse(
+                    Failure::new(
+                        FailureKind::Refused,
+                        "adding a device",
+                        format!("the address: {e}"),
+                    )
+                    .about(FormField::GatewayAddress),
+                );
+            }
+        };
         // The key as the gateway takes it (32 hex digits), however it was pasted ("0x…", spaces,
         // dashes), so that the log masks it and the gateway is not sent a malformed one.
         let key = match device.key.trim() {
@@ -552,13 +566,14 @@ impl BthomeGateway {
             link.add_secret(key);
         }
         let device = NewDevice {
+            addr: mac.to_shelly_rpc(),
             key: key.unwrap_or_default(),
             ..device
         };
         session.run("Add BTHome device", move |s| {
             let NewDevice { addr, name, key } = device.clone();
             async move {
-                s.step(format!("Adding {addr} (BTHome.AddDevice)"));
+                s.step(format!("Adding {mac} (BTHome.AddDevice)"));
                 let params = bthome::AddDeviceParams {
                     config: DeviceConfig {
                         addr: Some(addr.clone()),

@@ -305,7 +305,7 @@ impl SimSensor {
 
     /// What `device_discovered` reports.
     pub fn discovered(&self) -> DiscoveredDevice {
-        let addr = self.spec.mac.to_string().to_ascii_lowercase();
+        let addr = self.spec.mac.to_shelly_rpc();
         DiscoveredDevice {
             shelly_mfdata: self.model_id().map(|model_id| ShellyMfdata {
                 flags: self.flags().0,

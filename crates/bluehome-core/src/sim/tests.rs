@@ -1055,7 +1055,7 @@ fn bthome_device_and_sensor_components_read_the_simulated_sensor() {
     b.p.sync(b.now);
     // The H&T (second in the fleet).
     let ht = b.p.gateway().sensors()[1].clone();
-    let addr = ht.mac().to_string().to_ascii_lowercase();
+    let addr = ht.mac().to_shelly_rpc();
     let dev = b.ok::<bthome::AddDevice>(&bthome::AddDeviceParams {
         config: bthome::DeviceConfig {
             addr: Some(addr.clone()),
@@ -1177,7 +1177,7 @@ fn an_encrypted_device_without_its_key_stays_unread() {
     // The Door/Window, third in the fleet, encrypts.
     let dw = b.p.gateway().sensors()[2].clone();
     assert!(dw.spec().encrypted);
-    let addr = dw.mac().to_string().to_ascii_lowercase();
+    let addr = dw.mac().to_shelly_rpc();
     let id = b.add_device(&addr);
     let status = |b: &mut Bench| {
         b.ok::<bthome::DeviceGetStatus>(&bthome::IdParams { id })

@@ -36,7 +36,7 @@ pub fn AddDevice(
     view! {
         <h3>"Add a device"</h3>
         <form class="add-device-form" on:submit=add>
-            <TextField label="Address" value=addr placeholder="aa:bb:cc:dd:ee:ff" />
+            <TextField label="Address" value=addr placeholder="AA:BB:CC:DD:EE:FF" field=FormField::GatewayAddress />
             <TextField label="Name" value=name />
             <TextField label="Bind key (encrypted devices, 32 hex digits)" value=key kind="password" field=FormField::GatewayBindKey />
             <button type="submit" class="primary">"Add device"</button>

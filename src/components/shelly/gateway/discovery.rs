@@ -7,7 +7,7 @@ use super::AddForm;
 use crate::components::live::{Live, LiveRegion};
 use crate::components::shelly::{TextField, seconds};
 use crate::state::shelly::ShellySession;
-use crate::state::shelly::gateway::{BthomeGateway, discovered, discovered_label};
+use crate::state::shelly::gateway::{BthomeGateway, discovered, discovered_label, shown_address};
 
 /// The read and discover buttons, the status errors, the devices discovered, and what to do when
 /// a discovery found none.
@@ -36,7 +36,7 @@ pub fn Discovery(
             {move || session.events.with(|events| discovered(events)).into_iter().map(|dev| {
                 let name = dev.local_name.clone().unwrap_or_default();
                 let label = discovered_label(&dev);
-                let picked = (dev.addr.clone(), name);
+                let picked = (shown_address(&dev.addr), name);
                 view! {
                     <li><button class="discovered-device" on:click=move |_| form.pick(picked.0.clone(), picked.1.clone())>{label}</button></li>
                 }

@@ -30,8 +30,7 @@ pub fn Relayed(
         <ul class="relayed">
             {move || session.remote_heard.get().into_iter().map(|heard| {
                 let name = heard.name.clone().unwrap_or_default();
-                // The form takes the address as Shelly's API writes it: lower case.
-                let picked = (heard.key.as_str().to_ascii_lowercase(), name.clone());
+                let picked = (heard.key.to_string(), name.clone());
                 view! { <li><button class="relayed-device" on:click=move |_| form.pick(picked.0.clone(), picked.1.clone())>
                     <code>{heard.key.to_string()}</code>" "{printable(&name).into_owned()}</button>": "{settings.with(|settings| describe_readings(&heard.data, settings))}</li> }
             }).collect_view()}

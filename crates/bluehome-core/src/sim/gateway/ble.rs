@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use serde_json::json;
 
-use super::{Answer, Gateway, Route, Window, mac_lower, route, rpc_error};
+use super::{Answer, Gateway, Route, Window, route, rpc_error};
 use crate::shelly::frame::RpcError;
 use crate::shelly::methods::ErrorCode;
 use crate::shelly::methods::ble::{
@@ -173,7 +173,7 @@ impl Gateway {
             flags.push("advertising".to_string());
         }
         BleStatus {
-            addr: format!("{},p", mac_lower(&self.options.mac)),
+            addr: format!("{},p", self.options.mac.to_shelly_rpc()),
             flags: if flags.is_empty() { None } else { Some(flags) },
             pairing: self
                 .pairing

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use litemap::LiteMap;
 use serde_json::{Map, Value, json};
 
-use super::{Answer, Gateway, Route, bad_id, mac_lower, parse_addr, route, rpc_error};
+use super::{Answer, Gateway, Route, bad_id, parse_addr, route, rpc_error};
 use crate::advertisement::MacAddress;
 use crate::bthome::{self, Kind};
 use crate::shelly::frame::RpcError;
@@ -272,13 +272,13 @@ impl Answer<AddDevice> for Gateway {
         {
             return Err(rpc_error(
                 ErrorCode::InvalidArgument,
-                format!("device {} already added", mac_lower(&addr)),
+                format!("device {} already added", addr.to_shelly_rpc()),
             ));
         }
         let id = free_id(&self.devices, p.id)?;
         let config = DeviceConfig {
             id: Some(id),
-            addr: Some(mac_lower(&addr)),
+            addr: Some(addr.to_shelly_rpc()),
             ..p.config
         };
         self.devices.insert(id, config);
@@ -322,14 +322,14 @@ impl Answer<AddSensor> for Gateway {
                 ErrorCode::InvalidArgument,
                 format!(
                     "BTHomeDevice with addr {} must be created first",
-                    mac_lower(&addr)
+                    addr.to_shelly_rpc()
                 ),
             ));
         }
         let id = free_id(&self.sensor_components, p.id)?;
         let config = SensorConfig {
             id: Some(id),
-            addr: Some(mac_lower(&addr)),
+            addr: Some(addr.to_shelly_rpc()),
             obj_id: Some(new.obj_id),
             idx: Some(new.obj_idx),
             name: new.name,

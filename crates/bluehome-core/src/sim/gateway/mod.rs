@@ -262,10 +262,6 @@ fn bad_id(id: u16) -> RpcError {
     rpc_error(ErrorCode::NotFound, format!("Bad id={id}"))
 }
 
-fn mac_lower(mac: &MacAddress) -> String {
-    mac.to_string().to_ascii_lowercase()
-}
-
 /// The MAC in Shelly's form: upper-case hex without separators.
 fn mac_plain(mac: &MacAddress) -> String {
     mac.to_string().replace(':', "")

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use base64::Engine as _;
 
-use super::{Answer, Gateway, Route, mac_lower, route};
+use super::{Answer, Gateway, Route, route};
 use crate::shelly::frame::RpcError;
 use crate::shelly::methods::ble::{
     CloudRelayList, CloudRelayListInfos, ListInfosParams, RelayInfo, RelayInfos, RelayList,
@@ -49,7 +49,7 @@ impl Answer<CloudRelayList> for Gateway {
     fn answer(&mut self, (): (), _: u64) -> Result<RelayList, RpcError> {
         Ok(RelayList {
             rev: self.sensors.len() as u64,
-            addrs: self.relayed().map(|s| mac_lower(&s.mac())).collect(),
+            addrs: self.relayed().map(|s| s.mac().to_shelly_rpc()).collect(),
         })
     }
 }
@@ -65,7 +65,7 @@ impl Answer<CloudRelayListInfos> for Gateway {
             .iter()
             .skip(start)
             .take(self.options.relay_page_size.max(1))
-            .map(|s| BTreeMap::from([(mac_lower(&s.mac()), self.relay_info(s))]))
+            .map(|s| BTreeMap::from([(s.mac().to_shelly_rpc(), self.relay_info(s))]))
             .collect();
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Ok(RelayInfos {
