@@ -455,6 +455,31 @@ async fn an_open_network_picked_from_the_scan_needs_no_password() {
     assert!(w.failure().is_empty(), "{}", w.failure());
 }
 
+/// A WPA2 network picked from the scan and a password no WPA2 network takes (7 characters):
+/// refused at once with the rule (IEEE 802.11's 8 to 63), nothing sent, the password kept to
+/// correct. Before, the device tried to join for 30 s and answered "unable to connect".
+#[wasm_bindgen_test]
+async fn a_password_too_short_for_wpa2_is_refused_before_it_is_sent() {
+    let (w, device, _id) = ready_improv(ImprovOptions::default()).await;
+    pick_scanned(&w, "HomeNet").await;
+    type_into(&w.host, "Wi-Fi password", "1234567");
+    let before = w.writes();
+    click(&w.host, "Connect to Wi-Fi");
+    let said = w.said().await;
+    assert!(
+        said.starts_with("This password does not fit the network"),
+        "{said}"
+    );
+    assert!(said.contains("8 to 63 characters"), "{said}");
+    assert!(said.contains("this one has 7"), "{said}");
+    assert_eq!(w.writes(), before, "nothing was sent");
+    assert_eq!(password_field(&w).value(), "1234567");
+    type_into(&w.host, "Wi-Fi password", "correct horse");
+    click(&w.host, "Connect to Wi-Fi");
+    provisioned(&w).await;
+    assert_eq!(device.borrow().state(), State::Provisioned);
+}
+
 /// A network name from the device's scan is shown as printable text, in the list and in the
 /// refusal: a right-to-left override in it cannot turn the words after it around.
 #[wasm_bindgen_test]

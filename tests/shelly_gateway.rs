@@ -261,6 +261,38 @@ async fn a_wrong_wifi_password_is_explained() {
     w.host.remove();
 }
 
+/// A password no WPA2 network takes (7 characters) for a network the scan lists as WPA2-PSK is
+/// refused on its field, with the rule, and nothing is sent; the password stays to correct. Before,
+/// the device tried for 8 s and the page could only say it did not join. A name longer than an
+/// SSID can be is refused the same way.
+#[wasm_bindgen_test]
+async fn a_password_too_short_for_wpa2_is_refused_before_it_is_sent() {
+    let w = wifi_typed_in(joins_wifi_after(1_000), "HomeNet", "1234567").await;
+    scan_networks(&w, "HomeNet").await;
+    check_box(&w.host, "I understand");
+    tick().await;
+    click(&w.host, "Apply");
+    let failure = w.failure_saying(5, "the password").await;
+    assert!(failure.contains("8 to 63 characters"), "{failure}");
+    assert!(failure.contains("this one has 7"), "{failure}");
+    let (invalid, _) = validity(&field(&w.host, "Wi-Fi password"));
+    assert_eq!(invalid.as_deref(), Some("true"));
+    assert_eq!(field(&w.host, "Wi-Fi password").value(), "1234567");
+    type_into(&w.host, "Network name (SSID)", &"n".repeat(33));
+    type_into(&w.host, "Wi-Fi password", "correct horse");
+    click(&w.host, "Apply");
+    let failure = w.failure_saying(5, "the network name").await;
+    assert!(failure.contains("at most 32 bytes"), "{failure}");
+    let (invalid, _) = validity(&field(&w.host, "Network name (SSID)"));
+    assert_eq!(invalid.as_deref(), Some("true"));
+    assert!(!log_text(w.session).contains("WiFi.SetConfig"));
+    // Corrected, it goes.
+    type_into(&w.host, "Network name (SSID)", "HomeNet");
+    click(&w.host, "Apply");
+    text_saying(&w.host, 15, ".shelly-wifi .success", "Connected to Wi-Fi").await;
+    w.end_without_failure();
+}
+
 #[wasm_bindgen_test]
 async fn demo_mode_offers_the_simulated_gateway() {
     let slot: Rc<std::cell::Cell<Option<AppStore>>> = Rc::default();

@@ -34,6 +34,7 @@ pub mod sim;
 mod test_rng;
 pub mod text;
 pub mod uuid;
+pub mod wifi;
 
 pub use advertisement::{Advertisement, Connectable, MacAddress};
 pub use bthome::BindKey;

@@ -48,11 +48,10 @@ pub fn WifiWizard() -> impl IntoView {
         if blocked() {
             return;
         }
-        let pass = password.get_untracked();
-        if !ssid.get_untracked().trim().is_empty() {
+        // Cleared once sent (not kept on the page); kept to correct when refused.
+        if setup.apply(session, ssid.get_untracked(), password.get_untracked()) {
             password.set(String::new());
         }
-        WifiSetup::apply(session, ssid.get_untracked(), pass);
     };
 
     view! {
@@ -73,7 +72,7 @@ pub fn WifiWizard() -> impl IntoView {
             </ul>
             <form class="wifi-form" on:submit=apply>
                 <TextField label="Network name (SSID)" value=ssid field=FormField::WifiNetwork />
-                <TextField label="Wi-Fi password" value=password kind="password" />
+                <TextField label="Wi-Fi password" value=password kind="password" field=FormField::WifiPassword />
                 {move || unencrypted().then(|| view! {
                     <div class="notice warning" role="note">
                         <strong>"This Bluetooth link is not encrypted."</strong>

@@ -19,6 +19,7 @@ use bluehome_core::improv::{
     State,
 };
 use bluehome_core::text::printable;
+use bluehome_core::wifi::{self, Security};
 use leptos::prelude::*;
 
 use super::SetupSession;
@@ -386,6 +387,19 @@ impl SetupSession {
             }
             PasswordNeed::Required(_) | PasswordNeed::Unknown => password,
         };
+        let security = self.improv.networks.with_untracked(|n| {
+            n.iter()
+                .find(|n| n.ssid == ssid.as_bytes())
+                .map_or(Security::Unknown, Network::security)
+        });
+        if let Err(e) = wifi::check_password(password.as_bytes(), security) {
+            return self.refuse(SetupFailure::new(
+                "This password does not fit the network",
+                format!("Check the password, then connect: {e}."),
+                "sending Wi-Fi settings",
+                format!("the password: {e}; nothing was sent"),
+            ));
+        }
         let credentials =
             match Credentials::new(ssid.as_bytes().to_vec(), password.as_bytes().to_vec()) {
                 Ok(c) => c,

@@ -153,6 +153,8 @@ impl FailureKind {
 pub enum FormField {
     /// The Wi-Fi network name (SSID).
     WifiNetwork,
+    /// The Wi-Fi password.
+    WifiPassword,
     /// A new device password.
     NewPassword,
     /// The new device password, repeated.

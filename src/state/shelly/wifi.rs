@@ -5,6 +5,7 @@ use crate::state::actions::RunsActions as _;
 use bluehome_core::shelly::methods::ble::Provisioning;
 use bluehome_core::shelly::methods::shelly;
 use bluehome_core::shelly::methods::wifi::{self, ScanResult, WifiStatus};
+use bluehome_core::wifi::{Security, check_password, check_ssid};
 use leptos::prelude::*;
 
 use super::ShellySession;
@@ -151,18 +152,31 @@ impl WifiSetup {
     }
 
     /// Sends network `ssid` with `password` (empty: an open network), restarts the device if it
-    /// asks for that, and waits for its address (kept in the session's status).
-    pub fn apply(session: ShellySession, ssid: String, password: String) {
+    /// asks for that, and waits for its address (kept in the session's status). A name or a
+    /// password its network cannot take (by the scan's security, `bluehome_core::wifi`) is
+    /// refused on its field and nothing is sent; returns whether it was sent.
+    pub fn apply(self, session: ShellySession, ssid: String, password: String) -> bool {
+        let refused = |detail: String, field| {
+            session.refuse(Failure::new(FailureKind::Refused, "Wi-Fi set-up", detail).about(field));
+            false
+        };
         if ssid.trim().is_empty() {
-            session.refuse(
-                Failure::new(
-                    FailureKind::Refused,
-                    "Wi-Fi set-up",
-                    "choose or type a network name first",
-                )
-                .about(FormField::WifiNetwork),
+            return refused(
+                "choose or type a network name first".to_owned(),
+                FormField::WifiNetwork,
             );
-            return;
+        }
+        if let Err(e) = check_ssid(ssid.as_bytes()) {
+            return refused(format!("the network name: {e}"), FormField::WifiNetwork);
+        }
+        let security = self.found.with_untracked(|found| {
+            found
+                .iter()
+                .find(|n| n.ssid.as_deref() == Some(ssid.as_str()))
+                .map_or(Security::Unknown, ScanResult::security_kind)
+        });
+        if let Err(e) = check_password(password.as_bytes(), security) {
+            return refused(format!("the password: {e}"), FormField::WifiPassword);
         }
         if let Some(link) = session.link() {
             link.add_secret(&password);
@@ -194,6 +208,7 @@ impl WifiSetup {
                 Ok(())
             }
         });
+        true
     }
 }
 

@@ -30,7 +30,7 @@ pub use self::payloads::{Auth, DeviceInfo, Network, RedirectUrl};
 /// The largest data length a frame can declare (one byte).
 pub const MAX_DATA: usize = 255;
 /// The longest SSID (IEEE 802.11: at most 32 octets).
-pub const MAX_SSID: usize = 32;
+pub const MAX_SSID: usize = crate::wifi::MAX_SSID_BYTES;
 
 /// Why bytes are not a valid frame or payload, or why a value cannot be framed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -731,6 +731,22 @@ mod tests {
                 "password needed",
                 "open/WPA2",
                 "WPA4"
+            ]
+        );
+        // The password rules that apply: WPA or WPA2 among the types is a passphrase.
+        use crate::wifi::Security::*;
+        let security: Vec<_> = networks.iter().map(Network::security).collect();
+        assert_eq!(
+            security,
+            [
+                Open,
+                Personal,
+                OtherSecured,
+                OtherSecured,
+                OtherSecured,
+                OtherSecured,
+                Personal,
+                OtherSecured
             ]
         );
         assert_eq!(Network::list_to_result(&networks), result);

@@ -7,6 +7,7 @@ use core::fmt;
 
 use super::super::Command;
 use super::{Error, RpcResult};
+use crate::wifi::Security;
 
 /// The device-info result (command 0x03): at least four strings, in this order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,6 +190,19 @@ impl Network {
     /// Whether the device's result named its authentication (not cut before it).
     pub fn auth_known(&self) -> bool {
         !self.auth.is_empty()
+    }
+
+    /// The security whose password rules apply ([`crate::wifi::check_password`]): WPA or WPA2
+    /// among the types is a passphrase (so is the WPA2/WPA3 transition mode).
+    pub fn security(&self) -> Security {
+        let has = |types: &[Auth]| self.auth.iter().any(|a| types.contains(a));
+        match self.auth.as_slice() {
+            [] => Security::Unknown,
+            [Auth::Open] => Security::Open,
+            _ if has(&[Auth::Wpa, Auth::Wpa2]) => Security::Personal,
+            [Auth::Wep] => Security::Wep,
+            _ => Security::OtherSecured,
+        }
     }
 
     /// The network a scan result cut short names (`bytes` are the result's first bytes, the rest

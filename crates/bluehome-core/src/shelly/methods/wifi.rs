@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::shelly::SetConfigResult;
+use crate::wifi::Security;
 
 /// One access point from `WiFi.Scan`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,19 @@ impl ScanResult {
             4 => Some("WPA/WPA2-PSK"),
             5 => Some("WPA2-Enterprise"),
             _ => None,
+        }
+    }
+
+    /// The security whose password rules apply ([`crate::wifi::check_password`]). Values past
+    /// the document's follow ESP-IDF's `wifi_auth_mode_t` (`esp_wifi_types.h`): 7 is WPA2/WPA3
+    /// (a WPA2 passphrase), 6 WPA3 and the rest secured in other ways.
+    pub fn security_kind(&self) -> Security {
+        match self.auth {
+            Some(0) => Security::Open,
+            Some(1) => Security::Wep,
+            Some(2..=4 | 7) => Security::Personal,
+            Some(_) => Security::OtherSecured,
+            None => Security::Unknown,
         }
     }
 }
@@ -196,5 +210,38 @@ mod tests {
         assert_eq!(r.results[0].ssid, None);
         assert_eq!(r.results[0].auth, Some(3));
         assert_eq!(r.results[0].security(), Some("WPA2-PSK"));
+        assert_eq!(r.results[0].security_kind(), Security::Personal);
+    }
+
+    /// Which password rules apply to each `auth` value: the document's 0 to 5, then ESP-IDF's.
+    #[test]
+    fn scan_auth_values_pick_the_password_rules() {
+        let kind = |auth| {
+            let result = ScanResult {
+                ssid: None,
+                bssid: String::new(),
+                auth,
+                channel: None,
+                rssi: None,
+            };
+            result.security_kind()
+        };
+        use Security::*;
+        let kinds: Vec<Security> = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(|a| kind(Some(a))).into();
+        assert_eq!(
+            kinds,
+            [
+                Open,
+                Wep,
+                Personal,
+                Personal,
+                Personal,
+                OtherSecured,
+                OtherSecured,
+                Personal,
+                OtherSecured
+            ]
+        );
+        assert_eq!(kind(None), Unknown);
     }
 }
