@@ -128,6 +128,17 @@ fn send_wifi(w: &World, ssid: &str, password: Option<&str>) {
     click(&w.host, "Connect to Wi-Fi");
 }
 
+/// Clicks "Connect to Wi-Fi", which must be refused with `title` before anything is written to
+/// the device; returns what the page said.
+async fn connect_refused(w: &World, title: &str) -> String {
+    let before = w.writes();
+    click(&w.host, "Connect to Wi-Fi");
+    let said = w.said().await;
+    assert!(said.starts_with(title), "{said}");
+    assert_eq!(w.writes(), before, "nothing was sent");
+    said
+}
+
 async fn provisioned(w: &World) {
     until(10, "provisioned", || {
         w.setup.improv.provisioned.get_untracked().is_some()
@@ -228,15 +239,8 @@ async fn sending_in_the_wrong_state_is_explained() {
     send_wifi(&w, "Guest", None);
     provisioned(&w).await;
     idle(&w).await;
-    let before = w.writes();
-    click(&w.host, "Connect to Wi-Fi");
-    let said = w.said().await;
-    assert!(
-        said.starts_with("The device is not ready for this"),
-        "{said}"
-    );
+    let said = connect_refused(&w, "The device is not ready for this").await;
     assert!(said.contains("connected to the Wi-Fi network"), "{said}");
-    assert_eq!(w.writes(), before, "nothing was sent");
     assert_eq!(device.borrow().state(), State::Provisioned);
 }
 
@@ -463,16 +467,9 @@ async fn a_password_too_short_for_wpa2_is_refused_before_it_is_sent() {
     let (w, device, _id) = ready_improv(ImprovOptions::default()).await;
     pick_scanned(&w, "HomeNet").await;
     type_into(&w.host, "Wi-Fi password", "1234567");
-    let before = w.writes();
-    click(&w.host, "Connect to Wi-Fi");
-    let said = w.said().await;
-    assert!(
-        said.starts_with("This password does not fit the network"),
-        "{said}"
-    );
+    let said = connect_refused(&w, "This password does not fit the network").await;
     assert!(said.contains("8 to 63 characters"), "{said}");
     assert!(said.contains("this one has 7"), "{said}");
-    assert_eq!(w.writes(), before, "nothing was sent");
     assert_eq!(password_field(&w).value(), "1234567");
     type_into(&w.host, "Wi-Fi password", "correct horse");
     click(&w.host, "Connect to Wi-Fi");
@@ -513,12 +510,8 @@ async fn a_secured_network_picked_from_the_scan_needs_a_password() {
     assert!(need.contains("Needed"), "{need}");
     assert!(need.contains("WPA2"), "{need}");
     assert!(!password_field(&w).disabled());
-    let before = w.writes();
-    click(&w.host, "Connect to Wi-Fi");
-    let said = w.said().await;
-    assert!(said.starts_with("This network needs a password"), "{said}");
+    let said = connect_refused(&w, "This network needs a password").await;
     assert!(said.contains("HomeNet") && said.contains("WPA2"), "{said}");
-    assert_eq!(w.writes(), before, "nothing was sent");
     assert_eq!(device.borrow().state(), State::Authorized);
     // With the password it goes.
     type_into(&w.host, "Wi-Fi password", "correct horse");

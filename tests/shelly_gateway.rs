@@ -246,13 +246,20 @@ async fn the_gateway_panel_shows_each_devices_blu_model() {
     w.host.remove();
 }
 
-#[wasm_bindgen_test]
-async fn a_wrong_wifi_password_is_explained() {
-    let w = wifi_typed_in(joins_wifi_after(1_000), "HomeNet", "wrong horse").await;
+/// Connected to a gateway that joins Wi-Fi after 1 s: `HomeNet` (WPA2-PSK) scanned, then applied
+/// with `password`.
+async fn home_net_applied_with(password: &str) -> World {
+    let w = wifi_typed_in(joins_wifi_after(1_000), "HomeNet", password).await;
     scan_networks(&w, "HomeNet").await;
     check_box(&w.host, "I understand");
     tick().await;
     click(&w.host, "Apply");
+    w
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_wifi_password_is_explained() {
+    let w = home_net_applied_with("wrong horse").await;
     let failure = w
         .failure_saying(15, "could not join the Wi-Fi network")
         .await;
@@ -267,11 +274,7 @@ async fn a_wrong_wifi_password_is_explained() {
 /// SSID can be is refused the same way.
 #[wasm_bindgen_test]
 async fn a_password_too_short_for_wpa2_is_refused_before_it_is_sent() {
-    let w = wifi_typed_in(joins_wifi_after(1_000), "HomeNet", "1234567").await;
-    scan_networks(&w, "HomeNet").await;
-    check_box(&w.host, "I understand");
-    tick().await;
-    click(&w.host, "Apply");
+    let w = home_net_applied_with("1234567").await;
     let failure = w.failure_saying(5, "the password").await;
     assert!(failure.contains("8 to 63 characters"), "{failure}");
     assert!(failure.contains("this one has 7"), "{failure}");

@@ -189,6 +189,11 @@ impl Failure {
         }
     }
 
+    /// A refusal of what was typed into `field`, before anything was sent.
+    pub fn refusing(field: FormField, during: &str, detail: impl Into<String>) -> Self {
+        Self::new(FailureKind::Refused, during, detail).about(field)
+    }
+
     /// The same failure, about what was typed into `field`.
     #[must_use]
     pub fn about(self, field: FormField) -> Self {

@@ -530,19 +530,13 @@ impl BthomeGateway {
     /// Adds a device, then reads what it sends (waiting for it when the gateway has not heard
     /// it yet).
     pub fn add_device(self, session: ShellySession, device: NewDevice) {
+        let refuse = |field, detail: String| {
+            session.refuse(Failure::refusing(field, "adding a device", detail));
+        };
         // The address in firmware's own form, however it was typed (any case, `-` or `:`).
         let mac = match device.addr.trim().parse::<MacAddress>() {
             Ok(mac) => mac,
-            Err(e) => {
-                return session.refuse(
-                    Failure::new(
-                        FailureKind::Refused,
-                        "adding a device",
-                        format!("the address: {e}"),
-                    )
-                    .about(FormField::GatewayAddress),
-                );
-            }
+            Err(e) => return refuse(FormField::GatewayAddress, format!("the address: {e}")),
         };
         // The key as the gateway takes it (32 hex digits), however it was pasted ("0x…", spaces,
         // dashes), so that the log masks it and the gateway is not sent a malformed one.
@@ -550,16 +544,7 @@ impl BthomeGateway {
             "" => None,
             text => match BindKey::from_pasted(text) {
                 Ok(key) => Some(key.to_hex()),
-                Err(e) => {
-                    return session.refuse(
-                        Failure::new(
-                            FailureKind::Refused,
-                            "adding a device",
-                            format!("the bind key: {e}"),
-                        )
-                        .about(FormField::GatewayBindKey),
-                    );
-                }
+                Err(e) => return refuse(FormField::GatewayBindKey, format!("the bind key: {e}")),
             },
         };
         if let (Some(link), Some(key)) = (session.link(), &key) {

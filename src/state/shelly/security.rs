@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::ShellySession;
 use super::connect::REBOOT_DELAY_MS;
-use super::explain::{Failure, FailureKind, FormField};
+use super::explain::{Failure, FormField};
 
 /// What to turn off once the device is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,9 +30,7 @@ impl ShellySession {
     /// remembered in the device's profile if `remember`.
     pub fn set_password(self, password: String, confirm: &str, remember: bool) {
         let refused = |detail, field| {
-            self.refuse(
-                Failure::new(FailureKind::Refused, "setting the password", detail).about(field),
-            );
+            self.refuse(Failure::refusing(field, "setting the password", detail));
         };
         if password != confirm {
             return refused("the two passwords differ", FormField::PasswordRepeat);

@@ -157,7 +157,7 @@ impl WifiSetup {
     /// refused on its field and nothing is sent; returns whether it was sent.
     pub fn apply(self, session: ShellySession, ssid: String, password: String) -> bool {
         let refused = |detail: String, field| {
-            session.refuse(Failure::new(FailureKind::Refused, "Wi-Fi set-up", detail).about(field));
+            session.refuse(Failure::refusing(field, "Wi-Fi set-up", detail));
             false
         };
         if ssid.trim().is_empty() {
