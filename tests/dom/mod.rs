@@ -207,6 +207,15 @@ pub fn validity(input: &web_sys::Element) -> (Option<String>, Option<String>) {
     (input.get_attribute("aria-invalid"), described)
 }
 
+/// What a screen reader is told of the refused field labelled `label`: the words its
+/// `aria-describedby` names; panics naming the field unless it is also `aria-invalid="true"`.
+pub fn refusal_of(host: &HtmlElement, label: &str) -> String {
+    match validity(&field(host, label)) {
+        (Some(invalid), Some(described)) if invalid == "true" => described,
+        other => panic!("the field {label:?} is not marked refused: {other:?}"),
+    }
+}
+
 /// Types into the input of the field labelled `label` (a `label.field` whose `span` says it).
 pub fn type_into(host: &HtmlElement, label: &str, value: &str) {
     let input = field(host, label);

@@ -240,6 +240,25 @@ impl World {
         self.failure()
     }
 
+    /// Clicks `button`, whose action must be refused on the field labelled `field` (its
+    /// words, which begin with `refusal`, named by the field: WCAG 2.2 technique ARIA21) before
+    /// `method` is called; returns what the failure panel says.
+    pub async fn refused_on(
+        &self,
+        button: &str,
+        field: &str,
+        refusal: &str,
+        method: &str,
+    ) -> String {
+        click(&self.host, button);
+        let failure = self.failure_saying(5, refusal).await;
+        let named = refusal_of(&self.host, field);
+        assert!(named.starts_with(refusal), "{field}: {named}");
+        let log = log_text(self.session);
+        assert!(!log.contains(method), "{method} was called: {log}");
+        failure
+    }
+
     /// No failure is shown (else it is the panic message).
     #[track_caller]
     pub fn assert_no_failure(&self) {
