@@ -275,6 +275,9 @@ async fn a_wrong_wifi_password_is_explained() {
 #[wasm_bindgen_test]
 async fn a_password_too_short_for_wpa2_is_refused_before_it_is_sent() {
     let w = home_net_typed_in("1234567").await;
+    // The field says what the network takes before anything is tried.
+    let hint = text(&w.host, ".wifi-password-hint");
+    assert!(hint.contains("(WPA2-PSK): 8 to 63 characters"), "{hint}");
     let failure = w
         .refused_on(
             "Apply",

@@ -9,7 +9,7 @@ use super::{CheckField, TextField, web_ui_url};
 use crate::components::live::{Live, LiveRegion};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
-use crate::state::shelly::wifi::{WifiSetup, in_setup_window};
+use crate::state::shelly::wifi::{WifiSetup, in_setup_window, password_hint};
 
 /// Signal bars for an RSSI.
 fn bars(rssi: i32) -> &'static str {
@@ -73,6 +73,8 @@ pub fn WifiWizard() -> impl IntoView {
             <form class="wifi-form" on:submit=apply>
                 <TextField label="Network name (SSID)" value=ssid field=FormField::WifiNetwork />
                 <TextField label="Wi-Fi password" value=password kind="password" field=FormField::WifiPassword />
+                {move || setup.found.with(|found| ssid.with(|ssid| password_hint(found, ssid)))
+                    .map(|hint| view! { <p class="hint wifi-password-hint">{hint}</p> })}
                 {move || unencrypted().then(|| view! {
                     <div class="notice warning" role="note">
                         <strong>"This Bluetooth link is not encrypted."</strong>

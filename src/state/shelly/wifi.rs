@@ -121,6 +121,23 @@ async fn wait_for_ip(s: ShellySession, ssid: &str) -> Result<WifiStatus, Failure
     }
 }
 
+/// What the password field says of network `ssid` among the scanned `networks`: what its
+/// security takes (the rules `apply` checks), or nothing for a network the scan did not list.
+pub fn password_hint(networks: &[ScanResult], ssid: &str) -> Option<String> {
+    let network = networks.iter().find(|n| n.ssid.as_deref() == Some(ssid))?;
+    let listed = network.security().unwrap_or("secured");
+    Some(match network.security_kind() {
+        Security::Open => "Not needed: the scan lists this network as open.".to_owned(),
+        Security::Wep => format!("Needed ({listed}): 5 or 13 characters, or 10 or 26 hex digits."),
+        Security::Personal => {
+            format!("Needed ({listed}): 8 to 63 characters, or the key as 64 hex digits.")
+        }
+        Security::OtherSecured | Security::Unknown => {
+            format!("Needed: the scan lists this network as {listed}.")
+        }
+    })
+}
+
 /// What the Wi-Fi wizard found: the networks of the last scan and the set-up state.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WifiSetup {
@@ -242,6 +259,38 @@ mod tests {
             status: text.into(),
             ..WifiStatus::default()
         }
+    }
+
+    #[test]
+    fn the_password_hint_gives_the_scanned_security_s_rule() {
+        let net = |ssid: &str, auth: u8| ScanResult {
+            ssid: Some(ssid.into()),
+            bssid: String::new(),
+            auth: Some(auth),
+            channel: None,
+            rssi: None,
+        };
+        let found = [
+            net("Home", 3),
+            net("Cafe", 0),
+            net("Old", 1),
+            net("Office", 5),
+        ];
+        let hint = |ssid| password_hint(&found, ssid);
+        assert_eq!(
+            hint("Home").as_deref(),
+            Some("Needed (WPA2-PSK): 8 to 63 characters, or the key as 64 hex digits.")
+        );
+        assert_eq!(
+            hint("Cafe").as_deref(),
+            Some("Not needed: the scan lists this network as open.")
+        );
+        assert!(hint("Old").is_some_and(|h| h.contains("5 or 13 characters")));
+        assert_eq!(
+            hint("Office").as_deref(),
+            Some("Needed: the scan lists this network as WPA2-Enterprise.")
+        );
+        assert_eq!(hint("Hidden"), None);
     }
 
     #[test]
