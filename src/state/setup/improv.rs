@@ -110,9 +110,14 @@ pub enum PasswordNeed {
     Unknown,
 }
 
+/// The network named `ssid` in the device's scan.
+fn scanned<'a>(networks: &'a [Network], ssid: &str) -> Option<&'a Network> {
+    networks.iter().find(|n| n.ssid == ssid.as_bytes())
+}
+
 /// [`PasswordNeed`] of `ssid` among the scanned `networks` ([`Network::needs_password`]).
 pub fn password_need(networks: &[Network], ssid: &str) -> PasswordNeed {
-    match networks.iter().find(|n| n.ssid == ssid.as_bytes()) {
+    match scanned(networks, ssid) {
         Some(n) if !n.auth_known() => PasswordNeed::Unknown,
         Some(n) if n.needs_password() => PasswordNeed::Required(n.auth_described()),
         Some(_) => PasswordNeed::Open,
@@ -387,11 +392,10 @@ impl SetupSession {
             }
             PasswordNeed::Required(_) | PasswordNeed::Unknown => password,
         };
-        let security = self.improv.networks.with_untracked(|n| {
-            n.iter()
-                .find(|n| n.ssid == ssid.as_bytes())
-                .map_or(Security::Unknown, Network::security)
-        });
+        let security = self
+            .improv
+            .networks
+            .with_untracked(|n| scanned(n, ssid).map_or(Security::Unknown, Network::security));
         if let Err(e) = wifi::check_password(password.as_bytes(), security) {
             return self.refuse(SetupFailure::new(
                 "This password does not fit the network",

@@ -121,21 +121,28 @@ async fn wait_for_ip(s: ShellySession, ssid: &str) -> Result<WifiStatus, Failure
     }
 }
 
+/// The network named `ssid` in a scan's `networks`.
+fn scanned<'a>(networks: &'a [ScanResult], ssid: &str) -> Option<&'a ScanResult> {
+    networks.iter().find(|n| n.ssid.as_deref() == Some(ssid))
+}
+
 /// What the password field says of network `ssid` among the scanned `networks`: what its
-/// security takes (the rules `apply` checks), or nothing for a network the scan did not list.
+/// security takes (the rules `apply` checks), or nothing for a network the scan did not list or
+/// listed without its security.
 pub fn password_hint(networks: &[ScanResult], ssid: &str) -> Option<String> {
-    let network = networks.iter().find(|n| n.ssid.as_deref() == Some(ssid))?;
+    let network = scanned(networks, ssid)?;
     let listed = network.security().unwrap_or("secured");
-    Some(match network.security_kind() {
-        Security::Open => "Not needed: the scan lists this network as open.".to_owned(),
-        Security::Wep => format!("Needed ({listed}): 5 or 13 characters, or 10 or 26 hex digits."),
-        Security::Personal => {
-            format!("Needed ({listed}): 8 to 63 characters, or the key as 64 hex digits.")
-        }
-        Security::OtherSecured | Security::Unknown => {
-            format!("Needed: the scan lists this network as {listed}.")
-        }
-    })
+    match network.security_kind() {
+        Security::Open => Some("Not needed: the scan lists this network as open.".to_owned()),
+        Security::Wep => Some(format!(
+            "Needed ({listed}): 5 or 13 characters, or 10 or 26 hex digits."
+        )),
+        Security::Personal => Some(format!(
+            "Needed ({listed}): 8 to 63 characters, or the key as 64 hex digits."
+        )),
+        Security::OtherSecured => Some(format!("Needed: the scan lists this network as {listed}.")),
+        Security::Unknown => None,
+    }
 }
 
 /// What the Wi-Fi wizard found: the networks of the last scan and the set-up state.
@@ -187,10 +194,7 @@ impl WifiSetup {
             return refused(format!("the network name: {e}"), FormField::WifiNetwork);
         }
         let security = self.found.with_untracked(|found| {
-            found
-                .iter()
-                .find(|n| n.ssid.as_deref() == Some(ssid.as_str()))
-                .map_or(Security::Unknown, ScanResult::security_kind)
+            scanned(found, &ssid).map_or(Security::Unknown, ScanResult::security_kind)
         });
         if let Err(e) = check_password(password.as_bytes(), security) {
             return refused(format!("the password: {e}"), FormField::WifiPassword);
@@ -233,15 +237,18 @@ impl WifiSetup {
 mod tests {
     use super::*;
 
-    #[test]
-    fn networks_come_strongest_first_with_security_names() {
-        let net = |ssid: Option<&str>, rssi: Option<i32>, auth: u8| ScanResult {
+    fn net(ssid: Option<&str>, rssi: Option<i32>, auth: u8) -> ScanResult {
+        ScanResult {
             ssid: ssid.map(Into::into),
             bssid: String::new(),
             auth: Some(auth),
             channel: None,
             rssi,
-        };
+        }
+    }
+
+    #[test]
+    fn networks_come_strongest_first_with_security_names() {
         let list = strongest_first(vec![
             net(Some("far"), Some(-80), 3),
             net(None, Some(-40), 0),
@@ -263,18 +270,15 @@ mod tests {
 
     #[test]
     fn the_password_hint_gives_the_scanned_security_s_rule() {
-        let net = |ssid: &str, auth: u8| ScanResult {
-            ssid: Some(ssid.into()),
-            bssid: String::new(),
-            auth: Some(auth),
-            channel: None,
-            rssi: None,
-        };
         let found = [
-            net("Home", 3),
-            net("Cafe", 0),
-            net("Old", 1),
-            net("Office", 5),
+            net(Some("Home"), None, 3),
+            net(Some("Cafe"), None, 0),
+            net(Some("Old"), None, 1),
+            net(Some("Office"), None, 5),
+            ScanResult {
+                auth: None,
+                ..net(Some("Unlisted"), None, 0)
+            },
         ];
         let hint = |ssid| password_hint(&found, ssid);
         assert_eq!(
@@ -291,6 +295,11 @@ mod tests {
             Some("Needed: the scan lists this network as WPA2-Enterprise.")
         );
         assert_eq!(hint("Hidden"), None);
+        assert_eq!(
+            hint("Unlisted"),
+            None,
+            "a network listed without its security"
+        );
     }
 
     #[test]
