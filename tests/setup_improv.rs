@@ -508,7 +508,7 @@ async fn a_secured_network_picked_from_the_scan_needs_a_password() {
     pick_scanned(&w, "HomeNet").await;
     let need = text(&w.host, ".improv-password-need");
     assert!(need.contains("Needed"), "{need}");
-    assert!(need.contains("WPA2"), "{need}");
+    assert!(need.contains("(WPA2): 8 to 63 characters"), "{need}");
     assert!(!password_field(&w).disabled());
     let said = connect_refused(&w, "This network needs a password").await;
     assert!(said.contains("HomeNet") && said.contains("WPA2"), "{said}");

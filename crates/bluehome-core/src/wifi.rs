@@ -40,6 +40,23 @@ pub enum Security {
     Unknown,
 }
 
+/// A WEP key in words.
+const WEP_RULE: &str = "5 or 13 characters, or 10 or 26 hex digits";
+/// A WPA/WPA2-Personal password in words.
+const PERSONAL_RULE: &str = "8 to 63 characters, or the key as 64 hex digits";
+
+impl Security {
+    /// What a password for this security is, in words, where the standard fixes its form
+    /// (`"8 to 63 characters, or the key as 64 hex digits"`).
+    pub fn password_rule(self) -> Option<&'static str> {
+        match self {
+            Self::Wep => Some(WEP_RULE),
+            Self::Personal => Some(PERSONAL_RULE),
+            Self::Open | Self::OtherSecured | Self::Unknown => None,
+        }
+    }
+}
+
 /// Why a network name or password cannot be what a device is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialsError {
@@ -83,13 +100,11 @@ impl fmt::Display for CredentialsError {
             }
             Self::PersonalPassword { bytes } => write!(
                 f,
-                "a WPA/WPA2 password has 8 to 63 characters, or is the key as 64 hex digits; \
-                 this one has {bytes}"
+                "a WPA/WPA2 password is {PERSONAL_RULE}; this one has {bytes}"
             ),
-            Self::WepKey { bytes } => write!(
-                f,
-                "a WEP key has 5 or 13 characters, or 10 or 26 hex digits; this one has {bytes}"
-            ),
+            Self::WepKey { bytes } => {
+                write!(f, "a WEP key is {WEP_RULE}; this one has {bytes}")
+            }
             Self::PasswordTooLong { bytes } => write!(
                 f,
                 "a device takes at most {MAX_PASSWORD_BYTES} characters of password, and \
@@ -179,9 +194,14 @@ mod tests {
         );
         assert_eq!(
             CredentialsError::PersonalPassword { bytes: 7 }.to_string(),
-            "a WPA/WPA2 password has 8 to 63 characters, or is the key as 64 hex digits; \
+            "a WPA/WPA2 password is 8 to 63 characters, or the key as 64 hex digits; \
              this one has 7"
         );
+        assert_eq!(
+            Security::Personal.password_rule(),
+            Some("8 to 63 characters, or the key as 64 hex digits")
+        );
+        assert_eq!(Security::OtherSecured.password_rule(), None);
     }
 
     #[test]

@@ -81,7 +81,8 @@ pub fn ImprovPanel(
                 </label>
                 <p id="improv-password-need" class="hint improv-password-need">{move || match need() {
                     PasswordNeed::Open => "Not needed: the device's scan lists this network as open.".to_owned(),
-                    PasswordNeed::Required(auth) => format!("Needed: the device's scan lists this network as secured ({}).", printable(&auth)),
+                    PasswordNeed::Required { auth, rule } => format!("Needed: the device's scan lists this network as secured ({}){}.",
+                        printable(&auth), rule.map(|rule| format!(": {rule}")).unwrap_or_default()),
                     PasswordNeed::Unknown => String::new(),
                 }}</p>
                 <p class="notice warning" role="note">

@@ -103,8 +103,14 @@ impl ImprovView {
 pub enum PasswordNeed {
     /// The scan lists it as open (`NO`): no password is sent.
     Open,
-    /// The scan lists it as secured: a password is needed; the text names its authentication.
-    Required(String),
+    /// The scan lists it as secured: a password is needed.
+    Required {
+        /// Its authentication as people read it (`WPA/WPA2`).
+        auth: String,
+        /// What the password is, where the standard fixes it
+        /// ([`bluehome_core::wifi::Security::password_rule`]).
+        rule: Option<&'static str>,
+    },
     /// Not in the scan (a hidden network, or no scan), or listed without its authentication (its
     /// scan result was cut short, [`Network::from_cut_result`]): the password is optional.
     Unknown,
@@ -119,7 +125,10 @@ fn scanned<'a>(networks: &'a [Network], ssid: &str) -> Option<&'a Network> {
 pub fn password_need(networks: &[Network], ssid: &str) -> PasswordNeed {
     match scanned(networks, ssid) {
         Some(n) if !n.auth_known() => PasswordNeed::Unknown,
-        Some(n) if n.needs_password() => PasswordNeed::Required(n.auth_described()),
+        Some(n) if n.needs_password() => PasswordNeed::Required {
+            auth: n.auth_described(),
+            rule: n.security().password_rule(),
+        },
         Some(_) => PasswordNeed::Open,
         None => PasswordNeed::Unknown,
     }
@@ -376,7 +385,7 @@ impl SetupSession {
             .with_untracked(|n| password_need(n, ssid))
         {
             PasswordNeed::Open => "",
-            PasswordNeed::Required(auth) if password.is_empty() => {
+            PasswordNeed::Required { auth, .. } if password.is_empty() => {
                 return self.refuse(SetupFailure::new(
                     "This network needs a password",
                     // Both come from the device's scan: shown as printable text.
@@ -390,7 +399,7 @@ impl SetupSession {
                     "no password for a secured network; nothing was sent",
                 ));
             }
-            PasswordNeed::Required(_) | PasswordNeed::Unknown => password,
+            PasswordNeed::Required { .. } | PasswordNeed::Unknown => password,
         };
         let security = self
             .improv
@@ -525,10 +534,13 @@ mod tests {
             network("Cafe", vec![Auth::Open]),
             cut,
         ];
-        assert!(matches!(
+        assert_eq!(
             password_need(&networks, "Home"),
-            PasswordNeed::Required(auth) if auth.contains("WPA2")
-        ));
+            PasswordNeed::Required {
+                auth: "WPA2".into(),
+                rule: Some("8 to 63 characters, or the key as 64 hex digits")
+            }
+        );
         assert_eq!(password_need(&networks, "Cafe"), PasswordNeed::Open);
         assert_eq!(password_need(&networks, "Cut"), PasswordNeed::Unknown);
         assert_eq!(password_need(&networks, "Hidden"), PasswordNeed::Unknown);

@@ -132,16 +132,12 @@ fn scanned<'a>(networks: &'a [ScanResult], ssid: &str) -> Option<&'a ScanResult>
 pub fn password_hint(networks: &[ScanResult], ssid: &str) -> Option<String> {
     let network = scanned(networks, ssid)?;
     let listed = network.security().unwrap_or("secured");
-    match network.security_kind() {
-        Security::Open => Some("Not needed: the scan lists this network as open.".to_owned()),
-        Security::Wep => Some(format!(
-            "Needed ({listed}): 5 or 13 characters, or 10 or 26 hex digits."
-        )),
-        Security::Personal => Some(format!(
-            "Needed ({listed}): 8 to 63 characters, or the key as 64 hex digits."
-        )),
-        Security::OtherSecured => Some(format!("Needed: the scan lists this network as {listed}.")),
-        Security::Unknown => None,
+    let security = network.security_kind();
+    match (security, security.password_rule()) {
+        (Security::Open, _) => Some("Not needed: the scan lists this network as open.".to_owned()),
+        (Security::Unknown, _) => None,
+        (_, Some(rule)) => Some(format!("Needed ({listed}): {rule}.")),
+        (_, None) => Some(format!("Needed: the scan lists this network as {listed}.")),
     }
 }
 
