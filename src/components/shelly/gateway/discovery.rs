@@ -7,7 +7,9 @@ use super::AddForm;
 use crate::components::live::{Live, LiveRegion};
 use crate::components::shelly::{TextField, seconds};
 use crate::state::shelly::ShellySession;
-use crate::state::shelly::gateway::{BthomeGateway, discovered, discovered_label, shown_address};
+use crate::state::shelly::gateway::BthomeGateway;
+use crate::state::shelly::gateway::discovery::{discovered, discovered_label};
+use crate::state::shelly::gateway::kept::shown_address;
 
 /// The read and discover buttons, the status errors, the devices discovered, and what to do when
 /// a discovery found none.

@@ -13,7 +13,8 @@ use self::add::AddDevice;
 use self::discovery::Discovery;
 use self::relay::Relayed;
 use crate::state::shelly::ShellySession;
-use crate::state::shelly::gateway::{BthomeGateway, Kept, shown_address};
+use crate::state::shelly::gateway::BthomeGateway;
+use crate::state::shelly::gateway::kept::{Kept, shown_address};
 use crate::state::store::use_store;
 
 /// The gateway panel.
