@@ -204,6 +204,17 @@ async fn ht_added_with_its_objects_offered() -> World {
     let w = world_hearing_one_ht().await;
     connect(&w).await;
     click_and_render(&w.host, "BTHome gateway").await;
+    // Seconds that are not a number are refused on their field, not replaced by a default.
+    type_into(&w.host, "Discovery seconds", "two");
+    let refusal = "the seconds: \"two\" is not a whole number (a whole number from 1 to 120)";
+    let seconds = "Discovery seconds";
+    w.refused_on(
+        "Discover devices",
+        seconds,
+        refusal,
+        "BTHome.StartDeviceDiscovery",
+    )
+    .await;
     type_into(&w.host, "Discovery seconds", "2");
     click(&w.host, "Discover devices");
     text_saying(&w.host, 10, ".discovered", "3C:2E:F5:5B").await;

@@ -112,6 +112,11 @@ async fn a_remembered_password_is_used_only_on_the_device_it_was_remembered_with
 async fn pairing_counts_down_and_the_paired_list_deletes() {
     let w = connected_world().await;
     click_and_render(&w.host, "Bluetooth").await;
+    // A window shorter than the page opens is refused on its field, not lengthened silently.
+    type_into(&w.host, "Seconds", "5");
+    let refusal = "the seconds: 5 is out of range (a whole number from 10 to 600)";
+    w.refused_on("Start pairing", "Seconds", refusal, "BLE.StartPairing")
+        .await;
     type_into(&w.host, "Seconds", "60");
     click(&w.host, "Start pairing");
     let countdown = text_saying(&w.host, 10, ".countdown", "Pairing open").await;

@@ -7,13 +7,14 @@ use bluehome_core::shelly::methods::ble::{MAX_ADV_DATA, check_ad_data};
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use super::{CheckField, RPC_OFF_AND_BLU_GATEWAYS, TextField, seconds};
+use super::{CheckField, RPC_OFF_AND_BLU_GATEWAYS, TextField};
 use crate::platform::now_ms;
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::ble::{
     BleSettings, Row, advertise_once, bthome_ad, composable, encode_rows,
 };
+use crate::state::shelly::explain::FormField;
 
 /// The Bluetooth panel.
 #[component]
@@ -35,8 +36,7 @@ pub fn BlePanel() -> impl IntoView {
             .map(|until| until.saturating_sub(now.get()) / 1000)
             .filter(|&s| s > 0)
     };
-    let start_pairing =
-        move |_| settings.start_pairing(session, seconds(pairing_seconds, 180, 10..=600));
+    let start_pairing = move |_| settings.start_pairing(session, &pairing_seconds.get_untracked());
 
     view! {
         <section class="shelly-ble" aria-label="Bluetooth">
@@ -62,7 +62,7 @@ pub fn BlePanel() -> impl IntoView {
             <h3>"Pairing"</h3>
             <p class="hint">"Outside its set-up window a Shelly accepts Bluetooth RPC only from paired devices (at most 20). Open the pairing window, then connect from the new phone or computer before it closes."</p>
             <div class="row">
-                <TextField label="Seconds" value=pairing_seconds />
+                <TextField label="Seconds" value=pairing_seconds field=FormField::PairingSeconds />
                 <button class="primary" on:click=start_pairing>"Start pairing"</button>
                 <button on:click=move |_| settings.stop_pairing(session)>"Stop pairing"</button>
                 {move || remaining().map(|s| view! {

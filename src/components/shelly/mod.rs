@@ -39,17 +39,6 @@ pub fn web_ui_url(ip: &str) -> Option<String> {
     }
 }
 
-/// A number of seconds typed into `field`: `default` when it is not a number, kept within
-/// `range`.
-pub fn seconds(field: RwSignal<String>, default: u32, range: std::ops::RangeInclusive<u32>) -> u32 {
-    field
-        .get_untracked()
-        .trim()
-        .parse()
-        .unwrap_or(default)
-        .clamp(*range.start(), *range.end())
-}
-
 /// A small labelled text input bound to a signal.
 #[component]
 pub fn TextField(
@@ -135,21 +124,6 @@ pub fn CheckField(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn typed_seconds_fall_back_and_stay_in_range() {
-        let owner = Owner::new();
-        owner.with(|| {
-            let field = RwSignal::new(" 45 ".to_owned());
-            assert_eq!(seconds(field, 10, 1..=120), 45);
-            field.set("soon".into());
-            assert_eq!(seconds(field, 10, 1..=120), 10);
-            field.set("9999".into());
-            assert_eq!(seconds(field, 10, 1..=120), 120);
-            field.set("0".into());
-            assert_eq!(seconds(field, 180, 10..=600), 10);
-        });
-    }
 
     #[test]
     fn only_ip_addresses_become_web_ui_links() {

@@ -11,8 +11,13 @@ use bluehome_core::uuid::Uuid;
 use leptos::prelude::*;
 
 use super::ShellySession;
-use super::explain::{Failure, FailureKind};
+use super::explain::{Failure, FailureKind, FormField, typed_seconds};
 use crate::platform::{now_ms, sleep_ms};
+
+/// The pairing windows the page opens: long enough to walk to the other phone or computer (the
+/// device's own default is 180 s, `BLE.StartPairing` in shelly-api-docs), short enough that a
+/// forgotten window does not stay open for long.
+pub const PAIRING_SECONDS: std::ops::RangeInclusive<u32> = 10..=600;
 
 /// How often an open pairing window is watched for new bonds.
 const WATCH_PAIRING_EVERY_MS: u64 = 2_000;
@@ -81,8 +86,19 @@ impl BleSettings {
         });
     }
 
-    /// Opens the pairing window for `secs` seconds, and watches it for new bonds.
-    pub fn start_pairing(self, session: ShellySession, secs: u32) {
+    /// Opens the pairing window for the seconds typed (refused outside [`PAIRING_SECONDS`]), and
+    /// watches it for new bonds.
+    pub fn start_pairing(self, session: ShellySession, typed_secs: &str) {
+        let field = FormField::PairingSeconds;
+        let secs = match typed_seconds(
+            field,
+            "opening the pairing window",
+            typed_secs,
+            PAIRING_SECONDS,
+        ) {
+            Ok(secs) => secs,
+            Err(refusal) => return session.refuse(refusal),
+        };
         session.run("Start pairing", move |s| async move {
             s.step(format!(
                 "Opening the pairing window for {secs} s (BLE.StartPairing)"

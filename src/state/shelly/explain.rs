@@ -7,8 +7,11 @@
 //! people who want it.
 
 use std::fmt;
+use std::num::IntErrorKind;
+use std::ops::RangeInclusive;
 
 use bluehome_core::shelly::methods::ErrorCode;
+use bluehome_core::text::printable;
 
 use crate::ble::ErrorKind;
 
@@ -163,6 +166,32 @@ pub enum FormField {
     GatewayAddress,
     /// The bind key of a device added to a gateway.
     GatewayBindKey,
+    /// How long a gateway's device discovery runs.
+    DiscoverySeconds,
+    /// How long the pairing window stays open.
+    PairingSeconds,
+}
+
+/// Reads a number of seconds typed into `field`: one within `range`, else a refusal that says
+/// what was wrong with what was typed. Never a number clamped or guessed: what is sent is what
+/// the user asked for.
+pub fn typed_seconds(
+    field: FormField,
+    during: &str,
+    typed: &str,
+    range: RangeInclusive<u32>,
+) -> Result<u32, Failure> {
+    let typed = typed.trim();
+    let words = match typed.parse::<u32>() {
+        Ok(secs) if range.contains(&secs) => return Ok(secs),
+        Ok(_) => format!("{typed} is out of range"),
+        Err(e) if *e.kind() == IntErrorKind::PosOverflow => format!("{typed} is out of range"),
+        Err(_) if typed.is_empty() => "none were typed".to_owned(),
+        Err(_) => format!("\"{}\" is not a whole number", printable(typed)),
+    };
+    let (low, high) = (range.start(), range.end());
+    let detail = format!("the seconds: {words} (a whole number from {low} to {high})");
+    Err(Failure::refusing(field, during, detail))
 }
 
 /// One explained failure.
@@ -278,6 +307,48 @@ impl FailureKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Seconds within the range are taken as typed (spaces around them aside); anything else is
+    /// refused on its field, saying what was typed and what is taken.
+    #[test]
+    fn typed_seconds_are_taken_or_refused_never_clamped() {
+        let read =
+            |typed| typed_seconds(FormField::DiscoverySeconds, "discovering", typed, 1..=120);
+        assert_eq!(read(" 45 "), Ok(45));
+        assert_eq!(read("1"), Ok(1));
+        assert_eq!(read("120"), Ok(120));
+        let refusal = |typed| read(typed).unwrap_err();
+        let failure = refusal("121");
+        assert_eq!(failure.kind, FailureKind::Refused);
+        assert_eq!(failure.field, Some(FormField::DiscoverySeconds));
+        assert_eq!(failure.during, "discovering");
+        assert_eq!(
+            failure.detail,
+            "the seconds: 121 is out of range (a whole number from 1 to 120)"
+        );
+        assert!(refusal("0").detail.contains("0 is out of range"));
+        assert!(
+            refusal("99999999999")
+                .detail
+                .contains("99999999999 is out of range")
+        );
+        assert!(refusal("").detail.contains("none were typed"));
+        assert!(
+            refusal("-5")
+                .detail
+                .contains("\"-5\" is not a whole number")
+        );
+        assert!(
+            refusal("1.5")
+                .detail
+                .contains("\"1.5\" is not a whole number")
+        );
+        assert!(
+            refusal("soon\u{7}")
+                .detail
+                .contains("\"soon\\u{7}\" is not")
+        );
+    }
 
     /// Chrome's texts, each with the kind `ble::web::convert` gives it (tested in the browser,
     /// tests/web.rs), land on the explanation a person can act on.

@@ -5,8 +5,9 @@ use leptos::prelude::*;
 use super::AddForm;
 
 use crate::components::live::{Live, LiveRegion};
-use crate::components::shelly::{TextField, seconds};
+use crate::components::shelly::TextField;
 use crate::state::shelly::ShellySession;
+use crate::state::shelly::explain::FormField;
 use crate::state::shelly::gateway::BthomeGateway;
 use crate::state::shelly::gateway::discovery::{discovered, discovered_label};
 use crate::state::shelly::gateway::kept::shown_address;
@@ -22,11 +23,11 @@ pub fn Discovery(
 ) -> impl IntoView {
     let session = ShellySession::from_context();
     let discover_secs = RwSignal::new("10".to_owned());
-    let discover = move |_| gateway.discover(session, seconds(discover_secs, 10, 1..=120));
+    let discover = move |_| gateway.discover(session, &discover_secs.get_untracked());
     view! {
         <div class="row">
             <button on:click=move |_| gateway.load(session)>"Read devices and sensors"</button>
-            <TextField label="Discovery seconds" value=discover_secs />
+            <TextField label="Discovery seconds" value=discover_secs field=FormField::DiscoverySeconds />
             <button class="primary" on:click=discover disabled=move || gateway.discovering.get()>"Discover devices"</button>
         </div>
         // On the page before the first error, so each one is announced (components/live).

@@ -29,7 +29,7 @@ use self::kept::{
     explain_status_error, sensors_with_status, shown_address,
 };
 use super::ShellySession;
-use super::explain::{Failure, FailureKind, FormField};
+use super::explain::{Failure, FailureKind, FormField, typed_seconds};
 use crate::platform::{now_ms, sleep_ms};
 
 /// How often a gateway feeding the Scan page is polled: often enough for live readings (BLU
@@ -43,6 +43,11 @@ pub const WAIT_FOR_OBJECTS_MS: u64 = 75_000;
 
 /// How often it re-reads them meanwhile (a `new_objects` event makes it read at once).
 const REREAD_EVERY_MS: u64 = 5_000;
+
+/// The discovery lengths the page asks for: the gateway's own default is 10 s (ALLTERCO/
+/// fleet-management starts discoveries of 10 s), and two minutes is plenty for a sensor that
+/// sends once a minute.
+pub const DISCOVERY_SECONDS: std::ops::RangeInclusive<u32> = 1..=120;
 
 /// Pages of `BTHome.GetObjectInfos` read at most.
 const MAX_OBJECT_PAGES: u32 = 20;
@@ -205,8 +210,15 @@ impl BthomeGateway {
         });
     }
 
-    /// Discovers BTHome devices for `secs` seconds and listens for what the gateway finds.
-    pub fn discover(self, session: ShellySession, secs: u32) {
+    /// Discovers BTHome devices for the seconds typed (refused outside [`DISCOVERY_SECONDS`])
+    /// and listens for what the gateway finds.
+    pub fn discover(self, session: ShellySession, typed_secs: &str) {
+        let field = FormField::DiscoverySeconds;
+        let secs = match typed_seconds(field, "discovering devices", typed_secs, DISCOVERY_SECONDS)
+        {
+            Ok(secs) => secs,
+            Err(refusal) => return session.refuse(refusal),
+        };
         session.run("Discovery", move |s| async move {
             s.step(format!(
                 "Discovering BTHome devices for {secs} s (BTHome.StartDeviceDiscovery)"
