@@ -8,12 +8,14 @@ pub mod mock;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
+mod error;
 mod types;
 
 pub use any::{
     Backend, BackendContext, CONNECT_TIMEOUT_MS, ConnectFailure, GATT_TIMEOUT_MS, provide_backend,
     set_gatt_time_limit, use_backend,
 };
+pub use error::{BleError, ErrorKind};
 pub use types::*;
 
 /// The Web Bluetooth features this browser exposes to this page.
