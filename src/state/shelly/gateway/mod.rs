@@ -49,12 +49,6 @@ const REREAD_EVERY_MS: u64 = 5_000;
 /// sends once a minute.
 pub const DISCOVERY_SECONDS: std::ops::RangeInclusive<u32> = 1..=120;
 
-/// Pages of `BTHome.GetObjectInfos` read at most.
-const MAX_OBJECT_PAGES: u32 = 20;
-
-/// Pages of `Shelly.GetComponents` read at most (100 dynamic components, ids 200..299).
-const MAX_COMPONENT_PAGES: u32 = 100;
-
 /// What the gateway panel shows, and its actions.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BthomeGateway {
@@ -88,8 +82,10 @@ impl ShellySession {
             dynamic_only: Some(true),
             ..shelly::GetComponentsParams::default()
         };
+        // At most one page per dynamic component (ids 200..299).
+        const MAX_PAGES: u32 = 100;
         let components = self
-            .call_all_pages::<shelly::GetComponents>(params, MAX_COMPONENT_PAGES)
+            .call_all_pages::<shelly::GetComponents>(params, MAX_PAGES)
             .await?;
         Ok(DynamicComponents::of(&components))
     }
@@ -161,8 +157,10 @@ impl BthomeGateway {
             obj_ids: ids,
             offset: None,
         };
+        // Pages of object infos read at most: a device sends a few dozen objects at most.
+        const MAX_PAGES: u32 = 20;
         let infos = s
-            .call_all_pages::<bthome::GetObjectInfos>(params, MAX_OBJECT_PAGES)
+            .call_all_pages::<bthome::GetObjectInfos>(params, MAX_PAGES)
             .await?;
         self.candidates.try_set(sensor_candidates(&known, &infos));
         self.chosen.try_set(Vec::new());
