@@ -204,18 +204,15 @@ async fn ht_added_with_its_objects_offered() -> World {
     let w = world_hearing_one_ht().await;
     connect(&w).await;
     click_and_render(&w.host, "BTHome gateway").await;
-    // Seconds that are not a number are refused on their field, not replaced by a default.
-    type_into(&w.host, "Discovery seconds", "two");
+    // Seconds that are not a number are refused on their field, not replaced by a default; the
+    // label says what it takes.
+    let seconds = "Discovery seconds (1 to 120)";
+    type_into(&w.host, seconds, "two");
     let refusal = "the seconds: \"two\" is not a whole number (a whole number from 1 to 120)";
-    let seconds = "Discovery seconds";
-    w.refused_on(
-        "Discover devices",
-        seconds,
-        refusal,
-        "BTHome.StartDeviceDiscovery",
-    )
-    .await;
-    type_into(&w.host, "Discovery seconds", "2");
+    let method = "BTHome.StartDeviceDiscovery";
+    w.refused_on("Discover devices", seconds, refusal, method)
+        .await;
+    type_into(&w.host, seconds, "2");
     click(&w.host, "Discover devices");
     text_saying(&w.host, 10, ".discovered", "3C:2E:F5:5B").await;
     let found: web_sys::HtmlElement = query(&w.host, "button.discovered-device");
@@ -492,7 +489,7 @@ async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
     w.taps.events_over_ble.set(false);
     connect(&w).await;
     click_and_render(&w.host, "BTHome gateway").await;
-    type_into(&w.host, "Discovery seconds", "1");
+    type_into(&w.host, "Discovery seconds (1 to 120)", "1");
     click(&w.host, "Discover devices");
     let note = text_saying(&w.host, 15, ".discovery-note", "sent no discovery results").await;
     assert!(note.contains("Type the device's address"), "{note}");

@@ -113,11 +113,15 @@ async fn pairing_counts_down_and_the_paired_list_deletes() {
     let w = connected_world().await;
     click_and_render(&w.host, "Bluetooth").await;
     // A window shorter than the page opens is refused on its field, not lengthened silently.
-    type_into(&w.host, "Seconds", "5");
+    let seconds = "Pairing seconds (10 to 600)";
+    // A phone shows its number keys for it.
+    let input = field(&w.host, seconds);
+    assert_eq!(input.get_attribute("inputmode").as_deref(), Some("numeric"));
+    type_into(&w.host, seconds, "5");
     let refusal = "the seconds: 5 is out of range (a whole number from 10 to 600)";
-    w.refused_on("Start pairing", "Seconds", refusal, "BLE.StartPairing")
+    w.refused_on("Start pairing", seconds, refusal, "BLE.StartPairing")
         .await;
-    type_into(&w.host, "Seconds", "60");
+    type_into(&w.host, seconds, "60");
     click(&w.host, "Start pairing");
     let countdown = text_saying(&w.host, 10, ".countdown", "Pairing open").await;
     assert!(

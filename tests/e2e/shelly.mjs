@@ -152,7 +152,7 @@ try {
 
   await step('add a BTHome device and two sensors on the gateway', async () => {
     await tab('BTHome gateway');
-    await fill('Discovery seconds', '3');
+    await fill('Discovery seconds (1 to 120)', '3');
     await button('Discover devices').click();
     await page.waitForSelector('button.discovered-device', { timeout: 20_000 });
     await page.locator('button.discovered-device').click();

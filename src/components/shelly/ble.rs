@@ -7,12 +7,12 @@ use bluehome_core::shelly::methods::ble::{MAX_ADV_DATA, check_ad_data};
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use super::{CheckField, RPC_OFF_AND_BLU_GATEWAYS, TextField};
+use super::{CheckField, RPC_OFF_AND_BLU_GATEWAYS, TextField, range_label};
 use crate::platform::now_ms;
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::ble::{
-    BleSettings, Row, advertise_once, bthome_ad, composable, encode_rows,
+    BleSettings, PAIRING_SECONDS, Row, advertise_once, bthome_ad, composable, encode_rows,
 };
 use crate::state::shelly::explain::FormField;
 
@@ -62,7 +62,7 @@ pub fn BlePanel() -> impl IntoView {
             <h3>"Pairing"</h3>
             <p class="hint">"Outside its set-up window a Shelly accepts Bluetooth RPC only from paired devices (at most 20). Open the pairing window, then connect from the new phone or computer before it closes."</p>
             <div class="row">
-                <TextField label="Seconds" value=pairing_seconds field=FormField::PairingSeconds />
+                <TextField label=range_label("Pairing seconds", &PAIRING_SECONDS) value=pairing_seconds inputmode="numeric" field=FormField::PairingSeconds />
                 <button class="primary" on:click=start_pairing>"Start pairing"</button>
                 <button on:click=move |_| settings.stop_pairing(session)>"Stop pairing"</button>
                 {move || remaining().map(|s| view! {

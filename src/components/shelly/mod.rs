@@ -39,11 +39,18 @@ pub fn web_ui_url(ip: &str) -> Option<String> {
     }
 }
 
+/// A number field's label with the range it takes ("Pairing seconds (10 to 600)"), so that what
+/// is refused is said before it is typed.
+pub fn range_label(what: &str, range: &std::ops::RangeInclusive<u32>) -> String {
+    format!("{what} ({} to {})", range.start(), range.end())
+}
+
 /// A small labelled text input bound to a signal.
 #[component]
 pub fn TextField(
     /// The label.
-    label: &'static str,
+    #[prop(into)]
+    label: String,
     /// The value.
     value: RwSignal<String>,
     /// The input type (`text`, `password`, …).
@@ -52,6 +59,9 @@ pub fn TextField(
     /// A placeholder.
     #[prop(default = "")]
     placeholder: &'static str,
+    /// The keyboard a phone shows (`numeric` for a number of seconds).
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
     /// What a browser may fill in (`new-password` lets a password manager offer one).
     #[prop(default = "off")]
     autocomplete: &'static str,
@@ -73,6 +83,7 @@ pub fn TextField(
             <input
                 type=kind
                 placeholder=placeholder
+                inputmode=inputmode
                 autocomplete=autocomplete
                 aria-invalid=move || invalid().then_some("true")
                 aria-describedby=move || invalid().then_some(connect::FIELD_ERROR_ID)

@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use super::AddForm;
 
 use crate::components::live::{Live, LiveRegion};
-use crate::components::shelly::TextField;
+use crate::components::shelly::{TextField, range_label};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
-use crate::state::shelly::gateway::BthomeGateway;
 use crate::state::shelly::gateway::discovery::{discovered, discovered_label};
 use crate::state::shelly::gateway::kept::shown_address;
+use crate::state::shelly::gateway::{BthomeGateway, DISCOVERY_SECONDS};
 
 /// The read and discover buttons, the status errors, the devices discovered, and what to do when
 /// a discovery found none.
@@ -27,7 +27,7 @@ pub fn Discovery(
     view! {
         <div class="row">
             <button on:click=move |_| gateway.load(session)>"Read devices and sensors"</button>
-            <TextField label="Discovery seconds" value=discover_secs field=FormField::DiscoverySeconds />
+            <TextField label=range_label("Discovery seconds", &DISCOVERY_SECONDS) value=discover_secs inputmode="numeric" field=FormField::DiscoverySeconds />
             <button class="primary" on:click=discover disabled=move || gateway.discovering.get()>"Discover devices"</button>
         </div>
         // On the page before the first error, so each one is announced (components/live).
