@@ -418,7 +418,7 @@ async fn pick_scanned(w: &World, ssid: &str) {
         .map(wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>)
         .find(|b| {
             b.text_content()
-                .is_some_and(|t| t.starts_with(&format!("{ssid} (")))
+                .is_some_and(|t| t.starts_with(&format!("{ssid} — ")))
         })
         .unwrap_or_else(|| panic!("no {ssid} in the list"));
     pick.click();
@@ -444,7 +444,7 @@ async fn an_open_network_picked_from_the_scan_needs_no_password() {
     pick_scanned(&w, "Guest").await;
     let listed = text(&w.host, ".improv-networks");
     assert!(
-        listed.contains("Guest (-61 dBm, open)"),
+        listed.contains("Guest — ▂▄▆ -61 dBm, open"),
         "in words, not NO: {listed}"
     );
     let need = text(&w.host, ".improv-password-need");

@@ -6,6 +6,7 @@ pub mod scan;
 pub mod setup;
 pub mod shelly;
 pub mod steps;
+pub mod wifi;
 
 use leptos::prelude::{document, request_animation_frame};
 

@@ -6,6 +6,7 @@ use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use crate::components::live::{Live, LiveRegion};
+use crate::components::wifi::network_label;
 use crate::state::setup::SetupSession;
 use crate::state::setup::explain::{improv_advice, improv_title};
 use crate::state::setup::improv::PasswordNeed;
@@ -51,12 +52,12 @@ pub fn ImprovPanel(
                     <button disabled=busy on:click=move |_| session.improv_scan()>"Scan for networks"</button>
                 </Show>
             </div>
-            <ul class="improv-networks">
+            <ul class="networks improv-networks">
                 {move || v.networks.get().into_iter().map(|n| {
                     let pick = n.ssid_text();
                     let secured = n.needs_password();
                     view! {
-                        <li><button class="link" on:click=move |_| {
+                        <li><button class="network" on:click=move |_| {
                             ssid.set(pick.clone());
                             if !secured {
                                 password.set(String::new());
@@ -88,7 +89,7 @@ pub fn ImprovPanel(
                 <p class="notice warning" role="note">
                     "Improv sends the Wi-Fi password over Bluetooth without encryption (the protocol has none): anyone nearby with a radio could read it while it is sent."
                 </p>
-                <button type="submit" disabled=busy>"Connect to Wi-Fi"</button>
+                <button type="submit" class="primary" disabled=busy>"Connect to Wi-Fi"</button>
             </form>
             // On the page before the device joins, so that is announced (components/live).
             <LiveRegion kind=Live::Status>{move || v.provisioned.get().map(|result| view! {
@@ -111,16 +112,12 @@ pub fn ImprovPanel(
     }
 }
 
-/// A scanned network as listed: its name, signal and authentication, or that they are unknown (a
-/// scan result cut short names the network only, [`Network::from_cut_result`]).
+/// A scanned network as listed, as the Shelly flow lists one: its signal and authentication
+/// may be unknown (a scan result cut short names the network only, [`Network::from_cut_result`]).
 fn network_line(n: &Network) -> String {
-    let signal = n
-        .rssi
-        .map_or_else(|| "signal unknown".to_owned(), |r| format!("{r} dBm"));
-    let auth = if n.auth_known() {
-        printable(&n.auth_described()).into_owned()
-    } else {
-        "security unknown".to_owned()
-    };
-    format!("{} ({signal}, {auth})", printable(&n.ssid_text()))
+    let auth = n
+        .auth_known()
+        .then(|| printable(&n.auth_described()).into_owned());
+    let name = printable(&n.ssid_text()).into_owned();
+    network_label(&name, n.rssi.map(i32::from), auth.as_deref(), None)
 }

@@ -7,19 +7,10 @@ use leptos::prelude::*;
 
 use super::{CheckField, TextField, web_ui_url};
 use crate::components::live::{Live, LiveRegion};
+use crate::components::wifi::network_label;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
 use crate::state::shelly::wifi::{WifiSetup, in_setup_window, password_hint};
-
-/// Signal bars for an RSSI.
-fn bars(rssi: i32) -> &'static str {
-    match rssi {
-        r if r >= -55 => "▂▄▆█",
-        r if r >= -67 => "▂▄▆",
-        r if r >= -78 => "▂▄",
-        _ => "▂",
-    }
-}
 
 /// The wizard.
 #[component]
@@ -62,9 +53,7 @@ pub fn WifiWizard() -> impl IntoView {
                 {move || setup.found.get().into_iter().map(|n| {
                     let name = n.ssid.as_deref().map_or_else(|| "(hidden network)".into(), |s| printable(s).into_owned());
                     let pick = n.ssid.clone().unwrap_or_default();
-                    let signal = n.rssi.map(|r| format!("{} {r} dBm", bars(r))).unwrap_or_else(|| "signal unknown".into());
-                    let label = format!("{name} — {signal}, {}{}", n.security().unwrap_or("unknown"),
-                        n.channel.map(|c| format!(", channel {c}")).unwrap_or_default());
+                    let label = network_label(&name, n.rssi, n.security(), n.channel);
                     view! {
                         <li><button class="network" on:click=move |_| ssid.set(pick.clone())>{label}</button></li>
                     }
