@@ -46,8 +46,9 @@ pub fn ProfileSlots() -> impl IntoView {
                                 <span class="slot-number">{i + 1}</span>
                                 " · "
                                 <span class="slot-name">{after_colons(&title)}</span>
+                                // The state stands on a line of its own; the dot is heard, not seen.
                                 {binding.is_some().then(|| view! {
-                                    " · "
+                                    <span class="visually-hidden">" · "</span>
                                     <span class="slot-state">{state_label}</span>
                                 })}
                             </button>
