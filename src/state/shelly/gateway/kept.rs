@@ -15,8 +15,8 @@ use crate::state::model::object_text;
 use crate::state::settings::Settings;
 use crate::state::shelly::remote::reading_for;
 
-/// The dynamic components (BTHome devices and sensors) of `Shelly.GetComponents`
-/// ([`ShellySession::dynamic_components`]).
+/// The dynamic components (BTHome devices and sensors) of `Shelly.GetComponents`, as
+/// [`ShellySession::dynamic_components`](super::super::ShellySession::dynamic_components) reads them.
 #[derive(Debug, Clone, Default)]
 pub struct DynamicComponents {
     /// Their configs by key.
