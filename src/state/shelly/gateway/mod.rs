@@ -75,7 +75,8 @@ pub struct BthomeGateway {
 impl ShellySession {
     /// The config, status and BLU model of the dynamic components (BTHome devices and sensors),
     /// every page of `Shelly.GetComponents`: real firmware lists them neither in
-    /// `Shelly.GetConfig` nor in `Shelly.GetStatus` (see [`ComponentMap::statuses`]).
+    /// `Shelly.GetConfig` nor in `Shelly.GetStatus` (see
+    /// [`ComponentMap::statuses`](shelly::ComponentMap::statuses)).
     pub async fn dynamic_components(self) -> Result<DynamicComponents, Failure> {
         let params = shelly::GetComponentsParams {
             include: vec![shelly::Include::Status, shelly::Include::Config],
