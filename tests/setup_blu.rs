@@ -503,14 +503,8 @@ async fn an_old_door_window_angle_threshold_is_shown_and_written_in_degrees() {
     let row = "li[data-name=angle_threshold]";
     // The simulator starts at the byte 5: half a degree on this firmware.
     assert_eq!(text(&w.host, &format!("{row} .value")), "0.5°");
-    let label = format!(
-        "New {}",
-        blu::Characteristic::AngleThreshold
-            .info()
-            .label
-            .to_lowercase()
-    );
-    type_into(&w.host, &label, "2.5");
+    // The label says the range in this firmware's unit, half degrees from 0 to 255 of them.
+    type_into(&w.host, "New angle report threshold (0.0 to 25.5°)", "2.5");
     element(&w.host, &format!("{row} button")).click();
     until(10, "the write", || {
         text(&w.host, &format!("{row} .value")) == "2.5°"
@@ -739,14 +733,7 @@ async fn a_set_up_failure_is_announced_in_a_region_already_on_the_page() {
 
 /// Types `value` as a Shelly BLU Motion's new pulse count and presses its row's button.
 async fn set_pulse_count(w: &World, value: &str) {
-    let label = format!(
-        "New {}",
-        blu::Characteristic::MotionPulseCount
-            .info()
-            .label
-            .to_lowercase()
-    );
-    type_into(&w.host, &label, value);
+    type_into(&w.host, "New motion pulse count (1 to 4)", value);
     element(&w.host, "li[data-name=motion_pulse_count] button").click();
     tick().await;
 }
@@ -765,7 +752,7 @@ async fn a_settings_error_is_announced_and_names_its_field() {
     assert_eq!(input.get_attribute("aria-invalid"), None);
     set_pulse_count(&w, "9").await;
     let said = region.text_content().unwrap_or_default();
-    assert!(said.contains('9'), "{said}");
+    assert_eq!(said, "Motion pulse count: 9 is out of range (1 to 4)");
     assert!(region.is_same_node(Some(&element(
         &w.host,
         &format!("{row} .setting-form > [role=alert]")
@@ -787,6 +774,37 @@ async fn a_settings_error_is_announced_and_names_its_field() {
     let input: web_sys::HtmlInputElement = query(&w.host, &format!("{row} input"));
     assert_eq!(input.get_attribute("aria-invalid"), None);
     assert_eq!(input.get_attribute("aria-describedby"), None);
+}
+
+/// A Button's multi-click speed: its label gives the steps with their delays (a bare "0 to 5"
+/// says nothing of which way is faster), a step out of range is refused before any write, and
+/// a step in range is written and read back with its delay.
+#[wasm_bindgen_test]
+async fn the_multi_click_speed_says_its_delays_and_refuses_a_step_out_of_range() {
+    let (w, _device, _) = button_on(Platform::MacOs, Os::MacOs).await;
+    open_blu(&w).await;
+    let row = "li[data-name=multi_click_speed]";
+    assert_eq!(text(&w.host, &format!("{row} .value")), "2 (300 ms)");
+    let label = "New multi-click speed (0 (800 ms) to 5 (55 ms))";
+    let writes = |w: &World| {
+        w.gatt_ops()
+            .iter()
+            .filter(|op| matches!(op, GattOp::Write(_)))
+            .count()
+    };
+    type_into(&w.host, label, "6");
+    element(&w.host, &format!("{row} button")).click();
+    tick().await;
+    let said = text(&w.host, &format!("{row} [role=alert]"));
+    assert!(said.contains("0 (800 ms) to 5 (55 ms)"), "{said}");
+    assert_eq!(writes(&w), 0);
+    type_into(&w.host, label, "4");
+    element(&w.host, &format!("{row} button")).click();
+    until(10, "the write", || {
+        text(&w.host, &format!("{row} .value")) == "4 (90 ms)"
+    })
+    .await;
+    assert_eq!(writes(&w), 1);
 }
 
 /// The MAC form's error names the MAC field.

@@ -206,9 +206,10 @@ fn SettingRow(
                             Err(e) => error.set(Some(e)),
                         }
                     }>
-                        <label class="field"><span>{format!("New {}", info.label.to_lowercase())}</span>
+                        // The range in the label, as on every number field: said before anything is typed.
+                        <label class="field"><span>{format!("New {} ({range})", info.label.to_lowercase())}</span>
                             // A phone's numeric keypad has no minus sign or decimal point.
-                            <input inputmode=if decimal { "text" } else { "numeric" } placeholder=range.clone() prop:value=move || text.get()
+                            <input inputmode=if decimal { "text" } else { "numeric" } prop:value=move || text.get()
                                 aria-invalid=move || error.with(Option::is_some).then_some("true")
                                 aria-describedby={
                                     let id = error_id.clone();

@@ -445,7 +445,8 @@ impl SetupSession {
 
 /// A setting's new value from a number typed in its form, in the unit the page shows it in
 /// ([`show`]: with one decimal where the device counts tenths, else whole) and the width the
-/// device uses for it (`current`'s), checked by the core's decoder (ranges included).
+/// device uses for it (`current`'s): refused out of the characteristic's range in the words of the
+/// field's label, then checked by the core's decoder.
 pub fn setting_from_text(
     characteristic: Characteristic,
     scale: Scale,
@@ -470,27 +471,34 @@ pub fn setting_from_text(
         text.parse()
             .map_err(|_| format!("{label}: enter a whole number"))?
     };
+    // Checked here, in the unit typed, so that the error says the range the label says.
+    let out_of_range = || {
+        let range = range_text(characteristic, scale);
+        format!("{label}: {text} is out of range ({range})")
+    };
+    if characteristic
+        .range()
+        .is_some_and(|(min, max)| !(min..=max).contains(&number))
+    {
+        return Err(out_of_range());
+    }
     let width = characteristic
         .encode(current)
         .map_err(|e| e.to_string())?
         .len();
     let bytes = match width {
-        1 => vec![u8::try_from(number).map_err(|_| out_of_range(characteristic, scale))?],
+        1 => vec![u8::try_from(number).map_err(|_| out_of_range())?],
         2 if characteristic == Characteristic::TemperatureOffset => i16::try_from(number)
-            .map_err(|_| out_of_range(characteristic, scale))?
+            .map_err(|_| out_of_range())?
             .to_le_bytes()
             .to_vec(),
         2 => u16::try_from(number)
-            .map_err(|_| out_of_range(characteristic, scale))?
+            .map_err(|_| out_of_range())?
             .to_le_bytes()
             .to_vec(),
         _ => return Err(format!("{label}: not a number setting")),
     };
     characteristic.decode(&bytes).map_err(|e| e.to_string())
-}
-
-fn out_of_range(characteristic: Characteristic, scale: Scale) -> String {
-    format!("{characteristic}: {}", range_text(characteristic, scale))
 }
 
 /// A setting's range as the form takes it (empty when it has none).
@@ -501,6 +509,11 @@ pub fn range_text(characteristic: Characteristic, scale: Scale) -> String {
         _ => "",
     };
     match (characteristic.range(), scale) {
+        // A step means nothing without its delay: "0 (800 ms) to 5 (55 ms)".
+        (Some((min, max)), _) if characteristic == Characteristic::MultiClickSpeed => {
+            let [slowest, .., fastest] = blu::ClickSpeed::DELAYS_MS;
+            format!("{min} ({slowest} ms) to {max} ({fastest} ms)")
+        }
         (Some((min, max)), Scale::Tenths) => {
             format!("{:.1} to {:.1}{unit}", min as f64 / 10.0, max as f64 / 10.0)
         }
@@ -534,16 +547,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn typed_settings_are_checked_by_the_core_in_the_device_width() {
+    fn typed_settings_are_checked_in_the_unit_shown_and_the_device_width() {
         let click = Characteristic::MultiClickSpeed;
         let current = click.decode(&[2]).unwrap();
         assert_eq!(
             setting_from_text(click, Scale::Whole, &current, "4"),
             click.decode(&[4]).map_err(|e| e.to_string())
         );
-        assert!(
-            setting_from_text(click, Scale::Whole, &current, "9").is_err(),
-            "0..=5 only"
+        assert_eq!(
+            setting_from_text(click, Scale::Whole, &current, " 9 "),
+            Err("Multi-click speed: 9 is out of range (0 (800 ms) to 5 (55 ms))".into())
         );
         assert!(setting_from_text(click, Scale::Whole, &current, "-1").is_err());
         assert!(setting_from_text(click, Scale::Whole, &current, "fast").is_err());
@@ -564,6 +577,10 @@ mod tests {
             );
         }
         assert_eq!(range_text(offset, Scale::Tenths), "-3276.8 to 3276.7 °C");
+        assert_eq!(
+            range_text(Characteristic::MultiClickSpeed, Scale::Whole),
+            "0 (800 ms) to 5 (55 ms)"
+        );
         let interval = Characteristic::MeasureInterval;
         let thirty = interval.decode(&30u16.to_le_bytes()).unwrap();
         assert_eq!(
@@ -594,7 +611,7 @@ mod tests {
         );
         assert_eq!(
             setting_from_text(angle, Scale::Tenths, &current, "30"),
-            Err("angle_threshold: 0.0 to 25.5°".to_owned())
+            Err("Angle report threshold: 30 is out of range (0.0 to 25.5°)".to_owned())
         );
         assert!(setting_from_text(angle, Scale::Whole, &current, "2.5").is_err());
     }
