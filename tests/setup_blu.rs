@@ -785,7 +785,7 @@ async fn the_multi_click_speed_says_its_delays_and_refuses_a_step_out_of_range()
     open_blu(&w).await;
     let row = "li[data-name=multi_click_speed]";
     assert_eq!(text(&w.host, &format!("{row} .value")), "2 (300 ms)");
-    let label = "New multi-click speed (0 (800 ms) to 5 (55 ms))";
+    let label = "New multi-click speed (0 to 5: 800 to 55 ms)";
     let writes = |w: &World| {
         w.gatt_ops()
             .iter()
@@ -796,7 +796,7 @@ async fn the_multi_click_speed_says_its_delays_and_refuses_a_step_out_of_range()
     element(&w.host, &format!("{row} button")).click();
     tick().await;
     let said = text(&w.host, &format!("{row} [role=alert]"));
-    assert!(said.contains("0 (800 ms) to 5 (55 ms)"), "{said}");
+    assert!(said.contains("0 to 5: 800 to 55 ms"), "{said}");
     assert_eq!(writes(&w), 0);
     type_into(&w.host, label, "4");
     element(&w.host, &format!("{row} button")).click();

@@ -509,10 +509,10 @@ pub fn range_text(characteristic: Characteristic, scale: Scale) -> String {
         _ => "",
     };
     match (characteristic.range(), scale) {
-        // A step means nothing without its delay: "0 (800 ms) to 5 (55 ms)".
+        // A step means nothing without its delay: "0 to 5: 800 to 55 ms", slowest first.
         (Some((min, max)), _) if characteristic == Characteristic::MultiClickSpeed => {
             let [slowest, .., fastest] = blu::ClickSpeed::DELAYS_MS;
-            format!("{min} ({slowest} ms) to {max} ({fastest} ms)")
+            format!("{min} to {max}: {slowest} to {fastest} ms")
         }
         (Some((min, max)), Scale::Tenths) => {
             format!("{:.1} to {:.1}{unit}", min as f64 / 10.0, max as f64 / 10.0)
@@ -556,7 +556,7 @@ mod tests {
         );
         assert_eq!(
             setting_from_text(click, Scale::Whole, &current, " 9 "),
-            Err("Multi-click speed: 9 is out of range (0 (800 ms) to 5 (55 ms))".into())
+            Err("Multi-click speed: 9 is out of range (0 to 5: 800 to 55 ms)".into())
         );
         assert!(setting_from_text(click, Scale::Whole, &current, "-1").is_err());
         assert!(setting_from_text(click, Scale::Whole, &current, "fast").is_err());
@@ -579,7 +579,7 @@ mod tests {
         assert_eq!(range_text(offset, Scale::Tenths), "-3276.8 to 3276.7 °C");
         assert_eq!(
             range_text(Characteristic::MultiClickSpeed, Scale::Whole),
-            "0 (800 ms) to 5 (55 ms)"
+            "0 to 5: 800 to 55 ms"
         );
         let interval = Characteristic::MeasureInterval;
         let thirty = interval.decode(&30u16.to_le_bytes()).unwrap();
