@@ -207,7 +207,10 @@ fn SettingRow(
                         }
                     }>
                         // The range in the label, as on every number field: said before anything is typed.
-                        <label class="field"><span>{format!("New {} ({range})", info.label.to_lowercase())}</span>
+                        <label class="field"><span>{
+                            let name = info.label.to_lowercase();
+                            if range.is_empty() { format!("New {name}") } else { format!("New {name} ({range})") }
+                        }</span>
                             // A phone's numeric keypad has no minus sign or decimal point.
                             <input inputmode=if decimal { "text" } else { "numeric" } prop:value=move || text.get()
                                 aria-invalid=move || error.with(Option::is_some).then_some("true")
