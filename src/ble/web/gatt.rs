@@ -1,14 +1,25 @@
 //! The GATT side of a granted device: its queue (one operation at a time, as Chrome runs them),
 //! its service and characteristic objects (looked up once, then cached until it disconnects) and
-//! the mark of a read under way.
+//! the mark of a read under way, and the listeners that hand its values on.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use futures::lock::{Mutex, OwnedMutexGuard};
-use web_sys::{BluetoothRemoteGattCharacteristic, BluetoothRemoteGattService};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{BluetoothRemoteGattCharacteristic, BluetoothRemoteGattService, Event};
 
-use super::{WebBackend, convert};
-use crate::ble::{BleError, Characteristic, DeviceId, ErrorKind};
+use super::{Listener, WebBackend, convert};
+use crate::ble::{BleError, BleEvent, Characteristic, DeviceId, ErrorKind};
+
+/// The event of a characteristic's new value (a notification, or a read's answer).
+const VALUE_CHANGED: &str = "characteristicvaluechanged";
+
+fn remove_listener(characteristic: &BluetoothRemoteGattCharacteristic, listener: &Listener) {
+    let _ = characteristic
+        .remove_event_listener_with_callback(VALUE_CHANGED, listener.as_ref().unchecked_ref());
+}
 
 /// Clears a device's read mark however the read ends: a caller that gives up on it (the GATT
 /// time limit) drops the read, and the notifications after it must not wait for it.
@@ -98,5 +109,87 @@ impl WebBackend {
             handle.characteristics.insert(characteristic, found.clone());
         }
         Ok(found)
+    }
+
+    /// Hands on, as notifications, the values that came while a read of `characteristic` was
+    /// under way, but for the read's own echo (its value, fired last).
+    pub(super) fn hand_on_values_during_read(
+        &self,
+        id: &DeviceId,
+        characteristic: Characteristic,
+        read: Option<&Vec<u8>>,
+    ) {
+        let mut came = self
+            .set_reading(id, None)
+            .map(|(_, values)| values)
+            .unwrap_or_default();
+        if read.is_some() && came.last() == read {
+            came.pop(); // the read's own echo
+        }
+        for value in came {
+            self.inner.subscribers.emit(&BleEvent::Notification {
+                device: id.clone(),
+                characteristic,
+                value,
+            });
+        }
+    }
+
+    /// Listens for the characteristic's new values: a notification is handed on at once, a value
+    /// that comes during a read of it waits for the read to tell whether it is its echo.
+    pub(super) fn listen_for_values(
+        &self,
+        id: &DeviceId,
+        found: &BluetoothRemoteGattCharacteristic,
+        characteristic: Characteristic,
+    ) {
+        let weak = Rc::downgrade(&self.inner);
+        let device = id.clone();
+        let listener: Listener = Closure::new(move |event: Event| {
+            let Some(inner) = weak.upgrade() else { return };
+            let value = event
+                .target()
+                .and_then(|t| t.dyn_into::<BluetoothRemoteGattCharacteristic>().ok())
+                .and_then(|c| c.value());
+            let Some(view) = value else { return };
+            let value = convert::bytes(&view);
+            if let Some(handle) = inner.devices.borrow_mut().get_mut(&device)
+                && let Some((reading, came)) = &mut handle.reading
+                && *reading == characteristic
+            {
+                came.push(value); // handed on once the read tells whether it is its echo
+                return;
+            }
+            inner.subscribers.emit(&BleEvent::Notification {
+                device: device.clone(),
+                characteristic,
+                value,
+            });
+        });
+        let _ = found
+            .add_event_listener_with_callback(VALUE_CHANGED, listener.as_ref().unchecked_ref());
+        if let Some(handle) = self.inner.devices.borrow_mut().get_mut(id)
+            && let Some(old) = handle.notify_listeners.insert(characteristic, listener)
+        {
+            remove_listener(found, &old);
+        }
+    }
+
+    /// Stops listening for the characteristic's values.
+    pub(super) fn stop_listening(
+        &self,
+        id: &DeviceId,
+        found: &BluetoothRemoteGattCharacteristic,
+        characteristic: Characteristic,
+    ) {
+        let listener = self
+            .inner
+            .devices
+            .borrow_mut()
+            .get_mut(id)
+            .and_then(|h| h.notify_listeners.remove(&characteristic));
+        if let Some(listener) = listener {
+            remove_listener(found, &listener);
+        }
     }
 }

@@ -43,14 +43,6 @@ use super::{
 
 type Listener = Closure<dyn FnMut(Event)>;
 
-/// The event of a characteristic's new value (a notification, or a read's answer).
-const VALUE_CHANGED: &str = "characteristicvaluechanged";
-
-fn remove_listener(characteristic: &BluetoothRemoteGattCharacteristic, listener: &Listener) {
-    let _ = characteristic
-        .remove_event_listener_with_callback(VALUE_CHANGED, listener.as_ref().unchecked_ref());
-}
-
 /// What the backend keeps per granted device.
 struct DeviceHandle {
     device: BluetoothDevice,
@@ -520,23 +512,8 @@ impl BleBackend for WebBackend {
         self.set_reading(id, Some((characteristic, Vec::new())));
         let marked = ReadMark(self, id);
         let read = found.read_value().await.map(|view| convert::bytes(&view));
-        let mut came = self
-            .set_reading(id, None)
-            .map(|(_, values)| values)
-            .unwrap_or_default();
+        self.hand_on_values_during_read(id, characteristic, read.as_ref().ok());
         drop(marked);
-        if let Ok(value) = &read
-            && came.last() == Some(value)
-        {
-            came.pop(); // the read's own echo
-        }
-        for value in came {
-            self.inner.subscribers.emit(&BleEvent::Notification {
-                device: id.clone(),
-                characteristic,
-                value,
-            });
-        }
         read.map_err(|e| convert::error(&e))
     }
 
@@ -564,36 +541,7 @@ impl BleBackend for WebBackend {
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
         let (_turn, found) = self.characteristic_in_turn(id, characteristic).await?;
-        let weak = Rc::downgrade(&self.inner);
-        let device = id.clone();
-        let listener: Listener = Closure::new(move |event: Event| {
-            let Some(inner) = weak.upgrade() else { return };
-            let value = event
-                .target()
-                .and_then(|t| t.dyn_into::<BluetoothRemoteGattCharacteristic>().ok())
-                .and_then(|c| c.value());
-            let Some(view) = value else { return };
-            let value = convert::bytes(&view);
-            if let Some(handle) = inner.devices.borrow_mut().get_mut(&device)
-                && let Some((reading, came)) = &mut handle.reading
-                && *reading == characteristic
-            {
-                came.push(value); // handed on once the read tells whether it is its echo
-                return;
-            }
-            inner.subscribers.emit(&BleEvent::Notification {
-                device: device.clone(),
-                characteristic,
-                value,
-            });
-        });
-        let _ = found
-            .add_event_listener_with_callback(VALUE_CHANGED, listener.as_ref().unchecked_ref());
-        if let Some(handle) = self.inner.devices.borrow_mut().get_mut(id)
-            && let Some(old) = handle.notify_listeners.insert(characteristic, listener)
-        {
-            remove_listener(&found, &old);
-        }
+        self.listen_for_values(id, &found, characteristic);
         // After a reconnect notifications may be silently lost unless stopped first (ZMK Studio).
         let _ = found.stop_notifications().await;
         found
@@ -609,15 +557,7 @@ impl BleBackend for WebBackend {
         characteristic: Characteristic,
     ) -> Result<(), BleError> {
         let (_turn, found) = self.characteristic_in_turn(id, characteristic).await?;
-        let listener = self
-            .inner
-            .devices
-            .borrow_mut()
-            .get_mut(id)
-            .and_then(|h| h.notify_listeners.remove(&characteristic));
-        if let Some(listener) = listener {
-            remove_listener(&found, &listener);
-        }
+        self.stop_listening(id, &found, characteristic);
         found
             .stop_notifications()
             .await
