@@ -27,6 +27,10 @@ impl BluDevice {
     /// object list (reference: the Devices pages and the Theengs captures).
     pub(super) fn objects(&self, n: u32, why: Emission) -> Vec<Object> {
         let int = |v: u32| Reading::Int(i64::from(v));
+        // A reading that moves with each emission: (n × step mod span) / scale.
+        let varying = |step: u32, span: u32, scale: f64| {
+            Reading::Float(f64::from(n.wrapping_mul(step) % span) / scale)
+        };
         let mut objects = alloc::vec![
             Object::new(0x00, int(n % 256)),
             Object::new(0x01, int(100 - (n / 50) % 10)),
@@ -49,22 +53,13 @@ impl BluDevice {
                 Reading::Button(if press { 0x01 } else { 0x00 }),
             )),
             0x0002 => {
-                objects.push(Object::new(
-                    0x05,
-                    Reading::Float(f64::from(n.wrapping_mul(1337) % 50_000) / 100.0),
-                ));
+                objects.push(Object::new(0x05, varying(1337, 50_000, 100.0)));
                 objects.push(Object::new(0x2D, Reading::Bool(n % 2 == 1)));
                 button(&mut objects);
-                objects.push(Object::new(
-                    0x3F,
-                    Reading::Float(f64::from(n.wrapping_mul(15) % 900) / 10.0),
-                ));
+                objects.push(Object::new(0x3F, varying(15, 900, 10.0)));
             }
             0x0005 => {
-                objects.push(Object::new(
-                    0x05,
-                    Reading::Float(f64::from(n.wrapping_mul(911) % 30_000) / 100.0),
-                ));
+                objects.push(Object::new(0x05, varying(911, 30_000, 100.0)));
                 objects.push(Object::new(0x21, Reading::Bool(n % 2 == 1)));
                 button(&mut objects);
             }
