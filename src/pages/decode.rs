@@ -90,7 +90,7 @@ fn byte_map(map: Vec<ByteSpan>, active: Active) -> impl IntoView {
     (!map.is_empty()).then(|| {
         view! {
             <h2 id="byte-map-title">"Bytes"</h2>
-            <p class="note">"Each field of the input. Hover or focus one to mark its decoded row (and the reverse); press it to go to the row."</p>
+            <p class="note">"Each field of the input. Point at one, or reach it with Tab, to mark its decoded row (and the reverse); press or tap it to go to the row."</p>
             <div class="byte-map mono" role="group" aria-labelledby="byte-map-title">
                 {map.into_iter().map(|span| {
                     let link = Some(span.link);
