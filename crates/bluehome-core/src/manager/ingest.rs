@@ -136,16 +136,18 @@ impl Manager {
                 .is_some_and(|d| d.all.as_ref().is_none_or(|owned| !owned.same_data(&info)));
             self.report_reading(now_ms, reading, news);
             if connectable.is_yes() {
-                let replace = match self.at(slot) {
-                    Some(d) => match (&d.connectable, &d.all) {
-                        (Some(c), Some(all)) => {
-                            !(Arc::ptr_eq(&c.source, &all.source)
-                                || self.prefer_previous(d, c, &info))
-                        }
-                        _ => true,
-                    },
-                    None => false,
-                };
+                // Still the connectable entry, unless that entry is the owner's entry itself
+                // (the same packet, not only the same scanner) or wins the owner's test against
+                // this packet: from another scanner, still scanning, and preferred.
+                let replace = self.at(slot).is_some_and(|d| {
+                    d.connectable.as_ref().is_none_or(|c| {
+                        let owners_entry = d.all.as_ref() == Some(c);
+                        let stands = c.source != info.source
+                            && self.scanner_is_scanning(now_ms, &c.source)
+                            && self.prefer_previous(d, c, &info);
+                        !(owners_entry || stands)
+                    })
+                });
                 if replace && let Some(d) = self.at_mut(slot) {
                     d.connectable = Some(info);
                 }

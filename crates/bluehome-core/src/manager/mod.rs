@@ -50,12 +50,14 @@
 //!    loses to the owner or repeats the device's data keeps its sensor values but not its events
 //!    (button, dimmer, command), as bthome-ble behind Home Assistant never sees such a packet.
 //! 3. Per-source merge: the packet is merged into what this source knew about the device (union of
-//!    manufacturer data, service data and UUIDs; the longer name kept; latest RSSI, tx power, time).
+//!    manufacturer data, service data and UUIDs; the longer name kept; latest RSSI, tx power, time),
+//!    or starts afresh when that is older than 195 s.
 //! 4. Best source: a packet from another source than the current owner takes over only when the
 //!    owner is unregistered or silent (remote, 90 s), its last packet is stale (the learned
 //!    interval plus 5 s, or 900 s while unknown), or the new packet is more than 16 dB stronger.
-//!    A packet that loses still refreshes the connectable history when it is connectable and no
-//!    better connectable entry exists.
+//!    A packet that loses still becomes the connectable entry when it is connectable, unless that
+//!    entry is the owner's own packet or beats the new one as the owner did; a source's own newer
+//!    packet always replaces its entry. A missing RSSI counts as -127 dBm.
 //! 5. Interval learning from the owner's packets; a new owner restarts it.
 //! 6. Dedupe: callbacks fire only when manufacturer data, service data, UUIDs or name changed (or
 //!    the device is new to the connectable history). RSSI alone never fires.

@@ -348,6 +348,86 @@ fn each_source_keeps_its_own_view() {
     );
 }
 
+#[test]
+fn a_packet_without_an_rssi_counts_as_the_weakest() {
+    // habluetooth: a missing RSSI is `NO_RSSI_VALUE` (-127) in the arbitration.
+    let silent = || Advertisement {
+        rssi: None,
+        ..adv(0, 1)
+    };
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, adv(-100, 1));
+    feed(&mut mgr, 2 * S, "proxy", A, silent());
+    assert_eq!(owner(&mgr, A), "local");
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, silent());
+    feed(&mut mgr, 2 * S, "proxy", A, adv(-110, 1));
+    assert_eq!(owner(&mgr, A), "proxy");
+}
+
+#[test]
+fn a_sources_view_older_than_its_expiry_starts_afresh() {
+    // A scanner's data older than `source_expire_ms` (habluetooth's 195 s) is not merged into
+    // its next packet.
+    let expire = Config::default().source_expire_ms;
+    let name = |mgr: &Manager| {
+        mgr.service_info_by_source(&k(A))
+            .next()
+            .and_then(|i| i.data.name.clone())
+    };
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, named("Shelly"));
+    feed(&mut mgr, S + expire, "local", A, adv(-60, 1));
+    assert_eq!(name(&mgr).as_deref(), Some("Shelly"));
+    feed(&mut mgr, 2 * S + 2 * expire, "local", A, adv(-60, 1));
+    assert_eq!(name(&mgr), None);
+}
+
+/// The scanner of A's connectable entry, and its RSSI.
+fn connectable_entry(mgr: &Manager) -> (String, Option<i8>) {
+    let info = mgr.last_service_info(&k(A), History::Connectable).unwrap();
+    (String::from(&*info.source), info.rssi)
+}
+
+#[test]
+fn a_weaker_connectable_packet_leaves_the_owners_connectable_entry() {
+    let mut mgr = Manager::default();
+    feed(&mut mgr, S, "local", A, adv(-50, 1));
+    feed(&mut mgr, 2 * S, "proxy", A, adv(-60, 1));
+    assert_eq!(owner(&mgr, A), "local");
+    assert_eq!(connectable_entry(&mgr), ("local".into(), Some(-50)));
+}
+
+#[test]
+fn a_connectable_packet_the_owner_turned_away_replaces_a_connectable_entry_that_loses() {
+    // habluetooth `_scanner_adv_received`: a connectable packet that loses to the owner is still
+    // the connectable entry, unless the entry there is the owner's own packet or wins the same
+    // test against it (another scanner's, still scanning, preferred).
+    let hear = |mgr: &mut Manager, t: u64, source: &str, connectable: Connectable, rssi: i8| {
+        mgr.ingest(t, source, &k(A), connectable, adv(rssi, 1));
+    };
+    let mut mgr = Manager::default();
+    // The owner's connectable entry is an older packet than the one it owns with, and 20 dB
+    // weaker than proxy's.
+    hear(&mut mgr, S, "local", Connectable::Yes, -80);
+    hear(&mut mgr, 2 * S, "local", Connectable::No, -50);
+    hear(&mut mgr, 3 * S, "proxy", Connectable::Yes, -60);
+    assert_eq!(owner(&mgr, A), "local");
+    assert_eq!(connectable_entry(&mgr), ("proxy".into(), Some(-60)));
+    // The entry's own scanner replaces it, even with a weaker packet.
+    hear(&mut mgr, 4 * S, "proxy", Connectable::Yes, -70);
+    assert_eq!(connectable_entry(&mgr), ("proxy".into(), Some(-70)));
+    // Another scanner's weaker packet does not while proxy scans...
+    hear(&mut mgr, 5 * S, "proxy2", Connectable::Yes, -75);
+    assert_eq!(connectable_entry(&mgr), ("proxy".into(), Some(-70)));
+    // ...and does once proxy has been silent past `remote_silence_ms`.
+    let silent = 4 * S + Config::default().remote_silence_ms + 1;
+    hear(&mut mgr, silent, "local", Connectable::No, -50);
+    hear(&mut mgr, silent, "proxy2", Connectable::Yes, -75);
+    assert_eq!(owner(&mgr, A), "local");
+    assert_eq!(connectable_entry(&mgr), ("proxy2".into(), Some(-75)));
+}
+
 // ----- §3.5 / §4 availability ----------------------------------------------------------------
 
 #[test]
