@@ -399,6 +399,13 @@ mod tests {
                 message: "Bad id=7".into()
             })
         );
+        // As logs and messages show them: a string id quoted, unlike a number.
+        assert_eq!(resp.id.to_string(), r#""a""#);
+        assert_eq!(Id::Num(7).to_string(), "7");
+        assert_eq!(
+            resp.outcome.unwrap_err().to_string(),
+            "error -105: Bad id=7"
+        );
     }
 
     /// A `device_discovered` event as in the BTHome component document.
@@ -425,6 +432,17 @@ mod tests {
             Frame::parse(br#"{"id":1,"error":"boom"}"#),
             Err(Error::BadField { field: "error", .. })
         ));
+        // The words a failed call shows.
+        let words = |bytes: &[u8]| Frame::parse(bytes).unwrap_err().to_string();
+        assert_eq!(
+            words(br#"{"id":1,"error":"boom"}"#),
+            r#"frame member "error" is not an object with an integer code"#
+        );
+        assert_eq!(words(b"[1]"), "frame is JSON but not an object");
+        assert_eq!(
+            words(b"{\"id\":1,"),
+            "frame is not valid JSON (line 1, column 8)"
+        );
         assert!(matches!(
             Frame::parse(b"{\"id\":1,"),
             Err(Error::InvalidJson { line: 1, .. })
