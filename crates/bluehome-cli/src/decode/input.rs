@@ -1,5 +1,5 @@
 //! One input line's JSON read into an [`Input`], borrowing its strings where they have no
-//! escapes and naming the field that failed (crates/bluehome-cli/README.md, "decode").
+//! escapes and naming the field that failed (crates/bluehome-cli/README.md, "JSON Lines").
 
 use std::borrow::Cow;
 use std::cell::Cell;

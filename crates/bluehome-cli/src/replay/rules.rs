@@ -1,4 +1,4 @@
-//! The rules file of `bluehome replay` (crates/bluehome-cli/README.md, "replay"): what the
+//! The rules file of `bluehome replay` (crates/bluehome-cli/README.md, "Rules"): what the
 //! manager is told before the capture runs. Every error names its field.
 
 use bluehome_core::capture;
