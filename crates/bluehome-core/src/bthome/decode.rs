@@ -770,6 +770,59 @@ mod tests {
         );
     }
 
+    /// v1's rarer formats as bthome-ble 3.25 reads them (parser.py: Python integers of any
+    /// width, `struct` doubles): integers over 8 bytes, a double, a timestamp too wide to read, an
+    /// event without bytes, a device type id.
+    #[test]
+    fn decodes_v1_edge_formats() {
+        let one = |data: &str| values(&decode_v1(&hex(data), false, None, None));
+        // Count (factor 1), 9 bytes with the top bit set: 2^71 unsigned, -2^71 signed.
+        let top = "000000000000000080";
+        assert_eq!(
+            one(&format!("0a09{top}")),
+            [(0x09, Value::Float(2f64.powi(71)))]
+        );
+        assert_eq!(
+            one(&format!("2a09{top}")),
+            [(0x09, Value::Float(-(2f64.powi(71))))]
+        );
+        // Signed, top bit clear: positive.
+        assert_eq!(
+            one("2a09000000000000000001"),
+            [(0x09, Value::Float(2f64.powi(64)))]
+        );
+        // Temperature (factor 0.01), 9 bytes signed: -2^71 × 0.01.
+        let [(0x02, Value::Float(t))] = one(&format!("2a02{top}"))[..] else {
+            panic!("no temperature")
+        };
+        assert!((t + 2.3611832414348227e19).abs() < 1e5, "{t}");
+        // Mass (factor 0.01) as a little-endian double: 10224.0 × 0.01.
+        assert_eq!(one("49060000000000f8c340"), [(0x06, Value::Float(102.24))]);
+        // A timestamp of 9 bytes is skipped; the battery after it is read.
+        assert_eq!(
+            one("aa50000000000000000001020164"),
+            [(0x01, Value::Int(100))]
+        );
+        // A button event without bytes is skipped too.
+        assert_eq!(one("013a020164"), [(0x01, Value::Int(100))]);
+        // A device type id read as an integer is a device type id.
+        assert_eq!(one("03f00a00"), [(0xF0, Value::DeviceTypeId(10))]);
+        // One it cannot read (a 3-byte float) is skipped.
+        assert_eq!(one("44f0010203020164"), [(0x01, Value::Int(100))]);
+        // An object longer than what is left stops the parse, saying how much was missing.
+        let cut = decode_v1(&hex("0201640302ca"), false, None, None);
+        assert_eq!(values(&cut), [(0x01, Value::Int(100))]);
+        assert_eq!(
+            cut.error,
+            Some(Error::Truncated {
+                offset: 3,
+                id: Some(0x02),
+                needed: 4,
+                available: 3
+            })
+        );
+    }
+
     /// bthome-ble `test_parser_v1.py::test_bindkey_correct`.
     #[test]
     fn decrypts_v1() {
@@ -792,5 +845,13 @@ mod tests {
         assert_eq!(f16_to_f64(0xC000), -2.0);
         assert_eq!(f16_to_f64(0x0001), 2f64.powi(-24));
         assert!(f16_to_f64(0x7E00).is_nan());
+        // IEEE 754 binary16's edges: the largest subnormal, a negative one, the smallest and the
+        // largest normal number, and both infinities.
+        assert_eq!(f16_to_f64(0x03FF), 1023.0 * 2f64.powi(-24));
+        assert_eq!(f16_to_f64(0x8001), -(2f64.powi(-24)));
+        assert_eq!(f16_to_f64(0x0400), 2f64.powi(-14));
+        assert_eq!(f16_to_f64(0x7BFF), 65504.0);
+        assert_eq!(f16_to_f64(0x7C00), f64::INFINITY);
+        assert_eq!(f16_to_f64(0xFC00), f64::NEG_INFINITY);
     }
 }

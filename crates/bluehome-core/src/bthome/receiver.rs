@@ -79,11 +79,6 @@ impl ReceiverState {
         self.decryption_failed = false;
     }
 
-    /// Forgets the last encryption counter (bthome-ble's `reset_encryption_counter`).
-    pub fn reset_counter(&mut self) {
-        self.counter = 0;
-    }
-
     /// Decodes one advertisement's BTHome service data for this device and applies the rules
     /// above. `mac` is the device address (needed for decryption unless the payload carries it);
     /// `now_ms` is the caller's clock. A rejected advertisement comes back with its header, no
@@ -354,6 +349,59 @@ mod tests {
                 .receive_relayed(v2, &hex("4002ca09"), None, 30_000)
                 .is_ok()
         );
+        // Every advertisement accepted within the minute counts, not only the last.
+        let mut state = ReceiverState::new(None);
+        assert!(state.receive(v2, &hex("4002c409"), None, 0).is_ok());
+        assert!(state.receive(v2, &hex("4002ca09"), None, 1_000).is_ok());
+        let first = state.receive_relayed(v2, &hex("4002c409"), None, 30_000);
+        assert_eq!(first.error, Some(Error::LateCopy));
+        // A packet id not newer than the last is a late copy even with other data.
+        let mut state = ReceiverState::new(None);
+        assert!(state.receive(v2, &hex("40000a"), None, 0).is_ok());
+        let older = state.receive_relayed(v2, &hex("4000090164"), None, 30_000);
+        assert_eq!(older.error, Some(Error::LateCopy));
+    }
+
+    /// bthome-ble's window: 1 to 63 ahead is newer, across the wrap from 255 to 0 too.
+    #[test]
+    fn newer_is_one_to_sixty_three_ahead() {
+        assert!(is_newer(64, 1));
+        assert!(!is_newer(65, 1));
+        assert!(!is_newer(200, 100));
+        assert!(!is_newer(100, 150));
+        assert!(is_newer(0, 255));
+        assert!(is_newer(62, 255));
+        assert!(!is_newer(63, 255));
+    }
+
+    /// What bthome-ble counts as a decoded value: not empty text or bytes, nothing unreadable.
+    #[test]
+    fn empty_and_unreadable_values_do_not_count() {
+        let counts = |value| counts_as_value(&super::super::Object::new(0x53, value));
+        assert!(counts(Value::Text("a".into())));
+        assert!(!counts(Value::Text(String::new())));
+        assert!(counts(Value::Raw(alloc::vec![0])));
+        assert!(!counts(Value::Raw(Vec::new())));
+        assert!(!counts(Value::InvalidText(alloc::vec![0xff])));
+        assert!(!counts(Value::Unreadable(alloc::vec![1])));
+        assert!(counts(Value::Int(0)));
+    }
+
+    /// An encrypted packet that cannot be decrypted for want of a key or a MAC verifies nothing;
+    /// one without a key is still the last advertisement, one without a MAC is not read at all.
+    #[test]
+    fn a_missing_key_or_mac_verifies_nothing() {
+        let data = hex("41e445f3c9962b332211006c7c4519");
+        let mut state = ReceiverState::new(None);
+        let p = state.receive(Uuid::BTHOME_V2, &data, Some(MAC), 0);
+        assert_eq!(p.error, Some(Error::MissingKey));
+        assert!(!state.key_verified);
+        assert_eq!(state.last_time_ms, Some(0));
+        let mut state = ReceiverState::new(Some(KEY));
+        let p = state.receive(Uuid::BTHOME_V2, &data, None, 0);
+        assert_eq!(p.error, Some(Error::MissingMac));
+        assert!(!state.key_verified);
+        assert_eq!(state.last_time_ms, None);
     }
 
     /// bthome-ble `test_increasing_packet_id`: 189 → 190 → 253 → 47 all accepted.
@@ -395,6 +443,9 @@ mod tests {
         let repeat = state.receive(Uuid::BTHOME_V2, &first, Some(MAC), 5_000);
         assert_eq!(repeat.error, Some(Error::RepeatedAdvertisement));
         assert!(repeat.objects.is_empty());
+        // The rejection keeps the packet's own header (v2, encrypted, trigger-based 0x41).
+        assert_eq!(repeat.header, Header::from_v2_byte(0x41));
+        assert_eq!(repeat.header.map(|h| h.version), Some(2));
     }
 
     #[test]
