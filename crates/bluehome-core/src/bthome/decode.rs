@@ -786,6 +786,8 @@ mod tests {
             one(&format!("2a09{top}")),
             [(0x09, Value::Float(-(2f64.powi(71))))]
         );
+        // Signed without bytes: Python's `int.from_bytes(b"", signed=True)` is 0.
+        assert_eq!(one("2102"), [(0x02, Value::Float(0.0))]);
         // Signed, top bit clear: positive.
         assert_eq!(
             one("2a09000000000000000001"),
