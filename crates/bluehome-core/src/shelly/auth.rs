@@ -365,11 +365,6 @@ impl Credentials {
         self.challenge = None;
     }
 
-    /// True once a challenge has been seen (requests can then carry `auth` up front).
-    pub fn has_challenge(&self) -> bool {
-        self.challenge.is_some()
-    }
-
     /// The `auth` member for the next request, incrementing the nonce count; `None` before any
     /// challenge was seen.
     pub fn next_auth(&mut self, cnonce: u32) -> Option<AuthParams> {
@@ -400,6 +395,7 @@ mod tests {
         let printed = format!("{params:?} {:?}", Credentials::from_ha1(ha1.clone()));
         assert!(!printed.contains(&ha1), "{printed}");
         assert!(printed.contains("shellyplus1-a8032ab12345"), "{printed}");
+        assert!(printed.contains("Credentials { ha1: \"…\""), "{printed}");
     }
 
     /// SHA-256 of "abc", FIPS 180-2 appendix B.1.
@@ -535,12 +531,64 @@ mod tests {
     #[test]
     fn credentials_count_nonce_uses() {
         let mut creds = Credentials::from_password("r", "pw");
+        assert_eq!(creds.ha1(), ha1("r", "pw"), "the HA1 a profile stores");
         assert_eq!(creds.next_auth(1), None);
         creds.accept_challenge(Challenge::new("r", 10));
         assert_eq!(creds.next_auth(1).unwrap().nc, 1);
         assert_eq!(creds.next_auth(2).unwrap().nc, 2);
         creds.accept_challenge(Challenge::new("r", 11));
         assert_eq!(creds.next_auth(3).unwrap().nc, 1);
+    }
+
+    /// `stale` is written only when set (RFC 7616 3.3 leaves it out otherwise), as serde JSON and
+    /// as the firmware-style message, and read back either way.
+    #[test]
+    fn stale_is_written_only_when_set() {
+        let fresh = Challenge::new("r", 5);
+        let json = serde_json::to_string(&fresh).unwrap();
+        assert!(!json.contains("stale"), "{json}");
+        let stale = Challenge {
+            stale: true,
+            ..fresh
+        };
+        let json = serde_json::to_string(&stale).unwrap();
+        assert!(json.contains(r#""stale":true"#), "{json}");
+        assert_eq!(serde_json::from_str::<Challenge>(&json).unwrap(), stale);
+        assert!(stale.to_message().ends_with(r#", "stale": true}"#));
+        assert_eq!(Challenge::parse(&stale.to_message()), Ok(stale));
+    }
+
+    /// An `auth` object without `nc` counts as the first use of its nonce (firmware 2.0's
+    /// challenges leave `nc` out), and the Wall Display's string `nc` reads as its number.
+    #[test]
+    fn an_answer_without_nc_counts_one() {
+        let challenge = Challenge::new("r", 7);
+        let good = ha1("r", "pw");
+        let answer = AuthParams::answer(&good, &challenge, 1, 3);
+        let mut json = serde_json::to_value(&answer).unwrap();
+        json.as_object_mut().unwrap().remove("nc");
+        let read: AuthParams = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(read.nc, 1);
+        assert!(read.verify(&good));
+        json["nc"] = "1".into();
+        assert_eq!(serde_json::from_value::<AuthParams>(json).unwrap(), answer);
+    }
+
+    /// What a log shows for a challenge the client cannot use.
+    #[test]
+    fn errors_say_what_was_offered() {
+        let bad = Challenge::parse("{\"auth_type\":").unwrap_err();
+        assert!(
+            bad.to_string()
+                .starts_with("401 message is not a digest challenge object (JSON column "),
+            "{bad}"
+        );
+        let md5 =
+            Challenge::parse(r#"{"auth_type":"digest","nonce":1,"realm":"r","algorithm":"MD5"}"#);
+        assert_eq!(
+            md5.unwrap_err().to_string(),
+            r#"401 challenge offers "MD5", not digest SHA-256"#
+        );
     }
 
     #[test]

@@ -255,6 +255,20 @@ fn round_trip_with_multi_chunk_request_and_answer() {
         .collect();
     assert_eq!(writes.len(), 4);
     assert!(link.log.first().unwrap().starts_with("w tx_ctl 4"));
+    // The call's counts match what went over the link: the length and the frame out, the
+    // length and the answer in.
+    let stats = client.last_stats();
+    let ops = link.log.iter().filter(|l| !l.starts_with("sleep")).count();
+    assert_eq!(usize::try_from(stats.gatt_ops), Ok(ops));
+    let request = Request {
+        id: Id::Num(1),
+        src: Some("test".into()),
+        method: "Test.Echo".into(),
+        params: Some(json!({ "blob": "x".repeat(1500) })),
+        auth: None,
+    };
+    assert_eq!(stats.bytes_written, 4 + request.to_bytes().len());
+    assert!(stats.bytes_read > 4 + 1500, "{stats:?}");
     // The next call uses the next id.
     let resp = link.call(&mut client, "Test.Echo", None).unwrap();
     assert_eq!(resp.id, Id::Num(2));
@@ -376,6 +390,38 @@ fn answers_with_foreign_ids_are_dropped() {
     let mut client = Client::new("test", 5);
     let resp = link.call(&mut client, "A.B", None).unwrap();
     assert_eq!(resp.id, Id::Num(5));
+}
+
+/// Exactly [`Options::max_stray_frames`] answers with other ids are passed over; one more ends
+/// the call, saying how many were dropped.
+#[test]
+fn stray_answers_are_tolerated_up_to_the_limit() {
+    let options = Options {
+        max_stray_frames: 3,
+        ..Options::default()
+    };
+    for (strays, outcome) in [
+        (3, Ok(Id::Num(1))),
+        (4, Err(Error::TooManyStrayFrames { dropped: 4 })),
+    ] {
+        let mut link = echo_link();
+        for id in 0..strays {
+            let stray = echo(
+                &Request {
+                    id: Id::Num(1_000 + id),
+                    src: None,
+                    method: "Old.Call".into(),
+                    params: None,
+                    auth: None,
+                },
+                0,
+            );
+            link.server.push_response(stray.to_bytes());
+        }
+        let mut client = Client::with_options("test", 1, options.clone());
+        let resp = link.call(&mut client, "A.B", None);
+        assert_eq!(resp.map(|r| r.id), outcome, "{strays} strays");
+    }
 }
 
 #[test]
@@ -636,6 +682,114 @@ fn a_stale_nonce_is_answered_again_not_taken_for_a_wrong_password() {
     assert_eq!(seen.borrow().len(), 3);
 }
 
+/// Only a 429 drops the nonce: after any other error the next request still carries `auth` up
+/// front.
+#[test]
+fn other_errors_keep_the_nonce() {
+    let stored = ha1(REALM, "pw");
+    let refuse = Rc::new(Cell::new(false));
+    let refusing = Rc::clone(&refuse);
+    let (handler, seen) = firmware_2_0(move |auth| match auth {
+        Some(a) if a.verify(&stored) && refusing.get() => Err(RpcError {
+            code: -105,
+            message: "Argument 'id' not found".into(),
+        }),
+        Some(a) if a.verify(&stored) => Ok(json!({})),
+        _ => Err(challenge("A", false)),
+    });
+    let mut link = Link::new(handler);
+    let mut client = Client::new("test", 1);
+    client.set_credentials(Some(Credentials::from_password(REALM, "pw")));
+    link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    refuse.set(true);
+    let resp = link.call(&mut client, "Script.Stop", None).unwrap();
+    assert_eq!(resp.outcome.unwrap_err().code, -105);
+    refuse.set(false);
+    link.call(&mut client, "Shelly.GetStatus", None).unwrap();
+    let with_auth: Vec<bool> = seen.borrow().iter().map(Option::is_some).collect();
+    assert_eq!(with_auth, [false, true, true, true]);
+}
+
+/// A 401 whose message is no challenge cannot be answered: the call fails saying so, rather
+/// than passing the refusal on as if the password were wrong.
+#[test]
+fn a_401_without_a_usable_challenge_fails_the_call() {
+    let (handler, _) = firmware_2_0(|_| {
+        Err(RpcError {
+            code: 401,
+            message: "Unauthorized".into(),
+        })
+    });
+    let mut link = Link::new(handler);
+    let mut client = Client::new("test", 1);
+    client.set_credentials(Some(Credentials::from_password(REALM, "pw")));
+    let err = link
+        .call(&mut client, "Shelly.GetStatus", None)
+        .unwrap_err();
+    assert!(matches!(err, Error::Challenge(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("bad auth challenge: 401 message is not"),
+        "{err}"
+    );
+}
+
+/// The words a log shows for each failure.
+#[test]
+fn errors_read_as_sentences() {
+    let cases = [
+        (
+            Error::Gatt {
+                characteristic: Characteristic::RxCtl,
+                error: AttError::Disconnected,
+            },
+            "GATT operation on rx_ctl failed: ",
+        ),
+        (
+            Error::Timeout {
+                waiting_for: "data",
+            },
+            "timed out waiting for data",
+        ),
+        (
+            Error::TooLarge {
+                len: 70_000,
+                max: 65_536,
+            },
+            "answer of 70000 bytes exceeds the 65536-byte limit",
+        ),
+        (
+            Error::Incomplete {
+                expected: 9,
+                received: 4,
+            },
+            "answer incomplete: 4 of 9 bytes, then reads ran dry",
+        ),
+        (
+            Error::Overrun {
+                expected: 4,
+                received: 9,
+            },
+            "answer overran its length: 9 bytes for 4 announced",
+        ),
+        (
+            Error::BadControlValue { len: 3 },
+            "rx_ctl held 3 bytes instead of a 4-byte length",
+        ),
+        (
+            Error::TooManyStrayFrames { dropped: 17 },
+            "dropped 17 answers with foreign ids",
+        ),
+        (
+            Error::RequestTooLarge { len: 5 },
+            "request of 5 bytes is too large",
+        ),
+    ];
+    for (error, words) in cases {
+        assert!(error.to_string().starts_with(words), "{error}");
+    }
+}
+
 #[test]
 fn without_credentials_a_401_is_just_the_answer() {
     let mut link = Link::new(auth_handler());
@@ -668,6 +822,21 @@ fn request_ids_stay_below_two_to_the_31() {
     assert_eq!(resp.id, Id::Num(1), "the retry's id wrapped");
     let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
     assert_eq!(resp.id, Id::Num(2), "and is not handed out again");
+}
+
+/// A call finished after a later one started does not set the counter back: while calls
+/// overlap, no id is handed out twice.
+#[test]
+fn a_call_finished_late_does_not_set_ids_back() {
+    let mut link = echo_link();
+    let mut client = Client::new("test", 10);
+    let mut first = client.call("A.B", None, 0, link.now);
+    let second = client.call("A.B", None, 0, link.now);
+    assert_eq!(second.request().map(|r| &r.id), Some(&Id::Num(11)));
+    link.drive(&mut first);
+    assert_eq!(client.finish(first).map(|r| r.id), Ok(Id::Num(10)));
+    let third = client.call("A.B", None, 0, link.now);
+    assert_eq!(third.request().map(|r| &r.id), Some(&Id::Num(12)));
 }
 
 #[test]
