@@ -432,6 +432,7 @@ mod tests {
     fn run(op: &mut Operation, answers: &[Feedback<'_>]) -> Vec<alloc::string::String> {
         let mut seen = Vec::new();
         for answer in answers {
+            assert!(!op.is_done(), "done before {answer:?}");
             seen.push(alloc::format!("{:?}", op.action()));
             op.advance(*answer);
         }
@@ -488,6 +489,81 @@ mod tests {
         );
         let err = op.finish().unwrap_err();
         assert!(err.needs_pairing(), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "passkey: insufficient_authentication (ATT error 0x05)"
+        );
+        // Other failures are not cured by pairing.
+        for other in [AttError::Disconnected, AttError::WriteNotPermitted] {
+            let err = Error::Gatt {
+                characteristic: Characteristic::Passkey,
+                error: other,
+            };
+            assert!(!err.needs_pairing(), "{err}");
+        }
+        assert!(!Error::KeyNotSet.needs_pairing());
+    }
+
+    /// A setting's write whose link drops failed; only a factory reset takes a dropped link as
+    /// the device rebooting.
+    #[test]
+    fn a_setting_write_on_a_dropped_link_fails() {
+        let c = Characteristic::MotionLed;
+        let mut op = Operation::write(&motion(), c, Value::Switch(false)).unwrap();
+        run(&mut op, &[Feedback::Failed(AttError::Disconnected)]);
+        assert_eq!(
+            op.finish(),
+            Err(Error::Gatt {
+                characteristic: c,
+                error: AttError::Disconnected
+            })
+        );
+    }
+
+    /// What the app shows for each failure.
+    #[test]
+    fn errors_read_as_sentences() {
+        let cases = [
+            (
+                Error::Missing(Characteristic::BeaconMode),
+                "the device has no beacon_mode characteristic",
+            ),
+            (
+                Error::NotReadable(Characteristic::Passkey),
+                "passkey cannot be read",
+            ),
+            (
+                Error::NotWritable(Characteristic::EncryptionKey),
+                "encryption_key cannot be written",
+            ),
+            (
+                Error::Unreadable {
+                    characteristic: Characteristic::EncryptionKey,
+                    error: ValueError::Length {
+                        characteristic: Characteristic::EncryptionKey,
+                        expected: 16,
+                        found: 15,
+                    },
+                },
+                "the device's encryption_key answer makes no value: ",
+            ),
+            (
+                Error::NotApplied {
+                    characteristic: Characteristic::MotionLed,
+                    written: Value::Switch(true),
+                    read: Value::Switch(false),
+                },
+                "motion_led: wrote Switch(true) but the device holds Switch(false)",
+            ),
+            (
+                Error::KeyNotSet,
+                "the device has no encryption key yet: write a passkey first",
+            ),
+            (Error::NotFinished, "the operation is not finished"),
+        ];
+        for (error, words) in cases {
+            assert!(error.to_string().starts_with(words), "{error}");
+        }
     }
 
     /// Nothing goes to a device that lacks the characteristic or when the value does not fit.

@@ -382,6 +382,9 @@ pub fn entity_keys(objects: &[Object]) -> alloc::vec::Vec<alloc::string::String>
 }
 
 /// Picks the BTHome service data of an advertisement: `0xFCD2`, else `0x181E`, else `0x181C`.
+/// A device sends only one of them (Bluetooth-Devices/bthome-ble `parser.py`,
+/// `find_bthome_uuid`, takes whichever comes first); service data here is keyed by UUID, without
+/// arrival order, so the choice is a fixed one, newest format first.
 pub fn service_data(adv: &Advertisement) -> Option<(Uuid, &[u8])> {
     [Uuid::BTHOME_V2, Uuid::BTHOME_V1_ENCRYPTED, Uuid::BTHOME_V1]
         .into_iter()

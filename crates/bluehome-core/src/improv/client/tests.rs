@@ -240,6 +240,27 @@ fn connecting_reads_capabilities_state_and_error() {
         }))
     );
     assert_eq!(client.action(), Action::Done);
+    assert_eq!(client.capabilities(), Some(Capabilities(0x07)));
+    assert!(!client.notifications_seen(), "nothing was notified");
+}
+
+/// Authorization runs out (ESPHome's `authorized_duration`, one minute by default, puts the
+/// state back to "authorization required"): the state is read again before the Wi-Fi settings
+/// go out, so the page asks for the button instead of writing to a device that ignores them.
+#[test]
+fn an_authorization_that_ran_out_is_noticed_before_writing() {
+    let mut script = Script::new(0x02);
+    let mut client = connected(&mut script);
+    assert_eq!(client.state(), Some(State::Authorized));
+    script.state = 0x01;
+    let creds = Credentials::new("HomeNet", "correct horse").unwrap();
+    client.send_wifi(creds, 60_000).unwrap();
+    script.serve(&mut client, 60_000);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::AuthorizationRequired))
+    );
+    assert!(script.written.is_empty());
 }
 
 /// sdk-ble-js carries on without capabilities when the characteristic is missing.
@@ -392,6 +413,42 @@ fn a_stale_error_counts_only_after_progress() {
     );
 }
 
+/// Progress shows in the error too: an error that cleared to 0 after the write and came back
+/// is this command's failure, even when no read caught the "provisioning" state between.
+#[test]
+fn an_error_that_cleared_and_came_back_counts() {
+    let (mut script, mut client) = written_over_error(0x03, "correct horse");
+    script.error = 0x00;
+    script.wake_at(&mut client, 500);
+    assert!(matches!(client.action(), Action::Sleep { .. }));
+    script.error = 0x03;
+    script.wake_at(&mut client, 1000);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::Device(ErrorCode::UnableToConnect)))
+    );
+}
+
+/// Wi-Fi settings go only to a device waiting for them: one already provisioning, provisioned
+/// or stopped is refused before anything is written (ESPHome answers such a write with error
+/// 0x04 "not authorized" at best).
+#[test]
+fn wifi_settings_are_not_sent_to_a_device_past_authorized() {
+    for (byte, state) in [
+        (0x03, State::Provisioning),
+        (0x04, State::Provisioned),
+        (0x00, State::Stopped),
+    ] {
+        let mut script = Script::new(byte);
+        let mut client = connected(&mut script);
+        let creds = Credentials::new("HomeNet", "correct horse").unwrap();
+        client.send_wifi(creds, 10).unwrap();
+        script.serve(&mut client, 10);
+        assert_eq!(client.take_outcome(), Some(Err(Error::WrongState(state))));
+        assert!(script.written.is_empty(), "{state:?}");
+    }
+}
+
 /// ESPHome notifies "provisioning" as soon as it handles the command, which can be before the
 /// browser reports the write done: that belongs to this command, not a reason to refuse it.
 #[test]
@@ -495,6 +552,23 @@ fn a_corrupt_new_result_is_a_typed_error_with_its_offset() {
             found: 0x53
         })))
     );
+}
+
+/// A result left from an earlier command does not shield the new one: a corrupt new result
+/// read (not notified) is still this command's typed error.
+#[test]
+fn a_corrupt_result_after_an_older_valid_one_is_a_typed_error() {
+    let mut script = Script::new(0x02);
+    script.result = joined("http://192.168.1.42");
+    let mut client = connected(&mut script);
+    client.request_device_info(0).unwrap();
+    script.serve(&mut client, 0);
+    script.result = hex("0302014153");
+    script.wake_at(&mut client, 500);
+    assert!(matches!(
+        client.take_outcome(),
+        Some(Err(Error::Rpc(rpc::Error::Checksum { offset: 4, .. })))
+    ));
 }
 
 #[test]
@@ -1114,4 +1188,105 @@ fn a_cut_result_read_whole_is_listed_once() {
             network("Guest", -70, Auth::Open)
         ]
     );
+}
+
+/// What the app shows for each failure.
+#[test]
+fn errors_read_as_sentences() {
+    let cases = [
+        (
+            Error::Unsupported(Command::DeviceInfo),
+            "the device does not offer command 0x03",
+        ),
+        (
+            Error::AuthorizationRequired,
+            "the device waits for authorization: press its button",
+        ),
+        (
+            Error::Timeout {
+                waiting_for: "RPC result",
+            },
+            "no RPC result before the deadline",
+        ),
+        (
+            Error::BadValue {
+                characteristic: Characteristic::State,
+                len: 2,
+            },
+            " is 2 bytes where 1 was expected",
+        ),
+        (Error::Busy, "another Improv task is running"),
+    ];
+    for (error, words) in cases {
+        assert!(error.to_string().contains(words), "{error}");
+    }
+    let wrong = Error::WrongState(State::Provisioned).to_string();
+    assert_eq!(
+        wrong,
+        alloc::format!("the device is {}", State::Provisioned.description())
+    );
+}
+
+/// A notified result counts at once even when its bytes are the ones from before the command: a
+/// notification is the device answering, where a read of the same bytes could be old.
+#[test]
+fn an_identical_result_notified_counts_at_once() {
+    let mut script = Script::new(0x02);
+    script.result = tasmota_info().to_result().encode().unwrap();
+    let mut client = connected(&mut script);
+    client.request_device_info(0).unwrap();
+    script.serve(&mut client, 0);
+    let same = script.result.clone();
+    client.notified(Characteristic::RpcResult, &same, 300);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Ok(Response::DeviceInfo(tasmota_info())))
+    );
+}
+
+/// A scan's only network notified cut short, and the read at once already finds the empty
+/// result that ends the list: the list is that network, by the name the cut left whole.
+#[test]
+fn a_cut_network_then_the_end_is_a_list_of_one() {
+    let (mut script, mut client) = asked_to_scan();
+    let guest = scan_result(&[network("Guest", -70, Auth::Open)]);
+    client.notified(Characteristic::RpcResult, &guest[..10], 1_000);
+    assert!(sleep_until(&client) <= 1_000, "read at once");
+    script.result = scan_result(&[]);
+    script.wake_at(&mut client, 1_000);
+    let guest = Network {
+        ssid: b"Guest".to_vec(),
+        rssi: None,
+        auth: Vec::new(),
+    };
+    assert_eq!(listed(&mut client), alloc::vec![guest]);
+}
+
+/// Wi-Fi settings that never reach "provisioned" say so at the deadline.
+#[test]
+fn wifi_settings_time_out_waiting_for_provisioned() {
+    let (mut script, mut client) = written("correct horse");
+    script.state = 0x03;
+    script.wake_until_done(&mut client, 0);
+    assert_eq!(
+        client.take_outcome(),
+        Some(Err(Error::Timeout {
+            waiting_for: "\"provisioned\" state"
+        }))
+    );
+}
+
+/// A redirect notified whole before "provisioned" is kept when "provisioned" is then polled and
+/// the read of the result finds only a part (a device that sets the value to each part it
+/// notifies holds its last part).
+#[test]
+fn a_notified_redirect_outlives_a_read_of_its_last_part() {
+    let (mut script, mut client) = written("correct horse");
+    let url = "http://192.168.1.43:80/setup";
+    let result = joined(url);
+    client.notified(Characteristic::RpcResult, &result, 200);
+    script.state = 0x04;
+    script.result = result[20..].to_vec();
+    script.wake_until_done(&mut client, 200);
+    assert_provisioned_to(&mut client, url);
 }
