@@ -1290,3 +1290,17 @@ fn a_notified_redirect_outlives_a_read_of_its_last_part() {
     script.wake_until_done(&mut client, 200);
     assert_provisioned_to(&mut client, url);
 }
+
+/// A device that answers a scan in one result, as the BLE specification asks, has it cut to the
+/// link's MTU in the notification (ESP-IDF, espressif/esp-idf#3315); the read at once finds it
+/// whole, and every network is listed with its signal, not only the one the cut named.
+#[test]
+fn a_whole_list_cut_in_its_notification_is_read_whole() {
+    let (mut script, mut client) = asked_to_scan();
+    let all = scan_result(&three_networks());
+    client.notified(Characteristic::RpcResult, &all[..12], 1_000);
+    assert!(sleep_until(&client) <= 1_000, "read at once");
+    script.result = all;
+    script.wake_at(&mut client, 1_000);
+    assert_eq!(listed(&mut client), three_networks().to_vec());
+}
