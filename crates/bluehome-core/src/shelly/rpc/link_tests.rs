@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::client::{Action, Call, Client, Error, Feedback, Options};
 use super::server::Server;
-use super::{AttError, Characteristic};
+use super::{AttError, Characteristic, encode_len};
 use crate::shelly::auth::{AuthParams, Challenge, Credentials, Nonce, ha1};
 use crate::shelly::frame::{Frame, Id, Notification, Request, Response, RpcError};
 
@@ -332,6 +332,75 @@ fn endless_empty_reads_end_as_incomplete() {
     );
 }
 
+/// An empty read after part of the answer is a slow device too: retried, and the rest joined.
+#[test]
+fn an_empty_read_midway_is_retried() {
+    let mut client = Client::new("test", 1);
+    let mut call = client.call("A.B", None, 0, 0);
+    while let Action::Write { .. } = call.action() {
+        call.advance(Feedback::Written, 1);
+    }
+    let answer = echo(call.request().unwrap(), 0).to_bytes();
+    let len = u32::try_from(answer.len()).unwrap();
+    call.advance(Feedback::Read(&encode_len(len)), 2);
+    call.advance(Feedback::Read(&answer[..5]), 3);
+    call.advance(Feedback::Read(&[]), 4);
+    assert_eq!(call.action(), Action::Sleep { until_ms: 104 });
+    call.advance(Feedback::Woke, 104);
+    call.advance(Feedback::Read(&answer[5..]), 105);
+    assert_eq!(client.finish(call).map(|r| r.id), Ok(Id::Num(1)));
+}
+
+/// Exactly [`Options::max_empty_reads`] empty reads in a row are waited out; one more ends the
+/// call.
+#[test]
+fn empty_reads_are_tolerated_up_to_the_limit() {
+    let options = Options {
+        max_empty_reads: 3,
+        ..Options::default()
+    };
+    let mut client = Client::with_options("test", 1, options);
+    let (mut link, _) = faulty(|l| l.empty_reads = 3);
+    assert!(link.call(&mut client, "A.B", None).is_ok());
+    let (mut link, _) = faulty(|l| l.empty_reads = 4);
+    let err = link.call(&mut client, "A.B", None).unwrap_err();
+    assert!(
+        matches!(err, Error::Incomplete { received: 0, .. }),
+        "{err:?}"
+    );
+}
+
+/// An answer of exactly [`Options::max_response_len`] bytes is taken; one byte more is refused.
+#[test]
+fn the_size_limit_is_inclusive() {
+    let request = Request {
+        id: Id::Num(1),
+        src: Some("test".into()),
+        method: "A.B".into(),
+        params: None,
+        auth: None,
+    };
+    let len = u32::try_from(echo(&request, 0).to_bytes().len()).unwrap();
+    let limited = |max| {
+        let options = Options {
+            max_response_len: max,
+            ..Options::default()
+        };
+        echo_link().call(&mut Client::with_options("test", 1, options), "A.B", None)
+    };
+    assert!(limited(len).is_ok());
+    assert!(matches!(limited(len - 1), Err(Error::TooLarge { .. })));
+}
+
+/// A length longer than the answer but within the limit (the garbage-length bug with a small
+/// number): when reads run dry, a complete frame is the answer.
+#[test]
+fn a_length_longer_than_the_answer_ends_when_reads_run_dry() {
+    let (mut link, mut client) = faulty(|l| l.garbage_len = Some(5_000));
+    let resp = call_padded(&mut link, &mut client, 600).unwrap();
+    assert_eq!(result(resp)["method"], "A.B");
+}
+
 /// Shelly 1PM Mini Gen4 reported 0x3213005f in rx_ctl while data held the frame (aioshelly #991).
 #[test]
 fn garbage_length_with_a_complete_frame_is_accepted() {
@@ -345,6 +414,81 @@ fn garbage_length_still_respects_the_size_limit() {
     let mut link = echo_link();
     link.garbage_len = Some(0x3213_005f);
     assert_too_large(link, 300, 600);
+}
+
+/// Smaller chunks cure a write refused for its size, not a dropped link or a refusal of the
+/// write itself; and a write already in small chunks is not restarted.
+#[test]
+fn only_a_large_write_that_failed_for_size_falls_back() {
+    let (mut link, mut client) = faulty(|l| l.disconnect_after = Some(30));
+    let err = call_padded(&mut link, &mut client, 800).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Gatt {
+                error: AttError::Disconnected,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!((link.frames_sent(), client.chunk_size()), (1, 512));
+    let options = Options {
+        chunk_size: 20,
+        ..Options::default()
+    };
+    let mut link = echo_link();
+    link.max_write = 10;
+    let mut client = Client::with_options("test", 1, options);
+    let err = call_padded(&mut link, &mut client, 100).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Gatt {
+                error: AttError::RequestNotSupported,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(link.frames_sent(), 1);
+}
+
+/// A deadline that passes while the request is still going out says so.
+#[test]
+fn a_deadline_during_the_write_names_the_write() {
+    let options = Options {
+        chunk_size: 20,
+        ..Options::default()
+    };
+    let mut client = Client::with_options("test", 1, options);
+    let mut call = client.call("A.B", Some(json!({ "pad": "p".repeat(100) })), 0, 0);
+    call.advance(Feedback::Written, 10_000);
+    assert_eq!(
+        client.finish(call),
+        Err(Error::Timeout {
+            waiting_for: "write"
+        })
+    );
+}
+
+/// `finish_listen` takes only a finished listen, and passes on its failure.
+#[test]
+fn finish_listen_takes_only_a_listen() {
+    let mut link = echo_link();
+    let mut client = Client::new("test", 1);
+    let mut call = client.call("A.B", None, 0, link.now);
+    link.drive(&mut call);
+    assert_eq!(client.finish_listen(call), Err(Error::NotFinished));
+    let mut listen = client.listen(0);
+    listen.advance(Feedback::Failed(AttError::Disconnected), 1);
+    assert_eq!(
+        client.finish_listen(listen),
+        Err(Error::Gatt {
+            characteristic: Characteristic::RxCtl,
+            error: AttError::Disconnected
+        })
+    );
 }
 
 #[test]
@@ -419,6 +563,7 @@ fn stray_answers_are_tolerated_up_to_the_limit() {
             link.server.push_response(stray.to_bytes());
         }
         let mut client = Client::with_options("test", 1, options.clone());
+        assert_eq!(client.options().max_stray_frames, 3);
         let resp = link.call(&mut client, "A.B", None);
         assert_eq!(resp.map(|r| r.id), outcome, "{strays} strays");
     }
