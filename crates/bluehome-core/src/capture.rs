@@ -620,6 +620,16 @@ mod tests {
             "00".repeat(255)
         );
         assert!(parse_line(&max).is_ok());
+        // The caps themselves are allowed: a line of exactly 8192 bytes, a name of 248.
+        let name = format!(
+            r#"{{"address":"x","local_name":"{}"}}"#,
+            "a".repeat(MAX_NAME_BYTES)
+        );
+        assert!(parse_line(&name).is_ok());
+        let pad = MAX_LINE_BYTES - r#"{"address":"x","source":""}"#.len();
+        let full = format!(r#"{{"address":"x","source":"{}"}}"#, "s".repeat(pad));
+        assert_eq!(full.len(), MAX_LINE_BYTES);
+        assert!(parse_line(&full).is_ok());
         let name = format!(r#"{{"address":"x","local_name":"{}"}}"#, "é".repeat(125));
         assert!(matches!(
             parse_line(&name),

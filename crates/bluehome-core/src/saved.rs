@@ -607,6 +607,43 @@ mod tests {
         assert_eq!(ScanDocument::load(None), Loaded::nothing());
     }
 
+    /// The notice the app shows names what was wrong and, for a version, both versions.
+    #[test]
+    fn issues_read_as_sentences() {
+        let cases = [
+            (
+                LoadIssue::Unreadable {
+                    message: "EOF at line 1".into(),
+                },
+                "could not be read (EOF at line 1)",
+            ),
+            (
+                LoadIssue::Newer { version: 9 },
+                "was written by a newer bluehome (schema 9; this one reads 1)",
+            ),
+            (
+                LoadIssue::UnknownVersion {
+                    version: "missing".into(),
+                },
+                "has no schema version this bluehome knows (version missing; this one reads 1)",
+            ),
+            (
+                LoadIssue::Dropped {
+                    part: "keys.bad".into(),
+                    problem: "not 32 hex digits".into(),
+                },
+                "keys.bad was left out: not 32 hex digits",
+            ),
+            (
+                LoadIssue::NotNumbers { points: 2 },
+                "2 history point(s) that were not numbers (NaN or infinite readings) were left out",
+            ),
+        ];
+        for (issue, words) in cases {
+            assert_eq!(issue.to_string(), words);
+        }
+    }
+
     #[test]
     fn keys_round_trip_and_a_malformed_key_is_kept_aside() {
         let mut doc = KeysDocument::default();
