@@ -550,7 +550,7 @@ mod tests {
 
     #[test]
     fn a_bad_part_is_left_out_reported_and_the_original_kept() {
-        let text = r#"{"version":1,"labels":{"a":"A","b":7},"history":{"x":3,"y":{"readings":[{"id":999,"points":[]},{"id":1,"points":[[1,2],"z"]}]}}}"#;
+        let text = r#"{"version":1,"labels":{"a":"A","b":7},"history":{"x":3,"y":{"readings":[{"id":999,"points":[]},{"id":1,"points":[[1,2],"z",[-3,4],[5,"6"]]}]}}}"#;
         let loaded = scan(text);
         let doc = loaded.value.unwrap();
         assert_eq!(doc.labels.len(), 1);
@@ -573,6 +573,10 @@ mod tests {
                 "history.y.readings[1]"
             ]
         );
+        let Some(LoadIssue::Dropped { problem, .. }) = loaded.issues.last() else {
+            panic!("{:?}", loaded.issues)
+        };
+        assert_eq!(problem, "3 point(s) were not [time, value]");
         assert_eq!(loaded.kept_aside.as_deref(), Some(text));
     }
 
