@@ -86,7 +86,9 @@ fn five_open_slots_by_default_with_slot_0_active() {
 
 #[test]
 fn slot_count_is_configurable_within_limits() {
-    assert_eq!(Profiles::new(cfg(8)).unwrap().len(), 8);
+    let eight = Profiles::new(cfg(8)).unwrap();
+    assert_eq!((eight.len(), eight.is_empty()), (8, false));
+    assert_eq!(eight.config(), cfg(8));
     assert_eq!(
         Profiles::new(cfg(0)),
         Err(Error::BadSlotCount { requested: 0 })
@@ -325,6 +327,24 @@ fn clear_all_forgets_every_slot_then_selects_0() {
     assert!(effects.contains(&Effect::ActiveChanged { index: 0 }));
 }
 
+/// With slot 0 already active, clearing every slot still tells the page once that the active
+/// profile changed (ZMK's `set_profile_address` raises the profile-changed event for the
+/// cleared address); from another slot, the selection of 0 tells it, also once.
+#[test]
+fn clear_all_reports_the_active_profile_change_once() {
+    for active in [0, 2] {
+        let mut p = bound_three();
+        p.select(active, 0).unwrap();
+        p.flush();
+        let effects = p.clear_all(50);
+        let changes = effects
+            .iter()
+            .filter(|e| matches!(e, Effect::ActiveChanged { index: 0 }))
+            .count();
+        assert_eq!(changes, 1, "from slot {active}: {effects:?}");
+    }
+}
+
 #[test]
 fn disconnect_checks_range_binding_and_link() {
     // BT_DISC: "n ≥ N → -ERANGE. Open → -ENODEV. No live conn → -ENODEV."
@@ -402,6 +422,14 @@ fn ha1_is_remembered_only_when_set_and_saved_at_once() {
         }),
         "only a digest is ever stored"
     );
+    // A digest is 64 hex digits exactly: a password of that length, or one digit short, is not.
+    let long_password = "p".repeat(64);
+    for not_a_digest in [long_password.as_str(), &HA1[1..]] {
+        assert!(
+            p.set_ha1(1, Some(String::from(not_a_digest))).is_err(),
+            "{not_a_digest}"
+        );
+    }
 }
 
 #[test]
@@ -492,6 +520,50 @@ fn an_out_of_range_active_index_falls_back_to_0_with_an_issue() {
     let text = r#"{"schema":"bluehome.profiles","version":1,"active":7,"slots":[]}"#;
     let loaded = loaded_with_issue(text, LoadIssue::ActiveOutOfRange { active: 7 });
     assert_eq!(loaded.profiles.active(), 0);
+    // The edge: with five slots, 4 is the last and 5 is past the end, loaded or imported.
+    for (active, loaded_as) in [(4, 4), (5, 0)] {
+        let text =
+            format!(r#"{{"schema":"bluehome.profiles","version":1,"active":{active},"slots":[]}}"#);
+        assert_eq!(
+            Profiles::load(Some(&text), cfg(5)).profiles.active(),
+            loaded_as
+        );
+        let mut p = five();
+        p.import(&text, 0).unwrap();
+        assert_eq!(p.active(), loaded_as, "imported {active}");
+    }
+}
+
+/// A slot count out of bounds in the settings is brought within them: loading never fails.
+#[test]
+fn loading_clamps_the_slot_count() {
+    assert_eq!(Profiles::load(None, cfg(0)).profiles.len(), 1);
+    assert_eq!(Profiles::load(None, cfg(99)).profiles.len(), MAX_SLOT_COUNT);
+}
+
+/// The notice the app shows for each issue.
+#[test]
+fn load_issues_read_as_sentences() {
+    let cases = [
+        (
+            LoadIssue::BeyondSlotCount {
+                index: 6,
+                mac: String::from("E8:73:88:EF:49:C0"),
+            },
+            "saved profile 6 (E8:73:88:EF:49:C0) is beyond the number of profiles configured",
+        ),
+        (
+            LoadIssue::Duplicate { index: 1, first: 0 },
+            "saved profile 1 repeats the device of profile 0",
+        ),
+        (
+            LoadIssue::ActiveOutOfRange { active: 7 },
+            "the saved active profile 7 does not exist; profile 0 is active",
+        ),
+    ];
+    for (issue, words) in cases {
+        assert_eq!(issue.to_string(), words);
+    }
 }
 
 #[test]
@@ -526,6 +598,12 @@ fn export_leaves_out_remembered_secrets() {
     let exported = p.export();
     assert!(!exported.contains(HA1));
     assert!(exported.contains("\"ha1_remembered\":true"));
+    // Storage keeps the HA1 itself and never says "remembered" instead.
+    let stored = p.to_storage_json();
+    assert!(
+        stored.contains(HA1) && !stored.contains("ha1_remembered"),
+        "{stored}"
+    );
     assert!(exported.contains("\"schema\":\"bluehome.profiles\",\"version\":1"));
 }
 
