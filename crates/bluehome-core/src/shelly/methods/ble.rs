@@ -618,6 +618,28 @@ mod tests {
         );
     }
 
+    /// An active scan's name and manufacturer data come along; every entry whose key or base64
+    /// does not parse is skipped and counted, the rest kept.
+    #[test]
+    fn relay_infos_keep_name_and_manufacturer_data_and_count_what_is_skipped() {
+        let info: RelayInfo = serde_json::from_value(json!({
+            "name": "SBBT-002C", "model": 3,
+            "sdata": {"fcd2": "RAAVAWQ6AQ==", "not-a-uuid": "AA==", "181c": "%%"},
+            "mdata": {"0ba9": "AQID", "zz": "AA==", "0001": "!"}
+        }))
+        .unwrap();
+        let (adv, skipped) = info.to_advertisement("5c:c7:c1:f0:db:60");
+        assert_eq!(skipped, 4);
+        assert_eq!(adv.name.as_deref(), Some("SBBT-002C"));
+        assert_eq!(adv.service_data.len(), 1);
+        assert_eq!(adv.manufacturer_data[&0x0ba9], [1, 2, 3]);
+        assert_eq!(adv.manufacturer_data.len(), 1);
+        assert_eq!(
+            Provisioning::Locked.to_string(),
+            Provisioning::Locked.name()
+        );
+    }
+
     #[test]
     fn rpc_switch_sends_only_rpc_enable() {
         assert_eq!(
