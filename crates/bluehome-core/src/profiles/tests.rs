@@ -544,26 +544,24 @@ fn loading_clamps_the_slot_count() {
 /// The notice the app shows for each issue.
 #[test]
 fn load_issues_read_as_sentences() {
-    let cases = [
-        (
-            LoadIssue::BeyondSlotCount {
-                index: 6,
-                mac: String::from("E8:73:88:EF:49:C0"),
-            },
-            "saved profile 6 (E8:73:88:EF:49:C0) is beyond the number of profiles configured",
-        ),
-        (
-            LoadIssue::Duplicate { index: 1, first: 0 },
-            "saved profile 1 repeats the device of profile 0",
-        ),
-        (
-            LoadIssue::ActiveOutOfRange { active: 7 },
-            "the saved active profile 7 does not exist; profile 0 is active",
-        ),
-    ];
-    for (issue, words) in cases {
-        assert_eq!(issue.to_string(), words);
-    }
+    let beyond = LoadIssue::BeyondSlotCount {
+        index: 6,
+        mac: String::from("E8:73:88:EF:49:C0"),
+    };
+    assert_eq!(
+        beyond.to_string(),
+        "saved profile 6 (E8:73:88:EF:49:C0) is beyond the number of profiles configured"
+    );
+    let twice = LoadIssue::Duplicate { index: 1, first: 0 };
+    assert_eq!(
+        twice.to_string(),
+        "saved profile 1 repeats the device of profile 0"
+    );
+    let past = LoadIssue::ActiveOutOfRange { active: 7 };
+    assert_eq!(
+        past.to_string(),
+        "the saved active profile 7 does not exist; profile 0 is active"
+    );
 }
 
 #[test]

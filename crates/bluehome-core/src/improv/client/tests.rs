@@ -244,25 +244,6 @@ fn connecting_reads_capabilities_state_and_error() {
     assert!(!client.notifications_seen(), "nothing was notified");
 }
 
-/// Authorization runs out (ESPHome's `authorized_duration`, one minute by default, puts the
-/// state back to "authorization required"): the state is read again before the Wi-Fi settings
-/// go out, so the page asks for the button instead of writing to a device that ignores them.
-#[test]
-fn an_authorization_that_ran_out_is_noticed_before_writing() {
-    let mut script = Script::new(0x02);
-    let mut client = connected(&mut script);
-    assert_eq!(client.state(), Some(State::Authorized));
-    script.state = 0x01;
-    let creds = Credentials::new("HomeNet", "correct horse").unwrap();
-    client.send_wifi(creds, 60_000).unwrap();
-    script.serve(&mut client, 60_000);
-    assert_eq!(
-        client.take_outcome(),
-        Some(Err(Error::AuthorizationRequired))
-    );
-    assert!(script.written.is_empty());
-}
-
 /// sdk-ble-js carries on without capabilities when the characteristic is missing.
 #[test]
 fn a_missing_capabilities_characteristic_means_none() {
@@ -291,26 +272,32 @@ fn a_state_of_two_bytes_is_a_typed_error() {
     );
 }
 
-/// Wi-Fi settings need authorization: nothing is written while it is required.
+/// Wi-Fi settings need authorization: nothing is written while it is required. The state is
+/// read again before the settings go out, for authorization runs out (ESPHome's
+/// `authorized_duration`, one minute by default, puts the state back to "authorization
+/// required"): a device authorized when the page connected may no longer be.
 #[test]
 fn wifi_settings_wait_for_authorization_without_writing() {
-    let mut script = Script::new(0x01);
-    let mut client = connected(&mut script);
-    let creds = Credentials::new("HomeNet", "correct horse").unwrap();
-    client.send_wifi(creds, 10).unwrap();
-    script.serve(&mut client, 10);
-    assert_eq!(
-        client.take_outcome(),
-        Some(Err(Error::AuthorizationRequired))
-    );
-    assert!(script.written.is_empty());
+    for state_when_connected in [0x01, 0x02] {
+        let mut script = Script::new(state_when_connected);
+        let mut client = connected(&mut script);
+        script.state = 0x01;
+        let creds = Credentials::new("HomeNet", "correct horse").unwrap();
+        client.send_wifi(creds, 10).unwrap();
+        script.serve(&mut client, 10);
+        assert_eq!(
+            client.take_outcome(),
+            Some(Err(Error::AuthorizationRequired))
+        );
+        assert!(script.written.is_empty());
 
-    client.await_authorization(20).unwrap();
-    script.serve(&mut client, 20);
-    assert_eq!(sleep_until(&client), 520);
-    script.state = 0x02; // the person pressed the button
-    script.wake_at(&mut client, 520);
-    assert_eq!(client.take_outcome(), Some(Ok(Response::Authorized)));
+        client.await_authorization(20).unwrap();
+        script.serve(&mut client, 20);
+        assert_eq!(sleep_until(&client), 520);
+        script.state = 0x02; // the person pressed the button
+        script.wake_at(&mut client, 520);
+        assert_eq!(client.take_outcome(), Some(Ok(Response::Authorized)));
+    }
 }
 
 #[test]
@@ -394,39 +381,32 @@ fn unable_to_connect_fails_with_the_device_error() {
 }
 
 /// The error of an earlier failed attempt does not fail the next one before the device has
-/// shown it processed the new command.
+/// shown it processed the new command: the state "provisioning", or the error cleared to 0 (when
+/// no read caught the state between).
 #[test]
 fn a_stale_error_counts_only_after_progress() {
-    let (mut script, mut client) = written_over_error(0x03, "correct horse");
-    assert!(
-        matches!(client.action(), Action::Sleep { .. }),
-        "still waiting"
-    );
-    script.state = 0x03; // provisioning: the new command is being processed
-    script.wake_at(&mut client, 500);
-    assert!(matches!(client.action(), Action::Sleep { .. }));
-    script.state = 0x02; // failed again, the error still reads 3
-    script.wake_at(&mut client, 1000);
-    assert_eq!(
-        client.take_outcome(),
-        Some(Err(Error::Device(ErrorCode::UnableToConnect)))
-    );
-}
-
-/// Progress shows in the error too: an error that cleared to 0 after the write and came back
-/// is this command's failure, even when no read caught the "provisioning" state between.
-#[test]
-fn an_error_that_cleared_and_came_back_counts() {
-    let (mut script, mut client) = written_over_error(0x03, "correct horse");
-    script.error = 0x00;
-    script.wake_at(&mut client, 500);
-    assert!(matches!(client.action(), Action::Sleep { .. }));
-    script.error = 0x03;
-    script.wake_at(&mut client, 1000);
-    assert_eq!(
-        client.take_outcome(),
-        Some(Err(Error::Device(ErrorCode::UnableToConnect)))
-    );
+    let progress: [fn(&mut Script); 2] = [|s| s.state = 0x03, |s| s.error = 0x00];
+    for (case, shows_progress) in progress.into_iter().enumerate() {
+        let (mut script, mut client) = written_over_error(0x03, "correct horse");
+        assert!(
+            matches!(client.action(), Action::Sleep { .. }),
+            "still waiting"
+        );
+        shows_progress(&mut script);
+        script.wake_at(&mut client, 500);
+        assert!(
+            matches!(client.action(), Action::Sleep { .. }),
+            "case {case}"
+        );
+        // Failed again: authorized, the error reads 3.
+        (script.state, script.error) = (0x02, 0x03);
+        script.wake_at(&mut client, 1000);
+        assert_eq!(
+            client.take_outcome(),
+            Some(Err(Error::Device(ErrorCode::UnableToConnect))),
+            "case {case}"
+        );
+    }
 }
 
 /// Wi-Fi settings go only to a device waiting for them: one already provisioning, provisioned

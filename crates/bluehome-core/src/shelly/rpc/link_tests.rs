@@ -51,6 +51,26 @@ fn echo(req: &Request, _now: u64) -> Response {
     }
 }
 
+/// A call of `A.B` whose request the device has taken, at time 1.
+fn written_call(client: &mut Client) -> Call {
+    let mut call = client.call("A.B", None, 0, 0);
+    while let Action::Write { .. } = call.action() {
+        call.advance(Feedback::Written, 1);
+    }
+    call
+}
+
+/// The request a client named "test" sends as call `id` of `method`, before any auth.
+fn request(id: u64, method: &str, params: Option<Value>) -> Request {
+    Request {
+        id: Id::Num(id),
+        src: Some("test".into()),
+        method: method.into(),
+        params,
+        auth: None,
+    }
+}
+
 impl Link {
     /// Request frames started so far: each begins with a write of its length to tx_ctl.
     fn frames_sent(&self) -> usize {
@@ -260,13 +280,7 @@ fn round_trip_with_multi_chunk_request_and_answer() {
     let stats = client.last_stats();
     let ops = link.log.iter().filter(|l| !l.starts_with("sleep")).count();
     assert_eq!(usize::try_from(stats.gatt_ops), Ok(ops));
-    let request = Request {
-        id: Id::Num(1),
-        src: Some("test".into()),
-        method: "Test.Echo".into(),
-        params: Some(json!({ "blob": "x".repeat(1500) })),
-        auth: None,
-    };
+    let request = request(1, "Test.Echo", Some(json!({ "blob": "x".repeat(1500) })));
     assert_eq!(stats.bytes_written, 4 + request.to_bytes().len());
     assert!(stats.bytes_read > 4 + 1500, "{stats:?}");
     // The next call uses the next id.
@@ -322,24 +336,11 @@ fn empty_reads_stop_at_the_deadline() {
     assert!(elapsed <= 2_001, "{elapsed}");
 }
 
-#[test]
-fn endless_empty_reads_end_as_incomplete() {
-    let (mut link, mut client) = faulty(|l| l.empty_reads = 1_000);
-    let err = link.call(&mut client, "A.B", None).unwrap_err();
-    assert!(
-        matches!(err, Error::Incomplete { received: 0, .. }),
-        "{err:?}"
-    );
-}
-
 /// An empty read after part of the answer is a slow device too: retried, and the rest joined.
 #[test]
 fn an_empty_read_midway_is_retried() {
     let mut client = Client::new("test", 1);
-    let mut call = client.call("A.B", None, 0, 0);
-    while let Action::Write { .. } = call.action() {
-        call.advance(Feedback::Written, 1);
-    }
+    let mut call = written_call(&mut client);
     let answer = echo(call.request().unwrap(), 0).to_bytes();
     let len = u32::try_from(answer.len()).unwrap();
     call.advance(Feedback::Read(&encode_len(len)), 2);
@@ -351,18 +352,13 @@ fn an_empty_read_midway_is_retried() {
     assert_eq!(client.finish(call).map(|r| r.id), Ok(Id::Num(1)));
 }
 
-/// Exactly [`Options::max_empty_reads`] empty reads in a row are waited out; one more ends the
-/// call.
+/// Exactly [`Options::max_empty_reads`] empty reads in a row (50) are waited out; one more
+/// ends the call as incomplete.
 #[test]
 fn empty_reads_are_tolerated_up_to_the_limit() {
-    let options = Options {
-        max_empty_reads: 3,
-        ..Options::default()
-    };
-    let mut client = Client::with_options("test", 1, options);
-    let (mut link, _) = faulty(|l| l.empty_reads = 3);
+    let (mut link, mut client) = faulty(|l| l.empty_reads = 50);
     assert!(link.call(&mut client, "A.B", None).is_ok());
-    let (mut link, _) = faulty(|l| l.empty_reads = 4);
+    let (mut link, mut client) = faulty(|l| l.empty_reads = 51);
     let err = link.call(&mut client, "A.B", None).unwrap_err();
     assert!(
         matches!(err, Error::Incomplete { received: 0, .. }),
@@ -373,14 +369,7 @@ fn empty_reads_are_tolerated_up_to_the_limit() {
 /// An answer of exactly [`Options::max_response_len`] bytes is taken; one byte more is refused.
 #[test]
 fn the_size_limit_is_inclusive() {
-    let request = Request {
-        id: Id::Num(1),
-        src: Some("test".into()),
-        method: "A.B".into(),
-        params: None,
-        auth: None,
-    };
-    let len = u32::try_from(echo(&request, 0).to_bytes().len()).unwrap();
+    let len = u32::try_from(echo(&request(1, "A.B", None), 0).to_bytes().len()).unwrap();
     let limited = |max| {
         let options = Options {
             max_response_len: max,
@@ -416,42 +405,34 @@ fn garbage_length_still_respects_the_size_limit() {
     assert_too_large(link, 300, 600);
 }
 
-/// Smaller chunks cure a write refused for its size, not a dropped link or a refusal of the
-/// write itself; and a write already in small chunks is not restarted.
+/// Smaller chunks cure a write refused for its size, not a dropped link; and a write already in
+/// small chunks is not restarted. Either way the call fails with the write's error, after one
+/// frame.
 #[test]
 fn only_a_large_write_that_failed_for_size_falls_back() {
-    let (mut link, mut client) = faulty(|l| l.disconnect_after = Some(30));
-    let err = call_padded(&mut link, &mut client, 800).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Gatt {
-                error: AttError::Disconnected,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert_eq!((link.frames_sent(), client.chunk_size()), (1, 512));
-    let options = Options {
+    let small = Options {
         chunk_size: 20,
         ..Options::default()
     };
-    let mut link = echo_link();
-    link.max_write = 10;
-    let mut client = Client::with_options("test", 1, options);
-    let err = call_padded(&mut link, &mut client, 100).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Gatt {
-                error: AttError::RequestNotSupported,
-                ..
-            }
+    for (options, fault, error) in [
+        (
+            Options::default(),
+            (|l: &mut Link| l.disconnect_after = Some(30)) as fn(&mut Link),
+            AttError::Disconnected,
         ),
-        "{err:?}"
-    );
-    assert_eq!(link.frames_sent(), 1);
+        (small, |l| l.max_write = 10, AttError::RequestNotSupported),
+    ] {
+        let mut link = echo_link();
+        fault(&mut link);
+        let mut client = Client::with_options("test", 1, options.clone());
+        let err = call_padded(&mut link, &mut client, 800).unwrap_err();
+        assert!(
+            matches!(err, Error::Gatt { error: e, .. } if e == error),
+            "{err:?}"
+        );
+        assert_eq!(link.frames_sent(), 1, "{error:?}");
+        assert_eq!(client.chunk_size(), options.chunk_size, "{error:?}");
+    }
 }
 
 /// A deadline that passes while the request is still going out says so.
@@ -550,16 +531,7 @@ fn stray_answers_are_tolerated_up_to_the_limit() {
     ] {
         let mut link = echo_link();
         for id in 0..strays {
-            let stray = echo(
-                &Request {
-                    id: Id::Num(1_000 + id),
-                    src: None,
-                    method: "Old.Call".into(),
-                    params: None,
-                    auth: None,
-                },
-                0,
-            );
+            let stray = echo(&request(1_000 + id, "Old.Call", None), 0);
             link.server.push_response(stray.to_bytes());
         }
         let mut client = Client::with_options("test", 1, options.clone());
@@ -640,11 +612,7 @@ fn disconnect_mid_frame_fails_the_call_and_the_next_call_works() {
 #[test]
 fn gatt_read_errors_are_reported_with_the_characteristic() {
     let mut client = Client::new("test", 1);
-    let mut call = client.call("A.B", None, 0, 0);
-    call.advance(Feedback::Written, 1);
-    while let Action::Write { .. } = call.action() {
-        call.advance(Feedback::Written, 1);
-    }
+    let mut call = written_call(&mut client);
     call.advance(Feedback::Failed(AttError::InsufficientAuthentication), 2);
     assert_eq!(
         client.finish(call),
@@ -658,17 +626,11 @@ fn gatt_read_errors_are_reported_with_the_characteristic() {
 #[test]
 fn bad_control_value_and_bad_frames_fail_cleanly() {
     let mut client = Client::new("test", 1);
-    let mut call = client.call("A.B", None, 0, 0);
-    while let Action::Write { .. } = call.action() {
-        call.advance(Feedback::Written, 1);
-    }
+    let mut call = written_call(&mut client);
     call.advance(Feedback::Read(&[1, 2, 3]), 2);
     assert_eq!(client.finish(call), Err(Error::BadControlValue { len: 3 }));
 
-    let mut call = client.call("A.B", None, 0, 0);
-    while let Action::Write { .. } = call.action() {
-        call.advance(Feedback::Written, 1);
-    }
+    let mut call = written_call(&mut client);
     call.advance(Feedback::Read(&[0, 0, 0, 3]), 2);
     call.advance(Feedback::Read(b"{x}"), 3);
     assert!(matches!(client.finish(call), Err(Error::Frame(_))));
@@ -765,41 +727,49 @@ fn challenge(nonce: &str, stale: bool) -> RpcError {
 /// Firmware 2.0 answers 429 once it throttles failed sign-ins or has no free nonce slot, even to
 /// a correct answer of a nonce it has dropped. Answering that nonce again only counts as another
 /// failed sign-in (home-assistant/core#177257): the next request goes without `auth`, and the
-/// fresh 401 it gets is answered.
+/// fresh 401 it gets is answered. Only a 429 drops the nonce: after another error (-105 here)
+/// the next request still carries `auth` up front.
 #[test]
 fn after_a_429_the_next_request_asks_for_a_new_nonce() {
+    const REFUSING: u8 = 1;
+    const DROPPED: u8 = 2;
     let stored = ha1(REALM, "pw");
-    let dropped = Rc::new(Cell::new(false));
-    let dropped_in_device = Rc::clone(&dropped);
-    let (handler, seen) = firmware_2_0(move |auth| match auth {
-        None if dropped_in_device.get() => Err(challenge("B", false)),
-        None => Err(challenge("A", false)),
-        Some(a) if a.nonce == Nonce::Text("A".into()) && dropped_in_device.get() => Err(RpcError {
+    let mode = Rc::new(Cell::new(0));
+    let device_mode = Rc::clone(&mode);
+    let (handler, seen) = firmware_2_0(move |auth| match (auth, device_mode.get()) {
+        (None, DROPPED) => Err(challenge("B", false)),
+        (None, _) => Err(challenge("A", false)),
+        (Some(a), DROPPED) if a.nonce == Nonce::Text("A".into()) => Err(RpcError {
             code: 429,
             message: "Too many failed authentication attempts".into(),
         }),
-        Some(a) if a.verify(&stored) => Ok(json!({ "nonce": a.nonce.to_string() })),
-        Some(_) => Err(challenge("A", false)),
+        (Some(a), REFUSING) if a.verify(&stored) => Err(RpcError {
+            code: -105,
+            message: "Argument 'id' not found".into(),
+        }),
+        (Some(a), _) if a.verify(&stored) => Ok(json!({ "nonce": a.nonce.to_string() })),
+        (Some(_), _) => Err(challenge("A", false)),
     });
     let mut link = Link::new(handler);
     let mut client = Client::new("test", 1);
     client.set_credentials(Some(Credentials::from_password(REALM, "pw")));
-    assert_eq!(
-        result(link.call(&mut client, "Shelly.GetStatus", None).unwrap()),
-        json!({"nonce": "A"})
-    );
-    dropped.set(true);
-    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
-    assert_eq!(resp.outcome.unwrap_err().code, 429);
-    let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
-    assert_eq!(result(resp), json!({"nonce": "B"}));
+    let mut call_with = |state| {
+        mode.set(state);
+        link.call(&mut client, "Shelly.GetStatus", None)
+            .unwrap()
+            .outcome
+    };
+    assert_eq!(call_with(0), Ok(json!({"nonce": "A"})));
+    assert_eq!(call_with(REFUSING).unwrap_err().code, -105);
+    assert_eq!(call_with(DROPPED).unwrap_err().code, 429);
+    assert_eq!(call_with(DROPPED), Ok(json!({"nonce": "B"})));
     let nonces: Vec<Option<String>> = seen
         .borrow()
         .iter()
         .map(|a| a.as_ref().map(|a| a.nonce.to_string()))
         .collect();
     let (a, b) = (Some("A".to_owned()), Some("B".to_owned()));
-    assert_eq!(nonces, [None, a.clone(), a, None, b]);
+    assert_eq!(nonces, [None, a.clone(), a.clone(), a, None, b]);
 }
 
 /// A 401 to an answered challenge is a wrong password, unless it says the nonce went stale
@@ -825,34 +795,6 @@ fn a_stale_nonce_is_answered_again_not_taken_for_a_wrong_password() {
     let resp = link.call(&mut client, "Shelly.GetStatus", None).unwrap();
     assert_eq!(resp.outcome.unwrap_err().code, 401);
     assert_eq!(seen.borrow().len(), 3);
-}
-
-/// Only a 429 drops the nonce: after any other error the next request still carries `auth` up
-/// front.
-#[test]
-fn other_errors_keep_the_nonce() {
-    let stored = ha1(REALM, "pw");
-    let refuse = Rc::new(Cell::new(false));
-    let refusing = Rc::clone(&refuse);
-    let (handler, seen) = firmware_2_0(move |auth| match auth {
-        Some(a) if a.verify(&stored) && refusing.get() => Err(RpcError {
-            code: -105,
-            message: "Argument 'id' not found".into(),
-        }),
-        Some(a) if a.verify(&stored) => Ok(json!({})),
-        _ => Err(challenge("A", false)),
-    });
-    let mut link = Link::new(handler);
-    let mut client = Client::new("test", 1);
-    client.set_credentials(Some(Credentials::from_password(REALM, "pw")));
-    link.call(&mut client, "Shelly.GetStatus", None).unwrap();
-    refuse.set(true);
-    let resp = link.call(&mut client, "Script.Stop", None).unwrap();
-    assert_eq!(resp.outcome.unwrap_err().code, -105);
-    refuse.set(false);
-    link.call(&mut client, "Shelly.GetStatus", None).unwrap();
-    let with_auth: Vec<bool> = seen.borrow().iter().map(Option::is_some).collect();
-    assert_eq!(with_auth, [false, true, true, true]);
 }
 
 /// A 401 whose message is no challenge cannot be answered: the call fails saying so, rather
