@@ -540,8 +540,8 @@ mod tests {
         assert_eq!(creds.next_auth(3).unwrap().nc, 1);
     }
 
-    /// `stale` is written only when set (RFC 7616 3.3 leaves it out otherwise), as serde JSON and
-    /// as the firmware-style message, and read back either way.
+    /// `stale` is written only when set (RFC 7616 3.3: a missing `stale` means false), as serde
+    /// JSON and as the firmware-style message, and read back either way.
     #[test]
     fn stale_is_written_only_when_set() {
         let fresh = Challenge::new("r", 5);
