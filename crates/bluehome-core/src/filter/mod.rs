@@ -321,4 +321,19 @@ mod tests {
         );
         assert_eq!(as_hex(&Value::from("0aFf"), "f").unwrap(), [0x0a, 0xff]);
     }
+
+    #[test]
+    fn integers_are_taken_up_to_both_ends_of_their_range() {
+        assert_eq!(as_company_id(&Value::from(0), "c"), Ok(0));
+        assert_eq!(as_company_id(&Value::from(0xFFFF), "c"), Ok(0xFFFF));
+        for outside in [-1, 0x1_0000] {
+            assert_eq!(
+                as_company_id(&Value::from(outside), "c"),
+                Err(Error::OutOfRange {
+                    field: "c".into(),
+                    allowed: "0..=65535"
+                })
+            );
+        }
+    }
 }

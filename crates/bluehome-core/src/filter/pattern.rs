@@ -529,8 +529,10 @@ mod tests {
             let words = p.tokens.len() / 64 + 1;
             let mut steps = 0;
             assert!(!p.matches_counting(&name, &mut steps), "{pattern}");
-            assert!(
-                steps <= name.len() * words,
+            // None of these fails before the name's end, so each character was one step.
+            assert_eq!(
+                steps,
+                name.len() * words,
                 "{pattern}: {steps} steps for {} characters",
                 name.len()
             );
@@ -555,5 +557,19 @@ mod tests {
         assert!(p.matches(&format!("{}xzzz{}y", "a".repeat(63), "b".repeat(64))));
         assert!(!p.matches(&format!("{}x{}", "a".repeat(63), "b".repeat(64))));
         assert!(!p.matches(&format!("{}{}y", "a".repeat(63), "b".repeat(64))));
+        // Around the first word's last bit: a `*` as the 64th token (skipping it carries into the
+        // second word), and a `*` as the 65th, alive while the 64th token's state moves into it.
+        let a62 = "a".repeat(62);
+        for pattern in [format!("a{a62}*b"), format!("*{a62}?*b")] {
+            let p = Pattern::shelly(&pattern);
+            let chars: Vec<char> = pattern.chars().collect();
+            for n in 60..70 {
+                for tail in ["b", "xb", "x"] {
+                    let name = format!("{}{tail}", "a".repeat(n));
+                    let want = reference(&chars, &name.chars().collect::<Vec<_>>());
+                    assert_eq!(p.matches(&name), want, "{pattern} vs {name}");
+                }
+            }
+        }
     }
 }

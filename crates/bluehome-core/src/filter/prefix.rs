@@ -30,11 +30,6 @@ impl DataPrefix {
         Ok(Self { prefix, mask })
     }
 
-    /// The prefix whose every bit counts (no mask).
-    pub fn exact(prefix: Vec<u8>) -> Self {
-        Self { prefix, mask: None }
-    }
-
     /// A masked prefix from `(byte, mask)` pairs, so the two cannot differ in length.
     pub fn masked(pairs: impl IntoIterator<Item = (u8, u8)>) -> Self {
         let (prefix, mask) = pairs.into_iter().unzip();
@@ -42,11 +37,6 @@ impl DataPrefix {
             prefix,
             mask: Some(mask),
         }
-    }
-
-    /// True when nothing is compared (no prefix bytes): every data matches.
-    pub fn is_empty(&self) -> bool {
-        self.prefix.is_empty()
     }
 
     /// The prefix bytes.
@@ -119,6 +109,10 @@ mod tests {
         let p = DataPrefix::new(alloc::vec![1, 2, 3], Some(alloc::vec![0, 0, 0])).unwrap();
         assert!(!p.matches(&[1, 2]));
         assert!(p.matches(&[9, 9, 9, 9]));
+        assert_eq!(
+            (p.prefix(), p.mask()),
+            (&[1, 2, 3][..], Some(&[0, 0, 0][..]))
+        );
     }
 
     /// Property: a masked prefix matches exactly when every masked bit agrees (reference: a

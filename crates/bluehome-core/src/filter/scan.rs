@@ -471,6 +471,11 @@ mod tests {
         )
         .unwrap();
         assert!(!f.matches(&key(), &adv()));
+        let f = ScanFilter::from_json(
+            r#"{"manufacturerData":{"companyIdentifier":2985,"dataPrefix":"0103"}}"#,
+        )
+        .unwrap();
+        assert!(!f.matches(&key(), &adv()), "the company's data differs");
     }
 
     #[test]
@@ -540,6 +545,8 @@ mod tests {
                 interval_ms: 50
             }
         );
+        let equal = ScanOptions::from_json(r#"{"interval_ms":50,"window_ms":50}"#).unwrap();
+        assert_eq!((equal.window_ms, equal.interval_ms), (50, 50));
     }
 
     #[test]

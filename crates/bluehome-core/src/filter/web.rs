@@ -180,13 +180,6 @@ pub struct WebFilters {
     pub losses: Vec<Loss>,
 }
 
-impl WebFilters {
-    /// True when the browser's filtering equals the Shelly set's.
-    pub fn is_exact(&self) -> bool {
-        self.losses.is_empty()
-    }
-}
-
 /// Translates a filter set for `requestLEScan`: each filter's `services` alone (one scan filter
 /// per listed service), and everything when any filter has none. Names, manufacturer and service
 /// data are reported as [`LossKind::CheckedAfterMerge`] (see the module documentation).
@@ -334,9 +327,9 @@ mod tests {
     #[test]
     fn empty_set_is_accept_all_without_loss() {
         let w = web("[]");
-        assert!(w.accept_all && w.is_exact());
+        assert!(w.accept_all && w.losses.is_empty());
         let s = scan("[]");
-        assert!(s.accept_all && s.filters.is_empty() && s.is_exact());
+        assert!(s.accept_all && s.filters.is_empty() && s.losses.is_empty());
     }
 
     #[test]
@@ -398,7 +391,7 @@ mod tests {
             r#"[{"name":"SBHT-003C","serviceData":{"service":"fcd2","dataPrefix":"40","mask":"e0"},
                  "manufacturerData":{"companyIdentifier":2985}}]"#,
         );
-        assert!(w.is_exact() && !w.accept_all);
+        assert!(w.losses.is_empty() && !w.accept_all);
         assert_eq!(
             w.filters,
             [WebFilter {
@@ -419,7 +412,7 @@ mod tests {
     #[test]
     fn trailing_star_becomes_name_prefix_exactly() {
         let w = web(r#"[{"name":"SBHT-*"}]"#);
-        assert!(w.is_exact());
+        assert!(w.losses.is_empty());
         assert_eq!(w.filters[0].name_prefix.as_deref(), Some("SBHT-"));
     }
 
@@ -437,12 +430,28 @@ mod tests {
                 }
             }]
         );
+        // With no literal prefix the name cannot be given to the browser; `*` alone loses nothing.
+        let w = web(r#"[{"name":"?BHT","services":["fcd2"]},{"name":"*","services":["fcd2"]}]"#);
+        assert!(
+            w.filters
+                .iter()
+                .all(|f| f.name.is_none() && f.name_prefix.is_none())
+        );
+        assert_eq!(
+            w.losses,
+            [Loss {
+                filter: 0,
+                kind: LossKind::NameDropped {
+                    pattern: "?BHT".into()
+                }
+            }]
+        );
     }
 
     #[test]
     fn alternative_services_become_separate_filters() {
         let w = web(r#"[{"services":["180f","fcd2"],"name":"x"}]"#);
-        assert!(w.is_exact());
+        assert!(w.losses.is_empty());
         assert_eq!(w.filters.len(), 2);
         assert_eq!(w.filters[1].services, [Uuid::BTHOME_V2]);
         assert_eq!(w.filters[1].name.as_deref(), Some("x"));
