@@ -622,6 +622,43 @@ mod tests {
         }
     }
 
+    /// The CLI and the Decode page show these words; `offset` is 0 for the errors of emitting.
+    #[test]
+    fn errors_serialize_with_kind_offset_and_words() {
+        let cases = [
+            (
+                Error::Truncated {
+                    offset: 3,
+                    length: 5,
+                    available: 4,
+                },
+                r#"{"kind":"truncated","offset":3,"message":"AD structure at byte 3 says 5 bytes follow, only 4 do"}"#,
+            ),
+            (
+                Error::BadLength {
+                    offset: 7,
+                    ad_type: 0x16,
+                    len: 1,
+                },
+                r#"{"kind":"bad_length","offset":7,"message":"AD structure at byte 7 (type 0x16) has 1 data bytes, which is not a valid size for its type"}"#,
+            ),
+            (
+                Error::TooLong {
+                    ad_type: 0x2A,
+                    len: 255,
+                },
+                r#"{"kind":"too_long","offset":0,"message":"AD type 0x2a with 255 data bytes does not fit one AD structure"}"#,
+            ),
+            (
+                Error::BufferTooSmall { needed: 3 },
+                r#"{"kind":"buffer_too_small","offset":0,"message":"output buffer too small: 3 bytes needed"}"#,
+            ),
+        ];
+        for (error, json) in cases {
+            assert_eq!(serde_json::to_string(&error).unwrap(), json);
+        }
+    }
+
     #[test]
     fn every_structure_round_trips() {
         let name = b"SBBT-002C";
