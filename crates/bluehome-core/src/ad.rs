@@ -715,6 +715,9 @@ mod tests {
         }
         let back: Vec<_> = iter(&out).collect::<Result<_, _>>().unwrap();
         assert_eq!(back, structures);
+        // Length and type bytes, and the service data's UUID or the manufacturer's company id.
+        let headers: Vec<_> = structures.iter().map(AdStructure::header_len).collect();
+        assert_eq!(headers, [2, 2, 2, 2, 2, 2, 4, 6, 18, 4, 2, 2]);
     }
 
     #[test]
