@@ -575,6 +575,26 @@ mod tests {
         );
     }
 
+    /// Flags, a 16-bit UUID list, TX power, manufacturer data and a short name, then a structure
+    /// cut short: the lossy reading keeps all before the cut, the strict one refuses it.
+    #[test]
+    fn an_advertisement_keeps_what_came_before_a_cut_structure() {
+        let bytes = hex("0201060503d2fc1c18020af805ffa90b0102030841420a16d2fc40");
+        let cut = Error::Truncated {
+            offset: 22,
+            length: 10,
+            available: 4,
+        };
+        let (adv, error) = Advertisement::from_ad_bytes_lossy(&bytes);
+        assert_eq!(error, Some(cut.clone()));
+        assert_eq!(adv.service_uuids, [Uuid::BTHOME_V2, Uuid::from_u16(0x181C)]);
+        assert_eq!(adv.tx_power, Some(-8));
+        assert_eq!(adv.manufacturer_data.get(&0x0BA9), Some(&hex("0102")));
+        assert_eq!(adv.name.as_deref(), Some("AB"));
+        assert!(adv.service_data.is_empty());
+        assert_eq!(Advertisement::from_ad_bytes(&bytes), Err(cut));
+    }
+
     #[test]
     fn stops_at_zero_length_structure() {
         let bytes = hex("020106000000ffff");

@@ -213,6 +213,10 @@ mod tests {
                 "{bad}"
             );
         }
+        assert_eq!(
+            MacAddressError::BadFormat.to_string(),
+            "a MAC address is six pairs of hex digits separated by colons, like AA:BB:CC:DD:EE:FF"
+        );
     }
 
     #[test]
@@ -234,6 +238,11 @@ mod tests {
         assert_eq!(
             parse_company_id_decimal("0x0BA9"),
             Err(CompanyIdError::NotANumber)
+        );
+        assert_eq!(CompanyIdError::NotANumber.to_string(), "not a company id");
+        assert_eq!(
+            CompanyIdError::OutOfRange.to_string(),
+            "a company id is at most 65535 (0xFFFF)"
         );
     }
 
