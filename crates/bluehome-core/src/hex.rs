@@ -155,10 +155,16 @@ mod tests {
             decode_lenient(" 0x07 16:d2-FC\n").unwrap(),
             [0x07, 0x16, 0xd2, 0xfc]
         );
+        // One odd group is an odd text, with or without separators after it.
         assert_eq!(decode_lenient("071"), Err(Error::OddLength));
+        assert_eq!(decode_lenient("071 \n"), Err(Error::OddLength));
         assert_eq!(
             decode_lenient("  0x07 zz"),
             Err(Error::BadDigit { offset: 7 })
+        );
+        assert_eq!(
+            decode_lenient("0x07 1z"),
+            Err(Error::BadDigit { offset: 6 })
         );
     }
 

@@ -354,13 +354,26 @@ mod tests {
         assert!(!caps.offers(Command::DeviceInfo));
         assert!(Capabilities(0).offers(Command::WifiSettings));
         assert!(!caps.offers(Command::Other(0x07)));
+        // Each optional command by its own bit: offered with that bit alone, not with all others.
+        for (command, bit) in [
+            (Command::Identify, Capabilities::IDENTIFY),
+            (Command::DeviceInfo, Capabilities::DEVICE_INFO),
+            (Command::ScanWifi, Capabilities::SCAN_WIFI),
+            (Command::Hostname, Capabilities::HOSTNAME),
+        ] {
+            assert!(Capabilities(bit).offers(command), "{command:?}");
+            assert!(!Capabilities(!bit).offers(command), "{command:?}");
+        }
     }
 
     /// Revision 2.4 (and sdk-cpp's `improv.h` for state 0x00): the values are named, described,
     /// and bit 3 offers the hostname command; the device-name command has no bit.
     #[test]
     fn revision_2_4_values_are_known() {
-        assert!(ErrorCode::from(0x05).description().contains("hostname"));
+        assert_eq!(
+            ErrorCode::from(0x05).to_string(),
+            "the device did not accept the hostname (Improv error 0x05)"
+        );
         assert!(State::from(0x00).description().contains("stopped"));
         let hostname = Capabilities(0x08);
         assert!(hostname.offers(Command::from(0x05)));
