@@ -93,27 +93,6 @@ impl Flags {
     pub fn set(self) -> impl Iterator<Item = Flag> {
         Flag::ALL.into_iter().filter(move |f| self.has(*f))
     }
-
-    /// Bit 0: discoverable.
-    pub const fn discoverable(self) -> bool {
-        self.has(Flag::Discoverable)
-    }
-    /// Bit 1: authentication enabled.
-    pub const fn auth(self) -> bool {
-        self.has(Flag::Auth)
-    }
-    /// Bit 2: RPC over BLE enabled.
-    pub const fn rpc_over_ble(self) -> bool {
-        self.has(Flag::RpcOverBle)
-    }
-    /// Bit 3: buzzer enabled.
-    pub const fn buzzer(self) -> bool {
-        self.has(Flag::Buzzer)
-    }
-    /// Bit 4: in pairing mode.
-    pub const fn pairing(self) -> bool {
-        self.has(Flag::Pairing)
-    }
 }
 
 impl Serialize for Flags {
@@ -177,21 +156,6 @@ impl TimeBeacon {
             *slot = parts.next().unwrap_or_default();
         }
         out
-    }
-
-    /// Whether DST is in effect at `unix_time` (between `dst_start` and `dst_end`).
-    pub fn dst_active(&self) -> bool {
-        self.dst_start <= self.unix_time && self.unix_time < self.dst_end
-    }
-
-    /// Local wall-clock time as unix seconds: UTC offset plus the DST shift when DST is active.
-    pub fn local_time(&self) -> i64 {
-        let shift = if self.dst_active() {
-            i64::from(self.dst_shift)
-        } else {
-            0
-        };
-        i64::from(self.unix_time) + i64::from(self.utc_offset) + shift
     }
 }
 
@@ -470,6 +434,7 @@ impl Serialize for ManufacturerData {
 mod tests {
     use super::*;
     use crate::hex::fixture as hex;
+    use serde_json::json;
 
     /// theengs/decoder `tests/BLE/test_ble.cpp`, Shelly BLU Button1 (SBBT-002C): flags 0x0009,
     /// model 0x0001, MAC BC:02:6E:AA:BB:CC; then the blocks tile the data, and an unknown block
@@ -551,7 +516,7 @@ mod tests {
         let m = parse(&hex("0109000b01000accbbaa6e02bc"));
         assert_eq!(m.error, None);
         assert_eq!(m.flags, Some(Flags(0x0009)));
-        assert!(m.flags.unwrap().discoverable() && m.flags.unwrap().buzzer());
+        assert!(m.flags.unwrap().has(Flag::Discoverable) && m.flags.unwrap().has(Flag::Buzzer));
         assert_eq!(m.model_id, Some(1));
         assert_eq!(m.model().map(|m| m.code), Some("SBBT-002C"));
         assert_eq!(
@@ -613,8 +578,6 @@ mod tests {
         assert_eq!(&block[1..5], &[0x00, 0xF1, 0x53, 0x65]);
         let m = parse(&block);
         assert_eq!(m.beacon, Some(beacon));
-        assert!(!beacon.dst_active());
-        assert_eq!(beacon.local_time(), 1_700_003_600);
         let full = ManufacturerData {
             flags: Some(Flags(0x11)),
             mac: Some(MacAddress([1, 2, 3, 4, 5, 6])),
@@ -632,5 +595,28 @@ mod tests {
             serde_json::to_string(&m).unwrap(),
             r#"{"flags":{"raw":17,"discoverable":true,"auth":false,"rpc_over_ble":false,"buzzer":false,"pairing":true},"mac":"AA:BB:CC:DD:EE:FF","model_id":3,"model":"SBHT-003C","beacon":null,"error":null}"#
         );
+        assert_eq!(Flag::RpcOverBle.label(), "RPC over BLE");
+        assert_eq!(Flag::Pairing.label(), "pairing");
+        for (bytes, error) in [
+            (
+                "",
+                json!({"kind": "too_short", "offset": 0, "message": "manufacturer data is empty"}),
+            ),
+            (
+                "0104000ac049",
+                json!({"kind": "truncated", "offset": 3,
+                    "message": "block 0x0a at byte 3 needs 6 bytes, only 2 left"}),
+            ),
+            (
+                "010400ff0102",
+                json!({"kind": "unknown_block", "offset": 3,
+                    "message": "unknown block type 0xff at byte 3; its size is unknown, parsing stops"}),
+            ),
+        ] {
+            assert_eq!(
+                serde_json::to_value(parse(&hex(bytes))).unwrap()["error"],
+                error
+            );
+        }
     }
 }

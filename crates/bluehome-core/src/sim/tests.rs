@@ -1490,7 +1490,11 @@ fn sensors_advertise_through_the_bthome_encoder() {
     assert_eq!(own.len(), 1);
     let gw = crate::shelly::manufacturer::parse(&own[0].manufacturer_data[&0x0BA9]);
     assert_eq!(gw.model_id, Some(0x1817));
-    assert!(gw.flags.unwrap().rpc_over_ble());
+    assert!(
+        gw.flags
+            .unwrap()
+            .has(crate::shelly::manufacturer::Flag::RpcOverBle)
+    );
     let thermo = on_air
         .iter()
         .find(|a| a.name.as_deref().is_some_and(|n| n.starts_with("BTH-")))
