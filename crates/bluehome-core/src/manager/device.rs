@@ -275,6 +275,9 @@ mod tests {
             merge(&prev, adv(Some(""))).name.as_deref(),
             Some("Shelly BLU H&T")
         );
+        // An empty name is no name, even where there was none before.
+        let nameless = fresh(adv(None));
+        assert!(Arc::ptr_eq(&merge(&nameless, adv(Some(""))), &nameless));
     }
 
     #[test]

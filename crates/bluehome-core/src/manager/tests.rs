@@ -795,6 +795,20 @@ fn scanner_count_distinguishes_connectable_sources() {
     );
     mgr.unregister_scanner("gw").unwrap();
     assert_eq!(mgr.scanner_count(History::All), 1);
+    let unknown = mgr.unregister_scanner("gw").unwrap_err();
+    assert_eq!(unknown.to_string(), r#"no scanner named "gw""#);
+    assert_eq!(
+        Error::DuplicateScanner {
+            source: "gw".into()
+        }
+        .to_string(),
+        r#"scanner "gw" is already registered"#
+    );
+    // Debug shows counts, not the table; the scanners it knows include the unregistered one.
+    assert_eq!(
+        format!("{mgr:?}"),
+        "Manager { devices: 0, scanners: 2, registrations: 0, events: 0, .. }"
+    );
 }
 
 #[test]
