@@ -304,12 +304,17 @@ mod tests {
             m.service_uuids,
             [Uuid::from_u16(0x180F), Uuid::from_u16(0x180A)]
         );
+        // A new service UUID alone is news.
+        let mut c = adv(None);
+        c.add_service_uuid(Uuid::from_u16(0x1809));
+        assert!(merge(&m, c).service_uuids.contains(&Uuid::from_u16(0x1809)));
     }
 
     #[test]
     fn merge_without_news_reuses_the_previous_data() {
         let mut a = adv(Some("abc"));
         a.manufacturer_data.insert(1, alloc::vec![1]);
+        a.add_service_uuid(Uuid::from_u16(0x180F));
         let prev = fresh(a.clone());
         a.rssi = Some(-40);
         assert!(Arc::ptr_eq(&merge(&prev, a), &prev));

@@ -439,6 +439,16 @@ fn interval_needs_sixteen_packets() {
     assert_eq!(mgr.learned_interval_ms(&k(A)), None);
     feed(&mut mgr, 15 * S, "local", A, adv(-50, 1));
     assert_eq!(mgr.learned_interval_ms(&k(A)), Some(S));
+    // Learning starts over when the history is cleared and when the owner is unregistered.
+    mgr.clear_history(&k(A));
+    feed(&mut mgr, 16 * S, "local", A, adv(-50, 1));
+    assert_eq!(mgr.learned_interval_ms(&k(A)), None, "history cleared");
+    for i in 17..32 {
+        feed(&mut mgr, i * S, "local", A, adv(-50, 1));
+    }
+    assert_eq!(mgr.learned_interval_ms(&k(A)), Some(S));
+    mgr.unregister_scanner("local").unwrap();
+    assert_eq!(mgr.learned_interval_ms(&k(A)), None, "owner unregistered");
 }
 
 #[test]
@@ -595,6 +605,10 @@ fn waiter_takes_the_first_packet_its_predicate_accepts() {
 fn waiter_times_out_at_its_deadline() {
     let mut mgr = Manager::default();
     let id = mgr.wait_for(0, m(r#"{"manufacturer_id":76}"#), None, 30 * S);
+    // A later waiter stays until its own deadline; a cancelled one never times out.
+    let later = mgr.wait_for(0, m(r#"{"manufacturer_id":76}"#), None, 200 * S);
+    let cancelled = mgr.wait_for(0, m(r#"{"manufacturer_id":76}"#), None, 20 * S);
+    assert!(mgr.cancel_waiter(cancelled));
     assert_eq!(mgr.next_deadline(), Some(30 * S));
     feed(&mut mgr, S, "local", A, adv(-50, 1));
     mgr.advance(100 * S);
@@ -602,6 +616,7 @@ fn waiter_times_out_at_its_deadline() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].at_ms, 30 * S);
     assert!(matches!(out[0].event, Event::WaiterTimedOut { id: w } if w == id));
+    assert!(mgr.cancel_waiter(later));
 }
 
 #[test]
