@@ -133,11 +133,6 @@ impl Manager {
         self.recompute_scan(now_ms);
     }
 
-    /// The effective scan now, or `None` when no request is live.
-    pub fn effective_scan(&self, now_ms: u64) -> Option<ScanOptions> {
-        self.scan.effective.as_ref().map(|e| e.at(now_ms))
-    }
-
     pub(crate) fn expire_scans(&mut self, t: u64) {
         self.scan
             .requests
@@ -227,7 +222,8 @@ mod tests {
             req("b", r#"{"filters":[{"name":"b"},{"name":"a"}]}"#, None),
         ])
         .unwrap();
-        assert_eq!(e.options.filters.filters.len(), 2);
+        let each_once = FilterSet::from_json(r#"[{"name":"a"},{"name":"b"}]"#).unwrap();
+        assert_eq!(e.options.filters, each_once);
         let e = combine(&[
             req("a", r#"{"filters":[{"name":"a"}]}"#, None),
             req("b", "{}", None),
