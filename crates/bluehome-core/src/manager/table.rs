@@ -333,11 +333,6 @@ impl Manager {
         self.entry(key)?.announced_mac
     }
 
-    /// A device's BTHome receiver state (to persist its counter, or to show key verification).
-    pub fn bthome_state(&self, key: &DeviceKey) -> Option<&bthome::ReceiverState> {
-        self.entry(key)?.bthome.as_ref()
-    }
-
     /// The source name of a scanner, shared.
     pub(crate) fn source_name(&self, scanner: super::ScannerId, fallback: &str) -> Arc<str> {
         self.scanners

@@ -346,6 +346,13 @@ fn each_source_keeps_its_own_view() {
             ("proxy".into(), Some("Shelly".into()))
         ]
     );
+    // Unregistering a source forgets its view and only its view.
+    mgr.unregister_scanner("proxy").unwrap();
+    let left: Vec<_> = mgr
+        .service_info_by_source(&k(A))
+        .map(|i| String::from(&*i.source))
+        .collect();
+    assert_eq!(left, ["local"]);
 }
 
 #[test]
@@ -810,6 +817,11 @@ fn scanner_count_distinguishes_connectable_sources() {
     );
     mgr.unregister_scanner("gw").unwrap();
     assert_eq!(mgr.scanner_count(History::All), 1);
+    // A source first heard with beacons becomes connectable when it relays a connectable packet.
+    mgr.ingest(S, "proxy", &k(A), Connectable::No, adv(-50, 1));
+    assert_eq!(mgr.scanner_count(History::Connectable), 1);
+    mgr.ingest(2 * S, "proxy", &k(A), Connectable::Yes, adv(-50, 1));
+    assert_eq!(mgr.scanner_count(History::Connectable), 2);
     let unknown = mgr.unregister_scanner("gw").unwrap_err();
     assert_eq!(unknown.to_string(), r#"no scanner named "gw""#);
     assert_eq!(
@@ -822,7 +834,7 @@ fn scanner_count_distinguishes_connectable_sources() {
     // Debug shows counts, not the table; the scanners it knows include the unregistered one.
     assert_eq!(
         format!("{mgr:?}"),
-        "Manager { devices: 0, scanners: 2, registrations: 0, events: 0, .. }"
+        "Manager { devices: 1, scanners: 3, registrations: 0, events: 0, .. }"
     );
 }
 
@@ -1129,7 +1141,13 @@ fn bind_key_decrypts_with_the_address_as_mac() {
     let (mgr, got) = first_readings(ENCRYPTED_MAC, Some(BINDKEY), ENCRYPTED);
     assert!(got[0].is_ok(), "{:?}", got[0].error);
     assert_eq!(values(&got[0])[0], ("temperature".into(), Some(25.06)));
-    assert!(mgr.bthome_state(&k(ENCRYPTED_MAC)).unwrap().key_verified);
+    assert!(
+        mgr.device(&k(ENCRYPTED_MAC))
+            .unwrap()
+            .bthome()
+            .unwrap()
+            .key_verified
+    );
 }
 
 #[test]
@@ -1536,6 +1554,12 @@ fn a_device_kind_follows_its_merged_data() {
         mgr.device(&k(A)).unwrap().kind(),
         crate::device::DeviceKind::ShellyBlu(m) if m.code == "SBHT-003C"
     ));
+    // Heard here with nothing it can be told by: not BTHome (only a gateway's decoding says so).
+    feed(&mut mgr, S, "local", B, named("lamp"));
+    assert_eq!(
+        mgr.device(&k(B)).unwrap().kind(),
+        crate::device::DeviceKind::Other
+    );
 }
 
 #[test]
