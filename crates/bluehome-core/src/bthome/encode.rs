@@ -133,11 +133,7 @@ fn int_bytes(raw: i128, width: u8, signed: bool) -> Option<([u8; 8], usize)> {
     Some((bytes, width))
 }
 
-/// Appends one object in v2 form (`[id][value]` or `[id][len][bytes]`).
-pub fn encode_object(object: &Object, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    encode_at(0, object, out)
-}
-
+/// Appends object number `index` in v2 form (`[id][value]` or `[id][len][bytes]`).
 fn encode_at(index: usize, object: &Object, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let id = object.id;
     let info = info(id).ok_or(EncodeError::UnknownObject { index, id })?;
@@ -361,6 +357,33 @@ mod tests {
         assert_eq!(
             encode_v2(&[Object::new(0x30, Value::Int(0))], false, None, None),
             Err(EncodeError::UnknownObject { index: 0, id: 0x30 })
+        );
+    }
+
+    /// The widths' limits, after scaling: temperature `0x02` is a signed 16-bit count of 0.01 °C,
+    /// battery `0x01` an unsigned byte; an integer for a scaled object is scaled like a float.
+    #[test]
+    fn range_limits_are_the_widths_limits() {
+        let encode = |id, value| encode_v2(&[Object::new(id, value)], false, None, None);
+        assert_eq!(encode(2, Value::Float(327.67)), Ok(hex("4002ff7f")));
+        assert_eq!(encode(2, Value::Float(-327.68)), Ok(hex("40020080")));
+        assert_eq!(encode(2, Value::Int(25)), Ok(hex("4002c409")));
+        assert_eq!(encode(1, Value::Int(255)), Ok(hex("4001ff")));
+        assert_eq!(encode(1, Value::Int(0)), Ok(hex("400100")));
+        for (id, value) in [
+            (2, Value::Float(327.68)),
+            (2, Value::Float(-327.69)),
+            (1, Value::Int(-1)),
+            (1, Value::Int(256)),
+        ] {
+            assert_eq!(
+                encode(id, value),
+                Err(EncodeError::OutOfRange { index: 0, id })
+            );
+        }
+        assert_eq!(
+            EncodeError::OutOfRange { index: 0, id: 1 }.to_string(),
+            "object #0 (0x01): the value does not fit the object's range"
         );
     }
 

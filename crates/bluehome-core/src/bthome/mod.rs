@@ -33,7 +33,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 pub use decode::{decode, decode_v1, decode_v2};
-pub use encode::{EncodeError, Encryption, encode_object, encode_v1, encode_v2};
+pub use encode::{EncodeError, Encryption, encode_v1, encode_v2};
 pub use key::{BindKey, BindKeyError};
 pub use receiver::ReceiverState;
 pub use span::{Field, Span, Spans};
@@ -445,8 +445,18 @@ mod tests {
                     len: 4,
                 }),
             ),
+            Object::new(
+                0xF2,
+                Value::Firmware(FirmwareVersion {
+                    parts: [1, 2, 3, 0],
+                    len: 3,
+                }),
+            ),
             Object::new(0x53, Value::Text(alloc::string::String::new())),
             Object::new(0x53, Value::Text("x".into())),
+            Object::new(0x54, Value::Raw(alloc::vec::Vec::new())),
+            Object::new(0x54, Value::Raw(alloc::vec![1])),
+            Object::new(0x54, Value::Raw(alloc::vec![2])),
         ]);
         assert_eq!(
             keys,
@@ -460,8 +470,12 @@ mod tests {
                 "button_1",
                 "button_2",
                 "firmware_version",
+                "firmware_version",
                 "text",
-                "text"
+                "text",
+                "raw",
+                "raw_1",
+                "raw_2"
             ]
         );
     }
@@ -493,6 +507,69 @@ mod tests {
         adv.service_data
             .insert(Uuid::from_u16(0x181A), alloc::vec![4]);
         assert_eq!(service_data(&adv), Some((Uuid::BTHOME_V2, &[3u8][..])));
+    }
+
+    /// The advertisement's address is the nonce's MAC unless the caller names another (a browser
+    /// hides addresses, the manager knows the MAC from a Shelly gateway or the payload).
+    #[test]
+    fn decode_advertisement_takes_the_address_unless_given_a_mac() {
+        use spec_example::{KEY, MAC};
+        let mut adv = Advertisement::default();
+        assert_eq!(decode_advertisement(&adv, Some(MAC), Some(&KEY)), None);
+        adv.service_data.insert(
+            Uuid::BTHOME_V2,
+            alloc::vec![
+                0x41, 0xe4, 0x45, 0xf3, 0xc9, 0x96, 0x2b, 0x33, 0x22, 0x11, 0x00, 0x6c, 0x7c, 0x45,
+                0x19,
+            ],
+        );
+        adv.address = Some(MAC);
+        let packet = decode_advertisement(&adv, None, Some(&KEY)).unwrap();
+        assert!(packet.is_ok(), "{:?}", packet.error);
+        assert_eq!(packet.counter, Some(0x0011_2233));
+        let other = MacAddress([0x54, 0x48, 0xE6, 0x8F, 0x80, 0xA6]);
+        assert_eq!(
+            decode_advertisement(&adv, Some(other), Some(&KEY)).and_then(|p| p.error),
+            Some(Error::MicFailure { offset: 11 })
+        );
+        adv.address = None;
+        assert!(decode_advertisement(&adv, Some(MAC), Some(&KEY)).is_some_and(|p| p.is_ok()));
+    }
+
+    /// Rejections are about the receiver's state, every other error about the bytes.
+    #[test]
+    fn rejections_are_the_receiver_state_errors() {
+        let rejections = [
+            Error::Replayed {
+                offset: 7,
+                counter: 1,
+                last: 2,
+            },
+            Error::DuplicatePacketId {
+                offset: 1,
+                packet_id: 1,
+                last: 1,
+            },
+            Error::RepeatedAdvertisement,
+            Error::Downgrade,
+            Error::LateCopy,
+        ];
+        assert!(rejections.iter().all(Error::is_rejection));
+        let faults = [
+            Error::TooShort {
+                offset: 0,
+                needed: 1,
+                available: 0,
+            },
+            Error::MissingKey,
+            Error::MissingMac,
+            Error::MicFailure { offset: 11 },
+            Error::UnknownObject {
+                offset: 1,
+                id: 0xFE,
+            },
+        ];
+        assert!(!faults.iter().any(Error::is_rejection));
     }
 
     #[test]
