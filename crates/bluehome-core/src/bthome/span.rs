@@ -107,7 +107,8 @@ impl Spans<'_> {
     /// The end and field of the span starting at `self.at` (inside the body).
     fn body_span(&mut self) -> (usize, Field) {
         let objects = &self.packet.objects;
-        // Objects behind the cursor (none from the decoder) are passed over.
+        // Objects that start behind the cursor are done (or, in a packet built by hand, overlap
+        // the one before).
         while objects
             .get(self.next_object)
             .is_some_and(|o| usize::from(o.offset) < self.at)
@@ -115,11 +116,10 @@ impl Spans<'_> {
             self.next_object += 1;
         }
         match objects.get(self.next_object) {
-            Some(o) if usize::from(o.offset) == self.at && o.len > 0 => {
-                let index = self.next_object;
-                self.next_object += 1;
-                (o.span().end.min(self.body_end), Field::Object(index))
-            }
+            Some(o) if usize::from(o.offset) == self.at && o.len > 0 => (
+                o.span().end.min(self.body_end),
+                Field::Object(self.next_object),
+            ),
             Some(o) => (usize::from(o.offset).min(self.body_end), self.filler),
             None => (self.body_end, self.filler),
         }
@@ -163,6 +163,7 @@ mod tests {
 
     use super::*;
     use crate::advertisement::MacAddress;
+    use crate::bthome::Object;
     use crate::bthome::spec_example::{KEY, MAC};
     use crate::bthome::{BindKey, decode_v1, decode_v2};
     use crate::hex::fixture as hex;
@@ -248,6 +249,36 @@ mod tests {
             [(0..1, Field::DeviceInfo), (1..4, Field::Undecoded)]
         );
         assert_eq!(map(&decode_v2(&[], None, None), 0), []);
+        // Encrypted, but too short to hold a counter and MIC: nothing is sealed.
+        assert_eq!(
+            v2("41e445", Some(MAC), Some(&KEY)),
+            [(0..1, Field::DeviceInfo), (1..3, Field::Undecoded)]
+        );
+    }
+
+    /// A packet built by hand may list an object that overlaps the one before (passed over) or
+    /// one of no bytes (its byte is undecoded).
+    #[test]
+    fn hand_built_objects_still_tile() {
+        let object = |offset, len| Object {
+            offset,
+            len,
+            ..Object::new(0x01, crate::bthome::Value::Int(1))
+        };
+        let packet = Packet {
+            header: crate::bthome::Header::from_v2_byte(0x40),
+            objects: alloc::vec![object(1, 3), object(2, 2), object(4, 0), object(5, 1)],
+            ..Packet::default()
+        };
+        assert_eq!(
+            map(&packet, 6),
+            [
+                (0..1, Field::DeviceInfo),
+                (1..4, Field::Object(0)),
+                (4..5, Field::Undecoded),
+                (5..6, Field::Object(3)),
+            ]
+        );
     }
 
     /// v1: no device-info byte; a skipped unknown object (`02 fe 00`) is undecoded; encrypted
