@@ -472,17 +472,9 @@ pub fn binary_words(id: u8) -> Option<[&'static str; 2]> {
     })
 }
 
-/// `10^decimals` as a float, for the decimal places the table uses.
+/// `10^decimals` as a float: exact, as every power of ten up to `10^22` is a double.
 pub(crate) fn pow10(decimals: u8) -> f64 {
-    match decimals {
-        0 => 1.0,
-        1 => 10.0,
-        2 => 100.0,
-        3 => 1_000.0,
-        4 => 10_000.0,
-        5 => 100_000.0,
-        _ => 1_000_000.0,
-    }
+    (0..decimals).fold(1.0, |power, _| power * 10.0)
 }
 
 /// Whether the factor is exactly `10^-decimals` (every row but `0x58`, whose factor is 0.35).
