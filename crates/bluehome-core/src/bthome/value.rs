@@ -145,7 +145,7 @@ impl Value {
     /// Scales a raw integer by a table row's factor and rounds like bthome-ble:
     /// `round(raw × factor, decimals)`, an integer when the factor is 1.
     pub fn scaled(raw: i64, info: &ObjectInfo) -> Self {
-        if info.decimals == 0 && info.factor == 1.0 {
+        if info.factor == 1.0 {
             Self::Int(raw)
         } else if table::is_power_of_ten(info) {
             // Dividing the exact integer by an exact power of ten is correctly rounded, which is
@@ -160,9 +160,6 @@ impl Value {
 /// Python's `round(x, decimals)`: the decimal with `decimals` places nearest to the exact binary
 /// value of `x` (ties to even), converted back to the nearest `f64`.
 pub(crate) fn round_decimals(x: f64, decimals: u8) -> f64 {
-    if !x.is_finite() || x == 0.0 {
-        return x;
-    }
     let bits = x.to_bits();
     let negative = bits >> 63 != 0;
     let exponent = ((bits >> 52) & 0x7FF) as i32;
@@ -176,7 +173,7 @@ pub(crate) fn round_decimals(x: f64, decimals: u8) -> f64 {
     let scale = 10u128.pow(u32::from(decimals.min(9)));
     let n = u128::from(mantissa) * scale; // < 2^53 × 2^30
     if power >= 0 {
-        return x; // already an integer (|x| ≥ 2^52): nothing to round
+        return x; // already an integer (|x| ≥ 2^52), or infinite or NaN: nothing to round
     }
     let shift = power.unsigned_abs();
     let rounded = if shift >= 127 {
@@ -315,6 +312,26 @@ mod tests {
         assert_eq!(round_decimals(25.0 * 0.01, 2), 0.25);
         assert_eq!(round_decimals(1.5, 0), 2.0);
         assert_eq!(round_decimals(2.5, 0), 2.0);
+        assert_eq!(round_decimals(f64::INFINITY, 2), f64::INFINITY);
+        assert!(round_decimals(f64::NAN, 2).is_nan());
+        assert!(round_decimals(-0.0, 2).is_sign_negative());
+        assert_eq!(round_decimals(1e-300, 2), 0.0);
+    }
+
+    /// Every numeric value charts as a number; events, text and raw bytes do not.
+    #[test]
+    fn numbers_are_the_numeric_values() {
+        assert_eq!(Value::Int(-3).as_f64(), Some(-3.0));
+        assert_eq!(Value::Float(25.06).as_f64(), Some(25.06));
+        assert_eq!(Value::Bool(true).as_f64(), Some(1.0));
+        assert_eq!(Value::Bool(false).as_f64(), Some(0.0));
+        assert_eq!(
+            Value::Timestamp(1_684_093_277).as_f64(),
+            Some(1_684_093_277.0)
+        );
+        assert_eq!(Value::DeviceTypeId(0x0010).as_f64(), Some(16.0));
+        assert_eq!(Value::Button(1).as_f64(), None);
+        assert_eq!(Value::Text("1".into()).as_f64(), None);
     }
 
     /// Object 0x58 (sint8 × 0.35, 1 decimal) over its whole domain, against Python 3.11's
