@@ -316,6 +316,7 @@ mod tests {
         assert!(round_decimals(f64::NAN, 2).is_nan());
         assert!(round_decimals(-0.0, 2).is_sign_negative());
         assert_eq!(round_decimals(1e-300, 2), 0.0);
+        assert_eq!(round_decimals(5e-324, 2), 0.0); // subnormal
     }
 
     /// Every numeric value charts as a number; events, text and raw bytes do not.
@@ -450,5 +451,42 @@ mod tests {
             serde_json::to_string(&bad).unwrap(),
             r#"{"id":83,"name":"text","value":null,"unit":null}"#
         );
+        for (id, value, json) in [
+            (
+                0x01,
+                Value::Int(97),
+                r#"{"id":1,"name":"battery","value":97,"unit":"%"}"#,
+            ),
+            (
+                0x10,
+                Value::Bool(true),
+                r#"{"id":16,"name":"power","value":true,"unit":null}"#,
+            ),
+            (
+                0x53,
+                Value::Text("Hi".into()),
+                r#"{"id":83,"name":"text","value":"Hi","unit":null}"#,
+            ),
+            (
+                0x54,
+                Value::Raw(alloc::vec![0xAB, 0x01]),
+                r#"{"id":84,"name":"raw","value":"ab01","unit":null}"#,
+            ),
+            (
+                0x50,
+                Value::Timestamp(1_684_093_277),
+                r#"{"id":80,"name":"timestamp","value":1684093277,"unit":null}"#,
+            ),
+            (
+                0xF0,
+                Value::DeviceTypeId(1),
+                r#"{"id":240,"name":"device_type_id","value":1,"unit":null}"#,
+            ),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&Object::new(id, value)).unwrap(),
+                json
+            );
+        }
     }
 }
