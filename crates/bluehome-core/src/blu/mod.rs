@@ -673,6 +673,12 @@ mod tests {
         assert_eq!((beacon.read, beacon.write), (Access::Open, Access::Bonded));
         assert!(Characteristic::MultiClickSpeed.is_setting());
         assert!(!Characteristic::FirmwareRevision.is_setting());
+        // The firmware revision is the SIG Device Information service's, the rest Shelly's.
+        assert_eq!(
+            Characteristic::FirmwareRevision.info().service,
+            DEVICE_INFORMATION_SERVICE
+        );
+        assert_eq!(beacon.service, SETTINGS_SERVICE);
         // "Read, Write bonded, write without response bonded".
         let setting = Characteristic::MotionBlindTime.properties();
         assert!(setting.read && setting.write && setting.write_without_response);

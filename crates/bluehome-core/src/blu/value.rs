@@ -104,7 +104,8 @@ impl FromStr for Passkey {
 
     /// 1 to 6 ASCII digits (`042000`, `7`).
     fn from_str(text: &str) -> Result<Self, PasskeyTextError> {
-        if text.is_empty() || text.len() > 6 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        // `u32`'s parser refuses the empty text, but takes a sign.
+        if text.len() > 6 || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(PasskeyTextError);
         }
         text.parse::<u32>()
@@ -509,12 +510,16 @@ mod tests {
         for bad in ["", "1234567", "12a456", "-1", " 123", "+12"] {
             assert_eq!(bad.parse::<Passkey>(), Err(PasskeyTextError), "{bad:?}");
         }
+        assert_eq!(
+            PasskeyTextError.to_string(),
+            "a passkey is 1 to 6 digits (0 to 999999)"
+        );
     }
 
     #[test]
     fn passkey_debug_output_hides_the_digits() {
         let p = Passkey::new(123_456).unwrap();
-        assert!(!alloc::format!("{p:?}").contains("123456"));
+        assert_eq!(alloc::format!("{p:?}"), "Passkey(******)");
     }
 
     /// A key read of all zeros means no key yet (before a passkey was written).
@@ -527,13 +532,19 @@ mod tests {
             c.decode(&key),
             Ok(Value::Key(Some(key.as_slice().try_into().unwrap())))
         );
+        let short = c.decode(&key[..15]).unwrap_err();
         assert_eq!(
-            c.decode(&key[..15]),
-            Err(ValueError::Length {
+            short,
+            ValueError::Length {
                 characteristic: c,
                 expected: 16,
                 found: 15
-            })
+            }
+        );
+        assert_eq!(short.offset(), 15);
+        assert_eq!(
+            short.to_string(),
+            alloc::format!("{c}: 15 bytes where 16 were expected (at byte 15)")
         );
     }
 
@@ -542,6 +553,7 @@ mod tests {
     fn click_speed_steps_map_to_the_documented_delays() {
         assert_eq!(ClickSpeed::new(0).map(ClickSpeed::delay_ms), Ok(800));
         assert_eq!(ClickSpeed::new(5).map(ClickSpeed::delay_ms), Ok(55));
+        assert_eq!(ClickSpeed::new(3).map(ClickSpeed::step), Ok(3));
         assert!(ClickSpeed::new(6).is_err());
         assert!(Characteristic::MultiClickSpeed.decode(&[6]).is_err());
     }
@@ -597,6 +609,7 @@ mod tests {
     fn ranges_take_only_the_three_bits() {
         let r = Ranges::new(Ranges::CLOSE | Ranges::FAR).unwrap();
         assert!(r.has(Ranges::FAR) && !r.has(Ranges::MIDDLE));
+        assert_eq!(r.mask(), 0x05);
         assert!(Ranges::new(0x08).is_err());
     }
 
@@ -612,6 +625,7 @@ mod tests {
                 offset: 2
             })
         );
+        assert_eq!(c.decode(&[b'1', 0xFF]).map_err(|e| e.offset()), Err(1));
     }
 
     #[test]
