@@ -377,13 +377,31 @@ mod tests {
     use crate::shelly::frame::{Id, RpcError};
     use serde_json::json;
 
+    /// Every code as the Shelly API's common errors list it, and unknown ones kept.
     #[test]
-    fn error_codes_keep_unknown_values() {
-        assert_eq!(ErrorCode::from(-105), ErrorCode::NotFound);
-        assert_eq!(ErrorCode::from(401), ErrorCode::AuthRequired);
-        assert_eq!(ErrorCode::from(-108).code(), -108);
+    fn error_codes_are_the_documented_numbers() {
+        for (number, code) in [
+            (-103, ErrorCode::InvalidArgument),
+            (-104, ErrorCode::DeadlineExceeded),
+            (-105, ErrorCode::NotFound),
+            (-106, ErrorCode::AlreadyExists),
+            (-108, ErrorCode::ResourceExhausted),
+            (-109, ErrorCode::FailedPrecondition),
+            (-114, ErrorCode::Unavailable),
+            (400, ErrorCode::BadRequest),
+            (401, ErrorCode::AuthRequired),
+            (403, ErrorCode::Forbidden),
+            (404, ErrorCode::NoHandler),
+            (418, ErrorCode::LockedOut),
+            (429, ErrorCode::TooManyAuthFailures),
+            (500, ErrorCode::Internal),
+        ] {
+            assert_eq!((ErrorCode::from(number), code.code()), (code, number));
+        }
         assert_eq!(ErrorCode::from(-999), ErrorCode::Other(-999));
         assert_eq!(ErrorCode::from(-999).code(), -999);
+        assert_eq!(ErrorCode::NotFound.to_string(), "-105 (not found)");
+        assert_eq!(ErrorCode::Other(7).to_string(), "7 (unknown error code)");
     }
 
     #[test]
@@ -450,10 +468,11 @@ mod tests {
         );
         assert_eq!(pager.next_params().unwrap().offset, Some(0));
         pager.add(object_page(0, 3, 7)).unwrap();
+        assert!(!pager.is_done());
         assert_eq!(pager.next_params().unwrap().offset, Some(3));
         pager.add(object_page(3, 3, 7)).unwrap();
         pager.add(object_page(6, 1, 7)).unwrap();
-        assert!(pager.next_params().is_none());
+        assert!(pager.is_done() && pager.next_params().is_none());
         assert_eq!(pager.pages(), 3);
         let ids: Vec<u8> = pager.into_items().iter().map(|o| o.obj_id).collect();
         assert_eq!(ids, [0, 1, 2, 3, 4, 5, 6]);
