@@ -217,11 +217,6 @@ impl ComponentMap {
         self.0.iter()
     }
 
-    /// True when there is no component.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// The statuses of `Shelly.GetComponents` items by key, as `Shelly.GetStatus` would list them.
     /// Real firmware leaves the dynamic components (`bthomedevice:200`, `bthomesensor:201`, …) out
     /// of `Shelly.GetStatus` and `Shelly.GetConfig`: they come only from `Shelly.GetComponents`

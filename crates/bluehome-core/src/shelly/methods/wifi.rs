@@ -216,16 +216,29 @@ mod tests {
     /// Which password rules apply to each `auth` value: the document's 0 to 5, then ESP-IDF's.
     #[test]
     fn scan_auth_values_pick_the_password_rules() {
-        let kind = |auth| {
-            let result = ScanResult {
-                ssid: None,
-                bssid: String::new(),
-                auth,
-                channel: None,
-                rssi: None,
-            };
-            result.security_kind()
+        let network = |auth| ScanResult {
+            ssid: None,
+            bssid: String::new(),
+            auth,
+            channel: None,
+            rssi: None,
         };
+        let kind = |auth| network(auth).security_kind();
+        let names: Vec<Option<&str>> = [0, 1, 2, 3, 4, 5, 6]
+            .map(|a| network(Some(a)).security())
+            .into();
+        assert_eq!(
+            names,
+            [
+                Some("open"),
+                Some("WEP"),
+                Some("WPA-PSK"),
+                Some("WPA2-PSK"),
+                Some("WPA/WPA2-PSK"),
+                Some("WPA2-Enterprise"),
+                None
+            ]
+        );
         use Security::*;
         let kinds: Vec<Security> = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(|a| kind(Some(a))).into();
         assert_eq!(
