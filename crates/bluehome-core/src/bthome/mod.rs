@@ -454,6 +454,7 @@ mod tests {
             ),
             Object::new(0x53, Value::Text(alloc::string::String::new())),
             Object::new(0x53, Value::Text("x".into())),
+            Object::new(0x53, Value::Text("y".into())),
             Object::new(0x54, Value::Raw(alloc::vec::Vec::new())),
             Object::new(0x54, Value::Raw(alloc::vec![1])),
             Object::new(0x54, Value::Raw(alloc::vec![2])),
@@ -472,7 +473,8 @@ mod tests {
                 "firmware_version",
                 "firmware_version",
                 "text",
-                "text",
+                "text_1",
+                "text_2",
                 "raw",
                 "raw_1",
                 "raw_2"
