@@ -399,5 +399,11 @@ mod tests {
         let back = decode_v1(&bytes, false, None, None);
         assert!(back.is_ok(), "{:?}", back.error);
         assert_same_values(&back.objects, &objects);
+        // A timestamp in v1 is format 5 (bthome-ble's reading of the legacy format page's
+        // example `A5505D396164`), not an unsigned integer.
+        assert_eq!(
+            encode_v1(&[Object::new(0x50, Value::Timestamp(1_684_093_277))], None),
+            Ok(hex("a5505d396164"))
+        );
     }
 }
