@@ -395,17 +395,6 @@ pub fn service_data(adv: &Advertisement) -> Option<(Uuid, &[u8])> {
         })
 }
 
-/// Decodes the BTHome data of an advertisement (see [`service_data`]) with the advertisement's
-/// address as the MAC unless `mac` is given. `None` when it carries no BTHome service data.
-pub fn decode_advertisement(
-    adv: &Advertisement,
-    mac: Option<MacAddress>,
-    key: Option<&BindKey>,
-) -> Option<Packet> {
-    let (uuid, data) = service_data(adv)?;
-    Some(decode(uuid, data, mac.or(adv.address), key))
-}
-
 /// The bind key and MAC of the bthome.io encryption example (bthome.io `encryption.html`), which
 /// bthome-ble's tests use too.
 #[cfg(test)]
@@ -509,33 +498,6 @@ mod tests {
         adv.service_data
             .insert(Uuid::from_u16(0x181A), alloc::vec![4]);
         assert_eq!(service_data(&adv), Some((Uuid::BTHOME_V2, &[3u8][..])));
-    }
-
-    /// The advertisement's address is the nonce's MAC unless the caller names another (a browser
-    /// hides addresses, the manager knows the MAC from a Shelly gateway or the payload).
-    #[test]
-    fn decode_advertisement_takes_the_address_unless_given_a_mac() {
-        use spec_example::{KEY, MAC};
-        let mut adv = Advertisement::default();
-        assert_eq!(decode_advertisement(&adv, Some(MAC), Some(&KEY)), None);
-        adv.service_data.insert(
-            Uuid::BTHOME_V2,
-            alloc::vec![
-                0x41, 0xe4, 0x45, 0xf3, 0xc9, 0x96, 0x2b, 0x33, 0x22, 0x11, 0x00, 0x6c, 0x7c, 0x45,
-                0x19,
-            ],
-        );
-        adv.address = Some(MAC);
-        let packet = decode_advertisement(&adv, None, Some(&KEY)).unwrap();
-        assert!(packet.is_ok(), "{:?}", packet.error);
-        assert_eq!(packet.counter, Some(0x0011_2233));
-        let other = MacAddress([0x54, 0x48, 0xE6, 0x8F, 0x80, 0xA6]);
-        assert_eq!(
-            decode_advertisement(&adv, Some(other), Some(&KEY)).and_then(|p| p.error),
-            Some(Error::MicFailure { offset: 11 })
-        );
-        adv.address = None;
-        assert!(decode_advertisement(&adv, Some(MAC), Some(&KEY)).is_some_and(|p| p.is_ok()));
     }
 
     /// Rejections are about the receiver's state, every other error about the bytes.
