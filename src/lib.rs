@@ -4,6 +4,18 @@
 //! `state` holds what the pages show, `pages` and `components` render it; `platform` is every
 //! other browser service (clock, timers, randomness, files, dialogs, the URL).
 
+// As in the core: what a device, a file or the URL sends cannot panic the page (a panic traps
+// the whole module in the release build).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 pub mod app;
 pub mod ble;
 pub mod components;

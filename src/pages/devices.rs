@@ -72,7 +72,7 @@ impl Tab {
             "End" => last,
             _ => return None,
         };
-        Some(Tab::ALL[to])
+        Tab::ALL.get(to).copied()
     }
 
     fn label(self) -> &'static str {

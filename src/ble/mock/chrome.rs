@@ -258,10 +258,11 @@ fn check_filter(filter: &WebFilter) -> Result<(), BleError> {
         return Err(type_error("A device name can't be longer than 248 bytes."));
     }
     let companies = &filter.manufacturer_data;
-    if (1..companies.len()).any(|i| {
-        companies[..i]
+    if companies.iter().enumerate().any(|(i, c)| {
+        companies
             .iter()
-            .any(|c| c.company == companies[i].company)
+            .take(i)
+            .any(|before| before.company == c.company)
     }) {
         return Err(type_error("'companyIdentifier' must be unique."));
     }

@@ -91,6 +91,10 @@ pub trait AdvertisementSource {
 /// Runs one of the mock's futures to its end outside an executor (native tests). They wait on
 /// nothing but a yield (a GATT operation lets other tasks run once), so a few polls finish them;
 /// a connect made to hang never does, which is a test's mistake here.
+#[expect(
+    clippy::panic,
+    reason = "a test helper: a hanging future is the calling test's mistake"
+)]
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

@@ -131,7 +131,7 @@ pub fn DeviceList() -> impl IntoView {
         keys.with(|k| {
             let Ok(keys) = k else { return Vec::new() };
             let (first, count) = window(scroll_top.get(), pitch.get(), keys.len());
-            let mut shown = keys[first..first + count].to_vec();
+            let mut shown: Vec<_> = keys.iter().skip(first).take(count).cloned().collect();
             if let Some(f) = focused
                 .get()
                 .filter(|f| !shown.contains(f) && keys.contains(f))

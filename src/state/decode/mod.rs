@@ -100,26 +100,31 @@ fn escaped(text: &str) -> String {
 /// `%XX` escapes undone: a browser keeps a space in a link as `%20` and may escape `:` as `%3A`
 /// (URL Standard, percent-encoding).
 fn unescape(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escape = bytes
-            .get(i + 1..i + 3)
-            .filter(|h| bytes[i] == b'%' && h.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|h| hex::decode(std::str::from_utf8(h).ok()?).ok());
-        match escape.as_deref() {
-            Some(&[byte]) => {
+    let mut rest = text.as_bytes();
+    let mut out = Vec::with_capacity(rest.len());
+    while let [first, after @ ..] = rest {
+        let escaped = match after {
+            [hi, lo, tail @ ..] if *first == b'%' => hex_byte(*hi, *lo).map(|byte| (byte, tail)),
+            _ => None,
+        };
+        match escaped {
+            Some((byte, tail)) => {
                 out.push(byte);
-                i += 3;
+                rest = tail;
             }
-            _ => {
-                out.push(bytes[i]);
-                i += 1;
+            None => {
+                out.push(*first);
+                rest = after;
             }
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The byte two hex digits spell, if both are hex digits.
+fn hex_byte(hi: u8, lo: u8) -> Option<u8> {
+    let digit = |d: u8| char::from(d).to_digit(16);
+    u8::try_from(digit(hi)? << 4 | digit(lo)?).ok()
 }
 
 impl DecodeInput {
@@ -573,6 +578,11 @@ mod tests {
         assert_eq!(
             typed.to_fragment(),
             "kind=svc&uuid=fcd2&hex=4002&mac=54:48:E6:8F:80:A5"
+        );
+        // Only `%` and two hex digits is an escape; UTF-8 escaped byte by byte joins again.
+        assert_eq!(
+            unescape("a%20b%3a%zz%+1%E2%9C%93%4"),
+            "a b:%zz%+1\u{2713}%4"
         );
         assert_eq!(
             DecodeInput::from_fragment("hex=40%2"),

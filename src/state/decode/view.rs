@@ -391,16 +391,13 @@ pub(super) fn structure_header_spans(
 fn packets(bytes: &[u8]) -> Vec<Range<usize>> {
     let mut packets = Vec::new();
     let mut from = 0;
-    while from < bytes.len() {
-        let walked = ad::iter(&bytes[from..])
+    while let Some(rest) = bytes.get(from..).filter(|rest| !rest.is_empty()) {
+        let walked = ad::iter(rest)
             .with_ranges()
             .last()
             .map_or(0, |(range, _)| range.end);
         packets.push(from..from + walked);
-        let zeros = bytes[from + walked..]
-            .iter()
-            .take_while(|b| **b == 0)
-            .count();
+        let zeros = rest.iter().skip(walked).take_while(|b| **b == 0).count();
         if zeros == 0 {
             break;
         }
@@ -422,7 +419,7 @@ pub(super) fn raw_ad_view(
     let packets = packets(bytes);
     let significant: Vec<u8> = packets
         .iter()
-        .flat_map(|p| bytes[p.clone()].iter().copied())
+        .flat_map(|p| bytes.get(p.clone()).unwrap_or_default().iter().copied())
         .collect();
     let (adv, _) = Advertisement::from_ad_bytes_lossy(&significant);
     // The service data and manufacturer data the advertisement keeps (the first structure
@@ -435,7 +432,7 @@ pub(super) fn raw_ad_view(
     let mut end = 0;
     let structures = packets.iter().flat_map(|packet| {
         let at = packet.start;
-        ad::iter(&bytes[packet.clone()])
+        ad::iter(bytes.get(packet.clone()).unwrap_or_default())
             .with_ranges()
             .map(move |(range, item)| (at + range.start..at + range.end, item))
     });

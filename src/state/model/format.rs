@@ -51,7 +51,9 @@ pub fn object_text(
     settings: &Settings,
 ) -> String {
     match (value, bluehome_core::bthome::binary_words(id)) {
-        (Value::Bool(on), Some(words)) => words[usize::from(*on)].to_owned(),
+        (Value::Bool(on), Some([off_word, on_word])) => {
+            (if *on { on_word } else { off_word }).to_owned()
+        }
         (value, _) => value_text(value, unit, settings),
     }
 }
