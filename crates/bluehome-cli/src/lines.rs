@@ -58,13 +58,12 @@ impl<R: BufRead> Lines<R> {
                 break;
             }
             any = true;
-            let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
-                Some(at) => (&chunk[..at], true),
-                None => (chunk, false),
-            };
+            // The bytes before the first newline; `done` when a newline follows them.
+            let part = chunk.split(|&b| b == b'\n').next().unwrap_or_default();
+            let done = part.len() < chunk.len();
             // Keep one byte past the cap (a `\r` may still be stripped), never more.
             let room = (self.max + 1).saturating_sub(self.buf.len());
-            self.buf.extend_from_slice(&part[..part.len().min(room)]);
+            self.buf.extend(part.iter().take(room));
             total += part.len();
             if let Some(&b) = part.last() {
                 last = Some(b);

@@ -1,5 +1,16 @@
 //! `bluehome`: the native command line of bluehome. See this crate's README for the formats.
 
+// As in the core: no input (a line, a file, an argument) can panic the command.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 

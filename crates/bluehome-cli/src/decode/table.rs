@@ -54,9 +54,9 @@ impl fmt::Display for Table<'_, '_> {
                     }
                     _ => {
                         let json = serde_json::to_value(o).unwrap_or_default();
-                        let v = match &json["value"] {
-                            serde_json::Value::String(s) => s.clone(),
-                            other => other.to_string(),
+                        let v = match json.get("value") {
+                            Some(serde_json::Value::String(s)) => s.clone(),
+                            other => other.unwrap_or(&serde_json::Value::Null).to_string(),
                         };
                         match o.unit() {
                             Some(u) => format!("{v} {u}"),
