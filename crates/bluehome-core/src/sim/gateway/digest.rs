@@ -211,3 +211,119 @@ fn unauthorized(challenge: &Challenge) -> RpcError {
         message: challenge.to_message(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shelly::auth::{self, AuthParams};
+
+    const REALM: &str = "shellyplus1-a8032ab12345";
+
+    fn device(firmware_2: bool) -> DigestAuth {
+        DigestAuth::new(Some(auth::ha1(REALM, "pw")), firmware_2)
+    }
+
+    /// A request signed with the right password for `nonce` and count `nc`.
+    fn signed(nonce: impl Into<Nonce>, nc: u64) -> AuthParams {
+        AuthParams::answer(
+            &auth::ha1(REALM, "pw"),
+            &Challenge::new(REALM, nonce),
+            nc,
+            7,
+        )
+    }
+
+    /// The challenge of a 401.
+    fn challenge(answer: Result<(), RpcError>) -> Challenge {
+        let e = answer.expect_err("a challenge");
+        assert_eq!(e.code, 401, "{}", e.message);
+        Challenge::parse(&e.message).unwrap()
+    }
+
+    /// Firmware 1.x: a clock nonce is good until its hour is over, not a second longer.
+    #[test]
+    fn a_clock_nonce_lasts_an_hour() {
+        let mut d = device(false);
+        assert_eq!(
+            d.check(REALM, Some(&signed(100u64, 1)), 100 + 3_599, 0),
+            Ok(())
+        );
+        let refused = challenge(d.check(REALM, Some(&signed(100u64, 2)), 100 + 3_600, 0));
+        assert_eq!(refused.nonce, Nonce::Num(3_700));
+    }
+
+    /// Firmware 1.x: the counts spent on a nonce stay spent while it lives, though a later
+    /// nonce has been used since.
+    #[test]
+    fn a_count_stays_spent_while_its_nonce_lives() {
+        // Real time, as after Wi-Fi gave the device its clock.
+        let t = 1_700_000_000u64;
+        let mut d = device(false);
+        assert_eq!(d.check(REALM, Some(&signed(t, 1)), t, 0), Ok(()));
+        assert_eq!(d.check(REALM, Some(&signed(t + 2, 1)), t + 2, 0), Ok(()));
+        challenge(d.check(REALM, Some(&signed(t, 1)), t + 3, 0));
+        assert_eq!(d.check(REALM, Some(&signed(t, 2)), t + 3, 0), Ok(()));
+    }
+
+    /// The nonce of a firmware 2.0 challenge, which is text.
+    fn text_nonce(d: &mut DigestAuth, now_ms: u64) -> Nonce {
+        let nonce = challenge(d.check(REALM, None, 0, now_ms)).nonce;
+        assert!(matches!(nonce, Nonce::Text(_)), "{nonce:?}");
+        nonce
+    }
+
+    /// Firmware 2.0: each use of a kept nonce needs a higher count, at most 30,000; a replay is
+    /// refused with a fresh nonce (not stale: the nonce is still kept).
+    #[test]
+    fn firmware_2_counts_rise_to_30000() {
+        let mut d = device(true);
+        let nonce = text_nonce(&mut d, 0);
+        assert_eq!(
+            d.check(REALM, Some(&signed(nonce.clone(), 1)), 0, 1),
+            Ok(())
+        );
+        let replay = challenge(d.check(REALM, Some(&signed(nonce.clone(), 1)), 0, 2));
+        assert!(!replay.stale);
+        assert_ne!(replay.nonce, nonce);
+        assert_eq!(
+            d.check(REALM, Some(&signed(nonce.clone(), 30_000)), 0, 3),
+            Ok(())
+        );
+        challenge(d.check(REALM, Some(&signed(nonce.clone(), 30_001)), 0, 4));
+    }
+
+    /// Firmware 2.0: a nonce is kept for an hour to the millisecond.
+    #[test]
+    fn firmware_2_keeps_a_nonce_for_an_hour() {
+        let mut d = device(true);
+        let nonce = text_nonce(&mut d, 1_000);
+        let last = 1_000 + NONCE_LIFETIME_MS - 1;
+        assert_eq!(
+            d.check(REALM, Some(&signed(nonce.clone(), 1)), 0, last),
+            Ok(())
+        );
+        let expired = challenge(d.check(REALM, Some(&signed(nonce.clone(), 2)), 0, last + 1));
+        assert!(expired.stale);
+    }
+
+    /// Firmware 2.0: with every slot taken, a nonce is dropped for a new one at most every 2 s;
+    /// nonces handed out in the same millisecond still differ.
+    #[test]
+    fn firmware_2_drops_a_kept_nonce_at_most_every_2_s() {
+        let mut d = device(true);
+        let nonces: Vec<Nonce> = (0..NONCE_SLOTS).map(|_| text_nonce(&mut d, 0)).collect();
+        assert!(
+            nonces
+                .iter()
+                .enumerate()
+                .all(|(i, n)| !nonces[..i].contains(n)),
+            "{nonces:?}"
+        );
+        text_nonce(&mut d, 10);
+        let paused = d
+            .check(REALM, None, 0, 10 + EVICTION_PAUSE_MS - 1)
+            .unwrap_err();
+        assert_eq!(paused.code, 429);
+        text_nonce(&mut d, 10 + EVICTION_PAUSE_MS);
+    }
+}
