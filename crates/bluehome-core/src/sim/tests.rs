@@ -471,6 +471,31 @@ fn set_auth_turns_on_401_challenges_and_the_client_answers_them() {
     );
 }
 
+/// `Shelly.SetAuth` takes an HA1 of exactly 64 hex digits, and the password then signs in.
+#[test]
+fn set_auth_takes_64_hex_digits() {
+    let mut b = Bench::new();
+    let realm = b.p.gateway().id().to_string();
+    let ha1 = crate::shelly::auth::ha1(&realm, "pw");
+    let with = |ha1: String| SetAuthParams {
+        ha1: Some(ha1),
+        ..SetAuthParams::new(&realm, None)
+    };
+    for bad in [ha1[1..].to_string(), format!("{ha1}0"), "g".repeat(64)] {
+        assert_eq!(
+            b.rpc_code::<shelly::SetAuth>(&with(bad.clone())),
+            ErrorCode::InvalidArgument,
+            "{bad}"
+        );
+    }
+    assert!(!b.ok::<shelly::GetDeviceInfo>(&Default::default()).auth_en);
+    b.ok::<shelly::SetAuth>(&with(ha1));
+    b.client
+        .set_credentials(Some(Credentials::from_password(&realm, "pw")));
+    b.json::<shelly::GetStatus>(&());
+    assert!(b.ok::<shelly::GetDeviceInfo>(&Default::default()).auth_en);
+}
+
 /// A gateway protected by password `pw`, with a client that knows it.
 fn authed_bench() -> Bench {
     let mut b = Bench::configured(|o| o.password = Some("pw".into()));
@@ -1206,6 +1231,62 @@ fn an_encrypted_device_without_its_key_stays_unread() {
     b.p.sync(b.now);
     assert_eq!(status(&mut b), None);
     assert!(!known(&mut b).objects.is_empty());
+}
+
+/// A key set for a sensor that does not encrypt is reported as firmware does.
+#[test]
+fn a_key_for_a_plain_sensor_is_reported() {
+    let mut b = Bench::new();
+    // The H&T, second in the fleet, sends in the clear.
+    let ht = b.p.gateway().sensors()[1].clone();
+    assert!(!ht.spec().encrypted);
+    let key = crate::hex::encode(sensors::SIM_KEY.as_bytes());
+    b.raw(
+        "BTHome.AddDevice",
+        json!({"config": {"addr": ht.mac().to_shelly_rpc(), "key": key}}),
+    )
+    .unwrap();
+    b.advance(50_000);
+    b.p.sync(b.now);
+    let status = b.ok::<bthome::DeviceGetStatus>(&bthome::IdParams { id: 200 });
+    assert_eq!(status.errors, Some(vec!["unencrypted_data".to_owned()]));
+}
+
+/// `BTHome.AddDevice` refuses a key that is not 32 hex digits and an address already added (in
+/// any spelling); what it adds reads back with its id and the address as firmware writes it.
+#[test]
+fn add_device_checks_its_key_and_address() {
+    let mut b = Bench::new();
+    let add = |b: &mut Bench, config: serde_json::Value| {
+        b.raw("BTHome.AddDevice", json!({ "config": config }))
+    };
+    for key in [
+        "00112233445566778899aabbccddee",
+        "00112233445566778899aabbccddeeff00",
+        "zz112233445566778899aabbccddeeff",
+    ] {
+        let refused = add(&mut b, json!({"addr": "3c:2e:f5:5b:00:01", "key": key})).unwrap_err();
+        assert_eq!(
+            ErrorCode::from(refused.code),
+            ErrorCode::InvalidArgument,
+            "{key}"
+        );
+        assert!(
+            refused.message.contains("32 hex digits"),
+            "{}",
+            refused.message
+        );
+    }
+    let key = "00112233445566778899AABBCCDDEEFF";
+    assert_eq!(
+        add(&mut b, json!({"addr": "3C:2E:F5:5B:00:01", "key": key})),
+        Ok(json!({"added": "bthomedevice:200"}))
+    );
+    let again = add(&mut b, json!({"addr": "3c:2e:f5:5b:00:01"})).unwrap_err();
+    assert!(again.message.contains("already added"), "{}", again.message);
+    let config = b.ok::<bthome::DeviceGetConfig>(&bthome::IdParams { id: 200 });
+    assert_eq!(config.id, Some(200));
+    assert_eq!(config.addr.as_deref(), Some("3c:2e:f5:5b:00:01"));
 }
 
 /// Since fw 1.6.0 a button is no `BTHomeSensor` ("events will come from BTHomeDevice"), and a
