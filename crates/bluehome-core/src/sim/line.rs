@@ -587,6 +587,11 @@ mod tests {
         assert!(detail(&not_utf8(3)).contains("byte 4"));
         let long = "x".repeat(MAX_LINE_BYTES + 1);
         assert!(detail(&s.handle_line(&long, 0)).contains("at most 16384"));
+        // A request padded to the cap exactly is still read.
+        let op = r#"{"op":"connect"}"#;
+        let longest = format!("{op}{}", " ".repeat(MAX_LINE_BYTES - op.len()));
+        assert!(s.handle_line(&longest, 0).ok);
+        assert!(s.handle_line(r#"{"op":"disconnect"}"#, 0).ok);
         assert!(s.handle_line(r#"{"op":"connect"}"#, 0).ok);
         assert!(s.handle_line(r#"{"op":"read","char":"rx_ctl"}"#, 0).ok);
     }
