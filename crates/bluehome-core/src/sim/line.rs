@@ -46,13 +46,12 @@ impl From<AttError> for Failure {
     }
 }
 
-/// A simulated device as the line protocol sees it.
+/// A simulated device as the line protocol sees it. Each method first brings the device's
+/// time-driven state up to `now_ms`.
 pub trait Device {
     /// Its characteristics, named in requests by short name or UUID.
     type Characteristic: FromStr<Err = AttError>;
 
-    /// Brings time-driven state up to `now_ms`.
-    fn sync(&mut self, now_ms: u64);
     /// A client connects.
     fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure>;
     /// The link drops.
@@ -334,8 +333,8 @@ impl<D: Device> Session<D> {
                 }
                 let ms = milliseconds(request)?
                     .ok_or_else(|| bad_request("\"ms\" must be a non-negative integer"))?;
+                // Nothing more: every request brings the device up to its time first.
                 self.virtual_now = self.virtual_now.saturating_add(ms);
-                self.device.sync(self.virtual_now);
                 ok()
             }
             other => bad_request(format!("unknown op {other:?}")),
@@ -346,10 +345,6 @@ impl<D: Device> Session<D> {
 /// The Shelly BLU Gateway Gen3 behind its GATT RPC service (`bluehome sim shelly`).
 impl Device for Peripheral {
     type Characteristic = crate::shelly::rpc::Characteristic;
-
-    fn sync(&mut self, now_ms: u64) {
-        Peripheral::sync(self, now_ms);
-    }
 
     fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure> {
         Peripheral::connect(self, client, now_ms);
@@ -427,10 +422,6 @@ impl Device for Peripheral {
 impl Device for BluDevice {
     type Characteristic = crate::blu::Characteristic;
 
-    fn sync(&mut self, now_ms: u64) {
-        self.tick(now_ms);
-    }
-
     fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure> {
         BluDevice::connect(self, client, now_ms).map_err(|e| Failure {
             att: AttError::Disconnected,
@@ -473,10 +464,6 @@ impl Device for BluDevice {
 impl Device for ImprovDevice {
     type Characteristic = crate::improv::Characteristic;
 
-    fn sync(&mut self, now_ms: u64) {
-        self.tick(now_ms);
-    }
-
     fn connect(&mut self, client: &str, now_ms: u64) -> Result<(), Failure> {
         ImprovDevice::connect(self, client, now_ms);
         Ok(())
@@ -517,7 +504,9 @@ impl Device for ImprovDevice {
 mod tests {
     use super::*;
     use crate::shelly::rpc::server::DEFAULT_MTU;
-    use crate::sim::{Faults, Gateway, GatewayOptions, SensorSpec, SimSensor};
+    use crate::sim::{
+        BluOptions, Faults, Gateway, GatewayOptions, ImprovOptions, SensorSpec, SimSensor,
+    };
 
     fn session() -> Session<Peripheral> {
         let sensors = SensorSpec::parse_list("thermo")
@@ -579,6 +568,36 @@ mod tests {
             let line = format!(r#"{{"op":"advertisements","include_gateway":{right}}}"#);
             assert!(s.handle_line(&line, 0).ok, "{line}");
         }
+    }
+
+    /// After `disconnect` no characteristic answers, on each simulated device; Improv's `pair`
+    /// (Just Works) needs a connection too.
+    #[test]
+    fn a_dropped_link_answers_nothing() {
+        fn dropped<D: Device>(mut s: Session<D>, characteristic: &str) {
+            let read = format!(r#"{{"op":"read","char":"{characteristic}"}}"#);
+            assert!(s.handle_line(r#"{"op":"connect"}"#, 0).ok);
+            assert!(s.handle_line(&read, 0).ok, "{characteristic}");
+            assert!(s.handle_line(r#"{"op":"disconnect"}"#, 0).ok);
+            let answer = s.handle_line(&read, 0);
+            assert_eq!(
+                (answer.ok, answer.error),
+                (false, Some(AttError::Disconnected.name())),
+                "{characteristic}"
+            );
+        }
+        let improv = || Session::new(ImprovDevice::new(ImprovOptions::default()), Clock::Virtual);
+        dropped(session(), "rx_ctl");
+        // A BLU device takes a connection while in pairing mode (a long press).
+        let mut blu = Session::new(
+            BluDevice::new(BluOptions::new(&crate::blu::MODELS[0])),
+            Clock::Virtual,
+        );
+        assert!(blu.handle_line(r#"{"op":"press"}"#, 0).ok);
+        dropped(blu, "firmware_revision");
+        dropped(improv(), "state");
+        let unpaired = improv().handle_line(r#"{"op":"pair"}"#, 0);
+        assert_eq!(unpaired.error, Some(AttError::Disconnected.name()));
     }
 
     #[test]
