@@ -563,6 +563,7 @@ mod tests {
         d.press(PAIRING_HOLD_MS, 20);
         assert!(d.pairing(20));
         assert_eq!(d.connect("phone", 30), Ok(()));
+        assert_eq!(d.client(), Some("phone"));
         assert!(!d.pairing(30), "a connection ends pairing mode");
         d.disconnect(40);
         assert_eq!(d.connect("laptop", 50), Err(NotConnectable));
@@ -573,6 +574,7 @@ mod tests {
         let mut d = device("SBMO-003Z");
         d.press(PAIRING_HOLD_MS, 1_000);
         assert!(d.pairing(1_000 + PAIRING_MS - 1));
+        assert!(!d.pairing(1_000 + PAIRING_MS));
         assert_eq!(d.connect("phone", 1_000 + PAIRING_MS), Err(NotConnectable));
     }
 
@@ -758,14 +760,19 @@ mod tests {
         // Ten intervals later in one step: only the newest beacon is built.
         d.tick(100_000 + 11 * BEACON_INTERVAL_MS);
         assert_eq!(d.emissions, 3);
+        // The beats keep their phase: the next is one interval after the newest.
+        d.tick(100_000 + 12 * BEACON_INTERVAL_MS - 1);
+        assert_eq!(d.emissions, 3);
+        d.tick(100_000 + 12 * BEACON_INTERVAL_MS);
+        assert_eq!(d.emissions, 4);
         d.write(
             Characteristic::BeaconMode,
             &[0],
-            100_000 + 11 * BEACON_INTERVAL_MS,
+            100_000 + 12 * BEACON_INTERVAL_MS,
         )
         .unwrap();
         d.tick(100_000 + 20 * BEACON_INTERVAL_MS);
-        assert_eq!(d.emissions, 3, "beacon mode off: silent again");
+        assert_eq!(d.emissions, 4, "beacon mode off: silent again");
     }
 
     #[test]
@@ -787,13 +794,57 @@ mod tests {
             d.read(Characteristic::BuzzerActivate, 0),
             Ok(alloc::vec![0])
         );
+        assert!(!d.buzzing(0));
         d.write(Characteristic::BeaconMode, &[1], 0).unwrap();
         d.write(Characteristic::BuzzerActivate, &[1], 0).unwrap();
         assert!(d.buzzing(BUZZER_MS - 1));
+        assert!(!d.buzzing(BUZZER_MS));
         assert_eq!(
             d.read(Characteristic::BuzzerActivate, BUZZER_MS),
             Ok(alloc::vec![0])
         );
+    }
+
+    /// Firmware before 1.0.23 takes the passkey, once one was written, as its pairing PIN
+    /// (docs-ble/changelog: 1.0.23 removed PIN bonding).
+    #[test]
+    fn only_firmware_before_1_0_23_asks_for_the_passkey_to_pair() {
+        let button = blu::model_by_code("SBBT-002C").unwrap();
+        let asks = |firmware: &str, passkey: Option<u32>| {
+            BluDevice::new(BluOptions {
+                firmware: firmware.into(),
+                passkey: passkey.map(|p| Passkey::new(p).unwrap()),
+                ..BluOptions::new(button)
+            })
+            .asks_for_passkey()
+        };
+        assert!(asks("1.0.22", Some(123_456)));
+        assert!(!asks("1.0.22", None));
+        assert!(!asks("1.0.23", Some(123_456)));
+    }
+
+    /// BLU Distance (docs-ble/Devices/BLU_ZB/distance): every range on and a reading every 30 s
+    /// out of the box; the measuring interval it is given sets the pace.
+    #[test]
+    fn the_distance_sensor_measures_at_its_interval() {
+        let distance = blu::MODELS.iter().find(|m| m.id == 0x000A).unwrap();
+        let mut d = BluDevice::new(BluOptions::new(distance));
+        paired(&mut d, "phone", 0);
+        assert_eq!(
+            d.read(Characteristic::DistanceRanges, 0),
+            Ok(alloc::vec![0x07])
+        );
+        assert_eq!(
+            d.read(Characteristic::MeasureInterval, 0),
+            Ok(30u16.to_le_bytes().to_vec())
+        );
+        d.write(Characteristic::MeasureInterval, &10u16.to_le_bytes(), 0)
+            .unwrap();
+        let sent = d.emissions;
+        d.tick(9_999);
+        assert_eq!(d.emissions, sent);
+        d.tick(10_000);
+        assert_eq!(d.emissions, sent + 1);
     }
 
     /// H&T ZB adds its temperature offset to what it reports.
