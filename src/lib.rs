@@ -8,13 +8,9 @@
 // the whole module in the release build).
 #![cfg_attr(
     not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic
-    )
+    deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
 )]
+#![cfg_attr(not(test), deny(clippy::panic))]
 
 pub mod app;
 pub mod ble;

@@ -3,13 +3,9 @@
 // As in the core: no input (a line, a file, an argument) can panic the command.
 #![cfg_attr(
     not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic
-    )
+    deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
 )]
+#![cfg_attr(not(test), deny(clippy::panic))]
 
 use std::ffi::OsString;
 use std::process::ExitCode;

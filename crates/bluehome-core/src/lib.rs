@@ -4,13 +4,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic
-    )
+    deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
 )]
+#![cfg_attr(not(test), deny(clippy::panic))]
 
 extern crate alloc;
 
