@@ -917,6 +917,11 @@ mod tests {
         );
         assert!(device.identifying(now));
         assert!(!device.identifying(now + 10_000));
+        // To the millisecond, from a command written at 0.
+        let device = asked(ImprovOptions::default(), &Request::Identify);
+        assert_eq!(device.client(), Some("c"));
+        assert!(device.identifying(9_999));
+        assert!(!device.identifying(10_000));
     }
 
     /// ESPHome collects split writes until the declared length is there.
@@ -1124,6 +1129,26 @@ mod tests {
             drive(&mut device, &mut client, &mut now, true),
             Ok(Response::DeviceInfo(info))
         );
+    }
+
+    /// Parts of no bytes are no parts: the result goes out whole.
+    #[test]
+    fn parts_of_zero_bytes_send_the_result_whole() {
+        let info = DeviceInfo::of("Tasmota", "14.4.1", "ESP32-C3", "tasmota-1A2B3C-2748");
+        let options = ImprovOptions {
+            authorization: false,
+            result_part_bytes: Some(0),
+            device_info: info.clone(),
+            ..ImprovOptions::default()
+        };
+        let mut device = asked(options, &Request::DeviceInfo);
+        let results: Vec<Vec<u8>> = device
+            .take_notifications()
+            .into_iter()
+            .filter(|(c, _)| *c == Characteristic::RpcResult)
+            .map(|(_, value)| value)
+            .collect();
+        assert_eq!(results, [info.to_result().encode().unwrap()]);
     }
 
     /// Tasmota's Berry example answers a scan with one result per network, then an empty one,
