@@ -532,7 +532,7 @@ impl ImprovDevice {
                 address: Some(self.options.mac),
                 ..Advertisement::default()
             };
-            if name && room > 2 {
+            if name {
                 let name = shortened(&self.options.name, room - 2);
                 room -= 2 + name.len();
                 adv.name = Some(name.into());
@@ -1307,6 +1307,26 @@ mod tests {
     }
 
     /// A long name is shortened to what fits, on a character boundary.
+    /// The scan response gives the name what a packet has (31 bytes less its 2-byte header), and
+    /// fits the transmit power (3 bytes) only where it still has room.
+    #[test]
+    fn the_scan_response_holds_a_name_of_up_to_29_bytes() {
+        let packets = |name: &str| {
+            ImprovDevice::new(ImprovOptions {
+                name: name.into(),
+                ..ImprovOptions::default()
+            })
+            .packets(5_000)
+        };
+        let long = "a".repeat(40);
+        let [_, response] = packets(&long);
+        assert_eq!(response.name.as_deref(), Some(&long[..29]));
+        // 2 bytes left after it: no transmit power.
+        let name = "b".repeat(27);
+        let [_, response] = packets(&name);
+        assert_eq!(response.name.as_deref(), Some(name.as_str()));
+    }
+
     #[test]
     fn a_long_name_is_shortened_to_fit() {
         assert_eq!(shortened("improv-sim", 4), "impr");
