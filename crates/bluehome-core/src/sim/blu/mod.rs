@@ -847,6 +847,25 @@ mod tests {
         assert_eq!(d.emissions, sent + 1);
     }
 
+    /// A beacon carries the objects of the real device's, in its order (captures in the Theengs
+    /// decoder's tests, `tests/BLE/test_ble.cpp`: SBDW-002C `44005d016405fc21002d013f9601`,
+    /// SBBT-004CUS `44001d01643a003a013a003a00`).
+    #[test]
+    fn beacons_carry_the_real_devices_objects() {
+        let ids = |code: &str| {
+            let mut d = BluDevice::new(BluOptions {
+                beacon: true,
+                ..BluOptions::new(blu::model_by_code(code).unwrap())
+            });
+            let adv = d.advertisement(BEACON_INTERVAL_MS).unwrap();
+            let data = &adv.service_data[&Uuid::BTHOME_V2];
+            let packet = bthome::decode(Uuid::BTHOME_V2, data, None, None);
+            packet.objects.iter().map(|o| o.id).collect::<Vec<u8>>()
+        };
+        assert_eq!(ids("SBDW-002C"), [0x00, 0x01, 0x05, 0x2D, 0x3F]);
+        assert_eq!(ids("SBBT-004CUS"), [0x00, 0x01, 0x3A, 0x3A, 0x3A, 0x3A]);
+    }
+
     /// H&T ZB adds its temperature offset to what it reports.
     #[test]
     fn the_temperature_offset_shows_in_the_readings() {
