@@ -864,6 +864,26 @@ mod tests {
         };
         assert_eq!(ids("SBDW-002C"), [0x00, 0x01, 0x05, 0x2D, 0x3F]);
         assert_eq!(ids("SBBT-004CUS"), [0x00, 0x01, 0x3A, 0x3A, 0x3A, 0x3A]);
+        // A press of its first button (Theengs' `44001d01643a013a003a003a00`).
+        let mut d = device("SBBT-004CUS");
+        d.press(100, 0);
+        let adv = d.advertisement(0).unwrap();
+        let packet = bthome::decode(
+            Uuid::BTHOME_V2,
+            &adv.service_data[&Uuid::BTHOME_V2],
+            None,
+            None,
+        );
+        let buttons: Vec<&Reading> = packet.objects.iter().skip(2).map(|o| &o.value).collect();
+        let [first, others @ ..] = buttons.as_slice() else {
+            panic!("{packet:?}")
+        };
+        assert_eq!(**first, Reading::Button(0x01));
+        assert_eq!(others.len(), 3);
+        assert!(
+            others.iter().all(|b| **b == Reading::Button(0x00)),
+            "{others:?}"
+        );
     }
 
     /// H&T ZB adds its temperature offset to what it reports.
