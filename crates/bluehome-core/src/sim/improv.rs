@@ -1122,6 +1122,18 @@ mod tests {
             Ok(frame[40..].to_vec()),
             "the value holds the last part"
         );
+        // Parts of no bytes are no parts: the result goes out whole.
+        let zero = ImprovOptions {
+            result_part_bytes: Some(0),
+            ..options.clone()
+        };
+        let mut whole = asked(zero, &Request::DeviceInfo);
+        let values: Vec<Vec<u8>> = whole
+            .take_notifications()
+            .into_iter()
+            .map(|(_, value)| value)
+            .collect();
+        assert_eq!(values, [frame]);
 
         let (mut device, mut client) = start(options, &mut now);
         client.request_device_info(now).unwrap();
@@ -1129,26 +1141,6 @@ mod tests {
             drive(&mut device, &mut client, &mut now, true),
             Ok(Response::DeviceInfo(info))
         );
-    }
-
-    /// Parts of no bytes are no parts: the result goes out whole.
-    #[test]
-    fn parts_of_zero_bytes_send_the_result_whole() {
-        let info = DeviceInfo::of("Tasmota", "14.4.1", "ESP32-C3", "tasmota-1A2B3C-2748");
-        let options = ImprovOptions {
-            authorization: false,
-            result_part_bytes: Some(0),
-            device_info: info.clone(),
-            ..ImprovOptions::default()
-        };
-        let mut device = asked(options, &Request::DeviceInfo);
-        let results: Vec<Vec<u8>> = device
-            .take_notifications()
-            .into_iter()
-            .filter(|(c, _)| *c == Characteristic::RpcResult)
-            .map(|(_, value)| value)
-            .collect();
-        assert_eq!(results, [info.to_result().encode().unwrap()]);
     }
 
     /// Tasmota's Berry example answers a scan with one result per network, then an empty one,
