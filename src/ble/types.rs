@@ -629,6 +629,36 @@ mod tests {
         assert!(!options.accept_all_devices);
     }
 
+    /// "Connect a Shelly" lists devices by their RPC service, their Shelly manufacturer data or
+    /// their name, and grants the RPC and BTHome services and the company's manufacturer data:
+    /// Chrome leaves out of a granted device's advertisements any manufacturer data the chooser
+    /// did not ask for, and the page reads the MAC from it.
+    #[test]
+    fn the_shelly_chooser_finds_them_three_ways_and_grants_their_data() {
+        let rpc = Uuid::from_u16(0x1111);
+        let options = RequestDeviceOptions::shelly(rpc);
+        let mut by_service = Advertisement::default();
+        by_service.add_service_uuid(rpc);
+        let mut by_company = Advertisement::default();
+        by_company
+            .manufacturer_data
+            .insert(shelly::COMPANY_ID, vec![0x01, 0x00]);
+        let offered =
+            |name, adv: &Advertisement| options.filters.iter().any(|f| f.matches(name, Some(adv)));
+        assert!(offered(None, &by_service) && offered(None, &by_company));
+        assert!(offered(
+            Some("ShellyPlus1-A8032AB12345"),
+            &Advertisement::default()
+        ));
+        assert!(
+            !offered(Some("Plus1"), &Advertisement::default()),
+            "nothing else"
+        );
+        assert_eq!(options.optional_services, [rpc, Uuid::BTHOME_V2]);
+        assert_eq!(options.optional_manufacturer_data, [shelly::COMPANY_ID]);
+        assert!(!options.accept_all_devices);
+    }
+
     #[test]
     fn each_advertisement_is_delivered_once() {
         // Watched and scanned: Chrome dispatches it twice, the watch's copy goes through.

@@ -723,6 +723,37 @@ fn losing_focus_ends_them_too_and_regaining_it_reports_an_active_page() {
     );
 }
 
+/// Chrome scans and watches only while the page is both shown and focused: regaining one of
+/// the two while the other is still lost leaves the page inactive.
+#[test]
+fn the_page_is_active_again_only_once_shown_and_focused() {
+    let backend = clicked();
+    let events = event_log(&backend);
+    backend.set_page_visible(false);
+    backend.set_page_focused(false);
+    backend.set_page_focused(true);
+    assert_eq!(
+        events.borrow().len(),
+        1,
+        "focused while hidden: still inactive"
+    );
+    backend.set_page_focused(false);
+    backend.set_page_visible(true);
+    assert_eq!(
+        events.borrow().len(),
+        1,
+        "shown without focus: still inactive"
+    );
+    backend.set_page_focused(true);
+    assert_eq!(
+        *events.borrow(),
+        [
+            BleEvent::PageActivity { active: false },
+            BleEvent::PageActivity { active: true }
+        ]
+    );
+}
+
 #[test]
 fn a_watched_and_scanned_device_is_delivered_once() {
     let (backend, id, events) = watched_while_scanning();
