@@ -10,7 +10,7 @@
 
 pub use bluehome_core::capture::Record;
 use bluehome_core::capture::parse_line;
-use bluehome_core::{Advertisement, BindKey, DeviceKey, MacAddress};
+use bluehome_core::{Advertisement, BindKey, DeviceKey};
 
 /// Gap between records of a capture without times.
 pub const STEADY_INTERVAL_MS: u64 = 250;
@@ -46,13 +46,6 @@ pub struct Scheduled {
     pub connectable: bool,
     /// A bind key the file carried for the device.
     pub bindkey: Option<BindKey>,
-}
-
-impl Scheduled {
-    /// The MAC the record gives for decryption.
-    pub fn mac(&self) -> Option<MacAddress> {
-        self.advertisement.address
-    }
 }
 
 /// The lines a capture could not use: how many, and the first few with their line numbers.
