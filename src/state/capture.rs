@@ -321,6 +321,24 @@ mod tests {
         );
     }
 
+    /// The summary names at most three skipped lines, and says so when there were more.
+    #[test]
+    fn the_summary_names_three_lines_and_marks_the_rest() {
+        let skipped = |count| parse(&"x\n".repeat(count), "capture").errors.summary();
+        assert_eq!(skipped(0), None);
+        for count in [1, 2, 3] {
+            let summary = skipped(count).unwrap_or_default();
+            assert!(
+                summary.starts_with(&format!("{count} line(s) skipped; line 1: not JSON"))
+                    && summary.contains(&format!("line {count}: "))
+                    && !summary.contains('…'),
+                "{summary}"
+            );
+        }
+        let four = skipped(4).unwrap_or_default();
+        assert!(four.ends_with("; …") && !four.contains("line 4"), "{four}");
+    }
+
     /// One 50 MB line cost 476 MB; now it is refused by its length, with the cap.
     #[test]
     fn an_overlong_line_is_refused_by_its_length() {
