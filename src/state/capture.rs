@@ -237,14 +237,23 @@ mod tests {
     #[test]
     fn long_pauses_are_shortened_and_a_burst_plays_over_ticks() {
         let at = |seconds: f64| LINE.replace("100.5", &seconds.to_string());
-        let text = [at(100.0), at(130.0), at(7_330.0), at(7_331.0)].join("\n");
+        let text = [at(100.0), at(130.0), at(7_330.0), at(7_331.0), at(7_391.0)].join("\n");
         let capture = parse(&text, "capture");
         let offsets: Vec<u64> = capture.records.iter().map(|r| r.offset_ms).collect();
         assert_eq!(
             offsets,
-            [0, 30_000, 30_000 + MAX_PAUSE_MS, 31_000 + MAX_PAUSE_MS]
+            [
+                0,
+                30_000,
+                30_000 + MAX_PAUSE_MS,
+                31_000 + MAX_PAUSE_MS,
+                31_000 + 2 * MAX_PAUSE_MS
+            ]
         );
-        assert_eq!(capture.pauses_shortened, 1);
+        assert_eq!(
+            capture.pauses_shortened, 1,
+            "a pause of the limit exactly is kept"
+        );
 
         let burst = vec![at(100.0); MAX_PER_TICK * 2 + 1].join("\n");
         let mut replay = Replay::new(parse(&burst, "capture"), 0);
@@ -300,10 +309,14 @@ mod tests {
     fn replay_releases_records_when_due() {
         let text = format!("{LINE}\n{}", LINE.replace("100.5", "102.5"));
         let mut replay = Replay::new(parse(&text, "capture"), 1_000);
+        assert_eq!(replay.progress(), (0, 2));
         assert_eq!(replay.due(1_000).len(), 1);
         assert!(replay.due(2_999).is_empty());
+        assert_eq!(replay.progress(), (1, 2));
+        assert!(!replay.finished());
         let later = replay.due(3_000);
         assert_eq!(later[0].0, 3_000);
+        assert_eq!(replay.progress(), (2, 2));
         assert!(replay.finished());
     }
 
