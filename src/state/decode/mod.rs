@@ -541,6 +541,8 @@ mod tests {
         assert!(note("d2fc4002ca09").contains("the UUID itself"));
         assert!(note("0a16d2fc4002ca0903bf13").contains("Raw AD payload"));
         assert!(note("4002ca09").is_empty());
+        // A header needs both the type and the UUID: data that has only one of them is data.
+        assert!(note("0a161a184002").is_empty() && note("0affd2fc4002").is_empty());
         let shelly = decoded(InputKind::ManufacturerData, "a90b0101000b0100");
         assert!(shelly.note.unwrap().contains("the company id itself"));
     }
