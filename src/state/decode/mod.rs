@@ -676,6 +676,23 @@ mod tests {
             ..DecodeInput::default()
         };
         assert_eq!(decode(&most, "", &Settings::default()).input_error, None);
+        // Text is refused by its length before it is read: 8 characters a byte at most.
+        let text = |characters: usize| {
+            let input = DecodeInput {
+                hex: "0".repeat(characters),
+                ..DecodeInput::default()
+            };
+            decode(&input, "", &Settings::default())
+                .input_error
+                .unwrap_or_default()
+        };
+        let limit = 8 * MAX_DATA_BYTES;
+        assert!(text(limit).contains(&format!("{} bytes, longer", limit / 2)));
+        assert!(
+            text(limit + 1).starts_with(&format!("Hex: {} characters, longer", limit + 1)),
+            "{}",
+            text(limit + 1)
+        );
     }
 
     fn example(label: &str) -> DecodeView {
