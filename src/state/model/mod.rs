@@ -726,6 +726,19 @@ mod tests {
         assert_eq!(times, [1, 5_001, 10_001]);
     }
 
+    /// Pruning drops the points older than the window; one exactly at its start stays.
+    #[test]
+    fn pruning_drops_points_older_than_the_window() {
+        let mut model = ScanModel::new();
+        for t in [1, 5_001, 10_001] {
+            hear(&mut model, t, "d", adv("d", TEMP_HUMIDITY, -60));
+        }
+        model.prune(HISTORY_WINDOW_MS + 5_001);
+        let history = &model.device(&key("d")).unwrap().readings[&(0x02, 0)].history;
+        let times: Vec<u64> = history.iter().map(|p| p.0).collect();
+        assert_eq!(times, [5_001, 10_001]);
+    }
+
     #[test]
     fn the_chart_ends_on_the_latest_reading_between_history_points() {
         let mut model = ScanModel::new();
