@@ -378,6 +378,68 @@ mod tests {
         assert_eq!(history.iter().copied().collect::<Vec<_>>(), [(now, 25.06)]);
     }
 
+    /// Saved history keeps one point per [`SAVED_STEP_MS`] of the model's one per 5 s.
+    #[test]
+    fn saved_history_is_thinned_to_its_step() {
+        let store = MemoryStore::default();
+        let mut model = sensor_model(1);
+        for t in (5_001..70_000).step_by(5_000) {
+            let adv = model.device(&key("dev")).unwrap().data.clone();
+            model.ingest(t, "local", &key("dev"), Connectable::Yes, adv);
+        }
+        let settings = Settings::default();
+        save_scan(&store, &Held::default(), &model, &settings, 70_000).unwrap();
+        let mut again = ScanModel::new();
+        load(&store, &mut again, 70_000);
+        let history = &again.device(&key("dev")).unwrap().readings[&(0x02, 0)].history;
+        let times: Vec<u64> = history.iter().map(|p| p.0).collect();
+        assert_eq!(times, [1, 30_001, 60_001]);
+    }
+
+    /// A `storage` event names the document another window saved: its labels and settings, or
+    /// its keys (one it no longer has is forgotten here), replace this window's, and nothing
+    /// else does; without a name (storage cleared) both are read.
+    #[test]
+    fn another_windows_saves_are_taken_in_by_document() {
+        let store = MemoryStore::default();
+        let mut there = sensor_model(1_000);
+        let seven = KeyEntry {
+            bindkey: BindKey::new([7; 16]),
+            mac: None,
+        };
+        there.set_key(&key("dev"), Some(seven));
+        let fahrenheit = Settings {
+            fahrenheit: true,
+            ..Settings::default()
+        };
+        save_scan(&store, &Held::default(), &there, &fahrenheit, 1_000).unwrap();
+        save_keys(&store, &Held::default(), &there).unwrap();
+
+        let mut here = ScanModel::new();
+        let eight = KeyEntry {
+            bindkey: BindKey::new([8; 16]),
+            mac: None,
+        };
+        here.set_key(&key("other"), Some(eight));
+        let taken = adopt(&store, &mut here, Some(SCAN_KEY));
+        assert_eq!(taken.map(|s| s.fahrenheit), Some(true));
+        assert_eq!(here.labels["dev"], "Kitchen");
+        assert_eq!(here.key_entry(&key("other")), Some(eight), "keys untouched");
+
+        here.set_label(&key("dev"), "Hall");
+        assert_eq!(adopt(&store, &mut here, Some(KEYS_KEY)), None);
+        assert_eq!(here.key_entry(&key("dev")), Some(seven));
+        assert_eq!(here.key_entry(&key("other")), None);
+        assert_eq!(here.labels["dev"], "Hall", "labels untouched");
+
+        assert_eq!(adopt(&store, &mut here, Some("bluehome.profiles")), None);
+        assert_eq!(here.labels["dev"], "Hall");
+        here.set_key(&key("other"), Some(eight));
+        assert!(adopt(&store, &mut here, None).is_some_and(|s| s.fahrenheit));
+        assert_eq!(here.labels["dev"], "Kitchen");
+        assert_eq!(here.key_entry(&key("other")), None);
+    }
+
     #[test]
     fn history_older_than_an_hour_is_not_restored() {
         let store = MemoryStore::default();

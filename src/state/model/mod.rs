@@ -724,6 +724,14 @@ mod tests {
         let history = &model.device(&key("d")).unwrap().readings[&(0x02, 0)].history;
         let times: Vec<u64> = history.iter().map(|p| p.0).collect();
         assert_eq!(times, [1, 5_001, 10_001]);
+        // The window holds one point per step, both ends included, and no more.
+        let per_window = HISTORY_WINDOW_MS / HISTORY_STEP_MS + 1;
+        for step in 3..per_window + 10 {
+            let t = step * HISTORY_STEP_MS + 1;
+            hear(&mut model, t, "d", adv("d", TEMP_HUMIDITY, -60));
+        }
+        let history = &model.device(&key("d")).unwrap().readings[&(0x02, 0)].history;
+        assert_eq!(history.len() as u64, per_window);
     }
 
     /// Pruning drops the points older than the window; one exactly at its start stays.
