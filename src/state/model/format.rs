@@ -31,12 +31,13 @@ pub fn value_text(value: &Value, unit: Option<&'static str>, settings: &Settings
         Value::Dimmer { steps, .. } => {
             format!("{} ({steps} steps)", value.event().unwrap_or("none"))
         }
-        Value::Command { args, .. } if !args.is_empty() => {
-            format!(
-                "{} (args {})",
-                value.event().unwrap_or("unknown"),
-                hex::encode(args)
-            )
+        Value::Command { args, .. } => {
+            let name = value.event().unwrap_or("unknown");
+            if args.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{name} (args {})", hex::encode(args))
+            }
         }
         other => other.event().unwrap_or("none").to_owned(),
     }
@@ -122,6 +123,34 @@ mod tests {
         ] {
             assert_eq!(value_text(&value, Some("°C"), &settings), "ca09");
         }
+    }
+
+    /// Dimmer and command events (BTHome objects 0x3C and 0x3B) name their steps and arguments;
+    /// a command without arguments says only what it is, and an opcode no one named is unknown
+    /// (with arguments or without).
+    #[test]
+    fn dimmer_steps_and_command_arguments_are_written_out() {
+        let settings = Settings::default();
+        let dimmer = Value::Dimmer { event: 1, steps: 3 };
+        let command = |opcode, args: &[u8]| Value::Command {
+            opcode,
+            args: args.to_vec(),
+        };
+        let texts = |value: &Value| (value_text(value, None, &settings), event_detail(value));
+        assert_eq!(
+            texts(&dimmer),
+            ("rotate_left (3 steps)".into(), "3 steps".into())
+        );
+        assert_eq!(
+            texts(&command(0x03, &[0x0a, 0x01])),
+            ("step_up (args 0a01)".into(), "args 0a01".into())
+        );
+        assert_eq!(texts(&command(0x02, &[])), ("toggle".into(), String::new()));
+        assert_eq!(
+            texts(&command(0x7f, &[0x01])),
+            ("unknown (args 01)".into(), "args 01".into())
+        );
+        assert_eq!(texts(&command(0x7f, &[])).0, "unknown");
     }
 
     #[test]
