@@ -877,6 +877,29 @@ mod tests {
         assert!(reading.history.is_empty());
     }
 
+    /// "Clear" forgets what was heard (devices, readings, events) and keeps what the user gave
+    /// (labels, keys).
+    #[test]
+    fn clearing_forgets_what_was_heard_and_keeps_labels_and_keys() {
+        let mut model = ScanModel::new();
+        let entry = user_key(&mut model, "keyed", 1);
+        hear(
+            &mut model,
+            1_000,
+            "btn",
+            adv("BTN", &[0x40, 0x3a, 0x01], -50),
+        );
+        hear(&mut model, 1_000, "d", adv("d", TEMP_HUMIDITY, -60));
+        model.set_label(&key("d"), "Hall");
+        assert_eq!(model.timeline.len(), 1);
+        model.take_dirty();
+        model.clear();
+        assert!(model.take_dirty());
+        assert!(model.device(&key("d")).is_none() && model.timeline.is_empty());
+        assert_eq!(model.labels["d"], "Hall");
+        assert_eq!(model.key_entry(&key("keyed")), Some(entry));
+    }
+
     #[test]
     fn paused_model_ignores_input_but_counts_it() {
         let mut model = ScanModel::new();
