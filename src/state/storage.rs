@@ -255,4 +255,16 @@ mod tests {
         ));
         assert_eq!(store.names(), ["doc"]);
     }
+
+    /// The test store's quota counts every name and value but the one being replaced: a write
+    /// that fills it exactly fits, one byte more is refused and changes nothing.
+    #[test]
+    fn the_quota_counts_names_and_values_to_the_byte() {
+        let store = MemoryStore::with_quota(20);
+        store.set("doc", "0123456789").unwrap();
+        store.set("doc", "0123456789ab").unwrap();
+        assert!(store.set("b", "1234").is_ok(), "3 + 12 + 1 + 4 = 20");
+        assert!(store.set("b", "12345").is_err());
+        assert_eq!(store.get("b").as_deref(), Some("1234"));
+    }
 }
