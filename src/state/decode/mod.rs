@@ -461,6 +461,37 @@ mod tests {
         assert_eq!(view.bthome.unwrap().objects.len(), 2);
     }
 
+    /// Each kind of AD structure (Core Specification Supplement, part A) is read out in words,
+    /// each row with a link of its own.
+    #[test]
+    fn every_kind_of_ad_structure_is_read_out() {
+        let view = decoded(
+            InputKind::RawAd,
+            "020106 0303d2fc 0409415443 020af4 0516d2fc4000 04ff990401 0319c103 032a0102",
+        );
+        let rows: Vec<(&str, &str)> = view
+            .structures
+            .iter()
+            .map(|f| (f.name.as_str(), f.value.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("0x01", "flags 0x06"),
+                ("0x03", "service UUIDs (complete): fcd2"),
+                ("0x09", "complete local name \"ATC\""),
+                ("0x0a", "tx power -12 dBm"),
+                ("0x16", "service data of fcd2: 2 bytes"),
+                ("0xff", "manufacturer data of company 0x0499: 1 byte"),
+                ("0x19", "appearance 0x03c1"),
+                ("0x2a", "data 01 02"),
+            ]
+        );
+        let links: std::collections::BTreeSet<_> =
+            view.structures.iter().filter_map(|f| f.link).collect();
+        assert_eq!(links.len(), rows.len());
+    }
+
     #[test]
     fn encrypted_payload_without_key_says_so() {
         let view = decoded(InputKind::ServiceData, "41a4c1dd0011223344556677");

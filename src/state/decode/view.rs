@@ -332,17 +332,25 @@ pub(super) fn structure_text(structure: &AdStructure<'_>) -> String {
         }
         AdStructure::TxPower(dbm) => format!("tx power {dbm} dBm"),
         AdStructure::ServiceData { uuid, width, data } => format!(
-            "service data of {}: {} bytes",
+            "service data of {}: {}",
             uuid_text(uuid, width),
-            data.len()
+            byte_count(data)
         ),
         AdStructure::ManufacturerData { company, data } => format!(
-            "manufacturer data of company {company:#06x}: {} bytes",
-            data.len()
+            "manufacturer data of company {company:#06x}: {}",
+            byte_count(data)
         ),
         AdStructure::Appearance(appearance) => format!("appearance {appearance:#06x}"),
         AdStructure::Unknown { data, .. } => format!("data {}", spaced_hex(data)),
         _ => format!("{structure:?}"),
+    }
+}
+
+/// `1 byte`, `2 bytes`.
+fn byte_count(data: &[u8]) -> String {
+    match data.len() {
+        1 => "1 byte".to_owned(),
+        n => format!("{n} bytes"),
     }
 }
 
