@@ -490,6 +490,8 @@ mod tests {
         let links: std::collections::BTreeSet<_> =
             view.structures.iter().filter_map(|f| f.link).collect();
         assert_eq!(links.len(), rows.len());
+        // Service data of another UUID is no BTHome, whatever its bytes.
+        assert_eq!(decoded(InputKind::RawAd, "05161a184000").bthome, None);
     }
 
     #[test]
