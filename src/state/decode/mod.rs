@@ -490,6 +490,7 @@ mod tests {
         let links: std::collections::BTreeSet<_> =
             view.structures.iter().filter_map(|f| f.link).collect();
         assert_eq!(links.len(), rows.len());
+        assert!(view.shelly.is_empty(), "company 0x0499 is not Shelly's");
         // Service data of another UUID is no BTHome, whatever its bytes.
         assert_eq!(decoded(InputKind::RawAd, "05161a184000").bthome, None);
     }
