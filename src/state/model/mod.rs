@@ -761,6 +761,39 @@ mod tests {
         let reading = &model.device(&key("d")).unwrap().readings[&(0x02, 0)];
         assert_eq!(reading.history, [(1, 25.06)]);
         assert_eq!(reading.chart_points(), [(1, 25.06), (2_001, 25.5)]);
+        // A latest reading that is the history's last point is charted once.
+        let humidity = &model.device(&key("d")).unwrap().readings[&(0x03, 0)];
+        assert_eq!(humidity.chart_points(), [(1, 50.55)]);
+    }
+
+    /// The card and the chart start with temperature and humidity, then other measurements,
+    /// then states that are no number, battery and voltage last.
+    #[test]
+    fn readings_are_ordered_by_how_much_people_look_at_them() {
+        let mut model = ScanModel::new();
+        // Battery 0x01, temperature 0x02, illuminance 0x05, voltage 0x0C, humidity 0x2E (the
+        // 1-byte one), text 0x53 and conductivity 0x56 (bthome.io/format object ids).
+        let packet = [
+            0x40, 0x01, 0x5d, 0x02, 0xca, 0x09, 0x05, 0x13, 0x8a, 0x14, 0x0c, 0x02, 0x0c, 0x2e,
+            0x32, 0x53, 0x02, 0x68, 0x69, 0x56, 0xe8, 0x03,
+        ];
+        hear(&mut model, 1, "d", adv("d", &packet, -60));
+        let device = model.device(&key("d")).unwrap();
+        let mut readings: Vec<_> = device.readings.values().collect();
+        readings.sort_by_key(|r| (r.prominence(), r.id));
+        let names: Vec<&str> = readings.iter().map(|r| r.name).collect();
+        assert_eq!(
+            names,
+            [
+                "temperature",
+                "humidity",
+                "illuminance",
+                "conductivity",
+                "text",
+                "battery",
+                "voltage"
+            ]
+        );
     }
 
     /// An imported capture's key replaced the user's saved one for that device.
