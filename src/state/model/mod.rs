@@ -766,6 +766,36 @@ mod tests {
         assert_eq!(humidity.chart_points(), [(1, 50.55)]);
     }
 
+    /// Records joined (a gateway's row and the device's own) keep a reading's newer latest
+    /// value, whichever record has it, and both histories.
+    #[test]
+    fn a_joined_reading_keeps_the_newer_latest_value() {
+        let reading = |at_ms, value| Reading {
+            id: 0x02,
+            index: 0,
+            name: "temperature",
+            label: "temperature".into(),
+            unit: Some("°C"),
+            value: Value::Float(value),
+            at_ms,
+            history: VecDeque::from([(at_ms, value)]),
+        };
+        let joined = |mine: Reading, theirs: Reading| {
+            let record = |r: Reading| {
+                let mut record = DeviceRecord::default();
+                record.readings.insert((r.id, r.index), r);
+                record
+            };
+            let mut mine = record(mine);
+            mine.take_in(record(theirs));
+            let r = &mine.readings[&(0x02, 0)];
+            (r.value.clone(), r.at_ms, r.history.len())
+        };
+        let newer = (Value::Float(21.0), 9_000, 2);
+        assert_eq!(joined(reading(1_000, 20.0), reading(9_000, 21.0)), newer);
+        assert_eq!(joined(reading(9_000, 21.0), reading(1_000, 20.0)), newer);
+    }
+
     /// The card and the chart start with temperature and humidity, then other measurements,
     /// then states that are no number, battery and voltage last.
     #[test]
