@@ -766,6 +766,17 @@ mod tests {
         assert_eq!(humidity.chart_points(), [(1, 50.55)]);
     }
 
+    /// A device known only from saved history was first and last seen at its points' ends.
+    #[test]
+    fn a_restored_device_spans_its_saved_points() {
+        let mut model = ScanModel::new();
+        let points = vec![(1_000, 20.0), (6_000, 21.0)];
+        model.restore_history(&key("d"), Some("Hall".into()), vec![(0x02, 0, points)]);
+        let device = model.device(&key("d")).unwrap();
+        assert_eq!((device.first_seen_ms, device.last_seen_ms), (1_000, 6_000));
+        assert_eq!((device.source, device.name), ("saved", Some("Hall")));
+    }
+
     /// Records joined (a gateway's row and the device's own) keep a reading's newer latest
     /// value, whichever record has it, and both histories.
     #[test]
