@@ -766,6 +766,36 @@ mod tests {
         assert_eq!(humidity.chart_points(), [(1, 50.55)]);
     }
 
+    /// A device is called by the user's label, else by its own name, else by its key; a name's
+    /// control characters and direction overrides are shown as escapes, never obeyed.
+    #[test]
+    fn a_device_is_called_by_label_then_name_then_key() {
+        let mut model = ScanModel::new();
+        hear(
+            &mut model,
+            1,
+            "named",
+            adv("ATC\u{202e}1", TEMP_HUMIDITY, -60),
+        );
+        hear(&mut model, 1, "nameless", adv("", TEMP_HUMIDITY, -60));
+        let title = |model: &ScanModel, id: &str| {
+            let device = model.device(&key(id)).unwrap();
+            (
+                device.title(&model.labels).to_owned(),
+                device.shown_title(&model.labels),
+            )
+        };
+        let (plain, shown) = title(&model, "named");
+        assert_eq!(plain, "ATC\u{202e}1");
+        assert!(
+            !shown.contains('\u{202e}') && shown.starts_with("ATC"),
+            "{shown}"
+        );
+        assert_eq!(title(&model, "nameless").0, "nameless");
+        model.set_label(&key("named"), "Hall");
+        assert_eq!(title(&model, "named"), ("Hall".into(), "Hall".into()));
+    }
+
     /// A device known only from saved history was first and last seen at its points' ends.
     #[test]
     fn a_restored_device_spans_its_saved_points() {
