@@ -495,6 +495,17 @@ mod tests {
         assert_eq!(decoded(InputKind::RawAd, "05161a184000").bthome, None);
     }
 
+    /// An advertisement keeps the last of two structures of one kind (a scan response's over
+    /// the advertising data's): that is the one decoded, not the first.
+    #[test]
+    fn the_structure_the_advertisement_keeps_is_the_one_decoded() {
+        let bthome = decoded(InputKind::RawAd, "0716d2fc4002ca09 0716d2fc4002f609");
+        assert_eq!(bthome.bthome.unwrap().objects[0].value, "25.5");
+        let shelly = decoded(InputKind::RawAd, "06ffa90b010100 06ffa90b010300");
+        let flags: Vec<_> = shelly.shelly.iter().map(|f| f.value.as_str()).collect();
+        assert_eq!(flags, ["0x0003 discoverable, auth"]);
+    }
+
     #[test]
     fn encrypted_payload_without_key_says_so() {
         let view = decoded(InputKind::ServiceData, "41a4c1dd0011223344556677");
