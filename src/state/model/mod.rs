@@ -932,6 +932,17 @@ mod tests {
         let device = model.device(&key(DEVICE)).unwrap();
         assert_eq!(device.readings.len(), 1);
         assert!(device.problem.is_none());
+
+        // Only that explanation goes with the key: a packet's own fault stays said.
+        hear(
+            &mut model,
+            3_000,
+            DEVICE,
+            adv("t", &[0x40, 0x02, 0xcc], -60),
+        );
+        model.set_key(&key(DEVICE), None);
+        let problem = model.device(&key(DEVICE)).unwrap().problem;
+        assert!(problem.is_some_and(|p| !p.is_downgrade()), "{problem:?}");
     }
 
     /// A problem is said in words with what to do, never as the core's code; the ones a key
