@@ -164,6 +164,43 @@ mod tests {
         assert_eq!(format_time(1_234_567_890_000, -300), "18:31:30");
     }
 
+    /// The calendar's edges, each a second (or a day) either side of where a month, a year, a
+    /// century or a 400-year era turns (unix times from Python's `calendar.timegm`).
+    #[test]
+    fn formats_the_calendars_edges() {
+        for (ms, offset, expected) in [
+            // An offset west of UTC before the epoch's first hour.
+            (0, -60, "1969-12-31 23:00:00"),
+            (489_319_200_000, 0, "1985-07-04 10:00:00"),
+            (946_684_799_000, 0, "1999-12-31 23:59:59"),
+            // The last day of a 400-year era: 2000 is a leap year.
+            (951_825_600_000, 0, "2000-02-29 12:00:00"),
+            (1_768_464_550_000, 0, "2026-01-15 08:09:10"),
+            (1_777_593_600_000, 0, "2026-05-01 00:00:00"),
+            // 2100 is not a leap year; 2400 is.
+            (4_107_542_399_000, 0, "2100-02-28 23:59:59"),
+            (4_107_542_400_000, 0, "2100-03-01 00:00:00"),
+            (13_574_563_200_000, 0, "2400-02-29 00:00:00"),
+        ] {
+            assert_eq!(format_datetime(ms, offset), expected, "{ms} {offset}");
+        }
+    }
+
+    #[test]
+    fn sort_keys_read_back_from_their_ids_which_are_their_saved_names() {
+        for key in SortKey::ALL {
+            assert_eq!(SortKey::from_id(key.id()), Some(key));
+            assert_eq!(
+                serde_json::to_value(key).unwrap(),
+                serde_json::Value::from(key.id())
+            );
+        }
+        assert_eq!(SortKey::from_id("signal"), None);
+        let labels: std::collections::BTreeSet<_> = SortKey::ALL.map(SortKey::label).into();
+        assert_eq!(labels.len(), SortKey::ALL.len(), "one label each");
+        assert_eq!(SortKey::Rssi.label(), "Signal");
+    }
+
     #[test]
     fn converts_celsius_to_fahrenheit_only_when_asked() {
         let mut settings = Settings::default();
