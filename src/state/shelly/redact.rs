@@ -95,6 +95,11 @@ mod tests {
         assert_eq!(redact_value(&add)["config"]["key"], MASK);
         let result = json!({"key": "bthomedevice:200"});
         assert_eq!(redact_value(&result)["key"], "bthomedevice:200");
+        // Too short for a key though hex, and long enough though not hex: neither is one.
+        for other in ["cafe", "a name of thirty-two characters or more"] {
+            let shown = redact_value(&json!({"key": other}));
+            assert_eq!(shown["key"], other);
+        }
     }
 
     #[test]
@@ -107,7 +112,7 @@ mod tests {
     fn known_secrets_are_masked_in_free_text() {
         let text = redact_text(
             "bad value 'hunter22' for pass",
-            &["hunter22".to_owned(), "".to_owned()],
+            &["hunter22".to_owned(), "".to_owned(), "a".to_owned()],
         );
         assert_eq!(text, format!("bad value '{MASK}' for pass"));
     }
