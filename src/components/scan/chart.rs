@@ -13,24 +13,29 @@ pub fn scaled(
     height: f64,
     pad: f64,
 ) -> Vec<(f64, f64)> {
-    let visible: Vec<_> = points
-        .iter()
-        .filter(|(t, v)| *t >= from_ms && *t <= to_ms && v.is_finite())
-        .collect();
+    let visible = in_range(points, from_ms, to_ms);
     let (min, max) = value_range(visible.iter().map(|p| p.1));
     let span_t = (to_ms.saturating_sub(from_ms)).max(1) as f64;
-    let span_v = if max > min { max - min } else { 1.0 };
     visible
         .into_iter()
         .map(|(t, v)| {
             let x = pad + (t - from_ms) as f64 / span_t * (width - 2.0 * pad);
             let y = if max > min {
-                height - pad - (v - min) / span_v * (height - 2.0 * pad)
+                height - pad - (v - min) / (max - min) * (height - 2.0 * pad)
             } else {
                 height / 2.0
             };
             (x, y)
         })
+        .collect()
+}
+
+/// The points of a series from `from_ms` to `to_ms`, both included, with a finite value.
+fn in_range(points: &[(u64, f64)], from_ms: u64, to_ms: u64) -> Vec<(u64, f64)> {
+    points
+        .iter()
+        .copied()
+        .filter(|(t, v)| (from_ms..=to_ms).contains(t) && v.is_finite())
         .collect()
 }
 
@@ -64,16 +69,20 @@ pub fn Sparkline(
     /// Text for screen readers (the reading's name and range).
     label: String,
 ) -> impl IntoView {
-    let (from, to) = match (points.first(), points.last()) {
-        (Some(a), Some(b)) => (a.0, b.0.max(a.0 + 1)),
-        _ => (0, 1),
-    };
-    let line = polyline(&scaled(&points, from, to, 100.0, 24.0, 2.0));
+    let line = sparkline(&points);
     view! {
         <svg class="sparkline" viewBox="0 0 100 24" preserveAspectRatio="none" role="img" aria-label=label>
             <polyline points=line />
         </svg>
     }
+}
+
+/// A sparkline's polyline: the whole series, from its first point's time to its last's.
+fn sparkline(points: &[(u64, f64)]) -> String {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return String::new();
+    };
+    polyline(&scaled(points, first.0, last.0, 100.0, 24.0, 2.0))
 }
 
 /// A chart of one reading over a time range, with its value and time bounds.
@@ -90,30 +99,14 @@ pub fn FullChart(
     /// Formats a time for the axis.
     format_time: fn(u64) -> String,
 ) -> impl IntoView {
-    let visible: Vec<(u64, f64)> = points
-        .iter()
-        .copied()
-        .filter(|(t, _)| *t >= from_ms && *t <= to_ms)
-        .collect();
+    let visible = in_range(&points, from_ms, to_ms);
     let (min, max) = value_range(visible.iter().map(|p| p.1));
     let scaled = scaled(&visible, from_ms, to_ms, 600.0, 200.0, 8.0);
     // The latest point as a dot (a line of no length, with round caps): it is all there is to
     // see while the range holds one point.
     let last = polyline(&scaled.last().map(|&p| [p, p]).unwrap_or_default());
     let line = polyline(&scaled);
-    let summary = if visible.is_empty() {
-        format!("{label}: no data in this range")
-    } else {
-        let points = match visible.len() {
-            1 => "1 point".to_owned(),
-            n => format!("{n} points"),
-        };
-        format!(
-            "{label}: {points}, from {} to {}",
-            crate::state::model::format_number(min),
-            crate::state::model::format_number(max)
-        )
-    };
+    let summary = summary(&label, &visible);
     view! {
         <figure class="full-chart">
             // The summary is the image's name, and only that: the caption held it too, and screen
@@ -133,6 +126,21 @@ pub fn FullChart(
             </figcaption>
         </figure>
     }
+}
+
+/// A chart in words (its image's name): how many points the range holds, between which values.
+fn summary(label: &str, visible: &[(u64, f64)]) -> String {
+    let (min, max) = value_range(visible.iter().map(|p| p.1));
+    let points = match visible.len() {
+        0 => return format!("{label}: no data in this range"),
+        1 => "1 point".to_owned(),
+        n => format!("{n} points"),
+    };
+    format!(
+        "{label}: {points}, from {} to {}",
+        crate::state::model::format_number(min),
+        crate::state::model::format_number(max)
+    )
 }
 
 #[cfg(test)]
@@ -157,5 +165,42 @@ mod tests {
         );
         assert_eq!(polyline(&scaled(&[], 0, 1, 10.0, 8.0, 0.0)), "");
         assert_eq!(scaled(&[(5, f64::NAN)], 0, 10, 10.0, 8.0, 0.0), []);
+    }
+
+    #[test]
+    fn the_padding_is_kept_free_on_every_side() {
+        let points = [(0, 10.0), (100, 20.0)];
+        assert_eq!(
+            polyline(&scaled(&points, 0, 100, 100.0, 24.0, 2.0)),
+            "2.0,22.0 98.0,2.0"
+        );
+    }
+
+    /// A sparkline spans its own series, however long ago; one point sits at the left edge.
+    #[test]
+    fn a_sparkline_spans_its_series() {
+        let points = [(5_000, 1.0), (5_500, 3.0), (6_000, 2.0)];
+        assert_eq!(sparkline(&points), "2.0,22.0 50.0,2.0 98.0,12.0");
+        assert_eq!(sparkline(&[(7_000, 4.0)]), "2.0,12.0");
+        assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn a_chart_counts_only_the_points_of_its_range() {
+        let points = [
+            (9, 100.0),
+            (10, 1.5),
+            (15, f64::NAN),
+            (20, 3.0),
+            (21, -100.0),
+        ];
+        let visible = in_range(&points, 10, 20);
+        assert_eq!(visible, [(10, 1.5), (20, 3.0)]);
+        assert_eq!(
+            summary("Temperature", &visible),
+            "Temperature: 2 points, from 1.5 to 3"
+        );
+        assert_eq!(summary("T", &visible[..1]), "T: 1 point, from 1.5 to 1.5");
+        assert_eq!(summary("T", &[]), "T: no data in this range");
     }
 }
