@@ -623,6 +623,7 @@ mod tests {
         let view = BluView::new();
         let angle = Characteristic::AngleThreshold;
         assert_eq!(view.scale(angle), None, "no revision read yet");
+        assert_eq!(view.passkey_is_pairing_pin(), None, "no revision read yet");
         assert_eq!(
             view.scale(Characteristic::TemperatureOffset),
             Some(Scale::Tenths)
@@ -633,6 +634,51 @@ mod tests {
                 Ok(Value::Text(revision.into())),
             )]);
             assert_eq!(view.scale(angle), Some(scale), "{revision}");
+            assert_eq!(
+                view.passkey_is_pairing_pin(),
+                Some(scale == Scale::Tenths),
+                "{revision}: PIN bonding ended with 1.0.23"
+            );
+        }
+    }
+
+    /// The next device set up starts from nothing: none of the last one's key, MAC, values or
+    /// confirmations carries over.
+    #[test]
+    fn clearing_forgets_the_last_device() {
+        let owner = Owner::new();
+        owner.set();
+        let view = BluView::new();
+        view.exposed
+            .set(Exposed::from_uuids([Characteristic::BeaconMode.uuid()]));
+        view.model
+            .set(bluehome_core::shelly::models::MODELS.first());
+        view.mac.set("aa:bb:cc:dd:ee:ff".parse().ok());
+        view.values
+            .set(vec![(Characteristic::BeaconMode, Ok(Value::Switch(true)))]);
+        view.key
+            .set("231d39c1d7cc1ab1aee224cd096db932".parse().ok());
+        for armed in [
+            view.key_stored,
+            view.rekey_armed,
+            view.reset_armed,
+            view.reset_done,
+        ] {
+            armed.set(true);
+        }
+        view.clear();
+        assert_eq!(view.exposed.get_untracked(), Exposed::default());
+        assert!(view.model.get_untracked().is_none());
+        assert_eq!(view.mac.get_untracked(), None);
+        assert!(view.values.get_untracked().is_empty());
+        assert!(view.key.get_untracked().is_none());
+        for armed in [
+            view.key_stored,
+            view.rekey_armed,
+            view.reset_armed,
+            view.reset_done,
+        ] {
+            assert!(!armed.get_untracked());
         }
     }
 }
