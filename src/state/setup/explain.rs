@@ -457,4 +457,51 @@ mod tests {
         assert!(stopped.title.contains("stopped"), "{stopped:?}");
         assert!(stopped.advice.contains("Restart the device"), "{stopped:?}");
     }
+
+    /// Each kind of BLU and Improv error that is not the browser's has its own words: the title
+    /// says which, so the person is never told "could not be used" when the page knows more.
+    #[test]
+    fn every_blu_and_improv_error_is_told_by_its_kind() {
+        use blu::Characteristic as C;
+        let blu_failure = |error: blu::Error| {
+            SetupFailure::blu(&error, None, "writing", Os::Linux, None, None).title
+        };
+        let not_applied = |characteristic| blu::Error::NotApplied {
+            characteristic,
+            written: blu::Value::Switch(true),
+            read: blu::Value::Switch(false),
+        };
+        let unreadable = blu::Error::Unreadable {
+            characteristic: C::EncryptionKey,
+            error: blu::ValueError::Length {
+                characteristic: C::EncryptionKey,
+                expected: 16,
+                found: 15,
+            },
+        };
+        for (error, title) in [
+            (blu::Error::Missing(C::BeaconMode), "The device does not offer this"),
+            (blu::Error::NotReadable(C::Passkey), "The device does not offer this"),
+            (blu::Error::NotWritable(C::FirmwareRevision), "The device does not offer this"),
+            (unreadable, "The device's answer is not a value this page knows"),
+            (not_applied(C::BuzzerActivate), "The buzzer did not start"),
+            (not_applied(C::BeaconMode), "The device did not keep the value"),
+            (blu::Error::KeyNotSet, "Encryption is not on yet"),
+            (blu::Error::NotFinished, "The device's answer could not be used"),
+        ] {
+            assert_eq!(blu_failure(error.clone()), title, "{error:?}");
+        }
+        use improv::client::Error as E;
+        let improv_failure =
+            |error: E| SetupFailure::improv(&error, None, "sending", Os::Linux).title;
+        for (error, title) in [
+            (E::AuthorizationRequired, "The device waits for authorization"),
+            (E::WrongState(State::Provisioning), "The device is not ready for this"),
+            (E::Unsupported(improv::Command::DeviceInfo), "The device does not offer this"),
+            (E::Timeout { waiting_for: "a result" }, "The device took too long"),
+            (E::Busy, "The device's answer could not be read"),
+        ] {
+            assert_eq!(improv_failure(error.clone()), title, "{error:?}");
+        }
+    }
 }
