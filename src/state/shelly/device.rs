@@ -108,6 +108,9 @@ mod tests {
             Some(MacAddress([0xA8, 0x03, 0x2A, 0xB1, 0x23, 0x45]))
         );
         assert_eq!(parse_shelly_mac("A8032AB1234"), None);
+        // Neither a 13th digit nor a sign (which `u8::from_str_radix` would take) is a MAC.
+        assert_eq!(parse_shelly_mac("A8032AB123456"), None);
+        assert_eq!(parse_shelly_mac("+8032AB12345"), None);
     }
 
     #[test]
@@ -122,6 +125,7 @@ mod tests {
             ),
         );
         assert_eq!(s.realm(), "dom");
+        assert_eq!(s.id(), "shellyplus1-a8032ab12345");
         assert!(s.info.auth_en);
         assert_eq!(s.mac, parse_shelly_mac("A8032AB12345"));
         let s = DeviceSummary::from_info(

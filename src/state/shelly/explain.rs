@@ -6,7 +6,6 @@
 //! a [`FailureKind`] with a fixed title and advice; the raw detail is kept (secrets masked) for
 //! people who want it.
 
-use std::fmt;
 use std::num::IntErrorKind;
 use std::ops::RangeInclusive;
 
@@ -233,18 +232,6 @@ impl Failure {
     }
 }
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}): {}",
-            self.kind.title(),
-            self.during,
-            self.detail
-        )
-    }
-}
-
 /// When a browser failure happened: while the link is being set up (choosing the device,
 /// connecting to it) or over an open link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -463,7 +450,7 @@ mod tests {
     }
 
     #[test]
-    fn only_unfixable_kinds_hide_retry() {
+    fn every_kind_has_its_own_title_and_only_unfixable_ones_hide_retry() {
         use FailureKind as F;
         // Every kind (the match makes a new kind fail to compile until it is listed here).
         let every = [
@@ -509,5 +496,8 @@ mod tests {
         for kind in every {
             assert_eq!(kind.retryable(), !unfixable(kind), "{kind:?}");
         }
+        let titles: std::collections::BTreeSet<_> = every.map(FailureKind::title).into();
+        assert_eq!(titles.len(), every.len(), "one title each");
+        assert!(titles.iter().all(|t| !t.is_empty()));
     }
 }
