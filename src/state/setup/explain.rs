@@ -480,14 +480,32 @@ mod tests {
             },
         };
         for (error, title) in [
-            (blu::Error::Missing(C::BeaconMode), "The device does not offer this"),
-            (blu::Error::NotReadable(C::Passkey), "The device does not offer this"),
-            (blu::Error::NotWritable(C::FirmwareRevision), "The device does not offer this"),
-            (unreadable, "The device's answer is not a value this page knows"),
+            (
+                blu::Error::Missing(C::BeaconMode),
+                "The device does not offer this",
+            ),
+            (
+                blu::Error::NotReadable(C::Passkey),
+                "The device does not offer this",
+            ),
+            (
+                blu::Error::NotWritable(C::FirmwareRevision),
+                "The device does not offer this",
+            ),
+            (
+                unreadable,
+                "The device's answer is not a value this page knows",
+            ),
             (not_applied(C::BuzzerActivate), "The buzzer did not start"),
-            (not_applied(C::BeaconMode), "The device did not keep the value"),
+            (
+                not_applied(C::BeaconMode),
+                "The device did not keep the value",
+            ),
             (blu::Error::KeyNotSet, "Encryption is not on yet"),
-            (blu::Error::NotFinished, "The device's answer could not be used"),
+            (
+                blu::Error::NotFinished,
+                "The device's answer could not be used",
+            ),
         ] {
             assert_eq!(blu_failure(error.clone()), title, "{error:?}");
         }
@@ -495,10 +513,24 @@ mod tests {
         let improv_failure =
             |error: E| SetupFailure::improv(&error, None, "sending", Os::Linux).title;
         for (error, title) in [
-            (E::AuthorizationRequired, "The device waits for authorization"),
-            (E::WrongState(State::Provisioning), "The device is not ready for this"),
-            (E::Unsupported(improv::Command::DeviceInfo), "The device does not offer this"),
-            (E::Timeout { waiting_for: "a result" }, "The device took too long"),
+            (
+                E::AuthorizationRequired,
+                "The device waits for authorization",
+            ),
+            (
+                E::WrongState(State::Provisioning),
+                "The device is not ready for this",
+            ),
+            (
+                E::Unsupported(improv::Command::DeviceInfo),
+                "The device does not offer this",
+            ),
+            (
+                E::Timeout {
+                    waiting_for: "a result",
+                },
+                "The device took too long",
+            ),
             (E::Busy, "The device's answer could not be read"),
         ] {
             assert_eq!(improv_failure(error.clone()), title, "{error:?}");
