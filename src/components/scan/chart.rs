@@ -148,12 +148,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn polyline_spans_the_box_from_min_to_max() {
+    fn polyline_spans_the_box_from_min_to_max_inside_its_padding() {
         let points = [(0, 10.0), (50, 20.0), (100, 15.0)];
-        assert_eq!(
-            polyline(&scaled(&points, 0, 100, 100.0, 20.0, 0.0)),
-            "0.0,20.0 50.0,0.0 100.0,10.0"
-        );
+        for (height, pad, expected) in [
+            (20.0, 0.0, "0.0,20.0 50.0,0.0 100.0,10.0"),
+            (24.0, 2.0, "2.0,22.0 50.0,2.0 98.0,12.0"),
+        ] {
+            let line = polyline(&scaled(&points, 0, 100, 100.0, height, pad));
+            assert_eq!(line, expected, "padding {pad}");
+        }
     }
 
     #[test]
@@ -165,15 +168,6 @@ mod tests {
         );
         assert_eq!(polyline(&scaled(&[], 0, 1, 10.0, 8.0, 0.0)), "");
         assert_eq!(scaled(&[(5, f64::NAN)], 0, 10, 10.0, 8.0, 0.0), []);
-    }
-
-    #[test]
-    fn the_padding_is_kept_free_on_every_side() {
-        let points = [(0, 10.0), (100, 20.0)];
-        assert_eq!(
-            polyline(&scaled(&points, 0, 100, 100.0, 24.0, 2.0)),
-            "2.0,22.0 98.0,2.0"
-        );
     }
 
     /// A sparkline spans its own series, however long ago; one point sits at the left edge.
