@@ -232,3 +232,42 @@ pub trait RunsActions: Copy + 'static {
         self.actions().steps.update(|steps| Step::fail_last(steps));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn states(steps: &[Step]) -> Vec<(&str, StepState)> {
+        steps.iter().map(|s| (s.label.as_str(), s.state)).collect()
+    }
+
+    /// A step starts by ending the one under way; a failure marks only a step still under way.
+    #[test]
+    fn steps_run_one_at_a_time_and_only_a_running_one_fails() {
+        let mut steps = Vec::new();
+        Step::fail_last(&mut steps);
+        Step::start(&mut steps, "Connecting".into());
+        Step::start(&mut steps, "Reading".into());
+        assert_eq!(
+            states(&steps),
+            [
+                ("Connecting", StepState::Done),
+                ("Reading", StepState::Running)
+            ]
+        );
+        Step::fail_last(&mut steps);
+        assert_eq!(states(&steps)[1], ("Reading", StepState::Failed));
+        // A failed step stays failed when the next finishes, and a done one is not failed later.
+        Step::start(&mut steps, "Retrying".into());
+        Step::finish(&mut steps);
+        Step::fail_last(&mut steps);
+        assert_eq!(
+            states(&steps),
+            [
+                ("Connecting", StepState::Done),
+                ("Reading", StepState::Failed),
+                ("Retrying", StepState::Done)
+            ]
+        );
+    }
+}
