@@ -389,4 +389,20 @@ mod tests {
             "battery 87 %, temperature 70.7 °F"
         );
     }
+
+    /// A binary sensor's value as firmware sends it, `true` or a number (0 is off); a whole
+    /// object's number rounded; an object with no reading of its kind is none.
+    #[test]
+    fn component_values_read_as_their_objects() {
+        let window = 0x2D;
+        assert_eq!(reading_for(window, &json!(0)), Some(Reading::Bool(false)));
+        assert_eq!(reading_for(window, &json!(1)), Some(Reading::Bool(true)));
+        assert_eq!(reading_for(window, &json!("open")), None);
+        assert_eq!(reading_for(0x01, &json!(86.6)), Some(Reading::Int(87)));
+        assert_eq!(reading_for(0x02, &json!("21.5")), None);
+        assert_eq!(
+            source_name("shellyblugwg3-ccba970d5e01"),
+            "shelly:shellyblugwg3-ccba970d5e01"
+        );
+    }
 }
