@@ -199,17 +199,26 @@ pub fn reload() {
 /// Calls `changed(key, new_value)` whenever another window of the page changes local storage
 /// (the `storage` event, which a window gets for the changes of the others, never its own: HTML
 /// Standard, "The storage event"); `key` is `None` when storage was cleared. It listens for as
-/// long as the page lives, so `changed` must cope with what it captured being gone.
+/// long as the page lives, so `changed` must cope with what it captured being gone. Outside a
+/// browser there are no other windows.
 pub fn on_storage_changed(changed: impl Fn(Option<String>, Option<String>) + 'static) {
-    use wasm_bindgen::JsCast as _;
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(
-        move |event: web_sys::StorageEvent| changed(event.key(), event.new_value()),
-    );
-    let _ = window.add_event_listener_with_callback("storage", listener.as_ref().unchecked_ref());
-    listener.forget();
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast as _;
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let listener = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(
+            move |event: web_sys::StorageEvent| changed(event.key(), event.new_value()),
+        );
+        let _ =
+            window.add_event_listener_with_callback("storage", listener.as_ref().unchecked_ref());
+        listener.forget();
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = changed;
+    }
 }
 
 /// Follows an element's height: [`HeightWatch::new`] calls `changed` with the height in pixels

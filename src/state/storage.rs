@@ -15,14 +15,21 @@ pub trait KeyValue {
     fn names(&self) -> Vec<String>;
     /// Removes `key` (nothing happens when it is absent).
     fn remove(&self, key: &str);
+    /// Whether the page may use the store at all (`localStorage` throws where site data is
+    /// blocked).
+    fn usable(&self) -> bool {
+        true
+    }
 }
 
 /// An in-memory store. Clones share their contents, so a test can "reload" over the same data.
-/// [`MemoryStore::with_quota`] refuses writes past a size, as a full `localStorage` does.
+/// [`MemoryStore::with_quota`] refuses writes past a size, as a full `localStorage` does, and
+/// [`MemoryStore::blocked`] is one the page may not use.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     entries: Rc<RefCell<BTreeMap<String, String>>>,
     quota: Option<usize>,
+    blocked: bool,
 }
 
 impl MemoryStore {
@@ -33,9 +40,23 @@ impl MemoryStore {
             ..Self::default()
         }
     }
+
+    /// A store the page may not use, as `localStorage` where site data is blocked: it holds
+    /// nothing and refuses every write.
+    pub fn blocked() -> Self {
+        Self {
+            quota: Some(0),
+            blocked: true,
+            ..Self::default()
+        }
+    }
 }
 
 impl KeyValue for MemoryStore {
+    fn usable(&self) -> bool {
+        !self.blocked
+    }
+
     fn get(&self, key: &str) -> Option<String> {
         self.entries.borrow().get(key).cloned()
     }
@@ -138,11 +159,6 @@ pub fn keep_aside(store: &dyn KeyValue, prefix: &str, text: &str, now_ms: u64) -
 pub struct BrowserStorage;
 
 impl BrowserStorage {
-    /// Whether the page may use local storage.
-    pub fn available() -> bool {
-        Self::storage().is_some()
-    }
-
     fn storage() -> Option<web_sys::Storage> {
         #[cfg(target_arch = "wasm32")]
         {
@@ -156,6 +172,10 @@ impl BrowserStorage {
 }
 
 impl KeyValue for BrowserStorage {
+    fn usable(&self) -> bool {
+        Self::storage().is_some()
+    }
+
     fn get(&self, key: &str) -> Option<String> {
         Self::storage()?.get_item(key).ok().flatten()
     }

@@ -22,7 +22,7 @@ use leptos::prelude::*;
 
 use super::capture::{self, Replay};
 use super::model::{CaptureKey, KeyEntry, ScanModel};
-use super::persist::{self, Held, Unreadable};
+use super::persist::{self, Held, Loaded, Unreadable};
 use super::settings::Settings;
 use super::storage::{BrowserStorage, KeyValue};
 
@@ -40,11 +40,11 @@ pub const SAVE_EVERY_MS: u64 = 30_000;
 /// The source name of imported captures in the manager.
 pub const CAPTURE_SOURCE: &str = "capture";
 
+/// The model and its companions.
 struct Inner {
     model: ScanModel,
     replay: Option<Replay>,
-    /// Whether the store saves to localStorage (tests run without).
-    persist: bool,
+    saving: Saving,
     last_save_ms: u64,
     started_ms: u64,
     /// Storage names not to write until the user decides about the data they hold.
@@ -53,13 +53,24 @@ struct Inner {
     opened: bool,
 }
 
+/// Where the store saves what it keeps.
+enum Saving {
+    /// Nowhere: tests that start from a clean slate, and a page that may not keep data.
+    Off,
+    /// The page's `localStorage`, taken when the store opens (its code stays out of the first
+    /// module).
+    ToPage,
+    /// This storage: a test's memory, or the page's once the store is open.
+    To(Rc<dyn KeyValue>),
+}
+
 /// The page's clock, as the store reads it (tests drive their own).
 pub type Clock = Rc<dyn Fn() -> u64>;
 
 /// The store handle (cheap to copy, provided by context).
 #[derive(Debug, Clone, Copy)]
 pub struct AppStore {
-    inner: StoredValue<InnerCell, LocalStorage>,
+    inner: StoredValue<Inner, LocalStorage>,
     backend: StoredValue<Rc<crate::ble::Backend>, LocalStorage>,
     clock: StoredValue<Clock, LocalStorage>,
     /// Bumped (at most every [`FRAME_MS`]) when the model changed; [`AppStore::model`] tracks it.
@@ -81,49 +92,50 @@ pub struct AppStore {
     pub now: RwSignal<u64>,
 }
 
-/// The model and its companions (wrapped so `StoredValue` holds one value).
-pub struct InnerCell(Inner);
-
-impl std::fmt::Debug for InnerCell {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InnerCell")
-            .field("devices", &self.0.model.manager().device_count())
-            .finish_non_exhaustive()
-    }
-}
-
-fn storage() -> Option<Box<dyn KeyValue>> {
-    BrowserStorage::available().then(|| Box::new(BrowserStorage) as Box<dyn KeyValue>)
-}
-
 impl AppStore {
     /// Creates the store over a backend, loads what was saved, and subscribes to the backend.
     /// `persist` turns localStorage on (tests pass `false` for a clean slate).
     pub fn new(backend: Rc<crate::ble::Backend>, persist: bool) -> Self {
-        Self::with_clock(backend, persist, Rc::new(now_ms))
-    }
-
-    /// [`AppStore::new`] with another clock than the page's (a test's simulated time).
-    pub fn with_clock(backend: Rc<crate::ble::Backend>, persist: bool, clock: Clock) -> Self {
-        let store = Self::unopened(backend, persist, clock);
+        let store = Self::unopened(backend, persist, Rc::new(now_ms));
         store.open();
         store
     }
 
+    /// [`AppStore::new`] over another storage (`None`: saving nothing) and clock than the page's:
+    /// a test's memory and simulated time.
+    pub fn with_clock(
+        backend: Rc<crate::ble::Backend>,
+        storage: Option<Rc<dyn KeyValue>>,
+        clock: Clock,
+    ) -> Self {
+        let mut store = Self::unopened(backend, false, clock);
+        if let Some(storage) = storage {
+            store = store.saving_to(storage);
+        }
+        store.open();
+        store
+    }
+
+    /// The store, saving to `storage` (a test's memory) once open.
+    pub fn saving_to(self, storage: Rc<dyn KeyValue>) -> Self {
+        self.inner.update_value(|c| c.saving = Saving::To(storage));
+        self
+    }
+
     /// The store with nothing loaded yet and not listening to the backend: [`AppStore::open`] does
-    /// both.
+    /// both. `persist` turns localStorage on.
     pub fn unopened(backend: Rc<crate::ble::Backend>, persist: bool, clock: Clock) -> Self {
         let now = clock();
         Self {
-            inner: StoredValue::new_local(InnerCell(Inner {
+            inner: StoredValue::new_local(Inner {
                 model: ScanModel::new(),
                 replay: None,
-                persist,
+                saving: if persist { Saving::ToPage } else { Saving::Off },
                 last_save_ms: now,
                 started_ms: now,
                 held: Held::default(),
                 opened: false,
-            })),
+            }),
             backend: StoredValue::new_local(backend),
             clock: StoredValue::new_local(clock),
             revision: RwSignal::new(0),
@@ -142,53 +154,67 @@ impl AppStore {
     pub fn open(&self) -> bool {
         let first = self
             .inner
-            .try_update_value(|c| !std::mem::replace(&mut c.0.opened, true))
+            .try_update_value(|c| !std::mem::replace(&mut c.opened, true))
             .unwrap_or(false);
         if !first {
             return false;
         }
-        if self.persisting()
-            && let Some(storage) = storage()
-        {
-            let now = self.now_ms();
-            let loaded = self.inner.try_update_value(|c| {
-                let keys_before = c.0.model.key_entries().next().is_some();
-                let loaded = persist::load(storage.as_ref(), &mut c.0.model, now);
-                c.0.held = loaded.held;
-                c.0.model.touch();
-                (
-                    keys_before,
-                    loaded.settings,
-                    loaded.notices,
-                    loaded.unreadable,
-                )
-            });
-            if let Some((keys_before, settings, notices, unreadable)) = loaded {
-                if keys_before {
-                    // Keys are saved when they change: those set before loading were not.
-                    self.save_keys();
-                }
-                self.settings.set(settings);
-                // Notices from loading first, then any the page made before.
-                self.notices.update(|n| {
-                    let earlier = std::mem::replace(n, notices);
-                    n.extend(earlier);
-                });
-                self.unreadable.set(unreadable);
-                self.flush(now);
+        self.inner.update_value(|c| {
+            if matches!(c.saving, Saving::ToPage) {
+                c.saving = Saving::To(Rc::new(BrowserStorage));
             }
-            self.follow_other_windows();
-        } else if self.persisting() {
-            // `localStorage` throws where site data is blocked (a `SecurityError`, HTML Standard
-            // "The localStorage getter").
-            self.notice(
-                "This browser does not let the page keep data (site data is blocked for it): bind keys, labels and settings last until the page closes.",
-            );
+        });
+        match self.storage() {
+            Some(storage) if storage.usable() => {
+                self.load(storage.as_ref());
+                self.follow_other_windows();
+            }
+            Some(_) => {
+                // `localStorage` throws where site data is blocked (a `SecurityError`, HTML
+                // Standard "The localStorage getter").
+                self.inner.update_value(|c| c.saving = Saving::Off);
+                self.notice(
+                    "This browser does not let the page keep data (site data is blocked for it): bind keys, labels and settings last until the page closes.",
+                );
+            }
+            None => {}
         }
         let store = *self;
         self.backend()
             .subscribe(Rc::new(move |event: &BleEvent| store.on_event(event)));
         true
+    }
+
+    /// Loads what was saved into the model, the settings, the notices and the list of unreadable
+    /// data.
+    fn load(&self, storage: &dyn KeyValue) {
+        let now = self.now_ms();
+        let Some((keys_before, settings, notices, unreadable)) = self.inner.try_update_value(|c| {
+            let keys_before = c.model.key_entries().next().is_some();
+            let Loaded {
+                settings,
+                notices,
+                unreadable,
+                held,
+            } = persist::load(storage, &mut c.model, now);
+            c.held = held;
+            c.model.touch();
+            (keys_before, settings, notices, unreadable)
+        }) else {
+            return;
+        };
+        if keys_before {
+            // Keys are saved when they change: those set before loading were not.
+            self.save_keys();
+        }
+        self.settings.set(settings);
+        // Notices from loading first, then any the page made before.
+        self.notices.update(|n| {
+            let earlier = std::mem::replace(n, notices);
+            n.extend(earlier);
+        });
+        self.unreadable.set(unreadable);
+        self.flush(now);
     }
 
     /// Takes in what other windows of the page save, so that this window's next save keeps their
@@ -208,10 +234,12 @@ impl AppStore {
 
     /// [`persist::adopt`] for the document another window saved (`None`: storage was cleared).
     fn adopt_saved(&self, name: Option<&str>) {
-        let Some(storage) = storage() else { return };
+        let Some(storage) = self.storage() else {
+            return;
+        };
         let Some(settings) = self.inner.try_update_value(|c| {
-            let settings = persist::adopt(storage.as_ref(), &mut c.0.model, name);
-            c.0.model.touch();
+            let settings = persist::adopt(storage.as_ref(), &mut c.model, name);
+            c.model.touch();
             settings
         }) else {
             return;
@@ -227,12 +255,15 @@ impl AppStore {
         self.clock.with_value(|clock| clock())
     }
 
-    /// Whether the store saves: it persists, and it has read what was saved (so it never writes
-    /// over data it has not seen).
-    fn persisting(&self) -> bool {
+    /// Where the store saves, once it has read what was saved there (so it never writes over
+    /// data it has not seen).
+    fn storage(&self) -> Option<Rc<dyn KeyValue>> {
         self.inner
-            .try_with_value(|c| c.0.persist && c.0.opened)
-            .unwrap_or(false)
+            .try_with_value(|c| match &c.saving {
+                Saving::To(storage) if c.opened => Some(Rc::clone(storage)),
+                _ => None,
+            })
+            .flatten()
     }
 
     /// The backend.
@@ -249,12 +280,12 @@ impl AppStore {
 
     /// Reads the model without tracking (event handlers, actions, tests).
     pub fn model_untracked<T>(&self, f: impl FnOnce(&ScanModel) -> T) -> Option<T> {
-        self.inner.try_with_value(|c| f(&c.0.model))
+        self.inner.try_with_value(|c| f(&c.model))
     }
 
     /// Changes the model.
     pub fn update_model<T>(&self, f: impl FnOnce(&mut ScanModel) -> T) -> Option<T> {
-        self.inner.try_update_value(|c| f(&mut c.0.model))
+        self.inner.try_update_value(|c| f(&mut c.model))
     }
 
     fn on_event(&self, event: &BleEvent) {
@@ -293,7 +324,7 @@ impl AppStore {
     pub fn tick(&self, now: u64) {
         let backend = self.backend();
         if let Some(mock) = backend.as_mock() {
-            let started = self.inner.with_value(|c| c.0.started_ms);
+            let started = self.inner.with_value(|c| c.started_ms);
             mock.tick(now.saturating_sub(started));
         }
         // A scan the browser ended without an event (`BluetoothLEScan.active` turned false).
@@ -301,8 +332,7 @@ impl AppStore {
             self.scan_ended(ScanEnd::Browser);
         }
         let mut kept_own = Vec::new();
-        let progress = self.inner.try_update_value(|c| {
-            let inner = &mut c.0;
+        let progress = self.inner.try_update_value(|inner| {
             let replay = inner.replay.as_mut()?;
             for (at, record) in replay.due(now) {
                 // The capture's key decodes its replay; the user's own saved key always stays.
@@ -342,7 +372,7 @@ impl AppStore {
         self.flush(now);
         let due = self
             .inner
-            .try_with_value(|c| now >= c.0.last_save_ms.saturating_add(SAVE_EVERY_MS))
+            .try_with_value(|c| now >= c.last_save_ms.saturating_add(SAVE_EVERY_MS))
             .unwrap_or(false);
         if due {
             self.save(now);
@@ -364,17 +394,16 @@ impl AppStore {
     /// Saves settings, labels and history (bind keys are saved when they change), when the store
     /// persists.
     pub fn save(&self, now: u64) {
-        self.inner.update_value(|c| c.0.last_save_ms = now);
-        if !self.persisting() {
+        self.inner.update_value(|c| c.last_save_ms = now);
+        let Some(store) = self.storage() else {
             return;
-        }
-        let Some(store) = storage() else { return };
+        };
         let settings = self.settings.get_untracked();
         let result = self
             .inner
             .try_update_value(|c| {
-                c.0.model.prune(now);
-                persist::save_scan(store.as_ref(), &c.0.held, &c.0.model, &settings, now)
+                c.model.prune(now);
+                persist::save_scan(store.as_ref(), &c.held, &c.model, &settings, now)
             })
             .unwrap_or(Ok(()));
         if let Err(e) = result {
@@ -383,13 +412,10 @@ impl AppStore {
     }
 
     fn save_keys(&self) {
-        if !self.persisting() {
-            return;
-        }
-        if let Some(store) = storage()
+        if let Some(store) = self.storage()
             && let Some(Err(e)) = self
                 .inner
-                .try_with_value(|c| persist::save_keys(store.as_ref(), &c.0.held, &c.0.model))
+                .try_with_value(|c| persist::save_keys(store.as_ref(), &c.held, &c.model))
         {
             self.notice(e);
         }
@@ -406,7 +432,7 @@ impl AppStore {
             return;
         };
         let Some(name) = entry.holds else { return };
-        self.inner.update_value(|c| c.0.held.release(name));
+        self.inner.update_value(|c| c.held.release(name));
         if name == persist::KEYS_KEY {
             self.save_keys();
         } else {
@@ -447,9 +473,7 @@ impl AppStore {
     pub fn set_label(&self, key: &DeviceKey, label: &str) {
         self.update_model(|m| m.set_label(key, label));
         let now = self.now_ms();
-        if self.persisting() {
-            self.save(now);
-        }
+        self.save(now);
         self.flush(now);
     }
 
@@ -457,9 +481,7 @@ impl AppStore {
     pub fn update_settings(&self, f: impl FnOnce(&mut Settings)) {
         self.settings.update(f);
         let now = self.now_ms();
-        if self.persisting() {
-            self.save(now);
-        }
+        self.save(now);
         self.update_model(|m| m.touch());
         self.flush(now);
     }
@@ -481,8 +503,8 @@ impl AppStore {
         }
         let now = self.now_ms();
         self.inner.update_value(|c| {
-            c.0.model.end_capture_keys();
-            c.0.replay = Some(Replay::new(parsed, now));
+            c.model.end_capture_keys();
+            c.replay = Some(Replay::new(parsed, now));
         });
         self.status.update(|s| s.replay = Some((0, count)));
         self.tick(now);
@@ -492,8 +514,8 @@ impl AppStore {
     /// Stops a capture's replay where it has got to (what played stays on screen).
     pub fn stop_replay(&self) {
         self.inner.update_value(|c| {
-            c.0.replay = None;
-            c.0.model.end_capture_keys();
+            c.replay = None;
+            c.model.end_capture_keys();
         });
         self.status.update(|s| s.replay = None);
     }
