@@ -8,7 +8,9 @@ use bluehome_core::shelly;
 use bluehome_core::shelly::rpc::AttError;
 
 use super::*;
-use crate::ble::{RequestDeviceOptions, WriteMode, advertised, event_log, notified_values};
+use crate::ble::{
+    GrantedDevice, RequestDeviceOptions, WriteMode, advertised, event_log, notified_values,
+};
 
 struct Echo(Vec<u8>);
 impl GattPeer for Echo {
@@ -150,6 +152,11 @@ fn a_forgotten_device_is_disconnected_and_needs_the_chooser_again() {
         ..Default::default()
     };
     block_on(backend.request_device(&all)).unwrap();
+    let granted = GrantedDevice {
+        id: id.clone(),
+        name: Some("Shelly".into()),
+    };
+    assert_eq!(block_on(backend.get_devices()).unwrap(), [granted]);
     block_on(backend.connect(&id)).unwrap();
     block_on(backend.forget(&id)).unwrap();
     assert!(!backend.is_connected(&id));
@@ -181,6 +188,17 @@ fn dropped_link_emits_disconnected_and_fails_later_reads() {
     let events = events.borrow();
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[1], BleEvent::Disconnected { device: id });
+}
+
+/// Stopped notifications are no longer delivered.
+#[test]
+fn stopped_notifications_are_not_delivered() {
+    let (backend, events, id) = connected("shelly", Box::new(Echo(vec![1])));
+    block_on(backend.start_notifications(&id, CHAR)).unwrap();
+    backend.notify(&id, CHAR, vec![7]);
+    block_on(backend.stop_notifications(&id, CHAR)).unwrap();
+    backend.notify(&id, CHAR, vec![8]);
+    assert_eq!(notified_values(&events), [vec![7]]);
 }
 
 /// As in Chrome, notifications start only on a characteristic the device has.
@@ -491,18 +509,15 @@ fn chooser_services_filters_need_advertised_uuids() {
     assert_eq!(block_on(backend.request_device(&options)).unwrap().id, id);
 }
 
-/// A peer that wants an encrypted link until it is paired.
+/// A peer that wants an encrypted link until it is paired, and pairs without a passkey (the
+/// default, as Shelly devices do).
 struct Guarded {
     paired: Rc<std::cell::Cell<bool>>,
-    asks_for_passkey: bool,
 }
 impl GattPeer for Guarded {
     fn pair(&mut self) -> Result<(), BleError> {
         self.paired.set(true);
         Ok(())
-    }
-    fn asks_for_passkey(&self) -> bool {
-        self.asks_for_passkey
     }
     fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
         if self.paired.get() {
@@ -516,6 +531,26 @@ impl GattPeer for Guarded {
     }
     fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
         only_char(service)
+    }
+}
+
+/// [`Guarded`], asking for a passkey when it pairs.
+struct AsksPasskey(Guarded);
+impl GattPeer for AsksPasskey {
+    fn asks_for_passkey(&self) -> bool {
+        true
+    }
+    fn pair(&mut self) -> Result<(), BleError> {
+        self.0.pair()
+    }
+    fn read(&mut self, characteristic: Characteristic) -> Result<Vec<u8>, BleError> {
+        self.0.read(characteristic)
+    }
+    fn write(&mut self, characteristic: Characteristic, value: &[u8]) -> Result<(), BleError> {
+        self.0.write(characteristic, value)
+    }
+    fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
+        self.0.characteristics(service)
     }
 }
 
@@ -546,14 +581,15 @@ fn pairing_on_demand_as_each_systems_chrome_does_it() {
         backend.set_platform(platform);
         let paired = Rc::new(std::cell::Cell::new(false));
         let id = DeviceId::from("shelly");
-        granted(
-            &backend,
-            &id,
-            Box::new(Guarded {
-                paired: Rc::clone(&paired),
-                asks_for_passkey,
-            }),
-        );
+        let peer = Guarded {
+            paired: Rc::clone(&paired),
+        };
+        let peer: Box<dyn GattPeer> = if asks_for_passkey {
+            Box::new(AsksPasskey(peer))
+        } else {
+            Box::new(peer)
+        };
+        granted(&backend, &id, peer);
         block_on(backend.connect(&id)).unwrap();
         let read = block_on(backend.read(&id, CHAR));
         let case = format!("{platform:?}, passkey {asks_for_passkey}: {read:?}");
@@ -785,16 +821,23 @@ fn name_prefix_scan(prefix: &str) -> LeScanOptions {
     }
 }
 
-#[test]
-fn on_windows_a_name_filter_drops_the_nameless_data_packet_of_a_blu_sensor() {
+/// What a scan for names starting "SBHT" reports on `platform` while a Shelly BLU sensor
+/// advertises twice.
+fn blu_advertising_twice_on(platform: Platform) -> Vec<Advertisement> {
     let backend = clicked();
+    backend.set_platform(platform);
     let events = event_log(&backend);
     block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
     let id = DeviceId::from("blu");
+    backend.advertise_as_sent(&id, blu());
+    backend.advertise_as_sent(&id, blu());
+    advertised(&events)
+}
+
+#[test]
+fn on_windows_a_name_filter_drops_the_nameless_data_packet_of_a_blu_sensor() {
     // Windows keeps no name for the data packet, even once the scan response named the device.
-    backend.advertise_as_sent(&id, blu());
-    backend.advertise_as_sent(&id, blu());
-    let got = advertised(&events);
+    let got = blu_advertising_twice_on(Platform::Windows);
     assert_eq!(got.len(), 2, "{got:?}");
     for event in got {
         assert_eq!(event.name.as_deref(), Some("SBHT-003C"));
@@ -805,15 +848,8 @@ fn on_windows_a_name_filter_drops_the_nameless_data_packet_of_a_blu_sensor() {
 
 #[test]
 fn elsewhere_every_event_carries_the_name_once_heard() {
-    let backend = clicked();
-    backend.set_platform(Platform::MacOs);
-    let events = event_log(&backend);
-    block_on(backend.start_scan(&name_prefix_scan("SBHT"))).unwrap();
-    let id = DeviceId::from("blu");
     // Nothing is known of the device before its first scan response.
-    backend.advertise_as_sent(&id, blu());
-    backend.advertise_as_sent(&id, blu());
-    let got = advertised(&events);
+    let got = blu_advertising_twice_on(Platform::MacOs);
     assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(got[1].name.as_deref(), Some("SBHT-003C"));
     assert!(got[1].service_data.contains_key(&Uuid::BTHOME_V2));
@@ -1122,4 +1158,65 @@ fn notifications_sent_before_an_answer_are_heard_before_it() {
         ],
         "heard by the time the read answered"
     );
+}
+
+/// The demo's simulated chooser lists the devices its filters let through, those it can connect
+/// to first.
+#[test]
+fn the_chooser_offers_what_its_filters_let_through_connectable_first() {
+    let backend = MockBackend::new();
+    let (sensor, plug) = (DeviceId::from("a-sensor"), DeviceId::from("b-plug"));
+    backend.add_device(&sensor, Some("Shelly BLU H&T"));
+    backend.set_gatt_peer(&plug, Some("ShellyPlus1"), Box::new(Echo(vec![])));
+    backend.add_device(&DeviceId::from("c-other"), Some("ATC_1"));
+    let shelly = RequestDeviceOptions {
+        filters: vec![WebFilter {
+            name_prefix: Some("Shelly".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let offered: Vec<DeviceId> = backend.offered(&shelly).into_iter().map(|d| d.id).collect();
+    assert_eq!(offered, [plug, sensor]);
+}
+
+/// The page sees the capabilities the mock was made with, and no event after it unsubscribes.
+#[test]
+fn capabilities_and_unsubscribing() {
+    let scan_only = Capabilities {
+        request_le_scan: true,
+        ..Capabilities::default()
+    };
+    let backend = MockBackend::with_capabilities(scan_only);
+    assert_eq!(backend.capabilities(), scan_only);
+
+    let backend = clicked();
+    let heard = Rc::new(RefCell::new(0));
+    let count = Rc::clone(&heard);
+    let subscription = backend.subscribe(Rc::new(move |_: &BleEvent| *count.borrow_mut() += 1));
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
+    backend.advertise(&DeviceId::from("blu"), blu());
+    assert_eq!(*heard.borrow(), 1);
+    backend.unsubscribe(subscription);
+    backend.advertise(&DeviceId::from("blu"), blu());
+    assert_eq!(*heard.borrow(), 1);
+}
+
+/// A peer that only reads and writes: it has no services Chrome can find.
+struct Bare;
+impl GattPeer for Bare {
+    fn read(&mut self, _: Characteristic) -> Result<Vec<u8>, BleError> {
+        Ok(vec![1])
+    }
+    fn write(&mut self, _: Characteristic, _: &[u8]) -> Result<(), BleError> {
+        Ok(())
+    }
+}
+
+/// A peer declares no service unless it says which: Chrome's answer names the service.
+#[test]
+fn a_peer_has_no_service_by_default() {
+    let (backend, _, id) = connected("bare", Box::new(Bare));
+    let error = block_on(backend.read(&id, CHAR)).unwrap_err();
+    assert_eq!(error, no_service(CHAR.service));
 }
