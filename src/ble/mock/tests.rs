@@ -201,6 +201,18 @@ fn stopped_notifications_are_not_delivered() {
     assert_eq!(notified_values(&events), [vec![7]]);
 }
 
+#[test]
+fn lost_notifications_start_but_never_arrive() {
+    let (backend, events, id) = connected("shelly", Box::new(Echo(vec![1])));
+    backend.set_notifications_lost(&id, true);
+    block_on(backend.start_notifications(&id, CHAR)).unwrap();
+    backend.notify(&id, CHAR, vec![7]);
+    assert!(notified_values(&events).is_empty());
+    backend.set_notifications_lost(&id, false);
+    backend.notify(&id, CHAR, vec![8]);
+    assert_eq!(notified_values(&events), [vec![8]]);
+}
+
 /// As in Chrome, notifications start only on a characteristic the device has.
 #[test]
 fn notifications_start_only_on_a_characteristic_the_device_has() {
@@ -1189,6 +1201,18 @@ fn capabilities_and_unsubscribing() {
     };
     let backend = MockBackend::with_capabilities(scan_only);
     assert_eq!(backend.capabilities(), scan_only);
+    backend.user_gesture();
+    let missing = block_on(backend.request_device(&RequestDeviceOptions {
+        accept_all_devices: true,
+        ..Default::default()
+    }))
+    .unwrap_err();
+    assert_eq!(missing.kind, ErrorKind::Unsupported);
+    assert_eq!(
+        missing.message,
+        "requestDevice is not available in this browser"
+    );
+    block_on(backend.start_scan(&LeScanOptions::default())).unwrap();
 
     let backend = clicked();
     let heard = Rc::new(RefCell::new(0));
@@ -1219,4 +1243,30 @@ fn a_peer_has_no_service_by_default() {
     let (backend, _, id) = connected("bare", Box::new(Bare));
     let error = block_on(backend.read(&id, CHAR)).unwrap_err();
     assert_eq!(error, no_service(CHAR.service));
+}
+
+#[test]
+fn what_a_test_reads_off_the_mock_follows_the_pages_calls() {
+    let backend = clicked();
+    let id = DeviceId::from("sensor");
+    assert!(!backend.watching_advertisements(&id), "never watched");
+    watched(&backend, &id);
+    assert!(backend.watching_advertisements(&id));
+    backend.unwatch_advertisements(&id);
+    assert!(!backend.watching_advertisements(&id), "aborted");
+
+    assert_eq!(backend.scan_options(), None);
+    let asked = name_prefix_scan("SBHT");
+    block_on(backend.start_scan(&asked)).unwrap();
+    assert_eq!(backend.scan_options(), Some(asked));
+    assert_eq!(
+        format!("{backend:?}"),
+        "MockBackend { devices: 1, scanning: true }"
+    );
+    backend.stop_scan();
+    assert_eq!(backend.scan_options(), None);
+
+    backend.tick(1_234);
+    assert_eq!(backend.now_ms(), 1_234);
+    assert_eq!(backend.clock().get(), 1_234);
 }
