@@ -1,5 +1,5 @@
-//! Native: the app's own store — its subscription to the backend, its ticker step, its model and
-//! the core manager under it — on a simulated clock, driven by the demo backend (core simulator)
+//! Native: the app's own store — its subscription to the backend, its scan and watches, its ticker
+//! step, its model and the core manager under it — on a simulated clock, driven by the demo backend (core simulator)
 //! and by a bare mock backend where a test needs every packet to be its own. What the store saves
 //! to `localStorage` is tested in the browser (`tests/scan_page.rs`).
 #![cfg(not(target_arch = "wasm32"))]
@@ -8,14 +8,15 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use bluehome::ble::demo::demo_backend;
-use bluehome::ble::mock::{MockBackend, block_on, bthome_sensor};
-use bluehome::ble::{Backend, DeviceId, ScanEnd};
+use bluehome::ble::mock::{ChooserAnswer, MockBackend, ScanPrompt, block_on, bthome_sensor};
+use bluehome::ble::{Backend, BleBackend, DeviceId, GrantedDevice, LeScanOptions, ScanEnd};
 use bluehome::state::AppStore;
 use bluehome::state::model::KeyEntry;
 use bluehome::state::persist::{KEYS_KEY, SCAN_KEY, Unreadable};
 use bluehome::state::settings::SortKey;
 use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome::state::store::{FRAME_MS, SAVE_EVERY_MS};
+use bluehome_core::filter::FilterSet;
 use bluehome_core::sim::sensors::SIM_KEY;
 use bluehome_core::{BindKey, DeviceKey, DeviceKind, bthome};
 use leptos::prelude::{GetUntracked, Set};
@@ -543,4 +544,130 @@ fn held_keys_are_saved_over_only_once_discarded() {
     assert!(bare.store.unreadable.get_untracked().is_empty());
     let keys = memory.get(KEYS_KEY).unwrap();
     assert!(keys.contains(&SIM_KEY.to_hex()), "{keys}");
+}
+
+/// A scan the person or the browser refuses is said, and the scan does not run.
+#[test]
+fn a_refused_scan_is_said() {
+    let bare = Bare::start(0);
+    bare.store.stop_scan();
+    assert!(
+        !bare.store.backend().is_scanning(),
+        "stopped in the browser too"
+    );
+    let backend = bare.store.backend();
+    let mock = backend.as_mock().unwrap();
+    mock.set_scan_prompt(ScanPrompt::Cancel);
+    block_on(bare.store.start_scan());
+    let status = bare.store.status.get_untracked();
+    assert!(!status.scanning);
+    let error = status.error.unwrap_or_default();
+    assert!(error.contains("permission prompt"), "{error}");
+    // The next scan that starts clears it.
+    mock.set_scan_prompt(ScanPrompt::Allow);
+    block_on(bare.store.start_scan());
+    let status = bare.store.status.get_untracked();
+    assert!(status.scanning);
+    assert_eq!(status.error, None);
+}
+
+/// A sensor picked in the chooser is watched and listed until unwatched; one granted before is
+/// watched again from `getDevices`.
+#[test]
+fn chosen_sensors_are_watched_listed_and_unwatched() {
+    let bare = Bare::start(0);
+    let backend = bare.store.backend();
+    let mock = backend.as_mock().unwrap();
+    let id = DeviceId::from("sensor-1");
+    mock.add_device(&id, Some("ATC"));
+    mock.set_chooser(ChooserAnswer::Device(id.clone()));
+    block_on(bare.store.watch_new_device());
+    let watched = |store: &AppStore| -> Vec<DeviceId> {
+        let status = store.status.get_untracked();
+        status.watched.into_iter().map(|d| d.id).collect()
+    };
+    assert_eq!(watched(&bare.store), [id.clone()]);
+    assert!(mock.watching_advertisements(&id));
+    assert_eq!(bare.store.status.get_untracked().error, None);
+
+    bare.store.unwatch(&id);
+    assert!(watched(&bare.store).is_empty());
+    assert!(!mock.watching_advertisements(&id));
+
+    block_on(bare.store.watch_known_devices());
+    assert_eq!(watched(&bare.store), [id.clone()], "granted before");
+    assert!(mock.watching_advertisements(&id));
+    block_on(bare.store.watch_known_devices());
+    assert_eq!(watched(&bare.store), [id], "listed once");
+}
+
+/// A closed chooser is said; a device that cannot be watched is said and leaves the list.
+#[test]
+fn a_closed_chooser_and_a_failed_watch_are_said() {
+    let bare = Bare::start(0);
+    let backend = bare.store.backend();
+    let mock = backend.as_mock().unwrap();
+    mock.set_chooser(ChooserAnswer::Cancel);
+    block_on(bare.store.watch_new_device());
+    let error = bare.store.status.get_untracked().error.unwrap_or_default();
+    assert!(error.contains("cancelled"), "{error}");
+
+    let (one, two) = (DeviceId::from("sensor-1"), DeviceId::from("sensor-2"));
+    for id in [&one, &two] {
+        mock.add_device(id, Some("ATC"));
+        mock.set_chooser(ChooserAnswer::Device(id.clone()));
+        block_on(bare.store.watch_new_device());
+    }
+    let status = bare.store.status.get_untracked();
+    assert_eq!(status.error, None, "a new pick clears it");
+    assert_eq!(status.watched.len(), 2);
+    // One's permission is revoked: watching it again fails and drops it from the list.
+    block_on(backend.forget(&one)).unwrap();
+    let granted = GrantedDevice {
+        id: one.clone(),
+        name: None,
+    };
+    assert!(block_on(bare.store.watch_listed(granted)).is_err());
+    let listed = |store: &AppStore| -> Vec<DeviceId> {
+        let status = store.status.get_untracked();
+        status.watched.into_iter().map(|d| d.id).collect()
+    };
+    assert_eq!(listed(&bare.store), [two.clone()]);
+    block_on(bare.store.watch_known_devices());
+    assert_eq!(listed(&bare.store), [two], "the forgotten one is not known");
+}
+
+/// New filters restart a running scan narrowed the new way; filters that ask the browser for the
+/// same scan restart nothing (and so need no click).
+#[test]
+fn new_filters_restart_a_running_scan_narrowed() {
+    let bare = Bare::start(0);
+    let backend = bare.store.backend();
+    let mock = backend.as_mock().unwrap();
+    assert_eq!(mock.scan_options(), Some(LeScanOptions::default()));
+    let by_service = r#"[{"services":["180f"]}]"#;
+    block_on(bare.store.apply_filters(by_service.to_owned()));
+    let narrowed = LeScanOptions::for_filters(&FilterSet::from_json(by_service).unwrap());
+    assert_ne!(narrowed, LeScanOptions::default());
+    assert_eq!(mock.scan_options(), Some(narrowed));
+    // Filters that do not parse: the list says why, and the scan asks for everything.
+    block_on(bare.store.apply_filters(r#"[{"name":"#.to_owned()));
+    assert!(bare.store.filters().is_err());
+    assert_eq!(mock.scan_options(), Some(LeScanOptions::default()));
+    // Long after the click, a name filter (checked on each packet, not by the browser's scan).
+    mock.tick(60_000);
+    block_on(bare.store.apply_filters(r#"[{"name":"SB*"}]"#.to_owned()));
+    assert!(bare.store.filters().is_ok());
+    let status = bare.store.status.get_untracked();
+    assert!(status.scanning);
+    assert_eq!(status.error, None);
+    assert_eq!(mock.scan_options(), Some(LeScanOptions::default()));
+    block_on(bare.store.apply_filters(String::new()));
+    assert_eq!(bare.store.filters(), Ok(FilterSet::default()));
+    // No scan runs: new filters start none.
+    bare.store.stop_scan();
+    mock.user_gesture();
+    block_on(bare.store.apply_filters(by_service.to_owned()));
+    assert!(!bare.store.status.get_untracked().scanning);
+    assert_eq!(mock.scan_options(), None);
 }
