@@ -571,6 +571,12 @@ fn a_refused_scan_is_said() {
     assert_eq!(status.error, None);
 }
 
+/// The ids of the devices the store lists as watched.
+fn watched(store: &AppStore) -> Vec<DeviceId> {
+    let status = store.status.get_untracked();
+    status.watched.into_iter().map(|d| d.id).collect()
+}
+
 /// A sensor picked in the chooser is watched and listed until unwatched; one granted before is
 /// watched again from `getDevices`.
 #[test]
@@ -582,11 +588,7 @@ fn chosen_sensors_are_watched_listed_and_unwatched() {
     mock.add_device(&id, Some("ATC"));
     mock.set_chooser(ChooserAnswer::Device(id.clone()));
     block_on(bare.store.watch_new_device());
-    let watched = |store: &AppStore| -> Vec<DeviceId> {
-        let status = store.status.get_untracked();
-        status.watched.into_iter().map(|d| d.id).collect()
-    };
-    assert_eq!(watched(&bare.store), [id.clone()]);
+    assert_eq!(watched(&bare.store), std::slice::from_ref(&id));
     assert!(mock.watching_advertisements(&id));
     assert_eq!(bare.store.status.get_untracked().error, None);
 
@@ -595,7 +597,11 @@ fn chosen_sensors_are_watched_listed_and_unwatched() {
     assert!(!mock.watching_advertisements(&id));
 
     block_on(bare.store.watch_known_devices());
-    assert_eq!(watched(&bare.store), [id.clone()], "granted before");
+    assert_eq!(
+        watched(&bare.store),
+        std::slice::from_ref(&id),
+        "granted before"
+    );
     assert!(mock.watching_advertisements(&id));
     block_on(bare.store.watch_known_devices());
     assert_eq!(watched(&bare.store), [id], "listed once");
@@ -628,13 +634,13 @@ fn a_closed_chooser_and_a_failed_watch_are_said() {
         name: None,
     };
     assert!(block_on(bare.store.watch_listed(granted)).is_err());
-    let listed = |store: &AppStore| -> Vec<DeviceId> {
-        let status = store.status.get_untracked();
-        status.watched.into_iter().map(|d| d.id).collect()
-    };
-    assert_eq!(listed(&bare.store), [two.clone()]);
+    assert_eq!(watched(&bare.store), std::slice::from_ref(&two));
     block_on(bare.store.watch_known_devices());
-    assert_eq!(listed(&bare.store), [two], "the forgotten one is not known");
+    assert_eq!(
+        watched(&bare.store),
+        [two],
+        "the forgotten one is not known"
+    );
 }
 
 /// New filters restart a running scan narrowed the new way; filters that ask the browser for the

@@ -324,14 +324,9 @@ fn a_blu_device_takes_a_browser_it_has_not_bonded_only_in_pairing_mode() {
     assert_eq!(refused.message, "NetworkError: Connection attempt failed.");
     assert_eq!(device.borrow().client(), None);
     device.borrow_mut().press(PAIRING_HOLD_MS, 1_000);
-    block_on(backend.connect(&id)).unwrap();
-    assert_eq!(device.borrow().client(), Some(CLIENT));
-    backend.disconnect(&id);
-    assert_eq!(
-        device.borrow().client(),
-        None,
-        "the device heard the link end"
-    );
+    assert_link_heard(&backend, &id, || {
+        device.borrow().client().map(str::to_owned)
+    });
 }
 
 #[test]
@@ -444,11 +439,9 @@ fn a_set_up_gateway_pairs_on_demand_and_hears_the_link_end() {
     block_on(backend.read(&id, rx)).unwrap();
     assert!(peripheral.borrow().gateway().is_bonded(CLIENT));
     backend.disconnect(&id);
-    assert_eq!(
-        peripheral.borrow().client(),
-        None,
-        "the gateway heard the link end"
-    );
+    assert_link_heard(&backend, &id, || {
+        peripheral.borrow().client().map(str::to_owned)
+    });
 }
 
 #[test]
@@ -459,8 +452,15 @@ fn an_improv_device_hears_the_link_end() {
     let id = add_improv(&backend, &device);
     backend.tick(1_000);
     block_on(backend.request_device(&chooser())).unwrap();
-    block_on(backend.connect(&id)).unwrap();
-    assert_eq!(device.borrow().client(), Some(CLIENT));
-    backend.disconnect(&id);
-    assert_eq!(device.borrow().client(), None);
+    assert_link_heard(&backend, &id, || {
+        device.borrow().client().map(str::to_owned)
+    });
+}
+
+/// Connects to `id`, then disconnects: the simulated device's `client` follows both.
+fn assert_link_heard(backend: &MockBackend, id: &DeviceId, client: impl Fn() -> Option<String>) {
+    block_on(backend.connect(id)).unwrap();
+    assert_eq!(client().as_deref(), Some(CLIENT));
+    backend.disconnect(id);
+    assert_eq!(client(), None, "the device heard the link end");
 }
