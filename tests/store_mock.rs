@@ -1,7 +1,7 @@
 //! Native: the app's own store — its subscription to the backend, its scan and watches, its ticker
-//! step, its model and the core manager under it — on a simulated clock, driven by the demo backend (core simulator)
-//! and by a bare mock backend where a test needs every packet to be its own. What the store saves
-//! to `localStorage` is tested in the browser (`tests/scan_page.rs`).
+//! step, its model and the core manager under it — on a simulated clock, driven by the demo
+//! backend (core simulator) and by a bare mock backend where a test needs every packet to be its
+//! own. What the store saves to `localStorage` is tested in the browser (`tests/scan_page.rs`).
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::cell::Cell;
@@ -550,13 +550,10 @@ fn held_keys_are_saved_over_only_once_discarded() {
 #[test]
 fn a_refused_scan_is_said() {
     let bare = Bare::start(0);
-    bare.store.stop_scan();
-    assert!(
-        !bare.store.backend().is_scanning(),
-        "stopped in the browser too"
-    );
     let backend = bare.store.backend();
     let mock = backend.as_mock().unwrap();
+    bare.store.stop_scan();
+    assert!(!backend.is_scanning(), "stopped in the browser too");
     mock.set_scan_prompt(ScanPrompt::Cancel);
     block_on(bare.store.start_scan());
     let status = bare.store.status.get_untracked();

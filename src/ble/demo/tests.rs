@@ -22,7 +22,7 @@ fn demo_sensors_advertise_while_scanning() {
     let mut devices = seen.borrow().clone();
     devices.sort();
     devices.dedup();
-    // The gateway, all eight sensors, the BLU button and the Improv device.
+    // The gateway, all eight sensors, the BLU Motion and the Improv device.
     assert_eq!(devices.len(), 11, "{devices:?}");
 }
 
@@ -60,13 +60,12 @@ fn the_gateway_answers_an_rpc_frame_over_gatt() {
     assert!(text.contains("shellyblugwg3"), "{text}");
 }
 
-/// What a source announces over `until_ms`, polled every 100 ms: per poll time, each device's
-/// packets of that poll.
-fn announcements(
-    source: &mut dyn AdvertisementSource,
-    until_ms: u64,
-) -> Vec<(u64, DeviceId, Vec<Advertisement>)> {
-    let mut out: Vec<(u64, DeviceId, Vec<Advertisement>)> = Vec::new();
+/// A device's packets from one poll of a source, at the poll's time.
+type Announcement = (u64, DeviceId, Vec<Advertisement>);
+
+/// What a source announces over `until_ms`, polled every 100 ms.
+fn announcements(source: &mut dyn AdvertisementSource, until_ms: u64) -> Vec<Announcement> {
+    let mut out: Vec<Announcement> = Vec::new();
     for now in (0..=until_ms).step_by(100) {
         for (id, packet) in source.poll(now) {
             match out.last_mut() {
@@ -79,7 +78,7 @@ fn announcements(
 }
 
 /// The times `id` was announced with packets unlike the announcement before.
-fn changes(announced: &[(u64, DeviceId, Vec<Advertisement>)], id: &DeviceId) -> Vec<u64> {
+fn changes(announced: &[Announcement], id: &DeviceId) -> Vec<u64> {
     let mut last: Option<&Vec<Advertisement>> = None;
     let mut times = Vec::new();
     for (at, _, packets) in announced.iter().filter(|(_, d, _)| d == id) {
@@ -93,7 +92,7 @@ fn changes(announced: &[(u64, DeviceId, Vec<Advertisement>)], id: &DeviceId) -> 
 
 /// A source's repeat rule: what changed is announced at the next poll, the same packets again
 /// after 3 s, never sooner, and no device is silent for longer.
-fn assert_repeat_rule(announced: &[(u64, DeviceId, Vec<Advertisement>)], id: &DeviceId) {
+fn assert_repeat_rule(announced: &[Announcement], id: &DeviceId) {
     let mine: Vec<_> = announced.iter().filter(|(_, d, _)| d == id).collect();
     assert!(!mine.is_empty(), "{id} announced");
     for pair in mine.windows(2) {
