@@ -877,6 +877,14 @@ async fn a_focused_row_keeps_its_place_and_the_focus() {
         Some("id-c"),
         "the row title keeps the focus"
     );
+    // Focus moves to another row's title: it stays in the list, and still nothing moves.
+    let other: web_sys::HtmlElement =
+        dom::query(&page.host, ".device-row[data-key='id-b'] .row-title");
+    other.focus().unwrap();
+    settle().await;
+    assert_eq!(card(&page, "AAA").0, "3", "focus moving within the list");
+    title.focus().unwrap();
+    settle().await;
     // Many more devices, and the list scrolled far down: the focused row is still there.
     for i in 0..40 {
         page.advertise(
@@ -886,10 +894,13 @@ async fn a_focused_row_keeps_its_place_and_the_focus() {
     }
     page.refresh().await;
     let list = dom::element(&page.host, ".device-list");
+    // Scrollable as the stylesheet makes it (the test page has none).
+    list.style().set_property("overflow-y", "auto").unwrap();
     list.set_scroll_top(100_000.0);
     list.dispatch_event(&web_sys::Event::new("scroll").unwrap())
         .unwrap();
     settle().await;
+    assert!(list.scroll_top() > 0.0, "scrolled: {}", list.scroll_top());
     assert!(
         page.host
             .query_selector(".device-row[data-key='id-c'] .row-title")
@@ -897,8 +908,11 @@ async fn a_focused_row_keeps_its_place_and_the_focus() {
             .is_some(),
         "the focused row stays rendered"
     );
-    // Focus leaves the list: the order follows the sort again.
+    // Focus leaves the list: the order follows the sort again (seen from the top).
     title.blur().unwrap();
+    list.set_scroll_top(0.0);
+    list.dispatch_event(&web_sys::Event::new("scroll").unwrap())
+        .unwrap();
     settle().await;
     assert_eq!(card(&page, "AAA").0, "1");
 }

@@ -131,14 +131,18 @@ pub fn DeviceList() -> impl IntoView {
         keys.with(|k| {
             let Ok(keys) = k else { return Vec::new() };
             let (first, count) = window(scroll_top.get(), pitch.get(), keys.len());
-            let mut shown: Vec<_> = keys.iter().skip(first).take(count).cloned().collect();
-            if let Some(f) = focused
+            // A focused row scrolled out of the window stays rendered, with the rows between it
+            // and the window: one unbroken slice, so that the keyed list never moves the focused
+            // row in the DOM (which would blur it), as it does a row set apart from the others.
+            let (mut from, mut to) = (first, first + count);
+            if let Some(at) = focused
                 .get()
-                .filter(|f| !shown.contains(f) && keys.contains(f))
+                .and_then(|f| keys.iter().position(|k| *k == f))
             {
-                shown.push(f);
+                from = from.min(at);
+                to = to.max(at + 1);
             }
-            shown
+            keys.get(from..to).map(<[_]>::to_vec).unwrap_or_default()
         })
     };
     let count_text = move || {
@@ -535,10 +539,12 @@ mod tests {
     }
 
     #[test]
-    fn rssi_bar_clamps() {
+    fn rssi_bar_is_linear_from_minus_100_to_minus_30_dbm_and_clamped() {
         assert_eq!(rssi_percent(Some(-100)), 0.0);
+        assert_eq!(rssi_percent(Some(-65)), 50.0);
         assert_eq!(rssi_percent(Some(-30)), 100.0);
         assert_eq!(rssi_percent(Some(-20)), 100.0);
+        assert_eq!(rssi_percent(Some(-110)), 0.0);
         assert_eq!(rssi_percent(None), 0.0);
     }
 }
