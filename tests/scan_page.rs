@@ -850,6 +850,14 @@ async fn rows_stay_in_place_while_the_pointer_rests_on_the_list() {
     assert_eq!(card(&page, "AAA").0, "1");
 }
 
+/// Scrolls the device list to `top` and lets the page answer the scroll event.
+async fn scroll_to(list: &web_sys::HtmlElement, top: f64) {
+    list.set_scroll_top(top);
+    list.dispatch_event(&web_sys::Event::new("scroll").unwrap())
+        .unwrap();
+    settle().await;
+}
+
 /// A keyboard user's focus on a row stays there while devices arrive and the order would change
 /// (moving a focused element blurs it), and the row stays rendered when scrolled out of view.
 #[wasm_bindgen_test]
@@ -896,10 +904,7 @@ async fn a_focused_row_keeps_its_place_and_the_focus() {
     let list = dom::element(&page.host, ".device-list");
     // Scrollable as the stylesheet makes it (the test page has none).
     list.style().set_property("overflow-y", "auto").unwrap();
-    list.set_scroll_top(100_000.0);
-    list.dispatch_event(&web_sys::Event::new("scroll").unwrap())
-        .unwrap();
-    settle().await;
+    scroll_to(&list, 100_000.0).await;
     assert!(list.scroll_top() > 0.0, "scrolled: {}", list.scroll_top());
     assert!(
         page.host
@@ -910,10 +915,7 @@ async fn a_focused_row_keeps_its_place_and_the_focus() {
     );
     // Focus leaves the list: the order follows the sort again (seen from the top).
     title.blur().unwrap();
-    list.set_scroll_top(0.0);
-    list.dispatch_event(&web_sys::Event::new("scroll").unwrap())
-        .unwrap();
-    settle().await;
+    scroll_to(&list, 0.0).await;
     assert_eq!(card(&page, "AAA").0, "1");
 }
 
