@@ -244,6 +244,30 @@ async fn sending_in_the_wrong_state_is_explained() {
     assert_eq!(device.borrow().state(), State::Provisioned);
 }
 
+/// "Done: disconnect" leaves nothing of the device behind: its scan, its address and what was
+/// read from it are gone, so the next device's panel starts empty.
+#[wasm_bindgen_test]
+async fn done_forgets_the_device_it_set_up() {
+    let (w, _device, id) = ready_improv(ImprovOptions::default()).await;
+    click(&w.host, "Scan for networks");
+    text_saying(&w.host, 5, ".improv-networks", "HomeNet").await;
+    send_wifi(&w, "HomeNet", Some("correct horse"));
+    provisioned(&w).await;
+    idle(&w).await;
+    click(&w.host, "Done: disconnect");
+    tick().await;
+    assert!(!w.with_mock(|m| bluehome::ble::BleBackend::is_connected(m, &id)));
+    let improv = w.setup.improv;
+    assert_eq!(w.setup.flow.get_untracked(), None);
+    assert!(improv.networks.get_untracked().is_empty());
+    assert_eq!(improv.provisioned.get_untracked(), None);
+    assert!(improv.also.get_untracked().is_empty());
+    assert_eq!(improv.info.get_untracked(), None);
+    assert_eq!(improv.capabilities.get_untracked(), None);
+    assert_eq!(improv.state.get_untracked(), None);
+    assert!(!improv.notifications.get_untracked());
+}
+
 /// A redirect that is not a plain http(s) URL is shown as text, never as a link.
 #[wasm_bindgen_test]
 async fn a_redirect_that_is_not_plain_http_is_not_a_link() {
