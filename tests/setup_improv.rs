@@ -268,6 +268,36 @@ async fn done_forgets_the_device_it_set_up() {
     assert!(!improv.notifications.get_untracked());
 }
 
+/// Setting up another device while one is open disconnects the first: the page holds one
+/// device's link at a time.
+#[wasm_bindgen_test]
+async fn setting_up_another_device_disconnects_the_first() {
+    let (mock, device, first) = improv_world(ImprovOptions {
+        authorization: false,
+        ..ImprovOptions::default()
+    });
+    let second = DeviceId::from("s3c0nd==");
+    let other = improv_device(ImprovOptions {
+        authorization: false,
+        ..ImprovOptions::default()
+    });
+    add_improv_as(&mock, &second, &other);
+    let (w, _, _) = open_on_windows(mock, device, first.clone()).await;
+    idle(&w).await;
+    let connected = |id: &DeviceId| w.with_mock(|m| bluehome::ble::BleBackend::is_connected(m, id));
+    assert!(connected(&first));
+    w.on(&second, Platform::Windows, Os::Windows);
+    click(&w.host, "Set up a device…");
+    until(10, "the second device's flow", || {
+        w.setup.device.get_untracked().map(|d| d.id) == Some(second.clone())
+            && w.setup.improv.state.get_untracked().is_some()
+    })
+    .await;
+    idle(&w).await;
+    assert!(connected(&second));
+    assert!(!connected(&first), "the first device is let go");
+}
+
 /// A redirect that is not a plain http(s) URL is shown as text, never as a link.
 #[wasm_bindgen_test]
 async fn a_redirect_that_is_not_plain_http_is_not_a_link() {
