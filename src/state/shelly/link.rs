@@ -96,11 +96,10 @@ impl Link {
             .map(|c| c.ha1().to_owned())
     }
 
-    /// Adds a string that must never appear in messages (a password being sent).
+    /// Adds a string that must never appear in messages (a password being sent); one too short
+    /// to mask (empty, one character) is skipped by [`redact_text`].
     pub fn add_secret(&self, secret: &str) {
-        if !secret.is_empty() {
-            self.secrets.borrow_mut().push(secret.to_owned());
-        }
+        self.secrets.borrow_mut().push(secret.to_owned());
     }
 
     /// Masks known secrets in a text.
