@@ -223,23 +223,32 @@ impl Link {
 mod tests {
     use bluehome_core::shelly::methods::shelly::{GetDeviceInfo, GetStatus};
 
+    use std::cell::Cell;
+
+    use bluehome_core::Uuid;
+    use bluehome_core::gatt::Properties;
+
     use super::*;
-    use crate::ble::demo::demo_backend;
-    use crate::ble::mock::block_on;
-    use crate::ble::{BleBackend, RequestDeviceOptions};
+    use crate::ble::demo::{GatewayPeer, demo_backend, demo_peripheral, device_id};
+    use crate::ble::mock::{GattPeer, MockBackend, block_on};
+    use crate::ble::{BleBackend, ErrorKind, RequestDeviceOptions};
+
+    /// The demo backend with its gateway granted and connected, and a link to it.
+    fn linked(mock: MockBackend) -> Link {
+        mock.tick(1_000); // The chooser lists the gateway once it has advertised.
+        let backend = Rc::new(Backend::Mock(mock));
+        let options = RequestDeviceOptions::shelly(SERVICE_UUID);
+        let device = block_on(backend.request_device(&options)).unwrap();
+        block_on(backend.connect(&device.id)).unwrap();
+        Link::new(backend, device.id)
+    }
 
     /// Two calls started together run one after the other: the second waits on the link's
     /// mutex and goes as soon as the first is done (no timer: this runs outside a browser,
     /// where there is none), instead of overlapping GATT operations the device would refuse.
     #[test]
     fn overlapping_calls_wait_for_each_other() {
-        let mock = demo_backend();
-        mock.tick(1_000); // The chooser lists the gateway once it has advertised.
-        let backend = Rc::new(Backend::Mock(mock));
-        let options = RequestDeviceOptions::shelly(SERVICE_UUID);
-        let device = block_on(backend.request_device(&options)).unwrap();
-        block_on(backend.connect(&device.id)).unwrap();
-        let link = Link::new(Rc::clone(&backend), device.id);
+        let link = linked(demo_backend());
         let (info, status) = block_on(futures::future::join(
             link.call(GetDeviceInfo::NAME, None),
             link.call(GetStatus::NAME, None),
@@ -248,5 +257,110 @@ mod tests {
         assert_eq!(info["id"], "shellyblugwg3-ccba970d5e01");
         let status = status.unwrap().outcome.unwrap();
         assert!(status.get("wifi").is_some(), "{status}");
+    }
+
+    /// What went over the air: GATT operations, bytes written and bytes read.
+    type Counts = Rc<Cell<(u32, usize, usize)>>;
+
+    /// The demo gateway's GATT server, counting what passes through it.
+    struct Counting {
+        inner: GatewayPeer,
+        counts: Counts,
+    }
+
+    impl GattPeer for Counting {
+        fn connect(&mut self) -> Result<(), BleError> {
+            self.inner.connect()
+        }
+        fn disconnect(&mut self) {
+            self.inner.disconnect();
+        }
+        fn pair(&mut self) -> Result<(), BleError> {
+            self.inner.pair()
+        }
+        fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
+            self.inner.characteristics(service)
+        }
+        fn read(&mut self, characteristic: Characteristic) -> Result<Vec<u8>, BleError> {
+            let value = self.inner.read(characteristic)?;
+            let (ops, written, read) = self.counts.get();
+            self.counts.set((ops + 1, written, read + value.len()));
+            Ok(value)
+        }
+        fn write(&mut self, characteristic: Characteristic, value: &[u8]) -> Result<(), BleError> {
+            self.inner.write(characteristic, value)?;
+            let (ops, written, read) = self.counts.get();
+            self.counts.set((ops + 1, written + value.len(), read));
+            Ok(())
+        }
+    }
+
+    /// The log's figures for a call (GATT operations, bytes each way) are that call's own, as
+    /// counted at the device: a frame's length and its chunks, the polls and the reads.
+    #[test]
+    fn last_stats_are_what_the_last_call_sent_and_received() {
+        let mock = demo_backend();
+        let peripheral = demo_peripheral();
+        let id = device_id(peripheral.borrow().gateway().mac());
+        let counts = Counts::default();
+        let peer = Counting {
+            inner: GatewayPeer::new(peripheral, mock.clock()),
+            counts: Rc::clone(&counts),
+        };
+        mock.set_gatt_peer(&id, None, Box::new(peer));
+        let link = linked(mock);
+        for method in [GetDeviceInfo::NAME, GetStatus::NAME] {
+            counts.set((0, 0, 0));
+            let answer = block_on(link.call(method, None)).unwrap();
+            assert!(answer.outcome.is_ok(), "{method}: {answer:?}");
+            let (gatt_ops, bytes_written, bytes_read) = counts.get();
+            // Length and frame written, length and frame read at the least.
+            assert!(
+                gatt_ops >= 4 && bytes_read > bytes_written,
+                "{method}: {gatt_ops} ops"
+            );
+            let expected = client::Stats {
+                gatt_ops,
+                bytes_written,
+                bytes_read,
+            };
+            assert_eq!(link.last_stats(), expected, "{method}");
+        }
+    }
+
+    /// The free text of a failure (the browser's words, the device's) never shows a secret
+    /// added to the link, and keeps the rest.
+    #[test]
+    fn failures_mask_the_secrets_added_to_the_link() {
+        let link = linked(demo_backend());
+        link.add_secret("hunter2-wifi");
+        let browser = BleError::new(ErrorKind::Gatt, "GATT Error: value hunter2-wifi refused.");
+        let error = client::Error::Timeout {
+            waiting_for: "data",
+        };
+        let failure = link.explain("WiFi.SetConfig", &error, Some(&browser));
+        assert!(
+            !failure.detail.contains("hunter2-wifi"),
+            "{}",
+            failure.detail
+        );
+        assert!(
+            failure.detail.contains("GATT Error: value"),
+            "{}",
+            failure.detail
+        );
+        assert!(failure.detail.contains("refused."), "{}", failure.detail);
+        assert_eq!(failure.kind, FailureKind::Timeout);
+    }
+
+    /// The calls that take long on a device get more than an ordinary call's 10 s: a Wi-Fi scan
+    /// 30 s, looking for and starting an update 20 s; every other call the default.
+    #[test]
+    fn long_calls_get_longer_deadlines() {
+        assert_eq!(long_timeout_ms(wifi::Scan::NAME), Some(30_000));
+        assert_eq!(long_timeout_ms(shelly::CheckForUpdate::NAME), Some(20_000));
+        assert_eq!(long_timeout_ms(shelly::Update::NAME), Some(20_000));
+        assert_eq!(long_timeout_ms(GetDeviceInfo::NAME), None);
+        assert_eq!(long_timeout_ms("WiFi.SetConfig"), None);
     }
 }
