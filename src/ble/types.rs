@@ -629,7 +629,7 @@ mod tests {
         assert!(!options.accept_all_devices);
     }
 
-    /// "Connect a Shelly" lists devices by their RPC service, their Shelly manufacturer data or
+    /// The Shelly chooser lists devices by their RPC service, their Shelly manufacturer data or
     /// their name, and grants the RPC and BTHome services and the company's manufacturer data:
     /// Chrome leaves out of a granted device's advertisements any manufacturer data the chooser
     /// did not ask for, and the page reads the MAC from it.

@@ -70,8 +70,8 @@ pub fn demo_backend() -> MockBackend {
     );
     backend.add_source(Box::new(PeripheralSource::new(peripheral)));
     // The BLU and Improv devices have addresses that sort after the gateway's: the simulated
-    // chooser offers the first match, so "Connect a Shelly device" keeps finding the gateway, and
-    // lists the gateway first in "Set up a device". The Motion sensor was paired with this
+    // chooser offers the first match, so a chooser for Shelly devices finds the gateway, and
+    // "Set up a device" lists the gateway first. The Motion sensor was paired with this
     // browser before (the demo has no button to hold) and beacons every 3 s.
     let motion = blu_device(BluDevice::new(BluOptions {
         mac: MacAddress([0xDA, 0x2E, 0xF5, 0xB1, 0x00, 0x05]),

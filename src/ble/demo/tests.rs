@@ -218,7 +218,7 @@ fn the_demo_chooser_lists_the_gateway_before_the_blu_and_improv_devices() {
         .collect();
     assert_eq!(next, [Some(blu::MODELS[3].code()), Some("improv-sim")]);
     assert_eq!(offered[0].0, gateway);
-    // "Connect a Shelly device" takes the first match: the gateway.
+    // A chooser for Shelly devices takes the first match: the gateway.
     let chosen = block_on(backend.request_device(&RequestDeviceOptions::shelly(rpc::SERVICE_UUID)));
     assert_eq!(chosen.unwrap().id, gateway);
 }

@@ -120,31 +120,16 @@ impl ShellySession {
         self.narrow_retry(open_action(device.clone(), credentials));
     }
 
-    /// Opens the chooser narrowed to Shelly devices and connects to the one picked.
-    pub fn connect_new(self) {
-        self.steps.set(Vec::new());
-        self.run("Connect", |s| async move {
-            s.phase.set(Phase::Connecting);
-            s.step("Choosing a Shelly device (RPC service or Allterco manufacturer data)");
-            let options = RequestDeviceOptions::shelly(SERVICE_UUID);
-            let device = s
-                .backend()
-                .request_device(&options)
-                .await
-                .map_err(|e| connecting_failure("choosing", e))?;
-            s.retry_by_opening(&device, None);
-            s.open(device).await
-        });
-    }
-
     /// Reconnects the active profile's device: through `getDevices` when the browser offers it,
-    /// else with the chooser narrowed to that device's Shelly manufacturer data (its MAC).
+    /// else with the chooser narrowed to that device's Shelly manufacturer data (its MAC). With
+    /// no device in the active profile (another window emptied it as the button was pressed)
+    /// there is nothing to reconnect: new devices come from "Set up a device".
     pub fn reconnect_active(self) {
         let Some(binding) = self
             .profiles
             .with_untracked(|p| p.active_binding().cloned())
         else {
-            return self.connect_new();
+            return;
         };
         self.steps.set(Vec::new());
         self.run("Reconnect", move |s| {
