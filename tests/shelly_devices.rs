@@ -601,6 +601,45 @@ async fn reconnecting_through_the_chooser_finds_the_device_by_its_mac() {
     w.host.remove();
 }
 
+/// Reconnecting a profile's device that was given a password meanwhile (from the Shelly app,
+/// say): the page asks for it, and "Send password and retry" connects to the device already
+/// chosen. The chooser is not shown again (here it would be cancelled).
+#[wasm_bindgen_test]
+async fn a_password_asked_for_on_reconnecting_retries_without_the_chooser() {
+    let mock = mock_lacking(|c| c.get_devices = false);
+    let gw = gateway(GatewayOptions::default(), Vec::new());
+    let (peer, taps) = sim_peer(&gw);
+    let id = DeviceId::from("gw-1");
+    mock.set_gatt_peer(&id, None, peer);
+    mock.advertise(&id, shelly_advert(gw.borrow().mac()));
+    let w = world_on(
+        Rc::new(Backend::Mock(mock)),
+        gw,
+        taps,
+        MemoryStore::default(),
+    )
+    .await;
+    connect(&w).await;
+    click(&w.host, "Disconnect");
+    until(5, "disconnected", || w.session.link().is_none()).await;
+    let realm = w.gateway.borrow().id().to_owned();
+    let ha1 = bluehome_core::shelly::auth::ha1(&realm, "new-secret");
+    let set = sim_call(
+        &w.gateway,
+        "Shelly.SetAuth",
+        json!({"user": "admin", "realm": realm, "ha1": ha1}),
+    );
+    assert!(set.get("error").is_none(), "{set}");
+    tick().await;
+    click(&w.host, "Reconnect");
+    w.failure_saying(10, "password protected").await;
+    w.mock().set_chooser(ChooserAnswer::Cancel);
+    w.send_password("new-secret");
+    w.until_connected().await;
+    assert!(w.mock().is_connected(&id));
+    w.end_without_failure();
+}
+
 /// `WiFi.SetConfig` may answer `restart_required: true`: the page restarts the device, connects
 /// again once it is back (the drop is no failure), and waits for the address.
 #[wasm_bindgen_test]
