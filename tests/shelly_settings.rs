@@ -7,6 +7,7 @@
 mod dom;
 mod shelly_support;
 
+use bluehome::ble::mock::ChooserAnswer;
 use bluehome::ble::{BleBackend, BleEvent, DeviceId, event_log};
 use bluehome::state::shelly::Phase;
 use bluehome::state::shelly::store::PROFILES_KEY;
@@ -303,6 +304,59 @@ async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
         state(&w).as_deref() == Some("connected")
     })
     .await;
+    w.end_without_failure();
+}
+
+/// A device the user turns to while the dropped one waits to be reconnected (within
+/// `AUTO_RECONNECT_DELAY_MS`) is kept: the dropped device is not reconnected over it.
+#[wasm_bindgen_test]
+async fn a_device_chosen_while_a_reconnect_waits_is_kept() {
+    use bluehome::state::shelly::connect::AUTO_RECONNECT_DELAY_MS;
+
+    let w = connected_world().await;
+    let other = gateway(
+        GatewayOptions {
+            mac: bluehome_core::MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x02]),
+            ..GatewayOptions::default()
+        },
+        Vec::new(),
+    );
+    let (peer, _) = sim_peer(&other);
+    let (first, second) = (DeviceId::from("gw-1"), DeviceId::from("gw-2"));
+    w.mock()
+        .set_gatt_peer(&second, Some("ShellyBluGwG3-CCBA970D5E02"), peer);
+    w.mock().set_chooser(ChooserAnswer::Device(second.clone()));
+    let started = js_sys::Date::now();
+    w.mock().drop_connection(&first);
+    tick().await;
+    nth(&w.host, ".slot-select", 1).click();
+    tick().await;
+    click(&w.host, "Set up a device…");
+    until(1, "connected to the second gateway", || {
+        w.session.link().is_some_and(|l| *l.device() == second)
+            && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let switched_after = js_sys::Date::now() - started;
+    assert!(
+        switched_after < AUTO_RECONNECT_DELAY_MS as f64,
+        "the switch took {switched_after} ms"
+    );
+    let asked = w.taps.requests.borrow().len();
+    gloo_timers::future::sleep(std::time::Duration::from_millis(
+        AUTO_RECONNECT_DELAY_MS + 500,
+    ))
+    .await;
+    assert!(w.mock().is_connected(&second));
+    assert!(
+        !w.mock().is_connected(&first),
+        "the dropped device was reconnected"
+    );
+    assert_eq!(
+        w.taps.requests.borrow().len(),
+        asked,
+        "the dropped device was asked again"
+    );
     w.end_without_failure();
 }
 
