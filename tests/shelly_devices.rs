@@ -548,6 +548,45 @@ async fn switching_devices_is_no_dropped_connection() {
     w.host.remove();
 }
 
+/// Where Chrome offers `getDevices`, Reconnect finds the profile's device among those permitted
+/// before, the one with the profile's id, and shows no chooser (here it would be cancelled).
+#[wasm_bindgen_test]
+async fn reconnecting_a_permitted_device_needs_no_chooser() {
+    let w = connected_world().await;
+    let neighbour_mac = bluehome_core::MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x02]);
+    let other = gateway(
+        GatewayOptions {
+            mac: neighbour_mac,
+            ..GatewayOptions::default()
+        },
+        Vec::new(),
+    );
+    let (peer, _) = sim_peer(&other);
+    let (ours, theirs) = (DeviceId::from("gw-1"), DeviceId::from("gw-0"));
+    w.mock().set_gatt_peer(&theirs, None, peer);
+    w.mock().advertise(&theirs, shelly_advert(neighbour_mac));
+    // Permitted too, and listed first by getDevices.
+    w.mock().set_chooser(ChooserAnswer::Device(theirs.clone()));
+    w.backend
+        .request_device(&bluehome::ble::RequestDeviceOptions::shelly(
+            bluehome_core::shelly::rpc::SERVICE_UUID,
+        ))
+        .await
+        .unwrap();
+    click(&w.host, "Disconnect");
+    until(5, "disconnected", || w.session.link().is_none()).await;
+    tick().await;
+    w.mock().set_chooser(ChooserAnswer::Cancel);
+    click(&w.host, "Reconnect");
+    until(10, "reconnected", || {
+        w.session.status.get_untracked().is_some() && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    assert!(w.mock().is_connected(&ours));
+    assert!(!w.mock().is_connected(&theirs));
+    w.end_without_failure();
+}
+
 /// Gen3/Gen4 devices advertise no name that says which device they are: reconnecting through the
 /// chooser (no getDevices) finds the profile's device by the MAC block of its Shelly manufacturer
 /// data, and not the other Shelly next to it.
