@@ -95,9 +95,16 @@ async fn auth_challenge_is_answered_and_retried() {
     let username = element(&w.host, ".password-form input[autocomplete=username]");
     let username: web_sys::HtmlInputElement = username.dyn_into().unwrap();
     assert_eq!(username.value(), w.gateway.borrow().id());
-    // A retry connects to the device already chosen: from here on, any chooser is closed.
+    // A retry connects to the device already chosen: from here on, any chooser is closed. It
+    // goes on over the link already open (closing it would cost a reconnection each time).
     w.mock().set_chooser(ChooserAnswer::Cancel);
+    let events = bluehome::ble::event_log(w.mock());
     w.sign_in_remembering_after_a_wrong_try("s3cret-pw").await;
+    let dropped = events
+        .borrow()
+        .iter()
+        .any(|e| matches!(e, bluehome::ble::BleEvent::Disconnected { .. }));
+    assert!(!dropped, "the link was closed: {:?}", events.borrow());
     // Only HA1 is stored, and nothing secret is logged.
     let stored = w.storage.get(PROFILES_KEY).unwrap();
     let ha1 = bluehome_core::shelly::auth::ha1(w.gateway.borrow().id(), "s3cret-pw");
