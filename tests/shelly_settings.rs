@@ -307,6 +307,38 @@ async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
     w.end_without_failure();
 }
 
+/// After a restart the page connects again, trying five times two seconds apart while the
+/// device boots; one that has not come back by then is given up with the failure explained (not
+/// tried for ever), and Retry connects once it is back.
+#[wasm_bindgen_test]
+async fn a_device_that_does_not_come_back_from_a_restart_is_given_up_after_five_tries() {
+    use bluehome::state::shelly::connect::RECONNECT_ATTEMPTS;
+
+    let options = GatewayOptions {
+        wifi_restart_required: true,
+        ..joins_wifi_after(500)
+    };
+    let w = wifi_typed_in(options, "HomeNet", "correct horse").await;
+    check_box(&w.host, "I understand");
+    tick().await;
+    OUT_OF_RANGE.with(|n| n.set(RECONNECT_ATTEMPTS));
+    click(&w.host, "Apply");
+    w.failure_saying(20, "did not answer").await;
+    assert_eq!(
+        OUT_OF_RANGE.with(std::cell::Cell::get),
+        0,
+        "every try was made"
+    );
+    assert!(text(&w.host, ".steps").contains("Shelly.Reboot"));
+    assert!(!w.mock().is_connected(&DeviceId::from("gw-1")));
+    click(&w.host, "Retry");
+    until(10, "connected again", || {
+        w.session.link().is_some() && w.session.phase.get_untracked() == Phase::Connected
+    })
+    .await;
+    w.end_without_failure();
+}
+
 /// A device the user turns to while the dropped one waits to be reconnected (within
 /// `AUTO_RECONNECT_DELAY_MS`) is kept: the dropped device is not reconnected over it.
 #[wasm_bindgen_test]

@@ -31,7 +31,7 @@ pub const REBOOT_DELAY_MS: u32 = 1_000;
 const BOOT_TIME_MS: u64 = 2_000;
 
 /// Reconnection attempts after a restart.
-const RECONNECT_ATTEMPTS: u32 = 5;
+pub const RECONNECT_ATTEMPTS: u32 = 5;
 
 /// An action that connects to a granted device (no chooser) and identifies it.
 fn open_action(
@@ -275,6 +275,9 @@ impl ShellySession {
         self.remote_running.set(false);
         sleep_ms(REBOOT_DELAY_MS.into()).await;
         self.backend().disconnect(&device.id);
+        // What was asked is done and the device restarts: a retry from here on connects to it
+        // again (running the action again would find no device to send anything to).
+        self.retry_by_opening(&device, credentials.clone());
         sleep_ms(BOOT_TIME_MS).await;
         let mut attempt = 1;
         loop {
