@@ -109,6 +109,66 @@ async fn a_remembered_password_is_used_only_on_the_device_it_was_remembered_with
     }
 }
 
+/// A remembered password that the device refuses (it was changed in the Shelly app since) is
+/// forgotten at once: taken off the profile, not sent again; the new one then signs in.
+#[wasm_bindgen_test]
+async fn a_remembered_password_the_device_refuses_is_forgotten() {
+    use bluehome_core::profiles::{Binding, Config, Profiles};
+    use bluehome_core::shelly::auth::ha1;
+
+    let gw = gateway(
+        GatewayOptions {
+            password: Some("changed-in-the-app".into()),
+            ..GatewayOptions::default()
+        },
+        Vec::new(),
+    );
+    let (mac, realm) = (gw.borrow().mac(), gw.borrow().id().to_owned());
+    let old = ha1(&realm, "old-password");
+    let mut binding = Binding::new(mac, "Hall gateway");
+    binding.device_id = Some("gw-1".into());
+    binding.ha1 = Some(old.clone());
+    let mut profiles = Profiles::new(Config::default()).unwrap();
+    profiles.bind(binding).unwrap();
+    let storage = MemoryStore::default();
+    storage
+        .set(PROFILES_KEY, &profiles.to_storage_json())
+        .unwrap();
+    let w = world(gw, storage).await;
+    click(&w.host, "Set up a device…");
+    w.failure_saying(10, "Wrong password").await;
+    let stored = w.storage.get(PROFILES_KEY).unwrap();
+    let kept = Profiles::load(Some(&stored), Config::default()).profiles;
+    assert_eq!(kept.slot(0).unwrap().ha1, None, "{stored}");
+    assert_eq!(w.session.link().and_then(|l| l.ha1()), None);
+    w.send_password("changed-in-the-app");
+    until(10, "signed in", || {
+        w.failure().is_empty() && w.session.status.get_untracked().is_some()
+    })
+    .await;
+    w.end_without_failure();
+}
+
+/// "Refresh status" reads the status again: a Wi-Fi address the device got since is shown.
+#[wasm_bindgen_test]
+async fn refresh_status_shows_what_changed_on_the_device() {
+    let w = connected_world_with(joins_wifi_after(0)).await;
+    let wifi_row = || text(&w.host, ".shelly-info dl");
+    assert!(wifi_row().contains("no IP"), "{}", wifi_row());
+    let set = sim_call(
+        &w.gateway,
+        "WiFi.SetConfig",
+        json!({"config": {"sta": {"ssid": "HomeNet", "pass": "correct horse", "enable": true}}}),
+    );
+    assert!(set.get("error").is_none(), "{set}");
+    click(&w.host, "Refresh status");
+    until(5, "the address shown", || {
+        wifi_row().contains("connected, ")
+    })
+    .await;
+    w.end_without_failure();
+}
+
 #[wasm_bindgen_test]
 async fn pairing_counts_down_and_the_paired_list_deletes() {
     let w = connected_world().await;
