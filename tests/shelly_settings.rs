@@ -149,6 +149,45 @@ async fn a_remembered_password_the_device_refuses_is_forgotten() {
     w.end_without_failure();
 }
 
+/// A password remembered for a device saved in the second profile goes into that profile: the
+/// first profile's device keeps its own.
+#[wasm_bindgen_test]
+async fn a_password_is_remembered_in_the_devices_own_profile() {
+    use bluehome_core::MacAddress;
+    use bluehome_core::profiles::{Binding, Config, Profiles};
+
+    let mut hall = Binding::new(MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x09]), "Hall");
+    hall.ha1 = Some("a".repeat(64));
+    let mut profiles = Profiles::new(Config::default()).unwrap();
+    profiles.bind(hall.clone()).unwrap();
+    let storage = MemoryStore::default();
+    storage
+        .set(PROFILES_KEY, &profiles.to_storage_json())
+        .unwrap();
+    let gw = gateway(
+        GatewayOptions {
+            password: Some("s3cret".into()),
+            ..GatewayOptions::default()
+        },
+        Vec::new(),
+    );
+    let realm = gw.borrow().id().to_owned();
+    let w = world(gw, storage).await;
+    nth(&w.host, ".slot-select", 1).click();
+    tick().await;
+    click(&w.host, "Set up a device…");
+    w.failure_saying(10, "password protected").await;
+    w.sign_in_remembering_after_a_wrong_try("s3cret").await;
+    let stored = w.storage.get(PROFILES_KEY).unwrap();
+    let kept = Profiles::load(Some(&stored), Config::default()).profiles;
+    let first = kept.slot(0).unwrap();
+    assert_eq!((first.mac, &first.ha1), (hall.mac, &hall.ha1), "{stored}");
+    let second = kept.slot(1).unwrap();
+    let expected = bluehome_core::shelly::auth::ha1(&realm, "s3cret");
+    assert_eq!(second.ha1.as_deref(), Some(expected.as_str()), "{stored}");
+    w.host.remove();
+}
+
 /// "Refresh status" reads the status again: a Wi-Fi address the device got since is shown.
 #[wasm_bindgen_test]
 async fn refresh_status_shows_what_changed_on_the_device() {
