@@ -522,17 +522,8 @@ async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
 #[wasm_bindgen_test]
 async fn switching_devices_is_no_dropped_connection() {
     let w = connected_world().await;
-    let other = gateway(
-        GatewayOptions {
-            mac: bluehome_core::MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x02]),
-            ..GatewayOptions::default()
-        },
-        Vec::new(),
-    );
-    let (peer, _) = sim_peer(&other);
     let second = DeviceId::from("gw-2");
-    w.mock()
-        .set_gatt_peer(&second, Some("ShellyBluGwG3-CCBA970D5E02"), peer);
+    add_neighbour(w.mock(), &second, Some("ShellyBluGwG3-CCBA970D5E02"));
     nth(&w.host, ".slot-select", 1).click();
     tick().await;
     w.mock().set_chooser(ChooserAnswer::Device(second.clone()));
@@ -560,18 +551,8 @@ async fn switching_devices_is_no_dropped_connection() {
 #[wasm_bindgen_test]
 async fn reconnecting_a_permitted_device_needs_no_chooser() {
     let w = connected_world().await;
-    let neighbour_mac = bluehome_core::MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x02]);
-    let other = gateway(
-        GatewayOptions {
-            mac: neighbour_mac,
-            ..GatewayOptions::default()
-        },
-        Vec::new(),
-    );
-    let (peer, _) = sim_peer(&other);
     let (ours, theirs) = (DeviceId::from("gw-1"), DeviceId::from("gw-0"));
-    w.mock().set_gatt_peer(&theirs, None, peer);
-    w.mock().advertise(&theirs, shelly_advert(neighbour_mac));
+    add_neighbour(w.mock(), &theirs, None);
     // Permitted too, and listed first by getDevices.
     w.mock().set_chooser(ChooserAnswer::Device(theirs.clone()));
     w.backend
@@ -601,21 +582,11 @@ async fn reconnecting_a_permitted_device_needs_no_chooser() {
 async fn reconnecting_through_the_chooser_finds_the_device_by_its_mac() {
     let mock = mock_lacking(|c| c.get_devices = false);
     let gw = gateway(GatewayOptions::default(), Vec::new());
-    let neighbour_mac = bluehome_core::MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x02]);
-    let neighbour = gateway(
-        GatewayOptions {
-            mac: neighbour_mac,
-            ..GatewayOptions::default()
-        },
-        Vec::new(),
-    );
     let (peer, taps) = sim_peer(&gw);
-    let (decoy, _) = sim_peer(&neighbour);
     let (ours, theirs) = (DeviceId::from("gw-1"), DeviceId::from("gw-0"));
     mock.set_gatt_peer(&ours, None, peer);
-    mock.set_gatt_peer(&theirs, None, decoy);
     mock.advertise(&ours, shelly_advert(gw.borrow().mac()));
-    mock.advertise(&theirs, shelly_advert(neighbour_mac));
+    add_neighbour(&mock, &theirs, None);
     mock.set_chooser(ChooserAnswer::Device(ours.clone()));
     let w = world_on(
         Rc::new(Backend::Mock(mock)),
@@ -652,19 +623,10 @@ async fn reconnecting_through_the_chooser_finds_the_device_by_its_mac() {
 /// chosen. The chooser is not shown again (here it would be cancelled).
 #[wasm_bindgen_test]
 async fn a_password_asked_for_on_reconnecting_retries_without_the_chooser() {
-    let mock = mock_lacking(|c| c.get_devices = false);
     let gw = gateway(GatewayOptions::default(), Vec::new());
-    let (peer, taps) = sim_peer(&gw);
+    let (backend, taps) = gateway_backend_on(mock_lacking(|c| c.get_devices = false), &gw);
+    let w = world_on(backend, gw, taps, MemoryStore::default()).await;
     let id = DeviceId::from("gw-1");
-    mock.set_gatt_peer(&id, None, peer);
-    mock.advertise(&id, shelly_advert(gw.borrow().mac()));
-    let w = world_on(
-        Rc::new(Backend::Mock(mock)),
-        gw,
-        taps,
-        MemoryStore::default(),
-    )
-    .await;
     connect(&w).await;
     click(&w.host, "Disconnect");
     until(5, "disconnected", || w.session.link().is_none()).await;

@@ -12,13 +12,36 @@ use bluehome::ble::{BleBackend, BleEvent, DeviceId, event_log};
 use bluehome::state::shelly::Phase;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
-use bluehome_core::sim::gateway::GatewayOptions;
+use bluehome_core::sim::gateway::{Gateway, GatewayOptions};
 use leptos::prelude::*;
 use serde_json::json;
 use shelly_support::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// A gateway (no sensors) protected by `password`.
+fn protected_gateway(password: &str) -> std::rc::Rc<std::cell::RefCell<Gateway>> {
+    gateway(
+        GatewayOptions {
+            password: Some(password.into()),
+            ..GatewayOptions::default()
+        },
+        Vec::new(),
+    )
+}
+
+/// Storage holding one saved profile, `binding`'s, in the first slot.
+fn storing_profile(binding: bluehome_core::profiles::Binding) -> MemoryStore {
+    use bluehome_core::profiles::{Config, Profiles};
+    let mut profiles = Profiles::new(Config::default()).unwrap();
+    profiles.bind(binding).unwrap();
+    let storage = MemoryStore::default();
+    storage
+        .set(PROFILES_KEY, &profiles.to_storage_json())
+        .unwrap();
+    storage
+}
 
 #[wasm_bindgen_test]
 async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
@@ -63,23 +86,12 @@ async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
 async fn a_remembered_password_is_used_only_on_the_device_it_was_remembered_with() {
     use bluehome_core::profiles::{Binding, Config, Profiles};
     for (remembered_on, signs_in) in [("another-device", false), ("gw-1", true)] {
-        let gw = gateway(
-            GatewayOptions {
-                password: Some("s3cret".into()),
-                ..GatewayOptions::default()
-            },
-            Vec::new(),
-        );
+        let gw = protected_gateway("s3cret");
         let (mac, realm) = (gw.borrow().mac(), gw.borrow().id().to_owned());
         let mut binding = Binding::new(mac, "Hall gateway");
         binding.device_id = Some(remembered_on.into());
         binding.ha1 = Some(bluehome_core::shelly::auth::ha1(&realm, "s3cret"));
-        let mut profiles = Profiles::new(Config::default()).unwrap();
-        profiles.bind(binding).unwrap();
-        let saved = profiles.to_storage_json();
-        let storage = MemoryStore::default();
-        storage.set(PROFILES_KEY, &saved).unwrap();
-        let w = world(gw, storage).await;
+        let w = world(gw, storing_profile(binding)).await;
         click(&w.host, "Set up a device…");
         if signs_in {
             w.until_connected().await;
@@ -116,25 +128,13 @@ async fn a_remembered_password_the_device_refuses_is_forgotten() {
     use bluehome_core::profiles::{Binding, Config, Profiles};
     use bluehome_core::shelly::auth::ha1;
 
-    let gw = gateway(
-        GatewayOptions {
-            password: Some("changed-in-the-app".into()),
-            ..GatewayOptions::default()
-        },
-        Vec::new(),
-    );
+    let gw = protected_gateway("changed-in-the-app");
     let (mac, realm) = (gw.borrow().mac(), gw.borrow().id().to_owned());
     let old = ha1(&realm, "old-password");
     let mut binding = Binding::new(mac, "Hall gateway");
     binding.device_id = Some("gw-1".into());
     binding.ha1 = Some(old.clone());
-    let mut profiles = Profiles::new(Config::default()).unwrap();
-    profiles.bind(binding).unwrap();
-    let storage = MemoryStore::default();
-    storage
-        .set(PROFILES_KEY, &profiles.to_storage_json())
-        .unwrap();
-    let w = world(gw, storage).await;
+    let w = world(gw, storing_profile(binding)).await;
     click(&w.host, "Set up a device…");
     w.failure_saying(10, "Wrong password").await;
     let stored = w.storage.get(PROFILES_KEY).unwrap();
@@ -158,19 +158,8 @@ async fn a_password_is_remembered_in_the_devices_own_profile() {
 
     let mut hall = Binding::new(MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x09]), "Hall");
     hall.ha1 = Some("a".repeat(64));
-    let mut profiles = Profiles::new(Config::default()).unwrap();
-    profiles.bind(hall.clone()).unwrap();
-    let storage = MemoryStore::default();
-    storage
-        .set(PROFILES_KEY, &profiles.to_storage_json())
-        .unwrap();
-    let gw = gateway(
-        GatewayOptions {
-            password: Some("s3cret".into()),
-            ..GatewayOptions::default()
-        },
-        Vec::new(),
-    );
+    let storage = storing_profile(hall.clone());
+    let gw = protected_gateway("s3cret");
     let realm = gw.borrow().id().to_owned();
     let w = world(gw, storage).await;
     nth(&w.host, ".slot-select", 1).click();
@@ -445,17 +434,8 @@ async fn a_device_chosen_while_a_reconnect_waits_is_kept() {
     use bluehome::state::shelly::connect::AUTO_RECONNECT_DELAY_MS;
 
     let w = connected_world().await;
-    let other = gateway(
-        GatewayOptions {
-            mac: bluehome_core::MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x02]),
-            ..GatewayOptions::default()
-        },
-        Vec::new(),
-    );
-    let (peer, _) = sim_peer(&other);
     let (first, second) = (DeviceId::from("gw-1"), DeviceId::from("gw-2"));
-    w.mock()
-        .set_gatt_peer(&second, Some("ShellyBluGwG3-CCBA970D5E02"), peer);
+    add_neighbour(w.mock(), &second, Some("ShellyBluGwG3-CCBA970D5E02"));
     w.mock().set_chooser(ChooserAnswer::Device(second.clone()));
     let started = js_sys::Date::now();
     w.mock().drop_connection(&first);

@@ -12,6 +12,7 @@ use bluehome::ble::{
 use bluehome::pages::DevicesPage;
 use bluehome::state::shelly::ShellySession;
 use bluehome::state::storage::MemoryStore;
+use bluehome_core::MacAddress;
 use bluehome_core::gatt::Characteristics as _;
 use bluehome_core::profiles::Config;
 use bluehome_core::shelly::frame::{Frame, Request};
@@ -285,6 +286,24 @@ pub fn one_ht() -> Vec<SimSensor> {
 
 pub fn gateway(options: GatewayOptions, sensors: Vec<SimSensor>) -> Rc<RefCell<Gateway>> {
     Rc::new(RefCell::new(Gateway::new(options, sensors)))
+}
+
+/// A second simulated gateway (no sensors, MAC CC:BA:97:0D:5E:02) next to the test's: device
+/// `id` of `mock`, with its GATT server, advertising as Shelly devices do, named `name` in the
+/// chooser. Returns its MAC.
+pub fn add_neighbour(mock: &MockBackend, id: &DeviceId, name: Option<&str>) -> MacAddress {
+    let mac = MacAddress([0xCC, 0xBA, 0x97, 0x0D, 0x5E, 0x02]);
+    let neighbour = gateway(
+        GatewayOptions {
+            mac,
+            ..GatewayOptions::default()
+        },
+        Vec::new(),
+    );
+    let (peer, _) = sim_peer(&neighbour);
+    mock.set_gatt_peer(id, name, peer);
+    mock.advertise(id, shelly_advert(mac));
+    mac
 }
 
 /// Calls the simulator directly, as another client would (to set it up or check its state): the
