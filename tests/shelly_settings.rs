@@ -343,6 +343,18 @@ async fn the_console_shows_answers_and_masks_secrets() {
         w.failure().is_empty(),
         "an error answer is shown in the history, not as a failure"
     );
+    // No answer at all is a failure: the device never answers the call's GATT operations.
+    let _limit = GattLimit::set(300);
+    let id = DeviceId::from("gw-1");
+    w.mock().set_gatt_hangs(&id, true);
+    click(&w.host, "Call");
+    until(2, "a failure", || !w.failure().is_empty()).await;
+    let failure = w.failure();
+    w.mock().set_gatt_hangs(&id, false);
+    assert!(
+        failure.contains("took too long to answer") && failure.contains("No.Such"),
+        "{failure}"
+    );
     w.host.remove();
 }
 
