@@ -220,6 +220,17 @@ async fn pairing_counts_down_and_the_paired_list_deletes() {
     // A phone pairs while the window is open: the list follows the device's event by itself.
     w.gateway.borrow_mut().bond("11:22:33:44:55:66", 0).unwrap();
     text_saying(&w.host, 5, ".paired", "11:22:33:44:55:66").await;
+    // The list is read once for that event, not again at each later look at the events.
+    let list_reads = || {
+        use bluehome_core::shelly::methods::Method as _;
+        let method = bluehome_core::shelly::methods::ble::ListPairedDevices::NAME;
+        let requests = w.taps.requests.borrow();
+        requests.iter().filter(|r| r.method == method).count()
+    };
+    let after_the_event = list_reads();
+    let two_looks = 2 * bluehome::state::shelly::ble::WATCH_PAIRING_EVERY_MS + 500;
+    gloo_timers::future::sleep(std::time::Duration::from_millis(two_looks)).await;
+    assert_eq!(list_reads(), after_the_event);
     click(&w.host, "Read Bluetooth settings and paired devices");
     text_saying(&w.host, 5, ".shelly-ble", "RPC over Bluetooth is on").await;
     assert!(text(&w.host, ".shelly-ble").contains("Paired devices (1 of 20)"));

@@ -20,7 +20,7 @@ use crate::platform::{now_ms, sleep_ms};
 pub const PAIRING_SECONDS: std::ops::RangeInclusive<u32> = 10..=600;
 
 /// How often an open pairing window is watched for new bonds.
-const WATCH_PAIRING_EVERY_MS: u64 = 2_000;
+pub const WATCH_PAIRING_EVERY_MS: u64 = 2_000;
 
 /// What the Bluetooth panel shows: the RPC switch, the bonds, the pairing window.
 #[derive(Debug, Clone, Copy, Default)]
