@@ -561,15 +561,8 @@ async fn reconnecting_a_permitted_device_needs_no_chooser() {
         ))
         .await
         .unwrap();
-    click(&w.host, "Disconnect");
-    until(5, "disconnected", || w.session.link().is_none()).await;
-    tick().await;
-    w.mock().set_chooser(ChooserAnswer::Cancel);
-    click(&w.host, "Reconnect");
-    until(10, "reconnected", || {
-        w.session.status.get_untracked().is_some() && w.session.busy.get_untracked().is_none()
-    })
-    .await;
+    w.disconnect().await;
+    w.reconnect(ChooserAnswer::Cancel).await;
     assert!(w.mock().is_connected(&ours));
     assert!(!w.mock().is_connected(&theirs));
     w.end_without_failure();
@@ -596,8 +589,7 @@ async fn reconnecting_through_the_chooser_finds_the_device_by_its_mac() {
     )
     .await;
     connect(&w).await;
-    click(&w.host, "Disconnect");
-    until(5, "disconnected", || w.session.link().is_none()).await;
+    w.disconnect().await;
     // The Disconnect button is gone: focus is on the way to connect again, not on the body.
     until(2, "focus on Set up a device", || {
         document()
@@ -605,13 +597,7 @@ async fn reconnecting_through_the_chooser_finds_the_device_by_its_mac() {
             .is_some_and(|e| e.id() == "set-up-a-device")
     })
     .await;
-    tick().await;
-    w.mock().set_chooser(ChooserAnswer::FirstMatch);
-    click(&w.host, "Reconnect");
-    until(10, "reconnected", || {
-        w.session.status.get_untracked().is_some() && w.session.busy.get_untracked().is_none()
-    })
-    .await;
+    w.reconnect(ChooserAnswer::FirstMatch).await;
     w.assert_no_failure();
     assert!(w.mock().is_connected(&ours));
     assert!(!w.mock().is_connected(&theirs));
@@ -623,13 +609,10 @@ async fn reconnecting_through_the_chooser_finds_the_device_by_its_mac() {
 /// chosen. The chooser is not shown again (here it would be cancelled).
 #[wasm_bindgen_test]
 async fn a_password_asked_for_on_reconnecting_retries_without_the_chooser() {
-    let gw = gateway(GatewayOptions::default(), Vec::new());
-    let (backend, taps) = gateway_backend_on(mock_lacking(|c| c.get_devices = false), &gw);
-    let w = world_on(backend, gw, taps, MemoryStore::default()).await;
+    let w = world_lacking(|c| c.get_devices = false).await;
     let id = DeviceId::from("gw-1");
     connect(&w).await;
-    click(&w.host, "Disconnect");
-    until(5, "disconnected", || w.session.link().is_none()).await;
+    w.disconnect().await;
     let realm = w.gateway.borrow().id().to_owned();
     let ha1 = bluehome_core::shelly::auth::ha1(&realm, "new-secret");
     let set = sim_call(
@@ -652,13 +635,7 @@ async fn a_password_asked_for_on_reconnecting_retries_without_the_chooser() {
 /// again once it is back (the drop is no failure), and waits for the address.
 #[wasm_bindgen_test]
 async fn wifi_settings_that_need_a_restart_get_one() {
-    let options = GatewayOptions {
-        wifi_restart_required: true,
-        ..joins_wifi_after(1_500)
-    };
-    let w = wifi_typed_in(options, "HomeNet", "correct horse").await;
-    check_box(&w.host, "I understand");
-    tick().await;
+    let w = wifi_needing_a_restart(1_500).await;
     click(&w.host, "Apply");
     text_saying(&w.host, 30, ".shelly-wifi .success", "Connected to Wi-Fi").await;
     assert!(text(&w.host, ".steps").contains("Shelly.Reboot"));
@@ -713,9 +690,7 @@ async fn requests_use_ids_and_cnonces_firmware_can_hold() {
 /// revoke the permission by hand instead of failing on a missing function.
 #[wasm_bindgen_test]
 async fn a_browser_without_forget_says_where_to_revoke() {
-    let gw = gateway(GatewayOptions::default(), Vec::new());
-    let (backend, taps) = gateway_backend_on(mock_lacking(|c| c.forget = false), &gw);
-    let w = world_on(backend, gw, taps, MemoryStore::default()).await;
+    let w = world_lacking(|c| c.forget = false).await;
     connect(&w).await;
     click(&w.host, "Clear this profile");
     until(10, "the advice", || {

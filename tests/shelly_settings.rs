@@ -425,13 +425,7 @@ async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
 async fn a_device_that_does_not_come_back_from_a_restart_is_given_up_after_five_tries() {
     use bluehome::state::shelly::connect::RECONNECT_ATTEMPTS;
 
-    let options = GatewayOptions {
-        wifi_restart_required: true,
-        ..joins_wifi_after(500)
-    };
-    let w = wifi_typed_in(options, "HomeNet", "correct horse").await;
-    check_box(&w.host, "I understand");
-    tick().await;
+    let w = wifi_needing_a_restart(500).await;
     OUT_OF_RANGE.with(|n| n.set(RECONNECT_ATTEMPTS));
     click(&w.host, "Apply");
     w.failure_saying(20, "did not answer").await;

@@ -5,7 +5,9 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use bluehome::ble::mock::{GattPeer, MockBackend, Properties, att_failure, declared};
+use bluehome::ble::mock::{
+    ChooserAnswer, GattPeer, MockBackend, Properties, att_failure, declared,
+};
 use bluehome::ble::{
     Backend, BleBackend as _, BleError, Capabilities, Characteristic, DeviceId, ErrorKind,
 };
@@ -208,6 +210,25 @@ impl World {
         .await;
     }
 
+    /// Clicks Disconnect and waits at most 5 s for the link to go.
+    pub async fn disconnect(&self) {
+        click(&self.host, "Disconnect");
+        until(5, "disconnected", || self.session.link().is_none()).await;
+    }
+
+    /// Clicks Reconnect with the chooser answering `chooser` (should it be shown), and waits at
+    /// most 10 s until the status is read and nothing is running.
+    pub async fn reconnect(&self, chooser: ChooserAnswer) {
+        tick().await;
+        self.mock().set_chooser(chooser);
+        click(&self.host, "Reconnect");
+        until(10, "reconnected", || {
+            self.session.status.get_untracked().is_some()
+                && self.session.busy.get_untracked().is_none()
+        })
+        .await;
+    }
+
     /// Answers the page's password request with `password`.
     pub fn send_password(&self, password: &str) {
         type_into(&self.host, "Device password (user admin)", password);
@@ -373,6 +394,14 @@ pub fn mock_lacking(lacking: impl FnOnce(&mut Capabilities)) -> MockBackend {
     MockBackend::with_capabilities(capabilities)
 }
 
+/// The Devices page in a browser that lacks what `lacking` turns off, its one device a gateway
+/// with no sensors, fresh storage.
+pub async fn world_lacking(lacking: impl FnOnce(&mut Capabilities)) -> World {
+    let gw = gateway(GatewayOptions::default(), Vec::new());
+    let (backend, taps) = gateway_backend_on(mock_lacking(lacking), &gw);
+    world_on(backend, gw, taps, MemoryStore::default()).await
+}
+
 /// Mounts the Devices page over a mock backend whose one device is `gateway`.
 pub async fn world(gateway: Rc<RefCell<Gateway>>, storage: MemoryStore) -> World {
     let (backend, taps) = gateway_backend(&gateway);
@@ -468,6 +497,19 @@ pub async fn wifi_typed_in(options: GatewayOptions, ssid: &str, password: &str) 
     click_and_render(&w.host, "Wi-Fi").await;
     type_into(&w.host, "Network name (SSID)", ssid);
     type_into(&w.host, "Wi-Fi password", password);
+    w
+}
+
+/// The Wi-Fi form filled in and acknowledged, for a gateway that asks for a restart to apply
+/// it and joins the network `joins_after_ms` after.
+pub async fn wifi_needing_a_restart(joins_after_ms: u64) -> World {
+    let options = GatewayOptions {
+        wifi_restart_required: true,
+        ..joins_wifi_after(joins_after_ms)
+    };
+    let w = wifi_typed_in(options, "HomeNet", "correct horse").await;
+    check_box(&w.host, "I understand");
+    tick().await;
     w
 }
 
