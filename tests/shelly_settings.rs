@@ -420,7 +420,8 @@ async fn a_dropped_link_reconnects_the_active_profile_and_explains_a_failure() {
 
 /// After a restart the page connects again, trying five times two seconds apart while the
 /// device boots; one that has not come back by then is given up with the failure explained (not
-/// tried for ever), and Retry connects once it is back.
+/// tried for ever), and Retry connects once it is back and goes on where the action stopped:
+/// it waits for the Wi-Fi address.
 #[wasm_bindgen_test]
 async fn a_device_that_does_not_come_back_from_a_restart_is_given_up_after_five_tries() {
     use bluehome::state::shelly::connect::RECONNECT_ATTEMPTS;
@@ -441,6 +442,12 @@ async fn a_device_that_does_not_come_back_from_a_restart_is_given_up_after_five_
         w.session.link().is_some() && w.session.phase.get_untracked() == Phase::Connected
     })
     .await;
+    text_saying(&w.host, 10, ".shelly-wifi .success", "Connected to Wi-Fi").await;
+    let steps = text(&w.host, ".steps");
+    assert!(
+        steps.contains("Waiting for the device to join the network"),
+        "{steps}"
+    );
     w.end_without_failure();
 }
 

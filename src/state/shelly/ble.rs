@@ -71,7 +71,7 @@ impl BleSettings {
                 (false, _) => {}
                 (true, true) => {
                     s.step("The device restarts to apply it (Shelly.Reboot), then reconnects");
-                    s.restart_and_reconnect().await?;
+                    s.restart_and_reconnect(None).await?;
                 }
                 (true, false) => {
                     s.step(

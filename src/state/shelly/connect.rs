@@ -33,18 +33,32 @@ const BOOT_TIME_MS: u64 = 2_000;
 /// Reconnection attempts after a restart.
 pub const RECONNECT_ATTEMPTS: u32 = 5;
 
-/// An action that connects to a granted device (no chooser) and identifies it.
+/// An action that connects to a granted device (no chooser), identifies it, and then runs what
+/// the action it retries had left to do, if anything.
 fn open_action(
     device: GrantedDevice,
     credentials: Option<Credentials>,
+    then: Option<Action<ShellySession, Failure>>,
 ) -> Action<ShellySession, Failure> {
     action(move |s: ShellySession| {
-        let (device, credentials) = (device.clone(), credentials.clone());
+        let (device, credentials, then) = (device.clone(), credentials.clone(), then.clone());
         async move {
             s.steps.set(Vec::new());
-            s.open_with(device, credentials).await
+            s.open_with(device, credentials).await?;
+            go_on(s, then).await
         }
     })
+}
+
+/// Runs what an action had left to do once its device is connected again, if anything.
+async fn go_on(
+    s: ShellySession,
+    then: Option<Action<ShellySession, Failure>>,
+) -> Result<(), Failure> {
+    match then {
+        Some(then) => then(s).await,
+        None => Ok(()),
+    }
 }
 
 /// A browser failure while choosing or connecting, explained.
@@ -85,7 +99,7 @@ impl ShellySession {
             self.update_profiles(|p| p.disconnected(mac));
         }
         self.phase.try_set(Phase::Idle);
-        let reconnect = open_action(granted, None);
+        let reconnect = open_action(granted, None, None);
         // ZMK: the active profile's device is sought again at once. A permitted device reconnects
         // without a chooser, so try once by ourselves; a failure is explained with its retry.
         let active = mac.is_some_and(|m| {
@@ -116,8 +130,13 @@ impl ShellySession {
 
     /// From here on, a retry of the running action connects to this device again, with these
     /// credentials, instead of asking the user to choose it once more.
-    fn retry_by_opening(self, device: &GrantedDevice, credentials: Option<Credentials>) {
-        self.narrow_retry(open_action(device.clone(), credentials));
+    fn retry_by_opening(
+        self,
+        device: &GrantedDevice,
+        credentials: Option<Credentials>,
+        then: Option<Action<ShellySession, Failure>>,
+    ) {
+        self.narrow_retry(open_action(device.clone(), credentials, then));
     }
 
     /// Reconnects the active profile's device: through `getDevices` when the browser offers it,
@@ -167,7 +186,7 @@ impl ShellySession {
                 let credentials = binding
                     .ha1_for(device.id.as_str())
                     .map(|ha1| Credentials::from_ha1(ha1.to_owned()));
-                s.retry_by_opening(&device, credentials.clone());
+                s.retry_by_opening(&device, credentials.clone(), None);
                 s.open_with(device, credentials).await
             }
         });
@@ -253,10 +272,13 @@ impl ShellySession {
         }
     }
 
-    /// Restarts the device (`Shelly.Reboot`), which drops the link, and connects to it again once
-    /// it is back. The drop is expected, so it is not reported; connecting is retried while the
-    /// device boots.
-    pub async fn restart_and_reconnect(self) -> Result<(), Failure> {
+    /// Restarts the device (`Shelly.Reboot`), which drops the link, connects to it again once it
+    /// is back, and runs `then`: what the action has left to do with the restarted device. The
+    /// drop is expected, so it is not reported; connecting is retried while the device boots.
+    pub async fn restart_and_reconnect(
+        self,
+        then: Option<Action<ShellySession, Failure>>,
+    ) -> Result<(), Failure> {
         let link = self.link().ok_or_else(|| {
             Failure::new(
                 FailureKind::Disconnected,
@@ -276,13 +298,14 @@ impl ShellySession {
         sleep_ms(REBOOT_DELAY_MS.into()).await;
         self.backend().disconnect(&device.id);
         // What was asked is done and the device restarts: a retry from here on connects to it
-        // again (running the action again would find no device to send anything to).
-        self.retry_by_opening(&device, credentials.clone());
+        // again and goes on with `then` (running the action again would find no device to send
+        // anything to).
+        self.retry_by_opening(&device, credentials.clone(), then.clone());
         sleep_ms(BOOT_TIME_MS).await;
         let mut attempt = 1;
         loop {
             match self.open_with(device.clone(), credentials.clone()).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => break,
                 Err(f)
                     if attempt < RECONNECT_ATTEMPTS
                         && matches!(
@@ -298,6 +321,7 @@ impl ShellySession {
                 Err(f) => return Err(f),
             }
         }
+        go_on(self, then).await
     }
 
     /// Restarts the device (`Shelly.Reboot`) and leaves it, after a change that ends RPC over

@@ -1,7 +1,7 @@
 //! Wi-Fi provisioning: scan, send the network's settings (restarting the device when it asks
 //! for that), and follow the station until it has an address.
 
-use crate::state::actions::RunsActions as _;
+use crate::state::actions::{RunsActions as _, action};
 use bluehome_core::shelly::methods::ble::Provisioning;
 use bluehome_core::shelly::methods::shelly;
 use bluehome_core::shelly::methods::wifi::{self, ScanResult, WifiStatus};
@@ -207,26 +207,36 @@ impl WifiSetup {
                 let pass = (!password.is_empty()).then_some(password.as_str());
                 let params = wifi::SetConfigParams::join(&ssid, pass);
                 let answer = s.call::<wifi::SetConfig>(&params).await?;
+                let join = action(move |s| {
+                    let ssid = ssid.clone();
+                    async move { follow_join(s, &ssid).await }
+                });
                 if answer.restart_required {
                     s.step("The device restarts to use them (Shelly.Reboot), then reconnects");
-                    s.restart_and_reconnect().await?;
+                    s.restart_and_reconnect(Some(join)).await
+                } else {
+                    join(s).await
                 }
-                s.step("Waiting for the device to join the network (WiFi.GetStatus)");
-                let status = wait_for_ip(s, &ssid).await?;
-                s.status.update(|st| {
-                    if let Some(components) = st {
-                        components.insert("wifi", &status);
-                    }
-                });
-                s.step_done();
-                if let Ok(st) = s.call::<shelly::GetStatus>(&()).await {
-                    s.status.set(Some(st));
-                }
-                Ok(())
             }
         });
         true
     }
+}
+
+/// Waits for the device to join `ssid` and shows its address in the session's status.
+async fn follow_join(s: ShellySession, ssid: &str) -> Result<(), Failure> {
+    s.step("Waiting for the device to join the network (WiFi.GetStatus)");
+    let status = wait_for_ip(s, ssid).await?;
+    s.status.update(|st| {
+        if let Some(components) = st {
+            components.insert("wifi", &status);
+        }
+    });
+    s.step_done();
+    if let Ok(st) = s.call::<shelly::GetStatus>(&()).await {
+        s.status.set(Some(st));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
