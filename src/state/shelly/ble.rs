@@ -147,8 +147,10 @@ impl BleSettings {
         });
     }
 
-    /// While the pairing window is open, reads the device's events every 2 s and refreshes the
-    /// bonds when a device pairs (`paired_device_added`) or is removed.
+    /// While the pairing window closing at `until` is open, reads the device's events every 2 s
+    /// and refreshes the bonds when a device pairs (`paired_device_added`) or is removed; one
+    /// last look after the window closed by itself catches a bond of its final seconds. A window
+    /// stopped (or replaced by a new one) is not looked at again.
     async fn watch_pairing(self, s: ShellySession, until: u64) {
         let is_bond_event = |e: &Event| {
             matches!(
@@ -157,14 +159,18 @@ impl BleSettings {
             )
         };
         let mut seen = s.events_seen();
-        while now_ms() < until && self.pairing_until.try_get_untracked().flatten() == Some(until) {
+        loop {
             sleep_ms(WATCH_PAIRING_EVERY_MS).await;
-            if s.link().is_none() || s.listen().await.is_err() {
+            let stopped = self.pairing_until.try_get_untracked().flatten() != Some(until);
+            if stopped || s.link().is_none() || s.listen().await.is_err() {
                 break;
             }
             if s.event_since(seen, is_bond_event) {
                 seen = s.events_seen();
                 let _ = self.read_bonds(s).await;
+            }
+            if now_ms() >= until {
+                break;
             }
         }
     }
