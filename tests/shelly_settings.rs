@@ -534,6 +534,7 @@ async fn a_gatt_operation_that_never_settles_is_given_up() {
     w.mock().set_gatt_hangs(&id, true);
     let stuck = w.backend.read(&id, rx_ctl).await.unwrap_err();
     assert_eq!(stuck.kind, ErrorKind::Timeout, "{stuck}");
+    assert!(stuck.to_string().contains("within 0.3 s"), "{stuck}");
     assert!(
         !w.mock().is_connected(&id),
         "disconnected, which rejects it"

@@ -119,10 +119,20 @@ impl std::fmt::Display for ConnectFailure {
             Self::Failed(e) => e.fmt(f),
             Self::NoAnswer => write!(
                 f,
-                "no answer to the connection within {} s; the page gave up on it (a connection made later is closed)",
-                CONNECT_TIMEOUT_MS / 1000
+                "no answer to the connection within {}; the page gave up on it (a connection made later is closed)",
+                seconds_text(CONNECT_TIMEOUT_MS)
             ),
         }
+    }
+}
+
+/// A time limit in seconds, with a tenth where it is not whole (tests shorten the limits below
+/// a second).
+fn seconds_text(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
     }
 }
 
@@ -164,8 +174,8 @@ impl Backend {
                 Err(BleError::new(
                     ErrorKind::Timeout,
                     format!(
-                        "the device did not answer within {} s; the page disconnected it",
-                        limit / 1000
+                        "the device did not answer within {}; the page disconnected it",
+                        seconds_text(limit)
                     ),
                 ))
             }

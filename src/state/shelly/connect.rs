@@ -129,7 +129,7 @@ impl ShellySession {
     }
 
     /// From here on, a retry of the running action connects to this device again, with these
-    /// credentials, instead of asking the user to choose it once more.
+    /// credentials, instead of asking the user to choose it once more, and then runs `then`.
     fn retry_by_opening(
         self,
         device: &GrantedDevice,
