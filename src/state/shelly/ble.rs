@@ -274,6 +274,22 @@ mod tests {
         assert_eq!(check_ad_data(&ad, MAX_ADV_DATA), Ok(()));
     }
 
+    /// The composer offers what a typed number makes: sensors, binary sensors and the button;
+    /// not the packet id (the encoder's to set) nor objects with bytes of their own (text, raw,
+    /// the dimmer's steps, commands, timestamps, device ids, firmware).
+    #[test]
+    fn the_composer_offers_numbers_binaries_and_the_button() {
+        let offered: Vec<u8> = composable().map(|o| o.id).collect();
+        // Temperature, humidity, generic boolean, button.
+        for id in [0x02, 0x03, 0x0F, 0x3A] {
+            assert!(offered.contains(&id), "{id:#04x} is offered");
+        }
+        assert!(!offered.contains(&0x00), "the packet id is not offered");
+        for id in [0x3B, 0x3C, 0x50, 0x53, 0x54, 0xF0, 0xF1] {
+            assert!(!offered.contains(&id), "{id:#04x} is not offered");
+        }
+    }
+
     #[test]
     fn composed_objects_go_through_the_core_encoder() {
         // Temperature 25.06 °C and humidity 50.55 %, the bthome.io/format example bytes.
@@ -307,6 +323,21 @@ mod tests {
             }])
             .unwrap_err()
             .contains("not a number")
+        );
+        // A binary sensor is on for any number but zero, and goes out as 1 (generic boolean).
+        let on = [Row {
+            id: 0x0F,
+            value: "0.4".into(),
+        }];
+        assert_eq!(encode_rows(&on), Ok(vec![0x40, 0x0F, 0x01]));
+        // A button's event code is one byte.
+        let too_big = [Row {
+            id: 0x3A,
+            value: "300".into(),
+        }];
+        assert_eq!(
+            encode_rows(&too_big),
+            Err("object 1: event code 0–255".to_owned())
         );
     }
 }
