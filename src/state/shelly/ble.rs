@@ -250,7 +250,7 @@ pub fn encode_rows(rows: &[Row]) -> Result<Vec<u8>, String> {
                 u8::try_from(number as i64)
                     .map_err(|_| format!("object {}: event code 0–255", i + 1))?,
             ),
-            _ if info.decimals == 0 => Reading::Int(number.round() as i64),
+            // The encoder scales and rounds to the object's resolution (half away from zero).
             _ => Reading::Float(number),
         };
         objects.push(Object::new(row.id, value));
@@ -324,6 +324,12 @@ mod tests {
             .unwrap_err()
             .contains("not a number")
         );
+        // A whole-number object takes the nearest whole number (count: 2.5 goes out as 3).
+        let count = [Row {
+            id: 0x09,
+            value: "2.5".into(),
+        }];
+        assert_eq!(encode_rows(&count), Ok(vec![0x40, 0x09, 0x03]));
         // A binary sensor is on for any number but zero, and goes out as 1 (generic boolean).
         let on = [Row {
             id: 0x0F,
