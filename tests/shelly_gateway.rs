@@ -1,8 +1,8 @@
 //! Browser tests of a connected gateway as a remote scanner (feeding the Scan page), of the
-//! profiles export and import, of a Wi-Fi join failure, and of the BLU model the gateway panel
-//! shows for each BTHome device, against the simulated Shelly gateway
-//! behind the mock backend. (Split from shelly_devices.rs to keep each binary well inside the
-//! test runner's time limit per binary, 60 s in `.ci/env`.)
+//! profiles export and import, of a Wi-Fi join failure, of the BLU model the gateway panel shows
+//! for each BTHome device, and of the link's pace with a device slow to answer, against the
+//! simulated Shelly gateway behind the mock backend. (Split from shelly_devices.rs to keep each
+//! binary well inside the test runner's time limit per binary, 60 s in `.ci/env`.)
 #![cfg(target_arch = "wasm32")]
 
 mod dom;
@@ -443,4 +443,97 @@ async fn a_pasted_bind_key_is_sent_as_hex_and_a_malformed_one_refused() {
     assert!(!log_text(w.session).contains(&hex), "the log masks the key");
     assert_eq!(validity(&field(&w.host, key_field)), (None, None));
     w.host.remove();
+}
+
+/// A device slow to answer is polled at the client's pace, not as fast as the browser answers:
+/// between the polls of `rx_ctl` that find no answer yet, the link sleeps.
+#[wasm_bindgen_test]
+async fn a_slow_device_is_polled_at_the_clients_pace() {
+    use bluehome::ble::demo::{GatewayPeer, device_id};
+    use bluehome::ble::mock::{GattPeer, MockBackend};
+    use bluehome::ble::{BleBackend, BleError, Characteristic, RequestDeviceOptions};
+    use bluehome::state::shelly::link::Link;
+    use bluehome_core::Uuid;
+    use bluehome_core::gatt::Properties;
+    use bluehome_core::shelly::methods::{Method as _, shelly::GetDeviceInfo};
+    use bluehome_core::shelly::rpc::{SERVICE_UUID, server::DEFAULT_MTU};
+    use bluehome_core::sim::peripheral::{Faults, Peripheral};
+    use std::cell::Cell;
+
+    /// The gateway's GATT server on the wall clock, counting its reads.
+    struct WallClock {
+        inner: GatewayPeer,
+        clock: Rc<Cell<u64>>,
+        reads: Rc<Cell<u32>>,
+    }
+    impl WallClock {
+        fn tick(&self) {
+            self.clock.set(js_sys::Date::now() as u64);
+        }
+    }
+    impl GattPeer for WallClock {
+        fn connect(&mut self) -> Result<(), BleError> {
+            self.tick();
+            self.inner.connect()
+        }
+        fn disconnect(&mut self) {
+            self.inner.disconnect();
+        }
+        fn pair(&mut self) -> Result<(), BleError> {
+            self.inner.pair()
+        }
+        fn characteristics(&mut self, service: Uuid) -> Result<Vec<(Uuid, Properties)>, BleError> {
+            self.inner.characteristics(service)
+        }
+        fn read(&mut self, characteristic: Characteristic) -> Result<Vec<u8>, BleError> {
+            self.tick();
+            self.reads.set(self.reads.get() + 1);
+            self.inner.read(characteristic)
+        }
+        fn write(&mut self, characteristic: Characteristic, value: &[u8]) -> Result<(), BleError> {
+            self.tick();
+            self.inner.write(characteristic, value)
+        }
+    }
+
+    const SLOW_MS: u64 = 1_500;
+    let gateway = bluehome_core::sim::gateway::Gateway::new(GatewayOptions::default(), Vec::new());
+    let faults = Faults {
+        slow_ms: SLOW_MS,
+        ..Faults::default()
+    };
+    let peripheral = Rc::new(RefCell::new(Peripheral::new(gateway, DEFAULT_MTU, faults)));
+    let id = device_id(peripheral.borrow().gateway().mac());
+    let mock = MockBackend::new();
+    // No page here to click on: the chooser opens without a click.
+    mock.set_needs_user_gesture(false);
+    let clock = Rc::new(Cell::new(0));
+    let reads = Rc::new(Cell::new(0));
+    let peer = WallClock {
+        inner: GatewayPeer::new(peripheral, Rc::clone(&clock)),
+        clock,
+        reads: Rc::clone(&reads),
+    };
+    mock.set_gatt_peer(&id, Some(DEVICE_NAME), Box::new(peer));
+    let backend = Rc::new(Backend::Mock(mock));
+    let device = backend
+        .request_device(&RequestDeviceOptions::shelly(SERVICE_UUID))
+        .await
+        .unwrap();
+    backend.connect(&device.id).await.unwrap();
+    let link = Link::new(backend, device.id);
+
+    let started = js_sys::Date::now();
+    let answer = link.call(GetDeviceInfo::NAME, None).await.unwrap();
+    assert!(answer.outcome.is_ok(), "{answer:?}");
+    let took = js_sys::Date::now() - started;
+    assert!(took >= SLOW_MS as f64, "answered after {took} ms");
+    // One poll per 100 ms of waiting, then the length and the frame: about 17 reads. Without
+    // the sleeps, hundreds.
+    let polls = u32::try_from(SLOW_MS / 100).unwrap();
+    assert!(
+        (polls..=polls + 6).contains(&reads.get()),
+        "{} reads in {took} ms",
+        reads.get()
+    );
 }
