@@ -642,6 +642,61 @@ async fn wifi_settings_that_need_a_restart_get_one() {
     w.end_without_failure();
 }
 
+/// Hardening after set-up turns off the access point and RPC over Bluetooth; the device restarts
+/// to apply the latter (firmware answers `restart_required`) and the page leaves it, as it does
+/// from the Bluetooth settings, without reporting the drop.
+#[wasm_bindgen_test]
+async fn hardening_turns_both_off_and_leaves_the_restarted_device() {
+    use bluehome::state::shelly::Phase;
+    let w = connected_world().await;
+    click_and_render(&w.host, "Password & name").await;
+    check_box(&w.host, "Turn off the device's Wi-Fi access point");
+    check_box(&w.host, "Turn off RPC over Bluetooth");
+    tick().await;
+    click(&w.host, "Apply");
+    until(10, "the page left the device", || {
+        w.session.phase.get_untracked() == Phase::Idle && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let log = log_text(w.session);
+    for call in ["WiFi.SetConfig", "BLE.SetConfig", "Shelly.Reboot"] {
+        assert!(log.contains(call), "{call} not in {log}");
+    }
+    w.assert_no_failure();
+    let later = w.taps.device_now_ms() + 2_000;
+    w.gateway.borrow_mut().tick(later);
+    assert!(!w.gateway.borrow().rpc_enabled());
+    let config = sim_call(&w.gateway, "Shelly.GetConfig", json!({}));
+    assert_eq!(config["wifi"]["ap"]["enable"], false, "{config}");
+    w.host.remove();
+}
+
+/// Turning off the access point alone takes effect at once: no restart, and the device stays
+/// connected.
+#[wasm_bindgen_test]
+async fn hardening_the_access_point_alone_needs_no_restart() {
+    use bluehome::state::shelly::Phase;
+    let w = connected_world().await;
+    click_and_render(&w.host, "Password & name").await;
+    check_box(&w.host, "Turn off the device's Wi-Fi access point");
+    tick().await;
+    click(&w.host, "Apply");
+    until(10, "the access point off", || {
+        sim_call(&w.gateway, "Shelly.GetConfig", json!({}))["wifi"]["ap"]["enable"] == false
+            && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let log = log_text(w.session);
+    assert!(log.contains("WiFi.SetConfig"), "{log}");
+    assert!(
+        !log.contains("Shelly.Reboot") && !log.contains("BLE.SetConfig"),
+        "{log}"
+    );
+    assert_eq!(w.session.phase.get_untracked(), Phase::Connected);
+    assert!(w.gateway.borrow().rpc_enabled());
+    w.end_without_failure();
+}
+
 /// Enter in the Wi-Fi form applies it, under the same rule as the Apply button: in the set-up
 /// window (no encryption) not before the user acknowledged that the password travels in the clear.
 #[wasm_bindgen_test]

@@ -67,19 +67,8 @@ impl BleSettings {
                 .call::<ble::SetConfig>(&ble::SetConfigParams::rpc(enable))
                 .await?;
             self.rpc_enabled.try_set(Some(enable));
-            match (answer.restart_required, enable) {
-                (false, _) => {}
-                (true, true) => {
-                    s.step("The device restarts to apply it (Shelly.Reboot), then reconnects");
-                    s.restart_and_reconnect(None).await?;
-                }
-                (true, false) => {
-                    s.step(
-                        "The device restarts to apply it (Shelly.Reboot); from then on it answers \
-                         RPC over Wi-Fi only, so this page leaves it",
-                    );
-                    s.restart_and_leave().await?;
-                }
+            if answer.restart_required {
+                s.restart_to_apply(enable).await?;
             }
             s.step_done();
             Ok(())

@@ -324,9 +324,18 @@ impl ShellySession {
         go_on(self, then).await
     }
 
-    /// Restarts the device (`Shelly.Reboot`) and leaves it, after a change that ends RPC over
-    /// Bluetooth: the drop is expected, so it is not reported, and nothing reconnects.
-    pub async fn restart_and_leave(self) -> Result<(), Failure> {
+    /// Restarts the device to apply a saved change that needs it, and reconnects; or, after a
+    /// change that ends RPC over Bluetooth (`ble_rpc_stays_on` false), leaves it: that drop is
+    /// expected, so it is not reported, and nothing reconnects.
+    pub async fn restart_to_apply(self, ble_rpc_stays_on: bool) -> Result<(), Failure> {
+        if ble_rpc_stays_on {
+            self.step("The device restarts to apply it (Shelly.Reboot), then reconnects");
+            return self.restart_and_reconnect(None).await;
+        }
+        self.step(
+            "The device restarts to apply it (Shelly.Reboot); from then on it answers RPC over \
+             Wi-Fi only, so this page leaves it",
+        );
         self.call::<shelly::Reboot>(&RebootParams {
             delay_ms: Some(REBOOT_DELAY_MS),
         })

@@ -2,12 +2,11 @@
 
 use crate::state::actions::RunsActions as _;
 use bluehome_core::shelly::auth::{Credentials, SetAuthParams, ha1};
-use bluehome_core::shelly::methods::shelly::{self, RebootParams, SysSetConfigParams};
+use bluehome_core::shelly::methods::shelly::{self, SysSetConfigParams};
 use bluehome_core::shelly::methods::{ble, wifi};
 use leptos::prelude::*;
 
 use super::ShellySession;
-use super::connect::REBOOT_DELAY_MS;
 use super::explain::{Failure, FormField};
 
 /// What to turn off once the device is set up.
@@ -107,7 +106,11 @@ impl ShellySession {
         });
     }
 
-    /// Turns off what `hardening` names, restarting the device when a change needs it.
+    /// Turns off what `hardening` names, restarting the device when a change needs it (as Home
+    /// Assistant's Shelly set-up does: home-assistant/core,
+    /// `homeassistant/components/shelly/config_flow.py`, `_async_secure_device_after_provision`).
+    /// With RPC over Bluetooth off the page then leaves the device, which answers over Wi-Fi only
+    /// from its restart on; otherwise it reconnects.
     pub fn harden(self, hardening: Hardening) {
         self.run("Harden", move |s| async move {
             let mut restart = false;
@@ -126,11 +129,7 @@ impl ShellySession {
                 restart |= answer.restart_required;
             }
             if restart {
-                s.step("Restarting the device to apply (Shelly.Reboot)");
-                s.call::<shelly::Reboot>(&RebootParams {
-                    delay_ms: Some(REBOOT_DELAY_MS),
-                })
-                .await?;
+                s.restart_to_apply(!hardening.ble_rpc_off).await?;
             }
             s.step_done();
             Ok(())
