@@ -517,6 +517,30 @@ async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
     w.host.remove();
 }
 
+/// A link that drops while the page listens for discovery results ends the listening at once:
+/// the active profile's device is reconnected by itself (which waits for the session to be
+/// idle), and no "no results" note stands for what was a lost link.
+#[wasm_bindgen_test]
+async fn a_link_dropped_during_discovery_ends_it_and_reconnects() {
+    let w = world_hearing_one_ht().await;
+    w.taps.events_over_ble.set(false);
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Discovery seconds (1 to 120)", "20");
+    click(&w.host, "Discover devices");
+    text_saying(&w.host, 5, ".steps", "Listening for what the gateway finds").await;
+    w.mock().drop_connection(&DeviceId::from("gw-1"));
+    until(3, "the listening ended", || {
+        w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    until(5, "reconnected by itself", || w.session.link().is_some()).await;
+    tick().await;
+    let note = text(&w.host, ".discovery-note");
+    assert!(!note.contains("no discovery results"), "{note}");
+    w.end_without_failure();
+}
+
 /// Chrome fires gattserverdisconnected inside disconnect(): switching to another device must not
 /// read as the first one's connection dropping (no failure, no reconnection of the old one).
 #[wasm_bindgen_test]

@@ -234,12 +234,18 @@ impl BthomeGateway {
                 |s: ShellySession| s.event_since(0, |e| matches!(e, Event::DiscoveryDone { .. }));
             for _ in 0..secs * 2 + 6 {
                 let _ = s.listen().await;
-                if done(s) {
+                if done(s) || s.link().is_none() {
                     break;
                 }
                 sleep_ms(500).await;
             }
             self.discovering.try_set(false);
+            if s.link().is_none() {
+                // The link dropped: what happened to it is said (and a reconnection offered or
+                // under way) where a drop is handled; "no results" would be wrong.
+                s.step_failed();
+                return Ok(());
+            }
             let found = s.events.with_untracked(|events| discovered(events).len());
             self.discovery_note
                 .try_set(discovery_outcome(found, done(s)));
