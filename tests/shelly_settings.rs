@@ -76,6 +76,40 @@ async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
     w.host.remove();
 }
 
+/// Removing the password turns the device's authentication off (`Shelly.SetAuth` with a null
+/// HA1) and forgets the HA1 remembered in its profile; the next call needs no password.
+#[wasm_bindgen_test]
+async fn removing_the_password_turns_auth_off_and_forgets_the_remembered_ha1() {
+    let w = connected_world().await;
+    click_and_render(&w.host, "Password & name").await;
+    type_into(&w.host, "New password", "n3w-pass");
+    type_into(&w.host, "Repeat it", "n3w-pass");
+    check_box(&w.host, "Remember it in this device's profile");
+    click(&w.host, "Set password");
+    until(10, "the password set", || {
+        w.session.busy.get_untracked().is_none() && w.gateway.borrow().auth_enabled()
+    })
+    .await;
+    let ha1 = bluehome_core::shelly::auth::ha1(w.gateway.borrow().id(), "n3w-pass");
+    assert!(w.storage.get(PROFILES_KEY).unwrap().contains(&ha1));
+    click(&w.host, "Remove password");
+    until(10, "the password removed", || {
+        w.session.busy.get_untracked().is_none() && !w.gateway.borrow().auth_enabled()
+    })
+    .await;
+    w.assert_no_failure();
+    let stored = w.storage.get(PROFILES_KEY).unwrap();
+    assert!(!stored.contains(&ha1), "{stored}");
+    type_into(&w.host, "Device name", "Hall gateway");
+    click(&w.host, "Rename");
+    until(10, "renamed", || w.session.busy.get_untracked().is_none()).await;
+    assert_eq!(
+        sim_call(&w.gateway, "Shelly.GetDeviceInfo", json!({}))["name"],
+        "Hall gateway"
+    );
+    w.end_without_failure();
+}
+
 /// A remembered HA1 is used only on the browser device it was remembered with: a device that
 /// reports the saved profile's MAC from another browser id is asked for the password instead
 /// (answering its challenge would hand it a digest to guess the password from offline); on its
