@@ -134,9 +134,6 @@ pub trait RunsActions: Copy + 'static {
     /// The session's action state.
     fn actions(self) -> Actions<Self, Self::Failure>;
 
-    /// What else a failed action undoes in the session (nothing by default).
-    fn action_failed(self) {}
-
     /// Runs an action (unless one runs, for a session that runs one at a time): marks the
     /// session busy, clears the last failure, and on failure keeps the action for
     /// [`Self::retry`].
@@ -164,7 +161,6 @@ pub trait RunsActions: Copy + 'static {
             a.busy.try_set(None);
             if let Err(failure) = outcome {
                 a.steps.try_update(|steps| Step::fail_last(steps));
-                self.action_failed();
                 a.failure.try_set(Some(failure));
                 a.retry.try_set_value(Some((label, action)));
             }

@@ -154,7 +154,6 @@ impl ShellySession {
         self.run("Reconnect", move |s| {
             let binding = binding.clone();
             async move {
-                s.phase.set(Phase::Connecting);
                 let backend = s.backend();
                 let mut found = None;
                 if backend.capabilities().get_devices
@@ -210,7 +209,8 @@ impl ShellySession {
             Some(old) if old.device() != &device.id => self.disconnect(),
             _ => self.link.set_value(None),
         }
-        self.phase.set(Phase::Connecting);
+        // Not connected again until identified (a failure from here on leaves it so).
+        self.phase.set(Phase::Idle);
         // "Set up a device" hands over a device it has just connected: that connect is instant.
         let verb = if backend.is_connected(&device.id) {
             "Taking over the connection to"

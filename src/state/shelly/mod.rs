@@ -49,11 +49,9 @@ pub use crate::state::actions::{RunsActions, Step, StepState};
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Phase {
-    /// No device.
+    /// No device identified (perhaps one connecting: the steps say how far).
     #[default]
     Idle,
-    /// Connecting (the steps say how far).
-    Connecting,
     /// Connected and identified.
     Connected,
 }
@@ -260,13 +258,6 @@ impl RunsActions for ShellySession {
 
     fn actions(self) -> Actions<Self, Failure> {
         self.actions
-    }
-
-    /// A failed connection leaves the session idle.
-    fn action_failed(self) {
-        if self.phase.try_get_untracked() == Some(Phase::Connecting) {
-            self.phase.try_set(Phase::Idle);
-        }
     }
 }
 
