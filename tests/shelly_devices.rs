@@ -488,16 +488,23 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
     w.host.remove();
 }
 
-/// Discovery results arrive only as NotifyEvent frames; when none come over Bluetooth the page
-/// says so and offers the fallbacks: typing the address, or picking a device the gateway hears.
-#[wasm_bindgen_test]
-async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
+/// Connected to a gateway that hears one H&T but sends no events over Bluetooth, discovering
+/// for `seconds`.
+async fn discovering_without_events(seconds: &str) -> World {
     let w = world_hearing_one_ht().await;
     w.taps.events_over_ble.set(false);
     connect(&w).await;
     click_and_render(&w.host, "BTHome gateway").await;
-    type_into(&w.host, "Discovery seconds (1 to 120)", "1");
+    type_into(&w.host, "Discovery seconds (1 to 120)", seconds);
     click(&w.host, "Discover devices");
+    w
+}
+
+/// Discovery results arrive only as NotifyEvent frames; when none come over Bluetooth the page
+/// says so and offers the fallbacks: typing the address, or picking a device the gateway hears.
+#[wasm_bindgen_test]
+async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
+    let w = discovering_without_events("1").await;
     let note = text_saying(&w.host, 15, ".discovery-note", "sent no discovery results").await;
     assert!(note.contains("Type the device's address"), "{note}");
     let relay: web_sys::HtmlElement = query(&w.host, ".discovery-note button");
@@ -522,12 +529,7 @@ async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
 /// idle), and no "no results" note stands for what was a lost link.
 #[wasm_bindgen_test]
 async fn a_link_dropped_during_discovery_ends_it_and_reconnects() {
-    let w = world_hearing_one_ht().await;
-    w.taps.events_over_ble.set(false);
-    connect(&w).await;
-    click_and_render(&w.host, "BTHome gateway").await;
-    type_into(&w.host, "Discovery seconds (1 to 120)", "20");
-    click(&w.host, "Discover devices");
+    let w = discovering_without_events("20").await;
     text_saying(&w.host, 5, ".steps", "Listening for what the gateway finds").await;
     w.mock().drop_connection(&DeviceId::from("gw-1"));
     until(3, "the listening ended", || {
@@ -666,30 +668,27 @@ async fn wifi_settings_that_need_a_restart_get_one() {
     w.end_without_failure();
 }
 
+const ACCESS_POINT_OFF: &str = "Turn off the device's Wi-Fi access point";
+
+/// Applies the hardening after set-up that the boxes `labels` name.
+async fn harden(w: &World, labels: &[&str]) {
+    click_and_render(&w.host, "Password & name").await;
+    for label in labels {
+        check_box(&w.host, label);
+    }
+    tick().await;
+    click(&w.host, "Apply");
+}
+
 /// Hardening after set-up turns off the access point and RPC over Bluetooth; the device restarts
 /// to apply the latter (firmware answers `restart_required`) and the page leaves it, as it does
 /// from the Bluetooth settings, without reporting the drop.
 #[wasm_bindgen_test]
 async fn hardening_turns_both_off_and_leaves_the_restarted_device() {
-    use bluehome::state::shelly::Phase;
     let w = connected_world().await;
-    click_and_render(&w.host, "Password & name").await;
-    check_box(&w.host, "Turn off the device's Wi-Fi access point");
-    check_box(&w.host, "Turn off RPC over Bluetooth");
-    tick().await;
-    click(&w.host, "Apply");
-    until(10, "the page left the device", || {
-        w.session.phase.get_untracked() == Phase::Idle && w.session.busy.get_untracked().is_none()
-    })
-    .await;
-    let log = log_text(w.session);
-    for call in ["WiFi.SetConfig", "BLE.SetConfig", "Shelly.Reboot"] {
-        assert!(log.contains(call), "{call} not in {log}");
-    }
-    w.assert_no_failure();
-    let later = w.taps.device_now_ms() + 2_000;
-    w.gateway.borrow_mut().tick(later);
-    assert!(!w.gateway.borrow().rpc_enabled());
+    harden(&w, &[ACCESS_POINT_OFF, "Turn off RPC over Bluetooth"]).await;
+    w.left_without_rpc_over_bluetooth(&["WiFi.SetConfig", "BLE.SetConfig", "Shelly.Reboot"])
+        .await;
     let config = sim_call(&w.gateway, "Shelly.GetConfig", json!({}));
     assert_eq!(config["wifi"]["ap"]["enable"], false, "{config}");
     w.host.remove();
@@ -701,10 +700,7 @@ async fn hardening_turns_both_off_and_leaves_the_restarted_device() {
 async fn hardening_the_access_point_alone_needs_no_restart() {
     use bluehome::state::shelly::Phase;
     let w = connected_world().await;
-    click_and_render(&w.host, "Password & name").await;
-    check_box(&w.host, "Turn off the device's Wi-Fi access point");
-    tick().await;
-    click(&w.host, "Apply");
+    harden(&w, &[ACCESS_POINT_OFF]).await;
     until(10, "the access point off", || {
         sim_call(&w.gateway, "Shelly.GetConfig", json!({}))["wifi"]["ap"]["enable"] == false
             && w.session.busy.get_untracked().is_none()

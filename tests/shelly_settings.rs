@@ -43,18 +43,23 @@ fn storing_profile(binding: bluehome_core::profiles::Binding) -> MemoryStore {
     storage
 }
 
-#[wasm_bindgen_test]
-async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
-    let w = connected_world().await;
+/// Sets the device password from its tab, remembered in the device's profile.
+async fn set_remembered_password(w: &World, password: &str) {
     click_and_render(&w.host, "Password & name").await;
-    type_into(&w.host, "New password", "n3w-pass");
-    type_into(&w.host, "Repeat it", "n3w-pass");
+    type_into(&w.host, "New password", password);
+    type_into(&w.host, "Repeat it", password);
     check_box(&w.host, "Remember it in this device's profile");
     click(&w.host, "Set password");
     until(10, "the password set", || {
         w.session.busy.get_untracked().is_none() && w.gateway.borrow().auth_enabled()
     })
     .await;
+}
+
+#[wasm_bindgen_test]
+async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
+    let w = connected_world().await;
+    set_remembered_password(&w, "n3w-pass").await;
     let ha1 = bluehome_core::shelly::auth::ha1(w.gateway.borrow().id(), "n3w-pass");
     let stored = w.storage.get(PROFILES_KEY).unwrap();
     assert!(
@@ -81,15 +86,7 @@ async fn set_password_and_name_store_only_ha1_and_later_calls_authenticate() {
 #[wasm_bindgen_test]
 async fn removing_the_password_turns_auth_off_and_forgets_the_remembered_ha1() {
     let w = connected_world().await;
-    click_and_render(&w.host, "Password & name").await;
-    type_into(&w.host, "New password", "n3w-pass");
-    type_into(&w.host, "Repeat it", "n3w-pass");
-    check_box(&w.host, "Remember it in this device's profile");
-    click(&w.host, "Set password");
-    until(10, "the password set", || {
-        w.session.busy.get_untracked().is_none() && w.gateway.borrow().auth_enabled()
-    })
-    .await;
+    set_remembered_password(&w, "n3w-pass").await;
     let ha1 = bluehome_core::shelly::auth::ha1(w.gateway.borrow().id(), "n3w-pass");
     assert!(w.storage.get(PROFILES_KEY).unwrap().contains(&ha1));
     click(&w.host, "Remove password");
@@ -315,21 +312,8 @@ async fn turning_rpc_over_bluetooth_off_restarts_the_device_and_leaves_it() {
     tick().await;
     assert!(!log_text(w.session).contains("BLE.SetConfig"), "asks first");
     click(&w.host, "Turn off and restart");
-    until(10, "the page left the device", || {
-        w.session.phase.get_untracked() == Phase::Idle && w.session.busy.get_untracked().is_none()
-    })
-    .await;
-    let log = log_text(w.session);
-    assert!(
-        log.contains("BLE.SetConfig") && log.contains("Shelly.Reboot"),
-        "{log}"
-    );
-    w.assert_no_failure();
-    // The device applies the switch as it restarts, a second later on its own clock (the mock
-    // backend's clock is another one, which the Devices page's store may not be moving).
-    let later = w.taps.device_now_ms() + 2_000;
-    w.gateway.borrow_mut().tick(later);
-    assert!(!w.gateway.borrow().rpc_enabled());
+    w.left_without_rpc_over_bluetooth(&["BLE.SetConfig", "Shelly.Reboot"])
+        .await;
     w.host.remove();
 }
 

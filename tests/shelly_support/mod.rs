@@ -12,7 +12,7 @@ use bluehome::ble::{
     Backend, BleBackend as _, BleError, Capabilities, Characteristic, DeviceId, ErrorKind,
 };
 use bluehome::pages::DevicesPage;
-use bluehome::state::shelly::ShellySession;
+use bluehome::state::shelly::{Phase, ShellySession};
 use bluehome::state::storage::MemoryStore;
 use bluehome_core::MacAddress;
 use bluehome_core::gatt::Characteristics as _;
@@ -208,6 +208,27 @@ impl World {
             self.session.status.get_untracked().is_some()
         })
         .await;
+    }
+
+    /// Waits until the page, without a failure, left the device after `calls` (their names, in
+    /// the log) turned RPC over Bluetooth off and restarted it; checks that the restarted device
+    /// has it off.
+    pub async fn left_without_rpc_over_bluetooth(&self, calls: &[&str]) {
+        until(10, "the page left the device", || {
+            self.session.phase.get_untracked() == Phase::Idle
+                && self.session.busy.get_untracked().is_none()
+        })
+        .await;
+        let log = log_text(self.session);
+        for call in calls {
+            assert!(log.contains(call), "{call} not in {log}");
+        }
+        self.assert_no_failure();
+        // The device applies the switch as it restarts, a second later on its own clock (the
+        // mock backend's clock is another one, which the Devices page's store may not be moving).
+        let later = self.taps.device_now_ms() + 2_000;
+        self.gateway.borrow_mut().tick(later);
+        assert!(!self.gateway.borrow().rpc_enabled());
     }
 
     /// Clicks Disconnect and waits at most 5 s for the link to go.
