@@ -152,7 +152,9 @@ impl BthomeGateway {
             });
             return Ok(false);
         }
+        // Each object id once, wherever the device lists it (one per measurement index).
         let mut ids: Vec<u8> = known.objects.iter().map(|o| o.obj_id).collect();
+        ids.sort_unstable();
         ids.dedup();
         let params = bthome::GetObjectInfosParams {
             obj_ids: ids,
