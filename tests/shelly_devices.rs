@@ -717,6 +717,30 @@ async fn hardening_the_access_point_alone_needs_no_restart() {
     w.end_without_failure();
 }
 
+/// A device that asks for a restart to turn its access point off (`WiFi.SetConfig` may answer
+/// `restart_required`) is restarted and connected again: RPC over Bluetooth stays on.
+#[wasm_bindgen_test]
+async fn hardening_the_access_point_with_a_restart_reconnects() {
+    use bluehome::state::shelly::Phase;
+    let w = connected_world_with(GatewayOptions {
+        wifi_restart_required: true,
+        ..GatewayOptions::default()
+    })
+    .await;
+    harden(&w, &[ACCESS_POINT_OFF]).await;
+    until(15, "the restart done", || {
+        log_text(w.session).contains("Shelly.Reboot") && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    w.assert_no_failure();
+    assert_eq!(w.session.phase.get_untracked(), Phase::Connected);
+    assert!(w.session.link().is_some(), "connected again");
+    let config = sim_call(&w.gateway, "Shelly.GetConfig", json!({}));
+    assert_eq!(config["wifi"]["ap"]["enable"], false, "{config}");
+    assert!(!log_text(w.session).contains("BLE.SetConfig"));
+    w.end_without_failure();
+}
+
 /// Enter in the Wi-Fi form applies it, under the same rule as the Apply button: in the set-up
 /// window (no encryption) not before the user acknowledged that the password travels in the clear.
 #[wasm_bindgen_test]

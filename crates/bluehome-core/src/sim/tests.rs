@@ -324,6 +324,23 @@ fn restart_required_settings_apply_after_a_reboot() {
     );
 }
 
+/// With `wifi_restart_required`, the access point's switch waits for the restart too.
+#[test]
+fn an_access_point_switch_that_needs_a_restart_applies_after_it() {
+    let mut b = Bench::configured(|o| o.wifi_restart_required = true);
+    let ap_enabled =
+        |b: &mut Bench| b.json::<shelly::GetConfig>(&())["wifi"]["ap"]["enable"].clone();
+    let r = b.ok::<wifi::SetConfig>(&wifi::SetConfigParams::access_point(false));
+    assert!(r.restart_required);
+    assert_eq!(ap_enabled(&mut b), true, "applied before the restart");
+    b.ok::<shelly::Reboot>(&shelly::RebootParams {
+        delay_ms: Some(1_000),
+    });
+    b.advance(1_000);
+    b.p.connect("11:22:33:44:55:66", b.now);
+    assert_eq!(ap_enabled(&mut b), false);
+}
+
 #[test]
 fn wrong_wifi_password_never_gets_an_ip() {
     let mut b = Bench::new();

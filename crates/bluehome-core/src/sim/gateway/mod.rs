@@ -104,8 +104,8 @@ pub struct GatewayOptions {
     pub clock_synced: bool,
     /// `WiFi.GetStatus` stays `connecting` until the join ends (instead of swinging).
     pub wifi_steady: bool,
-    /// `WiFi.SetConfig` with station settings answers `restart_required: true`; they apply after
-    /// `Shelly.Reboot`.
+    /// `WiFi.SetConfig` with station or access point settings answers `restart_required: true`;
+    /// they apply after `Shelly.Reboot`.
     pub wifi_restart_required: bool,
     /// `BLE.GetStatus` reports the provisioning state as `provisioning`.
     pub report_provisioning: bool,
@@ -435,6 +435,9 @@ impl Gateway {
         self.wifi.join = None;
         if let Some(enable) = self.rpc_enabled_on_boot.take() {
             self.rpc_enabled = enable;
+        }
+        if let Some(enable) = self.wifi.ap_enable_on_boot.take() {
+            self.wifi.ap_enable = enable;
         }
         if core::mem::take(&mut self.wifi.join_on_boot) {
             self.start_join(at_ms);

@@ -80,11 +80,13 @@ pub(super) struct Wifi {
     sta_ssid: Option<String>,
     sta_pass: Option<String>,
     sta_enable: bool,
-    ap_enable: bool,
+    pub(super) ap_enable: bool,
     pub(super) join: Option<Join>,
     pub(super) connected: bool,
     /// Station settings wait for a reboot.
     pub(super) join_on_boot: bool,
+    /// An access point switch that waits for a reboot.
+    pub(super) ap_enable_on_boot: Option<bool>,
 }
 
 impl Wifi {
@@ -236,10 +238,15 @@ impl Answer<GetStatus> for Gateway {
 
 impl Answer<SetConfig> for Gateway {
     fn answer(&mut self, p: SetConfigParams, now_ms: u64) -> Result<SetConfigResult, RpcError> {
-        if let Some(enable) = p.config.ap.and_then(|ap| ap.enable) {
-            self.wifi.ap_enable = enable;
-        }
         let mut restart_required = false;
+        if let Some(enable) = p.config.ap.and_then(|ap| ap.enable) {
+            if self.options.wifi_restart_required {
+                self.wifi.ap_enable_on_boot = Some(enable);
+                restart_required = true;
+            } else {
+                self.wifi.ap_enable = enable;
+            }
+        }
         if let Some(sta) = p.config.sta {
             if let Some(ssid) = sta.ssid {
                 self.wifi.sta_ssid = Some(ssid);
