@@ -160,7 +160,7 @@ pub fn explain_status_error(code: &str) -> String {
     match code {
         "bluetooth_disabled" => "Bluetooth is turned off on the gateway: turn it on (BLE settings) so it can hear sensors.".into(),
         "observer_disabled" => "The gateway's Bluetooth observer is off: turn on \"Bluetooth gateway\" in its settings.".into(),
-        other => format!("The gateway reports \"{other}\"."),
+        other => format!("The gateway reports \"{}\".", printable(other)),
     }
 }
 
@@ -173,7 +173,7 @@ pub fn explain_device_error(code: &str) -> String {
         "decrypt_failed" => format!("The gateway cannot decrypt the device's packets: its key is not the device's (a new passkey makes a new key). {READD}"),
         "unencrypted_data" => "The device does not encrypt, but the gateway has a key for it and refuses its plain packets. Remove the device and add it again without a key.".into(),
         "parse_failed" => "The gateway cannot read the device's packets as BTHome.".into(),
-        other => format!("The gateway reports \"{other}\" for this device."),
+        other => format!("The gateway reports \"{}\" for this device.", printable(other)),
     }
 }
 
@@ -325,5 +325,15 @@ mod tests {
         assert!(explain_status_error("bluetooth_disabled").contains("Bluetooth is turned off"));
         assert!(explain_status_error("observer_disabled").contains("observer is off"));
         assert_eq!(explain_status_error("odd"), "The gateway reports \"odd\".");
+    }
+
+    /// A code the page does not know is the gateway's text, shown with its controls escaped.
+    #[test]
+    fn unknown_error_codes_are_shown_printable() {
+        assert_eq!(
+            explain_status_error("odd\u{202e}"),
+            "The gateway reports \"odd\\u{202e}\"."
+        );
+        assert!(explain_device_error("a\nb").contains("\"a\\nb\" for this device"));
     }
 }
