@@ -51,23 +51,29 @@ pub enum HeardData {
     Objects(Vec<Object>),
 }
 
-/// What the remote scanner handed on last, per device. A gateway reports each device's last
-/// advertisement on every poll ("information in its last received advertisement", Shelly's BLE
-/// component documentation, `BLE.CloudRelay.ListInfos`): handed on again, a button press would
-/// count once per poll and a sensor that went silent would look alive.
+/// What the remote scanner handed on last, per device and feed (a sensor the gateway keeps as
+/// BTHome components may be relayed too). A gateway reports each device's last advertisement on
+/// every poll ("information in its last received advertisement", Shelly's BLE component
+/// documentation, `BLE.CloudRelay.ListInfos`): handed on again, a button press would count once
+/// per poll and a sensor that went silent would look alive.
 #[derive(Debug, Default)]
-pub struct Handed(LiteMap<DeviceKey, (u64, HeardData)>);
+pub struct Handed(LiteMap<(DeviceKey, bool), (u64, HeardData)>);
 
 impl Handed {
-    /// Whether `heard` is news: heard at another time, or other data. A report without a time
-    /// always is (nothing tells a repeat from a new advertisement with the same data).
+    /// Whether `heard` is news: heard at another time, or other data, than its feed's last
+    /// report of the device. A report without a time always is (nothing tells a repeat from a
+    /// new advertisement with the same data).
     pub fn is_news(&mut self, heard: &Heard) -> bool {
         let Some(at) = heard.at else { return true };
+        let feed = (
+            heard.key.clone(),
+            matches!(heard.data, HeardData::Objects(_)),
+        );
         let report = (at, heard.data.clone());
-        if self.0.get(&heard.key) == Some(&report) {
+        if self.0.get(&feed) == Some(&report) {
             return false;
         }
-        self.0.insert(heard.key.clone(), report);
+        self.0.insert(feed, report);
         true
     }
 }
@@ -339,6 +345,19 @@ mod tests {
         let untimed = page(None, "RAAVAWQ6AQ==");
         assert_eq!(untimed.at, None);
         assert!(handed.is_news(&untimed) && handed.is_news(&untimed));
+        // The same device's values as the gateway's sensor components, polled with its relayed
+        // advertisement: each feed's report once.
+        let relayed = page(Some(1732804850), "RAAXAWQ6AQ==");
+        let values = Heard {
+            data: HeardData::Objects(vec![Object::new(0x02, Reading::Float(21.5))]),
+            ..relayed.clone()
+        };
+        assert!(handed.is_news(&relayed) && handed.is_news(&values));
+        assert!(
+            !handed.is_news(&relayed),
+            "the next poll's same advertisement"
+        );
+        assert!(!handed.is_news(&values), "the next poll's same values");
     }
 
     #[test]
