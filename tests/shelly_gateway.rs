@@ -363,6 +363,45 @@ async fn adding_an_encrypted_device_without_its_key_says_so() {
     w.end_without_failure();
 }
 
+/// A device added and waited for (the gateway never heard it), then deleted: the wait ends with
+/// it, and its re-reads do not come back as a failure for a device no longer there.
+#[wasm_bindgen_test]
+async fn deleting_the_device_waited_for_ends_the_wait() {
+    let w = connected_world().await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:09:09");
+    click(&w.host, "Add device");
+    text_saying(
+        &w.host,
+        10,
+        ".waiting-for-device",
+        "Waiting for 3C:2E:F5:5B:09:09",
+    )
+    .await;
+    until(10, "the device listed", || {
+        w.session.busy.get_untracked().is_none()
+            && text(&w.host, ".bthome-devices").contains("Delete")
+    })
+    .await;
+    click(&w.host, "Delete");
+    until(10, "the device deleted", || {
+        log_text(w.session).contains("BTHome.DeleteDevice")
+            && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let reads = || {
+        log_text(w.session)
+            .matches("BTHomeDevice.GetKnownObjects")
+            .count()
+    };
+    let before = reads();
+    // Past the next automatic re-read (every 5 s).
+    gloo_timers::future::sleep(std::time::Duration::from_millis(6_500)).await;
+    assert_eq!(reads(), before, "read again after the delete");
+    assert_eq!(text(&w.host, ".waiting-for-device"), "", "the wait ended");
+    w.end_without_failure();
+}
+
 /// The address as the page writes it (upper case, or with dashes) reaches the gateway in
 /// firmware's own form, `3c:2e:f5:5b:01:01`; one that is not a MAC address is refused on its
 /// field before anything is sent.

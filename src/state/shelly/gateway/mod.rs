@@ -171,6 +171,29 @@ impl BthomeGateway {
         Ok(true)
     }
 
+    /// Whether the panel waits for device `id`'s objects.
+    fn is_waiting_for(self, id: u16) -> bool {
+        self.waiting
+            .try_with_untracked(|w| w.as_ref().is_some_and(|w| w.id == id))
+            == Some(true)
+    }
+
+    /// Drops what the panel holds of device `id` if it is the one just added (its sensors to
+    /// choose, the wait for its objects): it was deleted.
+    fn forget_added(self, id: u16) {
+        let added = self
+            .added_device
+            .try_with_untracked(|a| a.as_ref().is_some_and(|(added, _)| *added == id));
+        if added == Some(true) {
+            self.added_device.try_set(None);
+            self.candidates.try_set(Vec::new());
+            self.chosen.try_set(Vec::new());
+        }
+        if self.is_waiting_for(id) {
+            self.waiting.try_set(None);
+        }
+    }
+
     /// Re-reads a new device's objects until the gateway knows them, at once on `new_objects`.
     fn wait_for_objects(self, s: ShellySession, id: u16) {
         let start = now_ms();
@@ -193,8 +216,11 @@ impl BthomeGateway {
                     match self.read_known(s, id).await {
                         Ok(true) => return,
                         Ok(false) => {}
+                        // Unless the device was deleted meanwhile: then no longer waited for.
                         Err(failure) => {
-                            s.failure.try_set(Some(failure));
+                            if self.is_waiting_for(id) {
+                                s.failure.try_set(Some(failure));
+                            }
                             return;
                         }
                     }
@@ -422,6 +448,7 @@ impl BthomeGateway {
                 Kept::Device(id) => {
                     s.step(format!("Deleting device {id} (BTHome.DeleteDevice)"));
                     s.call::<bthome::DeleteDevice>(&params).await?;
+                    self.forget_added(id);
                 }
                 Kept::Sensor(id) => {
                     s.step(format!("Deleting sensor {id} (BTHome.DeleteSensor)"));
