@@ -37,6 +37,20 @@ fn axis_time_utc(ms: u64) -> String {
 }
 
 /// The panel for the selected device (nothing when none is selected).
+/// The title of the device list's row for `key`, found by comparing each row's `data-key` (a key
+/// from a capture file may hold any character, which a selector would have to escape).
+fn row_title(key: &str) -> Option<web_sys::HtmlElement> {
+    use wasm_bindgen::JsCast as _;
+    let rows = document().query_selector_all(".device-row").ok()?;
+    (0..rows.length())
+        .filter_map(|i| rows.item(i)?.dyn_into::<web_sys::Element>().ok())
+        .find(|row| row.get_attribute("data-key").as_deref() == Some(key))?
+        .query_selector(".row-title")
+        .ok()??
+        .dyn_into()
+        .ok()
+}
+
 #[component]
 pub fn DeviceDetails() -> impl IntoView {
     let store = use_store();
@@ -268,13 +282,7 @@ fn DetailsPanel(
         store.selected.set(None);
         let row = row.clone();
         request_animation_frame(move || {
-            let selector = format!(".device-row[data-key=\"{row}\"] .row-title");
-            if let Some(title) = document()
-                .query_selector(&selector)
-                .ok()
-                .flatten()
-                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-            {
+            if let Some(title) = row_title(&row) {
                 let _ = title.focus();
             }
         });
