@@ -233,16 +233,9 @@ async fn ht_added_with_its_objects_offered() -> World {
     // Picked, the address reads as everywhere on the page (firmware sends it in lower case).
     assert_eq!(field(&w.host, "Address").value(), "3C:2E:F5:5B:01:01");
     type_into(&w.host, "Name", "Kitchen H&T");
-    click(&w.host, "Add device");
     // The gateway knows nothing of the device until it hears it again (an H&T sends once a
     // minute): the page says so and what to do.
-    text_saying(
-        &w.host,
-        10,
-        ".waiting-for-device",
-        "Press the device's button",
-    )
-    .await;
+    w.add_device_waiting(10, "Press the device's button").await;
     assert!(count(&w.host, "fieldset.objects input") == 0);
     // The user presses its button: it sends at once, the gateway learns its objects (and says
     // so with new_objects), and the page offers them.

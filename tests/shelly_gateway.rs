@@ -348,8 +348,7 @@ async fn encrypted_ht_typed_in() -> World {
 #[wasm_bindgen_test]
 async fn adding_an_encrypted_device_without_its_key_says_so() {
     let w = encrypted_ht_typed_in().await;
-    click(&w.host, "Add device");
-    let said = text_saying(&w.host, 15, ".waiting-for-device", "no usable key").await;
+    let said = w.add_device_waiting(15, "no usable key").await;
     assert!(said.contains("add it again with its bind key"), "{said}");
     // The device list says it too, once read again.
     click(&w.host, "Read devices and sensors");
@@ -367,17 +366,10 @@ async fn adding_an_encrypted_device_without_its_key_says_so() {
 /// it, and its re-reads do not come back as a failure for a device no longer there.
 #[wasm_bindgen_test]
 async fn deleting_the_device_waited_for_ends_the_wait() {
-    let w = connected_world().await;
-    click_and_render(&w.host, "BTHome gateway").await;
+    let w = connected_on("BTHome gateway").await;
     type_into(&w.host, "Address", "3c:2e:f5:5b:09:09");
-    click(&w.host, "Add device");
-    text_saying(
-        &w.host,
-        10,
-        ".waiting-for-device",
-        "Waiting for 3C:2E:F5:5B:09:09",
-    )
-    .await;
+    w.add_device_waiting(10, "Waiting for 3C:2E:F5:5B:09:09")
+        .await;
     until(10, "the device listed", || {
         w.session.busy.get_untracked().is_none()
             && text(&w.host, ".bthome-devices").contains("Delete")

@@ -230,8 +230,7 @@ async fn refresh_status_shows_what_changed_on_the_device() {
 
 #[wasm_bindgen_test]
 async fn pairing_counts_down_and_the_paired_list_deletes() {
-    let w = connected_world().await;
-    click_and_render(&w.host, "Bluetooth").await;
+    let w = connected_on("Bluetooth").await;
     // A window shorter than the page opens is refused on its field, not lengthened silently.
     let seconds = "Pairing seconds (10 to 600)";
     // A phone shows its number keys for it.
@@ -304,8 +303,7 @@ async fn pairing_counts_down_and_the_paired_list_deletes() {
 /// dropped link, as the device refuses RPC over Bluetooth from then on.
 #[wasm_bindgen_test]
 async fn turning_rpc_over_bluetooth_off_restarts_the_device_and_leaves_it() {
-    let w = connected_world().await;
-    click_and_render(&w.host, "Bluetooth").await;
+    let w = connected_on("Bluetooth").await;
     click(&w.host, "Read Bluetooth settings and paired devices");
     text_saying(&w.host, 5, ".shelly-ble", "RPC over Bluetooth is on").await;
     click(&w.host, "Turn off…");
@@ -319,8 +317,7 @@ async fn turning_rpc_over_bluetooth_off_restarts_the_device_and_leaves_it() {
 
 #[wasm_bindgen_test]
 async fn advertise_once_sends_a_composed_bthome_payload_within_the_budget() {
-    let w = connected_world().await;
-    click_and_render(&w.host, "Bluetooth").await;
+    let w = connected_on("Bluetooth").await;
     // The default row: temperature 21.5 °C → 40 02 66 08 in FCD2 service data.
     let budget = text(&w.host, ".budget");
     assert_eq!(budget, "8 of 28 bytes: 0716d2fc40026608");
@@ -359,8 +356,7 @@ async fn advertise_once_sends_a_composed_bthome_payload_within_the_budget() {
 
 #[wasm_bindgen_test]
 async fn the_console_shows_answers_and_masks_secrets() {
-    let w = connected_world().await;
-    click_and_render(&w.host, "Console").await;
+    let w = connected_on("Console").await;
     let method: web_sys::HtmlInputElement = query(&w.host, ".shelly-console input");
     method.set_value("WiFi.SetConfig");
     method
@@ -648,8 +644,7 @@ async fn the_tabs_move_with_the_arrow_keys() {
 /// the history itself is no live region, which would read every entry again).
 #[wasm_bindgen_test]
 async fn the_consoles_newest_answer_is_announced() {
-    let w = connected_world().await;
-    click_and_render(&w.host, "Console").await;
+    let w = connected_on("Console").await;
     let region = element(&w.host, ".shelly-console > .console-result[role=status]");
     assert!(region.matches(":empty").unwrap(), "{}", region.outer_html());
     click(&w.host, "Call");
@@ -683,8 +678,7 @@ async fn the_consoles_newest_answer_is_announced() {
 /// failure's words: WCAG 2.2 technique ARIA21), until a password is set.
 #[wasm_bindgen_test]
 async fn a_refused_password_names_its_field() {
-    let w = connected_world().await;
-    click_and_render(&w.host, "Password & name").await;
+    let w = connected_on("Password & name").await;
     type_into(&w.host, "New password", "n3w-pass");
     type_into(&w.host, "Repeat it", "n3w-pas");
     click(&w.host, "Set password");
@@ -712,8 +706,7 @@ async fn a_refused_password_names_its_field() {
 /// Applying Wi-Fi settings without a network name names the network field.
 #[wasm_bindgen_test]
 async fn a_missing_network_name_names_its_field() {
-    let w = connected_world().await;
-    click_and_render(&w.host, "Wi-Fi").await;
+    let w = connected_on("Wi-Fi").await;
     let ssid = "Network name (SSID)";
     assert_eq!(validity(&field(&w.host, ssid)), (None, None));
     // The device is in its set-up window: the page asks before a password goes in the clear.

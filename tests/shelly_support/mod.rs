@@ -231,6 +231,13 @@ impl World {
         assert!(!self.gateway.borrow().rpc_enabled());
     }
 
+    /// Clicks "Add device" in the gateway panel and waits at most `secs` seconds for the panel's
+    /// wait for the device to say `words`; returns what it says.
+    pub async fn add_device_waiting(&self, secs: u64, words: &str) -> String {
+        click(&self.host, "Add device");
+        text_saying(&self.host, secs, ".waiting-for-device", words).await
+    }
+
     /// Clicks Disconnect and waits at most 5 s for the link to go.
     pub async fn disconnect(&self) {
         click(&self.host, "Disconnect");
@@ -491,6 +498,13 @@ pub async fn connected_world_with(options: GatewayOptions) -> World {
 /// The Devices page connected to a default gateway (no sensors, no password), fresh storage.
 pub async fn connected_world() -> World {
     connected_world_with(GatewayOptions::default()).await
+}
+
+/// The Devices page connected to a default gateway, its tab `tab` open.
+pub async fn connected_on(tab: &str) -> World {
+    let w = connected_world().await;
+    click_and_render(&w.host, tab).await;
+    w
 }
 
 /// The Devices page over a default gateway (no sensors), keeping its profiles in `storage`.
