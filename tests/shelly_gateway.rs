@@ -101,6 +101,12 @@ async fn the_feed_hands_on_each_advertisement_once() {
     until(10, "three more polls", || polls() >= first + 3).await;
     assert_eq!(handed.borrow().len(), 1, "{:?}", handed.borrow());
     w.session.stop_remote_scanner();
+    // Stopped, it polls no more (a poll under way may still finish).
+    let pause = || gloo_timers::future::sleep(std::time::Duration::from_millis(500));
+    pause().await;
+    let stopped = polls();
+    pause().await;
+    assert_eq!(polls(), stopped, "polled after the feed was stopped");
     w.host.remove();
 }
 
