@@ -36,7 +36,6 @@ fn axis_time_utc(ms: u64) -> String {
     format!("{} UTC", format_time(ms, 0))
 }
 
-/// The panel for the selected device (nothing when none is selected).
 /// The title of the device list's row for `key`, found by comparing each row's `data-key` (a key
 /// from a capture file may hold any character, which a selector would have to escape).
 fn row_title(key: &str) -> Option<web_sys::HtmlElement> {
@@ -51,6 +50,7 @@ fn row_title(key: &str) -> Option<web_sys::HtmlElement> {
         .ok()
 }
 
+/// The panel for the selected device (nothing when none is selected).
 #[component]
 pub fn DeviceDetails() -> impl IntoView {
     let store = use_store();

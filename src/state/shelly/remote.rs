@@ -51,11 +51,12 @@ pub enum HeardData {
     Objects(Vec<Object>),
 }
 
-/// What the remote scanner handed on last, per device and feed (a sensor the gateway keeps as
-/// BTHome components may be relayed too). A gateway reports each device's last advertisement on
-/// every poll ("information in its last received advertisement", Shelly's BLE component
-/// documentation, `BLE.CloudRelay.ListInfos`): handed on again, a button press would count once
-/// per poll and a sensor that went silent would look alive.
+/// What the remote scanner handed on last, per device and feed (keyed by the device and whether
+/// the report is of its sensor components: a sensor the gateway keeps may be relayed too). A
+/// gateway reports each device's last advertisement on every poll ("information in its last
+/// received advertisement", Shelly's BLE component documentation, `BLE.CloudRelay.ListInfos`):
+/// handed on again, a button press would count once per poll and a sensor that went silent would
+/// look alive.
 #[derive(Debug, Default)]
 pub struct Handed(LiteMap<(DeviceKey, bool), (u64, HeardData)>);
 
