@@ -368,25 +368,45 @@ async fn adding_an_encrypted_device_without_its_key_says_so() {
     w.end_without_failure();
 }
 
-/// A device added and waited for (the gateway never heard it), then deleted: the wait ends with
-/// it, and its re-reads do not come back as a failure for a device no longer there.
-#[wasm_bindgen_test]
-async fn deleting_the_device_waited_for_ends_the_wait() {
-    let w = connected_on("BTHome gateway").await;
-    type_into(&w.host, "Address", "3c:2e:f5:5b:09:09");
-    w.add_device_waiting(10, "Waiting for 3C:2E:F5:5B:09:09")
-        .await;
-    until(10, "the device listed", || {
-        w.session.busy.get_untracked().is_none()
-            && text(&w.host, ".bthome-devices").contains("Delete")
-    })
-    .await;
+/// Clicks the gateway panel's first Delete and waits until the `n`th `BTHome.DeleteDevice` is
+/// done and the list read again.
+async fn delete_first_device(w: &World, n: usize) {
     click(&w.host, "Delete");
     until(10, "the device deleted", || {
-        log_text(w.session).contains("BTHome.DeleteDevice")
+        log_text(w.session).matches("BTHome.DeleteDevice").count() == n
             && w.session.busy.get_untracked().is_none()
     })
     .await;
+}
+
+/// A device added and waited for (the gateway never heard it), then deleted: the wait ends with
+/// it, and its re-reads do not come back as a failure for a device no longer there. Deleting
+/// another device first leaves the wait alone.
+#[wasm_bindgen_test]
+async fn deleting_the_device_waited_for_ends_the_wait() {
+    let gw = gateway(GatewayOptions::default(), Vec::new());
+    // Another device is there already (id 200), so the one waited for is 201.
+    sim_call(
+        &gw,
+        "BTHome.AddDevice",
+        json!({"config": {"addr": "aa:bb:cc:dd:ee:ff"}}),
+    );
+    let w = world(gw, MemoryStore::default()).await;
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:09:09");
+    let waiting = "Waiting for 3C:2E:F5:5B:09:09";
+    w.add_device_waiting(10, waiting).await;
+    // Only dynamic components are asked for (firmware would page through every other too).
+    assert!(log_text(w.session).contains(r#""dynamic_only":true"#));
+    until(10, "both devices listed", || {
+        w.session.busy.get_untracked().is_none()
+            && text(&w.host, ".bthome-devices").contains("3C:2E:F5:5B:09:09")
+    })
+    .await;
+    delete_first_device(&w, 1).await;
+    assert!(text(&w.host, ".waiting-for-device").contains(waiting));
+    delete_first_device(&w, 2).await;
     let reads = || {
         log_text(w.session)
             .matches("BTHomeDevice.GetKnownObjects")
@@ -397,6 +417,27 @@ async fn deleting_the_device_waited_for_ends_the_wait() {
     gloo_timers::future::sleep(std::time::Duration::from_millis(6_500)).await;
     assert_eq!(reads(), before, "read again after the delete");
     assert_eq!(text(&w.host, ".waiting-for-device"), "", "the wait ended");
+    w.end_without_failure();
+}
+
+/// The device just added, deleted: its sensors to add go with it.
+#[wasm_bindgen_test]
+async fn deleting_the_device_just_added_drops_its_sensors_to_add() {
+    let options = GatewayOptions {
+        objects_known_at_once: true,
+        ..GatewayOptions::default()
+    };
+    let w = world(gateway(options, one_ht()), MemoryStore::default()).await;
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
+    click(&w.host, "Add device");
+    until(10, "its sensors to add", || {
+        w.session.busy.get_untracked().is_none() && count(&w.host, "fieldset.objects input") >= 2
+    })
+    .await;
+    delete_first_device(&w, 1).await;
+    assert_eq!(count(&w.host, "fieldset.objects"), 0);
     w.end_without_failure();
 }
 
