@@ -481,6 +481,33 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
     w.host.remove();
 }
 
+/// A second device added while the first is waited for takes the wait over: the first is read
+/// no more.
+#[wasm_bindgen_test]
+async fn a_device_added_while_another_is_waited_for_takes_the_wait_over() {
+    let w = connected_on("BTHome gateway").await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:09:01");
+    w.add_device_waiting(10, "Waiting for 3C:2E:F5:5B:09:01")
+        .await;
+    until(10, "nothing running", || {
+        w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:09:02");
+    w.add_device_waiting(10, "Waiting for 3C:2E:F5:5B:09:02")
+        .await;
+    let first_reads = || {
+        log_text(w.session)
+            .matches(r#"BTHomeDevice.GetKnownObjects {"id":200}"#)
+            .count()
+    };
+    let before = first_reads();
+    // Past the next automatic re-read (every 5 s).
+    gloo_timers::future::sleep(std::time::Duration::from_millis(6_500)).await;
+    assert_eq!(first_reads(), before, "the first device read again");
+    w.end_without_failure();
+}
+
 /// Connected to a gateway that hears one H&T but sends no events over Bluetooth, discovering
 /// for `seconds`.
 async fn discovering_without_events(seconds: &str) -> World {
