@@ -460,16 +460,7 @@ async fn an_added_device_is_read_by_the_id_its_answer_names() {
         objects_known_at_once: true,
         ..GatewayOptions::default()
     };
-    let gw = gateway(options, one_ht());
-    // One device is there already, so the new one is 201.
-    sim_call(
-        &gw,
-        "BTHome.AddDevice",
-        json!({"config": {"addr": "aa:bb:cc:dd:ee:ff"}}),
-    );
-    let w = world(gw, MemoryStore::default()).await;
-    connect(&w).await;
-    click_and_render(&w.host, "BTHome gateway").await;
+    let w = gateway_tab_keeping_a_device(options, one_ht()).await;
     type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
     click(&w.host, "Add device");
     until(10, "known objects", || {

@@ -384,16 +384,7 @@ async fn delete_first_device(w: &World, n: usize) {
 /// another device first leaves the wait alone.
 #[wasm_bindgen_test]
 async fn deleting_the_device_waited_for_ends_the_wait() {
-    let gw = gateway(GatewayOptions::default(), Vec::new());
-    // Another device is there already (id 200), so the one waited for is 201.
-    sim_call(
-        &gw,
-        "BTHome.AddDevice",
-        json!({"config": {"addr": "aa:bb:cc:dd:ee:ff"}}),
-    );
-    let w = world(gw, MemoryStore::default()).await;
-    connect(&w).await;
-    click_and_render(&w.host, "BTHome gateway").await;
+    let w = gateway_tab_keeping_a_device(GatewayOptions::default(), Vec::new()).await;
     type_into(&w.host, "Address", "3c:2e:f5:5b:09:09");
     let waiting = "Waiting for 3C:2E:F5:5B:09:09";
     w.add_device_waiting(10, waiting).await;

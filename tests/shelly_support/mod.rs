@@ -507,6 +507,25 @@ pub async fn connected_on(tab: &str) -> World {
     w
 }
 
+/// The Devices page connected to a gateway set up by `options` that hears `sensors` and keeps
+/// one BTHome device already (`aa:bb:cc:dd:ee:ff`, id 200, so the next is 201), its BTHome tab
+/// open.
+pub async fn gateway_tab_keeping_a_device(
+    options: GatewayOptions,
+    sensors: Vec<SimSensor>,
+) -> World {
+    let gw = gateway(options, sensors);
+    sim_call(
+        &gw,
+        "BTHome.AddDevice",
+        serde_json::json!({"config": {"addr": "aa:bb:cc:dd:ee:ff"}}),
+    );
+    let w = world(gw, MemoryStore::default()).await;
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    w
+}
+
 /// The Devices page over a default gateway (no sensors), keeping its profiles in `storage`.
 pub async fn world_storing(storage: &MemoryStore) -> World {
     world(
