@@ -487,15 +487,16 @@ async fn a_device_added_while_another_is_waited_for_takes_the_wait_over() {
     type_into(&w.host, "Address", "3c:2e:f5:5b:09:02");
     w.add_device_waiting(10, "Waiting for 3C:2E:F5:5B:09:02")
         .await;
-    let first_reads = || {
+    let reads = |id: u16| {
         log_text(w.session)
-            .matches(r#"BTHomeDevice.GetKnownObjects {"id":200}"#)
+            .matches(&format!(r#"BTHomeDevice.GetKnownObjects {{"id":{id}}}"#))
             .count()
     };
-    let before = first_reads();
-    // Past the next automatic re-read (every 5 s).
-    gloo_timers::future::sleep(std::time::Duration::from_millis(6_500)).await;
-    assert_eq!(first_reads(), before, "the first device read again");
+    let before = (reads(200), reads(201));
+    // Past the next automatic re-read (every 5 s, not more often), before the one after it.
+    gloo_timers::future::sleep(std::time::Duration::from_millis(8_000)).await;
+    assert_eq!(reads(200), before.0, "the first device read again");
+    assert_eq!(reads(201), before.1 + 1, "the second device read every 5 s");
     w.end_without_failure();
 }
 

@@ -456,6 +456,9 @@ async fn a_typed_address_is_sent_in_firmware_form_and_a_malformed_one_refused() 
     .await;
     let config = sim_call(&w.gateway, "BTHomeDevice.GetConfig", json!({"id": 200}));
     assert_eq!(config["addr"], "3c:2e:f5:5b:01:01", "{config}");
+    // As sent, not only as the simulator keeps it.
+    let log = log_text(w.session);
+    assert!(log.contains(r#""addr":"3c:2e:f5:5b:01:01""#), "{log}");
     let steps = w.session.steps.get_untracked();
     assert!(
         steps
