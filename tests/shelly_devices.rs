@@ -237,6 +237,8 @@ async fn ht_added_with_its_objects_offered() -> World {
     // minute): the page says so and what to do.
     w.add_device_waiting(10, "Press the device's button").await;
     assert!(count(&w.host, "fieldset.objects input") == 0);
+    let config = sim_call(&w.gateway, "BTHomeDevice.GetConfig", json!({"id": 200}));
+    assert_eq!(config["name"], "Kitchen H&T", "{config}");
     // The user presses its button: it sends at once, the gateway learns its objects (and says
     // so with new_objects), and the page offers them.
     w.gateway.borrow_mut().sensors_mut()[0].press(0);
