@@ -37,6 +37,10 @@ async fn provisioning_end_to_end() {
         networks.find("HomeNet") < networks.find("Neighbour"),
         "strongest first: {networks}"
     );
+    // Another tab and back: the networks found are still listed.
+    click_and_render(&w.host, "Device").await;
+    click_and_render(&w.host, "Wi-Fi").await;
+    assert_eq!(text(&w.host, ".networks"), networks);
     // The set-up window is not encrypted: the page says so before the password is sent.
     assert!(text(&w.host, ".shelly-wifi").contains("not encrypted"));
     assert!(button(&w.host, "Apply").has_attribute("disabled"));

@@ -12,7 +12,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bluehome::app::provide_app_state;
-use bluehome::ble::Backend;
+use bluehome::ble::mock::ChooserAnswer;
+use bluehome::ble::{Backend, DeviceId};
 use bluehome::pages::{DevicesPage, ScanPage};
 use bluehome::state::AppStore;
 use bluehome::state::shelly::store::PROFILES_KEY;
@@ -408,6 +409,124 @@ async fn deleting_the_device_waited_for_ends_the_wait() {
     gloo_timers::future::sleep(std::time::Duration::from_millis(6_500)).await;
     assert_eq!(reads(), before, "read again after the delete");
     assert_eq!(text(&w.host, ".waiting-for-device"), "", "the wait ended");
+    w.end_without_failure();
+}
+
+/// The gateway panel's work is the session's: a device waited for is still waited for, and read
+/// again, while another tab is open; back on the panel its sensors are offered, with the address
+/// and name typed still in the form.
+#[wasm_bindgen_test]
+async fn the_gateway_panel_keeps_its_work_across_tabs() {
+    let w = world_hearing_one_ht().await;
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
+    type_into(&w.host, "Name", "Kitchen H&T");
+    w.add_device_waiting(10, "Press the device's button").await;
+    until(10, "nothing running", || {
+        w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    click_and_render(&w.host, "Console").await;
+    assert_eq!(
+        count(&w.host, ".waiting-for-device"),
+        0,
+        "still on the gateway tab"
+    );
+    // It sends while the panel is not on the page: the wait still hears it.
+    w.gateway.borrow_mut().sensors_mut()[0].press(0);
+    until(10, "its objects read on the other tab", || {
+        log_text(w.session).contains("BTHome.GetObjectInfos")
+    })
+    .await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    assert!(count(&w.host, "fieldset.objects input") >= 2);
+    assert_eq!(text(&w.host, ".waiting-for-device"), "", "the wait ended");
+    assert_eq!(field(&w.host, "Address").value(), "3c:2e:f5:5b:01:01");
+    assert_eq!(field(&w.host, "Name").value(), "Kitchen H&T");
+    assert!(text(&w.host, ".bthome-devices").contains("Kitchen H&T"));
+    w.end_without_failure();
+}
+
+/// The link goes while a new device is waited for: the automatic re-reads end and the panel says
+/// so; connected again, "Read again" reads the device and waits another minute, which hears it
+/// when it sends.
+#[wasm_bindgen_test]
+async fn a_wait_ended_by_a_lost_link_is_taken_up_again() {
+    // Silent for ten minutes but when its button is pressed.
+    let silent = SensorSpec {
+        phase_ms: 600_000,
+        interval_ms: 600_000,
+        ..SensorSpec::numbered(SensorKind::HumidityTemperature, 0, false)
+    };
+    let w = world(
+        gateway(GatewayOptions::default(), vec![SimSensor::new(silent)]),
+        MemoryStore::default(),
+    )
+    .await;
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
+    w.add_device_waiting(10, "Press the device's button").await;
+    until(10, "nothing running", || {
+        w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    w.disconnect().await;
+    // Past the wait's next look at the link (every second).
+    gloo_timers::future::sleep(std::time::Duration::from_millis(1_500)).await;
+    w.reconnect(ChooserAnswer::FirstMatch).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    text_saying(
+        &w.host,
+        5,
+        ".waiting-for-device",
+        "Nothing heard from 3C:2E:F5:5B:01:01 yet",
+    )
+    .await;
+    let reads = || {
+        log_text(w.session)
+            .matches("BTHomeDevice.GetKnownObjects")
+            .count()
+    };
+    let before = reads();
+    click(&w.host, "Read again");
+    text_saying(
+        &w.host,
+        5,
+        ".waiting-for-device",
+        "Press the device's button",
+    )
+    .await;
+    assert_eq!(reads(), before + 1);
+    w.gateway.borrow_mut().sensors_mut()[0].press(0);
+    until(10, "its sensors offered", || {
+        count(&w.host, "fieldset.objects input") >= 2
+    })
+    .await;
+    w.end_without_failure();
+}
+
+/// Another device connected: the gateway panel no longer shows the first one's devices.
+#[wasm_bindgen_test]
+async fn another_device_connected_clears_the_gateway_panel() {
+    let w = gateway_tab_keeping_a_device(GatewayOptions::default(), Vec::new()).await;
+    click(&w.host, "Read devices and sensors");
+    text_saying(&w.host, 10, ".bthome-devices", "AA:BB:CC:DD:EE:FF").await;
+    let second = DeviceId::from("gw-2");
+    add_neighbour(w.mock(), &second, Some("ShellyBluGwG3-CCBA970D5E02"));
+    nth(&w.host, ".slot-select", 1).click();
+    tick().await;
+    w.mock().set_chooser(ChooserAnswer::Device(second.clone()));
+    click(&w.host, "Set up a device…");
+    until(10, "connected to the second gateway", || {
+        w.session.link().is_some_and(|l| *l.device() == second)
+            && w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    let devices = text(&w.host, ".bthome-devices");
+    assert!(!devices.contains("AA:BB:CC:DD:EE:FF"), "{devices}");
     w.end_without_failure();
 }
 

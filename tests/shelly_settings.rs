@@ -263,8 +263,12 @@ async fn pairing_counts_down_and_the_paired_list_deletes() {
         |n: u64| gloo_timers::future::sleep(std::time::Duration::from_millis(n * look + 500));
     looks(2).await;
     assert_eq!(list_reads(), after_the_event);
-    // The window is still watched: a second phone's bond shows too.
+    // The window is still watched, with another tab open too: a second phone's bond shows.
+    click_and_render(&w.host, "Console").await;
     w.gateway.borrow_mut().bond("22:33:44:55:66:77", 0).unwrap();
+    looks(1).await;
+    click_and_render(&w.host, "Bluetooth").await;
+    text_saying(&w.host, 1, ".countdown", "Pairing open").await;
     text_saying(&w.host, 5, ".paired", "22:33:44:55:66:77").await;
     click(&w.host, "Read Bluetooth settings and paired devices");
     text_saying(&w.host, 5, ".shelly-ble", "RPC over Bluetooth is on").await;

@@ -90,11 +90,15 @@ pub fn nth(host: &HtmlElement, selector: &str, index: u32) -> HtmlElement {
 
 /// Waits at most `secs` seconds until the text of `selector` contains `words`; returns that text.
 pub async fn text_saying(host: &HtmlElement, secs: u64, selector: &str, words: &str) -> String {
-    until(secs, &format!("{selector} saying {words:?}"), || {
-        text(host, selector).contains(words)
-    })
-    .await;
-    text(host, selector)
+    for _ in 0..secs * 50 {
+        let said = text(host, selector);
+        if said.contains(words) {
+            return said;
+        }
+        tick().await;
+    }
+    let said = text(host, selector);
+    panic!("timed out waiting for {selector} saying {words:?}; it says {said:?}");
 }
 
 /// The first element matching the CSS `selector`, as a `T`; panics naming it when there is none.

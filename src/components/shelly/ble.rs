@@ -12,7 +12,7 @@ use crate::platform::now_ms;
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::ble::{
-    BleSettings, PAIRING_SECONDS, Row, advertise_once, bthome_ad, composable, encode_rows,
+    PAIRING_SECONDS, Row, advertise_once, bthome_ad, composable, encode_rows,
 };
 use crate::state::shelly::explain::FormField;
 
@@ -20,7 +20,7 @@ use crate::state::shelly::explain::FormField;
 #[component]
 pub fn BlePanel() -> impl IntoView {
     let session = ShellySession::from_context();
-    let settings = BleSettings::default();
+    let settings = session.panels.ble;
     let pairing_seconds = RwSignal::new("180".to_owned());
     // Turning RPC over Bluetooth off asks first: the page loses the device.
     let turning_off = RwSignal::new(false);

@@ -10,13 +10,13 @@ use crate::components::live::{Live, LiveRegion};
 use crate::components::wifi::network_label;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
-use crate::state::shelly::wifi::{WifiSetup, in_setup_window, password_hint};
+use crate::state::shelly::wifi::{in_setup_window, password_hint};
 
 /// The wizard.
 #[component]
 pub fn WifiWizard() -> impl IntoView {
     let session = ShellySession::from_context();
-    let setup = WifiSetup::default();
+    let setup = session.panels.wifi;
     let ssid = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     // From the session, not this panel: a restart remounts the panel while the action runs.

@@ -34,6 +34,13 @@ pub struct BleSettings {
 }
 
 impl BleSettings {
+    /// Forgets what was read (another device connected).
+    pub(super) fn clear(self) {
+        self.rpc_enabled.set(None);
+        self.paired.set(Vec::new());
+        self.pairing_until.set(None);
+    }
+
     /// Reads the RPC switch and the bonds.
     pub fn load(self, session: ShellySession) {
         session.run("Bluetooth settings", move |s| async move {

@@ -247,6 +247,7 @@ impl ShellySession {
             .call::<shelly::GetDeviceInfo>(&GetDeviceInfoParams::default())
             .await?;
         let summary = DeviceSummary::from_info(device.id.clone(), device.name.clone(), info);
+        self.panels.keep_for(&device.id);
         self.device.set(Some(summary.clone()));
         self.phase.set(Phase::Connected);
         self.bind_profile(&summary);

@@ -166,6 +166,8 @@ pub struct ShellySession {
     pub remote_running: RwSignal<bool>,
     /// What the gateway heard at the last poll (relayed devices and its sensors).
     pub remote_heard: RwSignal<Vec<remote::Heard>>,
+    /// What the Devices page's panels read from the device and are doing with it.
+    pub panels: Panels,
     /// Where remote advertisements go (the Scan page's manager): source, advertisement.
     remote_sink: StoredValue<Option<RemoteSink>, LocalStorage>,
     /// The action state behind `steps`, `failure` and `busy` (the same signals).
@@ -208,6 +210,7 @@ impl ShellySession {
             import_pending: RwSignal::new(None),
             remote_running: RwSignal::new(false),
             remote_heard: RwSignal::new(Vec::new()),
+            panels: Panels::default(),
             remote_sink: StoredValue::new_local(None),
             actions,
             pending_credentials: StoredValue::new_local(None),
@@ -258,6 +261,35 @@ impl RunsActions for ShellySession {
 
     fn actions(self) -> Actions<Self, Failure> {
         self.actions
+    }
+}
+
+/// What the Devices page's panels read from the connected device (Wi-Fi networks, Bluetooth
+/// settings, the gateway's devices and the wait for a new one), kept with the session rather than
+/// in each panel: switching tabs, or the remount a restart brings, loses none of it, and an
+/// action or a wait still running finishes into it. Cleared when another device connects.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Panels {
+    /// The device they were read from.
+    device: StoredValue<Option<DeviceId>, LocalStorage>,
+    /// The Wi-Fi panel's.
+    pub wifi: wifi::WifiSetup,
+    /// The Bluetooth panel's.
+    pub ble: ble::BleSettings,
+    /// The BTHome gateway panel's.
+    pub gateway: gateway::BthomeGateway,
+}
+
+impl Panels {
+    /// Keeps what was read from `device`, clearing what another device's panels hold.
+    fn keep_for(self, device: &DeviceId) {
+        if self.device.with_value(|d| d.as_ref() == Some(device)) {
+            return;
+        }
+        self.device.set_value(Some(device.clone()));
+        self.wifi.clear();
+        self.ble.clear();
+        self.gateway.clear();
     }
 }
 

@@ -151,6 +151,12 @@ pub struct WifiSetup {
 }
 
 impl WifiSetup {
+    /// Forgets what was read (another device connected).
+    pub(super) fn clear(self) {
+        self.found.set(Vec::new());
+        self.provisioning.set(None);
+    }
+
     /// Reads the set-up state and scans for networks.
     pub fn scan(self, session: ShellySession) {
         session.run("Wi-Fi scan", move |s| async move {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::AddForm;
+use crate::state::shelly::gateway::adding::AddForm;
 
 use crate::components::live::{Live, LiveRegion};
 use crate::components::shelly::{TextField, range_label};

@@ -20,8 +20,8 @@ use crate::state::store::use_store;
 /// The gateway panel.
 #[component]
 pub fn GatewayPanel() -> impl IntoView {
-    let gateway = BthomeGateway::default();
-    let form = AddForm::default();
+    let gateway = ShellySession::from_context().panels.gateway;
+    let form = gateway.form;
     view! {
         <section class="shelly-gateway" aria-label="BTHome gateway">
             <h2>"BTHome gateway"</h2>
@@ -30,23 +30,6 @@ pub fn GatewayPanel() -> impl IntoView {
             <Components gateway=gateway />
             <Relayed form=form />
         </section>
-    }
-}
-
-/// The add form's address and name, which picking a discovered or relayed device fills in.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AddForm {
-    /// The address typed or picked.
-    pub addr: RwSignal<String>,
-    /// The name typed or picked.
-    pub name: RwSignal<String>,
-}
-
-impl AddForm {
-    /// Fills the form with a picked device.
-    pub fn pick(self, addr: String, name: String) {
-        self.addr.set(addr);
-        self.name.set(name);
     }
 }
 

@@ -4,7 +4,7 @@
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use super::AddForm;
+use crate::state::shelly::gateway::adding::AddForm;
 
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::remote::describe_readings;

@@ -3,8 +3,26 @@
 //! the gateway has not heard yet.
 
 use bluehome_core::shelly::methods::bthome::{KnownObjects, ObjectInfo};
+use leptos::prelude::*;
 
 use super::kept::shown_address;
+
+/// The add form's address and name, which picking a discovered or relayed device fills in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AddForm {
+    /// The address typed or picked.
+    pub addr: RwSignal<String>,
+    /// The name typed or picked.
+    pub name: RwSignal<String>,
+}
+
+impl AddForm {
+    /// Fills the form with a picked device.
+    pub fn pick(self, addr: String, name: String) {
+        self.addr.set(addr);
+        self.name.set(name);
+    }
+}
 
 /// An object a BTHome device sends (`BTHomeDevice.GetKnownObjects`), named from
 /// `BTHome.GetObjectInfos`: what the user may make a sensor component of.

@@ -22,7 +22,7 @@ use bluehome_core::text::printable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use self::adding::{NewDevice, SensorCandidate, Waiting, sensor_candidates};
+use self::adding::{AddForm, NewDevice, SensorCandidate, Waiting, sensor_candidates};
 use self::discovery::{discovered, discovery_outcome};
 use self::kept::{
     BthomeDevice, BthomeSensor, DynamicComponents, Kept, explain_device_error,
@@ -70,6 +70,8 @@ pub struct BthomeGateway {
     pub chosen: RwSignal<Vec<(u8, u8)>>,
     /// The device waited for.
     pub waiting: RwSignal<Option<Waiting>>,
+    /// The add form's address and name.
+    pub form: AddForm,
 }
 
 impl ShellySession {
@@ -111,6 +113,19 @@ impl BthomeGateway {
                     .filter(|name| !name.trim().is_empty())
             })
             .map_or_else(|| shown_address(addr), |name| printable(&name).into_owned())
+    }
+
+    /// Forgets what was read, found and typed (another device connected), ending a wait.
+    pub(super) fn clear(self) {
+        self.errors.set(Vec::new());
+        self.devices.set(Vec::new());
+        self.sensors.set(Vec::new());
+        self.discovery_note.set(None);
+        self.added_device.set(None);
+        self.candidates.set(Vec::new());
+        self.chosen.set(Vec::new());
+        self.waiting.set(None);
+        self.form.pick(String::new(), String::new());
     }
 
     /// Reads the gateway's status and its BTHome components.
@@ -204,8 +219,13 @@ impl BthomeGateway {
                 let still = self
                     .waiting
                     .try_with_untracked(|w| w.as_ref().is_some_and(|w| w.id == id && !w.gave_up));
-                if still != Some(true) || s.link().is_none() {
+                if still != Some(true) {
                     return;
+                }
+                if s.link().is_none() {
+                    // The link dropped: the automatic re-reads end here, and "Read again" (once
+                    // connected again) starts them anew.
+                    return self.give_up();
                 }
                 let seen = s.events_seen();
                 let _ = s.listen().await;
@@ -226,13 +246,17 @@ impl BthomeGateway {
                     }
                 }
                 if now.saturating_sub(start) >= WAIT_FOR_OBJECTS_MS {
-                    self.waiting.try_update(|w| {
-                        if let Some(w) = w {
-                            w.gave_up = true;
-                        }
-                    });
-                    return;
+                    return self.give_up();
                 }
+            }
+        });
+    }
+
+    /// Ends the automatic re-reads of the device waited for.
+    fn give_up(self) {
+        self.waiting.try_update(|w| {
+            if let Some(w) = w {
+                w.gave_up = true;
             }
         });
     }
