@@ -2,14 +2,12 @@
 
 use leptos::prelude::*;
 
-use crate::state::shelly::gateway::adding::AddForm;
-
 use crate::components::live::{Live, LiveRegion};
 use crate::components::shelly::TextField;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
 use crate::state::shelly::gateway::BthomeGateway;
-use crate::state::shelly::gateway::adding::{NewDevice, Waiting};
+use crate::state::shelly::gateway::adding::{AddForm, NewDevice, Waiting};
 
 /// The add form, the wait for a new device to send, and the sensors to pick.
 #[component]

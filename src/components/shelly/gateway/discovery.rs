@@ -2,12 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::state::shelly::gateway::adding::AddForm;
-
 use crate::components::live::{Live, LiveRegion};
 use crate::components::shelly::{TextField, range_label};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
+use crate::state::shelly::gateway::adding::AddForm;
 use crate::state::shelly::gateway::discovery::{discovered, discovered_label};
 use crate::state::shelly::gateway::kept::shown_address;
 use crate::state::shelly::gateway::{BthomeGateway, DISCOVERY_SECONDS};

@@ -17,7 +17,7 @@ use crate::state::shelly::gateway::BthomeGateway;
 use crate::state::shelly::gateway::kept::{Kept, shown_address};
 use crate::state::store::use_store;
 
-/// The gateway panel.
+/// The gateway panel, over the session's state of it (kept while another tab is open).
 #[component]
 pub fn GatewayPanel() -> impl IntoView {
     let gateway = ShellySession::from_context().panels.gateway;

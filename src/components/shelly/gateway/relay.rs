@@ -4,9 +4,8 @@
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
-use crate::state::shelly::gateway::adding::AddForm;
-
 use crate::state::shelly::ShellySession;
+use crate::state::shelly::gateway::adding::AddForm;
 use crate::state::shelly::remote::describe_readings;
 use crate::state::store::use_store;
 
