@@ -354,6 +354,8 @@ async fn profile_slots_survive_a_reload() {
     let slots = text(&again.host, ".slots");
     assert!(slots.contains(DEVICE_NAME), "{slots}");
     assert!(slots.contains("CC:BA:97:0D:5E:01"), "{slots}");
+    // The model the device reported is kept with it.
+    assert!(slots.contains("S3GW-1DBT001"), "{slots}");
     let active = element(&again.host, ".slot.active");
     assert_eq!(active.get_attribute("data-slot").as_deref(), Some("2"));
     assert!(text(&again.host, ".seeking").contains("empty"));
@@ -799,6 +801,72 @@ async fn requests_use_ids_and_cnonces_firmware_can_hold() {
         }
     }
     drop(requests);
+    w.host.remove();
+}
+
+/// Choosing another slot is saved by itself once the changes settle (after two seconds), without
+/// the page being hidden.
+#[wasm_bindgen_test]
+async fn a_chosen_slot_is_saved_once_the_changes_settle() {
+    let storage = MemoryStore::default();
+    let w = world_storing(&storage).await;
+    connect(&w).await;
+    let saved_active = || {
+        let saved = storage.get(PROFILES_KEY).unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(&saved).map(|doc| doc["active"].clone())
+    };
+    nth(&w.host, "button.slot-select", 2).click();
+    tick().await;
+    assert_ne!(saved_active().ok(), Some(json!(2)), "saved at once");
+    until(5, "the slot saved", || {
+        saved_active().ok() == Some(json!(2))
+    })
+    .await;
+    w.host.remove();
+}
+
+/// A profile's Disconnect button (shown once another profile is the active one) drops its
+/// device's link; the profile keeps the device.
+#[wasm_bindgen_test]
+async fn a_profiles_disconnect_button_drops_its_device() {
+    let w = connected_world().await;
+    nth(&w.host, "button.slot-select", 1).click();
+    tick().await;
+    assert!(w.session.link().is_some(), "choosing a slot keeps the link");
+    let first = element(&w.host, ".slot[data-slot='0']");
+    let disconnect: web_sys::HtmlElement = first
+        .query_selector("button.small")
+        .unwrap()
+        .expect("the profile's Disconnect button")
+        .unchecked_into();
+    assert_eq!(
+        disconnect.text_content().unwrap_or_default().trim(),
+        "Disconnect"
+    );
+    disconnect.click();
+    until(5, "disconnected", || w.session.link().is_none()).await;
+    until(1, "the profile not connected", || {
+        let state = element(&w.host, ".slot[data-slot='0']").get_attribute("data-state");
+        state.as_deref() == Some("not connected")
+    })
+    .await;
+    w.host.remove();
+}
+
+/// A password typed for a device (not remembered) is used again while the page has it, but not
+/// once the device's profile is cleared: chosen again, the device asks for it again.
+#[wasm_bindgen_test]
+async fn clearing_a_profile_drops_the_password_typed_for_its_device() {
+    let w = challenged_world("s3cret-pw").await;
+    w.send_password("s3cret-pw");
+    w.until_connected().await;
+    click(&w.host, "Clear this profile");
+    until(10, "disconnected", || w.session.link().is_none()).await;
+    tick().await;
+    w.mock()
+        .set_chooser(ChooserAnswer::Device(DeviceId::from("gw-1")));
+    click(&w.host, "Set up a device…");
+    w.failure_saying(10, "password protected").await;
     w.host.remove();
 }
 
