@@ -825,6 +825,32 @@ async fn a_chosen_slot_is_saved_once_the_changes_settle() {
     w.host.remove();
 }
 
+/// Another window cleared the connected device's profile, and its storage event has not come
+/// yet: this window's next save takes that in first and lets the device go, instead of writing
+/// the profile back.
+#[wasm_bindgen_test]
+async fn a_save_takes_in_a_profile_another_window_cleared() {
+    let storage = MemoryStore::default();
+    let w = world_storing(&storage).await;
+    connect(&w).await;
+    let mac = "CC:BA:97:0D:5E:01";
+    let stored = || storage.get(PROFILES_KEY).unwrap_or_default();
+    until(5, "the device saved", || stored().contains(mac)).await;
+    // The other window writes every slot empty (no storage event reaches this one).
+    let mut doc: serde_json::Value = serde_json::from_str(&stored()).unwrap();
+    for slot in doc["slots"].as_array_mut().unwrap() {
+        *slot = serde_json::Value::Null;
+    }
+    storage.set(PROFILES_KEY, &doc.to_string()).unwrap();
+    // This window saves: another slot chosen, written at once as leaving the page does.
+    nth(&w.host, "button.slot-select", 2).click();
+    tick().await;
+    w.session.flush_profiles();
+    until(5, "the device let go", || w.session.link().is_none()).await;
+    assert!(!stored().contains(mac), "{}", stored());
+    w.host.remove();
+}
+
 /// A profile's Disconnect button (shown once another profile is the active one) drops its
 /// device's link; the profile keeps the device.
 #[wasm_bindgen_test]
