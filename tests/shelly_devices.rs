@@ -851,6 +851,19 @@ async fn a_save_takes_in_a_profile_another_window_cleared() {
     w.host.remove();
 }
 
+/// The ◀ and ▶ buttons step through the profiles, wrapping at either end.
+#[wasm_bindgen_test]
+async fn the_arrows_step_through_the_profiles_wrapping() {
+    let w = connected_world().await;
+    let last = (count(&w.host, ".slot") - 1).to_string();
+    for (arrow, then) in [("▶", "1"), ("◀", "0"), ("◀", last.as_str()), ("▶", "0")] {
+        click_and_render(&w.host, arrow).await;
+        let active = element(&w.host, ".slot.active").get_attribute("data-slot");
+        assert_eq!(active.as_deref(), Some(then), "after {arrow}");
+    }
+    w.host.remove();
+}
+
 /// A profile's Disconnect button (shown once another profile is the active one) drops its
 /// device's link; the profile keeps the device.
 #[wasm_bindgen_test]
