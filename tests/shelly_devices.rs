@@ -864,6 +864,31 @@ async fn the_arrows_step_through_the_profiles_wrapping() {
     w.host.remove();
 }
 
+/// "Clear all" asks first; refused, nothing changes; confirmed, every profile is emptied and the
+/// connected device let go.
+#[wasm_bindgen_test]
+async fn clear_all_asks_then_empties_every_profile() {
+    let w = connected_world().await;
+    let window = web_sys::window().unwrap();
+    // The browser's confirm dialog, answered by the test.
+    let answer = |yes: bool| {
+        let reply = js_sys::Function::new_no_args(&format!("return {yes};"));
+        js_sys::Reflect::set(&window, &"confirm".into(), &reply).unwrap();
+    };
+    answer(false);
+    click_and_render(&w.host, "Clear all").await;
+    assert!(text(&w.host, ".slots").contains(DEVICE_NAME));
+    assert!(w.session.link().is_some());
+    answer(true);
+    click(&w.host, "Clear all");
+    until(5, "the device let go", || w.session.link().is_none()).await;
+    tick().await;
+    let slots = text(&w.host, ".slots");
+    assert!(!slots.contains("CC:BA:97:0D:5E:01"), "{slots}");
+    js_sys::Reflect::delete_property(&window, &"confirm".into()).unwrap();
+    w.host.remove();
+}
+
 /// A profile's Disconnect button (shown once another profile is the active one) drops its
 /// device's link; the profile keeps the device.
 #[wasm_bindgen_test]
