@@ -368,24 +368,36 @@ async fn profile_slots_survive_a_reload() {
     again.host.remove();
 }
 
+/// Another window of the page changes the profiles saved in `storage` and saves them (no
+/// `storage` event: a test sends one where it wants it).
+fn other_window_saves(
+    storage: &MemoryStore,
+    change: impl FnOnce(&mut bluehome_core::profiles::Profiles),
+) {
+    use bluehome_core::profiles::{Config, Profiles};
+
+    let text = storage.get(PROFILES_KEY);
+    let mut there = Profiles::load(text.as_deref(), Config::default()).profiles;
+    change(&mut there);
+    storage.set(PROFILES_KEY, &there.to_storage_json()).unwrap();
+}
+
 /// Two windows of the page: a device the other window binds shows here at once (its `storage`
 /// event), and this window's next save keeps it, also when the other window's save came in
 /// between without an event yet. Before, each window wrote its own slots over the other's.
 #[wasm_bindgen_test]
 async fn a_profile_another_window_saves_is_kept() {
     use bluehome_core::MacAddress;
-    use bluehome_core::profiles::{Binding, Config, Profiles};
+    use bluehome_core::profiles::Binding;
 
     let storage = MemoryStore::default();
-    let w = world_storing(&storage).await;
-    connect(&w).await;
+    let w = connected_storing(&storage).await;
     let other_window_binds = |name: &str, mac: MacAddress| {
-        let text = storage.get(PROFILES_KEY);
-        let mut there = Profiles::load(text.as_deref(), Config::default()).profiles;
-        let open = (0..there.len()).find(|&i| there.slot(i).is_none()).unwrap();
-        there.select(open, 0).unwrap();
-        there.bind(Binding::new(mac, name)).unwrap();
-        storage.set(PROFILES_KEY, &there.to_storage_json()).unwrap();
+        other_window_saves(&storage, |there| {
+            let open = (0..there.len()).find(|&i| there.slot(i).is_none()).unwrap();
+            there.select(open, 0).unwrap();
+            there.bind(Binding::new(mac, name)).unwrap();
+        });
     };
     let storage_event = js_sys::Function::new_no_args(
         "window.dispatchEvent(new StorageEvent('storage', { key: 'bluehome.profiles' }))",
@@ -568,15 +580,9 @@ async fn a_link_dropped_during_discovery_ends_it_and_reconnects() {
 #[wasm_bindgen_test]
 async fn switching_devices_is_no_dropped_connection() {
     let w = connected_world().await;
-    let second = DeviceId::from("gw-2");
-    add_neighbour(w.mock(), &second, Some("ShellyBluGwG3-CCBA970D5E02"));
-    nth(&w.host, ".slot-select", 1).click();
-    tick().await;
-    w.mock().set_chooser(ChooserAnswer::Device(second.clone()));
-    click(&w.host, "Set up a device…");
-    until(10, "connected to the second gateway", || {
+    let second = w.turn_to_a_second_gateway().await;
+    until(1, "the second gateway named", || {
         text(&w.host, ".connected-name").contains("CCBA970D5E02")
-            && w.session.busy.get_untracked().is_none()
     })
     .await;
     gloo_timers::future::sleep(std::time::Duration::from_millis(1_500)).await;
@@ -809,8 +815,7 @@ async fn requests_use_ids_and_cnonces_firmware_can_hold() {
 #[wasm_bindgen_test]
 async fn a_chosen_slot_is_saved_once_the_changes_settle() {
     let storage = MemoryStore::default();
-    let w = world_storing(&storage).await;
-    connect(&w).await;
+    let w = connected_storing(&storage).await;
     let saved_active = || {
         let saved = storage.get(PROFILES_KEY).unwrap_or_default();
         serde_json::from_str::<serde_json::Value>(&saved).map(|doc| doc["active"].clone())
@@ -831,17 +836,14 @@ async fn a_chosen_slot_is_saved_once_the_changes_settle() {
 #[wasm_bindgen_test]
 async fn a_save_takes_in_a_profile_another_window_cleared() {
     let storage = MemoryStore::default();
-    let w = world_storing(&storage).await;
-    connect(&w).await;
+    let w = connected_storing(&storage).await;
     let mac = "CC:BA:97:0D:5E:01";
     let stored = || storage.get(PROFILES_KEY).unwrap_or_default();
     until(5, "the device saved", || stored().contains(mac)).await;
-    // The other window writes every slot empty (no storage event reaches this one).
-    let mut doc: serde_json::Value = serde_json::from_str(&stored()).unwrap();
-    for slot in doc["slots"].as_array_mut().unwrap() {
-        *slot = serde_json::Value::Null;
-    }
-    storage.set(PROFILES_KEY, &doc.to_string()).unwrap();
+    // The other window clears every slot (no storage event reaches this one).
+    other_window_saves(&storage, |there| {
+        there.clear_all(0);
+    });
     // This window saves: another slot chosen, written at once as leaving the page does.
     nth(&w.host, "button.slot-select", 2).click();
     tick().await;

@@ -12,8 +12,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bluehome::app::provide_app_state;
+use bluehome::ble::Backend;
 use bluehome::ble::mock::ChooserAnswer;
-use bluehome::ble::{Backend, DeviceId};
 use bluehome::pages::{DevicesPage, ScanPage};
 use bluehome::state::AppStore;
 use bluehome::state::shelly::store::PROFILES_KEY;
@@ -513,17 +513,7 @@ async fn another_device_connected_clears_the_gateway_panel() {
     let w = gateway_tab_keeping_a_device(GatewayOptions::default(), Vec::new()).await;
     click(&w.host, "Read devices and sensors");
     text_saying(&w.host, 10, ".bthome-devices", "AA:BB:CC:DD:EE:FF").await;
-    let second = DeviceId::from("gw-2");
-    add_neighbour(w.mock(), &second, Some("ShellyBluGwG3-CCBA970D5E02"));
-    nth(&w.host, ".slot-select", 1).click();
-    tick().await;
-    w.mock().set_chooser(ChooserAnswer::Device(second.clone()));
-    click(&w.host, "Set up a device…");
-    until(10, "connected to the second gateway", || {
-        w.session.link().is_some_and(|l| *l.device() == second)
-            && w.session.busy.get_untracked().is_none()
-    })
-    .await;
+    w.turn_to_a_second_gateway().await;
     click_and_render(&w.host, "BTHome gateway").await;
     let devices = text(&w.host, ".bthome-devices");
     assert!(!devices.contains("AA:BB:CC:DD:EE:FF"), "{devices}");

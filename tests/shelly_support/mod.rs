@@ -257,6 +257,25 @@ impl World {
         .await;
     }
 
+    /// Turns to a second gateway (`add_neighbour`'s, as `gw-2`) as a person does: another
+    /// profile chosen, then "Set up a device…" with the chooser answering it. Waits at most 10 s
+    /// until it is connected and nothing runs; returns its id.
+    pub async fn turn_to_a_second_gateway(&self) -> DeviceId {
+        let second = DeviceId::from("gw-2");
+        add_neighbour(self.mock(), &second, Some("ShellyBluGwG3-CCBA970D5E02"));
+        nth(&self.host, ".slot-select", 1).click();
+        tick().await;
+        self.mock()
+            .set_chooser(ChooserAnswer::Device(second.clone()));
+        click(&self.host, "Set up a device…");
+        until(10, "connected to the second gateway", || {
+            self.session.link().is_some_and(|l| *l.device() == second)
+                && self.session.busy.get_untracked().is_none()
+        })
+        .await;
+        second
+    }
+
     /// Answers the page's password request with `password`.
     pub fn send_password(&self, password: &str) {
         type_into(&self.host, "Device password (user admin)", password);
@@ -533,6 +552,13 @@ pub async fn world_storing(storage: &MemoryStore) -> World {
         storage.clone(),
     )
     .await
+}
+
+/// [`world_storing`], connected.
+pub async fn connected_storing(storage: &MemoryStore) -> World {
+    let w = world_storing(storage).await;
+    connect(&w).await;
+    w
 }
 
 /// The Devices page over a default gateway that hears one Shelly BLU H&T, fresh storage.
