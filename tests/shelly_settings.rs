@@ -732,3 +732,43 @@ async fn a_missing_network_name_names_its_field() {
     .await;
     w.host.remove();
 }
+
+/// What was typed into the Wi-Fi, password and console forms stays through a tab switch; another
+/// device connecting clears the first two (they were meant for the first device), not the console.
+#[wasm_bindgen_test]
+async fn typed_text_is_kept_across_tabs_until_another_device_connects() {
+    let w = connected_on("Wi-Fi").await;
+    type_into(&w.host, "Network name (SSID)", "Attic");
+    type_into(&w.host, "Wi-Fi password", "attic-pass-1");
+    check_box(&w.host, "I understand");
+    click_and_render(&w.host, "Password & name").await;
+    type_into(&w.host, "New password", "n3w-pass");
+    type_into(&w.host, "Device name", "Attic gateway");
+    check_box(&w.host, "Turn off the device's Wi-Fi access point");
+    click_and_render(&w.host, "Console").await;
+    type_into(&w.host, "Method", "Sys.GetConfig");
+
+    click_and_render(&w.host, "Wi-Fi").await;
+    assert_eq!(field(&w.host, "Network name (SSID)").value(), "Attic");
+    assert_eq!(field(&w.host, "Wi-Fi password").value(), "attic-pass-1");
+    assert!(checkbox(&w.host, "I understand").unwrap().checked());
+    click_and_render(&w.host, "Password & name").await;
+    assert_eq!(field(&w.host, "New password").value(), "n3w-pass");
+    assert_eq!(field(&w.host, "Device name").value(), "Attic gateway");
+    assert!(checkbox(&w.host, "access point").unwrap().checked());
+    click_and_render(&w.host, "Console").await;
+    assert_eq!(field(&w.host, "Method").value(), "Sys.GetConfig");
+
+    w.turn_to_a_second_gateway().await;
+    click_and_render(&w.host, "Console").await;
+    assert_eq!(field(&w.host, "Method").value(), "Sys.GetConfig");
+    click_and_render(&w.host, "Password & name").await;
+    assert_eq!(field(&w.host, "New password").value(), "");
+    assert_eq!(field(&w.host, "Device name").value(), "");
+    assert!(!checkbox(&w.host, "access point").unwrap().checked());
+    click_and_render(&w.host, "Wi-Fi").await;
+    assert_eq!(field(&w.host, "Network name (SSID)").value(), "");
+    assert_eq!(field(&w.host, "Wi-Fi password").value(), "");
+    assert!(!checkbox(&w.host, "I understand").unwrap().checked());
+    w.host.remove();
+}

@@ -1,21 +1,19 @@
 //! The raw RPC console for power users: method, JSON params, response, history (masked).
 
-use bluehome_core::shelly::methods::Method;
-use bluehome_core::shelly::methods::shelly::GetDeviceInfo;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::pretty;
 use crate::components::live::{Live, LiveRegion};
 use crate::state::shelly::ShellySession;
-use crate::state::shelly::rpc::CONSOLE_SUGGESTIONS;
+use crate::state::shelly::rpc::{CONSOLE_SUGGESTIONS, ConsoleForm};
 
 /// The console.
 #[component]
 pub fn RpcConsole() -> impl IntoView {
     let session = ShellySession::from_context();
-    let method = RwSignal::new(GetDeviceInfo::NAME.to_owned());
-    let params = RwSignal::new(String::new());
+    // Kept with the session: a tab switch loses none of it.
+    let ConsoleForm { method, params } = session.panels.console;
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         session.send_console(&method.get_untracked(), &params.get_untracked());

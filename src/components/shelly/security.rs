@@ -5,18 +5,21 @@ use leptos::prelude::*;
 use super::{CheckField, DeviceUsername, RPC_OFF_AND_BLU_GATEWAYS, TextField};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
-use crate::state::shelly::security::Hardening;
+use crate::state::shelly::security::{Hardening, SecurityForm};
 
 /// Password, name and hardening.
 #[component]
 pub fn SecurityPanel() -> impl IntoView {
     let session = ShellySession::from_context();
-    let password = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
-    let remember = RwSignal::new(false);
-    let name = RwSignal::new(String::new());
-    let ap_off = RwSignal::new(false);
-    let rpc_off = RwSignal::new(false);
+    // Kept with the session: a tab switch loses none of it.
+    let SecurityForm {
+        password,
+        confirm,
+        remember,
+        name,
+        access_point_off: ap_off,
+        ble_rpc_off: rpc_off,
+    } = session.panels.security;
 
     let set_password = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

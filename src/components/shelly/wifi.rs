@@ -10,15 +10,20 @@ use crate::components::live::{Live, LiveRegion};
 use crate::components::wifi::network_label;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
-use crate::state::shelly::wifi::{in_setup_window, password_hint};
+use crate::state::shelly::wifi::{WifiSetup, in_setup_window, password_hint};
 
 /// The wizard.
 #[component]
 pub fn WifiWizard() -> impl IntoView {
     let session = ShellySession::from_context();
     let setup = session.panels.wifi;
-    let ssid = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    // Kept with the session, like what was read: a tab switch loses none of it.
+    let WifiSetup {
+        ssid,
+        password,
+        acknowledged,
+        ..
+    } = setup;
     // From the session, not this panel: a restart remounts the panel while the action runs.
     // A memo: the status is read again and again, the address (and its announcement) changes
     // only when the device joins or leaves.
@@ -29,7 +34,6 @@ pub fn WifiWizard() -> impl IntoView {
                 .filter(|ip| !ip.is_empty())
         })
     });
-    let acknowledged = RwSignal::new(false);
     let unencrypted = move || in_setup_window(setup.provisioning.get());
     // Enter in either field submits too: the same rule as the button's, so a password is never
     // sent in the clear without the acknowledgement.

@@ -265,9 +265,10 @@ impl RunsActions for ShellySession {
 }
 
 /// What the Devices page's panels read from the connected device (Wi-Fi networks, Bluetooth
-/// settings, the gateway's devices and the wait for a new one), kept with the session rather than
-/// in each panel: switching tabs, or the remount a restart brings, loses none of it, and an
-/// action or a wait still running finishes into it. Cleared when another device connects.
+/// settings, the gateway's devices and the wait for a new one) and what was typed into them,
+/// kept with the session rather than in each panel: switching tabs, or the remount a restart
+/// brings, loses none of it, and an action or a wait still running finishes into it. Cleared
+/// when another device connects (but for the console's).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Panels {
     /// The device they were read from.
@@ -278,6 +279,10 @@ pub struct Panels {
     pub ble: ble::BleSettings,
     /// The BTHome gateway panel's.
     pub gateway: gateway::BthomeGateway,
+    /// The security panel's.
+    pub security: security::SecurityForm,
+    /// The raw console's.
+    pub console: rpc::ConsoleForm,
 }
 
 impl Panels {
@@ -290,6 +295,7 @@ impl Panels {
         self.wifi.clear();
         self.ble.clear();
         self.gateway.clear();
+        self.security.clear();
     }
 }
 

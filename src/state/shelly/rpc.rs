@@ -74,6 +74,25 @@ pub const CONSOLE_SUGGESTIONS: [&str; 13] = [
     bthome::GetConfig::NAME,
 ];
 
+/// What was typed into the raw console, kept with the session: a tab switch loses none of it,
+/// and neither does another device connecting (a method and its parameters are not one device's).
+#[derive(Debug, Clone, Copy)]
+pub struct ConsoleForm {
+    /// The method's name.
+    pub method: RwSignal<String>,
+    /// Its parameters, as typed (JSON).
+    pub params: RwSignal<String>,
+}
+
+impl Default for ConsoleForm {
+    fn default() -> Self {
+        Self {
+            method: RwSignal::new(shelly::GetDeviceInfo::NAME.to_owned()),
+            params: RwSignal::new(String::new()),
+        }
+    }
+}
+
 impl ShellySession {
     /// Sends what the raw console was given: a method name and its params as JSON text (empty:
     /// none). An error answer is shown in the console's history; only a failure to get an

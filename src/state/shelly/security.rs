@@ -18,6 +18,35 @@ pub struct Hardening {
     pub ble_rpc_off: bool,
 }
 
+/// What was typed into the security panel, kept with the session: a tab switch loses none of it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SecurityForm {
+    /// The new password, until it is sent.
+    pub password: RwSignal<String>,
+    /// The new password repeated, until it is sent.
+    pub confirm: RwSignal<String>,
+    /// Whether to remember the password's digest in the device's profile.
+    pub remember: RwSignal<bool>,
+    /// The new device name.
+    pub name: RwSignal<String>,
+    /// Whether to turn off the device's access point.
+    pub access_point_off: RwSignal<bool>,
+    /// Whether to turn off RPC over Bluetooth.
+    pub ble_rpc_off: RwSignal<bool>,
+}
+
+impl SecurityForm {
+    /// Forgets what was typed (another device connected).
+    pub(super) fn clear(self) {
+        self.password.set(String::new());
+        self.confirm.set(String::new());
+        self.remember.set(false);
+        self.name.set(String::new());
+        self.access_point_off.set(false);
+        self.ble_rpc_off.set(false);
+    }
+}
+
 impl ShellySession {
     /// The connected device's digest-auth realm.
     fn realm(self) -> Option<String> {

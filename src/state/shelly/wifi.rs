@@ -141,20 +141,30 @@ pub fn password_hint(networks: &[ScanResult], ssid: &str) -> Option<String> {
     }
 }
 
-/// What the Wi-Fi wizard found: the networks of the last scan and the set-up state.
+/// What the Wi-Fi wizard found (the networks of the last scan and the set-up state) and what was
+/// typed into it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WifiSetup {
     /// The networks, strongest first.
     pub found: RwSignal<Vec<ScanResult>>,
     /// The provisioning state, when the device reports it.
     pub provisioning: RwSignal<Option<Provisioning>>,
+    /// The network name typed or picked.
+    pub ssid: RwSignal<String>,
+    /// The password typed, until it is sent.
+    pub password: RwSignal<String>,
+    /// Whether sending the password over an unencrypted link was accepted.
+    pub acknowledged: RwSignal<bool>,
 }
 
 impl WifiSetup {
-    /// Forgets what was read (another device connected).
+    /// Forgets what was read and typed (another device connected).
     pub(super) fn clear(self) {
         self.found.set(Vec::new());
         self.provisioning.set(None);
+        self.ssid.set(String::new());
+        self.password.set(String::new());
+        self.acknowledged.set(false);
     }
 
     /// Reads the set-up state and scans for networks.
