@@ -686,3 +686,35 @@ async fn a_slow_device_is_polled_at_the_clients_pace() {
         "{ops} GATT operations in {took} ms"
     );
 }
+
+/// What was typed into the gateway panel stays through a tab switch; another gateway connecting
+/// clears the add form (an address and a key meant for the first), not the discovery time.
+#[wasm_bindgen_test]
+async fn the_gateway_panels_typing_is_kept_across_tabs_until_another_gateway_connects() {
+    let w = world_hearing_one_ht().await;
+    connect(&w).await;
+    let seconds = "Discovery seconds (1 to 120)";
+    let key = "Bind key (encrypted devices, 32 hex digits)";
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
+    type_into(&w.host, "Name", "Kitchen H&T");
+    type_into(&w.host, key, "231d39c1d7cc1ab1aee224cd096db932");
+    type_into(&w.host, seconds, "30");
+    click_and_render(&w.host, "Console").await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    assert_eq!(field(&w.host, "Address").value(), "3c:2e:f5:5b:01:01");
+    assert_eq!(field(&w.host, "Name").value(), "Kitchen H&T");
+    assert_eq!(
+        field(&w.host, key).value(),
+        "231d39c1d7cc1ab1aee224cd096db932"
+    );
+    assert_eq!(field(&w.host, seconds).value(), "30");
+
+    w.turn_to_a_second_gateway().await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    assert_eq!(field(&w.host, "Address").value(), "");
+    assert_eq!(field(&w.host, "Name").value(), "");
+    assert_eq!(field(&w.host, key).value(), "");
+    assert_eq!(field(&w.host, seconds).value(), "30");
+    w.end_without_failure();
+}

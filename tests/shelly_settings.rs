@@ -733,8 +733,25 @@ async fn a_missing_network_name_names_its_field() {
     w.host.remove();
 }
 
-/// What was typed into the Wi-Fi, password and console forms stays through a tab switch; another
-/// device connecting clears the first two (they were meant for the first device), not the console.
+const PAIRING_SECONDS: &str = "Pairing seconds (10 to 600)";
+
+/// The value of the composer's first object.
+fn composed_value(host: &web_sys::HtmlElement) -> String {
+    query::<web_sys::HtmlInputElement>(host, ".composer input").value()
+}
+
+/// Types `value` as the composer's first object's value.
+fn set_composed_value(host: &web_sys::HtmlElement, value: &str) {
+    let input: web_sys::HtmlInputElement = query(host, ".composer input");
+    input.set_value(value);
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+}
+
+/// What was typed into the Devices page's forms stays through a tab switch; another device
+/// connecting clears what was meant for the first device (the Wi-Fi network and password, the
+/// device's password and name), not the rest (the console, the pairing time, the composer).
 #[wasm_bindgen_test]
 async fn typed_text_is_kept_across_tabs_until_another_device_connects() {
     let w = connected_on("Wi-Fi").await;
@@ -745,9 +762,15 @@ async fn typed_text_is_kept_across_tabs_until_another_device_connects() {
     type_into(&w.host, "New password", "n3w-pass");
     type_into(&w.host, "Device name", "Attic gateway");
     check_box(&w.host, "Turn off the device's Wi-Fi access point");
+    click_and_render(&w.host, "Bluetooth").await;
+    type_into(&w.host, PAIRING_SECONDS, "300");
+    set_composed_value(&w.host, "19.5");
     click_and_render(&w.host, "Console").await;
     type_into(&w.host, "Method", "Sys.GetConfig");
 
+    click_and_render(&w.host, "Bluetooth").await;
+    assert_eq!(field(&w.host, PAIRING_SECONDS).value(), "300");
+    assert_eq!(composed_value(&w.host), "19.5");
     click_and_render(&w.host, "Wi-Fi").await;
     assert_eq!(field(&w.host, "Network name (SSID)").value(), "Attic");
     assert_eq!(field(&w.host, "Wi-Fi password").value(), "attic-pass-1");
@@ -762,6 +785,9 @@ async fn typed_text_is_kept_across_tabs_until_another_device_connects() {
     w.turn_to_a_second_gateway().await;
     click_and_render(&w.host, "Console").await;
     assert_eq!(field(&w.host, "Method").value(), "Sys.GetConfig");
+    click_and_render(&w.host, "Bluetooth").await;
+    assert_eq!(field(&w.host, PAIRING_SECONDS).value(), "300");
+    assert_eq!(composed_value(&w.host), "19.5");
     click_and_render(&w.host, "Password & name").await;
     assert_eq!(field(&w.host, "New password").value(), "");
     assert_eq!(field(&w.host, "Device name").value(), "");

@@ -12,7 +12,7 @@ use crate::platform::now_ms;
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::ble::{
-    PAIRING_SECONDS, Row, advertise_once, bthome_ad, composable, encode_rows,
+    Composer, PAIRING_SECONDS, Row, advertise_once, bthome_ad, composable, encode_rows,
 };
 use crate::state::shelly::explain::FormField;
 
@@ -21,7 +21,7 @@ use crate::state::shelly::explain::FormField;
 pub fn BlePanel() -> impl IntoView {
     let session = ShellySession::from_context();
     let settings = session.panels.ble;
-    let pairing_seconds = RwSignal::new("180".to_owned());
+    let pairing_seconds = settings.pairing_seconds;
     // Turning RPC over Bluetooth off asks first: the page loses the device.
     let turning_off = RwSignal::new(false);
     let now = RwSignal::new(now_ms());
@@ -91,12 +91,8 @@ pub fn BlePanel() -> impl IntoView {
 #[component]
 pub fn AdvertiseComposer() -> impl IntoView {
     let session = ShellySession::from_context();
-    let raw = RwSignal::new(String::new());
-    let use_raw = RwSignal::new(false);
-    let rows = RwSignal::new(vec![Row {
-        id: 0x02,
-        value: "21.5".into(),
-    }]);
+    // Kept with the session: a tab switch loses none of it.
+    let Composer { rows, raw, use_raw } = session.panels.ble.composer;
     let bytes = move || {
         if use_raw.get() {
             hex::decode(&raw.get()).map_err(|e| e.to_string())

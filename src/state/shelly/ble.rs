@@ -22,8 +22,9 @@ pub const PAIRING_SECONDS: std::ops::RangeInclusive<u32> = 10..=600;
 /// How often an open pairing window is watched for new bonds.
 pub const WATCH_PAIRING_EVERY_MS: u64 = 2_000;
 
-/// What the Bluetooth panel shows: the RPC switch, the bonds, the pairing window.
-#[derive(Debug, Clone, Copy, Default)]
+/// What the Bluetooth panel shows (the RPC switch, the bonds, the pairing window) and what was
+/// typed into it.
+#[derive(Debug, Clone, Copy)]
 pub struct BleSettings {
     /// RPC over Bluetooth, once read.
     pub rpc_enabled: RwSignal<Option<bool>>,
@@ -31,10 +32,52 @@ pub struct BleSettings {
     pub paired: RwSignal<Vec<PairedDevice>>,
     /// When the pairing window closes (ms since the epoch), while it is open.
     pub pairing_until: RwSignal<Option<u64>>,
+    /// How long to open the pairing window for, as typed.
+    pub pairing_seconds: RwSignal<String>,
+    /// The "Advertise once" composer's.
+    pub composer: Composer,
+}
+
+impl Default for BleSettings {
+    fn default() -> Self {
+        Self {
+            rpc_enabled: RwSignal::default(),
+            paired: RwSignal::default(),
+            pairing_until: RwSignal::default(),
+            pairing_seconds: RwSignal::new("180".to_owned()),
+            composer: Composer::default(),
+        }
+    }
+}
+
+/// What was typed into the "Advertise once" composer: BTHome objects with their values, or raw
+/// advertising data.
+#[derive(Debug, Clone, Copy)]
+pub struct Composer {
+    /// The objects, in order.
+    pub rows: RwSignal<Vec<Row>>,
+    /// The advertising data as hex.
+    pub raw: RwSignal<String>,
+    /// Whether the raw data is sent rather than the objects.
+    pub use_raw: RwSignal<bool>,
+}
+
+impl Default for Composer {
+    fn default() -> Self {
+        Self {
+            rows: RwSignal::new(vec![Row {
+                id: 0x02,
+                value: "21.5".into(),
+            }]),
+            raw: RwSignal::default(),
+            use_raw: RwSignal::default(),
+        }
+    }
 }
 
 impl BleSettings {
-    /// Forgets what was read (another device connected).
+    /// Forgets what was read (another device connected); what was typed is not one device's and
+    /// stays.
     pub(super) fn clear(self) {
         self.rpc_enabled.set(None);
         self.paired.set(Vec::new());

@@ -14,12 +14,11 @@ use crate::state::shelly::gateway::adding::{AddForm, NewDevice, Waiting};
 pub fn AddDevice(
     /// The panel's state.
     gateway: BthomeGateway,
-    /// The address and name typed, or picked from the discovered or relayed devices.
+    /// The address and name typed, or picked from the discovered or relayed devices, and the key.
     form: AddForm,
 ) -> impl IntoView {
     let session = ShellySession::from_context();
-    let AddForm { addr, name } = form;
-    let key = RwSignal::new(String::new());
+    let AddForm { addr, name, key } = form;
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let device = NewDevice {

@@ -21,7 +21,7 @@ pub fn Discovery(
     form: AddForm,
 ) -> impl IntoView {
     let session = ShellySession::from_context();
-    let discover_secs = RwSignal::new("10".to_owned());
+    let discover_secs = gateway.discovery_seconds;
     let discover = move |_| gateway.discover(session, &discover_secs.get_untracked());
     view! {
         <div class="row">

@@ -7,16 +7,25 @@ use leptos::prelude::*;
 
 use super::kept::shown_address;
 
-/// The add form's address and name, which picking a discovered or relayed device fills in.
+/// The add form: the address and name (which picking a discovered or relayed device fills in)
+/// and the bind key.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AddForm {
     /// The address typed or picked.
     pub addr: RwSignal<String>,
     /// The name typed or picked.
     pub name: RwSignal<String>,
+    /// The bind key typed.
+    pub key: RwSignal<String>,
 }
 
 impl AddForm {
+    /// Empties the form.
+    pub(super) fn clear(self) {
+        self.pick(String::new(), String::new());
+        self.key.set(String::new());
+    }
+
     /// Fills the form with a picked device.
     pub fn pick(self, addr: String, name: String) {
         self.addr.set(addr);

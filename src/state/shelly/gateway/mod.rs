@@ -49,8 +49,8 @@ const REREAD_EVERY_MS: u64 = 5_000;
 /// sends once a minute.
 pub const DISCOVERY_SECONDS: std::ops::RangeInclusive<u32> = 1..=120;
 
-/// What the gateway panel shows, and its actions.
-#[derive(Debug, Clone, Copy, Default)]
+/// What the gateway panel shows and what was typed into it, and its actions.
+#[derive(Debug, Clone, Copy)]
 pub struct BthomeGateway {
     /// `BTHome.GetStatus` errors, explained.
     pub errors: RwSignal<Vec<String>>,
@@ -70,8 +70,28 @@ pub struct BthomeGateway {
     pub chosen: RwSignal<Vec<(u8, u8)>>,
     /// The device waited for.
     pub waiting: RwSignal<Option<Waiting>>,
-    /// The add form's address and name.
+    /// The add form.
     pub form: AddForm,
+    /// How long to discover for, as typed (not one device's: kept when another connects).
+    pub discovery_seconds: RwSignal<String>,
+}
+
+impl Default for BthomeGateway {
+    fn default() -> Self {
+        Self {
+            errors: RwSignal::default(),
+            devices: RwSignal::default(),
+            sensors: RwSignal::default(),
+            discovering: RwSignal::default(),
+            discovery_note: RwSignal::default(),
+            added_device: RwSignal::default(),
+            candidates: RwSignal::default(),
+            chosen: RwSignal::default(),
+            waiting: RwSignal::default(),
+            form: AddForm::default(),
+            discovery_seconds: RwSignal::new("10".to_owned()),
+        }
+    }
 }
 
 impl ShellySession {
@@ -125,7 +145,7 @@ impl BthomeGateway {
         self.candidates.set(Vec::new());
         self.chosen.set(Vec::new());
         self.waiting.set(None);
-        self.form.pick(String::new(), String::new());
+        self.form.clear();
     }
 
     /// Reads the gateway's status and its BTHome components.
