@@ -837,3 +837,15 @@ async fn a_wrong_mac_is_announced_and_names_its_field() {
             .is_none()
     );
 }
+
+/// What was typed into the BLU flow (the passkey, the MAC) is kept while the Devices page is left
+/// for another page and come back to: the flow goes on, and so does its form.
+#[wasm_bindgen_test]
+async fn the_passkey_and_mac_typed_are_kept_when_the_page_is_left_and_come_back_to() {
+    let (w, _device) = opened_without_scanning().await;
+    type_into(&w.host, "Passkey (up to 6 digits)", "123456");
+    type_into(&w.host, "MAC on the device", "3C:2E:F5");
+    w.leave_the_devices_page_and_come_back().await;
+    assert_eq!(field(&w.host, "Passkey (up to 6 digits)").value(), "123456");
+    assert_eq!(field(&w.host, "MAC on the device").value(), "3C:2E:F5");
+}

@@ -573,3 +573,15 @@ async fn a_secured_network_picked_from_the_scan_needs_a_password() {
     provisioned(&w).await;
     assert_eq!(device.borrow().state(), State::Provisioned);
 }
+
+/// The network and password typed into the Improv flow are kept while the Devices page is left
+/// for another page and come back to.
+#[wasm_bindgen_test]
+async fn the_network_typed_is_kept_when_the_page_is_left_and_come_back_to() {
+    let (w, _device, _) = ready_improv(ImprovOptions::default()).await;
+    type_into(&w.host, "Network name (SSID)", "Attic");
+    type_into(&w.host, "Wi-Fi password", "attic-pass-1");
+    w.leave_the_devices_page_and_come_back().await;
+    assert_eq!(field(&w.host, "Network name (SSID)").value(), "Attic");
+    assert_eq!(password_field(&w).value(), "attic-pass-1");
+}

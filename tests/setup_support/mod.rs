@@ -23,9 +23,21 @@ pub struct World {
     pub store: AppStore,
     pub setup: SetupSession,
     pub shelly: ShellySession,
+    /// Whether the Devices page is on the page (the Scan page always is).
+    devices_page: RwSignal<bool>,
 }
 
 impl World {
+    /// Takes the Devices page off the page and puts it back, as going to another page of the app
+    /// and back does.
+    pub async fn leave_the_devices_page_and_come_back(&self) {
+        self.devices_page.set(false);
+        tick().await;
+        assert_eq!(count(&self.host, ".setup"), 0, "the Devices page left");
+        self.devices_page.set(true);
+        tick().await;
+    }
+
     pub fn backend(&self) -> Rc<Backend> {
         self.store.backend()
     }
@@ -93,6 +105,7 @@ pub fn world_without_scan(mock: MockBackend) -> World {
     let slot: Rc<Cell<Option<Mounted>>> = Rc::new(Cell::new(None));
     let out = Rc::clone(&slot);
     let backend = Rc::new(Backend::Mock(mock));
+    let devices_page = RwSignal::new(true);
     let host = crate::dom::mount_view(move || {
         let store = provide_app_state(backend, false);
         store.start_ticker();
@@ -101,7 +114,7 @@ pub fn world_without_scan(mock: MockBackend) -> World {
             SetupSession::from_context(),
             ShellySession::from_context(),
         )));
-        view! { <DevicesPage /> <ScanPage /> }
+        view! { <Show when=move || devices_page.get()><DevicesPage /></Show> <ScanPage /> }
     });
     let (store, setup, shelly) = slot.take().unwrap();
     let setup = setup.expect("the app provides a set-up session");
@@ -110,5 +123,6 @@ pub fn world_without_scan(mock: MockBackend) -> World {
         store,
         setup,
         shelly,
+        devices_page,
     }
 }

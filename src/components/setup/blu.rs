@@ -21,8 +21,8 @@ pub fn BluPanel(
 ) -> impl IntoView {
     let view_ = session.blu;
     let busy = move || session.busy.get().is_some();
-    let passkey = RwSignal::new(String::new());
-    let mac_text = RwSignal::new(String::new());
+    // The session's: leaving the page and coming back loses none of it.
+    let (passkey, mac_text) = (view_.passkey, view_.mac_text);
     let mac_error = RwSignal::new(None::<String>);
     let model = move || {
         view_.model.get().map_or_else(

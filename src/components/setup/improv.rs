@@ -19,8 +19,8 @@ pub fn ImprovPanel(
 ) -> impl IntoView {
     let v = session.improv;
     let busy = move || session.busy.get().is_some();
-    let ssid = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    // The session's: leaving the page and coming back loses none of it.
+    let (ssid, password) = (v.ssid, v.password);
     let need = move || v.password_need(&ssid.get());
     let open = move || need() == PasswordNeed::Open;
     view! {

@@ -47,6 +47,10 @@ pub struct BluView {
     pub reset_armed: RwSignal<bool>,
     /// The factory reset was sent.
     pub reset_done: RwSignal<bool>,
+    /// The passkey typed (kept while the page is left and come back to).
+    pub passkey: RwSignal<String>,
+    /// The MAC typed, where the browser could not learn it.
+    pub mac_text: RwSignal<String>,
 }
 
 impl BluView {
@@ -61,6 +65,8 @@ impl BluView {
             rekey_armed: RwSignal::new(false),
             reset_armed: RwSignal::new(false),
             reset_done: RwSignal::new(false),
+            passkey: RwSignal::new(String::new()),
+            mac_text: RwSignal::new(String::new()),
         }
     }
 
@@ -74,6 +80,8 @@ impl BluView {
         self.rekey_armed.set(false);
         self.reset_armed.set(false);
         self.reset_done.set(false);
+        self.passkey.set(String::new());
+        self.mac_text.set(String::new());
     }
 
     /// Whether the passkey may also be the PIN asked for when pairing (tracked): firmware before
@@ -658,6 +666,8 @@ mod tests {
             .set(vec![(Characteristic::BeaconMode, Ok(Value::Switch(true)))]);
         view.key
             .set("231d39c1d7cc1ab1aee224cd096db932".parse().ok());
+        view.passkey.set("123456".to_owned());
+        view.mac_text.set("aa:bb".to_owned());
         for armed in [
             view.key_stored,
             view.rekey_armed,
@@ -672,6 +682,8 @@ mod tests {
         assert_eq!(view.mac.get_untracked(), None);
         assert!(view.values.get_untracked().is_empty());
         assert!(view.key.get_untracked().is_none());
+        assert!(view.passkey.get_untracked().is_empty());
+        assert!(view.mac_text.get_untracked().is_empty());
         for armed in [
             view.key_stored,
             view.rekey_armed,

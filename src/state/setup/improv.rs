@@ -53,6 +53,10 @@ pub struct ImprovView {
     /// The other plain http(s) URLs the device listed after the redirect (ESPHome: Home
     /// Assistant's link, then its own web server).
     pub also: RwSignal<Vec<String>>,
+    /// The network name typed or picked (kept while the page is left and come back to).
+    pub ssid: RwSignal<String>,
+    /// The Wi-Fi password typed.
+    pub password: RwSignal<String>,
     client: StoredValue<Option<Rc<RefCell<Client>>>, LocalStorage>,
     inbox: StoredValue<Inbox, LocalStorage>,
 }
@@ -68,6 +72,8 @@ impl ImprovView {
             notifications: RwSignal::new(false),
             provisioned: RwSignal::new(None),
             also: RwSignal::new(Vec::new()),
+            ssid: RwSignal::new(String::new()),
+            password: RwSignal::new(String::new()),
             client: StoredValue::new_local(None),
             inbox: StoredValue::new_local(Rc::default()),
         }
@@ -82,6 +88,8 @@ impl ImprovView {
         self.notifications.set(false);
         self.provisioned.set(None);
         self.also.set(Vec::new());
+        self.ssid.set(String::new());
+        self.password.set(String::new());
         self.client.set_value(None);
         self.inbox.with_value(|i| i.borrow_mut().clear());
     }
