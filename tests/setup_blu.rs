@@ -305,8 +305,8 @@ fn hex_of(key: [u8; 16]) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A device the page has not heard yet is watched while the flow learns its MAC, and the watch
-/// stays on. It is listed with the Scan page's watches: when Chrome drops every watch (the page
+/// A device the page has not heard yet is watched while the flow learns its MAC (for up to 5 s:
+/// a sensor that advertises a second into the watch is heard), and the watch stays on. It is listed with the Scan page's watches: when Chrome drops every watch (the page
 /// lost focus) it is re-armed with them, and the sensor's readings keep arriving. (Unlisted, it
 /// stayed "watching" but dead, and Chrome's scan copies of it were dropped as the watch's.)
 #[wasm_bindgen_test]
@@ -320,6 +320,11 @@ async fn the_flows_watch_is_rearmed_when_the_page_comes_back() {
         w.with_mock(|m| m.watching_advertisements(&id))
     })
     .await;
+    gloo_timers::future::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(
+        w.setup.busy.get_untracked().is_some(),
+        "still waiting for the device to advertise"
+    );
     press(&w, &device).await;
     blu_flow_ready(&w).await;
     let mac = device.borrow().mac();
