@@ -236,12 +236,19 @@ async fn an_encrypted_device_keeps_its_key_until_a_new_one_is_confirmed() {
 /// A BLU sensor in pairing mode, opened on a desktop Chrome (macOS) without the experimental
 /// flag: the page can neither scan nor watch, so it does not know the sensor's MAC.
 async fn opened_without_scanning() -> (World, SharedBlu) {
-    let mock = MockBackend::with_capabilities(Capabilities {
+    opened_on(Capabilities {
         secure_context: true,
         bluetooth: true,
         request_device: true,
         ..Capabilities::default()
-    });
+    })
+    .await
+}
+
+/// A BLU sensor in pairing mode, opened on a desktop Chrome (macOS) with `capabilities`, not
+/// scanning.
+async fn opened_on(capabilities: Capabilities) -> (World, SharedBlu) {
+    let mock = MockBackend::with_capabilities(capabilities);
     let device = blu_device(BluDevice::new(BluOptions::new(&blu::MODELS[0])));
     device.borrow_mut().press(PAIRING_HOLD_MS, 0);
     let id = DeviceId::from(ID);
@@ -348,6 +355,24 @@ async fn the_flows_watch_is_rearmed_when_the_page_comes_back() {
     })
     .await;
     assert!(listed());
+}
+
+/// A sensor the page has not heard, which does not advertise while the flow watches for its MAC
+/// (a Button1 beacons every 30 s), is given up after 5 s: the flow goes on with the MAC unknown,
+/// for the person to type.
+#[wasm_bindgen_test]
+async fn the_watch_for_the_mac_is_given_up_after_five_seconds() {
+    let (w, _device) = opened_on(Capabilities {
+        secure_context: true,
+        bluetooth: true,
+        request_device: true,
+        watch_advertisements: true,
+        ..Capabilities::default()
+    })
+    .await;
+    assert!(w.with_mock(|m| m.watching_advertisements(&DeviceId::from(ID))));
+    assert!(text(&w.host, ".mac").contains("MAC unknown"));
+    assert_eq!(w.failure(), "", "no failure");
 }
 
 /// "Find my button" sounds only while beacon mode is on (docs-ble/Devices/button): with beacon
