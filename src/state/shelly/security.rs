@@ -29,10 +29,8 @@ pub struct SecurityForm {
     pub remember: RwSignal<bool>,
     /// The new device name.
     pub name: RwSignal<String>,
-    /// Whether to turn off the device's access point.
-    pub access_point_off: RwSignal<bool>,
-    /// Whether to turn off RPC over Bluetooth.
-    pub ble_rpc_off: RwSignal<bool>,
+    /// What to turn off once the device is set up.
+    pub hardening: RwSignal<Hardening>,
 }
 
 impl SecurityForm {
@@ -42,8 +40,7 @@ impl SecurityForm {
         self.confirm.set(String::new());
         self.remember.set(false);
         self.name.set(String::new());
-        self.access_point_off.set(false);
-        self.ble_rpc_off.set(false);
+        self.hardening.set(Hardening::default());
     }
 }
 
