@@ -534,10 +534,17 @@ async fn discovering_without_events(seconds: &str) -> World {
 
 /// Discovery results arrive only as NotifyEvent frames; when none come over Bluetooth the page
 /// says so and offers the fallbacks: typing the address, or picking a device the gateway hears.
+/// It says so only once the time asked and a margin for the last events have passed, and not
+/// much later.
 #[wasm_bindgen_test]
 async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
-    let w = discovering_without_events("1").await;
-    let note = text_saying(&w.host, 15, ".discovery-note", "sent no discovery results").await;
+    let w = discovering_without_events("2").await;
+    gloo_timers::future::sleep(std::time::Duration::from_millis(4_500)).await;
+    assert!(
+        w.session.busy.get_untracked().is_some(),
+        "the page stopped listening before the 2 s asked and a margin had passed"
+    );
+    let note = text_saying(&w.host, 3, ".discovery-note", "sent no discovery results").await;
     assert!(note.contains("Type the device's address"), "{note}");
     let relay: web_sys::HtmlElement = query(&w.host, ".discovery-note button");
     relay.click();

@@ -49,6 +49,10 @@ const REREAD_EVERY_MS: u64 = 5_000;
 /// sends once a minute.
 pub const DISCOVERY_SECONDS: std::ops::RangeInclusive<u32> = 1..=120;
 
+/// How long past the discovery time asked the page still listens for the gateway's last
+/// results and its `device_discovery_done` event, before saying it never came.
+const DISCOVERY_MARGIN_MS: u64 = 3_000;
+
 /// What the gateway panel shows and what was typed into it, and its actions.
 #[derive(Debug, Clone, Copy)]
 pub struct BthomeGateway {
@@ -304,9 +308,11 @@ impl BthomeGateway {
             s.step("Listening for what the gateway finds (its NotifyEvent frames)");
             let done =
                 |s: ShellySession| s.event_since(0, |e| matches!(e, Event::DiscoveryDone { .. }));
-            for _ in 0..secs * 2 + 6 {
+            let listen_ms = u64::from(secs) * 1_000 + DISCOVERY_MARGIN_MS;
+            let start = now_ms();
+            loop {
                 let _ = s.listen().await;
-                if done(s) || s.link().is_none() {
+                if done(s) || s.link().is_none() || now_ms().saturating_sub(start) >= listen_ms {
                     break;
                 }
                 sleep_ms(500).await;
