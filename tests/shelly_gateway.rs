@@ -412,17 +412,24 @@ async fn deleting_the_device_waited_for_ends_the_wait() {
     w.end_without_failure();
 }
 
-/// The gateway panel's work is the session's: a device waited for is still waited for, and read
-/// again, while another tab is open; back on the panel its sensors are offered, with the address
-/// and name typed still in the form.
-#[wasm_bindgen_test]
-async fn the_gateway_panel_keeps_its_work_across_tabs() {
+/// Connected to a gateway that hears one H&T, which is added as "Kitchen H&T" and waited for
+/// (the gateway knows none of its objects until it sends again).
+async fn waiting_for_a_new_ht() -> World {
     let w = world_hearing_one_ht().await;
     connect(&w).await;
     click_and_render(&w.host, "BTHome gateway").await;
     type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
     type_into(&w.host, "Name", "Kitchen H&T");
     w.add_device_waiting(10, "Press the device's button").await;
+    w
+}
+
+/// The gateway panel's work is the session's: a device waited for is still waited for, and read
+/// again, while another tab is open; back on the panel its sensors are offered, with the address
+/// and name typed still in the form.
+#[wasm_bindgen_test]
+async fn the_gateway_panel_keeps_its_work_across_tabs() {
+    let w = waiting_for_a_new_ht().await;
     until(10, "nothing running", || {
         w.session.busy.get_untracked().is_none()
     })
@@ -445,6 +452,27 @@ async fn the_gateway_panel_keeps_its_work_across_tabs() {
     assert_eq!(field(&w.host, "Address").value(), "3c:2e:f5:5b:01:01");
     assert_eq!(field(&w.host, "Name").value(), "Kitchen H&T");
     assert!(text(&w.host, ".bthome-devices").contains("Kitchen H&T"));
+    w.end_without_failure();
+}
+
+/// The gateway's `new_objects` event for the device waited for has it read at once, not at the
+/// next of the re-reads every 5 s.
+#[wasm_bindgen_test]
+async fn the_device_waited_for_is_read_as_soon_as_the_gateway_learns_its_objects() {
+    let w = waiting_for_a_new_ht().await;
+    let reads = || {
+        log_text(w.session)
+            .matches("BTHomeDevice.GetKnownObjects")
+            .count()
+    };
+    // Just after one of the re-reads, the next is 5 s away.
+    let before = reads();
+    until(7, "a re-read", || reads() > before).await;
+    w.gateway.borrow_mut().sensors_mut()[0].press(0);
+    until(3, "its sensors offered", || {
+        count(&w.host, "fieldset.objects input") >= 2
+    })
+    .await;
     w.end_without_failure();
 }
 
