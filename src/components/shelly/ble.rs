@@ -123,7 +123,7 @@ pub fn AdvertiseComposer() -> impl IntoView {
     view! {
         <div class="advertise">
             <h3>"Advertise once"</h3>
-            <CheckField label=" Raw advertising data (hex AD structures) instead of BTHome objects" checked=use_raw set_checked=use_raw />
+            <CheckField label=" Raw advertising data (hex AD structures) instead of BTHome objects" checked=use_raw />
             <Show
                 when=move || use_raw.get()
                 fallback=move || view! {

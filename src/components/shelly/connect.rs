@@ -120,7 +120,7 @@ pub fn FailurePanel() -> impl IntoView {
                                 prop:value=move || password.get()
                                 on:input=move |ev| password.set(event_target_value(&ev)) />
                         </label>
-                        <CheckField label=" Remember it in this profile (only its digest, HA1, is stored)" checked=remember set_checked=remember />
+                        <CheckField label=" Remember it in this profile (only its digest, HA1, is stored)" checked=remember />
                         <button type="submit" class="primary">"Send password and retry"</button>
                     </form>
                 })}

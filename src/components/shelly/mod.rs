@@ -112,24 +112,20 @@ pub fn DeviceUsername() -> impl IntoView {
     }
 }
 
-/// A checkbox bound to a value (a signal, or a field of one by `slice!`), its label after the box.
+/// A checkbox bound to a signal, its label after the box.
 #[component]
 pub fn CheckField(
     /// The label (starting with a space, to stand apart from the box).
     label: &'static str,
     /// Whether it is checked.
-    #[prop(into)]
-    checked: Signal<bool>,
-    /// Where a click puts the new state.
-    #[prop(into)]
-    set_checked: SignalSetter<bool>,
+    checked: RwSignal<bool>,
 ) -> impl IntoView {
     view! {
         <label class="check">
             <input
                 type="checkbox"
                 prop:checked=move || checked.get()
-                on:change=move |ev| set_checked.set(event_target_checked(&ev))
+                on:change=move |ev| checked.set(event_target_checked(&ev))
             />
             {label}
         </label>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use super::{CheckField, DeviceUsername, RPC_OFF_AND_BLU_GATEWAYS, TextField};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
-use crate::state::shelly::security::SecurityForm;
+use crate::state::shelly::security::{Hardening, SecurityForm};
 
 /// Password, name and hardening.
 #[component]
@@ -17,10 +17,9 @@ pub fn SecurityPanel() -> impl IntoView {
         confirm,
         remember,
         name,
-        hardening,
+        access_point_off: ap_off,
+        ble_rpc_off: rpc_off,
     } = session.panels.security;
-    let (ap_off, set_ap_off) = slice!(hardening.access_point_off);
-    let (rpc_off, set_rpc_off) = slice!(hardening.ble_rpc_off);
 
     let set_password = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -34,7 +33,12 @@ pub fn SecurityPanel() -> impl IntoView {
         ev.prevent_default();
         session.rename(name.get_untracked());
     };
-    let harden = move |_| session.harden(hardening.get_untracked());
+    let harden = move |_| {
+        session.harden(Hardening {
+            access_point_off: ap_off.get_untracked(),
+            ble_rpc_off: rpc_off.get_untracked(),
+        });
+    };
 
     view! {
         <section class="shelly-security" aria-label="Security">
@@ -44,7 +48,7 @@ pub fn SecurityPanel() -> impl IntoView {
                 <DeviceUsername />
                 <TextField label="New password" value=password kind="password" autocomplete="new-password" field=FormField::NewPassword />
                 <TextField label="Repeat it" value=confirm kind="password" autocomplete="new-password" field=FormField::PasswordRepeat />
-                <CheckField label=" Remember it in this device's profile" checked=remember set_checked=remember />
+                <CheckField label=" Remember it in this device's profile" checked=remember />
                 <div class="row">
                     <button type="submit" class="primary">"Set password"</button>
                     <button type="button" on:click=remove_password>"Remove password"</button>
@@ -56,8 +60,8 @@ pub fn SecurityPanel() -> impl IntoView {
                 <button type="submit">"Rename"</button>
             </form>
             <h2>"After set-up"</h2>
-            <CheckField label=" Turn off the device's Wi-Fi access point" checked=ap_off set_checked=set_ap_off />
-            <CheckField label=" Turn off RPC over Bluetooth" checked=rpc_off set_checked=set_rpc_off />
+            <CheckField label=" Turn off the device's Wi-Fi access point" checked=ap_off />
+            <CheckField label=" Turn off RPC over Bluetooth" checked=rpc_off />
             {move || rpc_off.get().then(|| view! {
                 <p class="notice warning" role="note">
                     "With RPC over Bluetooth off, this page can no longer talk to the device over Bluetooth. Turn it back on from the device's web UI (Settings › Bluetooth)."

@@ -72,7 +72,7 @@ pub fn WifiWizard() -> impl IntoView {
                     <div class="notice warning" role="note">
                         <strong>"This Bluetooth link is not encrypted."</strong>
                         " The device is in its pairing-free set-up window, so the Wi-Fi password travels in the clear over Bluetooth. Anyone nearby with a radio could read it. Continue only if that is acceptable."
-                        <CheckField label=" I understand, send it" checked=acknowledged set_checked=acknowledged />
+                        <CheckField label=" I understand, send it" checked=acknowledged />
                     </div>
                 })}
                 <button type="submit" class="primary" disabled=blocked>"Apply"</button>
