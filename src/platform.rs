@@ -1,6 +1,7 @@
-//! The browser services the app uses outside Bluetooth, each in one place: the clock and the
-//! time zone, sleeping, randomness, offering a file for download, reading a file the user chose,
-//! the confirmation dialog, and the page's URL (query string and fragment).
+//! The browser services the app uses outside Bluetooth, each in one place: the clocks (the wall
+//! clock, and one that only goes forward for waits) and the time zone, sleeping, randomness,
+//! offering a file for download, reading a file the user chose, the confirmation dialog, and the
+//! page's URL (query string and fragment).
 //!
 //! Outside a browser (native unit tests) the clock is the system's, randomness the operating
 //! system's, and what needs a page (dialogs, downloads, the URL) does nothing or answers "no".
@@ -27,6 +28,30 @@ pub fn now_ms() -> u64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// Milliseconds on a clock that only goes forward (the page's `performance.now()`, counted from
+/// the page's start), for deadlines and elapsed times: [`now_ms`] follows the wall clock, which
+/// can be set back (by hand or by a time sync) and would stretch a wait by as much. Not a time of
+/// day.
+pub fn monotonic_ms() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let now = web_sys::window()
+            .and_then(|w| w.performance())
+            .map_or(0.0, |p| p.now());
+        if now.is_finite() && now > 0.0 {
+            now as u64
+        } else {
+            0
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let elapsed = START.get_or_init(std::time::Instant::now).elapsed();
+        u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
     }
 }
 

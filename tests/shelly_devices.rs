@@ -535,16 +535,19 @@ async fn discovering_without_events(seconds: &str) -> World {
 /// Discovery results arrive only as NotifyEvent frames; when none come over Bluetooth the page
 /// says so and offers the fallbacks: typing the address, or picking a device the gateway hears.
 /// It says so only once the time asked and a margin for the last events have passed, and not
-/// much later.
+/// much later, even with the wall clock set back an hour meanwhile.
 #[wasm_bindgen_test]
 async fn discovery_without_events_says_so_and_offers_the_fallbacks() {
     let w = discovering_without_events("2").await;
-    gloo_timers::future::sleep(std::time::Duration::from_millis(4_500)).await;
+    text_saying(&w.host, 5, ".steps", "Listening for what the gateway finds").await;
+    let clock = set_clock_back(3_600_000);
+    gloo_timers::future::sleep(std::time::Duration::from_millis(4_000)).await;
     assert!(
         w.session.busy.get_untracked().is_some(),
         "the page stopped listening before the 2 s asked and a margin had passed"
     );
     let note = text_saying(&w.host, 3, ".discovery-note", "sent no discovery results").await;
+    drop(clock);
     assert!(note.contains("Type the device's address"), "{note}");
     let relay: web_sys::HtmlElement = query(&w.host, ".discovery-note button");
     relay.click();

@@ -41,6 +41,32 @@ pub async fn tick() {
     gloo_timers::future::sleep(Duration::from_millis(20)).await;
 }
 
+/// The page's wall clock (`Date.now`) set back by `ms` (a time sync, or a person setting the
+/// clock), until this is dropped. Timers (`setTimeout`) and `performance.now()` go on as before.
+pub struct ClockSetBack {
+    original: wasm_bindgen::JsValue,
+}
+
+/// Sets the page's wall clock back by `ms`; see [`ClockSetBack`].
+pub fn set_clock_back(ms: u64) -> ClockSetBack {
+    let date = js_sys::Reflect::get(&js_sys::global(), &"Date".into()).unwrap();
+    let original = js_sys::Reflect::get(&date, &"now".into()).unwrap();
+    let make = js_sys::Function::new_with_args(
+        "now",
+        &format!("return function () {{ return now.call(Date) - {ms}; }}"),
+    );
+    let shifted = make.call1(&wasm_bindgen::JsValue::NULL, &original).unwrap();
+    js_sys::Reflect::set(&date, &"now".into(), &shifted).unwrap();
+    ClockSetBack { original }
+}
+
+impl Drop for ClockSetBack {
+    fn drop(&mut self) {
+        let date = js_sys::Reflect::get(&js_sys::global(), &"Date".into()).unwrap();
+        js_sys::Reflect::set(&date, &"now".into(), &self.original).unwrap();
+    }
+}
+
 /// Waits until `check` holds (checked every 20 ms, at most `secs` seconds).
 pub async fn until(secs: u64, what: &str, check: impl Fn() -> bool) {
     for _ in 0..secs * 50 {

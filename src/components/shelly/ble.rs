@@ -8,7 +8,7 @@ use bluehome_core::text::printable;
 use leptos::prelude::*;
 
 use super::{CheckField, RPC_OFF_AND_BLU_GATEWAYS, TextField, range_label};
-use crate::platform::now_ms;
+use crate::platform::monotonic_ms;
 use crate::state::hex;
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::ble::{
@@ -24,8 +24,9 @@ pub fn BlePanel() -> impl IntoView {
     let pairing_seconds = settings.pairing_seconds;
     // Turning RPC over Bluetooth off asks first: the page loses the device.
     let turning_off = RwSignal::new(false);
-    let now = RwSignal::new(now_ms());
-    if let Ok(handle) = set_interval_with_handle(move || now.set(now_ms()), Duration::from_secs(1))
+    let now = RwSignal::new(monotonic_ms());
+    if let Ok(handle) =
+        set_interval_with_handle(move || now.set(monotonic_ms()), Duration::from_secs(1))
     {
         on_cleanup(move || handle.clear());
     }

@@ -25,7 +25,7 @@ use leptos::prelude::*;
 use super::SetupSession;
 use super::explain::SetupFailure;
 use crate::ble::{BleError, BleEvent, ErrorKind};
-use crate::platform::{now_ms, sleep_ms};
+use crate::platform::{monotonic_ms, sleep_ms};
 
 /// How often a sleeping task looks for notifications.
 const NOTIFICATION_CHECK_MS: u64 = 50;
@@ -198,7 +198,10 @@ impl SetupSession {
             }
         }
         self.step("Reading its capabilities, state and error");
-        let client = Rc::new(RefCell::new(Client::new(Options::default(), now_ms())));
+        let client = Rc::new(RefCell::new(Client::new(
+            Options::default(),
+            monotonic_ms(),
+        )));
         self.improv.client.set_value(Some(Rc::clone(&client)));
         let response = self.drive_improv("connecting").await?;
         if let Response::Connected {
@@ -255,7 +258,7 @@ impl SetupSession {
         let client = self.improv.client.get_value().ok_or_else(|| {
             SetupFailure::improv(&ClientError::Busy, None, during, self.os.get_untracked())
         })?;
-        let started = start(&mut client.borrow_mut(), now_ms());
+        let started = start(&mut client.borrow_mut(), monotonic_ms());
         started.map_err(|e| SetupFailure::improv(&e, None, during, self.os.get_untracked()))
     }
 
@@ -295,13 +298,14 @@ impl SetupSession {
                     last_error = result.err().or(last_error);
                 }
                 Next::Sleep(until) => {
-                    while now_ms() < until
+                    while monotonic_ms() < until
                         && self.improv.inbox.with_value(|i| i.borrow().is_empty())
                     {
-                        sleep_ms(NOTIFICATION_CHECK_MS.min(until.saturating_sub(now_ms()))).await;
+                        sleep_ms(NOTIFICATION_CHECK_MS.min(until.saturating_sub(monotonic_ms())))
+                            .await;
                     }
                     if self.improv.inbox.with_value(|i| i.borrow().is_empty()) {
-                        client.borrow_mut().advance(Feedback::Woke, now_ms());
+                        client.borrow_mut().advance(Feedback::Woke, monotonic_ms());
                     }
                 }
                 Next::Done => break,
@@ -329,7 +333,7 @@ impl SetupSession {
     /// Hands the client the notifications that arrived since it last had them.
     fn improv_deliver(self, client: &Rc<RefCell<Client>>) {
         for (c, value) in self.improv_inbox() {
-            client.borrow_mut().notified(c, &value, now_ms());
+            client.borrow_mut().notified(c, &value, monotonic_ms());
         }
     }
 
@@ -338,7 +342,9 @@ impl SetupSession {
     fn improv_answer(self, client: &Rc<RefCell<Client>>, feedback: Feedback<'_>) {
         let notes = self.improv_inbox();
         let notes = notes.iter().map(|(c, value)| (*c, value.as_slice()));
-        client.borrow_mut().advance_after(notes, feedback, now_ms());
+        client
+            .borrow_mut()
+            .advance_after(notes, feedback, monotonic_ms());
     }
 
     /// The notifications waiting, oldest first; the inbox is left empty.

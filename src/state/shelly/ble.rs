@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 use super::ShellySession;
 use super::explain::{Failure, FailureKind, FormField, typed_seconds};
-use crate::platform::{now_ms, sleep_ms};
+use crate::platform::{monotonic_ms, sleep_ms};
 
 /// The pairing windows the page opens: long enough to walk to the other phone or computer (the
 /// device's own default is 180 s, `BLE.StartPairing` in shelly-api-docs), short enough that a
@@ -150,7 +150,7 @@ impl BleSettings {
             // The window the device reports, no longer than the one asked for (a device saying
             // more would keep the page polling the link for as long as it claims).
             let granted = answer.timeout.unwrap_or(secs).min(secs);
-            let until = now_ms().saturating_add(u64::from(granted) * 1000);
+            let until = monotonic_ms().saturating_add(u64::from(granted) * 1000);
             self.pairing_until.try_set(Some(until));
             s.step_done();
             leptos::task::spawn_local(self.watch_pairing(s, until));
@@ -208,7 +208,7 @@ impl BleSettings {
                 seen = s.events_seen();
                 let _ = self.read_bonds(s).await;
             }
-            if now_ms() >= until {
+            if monotonic_ms() >= until {
                 break;
             }
         }

@@ -19,12 +19,10 @@ use serde_json::Value;
 use super::explain::{Failure, FailureKind, Stage};
 use super::redact::redact_text;
 use crate::ble::{Backend, BleBackend, BleError, Characteristic, DeviceId, WriteMode};
-use crate::platform::{now_ms, random_u32, sleep_ms};
+use crate::platform::{monotonic_ms, random_u32, sleep_ms};
 
 /// Time allowed for an ordinary call.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
-/// The longest one sleep between a call's steps lasts (longer waits sleep again).
-const MAX_SLEEP_MS: u64 = 5_000;
 
 /// Methods that take longer than an ordinary call, and how long they get: `WiFi.Scan` takes up to
 /// ~20 s (aioshelly allows 30 s).
@@ -121,7 +119,7 @@ impl Link {
     /// failures are explained [`Failure`]s. Waits for a call under way to end first.
     pub async fn call(&self, method: &str, params: Option<Value>) -> Result<Response, Failure> {
         let _in_flight = self.in_flight.lock().await;
-        let start = now_ms();
+        let start = monotonic_ms();
         let mut call = self
             .client
             .borrow_mut()
@@ -137,7 +135,7 @@ impl Link {
     /// Reads the frames the device queued by itself (discovery events); returns how many.
     pub async fn listen(&self) -> Result<usize, Failure> {
         let _in_flight = self.in_flight.lock().await;
-        let call = self.client.borrow_mut().listen(now_ms());
+        let call = self.client.borrow_mut().listen(monotonic_ms());
         let (call, browser) = self.drive(call).await;
         let finished = self.client.borrow_mut().finish_listen(call);
         finished.map_err(|e| self.explain("listening", &e, browser.as_ref()))
@@ -151,13 +149,11 @@ impl Link {
             let (target, write) = match call.action() {
                 Action::Done => return (call, browser),
                 Action::Sleep { until_ms } => {
-                    // In steps of at most MAX_SLEEP_MS: a wall clock set back meanwhile would
-                    // otherwise stretch the sleep by as much.
-                    let wait = until_ms.saturating_sub(now_ms()).min(MAX_SLEEP_MS);
+                    let wait = until_ms.saturating_sub(monotonic_ms());
                     if wait > 0 {
                         sleep_ms(wait).await;
                     }
-                    call.advance(Feedback::Woke, now_ms());
+                    call.advance(Feedback::Woke, monotonic_ms());
                     continue;
                 }
                 Action::Read { characteristic } => (characteristic, None),
@@ -179,10 +175,10 @@ impl Link {
                 None => self.backend.read(&self.device, gatt).await.map(Some),
             };
             match outcome {
-                Ok(None) => call.advance(Feedback::Written, now_ms()),
-                Ok(Some(bytes)) => call.advance(Feedback::Read(&bytes), now_ms()),
+                Ok(None) => call.advance(Feedback::Written, monotonic_ms()),
+                Ok(Some(bytes)) => call.advance(Feedback::Read(&bytes), monotonic_ms()),
                 Err(e) => {
-                    call.advance(Feedback::Failed(e.kind.att_error()), now_ms());
+                    call.advance(Feedback::Failed(e.kind.att_error()), monotonic_ms());
                     browser = Some(e);
                 }
             }

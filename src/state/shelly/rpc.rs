@@ -17,7 +17,7 @@ use super::explain::{Failure, FailureKind};
 use super::link::Link;
 use super::redact::redact_value;
 use super::{ShellySession, push_bounded};
-use crate::platform::now_ms;
+use crate::platform::{monotonic_ms, now_ms};
 
 /// One RPC exchange, secrets masked.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,6 +191,7 @@ impl ShellySession {
         })?;
         let shown_params = params.as_ref().map(redact_value).unwrap_or(Value::Null);
         let at_ms = now_ms();
+        let started = monotonic_ms();
         let answer = link.call(method, params).await;
         self.collect_notifications(&link);
         let result = answer.and_then(|response| {
@@ -215,7 +216,7 @@ impl ShellySession {
         let stats = link.last_stats();
         let entry = LogEntry {
             at_ms,
-            took_ms: now_ms().saturating_sub(at_ms),
+            took_ms: monotonic_ms().saturating_sub(started),
             gatt_ops: stats.gatt_ops,
             bytes: (stats.bytes_written, stats.bytes_read),
             method: method.to_owned(),

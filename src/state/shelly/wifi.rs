@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use super::ShellySession;
 use super::explain::{Failure, FailureKind, FormField};
-use crate::platform::{now_ms, sleep_ms};
+use crate::platform::{monotonic_ms, sleep_ms};
 
 /// How long the device may take to join a network.
 pub const JOIN_TIMEOUT_MS: u64 = 45_000;
@@ -93,10 +93,10 @@ pub fn strongest_first(mut networks: Vec<ScanResult>) -> Vec<ScanResult> {
 /// Polls `WiFi.GetStatus` every second until the device has an address, gives up, or the time is
 /// over.
 async fn wait_for_ip(s: ShellySession, ssid: &str) -> Result<WifiStatus, Failure> {
-    let mut watch = JoinWatch::new(ssid, now_ms());
+    let mut watch = JoinWatch::new(ssid, monotonic_ms());
     loop {
         let status = s.call::<wifi::GetStatus>(&()).await?;
-        match watch.observe(&status, now_ms()) {
+        match watch.observe(&status, monotonic_ms()) {
             Joining::Joined(_) => return Ok(status),
             Joining::Trying => {}
             Joining::GaveUp => {

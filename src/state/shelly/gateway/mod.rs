@@ -30,7 +30,7 @@ use self::kept::{
 };
 use super::ShellySession;
 use super::explain::{Failure, FailureKind, FormField, typed_seconds};
-use crate::platform::{now_ms, sleep_ms};
+use crate::platform::{monotonic_ms, sleep_ms};
 
 /// How often a gateway feeding the Scan page is polled: often enough for live readings (BLU
 /// sensors send every 10–60 s), rare enough to leave the one RPC channel free.
@@ -235,7 +235,7 @@ impl BthomeGateway {
 
     /// Re-reads a new device's objects until the gateway knows them, at once on `new_objects`.
     fn wait_for_objects(self, s: ShellySession, id: u16) {
-        let start = now_ms();
+        let start = monotonic_ms();
         spawn_local(async move {
             let mut last_read = start;
             loop {
@@ -254,7 +254,7 @@ impl BthomeGateway {
                 let seen = s.events_seen();
                 let _ = s.listen().await;
                 let told = s.event_since(seen, |e| *e == Event::NewObjects { id });
-                let now = now_ms();
+                let now = monotonic_ms();
                 if told || now.saturating_sub(last_read) >= REREAD_EVERY_MS {
                     last_read = now;
                     match self.read_known(s, id).await {
@@ -309,10 +309,13 @@ impl BthomeGateway {
             let done =
                 |s: ShellySession| s.event_since(0, |e| matches!(e, Event::DiscoveryDone { .. }));
             let listen_ms = u64::from(secs) * 1_000 + DISCOVERY_MARGIN_MS;
-            let start = now_ms();
+            let start = monotonic_ms();
             loop {
                 let _ = s.listen().await;
-                if done(s) || s.link().is_none() || now_ms().saturating_sub(start) >= listen_ms {
+                if done(s)
+                    || s.link().is_none()
+                    || monotonic_ms().saturating_sub(start) >= listen_ms
+                {
                     break;
                 }
                 sleep_ms(500).await;
