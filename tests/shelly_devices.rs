@@ -245,11 +245,7 @@ async fn ht_added_with_its_objects_offered() -> World {
     assert_eq!(config["name"], "Kitchen H&T", "{config}");
     // The user presses its button: it sends at once, the gateway learns its objects (and says
     // so with new_objects), and the page offers them.
-    w.gateway.borrow_mut().sensors_mut()[0].press(0);
-    until(10, "known objects", || {
-        count(&w.host, "fieldset.objects input") >= 2
-    })
-    .await;
+    w.press_and_see_its_sensors_offered(10).await;
     w
 }
 

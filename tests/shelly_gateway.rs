@@ -399,17 +399,21 @@ async fn deleting_the_device_waited_for_ends_the_wait() {
     delete_first_device(&w, 1).await;
     assert!(text(&w.host, ".waiting-for-device").contains(waiting));
     delete_first_device(&w, 2).await;
-    let reads = || {
-        log_text(w.session)
-            .matches("BTHomeDevice.GetKnownObjects")
-            .count()
-    };
+    let reads = || known_object_reads(&w);
     let before = reads();
     // Past the next automatic re-read (every 5 s).
     gloo_timers::future::sleep(std::time::Duration::from_millis(6_500)).await;
     assert_eq!(reads(), before, "read again after the delete");
     assert_eq!(text(&w.host, ".waiting-for-device"), "", "the wait ended");
     w.end_without_failure();
+}
+
+/// How many times the page has read a device's known objects (`BTHomeDevice.GetKnownObjects` in
+/// its log).
+fn known_object_reads(w: &World) -> usize {
+    log_text(w.session)
+        .matches("BTHomeDevice.GetKnownObjects")
+        .count()
 }
 
 /// Connected to a gateway that hears one H&T, which is added as "Kitchen H&T" and waited for
@@ -460,19 +464,11 @@ async fn the_gateway_panel_keeps_its_work_across_tabs() {
 #[wasm_bindgen_test]
 async fn the_device_waited_for_is_read_as_soon_as_the_gateway_learns_its_objects() {
     let w = waiting_for_a_new_ht().await;
-    let reads = || {
-        log_text(w.session)
-            .matches("BTHomeDevice.GetKnownObjects")
-            .count()
-    };
+    let reads = || known_object_reads(&w);
     // Just after one of the re-reads, the next is 5 s away.
     let before = reads();
     until(7, "a re-read", || reads() > before).await;
-    w.gateway.borrow_mut().sensors_mut()[0].press(0);
-    until(3, "its sensors offered", || {
-        count(&w.host, "fieldset.objects input") >= 2
-    })
-    .await;
+    w.press_and_see_its_sensors_offered(3).await;
     w.end_without_failure();
 }
 
@@ -512,11 +508,7 @@ async fn a_wait_ended_by_a_lost_link_is_taken_up_again() {
         "Nothing heard from 3C:2E:F5:5B:01:01 yet",
     )
     .await;
-    let reads = || {
-        log_text(w.session)
-            .matches("BTHomeDevice.GetKnownObjects")
-            .count()
-    };
+    let reads = || known_object_reads(&w);
     let before = reads();
     click(&w.host, "Read again");
     text_saying(
@@ -527,11 +519,7 @@ async fn a_wait_ended_by_a_lost_link_is_taken_up_again() {
     )
     .await;
     assert_eq!(reads(), before + 1);
-    w.gateway.borrow_mut().sensors_mut()[0].press(0);
-    until(10, "its sensors offered", || {
-        count(&w.host, "fieldset.objects input") >= 2
-    })
-    .await;
+    w.press_and_see_its_sensors_offered(10).await;
     w.end_without_failure();
 }
 

@@ -238,6 +238,16 @@ impl World {
         text_saying(&self.host, secs, ".waiting-for-device", words).await
     }
 
+    /// Presses the gateway's first sensor's button (it sends at once) and waits at most `secs`
+    /// seconds for the gateway panel to offer its sensors to add.
+    pub async fn press_and_see_its_sensors_offered(&self, secs: u64) {
+        self.gateway.borrow_mut().sensors_mut()[0].press(0);
+        until(secs, "its sensors offered", || {
+            count(&self.host, "fieldset.objects input") >= 2
+        })
+        .await;
+    }
+
     /// Clicks Disconnect and waits at most 5 s for the link to go.
     pub async fn disconnect(&self) {
         click(&self.host, "Disconnect");
