@@ -169,7 +169,11 @@ pub fn provide_app_state(backend: Rc<Backend>, persist: bool) -> AppStore {
 /// stays out of the first module).
 pub fn provide_unopened_state(backend: Rc<Backend>, persist: bool) -> AppStore {
     provide_backend(Rc::clone(&backend));
-    let store = AppStore::unopened(Rc::clone(&backend), persist, Rc::new(platform::now_ms));
+    let store = AppStore::unopened(
+        Rc::clone(&backend),
+        persist,
+        Rc::new(platform::never_back_ms),
+    );
     provide_context(store);
     provide_context(SessionSlot::new(backend, store));
     store

@@ -55,6 +55,29 @@ pub fn monotonic_ms() -> u64 {
     }
 }
 
+/// The wall clock as the Scan page dates what it hears: [`now_ms`] while that goes forward; when
+/// it is set back, time goes on from where it was at the pace of [`monotonic_ms`] until the wall
+/// clock catches up. A reading heard after the clock was set back an hour is still newer than
+/// the one before it, so the history keeps its order and keeps growing.
+pub fn never_back_ms() -> u64 {
+    thread_local! {
+        /// The last time given, and the monotonic clock then.
+        static LAST: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+    }
+    LAST.with(|last| {
+        let (then, monotonic_then) = last.get();
+        let monotonic = monotonic_ms();
+        let wall = now_ms();
+        let now = if wall >= then {
+            wall
+        } else {
+            then.saturating_add(monotonic.saturating_sub(monotonic_then))
+        };
+        last.set((now, monotonic));
+        now
+    })
+}
+
 /// The browser's offset from UTC at time `ms`, in minutes east (0 outside a browser).
 pub fn local_offset_minutes(ms: u64) -> i32 {
     #[cfg(target_arch = "wasm32")]

@@ -68,7 +68,7 @@ impl Page {
     }
 
     async fn refresh(&self) {
-        self.store.flush(now_ms());
+        self.store.flush(self.store.now_ms());
         settle().await;
     }
 
@@ -560,6 +560,28 @@ async fn export_content_is_right() {
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["devices"][0]["label"], "Cellar");
     assert_eq!(doc["devices"][0]["readings"][1]["points"][0][1], 50.55);
+}
+
+/// The wall clock set back an hour (a time sync, or by hand): what is heard after it is still
+/// dated after what came before, so the history keeps growing (it took no point for an hour).
+#[wasm_bindgen_test]
+async fn the_history_goes_on_when_the_wall_clock_is_set_back() {
+    let page = Page::listing("dev-9", sensor("BACK", TEMP_HUMIDITY, -60)).await;
+    let clock = dom::set_clock_back(3_600_000);
+    // The history keeps a point per reading every 5 s.
+    gloo_timers::future::sleep(Duration::from_millis(5_200)).await;
+    page.advertise("dev-9", sensor("BACK", TEMP_HUMIDITY, -60));
+    page.refresh().await;
+    drop(clock);
+    let csv = page.store.model_untracked(export::csv).unwrap();
+    let times: Vec<u64> = csv
+        .lines()
+        .skip(1)
+        .filter(|line| line.contains(",temperature,"))
+        .map(|line| line.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(times.len(), 2, "{csv}");
+    assert!(times[1] >= times[0] + 5_000, "{csv}");
 }
 
 #[wasm_bindgen_test]

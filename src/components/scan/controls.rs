@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 
 use crate::ble::{BleBackend, Capability, ScanEnd};
 use crate::components::live::{Live, LiveRegion};
-use crate::platform::{self, now_ms};
+use crate::platform;
 use crate::state::settings::{Settings, SortKey};
 use crate::state::store::{Action, act};
 use crate::state::{capture, export, use_store};
@@ -356,7 +356,7 @@ fn MoreMenu() -> impl IntoView {
         close();
     };
     let export_json = move |_| {
-        let now = now_ms();
+        let now = store.now_ms();
         if let Some(text) = store.model_untracked(|m| export::json(m, now)) {
             platform::download("bluehome-readings.json", "application/json", &text);
         }

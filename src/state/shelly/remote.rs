@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::ShellySession;
 use super::explain::Failure;
-use crate::platform::{now_ms, sleep_ms};
+use crate::platform::sleep_ms;
 use crate::state::model::object_text;
 use crate::state::settings::Settings;
 
@@ -259,8 +259,8 @@ impl ShellySession {
 pub fn scan_page_sink(scan: crate::state::AppStore) -> RemoteSink {
     Rc::new(move |source: &str, heard: &Heard| match &heard.data {
         HeardData::Advertisement(advertisement) => {
+            let now = scan.now_ms();
             scan.update_model(|m| {
-                let now = now_ms();
                 m.polled_source(now, source);
                 m.ingest(
                     now,

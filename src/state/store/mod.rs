@@ -27,7 +27,7 @@ use super::settings::Settings;
 use super::storage::{BrowserStorage, KeyValue};
 
 use crate::ble::{BleBackend, BleEvent, DeviceId, ScanEnd};
-use crate::platform::now_ms;
+use crate::platform::never_back_ms;
 
 mod sources;
 
@@ -64,7 +64,7 @@ enum Saving {
     To(Rc<dyn KeyValue>),
 }
 
-/// The page's clock, as the store reads it (tests drive their own).
+/// The page's clock, as the store reads it ([`never_back_ms`] on the page; tests drive their own).
 pub type Clock = Rc<dyn Fn() -> u64>;
 
 /// The store handle (cheap to copy, provided by context).
@@ -96,7 +96,7 @@ impl AppStore {
     /// Creates the store over a backend, loads what was saved, and subscribes to the backend.
     /// `persist` turns localStorage on (tests pass `false` for a clean slate).
     pub fn new(backend: Rc<crate::ble::Backend>, persist: bool) -> Self {
-        let store = Self::unopened(backend, persist, Rc::new(now_ms));
+        let store = Self::unopened(backend, persist, Rc::new(never_back_ms));
         store.open();
         store
     }
