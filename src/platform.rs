@@ -1,7 +1,8 @@
 //! The browser services the app uses outside Bluetooth, each in one place: the clocks (the wall
-//! clock, and one that only goes forward for waits) and the time zone, sleeping, randomness,
-//! offering a file for download, reading a file the user chose, the confirmation dialog, and the
-//! page's URL (query string and fragment).
+//! clock, one that only goes forward for waits, and the wall clock never going back that the Scan
+//! page dates by) and the time zone, sleeping, randomness, offering a file for download, reading
+//! a file the user chose, the confirmation dialog, and the page's URL (query string and
+//! fragment).
 //!
 //! Outside a browser (native unit tests) the clock is the system's, randomness the operating
 //! system's, and what needs a page (dialogs, downloads, the URL) does nothing or answers "no".

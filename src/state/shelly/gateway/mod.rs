@@ -50,7 +50,7 @@ const REREAD_EVERY_MS: u64 = 5_000;
 pub const DISCOVERY_SECONDS: std::ops::RangeInclusive<u32> = 1..=120;
 
 /// How long past the discovery time asked the page still listens for the gateway's last
-/// results and its `device_discovery_done` event, before saying it never came.
+/// results and its `discovery_done` event, before saying it never came.
 const DISCOVERY_MARGIN_MS: u64 = 3_000;
 
 /// What the gateway panel shows and what was typed into it, and its actions.
