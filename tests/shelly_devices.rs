@@ -817,7 +817,7 @@ async fn requests_use_ids_and_cnonces_firmware_can_hold() {
 }
 
 /// Choosing another slot is saved by itself once the changes settle (after two seconds), without
-/// the page being hidden.
+/// the page being hidden, even with the wall clock set back an hour meanwhile.
 #[wasm_bindgen_test]
 async fn a_chosen_slot_is_saved_once_the_changes_settle() {
     let storage = MemoryStore::default();
@@ -829,10 +829,12 @@ async fn a_chosen_slot_is_saved_once_the_changes_settle() {
     nth(&w.host, "button.slot-select", 2).click();
     tick().await;
     assert_ne!(saved_active().ok(), Some(json!(2)), "saved at once");
+    let clock = set_clock_back(3_600_000);
     until(5, "the slot saved", || {
         saved_active().ok() == Some(json!(2))
     })
     .await;
+    drop(clock);
     w.host.remove();
 }
 

@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use super::{DeviceSummary, ShellySession, store};
 use crate::ble::{BleBackend, DeviceId, ErrorKind};
-use crate::platform::{now_ms, sleep_ms};
+use crate::platform::{never_back_ms, sleep_ms};
 
 /// A profiles file that would forget devices, waiting for the person to confirm it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +32,7 @@ impl ShellySession {
             ));
             return;
         };
-        let now = now_ms();
+        let now = never_back_ms();
         let mut binding = Binding::new(
             mac,
             summary
@@ -93,8 +93,8 @@ impl ShellySession {
                 Effect::SaveNow => self.save_profiles(),
                 Effect::SaveDueAt(due) => {
                     spawn_local(async move {
-                        sleep_ms(due.saturating_sub(now_ms())).await;
-                        if self.profiles.try_update(|p| p.poll(now_ms())) == Some(true) {
+                        sleep_ms(due.saturating_sub(never_back_ms())).await;
+                        if self.profiles.try_update(|p| p.poll(never_back_ms())) == Some(true) {
                             self.save_profiles();
                         }
                     });
@@ -196,7 +196,10 @@ impl ShellySession {
 
     /// Selects a slot.
     pub fn select_slot(self, index: usize) {
-        match self.profiles.try_update(|p| p.select(index, now_ms())) {
+        match self
+            .profiles
+            .try_update(|p| p.select(index, never_back_ms()))
+        {
             Some(Ok(effects)) => self.apply(effects),
             Some(Err(e)) => self.profile_message.set(Some(e.to_string())),
             None => {}
@@ -205,12 +208,12 @@ impl ShellySession {
 
     /// Next slot (wrapping).
     pub fn next_slot(self) {
-        self.update_profiles(|p| p.next(now_ms()));
+        self.update_profiles(|p| p.next(never_back_ms()));
     }
 
     /// Previous slot (wrapping).
     pub fn prev_slot(self) {
-        self.update_profiles(|p| p.prev(now_ms()));
+        self.update_profiles(|p| p.prev(never_back_ms()));
     }
 
     /// Clears the active slot.
@@ -220,7 +223,7 @@ impl ShellySession {
 
     /// Clears every slot.
     pub fn clear_all_slots(self) {
-        self.update_profiles(|p| p.clear_all(now_ms()));
+        self.update_profiles(|p| p.clear_all(never_back_ms()));
     }
 
     /// Disconnects the device of a slot (kept bound).
@@ -248,7 +251,7 @@ impl ShellySession {
     pub fn import_profiles(self, text: &str) {
         let trial = self
             .profiles
-            .with_untracked(|p| p.clone().import(text, now_ms()));
+            .with_untracked(|p| p.clone().import(text, never_back_ms()));
         let forgets: Vec<String> = match &trial {
             Ok(effects) => effects
                 .iter()
@@ -277,7 +280,10 @@ impl ShellySession {
     }
 
     fn import_now(self, text: &str) {
-        match self.profiles.try_update(|p| p.import(text, now_ms())) {
+        match self
+            .profiles
+            .try_update(|p| p.import(text, never_back_ms()))
+        {
             Some(Ok(effects)) => {
                 self.profile_message
                     .set(Some("Profiles imported.".to_owned()));
