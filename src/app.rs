@@ -22,7 +22,7 @@ use crate::pages::{AboutPage, NotFound, ScanPage};
 use crate::platform;
 use crate::pwa::UpdateBanner;
 use crate::state::shelly::SessionSlot;
-use crate::state::store::{Action, act};
+use crate::state::store::{Action, PageClock, act};
 use crate::state::{AppStore, use_store};
 
 /// The whole app: with `?demo`, once the simulator has loaded.
@@ -169,11 +169,7 @@ pub fn provide_app_state(backend: Rc<Backend>, persist: bool) -> AppStore {
 /// stays out of the first module).
 pub fn provide_unopened_state(backend: Rc<Backend>, persist: bool) -> AppStore {
     provide_backend(Rc::clone(&backend));
-    let store = AppStore::unopened(
-        Rc::clone(&backend),
-        persist,
-        Rc::new(platform::never_back_ms),
-    );
+    let store = AppStore::unopened(Rc::clone(&backend), persist, Rc::new(PageClock));
     provide_context(store);
     provide_context(SessionSlot::new(backend, store));
     store

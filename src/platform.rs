@@ -61,11 +61,7 @@ pub fn monotonic_ms() -> u64 {
 /// clock catches up. A reading heard after the clock was set back an hour is still newer than
 /// the one before it, so the history keeps its order and keeps growing.
 pub fn never_back_ms() -> u64 {
-    thread_local! {
-        /// The last time given, and the monotonic clock then.
-        static LAST: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
-    }
-    LAST.with(|last| {
+    NEVER_BACK.with(|last| {
         let (then, monotonic_then) = last.get();
         let monotonic = monotonic_ms();
         let wall = now_ms();
@@ -77,6 +73,22 @@ pub fn never_back_ms() -> u64 {
         last.set((now, monotonic));
         now
     })
+}
+
+/// Makes [`never_back_ms`] go on from `ms` if that is later than what it last gave: the time of
+/// the newest point a page saved before a reload, when the wall clock has since been set back
+/// (the new page's clock starts afresh and would date what it hears before that point).
+pub fn never_back_from(ms: u64) {
+    NEVER_BACK.with(|last| {
+        if ms > last.get().0 {
+            last.set((ms, monotonic_ms()));
+        }
+    });
+}
+
+thread_local! {
+    /// [`never_back_ms`]'s last time given, and the monotonic clock then.
+    static NEVER_BACK: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 /// The browser's offset from UTC at time `ms`, in minutes east (0 outside a browser).
@@ -467,6 +479,24 @@ mod tests {
         assert!(!has_parameter("?demonstration", "demo"));
         assert!(!has_parameter("?x=demo", "demo"));
         assert!(!has_parameter("", "demo"));
+    }
+
+    #[test]
+    fn the_never_back_clock_goes_on_from_a_later_time_it_is_given() {
+        let wall = now_ms();
+        let saved = wall + 3_600_000;
+        never_back_from(saved);
+        let first = never_back_ms();
+        assert!(
+            (saved..saved + 1_000).contains(&first),
+            "{first} after {saved}"
+        );
+        never_back_from(wall);
+        let second = never_back_ms();
+        assert!(
+            second >= first,
+            "an earlier time set it back: {second} < {first}"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use bluehome::state::model::KeyEntry;
 use bluehome::state::persist::{KEYS_KEY, SCAN_KEY, Unreadable};
 use bluehome::state::settings::SortKey;
 use bluehome::state::storage::{KeyValue, MemoryStore};
-use bluehome::state::store::{FRAME_MS, SAVE_EVERY_MS};
+use bluehome::state::store::{Clock, FRAME_MS, SAVE_EVERY_MS};
 use bluehome_core::filter::FilterSet;
 use bluehome_core::sim::sensors::SIM_KEY;
 use bluehome_core::{BindKey, DeviceKey, DeviceKind, bthome};
@@ -467,6 +467,50 @@ fn what_a_store_saved_comes_back_in_the_next() {
         .unwrap();
     assert_eq!(saved, (Some("Kitchen".to_owned()), entry));
     assert!(next.store.settings.get_untracked().fahrenheit);
+}
+
+/// A clock that keeps the latest time the store told it was saved before.
+#[derive(Default)]
+struct ToldClock {
+    now: Cell<u64>,
+    saved_up_to: Cell<Option<u64>>,
+}
+
+impl Clock for ToldClock {
+    fn now_ms(&self) -> u64 {
+        self.now.get()
+    }
+
+    fn not_before(&self, ms: u64) {
+        self.saved_up_to.set(Some(ms));
+    }
+}
+
+/// A page reloaded after the wall clock was set back: the store tells its clock when the newest
+/// saved point was, so that new points come after it (the page's clock goes on from there) rather
+/// than before it, where the history would refuse them.
+#[test]
+fn the_newest_saved_point_is_told_to_the_next_stores_clock() {
+    let memory = MemoryStore::default();
+    let heard_at = 10_000_000;
+    let first = Bare::saving_to(heard_at, Some(memory.clone()));
+    first.hear("sensor-1");
+    first.store.save(heard_at + 1_000);
+
+    let open_with = |now: u64, memory: MemoryStore| {
+        let clock = Rc::new(ToldClock::default());
+        clock.now.set(now);
+        let backend = Rc::new(Backend::Mock(MockBackend::new()));
+        AppStore::with_clock(backend, Some(Rc::new(memory)), Rc::clone(&clock) as _);
+        clock.saved_up_to.get()
+    };
+    let set_back = heard_at - 1_800_000;
+    assert_eq!(open_with(set_back, memory), Some(heard_at));
+    assert_eq!(
+        open_with(set_back, MemoryStore::default()),
+        None,
+        "nothing saved"
+    );
 }
 
 /// While it runs, the store saves its history every [`SAVE_EVERY_MS`], not at every tick.

@@ -81,6 +81,8 @@ pub struct Loaded {
     pub unreadable: Vec<Unreadable>,
     /// Storage names not to save over.
     pub held: Held,
+    /// The time of the newest history point restored.
+    pub newest_point_ms: Option<u64>,
 }
 
 impl Loaded {
@@ -163,7 +165,9 @@ pub fn load(store: &dyn KeyValue, model: &mut ScanModel, now_ms: u64) -> Loaded 
                 .readings
                 .into_iter()
                 .map(|r| {
-                    let points = r.points.into_iter().filter(|p| p.0 >= cutoff).collect();
+                    let points: Vec<_> = r.points.into_iter().filter(|p| p.0 >= cutoff).collect();
+                    let newest = points.iter().map(|p| p.0).max();
+                    loaded.newest_point_ms = loaded.newest_point_ms.max(newest);
                     (r.id, r.index, points)
                 })
                 .collect();

@@ -27,7 +27,7 @@ use super::settings::Settings;
 use super::storage::{BrowserStorage, KeyValue};
 
 use crate::ble::{BleBackend, BleEvent, DeviceId, ScanEnd};
-use crate::platform::never_back_ms;
+use crate::platform::{never_back_from, never_back_ms};
 
 mod sources;
 
@@ -64,15 +64,42 @@ enum Saving {
     To(Rc<dyn KeyValue>),
 }
 
-/// The page's clock, as the store reads it ([`never_back_ms`] on the page; tests drive their own).
-pub type Clock = Rc<dyn Fn() -> u64>;
+/// The clock the store dates by: [`PageClock`] on the page; tests drive their own (any
+/// `Fn() -> u64`).
+pub trait Clock {
+    /// Milliseconds since 1970.
+    fn now_ms(&self) -> u64;
+    /// The page saved times up to `ms` before it was reloaded: a clock that must never go back
+    /// goes on from there. Test clocks ignore it.
+    fn not_before(&self, _ms: u64) {}
+}
+
+impl<F: Fn() -> u64> Clock for F {
+    fn now_ms(&self) -> u64 {
+        self()
+    }
+}
+
+/// The page's clock: the wall clock never going back ([`never_back_ms`]), even across a reload.
+#[derive(Debug, Clone, Copy)]
+pub struct PageClock;
+
+impl Clock for PageClock {
+    fn now_ms(&self) -> u64 {
+        never_back_ms()
+    }
+
+    fn not_before(&self, ms: u64) {
+        never_back_from(ms);
+    }
+}
 
 /// The store handle (cheap to copy, provided by context).
 #[derive(Debug, Clone, Copy)]
 pub struct AppStore {
     inner: StoredValue<Inner, LocalStorage>,
     backend: StoredValue<Rc<crate::ble::Backend>, LocalStorage>,
-    clock: StoredValue<Clock, LocalStorage>,
+    clock: StoredValue<Rc<dyn Clock>, LocalStorage>,
     /// Bumped (at most every [`FRAME_MS`]) when the model changed; [`AppStore::model`] tracks it.
     pub revision: RwSignal<u64>,
     /// The user's preferences (saved when they change).
@@ -96,7 +123,7 @@ impl AppStore {
     /// Creates the store over a backend, loads what was saved, and subscribes to the backend.
     /// `persist` turns localStorage on (tests pass `false` for a clean slate).
     pub fn new(backend: Rc<crate::ble::Backend>, persist: bool) -> Self {
-        let store = Self::unopened(backend, persist, Rc::new(never_back_ms));
+        let store = Self::unopened(backend, persist, Rc::new(PageClock));
         store.open();
         store
     }
@@ -106,7 +133,7 @@ impl AppStore {
     pub fn with_clock(
         backend: Rc<crate::ble::Backend>,
         storage: Option<Rc<dyn KeyValue>>,
-        clock: Clock,
+        clock: Rc<dyn Clock>,
     ) -> Self {
         let mut store = Self::unopened(backend, false, clock);
         if let Some(storage) = storage {
@@ -124,8 +151,8 @@ impl AppStore {
 
     /// The store with nothing loaded yet and not listening to the backend: [`AppStore::open`] does
     /// both. `persist` turns localStorage on.
-    pub fn unopened(backend: Rc<crate::ble::Backend>, persist: bool, clock: Clock) -> Self {
-        let now = clock();
+    pub fn unopened(backend: Rc<crate::ble::Backend>, persist: bool, clock: Rc<dyn Clock>) -> Self {
+        let now = clock.now_ms();
         Self {
             inner: StoredValue::new_local(Inner {
                 model: ScanModel::new(),
@@ -189,20 +216,27 @@ impl AppStore {
     /// data.
     fn load(&self, storage: &dyn KeyValue) {
         let now = self.now_ms();
-        let Some((keys_before, settings, notices, unreadable)) = self.inner.try_update_value(|c| {
-            let keys_before = c.model.key_entries().next().is_some();
-            let Loaded {
-                settings,
-                notices,
-                unreadable,
-                held,
-            } = persist::load(storage, &mut c.model, now);
-            c.held = held;
-            c.model.touch();
-            (keys_before, settings, notices, unreadable)
-        }) else {
+        let Some((keys_before, settings, notices, unreadable, newest_point_ms)) =
+            self.inner.try_update_value(|c| {
+                let keys_before = c.model.key_entries().next().is_some();
+                let Loaded {
+                    settings,
+                    notices,
+                    unreadable,
+                    held,
+                    newest_point_ms,
+                } = persist::load(storage, &mut c.model, now);
+                c.held = held;
+                c.model.touch();
+                (keys_before, settings, notices, unreadable, newest_point_ms)
+            })
+        else {
             return;
         };
+        if let Some(ms) = newest_point_ms {
+            // New points must come after the saved ones, even on a wall clock set back since.
+            self.clock.with_value(|clock| clock.not_before(ms));
+        }
         if keys_before {
             // Keys are saved when they change: those set before loading were not.
             self.save_keys();
@@ -252,7 +286,7 @@ impl AppStore {
 
     /// The store's clock now.
     pub fn now_ms(&self) -> u64 {
-        self.clock.with_value(|clock| clock())
+        self.clock.with_value(|clock| clock.now_ms())
     }
 
     /// Where the store saves, once it has read what was saved there (so it never writes over
