@@ -488,28 +488,44 @@ impl Clock for ToldClock {
 
 /// A page reloaded after the wall clock was set back: the store tells its clock when the newest
 /// saved point was, so that new points come after it (the page's clock goes on from there) rather
-/// than before it, where the history would refuse them.
+/// than before it, where the history would refuse them. A point a day or more ahead is not
+/// believed: left out, and said.
 #[test]
 fn the_newest_saved_point_is_told_to_the_next_stores_clock() {
     let memory = MemoryStore::default();
-    let heard_at = 10_000_000;
+    let heard_at = 10_000_000_000;
     let first = Bare::saving_to(heard_at, Some(memory.clone()));
     first.hear("sensor-1");
     first.store.save(heard_at + 1_000);
 
-    let open_with = |now: u64, memory: MemoryStore| {
+    let open_at = |now: u64, memory: MemoryStore| {
         let clock = Rc::new(ToldClock::default());
         clock.now.set(now);
         let backend = Rc::new(Backend::Mock(MockBackend::new()));
-        AppStore::with_clock(backend, Some(Rc::new(memory)), Rc::clone(&clock) as _);
-        clock.saved_up_to.get()
+        let store = AppStore::with_clock(backend, Some(Rc::new(memory)), Rc::clone(&clock) as _);
+        let readings = store
+            .model_untracked(|m| m.devices().map(|d| d.readings.len()).sum::<usize>())
+            .unwrap();
+        (
+            clock.saved_up_to.get(),
+            readings,
+            store.notices.get_untracked(),
+        )
     };
     let set_back = heard_at - 1_800_000;
-    assert_eq!(open_with(set_back, memory), Some(heard_at));
     assert_eq!(
-        open_with(set_back, MemoryStore::default()),
-        None,
-        "nothing saved"
+        open_at(set_back, memory.clone()),
+        (Some(heard_at), 2, vec![]),
+        "half an hour back: the temperature and humidity restored"
+    );
+    assert_eq!(open_at(set_back, MemoryStore::default()), (None, 0, vec![]));
+    let (told, readings, notices) = open_at(heard_at - 86_460_000, memory);
+    assert_eq!((told, readings), (None, 0), "a day and a minute back");
+    assert_eq!(
+        notices,
+        [
+            "Saved data bluehome.scan: 2 history point(s) dated more than a day after this browser's clock were left out."
+        ]
     );
 }
 

@@ -28,6 +28,12 @@ pub const KEYS_KEY: &str = "bluehome.keys";
 pub const SAVED_DEVICES: usize = 100;
 /// Saved history keeps one point per this many ms.
 pub const SAVED_STEP_MS: u64 = 30_000;
+/// How far after the clock at loading a saved point may be dated. A wall clock set back since the
+/// save (a time sync) dates points later than now, and the page's clock goes on from the newest;
+/// a point more than a day ahead is not believed (stored data gone wrong, or a clock reset to
+/// another year): it is left out, so that it neither holds the history back nor carries the
+/// page's clock with it.
+pub const AHEAD_LIMIT_MS: u64 = 86_400_000;
 
 /// Where copies of a document that could not be used go (`<name>.unreadable.<unix ms>`).
 pub fn aside_prefix(name: &str) -> String {
@@ -160,18 +166,28 @@ pub fn load(store: &dyn KeyValue, model: &mut ScanModel, now_ms: u64) -> Loaded 
         labels.append(&mut model.labels);
         model.labels = labels;
         let cutoff = now_ms.saturating_sub(HISTORY_WINDOW_MS);
+        let limit = now_ms.saturating_add(AHEAD_LIMIT_MS);
+        let mut ahead = 0;
         for (key, device) in doc.history {
             let readings = device
                 .readings
                 .into_iter()
                 .map(|r| {
-                    let points: Vec<_> = r.points.into_iter().filter(|p| p.0 >= cutoff).collect();
+                    let count = r.points.len();
+                    let points: Vec<_> = r.points.into_iter().filter(|p| p.0 <= limit).collect();
+                    ahead += count - points.len();
                     let newest = points.iter().map(|p| p.0).max();
                     loaded.newest_point_ms = loaded.newest_point_ms.max(newest);
+                    let points = points.into_iter().filter(|p| p.0 >= cutoff).collect();
                     (r.id, r.index, points)
                 })
                 .collect();
             model.restore_history(&key, device.name, readings);
+        }
+        if ahead > 0 {
+            issues.push(format!(
+                "{ahead} history point(s) dated more than a day after this browser's clock were left out"
+            ));
         }
     }
     match kept_aside {
