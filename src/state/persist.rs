@@ -87,7 +87,7 @@ pub struct Loaded {
     pub unreadable: Vec<Unreadable>,
     /// Storage names not to save over.
     pub held: Held,
-    /// The time of the newest history point restored.
+    /// The time of the newest saved history point (of those not left out as too far ahead).
     pub newest_point_ms: Option<u64>,
 }
 
