@@ -302,6 +302,33 @@ async fn pairing_counts_down_and_the_paired_list_deletes() {
     w.host.remove();
 }
 
+/// The pairing window stays watched through a discovery run on the gateway tab, which starts the
+/// page's list of events anew: a phone that bonds after it still shows by itself (the watch
+/// counted the events it had seen by their place in that list, and missed every later one).
+#[wasm_bindgen_test]
+async fn a_bond_after_a_discovery_in_the_pairing_window_shows() {
+    let w = connected_on("Bluetooth").await;
+    type_into(&w.host, "Pairing seconds (10 to 600)", "120");
+    click(&w.host, "Start pairing");
+    text_saying(&w.host, 10, ".countdown", "Pairing open").await;
+    for phone in ["11:22:33:44:55:66", "22:33:44:55:66:77"] {
+        w.gateway.borrow_mut().bond(phone, 0).unwrap();
+        text_saying(&w.host, 5, ".paired", phone).await;
+    }
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Discovery seconds (1 to 120)", "1");
+    click(&w.host, "Discover devices");
+    until(10, "discovery done", || {
+        w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    assert!(log_text(w.session).contains("BTHome.StartDeviceDiscovery"));
+    click_and_render(&w.host, "Bluetooth").await;
+    w.gateway.borrow_mut().bond("33:44:55:66:77:88", 0).unwrap();
+    text_saying(&w.host, 5, ".paired", "33:44:55:66:77:88").await;
+    w.host.remove();
+}
+
 /// Turning RPC over Bluetooth off asks first; confirmed, the switch is saved, the device restarts
 /// to apply it (firmware answers `restart_required`), and the page leaves it without reporting a
 /// dropped link, as the device refuses RPC over Bluetooth from then on.

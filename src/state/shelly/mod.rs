@@ -154,6 +154,9 @@ pub struct ShellySession {
     pub console: RwSignal<Vec<LogEntry>>,
     /// `NotifyEvent` events received (masked), newest last.
     pub events: RwSignal<Vec<Event>>,
+    /// How many events have arrived since the session was made: positions in `events` shift as
+    /// the oldest are dropped and a discovery starts the list anew, so "newer than" counts here.
+    events_received: StoredValue<usize>,
     /// The profile slots.
     pub profiles: RwSignal<Profiles>,
     /// A problem found loading the profiles.
@@ -204,6 +207,7 @@ impl ShellySession {
             log: RwSignal::new(Vec::new()),
             console: RwSignal::new(Vec::new()),
             events: RwSignal::new(Vec::new()),
+            events_received: StoredValue::new(0),
             profiles: RwSignal::new(profiles),
             profile_notice: RwSignal::new(notice),
             profile_message: RwSignal::new(None),

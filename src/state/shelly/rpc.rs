@@ -253,21 +253,25 @@ impl ShellySession {
         if notes.is_empty() {
             return;
         }
-        let events = notes
+        let events: Vec<Event> = notes
             .iter()
-            .flat_map(|note| note.events().iter().map(|e| Event::parse(&redact_value(e))));
-        push_bounded(self.events, events.collect::<Vec<_>>());
+            .flat_map(|note| note.events().iter().map(|e| Event::parse(&redact_value(e))))
+            .collect();
+        self.events_received
+            .try_update_value(|n| *n = n.saturating_add(events.len()));
+        push_bounded(self.events, events);
     }
 
     /// How many events have arrived so far, to look at only the newer ones later.
     pub fn events_seen(self) -> usize {
-        self.events.try_with_untracked(Vec::len).unwrap_or(0)
+        self.events_received.try_get_value().unwrap_or(0)
     }
 
-    /// Whether an event newer than the first `seen` ones matches.
+    /// Whether an event that arrived after the first `seen` ones (and is still kept) matches.
     pub fn event_since(self, seen: usize, wanted: impl Fn(&Event) -> bool) -> bool {
+        let newer = self.events_seen().saturating_sub(seen);
         self.events
-            .try_with_untracked(|events| events.iter().skip(seen).any(wanted))
+            .try_with_untracked(|events| events.iter().rev().take(newer).any(wanted))
             .unwrap_or(false)
     }
 }
