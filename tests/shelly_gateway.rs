@@ -111,6 +111,66 @@ async fn the_feed_hands_on_each_advertisement_once() {
     w.host.remove();
 }
 
+/// Stopped and started again within one pause between polls, the feed polls as one run: the
+/// first run used to wake, find the feed running, and poll beside the second.
+#[wasm_bindgen_test]
+async fn a_feed_started_again_at_once_polls_as_one() {
+    let w = connected_world_with(GatewayOptions::default()).await;
+    let polled_at = || {
+        let mut at: Vec<u64> = w.session.log.with_untracked(|log| {
+            log.iter()
+                .filter(|e| e.method == "BLE.CloudRelay.ListInfos")
+                .map(|e| e.at_ms)
+                .collect()
+        });
+        at.sort_unstable();
+        at
+    };
+    w.session.start_remote_scanner(1_000);
+    until(10, "a first poll", || !polled_at().is_empty()).await;
+    w.session.stop_remote_scanner();
+    w.session.start_remote_scanner(1_000);
+    let before = polled_at().len();
+    until(10, "four more polls", || polled_at().len() >= before + 4).await;
+    let after: Vec<u64> = polled_at().split_off(before);
+    // One run sleeps a second between the end of a poll and the start of the next.
+    assert!(
+        after.windows(2).all(|pair| pair[1] - pair[0] >= 900),
+        "polls started at {after:?} (ms)"
+    );
+    w.session.stop_remote_scanner();
+    w.host.remove();
+}
+
+/// A run that ends because its link went leaves the feed started on the next link running: the
+/// old run used to wake from its pause, find another link, and turn the feed off as it ended.
+#[wasm_bindgen_test]
+async fn a_feed_started_on_a_new_link_outlives_the_old_run() {
+    let w = connected_world_with(GatewayOptions::default()).await;
+    let polls = || {
+        w.session.log.with_untracked(|log| {
+            log.iter()
+                .filter(|e| e.method == "BLE.CloudRelay.ListInfos")
+                .count()
+        })
+    };
+    w.session.start_remote_scanner(2_000);
+    until(10, "a first poll", || polls() > 0).await;
+    w.disconnect().await;
+    w.reconnect(ChooserAnswer::FirstMatch).await;
+    w.session.start_remote_scanner(2_000);
+    let started = polls();
+    // Past the old run's pause: it has woken and ended by now.
+    gloo_timers::future::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert!(
+        w.session.remote_running.get_untracked(),
+        "the feed was turned off"
+    );
+    until(10, "the feed polling on", || polls() >= started + 2).await;
+    w.session.stop_remote_scanner();
+    w.host.remove();
+}
+
 #[wasm_bindgen_test]
 async fn profiles_export_without_secrets_and_import_elsewhere() {
     let w = challenged_world("s3cret-pw").await;

@@ -167,6 +167,8 @@ pub struct ShellySession {
     pub import_pending: RwSignal<Option<profiles::PendingImport>>,
     /// Whether the gateway feeds the Scan page (the remote scanner runs).
     pub remote_running: RwSignal<bool>,
+    /// How many times the remote scanner was started: each run polls only while it is the last.
+    remote_runs: StoredValue<u64>,
     /// What the gateway heard at the last poll (relayed devices and its sensors).
     pub remote_heard: RwSignal<Vec<remote::Heard>>,
     /// What the Devices page's panels read from the device and are doing with it.
@@ -213,6 +215,7 @@ impl ShellySession {
             profile_message: RwSignal::new(None),
             import_pending: RwSignal::new(None),
             remote_running: RwSignal::new(false),
+            remote_runs: StoredValue::new(0),
             remote_heard: RwSignal::new(Vec::new()),
             panels: Panels::default(),
             remote_sink: StoredValue::new_local(None),

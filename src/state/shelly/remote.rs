@@ -207,10 +207,19 @@ impl ShellySession {
             return;
         };
         self.remote_running.set(true);
+        let run = self.remote_runs.try_update_value(|n| {
+            *n = n.wrapping_add(1);
+            *n
+        });
+        // Only the newest run polls, and only it ends the feed: an older run waking from its
+        // pause would otherwise poll beside it (the feed stopped and started again at once) or
+        // turn it off (the older run's link gone, the feed started again on the next link).
+        let current = move || run.is_some() && self.remote_runs.try_get_value() == run;
         spawn_local(async move {
             let source = source_name(&device_id);
             let mut handed = Handed::default();
-            while self.remote_running.try_get_untracked() == Some(true)
+            while current()
+                && self.remote_running.try_get_untracked() == Some(true)
                 && self
                     .link
                     .try_get_value()
@@ -234,7 +243,9 @@ impl ShellySession {
                 }
                 sleep_ms(every_ms).await;
             }
-            self.remote_running.try_set(false);
+            if current() {
+                self.remote_running.try_set(false);
+            }
         });
     }
 
