@@ -111,6 +111,57 @@ async fn the_feed_hands_on_each_advertisement_once() {
     w.host.remove();
 }
 
+/// "Discover devices" pressed twice before the gateway has answered the first press starts one
+/// discovery: the button used to turn off only once the gateway had answered.
+#[wasm_bindgen_test]
+async fn discover_pressed_twice_at_once_starts_one_discovery() {
+    let w = connected_on("BTHome gateway").await;
+    type_into(&w.host, "Discovery seconds (1 to 120)", "1");
+    // Another client's discovery runs for a second: the gateway refuses the page's, and the
+    // button is on again for when it is over.
+    let elsewhere = bluehome_core::shelly::frame::Request {
+        id: bluehome_core::shelly::frame::Id::Num(9_999),
+        src: Some("another client".into()),
+        method: "BTHome.StartDeviceDiscovery".into(),
+        params: Some(json!({"duration": 1})),
+        auth: None,
+    };
+    let now = w.taps.device_now_ms();
+    let answer = w.gateway.borrow_mut().handle(&elsewhere, now);
+    assert!(answer.outcome.is_ok(), "{answer:?}");
+    click(&w.host, "Discover devices");
+    w.failure_saying(5, "already running").await;
+    until(5, "the button on again", || {
+        !button(&w.host, "Discover devices").has_attribute("disabled")
+    })
+    .await;
+    gloo_timers::future::sleep(std::time::Duration::from_millis(1_200)).await;
+    let before = log_text(w.session)
+        .matches("BTHome.StartDeviceDiscovery")
+        .count();
+    click(&w.host, "Discover devices");
+    click(&w.host, "Discover devices");
+    until(10, "discovery done", || {
+        w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let started = log_text(w.session)
+        .matches("BTHome.StartDeviceDiscovery")
+        .count();
+    assert_eq!(started, before + 1, "{}", log_text(w.session));
+    // Done, it can be pressed again.
+    text_saying(&w.host, 5, ".discovery-note", "found no BTHome").await;
+    click(&w.host, "Discover devices");
+    until(10, "a second discovery", || {
+        log_text(w.session)
+            .matches("BTHome.StartDeviceDiscovery")
+            .count()
+            == before + 2
+    })
+    .await;
+    w.host.remove();
+}
+
 /// Stopped and started again within one pause between polls, the feed polls as one run: the
 /// first run used to wake, find the feed running, and poll beside the second.
 #[wasm_bindgen_test]
