@@ -279,6 +279,29 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
     w.host.remove();
 }
 
+/// "Add selected sensors" pressed twice at once adds each sensor once: the gateway would take the
+/// second as another component reading the same object.
+#[wasm_bindgen_test]
+async fn add_selected_sensors_pressed_twice_adds_each_once() {
+    let w = ht_added_with_its_objects_offered().await;
+    check_box(&w.host, "temperature");
+    tick().await;
+    click(&w.host, "Add selected sensors");
+    click(&w.host, "Add selected sensors");
+    until(10, "the sensor listed", || {
+        count(&w.host, ".bthome-sensors li") == 1
+    })
+    .await;
+    until(10, "nothing running", || {
+        w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let log = log_text(w.session);
+    assert_eq!(log.matches("BTHome.AddSensor").count(), 1, "{log}");
+    assert_eq!(count(&w.host, ".bthome-sensors li"), 1);
+    w.end_without_failure();
+}
+
 /// A sensor the gateway refuses does not stop the others: the page says which were not added,
 /// and a retry adds only those.
 #[wasm_bindgen_test]

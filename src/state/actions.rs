@@ -80,6 +80,9 @@ pub struct Actions<S: 'static, E: Send + Sync + 'static> {
     pub failure: RwSignal<Option<E>>,
     /// What is running now.
     pub busy: RwSignal<Option<String>>,
+    /// The labels of the actions under way, oldest first (the Shelly session runs one beside
+    /// another): `busy` shows the newest.
+    running: StoredValue<Vec<String>>,
     retry: StoredValue<Option<Labelled<S, E>>, LocalStorage>,
     /// Set by a running action once part of it need not run again (a device was chosen): on
     /// failure, this is what a retry runs instead of the whole action.
@@ -110,6 +113,7 @@ impl<S, E: Send + Sync> Actions<S, E> {
             steps: RwSignal::new(Vec::new()),
             failure: RwSignal::new(None),
             busy: RwSignal::new(None),
+            running: StoredValue::new(Vec::new()),
             retry: StoredValue::new_local(None),
             narrowed: StoredValue::new_local(None),
         }
@@ -148,9 +152,15 @@ pub trait RunsActions: Copy + 'static {
         self.run_action(label.to_owned(), action(f));
     }
 
-    /// Runs `action` now, labelled `label`.
+    /// Runs `action` now, labelled `label`, unless an action of that label is under way: run
+    /// twice at once (a button pressed twice), it would do its work twice.
     fn run_action(self, label: String, action: Action<Self, Self::Failure>) {
         let a = self.actions();
+        if a.running.with_value(|running| running.contains(&label)) {
+            return;
+        }
+        a.running
+            .update_value(|running| running.push(label.clone()));
         a.failure.set(None);
         a.busy.set(Some(label.clone()));
         a.narrowed.set_value(None);
@@ -158,7 +168,11 @@ pub trait RunsActions: Copy + 'static {
             let outcome = action(self).await;
             // The session may be gone by now (the page closed): every access is a `try_`.
             let action = a.narrowed.try_get_value().flatten().unwrap_or(action);
-            a.busy.try_set(None);
+            let still = a.running.try_update_value(|running| {
+                running.retain(|l| *l != label);
+                running.last().cloned()
+            });
+            a.busy.try_set(still.flatten());
             if let Err(failure) = outcome {
                 a.steps.try_update(|steps| Step::fail_last(steps));
                 a.failure.try_set(Some(failure));

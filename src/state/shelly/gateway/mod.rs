@@ -294,29 +294,17 @@ impl BthomeGateway {
             Ok(secs) => secs,
             Err(refusal) => return session.refuse(refusal),
         };
-        // One at a time, from the press on: a second press before the gateway has answered the
-        // first would be refused by it ("discovery already running").
-        if self.discovering.get_untracked() {
-            return;
-        }
-        self.discovering.set(true);
         session.run("Discovery", move |s| async move {
             s.step(format!(
                 "Discovering BTHome devices for {secs} s (BTHome.StartDeviceDiscovery)"
             ));
             s.events.set(Vec::new());
             self.discovery_note.try_set(None);
-            // Set here too for a retry, which runs this again without a press.
+            s.call::<bthome::StartDeviceDiscovery>(&bthome::StartDiscoveryParams {
+                duration: Some(secs),
+            })
+            .await?;
             self.discovering.try_set(true);
-            let started = s
-                .call::<bthome::StartDeviceDiscovery>(&bthome::StartDiscoveryParams {
-                    duration: Some(secs),
-                })
-                .await;
-            if started.is_err() {
-                self.discovering.try_set(false);
-            }
-            started?;
             s.step("Listening for what the gateway finds (its NotifyEvent frames)");
             let done =
                 |s: ShellySession| s.event_since(0, |e| matches!(e, Event::DiscoveryDone { .. }));
