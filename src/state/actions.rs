@@ -1,7 +1,7 @@
-//! One action at a time, as a person follows it: what runs now, its progress steps, the failure
-//! explained, and a retry that runs the failed action again. The Shelly session and the "Set up a
-//! device" session both work this way: [`Actions`] is the state they share, [`RunsActions`] the
-//! behaviour, written once.
+//! Actions as a person follows them: what runs now, its progress steps, the failure explained,
+//! and a retry that runs the failed action again; an action never runs twice at once (the set-up
+//! session runs one action at a time at all, the Shelly session one of each kind). Both sessions
+//! work this way: [`Actions`] is the state they share, [`RunsActions`] the behaviour, written once.
 
 use std::future::Future;
 use std::pin::Pin;
