@@ -89,13 +89,7 @@ async fn the_feed_hands_on_each_advertisement_once() {
         },
     )));
     connect(&w).await;
-    let polls = || {
-        w.session.log.with_untracked(|log| {
-            log.iter()
-                .filter(|e| e.method == "BLE.CloudRelay.ListInfos")
-                .count()
-        })
-    };
+    let polls = || sent_at(w.session, "BLE.CloudRelay.ListInfos").len();
     w.session.start_remote_scanner(100);
     until(10, "the sensor handed on", || !handed.borrow().is_empty()).await;
     let first = polls();
@@ -136,29 +130,19 @@ async fn discover_pressed_twice_at_once_starts_one_discovery() {
     })
     .await;
     gloo_timers::future::sleep(std::time::Duration::from_millis(1_200)).await;
-    let before = log_text(w.session)
-        .matches("BTHome.StartDeviceDiscovery")
-        .count();
+    let discoveries = || sent_at(w.session, "BTHome.StartDeviceDiscovery").len();
+    let before = discoveries();
     click(&w.host, "Discover devices");
     click(&w.host, "Discover devices");
     until(10, "discovery done", || {
         w.session.busy.get_untracked().is_none()
     })
     .await;
-    let started = log_text(w.session)
-        .matches("BTHome.StartDeviceDiscovery")
-        .count();
-    assert_eq!(started, before + 1, "{}", log_text(w.session));
+    assert_eq!(discoveries(), before + 1, "{}", log_text(w.session));
     // Done, it can be pressed again.
     text_saying(&w.host, 5, ".discovery-note", "found no BTHome").await;
     click(&w.host, "Discover devices");
-    until(10, "a second discovery", || {
-        log_text(w.session)
-            .matches("BTHome.StartDeviceDiscovery")
-            .count()
-            == before + 2
-    })
-    .await;
+    until(10, "a second discovery", || discoveries() == before + 2).await;
     w.host.remove();
 }
 
@@ -193,12 +177,7 @@ async fn a_read_during_a_discovery_leaves_the_discovery_running() {
 async fn a_feed_started_again_at_once_polls_as_one() {
     let w = connected_world_with(GatewayOptions::default()).await;
     let polled_at = || {
-        let mut at: Vec<u64> = w.session.log.with_untracked(|log| {
-            log.iter()
-                .filter(|e| e.method == "BLE.CloudRelay.ListInfos")
-                .map(|e| e.at_ms)
-                .collect()
-        });
+        let mut at = sent_at(w.session, "BLE.CloudRelay.ListInfos");
         at.sort_unstable();
         at
     };
@@ -223,13 +202,7 @@ async fn a_feed_started_again_at_once_polls_as_one() {
 #[wasm_bindgen_test]
 async fn a_feed_started_on_a_new_link_outlives_the_old_run() {
     let w = connected_world_with(GatewayOptions::default()).await;
-    let polls = || {
-        w.session.log.with_untracked(|log| {
-            log.iter()
-                .filter(|e| e.method == "BLE.CloudRelay.ListInfos")
-                .count()
-        })
-    };
+    let polls = || sent_at(w.session, "BLE.CloudRelay.ListInfos").len();
     w.session.start_remote_scanner(2_000);
     until(10, "a first poll", || polls() > 0).await;
     w.disconnect().await;

@@ -664,6 +664,16 @@ pub async fn connect(w: &World) {
     .await;
 }
 
+/// When each logged call of `method` was sent (ms since the epoch), in the log's order.
+pub fn sent_at(session: ShellySession, method: &str) -> Vec<u64> {
+    session.log.with_untracked(|log| {
+        log.iter()
+            .filter(|e| e.method == method)
+            .map(|e| e.at_ms)
+            .collect()
+    })
+}
+
 pub fn log_text(session: ShellySession) -> String {
     session.log.with_untracked(|log| {
         log.iter()
