@@ -105,12 +105,17 @@ async fn the_feed_hands_on_each_advertisement_once() {
     w.host.remove();
 }
 
+/// Types `secs` as the discovery's length and presses "Discover devices".
+fn discover_for(w: &World, secs: &str) {
+    type_into(&w.host, "Discovery seconds (1 to 120)", secs);
+    click(&w.host, "Discover devices");
+}
+
 /// "Discover devices" pressed twice before the gateway has answered the first press starts one
 /// discovery: the gateway refuses a second while one runs, which the page showed as a failure.
 #[wasm_bindgen_test]
 async fn discover_pressed_twice_at_once_starts_one_discovery() {
     let w = connected_on("BTHome gateway").await;
-    type_into(&w.host, "Discovery seconds (1 to 120)", "1");
     // Another client's discovery runs for a second: the gateway refuses the page's, and the
     // button is on again for when it is over.
     let elsewhere = bluehome_core::shelly::frame::Request {
@@ -123,7 +128,7 @@ async fn discover_pressed_twice_at_once_starts_one_discovery() {
     let now = w.taps.device_now_ms();
     let answer = w.gateway.borrow_mut().handle(&elsewhere, now);
     assert!(answer.outcome.is_ok(), "{answer:?}");
-    click(&w.host, "Discover devices");
+    discover_for(&w, "1");
     w.failure_saying(5, "already running").await;
     until(5, "the button on again", || {
         !button(&w.host, "Discover devices").has_attribute("disabled")
@@ -151,8 +156,7 @@ async fn discover_pressed_twice_at_once_starts_one_discovery() {
 #[wasm_bindgen_test]
 async fn a_read_during_a_discovery_leaves_the_discovery_running() {
     let w = connected_on("BTHome gateway").await;
-    type_into(&w.host, "Discovery seconds (1 to 120)", "3");
-    click(&w.host, "Discover devices");
+    discover_for(&w, "3");
     until(5, "the discovery under way", || {
         w.session.busy.get_untracked().as_deref() == Some("Discovery")
     })
