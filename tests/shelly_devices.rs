@@ -279,8 +279,8 @@ async fn discovery_then_adding_a_device_and_two_sensors() {
     w.host.remove();
 }
 
-/// "Add selected sensors" pressed twice at once adds each sensor once: the gateway would take the
-/// second as another component reading the same object.
+/// "Add selected sensors" pressed twice at once adds each sensor once: the simulated gateway
+/// takes a second `BTHome.AddSensor` for the same object as another component.
 #[wasm_bindgen_test]
 async fn add_selected_sensors_pressed_twice_adds_each_once() {
     let w = ht_added_with_its_objects_offered().await;

@@ -112,7 +112,8 @@ fn discover_for(w: &World, secs: &str) {
 }
 
 /// "Discover devices" pressed twice before the gateway has answered the first press starts one
-/// discovery: the gateway refuses a second while one runs, which the page showed as a failure.
+/// discovery: the simulated gateway refuses a second while one runs, which the page showed as a
+/// failure.
 #[wasm_bindgen_test]
 async fn discover_pressed_twice_at_once_starts_one_discovery() {
     let w = connected_on("BTHome gateway").await;
