@@ -1,12 +1,14 @@
-//! Browser tests of a connect that never settles, against the simulated Shelly gateway behind the
-//! mock backend: each waits out the page's 15 s connect time limit in real time, so they have a
-//! test binary of their own (the runner gives each binary 60 s).
+//! Browser tests that wait out the page's time limits in real time, against the simulated Shelly
+//! gateway behind the mock backend: a connect that never settles (the 15 s connect limit) and a
+//! device that does not come back from a restart (five tries, two seconds apart). They have a
+//! test binary of their own: the runner gives each binary 60 s.
 #![cfg(target_arch = "wasm32")]
 
 mod dom;
 mod shelly_support;
 
 use bluehome::ble::{BleBackend, BleEvent, DeviceId, event_log};
+use bluehome::state::shelly::Phase;
 use bluehome_core::sim::gateway::GatewayOptions;
 use leptos::prelude::*;
 use shelly_support::*;
@@ -155,4 +157,29 @@ async fn progress_and_failure_are_announced_in_regions_already_on_the_page() {
     .await;
     assert!(same(&busy, ".shelly-connect .busy"));
     w.host.remove();
+}
+
+/// Another action started while the device restarts does not take the Wi-Fi set-up's Retry from
+/// it: Retry still connects and waits for the address (the narrowed retry was one slot for the
+/// session, which the other action cleared, so Retry sent the Wi-Fi settings to no device).
+#[wasm_bindgen_test]
+async fn another_action_during_a_restart_leaves_the_retry_connecting() {
+    use bluehome::state::shelly::connect::RECONNECT_ATTEMPTS;
+
+    let w = wifi_needing_a_restart(500).await;
+    OUT_OF_RANGE.with(|n| n.set(RECONNECT_ATTEMPTS));
+    click(&w.host, "Apply");
+    until(10, "a first try to connect again after the restart", || {
+        OUT_OF_RANGE.with(std::cell::Cell::get) < RECONNECT_ATTEMPTS
+    })
+    .await;
+    w.session.refresh_status();
+    w.failure_saying(20, "did not answer").await;
+    click(&w.host, "Retry");
+    until(10, "connected again", || {
+        w.session.link().is_some() && w.session.phase.get_untracked() == Phase::Connected
+    })
+    .await;
+    text_saying(&w.host, 10, ".shelly-wifi .success", "Connected to Wi-Fi").await;
+    w.end_without_failure();
 }

@@ -3,9 +3,12 @@
 //! session runs one action at a time at all, the Shelly session one of each kind). Both sessions
 //! work this way: [`Actions`] is the state they share, [`RunsActions`] the behaviour, written once.
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -63,6 +66,33 @@ pub type Action<S, E> = Rc<dyn Fn(S) -> Task<E>>;
 /// An action with the words that say what it does.
 type Labelled<S, E> = (String, Action<S, E>);
 
+/// Where a running action puts what a retry of it runs instead (`RunsActions::narrow_retry`).
+type Narrowed<S, E> = RefCell<Option<Action<S, E>>>;
+
+thread_local! {
+    /// The [`Narrowed`] slot of the action being polled now, if any.
+    static NARROWING: RefCell<Option<Rc<dyn Any>>> = const { RefCell::new(None) };
+}
+
+/// An action's future, with its own [`Narrowed`] slot current while it is polled. Actions of one
+/// session can run side by side and the page runs one task at a time, so a narrowing made
+/// during a poll belongs to the action polled: another action cannot clear or take it.
+struct InRun<E> {
+    narrowed: Rc<dyn Any>,
+    task: Task<E>,
+}
+
+impl<E> Future for InRun<E> {
+    type Output = Result<(), E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let outer = NARROWING.with(|n| n.replace(Some(Rc::clone(&self.narrowed))));
+        let polled = self.task.as_mut().poll(cx);
+        NARROWING.with(|n| n.replace(outer));
+        polled
+    }
+}
+
 /// Wraps an async closure as an [`Action`].
 pub fn action<S, E, F, Fut>(f: F) -> Action<S, E>
 where
@@ -84,9 +114,6 @@ pub struct Actions<S: 'static, E: Send + Sync + 'static> {
     /// another): `busy` shows the newest.
     running: StoredValue<Vec<String>>,
     retry: StoredValue<Option<Labelled<S, E>>, LocalStorage>,
-    /// Set by a running action once part of it need not run again (a device was chosen): on
-    /// failure, this is what a retry runs instead of the whole action.
-    narrowed: StoredValue<Option<Action<S, E>>, LocalStorage>,
 }
 
 impl<S, E: Send + Sync> Clone for Actions<S, E> {
@@ -115,7 +142,6 @@ impl<S, E: Send + Sync> Actions<S, E> {
             busy: RwSignal::new(None),
             running: StoredValue::new(Vec::new()),
             retry: StoredValue::new_local(None),
-            narrowed: StoredValue::new_local(None),
         }
     }
 }
@@ -163,11 +189,15 @@ pub trait RunsActions: Copy + 'static {
             .update_value(|running| running.push(label.clone()));
         a.failure.set(None);
         a.busy.set(Some(label.clone()));
-        a.narrowed.set_value(None);
+        let narrowed: Rc<Narrowed<Self, Self::Failure>> = Rc::new(RefCell::new(None));
+        let run = InRun {
+            narrowed: Rc::clone(&narrowed) as Rc<dyn Any>,
+            task: action(self),
+        };
         spawn_local(async move {
-            let outcome = action(self).await;
+            let outcome = run.await;
+            let action = narrowed.take().unwrap_or(action);
             // The session may be gone by now (the page closed): every access is a `try_`.
-            let action = a.narrowed.try_get_value().flatten().unwrap_or(action);
             let still = a.running.try_update_value(|running| {
                 running.retain(|l| *l != label);
                 running.last().cloned()
@@ -181,9 +211,18 @@ pub trait RunsActions: Copy + 'static {
         });
     }
 
-    /// From here on, a retry of the running action runs `action` instead.
+    /// From here on, a retry of the running action (the one calling this) runs `action`
+    /// instead: part of it need not run again (a device was chosen, a change was applied).
     fn narrow_retry(self, action: Action<Self, Self::Failure>) {
-        self.actions().narrowed.set_value(Some(action));
+        NARROWING.with(|n| {
+            let current = n.borrow();
+            let slot = current
+                .as_ref()
+                .and_then(|slot| slot.downcast_ref::<Narrowed<Self, Self::Failure>>());
+            if let Some(slot) = slot {
+                slot.replace(Some(action));
+            }
+        });
     }
 
     /// Shows `failure`, found without running anything (a link dropped), with `action` as its
