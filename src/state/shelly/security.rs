@@ -29,10 +29,8 @@ pub struct SecurityForm {
     pub remember: RwSignal<bool>,
     /// The new device name.
     pub name: RwSignal<String>,
-    /// Whether to turn off the device's access point.
-    pub access_point_off: RwSignal<bool>,
-    /// Whether to turn off RPC over Bluetooth.
-    pub ble_rpc_off: RwSignal<bool>,
+    /// What to turn off.
+    pub hardening: RwSignal<Hardening>,
 }
 
 impl SecurityForm {
@@ -42,8 +40,7 @@ impl SecurityForm {
         self.confirm.set(String::new());
         self.remember.set(false);
         self.name.set(String::new());
-        self.access_point_off.set(false);
-        self.ble_rpc_off.set(false);
+        self.hardening.set(Hardening::default());
     }
 }
 
@@ -72,42 +69,36 @@ impl ShellySession {
             link.add_secret(&password);
             link.add_secret(&new_ha1);
         }
-        self.run("Set password", move |s| {
-            let params = SetAuthParams::new(&realm, Some(&password));
-            let new_ha1 = new_ha1.clone();
-            async move {
-                s.step("Setting the device password (Shelly.SetAuth, HA1 only)");
-                s.call::<shelly::SetAuth>(&params).await?;
-                if let Some(link) = s.link() {
-                    link.set_credentials(Some(Credentials::from_ha1(new_ha1.clone())));
-                }
-                s.remember_ha1(remember.then_some(new_ha1));
-                s.device.update(|d| {
-                    if let Some(d) = d {
-                        d.info.auth_en = true;
-                    }
-                });
-                s.step_done();
-                Ok(())
-            }
-        });
+        self.set_auth("Set password", realm, Some(new_ha1), remember);
     }
 
     /// Turns the device password off.
     pub fn remove_password(self) {
         let Some(realm) = self.realm() else { return };
-        self.run("Remove password", move |s| {
-            let params = SetAuthParams::new(&realm, None);
+        self.set_auth("Remove password", realm, None, false);
+    }
+
+    /// Sends `Shelly.SetAuth` with the digest `ha1` (`None` turns the password off), then signs
+    /// the link's calls with it, remembers it in the device's profile if `remember` (or forgets
+    /// the one remembered) and notes whether the device now asks for a password.
+    fn set_auth(self, label: &str, realm: String, ha1: Option<String>, remember: bool) {
+        let step = if ha1.is_some() {
+            "Setting the device password (Shelly.SetAuth, HA1 only)"
+        } else {
+            "Removing the device password (Shelly.SetAuth with ha1 null)"
+        };
+        self.run(label, move |s| {
+            let params = SetAuthParams::with_ha1(&realm, ha1.clone());
             async move {
-                s.step("Removing the device password (Shelly.SetAuth with ha1 null)");
+                s.step(step);
                 s.call::<shelly::SetAuth>(&params).await?;
                 if let Some(link) = s.link() {
-                    link.set_credentials(None);
+                    link.set_credentials(params.ha1.clone().map(Credentials::from_ha1));
                 }
-                s.remember_ha1(None);
+                s.remember_ha1(params.ha1.clone().filter(|_| remember));
                 s.device.update(|d| {
                     if let Some(d) = d {
-                        d.info.auth_en = false;
+                        d.info.auth_en = params.ha1.is_some();
                     }
                 });
                 s.step_done();

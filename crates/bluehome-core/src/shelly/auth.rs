@@ -295,10 +295,15 @@ pub struct SetAuthParams {
 impl SetAuthParams {
     /// Enables auth with `password` (or disables it with `None`) on the device whose realm is `realm`.
     pub fn new(realm: &str, password: Option<&str>) -> Self {
+        Self::with_ha1(realm, password.map(|p| ha1(realm, p)))
+    }
+
+    /// Enables auth with the digest `ha1` of a password (or disables it with `None`).
+    pub fn with_ha1(realm: &str, ha1: Option<String>) -> Self {
         Self {
             user: USERNAME.into(),
             realm: realm.to_string(),
-            ha1: password.map(|p| ha1(realm, p)),
+            ha1,
         }
     }
 }
