@@ -152,6 +152,39 @@ async fn discover_pressed_twice_at_once_starts_one_discovery() {
     w.host.remove();
 }
 
+/// What a discovery found stays listed however many events the gateway sends after it: the list
+/// was read from the session's last 200 events, so that 250 button presses (received while the
+/// page waits for the device it added) emptied it.
+#[wasm_bindgen_test]
+async fn what_a_discovery_found_stays_listed_after_many_events() {
+    let w = world_hearing_one_ht().await;
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    discover_for(&w, "1");
+    until(10, "the discovery done", || {
+        w.session.busy.get_untracked().is_none()
+    })
+    .await;
+    let found = text(&w.host, ".discovered");
+    assert!(found.contains("3C:2E:F5:5B"), "{found}");
+    query::<web_sys::HtmlElement>(&w.host, "button.discovered-device").click();
+    w.add_device_waiting(10, "Press the device's button").await;
+    let seen = w.session.events_seen();
+    let press = json!({"component": "bthomesensor:200", "id": 200, "event": "single_push"});
+    let now = w.taps.device_now_ms();
+    for _ in 0..10 {
+        let presses = vec![press.clone(); 25];
+        w.gateway.borrow_mut().notify_events(now, presses);
+    }
+    until(10, "the presses received", || {
+        w.session.events_seen() >= seen + 250
+    })
+    .await;
+    tick().await;
+    assert_eq!(text(&w.host, ".discovered"), found);
+    w.end_without_failure();
+}
+
 /// Reading the gateway while a discovery listens: once the read is done, the discovery is still
 /// what runs (it used to read as nothing running until the discovery ended).
 #[wasm_bindgen_test]

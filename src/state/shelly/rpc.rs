@@ -267,6 +267,18 @@ impl ShellySession {
         self.events_received.try_get_value().unwrap_or(0)
     }
 
+    /// The events that arrived after the first `seen` ones (those still kept), oldest first.
+    pub fn events_since(self, seen: usize) -> Vec<Event> {
+        let newer = self.events_seen().saturating_sub(seen);
+        self.events
+            .try_with_untracked(|events| {
+                let mut newest: Vec<Event> = events.iter().rev().take(newer).cloned().collect();
+                newest.reverse();
+                newest
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether an event that arrived after the first `seen` ones (and is still kept) matches.
     pub fn event_since(self, seen: usize, wanted: impl Fn(&Event) -> bool) -> bool {
         let newer = self.events_seen().saturating_sub(seen);

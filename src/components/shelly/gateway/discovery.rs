@@ -7,7 +7,7 @@ use crate::components::shelly::{TextField, range_label};
 use crate::state::shelly::ShellySession;
 use crate::state::shelly::explain::FormField;
 use crate::state::shelly::gateway::adding::AddForm;
-use crate::state::shelly::gateway::discovery::{discovered, discovered_label};
+use crate::state::shelly::gateway::discovery::discovered_label;
 use crate::state::shelly::gateway::kept::shown_address;
 use crate::state::shelly::gateway::{BthomeGateway, DISCOVERY_SECONDS};
 
@@ -35,7 +35,7 @@ pub fn Discovery(
         </LiveRegion>
         <h3>"Discovered"</h3>
         <ul class="discovered">
-            {move || session.events.with(|events| discovered(events)).into_iter().map(|dev| {
+            {move || gateway.discovered.get().into_iter().map(|dev| {
                 let name = dev.local_name.clone().unwrap_or_default();
                 let label = discovered_label(&dev);
                 let picked = (shown_address(&dev.addr), name);

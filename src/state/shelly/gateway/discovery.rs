@@ -41,15 +41,24 @@ pub fn discovery_outcome(found: usize, done: bool) -> Option<&'static str> {
     }
 }
 
-/// The devices the gateway found, from the discovery events received.
-pub fn discovered(events: &[Event]) -> Vec<DiscoveredDevice> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::DeviceDiscovered { device, .. } => Some(device.clone()),
-            _ => None,
-        })
-        .collect()
+/// Adds the devices that `events` report found to `found`, one entry per address (a device
+/// reported again keeps its place, with the newer report); true when one of them says the
+/// discovery is done.
+pub fn note_finds(found: &mut Vec<DiscoveredDevice>, events: Vec<Event>) -> bool {
+    let mut done = false;
+    for event in events {
+        match event {
+            Event::DeviceDiscovered { device, .. } => {
+                match found.iter_mut().find(|d| d.addr == device.addr) {
+                    Some(known) => *known = device,
+                    None => found.push(device),
+                }
+            }
+            Event::DiscoveryDone { .. } => done = true,
+            _ => {}
+        }
+    }
+    done
 }
 
 #[cfg(test)]
@@ -105,18 +114,28 @@ mod tests {
     }
 
     #[test]
-    fn discovered_devices_come_from_device_discovered_events_only() {
-        let events: Vec<Event> = [
+    fn discovered_devices_come_from_device_discovered_events_once_each() {
+        let found_at = |addr: &str, rssi: i32| {
             json!({"component": "bthome", "event": "device_discovered",
-                "device": {"addr": "3c:2e:f5:71:d5:2a", "rssi": -59}}),
-            json!({"component": "bthome", "event": "discovery_done", "device_count": 1}),
+                "device": {"addr": addr, "rssi": rssi}})
+        };
+        let parse = |events: &[serde_json::Value]| events.iter().map(Event::parse).collect();
+        let mut found = Vec::new();
+        let first = [
+            found_at("3c:2e:f5:71:d5:2a", -59),
             json!({"component": "ble", "event": "paired_device_added", "info": {"addr": "x"}}),
-        ]
-        .iter()
-        .map(Event::parse)
-        .collect();
-        let found = discovered(&events);
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].addr, "3c:2e:f5:71:d5:2a");
+            found_at("7c:c6:b6:00:00:01", -70),
+        ];
+        assert!(!note_finds(&mut found, parse(&first)));
+        let rest = [
+            found_at("3c:2e:f5:71:d5:2a", -48),
+            json!({"component": "bthome", "event": "discovery_done", "device_count": 2}),
+        ];
+        assert!(note_finds(&mut found, parse(&rest)));
+        let seen: Vec<_> = found.iter().map(|d| (d.addr.as_str(), d.rssi)).collect();
+        assert_eq!(
+            seen,
+            [("3c:2e:f5:71:d5:2a", -48), ("7c:c6:b6:00:00:01", -70)]
+        );
     }
 }

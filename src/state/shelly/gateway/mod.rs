@@ -16,14 +16,14 @@ use bluehome_core::BindKey;
 use bluehome_core::advertisement::MacAddress;
 use bluehome_core::shelly::methods::Method;
 use bluehome_core::shelly::methods::bthome::{self, DeviceConfig, NewSensor};
-use bluehome_core::shelly::methods::events::Event;
+use bluehome_core::shelly::methods::events::{DiscoveredDevice, Event};
 use bluehome_core::shelly::methods::shelly;
 use bluehome_core::text::printable;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use self::adding::{AddForm, NewDevice, SensorCandidate, Waiting, sensor_candidates};
-use self::discovery::{discovered, discovery_outcome};
+use self::discovery::{discovery_outcome, note_finds};
 use self::kept::{
     BthomeDevice, BthomeSensor, DynamicComponents, Kept, explain_device_error,
     explain_status_error, sensors_with_status, shown_address,
@@ -64,6 +64,8 @@ pub struct BthomeGateway {
     pub sensors: RwSignal<Vec<BthomeSensor>>,
     /// A discovery runs.
     pub discovering: RwSignal<bool>,
+    /// What the last discovery found, one entry per device, in the order found.
+    pub discovered: RwSignal<Vec<DiscoveredDevice>>,
     /// What to say about the last discovery, when it found nothing.
     pub discovery_note: RwSignal<Option<&'static str>>,
     /// The device just added: its id and address.
@@ -87,6 +89,7 @@ impl Default for BthomeGateway {
             devices: RwSignal::default(),
             sensors: RwSignal::default(),
             discovering: RwSignal::default(),
+            discovered: RwSignal::default(),
             discovery_note: RwSignal::default(),
             added_device: RwSignal::default(),
             candidates: RwSignal::default(),
@@ -144,6 +147,7 @@ impl BthomeGateway {
         self.errors.set(Vec::new());
         self.devices.set(Vec::new());
         self.sensors.set(Vec::new());
+        self.discovered.set(Vec::new());
         self.discovery_note.set(None);
         self.added_device.set(None);
         self.candidates.set(Vec::new());
@@ -298,7 +302,9 @@ impl BthomeGateway {
             s.step(format!(
                 "Discovering BTHome devices for {secs} s (BTHome.StartDeviceDiscovery)"
             ));
-            s.events.set(Vec::new());
+            // Its own finds only: events from before it are not its.
+            let mut seen = s.events_seen();
+            self.discovered.try_set(Vec::new());
             self.discovery_note.try_set(None);
             s.call::<bthome::StartDeviceDiscovery>(&bthome::StartDiscoveryParams {
                 duration: Some(secs),
@@ -306,16 +312,18 @@ impl BthomeGateway {
             .await?;
             self.discovering.try_set(true);
             s.step("Listening for what the gateway finds (its NotifyEvent frames)");
-            let done =
-                |s: ShellySession| s.event_since(0, |e| matches!(e, Event::DiscoveryDone { .. }));
             let listen_ms = u64::from(secs) * 1_000 + DISCOVERY_MARGIN_MS;
             let start = monotonic_ms();
+            let mut done = false;
             loop {
                 let _ = s.listen().await;
-                if done(s)
-                    || s.link().is_none()
-                    || monotonic_ms().saturating_sub(start) >= listen_ms
-                {
+                let events = s.events_since(seen);
+                seen = s.events_seen();
+                done |= self
+                    .discovered
+                    .try_update(|found| note_finds(found, events))
+                    .unwrap_or(false);
+                if done || s.link().is_none() || monotonic_ms().saturating_sub(start) >= listen_ms {
                     break;
                 }
                 sleep_ms(500).await;
@@ -327,9 +335,8 @@ impl BthomeGateway {
                 s.step_failed();
                 return Ok(());
             }
-            let found = s.events.with_untracked(|events| discovered(events).len());
-            self.discovery_note
-                .try_set(discovery_outcome(found, done(s)));
+            let found = self.discovered.with_untracked(Vec::len);
+            self.discovery_note.try_set(discovery_outcome(found, done));
             s.step_done();
             Ok(())
         });

@@ -104,7 +104,7 @@ impl Gateway {
             atime: now_s,
         };
         self.bonds.push(bond.clone());
-        self.event(
+        self.notify_event(
             now_ms,
             json!({"component": "ble", "event": "paired_device_added", "info": bond}),
         );
@@ -268,7 +268,7 @@ impl Answer<DeletePairedDevice> for Gateway {
             ));
         };
         let bond = self.bonds.remove(pos);
-        self.event(
+        self.notify_event(
             now_ms,
             json!({"component": "ble", "event": "paired_device_removed", "info": bond}),
         );

@@ -99,7 +99,7 @@ impl Gateway {
             .collect();
         for id in learned {
             self.heard.insert(id, Heard::Known);
-            self.event(
+            self.notify_event(
                 now_ms,
                 json!({"component": format!("bthomedevice:{id}"), "id": id, "event": "new_objects"}),
             );
@@ -124,7 +124,7 @@ impl Gateway {
                 break;
             }
             if let Some(device) = self.sensors.get(emitted).map(SimSensor::discovered) {
-                self.event(
+                self.notify_event(
                     due,
                     json!({"component": "bthome", "event": "device_discovered", "device": device}),
                 );
@@ -137,7 +137,7 @@ impl Gateway {
         let end = run.started_ms.saturating_add(total_ms);
         if now_ms >= end {
             self.discovery = None;
-            self.event(
+            self.notify_event(
                 end,
                 json!({"component": "bthome", "event": "discovery_done", "device_count": emitted}),
             );

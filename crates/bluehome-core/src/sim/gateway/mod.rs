@@ -52,6 +52,7 @@ mod wifi;
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec;
 use alloc::vec::Vec;
 
 use litemap::LiteMap;
@@ -372,16 +373,25 @@ impl Gateway {
     }
 
     /// Queues a `NotifyEvent` with one event (its `ts` added when missing).
-    fn event(&mut self, now_ms: u64, mut event: Value) {
+    fn notify_event(&mut self, now_ms: u64, event: Value) {
+        self.notify_events(now_ms, vec![event]);
+    }
+
+    /// Queues one `NotifyEvent` with `events` (each one's `ts` added when missing): the gateway's
+    /// own, or those a test sends for what this simulator does not make (a BTHome button's
+    /// `single_push`).
+    pub fn notify_events(&mut self, now_ms: u64, mut events: Vec<Value>) {
         let ts = self.unix_s(now_ms);
-        if let Value::Object(map) = &mut event {
-            map.entry("ts").or_insert(json!(ts));
+        for event in &mut events {
+            if let Value::Object(map) = event {
+                map.entry("ts").or_insert(json!(ts));
+            }
         }
         self.outbox.push_back(Notification {
             src: Some(self.id.clone()),
             dst: None,
             method: Notification::EVENT.into(),
-            params: json!({"ts": ts, "events": [event]}),
+            params: json!({"ts": ts, "events": events}),
         });
     }
 
