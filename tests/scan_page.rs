@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use bluehome::ble::mock::{ChooserAnswer, MockBackend, bthome_sensor as sensor};
+use bluehome::ble::mock::{ChooserAnswer, MockBackend, ScanPrompt, bthome_sensor as sensor};
 use bluehome::ble::{Backend, BleBackend, DeviceId, LeScanOptions};
 use bluehome::platform::now_ms;
 use bluehome::state::{AppStore, export};
@@ -364,6 +364,33 @@ async fn hiding_the_page_says_the_scan_stopped_and_one_click_starts_it_again() {
     assert!(page.mock().is_scanning());
     assert_eq!(page.texts(".scan-ended"), [""], "the line says nothing");
     assert!(!dom::has_button(&page.host, "Scan again"));
+    assert_eq!(page.texts(".source-buttons button.primary"), ["Stop scan"]);
+}
+
+/// "Scan nearby" pressed again while Chrome's scan prompt is open asks once: the page waits for
+/// the person's answer rather than open a second prompt over the first.
+#[wasm_bindgen_test]
+async fn scan_pressed_again_while_the_prompt_is_open_asks_once() {
+    let (host, store) = dom::mount_scan_page();
+    let page = Page { host, store };
+    page.with_mock(|mock| mock.set_scan_prompt(ScanPrompt::Open));
+    dom::until(5, "the Scan nearby button", || {
+        dom::has_button(&page.host, "Scan nearby")
+    })
+    .await;
+    dom::click(&page.host, "Scan nearby");
+    dom::click(&page.host, "Scan nearby");
+    settle().await;
+    dom::click(&page.host, "Scan nearby");
+    settle().await;
+    assert_eq!(page.with_mock(MockBackend::scan_prompts_shown), 1);
+    page.with_mock(|mock| mock.set_scan_prompt(ScanPrompt::Allow));
+    dom::until(5, "the scan to run", || {
+        store.status.with_untracked(|s| s.scanning)
+    })
+    .await;
+    assert_eq!(page.with_mock(MockBackend::scan_prompts_shown), 1);
+    settle().await;
     assert_eq!(page.texts(".source-buttons button.primary"), ["Stop scan"]);
 }
 

@@ -69,6 +69,18 @@ impl BleBackend for MockBackend {
         self.check_user_gesture("requestLEScan")?;
         chrome::check_scan(options)?;
         self.require_adapter()?;
+        self.state.borrow_mut().scan_prompts_shown += 1;
+        // The person answers the prompt when they do.
+        std::future::poll_fn(|cx| {
+            let mut state = self.state.borrow_mut();
+            if state.scan_prompt == ScanPrompt::Open {
+                state.scan_prompt_wakers.push(cx.waker().clone());
+                std::task::Poll::Pending
+            } else {
+                std::task::Poll::Ready(())
+            }
+        })
+        .await;
         let mut state = self.state.borrow_mut();
         if state.scan_prompt == ScanPrompt::Cancel {
             return Err(BleError::new(

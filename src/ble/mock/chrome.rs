@@ -64,6 +64,8 @@ pub enum ScanPrompt {
     Allow,
     /// Closes the prompt.
     Cancel,
+    /// Leaves the prompt open: `requestLEScan` waits until the next answer is set.
+    Open,
 }
 
 /// Shelly BLU's two packets for one advertisement: the advertising data with the BTHome service

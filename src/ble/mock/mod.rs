@@ -140,6 +140,10 @@ struct MockState {
     platform: Platform,
     page: PageActivity,
     scan_prompt: ScanPrompt,
+    /// How many scan prompts were shown.
+    scan_prompts_shown: usize,
+    /// Scan requests waiting for an open prompt's answer.
+    scan_prompt_wakers: Vec<std::task::Waker>,
     /// The scan the browser runs (ended by the page or by the browser).
     scan: Option<LeScanOptions>,
     /// Devices a scan with `keepRepeatedDevices: false` reported already.
@@ -336,9 +340,19 @@ impl MockBackend {
         Ok(())
     }
 
-    /// Sets the answer to the next `requestLEScan` permission prompts.
+    /// Sets the answer to the next `requestLEScan` permission prompts, and to those open now.
     pub fn set_scan_prompt(&self, answer: ScanPrompt) {
-        self.state.borrow_mut().scan_prompt = answer;
+        let waiting = {
+            let mut state = self.state.borrow_mut();
+            state.scan_prompt = answer;
+            std::mem::take(&mut state.scan_prompt_wakers)
+        };
+        waiting.into_iter().for_each(std::task::Waker::wake);
+    }
+
+    /// How many `requestLEScan` permission prompts were shown.
+    pub fn scan_prompts_shown(&self) -> usize {
+        self.state.borrow().scan_prompts_shown
     }
 
     /// The page is shown, or hidden (another tab in front, the window minimised).

@@ -25,6 +25,7 @@ pub fn SourcePanel() -> impl IntoView {
     let can_watch = caps.request_device && caps.watch_advertisements;
     let can_reconnect = caps.get_devices && caps.watch_advertisements;
     let scanning = move || store.status.with(|s| s.scanning);
+    let asking = move || store.status.with(|s| s.asking);
     let run = move |action: Action| move |_| spawn_local(act(store, action.clone()));
     let missing: Vec<Capability> = [
         Capability::SecureContext,
@@ -80,12 +81,12 @@ pub fn SourcePanel() -> impl IntoView {
             {explain}
             <div class="source-buttons">
                 <Show when=move || can_scan>
-                    <button type="button" class="primary" aria-pressed=move || scanning().to_string() on:click=run(Action::ToggleScan)>
+                    <button type="button" class="primary" aria-pressed=move || scanning().to_string() disabled=asking on:click=run(Action::ToggleScan)>
                         {move || if scanning() { "Stop scan" } else { "Scan nearby" }}
                     </button>
                 </Show>
                 <Show when=move || can_watch && !simulated>
-                    <button type="button" on:click=run(Action::WatchNewDevice)>
+                    <button type="button" disabled=asking on:click=run(Action::WatchNewDevice)>
                         "Watch a sensor…"
                     </button>
                 </Show>

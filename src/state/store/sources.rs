@@ -15,6 +15,8 @@ use crate::ble::{
 pub struct SourceStatus {
     /// An LE scan runs.
     pub scanning: bool,
+    /// The browser's scan prompt or device chooser is open: another press waits for its answer.
+    pub asking: bool,
     /// Why the last scan ended, when the page did not stop it (cleared by the next scan).
     pub scan_ended: Option<ScanEnd>,
     /// Devices whose advertisements are watched.
@@ -61,17 +63,17 @@ impl AppStore {
     /// where Web Bluetooth can express it (the list applies the exact filters either way).
     pub async fn start_scan(&self) {
         let backend = self.backend();
-        self.status.update(|s| s.error = None);
         let options = self
             .filters()
             .map(|f| LeScanOptions::for_filters(&f))
             .unwrap_or_default();
-        match backend.start_scan(&options).await {
-            Ok(()) => self.status.update(|s| {
+        match self.ask(backend.start_scan(&options)).await {
+            Some(Ok(())) => self.status.update(|s| {
                 s.scanning = true;
                 s.scan_ended = None;
             }),
-            Err(e) => self.fail(&e),
+            Some(Err(e)) => self.fail(&e),
+            None => {}
         }
     }
 
@@ -87,15 +89,27 @@ impl AppStore {
     /// Picks a sensor in the chooser and watches its advertisements.
     pub async fn watch_new_device(&self) {
         let backend = self.backend();
-        self.status.update(|s| s.error = None);
-        let device = match backend
-            .request_device(&RequestDeviceOptions::bthome_sensors())
-            .await
-        {
-            Ok(d) => d,
-            Err(e) => return self.fail(&e),
-        };
-        self.watch(device).await;
+        let options = RequestDeviceOptions::bthome_sensors();
+        match self.ask(backend.request_device(&options)).await {
+            Some(Ok(device)) => self.watch(device).await,
+            Some(Err(e)) => self.fail(&e),
+            None => {}
+        }
+    }
+
+    /// Waits for the person's answer to `prompt` (the scan prompt or the chooser), unless one is
+    /// open already (`None`): a second press meanwhile would ask them twice.
+    async fn ask<T>(&self, prompt: impl Future<Output = T>) -> Option<T> {
+        if self.status.with_untracked(|s| s.asking) {
+            return None;
+        }
+        self.status.update(|s| {
+            s.asking = true;
+            s.error = None;
+        });
+        let answer = prompt.await;
+        self.status.update(|s| s.asking = false);
+        Some(answer)
     }
 
     /// Watches devices granted before (`getDevices`).
