@@ -112,45 +112,20 @@ pub fn DeviceUsername() -> impl IntoView {
     }
 }
 
-/// A bool a checkbox reads and sets: a signal of its own, or a field sliced out of a larger one
-/// (`create_slice`).
-#[derive(Debug, Clone, Copy)]
-pub struct Checked {
-    get: Signal<bool>,
-    set: SignalSetter<bool>,
-}
-
-impl From<RwSignal<bool>> for Checked {
-    fn from(signal: RwSignal<bool>) -> Self {
-        Self {
-            get: signal.into(),
-            set: signal.into(),
-        }
-    }
-}
-
-impl From<(Signal<bool>, SignalSetter<bool>)> for Checked {
-    fn from((get, set): (Signal<bool>, SignalSetter<bool>)) -> Self {
-        Self { get, set }
-    }
-}
-
-/// A checkbox bound to a bool, its label after the box.
+/// A checkbox bound to a signal, its label after the box.
 #[component]
 pub fn CheckField(
     /// The label (starting with a space, to stand apart from the box).
     label: &'static str,
     /// Whether it is checked.
-    #[prop(into)]
-    checked: Checked,
+    checked: RwSignal<bool>,
 ) -> impl IntoView {
-    let Checked { get, set } = checked;
     view! {
         <label class="check">
             <input
                 type="checkbox"
-                prop:checked=move || get.get()
-                on:change=move |ev| set.set(event_target_checked(&ev))
+                prop:checked=move || checked.get()
+                on:change=move |ev| checked.set(event_target_checked(&ev))
             />
             {label}
         </label>

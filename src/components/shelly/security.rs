@@ -17,15 +17,9 @@ pub fn SecurityPanel() -> impl IntoView {
         confirm,
         remember,
         name,
-        hardening,
+        access_point_off: ap_off,
+        ble_rpc_off: rpc_off,
     } = session.panels.security;
-    // A checkbox for each part of the hardening.
-    let access_point_off = create_slice(
-        hardening,
-        |h| h.access_point_off,
-        |h, off| h.access_point_off = off,
-    );
-    let ble_rpc_off = create_slice(hardening, |h| h.ble_rpc_off, |h, off| h.ble_rpc_off = off);
 
     let set_password = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -39,7 +33,12 @@ pub fn SecurityPanel() -> impl IntoView {
         ev.prevent_default();
         session.rename(name.get_untracked());
     };
-    let harden = move |_| session.harden(hardening.get_untracked());
+    let harden = move |_| {
+        session.harden(Hardening {
+            access_point_off: ap_off.get_untracked(),
+            ble_rpc_off: rpc_off.get_untracked(),
+        });
+    };
 
     view! {
         <section class="shelly-security" aria-label="Security">
@@ -61,20 +60,20 @@ pub fn SecurityPanel() -> impl IntoView {
                 <button type="submit">"Rename"</button>
             </form>
             <h2>"After set-up"</h2>
-            <CheckField label=" Turn off the device's Wi-Fi access point" checked=access_point_off />
-            <CheckField label=" Turn off RPC over Bluetooth" checked=ble_rpc_off />
-            {move || hardening.get().ble_rpc_off.then(|| view! {
+            <CheckField label=" Turn off the device's Wi-Fi access point" checked=ap_off />
+            <CheckField label=" Turn off RPC over Bluetooth" checked=rpc_off />
+            {move || rpc_off.get().then(|| view! {
                 <p class="notice warning" role="note">
                     "With RPC over Bluetooth off, this page can no longer talk to the device over Bluetooth. Turn it back on from the device's web UI (Settings › Bluetooth)."
                     {RPC_OFF_AND_BLU_GATEWAYS}
                 </p>
             })}
-            {move || hardening.get().access_point_off.then(|| view! {
+            {move || ap_off.get().then(|| view! {
                 <p class="notice warning" role="note">
                     "With the access point off, the device is reachable only through your Wi-Fi network; if that fails, a factory reset is the way back."
                 </p>
             })}
-            <button on:click=harden disabled=move || hardening.get() == Hardening::default()>"Apply"</button>
+            <button on:click=harden disabled=move || !(ap_off.get() || rpc_off.get())>"Apply"</button>
         </section>
     }
 }

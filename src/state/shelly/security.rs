@@ -29,8 +29,10 @@ pub struct SecurityForm {
     pub remember: RwSignal<bool>,
     /// The new device name.
     pub name: RwSignal<String>,
-    /// What to turn off.
-    pub hardening: RwSignal<Hardening>,
+    /// Whether to turn off the device's access point.
+    pub access_point_off: RwSignal<bool>,
+    /// Whether to turn off RPC over Bluetooth.
+    pub ble_rpc_off: RwSignal<bool>,
 }
 
 impl SecurityForm {
@@ -40,7 +42,8 @@ impl SecurityForm {
         self.confirm.set(String::new());
         self.remember.set(false);
         self.name.set(String::new());
-        self.hardening.set(Hardening::default());
+        self.access_point_off.set(false);
+        self.ble_rpc_off.set(false);
     }
 }
 
