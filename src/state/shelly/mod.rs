@@ -152,10 +152,11 @@ pub struct ShellySession {
     pub log: RwSignal<Vec<LogEntry>>,
     /// The raw console's own history, masked, newest last.
     pub console: RwSignal<Vec<LogEntry>>,
-    /// `NotifyEvent` events received (masked), newest last.
-    pub events: RwSignal<Vec<Event>>,
+    /// The last `NotifyEvent` events received (masked), newest last: what the actions that wait
+    /// for one look through ([`Self::events_since`]).
+    events: RwSignal<Vec<Event>>,
     /// How many events have arrived since the session was made: positions in `events` shift as
-    /// the oldest are dropped and a discovery starts the list anew, so "newer than" counts here.
+    /// the oldest are dropped, so "newer than" counts here.
     events_received: StoredValue<usize>,
     /// The profile slots.
     pub profiles: RwSignal<Profiles>,

@@ -281,9 +281,6 @@ impl ShellySession {
 
     /// Whether an event that arrived after the first `seen` ones (and is still kept) matches.
     pub fn event_since(self, seen: usize, wanted: impl Fn(&Event) -> bool) -> bool {
-        let newer = self.events_seen().saturating_sub(seen);
-        self.events
-            .try_with_untracked(|events| events.iter().rev().take(newer).any(wanted))
-            .unwrap_or(false)
+        self.events_since(seen).iter().any(wanted)
     }
 }
