@@ -15,6 +15,7 @@ use bluehome::state::shelly::explain::FailureKind;
 use bluehome::state::shelly::store::PROFILES_KEY;
 use bluehome::state::storage::{KeyValue, MemoryStore};
 use bluehome_core::shelly::auth::Nonce;
+use bluehome_core::shelly::methods::events::Event;
 use bluehome_core::sim::gateway::GatewayOptions;
 use leptos::prelude::*;
 use serde_json::json;
@@ -247,6 +248,27 @@ async fn ht_added_with_its_objects_offered() -> World {
     // so with new_objects), and the page offers them.
     w.press_and_see_its_sensors_offered(10).await;
     w
+}
+
+/// The device waited for is read as soon as the gateway says it knows its objects, also when
+/// another of the page's reads (a discovery's or the feed's listening beside the wait) received
+/// that `new_objects`: the wait looked only at what its own listening received, and so read again
+/// only at its next re-read, 5 s after the last.
+#[wasm_bindgen_test]
+async fn new_objects_received_by_another_read_ends_the_wait_at_once() {
+    let w = waiting_for_a_new_ht().await;
+    let seen = w.session.events_seen();
+    w.gateway.borrow_mut().sensors_mut()[0].press(0);
+    w.session.listen().await.unwrap();
+    assert!(
+        w.session
+            .event_since(seen, |e| matches!(e, Event::NewObjects { .. }))
+    );
+    until(3, "its sensors offered", || {
+        count(&w.host, "fieldset.objects input") >= 2
+    })
+    .await;
+    w.end_without_failure();
 }
 
 #[wasm_bindgen_test]

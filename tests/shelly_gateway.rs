@@ -563,18 +563,6 @@ fn known_object_reads(w: &World) -> usize {
         .count()
 }
 
-/// Connected to a gateway that hears one H&T, which is added as "Kitchen H&T" and waited for
-/// (the gateway knows none of its objects until it sends again).
-async fn waiting_for_a_new_ht() -> World {
-    let w = world_hearing_one_ht().await;
-    connect(&w).await;
-    click_and_render(&w.host, "BTHome gateway").await;
-    type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
-    type_into(&w.host, "Name", "Kitchen H&T");
-    w.add_device_waiting(10, "Press the device's button").await;
-    w
-}
-
 /// The gateway panel's work is the session's: a device waited for is still waited for, and read
 /// again, while another tab is open; back on the panel its sensors are offered, with the address
 /// and name typed still in the form.

@@ -580,6 +580,18 @@ pub async fn world_hearing_one_ht() -> World {
     .await
 }
 
+/// Connected to a gateway that hears one H&T, which is added as "Kitchen H&T" and waited for
+/// (the gateway knows none of its objects until it sends again).
+pub async fn waiting_for_a_new_ht() -> World {
+    let w = world_hearing_one_ht().await;
+    connect(&w).await;
+    click_and_render(&w.host, "BTHome gateway").await;
+    type_into(&w.host, "Address", "3c:2e:f5:5b:01:01");
+    type_into(&w.host, "Name", "Kitchen H&T");
+    w.add_device_waiting(10, "Press the device's button").await;
+    w
+}
+
 /// The Devices page connected to a gateway set up by `options`, its Wi-Fi tab open with `ssid`
 /// and `password` typed in (not yet applied).
 pub async fn wifi_typed_in(options: GatewayOptions, ssid: &str, password: &str) -> World {

@@ -237,8 +237,10 @@ impl BthomeGateway {
         }
     }
 
-    /// Re-reads a new device's objects until the gateway knows them, at once on `new_objects`.
-    fn wait_for_objects(self, s: ShellySession, id: u16) {
+    /// Re-reads a new device's objects until the gateway knows them, at once on a `new_objects`
+    /// that came after the first `seen` events (counted before the last read), whichever of the
+    /// session's reads received it: a discovery or the feed listening beside this wait may.
+    fn wait_for_objects(self, s: ShellySession, id: u16, mut seen: usize) {
         let start = monotonic_ms();
         spawn_local(async move {
             let mut last_read = start;
@@ -255,9 +257,9 @@ impl BthomeGateway {
                     // connected again) starts them anew.
                     return self.give_up();
                 }
-                let seen = s.events_seen();
                 let _ = s.listen().await;
                 let told = s.event_since(seen, |e| *e == Event::NewObjects { id });
+                seen = s.events_seen();
                 let now = monotonic_ms();
                 if told || now.saturating_sub(last_read) >= REREAD_EVERY_MS {
                     last_read = now;
@@ -402,8 +404,9 @@ impl BthomeGateway {
                     gave_up: false,
                     problem: None,
                 }));
+                let seen = s.events_seen();
                 if !self.read_known(s, id).await? {
-                    self.wait_for_objects(s, id);
+                    self.wait_for_objects(s, id, seen);
                 }
                 self.refresh(s).await
             }
@@ -423,13 +426,14 @@ impl BthomeGateway {
                     "Reading what {} sends (BTHomeDevice.GetKnownObjects id {})",
                     w.addr, w.id
                 ));
+                let seen = s.events_seen();
                 if !self.read_known(s, w.id).await? && w.gave_up {
                     // Another minute of automatic re-reads: the user may just have pressed the button.
                     self.waiting.try_set(Some(Waiting {
                         gave_up: false,
                         ..w.clone()
                     }));
-                    self.wait_for_objects(s, w.id);
+                    self.wait_for_objects(s, w.id, seen);
                 }
                 s.step_done();
                 Ok(())
